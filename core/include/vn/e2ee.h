@@ -1,0 +1,106 @@
+/* vn_e2ee: end-to-end encryption for one device, over libsignal-protocol-c.
+ *
+ * All Signal state (identity key pair, registration id, signed prekeys,
+ * one-time prekeys, sessions, peers' identity keys and their verified
+ * state) lives in the caller's vn_kv store, in the databases named by
+ * VN_E2EE_DBS. Writes go through vn_kv_put, so they join any write
+ * transaction the caller has open: the caller decides when state is
+ * durable (for example, together with the message it decrypted).
+ *
+ * Peers are addressed by account id (32 hex chars), device id 1. */
+#ifndef VN_E2EE_H
+#define VN_E2EE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/kv.h"
+
+/* Names of the databases e2ee needs; the caller opens its vn_kv with these
+ * at indices [first, first + VN_E2EE_NDBS). */
+#define VN_E2EE_DBS "e2ee_self", "e2ee_prekey", "e2ee_spk", "e2ee_session", "e2ee_peer"
+#define VN_E2EE_NDBS 5
+
+#define VN_E2EE_KEY_LEN 33 /* serialized Curve25519 public key (type byte + 32) */
+#define VN_E2EE_SIG_LEN 64
+#define VN_E2EE_SAFETY_LEN 60 /* digits of a safety number, shown in groups of 5 */
+
+typedef struct vn_e2ee vn_e2ee;
+
+/* What a device publishes so others can start a session with it. */
+typedef struct vn_bundle {
+    uint32_t registration_id;
+    uint8_t identity_key[VN_E2EE_KEY_LEN];
+    uint32_t signed_prekey_id;
+    uint8_t signed_prekey[VN_E2EE_KEY_LEN];
+    uint8_t signed_prekey_sig[VN_E2EE_SIG_LEN];
+    bool has_prekey; /* a one-time prekey is optional */
+    uint32_t prekey_id;
+    uint8_t prekey[VN_E2EE_KEY_LEN];
+} vn_bundle;
+
+/* One one-time prekey to upload. */
+typedef struct vn_prekey_pub {
+    uint32_t id;
+    uint8_t key[VN_E2EE_KEY_LEN];
+} vn_prekey_pub;
+
+/* Opens the Signal context over kv (borrowed; must outlive the e2ee).
+ * first_db is the index of "e2ee_self" in kv's database list. */
+vn_err vn_e2ee_open(vn_e2ee **out, vn_kv *kv, int first_db);
+void vn_e2ee_close(vn_e2ee **self_p);
+
+/* True once vn_e2ee_create_identity() has run on this store. */
+bool vn_e2ee_has_identity(vn_e2ee *self);
+/* Creates the identity key pair, registration id and the first signed
+ * prekey. VN_EEXISTS if an identity exists already. */
+vn_err vn_e2ee_create_identity(vn_e2ee *self);
+/* Fills the public part of this device's bundle (without a one-time prekey). */
+vn_err vn_e2ee_public_bundle(vn_e2ee *self, vn_bundle *out);
+
+/* Generates count new one-time prekeys (ids continue from the last) and
+ * returns their public halves in a malloc'd array *out (caller frees). */
+vn_err vn_e2ee_generate_prekeys(vn_e2ee *self, uint32_t count, vn_prekey_pub **out);
+/* Number of one-time prekeys still held locally (not yet used by a peer). */
+vn_err vn_e2ee_prekey_count(vn_e2ee *self, uint32_t *count);
+
+/* Rotates the signed prekey if the current one is older than max_age_ms
+ * (now_ms is the current time). *rotated tells whether it did. The previous
+ * signed prekey is kept so in-flight sessions still complete. */
+vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max_age_ms,
+                                    bool *rotated);
+
+/* Starts a session with peer from its bundle. VN_EUNTRUSTED if the bundle's
+ * identity key differs from the one stored for peer (nothing is changed; the
+ * new key is remembered as pending for vn_e2ee_safety_number). VN_ECRYPTO if
+ * the signed prekey signature is bad. */
+vn_err vn_e2ee_start_session(vn_e2ee *self, const char *peer, const vn_bundle *bundle);
+bool vn_e2ee_has_session(vn_e2ee *self, const char *peer);
+
+/* Encrypts for peer. *ct is malloc'd (caller frees); *prekey_msg tells
+ * whether it is a PreKeySignalMessage (first messages of a session).
+ * VN_ENOSESSION if no session exists. */
+vn_err vn_e2ee_encrypt(vn_e2ee *self, const char *peer, const uint8_t *pt, size_t ptlen,
+                       uint8_t **ct, size_t *ctlen, bool *prekey_msg);
+/* Decrypts a message from peer. *pt is malloc'd (caller frees).
+ * VN_EUNTRUSTED if the peer's identity key changed (the new key is kept as
+ * pending), VN_EDUPLICATE for a message already decrypted, VN_ECRYPTO for
+ * anything that fails to authenticate. */
+vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const uint8_t *ct,
+                       size_t ctlen, uint8_t **pt, size_t *ptlen);
+
+/* Safety number between this device and peer: 60 digits, NUL-terminated,
+ * into out (size >= VN_E2EE_SAFETY_LEN + 1). Uses the pending (changed)
+ * identity key if there is one, so the user verifies what they will trust.
+ * *pending tells whether that is the case. VN_ENOTFOUND if peer's key is unknown. */
+vn_err vn_e2ee_safety_number(vn_e2ee *self, const char *peer, char *out, bool *pending);
+/* The user compared the safety number: marks peer's key verified, and if a
+ * changed key was pending, replaces the stored key with it and drops the old
+ * session so the next message starts a fresh one. */
+vn_err vn_e2ee_confirm_peer(vn_e2ee *self, const char *peer);
+/* Whether peer's current key was verified by the user. */
+bool vn_e2ee_peer_verified(vn_e2ee *self, const char *peer);
+
+#endif

@@ -1,0 +1,62 @@
+/* vn_kv: a small key-value layer over one LMDB environment with named
+ * databases. Used by the server store and by the client's device store.
+ *
+ * Writes happen inside an explicit write transaction (vn_kv_begin ..
+ * vn_kv_commit); the server groups all writes of one loop turn into one
+ * such transaction (group commit). Reads outside a write transaction use a
+ * short read-only transaction of their own; inside one they see its writes. */
+#ifndef VN_KV_H
+#define VN_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+
+typedef struct vn_kv vn_kv;
+
+/* Opens (creating if needed) the environment in directory dir, which must
+ * exist, with the named databases in dbs[0..ndb). mapsize 0 means 1 GiB.
+ * On success *out owns the store; free it with vn_kv_close(). */
+vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb, size_t mapsize);
+/* Aborts an open write transaction. Safe on NULL and twice. */
+void vn_kv_close(vn_kv **self_p);
+
+/* Starts a write transaction. Nested calls are counted: only the outermost
+ * vn_kv_commit() commits. Returns VN_ESTORE on LMDB failure. */
+vn_err vn_kv_begin(vn_kv *self);
+/* Commits (durably: LMDB fsyncs) when the outermost level ends. A failed
+ * commit (VN_EFULL, VN_ESTORE) discards the whole transaction. */
+vn_err vn_kv_commit(vn_kv *self);
+/* Discards the whole write transaction, whatever the nesting level. */
+void vn_kv_abort(vn_kv *self);
+bool vn_kv_in_txn(const vn_kv *self);
+
+/* db is an index into the dbs array given to vn_kv_open().
+ * put/del outside a transaction run in one of their own. */
+vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen);
+/* VN_ENOTFOUND if the key is absent (not an error for callers that expect it). */
+vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen);
+/* On success *val is a malloc'd copy (caller frees) of *vlen bytes; a
+ * zero-length value still gets a non-NULL 1-byte allocation. */
+vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, size_t *vlen);
+bool vn_kv_has(vn_kv *self, int db, const void *key, size_t klen);
+
+/* Calls fn for every entry whose key starts with prefix (all entries when
+ * plen is 0), in key order. key and val are valid only during the call.
+ * fn returns 0 to go on, 1 to stop early (not an error), or a vn_err. */
+typedef int (*vn_kv_each_fn)(void *ud, const void *key, size_t klen, const void *val,
+                             size_t vlen);
+vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn,
+                  void *ud);
+/* Deletes every entry whose key starts with prefix; *count (may be NULL)
+ * gets the number removed. */
+vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, size_t *count);
+/* Number of entries in db. */
+vn_err vn_kv_count(vn_kv *self, int db, size_t *count);
+
+/* Maps an LMDB return code to a vn_err. */
+vn_err vn_err_from_mdb(int rc);
+
+#endif

@@ -1,0 +1,282 @@
+#include "vn/kv.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KV_MAX_DBS 32
+
+struct vn_kv {
+    MDB_env *env;          /* the environment, one per directory */
+    MDB_dbi dbi[KV_MAX_DBS]; /* handles of the named databases */
+    int ndb;               /* how many of dbi[] are open */
+    MDB_txn *txn;          /* the open write transaction, or NULL */
+    int depth;             /* nesting level of vn_kv_begin() calls */
+};
+
+vn_err vn_err_from_mdb(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return VN_OK;
+    case MDB_NOTFOUND:
+        return VN_ENOTFOUND;
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+    case ENOSPC:
+        return VN_EFULL;
+    case ENOMEM:
+        return VN_ENOMEM;
+    case EACCES:
+    case ENOENT:
+    case EIO:
+        return VN_EIO;
+    default:
+        return VN_ESTORE;
+    }
+}
+
+vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb, size_t mapsize)
+{
+    vn_err err;
+    MDB_txn *txn = NULL;
+    int rc;
+
+    if (!out || !dir || ndb < 0 || ndb > KV_MAX_DBS) return VN_EINVAL;
+    vn_kv *s = calloc(1, sizeof *s);
+    if (!s) return VN_ENOMEM;
+    rc = mdb_env_create(&s->env);
+    if (rc) { err = vn_err_from_mdb(rc); goto err_free_s; }
+    mdb_env_set_maxdbs(s->env, KV_MAX_DBS);
+    rc = mdb_env_set_mapsize(s->env, mapsize ? mapsize : (size_t)1 << 30);
+    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    /* MDB_NOTLS: read transactions are not tied to threads, so a reader
+     * never blocks on a stale slot of the same thread. */
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    for (int i = 0; i < ndb; i++) {
+        rc = mdb_dbi_open(txn, dbs[i], MDB_CREATE, &s->dbi[i]);
+        if (rc) { err = vn_err_from_mdb(rc); goto err_abort; }
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    s->ndb = ndb;
+    *out = s;
+    return VN_OK;
+
+err_abort:
+    mdb_txn_abort(txn);
+err_close_env:
+    mdb_env_close(s->env);
+err_free_s:
+    free(s);
+    return err;
+}
+
+void vn_kv_close(vn_kv **self_p)
+{
+    if (!self_p || !*self_p) return;
+    vn_kv *s = *self_p;
+    if (s->txn) mdb_txn_abort(s->txn);
+    mdb_env_close(s->env);
+    free(s);
+    *self_p = NULL;
+}
+
+vn_err vn_kv_begin(vn_kv *self)
+{
+    if (self->depth > 0) {
+        self->depth++;
+        return VN_OK;
+    }
+    int rc = mdb_txn_begin(self->env, NULL, 0, &self->txn);
+    if (rc) {
+        self->txn = NULL;
+        return vn_err_from_mdb(rc);
+    }
+    self->depth = 1;
+    return VN_OK;
+}
+
+vn_err vn_kv_commit(vn_kv *self)
+{
+    if (self->depth <= 0) return VN_EINVAL;
+    if (--self->depth > 0) return VN_OK;
+    int rc = mdb_txn_commit(self->txn);
+    self->txn = NULL;
+    return vn_err_from_mdb(rc);
+}
+
+void vn_kv_abort(vn_kv *self)
+{
+    if (self->txn) mdb_txn_abort(self->txn);
+    self->txn = NULL;
+    self->depth = 0;
+}
+
+bool vn_kv_in_txn(const vn_kv *self)
+{
+    return self->depth > 0;
+}
+
+/* Runs a read against the open write transaction if there is one, else in
+ * a fresh read-only transaction that *own receives for the caller to end. */
+static int read_txn(vn_kv *self, MDB_txn **txn, MDB_txn **own)
+{
+    *own = NULL;
+    if (self->txn) {
+        *txn = self->txn;
+        return MDB_SUCCESS;
+    }
+    int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, own);
+    *txn = *own;
+    return rc;
+}
+
+static bool db_ok(const vn_kv *self, int db)
+{
+    return db >= 0 && db < self->ndb;
+}
+
+vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    vn_err err = vn_kv_begin(self);
+    if (err) return err;
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(self->txn, self->dbi[db], &k, &v, 0);
+    if (rc) {
+        vn_kv_abort(self);
+        return vn_err_from_mdb(rc);
+    }
+    return vn_kv_commit(self);
+}
+
+vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
+{
+    if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    vn_err err = vn_kv_begin(self);
+    if (err) return err;
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
+    if (rc == MDB_NOTFOUND) {
+        vn_kv_commit(self);
+        return VN_ENOTFOUND;
+    }
+    if (rc) {
+        vn_kv_abort(self);
+        return vn_err_from_mdb(rc);
+    }
+    return vn_kv_commit(self);
+}
+
+vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, size_t *vlen)
+{
+    MDB_txn *txn, *own;
+    if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    int rc = read_txn(self, &txn, &own);
+    if (rc) return vn_err_from_mdb(rc);
+    MDB_val k = {klen, (void *)key}, v;
+    vn_err err = VN_OK;
+    rc = mdb_get(txn, self->dbi[db], &k, &v);
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto out;
+    }
+    if (val) {
+        *val = malloc(v.mv_size ? v.mv_size : 1);
+        if (!*val) {
+            err = VN_ENOMEM;
+            goto out;
+        }
+        memcpy(*val, v.mv_data, v.mv_size);
+    }
+    if (vlen) *vlen = v.mv_size;
+out:
+    if (own) mdb_txn_abort(own);
+    return err;
+}
+
+bool vn_kv_has(vn_kv *self, int db, const void *key, size_t klen)
+{
+    return vn_kv_get(self, db, key, klen, NULL, NULL) == VN_OK;
+}
+
+vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn,
+                  void *ud)
+{
+    MDB_txn *txn, *own;
+    MDB_cursor *cur = NULL;
+    if (!db_ok(self, db)) return VN_EINVAL;
+    int rc = read_txn(self, &txn, &own);
+    if (rc) return vn_err_from_mdb(rc);
+    vn_err err = VN_OK;
+    rc = mdb_cursor_open(txn, self->dbi[db], &cur);
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto out;
+    }
+    MDB_val k = {plen, (void *)prefix}, v;
+    rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
+        int r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        if (r == 1) break;
+        if (r != 0) {
+            err = (vn_err)r;
+            goto out;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_err_from_mdb(rc);
+out:
+    if (cur) mdb_cursor_close(cur);
+    if (own) mdb_txn_abort(own);
+    return err;
+}
+
+vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, size_t *count)
+{
+    MDB_cursor *cur = NULL;
+    size_t n = 0;
+    if (!db_ok(self, db)) return VN_EINVAL;
+    vn_err err = vn_kv_begin(self);
+    if (err) return err;
+    int rc = mdb_cursor_open(self->txn, self->dbi[db], &cur);
+    if (rc) goto fail;
+    MDB_val k = {plen, (void *)prefix}, v;
+    rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc) goto fail;
+        n++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        if (rc == MDB_NOTFOUND || rc == EINVAL) break;
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND && rc != EINVAL) goto fail;
+    mdb_cursor_close(cur);
+    if (count) *count = n;
+    return vn_kv_commit(self);
+fail:
+    if (cur) mdb_cursor_close(cur);
+    vn_kv_abort(self);
+    return vn_err_from_mdb(rc);
+}
+
+vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
+{
+    MDB_txn *txn, *own;
+    MDB_stat st;
+    if (!db_ok(self, db)) return VN_EINVAL;
+    int rc = read_txn(self, &txn, &own);
+    if (rc) return vn_err_from_mdb(rc);
+    rc = mdb_stat(txn, self->dbi[db], &st);
+    if (own) mdb_txn_abort(own);
+    if (rc) return vn_err_from_mdb(rc);
+    *count = st.ms_entries;
+    return VN_OK;
+}
