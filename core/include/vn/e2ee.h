@@ -26,6 +26,7 @@
 #define VN_E2EE_KEY_LEN 33 /* serialized Curve25519 public key (type byte + 32) */
 #define VN_E2EE_SIG_LEN 64
 #define VN_E2EE_SAFETY_LEN 60 /* digits of a safety number, shown in groups of 5 */
+#define VN_E2EE_MAX_PREKEY_BATCH 1000 /* most one-time prekeys made in one call */
 
 typedef struct vn_e2ee vn_e2ee;
 
@@ -52,6 +53,11 @@ typedef struct vn_prekey_pub {
 vn_err vn_e2ee_open(vn_e2ee **out, vn_kv *kv, int first_db);
 void vn_e2ee_close(vn_e2ee **self_p);
 
+/* Records this device's own account id (32 hex chars), which the safety
+ * number needs as this side's stable identifier. Call it once the account
+ * is known; it is kept in the store. VN_EINVAL if account is malformed. */
+vn_err vn_e2ee_set_account(vn_e2ee *self, const char *account);
+
 /* True once vn_e2ee_create_identity() has run on this store. */
 bool vn_e2ee_has_identity(vn_e2ee *self);
 /* Creates the identity key pair, registration id and the first signed
@@ -61,7 +67,8 @@ vn_err vn_e2ee_create_identity(vn_e2ee *self);
 vn_err vn_e2ee_public_bundle(vn_e2ee *self, vn_bundle *out);
 
 /* Generates count new one-time prekeys (ids continue from the last) and
- * returns their public halves in a malloc'd array *out (caller frees). */
+ * returns their public halves in a malloc'd array *out (caller frees).
+ * VN_EINVAL if count is 0, VN_ETOOBIG above VN_E2EE_MAX_PREKEY_BATCH. */
 vn_err vn_e2ee_generate_prekeys(vn_e2ee *self, uint32_t count, vn_prekey_pub **out);
 /* Number of one-time prekeys still held locally (not yet used by a peer). */
 vn_err vn_e2ee_prekey_count(vn_e2ee *self, uint32_t *count);
@@ -94,13 +101,15 @@ vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const u
 /* Safety number between this device and peer: 60 digits, NUL-terminated,
  * into out (size >= VN_E2EE_SAFETY_LEN + 1). Uses the pending (changed)
  * identity key if there is one, so the user verifies what they will trust.
- * *pending tells whether that is the case. VN_ENOTFOUND if peer's key is unknown. */
+ * *pending tells whether that is the case. VN_ENOTFOUND if peer's key is unknown,
+ * VN_EINVAL if vn_e2ee_set_account() was never called. */
 vn_err vn_e2ee_safety_number(vn_e2ee *self, const char *peer, char *out, bool *pending);
 /* The user compared the safety number: marks peer's key verified, and if a
  * changed key was pending, replaces the stored key with it and drops the old
  * session so the next message starts a fresh one. */
 vn_err vn_e2ee_confirm_peer(vn_e2ee *self, const char *peer);
-/* Whether peer's current key was verified by the user. */
+/* Whether peer's current key was verified by the user; false while a
+ * changed key is pending. */
 bool vn_e2ee_peer_verified(vn_e2ee *self, const char *peer);
 
 #endif

@@ -1,0 +1,32 @@
+/* vn_clock: the one source of "now" for schedule and expiry logic.
+ *
+ * A real clock reads the system time. A test clock (vangnetd run
+ * --test-clock) adds an offset kept in the server store, which
+ * `vangnetd clock advance|set` moves forward from another process; the
+ * offset is only ever read when the server was started in test mode. */
+#ifndef VN_CLOCK_H
+#define VN_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/kv.h"
+
+typedef struct vn_clock vn_clock;
+
+/* kv and meta_db locate the stored offset (borrowed; used only when test is
+ * true). On success *out owns the clock; free with vn_clock_close(). */
+vn_err vn_clock_open(vn_clock **out, vn_kv *kv, int meta_db, bool test);
+void vn_clock_close(vn_clock **self_p);
+/* Milliseconds since the epoch, as this clock sees them. */
+uint64_t vn_clock_now(vn_clock *self);
+bool vn_clock_is_test(const vn_clock *self);
+
+/* Moves the stored test offset forward by ms. */
+vn_err vn_clock_advance(vn_kv *kv, int meta_db, uint64_t ms);
+/* Sets the test time to abs_ms; VN_EINVAL if that is not in the future of
+ * the current test time (time only moves forward). */
+vn_err vn_clock_set(vn_kv *kv, int meta_db, uint64_t abs_ms);
+
+#endif

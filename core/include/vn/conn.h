@@ -1,0 +1,53 @@
+/* vn_conn: the client side of the wire protocol over a ZeroMQ DEALER socket
+ * under CURVE. Calls are synchronous: send a request, wait for the reply
+ * with the same request id, and resend the same frame (same id) while none
+ * comes, so a restarted server or a lost reply costs only time. Every
+ * request is safe to resend: sends carry a message id the server
+ * de-duplicates, acks and fetches are idempotent.
+ *
+ * Pushes (replies with request id 0) that arrive during a call are queued
+ * for vn_conn_next_push(). */
+#ifndef VN_CONN_H
+#define VN_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vangnet.pb-c.h"
+#include "vn/err.h"
+#include "vn/invite.h"
+
+typedef struct vn_conn vn_conn;
+
+/* Connects to endpoint, pinning server_key; pub/sec are this device's CURVE
+ * key pair (raw 32 bytes each). The ZeroMQ context is owned by the conn. */
+vn_err vn_conn_open(vn_conn **out, const char *endpoint, const uint8_t server_key[32],
+                    const uint8_t pub[32], const uint8_t sec[32]);
+void vn_conn_close(vn_conn **self_p);
+
+/* Total time a call may take (default 10 s) and the resend interval
+ * (default 1 s). */
+void vn_conn_set_timeout(vn_conn *self, int timeout_ms, int resend_ms);
+
+/* Fills req's version and request id, sends it and waits for the reply.
+ * On VN_OK *rep holds a non-error reply (free with vn_frame_reply_free).
+ * If the server answered with an error, returns its code, and
+ * vn_conn_error() gives its message and retry-after. VN_ETIMEOUT if no reply
+ * came in time. */
+vn_err vn_conn_call(vn_conn *self, Vn__Request *req, Vn__Reply **rep);
+/* The server's message for the last error reply ("" if none); valid until
+ * the next call. */
+const char *vn_conn_error(const vn_conn *self, uint64_t *retry_after_ms);
+
+/* Waits up to timeout_ms for a push. VN_ETIMEOUT if none came. */
+vn_err vn_conn_next_push(vn_conn *self, int timeout_ms, Vn__Reply **rep);
+
+/* Sends raw bytes as one frame and waits for any reply (tests and fuzzing
+ * of the server use it to send what no honest client would). */
+vn_err vn_conn_raw(vn_conn *self, const void *frame, size_t len, int timeout_ms,
+                   Vn__Reply **rep);
+
+/* Makes a fresh CURVE key pair (raw bytes). */
+vn_err vn_curve_keypair(uint8_t pub[32], uint8_t sec[32]);
+
+#endif

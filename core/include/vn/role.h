@@ -1,0 +1,22 @@
+/* The roles of DESIGN §1. Stored as one byte; numbers never change. */
+#ifndef VN_ROLE_H
+#define VN_ROLE_H
+
+#include "vn/err.h"
+
+typedef enum vn_role {
+    VN_ROLE_NONE = 0,
+    VN_ROLE_PARTICIPANT = 1,
+    VN_ROLE_CASEMANAGER = 2,
+    VN_ROLE_BUDDY = 3,
+    VN_ROLE_NAASTE = 4,
+    VN_ROLE_MEDICAL_LEAD = 5,
+    VN_ROLE_ADMIN = 6,
+} vn_role;
+
+/* "participant", ...; "none" for anything unknown. */
+const char *vn_role_name(vn_role role);
+/* VN_EINVAL for a name that is not a role. */
+vn_err vn_role_parse(const char *name, vn_role *out);
+
+#endif
