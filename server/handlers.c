@@ -1,0 +1,351 @@
+/* Request handlers. Each one checks its input completely before it writes,
+ * writes only into the loop turn's open transaction, and returns either a
+ * reply body or an error code with a message naming what was wrong.
+ *
+ * Replies are built from malloc'd parts so one vn__reply__free_unpacked()
+ * frees them, whatever the handler put in. */
+#include "server.h"
+
+#include "vn/frame.h"
+#include "vn/pad.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Byte budget of one Envelopes reply, below the frame limit. */
+#define FETCH_BYTES_MAX (VN_FRAME_MAX_DEFAULT - 4096)
+
+static vn_err fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static vn_err fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static vn_err dup_bin(ProtobufCBinaryData *dst, const void *src, size_t len)
+{
+    dst->data = malloc(len ? len : 1);
+    if (!dst->data) return VN_ENOMEM;
+    memcpy(dst->data, src, len);
+    dst->len = len;
+    return VN_OK;
+}
+
+void vn_outcome_clear(vn_outcome *out)
+{
+    if (out->reply) vn__reply__free_unpacked(out->reply, NULL);
+    free(out->push_frame);
+    memset(out, 0, sizeof *out);
+}
+
+/* Parses an account id from the wire; names the field in the error. */
+static vn_err parse_account(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN],
+                            char *msg, size_t msgsize)
+{
+    if (!hex || !vn_account_valid(hex) || vn_hex_decode(hex, out, VN_ACCOUNT_LEN))
+        return fail(msg, msgsize, VN_EINVAL, "%s is not an account id (32 hex characters)",
+                    field);
+    return VN_OK;
+}
+
+static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r, vn_outcome *out,
+                       char *msg, size_t msgsize)
+{
+    uint8_t account[VN_ACCOUNT_LEN];
+    char hex[VN_ACCOUNT_HEX + 1];
+    vn_role role;
+    vn_err err;
+    if (peer->registered) {
+        /* A resent redeem whose first reply was lost: the device proves its
+         * key through CURVE, so it may learn its own account again. */
+        memcpy(account, peer->account, VN_ACCOUNT_LEN);
+        role = peer->role;
+    } else {
+        if (r->secret.len != VN_INVITE_SECRET_LEN)
+            return fail(msg, msgsize, VN_EINVITE_BAD, "invite secret must be %d bytes",
+                        VN_INVITE_SECRET_LEN);
+        err = vn_sstore_invite_redeem(vn_server_store(srv), r->secret.data, peer->key,
+                                      vn_clock_now(vn_server_clock(srv)), account, &role);
+        if (err == VN_EINVITE_USED)
+            return fail(msg, msgsize, err, "this invite code was already redeemed; ask for a new one");
+        if (err == VN_EINVITE_EXPIRED)
+            return fail(msg, msgsize, err, "this invite code has expired; ask for a new one");
+        if (err == VN_EINVITE_BAD)
+            return fail(msg, msgsize, err, "this invite code is not known to the server");
+        if (err) return fail(msg, msgsize, err, "could not redeem invite: %s", vn_err_str(err));
+        out->wrote = true;
+        vn_log("account registered role=%s", vn_role_name(role));
+    }
+    Vn__Redeemed *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__redeemed__init(body);
+    vn_hex_encode(account, VN_ACCOUNT_LEN, hex);
+    body->account = dup_str(hex);
+    body->role = dup_str(vn_role_name(role));
+    out->reply->body_case = VN__REPLY__BODY_REDEEMED;
+    out->reply->redeemed = body;
+    return body->account && body->role ? VN_OK : VN_ENOMEM;
+}
+
+static vn_err h_whoami(vn_server *srv, const vn_peer *peer, vn_outcome *out)
+{
+    Vn__Identity *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__identity__init(body);
+    body->account = dup_str(peer->account_hex);
+    body->role = dup_str(vn_role_name(peer->role));
+    body->server_time_ms = vn_clock_now(vn_server_clock(srv));
+    out->reply->body_case = VN__REPLY__BODY_IDENTITY;
+    out->reply->identity = body;
+    return body->account && body->role ? VN_OK : VN_ENOMEM;
+}
+
+static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKeys *k,
+                        vn_outcome *out, char *msg, size_t msgsize)
+{
+    uint32_t left = 0;
+    if (k->identity_key.len != 33 || k->signed_prekey.len != 33 || k->signed_prekey_sig.len != 64)
+        return fail(msg, msgsize, VN_EINVAL,
+                    "identity key and signed prekey must be 33 bytes, signature 64");
+    if (k->n_prekeys > 200)
+        return fail(msg, msgsize, VN_ETOOBIG, "at most 200 prekeys per request (got %zu)",
+                    k->n_prekeys);
+    for (size_t i = 0; i < k->n_prekeys; i++)
+        if (k->prekeys[i]->key.len != 33)
+            return fail(msg, msgsize, VN_EINVAL, "prekey %u must be 33 bytes",
+                        k->prekeys[i]->id);
+    vn_err err = vn_sstore_keys_publish(vn_server_store(srv), peer->account, k, &left);
+    if (err == VN_EDENIED)
+        return fail(msg, msgsize, err,
+                    "identity key differs from the one this account registered; an account's "
+                    "identity cannot change");
+    if (err) return fail(msg, msgsize, err, "could not store keys: %s", vn_err_str(err));
+    Vn__KeysPublished *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__keys_published__init(body);
+    body->prekeys_left = left;
+    out->wrote = true;
+    out->reply->body_case = VN__REPLY__BODY_KEYS_PUBLISHED;
+    out->reply->keys_published = body;
+    return VN_OK;
+}
+
+static vn_err h_bundle(vn_server *srv, const vn_peer *peer, const Vn__FetchBundle *f,
+                       vn_outcome *out, char *msg, size_t msgsize)
+{
+    uint8_t target[VN_ACCOUNT_LEN];
+    vn_err err = parse_account(f->account, "account", target, msg, msgsize);
+    if (err) return err;
+    if (!vn_sstore_account_exists(vn_server_store(srv), target))
+        return fail(msg, msgsize, VN_ENOACCOUNT, "unknown account %s", f->account);
+    Vn__Bundle *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__bundle__init(body);
+    out->reply->body_case = VN__REPLY__BODY_BUNDLE;
+    out->reply->bundle = body;
+    err = vn_sstore_bundle_take(vn_server_store(srv), target, body);
+    if (err == VN_ENOTFOUND)
+        return fail(msg, msgsize, VN_ENOTFOUND, "account %s has not published keys yet",
+                    f->account);
+    if (err) return fail(msg, msgsize, err, "could not read keys: %s", vn_err_str(err));
+    body->account = dup_str(f->account);
+    out->wrote = true; /* a one-time prekey was consumed */
+    return body->account ? VN_OK : VN_ENOMEM;
+}
+
+static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_outcome *out,
+                     char *msg, size_t msgsize)
+{
+    uint8_t to[VN_ACCOUNT_LEN];
+    bool dup = false;
+    uint64_t t = 0;
+    const vn_server_config *cfg = vn_server_cfg(srv);
+    vn_err err = parse_account(s->to, "recipient", to, msg, msgsize);
+    if (err) return err;
+    if (s->id.len != VN_MSGID_LEN)
+        return fail(msg, msgsize, VN_EINVAL, "message id must be %d bytes", VN_MSGID_LEN);
+    if (s->body.len > VN_BODY_MAX || s->body.len + 1024 > cfg->frame_max)
+        return fail(msg, msgsize, VN_ETOOBIG, "message body of %zu bytes exceeds the limit",
+                    s->body.len);
+    /* The server cannot read bodies, but it can insist they are padded, so
+     * no client leaks exact lengths to its disk. */
+    if (s->body.len == 0 || vn_pad_bucket(s->body.len - 4) != s->body.len)
+        return fail(msg, msgsize, VN_EPROTO,
+                    "message body of %zu bytes is not padded to a size bucket", s->body.len);
+    if (!vn_sstore_account_exists(vn_server_store(srv), to))
+        return fail(msg, msgsize, VN_ENOACCOUNT, "unknown account %s", s->to);
+
+    Vn__Envelope env = VN__ENVELOPE__INIT;
+    env.id = s->id;
+    env.from = (char *)peer->account_hex;
+    env.time_ms = vn_clock_now(vn_server_clock(srv));
+    env.prekey_msg = s->prekey_msg;
+    env.body = s->body;
+    err = vn_sstore_mail_put(vn_server_store(srv), to, &env, &dup, &t);
+    if (err) return fail(msg, msgsize, err, "could not store message: %s", vn_err_str(err));
+    out->wrote = true;
+
+    Vn__Sent *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__sent__init(body);
+    out->reply->body_case = VN__REPLY__BODY_SENT;
+    out->reply->sent = body;
+    body->time_ms = t;
+    if ((err = dup_bin(&body->id, s->id.data, s->id.len))) return err;
+    if (dup) return VN_OK; /* pushed (or stored) the first time already */
+
+    /* Prepare the push now; the loop sends it only after the commit. */
+    Vn__Envelope *penv[1] = {&env};
+    Vn__Envelopes envs = VN__ENVELOPES__INIT;
+    envs.n_envelopes = 1;
+    envs.envelopes = penv;
+    Vn__Reply push = VN__REPLY__INIT;
+    push.version = VN_PROTOCOL_VERSION;
+    push.request_id = 0;
+    push.body_case = VN__REPLY__BODY_ENVELOPES;
+    push.envelopes = &envs;
+    err = vn_frame_reply_encode(&push, cfg->frame_max * 2, &out->push_frame, &out->push_len);
+    if (err) return err;
+    memcpy(out->push_to, to, VN_ACCOUNT_LEN);
+    out->has_push = true;
+    return VN_OK;
+}
+
+struct fetch_ctx {
+    Vn__Envelopes *envs; /* reply being filled */
+    size_t cap;          /* allocated slots */
+    size_t bytes;        /* packed size so far */
+    bool full;           /* stopped on the byte budget */
+};
+
+static vn_err fetch_one(void *ud, const Vn__Envelope *e)
+{
+    struct fetch_ctx *c = ud;
+    size_t sz = vn__envelope__get_packed_size(e) + 8;
+    if (c->envs->n_envelopes > 0 && c->bytes + sz > FETCH_BYTES_MAX) {
+        c->full = true;
+        return 1; /* stop: the rest comes with the next fetch */
+    }
+    if (c->envs->n_envelopes == c->cap) return VN_EINTERNAL;
+    Vn__Envelope *d = malloc(sizeof *d);
+    if (!d) return VN_ENOMEM;
+    vn__envelope__init(d);
+    c->envs->envelopes[c->envs->n_envelopes++] = d;
+    d->time_ms = e->time_ms;
+    d->prekey_msg = e->prekey_msg;
+    d->from = dup_str(e->from ? e->from : "");
+    if (!d->from) return VN_ENOMEM;
+    vn_err err = dup_bin(&d->id, e->id.data, e->id.len);
+    if (!err) err = dup_bin(&d->body, e->body.data, e->body.len);
+    c->bytes += sz;
+    return err;
+}
+
+static vn_err h_fetch(vn_server *srv, const vn_peer *peer, const Vn__Fetch *f, vn_outcome *out,
+                      char *msg, size_t msgsize)
+{
+    size_t max = f->max == 0 || f->max > VN_FETCH_MAX ? VN_FETCH_MAX : f->max;
+    bool more = false;
+    Vn__Envelopes *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__envelopes__init(body);
+    out->reply->body_case = VN__REPLY__BODY_ENVELOPES;
+    out->reply->envelopes = body;
+    body->envelopes = calloc(max, sizeof *body->envelopes);
+    if (!body->envelopes) return VN_ENOMEM;
+    struct fetch_ctx c = {body, max, 0, false};
+    vn_err err = vn_sstore_mail_fetch(vn_server_store(srv), peer->account, max, fetch_one, &c,
+                                      &more);
+    if (err == 1) err = VN_OK;
+    if (err) return fail(msg, msgsize, err, "could not read mailbox: %s", vn_err_str(err));
+    body->more = more || c.full;
+    return VN_OK;
+}
+
+static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__Ack *a, vn_outcome *out,
+                    char *msg, size_t msgsize)
+{
+    uint32_t n = 0;
+    if (a->n_ids > 1024)
+        return fail(msg, msgsize, VN_ETOOBIG, "at most 1024 ids per ack (got %zu)", a->n_ids);
+    for (size_t i = 0; i < a->n_ids; i++)
+        if (a->ids[i].len != VN_MSGID_LEN)
+            return fail(msg, msgsize, VN_EINVAL, "message id %zu is not %d bytes", i,
+                        VN_MSGID_LEN);
+    for (size_t i = 0; i < a->n_ids; i++) {
+        vn_err err = vn_sstore_mail_ack(vn_server_store(srv), peer->account, a->ids[i].data);
+        /* Acking twice (a resent ack) is fine: the envelope is gone either way. */
+        if (err == VN_ENOTFOUND) continue;
+        if (err) return fail(msg, msgsize, err, "could not delete message: %s", vn_err_str(err));
+        n++;
+    }
+    Vn__Acked *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__acked__init(body);
+    body->count = n;
+    out->wrote = n > 0;
+    out->reply->body_case = VN__REPLY__BODY_ACKED;
+    out->reply->acked = body;
+    return VN_OK;
+}
+
+static vn_err h_subscribe(vn_server *srv, const vn_peer *peer, vn_outcome *out)
+{
+    size_t waiting = 0;
+    vn_err err = vn_server_subscribe(srv, peer->account, peer->route, peer->route_len);
+    if (err) return err;
+    err = vn_sstore_mail_count(vn_server_store(srv), peer->account, &waiting);
+    if (err) return err;
+    Vn__Subscribed *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__subscribed__init(body);
+    body->waiting = (uint32_t)waiting;
+    out->reply->body_case = VN__REPLY__BODY_SUBSCRIBED;
+    out->reply->subscribed = body;
+    return VN_OK;
+}
+
+vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                         vn_outcome *out, char *msg, size_t msgsize)
+{
+    if (req->body_case == VN__REQUEST__BODY_REDEEM)
+        return h_redeem(srv, peer, req->redeem, out, msg, msgsize);
+    /* Everything else needs a registered device: an unknown CURVE key may
+     * only redeem an invite. */
+    if (!peer->registered)
+        return fail(msg, msgsize, VN_EUNREGISTERED,
+                    "this device key is not registered; redeem an invite code first");
+    switch (req->body_case) {
+    case VN__REQUEST__BODY_WHOAMI:
+        return h_whoami(srv, peer, out);
+    case VN__REQUEST__BODY_PUBLISH_KEYS:
+        return h_publish(srv, peer, req->publish_keys, out, msg, msgsize);
+    case VN__REQUEST__BODY_FETCH_BUNDLE:
+        return h_bundle(srv, peer, req->fetch_bundle, out, msg, msgsize);
+    case VN__REQUEST__BODY_SEND:
+        return h_send(srv, peer, req->send, out, msg, msgsize);
+    case VN__REQUEST__BODY_FETCH:
+        return h_fetch(srv, peer, req->fetch, out, msg, msgsize);
+    case VN__REQUEST__BODY_ACK:
+        return h_ack(srv, peer, req->ack, out, msg, msgsize);
+    case VN__REQUEST__BODY_SUBSCRIBE:
+        return h_subscribe(srv, peer, out);
+    default:
+        return fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
+    }
+}

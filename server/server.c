@@ -1,0 +1,541 @@
+/* The server loop: a ZeroMQ ROUTER under CURVE, a ZAP handler that fails
+ * closed, and group commit — all requests read in one loop turn share one
+ * LMDB write transaction, and no reply or push leaves before its commit. */
+#include "server.h"
+
+#include "vn/frame.h"
+#include "vn/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
+#endif
+
+#define BATCH_MAX 256 /* most requests one transaction groups */
+#define ROUTE_MAX 256 /* longest ROUTER routing id we keep */
+
+typedef struct sub {
+    uint8_t account[VN_ACCOUNT_LEN]; /* who listens */
+    uint8_t route[ROUTE_MAX];        /* on which connection */
+    size_t route_len;
+} sub;
+
+/* One request of the current batch, waiting for the commit. */
+typedef struct pending {
+    uint8_t route[ROUTE_MAX]; /* where the reply goes */
+    size_t route_len;
+    uint64_t request_id;      /* echoed in the reply */
+    vn_outcome out;           /* the handler's result */
+    vn_err err;               /* or the error to report */
+    char msg[256];            /* with its message */
+} pending;
+
+struct vn_server {
+    vn_server_config cfg;  /* settings, validated by main.c */
+    uv_loop_t loop;        /* the one event loop */
+    uv_poll_t router_poll; /* readiness of the ROUTER's ZMQ_FD */
+    uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
+    uv_timer_t sweep;      /* expiry of old envelopes and invites */
+    uv_signal_t sigterm, sigint;
+    void *zctx;            /* ZeroMQ context */
+    void *router;          /* client-facing socket */
+    void *zap;             /* ZAP handler socket (REP) */
+    vn_sstore *store;      /* the LMDB store; this process is its only writer */
+    vn_clock *clock;       /* the one source of now */
+    int lock_fd;           /* flock on the state directory */
+    sub *subs;             /* push routes */
+    size_t nsubs, capsubs;
+    pending *batch;        /* BATCH_MAX slots for the current turn */
+    uint64_t requests;     /* requests handled, for the shutdown log */
+};
+
+void vn_log(const char *fmt, ...)
+{
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s vangnetd: ", ts);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+vn_sstore *vn_server_store(vn_server *self)
+{
+    return self->store;
+}
+
+vn_clock *vn_server_clock(vn_server *self)
+{
+    return self->clock;
+}
+
+const vn_server_config *vn_server_cfg(vn_server *self)
+{
+    return &self->cfg;
+}
+
+vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
+                           const uint8_t *route, size_t route_len)
+{
+    if (route_len > ROUTE_MAX) return VN_EINVAL;
+    for (size_t i = 0; i < self->nsubs; i++) {
+        if (memcmp(self->subs[i].account, account, VN_ACCOUNT_LEN) == 0) {
+            /* A device reconnected: the newest connection wins. */
+            memcpy(self->subs[i].route, route, route_len);
+            self->subs[i].route_len = route_len;
+            return VN_OK;
+        }
+    }
+    if (self->nsubs == self->capsubs) {
+        size_t cap = self->capsubs ? self->capsubs * 2 : 64;
+        sub *n = realloc(self->subs, cap * sizeof *n);
+        if (!n) return VN_ENOMEM;
+        self->subs = n;
+        self->capsubs = cap;
+    }
+    sub *s = &self->subs[self->nsubs++];
+    memcpy(s->account, account, VN_ACCOUNT_LEN);
+    memcpy(s->route, route, route_len);
+    s->route_len = route_len;
+    return VN_OK;
+}
+
+static void unsubscribe_at(vn_server *s, size_t i)
+{
+    s->subs[i] = s->subs[--s->nsubs];
+}
+
+/* Sends a push to a subscribed account. A gone or slow connection only
+ * loses the push: the envelope stays stored until it is acknowledged. */
+static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
+                 size_t len)
+{
+    for (size_t i = 0; i < s->nsubs; i++) {
+        if (memcmp(s->subs[i].account, account, VN_ACCOUNT_LEN) != 0) continue;
+        if (zmq_send(s->router, s->subs[i].route, s->subs[i].route_len,
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            if (errno == EHOSTUNREACH) unsubscribe_at(s, i);
+            return;
+        }
+        zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
+        return;
+    }
+}
+
+static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
+                       size_t len)
+{
+    /* ROUTER_MANDATORY makes an unroutable reply an error we can log
+     * instead of a silent drop. The client resends if it is still there. */
+    if (zmq_send(s->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(s->router, buf, len, ZMQ_DONTWAIT) < 0) {
+        if (s->cfg.verbose) vn_log("reply not sent: %s", zmq_strerror(errno));
+    }
+}
+
+static void send_reply(vn_server *s, pending *p)
+{
+    Vn__Reply err_rep = VN__REPLY__INIT;
+    Vn__Error e = VN__ERROR__INIT;
+    Vn__Reply *rep = p->out.reply;
+    uint8_t *buf = NULL;
+    size_t len;
+    if (p->err) {
+        e.code = p->err;
+        e.message = p->msg[0] ? p->msg : (char *)vn_err_str(p->err);
+        err_rep.body_case = VN__REPLY__BODY_ERROR;
+        err_rep.error = &e;
+        rep = &err_rep;
+    }
+    rep->version = VN_PROTOCOL_VERSION;
+    rep->request_id = p->request_id;
+    if (vn_frame_reply_encode(rep, s->cfg.frame_max * 2, &buf, &len) == VN_OK) {
+        send_frame(s, p->route, p->route_len, buf, len);
+    } else {
+        vn_log("reply of request %llu too large to send", (unsigned long long)p->request_id);
+    }
+    free(buf);
+}
+
+/* Turns every reply that depended on the discarded transaction into an
+ * error, so nothing is acknowledged that is not durable. */
+static void fail_written(pending *batch, size_t n, vn_err err)
+{
+    for (size_t i = 0; i < n; i++) {
+        pending *p = &batch[i];
+        if (p->err || !p->out.wrote) continue;
+        vn_outcome_clear(&p->out);
+        p->err = err;
+        snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));
+    }
+}
+
+/* Resolves the sender from the User-Id our ZAP handler attached: the hex of
+ * the connection's CURVE key. */
+static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
+{
+    const char *uid = zmq_msg_gets(body, "User-Id");
+    memset(peer, 0, sizeof *peer);
+    if (!uid || vn_hex_decode(uid, peer->key, 32)) return VN_EUNREGISTERED;
+    vn_err err = vn_sstore_device_lookup(s->store, peer->key, peer->account, &peer->role);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    if (err) return err;
+    peer->registered = true;
+    vn_hex_encode(peer->account, VN_ACCOUNT_LEN, peer->account_hex);
+    return VN_OK;
+}
+
+static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_parts)
+{
+    Vn__Request *req = NULL;
+    vn_peer peer;
+    size_t len = zmq_msg_size(body);
+    vn_err err = vn_frame_request_decode(zmq_msg_data(body), len, s->cfg.frame_max, &req);
+    if (req) p->request_id = req->request_id;
+    if (err == VN_ETOOBIG) {
+        snprintf(p->msg, sizeof p->msg, "frame of %zu bytes exceeds the limit of %zu bytes", len,
+                 s->cfg.frame_max);
+    } else if (err == VN_EVERSION) {
+        snprintf(p->msg, sizeof p->msg,
+                 "protocol version %u is not supported; this server speaks version %d",
+                 req->version, VN_PROTOCOL_VERSION);
+    } else if (err == VN_EPROTO) {
+        snprintf(p->msg, sizeof p->msg, "malformed frame: not a Vangnet request");
+    } else if (extra_parts) {
+        err = VN_EPROTO;
+        snprintf(p->msg, sizeof p->msg, "malformed frame: a request is one message part");
+    }
+    if (err) goto out;
+    err = resolve_peer(s, body, &peer);
+    if (err) {
+        snprintf(p->msg, sizeof p->msg, "could not identify the device: %s", vn_err_str(err));
+        goto out;
+    }
+    peer.route = p->route;
+    peer.route_len = p->route_len;
+    p->out.reply = malloc(sizeof *p->out.reply);
+    if (!p->out.reply) {
+        err = VN_ENOMEM;
+        goto out;
+    }
+    vn__reply__init(p->out.reply);
+    err = vn_handle_request(s, &peer, req, &p->out, p->msg, sizeof p->msg);
+    if (s->cfg.verbose)
+        vn_log("request type=%d result=%s", (int)req->body_case, vn_err_name(err));
+out:
+    if (err) vn_outcome_clear(&p->out);
+    p->err = err;
+    vn_frame_request_free(req);
+}
+
+/* Reads one request (routing id + body) without blocking. Returns false
+ * when nothing is waiting. */
+static bool recv_one(vn_server *s, pending *p)
+{
+    zmq_msg_t route, body;
+    zmq_msg_init(&route);
+    if (zmq_msg_recv(&route, s->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&route);
+        return false;
+    }
+    memset(p, 0, sizeof *p);
+    p->route_len = zmq_msg_size(&route) <= ROUTE_MAX ? zmq_msg_size(&route) : 0;
+    memcpy(p->route, zmq_msg_data(&route), p->route_len);
+    bool more = zmq_msg_more(&route);
+    zmq_msg_close(&route);
+    zmq_msg_init(&body);
+    if (!more || zmq_msg_recv(&body, s->router, 0) < 0) {
+        zmq_msg_close(&body);
+        p->err = VN_EPROTO;
+        snprintf(p->msg, sizeof p->msg, "malformed frame: empty message");
+        return true;
+    }
+    bool extra = zmq_msg_more(&body);
+    handle_frame(s, p, &body, extra);
+    zmq_msg_close(&body);
+    while (extra) { /* discard the rest of a multi-part message */
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        extra = zmq_msg_recv(&part, s->router, 0) >= 0 && zmq_msg_more(&part);
+        zmq_msg_close(&part);
+    }
+    return true;
+}
+
+/* One group commit: read what is waiting, handle it inside one write
+ * transaction, commit once, then answer. Returns the number of requests. */
+static size_t process_batch(vn_server *s)
+{
+    size_t n = 0;
+    vn_err err = vn_kv_begin(vn_sstore_kv(s->store));
+    if (err) {
+        vn_log("cannot begin transaction: %s", vn_err_str(err));
+        return 0;
+    }
+    while (n < BATCH_MAX && recv_one(s, &s->batch[n])) {
+        n++;
+        /* A failed write aborted the transaction and with it the writes of
+         * the requests before it in this batch. */
+        if (!vn_kv_in_txn(vn_sstore_kv(s->store))) {
+            fail_written(s->batch, n, s->batch[n - 1].err ? s->batch[n - 1].err : VN_ESTORE);
+            err = vn_kv_begin(vn_sstore_kv(s->store));
+            if (err) break;
+        }
+    }
+    if (vn_kv_in_txn(vn_sstore_kv(s->store))) {
+        err = vn_kv_commit(vn_sstore_kv(s->store));
+        if (err) {
+            vn_log("commit failed: %s", vn_err_str(err));
+            fail_written(s->batch, n, err);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        pending *p = &s->batch[i];
+        send_reply(s, p);
+        if (!p->err && p->out.has_push) push(s, p->out.push_to, p->out.push_frame, p->out.push_len);
+        vn_outcome_clear(&p->out);
+    }
+    s->requests += n;
+    return n;
+}
+
+static bool readable(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+static void on_router(uv_poll_t *h, int status, int events)
+{
+    vn_server *s = h->data;
+    /* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left. */
+    while (process_batch(s) > 0 || readable(s->router)) {
+    }
+}
+
+static void on_zap(uv_poll_t *h, int status, int events)
+{
+    vn_server *s = h->data;
+    while (readable(s->zap)) vn_zap_handle(s, s->zap);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    vn_server *s = t->data;
+    size_t n = 0;
+    vn_err err = vn_sstore_expire(s->store, vn_clock_now(s->clock), s->cfg.mail_ttl_ms, &n);
+    if (err) vn_log("expiry failed: %s", vn_err_str(err));
+    else if (n) vn_log("expired %zu undelivered messages", n);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    vn_server *s = h->data;
+    vn_log("signal %d: shutting down", signum);
+    uv_stop(&s->loop);
+}
+
+/* Reads a z85 key file written by `vangnetd init`. */
+static vn_err read_key(const char *dir, const char *name, uint8_t key[32])
+{
+    char path[4096], z85[64] = {0};
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return VN_EIO;
+    size_t n = fread(z85, 1, 40, f);
+    fclose(f);
+    vn_err err = n == 40 && zmq_z85_decode(key, z85) ? VN_OK : VN_EIO;
+    explicit_bzero(z85, sizeof z85);
+    return err;
+}
+
+static vn_err write_endpoint(vn_server *s)
+{
+    char ep[256], path[4096];
+    size_t len = sizeof ep;
+    if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, ep, &len) != 0) return VN_ETRANSPORT;
+    snprintf(path, sizeof path, "%s/endpoint", s->cfg.state_dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return VN_EIO;
+    fprintf(f, "%s\n", ep);
+    vn_err err = fclose(f) == 0 ? VN_OK : VN_EIO;
+    if (!err) vn_log("listening on %s", ep);
+    return err;
+}
+
+static vn_err open_sockets(vn_server *s, const uint8_t secret[32])
+{
+    int one = 1, zero = 0;
+    int64_t maxmsg = (int64_t)s->cfg.frame_max * 4;
+    /* Fail closed: the ZAP handler is bound before the ROUTER exists, and
+     * the ROUTER insists on it through its domain. Without a handler libzmq
+     * would accept every CURVE key. */
+    s->zap = zmq_socket(s->zctx, ZMQ_REP);
+    if (!s->zap || zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof zero) ||
+        zmq_bind(s->zap, "inproc://zeromq.zap.01") != 0) {
+        vn_log("cannot bind the ZAP handler: %s", zmq_strerror(errno));
+        return VN_ETRANSPORT;
+    }
+    s->router = zmq_socket(s->zctx, ZMQ_ROUTER);
+    if (!s->router) return VN_ETRANSPORT;
+    if (zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+        zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret, 32) ||
+        zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "vangnet", 7) ||
+        zmq_setsockopt(s->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) ||
+        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
+        zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        zmq_setsockopt(s->router, ZMQ_LINGER, &zero, sizeof zero)) {
+        vn_log("cannot configure the ROUTER socket: %s", zmq_strerror(errno));
+        return VN_ETRANSPORT;
+    }
+    if (zmq_bind(s->router, s->cfg.listen) != 0) {
+        vn_log("cannot listen on %s: %s", s->cfg.listen, zmq_strerror(errno));
+        return VN_ETRANSPORT;
+    }
+    return write_endpoint(s);
+}
+
+static vn_err lock_state(vn_server *s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vangnetd.lock", s->cfg.state_dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0) return VN_EIO;
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        vn_log("another vangnetd is running on %s", s->cfg.state_dir);
+        return VN_EEXISTS;
+    }
+    return VN_OK;
+}
+
+static vn_err start_loop(vn_server *s)
+{
+    int fd;
+    size_t len = sizeof fd;
+    if (uv_loop_init(&s->loop)) return VN_EINTERNAL;
+    if (zmq_getsockopt(s->router, ZMQ_FD, &fd, &len)) return VN_ETRANSPORT;
+    uv_poll_init(&s->loop, &s->router_poll, fd);
+    len = sizeof fd;
+    if (zmq_getsockopt(s->zap, ZMQ_FD, &fd, &len)) return VN_ETRANSPORT;
+    uv_poll_init(&s->loop, &s->zap_poll, fd);
+    uv_timer_init(&s->loop, &s->sweep);
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    s->router_poll.data = s->zap_poll.data = s->sweep.data = s;
+    s->sigterm.data = s->sigint.data = s;
+    return VN_OK;
+}
+
+vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
+{
+    uint8_t secret[32];
+    vn_err err;
+    vn_server *s = calloc(1, sizeof *s);
+    if (!s) return VN_ENOMEM;
+    s->cfg = *cfg;
+    s->lock_fd = -1;
+    s->batch = calloc(BATCH_MAX, sizeof *s->batch);
+    if (!s->batch) {
+        err = VN_ENOMEM;
+        goto err_free;
+    }
+    if ((err = lock_state(s))) goto err_free;
+    err = read_key(cfg->state_dir, "server.key", secret);
+    if (err) {
+        vn_log("cannot read %s/server.key: run `vangnetd init --state %s` first",
+               cfg->state_dir, cfg->state_dir);
+        goto err_free;
+    }
+    if ((err = vn_sstore_open(&s->store, cfg->state_dir, cfg->map_size))) {
+        vn_log("cannot open the store in %s: %s", cfg->state_dir, vn_err_str(err));
+        goto err_wipe;
+    }
+    if ((err = vn_clock_open(&s->clock, vn_sstore_kv(s->store), VN_DB_META, cfg->test_clock)))
+        goto err_store;
+    s->zctx = zmq_ctx_new();
+    if (!s->zctx) {
+        err = VN_ETRANSPORT;
+        goto err_clock;
+    }
+    if ((err = open_sockets(s, secret))) goto err_sockets;
+    if ((err = start_loop(s))) goto err_sockets;
+    explicit_bzero(secret, sizeof secret);
+    *out = s;
+    return VN_OK;
+
+err_sockets:
+    if (s->router) zmq_close(s->router);
+    if (s->zap) zmq_close(s->zap);
+    zmq_ctx_term(s->zctx);
+err_clock:
+    vn_clock_close(&s->clock);
+err_store:
+    vn_sstore_close(&s->store);
+err_wipe:
+    explicit_bzero(secret, sizeof secret);
+err_free:
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    free(s->batch);
+    free(s);
+    return err;
+}
+
+vn_err vn_server_run(vn_server *self)
+{
+    uv_poll_start(&self->zap_poll, UV_READABLE, on_zap);
+    uv_poll_start(&self->router_poll, UV_READABLE, on_router);
+    uv_timer_start(&self->sweep, on_sweep, 1000, self->cfg.sweep_ms);
+    uv_signal_start(&self->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&self->sigint, on_signal, SIGINT);
+    /* Messages may have queued before the poll started. */
+    on_zap(&self->zap_poll, 0, 0);
+    on_router(&self->router_poll, 0, 0);
+    vn_log("ready (test clock %s)", vn_clock_is_test(self->clock) ? "on" : "off");
+    uv_run(&self->loop, UV_RUN_DEFAULT);
+    vn_log("stopped after %llu requests", (unsigned long long)self->requests);
+    return VN_OK;
+}
+
+static void on_close(uv_handle_t *h)
+{
+}
+
+void vn_server_close(vn_server **self_p)
+{
+    if (!self_p || !*self_p) return;
+    vn_server *s = *self_p;
+    uv_close((uv_handle_t *)&s->router_poll, on_close);
+    uv_close((uv_handle_t *)&s->zap_poll, on_close);
+    uv_close((uv_handle_t *)&s->sweep, on_close);
+    uv_close((uv_handle_t *)&s->sigterm, on_close);
+    uv_close((uv_handle_t *)&s->sigint, on_close);
+    uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
+    uv_loop_close(&s->loop);
+    zmq_close(s->router);
+    zmq_close(s->zap);
+    zmq_ctx_term(s->zctx);
+    vn_clock_close(&s->clock);
+    vn_sstore_close(&s->store);
+    close(s->lock_fd);
+    free(s->subs);
+    free(s->batch);
+    free(s);
+    *self_p = NULL;
+}

@@ -1,0 +1,82 @@
+/* vn_server: vangnetd's running state. One libuv loop thread owns the
+ * ZeroMQ sockets and the LMDB write transactions. */
+#ifndef VN_SERVER_H
+#define VN_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "vangnet.pb-c.h"
+#include "vn/clock.h"
+#include "vn/err.h"
+#include "vn/sstore.h"
+
+typedef struct vn_server vn_server;
+
+/* Settings of `vangnetd run`, validated by main.c before use. */
+typedef struct vn_server_config {
+    const char *state_dir;   /* holds the LMDB store and the key files */
+    const char *listen;      /* ZeroMQ endpoint to bind */
+    size_t frame_max;        /* largest accepted frame in bytes */
+    uint64_t mail_ttl_ms;    /* undelivered envelopes expire after this */
+    uint64_t sweep_ms;       /* how often expiry runs */
+    bool test_clock;         /* whether `vangnetd clock` may move time */
+    size_t map_size;         /* LMDB map size in bytes */
+    int verbose;             /* log every request when > 0 */
+} vn_server_config;
+
+/* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
+vn_err vn_server_open(vn_server **out, const vn_server_config *cfg);
+/* Runs the loop until SIGTERM or SIGINT. */
+vn_err vn_server_run(vn_server *self);
+void vn_server_close(vn_server **self_p);
+
+/* Logging: one line per event to stderr, never message content. */
+void vn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- used by the handlers (handlers.c) --- */
+
+/* Who sent a request, resolved from its CURVE key on every request, so a
+ * deleted device loses access at once. */
+typedef struct vn_peer {
+    uint8_t key[32];                  /* the connection's CURVE public key */
+    bool registered;                  /* whether the key belongs to an account */
+    uint8_t account[VN_ACCOUNT_LEN];  /* its account, if registered */
+    char account_hex[VN_ACCOUNT_HEX + 1];
+    vn_role role;                     /* its role, if registered */
+    const uint8_t *route;             /* ROUTER routing id of the connection */
+    size_t route_len;
+} vn_peer;
+
+/* What a handler produces: a reply, and maybe one push to send once the
+ * loop turn's writes are durable. */
+typedef struct vn_outcome {
+    Vn__Reply *reply;            /* filled by the handler (body set) */
+    bool wrote;                  /* whether the reply depends on the commit */
+    uint8_t push_to[VN_ACCOUNT_LEN]; /* recipient of a push, if has_push */
+    bool has_push;
+    uint8_t *push_frame;         /* packed push Reply (malloc'd) */
+    size_t push_len;
+} vn_outcome;
+
+/* Handles one decoded request from peer. Writes go into the open
+ * transaction. Returns VN_OK with out->reply set, or an error code with
+ * msg filled for an error reply. */
+vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                         vn_outcome *out, char *msg, size_t msgsize);
+/* Frees what a handler allocated in out. */
+void vn_outcome_clear(vn_outcome *out);
+
+vn_sstore *vn_server_store(vn_server *self);
+vn_clock *vn_server_clock(vn_server *self);
+const vn_server_config *vn_server_cfg(vn_server *self);
+/* Remembers that account listens for pushes on route (copied). */
+vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
+                           const uint8_t *route, size_t route_len);
+
+/* The ZAP handler (zap.c): answers one pending ZAP request. */
+void vn_zap_handle(vn_server *srv, void *zap_sock);
+
+#endif
