@@ -1,1 +1,118 @@
-int main(void) { return 0; }
+/* vangnet: the command-line client. */
+#include "client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: vangnet [--profile DIR] [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  join CODE                 redeem an invite: create this device's keys and account\n"
+    "  whoami                    print this profile's account id and role\n"
+    "  send WHO TEXT             send an end-to-end encrypted message\n"
+    "  send WHO --stdin          send each line of standard input as a message\n"
+    "  inbox [--follow] [--count N] [--wait SECONDS]\n"
+    "                            fetch, decrypt, store and acknowledge new messages;\n"
+    "                            --follow stays connected and prints them as they arrive\n"
+    "  verify WHO [--confirm]    show the safety number; --confirm marks it verified\n"
+    "                            (and accepts a changed identity key you have checked)\n"
+    "  contacts                  list local contact names\n"
+    "  contacts add NAME ACCOUNT give an account a local name (never sent to the server)\n"
+    "\n"
+    "WHO is an account id (32 hex characters) or a contact name.\n"
+    "The profile directory (default ~/.vangnet, or $VANGNET_PROFILE) holds one identity.\n"
+    "\n"
+    "exit codes: 0 ok, 1 failed (the message says why), 2 bad command line,\n"
+    "            3 server unreachable or busy (try again), 4 a peer's identity key changed\n";
+
+typedef struct command {
+    const char *name;
+    int (*run)(vn_client *c, int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"join", vn_cmd_join, "usage: vangnet join CODE\n"
+                          "Redeems an invite code: makes the device keys, pins the server key\n"
+                          "from the code, registers and prints the new account id.\n"},
+    {"whoami", vn_cmd_whoami, "usage: vangnet whoami [--json]\n"
+                              "Prints this profile's account id and role.\n"},
+    {"send", vn_cmd_send, "usage: vangnet send WHO TEXT | vangnet send WHO --stdin\n"
+                          "Encrypts end to end and sends. Unsent messages stay in the outbox\n"
+                          "and go first with the next send or inbox.\n"},
+    {"inbox", vn_cmd_inbox,
+     "usage: vangnet inbox [--follow] [--count N] [--wait SECONDS] [--json]\n"
+     "Fetches new messages, decrypts and stores them, then lets the server delete them.\n"
+     "--json prints a list of {\"id\", \"from\", \"time\", \"text\"}.\n"},
+    {"verify", vn_cmd_verify, "usage: vangnet verify WHO [--confirm]\n"
+                              "Shows the safety number shared with WHO. Compare it with them in\n"
+                              "person or by phone, then run with --confirm.\n"},
+    {"contacts", vn_cmd_contacts, "usage: vangnet contacts | vangnet contacts add NAME ACCOUNT\n"
+                                  "Local names for accounts; never sent to the server.\n"},
+};
+
+int main(int argc, char **argv)
+{
+    vn_client c = {.timeout_ms = 10000};
+    const char *env = getenv("VANGNET_PROFILE");
+    char defprofile[4096];
+    int i = 1;
+    uint64_t t;
+    c.profile = env && env[0] ? env : NULL;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) c.profile = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0) c.json = true;
+        else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
+                 vn_parse_u64(argv[i + 1], 1, 3600, &t) == VN_OK) {
+            c.timeout_ms = (int)t * 1000;
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "vangnet: unknown or incomplete option %s\n%s", argv[i], usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const command *cmd = NULL;
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(argv[i], commands[k].name) == 0) cmd = &commands[k];
+    if (!cmd) {
+        fprintf(stderr, "vangnet: unknown command %s (see vangnet --help)\n", argv[i]);
+        return EXIT_USAGE;
+    }
+    /* Options may also follow the command; collect the rest as arguments. */
+    char **args = calloc((size_t)argc, sizeof *args);
+    int nargs = 0;
+    if (!args) return EXIT_FAIL;
+    for (int k = i + 1; k < argc; k++) {
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+            fputs(cmd->help, stdout);
+            free(args);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[k], "--json") == 0) c.json = true;
+        else if (strcmp(argv[k], "--profile") == 0 && k + 1 < argc) c.profile = argv[++k];
+        else args[nargs++] = argv[k];
+    }
+    if (!c.profile) {
+        const char *home = getenv("HOME");
+        snprintf(defprofile, sizeof defprofile, "%s/.vangnet", home && home[0] ? home : ".");
+        c.profile = defprofile;
+    }
+    int rc;
+    vn_err err = vn_client_open(&c);
+    if (err) {
+        rc = vn_client_fail(&c, err, "cannot open profile %s: %s", c.profile, vn_err_str(err));
+    } else {
+        rc = cmd->run(&c, nargs, args);
+        vn_client_close(&c);
+    }
+    free(args);
+    return rc;
+}

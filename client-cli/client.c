@@ -1,0 +1,275 @@
+/* The device store, connection and output helpers shared by all commands. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/invite.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define PREKEY_LOW 10        /* refill when the server holds fewer */
+#define PREKEY_BATCH 100     /* how many a device keeps on the server */
+#define SPK_MAX_AGE_MS (7ULL * 86400000)
+
+static const char *const db_names[CDB_COUNT] = {
+    "config", "contacts", "seen", "history", "outbox", VN_E2EE_DBS,
+};
+
+vn_err vn_client_open(vn_client *c)
+{
+    struct stat st;
+    if (mkdir(c->profile, 0700) != 0 && errno != EEXIST) return VN_EIO;
+    /* The store holds private keys: refuse a profile others can read. */
+    if (stat(c->profile, &st) != 0 || !S_ISDIR(st.st_mode)) return VN_EIO;
+    if ((st.st_mode & 077) != 0 && chmod(c->profile, 0700) != 0) return VN_EIO;
+    vn_err err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, (size_t)256 << 20);
+    if (err) return err;
+    err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE);
+    if (err) {
+        vn_kv_close(&c->kv);
+        return err;
+    }
+    size_t len = 0;
+    c->account[0] = '\0';
+    if (vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len) == VN_OK)
+        c->account[len] = '\0';
+    return VN_OK;
+}
+
+void vn_client_close(vn_client *c)
+{
+    vn_conn_close(&c->conn);
+    vn_e2ee_close(&c->e2ee);
+    vn_kv_close(&c->kv);
+}
+
+vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len)
+{
+    void *v = NULL;
+    size_t n;
+    vn_err err = vn_kv_get(c->kv, CDB_CONFIG, key, strlen(key), &v, &n);
+    if (err) return err;
+    if (n > size) {
+        free(v);
+        return VN_ETOOBIG;
+    }
+    memcpy(out, v, n);
+    explicit_bzero(v, n);
+    free(v);
+    if (len) *len = n;
+    return VN_OK;
+}
+
+vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t len)
+{
+    return vn_kv_put(c->kv, CDB_CONFIG, key, strlen(key), val, len);
+}
+
+vn_err vn_client_connect(vn_client *c)
+{
+    char endpoint[VN_ENDPOINT_MAX + 1] = {0};
+    uint8_t server_key[32], pub[32], sec[32];
+    size_t n;
+    if (c->conn) return VN_OK;
+    vn_err err = vn_client_cfg_get(c, "endpoint", endpoint, VN_ENDPOINT_MAX, &n);
+    if (err) return err;
+    if ((err = vn_client_cfg_get(c, "server_key", server_key, 32, &n)) ||
+        (err = vn_client_cfg_get(c, "curve_pub", pub, 32, &n)) ||
+        (err = vn_client_cfg_get(c, "curve_sec", sec, 32, &n)))
+        goto out;
+    err = vn_conn_open(&c->conn, endpoint, server_key, pub, sec);
+    if (!err) vn_conn_set_timeout(c->conn, c->timeout_ms, 1000);
+out:
+    explicit_bzero(sec, sizeof sec);
+    return err;
+}
+
+vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1])
+{
+    void *v = NULL;
+    size_t n;
+    if (vn_account_valid(who)) {
+        memcpy(account, who, VN_ACCOUNT_HEX + 1);
+        return VN_OK;
+    }
+    if (!who[0]) return VN_EINVAL;
+    vn_err err = vn_kv_get(c->kv, CDB_CONTACTS, who, strlen(who), &v, &n);
+    if (err) return err == VN_ENOTFOUND ? VN_ENOACCOUNT : err;
+    if (n != VN_ACCOUNT_HEX) err = VN_ESTORE;
+    else {
+        memcpy(account, v, VN_ACCOUNT_HEX);
+        account[VN_ACCOUNT_HEX] = '\0';
+    }
+    free(v);
+    return err;
+}
+
+struct name_search {
+    const char *account; /* what we look for */
+    char *name;          /* where the name goes */
+    size_t size;
+    bool found;
+};
+
+static int name_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct name_search *s = ud;
+    if (vl != VN_ACCOUNT_HEX || memcmp(v, s->account, VN_ACCOUNT_HEX) != 0) return 0;
+    if (kl >= s->size) return 0;
+    memcpy(s->name, k, kl);
+    s->name[kl] = '\0';
+    s->found = true;
+    return 1;
+}
+
+const char *vn_client_name_of(vn_client *c, const char *account, char *name, size_t size)
+{
+    struct name_search s = {account, name, size, false};
+    /* Contacts are few; a scan is simpler than a second index. */
+    if (vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, name_cb, &s) != VN_OK || !s.found) return NULL;
+    return name;
+}
+
+void vn_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+            else fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void vn_iso_time(uint64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int exit_code(vn_err err)
+{
+    switch (err) {
+    case VN_ETIMEOUT:
+    case VN_ETRANSPORT:
+    case VN_ERATE:
+        return EXIT_RETRY;
+    case VN_EUNTRUSTED:
+        return EXIT_UNTRUSTED;
+    case VN_EINVAL:
+        return EXIT_FAIL;
+    default:
+        return EXIT_FAIL;
+    }
+}
+
+static int report(vn_client *c, vn_err err, const char *msg)
+{
+    if (c->json) {
+        fprintf(stderr, "{\"error\": {\"code\": \"%s\", \"message\": ", vn_err_name(err));
+        vn_json_str(stderr, msg);
+        fprintf(stderr, "}}\n");
+    } else {
+        fprintf(stderr, "vangnet: %s\n", msg);
+    }
+    return exit_code(err);
+}
+
+int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return report(c, err, msg);
+}
+
+int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
+{
+    uint64_t retry = 0;
+    const char *smsg = c->conn ? vn_conn_error(c->conn, &retry) : "";
+    if (err == VN_ETIMEOUT)
+        return vn_client_fail(c, err,
+                              "%s: no answer from the server within %d s (is it running and "
+                              "reachable?)",
+                              what, c->timeout_ms / 1000);
+    if (retry)
+        return vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,
+                              smsg[0] ? smsg : vn_err_str(err), (unsigned long long)retry);
+    return vn_client_fail(c, err, "%s: %s", what, smsg[0] ? smsg : vn_err_str(err));
+}
+
+vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left)
+{
+    vn_bundle b;
+    vn_prekey_pub *pks = NULL;
+    Vn__PreKey *pk = NULL, **pkp = NULL;
+    Vn__Reply *rep = NULL;
+    vn_err err = vn_e2ee_public_bundle(c->e2ee, &b);
+    if (err) return err;
+    if (count > 0) {
+        /* The new prekeys are durable locally before the server learns of
+         * them, so a crash never leaves the server handing out keys we lost. */
+        if ((err = vn_e2ee_generate_prekeys(c->e2ee, count, &pks))) return err;
+        pk = calloc(count, sizeof *pk);
+        pkp = calloc(count, sizeof *pkp);
+        if (!pk || !pkp) {
+            err = VN_ENOMEM;
+            goto out;
+        }
+        for (uint32_t i = 0; i < count; i++) {
+            vn__pre_key__init(&pk[i]);
+            pk[i].id = pks[i].id;
+            pk[i].key.data = pks[i].key;
+            pk[i].key.len = VN_E2EE_KEY_LEN;
+            pkp[i] = &pk[i];
+        }
+    }
+    Vn__PublishKeys pub = VN__PUBLISH_KEYS__INIT;
+    pub.registration_id = b.registration_id;
+    pub.identity_key = (ProtobufCBinaryData){VN_E2EE_KEY_LEN, b.identity_key};
+    pub.signed_prekey_id = b.signed_prekey_id;
+    pub.signed_prekey = (ProtobufCBinaryData){VN_E2EE_KEY_LEN, b.signed_prekey};
+    pub.signed_prekey_sig = (ProtobufCBinaryData){VN_E2EE_SIG_LEN, b.signed_prekey_sig};
+    pub.n_prekeys = count;
+    pub.prekeys = pkp;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_PUBLISH_KEYS;
+    req.publish_keys = &pub;
+    if ((err = vn_client_connect(c))) goto out;
+    err = vn_conn_call(c->conn, &req, &rep);
+    if (!err && rep->body_case != VN__REPLY__BODY_KEYS_PUBLISHED) err = VN_EPROTO;
+    if (!err && left) *left = rep->keys_published->prekeys_left;
+out:
+    vn_frame_reply_free(rep);
+    free(pkp);
+    free(pk);
+    free(pks);
+    return err;
+}
+
+vn_err vn_client_maintain_keys(vn_client *c)
+{
+    bool rotated = false;
+    uint32_t left = 0;
+    vn_err err = vn_e2ee_rotate_signed_prekey(c->e2ee, vn_now_ms(), SPK_MAX_AGE_MS, &rotated);
+    if (err) return err;
+    /* Publishing with no new prekeys also tells us how many remain. */
+    if ((err = vn_client_publish_keys(c, 0, &left))) return err;
+    if (left < PREKEY_LOW) err = vn_client_publish_keys(c, PREKEY_BATCH - left, &left);
+    return err;
+}

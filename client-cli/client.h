@@ -1,0 +1,88 @@
+/* The vangnet client: a profile directory (one identity), its LMDB device
+ * store, and the commands users type. Shared by the command files. */
+#ifndef VN_CLIENT_H
+#define VN_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vn/conn.h"
+#include "vn/e2ee.h"
+#include "vn/err.h"
+#include "vn/kv.h"
+#include "vn/util.h"
+
+/* Databases of the device store; E2EE's five follow CDB_E2EE. */
+enum {
+    CDB_CONFIG,   /* server endpoint and key, device keys, account */
+    CDB_CONTACTS, /* local name -> account id (never sent anywhere) */
+    CDB_SEEN,     /* message ids already received, to drop duplicates */
+    CDB_HISTORY,  /* local seq -> received message (id, from, time, text) */
+    CDB_OUTBOX,   /* local seq -> Send not yet acknowledged by the server */
+    CDB_E2EE,
+    CDB_COUNT = CDB_E2EE + VN_E2EE_NDBS
+};
+
+/* Exit codes, documented in `vangnet --help`. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,      /* the request failed; the message says why */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_RETRY = 3,     /* server unreachable or busy: try again later */
+    EXIT_UNTRUSTED = 4, /* a peer's identity key changed: verify it first */
+};
+
+typedef struct vn_client {
+    const char *profile;  /* profile directory */
+    bool json;            /* --json output */
+    int timeout_ms;       /* total time one server call may take */
+    vn_kv *kv;            /* the device store */
+    vn_e2ee *e2ee;        /* Signal state over kv */
+    vn_conn *conn;        /* connection, opened on first use */
+    char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
+} vn_client;
+
+/* Opens (creating, mode 0700) the profile's store. */
+vn_err vn_client_open(vn_client *c);
+void vn_client_close(vn_client *c);
+/* Connects with the profile's pinned server key; VN_ENOTFOUND before join. */
+vn_err vn_client_connect(vn_client *c);
+
+/* Config values (strings or raw bytes) in CDB_CONFIG. */
+vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len);
+vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t len);
+
+/* Resolves a contact name or an account id into account (33 bytes). */
+vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1]);
+/* The local name of an account, or NULL; copied into name. */
+const char *vn_client_name_of(vn_client *c, const char *account, char *name, size_t size);
+
+/* Reports an error: plain to stderr, or {"error": {...}} under --json.
+ * Returns the exit code for it. */
+int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like vn_client_fail for a failed server call, adding the server's message. */
+int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
+
+/* JSON string output with escaping. */
+void vn_json_str(FILE *f, const char *s);
+/* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
+void vn_iso_time(uint64_t ms, char *out, size_t size);
+
+/* Commands: argc/argv start after the command name. */
+int vn_cmd_join(vn_client *c, int argc, char **argv);
+int vn_cmd_whoami(vn_client *c, int argc, char **argv);
+int vn_cmd_send(vn_client *c, int argc, char **argv);
+int vn_cmd_inbox(vn_client *c, int argc, char **argv);
+int vn_cmd_verify(vn_client *c, int argc, char **argv);
+int vn_cmd_contacts(vn_client *c, int argc, char **argv);
+
+/* Keeps keys fresh: rotates the signed prekey when due and refills the
+ * server's one-time prekeys below the low-water mark. */
+vn_err vn_client_maintain_keys(vn_client *c);
+/* Publishes identity, signed prekey and count new one-time prekeys. */
+vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left);
+
+#endif

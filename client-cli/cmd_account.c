@@ -1,0 +1,246 @@
+/* join, whoami, verify, contacts: the commands about identities. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/invite.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define JOIN_PREKEYS 100
+
+/* Creates this device's keys once; a join that is retried after a failure
+ * reuses them, so the server sees the same device. */
+static vn_err ensure_device_keys(vn_client *c)
+{
+    uint8_t pub[32], sec[32];
+    size_t n;
+    vn_err err = VN_OK;
+    if (vn_client_cfg_get(c, "curve_pub", pub, sizeof pub, &n) == VN_ENOTFOUND) {
+        if ((err = vn_curve_keypair(pub, sec))) return err;
+        if ((err = vn_kv_begin(c->kv))) goto out;
+        if ((err = vn_client_cfg_put(c, "curve_pub", pub, 32)) ||
+            (err = vn_client_cfg_put(c, "curve_sec", sec, 32)))
+            goto out; /* the failed put aborted the transaction */
+        if ((err = vn_kv_commit(c->kv))) goto out;
+    }
+    if (!vn_e2ee_has_identity(c->e2ee)) err = vn_e2ee_create_identity(c->e2ee);
+out:
+    explicit_bzero(sec, sizeof sec);
+    return err;
+}
+
+int vn_cmd_join(vn_client *c, int argc, char **argv)
+{
+    vn_invite inv;
+    Vn__Reply *rep = NULL;
+    int rc;
+    if (argc != 1) return vn_client_fail(c, VN_EINVAL, "usage: vangnet join CODE");
+    if (c->account[0])
+        return vn_client_fail(c, VN_EEXISTS,
+                              "this profile has already joined as %s; use another --profile",
+                              c->account);
+    vn_err err = vn_invite_decode(argv[0], &inv);
+    if (err)
+        return vn_client_fail(c, err, "not a Vangnet invite code (it starts with vn1-): check "
+                                      "that it was copied whole");
+    if ((err = ensure_device_keys(c)))
+        return vn_client_fail(c, err, "cannot create device keys: %s", vn_err_str(err));
+    /* Pin the server key from the code: from now on we talk only to it. */
+    if ((err = vn_kv_begin(c->kv)) ||
+        (err = vn_client_cfg_put(c, "endpoint", inv.endpoint, strlen(inv.endpoint))) ||
+        (err = vn_client_cfg_put(c, "server_key", inv.server_key, 32)) ||
+        (err = vn_kv_commit(c->kv))) {
+        explicit_bzero(&inv, sizeof inv);
+        return vn_client_fail(c, err, "cannot write the profile: %s", vn_err_str(err));
+    }
+    if ((err = vn_client_connect(c))) {
+        explicit_bzero(&inv, sizeof inv);
+        return vn_client_fail(c, err, "cannot connect to %s", inv.endpoint);
+    }
+    Vn__Redeem red = VN__REDEEM__INIT;
+    red.secret.data = inv.secret;
+    red.secret.len = VN_INVITE_SECRET_LEN;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_REDEEM;
+    req.redeem = &red;
+    err = vn_conn_call(c->conn, &req, &rep);
+    explicit_bzero(&inv, sizeof inv);
+    if (err) return vn_client_fail_call(c, err, "cannot join");
+    if (rep->body_case != VN__REPLY__BODY_REDEEMED || !vn_account_valid(rep->redeemed->account)) {
+        vn_frame_reply_free(rep);
+        return vn_client_fail(c, VN_EPROTO, "cannot join: unexpected reply from the server");
+    }
+    memcpy(c->account, rep->redeemed->account, VN_ACCOUNT_HEX + 1);
+    char role[32] = {0};
+    snprintf(role, sizeof role, "%s", rep->redeemed->role);
+    vn_frame_reply_free(rep);
+    if ((err = vn_kv_begin(c->kv)) ||
+        (err = vn_client_cfg_put(c, "account", c->account, VN_ACCOUNT_HEX)) ||
+        (err = vn_client_cfg_put(c, "role", role, strlen(role))) || (err = vn_kv_commit(c->kv)))
+        return vn_client_fail(c, err, "joined as %s but cannot record it: %s", c->account,
+                              vn_err_str(err));
+    err = vn_client_publish_keys(c, JOIN_PREKEYS, NULL);
+    if (err) {
+        rc = vn_client_fail_call(c, err, "joined, but publishing keys failed (the next inbox "
+                                         "retries)");
+        return rc;
+    }
+    if (c->json) printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
+    else printf("%s\n", c->account);
+    return EXIT_OK;
+}
+
+int vn_cmd_whoami(vn_client *c, int argc, char **argv)
+{
+    char role[32] = {0};
+    size_t n = 0;
+    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet whoami");
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+    vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
+    if (c->json) printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
+    else printf("%s %s\n", c->account, role);
+    return EXIT_OK;
+}
+
+/* Fetches peer's bundle and starts a session; used before the first
+ * message and to learn a key for verification. */
+vn_err vn_client_start_session(vn_client *c, const char *peer);
+
+vn_err vn_client_start_session(vn_client *c, const char *peer)
+{
+    Vn__Reply *rep = NULL;
+    vn_bundle b;
+    vn_err err = vn_client_connect(c);
+    if (err) return err;
+    Vn__FetchBundle fb = VN__FETCH_BUNDLE__INIT;
+    fb.account = (char *)peer;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_FETCH_BUNDLE;
+    req.fetch_bundle = &fb;
+    if ((err = vn_conn_call(c->conn, &req, &rep))) return err;
+    const Vn__Bundle *rb = rep->bundle;
+    if (rep->body_case != VN__REPLY__BODY_BUNDLE || rb->identity_key.len != VN_E2EE_KEY_LEN ||
+        rb->signed_prekey.len != VN_E2EE_KEY_LEN || rb->signed_prekey_sig.len != VN_E2EE_SIG_LEN ||
+        (rb->prekey && rb->prekey->key.len != VN_E2EE_KEY_LEN)) {
+        err = VN_EPROTO;
+        goto out;
+    }
+    memset(&b, 0, sizeof b);
+    b.registration_id = rb->registration_id;
+    memcpy(b.identity_key, rb->identity_key.data, VN_E2EE_KEY_LEN);
+    b.signed_prekey_id = rb->signed_prekey_id;
+    memcpy(b.signed_prekey, rb->signed_prekey.data, VN_E2EE_KEY_LEN);
+    memcpy(b.signed_prekey_sig, rb->signed_prekey_sig.data, VN_E2EE_SIG_LEN);
+    if (rb->prekey) {
+        b.has_prekey = true;
+        b.prekey_id = rb->prekey->id;
+        memcpy(b.prekey, rb->prekey->key.data, VN_E2EE_KEY_LEN);
+    }
+    err = vn_e2ee_start_session(c->e2ee, peer, &b);
+out:
+    vn_frame_reply_free(rep);
+    return err;
+}
+
+int vn_cmd_verify(vn_client *c, int argc, char **argv)
+{
+    char peer[VN_ACCOUNT_HEX + 1], digits[VN_E2EE_SAFETY_LEN + 1], name[128];
+    bool confirm = false, pending = false;
+    const char *who = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--confirm") == 0) confirm = true;
+        else if (!who) who = argv[i];
+        else return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
+    }
+    if (!who) return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+    vn_err err = vn_client_resolve(c, who, peer);
+    if (err) return vn_client_fail(c, err, "%s is neither an account id nor a contact name", who);
+    err = vn_e2ee_safety_number(c->e2ee, peer, digits, &pending);
+    if (err == VN_ENOTFOUND) {
+        /* No key known yet: fetch it (this also prepares a session). */
+        err = vn_client_start_session(c, peer);
+        if (err && err != VN_EUNTRUSTED) return vn_client_fail_call(c, err, "cannot fetch keys");
+        err = vn_e2ee_safety_number(c->e2ee, peer, digits, &pending);
+    }
+    if (err) return vn_client_fail(c, err, "cannot compute the safety number: %s", vn_err_str(err));
+    const char *label = vn_client_name_of(c, peer, name, sizeof name);
+    if (confirm) {
+        if ((err = vn_e2ee_confirm_peer(c->e2ee, peer)))
+            return vn_client_fail(c, err, "cannot mark verified: %s", vn_err_str(err));
+    }
+    bool verified = vn_e2ee_peer_verified(c->e2ee, peer);
+    if (c->json) {
+        printf("{\"account\": \"%s\", \"safety_number\": \"%s\", \"verified\": %s, "
+               "\"changed\": %s}\n",
+               peer, digits, verified ? "true" : "false", pending && !confirm ? "true" : "false");
+        return EXIT_OK;
+    }
+    if (pending && !confirm)
+        printf("WARNING: the identity key of %s has CHANGED. Messages are held until you compare\n"
+               "this new safety number with them in person or by phone, then run\n"
+               "  vangnet verify %s --confirm\n",
+               label ? label : peer, who);
+    printf("safety number with %s:\n", label ? label : peer);
+    for (int i = 0; i < VN_E2EE_SAFETY_LEN; i += 5)
+        printf("%.5s%s", digits + i, (i + 5) % 30 == 0 ? "\n" : " ");
+    printf("%s\n", verified ? "verified" : "not verified: compare it, then run with --confirm");
+    return EXIT_OK;
+}
+
+struct list_ctx {
+    vn_client *c;    /* for the output mode */
+    const char *sep; /* JSON separator before the next item */
+};
+
+static int list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct list_ctx *l = ud;
+    if (l->c->json) {
+        char name[256];
+        if (kl >= sizeof name) return 0;
+        memcpy(name, k, kl);
+        name[kl] = '\0';
+        fputs(l->sep, stdout);
+        fputs("{\"name\": ", stdout);
+        vn_json_str(stdout, name);
+        printf(", \"account\": \"%.*s\"}", (int)vl, (const char *)v);
+        l->sep = ", ";
+    } else {
+        printf("%-20.*s %.*s\n", (int)kl, (const char *)k, (int)vl, (const char *)v);
+    }
+    return 0;
+}
+
+int vn_cmd_contacts(vn_client *c, int argc, char **argv)
+{
+    if (argc == 0) {
+        if (c->json) fputs("[", stdout);
+        struct list_ctx l = {c, ""};
+        vn_err err = vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, list_cb, &l);
+        if (c->json) fputs("]\n", stdout);
+        return err ? vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err)) : 0;
+    }
+    if (strcmp(argv[0], "add") != 0 || argc != 3)
+        return vn_client_fail(c, VN_EINVAL, "usage: vangnet contacts [add NAME ACCOUNT]");
+    const char *name = argv[1], *acct = argv[2];
+    size_t nlen = strlen(name);
+    if (nlen == 0 || nlen > 64 || vn_account_valid(name))
+        return vn_client_fail(c, VN_EINVAL,
+                              "contact name must be 1..64 characters and not look like an "
+                              "account id");
+    if (!vn_account_valid(acct))
+        return vn_client_fail(c, VN_EINVAL, "%s is not an account id (32 hex characters)", acct);
+    /* Names stay on this device: they are never sent to the server. */
+    vn_err err = vn_kv_put(c->kv, CDB_CONTACTS, name, nlen, acct, VN_ACCOUNT_HEX);
+    if (err) return vn_client_fail(c, err, "cannot store contact: %s", vn_err_str(err));
+    if (c->json) {
+        fputs("{\"name\": ", stdout);
+        vn_json_str(stdout, name);
+        printf(", \"account\": \"%s\"}\n", acct);
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,464 @@
+/* send and inbox: the message path. A message is durable in the sender's
+ * outbox before it is sent, resent until the server acknowledges it, and
+ * durable in the receiver's history before the server may delete it. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/pad.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TEXT_MAX 16384 /* longest message text, in bytes */
+
+vn_err vn_client_start_session(vn_client *c, const char *peer);
+
+static uint64_t next_seq(vn_client *c, int db)
+{
+    uint64_t seq = 0;
+    uint8_t b[8];
+    size_t n;
+    char key[16];
+    snprintf(key, sizeof key, "seq_%d", db);
+    if (vn_client_cfg_get(c, key, b, sizeof b, &n) == VN_OK && n == 8) seq = vn_get_be64(b);
+    vn_put_be64(b, ++seq);
+    vn_client_cfg_put(c, key, b, 8);
+    return seq;
+}
+
+/* Encrypts text for peer and queues the Send in the outbox, all in one
+ * transaction with the ratchet step, so a crash can neither lose the
+ * message nor reuse a message key. */
+static vn_err queue_message(vn_client *c, const char *peer, const char *text)
+{
+    uint8_t *pt = NULL, *ct = NULL, *padded = NULL, *packed = NULL, id[VN_MSGID_LEN], k[8];
+    size_t ptlen, ctlen, padlen, plen;
+    bool prekey_msg = false;
+    Vn__Content content = VN__CONTENT__INIT;
+    content.text = (char *)text;
+    content.sent_ms = vn_now_ms();
+    ptlen = vn__content__get_packed_size(&content);
+    pt = malloc(ptlen ? ptlen : 1);
+    if (!pt) return VN_ENOMEM;
+    vn__content__pack(&content, pt);
+    vn_err err = vn_random(id, sizeof id);
+    if (err) goto out;
+    if ((err = vn_kv_begin(c->kv))) goto out;
+    err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
+    if (err) goto out_abort;
+    if ((err = vn_pad_encode(ct, ctlen, &padded, &padlen))) goto out_abort;
+    Vn__Send s = VN__SEND__INIT;
+    s.to = (char *)peer;
+    s.id = (ProtobufCBinaryData){sizeof id, id};
+    s.prekey_msg = prekey_msg;
+    s.body = (ProtobufCBinaryData){padlen, padded};
+    plen = vn__send__get_packed_size(&s);
+    if (!(packed = malloc(plen))) {
+        err = VN_ENOMEM;
+        goto out_abort;
+    }
+    vn__send__pack(&s, packed);
+    vn_put_be64(k, next_seq(c, CDB_OUTBOX));
+    if ((err = vn_kv_put(c->kv, CDB_OUTBOX, k, sizeof k, packed, plen))) goto out;
+    err = vn_kv_commit(c->kv);
+    goto out;
+out_abort:
+    vn_kv_abort(c->kv);
+out:
+    if (pt) explicit_bzero(pt, ptlen);
+    free(pt);
+    free(ct);
+    free(padded);
+    free(packed);
+    return err;
+}
+
+struct outbox_item {
+    uint8_t key[8];   /* outbox key */
+    uint8_t *val;     /* packed Send */
+    size_t len;
+    bool found;
+};
+
+static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct outbox_item *it = ud;
+    if (kl != 8 || !(it->val = malloc(vl ? vl : 1))) return VN_ENOMEM;
+    memcpy(it->key, k, 8);
+    memcpy(it->val, v, vl);
+    it->len = vl;
+    it->found = true;
+    return 1;
+}
+
+/* Sends everything in the outbox, oldest first, stopping at the first
+ * failure so order per recipient holds. *sent counts what the server took. */
+static vn_err flush_outbox(vn_client *c, size_t *sent)
+{
+    vn_err err = VN_OK;
+    *sent = 0;
+    for (;;) {
+        struct outbox_item it = {.found = false};
+        Vn__Reply *rep = NULL;
+        err = vn_kv_each(c->kv, CDB_OUTBOX, NULL, 0, first_cb, &it);
+        if (err || !it.found) {
+            free(it.val);
+            return err;
+        }
+        Vn__Send *s = vn__send__unpack(NULL, it.len, it.val);
+        free(it.val);
+        if (!s) return VN_ESTORE;
+        if ((err = vn_client_connect(c))) {
+            vn__send__free_unpacked(s, NULL);
+            return err;
+        }
+        Vn__Request req = VN__REQUEST__INIT;
+        req.body_case = VN__REQUEST__BODY_SEND;
+        req.send = s;
+        err = vn_conn_call(c->conn, &req, &rep);
+        vn__send__free_unpacked(s, NULL);
+        vn_frame_reply_free(rep);
+        if (err) return err;
+        if ((err = vn_kv_del(c->kv, CDB_OUTBOX, it.key, 8)) && err != VN_ENOTFOUND) return err;
+        (*sent)++;
+    }
+}
+
+static char *read_line(FILE *f, char *buf, size_t size, bool *toolong)
+{
+    *toolong = false;
+    if (!fgets(buf, (int)size, f)) return NULL;
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n') buf[--n] = '\0';
+    else if (!feof(f)) {
+        *toolong = true;
+        int ch;
+        while ((ch = fgetc(f)) != EOF && ch != '\n') {
+        }
+    }
+    return buf;
+}
+
+int vn_cmd_send(vn_client *c, int argc, char **argv)
+{
+    char peer[VN_ACCOUNT_HEX + 1];
+    bool from_stdin = argc == 2 && strcmp(argv[1], "--stdin") == 0;
+    size_t queued = 0, sent = 0;
+    if (argc != 2)
+        return vn_client_fail(c, VN_EINVAL, "usage: vangnet send ACCOUNT TEXT | --stdin");
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+    vn_err err = vn_client_resolve(c, argv[0], peer);
+    if (err)
+        return vn_client_fail(c, VN_ENOACCOUNT, "%s is neither an account id nor a contact name",
+                              argv[0]);
+    if (!from_stdin && strlen(argv[1]) > TEXT_MAX)
+        return vn_client_fail(c, VN_ETOOBIG, "message text is %zu bytes; the limit is %d",
+                              strlen(argv[1]), TEXT_MAX);
+    /* Whatever an earlier run left unsent goes first, to keep the order. */
+    err = flush_outbox(c, &sent);
+    if (err) return vn_client_fail_call(c, err, "earlier messages are still waiting to be sent");
+    if (!vn_e2ee_has_session(c->e2ee, peer)) {
+        err = vn_client_start_session(c, peer);
+        if (err == VN_EUNTRUSTED)
+            return vn_client_fail(c, err,
+                                  "the identity key of %s has changed; nothing was sent. Compare "
+                                  "safety numbers with `vangnet verify %s`",
+                                  argv[0], argv[0]);
+        if (err) return vn_client_fail_call(c, err, "cannot start a secure session");
+    }
+    if (!from_stdin) {
+        if ((err = queue_message(c, peer, argv[1])))
+            return vn_client_fail(c, err, "cannot encrypt the message: %s", vn_err_str(err));
+        queued = 1;
+    } else {
+        char *line = malloc(TEXT_MAX + 2);
+        bool toolong;
+        if (!line) return vn_client_fail(c, VN_ENOMEM, "out of memory");
+        while (read_line(stdin, line, TEXT_MAX + 2, &toolong)) {
+            if (toolong) {
+                free(line);
+                return vn_client_fail(c, VN_ETOOBIG, "line %zu is longer than %d bytes; "
+                                      "nothing from it on was sent", queued + 1, TEXT_MAX);
+            }
+            if ((err = queue_message(c, peer, line))) break;
+            queued++;
+            /* Send as we go, so a long stream is not all held back. */
+            if ((err = flush_outbox(c, &sent))) break;
+        }
+        free(line);
+        if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT)
+            return vn_client_fail(c, err, "cannot send: %s", vn_err_str(err));
+    }
+    err = flush_outbox(c, &sent);
+    if (err)
+        return vn_client_fail_call(c, err, "message kept in the outbox; the next send or inbox "
+                                           "retries it");
+    if (c->json) printf("{\"sent\": %zu, \"to\": \"%s\"}\n", queued, peer);
+    return EXIT_OK;
+}
+
+/* The messages an inbox run received, for printing at the end. */
+typedef struct received {
+    char id[VN_MSGID_LEN * 2 + 1];
+    char from[VN_ACCOUNT_HEX + 1];
+    uint64_t time_ms;
+    char *text;
+} received;
+
+typedef struct inbox_run {
+    vn_client *c;
+    received *items; /* what was received */
+    size_t n, cap;
+    size_t held;     /* messages left on the server (untrusted sender) */
+    ProtobufCBinaryData acks[VN_FETCH_MAX * 2];
+    size_t nacks;
+    uint8_t ackbuf[VN_FETCH_MAX * 2][VN_MSGID_LEN];
+    bool follow_print; /* print as messages arrive */
+} inbox_run;
+
+static void print_item(vn_client *c, const received *r, bool first)
+{
+    char when[32], name[128];
+    const char *label = vn_client_name_of(c, r->from, name, sizeof name);
+    vn_iso_time(r->time_ms, when, sizeof when);
+    if (c->json) {
+        printf("%s{\"id\": \"%s\", \"from\": \"%s\", ", first ? "" : ",\n ", r->id, r->from);
+        if (label) {
+            fputs("\"from_name\": ", stdout);
+            vn_json_str(stdout, label);
+            fputs(", ", stdout);
+        }
+        printf("\"time\": \"%s\", \"text\": ", when);
+        vn_json_str(stdout, r->text);
+        fputs("}", stdout);
+    } else {
+        printf("[%s] %s: %s\n", when, label ? label : r->from, r->text);
+    }
+    fflush(stdout);
+}
+
+/* Records one envelope: decrypt, store durably with its id, queue the ack. */
+static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
+{
+    vn_client *c = run->c;
+    const uint8_t *payload;
+    size_t plen, ptlen;
+    uint8_t *pt = NULL, k[8];
+    vn_err err;
+    if (e->id.len != VN_MSGID_LEN || !vn_account_valid(e->from)) return VN_EPROTO;
+    if (run->nacks == sizeof run->acks / sizeof run->acks[0]) return VN_ETOOBIG;
+    bool seen = vn_kv_has(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN);
+    if (!seen) {
+        if ((err = vn_pad_decode(e->body.data, e->body.len, &payload, &plen))) goto undecryptable;
+        if ((err = vn_kv_begin(c->kv))) return err;
+        err = vn_e2ee_decrypt(c->e2ee, e->from, e->prekey_msg, payload, plen, &pt, &ptlen);
+        if (err == VN_EUNTRUSTED) {
+            /* Leave it on the server until the user verifies the new key. */
+            vn_kv_abort(c->kv);
+            fprintf(stderr,
+                    "vangnet: a message from %s is held: their identity key changed. Run "
+                    "`vangnet verify %s` and compare safety numbers\n",
+                    e->from, e->from);
+            run->held++;
+            return VN_OK;
+        }
+        if (err) {
+            vn_kv_abort(c->kv);
+            goto undecryptable;
+        }
+        Vn__Content *content = vn__content__unpack(NULL, ptlen, pt);
+        explicit_bzero(pt, ptlen);
+        free(pt);
+        if (!content) {
+            vn_kv_abort(c->kv);
+            err = VN_EPROTO;
+            goto undecryptable;
+        }
+        if (run->n == run->cap) {
+            size_t cap = run->cap ? run->cap * 2 : 64;
+            received *items = realloc(run->items, cap * sizeof *items);
+            if (!items) {
+                vn__content__free_unpacked(content, NULL);
+                vn_kv_abort(c->kv);
+                return VN_ENOMEM;
+            }
+            run->items = items;
+            run->cap = cap;
+        }
+        received *r = &run->items[run->n];
+        vn_hex_encode(e->id.data, VN_MSGID_LEN, r->id);
+        memcpy(r->from, e->from, VN_ACCOUNT_HEX + 1);
+        r->time_ms = e->time_ms;
+        r->text = strdup(content->text ? content->text : "");
+        vn__content__free_unpacked(content, NULL);
+        if (!r->text) {
+            vn_kv_abort(c->kv);
+            return VN_ENOMEM;
+        }
+        /* History and the seen mark commit with the ratchet state. */
+        Vn__Envelope h = VN__ENVELOPE__INIT;
+        h.id = e->id;
+        h.from = r->from;
+        h.time_ms = e->time_ms;
+        h.body = (ProtobufCBinaryData){strlen(r->text), (uint8_t *)r->text};
+        size_t hl = vn__envelope__get_packed_size(&h);
+        uint8_t *hb = malloc(hl);
+        if (!hb) {
+            free(r->text);
+            vn_kv_abort(c->kv);
+            return VN_ENOMEM;
+        }
+        vn__envelope__pack(&h, hb);
+        vn_put_be64(k, next_seq(c, CDB_HISTORY));
+        err = vn_kv_put(c->kv, CDB_HISTORY, k, sizeof k, hb, hl);
+        free(hb);
+        if (!err) err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+        if (!err) err = vn_kv_commit(c->kv);
+        if (err) {
+            free(r->text);
+            return err;
+        }
+        run->n++;
+        if (run->follow_print) print_item(c, r, run->n == 1);
+    }
+    goto ack;
+undecryptable:
+    /* It can never be read; say so rather than keep it forever. */
+    fprintf(stderr, "vangnet: a message from %s could not be decrypted (%s) and was dropped\n",
+            e->from, vn_err_str(err));
+ack:
+    memcpy(run->ackbuf[run->nacks], e->id.data, VN_MSGID_LEN);
+    run->acks[run->nacks] = (ProtobufCBinaryData){VN_MSGID_LEN, run->ackbuf[run->nacks]};
+    run->nacks++;
+    return VN_OK;
+}
+
+static vn_err send_acks(inbox_run *run)
+{
+    Vn__Reply *rep = NULL;
+    if (run->nacks == 0) return VN_OK;
+    Vn__Ack ack = VN__ACK__INIT;
+    ack.n_ids = run->nacks;
+    ack.ids = run->acks;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_ACK;
+    req.ack = &ack;
+    vn_err err = vn_conn_call(run->c->conn, &req, &rep);
+    vn_frame_reply_free(rep);
+    if (!err) run->nacks = 0;
+    return err;
+}
+
+static vn_err take_envelopes(inbox_run *run, const Vn__Envelopes *envs)
+{
+    for (size_t i = 0; i < envs->n_envelopes; i++) {
+        vn_err err = take_envelope(run, envs->envelopes[i]);
+        if (err) return err;
+    }
+    return send_acks(run);
+}
+
+/* Fetches until the mailbox is empty (or only held messages remain). */
+static vn_err drain(inbox_run *run)
+{
+    for (;;) {
+        Vn__Reply *rep = NULL;
+        Vn__Fetch f = VN__FETCH__INIT;
+        f.max = VN_FETCH_MAX;
+        Vn__Request req = VN__REQUEST__INIT;
+        req.body_case = VN__REQUEST__BODY_FETCH;
+        req.fetch = &f;
+        size_t held_before = run->held;
+        vn_err err = vn_conn_call(run->c->conn, &req, &rep);
+        if (err) return err;
+        if (rep->body_case != VN__REPLY__BODY_ENVELOPES) {
+            vn_frame_reply_free(rep);
+            return VN_EPROTO;
+        }
+        err = take_envelopes(run, rep->envelopes);
+        bool more = rep->envelopes->more;
+        size_t got = rep->envelopes->n_envelopes;
+        vn_frame_reply_free(rep);
+        if (err) return err;
+        /* Held messages stay on the server; stop when a batch was all held. */
+        if (!more || got == run->held - held_before) return VN_OK;
+    }
+}
+
+int vn_cmd_inbox(vn_client *c, int argc, char **argv)
+{
+    inbox_run run = {.c = c};
+    bool follow = false;
+    uint64_t count = 0, wait_s = 0;
+    int rc = EXIT_OK;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--follow") == 0) follow = true;
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc &&
+                 vn_parse_u64(argv[i + 1], 1, 10000000, &count) == VN_OK)
+            i++;
+        else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc &&
+                 vn_parse_u64(argv[i + 1], 1, 86400, &wait_s) == VN_OK)
+            i++;
+        else
+            return vn_client_fail(c, VN_EINVAL,
+                                  "usage: vangnet inbox [--follow] [--count N] [--wait SECONDS]");
+    }
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+    vn_err err = vn_client_connect(c);
+    if (err) return vn_client_fail(c, err, "cannot connect: %s", vn_err_str(err));
+    size_t sent;
+    if ((err = flush_outbox(c, &sent))) return vn_client_fail_call(c, err, "cannot send outbox");
+    if ((err = vn_client_maintain_keys(c))) return vn_client_fail_call(c, err, "cannot refresh keys");
+    run.follow_print = follow && !c->json;
+    if (c->json) fputs("[", stdout);
+    if (follow) {
+        Vn__Reply *rep = NULL;
+        Vn__Request req = VN__REQUEST__INIT;
+        Vn__Subscribe sub = VN__SUBSCRIBE__INIT;
+        req.body_case = VN__REQUEST__BODY_SUBSCRIBE;
+        req.subscribe = &sub;
+        if ((err = vn_conn_call(c->conn, &req, &rep))) goto done;
+        vn_frame_reply_free(rep);
+    }
+    if ((err = drain(&run))) goto done;
+    if (follow) {
+        /* Wait for pushes until enough arrived or the wait ends. */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t limit = wait_s ? (int64_t)wait_s * 1000 : INT32_MAX;
+        while (!count || run.n < count) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            if (spent >= limit) break;
+            Vn__Reply *rep = NULL;
+            int64_t left = limit - spent;
+            err = vn_conn_next_push(c->conn, (int)(left < 1000 ? left : 1000), &rep);
+            if (err == VN_ETIMEOUT) {
+                err = VN_OK;
+                continue;
+            }
+            if (err) goto done;
+            err = take_envelopes(&run, rep->envelopes);
+            vn_frame_reply_free(rep);
+            if (err) goto done;
+        }
+    }
+done:
+    if (c->json) {
+        for (size_t i = 0; i < run.n; i++) print_item(c, &run.items[i], i == 0);
+        fputs("]\n", stdout);
+    } else if (!follow) {
+        for (size_t i = 0; i < run.n; i++) print_item(c, &run.items[i], i == 0);
+        if (run.n == 0 && !run.held) printf("no new messages\n");
+    }
+    if (err) rc = vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
+    else if (follow && count && run.n < count)
+        rc = vn_client_fail(c, VN_ETIMEOUT, "received %zu of %llu messages before the wait ended",
+                            run.n, (unsigned long long)count);
+    for (size_t i = 0; i < run.n; i++) free(run.items[i].text);
+    free(run.items);
+    return rc;
+}
