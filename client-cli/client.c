@@ -35,9 +35,12 @@ vn_err vn_client_open(vn_client *c)
     }
     size_t len = 0;
     c->account[0] = '\0';
-    if (vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len) == VN_OK)
+    if (vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len) == VN_OK) {
         c->account[len] = '\0';
-    return VN_OK;
+        /* Safety numbers are computed over both account ids. */
+        err = vn_e2ee_set_account(c->e2ee, c->account);
+    }
+    return err;
 }
 
 void vn_client_close(vn_client *c)

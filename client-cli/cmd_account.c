@@ -77,7 +77,8 @@ int vn_cmd_join(vn_client *c, int argc, char **argv)
     vn_frame_reply_free(rep);
     if ((err = vn_kv_begin(c->kv)) ||
         (err = vn_client_cfg_put(c, "account", c->account, VN_ACCOUNT_HEX)) ||
-        (err = vn_client_cfg_put(c, "role", role, strlen(role))) || (err = vn_kv_commit(c->kv)))
+        (err = vn_client_cfg_put(c, "role", role, strlen(role))) || (err = vn_kv_commit(c->kv)) ||
+        (err = vn_e2ee_set_account(c->e2ee, c->account)))
         return vn_client_fail(c, err, "joined as %s but cannot record it: %s", c->account,
                               vn_err_str(err));
     err = vn_client_publish_keys(c, JOIN_PREKEYS, NULL);

@@ -11,8 +11,8 @@
 #include "vn/util.h"
 
 #define HMAC_SHA256_LEN 32
-#define SHA512_LEN 64
-#define AES_BLOCK 16
+#define SHA512_LEN      64
+#define AES_BLOCK       16
 
 struct vn_crypto {
     signal_context *ctx;   /* the libsignal context; its user_data is this struct */
@@ -134,17 +134,25 @@ static const EVP_CIPHER *aes_cipher(int mode, size_t key_len)
     switch (mode) {
     case SG_CIPHER_AES_CBC_PKCS5:
         switch (key_len) {
-        case 16: return EVP_aes_128_cbc();
-        case 24: return EVP_aes_192_cbc();
-        case 32: return EVP_aes_256_cbc();
-        default: return NULL;
+        case 16:
+            return EVP_aes_128_cbc();
+        case 24:
+            return EVP_aes_192_cbc();
+        case 32:
+            return EVP_aes_256_cbc();
+        default:
+            return NULL;
         }
     case SG_CIPHER_AES_CTR_NOPADDING:
         switch (key_len) {
-        case 16: return EVP_aes_128_ctr();
-        case 24: return EVP_aes_192_ctr();
-        case 32: return EVP_aes_256_ctr();
-        default: return NULL;
+        case 16:
+            return EVP_aes_128_ctr();
+        case 24:
+            return EVP_aes_192_ctr();
+        case 32:
+            return EVP_aes_256_ctr();
+        default:
+            return NULL;
         }
     default:
         return NULL;
@@ -160,8 +168,7 @@ static int aes_run(int enc, signal_buffer **output, int mode, const uint8_t *key
     int rc = SG_ERR_UNKNOWN;
     int outl = 0, finl = 0;
 
-    if (!cipher || !key || !iv || iv_len != AES_BLOCK || (!in && in_len > 0))
-        return SG_ERR_INVAL;
+    if (!cipher || !key || !iv || iv_len != AES_BLOCK || (!in && in_len > 0)) return SG_ERR_INVAL;
     /* EVP takes int lengths; leave room for one block of padding. */
     if (in_len > (size_t)INT_MAX - AES_BLOCK) return SG_ERR_INVAL;
     size_t cap = in_len + AES_BLOCK;
@@ -174,10 +181,8 @@ static int aes_run(int enc, signal_buffer **output, int mode, const uint8_t *key
     }
     if (EVP_CipherInit_ex(cctx, cipher, NULL, key, iv, enc) != 1) goto err_free_ctx;
     /* CBC uses PKCS#5 padding (the EVP default); CTR is a stream mode. */
-    if (EVP_CIPHER_CTX_set_padding(cctx, mode == SG_CIPHER_AES_CBC_PKCS5) != 1)
-        goto err_free_ctx;
-    if (in_len > 0 && EVP_CipherUpdate(cctx, out, &outl, in, (int)in_len) != 1)
-        goto err_free_ctx;
+    if (EVP_CIPHER_CTX_set_padding(cctx, mode == SG_CIPHER_AES_CBC_PKCS5) != 1) goto err_free_ctx;
+    if (in_len > 0 && EVP_CipherUpdate(cctx, out, &outl, in, (int)in_len) != 1) goto err_free_ctx;
     if (EVP_CipherFinal_ex(cctx, out + outl, &finl) != 1) goto err_free_ctx;
     signal_buffer *buf = signal_buffer_create(out, (size_t)outl + (size_t)finl);
     if (!buf) {

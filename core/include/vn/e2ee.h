@@ -5,9 +5,17 @@
  * state) lives in the caller's vn_kv store, in the databases named by
  * VN_E2EE_DBS. Writes go through vn_kv_put, so they join any write
  * transaction the caller has open: the caller decides when state is
- * durable (for example, together with the message it decrypted).
+ * durable (for example, together with the message it decrypted). As with
+ * vn_kv_put, a failed write (VN_ESTORE, VN_EFULL) or VN_ENOMEM in the middle
+ * of an operation aborts the whole write transaction; other failures keep
+ * what was written (such as a pending identity key after VN_EUNTRUSTED).
  *
- * Peers are addressed by account id (32 hex chars), device id 1. */
+ * Peers are addressed by account id (32 hex chars), device id 1; a
+ * malformed peer id gives VN_EINVAL (false from the predicates).
+ *
+ * The stores keep the first identity key seen for a peer (trust on first
+ * use, unverified). A different key later is refused (VN_EUNTRUSTED) until
+ * the user compares safety numbers and calls vn_e2ee_confirm_peer(). */
 #ifndef VN_E2EE_H
 #define VN_E2EE_H
 
@@ -20,13 +28,14 @@
 
 /* Names of the databases e2ee needs; the caller opens its vn_kv with these
  * at indices [first, first + VN_E2EE_NDBS). */
-#define VN_E2EE_DBS "e2ee_self", "e2ee_prekey", "e2ee_spk", "e2ee_session", "e2ee_peer"
+#define VN_E2EE_DBS  "e2ee_self", "e2ee_prekey", "e2ee_spk", "e2ee_session", "e2ee_peer"
 #define VN_E2EE_NDBS 5
 
-#define VN_E2EE_KEY_LEN 33 /* serialized Curve25519 public key (type byte + 32) */
-#define VN_E2EE_SIG_LEN 64
-#define VN_E2EE_SAFETY_LEN 60 /* digits of a safety number, shown in groups of 5 */
-#define VN_E2EE_MAX_PREKEY_BATCH 1000 /* most one-time prekeys made in one call */
+#define VN_E2EE_KEY_LEN          33 /* serialized Curve25519 public key (type byte + 32) */
+#define VN_E2EE_SIG_LEN          64
+#define VN_E2EE_SAFETY_LEN       60        /* digits of a safety number, shown in groups of 5 */
+#define VN_E2EE_MAX_PREKEY_BATCH 1000      /* most one-time prekeys made in one call */
+#define VN_E2EE_MAX_MSG          (1 << 20) /* longest plaintext or ciphertext accepted */
 
 typedef struct vn_e2ee vn_e2ee;
 
@@ -49,8 +58,12 @@ typedef struct vn_prekey_pub {
 } vn_prekey_pub;
 
 /* Opens the Signal context over kv (borrowed; must outlive the e2ee).
- * first_db is the index of "e2ee_self" in kv's database list. */
+ * first_db is the index of "e2ee_self" in kv's database list; VN_EINVAL if
+ * kv has no database at first_db + VN_E2EE_NDBS - 1. On success *out owns
+ * the e2ee; free it with vn_e2ee_close(). Not thread-safe: use one e2ee
+ * from one thread, like its kv. */
 vn_err vn_e2ee_open(vn_e2ee **out, vn_kv *kv, int first_db);
+/* Safe on NULL and twice; sets *self_p to NULL. */
 void vn_e2ee_close(vn_e2ee **self_p);
 
 /* Records this device's own account id (32 hex chars), which the safety
@@ -82,19 +95,24 @@ vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max
 /* Starts a session with peer from its bundle. VN_EUNTRUSTED if the bundle's
  * identity key differs from the one stored for peer (nothing is changed; the
  * new key is remembered as pending for vn_e2ee_safety_number). VN_ECRYPTO if
- * the signed prekey signature is bad. */
+ * the signed prekey signature is bad or a key does not decode; the signature
+ * is checked first, so a forged bundle never leaves a pending key. */
 vn_err vn_e2ee_start_session(vn_e2ee *self, const char *peer, const vn_bundle *bundle);
 bool vn_e2ee_has_session(vn_e2ee *self, const char *peer);
 
 /* Encrypts for peer. *ct is malloc'd (caller frees); *prekey_msg tells
  * whether it is a PreKeySignalMessage (first messages of a session).
- * VN_ENOSESSION if no session exists. */
+ * VN_ENOSESSION if no session exists, VN_ETOOBIG above VN_E2EE_MAX_MSG. */
 vn_err vn_e2ee_encrypt(vn_e2ee *self, const char *peer, const uint8_t *pt, size_t ptlen,
                        uint8_t **ct, size_t *ctlen, bool *prekey_msg);
-/* Decrypts a message from peer. *pt is malloc'd (caller frees).
+/* Decrypts a message from peer. *pt is malloc'd (caller frees). A first
+ * prekey message stores the sender's key (trust on first use) only once it
+ * has authenticated.
  * VN_EUNTRUSTED if the peer's identity key changed (the new key is kept as
- * pending), VN_EDUPLICATE for a message already decrypted, VN_ECRYPTO for
- * anything that fails to authenticate. */
+ * pending), VN_EDUPLICATE for a message already decrypted, VN_ENOSESSION for
+ * a non-prekey message without a session, VN_ECRYPTO for anything that
+ * fails to parse or authenticate (also a prekey message naming a signed
+ * prekey that was rotated out), VN_ETOOBIG above VN_E2EE_MAX_MSG. */
 vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const uint8_t *ct,
                        size_t ctlen, uint8_t **pt, size_t *ptlen);
 

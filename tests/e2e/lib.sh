@@ -1,0 +1,71 @@
+# Shared helpers for the end-to-end tests: they start a real vangnetd on a
+# temporary state directory and drive real vangnet clients, each in its own
+# profile. Sourced by every tests/e2e/*.sh; ctest passes the binary paths.
+set -euo pipefail
+
+: "${VANGNETD:?set VANGNETD to the vangnetd binary}"
+: "${VANGNET:?set VANGNET to the vangnet binary}"
+
+T=$(mktemp -d /tmp/vn-e2e.XXXXXX)
+STATE=$T/state
+SERVER_PID=
+SERVER_LOG=$T/server.log
+FAILS=0
+PASSES=0
+
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    jobs -p | xargs -r kill 2>/dev/null || true
+    if [ "$FAILS" -ne 0 ] && [ -f "$SERVER_LOG" ]; then echo "--- server log (tail)"; tail -n 30 "$SERVER_LOG"; fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; PASSES=$((PASSES + 1)); }
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+# expect_match DESCRIPTION REGEX TEXT
+expect_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1: [$3] does not match /$2/"; fi; }
+
+# Ends the test with a summary line ctest and CI can read.
+finish() {
+    echo "$PASSES passed, $FAILS failed"
+    [ "$FAILS" -eq 0 ]
+}
+
+server_init() { "$VANGNETD" init --state "$STATE" >/dev/null; }
+
+# server_start [extra run options]: starts vangnetd and waits until it listens.
+# A restart binds the endpoint of the first start, which clients have pinned.
+ENDPOINT=
+server_start() {
+    local listen=${ENDPOINT:-tcp://127.0.0.1:*}
+    rm -f "$STATE/endpoint"
+    "$VANGNETD" run --state "$STATE" --listen "$listen" "$@" 2>>"$SERVER_LOG" &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$STATE/endpoint" ] && break
+        sleep 0.05
+    done
+    [ -s "$STATE/endpoint" ] || { echo "server did not start"; cat "$SERVER_LOG"; exit 1; }
+    ENDPOINT=$(cat "$STATE/endpoint")
+}
+
+server_stop() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
+server_kill9() { kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
+
+invite() { "$VANGNETD" invite --state "$STATE" --role "$1" "${@:2}"; }
+
+# vn NAME ARGS...: runs the client in profile NAME.
+vn() { local p=$1; shift; "$VANGNET" --profile "$T/$p" "$@"; }
+
+# join NAME ROLE: enrolls a new user, prints its account id.
+join() { vn "$1" join "$(invite "$2")"; }
+
+# Number of entries in one LMDB database of the server store.
+db_count() {
+    mdb_dump -s "$1" "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d && /^ /{n++} END{print int(n/2)}'
+}

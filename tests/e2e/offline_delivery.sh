@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Alice sends to Bob while Bob is offline; Bob reads it later; after Bob's
+# acknowledgement no record of that envelope remains in the server store.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+ALICE=$(join alice casemanager)
+BOB=$(join bob participant)
+check "account ids are 32 hex characters" test "${#ALICE}" -eq 32 -a "${#BOB}" -eq 32
+
+vn alice send "$BOB" "Goedemorgen Bob, hoe gaat het vandaag?"
+expect_eq "envelope waits in the mailbox while Bob is offline" 1 "$(db_count mailbox)"
+expect_eq "message id is indexed for de-duplication" 1 "$(db_count msgindex)"
+
+# Bob comes online later, after a server restart even.
+server_stop
+server_start
+OUT=$(vn bob --json inbox)
+expect_match "Bob reads Alice's message" '"text": "Goedemorgen Bob, hoe gaat het vandaag\?"' "$OUT"
+expect_match "sender is Alice's account" "\"from\": \"$ALICE\"" "$OUT"
+expect_match "time is ISO 8601 UTC" '"time": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"' "$OUT"
+MSGID=$(printf '%s' "$OUT" | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | head -n1)
+check "message has an id" test "${#MSGID}" -eq 32
+
+expect_eq "mailbox is empty after the acknowledgement" 0 "$(db_count mailbox)"
+expect_eq "id index is empty after the acknowledgement" 0 "$(db_count msgindex)"
+DUMP=$(mdb_dump -a "$STATE")
+if printf '%s' "$DUMP" | grep -qi "$MSGID"; then fail "message id still in the store"; else pass "no trace of the message id in a full dump"; fi
+
+expect_eq "a second inbox shows nothing new" "[]" "$(vn bob --json inbox)"
+expect_match "plain inbox says so" "no new messages" "$(vn bob inbox)"
+
+# Push: a connected recipient gets the message at once.
+vn bob --json inbox --follow --count 1 --wait 20 > "$T/follow.json" &
+FOLLOW=$!
+sleep 1
+vn alice send "$BOB" "push test"
+wait $FOLLOW
+expect_match "a connected recipient receives a push" '"text": "push test"' "$(cat "$T/follow.json")"
+
+# Reply the other way, with a contact name instead of an account id.
+vn bob contacts add alice "$ALICE"
+vn bob send alice "Goed, dank je."
+expect_match "Alice sees Bob by account" "$BOB" "$(vn alice --json inbox)"
+expect_match "contacts list the local name" "alice +$ALICE" "$(vn bob contacts)"
+expect_eq "whoami --json" "{\"account\": \"$BOB\", \"role\": \"participant\"}" "$(vn bob --json whoami)"
+finish

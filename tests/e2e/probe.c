@@ -1,0 +1,85 @@
+/* vn_probe: sends what no honest client would, to check that the server
+ * answers bad input with a clear error and keeps serving.
+ *
+ *   vn_probe ENDPOINT SERVER_PUB_FILE MODE
+ *
+ * MODE is garbage, oversize, version, unregistered, multipart-free
+ * (bundle-unregistered). Prints "CODE: message" of the server's error
+ * reply and exits 0 when one came, 1 otherwise. A fresh, unregistered CURVE
+ * key is used each time. */
+#include "vn/conn.h"
+#include "vn/frame.h"
+#include "vn/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+static int read_pub(const char *path, uint8_t key[32])
+{
+    char z85[64] = {0};
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(z85, 1, 40, f);
+    fclose(f);
+    return n == 40 && zmq_z85_decode(key, z85) ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    uint8_t server[32], pub[32], sec[32];
+    vn_conn *conn = NULL;
+    Vn__Reply *rep = NULL;
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    vn_err err;
+    if (argc != 4 || read_pub(argv[2], server) != 0) {
+        fprintf(stderr, "usage: vn_probe ENDPOINT SERVER_PUB_FILE MODE\n");
+        return 2;
+    }
+    const char *mode = argv[3];
+    if (vn_curve_keypair(pub, sec) || vn_conn_open(&conn, argv[1], server, pub, sec)) {
+        fprintf(stderr, "vn_probe: cannot connect\n");
+        return 2;
+    }
+    Vn__Request req = VN__REQUEST__INIT;
+    Vn__Whoami who = VN__WHOAMI__INIT;
+    req.version = VN_PROTOCOL_VERSION;
+    req.request_id = 42;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &who;
+    if (strcmp(mode, "garbage") == 0) {
+        len = 300;
+        frame = malloc(len);
+        for (size_t i = 0; i < len; i++) frame[i] = (uint8_t)(0xff - i % 7);
+    } else if (strcmp(mode, "oversize") == 0) {
+        len = 100 * 1024;
+        frame = calloc(1, len);
+    } else if (strcmp(mode, "version") == 0) {
+        req.version = 7;
+        vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
+    } else if (strcmp(mode, "empty-request") == 0) {
+        req.body_case = VN__REQUEST__BODY__NOT_SET;
+        vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
+    } else if (strcmp(mode, "unregistered") == 0) {
+        vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
+    } else {
+        fprintf(stderr, "vn_probe: unknown mode %s\n", mode);
+        return 2;
+    }
+    err = vn_conn_raw(conn, frame, len, 5000, &rep);
+    free(frame);
+    int rc = 1;
+    if (err == VN_ETIMEOUT) {
+        printf("TIMEOUT: no reply\n");
+    } else if (err) {
+        printf("%s: %s\n", vn_err_name(err), vn_conn_error(conn, NULL));
+        rc = 0;
+    } else {
+        printf("OK: no error for mode %s\n", mode);
+    }
+    vn_frame_reply_free(rep);
+    vn_conn_close(&conn);
+    return rc;
+}
