@@ -44,8 +44,11 @@ verify_round plain
 # Same again, but the server dies hard in the middle and comes back on the
 # same endpoint; clients resend what was not acknowledged.
 send_both crash
-sleep 1.5
+sleep 0.5
 server_kill9
+MID=$(db_count mailbox)
+echo "stored when the server was killed: $MID of $((2 * N))"
+check "the kill came in the middle of the stream" test "$MID" -gt 0 -a "$MID" -lt $((2 * N))
 sleep 1
 server_start
 wait_both crash

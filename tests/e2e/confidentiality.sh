@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# No plaintext, name or phone number reaches the server's disk (canary), and
+# undelivered ciphertext expires after the configured time (30 days).
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start --test-clock --sweep 1s
+CM=$(join cm casemanager)
+DOC=$(join doc participant)
+BUDDY=$(join buddy buddy)
+
+CANARY="CANARY-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+PHONE="+31 6 5550 1234"
+NAME="Dr. Canaryname"
+vn cm contacts add "$NAME $CANARY" "$DOC"
+vn doc contacts add "casemanager-$CANARY" "$CM"
+vn cm send "$DOC" "$CANARY: call me on $PHONE, $NAME"
+vn buddy send "$DOC" "$CANARY from the buddy"
+
+scan() {
+    # Every file of the server state, as raw bytes, plus the server log.
+    if grep -raF -e "$CANARY" -e "$PHONE" -e "$NAME" "$STATE" "$SERVER_LOG" >/dev/null; then
+        fail "$1: canary, phone number or name found on the server's disk"
+    else
+        pass "$1: no canary, phone number or name on the server's disk"
+    fi
+}
+check "messages wait on the server" test "$(db_count mailbox)" -eq 2
+scan "while undelivered"
+# The same holds for the padded length: bodies come in buckets.
+SIZES=$(mdb_dump -s mailbox "$STATE" | awk '/^HEADER=END/{d=1;next} d && /^ /{n++; if (n%2==0) print length($1)/2}' | sort -u)
+expect_eq "both differently long messages have the same stored size" 1 "$(printf '%s\n' "$SIZES" | wc -l)"
+
+OUT=$(vn doc --json inbox)
+expect_match "the participant reads the casemanager's text" "$CANARY: call me on \\+31 6 5550 1234" "$OUT"
+expect_match "and the buddy's" "$CANARY from the buddy" "$OUT"
+expect_match "names stay local to the client" "\"from_name\": \"casemanager-$CANARY\"" "$OUT"
+scan "after delivery"
+server_stop
+scan "after shutdown"
+# The client keeps history locally: it must be there (in its own store).
+check "the client store holds what it received" grep -qaF "$CANARY" "$T/doc/data.mdb"
+check "the client profile is private (0700)" test "$(stat -c %a "$T/doc")" = 700
+
+# Expiry: undelivered ciphertext is deleted after 30 days.
+server_start --test-clock --sweep 1s
+vn cm send "$DOC" "will expire"
+"$VANGNETD" clock --state "$STATE" advance 29d
+sleep 2.5
+expect_eq "still waiting after 29 days" 1 "$(db_count mailbox)"
+"$VANGNETD" clock --state "$STATE" advance 2d
+for _ in $(seq 1 40); do [ "$(db_count mailbox)" -eq 0 ] && break; sleep 0.25; done
+expect_eq "gone after 31 days" 0 "$(db_count mailbox)"
+expect_eq "its id index too" 0 "$(db_count msgindex)"
+expect_eq "the participant gets nothing" "[]" "$(vn doc --json inbox)"
+check "the server logged the expiry" grep -q "expired 1 undelivered" "$SERVER_LOG"
+
+# Without --test-clock the clock cannot be moved.
+server_stop
+server_start
+ERR=$("$VANGNETD" clock --state "$STATE" advance 1d 2>&1 || true)
+expect_match "the real clock cannot be moved" 'not started with --test-clock' "$ERR"
+finish
