@@ -44,7 +44,8 @@ verify_round plain
 # Same again, but the server dies hard in the middle and comes back on the
 # same endpoint; clients resend what was not acknowledged.
 send_both crash
-sleep 0.5
+# Kill once the stream is well under way (not on a timer, which would flake).
+for _ in $(seq 1 400); do [ "$(db_count mailbox)" -ge 100 ] && break; sleep 0.05; done
 server_kill9
 MID=$(db_count mailbox)
 echo "stored when the server was killed: $MID of $((2 * N))"

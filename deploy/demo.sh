@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A scripted conversation between a casemanager, a participant and a buddy,
+# through a real vangnetd on a temporary state directory. Shows what each
+# side types and sees; cleans up after itself.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$top/build}
+VANGNETD=$BIN/server/vangnetd
+VANGNET=$BIN/client-cli/vangnet
+[ -x "$VANGNETD" ] && [ -x "$VANGNET" ] || { echo "demo: build first (deploy/build.sh)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/vangnet-demo.XXXXXX)
+SERVER=
+cleanup() {
+    [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Headings in bold on a terminal, plain otherwise.
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+# as WHO ARGS...: runs the client as WHO and shows the command line.
+as() {
+    local who=$1; shift
+    printf '%-14s $ vangnet %s\n' "[$who]" "$*"
+    "$VANGNET" --profile "$T/$who" "$@"
+}
+# join WHO CODE: enrolls WHO and sets the variable named WHO to the account.
+join() {
+    printf '%-14s $ vangnet join %s...\n' "[$1]" "${2:0:24}"
+    local acct
+    acct=$("$VANGNET" --profile "$T/$1" join "$2")
+    echo "$acct"
+    eval "$3=\$acct"
+}
+
+say "The programme office starts a server on an embedded LMDB state"
+"$VANGNETD" init --state "$T/state" >/dev/null
+"$VANGNETD" run --state "$T/state" --listen 'tcp://127.0.0.1:*' 2>"$T/server.log" &
+SERVER=$!
+for _ in $(seq 1 100); do [ -s "$T/state/endpoint" ] && break; sleep 0.05; done
+echo "vangnetd listening on $(cat "$T/state/endpoint"), server key $(cat "$T/state/server.pub")"
+
+say "Invites: one-time codes that pin the server's key"
+for role in casemanager participant buddy; do
+    code=$("$VANGNETD" invite --state "$T/state" --role $role)
+    echo "$role invite: ${code:0:24}..."
+    eval "CODE_$role=\$code"
+done
+
+say "Each person joins on their own device (profile)"
+join casemanager "$CODE_casemanager" CM
+join participant "$CODE_participant" DOC
+join buddy "$CODE_buddy" BUD
+
+say "Names live only on each device, never on the server"
+as casemanager contacts add dokter "$DOC"
+as casemanager contacts add buddy "$BUD"
+as participant contacts add casemanager "$CM"
+as participant contacts add buddy "$BUD"
+as buddy contacts add dokter "$DOC"
+
+say "The casemanager writes first; the participant is offline"
+as casemanager send dokter "Goedemorgen. Zullen we donderdag om 10:00 bellen voor ons maandelijkse gesprek?"
+
+say "The participant opens the app later"
+as participant inbox
+as participant send casemanager "Donderdag 10:00 is goed. Het was een zware week."
+
+say "The participant asks the buddy for a walk"
+as participant send buddy "Heb je vanavond tijd om even te wandelen?"
+as buddy inbox
+as buddy send dokter "Zeker, 19:30 bij het park. Fijn dat je het vraagt."
+
+say "Everyone reads their replies"
+as casemanager inbox
+as participant inbox
+
+say "Safety numbers: compare in person, then confirm"
+as participant verify casemanager --confirm
+
+say "What the server keeps: ciphertext only until delivery"
+if command -v mdb_stat >/dev/null; then
+    mdb_stat -s mailbox "$T/state" | grep Entries | sed 's/^ */mailbox /'
+fi
+echo "demo finished; the temporary server and profiles are removed"
