@@ -32,6 +32,11 @@ expect_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fa
 
 # Ends the test with a summary line ctest and CI can read.
 finish() {
+    [ -n "$SERVER_PID" ] && server_stop
+    if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$SERVER_LOG" 2>/dev/null; then
+        fail "sanitizer report in the server log"
+        grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$SERVER_LOG" | head -n 60
+    fi
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]
 }
@@ -54,7 +59,15 @@ server_start() {
     ENDPOINT=$(cat "$STATE/endpoint")
 }
 
-server_stop() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
+# server_stop: SIGTERM must end the server cleanly (exit 0; in a sanitizer
+# build that also means no leak or error report).
+server_stop() {
+    local rc=0
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" || rc=$?
+    SERVER_PID=
+    expect_eq "server exits 0 on SIGTERM" 0 "$rc"
+}
 server_kill9() { kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 
 invite() { "$VANGNETD" invite --state "$STATE" --role "$1" "${@:2}"; }
