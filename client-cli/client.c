@@ -216,7 +216,7 @@ int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
     return vn_client_fail(c, err, "%s: %s", what, smsg[0] ? smsg : vn_err_str(err));
 }
 
-vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left)
+vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms)
 {
     vn_bundle b;
     vn_prekey_pub *pks = NULL;
@@ -257,6 +257,7 @@ vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left)
     err = vn_conn_call(c->conn, &req, &rep);
     if (!err && rep->body_case != VN__REPLY__BODY_KEYS_PUBLISHED) err = VN_EPROTO;
     if (!err && left) *left = rep->keys_published->prekeys_left;
+    if (!err && server_ms) *server_ms = rep->keys_published->server_time_ms;
 out:
     vn_frame_reply_free(rep);
     free(pkp);
@@ -269,10 +270,13 @@ vn_err vn_client_maintain_keys(vn_client *c)
 {
     bool rotated = false;
     uint32_t left = 0;
-    vn_err err = vn_e2ee_rotate_signed_prekey(c->e2ee, vn_now_ms(), SPK_MAX_AGE_MS, &rotated);
+    uint64_t now = 0;
+    /* Publishing with no new prekeys tells us how many remain, and the
+     * server's time, by which key ages are kept. */
+    vn_err err = vn_client_publish_keys(c, 0, &left, &now);
     if (err) return err;
-    /* Publishing with no new prekeys also tells us how many remain. */
-    if ((err = vn_client_publish_keys(c, 0, &left))) return err;
-    if (left < PREKEY_LOW) err = vn_client_publish_keys(c, PREKEY_BATCH - left, &left);
+    if ((err = vn_e2ee_rotate_signed_prekey(c->e2ee, now, SPK_MAX_AGE_MS, &rotated))) return err;
+    if (left < PREKEY_LOW || rotated)
+        err = vn_client_publish_keys(c, left < PREKEY_LOW ? PREKEY_BATCH - left : 0, &left, NULL);
     return err;
 }

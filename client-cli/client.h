@@ -82,7 +82,9 @@ int vn_cmd_contacts(vn_client *c, int argc, char **argv);
 /* Keeps keys fresh: rotates the signed prekey when due and refills the
  * server's one-time prekeys below the low-water mark. */
 vn_err vn_client_maintain_keys(vn_client *c);
-/* Publishes identity, signed prekey and count new one-time prekeys. */
-vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left);
+/* Publishes identity, signed prekey and count new one-time prekeys; *left
+ * (may be NULL) gets how many the server now holds, *server_ms (may be
+ * NULL) the server's time. */
+vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms);
 
 #endif

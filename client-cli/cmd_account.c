@@ -81,7 +81,7 @@ int vn_cmd_join(vn_client *c, int argc, char **argv)
         (err = vn_e2ee_set_account(c->e2ee, c->account)))
         return vn_client_fail(c, err, "joined as %s but cannot record it: %s", c->account,
                               vn_err_str(err));
-    err = vn_client_publish_keys(c, JOIN_PREKEYS, NULL);
+    err = vn_client_publish_keys(c, JOIN_PREKEYS, NULL, NULL);
     if (err) {
         rc = vn_client_fail_call(c, err, "joined, but publishing keys failed (the next inbox "
                                          "retries)");

@@ -139,6 +139,7 @@ static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKe
     if (!body) return VN_ENOMEM;
     vn__keys_published__init(body);
     body->prekeys_left = left;
+    body->server_time_ms = vn_clock_now(vn_server_clock(srv));
     out->wrote = true;
     out->reply->body_case = VN__REPLY__BODY_KEYS_PUBLISHED;
     out->reply->keys_published = body;

@@ -79,6 +79,11 @@ vn() { local p=$1; shift; "$VANGNET" --profile "$T/$p" "$@"; }
 join() { vn "$1" join "$(invite "$2")"; }
 
 # Number of entries in one LMDB database of the server store.
+# db_count_prefix DB HEX: entries whose key starts with the bytes HEX.
+db_count_prefix() {
+    mdb_dump -s "$1" "$STATE" | awk -v p=" $2" '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
+        d && /^ / {n++; if (n % 2 == 1 && index($0, p) == 1) c++} END{print c+0}'
+}
 db_count() {
     mdb_dump -s "$1" "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d && /^ /{n++} END{print int(n/2)}'
 }
