@@ -8,11 +8,11 @@
 #define KV_MAX_DBS 32
 
 struct vn_kv {
-    MDB_env *env;          /* the environment, one per directory */
+    MDB_env *env;            /* the environment, one per directory */
     MDB_dbi dbi[KV_MAX_DBS]; /* handles of the named databases */
-    int ndb;               /* how many of dbi[] are open */
-    MDB_txn *txn;          /* the open write transaction, or NULL */
-    int depth;             /* nesting level of vn_kv_begin() calls */
+    int ndb;                 /* how many of dbi[] are open */
+    MDB_txn *txn;            /* the open write transaction, or NULL */
+    int depth;               /* nesting level of vn_kv_begin() calls */
 };
 
 vn_err vn_err_from_mdb(int rc)
@@ -47,22 +47,40 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
     vn_kv *s = calloc(1, sizeof *s);
     if (!s) return VN_ENOMEM;
     rc = mdb_env_create(&s->env);
-    if (rc) { err = vn_err_from_mdb(rc); goto err_free_s; }
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto err_free_s;
+    }
     mdb_env_set_maxdbs(s->env, KV_MAX_DBS);
     rc = mdb_env_set_mapsize(s->env, mapsize ? mapsize : (size_t)1 << 30);
-    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto err_close_env;
+    }
     /* MDB_NOTLS: read transactions are not tied to threads, so a reader
      * never blocks on a stale slot of the same thread. */
     rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto err_close_env;
+    }
     rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto err_close_env;
+    }
     for (int i = 0; i < ndb; i++) {
         rc = mdb_dbi_open(txn, dbs[i], MDB_CREATE, &s->dbi[i]);
-        if (rc) { err = vn_err_from_mdb(rc); goto err_abort; }
+        if (rc) {
+            err = vn_err_from_mdb(rc);
+            goto err_abort;
+        }
     }
     rc = mdb_txn_commit(txn);
-    if (rc) { err = vn_err_from_mdb(rc); goto err_close_env; }
+    if (rc) {
+        err = vn_err_from_mdb(rc);
+        goto err_close_env;
+    }
     s->ndb = ndb;
     *out = s;
     return VN_OK;
@@ -205,8 +223,7 @@ bool vn_kv_has(vn_kv *self, int db, const void *key, size_t klen)
     return vn_kv_get(self, db, key, klen, NULL, NULL) == VN_OK;
 }
 
-vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn,
-                  void *ud)
+vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud)
 {
     MDB_txn *txn, *own;
     MDB_cursor *cur = NULL;
@@ -254,10 +271,11 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
         rc = mdb_cursor_del(cur, 0);
         if (rc) goto fail;
         n++;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
-        if (rc == MDB_NOTFOUND || rc == EINVAL) break;
+        /* After a delete the cursor already rests on the next entry;
+         * LMDB's MDB_NEXT knows not to skip it. */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND && rc != EINVAL) goto fail;
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) goto fail;
     mdb_cursor_close(cur);
     if (count) *count = n;
     return vn_kv_commit(self);

@@ -1,0 +1,133 @@
+/* Unit tests of the LMDB key-value layer: transactions, nesting, prefix
+ * iteration and deletion across many pages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vn/kv.h"
+#include "vn/util.h"
+
+static const char *const dbs[] = {"a", "b"};
+
+static vn_kv *open_tmp(char *dir)
+{
+    memcpy(dir, "/tmp/vn-kv-XXXXXX", sizeof "/tmp/vn-kv-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    vn_kv *kv = NULL;
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    return kv;
+}
+
+static void rm_tmp(const char *dir)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+static int count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (*(size_t *)ud)++;
+    return 0;
+}
+
+static void test_put_get_del(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    void *v = NULL;
+    size_t n = 0;
+    assert_int_equal(vn_kv_put(kv, 0, "k", 1, "value", 5), VN_OK);
+    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(v, "value", 5);
+    free(v);
+    assert_int_equal(vn_kv_get(kv, 1, "k", 1, NULL, NULL), VN_ENOTFOUND);
+    assert_int_equal(vn_kv_del(kv, 0, "k", 1), VN_OK);
+    assert_int_equal(vn_kv_del(kv, 0, "k", 1), VN_ENOTFOUND);
+    assert_int_equal(vn_kv_put(kv, 5, "k", 1, "v", 1), VN_EINVAL);
+    assert_int_equal(vn_kv_put(kv, 0, "", 0, "v", 1), VN_EINVAL);
+    vn_kv_close(&kv);
+    assert_null(kv);
+    rm_tmp(dir);
+}
+
+static void test_nested_and_abort(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "x", 1, "1", 1), VN_OK); /* nested level */
+    assert_true(vn_kv_in_txn(kv));
+    assert_true(vn_kv_has(kv, 0, "x", 1)); /* reads see the open transaction */
+    vn_kv_abort(kv);
+    assert_false(vn_kv_in_txn(kv));
+    assert_false(vn_kv_has(kv, 0, "x", 1));
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "y", 1, "2", 1), VN_OK);
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    assert_true(vn_kv_in_txn(kv)); /* only the outermost commit ends it */
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    assert_false(vn_kv_in_txn(kv));
+    assert_int_equal(vn_kv_commit(kv), VN_EINVAL);
+    vn_kv_close(&kv);
+    /* Committed data survives a reopen. */
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    assert_true(vn_kv_has(kv, 0, "y", 1));
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
+static void test_prefix_many_pages(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    uint8_t key[9], val[200] = {0};
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    for (int p = 0; p < 3; p++) {
+        for (uint32_t i = 0; i < 3000; i++) {
+            key[0] = (uint8_t)p;
+            vn_put_be64(key + 1, i);
+            assert_int_equal(vn_kv_put(kv, 1, key, sizeof key, val, sizeof val), VN_OK);
+        }
+    }
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    size_t n = 0, removed = 0;
+    uint8_t p1 = 1;
+    assert_int_equal(vn_kv_each(kv, 1, &p1, 1, count_cb, &n), VN_OK);
+    assert_int_equal(n, 3000);
+    assert_int_equal(vn_kv_del_prefix(kv, 1, &p1, 1, &removed), VN_OK);
+    assert_int_equal(removed, 3000);
+    n = 0;
+    assert_int_equal(vn_kv_each(kv, 1, &p1, 1, count_cb, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_kv_count(kv, 1, &n), VN_OK);
+    assert_int_equal(n, 6000); /* the neighbours are untouched */
+    uint8_t p2 = 2;
+    assert_int_equal(vn_kv_del_prefix(kv, 1, &p2, 1, &removed), VN_OK);
+    assert_int_equal(removed, 3000);
+    assert_int_equal(vn_kv_count(kv, 1, &n), VN_OK);
+    assert_int_equal(n, 3000);
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_get_del),
+        cmocka_unit_test(test_nested_and_abort),
+        cmocka_unit_test(test_prefix_many_pages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
