@@ -1,4 +1,4 @@
-#include "vn/e2ee.h"
+#include "e2ee_internal.h"
 
 #include <signal/curve.h>
 #include <signal/fingerprint.h>
@@ -12,14 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vn/crypto.h"
 #include "vn/util.h"
 
-/* Offsets of our databases from first_db, in VN_E2EE_DBS order. */
-enum { DB_SELF, DB_PREKEY, DB_SPK, DB_SESSION, DB_PEER };
-
-#define DEVICE_ID 1
-#define PRIV_LEN  32 /* serialized Curve25519 private key */
+#define PRIV_LEN 32 /* serialized Curve25519 private key */
 /* Signal's displayable fingerprint: 5200 iterations give > 112 bits. */
 #define FP_ITERATIONS        5200
 #define FP_SCANNABLE_VERSION 1
@@ -54,25 +49,9 @@ typedef struct peer_rec {
     uint8_t pending[VN_E2EE_KEY_LEN]; /* a changed key seen later, if PEER_PENDING */
 } peer_rec;
 
-struct vn_e2ee {
-    vn_kv *kv;                             /* borrowed from the caller */
-    int first_db;                          /* index of e2ee_self in kv */
-    vn_crypto *crypto;                     /* owns the libsignal context and its lock */
-    signal_context *ctx;                   /* borrowed from crypto */
-    signal_protocol_store_context *store;  /* our callbacks over kv */
-    bool defer_identity;                   /* inside decrypt: hold back identity saves */
-    bool deferred;                         /* deferred_key holds a key to save */
-    uint8_t deferred_key[VN_E2EE_KEY_LEN]; /* the sender's key, saved once it authenticates */
-};
-
-static int dbi(const vn_e2ee *self, int which)
-{
-    return self->first_db + which;
-}
-
 /* libsignal codes to ours. Store callbacks return our own codes (all below
  * SG_ERR_MINIMUM), and libsignal passes them through unchanged. */
-static vn_err err_from_sg(int rc)
+vn_err e2ee_err_from_sg(int rc)
 {
     if (rc >= 0) return VN_OK;
     if (vn_err_is_known(rc)) return (vn_err)rc;
@@ -94,7 +73,7 @@ static vn_err err_from_sg(int rc)
  * failed write has already discarded the whole transaction. Otherwise what
  * the callbacks wrote is committed even when the operation failed, so that
  * a pending identity key recorded on the way is kept. */
-static vn_err txn_end(vn_e2ee *self, vn_err err)
+vn_err e2ee_txn_end(vn_e2ee *self, vn_err err)
 {
     if (!vn_kv_in_txn(self->kv)) return err ? err : VN_ESTORE;
     vn_err cerr = vn_kv_commit(self->kv);
@@ -136,7 +115,7 @@ static vn_err put_u32(vn_e2ee *self, const char *key, size_t klen, uint32_t v)
 
 /* Copies a stored record into a fresh signal_buffer for libsignal, which
  * frees it. Returns 1 if found, 0 if absent, or a negative error. */
-static int load_buffer(vn_e2ee *self, int which, const void *key, size_t klen, signal_buffer **out)
+int e2ee_load_buffer(vn_e2ee *self, int which, const void *key, size_t klen, signal_buffer **out)
 {
     void *val = NULL;
     size_t vlen = 0;
@@ -233,7 +212,7 @@ static int load_session(signal_buffer **record, signal_buffer **user_record,
     size_t klen;
     int rc = session_key(address->name, address->name_len, address->device_id, key, &klen);
     if (rc < 0) return rc;
-    return load_buffer(user_data, DB_SESSION, key, klen, record);
+    return e2ee_load_buffer(user_data, DB_SESSION, key, klen, record);
 }
 
 typedef struct device_walk {
@@ -324,7 +303,7 @@ static int load_id_record(vn_e2ee *self, int which, uint32_t id, signal_buffer *
 {
     uint8_t key[4];
     vn_put_be32(key, id);
-    int rc = load_buffer(self, which, key, sizeof key, record);
+    int rc = e2ee_load_buffer(self, which, key, sizeof key, record);
     if (rc < 0) return rc;
     /* libsignal expects this code, not 0, for a key it does not have. */
     return rc == 1 ? SG_SUCCESS : SG_ERR_INVALID_KEY_ID;
@@ -507,13 +486,13 @@ static vn_err install_stores(vn_e2ee *self)
         .is_trusted_identity = is_trusted_identity,
         .user_data = self,
     };
-    /* No sender key store: only group_cipher uses one, and we do not. */
     if (signal_protocol_store_context_set_session_store(self->store, &ss) < 0 ||
         signal_protocol_store_context_set_pre_key_store(self->store, &ps) < 0 ||
         signal_protocol_store_context_set_signed_pre_key_store(self->store, &sps) < 0 ||
         signal_protocol_store_context_set_identity_key_store(self->store, &is) < 0)
         return VN_EINTERNAL;
-    return VN_OK;
+    /* The sender key store for team messages lives with the group code. */
+    return e2ee_group_install(self);
 }
 
 vn_err vn_e2ee_open(vn_e2ee **out, vn_kv *kv, int first_db)
@@ -626,13 +605,13 @@ vn_err vn_e2ee_create_identity(vn_e2ee *self)
     if (!err) {
         rc = store_id_record(self, DB_SPK, spk_id, signal_buffer_data(spk_rec),
                              signal_buffer_len(spk_rec));
-        err = err_from_sg(rc);
+        err = e2ee_err_from_sg(rc);
     }
-    err = txn_end(self, err);
+    err = e2ee_txn_end(self, err);
     goto out;
 
 sg_fail:
-    err = err_from_sg(rc);
+    err = e2ee_err_from_sg(rc);
 out:
     signal_buffer_bzero_free(spk_rec);
     signal_buffer_bzero_free(priv);
@@ -645,7 +624,7 @@ static vn_err load_spk(vn_e2ee *self, uint32_t id, session_signed_pre_key **spk)
 {
     int rc = signal_protocol_signed_pre_key_load_key(self->store, spk, id);
     if (rc == SG_ERR_INVALID_KEY_ID) return VN_ENOTFOUND;
-    return err_from_sg(rc);
+    return e2ee_err_from_sg(rc);
 }
 
 vn_err vn_e2ee_public_bundle(vn_e2ee *self, vn_bundle *out)
@@ -661,7 +640,7 @@ vn_err vn_e2ee_public_bundle(vn_e2ee *self, vn_bundle *out)
     if (!err) err = load_spk(self, spk_id, &spk);
     if (err) goto out;
     ec_key_pair *kp = session_signed_pre_key_get_key_pair(spk);
-    err = err_from_sg(public_key_bytes(ec_key_pair_get_public(kp), out->signed_prekey));
+    err = e2ee_err_from_sg(public_key_bytes(ec_key_pair_get_public(kp), out->signed_prekey));
     if (err) goto out;
     if (session_signed_pre_key_get_signature_len(spk) != VN_E2EE_SIG_LEN) {
         err = VN_ESTORE;
@@ -700,7 +679,7 @@ vn_err vn_e2ee_generate_prekeys(vn_e2ee *self, uint32_t count, vn_prekey_pub **o
     }
     rc = signal_protocol_key_helper_generate_pre_keys(&head, next, count, self->ctx);
     if (rc < 0) {
-        err = err_from_sg(rc);
+        err = e2ee_err_from_sg(rc);
         goto out;
     }
     /* Serialize everything before the transaction so that only a write can
@@ -714,7 +693,7 @@ vn_err vn_e2ee_generate_prekeys(vn_e2ee *self, uint32_t count, vn_prekey_pub **o
             public_key_bytes(ec_key_pair_get_public(session_pre_key_get_key_pair(pk)), pubs[i].key);
         if (rc >= 0) rc = session_pre_key_serialize(&recs[i], pk);
         if (rc < 0) {
-            err = err_from_sg(rc);
+            err = e2ee_err_from_sg(rc);
             goto out;
         }
     }
@@ -726,10 +705,10 @@ vn_err vn_e2ee_generate_prekeys(vn_e2ee *self, uint32_t count, vn_prekey_pub **o
     err = vn_kv_begin(self->kv);
     if (err) goto out;
     for (i = 0; i < count && !err; i++)
-        err = err_from_sg(store_id_record(self, DB_PREKEY, pubs[i].id, signal_buffer_data(recs[i]),
-                                          signal_buffer_len(recs[i])));
+        err = e2ee_err_from_sg(store_id_record(
+            self, DB_PREKEY, pubs[i].id, signal_buffer_data(recs[i]), signal_buffer_len(recs[i])));
     if (!err) err = put_u32(self, KEY(K_PREKEY_NEXT), id_after(next, count));
-    err = txn_end(self, err);
+    err = e2ee_txn_end(self, err);
 
 out:
     if (recs)
@@ -789,7 +768,7 @@ vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max
                                                                 self->ctx);
     if (rc >= 0) rc = session_signed_pre_key_serialize(&rec, fresh);
     if (rc < 0) {
-        err = err_from_sg(rc);
+        err = e2ee_err_from_sg(rc);
         goto out;
     }
 
@@ -797,14 +776,14 @@ vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max
      * just before the rotation, and its first message names that key. */
     err = vn_kv_begin(self->kv);
     if (err) goto out;
-    err = err_from_sg(
+    err = e2ee_err_from_sg(
         store_id_record(self, DB_SPK, new_id, signal_buffer_data(rec), signal_buffer_len(rec)));
     if (!err && has_prev && prev_id != cur_id && prev_id != new_id)
-        err = err_from_sg(remove_id_record(self, DB_SPK, prev_id));
+        err = e2ee_err_from_sg(remove_id_record(self, DB_SPK, prev_id));
     if (!err) err = put_u32(self, KEY(K_SPK_PREV), cur_id);
     if (!err) err = put_u32(self, KEY(K_SPK_CUR), new_id);
     if (!err) err = put_u32(self, KEY(K_SPK_NEXT), id_after(new_id, 1));
-    err = txn_end(self, err);
+    err = e2ee_txn_end(self, err);
     if (!err) *rotated = true;
 
 out:
@@ -860,7 +839,7 @@ vn_err vn_e2ee_start_session(vn_e2ee *self, const char *peer, const vn_bundle *b
         goto out;
     }
     rc = session_builder_process_pre_key_bundle(builder, sb);
-    rc = txn_end(self, err_from_sg(rc));
+    rc = e2ee_txn_end(self, e2ee_err_from_sg(rc));
 
 out:
     session_builder_free(builder);
@@ -868,7 +847,7 @@ out:
     SIGNAL_UNREF(prekey);
     SIGNAL_UNREF(spk);
     SIGNAL_UNREF(identity);
-    return err_from_sg(rc);
+    return e2ee_err_from_sg(rc);
 }
 
 bool vn_e2ee_has_session(vn_e2ee *self, const char *peer)
@@ -908,7 +887,7 @@ vn_err vn_e2ee_encrypt(vn_e2ee *self, const char *peer, const uint8_t *pt, size_
 out:
     SIGNAL_UNREF(msg);
     session_cipher_free(cipher);
-    return err_from_sg(rc);
+    return e2ee_err_from_sg(rc);
 }
 
 vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const uint8_t *ct,
@@ -929,13 +908,13 @@ vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const u
     else
         rc = signal_message_deserialize(&sm, ct, ctlen, self->ctx);
     if (rc < 0) {
-        err = err_from_sg(rc);
+        err = e2ee_err_from_sg(rc);
         goto out;
     }
     signal_protocol_address addr = peer_address(peer);
     rc = session_cipher_create(&cipher, self->store, &addr, self->ctx);
     if (rc < 0) {
-        err = err_from_sg(rc);
+        err = e2ee_err_from_sg(rc);
         goto out;
     }
 
@@ -948,10 +927,10 @@ vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const u
     else
         rc = session_cipher_decrypt_signal_message(cipher, sm, NULL, &plain);
     self->defer_identity = false;
-    err = err_from_sg(rc);
+    err = e2ee_err_from_sg(rc);
     /* The message authenticated: now the sender's key may be trusted. */
     if (!err && self->deferred)
-        err = err_from_sg(peer_save_first(self, addr.name, addr.name_len, self->deferred_key));
+        err = e2ee_err_from_sg(peer_save_first(self, addr.name, addr.name_len, self->deferred_key));
     self->deferred = false;
     if (!err) {
         size_t len = signal_buffer_len(plain);
@@ -965,7 +944,7 @@ vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const u
         }
         memcpy(copy, signal_buffer_data(plain), len);
     }
-    err = txn_end(self, err);
+    err = e2ee_txn_end(self, err);
     if (!err) {
         *pt = copy;
         *ptlen = signal_buffer_len(plain);
@@ -1016,7 +995,7 @@ vn_err vn_e2ee_safety_number(vn_e2ee *self, const char *peer, char *out, bool *p
      * the two halves, so both show the same 60 digits. */
     if (rc >= 0) rc = fingerprint_generator_create_for(gen, account, local, peer, remote, &fp);
     if (rc < 0) {
-        err = err_from_sg(rc);
+        err = e2ee_err_from_sg(rc);
         goto out;
     }
     const char *text = displayable_fingerprint_text(fingerprint_get_displayable(fp));
@@ -1055,7 +1034,7 @@ vn_err vn_e2ee_confirm_peer(vn_e2ee *self, const char *peer)
     }
     rec.flags |= PEER_VERIFIED;
     if (!err) err = peer_store(self, peer, VN_ACCOUNT_HEX, &rec);
-    return txn_end(self, err);
+    return e2ee_txn_end(self, err);
 }
 
 bool vn_e2ee_peer_verified(vn_e2ee *self, const char *peer)

@@ -2,10 +2,11 @@
  *
  * All Signal state (identity key pair, registration id, signed prekeys,
  * one-time prekeys, sessions, peers' identity keys and their verified
- * state) lives in the caller's vn_kv store, in the databases named by
- * VN_E2EE_DBS. Writes go through vn_kv_put, so they join any write
- * transaction the caller has open: the caller decides when state is
- * durable (for example, together with the message it decrypted). As with
+ * state, group sender keys) lives in the caller's vn_kv store, in the
+ * databases named by VN_E2EE_DBS. Writes go through vn_kv_put (and
+ * vn_kv_del), so they join any write transaction the caller has open: the
+ * caller decides when state is durable (for example, together with the
+ * message it decrypted). As with
  * vn_kv_put, a failed write (VN_ESTORE, VN_EFULL) or VN_ENOMEM in the middle
  * of an operation aborts the whole write transaction; other failures keep
  * what was written (such as a pending identity key after VN_EUNTRUSTED).
@@ -15,7 +16,11 @@
  *
  * The stores keep the first identity key seen for a peer (trust on first
  * use, unverified). A different key later is refused (VN_EUNTRUSTED) until
- * the user compares safety numbers and calls vn_e2ee_confirm_peer(). */
+ * the user compares safety numbers and calls vn_e2ee_confirm_peer().
+ *
+ * Team messages use Signal sender keys (vn_e2ee_group_*): each member has
+ * its own sending key per group, and hands it to every other member as a
+ * distribution message over the 1:1 sessions above. */
 #ifndef VN_E2EE_H
 #define VN_E2EE_H
 
@@ -28,8 +33,9 @@
 
 /* Names of the databases e2ee needs; the caller opens its vn_kv with these
  * at indices [first, first + VN_E2EE_NDBS). */
-#define VN_E2EE_DBS  "e2ee_self", "e2ee_prekey", "e2ee_spk", "e2ee_session", "e2ee_peer"
-#define VN_E2EE_NDBS 5
+#define VN_E2EE_DBS                                                                                \
+    "e2ee_self", "e2ee_prekey", "e2ee_spk", "e2ee_session", "e2ee_peer", "e2ee_group"
+#define VN_E2EE_NDBS 6
 
 #define VN_E2EE_KEY_LEN          33 /* serialized Curve25519 public key (type byte + 32) */
 #define VN_E2EE_SIG_LEN          64
@@ -129,5 +135,58 @@ vn_err vn_e2ee_confirm_peer(vn_e2ee *self, const char *peer);
 /* Whether peer's current key was verified by the user; false while a
  * changed key is pending. */
 bool vn_e2ee_peer_verified(vn_e2ee *self, const char *peer);
+
+/* ---- team (group) messages with sender keys ----
+ *
+ * group is a case id and sender an account id (32 lowercase hex chars
+ * each); a malformed one gives VN_EINVAL. A receiver keeps, per group and
+ * sender, up to 5 of that sender's keys (libsignal's limit), newest first:
+ * messages made under a key that was rotated out still decrypt while it is
+ * among the last 5. A sender key message is signed, so a message is bound
+ * to the sender whose key verifies it; which member sent it is told by the
+ * caller (the server's envelope), and a message handed over under the wrong
+ * sender gives VN_ENOSESSION. A receiver keeps up to 2000 skipped message
+ * keys per sender key and can skip at most 2000 messages ahead; further
+ * ahead gives VN_ECRYPTO until a fresh distribution is processed. */
+
+/* This device's current sender key for group as a serialized
+ * SenderKeyDistributionMessage (creating the key on first use); send it to
+ * every member over 1:1 sessions. *msg is malloc'd (caller frees) and is
+ * secret: anyone holding it can read the group's messages from this device
+ * until the next rotation. Calling it again without a rotation gives the
+ * same key at its current position, for a member who joined later: it
+ * cannot read messages sent before (they give VN_EDUPLICATE, as libsignal
+ * cannot tell them from replays). */
+vn_err vn_e2ee_group_distribution(vn_e2ee *self, const char *group, uint8_t **msg, size_t *len);
+/* Forgets this device's own sender key for group (after a member left), so
+ * the next vn_e2ee_group_distribution() creates a fresh key that former
+ * members never receive. Until then vn_e2ee_group_encrypt() gives
+ * VN_ENOSESSION, so nothing is sent under a key nobody holds. VN_OK also
+ * when there was no key. */
+vn_err vn_e2ee_group_rotate(vn_e2ee *self, const char *group);
+/* Stores sender's key from a distribution message received (over a 1:1
+ * session) from sender; only call it with what that session authenticated.
+ * A distribution of a new key becomes sender's current key, and the older
+ * keys stay for messages still in flight (see above). A distribution of a
+ * key already held is a no-op, unless it starts more than 2000 messages
+ * past where we are (then it replaces that key, so we can catch up): an
+ * older copy can never re-open messages already decrypted.
+ * VN_ECRYPTO if msg does not parse, VN_ETOOBIG above VN_E2EE_MAX_MSG. */
+vn_err vn_e2ee_group_process(vn_e2ee *self, const char *group, const char *sender,
+                             const uint8_t *msg, size_t len);
+/* Encrypts for the whole group with our sender key. *ct is malloc'd
+ * (caller frees). VN_ENOSESSION if no distribution was made yet (or none
+ * since vn_e2ee_group_rotate()), VN_ETOOBIG above VN_E2EE_MAX_MSG. This
+ * device cannot decrypt its own group messages: keep the plaintext. */
+vn_err vn_e2ee_group_encrypt(vn_e2ee *self, const char *group, const uint8_t *pt, size_t ptlen,
+                             uint8_t **ct, size_t *ctlen);
+/* Decrypts sender's group message. *pt is malloc'd (caller frees).
+ * VN_ENOSESSION if we hold no key of sender's for the message (none at all,
+ * or it was made after a rotation we were not given, or under a key
+ * dropped from the last 5), VN_EDUPLICATE for a replay, VN_ECRYPTO if it
+ * fails to parse or verify (or is too far ahead, see above), VN_ETOOBIG
+ * above VN_E2EE_MAX_MSG. Nothing is stored unless it decrypts. */
+vn_err vn_e2ee_group_decrypt(vn_e2ee *self, const char *group, const char *sender,
+                             const uint8_t *ct, size_t ctlen, uint8_t **pt, size_t *ptlen);
 
 #endif
