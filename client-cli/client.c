@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define PREKEY_LOW 10        /* refill when the server holds fewer */
-#define PREKEY_BATCH 100     /* how many a device keeps on the server */
+#define PREKEY_LOW     10  /* refill when the server holds fewer */
+#define PREKEY_BATCH   100 /* how many a device keeps on the server */
 #define SPK_MAX_AGE_MS (7ULL * 86400000)
 
 static const char *const db_names[CDB_COUNT] = {
-    "config", "contacts", "seen", "history", "outbox", VN_E2EE_DBS,
+    "config", "contacts", "seen", "history", "outbox", "teams", VN_E2EE_DBS,
 };
 
 vn_err vn_client_open(vn_client *c)
@@ -102,7 +102,8 @@ vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_
     if (!who[0]) return VN_EINVAL;
     vn_err err = vn_kv_get(c->kv, CDB_CONTACTS, who, strlen(who), &v, &n);
     if (err) return err == VN_ENOTFOUND ? VN_ENOACCOUNT : err;
-    if (n != VN_ACCOUNT_HEX) err = VN_ESTORE;
+    if (n != VN_ACCOUNT_HEX)
+        err = VN_ESTORE;
     else {
         memcpy(account, v, VN_ACCOUNT_HEX);
         account[VN_ACCOUNT_HEX] = '\0';
@@ -142,14 +143,26 @@ void vn_json_str(FILE *f, const char *s)
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
-            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
         }
     }
     fputc('"', f);

@@ -21,6 +21,7 @@ enum {
     CDB_SEEN,     /* message ids already received, to drop duplicates */
     CDB_HISTORY,  /* local seq -> received message (id, from, time, text) */
     CDB_OUTBOX,   /* local seq -> Send not yet acknowledged by the server */
+    CDB_TEAMS,    /* case -> accounts that hold our current sender key */
     CDB_E2EE,
     CDB_COUNT = CDB_E2EE + VN_E2EE_NDBS
 };
@@ -35,12 +36,12 @@ enum {
 };
 
 typedef struct vn_client {
-    const char *profile;  /* profile directory */
-    bool json;            /* --json output */
-    int timeout_ms;       /* total time one server call may take */
-    vn_kv *kv;            /* the device store */
-    vn_e2ee *e2ee;        /* Signal state over kv */
-    vn_conn *conn;        /* connection, opened on first use */
+    const char *profile;              /* profile directory */
+    bool json;                        /* --json output */
+    int timeout_ms;                   /* total time one server call may take */
+    vn_kv *kv;                        /* the device store */
+    vn_e2ee *e2ee;                    /* Signal state over kv */
+    vn_conn *conn;                    /* connection, opened on first use */
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
 } vn_client;
 
@@ -78,6 +79,14 @@ int vn_cmd_send(vn_client *c, int argc, char **argv);
 int vn_cmd_inbox(vn_client *c, int argc, char **argv);
 int vn_cmd_verify(vn_client *c, int argc, char **argv);
 int vn_cmd_contacts(vn_client *c, int argc, char **argv);
+int vn_cmd_case(vn_client *c, int argc, char **argv);
+int vn_cmd_invite(vn_client *c, int argc, char **argv);
+int vn_cmd_audit(vn_client *c, int argc, char **argv);
+int vn_cmd_delete_account(vn_client *c, int argc, char **argv);
+
+/* Fetches peer's bundle and starts a session (before a first message, or
+ * to learn a key for verification). VN_EUNTRUSTED if peer's key changed. */
+vn_err vn_client_start_session(vn_client *c, const char *peer);
 
 /* Keeps keys fresh: rotates the signed prekey when due and refills the
  * server's one-time prekeys below the low-water mark. */

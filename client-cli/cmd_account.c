@@ -42,8 +42,9 @@ int vn_cmd_join(vn_client *c, int argc, char **argv)
                               c->account);
     vn_err err = vn_invite_decode(argv[0], &inv);
     if (err)
-        return vn_client_fail(c, err, "not a Vangnet invite code (it starts with vn1-): check "
-                                      "that it was copied whole");
+        return vn_client_fail(c, err,
+                              "not a Vangnet invite code (it starts with vn1-): check "
+                              "that it was copied whole");
     if ((err = ensure_device_keys(c)))
         return vn_client_fail(c, err, "cannot create device keys: %s", vn_err_str(err));
     /* Pin the server key from the code: from now on we talk only to it. */
@@ -83,12 +84,15 @@ int vn_cmd_join(vn_client *c, int argc, char **argv)
                               vn_err_str(err));
     err = vn_client_publish_keys(c, JOIN_PREKEYS, NULL, NULL);
     if (err) {
-        rc = vn_client_fail_call(c, err, "joined, but publishing keys failed (the next inbox "
-                                         "retries)");
+        rc = vn_client_fail_call(c, err,
+                                 "joined, but publishing keys failed (the next inbox "
+                                 "retries)");
         return rc;
     }
-    if (c->json) printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
-    else printf("%s\n", c->account);
+    if (c->json)
+        printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
+    else
+        printf("%s\n", c->account);
     return EXIT_OK;
 }
 
@@ -98,16 +102,15 @@ int vn_cmd_whoami(vn_client *c, int argc, char **argv)
     size_t n = 0;
     if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet whoami");
     if (!c->account[0])
-        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
     vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
-    if (c->json) printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
-    else printf("%s %s\n", c->account, role);
+    if (c->json)
+        printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
+    else
+        printf("%s %s\n", c->account, role);
     return EXIT_OK;
 }
-
-/* Fetches peer's bundle and starts a session; used before the first
- * message and to learn a key for verification. */
-vn_err vn_client_start_session(vn_client *c, const char *peer);
 
 vn_err vn_client_start_session(vn_client *c, const char *peer)
 {
@@ -151,13 +154,17 @@ int vn_cmd_verify(vn_client *c, int argc, char **argv)
     bool confirm = false, pending = false;
     const char *who = NULL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--confirm") == 0) confirm = true;
-        else if (!who) who = argv[i];
-        else return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
+        if (strcmp(argv[i], "--confirm") == 0)
+            confirm = true;
+        else if (!who)
+            who = argv[i];
+        else
+            return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
     }
     if (!who) return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
     if (!c->account[0])
-        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
     vn_err err = vn_client_resolve(c, who, peer);
     if (err) return vn_client_fail(c, err, "%s is neither an account id nor a contact name", who);
     err = vn_e2ee_safety_number(c->e2ee, peer, digits, &pending);

@@ -12,8 +12,6 @@
 
 #define TEXT_MAX 16384 /* longest message text, in bytes */
 
-vn_err vn_client_start_session(vn_client *c, const char *peer);
-
 static uint64_t next_seq(vn_client *c, int db)
 {
     uint64_t seq = 0;
@@ -27,29 +25,31 @@ static uint64_t next_seq(vn_client *c, int db)
     return seq;
 }
 
-/* Encrypts text for peer and queues the Send in the outbox, all in one
- * transaction with the ratchet step, so a crash can neither lose the
- * message nor reuse a message key. */
-static vn_err queue_message(vn_client *c, const char *peer, const char *text)
+/* Encrypts content for peer (1:1) or for the care team of case_id (sender
+ * key), and queues the Send in the outbox, all in one transaction with the
+ * ratchet step, so a crash can neither lose the message nor reuse a key. */
+static vn_err queue_content(vn_client *c, const char *peer, const char *case_id,
+                            const Vn__Content *content)
 {
     uint8_t *pt = NULL, *ct = NULL, *padded = NULL, *packed = NULL, id[VN_MSGID_LEN], k[8];
     size_t ptlen, ctlen, padlen, plen;
     bool prekey_msg = false;
-    Vn__Content content = VN__CONTENT__INIT;
-    content.text = (char *)text;
-    content.sent_ms = vn_now_ms();
-    ptlen = vn__content__get_packed_size(&content);
+    ptlen = vn__content__get_packed_size(content);
     pt = malloc(ptlen ? ptlen : 1);
     if (!pt) return VN_ENOMEM;
-    vn__content__pack(&content, pt);
+    vn__content__pack(content, pt);
     vn_err err = vn_random(id, sizeof id);
     if (err) goto out;
     if ((err = vn_kv_begin(c->kv))) goto out;
-    err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
+    if (case_id)
+        err = vn_e2ee_group_encrypt(c->e2ee, case_id, pt, ptlen, &ct, &ctlen);
+    else
+        err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
     if (err) goto out_abort;
     if ((err = vn_pad_encode(ct, ctlen, &padded, &padlen))) goto out_abort;
     Vn__Send s = VN__SEND__INIT;
-    s.to = (char *)peer;
+    s.to = case_id ? (char *)"" : (char *)peer;
+    s.case_id = case_id ? (char *)case_id : (char *)"";
     s.id = (ProtobufCBinaryData){sizeof id, id};
     s.prekey_msg = prekey_msg;
     s.body = (ProtobufCBinaryData){padlen, padded};
@@ -74,9 +74,17 @@ out:
     return err;
 }
 
+static vn_err queue_message(vn_client *c, const char *peer, const char *case_id, const char *text)
+{
+    Vn__Content content = VN__CONTENT__INIT;
+    content.text = (char *)text;
+    content.sent_ms = vn_now_ms();
+    return queue_content(c, peer, case_id, &content);
+}
+
 struct outbox_item {
-    uint8_t key[8];   /* outbox key */
-    uint8_t *val;     /* packed Send */
+    uint8_t key[8]; /* outbox key */
+    uint8_t *val;   /* packed Send */
     size_t len;
     bool found;
 };
@@ -92,11 +100,26 @@ static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl
     return 1;
 }
 
+/* A rate-limit refusal says when to retry: wait that long if it fits in
+ * the time this command may take (*waited counts it), else give up. */
+static bool wait_for_rate(vn_client *c, uint64_t *waited)
+{
+    uint64_t retry = 0;
+    vn_conn_error(c->conn, &retry);
+    if (retry == 0) retry = 100;
+    if (*waited + retry > (uint64_t)c->timeout_ms) return false;
+    struct timespec ts = {(time_t)(retry / 1000), (long)(retry % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    *waited += retry;
+    return true;
+}
+
 /* Sends everything in the outbox, oldest first, stopping at the first
  * failure so order per recipient holds. *sent counts what the server took. */
 static vn_err flush_outbox(vn_client *c, size_t *sent)
 {
     vn_err err = VN_OK;
+    uint64_t waited = 0;
     *sent = 0;
     for (;;) {
         struct outbox_item it = {.found = false};
@@ -119,6 +142,7 @@ static vn_err flush_outbox(vn_client *c, size_t *sent)
         err = vn_conn_call(c->conn, &req, &rep);
         vn__send__free_unpacked(s, NULL);
         vn_frame_reply_free(rep);
+        if (err == VN_ERATE && wait_for_rate(c, &waited)) continue;
         if (err) return err;
         if ((err = vn_kv_del(c->kv, CDB_OUTBOX, it.key, 8)) && err != VN_ENOTFOUND) return err;
         (*sent)++;
@@ -130,7 +154,8 @@ static char *read_line(FILE *f, char *buf, size_t size, bool *toolong)
     *toolong = false;
     if (!fgets(buf, (int)size, f)) return NULL;
     size_t n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n') buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
     else if (!feof(f)) {
         *toolong = true;
         int ch;
@@ -140,36 +165,151 @@ static char *read_line(FILE *f, char *buf, size_t size, bool *toolong)
     return buf;
 }
 
+/* Team members from the server (the care team roster; not audited). */
+static vn_err team_roster(vn_client *c, const char *case_id, char (*acc)[VN_ACCOUNT_HEX + 1],
+                          size_t max, size_t *n)
+{
+    Vn__Reply *rep = NULL;
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    cs.case_id = (char *)case_id;
+    cs.team_only = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    vn_err err = vn_conn_call(c->conn, &req, &rep);
+    if (err) return err;
+    const Vn__CaseInfo *ci = rep->case_info;
+    *n = 0;
+    if (rep->body_case != VN__REPLY__BODY_CASE_INFO) err = VN_EPROTO;
+    for (size_t i = 0; !err && i <= ci->n_members; i++) {
+        const char *a = i < ci->n_members ? ci->members[i]->account : ci->casemanager;
+        if (!vn_account_valid(a))
+            err = VN_EPROTO;
+        else if (strcmp(a, c->account) == 0)
+            continue;
+        else if (*n == max)
+            err = VN_ETOOBIG;
+        else
+            memcpy(acc[(*n)++], a, VN_ACCOUNT_HEX + 1);
+    }
+    vn_frame_reply_free(rep);
+    return err;
+}
+
+static bool listed(char (*acc)[VN_ACCOUNT_HEX + 1], size_t n, const char *a)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(acc[i], a, VN_ACCOUNT_HEX) == 0) return true;
+    return false;
+}
+
+#define TEAM_MAX 64
+
+/* Makes sure every current team member holds our sender key for the case,
+ * and that nobody who left does: if someone left, the key is replaced
+ * before anything else is sent, so a removed member cannot read on. */
+static vn_err prepare_team(vn_client *c, const char *case_id)
+{
+    char team[TEAM_MAX][VN_ACCOUNT_HEX + 1], had[TEAM_MAX][VN_ACCOUNT_HEX + 1];
+    size_t nteam = 0, nhad = 0, len = 0;
+    uint8_t *dist = NULL;
+    size_t dlen = 0;
+    char *holders = NULL;
+    vn_err err = team_roster(c, case_id, team, TEAM_MAX, &nteam);
+    if (err) return err;
+    if (vn_kv_get(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, (void **)&holders, &len) == VN_OK) {
+        for (size_t i = 0; i + VN_ACCOUNT_HEX <= len && nhad < TEAM_MAX; i += VN_ACCOUNT_HEX) {
+            memcpy(had[nhad], holders + i, VN_ACCOUNT_HEX);
+            had[nhad++][VN_ACCOUNT_HEX] = '\0';
+        }
+    }
+    free(holders);
+    bool someone_left = false;
+    for (size_t i = 0; i < nhad; i++)
+        if (!listed(team, nteam, had[i])) someone_left = true;
+    /* Sessions first (network), then one transaction for keys and outbox. */
+    for (size_t i = 0; i < nteam; i++) {
+        if (vn_e2ee_has_session(c->e2ee, team[i])) continue;
+        if ((err = vn_client_start_session(c, team[i]))) return err;
+    }
+    if ((err = vn_kv_begin(c->kv))) return err;
+    if (someone_left) {
+        if ((err = vn_e2ee_group_rotate(c->e2ee, case_id))) goto fail;
+        nhad = 0;
+    }
+    if ((err = vn_e2ee_group_distribution(c->e2ee, case_id, &dist, &dlen))) goto fail;
+    Vn__Content content = VN__CONTENT__INIT;
+    content.sender_key = (ProtobufCBinaryData){dlen, dist};
+    content.sender_key_case = (char *)case_id;
+    content.text = (char *)"";
+    for (size_t i = 0; i < nteam; i++) {
+        if (listed(had, nhad, team[i])) continue;
+        if ((err = queue_content(c, team[i], NULL, &content))) goto fail;
+        memcpy(had[nhad++], team[i], VN_ACCOUNT_HEX + 1);
+    }
+    char buf[TEAM_MAX * VN_ACCOUNT_HEX];
+    for (size_t i = 0; i < nhad; i++)
+        memcpy(buf + i * VN_ACCOUNT_HEX, had[i], VN_ACCOUNT_HEX);
+    if ((err = vn_kv_put(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, buf, nhad * VN_ACCOUNT_HEX)))
+        goto out;
+    err = vn_kv_commit(c->kv);
+    goto out;
+fail:
+    if (vn_kv_in_txn(c->kv)) vn_kv_abort(c->kv);
+out:
+    free(dist);
+    return err;
+}
+
 int vn_cmd_send(vn_client *c, int argc, char **argv)
 {
-    char peer[VN_ACCOUNT_HEX + 1];
-    bool from_stdin = argc == 2 && strcmp(argv[1], "--stdin") == 0;
+    char peer[VN_ACCOUNT_HEX + 1] = "";
+    const char *case_id = NULL, *text = NULL, *who = NULL;
+    bool from_stdin = false;
     size_t queued = 0, sent = 0;
-    if (argc != 2)
-        return vn_client_fail(c, VN_EINVAL, "usage: vangnet send ACCOUNT TEXT | --stdin");
+    vn_err err;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc && !case_id)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--stdin") == 0)
+            from_stdin = true;
+        else if (!case_id && !who)
+            who = argv[i];
+        else if (!text)
+            text = argv[i];
+        else
+            who = NULL, case_id = NULL; /* too many arguments */
+    }
+    if ((!who && !case_id) || (who && case_id) || (from_stdin == (text != NULL)))
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet send WHO TEXT | send WHO --stdin | send --case CASE "
+                              "TEXT | send --case CASE --stdin");
     if (!c->account[0])
-        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
-    vn_err err = vn_client_resolve(c, argv[0], peer);
-    if (err)
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
+    if (case_id && !vn_account_valid(case_id))
+        return vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", case_id);
+    if (who && vn_client_resolve(c, who, peer))
         return vn_client_fail(c, VN_ENOACCOUNT, "%s is neither an account id nor a contact name",
-                              argv[0]);
-    if (!from_stdin && strlen(argv[1]) > TEXT_MAX)
+                              who);
+    if (text && strlen(text) > TEXT_MAX)
         return vn_client_fail(c, VN_ETOOBIG, "message text is %zu bytes; the limit is %d",
-                              strlen(argv[1]), TEXT_MAX);
+                              strlen(text), TEXT_MAX);
+    if ((err = vn_client_connect(c))) return vn_client_fail(c, err, "cannot connect");
     /* Whatever an earlier run left unsent goes first, to keep the order. */
     err = flush_outbox(c, &sent);
     if (err) return vn_client_fail_call(c, err, "earlier messages are still waiting to be sent");
-    if (!vn_e2ee_has_session(c->e2ee, peer)) {
+    if (case_id)
+        err = prepare_team(c, case_id);
+    else if (!vn_e2ee_has_session(c->e2ee, peer))
         err = vn_client_start_session(c, peer);
-        if (err == VN_EUNTRUSTED)
-            return vn_client_fail(c, err,
-                                  "the identity key of %s has changed; nothing was sent. Compare "
-                                  "safety numbers with `vangnet verify %s`",
-                                  argv[0], argv[0]);
-        if (err) return vn_client_fail_call(c, err, "cannot start a secure session");
-    }
-    if (!from_stdin) {
-        if ((err = queue_message(c, peer, argv[1])))
+    if (err == VN_EUNTRUSTED)
+        return vn_client_fail(c, err,
+                              "an identity key has changed; nothing was sent. Compare safety "
+                              "numbers with `vangnet verify`");
+    if (err) return vn_client_fail_call(c, err, "cannot start a secure session");
+    if (text) {
+        if ((err = queue_message(c, peer, case_id, text)))
             return vn_client_fail(c, err, "cannot encrypt the message: %s", vn_err_str(err));
         queued = 1;
     } else {
@@ -179,23 +319,26 @@ int vn_cmd_send(vn_client *c, int argc, char **argv)
         while (read_line(stdin, line, TEXT_MAX + 2, &toolong)) {
             if (toolong) {
                 free(line);
-                return vn_client_fail(c, VN_ETOOBIG, "line %zu is longer than %d bytes; "
-                                      "nothing from it on was sent", queued + 1, TEXT_MAX);
+                return vn_client_fail(c, VN_ETOOBIG,
+                                      "line %zu is longer than %d bytes; "
+                                      "nothing from it on was sent",
+                                      queued + 1, TEXT_MAX);
             }
-            if ((err = queue_message(c, peer, line))) break;
+            if ((err = queue_message(c, peer, case_id, line))) break;
             queued++;
             /* Send as we go, so a long stream is not all held back. */
             if ((err = flush_outbox(c, &sent))) break;
         }
         free(line);
-        if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT)
+        if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT && err != VN_ERATE)
             return vn_client_fail(c, err, "cannot send: %s", vn_err_str(err));
     }
     err = flush_outbox(c, &sent);
     if (err)
-        return vn_client_fail_call(c, err, "message kept in the outbox; the next send or inbox "
-                                           "retries it");
-    if (c->json) printf("{\"sent\": %zu, \"to\": \"%s\"}\n", queued, peer);
+        return vn_client_fail_call(c, err,
+                                   "message kept in the outbox; the next send or inbox "
+                                   "retries it");
+    if (c->json) printf("{\"sent\": %zu, \"to\": \"%s\"}\n", queued, case_id ? case_id : peer);
     return EXIT_OK;
 }
 
@@ -203,6 +346,7 @@ int vn_cmd_send(vn_client *c, int argc, char **argv)
 typedef struct received {
     char id[VN_MSGID_LEN * 2 + 1];
     char from[VN_ACCOUNT_HEX + 1];
+    char case_id[VN_ACCOUNT_HEX + 1]; /* "" for a 1:1 message */
     uint64_t time_ms;
     char *text;
 } received;
@@ -211,7 +355,7 @@ typedef struct inbox_run {
     vn_client *c;
     received *items; /* what was received */
     size_t n, cap;
-    size_t held;     /* messages left on the server (untrusted sender) */
+    size_t held; /* messages left on the server (untrusted sender) */
     ProtobufCBinaryData acks[VN_FETCH_MAX * 2];
     size_t nacks;
     uint8_t ackbuf[VN_FETCH_MAX * 2][VN_MSGID_LEN];
@@ -230,11 +374,15 @@ static void print_item(vn_client *c, const received *r, bool first)
             vn_json_str(stdout, label);
             fputs(", ", stdout);
         }
+        if (r->case_id[0]) printf("\"case\": \"%s\", ", r->case_id);
         printf("\"time\": \"%s\", \"text\": ", when);
         vn_json_str(stdout, r->text);
         fputs("}", stdout);
     } else {
-        printf("[%s] %s: %s\n", when, label ? label : r->from, r->text);
+        if (r->case_id[0])
+            printf("[%s] [team %.8s] %s: %s\n", when, r->case_id, label ? label : r->from, r->text);
+        else
+            printf("[%s] %s: %s\n", when, label ? label : r->from, r->text);
     }
     fflush(stdout);
 }
@@ -247,13 +395,19 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
     size_t plen, ptlen;
     uint8_t *pt = NULL, k[8];
     vn_err err;
-    if (e->id.len != VN_MSGID_LEN || !vn_account_valid(e->from)) return VN_EPROTO;
+    bool team = e->case_id && e->case_id[0];
+    if (e->id.len != VN_MSGID_LEN || !vn_account_valid(e->from) ||
+        (team && !vn_account_valid(e->case_id)))
+        return VN_EPROTO;
     if (run->nacks == sizeof run->acks / sizeof run->acks[0]) return VN_ETOOBIG;
     bool seen = vn_kv_has(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN);
     if (!seen) {
         if ((err = vn_pad_decode(e->body.data, e->body.len, &payload, &plen))) goto undecryptable;
         if ((err = vn_kv_begin(c->kv))) return err;
-        err = vn_e2ee_decrypt(c->e2ee, e->from, e->prekey_msg, payload, plen, &pt, &ptlen);
+        if (team)
+            err = vn_e2ee_group_decrypt(c->e2ee, e->case_id, e->from, payload, plen, &pt, &ptlen);
+        else
+            err = vn_e2ee_decrypt(c->e2ee, e->from, e->prekey_msg, payload, plen, &pt, &ptlen);
         if (err == VN_EUNTRUSTED) {
             /* Leave it on the server until the user verifies the new key. */
             vn_kv_abort(c->kv);
@@ -276,6 +430,21 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
             err = VN_EPROTO;
             goto undecryptable;
         }
+        if (!team && content->sender_key.len > 0) {
+            /* A team member's sender key, for their team messages to come. */
+            err = vn_account_valid(content->sender_key_case)
+                      ? vn_e2ee_group_process(c->e2ee, content->sender_key_case, e->from,
+                                              content->sender_key.data, content->sender_key.len)
+                      : VN_EPROTO;
+            vn__content__free_unpacked(content, NULL);
+            if (!err) err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+            if (!err)
+                err = vn_kv_commit(c->kv);
+            else if (vn_kv_in_txn(c->kv))
+                vn_kv_abort(c->kv);
+            if (err) goto undecryptable;
+            goto ack;
+        }
         if (run->n == run->cap) {
             size_t cap = run->cap ? run->cap * 2 : 64;
             received *items = realloc(run->items, cap * sizeof *items);
@@ -290,6 +459,7 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
         received *r = &run->items[run->n];
         vn_hex_encode(e->id.data, VN_MSGID_LEN, r->id);
         memcpy(r->from, e->from, VN_ACCOUNT_HEX + 1);
+        memcpy(r->case_id, team ? e->case_id : "", team ? VN_ACCOUNT_HEX + 1 : 1);
         r->time_ms = e->time_ms;
         r->text = strdup(content->text ? content->text : "");
         vn__content__free_unpacked(content, NULL);
@@ -301,6 +471,7 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
         Vn__Envelope h = VN__ENVELOPE__INIT;
         h.id = e->id;
         h.from = r->from;
+        h.case_id = r->case_id;
         h.time_ms = e->time_ms;
         h.body = (ProtobufCBinaryData){strlen(r->text), (uint8_t *)r->text};
         size_t hl = vn__envelope__get_packed_size(&h);
@@ -394,7 +565,8 @@ int vn_cmd_inbox(vn_client *c, int argc, char **argv)
     uint64_t count = 0, wait_s = 0;
     int rc = EXIT_OK;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--follow") == 0) follow = true;
+        if (strcmp(argv[i], "--follow") == 0)
+            follow = true;
         else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc &&
                  vn_parse_u64(argv[i + 1], 1, 10000000, &count) == VN_OK)
             i++;
@@ -406,12 +578,14 @@ int vn_cmd_inbox(vn_client *c, int argc, char **argv)
                                   "usage: vangnet inbox [--follow] [--count N] [--wait SECONDS]");
     }
     if (!c->account[0])
-        return vn_client_fail(c, VN_ENOTFOUND, "this profile has not joined yet: vangnet join CODE");
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
     vn_err err = vn_client_connect(c);
     if (err) return vn_client_fail(c, err, "cannot connect: %s", vn_err_str(err));
     size_t sent;
     if ((err = flush_outbox(c, &sent))) return vn_client_fail_call(c, err, "cannot send outbox");
-    if ((err = vn_client_maintain_keys(c))) return vn_client_fail_call(c, err, "cannot refresh keys");
+    if ((err = vn_client_maintain_keys(c)))
+        return vn_client_fail_call(c, err, "cannot refresh keys");
     run.follow_print = follow && !c->json;
     if (c->json) fputs("[", stdout);
     if (follow) {
@@ -448,17 +622,21 @@ int vn_cmd_inbox(vn_client *c, int argc, char **argv)
     }
 done:
     if (c->json) {
-        for (size_t i = 0; i < run.n; i++) print_item(c, &run.items[i], i == 0);
+        for (size_t i = 0; i < run.n; i++)
+            print_item(c, &run.items[i], i == 0);
         fputs("]\n", stdout);
     } else if (!follow) {
-        for (size_t i = 0; i < run.n; i++) print_item(c, &run.items[i], i == 0);
+        for (size_t i = 0; i < run.n; i++)
+            print_item(c, &run.items[i], i == 0);
         if (run.n == 0 && !run.held) printf("no new messages\n");
     }
-    if (err) rc = vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
+    if (err)
+        rc = vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
     else if (follow && count && run.n < count)
         rc = vn_client_fail(c, VN_ETIMEOUT, "received %zu of %llu messages before the wait ended",
                             run.n, (unsigned long long)count);
-    for (size_t i = 0; i < run.n; i++) free(run.items[i].text);
+    for (size_t i = 0; i < run.n; i++)
+        free(run.items[i].text);
     free(run.items);
     return rc;
 }

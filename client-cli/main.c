@@ -19,6 +19,13 @@ static const char usage[] =
     "                            (and accepts a changed identity key you have checked)\n"
     "  contacts                  list local contact names\n"
     "  contacts add NAME ACCOUNT give an account a local name (never sent to the server)\n"
+    "  send --case CASE TEXT     write to the case's care-team chat (sender keys)\n"
+    "  case new | list | show CASE | remove CASE WHO | reassign CASE WHO | close CASE\n"
+    "                            the care network (casemanagers manage their own cases)\n"
+    "  invite --case CASE --role participant|buddy|naaste [--ttl DUR]\n"
+    "                            a one-time invite code into a case\n"
+    "  audit                     who read your case data (participants)\n"
+    "  delete-account --yes      delete this account from the server and this device\n"
     "\n"
     "WHO is an account id (32 hex characters) or a contact name.\n"
     "The profile directory (default ~/.vangnet, or $VANGNET_PROFILE) holds one identity.\n"
@@ -33,23 +40,43 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"join", vn_cmd_join, "usage: vangnet join CODE\n"
-                          "Redeems an invite code: makes the device keys, pins the server key\n"
-                          "from the code, registers and prints the new account id.\n"},
-    {"whoami", vn_cmd_whoami, "usage: vangnet whoami [--json]\n"
-                              "Prints this profile's account id and role.\n"},
-    {"send", vn_cmd_send, "usage: vangnet send WHO TEXT | vangnet send WHO --stdin\n"
-                          "Encrypts end to end and sends. Unsent messages stay in the outbox\n"
-                          "and go first with the next send or inbox.\n"},
+    {"join", vn_cmd_join,
+     "usage: vangnet join CODE\n"
+     "Redeems an invite code: makes the device keys, pins the server key\n"
+     "from the code, registers and prints the new account id.\n"},
+    {"whoami", vn_cmd_whoami,
+     "usage: vangnet whoami [--json]\n"
+     "Prints this profile's account id and role.\n"},
+    {"send", vn_cmd_send,
+     "usage: vangnet send WHO TEXT | send WHO --stdin | send --case CASE TEXT\n"
+     "Encrypts end to end and sends. Unsent messages stay in the outbox\n"
+     "and go first with the next send or inbox.\n"},
     {"inbox", vn_cmd_inbox,
      "usage: vangnet inbox [--follow] [--count N] [--wait SECONDS] [--json]\n"
      "Fetches new messages, decrypts and stores them, then lets the server delete them.\n"
      "--json prints a list of {\"id\", \"from\", \"time\", \"text\"}.\n"},
-    {"verify", vn_cmd_verify, "usage: vangnet verify WHO [--confirm]\n"
-                              "Shows the safety number shared with WHO. Compare it with them in\n"
-                              "person or by phone, then run with --confirm.\n"},
-    {"contacts", vn_cmd_contacts, "usage: vangnet contacts | vangnet contacts add NAME ACCOUNT\n"
-                                  "Local names for accounts; never sent to the server.\n"},
+    {"verify", vn_cmd_verify,
+     "usage: vangnet verify WHO [--confirm]\n"
+     "Shows the safety number shared with WHO. Compare it with them in\n"
+     "person or by phone, then run with --confirm.\n"},
+    {"contacts", vn_cmd_contacts,
+     "usage: vangnet contacts | vangnet contacts add NAME ACCOUNT\n"
+     "Local names for accounts; never sent to the server.\n"},
+    {"case", vn_cmd_case,
+     "usage: vangnet case new | list | show CASE | remove CASE WHO | reassign CASE WHO | close "
+     "CASE\n"
+     "A case is one participant's care network. A casemanager creates and manages their own\n"
+     "cases; `case show` is also open to the case's participant and buddies and to medical\n"
+     "leads, and every read by someone else appears in the participant's audit log.\n"},
+    {"invite", vn_cmd_invite,
+     "usage: vangnet invite --case CASE --role participant|buddy|naaste [--ttl DUR] [--json]\n"
+     "Prints a one-time invite code into the case (valid 7 days unless --ttl).\n"},
+    {"audit", vn_cmd_audit,
+     "usage: vangnet audit [--json]\n"
+     "Shows who read your case data, what and when (to the minute).\n"},
+    {"delete-account", vn_cmd_delete_account,
+     "usage: vangnet delete-account --yes\n"
+     "Deletes this account and everything the server keeps for it, then this device's store.\n"},
 };
 
 int main(int argc, char **argv)
@@ -61,8 +88,10 @@ int main(int argc, char **argv)
     uint64_t t;
     c.profile = env && env[0] ? env : NULL;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) c.profile = argv[++i];
-        else if (strcmp(argv[i], "--json") == 0) c.json = true;
+        if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
+            c.profile = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            c.json = true;
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
                  vn_parse_u64(argv[i + 1], 1, 3600, &t) == VN_OK) {
             c.timeout_ms = (int)t * 1000;
@@ -96,9 +125,12 @@ int main(int argc, char **argv)
             free(args);
             return EXIT_OK;
         }
-        if (strcmp(argv[k], "--json") == 0) c.json = true;
-        else if (strcmp(argv[k], "--profile") == 0 && k + 1 < argc) c.profile = argv[++k];
-        else args[nargs++] = argv[k];
+        if (strcmp(argv[k], "--json") == 0)
+            c.json = true;
+        else if (strcmp(argv[k], "--profile") == 0 && k + 1 < argc)
+            c.profile = argv[++k];
+        else
+            args[nargs++] = argv[k];
     }
     if (!c.profile) {
         const char *home = getenv("HOME");

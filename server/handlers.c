@@ -6,6 +6,8 @@
  * frees them, whatever the handler put in. */
 #include "server.h"
 
+#include "ratelimit.h"
+#include "vn/cases.h"
 #include "vn/frame.h"
 #include "vn/pad.h"
 
@@ -17,10 +19,7 @@
 /* Byte budget of one Envelopes reply, below the frame limit. */
 #define FETCH_BYTES_MAX (VN_FRAME_MAX_DEFAULT - 4096)
 
-static vn_err fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static vn_err fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
+vn_err vn_fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -29,7 +28,7 @@ static vn_err fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
     return code;
 }
 
-static char *dup_str(const char *s)
+char *vn_dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
@@ -49,17 +48,36 @@ static vn_err dup_bin(ProtobufCBinaryData *dst, const void *src, size_t len)
 void vn_outcome_clear(vn_outcome *out)
 {
     if (out->reply) vn__reply__free_unpacked(out->reply, NULL);
+    free(out->push_to);
     free(out->push_frame);
     memset(out, 0, sizeof *out);
 }
 
-/* Parses an account id from the wire; names the field in the error. */
-static vn_err parse_account(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN],
-                            char *msg, size_t msgsize)
+vn_err vn_parse_id(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN], char *msg,
+                   size_t msgsize)
 {
     if (!hex || !vn_account_valid(hex) || vn_hex_decode(hex, out, VN_ACCOUNT_LEN))
-        return fail(msg, msgsize, VN_EINVAL, "%s is not an account id (32 hex characters)",
-                    field);
+        return vn_fail(msg, msgsize, VN_EINVAL, "%s is not an id (32 hex characters)", field);
+    return VN_OK;
+}
+
+/* The policy check shared by sends and bundle fetches. An unknown account
+ * gets the same refusal as a forbidden one, so nobody can probe which
+ * accounts exist. */
+static vn_err may_message(vn_server *srv, const vn_peer *peer, const uint8_t to[VN_ACCOUNT_LEN],
+                          const char *to_hex, char *msg, size_t msgsize)
+{
+    vn_party from, dest;
+    const char *rule = NULL;
+    vn_err err = vn_cases_party(vn_server_store(srv), peer->account, &from);
+    if (err) return vn_fail(msg, msgsize, err, "cannot read your account: %s", vn_err_str(err));
+    err = vn_cases_party(vn_server_store(srv), to, &dest);
+    if (err && err != VN_ENOACCOUNT)
+        return vn_fail(msg, msgsize, err, "cannot read account: %s", vn_err_str(err));
+    if (err == VN_ENOACCOUNT || vn_policy_message(&from, &dest, &rule) != VN_OK)
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "account %s is unknown or not in your care network: %s", to_hex,
+                       vn_policy_rule(from.role));
     return VN_OK;
 }
 
@@ -77,17 +95,18 @@ static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r,
         role = peer->role;
     } else {
         if (r->secret.len != VN_INVITE_SECRET_LEN)
-            return fail(msg, msgsize, VN_EINVITE_BAD, "invite secret must be %d bytes",
-                        VN_INVITE_SECRET_LEN);
+            return vn_fail(msg, msgsize, VN_EINVITE_BAD, "invite secret must be %d bytes",
+                           VN_INVITE_SECRET_LEN);
         err = vn_sstore_invite_redeem(vn_server_store(srv), r->secret.data, peer->key,
                                       vn_clock_now(vn_server_clock(srv)), account, &role);
         if (err == VN_EINVITE_USED)
-            return fail(msg, msgsize, err, "this invite code was already redeemed; ask for a new one");
+            return vn_fail(msg, msgsize, err,
+                           "this invite code was already redeemed; ask for a new one");
         if (err == VN_EINVITE_EXPIRED)
-            return fail(msg, msgsize, err, "this invite code has expired; ask for a new one");
+            return vn_fail(msg, msgsize, err, "this invite code has expired; ask for a new one");
         if (err == VN_EINVITE_BAD)
-            return fail(msg, msgsize, err, "this invite code is not known to the server");
-        if (err) return fail(msg, msgsize, err, "could not redeem invite: %s", vn_err_str(err));
+            return vn_fail(msg, msgsize, err, "this invite code is not known to the server");
+        if (err) return vn_fail(msg, msgsize, err, "could not redeem invite: %s", vn_err_str(err));
         out->wrote = true;
         vn_log("account registered role=%s", vn_role_name(role));
     }
@@ -95,8 +114,8 @@ static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r,
     if (!body) return VN_ENOMEM;
     vn__redeemed__init(body);
     vn_hex_encode(account, VN_ACCOUNT_LEN, hex);
-    body->account = dup_str(hex);
-    body->role = dup_str(vn_role_name(role));
+    body->account = vn_dup_str(hex);
+    body->role = vn_dup_str(vn_role_name(role));
     out->reply->body_case = VN__REPLY__BODY_REDEEMED;
     out->reply->redeemed = body;
     return body->account && body->role ? VN_OK : VN_ENOMEM;
@@ -107,8 +126,8 @@ static vn_err h_whoami(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     Vn__Identity *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__identity__init(body);
-    body->account = dup_str(peer->account_hex);
-    body->role = dup_str(vn_role_name(peer->role));
+    body->account = vn_dup_str(peer->account_hex);
+    body->role = vn_dup_str(vn_role_name(peer->role));
     body->server_time_ms = vn_clock_now(vn_server_clock(srv));
     out->reply->body_case = VN__REPLY__BODY_IDENTITY;
     out->reply->identity = body;
@@ -120,21 +139,21 @@ static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKe
 {
     uint32_t left = 0;
     if (k->identity_key.len != 33 || k->signed_prekey.len != 33 || k->signed_prekey_sig.len != 64)
-        return fail(msg, msgsize, VN_EINVAL,
-                    "identity key and signed prekey must be 33 bytes, signature 64");
+        return vn_fail(msg, msgsize, VN_EINVAL,
+                       "identity key and signed prekey must be 33 bytes, signature 64");
     if (k->n_prekeys > 200)
-        return fail(msg, msgsize, VN_ETOOBIG, "at most 200 prekeys per request (got %zu)",
-                    k->n_prekeys);
+        return vn_fail(msg, msgsize, VN_ETOOBIG, "at most 200 prekeys per request (got %zu)",
+                       k->n_prekeys);
     for (size_t i = 0; i < k->n_prekeys; i++)
         if (k->prekeys[i]->key.len != 33)
-            return fail(msg, msgsize, VN_EINVAL, "prekey %u must be 33 bytes",
-                        k->prekeys[i]->id);
+            return vn_fail(msg, msgsize, VN_EINVAL, "prekey %u must be 33 bytes",
+                           k->prekeys[i]->id);
     vn_err err = vn_sstore_keys_publish(vn_server_store(srv), peer->account, k, &left);
     if (err == VN_EDENIED)
-        return fail(msg, msgsize, err,
-                    "identity key differs from the one this account registered; an account's "
-                    "identity cannot change");
-    if (err) return fail(msg, msgsize, err, "could not store keys: %s", vn_err_str(err));
+        return vn_fail(msg, msgsize, err,
+                       "identity key differs from the one this account registered; an account's "
+                       "identity cannot change");
+    if (err) return vn_fail(msg, msgsize, err, "could not store keys: %s", vn_err_str(err));
     Vn__KeysPublished *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__keys_published__init(body);
@@ -150,10 +169,10 @@ static vn_err h_bundle(vn_server *srv, const vn_peer *peer, const Vn__FetchBundl
                        vn_outcome *out, char *msg, size_t msgsize)
 {
     uint8_t target[VN_ACCOUNT_LEN];
-    vn_err err = parse_account(f->account, "account", target, msg, msgsize);
+    vn_err err = vn_parse_id(f->account, "account", target, msg, msgsize);
     if (err) return err;
-    if (!vn_sstore_account_exists(vn_server_store(srv), target))
-        return fail(msg, msgsize, VN_ENOACCOUNT, "unknown account %s", f->account);
+    /* Keys only of people one may talk to: accounts cannot be enumerated. */
+    if ((err = may_message(srv, peer, target, f->account, msg, msgsize))) return err;
     Vn__Bundle *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__bundle__init(body);
@@ -161,35 +180,111 @@ static vn_err h_bundle(vn_server *srv, const vn_peer *peer, const Vn__FetchBundl
     out->reply->bundle = body;
     err = vn_sstore_bundle_take(vn_server_store(srv), target, body);
     if (err == VN_ENOTFOUND)
-        return fail(msg, msgsize, VN_ENOTFOUND, "account %s has not published keys yet",
-                    f->account);
-    if (err) return fail(msg, msgsize, err, "could not read keys: %s", vn_err_str(err));
-    body->account = dup_str(f->account);
+        return vn_fail(msg, msgsize, VN_ENOTFOUND, "account %s has not published keys yet",
+                       f->account);
+    if (err) return vn_fail(msg, msgsize, err, "could not read keys: %s", vn_err_str(err));
+    body->account = vn_dup_str(f->account);
     out->wrote = true; /* a one-time prekey was consumed */
     return body->account ? VN_OK : VN_ENOMEM;
 }
 
-static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_outcome *out,
-                     char *msg, size_t msgsize)
+#define TEAM_MAX 64 /* most recipients of one team message */
+
+/* The recipients of a send: one account, or the case's team without the
+ * sender. Checks the policy for each. */
+static vn_err send_targets(vn_server *srv, const vn_peer *peer, const Vn__Send *s,
+                           uint8_t (*to)[VN_ACCOUNT_LEN], size_t *nto, char *msg, size_t msgsize)
 {
-    uint8_t to[VN_ACCOUNT_LEN];
+    vn_err err;
+    *nto = 0;
+    if (!s->case_id || !s->case_id[0]) {
+        if ((err = vn_parse_id(s->to, "recipient", to[0], msg, msgsize))) return err;
+        if ((err = may_message(srv, peer, to[0], s->to, msg, msgsize))) return err;
+        *nto = 1;
+        return VN_OK;
+    }
+    uint8_t case_id[VN_ACCOUNT_LEN];
+    vn_party me;
+    vn_member m[TEAM_MAX];
+    size_t n = 0;
+    vn_case_info ci = {.state = VN_CASE_CLOSED};
+    if ((err = vn_parse_id(s->case_id, "case", case_id, msg, msgsize))) return err;
+    if ((err = vn_cases_party(vn_server_store(srv), peer->account, &me))) return err;
+    bool is_cm = vn_cases_get(vn_server_store(srv), case_id, &ci) == VN_OK &&
+                 memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
+    bool member = me.in_case && memcmp(me.case_id, case_id, VN_ACCOUNT_LEN) == 0 &&
+                  vn_policy_in_team(me.role);
+    if ((!is_cm && !member) || !(is_cm || me.case_open) || (is_cm && ci.state == VN_CASE_CLOSED))
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "case %s is unknown or you are not in its care team: the team chat is "
+                       "for the participant, the casemanager and the buddies of an open case",
+                       s->case_id);
+    if ((err = vn_cases_members(vn_server_store(srv), case_id, m, TEAM_MAX, &n)))
+        return vn_fail(msg, msgsize, err, "cannot read the case: %s", vn_err_str(err));
+    for (size_t i = 0; i < n; i++)
+        if (vn_policy_in_team(m[i].role) && memcmp(m[i].account, peer->account, VN_ACCOUNT_LEN))
+            memcpy(to[(*nto)++], m[i].account, VN_ACCOUNT_LEN);
+    if (!is_cm) memcpy(to[(*nto)++], ci.casemanager, VN_ACCOUNT_LEN);
+    return VN_OK;
+}
+
+/* Abuse limits: every bucket is checked before any is taken, so a refusal
+ * costs nothing and what was accepted before is untouched. */
+static vn_err rate_check(vn_server *srv, const vn_peer *peer, uint8_t (*to)[VN_ACCOUNT_LEN],
+                         size_t nto, size_t bytes, char *msg, size_t msgsize, uint64_t *retry_ms)
+{
+    uint64_t now = vn_server_mono_ms(srv), retry = 0, worst = 0;
+    uint8_t pair[2 * VN_ACCOUNT_LEN];
+    const char *what = NULL;
+    memcpy(pair, peer->account, VN_ACCOUNT_LEN);
+    for (int take = 0; take < 2; take++) {
+        vn_err (*op)(struct vn_ratelimit *, const void *, size_t, double, uint64_t, uint64_t *) =
+            take ? vn_ratelimit_take : vn_ratelimit_check;
+        if (op(vn_server_rl_account(srv), peer->account, VN_ACCOUNT_LEN, 1, now, &retry)) {
+            what = "you are sending too many messages";
+            worst = retry;
+        }
+        for (size_t i = 0; i < nto; i++) {
+            memcpy(pair + VN_ACCOUNT_LEN, to[i], VN_ACCOUNT_LEN);
+            if (op(vn_server_rl_pair(srv), pair, sizeof pair, 1, now, &retry)) {
+                what = "too many messages to this recipient";
+                worst = retry > worst ? retry : worst;
+            }
+            if (op(vn_server_rl_inbound(srv), to[i], VN_ACCOUNT_LEN, (double)bytes, now, &retry)) {
+                what = "the recipient's inbound budget is used up";
+                worst = retry > worst ? retry : worst;
+            }
+        }
+        if (what) break;
+    }
+    if (!what) return VN_OK;
+    *retry_ms = worst;
+    return vn_fail(msg, msgsize, VN_ERATE, "rate limit: %s; retry after %llu ms", what,
+                   (unsigned long long)worst);
+}
+
+static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_outcome *out,
+                     char *msg, size_t msgsize, uint64_t *retry_ms)
+{
+    uint8_t to[TEAM_MAX + 1][VN_ACCOUNT_LEN];
+    size_t nto = 0;
     bool dup = false;
     uint64_t t = 0;
     const vn_server_config *cfg = vn_server_cfg(srv);
-    vn_err err = parse_account(s->to, "recipient", to, msg, msgsize);
-    if (err) return err;
     if (s->id.len != VN_MSGID_LEN)
-        return fail(msg, msgsize, VN_EINVAL, "message id must be %d bytes", VN_MSGID_LEN);
+        return vn_fail(msg, msgsize, VN_EINVAL, "message id must be %d bytes", VN_MSGID_LEN);
     if (s->body.len > VN_BODY_MAX || s->body.len + 1024 > cfg->frame_max)
-        return fail(msg, msgsize, VN_ETOOBIG, "message body of %zu bytes exceeds the limit",
-                    s->body.len);
+        return vn_fail(msg, msgsize, VN_ETOOBIG, "message body of %zu bytes exceeds the limit",
+                       s->body.len);
     /* The server cannot read bodies, but it can insist they are padded, so
      * no client leaks exact lengths to its disk. */
-    if (s->body.len == 0 || vn_pad_bucket(s->body.len - 4) != s->body.len)
-        return fail(msg, msgsize, VN_EPROTO,
-                    "message body of %zu bytes is not padded to a size bucket", s->body.len);
-    if (!vn_sstore_account_exists(vn_server_store(srv), to))
-        return fail(msg, msgsize, VN_ENOACCOUNT, "unknown account %s", s->to);
+    if (s->body.len < 4 || vn_pad_bucket(s->body.len - 4) != s->body.len)
+        return vn_fail(msg, msgsize, VN_EPROTO,
+                       "message body of %zu bytes is not padded to a size bucket", s->body.len);
+    vn_err err = send_targets(srv, peer, s, to, &nto, msg, msgsize);
+    if (err) return err;
+    if (nto == 0) return vn_fail(msg, msgsize, VN_EINVAL, "the care team has no one else yet");
+    if ((err = rate_check(srv, peer, to, nto, s->body.len, msg, msgsize, retry_ms))) return err;
 
     Vn__Envelope env = VN__ENVELOPE__INIT;
     env.id = s->id;
@@ -197,8 +292,15 @@ static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_
     env.time_ms = vn_clock_now(vn_server_clock(srv));
     env.prekey_msg = s->prekey_msg;
     env.body = s->body;
-    err = vn_sstore_mail_put(vn_server_store(srv), to, &env, &dup, &t);
-    if (err) return fail(msg, msgsize, err, "could not store message: %s", vn_err_str(err));
+    env.case_id = s->case_id && s->case_id[0] ? s->case_id : (char *)"";
+    out->push_to = malloc(nto * sizeof *out->push_to);
+    if (!out->push_to) return VN_ENOMEM;
+    for (size_t i = 0; i < nto; i++) {
+        err = vn_sstore_mail_put(vn_server_store(srv), to[i], &env, &dup, &t);
+        if (err) return vn_fail(msg, msgsize, err, "could not store message: %s", vn_err_str(err));
+        /* A retried send is stored (and was pushed) the first time already. */
+        if (!dup) memcpy(out->push_to[out->npush++], to[i], VN_ACCOUNT_LEN);
+    }
     out->wrote = true;
 
     Vn__Sent *body = malloc(sizeof *body);
@@ -208,7 +310,7 @@ static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_
     out->reply->sent = body;
     body->time_ms = t;
     if ((err = dup_bin(&body->id, s->id.data, s->id.len))) return err;
-    if (dup) return VN_OK; /* pushed (or stored) the first time already */
+    if (out->npush == 0) return VN_OK;
 
     /* Prepare the push now; the loop sends it only after the commit. */
     Vn__Envelope *penv[1] = {&env};
@@ -220,11 +322,7 @@ static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_
     push.request_id = 0;
     push.body_case = VN__REPLY__BODY_ENVELOPES;
     push.envelopes = &envs;
-    err = vn_frame_reply_encode(&push, cfg->frame_max * 2, &out->push_frame, &out->push_len);
-    if (err) return err;
-    memcpy(out->push_to, to, VN_ACCOUNT_LEN);
-    out->has_push = true;
-    return VN_OK;
+    return vn_frame_reply_encode(&push, cfg->frame_max * 2, &out->push_frame, &out->push_len);
 }
 
 struct fetch_ctx {
@@ -249,8 +347,9 @@ static vn_err fetch_one(void *ud, const Vn__Envelope *e)
     c->envs->envelopes[c->envs->n_envelopes++] = d;
     d->time_ms = e->time_ms;
     d->prekey_msg = e->prekey_msg;
-    d->from = dup_str(e->from ? e->from : "");
-    if (!d->from) return VN_ENOMEM;
+    d->from = vn_dup_str(e->from ? e->from : "");
+    d->case_id = vn_dup_str(e->case_id ? e->case_id : "");
+    if (!d->from || !d->case_id) return VN_ENOMEM;
     vn_err err = dup_bin(&d->id, e->id.data, e->id.len);
     if (!err) err = dup_bin(&d->body, e->body.data, e->body.len);
     c->bytes += sz;
@@ -270,10 +369,10 @@ static vn_err h_fetch(vn_server *srv, const vn_peer *peer, const Vn__Fetch *f, v
     body->envelopes = calloc(max, sizeof *body->envelopes);
     if (!body->envelopes) return VN_ENOMEM;
     struct fetch_ctx c = {body, max, 0, false};
-    vn_err err = vn_sstore_mail_fetch(vn_server_store(srv), peer->account, max, fetch_one, &c,
-                                      &more);
+    vn_err err =
+        vn_sstore_mail_fetch(vn_server_store(srv), peer->account, max, fetch_one, &c, &more);
     if (err == 1) err = VN_OK;
-    if (err) return fail(msg, msgsize, err, "could not read mailbox: %s", vn_err_str(err));
+    if (err) return vn_fail(msg, msgsize, err, "could not read mailbox: %s", vn_err_str(err));
     body->more = more || c.full;
     return VN_OK;
 }
@@ -283,16 +382,16 @@ static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__Ack *a, vn_ou
 {
     uint32_t n = 0;
     if (a->n_ids > 1024)
-        return fail(msg, msgsize, VN_ETOOBIG, "at most 1024 ids per ack (got %zu)", a->n_ids);
+        return vn_fail(msg, msgsize, VN_ETOOBIG, "at most 1024 ids per ack (got %zu)", a->n_ids);
     for (size_t i = 0; i < a->n_ids; i++)
         if (a->ids[i].len != VN_MSGID_LEN)
-            return fail(msg, msgsize, VN_EINVAL, "message id %zu is not %d bytes", i,
-                        VN_MSGID_LEN);
+            return vn_fail(msg, msgsize, VN_EINVAL, "message id %zu is not %d bytes", i,
+                           VN_MSGID_LEN);
     for (size_t i = 0; i < a->n_ids; i++) {
         vn_err err = vn_sstore_mail_ack(vn_server_store(srv), peer->account, a->ids[i].data);
         /* Acking twice (a resent ack) is fine: the envelope is gone either way. */
         if (err == VN_ENOTFOUND) continue;
-        if (err) return fail(msg, msgsize, err, "could not delete message: %s", vn_err_str(err));
+        if (err) return vn_fail(msg, msgsize, err, "could not delete message: %s", vn_err_str(err));
         n++;
     }
     Vn__Acked *body = malloc(sizeof *body);
@@ -322,15 +421,15 @@ static vn_err h_subscribe(vn_server *srv, const vn_peer *peer, vn_outcome *out)
 }
 
 vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                         vn_outcome *out, char *msg, size_t msgsize)
+                         vn_outcome *out, char *msg, size_t msgsize, uint64_t *retry_ms)
 {
     if (req->body_case == VN__REQUEST__BODY_REDEEM)
         return h_redeem(srv, peer, req->redeem, out, msg, msgsize);
     /* Everything else needs a registered device: an unknown CURVE key may
      * only redeem an invite. */
     if (!peer->registered)
-        return fail(msg, msgsize, VN_EUNREGISTERED,
-                    "this device key is not registered; redeem an invite code first");
+        return vn_fail(msg, msgsize, VN_EUNREGISTERED,
+                       "this device key is not registered; redeem an invite code first");
     switch (req->body_case) {
     case VN__REQUEST__BODY_WHOAMI:
         return h_whoami(srv, peer, out);
@@ -339,7 +438,7 @@ vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request 
     case VN__REQUEST__BODY_FETCH_BUNDLE:
         return h_bundle(srv, peer, req->fetch_bundle, out, msg, msgsize);
     case VN__REQUEST__BODY_SEND:
-        return h_send(srv, peer, req->send, out, msg, msgsize);
+        return h_send(srv, peer, req->send, out, msg, msgsize, retry_ms);
     case VN__REQUEST__BODY_FETCH:
         return h_fetch(srv, peer, req->fetch, out, msg, msgsize);
     case VN__REQUEST__BODY_ACK:
@@ -347,6 +446,6 @@ vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request 
     case VN__REQUEST__BODY_SUBSCRIBE:
         return h_subscribe(srv, peer, out);
     default:
-        return fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
+        return vn_handle_case(srv, peer, req, out, msg, msgsize);
     }
 }

@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define DEFAULT_LISTEN "tcp://127.0.0.1:7700"
+#define DEFAULT_LISTEN        "tcp://127.0.0.1:7700"
 #define DEFAULT_INVITE_TTL_MS (7ULL * 86400000)
-#define DEFAULT_MAIL_TTL_MS (30ULL * 86400000)
-#define TEST_CLOCK_KEY "test_clock"
+#define DEFAULT_MAIL_TTL_MS   (30ULL * 86400000)
+#define TEST_CLOCK_KEY        "test_clock"
 
 static const char usage[] =
     "usage: vangnetd COMMAND [options]\n"
@@ -28,9 +28,13 @@ static const char usage[] =
     "  init   --state DIR                  create the state directory, store and server keys\n"
     "  run    --state DIR [--listen EP]    serve clients (default " DEFAULT_LISTEN ")\n"
     "         [--frame-max BYTES] [--mail-ttl DUR] [--sweep DUR] [--map-size MIB]\n"
-    "         [--test-clock] [--verbose]\n"
+    "         [--test-clock] [--verbose] [--case-retention DUR]\n"
+    "         [--rate-burst N] [--rate-per-sec N]        per (sender, recipient); default 60, 1\n"
+    "         [--account-burst N] [--account-per-sec N]  per sender; default 600, 10\n"
+    "         [--inbound-burst B] [--inbound-per-sec B]  bytes per recipient; 8 MiB, 64 KiB\n"
     "  invite --state DIR --role ROLE      print a one-time invite code\n"
-    "         [--ttl DUR] [--endpoint EP] [--json]\n"
+    "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
+    "         (participants, buddies and naasten are invited into a case)\n"
     "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
     "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
     "\n"
@@ -65,7 +69,9 @@ static int die(bool json, int rc, vn_err code, const char *fmt, ...)
 /* Options shared by the subcommands; each uses what it needs. */
 typedef struct opts {
     const char *state, *listen, *role, *endpoint;
-    const char *ttl, *mail_ttl, *sweep, *frame_max, *map_size;
+    const char *ttl, *mail_ttl, *sweep, *frame_max, *map_size, *case_id, *retention;
+    const char *rate_burst, *rate_per_sec, *account_burst, *account_per_sec;
+    const char *inbound_burst, *inbound_per_sec;
     bool json, test_clock;
     int verbose;
     const char *pos[4]; /* positional arguments after the command */
@@ -78,9 +84,23 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *name;
         const char **dst;
     } vals[] = {
-        {"--state", &o->state},       {"--listen", &o->listen},    {"--role", &o->role},
-        {"--endpoint", &o->endpoint}, {"--ttl", &o->ttl},          {"--mail-ttl", &o->mail_ttl},
-        {"--sweep", &o->sweep},       {"--frame-max", &o->frame_max}, {"--map-size", &o->map_size},
+        {"--state", &o->state},
+        {"--listen", &o->listen},
+        {"--role", &o->role},
+        {"--endpoint", &o->endpoint},
+        {"--ttl", &o->ttl},
+        {"--mail-ttl", &o->mail_ttl},
+        {"--sweep", &o->sweep},
+        {"--frame-max", &o->frame_max},
+        {"--map-size", &o->map_size},
+        {"--case", &o->case_id},
+        {"--case-retention", &o->retention},
+        {"--rate-burst", &o->rate_burst},
+        {"--rate-per-sec", &o->rate_per_sec},
+        {"--account-burst", &o->account_burst},
+        {"--account-per-sec", &o->account_per_sec},
+        {"--inbound-burst", &o->inbound_burst},
+        {"--inbound-per-sec", &o->inbound_per_sec},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -93,9 +113,12 @@ static int parse_opts(int argc, char **argv, opts *o)
             }
         }
         if (found) continue;
-        if (strcmp(a, "--json") == 0) o->json = true;
-        else if (strcmp(a, "--test-clock") == 0) o->test_clock = true;
-        else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) o->verbose++;
+        if (strcmp(a, "--json") == 0)
+            o->json = true;
+        else if (strcmp(a, "--test-clock") == 0)
+            o->test_clock = true;
+        else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0)
+            o->verbose++;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             exit(0);
@@ -144,8 +167,10 @@ static int cmd_init(opts *o)
     if ((err = vn_sstore_open(&store, o->state, 0)))
         return die(o->json, 1, err, "cannot create the store in %s", o->state);
     vn_sstore_close(&store);
-    if (o->json) printf("{\"public_key\": \"%s\", \"state\": \"%s\"}\n", pub, o->state);
-    else printf("%s\n", pub);
+    if (o->json)
+        printf("{\"public_key\": \"%s\", \"state\": \"%s\"}\n", pub, o->state);
+    else
+        printf("%s\n", pub);
     return 0;
 }
 
@@ -160,6 +185,13 @@ static int cmd_run(opts *o)
         .test_clock = o->test_clock,
         .map_size = (size_t)1 << 30,
         .verbose = o->verbose,
+        .case_retention_ms = 730ULL * 86400000,
+        .pair_burst = 60,
+        .pair_per_sec = 1,
+        .account_burst = 600,
+        .account_per_sec = 10,
+        .inbound_burst = 8 << 20,
+        .inbound_per_sec = 64 << 10,
     };
     uint64_t v;
     vn_server *srv = NULL;
@@ -175,6 +207,28 @@ static int cmd_run(opts *o)
     if (o->sweep && (vn_parse_duration(o->sweep, &cfg.sweep_ms) || cfg.sweep_ms < 100))
         return die(false, 2, VN_EINVAL, "--sweep must be a duration of at least 1s, not %s",
                    o->sweep);
+    if (o->retention &&
+        (vn_parse_duration(o->retention, &cfg.case_retention_ms) || !cfg.case_retention_ms))
+        return die(false, 2, VN_EINVAL, "--case-retention must be a duration such as 730d, not %s",
+                   o->retention);
+    struct {
+        const char *opt, *val;
+        double *dst;
+    } limits[] = {
+        {"--rate-burst", o->rate_burst, &cfg.pair_burst},
+        {"--rate-per-sec", o->rate_per_sec, &cfg.pair_per_sec},
+        {"--account-burst", o->account_burst, &cfg.account_burst},
+        {"--account-per-sec", o->account_per_sec, &cfg.account_per_sec},
+        {"--inbound-burst", o->inbound_burst, &cfg.inbound_burst},
+        {"--inbound-per-sec", o->inbound_per_sec, &cfg.inbound_per_sec},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (!limits[i].val) continue;
+        if (vn_parse_u64(limits[i].val, 1, 1ULL << 40, &v))
+            return die(false, 2, VN_EINVAL, "%s must be a whole number from 1, not %s",
+                       limits[i].opt, limits[i].val);
+        *limits[i].dst = (double)v;
+    }
     if (o->map_size) {
         if (vn_parse_u64(o->map_size, 1, 1 << 20, &v))
             return die(false, 2, VN_EINVAL, "--map-size must be 1..1048576 MiB, not %s",
@@ -185,9 +239,9 @@ static int cmd_run(opts *o)
     if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
     /* Record whether `vangnetd clock` may move time for this state. */
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
-    err = cfg.test_clock ? vn_kv_put(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1,
-                                     "1", 1)
-                         : vn_kv_del(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1);
+    err = cfg.test_clock
+              ? vn_kv_put(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1, "1", 1)
+              : vn_kv_del(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1);
     if (err && err != VN_ENOTFOUND) {
         vn_server_close(&srv);
         return die(false, 1, err, "cannot write the store: %s", vn_err_str(err));
@@ -219,11 +273,25 @@ static int cmd_invite(opts *o)
     vn_sstore *store = NULL;
     vn_clock *clock = NULL;
     if (!o->role || vn_role_parse(o->role, &role))
-        return die(o->json, 2, VN_EINVAL,
-                   "--role must be participant, casemanager, buddy, naaste, medical-lead or admin%s",
-                   o->role ? "" : " (missing)");
+        return die(
+            o->json, 2, VN_EINVAL,
+            "--role must be participant, casemanager, buddy, naaste, medical-lead or admin%s",
+            o->role ? "" : " (missing)");
     if (o->ttl && (vn_parse_duration(o->ttl, &ttl) || ttl == 0))
         return die(o->json, 2, VN_EINVAL, "--ttl must be a duration such as 7d, not %s", o->ttl);
+    uint8_t case_id[VN_ACCOUNT_LEN];
+    bool has_case = o->case_id != NULL;
+    bool case_role = role == VN_ROLE_PARTICIPANT || role == VN_ROLE_BUDDY || role == VN_ROLE_NAASTE;
+    if (has_case &&
+        (!vn_account_valid(o->case_id) || vn_hex_decode(o->case_id, case_id, VN_ACCOUNT_LEN)))
+        return die(o->json, 2, VN_EINVAL, "--case must be a case id (32 hex characters)");
+    if (case_role && !has_case)
+        return die(o->json, 2, VN_EINVAL,
+                   "a %s is invited into a case: their casemanager runs `vangnet invite --case "
+                   "CASE --role %s`, or pass --case CASE here",
+                   o->role, o->role);
+    if (!case_role && has_case)
+        return die(o->json, 2, VN_EINVAL, "a %s is not invited into a case (drop --case)", o->role);
     memset(&inv, 0, sizeof inv);
     if (o->endpoint) {
         if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
@@ -244,17 +312,21 @@ static int cmd_invite(opts *o)
                    o->state);
     vn_err err = vn_sstore_open(&store, o->state, 0);
     if (err) return die(o->json, 1, err, "cannot open the store in %s", o->state);
-    err = vn_clock_open(&clock, vn_sstore_kv(store), VN_DB_META,
-                        vn_kv_has(vn_sstore_kv(store), VN_DB_META, TEST_CLOCK_KEY,
-                                  sizeof TEST_CLOCK_KEY - 1));
-    if (!err) err = vn_sstore_invite_create(store, role, vn_clock_now(clock), ttl, inv.secret);
+    err = vn_clock_open(
+        &clock, vn_sstore_kv(store), VN_DB_META,
+        vn_kv_has(vn_sstore_kv(store), VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1));
+    if (!err)
+        err = vn_sstore_invite_create(store, role, has_case ? case_id : NULL, vn_clock_now(clock),
+                                      ttl, inv.secret);
     vn_clock_close(&clock);
     vn_sstore_close(&store);
     if (!err) err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(inv.secret, sizeof inv.secret);
     if (err) return die(o->json, 1, err, "cannot create the invite: %s", vn_err_str(err));
-    if (o->json) printf("{\"invite\": \"%s\", \"role\": \"%s\"}\n", code, vn_role_name(role));
-    else printf("%s\n", code);
+    if (o->json)
+        printf("{\"invite\": \"%s\", \"role\": \"%s\"}\n", code, vn_role_name(role));
+    else
+        printf("%s\n", code);
     explicit_bzero(code, sizeof code);
     return 0;
 }
@@ -294,7 +366,8 @@ static int cmd_clock(opts *o)
     vn_sstore *store = NULL;
     uint64_t v;
     if (o->npos != 2 || (strcmp(o->pos[0], "advance") != 0 && strcmp(o->pos[0], "set") != 0))
-        return die(o->json, 2, VN_EINVAL, "usage: vangnetd clock --state DIR advance DUR | set TIME");
+        return die(o->json, 2, VN_EINVAL,
+                   "usage: vangnetd clock --state DIR advance DUR | set TIME");
     bool advance = strcmp(o->pos[0], "advance") == 0;
     if (advance ? vn_parse_duration(o->pos[1], &v) : parse_time(o->pos[1], &v))
         return die(o->json, 2, VN_EINVAL,
@@ -313,8 +386,8 @@ static int cmd_clock(opts *o)
     err = advance ? vn_clock_advance(kv, VN_DB_META, v) : vn_clock_set(kv, VN_DB_META, v);
     vn_sstore_close(&store);
     if (err == VN_EINVAL)
-        return die(o->json, 1, err, "time only moves forward: %s is not after the current test time",
-                   o->pos[1]);
+        return die(o->json, 1, err,
+                   "time only moves forward: %s is not after the current test time", o->pos[1]);
     if (err) return die(o->json, 1, err, "cannot move the clock: %s", vn_err_str(err));
     return 0;
 }

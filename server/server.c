@@ -3,6 +3,8 @@
  * LMDB write transaction, and no reply or push leaves before its commit. */
 #include "server.h"
 
+#include "ratelimit.h"
+#include "vn/cases.h"
 #include "vn/frame.h"
 #include "vn/util.h"
 
@@ -35,10 +37,11 @@ typedef struct sub {
 typedef struct pending {
     uint8_t route[ROUTE_MAX]; /* where the reply goes */
     size_t route_len;
-    uint64_t request_id;      /* echoed in the reply */
-    vn_outcome out;           /* the handler's result */
-    vn_err err;               /* or the error to report */
-    char msg[256];            /* with its message */
+    uint64_t request_id; /* echoed in the reply */
+    vn_outcome out;      /* the handler's result */
+    vn_err err;          /* or the error to report */
+    char msg[256];       /* with its message */
+    uint64_t retry_ms;   /* and, for VN_ERATE, when to retry */
 } pending;
 
 struct vn_server {
@@ -48,16 +51,17 @@ struct vn_server {
     uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
     uv_signal_t sigterm, sigint;
-    void *zctx;            /* ZeroMQ context */
-    void *router;          /* client-facing socket */
-    void *zap;             /* ZAP handler socket (REP) */
-    vn_sstore *store;      /* the LMDB store; this process is its only writer */
-    vn_clock *clock;       /* the one source of now */
-    int lock_fd;           /* flock on the state directory */
-    sub *subs;             /* push routes */
+    void *zctx;       /* ZeroMQ context */
+    void *router;     /* client-facing socket */
+    void *zap;        /* ZAP handler socket (REP) */
+    vn_sstore *store; /* the LMDB store; this process is its only writer */
+    vn_clock *clock;  /* the one source of now */
+    int lock_fd;      /* flock on the state directory */
+    sub *subs;        /* push routes */
     size_t nsubs, capsubs;
-    pending *batch;        /* BATCH_MAX slots for the current turn */
-    uint64_t requests;     /* requests handled, for the shutdown log */
+    pending *batch;                                  /* BATCH_MAX slots for the current turn */
+    vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
+    uint64_t requests;                               /* requests handled, for the shutdown log */
 };
 
 void vn_log(const char *fmt, ...)
@@ -88,6 +92,27 @@ vn_clock *vn_server_clock(vn_server *self)
 const vn_server_config *vn_server_cfg(vn_server *self)
 {
     return &self->cfg;
+}
+
+uint64_t vn_server_mono_ms(vn_server *self)
+{
+    uv_update_time(&self->loop);
+    return uv_now(&self->loop);
+}
+
+vn_ratelimit *vn_server_rl_pair(vn_server *self)
+{
+    return self->rl_pair;
+}
+
+vn_ratelimit *vn_server_rl_account(vn_server *self)
+{
+    return self->rl_account;
+}
+
+vn_ratelimit *vn_server_rl_inbound(vn_server *self)
+{
+    return self->rl_inbound;
 }
 
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
@@ -159,6 +184,7 @@ static void send_reply(vn_server *s, pending *p)
     if (p->err) {
         e.code = p->err;
         e.message = p->msg[0] ? p->msg : (char *)vn_err_str(p->err);
+        e.retry_after_ms = p->retry_ms;
         err_rep.body_case = VN__REPLY__BODY_ERROR;
         err_rep.error = &e;
         rep = &err_rep;
@@ -235,9 +261,8 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
         goto out;
     }
     vn__reply__init(p->out.reply);
-    err = vn_handle_request(s, &peer, req, &p->out, p->msg, sizeof p->msg);
-    if (s->cfg.verbose)
-        vn_log("request type=%d result=%s", (int)req->body_case, vn_err_name(err));
+    err = vn_handle_request(s, &peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
+    if (s->cfg.verbose) vn_log("request type=%d result=%s", (int)req->body_case, vn_err_name(err));
 out:
     if (err) vn_outcome_clear(&p->out);
     p->err = err;
@@ -308,7 +333,8 @@ static size_t process_batch(vn_server *s)
     for (size_t i = 0; i < n; i++) {
         pending *p = &s->batch[i];
         send_reply(s, p);
-        if (!p->err && p->out.has_push) push(s, p->out.push_to, p->out.push_frame, p->out.push_len);
+        for (size_t k = 0; !p->err && k < p->out.npush; k++)
+            push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
         vn_outcome_clear(&p->out);
     }
     s->requests += n;
@@ -333,16 +359,28 @@ static void on_router(uv_poll_t *h, int status, int events)
 static void on_zap(uv_poll_t *h, int status, int events)
 {
     vn_server *s = h->data;
-    while (readable(s->zap)) vn_zap_handle(s, s->zap);
+    while (readable(s->zap))
+        vn_zap_handle(s, s->zap);
 }
 
 static void on_sweep(uv_timer_t *t)
 {
     vn_server *s = t->data;
     size_t n = 0;
-    vn_err err = vn_sstore_expire(s->store, vn_clock_now(s->clock), s->cfg.mail_ttl_ms, &n);
-    if (err) vn_log("expiry failed: %s", vn_err_str(err));
-    else if (n) vn_log("expired %zu undelivered messages", n);
+    uint64_t now = vn_clock_now(s->clock);
+    vn_err err = vn_sstore_expire(s->store, now, s->cfg.mail_ttl_ms, &n);
+    if (err)
+        vn_log("expiry failed: %s", vn_err_str(err));
+    else if (n)
+        vn_log("expired %zu undelivered messages", n);
+    err = vn_cases_purge(s->store, now, s->cfg.case_retention_ms, &n);
+    if (err)
+        vn_log("case purge failed: %s", vn_err_str(err));
+    else if (n)
+        vn_log("purged %zu closed cases past retention", n);
+    vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
+    vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
+    vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -456,11 +494,15 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         err = VN_ENOMEM;
         goto err_free;
     }
+    if ((err = vn_ratelimit_open(&s->rl_pair, cfg->pair_burst, cfg->pair_per_sec)) ||
+        (err = vn_ratelimit_open(&s->rl_account, cfg->account_burst, cfg->account_per_sec)) ||
+        (err = vn_ratelimit_open(&s->rl_inbound, cfg->inbound_burst, cfg->inbound_per_sec)))
+        goto err_free;
     if ((err = lock_state(s))) goto err_free;
     err = read_key(cfg->state_dir, "server.key", secret);
     if (err) {
-        vn_log("cannot read %s/server.key: run `vangnetd init --state %s` first",
-               cfg->state_dir, cfg->state_dir);
+        vn_log("cannot read %s/server.key: run `vangnetd init --state %s` first", cfg->state_dir,
+               cfg->state_dir);
         goto err_free;
     }
     if ((err = vn_sstore_open(&s->store, cfg->state_dir, cfg->map_size))) {
@@ -492,6 +534,9 @@ err_wipe:
     explicit_bzero(secret, sizeof secret);
 err_free:
     if (s->lock_fd >= 0) close(s->lock_fd);
+    vn_ratelimit_close(&s->rl_pair);
+    vn_ratelimit_close(&s->rl_account);
+    vn_ratelimit_close(&s->rl_inbound);
     free(s->batch);
     free(s);
     return err;
@@ -513,9 +558,7 @@ vn_err vn_server_run(vn_server *self)
     return VN_OK;
 }
 
-static void on_close(uv_handle_t *h)
-{
-}
+static void on_close(uv_handle_t *h) {}
 
 void vn_server_close(vn_server **self_p)
 {
@@ -534,6 +577,9 @@ void vn_server_close(vn_server **self_p)
     vn_clock_close(&s->clock);
     vn_sstore_close(&s->store);
     close(s->lock_fd);
+    vn_ratelimit_close(&s->rl_pair);
+    vn_ratelimit_close(&s->rl_account);
+    vn_ratelimit_close(&s->rl_inbound);
     free(s->subs);
     free(s->batch);
     free(s);

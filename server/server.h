@@ -17,14 +17,18 @@ typedef struct vn_server vn_server;
 
 /* Settings of `vangnetd run`, validated by main.c before use. */
 typedef struct vn_server_config {
-    const char *state_dir;   /* holds the LMDB store and the key files */
-    const char *listen;      /* ZeroMQ endpoint to bind */
-    size_t frame_max;        /* largest accepted frame in bytes */
-    uint64_t mail_ttl_ms;    /* undelivered envelopes expire after this */
-    uint64_t sweep_ms;       /* how often expiry runs */
-    bool test_clock;         /* whether `vangnetd clock` may move time */
-    size_t map_size;         /* LMDB map size in bytes */
-    int verbose;             /* log every request when > 0 */
+    const char *state_dir;                 /* holds the LMDB store and the key files */
+    const char *listen;                    /* ZeroMQ endpoint to bind */
+    size_t frame_max;                      /* largest accepted frame in bytes */
+    uint64_t mail_ttl_ms;                  /* undelivered envelopes expire after this */
+    uint64_t sweep_ms;                     /* how often expiry runs */
+    bool test_clock;                       /* whether `vangnetd clock` may move time */
+    size_t map_size;                       /* LMDB map size in bytes */
+    int verbose;                           /* log every request when > 0 */
+    uint64_t case_retention_ms;            /* closed cases are purged after this */
+    double pair_burst, pair_per_sec;       /* messages per (sender, recipient) */
+    double account_burst, account_per_sec; /* messages per sending account */
+    double inbound_burst, inbound_per_sec; /* bytes per recipient */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -41,40 +45,59 @@ void vn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Who sent a request, resolved from its CURVE key on every request, so a
  * deleted device loses access at once. */
 typedef struct vn_peer {
-    uint8_t key[32];                  /* the connection's CURVE public key */
-    bool registered;                  /* whether the key belongs to an account */
-    uint8_t account[VN_ACCOUNT_LEN];  /* its account, if registered */
+    uint8_t key[32];                 /* the connection's CURVE public key */
+    bool registered;                 /* whether the key belongs to an account */
+    uint8_t account[VN_ACCOUNT_LEN]; /* its account, if registered */
     char account_hex[VN_ACCOUNT_HEX + 1];
-    vn_role role;                     /* its role, if registered */
-    const uint8_t *route;             /* ROUTER routing id of the connection */
+    vn_role role;         /* its role, if registered */
+    const uint8_t *route; /* ROUTER routing id of the connection */
     size_t route_len;
 } vn_peer;
 
-/* What a handler produces: a reply, and maybe one push to send once the
- * loop turn's writes are durable. */
+/* What a handler produces: a reply, and maybe a push of one envelope to
+ * its recipients, sent once the loop turn's writes are durable. */
 typedef struct vn_outcome {
-    Vn__Reply *reply;            /* filled by the handler (body set) */
-    bool wrote;                  /* whether the reply depends on the commit */
-    uint8_t push_to[VN_ACCOUNT_LEN]; /* recipient of a push, if has_push */
-    bool has_push;
-    uint8_t *push_frame;         /* packed push Reply (malloc'd) */
+    Vn__Reply *reply;                   /* filled by the handler (body set) */
+    bool wrote;                         /* whether the reply depends on the commit */
+    uint8_t (*push_to)[VN_ACCOUNT_LEN]; /* recipients of the push (malloc'd) */
+    size_t npush;
+    uint8_t *push_frame; /* packed push Reply (malloc'd) */
     size_t push_len;
 } vn_outcome;
 
 /* Handles one decoded request from peer. Writes go into the open
  * transaction. Returns VN_OK with out->reply set, or an error code with
- * msg filled for an error reply. */
+ * msg filled for an error reply (and *retry_ms for VN_ERATE). */
 vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                         vn_outcome *out, char *msg, size_t msgsize);
+                         vn_outcome *out, char *msg, size_t msgsize, uint64_t *retry_ms);
 /* Frees what a handler allocated in out. */
 void vn_outcome_clear(vn_outcome *out);
 
 vn_sstore *vn_server_store(vn_server *self);
+/* Milliseconds of a monotonic clock, for rate limits (never the test clock). */
+uint64_t vn_server_mono_ms(vn_server *self);
+struct vn_ratelimit;
+/* The limiters: per (sender, recipient), per sender, inbound bytes per recipient. */
+struct vn_ratelimit *vn_server_rl_pair(vn_server *self);
+struct vn_ratelimit *vn_server_rl_account(vn_server *self);
+struct vn_ratelimit *vn_server_rl_inbound(vn_server *self);
 vn_clock *vn_server_clock(vn_server *self);
 const vn_server_config *vn_server_cfg(vn_server *self);
 /* Remembers that account listens for pushes on route (copied). */
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
                            const uint8_t *route, size_t route_len);
+
+/* Care-network requests (handlers_case.c); same contract as vn_handle_request. */
+vn_err vn_handle_case(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
+                      char *msg, size_t msgsize);
+/* Formats an error message into msg and returns code (handlers' helper). */
+vn_err vn_fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Parses an account or case id from the wire, naming field in the error. */
+vn_err vn_parse_id(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN], char *msg,
+                   size_t msgsize);
+/* malloc'd copy of s for reply fields. */
+char *vn_dup_str(const char *s);
 
 /* The ZAP handler (zap.c): answers one pending ZAP request. */
 void vn_zap_handle(vn_server *srv, void *zap_sock);

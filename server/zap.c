@@ -32,8 +32,10 @@ void vn_zap_handle(vn_server *srv, void *zap)
             break;
         }
         more = zmq_msg_more(&part);
-        if (n < ZAP_PARTS) parts[n++] = part;
-        else zmq_msg_close(&part);
+        if (n < ZAP_PARTS)
+            parts[n++] = part;
+        else
+            zmq_msg_close(&part);
     }
     const char *status = "400", *text = "refused";
     char user[65] = "";
@@ -45,8 +47,8 @@ void vn_zap_handle(vn_server *srv, void *zap)
         zmq_msg_size(&parts[6]) == 32) {
         uint8_t account[VN_ACCOUNT_LEN];
         vn_role role;
-        vn_err err = vn_sstore_device_lookup(vn_server_store(srv), zmq_msg_data(&parts[6]),
-                                             account, &role);
+        vn_err err =
+            vn_sstore_device_lookup(vn_server_store(srv), zmq_msg_data(&parts[6]), account, &role);
         if (err == VN_OK || err == VN_ENOTFOUND) {
             status = "200";
             text = err == VN_OK ? "registered device" : "unregistered device: invite only";
@@ -65,5 +67,6 @@ void vn_zap_handle(vn_server *srv, void *zap)
         send_str(zap, "", 0);
     }
     if (strcmp(status, "200") != 0) vn_log("connection refused by ZAP: %s", text);
-    for (int i = 0; i < n; i++) zmq_msg_close(&parts[i]);
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&parts[i]);
 }

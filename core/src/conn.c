@@ -11,7 +11,7 @@
 #include <zmq.h>
 
 #define PUSH_QUEUE_MAX 4096
-#define REPLY_MAX (VN_FRAME_MAX_DEFAULT * 2)
+#define REPLY_MAX      (VN_FRAME_MAX_DEFAULT * 2)
 
 struct vn_conn {
     void *ctx;                       /* ZeroMQ context, owned */
@@ -70,7 +70,8 @@ void vn_conn_close(vn_conn **self_p)
 {
     if (!self_p || !*self_p) return;
     vn_conn *c = *self_p;
-    for (size_t i = 0; i < c->npush; i++) vn_frame_reply_free(c->push[i]);
+    for (size_t i = 0; i < c->npush; i++)
+        vn_frame_reply_free(c->push[i]);
     zmq_close(c->sock);
     zmq_ctx_term(c->ctx);
     free(c);
@@ -110,8 +111,10 @@ static vn_err recv_reply(vn_conn *c, int wait_ms, Vn__Reply **rep)
     while (more) {
         zmq_msg_t extra;
         zmq_msg_init(&extra);
-        if (zmq_msg_recv(&extra, c->sock, 0) < 0) more = 0;
-        else more = zmq_msg_more(&extra);
+        if (zmq_msg_recv(&extra, c->sock, 0) < 0)
+            more = 0;
+        else
+            more = zmq_msg_more(&extra);
         zmq_msg_close(&extra);
     }
     if (err) {
@@ -130,8 +133,10 @@ static int64_t mono_ms(void)
 
 static void queue_push(vn_conn *c, Vn__Reply *rep)
 {
-    if (c->npush < PUSH_QUEUE_MAX) c->push[c->npush++] = rep;
-    else vn_frame_reply_free(rep); /* still stored on the server; a fetch gets it */
+    if (c->npush < PUSH_QUEUE_MAX)
+        c->push[c->npush++] = rep;
+    else
+        vn_frame_reply_free(rep); /* still stored on the server; a fetch gets it */
 }
 
 /* Sends frame and waits for the reply to request id, resending. */
@@ -212,8 +217,10 @@ vn_err vn_conn_next_push(vn_conn *self, int timeout_ms, Vn__Reply **rep)
         Vn__Reply *r = NULL;
         vn_err err = recv_reply(self, (int)wait, &r);
         if (err) return err;
-        if (r->request_id == 0 && r->body_case == VN__REPLY__BODY_ENVELOPES) queue_push(self, r);
-        else vn_frame_reply_free(r);
+        if (r->request_id == 0 && r->body_case == VN__REPLY__BODY_ENVELOPES)
+            queue_push(self, r);
+        else
+            vn_frame_reply_free(r);
     }
 }
 

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#define PREFIX "vn1-"
+#define PREFIX  "vn1-"
 #define RAW_MAX (1 + VN_ENDPOINT_MAX + VN_CURVE_KEY_LEN + VN_INVITE_SECRET_LEN)
 
 vn_err vn_invite_encode(const vn_invite *inv, char *out, size_t outsize)

@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-static const char *const names[] = {"none",      "participant",  "casemanager", "buddy",
-                                    "naaste",    "medical-lead", "admin"};
+static const char *const names[] = {"none",   "participant",  "casemanager", "buddy",
+                                    "naaste", "medical-lead", "admin"};
 
 const char *vn_role_name(vn_role role)
 {

@@ -1,17 +1,20 @@
 #include "vn/sstore.h"
 
+#include "vn/cases.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 /* Order matches the VN_DB_* enum in sstore.h. */
 static const char *const db_names[VN_DB_COUNT] = {
-    "meta", "invites", "accounts", "devices", "keys", "prekeys", "mailbox", "msgindex",
+    "meta",     "invites", "accounts", "devices",  "keys",    "prekeys", "mailbox",
+    "msgindex", "cases",   "members",  "memberof", "cmcases", "audit",
 };
 
-#define SEQ_KEY "mail_seq"
-#define INVITE_REC_LEN 17  /* role, expires, redeemed */
-#define ACCOUNT_REC_LEN 41 /* role, created, device key */
-#define EXPIRE_BATCH 4096  /* most envelopes one expiry pass removes */
+#define SEQ_KEY         "mail_seq"
+#define INVITE_REC_LEN  33   /* role, expires, redeemed, case (zeros for none) */
+#define ACCOUNT_REC_LEN 41   /* role, created, device key */
+#define EXPIRE_BATCH    4096 /* most envelopes one expiry pass removes */
 
 struct vn_sstore {
     vn_kv *kv; /* the environment and its databases */
@@ -43,8 +46,8 @@ vn_kv *vn_sstore_kv(vn_sstore *self)
     return self->kv;
 }
 
-vn_err vn_sstore_invite_create(vn_sstore *self, vn_role role, uint64_t now, uint64_t ttl_ms,
-                               uint8_t secret[VN_INVITE_SECRET_LEN])
+vn_err vn_sstore_invite_create(vn_sstore *self, vn_role role, const uint8_t *case_id, uint64_t now,
+                               uint64_t ttl_ms, uint8_t secret[VN_INVITE_SECRET_LEN])
 {
     uint8_t hash[32], rec[INVITE_REC_LEN] = {0};
     vn_err err = vn_random(secret, VN_INVITE_SECRET_LEN);
@@ -53,6 +56,7 @@ vn_err vn_sstore_invite_create(vn_sstore *self, vn_role role, uint64_t now, uint
     if (err) return err;
     rec[0] = (uint8_t)role;
     vn_put_be64(rec + 1, now + ttl_ms);
+    if (case_id) memcpy(rec + 17, case_id, VN_ACCOUNT_LEN);
     return vn_kv_put(self->kv, VN_DB_INVITES, hash, sizeof hash, rec, sizeof rec);
 }
 
@@ -85,6 +89,14 @@ vn_err vn_sstore_invite_redeem(vn_sstore *self, const uint8_t secret[VN_INVITE_S
         err = VN_EEXISTS;
         goto out;
     }
+    static const uint8_t no_case[VN_ACCOUNT_LEN] = {0};
+    bool in_case = memcmp(rec + 17, no_case, VN_ACCOUNT_LEN) != 0;
+    vn_case_info ci;
+    /* Check before writing anything: a closed case takes no one in. */
+    if (in_case && (vn_cases_get(self, rec + 17, &ci) != VN_OK || ci.state == VN_CASE_CLOSED)) {
+        err = VN_EDENIED;
+        goto out;
+    }
     /* Account ids are random, so they say nothing about who or when. */
     do {
         err = vn_random(account, VN_ACCOUNT_LEN);
@@ -100,6 +112,8 @@ vn_err vn_sstore_invite_redeem(vn_sstore *self, const uint8_t secret[VN_INVITE_S
         (err = vn_kv_put(self->kv, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN, acc, sizeof acc)) ||
         (err = vn_kv_put(self->kv, VN_DB_DEVICES, device_key, VN_CURVE_KEY_LEN, account,
                          VN_ACCOUNT_LEN)))
+        goto out_aborted;
+    if (in_case && (err = vn_cases_add_member(self, rec + 17, account, (vn_role)rec[0], now)))
         goto out_aborted;
     *role = (vn_role)rec[0];
     free(rec);
@@ -118,8 +132,8 @@ vn_err vn_sstore_device_lookup(vn_sstore *self, const uint8_t device_key[VN_CURV
 {
     uint8_t *acc = NULL, *rec = NULL;
     size_t n, m;
-    vn_err err = vn_kv_get(self->kv, VN_DB_DEVICES, device_key, VN_CURVE_KEY_LEN, (void **)&acc,
-                           &n);
+    vn_err err =
+        vn_kv_get(self->kv, VN_DB_DEVICES, device_key, VN_CURVE_KEY_LEN, (void **)&acc, &n);
     if (err) return err;
     if (n != VN_ACCOUNT_LEN) {
         err = VN_ESTORE;
@@ -355,8 +369,10 @@ vn_err vn_sstore_mail_put(vn_sstore *self, const uint8_t to[VN_ACCOUNT_LEN],
     free(v);
     v = NULL;
     err = vn_kv_get(self->kv, VN_DB_META, SEQ_KEY, sizeof SEQ_KEY - 1, (void **)&v, &n);
-    if (err == VN_OK && n == 8) seq = vn_get_be64(v);
-    else if (err != VN_ENOTFOUND) goto out;
+    if (err == VN_OK && n == 8)
+        seq = vn_get_be64(v);
+    else if (err != VN_ENOTFOUND)
+        goto out;
     seq++;
     size_t plen = vn__envelope__get_packed_size(env);
     buf = malloc(8 + plen);
@@ -444,8 +460,7 @@ out_aborted:
     return err;
 }
 
-vn_err vn_sstore_mail_count(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
-                            size_t *count)
+vn_err vn_sstore_mail_count(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN], size_t *count)
 {
     uint32_t n = 0;
     vn_err err = vn_kv_each(self->kv, VN_DB_MAILBOX, account, VN_ACCOUNT_LEN, count_cb, &n);
@@ -454,9 +469,9 @@ vn_err vn_sstore_mail_count(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LE
 }
 
 struct expire_ctx {
-    uint64_t cutoff;                     /* envelopes stored before this go */
-    size_t n;                            /* how many were found */
-    uint8_t keys[EXPIRE_BATCH][24];      /* their mailbox keys */
+    uint64_t cutoff;                         /* envelopes stored before this go */
+    size_t n;                                /* how many were found */
+    uint8_t keys[EXPIRE_BATCH][24];          /* their mailbox keys */
     uint8_t ids[EXPIRE_BATCH][VN_MSGID_LEN]; /* and message ids */
 };
 
@@ -477,9 +492,9 @@ static int expire_cb(void *ud, const void *k, size_t kl, const void *v, size_t v
 }
 
 struct invite_expire_ctx {
-    uint64_t now;           /* invites that expired before this go */
-    size_t n;               /* how many were found */
-    uint8_t keys[256][32];  /* their hashes */
+    uint64_t now;          /* invites that expired before this go */
+    size_t n;              /* how many were found */
+    uint8_t keys[256][32]; /* their hashes */
 };
 
 static int invite_expire_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
@@ -519,5 +534,102 @@ out:
     vn_kv_commit(self->kv);
 out_free:
     free(c);
+    return err;
+}
+
+vn_err vn_sstore_account_role(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN], vn_role *role)
+{
+    uint8_t *rec = NULL;
+    size_t n;
+    vn_err err = vn_kv_get(self->kv, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN, (void **)&rec, &n);
+    if (err) return err;
+    if (n != ACCOUNT_REC_LEN)
+        err = VN_ESTORE;
+    else
+        *role = (vn_role)rec[0];
+    free(rec);
+    return err;
+}
+
+struct sent_by {
+    char from[VN_ACCOUNT_HEX + 1]; /* the sender being deleted */
+    size_t n, cap;                 /* envelopes found */
+    uint8_t (*keys)[24];           /* their mailbox keys */
+    uint8_t (*ids)[VN_MSGID_LEN];  /* and message ids */
+};
+
+static int sent_by_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct sent_by *c = ud;
+    if (kl != 24 || vl < 8) return 0;
+    Vn__Envelope *env = vn__envelope__unpack(NULL, vl - 8, (const uint8_t *)v + 8);
+    if (!env) return 0;
+    bool match = env->from && strcmp(env->from, c->from) == 0 && env->id.len == VN_MSGID_LEN;
+    if (match && c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        void *nk = realloc(c->keys, cap * sizeof *c->keys);
+        if (nk) c->keys = nk;
+        void *ni = realloc(c->ids, cap * sizeof *c->ids);
+        if (ni) c->ids = ni;
+        if (!nk || !ni) {
+            vn__envelope__free_unpacked(env, NULL);
+            return VN_ENOMEM;
+        }
+        c->cap = cap;
+    }
+    if (match) {
+        memcpy(c->keys[c->n], k, 24);
+        memcpy(c->ids[c->n], env->id.data, VN_MSGID_LEN);
+        c->n++;
+    }
+    vn__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+vn_err vn_sstore_account_delete(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN])
+{
+    uint8_t *rec = NULL;
+    size_t n;
+    struct sent_by sb = {.n = 0};
+    vn_err err = vn_kv_begin(self->kv);
+    if (err) return err;
+    err = vn_kv_get(self->kv, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN, (void **)&rec, &n);
+    if (err) goto out;
+    if (n != ACCOUNT_REC_LEN) {
+        err = VN_ESTORE;
+        goto out;
+    }
+    /* Envelopes it sent name it as sender: they go too (a full scan, but
+     * deleting an account is rare). */
+    vn_hex_encode(account, VN_ACCOUNT_LEN, sb.from);
+    if ((err = vn_kv_each(self->kv, VN_DB_MAILBOX, NULL, 0, sent_by_cb, &sb))) goto out;
+    for (size_t i = 0; i < sb.n; i++) {
+        uint8_t ik[VN_ACCOUNT_LEN + VN_MSGID_LEN];
+        index_key(ik, sb.keys[i], sb.ids[i]);
+        if ((err = vn_kv_del(self->kv, VN_DB_MAILBOX, sb.keys[i], 24)) && err != VN_ENOTFOUND)
+            goto out_aborted;
+        if ((err = vn_kv_del(self->kv, VN_DB_MSGINDEX, ik, sizeof ik)) && err != VN_ENOTFOUND)
+            goto out_aborted;
+    }
+    if ((err = vn_kv_del(self->kv, VN_DB_DEVICES, rec + 9, VN_CURVE_KEY_LEN)) &&
+        err != VN_ENOTFOUND)
+        goto out_aborted;
+    if ((err = vn_kv_del(self->kv, VN_DB_KEYS, account, VN_ACCOUNT_LEN)) && err != VN_ENOTFOUND)
+        goto out_aborted;
+    if ((err = vn_kv_del_prefix(self->kv, VN_DB_PREKEYS, account, VN_ACCOUNT_LEN, NULL)) ||
+        (err = vn_kv_del_prefix(self->kv, VN_DB_MAILBOX, account, VN_ACCOUNT_LEN, NULL)) ||
+        (err = vn_kv_del_prefix(self->kv, VN_DB_MSGINDEX, account, VN_ACCOUNT_LEN, NULL)) ||
+        (err = vn_kv_del(self->kv, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN)))
+        goto out_aborted;
+    free(sb.keys);
+    free(sb.ids);
+    free(rec);
+    return vn_kv_commit(self->kv);
+out:
+    vn_kv_commit(self->kv);
+out_aborted:
+    free(sb.keys);
+    free(sb.ids);
+    free(rec);
     return err;
 }

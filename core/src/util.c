@@ -141,11 +141,20 @@ vn_err vn_parse_duration(const char *s, uint64_t *ms)
     uint64_t unit, v;
     if (len < 2 || len > sizeof num) return VN_EINVAL;
     switch (s[len - 1]) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60000; break;
-    case 'h': unit = 3600000; break;
-    case 'd': unit = 86400000; break;
-    default: return VN_EINVAL;
+    case 's':
+        unit = 1000;
+        break;
+    case 'm':
+        unit = 60000;
+        break;
+    case 'h':
+        unit = 3600000;
+        break;
+    case 'd':
+        unit = 86400000;
+        break;
+    default:
+        return VN_EINVAL;
     }
     memcpy(num, s, len - 1);
     num[len - 1] = '\0';
@@ -163,24 +172,28 @@ uint64_t vn_now_ms(void)
 
 void vn_put_be64(uint8_t *p, uint64_t v)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
 }
 
 uint64_t vn_get_be64(const uint8_t *p)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
 void vn_put_be32(uint8_t *p, uint32_t v)
 {
-    for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
 }
 
 uint32_t vn_get_be32(const uint8_t *p)
 {
     uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v = v << 8 | p[i];
+    for (int i = 0; i < 4; i++)
+        v = v << 8 | p[i];
     return v;
 }

@@ -7,6 +7,7 @@
 server_init
 server_start --test-clock
 ALICE=$(join alice casemanager)
+new_case alice
 BOB=$(join bob participant)
 vn alice send "$BOB" "before the bad input"
 
@@ -37,8 +38,8 @@ expect_eq "exit code 1 for a bad code" 1 "$RC"
 
 # Unknown and malformed recipients.
 ERR=$(vn alice --json send 0123456789abcdef0123456789abcdef "hallo?" 2>&1 || true)
-expect_match "a message to an unknown account is refused by name" \
-    '"code": "NOACCOUNT".*unknown account 0123456789abcdef0123456789abcdef' "$ERR"
+expect_match "a message to an unknown account is refused, naming it and the rule" \
+    '"code": "DENIED".*account 0123456789abcdef0123456789abcdef is unknown or not in your care network: a casemanager may message' "$ERR"
 ERR=$(vn alice send nobody-known "hallo?" 2>&1 || true)
 expect_match "an unknown contact name is named" 'nobody-known is neither an account id nor a contact name' "$ERR"
 ERR=$(vn alice send "$BOB" "$(head -c 20000 /dev/zero | tr '\0' x)" 2>&1 || true)
@@ -60,7 +61,7 @@ expect_match "a second server on the same state is refused" 'another vangnetd is
 "$VANGNETD" run --state "$T/impostor" --listen 'tcp://127.0.0.1:*' 2>/dev/null &
 IMPOSTOR=$!
 for _ in $(seq 1 100); do [ -s "$T/impostor/endpoint" ] && break; sleep 0.05; done
-CODE=$("$VANGNETD" invite --state "$STATE" --role buddy --endpoint "$(cat "$T/impostor/endpoint")")
+CODE=$("$VANGNETD" invite --state "$STATE" --role buddy --case "$CASE" --endpoint "$(cat "$T/impostor/endpoint")")
 RC=0; ERR=$(vn eve --timeout 2 join "$CODE" 2>&1) || RC=$?
 expect_match "a server without the pinned key gets no answer through" 'no answer from the server' "$ERR"
 expect_eq "and that exits 3 (try again)" 3 "$RC"

@@ -6,6 +6,7 @@
 server_init
 server_start --test-clock --sweep 1s
 CM=$(join cm casemanager)
+new_case cm
 DOC=$(join doc participant)
 BUDDY=$(join buddy buddy)
 

@@ -6,6 +6,7 @@
 
 server_init
 server_start --test-clock
+new_case
 DOC=$(join doc participant)
 expect_eq "join publishes 100 one-time prekeys" 100 "$(db_count_prefix prekeys "$DOC")"
 
@@ -18,7 +19,7 @@ expect_eq "each first contact used one prekey" 9 "$(db_count_prefix prekeys "$DO
 expect_match "a bundle fetch also learns the safety number" '^[0-9 ]+$' \
     "$(vn p1 verify "$DOC" | sed -n 2p)"
 
-spk() { mdb_dump -s keys "$STATE" | awk -v p=" $DOC" 'f {print; exit} index($0, p) == 1 {f=1}'; }
+spk() { mdb_dump -s keys "$STATE" | awk -v p=" $DOC" 'f == 1 {print; f = 2} index($0, p) == 1 && !f {f = 1}'; }
 SPK_BEFORE=$(spk)
 vn doc inbox >/dev/null
 expect_eq "below 10 the device refills to 100" 100 "$(db_count_prefix prekeys "$DOC")"

@@ -61,6 +61,9 @@ server_start() {
 
 # server_stop: SIGTERM must end the server cleanly (exit 0; in a sanitizer
 # build that also means no leak or error report).
+# Options that lift the abuse limits, for tests about volume, not abuse.
+NOLIMITS="--rate-burst 1000000 --rate-per-sec 1000000 --account-burst 1000000 --account-per-sec 1000000"
+
 server_stop() {
     local rc=0
     kill -TERM "$SERVER_PID"
@@ -70,10 +73,30 @@ server_stop() {
 }
 server_kill9() { kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 
-invite() { "$VANGNETD" invite --state "$STATE" --role "$1" "${@:2}"; }
-
 # vn NAME ARGS...: runs the client in profile NAME.
 vn() { local p=$1; shift; "$VANGNET" --profile "$T/$p" "$@"; }
+
+# The case that participants, buddies and naasten join ($CASE), and the
+# profile of its casemanager ($CMP). Call new_case at the top level (not in
+# $(...)) before joining case roles.
+CASE=
+CMP=
+# new_case [CM_PROFILE]: a new case of CM_PROFILE (joined as casemanager
+# first if it does not exist yet; default "cm").
+new_case() {
+    CMP=${1:-cm}
+    [ -d "$T/$CMP" ] || vn "$CMP" join "$("$VANGNETD" invite --state "$STATE" --role casemanager)" >/dev/null
+    CASE=$(vn "$CMP" case new)
+}
+
+# invite ROLE [options]: staff roles from the operator, case roles from the
+# casemanager into $CASE.
+invite() {
+    case $1 in
+    participant|buddy|naaste) vn "$CMP" invite --case "$CASE" --role "$1" "${@:2}" ;;
+    *) "$VANGNETD" invite --state "$STATE" --role "$1" "${@:2}" ;;
+    esac
+}
 
 # join NAME ROLE: enrolls a new user, prints its account id.
 join() { vn "$1" join "$(invite "$2")"; }

@@ -6,6 +6,7 @@
 server_init
 server_start
 ALICE=$(join alice casemanager)
+new_case alice
 BOB=$(join bob participant)
 check "account ids are 32 hex characters" test "${#ALICE}" -eq 32 -a "${#BOB}" -eq 32
 

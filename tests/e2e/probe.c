@@ -52,7 +52,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "garbage") == 0) {
         len = 300;
         frame = malloc(len);
-        for (size_t i = 0; i < len; i++) frame[i] = (uint8_t)(0xff - i % 7);
+        for (size_t i = 0; i < len; i++)
+            frame[i] = (uint8_t)(0xff - i % 7);
     } else if (strcmp(mode, "oversize") == 0) {
         len = 100 * 1024;
         frame = calloc(1, len);

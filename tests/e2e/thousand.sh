@@ -6,7 +6,9 @@
 N=${N:-1000}
 
 server_init
-server_start
+# shellcheck disable=SC2086
+server_start $NOLIMITS
+new_case
 ALICE=$(join alice buddy)
 BOB=$(join bob participant)
 
@@ -51,7 +53,8 @@ MID=$(db_count mailbox)
 echo "stored when the server was killed: $MID of $((2 * N))"
 check "the kill came in the middle of the stream" test "$MID" -gt 0 -a "$MID" -lt $((2 * N))
 sleep 1
-server_start
+# shellcheck disable=SC2086
+server_start $NOLIMITS
 wait_both crash
 verify_round crash
 grep -q "ready" "$SERVER_LOG" && pass "server restarted after kill -9"

@@ -13,15 +13,15 @@
 #include "vn/err.h"
 
 #define VN_INVITE_SECRET_LEN 32
-#define VN_CURVE_KEY_LEN 32
-#define VN_ENDPOINT_MAX 200
+#define VN_CURVE_KEY_LEN     32
+#define VN_ENDPOINT_MAX      200
 /* Longest text form, with its NUL. */
 #define VN_INVITE_TEXT_MAX 400
 
 typedef struct vn_invite {
-    char endpoint[VN_ENDPOINT_MAX + 1];           /* e.g. tcp://127.0.0.1:7700 */
-    uint8_t server_key[VN_CURVE_KEY_LEN];         /* server CURVE public key */
-    uint8_t secret[VN_INVITE_SECRET_LEN];         /* the one-time secret */
+    char endpoint[VN_ENDPOINT_MAX + 1];   /* e.g. tcp://127.0.0.1:7700 */
+    uint8_t server_key[VN_CURVE_KEY_LEN]; /* server CURVE public key */
+    uint8_t secret[VN_INVITE_SECRET_LEN]; /* the one-time secret */
 } vn_invite;
 
 /* Writes the text form into out (size >= VN_INVITE_TEXT_MAX). */

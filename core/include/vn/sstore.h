@@ -27,6 +27,11 @@ enum {
     VN_DB_PREKEYS,  /* account|prekey id -> one-time prekey (public) */
     VN_DB_MAILBOX,  /* recipient|seq -> time, envelope (ciphertext) */
     VN_DB_MSGINDEX, /* recipient|message id -> seq */
+    VN_DB_CASES,    /* case -> state, casemanager, created, closed */
+    VN_DB_MEMBERS,  /* case|account -> role, added */
+    VN_DB_MEMBEROF, /* account -> case */
+    VN_DB_CMCASES,  /* casemanager|case -> (empty) */
+    VN_DB_AUDIT,    /* participant|minute|reader|what -> (empty) */
     VN_DB_COUNT
 };
 
@@ -38,16 +43,24 @@ void vn_sstore_close(vn_sstore **self_p);
 /* The underlying kv, for transactions and the clock (borrowed). */
 vn_kv *vn_sstore_kv(vn_sstore *self);
 
-/* Creates an invite for role that expires ttl_ms after now; secret[] gets
- * the one-time secret for the code (only its hash is stored). */
-vn_err vn_sstore_invite_create(vn_sstore *self, vn_role role, uint64_t now, uint64_t ttl_ms,
-                               uint8_t secret[VN_INVITE_SECRET_LEN]);
-/* Redeems secret for the device key: creates an account with a random id.
- * VN_EINVITE_BAD (unknown), VN_EINVITE_USED, VN_EINVITE_EXPIRED, or
- * VN_EEXISTS if the device key already belongs to an account. */
+/* Creates an invite for role, into case_id (NULL for staff roles), that
+ * expires ttl_ms after now; secret[] gets the one-time secret for the code
+ * (only its hash is stored). */
+vn_err vn_sstore_invite_create(vn_sstore *self, vn_role role, const uint8_t *case_id, uint64_t now,
+                               uint64_t ttl_ms, uint8_t secret[VN_INVITE_SECRET_LEN]);
+/* Redeems secret for the device key: creates an account with a random id
+ * and, for an invite into a case, makes it a member. VN_EINVITE_BAD
+ * (unknown), VN_EINVITE_USED, VN_EINVITE_EXPIRED, VN_EDENIED (the case was
+ * closed), or VN_EEXISTS if the device key already belongs to an account. */
 vn_err vn_sstore_invite_redeem(vn_sstore *self, const uint8_t secret[VN_INVITE_SECRET_LEN],
                                const uint8_t device_key[VN_CURVE_KEY_LEN], uint64_t now,
                                uint8_t account[VN_ACCOUNT_LEN], vn_role *role);
+/* Removes the account, its device, keys, prekeys and mailbox, and every
+ * envelope it sent that still waits in another mailbox. */
+vn_err vn_sstore_account_delete(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN]);
+/* The role of an account; VN_ENOTFOUND if there is no such account. */
+vn_err vn_sstore_account_role(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
+                              vn_role *role);
 
 /* Looks up the account of a device key. VN_ENOTFOUND if unregistered. */
 vn_err vn_sstore_device_lookup(vn_sstore *self, const uint8_t device_key[VN_CURVE_KEY_LEN],
@@ -80,8 +93,7 @@ vn_err vn_sstore_mail_fetch(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LE
 vn_err vn_sstore_mail_ack(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
                           const uint8_t id[VN_MSGID_LEN]);
 /* Number of envelopes waiting for account. */
-vn_err vn_sstore_mail_count(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
-                            size_t *count);
+vn_err vn_sstore_mail_count(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN], size_t *count);
 /* Deletes envelopes stored before now - ttl_ms, and invites past expiry;
  * *expired gets the number of envelopes removed. */
 vn_err vn_sstore_expire(vn_sstore *self, uint64_t now, uint64_t ttl_ms, size_t *expired);

@@ -1,0 +1,299 @@
+/* case, invite, audit, delete-account: the care network from the client. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/invite.h"
+#include "vn/role.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Sends req and checks the reply type; prints the error and returns its
+ * exit code on failure, 0 on success with *rep set. */
+static int call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
+                Vn__Reply **rep)
+{
+    *rep = NULL;
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
+    vn_err err = vn_client_connect(c);
+    if (err) return vn_client_fail(c, err, "%s: cannot connect: %s", what, vn_err_str(err));
+    if ((err = vn_conn_call(c->conn, req, rep))) return vn_client_fail_call(c, err, what);
+    if ((*rep)->body_case != want) {
+        vn_frame_reply_free(*rep);
+        *rep = NULL;
+        return vn_client_fail(c, VN_EPROTO, "%s: unexpected reply from the server", what);
+    }
+    return EXIT_OK;
+}
+
+static void print_time(uint64_t ms)
+{
+    char t[32];
+    vn_iso_time(ms, t, sizeof t);
+    fputs(t, stdout);
+}
+
+static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
+{
+    char name[128];
+    if (json) {
+        printf("{\"case\": \"%s\", \"state\": \"%s\", \"casemanager\": \"%s\", \"members\": [",
+               ci->case_id, ci->state, ci->casemanager);
+        for (size_t i = 0; i < ci->n_members; i++) {
+            const char *label = vn_client_name_of(c, ci->members[i]->account, name, sizeof name);
+            printf("%s{\"account\": \"%s\", \"role\": \"%s\"", i ? ", " : "",
+                   ci->members[i]->account, ci->members[i]->role);
+            if (label) {
+                fputs(", \"name\": ", stdout);
+                vn_json_str(stdout, label);
+            }
+            fputs("}", stdout);
+        }
+        fputs("]}", stdout);
+        return;
+    }
+    const char *cm = vn_client_name_of(c, ci->casemanager, name, sizeof name);
+    printf("case %s (%s)\n  casemanager  %s\n", ci->case_id, ci->state, cm ? cm : ci->casemanager);
+    for (size_t i = 0; i < ci->n_members; i++) {
+        const char *label = vn_client_name_of(c, ci->members[i]->account, name, sizeof name);
+        printf("  %-12s %s%s%s%s\n", ci->members[i]->role, ci->members[i]->account,
+               label ? " (" : "", label ? label : "", label ? ")" : "");
+    }
+    if (ci->created_ms) {
+        fputs("  opened       ", stdout);
+        print_time(ci->created_ms);
+        fputs("\n", stdout);
+    }
+}
+
+static int case_reply(vn_client *c, Vn__Request *req, const char *what)
+{
+    Vn__Reply *rep = NULL;
+    int rc = call(c, req, VN__REPLY__BODY_CASE_INFO, what, &rep);
+    if (rc) return rc;
+    print_case(c, rep->case_info, c->json);
+    if (c->json) fputs("\n", stdout);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+/* The casemanager's view of one case, or the list. */
+static int case_new(vn_client *c)
+{
+    Vn__Reply *rep = NULL;
+    Vn__CaseNew cn = VN__CASE_NEW__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_NEW;
+    req.case_new = &cn;
+    int rc = call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot create a case", &rep);
+    if (rc) return rc;
+    if (c->json)
+        printf("{\"case\": \"%s\"}\n", rep->case_info->case_id);
+    else
+        printf("%s\n", rep->case_info->case_id);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+static int case_list(vn_client *c)
+{
+    Vn__Reply *rep = NULL;
+    Vn__CaseList cl = VN__CASE_LIST__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_LIST;
+    req.case_list = &cl;
+    int rc = call(c, &req, VN__REPLY__BODY_CASES, "cannot list cases", &rep);
+    if (rc) return rc;
+    if (c->json) fputs("[", stdout);
+    for (size_t i = 0; i < rep->cases->n_cases; i++) {
+        if (c->json && i) fputs(", ", stdout);
+        print_case(c, rep->cases->cases[i], c->json);
+    }
+    if (c->json)
+        fputs("]\n", stdout);
+    else if (rep->cases->n_cases == 0)
+        printf("no cases yet: vangnet case new\n");
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+static const char case_usage[] =
+    "usage: vangnet case new | list | show CASE | remove CASE ACCOUNT | reassign CASE ACCOUNT | "
+    "close CASE";
+
+int vn_cmd_case(vn_client *c, int argc, char **argv)
+{
+    char who[VN_ACCOUNT_HEX + 1];
+    Vn__Request req = VN__REQUEST__INIT;
+    if (argc < 1) return vn_client_fail(c, VN_EINVAL, "%s", case_usage);
+    const char *sub = argv[0];
+    if (strcmp(sub, "new") == 0 && argc == 1) return case_new(c);
+    if (strcmp(sub, "list") == 0 && argc == 1) return case_list(c);
+    if (argc >= 2 && !vn_account_valid(argv[1]))
+        return vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", argv[1]);
+    if (strcmp(sub, "show") == 0 && argc == 2) {
+        Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+        cs.case_id = argv[1];
+        req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+        req.case_show = &cs;
+        return case_reply(c, &req, "cannot show the case");
+    }
+    if (strcmp(sub, "close") == 0 && argc == 2) {
+        Vn__CaseClose cc = VN__CASE_CLOSE__INIT;
+        cc.case_id = argv[1];
+        req.body_case = VN__REQUEST__BODY_CASE_CLOSE;
+        req.case_close = &cc;
+        return case_reply(c, &req, "cannot close the case");
+    }
+    if ((strcmp(sub, "remove") == 0 || strcmp(sub, "reassign") == 0) && argc == 3) {
+        if (vn_client_resolve(c, argv[2], who))
+            return vn_client_fail(c, VN_EINVAL, "%s is neither an account id nor a contact name",
+                                  argv[2]);
+        if (sub[0] == 'r' && sub[2] == 'm') {
+            Vn__CaseRemove cr = VN__CASE_REMOVE__INIT;
+            cr.case_id = argv[1];
+            cr.account = who;
+            req.body_case = VN__REQUEST__BODY_CASE_REMOVE;
+            req.case_remove = &cr;
+            return case_reply(c, &req, "cannot remove the member");
+        }
+        Vn__CaseReassign ca = VN__CASE_REASSIGN__INIT;
+        ca.case_id = argv[1];
+        ca.account = who;
+        req.body_case = VN__REQUEST__BODY_CASE_REASSIGN;
+        req.case_reassign = &ca;
+        return case_reply(c, &req, "cannot reassign the case");
+    }
+    return vn_client_fail(c, VN_EINVAL, "%s", case_usage);
+}
+
+int vn_cmd_invite(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *role = NULL, *ttl = NULL;
+    uint64_t ttl_ms = 0;
+    Vn__Reply *rep = NULL;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--case") == 0)
+            case_id = argv[i + 1];
+        else if (strcmp(argv[i], "--role") == 0)
+            role = argv[i + 1];
+        else if (strcmp(argv[i], "--ttl") == 0)
+            ttl = argv[i + 1];
+        else
+            break;
+    }
+    if (!case_id || !role || argc % 2 != 0)
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet invite --case CASE --role participant|buddy|naaste "
+                              "[--ttl DUR]");
+    if (ttl && (vn_parse_duration(ttl, &ttl_ms) || ttl_ms == 0))
+        return vn_client_fail(c, VN_EINVAL, "--ttl must be a duration such as 7d, not %s", ttl);
+    Vn__CaseInvite ci = VN__CASE_INVITE__INIT;
+    ci.case_id = (char *)case_id;
+    ci.role = (char *)role;
+    ci.ttl_ms = ttl_ms;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_INVITE;
+    req.case_invite = &ci;
+    int rc = call(c, &req, VN__REPLY__BODY_INVITED, "cannot invite", &rep);
+    if (rc) return rc;
+    /* The code carries our own pinned endpoint and server key. */
+    vn_invite inv;
+    char code[VN_INVITE_TEXT_MAX];
+    size_t n;
+    memset(&inv, 0, sizeof inv);
+    vn_err err = rep->invited->secret.len == VN_INVITE_SECRET_LEN ? VN_OK : VN_EPROTO;
+    if (!err) memcpy(inv.secret, rep->invited->secret.data, VN_INVITE_SECRET_LEN);
+    if (!err) err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n);
+    if (!err) err = vn_client_cfg_get(c, "server_key", inv.server_key, 32, &n);
+    if (!err) err = vn_invite_encode(&inv, code, sizeof code);
+    explicit_bzero(&inv, sizeof inv);
+    if (err) {
+        vn_frame_reply_free(rep);
+        return vn_client_fail(c, err, "cannot build the invite code: %s", vn_err_str(err));
+    }
+    if (c->json) {
+        printf("{\"invite\": \"%s\", \"case\": \"%s\", \"role\": \"%s\", \"expires\": \"", code,
+               rep->invited->case_id, rep->invited->role);
+        print_time(rep->invited->expires_ms);
+        printf("\"}\n");
+    } else {
+        printf("%s\n", code);
+    }
+    explicit_bzero(code, sizeof code);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+int vn_cmd_audit(vn_client *c, int argc, char **argv)
+{
+    Vn__Reply *rep = NULL;
+    char name[128];
+    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet audit [--json]");
+    Vn__AuditRead ar = VN__AUDIT_READ__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_AUDIT_READ;
+    req.audit_read = &ar;
+    int rc = call(c, &req, VN__REPLY__BODY_AUDIT_LOG, "cannot read the audit log", &rep);
+    if (rc) return rc;
+    const Vn__AuditLog *log = rep->audit_log;
+    if (c->json) fputs("[", stdout);
+    for (size_t i = 0; i < log->n_entries; i++) {
+        const Vn__AuditEntry *e = log->entries[i];
+        const char *label = vn_client_name_of(c, e->reader, name, sizeof name);
+        if (c->json) {
+            printf("%s{\"time\": \"", i ? ", " : "");
+            print_time(e->minute_ms);
+            printf("\", \"reader\": \"%s\", \"role\": \"%s\", \"what\": \"%s\"", e->reader,
+                   e->reader_role, e->what);
+            if (label) {
+                fputs(", \"name\": ", stdout);
+                vn_json_str(stdout, label);
+            }
+            fputs("}", stdout);
+        } else {
+            print_time(e->minute_ms);
+            printf("  %s %s read your %s\n", e->reader_role, label ? label : e->reader, e->what);
+        }
+    }
+    if (c->json)
+        fputs("]\n", stdout);
+    else if (log->n_entries == 0)
+        printf("nobody has read your case data\n");
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+int vn_cmd_delete_account(vn_client *c, int argc, char **argv)
+{
+    Vn__Reply *rep = NULL;
+    if (argc != 1 || strcmp(argv[0], "--yes") != 0)
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet delete-account --yes (this cannot be undone)");
+    Vn__DeleteAccount da = VN__DELETE_ACCOUNT__INIT;
+    da.confirm = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_DELETE_ACCOUNT;
+    req.delete_account = &da;
+    int rc = call(c, &req, VN__REPLY__BODY_DELETED, "cannot delete the account", &rep);
+    if (rc) return rc;
+    vn_frame_reply_free(rep);
+    /* The server forgot the account; the device forgets it too. */
+    char gone[VN_ACCOUNT_HEX + 1];
+    memcpy(gone, c->account, sizeof gone);
+    vn_client_close(c);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", c->profile);
+    int bad = unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", c->profile);
+    bad |= unlink(path);
+    if (c->json)
+        printf("{\"deleted\": \"%s\"}\n", gone);
+    else
+        printf("account %s deleted from the server%s\n", gone,
+               bad ? "; remove the profile directory by hand" : " and from this device");
+    return EXIT_OK;
+}

@@ -1,0 +1,98 @@
+/* vn_cases: the care network in the server store. A case is one
+ * participant's network: its casemanager, the participant, buddies and
+ * naasten. The server keeps only ids, roles, times and the lifecycle state
+ * (see docs/METADATA.md); names and content live in clients.
+ *
+ * All functions take the server store and join its open write transaction. */
+#ifndef VN_CASES_H
+#define VN_CASES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/policy.h"
+#include "vn/sstore.h"
+
+typedef enum vn_case_state {
+    VN_CASE_INTAKE = 1, /* created, no signed contract yet */
+    VN_CASE_ACTIVE = 2, /* under a signed contract */
+    VN_CASE_CLOSED = 3, /* closed; purged after the retention period */
+} vn_case_state;
+
+typedef struct vn_case_info {
+    uint8_t id[VN_ACCOUNT_LEN]; /* case id (random) */
+    uint8_t casemanager[VN_ACCOUNT_LEN];
+    vn_case_state state;
+    uint64_t created_ms, closed_ms; /* closed_ms is 0 while open */
+} vn_case_info;
+
+typedef struct vn_member {
+    uint8_t account[VN_ACCOUNT_LEN];
+    vn_role role;
+    uint64_t added_ms;
+} vn_member;
+
+/* "intake", "active", "closed". */
+const char *vn_case_state_name(vn_case_state state);
+
+/* Creates a case managed by cm; *info gets it. */
+vn_err vn_cases_create(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], uint64_t now,
+                       vn_case_info *info);
+/* VN_ENOTFOUND if there is no such case. */
+vn_err vn_cases_get(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_case_info *info);
+/* Adds account with role to an open case (VN_EDENIED if closed). */
+vn_err vn_cases_add_member(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
+                           const uint8_t account[VN_ACCOUNT_LEN], vn_role role, uint64_t now);
+/* Removes account from the case. VN_ENOTFOUND if it is not a member. */
+vn_err vn_cases_remove_member(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
+                              const uint8_t account[VN_ACCOUNT_LEN]);
+/* The case account belongs to; VN_ENOTFOUND if none. */
+vn_err vn_cases_of(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                   uint8_t id[VN_ACCOUNT_LEN]);
+/* Up to max members into out[]; *n gets the count (VN_ETOOBIG if more). */
+vn_err vn_cases_members(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_member *out, size_t max,
+                        size_t *n);
+/* Hands the case to another casemanager. */
+vn_err vn_cases_reassign(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
+                         const uint8_t new_cm[VN_ACCOUNT_LEN]);
+/* Sets the lifecycle state; closing records the time. */
+vn_err vn_cases_set_state(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_case_state state,
+                          uint64_t now);
+/* Number of open cases managed by cm. */
+vn_err vn_cases_count_open(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], size_t *n);
+/* Calls fn for every case managed by cm. */
+typedef vn_err (*vn_cases_fn)(void *ud, const vn_case_info *info);
+vn_err vn_cases_each_managed(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], vn_cases_fn fn,
+                             void *ud);
+
+/* Fills what the policy needs to know of account (role, case, its cm).
+ * VN_ENOACCOUNT if the account does not exist. */
+vn_err vn_cases_party(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], vn_party *out);
+
+/* Audit: records that reader read what of participant's case data at
+ * now (kept per minute). */
+typedef enum vn_audit_what {
+    VN_AUDIT_CASE = 1,     /* case membership and state */
+    VN_AUDIT_CONTRACT = 2, /* the monitoring contract */
+    VN_AUDIT_EVENTS = 3,   /* recorded events */
+    VN_AUDIT_ALERTS = 4,   /* alerts */
+} vn_audit_what;
+const char *vn_audit_what_name(vn_audit_what what);
+vn_err vn_audit_record(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN],
+                       const uint8_t reader[VN_ACCOUNT_LEN], vn_audit_what what, uint64_t now);
+typedef vn_err (*vn_audit_fn)(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACCOUNT_LEN],
+                              vn_audit_what what);
+vn_err vn_audit_each(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_fn fn,
+                     void *ud);
+
+/* Deletes everything keyed to or naming account: account, device, keys,
+ * prekeys, mailbox, envelopes it sent, membership, audit entries. VN_EDENIED
+ * (with nothing changed) for a casemanager who still manages open cases. */
+vn_err vn_cases_delete_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
+/* Purges cases closed before now - retention_ms, with their members'
+ * accounts; *purged gets the number of cases removed. */
+vn_err vn_cases_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged);
+
+#endif

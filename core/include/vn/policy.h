@@ -1,0 +1,37 @@
+/* vn_policy: who may talk to whom (DESIGN §1), as pure functions over what
+ * the server knows of two accounts. Every refusal names the rule, so the
+ * error a user sees says why. */
+#ifndef VN_POLICY_H
+#define VN_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/role.h"
+#include "vn/util.h"
+
+/* What the policy needs to know of one account. */
+typedef struct vn_party {
+    uint8_t account[VN_ACCOUNT_LEN]; /* the account */
+    vn_role role;                    /* its role */
+    bool in_case;                    /* member of a case (participant, buddy, naaste) */
+    bool case_open;                  /* that case is not closed */
+    uint8_t case_id[VN_ACCOUNT_LEN]; /* the case, if in_case */
+    uint8_t case_cm[VN_ACCOUNT_LEN]; /* the case's casemanager, if in_case */
+} vn_party;
+
+/* May from send a 1:1 message to (or fetch the keys of) to? VN_OK or
+ * VN_EDENIED; *rule (may be NULL) gets a sentence naming the rule for
+ * from's role. The same refusal is given for an unknown account, so the
+ * answer never tells whether an account exists. */
+vn_err vn_policy_message(const vn_party *from, const vn_party *to, const char **rule);
+
+/* The rule sentence for a role's messaging, as used in refusals. */
+const char *vn_policy_rule(vn_role role);
+
+/* Team chat of a case: its participant, casemanager and buddies (not
+ * naasten, not the medical lead). */
+bool vn_policy_in_team(vn_role role);
+
+#endif
