@@ -114,13 +114,30 @@ static bool wait_for_rate(vn_client *c, uint64_t *waited)
     return true;
 }
 
+/* What a flush of the outbox did. */
+typedef struct flushed {
+    size_t sent;    /* accepted by the server */
+    size_t refused; /* refused for good, and dropped */
+    vn_err refusal; /* the last refusal's code */
+    char why[512];  /* and the server's message */
+} flushed;
+
+/* Errors that may pass: the message stays queued for a later try. */
+static bool transient(vn_err err)
+{
+    return err == VN_ETIMEOUT || err == VN_ETRANSPORT || err == VN_ERATE || err == VN_ESTORE ||
+           err == VN_EFULL || err == VN_EINTERNAL || err == VN_ENOMEM;
+}
+
 /* Sends everything in the outbox, oldest first, stopping at the first
- * failure so order per recipient holds. *sent counts what the server took. */
-static vn_err flush_outbox(vn_client *c, size_t *sent)
+ * transient failure so order per recipient holds. A message the server
+ * refuses for good (the recipient is not in one's care network any more)
+ * would block the queue forever: it is dropped and reported in *f. */
+static vn_err flush_outbox(vn_client *c, flushed *f)
 {
     vn_err err = VN_OK;
     uint64_t waited = 0;
-    *sent = 0;
+    memset(f, 0, sizeof *f);
     for (;;) {
         struct outbox_item it = {.found = false};
         Vn__Reply *rep = NULL;
@@ -143,10 +160,25 @@ static vn_err flush_outbox(vn_client *c, size_t *sent)
         vn__send__free_unpacked(s, NULL);
         vn_frame_reply_free(rep);
         if (err == VN_ERATE && wait_for_rate(c, &waited)) continue;
-        if (err) return err;
+        if (err && transient(err)) return err;
+        if (err) {
+            f->refused++;
+            f->refusal = err;
+            snprintf(f->why, sizeof f->why, "%s", vn_conn_error(c->conn, NULL));
+        } else {
+            f->sent++;
+        }
         if ((err = vn_kv_del(c->kv, CDB_OUTBOX, it.key, 8)) && err != VN_ENOTFOUND) return err;
-        (*sent)++;
     }
+}
+
+/* Tells the user about refused messages; true if there were any. */
+static bool report_refused(vn_client *c, const flushed *f)
+{
+    if (f->refused == 0) return false;
+    fprintf(stderr, "vangnet: %zu message%s refused by the server and not kept: %s\n", f->refused,
+            f->refused == 1 ? " was" : "s were", f->why);
+    return true;
 }
 
 static char *read_line(FILE *f, char *buf, size_t size, bool *toolong)
@@ -266,7 +298,8 @@ int vn_cmd_send(vn_client *c, int argc, char **argv)
     char peer[VN_ACCOUNT_HEX + 1] = "";
     const char *case_id = NULL, *text = NULL, *who = NULL;
     bool from_stdin = false;
-    size_t queued = 0, sent = 0;
+    size_t queued = 0;
+    flushed fl;
     vn_err err;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--case") == 0 && i + 1 < argc && !case_id)
@@ -297,7 +330,8 @@ int vn_cmd_send(vn_client *c, int argc, char **argv)
                               strlen(text), TEXT_MAX);
     if ((err = vn_client_connect(c))) return vn_client_fail(c, err, "cannot connect");
     /* Whatever an earlier run left unsent goes first, to keep the order. */
-    err = flush_outbox(c, &sent);
+    err = flush_outbox(c, &fl);
+    report_refused(c, &fl);
     if (err) return vn_client_fail_call(c, err, "earlier messages are still waiting to be sent");
     if (case_id)
         err = prepare_team(c, case_id);
@@ -307,7 +341,9 @@ int vn_cmd_send(vn_client *c, int argc, char **argv)
         return vn_client_fail(c, err,
                               "an identity key has changed; nothing was sent. Compare safety "
                               "numbers with `vangnet verify`");
-    if (err) return vn_client_fail_call(c, err, "cannot start a secure session");
+    if (err)
+        return vn_client_fail_call(
+            c, err, case_id ? "cannot write to the care team" : "cannot start a secure session");
     if (text) {
         if ((err = queue_message(c, peer, case_id, text)))
             return vn_client_fail(c, err, "cannot encrypt the message: %s", vn_err_str(err));
@@ -327,13 +363,14 @@ int vn_cmd_send(vn_client *c, int argc, char **argv)
             if ((err = queue_message(c, peer, case_id, line))) break;
             queued++;
             /* Send as we go, so a long stream is not all held back. */
-            if ((err = flush_outbox(c, &sent))) break;
+            if ((err = flush_outbox(c, &fl)) || fl.refused) break;
         }
         free(line);
         if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT && err != VN_ERATE)
             return vn_client_fail(c, err, "cannot send: %s", vn_err_str(err));
     }
-    err = flush_outbox(c, &sent);
+    if (!err && !fl.refused) err = flush_outbox(c, &fl);
+    if (fl.refused) return vn_client_fail(c, fl.refusal, "not sent: %s", fl.why);
     if (err)
         return vn_client_fail_call(c, err,
                                    "message kept in the outbox; the next send or inbox "
@@ -582,8 +619,9 @@ int vn_cmd_inbox(vn_client *c, int argc, char **argv)
                               "this profile has not joined yet: vangnet join CODE");
     vn_err err = vn_client_connect(c);
     if (err) return vn_client_fail(c, err, "cannot connect: %s", vn_err_str(err));
-    size_t sent;
-    if ((err = flush_outbox(c, &sent))) return vn_client_fail_call(c, err, "cannot send outbox");
+    flushed fl;
+    if ((err = flush_outbox(c, &fl))) return vn_client_fail_call(c, err, "cannot send outbox");
+    report_refused(c, &fl);
     if ((err = vn_client_maintain_keys(c)))
         return vn_client_fail_call(c, err, "cannot refresh keys");
     run.follow_print = follow && !c->json;

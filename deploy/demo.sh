@@ -42,15 +42,20 @@ SERVER=$!
 for _ in $(seq 1 100); do [ -s "$T/state/endpoint" ] && break; sleep 0.05; done
 echo "vangnetd listening on $(cat "$T/state/endpoint"), server key $(cat "$T/state/server.pub")"
 
-say "Invites: one-time codes that pin the server's key"
-for role in casemanager participant buddy; do
-    code=$("$VANGNETD" invite --state "$T/state" --role $role)
-    echo "$role invite: ${code:0:24}..."
-    eval "CODE_$role=\$code"
-done
+say "The programme office invites a casemanager (one-time code that pins the server key)"
+CODE=$("$VANGNETD" invite --state "$T/state" --role casemanager)
+echo "casemanager invite: ${CODE:0:24}..."
+join casemanager "$CODE" CM
+
+say "The casemanager opens a case and invites the doctor and a buddy into it"
+CASE=$("$VANGNET" --profile "$T/casemanager" case new)
+printf '%-14s $ vangnet case new\n%s\n' "[casemanager]" "$CASE"
+CODE_participant=$("$VANGNET" --profile "$T/casemanager" invite --case "$CASE" --role participant)
+CODE_buddy=$("$VANGNET" --profile "$T/casemanager" invite --case "$CASE" --role buddy)
+printf '%-14s $ vangnet invite --case %.8s... --role participant\n' "[casemanager]" "$CASE"
+printf '%-14s $ vangnet invite --case %.8s... --role buddy\n' "[casemanager]" "$CASE"
 
 say "Each person joins on their own device (profile)"
-join casemanager "$CODE_casemanager" CM
 join participant "$CODE_participant" DOC
 join buddy "$CODE_buddy" BUD
 
@@ -76,6 +81,15 @@ as buddy send dokter "Zeker, 19:30 bij het park. Fijn dat je het vraagt."
 say "Everyone reads their replies"
 as casemanager inbox
 as participant inbox
+
+say "The care team chat (participant, casemanager, buddies), end-to-end with sender keys"
+as casemanager send --case "$CASE" "Welkom in het team. Hier kunnen we samen afstemmen."
+as buddy inbox
+as participant inbox
+
+say "The casemanager looks at the case; the doctor sees that read in their audit log"
+as casemanager case show "$CASE"
+as participant audit
 
 say "Safety numbers: compare in person, then confirm"
 as participant verify casemanager --confirm

@@ -180,6 +180,11 @@ static vn_err h_case_show(vn_server *srv, const vn_peer *peer, const Vn__CaseSho
     bool member = found && vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
                   memcmp(mine, id, VN_ACCOUNT_LEN) == 0 && vn_policy_in_team(peer->role);
     bool lead = found && peer->role == VN_ROLE_MEDICAL_LEAD;
+    if (r->team_only && (!(is_cm || member) || ci.state == VN_CASE_CLOSED))
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "case %s is unknown or you are not in its care team: the team chat is "
+                       "for the participant, the casemanager and the buddies of an open case",
+                       r->case_id);
     if (!is_cm && !member && !lead)
         return vn_fail(msg, msgsize, VN_EDENIED,
                        "case %s is unknown or not yours to read: a case is read by its "
