@@ -39,6 +39,7 @@ typedef struct vn_client {
     const char *profile;              /* profile directory */
     bool json;                        /* --json output */
     int timeout_ms;                   /* total time one server call may take */
+    uint64_t rate_waited_ms;          /* time this command spent waiting out rate limits */
     vn_kv *kv;                        /* the device store */
     vn_e2ee *e2ee;                    /* Signal state over kv */
     vn_conn *conn;                    /* connection, opened on first use */

@@ -101,16 +101,16 @@ static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl
 }
 
 /* A rate-limit refusal says when to retry: wait that long if it fits in
- * the time this command may take (*waited counts it), else give up. */
-static bool wait_for_rate(vn_client *c, uint64_t *waited)
+ * the time this whole command may spend waiting (--timeout), else give up. */
+static bool wait_for_rate(vn_client *c)
 {
     uint64_t retry = 0;
     vn_conn_error(c->conn, &retry);
     if (retry == 0) retry = 100;
-    if (*waited + retry > (uint64_t)c->timeout_ms) return false;
+    if (c->rate_waited_ms + retry > (uint64_t)c->timeout_ms) return false;
     struct timespec ts = {(time_t)(retry / 1000), (long)(retry % 1000) * 1000000};
     nanosleep(&ts, NULL);
-    *waited += retry;
+    c->rate_waited_ms += retry;
     return true;
 }
 
@@ -136,7 +136,6 @@ static bool transient(vn_err err)
 static vn_err flush_outbox(vn_client *c, flushed *f)
 {
     vn_err err = VN_OK;
-    uint64_t waited = 0;
     memset(f, 0, sizeof *f);
     for (;;) {
         struct outbox_item it = {.found = false};
@@ -159,7 +158,7 @@ static vn_err flush_outbox(vn_client *c, flushed *f)
         err = vn_conn_call(c->conn, &req, &rep);
         vn__send__free_unpacked(s, NULL);
         vn_frame_reply_free(rep);
-        if (err == VN_ERATE && wait_for_rate(c, &waited)) continue;
+        if (err == VN_ERATE && wait_for_rate(c)) continue;
         if (err && transient(err)) return err;
         if (err) {
             f->refused++;

@@ -1,6 +1,7 @@
 /* vangnet: the command-line client. */
 #include "client.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,7 +141,9 @@ int main(int argc, char **argv)
     int rc;
     vn_err err = vn_client_open(&c);
     if (err) {
-        rc = vn_client_fail(&c, err, "cannot open profile %s: %s", c.profile, vn_err_str(err));
+        /* The store's own errors name no file; errno from mkdir or open does. */
+        rc = vn_client_fail(&c, err, "cannot open profile %s: %s", c.profile,
+                            err == VN_EIO && errno ? strerror(errno) : vn_err_str(err));
     } else {
         rc = cmd->run(&c, nargs, args);
         vn_client_close(&c);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Walks every LMDB database of a server store that has seen every kind of
+# record, and fails on any field docs/METADATA.md does not list. Then shows
+# the walk can fail: an undocumented database, and a record of another shape.
+. "$(dirname "$0")/lib.sh"
+: "${VN_STORECHECK:?set VN_STORECHECK}" "${VN_METADATA:?set VN_METADATA}"
+
+server_init
+server_start --test-clock
+CM=$(join cm casemanager)
+new_case cm
+DOC=$(join doc participant)
+BUD=$(join bud buddy)
+join nst naaste >/dev/null
+join ml medical-lead >/dev/null
+invite buddy >/dev/null                      # an unredeemed case invite
+invite admin >/dev/null                      # an unredeemed staff invite
+"$VANGNETD" clock --state "$STATE" advance 1m
+vn cm send "$DOC" "1:1, waiting in the mailbox"
+vn bud send --case "$CASE" "team chat, waiting in the mailboxes"
+vn bud case show "$CASE" >/dev/null           # an audit entry
+vn ml case show "$CASE" >/dev/null
+
+OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" 2>&1) || true
+echo "$OUT"
+expect_match "every database and record is as documented" '^13 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
+for db in meta invites accounts devices keys prekeys mailbox msgindex cases members memberof cmcases audit; do
+    expect_match "$db was walked and has records" "ok: $db: [1-9][0-9]* records" "$OUT"
+done
+
+# The walk fails on what is not documented.
+server_stop
+printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n name\n Dr. Jansen\nDATA=END\n' > "$T/rogue.dump"
+mdb_load -s names -T -f "$T/rogue.dump" "$STATE" 2>/dev/null || mdb_load -s names -f "$T/rogue.dump" "$STATE"
+OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" 2>&1) && RC=0 || RC=$?
+expect_eq "an undocumented database fails the walk" 1 "$RC"
+expect_match "and is named" 'database names is not listed' "$OUT"
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 00112233445566778899aabbccddeeff\n 0101\nDATA=END\n' > "$T/odd.dump"
+mdb_load -s cases -f "$T/odd.dump" "$STATE"
+OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" 2>&1) || true
+expect_match "a record of another shape is named" 'cases: a value does not match' "$OUT"
+finish

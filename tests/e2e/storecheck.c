@@ -1,0 +1,227 @@
+/* vn_storecheck: walks every LMDB database of a server store and checks
+ * each record against the schema block of docs/METADATA.md. A database the
+ * document does not list, a key or value of another shape, or a protobuf
+ * value with a field the document does not name, fails the check.
+ *
+ *   vn_storecheck STATE_DIR METADATA.md
+ *
+ * The schema block is a fenced ```schema block with one line per database:
+ *   NAME  KEY  VALUE
+ * KEY is a byte length or text:WORD|WORD...; VALUE is a byte length, a
+ * range N..M, or [N+]pb:MESSAGE(field,field,...) for a protobuf value after
+ * an optional N-byte prefix. */
+#include "vangnet.pb-c.h"
+
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DBS      64
+#define LINE_MAX_LEN 512
+
+typedef struct rule {
+    char name[64];   /* database name */
+    char key[256];   /* key spec */
+    char value[256]; /* value spec */
+} rule;
+
+static int nfail;
+
+static void failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void failf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL: ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    nfail++;
+}
+
+static int load_rules(const char *path, rule *rules, int max)
+{
+    char line[LINE_MAX_LEN];
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    bool in = false;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "```schema", 9) == 0) {
+            in = true;
+            continue;
+        }
+        if (in && strncmp(line, "```", 3) == 0) break;
+        if (!in || line[0] == '#' || line[0] == '\n') continue;
+        if (n == max) break;
+        if (sscanf(line, "%63s %255s %255s", rules[n].name, rules[n].key, rules[n].value) == 3) n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static const ProtobufCMessageDescriptor *descriptor(const char *name, size_t len)
+{
+    if (len == 6 && strncmp(name, "bundle", 6) == 0) return &vn__bundle__descriptor;
+    if (len == 8 && strncmp(name, "envelope", 8) == 0) return &vn__envelope__descriptor;
+    return NULL;
+}
+
+/* Is field f of message m set (differs from its zero value)? */
+static bool field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    const char *base = (const char *)m + f->offset;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return *(const size_t *)((const char *)m + f->quantifier_offset) > 0;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)base;
+        return s && s[0];
+    }
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)base)->len > 0;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(void *const *)base != NULL;
+    case PROTOBUF_C_TYPE_BOOL:
+        return *(const protobuf_c_boolean *)base;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return *(const uint64_t *)base != 0;
+    default:
+        return *(const uint32_t *)base != 0;
+    }
+}
+
+static bool listed(const char *list, const char *field)
+{
+    size_t n = strlen(field);
+    for (const char *p = list; (p = strstr(p, field)) != NULL; p += n)
+        if ((p == list || p[-1] == ',' || p[-1] == '(') && (p[n] == ',' || p[n] == ')'))
+            return true;
+    return false;
+}
+
+static bool check_value(const char *db, const char *spec, const MDB_val *v)
+{
+    char *end;
+    size_t prefix = 0;
+    const char *pb = strstr(spec, "pb:");
+    if (!pb) {
+        size_t lo = strtoul(spec, &end, 10), hi = lo;
+        if (strncmp(end, "..", 2) == 0) hi = strtoul(end + 2, &end, 10);
+        return v->mv_size >= lo && v->mv_size <= hi;
+    }
+    if (pb != spec) prefix = strtoul(spec, NULL, 10);
+    const char *open = strchr(pb, '(');
+    if (!open || v->mv_size < prefix) return false;
+    const ProtobufCMessageDescriptor *d = descriptor(pb + 3, (size_t)(open - pb - 3));
+    if (!d) return false;
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, v->mv_size - prefix,
+                                                    (const uint8_t *)v->mv_data + prefix);
+    if (!m) return false;
+    bool ok = m->n_unknown_fields == 0;
+    for (unsigned i = 0; ok && i < d->n_fields; i++) {
+        if (field_set(m, &d->fields[i]) && !listed(open, d->fields[i].name)) {
+            failf("%s: stores field %s, which docs/METADATA.md does not list", db,
+                  d->fields[i].name);
+            ok = false;
+        }
+    }
+    protobuf_c_message_free_unpacked(m, NULL);
+    return ok;
+}
+
+static bool check_key(const char *spec, const MDB_val *k)
+{
+    if (strncmp(spec, "text:", 5) == 0) {
+        const char *p = spec + 5;
+        while (*p) {
+            size_t n = strcspn(p, "|");
+            if (n == k->mv_size && memcmp(p, k->mv_data, n) == 0) return true;
+            p += n + (p[n] == '|');
+        }
+        return false;
+    }
+    return k->mv_size == strtoul(spec, NULL, 10);
+}
+
+static int check_db(MDB_txn *txn, const char *name, const rule *r)
+{
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t n = 0, bad = 0;
+    if (mdb_dbi_open(txn, name, 0, &dbi) || mdb_cursor_open(txn, dbi, &cur)) {
+        failf("%s: cannot open", name);
+        return 0;
+    }
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        n++;
+        if (!check_key(r->key, &k)) {
+            if (!bad++) failf("%s: a key does not match \"%s\"", name, r->key);
+        } else if (!check_value(name, r->value, &v)) {
+            if (!bad++) failf("%s: a value does not match \"%s\"", name, r->value);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (!bad) printf("ok: %s: %zu records as documented\n", name, n);
+    return (int)n;
+}
+
+int main(int argc, char **argv)
+{
+    rule rules[MAX_DBS];
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    char names[MAX_DBS][64];
+    int nnames = 0;
+    if (argc != 3) {
+        fprintf(stderr, "usage: vn_storecheck STATE_DIR METADATA.md\n");
+        return 2;
+    }
+    int nrules = load_rules(argv[2], rules, MAX_DBS);
+    if (nrules <= 0) {
+        fprintf(stderr, "vn_storecheck: no ```schema block in %s\n", argv[2]);
+        return 2;
+    }
+    if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, MAX_DBS) ||
+        mdb_env_open(env, argv[1], MDB_RDONLY, 0600) ||
+        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+        fprintf(stderr, "vn_storecheck: cannot open the store in %s\n", argv[1]);
+        return 2;
+    }
+    /* The main database lists the named databases. */
+    MDB_dbi main_dbi;
+    mdb_dbi_open(txn, NULL, 0, &main_dbi);
+    mdb_cursor_open(txn, main_dbi, &cur);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && nnames < MAX_DBS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        size_t len = k.mv_size < 63 ? k.mv_size : 63;
+        memcpy(names[nnames], k.mv_data, len);
+        names[nnames++][len] = '\0';
+    }
+    mdb_cursor_close(cur);
+    for (int i = 0; i < nnames; i++) {
+        const rule *r = NULL;
+        for (int j = 0; j < nrules; j++)
+            if (strcmp(rules[j].name, names[i]) == 0) r = &rules[j];
+        if (!r)
+            failf("database %s is not listed in docs/METADATA.md", names[i]);
+        else
+            check_db(txn, names[i], r);
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    printf("%d databases, %d problems\n", nnames, nfail);
+    return nfail ? 1 : 0;
+}
