@@ -15,9 +15,10 @@
 #define PREKEY_BATCH   100 /* how many a device keeps on the server */
 #define SPK_MAX_AGE_MS (7ULL * 86400000)
 
-static const char *const db_names[CDB_COUNT] = {
-    "config", "contacts", "seen", "history", "outbox", "teams", VN_E2EE_DBS,
+static const char *const db_names[] = {
+    "config", "contacts", "seen", "history", "outbox", "teams", "records", VN_E2EE_DBS,
 };
+_Static_assert(sizeof db_names / sizeof db_names[0] == CDB_COUNT, "one name per CDB_*");
 
 vn_err vn_client_open(vn_client *c)
 {
@@ -291,5 +292,22 @@ vn_err vn_client_maintain_keys(vn_client *c)
     if ((err = vn_e2ee_rotate_signed_prekey(c->e2ee, now, SPK_MAX_AGE_MS, &rotated))) return err;
     if (left < PREKEY_LOW || rotated)
         err = vn_client_publish_keys(c, left < PREKEY_LOW ? PREKEY_BATCH - left : 0, &left, NULL);
+    return err;
+}
+
+vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16])
+{
+    /* Key: case, date, kind, message id: a report reads a month in order. */
+    char key[VN_ACCOUNT_HEX + 10 + 32 + 16];
+    size_t kl = (size_t)snprintf(key, sizeof key, "%.32s%.10s%.31s", r->case_id ? r->case_id : "",
+                                 r->date ? r->date : "", r->kind ? r->kind : "");
+    if (kl + 16 > sizeof key) return VN_EINVAL;
+    memcpy(key + kl, id, 16);
+    size_t n = vn__record_note__get_packed_size(r);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return VN_ENOMEM;
+    vn__record_note__pack(r, buf);
+    vn_err err = vn_kv_put(c->kv, CDB_RECORDS, key, kl + 16, buf, n);
+    free(buf);
     return err;
 }

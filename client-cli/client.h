@@ -22,6 +22,7 @@ enum {
     CDB_HISTORY,  /* local seq -> received message (id, from, time, text) */
     CDB_OUTBOX,   /* local seq -> Send not yet acknowledged by the server */
     CDB_TEAMS,    /* case -> accounts that hold our current sender key */
+    CDB_RECORDS,  /* case|date|kind|id -> record outcome (RecordNote), end to end only */
     CDB_E2EE,
     CDB_COUNT = CDB_E2EE + VN_E2EE_NDBS
 };
@@ -84,6 +85,26 @@ int vn_cmd_case(vn_client *c, int argc, char **argv);
 int vn_cmd_invite(vn_client *c, int argc, char **argv);
 int vn_cmd_audit(vn_client *c, int argc, char **argv);
 int vn_cmd_delete_account(vn_client *c, int argc, char **argv);
+int vn_cmd_contract(vn_client *c, int argc, char **argv);
+int vn_cmd_checkin(vn_client *c, int argc, char **argv);
+int vn_cmd_contact(vn_client *c, int argc, char **argv);
+int vn_cmd_test(vn_client *c, int argc, char **argv);
+int vn_cmd_selfhelp(vn_client *c, int argc, char **argv);
+int vn_cmd_absence(vn_client *c, int argc, char **argv);
+int vn_cmd_caseload(vn_client *c, int argc, char **argv);
+int vn_cmd_report(vn_client *c, int argc, char **argv);
+
+/* One request and its reply of the expected type; prints the error and
+ * returns its exit code on failure, 0 with *rep set on success. */
+int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
+                   Vn__Reply **rep);
+/* Encrypts content 1:1 for peer and queues it in the outbox (sent by the
+ * next flush). */
+vn_err vn_client_queue_content(vn_client *c, const char *peer, const Vn__Content *content);
+/* Sends what the outbox holds; VN_OK when it is empty. */
+vn_err vn_client_flush(vn_client *c);
+/* Stores a record outcome in this device's store (for reports). */
+vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
 
 /* Fetches peer's bundle and starts a session (before a first message, or
  * to learn a key for verification). VN_EUNTRUSTED if peer's key changed. */

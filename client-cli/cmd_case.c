@@ -9,10 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Sends req and checks the reply type; prints the error and returns its
- * exit code on failure, 0 on success with *rep set. */
-static int call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
-                Vn__Reply **rep)
+int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
+                   Vn__Reply **rep)
 {
     *rep = NULL;
     if (!c->account[0])
@@ -72,7 +70,7 @@ static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
 static int case_reply(vn_client *c, Vn__Request *req, const char *what)
 {
     Vn__Reply *rep = NULL;
-    int rc = call(c, req, VN__REPLY__BODY_CASE_INFO, what, &rep);
+    int rc = vn_client_call(c, req, VN__REPLY__BODY_CASE_INFO, what, &rep);
     if (rc) return rc;
     print_case(c, rep->case_info, c->json);
     if (c->json) fputs("\n", stdout);
@@ -88,7 +86,7 @@ static int case_new(vn_client *c)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_CASE_NEW;
     req.case_new = &cn;
-    int rc = call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot create a case", &rep);
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot create a case", &rep);
     if (rc) return rc;
     if (c->json)
         printf("{\"case\": \"%s\"}\n", rep->case_info->case_id);
@@ -105,7 +103,7 @@ static int case_list(vn_client *c)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_CASE_LIST;
     req.case_list = &cl;
-    int rc = call(c, &req, VN__REPLY__BODY_CASES, "cannot list cases", &rep);
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_CASES, "cannot list cases", &rep);
     if (rc) return rc;
     if (c->json) fputs("[", stdout);
     for (size_t i = 0; i < rep->cases->n_cases; i++) {
@@ -198,7 +196,7 @@ int vn_cmd_invite(vn_client *c, int argc, char **argv)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_CASE_INVITE;
     req.case_invite = &ci;
-    int rc = call(c, &req, VN__REPLY__BODY_INVITED, "cannot invite", &rep);
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_INVITED, "cannot invite", &rep);
     if (rc) return rc;
     /* The code carries our own pinned endpoint and server key. */
     vn_invite inv;
@@ -237,7 +235,7 @@ int vn_cmd_audit(vn_client *c, int argc, char **argv)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_AUDIT_READ;
     req.audit_read = &ar;
-    int rc = call(c, &req, VN__REPLY__BODY_AUDIT_LOG, "cannot read the audit log", &rep);
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_AUDIT_LOG, "cannot read the audit log", &rep);
     if (rc) return rc;
     const Vn__AuditLog *log = rep->audit_log;
     if (c->json) fputs("[", stdout);
@@ -278,7 +276,7 @@ int vn_cmd_delete_account(vn_client *c, int argc, char **argv)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_DELETE_ACCOUNT;
     req.delete_account = &da;
-    int rc = call(c, &req, VN__REPLY__BODY_DELETED, "cannot delete the account", &rep);
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_DELETED, "cannot delete the account", &rep);
     if (rc) return rc;
     vn_frame_reply_free(rep);
     /* The server forgot the account; the device forgets it too. */

@@ -171,6 +171,11 @@ static vn_err flush_outbox(vn_client *c, flushed *f)
     }
 }
 
+vn_err vn_client_queue_content(vn_client *c, const char *peer, const Vn__Content *content)
+{
+    return queue_content(c, peer, NULL, content);
+}
+
 /* Tells the user about refused messages; true if there were any. */
 static bool report_refused(vn_client *c, const flushed *f)
 {
@@ -289,6 +294,14 @@ fail:
     if (vn_kv_in_txn(c->kv)) vn_kv_abort(c->kv);
 out:
     free(dist);
+    return err;
+}
+
+vn_err vn_client_flush(vn_client *c)
+{
+    flushed f;
+    vn_err err = flush_outbox(c, &f);
+    report_refused(c, &f);
     return err;
 }
 
@@ -423,6 +436,65 @@ static void print_item(vn_client *c, const received *r, bool first)
     fflush(stdout);
 }
 
+/* Adds a received item to the run's list (text is taken over). */
+static vn_err add_item(inbox_run *run, const Vn__Envelope *e, const char *from, char *text)
+{
+    if (run->n == run->cap) {
+        size_t cap = run->cap ? run->cap * 2 : 64;
+        received *items = realloc(run->items, cap * sizeof *items);
+        if (!items) {
+            free(text);
+            return VN_ENOMEM;
+        }
+        run->items = items;
+        run->cap = cap;
+    }
+    received *r = &run->items[run->n++];
+    vn_hex_encode(e->id.data, VN_MSGID_LEN, r->id);
+    snprintf(r->from, sizeof r->from, "%s", from);
+    bool team = e->case_id && e->case_id[0];
+    snprintf(r->case_id, sizeof r->case_id, "%s", team ? e->case_id : "");
+    r->time_ms = e->time_ms;
+    r->text = text;
+    if (run->follow_print) print_item(run->c, r, run->n == 1);
+    return VN_OK;
+}
+
+static void queue_ack(inbox_run *run, const Vn__Envelope *e)
+{
+    memcpy(run->ackbuf[run->nacks], e->id.data, VN_MSGID_LEN);
+    run->acks[run->nacks] = (ProtobufCBinaryData){VN_MSGID_LEN, run->ackbuf[run->nacks]};
+    run->nacks++;
+}
+
+/* A notice from the server itself (reminder, overdue item, contract). */
+static vn_err take_notice(inbox_run *run, const Vn__Envelope *e)
+{
+    const Vn__Notice *n = e->notice;
+    char text[256];
+    if (run->nacks == sizeof run->acks / sizeof run->acks[0]) return VN_ETOOBIG;
+    if (!vn_kv_has(run->c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN)) {
+        if (strcmp(n->kind, "contract-set") == 0 || strcmp(n->kind, "contract-signed") == 0)
+            snprintf(text, sizeof text,
+                     "[notice] %s: version %u of the contract of case %.8s "
+                     "(from %s)%s",
+                     n->kind, n->version, n->case_id, n->date,
+                     n->kind[9] == 's' && n->kind[10] == 'e' ? "; read and sign it: vangnet "
+                                                               "contract show / sign"
+                                                             : "");
+        else
+            snprintf(text, sizeof text, "[notice] %s: %s %s (case %.8s)", n->kind, n->item, n->date,
+                     n->case_id);
+        vn_err err = vn_kv_put(run->c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+        if (err) return err;
+        char *t = strdup(text);
+        if (!t) return VN_ENOMEM;
+        if ((err = add_item(run, e, "server", t))) return err;
+    }
+    queue_ack(run, e);
+    return VN_OK;
+}
+
 /* Records one envelope: decrypt, store durably with its id, queue the ack. */
 static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
 {
@@ -432,6 +504,7 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
     uint8_t *pt = NULL, k[8];
     vn_err err;
     bool team = e->case_id && e->case_id[0];
+    if (e->notice && e->id.len == VN_MSGID_LEN) return take_notice(run, e);
     if (e->id.len != VN_MSGID_LEN || !vn_account_valid(e->from) ||
         (team && !vn_account_valid(e->case_id)))
         return VN_EPROTO;
@@ -479,6 +552,28 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
             else if (vn_kv_in_txn(c->kv))
                 vn_kv_abort(c->kv);
             if (err) goto undecryptable;
+            goto ack;
+        }
+        if (!team && content->record) {
+            /* A record's outcome from the casemanager: kept for reports and
+             * shown as a line of text. */
+            const Vn__RecordNote *rn = content->record;
+            err = vn_client_keep_record(c, rn, e->id.data);
+            char line[600];
+            snprintf(line, sizeof line, "[record] %s %s: %s%s%s%s", rn->kind, rn->date, rn->result,
+                     rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
+                     rn->note ? rn->note : "");
+            vn__content__free_unpacked(content, NULL);
+            content = NULL;
+            if (!err) err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+            if (!err)
+                err = vn_kv_commit(c->kv);
+            else if (vn_kv_in_txn(c->kv))
+                vn_kv_abort(c->kv);
+            if (err) return err;
+            char *t = strdup(line);
+            if (!t) return VN_ENOMEM;
+            if ((err = add_item(run, e, e->from, t))) return err;
             goto ack;
         }
         if (run->n == run->cap) {
@@ -536,9 +631,7 @@ undecryptable:
     fprintf(stderr, "vangnet: a message from %s could not be decrypted (%s) and was dropped\n",
             e->from, vn_err_str(err));
 ack:
-    memcpy(run->ackbuf[run->nacks], e->id.data, VN_MSGID_LEN);
-    run->acks[run->nacks] = (ProtobufCBinaryData){VN_MSGID_LEN, run->ackbuf[run->nacks]};
-    run->nacks++;
+    queue_ack(run, e);
     return VN_OK;
 }
 

@@ -26,6 +26,14 @@ static const char usage[] =
     "  invite --case CASE --role participant|buddy|naaste [--ttl DUR]\n"
     "                            a one-time invite code into a case\n"
     "  audit                     who read your case data (participants)\n"
+    "  contract set|show|sign --case CASE   the monitoring contract\n"
+    "  checkin                   daily check-in: is today a test day?\n"
+    "  contact record --kind chat|call|video|in-person [--case CASE] [--with-buddy] [--date D]\n"
+    "  test record --case CASE --date D negative|positive|dilute|missed [--confirmed]\n"
+    "  selfhelp record [--date D]\n"
+    "  absence add --case CASE FROM TO [--kind absence|medication]\n"
+    "  caseload [--calendar [--month YYYY-MM]]   due, overdue and alerts per case\n"
+    "  report --case CASE --month YYYY-MM       monthly compliance summary\n"
     "  delete-account --yes      delete this account from the server and this device\n"
     "\n"
     "WHO is an account id (32 hex characters) or a contact name.\n"
@@ -75,6 +83,32 @@ static const command commands[] = {
     {"audit", vn_cmd_audit,
      "usage: vangnet audit [--json]\n"
      "Shows who read your case data, what and when (to the minute).\n"},
+    {"contract", vn_cmd_contract,
+     "usage: vangnet contract set --case CASE [--template default] [--start YYYY-MM-DD]\n"
+     "         [--months N] [--phase FROM-TO:RATE]... [--cm-days N] [--buddy-days N]\n"
+     "         [--selfhelp-days N] [--window HH:MM-HH:MM] [--absence-max N]\n"
+     "       vangnet contract show --case CASE | vangnet contract sign --case CASE\n"
+     "The casemanager sets a contract (a new version starts from the previous one); the\n"
+     "participant signs it with their identity key; the newest signed version is in force.\n"},
+    {"checkin", vn_cmd_checkin,
+     "usage: vangnet checkin [--json]\n"
+     "Daily check-in within the contract's window; tells whether "
+     "today is a test day.\n"},
+    {"contact", vn_cmd_contact,
+     "usage: vangnet contact record --kind chat|call|video|in-person [--case CASE] [--with-buddy]\n"
+     "         [--date YYYY-MM-DD]\nThe server keeps only the date and the kind of contact.\n"},
+    {"test", vn_cmd_test,
+     "usage: vangnet test record --case CASE --date YYYY-MM-DD negative|positive|dilute|missed\n"
+     "         [--confirmed] [--note TEXT]\n"
+     "The server learns that a test was taken on that date; the result goes end to end.\n"},
+    {"selfhelp", vn_cmd_selfhelp, "usage: vangnet selfhelp record [--date YYYY-MM-DD]\n"},
+    {"absence", vn_cmd_absence,
+     "usage: vangnet absence add --case CASE FROM TO [--kind absence|medication]\n"
+     "An approved absence suspends draws (at most the contract's days a year).\n"},
+    {"caseload", vn_cmd_caseload,
+     "usage: vangnet caseload [--calendar [--month YYYY-MM]] [--json]\n"
+     "One line per case: next due item and overdue items, most urgent first.\n"},
+    {"report", vn_cmd_report, "usage: vangnet report --case CASE --month YYYY-MM [--json]\n"},
     {"delete-account", vn_cmd_delete_account,
      "usage: vangnet delete-account --yes\n"
      "Deletes this account and everything the server keeps for it, then this device's store.\n"},

@@ -129,9 +129,14 @@ static vn_err h_whoami(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     body->account = vn_dup_str(peer->account_hex);
     body->role = vn_dup_str(vn_role_name(peer->role));
     body->server_time_ms = vn_clock_now(vn_server_clock(srv));
+    uint8_t case_id[VN_ACCOUNT_LEN];
+    char hex[VN_ACCOUNT_HEX + 1] = "";
+    if (vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK)
+        vn_hex_encode(case_id, VN_ACCOUNT_LEN, hex);
+    body->case_id = vn_dup_str(hex);
     out->reply->body_case = VN__REPLY__BODY_IDENTITY;
     out->reply->identity = body;
-    return body->account && body->role ? VN_OK : VN_ENOMEM;
+    return body->account && body->role && body->case_id ? VN_OK : VN_ENOMEM;
 }
 
 static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKeys *k,
@@ -341,17 +346,17 @@ static vn_err fetch_one(void *ud, const Vn__Envelope *e)
         return 1; /* stop: the rest comes with the next fetch */
     }
     if (c->envs->n_envelopes == c->cap) return VN_EINTERNAL;
-    Vn__Envelope *d = malloc(sizeof *d);
+    /* A deep copy through the wire form: the reply owns it, whatever
+     * fields the envelope has (a notice, a case). */
+    size_t n = vn__envelope__get_packed_size(e);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return VN_ENOMEM;
+    vn__envelope__pack(e, buf);
+    Vn__Envelope *d = vn__envelope__unpack(NULL, n, buf);
+    free(buf);
     if (!d) return VN_ENOMEM;
-    vn__envelope__init(d);
     c->envs->envelopes[c->envs->n_envelopes++] = d;
-    d->time_ms = e->time_ms;
-    d->prekey_msg = e->prekey_msg;
-    d->from = vn_dup_str(e->from ? e->from : "");
-    d->case_id = vn_dup_str(e->case_id ? e->case_id : "");
-    if (!d->from || !d->case_id) return VN_ENOMEM;
-    vn_err err = dup_bin(&d->id, e->id.data, e->id.len);
-    if (!err) err = dup_bin(&d->body, e->body.data, e->body.len);
+    vn_err err = VN_OK;
     c->bytes += sz;
     return err;
 }

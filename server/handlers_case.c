@@ -55,9 +55,8 @@ static vn_err reply_case(vn_server *srv, const vn_case_info *ci, vn_outcome *out
     return case_info_reply(srv, ci, &out->reply->case_info);
 }
 
-/* Loads the case named in a request and checks that peer manages it. */
-static vn_err managed_case(vn_server *srv, const vn_peer *peer, const char *case_hex,
-                           vn_case_info *ci, bool must_be_open, char *msg, size_t msgsize)
+vn_err vn_managed_case(vn_server *srv, const vn_peer *peer, const char *case_hex, vn_case_info *ci,
+                       bool must_be_open, char *msg, size_t msgsize)
 {
     uint8_t id[VN_ACCOUNT_LEN];
     vn_err err = vn_parse_id(case_hex, "case", id, msg, msgsize);
@@ -94,7 +93,7 @@ static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseI
     vn_role role;
     uint8_t secret[VN_INVITE_SECRET_LEN];
     uint64_t ttl = r->ttl_ms ? r->ttl_ms : INVITE_TTL_DEFAULT;
-    vn_err err = managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
+    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
     if (err) return err;
     if (vn_role_parse(r->role, &role) ||
         (role != VN_ROLE_PARTICIPANT && role != VN_ROLE_BUDDY && role != VN_ROLE_NAASTE))
@@ -131,9 +130,8 @@ static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseI
     return body->role && body->case_id ? VN_OK : VN_ENOMEM;
 }
 
-/* The participant of a case, for the audit log; false if it has none. */
-static bool case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
-                             uint8_t participant[VN_ACCOUNT_LEN])
+bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
+                         uint8_t participant[VN_ACCOUNT_LEN])
 {
     vn_member m[MEMBERS_MAX];
     size_t n = 0;
@@ -192,7 +190,7 @@ static vn_err h_case_show(vn_server *srv, const vn_peer *peer, const Vn__CaseSho
                        r->case_id);
     if (r->team_only) return team_reply(srv, &ci, out);
     /* Reading someone's case is logged where they can see it. */
-    if (case_participant(srv, id, participant) &&
+    if (vn_case_participant(srv, id, participant) &&
         memcmp(participant, peer->account, VN_ACCOUNT_LEN) != 0) {
         err = vn_audit_record(vn_server_store(srv), participant, peer->account, VN_AUDIT_CASE,
                               vn_clock_now(vn_server_clock(srv)));
@@ -207,7 +205,7 @@ static vn_err h_case_remove(vn_server *srv, const vn_peer *peer, const Vn__CaseR
 {
     vn_case_info ci;
     uint8_t who[VN_ACCOUNT_LEN];
-    vn_err err = managed_case(srv, peer, r->case_id, &ci, false, msg, msgsize);
+    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, false, msg, msgsize);
     if (err) return err;
     if ((err = vn_parse_id(r->account, "account", who, msg, msgsize))) return err;
     err = vn_cases_remove_member(vn_server_store(srv), ci.id, who);
@@ -231,7 +229,7 @@ static vn_err h_case_reassign(vn_server *srv, const vn_peer *peer, const Vn__Cas
         if ((err = vn_parse_id(r->case_id, "case", id, msg, msgsize))) return err;
         if (vn_cases_get(vn_server_store(srv), id, &ci))
             return vn_fail(msg, msgsize, VN_ENOTFOUND, "no case %s", r->case_id);
-    } else if ((err = managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize))) {
+    } else if ((err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize))) {
         return err;
     }
     if ((err = vn_parse_id(r->account, "account", cm, msg, msgsize))) return err;
@@ -248,7 +246,7 @@ static vn_err h_case_close(vn_server *srv, const vn_peer *peer, const Vn__CaseCl
                            vn_outcome *out, char *msg, size_t msgsize)
 {
     vn_case_info ci;
-    vn_err err = managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
+    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
     if (err) return err;
     uint64_t now = vn_clock_now(vn_server_clock(srv));
     if ((err = vn_cases_set_state(vn_server_store(srv), ci.id, VN_CASE_CLOSED, now)))
@@ -384,6 +382,6 @@ vn_err vn_handle_case(vn_server *srv, const vn_peer *peer, const Vn__Request *re
     case VN__REQUEST__BODY_DELETE_ACCOUNT:
         return h_delete(srv, peer, req->delete_account, out, msg, msgsize);
     default:
-        return vn_fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
+        return vn_handle_contract(srv, peer, req, out, msg, msgsize);
     }
 }

@@ -28,7 +28,7 @@ static const char usage[] =
     "  init   --state DIR                  create the state directory, store and server keys\n"
     "  run    --state DIR [--listen EP]    serve clients (default " DEFAULT_LISTEN ")\n"
     "         [--frame-max BYTES] [--mail-ttl DUR] [--sweep DUR] [--map-size MIB]\n"
-    "         [--test-clock] [--verbose] [--case-retention DUR]\n"
+    "         [--test-clock] [--verbose] [--case-retention DUR] [--tz ZONE]\n"
     "         [--rate-burst N] [--rate-per-sec N]        per (sender, recipient); default 60, 1\n"
     "         [--account-burst N] [--account-per-sec N]  per sender; default 600, 10\n"
     "         [--inbound-burst B] [--inbound-per-sec B]  bytes per recipient; 8 MiB, 64 KiB\n"
@@ -70,7 +70,7 @@ static int die(bool json, int rc, vn_err code, const char *fmt, ...)
 typedef struct opts {
     const char *state, *listen, *role, *endpoint;
     const char *ttl, *mail_ttl, *sweep, *frame_max, *map_size, *case_id, *retention;
-    const char *rate_burst, *rate_per_sec, *account_burst, *account_per_sec;
+    const char *rate_burst, *rate_per_sec, *account_burst, *account_per_sec, *tz;
     const char *inbound_burst, *inbound_per_sec;
     bool json, test_clock;
     int verbose;
@@ -186,6 +186,7 @@ static int cmd_run(opts *o)
         .map_size = (size_t)1 << 30,
         .verbose = o->verbose,
         .case_retention_ms = 730ULL * 86400000,
+        .time_zone = o->tz ? o->tz : "Europe/Amsterdam",
         .pair_burst = 60,
         .pair_per_sec = 1,
         .account_burst = 600,
@@ -235,6 +236,12 @@ static int cmd_run(opts *o)
                        o->map_size);
         cfg.map_size = (size_t)v << 20;
     }
+    /* Contracts run on local dates. The zone is process state (TZ): set it
+     * once here, before any thread exists. */
+    if (strlen(cfg.time_zone) > 60 || strchr(cfg.time_zone, ' '))
+        return die(false, 2, VN_EINVAL, "--tz must be a zone name such as Europe/Amsterdam");
+    setenv("TZ", cfg.time_zone, 1);
+    tzset();
     vn_err err = vn_server_open(&srv, &cfg);
     if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
     /* Record whether `vangnetd clock` may move time for this state. */

@@ -61,7 +61,13 @@ struct vn_server {
     size_t nsubs, capsubs;
     pending *batch;                                  /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
-    uint64_t requests;                               /* requests handled, for the shutdown log */
+    struct notice_push {
+        uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
+        uint8_t *frame;             /* packed push */
+        size_t len;
+    } * notices; /* pushes waiting for the commit */
+    size_t nnotices, capnotices;
+    uint64_t requests; /* requests handled, for the shutdown log */
 };
 
 void vn_log(const char *fmt, ...)
@@ -174,6 +180,15 @@ static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, con
     }
 }
 
+static void flush_notices(vn_server *s, bool committed)
+{
+    for (size_t i = 0; i < s->nnotices; i++) {
+        if (committed) push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
+        free(s->notices[i].frame);
+    }
+    s->nnotices = 0;
+}
+
 static void send_reply(vn_server *s, pending *p)
 {
     Vn__Reply err_rep = VN__REPLY__INIT;
@@ -198,6 +213,48 @@ static void send_reply(vn_server *s, pending *p)
     }
     free(buf);
 }
+
+vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n)
+{
+    uint8_t id[VN_MSGID_LEN], *frame = NULL;
+    size_t len;
+    bool dup;
+    uint64_t t;
+    vn_err err = vn_random(id, sizeof id);
+    if (err) return err;
+    Vn__Envelope env = VN__ENVELOPE__INIT;
+    env.id = (ProtobufCBinaryData){sizeof id, id};
+    env.from = "";
+    env.time_ms = vn_clock_now(s->clock);
+    env.notice = (Vn__Notice *)n;
+    if ((err = vn_sstore_mail_put(s->store, to, &env, &dup, &t))) return err;
+    Vn__Envelope *penv[1] = {&env};
+    Vn__Envelopes envs = VN__ENVELOPES__INIT;
+    envs.n_envelopes = 1;
+    envs.envelopes = penv;
+    Vn__Reply push = VN__REPLY__INIT;
+    push.version = VN_PROTOCOL_VERSION;
+    push.body_case = VN__REPLY__BODY_ENVELOPES;
+    push.envelopes = &envs;
+    if (vn_frame_reply_encode(&push, s->cfg.frame_max * 2, &frame, &len)) return VN_OK;
+    if (s->nnotices == s->capnotices) {
+        size_t cap = s->capnotices ? s->capnotices * 2 : 16;
+        struct notice_push *np = realloc(s->notices, cap * sizeof *np);
+        if (!np) {
+            free(frame);
+            return VN_OK; /* stored; only the push is lost, a fetch gets it */
+        }
+        s->notices = np;
+        s->capnotices = cap;
+    }
+    memcpy(s->notices[s->nnotices].to, to, VN_ACCOUNT_LEN);
+    s->notices[s->nnotices].frame = frame;
+    s->notices[s->nnotices++].len = len;
+    return VN_OK;
+}
+
+/* Sends (after a commit) or drops (after an abort) the queued notices. */
+static void flush_notices(vn_server *s, bool committed);
 
 /* Turns every reply that depended on the discarded transaction into an
  * error, so nothing is acknowledged that is not durable. */
@@ -318,6 +375,7 @@ static size_t process_batch(vn_server *s)
         /* A failed write aborted the transaction and with it the writes of
          * the requests before it in this batch. */
         if (!vn_kv_in_txn(vn_sstore_kv(s->store))) {
+            flush_notices(s, false);
             fail_written(s->batch, n, s->batch[n - 1].err ? s->batch[n - 1].err : VN_ESTORE);
             err = vn_kv_begin(vn_sstore_kv(s->store));
             if (err) break;
@@ -329,6 +387,7 @@ static size_t process_batch(vn_server *s)
             vn_log("commit failed: %s", vn_err_str(err));
             fail_written(s->batch, n, err);
         }
+        flush_notices(s, !err);
     }
     for (size_t i = 0; i < n; i++) {
         pending *p = &s->batch[i];
@@ -373,6 +432,7 @@ static void on_sweep(uv_timer_t *t)
         vn_log("expiry failed: %s", vn_err_str(err));
     else if (n)
         vn_log("expired %zu undelivered messages", n);
+    vn_scheduler_run(s);
     err = vn_cases_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
         vn_log("case purge failed: %s", vn_err_str(err));
@@ -577,6 +637,8 @@ void vn_server_close(vn_server **self_p)
     vn_clock_close(&s->clock);
     vn_sstore_close(&s->store);
     close(s->lock_fd);
+    flush_notices(s, false);
+    free(s->notices);
     vn_ratelimit_close(&s->rl_pair);
     vn_ratelimit_close(&s->rl_account);
     vn_ratelimit_close(&s->rl_inbound);
@@ -584,4 +646,9 @@ void vn_server_close(vn_server **self_p)
     free(s->batch);
     free(s);
     *self_p = NULL;
+}
+
+void vn_server_commit_notices(vn_server *s, bool committed)
+{
+    flush_notices(s, committed);
 }

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "vangnet.pb-c.h"
+#include "vn/cases.h"
 #include "vn/clock.h"
 #include "vn/err.h"
 #include "vn/sstore.h"
@@ -26,6 +27,7 @@ typedef struct vn_server_config {
     size_t map_size;                       /* LMDB map size in bytes */
     int verbose;                           /* log every request when > 0 */
     uint64_t case_retention_ms;            /* closed cases are purged after this */
+    const char *time_zone;                 /* local dates of contracts (TZ name) */
     double pair_burst, pair_per_sec;       /* messages per (sender, recipient) */
     double account_burst, account_per_sec; /* messages per sending account */
     double inbound_burst, inbound_per_sec; /* bytes per recipient */
@@ -98,6 +100,26 @@ vn_err vn_parse_id(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LE
                    size_t msgsize);
 /* malloc'd copy of s for reply fields. */
 char *vn_dup_str(const char *s);
+
+/* Contract and schedule requests (handlers_contract.c). */
+vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                          vn_outcome *out, char *msg, size_t msgsize);
+/* Loads the case named in a request and checks that peer manages it. */
+vn_err vn_managed_case(vn_server *srv, const vn_peer *peer, const char *case_hex, vn_case_info *ci,
+                       bool must_be_open, char *msg, size_t msgsize);
+/* The participant of a case; false if it has none. */
+bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
+                         uint8_t participant[VN_ACCOUNT_LEN]);
+
+/* Stores a notice from the server for `to` in the open transaction; it is
+ * pushed once that transaction commits. */
+vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
+/* Sends (committed) or drops the notices queued by vn_server_notify, for
+ * writers outside the request batch such as the scheduler. */
+void vn_server_commit_notices(vn_server *self, bool committed);
+/* The scheduler (scheduler.c): closes past days (draws, missed check-ins)
+ * and sends reminders and overdue notices for every case under contract. */
+void vn_scheduler_run(vn_server *srv);
 
 /* The ZAP handler (zap.c): answers one pending ZAP request. */
 void vn_zap_handle(vn_server *srv, void *zap_sock);

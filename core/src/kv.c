@@ -70,6 +70,11 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
         goto err_close_env;
     }
     for (int i = 0; i < ndb; i++) {
+        /* NULL would be LMDB's main database, which holds the names. */
+        if (!dbs[i]) {
+            err = VN_EINVAL;
+            goto err_abort;
+        }
         rc = mdb_dbi_open(txn, dbs[i], MDB_CREATE, &s->dbi[i]);
         if (rc) {
             err = vn_err_from_mdb(rc);

@@ -6,10 +6,13 @@
 #include <string.h>
 
 /* Order matches the VN_DB_* enum in sstore.h. */
-static const char *const db_names[VN_DB_COUNT] = {
-    "meta",     "invites", "accounts", "devices",  "keys",    "prekeys", "mailbox",
-    "msgindex", "cases",   "members",  "memberof", "cmcases", "audit",
+static const char *const db_names[] = {
+    "meta",     "invites", "accounts", "devices",  "keys",      "prekeys", "mailbox",
+    "msgindex", "cases",   "members",  "memberof", "cmcases",   "audit",   "contracts",
+    "events",   "absences", "sched",   "notices",
 };
+/* A name missing here would open LMDB's main database in its place. */
+_Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name per VN_DB_*");
 
 #define SEQ_KEY         "mail_seq"
 #define INVITE_REC_LEN  33   /* role, expires, redeemed, case (zeros for none) */
@@ -631,5 +634,21 @@ out_aborted:
     free(sb.keys);
     free(sb.ids);
     free(rec);
+    return err;
+}
+
+vn_err vn_sstore_identity_key(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
+                              uint8_t key[33])
+{
+    uint8_t *raw = NULL;
+    size_t n;
+    vn_err err = vn_kv_get(self->kv, VN_DB_KEYS, account, VN_ACCOUNT_LEN, (void **)&raw, &n);
+    if (err) return err;
+    Vn__Bundle *b = vn__bundle__unpack(NULL, n, raw);
+    free(raw);
+    if (!b) return VN_ESTORE;
+    if (b->identity_key.len == 33) memcpy(key, b->identity_key.data, 33);
+    else err = VN_ESTORE;
+    vn__bundle__free_unpacked(b, NULL);
     return err;
 }

@@ -6,7 +6,8 @@
 : "${VN_STORECHECK:?set VN_STORECHECK}" "${VN_METADATA:?set VN_METADATA}"
 
 server_init
-server_start --test-clock
+server_start --test-clock --sweep 1s
+"$VANGNETD" clock --state "$STATE" set 2031-03-03T08:00
 CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)
@@ -20,11 +21,19 @@ vn cm send "$DOC" "1:1, waiting in the mailbox"
 vn bud send --case "$CASE" "team chat, waiting in the mailboxes"
 vn bud case show "$CASE" >/dev/null           # an audit entry
 vn ml case show "$CASE" >/dev/null
+vn cm contract set --case "$CASE" >/dev/null   # a contract, signed
+vn doc contract sign --case "$CASE" >/dev/null
+vn doc checkin >/dev/null                      # a check-in and a draw
+vn cm contact record --case "$CASE" --kind call >/dev/null
+vn cm absence add --case "$CASE" 2031-04-01 2031-04-03 >/dev/null
+"$VANGNETD" clock --state "$STATE" advance 2d   # the scheduler closes days, sends notices
+for _ in $(seq 1 40); do [ "$(db_count notices)" -gt 0 ] && break; sleep 0.25; done
 
 OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" 2>&1) || true
 echo "$OUT"
-expect_match "every database and record is as documented" '^13 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
-for db in meta invites accounts devices keys prekeys mailbox msgindex cases members memberof cmcases audit; do
+expect_match "every database and record is as documented" '^18 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
+for db in meta invites accounts devices keys prekeys mailbox msgindex cases members memberof cmcases audit \
+    contracts events absences sched notices; do
     expect_match "$db was walked and has records" "ok: $db: [1-9][0-9]* records" "$OUT"
 done
 

@@ -68,6 +68,8 @@ static const ProtobufCMessageDescriptor *descriptor(const char *name, size_t len
 {
     if (len == 6 && strncmp(name, "bundle", 6) == 0) return &vn__bundle__descriptor;
     if (len == 8 && strncmp(name, "envelope", 8) == 0) return &vn__envelope__descriptor;
+    if (len == 15 && strncmp(name, "stored_contract", 15) == 0)
+        return &vn__stored_contract__descriptor;
     return NULL;
 }
 

@@ -189,4 +189,11 @@ vn_err vn_e2ee_group_encrypt(vn_e2ee *self, const char *group, const uint8_t *pt
 vn_err vn_e2ee_group_decrypt(vn_e2ee *self, const char *group, const char *sender,
                              const uint8_t *ct, size_t ctlen, uint8_t **pt, size_t *ptlen);
 
+/* Signs msg with this device's identity key (XEdDSA, 64 bytes). */
+vn_err vn_e2ee_sign(vn_e2ee *self, const uint8_t *msg, size_t len, uint8_t sig[VN_E2EE_SIG_LEN]);
+/* Checks a signature made by vn_e2ee_sign against a published identity
+ * key. VN_OK if valid, VN_ECRYPTO if not. Needs no store. */
+vn_err vn_e2ee_verify(const uint8_t key[VN_E2EE_KEY_LEN], const uint8_t *msg, size_t len,
+                      const uint8_t *sig, size_t siglen);
+
 #endif

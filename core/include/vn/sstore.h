@@ -32,6 +32,11 @@ enum {
     VN_DB_MEMBEROF, /* account -> case */
     VN_DB_CMCASES,  /* casemanager|case -> (empty) */
     VN_DB_AUDIT,    /* participant|minute|reader|what -> (empty) */
+    VN_DB_CONTRACTS, /* case|version -> canonical contract, signature, times */
+    VN_DB_EVENTS,   /* case|day|kind -> count */
+    VN_DB_ABSENCES, /* case|from day|kind -> to day */
+    VN_DB_SCHED,    /* case -> last day the scheduler closed */
+    VN_DB_NOTICES,  /* case|kind|item|day -> (empty): notices already sent */
     VN_DB_COUNT
 };
 
@@ -79,6 +84,10 @@ vn_err vn_sstore_keys_publish(vn_sstore *self, const uint8_t account[VN_ACCOUNT_
 vn_err vn_sstore_bundle_take(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
                              Vn__Bundle *out);
 void vn_sstore_bundle_clear(Vn__Bundle *b);
+
+/* The Signal identity key (33 bytes) an account published. */
+vn_err vn_sstore_identity_key(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
+                              uint8_t key[33]);
 
 /* Stores an envelope for recipient `to`. A second put with the same id is
  * not stored again: *dup is set and *time_ms gets the first one's time. */

@@ -1,0 +1,509 @@
+/* The monitoring contract from the client: set, show and sign it; the daily
+ * check-in; records of contacts, tests and self-help; absences. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/contract.h"
+#include "vn/schedule.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void print_terms(const Vn__Contract *c)
+{
+    printf("contract of case %s, version %u\n", c->case_id, c->version);
+    printf("  participant       %s\n", c->participant);
+    printf("  start             %s (%s), %u months\n", c->start_date, c->time_zone, c->months);
+    for (size_t i = 0; i < c->n_phases; i++)
+        printf("  months %2u-%-2u      about %u tests a month\n", c->phases[i]->from_month,
+               c->phases[i]->to_month, c->phases[i]->tests_per_month);
+    printf("  casemanager       at least every %u days\n", c->cm_contact_days);
+    printf("  buddy contact     at least every %u days\n", c->buddy_contact_days);
+    printf("  self-help group   at least every %u days\n", c->selfhelp_days);
+    printf("  daily check-in    %02u:%02u-%02u:%02u\n", c->checkin_start_min / 60,
+           c->checkin_start_min % 60, c->checkin_end_min / 60, c->checkin_end_min % 60);
+    printf("  absences          at most %u days a year\n", c->absence_max_days);
+}
+
+static void print_terms_json(const Vn__Contract *c, const Vn__StoredContract *sc)
+{
+    printf("{\"case\": \"%s\", \"version\": %u, \"participant\": \"%s\", \"start\": \"%s\", "
+           "\"time_zone\": \"%s\", \"months\": %u, \"phases\": [",
+           c->case_id, c->version, c->participant, c->start_date, c->time_zone, c->months);
+    for (size_t i = 0; i < c->n_phases; i++)
+        printf("%s{\"from_month\": %u, \"to_month\": %u, \"tests_per_month\": %u}", i ? ", " : "",
+               c->phases[i]->from_month, c->phases[i]->to_month, c->phases[i]->tests_per_month);
+    printf("], \"casemanager_contact_days\": %u, \"buddy_contact_days\": %u, "
+           "\"selfhelp_days\": %u, \"checkin_window\": \"%02u:%02u-%02u:%02u\", "
+           "\"absence_max_days\": %u, \"signed\": %s, \"signed_version\": %u}\n",
+           c->cm_contact_days, c->buddy_contact_days, c->selfhelp_days, c->checkin_start_min / 60,
+           c->checkin_start_min % 60, c->checkin_end_min / 60, c->checkin_end_min % 60,
+           c->absence_max_days, sc->signature.len ? "true" : "false", sc->signed_version);
+}
+
+/* Fetches the newest contract; *c is its unpacked canonical form. Quiet:
+ * returns the error code without printing (for a first contract). */
+static vn_err fetch_quiet(vn_client *c, const char *case_id, Vn__StoredContract **sc,
+                          Vn__Contract **ct)
+{
+    Vn__Reply *rep = NULL;
+    Vn__ContractGet g = VN__CONTRACT_GET__INIT;
+    g.case_id = (char *)case_id;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CONTRACT_GET;
+    req.contract_get = &g;
+    vn_err err = vn_client_connect(c);
+    if (!err) err = vn_conn_call(c->conn, &req, &rep);
+    if (err) return err;
+    if (rep->body_case != VN__REPLY__BODY_STORED_CONTRACT) {
+        vn_frame_reply_free(rep);
+        return VN_EPROTO;
+    }
+    *sc = rep->stored_contract;
+    rep->stored_contract = NULL;
+    rep->body_case = VN__REPLY__BODY__NOT_SET;
+    vn_frame_reply_free(rep);
+    *ct = vn__contract__unpack(NULL, (*sc)->canonical.len, (*sc)->canonical.data);
+    if (*ct) return VN_OK;
+    vn__stored_contract__free_unpacked(*sc, NULL);
+    return VN_EPROTO;
+}
+
+/* Fetches the newest contract; *c is its unpacked canonical form. */
+static int fetch_contract(vn_client *c, const char *case_id, Vn__StoredContract **sc,
+                          Vn__Contract **ct)
+{
+    Vn__Reply *rep = NULL;
+    Vn__ContractGet g = VN__CONTRACT_GET__INIT;
+    g.case_id = (char *)case_id;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CONTRACT_GET;
+    req.contract_get = &g;
+    int rc =
+        vn_client_call(c, &req, VN__REPLY__BODY_STORED_CONTRACT, "cannot read the contract", &rep);
+    if (rc) return rc;
+    *sc = rep->stored_contract;
+    rep->stored_contract = NULL;
+    rep->body_case = VN__REPLY__BODY__NOT_SET;
+    vn_frame_reply_free(rep);
+    *ct = vn__contract__unpack(NULL, (*sc)->canonical.len, (*sc)->canonical.data);
+    if (!*ct) {
+        vn__stored_contract__free_unpacked(*sc, NULL);
+        return vn_client_fail(c, VN_EPROTO, "the server sent a contract that does not decode");
+    }
+    return EXIT_OK;
+}
+
+/* --phase FROM-TO:RATE */
+static bool parse_phase(const char *s, vn_phase *p)
+{
+    unsigned a, b, r;
+    int n = 0;
+    if (sscanf(s, "%u-%u:%u%n", &a, &b, &r, &n) != 3 || s[n] || a == 0 || b < a || b > 600 ||
+        r > 31)
+        return false;
+    p->from_month = (uint16_t)a;
+    p->to_month = (uint16_t)b;
+    p->tests_per_month = (uint16_t)r;
+    return true;
+}
+
+static bool parse_window(const char *s, vn_terms *t)
+{
+    unsigned h1, m1, h2, m2;
+    int n = 0;
+    if (sscanf(s, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] || h1 > 23 || m1 > 59 ||
+        h2 > 24 || m2 > 59)
+        return false;
+    t->checkin_start_min = (uint16_t)(h1 * 60 + m1);
+    t->checkin_end_min = (uint16_t)(h2 * 60 + m2);
+    return true;
+}
+
+static const char set_usage[] =
+    "usage: vangnet contract set --case CASE [--template default] [--start YYYY-MM-DD] "
+    "[--months N] [--phase FROM-TO:RATE]... [--cm-days N] [--buddy-days N] [--selfhelp-days N] "
+    "[--window HH:MM-HH:MM] [--absence-max N]";
+
+static int contract_set(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *start = NULL;
+    vn_terms t;
+    bool fresh = false, phases = false;
+    Vn__StoredContract *sc = NULL;
+    Vn__Contract *base = NULL;
+    vn_terms_default(&t, 0);
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--case") == 0)
+            case_id = argv[i + 1];
+        else if (strcmp(argv[i], "--template") == 0 && strcmp(argv[i + 1], "default") == 0)
+            fresh = true;
+    }
+    if (!case_id || !vn_account_valid(case_id))
+        return vn_client_fail(c, VN_EINVAL, "%s", set_usage);
+    /* A new version starts from the one before it, unless told otherwise. */
+    if (!fresh && fetch_quiet(c, case_id, &sc, &base) == VN_OK) {
+        vn_contract_terms(base, &t);
+        vn__contract__free_unpacked(base, NULL);
+        vn__stored_contract__free_unpacked(sc, NULL);
+    }
+    for (int i = 0; i < argc; i += 2) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t n;
+        if (!v) return vn_client_fail(c, VN_EINVAL, "%s", set_usage);
+        if (strcmp(o, "--case") == 0 || strcmp(o, "--template") == 0) continue;
+        if (strcmp(o, "--start") == 0)
+            start = v;
+        else if (strcmp(o, "--phase") == 0) {
+            if (!phases) t.nphases = 0;
+            phases = true;
+            if (t.nphases == VN_PHASES_MAX || !parse_phase(v, &t.phases[t.nphases++]))
+                return vn_client_fail(c, VN_EINVAL,
+                                      "--phase wants FROM-TO:RATE such as 1-12:4, "
+                                      "not %s",
+                                      v);
+        } else if (strcmp(o, "--window") == 0) {
+            if (!parse_window(v, &t))
+                return vn_client_fail(c, VN_EINVAL,
+                                      "--window wants "
+                                      "HH:MM-HH:MM, not %s",
+                                      v);
+        } else if (vn_parse_u64(v, 1, 600, &n) == VN_OK && strcmp(o, "--months") == 0)
+            t.months = (uint16_t)n;
+        else if (vn_parse_u64(v, 1, 366, &n) == VN_OK && strcmp(o, "--cm-days") == 0)
+            t.cm_contact_days = (uint16_t)n;
+        else if (vn_parse_u64(v, 1, 366, &n) == VN_OK && strcmp(o, "--buddy-days") == 0)
+            t.buddy_contact_days = (uint16_t)n;
+        else if (vn_parse_u64(v, 1, 366, &n) == VN_OK && strcmp(o, "--selfhelp-days") == 0)
+            t.selfhelp_days = (uint16_t)n;
+        else if (vn_parse_u64(v, 0, 366, &n) == VN_OK && strcmp(o, "--absence-max") == 0)
+            t.absence_max_days = (uint16_t)n;
+        else
+            return vn_client_fail(c, VN_EINVAL, "bad option %s %s\n%s", o, v, set_usage);
+    }
+    Vn__Contract *ct = NULL;
+    vn_err err = vn_contract_from_terms(&t, case_id, "", &ct);
+    if (!err) {
+        /* Start: as given, else the server keeps the previous start or uses today. */
+        free(ct->start_date);
+        ct->start_date = strdup(start ? start : "");
+        if (!ct->start_date) err = VN_ENOMEM;
+    }
+    if (err) {
+        vn__contract__free_unpacked(ct, NULL);
+        return vn_client_fail(c, err, "cannot build the contract: %s", vn_err_str(err));
+    }
+    Vn__ContractSet cs = VN__CONTRACT_SET__INIT;
+    cs.contract = ct;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CONTRACT_SET;
+    req.contract_set = &cs;
+    Vn__Reply *rep = NULL;
+    int rc =
+        vn_client_call(c, &req, VN__REPLY__BODY_STORED_CONTRACT, "cannot set the contract", &rep);
+    vn__contract__free_unpacked(ct, NULL);
+    if (rc) return rc;
+    Vn__Contract *done = vn__contract__unpack(NULL, rep->stored_contract->canonical.len,
+                                              rep->stored_contract->canonical.data);
+    if (done && c->json)
+        print_terms_json(done, rep->stored_contract);
+    else if (done) {
+        print_terms(done);
+        printf("waiting for the participant's signature (vangnet contract sign)\n");
+    }
+    if (done) vn__contract__free_unpacked(done, NULL);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+static int contract_show(vn_client *c, const char *case_id)
+{
+    Vn__StoredContract *sc = NULL;
+    Vn__Contract *ct = NULL;
+    int rc = fetch_contract(c, case_id, &sc, &ct);
+    if (rc) return rc;
+    if (c->json) {
+        print_terms_json(ct, sc);
+    } else {
+        print_terms(ct);
+        if (sc->signature.len)
+            printf("  signed by the participant\n");
+        else if (sc->signed_version)
+            printf("  NOT YET SIGNED; version %u stays in force until it is\n", sc->signed_version);
+        else
+            printf("  NOT YET SIGNED\n");
+    }
+    vn__contract__free_unpacked(ct, NULL);
+    vn__stored_contract__free_unpacked(sc, NULL);
+    return EXIT_OK;
+}
+
+static int contract_sign(vn_client *c, const char *case_id)
+{
+    Vn__StoredContract *sc = NULL;
+    Vn__Contract *ct = NULL;
+    uint8_t sig[VN_E2EE_SIG_LEN];
+    int rc = fetch_contract(c, case_id, &sc, &ct);
+    if (rc) return rc;
+    /* Sign only a contract that names this account and this case. */
+    if (strcmp(ct->participant, c->account) != 0 || strcmp(ct->case_id, case_id) != 0) {
+        rc = vn_client_fail(c, VN_EDENIED, "this contract names participant %s, not you",
+                            ct->participant);
+        goto out;
+    }
+    vn_err err = vn_e2ee_sign(c->e2ee, sc->canonical.data, sc->canonical.len, sig);
+    if (err) {
+        rc = vn_client_fail(c, err, "cannot sign: %s", vn_err_str(err));
+        goto out;
+    }
+    Vn__ContractSign s = VN__CONTRACT_SIGN__INIT;
+    s.case_id = (char *)case_id;
+    s.version = ct->version;
+    s.signature = (ProtobufCBinaryData){sizeof sig, sig};
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CONTRACT_SIGN;
+    req.contract_sign = &s;
+    Vn__Reply *rep = NULL;
+    if ((rc = vn_client_call(c, &req, VN__REPLY__BODY_STORED_CONTRACT, "cannot sign", &rep)))
+        goto out;
+    vn_frame_reply_free(rep);
+    if (c->json)
+        printf("{\"case\": \"%s\", \"version\": %u, \"signed\": true}\n", case_id, ct->version);
+    else
+        printf("signed version %u of the contract of case %s\n", ct->version, case_id);
+out:
+    vn__contract__free_unpacked(ct, NULL);
+    vn__stored_contract__free_unpacked(sc, NULL);
+    return rc;
+}
+
+int vn_cmd_contract(vn_client *c, int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "set") == 0) return contract_set(c, argc - 1, argv + 1);
+    if (argc == 3 && strcmp(argv[1], "--case") == 0 && vn_account_valid(argv[2])) {
+        if (strcmp(argv[0], "show") == 0) return contract_show(c, argv[2]);
+        if (strcmp(argv[0], "sign") == 0) return contract_sign(c, argv[2]);
+    }
+    return vn_client_fail(c, VN_EINVAL,
+                          "usage: vangnet contract set --case CASE [...] | show --case CASE | "
+                          "sign --case CASE");
+}
+
+int vn_cmd_checkin(vn_client *c, int argc, char **argv)
+{
+    Vn__Reply *rep = NULL;
+    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet checkin [--json]");
+    Vn__Checkin ck = VN__CHECKIN__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CHECKIN;
+    req.checkin = &ck;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_CHECKED_IN, "cannot check in", &rep);
+    if (rc) return rc;
+    const Vn__CheckedIn *r = rep->checked_in;
+    if (c->json)
+        printf("{\"test_today\": %s, \"date\": \"%s\", \"absent\": %s, \"window\": \"%s\"}\n",
+               r->test_today ? "true" : "false", r->date, r->absent ? "true" : "false", r->window);
+    else if (r->absent)
+        printf("%s: checked in. You are on approved absence: no test today.\n", r->date);
+    else if (r->test_today)
+        printf("%s: checked in. TODAY IS A TEST DAY: please give your sample today, as agreed.\n",
+               r->date);
+    else
+        printf("%s: checked in. No test today. Thank you.\n", r->date);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+/* Sends one Record; prints nothing. */
+static int record(vn_client *c, const char *case_id, const char *kind, const char *date)
+{
+    Vn__Reply *rep = NULL;
+    Vn__Record r = VN__RECORD__INIT;
+    r.case_id = (char *)case_id;
+    r.kind = (char *)kind;
+    r.date = (char *)(date ? date : "");
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_RECORD;
+    req.record = &r;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot record", &rep);
+    if (!rc && !c->json) printf("recorded %s on %s\n", rep->recorded->kind, rep->recorded->date);
+    vn_frame_reply_free(rep);
+    return rc;
+}
+
+/* The caller's own case (participants, buddies), from the server. */
+static int own_case(vn_client *c, char out[VN_ACCOUNT_HEX + 1])
+{
+    Vn__Reply *rep = NULL;
+    Vn__Whoami w = VN__WHOAMI__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &w;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
+    if (rc) return rc;
+    if (!vn_account_valid(rep->identity->case_id))
+        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case: pass --case CASE");
+    else
+        memcpy(out, rep->identity->case_id, VN_ACCOUNT_HEX + 1);
+    vn_frame_reply_free(rep);
+    return rc;
+}
+
+int vn_cmd_contact(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *kind = NULL, *date = NULL;
+    bool with_buddy = false;
+    char mine[VN_ACCOUNT_HEX + 1];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
+            kind = argv[++i];
+        else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
+            date = argv[++i];
+        else if (strcmp(argv[i], "--with-buddy") == 0)
+            with_buddy = true;
+        else
+            kind = NULL, argc = 0;
+    }
+    if (argc < 1 || strcmp(argv[0], "record") != 0 || !kind ||
+        (strcmp(kind, "chat") && strcmp(kind, "call") && strcmp(kind, "video") &&
+         strcmp(kind, "in-person")))
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet contact record [--case CASE] --kind "
+                              "chat|call|video|in-person [--with-buddy] [--date YYYY-MM-DD]");
+    char role[32] = {0};
+    size_t n = 0;
+    vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
+    if (!case_id) {
+        int rc = own_case(c, mine);
+        if (rc) return rc;
+        case_id = mine;
+    }
+    /* The medium stays on this device; the server learns date and kind. */
+    bool buddy = strcmp(role, "buddy") == 0;
+    int rc = record(c, case_id, buddy ? "buddy-contact" : "casemanager-contact", date);
+    if (!rc && with_buddy && !buddy) rc = record(c, case_id, "buddy-contact", date);
+    if (!rc && c->json)
+        printf("{\"recorded\": \"%s\", \"date\": \"%s\"}\n",
+               buddy ? "buddy-contact" : "casemanager-contact", date ? date : "");
+    return rc;
+}
+
+int vn_cmd_selfhelp(vn_client *c, int argc, char **argv)
+{
+    const char *date = NULL;
+    char mine[VN_ACCOUNT_HEX + 1];
+    if (argc < 1 || strcmp(argv[0], "record") != 0 ||
+        !(argc == 1 || (argc == 3 && strcmp(argv[1], "--date") == 0)))
+        return vn_client_fail(c, VN_EINVAL, "usage: vangnet selfhelp record [--date YYYY-MM-DD]");
+    if (argc == 3) date = argv[2];
+    int rc = own_case(c, mine);
+    if (!rc) rc = record(c, mine, "selfhelp", date);
+    if (!rc && c->json) printf("{\"recorded\": \"selfhelp\"}\n");
+    return rc;
+}
+
+int vn_cmd_test(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *date = NULL, *result = NULL, *note = "";
+    bool confirmed = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
+            date = argv[++i];
+        else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
+            note = argv[++i];
+        else if (strcmp(argv[i], "--confirmed") == 0)
+            confirmed = true;
+        else if (!result)
+            result = argv[i];
+        else
+            result = NULL, argc = 0;
+    }
+    if (argc < 1 || strcmp(argv[0], "record") != 0 || !case_id || !vn_account_valid(case_id) ||
+        !date || !result ||
+        (strcmp(result, "negative") && strcmp(result, "positive") && strcmp(result, "dilute") &&
+         strcmp(result, "missed")))
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet test record --case CASE --date YYYY-MM-DD "
+                              "negative|positive|dilute|missed [--confirmed] [--note TEXT]");
+    int rc = record(c, case_id, "test", date);
+    if (rc) return rc;
+    /* The result never reaches the server: it goes end to end to the
+     * participant, and stays in this device's store for reports. */
+    Vn__Reply *rep = NULL;
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    cs.case_id = (char *)case_id;
+    cs.team_only = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    if ((rc = vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot find the participant",
+                             &rep)))
+        return rc;
+    Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
+    rn.case_id = (char *)case_id;
+    rn.kind = "test";
+    rn.date = (char *)date;
+    rn.result = (char *)result;
+    rn.note = (char *)note;
+    rn.confirmed = confirmed;
+    Vn__Content content = VN__CONTENT__INIT;
+    content.text = "";
+    content.record = &rn;
+    uint8_t id[16];
+    vn_err err = vn_random(id, sizeof id);
+    if (!err) err = vn_client_keep_record(c, &rn, id);
+    for (size_t i = 0; !err && i < rep->case_info->n_members; i++) {
+        const Vn__Member *m = rep->case_info->members[i];
+        if (strcmp(m->role, "participant") != 0) continue;
+        if (!vn_e2ee_has_session(c->e2ee, m->account)) err = vn_client_start_session(c, m->account);
+        if (!err) err = vn_client_queue_content(c, m->account, &content);
+    }
+    vn_frame_reply_free(rep);
+    if (!err) err = vn_client_flush(c);
+    if (err) return vn_client_fail_call(c, err, "recorded, but the result is not yet delivered");
+    if (c->json)
+        printf("{\"recorded\": \"test\", \"date\": \"%s\", \"result\": \"%s\"}\n", date, result);
+    return EXIT_OK;
+}
+
+int vn_cmd_absence(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *from = NULL, *to = NULL, *kind = "absence";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
+            kind = argv[++i];
+        else if (!from)
+            from = argv[i];
+        else if (!to)
+            to = argv[i];
+        else
+            from = NULL, argc = 0;
+    }
+    if (argc < 1 || strcmp(argv[0], "add") != 0 || !case_id || !from || !to)
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet absence add --case CASE FROM TO "
+                              "[--kind absence|medication]");
+    Vn__Reply *rep = NULL;
+    Vn__AbsenceAdd a = VN__ABSENCE_ADD__INIT;
+    a.case_id = (char *)case_id;
+    a.from = (char *)from;
+    a.to = (char *)to;
+    a.kind = (char *)kind;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_ABSENCE_ADD;
+    req.absence_add = &a;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot add the absence", &rep);
+    if (rc) return rc;
+    if (c->json)
+        printf("{\"recorded\": \"%s\", \"from\": \"%s\", \"to\": \"%s\"}\n", kind, from, to);
+    else
+        printf("recorded %s %s..%s\n", kind, from, to);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}

@@ -1,0 +1,261 @@
+/* The casemanager's views: the caseload, a month calendar per case, and a
+ * monthly compliance report with outcomes from this device's own store. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/schedule.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void item_json(const Vn__DueItem *d)
+{
+    printf("{\"kind\": \"%s\", \"date\": \"%s\"}", d->kind, d->date);
+}
+
+static int fetch_caseload(vn_client *c, Vn__Reply **rep)
+{
+    Vn__Caseload cl = VN__CASELOAD__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASELOAD;
+    req.caseload = &cl;
+    return vn_client_call(c, &req, VN__REPLY__BODY_CASELOAD_VIEW, "cannot read the caseload", rep);
+}
+
+static int fetch_calendar(vn_client *c, const char *case_id, const char *month, Vn__Reply **rep)
+{
+    Vn__Calendar cal = VN__CALENDAR__INIT;
+    cal.case_id = (char *)case_id;
+    cal.month = (char *)month;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CALENDAR;
+    req.calendar = &cal;
+    return vn_client_call(c, &req, VN__REPLY__BODY_CALENDAR_VIEW, "cannot read the calendar", rep);
+}
+
+static void calendar_json(const Vn__CalendarView *v)
+{
+    printf("{\"case\": \"%s\", \"month\": \"%s\", \"days\": [", v->case_id, v->month);
+    for (size_t i = 0; i < v->n_days; i++) {
+        const Vn__CalendarDay *d = v->days[i];
+        printf("%s{\"date\": \"%s\", \"checkin\": %s, \"checkin_missed\": %s, \"test_day\": %s, "
+               "\"test_taken\": %s, \"casemanager_contacts\": %u, \"buddy_contacts\": %u, "
+               "\"selfhelp\": %u, \"absent\": %s, \"medication\": %s}",
+               i ? ", " : "", d->date, d->checkin ? "true" : "false",
+               d->checkin_missed ? "true" : "false", d->test_day ? "true" : "false",
+               d->test_taken ? "true" : "false", d->cm_contacts, d->buddy_contacts, d->selfhelp,
+               d->absent ? "true" : "false", d->medication ? "true" : "false");
+    }
+    printf("]}");
+}
+
+/* One letter per fact, so the grid reads without colour; colour only adds
+ * emphasis on a terminal (missed in red, done in green, tests in yellow). */
+static void calendar_grid(const Vn__CalendarView *v, bool colour)
+{
+    const char *red = colour ? "\033[31m" : "", *green = colour ? "\033[32m" : "",
+               *yellow = colour ? "\033[33m" : "", *off = colour ? "\033[0m" : "";
+    int y, m, d;
+    printf("case %s  %s\n", v->case_id, v->month);
+    printf("   Mon      Tue      Wed      Thu      Fri      Sat      Sun\n");
+    if (v->n_days == 0 || sscanf(v->days[0]->date, "%d-%d-%d", &y, &m, &d) != 3) return;
+    /* Zeller-free weekday: 1970-01-01 was a Thursday (index 3 from Monday). */
+    int32_t day0 = vn_days_from_civil(y, m, 1);
+    int wd = (int)(((day0 % 7) + 7 + 3) % 7);
+    for (int i = 0; i < wd; i++)
+        printf("         ");
+    for (size_t i = 0; i < v->n_days; i++) {
+        const Vn__CalendarDay *cd = v->days[i];
+        char marks[8] = "";
+        size_t k = 0;
+        if (cd->absent) marks[k++] = 'A';
+        if (cd->checkin) marks[k++] = 'C';
+        if (cd->checkin_missed) marks[k++] = 'M';
+        if (cd->test_day)
+            marks[k++] = cd->test_taken ? 'X' : 'T';
+        else if (cd->test_taken)
+            marks[k++] = 'X';
+        if (cd->cm_contacts) marks[k++] = 'K';
+        if (cd->buddy_contacts) marks[k++] = 'B';
+        if (cd->selfhelp && k < 6) marks[k++] = 'S';
+        if (cd->medication && k < 6) marks[k++] = 'R';
+        marks[k] = '\0';
+        const char *col = cd->checkin_missed || (cd->test_day && !cd->test_taken) ? red
+                          : cd->test_day                                          ? yellow
+                          : cd->checkin                                           ? green
+                                                                                  : "";
+        printf("%s%2zu %-5s%s ", col, i + 1, marks, *col ? off : "");
+        if ((wd + (int)i) % 7 == 6) printf("\n");
+    }
+    printf("\n  C checked in  M missed check-in  T test day  X test taken  K casemanager contact\n"
+           "  B buddy contact  S self-help  A absence  R medication exception\n");
+}
+
+static int caseload_calendar(vn_client *c, const char *month)
+{
+    Vn__Reply *load = NULL;
+    int rc = fetch_caseload(c, &load);
+    if (rc) return rc;
+    char m[8];
+    snprintf(m, sizeof m, "%.7s", month ? month : load->caseload_view->today);
+    bool colour = !c->json && isatty(STDOUT_FILENO);
+    if (c->json) printf("[");
+    for (size_t i = 0; !rc && i < load->caseload_view->n_cases; i++) {
+        Vn__Reply *cal = NULL;
+        rc = fetch_calendar(c, load->caseload_view->cases[i]->case_id, m, &cal);
+        if (rc) break;
+        if (c->json) {
+            if (i) printf(", ");
+            calendar_json(cal->calendar_view);
+        } else {
+            calendar_grid(cal->calendar_view, colour);
+            printf("\n");
+        }
+        vn_frame_reply_free(cal);
+    }
+    if (c->json) printf("]\n");
+    vn_frame_reply_free(load);
+    return rc;
+}
+
+int vn_cmd_caseload(vn_client *c, int argc, char **argv)
+{
+    bool calendar = false;
+    const char *month = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--calendar") == 0)
+            calendar = true;
+        else if (strcmp(argv[i], "--month") == 0 && i + 1 < argc)
+            month = argv[++i];
+        else
+            return vn_client_fail(
+                c, VN_EINVAL, "usage: vangnet caseload [--calendar [--month YYYY-MM]] [--json]");
+    }
+    if (month && (strlen(month) != 7 || month[4] != '-'))
+        return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
+    if (calendar) return caseload_calendar(c, month);
+    Vn__Reply *rep = NULL;
+    int rc = fetch_caseload(c, &rep);
+    if (rc) return rc;
+    const Vn__CaseloadView *v = rep->caseload_view;
+    char name[128];
+    if (c->json)
+        printf("[");
+    else
+        printf("caseload on %s (most urgent first)\n", v->today);
+    for (size_t i = 0; i < v->n_cases; i++) {
+        const Vn__CaseDue *cd = v->cases[i];
+        if (c->json) {
+            printf("%s{\"case\": \"%s\", \"state\": \"%s\", \"next_due\": ", i ? ", " : "",
+                   cd->case_id, cd->state);
+            if (cd->next_due)
+                item_json(cd->next_due);
+            else
+                printf("null");
+            printf(", \"overdue\": [");
+            for (size_t k = 0; k < cd->n_overdue; k++) {
+                if (k) printf(", ");
+                item_json(cd->overdue[k]);
+            }
+            printf("], \"alerts\": []}");
+            continue;
+        }
+        (void)name;
+        printf("  %.8s  %-7s next: %-20s %-10s", cd->case_id, cd->state,
+               cd->next_due ? cd->next_due->kind : "-", cd->next_due ? cd->next_due->date : "");
+        if (cd->n_overdue) {
+            printf("  OVERDUE:");
+            for (size_t k = 0; k < cd->n_overdue; k++)
+                printf(" %s since %s", cd->overdue[k]->kind, cd->overdue[k]->date);
+        }
+        printf("\n");
+    }
+    if (c->json)
+        printf("]\n");
+    else if (v->n_cases == 0)
+        printf("  no open cases\n");
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+struct outcomes {
+    char prefix[VN_ACCOUNT_HEX + 8]; /* case id + YYYY-MM */
+    unsigned negative, positive, confirmed, dilute, missed;
+};
+
+static int outcome_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct outcomes *o = ud;
+    Vn__RecordNote *r = vn__record_note__unpack(NULL, vl, v);
+    if (!r) return 0;
+    if (r->kind && strcmp(r->kind, "test") == 0 && r->result) {
+        if (!strcmp(r->result, "negative"))
+            o->negative++;
+        else if (!strcmp(r->result, "positive")) {
+            o->positive++;
+            o->confirmed += r->confirmed;
+        } else if (!strcmp(r->result, "dilute"))
+            o->dilute++;
+        else if (!strcmp(r->result, "missed"))
+            o->missed++;
+    }
+    vn__record_note__free_unpacked(r, NULL);
+    return 0;
+}
+
+int vn_cmd_report(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *month = NULL;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--case") == 0)
+            case_id = argv[i + 1];
+        else if (strcmp(argv[i], "--month") == 0)
+            month = argv[i + 1];
+    }
+    if (argc != 4 || !case_id || !vn_account_valid(case_id) || !month || strlen(month) != 7)
+        return vn_client_fail(c, VN_EINVAL, "usage: vangnet report --case CASE --month YYYY-MM");
+    Vn__Reply *rep = NULL;
+    int rc = fetch_calendar(c, case_id, month, &rep);
+    if (rc) return rc;
+    const Vn__CalendarView *v = rep->calendar_view;
+    unsigned checkins = 0, missed = 0, tests = 0, taken = 0, cm = 0, buddy = 0, selfhelp = 0,
+             absent = 0;
+    for (size_t i = 0; i < v->n_days; i++) {
+        const Vn__CalendarDay *d = v->days[i];
+        checkins += d->checkin;
+        missed += d->checkin_missed;
+        tests += d->test_day;
+        taken += d->test_day && d->test_taken;
+        cm += d->cm_contacts;
+        buddy += d->buddy_contacts;
+        selfhelp += d->selfhelp;
+        absent += d->absent;
+    }
+    /* Outcomes come from this device's own store, never from the server. */
+    struct outcomes o = {.negative = 0};
+    snprintf(o.prefix, sizeof o.prefix, "%s%s", case_id, month);
+    vn_kv_each(c->kv, CDB_RECORDS, o.prefix, strlen(o.prefix), outcome_cb, &o);
+    if (c->json) {
+        printf("{\"case\": \"%s\", \"month\": \"%s\", \"checkins\": %u, \"checkins_missed\": %u, "
+               "\"test_days\": %u, \"tests_taken\": %u, \"casemanager_contacts\": %u, "
+               "\"buddy_contacts\": %u, \"selfhelp\": %u, \"absence_days\": %u, \"results\": "
+               "{\"negative\": %u, \"positive\": %u, \"positive_confirmed\": %u, \"dilute\": %u, "
+               "\"missed\": %u}}\n",
+               case_id, month, checkins, missed, tests, taken, cm, buddy, selfhelp, absent,
+               o.negative, o.positive, o.confirmed, o.dilute, o.missed);
+    } else {
+        printf("compliance report, case %s, %s\n", case_id, month);
+        printf("  check-ins          %u done, %u missed\n", checkins, missed);
+        printf("  tests              %u drawn, %u taken\n", tests, taken);
+        printf("  results            %u negative, %u positive (%u confirmed), %u dilute, %u "
+               "missed\n",
+               o.negative, o.positive, o.confirmed, o.dilute, o.missed);
+        printf("  casemanager        %u contacts\n", cm);
+        printf("  buddies            %u contacts\n", buddy);
+        printf("  self-help groups   %u\n", selfhelp);
+        printf("  absence            %u days\n", absent);
+    }
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}

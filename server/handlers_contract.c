@@ -1,0 +1,407 @@
+/* Contract and schedule requests: set, show and sign the monitoring
+ * contract, the daily check-in with its draw, dated records, absences, the
+ * casemanager's caseload and a case's month calendar. The server keeps the
+ * date and kind of every record and never a result. */
+#include "server.h"
+
+#include "vn/contract.h"
+#include "vn/e2ee.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DUE_MAX      16
+#define CASELOAD_MAX 512
+
+static vn_err stored_reply(Vn__StoredContract *sc, vn_outcome *out)
+{
+    out->reply->body_case = VN__REPLY__BODY_STORED_CONTRACT;
+    out->reply->stored_contract = sc;
+    return VN_OK;
+}
+
+/* Tells every member of the case (and its casemanager) about a contract. */
+static vn_err notify_case(vn_server *srv, const vn_case_info *ci, const Vn__Notice *n,
+                          bool members_too)
+{
+    vn_member m[64];
+    size_t count = 0;
+    vn_err err = vn_server_notify(srv, ci->casemanager, n);
+    if (err || !members_too) return err;
+    if ((err = vn_cases_members(vn_server_store(srv), ci->id, m, 64, &count))) return err;
+    for (size_t i = 0; !err && i < count; i++)
+        err = vn_server_notify(srv, m[i].account, n);
+    return err;
+}
+
+static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__ContractSet *r,
+                             vn_outcome *out, char *msg, size_t msgsize)
+{
+    vn_case_info ci;
+    uint8_t participant[VN_ACCOUNT_LEN];
+    char phex[VN_ACCOUNT_HEX + 1], tz[64];
+    vn_terms t;
+    Vn__StoredContract *prev = NULL;
+    if (!r->contract) return vn_fail(msg, msgsize, VN_EINVAL, "no contract in the request");
+    Vn__Contract *c = r->contract;
+    vn_err err = vn_managed_case(srv, peer, c->case_id, &ci, true, msg, msgsize);
+    if (err) return err;
+    if (!vn_case_participant(srv, ci.id, participant))
+        return vn_fail(msg, msgsize, VN_EINVAL,
+                       "case %s has no participant yet: invite them before setting a contract",
+                       c->case_id);
+    uint32_t version = 1;
+    err = vn_contract_latest(vn_server_store(srv), ci.id, &prev);
+    if (err && err != VN_ENOTFOUND) return vn_fail(msg, msgsize, err, "cannot read the contract");
+    if (!err) {
+        Vn__Contract *pc = vn__contract__unpack(NULL, prev->canonical.len, prev->canonical.data);
+        version = (pc ? pc->version : 0) + 1;
+        /* A new version (a raised rate after a relapse) keeps the contract's
+         * start unless the casemanager names another. */
+        if (pc && (!c->start_date || !c->start_date[0])) c->start_date = strdup(pc->start_date);
+        if (pc) vn__contract__free_unpacked(pc, NULL);
+        vn__stored_contract__free_unpacked(prev, NULL);
+    }
+    char today[11];
+    if (!c->start_date || !c->start_date[0]) {
+        vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
+        c->start_date = strdup(today);
+    }
+    if (!c->start_date) return VN_ENOMEM;
+    if ((err = vn_contract_terms(c, &t)))
+        return vn_fail(msg, msgsize, err,
+                       "the contract terms are not valid: phases must cover months 1..%u without "
+                       "overlap, rates at most 31 a month, minimums above 0, the window within "
+                       "the day, the start a date YYYY-MM-DD",
+                       c->months);
+    vn_hex_encode(participant, VN_ACCOUNT_LEN, phex);
+    snprintf(tz, sizeof tz, "%s", vn_server_cfg(srv)->time_zone);
+    /* The server fills what it vouches for: version, participant, zone. */
+    c->version = version;
+    c->participant = strdup(phex);
+    c->time_zone = strdup(tz);
+    if (!c->participant || !c->time_zone) return VN_ENOMEM;
+    size_t len = vn__contract__get_packed_size(c);
+    uint8_t *canon = malloc(len);
+    if (!canon) return VN_ENOMEM;
+    vn__contract__pack(c, canon);
+    uint64_t now = vn_clock_now(vn_server_clock(srv));
+    err = vn_contract_put(vn_server_store(srv), ci.id, canon, len, now, version);
+    free(canon);
+    if (err) return vn_fail(msg, msgsize, err, "cannot store the contract: %s", vn_err_str(err));
+    out->wrote = true;
+    Vn__Notice n = VN__NOTICE__INIT;
+    n.kind = "contract-set";
+    n.case_id = c->case_id;
+    n.version = version;
+    n.date = c->start_date;
+    if ((err = vn_server_notify(srv, participant, &n))) return err;
+    Vn__StoredContract *sc = NULL;
+    if ((err = vn_contract_latest(vn_server_store(srv), ci.id, &sc))) return err;
+    return stored_reply(sc, out);
+}
+
+static vn_err h_contract_get(vn_server *srv, const vn_peer *peer, const Vn__ContractGet *r,
+                             vn_outcome *out, char *msg, size_t msgsize)
+{
+    uint8_t id[VN_ACCOUNT_LEN], participant[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN];
+    vn_case_info ci;
+    Vn__StoredContract *sc = NULL;
+    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    if (err) return err;
+    bool found = vn_cases_get(vn_server_store(srv), id, &ci) == VN_OK;
+    bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
+    bool own = found && peer->role == VN_ROLE_PARTICIPANT &&
+               vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+               memcmp(mine, id, VN_ACCOUNT_LEN) == 0;
+    bool lead = found && peer->role == VN_ROLE_MEDICAL_LEAD;
+    if (!is_cm && !own && !lead)
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "case %s is unknown or its contract is not yours to read: a contract is "
+                       "read by the participant, their casemanager and medical leads",
+                       r->case_id);
+    err = vn_contract_latest(vn_server_store(srv), id, &sc);
+    if (err == VN_ENOTFOUND)
+        return vn_fail(msg, msgsize, err, "case %s has no contract yet", r->case_id);
+    if (err) return vn_fail(msg, msgsize, err, "cannot read the contract");
+    if (!own && vn_case_participant(srv, id, participant)) {
+        err = vn_audit_record(vn_server_store(srv), participant, peer->account, VN_AUDIT_CONTRACT,
+                              vn_clock_now(vn_server_clock(srv)));
+        if (err) {
+            vn__stored_contract__free_unpacked(sc, NULL);
+            return vn_fail(msg, msgsize, err, "cannot write the audit log");
+        }
+        out->wrote = true;
+    }
+    return stored_reply(sc, out);
+}
+
+static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__ContractSign *r,
+                              vn_outcome *out, char *msg, size_t msgsize)
+{
+    uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], key[33];
+    vn_case_info ci;
+    Vn__StoredContract *sc = NULL;
+    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    if (err) return err;
+    if (peer->role != VN_ROLE_PARTICIPANT ||
+        vn_cases_of(vn_server_store(srv), peer->account, mine) != VN_OK ||
+        memcmp(mine, id, VN_ACCOUNT_LEN) != 0 || vn_cases_get(vn_server_store(srv), id, &ci))
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "only the participant of case %s signs its contract", r->case_id);
+    if ((err = vn_contract_latest(vn_server_store(srv), id, &sc)))
+        return vn_fail(msg, msgsize, err, "case %s has no contract to sign", r->case_id);
+    Vn__Contract *c = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
+    if (!c || c->version != r->version) {
+        err = vn_fail(msg, msgsize, VN_EINVAL,
+                      "version %u is not the newest contract (%u): read it again before signing",
+                      r->version, c ? c->version : 0);
+        goto out;
+    }
+    if ((err = vn_sstore_identity_key(vn_server_store(srv), peer->account, key)) ||
+        (err = vn_e2ee_verify(key, sc->canonical.data, sc->canonical.len, r->signature.data,
+                              r->signature.len))) {
+        err = vn_fail(msg, msgsize, VN_ECRYPTO,
+                      "the signature does not match the contract and your identity key");
+        goto out;
+    }
+    uint64_t now = vn_clock_now(vn_server_clock(srv));
+    if ((err = vn_contract_sign(vn_server_store(srv), id, r->version, r->signature.data,
+                                r->signature.len, now)) ||
+        (ci.state == VN_CASE_INTAKE &&
+         (err = vn_cases_set_state(vn_server_store(srv), id, VN_CASE_ACTIVE, now)))) {
+        err = vn_fail(msg, msgsize, err, "cannot record the signature: %s", vn_err_str(err));
+        goto out;
+    }
+    out->wrote = true;
+    Vn__Notice n = VN__NOTICE__INIT;
+    n.kind = "contract-signed";
+    n.case_id = r->case_id;
+    n.version = r->version;
+    n.date = c->start_date;
+    if ((err = notify_case(srv, &ci, &n, true))) goto out;
+    vn__stored_contract__free_unpacked(sc, NULL);
+    sc = NULL;
+    if ((err = vn_contract_latest(vn_server_store(srv), id, &sc))) goto out;
+    vn__contract__free_unpacked(c, NULL);
+    return stored_reply(sc, out);
+out:
+    if (c) vn__contract__free_unpacked(c, NULL);
+    if (sc) vn__stored_contract__free_unpacked(sc, NULL);
+    return err;
+}
+
+static void window_text(const vn_terms *t, char *out, size_t size)
+{
+    snprintf(out, size, "%02d:%02d-%02d:%02d", t->checkin_start_min / 60, t->checkin_start_min % 60,
+             t->checkin_end_min / 60, t->checkin_end_min % 60);
+}
+
+/* Makes (once) and records the day's draw; *test tells the result. */
+vn_err vn_draw_day(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN], const vn_terms *t,
+                   const vn_absence *abs, size_t nabs, int32_t day, bool *test);
+
+vn_err vn_draw_day(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN], const vn_terms *t,
+                   const vn_absence *abs, size_t nabs, int32_t day, bool *test)
+{
+    vn_sstore *st = vn_server_store(srv);
+    uint32_t r;
+    if (vn_events_has(st, case_id, day, VN_EV_DRAW_TEST)) {
+        *test = true;
+        return VN_OK;
+    }
+    *test = false;
+    if (vn_events_has(st, case_id, day, VN_EV_DRAW_NONE)) return VN_OK;
+    if (!vn_terms_active(t, day) || vn_schedule_absent(abs, nabs, day)) return VN_OK;
+    /* Made no earlier than the day it concerns, from the OS CSPRNG, and
+     * recorded either way so the casemanager sees every draw. */
+    vn_err err = vn_random(&r, sizeof r);
+    if (err) return err;
+    *test = vn_schedule_draw(t, abs, nabs, day, r);
+    return vn_events_add(st, case_id, day, *test ? VN_EV_DRAW_TEST : VN_EV_DRAW_NONE);
+}
+
+static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
+                        size_t msgsize)
+{
+    uint8_t id[VN_ACCOUNT_LEN];
+    vn_terms t;
+    vn_absence *abs = NULL;
+    size_t nabs = 0;
+    int minute;
+    char window[16], date[11];
+    bool test = false;
+    vn_sstore *st = vn_server_store(srv);
+    if (peer->role != VN_ROLE_PARTICIPANT || vn_cases_of(st, peer->account, id) != VN_OK)
+        return vn_fail(msg, msgsize, VN_EDENIED, "only a participant checks in");
+    vn_err err = vn_contract_in_force(st, id, &t);
+    if (err == VN_ENOTFOUND)
+        return vn_fail(msg, msgsize, VN_ENOTFOUND,
+                       "there is no signed contract yet: read and sign it first (vangnet contract "
+                       "sign)");
+    if (err) return vn_fail(msg, msgsize, err, "cannot read the contract");
+    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+    window_text(&t, window, sizeof window);
+    vn_day_format(today, date);
+    if (!vn_terms_active(&t, today))
+        return vn_fail(msg, msgsize, VN_EDENIED, "the contract is not running on %s", date);
+    if (minute < t.checkin_start_min || minute >= t.checkin_end_min)
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "check-in is open %s (server time %02d:%02d); try again then", window,
+                       minute / 60, minute % 60);
+    if ((err = vn_absence_load(st, id, VN_ABSENCE, &abs, &nabs))) return err;
+    bool absent = vn_schedule_absent(abs, nabs, today);
+    if (!vn_events_has(st, id, today, VN_EV_CHECKIN))
+        err = vn_events_add(st, id, today, VN_EV_CHECKIN);
+    if (!err) err = vn_draw_day(srv, id, &t, abs, nabs, today, &test);
+    free(abs);
+    if (err) return vn_fail(msg, msgsize, err, "cannot record the check-in: %s", vn_err_str(err));
+    out->wrote = true;
+    Vn__CheckedIn *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__checked_in__init(body);
+    out->reply->body_case = VN__REPLY__BODY_CHECKED_IN;
+    out->reply->checked_in = body;
+    body->test_today = test;
+    body->absent = absent;
+    body->date = vn_dup_str(date);
+    body->window = vn_dup_str(window);
+    return body->date && body->window ? VN_OK : VN_ENOMEM;
+}
+
+/* Who may record what: contacts and tests by the casemanager, buddy
+ * contacts by buddies too, self-help by the participant too. */
+static vn_err record_kind(const char *kind, vn_role role, bool is_cm, vn_event_kind *ev)
+{
+    if (strcmp(kind, "casemanager-contact") == 0)
+        *ev = VN_EV_CM_CONTACT;
+    else if (strcmp(kind, "buddy-contact") == 0)
+        *ev = VN_EV_BUDDY_CONTACT;
+    else if (strcmp(kind, "selfhelp") == 0)
+        *ev = VN_EV_SELFHELP;
+    else if (strcmp(kind, "test") == 0)
+        *ev = VN_EV_TEST;
+    else
+        return VN_EINVAL;
+    if (is_cm) return VN_OK;
+    if (*ev == VN_EV_BUDDY_CONTACT && role == VN_ROLE_BUDDY) return VN_OK;
+    if (*ev == VN_EV_SELFHELP && role == VN_ROLE_PARTICIPANT) return VN_OK;
+    return VN_EDENIED;
+}
+
+static vn_err h_record(vn_server *srv, const vn_peer *peer, const Vn__Record *r, vn_outcome *out,
+                       char *msg, size_t msgsize)
+{
+    uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN];
+    vn_case_info ci;
+    vn_event_kind ev;
+    int32_t day;
+    vn_sstore *st = vn_server_store(srv);
+    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    if (err) return err;
+    bool found = vn_cases_get(st, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
+    bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
+    bool member = found && vn_cases_of(st, peer->account, mine) == VN_OK &&
+                  memcmp(mine, id, VN_ACCOUNT_LEN) == 0;
+    err = record_kind(r->kind ? r->kind : "", peer->role, is_cm, &ev);
+    if (err == VN_EINVAL)
+        return vn_fail(msg, msgsize, err,
+                       "unknown record kind %s: casemanager-contact, buddy-contact, selfhelp or "
+                       "test",
+                       r->kind);
+    if (err || (!is_cm && !member))
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "you may not record %s for case %s: the casemanager records contacts and "
+                       "tests, buddies their contacts, the participant self-help",
+                       r->kind, r->case_id);
+    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL);
+    if (!r->date || !r->date[0])
+        day = today;
+    else if (vn_day_parse(r->date, &day))
+        return vn_fail(msg, msgsize, VN_EINVAL, "not a date: %s (use YYYY-MM-DD)", r->date);
+    if (day > today)
+        return vn_fail(msg, msgsize, VN_EINVAL, "%s is in the future: record what happened",
+                       r->date);
+    if ((err = vn_events_add(st, id, day, ev)))
+        return vn_fail(msg, msgsize, err, "cannot store the record: %s", vn_err_str(err));
+    out->wrote = true;
+    Vn__Recorded *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__recorded__init(body);
+    out->reply->body_case = VN__REPLY__BODY_RECORDED;
+    out->reply->recorded = body;
+    char date[11];
+    vn_day_format(day, date);
+    body->kind = vn_dup_str(r->kind);
+    body->date = vn_dup_str(date);
+    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+}
+
+static vn_err h_absence(vn_server *srv, const vn_peer *peer, const Vn__AbsenceAdd *r,
+                        vn_outcome *out, char *msg, size_t msgsize)
+{
+    vn_case_info ci;
+    int32_t from, to;
+    vn_terms t;
+    vn_absence *abs = NULL;
+    size_t n = 0;
+    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
+    if (err) return err;
+    vn_absence_kind kind =
+        r->kind && strcmp(r->kind, "medication") == 0 ? VN_MEDICATION : VN_ABSENCE;
+    if (r->kind && r->kind[0] && strcmp(r->kind, "absence") && strcmp(r->kind, "medication"))
+        return vn_fail(msg, msgsize, VN_EINVAL, "kind must be absence or medication, not %s",
+                       r->kind);
+    if (vn_day_parse(r->from, &from) || vn_day_parse(r->to, &to) || to < from)
+        return vn_fail(msg, msgsize, VN_EINVAL,
+                       "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
+    if (kind == VN_ABSENCE && vn_contract_in_force(vn_server_store(srv), ci.id, &t) == VN_OK) {
+        if ((err = vn_absence_load(vn_server_store(srv), ci.id, VN_ABSENCE, &abs, &n))) return err;
+        vn_absence add = {from, to};
+        bool ok = vn_schedule_absence_allowed(&t, abs, n, add);
+        int used = vn_schedule_absence_days_in_year(&t, abs, n, from);
+        free(abs);
+        if (!ok)
+            return vn_fail(msg, msgsize, VN_EDENIED,
+                           "%s..%s would exceed the %u days of absence a contract year allows "
+                           "(%d used in the year of %s)",
+                           r->from, r->to, t.absence_max_days, used, r->from);
+    }
+    if ((err = vn_absence_add(vn_server_store(srv), ci.id, from, to, kind)))
+        return vn_fail(msg, msgsize, err, "cannot store the absence: %s", vn_err_str(err));
+    out->wrote = true;
+    Vn__Recorded *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__recorded__init(body);
+    out->reply->body_case = VN__REPLY__BODY_RECORDED;
+    out->reply->recorded = body;
+    body->kind = vn_dup_str(kind == VN_ABSENCE ? "absence" : "medication");
+    body->date = vn_dup_str(r->from);
+    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+}
+
+vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                          vn_outcome *out, char *msg, size_t msgsize);
+vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
+                       char *msg, size_t msgsize);
+
+vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                          vn_outcome *out, char *msg, size_t msgsize)
+{
+    switch (req->body_case) {
+    case VN__REQUEST__BODY_CONTRACT_SET:
+        return h_contract_set(srv, peer, req->contract_set, out, msg, msgsize);
+    case VN__REQUEST__BODY_CONTRACT_GET:
+        return h_contract_get(srv, peer, req->contract_get, out, msg, msgsize);
+    case VN__REQUEST__BODY_CONTRACT_SIGN:
+        return h_contract_sign(srv, peer, req->contract_sign, out, msg, msgsize);
+    case VN__REQUEST__BODY_CHECKIN:
+        return h_checkin(srv, peer, out, msg, msgsize);
+    case VN__REQUEST__BODY_RECORD:
+        return h_record(srv, peer, req->record, out, msg, msgsize);
+    case VN__REQUEST__BODY_ABSENCE_ADD:
+        return h_absence(srv, peer, req->absence_add, out, msg, msgsize);
+    default:
+        return vn_handle_views(srv, peer, req, out, msg, msgsize);
+    }
+}

@@ -1,0 +1,237 @@
+/* The casemanager's views, computed from contract, records and the clock:
+ * the caseload (next due item, overdue items, open alerts per case) and a
+ * case's month calendar. */
+#include "server.h"
+
+#include "vn/contract.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CASELOAD_MAX 512
+
+/* What is due for one case now; *n gets the count (0 without a contract). */
+static vn_err case_due(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], vn_due *due, size_t *n)
+{
+    vn_terms t;
+    vn_event *ev = NULL;
+    vn_absence *abs = NULL;
+    size_t nev = 0, nabs = 0;
+    int minute;
+    *n = 0;
+    vn_err err = vn_contract_in_force(vn_server_store(srv), id, &t);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    if (err) return err;
+    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+    if ((err = vn_events_load(vn_server_store(srv), id, t.start_day, &ev, &nev)) ||
+        (err = vn_absence_load(vn_server_store(srv), id, VN_ABSENCE, &abs, &nabs)))
+        goto out;
+    *n = vn_schedule_due(&t, ev, nev, abs, nabs, today, minute, due, VN_DUE_MAX);
+    if (*n > VN_DUE_MAX) *n = VN_DUE_MAX;
+out:
+    free(ev);
+    free(abs);
+    return err;
+}
+
+static Vn__DueItem *due_item(const vn_due *d)
+{
+    char date[11];
+    Vn__DueItem *it = malloc(sizeof *it);
+    if (!it) return NULL;
+    vn__due_item__init(it);
+    vn_day_format(d->due_day, date);
+    it->kind = vn_dup_str(vn_due_kind_name((vn_due_kind)d->kind));
+    it->date = vn_dup_str(date);
+    return it;
+}
+
+struct load_ctx {
+    vn_server *srv;         /* the server */
+    Vn__CaseloadView *view; /* reply being filled */
+};
+
+static vn_err caseload_cb(void *ud, const vn_case_info *ci)
+{
+    struct load_ctx *c = ud;
+    char hex[VN_ACCOUNT_HEX + 1];
+    vn_due due[VN_DUE_MAX];
+    size_t n = 0;
+    if (ci->state == VN_CASE_CLOSED || c->view->n_cases == CASELOAD_MAX) return VN_OK;
+    vn_err err = case_due(c->srv, ci->id, due, &n);
+    if (err) return err;
+    Vn__CaseDue *cd = malloc(sizeof *cd);
+    if (!cd) return VN_ENOMEM;
+    vn__case_due__init(cd);
+    c->view->cases[c->view->n_cases++] = cd;
+    vn_hex_encode(ci->id, VN_ACCOUNT_LEN, hex);
+    cd->case_id = vn_dup_str(hex);
+    cd->state = vn_dup_str(vn_case_state_name(ci->state));
+    cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
+    if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (due[i].overdue) {
+            if (!(cd->overdue[cd->n_overdue++] = due_item(&due[i]))) return VN_ENOMEM;
+        } else if (!cd->next_due) {
+            if (!(cd->next_due = due_item(&due[i]))) return VN_ENOMEM;
+        }
+    }
+    return VN_OK;
+}
+
+/* Most urgent first: more overdue items, then the oldest overdue, then the
+ * nearest next deadline. */
+static int urgency_cmp(const void *a, const void *b)
+{
+    const Vn__CaseDue *x = *(Vn__CaseDue *const *)a, *y = *(Vn__CaseDue *const *)b;
+    if (x->n_overdue != y->n_overdue) return x->n_overdue > y->n_overdue ? -1 : 1;
+    if (x->n_overdue) {
+        int c = strcmp(x->overdue[0]->date, y->overdue[0]->date);
+        if (c) return c;
+    }
+    if (x->next_due && y->next_due) return strcmp(x->next_due->date, y->next_due->date);
+    return x->next_due ? -1 : (y->next_due ? 1 : 0);
+}
+
+static vn_err h_caseload(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
+                         size_t msgsize)
+{
+    char today[11];
+    if (peer->role != VN_ROLE_CASEMANAGER)
+        return vn_fail(msg, msgsize, VN_EDENIED, "the caseload is a casemanager's view");
+    Vn__CaseloadView *view = malloc(sizeof *view);
+    if (!view) return VN_ENOMEM;
+    vn__caseload_view__init(view);
+    out->reply->body_case = VN__REPLY__BODY_CASELOAD_VIEW;
+    out->reply->caseload_view = view;
+    view->cases = calloc(CASELOAD_MAX, sizeof *view->cases);
+    vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
+    view->today = vn_dup_str(today);
+    if (!view->cases || !view->today) return VN_ENOMEM;
+    struct load_ctx c = {srv, view};
+    vn_err err = vn_cases_each_managed(vn_server_store(srv), peer->account, caseload_cb, &c);
+    if (err) return vn_fail(msg, msgsize, err, "cannot compute the caseload: %s", vn_err_str(err));
+    qsort(view->cases, view->n_cases, sizeof *view->cases, urgency_cmp);
+    return VN_OK;
+}
+
+static vn_err fill_days(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], int32_t first, int ndays,
+                        Vn__CalendarView *view)
+{
+    vn_event *ev = NULL;
+    vn_absence *abs = NULL, *med = NULL;
+    size_t nev = 0, nabs = 0, nmed = 0;
+    vn_sstore *st = vn_server_store(srv);
+    vn_err err = vn_events_load(st, id, first, &ev, &nev);
+    if (!err) err = vn_absence_load(st, id, VN_ABSENCE, &abs, &nabs);
+    if (!err) err = vn_absence_load(st, id, VN_MEDICATION, &med, &nmed);
+    for (int i = 0; !err && i < ndays; i++) {
+        char date[11];
+        Vn__CalendarDay *d = malloc(sizeof *d);
+        if (!d) {
+            err = VN_ENOMEM;
+            break;
+        }
+        vn__calendar_day__init(d);
+        view->days[view->n_days++] = d;
+        vn_day_format(first + i, date);
+        if (!(d->date = vn_dup_str(date))) err = VN_ENOMEM;
+        d->absent = vn_schedule_absent(abs, nabs, first + i);
+        d->medication = vn_schedule_absent(med, nmed, first + i);
+        for (size_t k = 0; k < nev; k++) {
+            if (ev[k].day != first + i) continue;
+            switch (ev[k].kind) {
+            case VN_EV_CHECKIN:
+                d->checkin = true;
+                break;
+            case VN_EV_CHECKIN_MISSED:
+                d->checkin_missed = true;
+                break;
+            case VN_EV_DRAW_TEST:
+                d->test_day = true;
+                break;
+            case VN_EV_TEST:
+                d->test_taken = true;
+                break;
+            case VN_EV_CM_CONTACT:
+                d->cm_contacts++;
+                break;
+            case VN_EV_BUDDY_CONTACT:
+                d->buddy_contacts++;
+                break;
+            case VN_EV_SELFHELP:
+                d->selfhelp++;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    free(ev);
+    free(abs);
+    free(med);
+    return err;
+}
+
+static vn_err h_calendar(vn_server *srv, const vn_peer *peer, const Vn__Calendar *r,
+                         vn_outcome *out, char *msg, size_t msgsize)
+{
+    uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], participant[VN_ACCOUNT_LEN];
+    vn_case_info ci;
+    int y, m, n = 0;
+    char today[11];
+    vn_sstore *st = vn_server_store(srv);
+    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    if (err) return err;
+    bool found = vn_cases_get(st, id, &ci) == VN_OK;
+    bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
+    bool own = found && peer->role == VN_ROLE_PARTICIPANT &&
+               vn_cases_of(st, peer->account, mine) == VN_OK &&
+               memcmp(mine, id, VN_ACCOUNT_LEN) == 0;
+    bool lead = found && peer->role == VN_ROLE_MEDICAL_LEAD;
+    if (!is_cm && !own && !lead)
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "case %s is unknown or its calendar is not yours to read", r->case_id);
+    if (!r->month || sscanf(r->month, "%4d-%2d%n", &y, &m, &n) != 2 || r->month[n] || n != 7 ||
+        m < 1 || m > 12 || y < 1970)
+        return vn_fail(msg, msgsize, VN_EINVAL, "not a month: %s (use YYYY-MM)",
+                       r->month ? r->month : "");
+    /* Reading someone's events is logged where they can see it. */
+    if (!own && vn_case_participant(srv, id, participant)) {
+        err = vn_audit_record(st, participant, peer->account, VN_AUDIT_EVENTS,
+                              vn_clock_now(vn_server_clock(srv)));
+        if (err) return vn_fail(msg, msgsize, err, "cannot write the audit log");
+        out->wrote = true;
+    }
+    Vn__CalendarView *view = malloc(sizeof *view);
+    if (!view) return VN_ENOMEM;
+    vn__calendar_view__init(view);
+    out->reply->body_case = VN__REPLY__BODY_CALENDAR_VIEW;
+    out->reply->calendar_view = view;
+    int ndays = vn_days_in_month(y, m);
+    view->days = calloc((size_t)ndays, sizeof *view->days);
+    vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
+    view->case_id = vn_dup_str(r->case_id);
+    view->month = vn_dup_str(r->month);
+    view->today = vn_dup_str(today);
+    if (!view->days || !view->case_id || !view->month || !view->today) return VN_ENOMEM;
+    err = fill_days(srv, id, vn_days_from_civil(y, m, 1), ndays, view);
+    return err ? vn_fail(msg, msgsize, err, "cannot read the calendar: %s", vn_err_str(err))
+               : VN_OK;
+}
+
+vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
+                       char *msg, size_t msgsize);
+
+vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
+                       char *msg, size_t msgsize)
+{
+    switch (req->body_case) {
+    case VN__REQUEST__BODY_CASELOAD:
+        return h_caseload(srv, peer, out, msg, msgsize);
+    case VN__REQUEST__BODY_CALENDAR:
+        return h_calendar(srv, peer, req->calendar, out, msg, msgsize);
+    default:
+        return vn_fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
+    }
+}
