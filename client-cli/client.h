@@ -89,6 +89,7 @@ int vn_cmd_contract(vn_client *c, int argc, char **argv);
 int vn_cmd_checkin(vn_client *c, int argc, char **argv);
 int vn_cmd_contact(vn_client *c, int argc, char **argv);
 int vn_cmd_test(vn_client *c, int argc, char **argv);
+int vn_cmd_state(vn_client *c, int argc, char **argv);
 int vn_cmd_selfhelp(vn_client *c, int argc, char **argv);
 int vn_cmd_absence(vn_client *c, int argc, char **argv);
 int vn_cmd_caseload(vn_client *c, int argc, char **argv);

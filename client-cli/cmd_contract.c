@@ -404,6 +404,46 @@ int vn_cmd_selfhelp(vn_client *c, int argc, char **argv)
     return rc;
 }
 
+/* Sends a record's outcome end to end to the case's participant and keeps
+ * it in this device's store; the server never sees it. */
+static int send_note(vn_client *c, const char *case_id, const char *kind, const char *date,
+                     const char *result, const char *note, bool confirmed)
+{
+    Vn__Reply *rep = NULL;
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    cs.case_id = (char *)case_id;
+    cs.team_only = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    int rc =
+        vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot find the participant", &rep);
+    if (rc) return rc;
+    Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
+    rn.case_id = (char *)case_id;
+    rn.kind = (char *)kind;
+    rn.date = (char *)date;
+    rn.result = (char *)result;
+    rn.note = (char *)note;
+    rn.confirmed = confirmed;
+    Vn__Content content = VN__CONTENT__INIT;
+    content.text = "";
+    content.record = &rn;
+    uint8_t id[16];
+    vn_err err = vn_random(id, sizeof id);
+    if (!err) err = vn_client_keep_record(c, &rn, id);
+    for (size_t i = 0; !err && i < rep->case_info->n_members; i++) {
+        const Vn__Member *m = rep->case_info->members[i];
+        if (strcmp(m->role, "participant") != 0) continue;
+        if (!vn_e2ee_has_session(c->e2ee, m->account)) err = vn_client_start_session(c, m->account);
+        if (!err) err = vn_client_queue_content(c, m->account, &content);
+    }
+    vn_frame_reply_free(rep);
+    if (!err) err = vn_client_flush(c);
+    if (err) return vn_client_fail_call(c, err, "recorded, but the outcome is not yet delivered");
+    return EXIT_OK;
+}
+
 int vn_cmd_test(vn_client *c, int argc, char **argv)
 {
     const char *case_id = NULL, *date = NULL, *result = NULL, *note = "";
@@ -431,43 +471,39 @@ int vn_cmd_test(vn_client *c, int argc, char **argv)
                               "negative|positive|dilute|missed [--confirmed] [--note TEXT]");
     int rc = record(c, case_id, "test", date);
     if (rc) return rc;
-    /* The result never reaches the server: it goes end to end to the
-     * participant, and stays in this device's store for reports. */
-    Vn__Reply *rep = NULL;
-    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
-    cs.case_id = (char *)case_id;
-    cs.team_only = true;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
-    req.case_show = &cs;
-    if ((rc = vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot find the participant",
-                             &rep)))
-        return rc;
-    Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
-    rn.case_id = (char *)case_id;
-    rn.kind = "test";
-    rn.date = (char *)date;
-    rn.result = (char *)result;
-    rn.note = (char *)note;
-    rn.confirmed = confirmed;
-    Vn__Content content = VN__CONTENT__INIT;
-    content.text = "";
-    content.record = &rn;
-    uint8_t id[16];
-    vn_err err = vn_random(id, sizeof id);
-    if (!err) err = vn_client_keep_record(c, &rn, id);
-    for (size_t i = 0; !err && i < rep->case_info->n_members; i++) {
-        const Vn__Member *m = rep->case_info->members[i];
-        if (strcmp(m->role, "participant") != 0) continue;
-        if (!vn_e2ee_has_session(c->e2ee, m->account)) err = vn_client_start_session(c, m->account);
-        if (!err) err = vn_client_queue_content(c, m->account, &content);
-    }
-    vn_frame_reply_free(rep);
-    if (!err) err = vn_client_flush(c);
-    if (err) return vn_client_fail_call(c, err, "recorded, but the result is not yet delivered");
-    if (c->json)
+    rc = send_note(c, case_id, "test", date, result, note, confirmed);
+    if (!rc && c->json)
         printf("{\"recorded\": \"test\", \"date\": \"%s\", \"result\": \"%s\"}\n", date, result);
-    return EXIT_OK;
+    return rc;
+}
+
+int vn_cmd_state(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL, *state = NULL, *note = "";
+    char today[11];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
+            note = argv[++i];
+        else if (!state)
+            state = argv[i];
+        else
+            state = NULL, argc = 0;
+    }
+    if (argc < 1 || strcmp(argv[0], "record") != 0 || !case_id || !vn_account_valid(case_id) ||
+        !state ||
+        (strcmp(state, "relapse") && strcmp(state, "work-paused") && strcmp(state, "resumed") &&
+         strcmp(state, "treatment-intensified")))
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet state record --case CASE "
+                              "relapse|treatment-intensified|work-paused|resumed [--note TEXT]");
+    vn_day_format(vn_local_day(vn_now_ms(), NULL), today);
+    /* A clinical state is never told to the server: only the participant
+     * (and this device) learn it. Monitoring goes on regardless. */
+    int rc = send_note(c, case_id, "state", today, state, note, false);
+    if (!rc && !c->json) printf("recorded %s for case %s (end to end only)\n", state, case_id);
+    return rc;
 }
 
 int vn_cmd_absence(vn_client *c, int argc, char **argv)

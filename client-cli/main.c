@@ -31,6 +31,7 @@ static const char usage[] =
     "  contact record --kind chat|call|video|in-person [--case CASE] [--with-buddy] [--date D]\n"
     "  test record --case CASE --date D negative|positive|dilute|missed [--confirmed]\n"
     "  selfhelp record [--date D]\n"
+    "  state record --case CASE relapse|work-paused|...   clinical state, end to end only\n"
     "  absence add --case CASE FROM TO [--kind absence|medication]\n"
     "  caseload [--calendar [--month YYYY-MM]]   due, overdue and alerts per case\n"
     "  report --case CASE --month YYYY-MM       monthly compliance summary\n"
@@ -101,6 +102,11 @@ static const command commands[] = {
      "usage: vangnet test record --case CASE --date YYYY-MM-DD negative|positive|dilute|missed\n"
      "         [--confirmed] [--note TEXT]\n"
      "The server learns that a test was taken on that date; the result goes end to end.\n"},
+    {"state", vn_cmd_state,
+     "usage: vangnet state record --case CASE relapse|treatment-intensified|work-paused|resumed\n"
+     "         [--note TEXT]\n"
+     "A clinical state goes end to end to the participant only; the server never learns it,\n"
+     "and monitoring continues (raise the test rate with a new contract version).\n"},
     {"selfhelp", vn_cmd_selfhelp, "usage: vangnet selfhelp record [--date YYYY-MM-DD]\n"},
     {"absence", vn_cmd_absence,
      "usage: vangnet absence add --case CASE FROM TO [--kind absence|medication]\n"
