@@ -94,6 +94,12 @@ int vn_cmd_selfhelp(vn_client *c, int argc, char **argv);
 int vn_cmd_absence(vn_client *c, int argc, char **argv);
 int vn_cmd_caseload(vn_client *c, int argc, char **argv);
 int vn_cmd_report(vn_client *c, int argc, char **argv);
+int vn_cmd_signal(vn_client *c, int argc, char **argv);
+int vn_cmd_sos(vn_client *c, int argc, char **argv);
+int vn_cmd_claim(vn_client *c, int argc, char **argv);
+int vn_cmd_ack(vn_client *c, int argc, char **argv);
+int vn_cmd_alerts(vn_client *c, int argc, char **argv);
+int vn_cmd_disclosure(vn_client *c, int argc, char **argv);
 
 /* One request and its reply of the expected type; prints the error and
  * returns its exit code on failure, 0 with *rep set on success. */

@@ -257,9 +257,22 @@ int vn_cmd_audit(vn_client *c, int argc, char **argv)
             printf("  %s %s read your %s\n", e->reader_role, label ? label : e->reader, e->what);
         }
     }
+    /* Disclosures recorded about the participant are part of their log. */
+    for (size_t i = 0; i < log->n_disclosures_ms; i++) {
+        if (c->json) {
+            printf("%s{\"time\": \"", log->n_entries + i ? ", " : "");
+            print_time(log->disclosures_ms[i]);
+            printf("\", \"reader\": \"\", \"role\": \"casemanager+medical-lead\", "
+                   "\"what\": \"disclosure\"}");
+        } else {
+            print_time(log->disclosures_ms[i]);
+            printf("  DISCLOSURE recorded: your casemanager and a medical lead attested that "
+                   "safety is at risk and no action was taken\n");
+        }
+    }
     if (c->json)
         fputs("]\n", stdout);
-    else if (log->n_entries == 0)
+    else if (log->n_entries + log->n_disclosures_ms == 0)
         printf("nobody has read your case data\n");
     vn_frame_reply_free(rep);
     return EXIT_OK;

@@ -5,6 +5,7 @@
 
 #include "vn/frame.h"
 #include "vn/pad.h"
+#include "vn/signals.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -482,6 +483,10 @@ static vn_err take_notice(inbox_run *run, const Vn__Envelope *e)
                      n->kind[9] == 's' && n->kind[10] == 'e' ? "; read and sign it: vangnet "
                                                                "contract show / sign"
                                                              : "");
+        else if (n->alert && n->alert[0])
+            snprintf(text, sizeof text, "[notice] %s: %s %s alert %s (case %.8s)%s%s", n->kind,
+                     n->severity, n->item, n->alert, n->case_id,
+                     n->by && n->by[0] ? ", claimed by " : "", n->by ? n->by : "");
         else
             snprintf(text, sizeof text, "[notice] %s: %s %s (case %.8s)", n->kind, n->item, n->date,
                      n->case_id);
@@ -552,6 +557,37 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
             else if (vn_kv_in_txn(c->kv))
                 vn_kv_abort(c->kv);
             if (err) goto undecryptable;
+            goto ack;
+        }
+        if (!team && content->signal) {
+            /* A signal report or an SOS: shown, and kept like a message. */
+            const Vn__SignalReport *sr = content->signal;
+            char line[1400];
+            size_t o = 0;
+            bool sos = sr->kind && strcmp(sr->kind, "sos") == 0;
+            o += (size_t)snprintf(line + o, sizeof line - o, sos ? "[SOS] %s" : "[signal %s]",
+                                  sos ? (sr->note ? sr->note : "") : sr->severity);
+            for (size_t i = 0; !sos && i < sr->n_codes && o < sizeof line - 200; i++) {
+                const vn_signal *sg = vn_signals_find(sr->codes[i]);
+                o += (size_t)snprintf(line + o, sizeof line - o, " %s (%s)", sr->codes[i],
+                                      sg ? sg->en : "unknown");
+            }
+            if (!sos && sr->note && sr->note[0] && o < sizeof line - 20)
+                o += (size_t)snprintf(line + o, sizeof line - o, " - %.600s", sr->note);
+            if (o < sizeof line - 80)
+                snprintf(line + o, sizeof line - o,
+                         sos ? " -- take it: vangnet claim %s" : " -- vangnet ack %s", sr->alert);
+            vn__content__free_unpacked(content, NULL);
+            content = NULL;
+            err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+            if (!err)
+                err = vn_kv_commit(c->kv);
+            else if (vn_kv_in_txn(c->kv))
+                vn_kv_abort(c->kv);
+            if (err) return err;
+            char *t = strdup(line);
+            if (!t) return VN_ENOMEM;
+            if ((err = add_item(run, e, e->from, t))) return err;
             goto ack;
         }
         if (!team && content->record) {

@@ -158,12 +158,22 @@ int vn_cmd_caseload(vn_client *c, int argc, char **argv)
                 if (k) printf(", ");
                 item_json(cd->overdue[k]);
             }
-            printf("], \"alerts\": []}");
+            printf("], \"alerts\": [");
+            for (size_t k = 0; k < cd->n_alerts; k++) {
+                char sev[16] = "", kind[16] = "", state[16] = "", id[40] = "";
+                sscanf(cd->alerts[k], "%15[^:]:%15[^:]:%15[^:]:%39s", sev, kind, state, id);
+                printf("%s{\"alert\": \"%s\", \"severity\": \"%s\", \"kind\": \"%s\", "
+                       "\"state\": \"%s\"}",
+                       k ? ", " : "", id, sev, kind, state);
+            }
+            printf("]}");
             continue;
         }
         (void)name;
         printf("  %.8s  %-7s next: %-20s %-10s", cd->case_id, cd->state,
                cd->next_due ? cd->next_due->kind : "-", cd->next_due ? cd->next_due->date : "");
+        for (size_t k = 0; k < cd->n_alerts; k++)
+            printf("  ALERT %s", cd->alerts[k]);
         if (cd->n_overdue) {
             printf("  OVERDUE:");
             for (size_t k = 0; k < cd->n_overdue; k++)

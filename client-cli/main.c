@@ -35,6 +35,9 @@ static const char usage[] =
     "  absence add --case CASE FROM TO [--kind absence|medication]\n"
     "  caseload [--calendar [--month YYYY-MM]]   due, overdue and alerts per case\n"
     "  report --case CASE --month YYYY-MM       monthly compliance summary\n"
+    "  signal --list | signal [--case CASE] CODE... [--note TEXT]   report relapse signals\n"
+    "  sos [TEXT] | claim ALERT | ack ALERT | alerts                  SOS and alerts\n"
+    "  disclosure attest --case CASE --safety-at-risk --no-action-taken\n"
     "  delete-account --yes      delete this account from the server and this device\n"
     "\n"
     "WHO is an account id (32 hex characters) or a contact name.\n"
@@ -115,6 +118,20 @@ static const command commands[] = {
      "usage: vangnet caseload [--calendar [--month YYYY-MM]] [--json]\n"
      "One line per case: next due item and overdue items, most urgent first.\n"},
     {"report", vn_cmd_report, "usage: vangnet report --case CASE --month YYYY-MM [--json]\n"},
+    {"signal", vn_cmd_signal,
+     "usage: vangnet signal --list [--json] | vangnet signal [--case CASE] CODE... [--note TEXT]\n"
+     "         [--to-buddies]\n"
+     "Reports observed signals to the casemanager, end to end. The server learns only the\n"
+     "severity: early -> concern, problem phase -> urgent, end phase -> crisis.\n"},
+    {"sos", vn_cmd_sos,
+     "usage: vangnet sos [TEXT] [--json]\n"
+     "Asks every buddy for help now; the first to claim it takes it.\n"},
+    {"claim", vn_cmd_claim, "usage: vangnet claim ALERT\nA buddy takes an SOS.\n"},
+    {"ack", vn_cmd_ack, "usage: vangnet ack ALERT\nAcknowledges an alert before it escalates.\n"},
+    {"alerts", vn_cmd_alerts, "usage: vangnet alerts [--json]\nThe alerts you can see.\n"},
+    {"disclosure", vn_cmd_disclosure,
+     "usage: vangnet disclosure attest --case CASE --safety-at-risk --no-action-taken\n"
+     "Recorded only once the casemanager and a medical lead have each attested both gates.\n"},
     {"delete-account", vn_cmd_delete_account,
      "usage: vangnet delete-account --yes\n"
      "Deletes this account and everything the server keeps for it, then this device's store.\n"},

@@ -131,9 +131,16 @@ static vn_err h_whoami(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     body->server_time_ms = vn_clock_now(vn_server_clock(srv));
     uint8_t case_id[VN_ACCOUNT_LEN];
     char hex[VN_ACCOUNT_HEX + 1] = "";
-    if (vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK)
+    char cm_hex[VN_ACCOUNT_HEX + 1] = "";
+    vn_case_info ci;
+    if (vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK) {
         vn_hex_encode(case_id, VN_ACCOUNT_LEN, hex);
+        if (vn_cases_get(vn_server_store(srv), case_id, &ci) == VN_OK)
+            vn_hex_encode(ci.casemanager, VN_ACCOUNT_LEN, cm_hex);
+    }
     body->case_id = vn_dup_str(hex);
+    body->casemanager = vn_dup_str(cm_hex);
+    if (!body->casemanager) return VN_ENOMEM;
     out->reply->body_case = VN__REPLY__BODY_IDENTITY;
     out->reply->identity = body;
     return body->account && body->role && body->case_id ? VN_OK : VN_ENOMEM;

@@ -4,6 +4,7 @@
  * anyone else are written to the participant's audit log. */
 #include "server.h"
 
+#include "vn/alerts.h"
 #include "vn/cases.h"
 
 #include <stdlib.h>
@@ -322,6 +323,16 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
     return e->reader && e->reader_role && e->what ? VN_OK : VN_ENOMEM;
 }
 
+static vn_err disclosure_cb(void *ud, uint64_t recorded_ms)
+{
+    Vn__AuditLog *log = ud;
+    uint64_t *d = realloc(log->disclosures_ms, (log->n_disclosures_ms + 1) * sizeof *d);
+    if (!d) return VN_ENOMEM;
+    log->disclosures_ms = d;
+    d[log->n_disclosures_ms++] = recorded_ms;
+    return VN_OK;
+}
+
 static vn_err h_audit(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
                       size_t msgsize)
 {
@@ -335,6 +346,10 @@ static vn_err h_audit(vn_server *srv, const vn_peer *peer, vn_outcome *out, char
     out->reply->audit_log = body;
     struct audit_ctx c = {srv, body, 0};
     vn_err err = vn_audit_each(vn_server_store(srv), peer->account, audit_cb, &c);
+    uint8_t case_id[VN_ACCOUNT_LEN];
+    /* The participant also sees every disclosure recorded about them. */
+    if (!err && vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK)
+        err = vn_disclosure_each(vn_server_store(srv), case_id, disclosure_cb, body);
     return err ? vn_fail(msg, msgsize, err, "cannot read the audit log: %s", vn_err_str(err))
                : VN_OK;
 }

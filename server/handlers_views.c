@@ -3,7 +3,11 @@
  * case's month calendar. */
 #include "server.h"
 
+#include "vn/alerts.h"
 #include "vn/contract.h"
+#include "vn/signals.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,26 @@ struct load_ctx {
     Vn__CaseloadView *view; /* reply being filled */
 };
 
+struct alerts_of {
+    const uint8_t *case_id; /* the case */
+    Vn__CaseDue *cd;        /* its caseload line */
+};
+
+/* Open alerts of a case as "severity:kind:state:id", most severe first
+ * (sorted by the caller's reader; listed in store order here). */
+static vn_err open_alert_cb(void *ud, const vn_alert *a)
+{
+    struct alerts_of *ao = ud;
+    char line[96], id[33];
+    if (memcmp(a->case_id, ao->case_id, 16) || a->state == VN_ALERT_ACKED || ao->cd->n_alerts == 64)
+        return VN_OK;
+    vn_hex_encode(a->id, 16, id);
+    snprintf(line, sizeof line, "%s:%s:%s:%s", vn_severity_name((vn_severity)a->severity),
+             vn_alert_kind_name(a->kind), vn_alert_state_name(a->state), id);
+    ao->cd->alerts[ao->cd->n_alerts] = vn_dup_str(line);
+    return ao->cd->alerts[ao->cd->n_alerts++] ? VN_OK : VN_ENOMEM;
+}
+
 static vn_err caseload_cb(void *ud, const vn_case_info *ci)
 {
     struct load_ctx *c = ud;
@@ -69,6 +93,10 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     cd->state = vn_dup_str(vn_case_state_name(ci->state));
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
+    struct alerts_of ao = {ci->id, cd};
+    cd->alerts = calloc(64, sizeof *cd->alerts);
+    if (!cd->alerts) return VN_ENOMEM;
+    if ((err = vn_alerts_each(vn_server_store(c->srv), open_alert_cb, &ao))) return err;
     for (size_t i = 0; i < n; i++) {
         if (due[i].overdue) {
             if (!(cd->overdue[cd->n_overdue++] = due_item(&due[i]))) return VN_ENOMEM;
@@ -84,6 +112,8 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
 static int urgency_cmp(const void *a, const void *b)
 {
     const Vn__CaseDue *x = *(Vn__CaseDue *const *)a, *y = *(Vn__CaseDue *const *)b;
+    /* Alerts come first (the caseload shows them before anything due). */
+    if ((x->n_alerts > 0) != (y->n_alerts > 0)) return x->n_alerts ? -1 : 1;
     if (x->n_overdue != y->n_overdue) return x->n_overdue > y->n_overdue ? -1 : 1;
     if (x->n_overdue) {
         int c = strcmp(x->overdue[0]->date, y->overdue[0]->date);
@@ -232,6 +262,6 @@ vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *r
     case VN__REQUEST__BODY_CALENDAR:
         return h_calendar(srv, peer, req->calendar, out, msg, msgsize);
     default:
-        return vn_fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
+        return vn_handle_alerts(srv, peer, req, out, msg, msgsize);
     }
 }

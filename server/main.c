@@ -29,6 +29,7 @@ static const char usage[] =
     "  run    --state DIR [--listen EP]    serve clients (default " DEFAULT_LISTEN ")\n"
     "         [--frame-max BYTES] [--mail-ttl DUR] [--sweep DUR] [--map-size MIB]\n"
     "         [--test-clock] [--verbose] [--case-retention DUR] [--tz ZONE]\n"
+    "         [--sos-window DUR]   unclaimed SOS to the casemanager after (15m)\n"
     "         [--rate-burst N] [--rate-per-sec N]        per (sender, recipient); default 60, 1\n"
     "         [--account-burst N] [--account-per-sec N]  per sender; default 600, 10\n"
     "         [--inbound-burst B] [--inbound-per-sec B]  bytes per recipient; 8 MiB, 64 KiB\n"
@@ -70,7 +71,7 @@ static int die(bool json, int rc, vn_err code, const char *fmt, ...)
 typedef struct opts {
     const char *state, *listen, *role, *endpoint;
     const char *ttl, *mail_ttl, *sweep, *frame_max, *map_size, *case_id, *retention;
-    const char *rate_burst, *rate_per_sec, *account_burst, *account_per_sec, *tz;
+    const char *rate_burst, *rate_per_sec, *account_burst, *account_per_sec, *tz, *sos_window;
     const char *inbound_burst, *inbound_per_sec;
     bool json, test_clock;
     int verbose;
@@ -94,6 +95,8 @@ static int parse_opts(int argc, char **argv, opts *o)
         {"--frame-max", &o->frame_max},
         {"--map-size", &o->map_size},
         {"--case", &o->case_id},
+        {"--tz", &o->tz},
+        {"--sos-window", &o->sos_window},
         {"--case-retention", &o->retention},
         {"--rate-burst", &o->rate_burst},
         {"--rate-per-sec", &o->rate_per_sec},
@@ -187,6 +190,7 @@ static int cmd_run(opts *o)
         .verbose = o->verbose,
         .case_retention_ms = 730ULL * 86400000,
         .time_zone = o->tz ? o->tz : "Europe/Amsterdam",
+        .sos_window_ms = 15ULL * 60000,
         .pair_burst = 60,
         .pair_per_sec = 1,
         .account_burst = 600,
@@ -208,6 +212,10 @@ static int cmd_run(opts *o)
     if (o->sweep && (vn_parse_duration(o->sweep, &cfg.sweep_ms) || cfg.sweep_ms < 100))
         return die(false, 2, VN_EINVAL, "--sweep must be a duration of at least 1s, not %s",
                    o->sweep);
+    if (o->sos_window &&
+        (vn_parse_duration(o->sos_window, &cfg.sos_window_ms) || !cfg.sos_window_ms))
+        return die(false, 2, VN_EINVAL, "--sos-window must be a duration such as 15m, not %s",
+                   o->sos_window);
     if (o->retention &&
         (vn_parse_duration(o->retention, &cfg.case_retention_ms) || !cfg.case_retention_ms))
         return die(false, 2, VN_EINVAL, "--case-retention must be a duration such as 730d, not %s",

@@ -433,6 +433,7 @@ static void on_sweep(uv_timer_t *t)
     else if (n)
         vn_log("expired %zu undelivered messages", n);
     vn_scheduler_run(s);
+    vn_alerts_escalate(s);
     err = vn_cases_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
         vn_log("case purge failed: %s", vn_err_str(err));

@@ -28,6 +28,7 @@ typedef struct vn_server_config {
     int verbose;                           /* log every request when > 0 */
     uint64_t case_retention_ms;            /* closed cases are purged after this */
     const char *time_zone;                 /* local dates of contracts (TZ name) */
+    uint64_t sos_window_ms;                /* an unclaimed SOS goes to the casemanager after this */
     double pair_burst, pair_per_sec;       /* messages per (sender, recipient) */
     double account_burst, account_per_sec; /* messages per sending account */
     double inbound_burst, inbound_per_sec; /* bytes per recipient */
@@ -114,6 +115,12 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
 /* Stores a notice from the server for `to` in the open transaction; it is
  * pushed once that transaction commits. */
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
+/* Alerts (handlers_alerts.c): requests, and the escalation ladder the
+ * scheduler runs. */
+vn_err vn_handle_alerts(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                        vn_outcome *out, char *msg, size_t msgsize);
+void vn_alerts_escalate(vn_server *srv);
+
 /* Sends (committed) or drops the notices queued by vn_server_notify, for
  * writers outside the request batch such as the scheduler. */
 void vn_server_commit_notices(vn_server *self, bool committed);

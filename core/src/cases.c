@@ -1,6 +1,9 @@
 /* Cases, memberships and the audit log in the server store. */
 #include "vn/cases.h"
 
+#include "vn/alerts.h"
+#include "vn/contract.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,7 +345,7 @@ static vn_err delete_everything(vn_sstore *st, const uint8_t account[VN_ACCOUNT_
     if (err == VN_OK) err = vn_cases_remove_member(st, case_id, account);
     if (err && err != VN_ENOTFOUND) return err;
     if ((err = vn_kv_del_prefix(kv, VN_DB_AUDIT, account, VN_ACCOUNT_LEN, NULL)) ||
-        (err = forget_reader(st, account)))
+        (err = forget_reader(st, account)) || (err = vn_alerts_forget_account(st, account)))
         return err;
     return vn_sstore_account_delete(st, account);
 }
@@ -403,6 +406,7 @@ static vn_err purge_case(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
         err = delete_everything(st, m[i].account);
     free(m);
     if (err) return err;
+    if ((err = vn_contract_purge_case(st, id)) || (err = vn_alerts_purge_case(st, id))) return err;
     pair_key(k, cm, id);
     if (((err = vn_kv_del(kv, VN_DB_CMCASES, k, sizeof k)) && err != VN_ENOTFOUND) ||
         (err = vn_kv_del(kv, VN_DB_CASES, id, VN_ACCOUNT_LEN)))

@@ -7,9 +7,9 @@
 
 /* Order matches the VN_DB_* enum in sstore.h. */
 static const char *const db_names[] = {
-    "meta",     "invites", "accounts", "devices",  "keys",      "prekeys", "mailbox",
-    "msgindex", "cases",   "members",  "memberof", "cmcases",   "audit",   "contracts",
-    "events",   "absences", "sched",   "notices",
+    "meta",     "invites",  "accounts", "devices",  "keys",    "prekeys", "mailbox",
+    "msgindex", "cases",    "members",  "memberof", "cmcases", "audit",   "contracts",
+    "events",   "absences", "sched",    "notices",  "alerts",  "attest",  "disclosures",
 };
 /* A name missing here would open LMDB's main database in its place. */
 _Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name per VN_DB_*");
@@ -647,8 +647,10 @@ vn_err vn_sstore_identity_key(vn_sstore *self, const uint8_t account[VN_ACCOUNT_
     Vn__Bundle *b = vn__bundle__unpack(NULL, n, raw);
     free(raw);
     if (!b) return VN_ESTORE;
-    if (b->identity_key.len == 33) memcpy(key, b->identity_key.data, 33);
-    else err = VN_ESTORE;
+    if (b->identity_key.len == 33)
+        memcpy(key, b->identity_key.data, 33);
+    else
+        err = VN_ESTORE;
     vn__bundle__free_unpacked(b, NULL);
     return err;
 }

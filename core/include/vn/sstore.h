@@ -19,24 +19,27 @@
 
 /* Database indices; their names are in sstore.c and docs/METADATA.md. */
 enum {
-    VN_DB_META,     /* store format version, test clock offset, message sequence */
-    VN_DB_INVITES,  /* sha256(secret) -> role, expiry, redeemed time */
-    VN_DB_ACCOUNTS, /* account -> role, created time, device CURVE key */
-    VN_DB_DEVICES,  /* device CURVE key -> account */
-    VN_DB_KEYS,     /* account -> Signal public identity and signed prekey */
-    VN_DB_PREKEYS,  /* account|prekey id -> one-time prekey (public) */
-    VN_DB_MAILBOX,  /* recipient|seq -> time, envelope (ciphertext) */
-    VN_DB_MSGINDEX, /* recipient|message id -> seq */
-    VN_DB_CASES,    /* case -> state, casemanager, created, closed */
-    VN_DB_MEMBERS,  /* case|account -> role, added */
-    VN_DB_MEMBEROF, /* account -> case */
-    VN_DB_CMCASES,  /* casemanager|case -> (empty) */
-    VN_DB_AUDIT,    /* participant|minute|reader|what -> (empty) */
-    VN_DB_CONTRACTS, /* case|version -> canonical contract, signature, times */
-    VN_DB_EVENTS,   /* case|day|kind -> count */
-    VN_DB_ABSENCES, /* case|from day|kind -> to day */
-    VN_DB_SCHED,    /* case -> last day the scheduler closed */
-    VN_DB_NOTICES,  /* case|kind|item|day -> (empty): notices already sent */
+    VN_DB_META,        /* store format version, test clock offset, message sequence */
+    VN_DB_INVITES,     /* sha256(secret) -> role, expiry, redeemed time */
+    VN_DB_ACCOUNTS,    /* account -> role, created time, device CURVE key */
+    VN_DB_DEVICES,     /* device CURVE key -> account */
+    VN_DB_KEYS,        /* account -> Signal public identity and signed prekey */
+    VN_DB_PREKEYS,     /* account|prekey id -> one-time prekey (public) */
+    VN_DB_MAILBOX,     /* recipient|seq -> time, envelope (ciphertext) */
+    VN_DB_MSGINDEX,    /* recipient|message id -> seq */
+    VN_DB_CASES,       /* case -> state, casemanager, created, closed */
+    VN_DB_MEMBERS,     /* case|account -> role, added */
+    VN_DB_MEMBEROF,    /* account -> case */
+    VN_DB_CMCASES,     /* casemanager|case -> (empty) */
+    VN_DB_AUDIT,       /* participant|minute|reader|what -> (empty) */
+    VN_DB_CONTRACTS,   /* case|version -> canonical contract, signature, times */
+    VN_DB_EVENTS,      /* case|day|kind -> count */
+    VN_DB_ABSENCES,    /* case|from day|kind -> to day */
+    VN_DB_SCHED,       /* case -> last day the scheduler closed */
+    VN_DB_NOTICES,     /* case|kind|item|day -> (empty): notices already sent */
+    VN_DB_ALERTS,      /* alert -> case, kind, severity, state, level, times, claimer */
+    VN_DB_ATTEST,      /* case|role -> time: one attestation of both disclosure gates */
+    VN_DB_DISCLOSURES, /* case|time -> (empty): a disclosure attested by both */
     VN_DB_COUNT
 };
 

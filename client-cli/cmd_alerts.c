@@ -1,0 +1,330 @@
+/* Signals, SOS, claims, acknowledgements, the alert list and disclosure
+ * attestations. What was observed travels end to end; the server learns
+ * only the case, kind and severity of an alert. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/signals.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CODES_MAX 32
+#define NOTE_MAX  4000
+
+static const char default_crisis[] =
+    "113 Zelfmoordpreventie: call 113 or 0800-0113 (free, day and night)\n"
+    "112 in an emergency";
+
+static void crisis_contacts(void)
+{
+    const char *env = getenv("VANGNET_CRISIS_CONTACTS");
+    printf("If you or someone is in danger now:\n%s\n", env && env[0] ? env : default_crisis);
+}
+
+static int signal_list(vn_client *c)
+{
+    if (c->json) printf("[");
+    for (size_t i = 0; i < vn_signals_count(); i++) {
+        const vn_signal *s = vn_signals_at(i);
+        if (c->json) {
+            printf("%s{\"code\": \"%s\", \"phase\": \"%s\", \"nl\": ", i ? ", " : "", s->code,
+                   vn_signal_phase_name(s->phase));
+            vn_json_str(stdout, s->nl);
+            printf(", \"en\": ");
+            vn_json_str(stdout, s->en);
+            printf("}");
+        } else {
+            printf("%-4s %-8s %s / %s\n", s->code, vn_signal_phase_name(s->phase), s->en, s->nl);
+        }
+    }
+    if (c->json) printf("]\n");
+    return EXIT_OK;
+}
+
+/* Raises the alert on the server; *alert gets its id. */
+static int raise_alert(vn_client *c, const char *case_id, const char *kind, vn_severity sev,
+                       char alert[VN_ACCOUNT_HEX + 1])
+{
+    Vn__Reply *rep = NULL;
+    Vn__AlertRaise ar = VN__ALERT_RAISE__INIT;
+    ar.case_id = (char *)case_id;
+    ar.kind = (char *)kind;
+    ar.severity = (char *)vn_severity_name(sev);
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_ALERT_RAISE;
+    req.alert_raise = &ar;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERT_INFO, "cannot raise the alert", &rep);
+    if (rc) return rc;
+    snprintf(alert, VN_ACCOUNT_HEX + 1, "%s", rep->alert_info->alert);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+/* The case roster (team only), to address the report end to end. */
+static int roster(vn_client *c, const char *case_id, Vn__Reply **rep)
+{
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    cs.case_id = (char *)case_id;
+    cs.team_only = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
+}
+
+static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *sr)
+{
+    Vn__Content content = VN__CONTENT__INIT;
+    content.text = "";
+    content.signal = (Vn__SignalReport *)sr;
+    vn_err err = VN_OK;
+    if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
+    if (!err) err = vn_client_queue_content(c, to, &content);
+    return err;
+}
+
+/* Own case id and its casemanager, from the server. */
+static int my_case(vn_client *c, char out[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1])
+{
+    Vn__Reply *rep = NULL;
+    Vn__Whoami w = VN__WHOAMI__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &w;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
+    if (rc) return rc;
+    if (!vn_account_valid(rep->identity->case_id))
+        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case");
+    else {
+        snprintf(out, VN_ACCOUNT_HEX + 1, "%s", rep->identity->case_id);
+        snprintf(cm, VN_ACCOUNT_HEX + 1, "%s", rep->identity->casemanager);
+    }
+    vn_frame_reply_free(rep);
+    return rc;
+}
+
+int vn_cmd_signal(vn_client *c, int argc, char **argv)
+{
+    const char *codes[CODES_MAX], *note = "", *case_id = NULL, *bad = NULL;
+    char mine[VN_ACCOUNT_HEX + 1], alert[VN_ACCOUNT_HEX + 1], cm[VN_ACCOUNT_HEX + 1];
+    size_t ncodes = 0;
+    bool buddies = false;
+    vn_severity sev;
+    if (argc == 1 && strcmp(argv[0], "--list") == 0) return signal_list(c);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
+            note = argv[++i];
+        else if (strcmp(argv[i], "--to-buddies") == 0)
+            buddies = true;
+        else if (ncodes < CODES_MAX)
+            codes[ncodes++] = argv[i];
+    }
+    if (ncodes == 0)
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet signal --list | vangnet signal [--case CASE] CODE... "
+                              "[--note TEXT] [--to-buddies]");
+    if (strlen(note) > NOTE_MAX)
+        return vn_client_fail(c, VN_ETOOBIG, "the note is longer than %d bytes", NOTE_MAX);
+    if (vn_signals_severity(codes, ncodes, &sev, &bad))
+        return vn_client_fail(c, VN_EINVAL, "unknown signal code %s (see vangnet signal --list)",
+                              bad ? bad : "");
+    /* Reporters report about their own case; the casemanager gets it. */
+    int rc = my_case(c, mine, cm);
+    if (rc) return rc;
+    if (case_id && strcmp(case_id, mine) != 0)
+        return vn_client_fail(c, VN_EDENIED, "you report signals for your own case (%s)", mine);
+    case_id = mine;
+    if ((rc = raise_alert(c, case_id, "signal", sev, alert))) return rc;
+    Vn__SignalReport sr = VN__SIGNAL_REPORT__INIT;
+    sr.alert = alert;
+    sr.case_id = (char *)case_id;
+    sr.kind = "signal";
+    sr.codes = (char **)codes;
+    sr.n_codes = ncodes;
+    sr.note = (char *)note;
+    sr.severity = (char *)vn_severity_name(sev);
+    vn_err err = send_report(c, cm, &sr);
+    char role[32] = {0};
+    size_t rl = 0;
+    vn_client_cfg_get(c, "role", role, sizeof role - 1, &rl);
+    /* A participant's own report may also go to their buddies. */
+    if (!err && buddies && strcmp(role, "participant") == 0) {
+        Vn__Reply *rep = NULL;
+        if ((rc = roster(c, case_id, &rep))) return rc;
+        for (size_t i = 0; !err && i < rep->case_info->n_members; i++)
+            if (strcmp(rep->case_info->members[i]->role, "buddy") == 0)
+                err = send_report(c, rep->case_info->members[i]->account, &sr);
+        vn_frame_reply_free(rep);
+    }
+    if (!err) err = vn_client_flush(c);
+    if (err)
+        return vn_client_fail_call(c, err,
+                                   "the alert is raised but the report is not yet delivered");
+    uint32_t hours = vn_severity_ack_minutes(sev) / 60;
+    if (c->json) {
+        printf("{\"alert\": \"%s\", \"severity\": \"%s\"}\n", alert, vn_severity_name(sev));
+    } else {
+        printf("Reported (%s). Your casemanager has it and must respond within %u hour%s;\n"
+               "if not, the medical lead is told.\n",
+               vn_severity_name(sev), hours, hours == 1 ? "" : "s");
+        if (sev == VN_SEV_CRISIS) crisis_contacts();
+    }
+    return EXIT_OK;
+}
+
+int vn_cmd_sos(vn_client *c, int argc, char **argv)
+{
+    char mine[VN_ACCOUNT_HEX + 1], alert[VN_ACCOUNT_HEX + 1], cm[VN_ACCOUNT_HEX + 1];
+    const char *text = argc >= 1 ? argv[0] : "";
+    if (argc > 1) return vn_client_fail(c, VN_EINVAL, "usage: vangnet sos [TEXT]");
+    if (strlen(text) > NOTE_MAX) return vn_client_fail(c, VN_ETOOBIG, "the text is too long");
+    int rc = my_case(c, mine, cm);
+    if (!rc) rc = raise_alert(c, mine, "sos", VN_SEV_URGENT, alert);
+    if (rc) return rc;
+    Vn__Reply *rep = NULL;
+    if ((rc = roster(c, mine, &rep))) return rc;
+    Vn__SignalReport sr = VN__SIGNAL_REPORT__INIT;
+    sr.alert = alert;
+    sr.case_id = mine;
+    sr.kind = "sos";
+    sr.note = (char *)text;
+    sr.severity = "urgent";
+    vn_err err = VN_OK;
+    size_t nb = 0;
+    for (size_t i = 0; !err && i < rep->case_info->n_members; i++)
+        if (strcmp(rep->case_info->members[i]->role, "buddy") == 0) {
+            err = send_report(c, rep->case_info->members[i]->account, &sr);
+            nb++;
+        }
+    vn_frame_reply_free(rep);
+    if (!err) err = vn_client_flush(c);
+    if (err) return vn_client_fail_call(c, err, "the SOS is raised but not yet delivered");
+    if (c->json)
+        printf("{\"alert\": \"%s\", \"buddies\": %zu}\n", alert, nb);
+    else {
+        printf("SOS sent to your %zu budd%s. The first to answer takes it; if nobody does soon,\n"
+               "your casemanager is told.\n",
+               nb, nb == 1 ? "y" : "ies");
+        crisis_contacts();
+    }
+    return EXIT_OK;
+}
+
+static int alert_op(vn_client *c, int argc, char **argv, bool claim)
+{
+    Vn__Reply *rep = NULL;
+    if (argc != 1 || !vn_account_valid(argv[0]))
+        return vn_client_fail(c, VN_EINVAL,
+                              claim ? "usage: vangnet claim ALERT" : "usage: vangnet ack ALERT");
+    Vn__AlertClaim cl = VN__ALERT_CLAIM__INIT;
+    Vn__AlertAck ak = VN__ALERT_ACK__INIT;
+    cl.alert = ak.alert = argv[0];
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = claim ? VN__REQUEST__BODY_ALERT_CLAIM : VN__REQUEST__BODY_ALERT_ACK;
+    if (claim)
+        req.alert_claim = &cl;
+    else
+        req.alert_ack = &ak;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERT_INFO,
+                            claim ? "cannot claim" : "cannot acknowledge", &rep);
+    if (rc) return rc;
+    const Vn__AlertInfo *a = rep->alert_info;
+    if (c->json)
+        printf("{\"alert\": \"%s\", \"state\": \"%s\"}\n", a->alert, a->state);
+    else
+        printf("alert %s is %s\n", a->alert, a->state);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+int vn_cmd_claim(vn_client *c, int argc, char **argv)
+{
+    return alert_op(c, argc, argv, true);
+}
+
+int vn_cmd_ack(vn_client *c, int argc, char **argv)
+{
+    return alert_op(c, argc, argv, false);
+}
+
+int vn_cmd_alerts(vn_client *c, int argc, char **argv)
+{
+    Vn__Reply *rep = NULL;
+    char when[32], name[128];
+    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet alerts [--json]");
+    Vn__AlertList al = VN__ALERT_LIST__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_ALERT_LIST;
+    req.alert_list = &al;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERTS_VIEW, "cannot list alerts", &rep);
+    if (rc) return rc;
+    const Vn__AlertsView *v = rep->alerts_view;
+    if (c->json) printf("[");
+    for (size_t i = 0; i < v->n_alerts; i++) {
+        const Vn__AlertInfo *a = v->alerts[i];
+        vn_iso_time(a->created_ms, when, sizeof when);
+        if (c->json) {
+            printf(
+                "%s{\"alert\": \"%s\", \"case\": \"%s\", \"kind\": \"%s\", \"severity\": \"%s\", "
+                "\"state\": \"%s\", \"claimed_by\": \"%s\", \"level\": %u, \"created\": \"%s\"}",
+                i ? ", " : "", a->alert, a->case_id, a->kind, a->severity, a->state, a->claimed_by,
+                a->level, when);
+        } else {
+            const char *by =
+                a->claimed_by[0] ? vn_client_name_of(c, a->claimed_by, name, sizeof name) : NULL;
+            printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", a->alert, a->kind, a->severity,
+                   a->state, a->case_id, when, a->claimed_by[0] ? "  by " : "",
+                   a->claimed_by[0] ? (by ? by : a->claimed_by) : "");
+        }
+    }
+    if (c->json)
+        printf("]\n");
+    else if (v->n_alerts == 0)
+        printf("no alerts\n");
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+int vn_cmd_disclosure(vn_client *c, int argc, char **argv)
+{
+    const char *case_id = NULL;
+    bool safety = false, noaction = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+            case_id = argv[++i];
+        else if (strcmp(argv[i], "--safety-at-risk") == 0)
+            safety = true;
+        else if (strcmp(argv[i], "--no-action-taken") == 0)
+            noaction = true;
+        else
+            case_id = NULL, argc = 0;
+    }
+    if (argc < 1 || strcmp(argv[0], "attest") != 0 || !case_id || !vn_account_valid(case_id))
+        return vn_client_fail(c, VN_EINVAL,
+                              "usage: vangnet disclosure attest --case CASE --safety-at-risk "
+                              "--no-action-taken");
+    Vn__Reply *rep = NULL;
+    Vn__DisclosureAttest da = VN__DISCLOSURE_ATTEST__INIT;
+    da.case_id = (char *)case_id;
+    da.safety_at_risk = safety;
+    da.no_action_taken = noaction;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_DISCLOSURE_ATTEST;
+    req.disclosure_attest = &da;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ATTESTED, "cannot attest", &rep);
+    if (rc) return rc;
+    if (c->json)
+        printf("{\"recorded\": %s, \"waiting_for\": \"%s\"}\n",
+               rep->attested->recorded ? "true" : "false", rep->attested->waiting_for);
+    else if (rep->attested->recorded)
+        printf("disclosure recorded: both gates attested by casemanager and medical lead; the "
+               "participant is told\n");
+    else
+        printf("attestation stored; nothing is recorded until the %s attests too\n",
+               rep->attested->waiting_for);
+    vn_frame_reply_free(rep);
+    return EXIT_OK;
+}

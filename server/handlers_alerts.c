@@ -1,0 +1,392 @@
+/* Signals, SOS and escalation (DESIGN §3). The server sees an alert's
+ * case, kind, severity and times; what was observed travels end to end.
+ * An SOS goes to every buddy at once and the first to claim it owns it; an
+ * alert nobody acknowledges in time climbs to the casemanager and then the
+ * medical lead. Disclosure is recorded only with both gates attested by
+ * both the casemanager and a medical lead. */
+#include "server.h"
+
+#include "vn/alerts.h"
+#include "vn/contract.h"
+#include "vn/signals.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ALERTS_MAX 256
+
+uint64_t vn_alert_limit_ms(const vn_alert *a)
+{
+    return (uint64_t)vn_severity_ack_minutes((vn_severity)a->severity) * 60000;
+}
+
+/* Notifies every medical lead (they stand behind all casemanagers). */
+struct lead_ctx {
+    vn_server *srv;      /* the server */
+    const Vn__Notice *n; /* what to tell */
+    uint8_t (*to)[16];   /* collected leads */
+    size_t count, cap;
+};
+
+static int lead_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct lead_ctx *c = ud;
+    if (kl != 16 || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        void *nt = realloc(c->to, cap * sizeof *c->to);
+        if (!nt) return VN_ENOMEM;
+        c->to = nt;
+        c->cap = cap;
+    }
+    memcpy(c->to[c->count++], k, 16);
+    return 0;
+}
+
+vn_err vn_notify_leads(vn_server *srv, const Vn__Notice *n)
+{
+    struct lead_ctx c = {srv, n, NULL, 0, 0};
+    vn_err err =
+        vn_kv_each(vn_sstore_kv(vn_server_store(srv)), VN_DB_ACCOUNTS, NULL, 0, lead_cb, &c);
+    for (size_t i = 0; !err && i < c.count; i++)
+        err = vn_server_notify(srv, c.to[i], n);
+    free(c.to);
+    return err;
+}
+
+/* A notice about alert a, to one account. */
+vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
+                       const uint8_t *by)
+{
+    char id[33], case_hex[33], by_hex[33] = "";
+    vn_hex_encode(a->id, 16, id);
+    vn_hex_encode(a->case_id, 16, case_hex);
+    if (by) vn_hex_encode(by, 16, by_hex);
+    Vn__Notice n = VN__NOTICE__INIT;
+    n.kind = (char *)kind;
+    n.item = (char *)vn_alert_kind_name(a->kind);
+    n.case_id = case_hex;
+    n.alert = id;
+    n.severity = (char *)vn_severity_name((vn_severity)a->severity);
+    n.by = by_hex;
+    n.date = "";
+    return to ? vn_server_notify(srv, to, &n) : vn_notify_leads(srv, &n);
+}
+
+static vn_err alert_reply(const vn_alert *a, Vn__AlertInfo **out)
+{
+    char hex[33];
+    static const uint8_t none[16] = {0};
+    Vn__AlertInfo *ai = malloc(sizeof *ai);
+    if (!ai) return VN_ENOMEM;
+    vn__alert_info__init(ai);
+    *out = ai;
+    vn_hex_encode(a->id, 16, hex);
+    ai->alert = vn_dup_str(hex);
+    vn_hex_encode(a->case_id, 16, hex);
+    ai->case_id = vn_dup_str(hex);
+    ai->kind = vn_dup_str(vn_alert_kind_name(a->kind));
+    ai->severity = vn_dup_str(vn_severity_name((vn_severity)a->severity));
+    ai->state = vn_dup_str(vn_alert_state_name(a->state));
+    if (memcmp(a->claimed_by, none, 16))
+        vn_hex_encode(a->claimed_by, 16, hex);
+    else
+        hex[0] = '\0';
+    ai->claimed_by = vn_dup_str(hex);
+    ai->created_ms = a->created_ms;
+    ai->level = a->level;
+    ai->acked_ms = a->acked_ms;
+    ai->ack_due_ms = a->created_ms + vn_alert_limit_ms(a);
+    return ai->alert && ai->case_id && ai->kind && ai->severity && ai->state && ai->claimed_by
+               ? VN_OK
+               : VN_ENOMEM;
+}
+
+static vn_err reply_alert(const vn_alert *a, vn_outcome *out)
+{
+    out->reply->body_case = VN__REPLY__BODY_ALERT_INFO;
+    return alert_reply(a, &out->reply->alert_info);
+}
+
+/* Notifies every buddy of the case (an SOS), or one other role. */
+static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const char *kind,
+                          const uint8_t *by, const uint8_t *except)
+{
+    vn_member m[64];
+    size_t n = 0;
+    vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, 64, &n);
+    for (size_t i = 0; !err && i < n; i++) {
+        if (m[i].role != role || (except && !memcmp(m[i].account, except, 16))) continue;
+        err = vn_alert_notify(srv, m[i].account, a, kind, by);
+    }
+    return err;
+}
+
+static vn_err h_raise(vn_server *srv, const vn_peer *peer, const Vn__AlertRaise *r, vn_outcome *out,
+                      char *msg, size_t msgsize)
+{
+    uint8_t id[16], mine[16];
+    vn_case_info ci;
+    vn_severity sev;
+    vn_alert a;
+    vn_sstore *st = vn_server_store(srv);
+    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    if (err) return err;
+    bool sos = r->kind && strcmp(r->kind, "sos") == 0;
+    if (!sos && (!r->kind || strcmp(r->kind, "signal") != 0))
+        return vn_fail(msg, msgsize, VN_EINVAL, "kind must be signal or sos");
+    if (vn_severity_parse(r->severity, &sev))
+        return vn_fail(msg, msgsize, VN_EINVAL, "severity must be concern, urgent or crisis");
+    bool member = vn_cases_of(st, peer->account, mine) == VN_OK && !memcmp(mine, id, 16) &&
+                  vn_cases_get(st, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
+    if (!member || (sos && peer->role != VN_ROLE_PARTICIPANT) ||
+        (!sos && peer->role != VN_ROLE_PARTICIPANT && peer->role != VN_ROLE_BUDDY &&
+         peer->role != VN_ROLE_NAASTE))
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       sos ? "an SOS is sent by the participant of an open case"
+                           : "signals are reported by the participant, buddies and naasten of "
+                             "an open case");
+    memset(&a, 0, sizeof a);
+    memcpy(a.case_id, id, 16);
+    a.kind = sos ? VN_ALERT_SOS : VN_ALERT_SIGNAL;
+    a.severity = (uint8_t)sev;
+    a.state = VN_ALERT_OPEN;
+    a.created_ms = a.level_ms = vn_clock_now(vn_server_clock(srv));
+    a.level = sos ? VN_LEVEL_BUDDIES : VN_LEVEL_CASEMANAGER;
+    if ((err = vn_alerts_create(st, &a)))
+        return vn_fail(msg, msgsize, err, "cannot store the alert: %s", vn_err_str(err));
+    /* An SOS reaches every buddy at once; a signal the casemanager. */
+    err = sos ? notify_role(srv, &a, VN_ROLE_BUDDY, "sos", NULL, NULL)
+              : vn_alert_notify(srv, ci.casemanager, &a, "alert", NULL);
+    if (err) return err;
+    out->wrote = true;
+    vn_log("alert raised kind=%s severity=%s", vn_alert_kind_name(a.kind), vn_severity_name(sev));
+    return reply_alert(&a, out);
+}
+
+/* Loads the alert named in a request; checks that peer belongs to it. */
+static vn_err load_alert(vn_server *srv, const vn_peer *peer, const char *hex, vn_alert *a,
+                         vn_case_info *ci, char *msg, size_t msgsize)
+{
+    uint8_t id[16];
+    vn_err err = vn_parse_id(hex, "alert", id, msg, msgsize);
+    if (err) return err;
+    if (vn_alerts_get(vn_server_store(srv), id, a) ||
+        vn_cases_get(vn_server_store(srv), a->case_id, ci))
+        return vn_fail(msg, msgsize, VN_ENOTFOUND, "no alert %s that you can see", hex);
+    return VN_OK;
+}
+
+static vn_err h_claim(vn_server *srv, const vn_peer *peer, const Vn__AlertClaim *r, vn_outcome *out,
+                      char *msg, size_t msgsize)
+{
+    vn_alert a;
+    vn_case_info ci;
+    uint8_t mine[16];
+    vn_err err = load_alert(srv, peer, r->alert, &a, &ci, msg, msgsize);
+    if (err) return err;
+    bool buddy = peer->role == VN_ROLE_BUDDY &&
+                 vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+                 !memcmp(mine, a.case_id, 16);
+    if (!buddy || a.kind != VN_ALERT_SOS)
+        return vn_fail(msg, msgsize, VN_EDENIED, "an SOS is claimed by a buddy of its case");
+    if (a.state != VN_ALERT_OPEN) {
+        char by[33];
+        vn_hex_encode(a.claimed_by, 16, by);
+        return vn_fail(msg, msgsize, VN_EEXISTS, "this SOS was already %s by %s",
+                       a.state == VN_ALERT_ACKED ? "answered" : "claimed", by);
+    }
+    a.state = VN_ALERT_CLAIMED;
+    memcpy(a.claimed_by, peer->account, 16);
+    if ((err = vn_alerts_put(vn_server_store(srv), &a))) return err;
+    /* The other buddies and the participant learn who has it. */
+    uint8_t participant[16];
+    if ((err = notify_role(srv, &a, VN_ROLE_BUDDY, "sos-claimed", peer->account, peer->account)))
+        return err;
+    if (vn_case_participant(srv, a.case_id, participant) &&
+        (err = vn_alert_notify(srv, participant, &a, "sos-claimed", peer->account)))
+        return err;
+    out->wrote = true;
+    return reply_alert(&a, out);
+}
+
+static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__AlertAck *r, vn_outcome *out,
+                    char *msg, size_t msgsize)
+{
+    vn_alert a;
+    vn_case_info ci;
+    vn_err err = load_alert(srv, peer, r->alert, &a, &ci, msg, msgsize);
+    if (err) return err;
+    bool cm = !memcmp(ci.casemanager, peer->account, 16);
+    bool claimer = a.state == VN_ALERT_CLAIMED && !memcmp(a.claimed_by, peer->account, 16);
+    bool lead = peer->role == VN_ROLE_MEDICAL_LEAD && a.level >= VN_LEVEL_MEDICAL_LEAD;
+    if (!cm && !claimer && !lead)
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "an alert is acknowledged by the case's casemanager, the buddy who "
+                       "claimed the SOS, or (once escalated) a medical lead");
+    if (a.state == VN_ALERT_ACKED) return reply_alert(&a, out);
+    a.state = VN_ALERT_ACKED;
+    a.acked_ms = vn_clock_now(vn_server_clock(srv));
+    if ((err = vn_alerts_put(vn_server_store(srv), &a))) return err;
+    out->wrote = true;
+    return reply_alert(&a, out);
+}
+
+struct list_ctx {
+    vn_server *srv;       /* the server */
+    const vn_peer *peer;  /* who asks */
+    Vn__AlertsView *view; /* reply being filled */
+};
+
+/* Who sees an alert: its casemanager; a medical lead once it reached
+ * them; the buddies of an SOS; the participant their own case's. */
+static bool visible(vn_server *srv, const vn_peer *p, const vn_alert *a)
+{
+    vn_case_info ci;
+    uint8_t mine[16];
+    if (vn_cases_get(vn_server_store(srv), a->case_id, &ci)) return false;
+    if (!memcmp(ci.casemanager, p->account, 16)) return true;
+    if (p->role == VN_ROLE_MEDICAL_LEAD) return a->level >= VN_LEVEL_MEDICAL_LEAD;
+    bool member = vn_cases_of(vn_server_store(srv), p->account, mine) == VN_OK &&
+                  !memcmp(mine, a->case_id, 16);
+    if (!member) return false;
+    return p->role == VN_ROLE_PARTICIPANT || (p->role == VN_ROLE_BUDDY && a->kind == VN_ALERT_SOS);
+}
+
+static vn_err list_cb(void *ud, const vn_alert *a)
+{
+    struct list_ctx *c = ud;
+    if (c->view->n_alerts == ALERTS_MAX || !visible(c->srv, c->peer, a)) return VN_OK;
+    vn_err err = alert_reply(a, &c->view->alerts[c->view->n_alerts]);
+    if (c->view->alerts[c->view->n_alerts]) c->view->n_alerts++;
+    return err;
+}
+
+static vn_err h_list(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
+                     size_t msgsize)
+{
+    Vn__AlertsView *view = malloc(sizeof *view);
+    if (!view) return VN_ENOMEM;
+    vn__alerts_view__init(view);
+    out->reply->body_case = VN__REPLY__BODY_ALERTS_VIEW;
+    out->reply->alerts_view = view;
+    view->alerts = calloc(ALERTS_MAX, sizeof *view->alerts);
+    if (!view->alerts) return VN_ENOMEM;
+    struct list_ctx c = {srv, peer, view};
+    vn_err err = vn_alerts_each(vn_server_store(srv), list_cb, &c);
+    return err ? vn_fail(msg, msgsize, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
+}
+
+static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__DisclosureAttest *r,
+                       vn_outcome *out, char *msg, size_t msgsize)
+{
+    uint8_t id[16], participant[16];
+    vn_case_info ci;
+    bool recorded = false;
+    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    if (err) return err;
+    if (vn_cases_get(vn_server_store(srv), id, &ci))
+        return vn_fail(msg, msgsize, VN_ENOTFOUND, "no case %s", r->case_id);
+    bool cm = !memcmp(ci.casemanager, peer->account, 16);
+    if (!cm && peer->role != VN_ROLE_MEDICAL_LEAD)
+        return vn_fail(msg, msgsize, VN_EDENIED,
+                       "a disclosure is attested by the case's casemanager and a medical lead");
+    /* Both gates, every time: nothing is recorded with one missing. */
+    if (!r->safety_at_risk || !r->no_action_taken)
+        return vn_fail(msg, msgsize, VN_EINVAL,
+                       "a disclosure needs both gates: --safety-at-risk (the safety of the doctor "
+                       "or of patients is at risk) and --no-action-taken (the doctor takes no "
+                       "action to avert it); nothing was recorded");
+    uint64_t now = vn_clock_now(vn_server_clock(srv));
+    if ((err = vn_disclosure_attest(vn_server_store(srv), id, cm ? 1 : 2, now, &recorded)))
+        return vn_fail(msg, msgsize, err, "cannot store the attestation: %s", vn_err_str(err));
+    if (recorded && vn_case_participant(srv, id, participant)) {
+        Vn__Notice n = VN__NOTICE__INIT;
+        char date[11];
+        vn_day_format(vn_local_day(now, NULL), date);
+        n.kind = "disclosure";
+        n.case_id = r->case_id;
+        n.date = date;
+        if ((err = vn_server_notify(srv, participant, &n))) return err;
+    }
+    out->wrote = true;
+    Vn__Attested *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__attested__init(body);
+    out->reply->body_case = VN__REPLY__BODY_ATTESTED;
+    out->reply->attested = body;
+    body->recorded = recorded;
+    body->waiting_for = vn_dup_str(recorded ? "" : cm ? "medical-lead" : "casemanager");
+    return body->waiting_for ? VN_OK : VN_ENOMEM;
+}
+
+vn_err vn_handle_alerts(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
+                        vn_outcome *out, char *msg, size_t msgsize)
+{
+    switch (req->body_case) {
+    case VN__REQUEST__BODY_ALERT_RAISE:
+        return h_raise(srv, peer, req->alert_raise, out, msg, msgsize);
+    case VN__REQUEST__BODY_ALERT_CLAIM:
+        return h_claim(srv, peer, req->alert_claim, out, msg, msgsize);
+    case VN__REQUEST__BODY_ALERT_ACK:
+        return h_ack(srv, peer, req->alert_ack, out, msg, msgsize);
+    case VN__REQUEST__BODY_ALERT_LIST:
+        return h_list(srv, peer, out, msg, msgsize);
+    case VN__REQUEST__BODY_DISCLOSURE_ATTEST:
+        return h_attest(srv, peer, req->disclosure_attest, out, msg, msgsize);
+    default:
+        return vn_fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
+    }
+}
+
+/* The escalation ladder, run by the scheduler. */
+static vn_err escalate_cb(void *ud, const vn_alert *a)
+{
+    vn_server *srv = ud;
+    vn_case_info ci;
+    uint64_t now = vn_clock_now(vn_server_clock(srv));
+    if (a->state == VN_ALERT_ACKED || vn_cases_get(vn_server_store(srv), a->case_id, &ci))
+        return VN_OK;
+    vn_alert next = *a;
+    uint64_t sos_window = vn_server_cfg(srv)->sos_window_ms;
+    if (a->level == VN_LEVEL_BUDDIES && a->state == VN_ALERT_OPEN &&
+        now >= a->created_ms + sos_window) {
+        next.level = VN_LEVEL_CASEMANAGER;
+        next.level_ms = now;
+        vn_err err = vn_alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
+        if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
+        if (err) return err;
+    }
+    if (next.level < VN_LEVEL_MEDICAL_LEAD && now > a->created_ms + vn_alert_limit_ms(a)) {
+        /* Not acknowledged within its severity's limit: the casemanager is
+         * told (if the SOS never reached them) and the medical lead. */
+        if (next.level < VN_LEVEL_CASEMANAGER) {
+            vn_err err = vn_alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
+            if (err) return err;
+        }
+        next.level = VN_LEVEL_MEDICAL_LEAD;
+        next.level_ms = now;
+        vn_err err = vn_alert_notify(srv, NULL, &next, "escalated", NULL);
+        if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
+        if (err) return err;
+        vn_log("alert escalated to the medical lead severity=%s",
+               vn_severity_name((vn_severity)a->severity));
+    }
+    return VN_OK;
+}
+
+void vn_alerts_escalate(vn_server *srv)
+{
+    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
+    vn_err err = vn_kv_begin(kv);
+    if (err) return;
+    err = vn_alerts_each(vn_server_store(srv), escalate_cb, srv);
+    if (err) {
+        if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
+        vn_server_commit_notices(srv, false);
+        vn_log("escalation: %s", vn_err_str(err));
+        return;
+    }
+    err = vn_kv_commit(kv);
+    vn_server_commit_notices(srv, !err);
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Signals, SOS and escalation on the test clock: a crisis signal not
+# acknowledged for 61 minutes reaches the medical lead, one acknowledged at
+# 59 minutes does not; an SOS claimed by the second buddy shows as claimed
+# to the first; an unclaimed SOS reaches the casemanager after its window;
+# the store holds no item code or note; a disclosure needs both gates from
+# both casemanager and medical lead.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start --test-clock --sweep 1s --sos-window 15m
+"$VANGNETD" clock --state "$STATE" set 2027-05-03T08:00
+CM=$(join cm casemanager)
+new_case cm
+DOC=$(join doc participant)
+B1=$(join b1 buddy)
+B2=$(join b2 buddy)
+join nst naaste >/dev/null
+ML=$(join ml medical-lead)
+vn b1 contacts add b2 "$B2"
+
+# The catalogue.
+CAT=$(vn doc --json signal --list)
+expect_eq "29 signals in the catalogue" 29 "$(grep -o '"code"' <<< "$CAT" | wc -l)"
+expect_match "with phase, Dutch and English" '\{"code": "X05", "phase": "end", "nl": "[^"]+", "en": "Suicidal[^"]*"\}' "$CAT"
+expect_match "an unknown code is named" 'unknown signal code Z99' "$(vn b1 signal Z99 2>&1 || true)"
+expect_match "a casemanager does not report signals" '"code": "NOTFOUND", "message": "you are not in a case"' "$(vn cm --json signal --case "$CASE" E01 2>&1 || true)"
+
+wait_sweep() { sleep 1.5; }
+CANARY="CANARY-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+# Crisis acknowledged at 59 minutes: the medical lead never hears of it.
+OUT=$(vn b1 signal X05 --note "$CANARY first")
+expect_match "the reporter is told what happens next" 'casemanager has it and must respond within 1 hour' "$OUT"
+expect_match "a crisis shows crisis contacts" '113' "$OUT"
+A1=$(vn cm --json alerts | grep -o '"alert": "[0-9a-f]*"' | head -n1 | cut -d'"' -f4)
+CMIN=$(vn cm inbox)
+expect_match "the casemanager gets the items end to end" "\\[signal crisis\\] X05 \\(Suicidal[^)]*\\) - $CANARY first" "$CMIN"
+expect_match "and a notice of the alert" "alert: crisis signal alert $A1" "$CMIN"
+expect_match "the caseload shows the alert first" "\"alerts\": \\[\\{\"alert\": \"$A1\", \"severity\": \"crisis\"" "$(vn cm --json caseload)"
+"$VANGNETD" clock --state "$STATE" advance 59m
+wait_sweep
+vn cm ack "$A1" >/dev/null
+"$VANGNETD" clock --state "$STATE" advance 5m
+wait_sweep
+check "acknowledged at 59 minutes: the medical lead hears nothing" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
+
+# Crisis left alone for 61 minutes: it reaches the medical lead.
+vn nst signal X01 P08 --case "$CASE" --note "$CANARY second" >/dev/null
+A2=$(vn cm --json alerts | grep -o "\"alert\": \"[0-9a-f]*\", \"case\": \"$CASE\", \"kind\": \"signal\", \"severity\": \"crisis\", \"state\": \"open\"" | cut -d'"' -f4)
+check "the second alert is open" test -n "$A2"
+"$VANGNETD" clock --state "$STATE" advance 59m
+wait_sweep
+check "not at 59 minutes" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
+"$VANGNETD" clock --state "$STATE" advance 2m
+wait_sweep
+expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$(vn ml inbox)"
+expect_match "and sees it in their alerts" "\"alert\": \"$A2\".*\"level\": 2" "$(vn ml --json alerts)"
+expect_match "the lead may acknowledge it" "is acknowledged" "$(vn ml ack "$A2")"
+
+# SOS: every buddy hears it, the second buddy claims it, the first sees that.
+S1=$(vn doc --json sos "$CANARY bel me" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
+check "an SOS has an alert id" test "${#S1}" -eq 32
+expect_match "buddy 1 gets the SOS" "\\[SOS\\] $CANARY bel me -- take it: vangnet claim $S1" "$(vn b1 inbox)"
+expect_match "buddy 2 gets the SOS" "\\[SOS\\] $CANARY bel me" "$(vn b2 inbox)"
+vn b2 claim "$S1" >/dev/null
+expect_match "the first buddy cannot claim it any more" "already claimed by $B2" "$(vn b1 claim "$S1" 2>&1 || true)"
+expect_match "and is told who has it" "sos-claimed: urgent sos alert $S1 .*claimed by $B2" "$(vn b1 inbox)"
+expect_match "the participant is told too" "sos-claimed: urgent sos alert $S1" "$(vn doc inbox)"
+expect_match "the alert list shows it claimed by buddy 2" "\"alert\": \"$S1\".*\"state\": \"claimed\", \"claimed_by\": \"$B2\"" "$(vn b1 --json alerts)"
+
+# An SOS nobody claims reaches the casemanager after 15 minutes.
+S2=$(vn doc --json sos "$CANARY nobody" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
+vn cm inbox >/dev/null
+"$VANGNETD" clock --state "$STATE" advance 14m
+wait_sweep
+check "not before its window" bash -c "! grep -q 'escalated: urgent sos alert $S2' <<< '$(vn cm inbox)'"
+"$VANGNETD" clock --state "$STATE" advance 2m
+wait_sweep
+expect_match "unclaimed after 15 minutes it reaches the casemanager" "escalated: urgent sos alert $S2" "$(vn cm inbox)"
+
+# The store knows case, kind, severity and times; no item code, no note.
+if grep -raF -e "$CANARY" -e "Suicidal" "$STATE" >/dev/null; then
+    fail "an item or note reached the server's disk"
+else
+    pass "no item text or note on the server's disk"
+fi
+check "alerts are stored" test "$(db_count alerts)" -ge 4
+
+# Disclosure: both gates, both people, or nothing.
+expect_match "one gate missing is refused" 'needs both gates.*nothing was recorded' \
+    "$(vn cm disclosure attest --case "$CASE" --safety-at-risk 2>&1 || true)"
+expect_eq "nothing stored for it" 0 "$(db_count attest)"
+expect_match "one attestation waits for the other" '"recorded": false, "waiting_for": "medical-lead"' \
+    "$(vn cm --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken)"
+expect_eq "with one attestation no disclosure is recorded" 0 "$(db_count disclosures)"
+expect_match "a buddy cannot attest" '"code": "DENIED"' "$(vn b1 --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken 2>&1 || true)"
+expect_match "the medical lead completes it" '"recorded": true' \
+    "$(vn ml --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken)"
+expect_eq "the disclosure is recorded" 1 "$(db_count disclosures)"
+expect_match "the participant is told" 'notice\] disclosure' "$(vn doc inbox)"
+expect_match "and sees it in the audit log" '"what": "disclosure"' "$(vn doc --json audit)"
+finish
