@@ -65,6 +65,7 @@ as casemanager contacts add buddy "$BUD"
 as participant contacts add casemanager "$CM"
 as participant contacts add buddy "$BUD"
 as buddy contacts add dokter "$DOC"
+as buddy contacts add casemanager "$CM"
 
 say "The casemanager writes first; the participant is offline"
 as casemanager send dokter "Goedemorgen. Zullen we donderdag om 10:00 bellen voor ons maandelijkse gesprek?"
@@ -91,10 +92,25 @@ say "The casemanager looks at the case; the doctor sees that read in their audit
 as casemanager case show "$CASE"
 as participant audit
 
+say "The monitoring contract: the casemanager sets it, the doctor signs it"
+# The demo runs at any hour, so its check-in window is the whole day.
+as casemanager contract set --case "$CASE" --window 00:00-24:00 | head -n 4
+as participant contract sign --case "$CASE"
+as participant checkin
+as casemanager contact record --case "$CASE" --kind call
+as casemanager caseload
+
+say "A buddy notices signals; only the casemanager reads them, the server sees a severity"
+as buddy signal E03 E07 --note "Sinds twee weken nauwelijks contact, drinkt meer."
+as casemanager inbox
+ALERT=$("$VANGNET" --profile "$T/casemanager" --json alerts | grep -o '"alert": "[0-9a-f]*"' | head -n1 | cut -d'"' -f4)
+as casemanager ack "$ALERT"
+
 say "Safety numbers: compare in person, then confirm"
 as participant verify casemanager --confirm
 
-say "What the server keeps: ciphertext only until delivery"
+for who in casemanager participant buddy; do "$VANGNET" --profile "$T/$who" inbox >/dev/null; done
+say "What the server keeps: ciphertext only until delivery (everyone has read their inbox)"
 if command -v mdb_stat >/dev/null; then
     mdb_stat -s mailbox "$T/state" | grep Entries | sed 's/^ */mailbox /'
 fi
