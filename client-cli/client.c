@@ -311,3 +311,22 @@ vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_
     free(buf);
     return err;
 }
+
+int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1])
+{
+    Vn__Reply *rep = NULL;
+    Vn__Whoami w = VN__WHOAMI__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &w;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
+    if (rc) return rc;
+    if (!vn_account_valid(rep->identity->case_id)) {
+        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case");
+    } else {
+        snprintf(case_id, VN_ACCOUNT_HEX + 1, "%s", rep->identity->case_id);
+        if (cm) snprintf(cm, VN_ACCOUNT_HEX + 1, "%s", rep->identity->casemanager);
+    }
+    vn_frame_reply_free(rep);
+    return rc;
+}

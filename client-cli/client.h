@@ -110,6 +110,9 @@ int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, con
 vn_err vn_client_queue_content(vn_client *c, const char *peer, const Vn__Content *content);
 /* Sends what the outbox holds; VN_OK when it is empty. */
 vn_err vn_client_flush(vn_client *c);
+/* This account's case and (if cm is not NULL) its casemanager, from the
+ * server; prints the error and returns its exit code on failure. */
+int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1]);
 /* Stores a record outcome in this device's store (for reports). */
 vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
 

@@ -84,26 +84,6 @@ static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *
     return err;
 }
 
-/* Own case id and its casemanager, from the server. */
-static int my_case(vn_client *c, char out[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1])
-{
-    Vn__Reply *rep = NULL;
-    Vn__Whoami w = VN__WHOAMI__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_WHOAMI;
-    req.whoami = &w;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
-    if (rc) return rc;
-    if (!vn_account_valid(rep->identity->case_id))
-        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case");
-    else {
-        snprintf(out, VN_ACCOUNT_HEX + 1, "%s", rep->identity->case_id);
-        snprintf(cm, VN_ACCOUNT_HEX + 1, "%s", rep->identity->casemanager);
-    }
-    vn_frame_reply_free(rep);
-    return rc;
-}
-
 int vn_cmd_signal(vn_client *c, int argc, char **argv)
 {
     const char *codes[CODES_MAX], *note = "", *case_id = NULL, *bad = NULL;
@@ -132,7 +112,7 @@ int vn_cmd_signal(vn_client *c, int argc, char **argv)
         return vn_client_fail(c, VN_EINVAL, "unknown signal code %s (see vangnet signal --list)",
                               bad ? bad : "");
     /* Reporters report about their own case; the casemanager gets it. */
-    int rc = my_case(c, mine, cm);
+    int rc = vn_client_own_case(c, mine, cm);
     if (rc) return rc;
     if (case_id && strcmp(case_id, mine) != 0)
         return vn_client_fail(c, VN_EDENIED, "you report signals for your own case (%s)", mine);
@@ -181,7 +161,7 @@ int vn_cmd_sos(vn_client *c, int argc, char **argv)
     const char *text = argc >= 1 ? argv[0] : "";
     if (argc > 1) return vn_client_fail(c, VN_EINVAL, "usage: vangnet sos [TEXT]");
     if (strlen(text) > NOTE_MAX) return vn_client_fail(c, VN_ETOOBIG, "the text is too long");
-    int rc = my_case(c, mine, cm);
+    int rc = vn_client_own_case(c, mine, cm);
     if (!rc) rc = raise_alert(c, mine, "sos", VN_SEV_URGENT, alert);
     if (rc) return rc;
     Vn__Reply *rep = NULL;

@@ -69,29 +69,12 @@ static vn_err fetch_quiet(vn_client *c, const char *case_id, Vn__StoredContract 
     return VN_EPROTO;
 }
 
-/* Fetches the newest contract; *c is its unpacked canonical form. */
+/* Like fetch_quiet, but reports a failure; returns an exit code. */
 static int fetch_contract(vn_client *c, const char *case_id, Vn__StoredContract **sc,
                           Vn__Contract **ct)
 {
-    Vn__Reply *rep = NULL;
-    Vn__ContractGet g = VN__CONTRACT_GET__INIT;
-    g.case_id = (char *)case_id;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CONTRACT_GET;
-    req.contract_get = &g;
-    int rc =
-        vn_client_call(c, &req, VN__REPLY__BODY_STORED_CONTRACT, "cannot read the contract", &rep);
-    if (rc) return rc;
-    *sc = rep->stored_contract;
-    rep->stored_contract = NULL;
-    rep->body_case = VN__REPLY__BODY__NOT_SET;
-    vn_frame_reply_free(rep);
-    *ct = vn__contract__unpack(NULL, (*sc)->canonical.len, (*sc)->canonical.data);
-    if (!*ct) {
-        vn__stored_contract__free_unpacked(*sc, NULL);
-        return vn_client_fail(c, VN_EPROTO, "the server sent a contract that does not decode");
-    }
-    return EXIT_OK;
+    vn_err err = fetch_quiet(c, case_id, sc, ct);
+    return err ? vn_client_fail_call(c, err, "cannot read the contract") : EXIT_OK;
 }
 
 /* --phase FROM-TO:RATE */
@@ -331,24 +314,6 @@ static int record(vn_client *c, const char *case_id, const char *kind, const cha
     return rc;
 }
 
-/* The caller's own case (participants, buddies), from the server. */
-static int own_case(vn_client *c, char out[VN_ACCOUNT_HEX + 1])
-{
-    Vn__Reply *rep = NULL;
-    Vn__Whoami w = VN__WHOAMI__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_WHOAMI;
-    req.whoami = &w;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
-    if (rc) return rc;
-    if (!vn_account_valid(rep->identity->case_id))
-        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case: pass --case CASE");
-    else
-        memcpy(out, rep->identity->case_id, VN_ACCOUNT_HEX + 1);
-    vn_frame_reply_free(rep);
-    return rc;
-}
-
 int vn_cmd_contact(vn_client *c, int argc, char **argv)
 {
     const char *case_id = NULL, *kind = NULL, *date = NULL;
@@ -376,7 +341,7 @@ int vn_cmd_contact(vn_client *c, int argc, char **argv)
     size_t n = 0;
     vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
     if (!case_id) {
-        int rc = own_case(c, mine);
+        int rc = vn_client_own_case(c, mine, NULL);
         if (rc) return rc;
         case_id = mine;
     }
@@ -398,7 +363,7 @@ int vn_cmd_selfhelp(vn_client *c, int argc, char **argv)
         !(argc == 1 || (argc == 3 && strcmp(argv[1], "--date") == 0)))
         return vn_client_fail(c, VN_EINVAL, "usage: vangnet selfhelp record [--date YYYY-MM-DD]");
     if (argc == 3) date = argv[2];
-    int rc = own_case(c, mine);
+    int rc = vn_client_own_case(c, mine, NULL);
     if (!rc) rc = record(c, mine, "selfhelp", date);
     if (!rc && c->json) printf("{\"recorded\": \"selfhelp\"}\n");
     return rc;

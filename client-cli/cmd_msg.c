@@ -612,39 +612,23 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
             if ((err = add_item(run, e, e->from, t))) return err;
             goto ack;
         }
-        if (run->n == run->cap) {
-            size_t cap = run->cap ? run->cap * 2 : 64;
-            received *items = realloc(run->items, cap * sizeof *items);
-            if (!items) {
-                vn__content__free_unpacked(content, NULL);
-                vn_kv_abort(c->kv);
-                return VN_ENOMEM;
-            }
-            run->items = items;
-            run->cap = cap;
-        }
-        received *r = &run->items[run->n];
-        vn_hex_encode(e->id.data, VN_MSGID_LEN, r->id);
-        memcpy(r->from, e->from, VN_ACCOUNT_HEX + 1);
-        memcpy(r->case_id, team ? e->case_id : "", team ? VN_ACCOUNT_HEX + 1 : 1);
-        r->time_ms = e->time_ms;
-        r->text = strdup(content->text ? content->text : "");
+        char *text = strdup(content->text ? content->text : "");
         vn__content__free_unpacked(content, NULL);
-        if (!r->text) {
+        if (!text) {
             vn_kv_abort(c->kv);
             return VN_ENOMEM;
         }
         /* History and the seen mark commit with the ratchet state. */
         Vn__Envelope h = VN__ENVELOPE__INIT;
         h.id = e->id;
-        h.from = r->from;
-        h.case_id = r->case_id;
+        h.from = e->from;
+        h.case_id = team ? e->case_id : "";
         h.time_ms = e->time_ms;
-        h.body = (ProtobufCBinaryData){strlen(r->text), (uint8_t *)r->text};
+        h.body = (ProtobufCBinaryData){strlen(text), (uint8_t *)text};
         size_t hl = vn__envelope__get_packed_size(&h);
         uint8_t *hb = malloc(hl);
         if (!hb) {
-            free(r->text);
+            free(text);
             vn_kv_abort(c->kv);
             return VN_ENOMEM;
         }
@@ -655,11 +639,10 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
         if (!err) err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
         if (!err) err = vn_kv_commit(c->kv);
         if (err) {
-            free(r->text);
+            free(text);
             return err;
         }
-        run->n++;
-        if (run->follow_print) print_item(c, r, run->n == 1);
+        if ((err = add_item(run, e, e->from, text))) return err;
     }
     goto ack;
 undecryptable:
