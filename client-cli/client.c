@@ -183,6 +183,8 @@ static int exit_code(vn_err err)
     case VN_ETIMEOUT:
     case VN_ETRANSPORT:
     case VN_ERATE:
+    case VN_EFULL:
+    case VN_ESTORE:
         return EXIT_RETRY;
     case VN_EUNTRUSTED:
         return EXIT_UNTRUSTED;

@@ -295,6 +295,12 @@ static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_
                        "message body of %zu bytes is not padded to a size bucket", s->body.len);
     vn_err err = send_targets(srv, peer, s, to, &nto, msg, msgsize);
     if (err) return err;
+    if (vn_server_nearly_full(srv)) {
+        *retry_ms = 60000;
+        return vn_fail(msg, msgsize, VN_EFULL,
+                       "the server's storage is full: the message waits on your device and is "
+                       "sent when there is room");
+    }
     if (nto == 0) return vn_fail(msg, msgsize, VN_EINVAL, "the care team has no one else yet");
     if ((err = rate_check(srv, peer, to, nto, s->body.len, msg, msgsize, retry_ms))) return err;
 

@@ -67,7 +67,9 @@ struct vn_server {
         size_t len;
     } * notices; /* pushes waiting for the commit */
     size_t nnotices, capnotices;
-    uint64_t requests; /* requests handled, for the shutdown log */
+    uint64_t usage_checked_ms; /* when nearly_full was last computed */
+    bool nearly_full;          /* new messages wait; deletions go on */
+    uint64_t requests;         /* requests handled, for the shutdown log */
 };
 
 void vn_log(const char *fmt, ...)
@@ -98,6 +100,32 @@ vn_clock *vn_server_clock(vn_server *self)
 const vn_server_config *vn_server_cfg(vn_server *self)
 {
     return &self->cfg;
+}
+
+bool vn_server_nearly_full(vn_server *self)
+{
+    size_t used = 0, total = 0;
+    vn_kv *kv = vn_sstore_kv(self->store);
+    if (vn_kv_usage(kv, false, &used, &total) != VN_OK) return self->nearly_full;
+    /* Keep a tenth of the map, at least 1 MiB, for deletions and for the
+     * rest of a loop turn's batch. */
+    size_t reserve = total / 10 > 256 ? total / 10 : 256;
+    bool full = false;
+    if (used + reserve >= total) {
+        /* The high-water mark says maybe; free pages decide. Walking the
+         * free list is dearer, so at most every 200 ms. */
+        uint64_t now = vn_server_mono_ms(self);
+        if (self->usage_checked_ms && now - self->usage_checked_ms < 200) return self->nearly_full;
+        self->usage_checked_ms = now;
+        if (vn_kv_usage(kv, true, &used, &total) != VN_OK) return self->nearly_full;
+        full = used + reserve >= total;
+    }
+    if (full != self->nearly_full)
+        vn_log(full ? "store nearly full (%zu of %zu pages): new messages wait"
+                    : "store has room again (%zu of %zu pages)",
+               used, total);
+    self->nearly_full = full;
+    return full;
 }
 
 uint64_t vn_server_mono_ms(vn_server *self)

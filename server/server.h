@@ -77,6 +77,10 @@ vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request 
 void vn_outcome_clear(vn_outcome *out);
 
 vn_sstore *vn_server_store(vn_server *self);
+/* True when the store is so full that new messages must wait: the rest is
+ * kept for deletions (LMDB needs free pages even to delete), so recipients
+ * can always read and so make room. Rechecked at most once a second. */
+bool vn_server_nearly_full(vn_server *self);
 /* Milliseconds of a monotonic clock, for rate limits (never the test clock). */
 uint64_t vn_server_mono_ms(vn_server *self);
 struct vn_ratelimit;

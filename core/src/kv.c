@@ -303,3 +303,33 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
     *count = st.ms_entries;
     return VN_OK;
 }
+
+vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map_pages)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t free_pages = 0;
+    int rc = mdb_env_info(self->env, &info);
+    if (!rc) rc = mdb_env_stat(self->env, &st);
+    if (rc) return vn_err_from_mdb(rc);
+    *map_pages = info.me_mapsize / st.ms_psize;
+    *used_pages = info.me_last_pgno + 1;
+    if (!count_free) return VN_OK;
+    rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return vn_err_from_mdb(rc);
+    /* Database 0 is LMDB's free list: each record holds a count of free
+     * page numbers followed by the numbers. */
+    rc = mdb_cursor_open(txn, 0, &cur);
+    if (!rc) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if (v.mv_size >= sizeof(size_t)) free_pages += *(const size_t *)v.mv_data;
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    *used_pages = *used_pages > free_pages ? *used_pages - free_pages : 0;
+    return VN_OK;
+}

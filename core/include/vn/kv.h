@@ -54,6 +54,11 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
 /* Number of entries in db. */
 vn_err vn_kv_count(vn_kv *self, int db, size_t *count);
 
+/* Pages in use (high-water mark less free pages, when count_free; else
+ * the high-water mark alone, which is cheap) and the map's size in pages.
+ * Counting free pages walks LMDB's free list: do it now and then. */
+vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map_pages);
+
 /* Maps an LMDB return code to a vn_err. */
 vn_err vn_err_from_mdb(int rc);
 
