@@ -397,11 +397,14 @@ static int send_note(vn_client *c, const char *case_id, const char *kind, const 
     uint8_t id[16];
     vn_err err = vn_random(id, sizeof id);
     if (!err) err = vn_client_keep_record(c, &rn, id);
-    for (size_t i = 0; !err && i < rep->case_info->n_members; i++) {
-        const Vn__Member *m = rep->case_info->members[i];
-        if (strcmp(m->role, "participant") != 0) continue;
-        if (!vn_e2ee_has_session(c->e2ee, m->account)) err = vn_client_start_session(c, m->account);
-        if (!err) err = vn_client_queue_content(c, m->account, &content);
+    /* To the participant and the medical leads, end to end. */
+    const Vn__CaseInfo *ci = rep->case_info;
+    for (size_t i = 0; !err && i < ci->n_members + ci->n_medical_leads; i++) {
+        const char *to =
+            i < ci->n_members ? ci->members[i]->account : ci->medical_leads[i - ci->n_members];
+        if (i < ci->n_members && strcmp(ci->members[i]->role, "participant") != 0) continue;
+        if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
+        if (!err) err = vn_client_queue_content(c, to, &content);
     }
     vn_frame_reply_free(rep);
     if (!err) err = vn_client_flush(c);
@@ -463,7 +466,7 @@ int vn_cmd_state(vn_client *c, int argc, char **argv)
         return vn_client_fail(c, VN_EINVAL,
                               "usage: vangnet state record --case CASE "
                               "relapse|treatment-intensified|work-paused|resumed [--note TEXT]");
-    vn_day_format(vn_local_day(vn_now_ms(), NULL), today);
+    vn_day_format(vn_local_day(vn_now_ms(), NULL), today); /* the clinician's own date */
     /* A clinical state is never told to the server: only the participant
      * (and this device) learn it. Monitoring goes on regardless. */
     int rc = send_note(c, case_id, "state", today, state, note, false);

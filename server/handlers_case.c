@@ -146,12 +146,30 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
     return false;
 }
 
+static int leads_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    Vn__CaseInfo *info = ud;
+    char hex[VN_ACCOUNT_HEX + 1];
+    if (kl != VN_ACCOUNT_LEN || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
+    char **l = realloc(info->medical_leads, (info->n_medical_leads + 1) * sizeof *l);
+    if (!l) return VN_ENOMEM;
+    info->medical_leads = l;
+    vn_hex_encode(k, VN_ACCOUNT_LEN, hex);
+    if (!(l[info->n_medical_leads] = vn_dup_str(hex))) return VN_ENOMEM;
+    info->n_medical_leads++;
+    return 0;
+}
+
 /* Just the care team (participant, buddies, casemanager), for encrypting
- * team messages. */
-static vn_err team_reply(vn_server *srv, const vn_case_info *ci, vn_outcome *out)
+ * team messages; a casemanager also learns the medical leads, whom they may
+ * message and who receive results with the participant. */
+static vn_err team_reply(vn_server *srv, const vn_case_info *ci, vn_outcome *out, bool is_cm)
 {
     vn_err err = reply_case(srv, ci, out);
     if (err) return err;
+    if (is_cm && (err = vn_kv_each(vn_sstore_kv(vn_server_store(srv)), VN_DB_ACCOUNTS, NULL, 0,
+                                   leads_cb, out->reply->case_info)))
+        return err;
     Vn__CaseInfo *info = out->reply->case_info;
     size_t keep = 0;
     for (size_t i = 0; i < info->n_members; i++) {
@@ -189,7 +207,7 @@ static vn_err h_case_show(vn_server *srv, const vn_peer *peer, const Vn__CaseSho
                        "case %s is unknown or not yours to read: a case is read by its "
                        "casemanager, participant and buddies, and by medical leads",
                        r->case_id);
-    if (r->team_only) return team_reply(srv, &ci, out);
+    if (r->team_only) return team_reply(srv, &ci, out, is_cm);
     /* Reading someone's case is logged where they can see it. */
     if (vn_case_participant(srv, id, participant) &&
         memcmp(participant, peer->account, VN_ACCOUNT_LEN) != 0) {

@@ -15,6 +15,7 @@ CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)
 join bud buddy >/dev/null
+join ml medical-lead >/dev/null
 START=2027-01-04
 
 ERR=$(vn doc checkin 2>&1 || true)
@@ -64,6 +65,12 @@ vn cm state record --case "$CASE" relapse --note "$CANARY state" >/dev/null
 OUT=$(vn doc inbox)
 expect_match "the participant receives the result" "test 2027-02-04: positive \\(confirmed\\) - $CANARY result" "$OUT"
 expect_match "and the clinical state" "state [0-9-]+: relapse - $CANARY state" "$OUT"
+OUT=$(vn ml inbox)
+expect_match "the medical lead receives the result too" "test 2027-02-04: positive \\(confirmed\\) - $CANARY result" "$OUT"
+expect_match "and the clinical state" "state [0-9-]+: relapse" "$OUT"
+check "a buddy does not" bash -c "! grep -q '$CANARY' <<< '$(vn bud inbox)'"
+expect_match "the casemanager's report counts the confirmed positive" '"positive": 1, "positive_confirmed": 1' \
+    "$(vn cm --json report --case "$CASE" --month 2027-02)"
 
 epoch_day() { echo $(( $(date -u -d "$1" +%s) / 86400 )); }
 # settle: waits until the scheduler has closed every day before today.
