@@ -100,6 +100,7 @@ int vn_cmd_claim(vn_client *c, int argc, char **argv);
 int vn_cmd_ack(vn_client *c, int argc, char **argv);
 int vn_cmd_alerts(vn_client *c, int argc, char **argv);
 int vn_cmd_disclosure(vn_client *c, int argc, char **argv);
+int vn_cmd_quiet(vn_client *c, int argc, char **argv);
 
 /* One request and its reply of the expected type; prints the error and
  * returns its exit code on failure, 0 with *rep set on success. */

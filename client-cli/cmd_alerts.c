@@ -308,3 +308,35 @@ int vn_cmd_disclosure(vn_client *c, int argc, char **argv)
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }
+
+int vn_cmd_quiet(vn_client *c, int argc, char **argv)
+{
+    unsigned h1, m1, h2, m2;
+    int n = 0;
+    Vn__QuietHours q = VN__QUIET_HOURS__INIT;
+    if (argc == 1 && strcmp(argv[0], "off") == 0) {
+        q.off = true;
+    } else if (argc == 1 && sscanf(argv[0], "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) == 4 &&
+               argv[0][n] == '\0' && h1 < 24 && m1 < 60 && h2 < 24 && m2 < 60) {
+        q.start_min = h1 * 60 + m1;
+        q.end_min = h2 * 60 + m2;
+    } else {
+        return vn_client_fail(c, VN_EINVAL, "usage: vangnet quiet-hours HH:MM-HH:MM | off");
+    }
+    Vn__Reply *rep = NULL;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_QUIET_HOURS;
+    req.quiet_hours = &q;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot set quiet hours", &rep);
+    if (rc) return rc;
+    vn_frame_reply_free(rep);
+    if (c->json)
+        printf("{\"quiet_hours\": \"%s\"}\n", argv[0]);
+    else if (q.off)
+        printf("quiet hours off\n");
+    else
+        printf("quiet hours %s: concern-level alerts wait until they end; urgent and crisis "
+               "ones never wait\n",
+               argv[0]);
+    return EXIT_OK;
+}

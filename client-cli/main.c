@@ -38,6 +38,7 @@ static const char usage[] =
     "  signal --list | signal [--case CASE] CODE... [--note TEXT]   report relapse signals\n"
     "  sos [TEXT] | claim ALERT | ack ALERT | alerts                  SOS and alerts\n"
     "  disclosure attest --case CASE --safety-at-risk --no-action-taken\n"
+    "  quiet-hours HH:MM-HH:MM | off            hold concern-level notices at night\n"
     "  delete-account --yes      delete this account from the server and this device\n"
     "\n"
     "WHO is an account id (32 hex characters) or a contact name.\n"
@@ -132,6 +133,10 @@ static const command commands[] = {
     {"disclosure", vn_cmd_disclosure,
      "usage: vangnet disclosure attest --case CASE --safety-at-risk --no-action-taken\n"
      "Recorded only once the casemanager and a medical lead have each attested both gates.\n"},
+    {"quiet-hours", vn_cmd_quiet,
+     "usage: vangnet quiet-hours HH:MM-HH:MM | off\n"
+     "Concern-level alert notices wait until your quiet hours end; urgent and crisis never "
+     "wait.\n"},
     {"delete-account", vn_cmd_delete_account,
      "usage: vangnet delete-account --yes\n"
      "Deletes this account and everything the server keeps for it, then this device's store.\n"},

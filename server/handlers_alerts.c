@@ -54,9 +54,36 @@ vn_err vn_notify_leads(vn_server *srv, const Vn__Notice *n)
     return err;
 }
 
-/* A notice about alert a, to one account. */
-vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
-                       const uint8_t *by)
+static const char *const notice_kinds[] = {"", "alert", "sos", "sos-claimed", "escalated"};
+
+static uint8_t notice_code(const char *kind)
+{
+    for (uint8_t i = 1; i < sizeof notice_kinds / sizeof notice_kinds[0]; i++)
+        if (strcmp(kind, notice_kinds[i]) == 0) return i;
+    return 0;
+}
+
+/* Is it now within account's quiet hours? */
+static bool quiet_now(vn_server *srv, const uint8_t account[16])
+{
+    void *v = NULL;
+    size_t n;
+    int minute;
+    if (vn_kv_get(vn_sstore_kv(vn_server_store(srv)), VN_DB_QUIET, account, 16, &v, &n) != VN_OK)
+        return false;
+    bool quiet = false;
+    if (n == 4) {
+        int from = (int)((const uint8_t *)v)[0] << 8 | ((const uint8_t *)v)[1];
+        int to = (int)((const uint8_t *)v)[2] << 8 | ((const uint8_t *)v)[3];
+        vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+        quiet = from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to);
+    }
+    free(v);
+    return quiet;
+}
+
+static vn_err send_notice(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
+                          const uint8_t *by)
 {
     char id[33], case_hex[33], by_hex[33] = "";
     vn_hex_encode(a->id, 16, id);
@@ -70,7 +97,82 @@ vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, 
     n.severity = (char *)vn_severity_name((vn_severity)a->severity);
     n.by = by_hex;
     n.date = "";
-    return to ? vn_server_notify(srv, to, &n) : vn_notify_leads(srv, &n);
+    return vn_server_notify(srv, to, &n);
+}
+
+/* Sends a notice about alert a to one account now, or, for a concern
+ * during the recipient's quiet hours, holds it until they end. Urgent and
+ * crisis notices never wait. */
+static vn_err deliver(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
+                      const uint8_t *by)
+{
+    uint8_t code = notice_code(kind);
+    if (a->severity == VN_SEV_CONCERN && code && !by && quiet_now(srv, to)) {
+        uint8_t k[33];
+        memcpy(k, to, 16);
+        memcpy(k + 16, a->id, 16);
+        k[32] = code;
+        return vn_kv_put(vn_sstore_kv(vn_server_store(srv)), VN_DB_DEFERRED, k, sizeof k, "", 0);
+    }
+    return send_notice(srv, to, a, kind, by);
+}
+
+struct lead_notice {
+    const vn_alert *a; /* the alert */
+    const char *kind;  /* the notice */
+};
+
+/* A notice about alert a to one account, or (to == NULL) every medical lead. */
+vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
+                       const uint8_t *by)
+{
+    if (to) return deliver(srv, to, a, kind, by);
+    struct lead_ctx c = {srv, NULL, NULL, 0, 0};
+    vn_err err =
+        vn_kv_each(vn_sstore_kv(vn_server_store(srv)), VN_DB_ACCOUNTS, NULL, 0, lead_cb, &c);
+    for (size_t i = 0; !err && i < c.count; i++)
+        err = deliver(srv, c.to[i], a, kind, by);
+    free(c.to);
+    return err;
+}
+
+/* Held notices whose recipient's quiet hours are over go out now. */
+struct held {
+    uint8_t (*keys)[33]; /* deferred entries */
+    size_t n, cap;
+};
+
+static int held_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct held *h = ud;
+    if (kl != 33) return 0;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        void *nk = realloc(h->keys, cap * sizeof *h->keys);
+        if (!nk) return VN_ENOMEM;
+        h->keys = nk;
+        h->cap = cap;
+    }
+    memcpy(h->keys[h->n++], k, 33);
+    return 0;
+}
+
+static vn_err release_held(vn_server *srv)
+{
+    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
+    struct held h = {NULL, 0, 0};
+    vn_err err = vn_kv_each(kv, VN_DB_DEFERRED, NULL, 0, held_cb, &h);
+    for (size_t i = 0; !err && i < h.n; i++) {
+        vn_alert a;
+        if (quiet_now(srv, h.keys[i])) continue;
+        uint8_t code = h.keys[i][32];
+        if (vn_alerts_get(vn_server_store(srv), h.keys[i] + 16, &a) == VN_OK &&
+            code < sizeof notice_kinds / sizeof notice_kinds[0] && a.state != VN_ALERT_ACKED)
+            err = send_notice(srv, h.keys[i], &a, notice_kinds[code], NULL);
+        if (!err) err = vn_kv_del(kv, VN_DB_DEFERRED, h.keys[i], 33);
+    }
+    free(h.keys);
+    return err;
 }
 
 static vn_err alert_reply(const vn_alert *a, Vn__AlertInfo **out)
@@ -320,10 +422,39 @@ static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__Disclosure
     return body->waiting_for ? VN_OK : VN_ENOMEM;
 }
 
+static vn_err h_quiet(vn_server *srv, const vn_peer *peer, const Vn__QuietHours *q, vn_outcome *out,
+                      char *msg, size_t msgsize)
+{
+    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
+    vn_err err;
+    if (q->off) {
+        err = vn_kv_del(kv, VN_DB_QUIET, peer->account, 16);
+        if (err == VN_ENOTFOUND) err = VN_OK;
+    } else {
+        if (q->start_min >= 1440 || q->end_min > 1440 || q->start_min == q->end_min)
+            return vn_fail(msg, msgsize, VN_EINVAL, "quiet hours must be HH:MM-HH:MM, not empty");
+        uint8_t v[4] = {(uint8_t)(q->start_min >> 8), (uint8_t)q->start_min,
+                        (uint8_t)(q->end_min >> 8), (uint8_t)q->end_min};
+        err = vn_kv_put(kv, VN_DB_QUIET, peer->account, 16, v, sizeof v);
+    }
+    if (err) return vn_fail(msg, msgsize, err, "cannot store quiet hours: %s", vn_err_str(err));
+    out->wrote = true;
+    Vn__Recorded *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__recorded__init(body);
+    out->reply->body_case = VN__REPLY__BODY_RECORDED;
+    out->reply->recorded = body;
+    body->kind = vn_dup_str("quiet-hours");
+    body->date = vn_dup_str("");
+    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+}
+
 vn_err vn_handle_alerts(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
                         vn_outcome *out, char *msg, size_t msgsize)
 {
     switch (req->body_case) {
+    case VN__REQUEST__BODY_QUIET_HOURS:
+        return h_quiet(srv, peer, req->quiet_hours, out, msg, msgsize);
     case VN__REQUEST__BODY_ALERT_RAISE:
         return h_raise(srv, peer, req->alert_raise, out, msg, msgsize);
     case VN__REQUEST__BODY_ALERT_CLAIM:
@@ -381,6 +512,7 @@ void vn_alerts_escalate(vn_server *srv)
     vn_err err = vn_kv_begin(kv);
     if (err) return;
     err = vn_alerts_each(vn_server_store(srv), escalate_cb, srv);
+    if (!err) err = release_held(srv);
     if (err) {
         if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
         vn_server_commit_notices(srv, false);

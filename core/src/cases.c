@@ -345,7 +345,10 @@ static vn_err delete_everything(vn_sstore *st, const uint8_t account[VN_ACCOUNT_
     if (err == VN_OK) err = vn_cases_remove_member(st, case_id, account);
     if (err && err != VN_ENOTFOUND) return err;
     if ((err = vn_kv_del_prefix(kv, VN_DB_AUDIT, account, VN_ACCOUNT_LEN, NULL)) ||
-        (err = forget_reader(st, account)) || (err = vn_alerts_forget_account(st, account)))
+        (err = forget_reader(st, account)) || (err = vn_alerts_forget_account(st, account)) ||
+        (err = vn_kv_del_prefix(kv, VN_DB_DEFERRED, account, VN_ACCOUNT_LEN, NULL)))
+        return err;
+    if ((err = vn_kv_del(kv, VN_DB_QUIET, account, VN_ACCOUNT_LEN)) && err != VN_ENOTFOUND)
         return err;
     return vn_sstore_account_delete(st, account);
 }

@@ -28,6 +28,7 @@ vn cm contact record --case "$CASE" --kind call >/dev/null
 vn cm absence add --case "$CASE" 2031-04-01 2031-04-03 >/dev/null
 "$VANGNETD" clock --state "$STATE" advance 2d   # the scheduler closes days, sends notices
 for _ in $(seq 1 40); do [ "$(db_count notices)" -gt 0 ] && break; sleep 0.25; done
+vn cm quiet-hours 00:00-23:59 >/dev/null                # quiet hours, and a held notice
 vn bud signal E01 --note "stored nowhere" >/dev/null   # an alert
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # one attestation
 vn ml disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # a disclosure
@@ -35,9 +36,9 @@ vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/
 
 OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" 2>&1) || true
 echo "$OUT"
-expect_match "every database and record is as documented" '^21 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
+expect_match "every database and record is as documented" '^23 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
 for db in meta invites accounts devices keys prekeys mailbox msgindex cases members memberof cmcases audit \
-    contracts events absences sched notices alerts attest disclosures; do
+    contracts events absences sched notices alerts attest disclosures quiet deferred; do
     expect_match "$db was walked and has records" "ok: $db: [1-9][0-9]* records" "$OUT"
 done
 

@@ -87,6 +87,21 @@ else
 fi
 check "alerts are stored" test "$(db_count alerts)" -ge 4
 
+# Quiet hours hold concern-level notices, never crisis ones.
+"$VANGNETD" clock --state "$STATE" set 2027-05-03T21:00   # 23:00 in Amsterdam
+vn cm inbox >/dev/null
+vn cm quiet-hours 22:00-07:00 >/dev/null
+vn b1 signal E05 >/dev/null
+vn b1 signal X04 >/dev/null
+wait_sweep
+OUT=$(vn cm inbox)
+expect_match "at night the crisis notice comes at once" 'alert: crisis signal' "$OUT"
+check "the concern notice waits" bash -c "! grep -q 'alert: concern signal' <<< '$OUT'"
+expect_match "the report itself still arrives end to end" '\[signal concern\] E05' "$OUT"
+"$VANGNETD" clock --state "$STATE" set 2027-05-04T05:05    # 07:05 in Amsterdam
+wait_sweep
+expect_match "after the quiet hours the concern notice follows" 'alert: concern signal' "$(vn cm inbox)"
+
 # Disclosure: both gates, both people, or nothing.
 expect_match "one gate missing is refused" 'needs both gates.*nothing was recorded' \
     "$(vn cm disclosure attest --case "$CASE" --safety-at-risk 2>&1 || true)"
