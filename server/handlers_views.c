@@ -57,22 +57,52 @@ struct load_ctx {
 
 struct alerts_of {
     const uint8_t *case_id; /* the case */
-    Vn__CaseDue *cd;        /* its caseload line */
+    vn_alert a[64];         /* its open alerts */
+    size_t n;
 };
 
-/* Open alerts of a case as "severity:kind:state:id", most severe first
- * (sorted by the caller's reader; listed in store order here). */
 static vn_err open_alert_cb(void *ud, const vn_alert *a)
 {
     struct alerts_of *ao = ud;
-    char line[96], id[33];
-    if (memcmp(a->case_id, ao->case_id, 16) || a->state == VN_ALERT_ACKED || ao->cd->n_alerts == 64)
+    if (memcmp(a->case_id, ao->case_id, 16) || a->state == VN_ALERT_ACKED || ao->n == 64)
         return VN_OK;
-    vn_hex_encode(a->id, 16, id);
-    snprintf(line, sizeof line, "%s:%s:%s:%s", vn_severity_name((vn_severity)a->severity),
-             vn_alert_kind_name(a->kind), vn_alert_state_name(a->state), id);
-    ao->cd->alerts[ao->cd->n_alerts] = vn_dup_str(line);
-    return ao->cd->alerts[ao->cd->n_alerts++] ? VN_OK : VN_ENOMEM;
+    ao->a[ao->n++] = *a;
+    return VN_OK;
+}
+
+/* Most severe first, then oldest first. */
+static int alert_cmp(const void *x, const void *y)
+{
+    const vn_alert *a = x, *b = y;
+    if (a->severity != b->severity) return b->severity - a->severity;
+    return a->created_ms < b->created_ms ? -1 : a->created_ms > b->created_ms;
+}
+
+static int sev_rank(const char *alert)
+{
+    return !strncmp(alert, "crisis", 6) ? 3 : !strncmp(alert, "urgent", 6) ? 2 : 1;
+}
+
+/* The case's open alerts as "severity:kind:state:id", most severe and
+ * oldest first. */
+static vn_err case_alerts(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd)
+{
+    struct alerts_of *ao = calloc(1, sizeof *ao);
+    if (!ao) return VN_ENOMEM;
+    ao->case_id = id;
+    vn_err err = vn_alerts_each(vn_server_store(srv), open_alert_cb, ao);
+    qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp);
+    cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
+    if (!cd->alerts) err = VN_ENOMEM;
+    for (size_t i = 0; !err && i < ao->n; i++) {
+        char line[96], hex[33];
+        vn_hex_encode(ao->a[i].id, 16, hex);
+        snprintf(line, sizeof line, "%s:%s:%s:%s", vn_severity_name((vn_severity)ao->a[i].severity),
+                 vn_alert_kind_name(ao->a[i].kind), vn_alert_state_name(ao->a[i].state), hex);
+        if (!(cd->alerts[cd->n_alerts++] = vn_dup_str(line))) err = VN_ENOMEM;
+    }
+    free(ao);
+    return err;
 }
 
 static vn_err caseload_cb(void *ud, const vn_case_info *ci)
@@ -93,10 +123,7 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     cd->state = vn_dup_str(vn_case_state_name(ci->state));
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
-    struct alerts_of ao = {ci->id, cd};
-    cd->alerts = calloc(64, sizeof *cd->alerts);
-    if (!cd->alerts) return VN_ENOMEM;
-    if ((err = vn_alerts_each(vn_server_store(c->srv), open_alert_cb, &ao))) return err;
+    if ((err = case_alerts(c->srv, ci->id, cd))) return err;
     for (size_t i = 0; i < n; i++) {
         if (due[i].overdue) {
             if (!(cd->overdue[cd->n_overdue++] = due_item(&due[i]))) return VN_ENOMEM;
@@ -107,13 +134,15 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     return VN_OK;
 }
 
-/* Most urgent first: more overdue items, then the oldest overdue, then the
- * nearest next deadline. */
+/* Most urgent first: alerts (most severe first), then more overdue items,
+ * then the oldest overdue, then the nearest next deadline. */
 static int urgency_cmp(const void *a, const void *b)
 {
     const Vn__CaseDue *x = *(Vn__CaseDue *const *)a, *y = *(Vn__CaseDue *const *)b;
     /* Alerts come first (the caseload shows them before anything due). */
     if ((x->n_alerts > 0) != (y->n_alerts > 0)) return x->n_alerts ? -1 : 1;
+    if (x->n_alerts && sev_rank(x->alerts[0]) != sev_rank(y->alerts[0]))
+        return sev_rank(y->alerts[0]) - sev_rank(x->alerts[0]);
     if (x->n_overdue != y->n_overdue) return x->n_overdue > y->n_overdue ? -1 : 1;
     if (x->n_overdue) {
         int c = strcmp(x->overdue[0]->date, y->overdue[0]->date);
