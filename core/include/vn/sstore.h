@@ -40,8 +40,8 @@ enum {
     VN_DB_ALERTS,      /* alert -> case, kind, severity, state, level, times, claimer */
     VN_DB_ATTEST,      /* case|role -> time: one attestation of both disclosure gates */
     VN_DB_DISCLOSURES, /* case|time -> (empty): a disclosure attested by both */
-    VN_DB_QUIET,    /* account -> quiet hours (start, end minute) */
-    VN_DB_DEFERRED, /* account|alert|notice kind -> (empty): held during quiet hours */
+    VN_DB_QUIET,       /* account -> quiet hours (start, end minute) */
+    VN_DB_DEFERRED,    /* account|alert|notice kind -> (empty): held during quiet hours */
     VN_DB_COUNT
 };
 
