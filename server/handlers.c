@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Most one-time prekeys held per account. */
+#define PREKEYS_MAX 1000
 /* Byte budget of one Envelopes reply, below the frame limit. */
 #define FETCH_BYTES_MAX (VN_FRAME_MAX_DEFAULT - 4096)
 
@@ -106,6 +108,15 @@ static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r,
             return vn_fail(msg, msgsize, err, "this invite code has expired; ask for a new one");
         if (err == VN_EINVITE_BAD)
             return vn_fail(msg, msgsize, err, "this invite code is not known to the server");
+        if (err == VN_EEXISTS)
+            return vn_fail(msg, msgsize, err,
+                           "this device is registered already, or the case already has its "
+                           "participant");
+        if (err == VN_ETOOBIG)
+            return vn_fail(msg, msgsize, err, "the case has its maximum of %d members",
+                           VN_CASE_MEMBERS_MAX);
+        if (err == VN_EDENIED)
+            return vn_fail(msg, msgsize, err, "the case of this invite is closed");
         if (err) return vn_fail(msg, msgsize, err, "could not redeem invite: %s", vn_err_str(err));
         out->wrote = true;
         vn_log("account registered role=%s", vn_role_name(role));
@@ -160,7 +171,16 @@ static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKe
         if (k->prekeys[i]->key.len != 33)
             return vn_fail(msg, msgsize, VN_EINVAL, "prekey %u must be 33 bytes",
                            k->prekeys[i]->id);
-    vn_err err = vn_sstore_keys_publish(vn_server_store(srv), peer->account, k, &left);
+    uint32_t held = 0;
+    vn_err err = vn_sstore_prekeys_held(vn_server_store(srv), peer->account, &held);
+    if (err) return vn_fail(msg, msgsize, err, "cannot read keys: %s", vn_err_str(err));
+    /* A device needs about a hundred; more is a way to fill the store. */
+    if (held + k->n_prekeys > PREKEYS_MAX)
+        return vn_fail(msg, msgsize, VN_ETOOBIG, "at most %d one-time prekeys are held per account",
+                       PREKEYS_MAX);
+    if (k->n_prekeys && vn_server_nearly_full(srv))
+        return vn_fail(msg, msgsize, VN_EFULL, "the server's storage is full; try again later");
+    err = vn_sstore_keys_publish(vn_server_store(srv), peer->account, k, &left);
     if (err == VN_EDENIED)
         return vn_fail(msg, msgsize, err,
                        "identity key differs from the one this account registered; an account's "

@@ -6,6 +6,7 @@
  * both the casemanager and a medical lead. */
 #include "server.h"
 
+#include "ratelimit.h"
 #include "vn/alerts.h"
 #include "vn/contract.h"
 #include "vn/signals.h"
@@ -248,6 +249,13 @@ static vn_err h_raise(vn_server *srv, const vn_peer *peer, const Vn__AlertRaise 
                        sos ? "an SOS is sent by the participant of an open case"
                            : "signals are reported by the participant, buddies and naasten of "
                              "an open case");
+    uint64_t retry = 0;
+    if (vn_ratelimit_take(vn_server_rl_account(srv), peer->account, 16, 1, vn_server_mono_ms(srv),
+                          &retry))
+        return vn_fail(msg, msgsize, VN_ERATE, "rate limit: too many requests; retry after %llu ms",
+                       (unsigned long long)retry);
+    if (vn_server_nearly_full(srv))
+        return vn_fail(msg, msgsize, VN_EFULL, "the server's storage is full; try again later");
     memset(&a, 0, sizeof a);
     memcpy(a.case_id, id, 16);
     a.kind = sos ? VN_ALERT_SOS : VN_ALERT_SIGNAL;
@@ -290,8 +298,8 @@ static vn_err h_claim(vn_server *srv, const vn_peer *peer, const Vn__AlertClaim 
     bool buddy = peer->role == VN_ROLE_BUDDY &&
                  vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
                  !memcmp(mine, a.case_id, 16);
-    if (!buddy || a.kind != VN_ALERT_SOS)
-        return vn_fail(msg, msgsize, VN_EDENIED, "an SOS is claimed by a buddy of its case");
+    if (!buddy || a.kind != VN_ALERT_SOS || ci.state == VN_CASE_CLOSED)
+        return vn_fail(msg, msgsize, VN_EDENIED, "an SOS is claimed by a buddy of its open case");
     if (a.state != VN_ALERT_OPEN) {
         char by[33];
         vn_hex_encode(a.claimed_by, 16, by);
@@ -320,7 +328,11 @@ static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__AlertAck *r, 
     vn_err err = load_alert(srv, peer, r->alert, &a, &ci, msg, msgsize);
     if (err) return err;
     bool cm = !memcmp(ci.casemanager, peer->account, 16);
-    bool claimer = a.state == VN_ALERT_CLAIMED && !memcmp(a.claimed_by, peer->account, 16);
+    uint8_t mine[16];
+    /* A claimer who has since left the case no longer answers for it. */
+    bool claimer = a.state == VN_ALERT_CLAIMED && !memcmp(a.claimed_by, peer->account, 16) &&
+                   vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+                   !memcmp(mine, a.case_id, 16);
     bool lead = peer->role == VN_ROLE_MEDICAL_LEAD && a.level >= VN_LEVEL_MEDICAL_LEAD;
     if (!cm && !claimer && !lead)
         return vn_fail(msg, msgsize, VN_EDENIED,
@@ -338,6 +350,7 @@ struct list_ctx {
     vn_server *srv;       /* the server */
     const vn_peer *peer;  /* who asks */
     Vn__AlertsView *view; /* reply being filled */
+    bool wrote;           /* audit entries were written */
 };
 
 /* Who sees an alert: its casemanager; a medical lead once it reached
@@ -358,7 +371,16 @@ static bool visible(vn_server *srv, const vn_peer *p, const vn_alert *a)
 static vn_err list_cb(void *ud, const vn_alert *a)
 {
     struct list_ctx *c = ud;
+    uint8_t participant[16];
     if (c->view->n_alerts == ALERTS_MAX || !visible(c->srv, c->peer, a)) return VN_OK;
+    /* Someone else reading a participant's alerts is in their audit log. */
+    if (vn_case_participant(c->srv, a->case_id, participant) &&
+        memcmp(participant, c->peer->account, 16) != 0) {
+        vn_err e = vn_audit_record(vn_server_store(c->srv), participant, c->peer->account,
+                                   VN_AUDIT_ALERTS, vn_clock_now(vn_server_clock(c->srv)));
+        if (e) return e;
+        c->wrote = true;
+    }
     vn_err err = alert_reply(a, &c->view->alerts[c->view->n_alerts]);
     if (c->view->alerts[c->view->n_alerts]) c->view->n_alerts++;
     return err;
@@ -374,8 +396,9 @@ static vn_err h_list(vn_server *srv, const vn_peer *peer, vn_outcome *out, char 
     out->reply->alerts_view = view;
     view->alerts = calloc(ALERTS_MAX, sizeof *view->alerts);
     if (!view->alerts) return VN_ENOMEM;
-    struct list_ctx c = {srv, peer, view};
+    struct list_ctx c = {srv, peer, view, false};
     vn_err err = vn_alerts_each(vn_server_store(srv), list_cb, &c);
+    out->wrote = c.wrote;
     return err ? vn_fail(msg, msgsize, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }
 
@@ -387,8 +410,8 @@ static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__Disclosure
     bool recorded = false;
     vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
     if (err) return err;
-    if (vn_cases_get(vn_server_store(srv), id, &ci))
-        return vn_fail(msg, msgsize, VN_ENOTFOUND, "no case %s", r->case_id);
+    if (vn_cases_get(vn_server_store(srv), id, &ci) || ci.state == VN_CASE_CLOSED)
+        return vn_fail(msg, msgsize, VN_ENOTFOUND, "no open case %s", r->case_id);
     bool cm = !memcmp(ci.casemanager, peer->account, 16);
     if (!cm && peer->role != VN_ROLE_MEDICAL_LEAD)
         return vn_fail(msg, msgsize, VN_EDENIED,

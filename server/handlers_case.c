@@ -102,6 +102,13 @@ static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseI
                        "a case invites a participant, buddy or naaste, not %s", r->role);
     if (ttl > INVITE_TTL_MAX)
         return vn_fail(msg, msgsize, VN_EINVAL, "an invite may be valid for at most 90 days");
+    vn_member all[VN_CASE_MEMBERS_MAX];
+    size_t count = 0;
+    err = vn_cases_members(vn_server_store(srv), ci.id, all, VN_CASE_MEMBERS_MAX, &count);
+    if (err == VN_ETOOBIG || (!err && count >= VN_CASE_MEMBERS_MAX))
+        return vn_fail(msg, msgsize, VN_ETOOBIG, "case %s has its maximum of %d members",
+                       r->case_id, VN_CASE_MEMBERS_MAX);
+    if (err) return err;
     if (role == VN_ROLE_PARTICIPANT) {
         vn_member m[MEMBERS_MAX];
         size_t n = 0;
@@ -246,8 +253,8 @@ static vn_err h_case_reassign(vn_server *srv, const vn_peer *peer, const Vn__Cas
     /* The programme office (admin) may hand over cases of a casemanager who left. */
     if (peer->role == VN_ROLE_ADMIN) {
         if ((err = vn_parse_id(r->case_id, "case", id, msg, msgsize))) return err;
-        if (vn_cases_get(vn_server_store(srv), id, &ci))
-            return vn_fail(msg, msgsize, VN_ENOTFOUND, "no case %s", r->case_id);
+        if (vn_cases_get(vn_server_store(srv), id, &ci) || ci.state == VN_CASE_CLOSED)
+            return vn_fail(msg, msgsize, VN_ENOTFOUND, "no open case %s", r->case_id);
     } else if ((err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize))) {
         return err;
     }

@@ -76,15 +76,25 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
                        c->months);
     vn_hex_encode(participant, VN_ACCOUNT_LEN, phex);
     snprintf(tz, sizeof tz, "%s", vn_server_cfg(srv)->time_zone);
-    /* The server fills what it vouches for: version, participant, zone. */
-    c->version = version;
-    c->participant = strdup(phex);
-    c->time_zone = strdup(tz);
-    if (!c->participant || !c->time_zone) return VN_ENOMEM;
-    size_t len = vn__contract__get_packed_size(c);
-    uint8_t *canon = malloc(len);
+    /* The stored (and signed) bytes are rebuilt from the validated terms,
+     * so nothing a client slipped into the message (unknown fields, extra
+     * text) reaches the store or the participant's signature. */
+    Vn__Contract *canonical = NULL;
+    if ((err = vn_contract_from_terms(&t, c->case_id, tz, &canonical))) {
+        if (canonical) vn__contract__free_unpacked(canonical, NULL);
+        return err;
+    }
+    canonical->version = version;
+    canonical->participant = vn_dup_str(phex);
+    if (!canonical->participant) {
+        vn__contract__free_unpacked(canonical, NULL);
+        return VN_ENOMEM;
+    }
+    size_t len = vn__contract__get_packed_size(canonical);
+    uint8_t *canon = malloc(len ? len : 1);
+    if (canon) vn__contract__pack(canonical, canon);
+    vn__contract__free_unpacked(canonical, NULL);
     if (!canon) return VN_ENOMEM;
-    vn__contract__pack(c, canon);
     uint64_t now = vn_clock_now(vn_server_clock(srv));
     err = vn_contract_put(vn_server_store(srv), ci.id, canon, len, now, version);
     free(canon);
@@ -152,7 +162,13 @@ static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__Con
     if ((err = vn_contract_latest(vn_server_store(srv), id, &sc)))
         return vn_fail(msg, msgsize, err, "case %s has no contract to sign", r->case_id);
     Vn__Contract *c = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
-    if (!c || c->version != r->version) {
+    if (!c || strcmp(c->participant, peer->account_hex) != 0 || ci.state == VN_CASE_CLOSED) {
+        err = vn_fail(msg, msgsize, VN_EDENIED,
+                      "this contract is not yours to sign (it names another participant, or the "
+                      "case is closed)");
+        goto out;
+    }
+    if (c->version != r->version) {
         err = vn_fail(msg, msgsize, VN_EINVAL,
                       "version %u is not the newest contract (%u): read it again before signing",
                       r->version, c ? c->version : 0);
@@ -240,6 +256,9 @@ static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, ch
                        "there is no signed contract yet: read and sign it first (vangnet contract "
                        "sign)");
     if (err) return vn_fail(msg, msgsize, err, "cannot read the contract");
+    vn_case_info ci;
+    if (vn_cases_get(st, id, &ci) != VN_OK || ci.state == VN_CASE_CLOSED)
+        return vn_fail(msg, msgsize, VN_EDENIED, "the case is closed");
     int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
     window_text(&t, window, sizeof window);
     vn_day_format(today, date);

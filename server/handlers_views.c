@@ -53,6 +53,8 @@ static Vn__DueItem *due_item(const vn_due *d)
 struct load_ctx {
     vn_server *srv;         /* the server */
     Vn__CaseloadView *view; /* reply being filled */
+    const uint8_t *reader;  /* the casemanager, for the audit log */
+    bool wrote;             /* audit entries were written */
 };
 
 struct alerts_of {
@@ -124,6 +126,18 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
     if ((err = case_alerts(c->srv, ci->id, cd))) return err;
+    /* The caseload is computed from the participant's events and alerts:
+     * the read goes into their audit log. */
+    uint8_t participant[VN_ACCOUNT_LEN];
+    if (vn_case_participant(c->srv, ci->id, participant)) {
+        uint64_t now = vn_clock_now(vn_server_clock(c->srv));
+        if ((err = vn_audit_record(vn_server_store(c->srv), participant, c->reader, VN_AUDIT_EVENTS,
+                                   now)) ||
+            (cd->n_alerts && (err = vn_audit_record(vn_server_store(c->srv), participant, c->reader,
+                                                    VN_AUDIT_ALERTS, now))))
+            return err;
+        c->wrote = true;
+    }
     for (size_t i = 0; i < n; i++) {
         if (due[i].overdue) {
             if (!(cd->overdue[cd->n_overdue++] = due_item(&due[i]))) return VN_ENOMEM;
@@ -167,8 +181,9 @@ static vn_err h_caseload(vn_server *srv, const vn_peer *peer, vn_outcome *out, c
     vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
     view->today = vn_dup_str(today);
     if (!view->cases || !view->today) return VN_ENOMEM;
-    struct load_ctx c = {srv, view};
+    struct load_ctx c = {srv, view, peer->account, false};
     vn_err err = vn_cases_each_managed(vn_server_store(srv), peer->account, caseload_cb, &c);
+    out->wrote = c.wrote;
     if (err) return vn_fail(msg, msgsize, err, "cannot compute the caseload: %s", vn_err_str(err));
     qsort(view->cases, view->n_cases, sizeof *view->cases, urgency_cmp);
     return VN_OK;

@@ -284,13 +284,13 @@ vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn
 /* Sends (after a commit) or drops (after an abort) the queued notices. */
 static void flush_notices(vn_server *s, bool committed);
 
-/* Turns every reply that depended on the discarded transaction into an
- * error, so nothing is acknowledged that is not durable. */
+/* Turns every reply of the discarded transaction into an error: writes
+ * were lost, and reads may have seen them, so nothing of it is told. */
 static void fail_written(pending *batch, size_t n, vn_err err)
 {
     for (size_t i = 0; i < n; i++) {
         pending *p = &batch[i];
-        if (p->err || !p->out.wrote) continue;
+        if (p->err) continue;
         vn_outcome_clear(&p->out);
         p->err = err;
         snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));

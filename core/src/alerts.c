@@ -159,7 +159,17 @@ vn_err vn_disclosure_attest(vn_sstore *st, const uint8_t case_id[16], int role, 
     vn_put_be64(t, now);
     *recorded = false;
     vn_err err = vn_kv_put(kv, VN_DB_ATTEST, k, sizeof k, t, sizeof t);
-    if (err || !vn_kv_has(kv, VN_DB_ATTEST, other, sizeof other)) return err;
+    if (err) return err;
+    /* The other's attestation counts only if recent: two attestations
+     * months apart concern different situations. */
+    void *ov = NULL;
+    size_t on = 0;
+    err = vn_kv_get(kv, VN_DB_ATTEST, other, sizeof other, &ov, &on);
+    bool fresh = !err && on == 8 && now - vn_get_be64(ov) <= VN_ATTEST_WINDOW_MS;
+    free(ov);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    if (err) return err;
+    if (!fresh) return vn_kv_del(kv, VN_DB_ATTEST, other, sizeof other);
     /* Both have attested both gates: record it, and start over for the next. */
     uint8_t dk[24];
     memcpy(dk, case_id, 16);

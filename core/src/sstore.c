@@ -100,6 +100,24 @@ vn_err vn_sstore_invite_redeem(vn_sstore *self, const uint8_t secret[VN_INVITE_S
         err = VN_EDENIED;
         goto out;
     }
+    if (in_case) {
+        /* One participant per case, and a bounded team, whatever invites
+         * were handed out. */
+        vn_member m[VN_CASE_MEMBERS_MAX];
+        size_t nm = 0;
+        err = vn_cases_members(self, rec + 17, m, VN_CASE_MEMBERS_MAX, &nm);
+        if (err == VN_ETOOBIG || (!err && nm >= VN_CASE_MEMBERS_MAX)) {
+            err = VN_ETOOBIG;
+            goto out;
+        }
+        if (err) goto out;
+        for (size_t i = 0; i < nm; i++) {
+            if (m[i].role == VN_ROLE_PARTICIPANT && rec[0] == VN_ROLE_PARTICIPANT) {
+                err = VN_EEXISTS;
+                goto out;
+            }
+        }
+    }
     /* Account ids are random, so they say nothing about who or when. */
     do {
         err = vn_random(account, VN_ACCOUNT_LEN);
@@ -653,4 +671,10 @@ vn_err vn_sstore_identity_key(vn_sstore *self, const uint8_t account[VN_ACCOUNT_
         err = VN_ESTORE;
     vn__bundle__free_unpacked(b, NULL);
     return err;
+}
+
+vn_err vn_sstore_prekeys_held(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN], uint32_t *n)
+{
+    *n = 0;
+    return vn_kv_each(self->kv, VN_DB_PREKEYS, account, VN_ACCOUNT_LEN, count_cb, n);
 }

@@ -53,9 +53,12 @@ vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[16]);
 /* Forgets an account as claimer (with its deletion). */
 vn_err vn_alerts_forget_account(vn_sstore *st, const uint8_t account[16]);
 
+/* How long one attestation waits for the other. */
+#define VN_ATTEST_WINDOW_MS (7ULL * 86400000)
+
 /* Disclosure: role 1 casemanager, 2 medical lead attests both gates for
- * the case. *recorded tells whether, with this, both have attested and the
- * disclosure record was written. */
+ * the case (an attestation older than VN_ATTEST_WINDOW_MS is dropped). *recorded tells whether,
+ * with this, both have attested and the disclosure record was written. */
 vn_err vn_disclosure_attest(vn_sstore *st, const uint8_t case_id[16], int role, uint64_t now,
                             bool *recorded);
 /* Calls fn for every disclosure record of the case (time recorded). */

@@ -15,6 +15,10 @@
 #include "vn/policy.h"
 #include "vn/sstore.h"
 
+/* Most members one case can have (participant, buddies, naasten); the
+ * server's fixed buffers are sized for it. */
+#define VN_CASE_MEMBERS_MAX 63
+
 typedef enum vn_case_state {
     VN_CASE_INTAKE = 1, /* created, no signed contract yet */
     VN_CASE_ACTIVE = 2, /* under a signed contract */

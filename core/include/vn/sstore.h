@@ -83,6 +83,8 @@ bool vn_sstore_account_exists(vn_sstore *self, const uint8_t account[VN_ACCOUNT_
  * number of one-time prekeys now held. */
 vn_err vn_sstore_keys_publish(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
                               const Vn__PublishKeys *keys, uint32_t *left);
+/* Number of one-time prekeys held for account. */
+vn_err vn_sstore_prekeys_held(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN], uint32_t *n);
 /* Fills *out (a zeroed Vn__Bundle whose byte fields it mallocs; free with
  * vn_sstore_bundle_clear) and consumes one one-time prekey if any is left.
  * VN_ENOTFOUND if the account never published keys. */
