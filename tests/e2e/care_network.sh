@@ -122,6 +122,13 @@ expect_match "another casemanager cannot invite into the case" '"code": "DENIED"
     "$(vn cm2 --json invite --case "$CASE1" --role buddy 2>&1 || true)"
 expect_match "a case has one participant" '"code": "EXISTS".*already has its participant' \
     "$(vn cm1 --json invite --case "$CASE1" --role participant 2>&1 || true)"
+CASE3=$(vn cm1 case new)
+I1=$(vn cm1 invite --case "$CASE3" --role participant)
+I2=$(vn cm1 invite --case "$CASE3" --role participant)   # a re-sent invite
+vn p3 join "$I1" >/dev/null
+expect_match "a second participant invite cannot be redeemed" 'already has its participant' \
+    "$(vn p3b join "$I2" 2>&1 || true)"
+expect_eq "the case has one participant" 1 "$(vn cm1 --json case show "$CASE3" | grep -o '"role": "participant"' | wc -l)"
 expect_match "a buddy cannot create cases" '"code": "DENIED"' "$(vn b1b --json case new 2>&1 || true)"
 
 # in_store HEX: is this account or case id anywhere in a full dump, as raw
