@@ -94,7 +94,7 @@ as participant audit
 
 say "The monitoring contract: the casemanager sets it, the doctor signs it"
 # The demo runs at any hour, so its check-in window is the whole day.
-as casemanager contract set --case "$CASE" --window 00:00-24:00 | head -n 4
+as casemanager contract set --case "$CASE" --window 00:00-24:00 | sed -n 1,4p
 as participant contract sign --case "$CASE"
 as participant checkin
 as casemanager contact record --case "$CASE" --kind call
@@ -103,7 +103,7 @@ as casemanager caseload
 say "A buddy notices signals; only the casemanager reads them, the server sees a severity"
 as buddy signal E03 E07 --note "Sinds twee weken nauwelijks contact, drinkt meer."
 as casemanager inbox
-ALERT=$("$VANGNET" --profile "$T/casemanager" --json alerts | grep -o '"alert": "[0-9a-f]*"' | head -n1 | cut -d'"' -f4)
+ALERT=$("$VANGNET" --profile "$T/casemanager" --json alerts | grep -o '"alert": "[0-9a-f]*"' | sed -n 1p | cut -d'"' -f4)
 as casemanager ack "$ALERT"
 
 say "Safety numbers: compare in person, then confirm"

@@ -47,14 +47,14 @@ for f in $USERS; do
         if allowed "$f" "$t"; then
             [ $rc = 0 ] && pass "keys: $f may fetch $t" || fail "keys: $f may fetch $t: $out"
         else
-            printf '%s' "$out" | grep -Eq '"code": "DENIED".*not in your care network: an? [a-z -]+' &&
+            grep -Eq '"code": "DENIED".*not in your care network: an? [a-z -]+' <<< "$out" &&
                 pass "keys: $f may not fetch $t" || fail "keys: $f may not fetch $t: [$out]"
         fi
         rc=0; out=$(vn "$f" --json send "${ID[$t]}" "matrix $f to $t" 2>&1) || rc=$?
         if allowed "$f" "$t"; then
             [ $rc = 0 ] && pass "send: $f may message $t" || fail "send: $f may message $t: $out"
         else
-            printf '%s' "$out" | grep -q '"code": "DENIED"' &&
+            grep -q '"code": "DENIED"' <<< "$out" &&
                 pass "send: $f may not message $t" || fail "send: $f may not message $t: [$out]"
         fi
     done

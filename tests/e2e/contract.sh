@@ -77,7 +77,7 @@ epoch_day() { echo $(( $(date -u -d "$1" +%s) / 86400 )); }
 settle() {
     local want=$(( $(epoch_day "$1") - 1 )) got=0
     for _ in $(seq 1 60); do
-        got=$(mdb_dump -s sched "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | head -n1)
+        got=$(mdb_dump -s sched "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | sed -n 1p)
         [ -n "$got" ] && [ $((16#$got)) -ge "$want" ] && return 0
         sleep 0.25
     done

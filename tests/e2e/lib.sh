@@ -28,14 +28,14 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # expect_eq DESCRIPTION EXPECTED ACTUAL
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
 # expect_match DESCRIPTION REGEX TEXT
-expect_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1: [$3] does not match /$2/"; fi; }
+expect_match() { if grep -Eq -- "$2" <<< "$3"; then pass "$1"; else fail "$1: [$3] does not match /$2/"; fi; }
 
 # Ends the test with a summary line ctest and CI can read.
 finish() {
     [ -n "$SERVER_PID" ] && server_stop
     if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$SERVER_LOG" 2>/dev/null; then
         fail "sanitizer report in the server log"
-        grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$SERVER_LOG" | head -n 60
+        grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$SERVER_LOG" | sed -n 1,60p || true
     fi
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]

@@ -33,7 +33,7 @@ CANARY="CANARY-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 OUT=$(vn b1 signal X05 --note "$CANARY first")
 expect_match "the reporter is told what happens next" 'casemanager has it and must respond within 1 hour' "$OUT"
 expect_match "a crisis shows crisis contacts" '113' "$OUT"
-A1=$(vn cm --json alerts | grep -o '"alert": "[0-9a-f]*"' | head -n1 | cut -d'"' -f4)
+A1=$(vn cm --json alerts | grep -o '"alert": "[0-9a-f]*"' | sed -n 1p | cut -d'"' -f4)
 CMIN=$(vn cm inbox)
 expect_match "the casemanager gets the items end to end" "\\[signal crisis\\] X05 \\(Suicidal[^)]*\\) - $CANARY first" "$CMIN"
 expect_match "and a notice of the alert" "alert: crisis signal alert $A1" "$CMIN"
