@@ -297,6 +297,36 @@ static void fail_written(pending *batch, size_t n, vn_err err)
     }
 }
 
+/* Drops the notices queued after the first `keep`. */
+static void drop_notices_from(vn_server *s, size_t keep)
+{
+    for (size_t i = keep; i < s->nnotices; i++)
+        free(s->notices[i].frame);
+    if (s->nnotices > keep) s->nnotices = keep;
+}
+
+/* Runs one request in its own sub-transaction: if it fails, whatever it
+ * wrote (and the notices it queued) is discarded, and the other requests
+ * of the batch keep theirs. */
+static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Request *req, pending *p)
+{
+    vn_kv *kv = vn_sstore_kv(s->store);
+    size_t mark = s->nnotices;
+    vn_err err = vn_kv_sub_begin(kv);
+    if (err) {
+        snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));
+        return err;
+    }
+    err = vn_handle_request(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
+    vn_err end = vn_kv_sub_end(kv, !err);
+    if (!err && end) {
+        err = end;
+        snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(end));
+    }
+    if (err) drop_notices_from(s, mark);
+    return err;
+}
+
 /* Resolves the sender from the User-Id our ZAP handler attached: the hex of
  * the connection's CURVE key. */
 static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
@@ -346,7 +376,7 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
         goto out;
     }
     vn__reply__init(p->out.reply);
-    err = vn_handle_request(s, &peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
+    err = handle_isolated(s, &peer, req, p);
     if (s->cfg.verbose) vn_log("request type=%d result=%s", (int)req->body_case, vn_err_name(err));
 out:
     if (err) vn_outcome_clear(&p->out);

@@ -13,6 +13,9 @@ struct vn_kv {
     int ndb;                 /* how many of dbi[] are open */
     MDB_txn *txn;            /* the open write transaction, or NULL */
     int depth;               /* nesting level of vn_kv_begin() calls */
+    MDB_txn *parent;         /* the enclosing transaction while a sub-transaction runs */
+    int sub_base;            /* depth when the sub-transaction began */
+    bool sub_aborted;        /* the sub-transaction was aborted inside */
 };
 
 vn_err vn_err_from_mdb(int rc)
@@ -127,6 +130,8 @@ vn_err vn_kv_begin(vn_kv *self)
 vn_err vn_kv_commit(vn_kv *self)
 {
     if (self->depth <= 0) return VN_EINVAL;
+    /* Inside a sub-transaction only vn_kv_sub_end() may end it. */
+    if (self->parent && self->depth - 1 <= self->sub_base) return VN_EINVAL;
     if (--self->depth > 0) return VN_OK;
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
@@ -135,9 +140,47 @@ vn_err vn_kv_commit(vn_kv *self)
 
 void vn_kv_abort(vn_kv *self)
 {
+    if (self->parent) {
+        /* Only the sub-transaction is lost; the enclosing one goes on. */
+        mdb_txn_abort(self->txn);
+        self->txn = self->parent;
+        self->parent = NULL;
+        self->depth = self->sub_base;
+        self->sub_aborted = true;
+        return;
+    }
     if (self->txn) mdb_txn_abort(self->txn);
     self->txn = NULL;
     self->depth = 0;
+}
+
+vn_err vn_kv_sub_begin(vn_kv *self)
+{
+    MDB_txn *child;
+    if (!self->txn || self->parent) return VN_EINVAL;
+    int rc = mdb_txn_begin(self->env, self->txn, 0, &child);
+    if (rc) return vn_err_from_mdb(rc);
+    self->parent = self->txn;
+    self->txn = child;
+    self->sub_base = self->depth;
+    self->depth++;
+    self->sub_aborted = false;
+    return VN_OK;
+}
+
+vn_err vn_kv_sub_end(vn_kv *self, bool keep)
+{
+    if (self->sub_aborted) {
+        self->sub_aborted = false;
+        return keep ? VN_ESTORE : VN_OK; /* an inner failure already discarded it */
+    }
+    if (!self->parent) return VN_EINVAL;
+    /* A failed child commit frees the child; the parent is untouched. */
+    int rc = keep ? mdb_txn_commit(self->txn) : (mdb_txn_abort(self->txn), MDB_SUCCESS);
+    self->txn = self->parent;
+    self->parent = NULL;
+    self->depth = self->sub_base;
+    return vn_err_from_mdb(rc);
 }
 
 bool vn_kv_in_txn(const vn_kv *self)

@@ -122,12 +122,50 @@ static void test_prefix_many_pages(void **state)
     rm_tmp(dir);
 }
 
+static void test_sub_transactions(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    assert_int_equal(vn_kv_sub_begin(kv), VN_EINVAL); /* needs an enclosing transaction */
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "a", 1, "1", 1), VN_OK);
+    /* A kept sub-transaction merges into the enclosing one. */
+    assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "b", 1, "2", 1), VN_OK);
+    assert_int_equal(vn_kv_sub_end(kv, true), VN_OK);
+    /* A discarded one leaves no trace, and the enclosing one goes on. */
+    assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "c", 1, "3", 1), VN_OK);
+    assert_true(vn_kv_has(kv, 0, "c", 1));
+    assert_int_equal(vn_kv_sub_end(kv, false), VN_OK);
+    assert_false(vn_kv_has(kv, 0, "c", 1));
+    /* An abort inside discards only the sub-transaction. */
+    assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "d", 1, "4", 1), VN_OK);
+    vn_kv_abort(kv);
+    assert_true(vn_kv_in_txn(kv));
+    assert_int_equal(vn_kv_sub_end(kv, true), VN_ESTORE); /* nothing left to keep */
+    /* Inside a sub-transaction, an unbalanced commit cannot end it. */
+    assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_commit(kv), VN_EINVAL);
+    assert_int_equal(vn_kv_sub_end(kv, false), VN_OK);
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    assert_true(vn_kv_has(kv, 0, "a", 1));
+    assert_true(vn_kv_has(kv, 0, "b", 1));
+    assert_false(vn_kv_has(kv, 0, "c", 1));
+    assert_false(vn_kv_has(kv, 0, "d", 1));
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_del),
         cmocka_unit_test(test_nested_and_abort),
         cmocka_unit_test(test_prefix_many_pages),
+        cmocka_unit_test(test_sub_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

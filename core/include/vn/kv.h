@@ -33,6 +33,15 @@ vn_err vn_kv_commit(vn_kv *self);
 void vn_kv_abort(vn_kv *self);
 bool vn_kv_in_txn(const vn_kv *self);
 
+/* A sub-transaction inside the open write transaction (LMDB nested
+ * transaction): the server runs each request of a batch in one, so a
+ * request that fails after writing leaves no trace while the others' writes
+ * stand. While it runs, vn_kv_begin/commit nest inside it and vn_kv_abort
+ * discards only it. vn_kv_sub_end merges it (keep) or discards it; a merge
+ * can fail (VN_EFULL), which discards it and keeps the enclosing one. */
+vn_err vn_kv_sub_begin(vn_kv *self);
+vn_err vn_kv_sub_end(vn_kv *self, bool keep);
+
 /* db is an index into the dbs array given to vn_kv_open().
  * put/del outside a transaction run in one of their own. */
 vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen);
