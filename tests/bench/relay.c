@@ -3,11 +3,12 @@
  *
  * The program starts a real vangnetd on 127.0.0.1 with a temporary state
  * directory, joins N clients through invite codes, subscribes each to
- * pushes and pairs them in a ring: client i sends to client i+1 mod N.
- * The routing policy only lets people of one case talk, so the clients are
- * buddies of one case that a benchmark casemanager opens. vangnetd runs
- * with the per-pair rate limit lifted; a send refused by any other limit is
- * resent after the delay the server names, and counted in the output.
+ * pushes and pairs them in rings. The routing policy only lets people of
+ * one case talk and a case holds at most 63 members, so the clients are
+ * buddies of ceil(N/50) cases a benchmark casemanager opens, and each sends
+ * to the next buddy of its own case. vangnetd runs with its rate limits
+ * lifted; a send refused anyway is resent after the delay the server
+ * names, and counted in the output.
  * Every body is `size` random bytes padded with vn_pad_encode, exactly as a
  * real client pads its ciphertext, so the server stores and pushes one
  * padded bucket per message.
@@ -73,7 +74,9 @@
 #define INVITE_PARALLEL  8 /* `vangnetd invite` processes at once */
 #define LOG_TAIL         8192
 #define SERVER_ARGS_MAX  16
-#define CLIENTS_MAX      250 /* a case holds at most 256 members */
+#define CLIENTS_MAX      250
+#define CASE_CLIENTS     50 /* clients per case (a case holds at most 63 members) */
+#define CASES_MAX        ((CLIENTS_MAX + CASE_CLIENTS - 1) / CASE_CLIENTS)
 /* The benchmark measures the relay, not the abuse limits: lift the
  * per-pair limit as far as `vangnetd run` allows. */
 #define RATE_MAX    "1000000"
@@ -130,7 +133,8 @@ typedef struct bench {
     client *cl;                       /* N ring clients, then the casemanager at index N */
     size_t ncl;                       /* N + 1 */
     zmq_pollitem_t *items;            /* one per client */
-    char case_id[VN_ACCOUNT_HEX + 1]; /* the case all ring clients are buddies in */
+    char case_id[VN_ACCOUNT_HEX + 1]; /* the case last created */
+    char case_ids[CASES_MAX][VN_ACCOUNT_HEX + 1]; /* the cases the ring clients are buddies in */
     uint8_t server_key[32];
     char endpoint[VN_ENDPOINT_MAX + 1];
     msg *msgs; /* every message of both phases */
@@ -442,9 +446,18 @@ static size_t sender_of(const bench *b, size_t seq)
     return seq % b->o.clients;
 }
 
+/* Clients are spread over ceil(N / CASE_CLIENTS) cases, client i in case
+ * i mod ncases, and each sends to the next client of its own case (the
+ * routing policy lets buddies of one case message each other). */
+static size_t ncases(const bench *b)
+{
+    return (b->o.clients + CASE_CLIENTS - 1) / CASE_CLIENTS;
+}
+
 static size_t recipient_of(const bench *b, size_t seq)
 {
-    return (sender_of(b, seq) + 1) % b->o.clients;
+    size_t i = sender_of(b, seq), g = ncases(b), next = i + g;
+    return next < b->o.clients ? next : i % g;
 }
 
 /* Sends message seq (again, after a refusal: same id, same bytes). */
@@ -719,8 +732,8 @@ static int open_client(bench *b, size_t i, const vn_invite *inv)
 }
 
 /* The routing policy lets a buddy message the other buddies of their own
- * case, so the ring is N buddies of one case: a casemanager joins and
- * opens the case, and the buddies are invited into it. All ring
+ * case, so the rings are buddies of a few cases: a casemanager joins and
+ * opens the cases, and the buddies are invited into them. All ring
  * connections redeem at once, then all subscribe. */
 static int join_all(bench *b)
 {
@@ -734,12 +747,17 @@ static int join_all(bench *b)
     if (make_invites(b, &inv[n], 1, "casemanager", NULL) || open_client(b, n, &inv[n]) ||
         await_ctl(b, "redeem (casemanager)"))
         goto out;
-    Vn__CaseNew cn = VN__CASE_NEW__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CASE_NEW;
-    req.case_new = &cn;
-    if (send_ctl(b, n, &req) || await_ctl(b, "new case")) goto out;
-    if (make_invites(b, inv, n, "buddy", b->case_id)) goto out;
+    size_t g = ncases(b);
+    for (size_t k = 0; k < g; k++) {
+        Vn__CaseNew cn = VN__CASE_NEW__INIT;
+        Vn__Request req = VN__REQUEST__INIT;
+        req.body_case = VN__REQUEST__BODY_CASE_NEW;
+        req.case_new = &cn;
+        if (send_ctl(b, n, &req) || await_ctl(b, "new case")) goto out;
+        memcpy(b->case_ids[k], b->case_id, sizeof b->case_id);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (make_invites(b, &inv[i], 1, "buddy", b->case_ids[i % g])) goto out;
     for (size_t i = 0; i < n; i++)
         if (open_client(b, i, &inv[i])) goto out;
     if (await_ctl(b, "redeem")) goto out;
@@ -883,13 +901,13 @@ static const char usage[] =
     "                   [--window W] [--latency-messages L] [--tmpdir DIR] [--keep]\n"
     "                   [--server-arg ARG]...\n"
     "\n"
-    "Starts vangnetd with a temporary state directory, joins N clients (client i\n"
-    "sends to client i+1 mod N) and relays M messages of BYTES random payload,\n"
+    "Starts vangnetd with a temporary state directory, joins N clients (each\n"
+    "sends to the next buddy of its case) and relays M messages of BYTES payload,\n"
     "padded to a size bucket, with up to W in flight (throughput phase); then L\n"
     "messages one at a time (latency phase). Fails unless every message arrives\n"
     "exactly once. Defaults: N 2, M 10000, BYTES 512, W 256, L 1000.\n"
-    "The clients are buddies of one case (the routing policy lets the buddies\n"
-    "of a case message each other). vangnetd runs with its rate limits lifted\n"
+    "The clients are buddies of ceil(N/50) cases, each sending to the next buddy of\n"
+    "its own case (the routing policy). vangnetd runs with its rate limits lifted\n"
     "(--rate-*, --account-*, --inbound-*); --server-arg adds more `vangnetd run`\n"
     "arguments. Sends refused by a rate limit are resent after the delay the\n"
     "server names, and counted.\n";
@@ -1066,8 +1084,8 @@ int main(int argc, char **argv)
                 b.acked, expect);
 
     printf("bench_relay: vangnetd relay benchmark\n");
-    printf("  clients            %zu (client i sends to client i+1 mod %zu)\n", b.o.clients,
-           b.o.clients);
+    printf("  clients            %zu in %zu case%s (each sends to the next buddy of its case)\n",
+           b.o.clients, ncases(&b), ncases(&b) == 1 ? "" : "s");
     printf("  messages           %zu throughput + %zu latency\n", b.o.messages, b.o.latency_msgs);
     printf("  payload            %zu bytes, padded body %zu bytes\n", b.o.size, b.padded_len);
     printf("  window             %zu in flight (at most %zu per sender)\n", b.o.window,
