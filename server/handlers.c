@@ -47,6 +47,18 @@ static vn_err dup_bin(ProtobufCBinaryData *dst, const void *src, size_t len)
     return VN_OK;
 }
 
+vn_err vn_reply_recorded(vn_outcome *out, const char *kind, const char *date)
+{
+    Vn__Recorded *body = malloc(sizeof *body);
+    if (!body) return VN_ENOMEM;
+    vn__recorded__init(body);
+    out->reply->body_case = VN__REPLY__BODY_RECORDED;
+    out->reply->recorded = body;
+    body->kind = vn_dup_str(kind);
+    body->date = vn_dup_str(date);
+    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+}
+
 void vn_outcome_clear(vn_outcome *out)
 {
     if (out->reply) vn__reply__free_unpacked(out->reply, NULL);

@@ -462,14 +462,7 @@ static vn_err h_quiet(vn_server *srv, const vn_peer *peer, const Vn__QuietHours 
     }
     if (err) return vn_fail(msg, msgsize, err, "cannot store quiet hours: %s", vn_err_str(err));
     out->wrote = true;
-    Vn__Recorded *body = malloc(sizeof *body);
-    if (!body) return VN_ENOMEM;
-    vn__recorded__init(body);
-    out->reply->body_case = VN__REPLY__BODY_RECORDED;
-    out->reply->recorded = body;
-    body->kind = vn_dup_str("quiet-hours");
-    body->date = vn_dup_str("");
-    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+    return vn_reply_recorded(out, "quiet-hours", "");
 }
 
 vn_err vn_handle_alerts(vn_server *srv, const vn_peer *peer, const Vn__Request *req,

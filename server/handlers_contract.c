@@ -344,16 +344,9 @@ static vn_err h_record(vn_server *srv, const vn_peer *peer, const Vn__Record *r,
     if ((err = vn_events_add(st, id, day, ev)))
         return vn_fail(msg, msgsize, err, "cannot store the record: %s", vn_err_str(err));
     out->wrote = true;
-    Vn__Recorded *body = malloc(sizeof *body);
-    if (!body) return VN_ENOMEM;
-    vn__recorded__init(body);
-    out->reply->body_case = VN__REPLY__BODY_RECORDED;
-    out->reply->recorded = body;
     char date[11];
     vn_day_format(day, date);
-    body->kind = vn_dup_str(r->kind);
-    body->date = vn_dup_str(date);
-    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+    return vn_reply_recorded(out, r->kind, date);
 }
 
 static vn_err h_absence(vn_server *srv, const vn_peer *peer, const Vn__AbsenceAdd *r,
@@ -389,14 +382,7 @@ static vn_err h_absence(vn_server *srv, const vn_peer *peer, const Vn__AbsenceAd
     if ((err = vn_absence_add(vn_server_store(srv), ci.id, from, to, kind)))
         return vn_fail(msg, msgsize, err, "cannot store the absence: %s", vn_err_str(err));
     out->wrote = true;
-    Vn__Recorded *body = malloc(sizeof *body);
-    if (!body) return VN_ENOMEM;
-    vn__recorded__init(body);
-    out->reply->body_case = VN__REPLY__BODY_RECORDED;
-    out->reply->recorded = body;
-    body->kind = vn_dup_str(kind == VN_ABSENCE ? "absence" : "medication");
-    body->date = vn_dup_str(r->from);
-    return body->kind && body->date ? VN_OK : VN_ENOMEM;
+    return vn_reply_recorded(out, kind == VN_ABSENCE ? "absence" : "medication", r->from);
 }
 
 vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,

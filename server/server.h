@@ -103,6 +103,8 @@ vn_err vn_fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
 /* Parses an account or case id from the wire, naming field in the error. */
 vn_err vn_parse_id(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN], char *msg,
                    size_t msgsize);
+/* Sets a Recorded reply (what was recorded, and its date). */
+vn_err vn_reply_recorded(vn_outcome *out, const char *kind, const char *date);
 /* malloc'd copy of s for reply fields. */
 char *vn_dup_str(const char *s);
 
