@@ -470,6 +470,24 @@ static vn_err h_subscribe(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     return VN_OK;
 }
 
+/* Requests that add lasting records wait while the store is nearly full;
+ * reads, acknowledgements (which free room), check-ins and alerts' own
+ * checks go on. */
+static bool grows_store(Vn__Request__BodyCase c)
+{
+    switch (c) {
+    case VN__REQUEST__BODY_CASE_NEW:
+    case VN__REQUEST__BODY_CASE_INVITE:
+    case VN__REQUEST__BODY_CONTRACT_SET:
+    case VN__REQUEST__BODY_RECORD:
+    case VN__REQUEST__BODY_ABSENCE_ADD:
+    case VN__REQUEST__BODY_QUIET_HOURS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
                          vn_outcome *out, char *msg, size_t msgsize, uint64_t *retry_ms)
 {
@@ -480,6 +498,10 @@ vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request 
     if (!peer->registered)
         return vn_fail(msg, msgsize, VN_EUNREGISTERED,
                        "this device key is not registered; redeem an invite code first");
+    if (grows_store(req->body_case) && vn_server_nearly_full(srv))
+        return vn_fail(msg, msgsize, VN_EFULL,
+                       "the server's storage is full; try again later (reading, acknowledging "
+                       "and checking in still work)");
     switch (req->body_case) {
     case VN__REQUEST__BODY_WHOAMI:
         return h_whoami(srv, peer, out);

@@ -421,18 +421,28 @@ vn_err vn_cases_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t
 {
     vn_kv *kv = vn_sstore_kv(st);
     struct purge_ctx *c = calloc(1, sizeof *c);
+    size_t done = 0;
     if (!c) return VN_ENOMEM;
     c->cutoff = now > retention_ms ? now - retention_ms : 0;
     vn_err err = vn_kv_each(kv, VN_DB_CASES, NULL, 0, purge_cb, c);
     if (!err && c->n > 0 && !(err = vn_kv_begin(kv))) {
-        for (size_t i = 0; !err && i < c->n; i++)
-            err = purge_case(st, c->ids[i], c->cms[i]);
+        /* Each case in a sub-transaction of its own: one that fails is
+         * left for the next sweep and does not hold back the others. */
+        for (size_t i = 0; !err && i < c->n; i++) {
+            if ((err = vn_kv_sub_begin(kv))) break;
+            vn_err one = purge_case(st, c->ids[i], c->cms[i]);
+            if (!one)
+                one = vn_kv_sub_end(kv, true);
+            else
+                vn_kv_sub_end(kv, false);
+            if (!one) done++;
+        }
         if (err && vn_kv_in_txn(kv))
             vn_kv_abort(kv);
         else if (!err)
             err = vn_kv_commit(kv);
     }
-    *purged = err ? 0 : c->n;
+    *purged = err ? 0 : done;
     free(c);
     return err;
 }
