@@ -523,8 +523,9 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
         else
             err = vn_e2ee_decrypt(c->e2ee, e->from, e->prekey_msg, payload, plen, &pt, &ptlen);
         if (err == VN_EUNTRUSTED) {
-            /* Leave it on the server until the user verifies the new key. */
-            vn_kv_abort(c->kv);
+            /* Leave it on the server until the user verifies the new key;
+             * keep the new key as pending, so `verify` can show it. */
+            if ((err = vn_kv_commit(c->kv))) return err;
             fprintf(stderr,
                     "vangnet: a message from %s is held: their identity key changed. Run "
                     "`vangnet verify %s` and compare safety numbers\n",

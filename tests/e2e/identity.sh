@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A changed identity key is refused until the user confirms the new safety
+# number. A compromised server is simulated: Mallory's first message to Bob
+# is relabelled in the store as coming from Alice, whom Bob already knows.
+# Bob's client must see the different identity key, hold the message and
+# say so; only after `verify --confirm` does it read it.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+new_case
+ALICE=$(join alice participant)
+BOB=$(join bob buddy)
+MALLORY=$(join mallory buddy)
+
+vn alice send "$BOB" "hello from the real Alice"
+expect_match "Bob knows Alice" "hello from the real Alice" "$(vn bob inbox)"
+BEFORE=$(vn bob --json verify "$ALICE")
+expect_match "and has her safety number" '"changed": false' "$BEFORE"
+
+# Mallory's first message to Bob, then the server relabels its sender.
+vn mallory send "$BOB" "I am Alice, trust me"
+hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+mdb_dump -s mailbox "$STATE" > "$T/mb.dump"
+sed -i "s/$(hexof "$MALLORY")/$(hexof "$ALICE")/" "$T/mb.dump"
+mdb_load -s mailbox -f "$T/mb.dump" "$STATE" 2>/dev/null
+
+RC=0; ERR=$(vn bob --json inbox 2>&1 >"$T/out.json") || RC=$?
+check "the relabelled message is not shown" bash -c "! grep -q 'trust me' '$T/out.json'"
+expect_match "Bob is told Alice's identity key changed" "message from $ALICE is held: their identity key changed" "$ERR"
+expect_eq "the message stays on the server" 1 "$(db_count_prefix mailbox "$BOB")"
+OUT=$(vn bob verify "$ALICE")
+expect_match "verify warns before anything else" 'WARNING: the identity key of .* has CHANGED' "$OUT"
+expect_match "and shows the new safety number" '^[0-9]{5} [0-9]{5}' "$(sed -n 5p <<< "$OUT")"
+check "the new safety number differs from the old one" test "$(vn bob --json verify "$ALICE" | grep -o '"safety_number": "[0-9]*"')" != "$(grep -o '"safety_number": "[0-9]*"' <<< "$BEFORE")"
+vn bob verify "$ALICE" --confirm >/dev/null
+expect_match "only after confirming is the message read" 'I am Alice, trust me' "$(vn bob inbox)"
+finish
