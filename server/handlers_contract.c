@@ -184,7 +184,7 @@ static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__Con
     uint64_t now = vn_clock_now(vn_server_clock(srv));
     if ((err = vn_contract_sign(vn_server_store(srv), id, r->version, r->signature.data,
                                 r->signature.len, now)) ||
-        (ci.state == VN_CASE_INTAKE &&
+        ((ci.state == VN_CASE_INTAKE || ci.state == VN_CASE_COMPLETED) &&
          (err = vn_cases_set_state(vn_server_store(srv), id, VN_CASE_ACTIVE, now)))) {
         err = vn_fail(msg, msgsize, err, "cannot record the signature: %s", vn_err_str(err));
         goto out;

@@ -80,6 +80,13 @@ static vn_err run_case(vn_server *srv, const vn_case_info *ci, int32_t today, in
     if (err) return err;
     if ((err = vn_absence_load(st, ci->id, VN_ABSENCE, &abs, &nabs))) return err;
     if ((err = close_days(srv, ci, &t, abs, nabs, today, minute))) goto out;
+    /* Once the last contract day is closed, the case is completed (the
+     * lifecycle is all the server knows of it). */
+    int32_t closed_upto;
+    if (vn_sched_last(st, ci->id, &closed_upto) == VN_OK && closed_upto >= vn_terms_end_day(&t)) {
+        err = vn_cases_set_state(st, ci->id, VN_CASE_COMPLETED, 0);
+        goto out;
+    }
     if ((err = vn_events_load(st, ci->id, t.start_day, &ev, &nev))) goto out;
     size_t n = vn_schedule_due(&t, ev, nev, abs, nabs, today, minute, due, VN_DUE_MAX);
     bool has_p = vn_case_participant(srv, ci->id, participant);

@@ -22,6 +22,8 @@ const char *vn_case_state_name(vn_case_state state)
         return "active";
     case VN_CASE_CLOSED:
         return "closed";
+    case VN_CASE_COMPLETED:
+        return "completed";
     }
     return "unknown";
 }

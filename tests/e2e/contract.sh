@@ -111,6 +111,7 @@ vn doc contract sign --case "$CASE" >/dev/null
 expect_match "version 2 is in force" '"signed": true, "signed_version": 2' "$(vn cm --json contract show --case "$CASE")"
 jump_to 2032-01-10
 expect_match "after 60 months nothing is due" '"next_due": null, "overdue": \[\]' "$(vn cm --json caseload)"
+expect_match "and the case is completed" '"state": "completed"' "$(vn cm --json case show "$CASE")"
 
 # Count the test days per phase from the casemanager's calendars.
 : > "$T/tests"

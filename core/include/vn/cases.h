@@ -20,9 +20,10 @@
 #define VN_CASE_MEMBERS_MAX 63
 
 typedef enum vn_case_state {
-    VN_CASE_INTAKE = 1, /* created, no signed contract yet */
-    VN_CASE_ACTIVE = 2, /* under a signed contract */
-    VN_CASE_CLOSED = 3, /* closed; purged after the retention period */
+    VN_CASE_INTAKE = 1,    /* created, no signed contract yet */
+    VN_CASE_ACTIVE = 2,    /* under a signed contract */
+    VN_CASE_CLOSED = 3,    /* closed; purged after the retention period */
+    VN_CASE_COMPLETED = 4, /* the contract ran its course; the network stays until closed */
 } vn_case_state;
 
 typedef struct vn_case_info {
