@@ -5,6 +5,11 @@
 #include "vn/invite.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,88 @@ static const char *const db_names[] = {
 };
 _Static_assert(sizeof db_names / sizeof db_names[0] == CDB_COUNT, "one name per CDB_*");
 
+/* The passphrase: $VANGNET_PASSPHRASE, else asked on the terminal with
+ * echo off. *pass is malloc'd (caller wipes and frees). */
+static vn_err read_passphrase(vn_client *c, char **pass)
+{
+    const char *env = getenv("VANGNET_PASSPHRASE");
+    char buf[256];
+    if (env && env[0]) {
+        *pass = strdup(env);
+        return *pass ? VN_OK : VN_ENOMEM;
+    }
+    if (!isatty(STDIN_FILENO)) return VN_EDENIED;
+    struct termios old, quiet;
+    bool echo_off = tcgetattr(STDIN_FILENO, &old) == 0;
+    if (echo_off) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    fprintf(stderr, "passphrase for %s: ", c->profile);
+    bool ok = fgets(buf, sizeof buf, stdin) != NULL;
+    if (echo_off) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    *pass = ok && buf[0] ? strdup(buf) : NULL;
+    explicit_bzero(buf, sizeof buf);
+    return *pass ? VN_OK : VN_EDENIED;
+}
+
+/* The profile's salt (made on first use), next to the store. */
+static vn_err profile_salt(vn_client *c, uint8_t salt[16])
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/profile.salt", c->profile);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        bool ok = read(fd, salt, 16) == 16;
+        close(fd);
+        return ok ? VN_OK : VN_EIO;
+    }
+    if (errno != ENOENT) return VN_EIO;
+    vn_err err = vn_random(salt, 16);
+    if (err) return err;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return VN_EIO;
+    bool ok = write(fd, salt, 16) == 16 && fsync(fd) == 0;
+    close(fd);
+    return ok ? VN_OK : VN_EIO;
+}
+
+/* Seals the store with a key derived from the passphrase (scrypt), and
+ * checks it against the profile's verifier so a wrong passphrase is named
+ * as such instead of showing up as garbage later. */
+static vn_err unlock(vn_client *c)
+{
+    static const char check[] = "vangnet profile v1";
+    uint8_t salt[16], key[32];
+    char *pass = NULL;
+    vn_err err = profile_salt(c, salt);
+    if (err) return err;
+    if ((err = read_passphrase(c, &pass))) return err;
+    int ok = EVP_PBE_scrypt(pass, strlen(pass), salt, sizeof salt, 1 << 14, 8, 1, 64u << 20, key,
+                            sizeof key);
+    explicit_bzero(pass, strlen(pass));
+    free(pass);
+    if (ok != 1) return VN_ECRYPTO;
+    vn_kv_seal(c->kv, key);
+    /* Contact names are looked up by a keyed hash, never stored in clear. */
+    uint8_t tagged[33];
+    memcpy(tagged, key, 32);
+    tagged[32] = 'c';
+    vn_sha256(tagged, sizeof tagged, c->names_key);
+    explicit_bzero(tagged, sizeof tagged);
+    explicit_bzero(key, sizeof key);
+    char got[sizeof check];
+    size_t n = 0;
+    err = vn_client_cfg_get(c, "check", got, sizeof got, &n);
+    if (err == VN_ENOTFOUND) return vn_client_cfg_put(c, "check", check, sizeof check);
+    if (err == VN_ECRYPTO || (!err && (n != sizeof check || memcmp(got, check, n) != 0)))
+        return VN_EUNTRUSTED;
+    return err;
+}
+
 vn_err vn_client_open(vn_client *c)
 {
     struct stat st;
@@ -29,8 +116,7 @@ vn_err vn_client_open(vn_client *c)
     if ((st.st_mode & 077) != 0 && chmod(c->profile, 0700) != 0) return VN_EIO;
     vn_err err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, (size_t)256 << 20);
     if (err) return err;
-    err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE);
-    if (err) {
+    if ((err = unlock(c)) || (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE))) {
         vn_kv_close(&c->kv);
         return err;
     }
@@ -42,6 +128,13 @@ vn_err vn_client_open(vn_client *c)
         err = vn_e2ee_set_account(c->e2ee, c->account);
     }
     return err;
+}
+
+/* The store key of a contact name: a keyed hash, so names stay secret. */
+void vn_client_name_key(vn_client *c, const char *name, uint8_t out[32])
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), c->names_key, 32, (const uint8_t *)name, strlen(name), out, &n);
 }
 
 void vn_client_close(vn_client *c)
@@ -101,9 +194,12 @@ vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_
         return VN_OK;
     }
     if (!who[0]) return VN_EINVAL;
-    vn_err err = vn_kv_get(c->kv, CDB_CONTACTS, who, strlen(who), &v, &n);
+    uint8_t k[32];
+    vn_client_name_key(c, who, k);
+    vn_err err = vn_kv_get(c->kv, CDB_CONTACTS, k, sizeof k, &v, &n);
     if (err) return err == VN_ENOTFOUND ? VN_ENOACCOUNT : err;
-    if (n != VN_ACCOUNT_HEX)
+    /* The value is the account id, then the name. */
+    if (n < VN_ACCOUNT_HEX)
         err = VN_ESTORE;
     else {
         memcpy(account, v, VN_ACCOUNT_HEX);
@@ -123,10 +219,11 @@ struct name_search {
 static int name_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
     struct name_search *s = ud;
-    if (vl != VN_ACCOUNT_HEX || memcmp(v, s->account, VN_ACCOUNT_HEX) != 0) return 0;
-    if (kl >= s->size) return 0;
-    memcpy(s->name, k, kl);
-    s->name[kl] = '\0';
+    size_t nl = vl - VN_ACCOUNT_HEX;
+    if (vl <= VN_ACCOUNT_HEX || memcmp(v, s->account, VN_ACCOUNT_HEX) != 0) return 0;
+    if (nl >= s->size) return 0;
+    memcpy(s->name, (const char *)v + VN_ACCOUNT_HEX, nl);
+    s->name[nl] = '\0';
     s->found = true;
     return 1;
 }

@@ -45,6 +45,7 @@ typedef struct vn_client {
     vn_e2ee *e2ee;                    /* Signal state over kv */
     vn_conn *conn;                    /* connection, opened on first use */
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
+    uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
 } vn_client;
 
 /* Opens (creating, mode 0700) the profile's store. */
@@ -57,6 +58,9 @@ vn_err vn_client_connect(vn_client *c);
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len);
 vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t len);
 
+/* The store key of a contact name (a keyed hash; names never appear in
+ * clear, not even as keys). */
+void vn_client_name_key(vn_client *c, const char *name, uint8_t out[32]);
 /* Resolves a contact name or an account id into account (33 bytes). */
 vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1]);
 /* The local name of an account, or NULL; copied into name. */

@@ -207,18 +207,19 @@ struct list_ctx {
 static int list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
     struct list_ctx *l = ud;
+    char name[128];
+    size_t nl = vl > VN_ACCOUNT_HEX ? vl - VN_ACCOUNT_HEX : 0;
+    if (nl == 0 || nl >= sizeof name) return 0;
+    memcpy(name, (const char *)v + VN_ACCOUNT_HEX, nl);
+    name[nl] = '\0';
     if (l->c->json) {
-        char name[256];
-        if (kl >= sizeof name) return 0;
-        memcpy(name, k, kl);
-        name[kl] = '\0';
         fputs(l->sep, stdout);
         fputs("{\"name\": ", stdout);
         vn_json_str(stdout, name);
-        printf(", \"account\": \"%.*s\"}", (int)vl, (const char *)v);
+        printf(", \"account\": \"%.*s\"}", VN_ACCOUNT_HEX, (const char *)v);
         l->sep = ", ";
     } else {
-        printf("%-20.*s %.*s\n", (int)kl, (const char *)k, (int)vl, (const char *)v);
+        printf("%-20s %.*s\n", name, VN_ACCOUNT_HEX, (const char *)v);
     }
     return 0;
 }
@@ -242,8 +243,13 @@ int vn_cmd_contacts(vn_client *c, int argc, char **argv)
                               "account id");
     if (!vn_account_valid(acct))
         return vn_client_fail(c, VN_EINVAL, "%s is not an account id (32 hex characters)", acct);
-    /* Names stay on this device: they are never sent to the server. */
-    vn_err err = vn_kv_put(c->kv, CDB_CONTACTS, name, nlen, acct, VN_ACCOUNT_HEX);
+    /* Names stay on this device, encrypted: they are never sent anywhere. */
+    uint8_t key[32];
+    char val[VN_ACCOUNT_HEX + 65];
+    memcpy(val, acct, VN_ACCOUNT_HEX);
+    memcpy(val + VN_ACCOUNT_HEX, name, nlen);
+    vn_client_name_key(c, name, key);
+    vn_err err = vn_kv_put(c->kv, CDB_CONTACTS, key, sizeof key, val, VN_ACCOUNT_HEX + nlen);
     if (err) return vn_client_fail(c, err, "cannot store contact: %s", vn_err_str(err));
     if (c->json) {
         fputs("{\"name\": ", stdout);

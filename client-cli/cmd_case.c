@@ -301,6 +301,8 @@ int vn_cmd_delete_account(vn_client *c, int argc, char **argv)
     int bad = unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", c->profile);
     bad |= unlink(path);
+    snprintf(path, sizeof path, "%s/profile.salt", c->profile);
+    bad |= unlink(path);
     if (c->json)
         printf("{\"deleted\": \"%s\"}\n", gone);
     else

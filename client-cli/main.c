@@ -42,7 +42,8 @@ static const char usage[] =
     "  delete-account --yes      delete this account from the server and this device\n"
     "\n"
     "WHO is an account id (32 hex characters) or a contact name.\n"
-    "The profile directory (default ~/.vangnet, or $VANGNET_PROFILE) holds one identity.\n"
+    "The profile directory (default ~/.vangnet, or $VANGNET_PROFILE) holds one identity,\n"
+    "encrypted at rest with a passphrase ($VANGNET_PASSPHRASE, or asked on the terminal).\n"
     "\n"
     "exit codes: 0 ok, 1 failed (the message says why), 2 bad command line,\n"
     "            3 server unreachable or busy (try again), 4 a peer's identity key changed\n";
@@ -204,8 +205,16 @@ int main(int argc, char **argv)
     vn_err err = vn_client_open(&c);
     if (err) {
         /* The store's own errors name no file; errno from mkdir or open does. */
-        rc = vn_client_fail(&c, err, "cannot open profile %s: %s", c.profile,
-                            err == VN_EIO && errno ? strerror(errno) : vn_err_str(err));
+        if (err == VN_EUNTRUSTED)
+            rc = vn_client_fail(&c, VN_EDENIED, "wrong passphrase for profile %s", c.profile);
+        else if (err == VN_EDENIED)
+            rc = vn_client_fail(&c, err,
+                                "profile %s is encrypted: set VANGNET_PASSPHRASE or run on a "
+                                "terminal to be asked for it",
+                                c.profile);
+        else
+            rc = vn_client_fail(&c, err, "cannot open profile %s: %s", c.profile,
+                                err == VN_EIO && errno ? strerror(errno) : vn_err_str(err));
     } else {
         rc = cmd->run(&c, nargs, args);
         vn_client_close(&c);

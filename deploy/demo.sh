@@ -10,6 +10,9 @@ VANGNET=$BIN/client-cli/vangnet
 [ -x "$VANGNETD" ] && [ -x "$VANGNET" ] || { echo "demo: build first (deploy/build.sh)" >&2; exit 1; }
 
 T=$(mktemp -d /tmp/vangnet-demo.XXXXXX)
+# Each profile's store is encrypted at rest with a passphrase; a person
+# types theirs, the demo sets one for everybody.
+export VANGNET_PASSPHRASE=${VANGNET_PASSPHRASE:-demo passphrase}
 SERVER=
 cleanup() {
     [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null

@@ -1,7 +1,10 @@
 #include "vn/kv.h"
 
+#include "vn/util.h"
+
 #include <errno.h>
 #include <lmdb.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +19,72 @@ struct vn_kv {
     MDB_txn *parent;         /* the enclosing transaction while a sub-transaction runs */
     int sub_base;            /* depth when the sub-transaction began */
     bool sub_aborted;        /* the sub-transaction was aborted inside */
+    bool sealed;             /* values are encrypted with seal_key */
+    uint8_t seal_key[32];    /* AES-256-GCM key for values (client stores) */
 };
+
+#define SEAL_NONCE     12
+#define SEAL_TAG       16
+#define SEAL_VALUE_MAX (64u << 20)
+
+/* AES-256-GCM over a value, bound to its database and key (AAD), so a
+ * value cannot be moved to another key unnoticed. in == NULL seals an
+ * empty value. */
+static vn_err seal_op(const vn_kv *self, bool enc, int db, const void *key, size_t klen,
+                      const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
+{
+    uint8_t dbb = (uint8_t)db, tag[SEAL_TAG];
+    int len = 0, fin = 0;
+    vn_err err = VN_ECRYPTO;
+    if (!enc && inlen < SEAL_NONCE + SEAL_TAG) return VN_ECRYPTO;
+    if (inlen > SEAL_VALUE_MAX) return VN_ETOOBIG;
+    size_t plen = enc ? inlen : inlen - SEAL_NONCE - SEAL_TAG;
+    size_t total = enc ? SEAL_NONCE + inlen + SEAL_TAG : plen;
+    uint8_t *buf = malloc(total ? total : 1);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!buf || !ctx) {
+        err = VN_ENOMEM;
+        goto out;
+    }
+    const uint8_t *nonce = enc ? buf : in;
+    if (enc && vn_random(buf, SEAL_NONCE) != VN_OK) goto out;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) != 1 ||
+        EVP_CipherInit_ex(ctx, NULL, NULL, self->seal_key, nonce, enc) != 1 ||
+        EVP_CipherUpdate(ctx, NULL, &len, &dbb, 1) != 1 ||
+        (klen && EVP_CipherUpdate(ctx, NULL, &len, key, (int)klen) != 1))
+        goto out;
+    const uint8_t *src = enc ? in : in + SEAL_NONCE;
+    uint8_t *dst = enc ? buf + SEAL_NONCE : buf;
+    len = 0;
+    if (plen && EVP_CipherUpdate(ctx, dst, &len, src, (int)plen) != 1) goto out;
+    if (!enc) {
+        memcpy(tag, in + inlen - SEAL_TAG, SEAL_TAG);
+        if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) != 1) goto out;
+    }
+    if (EVP_CipherFinal_ex(ctx, dst + len, &fin) != 1) goto out; /* wrong key or tampered */
+    if (enc &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, buf + SEAL_NONCE + plen) != 1)
+        goto out;
+    *out = buf;
+    *outlen = total;
+    buf = NULL;
+    err = VN_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    if (buf) {
+        explicit_bzero(buf, total);
+        free(buf);
+    }
+    return err;
+}
+
+vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32])
+{
+    memcpy(self->seal_key, key, 32);
+    self->sealed = true;
+    return VN_OK;
+}
 
 vn_err vn_err_from_mdb(int rc)
 {
@@ -108,6 +176,7 @@ void vn_kv_close(vn_kv **self_p)
     vn_kv *s = *self_p;
     if (s->txn) mdb_txn_abort(s->txn);
     mdb_env_close(s->env);
+    explicit_bzero(s->seal_key, sizeof s->seal_key);
     free(s);
     *self_p = NULL;
 }
@@ -209,16 +278,28 @@ static bool db_ok(const vn_kv *self, int db)
 
 vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen)
 {
+    uint8_t *sealed = NULL;
+    size_t slen = 0;
     if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    if (self->sealed) {
+        vn_err e = seal_op(self, true, db, key, klen, val, vlen, &sealed, &slen);
+        if (e) return e;
+        val = sealed;
+        vlen = slen;
+    }
     vn_err err = vn_kv_begin(self);
-    if (err) return err;
+    if (err) goto out;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int rc = mdb_put(self->txn, self->dbi[db], &k, &v, 0);
     if (rc) {
         vn_kv_abort(self);
-        return vn_err_from_mdb(rc);
+        err = vn_err_from_mdb(rc);
+        goto out;
     }
-    return vn_kv_commit(self);
+    err = vn_kv_commit(self);
+out:
+    free(sealed);
+    return err;
 }
 
 vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
@@ -250,6 +331,19 @@ vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, 
     rc = mdb_get(txn, self->dbi[db], &k, &v);
     if (rc) {
         err = vn_err_from_mdb(rc);
+        goto out;
+    }
+    if (self->sealed && (val || vlen)) {
+        uint8_t *plain = NULL;
+        size_t n = 0;
+        if ((err = seal_op(self, false, db, key, klen, v.mv_data, v.mv_size, &plain, &n))) goto out;
+        if (val)
+            *val = plain;
+        else {
+            explicit_bzero(plain, n);
+            free(plain);
+        }
+        if (vlen) *vlen = n;
         goto out;
     }
     if (val) {
@@ -288,7 +382,19 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == MDB_SUCCESS) {
         if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
-        int r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        int r;
+        if (self->sealed) {
+            uint8_t *plain = NULL;
+            size_t n = 0;
+            if ((err = seal_op(self, false, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &plain,
+                               &n)))
+                goto out;
+            r = fn(ud, k.mv_data, k.mv_size, plain, n);
+            explicit_bzero(plain, n);
+            free(plain);
+        } else {
+            r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        }
         if (r == 1) break;
         if (r != 0) {
             err = (vn_err)r;

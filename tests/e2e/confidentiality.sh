@@ -39,8 +39,18 @@ expect_match "names stay local to the client" "\"from_name\": \"casemanager-$CAN
 scan "after delivery"
 server_stop
 scan "after shutdown"
-# The client keeps history locally: it must be there (in its own store).
-check "the client store holds what it received" grep -qaF "$CANARY" "$T/doc/data.mdb"
+# The client keeps history locally, encrypted at rest: nothing in clear,
+# not even contact names, and the wrong passphrase opens nothing.
+if grep -raF -e "$CANARY" -e "$PHONE" -e "$NAME" "$T/doc" "$T/cm" >/dev/null; then
+    fail "a client store holds the canary, phone number or name in clear"
+else
+    pass "client stores hold no canary, phone number or name in clear"
+fi
+expect_match "the history is there for the right passphrase" "$CANARY" "$(vn doc contacts; vn cm contacts)"
+ERR=$(VANGNET_PASSPHRASE=wrong vn doc inbox 2>&1 || true)
+expect_match "a wrong passphrase is named" "wrong passphrase for profile" "$ERR"
+ERR=$(VANGNET_PASSPHRASE= vn doc inbox 2>&1 </dev/null || true)
+expect_match "no passphrase and no terminal is named" "set VANGNET_PASSPHRASE" "$ERR"
 check "the client profile is private (0700)" test "$(stat -c %a "$T/doc")" = 700
 
 # Expiry: undelivered ciphertext is deleted after 30 days.

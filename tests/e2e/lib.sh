@@ -7,6 +7,8 @@ set -euo pipefail
 : "${VANGNET:?set VANGNET to the vangnet binary}"
 
 T=$(mktemp -d /tmp/vn-e2e.XXXXXX)
+# Client profiles are encrypted at rest; every test profile uses this one.
+export VANGNET_PASSPHRASE="correct horse battery staple"
 STATE=$T/state
 SERVER_PID=
 SERVER_LOG=$T/server.log

@@ -159,13 +159,60 @@ static void test_sub_transactions(void **state)
     rm_tmp(dir);
 }
 
+static void test_sealed_values(void **state)
+{
+    char dir[32];
+    uint8_t key[32], other[32];
+    void *v = NULL;
+    size_t n = 0;
+    memset(key, 7, sizeof key);
+    memset(other, 8, sizeof other);
+    vn_kv *kv = open_tmp(dir);
+    vn_kv_seal(kv, key);
+    assert_int_equal(vn_kv_put(kv, 0, "k", 1, "secret value", 12), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "e", 1, "", 0), VN_OK);
+    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
+    assert_int_equal(n, 12);
+    assert_memory_equal(v, "secret value", 12);
+    free(v);
+    assert_int_equal(vn_kv_get(kv, 0, "e", 1, NULL, &n), VN_OK);
+    assert_int_equal(n, 0);
+    vn_kv_close(&kv);
+    /* On disk the value is not in clear. */
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
+    assert_int_equal(n, 12 + 28);
+    for (size_t i = 0; i + 6 <= n; i++)
+        assert_false(memcmp((char *)v + i, "secret", 6) == 0);
+    free(v);
+    /* The wrong key reads nothing. */
+    vn_kv_seal(kv, other);
+    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_ECRYPTO);
+    vn_kv_seal(kv, key);
+    /* A value moved to another key (or database) does not decrypt. */
+    void *raw = NULL;
+    vn_kv_close(&kv);
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &raw, &n), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "m", 1, raw, n), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 1, "k", 1, raw, n), VN_OK);
+    free(raw);
+    vn_kv_seal(kv, key);
+    assert_int_equal(vn_kv_get(kv, 0, "m", 1, &v, &n), VN_ECRYPTO);
+    assert_int_equal(vn_kv_get(kv, 1, "k", 1, &v, &n), VN_ECRYPTO);
+    size_t count = 0;
+    assert_int_equal(vn_kv_each(kv, 0, "k", 1, count_cb, &count), VN_OK);
+    assert_int_equal(count, 1);
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_get_del),
-        cmocka_unit_test(test_nested_and_abort),
-        cmocka_unit_test(test_prefix_many_pages),
-        cmocka_unit_test(test_sub_transactions),
+        cmocka_unit_test(test_put_get_del),       cmocka_unit_test(test_nested_and_abort),
+        cmocka_unit_test(test_prefix_many_pages), cmocka_unit_test(test_sub_transactions),
+        cmocka_unit_test(test_sealed_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,13 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count);
  * Counting free pages walks LMDB's free list: do it now and then. */
 vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map_pages);
 
+/* From now on every value is encrypted at rest with key (AES-256-GCM, a
+ * fresh nonce per write, bound to its database and key): what the client
+ * store keeps on disk is unreadable without it. Keys stay in the clear, so
+ * callers put nothing secret in keys. A value that does not decrypt
+ * (wrong key, tampering) reads as VN_ECRYPTO. */
+vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32]);
+
 /* Maps an LMDB return code to a vn_err. */
 vn_err vn_err_from_mdb(int rc);
 
