@@ -411,7 +411,9 @@ static vn_err purge_case(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
         err = delete_everything(st, m[i].account);
     free(m);
     if (err) return err;
-    if ((err = vn_contract_purge_case(st, id)) || (err = vn_alerts_purge_case(st, id))) return err;
+    if ((err = vn_contract_purge_case(st, id)) || (err = vn_alerts_purge_case(st, id)) ||
+        (err = vn_sstore_invites_purge_case(st, id)))
+        return err;
     pair_key(k, cm, id);
     if (((err = vn_kv_del(kv, VN_DB_CMCASES, k, sizeof k)) && err != VN_ENOTFOUND) ||
         (err = vn_kv_del(kv, VN_DB_CASES, id, VN_ACCOUNT_LEN)))

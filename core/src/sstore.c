@@ -14,10 +14,12 @@ static const char *const db_names[] = {
 /* A name missing here would open LMDB's main database in its place. */
 _Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name per VN_DB_*");
 
-#define SEQ_KEY         "mail_seq"
-#define INVITE_REC_LEN  33   /* role, expires, redeemed, case (zeros for none) */
-#define ACCOUNT_REC_LEN 41   /* role, created, device key */
-#define EXPIRE_BATCH    4096 /* most envelopes one expiry pass removes */
+#define SEQ_KEY "mail_seq"
+/* How long an expired invite is remembered (so it reads as expired). */
+#define VN_INVITE_KEEP_MS (30ULL * 86400000)
+#define INVITE_REC_LEN    33   /* role, expires, redeemed, case (zeros for none) */
+#define ACCOUNT_REC_LEN   41   /* role, created, device key */
+#define EXPIRE_BATCH      4096 /* most envelopes one expiry pass removes */
 
 struct vn_sstore {
     vn_kv *kv; /* the environment and its databases */
@@ -522,7 +524,9 @@ static int invite_expire_cb(void *ud, const void *k, size_t kl, const void *v, s
 {
     struct invite_expire_ctx *c = ud;
     if (kl != 32 || vl != INVITE_REC_LEN) return 0;
-    if (vn_get_be64((const uint8_t *)v + 1) > c->now) return 0;
+    /* Kept a while past expiry, so a late redemption hears "expired"
+     * rather than "unknown". */
+    if (vn_get_be64((const uint8_t *)v + 1) + VN_INVITE_KEEP_MS > c->now) return 0;
     memcpy(c->keys[c->n++], k, 32);
     return c->n == 256 ? 1 : 0;
 }
@@ -677,4 +681,35 @@ vn_err vn_sstore_prekeys_held(vn_sstore *self, const uint8_t account[VN_ACCOUNT_
 {
     *n = 0;
     return vn_kv_each(self->kv, VN_DB_PREKEYS, account, VN_ACCOUNT_LEN, count_cb, n);
+}
+
+struct case_invites {
+    const uint8_t *case_id; /* the case being purged */
+    size_t n;
+    uint8_t keys[256][32]; /* its invites */
+};
+
+static int case_invite_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct case_invites *c = ud;
+    if (kl != 32 || vl != INVITE_REC_LEN || memcmp((const uint8_t *)v + 17, c->case_id, 16))
+        return 0;
+    memcpy(c->keys[c->n++], k, 32);
+    return c->n == 256 ? 1 : 0;
+}
+
+vn_err vn_sstore_invites_purge_case(vn_sstore *self, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    struct case_invites *c = calloc(1, sizeof *c);
+    if (!c) return VN_ENOMEM;
+    c->case_id = case_id;
+    vn_err err;
+    do {
+        c->n = 0;
+        err = vn_kv_each(self->kv, VN_DB_INVITES, NULL, 0, case_invite_cb, c);
+        for (size_t i = 0; !err && i < c->n; i++)
+            err = vn_kv_del(self->kv, VN_DB_INVITES, c->keys[i], 32);
+    } while (!err && c->n == 256);
+    free(c);
+    return err;
 }

@@ -65,6 +65,8 @@ vn_err vn_sstore_invite_create(vn_sstore *self, vn_role role, const uint8_t *cas
 vn_err vn_sstore_invite_redeem(vn_sstore *self, const uint8_t secret[VN_INVITE_SECRET_LEN],
                                const uint8_t device_key[VN_CURVE_KEY_LEN], uint64_t now,
                                uint8_t account[VN_ACCOUNT_LEN], vn_role *role);
+/* Deletes every invite into a case (with its purge). */
+vn_err vn_sstore_invites_purge_case(vn_sstore *self, const uint8_t case_id[VN_ACCOUNT_LEN]);
 /* Removes the account, its device, keys, prekeys and mailbox, and every
  * envelope it sent that still waits in another mailbox. */
 vn_err vn_sstore_account_delete(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN]);
