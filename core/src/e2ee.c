@@ -472,7 +472,6 @@ vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const u
     signal_message *sm = NULL;
     session_cipher *cipher = NULL;
     signal_buffer *plain = NULL;
-    uint8_t *copy = NULL;
     vn_err err;
     int rc;
 
@@ -508,30 +507,9 @@ vn_err vn_e2ee_decrypt(vn_e2ee *self, const char *peer, bool prekey_msg, const u
         err = e2ee_err_from_sg(
             e2ee_peer_save_first(self, addr.name, addr.name_len, self->deferred_key));
     self->deferred = false;
-    if (!err) {
-        size_t len = signal_buffer_len(plain);
-        copy = malloc(len ? len : 1);
-        if (!copy) {
-            /* Committing now would advance the ratchet past a message the
-             * caller never sees. */
-            vn_kv_abort(self->kv);
-            err = VN_ENOMEM;
-            goto out;
-        }
-        memcpy(copy, signal_buffer_data(plain), len);
-    }
-    err = e2ee_txn_end(self, err);
-    if (!err) {
-        *pt = copy;
-        *ptlen = signal_buffer_len(plain);
-        copy = NULL;
-    }
+    err = e2ee_finish_decrypt(self, err, plain, pt, ptlen);
 
 out:
-    if (copy) {
-        explicit_bzero(copy, signal_buffer_len(plain));
-        free(copy);
-    }
     signal_buffer_bzero_free(plain);
     session_cipher_free(cipher);
     SIGNAL_UNREF(sm);
@@ -618,4 +596,30 @@ bool vn_e2ee_peer_verified(vn_e2ee *self, const char *peer)
     peer_rec rec;
     if (!peer_ok(peer) || e2ee_peer_load(self, peer, VN_ACCOUNT_HEX, &rec) != VN_OK) return false;
     return (rec.flags & PEER_VERIFIED) && !(rec.flags & PEER_PENDING);
+}
+
+vn_err e2ee_finish_decrypt(vn_e2ee *self, vn_err err, const signal_buffer *plain, uint8_t **pt,
+                           size_t *ptlen)
+{
+    uint8_t *copy = NULL;
+    size_t len = plain ? signal_buffer_len((signal_buffer *)plain) : 0;
+    if (!err) {
+        copy = malloc(len ? len : 1);
+        if (!copy) {
+            /* Committing now would advance the state past a message the
+             * caller never sees. */
+            vn_kv_abort(self->kv);
+            return VN_ENOMEM;
+        }
+        memcpy(copy, signal_buffer_data((signal_buffer *)plain), len);
+    }
+    err = e2ee_txn_end(self, err);
+    if (!err) {
+        *pt = copy;
+        *ptlen = len;
+    } else if (copy) {
+        explicit_bzero(copy, len);
+        free(copy);
+    }
+    return err;
 }

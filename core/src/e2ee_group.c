@@ -274,7 +274,6 @@ vn_err vn_e2ee_group_decrypt(vn_e2ee *self, const char *group, const char *sende
     sender_key_record *record = NULL;
     group_cipher *cipher = NULL;
     signal_buffer *plain = NULL;
-    uint8_t *copy = NULL;
     vn_err err;
     int rc;
 
@@ -293,30 +292,9 @@ vn_err vn_e2ee_group_decrypt(vn_e2ee *self, const char *group, const char *sende
     /* libsignal stores the advanced chain (and drops the used message key)
      * only after the message verified and decrypted. */
     err = e2ee_err_from_sg(group_cipher_decrypt(cipher, m, NULL, &plain));
-    if (!err) {
-        size_t len = signal_buffer_len(plain);
-        copy = malloc(len ? len : 1);
-        if (!copy) {
-            /* Committing now would mark as read a message the caller never
-             * sees. */
-            vn_kv_abort(self->kv);
-            err = VN_ENOMEM;
-            goto out;
-        }
-        memcpy(copy, signal_buffer_data(plain), len);
-    }
-    err = e2ee_txn_end(self, err);
-    if (!err) {
-        *pt = copy;
-        *ptlen = signal_buffer_len(plain);
-        copy = NULL;
-    }
+    err = e2ee_finish_decrypt(self, err, plain, pt, ptlen);
 
 out:
-    if (copy) {
-        explicit_bzero(copy, signal_buffer_len(plain));
-        free(copy);
-    }
     signal_buffer_bzero_free(plain);
     group_cipher_free(cipher);
     SIGNAL_UNREF(record);

@@ -99,6 +99,11 @@ vn_err e2ee_store_install(vn_e2ee *self);
 
 /* ---- e2ee_group.c ---- */
 
+/* Ends a decrypt's transaction (level opened by the caller) and, if err is
+ * VN_OK, hands a malloc'd copy of plain to *pt. Out of memory aborts the
+ * transaction, so no state advances past a message the caller never sees. */
+vn_err e2ee_finish_decrypt(vn_e2ee *self, vn_err err, const signal_buffer *plain, uint8_t **pt,
+                           size_t *ptlen);
 /* Installs the sender key store into self->store. */
 vn_err e2ee_group_install(vn_e2ee *self);
 
