@@ -429,3 +429,14 @@ int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[V
     vn_frame_reply_free(rep);
     return rc;
 }
+
+int vn_client_roster(vn_client *c, const char *case_id, Vn__Reply **rep)
+{
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    cs.case_id = (char *)case_id;
+    cs.team_only = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
+}

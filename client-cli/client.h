@@ -118,6 +118,10 @@ vn_err vn_client_flush(vn_client *c);
 /* This account's case and (if cm is not NULL) its casemanager, from the
  * server; prints the error and returns its exit code on failure. */
 int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1]);
+/* The case's care team (and, for its casemanager, the medical leads), to
+ * address end-to-end messages; not an audited read. Prints the error and
+ * returns its exit code on failure, 0 with *rep set on success. */
+int vn_client_roster(vn_client *c, const char *case_id, Vn__Reply **rep);
 /* Stores a record outcome in this device's store (for reports). */
 vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
 

@@ -61,18 +61,6 @@ static int raise_alert(vn_client *c, const char *case_id, const char *kind, vn_s
     return EXIT_OK;
 }
 
-/* The case roster (team only), to address the report end to end. */
-static int roster(vn_client *c, const char *case_id, Vn__Reply **rep)
-{
-    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
-    cs.case_id = (char *)case_id;
-    cs.team_only = true;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
-    req.case_show = &cs;
-    return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
-}
-
 static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *sr)
 {
     Vn__Content content = VN__CONTENT__INIT;
@@ -133,7 +121,7 @@ int vn_cmd_signal(vn_client *c, int argc, char **argv)
     /* A participant's own report may also go to their buddies. */
     if (!err && buddies && strcmp(role, "participant") == 0) {
         Vn__Reply *rep = NULL;
-        if ((rc = roster(c, case_id, &rep))) return rc;
+        if ((rc = vn_client_roster(c, case_id, &rep))) return rc;
         for (size_t i = 0; !err && i < rep->case_info->n_members; i++)
             if (strcmp(rep->case_info->members[i]->role, "buddy") == 0)
                 err = send_report(c, rep->case_info->members[i]->account, &sr);
@@ -165,7 +153,7 @@ int vn_cmd_sos(vn_client *c, int argc, char **argv)
     if (!rc) rc = raise_alert(c, mine, "sos", VN_SEV_URGENT, alert);
     if (rc) return rc;
     Vn__Reply *rep = NULL;
-    if ((rc = roster(c, mine, &rep))) return rc;
+    if ((rc = vn_client_roster(c, mine, &rep))) return rc;
     Vn__SignalReport sr = VN__SIGNAL_REPORT__INIT;
     sr.alert = alert;
     sr.case_id = mine;

@@ -375,14 +375,7 @@ static int send_note(vn_client *c, const char *case_id, const char *kind, const 
                      const char *result, const char *note, bool confirmed)
 {
     Vn__Reply *rep = NULL;
-    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
-    cs.case_id = (char *)case_id;
-    cs.team_only = true;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
-    req.case_show = &cs;
-    int rc =
-        vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot find the participant", &rep);
+    int rc = vn_client_roster(c, case_id, &rep);
     if (rc) return rc;
     Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
     rn.case_id = (char *)case_id;
