@@ -3,8 +3,9 @@
 #include "client.h"
 
 #include "vn/frame.h"
-#include "vn/contract.h"
+#include "vn/terms.h"
 #include "vn/schedule.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,7 @@ static int contract_set(vn_client *c, int argc, char **argv)
         return vn_client_fail(c, VN_EINVAL, "%s", set_usage);
     /* A new version starts from the one before it, unless told otherwise. */
     if (!fresh && fetch_quiet(c, case_id, &sc, &base) == VN_OK) {
-        vn_contract_terms(base, &t);
+        vn_terms_from_pb(base, &t);
         vn__contract__free_unpacked(base, NULL);
         vn__stored_contract__free_unpacked(sc, NULL);
     }
@@ -165,7 +166,7 @@ static int contract_set(vn_client *c, int argc, char **argv)
             return vn_client_fail(c, VN_EINVAL, "bad option %s %s\n%s", o, v, set_usage);
     }
     Vn__Contract *ct = NULL;
-    vn_err err = vn_contract_from_terms(&t, case_id, "", &ct);
+    vn_err err = vn_terms_to_pb(&t, case_id, "", &ct);
     if (!err) {
         /* Start: as given, else the server keeps the previous start or uses today. */
         free(ct->start_date);
@@ -459,7 +460,7 @@ int vn_cmd_state(vn_client *c, int argc, char **argv)
         return vn_client_fail(c, VN_EINVAL,
                               "usage: vangnet state record --case CASE "
                               "relapse|treatment-intensified|work-paused|resumed [--note TEXT]");
-    vn_day_format(vn_local_day(vn_now_ms(), NULL), today); /* the clinician's own date */
+    vn_day_format(vn_day_local(vn_now_ms(), NULL), today); /* the clinician's own date */
     /* A clinical state is never told to the server: only the participant
      * (and this device) learn it. Monitoring goes on regardless. */
     int rc = send_note(c, case_id, "state", today, state, note, false);

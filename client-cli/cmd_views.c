@@ -4,6 +4,7 @@
 
 #include "vn/frame.h"
 #include "vn/schedule.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ static void calendar_grid(const Vn__CalendarView *v, bool colour)
     printf("   Mon      Tue      Wed      Thu      Fri      Sat      Sun\n");
     if (v->n_days == 0 || sscanf(v->days[0]->date, "%d-%d-%d", &y, &m, &d) != 3) return;
     /* Zeller-free weekday: 1970-01-01 was a Thursday (index 3 from Monday). */
-    int32_t day0 = vn_days_from_civil(y, m, 1);
+    int32_t day0 = vn_day_from_civil(y, m, 1);
     int wd = (int)(((day0 % 7) + 7 + 3) % 7);
     for (int i = 0; i < wd; i++)
         printf("         ");

@@ -10,6 +10,7 @@
 #include "vn/alerts.h"
 #include "vn/contract.h"
 #include "vn/signals.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static bool quiet_now(vn_server *srv, const uint8_t account[16])
     if (n == 4) {
         int from = (int)((const uint8_t *)v)[0] << 8 | ((const uint8_t *)v)[1];
         int to = (int)((const uint8_t *)v)[2] << 8 | ((const uint8_t *)v)[3];
-        vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+        vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
         quiet = from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to);
     }
     free(v);
@@ -428,7 +429,7 @@ static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__Disclosure
     if (recorded && vn_case_participant(srv, id, participant)) {
         Vn__Notice n = VN__NOTICE__INIT;
         char date[11];
-        vn_day_format(vn_local_day(now, NULL), date);
+        vn_day_format(vn_day_local(now, NULL), date);
         n.kind = "disclosure";
         n.case_id = r->case_id;
         n.date = date;

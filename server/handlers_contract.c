@@ -6,6 +6,7 @@
 
 #include "vn/contract.h"
 #include "vn/e2ee.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,11 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
     }
     char today[11];
     if (!c->start_date || !c->start_date[0]) {
-        vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
+        vn_day_format(vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL), today);
         c->start_date = strdup(today);
     }
     if (!c->start_date) return VN_ENOMEM;
-    if ((err = vn_contract_terms(c, &t)))
+    if ((err = vn_terms_from_pb(c, &t)))
         return vn_fail(msg, msgsize, err,
                        "the contract terms are not valid: phases must cover months 1..%u without "
                        "overlap, rates at most 31 a month, minimums above 0, the window within "
@@ -80,7 +81,7 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
      * so nothing a client slipped into the message (unknown fields, extra
      * text) reaches the store or the participant's signature. */
     Vn__Contract *canonical = NULL;
-    if ((err = vn_contract_from_terms(&t, c->case_id, tz, &canonical))) {
+    if ((err = vn_terms_to_pb(&t, c->case_id, tz, &canonical))) {
         if (canonical) vn__contract__free_unpacked(canonical, NULL);
         return err;
     }
@@ -259,7 +260,7 @@ static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, ch
     vn_case_info ci;
     if (vn_cases_get(st, id, &ci) != VN_OK || ci.state == VN_CASE_CLOSED)
         return vn_fail(msg, msgsize, VN_EDENIED, "the case is closed");
-    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
     window_text(&t, window, sizeof window);
     vn_day_format(today, date);
     if (!vn_terms_active(&t, today))
@@ -333,7 +334,7 @@ static vn_err h_record(vn_server *srv, const vn_peer *peer, const Vn__Record *r,
                        "you may not record %s for case %s: the casemanager records contacts and "
                        "tests, buddies their contacts, the participant self-help",
                        r->kind, r->case_id);
-    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL);
+    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL);
     if (!r->date || !r->date[0])
         day = today;
     else if (vn_day_parse(r->date, &day))

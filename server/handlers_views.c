@@ -6,6 +6,7 @@
 #include "vn/alerts.h"
 #include "vn/contract.h"
 #include "vn/signals.h"
+#include "vn/day.h"
 
 #include <stdio.h>
 
@@ -26,7 +27,7 @@ static vn_err case_due(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], vn_due 
     vn_err err = vn_contract_in_force(vn_server_store(srv), id, &t);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
-    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
     if ((err = vn_events_load(vn_server_store(srv), id, t.start_day, &ev, &nev)) ||
         (err = vn_absence_load(vn_server_store(srv), id, VN_ABSENCE, &abs, &nabs)))
         goto out;
@@ -45,7 +46,7 @@ static Vn__DueItem *due_item(const vn_due *d)
     if (!it) return NULL;
     vn__due_item__init(it);
     vn_day_format(d->due_day, date);
-    it->kind = vn_dup_str(vn_due_kind_name((vn_due_kind)d->kind));
+    it->kind = vn_dup_str(vn_schedule_due_name((vn_due_kind)d->kind));
     it->date = vn_dup_str(date);
     return it;
 }
@@ -178,7 +179,7 @@ static vn_err h_caseload(vn_server *srv, const vn_peer *peer, vn_outcome *out, c
     out->reply->body_case = VN__REPLY__BODY_CASELOAD_VIEW;
     out->reply->caseload_view = view;
     view->cases = calloc(CASELOAD_MAX, sizeof *view->cases);
-    vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
+    vn_day_format(vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL), today);
     view->today = vn_dup_str(today);
     if (!view->cases || !view->today) return VN_ENOMEM;
     struct load_ctx c = {srv, view, peer->account, false};
@@ -282,14 +283,14 @@ static vn_err h_calendar(vn_server *srv, const vn_peer *peer, const Vn__Calendar
     vn__calendar_view__init(view);
     out->reply->body_case = VN__REPLY__BODY_CALENDAR_VIEW;
     out->reply->calendar_view = view;
-    int ndays = vn_days_in_month(y, m);
+    int ndays = vn_day_month_len(y, m);
     view->days = calloc((size_t)ndays, sizeof *view->days);
-    vn_day_format(vn_local_day(vn_clock_now(vn_server_clock(srv)), NULL), today);
+    vn_day_format(vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL), today);
     view->case_id = vn_dup_str(r->case_id);
     view->month = vn_dup_str(r->month);
     view->today = vn_dup_str(today);
     if (!view->days || !view->case_id || !view->month || !view->today) return VN_ENOMEM;
-    err = fill_days(srv, id, vn_days_from_civil(y, m, 1), ndays, view);
+    err = fill_days(srv, id, vn_day_from_civil(y, m, 1), ndays, view);
     return err ? vn_fail(msg, msgsize, err, "cannot read the calendar: %s", vn_err_str(err))
                : VN_OK;
 }

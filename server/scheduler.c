@@ -7,6 +7,7 @@
 #include "server.h"
 
 #include "vn/contract.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static vn_err notice(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
     n.kind = kind == NOTICE_REMIND    ? "reminder"
              : kind == NOTICE_OVERDUE ? "overdue"
                                       : "checkin-missed";
-    n.item = (char *)vn_due_kind_name((vn_due_kind)item);
+    n.item = (char *)vn_schedule_due_name((vn_due_kind)item);
     n.case_id = hex;
     n.date = date;
     return vn_server_notify(srv, to, &n);
@@ -126,7 +127,7 @@ void vn_scheduler_run(vn_server *srv)
 {
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
     int minute;
-    int32_t today = vn_local_day(vn_clock_now(vn_server_clock(srv)), &minute);
+    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
     struct sweep_ctx *c = calloc(1, sizeof *c);
     if (!c) return;
     vn_err err = vn_kv_each(kv, VN_DB_CASES, NULL, 0, collect_cb, c);

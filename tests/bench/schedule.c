@@ -18,6 +18,7 @@
  * dropping the calls and lets two runs be compared. */
 #include "vn/schedule.h"
 #include "vn/util.h"
+#include "vn/day.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -55,7 +56,7 @@ static unsigned below(uint64_t *s, unsigned n)
 /* Random phases over 60 months: 1 to 4 phases, 1 to 8 tests a month. */
 static void make_terms(vn_terms *t, uint64_t *s)
 {
-    vn_terms_default(t, vn_days_from_civil(2018, 1, 1) + (int32_t)below(s, 2500));
+    vn_terms_default(t, vn_day_from_civil(2018, 1, 1) + (int32_t)below(s, 2500));
     unsigned n = 1 + below(s, 4), from = 1;
     t->nphases = (uint8_t)n;
     for (unsigned i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "vn/schedule.h"
+#include "vn/day.h"
 
 /* A deterministic PRNG for the statistical tests (Marsaglia's xorshift32):
  * the draw itself takes its randomness from the caller, so the tests can
@@ -38,7 +39,7 @@ static double dsqrt(double x)
 
 static int32_t ymd(int y, int m, int d)
 {
-    return vn_days_from_civil(y, m, d);
+    return vn_day_from_civil(y, m, d);
 }
 
 /* The item of kind k in items[0..n), or NULL. */
@@ -59,12 +60,12 @@ static void test_civil_known(void **state)
     assert_int_equal(ymd(1969, 12, 31), -1);
     assert_int_equal(ymd(2100, 3, 1) - ymd(2100, 2, 28), 1);
     assert_int_equal(ymd(2000, 3, 1) - ymd(2000, 2, 28), 2);
-    assert_int_equal(vn_days_in_month(2100, 2), 28);
-    assert_int_equal(vn_days_in_month(2000, 2), 29);
-    assert_int_equal(vn_days_in_month(2024, 2), 29);
-    assert_int_equal(vn_days_in_month(2023, 2), 28);
-    assert_int_equal(vn_days_in_month(2023, 4), 30);
-    assert_int_equal(vn_days_in_month(2023, 12), 31);
+    assert_int_equal(vn_day_month_len(2100, 2), 28);
+    assert_int_equal(vn_day_month_len(2000, 2), 29);
+    assert_int_equal(vn_day_month_len(2024, 2), 29);
+    assert_int_equal(vn_day_month_len(2023, 2), 28);
+    assert_int_equal(vn_day_month_len(2023, 4), 30);
+    assert_int_equal(vn_day_month_len(2023, 12), 31);
 }
 
 /* Every day of 1970..2100 converts to a date and back, and consecutive
@@ -74,11 +75,11 @@ static void test_civil_round_trip(void **state)
     int py = 1969, pm = 12, pd = 31;
     for (int32_t day = 0; day <= ymd(2100, 12, 31); day++) {
         int y, m, d;
-        vn_civil_from_days(day, &y, &m, &d);
-        assert_int_equal(vn_days_from_civil(y, m, d), day);
-        assert_true(m >= 1 && m <= 12 && d >= 1 && d <= vn_days_in_month(y, m));
+        vn_day_to_civil(day, &y, &m, &d);
+        assert_int_equal(vn_day_from_civil(y, m, d), day);
+        assert_true(m >= 1 && m <= 12 && d >= 1 && d <= vn_day_month_len(y, m));
         if (d == 1) {
-            assert_int_equal(pd, vn_days_in_month(py, pm));
+            assert_int_equal(pd, vn_day_month_len(py, pm));
             assert_int_equal(y * 12 + m, py * 12 + pm + 1);
         } else {
             assert_int_equal(y, py);
@@ -94,19 +95,19 @@ static void test_civil_round_trip(void **state)
 
 static void test_add_months(void **state)
 {
-    assert_int_equal(vn_add_months(ymd(2023, 1, 31), 1), ymd(2023, 2, 28));
-    assert_int_equal(vn_add_months(ymd(2024, 1, 31), 1), ymd(2024, 2, 29));
-    assert_int_equal(vn_add_months(ymd(2024, 1, 31), 2), ymd(2024, 3, 31));
-    assert_int_equal(vn_add_months(ymd(2024, 3, 31), 1), ymd(2024, 4, 30));
-    assert_int_equal(vn_add_months(ymd(2024, 3, 31), -1), ymd(2024, 2, 29));
-    assert_int_equal(vn_add_months(ymd(2023, 12, 15), 1), ymd(2024, 1, 15));
-    assert_int_equal(vn_add_months(ymd(2024, 1, 15), -1), ymd(2023, 12, 15));
-    assert_int_equal(vn_add_months(ymd(2024, 2, 29), 12), ymd(2025, 2, 28));
-    assert_int_equal(vn_add_months(ymd(2024, 2, 29), 48), ymd(2028, 2, 29));
-    assert_int_equal(vn_add_months(ymd(2024, 5, 10), 0), ymd(2024, 5, 10));
-    assert_int_equal(vn_add_months(ymd(1970, 1, 1), -1), ymd(1969, 12, 1));
-    assert_int_equal(vn_add_months(ymd(2024, 5, 10), -25), ymd(2022, 4, 10));
-    assert_int_equal(vn_add_months(ymd(2024, 5, 10), 60), ymd(2029, 5, 10));
+    assert_int_equal(vn_day_add_months(ymd(2023, 1, 31), 1), ymd(2023, 2, 28));
+    assert_int_equal(vn_day_add_months(ymd(2024, 1, 31), 1), ymd(2024, 2, 29));
+    assert_int_equal(vn_day_add_months(ymd(2024, 1, 31), 2), ymd(2024, 3, 31));
+    assert_int_equal(vn_day_add_months(ymd(2024, 3, 31), 1), ymd(2024, 4, 30));
+    assert_int_equal(vn_day_add_months(ymd(2024, 3, 31), -1), ymd(2024, 2, 29));
+    assert_int_equal(vn_day_add_months(ymd(2023, 12, 15), 1), ymd(2024, 1, 15));
+    assert_int_equal(vn_day_add_months(ymd(2024, 1, 15), -1), ymd(2023, 12, 15));
+    assert_int_equal(vn_day_add_months(ymd(2024, 2, 29), 12), ymd(2025, 2, 28));
+    assert_int_equal(vn_day_add_months(ymd(2024, 2, 29), 48), ymd(2028, 2, 29));
+    assert_int_equal(vn_day_add_months(ymd(2024, 5, 10), 0), ymd(2024, 5, 10));
+    assert_int_equal(vn_day_add_months(ymd(1970, 1, 1), -1), ymd(1969, 12, 1));
+    assert_int_equal(vn_day_add_months(ymd(2024, 5, 10), -25), ymd(2022, 4, 10));
+    assert_int_equal(vn_day_add_months(ymd(2024, 5, 10), 60), ymd(2029, 5, 10));
 }
 
 /* Month boundaries of 60-month contracts, including starts on the 29th to
@@ -119,7 +120,7 @@ static void test_month_of(void **state)
         vn_terms t;
         vn_terms_default(&t, starts[i]);
         int32_t end = vn_terms_end_day(&t);
-        assert_int_equal(end, vn_add_months(starts[i], 60) - 1);
+        assert_int_equal(end, vn_day_add_months(starts[i], 60) - 1);
         assert_int_equal(vn_terms_month_of(&t, starts[i]), 1);
         assert_int_equal(vn_terms_month_of(&t, starts[i] - 1), 0);
         assert_int_equal(vn_terms_month_of(&t, end), 60);
@@ -131,7 +132,7 @@ static void test_month_of(void **state)
         assert_false(vn_terms_active(&t, end + 1));
         int k = 1;
         for (int32_t d = starts[i]; d <= end; d++) {
-            if (d == vn_add_months(starts[i], k)) k++;
+            if (d == vn_day_add_months(starts[i], k)) k++;
             assert_int_equal(vn_terms_month_of(&t, d), k);
         }
         assert_int_equal(k, 60);
@@ -638,12 +639,12 @@ static void test_absence_year(void **state)
 
 static void test_kind_names(void **state)
 {
-    assert_string_equal(vn_due_kind_name(VN_DUE_CM_CONTACT), "casemanager-contact");
-    assert_string_equal(vn_due_kind_name(VN_DUE_BUDDY_CONTACT), "buddy-contact");
-    assert_string_equal(vn_due_kind_name(VN_DUE_SELFHELP), "selfhelp");
-    assert_string_equal(vn_due_kind_name(VN_DUE_CHECKIN), "checkin");
-    assert_string_equal(vn_due_kind_name(VN_DUE_TEST), "test");
-    assert_string_equal(vn_due_kind_name((vn_due_kind)0), "unknown");
+    assert_string_equal(vn_schedule_due_name(VN_DUE_CM_CONTACT), "casemanager-contact");
+    assert_string_equal(vn_schedule_due_name(VN_DUE_BUDDY_CONTACT), "buddy-contact");
+    assert_string_equal(vn_schedule_due_name(VN_DUE_SELFHELP), "selfhelp");
+    assert_string_equal(vn_schedule_due_name(VN_DUE_CHECKIN), "checkin");
+    assert_string_equal(vn_schedule_due_name(VN_DUE_TEST), "test");
+    assert_string_equal(vn_schedule_due_name((vn_due_kind)0), "unknown");
 }
 
 int main(void)

@@ -14,21 +14,8 @@
 #include "vangnet.pb-c.h"
 #include "vn/err.h"
 #include "vn/schedule.h"
+#include "vn/terms.h"
 #include "vn/sstore.h"
-
-/* Local calendar day (days since 1970-01-01 in the process time zone, see
- * TZ) of ms since the epoch; *minute (may be NULL) gets the minute of day. */
-int32_t vn_local_day(uint64_t ms, int *minute);
-/* "YYYY-MM-DD" <-> day. Parse returns VN_EINVAL for anything else. */
-void vn_day_format(int32_t day, char out[11]);
-vn_err vn_day_parse(const char *s, int32_t *day);
-
-/* Terms from a contract message (VN_EINVAL if they do not validate). */
-vn_err vn_contract_terms(const Vn__Contract *c, vn_terms *t);
-/* A contract message from terms (fields borrowed from nothing: strings are
- * malloc'd; free with vn__contract__free_unpacked). */
-vn_err vn_contract_from_terms(const vn_terms *t, const char *case_hex, const char *tz,
-                              Vn__Contract **out);
 
 /* Stores a new version (the caller fills version); *version gets it. */
 vn_err vn_contract_put(vn_sstore *st, const uint8_t case_id[16], const uint8_t *canonical,

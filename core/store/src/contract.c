@@ -8,113 +8,6 @@
 
 #define CASE_LEN 16
 
-int32_t vn_local_day(uint64_t ms, int *minute)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    if (minute) *minute = tm.tm_hour * 60 + tm.tm_min;
-    return vn_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-void vn_day_format(int32_t day, char out[11])
-{
-    int y, m, d;
-    vn_civil_from_days(day, &y, &m, &d);
-    /* Dates stay within 1970..9999 (vn_day_parse); unsigned keeps the
-     * width known to the compiler. */
-    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
-             (unsigned)d % 100u);
-}
-
-vn_err vn_day_parse(const char *s, int32_t *day)
-{
-    int y, m, d, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] != '\0' || n != 10)
-        return VN_EINVAL;
-    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return VN_EINVAL;
-    int32_t v = vn_days_from_civil(y, m, d);
-    int yy, mm, dd;
-    vn_civil_from_days(v, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d) return VN_EINVAL; /* 2027-02-30 */
-    *day = v;
-    return VN_OK;
-}
-
-vn_err vn_contract_terms(const Vn__Contract *c, vn_terms *t)
-{
-    int32_t start;
-    if (vn_day_parse(c->start_date, &start)) return VN_EINVAL;
-    if (c->n_phases == 0 || c->n_phases > VN_PHASES_MAX) return VN_EINVAL;
-    memset(t, 0, sizeof *t);
-    t->start_day = start;
-    t->months = (uint16_t)(c->months > 600 ? 0 : c->months);
-    t->nphases = (uint8_t)c->n_phases;
-    for (size_t i = 0; i < c->n_phases; i++) {
-        if (c->phases[i]->from_month > 600 || c->phases[i]->to_month > 600 ||
-            c->phases[i]->tests_per_month > 31)
-            return VN_EINVAL;
-        t->phases[i].from_month = (uint16_t)c->phases[i]->from_month;
-        t->phases[i].to_month = (uint16_t)c->phases[i]->to_month;
-        t->phases[i].tests_per_month = (uint16_t)c->phases[i]->tests_per_month;
-    }
-    if (c->cm_contact_days > 366 || c->buddy_contact_days > 366 || c->selfhelp_days > 366 ||
-        c->checkin_start_min > 1440 || c->checkin_end_min > 1440 || c->absence_max_days > 366 ||
-        c->remind_days > 60)
-        return VN_EINVAL;
-    t->cm_contact_days = (uint16_t)c->cm_contact_days;
-    t->buddy_contact_days = (uint16_t)c->buddy_contact_days;
-    t->selfhelp_days = (uint16_t)c->selfhelp_days;
-    t->checkin_start_min = (uint16_t)c->checkin_start_min;
-    t->checkin_end_min = (uint16_t)c->checkin_end_min;
-    t->absence_max_days = (uint16_t)c->absence_max_days;
-    t->remind_days = (uint16_t)c->remind_days;
-    return vn_terms_validate(t);
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
-vn_err vn_contract_from_terms(const vn_terms *t, const char *case_hex, const char *tz,
-                              Vn__Contract **out)
-{
-    char date[11];
-    Vn__Contract *c = calloc(1, sizeof *c);
-    if (!c) return VN_ENOMEM;
-    vn__contract__init(c);
-    *out = c;
-    vn_day_format(t->start_day, date);
-    c->case_id = dup_str(case_hex);
-    c->start_date = dup_str(date);
-    c->time_zone = dup_str(tz);
-    if (!c->case_id || !c->start_date || !c->time_zone) return VN_ENOMEM;
-    c->months = t->months;
-    c->phases = calloc(t->nphases ? t->nphases : 1, sizeof *c->phases);
-    if (!c->phases) return VN_ENOMEM;
-    for (size_t i = 0; i < t->nphases; i++) {
-        Vn__Phase *p = malloc(sizeof *p);
-        if (!p) return VN_ENOMEM;
-        vn__phase__init(p);
-        p->from_month = t->phases[i].from_month;
-        p->to_month = t->phases[i].to_month;
-        p->tests_per_month = t->phases[i].tests_per_month;
-        c->phases[c->n_phases++] = p;
-    }
-    c->cm_contact_days = t->cm_contact_days;
-    c->buddy_contact_days = t->buddy_contact_days;
-    c->selfhelp_days = t->selfhelp_days;
-    c->checkin_start_min = t->checkin_start_min;
-    c->checkin_end_min = t->checkin_end_min;
-    c->absence_max_days = t->absence_max_days;
-    c->remind_days = t->remind_days;
-    return VN_OK;
-}
-
 static void version_key(uint8_t k[CASE_LEN + 4], const uint8_t case_id[CASE_LEN], uint32_t v)
 {
     memcpy(k, case_id, CASE_LEN);
@@ -188,7 +81,7 @@ vn_err vn_contract_in_force(vn_sstore *st, const uint8_t case_id[16], vn_terms *
     if (c.newest_signed == 0) return VN_ENOTFOUND;
     if ((err = load_version(st, case_id, c.newest_signed, &sc))) return err;
     Vn__Contract *ct = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
-    err = ct ? vn_contract_terms(ct, t) : VN_ESTORE;
+    err = ct ? vn_terms_from_pb(ct, t) : VN_ESTORE;
     if (ct) vn__contract__free_unpacked(ct, NULL);
     vn__stored_contract__free_unpacked(sc, NULL);
     return err;

@@ -13,163 +13,6 @@
 #define WINDOW_WORDS 58
 #define WINDOW_DAYS  (WINDOW_WORDS * 64)
 
-/* The civil date routines are Howard Hinnant's days_from_civil and
- * civil_from_days: exact, branch-light and valid for negative days too.
- * They compute in 64 bits so that no intermediate can overflow. */
-int32_t vn_days_from_civil(int y, int m, int d)
-{
-    int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
-}
-
-void vn_civil_from_days(int32_t day, int *y, int *m, int *d)
-{
-    int64_t z = (int64_t)day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)mm;
-    *y = (int)(yoe + era * 400 + (mm <= 2));
-}
-
-int vn_days_in_month(int y, int m)
-{
-    static const unsigned char len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-    return len[(m - 1) % 12];
-}
-
-int32_t vn_add_months(int32_t day, int months)
-{
-    int y, m, d;
-    vn_civil_from_days(day, &y, &m, &d);
-    /* Count months from year 0 so that the division below floors for
-     * negative offsets as well. */
-    int64_t idx = (int64_t)y * 12 + (m - 1) + months;
-    int64_t ny = idx >= 0 ? idx / 12 : -((-idx + 11) / 12);
-    int nm = (int)(idx - ny * 12) + 1;
-    int last = vn_days_in_month((int)ny, nm);
-    return vn_days_from_civil((int)ny, nm, d > last ? last : d);
-}
-
-void vn_terms_default(vn_terms *t, int32_t start_day)
-{
-    memset(t, 0, sizeof *t);
-    t->start_day = start_day;
-    t->months = 60;
-    t->nphases = 3;
-    t->phases[0] = (vn_phase){1, 12, 4};
-    t->phases[1] = (vn_phase){13, 24, 2};
-    t->phases[2] = (vn_phase){25, 60, 1};
-    t->cm_contact_days = 30;
-    t->buddy_contact_days = 7;
-    t->selfhelp_days = 7;
-    t->checkin_start_min = 5 * 60;
-    t->checkin_end_min = 14 * 60;
-    t->absence_max_days = 14;
-    t->remind_days = 2;
-}
-
-/* Requiring the phases in ascending order makes "no overlap, no gap,
- * covers 1..months" a single linear check, and lets a reader of the
- * contract see its phases in time order. */
-static bool phases_valid(const vn_terms *t)
-{
-    if (t->nphases == 0 || t->nphases > VN_PHASES_MAX) return false;
-    unsigned next = 1;
-    for (unsigned i = 0; i < t->nphases; i++) {
-        const vn_phase *p = &t->phases[i];
-        if (p->from_month != next || p->to_month < p->from_month || p->tests_per_month > 31)
-            return false;
-        next = (unsigned)p->to_month + 1;
-    }
-    return next == (unsigned)t->months + 1;
-}
-
-vn_err vn_terms_validate(const vn_terms *t)
-{
-    if (t == NULL) return VN_EINVAL;
-    /* The range keeps every date computation far from int32 overflow and
-     * rules out contracts that can only be typing errors. */
-    if (t->start_day < 0 || t->start_day > vn_days_from_civil(9989, 12, 31)) return VN_EINVAL;
-    if (t->months == 0 || t->months > VN_MONTHS_MAX || !phases_valid(t)) return VN_EINVAL;
-    if (t->cm_contact_days == 0 || t->buddy_contact_days == 0 || t->selfhelp_days == 0)
-        return VN_EINVAL;
-    if (t->checkin_start_min >= t->checkin_end_min || t->checkin_end_min > 24 * 60)
-        return VN_EINVAL;
-    if (t->absence_max_days > 366) return VN_EINVAL;
-    return VN_OK;
-}
-
-int32_t vn_terms_month_start(const vn_terms *t, int k)
-{
-    return vn_add_months(t->start_day, k - 1);
-}
-
-int32_t vn_terms_end_day(const vn_terms *t)
-{
-    return vn_add_months(t->start_day, t->months) - 1;
-}
-
-int vn_terms_month_of(const vn_terms *t, int32_t day)
-{
-    if (day < t->start_day) return 0;
-    int sy, sm, sd, y, m, d;
-    vn_civil_from_days(t->start_day, &sy, &sm, &sd);
-    vn_civil_from_days(day, &y, &m, &d);
-    /* add_months(start, n) lands in the same calendar month as day, so day
-     * is in contract month n+1 if it is on or after that date, else in n. */
-    long n = ((long)y - sy) * 12 + (m - sm);
-    long k = day >= vn_add_months(t->start_day, (int)n) ? n + 1 : n;
-    return k > t->months ? t->months + 1 : (int)k;
-}
-
-bool vn_terms_active(const vn_terms *t, int32_t day)
-{
-    int k = vn_terms_month_of(t, day);
-    return k >= 1 && k <= t->months;
-}
-
-static uint16_t rate_of_month(const vn_terms *t, int k)
-{
-    for (unsigned i = 0; i < t->nphases && i < VN_PHASES_MAX; i++)
-        if (k >= t->phases[i].from_month && k <= t->phases[i].to_month)
-            return t->phases[i].tests_per_month;
-    return 0;
-}
-
-uint16_t vn_terms_rate(const vn_terms *t, int32_t day)
-{
-    int k = vn_terms_month_of(t, day);
-    return k >= 1 && k <= t->months ? rate_of_month(t, k) : 0;
-}
-
-/* The rate and length of the contract month of day; false outside. */
-static bool month_rate(const vn_terms *t, int32_t day, uint16_t *rate, int32_t *len)
-{
-    int k = vn_terms_month_of(t, day);
-    if (k < 1 || k > t->months) return false;
-    *rate = rate_of_month(t, k);
-    *len = vn_terms_month_start(t, k + 1) - vn_terms_month_start(t, k);
-    return true;
-}
-
-double vn_terms_draw_p(const vn_terms *t, int32_t day)
-{
-    uint16_t rate;
-    int32_t len;
-    if (!month_rate(t, day, &rate, &len)) return 0.0;
-    return rate >= len ? 1.0 : (double)rate / (double)len;
-}
-
 bool vn_schedule_absent(const vn_absence *abs, size_t n, int32_t day)
 {
     for (size_t i = 0; i < n; i++)
@@ -182,18 +25,13 @@ bool vn_schedule_draw(const vn_terms *t, const vn_absence *abs, size_t nabs, int
 {
     uint16_t rate;
     int32_t len;
-    if (!month_rate(t, day, &rate, &len) || vn_schedule_absent(abs, nabs, day)) return false;
+    if (!vn_terms_month_rate(t, day, &rate, &len) || vn_schedule_absent(abs, nabs, day))
+        return false;
     /* floor(rate * 2^32 / len) in integers: a double p * 2^32 would round
      * differently per month length, this is exact. With rate >= len the
      * threshold is >= 2^32 and every r passes. */
     uint64_t threshold = ((uint64_t)rate << 32) / (uint64_t)len;
     return (uint64_t)r < threshold;
-}
-
-int vn_terms_year_of(const vn_terms *t, int32_t day)
-{
-    int k = vn_terms_month_of(t, day);
-    return k >= 1 && k <= t->months ? (k - 1) / 12 + 1 : 0;
 }
 
 /* Days in [lo, hi] covered by the union of the absences. Walks the range
@@ -263,7 +101,7 @@ bool vn_schedule_absence_allowed(const vn_terms *t, const vn_absence *abs, size_
     return true;
 }
 
-const char *vn_due_kind_name(vn_due_kind k)
+const char *vn_schedule_due_name(vn_due_kind k)
 {
     switch (k) {
     case VN_DUE_CM_CONTACT:
