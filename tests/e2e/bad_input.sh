@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 : "${VN_PROBE:?set VN_PROBE to the vn_probe binary}"
 
+step "start the server; a first message before the bad input"
 server_init
 server_start --test-clock
 ALICE=$(join alice casemanager)
@@ -11,6 +12,7 @@ new_case alice
 BOB=$(join bob participant)
 vn alice send "$BOB" "before the bad input"
 
+step "frames no honest client sends"
 probe() { "$VN_PROBE" "$ENDPOINT" "$STATE/server.pub" "$1" || true; }
 expect_match "an unregistered CURVE key may not act" \
     '^UNREGISTERED: this device key is not registered; redeem an invite' "$(probe unregistered)"
@@ -22,6 +24,7 @@ expect_match "a wrong protocol version is named" \
 expect_match "a request without a body is malformed" '^PROTO: malformed frame' "$(probe empty-request)"
 
 # Invites: replayed, expired, mangled.
+step "replayed, expired and mangled invites"
 CODE=$(invite buddy)
 CARL=$(vn carl join "$CODE")
 check "a fresh invite works" test "${#CARL}" -eq 32
@@ -37,6 +40,7 @@ RC=0; vn nina join "vn1-notarealcode" >/dev/null 2>&1 || RC=$?
 expect_eq "exit code 1 for a bad code" 1 "$RC"
 
 # Unknown and malformed recipients.
+step "unknown and malformed recipients"
 ERR=$(vn alice --json send 0123456789abcdef0123456789abcdef "hallo?" 2>&1 || true)
 expect_match "a message to an unknown account is refused, naming it and the rule" \
     '"code": "DENIED".*account 0123456789abcdef0123456789abcdef is unknown or not in your care network: a casemanager may message' "$ERR"
@@ -48,6 +52,7 @@ RC=0; vn alice frobnicate >/dev/null 2>&1 || RC=$?
 expect_eq "an unknown command exits 2" 2 "$RC"
 
 # Server-side option checks.
+step "server option checks"
 ERR=$("$VANGNETD" invite --state "$STATE" --role king 2>&1 || true)
 expect_match "an unknown role is named" 'role must be participant, casemanager' "$ERR"
 ERR=$("$VANGNETD" clock --state "$STATE" set 2001-01-01 2>&1 || true)
@@ -55,18 +60,20 @@ expect_match "the test clock never goes back" 'time only moves forward' "$ERR"
 ERR=$("$VANGNETD" run --state "$STATE" --listen "$ENDPOINT" 2>&1 || true)
 expect_match "a second server on the same state is refused" 'another vangnetd is running' "$ERR"
 
+step "an impostor server without the pinned key"
 # The server key is pinned from the code: a second server answering on the
 # code's endpoint (an impostor, with its own key) gets no conversation.
 "$VANGNETD" init --state "$T/impostor" >/dev/null
 "$VANGNETD" run --state "$T/impostor" --listen 'tcp://127.0.0.1:*' 2>/dev/null &
 IMPOSTOR=$!
-for _ in $(seq 1 100); do [ -s "$T/impostor/endpoint" ] && break; sleep 0.05; done
+wait_for "the impostor server to write its endpoint" 20 test -s "$T/impostor/endpoint"
 CODE=$("$VANGNETD" invite --state "$STATE" --role buddy --case "$CASE" --endpoint "$(cat "$T/impostor/endpoint")")
 RC=0; ERR=$(vn eve --timeout 2 join "$CODE" 2>&1) || RC=$?
 expect_match "a server without the pinned key gets no answer through" 'no answer from the server' "$ERR"
 expect_eq "and that exits 3 (try again)" 3 "$RC"
 kill -TERM $IMPOSTOR; wait $IMPOSTOR || true
 
+step "the server kept serving and lost nothing"
 # Through all of it the server kept serving and lost nothing.
 OUT=$(vn bob --json inbox)
 expect_match "the message sent before the bad input arrives" 'before the bad input' "$OUT"

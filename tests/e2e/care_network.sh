@@ -5,6 +5,7 @@
 # retention leaving no trace in the store.
 . "$(dirname "$0")/lib.sh"
 
+step "start the server; enrol two cases, a medical lead and an admin"
 server_init
 server_start --test-clock --sweep 1s --case-retention 30d
 acct() { vn "$1" whoami | cut -d' ' -f1; }
@@ -39,6 +40,7 @@ allowed() {
 }
 
 USERS="cm1 p1 b1 b1b n1 cm2 p2 b2 n2 ml adm"
+step "the role matrix: every ordered pair fetches keys and sends"
 for f in $USERS; do
     for t in $USERS; do
         [ "$f" = "$t" ] && continue
@@ -61,6 +63,7 @@ for f in $USERS; do
 done
 
 # Every allowed message arrived, and nothing else.
+step "every allowed message arrived, and nothing else"
 for t in $USERS; do
     got=$(vn "$t" --json inbox | { grep -o "matrix [a-z0-9]* to $t" || true; } | sort | tr '\n' ' ')
     want=$(for f in $USERS; do
@@ -70,6 +73,7 @@ for t in $USERS; do
 done
 
 # Team chat and case reads.
+step "team chat and case reads"
 for u in $USERS; do
     rc=0; out=$(vn "$u" --json send --case "$CASE1" "team hello from $u" 2>&1) || rc=$?
     case $u in cm1|p1|b1|b1b) expect_eq "team: $u writes to case 1's team" 0 "$rc" ;;
@@ -83,6 +87,7 @@ for u in cm1 p1 b1b; do expect_match "b1 reads the team message of $u" "\"case\"
 expect_match "the participant reads the team too" "team hello from b1b" "$(vn p1 --json inbox)"
 check "naasten are not in the team" test "$(vn n1 --json inbox)" = "[]"
 
+step "the audit log"
 # The audit log: reads by others, not by the participant, per minute.
 AUD=$(vn p1 --json audit)
 for u in cm1 b1 b1b ml; do expect_match "audit shows the read by $u" "\"reader\": \"${ID[$u]}\".*|\"reader\": \"${ID[$u]}\"" "$AUD"; done
@@ -90,6 +95,7 @@ check "the participant's own read is not logged" bash -c "! grep -q '${ID[p1]}' 
 expect_match "audit entries name what and when" '"time": "[0-9T:-]+Z", "reader": "[0-9a-f]{32}", "role": "[a-z-]+", "what": "case"' "$AUD"
 expect_match "only the participant reads the audit log" '"code": "DENIED"' "$(vn cm1 --json audit 2>&1 || true)"
 
+step "a removed buddy loses access and cannot read what follows"
 # Removal: b1 loses access at once and cannot read what the team says next.
 vn cm1 case remove "$CASE1" "${ID[b1]}" >/dev/null
 expect_match "a removed buddy cannot write to the team" '"code": "DENIED"' "$(vn b1 --json send --case "$CASE1" x 2>&1 || true)"
@@ -118,6 +124,7 @@ expect_match "the remaining buddy reads it" "after removal: the new rota" "$(vn 
 expect_match "the participant reads it" "after removal: the new rota" "$(vn p1 --json inbox)"
 
 # Only the case's casemanager manages it.
+step "only the case's casemanager manages it"
 expect_match "another casemanager cannot invite into the case" '"code": "DENIED".*only a case.s own casemanager' \
     "$(vn cm2 --json invite --case "$CASE1" --role buddy 2>&1 || true)"
 expect_match "a case has one participant" '"code": "EXISTS".*already has its participant' \
@@ -142,6 +149,7 @@ in_store() {
 
 not_in_store() { ! in_store "$1"; }
 
+step "account deletion leaves no trace"
 # Deleting an account removes every trace, including what it sent.
 vn b1b send "${ID[p1]}" "unread when b1b leaves"
 check "before deletion b1b is in the store" in_store "${ID[b1b]}"
@@ -152,21 +160,23 @@ expect_eq "its unread message to the participant went with it" 0 "$(db_count_pre
 expect_match "a casemanager with open cases cannot leave" '"code": "DENIED".*reassign or close' \
     "$(vn cm2 --json delete-account --yes 2>&1 || true)"
 
+step "reassign a case and back"
 # Reassign: the programme office hands case 2 to cm1 and back.
 vn adm case reassign "$CASE2" "${ID[cm1]}" >/dev/null
 expect_match "after reassignment cm1 manages case 2" "\"casemanager\": \"${ID[cm1]}\"" "$(vn cm1 --json case show "$CASE2")"
 vn cm1 case reassign "$CASE2" "${ID[cm2]}" >/dev/null
 
 # Closure and retention: 30 days after closing, case 2 and its people are gone.
+step "closure and retention"
 vn p2 send "${ID[cm2]}" "a last message" >/dev/null
 vn cm2 send --case "$CASE2" "closing soon" >/dev/null
 vn cm2 case close "$CASE2" >/dev/null
 expect_match "a closed case takes no messages" '"code": "DENIED"' "$(vn cm2 --json send "${ID[p2]}" x 2>&1 || true)"
 "$VANGNETD" clock --state "$STATE" advance 29d
-sleep 2
+pause_for_sweeps 2
 check "within retention the case is kept" in_store "$CASE2"
 "$VANGNETD" clock --state "$STATE" advance 2d
-for _ in $(seq 1 40); do in_store "$CASE2" || break; sleep 0.25; done
+wait_for "the sweep to purge case 2 after its retention" 20 not_in_store "$CASE2"
 for x in "$CASE2" "${ID[p2]}" "${ID[b2]}" "${ID[n2]}"; do
     check "after retention no key or value refers to $x" not_in_store $x
 done

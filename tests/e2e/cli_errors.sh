@@ -3,6 +3,7 @@
 # was wrong, a non-zero exit, and nothing is written.
 . "$(dirname "$0")/lib.sh"
 
+step "start the server; a case with a participant"
 server_init
 server_start --test-clock
 "$VANGNETD" clock --state "$STATE" set 2027-01-04T20:00    # 21:00 in Amsterdam
@@ -10,6 +11,7 @@ CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)
 
+step "bad contract terms"
 err() { local rc=0 out; out=$("$@" 2>&1) || rc=$?; [ $rc -ne 0 ] || out="UNEXPECTED SUCCESS: $out"; printf '%s' "$out"; }
 expect_match "a bad phase is named" '--phase wants FROM-TO:RATE such as 1-12:4, not 1-12' \
     "$(err vn cm contract set --case "$CASE" --phase 1-12)"
@@ -19,6 +21,7 @@ expect_match "a bad window is named" '--window wants HH:MM-HH:MM, not 5-14' \
     "$(err vn cm contract set --case "$CASE" --window 5-14)"
 expect_match "a bad start date is refused" 'contract terms are not valid' \
     "$(err vn cm contract set --case "$CASE" --start 2027-02-30)"
+step "check-in, absences and records"
 vn cm contract set --case "$CASE" >/dev/null
 vn doc contract sign --case "$CASE" >/dev/null
 expect_match "a check-in outside the window says when it opens" 'check-in is open 05:00-14:00 \(server time 21:00\)' \
@@ -40,12 +43,14 @@ expect_match "a bad calendar month is named" '--month wants YYYY-MM, not 2027-1'
 expect_match "a bad case id is named" 'not a case id \(32 hex characters\)' "$(err vn cm case show nonsense)"
 expect_match "an unknown alert is named" 'no alert [0-9a-f]{32} that you can see' \
     "$(err vn cm ack 0123456789abcdef0123456789abcdef)"
+step "server options"
 expect_match "the server refuses a bad time zone" '--tz must be a zone name' \
     "$(err "$VANGNETD" run --state "$T/other" --tz 'Europe Amsterdam')"
 expect_match "and a bad SOS window" '--sos-window must be a duration such as 15m' \
     "$(err "$VANGNETD" run --state "$T/other" --sos-window soon)"
 expect_match "and bad rate limits" '--rate-burst must be a whole number from 1' \
     "$(err "$VANGNETD" run --state "$T/other" --rate-burst 0)"
+step "nothing was written"
 expect_eq "nothing was recorded by any of it" 0 "$(db_count absences)"
 check "the server still runs" kill -0 "$SERVER_PID"
 finish

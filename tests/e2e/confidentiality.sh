@@ -3,6 +3,7 @@
 # undelivered ciphertext expires after the configured time (30 days).
 . "$(dirname "$0")/lib.sh"
 
+step "start the server; messages with a canary, a phone number and a name"
 server_init
 server_start --test-clock --sweep 1s
 CM=$(join cm casemanager)
@@ -26,12 +27,14 @@ scan() {
         pass "$1: no canary, phone number or name on the server's disk"
     fi
 }
+step "nothing of them on the server's disk"
 check "messages wait on the server" test "$(db_count mailbox)" -eq 2
 scan "while undelivered"
 # The same holds for the padded length: bodies come in buckets.
 SIZES=$(mdb_dump -s mailbox "$STATE" | awk '/^HEADER=END/{d=1;next} d && /^ /{n++; if (n%2==0) print length($1)/2}' | sort -u)
 expect_eq "both differently long messages have the same stored size" 1 "$(printf '%s\n' "$SIZES" | wc -l)"
 
+step "delivery, and the disk after it"
 OUT=$(vn doc --json inbox)
 expect_match "the participant reads the casemanager's text" "$CANARY: call me on \\+31 6 5550 1234" "$OUT"
 expect_match "and the buddy's" "$CANARY from the buddy" "$OUT"
@@ -39,6 +42,7 @@ expect_match "names stay local to the client" "\"from_name\": \"casemanager-$CAN
 scan "after delivery"
 server_stop
 scan "after shutdown"
+step "client stores are encrypted at rest"
 # The client keeps history locally, encrypted at rest: nothing in clear,
 # not even contact names, and the wrong passphrase opens nothing.
 if grep -raF -e "$CANARY" -e "$PHONE" -e "$NAME" "$T/doc" "$T/cm" >/dev/null; then
@@ -54,19 +58,21 @@ expect_match "no passphrase and no terminal is named" "set VANGNET_PASSPHRASE" "
 check "the client profile is private (0700)" test "$(stat -c %a "$T/doc")" = 700
 
 # Expiry: undelivered ciphertext is deleted after 30 days.
+step "undelivered ciphertext expires after 30 days"
 server_start --test-clock --sweep 1s
 vn cm send "$DOC" "will expire"
 "$VANGNETD" clock --state "$STATE" advance 29d
-sleep 2.5
+pause_for_sweeps 2.5
 expect_eq "still waiting after 29 days" 1 "$(db_count mailbox)"
 "$VANGNETD" clock --state "$STATE" advance 2d
-for _ in $(seq 1 40); do [ "$(db_count mailbox)" -eq 0 ] && break; sleep 0.25; done
+wait_for "the expiry sweep to empty the mailbox" 20 db_count_is mailbox 0
 expect_eq "gone after 31 days" 0 "$(db_count mailbox)"
 expect_eq "its id index too" 0 "$(db_count msgindex)"
 expect_eq "the participant gets nothing" "[]" "$(vn doc --json inbox)"
 check "the server logged the expiry" grep -q "expired 1 undelivered" "$SERVER_LOG"
 
 # Without --test-clock the clock cannot be moved.
+step "the real clock cannot be moved"
 server_stop
 server_start
 ERR=$("$VANGNETD" clock --state "$STATE" advance 1d 2>&1 || true)

@@ -7,6 +7,7 @@
 # no result, note or clinical state reaches the server's disk.
 . "$(dirname "$0")/lib.sh"
 
+step "start the server; enrol a case"
 server_init
 server_start --test-clock --sweep 1s
 # 07:00 UTC is 08:00 in Amsterdam: inside the 05:00-14:00 check-in window.
@@ -18,6 +19,7 @@ join bud buddy >/dev/null
 join ml medical-lead >/dev/null
 START=2027-01-04
 
+step "set, read and sign the contract"
 ERR=$(vn doc checkin 2>&1 || true)
 expect_match "no check-in before a signed contract" 'no signed contract yet' "$ERR"
 vn cm contract set --case "$CASE" --template default --start "$START" >/dev/null
@@ -32,6 +34,7 @@ expect_match "check-in answers whether today is a test day" '"test_today": (true
 expect_eq "a second check-in gives the same answer" "$OUT" "$(vn doc --json checkin)"
 
 # Day 0: a casemanager contact. Then day by day to day 31.
+step "day by day to day 31: reminders, then overdue"
 vn cm contact record --case "$CASE" --kind call >/dev/null
 day=0
 overdue_cm() { vn cm --json caseload | grep -o '"overdue": \[[^]]*\]' | grep -c casemanager-contact || true; }
@@ -41,24 +44,27 @@ while [ $day -lt 31 ]; do
     vn doc checkin >/dev/null
     vn bud contact record --kind call >/dev/null   # buddy and self-help stay on time
     vn doc selfhelp record >/dev/null
-    [ $day -eq 27 ] && { sleep 1.5; R27=$(vn doc inbox); }
-    [ $day -eq 28 ] && { sleep 1.5; R28=$(vn doc inbox); }
+    # Day 27 checks that no reminder came yet: give the sweep time to run.
+    [ $day -eq 27 ] && { pause_for_sweeps 1.5; R27=$(vn doc inbox); }
+    [ $day -eq 28 ] && { wait_inbox doc 'reminder: casemanager-contact'; R28=$INBOX; }
     if [ $day -lt 31 ] && [ "$(overdue_cm)" != 0 ]; then fail "casemanager contact overdue already on day $day"; fi
 done
 check "no reminder three days before the deadline" bash -c "! grep -q 'reminder: casemanager-contact' <<< '$R27'"
 expect_match "a reminder two days before the deadline" 'reminder: casemanager-contact 2027-02-03' "$R28"
 expect_eq "a casemanager contact missing for 31 days is overdue on day 31" 1 "$(overdue_cm)"
-sleep 1.5
-expect_match "the casemanager is told it is overdue" 'overdue: casemanager-contact 2027-02-03' "$(vn cm inbox)"
+wait_inbox cm 'overdue: casemanager-contact'
+expect_match "the casemanager is told it is overdue" 'overdue: casemanager-contact 2027-02-03' "$INBOX"
 vn cm contact record --case "$CASE" --kind in-person >/dev/null
 expect_eq "a contact clears it" 0 "$(overdue_cm)"
 
 # An approved absence of 14 days in March 2027 suspends draws.
+step "an approved absence; the yearly cap"
 vn cm absence add --case "$CASE" 2027-03-01 2027-03-14 >/dev/null
 expect_match "the yearly absence cap holds" '"code": "DENIED".*would exceed the 14 days' \
     "$(vn cm --json absence add --case "$CASE" 2027-04-01 2027-04-02 2>&1 || true)"
 
 # A test result, a note and a clinical state go end to end, never to the server.
+step "results and clinical states go end to end"
 CANARY="CANARY-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 vn cm test record --case "$CASE" --date 2027-02-04 positive --confirmed --note "$CANARY result" >/dev/null
 vn cm state record --case "$CASE" relapse --note "$CANARY state" >/dev/null
@@ -73,15 +79,15 @@ expect_match "the casemanager's report counts the confirmed positive" '"positive
     "$(vn cm --json report --case "$CASE" --month 2027-02)"
 
 epoch_day() { echo $(( $(date -u -d "$1" +%s) / 86400 )); }
+# closed_through DAY: the scheduler has closed every day up to DAY.
+closed_through() {
+    local got
+    got=$(mdb_dump -s sched "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | sed -n 1p)
+    [ -n "$got" ] && [ $((16#$got)) -ge "$1" ]
+}
 # settle: waits until the scheduler has closed every day before today.
 settle() {
-    local want=$(( $(epoch_day "$1") - 1 )) got=0
-    for _ in $(seq 1 60); do
-        got=$(mdb_dump -s sched "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | sed -n 1p)
-        [ -n "$got" ] && [ $((16#$got)) -ge "$want" ] && return 0
-        sleep 0.25
-    done
-    fail "the scheduler did not catch up to $1"
+    wait_for "the scheduler to catch up to $1" 30 closed_through $(( $(epoch_day "$1") - 1 ))
 }
 # jump_to DATE: moves the test clock forward to DATE 07:00 UTC in steps the
 # scheduler closes one at a time.
@@ -100,9 +106,11 @@ jump_to() {
 echo 2027-02-04 > "$T/today"
 
 # Months 1-29 under version 1 of the contract.
+step "months 1-29 under version 1"
 jump_to 2029-06-04
 expect_eq "a participant sees no future draw" '"test_days": 0' \
     "$(vn doc --json report --case "$CASE" --month 2029-07 | grep -o '"test_days": [0-9]*')"
+step "relapse: version 2 with a raised rate, to the end of the contract"
 # Relapse: monitoring goes on, with a raised rate in a re-signed version 2.
 vn cm contract set --case "$CASE" --phase 1-12:4 --phase 13-24:2 --phase 25-60:4 >/dev/null
 expect_match "version 2 keeps the start and waits for a signature" '"version": 2, .*"start": "2027-01-04".*"signed": false, "signed_version": 1' \
@@ -114,6 +122,7 @@ expect_match "after 60 months nothing is due" '"next_due": null, "overdue": \[\]
 expect_match "and the case is completed" '"state": "completed"' "$(vn cm --json case show "$CASE")"
 
 # Count the test days per phase from the casemanager's calendars.
+step "test days per phase within the binomial tolerance"
 : > "$T/tests"
 m=2027-01
 while [ "$m" != 2032-02 ]; do
@@ -155,6 +164,7 @@ for ph in 1 2 3 4; do
     expect_match "phase $ph test days within the binomial tolerance" "^phase $ph: .* ok\$" "$(grep "^phase $ph:" <<< "$RESULT")"
 done
 # The canary: no result, note or clinical state on the server's disk.
+step "no result, note or clinical state on the server's disk"
 if grep -raF -e "$CANARY" -e positive -e relapse "$STATE" >/dev/null; then
     fail "a result, note or clinical state reached the server's disk"
 else

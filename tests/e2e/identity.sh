@@ -6,6 +6,7 @@
 # say so; only after `verify --confirm` does it read it.
 . "$(dirname "$0")/lib.sh"
 
+step "start the server; Bob learns Alice's identity"
 server_init
 server_start
 new_case
@@ -19,12 +20,14 @@ BEFORE=$(vn bob --json verify "$ALICE")
 expect_match "and has her safety number" '"changed": false' "$BEFORE"
 
 # Mallory's first message to Bob, then the server relabels its sender.
+step "the server relabels Mallory's message as Alice's"
 vn mallory send "$BOB" "I am Alice, trust me"
 hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 mdb_dump -s mailbox "$STATE" > "$T/mb.dump"
 sed -i "s/$(hexof "$MALLORY")/$(hexof "$ALICE")/" "$T/mb.dump"
 mdb_load -s mailbox -f "$T/mb.dump" "$STATE" 2>/dev/null
 
+step "Bob holds it until he confirms the new safety number"
 RC=0; ERR=$(vn bob --json inbox 2>&1 >"$T/out.json") || RC=$?
 check "the relabelled message is not shown" bash -c "! grep -q 'trust me' '$T/out.json'"
 expect_match "Bob is told Alice's identity key changed" "message from $ALICE is held: their identity key changed" "$ERR"

@@ -4,12 +4,14 @@
 # rotates after 7 days (server time) and old and new sessions keep working.
 . "$(dirname "$0")/lib.sh"
 
+step "a new device publishes 100 one-time prekeys"
 server_init
 server_start --test-clock
 new_case
 DOC=$(join doc participant)
 expect_eq "join publishes 100 one-time prekeys" 100 "$(db_count_prefix prekeys "$DOC")"
 
+step "91 first contacts use up 91 prekeys"
 # 91 people each fetch the participant's bundle once (first contact). A case
 # holds at most 63 members, so most leave again after their first contact.
 for i in $(seq 1 91); do
@@ -21,6 +23,7 @@ expect_eq "each first contact used one prekey" 9 "$(db_count_prefix prekeys "$DO
 expect_match "a bundle fetch also learns the safety number" '^[0-9 ]+$' \
     "$(vn p1 verify "$DOC" | sed -n 2p)"
 
+step "below 10 the device refills"
 spk() { mdb_dump -s keys "$STATE" | awk -v p=" $DOC" 'f == 1 {print; f = 2} index($0, p) == 1 && !f {f = 1}'; }
 SPK_BEFORE=$(spk)
 vn doc inbox >/dev/null
@@ -29,6 +32,7 @@ SPK_SAME=$(spk)
 expect_eq "the signed prekey stays while it is young" "$SPK_BEFORE" "$SPK_SAME"
 
 # p1 already has a session; p2 starts its session after the rotation.
+step "the signed prekey rotates after 7 days; old and new sessions work"
 vn p1 send "$DOC" "before rotation"
 "$VANGNETD" clock --state "$STATE" advance 8d
 vn doc inbox >/dev/null

@@ -1,7 +1,13 @@
 # Shared helpers for the end-to-end tests: they start a real vangnetd on a
 # temporary state directory and drive real vangnet clients, each in its own
 # profile. Sourced by every tests/e2e/*.sh; ctest passes the binary paths.
-set -euo pipefail
+#
+# Like Redis's `test {name} {...}` blocks, a test names its steps
+# (`step "redeem the buddy invite"`); it waits by polling a condition
+# (`wait_for`), never by a bare sleep; and any failure names the step and the
+# line, and prints the tail of the server's log.
+# -E: the ERR trap below also fires inside functions.
+set -eEuo pipefail
 
 : "${VANGNETD:?set VANGNETD to the vangnetd binary}"
 : "${VANGNET:?set VANGNET to the vangnet binary}"
@@ -14,16 +20,42 @@ SERVER_PID=
 SERVER_LOG=$T/server.log
 FAILS=0
 PASSES=0
+STEP="setting up"
+
+# step NAME: names the block of the test that follows; failures report it.
+step() { STEP=$*; echo "== $STEP"; }
+
+# A command that fails outside a check ends the test (set -e). Say where:
+# the step, the line and the command, with the calls that led there.
+on_err() {
+    local rc=$1 i
+    # In a command substitution the failure surfaces again in the caller.
+    [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+    echo "FAIL: step \"$STEP\": ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: \`$BASH_COMMAND\` exited $rc"
+    for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+        echo "    in ${FUNCNAME[i]}, called from ${BASH_SOURCE[i + 1]##*/}:${BASH_LINENO[i]}"
+    done
+    FAILS=$((FAILS + 1))
+}
+trap 'on_err $?' ERR
 
 cleanup() {
-    if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-    jobs -p | xargs -r kill 2>/dev/null || true
-    if [ "$FAILS" -ne 0 ] && [ -f "$SERVER_LOG" ]; then echo "--- server log (tail)"; tail -n 30 "$SERVER_LOG"; fi
+    local rc=$?
+    trap - ERR
+    set +e
+    if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
+    jobs -p | xargs -r kill 2>/dev/null
+    if { [ "$FAILS" -ne 0 ] || [ "$rc" -ne 0 ]; } && [ -f "$SERVER_LOG" ]; then
+        echo "--- last step: $STEP"
+        echo "--- server log (tail)"
+        tail -n 30 "$SERVER_LOG"
+    fi
     rm -rf "$T"
+    exit "$rc"
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+fail() { echo "FAIL: $* (step: $STEP)"; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; PASSES=$((PASSES + 1)); }
 # check DESCRIPTION COMMAND...: passes when the command succeeds.
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
@@ -31,6 +63,42 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
 # expect_match DESCRIPTION REGEX TEXT
 expect_match() { if grep -Eq -- "$2" <<< "$3"; then pass "$1"; else fail "$1: [$3] does not match /$2/"; fi; }
+
+# wait_for WHAT SECONDS COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds. After SECONDS it fails the test naming WHAT was awaited (and
+# returns 1, which ends the test at the caller's line). The command runs in
+# this shell, so a predicate may collect what it saw in a variable.
+wait_for() {
+    local what=$1 secs=$2 start=$SECONDS
+    shift 2
+    until "$@"; do
+        if [ $((SECONDS - start)) -ge "$secs" ]; then
+            fail "timed out after ${secs}s waiting for $what"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# Predicates for wait_for.
+db_count_is() { [ "$(db_count "$1")" -eq "$2" ]; }
+db_count_at_least() { [ "$(db_count "$1")" -ge "$2" ]; }
+log_has() { grep -Eq -- "$1" "$SERVER_LOG"; }
+# inbox_has PROFILE REGEX [vn options]: reads PROFILE's inbox (which takes
+# the messages off the server) and adds it to $INBOX; true once $INBOX
+# matches REGEX.
+INBOX=
+inbox_has() { INBOX+=$(vn "$1" "${@:3}" inbox)$'\n'; grep -Eq -- "$2" <<< "$INBOX"; }
+# wait_inbox PROFILE REGEX [vn options]: reads PROFILE's inbox until what
+# arrived matches REGEX; $INBOX then holds everything it read.
+wait_inbox() { INBOX=; wait_for "a message matching /$2/ in the inbox of $1" 20 inbox_has "$@"; }
+
+# pause_for_sweeps SECONDS: a deliberate pause, only before a check that
+# something did NOT happen (no escalation yet, nothing purged yet): with
+# --sweep 1s the server's sweep runs meanwhile, and when the point is that
+# no event comes there is no event to wait for. Anything that should
+# happen is awaited with wait_for instead.
+pause_for_sweeps() { sleep "$1"; }
 
 # Ends the test with a summary line ctest and CI can read.
 finish() {
@@ -40,7 +108,7 @@ finish() {
         grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$SERVER_LOG" | sed -n 1,60p || true
     fi
     echo "$PASSES passed, $FAILS failed"
-    [ "$FAILS" -eq 0 ]
+    if [ "$FAILS" -ne 0 ]; then exit 1; fi
 }
 
 server_init() { "$VANGNETD" init --state "$STATE" >/dev/null; }
@@ -48,16 +116,18 @@ server_init() { "$VANGNETD" init --state "$STATE" >/dev/null; }
 # server_start [extra run options]: starts vangnetd and waits until it listens.
 # A restart binds the endpoint of the first start, which clients have pinned.
 ENDPOINT=
+# The server is up; a server that exited fails at once instead of after the timeout.
+server_listening() {
+    [ -s "$STATE/endpoint" ] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { fail "vangnetd exited during start"; exit 1; }
+    return 1
+}
 server_start() {
     local listen=${ENDPOINT:-tcp://127.0.0.1:*}
     rm -f "$STATE/endpoint"
     "$VANGNETD" run --state "$STATE" --listen "$listen" "$@" 2>>"$SERVER_LOG" &
     SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        [ -s "$STATE/endpoint" ] && break
-        sleep 0.05
-    done
-    [ -s "$STATE/endpoint" ] || { echo "server did not start"; cat "$SERVER_LOG"; exit 1; }
+    wait_for "vangnetd to listen and write $STATE/endpoint" 20 server_listening
     ENDPOINT=$(cat "$STATE/endpoint")
 }
 

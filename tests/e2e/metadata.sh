@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 : "${VN_STORECHECK:?set VN_STORECHECK}" "${VN_METADATA:?set VN_METADATA}"
 
+step "a store that has seen every kind of record"
 server_init
 server_start --test-clock --sweep 1s
 "$VANGNETD" clock --state "$STATE" set 2031-03-03T08:00
@@ -27,13 +28,14 @@ vn doc checkin >/dev/null                      # a check-in and a draw
 vn cm contact record --case "$CASE" --kind call >/dev/null
 vn cm absence add --case "$CASE" 2031-04-01 2031-04-03 >/dev/null
 "$VANGNETD" clock --state "$STATE" advance 2d   # the scheduler closes days, sends notices
-for _ in $(seq 1 40); do [ "$(db_count notices)" -gt 0 ] && break; sleep 0.25; done
+wait_for "the scheduler to queue notices" 20 db_count_at_least notices 1
 vn cm quiet-hours 00:00-23:59 >/dev/null                # quiet hours, and a held notice
 vn bud signal E01 --note "stored nowhere" >/dev/null   # an alert
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # one attestation
 vn ml disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # a disclosure
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # a new attestation
 
+step "walk every database against docs/METADATA.md"
 OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" 2>&1) || true
 echo "$OUT"
 expect_match "every database and record is as documented" '^23 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
@@ -43,6 +45,7 @@ for db in meta invites accounts devices keys prekeys mailbox msgindex cases memb
 done
 
 # The walk fails on what is not documented.
+step "the walk fails on what is not documented"
 server_stop
 printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n name\n Dr. Jansen\nDATA=END\n' > "$T/rogue.dump"
 mdb_load -s names -T -f "$T/rogue.dump" "$STATE" 2>/dev/null || mdb_load -s names -f "$T/rogue.dump" "$STATE"

@@ -3,6 +3,7 @@
 # messages still flow, and nothing already accepted is lost.
 . "$(dirname "$0")/lib.sh"
 
+step "start the server with the default limits"
 server_init
 server_start    # default limits: burst 60 per (sender, recipient), then 1/s
 CM=$(join cm casemanager)
@@ -11,11 +12,13 @@ DOC=$(join doc participant)
 join flood buddy >/dev/null
 join calm buddy >/dev/null
 
+step "a flooding sender is refused with a retry-after"
 RC=0
 ERR=$(seq -f "flood-%03g" 1 200 | vn flood --json --timeout 3 send "$DOC" --stdin 2>&1) || RC=$?
 expect_eq "the flooder is told to retry later (exit 3)" 3 "$RC"
 expect_match "with a retry-after from the server" '"code": "RATE".*rate limit: too many messages to this recipient; retry after [0-9]+ ms' "$ERR"
 
+step "other pairs still flow"
 # Other pairs are not held up, not even towards the same recipient.
 vn cm send "$DOC" "cm: unaffected"
 vn calm send "$DOC" "calm: unaffected"
@@ -33,6 +36,7 @@ LEFT=$(mdb_stat -s outbox "$T/flood" | sed -n 's/ *Entries: //p')
 expect_eq "the refused message waits in the sender's outbox" 1 "$LEFT"
 
 # Once the limit allows it, the outbox drains and nothing is lost.
+step "without limits the outbox drains"
 server_stop
 # shellcheck disable=SC2086
 server_start $NOLIMITS

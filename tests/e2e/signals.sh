@@ -7,6 +7,7 @@
 # both casemanager and medical lead.
 . "$(dirname "$0")/lib.sh"
 
+step "start the server; enrol a case with two buddies and a medical lead"
 server_init
 server_start --test-clock --sweep 1s --sos-window 15m
 "$VANGNETD" clock --state "$STATE" set 2027-05-03T08:00
@@ -20,16 +21,17 @@ ML=$(join ml medical-lead)
 vn b1 contacts add b2 "$B2"
 
 # The catalogue.
+step "the catalogue"
 CAT=$(vn doc --json signal --list)
 expect_eq "29 signals in the catalogue" 29 "$(grep -o '"code"' <<< "$CAT" | wc -l)"
 expect_match "with phase, Dutch and English" '\{"code": "X05", "phase": "end", "nl": "[^"]+", "en": "Suicidal[^"]*"\}' "$CAT"
 expect_match "an unknown code is named" 'unknown signal code Z99' "$(vn b1 signal Z99 2>&1 || true)"
 expect_match "a casemanager does not report signals" '"code": "NOTFOUND", "message": "you are not in a case"' "$(vn cm --json signal --case "$CASE" E01 2>&1 || true)"
 
-wait_sweep() { sleep 1.5; }
 CANARY="CANARY-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # Crisis acknowledged at 59 minutes: the medical lead never hears of it.
+step "a crisis acknowledged at 59 minutes"
 OUT=$(vn b1 signal X05 --note "$CANARY first")
 expect_match "the reporter is told what happens next" 'casemanager has it and must respond within 1 hour' "$OUT"
 expect_match "a crisis shows crisis contacts" '113' "$OUT"
@@ -39,25 +41,27 @@ expect_match "the casemanager gets the items end to end" "\\[signal crisis\\] X0
 expect_match "and a notice of the alert" "alert: crisis signal alert $A1" "$CMIN"
 expect_match "the caseload shows the alert first" "\"alerts\": \\[\\{\"alert\": \"$A1\", \"severity\": \"crisis\"" "$(vn cm --json caseload)"
 "$VANGNETD" clock --state "$STATE" advance 59m
-wait_sweep
+pause_for_sweeps 1.5
 vn cm ack "$A1" >/dev/null
 "$VANGNETD" clock --state "$STATE" advance 5m
-wait_sweep
+pause_for_sweeps 1.5
 check "acknowledged at 59 minutes: the medical lead hears nothing" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
 
 # Crisis left alone for 61 minutes: it reaches the medical lead.
+step "a crisis left alone for 61 minutes"
 vn nst signal X01 P08 --case "$CASE" --note "$CANARY second" >/dev/null
 A2=$(vn cm --json alerts | grep -o "\"alert\": \"[0-9a-f]*\", \"case\": \"$CASE\", \"kind\": \"signal\", \"severity\": \"crisis\", \"state\": \"open\"" | cut -d'"' -f4)
 check "the second alert is open" test -n "$A2"
 "$VANGNETD" clock --state "$STATE" advance 59m
-wait_sweep
+pause_for_sweeps 1.5
 check "not at 59 minutes" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
 "$VANGNETD" clock --state "$STATE" advance 2m
-wait_sweep
-expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$(vn ml inbox)"
+wait_inbox ml "escalated: crisis signal alert"
+expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$INBOX"
 expect_match "and sees it in their alerts" "\"alert\": \"$A2\".*\"level\": 2" "$(vn ml --json alerts)"
 expect_match "the lead may acknowledge it" "is acknowledged" "$(vn ml ack "$A2")"
 
+step "an SOS claimed by the second buddy"
 # SOS: every buddy hears it, the second buddy claims it, the first sees that.
 S1=$(vn doc --json sos "$CANARY bel me" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
 check "an SOS has an alert id" test "${#S1}" -eq 32
@@ -70,16 +74,18 @@ expect_match "the participant is told too" "sos-claimed: urgent sos alert $S1" "
 expect_match "the alert list shows it claimed by buddy 2" "\"alert\": \"$S1\".*\"state\": \"claimed\", \"claimed_by\": \"$B2\"" "$(vn b1 --json alerts)"
 
 # An SOS nobody claims reaches the casemanager after 15 minutes.
+step "an SOS nobody claims"
 S2=$(vn doc --json sos "$CANARY nobody" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
 vn cm inbox >/dev/null
 "$VANGNETD" clock --state "$STATE" advance 14m
-wait_sweep
+pause_for_sweeps 1.5
 check "not before its window" bash -c "! grep -q 'escalated: urgent sos alert $S2' <<< '$(vn cm inbox)'"
 "$VANGNETD" clock --state "$STATE" advance 2m
-wait_sweep
-expect_match "unclaimed after 15 minutes it reaches the casemanager" "escalated: urgent sos alert $S2" "$(vn cm inbox)"
+wait_inbox cm "escalated: urgent sos alert $S2"
+expect_match "unclaimed after 15 minutes it reaches the casemanager" "escalated: urgent sos alert $S2" "$INBOX"
 
 # The store knows case, kind, severity and times; no item code, no note.
+step "no item code or note in the store"
 if grep -raF -e "$CANARY" -e "Suicidal" "$STATE" >/dev/null; then
     fail "an item or note reached the server's disk"
 else
@@ -88,21 +94,24 @@ fi
 check "alerts are stored" test "$(db_count alerts)" -ge 4
 
 # Quiet hours hold concern-level notices, never crisis ones.
+step "quiet hours"
 "$VANGNETD" clock --state "$STATE" set 2027-05-03T21:00   # 23:00 in Amsterdam
 vn cm inbox >/dev/null
 vn cm quiet-hours 22:00-07:00 >/dev/null
 vn b1 signal E05 >/dev/null
 vn b1 signal X04 >/dev/null
-wait_sweep
+# The concern notice must be held: give the sweep time to (not) send it.
+pause_for_sweeps 1.5
 OUT=$(vn cm inbox)
 expect_match "at night the crisis notice comes at once" 'alert: crisis signal' "$OUT"
 check "the concern notice waits" bash -c "! grep -q 'alert: concern signal' <<< '$OUT'"
 expect_match "the report itself still arrives end to end" '\[signal concern\] E05' "$OUT"
 "$VANGNETD" clock --state "$STATE" set 2027-05-04T05:05    # 07:05 in Amsterdam
-wait_sweep
-expect_match "after the quiet hours the concern notice follows" 'alert: concern signal' "$(vn cm inbox)"
+wait_inbox cm 'alert: concern signal'
+expect_match "after the quiet hours the concern notice follows" 'alert: concern signal' "$INBOX"
 
 # Disclosure: both gates, both people, or nothing.
+step "disclosure needs both gates from both people"
 expect_match "one gate missing is refused" 'needs both gates.*nothing was recorded' \
     "$(vn cm disclosure attest --case "$CASE" --safety-at-risk 2>&1 || true)"
 expect_eq "nothing stored for it" 0 "$(db_count attest)"

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 N=${N:-1000}
 
+step "start the server; enrol two clients"
 server_init
 # shellcheck disable=SC2086
 server_start $NOLIMITS
@@ -39,19 +40,23 @@ verify_round() {
     expect_eq "$1: a further inbox finds nothing" "[]" "$(vn bob --json inbox)"
 }
 
+step "1,000 messages each way"
 send_both plain
 wait_both plain
 verify_round plain
 
 # Same again, but the server dies hard in the middle and comes back on the
 # same endpoint; clients resend what was not acknowledged.
+step "1,000 each way with a kill -9 of the server in the middle"
 send_both crash
 # Kill once the stream is well under way (not on a timer, which would flake).
-for _ in $(seq 1 400); do [ "$(db_count mailbox)" -ge 100 ] && break; sleep 0.05; done
+wait_for "the stream to be under way (100 messages stored)" 60 db_count_at_least mailbox 100
 server_kill9
 MID=$(db_count mailbox)
 echo "stored when the server was killed: $MID of $((2 * N))"
 check "the kill came in the middle of the stream" test "$MID" -gt 0 -a "$MID" -lt $((2 * N))
+# Deliberate downtime, not a wait for anything: the clients find no server
+# and must resend once it is back.
 sleep 1
 # shellcheck disable=SC2086
 server_start $NOLIMITS
