@@ -112,42 +112,6 @@ int vn_cmd_whoami(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-vn_err vn_client_start_session(vn_client *c, const char *peer)
-{
-    Vn__Reply *rep = NULL;
-    vn_bundle b;
-    vn_err err = vn_client_connect(c);
-    if (err) return err;
-    Vn__FetchBundle fb = VN__FETCH_BUNDLE__INIT;
-    fb.account = (char *)peer;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_FETCH_BUNDLE;
-    req.fetch_bundle = &fb;
-    if ((err = vn_conn_call(c->conn, &req, &rep))) return err;
-    const Vn__Bundle *rb = rep->bundle;
-    if (rep->body_case != VN__REPLY__BODY_BUNDLE || rb->identity_key.len != VN_E2EE_KEY_LEN ||
-        rb->signed_prekey.len != VN_E2EE_KEY_LEN || rb->signed_prekey_sig.len != VN_E2EE_SIG_LEN ||
-        (rb->prekey && rb->prekey->key.len != VN_E2EE_KEY_LEN)) {
-        err = VN_EPROTO;
-        goto out;
-    }
-    memset(&b, 0, sizeof b);
-    b.registration_id = rb->registration_id;
-    memcpy(b.identity_key, rb->identity_key.data, VN_E2EE_KEY_LEN);
-    b.signed_prekey_id = rb->signed_prekey_id;
-    memcpy(b.signed_prekey, rb->signed_prekey.data, VN_E2EE_KEY_LEN);
-    memcpy(b.signed_prekey_sig, rb->signed_prekey_sig.data, VN_E2EE_SIG_LEN);
-    if (rb->prekey) {
-        b.has_prekey = true;
-        b.prekey_id = rb->prekey->id;
-        memcpy(b.prekey, rb->prekey->key.data, VN_E2EE_KEY_LEN);
-    }
-    err = vn_e2ee_start_session(c->e2ee, peer, &b);
-out:
-    vn_frame_reply_free(rep);
-    return err;
-}
-
 int vn_cmd_verify(vn_client *c, int argc, char **argv)
 {
     char peer[VN_ACCOUNT_HEX + 1], digits[VN_E2EE_SAFETY_LEN + 1], name[128];

@@ -68,7 +68,7 @@ static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *
     content.signal = (Vn__SignalReport *)sr;
     vn_err err = VN_OK;
     if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
-    if (!err) err = vn_client_queue_content(c, to, &content);
+    if (!err) err = vn_outbox_queue(c, to, NULL, &content);
     return err;
 }
 
@@ -127,7 +127,7 @@ int vn_cmd_signal(vn_client *c, int argc, char **argv)
                 err = send_report(c, rep->case_info->members[i]->account, &sr);
         vn_frame_reply_free(rep);
     }
-    if (!err) err = vn_client_flush(c);
+    if (!err) err = vn_outbox_flush(c);
     if (err)
         return vn_client_fail_call(c, err,
                                    "the alert is raised but the report is not yet delivered");
@@ -168,7 +168,7 @@ int vn_cmd_sos(vn_client *c, int argc, char **argv)
             nb++;
         }
     vn_frame_reply_free(rep);
-    if (!err) err = vn_client_flush(c);
+    if (!err) err = vn_outbox_flush(c);
     if (err) return vn_client_fail_call(c, err, "the SOS is raised but not yet delivered");
     if (c->json)
         printf("{\"alert\": \"%s\", \"buddies\": %zu}\n", alert, nb);

@@ -9,24 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
-                   Vn__Reply **rep)
-{
-    *rep = NULL;
-    if (!c->account[0])
-        return vn_client_fail(c, VN_ENOTFOUND,
-                              "this profile has not joined yet: vangnet join CODE");
-    vn_err err = vn_client_connect(c);
-    if (err) return vn_client_fail(c, err, "%s: cannot connect: %s", what, vn_err_str(err));
-    if ((err = vn_conn_call(c->conn, req, rep))) return vn_client_fail_call(c, err, what);
-    if ((*rep)->body_case != want) {
-        vn_frame_reply_free(*rep);
-        *rep = NULL;
-        return vn_client_fail(c, VN_EPROTO, "%s: unexpected reply from the server", what);
-    }
-    return EXIT_OK;
-}
-
 static void print_time(uint64_t ms)
 {
     char t[32];

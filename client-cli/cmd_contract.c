@@ -398,10 +398,10 @@ static int send_note(vn_client *c, const char *case_id, const char *kind, const 
             i < ci->n_members ? ci->members[i]->account : ci->medical_leads[i - ci->n_members];
         if (i < ci->n_members && strcmp(ci->members[i]->role, "participant") != 0) continue;
         if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
-        if (!err) err = vn_client_queue_content(c, to, &content);
+        if (!err) err = vn_outbox_queue(c, to, NULL, &content);
     }
     vn_frame_reply_free(rep);
-    if (!err) err = vn_client_flush(c);
+    if (!err) err = vn_outbox_flush(c);
     if (err) return vn_client_fail_call(c, err, "recorded, but the outcome is not yet delivered");
     return EXIT_OK;
 }
