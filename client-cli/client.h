@@ -70,6 +70,8 @@ const char *vn_client_name_of(vn_client *c, const char *account, char *name, siz
  * Returns the exit code for it. */
 int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Like vn_client_fail for a bad command line: returns EXIT_USAGE. */
+int vn_client_fail_usage(vn_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like vn_client_fail for a failed server call, adding the server's message. */
 int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
 
@@ -77,34 +79,6 @@ int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
 void vn_json_str(FILE *f, const char *s);
 /* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
 void vn_iso_time(uint64_t ms, char *out, size_t size);
-
-/* Commands: argc/argv start after the command name. */
-int vn_cmd_join(vn_client *c, int argc, char **argv);
-int vn_cmd_whoami(vn_client *c, int argc, char **argv);
-int vn_cmd_send(vn_client *c, int argc, char **argv);
-int vn_cmd_inbox(vn_client *c, int argc, char **argv);
-int vn_cmd_verify(vn_client *c, int argc, char **argv);
-int vn_cmd_contacts(vn_client *c, int argc, char **argv);
-int vn_cmd_case(vn_client *c, int argc, char **argv);
-int vn_cmd_invite(vn_client *c, int argc, char **argv);
-int vn_cmd_audit(vn_client *c, int argc, char **argv);
-int vn_cmd_delete_account(vn_client *c, int argc, char **argv);
-int vn_cmd_contract(vn_client *c, int argc, char **argv);
-int vn_cmd_checkin(vn_client *c, int argc, char **argv);
-int vn_cmd_contact(vn_client *c, int argc, char **argv);
-int vn_cmd_test(vn_client *c, int argc, char **argv);
-int vn_cmd_state(vn_client *c, int argc, char **argv);
-int vn_cmd_selfhelp(vn_client *c, int argc, char **argv);
-int vn_cmd_absence(vn_client *c, int argc, char **argv);
-int vn_cmd_caseload(vn_client *c, int argc, char **argv);
-int vn_cmd_report(vn_client *c, int argc, char **argv);
-int vn_cmd_signal(vn_client *c, int argc, char **argv);
-int vn_cmd_sos(vn_client *c, int argc, char **argv);
-int vn_cmd_claim(vn_client *c, int argc, char **argv);
-int vn_cmd_ack(vn_client *c, int argc, char **argv);
-int vn_cmd_alerts(vn_client *c, int argc, char **argv);
-int vn_cmd_disclosure(vn_client *c, int argc, char **argv);
-int vn_cmd_quiet(vn_client *c, int argc, char **argv);
 
 /* The next number of a local sequence (outbox, history) kept in CDB_CONFIG. */
 uint64_t vn_client_next_seq(vn_client *c, int db);

@@ -1,5 +1,5 @@
 /* join, whoami, verify, contacts: the commands about identities. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -30,17 +30,16 @@ out:
     return err;
 }
 
-int vn_cmd_join(vn_client *c, int argc, char **argv)
+int vn_cmd_join(vn_client *c, const vn_args *a)
 {
     vn_invite inv;
     Vn__Reply *rep = NULL;
     int rc;
-    if (argc != 1) return vn_client_fail(c, VN_EINVAL, "usage: vangnet join CODE");
     if (c->account[0])
         return vn_client_fail(c, VN_EEXISTS,
                               "this profile has already joined as %s; use another --profile",
                               c->account);
-    vn_err err = vn_invite_decode(argv[0], &inv);
+    vn_err err = vn_invite_decode(vn_args_pos(a, 0), &inv);
     if (err)
         return vn_client_fail(c, err,
                               "not a Vangnet invite code (it starts with vn1-): check "
@@ -96,11 +95,10 @@ int vn_cmd_join(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_whoami(vn_client *c, int argc, char **argv)
+int vn_cmd_whoami(vn_client *c, const vn_args *a)
 {
     char role[32] = {0};
     size_t n = 0;
-    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet whoami");
     if (!c->account[0])
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
@@ -112,20 +110,11 @@ int vn_cmd_whoami(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_verify(vn_client *c, int argc, char **argv)
+int vn_cmd_verify(vn_client *c, const vn_args *a)
 {
     char peer[VN_ACCOUNT_HEX + 1], digits[VN_E2EE_SAFETY_LEN + 1], name[128];
-    bool confirm = false, pending = false;
-    const char *who = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--confirm") == 0)
-            confirm = true;
-        else if (!who)
-            who = argv[i];
-        else
-            return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
-    }
-    if (!who) return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
+    bool confirm = vn_args_has(a, "--confirm"), pending = false;
+    const char *who = vn_args_pos(a, 0);
     if (!c->account[0])
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
@@ -188,18 +177,18 @@ static int list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
     return 0;
 }
 
-int vn_cmd_contacts(vn_client *c, int argc, char **argv)
+int vn_cmd_contacts_list(vn_client *c, const vn_args *a)
 {
-    if (argc == 0) {
-        if (c->json) fputs("[", stdout);
-        struct list_ctx l = {c, ""};
-        vn_err err = vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, list_cb, &l);
-        if (c->json) fputs("]\n", stdout);
-        return err ? vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err)) : 0;
-    }
-    if (strcmp(argv[0], "add") != 0 || argc != 3)
-        return vn_client_fail(c, VN_EINVAL, "usage: vangnet contacts [add NAME ACCOUNT]");
-    const char *name = argv[1], *acct = argv[2];
+    if (c->json) fputs("[", stdout);
+    struct list_ctx l = {c, ""};
+    vn_err err = vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, list_cb, &l);
+    if (c->json) fputs("]\n", stdout);
+    return err ? vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err)) : 0;
+}
+
+int vn_cmd_contacts_add(vn_client *c, const vn_args *a)
+{
+    const char *name = vn_args_pos(a, 0), *acct = vn_args_pos(a, 1);
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > 64 || vn_account_valid(name))
         return vn_client_fail(c, VN_EINVAL,

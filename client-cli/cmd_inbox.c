@@ -1,6 +1,6 @@
 /* inbox: fetch, decrypt, store and acknowledge. A message is durable in
  * the receiver's history before the server may delete it. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -353,87 +353,103 @@ static vn_err drain(inbox_run *run)
     }
 }
 
-int vn_cmd_inbox(vn_client *c, int argc, char **argv)
+/* Waits for pushes until count arrived (0: no limit) or wait_s passed
+ * (0: for ever). */
+static vn_err follow(inbox_run *run, uint64_t count, uint64_t wait_s)
 {
-    inbox_run run = {.c = c};
-    bool follow = false;
-    uint64_t count = 0, wait_s = 0;
-    int rc = EXIT_OK;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--follow") == 0)
-            follow = true;
-        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc &&
-                 vn_parse_u64(argv[i + 1], 1, 10000000, &count) == VN_OK)
-            i++;
-        else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc &&
-                 vn_parse_u64(argv[i + 1], 1, 86400, &wait_s) == VN_OK)
-            i++;
-        else
-            return vn_client_fail(c, VN_EINVAL,
-                                  "usage: vangnet inbox [--follow] [--count N] [--wait SECONDS]");
+    struct timespec t0, t1;
+    vn_err err = VN_OK;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t limit = wait_s ? (int64_t)wait_s * 1000 : INT32_MAX;
+    while (!count || run->n < count) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= limit) break;
+        Vn__Reply *rep = NULL;
+        int64_t left = limit - spent;
+        err = vn_conn_next_push(run->c->conn, (int)(left < 1000 ? left : 1000), &rep);
+        if (err == VN_ETIMEOUT) {
+            err = VN_OK;
+            continue;
+        }
+        if (err) break;
+        err = take_envelopes(run, rep->envelopes);
+        vn_frame_reply_free(rep);
+        if (err) break;
     }
+    return err;
+}
+
+static vn_err subscribe(vn_client *c)
+{
+    Vn__Reply *rep = NULL;
+    Vn__Request req = VN__REQUEST__INIT;
+    Vn__Subscribe sub = VN__SUBSCRIBE__INIT;
+    req.body_case = VN__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &sub;
+    vn_err err = vn_conn_call(c->conn, &req, &rep);
+    vn_frame_reply_free(rep);
+    return err;
+}
+
+/* Before fetching: connect, send what the outbox holds, keep keys fresh.
+ * Returns an exit code. */
+static int get_ready(vn_client *c)
+{
+    vn_flushed fl;
     if (!c->account[0])
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
     vn_err err = vn_client_connect(c);
     if (err) return vn_client_fail(c, err, "cannot connect: %s", vn_err_str(err));
-    vn_flushed fl;
     if ((err = vn_outbox_send(c, &fl))) return vn_client_fail_call(c, err, "cannot send outbox");
     vn_outbox_report_refused(c, &fl);
     if ((err = vn_client_maintain_keys(c)))
         return vn_client_fail_call(c, err, "cannot refresh keys");
-    run.follow_print = follow && !c->json;
-    if (c->json) fputs("[", stdout);
-    if (follow) {
-        Vn__Reply *rep = NULL;
-        Vn__Request req = VN__REQUEST__INIT;
-        Vn__Subscribe sub = VN__SUBSCRIBE__INIT;
-        req.body_case = VN__REQUEST__BODY_SUBSCRIBE;
-        req.subscribe = &sub;
-        if ((err = vn_conn_call(c->conn, &req, &rep))) goto done;
-        vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+/* Prints what the run kept, and how it ended; returns the exit code. */
+static int finish(inbox_run *run, bool following, uint64_t count, vn_err err)
+{
+    vn_client *c = run->c;
+    if (c->json || !following) {
+        for (size_t i = 0; i < run->n; i++)
+            print_item(c, &run->items[i], i == 0);
     }
-    if ((err = drain(&run))) goto done;
-    if (follow) {
-        /* Wait for pushes until enough arrived or the wait ends. */
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        int64_t limit = wait_s ? (int64_t)wait_s * 1000 : INT32_MAX;
-        while (!count || run.n < count) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-            if (spent >= limit) break;
-            Vn__Reply *rep = NULL;
-            int64_t left = limit - spent;
-            err = vn_conn_next_push(c->conn, (int)(left < 1000 ? left : 1000), &rep);
-            if (err == VN_ETIMEOUT) {
-                err = VN_OK;
-                continue;
-            }
-            if (err) goto done;
-            err = take_envelopes(&run, rep->envelopes);
-            vn_frame_reply_free(rep);
-            if (err) goto done;
-        }
-    }
-done:
-    if (c->json) {
-        for (size_t i = 0; i < run.n; i++)
-            print_item(c, &run.items[i], i == 0);
+    if (c->json)
         fputs("]\n", stdout);
-    } else if (!follow) {
-        for (size_t i = 0; i < run.n; i++)
-            print_item(c, &run.items[i], i == 0);
-        if (run.n == 0 && !run.held) printf("no new messages\n");
-    }
-    if (err == VN_ETOOBIG && run.n == ITEMS_MAX)
-        rc = vn_client_fail(
+    else if (!following && run->n == 0 && !run->held)
+        printf("no new messages\n");
+    if (err == VN_ETOOBIG && run->n == ITEMS_MAX)
+        return vn_client_fail(
             c, err, "inbox shows at most %d messages a run; run it again for the rest", ITEMS_MAX);
-    else if (err)
-        rc = vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
-    else if (follow && count && run.n < count)
-        rc = vn_client_fail(c, VN_ETIMEOUT, "received %zu of %llu messages before the wait ended",
-                            run.n, (unsigned long long)count);
+    if (err) return vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
+    if (following && count && run->n < count)
+        return vn_client_fail(c, VN_ETIMEOUT, "received %zu of %llu messages before the wait ended",
+                              run->n, (unsigned long long)count);
+    return EXIT_OK;
+}
+
+int vn_cmd_inbox(vn_client *c, const vn_args *a)
+{
+    inbox_run run = {.c = c};
+    bool following = vn_args_has(a, "--follow");
+    const char *v;
+    uint64_t count = 0, wait_s = 0;
+    vn_err err = VN_OK;
+    if ((v = vn_args_get(a, "--count")) && vn_parse_u64(v, 1, 10000000, &count) != VN_OK)
+        return vn_args_invalid(c, a, "--count wants a whole number from 1 to 10000000, not %s", v);
+    if ((v = vn_args_get(a, "--wait")) && vn_parse_u64(v, 1, 86400, &wait_s) != VN_OK)
+        return vn_args_invalid(c, a, "--wait wants whole seconds from 1 to 86400, not %s", v);
+    int rc = get_ready(c);
+    if (rc) return rc;
+    run.follow_print = following && !c->json;
+    if (c->json) fputs("[", stdout);
+    if (following) err = subscribe(c);
+    if (!err) err = drain(&run);
+    if (!err && following) err = follow(&run, count, wait_s);
+    rc = finish(&run, following, count, err);
     for (size_t i = 0; run.items && i < run.n; i++)
         free(run.items[i].text);
     free(run.items);

@@ -62,7 +62,7 @@ static int exit_code(vn_err err)
     }
 }
 
-static int report(vn_client *c, vn_err err, const char *msg)
+static void report(vn_client *c, vn_err err, const char *msg)
 {
     if (c->json) {
         fprintf(stderr, "{\"error\": {\"code\": \"%s\", \"message\": ", vn_err_name(err));
@@ -71,7 +71,6 @@ static int report(vn_client *c, vn_err err, const char *msg)
     } else {
         fprintf(stderr, "vangnet: %s\n", msg);
     }
-    return exit_code(err);
 }
 
 int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
@@ -81,7 +80,19 @@ int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return report(c, err, msg);
+    report(c, err, msg);
+    return exit_code(err);
+}
+
+int vn_client_fail_usage(vn_client *c, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    report(c, VN_EINVAL, msg);
+    return EXIT_USAGE;
 }
 
 int vn_client_fail_call(vn_client *c, vn_err err, const char *what)

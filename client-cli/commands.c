@@ -1,0 +1,454 @@
+/* The command table, and the help written from it. */
+#include "commands.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#define CASE_OPT(req, help)                                                                        \
+    {                                                                                              \
+        "--case", "CASE", req, help                                                                \
+    }
+#define DATE_OPT(help)                                                                             \
+    {                                                                                              \
+        "--date", "YYYY-MM-DD", 0, help                                                            \
+    }
+#define NOTE_OPT(help)                                                                             \
+    {                                                                                              \
+        "--note", "TEXT", 0, help                                                                  \
+    }
+
+/* One row per command and sub-command, in the order `vangnet --help`
+ * lists them. */
+static const vn_cmd commands[] = {
+    /* identities and messages */
+    {.name = "join",
+     .sub = NULL,
+     .run = vn_cmd_join,
+     .summary = "redeem an invite: create this device's keys and account",
+     .args = {{"CODE", 0, "the invite code (vn1-...)"}},
+     .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
+              "the new account id."},
+    {.name = "whoami",
+     .sub = NULL,
+     .run = vn_cmd_whoami,
+     .summary = "print this profile's account id and role"},
+    {.name = "send",
+     .sub = NULL,
+     .run = vn_cmd_send,
+     .summary = "send an end-to-end encrypted message",
+     .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
+              {"--stdin", NULL, 0, "send each line of standard input as a message, not TEXT"}},
+     .args = {{"WHO", VN_ARG_OPTIONAL, "account id or contact name (left out with --case)"},
+              {"TEXT", VN_ARG_OPTIONAL, "the message (left out with --stdin)"}},
+     .about = "Encrypts end to end and sends. Unsent messages stay in the outbox and go first\n"
+              "with the next send or inbox."},
+    {.name = "inbox",
+     .sub = NULL,
+     .run = vn_cmd_inbox,
+     .summary = "fetch, decrypt, store and acknowledge new messages",
+     .opts = {{"--follow", NULL, 0, "stay connected and print messages as they arrive"},
+              {"--count", "N", 0, "with --follow: stop after N messages"},
+              {"--wait", "SECONDS", 0, "with --follow: stop after this long"}},
+     .about = "The server deletes a message only once it is stored here. --json prints a list\n"
+              "of {\"id\", \"from\", \"time\", \"text\"}."},
+    {.name = "verify",
+     .sub = NULL,
+     .run = vn_cmd_verify,
+     .summary = "show the safety number shared with WHO",
+     .opts = {{"--confirm", NULL, 0,
+               "mark it verified (and accept a changed identity key you have checked)"}},
+     .args = {{"WHO", 0, "account id or contact name"}},
+     .about = "Compare it with them in person or by phone, then run with --confirm."},
+    {.name = "contacts",
+     .sub = NULL,
+     .run = vn_cmd_contacts_list,
+     .summary = "list local contact names"},
+    {.name = "contacts",
+     .sub = "add",
+     .run = vn_cmd_contacts_add,
+     .summary = "give an account a local name (never sent to the server)",
+     .args = {{"NAME", 0, "1 to 64 characters"}, {"ACCOUNT", 0, "the account id"}}},
+    /* the care network */
+    {.name = "case",
+     .sub = "new",
+     .run = vn_cmd_case_new,
+     .summary = "open a new case (casemanager)"},
+    {.name = "case", .sub = "list", .run = vn_cmd_case_list, .summary = "list your cases"},
+    {.name = "case",
+     .sub = "show",
+     .run = vn_cmd_case_show,
+     .summary = "show a case: state, casemanager and members",
+     .args = {{"CASE", 0, "the case id"}},
+     .about = "A case is one participant's care network. A casemanager creates and manages their\n"
+              "own cases; `case show` is also open to the case's participant and buddies and to\n"
+              "medical leads, and every read by someone else appears in the participant's audit\n"
+              "log."},
+    {.name = "case",
+     .sub = "remove",
+     .run = vn_cmd_case_remove,
+     .summary = "remove a member from a case",
+     .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
+    {.name = "case",
+     .sub = "reassign",
+     .run = vn_cmd_case_reassign,
+     .summary = "hand a case over to another casemanager",
+     .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
+    {.name = "case",
+     .sub = "close",
+     .run = vn_cmd_case_close,
+     .summary = "close a case",
+     .args = {{"CASE", 0, "the case id"}}},
+    {.name = "invite",
+     .sub = NULL,
+     .run = vn_cmd_invite,
+     .summary = "print a one-time invite code into a case",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case to join"),
+              {"--role", "participant|buddy|naaste", VN_OPT_REQUIRED | VN_OPT_CHOICE,
+               "the role in the case"},
+              {"--ttl", "DUR", 0, "how long the code is valid, such as 2d (default 7d)"}}},
+    {.name = "audit",
+     .sub = NULL,
+     .run = vn_cmd_audit,
+     .summary = "who read your case data, what and when (participants)"},
+    /* the monitoring contract and what it asks */
+    {.name = "contract",
+     .sub = "set",
+     .run = vn_cmd_contract_set,
+     .summary = "set a new version of the contract (casemanager)",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--template", "default", VN_OPT_CHOICE,
+               "start from the defaults, not the last version"},
+              {"--start", "YYYY-MM-DD", 0, "first day (default: the last version's, or today)"},
+              {"--months", "N", 0, "how long it runs, 1 to 600"},
+              {"--phase", "FROM-TO:RATE", VN_OPT_REPEAT,
+               "months FROM to TO: about RATE tests a month (repeat for each phase)"},
+              {"--cm-days", "N", 0, "casemanager contact at least every N days"},
+              {"--buddy-days", "N", 0, "buddy contact at least every N days"},
+              {"--selfhelp-days", "N", 0, "a self-help group at least every N days"},
+              {"--window", "HH:MM-HH:MM", 0, "when the daily check-in is open"},
+              {"--absence-max", "N", 0, "approved absence days a year, at most"}},
+     .about = "A new version starts from the previous one. The participant signs it with their\n"
+              "identity key; the newest signed version is in force."},
+    {.name = "contract",
+     .sub = "show",
+     .run = vn_cmd_contract_show,
+     .summary = "show the newest contract and whether it is signed",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
+    {.name = "contract",
+     .sub = "sign",
+     .run = vn_cmd_contract_sign,
+     .summary = "sign the newest contract (participant)",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
+    {.name = "checkin",
+     .sub = NULL,
+     .run = vn_cmd_checkin,
+     .summary = "daily check-in: is today a test day?",
+     .about = "Open within the contract's window."},
+    {.name = "contact",
+     .sub = "record",
+     .run = vn_cmd_contact_record,
+     .summary = "record a contact with the participant",
+     .opts = {{"--kind", "chat|call|video|in-person", VN_OPT_REQUIRED | VN_OPT_CHOICE,
+               "how (stays on this device)"},
+              CASE_OPT(0, "the case (default: your own)"),
+              {"--with-buddy", NULL, 0, "a buddy took part too"},
+              DATE_OPT("the day (default today)")},
+     .about = "The server keeps only the date and the kind of contact."},
+    {.name = "test",
+     .sub = "record",
+     .run = vn_cmd_test_record,
+     .summary = "record a test and its result",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--date", "YYYY-MM-DD", VN_OPT_REQUIRED, "the day of the test"},
+              {"--confirmed", NULL, 0, "a positive result was confirmed"},
+              NOTE_OPT("a note, end to end")},
+     .args = {{"negative|positive|dilute|missed", VN_ARG_CHOICE, "the result"}},
+     .about = "The server learns that a test was taken on that date; the result goes end to end."},
+    {.name = "state",
+     .sub = "record",
+     .run = vn_cmd_state_record,
+     .summary = "record a clinical state, end to end only",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"), NOTE_OPT("a note, end to end")},
+     .args = {{"relapse|treatment-intensified|work-paused|resumed", VN_ARG_CHOICE, "the state"}},
+     .about = "A clinical state goes end to end to the participant only; the server never learns\n"
+              "it, and monitoring continues (raise the test rate with a new contract version)."},
+    {.name = "selfhelp",
+     .sub = "record",
+     .run = vn_cmd_selfhelp_record,
+     .summary = "record a self-help group meeting",
+     .opts = {DATE_OPT("the day (default today)")}},
+    {.name = "absence",
+     .sub = "add",
+     .run = vn_cmd_absence_add,
+     .summary = "approve an absence: no draws from FROM to TO",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--kind", "absence|medication", VN_OPT_CHOICE, "what kind (default absence)"}},
+     .args = {{"FROM", 0, "first day, YYYY-MM-DD"}, {"TO", 0, "last day, YYYY-MM-DD"}},
+     .about = "An approved absence suspends draws (at most the contract's days a year)."},
+    {.name = "caseload",
+     .sub = NULL,
+     .run = vn_cmd_caseload,
+     .summary = "due, overdue and alerts per case (casemanager)",
+     .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
+              {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},
+     .about = "One line per case: next due item and overdue items, most urgent first."},
+    {.name = "report",
+     .sub = NULL,
+     .run = vn_cmd_report,
+     .summary = "monthly compliance summary of a case",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"}}},
+    /* signals and alerts */
+    {.name = "signal",
+     .sub = NULL,
+     .run = vn_cmd_signal,
+     .summary = "report relapse signals to the casemanager, end to end",
+     .opts = {{"--list", NULL, 0, "list the signal codes instead"},
+              CASE_OPT(0, "your own case (the default)"),
+              NOTE_OPT("what you saw, end to end"),
+              {"--to-buddies", NULL, 0, "participants: tell your buddies too"}},
+     .args = {{"CODE", VN_ARG_OPTIONAL | VN_ARG_REPEAT, "signal codes (see --list)"}},
+     .about = "The server learns only the severity: early -> concern, problem phase -> urgent,\n"
+              "end phase -> crisis."},
+    {.name = "sos",
+     .sub = NULL,
+     .run = vn_cmd_sos,
+     .summary = "ask every buddy for help now",
+     .args = {{"TEXT", VN_ARG_OPTIONAL, "a few words for them"}},
+     .about = "The first buddy to claim it takes it."},
+    {.name = "claim",
+     .sub = NULL,
+     .run = vn_cmd_claim,
+     .summary = "take an SOS (buddies)",
+     .args = {{"ALERT", 0, "the alert id"}}},
+    {.name = "ack",
+     .sub = NULL,
+     .run = vn_cmd_ack,
+     .summary = "acknowledge an alert before it escalates",
+     .args = {{"ALERT", 0, "the alert id"}}},
+    {.name = "alerts", .sub = NULL, .run = vn_cmd_alerts, .summary = "the alerts you can see"},
+    {.name = "disclosure",
+     .sub = "attest",
+     .run = vn_cmd_disclosure_attest,
+     .summary = "attest the two gates of a disclosure",
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--safety-at-risk", NULL, 0, "safety is at risk"},
+              {"--no-action-taken", NULL, 0, "the participant took no action"}},
+     .about = "Recorded only once the casemanager and a medical lead have each attested both\n"
+              "gates."},
+    {.name = "quiet-hours",
+     .sub = NULL,
+     .run = vn_cmd_quiet_hours,
+     .summary = "hold concern-level notices at night",
+     .args = {{"HH:MM-HH:MM | off", 0, "when, or off"}},
+     .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
+              "never wait."},
+    {.name = "delete-account",
+     .sub = NULL,
+     .run = vn_cmd_delete_account,
+     .summary = "delete this account from the server and this device",
+     .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1] = {
+    [VN_GLOBAL_PROFILE] = {"--profile", "DIR", 0,
+                           "the profile directory (default $VANGNET_PROFILE or ~/.vangnet)"},
+    [VN_GLOBAL_JSON] = {"--json", NULL, 0,
+                        "print JSON; errors as {\"error\": {\"code\", \"message\"}} on stderr"},
+    [VN_GLOBAL_TIMEOUT] = {"--timeout", "SECONDS", 0,
+                           "how long a server call may take, 1 to 3600 (default 10)"},
+    [VN_GLOBAL_HELP] = {"--help", NULL, 0, "this help; COMMAND --help for one command"},
+    [VN_GLOBAL_COUNT] = {NULL, NULL, 0, NULL},
+};
+
+static const char footer[] =
+    "WHO is an account id (32 hex characters) or a contact name.\n"
+    "The profile directory holds one identity, encrypted at rest with a passphrase\n"
+    "($VANGNET_PASSPHRASE, or asked on the terminal).\n"
+    "\n"
+    "exit codes: 0 ok, 1 failed (the message says why), 2 bad command line,\n"
+    "            3 server unreachable or busy (try again), 4 a peer's identity key changed\n";
+
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+const vn_cmd *vn_commands_find(const char *name, const char *sub)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (same(commands[i].name, name) && same(commands[i].sub, sub)) return &commands[i];
+    return NULL;
+}
+
+bool vn_commands_exist(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return true;
+    return false;
+}
+
+const vn_opt *vn_opt_find(const vn_opt *opts, const char *name)
+{
+    for (; opts->name; opts++)
+        if (strcmp(opts->name, name) == 0) return opts;
+    return NULL;
+}
+
+#define TOKENS_MAX (2 + VN_CMD_OPTS + VN_CMD_ARGS)
+#define TOKEN_LEN  80
+
+/* The words of a row's synopsis, in order: name, sub-command, required
+ * options, arguments, other options. Returns how many. */
+static size_t tokens(const vn_cmd *cmd, char out[TOKENS_MAX][TOKEN_LEN])
+{
+    size_t n = 0;
+    const vn_opt *o;
+    snprintf(out[n++], TOKEN_LEN, "%s", cmd->name);
+    if (cmd->sub) snprintf(out[n++], TOKEN_LEN, "%s", cmd->sub);
+    for (o = cmd->opts; o->name; o++)
+        if (o->flags & VN_OPT_REQUIRED)
+            snprintf(out[n++], TOKEN_LEN, "%s%s%s", o->name, o->value ? " " : "",
+                     o->value ? o->value : "");
+    for (size_t i = 0; i < VN_CMD_ARGS && cmd->args[i].name; i++) {
+        const vn_arg *g = &cmd->args[i];
+        bool opt = g->flags & VN_ARG_OPTIONAL;
+        snprintf(out[n++], TOKEN_LEN, "%s%s%s%s", opt ? "[" : "", g->name,
+                 g->flags & VN_ARG_REPEAT ? "..." : "", opt ? "]" : "");
+    }
+    for (o = cmd->opts; o->name; o++)
+        if (!(o->flags & VN_OPT_REQUIRED))
+            snprintf(out[n++], TOKEN_LEN, "[%s%s%s]%s", o->name, o->value ? " " : "",
+                     o->value ? o->value : "", o->flags & VN_OPT_REPEAT ? "..." : "");
+    return n;
+}
+
+/* Prints a row's synopsis from column `at`, wrapping before `width` with
+ * continuation lines indented by `indent`; returns the column it ended at,
+ * or width if it took more than one line. */
+static size_t print_synopsis(FILE *f, const vn_cmd *cmd, size_t at, size_t indent, size_t width)
+{
+    bool wrapped = false;
+    char t[TOKENS_MAX][TOKEN_LEN];
+    size_t n = tokens(cmd, t);
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(t[k]);
+        if (k > 0 && at + 1 + len > width) {
+            fprintf(f, "\n%*s", (int)indent, "");
+            at = indent;
+            wrapped = true;
+        } else if (k > 0) {
+            fputc(' ', f);
+            at++;
+        }
+        fputs(t[k], f);
+        at += len;
+    }
+    return wrapped ? width : at;
+}
+
+void vn_commands_synopsis(const char *name, const vn_cmd *cmd, char *out, size_t size)
+{
+    char t[TOKENS_MAX][TOKEN_LEN];
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const vn_cmd *row = &commands[i];
+        if (cmd ? row != cmd : strcmp(row->name, name) != 0) continue;
+        size_t n = tokens(row, t);
+        int w = snprintf(out + o, size - o, "%s", o ? "\n       vangnet" : "usage: vangnet");
+        for (size_t k = 0; w >= 0 && (size_t)w < size - o && k <= n; k++) {
+            o += (size_t)w;
+            w = k < n ? snprintf(out + o, size - o, " %s", t[k]) : 0;
+        }
+    }
+}
+
+void vn_commands_subs(const char *name, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NCOMMANDS && o < size; i++)
+        if (strcmp(commands[i].name, name) == 0 && commands[i].sub) {
+            int n = snprintf(out + o, size - o, "%s%s", o ? ", " : "", commands[i].sub);
+            if (n < 0) return;
+            o += (size_t)n;
+        }
+}
+
+static void print_opts(FILE *f, const char *title, const vn_opt *opts)
+{
+    char t[128];
+    if (!opts->name) return;
+    fprintf(f, "%s:\n", title);
+    for (; opts->name; opts++) {
+        snprintf(t, sizeof t, "%s%s%s", opts->name, opts->value ? " " : "",
+                 opts->value ? opts->value : "");
+        if (strlen(t) > 24)
+            fprintf(f, "  %s\n  %-24s %s\n", t, "", opts->help);
+        else
+            fprintf(f, "  %-24s %s\n", t, opts->help);
+    }
+}
+
+static void print_args(FILE *f, const vn_cmd *cmd)
+{
+    if (!cmd->args[0].name) return;
+    fprintf(f, "\narguments:\n");
+    for (size_t i = 0; i < VN_CMD_ARGS && cmd->args[i].name; i++) {
+        const vn_arg *g = &cmd->args[i];
+        if (strlen(g->name) > 24)
+            fprintf(f, "  %s\n  %-24s %s\n", g->name, "", g->help);
+        else
+            fprintf(f, "  %-24s %s\n", g->name, g->help);
+    }
+}
+
+/* The help of one row. */
+static void row_help(FILE *f, const vn_cmd *cmd)
+{
+    fputs("usage: vangnet ", f);
+    print_synopsis(f, cmd, 15, 15, 100);
+    size_t n = strlen(cmd->summary);
+    bool stop = n > 0 && strchr(".?!", cmd->summary[n - 1]) != NULL;
+    fprintf(f, "\n\n%c%s%s\n", toupper((unsigned char)cmd->summary[0]), cmd->summary + 1,
+            stop ? "" : ".");
+    if (cmd->about) fprintf(f, "%s\n", cmd->about);
+    print_args(f, cmd);
+    if (cmd->opts[0].name) fputc('\n', f);
+    print_opts(f, "options", cmd->opts);
+}
+
+void vn_commands_help(FILE *f, const char *name, const vn_cmd *cmd)
+{
+    bool first = true;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const vn_cmd *row = &commands[i];
+        if (cmd ? row != cmd : strcmp(row->name, name) != 0) continue;
+        if (!first) fputs("\n\n", f);
+        row_help(f, row);
+        first = false;
+    }
+    fprintf(f, "\nglobal options: --profile DIR, --json, --timeout SECONDS (see vangnet --help)\n");
+}
+
+void vn_commands_usage(FILE *f)
+{
+    fputs("usage: vangnet [--profile DIR] [--json] [--timeout SECONDS] COMMAND [ARGS]\n\n"
+          "commands:\n",
+          f);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fputs("  ", f);
+        size_t at = print_synopsis(f, &commands[i], 2, 6, 80);
+        if (at > 29)
+            fprintf(f, "\n%*s", 30, "");
+        else
+            fprintf(f, "%*s", (int)(30 - at), "");
+        fprintf(f, "%s\n", commands[i].summary);
+    }
+    fputs("\n", f);
+    print_opts(f, "global options", vn_global_opts);
+    fprintf(f, "\nCOMMAND --help tells more about one command.\n%s", footer);
+}
