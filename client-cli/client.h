@@ -1,5 +1,7 @@
 /* The vangnet client: a profile directory (one identity), its LMDB device
- * store, and the commands users type. Shared by the command files. */
+ * store, and the services the commands share (output, the server session,
+ * the outbox, the team's sender key). The commands themselves are in
+ * commands.h. */
 #ifndef VN_CLIENT_H
 #define VN_CLIENT_H
 
@@ -48,11 +50,11 @@ typedef struct vn_client {
     uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
 } vn_client;
 
+/* client.c: the profile and its device store. */
+
 /* Opens (creating, mode 0700) the profile's store. */
 vn_err vn_client_open(vn_client *c);
 void vn_client_close(vn_client *c);
-/* Connects with the profile's pinned server key; VN_ENOTFOUND before join. */
-vn_err vn_client_connect(vn_client *c);
 
 /* Config values (strings or raw bytes) in CDB_CONFIG. */
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len);
@@ -65,6 +67,13 @@ void vn_client_name_key(vn_client *c, const char *name, uint8_t out[32]);
 vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1]);
 /* The local name of an account, or NULL; copied into name. */
 const char *vn_client_name_of(vn_client *c, const char *account, char *name, size_t size);
+
+/* The next number of a local sequence (outbox, history) kept in CDB_CONFIG. */
+uint64_t vn_client_next_seq(vn_client *c, int db);
+/* Stores a record outcome in this device's store (for reports). */
+vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
+
+/* output.c: what the user sees. */
 
 /* Reports an error: plain to stderr, or {"error": {...}} under --json.
  * Returns the exit code for it. */
@@ -80,12 +89,10 @@ void vn_json_str(FILE *f, const char *s);
 /* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
 void vn_iso_time(uint64_t ms, char *out, size_t size);
 
-/* The next number of a local sequence (outbox, history) kept in CDB_CONFIG. */
-uint64_t vn_client_next_seq(vn_client *c, int db);
-/* Stores a record outcome in this device's store (for reports). */
-vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
-
 /* session.c: the conversation with the server. */
+
+/* Connects with the profile's pinned server key; VN_ENOTFOUND before join. */
+vn_err vn_client_connect(vn_client *c);
 
 /* One request and its reply of the expected type; prints the error and
  * returns its exit code on failure, 0 with *rep set on success (free it

@@ -1,6 +1,7 @@
 /* The command table, and the help written from it. */
 #include "commands.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <string.h>
 
@@ -278,8 +279,11 @@ static bool same(const char *a, const char *b)
 
 const vn_cmd *vn_commands_find(const char *name, const char *sub)
 {
-    for (size_t i = 0; i < NCOMMANDS; i++)
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        /* Option lists end at an empty row: a full one would run on. */
+        assert(!commands[i].opts[VN_CMD_OPTS - 1].name);
         if (same(commands[i].name, name) && same(commands[i].sub, sub)) return &commands[i];
+    }
     return NULL;
 }
 
@@ -427,7 +431,7 @@ void vn_commands_help(FILE *f, const char *name, const vn_cmd *cmd)
     for (size_t i = 0; i < NCOMMANDS; i++) {
         const vn_cmd *row = &commands[i];
         if (cmd ? row != cmd : strcmp(row->name, name) != 0) continue;
-        if (!first) fputs("\n\n", f);
+        if (!first) fputc('\n', f);
         row_help(f, row);
         first = false;
     }

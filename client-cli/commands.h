@@ -48,7 +48,8 @@ typedef struct vn_cmd {
     const char *sub;                            /* "show"; NULL when it has none */
     int (*run)(vn_client *c, const vn_args *a); /* returns the exit code */
     const char *summary;                        /* one line, for the command list */
-    vn_opt opts[VN_CMD_OPTS];                   /* up to the first without a name */
+    vn_opt opts[VN_CMD_OPTS];                   /* up to the first without a name; the last
+                                                   stays empty, as the end */
     vn_arg args[VN_CMD_ARGS];                   /* in order, up to the first without a name */
     const char *about;                          /* more for its --help, or NULL */
 } vn_cmd;
