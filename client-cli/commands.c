@@ -5,117 +5,67 @@
 #include <ctype.h>
 #include <string.h>
 
-#define CASE_OPT(req, help)                                                                        \
-    {                                                                                              \
-        "--case", "CASE", req, help                                                                \
-    }
-#define DATE_OPT(help)                                                                             \
-    {                                                                                              \
-        "--date", "YYYY-MM-DD", 0, help                                                            \
-    }
-#define NOTE_OPT(help)                                                                             \
-    {                                                                                              \
-        "--note", "TEXT", 0, help                                                                  \
-    }
+/* clang-format off */
+#define ROW(n, s, fn, sum) .name = (n), .sub = (s), .run = (fn), .summary = (sum)
+#define CASE_OPT(req, help) {"--case", "CASE", (req), (help)}
+#define DATE_OPT(help)      {"--date", "YYYY-MM-DD", 0, (help)}
+#define NOTE_OPT(help)      {"--note", "TEXT", 0, (help)}
+/* clang-format on */
 
 /* One row per command and sub-command, in the order `vangnet --help`
  * lists them. */
 static const vn_cmd commands[] = {
     /* identities and messages */
-    {.name = "join",
-     .sub = NULL,
-     .run = vn_cmd_join,
-     .summary = "redeem an invite: create this device's keys and account",
+    {ROW("join", NULL, vn_cmd_join, "redeem an invite: create this device's keys and account"),
      .args = {{"CODE", 0, "the invite code (vn1-...)"}},
      .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
               "the new account id."},
-    {.name = "whoami",
-     .sub = NULL,
-     .run = vn_cmd_whoami,
-     .summary = "print this profile's account id and role"},
-    {.name = "send",
-     .sub = NULL,
-     .run = vn_cmd_send,
-     .summary = "send an end-to-end encrypted message",
+    {ROW("whoami", NULL, vn_cmd_whoami, "print this profile's account id and role")},
+    {ROW("send", NULL, vn_cmd_send, "send an end-to-end encrypted message"),
      .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
               {"--stdin", NULL, 0, "send each line of standard input as a message, not TEXT"}},
      .args = {{"WHO", VN_ARG_OPTIONAL, "account id or contact name (left out with --case)"},
               {"TEXT", VN_ARG_OPTIONAL, "the message (left out with --stdin)"}},
      .about = "Encrypts end to end and sends. Unsent messages stay in the outbox and go first\n"
               "with the next send or inbox."},
-    {.name = "inbox",
-     .sub = NULL,
-     .run = vn_cmd_inbox,
-     .summary = "fetch, decrypt, store and acknowledge new messages",
+    {ROW("inbox", NULL, vn_cmd_inbox, "fetch, decrypt, store and acknowledge new messages"),
      .opts = {{"--follow", NULL, 0, "stay connected and print messages as they arrive"},
               {"--count", "N", 0, "with --follow: stop after N messages"},
               {"--wait", "SECONDS", 0, "with --follow: stop after this long"}},
-     .about = "The server deletes a message only once it is stored here. --json prints a list\n"
-              "of {\"id\", \"from\", \"time\", \"text\"}."},
-    {.name = "verify",
-     .sub = NULL,
-     .run = vn_cmd_verify,
-     .summary = "show the safety number shared with WHO",
+     .about =
+         "The server deletes a message only once it is stored here. --json prints a list\n"
+         "of {\"id\", \"from\", \"time\", \"text\"}, with \"from_name\" and \"case\" where known."},
+    {ROW("verify", NULL, vn_cmd_verify, "show the safety number shared with WHO"),
      .opts = {{"--confirm", NULL, 0,
                "mark it verified (and accept a changed identity key you have checked)"}},
      .args = {{"WHO", 0, "account id or contact name"}},
      .about = "Compare it with them in person or by phone, then run with --confirm."},
-    {.name = "contacts",
-     .sub = NULL,
-     .run = vn_cmd_contacts_list,
-     .summary = "list local contact names"},
-    {.name = "contacts",
-     .sub = "add",
-     .run = vn_cmd_contacts_add,
-     .summary = "give an account a local name (never sent to the server)",
+    {ROW("contacts", NULL, vn_cmd_contacts_list, "list local contact names")},
+    {ROW("contacts", "add", vn_cmd_contacts_add,
+         "give an account a local name (never sent to the server)"),
      .args = {{"NAME", 0, "1 to 64 characters"}, {"ACCOUNT", 0, "the account id"}}},
     /* the care network */
-    {.name = "case",
-     .sub = "new",
-     .run = vn_cmd_case_new,
-     .summary = "open a new case (casemanager)"},
-    {.name = "case", .sub = "list", .run = vn_cmd_case_list, .summary = "list your cases"},
-    {.name = "case",
-     .sub = "show",
-     .run = vn_cmd_case_show,
-     .summary = "show a case: state, casemanager and members",
+    {ROW("case", "new", vn_cmd_case_new, "open a new case (casemanager)")},
+    {ROW("case", "list", vn_cmd_case_list, "list your cases")},
+    {ROW("case", "show", vn_cmd_case_show, "show a case: state, casemanager and members"),
      .args = {{"CASE", 0, "the case id"}},
      .about = "A case is one participant's care network. A casemanager creates and manages their\n"
               "own cases; `case show` is also open to the case's participant and buddies and to\n"
               "medical leads, and every read by someone else appears in the participant's audit\n"
               "log."},
-    {.name = "case",
-     .sub = "remove",
-     .run = vn_cmd_case_remove,
-     .summary = "remove a member from a case",
+    {ROW("case", "remove", vn_cmd_case_remove, "remove a member from a case"),
      .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
-    {.name = "case",
-     .sub = "reassign",
-     .run = vn_cmd_case_reassign,
-     .summary = "hand a case over to another casemanager",
+    {ROW("case", "reassign", vn_cmd_case_reassign, "hand a case over to another casemanager"),
      .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
-    {.name = "case",
-     .sub = "close",
-     .run = vn_cmd_case_close,
-     .summary = "close a case",
-     .args = {{"CASE", 0, "the case id"}}},
-    {.name = "invite",
-     .sub = NULL,
-     .run = vn_cmd_invite,
-     .summary = "print a one-time invite code into a case",
+    {ROW("case", "close", vn_cmd_case_close, "close a case"), .args = {{"CASE", 0, "the case id"}}},
+    {ROW("invite", NULL, vn_cmd_invite, "print a one-time invite code into a case"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case to join"),
               {"--role", "participant|buddy|naaste", VN_OPT_REQUIRED | VN_OPT_CHOICE,
                "the role in the case"},
               {"--ttl", "DUR", 0, "how long the code is valid, such as 2d (default 7d)"}}},
-    {.name = "audit",
-     .sub = NULL,
-     .run = vn_cmd_audit,
-     .summary = "who read your case data, what and when (participants)"},
+    {ROW("audit", NULL, vn_cmd_audit, "who read your case data, what and when (participants)")},
     /* the monitoring contract and what it asks */
-    {.name = "contract",
-     .sub = "set",
-     .run = vn_cmd_contract_set,
-     .summary = "set a new version of the contract (casemanager)",
+    {ROW("contract", "set", vn_cmd_contract_set, "set a new version of the contract (casemanager)"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--template", "default", VN_OPT_CHOICE,
                "start from the defaults, not the last version"},
@@ -130,80 +80,48 @@ static const vn_cmd commands[] = {
               {"--absence-max", "N", 0, "approved absence days a year, at most"}},
      .about = "A new version starts from the previous one. The participant signs it with their\n"
               "identity key; the newest signed version is in force."},
-    {.name = "contract",
-     .sub = "show",
-     .run = vn_cmd_contract_show,
-     .summary = "show the newest contract and whether it is signed",
+    {ROW("contract", "show", vn_cmd_contract_show,
+         "show the newest contract and whether it is signed"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
-    {.name = "contract",
-     .sub = "sign",
-     .run = vn_cmd_contract_sign,
-     .summary = "sign the newest contract (participant)",
+    {ROW("contract", "sign", vn_cmd_contract_sign, "sign the newest contract (participant)"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
-    {.name = "checkin",
-     .sub = NULL,
-     .run = vn_cmd_checkin,
-     .summary = "daily check-in: is today a test day?",
+    {ROW("checkin", NULL, vn_cmd_checkin, "daily check-in: is today a test day?"),
      .about = "Open within the contract's window."},
-    {.name = "contact",
-     .sub = "record",
-     .run = vn_cmd_contact_record,
-     .summary = "record a contact with the participant",
+    {ROW("contact", "record", vn_cmd_contact_record, "record a contact with the participant"),
      .opts = {{"--kind", "chat|call|video|in-person", VN_OPT_REQUIRED | VN_OPT_CHOICE,
                "how (stays on this device)"},
               CASE_OPT(0, "the case (default: your own)"),
               {"--with-buddy", NULL, 0, "a buddy took part too"},
               DATE_OPT("the day (default today)")},
      .about = "The server keeps only the date and the kind of contact."},
-    {.name = "test",
-     .sub = "record",
-     .run = vn_cmd_test_record,
-     .summary = "record a test and its result",
+    {ROW("test", "record", vn_cmd_test_record, "record a test and its result"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--date", "YYYY-MM-DD", VN_OPT_REQUIRED, "the day of the test"},
               {"--confirmed", NULL, 0, "a positive result was confirmed"},
               NOTE_OPT("a note, end to end")},
      .args = {{"negative|positive|dilute|missed", VN_ARG_CHOICE, "the result"}},
      .about = "The server learns that a test was taken on that date; the result goes end to end."},
-    {.name = "state",
-     .sub = "record",
-     .run = vn_cmd_state_record,
-     .summary = "record a clinical state, end to end only",
+    {ROW("state", "record", vn_cmd_state_record, "record a clinical state, end to end only"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"), NOTE_OPT("a note, end to end")},
      .args = {{"relapse|treatment-intensified|work-paused|resumed", VN_ARG_CHOICE, "the state"}},
      .about = "A clinical state goes end to end to the participant only; the server never learns\n"
               "it, and monitoring continues (raise the test rate with a new contract version)."},
-    {.name = "selfhelp",
-     .sub = "record",
-     .run = vn_cmd_selfhelp_record,
-     .summary = "record a self-help group meeting",
+    {ROW("selfhelp", "record", vn_cmd_selfhelp_record, "record a self-help group meeting"),
      .opts = {DATE_OPT("the day (default today)")}},
-    {.name = "absence",
-     .sub = "add",
-     .run = vn_cmd_absence_add,
-     .summary = "approve an absence: no draws from FROM to TO",
+    {ROW("absence", "add", vn_cmd_absence_add, "approve an absence: no draws from FROM to TO"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--kind", "absence|medication", VN_OPT_CHOICE, "what kind (default absence)"}},
      .args = {{"FROM", 0, "first day, YYYY-MM-DD"}, {"TO", 0, "last day, YYYY-MM-DD"}},
      .about = "An approved absence suspends draws (at most the contract's days a year)."},
-    {.name = "caseload",
-     .sub = NULL,
-     .run = vn_cmd_caseload,
-     .summary = "due, overdue and alerts per case (casemanager)",
+    {ROW("caseload", NULL, vn_cmd_caseload, "due, overdue and alerts per case (casemanager)"),
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},
      .about = "One line per case: next due item and overdue items, most urgent first."},
-    {.name = "report",
-     .sub = NULL,
-     .run = vn_cmd_report,
-     .summary = "monthly compliance summary of a case",
+    {ROW("report", NULL, vn_cmd_report, "monthly compliance summary of a case"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"}}},
     /* signals and alerts */
-    {.name = "signal",
-     .sub = NULL,
-     .run = vn_cmd_signal,
-     .summary = "report relapse signals to the casemanager, end to end",
+    {ROW("signal", NULL, vn_cmd_signal, "report relapse signals to the casemanager, end to end"),
      .opts = {{"--list", NULL, 0, "list the signal codes instead"},
               CASE_OPT(0, "your own case (the default)"),
               NOTE_OPT("what you saw, end to end"),
@@ -211,43 +129,26 @@ static const vn_cmd commands[] = {
      .args = {{"CODE", VN_ARG_OPTIONAL | VN_ARG_REPEAT, "signal codes (see --list)"}},
      .about = "The server learns only the severity: early -> concern, problem phase -> urgent,\n"
               "end phase -> crisis."},
-    {.name = "sos",
-     .sub = NULL,
-     .run = vn_cmd_sos,
-     .summary = "ask every buddy for help now",
+    {ROW("sos", NULL, vn_cmd_sos, "ask every buddy for help now"),
      .args = {{"TEXT", VN_ARG_OPTIONAL, "a few words for them"}},
      .about = "The first buddy to claim it takes it."},
-    {.name = "claim",
-     .sub = NULL,
-     .run = vn_cmd_claim,
-     .summary = "take an SOS (buddies)",
+    {ROW("claim", NULL, vn_cmd_claim, "take an SOS (buddies)"),
      .args = {{"ALERT", 0, "the alert id"}}},
-    {.name = "ack",
-     .sub = NULL,
-     .run = vn_cmd_ack,
-     .summary = "acknowledge an alert before it escalates",
+    {ROW("ack", NULL, vn_cmd_ack, "acknowledge an alert before it escalates"),
      .args = {{"ALERT", 0, "the alert id"}}},
-    {.name = "alerts", .sub = NULL, .run = vn_cmd_alerts, .summary = "the alerts you can see"},
-    {.name = "disclosure",
-     .sub = "attest",
-     .run = vn_cmd_disclosure_attest,
-     .summary = "attest the two gates of a disclosure",
+    {ROW("alerts", NULL, vn_cmd_alerts, "the alerts you can see")},
+    {ROW("disclosure", "attest", vn_cmd_disclosure_attest, "attest the two gates of a disclosure"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--safety-at-risk", NULL, 0, "safety is at risk"},
               {"--no-action-taken", NULL, 0, "the participant took no action"}},
      .about = "Recorded only once the casemanager and a medical lead have each attested both\n"
               "gates."},
-    {.name = "quiet-hours",
-     .sub = NULL,
-     .run = vn_cmd_quiet_hours,
-     .summary = "hold concern-level notices at night",
+    {ROW("quiet-hours", NULL, vn_cmd_quiet_hours, "hold concern-level notices at night"),
      .args = {{"HH:MM-HH:MM | off", 0, "when, or off"}},
      .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
               "never wait."},
-    {.name = "delete-account",
-     .sub = NULL,
-     .run = vn_cmd_delete_account,
-     .summary = "delete this account from the server and this device",
+    {ROW("delete-account", NULL, vn_cmd_delete_account,
+         "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},
 };
 
@@ -435,14 +336,19 @@ void vn_commands_help(FILE *f, const char *name, const vn_cmd *cmd)
         row_help(f, row);
         first = false;
     }
-    fprintf(f, "\nglobal options: --profile DIR, --json, --timeout SECONDS (see vangnet --help)\n");
+    fputs("\nglobal options:", f);
+    for (const vn_opt *o = vn_global_opts; o < vn_global_opts + VN_GLOBAL_HELP; o++)
+        fprintf(f, "%s %s%s%s", o == vn_global_opts ? "" : ",", o->name, o->value ? " " : "",
+                o->value ? o->value : "");
+    fputs(" (see vangnet --help)\n", f);
 }
 
 void vn_commands_usage(FILE *f)
 {
-    fputs("usage: vangnet [--profile DIR] [--json] [--timeout SECONDS] COMMAND [ARGS]\n\n"
-          "commands:\n",
-          f);
+    fputs("usage: vangnet", f);
+    for (const vn_opt *o = vn_global_opts; o < vn_global_opts + VN_GLOBAL_HELP; o++)
+        fprintf(f, " [%s%s%s]", o->name, o->value ? " " : "", o->value ? o->value : "");
+    fputs(" COMMAND [ARGS]\n\ncommands:\n", f);
     for (size_t i = 0; i < NCOMMANDS; i++) {
         fputs("  ", f);
         size_t at = print_synopsis(f, &commands[i], 2, 6, 80);
