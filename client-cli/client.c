@@ -1,4 +1,5 @@
-/* The device store, connection and output helpers shared by all commands. */
+/* The profile: its directory, the passphrase that unlocks its store, and
+ * what the store keeps (config, contact names, records). */
 #include "client.h"
 
 #include "vn/frame.h"
@@ -15,10 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#define PREKEY_LOW     10  /* refill when the server holds fewer */
-#define PREKEY_BATCH   100 /* how many a device keeps on the server */
-#define SPK_MAX_AGE_MS (7ULL * 86400000)
 
 static const char *const db_names[] = {
     "config", "contacts", "seen", "history", "outbox", "teams", "records", VN_E2EE_DBS,
@@ -166,25 +163,6 @@ vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t 
     return vn_kv_put(c->kv, CDB_CONFIG, key, strlen(key), val, len);
 }
 
-vn_err vn_client_connect(vn_client *c)
-{
-    char endpoint[VN_ENDPOINT_MAX + 1] = {0};
-    uint8_t server_key[32], pub[32], sec[32];
-    size_t n;
-    if (c->conn) return VN_OK;
-    vn_err err = vn_client_cfg_get(c, "endpoint", endpoint, VN_ENDPOINT_MAX, &n);
-    if (err) return err;
-    if ((err = vn_client_cfg_get(c, "server_key", server_key, 32, &n)) ||
-        (err = vn_client_cfg_get(c, "curve_pub", pub, 32, &n)) ||
-        (err = vn_client_cfg_get(c, "curve_sec", sec, 32, &n)))
-        goto out;
-    err = vn_conn_open(&c->conn, endpoint, server_key, pub, sec);
-    if (!err) vn_conn_set_timeout(c->conn, c->timeout_ms, 1000);
-out:
-    explicit_bzero(sec, sizeof sec);
-    return err;
-}
-
 vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1])
 {
     void *v = NULL;
@@ -236,164 +214,6 @@ const char *vn_client_name_of(vn_client *c, const char *account, char *name, siz
     return name;
 }
 
-void vn_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
-
-void vn_iso_time(uint64_t ms, char *out, size_t size)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int exit_code(vn_err err)
-{
-    switch (err) {
-    case VN_ETIMEOUT:
-    case VN_ETRANSPORT:
-    case VN_ERATE:
-    case VN_EFULL:
-    case VN_ESTORE:
-        return EXIT_RETRY;
-    case VN_EUNTRUSTED:
-        return EXIT_UNTRUSTED;
-    case VN_EINVAL:
-        return EXIT_FAIL;
-    default:
-        return EXIT_FAIL;
-    }
-}
-
-static int report(vn_client *c, vn_err err, const char *msg)
-{
-    if (c->json) {
-        fprintf(stderr, "{\"error\": {\"code\": \"%s\", \"message\": ", vn_err_name(err));
-        vn_json_str(stderr, msg);
-        fprintf(stderr, "}}\n");
-    } else {
-        fprintf(stderr, "vangnet: %s\n", msg);
-    }
-    return exit_code(err);
-}
-
-int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return report(c, err, msg);
-}
-
-int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
-{
-    uint64_t retry = 0;
-    const char *smsg = c->conn ? vn_conn_error(c->conn, &retry) : "";
-    if (err == VN_ETIMEOUT)
-        return vn_client_fail(c, err,
-                              "%s: no answer from the server within %d s (is it running and "
-                              "reachable?)",
-                              what, c->timeout_ms / 1000);
-    if (retry)
-        return vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,
-                              smsg[0] ? smsg : vn_err_str(err), (unsigned long long)retry);
-    return vn_client_fail(c, err, "%s: %s", what, smsg[0] ? smsg : vn_err_str(err));
-}
-
-vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms)
-{
-    vn_bundle b;
-    vn_prekey_pub *pks = NULL;
-    Vn__PreKey *pk = NULL, **pkp = NULL;
-    Vn__Reply *rep = NULL;
-    vn_err err = vn_e2ee_public_bundle(c->e2ee, &b);
-    if (err) return err;
-    if (count > 0) {
-        /* The new prekeys are durable locally before the server learns of
-         * them, so a crash never leaves the server handing out keys we lost. */
-        if ((err = vn_e2ee_generate_prekeys(c->e2ee, count, &pks))) return err;
-        pk = calloc(count, sizeof *pk);
-        pkp = calloc(count, sizeof *pkp);
-        if (!pk || !pkp) {
-            err = VN_ENOMEM;
-            goto out;
-        }
-        for (uint32_t i = 0; i < count; i++) {
-            vn__pre_key__init(&pk[i]);
-            pk[i].id = pks[i].id;
-            pk[i].key.data = pks[i].key;
-            pk[i].key.len = VN_E2EE_KEY_LEN;
-            pkp[i] = &pk[i];
-        }
-    }
-    Vn__PublishKeys pub = VN__PUBLISH_KEYS__INIT;
-    pub.registration_id = b.registration_id;
-    pub.identity_key = (ProtobufCBinaryData){VN_E2EE_KEY_LEN, b.identity_key};
-    pub.signed_prekey_id = b.signed_prekey_id;
-    pub.signed_prekey = (ProtobufCBinaryData){VN_E2EE_KEY_LEN, b.signed_prekey};
-    pub.signed_prekey_sig = (ProtobufCBinaryData){VN_E2EE_SIG_LEN, b.signed_prekey_sig};
-    pub.n_prekeys = count;
-    pub.prekeys = pkp;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_PUBLISH_KEYS;
-    req.publish_keys = &pub;
-    if ((err = vn_client_connect(c))) goto out;
-    err = vn_conn_call(c->conn, &req, &rep);
-    if (!err && rep->body_case != VN__REPLY__BODY_KEYS_PUBLISHED) err = VN_EPROTO;
-    if (!err && left) *left = rep->keys_published->prekeys_left;
-    if (!err && server_ms) *server_ms = rep->keys_published->server_time_ms;
-out:
-    vn_frame_reply_free(rep);
-    free(pkp);
-    free(pk);
-    free(pks);
-    return err;
-}
-
-vn_err vn_client_maintain_keys(vn_client *c)
-{
-    bool rotated = false;
-    uint32_t left = 0;
-    uint64_t now = 0;
-    /* Publishing with no new prekeys tells us how many remain, and the
-     * server's time, by which key ages are kept. */
-    vn_err err = vn_client_publish_keys(c, 0, &left, &now);
-    if (err) return err;
-    if ((err = vn_e2ee_rotate_signed_prekey(c->e2ee, now, SPK_MAX_AGE_MS, &rotated))) return err;
-    if (left < PREKEY_LOW || rotated)
-        err = vn_client_publish_keys(c, left < PREKEY_LOW ? PREKEY_BATCH - left : 0, &left, NULL);
-    return err;
-}
-
 vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16])
 {
     /* Key: case, date, kind, message id: a report reads a month in order. */
@@ -411,32 +231,15 @@ vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_
     return err;
 }
 
-int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1])
+uint64_t vn_client_next_seq(vn_client *c, int db)
 {
-    Vn__Reply *rep = NULL;
-    Vn__Whoami w = VN__WHOAMI__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_WHOAMI;
-    req.whoami = &w;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
-    if (rc) return rc;
-    if (!vn_account_valid(rep->identity->case_id)) {
-        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case");
-    } else {
-        snprintf(case_id, VN_ACCOUNT_HEX + 1, "%s", rep->identity->case_id);
-        if (cm) snprintf(cm, VN_ACCOUNT_HEX + 1, "%s", rep->identity->casemanager);
-    }
-    vn_frame_reply_free(rep);
-    return rc;
-}
-
-int vn_client_roster(vn_client *c, const char *case_id, Vn__Reply **rep)
-{
-    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
-    cs.case_id = (char *)case_id;
-    cs.team_only = true;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
-    req.case_show = &cs;
-    return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
+    uint64_t seq = 0;
+    uint8_t b[8];
+    size_t n;
+    char key[16];
+    snprintf(key, sizeof key, "seq_%d", db);
+    if (vn_client_cfg_get(c, key, b, sizeof b, &n) == VN_OK && n == 8) seq = vn_get_be64(b);
+    vn_put_be64(b, ++seq);
+    vn_client_cfg_put(c, key, b, 8);
+    return seq;
 }

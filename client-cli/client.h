@@ -1,5 +1,7 @@
 /* The vangnet client: a profile directory (one identity), its LMDB device
- * store, and the commands users type. Shared by the command files. */
+ * store, and the services the commands share (output, the server session,
+ * the outbox, the team's sender key). The commands themselves are in
+ * commands.h. */
 #ifndef VN_CLIENT_H
 #define VN_CLIENT_H
 
@@ -48,11 +50,11 @@ typedef struct vn_client {
     uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
 } vn_client;
 
+/* client.c: the profile and its device store. */
+
 /* Opens (creating, mode 0700) the profile's store. */
 vn_err vn_client_open(vn_client *c);
 void vn_client_close(vn_client *c);
-/* Connects with the profile's pinned server key; VN_ENOTFOUND before join. */
-vn_err vn_client_connect(vn_client *c);
 
 /* Config values (strings or raw bytes) in CDB_CONFIG. */
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len);
@@ -66,10 +68,19 @@ vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_
 /* The local name of an account, or NULL; copied into name. */
 const char *vn_client_name_of(vn_client *c, const char *account, char *name, size_t size);
 
+/* The next number of a local sequence (outbox, history) kept in CDB_CONFIG. */
+uint64_t vn_client_next_seq(vn_client *c, int db);
+/* Stores a record outcome in this device's store (for reports). */
+vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
+
+/* output.c: what the user sees. */
+
 /* Reports an error: plain to stderr, or {"error": {...}} under --json.
  * Returns the exit code for it. */
 int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Like vn_client_fail for a bad command line: returns EXIT_USAGE. */
+int vn_client_fail_usage(vn_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like vn_client_fail for a failed server call, adding the server's message. */
 int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
 
@@ -78,43 +89,16 @@ void vn_json_str(FILE *f, const char *s);
 /* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
 void vn_iso_time(uint64_t ms, char *out, size_t size);
 
-/* Commands: argc/argv start after the command name. */
-int vn_cmd_join(vn_client *c, int argc, char **argv);
-int vn_cmd_whoami(vn_client *c, int argc, char **argv);
-int vn_cmd_send(vn_client *c, int argc, char **argv);
-int vn_cmd_inbox(vn_client *c, int argc, char **argv);
-int vn_cmd_verify(vn_client *c, int argc, char **argv);
-int vn_cmd_contacts(vn_client *c, int argc, char **argv);
-int vn_cmd_case(vn_client *c, int argc, char **argv);
-int vn_cmd_invite(vn_client *c, int argc, char **argv);
-int vn_cmd_audit(vn_client *c, int argc, char **argv);
-int vn_cmd_delete_account(vn_client *c, int argc, char **argv);
-int vn_cmd_contract(vn_client *c, int argc, char **argv);
-int vn_cmd_checkin(vn_client *c, int argc, char **argv);
-int vn_cmd_contact(vn_client *c, int argc, char **argv);
-int vn_cmd_test(vn_client *c, int argc, char **argv);
-int vn_cmd_state(vn_client *c, int argc, char **argv);
-int vn_cmd_selfhelp(vn_client *c, int argc, char **argv);
-int vn_cmd_absence(vn_client *c, int argc, char **argv);
-int vn_cmd_caseload(vn_client *c, int argc, char **argv);
-int vn_cmd_report(vn_client *c, int argc, char **argv);
-int vn_cmd_signal(vn_client *c, int argc, char **argv);
-int vn_cmd_sos(vn_client *c, int argc, char **argv);
-int vn_cmd_claim(vn_client *c, int argc, char **argv);
-int vn_cmd_ack(vn_client *c, int argc, char **argv);
-int vn_cmd_alerts(vn_client *c, int argc, char **argv);
-int vn_cmd_disclosure(vn_client *c, int argc, char **argv);
-int vn_cmd_quiet(vn_client *c, int argc, char **argv);
+/* session.c: the conversation with the server. */
+
+/* Connects with the profile's pinned server key; VN_ENOTFOUND before join. */
+vn_err vn_client_connect(vn_client *c);
 
 /* One request and its reply of the expected type; prints the error and
- * returns its exit code on failure, 0 with *rep set on success. */
+ * returns its exit code on failure, 0 with *rep set on success (free it
+ * with vn_frame_reply_free). */
 int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
                    Vn__Reply **rep);
-/* Encrypts content 1:1 for peer and queues it in the outbox (sent by the
- * next flush). */
-vn_err vn_client_queue_content(vn_client *c, const char *peer, const Vn__Content *content);
-/* Sends what the outbox holds; VN_OK when it is empty. */
-vn_err vn_client_flush(vn_client *c);
 /* This account's case and (if cm is not NULL) its casemanager, from the
  * server; prints the error and returns its exit code on failure. */
 int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1]);
@@ -122,13 +106,9 @@ int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[V
  * address end-to-end messages; not an audited read. Prints the error and
  * returns its exit code on failure, 0 with *rep set on success. */
 int vn_client_roster(vn_client *c, const char *case_id, Vn__Reply **rep);
-/* Stores a record outcome in this device's store (for reports). */
-vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
-
 /* Fetches peer's bundle and starts a session (before a first message, or
  * to learn a key for verification). VN_EUNTRUSTED if peer's key changed. */
 vn_err vn_client_start_session(vn_client *c, const char *peer);
-
 /* Keeps keys fresh: rotates the signed prekey when due and refills the
  * server's one-time prekeys below the low-water mark. */
 vn_err vn_client_maintain_keys(vn_client *c);
@@ -136,5 +116,37 @@ vn_err vn_client_maintain_keys(vn_client *c);
  * (may be NULL) gets how many the server now holds, *server_ms (may be
  * NULL) the server's time. */
 vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms);
+
+/* outbox.c: messages durable before they are sent. */
+
+/* What a send of the outbox did. */
+typedef struct vn_flushed {
+    size_t sent;    /* accepted by the server */
+    size_t refused; /* refused for good, and dropped */
+    vn_err refusal; /* the last refusal's code */
+    char why[512];  /* and the server's message */
+} vn_flushed;
+
+/* Encrypts content for peer (1:1), or for the care team of case_id (sender
+ * key) when case_id is not NULL, and queues it in the outbox in the same
+ * transaction as the ratchet step; the next send delivers it. */
+vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
+                       const Vn__Content *content);
+/* Sends everything in the outbox, oldest first, stopping at the first
+ * transient failure (returned; the rest stays queued). A message refused
+ * for good is dropped and counted in *f. */
+vn_err vn_outbox_send(vn_client *c, vn_flushed *f);
+/* Tells the user about refused messages; true if there were any. */
+bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f);
+/* vn_outbox_send, then vn_outbox_report_refused; VN_OK when it is empty. */
+vn_err vn_outbox_flush(vn_client *c);
+
+/* team.c: the care team's sender key. */
+
+/* Makes sure every current team member of case_id holds our sender key
+ * and nobody who left does (the key is replaced first if someone left);
+ * queues the key for those who lack it. VN_EUNTRUSTED if a member's
+ * identity key changed. */
+vn_err vn_team_prepare(vn_client *c, const char *case_id);
 
 #endif

@@ -1,5 +1,5 @@
 /* join, whoami, verify, contacts: the commands about identities. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -30,17 +30,16 @@ out:
     return err;
 }
 
-int vn_cmd_join(vn_client *c, int argc, char **argv)
+int vn_cmd_join(vn_client *c, const vn_args *a)
 {
     vn_invite inv;
     Vn__Reply *rep = NULL;
     int rc;
-    if (argc != 1) return vn_client_fail(c, VN_EINVAL, "usage: vangnet join CODE");
     if (c->account[0])
         return vn_client_fail(c, VN_EEXISTS,
                               "this profile has already joined as %s; use another --profile",
                               c->account);
-    vn_err err = vn_invite_decode(argv[0], &inv);
+    vn_err err = vn_invite_decode(vn_args_pos(a, 0), &inv);
     if (err)
         return vn_client_fail(c, err,
                               "not a Vangnet invite code (it starts with vn1-): check "
@@ -96,11 +95,10 @@ int vn_cmd_join(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_whoami(vn_client *c, int argc, char **argv)
+int vn_cmd_whoami(vn_client *c, const vn_args *a)
 {
     char role[32] = {0};
     size_t n = 0;
-    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet whoami");
     if (!c->account[0])
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
@@ -112,56 +110,11 @@ int vn_cmd_whoami(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-vn_err vn_client_start_session(vn_client *c, const char *peer)
-{
-    Vn__Reply *rep = NULL;
-    vn_bundle b;
-    vn_err err = vn_client_connect(c);
-    if (err) return err;
-    Vn__FetchBundle fb = VN__FETCH_BUNDLE__INIT;
-    fb.account = (char *)peer;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_FETCH_BUNDLE;
-    req.fetch_bundle = &fb;
-    if ((err = vn_conn_call(c->conn, &req, &rep))) return err;
-    const Vn__Bundle *rb = rep->bundle;
-    if (rep->body_case != VN__REPLY__BODY_BUNDLE || rb->identity_key.len != VN_E2EE_KEY_LEN ||
-        rb->signed_prekey.len != VN_E2EE_KEY_LEN || rb->signed_prekey_sig.len != VN_E2EE_SIG_LEN ||
-        (rb->prekey && rb->prekey->key.len != VN_E2EE_KEY_LEN)) {
-        err = VN_EPROTO;
-        goto out;
-    }
-    memset(&b, 0, sizeof b);
-    b.registration_id = rb->registration_id;
-    memcpy(b.identity_key, rb->identity_key.data, VN_E2EE_KEY_LEN);
-    b.signed_prekey_id = rb->signed_prekey_id;
-    memcpy(b.signed_prekey, rb->signed_prekey.data, VN_E2EE_KEY_LEN);
-    memcpy(b.signed_prekey_sig, rb->signed_prekey_sig.data, VN_E2EE_SIG_LEN);
-    if (rb->prekey) {
-        b.has_prekey = true;
-        b.prekey_id = rb->prekey->id;
-        memcpy(b.prekey, rb->prekey->key.data, VN_E2EE_KEY_LEN);
-    }
-    err = vn_e2ee_start_session(c->e2ee, peer, &b);
-out:
-    vn_frame_reply_free(rep);
-    return err;
-}
-
-int vn_cmd_verify(vn_client *c, int argc, char **argv)
+int vn_cmd_verify(vn_client *c, const vn_args *a)
 {
     char peer[VN_ACCOUNT_HEX + 1], digits[VN_E2EE_SAFETY_LEN + 1], name[128];
-    bool confirm = false, pending = false;
-    const char *who = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--confirm") == 0)
-            confirm = true;
-        else if (!who)
-            who = argv[i];
-        else
-            return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
-    }
-    if (!who) return vn_client_fail(c, VN_EINVAL, "usage: vangnet verify ACCOUNT [--confirm]");
+    bool confirm = vn_args_has(a, "--confirm"), pending = false;
+    const char *who = vn_args_pos(a, 0);
     if (!c->account[0])
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
@@ -224,18 +177,18 @@ static int list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
     return 0;
 }
 
-int vn_cmd_contacts(vn_client *c, int argc, char **argv)
+int vn_cmd_contacts_list(vn_client *c, const vn_args *a)
 {
-    if (argc == 0) {
-        if (c->json) fputs("[", stdout);
-        struct list_ctx l = {c, ""};
-        vn_err err = vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, list_cb, &l);
-        if (c->json) fputs("]\n", stdout);
-        return err ? vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err)) : 0;
-    }
-    if (strcmp(argv[0], "add") != 0 || argc != 3)
-        return vn_client_fail(c, VN_EINVAL, "usage: vangnet contacts [add NAME ACCOUNT]");
-    const char *name = argv[1], *acct = argv[2];
+    if (c->json) fputs("[", stdout);
+    struct list_ctx l = {c, ""};
+    vn_err err = vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, list_cb, &l);
+    if (c->json) fputs("]\n", stdout);
+    return err ? vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err)) : 0;
+}
+
+int vn_cmd_contacts_add(vn_client *c, const vn_args *a)
+{
+    const char *name = vn_args_pos(a, 0), *acct = vn_args_pos(a, 1);
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > 64 || vn_account_valid(name))
         return vn_client_fail(c, VN_EINVAL,

@@ -1,7 +1,7 @@
 /* Signals, SOS, claims, acknowledgements, the alert list and disclosure
  * attestations. What was observed travels end to end; the server learns
  * only the case, kind and severity of an alert. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/frame.h"
 #include "vn/signals.h"
@@ -68,32 +68,25 @@ static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *
     content.signal = (Vn__SignalReport *)sr;
     vn_err err = VN_OK;
     if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
-    if (!err) err = vn_client_queue_content(c, to, &content);
+    if (!err) err = vn_outbox_queue(c, to, NULL, &content);
     return err;
 }
 
-int vn_cmd_signal(vn_client *c, int argc, char **argv)
+int vn_cmd_signal(vn_client *c, const vn_args *a)
 {
-    const char *codes[CODES_MAX], *note = "", *case_id = NULL, *bad = NULL;
+    const char *note = vn_args_get(a, "--note"), *case_id = vn_args_get(a, "--case"), *bad = NULL;
+    const char *const *codes = (const char *const *)a->pos;
     char mine[VN_ACCOUNT_HEX + 1], alert[VN_ACCOUNT_HEX + 1], cm[VN_ACCOUNT_HEX + 1];
-    size_t ncodes = 0;
-    bool buddies = false;
+    size_t ncodes = (size_t)a->npos;
+    bool buddies = vn_args_has(a, "--to-buddies");
     vn_severity sev;
-    if (argc == 1 && strcmp(argv[0], "--list") == 0) return signal_list(c);
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
-            case_id = argv[++i];
-        else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
-            note = argv[++i];
-        else if (strcmp(argv[i], "--to-buddies") == 0)
-            buddies = true;
-        else if (ncodes < CODES_MAX)
-            codes[ncodes++] = argv[i];
+    if (vn_args_has(a, "--list")) {
+        if (a->npos || a->ngiven > 1) return vn_args_usage(c, a, "--list takes nothing else");
+        return signal_list(c);
     }
-    if (ncodes == 0)
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet signal --list | vangnet signal [--case CASE] CODE... "
-                              "[--note TEXT] [--to-buddies]");
+    if (ncodes == 0) return vn_args_usage(c, a, "CODE is missing (see vangnet signal --list)");
+    if (ncodes > CODES_MAX) return vn_args_usage(c, a, "at most %d codes in one report", CODES_MAX);
+    if (!note) note = "";
     if (strlen(note) > NOTE_MAX)
         return vn_client_fail(c, VN_ETOOBIG, "the note is longer than %d bytes", NOTE_MAX);
     if (vn_signals_severity(codes, ncodes, &sev, &bad))
@@ -127,7 +120,7 @@ int vn_cmd_signal(vn_client *c, int argc, char **argv)
                 err = send_report(c, rep->case_info->members[i]->account, &sr);
         vn_frame_reply_free(rep);
     }
-    if (!err) err = vn_client_flush(c);
+    if (!err) err = vn_outbox_flush(c);
     if (err)
         return vn_client_fail_call(c, err,
                                    "the alert is raised but the report is not yet delivered");
@@ -143,11 +136,10 @@ int vn_cmd_signal(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_sos(vn_client *c, int argc, char **argv)
+int vn_cmd_sos(vn_client *c, const vn_args *a)
 {
     char mine[VN_ACCOUNT_HEX + 1], alert[VN_ACCOUNT_HEX + 1], cm[VN_ACCOUNT_HEX + 1];
-    const char *text = argc >= 1 ? argv[0] : "";
-    if (argc > 1) return vn_client_fail(c, VN_EINVAL, "usage: vangnet sos [TEXT]");
+    const char *text = a->npos ? vn_args_pos(a, 0) : "";
     if (strlen(text) > NOTE_MAX) return vn_client_fail(c, VN_ETOOBIG, "the text is too long");
     int rc = vn_client_own_case(c, mine, cm);
     if (!rc) rc = raise_alert(c, mine, "sos", VN_SEV_URGENT, alert);
@@ -168,7 +160,7 @@ int vn_cmd_sos(vn_client *c, int argc, char **argv)
             nb++;
         }
     vn_frame_reply_free(rep);
-    if (!err) err = vn_client_flush(c);
+    if (!err) err = vn_outbox_flush(c);
     if (err) return vn_client_fail_call(c, err, "the SOS is raised but not yet delivered");
     if (c->json)
         printf("{\"alert\": \"%s\", \"buddies\": %zu}\n", alert, nb);
@@ -181,15 +173,15 @@ int vn_cmd_sos(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int alert_op(vn_client *c, int argc, char **argv, bool claim)
+static int alert_op(vn_client *c, const vn_args *args, bool claim)
 {
     Vn__Reply *rep = NULL;
-    if (argc != 1 || !vn_account_valid(argv[0]))
-        return vn_client_fail(c, VN_EINVAL,
-                              claim ? "usage: vangnet claim ALERT" : "usage: vangnet ack ALERT");
+    const char *alert = vn_args_pos(args, 0);
+    if (!vn_account_valid(alert))
+        return vn_client_fail(c, VN_EINVAL, "%s is not an alert id (32 hex characters)", alert);
     Vn__AlertClaim cl = VN__ALERT_CLAIM__INIT;
     Vn__AlertAck ak = VN__ALERT_ACK__INIT;
-    cl.alert = ak.alert = argv[0];
+    cl.alert = ak.alert = (char *)alert;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = claim ? VN__REQUEST__BODY_ALERT_CLAIM : VN__REQUEST__BODY_ALERT_ACK;
     if (claim)
@@ -208,21 +200,20 @@ static int alert_op(vn_client *c, int argc, char **argv, bool claim)
     return EXIT_OK;
 }
 
-int vn_cmd_claim(vn_client *c, int argc, char **argv)
+int vn_cmd_claim(vn_client *c, const vn_args *a)
 {
-    return alert_op(c, argc, argv, true);
+    return alert_op(c, a, true);
 }
 
-int vn_cmd_ack(vn_client *c, int argc, char **argv)
+int vn_cmd_ack(vn_client *c, const vn_args *a)
 {
-    return alert_op(c, argc, argv, false);
+    return alert_op(c, a, false);
 }
 
-int vn_cmd_alerts(vn_client *c, int argc, char **argv)
+int vn_cmd_alerts(vn_client *c, const vn_args *args)
 {
     Vn__Reply *rep = NULL;
     char when[32], name[128];
-    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet alerts [--json]");
     Vn__AlertList al = VN__ALERT_LIST__INIT;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_ALERT_LIST;
@@ -256,24 +247,13 @@ int vn_cmd_alerts(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_disclosure(vn_client *c, int argc, char **argv)
+int vn_cmd_disclosure_attest(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL;
-    bool safety = false, noaction = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
-            case_id = argv[++i];
-        else if (strcmp(argv[i], "--safety-at-risk") == 0)
-            safety = true;
-        else if (strcmp(argv[i], "--no-action-taken") == 0)
-            noaction = true;
-        else
-            case_id = NULL, argc = 0;
-    }
-    if (argc < 1 || strcmp(argv[0], "attest") != 0 || !case_id || !vn_account_valid(case_id))
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet disclosure attest --case CASE --safety-at-risk "
-                              "--no-action-taken");
+    const char *case_id = vn_args_get(a, "--case");
+    bool safety = vn_args_has(a, "--safety-at-risk"),
+         noaction = vn_args_has(a, "--no-action-taken");
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc)) return rc;
     Vn__Reply *rep = NULL;
     Vn__DisclosureAttest da = VN__DISCLOSURE_ATTEST__INIT;
     da.case_id = (char *)case_id;
@@ -282,7 +262,7 @@ int vn_cmd_disclosure(vn_client *c, int argc, char **argv)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_DISCLOSURE_ATTEST;
     req.disclosure_attest = &da;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ATTESTED, "cannot attest", &rep);
+    rc = vn_client_call(c, &req, VN__REPLY__BODY_ATTESTED, "cannot attest", &rep);
     if (rc) return rc;
     if (c->json)
         printf("{\"recorded\": %s, \"waiting_for\": \"%s\"}\n",
@@ -297,19 +277,20 @@ int vn_cmd_disclosure(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_quiet(vn_client *c, int argc, char **argv)
+int vn_cmd_quiet_hours(vn_client *c, const vn_args *a)
 {
+    const char *when = vn_args_pos(a, 0);
     unsigned h1, m1, h2, m2;
     int n = 0;
     Vn__QuietHours q = VN__QUIET_HOURS__INIT;
-    if (argc == 1 && strcmp(argv[0], "off") == 0) {
+    if (strcmp(when, "off") == 0) {
         q.off = true;
-    } else if (argc == 1 && sscanf(argv[0], "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) == 4 &&
-               argv[0][n] == '\0' && h1 < 24 && m1 < 60 && h2 < 24 && m2 < 60) {
+    } else if (sscanf(when, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) == 4 && when[n] == '\0' &&
+               h1 < 24 && m1 < 60 && h2 < 24 && m2 < 60) {
         q.start_min = h1 * 60 + m1;
         q.end_min = h2 * 60 + m2;
     } else {
-        return vn_client_fail(c, VN_EINVAL, "usage: vangnet quiet-hours HH:MM-HH:MM | off");
+        return vn_args_invalid(c, a, "%s is not HH:MM-HH:MM or off", when);
     }
     Vn__Reply *rep = NULL;
     Vn__Request req = VN__REQUEST__INIT;
@@ -319,12 +300,12 @@ int vn_cmd_quiet(vn_client *c, int argc, char **argv)
     if (rc) return rc;
     vn_frame_reply_free(rep);
     if (c->json)
-        printf("{\"quiet_hours\": \"%s\"}\n", argv[0]);
+        printf("{\"quiet_hours\": \"%s\"}\n", when);
     else if (q.off)
         printf("quiet hours off\n");
     else
         printf("quiet hours %s: concern-level alerts wait until they end; urgent and crisis "
                "ones never wait\n",
-               argv[0]);
+               when);
     return EXIT_OK;
 }

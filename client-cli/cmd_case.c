@@ -1,5 +1,5 @@
 /* case, invite, audit, delete-account: the care network from the client. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -8,24 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
-                   Vn__Reply **rep)
-{
-    *rep = NULL;
-    if (!c->account[0])
-        return vn_client_fail(c, VN_ENOTFOUND,
-                              "this profile has not joined yet: vangnet join CODE");
-    vn_err err = vn_client_connect(c);
-    if (err) return vn_client_fail(c, err, "%s: cannot connect: %s", what, vn_err_str(err));
-    if ((err = vn_conn_call(c->conn, req, rep))) return vn_client_fail_call(c, err, what);
-    if ((*rep)->body_case != want) {
-        vn_frame_reply_free(*rep);
-        *rep = NULL;
-        return vn_client_fail(c, VN_EPROTO, "%s: unexpected reply from the server", what);
-    }
-    return EXIT_OK;
-}
 
 static void print_time(uint64_t ms)
 {
@@ -78,8 +60,7 @@ static int case_reply(vn_client *c, Vn__Request *req, const char *what)
     return EXIT_OK;
 }
 
-/* The casemanager's view of one case, or the list. */
-static int case_new(vn_client *c)
+int vn_cmd_case_new(vn_client *c, const vn_args *a)
 {
     Vn__Reply *rep = NULL;
     Vn__CaseNew cn = VN__CASE_NEW__INIT;
@@ -96,7 +77,7 @@ static int case_new(vn_client *c)
     return EXIT_OK;
 }
 
-static int case_list(vn_client *c)
+int vn_cmd_case_list(vn_client *c, const vn_args *a)
 {
     Vn__Reply *rep = NULL;
     Vn__CaseList cl = VN__CASE_LIST__INIT;
@@ -118,75 +99,80 @@ static int case_list(vn_client *c)
     return EXIT_OK;
 }
 
-static const char case_usage[] =
-    "usage: vangnet case new | list | show CASE | remove CASE ACCOUNT | reassign CASE ACCOUNT | "
-    "close CASE";
-
-int vn_cmd_case(vn_client *c, int argc, char **argv)
+/* The case id of the command line (its first argument), or NULL after
+ * saying what is wrong with it. */
+static const char *case_arg(vn_client *c, const vn_args *a, int *rc)
 {
-    char who[VN_ACCOUNT_HEX + 1];
-    Vn__Request req = VN__REQUEST__INIT;
-    if (argc < 1) return vn_client_fail(c, VN_EINVAL, "%s", case_usage);
-    const char *sub = argv[0];
-    if (strcmp(sub, "new") == 0 && argc == 1) return case_new(c);
-    if (strcmp(sub, "list") == 0 && argc == 1) return case_list(c);
-    if (argc >= 2 && !vn_account_valid(argv[1]))
-        return vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", argv[1]);
-    if (strcmp(sub, "show") == 0 && argc == 2) {
-        Vn__CaseShow cs = VN__CASE_SHOW__INIT;
-        cs.case_id = argv[1];
-        req.body_case = VN__REQUEST__BODY_CASE_SHOW;
-        req.case_show = &cs;
-        return case_reply(c, &req, "cannot show the case");
-    }
-    if (strcmp(sub, "close") == 0 && argc == 2) {
-        Vn__CaseClose cc = VN__CASE_CLOSE__INIT;
-        cc.case_id = argv[1];
-        req.body_case = VN__REQUEST__BODY_CASE_CLOSE;
-        req.case_close = &cc;
-        return case_reply(c, &req, "cannot close the case");
-    }
-    if ((strcmp(sub, "remove") == 0 || strcmp(sub, "reassign") == 0) && argc == 3) {
-        if (vn_client_resolve(c, argv[2], who))
-            return vn_client_fail(c, VN_EINVAL, "%s is neither an account id nor a contact name",
-                                  argv[2]);
-        if (sub[0] == 'r' && sub[2] == 'm') {
-            Vn__CaseRemove cr = VN__CASE_REMOVE__INIT;
-            cr.case_id = argv[1];
-            cr.account = who;
-            req.body_case = VN__REQUEST__BODY_CASE_REMOVE;
-            req.case_remove = &cr;
-            return case_reply(c, &req, "cannot remove the member");
-        }
-        Vn__CaseReassign ca = VN__CASE_REASSIGN__INIT;
-        ca.case_id = argv[1];
-        ca.account = who;
-        req.body_case = VN__REQUEST__BODY_CASE_REASSIGN;
-        req.case_reassign = &ca;
-        return case_reply(c, &req, "cannot reassign the case");
-    }
-    return vn_client_fail(c, VN_EINVAL, "%s", case_usage);
+    const char *case_id = vn_args_pos(a, 0);
+    return vn_args_case_ok(c, case_id, rc) ? case_id : NULL;
 }
 
-int vn_cmd_invite(vn_client *c, int argc, char **argv)
+int vn_cmd_case_show(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL, *role = NULL, *ttl = NULL;
+    int rc = 0;
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    if (!(cs.case_id = (char *)case_arg(c, a, &rc))) return rc;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    return case_reply(c, &req, "cannot show the case");
+}
+
+int vn_cmd_case_close(vn_client *c, const vn_args *a)
+{
+    int rc = 0;
+    Vn__CaseClose cc = VN__CASE_CLOSE__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    if (!(cc.case_id = (char *)case_arg(c, a, &rc))) return rc;
+    req.body_case = VN__REQUEST__BODY_CASE_CLOSE;
+    req.case_close = &cc;
+    return case_reply(c, &req, "cannot close the case");
+}
+
+/* The member the command line names (its second argument), or NULL after
+ * saying it names nobody. */
+static const char *member_arg(vn_client *c, const vn_args *a, char who[VN_ACCOUNT_HEX + 1], int *rc)
+{
+    if (vn_client_resolve(c, vn_args_pos(a, 1), who) == VN_OK) return who;
+    *rc = vn_client_fail(c, VN_EINVAL, "%s is neither an account id nor a contact name",
+                         vn_args_pos(a, 1));
+    return NULL;
+}
+
+int vn_cmd_case_remove(vn_client *c, const vn_args *a)
+{
+    char who[VN_ACCOUNT_HEX + 1];
+    int rc = 0;
+    Vn__CaseRemove cr = VN__CASE_REMOVE__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    if (!(cr.case_id = (char *)case_arg(c, a, &rc)) ||
+        !(cr.account = (char *)member_arg(c, a, who, &rc)))
+        return rc;
+    req.body_case = VN__REQUEST__BODY_CASE_REMOVE;
+    req.case_remove = &cr;
+    return case_reply(c, &req, "cannot remove the member");
+}
+
+int vn_cmd_case_reassign(vn_client *c, const vn_args *a)
+{
+    char who[VN_ACCOUNT_HEX + 1];
+    int rc = 0;
+    Vn__CaseReassign ca = VN__CASE_REASSIGN__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    if (!(ca.case_id = (char *)case_arg(c, a, &rc)) ||
+        !(ca.account = (char *)member_arg(c, a, who, &rc)))
+        return rc;
+    req.body_case = VN__REQUEST__BODY_CASE_REASSIGN;
+    req.case_reassign = &ca;
+    return case_reply(c, &req, "cannot reassign the case");
+}
+
+int vn_cmd_invite(vn_client *c, const vn_args *a)
+{
+    const char *case_id = vn_args_get(a, "--case"), *role = vn_args_get(a, "--role"),
+               *ttl = vn_args_get(a, "--ttl");
     uint64_t ttl_ms = 0;
     Vn__Reply *rep = NULL;
-    for (int i = 0; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--case") == 0)
-            case_id = argv[i + 1];
-        else if (strcmp(argv[i], "--role") == 0)
-            role = argv[i + 1];
-        else if (strcmp(argv[i], "--ttl") == 0)
-            ttl = argv[i + 1];
-        else
-            break;
-    }
-    if (!case_id || !role || argc % 2 != 0)
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet invite --case CASE --role participant|buddy|naaste "
-                              "[--ttl DUR]");
     if (ttl && (vn_parse_duration(ttl, &ttl_ms) || ttl_ms == 0))
         return vn_client_fail(c, VN_EINVAL, "--ttl must be a duration such as 7d, not %s", ttl);
     Vn__CaseInvite ci = VN__CASE_INVITE__INIT;
@@ -226,11 +212,10 @@ int vn_cmd_invite(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_audit(vn_client *c, int argc, char **argv)
+int vn_cmd_audit(vn_client *c, const vn_args *a)
 {
     Vn__Reply *rep = NULL;
     char name[128];
-    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet audit [--json]");
     Vn__AuditRead ar = VN__AUDIT_READ__INIT;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_AUDIT_READ;
@@ -278,12 +263,9 @@ int vn_cmd_audit(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-int vn_cmd_delete_account(vn_client *c, int argc, char **argv)
+int vn_cmd_delete_account(vn_client *c, const vn_args *a)
 {
     Vn__Reply *rep = NULL;
-    if (argc != 1 || strcmp(argv[0], "--yes") != 0)
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet delete-account --yes (this cannot be undone)");
     Vn__DeleteAccount da = VN__DELETE_ACCOUNT__INIT;
     da.confirm = true;
     Vn__Request req = VN__REQUEST__INIT;

@@ -1,12 +1,13 @@
 /* The monitoring contract from the client: set, show and sign it; the daily
  * check-in; records of contacts, tests and self-help; absences. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/frame.h"
 #include "vn/terms.h"
 #include "vn/schedule.h"
 #include "vn/day.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,67 +105,63 @@ static bool parse_window(const char *s, vn_terms *t)
     return true;
 }
 
-static const char set_usage[] =
-    "usage: vangnet contract set --case CASE [--template default] [--start YYYY-MM-DD] "
-    "[--months N] [--phase FROM-TO:RATE]... [--cm-days N] [--buddy-days N] [--selfhelp-days N] "
-    "[--window HH:MM-HH:MM] [--absence-max N]";
+/* The whole-number options of `contract set` and the term each sets. */
+static const struct number_opt {
+    const char *opt; /* the option */
+    uint64_t min;    /* smallest value allowed */
+    uint64_t max;    /* largest value allowed */
+    size_t field;    /* offset of its uint16_t in vn_terms */
+} number_opts[] = {
+    {"--months", 1, 600, offsetof(vn_terms, months)},
+    {"--cm-days", 1, 366, offsetof(vn_terms, cm_contact_days)},
+    {"--buddy-days", 1, 366, offsetof(vn_terms, buddy_contact_days)},
+    {"--selfhelp-days", 1, 366, offsetof(vn_terms, selfhelp_days)},
+    {"--absence-max", 0, 366, offsetof(vn_terms, absence_max_days)},
+};
 
-static int contract_set(vn_client *c, int argc, char **argv)
+/* Applies the command line's terms over *t; returns an exit code. */
+static int read_terms(vn_client *c, const vn_args *a, vn_terms *t)
 {
-    const char *case_id = NULL, *start = NULL;
+    const char *v;
+    uint64_t n;
+    int at = 0;
+    /* Phases given replace all phases before them. */
+    if (vn_args_has(a, "--phase")) t->nphases = 0;
+    while ((v = vn_args_next(a, "--phase", &at)))
+        if (t->nphases == VN_PHASES_MAX || !parse_phase(v, &t->phases[t->nphases++]))
+            return vn_client_fail(c, VN_EINVAL, "--phase wants FROM-TO:RATE such as 1-12:4, not %s",
+                                  v);
+    if ((v = vn_args_get(a, "--window")) && !parse_window(v, t))
+        return vn_client_fail(c, VN_EINVAL, "--window wants HH:MM-HH:MM, not %s", v);
+    for (size_t i = 0; i < sizeof number_opts / sizeof number_opts[0]; i++) {
+        const struct number_opt *o = &number_opts[i];
+        if (!(v = vn_args_get(a, o->opt))) continue;
+        if (vn_parse_u64(v, o->min, o->max, &n) != VN_OK)
+            return vn_args_invalid(c, a, "%s wants a whole number from %llu to %llu, not %s",
+                                   o->opt, (unsigned long long)o->min, (unsigned long long)o->max,
+                                   v);
+        uint16_t u = (uint16_t)n;
+        memcpy((char *)t + o->field, &u, sizeof u);
+    }
+    return EXIT_OK;
+}
+
+int vn_cmd_contract_set(vn_client *c, const vn_args *a)
+{
+    const char *case_id = vn_args_get(a, "--case"), *start = vn_args_get(a, "--start");
     vn_terms t;
-    bool fresh = false, phases = false;
     Vn__StoredContract *sc = NULL;
     Vn__Contract *base = NULL;
     vn_terms_default(&t, 0);
-    for (int i = 0; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--case") == 0)
-            case_id = argv[i + 1];
-        else if (strcmp(argv[i], "--template") == 0 && strcmp(argv[i + 1], "default") == 0)
-            fresh = true;
-    }
-    if (!case_id || !vn_account_valid(case_id))
-        return vn_client_fail(c, VN_EINVAL, "%s", set_usage);
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc)) return rc;
     /* A new version starts from the one before it, unless told otherwise. */
-    if (!fresh && fetch_quiet(c, case_id, &sc, &base) == VN_OK) {
+    if (!vn_args_has(a, "--template") && fetch_quiet(c, case_id, &sc, &base) == VN_OK) {
         vn_terms_from_pb(base, &t);
         vn__contract__free_unpacked(base, NULL);
         vn__stored_contract__free_unpacked(sc, NULL);
     }
-    for (int i = 0; i < argc; i += 2) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t n;
-        if (!v) return vn_client_fail(c, VN_EINVAL, "%s", set_usage);
-        if (strcmp(o, "--case") == 0 || strcmp(o, "--template") == 0) continue;
-        if (strcmp(o, "--start") == 0)
-            start = v;
-        else if (strcmp(o, "--phase") == 0) {
-            if (!phases) t.nphases = 0;
-            phases = true;
-            if (t.nphases == VN_PHASES_MAX || !parse_phase(v, &t.phases[t.nphases++]))
-                return vn_client_fail(c, VN_EINVAL,
-                                      "--phase wants FROM-TO:RATE such as 1-12:4, "
-                                      "not %s",
-                                      v);
-        } else if (strcmp(o, "--window") == 0) {
-            if (!parse_window(v, &t))
-                return vn_client_fail(c, VN_EINVAL,
-                                      "--window wants "
-                                      "HH:MM-HH:MM, not %s",
-                                      v);
-        } else if (vn_parse_u64(v, 1, 600, &n) == VN_OK && strcmp(o, "--months") == 0)
-            t.months = (uint16_t)n;
-        else if (vn_parse_u64(v, 1, 366, &n) == VN_OK && strcmp(o, "--cm-days") == 0)
-            t.cm_contact_days = (uint16_t)n;
-        else if (vn_parse_u64(v, 1, 366, &n) == VN_OK && strcmp(o, "--buddy-days") == 0)
-            t.buddy_contact_days = (uint16_t)n;
-        else if (vn_parse_u64(v, 1, 366, &n) == VN_OK && strcmp(o, "--selfhelp-days") == 0)
-            t.selfhelp_days = (uint16_t)n;
-        else if (vn_parse_u64(v, 0, 366, &n) == VN_OK && strcmp(o, "--absence-max") == 0)
-            t.absence_max_days = (uint16_t)n;
-        else
-            return vn_client_fail(c, VN_EINVAL, "bad option %s %s\n%s", o, v, set_usage);
-    }
+    if ((rc = read_terms(c, a, &t))) return rc;
     Vn__Contract *ct = NULL;
     vn_err err = vn_terms_to_pb(&t, case_id, "", &ct);
     if (!err) {
@@ -183,8 +180,7 @@ static int contract_set(vn_client *c, int argc, char **argv)
     req.body_case = VN__REQUEST__BODY_CONTRACT_SET;
     req.contract_set = &cs;
     Vn__Reply *rep = NULL;
-    int rc =
-        vn_client_call(c, &req, VN__REPLY__BODY_STORED_CONTRACT, "cannot set the contract", &rep);
+    rc = vn_client_call(c, &req, VN__REPLY__BODY_STORED_CONTRACT, "cannot set the contract", &rep);
     vn__contract__free_unpacked(ct, NULL);
     if (rc) return rc;
     Vn__Contract *done = vn__contract__unpack(NULL, rep->stored_contract->canonical.len,
@@ -200,12 +196,13 @@ static int contract_set(vn_client *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int contract_show(vn_client *c, const char *case_id)
+int vn_cmd_contract_show(vn_client *c, const vn_args *a)
 {
+    const char *case_id = vn_args_get(a, "--case");
     Vn__StoredContract *sc = NULL;
     Vn__Contract *ct = NULL;
-    int rc = fetch_contract(c, case_id, &sc, &ct);
-    if (rc) return rc;
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc) || (rc = fetch_contract(c, case_id, &sc, &ct))) return rc;
     if (c->json) {
         print_terms_json(ct, sc);
     } else {
@@ -222,13 +219,14 @@ static int contract_show(vn_client *c, const char *case_id)
     return EXIT_OK;
 }
 
-static int contract_sign(vn_client *c, const char *case_id)
+int vn_cmd_contract_sign(vn_client *c, const vn_args *a)
 {
+    const char *case_id = vn_args_get(a, "--case");
     Vn__StoredContract *sc = NULL;
     Vn__Contract *ct = NULL;
     uint8_t sig[VN_E2EE_SIG_LEN];
-    int rc = fetch_contract(c, case_id, &sc, &ct);
-    if (rc) return rc;
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc) || (rc = fetch_contract(c, case_id, &sc, &ct))) return rc;
     /* Sign only a contract that names this account and this case. */
     if (strcmp(ct->participant, c->account) != 0 || strcmp(ct->case_id, case_id) != 0) {
         rc = vn_client_fail(c, VN_EDENIED, "this contract names participant %s, not you",
@@ -261,22 +259,9 @@ out:
     return rc;
 }
 
-int vn_cmd_contract(vn_client *c, int argc, char **argv)
-{
-    if (argc >= 1 && strcmp(argv[0], "set") == 0) return contract_set(c, argc - 1, argv + 1);
-    if (argc == 3 && strcmp(argv[1], "--case") == 0 && vn_account_valid(argv[2])) {
-        if (strcmp(argv[0], "show") == 0) return contract_show(c, argv[2]);
-        if (strcmp(argv[0], "sign") == 0) return contract_sign(c, argv[2]);
-    }
-    return vn_client_fail(c, VN_EINVAL,
-                          "usage: vangnet contract set --case CASE [...] | show --case CASE | "
-                          "sign --case CASE");
-}
-
-int vn_cmd_checkin(vn_client *c, int argc, char **argv)
+int vn_cmd_checkin(vn_client *c, const vn_args *a)
 {
     Vn__Reply *rep = NULL;
-    if (argc != 0) return vn_client_fail(c, VN_EINVAL, "usage: vangnet checkin [--json]");
     Vn__Checkin ck = VN__CHECKIN__INIT;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_CHECKIN;
@@ -315,29 +300,11 @@ static int record(vn_client *c, const char *case_id, const char *kind, const cha
     return rc;
 }
 
-int vn_cmd_contact(vn_client *c, int argc, char **argv)
+int vn_cmd_contact_record(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL, *kind = NULL, *date = NULL;
-    bool with_buddy = false;
+    const char *case_id = vn_args_get(a, "--case"), *date = vn_args_get(a, "--date");
+    bool with_buddy = vn_args_has(a, "--with-buddy");
     char mine[VN_ACCOUNT_HEX + 1];
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
-            case_id = argv[++i];
-        else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
-            kind = argv[++i];
-        else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
-            date = argv[++i];
-        else if (strcmp(argv[i], "--with-buddy") == 0)
-            with_buddy = true;
-        else
-            kind = NULL, argc = 0;
-    }
-    if (argc < 1 || strcmp(argv[0], "record") != 0 || !kind ||
-        (strcmp(kind, "chat") && strcmp(kind, "call") && strcmp(kind, "video") &&
-         strcmp(kind, "in-person")))
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet contact record [--case CASE] --kind "
-                              "chat|call|video|in-person [--with-buddy] [--date YYYY-MM-DD]");
     char role[32] = {0};
     size_t n = 0;
     vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
@@ -356,14 +323,10 @@ int vn_cmd_contact(vn_client *c, int argc, char **argv)
     return rc;
 }
 
-int vn_cmd_selfhelp(vn_client *c, int argc, char **argv)
+int vn_cmd_selfhelp_record(vn_client *c, const vn_args *a)
 {
-    const char *date = NULL;
+    const char *date = vn_args_get(a, "--date");
     char mine[VN_ACCOUNT_HEX + 1];
-    if (argc < 1 || strcmp(argv[0], "record") != 0 ||
-        !(argc == 1 || (argc == 3 && strcmp(argv[1], "--date") == 0)))
-        return vn_client_fail(c, VN_EINVAL, "usage: vangnet selfhelp record [--date YYYY-MM-DD]");
-    if (argc == 3) date = argv[2];
     int rc = vn_client_own_case(c, mine, NULL);
     if (!rc) rc = record(c, mine, "selfhelp", date);
     if (!rc && c->json) printf("{\"recorded\": \"selfhelp\"}\n");
@@ -398,104 +361,59 @@ static int send_note(vn_client *c, const char *case_id, const char *kind, const 
             i < ci->n_members ? ci->members[i]->account : ci->medical_leads[i - ci->n_members];
         if (i < ci->n_members && strcmp(ci->members[i]->role, "participant") != 0) continue;
         if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
-        if (!err) err = vn_client_queue_content(c, to, &content);
+        if (!err) err = vn_outbox_queue(c, to, NULL, &content);
     }
     vn_frame_reply_free(rep);
-    if (!err) err = vn_client_flush(c);
+    if (!err) err = vn_outbox_flush(c);
     if (err) return vn_client_fail_call(c, err, "recorded, but the outcome is not yet delivered");
     return EXIT_OK;
 }
 
-int vn_cmd_test(vn_client *c, int argc, char **argv)
+int vn_cmd_test_record(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL, *date = NULL, *result = NULL, *note = "";
-    bool confirmed = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
-            case_id = argv[++i];
-        else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
-            date = argv[++i];
-        else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
-            note = argv[++i];
-        else if (strcmp(argv[i], "--confirmed") == 0)
-            confirmed = true;
-        else if (!result)
-            result = argv[i];
-        else
-            result = NULL, argc = 0;
-    }
-    if (argc < 1 || strcmp(argv[0], "record") != 0 || !case_id || !vn_account_valid(case_id) ||
-        !date || !result ||
-        (strcmp(result, "negative") && strcmp(result, "positive") && strcmp(result, "dilute") &&
-         strcmp(result, "missed")))
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet test record --case CASE --date YYYY-MM-DD "
-                              "negative|positive|dilute|missed [--confirmed] [--note TEXT]");
-    int rc = record(c, case_id, "test", date);
-    if (rc) return rc;
+    const char *case_id = vn_args_get(a, "--case"), *date = vn_args_get(a, "--date");
+    const char *result = vn_args_pos(a, 0), *note = vn_args_get(a, "--note");
+    bool confirmed = vn_args_has(a, "--confirmed");
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc)) return rc;
+    if (!note) note = "";
+    if ((rc = record(c, case_id, "test", date))) return rc;
     rc = send_note(c, case_id, "test", date, result, note, confirmed);
     if (!rc && c->json)
         printf("{\"recorded\": \"test\", \"date\": \"%s\", \"result\": \"%s\"}\n", date, result);
     return rc;
 }
 
-int vn_cmd_state(vn_client *c, int argc, char **argv)
+int vn_cmd_state_record(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL, *state = NULL, *note = "";
+    const char *case_id = vn_args_get(a, "--case"), *state = vn_args_pos(a, 0);
+    const char *note = vn_args_get(a, "--note");
     char today[11];
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
-            case_id = argv[++i];
-        else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
-            note = argv[++i];
-        else if (!state)
-            state = argv[i];
-        else
-            state = NULL, argc = 0;
-    }
-    if (argc < 1 || strcmp(argv[0], "record") != 0 || !case_id || !vn_account_valid(case_id) ||
-        !state ||
-        (strcmp(state, "relapse") && strcmp(state, "work-paused") && strcmp(state, "resumed") &&
-         strcmp(state, "treatment-intensified")))
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet state record --case CASE "
-                              "relapse|treatment-intensified|work-paused|resumed [--note TEXT]");
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc)) return rc;
+    if (!note) note = "";
     vn_day_format(vn_day_local(vn_now_ms(), NULL), today); /* the clinician's own date */
     /* A clinical state is never told to the server: only the participant
      * (and this device) learn it. Monitoring goes on regardless. */
-    int rc = send_note(c, case_id, "state", today, state, note, false);
+    rc = send_note(c, case_id, "state", today, state, note, false);
     if (!rc && !c->json) printf("recorded %s for case %s (end to end only)\n", state, case_id);
     return rc;
 }
 
-int vn_cmd_absence(vn_client *c, int argc, char **argv)
+int vn_cmd_absence_add(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL, *from = NULL, *to = NULL, *kind = "absence";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
-            case_id = argv[++i];
-        else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
-            kind = argv[++i];
-        else if (!from)
-            from = argv[i];
-        else if (!to)
-            to = argv[i];
-        else
-            from = NULL, argc = 0;
-    }
-    if (argc < 1 || strcmp(argv[0], "add") != 0 || !case_id || !from || !to)
-        return vn_client_fail(c, VN_EINVAL,
-                              "usage: vangnet absence add --case CASE FROM TO "
-                              "[--kind absence|medication]");
+    const char *case_id = vn_args_get(a, "--case"), *kind = vn_args_get(a, "--kind");
+    const char *from = vn_args_pos(a, 0), *to = vn_args_pos(a, 1);
+    if (!kind) kind = "absence";
     Vn__Reply *rep = NULL;
-    Vn__AbsenceAdd a = VN__ABSENCE_ADD__INIT;
-    a.case_id = (char *)case_id;
-    a.from = (char *)from;
-    a.to = (char *)to;
-    a.kind = (char *)kind;
+    Vn__AbsenceAdd add = VN__ABSENCE_ADD__INIT;
+    add.case_id = (char *)case_id;
+    add.from = (char *)from;
+    add.to = (char *)to;
+    add.kind = (char *)kind;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_ABSENCE_ADD;
-    req.absence_add = &a;
+    req.absence_add = &add;
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot add the absence", &rep);
     if (rc) return rc;
     if (c->json)

@@ -1,6 +1,6 @@
 /* The casemanager's views: the caseload, a month calendar per case, and a
  * monthly compliance report with outcomes from this device's own store. */
-#include "client.h"
+#include "args.h"
 
 #include "vn/frame.h"
 #include "vn/schedule.h"
@@ -120,19 +120,10 @@ static int caseload_calendar(vn_client *c, const char *month)
     return rc;
 }
 
-int vn_cmd_caseload(vn_client *c, int argc, char **argv)
+int vn_cmd_caseload(vn_client *c, const vn_args *a)
 {
-    bool calendar = false;
-    const char *month = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--calendar") == 0)
-            calendar = true;
-        else if (strcmp(argv[i], "--month") == 0 && i + 1 < argc)
-            month = argv[++i];
-        else
-            return vn_client_fail(
-                c, VN_EINVAL, "usage: vangnet caseload [--calendar [--month YYYY-MM]] [--json]");
-    }
+    bool calendar = vn_args_has(a, "--calendar");
+    const char *month = vn_args_get(a, "--month");
     if (month && (strlen(month) != 7 || month[4] != '-'))
         return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
     if (calendar) return caseload_calendar(c, month);
@@ -215,20 +206,15 @@ static int outcome_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     return 0;
 }
 
-int vn_cmd_report(vn_client *c, int argc, char **argv)
+int vn_cmd_report(vn_client *c, const vn_args *a)
 {
-    const char *case_id = NULL, *month = NULL;
-    for (int i = 0; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--case") == 0)
-            case_id = argv[i + 1];
-        else if (strcmp(argv[i], "--month") == 0)
-            month = argv[i + 1];
-    }
-    if (argc != 4 || !case_id || !vn_account_valid(case_id) || !month || strlen(month) != 7)
-        return vn_client_fail(c, VN_EINVAL, "usage: vangnet report --case CASE --month YYYY-MM");
+    const char *case_id = vn_args_get(a, "--case"), *month = vn_args_get(a, "--month");
+    int rc = 0;
+    if (!vn_args_case_ok(c, case_id, &rc)) return rc;
+    if (strlen(month) != 7 || month[4] != '-')
+        return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
     Vn__Reply *rep = NULL;
-    int rc = fetch_calendar(c, case_id, month, &rep);
-    if (rc) return rc;
+    if ((rc = fetch_calendar(c, case_id, month, &rep))) return rc;
     const Vn__CalendarView *v = rep->calendar_view;
     unsigned checkins = 0, missed = 0, tests = 0, taken = 0, cm = 0, buddy = 0, selfhelp = 0,
              absent = 0;

@@ -1,0 +1,457 @@
+/* inbox: fetch, decrypt, store and acknowledge. A message is durable in
+ * the receiver's history before the server may delete it. */
+#include "args.h"
+
+#include "vn/array.h"
+#include "vn/frame.h"
+#include "vn/pad.h"
+#include "vn/signals.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ITEMS_MAX 10000 /* messages one run keeps to print at its end */
+
+/* The messages an inbox run received, for printing at the end. */
+typedef struct received {
+    char id[VN_MSGID_LEN * 2 + 1];    /* message id, hex */
+    char from[VN_ACCOUNT_HEX + 1];    /* sender's account, or "server" */
+    char case_id[VN_ACCOUNT_HEX + 1]; /* "" for a 1:1 message */
+    uint64_t time_ms;                 /* when the server took it */
+    char *text;                       /* what is shown (owned) */
+} received;
+
+typedef struct inbox_run {
+    vn_client *c;                                   /* the profile and connection */
+    received *items;                                /* what was received, to print at the end */
+    size_t n;                                       /* messages received (printed or in items) */
+    size_t cap;                                     /* room in items */
+    size_t held;                                    /* left on the server (untrusted sender) */
+    ProtobufCBinaryData acks[VN_FETCH_MAX * 2];     /* ids to acknowledge */
+    size_t nacks;                                   /* how many */
+    uint8_t ackbuf[VN_FETCH_MAX * 2][VN_MSGID_LEN]; /* their bytes */
+    bool follow_print;                              /* print as messages arrive, keep none */
+} inbox_run;
+
+static void print_item(vn_client *c, const received *r, bool first)
+{
+    char when[32], name[128];
+    const char *label = vn_client_name_of(c, r->from, name, sizeof name);
+    vn_iso_time(r->time_ms, when, sizeof when);
+    if (c->json) {
+        printf("%s{\"id\": \"%s\", \"from\": \"%s\", ", first ? "" : ",\n ", r->id, r->from);
+        if (label) {
+            fputs("\"from_name\": ", stdout);
+            vn_json_str(stdout, label);
+            fputs(", ", stdout);
+        }
+        if (r->case_id[0]) printf("\"case\": \"%s\", ", r->case_id);
+        printf("\"time\": \"%s\", \"text\": ", when);
+        vn_json_str(stdout, r->text);
+        fputs("}", stdout);
+    } else {
+        if (r->case_id[0])
+            printf("[%s] [team %.8s] %s: %s\n", when, r->case_id, label ? label : r->from, r->text);
+        else
+            printf("[%s] %s: %s\n", when, label ? label : r->from, r->text);
+    }
+    fflush(stdout);
+}
+
+/* Adds a received item to the run (a copy of text): printed now under
+ * --follow, else kept for the end. Room was reserved by take_envelope. */
+static vn_err add_item(inbox_run *run, const Vn__Envelope *e, const char *from, const char *text)
+{
+    received r;
+    vn_hex_encode(e->id.data, VN_MSGID_LEN, r.id);
+    snprintf(r.from, sizeof r.from, "%s", from);
+    bool team = e->case_id && e->case_id[0];
+    snprintf(r.case_id, sizeof r.case_id, "%s", team ? e->case_id : "");
+    r.time_ms = e->time_ms;
+    if (run->follow_print) {
+        r.text = (char *)text;
+        print_item(run->c, &r, ++run->n == 1);
+        return VN_OK;
+    }
+    assert(run->n < run->cap);
+    if (!(r.text = strdup(text))) return VN_ENOMEM;
+    run->items[run->n++] = r;
+    return VN_OK;
+}
+
+static void queue_ack(inbox_run *run, const Vn__Envelope *e)
+{
+    memcpy(run->ackbuf[run->nacks], e->id.data, VN_MSGID_LEN);
+    run->acks[run->nacks] = (ProtobufCBinaryData){VN_MSGID_LEN, run->ackbuf[run->nacks]};
+    run->nacks++;
+}
+
+/* Marks the envelope seen and commits the transaction (with the ratchet
+ * step and whatever else was stored for it); aborts it on failure. */
+static vn_err commit_seen(vn_client *c, const Vn__Envelope *e, vn_err err)
+{
+    if (!err) err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+    if (!err)
+        err = vn_kv_commit(c->kv);
+    else if (vn_kv_in_txn(c->kv))
+        vn_kv_abort(c->kv);
+    return err;
+}
+
+/* It can never be read; say so rather than keep it forever. The caller
+ * acknowledges it. */
+static vn_err drop_undecryptable(const Vn__Envelope *e, vn_err why)
+{
+    fprintf(stderr, "vangnet: a message from %s could not be decrypted (%s) and was dropped\n",
+            e->from, vn_err_str(why));
+    return VN_OK;
+}
+
+/* The line a notice from the server is shown as. */
+static void notice_text(const Vn__Notice *n, char *text, size_t size)
+{
+    bool set = strcmp(n->kind, "contract-set") == 0;
+    if (set || strcmp(n->kind, "contract-signed") == 0)
+        snprintf(text, size, "[notice] %s: version %u of the contract of case %.8s (from %s)%s",
+                 n->kind, n->version, n->case_id, n->date,
+                 set ? "; read and sign it: vangnet contract show / sign" : "");
+    else if (n->alert && n->alert[0])
+        snprintf(text, size, "[notice] %s: %s %s alert %s (case %.8s)%s%s", n->kind, n->severity,
+                 n->item, n->alert, n->case_id, n->by && n->by[0] ? ", claimed by " : "",
+                 n->by ? n->by : "");
+    else
+        snprintf(text, size, "[notice] %s: %s %s (case %.8s)", n->kind, n->item, n->date,
+                 n->case_id);
+}
+
+/* A notice from the server itself (reminder, overdue item, contract, alert). */
+static vn_err take_notice(inbox_run *run, const Vn__Envelope *e)
+{
+    char text[256];
+    notice_text(e->notice, text, sizeof text);
+    vn_err err = vn_kv_put(run->c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+    if (!err) err = add_item(run, e, "server", text);
+    return err;
+}
+
+/* A team member's sender key, for their team messages to come. Nothing is
+ * shown; a bad one is dropped like an undecryptable message. */
+static vn_err take_sender_key(inbox_run *run, const Vn__Envelope *e, const Vn__Content *content)
+{
+    vn_client *c = run->c;
+    vn_err err = vn_account_valid(content->sender_key_case)
+                     ? vn_e2ee_group_process(c->e2ee, content->sender_key_case, e->from,
+                                             content->sender_key.data, content->sender_key.len)
+                     : VN_EPROTO;
+    err = commit_seen(c, e, err);
+    return err ? drop_undecryptable(e, err) : VN_OK;
+}
+
+/* A signal report or an SOS: shown as one line, and kept like a message. */
+static vn_err take_signal(inbox_run *run, const Vn__Envelope *e, const Vn__SignalReport *sr)
+{
+    char line[1400];
+    size_t o = 0;
+    bool sos = sr->kind && strcmp(sr->kind, "sos") == 0;
+    o += (size_t)snprintf(line + o, sizeof line - o, sos ? "[SOS] %s" : "[signal %s]",
+                          sos ? (sr->note ? sr->note : "") : sr->severity);
+    for (size_t i = 0; !sos && i < sr->n_codes && o < sizeof line - 200; i++) {
+        const vn_signal *sg = vn_signals_find(sr->codes[i]);
+        o += (size_t)snprintf(line + o, sizeof line - o, " %s (%s)", sr->codes[i],
+                              sg ? sg->en : "unknown");
+    }
+    if (!sos && sr->note && sr->note[0] && o < sizeof line - 20)
+        o += (size_t)snprintf(line + o, sizeof line - o, " - %.600s", sr->note);
+    if (o < sizeof line - 80)
+        snprintf(line + o, sizeof line - o,
+                 sos ? " -- take it: vangnet claim %s" : " -- vangnet ack %s", sr->alert);
+    vn_err err = commit_seen(run->c, e, VN_OK);
+    if (!err) err = add_item(run, e, e->from, line);
+    return err;
+}
+
+/* A record's outcome from the casemanager: kept for reports and shown as
+ * a line of text. */
+static vn_err take_record(inbox_run *run, const Vn__Envelope *e, const Vn__RecordNote *rn)
+{
+    char line[600];
+    snprintf(line, sizeof line, "[record] %s %s: %s%s%s%s", rn->kind, rn->date, rn->result,
+             rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
+             rn->note ? rn->note : "");
+    vn_err err = commit_seen(run->c, e, vn_client_keep_record(run->c, rn, e->id.data));
+    if (!err) err = add_item(run, e, e->from, line);
+    return err;
+}
+
+/* A text message, 1:1 or to the team: its history entry and the seen mark
+ * commit with the ratchet state. */
+static vn_err take_text(inbox_run *run, const Vn__Envelope *e, const char *text)
+{
+    vn_client *c = run->c;
+    uint8_t k[8];
+    bool team = e->case_id && e->case_id[0];
+    Vn__Envelope h = VN__ENVELOPE__INIT;
+    h.id = e->id;
+    h.from = e->from;
+    h.case_id = team ? e->case_id : "";
+    h.time_ms = e->time_ms;
+    h.body = (ProtobufCBinaryData){strlen(text), (uint8_t *)text};
+    size_t hl = vn__envelope__get_packed_size(&h);
+    uint8_t *hb = malloc(hl);
+    vn_err err = hb ? VN_OK : VN_ENOMEM;
+    if (!err) {
+        vn__envelope__pack(&h, hb);
+        vn_put_be64(k, vn_client_next_seq(c, CDB_HISTORY));
+        err = vn_kv_put(c->kv, CDB_HISTORY, k, sizeof k, hb, hl);
+    }
+    free(hb);
+    err = commit_seen(c, e, err);
+    if (!err) err = add_item(run, e, e->from, text);
+    return err;
+}
+
+/* Decrypts the body inside the caller's transaction and unpacks it. */
+static vn_err open_content(vn_client *c, const Vn__Envelope *e, const uint8_t *payload, size_t plen,
+                           Vn__Content **content)
+{
+    uint8_t *pt = NULL;
+    size_t ptlen;
+    vn_err err;
+    if (e->case_id && e->case_id[0])
+        err = vn_e2ee_group_decrypt(c->e2ee, e->case_id, e->from, payload, plen, &pt, &ptlen);
+    else
+        err = vn_e2ee_decrypt(c->e2ee, e->from, e->prekey_msg, payload, plen, &pt, &ptlen);
+    if (err) return err;
+    *content = vn__content__unpack(NULL, ptlen, pt);
+    explicit_bzero(pt, ptlen);
+    free(pt);
+    return *content ? VN_OK : VN_EPROTO;
+}
+
+/* An end-to-end message not seen before: decrypt it, then store and show
+ * it by what it carries. Returns an error only when the device store
+ * failed; a message that cannot be read is dropped and acknowledged. */
+static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
+{
+    vn_client *c = run->c;
+    Vn__Content *content = NULL;
+    const uint8_t *payload;
+    size_t plen;
+    bool team = e->case_id && e->case_id[0];
+    vn_err err = vn_pad_decode(e->body.data, e->body.len, &payload, &plen);
+    if (err) goto undecryptable;
+    if ((err = vn_kv_begin(c->kv))) return err;
+    err = open_content(c, e, payload, plen, &content);
+    if (err == VN_EUNTRUSTED) {
+        /* Leave it on the server until the user verifies the new key;
+         * keep the new key as pending, so `verify` can show it. */
+        if ((err = vn_kv_commit(c->kv))) return err;
+        fprintf(stderr,
+                "vangnet: a message from %s is held: their identity key changed. Run "
+                "`vangnet verify %s` and compare safety numbers\n",
+                e->from, e->from);
+        run->held++;
+        return VN_OK;
+    }
+    if (err) {
+        vn_kv_abort(c->kv);
+        goto undecryptable;
+    }
+    if (!team && content->sender_key.len > 0)
+        err = take_sender_key(run, e, content);
+    else if (!team && content->signal)
+        err = take_signal(run, e, content->signal);
+    else if (!team && content->record)
+        err = take_record(run, e, content->record);
+    else
+        err = take_text(run, e, content->text ? content->text : "");
+    vn__content__free_unpacked(content, NULL);
+    if (err) return err;
+    goto ack;
+undecryptable:
+    drop_undecryptable(e, err);
+ack:
+    queue_ack(run, e);
+    return VN_OK;
+}
+
+/* Records one envelope: decrypt, store durably with its id, queue the ack.
+ * One already seen (its ack was lost) is only acknowledged again. */
+static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
+{
+    vn_client *c = run->c;
+    bool team = e->case_id && e->case_id[0];
+    if (e->id.len != VN_MSGID_LEN) return VN_EPROTO;
+    if (!e->notice && (!vn_account_valid(e->from) || (team && !vn_account_valid(e->case_id))))
+        return VN_EPROTO;
+    if (run->nacks == sizeof run->acks / sizeof run->acks[0]) return VN_ETOOBIG;
+    if (vn_kv_has(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN)) {
+        queue_ack(run, e);
+        return VN_OK;
+    }
+    /* Room first: nothing is marked seen that cannot be shown. */
+    vn_err err = run->follow_print ? VN_OK
+                                   : vn_array_reserve(&run->items, &run->cap, run->n + 1,
+                                                      sizeof *run->items, ITEMS_MAX);
+    if (err) return err;
+    if (!e->notice) return take_sealed(run, e);
+    if (!(err = take_notice(run, e))) queue_ack(run, e);
+    return err;
+}
+
+static vn_err send_acks(inbox_run *run)
+{
+    Vn__Reply *rep = NULL;
+    if (run->nacks == 0) return VN_OK;
+    Vn__Ack ack = VN__ACK__INIT;
+    ack.n_ids = run->nacks;
+    ack.ids = run->acks;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_ACK;
+    req.ack = &ack;
+    vn_err err = vn_conn_call(run->c->conn, &req, &rep);
+    vn_frame_reply_free(rep);
+    if (!err) run->nacks = 0;
+    return err;
+}
+
+static vn_err take_envelopes(inbox_run *run, const Vn__Envelopes *envs)
+{
+    for (size_t i = 0; i < envs->n_envelopes; i++) {
+        vn_err err = take_envelope(run, envs->envelopes[i]);
+        if (err) return err;
+    }
+    return send_acks(run);
+}
+
+/* Fetches until the mailbox is empty (or only held messages remain). */
+static vn_err drain(inbox_run *run)
+{
+    for (;;) {
+        Vn__Reply *rep = NULL;
+        Vn__Fetch f = VN__FETCH__INIT;
+        f.max = VN_FETCH_MAX;
+        Vn__Request req = VN__REQUEST__INIT;
+        req.body_case = VN__REQUEST__BODY_FETCH;
+        req.fetch = &f;
+        size_t held_before = run->held;
+        vn_err err = vn_conn_call(run->c->conn, &req, &rep);
+        if (err) return err;
+        if (rep->body_case != VN__REPLY__BODY_ENVELOPES) {
+            vn_frame_reply_free(rep);
+            return VN_EPROTO;
+        }
+        err = take_envelopes(run, rep->envelopes);
+        bool more = rep->envelopes->more;
+        size_t got = rep->envelopes->n_envelopes;
+        vn_frame_reply_free(rep);
+        if (err) return err;
+        /* Held messages stay on the server; stop when a batch was all held. */
+        if (!more || got == run->held - held_before) return VN_OK;
+    }
+}
+
+/* Waits for pushes until count arrived (0: no limit) or wait_s passed
+ * (0: for ever). */
+static vn_err follow(inbox_run *run, uint64_t count, uint64_t wait_s)
+{
+    struct timespec t0, t1;
+    vn_err err = VN_OK;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t limit = wait_s ? (int64_t)wait_s * 1000 : INT32_MAX;
+    while (!count || run->n < count) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= limit) break;
+        Vn__Reply *rep = NULL;
+        int64_t left = limit - spent;
+        err = vn_conn_next_push(run->c->conn, (int)(left < 1000 ? left : 1000), &rep);
+        if (err == VN_ETIMEOUT) {
+            err = VN_OK;
+            continue;
+        }
+        if (err) break;
+        err = take_envelopes(run, rep->envelopes);
+        vn_frame_reply_free(rep);
+        if (err) break;
+    }
+    return err;
+}
+
+static vn_err subscribe(vn_client *c)
+{
+    Vn__Reply *rep = NULL;
+    Vn__Request req = VN__REQUEST__INIT;
+    Vn__Subscribe sub = VN__SUBSCRIBE__INIT;
+    req.body_case = VN__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &sub;
+    vn_err err = vn_conn_call(c->conn, &req, &rep);
+    vn_frame_reply_free(rep);
+    return err;
+}
+
+/* Before fetching: connect, send what the outbox holds, keep keys fresh.
+ * Returns an exit code. */
+static int get_ready(vn_client *c)
+{
+    vn_flushed fl;
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
+    vn_err err = vn_client_connect(c);
+    if (err) return vn_client_fail(c, err, "cannot connect: %s", vn_err_str(err));
+    if ((err = vn_outbox_send(c, &fl))) return vn_client_fail_call(c, err, "cannot send outbox");
+    vn_outbox_report_refused(c, &fl);
+    if ((err = vn_client_maintain_keys(c)))
+        return vn_client_fail_call(c, err, "cannot refresh keys");
+    return EXIT_OK;
+}
+
+/* Prints what the run kept, and how it ended; returns the exit code. */
+static int finish(inbox_run *run, bool following, uint64_t count, vn_err err)
+{
+    vn_client *c = run->c;
+    if (c->json || !following) {
+        for (size_t i = 0; i < run->n; i++)
+            print_item(c, &run->items[i], i == 0);
+    }
+    if (c->json)
+        fputs("]\n", stdout);
+    else if (!following && run->n == 0 && !run->held)
+        printf("no new messages\n");
+    if (err == VN_ETOOBIG && run->n == ITEMS_MAX)
+        return vn_client_fail(
+            c, err, "inbox shows at most %d messages a run; run it again for the rest", ITEMS_MAX);
+    if (err) return vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
+    if (following && count && run->n < count)
+        return vn_client_fail(c, VN_ETIMEOUT, "received %zu of %llu messages before the wait ended",
+                              run->n, (unsigned long long)count);
+    return EXIT_OK;
+}
+
+int vn_cmd_inbox(vn_client *c, const vn_args *a)
+{
+    inbox_run run = {.c = c};
+    bool following = vn_args_has(a, "--follow");
+    const char *v;
+    uint64_t count = 0, wait_s = 0;
+    vn_err err = VN_OK;
+    if ((v = vn_args_get(a, "--count")) && vn_parse_u64(v, 1, 10000000, &count) != VN_OK)
+        return vn_args_invalid(c, a, "--count wants a whole number from 1 to 10000000, not %s", v);
+    if ((v = vn_args_get(a, "--wait")) && vn_parse_u64(v, 1, 86400, &wait_s) != VN_OK)
+        return vn_args_invalid(c, a, "--wait wants whole seconds from 1 to 86400, not %s", v);
+    int rc = get_ready(c);
+    if (rc) return rc;
+    run.follow_print = following && !c->json;
+    if (c->json) fputs("[", stdout);
+    if (following) err = subscribe(c);
+    if (!err) err = drain(&run);
+    if (!err && following) err = follow(&run, count, wait_s);
+    rc = finish(&run, following, count, err);
+    for (size_t i = 0; run.items && i < run.n; i++)
+        free(run.items[i].text);
+    free(run.items);
+    return rc;
+}

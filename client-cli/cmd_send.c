@@ -1,0 +1,139 @@
+/* send: a message is durable in the sender's outbox before it is sent, and
+ * resent until the server acknowledges it. */
+#include "args.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_MAX 16384 /* longest message text, in bytes */
+
+static vn_err queue_message(vn_client *c, const char *peer, const char *case_id, const char *text)
+{
+    Vn__Content content = VN__CONTENT__INIT;
+    content.text = (char *)text;
+    content.sent_ms = vn_now_ms();
+    return vn_outbox_queue(c, peer, case_id, &content);
+}
+
+static char *read_line(FILE *f, char *buf, size_t size, bool *toolong)
+{
+    *toolong = false;
+    if (!fgets(buf, (int)size, f)) return NULL;
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (!feof(f)) {
+        *toolong = true;
+        int ch;
+        while ((ch = fgetc(f)) != EOF && ch != '\n') {
+        }
+    }
+    return buf;
+}
+
+/* Where a send goes: a peer (1:1) or a case's care team. */
+typedef struct target {
+    char peer[VN_ACCOUNT_HEX + 1]; /* the peer's account; "" for the team */
+    const char *case_id;           /* the case for the team; NULL for a peer */
+} target;
+
+/* Queues and sends each line of standard input; returns an exit code. */
+static int send_lines(vn_client *c, const target *to, size_t *queued, vn_flushed *fl, vn_err *errp)
+{
+    char *line = malloc(TEXT_MAX + 2);
+    bool toolong;
+    vn_err err = VN_OK;
+    if (!line) return vn_client_fail(c, VN_ENOMEM, "out of memory");
+    while (read_line(stdin, line, TEXT_MAX + 2, &toolong)) {
+        if (toolong) {
+            free(line);
+            return vn_client_fail(c, VN_ETOOBIG,
+                                  "line %zu is longer than %d bytes; nothing from it on was sent",
+                                  *queued + 1, TEXT_MAX);
+        }
+        if ((err = queue_message(c, to->peer, to->case_id, line))) break;
+        ++*queued;
+        /* Send as we go, so a long stream is not all held back. */
+        if ((err = vn_outbox_send(c, fl)) || fl->refused) break;
+    }
+    free(line);
+    *errp = err;
+    if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT && err != VN_ERATE)
+        return vn_client_fail(c, err, "cannot send: %s", vn_err_str(err));
+    return EXIT_OK;
+}
+
+/* Sends what an earlier run left (what that did is in *fl), then makes
+ * sure the target can be written to (a session with the peer, the team
+ * holding our key). */
+static int prepare(vn_client *c, const target *to, vn_flushed *fl)
+{
+    vn_err err = vn_client_connect(c);
+    if (err) return vn_client_fail(c, err, "cannot connect");
+    /* Whatever an earlier run left unsent goes first, to keep the order. */
+    err = vn_outbox_send(c, fl);
+    vn_outbox_report_refused(c, fl);
+    if (err) return vn_client_fail_call(c, err, "earlier messages are still waiting to be sent");
+    if (to->case_id)
+        err = vn_team_prepare(c, to->case_id);
+    else if (!vn_e2ee_has_session(c->e2ee, to->peer))
+        err = vn_client_start_session(c, to->peer);
+    if (err == VN_EUNTRUSTED)
+        return vn_client_fail(c, err,
+                              "an identity key has changed; nothing was sent. Compare safety "
+                              "numbers with `vangnet verify`");
+    if (err)
+        return vn_client_fail_call(c, err,
+                                   to->case_id ? "cannot write to the care team"
+                                               : "cannot start a secure session");
+    return EXIT_OK;
+}
+
+int vn_cmd_send(vn_client *c, const vn_args *a)
+{
+    target to = {.case_id = vn_args_get(a, "--case")};
+    bool from_stdin = vn_args_has(a, "--stdin");
+    /* WHO is left out with --case, TEXT with --stdin. */
+    int want = (to.case_id ? 0 : 1) + (from_stdin ? 0 : 1);
+    const char *who = to.case_id ? NULL : vn_args_pos(a, 0);
+    const char *text = from_stdin ? NULL : vn_args_pos(a, to.case_id ? 0 : 1);
+    size_t queued = 0;
+    vn_flushed fl;
+    vn_err err = VN_OK;
+    int rc;
+    if (a->npos < want)
+        return vn_args_usage(c, a, "%s is missing", a->npos == 0 && !to.case_id ? "WHO" : "TEXT");
+    if (a->npos > want)
+        return vn_args_usage(c, a, "unexpected argument %s%s", a->pos[want],
+                             from_stdin   ? " (--stdin reads the text)"
+                             : to.case_id ? " (--case names where it goes)"
+                                          : "");
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
+    if (to.case_id && !vn_account_valid(to.case_id))
+        return vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", to.case_id);
+    if (who && vn_client_resolve(c, who, to.peer))
+        return vn_client_fail(c, VN_ENOACCOUNT, "%s is neither an account id nor a contact name",
+                              who);
+    if (text && strlen(text) > TEXT_MAX)
+        return vn_client_fail(c, VN_ETOOBIG, "message text is %zu bytes; the limit is %d",
+                              strlen(text), TEXT_MAX);
+    if ((rc = prepare(c, &to, &fl))) return rc;
+    if (text) {
+        if ((err = queue_message(c, to.peer, to.case_id, text)))
+            return vn_client_fail(c, err, "cannot encrypt the message: %s", vn_err_str(err));
+        queued = 1;
+    } else if ((rc = send_lines(c, &to, &queued, &fl, &err))) {
+        return rc;
+    }
+    if (!err && !fl.refused) err = vn_outbox_send(c, &fl);
+    if (fl.refused) return vn_client_fail(c, fl.refusal, "not sent: %s", fl.why);
+    if (err)
+        return vn_client_fail_call(c, err,
+                                   "message kept in the outbox; the next send or inbox "
+                                   "retries it");
+    if (c->json)
+        printf("{\"sent\": %zu, \"to\": \"%s\"}\n", queued, to.case_id ? to.case_id : to.peer);
+    return EXIT_OK;
+}

@@ -1,0 +1,364 @@
+/* The command table, and the help written from it. */
+#include "commands.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <string.h>
+
+/* clang-format off */
+#define ROW(n, s, fn, sum) .name = (n), .sub = (s), .run = (fn), .summary = (sum)
+#define CASE_OPT(req, help) {"--case", "CASE", (req), (help)}
+#define DATE_OPT(help)      {"--date", "YYYY-MM-DD", 0, (help)}
+#define NOTE_OPT(help)      {"--note", "TEXT", 0, (help)}
+/* clang-format on */
+
+/* One row per command and sub-command, in the order `vangnet --help`
+ * lists them. */
+static const vn_cmd commands[] = {
+    /* identities and messages */
+    {ROW("join", NULL, vn_cmd_join, "redeem an invite: create this device's keys and account"),
+     .args = {{"CODE", 0, "the invite code (vn1-...)"}},
+     .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
+              "the new account id."},
+    {ROW("whoami", NULL, vn_cmd_whoami, "print this profile's account id and role")},
+    {ROW("send", NULL, vn_cmd_send, "send an end-to-end encrypted message"),
+     .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
+              {"--stdin", NULL, 0, "send each line of standard input as a message, not TEXT"}},
+     .args = {{"WHO", VN_ARG_OPTIONAL, "account id or contact name (left out with --case)"},
+              {"TEXT", VN_ARG_OPTIONAL, "the message (left out with --stdin)"}},
+     .about = "Encrypts end to end and sends. Unsent messages stay in the outbox and go first\n"
+              "with the next send or inbox."},
+    {ROW("inbox", NULL, vn_cmd_inbox, "fetch, decrypt, store and acknowledge new messages"),
+     .opts = {{"--follow", NULL, 0, "stay connected and print messages as they arrive"},
+              {"--count", "N", 0, "with --follow: stop after N messages"},
+              {"--wait", "SECONDS", 0, "with --follow: stop after this long"}},
+     .about =
+         "The server deletes a message only once it is stored here. --json prints a list\n"
+         "of {\"id\", \"from\", \"time\", \"text\"}, with \"from_name\" and \"case\" where known."},
+    {ROW("verify", NULL, vn_cmd_verify, "show the safety number shared with WHO"),
+     .opts = {{"--confirm", NULL, 0,
+               "mark it verified (and accept a changed identity key you have checked)"}},
+     .args = {{"WHO", 0, "account id or contact name"}},
+     .about = "Compare it with them in person or by phone, then run with --confirm."},
+    {ROW("contacts", NULL, vn_cmd_contacts_list, "list local contact names")},
+    {ROW("contacts", "add", vn_cmd_contacts_add,
+         "give an account a local name (never sent to the server)"),
+     .args = {{"NAME", 0, "1 to 64 characters"}, {"ACCOUNT", 0, "the account id"}}},
+    /* the care network */
+    {ROW("case", "new", vn_cmd_case_new, "open a new case (casemanager)")},
+    {ROW("case", "list", vn_cmd_case_list, "list your cases")},
+    {ROW("case", "show", vn_cmd_case_show, "show a case: state, casemanager and members"),
+     .args = {{"CASE", 0, "the case id"}},
+     .about = "A case is one participant's care network. A casemanager creates and manages their\n"
+              "own cases; `case show` is also open to the case's participant and buddies and to\n"
+              "medical leads, and every read by someone else appears in the participant's audit\n"
+              "log."},
+    {ROW("case", "remove", vn_cmd_case_remove, "remove a member from a case"),
+     .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
+    {ROW("case", "reassign", vn_cmd_case_reassign, "hand a case over to another casemanager"),
+     .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
+    {ROW("case", "close", vn_cmd_case_close, "close a case"), .args = {{"CASE", 0, "the case id"}}},
+    {ROW("invite", NULL, vn_cmd_invite, "print a one-time invite code into a case"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case to join"),
+              {"--role", "participant|buddy|naaste", VN_OPT_REQUIRED | VN_OPT_CHOICE,
+               "the role in the case"},
+              {"--ttl", "DUR", 0, "how long the code is valid, such as 2d (default 7d)"}}},
+    {ROW("audit", NULL, vn_cmd_audit, "who read your case data, what and when (participants)")},
+    /* the monitoring contract and what it asks */
+    {ROW("contract", "set", vn_cmd_contract_set, "set a new version of the contract (casemanager)"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--template", "default", VN_OPT_CHOICE,
+               "start from the defaults, not the last version"},
+              {"--start", "YYYY-MM-DD", 0, "first day (default: the last version's, or today)"},
+              {"--months", "N", 0, "how long it runs, 1 to 600"},
+              {"--phase", "FROM-TO:RATE", VN_OPT_REPEAT,
+               "months FROM to TO: about RATE tests a month (repeat for each phase)"},
+              {"--cm-days", "N", 0, "casemanager contact at least every N days"},
+              {"--buddy-days", "N", 0, "buddy contact at least every N days"},
+              {"--selfhelp-days", "N", 0, "a self-help group at least every N days"},
+              {"--window", "HH:MM-HH:MM", 0, "when the daily check-in is open"},
+              {"--absence-max", "N", 0, "approved absence days a year, at most"}},
+     .about = "A new version starts from the previous one. The participant signs it with their\n"
+              "identity key; the newest signed version is in force."},
+    {ROW("contract", "show", vn_cmd_contract_show,
+         "show the newest contract and whether it is signed"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
+    {ROW("contract", "sign", vn_cmd_contract_sign, "sign the newest contract (participant)"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
+    {ROW("checkin", NULL, vn_cmd_checkin, "daily check-in: is today a test day?"),
+     .about = "Open within the contract's window."},
+    {ROW("contact", "record", vn_cmd_contact_record, "record a contact with the participant"),
+     .opts = {{"--kind", "chat|call|video|in-person", VN_OPT_REQUIRED | VN_OPT_CHOICE,
+               "how (stays on this device)"},
+              CASE_OPT(0, "the case (default: your own)"),
+              {"--with-buddy", NULL, 0, "a buddy took part too"},
+              DATE_OPT("the day (default today)")},
+     .about = "The server keeps only the date and the kind of contact."},
+    {ROW("test", "record", vn_cmd_test_record, "record a test and its result"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--date", "YYYY-MM-DD", VN_OPT_REQUIRED, "the day of the test"},
+              {"--confirmed", NULL, 0, "a positive result was confirmed"},
+              NOTE_OPT("a note, end to end")},
+     .args = {{"negative|positive|dilute|missed", VN_ARG_CHOICE, "the result"}},
+     .about = "The server learns that a test was taken on that date; the result goes end to end."},
+    {ROW("state", "record", vn_cmd_state_record, "record a clinical state, end to end only"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"), NOTE_OPT("a note, end to end")},
+     .args = {{"relapse|treatment-intensified|work-paused|resumed", VN_ARG_CHOICE, "the state"}},
+     .about = "A clinical state goes end to end to the participant only; the server never learns\n"
+              "it, and monitoring continues (raise the test rate with a new contract version)."},
+    {ROW("selfhelp", "record", vn_cmd_selfhelp_record, "record a self-help group meeting"),
+     .opts = {DATE_OPT("the day (default today)")}},
+    {ROW("absence", "add", vn_cmd_absence_add, "approve an absence: no draws from FROM to TO"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--kind", "absence|medication", VN_OPT_CHOICE, "what kind (default absence)"}},
+     .args = {{"FROM", 0, "first day, YYYY-MM-DD"}, {"TO", 0, "last day, YYYY-MM-DD"}},
+     .about = "An approved absence suspends draws (at most the contract's days a year)."},
+    {ROW("caseload", NULL, vn_cmd_caseload, "due, overdue and alerts per case (casemanager)"),
+     .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
+              {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},
+     .about = "One line per case: next due item and overdue items, most urgent first."},
+    {ROW("report", NULL, vn_cmd_report, "monthly compliance summary of a case"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"}}},
+    /* signals and alerts */
+    {ROW("signal", NULL, vn_cmd_signal, "report relapse signals to the casemanager, end to end"),
+     .opts = {{"--list", NULL, 0, "list the signal codes instead"},
+              CASE_OPT(0, "your own case (the default)"),
+              NOTE_OPT("what you saw, end to end"),
+              {"--to-buddies", NULL, 0, "participants: tell your buddies too"}},
+     .args = {{"CODE", VN_ARG_OPTIONAL | VN_ARG_REPEAT, "signal codes (see --list)"}},
+     .about = "The server learns only the severity: early -> concern, problem phase -> urgent,\n"
+              "end phase -> crisis."},
+    {ROW("sos", NULL, vn_cmd_sos, "ask every buddy for help now"),
+     .args = {{"TEXT", VN_ARG_OPTIONAL, "a few words for them"}},
+     .about = "The first buddy to claim it takes it."},
+    {ROW("claim", NULL, vn_cmd_claim, "take an SOS (buddies)"),
+     .args = {{"ALERT", 0, "the alert id"}}},
+    {ROW("ack", NULL, vn_cmd_ack, "acknowledge an alert before it escalates"),
+     .args = {{"ALERT", 0, "the alert id"}}},
+    {ROW("alerts", NULL, vn_cmd_alerts, "the alerts you can see")},
+    {ROW("disclosure", "attest", vn_cmd_disclosure_attest, "attest the two gates of a disclosure"),
+     .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
+              {"--safety-at-risk", NULL, 0, "safety is at risk"},
+              {"--no-action-taken", NULL, 0, "the participant took no action"}},
+     .about = "Recorded only once the casemanager and a medical lead have each attested both\n"
+              "gates."},
+    {ROW("quiet-hours", NULL, vn_cmd_quiet_hours, "hold concern-level notices at night"),
+     .args = {{"HH:MM-HH:MM | off", 0, "when, or off"}},
+     .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
+              "never wait."},
+    {ROW("delete-account", NULL, vn_cmd_delete_account,
+         "delete this account from the server and this device"),
+     .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1] = {
+    [VN_GLOBAL_PROFILE] = {"--profile", "DIR", 0,
+                           "the profile directory (default $VANGNET_PROFILE or ~/.vangnet)"},
+    [VN_GLOBAL_JSON] = {"--json", NULL, 0,
+                        "print JSON; errors as {\"error\": {\"code\", \"message\"}} on stderr"},
+    [VN_GLOBAL_TIMEOUT] = {"--timeout", "SECONDS", 0,
+                           "how long a server call may take, 1 to 3600 (default 10)"},
+    [VN_GLOBAL_HELP] = {"--help", NULL, 0, "this help; COMMAND --help for one command"},
+    [VN_GLOBAL_COUNT] = {NULL, NULL, 0, NULL},
+};
+
+static const char footer[] =
+    "WHO is an account id (32 hex characters) or a contact name.\n"
+    "The profile directory holds one identity, encrypted at rest with a passphrase\n"
+    "($VANGNET_PASSPHRASE, or asked on the terminal).\n"
+    "\n"
+    "exit codes: 0 ok, 1 failed (the message says why), 2 bad command line,\n"
+    "            3 server unreachable or busy (try again), 4 a peer's identity key changed\n";
+
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+const vn_cmd *vn_commands_find(const char *name, const char *sub)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        /* Option lists end at an empty row: a full one would run on. */
+        assert(!commands[i].opts[VN_CMD_OPTS - 1].name);
+        if (same(commands[i].name, name) && same(commands[i].sub, sub)) return &commands[i];
+    }
+    return NULL;
+}
+
+bool vn_commands_exist(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return true;
+    return false;
+}
+
+const vn_opt *vn_opt_find(const vn_opt *opts, const char *name)
+{
+    for (; opts->name; opts++)
+        if (strcmp(opts->name, name) == 0) return opts;
+    return NULL;
+}
+
+#define TOKENS_MAX (2 + VN_CMD_OPTS + VN_CMD_ARGS)
+#define TOKEN_LEN  80
+
+/* The words of a row's synopsis, in order: name, sub-command, required
+ * options, arguments, other options. Returns how many. */
+static size_t tokens(const vn_cmd *cmd, char out[TOKENS_MAX][TOKEN_LEN])
+{
+    size_t n = 0;
+    const vn_opt *o;
+    snprintf(out[n++], TOKEN_LEN, "%s", cmd->name);
+    if (cmd->sub) snprintf(out[n++], TOKEN_LEN, "%s", cmd->sub);
+    for (o = cmd->opts; o->name; o++)
+        if (o->flags & VN_OPT_REQUIRED)
+            snprintf(out[n++], TOKEN_LEN, "%s%s%s", o->name, o->value ? " " : "",
+                     o->value ? o->value : "");
+    for (size_t i = 0; i < VN_CMD_ARGS && cmd->args[i].name; i++) {
+        const vn_arg *g = &cmd->args[i];
+        bool opt = g->flags & VN_ARG_OPTIONAL;
+        snprintf(out[n++], TOKEN_LEN, "%s%s%s%s", opt ? "[" : "", g->name,
+                 g->flags & VN_ARG_REPEAT ? "..." : "", opt ? "]" : "");
+    }
+    for (o = cmd->opts; o->name; o++)
+        if (!(o->flags & VN_OPT_REQUIRED))
+            snprintf(out[n++], TOKEN_LEN, "[%s%s%s]%s", o->name, o->value ? " " : "",
+                     o->value ? o->value : "", o->flags & VN_OPT_REPEAT ? "..." : "");
+    return n;
+}
+
+/* Prints a row's synopsis from column `at`, wrapping before `width` with
+ * continuation lines indented by `indent`; returns the column it ended at,
+ * or width if it took more than one line. */
+static size_t print_synopsis(FILE *f, const vn_cmd *cmd, size_t at, size_t indent, size_t width)
+{
+    bool wrapped = false;
+    char t[TOKENS_MAX][TOKEN_LEN];
+    size_t n = tokens(cmd, t);
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(t[k]);
+        if (k > 0 && at + 1 + len > width) {
+            fprintf(f, "\n%*s", (int)indent, "");
+            at = indent;
+            wrapped = true;
+        } else if (k > 0) {
+            fputc(' ', f);
+            at++;
+        }
+        fputs(t[k], f);
+        at += len;
+    }
+    return wrapped ? width : at;
+}
+
+void vn_commands_synopsis(const char *name, const vn_cmd *cmd, char *out, size_t size)
+{
+    char t[TOKENS_MAX][TOKEN_LEN];
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const vn_cmd *row = &commands[i];
+        if (cmd ? row != cmd : strcmp(row->name, name) != 0) continue;
+        size_t n = tokens(row, t);
+        int w = snprintf(out + o, size - o, "%s", o ? "\n       vangnet" : "usage: vangnet");
+        for (size_t k = 0; w >= 0 && (size_t)w < size - o && k <= n; k++) {
+            o += (size_t)w;
+            w = k < n ? snprintf(out + o, size - o, " %s", t[k]) : 0;
+        }
+    }
+}
+
+void vn_commands_subs(const char *name, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NCOMMANDS && o < size; i++)
+        if (strcmp(commands[i].name, name) == 0 && commands[i].sub) {
+            int n = snprintf(out + o, size - o, "%s%s", o ? ", " : "", commands[i].sub);
+            if (n < 0) return;
+            o += (size_t)n;
+        }
+}
+
+static void print_opts(FILE *f, const char *title, const vn_opt *opts)
+{
+    char t[128];
+    if (!opts->name) return;
+    fprintf(f, "%s:\n", title);
+    for (; opts->name; opts++) {
+        snprintf(t, sizeof t, "%s%s%s", opts->name, opts->value ? " " : "",
+                 opts->value ? opts->value : "");
+        if (strlen(t) > 24)
+            fprintf(f, "  %s\n  %-24s %s\n", t, "", opts->help);
+        else
+            fprintf(f, "  %-24s %s\n", t, opts->help);
+    }
+}
+
+static void print_args(FILE *f, const vn_cmd *cmd)
+{
+    if (!cmd->args[0].name) return;
+    fprintf(f, "\narguments:\n");
+    for (size_t i = 0; i < VN_CMD_ARGS && cmd->args[i].name; i++) {
+        const vn_arg *g = &cmd->args[i];
+        if (strlen(g->name) > 24)
+            fprintf(f, "  %s\n  %-24s %s\n", g->name, "", g->help);
+        else
+            fprintf(f, "  %-24s %s\n", g->name, g->help);
+    }
+}
+
+/* The help of one row. */
+static void row_help(FILE *f, const vn_cmd *cmd)
+{
+    fputs("usage: vangnet ", f);
+    print_synopsis(f, cmd, 15, 15, 100);
+    size_t n = strlen(cmd->summary);
+    bool stop = n > 0 && strchr(".?!", cmd->summary[n - 1]) != NULL;
+    fprintf(f, "\n\n%c%s%s\n", toupper((unsigned char)cmd->summary[0]), cmd->summary + 1,
+            stop ? "" : ".");
+    if (cmd->about) fprintf(f, "%s\n", cmd->about);
+    print_args(f, cmd);
+    if (cmd->opts[0].name) fputc('\n', f);
+    print_opts(f, "options", cmd->opts);
+}
+
+void vn_commands_help(FILE *f, const char *name, const vn_cmd *cmd)
+{
+    bool first = true;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const vn_cmd *row = &commands[i];
+        if (cmd ? row != cmd : strcmp(row->name, name) != 0) continue;
+        if (!first) fputc('\n', f);
+        row_help(f, row);
+        first = false;
+    }
+    fputs("\nglobal options:", f);
+    for (const vn_opt *o = vn_global_opts; o < vn_global_opts + VN_GLOBAL_HELP; o++)
+        fprintf(f, "%s %s%s%s", o == vn_global_opts ? "" : ",", o->name, o->value ? " " : "",
+                o->value ? o->value : "");
+    fputs(" (see vangnet --help)\n", f);
+}
+
+void vn_commands_usage(FILE *f)
+{
+    fputs("usage: vangnet", f);
+    for (const vn_opt *o = vn_global_opts; o < vn_global_opts + VN_GLOBAL_HELP; o++)
+        fprintf(f, " [%s%s%s]", o->name, o->value ? " " : "", o->value ? o->value : "");
+    fputs(" COMMAND [ARGS]\n\ncommands:\n", f);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fputs("  ", f);
+        size_t at = print_synopsis(f, &commands[i], 2, 6, 80);
+        if (at > 29)
+            fprintf(f, "\n%*s", 30, "");
+        else
+            fprintf(f, "%*s", (int)(30 - at), "");
+        fprintf(f, "%s\n", commands[i].summary);
+    }
+    fputs("\n", f);
+    print_opts(f, "global options", vn_global_opts);
+    fprintf(f, "\nCOMMAND --help tells more about one command.\n%s", footer);
+}

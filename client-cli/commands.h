@@ -1,0 +1,115 @@
+/* The command table: every command and sub-command of vangnet, with its
+ * options and positional arguments, as data. The command line is parsed
+ * from it (args.c) and `vangnet --help` and `vangnet COMMAND --help` are
+ * written from it, so what a command accepts and what its help says
+ * cannot drift apart. */
+#ifndef VN_COMMANDS_H
+#define VN_COMMANDS_H
+
+#include "client.h"
+
+/* How an option behaves. */
+enum {
+    VN_OPT_REQUIRED = 1 << 0, /* the command cannot run without it */
+    VN_OPT_REPEAT = 1 << 1,   /* may be given more than once; every value is kept */
+    VN_OPT_CHOICE = 1 << 2,   /* the value is one of the |-separated words of .value */
+};
+
+/* One option: a flag (--stdin) or an option with a value (--case CASE). */
+typedef struct vn_opt {
+    const char *name;  /* with its dashes: "--case" */
+    const char *value; /* what the value is called ("CASE"); NULL for a flag */
+    unsigned flags;    /* VN_OPT_* */
+    const char *help;  /* one line */
+} vn_opt;
+
+/* How a positional argument behaves. */
+enum {
+    VN_ARG_OPTIONAL = 1 << 0, /* may be left out (only the last ones may) */
+    VN_ARG_REPEAT = 1 << 1,   /* takes every argument from here on (the last one only) */
+    VN_ARG_CHOICE = 1 << 2,   /* is one of the |-separated words of .name */
+};
+
+/* One positional argument. */
+typedef struct vn_arg {
+    const char *name; /* what it is called ("CASE"), or its choices ("a|b") */
+    unsigned flags;   /* VN_ARG_* */
+    const char *help; /* one line */
+} vn_arg;
+
+#define VN_CMD_OPTS 12 /* options of one command, at most */
+#define VN_CMD_ARGS 3  /* positional arguments of one command, at most */
+
+typedef struct vn_args vn_args;
+
+/* One row: a command, or one sub-command of a command. */
+typedef struct vn_cmd {
+    const char *name;                           /* "case" */
+    const char *sub;                            /* "show"; NULL when it has none */
+    int (*run)(vn_client *c, const vn_args *a); /* returns the exit code */
+    const char *summary;                        /* one line, for the command list */
+    vn_opt opts[VN_CMD_OPTS];                   /* up to the first without a name; the last
+                                                   stays empty, as the end */
+    vn_arg args[VN_CMD_ARGS];                   /* in order, up to the first without a name */
+    const char *about;                          /* more for its --help, or NULL */
+} vn_cmd;
+
+/* The global options (before or after the command), by index. */
+enum { VN_GLOBAL_PROFILE, VN_GLOBAL_JSON, VN_GLOBAL_TIMEOUT, VN_GLOBAL_HELP, VN_GLOBAL_COUNT };
+extern const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1];
+
+/* The row for name and sub (sub NULL: the row without a sub-command), or
+ * NULL. Borrowed from the static table. */
+const vn_cmd *vn_commands_find(const char *name, const char *sub);
+/* True if a command of that name exists, with or without sub-commands. */
+bool vn_commands_exist(const char *name);
+/* The option of that name in a list ending at a nameless one, or NULL. */
+const vn_opt *vn_opt_find(const vn_opt *opts, const char *name);
+
+/* `vangnet --help`: every command, the global options, exit codes. */
+void vn_commands_usage(FILE *f);
+/* `vangnet NAME --help`: one row (cmd not NULL) or every row of NAME. */
+void vn_commands_help(FILE *f, const char *name, const vn_cmd *cmd);
+/* "usage: vangnet NAME SUB ..." for one row (one line, no newline), or
+ * the rows of NAME (one line each), into out. */
+void vn_commands_synopsis(const char *name, const vn_cmd *cmd, char *out, size_t size);
+/* "new, list, show" for the sub-commands of name, into out. */
+void vn_commands_subs(const char *name, char *out, size_t size);
+
+/* Handlers, one per row; argc/argv are parsed into *a. */
+int vn_cmd_join(vn_client *c, const vn_args *a);
+int vn_cmd_whoami(vn_client *c, const vn_args *a);
+int vn_cmd_send(vn_client *c, const vn_args *a);
+int vn_cmd_inbox(vn_client *c, const vn_args *a);
+int vn_cmd_verify(vn_client *c, const vn_args *a);
+int vn_cmd_contacts_list(vn_client *c, const vn_args *a);
+int vn_cmd_contacts_add(vn_client *c, const vn_args *a);
+int vn_cmd_case_new(vn_client *c, const vn_args *a);
+int vn_cmd_case_list(vn_client *c, const vn_args *a);
+int vn_cmd_case_show(vn_client *c, const vn_args *a);
+int vn_cmd_case_remove(vn_client *c, const vn_args *a);
+int vn_cmd_case_reassign(vn_client *c, const vn_args *a);
+int vn_cmd_case_close(vn_client *c, const vn_args *a);
+int vn_cmd_invite(vn_client *c, const vn_args *a);
+int vn_cmd_audit(vn_client *c, const vn_args *a);
+int vn_cmd_contract_set(vn_client *c, const vn_args *a);
+int vn_cmd_contract_show(vn_client *c, const vn_args *a);
+int vn_cmd_contract_sign(vn_client *c, const vn_args *a);
+int vn_cmd_checkin(vn_client *c, const vn_args *a);
+int vn_cmd_contact_record(vn_client *c, const vn_args *a);
+int vn_cmd_test_record(vn_client *c, const vn_args *a);
+int vn_cmd_state_record(vn_client *c, const vn_args *a);
+int vn_cmd_selfhelp_record(vn_client *c, const vn_args *a);
+int vn_cmd_absence_add(vn_client *c, const vn_args *a);
+int vn_cmd_caseload(vn_client *c, const vn_args *a);
+int vn_cmd_report(vn_client *c, const vn_args *a);
+int vn_cmd_signal(vn_client *c, const vn_args *a);
+int vn_cmd_sos(vn_client *c, const vn_args *a);
+int vn_cmd_claim(vn_client *c, const vn_args *a);
+int vn_cmd_ack(vn_client *c, const vn_args *a);
+int vn_cmd_alerts(vn_client *c, const vn_args *a);
+int vn_cmd_disclosure_attest(vn_client *c, const vn_args *a);
+int vn_cmd_quiet_hours(vn_client *c, const vn_args *a);
+int vn_cmd_delete_account(vn_client *c, const vn_args *a);
+
+#endif

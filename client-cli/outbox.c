@@ -1,0 +1,157 @@
+/* The outbox: a message is encrypted and made durable here before it is
+ * sent, and stays until the server has acknowledged it, so a crash or a
+ * lost connection never loses one and never reuses a key. */
+#include "client.h"
+
+#include "vn/frame.h"
+#include "vn/pad.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Encrypts content for peer (1:1) or for the care team of case_id (sender
+ * key), and queues the Send in the outbox, all in one transaction with the
+ * ratchet step, so a crash can neither lose the message nor reuse a key. */
+vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
+                       const Vn__Content *content)
+{
+    uint8_t *pt = NULL, *ct = NULL, *padded = NULL, *packed = NULL, id[VN_MSGID_LEN], k[8];
+    size_t ptlen, ctlen, padlen, plen;
+    bool prekey_msg = false;
+    ptlen = vn__content__get_packed_size(content);
+    pt = malloc(ptlen ? ptlen : 1);
+    if (!pt) return VN_ENOMEM;
+    vn__content__pack(content, pt);
+    vn_err err = vn_random(id, sizeof id);
+    if (err) goto out;
+    if ((err = vn_kv_begin(c->kv))) goto out;
+    if (case_id)
+        err = vn_e2ee_group_encrypt(c->e2ee, case_id, pt, ptlen, &ct, &ctlen);
+    else
+        err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
+    if (err) goto out_abort;
+    if ((err = vn_pad_encode(ct, ctlen, &padded, &padlen))) goto out_abort;
+    Vn__Send s = VN__SEND__INIT;
+    s.to = case_id ? (char *)"" : (char *)peer;
+    s.case_id = case_id ? (char *)case_id : (char *)"";
+    s.id = (ProtobufCBinaryData){sizeof id, id};
+    s.prekey_msg = prekey_msg;
+    s.body = (ProtobufCBinaryData){padlen, padded};
+    plen = vn__send__get_packed_size(&s);
+    if (!(packed = malloc(plen))) {
+        err = VN_ENOMEM;
+        goto out_abort;
+    }
+    vn__send__pack(&s, packed);
+    vn_put_be64(k, vn_client_next_seq(c, CDB_OUTBOX));
+    if ((err = vn_kv_put(c->kv, CDB_OUTBOX, k, sizeof k, packed, plen))) goto out;
+    err = vn_kv_commit(c->kv);
+    goto out;
+out_abort:
+    vn_kv_abort(c->kv);
+out:
+    if (pt) explicit_bzero(pt, ptlen);
+    free(pt);
+    free(ct);
+    free(padded);
+    free(packed);
+    return err;
+}
+
+struct outbox_item {
+    uint8_t key[8]; /* outbox key */
+    uint8_t *val;   /* packed Send */
+    size_t len;
+    bool found;
+};
+
+static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct outbox_item *it = ud;
+    if (kl != 8 || !(it->val = malloc(vl ? vl : 1))) return VN_ENOMEM;
+    memcpy(it->key, k, 8);
+    memcpy(it->val, v, vl);
+    it->len = vl;
+    it->found = true;
+    return 1;
+}
+
+/* A rate-limit refusal says when to retry: wait that long if it fits in
+ * the time this whole command may spend waiting (--timeout), else give up. */
+static bool wait_for_rate(vn_client *c)
+{
+    uint64_t retry = 0;
+    vn_conn_error(c->conn, &retry);
+    if (retry == 0) retry = 100;
+    if (c->rate_waited_ms + retry > (uint64_t)c->timeout_ms) return false;
+    struct timespec ts = {(time_t)(retry / 1000), (long)(retry % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    c->rate_waited_ms += retry;
+    return true;
+}
+
+/* Errors that may pass: the message stays queued for a later try. */
+static bool transient(vn_err err)
+{
+    return err == VN_ETIMEOUT || err == VN_ETRANSPORT || err == VN_ERATE || err == VN_ESTORE ||
+           err == VN_EFULL || err == VN_EINTERNAL || err == VN_ENOMEM;
+}
+
+/* Sends everything in the outbox, oldest first, stopping at the first
+ * transient failure so order per recipient holds. A message the server
+ * refuses for good (the recipient is not in one's care network any more)
+ * would block the queue forever: it is dropped and reported in *f. */
+vn_err vn_outbox_send(vn_client *c, vn_flushed *f)
+{
+    vn_err err = VN_OK;
+    memset(f, 0, sizeof *f);
+    for (;;) {
+        struct outbox_item it = {.found = false};
+        Vn__Reply *rep = NULL;
+        err = vn_kv_each(c->kv, CDB_OUTBOX, NULL, 0, first_cb, &it);
+        if (err || !it.found) {
+            free(it.val);
+            return err;
+        }
+        Vn__Send *s = vn__send__unpack(NULL, it.len, it.val);
+        free(it.val);
+        if (!s) return VN_ESTORE;
+        if ((err = vn_client_connect(c))) {
+            vn__send__free_unpacked(s, NULL);
+            return err;
+        }
+        Vn__Request req = VN__REQUEST__INIT;
+        req.body_case = VN__REQUEST__BODY_SEND;
+        req.send = s;
+        err = vn_conn_call(c->conn, &req, &rep);
+        vn__send__free_unpacked(s, NULL);
+        vn_frame_reply_free(rep);
+        if (err == VN_ERATE && wait_for_rate(c)) continue;
+        if (err && transient(err)) return err;
+        if (err) {
+            f->refused++;
+            f->refusal = err;
+            snprintf(f->why, sizeof f->why, "%s", vn_conn_error(c->conn, NULL));
+        } else {
+            f->sent++;
+        }
+        if ((err = vn_kv_del(c->kv, CDB_OUTBOX, it.key, 8)) && err != VN_ENOTFOUND) return err;
+    }
+}
+
+bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f)
+{
+    if (f->refused == 0) return false;
+    fprintf(stderr, "vangnet: %zu message%s refused by the server and not kept: %s\n", f->refused,
+            f->refused == 1 ? " was" : "s were", f->why);
+    return true;
+}
+
+vn_err vn_outbox_flush(vn_client *c)
+{
+    vn_flushed f;
+    vn_err err = vn_outbox_send(c, &f);
+    vn_outbox_report_refused(c, &f);
+    return err;
+}

@@ -1,0 +1,111 @@
+/* What the user sees of an error or a time: plain text, or JSON under
+ * --json, and the exit code that goes with an error. */
+#include "client.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+void vn_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void vn_iso_time(uint64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int exit_code(vn_err err)
+{
+    switch (err) {
+    case VN_ETIMEOUT:
+    case VN_ETRANSPORT:
+    case VN_ERATE:
+    case VN_EFULL:
+    case VN_ESTORE:
+        return EXIT_RETRY;
+    case VN_EUNTRUSTED:
+        return EXIT_UNTRUSTED;
+    case VN_EINVAL:
+        return EXIT_FAIL;
+    default:
+        return EXIT_FAIL;
+    }
+}
+
+static void report(vn_client *c, vn_err err, const char *msg)
+{
+    if (c->json) {
+        fprintf(stderr, "{\"error\": {\"code\": \"%s\", \"message\": ", vn_err_name(err));
+        vn_json_str(stderr, msg);
+        fprintf(stderr, "}}\n");
+    } else {
+        fprintf(stderr, "vangnet: %s\n", msg);
+    }
+}
+
+int vn_client_fail(vn_client *c, vn_err err, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    report(c, err, msg);
+    return exit_code(err);
+}
+
+int vn_client_fail_usage(vn_client *c, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    report(c, VN_EINVAL, msg);
+    return EXIT_USAGE;
+}
+
+int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
+{
+    uint64_t retry = 0;
+    const char *smsg = c->conn ? vn_conn_error(c->conn, &retry) : "";
+    if (err == VN_ETIMEOUT)
+        return vn_client_fail(c, err,
+                              "%s: no answer from the server within %d s (is it running and "
+                              "reachable?)",
+                              what, c->timeout_ms / 1000);
+    if (retry)
+        return vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,
+                              smsg[0] ? smsg : vn_err_str(err), (unsigned long long)retry);
+    return vn_client_fail(c, err, "%s: %s", what, smsg[0] ? smsg : vn_err_str(err));
+}

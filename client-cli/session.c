@@ -1,0 +1,181 @@
+/* A command's conversation with the server: the connection with the
+ * pinned server key, one request and its reply, key upkeep, and a first
+ * session with a peer. */
+#include "client.h"
+
+#include "vn/frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREKEY_LOW     10  /* refill when the server holds fewer */
+#define PREKEY_BATCH   100 /* how many a device keeps on the server */
+#define SPK_MAX_AGE_MS (7ULL * 86400000)
+
+vn_err vn_client_connect(vn_client *c)
+{
+    char endpoint[VN_ENDPOINT_MAX + 1] = {0};
+    uint8_t server_key[32], pub[32], sec[32];
+    size_t n;
+    if (c->conn) return VN_OK;
+    vn_err err = vn_client_cfg_get(c, "endpoint", endpoint, VN_ENDPOINT_MAX, &n);
+    if (err) return err;
+    if ((err = vn_client_cfg_get(c, "server_key", server_key, 32, &n)) ||
+        (err = vn_client_cfg_get(c, "curve_pub", pub, 32, &n)) ||
+        (err = vn_client_cfg_get(c, "curve_sec", sec, 32, &n)))
+        goto out;
+    err = vn_conn_open(&c->conn, endpoint, server_key, pub, sec);
+    if (!err) vn_conn_set_timeout(c->conn, c->timeout_ms, 1000);
+out:
+    explicit_bzero(sec, sizeof sec);
+    return err;
+}
+
+int vn_client_call(vn_client *c, Vn__Request *req, Vn__Reply__BodyCase want, const char *what,
+                   Vn__Reply **rep)
+{
+    *rep = NULL;
+    if (!c->account[0])
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "this profile has not joined yet: vangnet join CODE");
+    vn_err err = vn_client_connect(c);
+    if (err) return vn_client_fail(c, err, "%s: cannot connect: %s", what, vn_err_str(err));
+    if ((err = vn_conn_call(c->conn, req, rep))) return vn_client_fail_call(c, err, what);
+    if ((*rep)->body_case != want) {
+        vn_frame_reply_free(*rep);
+        *rep = NULL;
+        return vn_client_fail(c, VN_EPROTO, "%s: unexpected reply from the server", what);
+    }
+    return EXIT_OK;
+}
+
+vn_err vn_client_start_session(vn_client *c, const char *peer)
+{
+    Vn__Reply *rep = NULL;
+    vn_bundle b;
+    vn_err err = vn_client_connect(c);
+    if (err) return err;
+    Vn__FetchBundle fb = VN__FETCH_BUNDLE__INIT;
+    fb.account = (char *)peer;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_FETCH_BUNDLE;
+    req.fetch_bundle = &fb;
+    if ((err = vn_conn_call(c->conn, &req, &rep))) return err;
+    const Vn__Bundle *rb = rep->bundle;
+    if (rep->body_case != VN__REPLY__BODY_BUNDLE || rb->identity_key.len != VN_E2EE_KEY_LEN ||
+        rb->signed_prekey.len != VN_E2EE_KEY_LEN || rb->signed_prekey_sig.len != VN_E2EE_SIG_LEN ||
+        (rb->prekey && rb->prekey->key.len != VN_E2EE_KEY_LEN)) {
+        err = VN_EPROTO;
+        goto out;
+    }
+    memset(&b, 0, sizeof b);
+    b.registration_id = rb->registration_id;
+    memcpy(b.identity_key, rb->identity_key.data, VN_E2EE_KEY_LEN);
+    b.signed_prekey_id = rb->signed_prekey_id;
+    memcpy(b.signed_prekey, rb->signed_prekey.data, VN_E2EE_KEY_LEN);
+    memcpy(b.signed_prekey_sig, rb->signed_prekey_sig.data, VN_E2EE_SIG_LEN);
+    if (rb->prekey) {
+        b.has_prekey = true;
+        b.prekey_id = rb->prekey->id;
+        memcpy(b.prekey, rb->prekey->key.data, VN_E2EE_KEY_LEN);
+    }
+    err = vn_e2ee_start_session(c->e2ee, peer, &b);
+out:
+    vn_frame_reply_free(rep);
+    return err;
+}
+
+vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms)
+{
+    vn_bundle b;
+    vn_prekey_pub *pks = NULL;
+    Vn__PreKey *pk = NULL, **pkp = NULL;
+    Vn__Reply *rep = NULL;
+    vn_err err = vn_e2ee_public_bundle(c->e2ee, &b);
+    if (err) return err;
+    if (count > 0) {
+        /* The new prekeys are durable locally before the server learns of
+         * them, so a crash never leaves the server handing out keys we lost. */
+        if ((err = vn_e2ee_generate_prekeys(c->e2ee, count, &pks))) return err;
+        pk = calloc(count, sizeof *pk);
+        pkp = calloc(count, sizeof *pkp);
+        if (!pk || !pkp) {
+            err = VN_ENOMEM;
+            goto out;
+        }
+        for (uint32_t i = 0; i < count; i++) {
+            vn__pre_key__init(&pk[i]);
+            pk[i].id = pks[i].id;
+            pk[i].key.data = pks[i].key;
+            pk[i].key.len = VN_E2EE_KEY_LEN;
+            pkp[i] = &pk[i];
+        }
+    }
+    Vn__PublishKeys pub = VN__PUBLISH_KEYS__INIT;
+    pub.registration_id = b.registration_id;
+    pub.identity_key = (ProtobufCBinaryData){VN_E2EE_KEY_LEN, b.identity_key};
+    pub.signed_prekey_id = b.signed_prekey_id;
+    pub.signed_prekey = (ProtobufCBinaryData){VN_E2EE_KEY_LEN, b.signed_prekey};
+    pub.signed_prekey_sig = (ProtobufCBinaryData){VN_E2EE_SIG_LEN, b.signed_prekey_sig};
+    pub.n_prekeys = count;
+    pub.prekeys = pkp;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_PUBLISH_KEYS;
+    req.publish_keys = &pub;
+    if ((err = vn_client_connect(c))) goto out;
+    err = vn_conn_call(c->conn, &req, &rep);
+    if (!err && rep->body_case != VN__REPLY__BODY_KEYS_PUBLISHED) err = VN_EPROTO;
+    if (!err && left) *left = rep->keys_published->prekeys_left;
+    if (!err && server_ms) *server_ms = rep->keys_published->server_time_ms;
+out:
+    vn_frame_reply_free(rep);
+    free(pkp);
+    free(pk);
+    free(pks);
+    return err;
+}
+
+vn_err vn_client_maintain_keys(vn_client *c)
+{
+    bool rotated = false;
+    uint32_t left = 0;
+    uint64_t now = 0;
+    /* Publishing with no new prekeys tells us how many remain, and the
+     * server's time, by which key ages are kept. */
+    vn_err err = vn_client_publish_keys(c, 0, &left, &now);
+    if (err) return err;
+    if ((err = vn_e2ee_rotate_signed_prekey(c->e2ee, now, SPK_MAX_AGE_MS, &rotated))) return err;
+    if (left < PREKEY_LOW || rotated)
+        err = vn_client_publish_keys(c, left < PREKEY_LOW ? PREKEY_BATCH - left : 0, &left, NULL);
+    return err;
+}
+
+int vn_client_own_case(vn_client *c, char case_id[VN_ACCOUNT_HEX + 1], char cm[VN_ACCOUNT_HEX + 1])
+{
+    Vn__Reply *rep = NULL;
+    Vn__Whoami w = VN__WHOAMI__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &w;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "cannot find your case", &rep);
+    if (rc) return rc;
+    if (!vn_account_valid(rep->identity->case_id)) {
+        rc = vn_client_fail(c, VN_ENOTFOUND, "you are not in a case");
+    } else {
+        snprintf(case_id, VN_ACCOUNT_HEX + 1, "%s", rep->identity->case_id);
+        if (cm) snprintf(cm, VN_ACCOUNT_HEX + 1, "%s", rep->identity->casemanager);
+    }
+    vn_frame_reply_free(rep);
+    return rc;
+}
+
+int vn_client_roster(vn_client *c, const char *case_id, Vn__Reply **rep)
+{
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
+    cs.case_id = (char *)case_id;
+    cs.team_only = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+    req.case_show = &cs;
+    return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
+}

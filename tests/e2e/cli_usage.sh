@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The client's command line comes from one table: every command has --help,
+# a bad command line is named (the option, the command, what is missing)
+# and exits 2 as `vangnet --help` promises, before the profile is touched.
+. "$(dirname "$0")/lib.sh"
+
+# run ARGS...: runs the client; sets OUT, ERR and RC.
+run() {
+    RC=0
+    OUT=$("$VANGNET" "$@" 2>"$T/stderr") || RC=$?
+    ERR=$(cat "$T/stderr")
+}
+
+run --help
+expect_eq "vangnet --help exits 0" 0 "$RC"
+expect_match "and lists the commands" '^  contract set --case CASE' "$OUT"
+expect_match "and the exit codes" 'exit codes: 0 ok, 1 failed' "$OUT"
+# Every command the list names has its own help, and it agrees on the name.
+COMMANDS=$(sed -n '/^commands:/,/^$/p' <<< "$OUT" | grep -E '^  [a-z]' | awk '{print $1}' | sort -u)
+check "the list names more than twenty commands" test "$(wc -l <<< "$COMMANDS")" -gt 20
+BAD=
+for cmd in $COMMANDS; do
+    run "$cmd" --help
+    [ "$RC" -eq 0 ] && grep -q "^usage: vangnet $cmd" <<< "$OUT" || BAD="$BAD $cmd"
+done
+expect_eq "every listed command has --help, exit 0, starting with its usage" "" "$BAD"
+run case show --help
+expect_match "a sub-command's help explains its argument" '^  CASE +the case id' "$OUT"
+
+run
+expect_eq "no command at all exits 2" 2 "$RC"
+expect_match "and shows the usage" '^usage: vangnet' "$ERR"
+
+P=(--profile "$T/never")
+run "${P[@]}" inbox --folow
+expect_eq "an unknown option exits 2" 2 "$RC"
+expect_match "naming the command and the option" '^vangnet: inbox: unknown option --folow' "$ERR"
+expect_match "with the command's usage" '^usage: vangnet inbox \[--follow\]' "$ERR"
+run "${P[@]}" invite --role buddy --case
+expect_match "a missing value is named" 'invite: --case needs a value \(CASE\)' "$ERR"
+expect_eq "and exits 2" 2 "$RC"
+run "${P[@]}" contract set --months 12
+expect_match "a missing required option is named" 'contract set: --case CASE is required' "$ERR"
+run "${P[@]}" case frob
+expect_match "an unknown sub-command lists the real ones" \
+    'case: unknown sub-command frob; one of new, list, show, remove, reassign, close' "$ERR"
+expect_eq "and exits 2" 2 "$RC"
+run "${P[@]}" whoami extra
+expect_match "an extra argument is named" 'whoami: unexpected argument extra' "$ERR"
+expect_eq "and exits 2" 2 "$RC"
+run "${P[@]}" test record --case 0123456789abcdef0123456789abcdef --date 2027-01-04
+expect_match "a missing argument is named by its choices" \
+    'test record: negative\|positive\|dilute\|missed is missing' "$ERR"
+run "${P[@]}" invite --case 0123456789abcdef0123456789abcdef --role king
+expect_match "a value outside the choices is named" \
+    'invite: --role must be one of participant\|buddy\|naaste, not king' "$ERR"
+run "${P[@]}" --json case
+expect_match "under --json a bad command line is an error object" \
+    '^\{"error": \{"code": "INVAL", "message": "case: which one\? new, list' "$ERR"
+expect_eq "and exits 2" 2 "$RC"
+run "${P[@]}" --timeout soon whoami
+expect_match "a bad global option value is named" '--timeout wants whole seconds from 1 to 3600, not soon' "$ERR"
+expect_eq "and exits 2" 2 "$RC"
+check "no bad command line created the profile" test ! -e "$T/never"
+
+# Texts may start with a dash; after "--" even with two.
+server_init
+server_start
+ALICE=$(join alice casemanager)
+new_case alice
+BOB=$(join bob participant)
+vn alice send "$BOB" "-5 degrees outside"
+vn alice send "$BOB" -- "--not an option"
+OUT=$(vn bob inbox)
+expect_match "a text starting with a dash is sent as it is" ': -5 degrees outside$' "$OUT"
+expect_match "and after -- one starting with two dashes" ': --not an option$' "$OUT"
+finish
