@@ -30,10 +30,10 @@ struct lead_ctx {
     size_t count, cap;
 };
 
-static int lead_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err lead_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct lead_ctx *c = ud;
-    if (kl != 16 || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
+    if (kl != 16 || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return VN_OK;
     if (c->count == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 8;
         void *nt = realloc(c->to, cap * sizeof *c->to);
@@ -42,7 +42,7 @@ static int lead_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
         c->cap = cap;
     }
     memcpy(c->to[c->count++], k, 16);
-    return 0;
+    return VN_OK;
 }
 
 vn_err vn_notify_leads(vn_server *srv, const Vn__Notice *n)
@@ -144,10 +144,10 @@ struct held {
     size_t n, cap;
 };
 
-static int held_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err held_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct held *h = ud;
-    if (kl != 33) return 0;
+    if (kl != 33) return VN_OK;
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
         void *nk = realloc(h->keys, cap * sizeof *h->keys);
@@ -156,7 +156,7 @@ static int held_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
         h->cap = cap;
     }
     memcpy(h->keys[h->n++], k, 33);
-    return 0;
+    return VN_OK;
 }
 
 static vn_err release_held(vn_server *srv)

@@ -153,18 +153,19 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
     return false;
 }
 
-static int leads_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err leads_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     Vn__CaseInfo *info = ud;
     char hex[VN_ACCOUNT_HEX + 1];
-    if (kl != VN_ACCOUNT_LEN || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
+    if (kl != VN_ACCOUNT_LEN || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD)
+        return VN_OK;
     char **l = realloc(info->medical_leads, (info->n_medical_leads + 1) * sizeof *l);
     if (!l) return VN_ENOMEM;
     info->medical_leads = l;
     vn_hex_encode(k, VN_ACCOUNT_LEN, hex);
     if (!(l[info->n_medical_leads] = vn_dup_str(hex))) return VN_ENOMEM;
     info->n_medical_leads++;
-    return 0;
+    return VN_OK;
 }
 
 /* Just the care team (participant, buddies, casemanager), for encrypting

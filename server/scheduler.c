@@ -111,16 +111,17 @@ struct sweep_ctx {
     size_t n;
 };
 
-static int collect_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err collect_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct sweep_ctx *c = ud;
     const uint8_t *r = v;
-    if (kl != VN_ACCOUNT_LEN || vl != 33 || r[0] != VN_CASE_ACTIVE) return 0;
+    if (kl != VN_ACCOUNT_LEN || vl != 33 || r[0] != VN_CASE_ACTIVE) return VN_OK;
     vn_case_info *ci = &c->cases[c->n++];
     memcpy(ci->id, k, VN_ACCOUNT_LEN);
     ci->state = VN_CASE_ACTIVE;
     memcpy(ci->casemanager, r + 1, VN_ACCOUNT_LEN);
-    return c->n == CASES_PER_SWEEP ? 1 : 0;
+    *stop = c->n == CASES_PER_SWEEP;
+    return VN_OK;
 }
 
 void vn_scheduler_run(vn_server *srv)

@@ -87,7 +87,7 @@ struct all_ctx {
     size_t n, cap;
 };
 
-static int collect_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err collect_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct all_ctx *c = ud;
     if (kl != 16 || vl != ALERT_REC_LEN) return VN_ESTORE;
@@ -99,7 +99,7 @@ static int collect_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
         c->cap = cap;
     }
     unpack(k, v, &c->a[c->n++]);
-    return 0;
+    return VN_OK;
 }
 
 /* Collects first, then calls back, so callbacks may write. */
@@ -187,7 +187,7 @@ struct disc_ctx {
     void *ud;
 };
 
-static int disc_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err disc_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct disc_ctx *c = ud;
     if (kl != 24) return VN_ESTORE;

@@ -162,7 +162,7 @@ struct members_ctx {
     size_t max, n;  /* its size, and entries filled */
 };
 
-static int members_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err members_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct members_ctx *c = ud;
     if (kl != 2 * VN_ACCOUNT_LEN || vl != MEMBER_REC_LEN) return VN_ESTORE;
@@ -171,7 +171,7 @@ static int members_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     memcpy(m->account, (const uint8_t *)k + VN_ACCOUNT_LEN, VN_ACCOUNT_LEN);
     m->role = (vn_role)((const uint8_t *)v)[0];
     m->added_ms = vn_get_be64((const uint8_t *)v + 1);
-    return 0;
+    return VN_OK;
 }
 
 vn_err vn_cases_members(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_member *out, size_t max,
@@ -221,7 +221,7 @@ struct managed_ctx {
     void *ud;
 };
 
-static int managed_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err managed_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct managed_ctx *c = ud;
     vn_case_info ci;
@@ -285,7 +285,7 @@ struct audit_ctx {
     void *ud;
 };
 
-static int audit_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err audit_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct audit_ctx *c = ud;
     const uint8_t *p = k;
@@ -309,12 +309,12 @@ struct reader_ctx {
     uint8_t (*keys)[AUDIT_KEY_LEN];
 };
 
-static int reader_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err reader_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct reader_ctx *c = ud;
     if (kl != AUDIT_KEY_LEN ||
         memcmp((const uint8_t *)k + VN_ACCOUNT_LEN + 8, c->reader, VN_ACCOUNT_LEN) != 0)
-        return 0;
+        return VN_OK;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
         void *nk = realloc(c->keys, cap * sizeof *c->keys);
@@ -323,7 +323,7 @@ static int reader_cb(void *ud, const void *k, size_t kl, const void *v, size_t v
         c->cap = cap;
     }
     memcpy(c->keys[c->n++], k, AUDIT_KEY_LEN);
-    return 0;
+    return VN_OK;
 }
 
 static vn_err forget_reader(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
@@ -386,15 +386,16 @@ struct purge_ctx {
     uint8_t cms[PURGE_BATCH][VN_ACCOUNT_LEN];
 };
 
-static int purge_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err purge_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct purge_ctx *c = ud;
     const uint8_t *r = v;
-    if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN || r[0] != VN_CASE_CLOSED) return 0;
-    if (vn_get_be64(r + 25) >= c->cutoff) return 0;
+    if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN || r[0] != VN_CASE_CLOSED) return VN_OK;
+    if (vn_get_be64(r + 25) >= c->cutoff) return VN_OK;
     memcpy(c->ids[c->n], k, VN_ACCOUNT_LEN);
     memcpy(c->cms[c->n], r + 1, VN_ACCOUNT_LEN);
-    return ++c->n == PURGE_BATCH ? 1 : 0;
+    *stop = ++c->n == PURGE_BATCH;
+    return VN_OK;
 }
 
 static vn_err purge_case(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],

@@ -35,7 +35,7 @@ struct versions {
     uint32_t newest, newest_signed; /* version numbers, 0 if none */
 };
 
-static int versions_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err versions_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct versions *c = ud;
     if (kl != CASE_LEN + 4) return VN_ESTORE;
@@ -45,7 +45,7 @@ static int versions_cb(void *ud, const void *k, size_t kl, const void *v, size_t
     if (ver > c->newest) c->newest = ver;
     if (sc->signature.len > 0 && ver > c->newest_signed) c->newest_signed = ver;
     vn__stored_contract__free_unpacked(sc, NULL);
-    return 0;
+    return VN_OK;
 }
 
 static vn_err load_version(vn_sstore *st, const uint8_t case_id[16], uint32_t version,
@@ -146,13 +146,13 @@ struct ev_ctx {
     size_t n, cap;
 };
 
-static int events_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err events_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct ev_ctx *c = ud;
     const uint8_t *p = k;
     if (kl != CASE_LEN + 5 || vl != 4) return VN_ESTORE;
     int32_t day = (int32_t)vn_get_be32(p + CASE_LEN);
-    if (day < c->from) return 0;
+    if (day < c->from) return VN_OK;
     for (uint32_t i = vn_get_be32(v); i > 0; i--) {
         if (c->n == c->cap) {
             size_t cap = c->cap ? c->cap * 2 : 256;
@@ -164,7 +164,7 @@ static int events_cb(void *ud, const void *k, size_t kl, const void *v, size_t v
         c->ev[c->n].day = day;
         c->ev[c->n++].kind = p[CASE_LEN + 4];
     }
-    return 0;
+    return VN_OK;
 }
 
 vn_err vn_events_load(vn_sstore *st, const uint8_t case_id[16], int32_t from, vn_event **out,
@@ -198,12 +198,12 @@ struct abs_ctx {
     size_t n, cap;
 };
 
-static int absences_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err absences_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct abs_ctx *c = ud;
     const uint8_t *p = k;
     if (kl != CASE_LEN + 5 || vl != 4) return VN_ESTORE;
-    if (p[CASE_LEN + 4] != c->kind) return 0;
+    if (p[CASE_LEN + 4] != c->kind) return VN_OK;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         vn_absence *na = realloc(c->a, cap * sizeof *na);
@@ -213,7 +213,7 @@ static int absences_cb(void *ud, const void *k, size_t kl, const void *v, size_t
     }
     c->a[c->n].from_day = (int32_t)vn_get_be32(p + CASE_LEN);
     c->a[c->n++].to_day = (int32_t)vn_get_be32(v);
-    return 0;
+    return VN_OK;
 }
 
 vn_err vn_absence_load(vn_sstore *st, const uint8_t case_id[16], vn_absence_kind kind,

@@ -181,10 +181,10 @@ bool vn_sstore_account_exists(vn_sstore *self, const uint8_t account[VN_ACCOUNT_
     return vn_kv_has(self->kv, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN);
 }
 
-static int count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     (*(uint32_t *)ud)++;
-    return 0;
+    return VN_OK;
 }
 
 vn_err vn_sstore_keys_publish(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN],
@@ -259,14 +259,17 @@ struct first_prekey {
     bool found;
 };
 
-static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct first_prekey *f = ud;
-    if (kl != sizeof f->key || vl != sizeof f->val) return 0;
+    if (kl != sizeof f->key || vl != sizeof f->val) return VN_OK;
     memcpy(f->key, k, kl);
     memcpy(f->val, v, vl);
     f->found = true;
-    return 1;
+    {
+        *stop = true;
+        return VN_OK;
+    }
 }
 
 static vn_err dup_bytes(ProtobufCBinaryData *dst, const ProtobufCBinaryData *src)
@@ -430,12 +433,15 @@ struct fetch_ctx {
     bool more;            /* found one past the cap */
 };
 
-static int fetch_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err fetch_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct fetch_ctx *c = ud;
     if (c->seen == c->max) {
         c->more = true;
-        return 1;
+        {
+            *stop = true;
+            return VN_OK;
+        }
     }
     if (vl < 8) return VN_ESTORE;
     Vn__Envelope *env = vn__envelope__unpack(NULL, vl - 8, (const uint8_t *)v + 8);
@@ -498,20 +504,21 @@ struct expire_ctx {
     uint8_t ids[EXPIRE_BATCH][VN_MSGID_LEN]; /* and message ids */
 };
 
-static int expire_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err expire_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct expire_ctx *c = ud;
-    if (kl != 24 || vl < 8) return 0;
-    if (vn_get_be64(v) >= c->cutoff) return 0;
+    if (kl != 24 || vl < 8) return VN_OK;
+    if (vn_get_be64(v) >= c->cutoff) return VN_OK;
     Vn__Envelope *env = vn__envelope__unpack(NULL, vl - 8, (const uint8_t *)v + 8);
-    if (!env) return 0;
+    if (!env) return VN_OK;
     if (env->id.len == VN_MSGID_LEN) {
         memcpy(c->keys[c->n], k, 24);
         memcpy(c->ids[c->n], env->id.data, VN_MSGID_LEN);
         c->n++;
     }
     vn__envelope__free_unpacked(env, NULL);
-    return c->n == EXPIRE_BATCH ? 1 : 0;
+    *stop = c->n == EXPIRE_BATCH;
+    return VN_OK;
 }
 
 struct invite_expire_ctx {
@@ -520,15 +527,17 @@ struct invite_expire_ctx {
     uint8_t keys[256][32]; /* their hashes */
 };
 
-static int invite_expire_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err invite_expire_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl,
+                               bool *stop)
 {
     struct invite_expire_ctx *c = ud;
-    if (kl != 32 || vl != INVITE_REC_LEN) return 0;
+    if (kl != 32 || vl != INVITE_REC_LEN) return VN_OK;
     /* Kept a while past expiry, so a late redemption hears "expired"
      * rather than "unknown". */
-    if (vn_get_be64((const uint8_t *)v + 1) + VN_INVITE_KEEP_MS > c->now) return 0;
+    if (vn_get_be64((const uint8_t *)v + 1) + VN_INVITE_KEEP_MS > c->now) return VN_OK;
     memcpy(c->keys[c->n++], k, 32);
-    return c->n == 256 ? 1 : 0;
+    *stop = c->n == 256;
+    return VN_OK;
 }
 
 vn_err vn_sstore_expire(vn_sstore *self, uint64_t now, uint64_t ttl_ms, size_t *expired)
@@ -583,12 +592,12 @@ struct sent_by {
     uint8_t (*ids)[VN_MSGID_LEN];  /* and message ids */
 };
 
-static int sent_by_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err sent_by_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct sent_by *c = ud;
-    if (kl != 24 || vl < 8) return 0;
+    if (kl != 24 || vl < 8) return VN_OK;
     Vn__Envelope *env = vn__envelope__unpack(NULL, vl - 8, (const uint8_t *)v + 8);
-    if (!env) return 0;
+    if (!env) return VN_OK;
     bool match = env->from && strcmp(env->from, c->from) == 0 && env->id.len == VN_MSGID_LEN;
     if (match && c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -608,7 +617,7 @@ static int sent_by_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
         c->n++;
     }
     vn__envelope__free_unpacked(env, NULL);
-    return 0;
+    return VN_OK;
 }
 
 vn_err vn_sstore_account_delete(vn_sstore *self, const uint8_t account[VN_ACCOUNT_LEN])
@@ -689,13 +698,15 @@ struct case_invites {
     uint8_t keys[256][32]; /* its invites */
 };
 
-static int case_invite_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err case_invite_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl,
+                             bool *stop)
 {
     struct case_invites *c = ud;
     if (kl != 32 || vl != INVITE_REC_LEN || memcmp((const uint8_t *)v + 17, c->case_id, 16))
-        return 0;
+        return VN_OK;
     memcpy(c->keys[c->n++], k, 32);
-    return c->n == 256 ? 1 : 0;
+    *stop = c->n == 256;
+    return VN_OK;
 }
 
 vn_err vn_sstore_invites_purge_case(vn_sstore *self, const uint8_t case_id[VN_ACCOUNT_LEN])
