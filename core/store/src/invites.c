@@ -71,10 +71,10 @@ vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SE
 /* A sweep collects a batch of keys (the walk cannot delete), deletes them,
  * and goes again while batches come back full. */
 struct sweep {
-    const uint8_t *case_id;        /* match invites into this case, or */
-    uint64_t now;                  /* (case_id NULL) those kept long enough */
-    size_t n;                      /* keys collected */
-    uint8_t keys[SWEEP_BATCH][32]; /* their hashes */
+    const uint8_t *case_id;              /* match invites into this case, or */
+    uint64_t now;                        /* (case_id NULL) those kept long enough */
+    size_t n;                            /* keys collected */
+    uint8_t keys[SWEEP_BATCH][HASH_LEN]; /* their hashes */
 };
 
 static vn_err sweep_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)

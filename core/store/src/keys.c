@@ -28,11 +28,12 @@ vn_err vn_keys_publish(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
     size_t n;
     vn_err err;
 
-    if (keys->identity_key.len != 33 || keys->signed_prekey.len != 33 ||
-        keys->signed_prekey_sig.len != 64)
+    if (keys->identity_key.len != VN_KEYS_PUBLIC_LEN ||
+        keys->signed_prekey.len != VN_KEYS_PUBLIC_LEN ||
+        keys->signed_prekey_sig.len != VN_KEYS_SIG_LEN)
         return VN_EINVAL;
     for (size_t i = 0; i < keys->n_prekeys; i++)
-        if (!keys->prekeys[i] || keys->prekeys[i]->key.len != 33) return VN_EINVAL;
+        if (!keys->prekeys[i] || keys->prekeys[i]->key.len != VN_KEYS_PUBLIC_LEN) return VN_EINVAL;
     err = st_begin(st);
     if (err) return err;
     err = st_get(st, VN_DB_KEYS, account, VN_ACCOUNT_LEN, (void **)&prev, &n);
@@ -42,8 +43,8 @@ vn_err vn_keys_publish(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
             err = VN_ESTORE;
             goto out;
         }
-        if (old->identity_key.len != 33 ||
-            memcmp(old->identity_key.data, keys->identity_key.data, 33) != 0) {
+        if (old->identity_key.len != VN_KEYS_PUBLIC_LEN ||
+            memcmp(old->identity_key.data, keys->identity_key.data, VN_KEYS_PUBLIC_LEN) != 0) {
             err = VN_EDENIED;
             goto out;
         }
@@ -67,7 +68,8 @@ vn_err vn_keys_publish(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
         uint8_t k[PREKEY_KEY_LEN];
         memcpy(k, account, VN_ACCOUNT_LEN);
         vn_put_be32(k + VN_ACCOUNT_LEN, keys->prekeys[i]->id);
-        err = st_put(st, VN_DB_PREKEYS, k, sizeof k, keys->prekeys[i]->key.data, 33);
+        err =
+            st_put(st, VN_DB_PREKEYS, k, sizeof k, keys->prekeys[i]->key.data, VN_KEYS_PUBLIC_LEN);
         if (err) goto out_aborted;
     }
     err = vn_keys_prekeys_held(st, account, left);
@@ -88,8 +90,8 @@ out_aborted:
 }
 
 struct first_prekey {
-    uint8_t key[PREKEY_KEY_LEN]; /* db key of the first prekey found */
-    uint8_t val[33];             /* its public key */
+    uint8_t key[PREKEY_KEY_LEN];     /* db key of the first prekey found */
+    uint8_t val[VN_KEYS_PUBLIC_LEN]; /* its public key */
     bool found;
 };
 
@@ -177,7 +179,8 @@ out_aborted:
     return err;
 }
 
-vn_err vn_keys_identity(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], uint8_t key[33])
+vn_err vn_keys_identity(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                        uint8_t key[VN_KEYS_PUBLIC_LEN])
 {
     uint8_t *raw = NULL;
     size_t n;
@@ -186,8 +189,8 @@ vn_err vn_keys_identity(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], ui
     Vn__Bundle *b = vn__bundle__unpack(NULL, n, raw);
     free(raw);
     if (!b) return VN_ESTORE;
-    if (b->identity_key.len == 33)
-        memcpy(key, b->identity_key.data, 33);
+    if (b->identity_key.len == VN_KEYS_PUBLIC_LEN)
+        memcpy(key, b->identity_key.data, VN_KEYS_PUBLIC_LEN);
     else
         err = VN_ESTORE;
     vn__bundle__free_unpacked(b, NULL);

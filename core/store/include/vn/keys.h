@@ -11,6 +11,10 @@
 #include "vn/sstore.h"
 #include "vn/util.h"
 
+/* A Signal public key (type byte and 32 bytes), and a signature. */
+#define VN_KEYS_PUBLIC_LEN 33
+#define VN_KEYS_SIG_LEN    64
+
 /* Stores an account's identity and signed prekey and adds its one-time
  * prekeys. VN_EINVAL for keys of the wrong size; VN_EDENIED if a different
  * identity key was published before (an account's identity never changes
@@ -24,8 +28,9 @@ vn_err vn_keys_prekeys_held(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]
  * VN_ENOTFOUND if the account never published keys. */
 vn_err vn_keys_bundle_take(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], Vn__Bundle *out);
 void vn_keys_bundle_clear(Vn__Bundle *b);
-/* The Signal identity key (33 bytes) an account published. */
-vn_err vn_keys_identity(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], uint8_t key[33]);
+/* The Signal identity key (VN_KEYS_PUBLIC_LEN bytes) an account published. */
+vn_err vn_keys_identity(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                        uint8_t key[VN_KEYS_PUBLIC_LEN]);
 /* Deletes an account's keys and one-time prekeys. */
 vn_err vn_keys_delete(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
 
