@@ -56,6 +56,7 @@ vn_err st_each(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_eac
     return vn_kv_each(st->kv, db, prefix, plen, fn, ud);
 }
 
+/* The write path: every put and delete of every table passes here. */
 vn_err st_put(vn_sstore *st, int db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     return vn_kv_put(st->kv, db, key, klen, val, vlen);
@@ -68,7 +69,7 @@ vn_err st_del(vn_sstore *st, int db, const void *key, size_t klen)
 
 vn_err st_drop(vn_sstore *st, int db, const void *key, size_t klen)
 {
-    vn_err err = vn_kv_del(st->kv, db, key, klen);
+    vn_err err = st_del(st, db, key, klen);
     return err == VN_ENOTFOUND ? VN_OK : err;
 }
 
