@@ -194,16 +194,17 @@ struct name_search {
     bool found;
 };
 
-static int name_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err name_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct name_search *s = ud;
     size_t nl = vl - VN_ACCOUNT_HEX;
-    if (vl <= VN_ACCOUNT_HEX || memcmp(v, s->account, VN_ACCOUNT_HEX) != 0) return 0;
-    if (nl >= s->size) return 0;
+    if (vl <= VN_ACCOUNT_HEX || memcmp(v, s->account, VN_ACCOUNT_HEX) != 0) return VN_OK;
+    if (nl >= s->size) return VN_OK;
     memcpy(s->name, (const char *)v + VN_ACCOUNT_HEX, nl);
     s->name[nl] = '\0';
     s->found = true;
-    return 1;
+    *stop = true;
+    return VN_OK;
 }
 
 const char *vn_client_name_of(vn_client *c, const char *account, char *name, size_t size)

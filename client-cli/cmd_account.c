@@ -157,12 +157,12 @@ struct list_ctx {
     const char *sep; /* JSON separator before the next item */
 };
 
-static int list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct list_ctx *l = ud;
     char name[128];
     size_t nl = vl > VN_ACCOUNT_HEX ? vl - VN_ACCOUNT_HEX : 0;
-    if (nl == 0 || nl >= sizeof name) return 0;
+    if (nl == 0 || nl >= sizeof name) return VN_OK;
     memcpy(name, (const char *)v + VN_ACCOUNT_HEX, nl);
     name[nl] = '\0';
     if (l->c->json) {
@@ -174,7 +174,7 @@ static int list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
     } else {
         printf("%-20s %.*s\n", name, VN_ACCOUNT_HEX, (const char *)v);
     }
-    return 0;
+    return VN_OK;
 }
 
 int vn_cmd_contacts_list(vn_client *c, const vn_args *a)

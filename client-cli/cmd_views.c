@@ -186,11 +186,11 @@ struct outcomes {
     unsigned negative, positive, confirmed, dilute, missed;
 };
 
-static int outcome_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err outcome_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct outcomes *o = ud;
     Vn__RecordNote *r = vn__record_note__unpack(NULL, vl, v);
-    if (!r) return 0;
+    if (!r) return VN_OK;
     if (r->kind && strcmp(r->kind, "test") == 0 && r->result) {
         if (!strcmp(r->result, "negative"))
             o->negative++;
@@ -203,7 +203,7 @@ static int outcome_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
             o->missed++;
     }
     vn__record_note__free_unpacked(r, NULL);
-    return 0;
+    return VN_OK;
 }
 
 int vn_cmd_report(vn_client *c, const vn_args *a)

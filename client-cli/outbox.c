@@ -66,7 +66,7 @@ struct outbox_item {
     bool found;
 };
 
-static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct outbox_item *it = ud;
     if (kl != 8 || !(it->val = malloc(vl ? vl : 1))) return VN_ENOMEM;
@@ -74,7 +74,8 @@ static int first_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl
     memcpy(it->val, v, vl);
     it->len = vl;
     it->found = true;
-    return 1;
+    *stop = true;
+    return VN_OK;
 }
 
 /* A rate-limit refusal says when to retry: wait that long if it fits in

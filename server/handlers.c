@@ -83,9 +83,9 @@ static vn_err may_message(vn_server *srv, const vn_peer *peer, const uint8_t to[
 {
     vn_party from, dest;
     const char *rule = NULL;
-    vn_err err = vn_cases_party(vn_server_store(srv), peer->account, &from);
+    vn_err err = vn_lifecycle_party(vn_server_store(srv), peer->account, &from);
     if (err) return vn_fail(msg, msgsize, err, "cannot read your account: %s", vn_err_str(err));
-    err = vn_cases_party(vn_server_store(srv), to, &dest);
+    err = vn_lifecycle_party(vn_server_store(srv), to, &dest);
     if (err && err != VN_ENOACCOUNT)
         return vn_fail(msg, msgsize, err, "cannot read account: %s", vn_err_str(err));
     if (err == VN_ENOACCOUNT || vn_policy_message(&from, &dest, &rule) != VN_OK)
@@ -111,7 +111,7 @@ static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r,
         if (r->secret.len != VN_INVITE_SECRET_LEN)
             return vn_fail(msg, msgsize, VN_EINVITE_BAD, "invite secret must be %d bytes",
                            VN_INVITE_SECRET_LEN);
-        err = vn_sstore_invite_redeem(vn_server_store(srv), r->secret.data, peer->key,
+        err = vn_lifecycle_redeem(vn_server_store(srv), r->secret.data, peer->key,
                                       vn_clock_now(vn_server_clock(srv)), account, &role);
         if (err == VN_EINVITE_USED)
             return vn_fail(msg, msgsize, err,
@@ -184,7 +184,7 @@ static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKe
             return vn_fail(msg, msgsize, VN_EINVAL, "prekey %u must be 33 bytes",
                            k->prekeys[i]->id);
     uint32_t held = 0;
-    vn_err err = vn_sstore_prekeys_held(vn_server_store(srv), peer->account, &held);
+    vn_err err = vn_keys_prekeys_held(vn_server_store(srv), peer->account, &held);
     if (err) return vn_fail(msg, msgsize, err, "cannot read keys: %s", vn_err_str(err));
     /* A device needs about a hundred; more is a way to fill the store. */
     if (held + k->n_prekeys > PREKEYS_MAX)
@@ -192,7 +192,7 @@ static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKe
                        PREKEYS_MAX);
     if (k->n_prekeys && vn_server_nearly_full(srv))
         return vn_fail(msg, msgsize, VN_EFULL, "the server's storage is full; try again later");
-    err = vn_sstore_keys_publish(vn_server_store(srv), peer->account, k, &left);
+    err = vn_keys_publish(vn_server_store(srv), peer->account, k, &left);
     if (err == VN_EDENIED)
         return vn_fail(msg, msgsize, err,
                        "identity key differs from the one this account registered; an account's "
@@ -222,7 +222,7 @@ static vn_err h_bundle(vn_server *srv, const vn_peer *peer, const Vn__FetchBundl
     vn__bundle__init(body);
     out->reply->body_case = VN__REPLY__BODY_BUNDLE;
     out->reply->bundle = body;
-    err = vn_sstore_bundle_take(vn_server_store(srv), target, body);
+    err = vn_keys_bundle_take(vn_server_store(srv), target, body);
     if (err == VN_ENOTFOUND)
         return vn_fail(msg, msgsize, VN_ENOTFOUND, "account %s has not published keys yet",
                        f->account);
@@ -253,7 +253,7 @@ static vn_err send_targets(vn_server *srv, const vn_peer *peer, const Vn__Send *
     size_t n = 0;
     vn_case_info ci = {.state = VN_CASE_CLOSED};
     if ((err = vn_parse_id(s->case_id, "case", case_id, msg, msgsize))) return err;
-    if ((err = vn_cases_party(vn_server_store(srv), peer->account, &me))) return err;
+    if ((err = vn_lifecycle_party(vn_server_store(srv), peer->account, &me))) return err;
     bool is_cm = vn_cases_get(vn_server_store(srv), case_id, &ci) == VN_OK &&
                  memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
     bool member = me.in_case && memcmp(me.case_id, case_id, VN_ACCOUNT_LEN) == 0 &&
@@ -346,7 +346,7 @@ static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_
     out->push_to = malloc(nto * sizeof *out->push_to);
     if (!out->push_to) return VN_ENOMEM;
     for (size_t i = 0; i < nto; i++) {
-        err = vn_sstore_mail_put(vn_server_store(srv), to[i], &env, &dup, &t);
+        err = vn_mailbox_put(vn_server_store(srv), to[i], &env, &dup, &t);
         if (err) return vn_fail(msg, msgsize, err, "could not store message: %s", vn_err_str(err));
         /* A retried send is stored (and was pushed) the first time already. */
         if (!dup) memcpy(out->push_to[out->npush++], to[i], VN_ACCOUNT_LEN);
@@ -420,7 +420,7 @@ static vn_err h_fetch(vn_server *srv, const vn_peer *peer, const Vn__Fetch *f, v
     if (!body->envelopes) return VN_ENOMEM;
     struct fetch_ctx c = {body, max, 0, false};
     vn_err err =
-        vn_sstore_mail_fetch(vn_server_store(srv), peer->account, max, fetch_one, &c, &more);
+        vn_mailbox_fetch(vn_server_store(srv), peer->account, max, fetch_one, &c, &more);
     if (err == 1) err = VN_OK;
     if (err) return vn_fail(msg, msgsize, err, "could not read mailbox: %s", vn_err_str(err));
     body->more = more || c.full;
@@ -438,7 +438,7 @@ static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__Ack *a, vn_ou
             return vn_fail(msg, msgsize, VN_EINVAL, "message id %zu is not %d bytes", i,
                            VN_MSGID_LEN);
     for (size_t i = 0; i < a->n_ids; i++) {
-        vn_err err = vn_sstore_mail_ack(vn_server_store(srv), peer->account, a->ids[i].data);
+        vn_err err = vn_mailbox_ack(vn_server_store(srv), peer->account, a->ids[i].data);
         /* Acking twice (a resent ack) is fine: the envelope is gone either way. */
         if (err == VN_ENOTFOUND) continue;
         if (err) return vn_fail(msg, msgsize, err, "could not delete message: %s", vn_err_str(err));
@@ -459,7 +459,7 @@ static vn_err h_subscribe(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     size_t waiting = 0;
     vn_err err = vn_server_subscribe(srv, peer->account, peer->route, peer->route_len);
     if (err) return err;
-    err = vn_sstore_mail_count(vn_server_store(srv), peer->account, &waiting);
+    err = vn_mailbox_count(vn_server_store(srv), peer->account, &waiting);
     if (err) return err;
     Vn__Subscribed *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;

@@ -8,7 +8,11 @@
 
 #include "ratelimit.h"
 #include "vn/alerts.h"
-#include "vn/contract.h"
+#include "vn/disclosures.h"
+#include "vn/absences.h"
+#include "vn/contracts.h"
+#include "vn/events.h"
+#include "vn/sched.h"
 #include "vn/signals.h"
 #include "vn/day.h"
 
@@ -23,36 +27,14 @@ uint64_t vn_alert_limit_ms(const vn_alert *a)
 }
 
 /* Notifies every medical lead (they stand behind all casemanagers). */
-struct lead_ctx {
-    vn_server *srv;      /* the server */
-    const Vn__Notice *n; /* what to tell */
-    uint8_t (*to)[16];   /* collected leads */
-    size_t count, cap;
-};
-
-static int lead_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
-{
-    struct lead_ctx *c = ud;
-    if (kl != 16 || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        void *nt = realloc(c->to, cap * sizeof *c->to);
-        if (!nt) return VN_ENOMEM;
-        c->to = nt;
-        c->cap = cap;
-    }
-    memcpy(c->to[c->count++], k, 16);
-    return 0;
-}
-
 vn_err vn_notify_leads(vn_server *srv, const Vn__Notice *n)
 {
-    struct lead_ctx c = {srv, n, NULL, 0, 0};
-    vn_err err =
-        vn_kv_each(vn_sstore_kv(vn_server_store(srv)), VN_DB_ACCOUNTS, NULL, 0, lead_cb, &c);
-    for (size_t i = 0; !err && i < c.count; i++)
-        err = vn_server_notify(srv, c.to[i], n);
-    free(c.to);
+    uint8_t(*leads)[VN_ACCOUNT_LEN] = NULL;
+    size_t count = 0;
+    vn_err err = vn_accounts_with_role(vn_server_store(srv), VN_ROLE_MEDICAL_LEAD, &leads, &count);
+    for (size_t i = 0; !err && i < count; i++)
+        err = vn_server_notify(srv, leads[i], n);
+    free(leads);
     return err;
 }
 
@@ -68,20 +50,11 @@ static uint8_t notice_code(const char *kind)
 /* Is it now within account's quiet hours? */
 static bool quiet_now(vn_server *srv, const uint8_t account[16])
 {
-    void *v = NULL;
-    size_t n;
+    uint16_t from, to;
     int minute;
-    if (vn_kv_get(vn_sstore_kv(vn_server_store(srv)), VN_DB_QUIET, account, 16, &v, &n) != VN_OK)
-        return false;
-    bool quiet = false;
-    if (n == 4) {
-        int from = (int)((const uint8_t *)v)[0] << 8 | ((const uint8_t *)v)[1];
-        int to = (int)((const uint8_t *)v)[2] << 8 | ((const uint8_t *)v)[3];
-        vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
-        quiet = from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to);
-    }
-    free(v);
-    return quiet;
+    if (vn_quiet_get(vn_server_store(srv), account, &from, &to) != VN_OK) return false;
+    vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
+    return from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to);
 }
 
 static vn_err send_notice(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
@@ -110,11 +83,10 @@ static vn_err deliver(vn_server *srv, const uint8_t to[16], const vn_alert *a, c
 {
     uint8_t code = notice_code(kind);
     if (a->severity == VN_SEV_CONCERN && code && !by && quiet_now(srv, to)) {
-        uint8_t k[33];
-        memcpy(k, to, 16);
-        memcpy(k + 16, a->id, 16);
-        k[32] = code;
-        return vn_kv_put(vn_sstore_kv(vn_server_store(srv)), VN_DB_DEFERRED, k, sizeof k, "", 0);
+        vn_deferred d = {.kind = code};
+        memcpy(d.account, to, VN_ACCOUNT_LEN);
+        memcpy(d.alert, a->id, VN_ALERT_ID_LEN);
+        return vn_quiet_defer(vn_server_store(srv), &d);
     }
     return send_notice(srv, to, a, kind, by);
 }
@@ -129,51 +101,31 @@ vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, 
                        const uint8_t *by)
 {
     if (to) return deliver(srv, to, a, kind, by);
-    struct lead_ctx c = {srv, NULL, NULL, 0, 0};
-    vn_err err =
-        vn_kv_each(vn_sstore_kv(vn_server_store(srv)), VN_DB_ACCOUNTS, NULL, 0, lead_cb, &c);
-    for (size_t i = 0; !err && i < c.count; i++)
-        err = deliver(srv, c.to[i], a, kind, by);
-    free(c.to);
+    uint8_t(*leads)[VN_ACCOUNT_LEN] = NULL;
+    size_t count = 0;
+    vn_err err = vn_accounts_with_role(vn_server_store(srv), VN_ROLE_MEDICAL_LEAD, &leads, &count);
+    for (size_t i = 0; !err && i < count; i++)
+        err = deliver(srv, leads[i], a, kind, by);
+    free(leads);
     return err;
 }
 
 /* Held notices whose recipient's quiet hours are over go out now. */
-struct held {
-    uint8_t (*keys)[33]; /* deferred entries */
-    size_t n, cap;
-};
-
-static int held_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
-{
-    struct held *h = ud;
-    if (kl != 33) return 0;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        void *nk = realloc(h->keys, cap * sizeof *h->keys);
-        if (!nk) return VN_ENOMEM;
-        h->keys = nk;
-        h->cap = cap;
-    }
-    memcpy(h->keys[h->n++], k, 33);
-    return 0;
-}
-
 static vn_err release_held(vn_server *srv)
 {
-    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
-    struct held h = {NULL, 0, 0};
-    vn_err err = vn_kv_each(kv, VN_DB_DEFERRED, NULL, 0, held_cb, &h);
-    for (size_t i = 0; !err && i < h.n; i++) {
+    vn_deferred *h = NULL;
+    size_t n = 0;
+    vn_err err = vn_quiet_deferred(vn_server_store(srv), &h, &n);
+    for (size_t i = 0; !err && i < n; i++) {
         vn_alert a;
-        if (quiet_now(srv, h.keys[i])) continue;
-        uint8_t code = h.keys[i][32];
-        if (vn_alerts_get(vn_server_store(srv), h.keys[i] + 16, &a) == VN_OK &&
+        if (quiet_now(srv, h[i].account)) continue;
+        uint8_t code = h[i].kind;
+        if (vn_alerts_get(vn_server_store(srv), h[i].alert, &a) == VN_OK &&
             code < sizeof notice_kinds / sizeof notice_kinds[0] && a.state != VN_ALERT_ACKED)
-            err = send_notice(srv, h.keys[i], &a, notice_kinds[code], NULL);
-        if (!err) err = vn_kv_del(kv, VN_DB_DEFERRED, h.keys[i], 33);
+            err = send_notice(srv, h[i].account, &a, notice_kinds[code], NULL);
+        if (!err) err = vn_quiet_undefer(vn_server_store(srv), &h[i]);
     }
-    free(h.keys);
+    free(h);
     return err;
 }
 
@@ -424,7 +376,7 @@ static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__Disclosure
                        "or of patients is at risk) and --no-action-taken (the doctor takes no "
                        "action to avert it); nothing was recorded");
     uint64_t now = vn_clock_now(vn_server_clock(srv));
-    if ((err = vn_disclosure_attest(vn_server_store(srv), id, cm ? 1 : 2, now, &recorded)))
+    if ((err = vn_disclosures_attest(vn_server_store(srv), id, cm ? 1 : 2, now, &recorded)))
         return vn_fail(msg, msgsize, err, "cannot store the attestation: %s", vn_err_str(err));
     if (recorded && vn_case_participant(srv, id, participant)) {
         Vn__Notice n = VN__NOTICE__INIT;
@@ -449,17 +401,14 @@ static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__Disclosure
 static vn_err h_quiet(vn_server *srv, const vn_peer *peer, const Vn__QuietHours *q, vn_outcome *out,
                       char *msg, size_t msgsize)
 {
-    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
     vn_err err;
     if (q->off) {
-        err = vn_kv_del(kv, VN_DB_QUIET, peer->account, 16);
-        if (err == VN_ENOTFOUND) err = VN_OK;
+        err = vn_quiet_clear(vn_server_store(srv), peer->account);
     } else {
         if (q->start_min >= 1440 || q->end_min > 1440 || q->start_min == q->end_min)
             return vn_fail(msg, msgsize, VN_EINVAL, "quiet hours must be HH:MM-HH:MM, not empty");
-        uint8_t v[4] = {(uint8_t)(q->start_min >> 8), (uint8_t)q->start_min,
-                        (uint8_t)(q->end_min >> 8), (uint8_t)q->end_min};
-        err = vn_kv_put(kv, VN_DB_QUIET, peer->account, 16, v, sizeof v);
+        err = vn_quiet_set(vn_server_store(srv), peer->account, (uint16_t)q->start_min,
+                           (uint16_t)q->end_min);
     }
     if (err) return vn_fail(msg, msgsize, err, "cannot store quiet hours: %s", vn_err_str(err));
     out->wrote = true;

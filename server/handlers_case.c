@@ -6,6 +6,7 @@
 
 #include "vn/alerts.h"
 #include "vn/cases.h"
+#include "vn/disclosures.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseI
                                r->case_id);
     }
     uint64_t now = vn_clock_now(vn_server_clock(srv));
-    err = vn_sstore_invite_create(vn_server_store(srv), role, ci.id, now, ttl, secret);
+    err = vn_invites_create(vn_server_store(srv), role, ci.id, now, ttl, secret);
     if (err) return vn_fail(msg, msgsize, err, "cannot create the invite: %s", vn_err_str(err));
     out->wrote = true;
     Vn__Invited *body = malloc(sizeof *body);
@@ -153,18 +154,22 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
     return false;
 }
 
-static int leads_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+/* The medical leads, by id, into info. */
+static vn_err add_leads(vn_server *srv, Vn__CaseInfo *info)
 {
-    Vn__CaseInfo *info = ud;
+    uint8_t(*ids)[VN_ACCOUNT_LEN] = NULL;
+    size_t n = 0;
     char hex[VN_ACCOUNT_HEX + 1];
-    if (kl != VN_ACCOUNT_LEN || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
-    char **l = realloc(info->medical_leads, (info->n_medical_leads + 1) * sizeof *l);
-    if (!l) return VN_ENOMEM;
-    info->medical_leads = l;
-    vn_hex_encode(k, VN_ACCOUNT_LEN, hex);
-    if (!(l[info->n_medical_leads] = vn_dup_str(hex))) return VN_ENOMEM;
-    info->n_medical_leads++;
-    return 0;
+    vn_err err = vn_accounts_with_role(vn_server_store(srv), VN_ROLE_MEDICAL_LEAD, &ids, &n);
+    if (!err && n > 0 && !(info->medical_leads = calloc(n, sizeof *info->medical_leads)))
+        err = VN_ENOMEM;
+    for (size_t i = 0; !err && i < n; i++) {
+        vn_hex_encode(ids[i], VN_ACCOUNT_LEN, hex);
+        if (!(info->medical_leads[i] = vn_dup_str(hex))) err = VN_ENOMEM;
+        if (!err) info->n_medical_leads++;
+    }
+    free(ids);
+    return err;
 }
 
 /* Just the care team (participant, buddies, casemanager), for encrypting
@@ -174,9 +179,7 @@ static vn_err team_reply(vn_server *srv, const vn_case_info *ci, vn_outcome *out
 {
     vn_err err = reply_case(srv, ci, out);
     if (err) return err;
-    if (is_cm && (err = vn_kv_each(vn_sstore_kv(vn_server_store(srv)), VN_DB_ACCOUNTS, NULL, 0,
-                                   leads_cb, out->reply->case_info)))
-        return err;
+    if (is_cm && (err = add_leads(srv, out->reply->case_info))) return err;
     Vn__CaseInfo *info = out->reply->case_info;
     size_t keep = 0;
     for (size_t i = 0; i < info->n_members; i++) {
@@ -259,7 +262,7 @@ static vn_err h_case_reassign(vn_server *srv, const vn_peer *peer, const Vn__Cas
         return err;
     }
     if ((err = vn_parse_id(r->account, "account", cm, msg, msgsize))) return err;
-    if (vn_sstore_account_role(vn_server_store(srv), cm, &role) || role != VN_ROLE_CASEMANAGER)
+    if (vn_accounts_role(vn_server_store(srv), cm, &role) || role != VN_ROLE_CASEMANAGER)
         return vn_fail(msg, msgsize, VN_EINVAL, "%s is not a casemanager account", r->account);
     if ((err = vn_cases_reassign(vn_server_store(srv), ci.id, cm)))
         return vn_fail(msg, msgsize, err, "cannot reassign: %s", vn_err_str(err));
@@ -340,7 +343,7 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
     vn__audit_entry__init(e);
     c->log->entries[c->log->n_entries++] = e;
     vn_hex_encode(reader, VN_ACCOUNT_LEN, hex);
-    vn_sstore_account_role(vn_server_store(c->srv), reader, &role);
+    vn_accounts_role(vn_server_store(c->srv), reader, &role);
     e->minute_ms = minute_ms;
     e->reader = vn_dup_str(hex);
     e->reader_role = vn_dup_str(vn_role_name(role));
@@ -374,7 +377,7 @@ static vn_err h_audit(vn_server *srv, const vn_peer *peer, vn_outcome *out, char
     uint8_t case_id[VN_ACCOUNT_LEN];
     /* The participant also sees every disclosure recorded about them. */
     if (!err && vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK)
-        err = vn_disclosure_each(vn_server_store(srv), case_id, disclosure_cb, body);
+        err = vn_disclosures_each(vn_server_store(srv), case_id, disclosure_cb, body);
     return err ? vn_fail(msg, msgsize, err, "cannot read the audit log: %s", vn_err_str(err))
                : VN_OK;
 }
@@ -384,7 +387,7 @@ static vn_err h_delete(vn_server *srv, const vn_peer *peer, const Vn__DeleteAcco
 {
     if (!r->confirm)
         return vn_fail(msg, msgsize, VN_EINVAL, "deleting an account must be confirmed");
-    vn_err err = vn_cases_delete_account(vn_server_store(srv), peer->account);
+    vn_err err = vn_lifecycle_delete_account(vn_server_store(srv), peer->account);
     if (err == VN_EDENIED)
         return vn_fail(msg, msgsize, err,
                        "you still manage open cases: reassign or close them first");

@@ -4,7 +4,10 @@
  * date and kind of every record and never a result. */
 #include "server.h"
 
-#include "vn/contract.h"
+#include "vn/absences.h"
+#include "vn/contracts.h"
+#include "vn/events.h"
+#include "vn/sched.h"
 #include "vn/e2ee.h"
 #include "vn/day.h"
 
@@ -52,7 +55,7 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
                        "case %s has no participant yet: invite them before setting a contract",
                        c->case_id);
     uint32_t version = 1;
-    err = vn_contract_latest(vn_server_store(srv), ci.id, &prev);
+    err = vn_contracts_latest(vn_server_store(srv), ci.id, &prev);
     if (err && err != VN_ENOTFOUND) return vn_fail(msg, msgsize, err, "cannot read the contract");
     if (!err) {
         Vn__Contract *pc = vn__contract__unpack(NULL, prev->canonical.len, prev->canonical.data);
@@ -97,7 +100,7 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
     vn__contract__free_unpacked(canonical, NULL);
     if (!canon) return VN_ENOMEM;
     uint64_t now = vn_clock_now(vn_server_clock(srv));
-    err = vn_contract_put(vn_server_store(srv), ci.id, canon, len, now, version);
+    err = vn_contracts_put(vn_server_store(srv), ci.id, canon, len, now, version);
     free(canon);
     if (err) return vn_fail(msg, msgsize, err, "cannot store the contract: %s", vn_err_str(err));
     out->wrote = true;
@@ -108,7 +111,7 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
     n.date = c->start_date;
     if ((err = vn_server_notify(srv, participant, &n))) return err;
     Vn__StoredContract *sc = NULL;
-    if ((err = vn_contract_latest(vn_server_store(srv), ci.id, &sc))) return err;
+    if ((err = vn_contracts_latest(vn_server_store(srv), ci.id, &sc))) return err;
     return stored_reply(sc, out);
 }
 
@@ -131,7 +134,7 @@ static vn_err h_contract_get(vn_server *srv, const vn_peer *peer, const Vn__Cont
                        "case %s is unknown or its contract is not yours to read: a contract is "
                        "read by the participant, their casemanager and medical leads",
                        r->case_id);
-    err = vn_contract_latest(vn_server_store(srv), id, &sc);
+    err = vn_contracts_latest(vn_server_store(srv), id, &sc);
     if (err == VN_ENOTFOUND)
         return vn_fail(msg, msgsize, err, "case %s has no contract yet", r->case_id);
     if (err) return vn_fail(msg, msgsize, err, "cannot read the contract");
@@ -160,7 +163,7 @@ static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__Con
         memcmp(mine, id, VN_ACCOUNT_LEN) != 0 || vn_cases_get(vn_server_store(srv), id, &ci))
         return vn_fail(msg, msgsize, VN_EDENIED,
                        "only the participant of case %s signs its contract", r->case_id);
-    if ((err = vn_contract_latest(vn_server_store(srv), id, &sc)))
+    if ((err = vn_contracts_latest(vn_server_store(srv), id, &sc)))
         return vn_fail(msg, msgsize, err, "case %s has no contract to sign", r->case_id);
     Vn__Contract *c = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
     if (!c || strcmp(c->participant, peer->account_hex) != 0 || ci.state == VN_CASE_CLOSED) {
@@ -175,7 +178,7 @@ static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__Con
                       r->version, c ? c->version : 0);
         goto out;
     }
-    if ((err = vn_sstore_identity_key(vn_server_store(srv), peer->account, key)) ||
+    if ((err = vn_keys_identity(vn_server_store(srv), peer->account, key)) ||
         (err = vn_e2ee_verify(key, sc->canonical.data, sc->canonical.len, r->signature.data,
                               r->signature.len))) {
         err = vn_fail(msg, msgsize, VN_ECRYPTO,
@@ -183,7 +186,7 @@ static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__Con
         goto out;
     }
     uint64_t now = vn_clock_now(vn_server_clock(srv));
-    if ((err = vn_contract_sign(vn_server_store(srv), id, r->version, r->signature.data,
+    if ((err = vn_contracts_sign(vn_server_store(srv), id, r->version, r->signature.data,
                                 r->signature.len, now)) ||
         ((ci.state == VN_CASE_INTAKE || ci.state == VN_CASE_COMPLETED) &&
          (err = vn_cases_set_state(vn_server_store(srv), id, VN_CASE_ACTIVE, now)))) {
@@ -199,7 +202,7 @@ static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__Con
     if ((err = notify_case(srv, &ci, &n, true))) goto out;
     vn__stored_contract__free_unpacked(sc, NULL);
     sc = NULL;
-    if ((err = vn_contract_latest(vn_server_store(srv), id, &sc))) goto out;
+    if ((err = vn_contracts_latest(vn_server_store(srv), id, &sc))) goto out;
     vn__contract__free_unpacked(c, NULL);
     return stored_reply(sc, out);
 out:
@@ -251,7 +254,7 @@ static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, ch
     vn_sstore *st = vn_server_store(srv);
     if (peer->role != VN_ROLE_PARTICIPANT || vn_cases_of(st, peer->account, id) != VN_OK)
         return vn_fail(msg, msgsize, VN_EDENIED, "only a participant checks in");
-    vn_err err = vn_contract_in_force(st, id, &t);
+    vn_err err = vn_contracts_in_force(st, id, &t);
     if (err == VN_ENOTFOUND)
         return vn_fail(msg, msgsize, VN_ENOTFOUND,
                        "there is no signed contract yet: read and sign it first (vangnet contract "
@@ -269,7 +272,7 @@ static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, ch
         return vn_fail(msg, msgsize, VN_EDENIED,
                        "check-in is open %s (server time %02d:%02d); try again then", window,
                        minute / 60, minute % 60);
-    if ((err = vn_absence_load(st, id, VN_ABSENCE, &abs, &nabs))) return err;
+    if ((err = vn_absences_load(st, id, VN_ABSENCE, &abs, &nabs))) return err;
     bool absent = vn_schedule_absent(abs, nabs, today);
     if (!vn_events_has(st, id, today, VN_EV_CHECKIN))
         err = vn_events_add(st, id, today, VN_EV_CHECKIN);
@@ -368,8 +371,8 @@ static vn_err h_absence(vn_server *srv, const vn_peer *peer, const Vn__AbsenceAd
     if (vn_day_parse(r->from, &from) || vn_day_parse(r->to, &to) || to < from)
         return vn_fail(msg, msgsize, VN_EINVAL,
                        "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
-    if (kind == VN_ABSENCE && vn_contract_in_force(vn_server_store(srv), ci.id, &t) == VN_OK) {
-        if ((err = vn_absence_load(vn_server_store(srv), ci.id, VN_ABSENCE, &abs, &n))) return err;
+    if (kind == VN_ABSENCE && vn_contracts_in_force(vn_server_store(srv), ci.id, &t) == VN_OK) {
+        if ((err = vn_absences_load(vn_server_store(srv), ci.id, VN_ABSENCE, &abs, &n))) return err;
         vn_absence add = {from, to};
         bool ok = vn_schedule_absence_allowed(&t, abs, n, add);
         int used = vn_schedule_absence_days_in_year(&t, abs, n, from);
@@ -380,7 +383,7 @@ static vn_err h_absence(vn_server *srv, const vn_peer *peer, const Vn__AbsenceAd
                            "(%d used in the year of %s)",
                            r->from, r->to, t.absence_max_days, used, r->from);
     }
-    if ((err = vn_absence_add(vn_server_store(srv), ci.id, from, to, kind)))
+    if ((err = vn_absences_add(vn_server_store(srv), ci.id, from, to, kind)))
         return vn_fail(msg, msgsize, err, "cannot store the absence: %s", vn_err_str(err));
     out->wrote = true;
     return vn_reply_recorded(out, kind == VN_ABSENCE ? "absence" : "medication", r->from);

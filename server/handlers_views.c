@@ -4,7 +4,10 @@
 #include "server.h"
 
 #include "vn/alerts.h"
-#include "vn/contract.h"
+#include "vn/absences.h"
+#include "vn/contracts.h"
+#include "vn/events.h"
+#include "vn/sched.h"
 #include "vn/signals.h"
 #include "vn/day.h"
 
@@ -24,12 +27,12 @@ static vn_err case_due(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], vn_due 
     size_t nev = 0, nabs = 0;
     int minute;
     *n = 0;
-    vn_err err = vn_contract_in_force(vn_server_store(srv), id, &t);
+    vn_err err = vn_contracts_in_force(vn_server_store(srv), id, &t);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
     int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
     if ((err = vn_events_load(vn_server_store(srv), id, t.start_day, &ev, &nev)) ||
-        (err = vn_absence_load(vn_server_store(srv), id, VN_ABSENCE, &abs, &nabs)))
+        (err = vn_absences_load(vn_server_store(srv), id, VN_ABSENCE, &abs, &nabs)))
         goto out;
     *n = vn_schedule_due(&t, ev, nev, abs, nabs, today, minute, due, VN_DUE_MAX);
     if (*n > VN_DUE_MAX) *n = VN_DUE_MAX;
@@ -198,8 +201,8 @@ static vn_err fill_days(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], int32_
     size_t nev = 0, nabs = 0, nmed = 0;
     vn_sstore *st = vn_server_store(srv);
     vn_err err = vn_events_load(st, id, first, &ev, &nev);
-    if (!err) err = vn_absence_load(st, id, VN_ABSENCE, &abs, &nabs);
-    if (!err) err = vn_absence_load(st, id, VN_MEDICATION, &med, &nmed);
+    if (!err) err = vn_absences_load(st, id, VN_ABSENCE, &abs, &nabs);
+    if (!err) err = vn_absences_load(st, id, VN_MEDICATION, &med, &nmed);
     for (int i = 0; !err && i < ndays; i++) {
         char date[11];
         Vn__CalendarDay *d = malloc(sizeof *d);

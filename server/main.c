@@ -19,7 +19,6 @@
 #define DEFAULT_LISTEN        "tcp://127.0.0.1:7700"
 #define DEFAULT_INVITE_TTL_MS (7ULL * 86400000)
 #define DEFAULT_MAIL_TTL_MS   (30ULL * 86400000)
-#define TEST_CLOCK_KEY        "test_clock"
 
 static const char usage[] =
     "usage: vangnetd COMMAND [options]\n"
@@ -253,11 +252,8 @@ static int cmd_run(opts *o)
     vn_err err = vn_server_open(&srv, &cfg);
     if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
     /* Record whether `vangnetd clock` may move time for this state. */
-    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
-    err = cfg.test_clock
-              ? vn_kv_put(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1, "1", 1)
-              : vn_kv_del(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1);
-    if (err && err != VN_ENOTFOUND) {
+    err = vn_meta_set_test_clock(vn_server_store(srv), cfg.test_clock);
+    if (err) {
         vn_server_close(&srv);
         return die(false, 1, err, "cannot write the store: %s", vn_err_str(err));
     }
@@ -327,12 +323,10 @@ static int cmd_invite(opts *o)
                    o->state);
     vn_err err = vn_sstore_open(&store, o->state, 0);
     if (err) return die(o->json, 1, err, "cannot open the store in %s", o->state);
-    err = vn_clock_open(
-        &clock, vn_sstore_kv(store), VN_DB_META,
-        vn_kv_has(vn_sstore_kv(store), VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1));
+    err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
     if (!err)
-        err = vn_sstore_invite_create(store, role, has_case ? case_id : NULL, vn_clock_now(clock),
-                                      ttl, inv.secret);
+        err = vn_invites_create(store, role, has_case ? case_id : NULL, vn_clock_now(clock), ttl,
+                                inv.secret);
     vn_clock_close(&clock);
     vn_sstore_close(&store);
     if (!err) err = vn_invite_encode(&inv, code, sizeof code);
@@ -391,14 +385,13 @@ static int cmd_clock(opts *o)
                    o->pos[1]);
     vn_err err = vn_sstore_open(&store, o->state, 0);
     if (err) return die(o->json, 1, err, "cannot open the store in %s", o->state);
-    vn_kv *kv = vn_sstore_kv(store);
-    if (!vn_kv_has(kv, VN_DB_META, TEST_CLOCK_KEY, sizeof TEST_CLOCK_KEY - 1)) {
+    if (!vn_meta_test_clock(store)) {
         vn_sstore_close(&store);
         return die(o->json, 1, VN_EDENIED,
                    "the clock of %s cannot be moved: the server was not started with --test-clock",
                    o->state);
     }
-    err = advance ? vn_clock_advance(kv, VN_DB_META, v) : vn_clock_set(kv, VN_DB_META, v);
+    err = advance ? vn_clock_advance(store, v) : vn_clock_set(store, v);
     vn_sstore_close(&store);
     if (err == VN_EINVAL)
         return die(o->json, 1, err,

@@ -6,7 +6,10 @@
  * now), so a test clock can run months in seconds. */
 #include "server.h"
 
-#include "vn/contract.h"
+#include "vn/absences.h"
+#include "vn/contracts.h"
+#include "vn/events.h"
+#include "vn/sched.h"
 #include "vn/day.h"
 
 #include <stdlib.h>
@@ -25,7 +28,7 @@ static vn_err notice(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
 {
     bool already = false;
     char hex[VN_ACCOUNT_HEX + 1], date[11];
-    vn_err err = vn_notice_once(vn_server_store(srv), case_id, kind, item, day, &already);
+    vn_err err = vn_sched_notice_once(vn_server_store(srv), case_id, kind, item, day, &already);
     if (err || already) return err;
     vn_hex_encode(case_id, VN_ACCOUNT_LEN, hex);
     vn_day_format(day, date);
@@ -76,10 +79,10 @@ static vn_err run_case(vn_server *srv, const vn_case_info *ci, int32_t today, in
     size_t nev = 0, nabs = 0;
     vn_due due[VN_DUE_MAX];
     uint8_t participant[VN_ACCOUNT_LEN];
-    vn_err err = vn_contract_in_force(st, ci->id, &t);
+    vn_err err = vn_contracts_in_force(st, ci->id, &t);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
-    if ((err = vn_absence_load(st, ci->id, VN_ABSENCE, &abs, &nabs))) return err;
+    if ((err = vn_absences_load(st, ci->id, VN_ABSENCE, &abs, &nabs))) return err;
     if ((err = close_days(srv, ci, &t, abs, nabs, today, minute))) goto out;
     /* Once the last contract day is closed, the case is completed (the
      * lifecycle is all the server knows of it). */
@@ -111,18 +114,6 @@ struct sweep_ctx {
     size_t n;
 };
 
-static int collect_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
-{
-    struct sweep_ctx *c = ud;
-    const uint8_t *r = v;
-    if (kl != VN_ACCOUNT_LEN || vl != 33 || r[0] != VN_CASE_ACTIVE) return 0;
-    vn_case_info *ci = &c->cases[c->n++];
-    memcpy(ci->id, k, VN_ACCOUNT_LEN);
-    ci->state = VN_CASE_ACTIVE;
-    memcpy(ci->casemanager, r + 1, VN_ACCOUNT_LEN);
-    return c->n == CASES_PER_SWEEP ? 1 : 0;
-}
-
 void vn_scheduler_run(vn_server *srv)
 {
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
@@ -130,7 +121,8 @@ void vn_scheduler_run(vn_server *srv)
     int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
     struct sweep_ctx *c = calloc(1, sizeof *c);
     if (!c) return;
-    vn_err err = vn_kv_each(kv, VN_DB_CASES, NULL, 0, collect_cb, c);
+    vn_err err =
+        vn_cases_list(vn_server_store(srv), VN_CASE_ACTIVE, c->cases, CASES_PER_SWEEP, &c->n);
     /* One transaction per case keeps each commit small and a failure local. */
     for (size_t i = 0; !err && i < c->n; i++) {
         if ((err = vn_kv_begin(kv))) break;

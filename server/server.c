@@ -255,7 +255,7 @@ vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn
     env.from = "";
     env.time_ms = vn_clock_now(s->clock);
     env.notice = (Vn__Notice *)n;
-    if ((err = vn_sstore_mail_put(s->store, to, &env, &dup, &t))) return err;
+    if ((err = vn_mailbox_put(s->store, to, &env, &dup, &t))) return err;
     Vn__Envelope *penv[1] = {&env};
     Vn__Envelopes envs = VN__ENVELOPES__INIT;
     envs.n_envelopes = 1;
@@ -334,7 +334,7 @@ static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
     const char *uid = zmq_msg_gets(body, "User-Id");
     memset(peer, 0, sizeof *peer);
     if (!uid || vn_hex_decode(uid, peer->key, 32)) return VN_EUNREGISTERED;
-    vn_err err = vn_sstore_device_lookup(s->store, peer->key, peer->account, &peer->role);
+    vn_err err = vn_accounts_by_device(s->store, peer->key, peer->account, &peer->role);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
     peer->registered = true;
@@ -485,14 +485,14 @@ static void on_sweep(uv_timer_t *t)
     vn_server *s = t->data;
     size_t n = 0;
     uint64_t now = vn_clock_now(s->clock);
-    vn_err err = vn_sstore_expire(s->store, now, s->cfg.mail_ttl_ms, &n);
+    vn_err err = vn_lifecycle_expire(s->store, now, s->cfg.mail_ttl_ms, &n);
     if (err)
         vn_log("expiry failed: %s", vn_err_str(err));
     else if (n)
         vn_log("expired %zu undelivered messages", n);
     vn_scheduler_run(s);
     vn_alerts_escalate(s);
-    err = vn_cases_purge(s->store, now, s->cfg.case_retention_ms, &n);
+    err = vn_lifecycle_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
         vn_log("case purge failed: %s", vn_err_str(err));
     else if (n)
@@ -628,8 +628,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         vn_log("cannot open the store in %s: %s", cfg->state_dir, vn_err_str(err));
         goto err_wipe;
     }
-    if ((err = vn_clock_open(&s->clock, vn_sstore_kv(s->store), VN_DB_META, cfg->test_clock)))
-        goto err_store;
+    if ((err = vn_clock_open(&s->clock, s->store, cfg->test_clock))) goto err_store;
     s->zctx = zmq_ctx_new();
     if (!s->zctx) {
         err = VN_ETRANSPORT;

@@ -9,9 +9,17 @@
 #include <uv.h>
 
 #include "vangnet.pb-c.h"
+#include "vn/accounts.h"
+#include "vn/audit.h"
 #include "vn/cases.h"
 #include "vn/clock.h"
 #include "vn/err.h"
+#include "vn/invites.h"
+#include "vn/keys.h"
+#include "vn/lifecycle.h"
+#include "vn/mailbox.h"
+#include "vn/meta.h"
+#include "vn/quiet.h"
 #include "vn/sstore.h"
 
 typedef struct vn_server vn_server;

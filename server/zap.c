@@ -48,7 +48,7 @@ void vn_zap_handle(vn_server *srv, void *zap)
         uint8_t account[VN_ACCOUNT_LEN];
         vn_role role;
         vn_err err =
-            vn_sstore_device_lookup(vn_server_store(srv), zmq_msg_data(&parts[6]), account, &role);
+            vn_accounts_by_device(vn_server_store(srv), zmq_msg_data(&parts[6]), account, &role);
         if (err == VN_OK || err == VN_ENOTFOUND) {
             status = "200";
             text = err == VN_OK ? "registered device" : "unregistered device: invite only";

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "vn/clock.h"
-#include "vn/kv.h"
+#include "vn/sstore.h"
 #include "vn/util.h"
 
 #define HOUR_MS (3600ULL * 1000ULL)
@@ -22,12 +22,9 @@
  * (generous, for slow sanitizer builds on a shared CI machine). */
 #define SLACK_MS 5000ULL
 
-static const char *const dbs[] = {"other", "meta"};
-#define META 1
-
 typedef struct fixture {
     char dir[32]; /* temporary state directory */
-    vn_kv *kv;    /* store holding the offset */
+    vn_sstore *st; /* store holding the offset */
 } fixture;
 
 static int setup(void **state)
@@ -36,7 +33,7 @@ static int setup(void **state)
     assert_non_null(f);
     memcpy(f->dir, "/tmp/vn-clock-XXXXXX", sizeof "/tmp/vn-clock-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(vn_kv_open(&f->kv, f->dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_sstore_open(&f->st, f->dir, 0), VN_OK);
     *state = f;
     return 0;
 }
@@ -45,7 +42,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     char path[64];
-    vn_kv_close(&f->kv);
+    vn_sstore_close(&f->st);
     snprintf(path, sizeof path, "%s/data.mdb", f->dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", f->dir);
@@ -67,12 +64,12 @@ static void test_real_clock(void **state)
 {
     fixture *f = *state;
     vn_clock *c = NULL;
-    assert_int_equal(vn_clock_open(&c, f->kv, META, false), VN_OK);
+    assert_int_equal(vn_clock_open(&c, f->st, false), VN_OK);
     assert_false(vn_clock_is_test(c));
     uint64_t before = vn_now_ms();
     assert_near(vn_clock_now(c), before);
     /* A stored offset does not move a real clock. */
-    assert_int_equal(vn_clock_advance(f->kv, META, 30 * DAY_MS), VN_OK);
+    assert_int_equal(vn_clock_advance(f->st, 30 * DAY_MS), VN_OK);
     before = vn_now_ms();
     assert_near(vn_clock_now(c), before);
     vn_clock_close(&c);
@@ -81,7 +78,7 @@ static void test_real_clock(void **state)
     vn_clock_close(NULL);
 
     /* A test clock without a store is a real clock. */
-    assert_int_equal(vn_clock_open(&c, NULL, META, true), VN_OK);
+    assert_int_equal(vn_clock_open(&c, NULL, true), VN_OK);
     assert_false(vn_clock_is_test(c));
     assert_near(vn_clock_now(c), vn_now_ms());
     vn_clock_close(&c);
@@ -91,24 +88,19 @@ static void test_advance(void **state)
 {
     fixture *f = *state;
     vn_clock *c = NULL, *other = NULL;
-    assert_int_equal(vn_clock_open(&c, f->kv, META, true), VN_OK);
+    assert_int_equal(vn_clock_open(&c, f->st, true), VN_OK);
     assert_true(vn_clock_is_test(c));
     assert_near(vn_clock_now(c), vn_now_ms()); /* no offset yet */
 
-    assert_int_equal(vn_clock_advance(f->kv, META, DAY_MS), VN_OK);
+    assert_int_equal(vn_clock_advance(f->st, DAY_MS), VN_OK);
     assert_near(vn_clock_now(c), vn_now_ms() + DAY_MS);
-    assert_int_equal(vn_clock_advance(f->kv, META, 0), VN_OK);
-    assert_int_equal(vn_clock_advance(f->kv, META, 2 * HOUR_MS), VN_OK);
+    assert_int_equal(vn_clock_advance(f->st, 0), VN_OK);
+    assert_int_equal(vn_clock_advance(f->st, 2 * HOUR_MS), VN_OK);
     assert_near(vn_clock_now(c), vn_now_ms() + DAY_MS + 2 * HOUR_MS);
 
     /* Another clock on the same store (another process, in vangnetd) sees it. */
-    assert_int_equal(vn_clock_open(&other, f->kv, META, true), VN_OK);
+    assert_int_equal(vn_clock_open(&other, f->st, true), VN_OK);
     assert_near(vn_clock_now(other), vn_now_ms() + DAY_MS + 2 * HOUR_MS);
-    /* The offset lives in the database it was given, not in another. */
-    vn_clock *elsewhere = NULL;
-    assert_int_equal(vn_clock_open(&elsewhere, f->kv, 0, true), VN_OK);
-    assert_near(vn_clock_now(elsewhere), vn_now_ms());
-    vn_clock_close(&elsewhere);
     vn_clock_close(&other);
     vn_clock_close(&c);
 }
@@ -117,26 +109,26 @@ static void test_set_forward_only(void **state)
 {
     fixture *f = *state;
     vn_clock *c = NULL;
-    assert_int_equal(vn_clock_open(&c, f->kv, META, true), VN_OK);
+    assert_int_equal(vn_clock_open(&c, f->st, true), VN_OK);
     uint64_t now = vn_clock_now(c);
 
     /* Backwards, or to now itself: refused, and nothing changes. */
-    assert_int_equal(vn_clock_set(f->kv, META, now - HOUR_MS), VN_EINVAL);
-    assert_int_equal(vn_clock_set(f->kv, META, 0), VN_EINVAL);
+    assert_int_equal(vn_clock_set(f->st, now - HOUR_MS), VN_EINVAL);
+    assert_int_equal(vn_clock_set(f->st, 0), VN_EINVAL);
     assert_near(vn_clock_now(c), vn_now_ms());
 
     /* Forward to an absolute time. */
     uint64_t target = now + 10 * DAY_MS;
-    assert_int_equal(vn_clock_set(f->kv, META, target), VN_OK);
+    assert_int_equal(vn_clock_set(f->st, target), VN_OK);
     assert_near(vn_clock_now(c), target);
     /* Now the test time is ahead of the real one: going back to a time that
      * is still in the real future is refused too. */
-    assert_int_equal(vn_clock_set(f->kv, META, target - DAY_MS), VN_EINVAL);
+    assert_int_equal(vn_clock_set(f->st, target - DAY_MS), VN_EINVAL);
     assert_near(vn_clock_now(c), target);
     /* advance and set compose. */
-    assert_int_equal(vn_clock_advance(f->kv, META, DAY_MS), VN_OK);
+    assert_int_equal(vn_clock_advance(f->st, DAY_MS), VN_OK);
     assert_near(vn_clock_now(c), target + DAY_MS);
-    assert_int_equal(vn_clock_set(f->kv, META, target + 3 * DAY_MS), VN_OK);
+    assert_int_equal(vn_clock_set(f->st, target + 3 * DAY_MS), VN_OK);
     assert_near(vn_clock_now(c), target + 3 * DAY_MS);
     vn_clock_close(&c);
 }

@@ -34,10 +34,10 @@ static void rm_tmp(const char *dir)
     rmdir(dir);
 }
 
-static int count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
+static vn_err count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     (*(size_t *)ud)++;
-    return 0;
+    return VN_OK;
 }
 
 static void test_put_get_del(void **state)

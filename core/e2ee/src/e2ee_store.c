@@ -147,12 +147,13 @@ typedef struct device_walk {
     size_t plen;           /* length of the "name\0" prefix */
 } device_walk;
 
-static int collect_device(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+static vn_err collect_device(void *ud, const void *key, size_t klen, const void *val, size_t vlen,
+                             bool *stop)
 {
     device_walk *w = ud;
-    if (klen != w->plen + 4) return 0;
+    if (klen != w->plen + 4) return VN_OK;
     int32_t device = (int32_t)vn_get_be32((const uint8_t *)key + w->plen);
-    return signal_int_list_push_back(w->list, device) < 0 ? VN_ENOMEM : 0;
+    return signal_int_list_push_back(w->list, device) < 0 ? VN_ENOMEM : VN_OK;
 }
 
 static int get_sub_device_sessions(signal_int_list **sessions, const char *name, size_t name_len,

@@ -382,24 +382,25 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == MDB_SUCCESS) {
         if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
-        int r;
+        vn_err r;
+        bool stop = false;
         if (self->sealed) {
             uint8_t *plain = NULL;
             size_t n = 0;
             if ((err = seal_op(self, false, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &plain,
                                &n)))
                 goto out;
-            r = fn(ud, k.mv_data, k.mv_size, plain, n);
+            r = fn(ud, k.mv_data, k.mv_size, plain, n, &stop);
             explicit_bzero(plain, n);
             free(plain);
         } else {
-            r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+            r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &stop);
         }
-        if (r == 1) break;
-        if (r != 0) {
-            err = (vn_err)r;
+        if (r != VN_OK) {
+            err = r;
             goto out;
         }
+        if (stop) break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_err_from_mdb(rc);

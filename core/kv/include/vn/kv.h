@@ -54,8 +54,11 @@ bool vn_kv_has(vn_kv *self, int db, const void *key, size_t klen);
 
 /* Calls fn for every entry whose key starts with prefix (all entries when
  * plen is 0), in key order. key and val are valid only during the call.
- * fn returns 0 to go on, 1 to stop early (not an error), or a vn_err. */
-typedef int (*vn_kv_each_fn)(void *ud, const void *key, size_t klen, const void *val, size_t vlen);
+ * fn returns VN_OK to go on, or an error, which ends the walk and is
+ * returned; to end it early without an error, fn sets *stop to true (it
+ * starts false for every entry) and returns VN_OK. */
+typedef vn_err (*vn_kv_each_fn)(void *ud, const void *key, size_t klen, const void *val,
+                                size_t vlen, bool *stop);
 vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud);
 /* Deletes every entry whose key starts with prefix; *count (may be NULL)
  * gets the number removed. */

@@ -1,7 +1,6 @@
 /* vn_alerts: signals and SOS alerts in the server store: which case, what
  * kind, how severe, who claimed it and when it was raised, escalated and
- * acknowledged. Never an item code or a note: those travel end to end. And
- * the disclosure record, kept only when both gates are attested twice.
+ * acknowledged. Never an item code or a note: those travel end to end.
  *
  * All functions join the store's open write transaction. */
 #ifndef VN_ALERTS_H
@@ -13,6 +12,12 @@
 
 #include "vn/err.h"
 #include "vn/sstore.h"
+#include "vn/util.h"
+
+/* Alert ids are random, of the same length as account and case ids. */
+#define VN_ALERT_ID_LEN VN_ACCOUNT_LEN
+/* Most alerts vn_alerts_each visits in one call. */
+#define VN_ALERTS_MAX 65536
 
 typedef enum vn_alert_kind { VN_ALERT_SIGNAL = 1, VN_ALERT_SOS = 2 } vn_alert_kind;
 typedef enum vn_alert_state {
@@ -26,16 +31,16 @@ typedef enum vn_alert_state {
 enum { VN_LEVEL_BUDDIES = 0, VN_LEVEL_CASEMANAGER = 1, VN_LEVEL_MEDICAL_LEAD = 2 };
 
 typedef struct vn_alert {
-    uint8_t id[16];         /* random alert id */
-    uint8_t case_id[16];    /* the case */
-    uint8_t kind;           /* vn_alert_kind */
-    uint8_t severity;       /* vn_severity (1 concern, 2 urgent, 3 crisis) */
-    uint8_t state;          /* vn_alert_state */
-    uint8_t level;          /* VN_LEVEL_* reached */
-    uint64_t created_ms;    /* raised */
-    uint8_t claimed_by[16]; /* zeros if unclaimed */
-    uint64_t acked_ms;      /* 0 until acknowledged */
-    uint64_t level_ms;      /* when the current level was reached */
+    uint8_t id[VN_ALERT_ID_LEN];        /* random alert id */
+    uint8_t case_id[VN_ACCOUNT_LEN];    /* the case */
+    uint8_t kind;                       /* vn_alert_kind */
+    uint8_t severity;                   /* vn_severity (1 concern, 2 urgent, 3 crisis) */
+    uint8_t state;                      /* vn_alert_state */
+    uint8_t level;                      /* VN_LEVEL_* reached */
+    uint64_t created_ms;                /* raised */
+    uint8_t claimed_by[VN_ACCOUNT_LEN]; /* zeros if unclaimed */
+    uint64_t acked_ms;                  /* 0 until acknowledged */
+    uint64_t level_ms;                  /* when the current level was reached */
 } vn_alert;
 
 const char *vn_alert_kind_name(uint8_t kind);
@@ -43,26 +48,17 @@ const char *vn_alert_state_name(uint8_t state);
 
 /* Creates an alert (id filled in). */
 vn_err vn_alerts_create(vn_sstore *st, vn_alert *a);
-vn_err vn_alerts_get(vn_sstore *st, const uint8_t id[16], vn_alert *a);
+/* VN_ENOTFOUND if there is no such alert. */
+vn_err vn_alerts_get(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN], vn_alert *a);
 vn_err vn_alerts_put(vn_sstore *st, const vn_alert *a);
-/* Calls fn for every alert (all cases); fn returns 0 to go on. */
+/* Calls fn for every alert (all cases); fn returns VN_OK to go on, or an
+ * error, which ends the walk. The alerts are read first, so fn may write.
+ * VN_ETOOBIG past VN_ALERTS_MAX. */
 typedef vn_err (*vn_alerts_fn)(void *ud, const vn_alert *a);
 vn_err vn_alerts_each(vn_sstore *st, vn_alerts_fn fn, void *ud);
 /* Deletes every alert of a case (with its purge). */
-vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[16]);
+vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 /* Forgets an account as claimer (with its deletion). */
-vn_err vn_alerts_forget_account(vn_sstore *st, const uint8_t account[16]);
-
-/* How long one attestation waits for the other. */
-#define VN_ATTEST_WINDOW_MS (7ULL * 86400000)
-
-/* Disclosure: role 1 casemanager, 2 medical lead attests both gates for
- * the case (an attestation older than VN_ATTEST_WINDOW_MS is dropped). *recorded tells whether,
- * with this, both have attested and the disclosure record was written. */
-vn_err vn_disclosure_attest(vn_sstore *st, const uint8_t case_id[16], int role, uint64_t now,
-                            bool *recorded);
-/* Calls fn for every disclosure record of the case (time recorded). */
-typedef vn_err (*vn_disclosure_fn)(void *ud, uint64_t recorded_ms);
-vn_err vn_disclosure_each(vn_sstore *st, const uint8_t case_id[16], vn_disclosure_fn fn, void *ud);
+vn_err vn_alerts_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
 
 #endif

@@ -1,7 +1,9 @@
 /* vn_cases: the care network in the server store. A case is one
  * participant's network: its casemanager, the participant, buddies and
  * naasten. The server keeps only ids, roles, times and the lifecycle state
- * (see docs/METADATA.md); names and content live in clients.
+ * (see docs/METADATA.md); names and content live in clients. Who someone
+ * is in a case (vn_lifecycle_party), deleting an account and purging a
+ * closed case span other tables too: see vn/lifecycle.h.
  *
  * All functions take the server store and join its open write transaction. */
 #ifndef VN_CASES_H
@@ -12,8 +14,9 @@
 #include <stdint.h>
 
 #include "vn/err.h"
-#include "vn/policy.h"
+#include "vn/role.h"
 #include "vn/sstore.h"
+#include "vn/util.h"
 
 /* Most members one case can have (participant, buddies, naasten); the
  * server's fixed buffers are sized for it. */
@@ -72,32 +75,16 @@ typedef vn_err (*vn_cases_fn)(void *ud, const vn_case_info *info);
 vn_err vn_cases_each_managed(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], vn_cases_fn fn,
                              void *ud);
 
-/* Fills what the policy needs to know of account (role, case, its cm).
- * VN_ENOACCOUNT if the account does not exist. */
-vn_err vn_cases_party(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], vn_party *out);
-
-/* Audit: records that reader read what of participant's case data at
- * now (kept per minute). */
-typedef enum vn_audit_what {
-    VN_AUDIT_CASE = 1,     /* case membership and state */
-    VN_AUDIT_CONTRACT = 2, /* the monitoring contract */
-    VN_AUDIT_EVENTS = 3,   /* recorded events */
-    VN_AUDIT_ALERTS = 4,   /* alerts */
-} vn_audit_what;
-const char *vn_audit_what_name(vn_audit_what what);
-vn_err vn_audit_record(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN],
-                       const uint8_t reader[VN_ACCOUNT_LEN], vn_audit_what what, uint64_t now);
-typedef vn_err (*vn_audit_fn)(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACCOUNT_LEN],
-                              vn_audit_what what);
-vn_err vn_audit_each(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_fn fn,
-                     void *ud);
-
-/* Deletes everything keyed to or naming account: account, device, keys,
- * prekeys, mailbox, envelopes it sent, membership, audit entries. VN_EDENIED
- * (with nothing changed) for a casemanager who still manages open cases. */
-vn_err vn_cases_delete_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
-/* Purges cases closed before now - retention_ms, with their members'
- * accounts; *purged gets the number of cases removed. */
-vn_err vn_cases_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged);
+/* Up to max cases in state into out[] (in id order); *n gets the count.
+ * Stops at max without an error: the caller takes the next ones later. */
+vn_err vn_cases_list(vn_sstore *st, vn_case_state state, vn_case_info *out, size_t max, size_t *n);
+/* Up to max closed cases whose closing time is before cutoff_ms. */
+vn_err vn_cases_closed_before(vn_sstore *st, uint64_t cutoff_ms, vn_case_info *out, size_t max,
+                              size_t *n);
+/* Forgets cm as the manager of its cases (with their account). The case
+ * records keep its id until they are purged. */
+vn_err vn_cases_forget_casemanager(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN]);
+/* Deletes the case record, its members and its casemanager's link. */
+vn_err vn_cases_delete(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN]);
 
 #endif

@@ -11,22 +11,22 @@
 #include <stdint.h>
 
 #include "vn/err.h"
-#include "vn/kv.h"
+#include "vn/sstore.h"
 
 typedef struct vn_clock vn_clock;
 
-/* kv and meta_db locate the stored offset (borrowed; used only when test is
- * true). On success *out owns the clock; free with vn_clock_close(). */
-vn_err vn_clock_open(vn_clock **out, vn_kv *kv, int meta_db, bool test);
+/* st holds the stored offset (borrowed; used only when test is true). On
+ * success *out owns the clock; free with vn_clock_close(). */
+vn_err vn_clock_open(vn_clock **out, vn_sstore *st, bool test);
 void vn_clock_close(vn_clock **self_p);
 /* Milliseconds since the epoch, as this clock sees them. */
 uint64_t vn_clock_now(vn_clock *self);
 bool vn_clock_is_test(const vn_clock *self);
 
 /* Moves the stored test offset forward by ms. */
-vn_err vn_clock_advance(vn_kv *kv, int meta_db, uint64_t ms);
+vn_err vn_clock_advance(vn_sstore *st, uint64_t ms);
 /* Sets the test time to abs_ms; VN_EINVAL if that is not in the future of
  * the current test time (time only moves forward). */
-vn_err vn_clock_set(vn_kv *kv, int meta_db, uint64_t abs_ms);
+vn_err vn_clock_set(vn_sstore *st, uint64_t abs_ms);
 
 #endif

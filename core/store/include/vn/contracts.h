@@ -1,0 +1,32 @@
+/* vn_contracts: monitoring contracts in the server store, one record per
+ * version of a case's contract: its canonical bytes (the terms: rates,
+ * minimums, window), the participant's signature and when it was set and
+ * signed. */
+#ifndef VN_CONTRACTS_H
+#define VN_CONTRACTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vangnet.pb-c.h"
+#include "vn/err.h"
+#include "vn/sstore.h"
+#include "vn/terms.h"
+#include "vn/util.h"
+
+/* Stores version of the case's contract (the caller numbers versions). */
+vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
+                        const uint8_t *canonical, size_t len, uint64_t now, uint32_t version);
+/* The newest version (*out is unpacked; free with vn__stored_contract__free_unpacked),
+ * with signed_version filled. VN_ENOTFOUND if the case has no contract. */
+vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
+                           Vn__StoredContract **out);
+/* The contract in force: the newest signed version. VN_ENOTFOUND if none. */
+vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t);
+/* Records the signature of version. VN_ENOTFOUND if there is no such version. */
+vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t version,
+                         const uint8_t *sig, size_t siglen, uint64_t now);
+/* Deletes every version of the case's contract. */
+vn_err vn_contracts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
+
+#endif

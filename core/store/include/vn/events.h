@@ -1,0 +1,32 @@
+/* vn_events: dated records of a case (contacts, tests taken, check-ins,
+ * the day's draw...): the day and kind of each, and how many; never a
+ * result, a note or a clinical state. */
+#ifndef VN_EVENTS_H
+#define VN_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/schedule.h"
+#include "vn/sstore.h"
+#include "vn/util.h"
+
+/* Most records vn_events_load returns (over 140 a day for 5 years). */
+#define VN_EVENTS_MAX 262144
+
+/* Adds one record of kind on day. */
+vn_err vn_events_add(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day,
+                     vn_event_kind kind);
+bool vn_events_has(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day,
+                   vn_event_kind kind);
+/* All records of the case from day `from` on (a record counted n times
+ * appears n times), in day order. *out is malloc'd (caller frees; NULL when
+ * none). VN_ETOOBIG past VN_EVENTS_MAX. */
+vn_err vn_events_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t from,
+                      vn_event **out, size_t *n);
+/* Deletes every record of the case. */
+vn_err vn_events_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
+
+#endif

@@ -1,0 +1,47 @@
+/* vn_lifecycle: what happens to a person's or a case's data across tables:
+ * an invite redeemed into an account (and a case), an account deleted with
+ * everything keyed to or naming it, closed cases purged after retention,
+ * the expiry sweep, and who an account is for the policy. This is the only
+ * store module that calls several table modules; each of those reads and
+ * writes only its own tables. */
+#ifndef VN_LIFECYCLE_H
+#define VN_LIFECYCLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/invite.h"
+#include "vn/policy.h"
+#include "vn/role.h"
+#include "vn/sstore.h"
+#include "vn/util.h"
+
+/* Redeems secret for the device key: creates an account with a random id
+ * and, for an invite into a case, makes it a member. VN_EINVITE_BAD
+ * (unknown), VN_EINVITE_USED, VN_EINVITE_EXPIRED, VN_EEXISTS if the device
+ * key already belongs to an account (or the case already has its
+ * participant), VN_EDENIED (the case was closed), VN_ETOOBIG (the case is
+ * full). Nothing is written unless it succeeds. */
+vn_err vn_lifecycle_redeem(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN],
+                           const uint8_t device_key[VN_CURVE_KEY_LEN], uint64_t now,
+                           uint8_t account[VN_ACCOUNT_LEN], vn_role *role);
+/* Deletes everything keyed to or naming account: account, device, keys,
+ * prekeys, mailbox, envelopes it sent, membership, audit entries, quiet
+ * hours and held notices, its name as an alert's claimer. VN_ENOACCOUNT if
+ * there is no such account; VN_EDENIED (with nothing changed) for a
+ * casemanager who still manages open cases. */
+vn_err vn_lifecycle_delete_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
+/* Purges cases closed before now - retention_ms, with their members'
+ * accounts, contracts, records, alerts, disclosures and invites; *purged
+ * gets the number of cases removed. A case that fails is left for the next
+ * sweep. */
+vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged);
+/* Deletes envelopes stored before now - ttl_ms, and invites long past
+ * expiry; *expired gets the number of envelopes removed. */
+vn_err vn_lifecycle_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *expired);
+/* Fills what the policy needs to know of account (role, case, its cm).
+ * VN_ENOACCOUNT if the account does not exist. */
+vn_err vn_lifecycle_party(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], vn_party *out);
+
+#endif

@@ -1,0 +1,118 @@
+/* The contracts table. */
+#include "vn/contracts.h"
+
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void version_key(uint8_t k[VN_ACCOUNT_LEN + 4], const uint8_t case_id[VN_ACCOUNT_LEN],
+                        uint32_t v)
+{
+    memcpy(k, case_id, VN_ACCOUNT_LEN);
+    vn_put_be32(k + VN_ACCOUNT_LEN, v);
+}
+
+vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
+                        const uint8_t *canonical, size_t len, uint64_t now, uint32_t version)
+{
+    uint8_t k[VN_ACCOUNT_LEN + 4];
+    Vn__StoredContract sc = VN__STORED_CONTRACT__INIT;
+    sc.canonical = (ProtobufCBinaryData){len, (uint8_t *)canonical};
+    sc.set_ms = now;
+    size_t n = vn__stored_contract__get_packed_size(&sc);
+    uint8_t *buf = malloc(n);
+    if (!buf) return VN_ENOMEM;
+    vn__stored_contract__pack(&sc, buf);
+    version_key(k, case_id, version);
+    vn_err err = st_put(st, VN_DB_CONTRACTS, k, sizeof k, buf, n);
+    free(buf);
+    return err;
+}
+
+struct versions {
+    uint32_t newest, newest_signed; /* version numbers, 0 if none */
+};
+
+static vn_err versions_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct versions *c = ud;
+    if (kl != VN_ACCOUNT_LEN + 4) return VN_ESTORE;
+    uint32_t ver = vn_get_be32((const uint8_t *)k + VN_ACCOUNT_LEN);
+    Vn__StoredContract *sc = vn__stored_contract__unpack(NULL, vl, v);
+    if (!sc) return VN_ESTORE;
+    if (ver > c->newest) c->newest = ver;
+    if (sc->signature.len > 0 && ver > c->newest_signed) c->newest_signed = ver;
+    vn__stored_contract__free_unpacked(sc, NULL);
+    return VN_OK;
+}
+
+static vn_err load_version(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t version,
+                           Vn__StoredContract **out)
+{
+    uint8_t k[VN_ACCOUNT_LEN + 4], *v = NULL;
+    size_t n;
+    version_key(k, case_id, version);
+    vn_err err = st_get(st, VN_DB_CONTRACTS, k, sizeof k, (void **)&v, &n);
+    if (err) return err;
+    *out = vn__stored_contract__unpack(NULL, n, v);
+    free(v);
+    return *out ? VN_OK : VN_ESTORE;
+}
+
+vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
+                           Vn__StoredContract **out)
+{
+    struct versions c = {0, 0};
+    vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
+    if (err) return err;
+    if (c.newest == 0) return VN_ENOTFOUND;
+    if ((err = load_version(st, case_id, c.newest, out))) return err;
+    (*out)->signed_version = c.newest_signed;
+    return VN_OK;
+}
+
+vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t)
+{
+    struct versions c = {0, 0};
+    Vn__StoredContract *sc = NULL;
+    vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
+    if (err) return err;
+    if (c.newest_signed == 0) return VN_ENOTFOUND;
+    if ((err = load_version(st, case_id, c.newest_signed, &sc))) return err;
+    Vn__Contract *ct = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
+    err = ct ? vn_terms_from_pb(ct, t) : VN_ESTORE;
+    if (ct) vn__contract__free_unpacked(ct, NULL);
+    vn__stored_contract__free_unpacked(sc, NULL);
+    return err;
+}
+
+vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t version,
+                         const uint8_t *sig, size_t siglen, uint64_t now)
+{
+    Vn__StoredContract *sc = NULL;
+    uint8_t k[VN_ACCOUNT_LEN + 4];
+    vn_err err = load_version(st, case_id, version, &sc);
+    if (err) return err;
+    /* Swap in the caller's signature just for packing; the unpacked
+     * message owns only what it allocated itself. */
+    ProtobufCBinaryData own = sc->signature;
+    sc->signature = (ProtobufCBinaryData){siglen, (uint8_t *)sig};
+    sc->signed_ms = now;
+    sc->signed_version = 0;
+    size_t n = vn__stored_contract__get_packed_size(sc);
+    uint8_t *buf = malloc(n);
+    if (buf) vn__stored_contract__pack(sc, buf);
+    sc->signature = own;
+    vn__stored_contract__free_unpacked(sc, NULL);
+    if (!buf) return VN_ENOMEM;
+    version_key(k, case_id, version);
+    err = st_put(st, VN_DB_CONTRACTS, k, sizeof k, buf, n);
+    free(buf);
+    return err;
+}
+
+vn_err vn_contracts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    return st_del_prefix(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN);
+}

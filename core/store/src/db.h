@@ -1,0 +1,82 @@
+/* Private to vn_store: the table indices and the one way the store's
+ * modules reach vn_kv. Nothing outside core/store/src includes this.
+ *
+ * Layers: the core (sstore.c: open, close and the st_* wrappers below;
+ * meta.c: the meta table) at the bottom; one table module per noun above it,
+ * each the only reader and writer of its tables; the orchestration module
+ * (lifecycle.c) on top, the only one that calls several table modules. */
+#ifndef VN_STORE_DB_H
+#define VN_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+#include "vn/kv.h"
+#include "vn/sstore.h"
+
+/* Database indices; their names are in sstore.c and docs/METADATA.md. The
+ * comment names the one module that reads and writes each. */
+enum {
+    VN_DB_META,        /* meta.c: message sequence, test clock flag and offset */
+    VN_DB_INVITES,     /* invites.c: sha256(secret) -> role, expiry, redeemed, case */
+    VN_DB_ACCOUNTS,    /* accounts.c: account -> role, created time, device CURVE key */
+    VN_DB_DEVICES,     /* accounts.c: device CURVE key -> account */
+    VN_DB_KEYS,        /* keys.c: account -> Signal public identity and signed prekey */
+    VN_DB_PREKEYS,     /* keys.c: account|prekey id -> one-time prekey (public) */
+    VN_DB_MAILBOX,     /* mailbox.c: recipient|seq -> time, envelope (ciphertext) */
+    VN_DB_MSGINDEX,    /* mailbox.c: recipient|message id -> seq */
+    VN_DB_CASES,       /* cases.c: case -> state, casemanager, created, closed */
+    VN_DB_MEMBERS,     /* cases.c: case|account -> role, added */
+    VN_DB_MEMBEROF,    /* cases.c: account -> case */
+    VN_DB_CMCASES,     /* cases.c: casemanager|case -> (empty) */
+    VN_DB_AUDIT,       /* audit.c: participant|minute|reader|what -> (empty) */
+    VN_DB_CONTRACTS,   /* contracts.c: case|version -> canonical contract, signature, times */
+    VN_DB_EVENTS,      /* events.c: case|day|kind -> count */
+    VN_DB_ABSENCES,    /* absences.c: case|from day|kind -> to day */
+    VN_DB_SCHED,       /* sched.c: case -> last day the scheduler closed */
+    VN_DB_NOTICES,     /* sched.c: case|kind|item|day -> (empty): notices already sent */
+    VN_DB_ALERTS,      /* alerts.c: alert -> case, kind, severity, state, level, times, claimer */
+    VN_DB_ATTEST,      /* disclosures.c: case|role -> time: one attestation of both gates */
+    VN_DB_DISCLOSURES, /* disclosures.c: case|time -> (empty): a disclosure attested by both */
+    VN_DB_QUIET,       /* quiet.c: account -> quiet hours (start, end minute) */
+    VN_DB_DEFERRED,    /* quiet.c: account|alert|notice kind -> (empty): held notices */
+    VN_DB_COUNT
+};
+
+struct vn_sstore {
+    vn_kv *kv; /* the environment and its databases */
+};
+
+/* Reads: as vn_kv_get, vn_kv_has, vn_kv_each, vn_kv_count on table db. */
+vn_err st_get(vn_sstore *st, int db, const void *key, size_t klen, void **val, size_t *vlen);
+bool st_has(vn_sstore *st, int db, const void *key, size_t klen);
+vn_err st_each(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud);
+
+/* Writes: every put and delete of the store passes through these three
+ * (sstore.c), the one place to add at-rest encryption or capture a
+ * write-set. st_del returns VN_ENOTFOUND for an absent key; st_drop is the
+ * same delete for callers to whom absent is fine. */
+vn_err st_put(vn_sstore *st, int db, const void *key, size_t klen, const void *val, size_t vlen);
+vn_err st_del(vn_sstore *st, int db, const void *key, size_t klen);
+vn_err st_drop(vn_sstore *st, int db, const void *key, size_t klen);
+vn_err st_del_prefix(vn_sstore *st, int db, const void *prefix, size_t plen);
+
+/* Transactions, as vn_kv_begin .. vn_kv_commit (nested calls count), and
+ * vn_kv_sub_begin/_end. A failed put or delete has already aborted the
+ * transaction (vn_kv does that); after any other error a function that
+ * began a level ends it with st_commit, which keeps an outer
+ * transaction's work. */
+vn_err st_begin(vn_sstore *st);
+vn_err st_commit(vn_sstore *st);
+void st_abort(vn_sstore *st);
+bool st_in_txn(vn_sstore *st);
+vn_err st_sub_begin(vn_sstore *st);
+vn_err st_sub_end(vn_sstore *st, bool keep);
+
+/* Takes the next message sequence number (meta.c, in the caller's write
+ * transaction): store-wide, so table modules take it from the core. */
+vn_err st_next_seq(vn_sstore *st, uint64_t *seq);
+
+#endif

@@ -1,0 +1,79 @@
+/* The events table. */
+#include "vn/events.h"
+
+#include "db.h"
+#include "vn/array.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void event_key(uint8_t k[VN_ACCOUNT_LEN + 5], const uint8_t case_id[VN_ACCOUNT_LEN],
+                      int32_t day, uint8_t kind)
+{
+    memcpy(k, case_id, VN_ACCOUNT_LEN);
+    vn_put_be32(k + VN_ACCOUNT_LEN, (uint32_t)day);
+    k[VN_ACCOUNT_LEN + 4] = kind;
+}
+
+vn_err vn_events_add(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day,
+                     vn_event_kind kind)
+{
+    uint8_t k[VN_ACCOUNT_LEN + 5], cnt[4];
+    void *v = NULL;
+    size_t n;
+    uint32_t count = 0;
+    event_key(k, case_id, day, (uint8_t)kind);
+    if (st_get(st, VN_DB_EVENTS, k, sizeof k, &v, &n) == VN_OK && n == 4) count = vn_get_be32(v);
+    free(v);
+    vn_put_be32(cnt, count + 1);
+    return st_put(st, VN_DB_EVENTS, k, sizeof k, cnt, sizeof cnt);
+}
+
+bool vn_events_has(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day,
+                   vn_event_kind kind)
+{
+    uint8_t k[VN_ACCOUNT_LEN + 5];
+    event_key(k, case_id, day, (uint8_t)kind);
+    return st_has(st, VN_DB_EVENTS, k, sizeof k);
+}
+
+struct ev_ctx {
+    int32_t from; /* first day wanted */
+    vn_event *ev; /* growing array */
+    size_t n, cap;
+};
+
+static vn_err events_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct ev_ctx *c = ud;
+    const uint8_t *p = k;
+    if (kl != VN_ACCOUNT_LEN + 5 || vl != 4) return VN_ESTORE;
+    int32_t day = (int32_t)vn_get_be32(p + VN_ACCOUNT_LEN);
+    if (day < c->from) return VN_OK;
+    for (uint32_t i = vn_get_be32(v); i > 0; i--) {
+        vn_err err = vn_array_reserve(&c->ev, &c->cap, c->n + 1, sizeof *c->ev, VN_EVENTS_MAX);
+        if (err) return err;
+        c->ev[c->n].day = day;
+        c->ev[c->n++].kind = p[VN_ACCOUNT_LEN + 4];
+    }
+    return VN_OK;
+}
+
+vn_err vn_events_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t from,
+                      vn_event **out, size_t *n)
+{
+    struct ev_ctx c = {from, NULL, 0, 0};
+    vn_err err = st_each(st, VN_DB_EVENTS, case_id, VN_ACCOUNT_LEN, events_cb, &c);
+    if (err) {
+        free(c.ev);
+        return err;
+    }
+    *out = c.ev;
+    *n = c.n;
+    return VN_OK;
+}
+
+vn_err vn_events_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    return st_del_prefix(st, VN_DB_EVENTS, case_id, VN_ACCOUNT_LEN);
+}

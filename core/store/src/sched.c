@@ -1,0 +1,52 @@
+/* The sched and notices tables. */
+#include "vn/sched.h"
+
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+vn_err vn_sched_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t *day)
+{
+    void *v = NULL;
+    size_t n;
+    vn_err err = st_get(st, VN_DB_SCHED, case_id, VN_ACCOUNT_LEN, &v, &n);
+    if (!err) {
+        if (n == 4)
+            *day = (int32_t)vn_get_be32(v);
+        else
+            err = VN_ESTORE;
+    }
+    free(v);
+    return err;
+}
+
+vn_err vn_sched_set_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day)
+{
+    uint8_t v[4];
+    vn_put_be32(v, (uint32_t)day);
+    return st_put(st, VN_DB_SCHED, case_id, VN_ACCOUNT_LEN, v, sizeof v);
+}
+
+vn_err vn_sched_notice_once(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint8_t kind,
+                            uint8_t item, int32_t day, bool *already)
+{
+    uint8_t k[VN_ACCOUNT_LEN + 6];
+    memcpy(k, case_id, VN_ACCOUNT_LEN);
+    k[VN_ACCOUNT_LEN] = kind;
+    k[VN_ACCOUNT_LEN + 1] = item;
+    vn_put_be32(k + VN_ACCOUNT_LEN + 2, (uint32_t)day);
+    *already = st_has(st, VN_DB_NOTICES, k, sizeof k);
+    if (*already) return VN_OK;
+    return st_put(st, VN_DB_NOTICES, k, sizeof k, "", 0);
+}
+
+vn_err vn_sched_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    vn_err err = st_begin(st);
+    if (err) return err;
+    if ((err = st_del_prefix(st, VN_DB_NOTICES, case_id, VN_ACCOUNT_LEN)) ||
+        (err = st_drop(st, VN_DB_SCHED, case_id, VN_ACCOUNT_LEN)))
+        return err;
+    return st_commit(st);
+}

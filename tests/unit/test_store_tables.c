@@ -1,0 +1,342 @@
+/* Unit tests of the store's table modules on a real LMDB: each module's
+ * typed functions, as the server uses them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "store_fixture.h"
+#include "vn/absences.h"
+#include "vn/accounts.h"
+#include "vn/alerts.h"
+#include "vn/cases.h"
+#include "vn/clock.h"
+#include "vn/disclosures.h"
+#include "vn/events.h"
+#include "vn/keys.h"
+#include "vn/mailbox.h"
+#include "vn/meta.h"
+#include "vn/quiet.h"
+#include "vn/sched.h"
+
+#define NOW (1700000000000ULL)
+#define DAY (86400000ULL)
+
+static void test_accounts(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t k1[VN_CURVE_KEY_LEN] = {1}, k2[VN_CURVE_KEY_LEN] = {2}, k3[VN_CURVE_KEY_LEN] = {3};
+    uint8_t a1[VN_ACCOUNT_LEN], a2[VN_ACCOUNT_LEN], a3[VN_ACCOUNT_LEN], got[VN_ACCOUNT_LEN];
+    uint8_t(*leads)[VN_ACCOUNT_LEN] = NULL;
+    vn_role role;
+    size_t n;
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_MEDICAL_LEAD, k1, NOW, a1), VN_OK);
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_CASEMANAGER, k2, NOW, a2), VN_OK);
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_MEDICAL_LEAD, k3, NOW, a3), VN_OK);
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_BUDDY, k1, NOW, got), VN_EEXISTS);
+    assert_int_equal(vn_accounts_by_device(st, k2, got, &role), VN_OK);
+    assert_memory_equal(got, a2, VN_ACCOUNT_LEN);
+    assert_int_equal(role, VN_ROLE_CASEMANAGER);
+    assert_int_equal(vn_accounts_with_role(st, VN_ROLE_MEDICAL_LEAD, &leads, &n), VN_OK);
+    assert_int_equal(n, 2);
+    free(leads);
+    assert_int_equal(vn_accounts_with_role(st, VN_ROLE_ADMIN, &leads, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_null(leads);
+    assert_int_equal(vn_accounts_delete(st, a2), VN_OK);
+    assert_false(vn_accounts_exists(st, a2));
+    assert_false(vn_accounts_has_device(st, k2));
+    assert_int_equal(vn_accounts_role(st, a2, &role), VN_ENOTFOUND);
+    assert_int_equal(vn_accounts_delete(st, a2), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+static void test_keys(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t acc[VN_ACCOUNT_LEN] = {1}, ik[33] = {5}, other[33] = {9}, spk[33] = {6}, sig[64] = {7};
+    uint8_t pk1[33] = {8}, pk2[33] = {10}, key[33];
+    Vn__PreKey p1 = VN__PRE_KEY__INIT, p2 = VN__PRE_KEY__INIT, *pp[] = {&p1, &p2};
+    Vn__PublishKeys k = VN__PUBLISH_KEYS__INIT;
+    Vn__Bundle b = VN__BUNDLE__INIT;
+    uint32_t left;
+    p1.id = 1;
+    p1.key = (ProtobufCBinaryData){33, pk1};
+    p2.id = 2;
+    p2.key = (ProtobufCBinaryData){33, pk2};
+    k.identity_key = (ProtobufCBinaryData){33, ik};
+    k.signed_prekey = (ProtobufCBinaryData){33, spk};
+    k.signed_prekey_sig = (ProtobufCBinaryData){64, sig};
+    k.n_prekeys = 2;
+    k.prekeys = pp;
+    assert_int_equal(vn_keys_bundle_take(st, acc, &b), VN_ENOTFOUND);
+    assert_int_equal(vn_keys_publish(st, acc, &k, &left), VN_OK);
+    assert_int_equal(left, 2);
+    assert_int_equal(vn_keys_identity(st, acc, key), VN_OK);
+    assert_memory_equal(key, ik, 33);
+    /* One one-time prekey per bundle, lowest id first. */
+    assert_int_equal(vn_keys_bundle_take(st, acc, &b), VN_OK);
+    assert_non_null(b.prekey);
+    assert_int_equal(b.prekey->id, 1);
+    vn_keys_bundle_clear(&b);
+    assert_int_equal(vn_keys_prekeys_held(st, acc, &left), VN_OK);
+    assert_int_equal(left, 1);
+    /* The identity never changes. */
+    k.identity_key = (ProtobufCBinaryData){33, other};
+    assert_int_equal(vn_keys_publish(st, acc, &k, &left), VN_EDENIED);
+    assert_int_equal(vn_keys_delete(st, acc), VN_OK);
+    assert_int_equal(vn_keys_prekeys_held(st, acc, &left), VN_OK);
+    assert_int_equal(left, 0);
+    assert_int_equal(vn_keys_identity(st, acc, key), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+static vn_err count_env(void *ud, const Vn__Envelope *env)
+{
+    (*(size_t *)ud)++;
+    return VN_OK;
+}
+
+static void test_mailbox(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t to[VN_ACCOUNT_LEN] = {1}, id[VN_MSGID_LEN];
+    Vn__Envelope env = VN__ENVELOPE__INIT;
+    bool dup, more;
+    uint64_t t;
+    size_t n = 0;
+    env.from = "00";
+    for (int i = 0; i < 3; i++) {
+        memset(id, i + 1, sizeof id);
+        env.id = (ProtobufCBinaryData){sizeof id, id};
+        env.time_ms = NOW + (uint64_t)i * DAY;
+        assert_int_equal(vn_mailbox_put(st, to, &env, &dup, &t), VN_OK);
+        assert_false(dup);
+    }
+    /* A resend is stored once and reports the first time. */
+    env.time_ms = NOW + 9 * DAY;
+    assert_int_equal(vn_mailbox_put(st, to, &env, &dup, &t), VN_OK);
+    assert_true(dup);
+    assert_int_equal(t, NOW + 2 * DAY);
+    assert_int_equal(vn_mailbox_fetch(st, to, 2, count_env, &n, &more), VN_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_int_equal(vn_mailbox_ack(st, to, id), VN_OK);
+    assert_int_equal(vn_mailbox_ack(st, to, id), VN_ENOTFOUND);
+    assert_int_equal(vn_mailbox_expire(st, NOW + 30 * DAY + 1, 30 * DAY, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(vn_mailbox_count(st, to, &n), VN_OK);
+    assert_int_equal(n, 1);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+static void test_cases(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t cm[VN_ACCOUNT_LEN] = {1}, cm2[VN_ACCOUNT_LEN] = {2}, p[VN_ACCOUNT_LEN] = {3};
+    uint8_t of[VN_ACCOUNT_LEN];
+    vn_case_info a, b, list[4];
+    size_t n;
+    assert_int_equal(vn_cases_create(st, cm, NOW, &a), VN_OK);
+    assert_int_equal(vn_cases_create(st, cm, NOW, &b), VN_OK);
+    assert_int_equal(vn_cases_add_member(st, a.id, p, VN_ROLE_PARTICIPANT, NOW), VN_OK);
+    assert_int_equal(vn_cases_of(st, p, of), VN_OK);
+    assert_memory_equal(of, a.id, VN_ACCOUNT_LEN);
+    assert_int_equal(vn_cases_set_state(st, a.id, VN_CASE_ACTIVE, NOW), VN_OK);
+    assert_int_equal(vn_cases_list(st, VN_CASE_ACTIVE, list, 4, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(list[0].id, a.id, VN_ACCOUNT_LEN);
+    assert_memory_equal(list[0].casemanager, cm, VN_ACCOUNT_LEN);
+    assert_int_equal(vn_cases_list(st, VN_CASE_INTAKE, list, 0, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_cases_reassign(st, b.id, cm2), VN_OK);
+    assert_int_equal(vn_cases_count_open(st, cm, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(vn_cases_set_state(st, a.id, VN_CASE_CLOSED, NOW + DAY), VN_OK);
+    assert_int_equal(vn_cases_add_member(st, a.id, cm2, VN_ROLE_BUDDY, NOW), VN_EDENIED);
+    assert_int_equal(vn_cases_closed_before(st, NOW + DAY, list, 4, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_cases_closed_before(st, NOW + DAY + 1, list, 4, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(vn_cases_delete(st, a.id), VN_OK);
+    assert_int_equal(vn_cases_of(st, p, of), VN_ENOTFOUND);
+    assert_int_equal(vn_cases_get(st, a.id, &a), VN_ENOTFOUND);
+    assert_int_equal(vn_cases_forget_casemanager(st, cm2), VN_OK);
+    assert_int_equal(vn_cases_count_open(st, cm2, &n), VN_OK);
+    assert_int_equal(n, 0);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+static void test_records(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c[VN_ACCOUNT_LEN] = {1};
+    vn_event *ev = NULL;
+    vn_absence *abs = NULL;
+    size_t n;
+    int32_t day;
+    bool already;
+    assert_int_equal(vn_events_add(st, c, 10, VN_EV_TEST), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 10, VN_EV_TEST), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 12, VN_EV_CHECKIN), VN_OK);
+    assert_true(vn_events_has(st, c, 12, VN_EV_CHECKIN));
+    assert_int_equal(vn_events_load(st, c, 11, &ev, &n), VN_OK);
+    assert_int_equal(n, 1);
+    free(ev);
+    assert_int_equal(vn_events_load(st, c, 0, &ev, &n), VN_OK);
+    assert_int_equal(n, 3);
+    free(ev);
+    assert_int_equal(vn_absences_add(st, c, 20, 25, VN_ABSENCE), VN_OK);
+    assert_int_equal(vn_absences_add(st, c, 21, 21, VN_MEDICATION), VN_OK);
+    assert_int_equal(vn_absences_load(st, c, VN_ABSENCE, &abs, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(abs[0].to_day, 25);
+    free(abs);
+    assert_int_equal(vn_sched_last(st, c, &day), VN_ENOTFOUND);
+    assert_int_equal(vn_sched_set_last(st, c, 30), VN_OK);
+    assert_int_equal(vn_sched_last(st, c, &day), VN_OK);
+    assert_int_equal(day, 30);
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 30, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 30, &already), VN_OK);
+    assert_true(already);
+    assert_int_equal(vn_events_purge_case(st, c), VN_OK);
+    assert_int_equal(vn_absences_purge_case(st, c), VN_OK);
+    assert_int_equal(vn_sched_purge_case(st, c), VN_OK);
+    assert_int_equal(vn_events_load(st, c, 0, &ev, &n), VN_OK);
+    assert_int_equal(n, 0);
+    free(ev);
+    assert_int_equal(vn_sched_last(st, c, &day), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, c), 0);
+    store_rm_tmp(dir);
+}
+
+static vn_err count_disc(void *ud, uint64_t t)
+{
+    (*(size_t *)ud)++;
+    return VN_OK;
+}
+
+static void test_alerts_disclosures(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c[VN_ACCOUNT_LEN] = {1}, who[VN_ACCOUNT_LEN] = {2};
+    vn_alert a = {.kind = VN_ALERT_SOS, .severity = 2, .state = VN_ALERT_CLAIMED}, got;
+    bool rec;
+    size_t n = 0;
+    memcpy(a.case_id, c, VN_ACCOUNT_LEN);
+    memcpy(a.claimed_by, who, VN_ACCOUNT_LEN);
+    a.created_ms = NOW;
+    assert_int_equal(vn_alerts_create(st, &a), VN_OK);
+    assert_int_equal(vn_alerts_get(st, a.id, &got), VN_OK);
+    assert_memory_equal(got.id, a.id, VN_ALERT_ID_LEN);
+    assert_memory_equal(got.case_id, c, VN_ACCOUNT_LEN);
+    assert_memory_equal(got.claimed_by, who, VN_ACCOUNT_LEN);
+    assert_int_equal(got.kind, VN_ALERT_SOS);
+    assert_int_equal(got.severity, 2);
+    assert_int_equal(got.state, VN_ALERT_CLAIMED);
+    assert_int_equal(got.created_ms, NOW);
+    assert_int_equal(vn_alerts_forget_account(st, who), VN_OK);
+    assert_int_equal(vn_alerts_get(st, a.id, &got), VN_OK);
+    assert_int_equal(got.claimed_by[0], 0);
+    /* An attestation waits a week for the other; then both make a record. */
+    assert_int_equal(vn_disclosures_attest(st, c, 1, NOW, &rec), VN_OK);
+    assert_false(rec);
+    assert_int_equal(vn_disclosures_attest(st, c, 2, NOW + VN_ATTEST_WINDOW_MS + 1, &rec), VN_OK);
+    assert_false(rec);
+    assert_int_equal(vn_disclosures_attest(st, c, 1, NOW + VN_ATTEST_WINDOW_MS + 2, &rec), VN_OK);
+    assert_true(rec);
+    assert_int_equal(vn_disclosures_each(st, c, count_disc, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(vn_alerts_purge_case(st, c), VN_OK);
+    assert_int_equal(vn_disclosures_purge_case(st, c), VN_OK);
+    assert_int_equal(vn_alerts_get(st, a.id, &got), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, c), 0);
+    store_rm_tmp(dir);
+}
+
+static void test_quiet(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t acc[VN_ACCOUNT_LEN] = {1};
+    uint16_t from, to;
+    vn_deferred d = {.kind = 2}, *held = NULL;
+    size_t n;
+    memcpy(d.account, acc, VN_ACCOUNT_LEN);
+    memset(d.alert, 9, sizeof d.alert);
+    assert_int_equal(vn_quiet_get(st, acc, &from, &to), VN_ENOTFOUND);
+    assert_int_equal(vn_quiet_set(st, acc, 600, 600), VN_EINVAL);
+    assert_int_equal(vn_quiet_set(st, acc, 1320, 420), VN_OK);
+    assert_int_equal(vn_quiet_get(st, acc, &from, &to), VN_OK);
+    assert_int_equal(from, 1320);
+    assert_int_equal(to, 420);
+    assert_int_equal(vn_quiet_clear(st, acc), VN_OK);
+    assert_int_equal(vn_quiet_clear(st, acc), VN_OK);
+    assert_int_equal(vn_quiet_defer(st, &d), VN_OK);
+    assert_int_equal(vn_quiet_deferred(st, &held, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(&held[0], &d, sizeof d);
+    free(held);
+    assert_int_equal(vn_quiet_undefer(st, &d), VN_OK);
+    assert_int_equal(vn_quiet_deferred(st, &held, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_quiet_set(st, acc, 60, 120), VN_OK);
+    assert_int_equal(vn_quiet_defer(st, &d), VN_OK);
+    assert_int_equal(vn_quiet_forget_account(st, acc), VN_OK);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, acc), 0);
+    store_rm_tmp(dir);
+}
+
+static void test_meta_clock(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    vn_clock *clock = NULL;
+    uint64_t off;
+    assert_false(vn_meta_test_clock(st));
+    assert_int_equal(vn_meta_set_test_clock(st, true), VN_OK);
+    assert_true(vn_meta_test_clock(st));
+    assert_int_equal(vn_meta_clock_offset(st, &off), VN_OK);
+    assert_int_equal(off, 0);
+    assert_int_equal(vn_clock_open(&clock, st, vn_meta_test_clock(st)), VN_OK);
+    uint64_t before = vn_clock_now(clock);
+    assert_int_equal(vn_clock_advance(st, 10 * DAY), VN_OK);
+    assert_true(vn_clock_now(clock) >= before + 10 * DAY);
+    assert_int_equal(vn_clock_set(st, before), VN_EINVAL); /* time only moves forward */
+    assert_int_equal(vn_clock_set(st, before + 20 * DAY), VN_OK);
+    assert_true(vn_clock_now(clock) >= before + 20 * DAY);
+    vn_clock_close(&clock);
+    assert_int_equal(vn_meta_set_test_clock(st, false), VN_OK);
+    assert_int_equal(vn_meta_set_test_clock(st, false), VN_OK);
+    assert_false(vn_meta_test_clock(st));
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accounts), cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_mailbox),  cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_records),  cmocka_unit_test(test_alerts_disclosures),
+        cmocka_unit_test(test_quiet),    cmocka_unit_test(test_meta_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
