@@ -1,7 +1,7 @@
 /* The absences table. */
 #include "vn/absences.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/array.h"
 
 #include <stdlib.h>

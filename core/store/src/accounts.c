@@ -1,7 +1,7 @@
 /* The accounts and devices tables. */
 #include "vn/accounts.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/array.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The alerts table. */
 #include "vn/alerts.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/array.h"
 
 #include <stdlib.h>

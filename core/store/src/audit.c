@@ -1,7 +1,7 @@
 /* The audit table. */
 #include "vn/audit.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * indexes, kept consistent with each other here. */
 #include "vn/cases.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

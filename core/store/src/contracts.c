@@ -1,7 +1,7 @@
 /* The contracts table. */
 #include "vn/contracts.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

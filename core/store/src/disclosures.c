@@ -1,7 +1,7 @@
 /* The attest and disclosures tables. */
 #include "vn/disclosures.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The events table. */
 #include "vn/events.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/array.h"
 
 #include <stdlib.h>

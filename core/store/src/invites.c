@@ -1,7 +1,7 @@
 /* The invites table. */
 #include "vn/invites.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

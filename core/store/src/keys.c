@@ -1,7 +1,7 @@
 /* The keys and prekeys tables. */
 #include "vn/keys.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * make the steps one change. */
 #include "vn/lifecycle.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/absences.h"
 #include "vn/accounts.h"
 #include "vn/alerts.h"

@@ -1,7 +1,7 @@
 /* The mailbox and msgindex tables. */
 #include "vn/mailbox.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/array.h"
 
 #include <stdlib.h>

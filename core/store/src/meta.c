@@ -1,7 +1,7 @@
 /* The meta table: a few named values of the store itself. */
 #include "vn/meta.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/util.h"
 
 #include <stdlib.h>

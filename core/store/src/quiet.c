@@ -1,7 +1,7 @@
 /* The quiet and deferred tables. */
 #include "vn/quiet.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 #include "vn/array.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The sched and notices tables. */
 #include "vn/sched.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

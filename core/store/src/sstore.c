@@ -2,7 +2,7 @@
  * store's modules read and write vn_kv (see db.h). */
 #include "vn/sstore.h"
 
-#include "db.h"
+#include "sstore_internal.h"
 
 #include <stdlib.h>
 

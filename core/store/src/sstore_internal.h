@@ -5,8 +5,8 @@
  * meta.c: the meta table) at the bottom; one table module per noun above it,
  * each the only reader and writer of its tables; the orchestration module
  * (lifecycle.c) on top, the only one that calls several table modules. */
-#ifndef VN_STORE_DB_H
-#define VN_STORE_DB_H
+#ifndef VN_SSTORE_INTERNAL_H
+#define VN_SSTORE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
