@@ -1,12 +1,12 @@
 /* The store core: opening the environment, and the one path by which the
- * store's modules read and write vn_kv (see db.h). */
+ * store's modules read and write vn_kv (see sstore_internal.h). */
 #include "vn/sstore.h"
 
 #include "sstore_internal.h"
 
 #include <stdlib.h>
 
-/* Order matches the VN_DB_* enum in db.h. */
+/* Order matches the VN_DB_* enum in sstore_internal.h. */
 static const char *const db_names[] = {
     "meta",  "invites", "accounts", "devices", "keys",        "prekeys",   "mailbox",  "msgindex",
     "cases", "members", "memberof", "cmcases", "audit",       "contracts", "events",   "absences",
