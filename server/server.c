@@ -67,9 +67,10 @@ struct vn_server {
         size_t len;
     } * notices; /* pushes waiting for the commit */
     size_t nnotices, capnotices;
-    uint64_t usage_checked_ms; /* when nearly_full was last computed */
-    bool nearly_full;          /* new messages wait; deletions go on */
-    uint64_t requests;         /* requests handled, for the shutdown log */
+    uint64_t usage_checked_ms;        /* when nearly_full was last computed */
+    bool nearly_full;                 /* new messages wait; deletions go on */
+    uint64_t requests;                /* requests handled, for the shutdown log */
+    uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
 };
 
 void vn_log(const char *fmt, ...)
@@ -90,6 +91,11 @@ void vn_log(const char *fmt, ...)
 vn_sstore *vn_server_store(vn_server *self)
 {
     return self->store;
+}
+
+uint64_t *vn_server_request_calls(vn_server *self)
+{
+    return self->calls;
 }
 
 vn_clock *vn_server_clock(vn_server *self)
@@ -317,7 +323,7 @@ static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Reque
         snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));
         return err;
     }
-    err = vn_handle_request(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
+    err = vn_dispatch(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
     vn_err end = vn_kv_sub_end(kv, !err);
     if (!err && end) {
         err = end;
@@ -377,7 +383,6 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
     }
     vn__reply__init(p->out.reply);
     err = handle_isolated(s, &peer, req, p);
-    if (s->cfg.verbose) vn_log("request type=%d result=%s", (int)req->body_case, vn_err_name(err));
 out:
     if (err) vn_outcome_clear(&p->out);
     p->err = err;
