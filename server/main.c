@@ -200,6 +200,11 @@ static int cmd_run(opts *o)
     };
     uint64_t v;
     vn_server *srv = NULL;
+    char msg[256];
+    /* A body the protocol allows but no row answers is a build mistake:
+     * refuse to run rather than tell users "unknown request type". */
+    if (vn_requests_check(vn_requests, VN_REQUEST_COUNT, msg, sizeof msg))
+        return die(false, 1, VN_EINTERNAL, "%s", msg);
     if (o->frame_max) {
         if (vn_parse_u64(o->frame_max, 1024, VN_FRAME_MAX_DEFAULT, &v))
             return die(false, 2, VN_EINVAL, "--frame-max must be 1024..65536 bytes, not %s",

@@ -29,7 +29,7 @@
 #define RATED   (1u << 3) /* the handler takes from the abuse limiters */
 #define AUDITED (1u << 4) /* reads of a participant's data go into their audit log */
 
-/* The refusal for a wrong role. ASKED_AS_UNKNOWN (no text) means the
+/* The refusal for a wrong role. AS_UNKNOWN (no text) means the
  * handler refuses in its relation check, with the very words it uses for
  * a case or alert that does not exist, so a wrong role learns nothing more
  * than that; the dispatcher tells it through vn_req.role_ok. */
