@@ -216,8 +216,6 @@ vn_err vn_handle_fetch_bundle(vn_req *r)
     return body->account ? VN_OK : VN_ENOMEM;
 }
 
-#define TEAM_MAX 64 /* most recipients of one team message */
-
 /* The recipients of a send: one account, or the case's team without the
  * sender. Checks the policy for each. */
 static vn_err send_targets(vn_req *r, const Vn__Send *s, uint8_t (*to)[VN_ACCOUNT_LEN], size_t *nto)
@@ -233,7 +231,7 @@ static vn_err send_targets(vn_req *r, const Vn__Send *s, uint8_t (*to)[VN_ACCOUN
     }
     uint8_t case_id[VN_ACCOUNT_LEN];
     vn_party me;
-    vn_member m[TEAM_MAX];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
     vn_case_info ci = {.state = VN_CASE_CLOSED};
     if ((err = vn_parse_id(r, s->case_id, "case", case_id))) return err;
@@ -247,7 +245,7 @@ static vn_err send_targets(vn_req *r, const Vn__Send *s, uint8_t (*to)[VN_ACCOUN
                        "case %s is unknown or you are not in its care team: the team chat is "
                        "for the participant, the casemanager and the buddies of an open case",
                        s->case_id);
-    if ((err = vn_cases_members(r->store, case_id, m, TEAM_MAX, &n)))
+    if ((err = vn_cases_members(r->store, case_id, m, VN_CASE_MEMBERS_MAX, &n)))
         return vn_fail(r, err, "cannot read the case: %s", vn_err_str(err));
     for (size_t i = 0; i < n; i++)
         if (vn_policy_in_team(m[i].role) && memcmp(m[i].account, peer->account, VN_ACCOUNT_LEN))
@@ -296,7 +294,7 @@ vn_err vn_handle_send(vn_req *r)
 {
     const Vn__Send *s = r->req->send;
     vn_outcome *out = r->out;
-    uint8_t to[TEAM_MAX + 1][VN_ACCOUNT_LEN];
+    uint8_t to[VN_CASE_MEMBERS_MAX + 1][VN_ACCOUNT_LEN]; /* the team and its casemanager */
     size_t nto = 0;
     bool dup = false;
     uint64_t t = 0;

@@ -8,6 +8,7 @@
 
 #include "ratelimit.h"
 #include "vn/alerts.h"
+#include "vn/array.h"
 #include "vn/contract.h"
 #include "vn/signals.h"
 #include "vn/day.h"
@@ -15,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALERTS_MAX 256
+#define ALERTS_MAX     256
+#define LEADS_MAX      1024 /* medical leads told of one escalation */
+#define HELD_PER_SWEEP 4096 /* held notices released in one sweep */
 
 uint64_t vn_alert_limit_ms(const vn_alert *a)
 {
@@ -34,13 +37,8 @@ static int lead_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
     struct lead_ctx *c = ud;
     if (kl != 16 || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        void *nt = realloc(c->to, cap * sizeof *c->to);
-        if (!nt) return VN_ENOMEM;
-        c->to = nt;
-        c->cap = cap;
-    }
+    vn_err err = vn_array_reserve(&c->to, &c->cap, c->count + 1, sizeof *c->to, LEADS_MAX);
+    if (err) return err;
     memcpy(c->to[c->count++], k, 16);
     return 0;
 }
@@ -132,13 +130,8 @@ static int held_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
     struct held *h = ud;
     if (kl != 33) return 0;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        void *nk = realloc(h->keys, cap * sizeof *h->keys);
-        if (!nk) return VN_ENOMEM;
-        h->keys = nk;
-        h->cap = cap;
-    }
+    /* The rest waits for the next sweep. */
+    if (vn_array_reserve(&h->keys, &h->cap, h->n + 1, sizeof *h->keys, HELD_PER_SWEEP)) return 1;
     memcpy(h->keys[h->n++], k, 33);
     return 0;
 }
@@ -148,6 +141,7 @@ static vn_err release_held(vn_server *srv)
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
     struct held h = {NULL, 0, 0};
     vn_err err = vn_kv_each(kv, VN_DB_DEFERRED, NULL, 0, held_cb, &h);
+    if (err == 1) err = VN_OK;
     for (size_t i = 0; !err && i < h.n; i++) {
         vn_alert a;
         if (quiet_now(srv, h.keys[i])) continue;
@@ -200,9 +194,9 @@ static vn_err reply_alert(const vn_alert *a, vn_outcome *out)
 static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const char *kind,
                           const uint8_t *by, const uint8_t *except)
 {
-    vn_member m[64];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
-    vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, 64, &n);
+    vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, VN_CASE_MEMBERS_MAX, &n);
     for (size_t i = 0; !err && i < n; i++) {
         if (m[i].role != role || (except && !memcmp(m[i].account, except, 16))) continue;
         err = vn_alert_notify(srv, m[i].account, a, kind, by);

@@ -5,22 +5,25 @@
 #include "server.h"
 
 #include "vn/alerts.h"
+#include "vn/array.h"
 #include "vn/cases.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMBERS_MAX        64 /* most members listed in one reply */
 #define INVITE_TTL_DEFAULT (7ULL * 86400000)
 #define INVITE_TTL_MAX     (90ULL * 86400000)
-#define CASES_MAX          512 /* most cases listed in one reply */
+#define CASES_MAX          512  /* most cases listed in one reply */
+#define LEADS_MAX          1024 /* most medical leads listed in one reply */
+#define AUDIT_MAX          2048 /* most audit entries in one reply (it must fit a frame) */
+#define DISCLOSURES_MAX    1024 /* most disclosures in one reply */
 
 static vn_err case_info_reply(vn_sstore *st, const vn_case_info *ci, Vn__CaseInfo **out)
 {
     char hex[VN_ACCOUNT_HEX + 1];
-    vn_member m[MEMBERS_MAX];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
-    vn_err err = vn_cases_members(st, ci->id, m, MEMBERS_MAX, &n);
+    vn_err err = vn_cases_members(st, ci->id, m, VN_CASE_MEMBERS_MAX, &n);
     if (err) return err;
     Vn__CaseInfo *info = malloc(sizeof *info);
     if (!info) return VN_ENOMEM;
@@ -106,11 +109,8 @@ vn_err vn_handle_case_invite(vn_req *r)
                        VN_CASE_MEMBERS_MAX);
     if (err) return err;
     if (role == VN_ROLE_PARTICIPANT) {
-        vn_member m[MEMBERS_MAX];
-        size_t n = 0;
-        if ((err = vn_cases_members(r->store, ci.id, m, MEMBERS_MAX, &n))) return err;
-        for (size_t i = 0; i < n; i++)
-            if (m[i].role == VN_ROLE_PARTICIPANT)
+        for (size_t i = 0; i < count; i++)
+            if (all[i].role == VN_ROLE_PARTICIPANT)
                 return vn_fail(r, VN_EEXISTS, "case %s already has its participant", q->case_id);
     }
     uint64_t now = r->now;
@@ -135,9 +135,9 @@ vn_err vn_handle_case_invite(vn_req *r)
 bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
                          uint8_t participant[VN_ACCOUNT_LEN])
 {
-    vn_member m[MEMBERS_MAX];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
-    if (vn_cases_members(vn_server_store(srv), id, m, MEMBERS_MAX, &n)) return false;
+    if (vn_cases_members(vn_server_store(srv), id, m, VN_CASE_MEMBERS_MAX, &n)) return false;
     for (size_t i = 0; i < n; i++) {
         if (m[i].role == VN_ROLE_PARTICIPANT) {
             memcpy(participant, m[i].account, VN_ACCOUNT_LEN);
@@ -147,16 +147,22 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
     return false;
 }
 
+struct leads_ctx {
+    Vn__CaseInfo *info; /* reply being filled */
+    size_t cap;         /* allocated slots of info->medical_leads */
+};
+
 static int leads_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
-    Vn__CaseInfo *info = ud;
+    struct leads_ctx *c = ud;
+    Vn__CaseInfo *info = c->info;
     char hex[VN_ACCOUNT_HEX + 1];
     if (kl != VN_ACCOUNT_LEN || vl < 1 || ((const uint8_t *)v)[0] != VN_ROLE_MEDICAL_LEAD) return 0;
-    char **l = realloc(info->medical_leads, (info->n_medical_leads + 1) * sizeof *l);
-    if (!l) return VN_ENOMEM;
-    info->medical_leads = l;
+    vn_err err = vn_array_reserve(&info->medical_leads, &c->cap, info->n_medical_leads + 1,
+                                  sizeof *info->medical_leads, LEADS_MAX);
+    if (err) return err;
     vn_hex_encode(k, VN_ACCOUNT_LEN, hex);
-    if (!(l[info->n_medical_leads] = vn_dup_str(hex))) return VN_ENOMEM;
+    if (!(info->medical_leads[info->n_medical_leads] = vn_dup_str(hex))) return VN_ENOMEM;
     info->n_medical_leads++;
     return 0;
 }
@@ -169,8 +175,8 @@ static vn_err team_reply(vn_req *r, const vn_case_info *ci, bool is_cm)
     vn_outcome *out = r->out;
     vn_err err = reply_case(r, ci);
     if (err) return err;
-    if (is_cm && (err = vn_kv_each(vn_sstore_kv(r->store), VN_DB_ACCOUNTS, NULL, 0, leads_cb,
-                                   out->reply->case_info)))
+    struct leads_ctx lc = {out->reply->case_info, 0};
+    if (is_cm && (err = vn_kv_each(vn_sstore_kv(r->store), VN_DB_ACCOUNTS, NULL, 0, leads_cb, &lc)))
         return err;
     Vn__CaseInfo *info = out->reply->case_info;
     size_t keep = 0;
@@ -314,7 +320,8 @@ vn_err vn_handle_case_list(vn_req *r)
 struct audit_ctx {
     vn_sstore *st;     /* for role lookups */
     Vn__AuditLog *log; /* reply being filled */
-    size_t cap;
+    size_t cap;        /* allocated slots of log->entries */
+    size_t dcap;       /* allocated slots of log->disclosures_ms */
 };
 
 static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACCOUNT_LEN],
@@ -323,13 +330,9 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
     struct audit_ctx *c = ud;
     char hex[VN_ACCOUNT_HEX + 1];
     vn_role role = VN_ROLE_NONE;
-    if (c->log->n_entries == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        Vn__AuditEntry **e = realloc(c->log->entries, cap * sizeof *e);
-        if (!e) return VN_ENOMEM;
-        c->log->entries = e;
-        c->cap = cap;
-    }
+    vn_err err = vn_array_reserve(&c->log->entries, &c->cap, c->log->n_entries + 1,
+                                  sizeof *c->log->entries, AUDIT_MAX);
+    if (err) return err;
     Vn__AuditEntry *e = malloc(sizeof *e);
     if (!e) return VN_ENOMEM;
     vn__audit_entry__init(e);
@@ -345,11 +348,12 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
 
 static vn_err disclosure_cb(void *ud, uint64_t recorded_ms)
 {
-    Vn__AuditLog *log = ud;
-    uint64_t *d = realloc(log->disclosures_ms, (log->n_disclosures_ms + 1) * sizeof *d);
-    if (!d) return VN_ENOMEM;
-    log->disclosures_ms = d;
-    d[log->n_disclosures_ms++] = recorded_ms;
+    struct audit_ctx *c = ud;
+    Vn__AuditLog *log = c->log;
+    vn_err err = vn_array_reserve(&log->disclosures_ms, &c->dcap, log->n_disclosures_ms + 1,
+                                  sizeof *log->disclosures_ms, DISCLOSURES_MAX);
+    if (err) return err;
+    log->disclosures_ms[log->n_disclosures_ms++] = recorded_ms;
     return VN_OK;
 }
 
@@ -362,12 +366,16 @@ vn_err vn_handle_audit_read(vn_req *r)
     vn__audit_log__init(body);
     out->reply->body_case = VN__REPLY__BODY_AUDIT_LOG;
     out->reply->audit_log = body;
-    struct audit_ctx c = {r->store, body, 0};
+    struct audit_ctx c = {r->store, body, 0, 0};
     vn_err err = vn_audit_each(r->store, peer->account, audit_cb, &c);
+    if (err == VN_ETOOBIG) err = VN_OK;
     uint8_t case_id[VN_ACCOUNT_LEN];
     /* The participant also sees every disclosure recorded about them. */
     if (!err && vn_cases_of(r->store, peer->account, case_id) == VN_OK)
-        err = vn_disclosure_each(r->store, case_id, disclosure_cb, body);
+        err = vn_disclosure_each(r->store, case_id, disclosure_cb, &c);
+    /* A reply must fit one frame: past AUDIT_MAX entries or
+     * DISCLOSURES_MAX disclosures the rest is left out. */
+    if (err == VN_ETOOBIG) err = VN_OK;
     return err ? vn_fail(r, err, "cannot read the audit log: %s", vn_err_str(err)) : VN_OK;
 }
 

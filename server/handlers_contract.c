@@ -25,11 +25,12 @@ static vn_err stored_reply(Vn__StoredContract *sc, vn_outcome *out)
 static vn_err notify_case(vn_server *srv, const vn_case_info *ci, const Vn__Notice *n,
                           bool members_too)
 {
-    vn_member m[64];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t count = 0;
     vn_err err = vn_server_notify(srv, ci->casemanager, n);
     if (err || !members_too) return err;
-    if ((err = vn_cases_members(vn_server_store(srv), ci->id, m, 64, &count))) return err;
+    if ((err = vn_cases_members(vn_server_store(srv), ci->id, m, VN_CASE_MEMBERS_MAX, &count)))
+        return err;
     for (size_t i = 0; !err && i < count; i++)
         err = vn_server_notify(srv, m[i].account, n);
     return err;

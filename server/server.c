@@ -4,6 +4,7 @@
 #include "server.h"
 
 #include "ratelimit.h"
+#include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
 #include "vn/util.h"
@@ -24,8 +25,10 @@
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
 #endif
 
-#define BATCH_MAX 256 /* most requests one transaction groups */
-#define ROUTE_MAX 256 /* longest ROUTER routing id we keep */
+#define BATCH_MAX   256   /* most requests one transaction groups */
+#define ROUTE_MAX   256   /* longest ROUTER routing id we keep */
+#define SUBS_MAX    65536 /* most connections listening for pushes */
+#define NOTICES_MAX 65536 /* most pushes waiting for one commit */
 
 typedef struct sub {
     uint8_t account[VN_ACCOUNT_LEN]; /* who listens */
@@ -167,13 +170,9 @@ vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN
             return VN_OK;
         }
     }
-    if (self->nsubs == self->capsubs) {
-        size_t cap = self->capsubs ? self->capsubs * 2 : 64;
-        sub *n = realloc(self->subs, cap * sizeof *n);
-        if (!n) return VN_ENOMEM;
-        self->subs = n;
-        self->capsubs = cap;
-    }
+    vn_err err = vn_array_reserve(&self->subs, &self->capsubs, self->nsubs + 1, sizeof *self->subs,
+                                  SUBS_MAX);
+    if (err) return err;
     sub *s = &self->subs[self->nsubs++];
     memcpy(s->account, account, VN_ACCOUNT_LEN);
     memcpy(s->route, route, route_len);
@@ -271,15 +270,10 @@ vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn
     push.body_case = VN__REPLY__BODY_ENVELOPES;
     push.envelopes = &envs;
     if (vn_frame_reply_encode(&push, s->cfg.frame_max * 2, &frame, &len)) return VN_OK;
-    if (s->nnotices == s->capnotices) {
-        size_t cap = s->capnotices ? s->capnotices * 2 : 16;
-        struct notice_push *np = realloc(s->notices, cap * sizeof *np);
-        if (!np) {
-            free(frame);
-            return VN_OK; /* stored; only the push is lost, a fetch gets it */
-        }
-        s->notices = np;
-        s->capnotices = cap;
+    if (vn_array_reserve(&s->notices, &s->capnotices, s->nnotices + 1, sizeof *s->notices,
+                         NOTICES_MAX)) {
+        free(frame);
+        return VN_OK; /* stored; only the push is lost, a fetch gets it */
     }
     memcpy(s->notices[s->nnotices].to, to, VN_ACCOUNT_LEN);
     s->notices[s->nnotices].frame = frame;
@@ -470,12 +464,18 @@ static bool readable(void *sock)
     return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
 }
 
-static void on_router(uv_poll_t *h, int status, int events)
+/* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left.
+ * Every send on the ROUTER may consume the edge of a request that arrived
+ * meanwhile, so anything that sends outside on_router calls this after. */
+static void drain(vn_server *s)
 {
-    vn_server *s = h->data;
-    /* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left. */
     while (process_batch(s) > 0 || readable(s->router)) {
     }
+}
+
+static void on_router(uv_poll_t *h, int status, int events)
+{
+    drain(h->data);
 }
 
 static void on_zap(uv_poll_t *h, int status, int events)
@@ -505,6 +505,8 @@ static void on_sweep(uv_timer_t *t)
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));
+    /* The scheduler and the escalation pushed notices on the ROUTER. */
+    drain(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
