@@ -3,6 +3,7 @@
  * LMDB write transaction, and no reply or push leaves before its commit. */
 #include "server.h"
 
+#include "listen.h"
 #include "ratelimit.h"
 #include "vn/array.h"
 #include "vn/cases.h"
@@ -20,10 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
-#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
-#endif
 
 #define BATCH_MAX   256   /* most requests one transaction groups */
 #define ROUTE_MAX   256   /* longest ROUTER routing id we keep */
@@ -546,32 +543,12 @@ static vn_err write_endpoint(vn_server *s)
 
 static vn_err open_sockets(vn_server *s, const uint8_t secret[32])
 {
-    int one = 1, zero = 0;
-    int64_t maxmsg = (int64_t)s->cfg.frame_max * 4;
-    /* Fail closed: the ZAP handler is bound before the ROUTER exists, and
-     * the ROUTER insists on it through its domain. Without a handler libzmq
-     * would accept every CURVE key. */
-    s->zap = zmq_socket(s->zctx, ZMQ_REP);
-    if (!s->zap || zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof zero) ||
-        zmq_bind(s->zap, "inproc://zeromq.zap.01") != 0) {
-        vn_log("cannot bind the ZAP handler: %s", zmq_strerror(errno));
-        return VN_ETRANSPORT;
-    }
-    s->router = zmq_socket(s->zctx, ZMQ_ROUTER);
-    if (!s->router) return VN_ETRANSPORT;
-    if (zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret, 32) ||
-        zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "vangnet", 7) ||
-        zmq_setsockopt(s->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-        zmq_setsockopt(s->router, ZMQ_LINGER, &zero, sizeof zero)) {
-        vn_log("cannot configure the ROUTER socket: %s", zmq_strerror(errno));
-        return VN_ETRANSPORT;
-    }
-    if (zmq_bind(s->router, s->cfg.listen) != 0) {
-        vn_log("cannot listen on %s: %s", s->cfg.listen, zmq_strerror(errno));
-        return VN_ETRANSPORT;
+    char msg[512];
+    vn_err err = vn_listen_open(s->zctx, secret, s->cfg.listen, s->cfg.frame_max, &s->zap,
+                                &s->router, msg, sizeof msg);
+    if (err) {
+        vn_log("%s", msg);
+        return err;
     }
     return write_endpoint(s);
 }
