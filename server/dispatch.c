@@ -70,9 +70,10 @@ vn_err vn_dispatch(vn_server *srv, const vn_peer *peer, const Vn__Request *req, 
         .msg = msg,
         .msgsize = msgsize,
     };
+    /* Every call of a row counts, refused ones too. */
+    if (r.row) vn_server_request_calls(srv)[r.row - vn_requests]++;
     vn_err err = gate(&r);
     if (!err) {
-        vn_server_request_calls(srv)[r.row - vn_requests]++;
         err = r.row->handler(&r);
         /* A handler that answers a role its row refuses is a bug in the
          * handler's relation check: fail rather than leak. */
