@@ -61,8 +61,8 @@ typedef struct vn_peer {
 /* What a handler produces: a reply, and maybe a push of one envelope to
  * its recipients, sent once the loop turn's writes are durable. */
 typedef struct vn_outcome {
-    Vn__Reply *reply;                   /* filled by the handler (body set) */
-    bool wrote;                         /* whether the reply depends on the commit */
+    Vn__Reply *reply; /* filled by the handler (body set) */
+    bool wrote; /* whether the reply depends on the commit (the row's WRITES, or the handler) */
     uint8_t (*push_to)[VN_ACCOUNT_LEN]; /* recipients of the push (malloc'd) */
     size_t npush;
     uint8_t *push_frame; /* packed push Reply (malloc'd) */
