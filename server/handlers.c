@@ -11,7 +11,6 @@
 #include "vn/frame.h"
 #include "vn/pad.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +19,6 @@
 #define PREKEYS_MAX 1000
 /* Byte budget of one Envelopes reply, below the frame limit. */
 #define FETCH_BYTES_MAX (VN_FRAME_MAX_DEFAULT - 4096)
-
-vn_err vn_fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 char *vn_dup_str(const char *s)
 {
@@ -67,37 +57,36 @@ void vn_outcome_clear(vn_outcome *out)
     memset(out, 0, sizeof *out);
 }
 
-vn_err vn_parse_id(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN], char *msg,
-                   size_t msgsize)
+vn_err vn_parse_id(vn_req *r, const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN])
 {
     if (!hex || !vn_account_valid(hex) || vn_hex_decode(hex, out, VN_ACCOUNT_LEN))
-        return vn_fail(msg, msgsize, VN_EINVAL, "%s is not an id (32 hex characters)", field);
+        return vn_fail(r, VN_EINVAL, "%s is not an id (32 hex characters)", field);
     return VN_OK;
 }
 
 /* The policy check shared by sends and bundle fetches. An unknown account
  * gets the same refusal as a forbidden one, so nobody can probe which
  * accounts exist. */
-static vn_err may_message(vn_server *srv, const vn_peer *peer, const uint8_t to[VN_ACCOUNT_LEN],
-                          const char *to_hex, char *msg, size_t msgsize)
+static vn_err may_message(vn_req *r, const uint8_t to[VN_ACCOUNT_LEN], const char *to_hex)
 {
     vn_party from, dest;
     const char *rule = NULL;
-    vn_err err = vn_lifecycle_party(vn_server_store(srv), peer->account, &from);
-    if (err) return vn_fail(msg, msgsize, err, "cannot read your account: %s", vn_err_str(err));
-    err = vn_lifecycle_party(vn_server_store(srv), to, &dest);
+    vn_err err = vn_lifecycle_party(r->store, r->peer->account, &from);
+    if (err) return vn_fail(r, err, "cannot read your account: %s", vn_err_str(err));
+    err = vn_lifecycle_party(r->store, to, &dest);
     if (err && err != VN_ENOACCOUNT)
-        return vn_fail(msg, msgsize, err, "cannot read account: %s", vn_err_str(err));
+        return vn_fail(r, err, "cannot read account: %s", vn_err_str(err));
     if (err == VN_ENOACCOUNT || vn_policy_message(&from, &dest, &rule) != VN_OK)
-        return vn_fail(msg, msgsize, VN_EDENIED,
-                       "account %s is unknown or not in your care network: %s", to_hex,
-                       vn_policy_rule(from.role));
+        return vn_fail(r, VN_EDENIED, "account %s is unknown or not in your care network: %s",
+                       to_hex, vn_policy_rule(from.role));
     return VN_OK;
 }
 
-static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r, vn_outcome *out,
-                       char *msg, size_t msgsize)
+vn_err vn_handle_redeem(vn_req *r)
 {
+    const vn_peer *peer = r->peer;
+    const Vn__Redeem *rd = r->req->redeem;
+    vn_outcome *out = r->out;
     uint8_t account[VN_ACCOUNT_LEN];
     char hex[VN_ACCOUNT_HEX + 1];
     vn_role role;
@@ -108,28 +97,24 @@ static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r,
         memcpy(account, peer->account, VN_ACCOUNT_LEN);
         role = peer->role;
     } else {
-        if (r->secret.len != VN_INVITE_SECRET_LEN)
-            return vn_fail(msg, msgsize, VN_EINVITE_BAD, "invite secret must be %d bytes",
+        if (rd->secret.len != VN_INVITE_SECRET_LEN)
+            return vn_fail(r, VN_EINVITE_BAD, "invite secret must be %d bytes",
                            VN_INVITE_SECRET_LEN);
-        err = vn_lifecycle_redeem(vn_server_store(srv), r->secret.data, peer->key,
-                                      vn_clock_now(vn_server_clock(srv)), account, &role);
+        err = vn_lifecycle_redeem(r->store, rd->secret.data, peer->key, r->now, account, &role);
         if (err == VN_EINVITE_USED)
-            return vn_fail(msg, msgsize, err,
-                           "this invite code was already redeemed; ask for a new one");
+            return vn_fail(r, err, "this invite code was already redeemed; ask for a new one");
         if (err == VN_EINVITE_EXPIRED)
-            return vn_fail(msg, msgsize, err, "this invite code has expired; ask for a new one");
+            return vn_fail(r, err, "this invite code has expired; ask for a new one");
         if (err == VN_EINVITE_BAD)
-            return vn_fail(msg, msgsize, err, "this invite code is not known to the server");
+            return vn_fail(r, err, "this invite code is not known to the server");
         if (err == VN_EEXISTS)
-            return vn_fail(msg, msgsize, err,
+            return vn_fail(r, err,
                            "this device is registered already, or the case already has its "
                            "participant");
         if (err == VN_ETOOBIG)
-            return vn_fail(msg, msgsize, err, "the case has its maximum of %d members",
-                           VN_CASE_MEMBERS_MAX);
-        if (err == VN_EDENIED)
-            return vn_fail(msg, msgsize, err, "the case of this invite is closed");
-        if (err) return vn_fail(msg, msgsize, err, "could not redeem invite: %s", vn_err_str(err));
+            return vn_fail(r, err, "the case has its maximum of %d members", VN_CASE_MEMBERS_MAX);
+        if (err == VN_EDENIED) return vn_fail(r, err, "the case of this invite is closed");
+        if (err) return vn_fail(r, err, "could not redeem invite: %s", vn_err_str(err));
         out->wrote = true;
         vn_log("account registered role=%s", vn_role_name(role));
     }
@@ -144,21 +129,23 @@ static vn_err h_redeem(vn_server *srv, const vn_peer *peer, const Vn__Redeem *r,
     return body->account && body->role ? VN_OK : VN_ENOMEM;
 }
 
-static vn_err h_whoami(vn_server *srv, const vn_peer *peer, vn_outcome *out)
+vn_err vn_handle_whoami(vn_req *r)
 {
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     Vn__Identity *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__identity__init(body);
     body->account = vn_dup_str(peer->account_hex);
     body->role = vn_dup_str(vn_role_name(peer->role));
-    body->server_time_ms = vn_clock_now(vn_server_clock(srv));
+    body->server_time_ms = r->now;
     uint8_t case_id[VN_ACCOUNT_LEN];
     char hex[VN_ACCOUNT_HEX + 1] = "";
     char cm_hex[VN_ACCOUNT_HEX + 1] = "";
     vn_case_info ci;
-    if (vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK) {
+    if (vn_cases_of(r->store, peer->account, case_id) == VN_OK) {
         vn_hex_encode(case_id, VN_ACCOUNT_LEN, hex);
-        if (vn_cases_get(vn_server_store(srv), case_id, &ci) == VN_OK)
+        if (vn_cases_get(r->store, case_id, &ci) == VN_OK)
             vn_hex_encode(ci.casemanager, VN_ACCOUNT_LEN, cm_hex);
     }
     body->case_id = vn_dup_str(hex);
@@ -169,102 +156,97 @@ static vn_err h_whoami(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     return body->account && body->role && body->case_id ? VN_OK : VN_ENOMEM;
 }
 
-static vn_err h_publish(vn_server *srv, const vn_peer *peer, const Vn__PublishKeys *k,
-                        vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_publish_keys(vn_req *r)
 {
+    const Vn__PublishKeys *k = r->req->publish_keys;
+    vn_outcome *out = r->out;
     uint32_t left = 0;
     if (k->identity_key.len != 33 || k->signed_prekey.len != 33 || k->signed_prekey_sig.len != 64)
-        return vn_fail(msg, msgsize, VN_EINVAL,
+        return vn_fail(r, VN_EINVAL,
                        "identity key and signed prekey must be 33 bytes, signature 64");
     if (k->n_prekeys > 200)
-        return vn_fail(msg, msgsize, VN_ETOOBIG, "at most 200 prekeys per request (got %zu)",
-                       k->n_prekeys);
+        return vn_fail(r, VN_ETOOBIG, "at most 200 prekeys per request (got %zu)", k->n_prekeys);
     for (size_t i = 0; i < k->n_prekeys; i++)
         if (k->prekeys[i]->key.len != 33)
-            return vn_fail(msg, msgsize, VN_EINVAL, "prekey %u must be 33 bytes",
-                           k->prekeys[i]->id);
+            return vn_fail(r, VN_EINVAL, "prekey %u must be 33 bytes", k->prekeys[i]->id);
     uint32_t held = 0;
-    vn_err err = vn_keys_prekeys_held(vn_server_store(srv), peer->account, &held);
-    if (err) return vn_fail(msg, msgsize, err, "cannot read keys: %s", vn_err_str(err));
+    vn_err err = vn_keys_prekeys_held(r->store, r->peer->account, &held);
+    if (err) return vn_fail(r, err, "cannot read keys: %s", vn_err_str(err));
     /* A device needs about a hundred; more is a way to fill the store. */
     if (held + k->n_prekeys > PREKEYS_MAX)
-        return vn_fail(msg, msgsize, VN_ETOOBIG, "at most %d one-time prekeys are held per account",
+        return vn_fail(r, VN_ETOOBIG, "at most %d one-time prekeys are held per account",
                        PREKEYS_MAX);
-    if (k->n_prekeys && vn_server_nearly_full(srv))
-        return vn_fail(msg, msgsize, VN_EFULL, "the server's storage is full; try again later");
-    err = vn_keys_publish(vn_server_store(srv), peer->account, k, &left);
+    if (k->n_prekeys && vn_server_nearly_full(r->srv))
+        return vn_fail(r, VN_EFULL, "the server's storage is full; try again later");
+    err = vn_keys_publish(r->store, r->peer->account, k, &left);
     if (err == VN_EDENIED)
-        return vn_fail(msg, msgsize, err,
+        return vn_fail(r, err,
                        "identity key differs from the one this account registered; an account's "
                        "identity cannot change");
-    if (err) return vn_fail(msg, msgsize, err, "could not store keys: %s", vn_err_str(err));
+    if (err) return vn_fail(r, err, "could not store keys: %s", vn_err_str(err));
     Vn__KeysPublished *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__keys_published__init(body);
     body->prekeys_left = left;
-    body->server_time_ms = vn_clock_now(vn_server_clock(srv));
-    out->wrote = true;
+    body->server_time_ms = r->now;
     out->reply->body_case = VN__REPLY__BODY_KEYS_PUBLISHED;
     out->reply->keys_published = body;
     return VN_OK;
 }
 
-static vn_err h_bundle(vn_server *srv, const vn_peer *peer, const Vn__FetchBundle *f,
-                       vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_fetch_bundle(vn_req *r)
 {
+    const Vn__FetchBundle *f = r->req->fetch_bundle;
+    vn_outcome *out = r->out;
     uint8_t target[VN_ACCOUNT_LEN];
-    vn_err err = vn_parse_id(f->account, "account", target, msg, msgsize);
+    vn_err err = vn_parse_id(r, f->account, "account", target);
     if (err) return err;
     /* Keys only of people one may talk to: accounts cannot be enumerated. */
-    if ((err = may_message(srv, peer, target, f->account, msg, msgsize))) return err;
+    if ((err = may_message(r, target, f->account))) return err;
     Vn__Bundle *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__bundle__init(body);
     out->reply->body_case = VN__REPLY__BODY_BUNDLE;
     out->reply->bundle = body;
-    err = vn_keys_bundle_take(vn_server_store(srv), target, body);
+    err = vn_keys_bundle_take(r->store, target, body);
     if (err == VN_ENOTFOUND)
-        return vn_fail(msg, msgsize, VN_ENOTFOUND, "account %s has not published keys yet",
-                       f->account);
-    if (err) return vn_fail(msg, msgsize, err, "could not read keys: %s", vn_err_str(err));
+        return vn_fail(r, VN_ENOTFOUND, "account %s has not published keys yet", f->account);
+    if (err) return vn_fail(r, err, "could not read keys: %s", vn_err_str(err));
     body->account = vn_dup_str(f->account);
-    out->wrote = true; /* a one-time prekey was consumed */
     return body->account ? VN_OK : VN_ENOMEM;
 }
 
-#define TEAM_MAX 64 /* most recipients of one team message */
-
 /* The recipients of a send: one account, or the case's team without the
  * sender. Checks the policy for each. */
-static vn_err send_targets(vn_server *srv, const vn_peer *peer, const Vn__Send *s,
-                           uint8_t (*to)[VN_ACCOUNT_LEN], size_t *nto, char *msg, size_t msgsize)
+static vn_err send_targets(vn_req *r, const Vn__Send *s, uint8_t (*to)[VN_ACCOUNT_LEN], size_t *nto)
 {
+    const vn_peer *peer = r->peer;
     vn_err err;
     *nto = 0;
     if (!s->case_id || !s->case_id[0]) {
-        if ((err = vn_parse_id(s->to, "recipient", to[0], msg, msgsize))) return err;
-        if ((err = may_message(srv, peer, to[0], s->to, msg, msgsize))) return err;
+        if ((err = vn_parse_id(r, s->to, "recipient", to[0]))) return err;
+        if ((err = may_message(r, to[0], s->to))) return err;
         *nto = 1;
         return VN_OK;
     }
     uint8_t case_id[VN_ACCOUNT_LEN];
     vn_party me;
-    vn_member m[TEAM_MAX];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
     vn_case_info ci = {.state = VN_CASE_CLOSED};
-    if ((err = vn_parse_id(s->case_id, "case", case_id, msg, msgsize))) return err;
-    if ((err = vn_lifecycle_party(vn_server_store(srv), peer->account, &me))) return err;
-    bool is_cm = vn_cases_get(vn_server_store(srv), case_id, &ci) == VN_OK &&
+    if ((err = vn_parse_id(r, s->case_id, "case", case_id))) return err;
+    if ((err = vn_lifecycle_party(r->store, peer->account, &me))) return err;
+    bool is_cm = vn_cases_get(r->store, case_id, &ci) == VN_OK &&
                  memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
     bool member = me.in_case && memcmp(me.case_id, case_id, VN_ACCOUNT_LEN) == 0 &&
                   vn_policy_in_team(me.role);
     if ((!is_cm && !member) || !(is_cm || me.case_open) || (is_cm && ci.state == VN_CASE_CLOSED))
-        return vn_fail(msg, msgsize, VN_EDENIED,
+        return vn_fail(r, VN_EDENIED,
                        "case %s is unknown or you are not in its care team: the team chat is "
                        "for the participant, the casemanager and the buddies of an open case",
                        s->case_id);
-    if ((err = vn_cases_members(vn_server_store(srv), case_id, m, TEAM_MAX, &n)))
-        return vn_fail(msg, msgsize, err, "cannot read the case: %s", vn_err_str(err));
+    if ((err = vn_cases_members(r->store, case_id, m, VN_CASE_MEMBERS_MAX, &n)))
+        return vn_fail(r, err, "cannot read the case: %s", vn_err_str(err));
     for (size_t i = 0; i < n; i++)
         if (vn_policy_in_team(m[i].role) && memcmp(m[i].account, peer->account, VN_ACCOUNT_LEN))
             memcpy(to[(*nto)++], m[i].account, VN_ACCOUNT_LEN);
@@ -274,9 +256,10 @@ static vn_err send_targets(vn_server *srv, const vn_peer *peer, const Vn__Send *
 
 /* Abuse limits: every bucket is checked before any is taken, so a refusal
  * costs nothing and what was accepted before is untouched. */
-static vn_err rate_check(vn_server *srv, const vn_peer *peer, uint8_t (*to)[VN_ACCOUNT_LEN],
-                         size_t nto, size_t bytes, char *msg, size_t msgsize, uint64_t *retry_ms)
+static vn_err rate_check(vn_req *r, uint8_t (*to)[VN_ACCOUNT_LEN], size_t nto, size_t bytes)
 {
+    const vn_peer *peer = r->peer;
+    vn_server *srv = r->srv;
     uint64_t now = vn_server_mono_ms(srv), retry = 0, worst = 0;
     uint8_t pair[2 * VN_ACCOUNT_LEN];
     const char *what = NULL;
@@ -302,56 +285,55 @@ static vn_err rate_check(vn_server *srv, const vn_peer *peer, uint8_t (*to)[VN_A
         if (what) break;
     }
     if (!what) return VN_OK;
-    *retry_ms = worst;
-    return vn_fail(msg, msgsize, VN_ERATE, "rate limit: %s; retry after %llu ms", what,
+    r->retry_ms = worst;
+    return vn_fail(r, VN_ERATE, "rate limit: %s; retry after %llu ms", what,
                    (unsigned long long)worst);
 }
 
-static vn_err h_send(vn_server *srv, const vn_peer *peer, const Vn__Send *s, vn_outcome *out,
-                     char *msg, size_t msgsize, uint64_t *retry_ms)
+vn_err vn_handle_send(vn_req *r)
 {
-    uint8_t to[TEAM_MAX + 1][VN_ACCOUNT_LEN];
+    const Vn__Send *s = r->req->send;
+    vn_outcome *out = r->out;
+    uint8_t to[VN_CASE_MEMBERS_MAX + 1][VN_ACCOUNT_LEN]; /* the team and its casemanager */
     size_t nto = 0;
     bool dup = false;
     uint64_t t = 0;
-    const vn_server_config *cfg = vn_server_cfg(srv);
+    const vn_server_config *cfg = vn_server_cfg(r->srv);
     if (s->id.len != VN_MSGID_LEN)
-        return vn_fail(msg, msgsize, VN_EINVAL, "message id must be %d bytes", VN_MSGID_LEN);
+        return vn_fail(r, VN_EINVAL, "message id must be %d bytes", VN_MSGID_LEN);
     if (s->body.len > VN_BODY_MAX || s->body.len + 1024 > cfg->frame_max)
-        return vn_fail(msg, msgsize, VN_ETOOBIG, "message body of %zu bytes exceeds the limit",
-                       s->body.len);
+        return vn_fail(r, VN_ETOOBIG, "message body of %zu bytes exceeds the limit", s->body.len);
     /* The server cannot read bodies, but it can insist they are padded, so
      * no client leaks exact lengths to its disk. */
     if (s->body.len < 4 || vn_pad_bucket(s->body.len - 4) != s->body.len)
-        return vn_fail(msg, msgsize, VN_EPROTO,
-                       "message body of %zu bytes is not padded to a size bucket", s->body.len);
-    vn_err err = send_targets(srv, peer, s, to, &nto, msg, msgsize);
+        return vn_fail(r, VN_EPROTO, "message body of %zu bytes is not padded to a size bucket",
+                       s->body.len);
+    vn_err err = send_targets(r, s, to, &nto);
     if (err) return err;
-    if (vn_server_nearly_full(srv)) {
-        *retry_ms = 60000;
-        return vn_fail(msg, msgsize, VN_EFULL,
+    if (vn_server_nearly_full(r->srv)) {
+        r->retry_ms = 60000;
+        return vn_fail(r, VN_EFULL,
                        "the server's storage is full: the message waits on your device and is "
                        "sent when there is room");
     }
-    if (nto == 0) return vn_fail(msg, msgsize, VN_EINVAL, "the care team has no one else yet");
-    if ((err = rate_check(srv, peer, to, nto, s->body.len, msg, msgsize, retry_ms))) return err;
+    if (nto == 0) return vn_fail(r, VN_EINVAL, "the care team has no one else yet");
+    if ((err = rate_check(r, to, nto, s->body.len))) return err;
 
     Vn__Envelope env = VN__ENVELOPE__INIT;
     env.id = s->id;
-    env.from = (char *)peer->account_hex;
-    env.time_ms = vn_clock_now(vn_server_clock(srv));
+    env.from = (char *)r->peer->account_hex;
+    env.time_ms = r->now;
     env.prekey_msg = s->prekey_msg;
     env.body = s->body;
     env.case_id = s->case_id && s->case_id[0] ? s->case_id : (char *)"";
     out->push_to = malloc(nto * sizeof *out->push_to);
     if (!out->push_to) return VN_ENOMEM;
     for (size_t i = 0; i < nto; i++) {
-        err = vn_mailbox_put(vn_server_store(srv), to[i], &env, &dup, &t);
-        if (err) return vn_fail(msg, msgsize, err, "could not store message: %s", vn_err_str(err));
+        err = vn_mailbox_put(r->store, to[i], &env, &dup, &t);
+        if (err) return vn_fail(r, err, "could not store message: %s", vn_err_str(err));
         /* A retried send is stored (and was pushed) the first time already. */
         if (!dup) memcpy(out->push_to[out->npush++], to[i], VN_ACCOUNT_LEN);
     }
-    out->wrote = true;
 
     Vn__Sent *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
@@ -406,9 +388,10 @@ static vn_err fetch_one(void *ud, const Vn__Envelope *e)
     return err;
 }
 
-static vn_err h_fetch(vn_server *srv, const vn_peer *peer, const Vn__Fetch *f, vn_outcome *out,
-                      char *msg, size_t msgsize)
+vn_err vn_handle_fetch(vn_req *r)
 {
+    const Vn__Fetch *f = r->req->fetch;
+    vn_outcome *out = r->out;
     size_t max = f->max == 0 || f->max > VN_FETCH_MAX ? VN_FETCH_MAX : f->max;
     bool more = false;
     Vn__Envelopes *body = malloc(sizeof *body);
@@ -419,29 +402,28 @@ static vn_err h_fetch(vn_server *srv, const vn_peer *peer, const Vn__Fetch *f, v
     body->envelopes = calloc(max, sizeof *body->envelopes);
     if (!body->envelopes) return VN_ENOMEM;
     struct fetch_ctx c = {body, max, 0, false};
-    vn_err err =
-        vn_mailbox_fetch(vn_server_store(srv), peer->account, max, fetch_one, &c, &more);
+    vn_err err = vn_mailbox_fetch(r->store, r->peer->account, max, fetch_one, &c, &more);
     if (err == 1) err = VN_OK;
-    if (err) return vn_fail(msg, msgsize, err, "could not read mailbox: %s", vn_err_str(err));
+    if (err) return vn_fail(r, err, "could not read mailbox: %s", vn_err_str(err));
     body->more = more || c.full;
     return VN_OK;
 }
 
-static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__Ack *a, vn_outcome *out,
-                    char *msg, size_t msgsize)
+vn_err vn_handle_ack(vn_req *r)
 {
+    const Vn__Ack *a = r->req->ack;
+    vn_outcome *out = r->out;
     uint32_t n = 0;
     if (a->n_ids > 1024)
-        return vn_fail(msg, msgsize, VN_ETOOBIG, "at most 1024 ids per ack (got %zu)", a->n_ids);
+        return vn_fail(r, VN_ETOOBIG, "at most 1024 ids per ack (got %zu)", a->n_ids);
     for (size_t i = 0; i < a->n_ids; i++)
         if (a->ids[i].len != VN_MSGID_LEN)
-            return vn_fail(msg, msgsize, VN_EINVAL, "message id %zu is not %d bytes", i,
-                           VN_MSGID_LEN);
+            return vn_fail(r, VN_EINVAL, "message id %zu is not %d bytes", i, VN_MSGID_LEN);
     for (size_t i = 0; i < a->n_ids; i++) {
-        vn_err err = vn_mailbox_ack(vn_server_store(srv), peer->account, a->ids[i].data);
+        vn_err err = vn_mailbox_ack(r->store, r->peer->account, a->ids[i].data);
         /* Acking twice (a resent ack) is fine: the envelope is gone either way. */
         if (err == VN_ENOTFOUND) continue;
-        if (err) return vn_fail(msg, msgsize, err, "could not delete message: %s", vn_err_str(err));
+        if (err) return vn_fail(r, err, "could not delete message: %s", vn_err_str(err));
         n++;
     }
     Vn__Acked *body = malloc(sizeof *body);
@@ -454,12 +436,14 @@ static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__Ack *a, vn_ou
     return VN_OK;
 }
 
-static vn_err h_subscribe(vn_server *srv, const vn_peer *peer, vn_outcome *out)
+vn_err vn_handle_subscribe(vn_req *r)
 {
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     size_t waiting = 0;
-    vn_err err = vn_server_subscribe(srv, peer->account, peer->route, peer->route_len);
+    vn_err err = vn_server_subscribe(r->srv, peer->account, peer->route, peer->route_len);
     if (err) return err;
-    err = vn_mailbox_count(vn_server_store(srv), peer->account, &waiting);
+    err = vn_mailbox_count(r->store, peer->account, &waiting);
     if (err) return err;
     Vn__Subscribed *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
@@ -468,56 +452,4 @@ static vn_err h_subscribe(vn_server *srv, const vn_peer *peer, vn_outcome *out)
     out->reply->body_case = VN__REPLY__BODY_SUBSCRIBED;
     out->reply->subscribed = body;
     return VN_OK;
-}
-
-/* Requests that add lasting records wait while the store is nearly full;
- * reads, acknowledgements (which free room), check-ins and alerts' own
- * checks go on. */
-static bool grows_store(Vn__Request__BodyCase c)
-{
-    switch (c) {
-    case VN__REQUEST__BODY_CASE_NEW:
-    case VN__REQUEST__BODY_CASE_INVITE:
-    case VN__REQUEST__BODY_CONTRACT_SET:
-    case VN__REQUEST__BODY_RECORD:
-    case VN__REQUEST__BODY_ABSENCE_ADD:
-    case VN__REQUEST__BODY_QUIET_HOURS:
-        return true;
-    default:
-        return false;
-    }
-}
-
-vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                         vn_outcome *out, char *msg, size_t msgsize, uint64_t *retry_ms)
-{
-    if (req->body_case == VN__REQUEST__BODY_REDEEM)
-        return h_redeem(srv, peer, req->redeem, out, msg, msgsize);
-    /* Everything else needs a registered device: an unknown CURVE key may
-     * only redeem an invite. */
-    if (!peer->registered)
-        return vn_fail(msg, msgsize, VN_EUNREGISTERED,
-                       "this device key is not registered; redeem an invite code first");
-    if (grows_store(req->body_case) && vn_server_nearly_full(srv))
-        return vn_fail(msg, msgsize, VN_EFULL,
-                       "the server's storage is full; try again later (reading, acknowledging "
-                       "and checking in still work)");
-    switch (req->body_case) {
-    case VN__REQUEST__BODY_WHOAMI:
-        return h_whoami(srv, peer, out);
-    case VN__REQUEST__BODY_PUBLISH_KEYS:
-        return h_publish(srv, peer, req->publish_keys, out, msg, msgsize);
-    case VN__REQUEST__BODY_FETCH_BUNDLE:
-        return h_bundle(srv, peer, req->fetch_bundle, out, msg, msgsize);
-    case VN__REQUEST__BODY_SEND:
-        return h_send(srv, peer, req->send, out, msg, msgsize, retry_ms);
-    case VN__REQUEST__BODY_FETCH:
-        return h_fetch(srv, peer, req->fetch, out, msg, msgsize);
-    case VN__REQUEST__BODY_ACK:
-        return h_ack(srv, peer, req->ack, out, msg, msgsize);
-    case VN__REQUEST__BODY_SUBSCRIBE:
-        return h_subscribe(srv, peer, out);
-    default:
-        return vn_handle_case(srv, peer, req, out, msg, msgsize);
-    }
 }

@@ -8,6 +8,7 @@
 
 #include "ratelimit.h"
 #include "vn/alerts.h"
+#include "vn/array.h"
 #include "vn/disclosures.h"
 #include "vn/absences.h"
 #include "vn/contracts.h"
@@ -24,18 +25,6 @@
 uint64_t vn_alert_limit_ms(const vn_alert *a)
 {
     return (uint64_t)vn_severity_ack_minutes((vn_severity)a->severity) * 60000;
-}
-
-/* Notifies every medical lead (they stand behind all casemanagers). */
-vn_err vn_notify_leads(vn_server *srv, const Vn__Notice *n)
-{
-    uint8_t(*leads)[VN_ACCOUNT_LEN] = NULL;
-    size_t count = 0;
-    vn_err err = vn_accounts_with_role(vn_server_store(srv), VN_ROLE_MEDICAL_LEAD, &leads, &count);
-    for (size_t i = 0; !err && i < count; i++)
-        err = vn_server_notify(srv, leads[i], n);
-    free(leads);
-    return err;
 }
 
 static const char *const notice_kinds[] = {"", "alert", "sos", "sos-claimed", "escalated"};
@@ -90,11 +79,6 @@ static vn_err deliver(vn_server *srv, const uint8_t to[16], const vn_alert *a, c
     }
     return send_notice(srv, to, a, kind, by);
 }
-
-struct lead_notice {
-    const vn_alert *a; /* the alert */
-    const char *kind;  /* the notice */
-};
 
 /* A notice about alert a to one account, or (to == NULL) every medical lead. */
 vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
@@ -168,9 +152,9 @@ static vn_err reply_alert(const vn_alert *a, vn_outcome *out)
 static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const char *kind,
                           const uint8_t *by, const uint8_t *except)
 {
-    vn_member m[64];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
-    vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, 64, &n);
+    vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, VN_CASE_MEMBERS_MAX, &n);
     for (size_t i = 0; !err && i < n; i++) {
         if (m[i].role != role || (except && !memcmp(m[i].account, except, 16))) continue;
         err = vn_alert_notify(srv, m[i].account, a, kind, by);
@@ -178,90 +162,91 @@ static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const
     return err;
 }
 
-static vn_err h_raise(vn_server *srv, const vn_peer *peer, const Vn__AlertRaise *r, vn_outcome *out,
-                      char *msg, size_t msgsize)
+vn_err vn_handle_alert_raise(vn_req *r)
 {
+    const Vn__AlertRaise *q = r->req->alert_raise;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[16], mine[16];
     vn_case_info ci;
     vn_severity sev;
     vn_alert a;
-    vn_sstore *st = vn_server_store(srv);
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_sstore *st = r->store;
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    bool sos = r->kind && strcmp(r->kind, "sos") == 0;
-    if (!sos && (!r->kind || strcmp(r->kind, "signal") != 0))
-        return vn_fail(msg, msgsize, VN_EINVAL, "kind must be signal or sos");
-    if (vn_severity_parse(r->severity, &sev))
-        return vn_fail(msg, msgsize, VN_EINVAL, "severity must be concern, urgent or crisis");
+    bool sos = q->kind && strcmp(q->kind, "sos") == 0;
+    if (!sos && (!q->kind || strcmp(q->kind, "signal") != 0))
+        return vn_fail(r, VN_EINVAL, "kind must be signal or sos");
+    if (vn_severity_parse(q->severity, &sev))
+        return vn_fail(r, VN_EINVAL, "severity must be concern, urgent or crisis");
     bool member = vn_cases_of(st, peer->account, mine) == VN_OK && !memcmp(mine, id, 16) &&
                   vn_cases_get(st, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
-    if (!member || (sos && peer->role != VN_ROLE_PARTICIPANT) ||
-        (!sos && peer->role != VN_ROLE_PARTICIPANT && peer->role != VN_ROLE_BUDDY &&
-         peer->role != VN_ROLE_NAASTE))
-        return vn_fail(msg, msgsize, VN_EDENIED,
+    /* The row admits the roles of a signal; an SOS is the participant's. */
+    if (!member || !r->role_ok || (sos && peer->role != VN_ROLE_PARTICIPANT))
+        return vn_fail(r, VN_EDENIED,
                        sos ? "an SOS is sent by the participant of an open case"
                            : "signals are reported by the participant, buddies and naasten of "
                              "an open case");
     uint64_t retry = 0;
     if (vn_ratelimit_take(vn_server_rl_account(srv), peer->account, 16, 1, vn_server_mono_ms(srv),
                           &retry))
-        return vn_fail(msg, msgsize, VN_ERATE, "rate limit: too many requests; retry after %llu ms",
+        return vn_fail(r, VN_ERATE, "rate limit: too many requests; retry after %llu ms",
                        (unsigned long long)retry);
     if (vn_server_nearly_full(srv))
-        return vn_fail(msg, msgsize, VN_EFULL, "the server's storage is full; try again later");
+        return vn_fail(r, VN_EFULL, "the server's storage is full; try again later");
     memset(&a, 0, sizeof a);
     memcpy(a.case_id, id, 16);
     a.kind = sos ? VN_ALERT_SOS : VN_ALERT_SIGNAL;
     a.severity = (uint8_t)sev;
     a.state = VN_ALERT_OPEN;
-    a.created_ms = a.level_ms = vn_clock_now(vn_server_clock(srv));
+    a.created_ms = a.level_ms = r->now;
     a.level = sos ? VN_LEVEL_BUDDIES : VN_LEVEL_CASEMANAGER;
     if ((err = vn_alerts_create(st, &a)))
-        return vn_fail(msg, msgsize, err, "cannot store the alert: %s", vn_err_str(err));
+        return vn_fail(r, err, "cannot store the alert: %s", vn_err_str(err));
     /* An SOS reaches every buddy at once; a signal the casemanager. */
     err = sos ? notify_role(srv, &a, VN_ROLE_BUDDY, "sos", NULL, NULL)
               : vn_alert_notify(srv, ci.casemanager, &a, "alert", NULL);
     if (err) return err;
-    out->wrote = true;
     vn_log("alert raised kind=%s severity=%s", vn_alert_kind_name(a.kind), vn_severity_name(sev));
     return reply_alert(&a, out);
 }
 
 /* Loads the alert named in a request; checks that peer belongs to it. */
-static vn_err load_alert(vn_server *srv, const vn_peer *peer, const char *hex, vn_alert *a,
-                         vn_case_info *ci, char *msg, size_t msgsize)
+static vn_err load_alert(vn_req *r, const char *hex, vn_alert *a, vn_case_info *ci)
 {
     uint8_t id[16];
-    vn_err err = vn_parse_id(hex, "alert", id, msg, msgsize);
+    vn_err err = vn_parse_id(r, hex, "alert", id);
     if (err) return err;
-    if (vn_alerts_get(vn_server_store(srv), id, a) ||
-        vn_cases_get(vn_server_store(srv), a->case_id, ci))
-        return vn_fail(msg, msgsize, VN_ENOTFOUND, "no alert %s that you can see", hex);
+    if (vn_alerts_get(r->store, id, a) || vn_cases_get(r->store, a->case_id, ci))
+        return vn_fail(r, VN_ENOTFOUND, "no alert %s that you can see", hex);
     return VN_OK;
 }
 
-static vn_err h_claim(vn_server *srv, const vn_peer *peer, const Vn__AlertClaim *r, vn_outcome *out,
-                      char *msg, size_t msgsize)
+vn_err vn_handle_alert_claim(vn_req *r)
 {
+    const Vn__AlertClaim *q = r->req->alert_claim;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     vn_alert a;
     vn_case_info ci;
     uint8_t mine[16];
-    vn_err err = load_alert(srv, peer, r->alert, &a, &ci, msg, msgsize);
+    vn_err err = load_alert(r, q->alert, &a, &ci);
     if (err) return err;
-    bool buddy = peer->role == VN_ROLE_BUDDY &&
-                 vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+    bool buddy = r->role_ok && vn_cases_of(r->store, peer->account, mine) == VN_OK &&
                  !memcmp(mine, a.case_id, 16);
     if (!buddy || a.kind != VN_ALERT_SOS || ci.state == VN_CASE_CLOSED)
-        return vn_fail(msg, msgsize, VN_EDENIED, "an SOS is claimed by a buddy of its open case");
+        return vn_fail(r, VN_EDENIED, "an SOS is claimed by a buddy of its open case");
     if (a.state != VN_ALERT_OPEN) {
         char by[33];
         vn_hex_encode(a.claimed_by, 16, by);
-        return vn_fail(msg, msgsize, VN_EEXISTS, "this SOS was already %s by %s",
+        return vn_fail(r, VN_EEXISTS, "this SOS was already %s by %s",
                        a.state == VN_ALERT_ACKED ? "answered" : "claimed", by);
     }
     a.state = VN_ALERT_CLAIMED;
     memcpy(a.claimed_by, peer->account, 16);
-    if ((err = vn_alerts_put(vn_server_store(srv), &a))) return err;
+    if ((err = vn_alerts_put(r->store, &a))) return err;
     /* The other buddies and the participant learn who has it. */
     uint8_t participant[16];
     if ((err = notify_role(srv, &a, VN_ROLE_BUDDY, "sos-claimed", peer->account, peer->account)))
@@ -269,38 +254,38 @@ static vn_err h_claim(vn_server *srv, const vn_peer *peer, const Vn__AlertClaim 
     if (vn_case_participant(srv, a.case_id, participant) &&
         (err = vn_alert_notify(srv, participant, &a, "sos-claimed", peer->account)))
         return err;
-    out->wrote = true;
     return reply_alert(&a, out);
 }
 
-static vn_err h_ack(vn_server *srv, const vn_peer *peer, const Vn__AlertAck *r, vn_outcome *out,
-                    char *msg, size_t msgsize)
+vn_err vn_handle_alert_ack(vn_req *r)
 {
+    const Vn__AlertAck *q = r->req->alert_ack;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     vn_alert a;
     vn_case_info ci;
-    vn_err err = load_alert(srv, peer, r->alert, &a, &ci, msg, msgsize);
+    vn_err err = load_alert(r, q->alert, &a, &ci);
     if (err) return err;
     bool cm = !memcmp(ci.casemanager, peer->account, 16);
     uint8_t mine[16];
     /* A claimer who has since left the case no longer answers for it. */
     bool claimer = a.state == VN_ALERT_CLAIMED && !memcmp(a.claimed_by, peer->account, 16) &&
-                   vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+                   vn_cases_of(r->store, peer->account, mine) == VN_OK &&
                    !memcmp(mine, a.case_id, 16);
     bool lead = peer->role == VN_ROLE_MEDICAL_LEAD && a.level >= VN_LEVEL_MEDICAL_LEAD;
-    if (!cm && !claimer && !lead)
-        return vn_fail(msg, msgsize, VN_EDENIED,
+    if (!r->role_ok || (!cm && !claimer && !lead))
+        return vn_fail(r, VN_EDENIED,
                        "an alert is acknowledged by the case's casemanager, the buddy who "
                        "claimed the SOS, or (once escalated) a medical lead");
     if (a.state == VN_ALERT_ACKED) return reply_alert(&a, out);
     a.state = VN_ALERT_ACKED;
-    a.acked_ms = vn_clock_now(vn_server_clock(srv));
-    if ((err = vn_alerts_put(vn_server_store(srv), &a))) return err;
-    out->wrote = true;
+    a.acked_ms = r->now;
+    if ((err = vn_alerts_put(r->store, &a))) return err;
     return reply_alert(&a, out);
 }
 
 struct list_ctx {
-    vn_server *srv;       /* the server */
+    vn_req *r;            /* the request */
     const vn_peer *peer;  /* who asks */
     Vn__AlertsView *view; /* reply being filled */
     bool wrote;           /* audit entries were written */
@@ -308,15 +293,14 @@ struct list_ctx {
 
 /* Who sees an alert: its casemanager; a medical lead once it reached
  * them; the buddies of an SOS; the participant their own case's. */
-static bool visible(vn_server *srv, const vn_peer *p, const vn_alert *a)
+static bool visible(vn_sstore *st, const vn_peer *p, const vn_alert *a)
 {
     vn_case_info ci;
     uint8_t mine[16];
-    if (vn_cases_get(vn_server_store(srv), a->case_id, &ci)) return false;
+    if (vn_cases_get(st, a->case_id, &ci)) return false;
     if (!memcmp(ci.casemanager, p->account, 16)) return true;
     if (p->role == VN_ROLE_MEDICAL_LEAD) return a->level >= VN_LEVEL_MEDICAL_LEAD;
-    bool member = vn_cases_of(vn_server_store(srv), p->account, mine) == VN_OK &&
-                  !memcmp(mine, a->case_id, 16);
+    bool member = vn_cases_of(st, p->account, mine) == VN_OK && !memcmp(mine, a->case_id, 16);
     if (!member) return false;
     return p->role == VN_ROLE_PARTICIPANT || (p->role == VN_ROLE_BUDDY && a->kind == VN_ALERT_SOS);
 }
@@ -325,12 +309,12 @@ static vn_err list_cb(void *ud, const vn_alert *a)
 {
     struct list_ctx *c = ud;
     uint8_t participant[16];
-    if (c->view->n_alerts == ALERTS_MAX || !visible(c->srv, c->peer, a)) return VN_OK;
+    if (c->view->n_alerts == ALERTS_MAX || !visible(c->r->store, c->peer, a)) return VN_OK;
     /* Someone else reading a participant's alerts is in their audit log. */
-    if (vn_case_participant(c->srv, a->case_id, participant) &&
+    if (vn_case_participant(c->r->srv, a->case_id, participant) &&
         memcmp(participant, c->peer->account, 16) != 0) {
-        vn_err e = vn_audit_record(vn_server_store(c->srv), participant, c->peer->account,
-                                   VN_AUDIT_ALERTS, vn_clock_now(vn_server_clock(c->srv)));
+        vn_err e =
+            vn_audit_record(c->r->store, participant, c->peer->account, VN_AUDIT_ALERTS, c->r->now);
         if (e) return e;
         c->wrote = true;
     }
@@ -339,9 +323,10 @@ static vn_err list_cb(void *ud, const vn_alert *a)
     return err;
 }
 
-static vn_err h_list(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
-                     size_t msgsize)
+vn_err vn_handle_alert_list(vn_req *r)
 {
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     Vn__AlertsView *view = malloc(sizeof *view);
     if (!view) return VN_ENOMEM;
     vn__alerts_view__init(view);
@@ -349,45 +334,47 @@ static vn_err h_list(vn_server *srv, const vn_peer *peer, vn_outcome *out, char 
     out->reply->alerts_view = view;
     view->alerts = calloc(ALERTS_MAX, sizeof *view->alerts);
     if (!view->alerts) return VN_ENOMEM;
-    struct list_ctx c = {srv, peer, view, false};
-    vn_err err = vn_alerts_each(vn_server_store(srv), list_cb, &c);
+    struct list_ctx c = {r, peer, view, false};
+    vn_err err = vn_alerts_each(r->store, list_cb, &c);
     out->wrote = c.wrote;
-    return err ? vn_fail(msg, msgsize, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
+    return err ? vn_fail(r, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }
 
-static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__DisclosureAttest *r,
-                       vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_disclosure_attest(vn_req *r)
 {
+    const Vn__DisclosureAttest *q = r->req->disclosure_attest;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[16], participant[16];
     vn_case_info ci;
     bool recorded = false;
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    if (vn_cases_get(vn_server_store(srv), id, &ci) || ci.state == VN_CASE_CLOSED)
-        return vn_fail(msg, msgsize, VN_ENOTFOUND, "no open case %s", r->case_id);
+    if (vn_cases_get(r->store, id, &ci) || ci.state == VN_CASE_CLOSED)
+        return vn_fail(r, VN_ENOTFOUND, "no open case %s", q->case_id);
     bool cm = !memcmp(ci.casemanager, peer->account, 16);
-    if (!cm && peer->role != VN_ROLE_MEDICAL_LEAD)
-        return vn_fail(msg, msgsize, VN_EDENIED,
+    if (!r->role_ok || (!cm && peer->role != VN_ROLE_MEDICAL_LEAD))
+        return vn_fail(r, VN_EDENIED,
                        "a disclosure is attested by the case's casemanager and a medical lead");
     /* Both gates, every time: nothing is recorded with one missing. */
-    if (!r->safety_at_risk || !r->no_action_taken)
-        return vn_fail(msg, msgsize, VN_EINVAL,
+    if (!q->safety_at_risk || !q->no_action_taken)
+        return vn_fail(r, VN_EINVAL,
                        "a disclosure needs both gates: --safety-at-risk (the safety of the doctor "
                        "or of patients is at risk) and --no-action-taken (the doctor takes no "
                        "action to avert it); nothing was recorded");
-    uint64_t now = vn_clock_now(vn_server_clock(srv));
-    if ((err = vn_disclosures_attest(vn_server_store(srv), id, cm ? 1 : 2, now, &recorded)))
-        return vn_fail(msg, msgsize, err, "cannot store the attestation: %s", vn_err_str(err));
+    uint64_t now = r->now;
+    if ((err = vn_disclosures_attest(r->store, id, cm ? 1 : 2, now, &recorded)))
+        return vn_fail(r, err, "cannot store the attestation: %s", vn_err_str(err));
     if (recorded && vn_case_participant(srv, id, participant)) {
         Vn__Notice n = VN__NOTICE__INIT;
         char date[11];
         vn_day_format(vn_day_local(now, NULL), date);
         n.kind = "disclosure";
-        n.case_id = r->case_id;
+        n.case_id = q->case_id;
         n.date = date;
         if ((err = vn_server_notify(srv, participant, &n))) return err;
     }
-    out->wrote = true;
     Vn__Attested *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__attested__init(body);
@@ -398,42 +385,22 @@ static vn_err h_attest(vn_server *srv, const vn_peer *peer, const Vn__Disclosure
     return body->waiting_for ? VN_OK : VN_ENOMEM;
 }
 
-static vn_err h_quiet(vn_server *srv, const vn_peer *peer, const Vn__QuietHours *q, vn_outcome *out,
-                      char *msg, size_t msgsize)
+vn_err vn_handle_quiet_hours(vn_req *r)
 {
+    const Vn__QuietHours *q = r->req->quiet_hours;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     vn_err err;
     if (q->off) {
-        err = vn_quiet_clear(vn_server_store(srv), peer->account);
+        err = vn_quiet_clear(r->store, peer->account);
+        if (err == VN_ENOTFOUND) err = VN_OK;
     } else {
         if (q->start_min >= 1440 || q->end_min > 1440 || q->start_min == q->end_min)
-            return vn_fail(msg, msgsize, VN_EINVAL, "quiet hours must be HH:MM-HH:MM, not empty");
-        err = vn_quiet_set(vn_server_store(srv), peer->account, (uint16_t)q->start_min,
-                           (uint16_t)q->end_min);
+            return vn_fail(r, VN_EINVAL, "quiet hours must be HH:MM-HH:MM, not empty");
+        err = vn_quiet_set(r->store, peer->account, (uint16_t)q->start_min, (uint16_t)q->end_min);
     }
-    if (err) return vn_fail(msg, msgsize, err, "cannot store quiet hours: %s", vn_err_str(err));
-    out->wrote = true;
+    if (err) return vn_fail(r, err, "cannot store quiet hours: %s", vn_err_str(err));
     return vn_reply_recorded(out, "quiet-hours", "");
-}
-
-vn_err vn_handle_alerts(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                        vn_outcome *out, char *msg, size_t msgsize)
-{
-    switch (req->body_case) {
-    case VN__REQUEST__BODY_QUIET_HOURS:
-        return h_quiet(srv, peer, req->quiet_hours, out, msg, msgsize);
-    case VN__REQUEST__BODY_ALERT_RAISE:
-        return h_raise(srv, peer, req->alert_raise, out, msg, msgsize);
-    case VN__REQUEST__BODY_ALERT_CLAIM:
-        return h_claim(srv, peer, req->alert_claim, out, msg, msgsize);
-    case VN__REQUEST__BODY_ALERT_ACK:
-        return h_ack(srv, peer, req->alert_ack, out, msg, msgsize);
-    case VN__REQUEST__BODY_ALERT_LIST:
-        return h_list(srv, peer, out, msg, msgsize);
-    case VN__REQUEST__BODY_DISCLOSURE_ATTEST:
-        return h_attest(srv, peer, req->disclosure_attest, out, msg, msgsize);
-    default:
-        return vn_fail(msg, msgsize, VN_EPROTO, "unknown request type %d", (int)req->body_case);
-    }
 }
 
 /* The escalation ladder, run by the scheduler. */

@@ -5,23 +5,25 @@
 #include "server.h"
 
 #include "vn/alerts.h"
-#include "vn/cases.h"
+#include "vn/array.h"
 #include "vn/disclosures.h"
+#include "vn/cases.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMBERS_MAX        64 /* most members listed in one reply */
 #define INVITE_TTL_DEFAULT (7ULL * 86400000)
 #define INVITE_TTL_MAX     (90ULL * 86400000)
-#define CASES_MAX          512 /* most cases listed in one reply */
+#define CASES_MAX          512  /* most cases listed in one reply */
+#define AUDIT_MAX          2048 /* most audit entries in one reply (it must fit a frame) */
+#define DISCLOSURES_MAX    1024 /* most disclosures in one reply */
 
-static vn_err case_info_reply(vn_server *srv, const vn_case_info *ci, Vn__CaseInfo **out)
+static vn_err case_info_reply(vn_sstore *st, const vn_case_info *ci, Vn__CaseInfo **out)
 {
     char hex[VN_ACCOUNT_HEX + 1];
-    vn_member m[MEMBERS_MAX];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
-    vn_err err = vn_cases_members(vn_server_store(srv), ci->id, m, MEMBERS_MAX, &n);
+    vn_err err = vn_cases_members(st, ci->id, m, VN_CASE_MEMBERS_MAX, &n);
     if (err) return err;
     Vn__CaseInfo *info = malloc(sizeof *info);
     if (!info) return VN_ENOMEM;
@@ -51,78 +53,69 @@ static vn_err case_info_reply(vn_server *srv, const vn_case_info *ci, Vn__CaseIn
     return VN_OK;
 }
 
-static vn_err reply_case(vn_server *srv, const vn_case_info *ci, vn_outcome *out)
+static vn_err reply_case(vn_req *r, const vn_case_info *ci)
 {
-    out->reply->body_case = VN__REPLY__BODY_CASE_INFO;
-    return case_info_reply(srv, ci, &out->reply->case_info);
+    r->out->reply->body_case = VN__REPLY__BODY_CASE_INFO;
+    return case_info_reply(r->store, ci, &r->out->reply->case_info);
 }
 
-vn_err vn_managed_case(vn_server *srv, const vn_peer *peer, const char *case_hex, vn_case_info *ci,
-                       bool must_be_open, char *msg, size_t msgsize)
+vn_err vn_managed_case(vn_req *r, const char *case_hex, vn_case_info *ci, bool must_be_open)
 {
     uint8_t id[VN_ACCOUNT_LEN];
-    vn_err err = vn_parse_id(case_hex, "case", id, msg, msgsize);
+    vn_err err = vn_parse_id(r, case_hex, "case", id);
     if (err) return err;
-    err = vn_cases_get(vn_server_store(srv), id, ci);
-    if ((err && err != VN_ENOTFOUND)) return vn_fail(msg, msgsize, err, "cannot read the case");
-    if (err || peer->role != VN_ROLE_CASEMANAGER ||
-        memcmp(ci->casemanager, peer->account, VN_ACCOUNT_LEN) != 0)
-        return vn_fail(msg, msgsize, VN_EDENIED,
+    err = vn_cases_get(r->store, id, ci);
+    if ((err && err != VN_ENOTFOUND)) return vn_fail(r, err, "cannot read the case");
+    /* A role the row refuses hears what an unknown case hears. */
+    if (err || !r->role_ok || memcmp(ci->casemanager, r->peer->account, VN_ACCOUNT_LEN) != 0)
+        return vn_fail(r, VN_EDENIED,
                        "case %s is unknown or not yours: only a case's own casemanager manages it",
                        case_hex);
     if (must_be_open && ci->state == VN_CASE_CLOSED)
-        return vn_fail(msg, msgsize, VN_EDENIED, "case %s is closed", case_hex);
+        return vn_fail(r, VN_EDENIED, "case %s is closed", case_hex);
     return VN_OK;
 }
 
-static vn_err h_case_new(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
-                         size_t msgsize)
+vn_err vn_handle_case_new(vn_req *r)
 {
+    const vn_peer *peer = r->peer;
     vn_case_info ci;
-    if (peer->role != VN_ROLE_CASEMANAGER)
-        return vn_fail(msg, msgsize, VN_EDENIED, "only a casemanager creates cases");
-    vn_err err = vn_cases_create(vn_server_store(srv), peer->account,
-                                 vn_clock_now(vn_server_clock(srv)), &ci);
-    if (err) return vn_fail(msg, msgsize, err, "cannot create the case: %s", vn_err_str(err));
-    out->wrote = true;
-    return reply_case(srv, &ci, out);
+    vn_err err = vn_cases_create(r->store, peer->account, r->now, &ci);
+    if (err) return vn_fail(r, err, "cannot create the case: %s", vn_err_str(err));
+    return reply_case(r, &ci);
 }
 
-static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseInvite *r,
-                            vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_case_invite(vn_req *r)
 {
+    const Vn__CaseInvite *q = r->req->case_invite;
+    vn_outcome *out = r->out;
     vn_case_info ci;
     vn_role role;
     uint8_t secret[VN_INVITE_SECRET_LEN];
-    uint64_t ttl = r->ttl_ms ? r->ttl_ms : INVITE_TTL_DEFAULT;
-    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
+    uint64_t ttl = q->ttl_ms ? q->ttl_ms : INVITE_TTL_DEFAULT;
+    vn_err err = vn_managed_case(r, q->case_id, &ci, true);
     if (err) return err;
-    if (vn_role_parse(r->role, &role) ||
+    if (vn_role_parse(q->role, &role) ||
         (role != VN_ROLE_PARTICIPANT && role != VN_ROLE_BUDDY && role != VN_ROLE_NAASTE))
-        return vn_fail(msg, msgsize, VN_EINVAL,
-                       "a case invites a participant, buddy or naaste, not %s", r->role);
+        return vn_fail(r, VN_EINVAL, "a case invites a participant, buddy or naaste, not %s",
+                       q->role);
     if (ttl > INVITE_TTL_MAX)
-        return vn_fail(msg, msgsize, VN_EINVAL, "an invite may be valid for at most 90 days");
+        return vn_fail(r, VN_EINVAL, "an invite may be valid for at most 90 days");
     vn_member all[VN_CASE_MEMBERS_MAX];
     size_t count = 0;
-    err = vn_cases_members(vn_server_store(srv), ci.id, all, VN_CASE_MEMBERS_MAX, &count);
+    err = vn_cases_members(r->store, ci.id, all, VN_CASE_MEMBERS_MAX, &count);
     if (err == VN_ETOOBIG || (!err && count >= VN_CASE_MEMBERS_MAX))
-        return vn_fail(msg, msgsize, VN_ETOOBIG, "case %s has its maximum of %d members",
-                       r->case_id, VN_CASE_MEMBERS_MAX);
+        return vn_fail(r, VN_ETOOBIG, "case %s has its maximum of %d members", q->case_id,
+                       VN_CASE_MEMBERS_MAX);
     if (err) return err;
     if (role == VN_ROLE_PARTICIPANT) {
-        vn_member m[MEMBERS_MAX];
-        size_t n = 0;
-        if ((err = vn_cases_members(vn_server_store(srv), ci.id, m, MEMBERS_MAX, &n))) return err;
-        for (size_t i = 0; i < n; i++)
-            if (m[i].role == VN_ROLE_PARTICIPANT)
-                return vn_fail(msg, msgsize, VN_EEXISTS, "case %s already has its participant",
-                               r->case_id);
+        for (size_t i = 0; i < count; i++)
+            if (all[i].role == VN_ROLE_PARTICIPANT)
+                return vn_fail(r, VN_EEXISTS, "case %s already has its participant", q->case_id);
     }
-    uint64_t now = vn_clock_now(vn_server_clock(srv));
-    err = vn_invites_create(vn_server_store(srv), role, ci.id, now, ttl, secret);
-    if (err) return vn_fail(msg, msgsize, err, "cannot create the invite: %s", vn_err_str(err));
-    out->wrote = true;
+    uint64_t now = r->now;
+    err = vn_invites_create(r->store, role, ci.id, now, ttl, secret);
+    if (err) return vn_fail(r, err, "cannot create the invite: %s", vn_err_str(err));
     Vn__Invited *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__invited__init(body);
@@ -134,7 +127,7 @@ static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseI
     body->secret.len = sizeof secret;
     explicit_bzero(secret, sizeof secret);
     body->role = vn_dup_str(vn_role_name(role));
-    body->case_id = vn_dup_str(r->case_id);
+    body->case_id = vn_dup_str(q->case_id);
     body->expires_ms = now + ttl;
     return body->role && body->case_id ? VN_OK : VN_ENOMEM;
 }
@@ -142,9 +135,9 @@ static vn_err h_case_invite(vn_server *srv, const vn_peer *peer, const Vn__CaseI
 bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
                          uint8_t participant[VN_ACCOUNT_LEN])
 {
-    vn_member m[MEMBERS_MAX];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t n = 0;
-    if (vn_cases_members(vn_server_store(srv), id, m, MEMBERS_MAX, &n)) return false;
+    if (vn_cases_members(vn_server_store(srv), id, m, VN_CASE_MEMBERS_MAX, &n)) return false;
     for (size_t i = 0; i < n; i++) {
         if (m[i].role == VN_ROLE_PARTICIPANT) {
             memcpy(participant, m[i].account, VN_ACCOUNT_LEN);
@@ -154,13 +147,13 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
     return false;
 }
 
-/* The medical leads, by id, into info. */
-static vn_err add_leads(vn_server *srv, Vn__CaseInfo *info)
+/* The medical leads, as hex ids in the reply. */
+static vn_err add_leads(vn_req *r, Vn__CaseInfo *info)
 {
     uint8_t(*ids)[VN_ACCOUNT_LEN] = NULL;
     size_t n = 0;
     char hex[VN_ACCOUNT_HEX + 1];
-    vn_err err = vn_accounts_with_role(vn_server_store(srv), VN_ROLE_MEDICAL_LEAD, &ids, &n);
+    vn_err err = vn_accounts_with_role(r->store, VN_ROLE_MEDICAL_LEAD, &ids, &n);
     if (!err && n > 0 && !(info->medical_leads = calloc(n, sizeof *info->medical_leads)))
         err = VN_ENOMEM;
     for (size_t i = 0; !err && i < n; i++) {
@@ -175,11 +168,12 @@ static vn_err add_leads(vn_server *srv, Vn__CaseInfo *info)
 /* Just the care team (participant, buddies, casemanager), for encrypting
  * team messages; a casemanager also learns the medical leads, whom they may
  * message and who receive results with the participant. */
-static vn_err team_reply(vn_server *srv, const vn_case_info *ci, vn_outcome *out, bool is_cm)
+static vn_err team_reply(vn_req *r, const vn_case_info *ci, bool is_cm)
 {
-    vn_err err = reply_case(srv, ci, out);
+    vn_outcome *out = r->out;
+    vn_err err = reply_case(r, ci);
     if (err) return err;
-    if (is_cm && (err = add_leads(srv, out->reply->case_info))) return err;
+    if (is_cm && (err = add_leads(r, out->reply->case_info))) return err;
     Vn__CaseInfo *info = out->reply->case_info;
     size_t keep = 0;
     for (size_t i = 0; i < info->n_members; i++) {
@@ -195,99 +189,100 @@ static vn_err team_reply(vn_server *srv, const vn_case_info *ci, vn_outcome *out
     return VN_OK;
 }
 
-static vn_err h_case_show(vn_server *srv, const vn_peer *peer, const Vn__CaseShow *r,
-                          vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_case_show(vn_req *r)
 {
+    const Vn__CaseShow *q = r->req->case_show;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], participant[VN_ACCOUNT_LEN];
     vn_case_info ci;
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    bool found = vn_cases_get(vn_server_store(srv), id, &ci) == VN_OK;
+    /* A role the row refuses hears what an unknown case hears. */
+    bool found = r->role_ok && vn_cases_get(r->store, id, &ci) == VN_OK;
     bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
-    bool member = found && vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+    bool member = found && vn_cases_of(r->store, peer->account, mine) == VN_OK &&
                   memcmp(mine, id, VN_ACCOUNT_LEN) == 0 && vn_policy_in_team(peer->role);
     bool lead = found && peer->role == VN_ROLE_MEDICAL_LEAD;
-    if (r->team_only && (!(is_cm || member) || ci.state == VN_CASE_CLOSED))
-        return vn_fail(msg, msgsize, VN_EDENIED,
+    if (q->team_only && (!(is_cm || member) || ci.state == VN_CASE_CLOSED))
+        return vn_fail(r, VN_EDENIED,
                        "case %s is unknown or you are not in its care team: the team chat is "
                        "for the participant, the casemanager and the buddies of an open case",
-                       r->case_id);
+                       q->case_id);
     if (!is_cm && !member && !lead)
-        return vn_fail(msg, msgsize, VN_EDENIED,
+        return vn_fail(r, VN_EDENIED,
                        "case %s is unknown or not yours to read: a case is read by its "
                        "casemanager, participant and buddies, and by medical leads",
-                       r->case_id);
-    if (r->team_only) return team_reply(srv, &ci, out, is_cm);
+                       q->case_id);
+    if (q->team_only) return team_reply(r, &ci, is_cm);
     /* Reading someone's case is logged where they can see it. */
     if (vn_case_participant(srv, id, participant) &&
         memcmp(participant, peer->account, VN_ACCOUNT_LEN) != 0) {
-        err = vn_audit_record(vn_server_store(srv), participant, peer->account, VN_AUDIT_CASE,
-                              vn_clock_now(vn_server_clock(srv)));
-        if (err) return vn_fail(msg, msgsize, err, "cannot write the audit log");
+        err = vn_audit_record(r->store, participant, peer->account, VN_AUDIT_CASE, r->now);
+        if (err) return vn_fail(r, err, "cannot write the audit log");
         out->wrote = true;
     }
-    return reply_case(srv, &ci, out);
+    return reply_case(r, &ci);
 }
 
-static vn_err h_case_remove(vn_server *srv, const vn_peer *peer, const Vn__CaseRemove *r,
-                            vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_case_remove(vn_req *r)
 {
+    const Vn__CaseRemove *q = r->req->case_remove;
     vn_case_info ci;
     uint8_t who[VN_ACCOUNT_LEN];
-    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, false, msg, msgsize);
+    vn_err err = vn_managed_case(r, q->case_id, &ci, false);
     if (err) return err;
-    if ((err = vn_parse_id(r->account, "account", who, msg, msgsize))) return err;
-    err = vn_cases_remove_member(vn_server_store(srv), ci.id, who);
+    if ((err = vn_parse_id(r, q->account, "account", who))) return err;
+    err = vn_cases_remove_member(r->store, ci.id, who);
     if (err == VN_ENOTFOUND)
-        return vn_fail(msg, msgsize, err, "%s is not a member of case %s", r->account, r->case_id);
-    if (err) return vn_fail(msg, msgsize, err, "cannot remove: %s", vn_err_str(err));
-    out->wrote = true;
+        return vn_fail(r, err, "%s is not a member of case %s", q->account, q->case_id);
+    if (err) return vn_fail(r, err, "cannot remove: %s", vn_err_str(err));
     vn_log("case member removed");
-    return reply_case(srv, &ci, out);
+    return reply_case(r, &ci);
 }
 
-static vn_err h_case_reassign(vn_server *srv, const vn_peer *peer, const Vn__CaseReassign *r,
-                              vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_case_reassign(vn_req *r)
 {
+    const Vn__CaseReassign *q = r->req->case_reassign;
+    const vn_peer *peer = r->peer;
     vn_case_info ci;
     uint8_t id[VN_ACCOUNT_LEN], cm[VN_ACCOUNT_LEN];
     vn_role role;
     vn_err err;
     /* The programme office (admin) may hand over cases of a casemanager who left. */
     if (peer->role == VN_ROLE_ADMIN) {
-        if ((err = vn_parse_id(r->case_id, "case", id, msg, msgsize))) return err;
-        if (vn_cases_get(vn_server_store(srv), id, &ci) || ci.state == VN_CASE_CLOSED)
-            return vn_fail(msg, msgsize, VN_ENOTFOUND, "no open case %s", r->case_id);
-    } else if ((err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize))) {
+        if ((err = vn_parse_id(r, q->case_id, "case", id))) return err;
+        if (vn_cases_get(r->store, id, &ci) || ci.state == VN_CASE_CLOSED)
+            return vn_fail(r, VN_ENOTFOUND, "no open case %s", q->case_id);
+    } else if ((err = vn_managed_case(r, q->case_id, &ci, true))) {
         return err;
     }
-    if ((err = vn_parse_id(r->account, "account", cm, msg, msgsize))) return err;
-    if (vn_accounts_role(vn_server_store(srv), cm, &role) || role != VN_ROLE_CASEMANAGER)
-        return vn_fail(msg, msgsize, VN_EINVAL, "%s is not a casemanager account", r->account);
-    if ((err = vn_cases_reassign(vn_server_store(srv), ci.id, cm)))
-        return vn_fail(msg, msgsize, err, "cannot reassign: %s", vn_err_str(err));
+    if ((err = vn_parse_id(r, q->account, "account", cm))) return err;
+    if (vn_accounts_role(r->store, cm, &role) || role != VN_ROLE_CASEMANAGER)
+        return vn_fail(r, VN_EINVAL, "%s is not a casemanager account", q->account);
+    if ((err = vn_cases_reassign(r->store, ci.id, cm)))
+        return vn_fail(r, err, "cannot reassign: %s", vn_err_str(err));
     memcpy(ci.casemanager, cm, VN_ACCOUNT_LEN);
-    out->wrote = true;
-    return reply_case(srv, &ci, out);
+    return reply_case(r, &ci);
 }
 
-static vn_err h_case_close(vn_server *srv, const vn_peer *peer, const Vn__CaseClose *r,
-                           vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_case_close(vn_req *r)
 {
+    const Vn__CaseClose *q = r->req->case_close;
     vn_case_info ci;
-    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
+    vn_err err = vn_managed_case(r, q->case_id, &ci, true);
     if (err) return err;
-    uint64_t now = vn_clock_now(vn_server_clock(srv));
-    if ((err = vn_cases_set_state(vn_server_store(srv), ci.id, VN_CASE_CLOSED, now)))
-        return vn_fail(msg, msgsize, err, "cannot close: %s", vn_err_str(err));
+    uint64_t now = r->now;
+    if ((err = vn_cases_set_state(r->store, ci.id, VN_CASE_CLOSED, now)))
+        return vn_fail(r, err, "cannot close: %s", vn_err_str(err));
     ci.state = VN_CASE_CLOSED;
     ci.closed_ms = now;
-    out->wrote = true;
-    return reply_case(srv, &ci, out);
+    return reply_case(r, &ci);
 }
 
 struct list_ctx {
-    vn_server *srv;   /* for member lookups */
+    vn_sstore *st;    /* for member lookups */
     Vn__Cases *cases; /* reply being filled */
 };
 
@@ -295,17 +290,16 @@ static vn_err list_cb(void *ud, const vn_case_info *ci)
 {
     struct list_ctx *c = ud;
     if (c->cases->n_cases == CASES_MAX) return VN_ETOOBIG;
-    vn_err err = case_info_reply(c->srv, ci, &c->cases->cases[c->cases->n_cases]);
+    vn_err err = case_info_reply(c->st, ci, &c->cases->cases[c->cases->n_cases]);
     /* Count it even on failure so the reply's free sees it. */
     if (c->cases->cases[c->cases->n_cases]) c->cases->n_cases++;
     return err;
 }
 
-static vn_err h_case_list(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
-                          size_t msgsize)
+vn_err vn_handle_case_list(vn_req *r)
 {
-    if (peer->role != VN_ROLE_CASEMANAGER)
-        return vn_fail(msg, msgsize, VN_EDENIED, "only a casemanager lists their cases");
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     Vn__Cases *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__cases__init(body);
@@ -313,16 +307,17 @@ static vn_err h_case_list(vn_server *srv, const vn_peer *peer, vn_outcome *out, 
     out->reply->cases = body;
     body->cases = calloc(CASES_MAX, sizeof *body->cases);
     if (!body->cases) return VN_ENOMEM;
-    struct list_ctx c = {srv, body};
-    vn_err err = vn_cases_each_managed(vn_server_store(srv), peer->account, list_cb, &c);
+    struct list_ctx c = {r->store, body};
+    vn_err err = vn_cases_each_managed(r->store, peer->account, list_cb, &c);
     if (err == VN_ETOOBIG) err = VN_OK; /* the first CASES_MAX are enough for one screen */
-    return err ? vn_fail(msg, msgsize, err, "cannot list cases: %s", vn_err_str(err)) : VN_OK;
+    return err ? vn_fail(r, err, "cannot list cases: %s", vn_err_str(err)) : VN_OK;
 }
 
 struct audit_ctx {
-    vn_server *srv;    /* for role lookups */
+    vn_sstore *st;     /* for role lookups */
     Vn__AuditLog *log; /* reply being filled */
-    size_t cap;
+    size_t cap;        /* allocated slots of log->entries */
+    size_t dcap;       /* allocated slots of log->disclosures_ms */
 };
 
 static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACCOUNT_LEN],
@@ -331,19 +326,15 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
     struct audit_ctx *c = ud;
     char hex[VN_ACCOUNT_HEX + 1];
     vn_role role = VN_ROLE_NONE;
-    if (c->log->n_entries == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        Vn__AuditEntry **e = realloc(c->log->entries, cap * sizeof *e);
-        if (!e) return VN_ENOMEM;
-        c->log->entries = e;
-        c->cap = cap;
-    }
+    vn_err err = vn_array_reserve(&c->log->entries, &c->cap, c->log->n_entries + 1,
+                                  sizeof *c->log->entries, AUDIT_MAX);
+    if (err) return err;
     Vn__AuditEntry *e = malloc(sizeof *e);
     if (!e) return VN_ENOMEM;
     vn__audit_entry__init(e);
     c->log->entries[c->log->n_entries++] = e;
     vn_hex_encode(reader, VN_ACCOUNT_LEN, hex);
-    vn_accounts_role(vn_server_store(c->srv), reader, &role);
+    vn_accounts_role(c->st, reader, &role);
     e->minute_ms = minute_ms;
     e->reader = vn_dup_str(hex);
     e->reader_role = vn_dup_str(vn_role_name(role));
@@ -353,46 +344,47 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
 
 static vn_err disclosure_cb(void *ud, uint64_t recorded_ms)
 {
-    Vn__AuditLog *log = ud;
-    uint64_t *d = realloc(log->disclosures_ms, (log->n_disclosures_ms + 1) * sizeof *d);
-    if (!d) return VN_ENOMEM;
-    log->disclosures_ms = d;
-    d[log->n_disclosures_ms++] = recorded_ms;
+    struct audit_ctx *c = ud;
+    Vn__AuditLog *log = c->log;
+    vn_err err = vn_array_reserve(&log->disclosures_ms, &c->dcap, log->n_disclosures_ms + 1,
+                                  sizeof *log->disclosures_ms, DISCLOSURES_MAX);
+    if (err) return err;
+    log->disclosures_ms[log->n_disclosures_ms++] = recorded_ms;
     return VN_OK;
 }
 
-static vn_err h_audit(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
-                      size_t msgsize)
+vn_err vn_handle_audit_read(vn_req *r)
 {
-    if (peer->role != VN_ROLE_PARTICIPANT)
-        return vn_fail(msg, msgsize, VN_EDENIED,
-                       "the audit log is the participant's own: only they read it");
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     Vn__AuditLog *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__audit_log__init(body);
     out->reply->body_case = VN__REPLY__BODY_AUDIT_LOG;
     out->reply->audit_log = body;
-    struct audit_ctx c = {srv, body, 0};
-    vn_err err = vn_audit_each(vn_server_store(srv), peer->account, audit_cb, &c);
+    struct audit_ctx c = {r->store, body, 0, 0};
+    vn_err err = vn_audit_each(r->store, peer->account, audit_cb, &c);
+    if (err == VN_ETOOBIG) err = VN_OK;
     uint8_t case_id[VN_ACCOUNT_LEN];
     /* The participant also sees every disclosure recorded about them. */
-    if (!err && vn_cases_of(vn_server_store(srv), peer->account, case_id) == VN_OK)
-        err = vn_disclosures_each(vn_server_store(srv), case_id, disclosure_cb, body);
-    return err ? vn_fail(msg, msgsize, err, "cannot read the audit log: %s", vn_err_str(err))
-               : VN_OK;
+    if (!err && vn_cases_of(r->store, peer->account, case_id) == VN_OK)
+        err = vn_disclosures_each(r->store, case_id, disclosure_cb, &c);
+    /* A reply must fit one frame: past AUDIT_MAX entries or
+     * DISCLOSURES_MAX disclosures the rest is left out. */
+    if (err == VN_ETOOBIG) err = VN_OK;
+    return err ? vn_fail(r, err, "cannot read the audit log: %s", vn_err_str(err)) : VN_OK;
 }
 
-static vn_err h_delete(vn_server *srv, const vn_peer *peer, const Vn__DeleteAccount *r,
-                       vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_delete_account(vn_req *r)
 {
-    if (!r->confirm)
-        return vn_fail(msg, msgsize, VN_EINVAL, "deleting an account must be confirmed");
-    vn_err err = vn_lifecycle_delete_account(vn_server_store(srv), peer->account);
+    const Vn__DeleteAccount *q = r->req->delete_account;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
+    if (!q->confirm) return vn_fail(r, VN_EINVAL, "deleting an account must be confirmed");
+    vn_err err = vn_lifecycle_delete_account(r->store, peer->account);
     if (err == VN_EDENIED)
-        return vn_fail(msg, msgsize, err,
-                       "you still manage open cases: reassign or close them first");
-    if (err) return vn_fail(msg, msgsize, err, "cannot delete the account: %s", vn_err_str(err));
-    out->wrote = true;
+        return vn_fail(r, err, "you still manage open cases: reassign or close them first");
+    if (err) return vn_fail(r, err, "cannot delete the account: %s", vn_err_str(err));
     vn_log("account deleted");
     Vn__Deleted *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
@@ -400,31 +392,4 @@ static vn_err h_delete(vn_server *srv, const vn_peer *peer, const Vn__DeleteAcco
     out->reply->body_case = VN__REPLY__BODY_DELETED;
     out->reply->deleted = body;
     return VN_OK;
-}
-
-vn_err vn_handle_case(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
-                      char *msg, size_t msgsize)
-{
-    switch (req->body_case) {
-    case VN__REQUEST__BODY_CASE_NEW:
-        return h_case_new(srv, peer, out, msg, msgsize);
-    case VN__REQUEST__BODY_CASE_INVITE:
-        return h_case_invite(srv, peer, req->case_invite, out, msg, msgsize);
-    case VN__REQUEST__BODY_CASE_SHOW:
-        return h_case_show(srv, peer, req->case_show, out, msg, msgsize);
-    case VN__REQUEST__BODY_CASE_REMOVE:
-        return h_case_remove(srv, peer, req->case_remove, out, msg, msgsize);
-    case VN__REQUEST__BODY_CASE_REASSIGN:
-        return h_case_reassign(srv, peer, req->case_reassign, out, msg, msgsize);
-    case VN__REQUEST__BODY_CASE_CLOSE:
-        return h_case_close(srv, peer, req->case_close, out, msg, msgsize);
-    case VN__REQUEST__BODY_CASE_LIST:
-        return h_case_list(srv, peer, out, msg, msgsize);
-    case VN__REQUEST__BODY_AUDIT_READ:
-        return h_audit(srv, peer, out, msg, msgsize);
-    case VN__REQUEST__BODY_DELETE_ACCOUNT:
-        return h_delete(srv, peer, req->delete_account, out, msg, msgsize);
-    default:
-        return vn_handle_contract(srv, peer, req, out, msg, msgsize);
-    }
 }

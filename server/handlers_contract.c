@@ -28,35 +28,38 @@ static vn_err stored_reply(Vn__StoredContract *sc, vn_outcome *out)
 static vn_err notify_case(vn_server *srv, const vn_case_info *ci, const Vn__Notice *n,
                           bool members_too)
 {
-    vn_member m[64];
+    vn_member m[VN_CASE_MEMBERS_MAX];
     size_t count = 0;
     vn_err err = vn_server_notify(srv, ci->casemanager, n);
     if (err || !members_too) return err;
-    if ((err = vn_cases_members(vn_server_store(srv), ci->id, m, 64, &count))) return err;
+    if ((err = vn_cases_members(vn_server_store(srv), ci->id, m, VN_CASE_MEMBERS_MAX, &count)))
+        return err;
     for (size_t i = 0; !err && i < count; i++)
         err = vn_server_notify(srv, m[i].account, n);
     return err;
 }
 
-static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__ContractSet *r,
-                             vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_contract_set(vn_req *r)
 {
+    const Vn__ContractSet *q = r->req->contract_set;
+    vn_server *srv = r->srv;
+    vn_outcome *out = r->out;
     vn_case_info ci;
     uint8_t participant[VN_ACCOUNT_LEN];
     char phex[VN_ACCOUNT_HEX + 1], tz[64];
     vn_terms t;
     Vn__StoredContract *prev = NULL;
-    if (!r->contract) return vn_fail(msg, msgsize, VN_EINVAL, "no contract in the request");
-    Vn__Contract *c = r->contract;
-    vn_err err = vn_managed_case(srv, peer, c->case_id, &ci, true, msg, msgsize);
+    if (!q->contract) return vn_fail(r, VN_EINVAL, "no contract in the request");
+    Vn__Contract *c = q->contract;
+    vn_err err = vn_managed_case(r, c->case_id, &ci, true);
     if (err) return err;
     if (!vn_case_participant(srv, ci.id, participant))
-        return vn_fail(msg, msgsize, VN_EINVAL,
+        return vn_fail(r, VN_EINVAL,
                        "case %s has no participant yet: invite them before setting a contract",
                        c->case_id);
     uint32_t version = 1;
-    err = vn_contracts_latest(vn_server_store(srv), ci.id, &prev);
-    if (err && err != VN_ENOTFOUND) return vn_fail(msg, msgsize, err, "cannot read the contract");
+    err = vn_contracts_latest(r->store, ci.id, &prev);
+    if (err && err != VN_ENOTFOUND) return vn_fail(r, err, "cannot read the contract");
     if (!err) {
         Vn__Contract *pc = vn__contract__unpack(NULL, prev->canonical.len, prev->canonical.data);
         version = (pc ? pc->version : 0) + 1;
@@ -68,12 +71,12 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
     }
     char today[11];
     if (!c->start_date || !c->start_date[0]) {
-        vn_day_format(vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL), today);
+        vn_day_format(vn_day_local(r->now, NULL), today);
         c->start_date = strdup(today);
     }
     if (!c->start_date) return VN_ENOMEM;
     if ((err = vn_terms_from_pb(c, &t)))
-        return vn_fail(msg, msgsize, err,
+        return vn_fail(r, err,
                        "the contract terms are not valid: phases must cover months 1..%u without "
                        "overlap, rates at most 31 a month, minimums above 0, the window within "
                        "the day, the start a date YYYY-MM-DD",
@@ -99,11 +102,10 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
     if (canon) vn__contract__pack(canonical, canon);
     vn__contract__free_unpacked(canonical, NULL);
     if (!canon) return VN_ENOMEM;
-    uint64_t now = vn_clock_now(vn_server_clock(srv));
-    err = vn_contracts_put(vn_server_store(srv), ci.id, canon, len, now, version);
+    uint64_t now = r->now;
+    err = vn_contracts_put(r->store, ci.id, canon, len, now, version);
     free(canon);
-    if (err) return vn_fail(msg, msgsize, err, "cannot store the contract: %s", vn_err_str(err));
-    out->wrote = true;
+    if (err) return vn_fail(r, err, "cannot store the contract: %s", vn_err_str(err));
     Vn__Notice n = VN__NOTICE__INIT;
     n.kind = "contract-set";
     n.case_id = c->case_id;
@@ -111,98 +113,101 @@ static vn_err h_contract_set(vn_server *srv, const vn_peer *peer, const Vn__Cont
     n.date = c->start_date;
     if ((err = vn_server_notify(srv, participant, &n))) return err;
     Vn__StoredContract *sc = NULL;
-    if ((err = vn_contracts_latest(vn_server_store(srv), ci.id, &sc))) return err;
+    if ((err = vn_contracts_latest(r->store, ci.id, &sc))) return err;
     return stored_reply(sc, out);
 }
 
-static vn_err h_contract_get(vn_server *srv, const vn_peer *peer, const Vn__ContractGet *r,
-                             vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_contract_get(vn_req *r)
 {
+    const Vn__ContractGet *q = r->req->contract_get;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[VN_ACCOUNT_LEN], participant[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN];
     vn_case_info ci;
     Vn__StoredContract *sc = NULL;
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    bool found = vn_cases_get(vn_server_store(srv), id, &ci) == VN_OK;
+    /* A role the row refuses hears what an unknown case hears. */
+    bool found = r->role_ok && vn_cases_get(r->store, id, &ci) == VN_OK;
     bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
     bool own = found && peer->role == VN_ROLE_PARTICIPANT &&
-               vn_cases_of(vn_server_store(srv), peer->account, mine) == VN_OK &&
+               vn_cases_of(r->store, peer->account, mine) == VN_OK &&
                memcmp(mine, id, VN_ACCOUNT_LEN) == 0;
     bool lead = found && peer->role == VN_ROLE_MEDICAL_LEAD;
     if (!is_cm && !own && !lead)
-        return vn_fail(msg, msgsize, VN_EDENIED,
+        return vn_fail(r, VN_EDENIED,
                        "case %s is unknown or its contract is not yours to read: a contract is "
                        "read by the participant, their casemanager and medical leads",
-                       r->case_id);
-    err = vn_contracts_latest(vn_server_store(srv), id, &sc);
-    if (err == VN_ENOTFOUND)
-        return vn_fail(msg, msgsize, err, "case %s has no contract yet", r->case_id);
-    if (err) return vn_fail(msg, msgsize, err, "cannot read the contract");
+                       q->case_id);
+    err = vn_contracts_latest(r->store, id, &sc);
+    if (err == VN_ENOTFOUND) return vn_fail(r, err, "case %s has no contract yet", q->case_id);
+    if (err) return vn_fail(r, err, "cannot read the contract");
     if (!own && vn_case_participant(srv, id, participant)) {
-        err = vn_audit_record(vn_server_store(srv), participant, peer->account, VN_AUDIT_CONTRACT,
-                              vn_clock_now(vn_server_clock(srv)));
+        err = vn_audit_record(r->store, participant, peer->account, VN_AUDIT_CONTRACT, r->now);
         if (err) {
             vn__stored_contract__free_unpacked(sc, NULL);
-            return vn_fail(msg, msgsize, err, "cannot write the audit log");
+            return vn_fail(r, err, "cannot write the audit log");
         }
         out->wrote = true;
     }
     return stored_reply(sc, out);
 }
 
-static vn_err h_contract_sign(vn_server *srv, const vn_peer *peer, const Vn__ContractSign *r,
-                              vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_contract_sign(vn_req *r)
 {
+    const Vn__ContractSign *q = r->req->contract_sign;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], key[33];
     vn_case_info ci;
     Vn__StoredContract *sc = NULL;
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    if (peer->role != VN_ROLE_PARTICIPANT ||
-        vn_cases_of(vn_server_store(srv), peer->account, mine) != VN_OK ||
-        memcmp(mine, id, VN_ACCOUNT_LEN) != 0 || vn_cases_get(vn_server_store(srv), id, &ci))
-        return vn_fail(msg, msgsize, VN_EDENIED,
-                       "only the participant of case %s signs its contract", r->case_id);
-    if ((err = vn_contracts_latest(vn_server_store(srv), id, &sc)))
-        return vn_fail(msg, msgsize, err, "case %s has no contract to sign", r->case_id);
+    if (!r->role_ok || vn_cases_of(r->store, peer->account, mine) != VN_OK ||
+        memcmp(mine, id, VN_ACCOUNT_LEN) != 0 || vn_cases_get(r->store, id, &ci))
+        return vn_fail(r, VN_EDENIED, "only the participant of case %s signs its contract",
+                       q->case_id);
+    if ((err = vn_contracts_latest(r->store, id, &sc)))
+        return vn_fail(r, err, "case %s has no contract to sign", q->case_id);
     Vn__Contract *c = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
     if (!c || strcmp(c->participant, peer->account_hex) != 0 || ci.state == VN_CASE_CLOSED) {
-        err = vn_fail(msg, msgsize, VN_EDENIED,
+        err = vn_fail(r, VN_EDENIED,
                       "this contract is not yours to sign (it names another participant, or the "
                       "case is closed)");
         goto out;
     }
-    if (c->version != r->version) {
-        err = vn_fail(msg, msgsize, VN_EINVAL,
+    if (c->version != q->version) {
+        err = vn_fail(r, VN_EINVAL,
                       "version %u is not the newest contract (%u): read it again before signing",
-                      r->version, c ? c->version : 0);
+                      q->version, c ? c->version : 0);
         goto out;
     }
-    if ((err = vn_keys_identity(vn_server_store(srv), peer->account, key)) ||
-        (err = vn_e2ee_verify(key, sc->canonical.data, sc->canonical.len, r->signature.data,
-                              r->signature.len))) {
-        err = vn_fail(msg, msgsize, VN_ECRYPTO,
+    if ((err = vn_keys_identity(r->store, peer->account, key)) ||
+        (err = vn_e2ee_verify(key, sc->canonical.data, sc->canonical.len, q->signature.data,
+                              q->signature.len))) {
+        err = vn_fail(r, VN_ECRYPTO,
                       "the signature does not match the contract and your identity key");
         goto out;
     }
-    uint64_t now = vn_clock_now(vn_server_clock(srv));
-    if ((err = vn_contracts_sign(vn_server_store(srv), id, r->version, r->signature.data,
-                                r->signature.len, now)) ||
+    uint64_t now = r->now;
+    if ((err = vn_contracts_sign(r->store, id, q->version, q->signature.data, q->signature.len,
+                                 now)) ||
         ((ci.state == VN_CASE_INTAKE || ci.state == VN_CASE_COMPLETED) &&
-         (err = vn_cases_set_state(vn_server_store(srv), id, VN_CASE_ACTIVE, now)))) {
-        err = vn_fail(msg, msgsize, err, "cannot record the signature: %s", vn_err_str(err));
+         (err = vn_cases_set_state(r->store, id, VN_CASE_ACTIVE, now)))) {
+        err = vn_fail(r, err, "cannot record the signature: %s", vn_err_str(err));
         goto out;
     }
-    out->wrote = true;
     Vn__Notice n = VN__NOTICE__INIT;
     n.kind = "contract-signed";
-    n.case_id = r->case_id;
-    n.version = r->version;
+    n.case_id = q->case_id;
+    n.version = q->version;
     n.date = c->start_date;
     if ((err = notify_case(srv, &ci, &n, true))) goto out;
     vn__stored_contract__free_unpacked(sc, NULL);
     sc = NULL;
-    if ((err = vn_contracts_latest(vn_server_store(srv), id, &sc))) goto out;
+    if ((err = vn_contracts_latest(r->store, id, &sc))) goto out;
     vn__contract__free_unpacked(c, NULL);
     return stored_reply(sc, out);
 out:
@@ -241,9 +246,11 @@ vn_err vn_draw_day(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN], const 
     return vn_events_add(st, case_id, day, *test ? VN_EV_DRAW_TEST : VN_EV_DRAW_NONE);
 }
 
-static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
-                        size_t msgsize)
+vn_err vn_handle_checkin(vn_req *r)
 {
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[VN_ACCOUNT_LEN];
     vn_terms t;
     vn_absence *abs = NULL;
@@ -251,35 +258,33 @@ static vn_err h_checkin(vn_server *srv, const vn_peer *peer, vn_outcome *out, ch
     int minute;
     char window[16], date[11];
     bool test = false;
-    vn_sstore *st = vn_server_store(srv);
-    if (peer->role != VN_ROLE_PARTICIPANT || vn_cases_of(st, peer->account, id) != VN_OK)
-        return vn_fail(msg, msgsize, VN_EDENIED, "only a participant checks in");
+    vn_sstore *st = r->store;
+    if (vn_cases_of(st, peer->account, id) != VN_OK)
+        return vn_fail(r, VN_EDENIED, "only a participant checks in");
     vn_err err = vn_contracts_in_force(st, id, &t);
     if (err == VN_ENOTFOUND)
-        return vn_fail(msg, msgsize, VN_ENOTFOUND,
+        return vn_fail(r, VN_ENOTFOUND,
                        "there is no signed contract yet: read and sign it first (vangnet contract "
                        "sign)");
-    if (err) return vn_fail(msg, msgsize, err, "cannot read the contract");
+    if (err) return vn_fail(r, err, "cannot read the contract");
     vn_case_info ci;
     if (vn_cases_get(st, id, &ci) != VN_OK || ci.state == VN_CASE_CLOSED)
-        return vn_fail(msg, msgsize, VN_EDENIED, "the case is closed");
-    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
+        return vn_fail(r, VN_EDENIED, "the case is closed");
+    int32_t today = vn_day_local(r->now, &minute);
     window_text(&t, window, sizeof window);
     vn_day_format(today, date);
     if (!vn_terms_active(&t, today))
-        return vn_fail(msg, msgsize, VN_EDENIED, "the contract is not running on %s", date);
+        return vn_fail(r, VN_EDENIED, "the contract is not running on %s", date);
     if (minute < t.checkin_start_min || minute >= t.checkin_end_min)
-        return vn_fail(msg, msgsize, VN_EDENIED,
-                       "check-in is open %s (server time %02d:%02d); try again then", window,
-                       minute / 60, minute % 60);
+        return vn_fail(r, VN_EDENIED, "check-in is open %s (server time %02d:%02d); try again then",
+                       window, minute / 60, minute % 60);
     if ((err = vn_absences_load(st, id, VN_ABSENCE, &abs, &nabs))) return err;
     bool absent = vn_schedule_absent(abs, nabs, today);
     if (!vn_events_has(st, id, today, VN_EV_CHECKIN))
         err = vn_events_add(st, id, today, VN_EV_CHECKIN);
     if (!err) err = vn_draw_day(srv, id, &t, abs, nabs, today, &test);
     free(abs);
-    if (err) return vn_fail(msg, msgsize, err, "cannot record the check-in: %s", vn_err_str(err));
-    out->wrote = true;
+    if (err) return vn_fail(r, err, "cannot record the check-in: %s", vn_err_str(err));
     Vn__CheckedIn *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__checked_in__init(body);
@@ -312,105 +317,78 @@ static vn_err record_kind(const char *kind, vn_role role, bool is_cm, vn_event_k
     return VN_EDENIED;
 }
 
-static vn_err h_record(vn_server *srv, const vn_peer *peer, const Vn__Record *r, vn_outcome *out,
-                       char *msg, size_t msgsize)
+vn_err vn_handle_record(vn_req *r)
 {
+    const Vn__Record *q = r->req->record;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN];
     vn_case_info ci;
     vn_event_kind ev;
     int32_t day;
-    vn_sstore *st = vn_server_store(srv);
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_sstore *st = r->store;
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    bool found = vn_cases_get(st, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
+    /* A role the row refuses hears what an unknown case hears. */
+    bool found = r->role_ok && vn_cases_get(st, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
     bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
     bool member = found && vn_cases_of(st, peer->account, mine) == VN_OK &&
                   memcmp(mine, id, VN_ACCOUNT_LEN) == 0;
-    err = record_kind(r->kind ? r->kind : "", peer->role, is_cm, &ev);
+    err = record_kind(q->kind ? q->kind : "", peer->role, is_cm, &ev);
     if (err == VN_EINVAL)
-        return vn_fail(msg, msgsize, err,
+        return vn_fail(r, err,
                        "unknown record kind %s: casemanager-contact, buddy-contact, selfhelp or "
                        "test",
-                       r->kind);
+                       q->kind);
     if (err || (!is_cm && !member))
-        return vn_fail(msg, msgsize, VN_EDENIED,
+        return vn_fail(r, VN_EDENIED,
                        "you may not record %s for case %s: the casemanager records contacts and "
                        "tests, buddies their contacts, the participant self-help",
-                       r->kind, r->case_id);
-    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL);
-    if (!r->date || !r->date[0])
+                       q->kind, q->case_id);
+    int32_t today = vn_day_local(r->now, NULL);
+    if (!q->date || !q->date[0])
         day = today;
-    else if (vn_day_parse(r->date, &day))
-        return vn_fail(msg, msgsize, VN_EINVAL, "not a date: %s (use YYYY-MM-DD)", r->date);
+    else if (vn_day_parse(q->date, &day))
+        return vn_fail(r, VN_EINVAL, "not a date: %s (use YYYY-MM-DD)", q->date);
     if (day > today)
-        return vn_fail(msg, msgsize, VN_EINVAL, "%s is in the future: record what happened",
-                       r->date);
+        return vn_fail(r, VN_EINVAL, "%s is in the future: record what happened", q->date);
     if ((err = vn_events_add(st, id, day, ev)))
-        return vn_fail(msg, msgsize, err, "cannot store the record: %s", vn_err_str(err));
-    out->wrote = true;
+        return vn_fail(r, err, "cannot store the record: %s", vn_err_str(err));
     char date[11];
     vn_day_format(day, date);
-    return vn_reply_recorded(out, r->kind, date);
+    return vn_reply_recorded(out, q->kind, date);
 }
 
-static vn_err h_absence(vn_server *srv, const vn_peer *peer, const Vn__AbsenceAdd *r,
-                        vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_absence_add(vn_req *r)
 {
+    const Vn__AbsenceAdd *q = r->req->absence_add;
+    vn_outcome *out = r->out;
     vn_case_info ci;
     int32_t from, to;
     vn_terms t;
     vn_absence *abs = NULL;
     size_t n = 0;
-    vn_err err = vn_managed_case(srv, peer, r->case_id, &ci, true, msg, msgsize);
+    vn_err err = vn_managed_case(r, q->case_id, &ci, true);
     if (err) return err;
     vn_absence_kind kind =
-        r->kind && strcmp(r->kind, "medication") == 0 ? VN_MEDICATION : VN_ABSENCE;
-    if (r->kind && r->kind[0] && strcmp(r->kind, "absence") && strcmp(r->kind, "medication"))
-        return vn_fail(msg, msgsize, VN_EINVAL, "kind must be absence or medication, not %s",
-                       r->kind);
-    if (vn_day_parse(r->from, &from) || vn_day_parse(r->to, &to) || to < from)
-        return vn_fail(msg, msgsize, VN_EINVAL,
-                       "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
-    if (kind == VN_ABSENCE && vn_contracts_in_force(vn_server_store(srv), ci.id, &t) == VN_OK) {
-        if ((err = vn_absences_load(vn_server_store(srv), ci.id, VN_ABSENCE, &abs, &n))) return err;
+        q->kind && strcmp(q->kind, "medication") == 0 ? VN_MEDICATION : VN_ABSENCE;
+    if (q->kind && q->kind[0] && strcmp(q->kind, "absence") && strcmp(q->kind, "medication"))
+        return vn_fail(r, VN_EINVAL, "kind must be absence or medication, not %s", q->kind);
+    if (vn_day_parse(q->from, &from) || vn_day_parse(q->to, &to) || to < from)
+        return vn_fail(r, VN_EINVAL, "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
+    if (kind == VN_ABSENCE && vn_contracts_in_force(r->store, ci.id, &t) == VN_OK) {
+        if ((err = vn_absences_load(r->store, ci.id, VN_ABSENCE, &abs, &n))) return err;
         vn_absence add = {from, to};
         bool ok = vn_schedule_absence_allowed(&t, abs, n, add);
         int used = vn_schedule_absence_days_in_year(&t, abs, n, from);
         free(abs);
         if (!ok)
-            return vn_fail(msg, msgsize, VN_EDENIED,
+            return vn_fail(r, VN_EDENIED,
                            "%s..%s would exceed the %u days of absence a contract year allows "
                            "(%d used in the year of %s)",
-                           r->from, r->to, t.absence_max_days, used, r->from);
+                           q->from, q->to, t.absence_max_days, used, q->from);
     }
-    if ((err = vn_absences_add(vn_server_store(srv), ci.id, from, to, kind)))
-        return vn_fail(msg, msgsize, err, "cannot store the absence: %s", vn_err_str(err));
-    out->wrote = true;
-    return vn_reply_recorded(out, kind == VN_ABSENCE ? "absence" : "medication", r->from);
-}
-
-vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                          vn_outcome *out, char *msg, size_t msgsize);
-vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
-                       char *msg, size_t msgsize);
-
-vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                          vn_outcome *out, char *msg, size_t msgsize)
-{
-    switch (req->body_case) {
-    case VN__REQUEST__BODY_CONTRACT_SET:
-        return h_contract_set(srv, peer, req->contract_set, out, msg, msgsize);
-    case VN__REQUEST__BODY_CONTRACT_GET:
-        return h_contract_get(srv, peer, req->contract_get, out, msg, msgsize);
-    case VN__REQUEST__BODY_CONTRACT_SIGN:
-        return h_contract_sign(srv, peer, req->contract_sign, out, msg, msgsize);
-    case VN__REQUEST__BODY_CHECKIN:
-        return h_checkin(srv, peer, out, msg, msgsize);
-    case VN__REQUEST__BODY_RECORD:
-        return h_record(srv, peer, req->record, out, msg, msgsize);
-    case VN__REQUEST__BODY_ABSENCE_ADD:
-        return h_absence(srv, peer, req->absence_add, out, msg, msgsize);
-    default:
-        return vn_handle_views(srv, peer, req, out, msg, msgsize);
-    }
+    if ((err = vn_absences_add(r->store, ci.id, from, to, kind)))
+        return vn_fail(r, err, "cannot store the absence: %s", vn_err_str(err));
+    return vn_reply_recorded(out, kind == VN_ABSENCE ? "absence" : "medication", q->from);
 }

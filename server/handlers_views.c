@@ -19,7 +19,7 @@
 #define CASELOAD_MAX 512
 
 /* What is due for one case now; *n gets the count (0 without a contract). */
-static vn_err case_due(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], vn_due *due, size_t *n)
+static vn_err case_due(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], vn_due *due, size_t *n)
 {
     vn_terms t;
     vn_event *ev = NULL;
@@ -27,12 +27,12 @@ static vn_err case_due(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], vn_due 
     size_t nev = 0, nabs = 0;
     int minute;
     *n = 0;
-    vn_err err = vn_contracts_in_force(vn_server_store(srv), id, &t);
+    vn_err err = vn_contracts_in_force(r->store, id, &t);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
-    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
-    if ((err = vn_events_load(vn_server_store(srv), id, t.start_day, &ev, &nev)) ||
-        (err = vn_absences_load(vn_server_store(srv), id, VN_ABSENCE, &abs, &nabs)))
+    int32_t today = vn_day_local(r->now, &minute);
+    if ((err = vn_events_load(r->store, id, t.start_day, &ev, &nev)) ||
+        (err = vn_absences_load(r->store, id, VN_ABSENCE, &abs, &nabs)))
         goto out;
     *n = vn_schedule_due(&t, ev, nev, abs, nabs, today, minute, due, VN_DUE_MAX);
     if (*n > VN_DUE_MAX) *n = VN_DUE_MAX;
@@ -55,7 +55,7 @@ static Vn__DueItem *due_item(const vn_due *d)
 }
 
 struct load_ctx {
-    vn_server *srv;         /* the server */
+    vn_req *r;              /* the request */
     Vn__CaseloadView *view; /* reply being filled */
     const uint8_t *reader;  /* the casemanager, for the audit log */
     bool wrote;             /* audit entries were written */
@@ -91,12 +91,12 @@ static int sev_rank(const char *alert)
 
 /* The case's open alerts as "severity:kind:state:id", most severe and
  * oldest first. */
-static vn_err case_alerts(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd)
+static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd)
 {
     struct alerts_of *ao = calloc(1, sizeof *ao);
     if (!ao) return VN_ENOMEM;
     ao->case_id = id;
-    vn_err err = vn_alerts_each(vn_server_store(srv), open_alert_cb, ao);
+    vn_err err = vn_alerts_each(r->store, open_alert_cb, ao);
     qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp);
     cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
     if (!cd->alerts) err = VN_ENOMEM;
@@ -118,7 +118,7 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     vn_due due[VN_DUE_MAX];
     size_t n = 0;
     if (ci->state == VN_CASE_CLOSED || c->view->n_cases == CASELOAD_MAX) return VN_OK;
-    vn_err err = case_due(c->srv, ci->id, due, &n);
+    vn_err err = case_due(c->r, ci->id, due, &n);
     if (err) return err;
     Vn__CaseDue *cd = malloc(sizeof *cd);
     if (!cd) return VN_ENOMEM;
@@ -129,16 +129,15 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     cd->state = vn_dup_str(vn_case_state_name(ci->state));
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
-    if ((err = case_alerts(c->srv, ci->id, cd))) return err;
+    if ((err = case_alerts(c->r, ci->id, cd))) return err;
     /* The caseload is computed from the participant's events and alerts:
      * the read goes into their audit log. */
     uint8_t participant[VN_ACCOUNT_LEN];
-    if (vn_case_participant(c->srv, ci->id, participant)) {
-        uint64_t now = vn_clock_now(vn_server_clock(c->srv));
-        if ((err = vn_audit_record(vn_server_store(c->srv), participant, c->reader, VN_AUDIT_EVENTS,
-                                   now)) ||
-            (cd->n_alerts && (err = vn_audit_record(vn_server_store(c->srv), participant, c->reader,
-                                                    VN_AUDIT_ALERTS, now))))
+    if (vn_case_participant(c->r->srv, ci->id, participant)) {
+        uint64_t now = c->r->now;
+        if ((err = vn_audit_record(c->r->store, participant, c->reader, VN_AUDIT_EVENTS, now)) ||
+            (cd->n_alerts &&
+             (err = vn_audit_record(c->r->store, participant, c->reader, VN_AUDIT_ALERTS, now))))
             return err;
         c->wrote = true;
     }
@@ -170,36 +169,35 @@ static int urgency_cmp(const void *a, const void *b)
     return x->next_due ? -1 : (y->next_due ? 1 : 0);
 }
 
-static vn_err h_caseload(vn_server *srv, const vn_peer *peer, vn_outcome *out, char *msg,
-                         size_t msgsize)
+vn_err vn_handle_caseload(vn_req *r)
 {
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     char today[11];
-    if (peer->role != VN_ROLE_CASEMANAGER)
-        return vn_fail(msg, msgsize, VN_EDENIED, "the caseload is a casemanager's view");
     Vn__CaseloadView *view = malloc(sizeof *view);
     if (!view) return VN_ENOMEM;
     vn__caseload_view__init(view);
     out->reply->body_case = VN__REPLY__BODY_CASELOAD_VIEW;
     out->reply->caseload_view = view;
     view->cases = calloc(CASELOAD_MAX, sizeof *view->cases);
-    vn_day_format(vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL), today);
+    vn_day_format(vn_day_local(r->now, NULL), today);
     view->today = vn_dup_str(today);
     if (!view->cases || !view->today) return VN_ENOMEM;
-    struct load_ctx c = {srv, view, peer->account, false};
-    vn_err err = vn_cases_each_managed(vn_server_store(srv), peer->account, caseload_cb, &c);
+    struct load_ctx c = {r, view, peer->account, false};
+    vn_err err = vn_cases_each_managed(r->store, peer->account, caseload_cb, &c);
     out->wrote = c.wrote;
-    if (err) return vn_fail(msg, msgsize, err, "cannot compute the caseload: %s", vn_err_str(err));
+    if (err) return vn_fail(r, err, "cannot compute the caseload: %s", vn_err_str(err));
     qsort(view->cases, view->n_cases, sizeof *view->cases, urgency_cmp);
     return VN_OK;
 }
 
-static vn_err fill_days(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], int32_t first, int ndays,
+static vn_err fill_days(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], int32_t first, int ndays,
                         Vn__CalendarView *view)
 {
     vn_event *ev = NULL;
     vn_absence *abs = NULL, *med = NULL;
     size_t nev = 0, nabs = 0, nmed = 0;
-    vn_sstore *st = vn_server_store(srv);
+    vn_sstore *st = r->store;
     vn_err err = vn_events_load(st, id, first, &ev, &nev);
     if (!err) err = vn_absences_load(st, id, VN_ABSENCE, &abs, &nabs);
     if (!err) err = vn_absences_load(st, id, VN_MEDICATION, &med, &nmed);
@@ -251,34 +249,36 @@ static vn_err fill_days(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN], int32_
     return err;
 }
 
-static vn_err h_calendar(vn_server *srv, const vn_peer *peer, const Vn__Calendar *r,
-                         vn_outcome *out, char *msg, size_t msgsize)
+vn_err vn_handle_calendar(vn_req *r)
 {
+    const Vn__Calendar *q = r->req->calendar;
+    vn_server *srv = r->srv;
+    const vn_peer *peer = r->peer;
+    vn_outcome *out = r->out;
     uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], participant[VN_ACCOUNT_LEN];
     vn_case_info ci;
     int y, m, n = 0;
     char today[11];
-    vn_sstore *st = vn_server_store(srv);
-    vn_err err = vn_parse_id(r->case_id, "case", id, msg, msgsize);
+    vn_sstore *st = r->store;
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    bool found = vn_cases_get(st, id, &ci) == VN_OK;
+    /* A role the row refuses hears what an unknown case hears. */
+    bool found = r->role_ok && vn_cases_get(st, id, &ci) == VN_OK;
     bool is_cm = found && memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
     bool own = found && peer->role == VN_ROLE_PARTICIPANT &&
                vn_cases_of(st, peer->account, mine) == VN_OK &&
                memcmp(mine, id, VN_ACCOUNT_LEN) == 0;
     bool lead = found && peer->role == VN_ROLE_MEDICAL_LEAD;
     if (!is_cm && !own && !lead)
-        return vn_fail(msg, msgsize, VN_EDENIED,
-                       "case %s is unknown or its calendar is not yours to read", r->case_id);
-    if (!r->month || sscanf(r->month, "%4d-%2d%n", &y, &m, &n) != 2 || r->month[n] || n != 7 ||
+        return vn_fail(r, VN_EDENIED, "case %s is unknown or its calendar is not yours to read",
+                       q->case_id);
+    if (!q->month || sscanf(q->month, "%4d-%2d%n", &y, &m, &n) != 2 || q->month[n] || n != 7 ||
         m < 1 || m > 12 || y < 1970)
-        return vn_fail(msg, msgsize, VN_EINVAL, "not a month: %s (use YYYY-MM)",
-                       r->month ? r->month : "");
+        return vn_fail(r, VN_EINVAL, "not a month: %s (use YYYY-MM)", q->month ? q->month : "");
     /* Reading someone's events is logged where they can see it. */
     if (!own && vn_case_participant(srv, id, participant)) {
-        err = vn_audit_record(st, participant, peer->account, VN_AUDIT_EVENTS,
-                              vn_clock_now(vn_server_clock(srv)));
-        if (err) return vn_fail(msg, msgsize, err, "cannot write the audit log");
+        err = vn_audit_record(st, participant, peer->account, VN_AUDIT_EVENTS, r->now);
+        if (err) return vn_fail(r, err, "cannot write the audit log");
         out->wrote = true;
     }
     Vn__CalendarView *view = malloc(sizeof *view);
@@ -288,28 +288,11 @@ static vn_err h_calendar(vn_server *srv, const vn_peer *peer, const Vn__Calendar
     out->reply->calendar_view = view;
     int ndays = vn_day_month_len(y, m);
     view->days = calloc((size_t)ndays, sizeof *view->days);
-    vn_day_format(vn_day_local(vn_clock_now(vn_server_clock(srv)), NULL), today);
-    view->case_id = vn_dup_str(r->case_id);
-    view->month = vn_dup_str(r->month);
+    vn_day_format(vn_day_local(r->now, NULL), today);
+    view->case_id = vn_dup_str(q->case_id);
+    view->month = vn_dup_str(q->month);
     view->today = vn_dup_str(today);
     if (!view->days || !view->case_id || !view->month || !view->today) return VN_ENOMEM;
-    err = fill_days(srv, id, vn_day_from_civil(y, m, 1), ndays, view);
-    return err ? vn_fail(msg, msgsize, err, "cannot read the calendar: %s", vn_err_str(err))
-               : VN_OK;
-}
-
-vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
-                       char *msg, size_t msgsize);
-
-vn_err vn_handle_views(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
-                       char *msg, size_t msgsize)
-{
-    switch (req->body_case) {
-    case VN__REQUEST__BODY_CASELOAD:
-        return h_caseload(srv, peer, out, msg, msgsize);
-    case VN__REQUEST__BODY_CALENDAR:
-        return h_calendar(srv, peer, req->calendar, out, msg, msgsize);
-    default:
-        return vn_handle_alerts(srv, peer, req, out, msg, msgsize);
-    }
+    err = fill_days(r, id, vn_day_from_civil(y, m, 1), ndays, view);
+    return err ? vn_fail(r, err, "cannot read the calendar: %s", vn_err_str(err)) : VN_OK;
 }

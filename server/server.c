@@ -3,7 +3,9 @@
  * LMDB write transaction, and no reply or push leaves before its commit. */
 #include "server.h"
 
+#include "listen.h"
 #include "ratelimit.h"
+#include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
 #include "vn/util.h"
@@ -20,12 +22,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
-#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
-#endif
-
-#define BATCH_MAX 256 /* most requests one transaction groups */
-#define ROUTE_MAX 256 /* longest ROUTER routing id we keep */
+#define BATCH_MAX   256   /* most requests one transaction groups */
+#define ROUTE_MAX   256   /* longest ROUTER routing id we keep */
+#define SUBS_MAX    65536 /* most connections listening for pushes */
+#define NOTICES_MAX 65536 /* most pushes waiting for one commit */
 
 typedef struct sub {
     uint8_t account[VN_ACCOUNT_LEN]; /* who listens */
@@ -67,9 +67,10 @@ struct vn_server {
         size_t len;
     } * notices; /* pushes waiting for the commit */
     size_t nnotices, capnotices;
-    uint64_t usage_checked_ms; /* when nearly_full was last computed */
-    bool nearly_full;          /* new messages wait; deletions go on */
-    uint64_t requests;         /* requests handled, for the shutdown log */
+    uint64_t usage_checked_ms;        /* when nearly_full was last computed */
+    bool nearly_full;                 /* new messages wait; deletions go on */
+    uint64_t requests;                /* requests handled, for the shutdown log */
+    uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
 };
 
 void vn_log(const char *fmt, ...)
@@ -90,6 +91,11 @@ void vn_log(const char *fmt, ...)
 vn_sstore *vn_server_store(vn_server *self)
 {
     return self->store;
+}
+
+uint64_t *vn_server_request_calls(vn_server *self)
+{
+    return self->calls;
 }
 
 vn_clock *vn_server_clock(vn_server *self)
@@ -161,13 +167,9 @@ vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN
             return VN_OK;
         }
     }
-    if (self->nsubs == self->capsubs) {
-        size_t cap = self->capsubs ? self->capsubs * 2 : 64;
-        sub *n = realloc(self->subs, cap * sizeof *n);
-        if (!n) return VN_ENOMEM;
-        self->subs = n;
-        self->capsubs = cap;
-    }
+    vn_err err = vn_array_reserve(&self->subs, &self->capsubs, self->nsubs + 1, sizeof *self->subs,
+                                  SUBS_MAX);
+    if (err) return err;
     sub *s = &self->subs[self->nsubs++];
     memcpy(s->account, account, VN_ACCOUNT_LEN);
     memcpy(s->route, route, route_len);
@@ -265,15 +267,10 @@ vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn
     push.body_case = VN__REPLY__BODY_ENVELOPES;
     push.envelopes = &envs;
     if (vn_frame_reply_encode(&push, s->cfg.frame_max * 2, &frame, &len)) return VN_OK;
-    if (s->nnotices == s->capnotices) {
-        size_t cap = s->capnotices ? s->capnotices * 2 : 16;
-        struct notice_push *np = realloc(s->notices, cap * sizeof *np);
-        if (!np) {
-            free(frame);
-            return VN_OK; /* stored; only the push is lost, a fetch gets it */
-        }
-        s->notices = np;
-        s->capnotices = cap;
+    if (vn_array_reserve(&s->notices, &s->capnotices, s->nnotices + 1, sizeof *s->notices,
+                         NOTICES_MAX)) {
+        free(frame);
+        return VN_OK; /* stored; only the push is lost, a fetch gets it */
     }
     memcpy(s->notices[s->nnotices].to, to, VN_ACCOUNT_LEN);
     s->notices[s->nnotices].frame = frame;
@@ -317,7 +314,7 @@ static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Reque
         snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));
         return err;
     }
-    err = vn_handle_request(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
+    err = vn_dispatch(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
     vn_err end = vn_kv_sub_end(kv, !err);
     if (!err && end) {
         err = end;
@@ -377,7 +374,6 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
     }
     vn__reply__init(p->out.reply);
     err = handle_isolated(s, &peer, req, p);
-    if (s->cfg.verbose) vn_log("request type=%d result=%s", (int)req->body_case, vn_err_name(err));
 out:
     if (err) vn_outcome_clear(&p->out);
     p->err = err;
@@ -465,12 +461,18 @@ static bool readable(void *sock)
     return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
 }
 
-static void on_router(uv_poll_t *h, int status, int events)
+/* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left.
+ * Every send on the ROUTER may consume the edge of a request that arrived
+ * meanwhile, so anything that sends outside on_router calls this after. */
+static void drain(vn_server *s)
 {
-    vn_server *s = h->data;
-    /* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left. */
     while (process_batch(s) > 0 || readable(s->router)) {
     }
+}
+
+static void on_router(uv_poll_t *h, int status, int events)
+{
+    drain(h->data);
 }
 
 static void on_zap(uv_poll_t *h, int status, int events)
@@ -500,6 +502,8 @@ static void on_sweep(uv_timer_t *t)
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));
+    /* The scheduler and the escalation pushed notices on the ROUTER. */
+    drain(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -539,32 +543,12 @@ static vn_err write_endpoint(vn_server *s)
 
 static vn_err open_sockets(vn_server *s, const uint8_t secret[32])
 {
-    int one = 1, zero = 0;
-    int64_t maxmsg = (int64_t)s->cfg.frame_max * 4;
-    /* Fail closed: the ZAP handler is bound before the ROUTER exists, and
-     * the ROUTER insists on it through its domain. Without a handler libzmq
-     * would accept every CURVE key. */
-    s->zap = zmq_socket(s->zctx, ZMQ_REP);
-    if (!s->zap || zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof zero) ||
-        zmq_bind(s->zap, "inproc://zeromq.zap.01") != 0) {
-        vn_log("cannot bind the ZAP handler: %s", zmq_strerror(errno));
-        return VN_ETRANSPORT;
-    }
-    s->router = zmq_socket(s->zctx, ZMQ_ROUTER);
-    if (!s->router) return VN_ETRANSPORT;
-    if (zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret, 32) ||
-        zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "vangnet", 7) ||
-        zmq_setsockopt(s->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-        zmq_setsockopt(s->router, ZMQ_LINGER, &zero, sizeof zero)) {
-        vn_log("cannot configure the ROUTER socket: %s", zmq_strerror(errno));
-        return VN_ETRANSPORT;
-    }
-    if (zmq_bind(s->router, s->cfg.listen) != 0) {
-        vn_log("cannot listen on %s: %s", s->cfg.listen, zmq_strerror(errno));
-        return VN_ETRANSPORT;
+    char msg[512];
+    vn_err err = vn_listen_open(s->zctx, secret, s->cfg.listen, s->cfg.frame_max, &s->zap,
+                                &s->router, msg, sizeof msg);
+    if (err) {
+        vn_log("%s", msg);
+        return err;
     }
     return write_endpoint(s);
 }

@@ -21,6 +21,7 @@
 #include "vn/meta.h"
 #include "vn/quiet.h"
 #include "vn/sstore.h"
+#include "requests.h"
 
 typedef struct vn_server vn_server;
 
@@ -68,23 +69,20 @@ typedef struct vn_peer {
 /* What a handler produces: a reply, and maybe a push of one envelope to
  * its recipients, sent once the loop turn's writes are durable. */
 typedef struct vn_outcome {
-    Vn__Reply *reply;                   /* filled by the handler (body set) */
-    bool wrote;                         /* whether the reply depends on the commit */
+    Vn__Reply *reply; /* filled by the handler (body set) */
+    bool wrote; /* whether the reply depends on the commit (the row's WRITES, or the handler) */
     uint8_t (*push_to)[VN_ACCOUNT_LEN]; /* recipients of the push (malloc'd) */
     size_t npush;
     uint8_t *push_frame; /* packed push Reply (malloc'd) */
     size_t push_len;
 } vn_outcome;
 
-/* Handles one decoded request from peer. Writes go into the open
- * transaction. Returns VN_OK with out->reply set, or an error code with
- * msg filled for an error reply (and *retry_ms for VN_ERATE). */
-vn_err vn_handle_request(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                         vn_outcome *out, char *msg, size_t msgsize, uint64_t *retry_ms);
 /* Frees what a handler allocated in out. */
 void vn_outcome_clear(vn_outcome *out);
 
 vn_sstore *vn_server_store(vn_server *self);
+/* VN_REQUEST_COUNT call counters, one per row of vn_requests (dispatch.c). */
+uint64_t *vn_server_request_calls(vn_server *self);
 /* True when the store is so full that new messages must wait: the rest is
  * kept for deletions (LMDB needs free pages even to delete), so recipients
  * can always read and so make room. Rechecked at most once a second. */
@@ -102,26 +100,15 @@ const vn_server_config *vn_server_cfg(vn_server *self);
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
                            const uint8_t *route, size_t route_len);
 
-/* Care-network requests (handlers_case.c); same contract as vn_handle_request. */
-vn_err vn_handle_case(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
-                      char *msg, size_t msgsize);
-/* Formats an error message into msg and returns code (handlers' helper). */
-vn_err vn_fail(char *msg, size_t size, vn_err code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 /* Parses an account or case id from the wire, naming field in the error. */
-vn_err vn_parse_id(const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN], char *msg,
-                   size_t msgsize);
+vn_err vn_parse_id(vn_req *r, const char *hex, const char *field, uint8_t out[VN_ACCOUNT_LEN]);
 /* Sets a Recorded reply (what was recorded, and its date). */
 vn_err vn_reply_recorded(vn_outcome *out, const char *kind, const char *date);
 /* malloc'd copy of s for reply fields. */
 char *vn_dup_str(const char *s);
 
-/* Contract and schedule requests (handlers_contract.c). */
-vn_err vn_handle_contract(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                          vn_outcome *out, char *msg, size_t msgsize);
 /* Loads the case named in a request and checks that peer manages it. */
-vn_err vn_managed_case(vn_server *srv, const vn_peer *peer, const char *case_hex, vn_case_info *ci,
-                       bool must_be_open, char *msg, size_t msgsize);
+vn_err vn_managed_case(vn_req *r, const char *case_hex, vn_case_info *ci, bool must_be_open);
 /* The participant of a case; false if it has none. */
 bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
                          uint8_t participant[VN_ACCOUNT_LEN]);
@@ -129,10 +116,7 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
 /* Stores a notice from the server for `to` in the open transaction; it is
  * pushed once that transaction commits. */
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
-/* Alerts (handlers_alerts.c): requests, and the escalation ladder the
- * scheduler runs. */
-vn_err vn_handle_alerts(vn_server *srv, const vn_peer *peer, const Vn__Request *req,
-                        vn_outcome *out, char *msg, size_t msgsize);
+/* The escalation ladder of alerts (handlers_alerts.c), run by the scheduler. */
 void vn_alerts_escalate(vn_server *srv);
 
 /* Sends (committed) or drops the notices queued by vn_server_notify, for

@@ -42,7 +42,7 @@ step "push to a connected recipient"
 vn bob --json inbox --follow --count 1 --wait 20 > "$T/follow.json" &
 FOLLOW=$!
 # Send only once the follower has subscribed, so the message is pushed.
-wait_for "the follower to subscribe (Subscribe is request type 16)" 20 log_has "request type=16 result=OK"
+wait_for "the follower to subscribe" 20 log_has "request subscribe result=OK"
 vn alice send "$BOB" "push test"
 wait $FOLLOW
 expect_match "a connected recipient receives a push" '"text": "push test"' "$(cat "$T/follow.json")"

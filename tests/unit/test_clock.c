@@ -23,7 +23,7 @@
 #define SLACK_MS 5000ULL
 
 typedef struct fixture {
-    char dir[32]; /* temporary state directory */
+    char dir[32];  /* temporary state directory */
     vn_sstore *st; /* store holding the offset */
 } fixture;
 

@@ -1,5 +1,7 @@
 /* Unit tests of the store's table modules on a real LMDB: each module's
- * typed functions, as the server uses them. */
+ * typed functions, as the server uses them.
+ * covers: absences accounts alerts audit cases contracts disclosures events invites keys mailbox
+ * covers: meta quiet sched sstore */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,7 +1,8 @@
-/* The transport fails closed: a CURVE ROUTER that enforces its ZAP domain
- * accepts no connection while no ZAP handler is bound (libzmq would accept
- * every key otherwise), and does once one answers. This is the libzmq
- * behaviour vangnetd's server.c relies on; the test pins it down. */
+/* The transport fails closed: vangnetd's own socket set-up
+ * (vn_listen_open, server/listen.c) gives a CURVE ROUTER that accepts no
+ * connection while no ZAP handler answers (libzmq would accept every key
+ * otherwise), and does once one answers; and it makes no ROUTER at all
+ * when it cannot bind its ZAP handler. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,23 +11,18 @@
 #include <cmocka.h>
 #include <zmq.h>
 
-#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
-#define ZMQ_ZAP_ENFORCE_DOMAIN 93
-#endif
+#include "listen.h"
 
-/* A ROUTER configured as vangnetd configures its own; *ep gets its endpoint. */
-static void *router(void *ctx, const char *sec, char *ep, size_t eplen)
+/* vangnetd's sockets on a free port; *ep gets the ROUTER's endpoint. */
+static void listen_open(void *ctx, const char *sec_z85, void **zap, void **r, char *ep,
+                        size_t eplen)
 {
-    int one = 1;
-    void *r = zmq_socket(ctx, ZMQ_ROUTER);
-    assert_non_null(r);
-    assert_int_equal(zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
-    assert_int_equal(zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, sec, 40), 0);
-    assert_int_equal(zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, "vangnet", 7), 0);
-    assert_int_equal(zmq_setsockopt(r, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one), 0);
-    assert_int_equal(zmq_bind(r, "tcp://127.0.0.1:*"), 0);
-    assert_int_equal(zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, ep, &eplen), 0);
-    return r;
+    uint8_t secret[32];
+    char msg[256] = "";
+    assert_non_null(zmq_z85_decode(secret, sec_z85));
+    assert_int_equal(
+        vn_listen_open(ctx, secret, "tcp://127.0.0.1:*", 65536, zap, r, msg, sizeof msg), VN_OK);
+    assert_int_equal(zmq_getsockopt(*r, ZMQ_LAST_ENDPOINT, ep, &eplen), 0);
 }
 
 static void *dealer(void *ctx, const char *server_pub, const char *ep)
@@ -44,8 +40,8 @@ static void *dealer(void *ctx, const char *server_pub, const char *ep)
     return d;
 }
 
-/* Answers ZAP requests with 200 for up to ms milliseconds while waiting
- * for a message on r; returns whether one arrived. */
+/* Answers ZAP requests with 200 (if zap) for up to ms milliseconds while
+ * waiting for a message on r; returns whether one arrived. */
 static int serve(void *r, void *zap, int ms)
 {
     for (int waited = 0; waited < ms; waited += 50) {
@@ -74,36 +70,77 @@ static int serve(void *r, void *zap, int ms)
     return 0;
 }
 
+/* The handler socket gone (as if it had never been bound): nothing gets through. */
 static void test_no_handler_no_connection(void **state)
 {
     char pub[41], sec[41], ep[128];
+    void *zap = NULL, *r = NULL;
     void *ctx = zmq_ctx_new();
     assert_int_equal(zmq_curve_keypair(pub, sec), 0);
-    void *r = router(ctx, sec, ep, sizeof ep);
+    listen_open(ctx, sec, &zap, &r, ep, sizeof ep);
+    zmq_close(zap);
     void *d = dealer(ctx, pub, ep);
     zmq_send(d, "hello", 5, ZMQ_DONTWAIT);
-    assert_int_equal(serve(r, NULL, 1500), 0); /* nothing gets through */
+    assert_int_equal(serve(r, NULL, 1500), 0);
     zmq_close(d);
     zmq_close(r);
     zmq_ctx_term(ctx);
 }
 
-static void test_handler_lets_through(void **state)
+/* A handler bound but silent: nothing gets through either. */
+static void test_silent_handler_no_connection(void **state)
 {
     char pub[41], sec[41], ep[128];
-    int zero = 0;
+    void *zap = NULL, *r = NULL;
     void *ctx = zmq_ctx_new();
-    void *zap = zmq_socket(ctx, ZMQ_REP);
-    zmq_setsockopt(zap, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_bind(zap, "inproc://zeromq.zap.01"), 0);
     assert_int_equal(zmq_curve_keypair(pub, sec), 0);
-    void *r = router(ctx, sec, ep, sizeof ep);
+    listen_open(ctx, sec, &zap, &r, ep, sizeof ep);
     void *d = dealer(ctx, pub, ep);
     zmq_send(d, "hello", 5, ZMQ_DONTWAIT);
-    assert_int_equal(serve(r, zap, 5000), 1); /* the control: same setup, a handler answers */
+    assert_int_equal(serve(r, NULL, 1500), 0);
     zmq_close(d);
     zmq_close(r);
     zmq_close(zap);
+    zmq_ctx_term(ctx);
+}
+
+/* The control: the same set-up with the handler answering lets it through. */
+static void test_handler_lets_through(void **state)
+{
+    char pub[41], sec[41], ep[128];
+    void *zap = NULL, *r = NULL;
+    void *ctx = zmq_ctx_new();
+    assert_int_equal(zmq_curve_keypair(pub, sec), 0);
+    listen_open(ctx, sec, &zap, &r, ep, sizeof ep);
+    void *d = dealer(ctx, pub, ep);
+    zmq_send(d, "hello", 5, ZMQ_DONTWAIT);
+    assert_int_equal(serve(r, zap, 5000), 1);
+    zmq_close(d);
+    zmq_close(r);
+    zmq_close(zap);
+    zmq_ctx_term(ctx);
+}
+
+/* When the ZAP endpoint is taken, no ROUTER is made and nothing is left open. */
+static void test_no_router_without_handler(void **state)
+{
+    char pub[41], sec[41], msg[256] = "";
+    uint8_t secret[32];
+    int zero = 0;
+    void *zap = NULL, *r = NULL;
+    void *ctx = zmq_ctx_new();
+    void *other = zmq_socket(ctx, ZMQ_REP);
+    zmq_setsockopt(other, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_bind(other, "inproc://zeromq.zap.01"), 0);
+    assert_int_equal(zmq_curve_keypair(pub, sec), 0);
+    assert_non_null(zmq_z85_decode(secret, sec));
+    assert_int_equal(
+        vn_listen_open(ctx, secret, "tcp://127.0.0.1:*", 65536, &zap, &r, msg, sizeof msg),
+        VN_ETRANSPORT);
+    assert_null(zap);
+    assert_null(r);
+    assert_non_null(strstr(msg, "ZAP handler"));
+    zmq_close(other);
     zmq_ctx_term(ctx);
 }
 
@@ -111,7 +148,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_handler_no_connection),
+        cmocka_unit_test(test_silent_handler_no_connection),
         cmocka_unit_test(test_handler_lets_through),
+        cmocka_unit_test(test_no_router_without_handler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
