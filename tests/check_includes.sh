@@ -50,12 +50,6 @@ check() {
             return index(list, " " to_layer " ") > 0 || (index(list, " core/* ") && to_layer ~ /^core\//)
         }
         function problem(msg) { print "FAIL: " msg; bad++ }
-        # A cycle among exempt modules only (stack[j..sp]) is known, not new.
-        function exempt_cycle(v, j,   k) {
-            for (k = sp; stack[k] != v; k--) ;
-            for (; k <= sp; k++) if (!(stack[k] in EXEMPT)) return 0
-            return 1
-        }
         # Depth-first search; a back edge closes a cycle, printed with the
         # include that makes each of its edges.
         function dfs(u,   vs, n, i, v, j, path) {
@@ -69,11 +63,6 @@ check() {
                     for (; j <= sp; j++)
                         path = path stack[j] " -> "
                     path = path v
-                    if (exempt_cycle(v, j)) {
-                        print "known: include cycle: " path " (exempt until the store rewrite lands)"
-                        known++
-                        continue
-                    }
                     problem("include cycle: " path)
                     for (j = sp; stack[j] != v; j--) ;
                     for (; j < sp; j++) print "    " where[stack[j], stack[j + 1]]
@@ -100,15 +89,6 @@ check() {
             # The client does not link the server store.
             ALLOW["client-cli"]     = "protocol core/rules core/kv core/e2ee core/transport"
             CORE_DEFAULT = "protocol core/*"
-            # Known cycles, exempt while core/store is rewritten: sstore.c
-            # includes cases.h, which includes sstore.h (and alerts and
-            # contract the same way). STYLE.md: "if two store modules need
-            # each other, the orchestration belongs in a module above both".
-            # A cycle made only of these modules is reported as known; any
-            # cycle through another module fails. Shrink this list as the
-            # store rewrite lands, and delete it when it is empty.
-            split("sstore cases alerts contract", ex, " ")
-            for (k in ex) EXEMPT[ex[k]] = 1
         }
         { files[++nfiles] = $0; if ($0 ~ /\.h$/) hdr[$0] = 1 }
         END {
@@ -140,8 +120,8 @@ check() {
             for (i = 2; i <= nm; i++) { m = sorted[i]; for (j = i - 1; j > 0 && sorted[j] > m; j--) sorted[j + 1] = sorted[j]; sorted[j + 1] = m }
             for (i = 1; i <= nm; i++) if (!color[sorted[i]]) dfs(sorted[i])
             if (bad) { print bad " problem(s)"; exit 1 }
-            printf "%d files, %d includes, %d modules, %d module edges: no cycle%s, layers respected\n",
-                nfiles, nincludes, nm, nedges, known ? " but the " known " known ones" : ""
+            printf "%d files, %d includes, %d modules, %d module edges: no cycle, layers respected\n",
+                nfiles, nincludes, nm, nedges
         }'
 }
 
@@ -203,8 +183,8 @@ self_test() {
     expect cycle_via_private_header 1 'include cycle: e2ee -> crypto -> e2ee' "${clean[@]}" \
         "core/e2ee/include/vn/crypto.h=vn/err.h" "core/e2ee/src/crypto.c=vn/crypto.h vn/e2ee.h" \
         "core/e2ee/src/e2ee_internal.h=vn/e2ee.h vn/crypto.h"
-    # The known store cycles pass while exempt; one that leaves them does not.
-    expect store_cycle_exempt 0 'known: include cycle: cases -> sstore -> cases' "${clean[@]}" \
+    # Store modules that include each other's headers are a cycle like any other.
+    expect store_cycle 1 'include cycle: cases -> sstore -> cases' "${clean[@]}" \
         "core/store/include/vn/sstore.h=vn/kv.h" "core/store/src/sstore.c=vn/sstore.h vn/cases.h" \
         "core/store/include/vn/cases.h=vn/sstore.h"
     expect store_cycle_through_other 1 'include cycle: cases -> clock -> sstore -> cases' "${clean[@]}" \
