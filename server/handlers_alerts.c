@@ -1,4 +1,4 @@
-/* Signals, SOS and escalation (DESIGN §3). The server sees an alert's
+/* Signals, SOS and escalation (docs/ARCHITECTURE.md). The server sees an alert's
  * case, kind, severity and times; what was observed travels end to end.
  * An SOS goes to every buddy at once and the first to claim it owns it; an
  * alert nobody acknowledges in time climbs to the casemanager and then the

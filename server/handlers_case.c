@@ -1,5 +1,5 @@
 /* Care-network requests: cases, invites into them, membership, the audit
- * log and account deletion. Who may do what follows DESIGN §1: only a
+ * log and account deletion. Who may do what follows docs/ARCHITECTURE.md: only a
  * case's casemanager manages it; reads of a participant's case data by
  * anyone else are written to the participant's audit log. */
 #include "server.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The care network: the role matrix of DESIGN §1 inside one case and across
+# The care network: the role matrix of docs/ARCHITECTURE.md inside one case and across
 # two, the care-team chat with sender keys (a removed buddy cannot read what
 # is sent afterwards), the audit log, account deletion and closed-case
 # retention leaving no trace in the store.
@@ -27,7 +27,7 @@ declare -A CASEOF=([p1]=1 [b1]=1 [b1b]=1 [n1]=1 [cm1]=1 [p2]=2 [b2]=2 [n2]=2 [cm
 declare -A ID
 for u in "${!ROLE[@]}"; do ID[$u]=$(acct "$u"); done
 
-# The table of DESIGN §1 (same case only; a medical lead stands behind
+# The table of docs/ARCHITECTURE.md (same case only; a medical lead stands behind
 # every casemanager).
 allowed() {
     local f=${ROLE[$1]} t=${ROLE[$2]} same=0

@@ -1,4 +1,4 @@
-/* Unit tests of the messaging policy (DESIGN §1): the whole role matrix as a
+/* Unit tests of the messaging policy (docs/ARCHITECTURE.md): the whole role matrix as a
  * table, every ordered pair of roles (including NONE and values outside the
  * enum) in four situations: both in the same open case, in different cases,
  * in no case, and in the same case after it was closed. Then the refusal
@@ -26,7 +26,7 @@ static const char *const situation_name[] = {"same case", "other case", "no case
 #define K VN_OK
 #define D VN_EDENIED
 
-/* The matrix, written out from DESIGN §1 (and care_network.sh's copy of it),
+/* The matrix, written out from docs/ARCHITECTURE.md (and care_network.sh's copy of it),
  * not derived from policy.c: a participant reaches their own casemanager,
  * buddies and naasten; a casemanager the participants, buddies and naasten
  * of their own cases and any medical lead; a buddy the participant, the

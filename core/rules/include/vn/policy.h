@@ -1,4 +1,4 @@
-/* vn_policy: who may talk to whom (DESIGN §1), as pure functions over what
+/* vn_policy: who may talk to whom (docs/ARCHITECTURE.md), as pure functions over what
  * the server knows of two accounts. Every refusal names the rule, so the
  * error a user sees says why. */
 #ifndef VN_POLICY_H

@@ -1,4 +1,4 @@
-/* The roles of DESIGN §1. Stored as one byte; numbers never change. */
+/* The roles of docs/ARCHITECTURE.md. Stored as one byte; numbers never change. */
 #ifndef VN_ROLE_H
 #define VN_ROLE_H
 

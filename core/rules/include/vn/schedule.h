@@ -1,4 +1,4 @@
-/* vn_schedule: the schedule maths of a monitoring contract (DESIGN.md §2).
+/* vn_schedule: the schedule maths of a monitoring contract (docs/ARCHITECTURE.md).
  *
  * A pure module: no I/O, no clock reads, no globals, no allocation. Every
  * answer is computed from (terms, events, absences, today), so the server

@@ -1,4 +1,4 @@
-/* The signal catalogue of DESIGN §3: the observable signs that may point to
+/* The signal catalogue of docs/ARCHITECTURE.md: the observable signs that may point to
  * addiction (the seed's Table 1, in its early, problem and end phase) and the
  * burnout self-check items, each with a stable code, plus the severity a
  * report of such items gets and how soon that severity must be acknowledged.
@@ -64,7 +64,7 @@ vn_err vn_severity_parse(const char *s, vn_severity *out);
 vn_err vn_signals_severity(const char *const *codes, size_t n, vn_severity *out, const char **bad);
 
 /* How many minutes an alert of severity s may wait for acknowledgement before
- * it escalates (DESIGN §3 defaults): crisis 60, urgent 1440, concern 4320.
+ * it escalates (docs/ARCHITECTURE.md defaults): crisis 60, urgent 1440, concern 4320.
  * 0 for anything that is not a severity, so a caller that failed to validate
  * escalates at once rather than never. */
 uint32_t vn_severity_ack_minutes(vn_severity s);

@@ -35,7 +35,7 @@ typedef struct vn_terms {
     uint16_t remind_days;           /* remind this many days before a contact deadline (2) */
 } vn_terms;
 
-/* Fills *t with the template of DESIGN.md §2: 60 months; months 1-12 four
+/* Fills *t with the template of docs/ARCHITECTURE.md: 60 months; months 1-12 four
  * tests a month, 13-24 two, 25-60 one; contacts every 30/7/7 days; check-in
  * 05:00-14:00; 14 absence days a year; reminders 2 days ahead. */
 void vn_terms_default(vn_terms *t, int32_t start_day);
