@@ -22,7 +22,7 @@
 
 #define ALERTS_MAX 256
 
-uint64_t vn_alert_limit_ms(const vn_alert *a)
+static uint64_t alert_limit_ms(const vn_alert *a)
 {
     return (uint64_t)vn_severity_ack_minutes((vn_severity)a->severity) * 60000;
 }
@@ -81,8 +81,8 @@ static vn_err deliver(vn_server *srv, const uint8_t to[16], const vn_alert *a, c
 }
 
 /* A notice about alert a to one account, or (to == NULL) every medical lead. */
-vn_err vn_alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
-                       const uint8_t *by)
+static vn_err alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a,
+                           const char *kind, const uint8_t *by)
 {
     if (to) return deliver(srv, to, a, kind, by);
     uint8_t(*leads)[VN_ACCOUNT_LEN] = NULL;
@@ -136,7 +136,7 @@ static vn_err alert_reply(const vn_alert *a, Vn__AlertInfo **out)
     ai->created_ms = a->created_ms;
     ai->level = a->level;
     ai->acked_ms = a->acked_ms;
-    ai->ack_due_ms = a->created_ms + vn_alert_limit_ms(a);
+    ai->ack_due_ms = a->created_ms + alert_limit_ms(a);
     return ai->alert && ai->case_id && ai->kind && ai->severity && ai->state && ai->claimed_by
                ? VN_OK
                : VN_ENOMEM;
@@ -157,7 +157,7 @@ static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const
     vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, VN_CASE_MEMBERS_MAX, &n);
     for (size_t i = 0; !err && i < n; i++) {
         if (m[i].role != role || (except && !memcmp(m[i].account, except, 16))) continue;
-        err = vn_alert_notify(srv, m[i].account, a, kind, by);
+        err = alert_notify(srv, m[i].account, a, kind, by);
     }
     return err;
 }
@@ -206,7 +206,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
         return vn_fail(r, err, "cannot store the alert: %s", vn_err_str(err));
     /* An SOS reaches every buddy at once; a signal the casemanager. */
     err = sos ? notify_role(srv, &a, VN_ROLE_BUDDY, "sos", NULL, NULL)
-              : vn_alert_notify(srv, ci.casemanager, &a, "alert", NULL);
+              : alert_notify(srv, ci.casemanager, &a, "alert", NULL);
     if (err) return err;
     vn_log("alert raised kind=%s severity=%s", vn_alert_kind_name(a.kind), vn_severity_name(sev));
     return reply_alert(&a, out);
@@ -252,7 +252,7 @@ vn_err vn_handle_alert_claim(vn_req *r)
     if ((err = notify_role(srv, &a, VN_ROLE_BUDDY, "sos-claimed", peer->account, peer->account)))
         return err;
     if (vn_case_participant(srv, a.case_id, participant) &&
-        (err = vn_alert_notify(srv, participant, &a, "sos-claimed", peer->account)))
+        (err = alert_notify(srv, participant, &a, "sos-claimed", peer->account)))
         return err;
     return reply_alert(&a, out);
 }
@@ -417,20 +417,20 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
         now >= a->created_ms + sos_window) {
         next.level = VN_LEVEL_CASEMANAGER;
         next.level_ms = now;
-        vn_err err = vn_alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
+        vn_err err = alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
         if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
         if (err) return err;
     }
-    if (next.level < VN_LEVEL_MEDICAL_LEAD && now > a->created_ms + vn_alert_limit_ms(a)) {
+    if (next.level < VN_LEVEL_MEDICAL_LEAD && now > a->created_ms + alert_limit_ms(a)) {
         /* Not acknowledged within its severity's limit: the casemanager is
          * told (if the SOS never reached them) and the medical lead. */
         if (next.level < VN_LEVEL_CASEMANAGER) {
-            vn_err err = vn_alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
+            vn_err err = alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
             if (err) return err;
         }
         next.level = VN_LEVEL_MEDICAL_LEAD;
         next.level_ms = now;
-        vn_err err = vn_alert_notify(srv, NULL, &next, "escalated", NULL);
+        vn_err err = alert_notify(srv, NULL, &next, "escalated", NULL);
         if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
         if (err) return err;
         vn_log("alert escalated to the medical lead severity=%s",
@@ -439,7 +439,7 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
     return VN_OK;
 }
 
-void vn_alerts_escalate(vn_server *srv)
+void vn_escalation_run(vn_server *srv)
 {
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
     vn_err err = vn_kv_begin(kv);

@@ -493,7 +493,7 @@ static void on_sweep(uv_timer_t *t)
     else if (n)
         vn_log("expired %zu undelivered messages", n);
     vn_scheduler_run(s);
-    vn_alerts_escalate(s);
+    vn_escalation_run(s);
     err = vn_lifecycle_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
         vn_log("case purge failed: %s", vn_err_str(err));

@@ -117,7 +117,7 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
  * pushed once that transaction commits. */
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
 /* The escalation ladder of alerts (handlers_alerts.c), run by the scheduler. */
-void vn_alerts_escalate(vn_server *srv);
+void vn_escalation_run(vn_server *srv);
 
 /* Sends (committed) or drops the notices queued by vn_server_notify, for
  * writers outside the request batch such as the scheduler. */
