@@ -62,14 +62,17 @@ static vn_err take(vn_ratelimit *r, const void *key, size_t klen, double cost, u
                    uint64_t *retry_ms, bool commit)
 {
     if (klen > KEY_MAX) return VN_EINVAL;
+    /* A cost above the burst could never be paid (the bucket holds at most
+     * the burst), so it costs the whole burst: it passes when the bucket is
+     * full and the retry time it is given is then true. */
+    if (cost > r->burst) cost = r->burst;
     size_t h = hash(key, klen);
     bucket *b = r->slots[h];
     while (b && (b->klen != klen || memcmp(b->key, key, klen) != 0))
         b = b->next;
     double tokens = b ? refill(r, b, now) : r->burst;
     if (tokens < cost) {
-        double need = cost > r->burst ? r->burst - tokens : cost - tokens;
-        *retry_ms = (uint64_t)(need * 1000.0 / r->per_sec) + 1;
+        *retry_ms = (uint64_t)((cost - tokens) * 1000.0 / r->per_sec) + 1;
         return VN_ERATE;
     }
     if (!commit) return VN_OK;

@@ -189,14 +189,9 @@ static void test_sweep(void **state)
     vn_ratelimit_close(&r);
 }
 
-/* Known bug, reported with issue 8: a cost above the burst (a message larger
- * than --inbound-burst bytes) is refused with a retry time, but no retry can
- * ever succeed: the bucket never holds more than the burst
- * (server/ratelimit.c, take()). Such a request should be told it can never
- * pass (or the cost capped). Remove the skip() once that is decided. */
+/* A cost above the burst costs the whole burst: the retry it is told works. */
 static void test_cost_above_burst(void **state)
 {
-    skip();
     vn_ratelimit *r = NULL;
     uint64_t retry = 0;
     assert_int_equal(vn_ratelimit_open(&r, 100, 10), VN_OK);

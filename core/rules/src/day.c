@@ -2,6 +2,7 @@
 #include "vn/day.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 /* The civil date routines are Howard Hinnant's days_from_civil and
@@ -73,7 +74,12 @@ void vn_day_format(int32_t day, char out[11])
 vn_err vn_day_parse(const char *s, int32_t *day)
 {
     int y, m, d, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] != '\0' || n != 10)
+    /* Digits exactly where they belong: sscanf's %d alone would also take a
+     * sign or a leading space ("2027-+1-04"). */
+    if (!s || strnlen(s, 11) != 10 || s[4] != '-' || s[7] != '-') return VN_EINVAL;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return VN_EINVAL;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] != '\0' || n != 10)
         return VN_EINVAL;
     if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return VN_EINVAL;
     int32_t v = vn_day_from_civil(y, m, d);

@@ -12,6 +12,11 @@ vn_err vn_invite_encode(const vn_invite *inv, char *out, size_t outsize)
     uint8_t raw[RAW_MAX];
     size_t elen = strnlen(inv->endpoint, VN_ENDPOINT_MAX + 1);
     if (elen == 0 || elen > VN_ENDPOINT_MAX) return VN_EINVAL;
+    /* What the decoder refuses is refused here too, so no code is handed
+     * out that no client takes. */
+    for (size_t i = 0; i < elen; i++)
+        if ((unsigned char)inv->endpoint[i] < 0x21 || (unsigned char)inv->endpoint[i] > 0x7e)
+            return VN_EINVAL;
     if (outsize < sizeof PREFIX) return VN_ETOOBIG;
     raw[0] = (uint8_t)elen;
     memcpy(raw + 1, inv->endpoint, elen);
