@@ -37,7 +37,7 @@ static uint8_t notice_code(const char *kind)
 }
 
 /* Is it now within account's quiet hours? */
-static bool quiet_now(vn_server *srv, const uint8_t account[16])
+static bool quiet_now(vn_server *srv, const uint8_t account[VN_ACCOUNT_LEN])
 {
     uint16_t from, to;
     int minute;
@@ -46,13 +46,13 @@ static bool quiet_now(vn_server *srv, const uint8_t account[16])
     return from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to);
 }
 
-static vn_err send_notice(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
-                          const uint8_t *by)
+static vn_err send_notice(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const vn_alert *a,
+                          const char *kind, const uint8_t *by)
 {
-    char id[33], case_hex[33], by_hex[33] = "";
-    vn_hex_encode(a->id, 16, id);
-    vn_hex_encode(a->case_id, 16, case_hex);
-    if (by) vn_hex_encode(by, 16, by_hex);
+    char id[VN_ACCOUNT_HEX + 1], case_hex[VN_ACCOUNT_HEX + 1], by_hex[VN_ACCOUNT_HEX + 1] = "";
+    vn_hex_encode(a->id, VN_ALERT_ID_LEN, id);
+    vn_hex_encode(a->case_id, VN_ACCOUNT_LEN, case_hex);
+    if (by) vn_hex_encode(by, VN_ACCOUNT_LEN, by_hex);
     Vn__Notice n = VN__NOTICE__INIT;
     n.kind = (char *)kind;
     n.item = (char *)vn_alert_kind_name(a->kind);
@@ -67,8 +67,8 @@ static vn_err send_notice(vn_server *srv, const uint8_t to[16], const vn_alert *
 /* Sends a notice about alert a to one account now, or, for a concern
  * during the recipient's quiet hours, holds it until they end. Urgent and
  * crisis notices never wait. */
-static vn_err deliver(vn_server *srv, const uint8_t to[16], const vn_alert *a, const char *kind,
-                      const uint8_t *by)
+static vn_err deliver(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const vn_alert *a,
+                      const char *kind, const uint8_t *by)
 {
     uint8_t code = notice_code(kind);
     if (a->severity == VN_SEV_CONCERN && code && !by && quiet_now(srv, to)) {
@@ -81,7 +81,7 @@ static vn_err deliver(vn_server *srv, const uint8_t to[16], const vn_alert *a, c
 }
 
 /* A notice about alert a to one account, or (to == NULL) every medical lead. */
-static vn_err alert_notify(vn_server *srv, const uint8_t to[16], const vn_alert *a,
+static vn_err alert_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const vn_alert *a,
                            const char *kind, const uint8_t *by)
 {
     if (to) return deliver(srv, to, a, kind, by);
@@ -115,21 +115,21 @@ static vn_err release_held(vn_server *srv)
 
 static vn_err alert_reply(const vn_alert *a, Vn__AlertInfo **out)
 {
-    char hex[33];
-    static const uint8_t none[16] = {0};
+    char hex[VN_ACCOUNT_HEX + 1];
+    static const uint8_t none[VN_ACCOUNT_LEN] = {0};
     Vn__AlertInfo *ai = malloc(sizeof *ai);
     if (!ai) return VN_ENOMEM;
     vn__alert_info__init(ai);
     *out = ai;
-    vn_hex_encode(a->id, 16, hex);
+    vn_hex_encode(a->id, VN_ALERT_ID_LEN, hex);
     ai->alert = vn_dup_str(hex);
-    vn_hex_encode(a->case_id, 16, hex);
+    vn_hex_encode(a->case_id, VN_ACCOUNT_LEN, hex);
     ai->case_id = vn_dup_str(hex);
     ai->kind = vn_dup_str(vn_alert_kind_name(a->kind));
     ai->severity = vn_dup_str(vn_severity_name((vn_severity)a->severity));
     ai->state = vn_dup_str(vn_alert_state_name(a->state));
-    if (memcmp(a->claimed_by, none, 16))
-        vn_hex_encode(a->claimed_by, 16, hex);
+    if (memcmp(a->claimed_by, none, VN_ACCOUNT_LEN))
+        vn_hex_encode(a->claimed_by, VN_ACCOUNT_LEN, hex);
     else
         hex[0] = '\0';
     ai->claimed_by = vn_dup_str(hex);
@@ -156,7 +156,8 @@ static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const
     size_t n = 0;
     vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, VN_CASE_MEMBERS_MAX, &n);
     for (size_t i = 0; !err && i < n; i++) {
-        if (m[i].role != role || (except && !memcmp(m[i].account, except, 16))) continue;
+        if (m[i].role != role || (except && !memcmp(m[i].account, except, VN_ACCOUNT_LEN)))
+            continue;
         err = alert_notify(srv, m[i].account, a, kind, by);
     }
     return err;
@@ -168,7 +169,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
     vn_server *srv = r->srv;
     const vn_peer *peer = r->peer;
     vn_outcome *out = r->out;
-    uint8_t id[16], mine[16];
+    uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN];
     vn_case_info ci;
     vn_severity sev;
     vn_alert a;
@@ -180,8 +181,9 @@ vn_err vn_handle_alert_raise(vn_req *r)
         return vn_fail(r, VN_EINVAL, "kind must be signal or sos");
     if (vn_severity_parse(q->severity, &sev))
         return vn_fail(r, VN_EINVAL, "severity must be concern, urgent or crisis");
-    bool member = vn_cases_of(st, peer->account, mine) == VN_OK && !memcmp(mine, id, 16) &&
-                  vn_cases_get(st, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
+    bool member = vn_cases_of(st, peer->account, mine) == VN_OK &&
+                  !memcmp(mine, id, VN_ACCOUNT_LEN) && vn_cases_get(st, id, &ci) == VN_OK &&
+                  ci.state != VN_CASE_CLOSED;
     /* The row admits the roles of a signal; an SOS is the participant's. */
     if (!member || !r->role_ok || (sos && peer->role != VN_ROLE_PARTICIPANT))
         return vn_fail(r, VN_EDENIED,
@@ -189,14 +191,14 @@ vn_err vn_handle_alert_raise(vn_req *r)
                            : "signals are reported by the participant, buddies and naasten of "
                              "an open case");
     uint64_t retry = 0;
-    if (vn_ratelimit_take(vn_server_rl_account(srv), peer->account, 16, 1, vn_server_mono_ms(srv),
-                          &retry))
+    if (vn_ratelimit_take(vn_server_rl_account(srv), peer->account, VN_ACCOUNT_LEN, 1,
+                          vn_server_mono_ms(srv), &retry))
         return vn_fail(r, VN_ERATE, "rate limit: too many requests; retry after %llu ms",
                        (unsigned long long)retry);
     if (vn_server_nearly_full(srv))
         return vn_fail(r, VN_EFULL, "the server's storage is full; try again later");
     memset(&a, 0, sizeof a);
-    memcpy(a.case_id, id, 16);
+    memcpy(a.case_id, id, VN_ACCOUNT_LEN);
     a.kind = sos ? VN_ALERT_SOS : VN_ALERT_SIGNAL;
     a.severity = (uint8_t)sev;
     a.state = VN_ALERT_OPEN;
@@ -215,7 +217,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
 /* Loads the alert named in a request; checks that peer belongs to it. */
 static vn_err load_alert(vn_req *r, const char *hex, vn_alert *a, vn_case_info *ci)
 {
-    uint8_t id[16];
+    uint8_t id[VN_ALERT_ID_LEN];
     vn_err err = vn_parse_id(r, hex, "alert", id);
     if (err) return err;
     if (vn_alerts_get(r->store, id, a) || vn_cases_get(r->store, a->case_id, ci))
@@ -231,24 +233,24 @@ vn_err vn_handle_alert_claim(vn_req *r)
     vn_outcome *out = r->out;
     vn_alert a;
     vn_case_info ci;
-    uint8_t mine[16];
+    uint8_t mine[VN_ACCOUNT_LEN];
     vn_err err = load_alert(r, q->alert, &a, &ci);
     if (err) return err;
     bool buddy = r->role_ok && vn_cases_of(r->store, peer->account, mine) == VN_OK &&
-                 !memcmp(mine, a.case_id, 16);
+                 !memcmp(mine, a.case_id, VN_ACCOUNT_LEN);
     if (!buddy || a.kind != VN_ALERT_SOS || ci.state == VN_CASE_CLOSED)
         return vn_fail(r, VN_EDENIED, "an SOS is claimed by a buddy of its open case");
     if (a.state != VN_ALERT_OPEN) {
-        char by[33];
-        vn_hex_encode(a.claimed_by, 16, by);
+        char by[VN_ACCOUNT_HEX + 1];
+        vn_hex_encode(a.claimed_by, VN_ACCOUNT_LEN, by);
         return vn_fail(r, VN_EEXISTS, "this SOS was already %s by %s",
                        a.state == VN_ALERT_ACKED ? "answered" : "claimed", by);
     }
     a.state = VN_ALERT_CLAIMED;
-    memcpy(a.claimed_by, peer->account, 16);
+    memcpy(a.claimed_by, peer->account, VN_ACCOUNT_LEN);
     if ((err = vn_alerts_put(r->store, &a))) return err;
     /* The other buddies and the participant learn who has it. */
-    uint8_t participant[16];
+    uint8_t participant[VN_ACCOUNT_LEN];
     if ((err = notify_role(srv, &a, VN_ROLE_BUDDY, "sos-claimed", peer->account, peer->account)))
         return err;
     if (vn_case_participant(srv, a.case_id, participant) &&
@@ -266,12 +268,13 @@ vn_err vn_handle_alert_ack(vn_req *r)
     vn_case_info ci;
     vn_err err = load_alert(r, q->alert, &a, &ci);
     if (err) return err;
-    bool cm = !memcmp(ci.casemanager, peer->account, 16);
-    uint8_t mine[16];
+    bool cm = !memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN);
+    uint8_t mine[VN_ACCOUNT_LEN];
     /* A claimer who has since left the case no longer answers for it. */
-    bool claimer = a.state == VN_ALERT_CLAIMED && !memcmp(a.claimed_by, peer->account, 16) &&
+    bool claimer = a.state == VN_ALERT_CLAIMED &&
+                   !memcmp(a.claimed_by, peer->account, VN_ACCOUNT_LEN) &&
                    vn_cases_of(r->store, peer->account, mine) == VN_OK &&
-                   !memcmp(mine, a.case_id, 16);
+                   !memcmp(mine, a.case_id, VN_ACCOUNT_LEN);
     bool lead = peer->role == VN_ROLE_MEDICAL_LEAD && a.level >= VN_LEVEL_MEDICAL_LEAD;
     if (!r->role_ok || (!cm && !claimer && !lead))
         return vn_fail(r, VN_EDENIED,
@@ -296,11 +299,12 @@ struct list_ctx {
 static bool visible(vn_sstore *st, const vn_peer *p, const vn_alert *a)
 {
     vn_case_info ci;
-    uint8_t mine[16];
+    uint8_t mine[VN_ACCOUNT_LEN];
     if (vn_cases_get(st, a->case_id, &ci)) return false;
-    if (!memcmp(ci.casemanager, p->account, 16)) return true;
+    if (!memcmp(ci.casemanager, p->account, VN_ACCOUNT_LEN)) return true;
     if (p->role == VN_ROLE_MEDICAL_LEAD) return a->level >= VN_LEVEL_MEDICAL_LEAD;
-    bool member = vn_cases_of(st, p->account, mine) == VN_OK && !memcmp(mine, a->case_id, 16);
+    bool member =
+        vn_cases_of(st, p->account, mine) == VN_OK && !memcmp(mine, a->case_id, VN_ACCOUNT_LEN);
     if (!member) return false;
     return p->role == VN_ROLE_PARTICIPANT || (p->role == VN_ROLE_BUDDY && a->kind == VN_ALERT_SOS);
 }
@@ -308,11 +312,11 @@ static bool visible(vn_sstore *st, const vn_peer *p, const vn_alert *a)
 static vn_err list_cb(void *ud, const vn_alert *a)
 {
     struct list_ctx *c = ud;
-    uint8_t participant[16];
+    uint8_t participant[VN_ACCOUNT_LEN];
     if (c->view->n_alerts == ALERTS_MAX || !visible(c->r->store, c->peer, a)) return VN_OK;
     /* Someone else reading a participant's alerts is in their audit log. */
     if (vn_case_participant(c->r->srv, a->case_id, participant) &&
-        memcmp(participant, c->peer->account, 16) != 0) {
+        memcmp(participant, c->peer->account, VN_ACCOUNT_LEN) != 0) {
         vn_err e =
             vn_audit_record(c->r->store, participant, c->peer->account, VN_AUDIT_ALERTS, c->r->now);
         if (e) return e;
@@ -346,14 +350,14 @@ vn_err vn_handle_disclosure_attest(vn_req *r)
     vn_server *srv = r->srv;
     const vn_peer *peer = r->peer;
     vn_outcome *out = r->out;
-    uint8_t id[16], participant[16];
+    uint8_t id[VN_ACCOUNT_LEN], participant[VN_ACCOUNT_LEN];
     vn_case_info ci;
     bool recorded = false;
     vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
     if (vn_cases_get(r->store, id, &ci) || ci.state == VN_CASE_CLOSED)
         return vn_fail(r, VN_ENOTFOUND, "no open case %s", q->case_id);
-    bool cm = !memcmp(ci.casemanager, peer->account, 16);
+    bool cm = !memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN);
     if (!r->role_ok || (!cm && peer->role != VN_ROLE_MEDICAL_LEAD))
         return vn_fail(r, VN_EDENIED,
                        "a disclosure is attested by the case's casemanager and a medical lead");

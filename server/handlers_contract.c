@@ -160,7 +160,7 @@ vn_err vn_handle_contract_sign(vn_req *r)
     vn_server *srv = r->srv;
     const vn_peer *peer = r->peer;
     vn_outcome *out = r->out;
-    uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], key[33];
+    uint8_t id[VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN], key[VN_KEYS_PUBLIC_LEN];
     vn_case_info ci;
     Vn__StoredContract *sc = NULL;
     vn_err err = vn_parse_id(r, q->case_id, "case", id);

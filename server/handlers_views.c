@@ -70,7 +70,8 @@ struct alerts_of {
 static vn_err open_alert_cb(void *ud, const vn_alert *a)
 {
     struct alerts_of *ao = ud;
-    if (memcmp(a->case_id, ao->case_id, 16) || a->state == VN_ALERT_ACKED || ao->n == 64)
+    if (memcmp(a->case_id, ao->case_id, VN_ACCOUNT_LEN) || a->state == VN_ALERT_ACKED ||
+        ao->n == 64)
         return VN_OK;
     ao->a[ao->n++] = *a;
     return VN_OK;
@@ -101,8 +102,8 @@ static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseD
     cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
     if (!cd->alerts) err = VN_ENOMEM;
     for (size_t i = 0; !err && i < ao->n; i++) {
-        char line[96], hex[33];
-        vn_hex_encode(ao->a[i].id, 16, hex);
+        char line[96], hex[VN_ACCOUNT_HEX + 1];
+        vn_hex_encode(ao->a[i].id, VN_ALERT_ID_LEN, hex);
         snprintf(line, sizeof line, "%s:%s:%s:%s", vn_severity_name((vn_severity)ao->a[i].severity),
                  vn_alert_kind_name(ao->a[i].kind), vn_alert_state_name(ao->a[i].state), hex);
         if (!(cd->alerts[cd->n_alerts++] = vn_dup_str(line))) err = VN_ENOMEM;
