@@ -87,7 +87,7 @@ static vn_err unlock(vn_client *c)
     explicit_bzero(pass, strlen(pass));
     free(pass);
     if (ok != 1) return VN_ECRYPTO;
-    vn_kv_seal(c->kv, key);
+    vn_kv_seal(c->kv, key, NULL);
     /* Contact names are looked up by a keyed hash, never stored in clear. */
     uint8_t tagged[33];
     memcpy(tagged, key, 32);

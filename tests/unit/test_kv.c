@@ -168,7 +168,7 @@ static void test_sealed_values(void **state)
     memset(key, 7, sizeof key);
     memset(other, 8, sizeof other);
     vn_kv *kv = open_tmp(dir);
-    vn_kv_seal(kv, key);
+    vn_kv_seal(kv, key, NULL);
     assert_int_equal(vn_kv_put(kv, 0, "k", 1, "secret value", 12), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "e", 1, "", 0), VN_OK);
     assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
@@ -186,9 +186,9 @@ static void test_sealed_values(void **state)
         assert_false(memcmp((char *)v + i, "secret", 6) == 0);
     free(v);
     /* The wrong key reads nothing. */
-    vn_kv_seal(kv, other);
+    vn_kv_seal(kv, other, NULL);
     assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_ECRYPTO);
-    vn_kv_seal(kv, key);
+    vn_kv_seal(kv, key, NULL);
     /* A value moved to another key (or database) does not decrypt. */
     void *raw = NULL;
     vn_kv_close(&kv);
@@ -197,7 +197,7 @@ static void test_sealed_values(void **state)
     assert_int_equal(vn_kv_put(kv, 0, "m", 1, raw, n), VN_OK);
     assert_int_equal(vn_kv_put(kv, 1, "k", 1, raw, n), VN_OK);
     free(raw);
-    vn_kv_seal(kv, key);
+    vn_kv_seal(kv, key, NULL);
     assert_int_equal(vn_kv_get(kv, 0, "m", 1, &v, &n), VN_ECRYPTO);
     assert_int_equal(vn_kv_get(kv, 1, "k", 1, &v, &n), VN_ECRYPTO);
     size_t count = 0;

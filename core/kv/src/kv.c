@@ -79,7 +79,7 @@ out:
     return err;
 }
 
-vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32])
+vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group)
 {
     memcpy(self->seal_key, key, 32);
     self->sealed = true;

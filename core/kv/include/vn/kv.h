@@ -71,12 +71,24 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count);
  * Counting free pages walks LMDB's free list: do it now and then. */
 vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map_pages);
 
-/* From now on every value is encrypted at rest with key (AES-256-GCM, a
- * fresh nonce per write, bound to its database and key): what the client
- * store keeps on disk is unreadable without it. Keys stay in the clear, so
- * callers put nothing secret in keys. A value that does not decrypt
- * (wrong key, tampering) reads as VN_ECRYPTO. */
-vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32]);
+/* Seals the store: from now on nothing a caller writes reaches the disk in
+ * the clear, neither values nor keys. Each key is stored as keyed hashes
+ * (BLAKE2b under a key derived from key): 16 bytes for its first group[db]
+ * bytes, then 16 for the whole key; group NULL or group[db] 0 means the one
+ * hash of the whole key. Each value is stored as AES-256-GCM over the
+ * caller's key, the value and padding to a size bucket (see kv.c), bound to
+ * its database and stored key, so nothing can be moved unnoticed.
+ *
+ * Reads, writes and deletes take and give the caller's keys as before.
+ * vn_kv_each and vn_kv_del_prefix with a prefix of at least group[db] bytes
+ * scan only that group; a shorter prefix scans the whole database. Either
+ * way the matches are handed over in the order of the caller's keys, as
+ * before; the scan holds them in memory to sort them.
+ *
+ * A record that does not decrypt (wrong key, tampering) reads as
+ * VN_ECRYPTO. Call it once, right after vn_kv_open(), before any access;
+ * group (copied) has one entry per database. */
+vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
 
 /* Maps an LMDB return code to a vn_err. */
 vn_err vn_err_from_mdb(int rc);
