@@ -215,6 +215,13 @@ static void test_records(void **state)
     assert_false(already);
     assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 30, &already), VN_OK);
     assert_true(already);
+    /* The next day's notice replaces it; the kind and item tell them apart. */
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 2, 4, 31, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
+    assert_true(already);
     assert_int_equal(vn_events_purge_case(st, c), VN_OK);
     assert_int_equal(vn_absences_purge_case(st, c), VN_OK);
     assert_int_equal(vn_sched_purge_case(st, c), VN_OK);
