@@ -117,6 +117,17 @@ vn_err vn_client_maintain_keys(vn_client *c);
  * NULL) the server's time. */
 vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms);
 
+/* This account's sender certificate (packed, at most VN_SEALED_CERT_MAX
+ * bytes) and its server signature, for sealing messages: the cached one,
+ * or a fresh one from the server when it is missing or about to expire
+ * (which pins the server's signing key on the first fetch). VN_EFORGED if
+ * the server's answer is signed by another key than the pinned one, or
+ * names another account or identity. */
+vn_err vn_client_sender_cert(vn_client *c, uint8_t *cert, size_t *len, uint8_t *sig);
+/* The pinned server signing key (32 bytes) that sender certificates are
+ * checked against; pinned now, from a first certificate, if it was not. */
+vn_err vn_client_server_sign_key(vn_client *c, uint8_t *key);
+
 /* outbox.c: messages durable before they are sent. */
 
 /* What a send of the outbox did. */
@@ -142,6 +153,9 @@ bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f);
 vn_err vn_outbox_flush(vn_client *c);
 
 /* team.c: the care team's sender key. */
+
+/* Most members of a care team a client writes to. */
+#define VN_TEAM_MAX 64
 
 /* Makes sure every current team member of case_id holds our sender key
  * and nobody who left does (the key is replaced first if someone left);
