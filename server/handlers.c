@@ -330,7 +330,7 @@ static vn_err fetch_one(void *ud, const Vn__Envelope *e)
     }
     if (c->envs->n_envelopes == c->cap) return VN_EINTERNAL;
     /* A deep copy through the wire form: the reply owns it, whatever
-     * fields the envelope has (a notice, a case). */
+     * fields the envelope has (a notice or a body). */
     size_t n = vn__envelope__get_packed_size(e);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) return VN_ENOMEM;
