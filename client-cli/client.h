@@ -48,6 +48,7 @@ typedef struct vn_client {
     vn_conn *conn;                    /* connection, opened on first use */
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
     uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
+    bool cert_fresh;                  /* the server issued our sender certificate during this run */
 } vn_client;
 
 /* client.c: the profile and its device store. */
@@ -117,6 +118,18 @@ vn_err vn_client_maintain_keys(vn_client *c);
  * NULL) the server's time. */
 vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms);
 
+/* This account's sender certificate (packed, at most VN_SEALED_CERT_MAX
+ * bytes) and its server signature, for sealing messages: fetched from the
+ * server once per run (the first fetch pins the server's signing key) and
+ * cached; when the server cannot be reached, the cached one while it has
+ * two days left. VN_EFORGED if the server's answer is signed by another
+ * key than the pinned one, or names another account or identity;
+ * VN_EEXPIRED (offline) if the cached one is too old. */
+vn_err vn_client_sender_cert(vn_client *c, uint8_t *cert, size_t *len, uint8_t *sig);
+/* The pinned server signing key (32 bytes) that sender certificates are
+ * checked against; pinned now, from a first certificate, if it was not. */
+vn_err vn_client_server_sign_key(vn_client *c, uint8_t *key);
+
 /* outbox.c: messages durable before they are sent. */
 
 /* What a send of the outbox did. */
@@ -142,6 +155,9 @@ bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f);
 vn_err vn_outbox_flush(vn_client *c);
 
 /* team.c: the care team's sender key. */
+
+/* Most members of a care team a client writes to. */
+#define VN_TEAM_MAX 64
 
 /* Makes sure every current team member of case_id holds our sender key
  * and nobody who left does (the key is replaced first if someone left);

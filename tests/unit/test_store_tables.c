@@ -116,7 +116,7 @@ static void test_mailbox(void **state)
     bool dup, more;
     uint64_t t;
     size_t n = 0;
-    env.from = "00";
+    env.body = (ProtobufCBinaryData){3, (uint8_t *)"abc"};
     for (int i = 0; i < 3; i++) {
         memset(id, i + 1, sizeof id);
         env.id = (ProtobufCBinaryData){sizeof id, id};
@@ -138,6 +138,56 @@ static void test_mailbox(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(vn_mailbox_count(st, to, &n), VN_OK);
     assert_int_equal(n, 1);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+/* The first byte of each envelope's id, in delivery order. */
+struct order {
+    uint8_t first[8];
+    size_t n;
+};
+
+static vn_err note_order(void *ud, const Vn__Envelope *env)
+{
+    struct order *o = ud;
+    if (o->n < sizeof o->first) o->first[o->n++] = env->id.data[0];
+    return VN_OK;
+}
+
+/* Oldest first per recipient without a store-wide counter: interleaved
+ * recipients, an ack in the middle, and a mailbox emptied and used again. */
+static void test_mailbox_order(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t a[VN_ACCOUNT_LEN] = {1}, b[VN_ACCOUNT_LEN] = {2}, id[VN_MSGID_LEN];
+    Vn__Envelope env = VN__ENVELOPE__INIT;
+    bool dup;
+    uint64_t t;
+    static const uint8_t seq[] = {5, 3, 9, 1};
+    for (size_t i = 0; i < sizeof seq; i++) {
+        memset(id, seq[i], sizeof id);
+        env.id = (ProtobufCBinaryData){sizeof id, id};
+        env.time_ms = vn_mailbox_time(NOW);
+        assert_int_equal(vn_mailbox_put(st, i % 2 ? b : a, &env, &dup, &t), VN_OK);
+        assert_int_equal(t % VN_MAILBOX_TIME_STEP_MS, 0);
+        assert_true(t > NOW);
+    }
+    memset(id, 5, sizeof id);
+    assert_int_equal(vn_mailbox_ack(st, a, id), VN_OK);
+    memset(id, 7, sizeof id);
+    assert_int_equal(vn_mailbox_put(st, a, &env, &dup, &t), VN_OK);
+    struct order o = {.n = 0};
+    assert_int_equal(vn_mailbox_fetch(st, a, 10, note_order, &o, NULL), VN_OK);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.first[0], 9);
+    assert_int_equal(o.first[1], 7);
+    o.n = 0;
+    assert_int_equal(vn_mailbox_fetch(st, b, 10, note_order, &o, NULL), VN_OK);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.first[0], 3);
+    assert_int_equal(o.first[1], 1);
     vn_sstore_close(&st);
     store_rm_tmp(dir);
 }
@@ -373,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_accounts),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_mailbox),
+        cmocka_unit_test(test_mailbox_order),
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_contract_versions),

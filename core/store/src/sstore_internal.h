@@ -19,7 +19,7 @@
 /* Database indices; their names are in sstore.c and docs/METADATA.md. The
  * comment names the one module that reads and writes each. */
 enum {
-    VN_DB_META,        /* meta.c: message sequence, test clock flag and offset */
+    VN_DB_META,        /* meta.c: sender-certificate signing key, test clock flag and offset */
     VN_DB_INVITES,     /* invites.c: sha256(secret) -> role, expiry, redeemed, case */
     VN_DB_ACCOUNTS,    /* accounts.c: account -> role, created time, device CURVE key */
     VN_DB_DEVICES,     /* accounts.c: device CURVE key -> account */
@@ -74,9 +74,5 @@ void st_abort(vn_sstore *st);
 bool st_in_txn(vn_sstore *st);
 vn_err st_sub_begin(vn_sstore *st);
 vn_err st_sub_end(vn_sstore *st, bool keep);
-
-/* Takes the next message sequence number (meta.c, in the caller's write
- * transaction): store-wide, so table modules take it from the core. */
-vn_err st_next_seq(vn_sstore *st, uint64_t *seq);
 
 #endif
