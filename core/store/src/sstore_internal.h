@@ -25,7 +25,7 @@ enum {
     VN_DB_DEVICES,     /* accounts.c: device CURVE key -> account */
     VN_DB_KEYS,        /* keys.c: account -> Signal public identity and signed prekey */
     VN_DB_PREKEYS,     /* keys.c: account|prekey id -> one-time prekey (public) */
-    VN_DB_MAILBOX,     /* mailbox.c: recipient|seq -> time, envelope (ciphertext) */
+    VN_DB_MAILBOX,     /* mailbox.c: recipient|own seq -> minute, envelope without sender */
     VN_DB_MSGINDEX,    /* mailbox.c: recipient|message id -> seq */
     VN_DB_CASES,       /* cases.c: case -> state, casemanager, created, closed */
     VN_DB_MEMBERS,     /* cases.c: case|account -> role, added */
