@@ -1,6 +1,9 @@
-/* The profile: its directory, the passphrase that unlocks its store, and
- * what the store keeps (config, contact names, records). */
+/* The profile: its directory, the passphrase that unlocks its master key
+ * (keyfile.c), the store sealed under that key, and what the store keeps
+ * (config, contact names, records). docs/CLIENT-STORE.md tells what a
+ * thief of the profile sees. */
 #include "client.h"
+#include "keyfile.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -9,6 +12,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sodium.h>
 #include <termios.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -22,17 +26,25 @@ static const char *const db_names[] = {
 };
 _Static_assert(sizeof db_names / sizeof db_names[0] == CDB_COUNT, "one name per CDB_*");
 
-/* The passphrase: $VANGNET_PASSPHRASE, else asked on the terminal with
- * echo off. *pass is malloc'd (caller wipes and frees). */
-static vn_err read_passphrase(vn_client *c, char **pass)
+/* Databases whose callers scan by prefix, and that prefix's length: the
+ * store hashes those first bytes of a key as a group of their own, so a
+ * scan reads one group instead of the whole database. A thief learns which
+ * records share a group (for records: how many each case has), so only
+ * scans that would otherwise read a large database get one; the others'
+ * keys are hashed whole and their scans read all and filter. */
+static const struct {
+    const char *db; /* database name */
+    size_t len;     /* prefix length its callers scan by */
+} scan_groups[] = {
+    /* A report reads one case's month: group by the case id. */
+    {"records", VN_ACCOUNT_HEX},
+    /* E2EE lists and deletes one peer's sessions by "account\0". */
+    {"e2ee_session", VN_ACCOUNT_HEX + 1},
+};
+
+/* Asks for a secret on the terminal with echo off into buf. */
+static bool ask_tty(vn_client *c, const char *prompt, char *buf, size_t size)
 {
-    const char *env = getenv("VANGNET_PASSPHRASE");
-    char buf[256];
-    if (env && env[0]) {
-        *pass = strdup(env);
-        return *pass ? VN_OK : VN_ENOMEM;
-    }
-    if (!isatty(STDIN_FILENO)) return VN_EDENIED;
     struct termios old, quiet;
     bool echo_off = tcgetattr(STDIN_FILENO, &old) == 0;
     if (echo_off) {
@@ -40,90 +52,173 @@ static vn_err read_passphrase(vn_client *c, char **pass)
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
     }
-    fprintf(stderr, "passphrase for %s: ", c->profile);
-    bool ok = fgets(buf, sizeof buf, stdin) != NULL;
+    fprintf(stderr, "%s %s: ", prompt, c->profile);
+    bool ok = fgets(buf, (int)size, stdin) != NULL;
     if (echo_off) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     fputc('\n', stderr);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    *pass = ok && buf[0] ? strdup(buf) : NULL;
-    explicit_bzero(buf, sizeof buf);
-    return *pass ? VN_OK : VN_EDENIED;
+    buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
+    return ok && buf[0];
 }
 
-/* The profile's salt (made on first use), next to the store. */
-static vn_err profile_salt(vn_client *c, uint8_t salt[16])
+/* A passphrase: the environment variable env when set and not empty (for
+ * scripts), else asked on the terminal; a new one (confirm) twice, as a
+ * typo would lock the profile for good. *pass is malloc'd (caller wipes
+ * and frees). VN_EDENIED when there is neither, or the two differ. */
+static vn_err read_secret(vn_client *c, const char *env, const char *prompt, bool confirm,
+                          char **pass)
+{
+    const char *v = getenv(env);
+    char buf[256], again[256];
+    vn_err err = VN_EDENIED;
+    *pass = NULL;
+    if (v && v[0]) {
+        *pass = strdup(v);
+        return *pass ? VN_OK : VN_ENOMEM;
+    }
+    if (!isatty(STDIN_FILENO)) return VN_EDENIED;
+    if (!ask_tty(c, prompt, buf, sizeof buf)) goto out;
+    if (confirm && (!ask_tty(c, "again:", again, sizeof again) || strcmp(buf, again) != 0)) {
+        fprintf(stderr, "the two passphrases differ\n");
+        goto out;
+    }
+    *pass = strdup(buf);
+    err = *pass ? VN_OK : VN_ENOMEM;
+out:
+    explicit_bzero(buf, sizeof buf);
+    explicit_bzero(again, sizeof again);
+    return err;
+}
+
+static void free_secret(char **pass)
+{
+    if (*pass) {
+        explicit_bzero(*pass, strlen(*pass));
+        free(*pass);
+        *pass = NULL;
+    }
+}
+
+/* The test knob: a non-empty VANGNET_INSECURE_TEST_KDF. */
+static bool test_kdf(void)
+{
+    const char *v = getenv("VANGNET_INSECURE_TEST_KDF");
+    return v && v[0];
+}
+
+/* The cost of a key file written now: the standard one, or under the test
+ * knob the least libsodium allows, so that tests do not spend most of a
+ * second on every client call. A profile written that way falls to fast
+ * guessing; the warning says so every time. */
+static vn_keyfile_cost write_cost(vn_client *c)
+{
+    vn_keyfile_cost cost = {VN_KEYFILE_OPS, VN_KEYFILE_MEM_KIB};
+    if (!test_kdf()) return cost;
+    fprintf(stderr,
+            "vangnet: WARNING: VANGNET_INSECURE_TEST_KDF is set: the passphrase of %s gets a "
+            "test-only cost that is cheap to guess; never set it outside tests\n",
+            c->profile);
+    cost.ops = crypto_pwhash_OPSLIMIT_MIN;
+    cost.mem_kib = crypto_pwhash_MEMLIMIT_MIN / 1024;
+    return cost;
+}
+
+static bool profile_has(vn_client *c, const char *name)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/profile.salt", c->profile);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        bool ok = read(fd, salt, 16) == 16;
-        close(fd);
-        return ok ? VN_OK : VN_EIO;
-    }
-    if (errno != ENOENT) return VN_EIO;
-    vn_err err = vn_random(salt, 16);
-    if (err) return err;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return VN_EIO;
-    bool ok = write(fd, salt, 16) == 16 && fsync(fd) == 0;
-    close(fd);
-    return ok ? VN_OK : VN_EIO;
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", c->profile, name);
+    return stat(path, &st) == 0;
 }
 
-/* Seals the store with a key derived from the passphrase (scrypt), and
- * checks it against the profile's verifier so a wrong passphrase is named
- * as such instead of showing up as garbage later. */
+/* Gets the profile's master key: unwrapped from the key file with the
+ * passphrase, or made (random) with the key file for a new profile.
+ * VN_EUNTRUSTED for a wrong passphrase, VN_EVERSION for a profile of the
+ * scrypt era, VN_ECRYPTO for a store whose key file is gone. */
 static vn_err unlock(vn_client *c)
 {
-    static const char check[] = "vangnet profile v1";
-    uint8_t salt[16], key[32];
     char *pass = NULL;
-    vn_err err = profile_salt(c, salt);
+    vn_keyfile_cost cost;
+    bool fresh = !profile_has(c, VN_KEYFILE_NAME);
+    /* Refused before asking: no passphrase opens these. */
+    if (fresh && profile_has(c, "profile.salt")) return VN_EVERSION;
+    if (fresh && profile_has(c, "data.mdb")) return VN_ECRYPTO;
+    vn_err err = read_secret(c, "VANGNET_PASSPHRASE",
+                             fresh ? "new passphrase for profile" : "passphrase for", fresh, &pass);
     if (err) return err;
-    if ((err = read_passphrase(c, &pass))) return err;
-    int ok = EVP_PBE_scrypt(pass, strlen(pass), salt, sizeof salt, 1 << 14, 8, 1, 64u << 20, key,
-                            sizeof key);
-    explicit_bzero(pass, strlen(pass));
-    free(pass);
-    if (ok != 1) return VN_ECRYPTO;
-    vn_kv_seal(c->kv, key, NULL);
-    /* Contact names are looked up by a keyed hash, never stored in clear. */
-    uint8_t tagged[33];
-    memcpy(tagged, key, 32);
-    tagged[32] = 'c';
-    vn_sha256(tagged, sizeof tagged, c->names_key);
-    explicit_bzero(tagged, sizeof tagged);
-    explicit_bzero(key, sizeof key);
-    char got[sizeof check];
-    size_t n = 0;
-    err = vn_client_cfg_get(c, "check", got, sizeof got, &n);
-    if (err == VN_ENOTFOUND) return vn_client_cfg_put(c, "check", check, sizeof check);
-    if (err == VN_ECRYPTO || (!err && (n != sizeof check || memcmp(got, check, n) != 0)))
-        return VN_EUNTRUSTED;
+    if (fresh) {
+        randombytes_buf(c->profile_key, sizeof c->profile_key);
+        cost = write_cost(c);
+        err = vn_keyfile_write(c->profile, pass, c->profile_key, &cost);
+    } else {
+        err = vn_keyfile_read(c->profile, pass, c->profile_key, &cost);
+        if (!err && !test_kdf() && (cost.ops < VN_KEYFILE_OPS || cost.mem_kib < VN_KEYFILE_MEM_KIB))
+            fprintf(stderr,
+                    "vangnet: WARNING: the passphrase of %s has a test-only cost that is cheap "
+                    "to guess: run vangnet change-passphrase\n",
+                    c->profile);
+    }
+    free_secret(&pass);
+    return err;
+}
+
+/* Seals the store under a key derived from the master key, with the group
+ * lengths of scan_groups. */
+static vn_err seal(vn_client *c)
+{
+    size_t group[CDB_COUNT] = {0};
+    uint8_t key[32];
+    for (size_t i = 0; i < sizeof scan_groups / sizeof scan_groups[0]; i++)
+        for (int db = 0; db < CDB_COUNT; db++)
+            if (strcmp(db_names[db], scan_groups[i].db) == 0) group[db] = scan_groups[i].len;
+    /* One subkey per use of the master key, so none stands in for another. */
+    crypto_kdf_derive_from_key(key, sizeof key, 1, "vnprofil", c->profile_key);
+    vn_err err = vn_kv_seal(c->kv, key, group);
+    crypto_kdf_derive_from_key(c->names_key, sizeof c->names_key, 2, "vnprofil", c->profile_key);
+    sodium_memzero(key, sizeof key);
     return err;
 }
 
 vn_err vn_client_open(vn_client *c)
 {
     struct stat st;
+    if (sodium_init() < 0) return VN_ECRYPTO;
     if (mkdir(c->profile, 0700) != 0 && errno != EEXIST) return VN_EIO;
     /* The store holds private keys: refuse a profile others can read. */
     if (stat(c->profile, &st) != 0 || !S_ISDIR(st.st_mode)) return VN_EIO;
     if ((st.st_mode & 077) != 0 && chmod(c->profile, 0700) != 0) return VN_EIO;
-    vn_err err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, (size_t)256 << 20);
-    if (err) return err;
-    if ((err = unlock(c)) || (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE))) {
-        vn_kv_close(&c->kv);
-        return err;
-    }
+    /* The key file first: the store is never created without one. */
+    vn_err err = unlock(c);
+    if (err) goto err_wipe;
+    if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, (size_t)256 << 20)))
+        goto err_wipe;
+    if ((err = seal(c)) || (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE))) goto err_close;
     size_t len = 0;
     c->account[0] = '\0';
-    if (vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len) == VN_OK) {
-        c->account[len] = '\0';
-        /* Safety numbers are computed over both account ids. */
-        err = vn_e2ee_set_account(c->e2ee, c->account);
-    }
+    err = vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    /* VN_ECRYPTO here: a key file that does not belong to this store. */
+    if (err) goto err_close;
+    c->account[len] = '\0';
+    /* Safety numbers are computed over both account ids. */
+    if ((err = vn_e2ee_set_account(c->e2ee, c->account))) goto err_close;
+    return VN_OK;
+err_close:
+    vn_e2ee_close(&c->e2ee);
+    vn_kv_close(&c->kv);
+err_wipe:
+    sodium_memzero(c->profile_key, sizeof c->profile_key);
+    sodium_memzero(c->names_key, sizeof c->names_key);
+    return err;
+}
+
+vn_err vn_client_change_passphrase(vn_client *c)
+{
+    char *pass = NULL;
+    vn_err err = read_secret(c, "VANGNET_NEW_PASSPHRASE", "new passphrase for", true, &pass);
+    if (err) return err;
+    vn_keyfile_cost cost = write_cost(c);
+    err = vn_keyfile_write(c->profile, pass, c->profile_key, &cost);
+    free_secret(&pass);
     return err;
 }
 
@@ -139,6 +234,8 @@ void vn_client_close(vn_client *c)
     vn_conn_close(&c->conn);
     vn_e2ee_close(&c->e2ee);
     vn_kv_close(&c->kv);
+    sodium_memzero(c->profile_key, sizeof c->profile_key);
+    sodium_memzero(c->names_key, sizeof c->names_key);
 }
 
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len)

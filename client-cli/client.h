@@ -47,13 +47,24 @@ typedef struct vn_client {
     vn_e2ee *e2ee;                    /* Signal state over kv */
     vn_conn *conn;                    /* connection, opened on first use */
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
+    uint8_t profile_key[32];          /* master key, from the key file (keyfile.h) */
     uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
 } vn_client;
 
 /* client.c: the profile and its device store. */
 
-/* Opens (creating, mode 0700) the profile's store. */
+/* Opens (creating, mode 0700) the profile: asks for the passphrase
+ * ($VANGNET_PASSPHRASE, else the terminal), unwraps the master key from
+ * the key file (a new profile gets a random one) and opens the store
+ * sealed under it. VN_EDENIED when no passphrase can be had, VN_EUNTRUSTED
+ * for a wrong one, VN_EVERSION for a profile of an older vangnet (scrypt,
+ * profile.salt), VN_ECRYPTO for a store whose key file is missing or not
+ * its own, VN_EIO. */
 vn_err vn_client_open(vn_client *c);
+/* Rewraps the master key under a new passphrase ($VANGNET_NEW_PASSPHRASE,
+ * else asked twice on the terminal); the old one opens nothing after.
+ * VN_EDENIED when no new passphrase can be had, VN_EIO. */
+vn_err vn_client_change_passphrase(vn_client *c);
 void vn_client_close(vn_client *c);
 
 /* Config values (strings or raw bytes) in CDB_CONFIG. */
