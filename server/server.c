@@ -454,19 +454,12 @@ static size_t process_batch(vn_server *s)
     return n;
 }
 
-static bool readable(void *sock)
-{
-    int ev = 0;
-    size_t len = sizeof ev;
-    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
-}
-
 /* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left.
  * Every send on the ROUTER may consume the edge of a request that arrived
  * meanwhile, so anything that sends outside on_router calls this after. */
 static void drain(vn_server *s)
 {
-    while (process_batch(s) > 0 || readable(s->router)) {
+    while (process_batch(s) > 0 || vn_listen_readable(s->router)) {
     }
 }
 
@@ -478,7 +471,7 @@ static void on_router(uv_poll_t *h, int status, int events)
 static void on_zap(uv_poll_t *h, int status, int events)
 {
     vn_server *s = h->data;
-    while (readable(s->zap))
+    while (vn_listen_readable(s->zap))
         vn_zap_handle(s, s->zap);
 }
 
