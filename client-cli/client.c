@@ -178,6 +178,25 @@ static vn_err seal(vn_client *c)
     return err;
 }
 
+/* Keys are hashed under the master key, so a key file of another store
+ * would find nothing here and pass for a new profile, and the next join
+ * would write a second identity beside the unreadable first. A known
+ * record tells the two apart. */
+static vn_err check_store(vn_client *c)
+{
+    static const char check[] = "vangnet profile v2";
+    char got[sizeof check];
+    size_t n = 0, records = 0;
+    vn_err err = vn_client_cfg_get(c, "check", got, sizeof got, &n);
+    if (err == VN_ENOTFOUND) {
+        if ((err = vn_kv_count(c->kv, CDB_CONFIG, &records))) return err;
+        return records ? VN_ECRYPTO : vn_client_cfg_put(c, "check", check, sizeof check);
+    }
+    if (err == VN_ETOOBIG || (!err && (n != sizeof check || memcmp(got, check, n) != 0)))
+        return VN_ECRYPTO;
+    return err;
+}
+
 vn_err vn_client_open(vn_client *c)
 {
     struct stat st;
@@ -191,12 +210,13 @@ vn_err vn_client_open(vn_client *c)
     if (err) goto err_wipe;
     if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, (size_t)256 << 20)))
         goto err_wipe;
-    if ((err = seal(c)) || (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE))) goto err_close;
+    if ((err = seal(c)) || (err = check_store(c)) ||
+        (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE)))
+        goto err_close;
     size_t len = 0;
     c->account[0] = '\0';
     err = vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len);
     if (err == VN_ENOTFOUND) return VN_OK;
-    /* VN_ECRYPTO here: a key file that does not belong to this store. */
     if (err) goto err_close;
     c->account[len] = '\0';
     /* Safety numbers are computed over both account ids. */

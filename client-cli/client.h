@@ -59,7 +59,7 @@ typedef struct vn_client {
  * sealed under it. VN_EDENIED when no passphrase can be had, VN_EUNTRUSTED
  * for a wrong one, VN_EVERSION for a profile of an older vangnet (scrypt,
  * profile.salt), VN_ECRYPTO for a store whose key file is missing or not
- * its own, VN_EIO. */
+ * its own (told by a check record), VN_EIO. */
 vn_err vn_client_open(vn_client *c);
 /* Rewraps the master key under a new passphrase ($VANGNET_NEW_PASSPHRASE,
  * else asked twice on the terminal); the old one opens nothing after.

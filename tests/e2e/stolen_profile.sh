@@ -179,6 +179,10 @@ printf 'sixteen bytes!!!' > "$T/old/profile.salt"
 rc=0; ERR=$(vn old whoami 2>&1) || rc=$?
 expect_eq "a profile of the scrypt era exits 1" 1 "$rc"
 expect_match "and says what to do" "older vangnet .* join again" "$ERR"
+cp "$T/b1/profile.key" "$T/b2/profile.key"
+rc=0; ERR=$(vn b2 whoami 2>&1) || rc=$?
+expect_eq "a store with another profile's key file exits 1" 1 "$rc"
+expect_match "and does not pass for a new profile" "profile.key\) is missing or belongs to another store" "$ERR"
 rm "$T/b2/profile.key"
 rc=0; ERR=$(vn b2 whoami 2>&1) || rc=$?
 expect_eq "a store without its key file exits 1" 1 "$rc"
