@@ -10,8 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sodium.h>
 #include <termios.h>
 #include <unistd.h>
@@ -173,7 +171,6 @@ static vn_err seal(vn_client *c)
     /* One subkey per use of the master key, so none stands in for another. */
     crypto_kdf_derive_from_key(key, sizeof key, 1, "vnprofil", c->profile_key);
     vn_err err = vn_kv_seal(c->kv, key, group);
-    crypto_kdf_derive_from_key(c->names_key, sizeof c->names_key, 2, "vnprofil", c->profile_key);
     sodium_memzero(key, sizeof key);
     return err;
 }
@@ -227,7 +224,6 @@ err_close:
     vn_kv_close(&c->kv);
 err_wipe:
     sodium_memzero(c->profile_key, sizeof c->profile_key);
-    sodium_memzero(c->names_key, sizeof c->names_key);
     return err;
 }
 
@@ -242,20 +238,12 @@ vn_err vn_client_change_passphrase(vn_client *c)
     return err;
 }
 
-/* The store key of a contact name: a keyed hash, so names stay secret. */
-void vn_client_name_key(vn_client *c, const char *name, uint8_t out[32])
-{
-    unsigned int n = 32;
-    HMAC(EVP_sha256(), c->names_key, 32, (const uint8_t *)name, strlen(name), out, &n);
-}
-
 void vn_client_close(vn_client *c)
 {
     vn_conn_close(&c->conn);
     vn_e2ee_close(&c->e2ee);
     vn_kv_close(&c->kv);
     sodium_memzero(c->profile_key, sizeof c->profile_key);
-    sodium_memzero(c->names_key, sizeof c->names_key);
 }
 
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len)
@@ -280,21 +268,38 @@ vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t 
     return vn_kv_put(c->kv, CDB_CONFIG, key, strlen(key), val, len);
 }
 
+/* A contact's store key: its name, NUL-padded to the longest allowed, so
+ * that every contact is stored at one size whatever its name's length (the
+ * sealed store hashes keys and keeps the caller's key inside the value). */
+static bool contact_key(const char *name, char key[VN_CONTACT_NAME_MAX])
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > VN_CONTACT_NAME_MAX) return false;
+    memset(key, 0, VN_CONTACT_NAME_MAX);
+    memcpy(key, name, n);
+    return true;
+}
+
+vn_err vn_client_contact_add(vn_client *c, const char *name, const char *account)
+{
+    char key[VN_CONTACT_NAME_MAX];
+    if (!contact_key(name, key) || !vn_account_valid(account)) return VN_EINVAL;
+    return vn_kv_put(c->kv, CDB_CONTACTS, key, sizeof key, account, VN_ACCOUNT_HEX);
+}
+
 vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1])
 {
+    char key[VN_CONTACT_NAME_MAX];
     void *v = NULL;
     size_t n;
     if (vn_account_valid(who)) {
         memcpy(account, who, VN_ACCOUNT_HEX + 1);
         return VN_OK;
     }
-    if (!who[0]) return VN_EINVAL;
-    uint8_t k[32];
-    vn_client_name_key(c, who, k);
-    vn_err err = vn_kv_get(c->kv, CDB_CONTACTS, k, sizeof k, &v, &n);
+    if (!contact_key(who, key)) return who[0] ? VN_ENOACCOUNT : VN_EINVAL;
+    vn_err err = vn_kv_get(c->kv, CDB_CONTACTS, key, sizeof key, &v, &n);
     if (err) return err == VN_ENOTFOUND ? VN_ENOACCOUNT : err;
-    /* The value is the account id, then the name. */
-    if (n < VN_ACCOUNT_HEX)
+    if (n != VN_ACCOUNT_HEX)
         err = VN_ESTORE;
     else {
         memcpy(account, v, VN_ACCOUNT_HEX);
@@ -304,21 +309,42 @@ vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_
     return err;
 }
 
+struct contact_walk {
+    vn_contact_fn fn; /* the caller's callback */
+    void *ud;         /* and its data */
+};
+
+static vn_err contact_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct contact_walk *w = ud;
+    char name[VN_CONTACT_NAME_MAX + 1], account[VN_ACCOUNT_HEX + 1];
+    /* Another shape is not ours to show: skip it rather than fail the list. */
+    if (kl != VN_CONTACT_NAME_MAX || vl != VN_ACCOUNT_HEX) return VN_OK;
+    memcpy(name, k, kl);
+    name[kl] = '\0';
+    memcpy(account, v, VN_ACCOUNT_HEX);
+    account[VN_ACCOUNT_HEX] = '\0';
+    return w->fn(w->ud, name, account, stop);
+}
+
+vn_err vn_client_contacts_each(vn_client *c, vn_contact_fn fn, void *ud)
+{
+    struct contact_walk w = {fn, ud};
+    return vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, contact_cb, &w);
+}
+
 struct name_search {
     const char *account; /* what we look for */
     char *name;          /* where the name goes */
-    size_t size;
-    bool found;
+    size_t size;         /* its size */
+    bool found;          /* it was found */
 };
 
-static vn_err name_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+static vn_err name_cb(void *ud, const char *name, const char *account, bool *stop)
 {
     struct name_search *s = ud;
-    size_t nl = vl - VN_ACCOUNT_HEX;
-    if (vl <= VN_ACCOUNT_HEX || memcmp(v, s->account, VN_ACCOUNT_HEX) != 0) return VN_OK;
-    if (nl >= s->size) return VN_OK;
-    memcpy(s->name, (const char *)v + VN_ACCOUNT_HEX, nl);
-    s->name[nl] = '\0';
+    if (strcmp(account, s->account) != 0 || strlen(name) >= s->size) return VN_OK;
+    memcpy(s->name, name, strlen(name) + 1);
     s->found = true;
     *stop = true;
     return VN_OK;
@@ -328,7 +354,7 @@ const char *vn_client_name_of(vn_client *c, const char *account, char *name, siz
 {
     struct name_search s = {account, name, size, false};
     /* Contacts are few; a scan is simpler than a second index. */
-    if (vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, name_cb, &s) != VN_OK || !s.found) return NULL;
+    if (vn_client_contacts_each(c, name_cb, &s) != VN_OK || !s.found) return NULL;
     return name;
 }
 
