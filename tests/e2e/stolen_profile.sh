@@ -187,4 +187,8 @@ rm "$T/b2/profile.key"
 rc=0; ERR=$(vn b2 whoami 2>&1) || rc=$?
 expect_eq "a store without its key file exits 1" 1 "$rc"
 expect_match "and names the key file" "profile.key\) is missing" "$ERR"
+
+step "delete-account removes the key file too"
+expect_match "the buddy's account is deleted from this device" "and from this device" "$(vn b1 delete-account --yes)"
+check "no key file or store is left" test -z "$(ls -A "$T/b1")"
 finish
