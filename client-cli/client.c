@@ -75,8 +75,9 @@ static vn_err read_secret(vn_client *c, const char *env, const char *prompt, boo
     }
     if (!isatty(STDIN_FILENO)) return VN_EDENIED;
     if (!ask_tty(c, prompt, buf, sizeof buf)) goto out;
-    if (confirm && (!ask_tty(c, "again:", again, sizeof again) || strcmp(buf, again) != 0)) {
-        fprintf(stderr, "the two passphrases differ\n");
+    if (confirm &&
+        (!ask_tty(c, "the same again for", again, sizeof again) || strcmp(buf, again) != 0)) {
+        fprintf(stderr, "the two passphrases differ: try again\n");
         goto out;
     }
     *pass = strdup(buf);
