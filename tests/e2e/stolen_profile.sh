@@ -81,14 +81,22 @@ patterns() {
 # found_in DIR: true if any file under DIR holds what patterns set.
 found_in() { LC_ALL=C grep -raqP "$RAW" "$1" || grep -raqiF "${TEXTS[@]}" "$1"; }
 # What must not be found, as LABEL:HEX: each id as text and as the 16 bytes
-# it spells, every message id, every recorded day in both spellings.
+# it spells, every message id, every recorded day in both spellings, names
+# and texts.
 ITEMS=()
 for what in "$CM" "$DOC" "$B1" "$B2" "$CASE"; do
     ITEMS+=("id-as-text:$what:$(hex_of "$what")" "id-as-bytes:$what:$what")
 done
 for what in $IDS; do ITEMS+=("message:$what:$what"); done
-for what in 2027-01-04 2027-01-05 2027-01-06 2027-01-07 20270104 20270105 20270106 20270107; do
+# The contract's start, the tests' days, and today (the clinical state's).
+for what in 2027-01-04 2027-01-05 2027-01-06 2027-01-07 2027-01-08 \
+    20270104 20270105 20270106 20270107 20270108; do
     ITEMS+=("date:$what:$(hex_of "$what")")
+done
+# And, for good measure, contact names, a note and message texts.
+for what in "my casemanager" "buddy one" "the doctor" "confirmed by lab" "here if you need me" \
+    "hello from the second buddy" "a longer message of some sixty"; do
+    ITEMS+=("text:${what// /_}:$(hex_of "$what")")
 done
 patterns "${ITEMS[@]##*:}"
 ALL_RAW=$RAW ALL_TEXTS=("${TEXTS[@]}")
