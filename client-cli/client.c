@@ -4,6 +4,7 @@
  * thief of the profile sees. */
 #include "client.h"
 #include "keyfile.h"
+#include "migrate.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -23,6 +24,8 @@ static const char *const db_names[] = {
     "config", "contacts", "seen", "history", "outbox", "teams", "records", VN_E2EE_DBS,
 };
 _Static_assert(sizeof db_names / sizeof db_names[0] == CDB_COUNT, "one name per CDB_*");
+
+#define STORE_MAP ((size_t)256 << 20) /* the store's LMDB map size */
 
 /* Databases whose callers scan by prefix, and that prefix's length: the
  * store hashes those first bytes of a key as a group of their own, so a
@@ -129,37 +132,6 @@ static bool profile_has(vn_client *c, const char *name)
     return stat(path, &st) == 0;
 }
 
-/* Gets the profile's master key: unwrapped from the key file with the
- * passphrase, or made (random) with the key file for a new profile.
- * VN_EUNTRUSTED for a wrong passphrase, VN_EVERSION for a profile of the
- * scrypt era, VN_ECRYPTO for a store whose key file is gone. */
-static vn_err unlock(vn_client *c)
-{
-    char *pass = NULL;
-    vn_keyfile_cost cost;
-    bool fresh = !profile_has(c, VN_KEYFILE_NAME);
-    /* Refused before asking: no passphrase opens these. */
-    if (fresh && profile_has(c, "profile.salt")) return VN_EVERSION;
-    if (fresh && profile_has(c, "data.mdb")) return VN_ECRYPTO;
-    vn_err err = read_secret(c, "VANGNET_PASSPHRASE",
-                             fresh ? "new passphrase for profile" : "passphrase for", fresh, &pass);
-    if (err) return err;
-    if (fresh) {
-        randombytes_buf(c->profile_key, sizeof c->profile_key);
-        cost = write_cost(c);
-        err = vn_keyfile_write(c->profile, pass, c->profile_key, &cost);
-    } else {
-        err = vn_keyfile_read(c->profile, pass, c->profile_key, &cost);
-        if (!err && !test_kdf() && (cost.ops < VN_KEYFILE_OPS || cost.mem_kib < VN_KEYFILE_MEM_KIB))
-            fprintf(stderr,
-                    "vangnet: WARNING: the passphrase of %s has a test-only cost that is cheap "
-                    "to guess: run vangnet change-passphrase\n",
-                    c->profile);
-    }
-    free_secret(&pass);
-    return err;
-}
-
 /* Seals the store under a key derived from the master key, with the group
  * lengths of scan_groups. */
 static vn_err seal(vn_client *c)
@@ -195,6 +167,157 @@ static vn_err check_store(vn_client *c)
     return err;
 }
 
+/* ---- moving a profile of the scrypt era (profile.salt) --------------- */
+
+/* The new store and its key file are made here, then moved into place. */
+#define MIGRATE_DIR "migrate.tmp"
+
+static void profile_path(vn_client *c, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", c->profile, name);
+}
+
+/* Leftovers of an attempt that did not get as far as its key file. */
+static void migrate_clean(vn_client *c)
+{
+    static const char *const names[] = {MIGRATE_DIR "/data.mdb", MIGRATE_DIR "/lock.mdb",
+                                        MIGRATE_DIR "/" VN_KEYFILE_NAME ".tmp"};
+    char path[4096];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        profile_path(c, names[i], path, sizeof path);
+        unlink(path);
+    }
+    profile_path(c, MIGRATE_DIR, path, sizeof path);
+    rmdir(path);
+}
+
+/* Moves the new store, then its key file into place, then drops the old
+ * salt. Each step may already be done: after a crash the next open finds
+ * the key file still in MIGRATE_DIR, or the salt beside the key file, and
+ * runs this again. */
+static vn_err migrate_finish(vn_client *c)
+{
+    char from[4096], to[4096];
+    /* The old lock file describes the old store; LMDB makes a new one. */
+    profile_path(c, "lock.mdb", to, sizeof to);
+    if (profile_has(c, MIGRATE_DIR "/" VN_KEYFILE_NAME)) unlink(to);
+    profile_path(c, MIGRATE_DIR "/data.mdb", from, sizeof from);
+    profile_path(c, "data.mdb", to, sizeof to);
+    if (rename(from, to) != 0 && errno != ENOENT) return VN_EIO;
+    profile_path(c, MIGRATE_DIR "/" VN_KEYFILE_NAME, from, sizeof from);
+    profile_path(c, VN_KEYFILE_NAME, to, sizeof to);
+    if (rename(from, to) != 0 && errno != ENOENT) return VN_EIO;
+    int dfd = open(c->profile, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool synced = dfd >= 0 && fsync(dfd) == 0;
+    if (dfd >= 0) close(dfd);
+    if (!synced) return VN_EIO;
+    profile_path(c, VN_MIGRATE_SALT_NAME, to, sizeof to);
+    if (unlink(to) != 0 && errno != ENOENT) return VN_EIO;
+    migrate_clean(c);
+    return VN_OK;
+}
+
+/* One record of the old store into the new one (c->kv). */
+static vn_err migrate_put(void *ud, int db, const void *k, size_t kl, const void *v, size_t vl)
+{
+    vn_client *c = ud;
+    char name[VN_CONTACT_NAME_MAX + 1], account[VN_ACCOUNT_HEX + 1];
+    /* The new store has its own check record (check_store). */
+    if (db == CDB_CONFIG && kl == 5 && memcmp(k, "check", 5) == 0) return VN_OK;
+    if (db != CDB_CONTACTS) return vn_kv_put(c->kv, db, k, kl, v, vl);
+    /* An old contact: a keyed hash of the name -> account id, then name. */
+    if (vl <= VN_ACCOUNT_HEX || vl - VN_ACCOUNT_HEX > VN_CONTACT_NAME_MAX) return VN_OK;
+    memcpy(account, v, VN_ACCOUNT_HEX);
+    account[VN_ACCOUNT_HEX] = '\0';
+    memcpy(name, (const char *)v + VN_ACCOUNT_HEX, vl - VN_ACCOUNT_HEX);
+    name[vl - VN_ACCOUNT_HEX] = '\0';
+    vn_err err = vn_client_contact_add(c, name, account);
+    return err == VN_EINVAL ? VN_OK : err;
+}
+
+/* Copies the old store, record by record, into a new one sealed under a
+ * new master key, wraps that key with pass (the same passphrase) and moves
+ * both into place. A wrong passphrase fails on the first record, before
+ * anything of the profile changed. */
+static vn_err migrate(vn_client *c, const char *pass)
+{
+    char tmp[4096];
+    uint8_t old_key[32];
+    vn_kv *old = NULL;
+    vn_keyfile_cost cost;
+    vn_err err = vn_migrate_old_key(c->profile, pass, old_key);
+    if (err) goto out;
+    migrate_clean(c);
+    profile_path(c, MIGRATE_DIR, tmp, sizeof tmp);
+    if (mkdir(tmp, 0700) != 0) {
+        err = VN_EIO;
+        goto out;
+    }
+    if ((err = vn_kv_open(&old, c->profile, db_names, CDB_COUNT, STORE_MAP)) ||
+        (err = vn_kv_open(&c->kv, tmp, db_names, CDB_COUNT, STORE_MAP)))
+        goto out;
+    randombytes_buf(c->profile_key, sizeof c->profile_key);
+    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_kv_begin(c->kv)) ||
+        (err = vn_migrate_each(old, CDB_COUNT, old_key, migrate_put, c)) ||
+        (err = vn_kv_commit(c->kv)))
+        goto out;
+    vn_kv_close(&c->kv);
+    vn_kv_close(&old);
+    cost = write_cost(c);
+    if ((err = vn_keyfile_write(tmp, pass, c->profile_key, &cost))) goto out;
+    err = migrate_finish(c);
+    if (!err)
+        fprintf(stderr, "vangnet: profile %s moved to the current format (Argon2id, sealed keys)\n",
+                c->profile);
+out:
+    vn_kv_close(&c->kv); /* aborts a transaction left open */
+    vn_kv_close(&old);
+    if (err && !profile_has(c, MIGRATE_DIR "/" VN_KEYFILE_NAME)) migrate_clean(c);
+    sodium_memzero(old_key, sizeof old_key);
+    return err;
+}
+
+/* Gets the profile's master key: unwrapped from the key file with the
+ * passphrase, made (random) with the key file for a new profile, or made
+ * for a profile of the scrypt era, whose store is moved under it.
+ * VN_EUNTRUSTED for a wrong passphrase, VN_ECRYPTO for a store whose key
+ * file is gone. */
+static vn_err unlock(vn_client *c)
+{
+    char *pass = NULL;
+    vn_keyfile_cost cost;
+    vn_err err = VN_OK;
+    /* A move of an old profile that a crash interrupted is finished first. */
+    if (profile_has(c, MIGRATE_DIR "/" VN_KEYFILE_NAME) ||
+        (profile_has(c, VN_KEYFILE_NAME) && profile_has(c, VN_MIGRATE_SALT_NAME)))
+        err = migrate_finish(c);
+    bool fresh = !profile_has(c, VN_KEYFILE_NAME);
+    bool old = fresh && profile_has(c, VN_MIGRATE_SALT_NAME);
+    if (err) return err;
+    /* Refused before asking: no passphrase opens it. */
+    if (fresh && !old && profile_has(c, "data.mdb")) return VN_ECRYPTO;
+    err = read_secret(c, "VANGNET_PASSPHRASE",
+                      fresh && !old ? "new passphrase for profile" : "passphrase for",
+                      fresh && !old, &pass);
+    if (err) return err;
+    if (old) {
+        err = migrate(c, pass);
+    } else if (fresh) {
+        randombytes_buf(c->profile_key, sizeof c->profile_key);
+        cost = write_cost(c);
+        err = vn_keyfile_write(c->profile, pass, c->profile_key, &cost);
+    } else {
+        err = vn_keyfile_read(c->profile, pass, c->profile_key, &cost);
+        if (!err && !test_kdf() && (cost.ops < VN_KEYFILE_OPS || cost.mem_kib < VN_KEYFILE_MEM_KIB))
+            fprintf(stderr,
+                    "vangnet: WARNING: the passphrase of %s has a test-only cost that is cheap "
+                    "to guess: run vangnet change-passphrase\n",
+                    c->profile);
+    }
+    free_secret(&pass);
+    return err;
+}
+
 vn_err vn_client_open(vn_client *c)
 {
     struct stat st;
@@ -206,8 +329,7 @@ vn_err vn_client_open(vn_client *c)
     /* The key file first: the store is never created without one. */
     vn_err err = unlock(c);
     if (err) goto err_wipe;
-    if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, (size_t)256 << 20)))
-        goto err_wipe;
+    if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, STORE_MAP))) goto err_wipe;
     if ((err = seal(c)) || (err = check_store(c)) ||
         (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE)))
         goto err_close;

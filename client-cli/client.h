@@ -55,10 +55,11 @@ typedef struct vn_client {
 /* Opens (creating, mode 0700) the profile: asks for the passphrase
  * ($VANGNET_PASSPHRASE, else the terminal), unwraps the master key from
  * the key file (a new profile gets a random one) and opens the store
- * sealed under it. VN_EDENIED when no passphrase can be had, VN_EUNTRUSTED
- * for a wrong one, VN_EVERSION for a profile of an older vangnet (scrypt,
- * profile.salt), VN_ECRYPTO for a store whose key file is missing or not
- * its own (told by a check record), VN_EIO. */
+ * sealed under it; a profile of the scrypt era (profile.salt) is moved
+ * into this format on the way. VN_EDENIED when no passphrase can be had,
+ * VN_EUNTRUSTED for a wrong one, VN_EVERSION for a key file of another
+ * version, VN_ECRYPTO for a store whose key file is missing or not its own
+ * (told by a check record), VN_EIO. */
 vn_err vn_client_open(vn_client *c);
 /* Rewraps the master key under a new passphrase ($VANGNET_NEW_PASSPHRASE,
  * else asked twice on the terminal); the old one opens nothing after.

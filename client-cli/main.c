@@ -107,9 +107,8 @@ static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
         return vn_client_fail(c, VN_EDENIED, "wrong passphrase for profile %s", c->profile);
     if (err == VN_EVERSION)
         return vn_client_fail(c, err,
-                              "profile %s was made by an older vangnet (profile.salt, scrypt) "
-                              "and cannot be opened by this one: join again with a new invite "
-                              "in a new --profile",
+                              "profile %s has a key file (profile.key) of another version: it "
+                              "was written by a newer vangnet; use that one",
                               c->profile);
     if (err == VN_ECRYPTO)
         return vn_client_fail(c, err,

@@ -5,7 +5,8 @@
 # bytes, hex or base64; records of every kind (positive, negative, dilute,
 # a clinical state) are stored at one size and messages in 64-byte steps;
 # and the passphrase can be changed (old refused, new
-# works, data intact) while a wrong one is refused with a clear error.
+# works, data intact) while a wrong one is refused with a clear error; a
+# profile of the scrypt era is moved into the current format.
 . "$(dirname "$0")/lib.sh"
 
 step "a case with a participant, two buddies and a contract"
@@ -181,12 +182,38 @@ expect_eq "the new one opens the same contacts and records" "$BEFORE" "$AFTER"
 VANGNET_PASSPHRASE="a new passphrase" vn doc send --case "$CASE" "still here"
 expect_match "and the same sessions: a team message still reaches a buddy" "still here" "$(vn b1 inbox)"
 
+step "a profile of the scrypt era is moved into the current format"
+# tests/e2e/fixtures/scrypt-profile/README.md says how it was made.
+FIXTURE=$(dirname "$0")/fixtures/scrypt-profile
+OLD_DOC=34b3937b99ca2355019f8c0a896f9f47 OLD_CM=9cc0b5ee53eff2fa948750522053b86b
+old_copy() { mkdir -m 700 "$T/$1"; cp "$FIXTURE/data.mdb" "$FIXTURE/profile.salt" "$T/$1/"; }
+old_copy old
+check "the old store shows the casemanager's id in clear (what the move ends)" \
+    grep -aqF "$OLD_CM" "$T/old/data.mdb"
+rc=0; ERR=$(VANGNET_PASSPHRASE=wrong vn old whoami 2>&1) || rc=$?
+expect_eq "a wrong passphrase exits 1" 1 "$rc"
+expect_match "and says so" "wrong passphrase for profile" "$ERR"
+expect_eq "and changes nothing" "data.mdb lock.mdb profile.salt" "$(ls -A "$T/old" | tr '\n' ' ' | sed 's/ $//')"
+OUT=$(vn old whoami 2>&1)
+expect_match "the right one opens it and says it was moved" "moved to the current format" "$OUT"
+expect_match "the account is the old one" "^$OLD_DOC participant$" "$OUT"
+expect_eq "the salt is gone, a key file is there" "data.mdb lock.mdb profile.key" "$(ls -A "$T/old" | tr '\n' ' ' | sed 's/ $//')"
+expect_match "the contact survives" "^my casemanager +$OLD_CM$" "$(vn old contacts)"
+expect_match "and the Signal state: the same safety number" "^09295 04891 51281" "$(vn old verify "my casemanager")"
+check "no id in clear any more" bash -c "! grep -raqF -e '$OLD_CM' -e '$OLD_DOC' '$T/old'"
+VANGNET_NEW_PASSPHRASE=newer vn old change-passphrase >/dev/null 2>&1
+expect_match "its passphrase can be changed" "^$OLD_DOC" "$(VANGNET_PASSPHRASE=newer vn old whoami)"
+
+step "a move that a crash interrupted is finished on the next open"
+# The state after the new store and key file were made, before they moved.
+old_copy crashed
+mkdir "$T/crashed/migrate.tmp"
+cp "$T/old/data.mdb" "$T/old/profile.key" "$T/crashed/migrate.tmp/"
+OUT=$(VANGNET_PASSPHRASE=newer vn crashed contacts 2>&1)
+expect_match "it opens with the moved copy's passphrase" "^my casemanager +$OLD_CM$" "$OUT"
+expect_eq "and is in the new layout" "data.mdb lock.mdb profile.key" "$(ls -A "$T/crashed" | tr '\n' ' ' | sed 's/ $//')"
+
 step "profiles that cannot be opened are named"
-mkdir -m 700 "$T/old"
-printf 'sixteen bytes!!!' > "$T/old/profile.salt"
-rc=0; ERR=$(vn old whoami 2>&1) || rc=$?
-expect_eq "a profile of the scrypt era exits 1" 1 "$rc"
-expect_match "and says what to do" "older vangnet .* join again" "$ERR"
 cp "$T/b1/profile.key" "$T/b2/profile.key"
 rc=0; ERR=$(vn b2 whoami 2>&1) || rc=$?
 expect_eq "a store with another profile's key file exits 1" 1 "$rc"
