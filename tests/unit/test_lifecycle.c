@@ -109,6 +109,12 @@ static void test_redeem(void **state)
     assert_int_equal(vn_lifecycle_redeem(st, secret, key, NOW + 1, acc, &role), VN_OK);
     memset(key, 5, sizeof key);
     assert_int_equal(vn_lifecycle_redeem(st, secret, key, NOW + 2, acc, &role), VN_EINVITE_USED);
+    /* The spent invite no longer links anyone to the case. */
+    vn_invite_info used;
+    assert_int_equal(vn_invites_get(st, secret, &used), VN_OK);
+    assert_true(used.redeemed);
+    assert_false(used.in_case);
+    assert_int_equal(used.role, 0);
     assert_int_equal(vn_invites_create(st, VN_ROLE_BUDDY, ci.id, NOW, TTL, secret), VN_OK);
     assert_int_equal(vn_lifecycle_redeem(st, secret, key, NOW + TTL, acc, &role),
                      VN_EINVITE_EXPIRED);

@@ -16,6 +16,7 @@
 #include "vn/alerts.h"
 #include "vn/cases.h"
 #include "vn/clock.h"
+#include "vn/contracts.h"
 #include "vn/disclosures.h"
 #include "vn/events.h"
 #include "vn/keys.h"
@@ -214,6 +215,13 @@ static void test_records(void **state)
     assert_false(already);
     assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 30, &already), VN_OK);
     assert_true(already);
+    /* The next day's notice replaces it; the kind and item tell them apart. */
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 2, 4, 31, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
+    assert_true(already);
     assert_int_equal(vn_events_purge_case(st, c), VN_OK);
     assert_int_equal(vn_absences_purge_case(st, c), VN_OK);
     assert_int_equal(vn_sched_purge_case(st, c), VN_OK);
@@ -223,6 +231,33 @@ static void test_records(void **state)
     assert_int_equal(vn_sched_last(st, c, &day), VN_ENOTFOUND);
     vn_sstore_close(&st);
     assert_int_equal(store_traces(dir, c), 0);
+    store_rm_tmp(dir);
+}
+
+/* Only the version in force and one waiting are kept. */
+static void test_contract_versions(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c[VN_ACCOUNT_LEN] = {3}, sig[64] = {1};
+    uint32_t newest, in_force;
+    const uint8_t terms[] = "terms";
+    assert_int_equal(vn_contracts_put(st, c, terms, sizeof terms, NOW, 1), VN_OK);
+    assert_int_equal(vn_contracts_sign(st, c, 1, sig, sizeof sig, NOW), VN_OK);
+    assert_int_equal(vn_contracts_put(st, c, terms, sizeof terms, NOW, 2), VN_OK);
+    assert_int_equal(vn_contracts_versions(st, c, &newest, &in_force), VN_OK);
+    assert_int_equal(newest, 2);
+    assert_int_equal(in_force, 1);
+    /* A new version replaces the one waiting. */
+    assert_int_equal(vn_contracts_put(st, c, terms, sizeof terms, NOW, 3), VN_OK);
+    assert_int_equal(vn_contracts_sign(st, c, 2, sig, sizeof sig, NOW), VN_ENOTFOUND);
+    /* Signed, it supersedes the one in force. */
+    assert_int_equal(vn_contracts_sign(st, c, 3, sig, sizeof sig, NOW), VN_OK);
+    assert_int_equal(vn_contracts_sign(st, c, 1, sig, sizeof sig, NOW), VN_ENOTFOUND);
+    assert_int_equal(vn_contracts_versions(st, c, &newest, &in_force), VN_OK);
+    assert_int_equal(newest, 3);
+    assert_int_equal(in_force, 3);
+    vn_sstore_close(&st);
     store_rm_tmp(dir);
 }
 
@@ -335,10 +370,15 @@ static void test_meta_clock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accounts), cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_mailbox),  cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_records),  cmocka_unit_test(test_alerts_disclosures),
-        cmocka_unit_test(test_quiet),    cmocka_unit_test(test_meta_clock),
+        cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_mailbox),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_records),
+        cmocka_unit_test(test_contract_versions),
+        cmocka_unit_test(test_alerts_disclosures),
+        cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_meta_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

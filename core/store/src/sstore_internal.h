@@ -36,7 +36,7 @@ enum {
     VN_DB_EVENTS,      /* events.c: case|day|kind -> count */
     VN_DB_ABSENCES,    /* absences.c: case|from day|kind -> to day */
     VN_DB_SCHED,       /* sched.c: case -> last day the scheduler closed */
-    VN_DB_NOTICES,     /* sched.c: case|kind|item|day -> (empty): notices already sent */
+    VN_DB_NOTICES,     /* sched.c: case|kind|item -> day of the last notice sent */
     VN_DB_ALERTS,      /* alerts.c: alert -> case, kind, severity, state, level, times, claimer */
     VN_DB_ATTEST,      /* disclosures.c: case|role -> time: one attestation of both gates */
     VN_DB_DISCLOSURES, /* disclosures.c: case|time -> (empty): a disclosure attested by both */
