@@ -25,7 +25,7 @@
 #define VN_KEYFILE_KEY_LEN 32
 
 /* The standard cost: libsodium's "moderate" Argon2id limits. One unlock
- * took 0.6-0.8 s on the 2-core development machine (docs/CLIENT-STORE.md). */
+ * took about 0.75 s on the quiet 2-core development machine (docs/CLIENT-STORE.md). */
 #define VN_KEYFILE_OPS     3u
 #define VN_KEYFILE_MEM_KIB (256u * 1024u)
 
