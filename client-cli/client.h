@@ -19,7 +19,7 @@
 /* Databases of the device store; E2EE's five follow CDB_E2EE. */
 enum {
     CDB_CONFIG,   /* server endpoint and key, device keys, account */
-    CDB_CONTACTS, /* local name -> account id (never sent anywhere) */
+    CDB_CONTACTS, /* local name (NUL-padded) -> account id (never sent anywhere) */
     CDB_SEEN,     /* message ids already received, to drop duplicates */
     CDB_HISTORY,  /* local seq -> received message (id, from, time, text) */
     CDB_OUTBOX,   /* local seq -> Send not yet acknowledged by the server */
@@ -47,23 +47,39 @@ typedef struct vn_client {
     vn_e2ee *e2ee;                    /* Signal state over kv */
     vn_conn *conn;                    /* connection, opened on first use */
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
-    uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
+    uint8_t profile_key[32];          /* master key, from the key file (keyfile.h) */
     bool cert_fresh;                  /* the server issued our sender certificate during this run */
 } vn_client;
 
 /* client.c: the profile and its device store. */
 
-/* Opens (creating, mode 0700) the profile's store. */
+/* Opens (creating, mode 0700) the profile: asks for the passphrase
+ * ($VANGNET_PASSPHRASE, else the terminal), unwraps the master key from
+ * the key file (a new profile gets a random one) and opens the store
+ * sealed under it; a profile of the scrypt era (profile.salt) is moved
+ * into this format on the way. VN_EDENIED when no passphrase can be had,
+ * VN_EUNTRUSTED for a wrong one, VN_EVERSION for a key file of another
+ * version, VN_ECRYPTO for a store whose key file is missing or not its own
+ * (told by a check record), VN_EIO. */
 vn_err vn_client_open(vn_client *c);
+/* Rewraps the master key under a new passphrase ($VANGNET_NEW_PASSPHRASE,
+ * else asked twice on the terminal); the old one opens nothing after.
+ * VN_EDENIED when no new passphrase can be had, VN_EIO. */
+vn_err vn_client_change_passphrase(vn_client *c);
 void vn_client_close(vn_client *c);
 
 /* Config values (strings or raw bytes) in CDB_CONFIG. */
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len);
 vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t len);
 
-/* The store key of a contact name (a keyed hash; names never appear in
- * clear, not even as keys). */
-void vn_client_name_key(vn_client *c, const char *name, uint8_t out[32]);
+#define VN_CONTACT_NAME_MAX 64 /* bytes of a contact name, at most */
+
+/* Gives account a local name (1 to VN_CONTACT_NAME_MAX bytes), replacing
+ * what the name meant before. VN_EINVAL for a bad name or account id. */
+vn_err vn_client_contact_add(vn_client *c, const char *name, const char *account);
+/* Called for each contact, in name order; set *stop to end early. */
+typedef vn_err (*vn_contact_fn)(void *ud, const char *name, const char *account, bool *stop);
+vn_err vn_client_contacts_each(vn_client *c, vn_contact_fn fn, void *ud);
 /* Resolves a contact name or an account id into account (33 bytes). */
 vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1]);
 /* The local name of an account, or NULL; copied into name. */

@@ -147,6 +147,11 @@ static const vn_cmd commands[] = {
      .args = {{"HH:MM-HH:MM | off", 0, "when, or off"}},
      .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
               "never wait."},
+    {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
+         "set a new passphrase for this profile"),
+     .about = "Asks for the current passphrase, then the new one twice ($VANGNET_PASSPHRASE and\n"
+              "$VANGNET_NEW_PASSPHRASE for scripts). Only the profile's key file is rewritten:\n"
+              "afterwards the old passphrase opens nothing."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},

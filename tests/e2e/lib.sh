@@ -15,6 +15,8 @@ set -eEuo pipefail
 T=$(mktemp -d /tmp/vn-e2e.XXXXXX)
 # Client profiles are encrypted at rest; every test profile uses this one.
 export VANGNET_PASSPHRASE="correct horse battery staple"
+# Test-only Argon2id cost (the client warns): the real one takes most of a second per call.
+export VANGNET_INSECURE_TEST_KDF=1
 STATE=$T/state
 SERVER_PID=
 SERVER_LOG=$T/server.log
