@@ -88,7 +88,7 @@ static vn_err run_case(vn_server *srv, const vn_case_info *ci, int32_t today, in
      * lifecycle is all the server knows of it). */
     int32_t closed_upto;
     if (vn_sched_last(st, ci->id, &closed_upto) == VN_OK && closed_upto >= vn_terms_end_day(&t)) {
-        err = vn_cases_set_state(st, ci->id, VN_CASE_COMPLETED, 0);
+        err = vn_cases_set_state(st, ci->id, VN_CASE_COMPLETED, vn_clock_now(vn_server_clock(srv)));
         goto out;
     }
     if ((err = vn_events_load(st, ci->id, t.start_day, &ev, &nev))) goto out;

@@ -17,6 +17,7 @@
 #include "vn/cases.h"
 #include "vn/clock.h"
 #include "vn/contracts.h"
+#include "vn/day.h"
 #include "vn/disclosures.h"
 #include "vn/events.h"
 #include "vn/keys.h"
@@ -217,10 +218,18 @@ static void test_cases(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(vn_cases_set_state(st, a.id, VN_CASE_CLOSED, NOW + DAY), VN_OK);
     assert_int_equal(vn_cases_add_member(st, a.id, cm2, VN_ROLE_BUDDY, NOW), VN_EDENIED);
-    assert_int_equal(vn_cases_closed_before(st, NOW + DAY, list, 4, &n), VN_OK);
+    /* Ends are kept to the day; a completed case ends like a closed one. */
+    uint64_t closed_day = vn_day_floor_ms(NOW + DAY);
+    assert_int_equal(vn_cases_get(st, a.id, &a), VN_OK);
+    assert_int_equal(a.closed_ms, closed_day);
+    assert_int_equal(vn_cases_closed_before(st, closed_day, list, 4, &n), VN_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(vn_cases_closed_before(st, NOW + DAY + 1, list, 4, &n), VN_OK);
+    assert_int_equal(vn_cases_closed_before(st, closed_day + 1, list, 4, &n), VN_OK);
     assert_int_equal(n, 1);
+    assert_int_equal(vn_cases_set_state(st, b.id, VN_CASE_COMPLETED, NOW + 2 * DAY), VN_OK);
+    assert_int_equal(vn_cases_closed_before(st, closed_day + DAY + 1, list, 4, &n), VN_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vn_cases_set_state(st, b.id, VN_CASE_ACTIVE, NOW + 2 * DAY), VN_OK);
     assert_int_equal(vn_cases_delete(st, a.id), VN_OK);
     assert_int_equal(vn_cases_of(st, p, of), VN_ENOTFOUND);
     assert_int_equal(vn_cases_get(st, a.id, &a), VN_ENOTFOUND);
