@@ -112,7 +112,9 @@ static const vn_cmd commands[] = {
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--kind", "absence|medication", VN_OPT_CHOICE, "what kind (default absence)"}},
      .args = {{"FROM", 0, "first day, YYYY-MM-DD"}, {"TO", 0, "last day, YYYY-MM-DD"}},
-     .about = "An approved absence suspends draws (at most the contract's days a year)."},
+     .about = "An approved absence suspends draws (at most the contract's days a year). A "
+              "medication exception goes end to end to the participant and the medical leads; "
+              "the server never has it."},
     {ROW("caseload", NULL, vn_cmd_caseload, "due, overdue and alerts per case (casemanager)"),
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},

@@ -82,7 +82,7 @@ static vn_err run_case(vn_server *srv, const vn_case_info *ci, int32_t today, in
     vn_err err = vn_contracts_in_force(st, ci->id, &t);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
-    if ((err = vn_absences_load(st, ci->id, VN_ABSENCE, &abs, &nabs))) return err;
+    if ((err = vn_absences_load(st, ci->id, &abs, &nabs))) return err;
     if ((err = close_days(srv, ci, &t, abs, nabs, today, minute))) goto out;
     /* Once the last contract day is closed, the case is completed (the
      * lifecycle is all the server knows of it). */

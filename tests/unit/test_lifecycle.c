@@ -200,7 +200,7 @@ static void test_purge_case(void **state)
     assert_int_equal(vn_contracts_put(st, ci.id, canon, sizeof canon, NOW, 1), VN_OK);
     assert_int_equal(vn_contracts_sign(st, ci.id, 1, sig, sizeof sig, NOW), VN_OK);
     assert_int_equal(vn_events_add(st, ci.id, 100, VN_EV_CM_CONTACT), VN_OK);
-    assert_int_equal(vn_absences_add(st, ci.id, 100, 110, VN_ABSENCE), VN_OK);
+    assert_int_equal(vn_absences_add(st, ci.id, 100, 110), VN_OK);
     assert_int_equal(vn_sched_set_last(st, ci.id, 100), VN_OK);
     assert_int_equal(vn_sched_notice_once(st, ci.id, 1, 2, 100, &flag), VN_OK);
     memcpy(a.case_id, ci.id, VN_ACCOUNT_LEN);
