@@ -67,6 +67,9 @@ static vn_err close_days(vn_server *srv, const vn_case_info *ci, const vn_terms 
     }
     (void)has_p;
     if (!err && upto > last) err = vn_sched_set_last(st, ci->id, upto);
+    /* With each closed day, what the schedule no longer needs goes. */
+    int32_t keep = (int32_t)(vn_server_cfg(srv)->event_retention_ms / 86400000u);
+    if (!err && upto > last) err = vn_events_prune(st, ci->id, today - keep, NULL);
     return err;
 }
 

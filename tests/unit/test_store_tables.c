@@ -292,6 +292,62 @@ static void test_records(void **state)
     store_rm_tmp(dir);
 }
 
+static size_t count_kind(const vn_event *ev, size_t n, vn_event_kind kind, int32_t *last)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].kind == kind) {
+            k++;
+            *last = ev[i].day;
+        }
+    return k;
+}
+
+/* Pruning keeps recent days whole; of older ones only the last contact of
+ * each kind and the most recent untested draws. */
+static void test_events_prune(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c[VN_ACCOUNT_LEN] = {4};
+    vn_event *ev = NULL;
+    size_t n, pruned;
+    int32_t last = 0;
+    for (int32_t d = 100; d < 200; d++) {
+        assert_int_equal(vn_events_add(st, c, d, VN_EV_CHECKIN), VN_OK);
+        assert_int_equal(vn_events_add(st, c, d, d % 2 ? VN_EV_DRAW_TEST : VN_EV_DRAW_NONE), VN_OK);
+        if (d % 4 == 1) assert_int_equal(vn_events_add(st, c, d, VN_EV_TEST), VN_OK);
+    }
+    assert_int_equal(vn_events_add(st, c, 110, VN_EV_CM_CONTACT), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 120, VN_EV_CM_CONTACT), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 120, VN_EV_CM_CONTACT), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 130, VN_EV_SELFHELP), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 195, VN_EV_SELFHELP), VN_OK);
+    assert_int_equal(vn_events_prune(st, c, 190, &pruned), VN_OK);
+    assert_true(pruned > 0);
+    assert_int_equal(vn_events_load(st, c, 0, &ev, &n), VN_OK);
+    /* Days 190..199 whole: 10 check-ins. */
+    assert_int_equal(count_kind(ev, n, VN_EV_CHECKIN, &last), 10);
+    assert_int_equal(last, 199);
+    /* The last casemanager contact (counted twice) stays; selfhelp's last
+     * is recent, so the old one goes. */
+    assert_int_equal(count_kind(ev, n, VN_EV_CM_CONTACT, &last), 2);
+    assert_int_equal(last, 120);
+    assert_int_equal(count_kind(ev, n, VN_EV_SELFHELP, &last), 1);
+    assert_int_equal(last, 195);
+    /* Draws fall on odd days, tests on days 1 mod 4, so the untested draws
+     * are the days 3 mod 4. Days 191..199 keep their 5 draws; the 8 most
+     * recent untested are 199, 195, 191 and 187, 183, 179, 175, 171, so 5
+     * old ones stay; tested old draws go with their tests. */
+    assert_int_equal(count_kind(ev, n, VN_EV_DRAW_TEST, &last), 5 + 5);
+    assert_int_equal(count_kind(ev, n, VN_EV_TEST, &last), 2); /* 193, 197 */
+    assert_int_equal(count_kind(ev, n, VN_EV_DRAW_NONE, &last), 5);
+    assert_int_equal(count_kind(ev, n, VN_EV_CHECKIN_MISSED, &last), 0);
+    free(ev);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 /* Only the version in force and one waiting are kept. */
 static void test_contract_versions(void **state)
 {
@@ -435,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_contract_versions),
+        cmocka_unit_test(test_events_prune),
         cmocka_unit_test(test_alerts_disclosures),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_meta_clock),
