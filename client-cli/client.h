@@ -89,6 +89,13 @@ const char *vn_client_name_of(vn_client *c, const char *account, char *name, siz
 uint64_t vn_client_next_seq(vn_client *c, int db);
 /* Stores a record outcome in this device's store (for reports). */
 vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
+/* records.c: keeps rn on this device and sends it end to end to the case's
+ * participant and (as far as the roster lists them) its medical leads, and
+ * with to_casemanager to the casemanager too (a medical lead sends to the
+ * casemanager only, as the policy allows); never to oneself. Returns an
+ * exit code; a failure is reported, after `failed` when sending failed. */
+int vn_client_send_record(vn_client *c, const Vn__RecordNote *rn, bool to_casemanager,
+                          const char *failed);
 
 /* output.c: what the user sees. */
 

@@ -173,6 +173,28 @@ int vn_cmd_sos(vn_client *c, const vn_args *a)
     return EXIT_OK;
 }
 
+/* An acknowledged alert is deleted on the server: its history goes end to
+ * end to the participant, the casemanager and (when listed) the medical
+ * leads, who keep it as a record of the case. */
+static int send_history(vn_client *c, const Vn__AlertInfo *a)
+{
+    char raised[32], acked[32], day[11], result[64], note[160];
+    vn_iso_time(a->created_ms, raised, sizeof raised);
+    vn_iso_time(a->acked_ms, acked, sizeof acked);
+    snprintf(day, sizeof day, "%.10s", raised);
+    snprintf(result, sizeof result, "%s %s acknowledged", a->kind, a->severity);
+    snprintf(note, sizeof note, "alert %.8s raised %s%s%.8s, acknowledged %s by %.8s", a->alert,
+             raised, a->claimed_by[0] ? ", claimed by " : "", a->claimed_by, acked, c->account);
+    Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
+    rn.case_id = a->case_id;
+    rn.kind = "alert";
+    rn.date = day;
+    rn.result = result;
+    rn.note = note;
+    return vn_client_send_record(c, &rn, true,
+                                 "acknowledged, but its history is not yet delivered to the team");
+}
+
 static int alert_op(vn_client *c, const vn_args *args, bool claim)
 {
     Vn__Reply *rep = NULL;
@@ -196,8 +218,9 @@ static int alert_op(vn_client *c, const vn_args *args, bool claim)
         printf("{\"alert\": \"%s\", \"state\": \"%s\"}\n", a->alert, a->state);
     else
         printf("alert %s is %s\n", a->alert, a->state);
+    if (!claim) rc = send_history(c, a);
     vn_frame_reply_free(rep);
-    return EXIT_OK;
+    return rc;
 }
 
 int vn_cmd_claim(vn_client *c, const vn_args *a)

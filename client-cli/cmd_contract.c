@@ -333,14 +333,11 @@ int vn_cmd_selfhelp_record(vn_client *c, const vn_args *a)
     return rc;
 }
 
-/* Sends a record's outcome end to end to the case's participant and keeps
- * it in this device's store; the server never sees it. */
+/* Sends a record's outcome end to end to the case's participant and
+ * medical leads and keeps it on this device; the server never sees it. */
 static int send_note(vn_client *c, const char *case_id, const char *kind, const char *date,
                      const char *result, const char *note, bool confirmed)
 {
-    Vn__Reply *rep = NULL;
-    int rc = vn_client_roster(c, case_id, &rep);
-    if (rc) return rc;
     Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
     rn.case_id = (char *)case_id;
     rn.kind = (char *)kind;
@@ -348,25 +345,7 @@ static int send_note(vn_client *c, const char *case_id, const char *kind, const 
     rn.result = (char *)result;
     rn.note = (char *)note;
     rn.confirmed = confirmed;
-    Vn__Content content = VN__CONTENT__INIT;
-    content.text = "";
-    content.record = &rn;
-    uint8_t id[16];
-    vn_err err = vn_random(id, sizeof id);
-    if (!err) err = vn_client_keep_record(c, &rn, id);
-    /* To the participant and the medical leads, end to end. */
-    const Vn__CaseInfo *ci = rep->case_info;
-    for (size_t i = 0; !err && i < ci->n_members + ci->n_medical_leads; i++) {
-        const char *to =
-            i < ci->n_members ? ci->members[i]->account : ci->medical_leads[i - ci->n_members];
-        if (i < ci->n_members && strcmp(ci->members[i]->role, "participant") != 0) continue;
-        if (!vn_e2ee_has_session(c->e2ee, to)) err = vn_client_start_session(c, to);
-        if (!err) err = vn_outbox_queue(c, to, NULL, &content);
-    }
-    vn_frame_reply_free(rep);
-    if (!err) err = vn_outbox_flush(c);
-    if (err) return vn_client_fail_call(c, err, "recorded, but the outcome is not yet delivered");
-    return EXIT_OK;
+    return vn_client_send_record(c, &rn, false, "recorded, but the outcome is not yet delivered");
 }
 
 int vn_cmd_test_record(vn_client *c, const vn_args *a)

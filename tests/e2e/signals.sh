@@ -45,6 +45,8 @@ pause_for_sweeps 1.5
 vn cm ack "$A1" >/dev/null
 check "an acknowledged alert is forgotten: the list no longer has it" \
     bash -c "! grep -q '$A1' <<< '$(vn cm --json alerts)'"
+wait_inbox doc "alert [0-9-]+: signal crisis acknowledged - alert ${A1:0:8} raised"
+pass "its history reached the participant end to end"
 "$VANGNETD" clock --state "$STATE" advance 5m
 pause_for_sweeps 1.5
 check "acknowledged at 59 minutes: the medical lead hears nothing" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
@@ -61,7 +63,11 @@ check "not at 59 minutes" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
 wait_inbox ml "escalated: crisis signal alert"
 expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$INBOX"
 expect_match "and sees it in their alerts" "\"alert\": \"$A2\".*\"level\": 2" "$(vn ml --json alerts)"
-expect_match "the lead may acknowledge it" "is acknowledged" "$(vn ml ack "$A2")"
+OUT=$(vn ml ack "$A2") && RC=0 || RC=$?
+expect_match "the lead may acknowledge it" "is acknowledged" "$OUT"
+expect_eq "and the acknowledgement exits 0" 0 "$RC"
+wait_inbox cm "alert [0-9-]+: signal crisis acknowledged - alert ${A2:0:8} raised .* by ${ML:0:8}"
+pass "the casemanager gets the history of an alert the lead acknowledged"
 expect_eq "the server keeps no acknowledged alert" 0 "$(db_count alerts)"
 expect_match "a second acknowledgement finds nothing" "no alert $A2" "$(vn cm ack "$A2" 2>&1 || true)"
 
