@@ -23,9 +23,9 @@ expect_match "and has her safety number" '"changed": false' "$BEFORE"
 step "the server relabels Mallory's message as Alice's"
 vn mallory send "$BOB" "I am Alice, trust me"
 hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-mdb_dump -s mailbox "$STATE" > "$T/mb.dump"
+store_dump -s mailbox > "$T/mb.dump"
 sed -i "s/$(hexof "$MALLORY")/$(hexof "$ALICE")/" "$T/mb.dump"
-mdb_load -s mailbox -f "$T/mb.dump" "$STATE" 2>/dev/null
+store_load mailbox < "$T/mb.dump"
 
 step "Bob holds it until he confirms the new safety number"
 RC=0; ERR=$(vn bob --json inbox 2>&1 >"$T/out.json") || RC=$?
