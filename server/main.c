@@ -294,9 +294,11 @@ static int die_store(const opts *o, const char *keypath, vn_err err)
 static int load_key(const opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, size_t size)
 {
     char msg[512];
+    /* No key named at all is a usage error (2); a key file refused is 1. */
     vn_err err = vn_storekey_path(o->store_key, path, size, msg, sizeof msg);
-    if (!err) err = vn_storekey_load(path, o->state, key, msg, sizeof msg);
-    return err ? die(o->json, err == VN_ENOTFOUND && !o->store_key ? 2 : 1, err, "%s", msg) : 0;
+    if (err) return die(o->json, 2, err, "%s", msg);
+    err = vn_storekey_load(path, o->state, key, msg, sizeof msg);
+    return err ? die(o->json, 1, err, "%s", msg) : 0;
 }
 
 /* Opens the store of o->state with its key; the key is wiped before it

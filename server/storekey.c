@@ -103,7 +103,7 @@ static vn_err read_checked(int fd, const char *path, uint8_t key[VN_STOREKEY_LEN
     }
     if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
         snprintf(msg, msglen,
-                 "the store key %s is open to group or others (mode %03o): chmod 600 it, and "
+                 "the store key %s is open to group or others (mode %04o): chmod 600 it, and "
                  "if others may have read it, make a new key",
                  path, (unsigned)(sb.st_mode & 0777));
         return VN_EDENIED;
