@@ -1,4 +1,5 @@
-/* vangnetd: init, run, invite, clock. */
+/* vangnetd: init, run, invite, clock, rekey. */
+#include "rekey.h"
 #include "server.h"
 #include "storekey.h"
 
@@ -113,6 +114,8 @@ static void print_usage(FILE *f)
           "         (participants, buddies and naasten are invited into a case)\n"
           "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
           "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
+          "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
+          "         (vangnetd stopped; the old key from --store-key as for every command)\n"
           "\n"
           "\n"
           "every command but init opens the store with --store-key FILE, by default\n"
@@ -151,6 +154,7 @@ static int die(bool json, int rc, vn_err code, const char *fmt, ...)
 typedef struct opts {
     const char *state, *role, *endpoint, *ttl, *case_id;
     const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
+    const char *new_key;   /* --new-key FILE of rekey */
     bool json;
     const char *run[N_RUN_OPTIONS]; /* values of run_options as given */
     int run_count[N_RUN_OPTIONS];   /* how often a flag or count was given */
@@ -173,8 +177,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *name;
         const char **dst;
     } vals[] = {
-        {"--state", &o->state}, {"--role", &o->role},    {"--endpoint", &o->endpoint},
-        {"--ttl", &o->ttl},     {"--case", &o->case_id}, {"--store-key", &o->store_key},
+        {"--state", &o->state},     {"--role", &o->role},    {"--endpoint", &o->endpoint},
+        {"--ttl", &o->ttl},         {"--case", &o->case_id}, {"--store-key", &o->store_key},
+        {"--new-key", &o->new_key},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], **dst = NULL;
@@ -550,6 +555,37 @@ static int cmd_clock(opts *o)
     return 0;
 }
 
+/* A new store key: made in --new-key FILE first, so the store is never
+ * under a key that is not on disk (a crash before the rename leaves it
+ * unused and the old key valid), then every record is rewritten under it. */
+static int cmd_rekey(opts *o)
+{
+    uint8_t old_key[VN_STOREKEY_LEN], new_key[VN_STOREKEY_LEN];
+    char path[4096], msg[512];
+    if (!o->new_key)
+        return die(o->json, 2, VN_EINVAL,
+                   "--new-key FILE is required: rekey makes the new key there");
+    int rc = load_key(o, old_key, path, sizeof path);
+    if (rc) return rc;
+    bool moved = false;
+    vn_err err = vn_storekey_create(o->new_key, o->state, new_key, msg, sizeof msg);
+    if (!err) {
+        err = vn_rekey_run(o->state, old_key, new_key, &moved, msg, sizeof msg);
+        /* A key that seals nothing is only one more secret to keep. */
+        if (err && !moved) unlink(o->new_key);
+    }
+    explicit_bzero(old_key, sizeof old_key);
+    explicit_bzero(new_key, sizeof new_key);
+    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, path, err);
+    if (err) return die(o->json, 1, err, "%s", msg);
+    fprintf(stderr,
+            "vangnetd: the store in %s is now sealed with the key in %s; the old key %s no longer "
+            "opens it (older backups still need it).\n",
+            o->state, o->new_key, path);
+    print_key_advice(o->new_key);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     opts o = {0};
@@ -558,12 +594,14 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") && strcmp(cmd, "clock"))
+    if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") &&
+        strcmp(cmd, "clock") && strcmp(cmd, "rekey"))
         return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", cmd);
     int rc = parse_opts(argc, argv, &o);
     if (rc) return rc;
     if (strcmp(cmd, "init") == 0) return cmd_init(&o);
     if (strcmp(cmd, "run") == 0) return cmd_run(&o);
     if (strcmp(cmd, "invite") == 0) return cmd_invite(&o);
+    if (strcmp(cmd, "rekey") == 0) return cmd_rekey(&o);
     return cmd_clock(&o);
 }

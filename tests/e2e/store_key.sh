@@ -67,6 +67,29 @@ server_start
 new_case cm
 expect_match "the server serves: a casemanager joined and opened a case" '^[0-9a-f]{32}$' "$CASE"
 expect_match "and answers whoami" 'casemanager' "$(vn cm whoami)"
+
+step "a new key: rekey"
+expect_match "rekey while the server runs is refused" 'vangnetd is running on .*: stop it first' \
+    "$(err "$VANGNETD" rekey --state "$STATE" --store-key "$STORE_KEY" --new-key "$T/new.key")"
+check "and leaves no unused key behind" test ! -e "$T/new.key"
+server_stop
+expect_match "rekey needs --new-key" '--new-key FILE is required' \
+    "$(err "$VANGNETD" rekey --state "$STATE" --store-key "$STORE_KEY")"
+expect_match "rekey with a wrong old key is refused" 'does not open the store' \
+    "$(err "$VANGNETD" rekey --state "$STATE" --store-key "$T/wrong.key" --new-key "$T/new2.key")"
+expect_match "rekey never overwrites a key file" 'exists already' \
+    "$(err "$VANGNETD" rekey --state "$STATE" --store-key "$STORE_KEY" --new-key "$T/wrong.key")"
+RECORDS=$(store_dump -a | grep -c '^ ')
+"$VANGNETD" rekey --state "$STATE" --store-key "$STORE_KEY" --new-key "$T/new.key" 2>"$T/rekey.err"
+expect_match "rekey says which key now opens the store" "now sealed with the key in $T/new.key" "$(cat "$T/rekey.err")"
+check "no rotation leftovers in the state directory" test ! -e "$STATE/rekey.tmp"
+expect_match "the old key no longer opens the store" 'does not open the store' \
+    "$(err "$VANGNETD" clock --state "$STATE" --store-key "$STORE_KEY" advance 1d)"
+STORE_KEY=$T/new.key
+expect_eq "every record came along" "$RECORDS" "$(store_dump -a | grep -c '^ ')"
+server_start
+expect_match "the server serves with the new key: the casemanager is known" 'casemanager' "$(vn cm whoami)"
+expect_match "and the case is there" "$CASE" "$(vn cm case list)"
 server_stop
 
 step "a store of the old, unsealed format is refused"
