@@ -98,7 +98,14 @@ static vn_err unlock(vn_client *c)
     char got[sizeof check];
     size_t n = 0;
     err = vn_client_cfg_get(c, "check", got, sizeof got, &n);
-    if (err == VN_ENOTFOUND) return vn_client_cfg_put(c, "check", check, sizeof check);
+    if (err == VN_ENOTFOUND) {
+        /* Under another key the check record is not found at all (keys are
+         * hashed): only a store with nothing in it is a new profile. */
+        size_t n_cfg = 0;
+        if ((err = vn_kv_count(c->kv, CDB_CONFIG, &n_cfg))) return err;
+        if (n_cfg) return VN_EUNTRUSTED;
+        return vn_client_cfg_put(c, "check", check, sizeof check);
+    }
     if (err == VN_ECRYPTO || (!err && (n != sizeof check || memcmp(got, check, n) != 0)))
         return VN_EUNTRUSTED;
     return err;

@@ -116,7 +116,7 @@ vn_err vn_handle_redeem(vn_req *r)
         if (err == VN_EDENIED) return vn_fail(r, err, "the case of this invite is closed");
         if (err) return vn_fail(r, err, "could not redeem invite: %s", vn_err_str(err));
         out->wrote = true;
-        vn_log("account registered role=%s", vn_role_name(role));
+        vn_server_count(r->srv, VN_LOG_REGISTERED);
     }
     Vn__Redeemed *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;

@@ -210,7 +210,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
     err = sos ? notify_role(srv, &a, VN_ROLE_BUDDY, "sos", NULL, NULL)
               : alert_notify(srv, ci.casemanager, &a, "alert", NULL);
     if (err) return err;
-    vn_log("alert raised kind=%s severity=%s", vn_alert_kind_name(a.kind), vn_severity_name(sev));
+    vn_server_count(srv, VN_LOG_ALERT);
     return reply_alert(&a, out);
 }
 
@@ -437,8 +437,7 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
         vn_err err = alert_notify(srv, NULL, &next, "escalated", NULL);
         if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
         if (err) return err;
-        vn_log("alert escalated to the medical lead severity=%s",
-               vn_severity_name((vn_severity)a->severity));
+        vn_server_count(srv, VN_LOG_ESCALATED);
     }
     return VN_OK;
 }

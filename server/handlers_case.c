@@ -238,7 +238,7 @@ vn_err vn_handle_case_remove(vn_req *r)
     if (err == VN_ENOTFOUND)
         return vn_fail(r, err, "%s is not a member of case %s", q->account, q->case_id);
     if (err) return vn_fail(r, err, "cannot remove: %s", vn_err_str(err));
-    vn_log("case member removed");
+    vn_server_count(r->srv, VN_LOG_REMOVED);
     return reply_case(r, &ci);
 }
 
@@ -385,7 +385,7 @@ vn_err vn_handle_delete_account(vn_req *r)
     if (err == VN_EDENIED)
         return vn_fail(r, err, "you still manage open cases: reassign or close them first");
     if (err) return vn_fail(r, err, "cannot delete the account: %s", vn_err_str(err));
-    vn_log("account deleted");
+    vn_server_count(r->srv, VN_LOG_DELETED);
     Vn__Deleted *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__deleted__init(body);

@@ -49,3 +49,10 @@ vn_err vn_listen_open(void *zctx, const uint8_t secret[32], const char *endpoint
     *router_p = router;
     return VN_OK;
 }
+
+bool vn_listen_readable(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}

@@ -85,7 +85,7 @@ static const run_option run_options[] = {
     {"--test-clock", NULL, OPT_FLAG, CFG(test_clock), 0, 0, NULL, NULL,
      "let `vangnetd clock` move time (tests only)", NULL},
     {"--verbose", "-v", OPT_COUNT, CFG(verbose), 0, 0, NULL, NULL,
-     "log every request (name, result, duration)", NULL},
+     "log every request (name, result, duration): for debugging only, as it dates each request", NULL},
 };
 /* clang-format on */
 #define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])

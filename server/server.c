@@ -71,7 +71,38 @@ struct vn_server {
     bool nearly_full;                 /* new messages wait; deletions go on */
     uint64_t requests;                /* requests handled, for the shutdown log */
     uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
+    uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
+    uint64_t events_reported_ms;      /* monotonic time of that report */
 };
+
+/* How often the event counts are logged: coarse enough that a count does
+ * not date one person's event. */
+#define EVENT_REPORT_MS (3600 * 1000ULL)
+
+static const char *const event_names[VN_LOG_COUNT] = {
+    [VN_LOG_REGISTERED] = "accounts registered", [VN_LOG_ALERT] = "alerts raised",
+    [VN_LOG_ESCALATED] = "escalations",          [VN_LOG_REMOVED] = "members removed",
+    [VN_LOG_DELETED] = "accounts deleted",
+};
+
+void vn_server_count(vn_server *self, vn_log_event ev)
+{
+    self->events[ev]++;
+}
+
+/* Logs the counts since the last report, if any, and starts anew. */
+static void report_events(vn_server *s)
+{
+    char line[256];
+    size_t o = 0;
+    for (int i = 0; i < VN_LOG_COUNT; i++)
+        if (s->events[i] && o < sizeof line)
+            o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %llu", o ? ", " : "",
+                                  event_names[i], (unsigned long long)s->events[i]);
+    if (o) vn_log("events since the last report: %s", line);
+    memset(s->events, 0, sizeof s->events);
+    s->events_reported_ms = vn_server_mono_ms(s);
+}
 
 void vn_log(const char *fmt, ...)
 {
@@ -454,19 +485,12 @@ static size_t process_batch(vn_server *s)
     return n;
 }
 
-static bool readable(void *sock)
-{
-    int ev = 0;
-    size_t len = sizeof ev;
-    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
-}
-
 /* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left.
  * Every send on the ROUTER may consume the edge of a request that arrived
  * meanwhile, so anything that sends outside on_router calls this after. */
 static void drain(vn_server *s)
 {
-    while (process_batch(s) > 0 || readable(s->router)) {
+    while (process_batch(s) > 0 || vn_listen_readable(s->router)) {
     }
 }
 
@@ -478,7 +502,7 @@ static void on_router(uv_poll_t *h, int status, int events)
 static void on_zap(uv_poll_t *h, int status, int events)
 {
     vn_server *s = h->data;
-    while (readable(s->zap))
+    while (vn_listen_readable(s->zap))
         vn_zap_handle(s, s->zap);
 }
 
@@ -502,6 +526,7 @@ static void on_sweep(uv_timer_t *t)
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));
+    if (vn_server_mono_ms(s) - s->events_reported_ms >= EVENT_REPORT_MS) report_events(s);
     /* The scheduler and the escalation pushed notices on the ROUTER. */
     drain(s);
 }
@@ -656,7 +681,9 @@ vn_err vn_server_run(vn_server *self)
     on_zap(&self->zap_poll, 0, 0);
     on_router(&self->router_poll, 0, 0);
     vn_log("ready (test clock %s)", vn_clock_is_test(self->clock) ? "on" : "off");
+    self->events_reported_ms = vn_server_mono_ms(self);
     uv_run(&self->loop, UV_RUN_DEFAULT);
+    report_events(self);
     vn_log("stopped after %llu requests", (unsigned long long)self->requests);
     return VN_OK;
 }

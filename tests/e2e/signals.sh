@@ -124,4 +124,16 @@ expect_match "the medical lead completes it" '"recorded": true' \
 expect_eq "the disclosure is recorded" 1 "$(db_count disclosures)"
 expect_match "the participant is told" 'notice\] disclosure' "$(vn doc inbox)"
 expect_match "and sees it in the audit log" '"what": "disclosure"' "$(vn doc --json audit)"
+
+# The log counts events and names no one: no account, case, role or severity.
+step "the server log names no one"
+server_stop
+for id in "$CM" "$DOC" "$B1" "$B2" "$ML" "$CASE" "$S1" "$S2"; do
+    check "the log does not hold ${id:0:8}..." bash -c "! grep -qi '$id' '$SERVER_LOG'"
+done
+check "nor a role or severity word" \
+    bash -c "! grep -Eiw 'participant|casemanager|buddy|naaste|medical-lead|concern|urgent|crisis|sos' '$SERVER_LOG'"
+expect_match "the events are logged as counts" \
+    'events since the last report: accounts registered 6, alerts raised [0-9]+, escalations [0-9]+' \
+    "$(cat "$SERVER_LOG")"
 finish

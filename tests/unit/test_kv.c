@@ -1,5 +1,6 @@
 /* Unit tests of the LMDB key-value layer: transactions, nesting, prefix
- * iteration and deletion across many pages. */
+ * iteration and deletion across many pages, and the sealed mode.
+ * covers: kv_seal */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,51 +160,190 @@ static void test_sub_transactions(void **state)
     rm_tmp(dir);
 }
 
+/* What an unsealed look at the disk finds: every stored key and value. */
+typedef struct raw_scan {
+    const void *needle;
+    size_t len;
+    size_t records, hits;
+    size_t vlens[16];
+} raw_scan;
+
+static bool has(const void *hay, size_t n, const void *needle, size_t len)
+{
+    for (size_t i = 0; i + len <= n; i++)
+        if (memcmp((const char *)hay + i, needle, len) == 0) return true;
+    return false;
+}
+
+static vn_err raw_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    raw_scan *r = ud;
+    if (r->records < 16) r->vlens[r->records] = vl;
+    r->records++;
+    if (has(k, kl, r->needle, r->len) || has(v, vl, r->needle, r->len)) r->hits++;
+    return VN_OK;
+}
+
+static raw_scan scan_raw(const char *dir, int db, const char *needle)
+{
+    vn_kv *kv = NULL;
+    raw_scan r = {needle, strlen(needle), 0, 0, {0}};
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_each(kv, db, NULL, 0, raw_cb, &r), VN_OK);
+    vn_kv_close(&kv);
+    return r;
+}
+
+static vn_kv *open_sealed(const char *dir, uint8_t fill, const size_t *group)
+{
+    uint8_t key[32];
+    vn_kv *kv = NULL;
+    memset(key, fill, sizeof key);
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_seal(kv, key, group), VN_OK);
+    return kv;
+}
+
 static void test_sealed_values(void **state)
 {
     char dir[32];
-    uint8_t key[32], other[32];
     void *v = NULL;
     size_t n = 0;
-    memset(key, 7, sizeof key);
-    memset(other, 8, sizeof other);
     vn_kv *kv = open_tmp(dir);
-    vn_kv_seal(kv, key, NULL);
-    assert_int_equal(vn_kv_put(kv, 0, "k", 1, "secret value", 12), VN_OK);
+    vn_kv_close(&kv);
+    kv = open_sealed(dir, 7, NULL);
+    assert_int_equal(vn_kv_put(kv, 0, "key-one", 7, "secret value", 12), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "e", 1, "", 0), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
+    assert_int_equal(vn_kv_get(kv, 0, "key-one", 7, &v, &n), VN_OK);
     assert_int_equal(n, 12);
     assert_memory_equal(v, "secret value", 12);
     free(v);
     assert_int_equal(vn_kv_get(kv, 0, "e", 1, NULL, &n), VN_OK);
     assert_int_equal(n, 0);
+    assert_true(vn_kv_has(kv, 0, "e", 1));
+    assert_false(vn_kv_has(kv, 0, "f", 1));
+    assert_int_equal(vn_kv_del(kv, 0, "e", 1), VN_OK);
+    assert_int_equal(vn_kv_del(kv, 0, "e", 1), VN_ENOTFOUND);
     vn_kv_close(&kv);
-    /* On disk the value is not in clear. */
-    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
-    assert_int_equal(n, 12 + 28);
-    for (size_t i = 0; i + 6 <= n; i++)
-        assert_false(memcmp((char *)v + i, "secret", 6) == 0);
-    free(v);
-    /* The wrong key reads nothing. */
-    vn_kv_seal(kv, other, NULL);
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_ECRYPTO);
-    vn_kv_seal(kv, key, NULL);
-    /* A value moved to another key (or database) does not decrypt. */
-    void *raw = NULL;
-    vn_kv_close(&kv);
-    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &raw, &n), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 0, "m", 1, raw, n), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 1, "k", 1, raw, n), VN_OK);
-    free(raw);
-    vn_kv_seal(kv, key, NULL);
-    assert_int_equal(vn_kv_get(kv, 0, "m", 1, &v, &n), VN_ECRYPTO);
-    assert_int_equal(vn_kv_get(kv, 1, "k", 1, &v, &n), VN_ECRYPTO);
+    /* On disk neither the key nor the value is in the clear. */
+    assert_int_equal(scan_raw(dir, 0, "secret").hits, 0);
+    raw_scan r = scan_raw(dir, 0, "key-one");
+    assert_int_equal(r.records, 1);
+    assert_int_equal(r.hits, 0);
+    /* The wrong key reads nothing, and says so. */
+    kv = open_sealed(dir, 8, NULL);
+    assert_int_equal(vn_kv_get(kv, 0, "key-one", 7, &v, &n), VN_ENOTFOUND);
     size_t count = 0;
-    assert_int_equal(vn_kv_each(kv, 0, "k", 1, count_cb, &count), VN_OK);
-    assert_int_equal(count, 1);
+    assert_int_equal(vn_kv_each(kv, 0, NULL, 0, count_cb, &count), VN_ECRYPTO);
     vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
+static vn_err copy_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    vn_kv *to = ud;
+    return vn_kv_put(to, 1, k, kl, v, vl);
+}
+
+static void test_sealed_moved_record(void **state)
+{
+    char dir[32];
+    void *v = NULL;
+    size_t n = 0;
+    vn_kv *kv = open_tmp(dir);
+    vn_kv_close(&kv);
+    kv = open_sealed(dir, 7, NULL);
+    assert_int_equal(vn_kv_put(kv, 0, "k", 1, "value", 5), VN_OK);
+    vn_kv_close(&kv);
+    /* Copy the stored record as it is into the other database: its box is
+     * bound to database 0 and no longer opens. */
+    vn_kv *raw = NULL;
+    assert_int_equal(vn_kv_open(&raw, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_each(raw, 0, NULL, 0, copy_cb, raw), VN_OK);
+    vn_kv_close(&raw);
+    kv = open_sealed(dir, 7, NULL);
+    size_t count = 0;
+    assert_int_equal(vn_kv_each(kv, 1, NULL, 0, count_cb, &count), VN_ECRYPTO);
+    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
+    free(v);
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
+typedef struct seen {
+    char keys[64][8];
+    size_t n;
+} seen;
+
+static vn_err seen_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    seen *s = ud;
+    assert_true(kl < 8 && s->n < 64);
+    memcpy(s->keys[s->n], k, kl);
+    s->keys[s->n++][kl] = '\0';
+    assert_int_equal(vl, 2);
+    assert_memory_equal(v, k, 2);
+    return VN_OK;
+}
+
+/* Grouped keys: a scan by a group's prefix sees that group only, in key
+ * order; a shorter prefix scans everything and still filters and sorts. */
+static void test_sealed_groups(void **state)
+{
+    static const size_t group[] = {2, 0};
+    static const char *const keys[] = {"bb3", "aa2", "bb1", "aa10", "ab5", "aa1", "bb2"};
+    char dir[32];
+    seen s = {.n = 0};
+    vn_kv *kv = open_tmp(dir);
+    vn_kv_close(&kv);
+    kv = open_sealed(dir, 3, group);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(vn_kv_put(kv, 0, keys[i], strlen(keys[i]), keys[i], 2), VN_OK);
+    assert_int_equal(vn_kv_each(kv, 0, "aa", 2, seen_cb, &s), VN_OK);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.keys[0], "aa1");
+    assert_string_equal(s.keys[1], "aa10");
+    assert_string_equal(s.keys[2], "aa2");
+    s.n = 0;
+    assert_int_equal(vn_kv_each(kv, 0, "aa1", 3, seen_cb, &s), VN_OK);
+    assert_int_equal(s.n, 2);
+    s.n = 0;
+    assert_int_equal(vn_kv_each(kv, 0, "a", 1, seen_cb, &s), VN_OK);
+    assert_int_equal(s.n, 4);
+    assert_string_equal(s.keys[3], "ab5");
+    s.n = 0;
+    assert_int_equal(vn_kv_each(kv, 0, NULL, 0, seen_cb, &s), VN_OK);
+    assert_int_equal(s.n, 7);
+    assert_string_equal(s.keys[0], "aa1");
+    assert_string_equal(s.keys[6], "bb3");
+    size_t removed = 0;
+    assert_int_equal(vn_kv_del_prefix(kv, 0, "bb", 2, &removed), VN_OK);
+    assert_int_equal(removed, 3);
+    assert_int_equal(vn_kv_del_prefix(kv, 0, "a", 1, &removed), VN_OK);
+    assert_int_equal(removed, 4);
+    assert_int_equal(vn_kv_count(kv, 0, &removed), VN_OK);
+    assert_int_equal(removed, 0);
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
+/* Values of nearby sizes are stored at one length, so a record's size
+ * does not tell which of two outcomes it holds. */
+static void test_sealed_buckets(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    vn_kv_close(&kv);
+    kv = open_sealed(dir, 5, NULL);
+    assert_int_equal(vn_kv_put(kv, 0, "r1", 2, "positive", 8), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "r2", 2, "dilute", 6), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "r3", 2, "negative result, confirmed", 26), VN_OK);
+    vn_kv_close(&kv);
+    raw_scan r = scan_raw(dir, 0, "positive");
+    assert_int_equal(r.records, 3);
+    assert_int_equal(r.hits, 0);
+    assert_int_equal(r.vlens[0], r.vlens[1]);
+    assert_int_equal(r.vlens[1], r.vlens[2]);
     rm_tmp(dir);
 }
 
@@ -212,7 +352,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_del),       cmocka_unit_test(test_nested_and_abort),
         cmocka_unit_test(test_prefix_many_pages), cmocka_unit_test(test_sub_transactions),
-        cmocka_unit_test(test_sealed_values),
+        cmocka_unit_test(test_sealed_values),     cmocka_unit_test(test_sealed_moved_record),
+        cmocka_unit_test(test_sealed_groups),     cmocka_unit_test(test_sealed_buckets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 #include "vn/kv.h"
 
-#include "vn/util.h"
+#include "kv_seal.h"
+#include "vn/array.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -9,79 +10,29 @@
 #include <string.h>
 
 #define KV_MAX_DBS 32
+/* A sealed scan holds its matches in memory: at most this many. */
+#define KV_SCAN_MAX ((size_t)1 << 24)
 
 struct vn_kv {
-    MDB_env *env;            /* the environment, one per directory */
-    MDB_dbi dbi[KV_MAX_DBS]; /* handles of the named databases */
-    int ndb;                 /* how many of dbi[] are open */
-    MDB_txn *txn;            /* the open write transaction, or NULL */
-    int depth;               /* nesting level of vn_kv_begin() calls */
-    MDB_txn *parent;         /* the enclosing transaction while a sub-transaction runs */
-    int sub_base;            /* depth when the sub-transaction began */
-    bool sub_aborted;        /* the sub-transaction was aborted inside */
-    bool sealed;             /* values are encrypted with seal_key */
-    uint8_t seal_key[32];    /* AES-256-GCM key for values (client stores) */
+    MDB_env *env;             /* the environment, one per directory */
+    MDB_dbi dbi[KV_MAX_DBS];  /* handles of the named databases */
+    int ndb;                  /* how many of dbi[] are open */
+    MDB_txn *txn;             /* the open write transaction, or NULL */
+    int depth;                /* nesting level of vn_kv_begin() calls */
+    MDB_txn *parent;          /* the enclosing transaction while a sub-transaction runs */
+    int sub_base;             /* depth when the sub-transaction began */
+    bool sub_aborted;         /* the sub-transaction was aborted inside */
+    bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
+    kv_seal seal;             /* the subkeys for that */
+    size_t group[KV_MAX_DBS]; /* per database: the key bytes a prefix scan hashes */
 };
-
-#define SEAL_NONCE     12
-#define SEAL_TAG       16
-#define SEAL_VALUE_MAX (64u << 20)
-
-/* AES-256-GCM over a value, bound to its database and key (AAD), so a
- * value cannot be moved to another key unnoticed. in == NULL seals an
- * empty value. */
-static vn_err seal_op(const vn_kv *self, bool enc, int db, const void *key, size_t klen,
-                      const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
-{
-    uint8_t dbb = (uint8_t)db, tag[SEAL_TAG];
-    int len = 0, fin = 0;
-    vn_err err = VN_ECRYPTO;
-    if (!enc && inlen < SEAL_NONCE + SEAL_TAG) return VN_ECRYPTO;
-    if (inlen > SEAL_VALUE_MAX) return VN_ETOOBIG;
-    size_t plen = enc ? inlen : inlen - SEAL_NONCE - SEAL_TAG;
-    size_t total = enc ? SEAL_NONCE + inlen + SEAL_TAG : plen;
-    uint8_t *buf = malloc(total ? total : 1);
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    if (!buf || !ctx) {
-        err = VN_ENOMEM;
-        goto out;
-    }
-    const uint8_t *nonce = enc ? buf : in;
-    if (enc && vn_random(buf, SEAL_NONCE) != VN_OK) goto out;
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) != 1 ||
-        EVP_CipherInit_ex(ctx, NULL, NULL, self->seal_key, nonce, enc) != 1 ||
-        EVP_CipherUpdate(ctx, NULL, &len, &dbb, 1) != 1 ||
-        (klen && EVP_CipherUpdate(ctx, NULL, &len, key, (int)klen) != 1))
-        goto out;
-    const uint8_t *src = enc ? in : in + SEAL_NONCE;
-    uint8_t *dst = enc ? buf + SEAL_NONCE : buf;
-    len = 0;
-    if (plen && EVP_CipherUpdate(ctx, dst, &len, src, (int)plen) != 1) goto out;
-    if (!enc) {
-        memcpy(tag, in + inlen - SEAL_TAG, SEAL_TAG);
-        if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) != 1) goto out;
-    }
-    if (EVP_CipherFinal_ex(ctx, dst + len, &fin) != 1) goto out; /* wrong key or tampered */
-    if (enc &&
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, buf + SEAL_NONCE + plen) != 1)
-        goto out;
-    *out = buf;
-    *outlen = total;
-    buf = NULL;
-    err = VN_OK;
-out:
-    EVP_CIPHER_CTX_free(ctx);
-    if (buf) {
-        explicit_bzero(buf, total);
-        free(buf);
-    }
-    return err;
-}
 
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group)
 {
-    memcpy(self->seal_key, key, 32);
+    vn_err err = kv_seal_init(&self->seal, key);
+    if (err) return err;
+    for (int i = 0; i < KV_MAX_DBS; i++)
+        self->group[i] = group && i < self->ndb ? group[i] : 0;
     self->sealed = true;
     return VN_OK;
 }
@@ -176,7 +127,7 @@ void vn_kv_close(vn_kv **self_p)
     vn_kv *s = *self_p;
     if (s->txn) mdb_txn_abort(s->txn);
     mdb_env_close(s->env);
-    explicit_bzero(s->seal_key, sizeof s->seal_key);
+    kv_seal_wipe(&s->seal);
     free(s);
     *self_p = NULL;
 }
@@ -276,20 +227,28 @@ static bool db_ok(const vn_kv *self, int db)
     return db >= 0 && db < self->ndb;
 }
 
+/* The key as stored: the caller's own, or its keyed hashes when sealed. */
+static MDB_val stored_key(const vn_kv *self, int db, const void *key, size_t klen,
+                          uint8_t buf[KV_SKEY_MAX])
+{
+    if (!self->sealed) return (MDB_val){klen, (void *)key};
+    return (MDB_val){kv_seal_key(&self->seal, db, self->group[db], key, klen, buf), buf};
+}
+
 vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    uint8_t *sealed = NULL;
-    size_t slen = 0;
+    uint8_t *box = NULL, sk[KV_SKEY_MAX];
+    size_t boxlen = 0;
     if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    MDB_val k = stored_key(self, db, key, klen, sk), v = {vlen, (void *)val};
     if (self->sealed) {
-        vn_err e = seal_op(self, true, db, key, klen, val, vlen, &sealed, &slen);
+        vn_err e =
+            kv_seal_box(&self->seal, db, k.mv_data, k.mv_size, key, klen, val, vlen, &box, &boxlen);
         if (e) return e;
-        val = sealed;
-        vlen = slen;
+        v = (MDB_val){boxlen, box};
     }
     vn_err err = vn_kv_begin(self);
     if (err) goto out;
-    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int rc = mdb_put(self->txn, self->dbi[db], &k, &v, 0);
     if (rc) {
         vn_kv_abort(self);
@@ -298,16 +257,17 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
     }
     err = vn_kv_commit(self);
 out:
-    free(sealed);
+    free(box);
     return err;
 }
 
 vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
 {
+    uint8_t sk[KV_SKEY_MAX];
     if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
     vn_err err = vn_kv_begin(self);
     if (err) return err;
-    MDB_val k = {klen, (void *)key};
+    MDB_val k = stored_key(self, db, key, klen, sk);
     int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
     if (rc == MDB_NOTFOUND) {
         vn_kv_commit(self);
@@ -320,41 +280,46 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
     return vn_kv_commit(self);
 }
 
+/* Hands out a copy of a value (a 1-byte allocation for an empty one). */
+static vn_err copy_out(const void *data, size_t n, void **val, size_t *vlen)
+{
+    if (val) {
+        *val = malloc(n ? n : 1);
+        if (!*val) return VN_ENOMEM;
+        if (n) memcpy(*val, data, n);
+    }
+    if (vlen) *vlen = n;
+    return VN_OK;
+}
+
 vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, size_t *vlen)
 {
     MDB_txn *txn, *own;
+    uint8_t sk[KV_SKEY_MAX];
     if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
     int rc = read_txn(self, &txn, &own);
     if (rc) return vn_err_from_mdb(rc);
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = stored_key(self, db, key, klen, sk), v;
     vn_err err = VN_OK;
     rc = mdb_get(txn, self->dbi[db], &k, &v);
     if (rc) {
         err = vn_err_from_mdb(rc);
         goto out;
     }
-    if (self->sealed && (val || vlen)) {
-        uint8_t *plain = NULL;
-        size_t n = 0;
-        if ((err = seal_op(self, false, db, key, klen, v.mv_data, v.mv_size, &plain, &n))) goto out;
-        if (val)
-            *val = plain;
-        else {
-            explicit_bzero(plain, n);
-            free(plain);
-        }
-        if (vlen) *vlen = n;
+    if (!self->sealed) {
+        err = copy_out(v.mv_data, v.mv_size, val, vlen);
         goto out;
     }
-    if (val) {
-        *val = malloc(v.mv_size ? v.mv_size : 1);
-        if (!*val) {
-            err = VN_ENOMEM;
-            goto out;
-        }
-        memcpy(*val, v.mv_data, v.mv_size);
-    }
-    if (vlen) *vlen = v.mv_size;
+    if (!val && !vlen) goto out; /* vn_kv_has: presence is enough */
+    kv_opened o;
+    if ((err = kv_seal_open(&self->seal, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &o)))
+        goto out;
+    /* The box names its key: a hash collision or a swapped box shows here. */
+    if (o.klen != klen || memcmp(o.key, key, klen) != 0)
+        err = VN_ECRYPTO;
+    else
+        err = copy_out(o.val, o.vlen, val, vlen);
+    kv_seal_free(&o);
 out:
     if (own) mdb_txn_abort(own);
     return err;
@@ -365,6 +330,97 @@ bool vn_kv_has(vn_kv *self, int db, const void *key, size_t klen)
     return vn_kv_get(self, db, key, klen, NULL, NULL) == VN_OK;
 }
 
+/* One record of a sealed scan: the opened box and where it is stored. */
+typedef struct kv_match {
+    kv_opened o;
+    uint8_t sk[KV_SKEY_MAX];
+    size_t sklen;
+} kv_match;
+
+typedef struct kv_matches {
+    kv_match *items;
+    size_t n, cap;
+} kv_matches;
+
+static void matches_free(kv_matches *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        kv_seal_free(&m->items[i].o);
+    free(m->items);
+    memset(m, 0, sizeof *m);
+}
+
+static int match_cmp(const void *a, const void *b)
+{
+    const kv_opened *x = &((const kv_match *)a)->o, *y = &((const kv_match *)b)->o;
+    int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* The records of db whose caller's key starts with prefix, in the order of
+ * those keys. With a prefix as long as the database's group only that
+ * group's stored records are opened; otherwise all of them are. */
+static vn_err sealed_matches(vn_kv *self, MDB_txn *txn, int db, const void *prefix, size_t plen,
+                             kv_matches *m)
+{
+    MDB_cursor *cur = NULL;
+    uint8_t gh[KV_HASH_LEN];
+    size_t group = self->group[db], glen = 0;
+    memset(m, 0, sizeof *m);
+    if (group && plen >= group) {
+        kv_seal_group(&self->seal, db, prefix, group, gh);
+        glen = KV_HASH_LEN;
+    }
+    int rc = mdb_cursor_open(txn, self->dbi[db], &cur);
+    if (rc) return vn_err_from_mdb(rc);
+    vn_err err = VN_OK;
+    MDB_val k = {glen, gh}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, glen ? MDB_SET_RANGE : MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (glen && (k.mv_size < glen || memcmp(k.mv_data, gh, glen) != 0)) break;
+        if ((err = vn_array_reserve(&m->items, &m->cap, m->n + 1, sizeof *m->items, KV_SCAN_MAX)))
+            goto out;
+        kv_match *it = &m->items[m->n];
+        if (k.mv_size > KV_SKEY_MAX) {
+            err = VN_ECRYPTO; /* not a record this store wrote */
+            goto out;
+        }
+        if ((err =
+                 kv_seal_open(&self->seal, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &it->o)))
+            goto out;
+        if (it->o.klen < plen || (plen && memcmp(it->o.key, prefix, plen) != 0)) {
+            kv_seal_free(&it->o);
+            continue;
+        }
+        memcpy(it->sk, k.mv_data, k.mv_size);
+        it->sklen = k.mv_size;
+        m->n++;
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_err_from_mdb(rc);
+out:
+    mdb_cursor_close(cur);
+    if (err)
+        matches_free(m);
+    else if (m->n > 1)
+        qsort(m->items, m->n, sizeof *m->items, match_cmp);
+    return err;
+}
+
+static vn_err each_sealed(vn_kv *self, MDB_txn *txn, int db, const void *prefix, size_t plen,
+                          vn_kv_each_fn fn, void *ud)
+{
+    kv_matches m;
+    vn_err err = sealed_matches(self, txn, db, prefix, plen, &m);
+    for (size_t i = 0; !err && i < m.n; i++) {
+        bool stop = false;
+        const kv_opened *o = &m.items[i].o;
+        err = fn(ud, o->key, o->klen, o->val, o->vlen, &stop);
+        if (stop) break;
+    }
+    matches_free(&m);
+    return err;
+}
+
 vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud)
 {
     MDB_txn *txn, *own;
@@ -373,6 +429,10 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     int rc = read_txn(self, &txn, &own);
     if (rc) return vn_err_from_mdb(rc);
     vn_err err = VN_OK;
+    if (self->sealed) {
+        err = each_sealed(self, txn, db, prefix, plen, fn, ud);
+        goto out;
+    }
     rc = mdb_cursor_open(txn, self->dbi[db], &cur);
     if (rc) {
         err = vn_err_from_mdb(rc);
@@ -382,20 +442,8 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == MDB_SUCCESS) {
         if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
-        vn_err r;
         bool stop = false;
-        if (self->sealed) {
-            uint8_t *plain = NULL;
-            size_t n = 0;
-            if ((err = seal_op(self, false, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &plain,
-                               &n)))
-                goto out;
-            r = fn(ud, k.mv_data, k.mv_size, plain, n, &stop);
-            explicit_bzero(plain, n);
-            free(plain);
-        } else {
-            r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &stop);
-        }
+        vn_err r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &stop);
         if (r != VN_OK) {
             err = r;
             goto out;
@@ -410,6 +458,20 @@ out:
     return err;
 }
 
+static vn_err del_prefix_sealed(vn_kv *self, int db, const void *prefix, size_t plen, size_t *n)
+{
+    kv_matches m;
+    vn_err err = sealed_matches(self, self->txn, db, prefix, plen, &m);
+    for (size_t i = 0; !err && i < m.n; i++) {
+        MDB_val k = {m.items[i].sklen, m.items[i].sk};
+        int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
+        if (rc) err = vn_err_from_mdb(rc);
+    }
+    *n = err ? 0 : m.n;
+    matches_free(&m);
+    return err;
+}
+
 vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, size_t *count)
 {
     MDB_cursor *cur = NULL;
@@ -417,6 +479,14 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
     if (!db_ok(self, db)) return VN_EINVAL;
     vn_err err = vn_kv_begin(self);
     if (err) return err;
+    if (self->sealed) {
+        if ((err = del_prefix_sealed(self, db, prefix, plen, &n))) {
+            vn_kv_abort(self);
+            return err;
+        }
+        if (count) *count = n;
+        return vn_kv_commit(self);
+    }
     int rc = mdb_cursor_open(self->txn, self->dbi[db], &cur);
     if (rc) goto fail;
     MDB_val k = {plen, (void *)prefix}, v;

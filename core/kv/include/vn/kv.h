@@ -75,8 +75,9 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
  * the clear, neither values nor keys. Each key is stored as keyed hashes
  * (BLAKE2b under a key derived from key): 16 bytes for its first group[db]
  * bytes, then 16 for the whole key; group NULL or group[db] 0 means the one
- * hash of the whole key. Each value is stored as AES-256-GCM over the
- * caller's key, the value and padding to a size bucket (see kv.c), bound to
+ * hash of the whole key. Each value is stored as XChaCha20-Poly1305 over the
+ * caller's key, the value and padding to a size bucket (64-byte steps up
+ * to 4 KiB, then 1 KiB), bound to
  * its database and stored key, so nothing can be moved unnoticed.
  *
  * Reads, writes and deletes take and give the caller's keys as before.
@@ -85,9 +86,13 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
  * way the matches are handed over in the order of the caller's keys, as
  * before; the scan holds them in memory to sort them.
  *
- * A record that does not decrypt (wrong key, tampering) reads as
- * VN_ECRYPTO. Call it once, right after vn_kv_open(), before any access;
- * group (copied) has one entry per database. */
+ * A record that does not decrypt (tampering, a record moved) reads as
+ * VN_ECRYPTO; under a wrong key a lookup finds nothing (VN_ENOTFOUND: the
+ * hashes differ) and a scan fails with VN_ECRYPTO, so a store that wants
+ * to name a wrong key keeps a known record to check it against.
+ *
+ * Call it once, right after vn_kv_open(), before any access; group
+ * (copied) has one entry per database. */
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
 
 /* Maps an LMDB return code to a vn_err. */
