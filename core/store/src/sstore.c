@@ -90,14 +90,19 @@ static vn_err check_key(vn_kv *kv, bool *probe_format)
     size_t total = 0, n = 0;
     void *val = NULL;
     *probe_format = false;
-    vn_err err = records_total(kv, &total);
+    /* Counted inside a write transaction, so of two first opens (say
+     * with two different keys) only one finds the store empty. */
+    vn_err err = vn_kv_begin(kv);
     if (err) return err;
-    if (total == 0) {
-        if ((err = vn_kv_begin(kv))) return err;
+    err = records_total(kv, &total);
+    if (!err && total == 0)
         err = vn_kv_put(kv, VN_DB_META, SEAL_CHECK_KEY, sizeof SEAL_CHECK_KEY - 1, SEAL_CHECK_VALUE,
                         sizeof SEAL_CHECK_VALUE - 1);
-        return err ? err : vn_kv_commit(kv);
+    if (err) {
+        if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
+        return err;
     }
+    if ((err = vn_kv_commit(kv)) || total == 0) return err;
     err = vn_kv_get(kv, VN_DB_META, SEAL_CHECK_KEY, sizeof SEAL_CHECK_KEY - 1, &val, &n);
     /* With hashed keys a wrong key misses the record instead of failing to
      * open it; which of the two it is, the caller finds out. */
