@@ -280,10 +280,11 @@ vn_err vn_handle_alert_ack(vn_req *r)
         return vn_fail(r, VN_EDENIED,
                        "an alert is acknowledged by the case's casemanager, the buddy who "
                        "claimed the SOS, or (once escalated) a medical lead");
-    if (a.state == VN_ALERT_ACKED) return reply_alert(&a, out);
+    /* Answered, the alert has nothing left to escalate: it is forgotten,
+     * so the store holds no history of a participant's crises. */
     a.state = VN_ALERT_ACKED;
     a.acked_ms = r->now;
-    if ((err = vn_alerts_put(r->store, &a))) return err;
+    if ((err = vn_alerts_delete(r->store, a.id))) return err;
     return reply_alert(&a, out);
 }
 

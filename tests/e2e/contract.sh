@@ -77,6 +77,14 @@ expect_match "and the clinical state" "state [0-9-]+: relapse" "$OUT"
 check "a buddy does not" bash -c "! grep -q '$CANARY' <<< '$(vn bud inbox)'"
 expect_match "the casemanager's report counts the confirmed positive" '"positive": 1, "positive_confirmed": 1' \
     "$(vn cm --json report --case "$CASE" --month 2027-02)"
+# A missed test is told to the team, but the server does not count it as taken.
+vn cm test record --case "$CASE" --date 2027-02-05 missed --note "$CANARY missed" >/dev/null
+expect_match "the participant hears of the missed test" "test 2027-02-05: missed - $CANARY missed" "$(vn doc inbox)"
+vn cm --json caseload --calendar --month 2027-02 > "$T/cal.json"
+expect_match "the day of the positive test has a test taken" '"date": "2027-02-04".*"test_taken": true' \
+    "$(tr '{' '\n' < "$T/cal.json" | grep '"date": "2027-02-04"')"
+expect_match "the day of the missed test has none" '"date": "2027-02-05".*"test_taken": false' \
+    "$(tr '{' '\n' < "$T/cal.json" | grep '"date": "2027-02-05"')"
 
 epoch_day() { echo $(( $(date -u -d "$1" +%s) / 86400 )); }
 # closed_through DAY: the scheduler has closed every day up to DAY.

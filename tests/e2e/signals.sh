@@ -43,6 +43,8 @@ expect_match "the caseload shows the alert first" "\"alerts\": \\[\\{\"alert\": 
 server_clock advance 59m
 pause_for_sweeps 1.5
 vn cm ack "$A1" >/dev/null
+check "an acknowledged alert is forgotten: the list no longer has it" \
+    bash -c "! grep -q '$A1' <<< '$(vn cm --json alerts)'"
 server_clock advance 5m
 pause_for_sweeps 1.5
 check "acknowledged at 59 minutes: the medical lead hears nothing" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
@@ -60,6 +62,8 @@ wait_inbox ml "escalated: crisis signal alert"
 expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$INBOX"
 expect_match "and sees it in their alerts" "\"alert\": \"$A2\".*\"level\": 2" "$(vn ml --json alerts)"
 expect_match "the lead may acknowledge it" "is acknowledged" "$(vn ml ack "$A2")"
+expect_eq "the server keeps no acknowledged alert" 0 "$(db_count alerts)"
+expect_match "a second acknowledgement finds nothing" "no alert $A2" "$(vn cm ack "$A2" 2>&1 || true)"
 
 step "an SOS claimed by the second buddy"
 # SOS: every buddy hears it, the second buddy claims it, the first sees that.
@@ -91,7 +95,7 @@ if grep -raF -e "$CANARY" -e "Suicidal" "$STATE" >/dev/null; then
 else
     pass "no item text or note on the server's disk"
 fi
-check "alerts are stored" test "$(db_count alerts)" -ge 4
+expect_eq "the two unacknowledged alerts are stored, the acknowledged ones are not" 2 "$(db_count alerts)"
 
 # Quiet hours hold concern-level notices, never crisis ones.
 step "quiet hours"

@@ -16,6 +16,7 @@
 #include "vn/alerts.h"
 #include "vn/cases.h"
 #include "vn/clock.h"
+#include "vn/contracts.h"
 #include "vn/disclosures.h"
 #include "vn/events.h"
 #include "vn/keys.h"
@@ -226,6 +227,33 @@ static void test_records(void **state)
     store_rm_tmp(dir);
 }
 
+/* Only the version in force and one waiting are kept. */
+static void test_contract_versions(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c[VN_ACCOUNT_LEN] = {3}, sig[64] = {1};
+    uint32_t newest, in_force;
+    const uint8_t terms[] = "terms";
+    assert_int_equal(vn_contracts_put(st, c, terms, sizeof terms, NOW, 1), VN_OK);
+    assert_int_equal(vn_contracts_sign(st, c, 1, sig, sizeof sig, NOW), VN_OK);
+    assert_int_equal(vn_contracts_put(st, c, terms, sizeof terms, NOW, 2), VN_OK);
+    assert_int_equal(vn_contracts_versions(st, c, &newest, &in_force), VN_OK);
+    assert_int_equal(newest, 2);
+    assert_int_equal(in_force, 1);
+    /* A new version replaces the one waiting. */
+    assert_int_equal(vn_contracts_put(st, c, terms, sizeof terms, NOW, 3), VN_OK);
+    assert_int_equal(vn_contracts_sign(st, c, 2, sig, sizeof sig, NOW), VN_ENOTFOUND);
+    /* Signed, it supersedes the one in force. */
+    assert_int_equal(vn_contracts_sign(st, c, 3, sig, sizeof sig, NOW), VN_OK);
+    assert_int_equal(vn_contracts_sign(st, c, 1, sig, sizeof sig, NOW), VN_ENOTFOUND);
+    assert_int_equal(vn_contracts_versions(st, c, &newest, &in_force), VN_OK);
+    assert_int_equal(newest, 3);
+    assert_int_equal(in_force, 3);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 static vn_err count_disc(void *ud, uint64_t t)
 {
     (*(size_t *)ud)++;
@@ -335,10 +363,15 @@ static void test_meta_clock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accounts), cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_mailbox),  cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_records),  cmocka_unit_test(test_alerts_disclosures),
-        cmocka_unit_test(test_quiet),    cmocka_unit_test(test_meta_clock),
+        cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_mailbox),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_records),
+        cmocka_unit_test(test_contract_versions),
+        cmocka_unit_test(test_alerts_disclosures),
+        cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_meta_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

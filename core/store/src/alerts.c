@@ -55,6 +55,11 @@ static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t r[ALERT_REC_
     a->level_ms = vn_get_be64(r + 52);
 }
 
+vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN])
+{
+    return st_del(st, VN_DB_ALERTS, id, VN_ALERT_ID_LEN);
+}
+
 vn_err vn_alerts_put(vn_sstore *st, const vn_alert *a)
 {
     uint8_t r[ALERT_REC_LEN];

@@ -2,6 +2,7 @@
 #include "vn/contracts.h"
 
 #include "sstore_internal.h"
+#include "vn/array.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@ static void version_key(uint8_t k[VN_ACCOUNT_LEN + 4], const uint8_t case_id[VN_
     memcpy(k, case_id, VN_ACCOUNT_LEN);
     vn_put_be32(k + VN_ACCOUNT_LEN, v);
 }
+
+static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t keep_a,
+                    uint32_t keep_b);
 
 vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
                         const uint8_t *canonical, size_t len, uint64_t now, uint32_t version)
@@ -27,11 +31,18 @@ vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
     version_key(k, case_id, version);
     vn_err err = st_put(st, VN_DB_CONTRACTS, k, sizeof k, buf, n);
     free(buf);
-    return err;
+    if (err) return err;
+    /* A new version replaces the one still waiting for a signature. */
+    uint32_t in_force = 0;
+    if ((err = vn_contracts_versions(st, case_id, NULL, &in_force))) return err;
+    return prune(st, case_id, version, in_force);
 }
 
 struct versions {
     uint32_t newest, newest_signed; /* version numbers, 0 if none */
+    bool collect;                   /* whether to list every version in all */
+    uint32_t *all;
+    size_t n, cap;
 };
 
 static vn_err versions_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
@@ -44,7 +55,41 @@ static vn_err versions_cb(void *ud, const void *k, size_t kl, const void *v, siz
     if (ver > c->newest) c->newest = ver;
     if (sc->signature.len > 0 && ver > c->newest_signed) c->newest_signed = ver;
     vn__stored_contract__free_unpacked(sc, NULL);
+    if (c->collect) {
+        vn_err err = vn_array_reserve(&c->all, &c->cap, c->n + 1, sizeof *c->all, 1u << 16);
+        if (err) return err;
+        c->all[c->n++] = ver;
+    }
     return VN_OK;
+}
+
+vn_err vn_contracts_versions(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t *newest,
+                             uint32_t *in_force)
+{
+    struct versions c = {0, 0, false, NULL, 0, 0};
+    vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
+    if (err) return err;
+    if (newest) *newest = c.newest;
+    if (in_force) *in_force = c.newest_signed;
+    return VN_OK;
+}
+
+/* Keeps only versions keep_a and keep_b (0: none) of the case: the server
+ * needs the contract in force and one waiting for a signature, and an old
+ * version tells a story (a raised test rate after a positive test). */
+static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t keep_a,
+                    uint32_t keep_b)
+{
+    struct versions c = {0, 0, true, NULL, 0, 0};
+    uint8_t k[VN_ACCOUNT_LEN + 4];
+    vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
+    for (size_t i = 0; !err && i < c.n; i++) {
+        if (c.all[i] == keep_a || c.all[i] == keep_b) continue;
+        version_key(k, case_id, c.all[i]);
+        err = st_drop(st, VN_DB_CONTRACTS, k, sizeof k);
+    }
+    free(c.all);
+    return err;
 }
 
 static vn_err load_version(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t version,
@@ -63,7 +108,7 @@ static vn_err load_version(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
 vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
                            Vn__StoredContract **out)
 {
-    struct versions c = {0, 0};
+    struct versions c = {0, 0, false, NULL, 0, 0};
     vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
     if (err) return err;
     if (c.newest == 0) return VN_ENOTFOUND;
@@ -74,7 +119,7 @@ vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
 
 vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t)
 {
-    struct versions c = {0, 0};
+    struct versions c = {0, 0, false, NULL, 0, 0};
     Vn__StoredContract *sc = NULL;
     vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
     if (err) return err;
@@ -109,7 +154,12 @@ vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], u
     version_key(k, case_id, version);
     err = st_put(st, VN_DB_CONTRACTS, k, sizeof k, buf, n);
     free(buf);
-    return err;
+    if (err) return err;
+    /* Signed, this version is in force: the one before it is superseded,
+     * and so is an older one still waiting. A newer one waiting stays. */
+    uint32_t newest = 0;
+    if ((err = vn_contracts_versions(st, case_id, &newest, NULL))) return err;
+    return prune(st, case_id, version, newest > version ? newest : 0);
 }
 
 vn_err vn_contracts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])

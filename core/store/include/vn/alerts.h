@@ -1,6 +1,7 @@
 /* vn_alerts: signals and SOS alerts in the server store: which case, what
  * kind, how severe, who claimed it and when it was raised, escalated and
- * acknowledged. Never an item code or a note: those travel end to end.
+ * acknowledged, for as long as the alert is open: an acknowledged alert is
+ * deleted. Never an item code or a note: those travel end to end.
  *
  * All functions join the store's open write transaction. */
 #ifndef VN_ALERTS_H
@@ -51,6 +52,9 @@ vn_err vn_alerts_create(vn_sstore *st, vn_alert *a);
 /* VN_ENOTFOUND if there is no such alert. */
 vn_err vn_alerts_get(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN], vn_alert *a);
 vn_err vn_alerts_put(vn_sstore *st, const vn_alert *a);
+/* Forgets an alert once it is acknowledged: the server keeps an alert
+ * only while it may still have to escalate it. VN_ENOTFOUND if absent. */
+vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN]);
 /* Calls fn for every alert (all cases); fn returns VN_OK to go on, or an
  * error, which ends the walk. The alerts are read first, so fn may write.
  * VN_ETOOBIG past VN_ALERTS_MAX. */

@@ -1,7 +1,9 @@
 /* vn_contracts: monitoring contracts in the server store, one record per
  * version of a case's contract: its canonical bytes (the terms: rates,
  * minimums, window), the participant's signature and when it was set and
- * signed. */
+ * signed. Only two versions are kept: the one in force and one waiting
+ * for its signature; the history of a contract tells a story (a raised
+ * test rate after a positive test) the schedule does not need. */
 #ifndef VN_CONTRACTS_H
 #define VN_CONTRACTS_H
 
@@ -14,7 +16,8 @@
 #include "vn/terms.h"
 #include "vn/util.h"
 
-/* Stores version of the case's contract (the caller numbers versions). */
+/* Stores version of the case's contract (the caller numbers versions,
+ * from vn_contracts_versions), dropping a version that was waiting. */
 vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
                         const uint8_t *canonical, size_t len, uint64_t now, uint32_t version);
 /* The newest version (*out is unpacked; free with vn__stored_contract__free_unpacked),
@@ -23,7 +26,12 @@ vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
                            Vn__StoredContract **out);
 /* The contract in force: the newest signed version. VN_ENOTFOUND if none. */
 vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t);
-/* Records the signature of version. VN_ENOTFOUND if there is no such version. */
+/* The newest version and the one in force (0 for none); either may be NULL. */
+vn_err vn_contracts_versions(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t *newest,
+                             uint32_t *in_force);
+/* Records the signature of version, which comes into force: the version it
+ * supersedes is dropped. VN_ENOTFOUND if there is no such version (a newer
+ * one replaced it). */
 vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t version,
                          const uint8_t *sig, size_t siglen, uint64_t now);
 /* Deletes every version of the case's contract. */
