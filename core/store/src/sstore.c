@@ -69,10 +69,10 @@ static vn_err old_name_cb(void *ud, const void *key, size_t klen, const void *va
 }
 
 /* Whether the store in dir predates sealing: there, meta's keys are the
- * bare names of meta.c (lower case and '_'); a sealed store's meta holds at
- * least the key check, under a keyed hash (or, before vn_kv hashed keys,
- * under "seal-check", which has a '-'). Looked at with a second, unsealed
- * handle, so it sees the keys as they lie on disk. */
+ * bare names of meta.c (lower case and '_'), or meta is empty; a sealed
+ * store's meta holds at least the key check, under a keyed hash (16 bytes
+ * that are all such letters by chance once in about 2^52). Looked at with
+ * a second, unsealed handle, so it sees the keys as they lie on disk. */
 static vn_err is_old_format(const char *dir, size_t mapsize, bool *old)
 {
     vn_kv *raw = NULL;
