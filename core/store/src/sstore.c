@@ -5,6 +5,7 @@
 #include "sstore_internal.h"
 #include "vn/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,8 +161,17 @@ bool st_has(vn_sstore *st, int db, const void *key, size_t klen)
     return vn_kv_has(st->kv, db, key, klen);
 }
 
+/* A prefix shorter than the table's group (or any prefix of a table
+ * without one) still works, but opens every record of the table: a scan
+ * meant for one account or case must give its whole id. */
+static inline bool scan_by_group(int db, size_t plen)
+{
+    return plen == 0 || (db_groups[db] > 0 && plen >= db_groups[db]);
+}
+
 vn_err st_each(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud)
 {
+    assert(scan_by_group(db, plen));
     return vn_kv_each(st->kv, db, prefix, plen, fn, ud);
 }
 
@@ -184,6 +194,7 @@ vn_err st_drop(vn_sstore *st, int db, const void *key, size_t klen)
 
 vn_err st_del_prefix(vn_sstore *st, int db, const void *prefix, size_t plen)
 {
+    assert(scan_by_group(db, plen));
     return vn_kv_del_prefix(st->kv, db, prefix, plen, NULL);
 }
 
