@@ -19,7 +19,7 @@
 /* Databases of the device store; E2EE's five follow CDB_E2EE. */
 enum {
     CDB_CONFIG,   /* server endpoint and key, device keys, account */
-    CDB_CONTACTS, /* local name -> account id (never sent anywhere) */
+    CDB_CONTACTS, /* local name (NUL-padded) -> account id (never sent anywhere) */
     CDB_SEEN,     /* message ids already received, to drop duplicates */
     CDB_HISTORY,  /* local seq -> received message (id, from, time, text) */
     CDB_OUTBOX,   /* local seq -> Send not yet acknowledged by the server */
@@ -47,22 +47,39 @@ typedef struct vn_client {
     vn_e2ee *e2ee;                    /* Signal state over kv */
     vn_conn *conn;                    /* connection, opened on first use */
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
-    uint8_t names_key[32];            /* keyed hash of contact names (store keys) */
+    uint8_t profile_key[32];          /* master key, from the key file (keyfile.h) */
+    bool cert_fresh;                  /* the server issued our sender certificate during this run */
 } vn_client;
 
 /* client.c: the profile and its device store. */
 
-/* Opens (creating, mode 0700) the profile's store. */
+/* Opens (creating, mode 0700) the profile: asks for the passphrase
+ * ($VANGNET_PASSPHRASE, else the terminal), unwraps the master key from
+ * the key file (a new profile gets a random one) and opens the store
+ * sealed under it; a profile of the scrypt era (profile.salt) is moved
+ * into this format on the way. VN_EDENIED when no passphrase can be had,
+ * VN_EUNTRUSTED for a wrong one, VN_EVERSION for a key file of another
+ * version, VN_ECRYPTO for a store whose key file is missing or not its own
+ * (told by a check record), VN_EIO. */
 vn_err vn_client_open(vn_client *c);
+/* Rewraps the master key under a new passphrase ($VANGNET_NEW_PASSPHRASE,
+ * else asked twice on the terminal); the old one opens nothing after.
+ * VN_EDENIED when no new passphrase can be had, VN_EIO. */
+vn_err vn_client_change_passphrase(vn_client *c);
 void vn_client_close(vn_client *c);
 
 /* Config values (strings or raw bytes) in CDB_CONFIG. */
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len);
 vn_err vn_client_cfg_put(vn_client *c, const char *key, const void *val, size_t len);
 
-/* The store key of a contact name (a keyed hash; names never appear in
- * clear, not even as keys). */
-void vn_client_name_key(vn_client *c, const char *name, uint8_t out[32]);
+#define VN_CONTACT_NAME_MAX 64 /* bytes of a contact name, at most */
+
+/* Gives account a local name (1 to VN_CONTACT_NAME_MAX bytes), replacing
+ * what the name meant before. VN_EINVAL for a bad name or account id. */
+vn_err vn_client_contact_add(vn_client *c, const char *name, const char *account);
+/* Called for each contact, in name order; set *stop to end early. */
+typedef vn_err (*vn_contact_fn)(void *ud, const char *name, const char *account, bool *stop);
+vn_err vn_client_contacts_each(vn_client *c, vn_contact_fn fn, void *ud);
 /* Resolves a contact name or an account id into account (33 bytes). */
 vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_HEX + 1]);
 /* The local name of an account, or NULL; copied into name. */
@@ -117,6 +134,18 @@ vn_err vn_client_maintain_keys(vn_client *c);
  * NULL) the server's time. */
 vn_err vn_client_publish_keys(vn_client *c, uint32_t count, uint32_t *left, uint64_t *server_ms);
 
+/* This account's sender certificate (packed, at most VN_SEALED_CERT_MAX
+ * bytes) and its server signature, for sealing messages: fetched from the
+ * server once per run (the first fetch pins the server's signing key) and
+ * cached; when the server cannot be reached, the cached one while it has
+ * two days left. VN_EFORGED if the server's answer is signed by another
+ * key than the pinned one, or names another account or identity;
+ * VN_EEXPIRED (offline) if the cached one is too old. */
+vn_err vn_client_sender_cert(vn_client *c, uint8_t *cert, size_t *len, uint8_t *sig);
+/* The pinned server signing key (32 bytes) that sender certificates are
+ * checked against; pinned now, from a first certificate, if it was not. */
+vn_err vn_client_server_sign_key(vn_client *c, uint8_t *key);
+
 /* outbox.c: messages durable before they are sent. */
 
 /* What a send of the outbox did. */
@@ -142,6 +171,9 @@ bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f);
 vn_err vn_outbox_flush(vn_client *c);
 
 /* team.c: the care team's sender key. */
+
+/* Most members of a care team a client writes to. */
+#define VN_TEAM_MAX 64
 
 /* Makes sure every current team member of case_id holds our sender key
  * and nobody who left does (the key is replaced first if someone left);

@@ -157,22 +157,17 @@ struct list_ctx {
     const char *sep; /* JSON separator before the next item */
 };
 
-static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+static vn_err list_cb(void *ud, const char *name, const char *account, bool *stop)
 {
     struct list_ctx *l = ud;
-    char name[128];
-    size_t nl = vl > VN_ACCOUNT_HEX ? vl - VN_ACCOUNT_HEX : 0;
-    if (nl == 0 || nl >= sizeof name) return VN_OK;
-    memcpy(name, (const char *)v + VN_ACCOUNT_HEX, nl);
-    name[nl] = '\0';
     if (l->c->json) {
         fputs(l->sep, stdout);
         fputs("{\"name\": ", stdout);
         vn_json_str(stdout, name);
-        printf(", \"account\": \"%.*s\"}", VN_ACCOUNT_HEX, (const char *)v);
+        printf(", \"account\": \"%s\"}", account);
         l->sep = ", ";
     } else {
-        printf("%-20s %.*s\n", name, VN_ACCOUNT_HEX, (const char *)v);
+        printf("%-20s %s\n", name, account);
     }
     return VN_OK;
 }
@@ -181,7 +176,7 @@ int vn_cmd_contacts_list(vn_client *c, const vn_args *a)
 {
     if (c->json) fputs("[", stdout);
     struct list_ctx l = {c, ""};
-    vn_err err = vn_kv_each(c->kv, CDB_CONTACTS, NULL, 0, list_cb, &l);
+    vn_err err = vn_client_contacts_each(c, list_cb, &l);
     if (c->json) fputs("]\n", stdout);
     return err ? vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err)) : 0;
 }
@@ -190,19 +185,14 @@ int vn_cmd_contacts_add(vn_client *c, const vn_args *a)
 {
     const char *name = vn_args_pos(a, 0), *acct = vn_args_pos(a, 1);
     size_t nlen = strlen(name);
-    if (nlen == 0 || nlen > 64 || vn_account_valid(name))
+    if (nlen == 0 || nlen > VN_CONTACT_NAME_MAX || vn_account_valid(name))
         return vn_client_fail(c, VN_EINVAL,
                               "contact name must be 1..64 characters and not look like an "
                               "account id");
     if (!vn_account_valid(acct))
         return vn_client_fail(c, VN_EINVAL, "%s is not an account id (32 hex characters)", acct);
-    /* Names stay on this device, encrypted: they are never sent anywhere. */
-    uint8_t key[32];
-    char val[VN_ACCOUNT_HEX + 65];
-    memcpy(val, acct, VN_ACCOUNT_HEX);
-    memcpy(val + VN_ACCOUNT_HEX, name, nlen);
-    vn_client_name_key(c, name, key);
-    vn_err err = vn_kv_put(c->kv, CDB_CONTACTS, key, sizeof key, val, VN_ACCOUNT_HEX + nlen);
+    /* Names stay on this device, sealed: they are never sent anywhere. */
+    vn_err err = vn_client_contact_add(c, name, acct);
     if (err) return vn_client_fail(c, err, "cannot store contact: %s", vn_err_str(err));
     if (c->json) {
         fputs("{\"name\": ", stdout);

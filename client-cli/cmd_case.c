@@ -1,5 +1,6 @@
 /* case, invite, audit, delete-account: the care network from the client. */
 #include "args.h"
+#include "keyfile.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -279,11 +280,13 @@ int vn_cmd_delete_account(vn_client *c, const vn_args *a)
     memcpy(gone, c->account, sizeof gone);
     vn_client_close(c);
     char path[4096];
-    snprintf(path, sizeof path, "%s/data.mdb", c->profile);
+    /* The key file first: without it the store is unreadable, even if
+     * removing the store itself fails. */
+    snprintf(path, sizeof path, "%s/%s", c->profile, VN_KEYFILE_NAME);
     int bad = unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", c->profile);
+    snprintf(path, sizeof path, "%s/data.mdb", c->profile);
     bad |= unlink(path);
-    snprintf(path, sizeof path, "%s/profile.salt", c->profile);
+    snprintf(path, sizeof path, "%s/lock.mdb", c->profile);
     bad |= unlink(path);
     if (c->json)
         printf("{\"deleted\": \"%s\"}\n", gone);

@@ -407,6 +407,24 @@ int vn_cmd_absence_add(vn_client *c, const vn_args *a)
     const char *case_id = vn_args_get(a, "--case"), *kind = vn_args_get(a, "--kind");
     const char *from = vn_args_pos(a, 0), *to = vn_args_pos(a, 1);
     if (!kind) kind = "absence";
+    int32_t d1, d2;
+    if (vn_day_parse(from, &d1) || vn_day_parse(to, &d2) || d2 < d1)
+        return vn_client_fail(c, VN_EINVAL,
+                              "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
+    /* A medication exception says something about the participant's health
+     * and changes nothing the server enforces: it goes end to end only, to
+     * the participant and the medical leads, and stays on this device. */
+    if (strcmp(kind, "medication") == 0) {
+        int rc = send_note(c, case_id, "medication", from, to, "", false);
+        if (rc) return rc;
+        if (c->json)
+            printf("{\"recorded\": \"medication\", \"from\": \"%s\", \"to\": \"%s\", "
+                   "\"end_to_end\": true}\n",
+                   from, to);
+        else
+            printf("recorded medication %s..%s (end to end only)\n", from, to);
+        return EXIT_OK;
+    }
     Vn__Reply *rep = NULL;
     Vn__AbsenceAdd add = VN__ABSENCE_ADD__INIT;
     add.case_id = (char *)case_id;

@@ -5,6 +5,7 @@
 #include "vn/array.h"
 #include "vn/frame.h"
 #include "vn/pad.h"
+#include "vn/sealed.h"
 #include "vn/signals.h"
 
 #include <assert.h>
@@ -19,7 +20,7 @@ typedef struct received {
     char id[VN_MSGID_LEN * 2 + 1];    /* message id, hex */
     char from[VN_ACCOUNT_HEX + 1];    /* sender's account, or "server" */
     char case_id[VN_ACCOUNT_HEX + 1]; /* "" for a 1:1 message */
-    uint64_t time_ms;                 /* when the server took it */
+    uint64_t time_ms;                 /* when it was sent (by the sender's account of it) */
     char *text;                       /* what is shown (owned) */
 } received;
 
@@ -33,6 +34,8 @@ typedef struct inbox_run {
     size_t nacks;                                   /* how many */
     uint8_t ackbuf[VN_FETCH_MAX * 2][VN_MSGID_LEN]; /* their bytes */
     bool follow_print;                              /* print as messages arrive, keep none */
+    bool have_server_key;                           /* server_key is loaded */
+    uint8_t server_key[VN_SEALED_SIGN_PUB_LEN];     /* the pinned key certificates are checked by */
 } inbox_run;
 
 static void print_item(vn_client *c, const received *r, bool first)
@@ -60,16 +63,23 @@ static void print_item(vn_client *c, const received *r, bool first)
     fflush(stdout);
 }
 
+/* One envelope as its sealed layer told it: who sent it, for which case. */
+typedef struct incoming {
+    const Vn__Envelope *e;            /* as the server delivered it */
+    char from[VN_ACCOUNT_HEX + 1];    /* the certified sender, or "server" */
+    char case_id[VN_ACCOUNT_HEX + 1]; /* the case of a team message, else "" */
+    uint64_t time_ms;                 /* the sender's time if it gave one, else the envelope's */
+} incoming;
+
 /* Adds a received item to the run (a copy of text): printed now under
  * --follow, else kept for the end. Room was reserved by take_envelope. */
-static vn_err add_item(inbox_run *run, const Vn__Envelope *e, const char *from, const char *text)
+static vn_err add_item(inbox_run *run, const incoming *in, const char *text)
 {
     received r;
-    vn_hex_encode(e->id.data, VN_MSGID_LEN, r.id);
-    snprintf(r.from, sizeof r.from, "%s", from);
-    bool team = e->case_id && e->case_id[0];
-    snprintf(r.case_id, sizeof r.case_id, "%s", team ? e->case_id : "");
-    r.time_ms = e->time_ms;
+    vn_hex_encode(in->e->id.data, VN_MSGID_LEN, r.id);
+    snprintf(r.from, sizeof r.from, "%s", in->from);
+    snprintf(r.case_id, sizeof r.case_id, "%s", in->case_id);
+    r.time_ms = in->time_ms;
     if (run->follow_print) {
         r.text = (char *)text;
         print_item(run->c, &r, ++run->n == 1);
@@ -102,10 +112,10 @@ static vn_err commit_seen(vn_client *c, const Vn__Envelope *e, vn_err err)
 
 /* It can never be read; say so rather than keep it forever. The caller
  * acknowledges it. */
-static vn_err drop_undecryptable(const Vn__Envelope *e, vn_err why)
+static vn_err drop_undecryptable(const char *from, vn_err why)
 {
     fprintf(stderr, "vangnet: a message from %s could not be decrypted (%s) and was dropped\n",
-            e->from, vn_err_str(why));
+            from, vn_err_str(why));
     return VN_OK;
 }
 
@@ -130,27 +140,28 @@ static void notice_text(const Vn__Notice *n, char *text, size_t size)
 static vn_err take_notice(inbox_run *run, const Vn__Envelope *e)
 {
     char text[256];
+    incoming in = {.e = e, .from = "server", .case_id = "", .time_ms = e->time_ms};
     notice_text(e->notice, text, sizeof text);
     vn_err err = vn_kv_put(run->c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
-    if (!err) err = add_item(run, e, "server", text);
+    if (!err) err = add_item(run, &in, text);
     return err;
 }
 
 /* A team member's sender key, for their team messages to come. Nothing is
  * shown; a bad one is dropped like an undecryptable message. */
-static vn_err take_sender_key(inbox_run *run, const Vn__Envelope *e, const Vn__Content *content)
+static vn_err take_sender_key(inbox_run *run, const incoming *in, const Vn__Content *content)
 {
     vn_client *c = run->c;
     vn_err err = vn_account_valid(content->sender_key_case)
-                     ? vn_e2ee_group_process(c->e2ee, content->sender_key_case, e->from,
+                     ? vn_e2ee_group_process(c->e2ee, content->sender_key_case, in->from,
                                              content->sender_key.data, content->sender_key.len)
                      : VN_EPROTO;
-    err = commit_seen(c, e, err);
-    return err ? drop_undecryptable(e, err) : VN_OK;
+    err = commit_seen(c, in->e, err);
+    return err ? drop_undecryptable(in->from, err) : VN_OK;
 }
 
 /* A signal report or an SOS: shown as one line, and kept like a message. */
-static vn_err take_signal(inbox_run *run, const Vn__Envelope *e, const Vn__SignalReport *sr)
+static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalReport *sr)
 {
     char line[1400];
     size_t o = 0;
@@ -167,114 +178,150 @@ static vn_err take_signal(inbox_run *run, const Vn__Envelope *e, const Vn__Signa
     if (o < sizeof line - 80)
         snprintf(line + o, sizeof line - o,
                  sos ? " -- take it: vangnet claim %s" : " -- vangnet ack %s", sr->alert);
-    vn_err err = commit_seen(run->c, e, VN_OK);
-    if (!err) err = add_item(run, e, e->from, line);
+    vn_err err = commit_seen(run->c, in->e, VN_OK);
+    if (!err) err = add_item(run, in, line);
     return err;
 }
 
 /* A record's outcome from the casemanager: kept for reports and shown as
  * a line of text. */
-static vn_err take_record(inbox_run *run, const Vn__Envelope *e, const Vn__RecordNote *rn)
+static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNote *rn)
 {
     char line[600];
     snprintf(line, sizeof line, "[record] %s %s: %s%s%s%s", rn->kind, rn->date, rn->result,
              rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
              rn->note ? rn->note : "");
-    vn_err err = commit_seen(run->c, e, vn_client_keep_record(run->c, rn, e->id.data));
-    if (!err) err = add_item(run, e, e->from, line);
+    vn_err err = commit_seen(run->c, in->e, vn_client_keep_record(run->c, rn, in->e->id.data));
+    if (!err) err = add_item(run, in, line);
     return err;
 }
 
 /* A text message, 1:1 or to the team: its history entry and the seen mark
  * commit with the ratchet state. */
-static vn_err take_text(inbox_run *run, const Vn__Envelope *e, const char *text)
+static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
 {
     vn_client *c = run->c;
     uint8_t k[8];
-    bool team = e->case_id && e->case_id[0];
-    Vn__Envelope h = VN__ENVELOPE__INIT;
-    h.id = e->id;
-    h.from = e->from;
-    h.case_id = team ? e->case_id : "";
-    h.time_ms = e->time_ms;
-    h.body = (ProtobufCBinaryData){strlen(text), (uint8_t *)text};
-    size_t hl = vn__envelope__get_packed_size(&h);
+    Vn__Received h = VN__RECEIVED__INIT;
+    h.id = in->e->id;
+    h.from = (char *)in->from;
+    h.case_id = (char *)in->case_id;
+    h.time_ms = in->time_ms;
+    h.text = (char *)text;
+    size_t hl = vn__received__get_packed_size(&h);
     uint8_t *hb = malloc(hl);
     vn_err err = hb ? VN_OK : VN_ENOMEM;
     if (!err) {
-        vn__envelope__pack(&h, hb);
+        vn__received__pack(&h, hb);
         vn_put_be64(k, vn_client_next_seq(c, CDB_HISTORY));
         err = vn_kv_put(c->kv, CDB_HISTORY, k, sizeof k, hb, hl);
     }
     free(hb);
-    err = commit_seen(c, e, err);
-    if (!err) err = add_item(run, e, e->from, text);
+    err = commit_seen(c, in->e, err);
+    if (!err) err = add_item(run, in, text);
     return err;
 }
 
-/* Decrypts the body inside the caller's transaction and unpacks it. */
-static vn_err open_content(vn_client *c, const Vn__Envelope *e, const uint8_t *payload, size_t plen,
-                           Vn__Content **content)
+/* Decrypts the inner message of m inside the caller's transaction under
+ * the session of the certified sender, checks that this session's identity
+ * key is the certified one (VN_EFORGED if not), and unpacks it. */
+static vn_err open_content(vn_client *c, const vn_sealed_msg *m, Vn__Content **content)
 {
-    uint8_t *pt = NULL;
+    uint8_t *pt = NULL, key[VN_E2EE_KEY_LEN];
     size_t ptlen;
+    const char *from = m->sender.account;
     vn_err err;
-    if (e->case_id && e->case_id[0])
-        err = vn_e2ee_group_decrypt(c->e2ee, e->case_id, e->from, payload, plen, &pt, &ptlen);
+    if (m->kind == VN_SEALED_TEAM)
+        err = vn_e2ee_group_decrypt(c->e2ee, m->case_id, from, m->ct, m->ctlen, &pt, &ptlen);
     else
-        err = vn_e2ee_decrypt(c->e2ee, e->from, e->prekey_msg, payload, plen, &pt, &ptlen);
-    if (err) return err;
-    *content = vn__content__unpack(NULL, ptlen, pt);
-    explicit_bzero(pt, ptlen);
+        err = vn_e2ee_decrypt(c->e2ee, from, m->kind == VN_SEALED_PREKEY, m->ct, m->ctlen, &pt,
+                              &ptlen);
+    if (!err) err = vn_e2ee_peer_identity(c->e2ee, from, key);
+    if (!err) err = vn_sealed_check_identity(m, key);
+    if (!err && !(*content = vn__content__unpack(NULL, ptlen, pt))) err = VN_EPROTO;
+    if (pt) explicit_bzero(pt, ptlen);
     free(pt);
-    return *content ? VN_OK : VN_EPROTO;
+    return err;
 }
 
-/* An end-to-end message not seen before: decrypt it, then store and show
- * it by what it carries. Returns an error only when the device store
- * failed; a message that cannot be read is dropped and acknowledged. */
+/* A message whose sender cannot be believed: nothing of it is stored, the
+ * user is told, and the caller acknowledges it, since it can never become
+ * readable (a forged or expired certificate stays so), and left on the
+ * server it would come back on every run. */
+static void refuse(const char *claimed, vn_err why)
+{
+    fprintf(stderr,
+            "vangnet: a message was refused: %s%s%s. It was not stored; if this repeats, tell "
+            "your casemanager\n",
+            vn_err_str(why), claimed[0] ? "; it claims to be from " : "", claimed);
+}
+
+/* Shows and stores a decrypted message by what it carries. */
+static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content *content)
+{
+    bool team = in->case_id[0] != '\0';
+    if (!team && content->sender_key.len > 0) return take_sender_key(run, in, content);
+    if (!team && content->signal) return take_signal(run, in, content->signal);
+    if (!team && content->record) return take_record(run, in, content->record);
+    return take_text(run, in, content->text ? content->text : "");
+}
+
+/* An end-to-end message not seen before: open the sealed layer, decrypt,
+ * then store and show it. Returns an error only when the device store or
+ * the server failed; a message that cannot be read or believed is dropped
+ * and acknowledged. */
 static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
 {
     vn_client *c = run->c;
     Vn__Content *content = NULL;
+    vn_sealed_msg m = {.kind = 0};
     const uint8_t *payload;
     size_t plen;
-    bool team = e->case_id && e->case_id[0];
-    vn_err err = vn_pad_decode(e->body.data, e->body.len, &payload, &plen);
-    if (err) goto undecryptable;
-    if ((err = vn_kv_begin(c->kv))) return err;
-    err = open_content(c, e, payload, plen, &content);
+    vn_err err = VN_OK;
+    if (!run->have_server_key && !(err = vn_client_server_sign_key(c, run->server_key)))
+        run->have_server_key = true;
+    if (err) return err;
+    if ((err = vn_pad_decode(e->body.data, e->body.len, &payload, &plen)) ||
+        (err = vn_e2ee_unseal(c->e2ee, run->server_key, e->time_ms, payload, plen, &m))) {
+        if (err == VN_ENOMEM || err == VN_ESTORE) goto out; /* ours, not the message's */
+        refuse("", err);
+        goto ack;
+    }
+    incoming in = {.e = e, .time_ms = e->time_ms};
+    memcpy(in.from, m.sender.account, sizeof in.from);
+    memcpy(in.case_id, m.case_id, sizeof in.case_id);
+    if ((err = vn_kv_begin(c->kv))) goto out;
+    err = open_content(c, &m, &content);
     if (err == VN_EUNTRUSTED) {
         /* Leave it on the server until the user verifies the new key;
          * keep the new key as pending, so `verify` can show it. */
-        if ((err = vn_kv_commit(c->kv))) return err;
+        if ((err = vn_kv_commit(c->kv))) goto out;
         fprintf(stderr,
                 "vangnet: a message from %s is held: their identity key changed. Run "
                 "`vangnet verify %s` and compare safety numbers\n",
-                e->from, e->from);
+                in.from, in.from);
         run->held++;
-        return VN_OK;
+        goto out;
     }
     if (err) {
+        /* Nothing of a message that failed is kept, not even a ratchet step. */
         vn_kv_abort(c->kv);
-        goto undecryptable;
+        if (err == VN_EFORGED)
+            refuse(in.from, err);
+        else
+            drop_undecryptable(in.from, err);
+        goto ack;
     }
-    if (!team && content->sender_key.len > 0)
-        err = take_sender_key(run, e, content);
-    else if (!team && content->signal)
-        err = take_signal(run, e, content->signal);
-    else if (!team && content->record)
-        err = take_record(run, e, content->record);
-    else
-        err = take_text(run, e, content->text ? content->text : "");
+    if (content->sent_ms) in.time_ms = content->sent_ms;
+    err = take_content(run, &in, content);
     vn__content__free_unpacked(content, NULL);
-    if (err) return err;
-    goto ack;
-undecryptable:
-    drop_undecryptable(e, err);
+    if (err) goto out;
 ack:
+    err = VN_OK;
     queue_ack(run, e);
-    return VN_OK;
+out:
+    vn_sealed_msg_clear(&m);
+    return err;
 }
 
 /* Records one envelope: decrypt, store durably with its id, queue the ack.
@@ -282,10 +329,7 @@ ack:
 static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
 {
     vn_client *c = run->c;
-    bool team = e->case_id && e->case_id[0];
     if (e->id.len != VN_MSGID_LEN) return VN_EPROTO;
-    if (!e->notice && (!vn_account_valid(e->from) || (team && !vn_account_valid(e->case_id))))
-        return VN_EPROTO;
     if (run->nacks == sizeof run->acks / sizeof run->acks[0]) return VN_ETOOBIG;
     if (vn_kv_has(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN)) {
         queue_ack(run, e);

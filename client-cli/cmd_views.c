@@ -93,6 +93,29 @@ static void calendar_grid(const Vn__CalendarView *v, bool colour)
            "  B buddy contact  S self-help  A absence  R medication exception\n");
 }
 
+/* Marks the days of this device's medication exceptions (end to end
+ * records; the server never has them) in a calendar view. */
+static vn_err medication_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl,
+                            bool *stop)
+{
+    Vn__CalendarView *view = ud;
+    Vn__RecordNote *r = vn__record_note__unpack(NULL, vl, v);
+    int32_t from, to, day;
+    if (!r) return VN_OK;
+    if (r->kind && strcmp(r->kind, "medication") == 0 && !vn_day_parse(r->date, &from) &&
+        !vn_day_parse(r->result, &to))
+        for (size_t i = 0; i < view->n_days; i++)
+            if (!vn_day_parse(view->days[i]->date, &day) && day >= from && day <= to)
+                view->days[i]->medication = true;
+    vn__record_note__free_unpacked(r, NULL);
+    return VN_OK;
+}
+
+static void mark_medication(vn_client *c, const char *case_id, Vn__CalendarView *view)
+{
+    vn_kv_each(c->kv, CDB_RECORDS, case_id, strlen(case_id), medication_cb, view);
+}
+
 static int caseload_calendar(vn_client *c, const char *month)
 {
     Vn__Reply *load = NULL;
@@ -106,6 +129,7 @@ static int caseload_calendar(vn_client *c, const char *month)
         Vn__Reply *cal = NULL;
         rc = fetch_calendar(c, load->caseload_view->cases[i]->case_id, m, &cal);
         if (rc) break;
+        mark_medication(c, load->caseload_view->cases[i]->case_id, cal->calendar_view);
         if (c->json) {
             if (i) printf(", ");
             calendar_json(cal->calendar_view);

@@ -112,7 +112,9 @@ static const vn_cmd commands[] = {
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--kind", "absence|medication", VN_OPT_CHOICE, "what kind (default absence)"}},
      .args = {{"FROM", 0, "first day, YYYY-MM-DD"}, {"TO", 0, "last day, YYYY-MM-DD"}},
-     .about = "An approved absence suspends draws (at most the contract's days a year)."},
+     .about = "An approved absence suspends draws (at most the contract's days a year). A "
+              "medication exception goes end to end to the participant and the medical leads; "
+              "the server never has it."},
     {ROW("caseload", NULL, vn_cmd_caseload, "due, overdue and alerts per case (casemanager)"),
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},
@@ -147,6 +149,11 @@ static const vn_cmd commands[] = {
      .args = {{"HH:MM-HH:MM | off", 0, "when, or off"}},
      .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
               "never wait."},
+    {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
+         "set a new passphrase for this profile"),
+     .about = "Asks for the current passphrase, then the new one twice ($VANGNET_PASSPHRASE and\n"
+              "$VANGNET_NEW_PASSPHRASE for scripts). Only the profile's key file is rewritten:\n"
+              "afterwards the old passphrase opens nothing."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},

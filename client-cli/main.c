@@ -105,6 +105,16 @@ static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
     /* The store's own errors name no file; errno from mkdir or open does. */
     if (err == VN_EUNTRUSTED)
         return vn_client_fail(c, VN_EDENIED, "wrong passphrase for profile %s", c->profile);
+    if (err == VN_EVERSION)
+        return vn_client_fail(c, err,
+                              "profile %s has a key file (profile.key) of another version: it "
+                              "was written by a newer vangnet; use that one",
+                              c->profile);
+    if (err == VN_ECRYPTO)
+        return vn_client_fail(c, err,
+                              "profile %s cannot be decrypted: its key file (profile.key) is "
+                              "missing or belongs to another store",
+                              c->profile);
     if (err == VN_EDENIED)
         return vn_client_fail(c, err,
                               "profile %s is encrypted: set VANGNET_PASSPHRASE or run on a "

@@ -5,57 +5,105 @@
 
 #include "vn/frame.h"
 #include "vn/pad.h"
+#include "vn/sealed.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Encrypts content for peer (1:1) or for the care team of case_id (sender
- * key), and queues the Send in the outbox, all in one transaction with the
- * ratchet step, so a crash can neither lose the message nor reuse a key. */
-vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
-                       const Vn__Content *content)
+/* The sealed message for one recipient: ct sealed with our certificate to
+ * peer's identity key, padded, as a Send with a fresh id, put in the
+ * outbox (in the caller's transaction). */
+static vn_err queue_sealed(vn_client *c, const char *peer, const uint8_t *cert, size_t certlen,
+                           const uint8_t *sig, vn_sealed_kind kind, const char *case_id,
+                           const uint8_t *ct, size_t ctlen)
 {
-    uint8_t *pt = NULL, *ct = NULL, *padded = NULL, *packed = NULL, id[VN_MSGID_LEN], k[8];
-    size_t ptlen, ctlen, padlen, plen;
-    bool prekey_msg = false;
-    ptlen = vn__content__get_packed_size(content);
-    pt = malloc(ptlen ? ptlen : 1);
-    if (!pt) return VN_ENOMEM;
-    vn__content__pack(content, pt);
-    vn_err err = vn_random(id, sizeof id);
-    if (err) goto out;
-    if ((err = vn_kv_begin(c->kv))) goto out;
-    if (case_id)
-        err = vn_e2ee_group_encrypt(c->e2ee, case_id, pt, ptlen, &ct, &ctlen);
-    else
-        err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
-    if (err) goto out_abort;
-    if ((err = vn_pad_encode(ct, ctlen, &padded, &padlen))) goto out_abort;
+    uint8_t key[VN_E2EE_KEY_LEN], id[VN_MSGID_LEN], k[8], *sealed = NULL, *padded = NULL;
+    uint8_t *packed = NULL;
+    size_t slen, padlen, plen;
+    vn_err err = vn_e2ee_peer_identity(c->e2ee, peer, key);
+    if (err == VN_ENOTFOUND) err = VN_ENOSESSION;
+    if (err || (err = vn_random(id, sizeof id))) return err;
+    if ((err = vn_sealed_seal(key, cert, certlen, sig, kind, case_id, ct, ctlen, &sealed, &slen)) ||
+        (err = vn_pad_encode(sealed, slen, &padded, &padlen)))
+        goto out;
     Vn__Send s = VN__SEND__INIT;
-    s.to = case_id ? (char *)"" : (char *)peer;
-    s.case_id = case_id ? (char *)case_id : (char *)"";
+    s.to = (char *)peer;
     s.id = (ProtobufCBinaryData){sizeof id, id};
-    s.prekey_msg = prekey_msg;
     s.body = (ProtobufCBinaryData){padlen, padded};
     plen = vn__send__get_packed_size(&s);
     if (!(packed = malloc(plen))) {
         err = VN_ENOMEM;
-        goto out_abort;
+        goto out;
     }
     vn__send__pack(&s, packed);
     vn_put_be64(k, vn_client_next_seq(c, CDB_OUTBOX));
-    if ((err = vn_kv_put(c->kv, CDB_OUTBOX, k, sizeof k, packed, plen))) goto out;
+    err = vn_kv_put(c->kv, CDB_OUTBOX, k, sizeof k, packed, plen);
+out:
+    free(sealed);
+    free(padded);
+    free(packed);
+    return err;
+}
+
+/* The accounts that hold our current sender key for case_id (team.c keeps
+ * that list): a team message is sealed to each of them. */
+static vn_err team_holders(vn_client *c, const char *case_id, char (*acc)[VN_ACCOUNT_HEX + 1],
+                           size_t max, size_t *n)
+{
+    char *holders = NULL;
+    size_t len = 0;
+    *n = 0;
+    vn_err err = vn_kv_get(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, (void **)&holders, &len);
+    if (err == VN_ENOTFOUND) return VN_ENOSESSION;
+    for (size_t i = 0; !err && i + VN_ACCOUNT_HEX <= len && *n < max; i += VN_ACCOUNT_HEX) {
+        memcpy(acc[*n], holders + i, VN_ACCOUNT_HEX);
+        acc[(*n)++][VN_ACCOUNT_HEX] = '\0';
+    }
+    free(holders);
+    return err;
+}
+
+/* Encrypts content for peer (1:1) or for the care team of case_id (sender
+ * key, then one sealed copy per team member: the sealed layer is per
+ * recipient, so the server fans out nothing and learns no case), and
+ * queues the Sends in the outbox, all in one transaction with the ratchet
+ * step, so a crash can neither lose the message nor reuse a key. */
+vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
+                       const Vn__Content *content)
+{
+    uint8_t *pt = NULL, *ct = NULL, cert[VN_SEALED_CERT_MAX], sig[VN_SEALED_SIG_LEN];
+    char team[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1];
+    size_t ptlen, ctlen, certlen = 0, nteam = 0;
+    bool prekey_msg = false;
+    /* Before the transaction: this may ask the server for a certificate. */
+    vn_err err = vn_client_sender_cert(c, cert, &certlen, sig);
+    if (err) return err;
+    ptlen = vn__content__get_packed_size(content);
+    pt = malloc(ptlen ? ptlen : 1);
+    if (!pt) return VN_ENOMEM;
+    vn__content__pack(content, pt);
+    if ((err = vn_kv_begin(c->kv))) goto out;
+    if (case_id) {
+        if (!(err = team_holders(c, case_id, team, VN_TEAM_MAX, &nteam)))
+            err = vn_e2ee_group_encrypt(c->e2ee, case_id, pt, ptlen, &ct, &ctlen);
+        for (size_t i = 0; !err && i < nteam; i++)
+            err = queue_sealed(c, team[i], cert, certlen, sig, VN_SEALED_TEAM, case_id, ct, ctlen);
+    } else {
+        err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
+        if (!err)
+            err = queue_sealed(c, peer, cert, certlen, sig,
+                               prekey_msg ? VN_SEALED_PREKEY : VN_SEALED_WHISPER, NULL, ct, ctlen);
+    }
+    if (err) goto out_abort;
     err = vn_kv_commit(c->kv);
     goto out;
 out_abort:
-    vn_kv_abort(c->kv);
+    if (vn_kv_in_txn(c->kv)) vn_kv_abort(c->kv);
 out:
-    if (pt) explicit_bzero(pt, ptlen);
+    explicit_bzero(pt, ptlen ? ptlen : 1);
     free(pt);
     free(ct);
-    free(padded);
-    free(packed);
     return err;
 }
 

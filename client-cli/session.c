@@ -4,6 +4,7 @@
 #include "client.h"
 
 #include "vn/frame.h"
+#include "vn/sealed.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -178,4 +179,98 @@ int vn_client_roster(vn_client *c, const char *case_id, Vn__Reply **rep)
     req.body_case = VN__REQUEST__BODY_CASE_SHOW;
     req.case_show = &cs;
     return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
+}
+
+/* ---- sealed sender: the server's signing key and our certificate ---- */
+
+/* Offline, a cached certificate is used only while more than this is left
+ * of it, so a message queued now still goes out under a valid one. */
+#define CERT_RENEW_MS (2ULL * 86400000)
+
+/* Asks the server for a certificate; pins its signing key the first time
+ * and refuses one signed by another key later (the CURVE channel already
+ * authenticates the server: a changed key means a changed server). The
+ * certificate must name this account and identity, and is cached. Its
+ * expiry is the server's business (it is judged by the server's clock). */
+static vn_err fetch_cert(vn_client *c)
+{
+    Vn__Reply *rep = NULL;
+    Vn__SenderCertGet g = VN__SENDER_CERT_GET__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    uint8_t pinned[VN_SEALED_SIGN_PUB_LEN];
+    vn_sender_cert sc;
+    vn_bundle own;
+    size_t n = 0;
+    req.body_case = VN__REQUEST__BODY_SENDER_CERT;
+    req.sender_cert = &g;
+    vn_err err = vn_client_connect(c);
+    if (err || (err = vn_conn_call(c->conn, &req, &rep))) return err;
+    const Vn__SenderCert *r = rep->sender_cert;
+    if (rep->body_case != VN__REPLY__BODY_SENDER_CERT ||
+        r->server_key.len != VN_SEALED_SIGN_PUB_LEN || r->signature.len != VN_SEALED_SIG_LEN) {
+        err = VN_EPROTO;
+        goto out;
+    }
+    err = vn_client_cfg_get(c, "cert_server_key", pinned, sizeof pinned, &n);
+    if (err == VN_ENOTFOUND) {
+        memcpy(pinned, r->server_key.data, sizeof pinned);
+        err = vn_client_cfg_put(c, "cert_server_key", pinned, sizeof pinned);
+    } else if (!err && (n != sizeof pinned || memcmp(pinned, r->server_key.data, n) != 0)) {
+        err = VN_EFORGED;
+    }
+    if (!err)
+        err = vn_sealed_cert_verify(pinned, r->cert.data, r->cert.len, r->signature.data,
+                                    r->signature.len, 0, &sc);
+    if (!err && (err = vn_e2ee_public_bundle(c->e2ee, &own))) goto out;
+    if (!err && (strcmp(sc.account, c->account) != 0 ||
+                 memcmp(sc.identity_key, own.identity_key, VN_E2EE_KEY_LEN) != 0))
+        err = VN_EFORGED;
+    if (!err) err = vn_client_cfg_put(c, "sender_cert", r->cert.data, r->cert.len);
+    if (!err) err = vn_client_cfg_put(c, "sender_cert_sig", r->signature.data, VN_SEALED_SIG_LEN);
+out:
+    vn_frame_reply_free(rep);
+    return err;
+}
+
+/* Loads the cached certificate; VN_EEXPIRED if it is not valid at at_ms. */
+static vn_err cached_cert(vn_client *c, uint64_t at_ms, uint8_t *cert, size_t *len, uint8_t *sig)
+{
+    uint8_t pinned[VN_SEALED_SIGN_PUB_LEN];
+    vn_sender_cert sc;
+    size_t n = 0;
+    vn_err err = vn_client_cfg_get(c, "sender_cert", cert, VN_SEALED_CERT_MAX, len);
+    if (!err) err = vn_client_cfg_get(c, "sender_cert_sig", sig, VN_SEALED_SIG_LEN, &n);
+    if (!err) err = vn_client_cfg_get(c, "cert_server_key", pinned, sizeof pinned, &n);
+    if (!err) err = vn_sealed_cert_verify(pinned, cert, *len, sig, VN_SEALED_SIG_LEN, at_ms, &sc);
+    return err;
+}
+
+vn_err vn_client_sender_cert(vn_client *c, uint8_t *cert, size_t *len, uint8_t *sig)
+{
+    /* Once per run the server issues a fresh certificate: its expiry is
+     * judged by the server's clock (the envelope's time), which this
+     * device cannot read, so a certificate from this run is one the
+     * server's clock agrees with. */
+    if (!c->cert_fresh) {
+        vn_err err = fetch_cert(c);
+        if (!err) c->cert_fresh = true;
+        /* Offline, the message may still be queued under the cached
+         * certificate while it has some life left by our own clock. */
+        if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT) return err;
+        if (err) return cached_cert(c, vn_now_ms() + CERT_RENEW_MS, cert, len, sig);
+    }
+    return cached_cert(c, 0, cert, len, sig);
+}
+
+vn_err vn_client_server_sign_key(vn_client *c, uint8_t *key)
+{
+    size_t n = 0;
+    vn_err err = vn_client_cfg_get(c, "cert_server_key", key, VN_SEALED_SIGN_PUB_LEN, &n);
+    if (err == VN_ENOTFOUND) {
+        /* Never sent anything yet: the first certificate pins the key. */
+        if ((err = fetch_cert(c))) return err;
+        err = vn_client_cfg_get(c, "cert_server_key", key, VN_SEALED_SIGN_PUB_LEN, &n);
+    }
+    if (!err && n != VN_SEALED_SIGN_PUB_LEN) err = VN_ESTORE;
+    return err;
 }

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEAM_MAX 64
-
 /* Team members from the server (the care team roster; not audited). */
 static vn_err team_roster(vn_client *c, const char *case_id, char (*acc)[VN_ACCOUNT_HEX + 1],
                           size_t max, size_t *n)
@@ -52,15 +50,15 @@ static bool listed(char (*acc)[VN_ACCOUNT_HEX + 1], size_t n, const char *a)
  * before anything else is sent, so a removed member cannot read on. */
 vn_err vn_team_prepare(vn_client *c, const char *case_id)
 {
-    char team[TEAM_MAX][VN_ACCOUNT_HEX + 1], had[TEAM_MAX][VN_ACCOUNT_HEX + 1];
+    char team[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1], had[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1];
     size_t nteam = 0, nhad = 0, len = 0;
     uint8_t *dist = NULL;
     size_t dlen = 0;
     char *holders = NULL;
-    vn_err err = team_roster(c, case_id, team, TEAM_MAX, &nteam);
+    vn_err err = team_roster(c, case_id, team, VN_TEAM_MAX, &nteam);
     if (err) return err;
     if (vn_kv_get(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, (void **)&holders, &len) == VN_OK) {
-        for (size_t i = 0; i + VN_ACCOUNT_HEX <= len && nhad < TEAM_MAX; i += VN_ACCOUNT_HEX) {
+        for (size_t i = 0; i + VN_ACCOUNT_HEX <= len && nhad < VN_TEAM_MAX; i += VN_ACCOUNT_HEX) {
             memcpy(had[nhad], holders + i, VN_ACCOUNT_HEX);
             had[nhad++][VN_ACCOUNT_HEX] = '\0';
         }
@@ -89,7 +87,7 @@ vn_err vn_team_prepare(vn_client *c, const char *case_id)
         if ((err = vn_outbox_queue(c, team[i], NULL, &content))) goto fail;
         memcpy(had[nhad++], team[i], VN_ACCOUNT_HEX + 1);
     }
-    char buf[TEAM_MAX * VN_ACCOUNT_HEX];
+    char buf[VN_TEAM_MAX * VN_ACCOUNT_HEX];
     for (size_t i = 0; i < nhad; i++)
         memcpy(buf + i * VN_ACCOUNT_HEX, had[i], VN_ACCOUNT_HEX);
     if ((err = vn_kv_put(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, buf, nhad * VN_ACCOUNT_HEX)))

@@ -10,6 +10,7 @@
 #include "vn/cases.h"
 #include "vn/frame.h"
 #include "vn/pad.h"
+#include "vn/sealed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,44 +217,6 @@ vn_err vn_handle_fetch_bundle(vn_req *r)
     return body->account ? VN_OK : VN_ENOMEM;
 }
 
-/* The recipients of a send: one account, or the case's team without the
- * sender. Checks the policy for each. */
-static vn_err send_targets(vn_req *r, const Vn__Send *s, uint8_t (*to)[VN_ACCOUNT_LEN], size_t *nto)
-{
-    const vn_peer *peer = r->peer;
-    vn_err err;
-    *nto = 0;
-    if (!s->case_id || !s->case_id[0]) {
-        if ((err = vn_parse_id(r, s->to, "recipient", to[0]))) return err;
-        if ((err = may_message(r, to[0], s->to))) return err;
-        *nto = 1;
-        return VN_OK;
-    }
-    uint8_t case_id[VN_ACCOUNT_LEN];
-    vn_party me;
-    vn_member m[VN_CASE_MEMBERS_MAX];
-    size_t n = 0;
-    vn_case_info ci = {.state = VN_CASE_CLOSED};
-    if ((err = vn_parse_id(r, s->case_id, "case", case_id))) return err;
-    if ((err = vn_lifecycle_party(r->store, peer->account, &me))) return err;
-    bool is_cm = vn_cases_get(r->store, case_id, &ci) == VN_OK &&
-                 memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN) == 0;
-    bool member = me.in_case && memcmp(me.case_id, case_id, VN_ACCOUNT_LEN) == 0 &&
-                  vn_policy_in_team(me.role);
-    if ((!is_cm && !member) || !(is_cm || me.case_open) || (is_cm && ci.state == VN_CASE_CLOSED))
-        return vn_fail(r, VN_EDENIED,
-                       "case %s is unknown or you are not in its care team: the team chat is "
-                       "for the participant, the casemanager and the buddies of an open case",
-                       s->case_id);
-    if ((err = vn_cases_members(r->store, case_id, m, VN_CASE_MEMBERS_MAX, &n)))
-        return vn_fail(r, err, "cannot read the case: %s", vn_err_str(err));
-    for (size_t i = 0; i < n; i++)
-        if (vn_policy_in_team(m[i].role) && memcmp(m[i].account, peer->account, VN_ACCOUNT_LEN))
-            memcpy(to[(*nto)++], m[i].account, VN_ACCOUNT_LEN);
-    if (!is_cm) memcpy(to[(*nto)++], ci.casemanager, VN_ACCOUNT_LEN);
-    return VN_OK;
-}
-
 /* Abuse limits: every bucket is checked before any is taken, so a refusal
  * costs nothing and what was accepted before is untouched. */
 static vn_err rate_check(vn_req *r, uint8_t (*to)[VN_ACCOUNT_LEN], size_t nto, size_t bytes)
@@ -294,8 +257,7 @@ vn_err vn_handle_send(vn_req *r)
 {
     const Vn__Send *s = r->req->send;
     vn_outcome *out = r->out;
-    uint8_t to[VN_CASE_MEMBERS_MAX + 1][VN_ACCOUNT_LEN]; /* the team and its casemanager */
-    size_t nto = 0;
+    uint8_t to[1][VN_ACCOUNT_LEN];
     bool dup = false;
     uint64_t t = 0;
     const vn_server_config *cfg = vn_server_cfg(r->srv);
@@ -308,33 +270,24 @@ vn_err vn_handle_send(vn_req *r)
     if (s->body.len < 4 || vn_pad_bucket(s->body.len - 4) != s->body.len)
         return vn_fail(r, VN_EPROTO, "message body of %zu bytes is not padded to a size bucket",
                        s->body.len);
-    vn_err err = send_targets(r, s, to, &nto);
-    if (err) return err;
+    /* The sender is known here, from the connection, and the policy is
+     * checked with it; it is then forgotten: the envelope does not name it. */
+    vn_err err = vn_parse_id(r, s->to, "recipient", to[0]);
+    if (err || (err = may_message(r, to[0], s->to))) return err;
     if (vn_server_nearly_full(r->srv)) {
         r->retry_ms = 60000;
         return vn_fail(r, VN_EFULL,
                        "the server's storage is full: the message waits on your device and is "
                        "sent when there is room");
     }
-    if (nto == 0) return vn_fail(r, VN_EINVAL, "the care team has no one else yet");
-    if ((err = rate_check(r, to, nto, s->body.len))) return err;
+    if ((err = rate_check(r, to, 1, s->body.len))) return err;
 
     Vn__Envelope env = VN__ENVELOPE__INIT;
     env.id = s->id;
-    env.from = (char *)r->peer->account_hex;
-    env.time_ms = r->now;
-    env.prekey_msg = s->prekey_msg;
+    env.time_ms = vn_mailbox_time(r->now);
     env.body = s->body;
-    env.case_id = s->case_id && s->case_id[0] ? s->case_id : (char *)"";
-    out->push_to = malloc(nto * sizeof *out->push_to);
-    if (!out->push_to) return VN_ENOMEM;
-    for (size_t i = 0; i < nto; i++) {
-        err = vn_mailbox_put(r->store, to[i], &env, &dup, &t);
-        if (err) return vn_fail(r, err, "could not store message: %s", vn_err_str(err));
-        /* A retried send is stored (and was pushed) the first time already. */
-        if (!dup) memcpy(out->push_to[out->npush++], to[i], VN_ACCOUNT_LEN);
-    }
-
+    err = vn_mailbox_put(r->store, to[0], &env, &dup, &t);
+    if (err) return vn_fail(r, err, "could not store message: %s", vn_err_str(err));
     Vn__Sent *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__sent__init(body);
@@ -342,7 +295,10 @@ vn_err vn_handle_send(vn_req *r)
     out->reply->sent = body;
     body->time_ms = t;
     if ((err = dup_bin(&body->id, s->id.data, s->id.len))) return err;
-    if (out->npush == 0) return VN_OK;
+    /* A retried send is stored (and was pushed) the first time already. */
+    if (dup) return VN_OK;
+    if (!(out->push_to = malloc(sizeof *out->push_to))) return VN_ENOMEM;
+    memcpy(out->push_to[out->npush++], to[0], VN_ACCOUNT_LEN);
 
     /* Prepare the push now; the loop sends it only after the commit. */
     Vn__Envelope *penv[1] = {&env};
@@ -374,7 +330,7 @@ static vn_err fetch_one(void *ud, const Vn__Envelope *e)
     }
     if (c->envs->n_envelopes == c->cap) return VN_EINTERNAL;
     /* A deep copy through the wire form: the reply owns it, whatever
-     * fields the envelope has (a notice, a case). */
+     * fields the envelope has (a notice or a body). */
     size_t n = vn__envelope__get_packed_size(e);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) return VN_ENOMEM;
@@ -452,4 +408,43 @@ vn_err vn_handle_subscribe(vn_req *r)
     out->reply->body_case = VN__REPLY__BODY_SUBSCRIBED;
     out->reply->subscribed = body;
     return VN_OK;
+}
+
+/* A sender certificate lives a week; clients fetch a fresh one well before
+ * it runs out (client-cli/session.c), and a recipient judges it by the
+ * time its envelope was stored, so a message waiting in a mailbox is not
+ * refused later. */
+#define SENDER_CERT_TTL_MS (7ULL * 86400000)
+
+vn_err vn_handle_sender_cert(vn_req *r)
+{
+    uint8_t pub[VN_META_SIGN_PUB_LEN], sec[VN_META_SIGN_SEC_LEN], *cert = NULL;
+    uint8_t sig[VN_SEALED_SIG_LEN];
+    size_t len = 0;
+    bool made = false;
+    vn_sender_cert c = {.expires_ms = r->now + SENDER_CERT_TTL_MS};
+    vn_err err = vn_keys_identity(r->store, r->peer->account, c.identity_key);
+    if (err == VN_ENOTFOUND)
+        return vn_fail(r, err, "publish your keys first: a certificate names your identity key");
+    if (err) return vn_fail(r, err, "cannot read your keys: %s", vn_err_str(err));
+    memcpy(c.account, r->peer->account_hex, sizeof c.account);
+    if ((err = vn_meta_signing_key(r->store, pub, sec, &made)))
+        return vn_fail(r, err, "cannot read the signing key: %s", vn_err_str(err));
+    /* The first certificate ever made the key: it must be durable before
+     * a client pins it. */
+    if (made) r->out->wrote = true;
+    err = vn_sealed_cert_issue(sec, &c, &cert, &len, sig);
+    explicit_bzero(sec, sizeof sec);
+    if (err) return vn_fail(r, err, "cannot sign a certificate: %s", vn_err_str(err));
+    Vn__SenderCert *body = malloc(sizeof *body);
+    if (!body) {
+        free(cert);
+        return VN_ENOMEM;
+    }
+    vn__sender_cert__init(body);
+    r->out->reply->body_case = VN__REPLY__BODY_SENDER_CERT;
+    r->out->reply->sender_cert = body;
+    body->cert = (ProtobufCBinaryData){len, cert};
+    if ((err = dup_bin(&body->signature, sig, sizeof sig))) return err;
+    return dup_bin(&body->server_key, pub, sizeof pub);
 }

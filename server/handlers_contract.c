@@ -278,7 +278,7 @@ vn_err vn_handle_checkin(vn_req *r)
     if (minute < t.checkin_start_min || minute >= t.checkin_end_min)
         return vn_fail(r, VN_EDENIED, "check-in is open %s (server time %02d:%02d); try again then",
                        window, minute / 60, minute % 60);
-    if ((err = vn_absences_load(st, id, VN_ABSENCE, &abs, &nabs))) return err;
+    if ((err = vn_absences_load(st, id, &abs, &nabs))) return err;
     bool absent = vn_schedule_absent(abs, nabs, today);
     if (!vn_events_has(st, id, today, VN_EV_CHECKIN))
         err = vn_events_add(st, id, today, VN_EV_CHECKIN);
@@ -370,14 +370,17 @@ vn_err vn_handle_absence_add(vn_req *r)
     size_t n = 0;
     vn_err err = vn_managed_case(r, q->case_id, &ci, true);
     if (err) return err;
-    vn_absence_kind kind =
-        q->kind && strcmp(q->kind, "medication") == 0 ? VN_MEDICATION : VN_ABSENCE;
-    if (q->kind && q->kind[0] && strcmp(q->kind, "absence") && strcmp(q->kind, "medication"))
-        return vn_fail(r, VN_EINVAL, "kind must be absence or medication, not %s", q->kind);
+    if (q->kind && strcmp(q->kind, "medication") == 0)
+        return vn_fail(r, VN_EINVAL,
+                       "a medication exception is not kept on the server: it travels end to end "
+                       "to the participant and the medical leads (vangnet absence add --kind "
+                       "medication does that)");
+    if (q->kind && q->kind[0] && strcmp(q->kind, "absence"))
+        return vn_fail(r, VN_EINVAL, "kind must be absence, not %s", q->kind);
     if (vn_day_parse(q->from, &from) || vn_day_parse(q->to, &to) || to < from)
         return vn_fail(r, VN_EINVAL, "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
-    if (kind == VN_ABSENCE && vn_contracts_in_force(r->store, ci.id, &t) == VN_OK) {
-        if ((err = vn_absences_load(r->store, ci.id, VN_ABSENCE, &abs, &n))) return err;
+    if (vn_contracts_in_force(r->store, ci.id, &t) == VN_OK) {
+        if ((err = vn_absences_load(r->store, ci.id, &abs, &n))) return err;
         vn_absence add = {from, to};
         bool ok = vn_schedule_absence_allowed(&t, abs, n, add);
         int used = vn_schedule_absence_days_in_year(&t, abs, n, from);
@@ -388,7 +391,7 @@ vn_err vn_handle_absence_add(vn_req *r)
                            "(%d used in the year of %s)",
                            q->from, q->to, t.absence_max_days, used, q->from);
     }
-    if ((err = vn_absences_add(r->store, ci.id, from, to, kind)))
+    if ((err = vn_absences_add(r->store, ci.id, from, to)))
         return vn_fail(r, err, "cannot store the absence: %s", vn_err_str(err));
-    return vn_reply_recorded(out, kind == VN_ABSENCE ? "absence" : "medication", q->from);
+    return vn_reply_recorded(out, "absence", q->from);
 }

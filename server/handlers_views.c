@@ -32,7 +32,7 @@ static vn_err case_due(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], vn_due *due,
     if (err) return err;
     int32_t today = vn_day_local(r->now, &minute);
     if ((err = vn_events_load(r->store, id, t.start_day, &ev, &nev)) ||
-        (err = vn_absences_load(r->store, id, VN_ABSENCE, &abs, &nabs)))
+        (err = vn_absences_load(r->store, id, &abs, &nabs)))
         goto out;
     *n = vn_schedule_due(&t, ev, nev, abs, nabs, today, minute, due, VN_DUE_MAX);
     if (*n > VN_DUE_MAX) *n = VN_DUE_MAX;
@@ -196,12 +196,11 @@ static vn_err fill_days(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], int32_t fir
                         Vn__CalendarView *view)
 {
     vn_event *ev = NULL;
-    vn_absence *abs = NULL, *med = NULL;
-    size_t nev = 0, nabs = 0, nmed = 0;
+    vn_absence *abs = NULL;
+    size_t nev = 0, nabs = 0;
     vn_sstore *st = r->store;
     vn_err err = vn_events_load(st, id, first, &ev, &nev);
-    if (!err) err = vn_absences_load(st, id, VN_ABSENCE, &abs, &nabs);
-    if (!err) err = vn_absences_load(st, id, VN_MEDICATION, &med, &nmed);
+    if (!err) err = vn_absences_load(st, id, &abs, &nabs);
     for (int i = 0; !err && i < ndays; i++) {
         char date[11];
         Vn__CalendarDay *d = malloc(sizeof *d);
@@ -214,7 +213,8 @@ static vn_err fill_days(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], int32_t fir
         vn_day_format(first + i, date);
         if (!(d->date = vn_dup_str(date))) err = VN_ENOMEM;
         d->absent = vn_schedule_absent(abs, nabs, first + i);
-        d->medication = vn_schedule_absent(med, nmed, first + i);
+        /* medication: never from the server; the casemanager's device adds
+         * its own end-to-end records. */
         for (size_t k = 0; k < nev; k++) {
             if (ev[k].day != first + i) continue;
             switch (ev[k].kind) {
@@ -246,7 +246,6 @@ static vn_err fill_days(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], int32_t fir
     }
     free(ev);
     free(abs);
-    free(med);
     return err;
 }
 

@@ -46,6 +46,7 @@
     X(FETCH,              "fetch",             vn_handle_fetch,             ROLES_ANY,       0,                        NULL)                                      \
     X(ACK,                "ack",               vn_handle_ack,               ROLES_ANY,       0,                        NULL)                                      \
     X(SUBSCRIBE,          "subscribe",         vn_handle_subscribe,         ROLES_ANY,       0,                        NULL)                                      \
+    X(SENDER_CERT,        "sender-cert",       vn_handle_sender_cert,       ROLES_ANY,       0,                        NULL)                                      \
     X(CASE_NEW,           "case-new",          vn_handle_case_new,          R(CASEMANAGER),  WRITES | GROWS,           "only a casemanager creates cases")        \
     X(CASE_INVITE,        "case-invite",       vn_handle_case_invite,       R(CASEMANAGER),  WRITES | GROWS,           AS_UNKNOWN)                                \
     X(CASE_SHOW,          "case-show",         vn_handle_case_show,         ROLES_READERS | R(BUDDY), AUDITED,         AS_UNKNOWN)                                \

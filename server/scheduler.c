@@ -67,6 +67,9 @@ static vn_err close_days(vn_server *srv, const vn_case_info *ci, const vn_terms 
     }
     (void)has_p;
     if (!err && upto > last) err = vn_sched_set_last(st, ci->id, upto);
+    /* With each closed day, what the schedule no longer needs goes. */
+    int32_t keep = (int32_t)(vn_server_cfg(srv)->event_retention_ms / 86400000u);
+    if (!err && upto > last) err = vn_events_prune(st, ci->id, today - keep, NULL);
     return err;
 }
 
@@ -82,13 +85,13 @@ static vn_err run_case(vn_server *srv, const vn_case_info *ci, int32_t today, in
     vn_err err = vn_contracts_in_force(st, ci->id, &t);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
-    if ((err = vn_absences_load(st, ci->id, VN_ABSENCE, &abs, &nabs))) return err;
+    if ((err = vn_absences_load(st, ci->id, &abs, &nabs))) return err;
     if ((err = close_days(srv, ci, &t, abs, nabs, today, minute))) goto out;
     /* Once the last contract day is closed, the case is completed (the
      * lifecycle is all the server knows of it). */
     int32_t closed_upto;
     if (vn_sched_last(st, ci->id, &closed_upto) == VN_OK && closed_upto >= vn_terms_end_day(&t)) {
-        err = vn_cases_set_state(st, ci->id, VN_CASE_COMPLETED, 0);
+        err = vn_cases_set_state(st, ci->id, VN_CASE_COMPLETED, vn_clock_now(vn_server_clock(srv)));
         goto out;
     }
     if ((err = vn_events_load(st, ci->id, t.start_day, &ev, &nev))) goto out;

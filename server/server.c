@@ -285,8 +285,7 @@ vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn
     if (err) return err;
     Vn__Envelope env = VN__ENVELOPE__INIT;
     env.id = (ProtobufCBinaryData){sizeof id, id};
-    env.from = "";
-    env.time_ms = vn_clock_now(s->clock);
+    env.time_ms = vn_mailbox_time(vn_clock_now(s->clock));
     env.notice = (Vn__Notice *)n;
     if ((err = vn_mailbox_put(s->store, to, &env, &dup, &t))) return err;
     Vn__Envelope *penv[1] = {&env};

@@ -37,6 +37,7 @@ typedef struct vn_server_config {
     size_t map_size;                       /* LMDB map size in bytes */
     int verbose;                           /* log every request when > 0 */
     uint64_t case_retention_ms;            /* closed cases are purged after this */
+    uint64_t event_retention_ms;           /* older dated records are pruned (vn_events_prune) */
     const char *time_zone;                 /* local dates of contracts (TZ name) */
     uint64_t sos_window_ms;                /* an unclaimed SOS goes to the casemanager after this */
     double pair_burst, pair_per_sec;       /* messages per (sender, recipient) */

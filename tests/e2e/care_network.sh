@@ -103,7 +103,8 @@ expect_match "a removed buddy cannot message the participant" '"code": "DENIED"'
 expect_match "a removed buddy cannot read the case" '"code": "DENIED"' "$(vn b1 --json case show "$CASE1" 2>&1 || true)"
 vn cm1 send --case "$CASE1" "after removal: the new rota"
 # Hand the removed buddy a copy of that ciphertext, as a leaking server
-# would: its client has only the old sender key and must fail.
+# would: each copy is sealed to one current member's identity key, so it
+# fails before the sender key is even tried (and that key was replaced).
 transplant() { # transplant DB FROM_HEX TO_HEX: copy FROM's entries to TO
     store_dump -s "$1" | awk -v f=" $2" -v t=" $3" '
         /^HEADER=END/ {print; h=1; next}
@@ -118,8 +119,8 @@ transplant msgindex "${ID[b1b]}" "${ID[b1]}"
 check "the removed buddy's mailbox now holds the copy" test "$(db_count_prefix mailbox "${ID[b1]}")" -ge 1
 RC=0; ERR=$(vn b1 --json inbox 2>&1 >"$T/b1.json") || RC=$?
 check "the removed buddy's client does not show it" bash -c "! grep -q 'new rota' '$T/b1.json'"
-expect_match "the leaked team message fails: it needs the new sender key" \
-    'could not be decrypted \(no secure session with this account\)' "$ERR"
+expect_match "the leaked team message fails: it is sealed to another member" \
+    'a message was refused: cryptographic operation failed' "$ERR"
 expect_match "the remaining buddy reads it" "after removal: the new rota" "$(vn b1b --json inbox)"
 expect_match "the participant reads it" "after removal: the new rota" "$(vn p1 --json inbox)"
 
@@ -150,13 +151,14 @@ in_store() {
 not_in_store() { ! in_store "$1"; }
 
 step "account deletion leaves no trace"
-# Deleting an account removes every trace, including what it sent.
+# Deleting an account removes every trace. What it sent does not name it
+# (sealed sender), so that waits for its reader like any other message.
 vn b1b send "${ID[p1]}" "unread when b1b leaves"
 check "before deletion b1b is in the store" in_store "${ID[b1b]}"
 vn b1b delete-account --yes >/dev/null
 check "after deletion no key or value refers to b1b" not_in_store ${ID[b1b]}
 check "b1b's device store is gone too" test ! -e "$T/b1b/data.mdb"
-expect_eq "its unread message to the participant went with it" 0 "$(db_count_prefix mailbox "${ID[p1]}")"
+expect_eq "its unread message to the participant still waits, naming nobody" 1 "$(db_count_prefix mailbox "${ID[p1]}")"
 expect_match "a casemanager with open cases cannot leave" '"code": "DENIED".*reassign or close' \
     "$(vn cm2 --json delete-account --yes 2>&1 || true)"
 

@@ -9,7 +9,8 @@
 
 step "start the server; enrol a case"
 server_init
-server_start --test-clock --sweep 1s
+# It counts every draw of five years at the end: keep all dated records.
+server_start --test-clock --sweep 1s --event-retention 3653d
 # 07:00 UTC is 08:00 in Amsterdam: inside the 05:00-14:00 check-in window.
 server_clock set 2027-01-04T07:00
 CM=$(join cm casemanager)
@@ -77,6 +78,16 @@ expect_match "and the clinical state" "state [0-9-]+: relapse" "$OUT"
 check "a buddy does not" bash -c "! grep -q '$CANARY' <<< '$(vn bud inbox)'"
 expect_match "the casemanager's report counts the confirmed positive" '"positive": 1, "positive_confirmed": 1' \
     "$(vn cm --json report --case "$CASE" --month 2027-02)"
+# A medication exception goes end to end; the server keeps no trace of it.
+ABSENCES=$(db_count absences)
+expect_match "a medication exception is sent end to end" 'recorded medication 2027-02-10..2027-02-12 \(end to end only\)' \
+    "$(vn cm absence add --case "$CASE" --kind medication 2027-02-10 2027-02-12)"
+expect_eq "the server stores nothing for it" "$ABSENCES" "$(db_count absences)"
+expect_match "the participant receives it" "medication 2027-02-10: 2027-02-12" "$(vn doc inbox)"
+vn cm --json caseload --calendar --month 2027-02 > "$T/cal.json"
+expect_match "the casemanager's calendar shows it from the device's own record" \
+    '"date": "2027-02-11".*"medication": true' "$(tr '{' '\n' < "$T/cal.json" | grep '"date": "2027-02-11"')"
+
 # A missed test is told to the team, but the server does not count it as taken.
 vn cm test record --case "$CASE" --date 2027-02-05 missed --note "$CANARY missed" >/dev/null
 expect_match "the participant hears of the missed test" "test 2027-02-05: missed - $CANARY missed" "$(vn doc inbox)"

@@ -15,6 +15,8 @@ set -eEuo pipefail
 T=$(mktemp -d /tmp/vn-e2e.XXXXXX)
 # Client profiles are encrypted at rest; every test profile uses this one.
 export VANGNET_PASSPHRASE="correct horse battery staple"
+# Test-only Argon2id cost (the client warns): the real one takes most of a second per call.
+export VANGNET_INSECURE_TEST_KDF=1
 STATE=$T/state
 # The store key: beside the state directory, never in it (vangnetd refuses
 # that). Made by server_init; every vangnetd command that opens the store
@@ -186,6 +188,8 @@ join() { vn "$1" join "$(invite "$2")"; }
 store_dump() { "${VN_STORETOOL:?set VN_STORETOOL}" dump "$STORE_KEY" "$STATE" "$@"; }
 # store_load TABLE < DUMP: puts every record of an mdb_dump-style DUMP, sealed.
 store_load() { "${VN_STORETOOL:?set VN_STORETOOL}" load "$STORE_KEY" "$STATE" "$1"; }
+# store_copy DIR: an unsealed LMDB copy of the store in the new directory DIR.
+store_copy() { mkdir "$1" && "${VN_STORETOOL:?set VN_STORETOOL}" copy "$STORE_KEY" "$STATE" "$1"; }
 
 # Number of entries in one LMDB database of the server store: on disk, one
 # entry per record.

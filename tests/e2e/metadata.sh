@@ -39,9 +39,7 @@ vn ml disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # a new attestation
 
 step "walk every database against docs/METADATA.md"
-: "${VN_STORETOOL:?set VN_STORETOOL}"
-mkdir "$T/plain"
-"$VN_STORETOOL" copy "$STORE_KEY" "$STATE" "$T/plain"
+store_copy "$T/plain"
 OUT=$("$VN_STORECHECK" "$T/plain" "$VN_METADATA" 2>&1) || true
 echo "$OUT"
 expect_match "every database and record is as documented" '^23 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"

@@ -3,7 +3,12 @@
  * document does not list, a key or value of another shape, or a protobuf
  * value with a field the document does not name, fails the check.
  *
- *   vn_storecheck STATE_DIR METADATA.md
+ *   vn_storecheck STATE_DIR METADATA.md [--absent DB HEX]...
+ *
+ * Each --absent fails the check if any value of database DB holds the
+ * bytes HEX stands for, or HEX itself as text: for example that no queued
+ * envelope names its sender or its case. (Keys are not searched: a
+ * mailbox key names the recipient, by design.)
  *
  * The schema block is a fenced ```schema block with one line per database:
  *   NAME  KEY  VALUE
@@ -154,6 +159,50 @@ static bool check_key(const char *spec, const MDB_val *k)
     return k->mv_size == strtoul(spec, NULL, 10);
 }
 
+/* Does the n bytes at p contain the needle of len bytes? */
+static bool contains(const void *p, size_t n, const uint8_t *needle, size_t len)
+{
+    for (size_t i = 0; len && i + len <= n; i++)
+        if (memcmp((const uint8_t *)p + i, needle, len) == 0) return true;
+    return false;
+}
+
+/* Fails if a value of database name holds hex, as text or as the bytes it
+ * stands for; returns how many records were searched. */
+static int check_absent(MDB_txn *txn, const char *name, const char *hex)
+{
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t raw[128];
+    size_t len = strlen(hex), nraw = len / 2;
+    int n = 0;
+    if (len % 2 || nraw > sizeof raw) {
+        failf("--absent %s: not an even number of hex digits (at most 256)", hex);
+        return 0;
+    }
+    for (size_t i = 0; i < nraw; i++)
+        if (sscanf(hex + 2 * i, "%2hhx", &raw[i]) != 1) {
+            failf("--absent %s: not hex", hex);
+            return 0;
+        }
+    if (mdb_dbi_open(txn, name, 0, &dbi) || mdb_cursor_open(txn, dbi, &cur)) {
+        failf("%s: cannot open", name);
+        return 0;
+    }
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+        bool found = contains(v.mv_data, v.mv_size, raw, nraw) ||
+                     contains(v.mv_data, v.mv_size, (const uint8_t *)hex, len);
+        if (found) {
+            failf("%s: a record holds %s", name, hex);
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+
 static int check_db(MDB_txn *txn, const char *name, const rule *r)
 {
     MDB_dbi dbi;
@@ -187,10 +236,15 @@ int main(int argc, char **argv)
     MDB_val k, v;
     char names[MAX_DBS][64];
     int nnames = 0;
-    if (argc != 3) {
-        fprintf(stderr, "usage: vn_storecheck STATE_DIR METADATA.md\n");
+    if (argc < 3 || (argc - 3) % 3 != 0) {
+        fprintf(stderr, "usage: vn_storecheck STATE_DIR METADATA.md [--absent DB HEX]...\n");
         return 2;
     }
+    for (int i = 3; i < argc; i += 3)
+        if (strcmp(argv[i], "--absent") != 0) {
+            fprintf(stderr, "vn_storecheck: unknown option %s\n", argv[i]);
+            return 2;
+        }
     int nrules = load_rules(argv[2], rules, MAX_DBS);
     if (nrules <= 0) {
         fprintf(stderr, "vn_storecheck: no ```schema block in %s\n", argv[2]);
@@ -221,6 +275,10 @@ int main(int argc, char **argv)
             failf("database %s is not listed in docs/METADATA.md", names[i]);
         else
             check_db(txn, names[i], r);
+    }
+    for (int i = 3; i < argc; i += 3) {
+        int searched = check_absent(txn, argv[i + 1], argv[i + 2]);
+        printf("absent: %s in %s (%d records searched)\n", argv[i + 2], argv[i + 1], searched);
     }
     mdb_txn_abort(txn);
     mdb_env_close(env);

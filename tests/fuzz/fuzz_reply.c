@@ -43,7 +43,7 @@ static void use_reply(const Vn__Reply *rep)
             const Vn__Envelope *env = e->envelopes[i];
             const uint8_t *payload;
             size_t plen;
-            if (!env || !env->from) abort();
+            if (!env) abort();
             if (vn_pad_decode(env->body.data, env->body.len, &payload, &plen) == VN_OK &&
                 (payload < env->body.data || plen > env->body.len - 4))
                 abort();

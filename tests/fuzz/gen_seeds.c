@@ -6,6 +6,7 @@
  *
  * The output is committed under tests/fuzz/corpus; rerun this after the
  * protocol changes. Everything is deterministic (fixed bytes, no clock). */
+#include "fuzz_sealed_keys.h"
 #include "vn/frame.h"
 #include "vn/invite.h"
 #include "vn/pad.h"
@@ -57,7 +58,7 @@ static void put_reply(const char *name, Vn__Reply *rep)
     free(buf);
 }
 
-static uint8_t bytes[4096]; /* a fixed pattern to take keys and ids from */
+static uint8_t bytes[8192]; /* a fixed pattern to take keys, ids and payloads from */
 static char account[] = "0123456789abcdef0123456789abcdef";
 
 static ProtobufCBinaryData bin(size_t off, size_t len)
@@ -80,10 +81,14 @@ static void requests(const uint8_t *body, size_t body_len)
     s.id = bin(32, 16);
     s.body.data = (uint8_t *)body;
     s.body.len = body_len;
-    s.prekey_msg = 1;
     req.body_case = VN__REQUEST__BODY_SEND;
     req.send = &s;
     put_request("send", &req);
+
+    Vn__SenderCertGet scg = VN__SENDER_CERT_GET__INIT;
+    req.body_case = VN__REQUEST__BODY_SENDER_CERT;
+    req.sender_cert = &scg;
+    put_request("sender_cert", &req);
 
     ProtobufCBinaryData ids[2] = {bin(32, 16), bin(48, 16)};
     Vn__Ack a = VN__ACK__INIT;
@@ -173,14 +178,11 @@ static void replies(const uint8_t *body, size_t body_len)
     Vn__Envelope e1 = VN__ENVELOPE__INIT, e2 = VN__ENVELOPE__INIT;
     Vn__Envelope *envs[2] = {&e1, &e2};
     e1.id = bin(32, 16);
-    e1.from = account;
-    e1.time_ms = 1700000000000ULL;
-    e1.prekey_msg = 1;
+    e1.time_ms = 1700000040000ULL;
     e1.body.data = (uint8_t *)body;
     e1.body.len = body_len;
     e2 = e1;
     e2.id = bin(48, 16);
-    e2.prekey_msg = 0;
     Vn__Envelopes ev = VN__ENVELOPES__INIT;
     ev.n_envelopes = 2;
     ev.envelopes = envs;
@@ -193,6 +195,14 @@ static void replies(const uint8_t *body, size_t body_len)
     ev.more = 0;
     put_reply("push", &rep);
     rep.request_id = 42;
+
+    Vn__SenderCert sc = VN__SENDER_CERT__INIT;
+    sc.cert = bin(64, 80);
+    sc.signature = bin(144, 64);
+    sc.server_key = bin(208, 32);
+    rep.body_case = VN__REPLY__BODY_SENDER_CERT;
+    rep.sender_cert = &sc;
+    put_reply("sender_cert", &rep);
 
     Vn__Acked ak = VN__ACKED__INIT;
     ak.count = 2;
@@ -234,6 +244,49 @@ static void replies(const uint8_t *body, size_t body_len)
     rep.body_case = VN__REPLY__BODY_BUNDLE;
     rep.bundle = &bu;
     put_reply("bundle", &rep);
+}
+
+/* Packed SealedContent, as a recipient finds it inside the box: valid ones
+ * under a certificate the fuzz target's server key signed, and near
+ * misses (expired, signed by another key, a team message without a case). */
+static void put_sealed(const char *name, const uint8_t sec[64], uint64_t expires, uint32_t kind,
+                       const char *case_id)
+{
+    uint8_t cert[256], sig[64], out[1024];
+    vn_fuzz_sealed_keys k;
+    if (vn_fuzz_sealed_keys_make(&k) != 0) {
+        failures++;
+        return;
+    }
+    Vn__CertBody cb = VN__CERT_BODY__INIT;
+    cb.account = account;
+    cb.identity_key = (ProtobufCBinaryData){33, k.id_pub};
+    cb.expires_ms = expires;
+    size_t clen = vn__cert_body__pack(&cb, cert);
+    crypto_sign_detached(sig, NULL, cert, clen, sec ? sec : k.sign_sec);
+    Vn__SealedContent sc = VN__SEALED_CONTENT__INIT;
+    sc.cert = (ProtobufCBinaryData){clen, cert};
+    sc.cert_sig = (ProtobufCBinaryData){sizeof sig, sig};
+    sc.kind = kind;
+    sc.case_id = (char *)case_id;
+    sc.ciphertext = bin(0, 120);
+    if (vn__sealed_content__get_packed_size(&sc) > sizeof out) {
+        failures++;
+        return;
+    }
+    put("sealed", name, out, vn__sealed_content__pack(&sc, out));
+}
+
+static void sealed(void)
+{
+    uint8_t other[64];
+    memcpy(other, bytes, sizeof other);
+    put_sealed("whisper", NULL, VN_FUZZ_SEALED_NOW + 1, 2, "");
+    put_sealed("prekey", NULL, VN_FUZZ_SEALED_NOW + 1, 1, "");
+    put_sealed("team", NULL, VN_FUZZ_SEALED_NOW + 1, 3, account);
+    put_sealed("expired", NULL, VN_FUZZ_SEALED_NOW - 1, 2, "");
+    put_sealed("forged", other, VN_FUZZ_SEALED_NOW + 1, 2, "");
+    put_sealed("team_no_case", NULL, VN_FUZZ_SEALED_NOW + 1, 3, "");
 }
 
 static void pads(void)
@@ -299,6 +352,7 @@ int main(int argc, char **argv)
     replies(body, body_len);
     free(body);
     pads();
+    sealed();
     invites();
     if (failures) fprintf(stderr, "fuzz_gen_seeds: %d files not written\n", failures);
     return failures ? 1 : 0;

@@ -17,6 +17,7 @@
 #include "vn/cases.h"
 #include "vn/clock.h"
 #include "vn/contracts.h"
+#include "vn/day.h"
 #include "vn/disclosures.h"
 #include "vn/events.h"
 #include "vn/keys.h"
@@ -116,7 +117,7 @@ static void test_mailbox(void **state)
     bool dup, more;
     uint64_t t;
     size_t n = 0;
-    env.from = "00";
+    env.body = (ProtobufCBinaryData){3, (uint8_t *)"abc"};
     for (int i = 0; i < 3; i++) {
         memset(id, i + 1, sizeof id);
         env.id = (ProtobufCBinaryData){sizeof id, id};
@@ -138,6 +139,56 @@ static void test_mailbox(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(vn_mailbox_count(st, to, &n), VN_OK);
     assert_int_equal(n, 1);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+/* The first byte of each envelope's id, in delivery order. */
+struct order {
+    uint8_t first[8];
+    size_t n;
+};
+
+static vn_err note_order(void *ud, const Vn__Envelope *env)
+{
+    struct order *o = ud;
+    if (o->n < sizeof o->first) o->first[o->n++] = env->id.data[0];
+    return VN_OK;
+}
+
+/* Oldest first per recipient without a store-wide counter: interleaved
+ * recipients, an ack in the middle, and a mailbox emptied and used again. */
+static void test_mailbox_order(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t a[VN_ACCOUNT_LEN] = {1}, b[VN_ACCOUNT_LEN] = {2}, id[VN_MSGID_LEN];
+    Vn__Envelope env = VN__ENVELOPE__INIT;
+    bool dup;
+    uint64_t t;
+    static const uint8_t seq[] = {5, 3, 9, 1};
+    for (size_t i = 0; i < sizeof seq; i++) {
+        memset(id, seq[i], sizeof id);
+        env.id = (ProtobufCBinaryData){sizeof id, id};
+        env.time_ms = vn_mailbox_time(NOW);
+        assert_int_equal(vn_mailbox_put(st, i % 2 ? b : a, &env, &dup, &t), VN_OK);
+        assert_int_equal(t % VN_MAILBOX_TIME_STEP_MS, 0);
+        assert_true(t > NOW);
+    }
+    memset(id, 5, sizeof id);
+    assert_int_equal(vn_mailbox_ack(st, a, id), VN_OK);
+    memset(id, 7, sizeof id);
+    assert_int_equal(vn_mailbox_put(st, a, &env, &dup, &t), VN_OK);
+    struct order o = {.n = 0};
+    assert_int_equal(vn_mailbox_fetch(st, a, 10, note_order, &o, NULL), VN_OK);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.first[0], 9);
+    assert_int_equal(o.first[1], 7);
+    o.n = 0;
+    assert_int_equal(vn_mailbox_fetch(st, b, 10, note_order, &o, NULL), VN_OK);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.first[0], 3);
+    assert_int_equal(o.first[1], 1);
     vn_sstore_close(&st);
     store_rm_tmp(dir);
 }
@@ -167,10 +218,18 @@ static void test_cases(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(vn_cases_set_state(st, a.id, VN_CASE_CLOSED, NOW + DAY), VN_OK);
     assert_int_equal(vn_cases_add_member(st, a.id, cm2, VN_ROLE_BUDDY, NOW), VN_EDENIED);
-    assert_int_equal(vn_cases_closed_before(st, NOW + DAY, list, 4, &n), VN_OK);
+    /* Ends are kept to the day; a completed case ends like a closed one. */
+    uint64_t closed_day = vn_day_floor_ms(NOW + DAY);
+    assert_int_equal(vn_cases_get(st, a.id, &a), VN_OK);
+    assert_int_equal(a.closed_ms, closed_day);
+    assert_int_equal(vn_cases_closed_before(st, closed_day, list, 4, &n), VN_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(vn_cases_closed_before(st, NOW + DAY + 1, list, 4, &n), VN_OK);
+    assert_int_equal(vn_cases_closed_before(st, closed_day + 1, list, 4, &n), VN_OK);
     assert_int_equal(n, 1);
+    assert_int_equal(vn_cases_set_state(st, b.id, VN_CASE_COMPLETED, NOW + 2 * DAY), VN_OK);
+    assert_int_equal(vn_cases_closed_before(st, closed_day + DAY + 1, list, 4, &n), VN_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vn_cases_set_state(st, b.id, VN_CASE_ACTIVE, NOW + 2 * DAY), VN_OK);
     assert_int_equal(vn_cases_delete(st, a.id), VN_OK);
     assert_int_equal(vn_cases_of(st, p, of), VN_ENOTFOUND);
     assert_int_equal(vn_cases_get(st, a.id, &a), VN_ENOTFOUND);
@@ -201,9 +260,8 @@ static void test_records(void **state)
     assert_int_equal(vn_events_load(st, c, 0, &ev, &n), VN_OK);
     assert_int_equal(n, 3);
     free(ev);
-    assert_int_equal(vn_absences_add(st, c, 20, 25, VN_ABSENCE), VN_OK);
-    assert_int_equal(vn_absences_add(st, c, 21, 21, VN_MEDICATION), VN_OK);
-    assert_int_equal(vn_absences_load(st, c, VN_ABSENCE, &abs, &n), VN_OK);
+    assert_int_equal(vn_absences_add(st, c, 20, 25), VN_OK);
+    assert_int_equal(vn_absences_load(st, c, &abs, &n), VN_OK);
     assert_int_equal(n, 1);
     assert_int_equal(abs[0].to_day, 25);
     free(abs);
@@ -215,6 +273,13 @@ static void test_records(void **state)
     assert_false(already);
     assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 30, &already), VN_OK);
     assert_true(already);
+    /* The next day's notice replaces it; the kind and item tell them apart. */
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 2, 4, 31, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
+    assert_true(already);
     assert_int_equal(vn_events_purge_case(st, c), VN_OK);
     assert_int_equal(vn_absences_purge_case(st, c), VN_OK);
     assert_int_equal(vn_sched_purge_case(st, c), VN_OK);
@@ -224,6 +289,62 @@ static void test_records(void **state)
     assert_int_equal(vn_sched_last(st, c, &day), VN_ENOTFOUND);
     vn_sstore_close(&st);
     assert_int_equal(store_traces(dir, c), 0);
+    store_rm_tmp(dir);
+}
+
+static size_t count_kind(const vn_event *ev, size_t n, vn_event_kind kind, int32_t *last)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].kind == kind) {
+            k++;
+            *last = ev[i].day;
+        }
+    return k;
+}
+
+/* Pruning keeps recent days whole; of older ones only the last contact of
+ * each kind and the most recent untested draws. */
+static void test_events_prune(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c[VN_ACCOUNT_LEN] = {4};
+    vn_event *ev = NULL;
+    size_t n, pruned;
+    int32_t last = 0;
+    for (int32_t d = 100; d < 200; d++) {
+        assert_int_equal(vn_events_add(st, c, d, VN_EV_CHECKIN), VN_OK);
+        assert_int_equal(vn_events_add(st, c, d, d % 2 ? VN_EV_DRAW_TEST : VN_EV_DRAW_NONE), VN_OK);
+        if (d % 4 == 1) assert_int_equal(vn_events_add(st, c, d, VN_EV_TEST), VN_OK);
+    }
+    assert_int_equal(vn_events_add(st, c, 110, VN_EV_CM_CONTACT), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 120, VN_EV_CM_CONTACT), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 120, VN_EV_CM_CONTACT), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 130, VN_EV_SELFHELP), VN_OK);
+    assert_int_equal(vn_events_add(st, c, 195, VN_EV_SELFHELP), VN_OK);
+    assert_int_equal(vn_events_prune(st, c, 190, &pruned), VN_OK);
+    assert_true(pruned > 0);
+    assert_int_equal(vn_events_load(st, c, 0, &ev, &n), VN_OK);
+    /* Days 190..199 whole: 10 check-ins. */
+    assert_int_equal(count_kind(ev, n, VN_EV_CHECKIN, &last), 10);
+    assert_int_equal(last, 199);
+    /* The last casemanager contact (counted twice) stays; selfhelp's last
+     * is recent, so the old one goes. */
+    assert_int_equal(count_kind(ev, n, VN_EV_CM_CONTACT, &last), 2);
+    assert_int_equal(last, 120);
+    assert_int_equal(count_kind(ev, n, VN_EV_SELFHELP, &last), 1);
+    assert_int_equal(last, 195);
+    /* Draws fall on odd days, tests on days 1 mod 4, so the untested draws
+     * are the days 3 mod 4. Days 191..199 keep their 5 draws; the 8 most
+     * recent untested are 199, 195, 191 and 187, 183, 179, 175, 171, so 5
+     * old ones stay; tested old draws go with their tests. */
+    assert_int_equal(count_kind(ev, n, VN_EV_DRAW_TEST, &last), 5 + 5);
+    assert_int_equal(count_kind(ev, n, VN_EV_TEST, &last), 2); /* 193, 197 */
+    assert_int_equal(count_kind(ev, n, VN_EV_DRAW_NONE, &last), 5);
+    assert_int_equal(count_kind(ev, n, VN_EV_CHECKIN_MISSED, &last), 0);
+    free(ev);
+    vn_sstore_close(&st);
     store_rm_tmp(dir);
 }
 
@@ -366,9 +487,11 @@ int main(void)
         cmocka_unit_test(test_accounts),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_mailbox),
+        cmocka_unit_test(test_mailbox_order),
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_contract_versions),
+        cmocka_unit_test(test_events_prune),
         cmocka_unit_test(test_alerts_disclosures),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_meta_clock),

@@ -89,3 +89,8 @@ vn_err vn_day_parse(const char *s, int32_t *day)
     *day = v;
     return VN_OK;
 }
+
+uint64_t vn_day_floor_ms(uint64_t ms)
+{
+    return ms - ms % 86400000u;
+}

@@ -8,18 +8,16 @@
 #include <string.h>
 
 vn_err vn_absences_add(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t from,
-                       int32_t to, vn_absence_kind kind)
+                       int32_t to)
 {
-    uint8_t k[VN_ACCOUNT_LEN + 5], v[4];
+    uint8_t k[VN_ACCOUNT_LEN + 4], v[4];
     memcpy(k, case_id, VN_ACCOUNT_LEN);
     vn_put_be32(k + VN_ACCOUNT_LEN, (uint32_t)from);
-    k[VN_ACCOUNT_LEN + 4] = (uint8_t)kind;
     vn_put_be32(v, (uint32_t)to);
     return st_put(st, VN_DB_ABSENCES, k, sizeof k, v, sizeof v);
 }
 
 struct abs_ctx {
-    uint8_t kind;  /* wanted kind */
     vn_absence *a; /* growing array */
     size_t n, cap;
 };
@@ -28,8 +26,7 @@ static vn_err absences_cb(void *ud, const void *k, size_t kl, const void *v, siz
 {
     struct abs_ctx *c = ud;
     const uint8_t *p = k;
-    if (kl != VN_ACCOUNT_LEN + 5 || vl != 4) return VN_ESTORE;
-    if (p[VN_ACCOUNT_LEN + 4] != c->kind) return VN_OK;
+    if (kl != VN_ACCOUNT_LEN + 4 || vl != 4) return VN_ESTORE;
     vn_err err = vn_array_reserve(&c->a, &c->cap, c->n + 1, sizeof *c->a, VN_ABSENCES_MAX);
     if (err) return err;
     c->a[c->n].from_day = (int32_t)vn_get_be32(p + VN_ACCOUNT_LEN);
@@ -37,10 +34,10 @@ static vn_err absences_cb(void *ud, const void *k, size_t kl, const void *v, siz
     return VN_OK;
 }
 
-vn_err vn_absences_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_absence_kind kind,
-                        vn_absence **out, size_t *n)
+vn_err vn_absences_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_absence **out,
+                        size_t *n)
 {
-    struct abs_ctx c = {(uint8_t)kind, NULL, 0, 0};
+    struct abs_ctx c = {NULL, 0, 0};
     vn_err err = st_each(st, VN_DB_ABSENCES, case_id, VN_ACCOUNT_LEN, absences_cb, &c);
     if (err) {
         free(c.a);

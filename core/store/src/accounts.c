@@ -2,6 +2,7 @@
 #include "vn/accounts.h"
 
 #include "sstore_internal.h"
+#include "vn/day.h"
 #include "vn/array.h"
 
 #include <stdlib.h>
@@ -40,7 +41,7 @@ vn_err vn_accounts_create(vn_sstore *st, vn_role role, const uint8_t device_key[
         }
     } while (st_has(st, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN));
     rec[0] = (uint8_t)role;
-    vn_put_be64(rec + 1, now);
+    vn_put_be64(rec + 1, vn_day_floor_ms(now)); /* a day, not the moment of joining */
     memcpy(rec + 9, device_key, VN_CURVE_KEY_LEN);
     if ((err = st_put(st, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN, rec, sizeof rec)) ||
         (err = st_put(st, VN_DB_DEVICES, device_key, VN_CURVE_KEY_LEN, account, VN_ACCOUNT_LEN)))

@@ -3,6 +3,7 @@
 #include "vn/cases.h"
 
 #include "sstore_internal.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ vn_err vn_cases_create(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], uint64_t
     } while (st_has(st, VN_DB_CASES, info->id, VN_ACCOUNT_LEN));
     memcpy(info->casemanager, cm, VN_ACCOUNT_LEN);
     info->state = VN_CASE_INTAKE;
-    info->created_ms = now;
+    info->created_ms = vn_day_floor_ms(now);
     pair_key(k, cm, info->id);
     if ((err = put_case(st, info)) || (err = st_put(st, VN_DB_CMCASES, k, sizeof k, "", 0)))
         return err; /* the failed put aborted the transaction */
@@ -100,7 +101,7 @@ vn_err vn_cases_add_member(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
     if ((err = st_begin(st))) return err;
     pair_key(k, id, account);
     rec[0] = (uint8_t)role;
-    vn_put_be64(rec + 1, now);
+    vn_put_be64(rec + 1, vn_day_floor_ms(now));
     if ((err = st_put(st, VN_DB_MEMBERS, k, sizeof k, rec, sizeof rec)) ||
         (err = st_put(st, VN_DB_MEMBEROF, account, VN_ACCOUNT_LEN, id, VN_ACCOUNT_LEN)))
         return err;
@@ -189,7 +190,10 @@ vn_err vn_cases_set_state(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_ca
     vn_err err = vn_cases_get(st, id, &ci);
     if (err) return err;
     ci.state = state;
-    ci.closed_ms = state == VN_CASE_CLOSED ? now : 0;
+    /* A completed case ends like a closed one: its retention counts from
+     * the day it ended. */
+    bool ended = state == VN_CASE_CLOSED || state == VN_CASE_COMPLETED;
+    ci.closed_ms = ended ? vn_day_floor_ms(now) : 0;
     return put_case(st, &ci);
 }
 
@@ -241,8 +245,8 @@ static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     struct list_ctx *c = ud;
     const uint8_t *r = v;
     if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN) return VN_ESTORE;
-    if (c->closed ? r[0] != VN_CASE_CLOSED || vn_get_be64(r + 25) >= c->cutoff
-                  : r[0] != (uint8_t)c->state)
+    bool ended = r[0] == VN_CASE_CLOSED || r[0] == VN_CASE_COMPLETED;
+    if (c->closed ? !ended || vn_get_be64(r + 25) >= c->cutoff : r[0] != (uint8_t)c->state)
         return VN_OK;
     vn_case_info *ci = &c->out[c->n++];
     memcpy(ci->id, k, VN_ACCOUNT_LEN);

@@ -73,6 +73,50 @@ vn_err vn_events_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int3
     return VN_OK;
 }
 
+static bool is_contact(int kind)
+{
+    return kind == VN_EV_CM_CONTACT || kind == VN_EV_BUDDY_CONTACT || kind == VN_EV_SELFHELP;
+}
+
+static bool tested_on(const vn_event *ev, size_t n, int32_t day)
+{
+    for (size_t j = 0; j < n; j++)
+        if (ev[j].day == day && ev[j].kind == VN_EV_TEST) return true;
+    return false;
+}
+
+vn_err vn_events_prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t before,
+                       size_t *pruned)
+{
+    struct ev_ctx c = {INT32_MIN, NULL, 0, 0};
+    uint8_t k[VN_ACCOUNT_LEN + 5];
+    bool seen_kind[16] = {false};
+    size_t untested = 0, gone = 0;
+    vn_err err = st_each(st, VN_DB_EVENTS, case_id, VN_ACCOUNT_LEN, events_cb, &c);
+    /* Newest first: the first record of a contact kind met is its last,
+     * which sets the next deadline; the first VN_DUE_TESTS_MAX untested
+     * draws met are the tests the schedule can still list as due. */
+    for (size_t i = c.n; !err && i-- > 0;) {
+        const vn_event *e = &c.ev[i];
+        if (i + 1 < c.n && c.ev[i + 1].day == e->day && c.ev[i + 1].kind == e->kind)
+            continue; /* a record counted n times is one key, seen already */
+        bool keep = e->day >= before;
+        if (is_contact(e->kind)) {
+            keep = keep || !seen_kind[e->kind];
+            seen_kind[e->kind] = true;
+        } else if (e->kind == VN_EV_DRAW_TEST && !tested_on(c.ev, c.n, e->day)) {
+            keep = keep || untested < VN_DUE_TESTS_MAX;
+            untested++;
+        }
+        if (keep) continue;
+        event_key(k, case_id, e->day, (uint8_t)e->kind);
+        if (!(err = st_drop(st, VN_DB_EVENTS, k, sizeof k))) gone++;
+    }
+    free(c.ev);
+    if (pruned) *pruned = err ? 0 : gone;
+    return err;
+}
+
 vn_err vn_events_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
 {
     return st_del_prefix(st, VN_DB_EVENTS, case_id, VN_ACCOUNT_LEN);

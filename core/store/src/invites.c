@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVITE_REC_LEN 33  /* role, expires, redeemed, case (zeros for none) */
+#define INVITE_REC_LEN 33  /* role, expires, redeemed flag, case (zeros for none) */
 #define HASH_LEN       32  /* key: SHA-256 of the secret */
 #define SWEEP_BATCH    256 /* most invites one pass of a sweep collects */
 
@@ -29,7 +29,7 @@ static void unpack(const uint8_t rec[INVITE_REC_LEN], vn_invite_info *info)
     static const uint8_t no_case[VN_ACCOUNT_LEN] = {0};
     info->role = (vn_role)rec[0];
     info->expires_ms = vn_get_be64(rec + 1);
-    info->redeemed_ms = vn_get_be64(rec + 9);
+    info->redeemed = vn_get_be64(rec + 9) != 0;
     memcpy(info->case_id, rec + 17, VN_ACCOUNT_LEN);
     info->in_case = memcmp(info->case_id, no_case, VN_ACCOUNT_LEN) != 0;
 }
@@ -58,14 +58,17 @@ vn_err vn_invites_get(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN],
     return err;
 }
 
-vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN],
-                                uint64_t now)
+vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN])
 {
-    uint8_t hash[HASH_LEN], rec[INVITE_REC_LEN];
+    uint8_t hash[HASH_LEN], rec[INVITE_REC_LEN], used[INVITE_REC_LEN] = {0};
     vn_err err = get_rec(st, secret, hash, rec);
     if (err) return err;
-    vn_put_be64(rec + 9, now);
-    return st_put(st, VN_DB_INVITES, hash, sizeof hash, rec, sizeof rec);
+    /* Redeemed, the invite keeps only what answers a second try ("used")
+     * until the sweep deletes it: not its role, its case or when it was
+     * used, which would link the new account to its case. */
+    memcpy(used + 1, rec + 1, 8);
+    vn_put_be64(used + 9, 1);
+    return st_put(st, VN_DB_INVITES, hash, sizeof hash, used, sizeof used);
 }
 
 /* A sweep collects a batch of keys (the walk cannot delete), deletes them,

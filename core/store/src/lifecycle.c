@@ -30,7 +30,7 @@ static vn_err may_redeem(vn_sstore *st, const vn_invite_info *inv,
     vn_case_info ci;
     vn_member m[VN_CASE_MEMBERS_MAX];
     size_t nm = 0;
-    if (inv->redeemed_ms != 0) return VN_EINVITE_USED;
+    if (inv->redeemed) return VN_EINVITE_USED;
     if (now >= inv->expires_ms) return VN_EINVITE_EXPIRED;
     if (vn_accounts_has_device(st, device_key)) return VN_EEXISTS;
     if (!inv->in_case) return VN_OK;
@@ -65,7 +65,7 @@ vn_err vn_lifecycle_redeem(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_
     }
     /* The spent invite is kept until it expires, so a replay is told it
      * was used rather than that it never existed. */
-    if ((err = vn_invites_mark_redeemed(st, secret, now)) ||
+    if ((err = vn_invites_mark_redeemed(st, secret)) ||
         (err = vn_accounts_create(st, inv.role, device_key, now, account)) ||
         (inv.in_case && (err = vn_cases_add_member(st, inv.case_id, account, inv.role, now))))
         goto fail;

@@ -37,12 +37,56 @@ static vn_err mail_time(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], uint64_
     return err;
 }
 
+static vn_err max_seq_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    uint64_t *max = ud;
+    if (vl != 8) return VN_ESTORE;
+    if (vn_get_be64(v) > *max) *max = vn_get_be64(v);
+    return VN_OK;
+}
+
+/* The recipient's next sequence number: one past the highest still
+ * waiting, 1 for an empty mailbox. There is no counter: a number says how
+ * many envelopes wait at most, never how many were ever sent to anyone,
+ * and it keeps oldest-first order because a new one always sorts last. */
+static vn_err next_seq(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], uint64_t *seq)
+{
+    uint64_t max = 0;
+    vn_err err = st_each(st, VN_DB_MSGINDEX, to, VN_ACCOUNT_LEN, max_seq_cb, &max);
+    *seq = max + 1;
+    return err;
+}
+
+/* The stored record: the coarse time, then an Envelope of only the id,
+ * that time, the padded body or a server notice. Whatever else the caller
+ * set is not copied, so nothing more can reach the disk by mistake. */
+static vn_err pack_record(const Vn__Envelope *env, uint8_t **buf, size_t *len)
+{
+    Vn__Envelope e = VN__ENVELOPE__INIT;
+    e.id = env->id;
+    e.time_ms = env->time_ms;
+    e.body = env->body;
+    e.notice = env->notice;
+    size_t plen = vn__envelope__get_packed_size(&e);
+    if (!(*buf = malloc(8 + plen))) return VN_ENOMEM;
+    vn_put_be64(*buf, e.time_ms);
+    vn__envelope__pack(&e, *buf + 8);
+    *len = 8 + plen;
+    return VN_OK;
+}
+
+uint64_t vn_mailbox_time(uint64_t now)
+{
+    /* Rounded up, so an envelope never expires before its time to live. */
+    return (now / VN_MAILBOX_TIME_STEP_MS + 1) * VN_MAILBOX_TIME_STEP_MS;
+}
+
 vn_err vn_mailbox_put(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Envelope *env,
                       bool *dup, uint64_t *time_ms)
 {
     uint8_t ik[INDEX_KEY_LEN], mk[MAIL_KEY_LEN], sb[8];
     uint8_t *v = NULL, *buf = NULL;
-    size_t n;
+    size_t n, len = 0;
     uint64_t seq = 0;
     if (env->id.len != VN_MSGID_LEN) return VN_EINVAL;
     index_key(ik, to, env->id.data);
@@ -57,18 +101,10 @@ vn_err vn_mailbox_put(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], const Vn_
         goto out;
     }
     if (err != VN_ENOTFOUND) goto out;
-    size_t plen = vn__envelope__get_packed_size(env);
-    buf = malloc(8 + plen);
-    if (!buf) {
-        err = VN_ENOMEM;
-        goto out;
-    }
-    vn_put_be64(buf, env->time_ms);
-    vn__envelope__pack(env, buf + 8);
-    if ((err = st_next_seq(st, &seq))) goto out_aborted;
+    if ((err = pack_record(env, &buf, &len)) || (err = next_seq(st, to, &seq))) goto out;
     mail_key(mk, to, seq);
     vn_put_be64(sb, seq);
-    if ((err = st_put(st, VN_DB_MAILBOX, mk, sizeof mk, buf, 8 + plen)) ||
+    if ((err = st_put(st, VN_DB_MAILBOX, mk, sizeof mk, buf, len)) ||
         (err = st_put(st, VN_DB_MSGINDEX, ik, sizeof ik, sb, 8)))
         goto out_aborted;
     *time_ms = env->time_ms;
@@ -158,10 +194,9 @@ vn_err vn_mailbox_count(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], si
 }
 
 /* Envelopes to delete, found by a walk (which cannot delete as it goes):
- * those stored before a cutoff, or those sent by one account. */
+ * those stored before a cutoff. */
 struct doomed {
-    uint64_t cutoff;               /* stored before this (when from is "") */
-    char from[VN_ACCOUNT_HEX + 1]; /* or sent by this account */
+    uint64_t cutoff;               /* stored before this */
     size_t n, cap;                 /* envelopes found, room */
     uint8_t (*keys)[MAIL_KEY_LEN]; /* their mailbox keys */
     uint8_t (*ids)[VN_MSGID_LEN];  /* and message ids */
@@ -170,23 +205,20 @@ struct doomed {
 static vn_err doomed_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct doomed *c = ud;
-    if (kl != MAIL_KEY_LEN || vl < 8) return VN_OK;
-    if (!c->from[0] && vn_get_be64(v) >= c->cutoff) return VN_OK;
+    if (kl != MAIL_KEY_LEN || vl < 8 || vn_get_be64(v) >= c->cutoff) return VN_OK;
     Vn__Envelope *env = vn__envelope__unpack(NULL, vl - 8, (const uint8_t *)v + 8);
     if (!env) return VN_OK;
-    bool match = env->id.len == VN_MSGID_LEN &&
-                 (!c->from[0] || (env->from && strcmp(env->from, c->from) == 0));
     vn_err err = VN_OK;
-    if (match) {
+    if (env->id.len == VN_MSGID_LEN) {
         size_t cap = c->cap;
         if (!(err = vn_array_reserve(&c->keys, &cap, c->n + 1, sizeof *c->keys, EXPIRE_BATCH)))
             err = vn_array_reserve(&c->ids, &c->cap, c->n + 1, sizeof *c->ids, EXPIRE_BATCH);
-    }
-    if (match && !err) {
-        memcpy(c->keys[c->n], k, MAIL_KEY_LEN);
-        memcpy(c->ids[c->n], env->id.data, VN_MSGID_LEN);
-        c->n++;
-        *stop = c->n == EXPIRE_BATCH;
+        if (!err) {
+            memcpy(c->keys[c->n], k, MAIL_KEY_LEN);
+            memcpy(c->ids[c->n], env->id.data, VN_MSGID_LEN);
+            c->n++;
+            *stop = c->n == EXPIRE_BATCH;
+        }
     }
     vn__envelope__free_unpacked(env, NULL);
     return err;
@@ -223,18 +255,11 @@ vn_err vn_mailbox_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *e
 
 vn_err vn_mailbox_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
 {
-    struct doomed c = {.n = 0};
     vn_err err = st_begin(st);
     if (err) return err;
-    /* Envelopes it sent name it as sender: they go too (a full scan per
-     * batch, but deleting an account is rare). */
-    vn_hex_encode(account, VN_ACCOUNT_LEN, c.from);
-    do {
-        err = delete_doomed(st, &c);
-    } while (!err && c.n == EXPIRE_BATCH);
-    free(c.keys);
-    free(c.ids);
-    if (!err) err = st_del_prefix(st, VN_DB_MAILBOX, account, VN_ACCOUNT_LEN);
+    /* Envelopes it sent do not name it: they wait for their recipients
+     * (or expire) like any other. */
+    err = st_del_prefix(st, VN_DB_MAILBOX, account, VN_ACCOUNT_LEN);
     if (!err) err = st_del_prefix(st, VN_DB_MSGINDEX, account, VN_ACCOUNT_LEN);
     /* A failed delete has aborted the transaction; the caller discards its
      * own on any error. */

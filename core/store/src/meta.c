@@ -4,9 +4,11 @@
 #include "sstore_internal.h"
 #include "vn/util.h"
 
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define SEQ_KEY        "mail_seq"
+#define SIGN_KEY       "sender_sign_key"
 #define TEST_CLOCK_KEY "test_clock"
 #define OFFSET_KEY     "clock_offset_ms"
 
@@ -35,12 +37,26 @@ static vn_err put_u64(vn_sstore *st, const char *key, size_t klen, uint64_t v)
     return st_put(st, VN_DB_META, key, klen, b, sizeof b);
 }
 
-vn_err st_next_seq(vn_sstore *st, uint64_t *seq)
+/* The server's sender-certificate signing key: made once, on the first
+ * call, and kept here so that the store's sealing at rest covers it. */
+vn_err vn_meta_signing_key(vn_sstore *st, uint8_t pub[VN_META_SIGN_PUB_LEN],
+                           uint8_t sec[VN_META_SIGN_SEC_LEN], bool *made)
 {
-    vn_err err = get_u64(st, SEQ_KEY, sizeof SEQ_KEY - 1, seq);
-    if (err) return err;
-    ++*seq;
-    return put_u64(st, SEQ_KEY, sizeof SEQ_KEY - 1, *seq);
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    vn_err err = st_get(st, VN_DB_META, SIGN_KEY, sizeof SIGN_KEY - 1, (void **)&raw, &n);
+    if (err == VN_OK && n != VN_META_SIGN_SEC_LEN) err = VN_ESTORE;
+    if (err == VN_OK) memcpy(sec, raw, VN_META_SIGN_SEC_LEN);
+    if (raw) explicit_bzero(raw, n);
+    free(raw);
+    *made = err == VN_ENOTFOUND;
+    if (err == VN_ENOTFOUND) {
+        if (sodium_init() < 0 || crypto_sign_keypair(pub, sec) != 0) return VN_ECRYPTO;
+        err = st_put(st, VN_DB_META, SIGN_KEY, sizeof SIGN_KEY - 1, sec, VN_META_SIGN_SEC_LEN);
+    }
+    /* libsodium's secret key ends with its public key. */
+    if (!err) memcpy(pub, sec + VN_META_SIGN_SEC_LEN - VN_META_SIGN_PUB_LEN, VN_META_SIGN_PUB_LEN);
+    return err;
 }
 
 bool vn_meta_test_clock(vn_sstore *st)

@@ -19,13 +19,13 @@
 /* Database indices; their names are in sstore.c and docs/METADATA.md. The
  * comment names the one module that reads and writes each. */
 enum {
-    VN_DB_META,        /* meta.c: message sequence, test clock flag and offset */
+    VN_DB_META,        /* meta.c: sender-certificate signing key, test clock flag and offset */
     VN_DB_INVITES,     /* invites.c: sha256(secret) -> role, expiry, redeemed, case */
     VN_DB_ACCOUNTS,    /* accounts.c: account -> role, created time, device CURVE key */
     VN_DB_DEVICES,     /* accounts.c: device CURVE key -> account */
     VN_DB_KEYS,        /* keys.c: account -> Signal public identity and signed prekey */
     VN_DB_PREKEYS,     /* keys.c: account|prekey id -> one-time prekey (public) */
-    VN_DB_MAILBOX,     /* mailbox.c: recipient|seq -> time, envelope (ciphertext) */
+    VN_DB_MAILBOX,     /* mailbox.c: recipient|own seq -> minute, envelope without sender */
     VN_DB_MSGINDEX,    /* mailbox.c: recipient|message id -> seq */
     VN_DB_CASES,       /* cases.c: case -> state, casemanager, created, closed */
     VN_DB_MEMBERS,     /* cases.c: case|account -> role, added */
@@ -36,7 +36,7 @@ enum {
     VN_DB_EVENTS,      /* events.c: case|day|kind -> count */
     VN_DB_ABSENCES,    /* absences.c: case|from day|kind -> to day */
     VN_DB_SCHED,       /* sched.c: case -> last day the scheduler closed */
-    VN_DB_NOTICES,     /* sched.c: case|kind|item|day -> (empty): notices already sent */
+    VN_DB_NOTICES,     /* sched.c: case|kind|item -> day of the last notice sent */
     VN_DB_ALERTS,      /* alerts.c: alert -> case, kind, severity, state, level, times, claimer */
     VN_DB_ATTEST,      /* disclosures.c: case|role -> time: one attestation of both gates */
     VN_DB_DISCLOSURES, /* disclosures.c: case|time -> (empty): a disclosure attested by both */
@@ -74,9 +74,5 @@ void st_abort(vn_sstore *st);
 bool st_in_txn(vn_sstore *st);
 vn_err st_sub_begin(vn_sstore *st);
 vn_err st_sub_end(vn_sstore *st, bool keep);
-
-/* Takes the next message sequence number (meta.c, in the caller's write
- * transaction): store-wide, so table modules take it from the core. */
-vn_err st_next_seq(vn_sstore *st, uint64_t *seq);
 
 #endif

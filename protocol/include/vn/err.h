@@ -28,7 +28,9 @@
     X(RATE, -10021, "rate limit exceeded; retry later")                                            \
     X(INTERNAL, -10022, "internal error")                                                          \
     X(EXISTS, -10023, "already exists")                                                            \
-    X(NOSESSION, -10024, "no secure session with this account")
+    X(NOSESSION, -10024, "no secure session with this account")                                    \
+    X(FORGED, -10025, "sender certificate is forged or does not match the sender's key")           \
+    X(EXPIRED, -10026, "sender certificate has expired")
 
 typedef enum vn_err {
     VN_OK = 0,

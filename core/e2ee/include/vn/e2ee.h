@@ -189,6 +189,18 @@ vn_err vn_e2ee_group_encrypt(vn_e2ee *self, const char *group, const uint8_t *pt
 vn_err vn_e2ee_group_decrypt(vn_e2ee *self, const char *group, const char *sender,
                              const uint8_t *ct, size_t ctlen, uint8_t **pt, size_t *ptlen);
 
+/* ---- sealed sender (see vn/sealed.h) ---- */
+
+struct vn_sealed_msg;
+/* Opens a sealed message (the unpadded body of an envelope) with this
+ * device's identity key and checks its sender certificate against the
+ * pinned server_pub (32 bytes) at at_ms, the envelope's time; as
+ * vn_sealed_open. */
+vn_err vn_e2ee_unseal(vn_e2ee *self, const uint8_t server_pub[32], uint64_t at_ms,
+                      const uint8_t *in, size_t len, struct vn_sealed_msg *msg);
+/* The identity key stored (trusted) for peer; VN_ENOTFOUND if none. */
+vn_err vn_e2ee_peer_identity(vn_e2ee *self, const char *peer, uint8_t key[VN_E2EE_KEY_LEN]);
+
 /* Signs msg with this device's identity key (XEdDSA, 64 bytes). */
 vn_err vn_e2ee_sign(vn_e2ee *self, const uint8_t *msg, size_t len, uint8_t sig[VN_E2EE_SIG_LEN]);
 /* Checks a signature made by vn_e2ee_sign against a published identity

@@ -20,6 +20,10 @@ int32_t vn_day_add_months(int32_t day, int months);
 /* Local calendar day of ms since the epoch, in the process time zone
  * (TZ); *minute (may be NULL) gets the minute of that day. */
 int32_t vn_day_local(uint64_t ms, int *minute);
+/* ms rounded down to the start of its UTC day: the precision the store
+ * keeps of times whose rules count days (retention), so that no stored
+ * time matches an event to the millisecond. */
+uint64_t vn_day_floor_ms(uint64_t ms);
 /* "YYYY-MM-DD" <-> day. Parse returns VN_EINVAL for anything else. */
 void vn_day_format(int32_t day, char out[11]);
 vn_err vn_day_parse(const char *s, int32_t *day);

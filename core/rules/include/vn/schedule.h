@@ -33,7 +33,7 @@ typedef enum vn_event_kind {
     VN_EV_CHECKIN_MISSED = 6,
     VN_EV_DRAW_TEST = 7,
     VN_EV_DRAW_NONE = 8,
-    VN_EV_MEDICATION = 9
+    /* 9 was a medication exception: those travel end to end only now. */
 } vn_event_kind;
 
 typedef struct vn_event {

@@ -23,10 +23,11 @@
 #define VN_CASE_MEMBERS_MAX 63
 
 typedef enum vn_case_state {
-    VN_CASE_INTAKE = 1,    /* created, no signed contract yet */
-    VN_CASE_ACTIVE = 2,    /* under a signed contract */
-    VN_CASE_CLOSED = 3,    /* closed; purged after the retention period */
-    VN_CASE_COMPLETED = 4, /* the contract ran its course; the network stays until closed */
+    VN_CASE_INTAKE = 1, /* created, no signed contract yet */
+    VN_CASE_ACTIVE = 2, /* under a signed contract */
+    VN_CASE_CLOSED = 3, /* closed; purged after the retention period */
+    VN_CASE_COMPLETED =
+        4, /* the contract ran its course; purged after retention like a closed case */
 } vn_case_state;
 
 typedef struct vn_case_info {
@@ -78,7 +79,8 @@ vn_err vn_cases_each_managed(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], vn
 /* Up to max cases in state into out[] (in id order); *n gets the count.
  * Stops at max without an error: the caller takes the next ones later. */
 vn_err vn_cases_list(vn_sstore *st, vn_case_state state, vn_case_info *out, size_t max, size_t *n);
-/* Up to max closed cases whose closing time is before cutoff_ms. */
+/* Up to max closed or completed cases that ended before cutoff_ms (ends
+ * are kept to the day: vn_day_floor_ms). */
 vn_err vn_cases_closed_before(vn_sstore *st, uint64_t cutoff_ms, vn_case_info *out, size_t max,
                               size_t *n);
 /* Forgets cm as the manager of its cases (with their account). The case

@@ -1,6 +1,7 @@
 /* vn_events: dated records of a case (contacts, tests taken, check-ins,
  * the day's draw...): the day and kind of each, and how many; never a
- * result, a note or a clinical state. */
+ * result, a note or a clinical state; and only as long as the schedule or
+ * the recent calendar needs them (vn_events_prune). */
 #ifndef VN_EVENTS_H
 #define VN_EVENTS_H
 
@@ -26,6 +27,13 @@ bool vn_events_has(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t
  * none). VN_ETOOBIG past VN_EVENTS_MAX. */
 vn_err vn_events_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t from,
                       vn_event **out, size_t *n);
+/* Deletes the records of days before `before` that the schedule no longer
+ * needs: it keeps the last record of each contact kind (the next deadline
+ * counts from it) and the VN_DUE_TESTS_MAX most recent draws without a
+ * test (tests still due). *pruned (may be NULL) gets how many keys went.
+ * Old records would tell a story the schedule does not need. */
+vn_err vn_events_prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t before,
+                       size_t *pruned);
 /* Deletes every record of the case. */
 vn_err vn_events_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 

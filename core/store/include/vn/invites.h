@@ -21,7 +21,7 @@
 typedef struct vn_invite_info {
     vn_role role;                    /* the role it enrols into */
     uint64_t expires_ms;             /* redeemable before this */
-    uint64_t redeemed_ms;            /* 0 until redeemed */
+    bool redeemed;                   /* then role and case are forgotten */
     bool in_case;                    /* whether it admits to a case */
     uint8_t case_id[VN_ACCOUNT_LEN]; /* that case (zeros for staff roles) */
 } vn_invite_info;
@@ -34,10 +34,10 @@ vn_err vn_invites_create(vn_sstore *st, vn_role role, const uint8_t *case_id, ui
 /* The invite of secret. VN_ENOTFOUND if there is none (or it was swept). */
 vn_err vn_invites_get(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN],
                       vn_invite_info *info);
-/* Marks the invite of secret as redeemed at now. The spent invite is kept
- * until swept, so a replay is told it was used rather than unknown. */
-vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN],
-                                uint64_t now);
+/* Marks the invite of secret as redeemed and forgets its role and case
+ * (and keeps no time of use). The spent invite is kept until swept, so a
+ * replay is told it was used rather than unknown. */
+vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN]);
 /* Deletes every invite into a case. */
 vn_err vn_invites_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 /* Deletes invites that expired more than VN_INVITE_KEEP_MS before now. */

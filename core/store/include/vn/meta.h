@@ -1,6 +1,6 @@
 /* vn_meta: the store's own small values: whether its clock may be moved
- * for tests, and the test clock's offset. (The message sequence number is
- * kept here too, but only the store's modules take it.) */
+ * for tests, the test clock's offset, and the server's signing key for
+ * sender certificates. */
 #ifndef VN_META_H
 #define VN_META_H
 
@@ -10,6 +10,9 @@
 #include "vn/err.h"
 #include "vn/sstore.h"
 
+#define VN_META_SIGN_PUB_LEN 32 /* Ed25519 public key */
+#define VN_META_SIGN_SEC_LEN 64 /* Ed25519 secret key, libsodium's form */
+
 /* Whether the server that last ran on this store had --test-clock (so
  * `vangnetd clock` may move its time). */
 bool vn_meta_test_clock(vn_sstore *st);
@@ -18,5 +21,10 @@ vn_err vn_meta_set_test_clock(vn_sstore *st, bool on);
 /* The test clock's offset from real time; 0 if never set. */
 vn_err vn_meta_clock_offset(vn_sstore *st, uint64_t *offset_ms);
 vn_err vn_meta_set_clock_offset(vn_sstore *st, uint64_t offset_ms);
+/* The server's Ed25519 key for sender certificates (vn/sealed.h), made
+ * and stored on the first call (*made tells; call it inside a write
+ * transaction). The secret is the caller's to wipe. */
+vn_err vn_meta_signing_key(vn_sstore *st, uint8_t pub[VN_META_SIGN_PUB_LEN],
+                           uint8_t sec[VN_META_SIGN_SEC_LEN], bool *made);
 
 #endif

@@ -15,7 +15,8 @@
  * the first. */
 vn_err vn_sched_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t *day);
 vn_err vn_sched_set_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day);
-/* Marks a notice (kind, item, day) as sent; *already tells if it was. */
+/* Marks a notice (kind, item, day) as sent; *already tells if it was. Only
+ * the latest day per (kind, item) is kept: days only move forward. */
 vn_err vn_sched_notice_once(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint8_t kind,
                             uint8_t item, int32_t day, bool *already);
 /* Deletes the case's bookkeeping and sent notices. */
