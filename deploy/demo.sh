@@ -38,15 +38,18 @@ join() {
     eval "$3=\$acct"
 }
 
-say "The programme office starts a server on an embedded LMDB state"
-"$VANGNETD" init --state "$T/state" >/dev/null
-"$VANGNETD" run --state "$T/state" --listen 'tcp://127.0.0.1:*' 2>"$T/server.log" &
+say "The programme office starts a server on an embedded LMDB state, sealed with a store key"
+# The store key lies outside the state directory: a copy of the state alone
+# reads as noise. (In production systemd hands it over; see docs/THREAT-MODEL.md.)
+KEY=$T/store.key
+"$VANGNETD" init --state "$T/state" --store-key "$KEY" >/dev/null 2>&1
+"$VANGNETD" run --state "$T/state" --store-key "$KEY" --listen 'tcp://127.0.0.1:*' 2>"$T/server.log" &
 SERVER=$!
 for _ in $(seq 1 100); do [ -s "$T/state/endpoint" ] && break; sleep 0.05; done
 echo "vangnetd listening on $(cat "$T/state/endpoint"), server key $(cat "$T/state/server.pub")"
 
 say "The programme office invites a casemanager (one-time code that pins the server key)"
-CODE=$("$VANGNETD" invite --state "$T/state" --role casemanager)
+CODE=$("$VANGNETD" invite --state "$T/state" --store-key "$KEY" --role casemanager)
 echo "casemanager invite: ${CODE:0:24}..."
 join casemanager "$CODE" CM
 

@@ -1,5 +1,7 @@
-/* vangnetd: init, run, invite, clock. */
+/* vangnetd: init, run, invite, clock, rekey. */
+#include "rekey.h"
 #include "server.h"
+#include "storekey.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -96,7 +98,8 @@ static void print_usage(FILE *f)
         "usage: vangnetd COMMAND [options]\n"
         "\n"
         "commands:\n"
-        "  init   --state DIR                  create the state directory, store and server keys\n"
+        "  init   --state DIR --store-key FILE create the state directory, store and server keys,\n"
+        "                                      and the store key in FILE (outside DIR)\n"
         "  run    --state DIR [options]        serve clients, with these options:\n",
         f);
     for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
@@ -113,7 +116,12 @@ static void print_usage(FILE *f)
           "         (participants, buddies and naasten are invited into a case)\n"
           "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
           "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
+          "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
+          "         (vangnetd stopped; the old key from --store-key as for every command)\n"
           "\n"
+          "\n"
+          "every command but init opens the store with --store-key FILE, by default\n"
+          "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
           "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
           "durations: a number with s, m, h or d\n",
           f);
@@ -147,6 +155,8 @@ static int die(bool json, int rc, vn_err code, const char *fmt, ...)
 /* Options shared by the subcommands; each uses what it needs. */
 typedef struct opts {
     const char *state, *role, *endpoint, *ttl, *case_id;
+    const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
+    const char *new_key;   /* --new-key FILE of rekey */
     bool json;
     const char *run[N_RUN_OPTIONS]; /* values of run_options as given */
     int run_count[N_RUN_OPTIONS];   /* how often a flag or count was given */
@@ -169,8 +179,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *name;
         const char **dst;
     } vals[] = {
-        {"--state", &o->state}, {"--role", &o->role},    {"--endpoint", &o->endpoint},
-        {"--ttl", &o->ttl},     {"--case", &o->case_id},
+        {"--state", &o->state},     {"--role", &o->role},    {"--endpoint", &o->endpoint},
+        {"--ttl", &o->ttl},         {"--case", &o->case_id}, {"--store-key", &o->store_key},
+        {"--new-key", &o->new_key},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], **dst = NULL;
@@ -269,29 +280,106 @@ static vn_err write_file(const char *dir, const char *name, const char *text, mo
     return ok ? VN_OK : VN_EIO;
 }
 
-static int cmd_init(opts *o)
+/* Explains why the store would not open, naming the files involved: the
+ * two refusals an operator can act on get words of their own. */
+static int die_store(const opts *o, const char *keypath, vn_err err)
 {
-    char pub[41], sec[41], line[64];
-    vn_sstore *store = NULL;
-    if (mkdir(o->state, 0700) != 0 && errno != EEXIST)
-        return die(o->json, 1, VN_EIO, "cannot create state directory %s", o->state);
+    if (err == VN_ECRYPTO)
+        return die(o->json, 1, err,
+                   "the store key in %s does not open the store in %s (wrong key?)", keypath,
+                   o->state);
+    if (err == VN_EVERSION)
+        return die(o->json, 1, err,
+                   "the store in %s is of the old, unsealed format and is not opened: make a new "
+                   "state directory with `vangnetd init`",
+                   o->state);
+    return die(o->json, 1, err, "cannot open the store in %s: %s", o->state, vn_err_str(err));
+}
+
+/* Reads the store key named by --store-key or systemd's credential into
+ * key, and its path into path. Returns 0 or the exit code. */
+static int load_key(const opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, size_t size)
+{
+    char msg[512];
+    /* No key named at all is a usage error (2); a key file refused is 1. */
+    vn_err err = vn_storekey_path(o->store_key, path, size, msg, sizeof msg);
+    if (err) return die(o->json, 2, err, "%s", msg);
+    err = vn_storekey_load(path, o->state, key, msg, sizeof msg);
+    return err ? die(o->json, 1, err, "%s", msg) : 0;
+}
+
+/* Opens the store of o->state with its key; the key is wiped before it
+ * returns. Returns 0 or the exit code. */
+static int open_store(const opts *o, vn_sstore **store)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096];
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    vn_err err = vn_sstore_open(store, o->state, 0, key);
+    explicit_bzero(key, sizeof key);
+    return err ? die_store(o, path, err) : 0;
+}
+
+/* What to do with a new store key: printed by init, on stderr so that
+ * stdout stays the server's public key. */
+static void print_key_advice(const char *path)
+{
+    fprintf(stderr,
+            "vangnetd: the store key is in %s. Without it the store cannot be read: keep a copy\n"
+            "  offline, apart from every backup of the state directory. On a systemd machine,\n"
+            "  seal it to this machine's TPM and remove the plain file:\n"
+            "    systemd-creds encrypt --with-key=tpm2 --name=%s %s \\\n"
+            "      /etc/credstore.encrypted/%s\n"
+            "  and give the service LoadCredentialEncrypted=%s (see docs/THREAT-MODEL.md).\n",
+            path, VN_STOREKEY_CREDENTIAL, path, VN_STOREKEY_CREDENTIAL, VN_STOREKEY_CREDENTIAL);
+}
+
+/* The server's CURVE key pair: server.key (secret) and server.pub. */
+static int init_curve(const opts *o, char pub[41])
+{
+    char sec[41], line[64];
     if (zmq_curve_keypair(pub, sec) != 0)
         return die(o->json, 1, VN_ECRYPTO, "cannot make a CURVE key pair (libzmq without CURVE?)");
     snprintf(line, sizeof line, "%s\n", sec);
     vn_err err = write_file(o->state, "server.key", line, 0600);
     explicit_bzero(sec, sizeof sec);
     explicit_bzero(line, sizeof line);
-    if (err == VN_EEXISTS)
-        return die(o->json, 1, err, "%s is already initialised (server.key exists)", o->state);
     if (err) return die(o->json, 1, err, "cannot write server.key in %s", o->state);
     snprintf(line, sizeof line, "%s\n", pub);
     if ((err = write_file(o->state, "server.pub", line, 0644)))
         return die(o->json, 1, err, "cannot write server.pub in %s", o->state);
-    if ((err = vn_sstore_open(&store, o->state, 0)))
-        return die(o->json, 1, err, "cannot create the store in %s", o->state);
+    return 0;
+}
+
+static int cmd_init(opts *o)
+{
+    char pub[41], path[4096], msg[512];
+    uint8_t key[VN_STOREKEY_LEN];
+    vn_sstore *store = NULL;
+    struct stat sb;
+    if (!o->store_key)
+        return die(o->json, 2, VN_EINVAL,
+                   "--store-key FILE is required: init makes the store key there (outside %s)",
+                   o->state);
+    if (mkdir(o->state, 0700) != 0 && errno != EEXIST)
+        return die(o->json, 1, VN_EIO, "cannot create state directory %s", o->state);
+    snprintf(path, sizeof path, "%s/server.key", o->state);
+    if (stat(path, &sb) == 0)
+        return die(o->json, 1, VN_EEXISTS, "%s is already initialised (server.key exists)",
+                   o->state);
+    vn_err err = vn_storekey_create(o->store_key, o->state, key, msg, sizeof msg);
+    if (err) return die(o->json, 1, err, "%s", msg);
+    int rc = init_curve(o, pub);
+    if (!rc && (err = vn_sstore_open(&store, o->state, 0, key)))
+        rc = die_store(o, o->store_key, err);
+    explicit_bzero(key, sizeof key);
     vn_sstore_close(&store);
+    if (rc) return rc;
+    print_key_advice(o->store_key);
     if (o->json)
-        printf("{\"public_key\": \"%s\", \"state\": \"%s\"}\n", pub, o->state);
+        printf("{\"public_key\": \"%s\", \"state\": \"%s\", \"store_key\": \"%s\"}\n", pub,
+               o->state, o->store_key);
     else
         printf("%s\n", pub);
     return 0;
@@ -306,13 +394,19 @@ static int cmd_run(opts *o)
      * refuse to run rather than tell users "unknown request type". */
     if (vn_requests_check(vn_requests, VN_REQUEST_COUNT, msg, sizeof msg))
         return die(false, 1, VN_EINTERNAL, "%s", msg);
+    uint8_t key[VN_STOREKEY_LEN];
+    char keypath[4096];
     int rc = run_config(o, &cfg);
     if (rc) return rc;
+    if ((rc = load_key(o, key, keypath, sizeof keypath))) return rc;
+    cfg.store_key = key;
     /* Contracts run on local dates. The zone is process state (TZ): set it
      * once here, before any thread exists. */
     setenv("TZ", cfg.time_zone, 1);
     tzset();
     vn_err err = vn_server_open(&srv, &cfg);
+    explicit_bzero(key, sizeof key);
+    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
     if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
     /* Record whether `vangnetd clock` may move time for this state. */
     err = vn_meta_set_test_clock(vn_server_store(srv), cfg.test_clock);
@@ -384,9 +478,9 @@ static int cmd_invite(opts *o)
     if (n != 40 || !zmq_z85_decode(inv.server_key, pubz))
         return die(o->json, 1, VN_EIO, "cannot read %s/server.pub: run `vangnetd init` first",
                    o->state);
-    vn_err err = vn_sstore_open(&store, o->state, 0);
-    if (err) return die(o->json, 1, err, "cannot open the store in %s", o->state);
-    err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
+    int rc = open_store(o, &store);
+    if (rc) return rc;
+    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
     if (!err)
         err = vn_invites_create(store, role, has_case ? case_id : NULL, vn_clock_now(clock), ttl,
                                 inv.secret);
@@ -446,20 +540,51 @@ static int cmd_clock(opts *o)
                    advance ? "not a duration: %s (use e.g. 90m or 31d)"
                            : "not a time: %s (use YYYY-MM-DD[THH:MM[:SS]], UTC)",
                    o->pos[1]);
-    vn_err err = vn_sstore_open(&store, o->state, 0);
-    if (err) return die(o->json, 1, err, "cannot open the store in %s", o->state);
+    int rc = open_store(o, &store);
+    if (rc) return rc;
     if (!vn_meta_test_clock(store)) {
         vn_sstore_close(&store);
         return die(o->json, 1, VN_EDENIED,
                    "the clock of %s cannot be moved: the server was not started with --test-clock",
                    o->state);
     }
-    err = advance ? vn_clock_advance(store, v) : vn_clock_set(store, v);
+    vn_err err = advance ? vn_clock_advance(store, v) : vn_clock_set(store, v);
     vn_sstore_close(&store);
     if (err == VN_EINVAL)
         return die(o->json, 1, err,
                    "time only moves forward: %s is not after the current test time", o->pos[1]);
     if (err) return die(o->json, 1, err, "cannot move the clock: %s", vn_err_str(err));
+    return 0;
+}
+
+/* A new store key: made in --new-key FILE first, so the store is never
+ * under a key that is not on disk (a crash before the rename leaves it
+ * unused and the old key valid), then every record is rewritten under it. */
+static int cmd_rekey(opts *o)
+{
+    uint8_t old_key[VN_STOREKEY_LEN], new_key[VN_STOREKEY_LEN];
+    char path[4096], msg[512];
+    if (!o->new_key)
+        return die(o->json, 2, VN_EINVAL,
+                   "--new-key FILE is required: rekey makes the new key there");
+    int rc = load_key(o, old_key, path, sizeof path);
+    if (rc) return rc;
+    bool moved = false;
+    vn_err err = vn_storekey_create(o->new_key, o->state, new_key, msg, sizeof msg);
+    if (!err) {
+        err = vn_rekey_run(o->state, old_key, new_key, &moved, msg, sizeof msg);
+        /* A key that seals nothing is only one more secret to keep. */
+        if (err && !moved) unlink(o->new_key);
+    }
+    explicit_bzero(old_key, sizeof old_key);
+    explicit_bzero(new_key, sizeof new_key);
+    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, path, err);
+    if (err) return die(o->json, 1, err, "%s", msg);
+    fprintf(stderr,
+            "vangnetd: the store in %s is now sealed with the key in %s; the old key %s no longer "
+            "opens it (older backups still need it).\n",
+            o->state, o->new_key, path);
+    print_key_advice(o->new_key);
     return 0;
 }
 
@@ -471,12 +596,14 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") && strcmp(cmd, "clock"))
+    if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") &&
+        strcmp(cmd, "clock") && strcmp(cmd, "rekey"))
         return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", cmd);
     int rc = parse_opts(argc, argv, &o);
     if (rc) return rc;
     if (strcmp(cmd, "init") == 0) return cmd_init(&o);
     if (strcmp(cmd, "run") == 0) return cmd_run(&o);
     if (strcmp(cmd, "invite") == 0) return cmd_invite(&o);
+    if (strcmp(cmd, "rekey") == 0) return cmd_rekey(&o);
     return cmd_clock(&o);
 }

@@ -615,6 +615,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     vn_server *s = calloc(1, sizeof *s);
     if (!s) return VN_ENOMEM;
     s->cfg = *cfg;
+    s->cfg.store_key = NULL; /* the caller's, and wiped by it after open */
     s->lock_fd = -1;
     s->batch = calloc(BATCH_MAX, sizeof *s->batch);
     if (!s->batch) {
@@ -632,7 +633,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
                cfg->state_dir);
         goto err_free;
     }
-    if ((err = vn_sstore_open(&s->store, cfg->state_dir, cfg->map_size))) {
+    if ((err = vn_sstore_open(&s->store, cfg->state_dir, cfg->map_size, cfg->store_key))) {
         vn_log("cannot open the store in %s: %s", cfg->state_dir, vn_err_str(err));
         goto err_wipe;
     }

@@ -27,7 +27,8 @@ typedef struct vn_server vn_server;
 
 /* Settings of `vangnetd run`, validated by main.c before use. */
 typedef struct vn_server_config {
-    const char *state_dir;                 /* holds the LMDB store and the key files */
+    const char *state_dir;                 /* holds the LMDB store and the CURVE key files */
+    const uint8_t *store_key;              /* 32 bytes sealing the store; read in open only */
     const char *listen;                    /* ZeroMQ endpoint to bind */
     size_t frame_max;                      /* largest accepted frame in bytes */
     uint64_t mail_ttl_ms;                  /* undelivered envelopes expire after this */

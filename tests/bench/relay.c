@@ -127,6 +127,7 @@ typedef struct bench {
     opts o;
     char dir[4096];                   /* temporary directory */
     char state[4096];                 /* state directory inside it */
+    char store_key[4096];             /* the store key, beside the state directory */
     char log[4096];                   /* the server's stderr */
     pid_t server;                     /* vangnetd run, or 0 */
     void *zctx;                       /* one ZeroMQ context for all clients */
@@ -305,32 +306,21 @@ static int wait_endpoint(bench *b)
 static int start_server(bench *b)
 {
     char out[256];
-    char *init[] = {(char *)b->o.vangnetd, "init", "--state", b->state, NULL};
+    char *init[] = {(char *)b->o.vangnetd, "init",       "--state", b->state,
+                    "--store-key",         b->store_key, NULL};
     if (run_tool(init, out, sizeof out) != 0) {
         fail(b, "`%s init --state %s` failed", b->o.vangnetd, b->state);
         return -1;
     }
     /* The abuse limits would measure themselves, not the relay: lift them. */
-    char *run[20 + SERVER_ARGS_MAX] = {(char *)b->o.vangnetd,
-                                       "run",
-                                       "--state",
-                                       b->state,
-                                       "--listen",
-                                       "tcp://127.0.0.1:*",
-                                       "--rate-burst",
-                                       RATE_MAX,
-                                       "--rate-per-sec",
-                                       RATE_MAX,
-                                       "--account-burst",
-                                       RATE_MAX,
-                                       "--account-per-sec",
-                                       RATE_MAX,
-                                       "--inbound-burst",
-                                       INBOUND_MAX,
-                                       "--inbound-per-sec",
-                                       INBOUND_MAX};
+    char *run[22 + SERVER_ARGS_MAX] = {
+        (char *)b->o.vangnetd, "run",        "--state",           b->state,
+        "--store-key",         b->store_key, "--listen",          "tcp://127.0.0.1:*",
+        "--rate-burst",        RATE_MAX,     "--rate-per-sec",    RATE_MAX,
+        "--account-burst",     RATE_MAX,     "--account-per-sec", RATE_MAX,
+        "--inbound-burst",     INBOUND_MAX,  "--inbound-per-sec", INBOUND_MAX};
     for (size_t i = 0; i < b->o.nserver_args; i++)
-        run[18 + i] = (char *)b->o.server_args[i];
+        run[20 + i] = (char *)b->o.server_args[i];
     b->server = spawn(run, NULL, b->log);
     if (b->server < 0) {
         b->server = 0;
@@ -365,9 +355,17 @@ static void stop_server(bench *b)
 static int make_invites(bench *b, vn_invite *inv, size_t count, const char *role,
                         const char *case_id)
 {
-    char *argv[] = {
-        (char *)b->o.vangnetd,     "invite",        "--state", b->state, "--role", (char *)role,
-        case_id ? "--case" : NULL, (char *)case_id, NULL};
+    char *argv[] = {(char *)b->o.vangnetd,
+                    "invite",
+                    "--state",
+                    b->state,
+                    "--store-key",
+                    b->store_key,
+                    "--role",
+                    (char *)role,
+                    case_id ? "--case" : NULL,
+                    (char *)case_id,
+                    NULL};
     for (size_t done = 0; done < count;) {
         pid_t pid[INVITE_PARALLEL];
         int fd[INVITE_PARALLEL];
@@ -1067,6 +1065,7 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(b.state, sizeof b.state, "%.4000s/state", b.dir);
+    snprintf(b.store_key, sizeof b.store_key, "%.4000s/store.key", b.dir);
     snprintf(b.log, sizeof b.log, "%.4000s/vangnetd.log", b.dir);
 
     int rc = run(&b, &tp, &lp, &setup_s);

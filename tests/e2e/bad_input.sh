@@ -31,7 +31,7 @@ check "a fresh invite works" test "${#CARL}" -eq 32
 ERR=$(vn mallory --json join "$CODE" 2>&1 >/dev/null || true)
 expect_match "a replayed invite is refused as used" '"code": "INVITE_USED".*already redeemed' "$ERR"
 OLD=$(invite naaste --ttl 1d)
-"$VANGNETD" clock --state "$STATE" advance 2d
+server_clock advance 2d
 ERR=$(vn nina join "$OLD" 2>&1 || true)
 expect_match "an expired invite is refused as expired" 'invite code has expired' "$ERR"
 ERR=$(vn nina join "vn1-notarealcode" 2>&1 || true)
@@ -55,19 +55,19 @@ expect_eq "an unknown command exits 2" 2 "$RC"
 step "server option checks"
 ERR=$("$VANGNETD" invite --state "$STATE" --role king 2>&1 || true)
 expect_match "an unknown role is named" 'role must be participant, casemanager' "$ERR"
-ERR=$("$VANGNETD" clock --state "$STATE" set 2001-01-01 2>&1 || true)
+ERR=$(server_clock set 2001-01-01 2>&1 || true)
 expect_match "the test clock never goes back" 'time only moves forward' "$ERR"
-ERR=$("$VANGNETD" run --state "$STATE" --listen "$ENDPOINT" 2>&1 || true)
+ERR=$("$VANGNETD" run --state "$STATE" --store-key "$STORE_KEY" --listen "$ENDPOINT" 2>&1 || true)
 expect_match "a second server on the same state is refused" 'another vangnetd is running' "$ERR"
 
 step "an impostor server without the pinned key"
 # The server key is pinned from the code: a second server answering on the
 # code's endpoint (an impostor, with its own key) gets no conversation.
-"$VANGNETD" init --state "$T/impostor" >/dev/null
-"$VANGNETD" run --state "$T/impostor" --listen 'tcp://127.0.0.1:*' 2>/dev/null &
+"$VANGNETD" init --state "$T/impostor" --store-key "$T/impostor.key" >/dev/null 2>&1
+"$VANGNETD" run --state "$T/impostor" --store-key "$T/impostor.key" --listen 'tcp://127.0.0.1:*' 2>/dev/null &
 IMPOSTOR=$!
 wait_for "the impostor server to write its endpoint" 20 test -s "$T/impostor/endpoint"
-CODE=$("$VANGNETD" invite --state "$STATE" --role buddy --case "$CASE" --endpoint "$(cat "$T/impostor/endpoint")")
+CODE=$("$VANGNETD" invite --state "$STATE" --store-key "$STORE_KEY" --role buddy --case "$CASE" --endpoint "$(cat "$T/impostor/endpoint")")
 RC=0; ERR=$(vn eve --timeout 2 join "$CODE" 2>&1) || RC=$?
 expect_match "a server without the pinned key gets no answer through" 'no answer from the server' "$ERR"
 expect_eq "and that exits 3 (try again)" 3 "$RC"

@@ -106,13 +106,13 @@ vn cm1 send --case "$CASE1" "after removal: the new rota"
 # would: each copy is sealed to one current member's identity key, so it
 # fails before the sender key is even tried (and that key was replaced).
 transplant() { # transplant DB FROM_HEX TO_HEX: copy FROM's entries to TO
-    mdb_dump -s "$1" "$STATE" | awk -v f=" $2" -v t=" $3" '
+    store_dump -s "$1" | awk -v f=" $2" -v t=" $3" '
         /^HEADER=END/ {print; h=1; next}
         !h {print; next}
         /^DATA=END/ {print; next}
         { n++; if (n % 2 == 1) { keep = index($0, f) == 1; k = t substr($0, length(f) + 1) }
           else if (keep) { print k; print } }' > "$T/leak.dump"
-    mdb_load -s "$1" -f "$T/leak.dump" "$STATE"
+    store_load "$1" < "$T/leak.dump"
 }
 transplant mailbox "${ID[b1b]}" "${ID[b1]}"
 transplant msgindex "${ID[b1b]}" "${ID[b1]}"
@@ -144,7 +144,7 @@ expect_match "a buddy cannot create cases" '"code": "DENIED"' "$(vn b1b --json c
 in_store() {
     local ascii
     ascii=$(printf '%s' "$1" | od -An -tx1 | tr -d ' \n')
-    mdb_dump -a "$STATE" > "$T/all.dump"
+    store_dump -a > "$T/all.dump"
     grep -q -e "$1" -e "$ascii" "$T/all.dump"
 }
 
@@ -174,10 +174,10 @@ vn p2 send "${ID[cm2]}" "a last message" >/dev/null
 vn cm2 send --case "$CASE2" "closing soon" >/dev/null
 vn cm2 case close "$CASE2" >/dev/null
 expect_match "a closed case takes no messages" '"code": "DENIED"' "$(vn cm2 --json send "${ID[p2]}" x 2>&1 || true)"
-"$VANGNETD" clock --state "$STATE" advance 29d
+server_clock advance 29d
 pause_for_sweeps 2
 check "within retention the case is kept" in_store "$CASE2"
-"$VANGNETD" clock --state "$STATE" advance 2d
+server_clock advance 2d
 wait_for "the sweep to purge case 2 after its retention" 20 not_in_store "$CASE2"
 for x in "$CASE2" "${ID[p2]}" "${ID[b2]}" "${ID[n2]}"; do
     check "after retention no key or value refers to $x" not_in_store $x

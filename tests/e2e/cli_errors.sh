@@ -6,7 +6,7 @@
 step "start the server; a case with a participant"
 server_init
 server_start --test-clock
-"$VANGNETD" clock --state "$STATE" set 2027-01-04T20:00    # 21:00 in Amsterdam
+server_clock set 2027-01-04T20:00    # 21:00 in Amsterdam
 CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)

@@ -30,7 +30,8 @@ scan() {
 step "nothing of them on the server's disk"
 check "messages wait on the server" test "$(db_count mailbox)" -eq 2
 scan "while undelivered"
-# The same holds for the padded length: bodies come in buckets.
+# The same holds for the padded length: bodies come in buckets (as they
+# lie on disk, sealed: what a copy of the disk shows).
 SIZES=$(mdb_dump -s mailbox "$STATE" | awk '/^HEADER=END/{d=1;next} d && /^ /{n++; if (n%2==0) print length($1)/2}' | sort -u)
 expect_eq "both differently long messages have the same stored size" 1 "$(printf '%s\n' "$SIZES" | wc -l)"
 
@@ -61,10 +62,10 @@ check "the client profile is private (0700)" test "$(stat -c %a "$T/doc")" = 700
 step "undelivered ciphertext expires after 30 days"
 server_start --test-clock --sweep 1s
 vn cm send "$DOC" "will expire"
-"$VANGNETD" clock --state "$STATE" advance 29d
+server_clock advance 29d
 pause_for_sweeps 2.5
 expect_eq "still waiting after 29 days" 1 "$(db_count mailbox)"
-"$VANGNETD" clock --state "$STATE" advance 2d
+server_clock advance 2d
 wait_for "the expiry sweep to empty the mailbox" 20 db_count_is mailbox 0
 expect_eq "gone after 31 days" 0 "$(db_count mailbox)"
 expect_eq "its id index too" 0 "$(db_count msgindex)"
@@ -75,6 +76,6 @@ check "the server logged the expiry" grep -q "expired 1 undelivered" "$SERVER_LO
 step "the real clock cannot be moved"
 server_stop
 server_start
-ERR=$("$VANGNETD" clock --state "$STATE" advance 1d 2>&1 || true)
+ERR=$(server_clock advance 1d 2>&1 || true)
 expect_match "the real clock cannot be moved" 'not started with --test-clock' "$ERR"
 finish

@@ -12,7 +12,7 @@ server_init
 # It counts every draw of five years at the end: keep all dated records.
 server_start --test-clock --sweep 1s --event-retention 3653d
 # 07:00 UTC is 08:00 in Amsterdam: inside the 05:00-14:00 check-in window.
-"$VANGNETD" clock --state "$STATE" set 2027-01-04T07:00
+server_clock set 2027-01-04T07:00
 CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)
@@ -40,7 +40,7 @@ vn cm contact record --case "$CASE" --kind call >/dev/null
 day=0
 overdue_cm() { vn cm --json caseload | grep -o '"overdue": \[[^]]*\]' | grep -c casemanager-contact || true; }
 while [ $day -lt 31 ]; do
-    "$VANGNETD" clock --state "$STATE" advance 1d
+    server_clock advance 1d
     day=$((day + 1))
     vn doc checkin >/dev/null
     vn bud contact record --kind call >/dev/null   # buddy and self-help stay on time
@@ -101,7 +101,7 @@ epoch_day() { echo $(( $(date -u -d "$1" +%s) / 86400 )); }
 # closed_through DAY: the scheduler has closed every day up to DAY.
 closed_through() {
     local got
-    got=$(mdb_dump -s sched "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | sed -n 1p)
+    got=$(store_dump -s sched | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | sed -n 1p)
     [ -n "$got" ] && [ $((16#$got)) -ge "$1" ]
 }
 # settle: waits until the scheduler has closed every day before today.
@@ -117,7 +117,7 @@ jump_to() {
         now_day=$(epoch_day "$(cat "$T/today")")
         [ "$now_day" -ge "$target" ] && break
         local step=$(( target - now_day )); [ $step -gt 300 ] && step=300
-        "$VANGNETD" clock --state "$STATE" advance "${step}d"
+        server_clock advance "${step}d"
         date -u -d "@$(( (now_day + step) * 86400 ))" +%F > "$T/today"
         settle "$(cat "$T/today")"
     done

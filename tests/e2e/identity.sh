@@ -23,7 +23,7 @@ expect_match "and has her safety number" '"changed": false' "$BEFORE"
 # The server's signing key, as a compromised server holds it (the meta
 # record "sender_sign_key"), certifies Mallory's key as Alice's.
 step "the server certifies Mallory's key as Alice's"
-SIGNKEY=$(mdb_dump -s meta "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
+SIGNKEY=$(store_dump -s meta | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
     d && k {print substr($1, 1); exit} d && $1 == "73656e6465725f7369676e5f6b6579" {k=1}')
 check "the store holds a 64-byte signing key" test "${#SIGNKEY}" -eq 128
 "$VN_FORGE" "$(invite buddy)" "$BOB" "$ALICE" "I am Alice, trust me" "$SIGNKEY" >/dev/null

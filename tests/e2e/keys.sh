@@ -24,7 +24,7 @@ expect_match "a bundle fetch also learns the safety number" '^[0-9 ]+$' \
     "$(vn p1 verify "$DOC" | sed -n 2p)"
 
 step "below 10 the device refills"
-spk() { mdb_dump -s keys "$STATE" | awk -v p=" $DOC" 'f == 1 {print; f = 2} index($0, p) == 1 && !f {f = 1}'; }
+spk() { store_dump -s keys | awk -v p=" $DOC" 'f == 1 {print; f = 2} index($0, p) == 1 && !f {f = 1}'; }
 SPK_BEFORE=$(spk)
 vn doc inbox >/dev/null
 expect_eq "below 10 the device refills to 100" 100 "$(db_count_prefix prekeys "$DOC")"
@@ -34,7 +34,7 @@ expect_eq "the signed prekey stays while it is young" "$SPK_BEFORE" "$SPK_SAME"
 # p1 already has a session; p2 starts its session after the rotation.
 step "the signed prekey rotates after 7 days; old and new sessions work"
 vn p1 send "$DOC" "before rotation"
-"$VANGNETD" clock --state "$STATE" advance 8d
+server_clock advance 8d
 vn doc inbox >/dev/null
 SPK_AFTER=$(spk)
 check "the keys record was found" test -n "$SPK_BEFORE"

@@ -18,6 +18,10 @@ export VANGNET_PASSPHRASE="correct horse battery staple"
 # Test-only Argon2id cost (the client warns): the real one takes most of a second per call.
 export VANGNET_INSECURE_TEST_KDF=1
 STATE=$T/state
+# The store key: beside the state directory, never in it (vangnetd refuses
+# that). Made by server_init; every vangnetd command that opens the store
+# is given it.
+STORE_KEY=$T/store.key
 SERVER_PID=
 SERVER_LOG=$T/server.log
 FAILS=0
@@ -113,7 +117,9 @@ finish() {
     if [ "$FAILS" -ne 0 ]; then exit 1; fi
 }
 
-server_init() { "$VANGNETD" init --state "$STATE" >/dev/null; }
+server_init() { "$VANGNETD" init --state "$STATE" --store-key "$STORE_KEY" >/dev/null 2>&1; }
+# server_clock advance DUR | set TIME: moves the test clock of $STATE.
+server_clock() { "$VANGNETD" clock --state "$STATE" --store-key "$STORE_KEY" "$@"; }
 
 # server_start [extra run options]: starts vangnetd and waits until it listens.
 # A restart binds the endpoint of the first start, which clients have pinned.
@@ -127,7 +133,7 @@ server_listening() {
 server_start() {
     local listen=${ENDPOINT:-tcp://127.0.0.1:*}
     rm -f "$STATE/endpoint"
-    "$VANGNETD" run --state "$STATE" --listen "$listen" "$@" 2>>"$SERVER_LOG" &
+    "$VANGNETD" run --state "$STATE" --store-key "$STORE_KEY" --listen "$listen" "$@" 2>>"$SERVER_LOG" &
     SERVER_PID=$!
     wait_for "vangnetd to listen and write $STATE/endpoint" 20 server_listening
     ENDPOINT=$(cat "$STATE/endpoint")
@@ -159,7 +165,7 @@ CMP=
 # first if it does not exist yet; default "cm").
 new_case() {
     CMP=${1:-cm}
-    [ -d "$T/$CMP" ] || vn "$CMP" join "$("$VANGNETD" invite --state "$STATE" --role casemanager)" >/dev/null
+    [ -d "$T/$CMP" ] || vn "$CMP" join "$("$VANGNETD" invite --state "$STATE" --store-key "$STORE_KEY" --role casemanager)" >/dev/null
     CASE=$(vn "$CMP" case new)
 }
 
@@ -168,17 +174,28 @@ new_case() {
 invite() {
     case $1 in
     participant|buddy|naaste) vn "$CMP" invite --case "$CASE" --role "$1" "${@:2}" ;;
-    *) "$VANGNETD" invite --state "$STATE" --role "$1" "${@:2}" ;;
+    *) "$VANGNETD" invite --state "$STATE" --store-key "$STORE_KEY" --role "$1" "${@:2}" ;;
     esac
 }
 
 # join NAME ROLE: enrolls a new user, prints its account id.
 join() { vn "$1" join "$(invite "$2")"; }
 
-# Number of entries in one LMDB database of the server store.
-# db_count_prefix DB HEX: entries whose key starts with the bytes HEX.
+# The store as the server sees it, through its key: on disk every key is a
+# keyed hash and every value is sealed, so a test that reads or rewrites
+# records goes through vn_storetool (tests/e2e/storetool.c).
+# store_dump (-a | -s TABLE): the records in the clear, as mdb_dump prints them.
+store_dump() { "${VN_STORETOOL:?set VN_STORETOOL}" dump "$STORE_KEY" "$STATE" "$@"; }
+# store_load TABLE < DUMP: puts every record of an mdb_dump-style DUMP, sealed.
+store_load() { "${VN_STORETOOL:?set VN_STORETOOL}" load "$STORE_KEY" "$STATE" "$1"; }
+# store_copy DIR: an unsealed LMDB copy of the store in the new directory DIR.
+store_copy() { mkdir "$1" && "${VN_STORETOOL:?set VN_STORETOOL}" copy "$STORE_KEY" "$STATE" "$1"; }
+
+# Number of entries in one LMDB database of the server store: on disk, one
+# entry per record.
+# db_count_prefix DB HEX: records whose (clear) key starts with the bytes HEX.
 db_count_prefix() {
-    mdb_dump -s "$1" "$STATE" | awk -v p=" $2" '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
+    store_dump -s "$1" | awk -v p=" $2" '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
         d && /^ / {n++; if (n % 2 == 1 && index($0, p) == 1) c++} END{print c+0}'
 }
 db_count() {

@@ -31,7 +31,7 @@ check "message has an id" test "${#MSGID}" -eq 32
 step "an acknowledged envelope leaves no trace"
 expect_eq "mailbox is empty after the acknowledgement" 0 "$(db_count mailbox)"
 expect_eq "id index is empty after the acknowledgement" 0 "$(db_count msgindex)"
-DUMP=$(mdb_dump -a "$STATE")
+DUMP=$(store_dump -a)
 if grep -qi "$MSGID" <<< "$DUMP"; then fail "message id still in the store"; else pass "no trace of the message id in a full dump"; fi
 
 expect_eq "a second inbox shows nothing new" "[]" "$(vn bob --json inbox)"

@@ -24,7 +24,10 @@ vn bud send --case "$CASE" "een bericht aan het team"
 expect_eq "five envelopes wait" 5 "$(db_count mailbox)"
 
 step "no queued envelope names its sender or its case"
-OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" --absent mailbox "$CM" --absent mailbox "$BUD" \
+# Checked in the clear (a copy made with the store key): on disk every
+# record is sealed anyway; this is about what the server itself knows.
+store_copy "$T/plain"
+OUT=$("$VN_STORECHECK" "$T/plain" "$VN_METADATA" --absent mailbox "$CM" --absent mailbox "$BUD" \
     --absent mailbox "$CASE" --absent msgindex "$CM" --absent msgindex "$BUD" 2>&1) || true
 echo "$OUT"
 expect_match "the mailbox holds only documented fields" 'ok: mailbox: 5 records as documented' "$OUT"
@@ -32,7 +35,7 @@ for who in "$CM" "$BUD" "$CASE"; do
     expect_match "no record of the mailbox holds $who" "absent: $who in mailbox \\(5 records" "$OUT"
 done
 expect_match "nothing else is wrong" 'databases, 0 problems$' "$(tail -n1 <<< "$OUT")"
-TIMES=$(mdb_dump -s mailbox "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d && /^ /{n++; if (n % 2 == 0) print substr($1, 1, 16)}' | sort -u)
+TIMES=$(store_dump -s mailbox | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d && /^ /{n++; if (n % 2 == 0) print substr($1, 1, 16)}' | sort -u)
 for t in $TIMES; do
     check "an envelope's time is a whole minute ($t)" test $((16#$t % 60000)) -eq 0
 done

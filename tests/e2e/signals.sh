@@ -10,7 +10,7 @@
 step "start the server; enrol a case with two buddies and a medical lead"
 server_init
 server_start --test-clock --sweep 1s --sos-window 15m
-"$VANGNETD" clock --state "$STATE" set 2027-05-03T08:00
+server_clock set 2027-05-03T08:00
 CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)
@@ -40,14 +40,14 @@ CMIN=$(vn cm inbox)
 expect_match "the casemanager gets the items end to end" "\\[signal crisis\\] X05 \\(Suicidal[^)]*\\) - $CANARY first" "$CMIN"
 expect_match "and a notice of the alert" "alert: crisis signal alert $A1" "$CMIN"
 expect_match "the caseload shows the alert first" "\"alerts\": \\[\\{\"alert\": \"$A1\", \"severity\": \"crisis\"" "$(vn cm --json caseload)"
-"$VANGNETD" clock --state "$STATE" advance 59m
+server_clock advance 59m
 pause_for_sweeps 1.5
 vn cm ack "$A1" >/dev/null
 check "an acknowledged alert is forgotten: the list no longer has it" \
     bash -c "! grep -q '$A1' <<< '$(vn cm --json alerts)'"
 wait_inbox doc "alert [0-9-]+: signal crisis acknowledged - alert ${A1:0:8} raised"
 pass "its history reached the participant end to end"
-"$VANGNETD" clock --state "$STATE" advance 5m
+server_clock advance 5m
 pause_for_sweeps 1.5
 check "acknowledged at 59 minutes: the medical lead hears nothing" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
 
@@ -56,10 +56,10 @@ step "a crisis left alone for 61 minutes"
 vn nst signal X01 P08 --case "$CASE" --note "$CANARY second" >/dev/null
 A2=$(vn cm --json alerts | grep -o "\"alert\": \"[0-9a-f]*\", \"case\": \"$CASE\", \"kind\": \"signal\", \"severity\": \"crisis\", \"state\": \"open\"" | cut -d'"' -f4)
 check "the second alert is open" test -n "$A2"
-"$VANGNETD" clock --state "$STATE" advance 59m
+server_clock advance 59m
 pause_for_sweeps 1.5
 check "not at 59 minutes" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
-"$VANGNETD" clock --state "$STATE" advance 2m
+server_clock advance 2m
 wait_inbox ml "escalated: crisis signal alert"
 expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$INBOX"
 expect_match "and sees it in their alerts" "\"alert\": \"$A2\".*\"level\": 2" "$(vn ml --json alerts)"
@@ -87,10 +87,10 @@ expect_match "the alert list shows it claimed by buddy 2" "\"alert\": \"$S1\".*\
 step "an SOS nobody claims"
 S2=$(vn doc --json sos "$CANARY nobody" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
 vn cm inbox >/dev/null
-"$VANGNETD" clock --state "$STATE" advance 14m
+server_clock advance 14m
 pause_for_sweeps 1.5
 check "not before its window" bash -c "! grep -q 'escalated: urgent sos alert $S2' <<< '$(vn cm inbox)'"
-"$VANGNETD" clock --state "$STATE" advance 2m
+server_clock advance 2m
 wait_inbox cm "escalated: urgent sos alert $S2"
 expect_match "unclaimed after 15 minutes it reaches the casemanager" "escalated: urgent sos alert $S2" "$INBOX"
 
@@ -105,7 +105,7 @@ expect_eq "the two unacknowledged alerts are stored, the acknowledged ones are n
 
 # Quiet hours hold concern-level notices, never crisis ones.
 step "quiet hours"
-"$VANGNETD" clock --state "$STATE" set 2027-05-03T21:00   # 23:00 in Amsterdam
+server_clock set 2027-05-03T21:00   # 23:00 in Amsterdam
 vn cm inbox >/dev/null
 vn cm quiet-hours 22:00-07:00 >/dev/null
 vn b1 signal E05 >/dev/null
@@ -116,7 +116,7 @@ OUT=$(vn cm inbox)
 expect_match "at night the crisis notice comes at once" 'alert: crisis signal' "$OUT"
 check "the concern notice waits" bash -c "! grep -q 'alert: concern signal' <<< '$OUT'"
 expect_match "the report itself still arrives end to end" '\[signal concern\] E05' "$OUT"
-"$VANGNETD" clock --state "$STATE" set 2027-05-04T05:05    # 07:05 in Amsterdam
+server_clock set 2027-05-04T05:05    # 07:05 in Amsterdam
 wait_inbox cm 'alert: concern signal'
 expect_match "after the quiet hours the concern notice follows" 'alert: concern signal' "$INBOX"
 

@@ -12,7 +12,7 @@
 step "a case with a participant, two buddies and a contract"
 server_init
 server_start --test-clock --sweep 1s
-"$VANGNETD" clock --state "$STATE" set 2027-01-04T07:00
+server_clock set 2027-01-04T07:00
 CM=$(join cm casemanager)
 new_case cm
 DOC=$(join doc participant)
@@ -27,7 +27,7 @@ vn doc contacts add "my casemanager" "$CM"
 vn doc contacts add "buddy one" "$B1"
 vn cm contacts add "the doctor" "$DOC"
 # Message ids are learnt from the server's index while the messages wait.
-msgids() { mdb_dump -s msgindex "$STATE" | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
+msgids() { store_dump -s msgindex | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0}
     d && /^ / {n++; if (n % 2 == 1) print substr($1, 33)}'; }
 vn cm send "the doctor" "ok"
 vn doc send "my casemanager" "a longer message of some sixty characters, give or take a few"
@@ -36,7 +36,7 @@ vn doc send --case "$CASE" "hello team"
 vn b2 send --case "$CASE" "hello from the second buddy, a bit longer than the first"
 
 step "test outcomes: positive, negative, dilute, and other records"
-"$VANGNETD" clock --state "$STATE" advance 4d
+server_clock advance 4d
 vn cm test record --case "$CASE" --date 2027-01-05 positive --confirmed --note "confirmed by lab" >/dev/null
 vn cm test record --case "$CASE" --date 2027-01-06 negative >/dev/null
 vn cm test record --case "$CASE" --date 2027-01-07 dilute --note "x" >/dev/null

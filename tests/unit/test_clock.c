@@ -22,6 +22,9 @@
  * (generous, for slow sanitizer builds on a shared CI machine). */
 #define SLACK_MS 5000ULL
 
+/* The store is sealed; any key does for a store of one test. */
+static const uint8_t key[32] = {1, 2, 3};
+
 typedef struct fixture {
     char dir[32];  /* temporary state directory */
     vn_sstore *st; /* store holding the offset */
@@ -33,7 +36,7 @@ static int setup(void **state)
     assert_non_null(f);
     memcpy(f->dir, "/tmp/vn-clock-XXXXXX", sizeof "/tmp/vn-clock-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(vn_sstore_open(&f->st, f->dir, 0), VN_OK);
+    assert_int_equal(vn_sstore_open(&f->st, f->dir, 0, key), VN_OK);
     *state = f;
     return 0;
 }
