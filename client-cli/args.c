@@ -2,6 +2,7 @@
  * Options are told apart from arguments by their leading "--" only, so an
  * argument such as a message text may start with a single dash. */
 #include "args.h"
+#include "vn/account.h"
 
 #include <assert.h>
 #include <limits.h>

@@ -8,6 +8,8 @@
 
 #include "vn/frame.h"
 #include "vn/invite.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -505,8 +507,8 @@ uint64_t vn_client_next_seq(vn_client *c, int db)
     size_t n;
     char key[16];
     snprintf(key, sizeof key, "seq_%d", db);
-    if (vn_client_cfg_get(c, key, b, sizeof b, &n) == VN_OK && n == 8) seq = vn_get_be64(b);
-    vn_put_be64(b, ++seq);
+    if (vn_client_cfg_get(c, key, b, sizeof b, &n) == VN_OK && n == 8) seq = vn_be_get64(b);
+    vn_be_put64(b, ++seq);
     vn_client_cfg_put(c, key, b, 8);
     return seq;
 }

@@ -14,7 +14,7 @@
 #include "vn/e2ee.h"
 #include "vn/err.h"
 #include "vn/kv.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Databases of the device store; E2EE's five follow CDB_E2EE. */
 enum {

@@ -3,6 +3,7 @@
 
 #include "vn/frame.h"
 #include "vn/invite.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static vn_err ensure_device_keys(vn_client *c)
     size_t n;
     vn_err err = VN_OK;
     if (vn_client_cfg_get(c, "curve_pub", pub, sizeof pub, &n) == VN_ENOTFOUND) {
-        if ((err = vn_curve_keypair(pub, sec))) return err;
+        if ((err = vn_conn_curve_keypair(pub, sec))) return err;
         if ((err = vn_kv_begin(c->kv))) goto out;
         if ((err = vn_client_cfg_put(c, "curve_pub", pub, 32)) ||
             (err = vn_client_cfg_put(c, "curve_sec", sec, 32)))

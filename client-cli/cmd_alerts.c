@@ -5,6 +5,7 @@
 
 #include "vn/frame.h"
 #include "vn/signals.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +30,13 @@ static int signal_list(vn_client *c)
         const vn_signal *s = vn_signals_at(i);
         if (c->json) {
             printf("%s{\"code\": \"%s\", \"phase\": \"%s\", \"nl\": ", i ? ", " : "", s->code,
-                   vn_signal_phase_name(s->phase));
+                   vn_signals_phase_name(s->phase));
             vn_json_str(stdout, s->nl);
             printf(", \"en\": ");
             vn_json_str(stdout, s->en);
             printf("}");
         } else {
-            printf("%-4s %-8s %s / %s\n", s->code, vn_signal_phase_name(s->phase), s->en, s->nl);
+            printf("%-4s %-8s %s / %s\n", s->code, vn_signals_phase_name(s->phase), s->en, s->nl);
         }
     }
     if (c->json) printf("]\n");
@@ -50,7 +51,7 @@ static int raise_alert(vn_client *c, const char *case_id, const char *kind, vn_s
     Vn__AlertRaise ar = VN__ALERT_RAISE__INIT;
     ar.case_id = (char *)case_id;
     ar.kind = (char *)kind;
-    ar.severity = (char *)vn_severity_name(sev);
+    ar.severity = (char *)vn_signals_severity_name(sev);
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_ALERT_RAISE;
     req.alert_raise = &ar;
@@ -106,7 +107,7 @@ int vn_cmd_signal(vn_client *c, const vn_args *a)
     sr.codes = (char **)codes;
     sr.n_codes = ncodes;
     sr.note = (char *)note;
-    sr.severity = (char *)vn_severity_name(sev);
+    sr.severity = (char *)vn_signals_severity_name(sev);
     vn_err err = send_report(c, cm, &sr);
     char role[32] = {0};
     size_t rl = 0;
@@ -124,13 +125,13 @@ int vn_cmd_signal(vn_client *c, const vn_args *a)
     if (err)
         return vn_client_fail_call(c, err,
                                    "the alert is raised but the report is not yet delivered");
-    uint32_t hours = vn_severity_ack_minutes(sev) / 60;
+    uint32_t hours = vn_signals_ack_minutes(sev) / 60;
     if (c->json) {
-        printf("{\"alert\": \"%s\", \"severity\": \"%s\"}\n", alert, vn_severity_name(sev));
+        printf("{\"alert\": \"%s\", \"severity\": \"%s\"}\n", alert, vn_signals_severity_name(sev));
     } else {
         printf("Reported (%s). Your casemanager has it and must respond within %u hour%s;\n"
                "if not, the medical lead is told.\n",
-               vn_severity_name(sev), hours, hours == 1 ? "" : "s");
+               vn_signals_severity_name(sev), hours, hours == 1 ? "" : "s");
         if (sev == VN_SEV_CRISIS) crisis_contacts();
     }
     return EXIT_OK;

@@ -5,6 +5,8 @@
 #include "vn/frame.h"
 #include "vn/invite.h"
 #include "vn/role.h"
+#include "vn/parse.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>

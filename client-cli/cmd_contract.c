@@ -6,6 +6,9 @@
 #include "vn/terms.h"
 #include "vn/schedule.h"
 #include "vn/day.h"
+#include "vn/parse.h"
+#include "vn/wallclock.h"
+#include "vn/account.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -373,7 +376,7 @@ int vn_cmd_state_record(vn_client *c, const vn_args *a)
     int rc = 0;
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
     if (!note) note = "";
-    vn_day_format(vn_day_local(vn_now_ms(), NULL), today); /* the clinician's own date */
+    vn_day_format(vn_day_local(vn_wallclock_ms(), NULL), today); /* the clinician's own date */
     /* A clinical state is never told to the server: only the participant
      * (and this device) learn it. Monitoring goes on regardless. */
     rc = send_note(c, case_id, "state", today, state, note, false);

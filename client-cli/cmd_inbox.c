@@ -7,6 +7,10 @@
 #include "vn/pad.h"
 #include "vn/sealed.h"
 #include "vn/signals.h"
+#include "vn/hex.h"
+#include "vn/parse.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -213,7 +217,7 @@ static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
     vn_err err = hb ? VN_OK : VN_ENOMEM;
     if (!err) {
         vn__received__pack(&h, hb);
-        vn_put_be64(k, vn_client_next_seq(c, CDB_HISTORY));
+        vn_be_put64(k, vn_client_next_seq(c, CDB_HISTORY));
         err = vn_kv_put(c->kv, CDB_HISTORY, k, sizeof k, hb, hl);
     }
     free(hb);

@@ -1,6 +1,8 @@
 /* send: a message is durable in the sender's outbox before it is sent, and
  * resent until the server acknowledges it. */
 #include "args.h"
+#include "vn/wallclock.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,7 @@ static vn_err queue_message(vn_client *c, const char *peer, const char *case_id,
 {
     Vn__Content content = VN__CONTENT__INIT;
     content.text = (char *)text;
-    content.sent_ms = vn_now_ms();
+    content.sent_ms = vn_wallclock_ms();
     return vn_outbox_queue(c, peer, case_id, &content);
 }
 

@@ -5,6 +5,7 @@
 #include "vn/frame.h"
 #include "vn/schedule.h"
 #include "vn/day.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* The profile's key file: the master key wrapped by the passphrase. */
 #include "keyfile.h"
 
-#include "vn/util.h"
+#include "vn/be.h"
+#include <stdint.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,8 +93,8 @@ vn_err vn_keyfile_write(const char *dir, const char *pass, const uint8_t master[
     memcpy(buf, KF_MAGIC, 4);
     buf[4] = KF_VERSION;
     buf[5] = KF_ARGON2ID13;
-    vn_put_be32(buf + 8, cost->ops);
-    vn_put_be32(buf + 12, cost->mem_kib);
+    vn_be_put32(buf + 8, cost->ops);
+    vn_be_put32(buf + 12, cost->mem_kib);
     randombytes_buf(buf + 16, KF_SALT);
     randombytes_buf(buf + KF_AAD, KF_NONCE);
     vn_err err = derive(pass, buf + 16, cost, key);
@@ -140,7 +141,7 @@ vn_err vn_keyfile_read(const char *dir, const char *pass, uint8_t master[32], vn
     if (n < 6 || memcmp(buf, KF_MAGIC, 4) != 0) return VN_ECRYPTO;
     if (buf[4] != KF_VERSION || buf[5] != KF_ARGON2ID13) return VN_EVERSION;
     if (n != KF_SIZE) return VN_ECRYPTO;
-    vn_keyfile_cost c = {vn_get_be32(buf + 8), vn_get_be32(buf + 12)};
+    vn_keyfile_cost c = {vn_be_get32(buf + 8), vn_be_get32(buf + 12)};
     if (!cost_ok(&c)) return VN_ECRYPTO;
     if ((err = derive(pass, buf + 16, &c, key))) goto out;
     /* The tag checks the passphrase: a wrong one is named, not guessed at

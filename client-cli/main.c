@@ -3,6 +3,7 @@
  * table's row for the command, parses its command line, opens the profile
  * and runs the row's handler. */
 #include "args.h"
+#include "vn/parse.h"
 
 #include <errno.h>
 #include <stdlib.h>

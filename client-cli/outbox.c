@@ -6,6 +6,9 @@
 #include "vn/frame.h"
 #include "vn/pad.h"
 #include "vn/sealed.h"
+#include "vn/rand.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,7 @@ static vn_err queue_sealed(vn_client *c, const char *peer, const uint8_t *cert, 
     size_t slen, padlen, plen;
     vn_err err = vn_e2ee_peer_identity(c->e2ee, peer, key);
     if (err == VN_ENOTFOUND) err = VN_ENOSESSION;
-    if (err || (err = vn_random(id, sizeof id))) return err;
+    if (err || (err = vn_rand_bytes(id, sizeof id))) return err;
     if ((err = vn_sealed_seal(key, cert, certlen, sig, kind, case_id, ct, ctlen, &sealed, &slen)) ||
         (err = vn_pad_encode(sealed, slen, &padded, &padlen)))
         goto out;
@@ -37,7 +40,7 @@ static vn_err queue_sealed(vn_client *c, const char *peer, const uint8_t *cert, 
         goto out;
     }
     vn__send__pack(&s, packed);
-    vn_put_be64(k, vn_client_next_seq(c, CDB_OUTBOX));
+    vn_be_put64(k, vn_client_next_seq(c, CDB_OUTBOX));
     err = vn_kv_put(c->kv, CDB_OUTBOX, k, sizeof k, packed, plen);
 out:
     free(sealed);

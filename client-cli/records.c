@@ -3,6 +3,7 @@
  * must know and kept on this device. The server never has them. */
 #include "client.h"
 #include "vn/frame.h"
+#include "vn/rand.h"
 
 #include <string.h>
 
@@ -47,7 +48,7 @@ int vn_client_send_record(vn_client *c, const Vn__RecordNote *rn, bool to_casema
     Vn__Content content = VN__CONTENT__INIT;
     content.text = "";
     content.record = (Vn__RecordNote *)rn;
-    vn_err err = vn_random(id, sizeof id);
+    vn_err err = vn_rand_bytes(id, sizeof id);
     if (!err) err = vn_client_keep_record(c, rn, id);
     const Vn__CaseInfo *ci = rep->case_info;
     /* A medical lead writes to casemanagers only: the casemanager passes

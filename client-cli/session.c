@@ -5,6 +5,8 @@
 
 #include "vn/frame.h"
 #include "vn/sealed.h"
+#include "vn/wallclock.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +259,7 @@ vn_err vn_client_sender_cert(vn_client *c, uint8_t *cert, size_t *len, uint8_t *
         /* Offline, the message may still be queued under the cached
          * certificate while it has some life left by our own clock. */
         if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT) return err;
-        if (err) return cached_cert(c, vn_now_ms() + CERT_RENEW_MS, cert, len, sig);
+        if (err) return cached_cert(c, vn_wallclock_ms() + CERT_RENEW_MS, cert, len, sig);
     }
     return cached_cert(c, 0, cert, len, sig);
 }

@@ -3,6 +3,7 @@
 #include "client.h"
 
 #include "vn/frame.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>

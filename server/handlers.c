@@ -11,6 +11,8 @@
 #include "vn/frame.h"
 #include "vn/pad.h"
 #include "vn/sealed.h"
+#include "vn/hex.h"
+#include "vn/account.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,6 +16,8 @@
 #include "vn/sched.h"
 #include "vn/signals.h"
 #include "vn/day.h"
+#include "vn/hex.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,7 @@
 
 static uint64_t alert_limit_ms(const vn_alert *a)
 {
-    return (uint64_t)vn_severity_ack_minutes((vn_severity)a->severity) * 60000;
+    return (uint64_t)vn_signals_ack_minutes((vn_severity)a->severity) * 60000;
 }
 
 static const char *const notice_kinds[] = {"", "alert", "sos", "sos-claimed", "escalated"};
@@ -55,10 +57,10 @@ static vn_err send_notice(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], cons
     if (by) vn_hex_encode(by, VN_ACCOUNT_LEN, by_hex);
     Vn__Notice n = VN__NOTICE__INIT;
     n.kind = (char *)kind;
-    n.item = (char *)vn_alert_kind_name(a->kind);
+    n.item = (char *)vn_alerts_kind_name(a->kind);
     n.case_id = case_hex;
     n.alert = id;
-    n.severity = (char *)vn_severity_name((vn_severity)a->severity);
+    n.severity = (char *)vn_signals_severity_name((vn_severity)a->severity);
     n.by = by_hex;
     n.date = "";
     return vn_server_notify(srv, to, &n);
@@ -125,9 +127,9 @@ static vn_err alert_reply(const vn_alert *a, Vn__AlertInfo **out)
     ai->alert = vn_dup_str(hex);
     vn_hex_encode(a->case_id, VN_ACCOUNT_LEN, hex);
     ai->case_id = vn_dup_str(hex);
-    ai->kind = vn_dup_str(vn_alert_kind_name(a->kind));
-    ai->severity = vn_dup_str(vn_severity_name((vn_severity)a->severity));
-    ai->state = vn_dup_str(vn_alert_state_name(a->state));
+    ai->kind = vn_dup_str(vn_alerts_kind_name(a->kind));
+    ai->severity = vn_dup_str(vn_signals_severity_name((vn_severity)a->severity));
+    ai->state = vn_dup_str(vn_alerts_state_name(a->state));
     if (memcmp(a->claimed_by, none, VN_ACCOUNT_LEN))
         vn_hex_encode(a->claimed_by, VN_ACCOUNT_LEN, hex);
     else
@@ -179,7 +181,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
     bool sos = q->kind && strcmp(q->kind, "sos") == 0;
     if (!sos && (!q->kind || strcmp(q->kind, "signal") != 0))
         return vn_fail(r, VN_EINVAL, "kind must be signal or sos");
-    if (vn_severity_parse(q->severity, &sev))
+    if (vn_signals_severity_parse(q->severity, &sev))
         return vn_fail(r, VN_EINVAL, "severity must be concern, urgent or crisis");
     bool member = vn_cases_of(st, peer->account, mine) == VN_OK &&
                   !memcmp(mine, id, VN_ACCOUNT_LEN) && vn_cases_get(st, id, &ci) == VN_OK &&

@@ -8,6 +8,8 @@
 #include "vn/array.h"
 #include "vn/disclosures.h"
 #include "vn/cases.h"
+#include "vn/hex.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,7 @@ static vn_err case_info_reply(vn_sstore *st, const vn_case_info *ci, Vn__CaseInf
     info->case_id = vn_dup_str(hex);
     vn_hex_encode(ci->casemanager, VN_ACCOUNT_LEN, hex);
     info->casemanager = vn_dup_str(hex);
-    info->state = vn_dup_str(vn_case_state_name(ci->state));
+    info->state = vn_dup_str(vn_cases_state_name(ci->state));
     info->created_ms = ci->created_ms;
     info->closed_ms = ci->closed_ms;
     if (!info->case_id || !info->casemanager || !info->state) return VN_ENOMEM;

@@ -10,6 +10,9 @@
 #include "vn/sched.h"
 #include "vn/e2ee.h"
 #include "vn/day.h"
+#include "vn/rand.h"
+#include "vn/hex.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +243,7 @@ vn_err vn_draw_day(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN], const 
     if (!vn_terms_active(t, day) || vn_schedule_absent(abs, nabs, day)) return VN_OK;
     /* Made no earlier than the day it concerns, from the OS CSPRNG, and
      * recorded either way so the casemanager sees every draw. */
-    vn_err err = vn_random(&r, sizeof r);
+    vn_err err = vn_rand_bytes(&r, sizeof r);
     if (err) return err;
     *test = vn_schedule_draw(t, abs, nabs, day, r);
     return vn_events_add(st, case_id, day, *test ? VN_EV_DRAW_TEST : VN_EV_DRAW_NONE);

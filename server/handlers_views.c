@@ -10,6 +10,8 @@
 #include "vn/sched.h"
 #include "vn/signals.h"
 #include "vn/day.h"
+#include "vn/hex.h"
+#include "vn/account.h"
 
 #include <stdio.h>
 
@@ -104,8 +106,9 @@ static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseD
     for (size_t i = 0; !err && i < ao->n; i++) {
         char line[96], hex[VN_ACCOUNT_HEX + 1];
         vn_hex_encode(ao->a[i].id, VN_ALERT_ID_LEN, hex);
-        snprintf(line, sizeof line, "%s:%s:%s:%s", vn_severity_name((vn_severity)ao->a[i].severity),
-                 vn_alert_kind_name(ao->a[i].kind), vn_alert_state_name(ao->a[i].state), hex);
+        snprintf(line, sizeof line, "%s:%s:%s:%s",
+                 vn_signals_severity_name((vn_severity)ao->a[i].severity),
+                 vn_alerts_kind_name(ao->a[i].kind), vn_alerts_state_name(ao->a[i].state), hex);
         if (!(cd->alerts[cd->n_alerts++] = vn_dup_str(line))) err = VN_ENOMEM;
     }
     free(ao);
@@ -127,7 +130,7 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     c->view->cases[c->view->n_cases++] = cd;
     vn_hex_encode(ci->id, VN_ACCOUNT_LEN, hex);
     cd->case_id = vn_dup_str(hex);
-    cd->state = vn_dup_str(vn_case_state_name(ci->state));
+    cd->state = vn_dup_str(vn_cases_state_name(ci->state));
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
     if ((err = case_alerts(c->r, ci->id, cd))) return err;

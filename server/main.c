@@ -5,7 +5,11 @@
 
 #include "vn/frame.h"
 #include "vn/invite.h"
-#include "vn/util.h"
+#include "vn/hex.h"
+#include "vn/parse.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <assert.h>
 #include <errno.h>

@@ -11,6 +11,8 @@
 #include "vn/events.h"
 #include "vn/sched.h"
 #include "vn/day.h"
+#include "vn/hex.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>

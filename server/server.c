@@ -8,7 +8,11 @@
 #include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
-#include "vn/util.h"
+#include "vn/rand.h"
+#include "vn/hex.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -281,7 +285,7 @@ vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn
     size_t len;
     bool dup;
     uint64_t t;
-    vn_err err = vn_random(id, sizeof id);
+    vn_err err = vn_rand_bytes(id, sizeof id);
     if (err) return err;
     Vn__Envelope env = VN__ENVELOPE__INIT;
     env.id = (ProtobufCBinaryData){sizeof id, id};

@@ -22,6 +22,7 @@
 #include "vn/quiet.h"
 #include "vn/sstore.h"
 #include "requests.h"
+#include "vn/account.h"
 
 typedef struct vn_server vn_server;
 

@@ -2,7 +2,9 @@
  * operator should not be using, each with its own message. */
 #include "storekey.h"
 
-#include "vn/util.h"
+#include "vn/rand.h"
+#include "vn/hex.h"
+#include <stdint.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,7 +149,7 @@ vn_err vn_storekey_create(const char *path, const char *state_dir, uint8_t key[V
     char text[HEX_LEN + 2];
     vn_err err = refuse_inside(path, state_dir, msg, msglen);
     if (err) goto err_wipe;
-    if ((err = vn_random(key, VN_STOREKEY_LEN))) {
+    if ((err = vn_rand_bytes(key, VN_STOREKEY_LEN))) {
         snprintf(msg, msglen, "cannot make a random store key");
         goto err_wipe;
     }

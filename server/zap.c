@@ -7,7 +7,10 @@
  * means no connection at all: the server fails closed. */
 #include "server.h"
 
-#include "vn/util.h"
+#include "vn/hex.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <string.h>
 #include <zmq.h>

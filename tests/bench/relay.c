@@ -44,7 +44,11 @@
 #include "vn/frame.h"
 #include "vn/invite.h"
 #include "vn/pad.h"
-#include "vn/util.h"
+#include "vn/rand.h"
+#include "vn/parse.h"
+#include "vn/be.h"
+#include "vn/account.h"
+#include <stdint.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -470,9 +474,9 @@ static int send_msg(bench *b, size_t seq)
         return -1;
     }
     if (m->t_send == 0) m->t_send = now_ns();
-    vn_put_be32(payload, MAGIC);
-    vn_put_be64(payload + 4, seq);
-    vn_put_be64(payload + 12, (uint64_t)m->t_send);
+    vn_be_put32(payload, MAGIC);
+    vn_be_put64(payload + 4, seq);
+    vn_be_put64(payload + 12, (uint64_t)m->t_send);
     fill_stream(seq, payload + HEADER_LEN, b->o.size - HEADER_LEN);
     vn_err err = vn_pad_encode(payload, b->o.size, &body, &body_len);
     free(payload);
@@ -524,11 +528,11 @@ static void on_envelope(bench *b, size_t ci, const Vn__Envelope *e, bool via_fet
     int64_t t = now_ns();
     if (b->final_check) b->leftover++;
     if (vn_pad_decode(e->body.data, e->body.len, &p, &plen) != VN_OK || plen != b->o.size ||
-        vn_get_be32(p) != MAGIC) {
+        vn_be_get32(p) != MAGIC) {
         b->bad++;
         return;
     }
-    uint64_t seq = vn_get_be64(p + 4);
+    uint64_t seq = vn_be_get64(p + 4);
     if (seq >= b->nmsgs || recipient_of(b, seq) != ci || e->id.len != VN_MSGID_LEN ||
         memcmp(e->id.data, b->msgs[seq].id, VN_MSGID_LEN) != 0) {
         b->bad++;
@@ -554,7 +558,7 @@ static void on_envelope(bench *b, size_t ci, const Vn__Envelope *e, bool via_fet
     b->phase_delivered++;
     b->last_delivery = t;
     if (via_fetch) b->via_fetch++;
-    b->lat[b->nlat++] = t - (int64_t)vn_get_be64(p + 12);
+    b->lat[b->nlat++] = t - (int64_t)vn_be_get64(p + 12);
     b->cl[sender_of(b, seq)].inflight--;
     client *c = &b->cl[ci];
     if (c->nack == ACK_MAX) flush_ack(b, ci);
@@ -702,7 +706,7 @@ static int open_client(bench *b, size_t i, const vn_invite *inv)
     int zero = 0;
     uint8_t pub[32], sec[32];
     client *c = &b->cl[i];
-    if (vn_curve_keypair(pub, sec) != VN_OK) {
+    if (vn_conn_curve_keypair(pub, sec) != VN_OK) {
         fail(b, "cannot make a CURVE key pair");
         return -1;
     }
@@ -1005,13 +1009,13 @@ static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s)
             return -1;
         }
     }
-    if (vn_random(b->run_id, sizeof b->run_id)) {
+    if (vn_rand_bytes(b->run_id, sizeof b->run_id)) {
         fail(b, "no randomness");
         return -1;
     }
     for (size_t s = 0; s < b->nmsgs; s++) {
         memcpy(b->msgs[s].id, b->run_id, sizeof b->run_id);
-        vn_put_be64(b->msgs[s].id + 8, s);
+        vn_be_put64(b->msgs[s].id + 8, s);
     }
     b->zctx = zmq_ctx_new();
     if (!b->zctx) {

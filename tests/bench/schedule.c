@@ -17,7 +17,8 @@
  * them. The checksum of overdue and listed items keeps the compiler from
  * dropping the calls and lets two runs be compared. */
 #include "vn/schedule.h"
-#include "vn/util.h"
+#include "vn/parse.h"
+#include <stdint.h>
 #include "vn/day.h"
 
 #include <inttypes.h>

@@ -20,7 +20,11 @@
 #include "vn/invite.h"
 #include "vn/pad.h"
 #include "vn/sealed.h"
-#include "vn/util.h"
+#include "vn/hex.h"
+#include "vn/wallclock.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <sodium.h>
 #include <stdio.h>
@@ -119,10 +123,10 @@ static int send_forged(vn_conn *conn, vn_e2ee *e, const char *to, const char *cl
     bool prekey = false;
     vn_bundle own;
     Vn__Reply *rep = NULL;
-    vn_sender_cert c = {.expires_ms = vn_now_ms() + 86400000};
+    vn_sender_cert c = {.expires_ms = vn_wallclock_ms() + 86400000};
     Vn__Content content = VN__CONTENT__INIT;
     content.text = (char *)text;
-    content.sent_ms = vn_now_ms();
+    content.sent_ms = vn_wallclock_ms();
     if (vn__content__get_packed_size(&content) > sizeof pt) return 1;
     size_t ptlen = vn__content__pack(&content, pt);
     snprintf(c.account, sizeof c.account, "%s", claimed);
@@ -186,7 +190,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (sodium_init() < 0 || !mkdtemp(dir) || vn_kv_open(&kv, dir, dbs, VN_E2EE_NDBS, 0) ||
-        vn_e2ee_open(&e, kv, 0) || vn_e2ee_create_identity(e) || vn_curve_keypair(pub, sec) ||
+        vn_e2ee_open(&e, kv, 0) || vn_e2ee_create_identity(e) || vn_conn_curve_keypair(pub, sec) ||
         vn_conn_open(&conn, inv.endpoint, inv.server_key, pub, sec)) {
         fprintf(stderr, "vn_forge: cannot set up\n");
         return 2;

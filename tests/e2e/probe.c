@@ -9,7 +9,7 @@
  * key is used each time. */
 #include "vn/conn.h"
 #include "vn/frame.h"
-#include "vn/util.h"
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[3];
-    if (vn_curve_keypair(pub, sec) || vn_conn_open(&conn, argv[1], server, pub, sec)) {
+    if (vn_conn_curve_keypair(pub, sec) || vn_conn_open(&conn, argv[1], server, pub, sec)) {
         fprintf(stderr, "vn_probe: cannot connect\n");
         return 2;
     }

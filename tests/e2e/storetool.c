@@ -12,7 +12,9 @@
  * database t of vn_sstore_kv(). Exit 0, 1 on a store error, 2 on usage. */
 #include "vn/kv.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/hex.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>

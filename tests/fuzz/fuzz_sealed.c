@@ -6,6 +6,7 @@
  * certificate verifies against the server key and whose fields are sound. */
 #include "fuzz_sealed_keys.h"
 #include "vn/sealed.h"
+#include "vn/account.h"
 
 #include <stdint.h>
 #include <stdlib.h>

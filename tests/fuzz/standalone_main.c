@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vn/util.h"
+#include "vn/parse.h"
 
 #define INPUT_MAX (1024 * 1024)
 #define MUTATIONS 2000

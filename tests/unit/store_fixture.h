@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/hex.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 /* The key of every test store. */
 static const uint8_t store_test_key[32] = {

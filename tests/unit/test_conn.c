@@ -152,7 +152,7 @@ static int setup(void **state)
     int one = 1, zero = 0;
     size_t eplen = sizeof s->endpoint;
     assert_non_null(s);
-    assert_int_equal(vn_curve_keypair(s->pub, s->sec), VN_OK);
+    assert_int_equal(vn_conn_curve_keypair(s->pub, s->sec), VN_OK);
     s->ctx = zmq_ctx_new();
     s->router = zmq_socket(s->ctx, ZMQ_ROUTER);
     assert_int_equal(zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
@@ -182,7 +182,7 @@ static vn_conn *connect_to(server *s)
 {
     uint8_t pub[32], sec[32];
     vn_conn *c = NULL;
-    assert_int_equal(vn_curve_keypair(pub, sec), VN_OK);
+    assert_int_equal(vn_conn_curve_keypair(pub, sec), VN_OK);
     assert_int_equal(vn_conn_open(&c, s->endpoint, s->pub, pub, sec), VN_OK);
     /* Generous for loaded CI machines; each test needs only a few round trips. */
     vn_conn_set_timeout(c, 10000, 100);
@@ -192,8 +192,8 @@ static vn_conn *connect_to(server *s)
 static void test_keypair(void **state)
 {
     uint8_t pub1[32], sec1[32], pub2[32], sec2[32];
-    assert_int_equal(vn_curve_keypair(pub1, sec1), VN_OK);
-    assert_int_equal(vn_curve_keypair(pub2, sec2), VN_OK);
+    assert_int_equal(vn_conn_curve_keypair(pub1, sec1), VN_OK);
+    assert_int_equal(vn_conn_curve_keypair(pub2, sec2), VN_OK);
     assert_memory_not_equal(pub1, pub2, 32);
     assert_memory_not_equal(sec1, sec2, 32);
     assert_memory_not_equal(pub1, sec1, 32);
@@ -302,8 +302,8 @@ static void test_no_server(void **state)
     uint8_t key[32], pub[32], sec[32];
     vn_conn *c = NULL;
     Vn__Reply *rep = NULL;
-    assert_int_equal(vn_curve_keypair(key, sec), VN_OK);
-    assert_int_equal(vn_curve_keypair(pub, sec), VN_OK);
+    assert_int_equal(vn_conn_curve_keypair(key, sec), VN_OK);
+    assert_int_equal(vn_conn_curve_keypair(pub, sec), VN_OK);
     /* A malformed endpoint fails at once. */
     assert_int_equal(vn_conn_open(&c, "not an endpoint", key, pub, sec), VN_ETRANSPORT);
     assert_null(c);

@@ -15,7 +15,8 @@
 #include <signal/ratchet.h>
 
 #include "vn/crypto.h"
-#include "vn/util.h"
+#include "vn/rand.h"
+#include "vn/hex.h"
 
 #define MAX_VEC 128
 
@@ -170,9 +171,9 @@ static void test_aes_round_trips_all_key_sizes(void **state)
     static const int modes[] = {SG_CIPHER_AES_CBC_PKCS5, SG_CIPHER_AES_CTR_NOPADDING};
     static const size_t klens[] = {16, 24, 32};
     vn_crypto_provider(&p);
-    assert_int_equal(vn_random(key, sizeof key), VN_OK);
-    assert_int_equal(vn_random(iv, sizeof iv), VN_OK);
-    assert_int_equal(vn_random(pt, sizeof pt), VN_OK);
+    assert_int_equal(vn_rand_bytes(key, sizeof key), VN_OK);
+    assert_int_equal(vn_rand_bytes(iv, sizeof iv), VN_OK);
+    assert_int_equal(vn_rand_bytes(pt, sizeof pt), VN_OK);
 
     for (size_t m = 0; m < 2; m++) {
         for (size_t k = 0; k < 3; k++) {

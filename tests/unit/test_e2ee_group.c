@@ -17,7 +17,8 @@
 
 #include "vn/e2ee.h"
 #include "vn/kv.h"
-#include "vn/util.h"
+#include "vn/account.h"
+#include <stdbool.h>
 
 /* The e2ee databases sit after one unrelated database, as in test_e2ee. */
 static const char *const DBS[] = {"app", VN_E2EE_DBS};

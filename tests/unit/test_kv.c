@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "vn/kv.h"
-#include "vn/util.h"
+#include "vn/be.h"
+#include <stdbool.h>
 
 static const char *const dbs[] = {"a", "b"};
 
@@ -98,7 +99,7 @@ static void test_prefix_many_pages(void **state)
     for (int p = 0; p < 3; p++) {
         for (uint32_t i = 0; i < 3000; i++) {
             key[0] = (uint8_t)p;
-            vn_put_be64(key + 1, i);
+            vn_be_put64(key + 1, i);
             assert_int_equal(vn_kv_put(kv, 1, key, sizeof key, val, sizeof val), VN_OK);
         }
     }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "vn/policy.h"
+#include "vn/account.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -281,16 +281,16 @@ static void test_severity_empty(void **state)
 
 static void test_ack_limits(void **state)
 {
-    assert_int_equal(vn_severity_ack_minutes(VN_SEV_CRISIS), 60);
-    assert_int_equal(vn_severity_ack_minutes(VN_SEV_URGENT), 1440);
-    assert_int_equal(vn_severity_ack_minutes(VN_SEV_CONCERN), 4320);
+    assert_int_equal(vn_signals_ack_minutes(VN_SEV_CRISIS), 60);
+    assert_int_equal(vn_signals_ack_minutes(VN_SEV_URGENT), 1440);
+    assert_int_equal(vn_signals_ack_minutes(VN_SEV_CONCERN), 4320);
     /* More severe is never given longer. */
-    assert_true(vn_severity_ack_minutes(VN_SEV_CRISIS) < vn_severity_ack_minutes(VN_SEV_URGENT));
-    assert_true(vn_severity_ack_minutes(VN_SEV_URGENT) < vn_severity_ack_minutes(VN_SEV_CONCERN));
+    assert_true(vn_signals_ack_minutes(VN_SEV_CRISIS) < vn_signals_ack_minutes(VN_SEV_URGENT));
+    assert_true(vn_signals_ack_minutes(VN_SEV_URGENT) < vn_signals_ack_minutes(VN_SEV_CONCERN));
     /* Not a severity: escalate at once. */
-    assert_int_equal(vn_severity_ack_minutes((vn_severity)0), 0);
-    assert_int_equal(vn_severity_ack_minutes((vn_severity)4), 0);
-    assert_int_equal(vn_severity_ack_minutes((vn_severity)-1), 0);
+    assert_int_equal(vn_signals_ack_minutes((vn_severity)0), 0);
+    assert_int_equal(vn_signals_ack_minutes((vn_severity)4), 0);
+    assert_int_equal(vn_signals_ack_minutes((vn_severity)-1), 0);
 }
 
 static void test_severity_names(void **state)
@@ -306,37 +306,37 @@ static void test_severity_names(void **state)
 
     for (size_t i = 0; i < NELEM(cases); i++) {
         vn_severity out = 0;
-        assert_string_equal(vn_severity_name(cases[i].sev), cases[i].name);
-        assert_int_equal(vn_severity_parse(cases[i].name, &out), VN_OK);
+        assert_string_equal(vn_signals_severity_name(cases[i].sev), cases[i].name);
+        assert_int_equal(vn_signals_severity_parse(cases[i].name, &out), VN_OK);
         assert_int_equal(out, cases[i].sev);
-        assert_int_equal(vn_severity_parse(vn_severity_name(out), &out), VN_OK);
+        assert_int_equal(vn_signals_severity_parse(vn_signals_severity_name(out), &out), VN_OK);
         assert_int_equal(out, cases[i].sev);
     }
-    assert_string_equal(vn_severity_name((vn_severity)0), "unknown");
-    assert_string_equal(vn_severity_name((vn_severity)4), "unknown");
-    assert_string_equal(vn_severity_name((vn_severity)-1), "unknown");
+    assert_string_equal(vn_signals_severity_name((vn_severity)0), "unknown");
+    assert_string_equal(vn_signals_severity_name((vn_severity)4), "unknown");
+    assert_string_equal(vn_signals_severity_name((vn_severity)-1), "unknown");
 
     static const char *const rejects[] = {"",        "unknown", "Crisis",  "CRISIS",
                                           "crisis ", "urg",     "concerns"};
     for (size_t i = 0; i < NELEM(rejects); i++) {
         vn_severity out = VN_SEV_URGENT;
-        assert_int_equal(vn_severity_parse(rejects[i], &out), VN_EINVAL);
+        assert_int_equal(vn_signals_severity_parse(rejects[i], &out), VN_EINVAL);
         assert_int_equal(out, VN_SEV_URGENT);
     }
     vn_severity out = VN_SEV_URGENT;
-    assert_int_equal(vn_severity_parse(NULL, &out), VN_EINVAL);
+    assert_int_equal(vn_signals_severity_parse(NULL, &out), VN_EINVAL);
     assert_int_equal(out, VN_SEV_URGENT);
 }
 
 static void test_phase_names(void **state)
 {
-    assert_string_equal(vn_signal_phase_name(VN_PHASE_EARLY), "early");
-    assert_string_equal(vn_signal_phase_name(VN_PHASE_PROBLEM), "problem");
-    assert_string_equal(vn_signal_phase_name(VN_PHASE_END), "end");
-    assert_string_equal(vn_signal_phase_name(VN_PHASE_BURNOUT), "burnout");
-    assert_string_equal(vn_signal_phase_name((vn_signal_phase)0), "unknown");
-    assert_string_equal(vn_signal_phase_name((vn_signal_phase)5), "unknown");
-    assert_string_equal(vn_signal_phase_name((vn_signal_phase)-1), "unknown");
+    assert_string_equal(vn_signals_phase_name(VN_PHASE_EARLY), "early");
+    assert_string_equal(vn_signals_phase_name(VN_PHASE_PROBLEM), "problem");
+    assert_string_equal(vn_signals_phase_name(VN_PHASE_END), "end");
+    assert_string_equal(vn_signals_phase_name(VN_PHASE_BURNOUT), "burnout");
+    assert_string_equal(vn_signals_phase_name((vn_signal_phase)0), "unknown");
+    assert_string_equal(vn_signals_phase_name((vn_signal_phase)5), "unknown");
+    assert_string_equal(vn_signals_phase_name((vn_signal_phase)-1), "unknown");
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 #include "vn/accounts.h"
 #include "vn/kv.h"
 #include "vn/meta.h"
+#include "vn/account.h"
 
 static const uint8_t other_key[32] = {0xee, 0x01};
 

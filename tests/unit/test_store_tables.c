@@ -25,6 +25,8 @@
 #include "vn/meta.h"
 #include "vn/quiet.h"
 #include "vn/sched.h"
+#include "vn/account.h"
+#include "vn/frame.h"
 
 #define NOW (1700000000000ULL)
 #define DAY (86400000ULL)

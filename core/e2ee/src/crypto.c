@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vn/util.h"
+#include "vn/rand.h"
+#include <stdint.h>
 
 #define HMAC_SHA256_LEN 32
 #define SHA512_LEN      64
@@ -25,7 +26,7 @@ struct vn_crypto {
 
 static int provider_random(uint8_t *data, size_t len, void *user_data)
 {
-    return vn_random(data, len) == VN_OK ? SG_SUCCESS : SG_ERR_UNKNOWN;
+    return vn_rand_bytes(data, len) == VN_OK ? SG_SUCCESS : SG_ERR_UNKNOWN;
 }
 
 static int hmac_init(void **hmac_context, const uint8_t *key, size_t key_len, void *user_data)

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vn/util.h"
+#include "vn/wallclock.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 /* Signal's displayable fingerprint: 5200 iterations give > 112 bits. */
 #define FP_ITERATIONS        5200
@@ -159,7 +162,7 @@ vn_err vn_e2ee_create_identity(vn_e2ee *self)
         goto sg_fail;
     }
     /* The record carries its creation time, which rotation reads. */
-    rc = signal_protocol_key_helper_generate_signed_pre_key(&spk, pair, spk_id, vn_now_ms(),
+    rc = signal_protocol_key_helper_generate_signed_pre_key(&spk, pair, spk_id, vn_wallclock_ms(),
                                                             self->ctx);
     if (rc < 0) goto sg_fail;
     rc = session_signed_pre_key_serialize(&spk_rec, spk);

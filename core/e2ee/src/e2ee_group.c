@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vn/util.h"
+#include "vn/be.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 /* Our own sending key is stored under this sender name. No account id can
  * take it (those are 32 hex chars), so a distribution that some peer's
@@ -45,7 +48,7 @@ static int group_key(const signal_protocol_sender_key_name *n, uint8_t key[GROUP
     key[VN_ACCOUNT_HEX] = '\0';
     memcpy(key + VN_ACCOUNT_HEX + 1, sender, slen);
     key[VN_ACCOUNT_HEX + 1 + slen] = '\0';
-    vn_put_be32(key + VN_ACCOUNT_HEX + 2 + slen, (uint32_t)n->sender.device_id);
+    vn_be_put32(key + VN_ACCOUNT_HEX + 2 + slen, (uint32_t)n->sender.device_id);
     *klen = VN_ACCOUNT_HEX + 2 + slen + 4;
     return SG_SUCCESS;
 }

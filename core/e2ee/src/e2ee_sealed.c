@@ -4,6 +4,7 @@
 #include "e2ee_internal.h"
 
 #include "vn/sealed.h"
+#include "vn/account.h"
 
 #include <string.h>
 

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vn/util.h"
+#include "vn/be.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 /* Address names are account ids; anything longer is refused before it can
  * become an LMDB key (511 bytes at most). */
@@ -43,14 +45,14 @@ vn_err e2ee_get_u32(vn_e2ee *self, const char *key, size_t klen, uint32_t *out)
 {
     uint8_t be[4];
     vn_err err = e2ee_get_exact(self, DB_SELF, key, klen, be, sizeof be);
-    if (!err) *out = vn_get_be32(be);
+    if (!err) *out = vn_be_get32(be);
     return err;
 }
 
 vn_err e2ee_put_u32(vn_e2ee *self, const char *key, size_t klen, uint32_t v)
 {
     uint8_t be[4];
-    vn_put_be32(be, v);
+    vn_be_put32(be, v);
     return vn_kv_put(self->kv, dbi(self, DB_SELF), key, klen, be, sizeof be);
 }
 
@@ -127,7 +129,7 @@ static int session_key(const char *name, size_t name_len, int32_t device,
     if (!name_ok(name, name_len)) return SG_ERR_INVAL;
     memcpy(key, name, name_len);
     key[name_len] = '\0';
-    vn_put_be32(key + name_len + 1, (uint32_t)device);
+    vn_be_put32(key + name_len + 1, (uint32_t)device);
     *klen = name_len + 5;
     return SG_SUCCESS;
 }
@@ -152,7 +154,7 @@ static vn_err collect_device(void *ud, const void *key, size_t klen, const void 
 {
     device_walk *w = ud;
     if (klen != w->plen + 4) return VN_OK;
-    int32_t device = (int32_t)vn_get_be32((const uint8_t *)key + w->plen);
+    int32_t device = (int32_t)vn_be_get32((const uint8_t *)key + w->plen);
     return signal_int_list_push_back(w->list, device) < 0 ? VN_ENOMEM : VN_OK;
 }
 
@@ -230,7 +232,7 @@ static int delete_all_sessions(const char *name, size_t name_len, void *user_dat
 static int load_id_record(vn_e2ee *self, int which, uint32_t id, signal_buffer **record)
 {
     uint8_t key[4];
-    vn_put_be32(key, id);
+    vn_be_put32(key, id);
     int rc = e2ee_load_buffer(self, which, key, sizeof key, record);
     if (rc < 0) return rc;
     /* libsignal expects this code, not 0, for a key it does not have. */
@@ -240,21 +242,21 @@ static int load_id_record(vn_e2ee *self, int which, uint32_t id, signal_buffer *
 int e2ee_store_id_record(vn_e2ee *self, int which, uint32_t id, const uint8_t *record, size_t len)
 {
     uint8_t key[4];
-    vn_put_be32(key, id);
+    vn_be_put32(key, id);
     return vn_kv_put(self->kv, dbi(self, which), key, sizeof key, record, len);
 }
 
 static int contains_id_record(vn_e2ee *self, int which, uint32_t id)
 {
     uint8_t key[4];
-    vn_put_be32(key, id);
+    vn_be_put32(key, id);
     return vn_kv_has(self->kv, dbi(self, which), key, sizeof key);
 }
 
 int e2ee_remove_id_record(vn_e2ee *self, int which, uint32_t id)
 {
     uint8_t key[4];
-    vn_put_be32(key, id);
+    vn_be_put32(key, id);
     vn_err err = vn_kv_del(self->kv, dbi(self, which), key, sizeof key);
     return err == VN_ENOTFOUND ? SG_SUCCESS : err;
 }

@@ -5,6 +5,7 @@
 #include "vn/sealed.h"
 
 #include "vangnet.pb-c.h"
+#include "vn/account.h"
 
 #include <sodium.h>
 #include <stdlib.h>

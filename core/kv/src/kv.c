@@ -37,7 +37,7 @@ vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group)
     return VN_OK;
 }
 
-vn_err vn_err_from_mdb(int rc)
+vn_err vn_kv_err_from_mdb(int rc)
 {
     switch (rc) {
     case MDB_SUCCESS:
@@ -70,25 +70,25 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
     if (!s) return VN_ENOMEM;
     rc = mdb_env_create(&s->env);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto err_free_s;
     }
     mdb_env_set_maxdbs(s->env, KV_MAX_DBS);
     rc = mdb_env_set_mapsize(s->env, mapsize ? mapsize : (size_t)1 << 30);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto err_close_env;
     }
     /* MDB_NOTLS: read transactions are not tied to threads, so a reader
      * never blocks on a stale slot of the same thread. */
     rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto err_close_env;
     }
     rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto err_close_env;
     }
     for (int i = 0; i < ndb; i++) {
@@ -99,13 +99,13 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
         }
         rc = mdb_dbi_open(txn, dbs[i], MDB_CREATE, &s->dbi[i]);
         if (rc) {
-            err = vn_err_from_mdb(rc);
+            err = vn_kv_err_from_mdb(rc);
             goto err_abort;
         }
     }
     rc = mdb_txn_commit(txn);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto err_close_env;
     }
     s->ndb = ndb;
@@ -141,7 +141,7 @@ vn_err vn_kv_begin(vn_kv *self)
     int rc = mdb_txn_begin(self->env, NULL, 0, &self->txn);
     if (rc) {
         self->txn = NULL;
-        return vn_err_from_mdb(rc);
+        return vn_kv_err_from_mdb(rc);
     }
     self->depth = 1;
     return VN_OK;
@@ -155,7 +155,7 @@ vn_err vn_kv_commit(vn_kv *self)
     if (--self->depth > 0) return VN_OK;
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
-    return vn_err_from_mdb(rc);
+    return vn_kv_err_from_mdb(rc);
 }
 
 void vn_kv_abort(vn_kv *self)
@@ -179,7 +179,7 @@ vn_err vn_kv_sub_begin(vn_kv *self)
     MDB_txn *child;
     if (!self->txn || self->parent) return VN_EINVAL;
     int rc = mdb_txn_begin(self->env, self->txn, 0, &child);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     self->parent = self->txn;
     self->txn = child;
     self->sub_base = self->depth;
@@ -200,7 +200,7 @@ vn_err vn_kv_sub_end(vn_kv *self, bool keep)
     self->txn = self->parent;
     self->parent = NULL;
     self->depth = self->sub_base;
-    return vn_err_from_mdb(rc);
+    return vn_kv_err_from_mdb(rc);
 }
 
 bool vn_kv_in_txn(const vn_kv *self)
@@ -252,7 +252,7 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
     int rc = mdb_put(self->txn, self->dbi[db], &k, &v, 0);
     if (rc) {
         vn_kv_abort(self);
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto out;
     }
     err = vn_kv_commit(self);
@@ -275,7 +275,7 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
     }
     if (rc) {
         vn_kv_abort(self);
-        return vn_err_from_mdb(rc);
+        return vn_kv_err_from_mdb(rc);
     }
     return vn_kv_commit(self);
 }
@@ -298,12 +298,12 @@ vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, 
     uint8_t sk[KV_SKEY_MAX];
     if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
     int rc = read_txn(self, &txn, &own);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     MDB_val k = stored_key(self, db, key, klen, sk), v;
     vn_err err = VN_OK;
     rc = mdb_get(txn, self->dbi[db], &k, &v);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto out;
     }
     if (!self->sealed) {
@@ -372,7 +372,7 @@ static vn_err sealed_matches(vn_kv *self, MDB_txn *txn, int db, const void *pref
         glen = KV_HASH_LEN;
     }
     int rc = mdb_cursor_open(txn, self->dbi[db], &cur);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     vn_err err = VN_OK;
     MDB_val k = {glen, gh}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, glen ? MDB_SET_RANGE : MDB_FIRST); rc == MDB_SUCCESS;
@@ -396,7 +396,7 @@ static vn_err sealed_matches(vn_kv *self, MDB_txn *txn, int db, const void *pref
         it->sklen = k.mv_size;
         m->n++;
     }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_err_from_mdb(rc);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_kv_err_from_mdb(rc);
 out:
     mdb_cursor_close(cur);
     if (err)
@@ -427,7 +427,7 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     MDB_cursor *cur = NULL;
     if (!db_ok(self, db)) return VN_EINVAL;
     int rc = read_txn(self, &txn, &own);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     vn_err err = VN_OK;
     if (self->sealed) {
         err = each_sealed(self, txn, db, prefix, plen, fn, ud);
@@ -435,7 +435,7 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     }
     rc = mdb_cursor_open(txn, self->dbi[db], &cur);
     if (rc) {
-        err = vn_err_from_mdb(rc);
+        err = vn_kv_err_from_mdb(rc);
         goto out;
     }
     MDB_val k = {plen, (void *)prefix}, v;
@@ -451,7 +451,7 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
         if (stop) break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_err_from_mdb(rc);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_kv_err_from_mdb(rc);
 out:
     if (cur) mdb_cursor_close(cur);
     if (own) mdb_txn_abort(own);
@@ -465,7 +465,7 @@ static vn_err del_prefix_sealed(vn_kv *self, int db, const void *prefix, size_t 
     for (size_t i = 0; !err && i < m.n; i++) {
         MDB_val k = {m.items[i].sklen, m.items[i].sk};
         int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
-        if (rc) err = vn_err_from_mdb(rc);
+        if (rc) err = vn_kv_err_from_mdb(rc);
     }
     *n = err ? 0 : m.n;
     matches_free(&m);
@@ -507,7 +507,7 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
 fail:
     if (cur) mdb_cursor_close(cur);
     vn_kv_abort(self);
-    return vn_err_from_mdb(rc);
+    return vn_kv_err_from_mdb(rc);
 }
 
 vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
@@ -516,10 +516,10 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
     MDB_stat st;
     if (!db_ok(self, db)) return VN_EINVAL;
     int rc = read_txn(self, &txn, &own);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     rc = mdb_stat(txn, self->dbi[db], &st);
     if (own) mdb_txn_abort(own);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     *count = st.ms_entries;
     return VN_OK;
 }
@@ -534,12 +534,12 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
     size_t free_pages = 0;
     int rc = mdb_env_info(self->env, &info);
     if (!rc) rc = mdb_env_stat(self->env, &st);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     *map_pages = info.me_mapsize / st.ms_psize;
     *used_pages = info.me_last_pgno + 1;
     if (!count_free) return VN_OK;
     rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
-    if (rc) return vn_err_from_mdb(rc);
+    if (rc) return vn_kv_err_from_mdb(rc);
     /* Database 0 is LMDB's free list: each record holds a count of free
      * page numbers followed by the numbers. */
     rc = mdb_cursor_open(txn, 0, &cur);

@@ -1,6 +1,7 @@
 #include "vn/invite.h"
 
-#include "vn/util.h"
+#include "vn/b64url.h"
+#include <stdint.h>
 
 #include <string.h>
 

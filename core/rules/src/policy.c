@@ -1,4 +1,5 @@
 #include "vn/policy.h"
+#include "vn/account.h"
 
 #include <string.h>
 

@@ -88,20 +88,20 @@ const vn_signal *vn_signals_find(const char *code)
     return NULL;
 }
 
-const char *vn_signal_phase_name(vn_signal_phase p)
+const char *vn_signals_phase_name(vn_signal_phase p)
 {
     /* Compare as unsigned so that a negative value from a cast is out of range too. */
     if ((unsigned)p >= NELEM(phase_names)) return phase_names[0];
     return phase_names[p];
 }
 
-const char *vn_severity_name(vn_severity s)
+const char *vn_signals_severity_name(vn_severity s)
 {
     if ((unsigned)s >= NELEM(severity_names)) return severity_names[0];
     return severity_names[s];
 }
 
-vn_err vn_severity_parse(const char *s, vn_severity *out)
+vn_err vn_signals_severity_parse(const char *s, vn_severity *out)
 {
     for (size_t i = 1; s && i < NELEM(severity_names); i++) {
         if (strcmp(s, severity_names[i]) == 0) {
@@ -149,7 +149,7 @@ vn_err vn_signals_severity(const char *const *codes, size_t n, vn_severity *out,
     return VN_OK;
 }
 
-uint32_t vn_severity_ack_minutes(vn_severity s)
+uint32_t vn_signals_ack_minutes(vn_severity s)
 {
     if ((unsigned)s >= NELEM(ack_minutes)) return 0;
     return ack_minutes[s];

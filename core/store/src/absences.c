@@ -3,6 +3,8 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,8 @@ vn_err vn_absences_add(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int
 {
     uint8_t k[VN_ACCOUNT_LEN + 4], v[4];
     memcpy(k, case_id, VN_ACCOUNT_LEN);
-    vn_put_be32(k + VN_ACCOUNT_LEN, (uint32_t)from);
-    vn_put_be32(v, (uint32_t)to);
+    vn_be_put32(k + VN_ACCOUNT_LEN, (uint32_t)from);
+    vn_be_put32(v, (uint32_t)to);
     return st_put(st, VN_DB_ABSENCES, k, sizeof k, v, sizeof v);
 }
 
@@ -29,8 +31,8 @@ static vn_err absences_cb(void *ud, const void *k, size_t kl, const void *v, siz
     if (kl != VN_ACCOUNT_LEN + 4 || vl != 4) return VN_ESTORE;
     vn_err err = vn_array_reserve(&c->a, &c->cap, c->n + 1, sizeof *c->a, VN_ABSENCES_MAX);
     if (err) return err;
-    c->a[c->n].from_day = (int32_t)vn_get_be32(p + VN_ACCOUNT_LEN);
-    c->a[c->n++].to_day = (int32_t)vn_get_be32(v);
+    c->a[c->n].from_day = (int32_t)vn_be_get32(p + VN_ACCOUNT_LEN);
+    c->a[c->n++].to_day = (int32_t)vn_be_get32(v);
     return VN_OK;
 }
 

@@ -4,6 +4,9 @@
 #include "sstore_internal.h"
 #include "vn/day.h"
 #include "vn/array.h"
+#include "vn/rand.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +38,13 @@ vn_err vn_accounts_create(vn_sstore *st, vn_role role, const uint8_t device_key[
     }
     /* Account ids are random, so they say nothing about who or when. */
     do {
-        if ((err = vn_random(account, VN_ACCOUNT_LEN))) {
+        if ((err = vn_rand_bytes(account, VN_ACCOUNT_LEN))) {
             st_commit(st);
             return err;
         }
     } while (st_has(st, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN));
     rec[0] = (uint8_t)role;
-    vn_put_be64(rec + 1, vn_day_floor_ms(now)); /* a day, not the moment of joining */
+    vn_be_put64(rec + 1, vn_day_floor_ms(now)); /* a day, not the moment of joining */
     memcpy(rec + 9, device_key, VN_CURVE_KEY_LEN);
     if ((err = st_put(st, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN, rec, sizeof rec)) ||
         (err = st_put(st, VN_DB_DEVICES, device_key, VN_CURVE_KEY_LEN, account, VN_ACCOUNT_LEN)))

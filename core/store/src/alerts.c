@@ -3,6 +3,9 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/rand.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +13,12 @@
 #define ALERT_REC_LEN                                                                              \
     60 /* case, kind, severity, state, level, created, claimer, acked, level time */
 
-const char *vn_alert_kind_name(uint8_t kind)
+const char *vn_alerts_kind_name(uint8_t kind)
 {
     return kind == VN_ALERT_SOS ? "sos" : kind == VN_ALERT_SIGNAL ? "signal" : "unknown";
 }
 
-const char *vn_alert_state_name(uint8_t state)
+const char *vn_alerts_state_name(uint8_t state)
 {
     switch (state) {
     case VN_ALERT_OPEN:
@@ -35,10 +38,10 @@ static void pack(const vn_alert *a, uint8_t r[ALERT_REC_LEN])
     r[17] = a->severity;
     r[18] = a->state;
     r[19] = a->level;
-    vn_put_be64(r + 20, a->created_ms);
+    vn_be_put64(r + 20, a->created_ms);
     memcpy(r + 28, a->claimed_by, VN_ACCOUNT_LEN);
-    vn_put_be64(r + 44, a->acked_ms);
-    vn_put_be64(r + 52, a->level_ms);
+    vn_be_put64(r + 44, a->acked_ms);
+    vn_be_put64(r + 52, a->level_ms);
 }
 
 static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t r[ALERT_REC_LEN], vn_alert *a)
@@ -49,10 +52,10 @@ static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t r[ALERT_REC_
     a->severity = r[17];
     a->state = r[18];
     a->level = r[19];
-    a->created_ms = vn_get_be64(r + 20);
+    a->created_ms = vn_be_get64(r + 20);
     memcpy(a->claimed_by, r + 28, VN_ACCOUNT_LEN);
-    a->acked_ms = vn_get_be64(r + 44);
-    a->level_ms = vn_get_be64(r + 52);
+    a->acked_ms = vn_be_get64(r + 44);
+    a->level_ms = vn_be_get64(r + 52);
 }
 
 vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN])
@@ -71,7 +74,7 @@ vn_err vn_alerts_create(vn_sstore *st, vn_alert *a)
 {
     vn_err err;
     do {
-        if ((err = vn_random(a->id, VN_ALERT_ID_LEN))) return err;
+        if ((err = vn_rand_bytes(a->id, VN_ALERT_ID_LEN))) return err;
     } while (st_has(st, VN_DB_ALERTS, a->id, VN_ALERT_ID_LEN));
     return vn_alerts_put(st, a);
 }

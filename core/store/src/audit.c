@@ -2,6 +2,8 @@
 #include "vn/audit.h"
 
 #include "sstore_internal.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,7 @@ vn_err vn_audit_record(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN],
 {
     uint8_t k[AUDIT_KEY_LEN];
     memcpy(k, participant, VN_ACCOUNT_LEN);
-    vn_put_be64(k + VN_ACCOUNT_LEN, now / 60000 * 60000);
+    vn_be_put64(k + VN_ACCOUNT_LEN, now / 60000 * 60000);
     memcpy(k + VN_ACCOUNT_LEN + 8, reader, VN_ACCOUNT_LEN);
     k[AUDIT_KEY_LEN - 1] = (uint8_t)what;
     return st_put(st, VN_DB_AUDIT, k, sizeof k, "", 0);
@@ -46,7 +48,7 @@ static vn_err audit_cb(void *ud, const void *k, size_t kl, const void *v, size_t
     struct audit_ctx *c = ud;
     const uint8_t *p = k;
     if (kl != AUDIT_KEY_LEN) return VN_ESTORE;
-    return c->fn(c->ud, vn_get_be64(p + VN_ACCOUNT_LEN), p + VN_ACCOUNT_LEN + 8,
+    return c->fn(c->ud, vn_be_get64(p + VN_ACCOUNT_LEN), p + VN_ACCOUNT_LEN + 8,
                  (vn_audit_what)p[AUDIT_KEY_LEN - 1]);
 }
 

@@ -4,6 +4,9 @@
 
 #include "sstore_internal.h"
 #include "vn/day.h"
+#include "vn/rand.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +15,7 @@
 #define MEMBER_REC_LEN 9                    /* role, added */
 #define PAIR_KEY_LEN   (2 * VN_ACCOUNT_LEN) /* case|account, casemanager|case */
 
-const char *vn_case_state_name(vn_case_state state)
+const char *vn_cases_state_name(vn_case_state state)
 {
     switch (state) {
     case VN_CASE_INTAKE:
@@ -31,8 +34,8 @@ static void pack_case(const vn_case_info *ci, uint8_t rec[CASE_REC_LEN])
 {
     rec[0] = (uint8_t)ci->state;
     memcpy(rec + 1, ci->casemanager, VN_ACCOUNT_LEN);
-    vn_put_be64(rec + 17, ci->created_ms);
-    vn_put_be64(rec + 25, ci->closed_ms);
+    vn_be_put64(rec + 17, ci->created_ms);
+    vn_be_put64(rec + 25, ci->closed_ms);
 }
 
 static vn_err put_case(vn_sstore *st, const vn_case_info *ci)
@@ -57,7 +60,7 @@ vn_err vn_cases_create(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], uint64_t
     if (err) return err;
     memset(info, 0, sizeof *info);
     do {
-        if ((err = vn_random(info->id, VN_ACCOUNT_LEN))) {
+        if ((err = vn_rand_bytes(info->id, VN_ACCOUNT_LEN))) {
             st_commit(st);
             return err;
         }
@@ -84,8 +87,8 @@ vn_err vn_cases_get(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_case_inf
     memcpy(info->id, id, VN_ACCOUNT_LEN);
     info->state = (vn_case_state)rec[0];
     memcpy(info->casemanager, rec + 1, VN_ACCOUNT_LEN);
-    info->created_ms = vn_get_be64(rec + 17);
-    info->closed_ms = vn_get_be64(rec + 25);
+    info->created_ms = vn_be_get64(rec + 17);
+    info->closed_ms = vn_be_get64(rec + 25);
     free(rec);
     return VN_OK;
 }
@@ -101,7 +104,7 @@ vn_err vn_cases_add_member(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN],
     if ((err = st_begin(st))) return err;
     pair_key(k, id, account);
     rec[0] = (uint8_t)role;
-    vn_put_be64(rec + 1, vn_day_floor_ms(now));
+    vn_be_put64(rec + 1, vn_day_floor_ms(now));
     if ((err = st_put(st, VN_DB_MEMBERS, k, sizeof k, rec, sizeof rec)) ||
         (err = st_put(st, VN_DB_MEMBEROF, account, VN_ACCOUNT_LEN, id, VN_ACCOUNT_LEN)))
         return err;
@@ -151,7 +154,7 @@ static vn_err members_cb(void *ud, const void *k, size_t kl, const void *v, size
     vn_member *m = &c->out[c->n++];
     memcpy(m->account, (const uint8_t *)k + VN_ACCOUNT_LEN, VN_ACCOUNT_LEN);
     m->role = (vn_role)((const uint8_t *)v)[0];
-    m->added_ms = vn_get_be64((const uint8_t *)v + 1);
+    m->added_ms = vn_be_get64((const uint8_t *)v + 1);
     return VN_OK;
 }
 
@@ -246,14 +249,14 @@ static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     const uint8_t *r = v;
     if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN) return VN_ESTORE;
     bool ended = r[0] == VN_CASE_CLOSED || r[0] == VN_CASE_COMPLETED;
-    if (c->closed ? !ended || vn_get_be64(r + 25) >= c->cutoff : r[0] != (uint8_t)c->state)
+    if (c->closed ? !ended || vn_be_get64(r + 25) >= c->cutoff : r[0] != (uint8_t)c->state)
         return VN_OK;
     vn_case_info *ci = &c->out[c->n++];
     memcpy(ci->id, k, VN_ACCOUNT_LEN);
     ci->state = (vn_case_state)r[0];
     memcpy(ci->casemanager, r + 1, VN_ACCOUNT_LEN);
-    ci->created_ms = vn_get_be64(r + 17);
-    ci->closed_ms = vn_get_be64(r + 25);
+    ci->created_ms = vn_be_get64(r + 17);
+    ci->closed_ms = vn_be_get64(r + 25);
     *stop = c->n == c->max;
     return VN_OK;
 }

@@ -2,7 +2,9 @@
 
 #include "vn/kv.h"
 #include "vn/meta.h"
-#include "vn/util.h"
+#include "vn/wallclock.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <stdlib.h>
 
@@ -38,7 +40,7 @@ static uint64_t read_offset(vn_sstore *st)
 
 uint64_t vn_clock_now(vn_clock *self)
 {
-    uint64_t now = vn_now_ms();
+    uint64_t now = vn_wallclock_ms();
     /* Re-read every time: `vangnetd clock advance` runs in another process. */
     if (self->test) now += read_offset(self->st);
     return now;
@@ -67,7 +69,7 @@ vn_err vn_clock_set(vn_sstore *st, uint64_t abs_ms)
     vn_kv *kv = vn_sstore_kv(st);
     vn_err err = vn_kv_begin(kv);
     if (err) return err;
-    uint64_t real = vn_now_ms(), off = read_offset(st);
+    uint64_t real = vn_wallclock_ms(), off = read_offset(st);
     if (abs_ms <= real + off) {
         vn_kv_abort(kv);
         return VN_EINVAL;

@@ -3,6 +3,8 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,7 @@ static void version_key(uint8_t k[VN_ACCOUNT_LEN + 4], const uint8_t case_id[VN_
                         uint32_t v)
 {
     memcpy(k, case_id, VN_ACCOUNT_LEN);
-    vn_put_be32(k + VN_ACCOUNT_LEN, v);
+    vn_be_put32(k + VN_ACCOUNT_LEN, v);
 }
 
 static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t keep_a,
@@ -49,7 +51,7 @@ static vn_err versions_cb(void *ud, const void *k, size_t kl, const void *v, siz
 {
     struct versions *c = ud;
     if (kl != VN_ACCOUNT_LEN + 4) return VN_ESTORE;
-    uint32_t ver = vn_get_be32((const uint8_t *)k + VN_ACCOUNT_LEN);
+    uint32_t ver = vn_be_get32((const uint8_t *)k + VN_ACCOUNT_LEN);
     Vn__StoredContract *sc = vn__stored_contract__unpack(NULL, vl, v);
     if (!sc) return VN_ESTORE;
     if (ver > c->newest) c->newest = ver;

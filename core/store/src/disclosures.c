@@ -2,6 +2,8 @@
 #include "vn/disclosures.h"
 
 #include "sstore_internal.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,7 @@ vn_err vn_disclosures_attest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN
     k[VN_ACCOUNT_LEN] = (uint8_t)role;
     memcpy(other, case_id, VN_ACCOUNT_LEN);
     other[VN_ACCOUNT_LEN] = (uint8_t)(role == 1 ? 2 : 1);
-    vn_put_be64(t, now);
+    vn_be_put64(t, now);
     *recorded = false;
     vn_err err = st_put(st, VN_DB_ATTEST, k, sizeof k, t, sizeof t);
     if (err) return err;
@@ -26,7 +28,7 @@ vn_err vn_disclosures_attest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN
     void *ov = NULL;
     size_t on = 0;
     err = st_get(st, VN_DB_ATTEST, other, sizeof other, &ov, &on);
-    bool fresh = !err && on == 8 && now - vn_get_be64(ov) <= VN_ATTEST_WINDOW_MS;
+    bool fresh = !err && on == 8 && now - vn_be_get64(ov) <= VN_ATTEST_WINDOW_MS;
     free(ov);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
@@ -34,7 +36,7 @@ vn_err vn_disclosures_attest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN
     /* Both have attested both gates: record it, and start over for the next. */
     uint8_t dk[DISC_KEY_LEN];
     memcpy(dk, case_id, VN_ACCOUNT_LEN);
-    vn_put_be64(dk + VN_ACCOUNT_LEN, now);
+    vn_be_put64(dk + VN_ACCOUNT_LEN, now);
     if ((err = st_put(st, VN_DB_DISCLOSURES, dk, sizeof dk, "", 0)) ||
         (err = st_del(st, VN_DB_ATTEST, k, sizeof k)) ||
         (err = st_del(st, VN_DB_ATTEST, other, sizeof other)))
@@ -52,7 +54,7 @@ static vn_err disc_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
 {
     struct disc_ctx *c = ud;
     if (kl != DISC_KEY_LEN) return VN_ESTORE;
-    return c->fn(c->ud, vn_get_be64((const uint8_t *)k + VN_ACCOUNT_LEN));
+    return c->fn(c->ud, vn_be_get64((const uint8_t *)k + VN_ACCOUNT_LEN));
 }
 
 vn_err vn_disclosures_each(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],

@@ -3,6 +3,8 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,7 @@ static void event_key(uint8_t k[VN_ACCOUNT_LEN + 5], const uint8_t case_id[VN_AC
                       int32_t day, uint8_t kind)
 {
     memcpy(k, case_id, VN_ACCOUNT_LEN);
-    vn_put_be32(k + VN_ACCOUNT_LEN, (uint32_t)day);
+    vn_be_put32(k + VN_ACCOUNT_LEN, (uint32_t)day);
     k[VN_ACCOUNT_LEN + 4] = kind;
 }
 
@@ -23,9 +25,9 @@ vn_err vn_events_add(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32
     size_t n;
     uint32_t count = 0;
     event_key(k, case_id, day, (uint8_t)kind);
-    if (st_get(st, VN_DB_EVENTS, k, sizeof k, &v, &n) == VN_OK && n == 4) count = vn_get_be32(v);
+    if (st_get(st, VN_DB_EVENTS, k, sizeof k, &v, &n) == VN_OK && n == 4) count = vn_be_get32(v);
     free(v);
-    vn_put_be32(cnt, count + 1);
+    vn_be_put32(cnt, count + 1);
     return st_put(st, VN_DB_EVENTS, k, sizeof k, cnt, sizeof cnt);
 }
 
@@ -48,9 +50,9 @@ static vn_err events_cb(void *ud, const void *k, size_t kl, const void *v, size_
     struct ev_ctx *c = ud;
     const uint8_t *p = k;
     if (kl != VN_ACCOUNT_LEN + 5 || vl != 4) return VN_ESTORE;
-    int32_t day = (int32_t)vn_get_be32(p + VN_ACCOUNT_LEN);
+    int32_t day = (int32_t)vn_be_get32(p + VN_ACCOUNT_LEN);
     if (day < c->from) return VN_OK;
-    for (uint32_t i = vn_get_be32(v); i > 0; i--) {
+    for (uint32_t i = vn_be_get32(v); i > 0; i--) {
         vn_err err = vn_array_reserve(&c->ev, &c->cap, c->n + 1, sizeof *c->ev, VN_EVENTS_MAX);
         if (err) return err;
         c->ev[c->n].day = day;

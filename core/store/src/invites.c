@@ -2,6 +2,10 @@
 #include "vn/invites.h"
 
 #include "sstore_internal.h"
+#include "vn/rand.h"
+#include "vn/sha256.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +18,12 @@ vn_err vn_invites_create(vn_sstore *st, vn_role role, const uint8_t *case_id, ui
                          uint64_t ttl_ms, uint8_t secret[VN_INVITE_SECRET_LEN])
 {
     uint8_t hash[HASH_LEN], rec[INVITE_REC_LEN] = {0};
-    vn_err err = vn_random(secret, VN_INVITE_SECRET_LEN);
+    vn_err err = vn_rand_bytes(secret, VN_INVITE_SECRET_LEN);
     if (err) return err;
     err = vn_sha256(secret, VN_INVITE_SECRET_LEN, hash);
     if (err) return err;
     rec[0] = (uint8_t)role;
-    vn_put_be64(rec + 1, now + ttl_ms);
+    vn_be_put64(rec + 1, now + ttl_ms);
     if (case_id) memcpy(rec + 17, case_id, VN_ACCOUNT_LEN);
     return st_put(st, VN_DB_INVITES, hash, sizeof hash, rec, sizeof rec);
 }
@@ -28,8 +32,8 @@ static void unpack(const uint8_t rec[INVITE_REC_LEN], vn_invite_info *info)
 {
     static const uint8_t no_case[VN_ACCOUNT_LEN] = {0};
     info->role = (vn_role)rec[0];
-    info->expires_ms = vn_get_be64(rec + 1);
-    info->redeemed = vn_get_be64(rec + 9) != 0;
+    info->expires_ms = vn_be_get64(rec + 1);
+    info->redeemed = vn_be_get64(rec + 9) != 0;
     memcpy(info->case_id, rec + 17, VN_ACCOUNT_LEN);
     info->in_case = memcmp(info->case_id, no_case, VN_ACCOUNT_LEN) != 0;
 }
@@ -67,7 +71,7 @@ vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SE
      * until the sweep deletes it: not its role, its case or when it was
      * used, which would link the new account to its case. */
     memcpy(used + 1, rec + 1, 8);
-    vn_put_be64(used + 9, 1);
+    vn_be_put64(used + 9, 1);
     return st_put(st, VN_DB_INVITES, hash, sizeof hash, used, sizeof used);
 }
 
@@ -88,7 +92,7 @@ static vn_err sweep_cb(void *ud, const void *k, size_t kl, const void *v, size_t
     if (c->case_id ? memcmp(r + 17, c->case_id, VN_ACCOUNT_LEN) != 0
                    /* Kept a while past expiry, so a late redemption hears
                     * "expired" rather than "unknown". */
-                   : vn_get_be64(r + 1) + VN_INVITE_KEEP_MS > c->now)
+                   : vn_be_get64(r + 1) + VN_INVITE_KEEP_MS > c->now)
         return VN_OK;
     memcpy(c->keys[c->n++], k, HASH_LEN);
     *stop = c->n == SWEEP_BATCH;

@@ -2,6 +2,8 @@
 #include "vn/keys.h"
 
 #include "sstore_internal.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,7 @@ vn_err vn_keys_publish(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
     for (size_t i = 0; i < keys->n_prekeys; i++) {
         uint8_t k[PREKEY_KEY_LEN];
         memcpy(k, account, VN_ACCOUNT_LEN);
-        vn_put_be32(k + VN_ACCOUNT_LEN, keys->prekeys[i]->id);
+        vn_be_put32(k + VN_ACCOUNT_LEN, keys->prekeys[i]->id);
         err =
             st_put(st, VN_DB_PREKEYS, k, sizeof k, keys->prekeys[i]->key.data, VN_KEYS_PUBLIC_LEN);
         if (err) goto out_aborted;
@@ -157,7 +159,7 @@ vn_err vn_keys_bundle_take(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
             goto out_clear;
         }
         vn__pre_key__init(out->prekey);
-        out->prekey->id = vn_get_be32(f.key + VN_ACCOUNT_LEN);
+        out->prekey->id = vn_be_get32(f.key + VN_ACCOUNT_LEN);
         ProtobufCBinaryData src = {sizeof f.val, f.val};
         if ((err = dup_bytes(&out->prekey->key, &src))) goto out_clear;
         err = st_del(st, VN_DB_PREKEYS, f.key, sizeof f.key);

@@ -17,6 +17,7 @@
 #include "vn/mailbox.h"
 #include "vn/quiet.h"
 #include "vn/sched.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>

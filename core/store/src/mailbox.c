@@ -3,6 +3,9 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/be.h"
+#include "vn/account.h"
+#include "vn/frame.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,7 @@
 static void mail_key(uint8_t k[MAIL_KEY_LEN], const uint8_t to[VN_ACCOUNT_LEN], uint64_t seq)
 {
     memcpy(k, to, VN_ACCOUNT_LEN);
-    vn_put_be64(k + VN_ACCOUNT_LEN, seq);
+    vn_be_put64(k + VN_ACCOUNT_LEN, seq);
 }
 
 static void index_key(uint8_t k[INDEX_KEY_LEN], const uint8_t to[VN_ACCOUNT_LEN],
@@ -32,7 +35,7 @@ static vn_err mail_time(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], uint64_
     size_t n;
     mail_key(k, to, seq);
     vn_err err = st_get(st, VN_DB_MAILBOX, k, sizeof k, (void **)&v, &n);
-    if (!err) *time_ms = n >= 8 ? vn_get_be64(v) : 0;
+    if (!err) *time_ms = n >= 8 ? vn_be_get64(v) : 0;
     free(v);
     return err;
 }
@@ -41,7 +44,7 @@ static vn_err max_seq_cb(void *ud, const void *k, size_t kl, const void *v, size
 {
     uint64_t *max = ud;
     if (vl != 8) return VN_ESTORE;
-    if (vn_get_be64(v) > *max) *max = vn_get_be64(v);
+    if (vn_be_get64(v) > *max) *max = vn_be_get64(v);
     return VN_OK;
 }
 
@@ -69,7 +72,7 @@ static vn_err pack_record(const Vn__Envelope *env, uint8_t **buf, size_t *len)
     e.notice = env->notice;
     size_t plen = vn__envelope__get_packed_size(&e);
     if (!(*buf = malloc(8 + plen))) return VN_ENOMEM;
-    vn_put_be64(*buf, e.time_ms);
+    vn_be_put64(*buf, e.time_ms);
     vn__envelope__pack(&e, *buf + 8);
     *len = 8 + plen;
     return VN_OK;
@@ -97,13 +100,13 @@ vn_err vn_mailbox_put(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], const Vn_
     if (err == VN_OK) {
         /* A retried send: the first copy is stored; report its time. */
         *dup = true;
-        err = n == 8 ? mail_time(st, to, vn_get_be64(v), time_ms) : VN_ESTORE;
+        err = n == 8 ? mail_time(st, to, vn_be_get64(v), time_ms) : VN_ESTORE;
         goto out;
     }
     if (err != VN_ENOTFOUND) goto out;
     if ((err = pack_record(env, &buf, &len)) || (err = next_seq(st, to, &seq))) goto out;
     mail_key(mk, to, seq);
-    vn_put_be64(sb, seq);
+    vn_be_put64(sb, seq);
     if ((err = st_put(st, VN_DB_MAILBOX, mk, sizeof mk, buf, len)) ||
         (err = st_put(st, VN_DB_MSGINDEX, ik, sizeof ik, sb, 8)))
         goto out_aborted;
@@ -168,7 +171,7 @@ vn_err vn_mailbox_ack(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
         err = VN_ESTORE;
         goto out;
     }
-    mail_key(mk, account, vn_get_be64(v));
+    mail_key(mk, account, vn_be_get64(v));
     if ((err = st_drop(st, VN_DB_MAILBOX, mk, sizeof mk)) ||
         (err = st_del(st, VN_DB_MSGINDEX, ik, sizeof ik)))
         goto out_aborted;
@@ -205,7 +208,7 @@ struct doomed {
 static vn_err doomed_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct doomed *c = ud;
-    if (kl != MAIL_KEY_LEN || vl < 8 || vn_get_be64(v) >= c->cutoff) return VN_OK;
+    if (kl != MAIL_KEY_LEN || vl < 8 || vn_be_get64(v) >= c->cutoff) return VN_OK;
     Vn__Envelope *env = vn__envelope__unpack(NULL, vl - 8, (const uint8_t *)v + 8);
     if (!env) return VN_OK;
     vn_err err = VN_OK;

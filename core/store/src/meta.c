@@ -2,7 +2,9 @@
 #include "vn/meta.h"
 
 #include "sstore_internal.h"
-#include "vn/util.h"
+#include "vn/be.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ static vn_err get_u64(vn_sstore *st, const char *key, size_t klen, uint64_t *v)
     if (err == VN_ENOTFOUND) return VN_OK;
     if (!err) {
         if (n == 8)
-            *v = vn_get_be64(raw);
+            *v = vn_be_get64(raw);
         else
             err = VN_ESTORE;
     }
@@ -33,7 +35,7 @@ static vn_err get_u64(vn_sstore *st, const char *key, size_t klen, uint64_t *v)
 static vn_err put_u64(vn_sstore *st, const char *key, size_t klen, uint64_t v)
 {
     uint8_t b[8];
-    vn_put_be64(b, v);
+    vn_be_put64(b, v);
     return st_put(st, VN_DB_META, key, klen, b, sizeof b);
 }
 

@@ -3,6 +3,7 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>

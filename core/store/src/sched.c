@@ -2,6 +2,8 @@
 #include "vn/sched.h"
 
 #include "sstore_internal.h"
+#include "vn/be.h"
+#include "vn/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@ vn_err vn_sched_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32
     vn_err err = st_get(st, VN_DB_SCHED, case_id, VN_ACCOUNT_LEN, &v, &n);
     if (!err) {
         if (n == 4)
-            *day = (int32_t)vn_get_be32(v);
+            *day = (int32_t)vn_be_get32(v);
         else
             err = VN_ESTORE;
     }
@@ -24,7 +26,7 @@ vn_err vn_sched_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32
 vn_err vn_sched_set_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day)
 {
     uint8_t v[4];
-    vn_put_be32(v, (uint32_t)day);
+    vn_be_put32(v, (uint32_t)day);
     return st_put(st, VN_DB_SCHED, case_id, VN_ACCOUNT_LEN, v, sizeof v);
 }
 
@@ -40,7 +42,7 @@ vn_err vn_sched_notice_once(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]
     memcpy(k, case_id, VN_ACCOUNT_LEN);
     k[VN_ACCOUNT_LEN] = kind;
     k[VN_ACCOUNT_LEN + 1] = item;
-    vn_put_be32(v, (uint32_t)day);
+    vn_be_put32(v, (uint32_t)day);
     vn_err err = st_get(st, VN_DB_NOTICES, k, sizeof k, &old, &n);
     if (err && err != VN_ENOTFOUND) return err;
     *already = !err && n == sizeof v && memcmp(old, v, sizeof v) == 0;

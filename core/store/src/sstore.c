@@ -3,7 +3,9 @@
 #include "vn/sstore.h"
 
 #include "sstore_internal.h"
-#include "vn/util.h"
+#include "vn/account.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <assert.h>
 #include <stdlib.h>

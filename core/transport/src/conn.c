@@ -1,7 +1,9 @@
 #include "vn/conn.h"
 
 #include "vn/frame.h"
-#include "vn/util.h"
+#include "vn/rand.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@ struct vn_conn {
     size_t npush;                    /* how many are queued */
 };
 
-vn_err vn_curve_keypair(uint8_t pub[32], uint8_t sec[32])
+vn_err vn_conn_curve_keypair(uint8_t pub[32], uint8_t sec[32])
 {
     char zpub[41], zsec[41];
     if (zmq_curve_keypair(zpub, zsec) != 0) return VN_ECRYPTO;
@@ -43,7 +45,7 @@ vn_err vn_conn_open(vn_conn **out, const char *endpoint, const uint8_t server_ke
     if (!c) return VN_ENOMEM;
     c->timeout_ms = 10000;
     c->resend_ms = 1000;
-    if (vn_random(&c->next_id, sizeof c->next_id)) goto err_free;
+    if (vn_rand_bytes(&c->next_id, sizeof c->next_id)) goto err_free;
     c->next_id = (c->next_id >> 16) | 1; /* never 0: that id marks pushes */
     c->ctx = zmq_ctx_new();
     if (!c->ctx) goto err_free;

@@ -2,6 +2,9 @@
  * Limits are checked before any decoding, so an oversize frame costs
  * nothing but its receipt. */
 #ifndef VN_FRAME_H
+/* Message ids are 16 random bytes chosen by the sender. */
+#define VN_MSGID_LEN 16
+
 #define VN_FRAME_H
 
 #include <stddef.h>

@@ -22,7 +22,7 @@
 
 #include "vn/e2ee.h"
 #include "vn/err.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 #define VN_SEALED_SIGN_PUB_LEN 32  /* the server's Ed25519 public key */
 #define VN_SEALED_SIGN_SEC_LEN 64  /* its secret key (libsodium's form, seed and public key) */

@@ -96,6 +96,6 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
 
 /* Maps an LMDB return code to a vn_err. */
-vn_err vn_err_from_mdb(int rc);
+vn_err vn_kv_err_from_mdb(int rc);
 
 #endif

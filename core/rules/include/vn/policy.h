@@ -9,7 +9,7 @@
 
 #include "vn/err.h"
 #include "vn/role.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* What the policy needs to know of one account. */
 typedef struct vn_party {

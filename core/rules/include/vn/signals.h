@@ -48,12 +48,12 @@ const vn_signal *vn_signals_at(size_t i);
 const vn_signal *vn_signals_find(const char *code);
 
 /* "early", "problem", "end", "burnout"; "unknown" for anything else. */
-const char *vn_signal_phase_name(vn_signal_phase p);
+const char *vn_signals_phase_name(vn_signal_phase p);
 /* "concern", "urgent", "crisis"; "unknown" for anything else. */
-const char *vn_severity_name(vn_severity s);
-/* Inverse of vn_severity_name (exact, case-sensitive). VN_EINVAL for NULL or
+const char *vn_signals_severity_name(vn_severity s);
+/* Inverse of vn_signals_severity_name (exact, case-sensitive). VN_EINVAL for NULL or
  * a name that is not a severity; *out is then left untouched. */
-vn_err vn_severity_parse(const char *s, vn_severity *out);
+vn_err vn_signals_severity_parse(const char *s, vn_severity *out);
 
 /* Severity of a report of the n items named by codes: an early or burnout
  * item is a concern, a problem-phase item urgent, an end-phase item a crisis;
@@ -67,6 +67,6 @@ vn_err vn_signals_severity(const char *const *codes, size_t n, vn_severity *out,
  * it escalates (docs/ARCHITECTURE.md defaults): crisis 60, urgent 1440, concern 4320.
  * 0 for anything that is not a severity, so a caller that failed to validate
  * escalates at once rather than never. */
-uint32_t vn_severity_ack_minutes(vn_severity s);
+uint32_t vn_signals_ack_minutes(vn_severity s);
 
 #endif

@@ -10,7 +10,7 @@
 #include "vn/err.h"
 #include "vn/schedule.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Most absences vn_absences_load returns. */
 #define VN_ABSENCES_MAX 4096

@@ -14,7 +14,7 @@
 #include "vn/invite.h"
 #include "vn/role.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Most accounts vn_accounts_with_role lists. */
 #define VN_ACCOUNTS_LIST_MAX 4096

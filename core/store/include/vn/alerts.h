@@ -13,7 +13,7 @@
 
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Alert ids are random, of the same length as account and case ids. */
 #define VN_ALERT_ID_LEN VN_ACCOUNT_LEN
@@ -44,8 +44,8 @@ typedef struct vn_alert {
     uint64_t level_ms;                  /* when the current level was reached */
 } vn_alert;
 
-const char *vn_alert_kind_name(uint8_t kind);
-const char *vn_alert_state_name(uint8_t state);
+const char *vn_alerts_kind_name(uint8_t kind);
+const char *vn_alerts_state_name(uint8_t state);
 
 /* Creates an alert (id filled in). */
 vn_err vn_alerts_create(vn_sstore *st, vn_alert *a);

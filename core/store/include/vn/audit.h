@@ -7,7 +7,7 @@
 
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 typedef enum vn_audit_what {
     VN_AUDIT_CASE = 1,     /* case membership and state */

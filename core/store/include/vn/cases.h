@@ -16,7 +16,7 @@
 #include "vn/err.h"
 #include "vn/role.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Most members one case can have (participant, buddies, naasten); the
  * server's fixed buffers are sized for it. */
@@ -44,7 +44,7 @@ typedef struct vn_member {
 } vn_member;
 
 /* "intake", "active", "closed". */
-const char *vn_case_state_name(vn_case_state state);
+const char *vn_cases_state_name(vn_case_state state);
 
 /* Creates a case managed by cm; *info gets it. */
 vn_err vn_cases_create(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], uint64_t now,

@@ -14,7 +14,7 @@
 #include "vn/err.h"
 #include "vn/sstore.h"
 #include "vn/terms.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Stores version of the case's contract (the caller numbers versions,
  * from vn_contracts_versions), dropping a version that was waiting. */

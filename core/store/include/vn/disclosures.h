@@ -9,7 +9,7 @@
 
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* How long one attestation waits for the other. */
 #define VN_ATTEST_WINDOW_MS (7ULL * 86400000)

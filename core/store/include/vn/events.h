@@ -12,7 +12,7 @@
 #include "vn/err.h"
 #include "vn/schedule.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Most records vn_events_load returns (over 140 a day for 5 years). */
 #define VN_EVENTS_MAX 262144

@@ -13,7 +13,7 @@
 #include "vn/invite.h"
 #include "vn/role.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* How long an expired invite is remembered (so it reads as expired). */
 #define VN_INVITE_KEEP_MS (30ULL * 86400000)

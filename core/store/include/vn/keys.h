@@ -9,7 +9,7 @@
 #include "vangnet.pb-c.h"
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* A Signal public key (type byte and 32 bytes), and a signature. */
 #define VN_KEYS_PUBLIC_LEN 33

@@ -15,7 +15,7 @@
 #include "vn/policy.h"
 #include "vn/role.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Redeems secret for the device key: creates an account with a random id
  * and, for an invite into a case, makes it a member. VN_EINVITE_BAD

@@ -11,7 +11,8 @@
 #include "vangnet.pb-c.h"
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
+#include "vn/frame.h"
 
 /* Granularity of the times the mailbox keeps (see docs/METADATA.md). */
 #define VN_MAILBOX_TIME_STEP_MS 60000ULL

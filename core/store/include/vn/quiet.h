@@ -9,7 +9,7 @@
 
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* Most held notices vn_quiet_deferred lists. */
 #define VN_DEFERRED_MAX 65536

@@ -9,7 +9,7 @@
 
 #include "vn/err.h"
 #include "vn/sstore.h"
-#include "vn/util.h"
+#include "vn/account.h"
 
 /* The last day the scheduler has closed for the case. VN_ENOTFOUND before
  * the first. */

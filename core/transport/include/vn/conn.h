@@ -47,6 +47,6 @@ vn_err vn_conn_next_push(vn_conn *self, int timeout_ms, Vn__Reply **rep);
 vn_err vn_conn_raw(vn_conn *self, const void *frame, size_t len, int timeout_ms, Vn__Reply **rep);
 
 /* Makes a fresh CURVE key pair (raw bytes). */
-vn_err vn_curve_keypair(uint8_t pub[32], uint8_t sec[32]);
+vn_err vn_conn_curve_keypair(uint8_t pub[32], uint8_t sec[32]);
 
 #endif
