@@ -14,7 +14,11 @@
  *   NAME  KEY  VALUE
  * KEY is a byte length or text:WORD|WORD...; VALUE is a byte length, a
  * range N..M, or [N+]pb:MESSAGE(field,field,...) for a protobuf value after
- * an optional N-byte prefix. */
+ * an optional N-byte prefix. Nested values are described too, and checked
+ * the same way: a message field as field{sub,sub,...}, a bytes field that
+ * holds a packed message as field=MESSAGE{sub,...}. A nested value that is
+ * set but not described this way fails: nothing inside a record escapes
+ * the inventory. */
 #include "vangnet.pb-c.h"
 
 #include <lmdb.h>
@@ -25,12 +29,12 @@
 #include <string.h>
 
 #define MAX_DBS      64
-#define LINE_MAX_LEN 512
+#define LINE_MAX_LEN 2048
 
 typedef struct rule {
-    char name[64];   /* database name */
-    char key[256];   /* key spec */
-    char value[256]; /* value spec */
+    char name[64];    /* database name */
+    char key[256];    /* key spec */
+    char value[1024]; /* value spec */
 } rule;
 
 static int nfail;
@@ -63,7 +67,8 @@ static int load_rules(const char *path, rule *rules, int max)
         if (in && strncmp(line, "```", 3) == 0) break;
         if (!in || line[0] == '#' || line[0] == '\n') continue;
         if (n == max) break;
-        if (sscanf(line, "%63s %255s %255s", rules[n].name, rules[n].key, rules[n].value) == 3) n++;
+        if (sscanf(line, "%63s %255s %1023s", rules[n].name, rules[n].key, rules[n].value) == 3)
+            n++;
     }
     fclose(f);
     return n;
@@ -75,6 +80,7 @@ static const ProtobufCMessageDescriptor *descriptor(const char *name, size_t len
     if (len == 8 && strncmp(name, "envelope", 8) == 0) return &vn__envelope__descriptor;
     if (len == 15 && strncmp(name, "stored_contract", 15) == 0)
         return &vn__stored_contract__descriptor;
+    if (len == 8 && strncmp(name, "contract", 8) == 0) return &vn__contract__descriptor;
     return NULL;
 }
 
@@ -106,13 +112,106 @@ static bool field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor 
     }
 }
 
-static bool listed(const char *list, const char *field)
+/* One entry of a field list: its name, and for a nested value the type
+ * named after '=' (may be empty) and the sub-list between braces. */
+typedef struct entry {
+    const char *name, *type, *sub;
+    size_t name_len, type_len, sub_len;
+} entry;
+
+/* Finds field among the comma-separated entries of list[0..len), skipping
+ * over nested braces. */
+static bool find_entry(const char *list, size_t len, const char *field, entry *e)
 {
-    size_t n = strlen(field);
-    for (const char *p = list; (p = strstr(p, field)) != NULL; p += n)
-        if ((p == list || p[-1] == ',' || p[-1] == '(') && (p[n] == ',' || p[n] == ')'))
+    size_t i = 0, flen = strlen(field);
+    while (i < len) {
+        size_t start = i, depth = 0;
+        while (i < len && (depth > 0 || list[i] != ',')) {
+            depth += list[i] == '{';
+            depth -= list[i] == '}' && depth > 0;
+            i++;
+        }
+        const char *p = list + start, *end = list + i;
+        size_t n = strcspn(p, "={,");
+        if (n > (size_t)(end - p)) n = (size_t)(end - p);
+        if (n == flen && strncmp(p, field, flen) == 0) {
+            *e = (entry){p, NULL, NULL, n, 0, 0};
+            const char *q = p + n;
+            if (q < end && *q == '=') {
+                e->type = ++q;
+                e->type_len = strcspn(q, "{,");
+                q += e->type_len;
+            }
+            if (q < end && *q == '{') {
+                e->sub = q + 1;
+                e->sub_len = (size_t)(end - q) - 2; /* without the braces */
+            }
             return true;
+        }
+        i++; /* past the comma */
+    }
     return false;
+}
+
+static bool check_msg(const char *db, const char *path, const ProtobufCMessage *m, const char *list,
+                      size_t len);
+
+/* A set nested value of field f: a sub-message (or each of a repeated one)
+ * or a bytes value holding the packed message e names. */
+static bool check_nested(const char *db, const char *path, const ProtobufCMessage *m,
+                         const ProtobufCFieldDescriptor *f, const entry *e)
+{
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s.%s", path, f->name);
+    const char *base = (const char *)m + f->offset;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        bool rep = f->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t n = rep ? *(const size_t *)((const char *)m + f->quantifier_offset) : 1;
+        ProtobufCMessage *const *items =
+            rep ? *(ProtobufCMessage *const *const *)base : (ProtobufCMessage *const *)base;
+        for (size_t i = 0; i < n; i++)
+            if (!check_msg(db, sub, items[i], e->sub, e->sub_len)) return false;
+        return true;
+    }
+    const ProtobufCMessageDescriptor *d = descriptor(e->type, e->type_len);
+    const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)base;
+    ProtobufCMessage *inner = d ? protobuf_c_message_unpack(d, NULL, b->len, b->data) : NULL;
+    if (!inner) {
+        failf("%s: %s does not decode as %.*s", db, sub, (int)e->type_len, e->type);
+        return false;
+    }
+    bool ok = check_msg(db, sub, inner, e->sub, e->sub_len);
+    protobuf_c_message_free_unpacked(inner, NULL);
+    return ok;
+}
+
+/* Every set field of m must be listed; nested values must be described. */
+static bool check_msg(const char *db, const char *path, const ProtobufCMessage *m, const char *list,
+                      size_t len)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (m->n_unknown_fields) {
+        failf("%s: %s holds fields this build does not know", db, path);
+        return false;
+    }
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        entry e;
+        if (!field_set(m, f)) continue;
+        if (!find_entry(list, len, f->name, &e)) {
+            failf("%s: stores field %s.%s, which docs/METADATA.md does not list", db, path,
+                  f->name);
+            return false;
+        }
+        bool nested = f->type == PROTOBUF_C_TYPE_MESSAGE || e.type;
+        if (nested && !e.sub) {
+            failf("%s: %s.%s holds a nested value docs/METADATA.md does not describe", db, path,
+                  f->name);
+            return false;
+        }
+        if (nested && !check_nested(db, path, m, f, &e)) return false;
+    }
+    return true;
 }
 
 static bool check_value(const char *db, const char *spec, const MDB_val *v)
@@ -127,20 +226,14 @@ static bool check_value(const char *db, const char *spec, const MDB_val *v)
     }
     if (pb != spec) prefix = strtoul(spec, NULL, 10);
     const char *open = strchr(pb, '(');
-    if (!open || v->mv_size < prefix) return false;
+    const char *close = open ? strrchr(open, ')') : NULL;
+    if (!close || v->mv_size < prefix) return false;
     const ProtobufCMessageDescriptor *d = descriptor(pb + 3, (size_t)(open - pb - 3));
     if (!d) return false;
     ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, v->mv_size - prefix,
                                                     (const uint8_t *)v->mv_data + prefix);
     if (!m) return false;
-    bool ok = m->n_unknown_fields == 0;
-    for (unsigned i = 0; ok && i < d->n_fields; i++) {
-        if (field_set(m, &d->fields[i]) && !listed(open, d->fields[i].name)) {
-            failf("%s: stores field %s, which docs/METADATA.md does not list", db,
-                  d->fields[i].name);
-            ok = false;
-        }
-    }
+    bool ok = check_msg(db, d->short_name, m, open + 1, (size_t)(close - open - 1));
     protobuf_c_message_free_unpacked(m, NULL);
     return ok;
 }
