@@ -3,8 +3,9 @@
  * file, the key files, anything else) and looks for each needle read from
  * standard input, one a line:
  *
- *   id LABEL HEX     an account, case or alert id: looked for as its raw
- *                    bytes, lower- and upper-case hex, base64 and base64url
+ *   id LABEL HEX     an id (account, case, alert, message, device key; up to
+ *                    64 bytes): looked for as its raw bytes, lower- and
+ *                    upper-case hex, base64 and base64url
  *   text LABEL TEXT  a word or a message text, in any letter case
  *
  * Prints one line per finding (what, as what, which file, at which offset)
@@ -22,7 +23,7 @@
 
 #define NEEDLES_MAX 512
 #define NEEDLE_LEN  1024
-#define ID_LEN      16
+#define ID_MAX      64 /* longest id: a 32-byte device key fits */
 
 typedef struct needle {
     char label[64];            /* the name the finding is reported by */
@@ -68,24 +69,25 @@ static void base64(const uint8_t *in, size_t len, char *out, bool url)
 
 static int add_id(const char *label, const char *hex)
 {
-    uint8_t raw[ID_LEN];
-    char text[64];
-    if (strlen(hex) != 2 * ID_LEN) return -1;
-    for (int i = 0; i < ID_LEN; i++) {
+    uint8_t raw[ID_MAX];
+    char text[2 * ID_MAX + 8];
+    size_t hlen = strlen(hex), n = hlen / 2;
+    if (hlen == 0 || hlen % 2 || n > ID_MAX) return -1;
+    for (size_t i = 0; i < n; i++) {
         unsigned v;
         if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
         raw[i] = (uint8_t)v;
     }
-    add(label, "raw bytes", raw, ID_LEN, false);
-    for (int i = 0; i < 2 * ID_LEN; i++)
+    add(label, "raw bytes", raw, n, false);
+    for (size_t i = 0; i < hlen; i++)
         text[i] = (char)tolower((unsigned char)hex[i]);
-    add(label, "hex", text, 2 * ID_LEN, false);
-    for (int i = 0; i < 2 * ID_LEN; i++)
+    add(label, "hex", text, hlen, false);
+    for (size_t i = 0; i < hlen; i++)
         text[i] = (char)toupper((unsigned char)hex[i]);
-    add(label, "HEX", text, 2 * ID_LEN, false);
-    base64(raw, ID_LEN, text, false);
+    add(label, "HEX", text, hlen, false);
+    base64(raw, n, text, false);
     add(label, "base64", text, strlen(text), false);
-    base64(raw, ID_LEN, text, true);
+    base64(raw, n, text, true);
     add(label, "base64url", text, strlen(text), false);
     return 0;
 }
