@@ -134,4 +134,5 @@ CLEAR=$("$VN_DISKSCAN" "$T/plain" < "$T/needles") || true
 expect_match "the case id, raw" 'FOUND case:1 as raw bytes' "$CLEAR"
 expect_match "the participant's account id, raw" 'FOUND account:doc as raw bytes' "$CLEAR"
 expect_match "an alert id, raw" 'FOUND alert as raw bytes' "$CLEAR"
+expect_match "a device key, raw" 'FOUND device as raw bytes' "$CLEAR"
 finish
