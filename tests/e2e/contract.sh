@@ -97,31 +97,6 @@ expect_match "the day of the positive test has a test taken" '"date": "2027-02-0
 expect_match "the day of the missed test has none" '"date": "2027-02-05".*"test_taken": false' \
     "$(tr '{' '\n' < "$T/cal.json" | grep '"date": "2027-02-05"')"
 
-epoch_day() { echo $(( $(date -u -d "$1" +%s) / 86400 )); }
-# closed_through DAY: the scheduler has closed every day up to DAY.
-closed_through() {
-    local got
-    got=$(store_dump -s sched | awk '/^HEADER=END/{d=1;next} /^DATA=END/{d=0} d&&/^ /{n++; if(n%2==0) print $1}' | sed -n 1p)
-    [ -n "$got" ] && [ $((16#$got)) -ge "$1" ]
-}
-# settle: waits until the scheduler has closed every day before today.
-settle() {
-    wait_for "the scheduler to catch up to $1" 30 closed_through $(( $(epoch_day "$1") - 1 ))
-}
-# jump_to DATE: moves the test clock forward to DATE 07:00 UTC in steps the
-# scheduler closes one at a time.
-jump_to() {
-    local target now_day
-    target=$(epoch_day "$1")
-    while :; do
-        now_day=$(epoch_day "$(cat "$T/today")")
-        [ "$now_day" -ge "$target" ] && break
-        local step=$(( target - now_day )); [ $step -gt 300 ] && step=300
-        server_clock advance "${step}d"
-        date -u -d "@$(( (now_day + step) * 86400 ))" +%F > "$T/today"
-        settle "$(cat "$T/today")"
-    done
-}
 echo 2027-02-04 > "$T/today"
 
 # Months 1-29 under version 1 of the contract.
