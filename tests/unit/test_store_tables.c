@@ -415,6 +415,13 @@ static void test_alerts_disclosures(void **state)
     assert_true(rec);
     assert_int_equal(vn_disclosures_each(st, c, count_disc, &n), VN_OK);
     assert_int_equal(n, 1);
+    /* A second one the same day is counted under the same day. */
+    assert_int_equal(vn_disclosures_attest(st, c, 1, NOW + VN_ATTEST_WINDOW_MS + 3, &rec), VN_OK);
+    assert_int_equal(vn_disclosures_attest(st, c, 2, NOW + VN_ATTEST_WINDOW_MS + 4, &rec), VN_OK);
+    assert_true(rec);
+    n = 0;
+    assert_int_equal(vn_disclosures_each(st, c, count_disc, &n), VN_OK);
+    assert_int_equal(n, 2);
     assert_int_equal(vn_alerts_purge_case(st, c), VN_OK);
     assert_int_equal(vn_disclosures_purge_case(st, c), VN_OK);
     assert_int_equal(vn_alerts_get(st, a.id, &got), VN_ENOTFOUND);

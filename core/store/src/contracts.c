@@ -3,6 +3,7 @@
 
 #include "sstore_internal.h"
 #include "vn/array.h"
+#include "vn/day.h"
 #include "vn/be.h"
 #include "vn/account.h"
 
@@ -25,7 +26,7 @@ vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
     uint8_t k[VN_ACCOUNT_LEN + 4];
     Vn__StoredContract sc = VN__STORED_CONTRACT__INIT;
     sc.canonical = (ProtobufCBinaryData){len, (uint8_t *)canonical};
-    sc.set_ms = now;
+    sc.set_ms = vn_day_floor_ms(now); /* a day is all anyone reads of it */
     size_t n = vn__stored_contract__get_packed_size(&sc);
     uint8_t *buf = malloc(n);
     if (!buf) return VN_ENOMEM;
@@ -145,7 +146,7 @@ vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], u
      * message owns only what it allocated itself. */
     ProtobufCBinaryData own = sc->signature;
     sc->signature = (ProtobufCBinaryData){siglen, (uint8_t *)sig};
-    sc->signed_ms = now;
+    sc->signed_ms = vn_day_floor_ms(now);
     sc->signed_version = 0;
     size_t n = vn__stored_contract__get_packed_size(sc);
     uint8_t *buf = malloc(n);

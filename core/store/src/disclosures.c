@@ -4,12 +4,13 @@
 #include "sstore_internal.h"
 #include "vn/be.h"
 #include "vn/account.h"
+#include "vn/day.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define ATTEST_KEY_LEN (VN_ACCOUNT_LEN + 1) /* case, role */
-#define DISC_KEY_LEN   (VN_ACCOUNT_LEN + 8) /* case, time */
+#define DISC_KEY_LEN   (VN_ACCOUNT_LEN + 8) /* case, day (vn_day_floor_ms) -> how many that day */
 
 vn_err vn_disclosures_attest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int role,
                              uint64_t now, bool *recorded)
@@ -34,10 +35,17 @@ vn_err vn_disclosures_attest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN
     if (err) return err;
     if (!fresh) return st_del(st, VN_DB_ATTEST, other, sizeof other);
     /* Both have attested both gates: record it, and start over for the next. */
-    uint8_t dk[DISC_KEY_LEN];
+    /* Kept to the day, with a count: the participant is told the day. */
+    uint8_t dk[DISC_KEY_LEN], cnt[4];
+    void *old = NULL;
+    size_t n = 0;
     memcpy(dk, case_id, VN_ACCOUNT_LEN);
-    vn_be_put64(dk + VN_ACCOUNT_LEN, now);
-    if ((err = st_put(st, VN_DB_DISCLOSURES, dk, sizeof dk, "", 0)) ||
+    vn_be_put64(dk + VN_ACCOUNT_LEN, vn_day_floor_ms(now));
+    err = st_get(st, VN_DB_DISCLOSURES, dk, sizeof dk, &old, &n);
+    vn_be_put32(cnt, (!err && n == 4 ? vn_be_get32(old) : 0) + 1);
+    free(old);
+    if (err && err != VN_ENOTFOUND) return err;
+    if ((err = st_put(st, VN_DB_DISCLOSURES, dk, sizeof dk, cnt, sizeof cnt)) ||
         (err = st_del(st, VN_DB_ATTEST, k, sizeof k)) ||
         (err = st_del(st, VN_DB_ATTEST, other, sizeof other)))
         return err;
@@ -53,8 +61,11 @@ struct disc_ctx {
 static vn_err disc_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct disc_ctx *c = ud;
-    if (kl != DISC_KEY_LEN) return VN_ESTORE;
-    return c->fn(c->ud, vn_be_get64((const uint8_t *)k + VN_ACCOUNT_LEN));
+    if (kl != DISC_KEY_LEN || vl != 4) return VN_ESTORE;
+    vn_err err = VN_OK;
+    for (uint32_t i = vn_be_get32(v); !err && i > 0; i--)
+        err = c->fn(c->ud, vn_be_get64((const uint8_t *)k + VN_ACCOUNT_LEN));
+    return err;
 }
 
 vn_err vn_disclosures_each(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
