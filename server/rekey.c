@@ -27,19 +27,6 @@ static int lock_state(const char *state_dir)
     return fd;
 }
 
-/* A fresh, empty directory for the new environment; what a crashed
- * rotation left there is only ever a partial copy, never the store. */
-static vn_err make_tmp(const char *tmp)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%.4000s/data.mdb", tmp);
-    unlink(path);
-    snprintf(path, sizeof path, "%.4000s/lock.mdb", tmp);
-    unlink(path);
-    rmdir(tmp);
-    return mkdir(tmp, 0700) == 0 ? VN_OK : VN_EIO;
-}
-
 static void remove_tmp(const char *tmp)
 {
     char path[4096];
@@ -48,6 +35,14 @@ static void remove_tmp(const char *tmp)
     snprintf(path, sizeof path, "%.4000s/data.mdb", tmp);
     unlink(path);
     rmdir(tmp);
+}
+
+/* A fresh, empty directory for the new environment; what a crashed
+ * rotation left there is only ever a partial copy, never the store. */
+static vn_err make_tmp(const char *tmp)
+{
+    remove_tmp(tmp);
+    return mkdir(tmp, 0700) == 0 ? VN_OK : VN_EIO;
 }
 
 /* Makes the rename durable: the directory entry is what changed. */
