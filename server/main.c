@@ -64,7 +64,7 @@ static const run_option run_options[] = {
      "largest accepted frame", "must be 1024..65536 bytes"},
     {"--mail-ttl", NULL, OPT_DURATION, CFG(mail_ttl_ms), 1, UINT64_MAX, "30d", "DUR",
      "undelivered messages expire after", "must be a duration such as 30d"},
-    {"--sweep", NULL, OPT_DURATION, CFG(sweep_ms), 100, UINT64_MAX, "60s", "DUR",
+    {"--sweep", NULL, OPT_DURATION, CFG(sweep_ms), 1000, UINT64_MAX, "60s", "DUR",
      "how often expiry, reminders and escalation run", "must be a duration of at least 1s"},
     {"--sos-window", NULL, OPT_DURATION, CFG(sos_window_ms), 1, UINT64_MAX, "15m", "DUR",
      "an unclaimed SOS goes to the casemanager after", "must be a duration such as 15m"},
