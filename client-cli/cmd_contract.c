@@ -298,7 +298,9 @@ static int record(vn_client *c, const char *case_id, const char *kind, const cha
     req.body_case = VN__REQUEST__BODY_RECORD;
     req.record = &r;
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot record", &rep);
-    if (!rc && !c->json) printf("recorded %s on %s\n", rep->recorded->kind, rep->recorded->date);
+    if (!rc && !c->json)
+        printf("recorded %s on %s%s\n", rep->recorded->kind, rep->recorded->date,
+               rep->recorded->not_kept ? " (no draw that day: end to end only)" : "");
     vn_frame_reply_free(rep);
     return rc;
 }

@@ -355,11 +355,16 @@ vn_err vn_handle_record(vn_req *r)
         return vn_fail(r, VN_EINVAL, "not a date: %s (use YYYY-MM-DD)", q->date);
     if (day > today)
         return vn_fail(r, VN_EINVAL, "%s is in the future: record what happened", q->date);
-    if ((err = vn_events_add(st, id, day, ev)))
+    /* A test counts only where a draw asked for one: a test on another
+     * day (for cause) would tell the server more than its rule needs. */
+    bool keep = ev != VN_EV_TEST || vn_events_has(st, id, day, VN_EV_DRAW_TEST);
+    if (keep && (err = vn_events_add(st, id, day, ev)))
         return vn_fail(r, err, "cannot store the record: %s", vn_err_str(err));
     char date[11];
     vn_day_format(day, date);
-    return vn_reply_recorded(out, q->kind, date);
+    err = vn_reply_recorded(out, q->kind, date);
+    if (!err) out->reply->recorded->not_kept = !keep;
+    return err;
 }
 
 vn_err vn_handle_absence_add(vn_req *r)

@@ -67,17 +67,36 @@ expect_match "the yearly absence cap holds" '"code": "DENIED".*would exceed the 
 # A test result, a note and a clinical state go end to end, never to the server.
 step "results and clinical states go end to end"
 CANARY="CANARY-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-vn cm test record --case "$CASE" --date 2027-02-04 positive --confirmed --note "$CANARY result" >/dev/null
+# The server keeps a test only on a day with a draw: find one so far, and a
+# day without one. Draws are random (about 4 a month): in the rare run with
+# none yet, days go by until there is one.
+TODAY=2027-02-04
+day_with() {
+    for m in 2027-01 2027-02; do vn cm --json caseload --calendar --month $m; done | tr '{' '\n' |
+        grep -E "\"test_day\": $1" | grep -o '"date": "2027-0[12]-[0-9]*"' | cut -d'"' -f4 |
+        awk -v t="$TODAY" '$1 <= t' | sed -n 1p
+}
+DRAW=$(day_with true)
+for _ in $(seq 1 20); do
+    [ -n "$DRAW" ] && break
+    server_clock advance 1d
+    TODAY=$(date -u -d "$TODAY + 1 day" +%F)
+    settle "$TODAY"
+    DRAW=$(day_with true)
+done
+NODRAW=$(day_with false)
+check "a draw day ($DRAW) and a day without ($NODRAW)" test -n "$DRAW" -a -n "$NODRAW"
+vn cm test record --case "$CASE" --date "$DRAW" positive --confirmed --note "$CANARY result" >/dev/null
 vn cm state record --case "$CASE" relapse --note "$CANARY state" >/dev/null
 OUT=$(vn doc inbox)
-expect_match "the participant receives the result" "test 2027-02-04: positive \\(confirmed\\) - $CANARY result" "$OUT"
+expect_match "the participant receives the result" "test $DRAW: positive \\(confirmed\\) - $CANARY result" "$OUT"
 expect_match "and the clinical state" "state [0-9-]+: relapse - $CANARY state" "$OUT"
 OUT=$(vn ml inbox)
-expect_match "the medical lead receives the result too" "test 2027-02-04: positive \\(confirmed\\) - $CANARY result" "$OUT"
+expect_match "the medical lead receives the result too" "test $DRAW: positive \\(confirmed\\) - $CANARY result" "$OUT"
 expect_match "and the clinical state" "state [0-9-]+: relapse" "$OUT"
 check "a buddy does not" bash -c "! grep -q '$CANARY' <<< '$(vn bud inbox)'"
 expect_match "the casemanager's report counts the confirmed positive" '"positive": 1, "positive_confirmed": 1' \
-    "$(vn cm --json report --case "$CASE" --month 2027-02)"
+    "$(vn cm --json report --case "$CASE" --month "${DRAW:0:7}")"
 # A medication exception goes end to end; the server keeps no trace of it.
 ABSENCES=$(db_count absences)
 expect_match "a medication exception is sent end to end" 'recorded medication 2027-02-10..2027-02-12 \(end to end only\)' \
@@ -92,12 +111,17 @@ expect_match "the casemanager's calendar shows it from the device's own record" 
 vn cm test record --case "$CASE" --date 2027-02-05 missed --note "$CANARY missed" >/dev/null
 expect_match "the participant hears of the missed test" "test 2027-02-05: missed - $CANARY missed" "$(vn doc inbox)"
 vn cm --json caseload --calendar --month 2027-02 > "$T/cal.json"
-expect_match "the day of the positive test has a test taken" '"date": "2027-02-04".*"test_taken": true' \
-    "$(tr '{' '\n' < "$T/cal.json" | grep '"date": "2027-02-04"')"
 expect_match "the day of the missed test has none" '"date": "2027-02-05".*"test_taken": false' \
     "$(tr '{' '\n' < "$T/cal.json" | grep '"date": "2027-02-05"')"
+# A test on a day without a draw goes end to end; the server does not keep it.
+expect_match "a test on a day without a draw is kept end to end only" \
+    "recorded test on $NODRAW \\(no draw that day: end to end only\\)" \
+    "$(vn cm test record --case "$CASE" --date "$NODRAW" negative)"
+calendar_day() { vn cm --json caseload --calendar --month "${1:0:7}" | tr '{' '\n' | grep "\"date\": \"$1\""; }
+expect_match "the day of the positive test has a test taken" '"test_taken": true' "$(calendar_day "$DRAW")"
+expect_match "the day without a draw shows no test taken" '"test_taken": false' "$(calendar_day "$NODRAW")"
 
-echo 2027-02-04 > "$T/today"
+echo "$TODAY" > "$T/today"
 
 # Months 1-29 under version 1 of the contract.
 step "months 1-29 under version 1"
