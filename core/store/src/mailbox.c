@@ -48,16 +48,37 @@ static vn_err max_seq_cb(void *ud, const void *k, size_t kl, const void *v, size
     return VN_OK;
 }
 
-/* The recipient's next sequence number: one past the highest still
- * waiting, 1 for an empty mailbox. There is no counter: a number says how
- * many envelopes wait at most, never how many were ever sent to anyone,
- * and it keeps oldest-first order because a new one always sorts last. */
+/* The recipient's tail: the last sequence handed out, kept in a record of
+ * its own so a put costs the same however full the mailbox is. It is
+ * dropped when the newest envelope is acknowledged and none is left, so
+ * the numbers start over: a number says how many envelopes arrived since
+ * the recipient last emptied the mailbox, never how many were ever sent. */
+static vn_err tail_get(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], uint64_t *tail)
+{
+    void *v = NULL;
+    size_t n = 0;
+    vn_err err = st_get(st, VN_DB_MAILTAIL, to, VN_ACCOUNT_LEN, &v, &n);
+    if (!err) *tail = n == 8 ? vn_be_get64(v) : 0;
+    if (!err && n != 8) err = VN_ESTORE;
+    free(v);
+    return err;
+}
+
+/* The next sequence number of the recipient's mailbox, recorded as the
+ * tail. Without a tail (an empty mailbox, or a store from before tails)
+ * it is one past the highest still waiting, found by a scan that is cheap
+ * exactly then. */
 static vn_err next_seq(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], uint64_t *seq)
 {
-    uint64_t max = 0;
-    vn_err err = st_each(st, VN_DB_MSGINDEX, to, VN_ACCOUNT_LEN, max_seq_cb, &max);
-    *seq = max + 1;
-    return err;
+    uint64_t last = 0;
+    uint8_t v[8];
+    vn_err err = tail_get(st, to, &last);
+    if (err == VN_ENOTFOUND)
+        err = st_each(st, VN_DB_MSGINDEX, to, VN_ACCOUNT_LEN, max_seq_cb, &last);
+    if (err) return err;
+    *seq = last + 1;
+    vn_be_put64(v, *seq);
+    return st_put(st, VN_DB_MAILTAIL, to, VN_ACCOUNT_LEN, v, sizeof v);
 }
 
 /* The stored record: the coarse time, then an Envelope of only the id,
@@ -171,9 +192,16 @@ vn_err vn_mailbox_ack(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
         err = VN_ESTORE;
         goto out;
     }
-    mail_key(mk, account, vn_be_get64(v));
+    uint64_t seq = vn_be_get64(v), tail = 0;
+    mail_key(mk, account, seq);
     if ((err = st_drop(st, VN_DB_MAILBOX, mk, sizeof mk)) ||
         (err = st_del(st, VN_DB_MSGINDEX, ik, sizeof ik)))
+        goto out_aborted;
+    /* The newest acknowledged: if nothing is left, the numbers start over. */
+    size_t left = 1;
+    if (tail_get(st, account, &tail) == VN_OK && tail == seq &&
+        vn_mailbox_count(st, account, &left) == VN_OK && left == 0 &&
+        (err = st_drop(st, VN_DB_MAILTAIL, account, VN_ACCOUNT_LEN)))
         goto out_aborted;
     free(v);
     return st_commit(st);
@@ -264,6 +292,7 @@ vn_err vn_mailbox_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT
      * (or expire) like any other. */
     err = st_del_prefix(st, VN_DB_MAILBOX, account, VN_ACCOUNT_LEN);
     if (!err) err = st_del_prefix(st, VN_DB_MSGINDEX, account, VN_ACCOUNT_LEN);
+    if (!err) err = st_drop(st, VN_DB_MAILTAIL, account, VN_ACCOUNT_LEN);
     /* A failed delete has aborted the transaction; the caller discards its
      * own on any error. */
     return err ? err : st_commit(st);

@@ -42,6 +42,7 @@ enum {
     VN_DB_DISCLOSURES, /* disclosures.c: case|time -> (empty): a disclosure attested by both */
     VN_DB_QUIET,       /* quiet.c: account -> quiet hours (start, end minute) */
     VN_DB_DEFERRED,    /* quiet.c: account|alert|notice kind -> (empty): held notices */
+    VN_DB_MAILTAIL,    /* mailbox.c: recipient -> the last sequence handed out */
     VN_DB_COUNT
 };
 
