@@ -364,7 +364,7 @@ vn_err vn_handle_alert_list(vn_req *r)
     out->wrote = c->wrote;
     bool unlogged = c->unlogged;
     free(c);
-    if (err && unlogged) return vn_fail(r, err, VN_AUDIT_REFUSED);
+    if (err && unlogged) return vn_audit_refuse(r, err);
     return err ? vn_fail(r, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }
 

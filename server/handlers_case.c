@@ -222,7 +222,7 @@ vn_err vn_handle_case_show(vn_req *r)
     if (vn_case_participant(srv, id, participant) &&
         memcmp(participant, peer->account, VN_ACCOUNT_LEN) != 0) {
         err = vn_audit_note(r, participant, VN_AUDIT_CASE);
-        if (err) return vn_fail(r, err, VN_AUDIT_REFUSED);
+        if (err) return vn_audit_refuse(r, err);
         out->wrote = true;
     }
     return reply_case(r, &ci);
@@ -339,6 +339,16 @@ vn_err vn_audit_note(vn_req *r, const uint8_t participant[VN_ACCOUNT_LEN], vn_au
     explicit_bzero(plain, sizeof plain);
     if (err) return err;
     return vn_audit_put(r->store, participant, box, sizeof box);
+}
+
+vn_err vn_audit_refuse(vn_req *r, vn_err err)
+{
+    if (err == VN_ENOTFOUND)
+        return vn_fail(r, err,
+                       "the participant has no published keys yet, so this read cannot go into "
+                       "their audit log and is refused; try again once their device has joined");
+    return vn_fail(r, err, "cannot write the participant's audit log, so the read is refused: %s",
+                   vn_err_str(err));
 }
 
 struct audit_ctx {

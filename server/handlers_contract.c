@@ -147,7 +147,7 @@ vn_err vn_handle_contract_get(vn_req *r)
         err = vn_audit_note(r, participant, VN_AUDIT_CONTRACT);
         if (err) {
             vn__stored_contract__free_unpacked(sc, NULL);
-            return vn_fail(r, err, VN_AUDIT_REFUSED);
+            return vn_audit_refuse(r, err);
         }
         out->wrote = true;
     }

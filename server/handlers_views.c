@@ -189,7 +189,7 @@ vn_err vn_handle_caseload(vn_req *r)
     struct load_ctx c = {r, view, false, false};
     vn_err err = vn_cases_each_managed(r->store, peer->account, caseload_cb, &c);
     out->wrote = c.wrote;
-    if (err && c.unlogged) return vn_fail(r, err, VN_AUDIT_REFUSED);
+    if (err && c.unlogged) return vn_audit_refuse(r, err);
     if (err) return vn_fail(r, err, "cannot compute the caseload: %s", vn_err_str(err));
     qsort(view->cases, view->n_cases, sizeof *view->cases, urgency_cmp);
     return VN_OK;
@@ -281,7 +281,7 @@ vn_err vn_handle_calendar(vn_req *r)
     /* Reading someone's events is logged where they can see it. */
     if (!own && vn_case_participant(srv, id, participant)) {
         err = vn_audit_note(r, participant, VN_AUDIT_EVENTS);
-        if (err) return vn_fail(r, err, VN_AUDIT_REFUSED);
+        if (err) return vn_audit_refuse(r, err);
         out->wrote = true;
     }
     Vn__CalendarView *view = malloc(sizeof *view);

@@ -131,12 +131,12 @@ bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
 /* Writes to participant's audit log that the peer of r read what of their
  * case data, sealed to the participant's Signal identity key (the server
  * cannot read the entry back). VN_ENOTFOUND if the participant has
- * published no keys: then the caller refuses the read (with
- * VN_AUDIT_REFUSED), since a read that cannot be logged must not happen. */
+ * published no keys: then the caller refuses the read with
+ * vn_audit_refuse, since a read that cannot be logged must not happen. */
 vn_err vn_audit_note(vn_req *r, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_what what);
-#define VN_AUDIT_REFUSED                                                                           \
-    "cannot write the participant's audit log (it needs the keys their device publishes on "       \
-    "joining), so the read was refused; try again once they have joined"
+/* Fails r after vn_audit_note returned err, saying why the read was
+ * refused; returns err. */
+vn_err vn_audit_refuse(vn_req *r, vn_err err);
 
 /* Stores a notice from the server for `to` in the open transaction; it is
  * pushed once that transaction commits. */
