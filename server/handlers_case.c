@@ -16,9 +16,12 @@
 #define INVITE_TTL_DEFAULT (7ULL * 86400000)
 #define INVITE_TTL_MAX     (90ULL * 86400000)
 #define CASES_MAX          512  /* most cases listed in one reply */
-#define AUDIT_MAX          2048 /* most audit entries in one reply (it must fit a frame) */
 #define AUDIT_RECORD_LEN   31   /* a packed AuditRecord: every field set, each of one size */
 #define DISCLOSURES_MAX    1024 /* most disclosures in one reply */
+/* Most audit entries in one reply: with its disclosures it must fit a
+ * reply frame (2 x --frame-max, 128 KiB by default); a sealed entry takes
+ * 83 bytes on the wire. */
+#define AUDIT_MAX 1280
 
 static vn_err case_info_reply(vn_sstore *st, const vn_case_info *ci, Vn__CaseInfo **out)
 {
@@ -318,8 +321,9 @@ vn_err vn_handle_case_list(vn_req *r)
 /* The entry is sealed here, before the store sees it: the kv layer's
  * own sealing protects against a stolen disk, but whoever holds the store
  * key on a live server reads everything under it. Sealed to the
- * participant, who reads the reader, role, what and minute is only the
- * participant. The minute, not the instant, as before. */
+ * participant's identity key, the reader, role, what and minute are
+ * readable by the participant's device only. The minute, not the instant,
+ * as before. */
 vn_err vn_audit_note(vn_req *r, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_what what)
 {
     uint8_t key[VN_KEYS_PUBLIC_LEN];
