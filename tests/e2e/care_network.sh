@@ -200,4 +200,15 @@ for x in "$CASE2" "${ID[p2]}" "${ID[b2]}" "${ID[n2]}"; do
 done
 check "the casemanager's account stays" in_store "${ID[cm2]}"
 check "case 1 is untouched" in_store "$CASE1"
+
+# An audit entry is sealed to the participant's identity key: a read of the
+# case of a participant who has published none (a device that stopped
+# between redeeming and publishing) is refused rather than left unlogged.
+step "a read that cannot be logged is refused"
+new_case cm3
+P3=$("$VN_PROBE" "$ENDPOINT" "$STATE/server.pub" "redeem:$(invite participant)" | sed -n 's/^REDEEMED //p')
+check "a participant joined and published no keys" test "${#P3}" -eq 32
+expect_match "the casemanager's read of that case is refused, saying why" \
+    '"code": "NOTFOUND".*no published keys yet.*refused' "$(vn cm3 --json case show "$CASE" 2>&1 || true)"
+expect_eq "and the participant's log holds nothing" 0 "$(db_count_prefix audit "$P3")"
 finish
