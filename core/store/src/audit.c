@@ -8,21 +8,6 @@
 #define AUDIT_ID_LEN  16 /* random entry id */
 #define AUDIT_KEY_LEN (VN_ACCOUNT_LEN + AUDIT_ID_LEN)
 
-const char *vn_audit_what_name(vn_audit_what what)
-{
-    switch (what) {
-    case VN_AUDIT_CASE:
-        return "case";
-    case VN_AUDIT_CONTRACT:
-        return "contract";
-    case VN_AUDIT_EVENTS:
-        return "events";
-    case VN_AUDIT_ALERTS:
-        return "alerts";
-    }
-    return "unknown";
-}
-
 /* The key holds no time, reader or what: the kv layer keeps a key's clear
  * bytes inside its sealed value, where whoever holds the store key reads
  * them. A random id instead of a time also means the log's order in the

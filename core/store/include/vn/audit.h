@@ -16,7 +16,8 @@
 #define VN_AUDIT_BOX_MAX 256 /* longest sealed entry stored */
 
 /* What was read; the numbers travel sealed (AuditRecord.what) and never
- * change. */
+ * change. The participant's client names them ("case", "contract",
+ * "events", "alerts"). */
 typedef enum vn_audit_what {
     VN_AUDIT_CASE = 1,     /* case membership and state */
     VN_AUDIT_CONTRACT = 2, /* the monitoring contract */
@@ -24,8 +25,6 @@ typedef enum vn_audit_what {
     VN_AUDIT_ALERTS = 4,   /* alerts */
 } vn_audit_what;
 
-/* "case", "contract", "events", "alerts". */
-const char *vn_audit_what_name(vn_audit_what what);
 /* Adds one sealed entry (len bytes of box, at most VN_AUDIT_BOX_MAX) to
  * participant's log under a new random entry id. VN_EINVAL for an empty
  * box, VN_ETOOBIG for a longer one. */
