@@ -7,6 +7,7 @@
 #include "vn/role.h"
 #include "vn/parse.h"
 #include "vn/account.h"
+#include "vn/hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -215,37 +216,9 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
     return EXIT_OK;
 }
 
-int vn_cmd_audit(vn_client *c, const vn_args *a)
+/* Disclosures recorded about the participant are part of their log. */
+static void print_disclosures(vn_client *c, const Vn__AuditLog *log)
 {
-    Vn__Reply *rep = NULL;
-    char name[128];
-    Vn__AuditRead ar = VN__AUDIT_READ__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_AUDIT_READ;
-    req.audit_read = &ar;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_AUDIT_LOG, "cannot read the audit log", &rep);
-    if (rc) return rc;
-    const Vn__AuditLog *log = rep->audit_log;
-    if (c->json) fputs("[", stdout);
-    for (size_t i = 0; i < log->n_entries; i++) {
-        const Vn__AuditEntry *e = log->entries[i];
-        const char *label = vn_client_name_of(c, e->reader, name, sizeof name);
-        if (c->json) {
-            printf("%s{\"time\": \"", i ? ", " : "");
-            print_time(e->minute_ms);
-            printf("\", \"reader\": \"%s\", \"role\": \"%s\", \"what\": \"%s\"", e->reader,
-                   e->reader_role, e->what);
-            if (label) {
-                fputs(", \"name\": ", stdout);
-                vn_json_str(stdout, label);
-            }
-            fputs("}", stdout);
-        } else {
-            print_time(e->minute_ms);
-            printf("  %s %s read your %s\n", e->reader_role, label ? label : e->reader, e->what);
-        }
-    }
-    /* Disclosures recorded about the participant are part of their log. */
     for (size_t i = 0; i < log->n_disclosures_ms; i++) {
         if (c->json) {
             printf("%s{\"time\": \"", log->n_entries + i ? ", " : "");
@@ -258,10 +231,121 @@ int vn_cmd_audit(vn_client *c, const vn_args *a)
                    "safety is at risk and no action was taken\n");
         }
     }
+}
+
+/* One entry of the audit log as this device opened it. */
+struct audit_line {
+    bool ok;                         /* the box opened and held a well-formed record */
+    uint64_t minute_ms;              /* when, to the minute */
+    char reader[VN_ACCOUNT_HEX + 1]; /* who read */
+    vn_role role;                    /* their role at the time */
+    uint32_t what;                   /* vn_audit_what of the server */
+};
+
+/* The server's vn_audit_what numbers, as AuditRecord.what carries them. */
+static const char *what_name(uint32_t what)
+{
+    static const char *const names[] = {"unknown", "case", "contract", "events", "alerts"};
+    return what < sizeof names / sizeof names[0] ? names[what] : "unknown";
+}
+
+/* Opens one sealed entry with this device's identity key. A box that does
+ * not open (not sealed to this identity, or altered) leaves l->ok false. */
+static void open_entry(vn_client *c, const Vn__AuditEntry *e, struct audit_line *l)
+{
+    uint8_t plain[128];
+    size_t n = 0;
+    memset(l, 0, sizeof *l);
+    if (vn_e2ee_open_box(c->e2ee, e->box.data, e->box.len, plain, sizeof plain, &n)) return;
+    Vn__AuditRecord *rec = vn__audit_record__unpack(NULL, n, plain);
+    explicit_bzero(plain, sizeof plain);
+    if (!rec) return;
+    if (rec->reader.len == VN_ACCOUNT_LEN && rec->minute_ms) {
+        vn_hex_encode(rec->reader.data, VN_ACCOUNT_LEN, l->reader);
+        l->minute_ms = rec->minute_ms;
+        l->role = (vn_role)rec->reader_role;
+        l->what = rec->what;
+        l->ok = true;
+    }
+    vn__audit_record__free_unpacked(rec, NULL);
+}
+
+/* Oldest first; entries that did not open last. */
+static int line_cmp(const void *x, const void *y)
+{
+    const struct audit_line *a = x, *b = y;
+    if (a->ok != b->ok) return a->ok ? -1 : 1;
+    return a->minute_ms < b->minute_ms ? -1 : a->minute_ms > b->minute_ms;
+}
+
+static void print_line(vn_client *c, const struct audit_line *l, bool first)
+{
+    char name[128];
+    if (!l->ok) {
+        if (c->json)
+            printf("%s{\"time\": \"\", \"reader\": \"\", \"role\": \"\", \"what\": \"unreadable\", "
+                   "\"error\": \"this device cannot open the entry\"}",
+                   first ? "" : ", ");
+        else
+            printf("(an entry this device cannot open: not sealed to its identity key, or "
+                   "altered)\n");
+        return;
+    }
+    const char *label = vn_client_name_of(c, l->reader, name, sizeof name);
+    if (c->json) {
+        printf("%s{\"time\": \"", first ? "" : ", ");
+        print_time(l->minute_ms);
+        printf("\", \"reader\": \"%s\", \"role\": \"%s\", \"what\": \"%s\"", l->reader,
+               vn_role_name(l->role), what_name(l->what));
+        if (label) {
+            fputs(", \"name\": ", stdout);
+            vn_json_str(stdout, label);
+        }
+        fputs("}", stdout);
+    } else {
+        print_time(l->minute_ms);
+        printf("  %s %s read your %s\n", vn_role_name(l->role), label ? label : l->reader,
+               what_name(l->what));
+    }
+}
+
+/* The server keeps each entry sealed to this participant's identity key
+ * and cannot read it: this device opens and orders them. */
+int vn_cmd_audit(vn_client *c, const vn_args *a)
+{
+    Vn__Reply *rep = NULL;
+    Vn__AuditRead ar = VN__AUDIT_READ__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    size_t bad = 0;
+    req.body_case = VN__REQUEST__BODY_AUDIT_READ;
+    req.audit_read = &ar;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_AUDIT_LOG, "cannot read the audit log", &rep);
+    if (rc) return rc;
+    const Vn__AuditLog *log = rep->audit_log;
+    struct audit_line *lines = calloc(log->n_entries ? log->n_entries : 1, sizeof *lines);
+    if (!lines) {
+        vn_frame_reply_free(rep);
+        return vn_client_fail(c, VN_ENOMEM, "cannot read the audit log: out of memory");
+    }
+    for (size_t i = 0; i < log->n_entries; i++) {
+        open_entry(c, log->entries[i], &lines[i]);
+        bad += !lines[i].ok;
+    }
+    qsort(lines, log->n_entries, sizeof *lines, line_cmp);
+    if (c->json) fputs("[", stdout);
+    for (size_t i = 0; i < log->n_entries; i++)
+        print_line(c, &lines[i], i == 0);
+    free(lines);
+    print_disclosures(c, log);
     if (c->json)
         fputs("]\n", stdout);
     else if (log->n_entries + log->n_disclosures_ms == 0)
         printf("nobody has read your case data\n");
+    if (bad)
+        fprintf(stderr,
+                "warning: %zu audit %s could not be opened with this device's identity key; "
+                "the others are shown\n",
+                bad, bad == 1 ? "entry" : "entries");
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }

@@ -295,6 +295,9 @@ struct list_ctx {
     const vn_peer *peer;  /* who asks */
     Vn__AlertsView *view; /* reply being filled */
     bool wrote;           /* audit entries were written */
+    bool unlogged;        /* an audit entry could not be written: the read is refused */
+    size_t nlogged;       /* participants whose log has this read already */
+    uint8_t logged[ALERTS_MAX][VN_ACCOUNT_LEN];
 };
 
 /* Who sees an alert: its casemanager; a medical lead once it reached
@@ -312,17 +315,32 @@ static bool visible(vn_sstore *st, const vn_peer *p, const vn_alert *a)
     return p->role == VN_ROLE_PARTICIPANT || (p->role == VN_ROLE_BUDDY && a->kind == VN_ALERT_SOS);
 }
 
+/* Sealed entries cannot be merged in the store as the clear ones of one
+ * minute were, so one request writes each participant's entry once. At
+ * most ALERTS_MAX alerts are listed, so logged never overflows. */
+static bool already_logged(const struct list_ctx *c, const uint8_t participant[VN_ACCOUNT_LEN])
+{
+    for (size_t i = 0; i < c->nlogged; i++)
+        if (!memcmp(c->logged[i], participant, VN_ACCOUNT_LEN)) return true;
+    return false;
+}
+
 static vn_err list_cb(void *ud, const vn_alert *a)
 {
     struct list_ctx *c = ud;
     uint8_t participant[VN_ACCOUNT_LEN];
     if (c->view->n_alerts == ALERTS_MAX || !visible(c->r->store, c->peer, a)) return VN_OK;
-    /* Someone else reading a participant's alerts is in their audit log. */
+    /* Someone else reading a participant's alerts is in their audit log,
+     * once per request however many of their alerts the list holds. */
     if (vn_case_participant(c->r->srv, a->case_id, participant) &&
-        memcmp(participant, c->peer->account, VN_ACCOUNT_LEN) != 0) {
-        vn_err e =
-            vn_audit_record(c->r->store, participant, c->peer->account, VN_AUDIT_ALERTS, c->r->now);
-        if (e) return e;
+        memcmp(participant, c->peer->account, VN_ACCOUNT_LEN) != 0 &&
+        !already_logged(c, participant)) {
+        vn_err e = vn_audit_note(c->r, participant, VN_AUDIT_ALERTS);
+        if (e) {
+            c->unlogged = true;
+            return e;
+        }
+        memcpy(c->logged[c->nlogged++], participant, VN_ACCOUNT_LEN);
         c->wrote = true;
     }
     vn_err err = alert_reply(a, &c->view->alerts[c->view->n_alerts]);
@@ -341,9 +359,14 @@ vn_err vn_handle_alert_list(vn_req *r)
     out->reply->alerts_view = view;
     view->alerts = calloc(ALERTS_MAX, sizeof *view->alerts);
     if (!view->alerts) return VN_ENOMEM;
-    struct list_ctx c = {r, peer, view, false};
-    vn_err err = vn_alerts_each(r->store, list_cb, &c);
-    out->wrote = c.wrote;
+    struct list_ctx *c = calloc(1, sizeof *c);
+    if (!c) return VN_ENOMEM;
+    *c = (struct list_ctx){.r = r, .peer = peer, .view = view};
+    vn_err err = vn_alerts_each(r->store, list_cb, c);
+    out->wrote = c->wrote;
+    bool unlogged = c->unlogged;
+    free(c);
+    if (err && unlogged) return vn_audit_refuse(r, err);
     return err ? vn_fail(r, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }
 

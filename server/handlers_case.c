@@ -8,6 +8,7 @@
 #include "vn/array.h"
 #include "vn/disclosures.h"
 #include "vn/cases.h"
+#include "vn/sealed.h"
 #include "vn/hex.h"
 #include "vn/account.h"
 
@@ -17,8 +18,12 @@
 #define INVITE_TTL_DEFAULT (7ULL * 86400000)
 #define INVITE_TTL_MAX     (90ULL * 86400000)
 #define CASES_MAX          512  /* most cases listed in one reply */
-#define AUDIT_MAX          2048 /* most audit entries in one reply (it must fit a frame) */
+#define AUDIT_RECORD_LEN   31   /* a packed AuditRecord: every field set, each of one size */
 #define DISCLOSURES_MAX    1024 /* most disclosures in one reply */
+/* Most audit entries in one reply: with its disclosures it must fit a
+ * reply frame (2 x --frame-max, 128 KiB by default); a sealed entry takes
+ * 83 bytes on the wire. */
+#define AUDIT_MAX 1280
 
 static vn_err case_info_reply(vn_sstore *st, const vn_case_info *ci, Vn__CaseInfo **out)
 {
@@ -221,8 +226,8 @@ vn_err vn_handle_case_show(vn_req *r)
     /* Reading someone's case is logged where they can see it. */
     if (vn_case_participant(srv, id, participant) &&
         memcmp(participant, peer->account, VN_ACCOUNT_LEN) != 0) {
-        err = vn_audit_record(r->store, participant, peer->account, VN_AUDIT_CASE, r->now);
-        if (err) return vn_fail(r, err, "cannot write the audit log");
+        err = vn_audit_note(r, participant, VN_AUDIT_CASE);
+        if (err) return vn_audit_refuse(r, err);
         out->wrote = true;
     }
     return reply_case(r, &ci);
@@ -315,19 +320,52 @@ vn_err vn_handle_case_list(vn_req *r)
     return err ? vn_fail(r, err, "cannot list cases: %s", vn_err_str(err)) : VN_OK;
 }
 
+/* The entry is sealed here, before the store sees it: the kv layer's
+ * own sealing protects against a stolen disk, but whoever holds the store
+ * key on a live server reads everything under it. Sealed to the
+ * participant's identity key, the reader, role, what and minute are
+ * readable by the participant's device only. The minute, not the instant,
+ * as before. */
+vn_err vn_audit_note(vn_req *r, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_what what)
+{
+    uint8_t key[VN_KEYS_PUBLIC_LEN];
+    uint8_t plain[AUDIT_RECORD_LEN], box[AUDIT_RECORD_LEN + VN_SEALED_BOX_OVERHEAD];
+    Vn__AuditRecord rec = VN__AUDIT_RECORD__INIT;
+    vn_err err = vn_keys_identity(r->store, participant, key);
+    if (err) return err;
+    rec.minute_ms = r->now / 60000 * 60000;
+    rec.reader = (ProtobufCBinaryData){VN_ACCOUNT_LEN, (uint8_t *)r->peer->account};
+    rec.reader_role = (uint32_t)r->peer->role;
+    rec.what = (uint32_t)what;
+    /* A record of another length would make box lengths tell roles or
+     * reads apart; that only happens for values the server never sets. */
+    if (vn__audit_record__get_packed_size(&rec) != sizeof plain) return VN_EINVAL;
+    vn__audit_record__pack(&rec, plain);
+    err = vn_sealed_box(key, plain, sizeof plain, box);
+    explicit_bzero(plain, sizeof plain);
+    if (err) return err;
+    return vn_audit_put(r->store, participant, box, sizeof box);
+}
+
+vn_err vn_audit_refuse(vn_req *r, vn_err err)
+{
+    if (err == VN_ENOTFOUND)
+        return vn_fail(r, err,
+                       "the participant has no published keys yet, so this read cannot go into "
+                       "their audit log and is refused; try again once their device has joined");
+    return vn_fail(r, err, "cannot write the participant's audit log, so the read is refused: %s",
+                   vn_err_str(err));
+}
+
 struct audit_ctx {
-    vn_sstore *st;     /* for role lookups */
     Vn__AuditLog *log; /* reply being filled */
     size_t cap;        /* allocated slots of log->entries */
     size_t dcap;       /* allocated slots of log->disclosures_ms */
 };
 
-static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACCOUNT_LEN],
-                       vn_audit_what what)
+static vn_err audit_cb(void *ud, const uint8_t *box, size_t len)
 {
     struct audit_ctx *c = ud;
-    char hex[VN_ACCOUNT_HEX + 1];
-    vn_role role = VN_ROLE_NONE;
     vn_err err = vn_array_reserve(&c->log->entries, &c->cap, c->log->n_entries + 1,
                                   sizeof *c->log->entries, AUDIT_MAX);
     if (err) return err;
@@ -335,13 +373,10 @@ static vn_err audit_cb(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACC
     if (!e) return VN_ENOMEM;
     vn__audit_entry__init(e);
     c->log->entries[c->log->n_entries++] = e;
-    vn_hex_encode(reader, VN_ACCOUNT_LEN, hex);
-    vn_accounts_role(c->st, reader, &role);
-    e->minute_ms = minute_ms;
-    e->reader = vn_dup_str(hex);
-    e->reader_role = vn_dup_str(vn_role_name(role));
-    e->what = vn_dup_str(vn_audit_what_name(what));
-    return e->reader && e->reader_role && e->what ? VN_OK : VN_ENOMEM;
+    if (!(e->box.data = malloc(len))) return VN_ENOMEM;
+    memcpy(e->box.data, box, len);
+    e->box.len = len;
+    return VN_OK;
 }
 
 static vn_err disclosure_cb(void *ud, uint64_t recorded_ms)
@@ -364,7 +399,7 @@ vn_err vn_handle_audit_read(vn_req *r)
     vn__audit_log__init(body);
     out->reply->body_case = VN__REPLY__BODY_AUDIT_LOG;
     out->reply->audit_log = body;
-    struct audit_ctx c = {r->store, body, 0, 0};
+    struct audit_ctx c = {body, 0, 0};
     vn_err err = vn_audit_each(r->store, peer->account, audit_cb, &c);
     if (err == VN_ETOOBIG) err = VN_OK;
     uint8_t case_id[VN_ACCOUNT_LEN];

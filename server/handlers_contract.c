@@ -147,10 +147,10 @@ vn_err vn_handle_contract_get(vn_req *r)
     if (err == VN_ENOTFOUND) return vn_fail(r, err, "case %s has no contract yet", q->case_id);
     if (err) return vn_fail(r, err, "cannot read the contract");
     if (!own && vn_case_participant(srv, id, participant)) {
-        err = vn_audit_record(r->store, participant, peer->account, VN_AUDIT_CONTRACT, r->now);
+        err = vn_audit_note(r, participant, VN_AUDIT_CONTRACT);
         if (err) {
             vn__stored_contract__free_unpacked(sc, NULL);
-            return vn_fail(r, err, "cannot write the audit log");
+            return vn_audit_refuse(r, err);
         }
         out->wrote = true;
     }

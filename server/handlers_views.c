@@ -59,8 +59,8 @@ static Vn__DueItem *due_item(const vn_due *d)
 struct load_ctx {
     vn_req *r;              /* the request */
     Vn__CaseloadView *view; /* reply being filled */
-    const uint8_t *reader;  /* the casemanager, for the audit log */
     bool wrote;             /* audit entries were written */
+    bool unlogged;          /* an audit entry could not be written: the read is refused */
 };
 
 struct alerts_of {
@@ -137,12 +137,14 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     /* The caseload is computed from the participant's events and alerts:
      * the read goes into their audit log. */
     uint8_t participant[VN_ACCOUNT_LEN];
+    /* A participant is in one case only, so each entry is written once per
+     * request without further de-duplication. */
     if (vn_case_participant(c->r->srv, ci->id, participant)) {
-        uint64_t now = c->r->now;
-        if ((err = vn_audit_record(c->r->store, participant, c->reader, VN_AUDIT_EVENTS, now)) ||
-            (cd->n_alerts &&
-             (err = vn_audit_record(c->r->store, participant, c->reader, VN_AUDIT_ALERTS, now))))
+        if ((err = vn_audit_note(c->r, participant, VN_AUDIT_EVENTS)) ||
+            (cd->n_alerts && (err = vn_audit_note(c->r, participant, VN_AUDIT_ALERTS)))) {
+            c->unlogged = true;
             return err;
+        }
         c->wrote = true;
     }
     for (size_t i = 0; i < n; i++) {
@@ -187,9 +189,10 @@ vn_err vn_handle_caseload(vn_req *r)
     vn_day_format(vn_day_local(r->now, NULL), today);
     view->today = vn_dup_str(today);
     if (!view->cases || !view->today) return VN_ENOMEM;
-    struct load_ctx c = {r, view, peer->account, false};
+    struct load_ctx c = {r, view, false, false};
     vn_err err = vn_cases_each_managed(r->store, peer->account, caseload_cb, &c);
     out->wrote = c.wrote;
+    if (err && c.unlogged) return vn_audit_refuse(r, err);
     if (err) return vn_fail(r, err, "cannot compute the caseload: %s", vn_err_str(err));
     qsort(view->cases, view->n_cases, sizeof *view->cases, urgency_cmp);
     return VN_OK;
@@ -280,8 +283,8 @@ vn_err vn_handle_calendar(vn_req *r)
         return vn_fail(r, VN_EINVAL, "not a month: %s (use YYYY-MM)", q->month ? q->month : "");
     /* Reading someone's events is logged where they can see it. */
     if (!own && vn_case_participant(srv, id, participant)) {
-        err = vn_audit_record(st, participant, peer->account, VN_AUDIT_EVENTS, r->now);
-        if (err) return vn_fail(r, err, "cannot write the audit log");
+        err = vn_audit_note(r, participant, VN_AUDIT_EVENTS);
+        if (err) return vn_audit_refuse(r, err);
         out->wrote = true;
     }
     Vn__CalendarView *view = malloc(sizeof *view);

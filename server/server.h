@@ -130,6 +130,16 @@ vn_err vn_managed_case(vn_req *r, const char *case_hex, vn_case_info *ci, bool m
 bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
                          uint8_t participant[VN_ACCOUNT_LEN]);
 
+/* Writes to participant's audit log that the peer of r read what of their
+ * case data, sealed to the participant's Signal identity key (the server
+ * cannot read the entry back). VN_ENOTFOUND if the participant has
+ * published no keys: then the caller refuses the read with
+ * vn_audit_refuse, since a read that cannot be logged must not happen. */
+vn_err vn_audit_note(vn_req *r, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_what what);
+/* Fails r after vn_audit_note returned err, saying why the read was
+ * refused; returns err. */
+vn_err vn_audit_refuse(vn_req *r, vn_err err);
+
 /* Stores a notice from the server for `to` in the open transaction; it is
  * pushed once that transaction commits. */
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);

@@ -88,11 +88,27 @@ expect_match "the participant reads the team too" "team hello from b1b" "$(vn p1
 check "naasten are not in the team" test "$(vn n1 --json inbox)" = "[]"
 
 step "the audit log"
-# The audit log: reads by others, not by the participant, per minute.
+# The audit log: reads by others, not by the participant. The server seals
+# each entry to the participant; their device opens and sorts them.
 AUD=$(vn p1 --json audit)
 for u in cm1 b1 b1b ml; do expect_match "audit shows the read by $u" "\"reader\": \"${ID[$u]}\".*|\"reader\": \"${ID[$u]}\"" "$AUD"; done
 check "the participant's own read is not logged" bash -c "! grep -q '${ID[p1]}' <<< '$AUD'"
 expect_match "audit entries name what and when" '"time": "[0-9T:-]+Z", "reader": "[0-9a-f]{32}", "role": "[a-z-]+", "what": "case"' "$AUD"
+expect_match "and the reader's role" "\"reader\": \"${ID[cm1]}\", \"role\": \"casemanager\", \"what\": \"case\"" "$AUD"
+TIMES=$(grep -o '"time": "[^"]*"' <<< "$AUD" | cut -d'"' -f4)
+check "the device sorts the entries by minute" test "$TIMES" = "$(sort <<< "$TIMES")"
+check "every entry opened" bash -c "! grep -q unreadable <<< '$AUD'"
+# What the server keeps is sealed: no reader's id and no word for what was
+# read, in any stored audit value (the kv layer's own key would not hide them
+# from a live root).
+ABSENT=()
+for u in cm1 b1 b1b ml; do ABSENT+=(--absent audit "${ID[$u]}"); done
+for w in case contract events alerts; do ABSENT+=(--absent audit "$(printf %s "$w" | od -An -tx1 | tr -d ' \n')"); done
+OUT=$("$VN_STORECHECK" "$STATE" "$VN_METADATA" "${ABSENT[@]}" 2>&1) || true
+expect_match "the audit log holds only documented fields" 'ok: audit: [1-9][0-9]* records as documented' "$OUT"
+for u in cm1 b1 b1b ml; do expect_match "no stored audit entry names $u" "absent: ${ID[$u]} in audit" "$OUT"; done
+expect_match "no stored audit entry says what was read" "absent: $(printf case | od -An -tx1 | tr -d ' \n') in audit" "$OUT"
+expect_match "nothing else is wrong in the store" 'databases, 0 problems$' "$(tail -n1 <<< "$OUT")"
 expect_match "only the participant reads the audit log" '"code": "DENIED"' "$(vn cm1 --json audit 2>&1 || true)"
 
 step "a removed buddy loses access and cannot read what follows"
@@ -184,4 +200,15 @@ for x in "$CASE2" "${ID[p2]}" "${ID[b2]}" "${ID[n2]}"; do
 done
 check "the casemanager's account stays" in_store "${ID[cm2]}"
 check "case 1 is untouched" in_store "$CASE1"
+
+# An audit entry is sealed to the participant's identity key: a read of the
+# case of a participant who has published none (a device that stopped
+# between redeeming and publishing) is refused rather than left unlogged.
+step "a read that cannot be logged is refused"
+new_case cm3
+P3=$("$VN_PROBE" "$ENDPOINT" "$STATE/server.pub" "redeem:$(invite participant)" | sed -n 's/^REDEEMED //p')
+check "a participant joined and published no keys" test "${#P3}" -eq 32
+expect_match "the casemanager's read of that case is refused, saying why" \
+    '"code": "NOTFOUND".*no published keys yet.*refused' "$(vn cm3 --json case show "$CASE" 2>&1 || true)"
+expect_eq "and the participant's log holds nothing" 0 "$(db_count_prefix audit "$P3")"
 finish

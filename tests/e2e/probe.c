@@ -6,9 +6,14 @@
  * MODE is garbage, oversize, version, unregistered, multipart-free
  * (bundle-unregistered). Prints "CODE: message" of the server's error
  * reply and exits 0 when one came, 1 otherwise. A fresh, unregistered CURVE
- * key is used each time. */
+ * key is used each time.
+ *
+ * MODE redeem:INVITE redeems an invite code and publishes no keys, as a
+ * device that stopped between joining and its first publish; it prints
+ * "REDEEMED account" and exits 0 when the server took it. */
 #include "vn/conn.h"
 #include "vn/frame.h"
+#include "vn/invite.h"
 #include <stdint.h>
 
 #include <stdio.h>
@@ -45,6 +50,8 @@ int main(int argc, char **argv)
     }
     Vn__Request req = VN__REQUEST__INIT;
     Vn__Whoami who = VN__WHOAMI__INIT;
+    Vn__Redeem rd = VN__REDEEM__INIT;
+    vn_invite inv;
     req.version = VN_PROTOCOL_VERSION;
     req.request_id = 42;
     req.body_case = VN__REQUEST__BODY_WHOAMI;
@@ -65,6 +72,15 @@ int main(int argc, char **argv)
         vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
     } else if (strcmp(mode, "unregistered") == 0) {
         vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
+    } else if (strncmp(mode, "redeem:", 7) == 0) {
+        if (vn_invite_decode(mode + 7, &inv)) {
+            fprintf(stderr, "vn_probe: not an invite code\n");
+            return 2;
+        }
+        rd.secret = (ProtobufCBinaryData){VN_INVITE_SECRET_LEN, inv.secret};
+        req.body_case = VN__REQUEST__BODY_REDEEM;
+        req.redeem = &rd;
+        vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
     } else {
         fprintf(stderr, "vn_probe: unknown mode %s\n", mode);
         return 2;
@@ -76,6 +92,9 @@ int main(int argc, char **argv)
         printf("TIMEOUT: no reply\n");
     } else if (err) {
         printf("%s: %s\n", vn_err_name(err), vn_conn_error(conn, NULL));
+        rc = 0;
+    } else if (rep->body_case == VN__REPLY__BODY_REDEEMED) {
+        printf("REDEEMED %s\n", rep->redeemed->account);
         rc = 0;
     } else {
         printf("OK: no error for mode %s\n", mode);

@@ -103,6 +103,16 @@ else
 fi
 expect_eq "the two unacknowledged alerts are stored, the acknowledged ones are not" 2 "$(db_count alerts)"
 
+# Sealed audit entries cannot be merged in the store: one request writes
+# each participant's entry once, however many of their alerts it lists.
+step "one alert list is one audit entry"
+BEFORE=$(db_count audit)
+check "the casemanager lists both alerts of the participant" \
+    test "$(vn cm --json alerts | grep -o '"alert": ' | wc -l)" -ge 2
+expect_eq "and the participant's log grows by one entry" $((BEFORE + 1)) "$(db_count audit)"
+expect_match "which the participant reads" "\"reader\": \"$CM\", \"role\": \"casemanager\", \"what\": \"alerts\"" \
+    "$(vn doc --json audit)"
+
 # Quiet hours hold concern-level notices, never crisis ones.
 step "quiet hours"
 server_clock set 2027-05-03T21:00   # 23:00 in Amsterdam

@@ -109,6 +109,11 @@ static void requests(const uint8_t *body, size_t body_len)
     req.subscribe = &sb;
     put_request("subscribe", &req);
 
+    Vn__AuditRead ar = VN__AUDIT_READ__INIT;
+    req.body_case = VN__REQUEST__BODY_AUDIT_READ;
+    req.audit_read = &ar;
+    put_request("audit_read", &req);
+
     Vn__Whoami w = VN__WHOAMI__INIT;
     req.body_case = VN__REQUEST__BODY_WHOAMI;
     req.whoami = &w;
@@ -244,6 +249,22 @@ static void replies(const uint8_t *body, size_t body_len)
     rep.body_case = VN__REPLY__BODY_BUNDLE;
     rep.bundle = &bu;
     put_reply("bundle", &rep);
+
+    /* The audit log: boxes sealed to the participant, as long as a sealed
+     * AuditRecord (79 bytes), and one disclosure. */
+    Vn__AuditEntry ae[2] = {VN__AUDIT_ENTRY__INIT, VN__AUDIT_ENTRY__INIT},
+                   *aes[2] = {&ae[0], &ae[1]};
+    uint64_t disclosed = 1800000000000ULL;
+    ae[0].box = bin(600, 79);
+    ae[1].box = bin(700, 79);
+    Vn__AuditLog al = VN__AUDIT_LOG__INIT;
+    al.n_entries = 2;
+    al.entries = aes;
+    al.n_disclosures_ms = 1;
+    al.disclosures_ms = &disclosed;
+    rep.body_case = VN__REPLY__BODY_AUDIT_LOG;
+    rep.audit_log = &al;
+    put_reply("audit_log", &rep);
 }
 
 /* Packed SealedContent, as a recipient finds it inside the box: valid ones

@@ -3,7 +3,9 @@
  * when altered, when its certificate is forged (signed by another key) or
  * expired, or when the sender's session key is not the certified one. The
  * last test opens one with a real Signal identity (vn_e2ee_unseal), so the
- * X25519 keys of libsignal and libsodium are known to agree. */
+ * X25519 keys of libsignal and libsodium are known to agree. The bare box
+ * (vn_sealed_box, the participant's audit entries) opens for its recipient
+ * only, and on a device only through vn_e2ee_open_box. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -259,6 +261,62 @@ static void test_signal_identity(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static const uint8_t ENTRY[] = "minute, reader and what: opaque here";
+
+/* The bare box: only its recipient opens it, unaltered. */
+static void test_box(void **state)
+{
+    fixture *f = *state;
+    uint8_t box[sizeof ENTRY + VN_SEALED_BOX_OVERHEAD], out[sizeof ENTRY];
+    static uint8_t big[VN_SEALED_BOX_MAX + 1];
+    assert_int_equal(vn_sealed_box(f->bob.pub, ENTRY, sizeof ENTRY, box), VN_OK);
+    assert_int_equal(vn_sealed_box_open(f->bob.pub, f->bob.priv, box, sizeof box, out), VN_OK);
+    assert_memory_equal(out, ENTRY, sizeof ENTRY);
+    assert_int_equal(vn_sealed_box_open(f->carol.pub, f->carol.priv, box, sizeof box, out),
+                     VN_ECRYPTO);
+    box[sizeof box / 2] ^= 1;
+    assert_int_equal(vn_sealed_box_open(f->bob.pub, f->bob.priv, box, sizeof box, out), VN_ECRYPTO);
+    assert_int_equal(vn_sealed_box_open(f->bob.pub, f->bob.priv, box, 10, out), VN_ECRYPTO);
+    uint8_t raw[VN_E2EE_KEY_LEN];
+    memcpy(raw, f->bob.pub, sizeof raw);
+    raw[0] = 0x06; /* not a Signal Curve25519 key */
+    assert_int_equal(vn_sealed_box(raw, ENTRY, sizeof ENTRY, box), VN_EINVAL);
+    assert_int_equal(vn_sealed_box(f->bob.pub, big, sizeof big, box), VN_ETOOBIG);
+}
+
+/* A box sealed to a device's published identity key opens there, through
+ * vn_e2ee, which keeps the secret to itself. */
+static void test_box_signal_identity(void **state)
+{
+    fixture *f = *state;
+    static const char *const dbs[] = {VN_E2EE_DBS};
+    char dir[] = "/tmp/vn_sealed_XXXXXX";
+    vn_kv *kv = NULL;
+    vn_e2ee *e = NULL;
+    vn_bundle b;
+    uint8_t box[sizeof ENTRY + VN_SEALED_BOX_OVERHEAD], out[64];
+    size_t n = 1;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, VN_E2EE_NDBS, 0), VN_OK);
+    assert_int_equal(vn_e2ee_open(&e, kv, 0), VN_OK);
+    assert_int_equal(vn_e2ee_create_identity(e), VN_OK);
+    assert_int_equal(vn_e2ee_public_bundle(e, &b), VN_OK);
+    assert_int_equal(vn_sealed_box(b.identity_key, ENTRY, sizeof ENTRY, box), VN_OK);
+    assert_int_equal(vn_e2ee_open_box(e, box, sizeof box, out, sizeof out, &n), VN_OK);
+    assert_int_equal(n, sizeof ENTRY);
+    assert_memory_equal(out, ENTRY, sizeof ENTRY);
+    assert_int_equal(vn_e2ee_open_box(e, box, sizeof box, out, 8, &n), VN_ETOOBIG);
+    /* Nobody else's box opens there. */
+    assert_int_equal(vn_sealed_box(f->bob.pub, ENTRY, sizeof ENTRY, box), VN_OK);
+    assert_int_equal(vn_e2ee_open_box(e, box, sizeof box, out, sizeof out, &n), VN_ECRYPTO);
+    assert_int_equal(n, 0);
+    vn_e2ee_close(&e);
+    vn_kv_close(&kv);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +328,8 @@ int main(void)
         cmocka_unit_test(test_identity_mismatch),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_signal_identity),
+        cmocka_unit_test(test_box),
+        cmocka_unit_test(test_box_signal_identity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 #include "vn/absences.h"
 #include "vn/accounts.h"
 #include "vn/alerts.h"
+#include "vn/audit.h"
 #include "vn/cases.h"
 #include "vn/clock.h"
 #include "vn/contracts.h"
@@ -464,6 +465,48 @@ static void test_quiet(void **state)
     store_rm_tmp(dir);
 }
 
+struct boxes {
+    size_t n;          /* entries seen */
+    uint8_t first[79]; /* the first one */
+};
+
+static vn_err box_cb(void *ud, const uint8_t *box, size_t len)
+{
+    struct boxes *b = ud;
+    if (b->n++ == 0 && len == sizeof b->first) memcpy(b->first, box, len);
+    return VN_OK;
+}
+
+/* The audit table keeps opaque boxes under the participant and a random
+ * id: the same box twice is two entries (nothing is merged), and only the
+ * participant's own log goes with them. */
+static void test_audit(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t p[VN_ACCOUNT_LEN] = {1}, q[VN_ACCOUNT_LEN] = {2}, box[79], big[VN_AUDIT_BOX_MAX + 1];
+    struct boxes b = {0};
+    memset(box, 0xb0, sizeof box);
+    memset(big, 0xb1, sizeof big);
+    assert_int_equal(vn_audit_put(st, p, box, 0), VN_EINVAL);
+    assert_int_equal(vn_audit_put(st, p, big, sizeof big), VN_ETOOBIG);
+    assert_int_equal(vn_audit_put(st, p, box, sizeof box), VN_OK);
+    assert_int_equal(vn_audit_put(st, p, box, sizeof box), VN_OK);
+    assert_int_equal(vn_audit_put(st, q, box, sizeof box), VN_OK);
+    assert_int_equal(vn_audit_each(st, p, box_cb, &b), VN_OK);
+    assert_int_equal(b.n, 2);
+    assert_memory_equal(b.first, box, sizeof box);
+    assert_int_equal(vn_audit_forget_account(st, p), VN_OK);
+    b.n = 0;
+    assert_int_equal(vn_audit_each(st, p, box_cb, &b), VN_OK);
+    assert_int_equal(b.n, 0);
+    assert_int_equal(vn_audit_each(st, q, box_cb, &b), VN_OK);
+    assert_int_equal(b.n, 1);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, p), 0);
+    store_rm_tmp(dir);
+}
+
 static void test_meta_clock(void **state)
 {
     char dir[32];
@@ -503,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_events_prune),
         cmocka_unit_test(test_alerts_disclosures),
         cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_audit),
         cmocka_unit_test(test_meta_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

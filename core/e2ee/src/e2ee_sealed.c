@@ -20,6 +20,21 @@ vn_err vn_e2ee_unseal(vn_e2ee *self, const uint8_t server_pub[VN_SEALED_SIGN_PUB
     return err;
 }
 
+vn_err vn_e2ee_open_box(vn_e2ee *self, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                        size_t *outlen)
+{
+    uint8_t pub[VN_E2EE_KEY_LEN], priv[PRIV_LEN];
+    *outlen = 0;
+    if (len < VN_SEALED_BOX_OVERHEAD) return VN_ECRYPTO;
+    if (len - VN_SEALED_BOX_OVERHEAD > cap) return VN_ETOOBIG;
+    vn_err err = e2ee_get_exact(self, DB_SELF, KEY(K_ID_PUB), pub, sizeof pub);
+    if (!err) err = e2ee_get_exact(self, DB_SELF, KEY(K_ID_PRIV), priv, sizeof priv);
+    if (!err) err = vn_sealed_box_open(pub, priv, in, len, out);
+    explicit_bzero(priv, sizeof priv);
+    if (!err) *outlen = len - VN_SEALED_BOX_OVERHEAD;
+    return err;
+}
+
 vn_err vn_e2ee_peer_identity(vn_e2ee *self, const char *peer, uint8_t key[VN_E2EE_KEY_LEN])
 {
     peer_rec rec;

@@ -182,3 +182,27 @@ vn_err vn_sealed_check_identity(const vn_sealed_msg *msg,
     return sodium_memcmp(msg->sender.identity_key, session_key, VN_E2EE_KEY_LEN) == 0 ? VN_OK
                                                                                       : VN_EFORGED;
 }
+
+/* A bare anonymous box, for records the server keeps for someone but must
+ * not read itself (the participant's audit log): no certificate, no kind,
+ * only the caller's bytes. */
+vn_err vn_sealed_box(const uint8_t recipient_key[VN_E2EE_KEY_LEN], const uint8_t *in, size_t len,
+                     uint8_t *out)
+{
+    if (!key_ok(recipient_key)) return VN_EINVAL;
+    if (len > VN_SEALED_BOX_MAX) return VN_ETOOBIG;
+    vn_err err = sodium_ready();
+    if (err) return err;
+    return crypto_box_seal(out, in, len, recipient_key + 1) == 0 ? VN_OK : VN_ECRYPTO;
+}
+
+vn_err vn_sealed_box_open(const uint8_t own_pub[VN_E2EE_KEY_LEN], const uint8_t own_priv[32],
+                          const uint8_t *in, size_t inlen, uint8_t *out)
+{
+    if (!key_ok(own_pub)) return VN_EINVAL;
+    if (inlen < crypto_box_SEALBYTES || inlen > VN_SEALED_BOX_MAX + crypto_box_SEALBYTES)
+        return VN_ECRYPTO;
+    vn_err err = sodium_ready();
+    if (err) return err;
+    return crypto_box_seal_open(out, in, inlen, own_pub + 1, own_priv) == 0 ? VN_OK : VN_ECRYPTO;
+}

@@ -1,41 +1,29 @@
-/* The audit table. */
+/* The audit table: participant|entry id -> sealed entry. */
 #include "vn/audit.h"
 
 #include "sstore_internal.h"
-#include "vn/be.h"
+#include "vn/rand.h"
 #include "vn/account.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#define AUDIT_KEY_LEN                                                                              \
-    (VN_ACCOUNT_LEN + 8 + VN_ACCOUNT_LEN + 1) /* participant, minute, reader, what */
-#define READER_BATCH 1024                     /* most entries one pass of forget_reader collects */
+#define AUDIT_ID_LEN  16 /* random entry id */
+#define AUDIT_KEY_LEN (VN_ACCOUNT_LEN + AUDIT_ID_LEN)
 
-const char *vn_audit_what_name(vn_audit_what what)
-{
-    switch (what) {
-    case VN_AUDIT_CASE:
-        return "case";
-    case VN_AUDIT_CONTRACT:
-        return "contract";
-    case VN_AUDIT_EVENTS:
-        return "events";
-    case VN_AUDIT_ALERTS:
-        return "alerts";
-    }
-    return "unknown";
-}
-
-vn_err vn_audit_record(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN],
-                       const uint8_t reader[VN_ACCOUNT_LEN], vn_audit_what what, uint64_t now)
+/* The key holds no time, reader or what: the kv layer keeps a key's clear
+ * bytes inside its sealed value, where whoever holds the store key reads
+ * them. A random id instead of a time also means the log's order in the
+ * store says nothing about when each read happened. */
+vn_err vn_audit_put(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], const uint8_t *box,
+                    size_t len)
 {
     uint8_t k[AUDIT_KEY_LEN];
+    if (len == 0) return VN_EINVAL;
+    if (len > VN_AUDIT_BOX_MAX) return VN_ETOOBIG;
     memcpy(k, participant, VN_ACCOUNT_LEN);
-    vn_be_put64(k + VN_ACCOUNT_LEN, now / 60000 * 60000);
-    memcpy(k + VN_ACCOUNT_LEN + 8, reader, VN_ACCOUNT_LEN);
-    k[AUDIT_KEY_LEN - 1] = (uint8_t)what;
-    return st_put(st, VN_DB_AUDIT, k, sizeof k, "", 0);
+    vn_err err = vn_rand_bytes(k + VN_ACCOUNT_LEN, AUDIT_ID_LEN);
+    if (err) return err;
+    return st_put(st, VN_DB_AUDIT, k, sizeof k, box, len);
 }
 
 struct audit_ctx {
@@ -46,10 +34,8 @@ struct audit_ctx {
 static vn_err audit_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     struct audit_ctx *c = ud;
-    const uint8_t *p = k;
-    if (kl != AUDIT_KEY_LEN) return VN_ESTORE;
-    return c->fn(c->ud, vn_be_get64(p + VN_ACCOUNT_LEN), p + VN_ACCOUNT_LEN + 8,
-                 (vn_audit_what)p[AUDIT_KEY_LEN - 1]);
+    if (kl != AUDIT_KEY_LEN || vl == 0 || vl > VN_AUDIT_BOX_MAX) return VN_ESTORE;
+    return c->fn(c->ud, v, vl);
 }
 
 vn_err vn_audit_each(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_fn fn,
@@ -59,43 +45,7 @@ vn_err vn_audit_each(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], v
     return st_each(st, VN_DB_AUDIT, participant, VN_ACCOUNT_LEN, audit_cb, &c);
 }
 
-/* Entries where account is the reader (inside other participants' logs)
- * are found by a scan, a batch at a time; deleting an account is rare. */
-struct reader_ctx {
-    const uint8_t *reader; /* the account being forgotten */
-    size_t n;              /* keys collected */
-    uint8_t keys[READER_BATCH][AUDIT_KEY_LEN];
-};
-
-static vn_err reader_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
-{
-    struct reader_ctx *c = ud;
-    if (kl != AUDIT_KEY_LEN ||
-        memcmp((const uint8_t *)k + VN_ACCOUNT_LEN + 8, c->reader, VN_ACCOUNT_LEN) != 0)
-        return VN_OK;
-    memcpy(c->keys[c->n++], k, AUDIT_KEY_LEN);
-    *stop = c->n == READER_BATCH;
-    return VN_OK;
-}
-
 vn_err vn_audit_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
 {
-    struct reader_ctx *c = calloc(1, sizeof *c);
-    if (!c) return VN_ENOMEM;
-    c->reader = account;
-    vn_err err = st_begin(st);
-    if (err) goto out_free;
-    if ((err = st_del_prefix(st, VN_DB_AUDIT, account, VN_ACCOUNT_LEN))) goto out_free;
-    do {
-        c->n = 0;
-        err = st_each(st, VN_DB_AUDIT, NULL, 0, reader_cb, c);
-        for (size_t i = 0; !err && i < c->n; i++)
-            err = st_del(st, VN_DB_AUDIT, c->keys[i], AUDIT_KEY_LEN);
-    } while (!err && c->n == READER_BATCH);
-    /* A failed delete has aborted the transaction; the caller discards its
-     * own on any error. */
-    if (!err) err = st_commit(st);
-out_free:
-    free(c);
-    return err;
+    return st_del_prefix(st, VN_DB_AUDIT, account, VN_ACCOUNT_LEN);
 }

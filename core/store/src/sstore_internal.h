@@ -31,7 +31,7 @@ enum {
     VN_DB_MEMBERS,     /* cases.c: case|account -> role, added */
     VN_DB_MEMBEROF,    /* cases.c: account -> case */
     VN_DB_CMCASES,     /* cases.c: casemanager|case -> (empty) */
-    VN_DB_AUDIT,       /* audit.c: participant|minute|reader|what -> (empty) */
+    VN_DB_AUDIT,       /* audit.c: participant|entry id -> entry sealed to the participant */
     VN_DB_CONTRACTS,   /* contracts.c: case|version -> canonical contract, signature, times */
     VN_DB_EVENTS,      /* events.c: case|day|kind -> count */
     VN_DB_ABSENCES,    /* absences.c: case|from day|kind -> to day */

@@ -198,6 +198,11 @@ struct vn_sealed_msg;
  * vn_sealed_open. */
 vn_err vn_e2ee_unseal(vn_e2ee *self, const uint8_t server_pub[32], uint64_t at_ms,
                       const uint8_t *in, size_t len, struct vn_sealed_msg *msg);
+/* Opens a box sealed to this device's identity key (vn_sealed_box: the
+ * participant's audit entries) into out (cap bytes); *outlen gets its
+ * length. VN_ECRYPTO if it does not open, VN_ETOOBIG if out is too small. */
+vn_err vn_e2ee_open_box(vn_e2ee *self, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                        size_t *outlen);
 /* The identity key stored (trusted) for peer; VN_ENOTFOUND if none. */
 vn_err vn_e2ee_peer_identity(vn_e2ee *self, const char *peer, uint8_t key[VN_E2EE_KEY_LEN]);
 

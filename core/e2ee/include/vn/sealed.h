@@ -24,10 +24,12 @@
 #include "vn/err.h"
 #include "vn/account.h"
 
-#define VN_SEALED_SIGN_PUB_LEN 32  /* the server's Ed25519 public key */
-#define VN_SEALED_SIGN_SEC_LEN 64  /* its secret key (libsodium's form, seed and public key) */
-#define VN_SEALED_SIG_LEN      64  /* an Ed25519 signature */
-#define VN_SEALED_CERT_MAX     256 /* longest packed certificate accepted */
+#define VN_SEALED_SIGN_PUB_LEN 32   /* the server's Ed25519 public key */
+#define VN_SEALED_SIGN_SEC_LEN 64   /* its secret key (libsodium's form, seed and public key) */
+#define VN_SEALED_SIG_LEN      64   /* an Ed25519 signature */
+#define VN_SEALED_CERT_MAX     256  /* longest packed certificate accepted */
+#define VN_SEALED_BOX_OVERHEAD 48   /* what vn_sealed_box adds (crypto_box_SEALBYTES) */
+#define VN_SEALED_BOX_MAX      1024 /* longest content vn_sealed_box takes */
 
 /* What the inner ciphertext is, so the recipient knows how to decrypt it. */
 typedef enum vn_sealed_kind {
@@ -91,6 +93,20 @@ vn_err vn_sealed_open(const uint8_t own_pub[VN_E2EE_KEY_LEN], const uint8_t own_
                       const uint8_t *in, size_t inlen, vn_sealed_msg *msg);
 /* Frees msg->ct and wipes msg. Safe on a zeroed msg and twice. */
 void vn_sealed_msg_clear(vn_sealed_msg *msg);
+
+/* Seals len bytes of in to an identity key (as published: type byte and
+ * 32 bytes), so that only the holder of its secret opens them; whoever
+ * seals cannot open the result either. out must hold len +
+ * VN_SEALED_BOX_OVERHEAD bytes. VN_EINVAL for a malformed key, VN_ETOOBIG
+ * above VN_SEALED_BOX_MAX. */
+vn_err vn_sealed_box(const uint8_t recipient_key[VN_E2EE_KEY_LEN], const uint8_t *in, size_t len,
+                     uint8_t *out);
+/* Opens a box of vn_sealed_box with an identity key pair (own_pub as
+ * published, own_priv the 32-byte X25519 secret). out must hold inlen -
+ * VN_SEALED_BOX_OVERHEAD bytes. VN_ECRYPTO if the box does not open (not
+ * for this key, altered, or too short), VN_EINVAL for a malformed own_pub. */
+vn_err vn_sealed_box_open(const uint8_t own_pub[VN_E2EE_KEY_LEN], const uint8_t own_priv[32],
+                          const uint8_t *in, size_t inlen, uint8_t *out);
 
 /* After the inner message decrypted under the session of
  * msg->sender.account: VN_OK if that session's identity key (session_key)

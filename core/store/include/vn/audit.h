@@ -1,14 +1,23 @@
-/* vn_audit: who read which part of a participant's case data, per minute,
- * so the participant can see it. */
+/* vn_audit: who read which part of a participant's case data, so the
+ * participant can see it. The server seals each entry to the participant
+ * before it gets here: this module stores and lists boxes it cannot open,
+ * keyed by the participant and a random entry id, so the store says how
+ * many reads a participant's data had and nothing about who, what or when. */
 #ifndef VN_AUDIT_H
 #define VN_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vn/err.h"
 #include "vn/sstore.h"
 #include "vn/account.h"
 
+#define VN_AUDIT_BOX_MAX 256 /* longest sealed entry stored */
+
+/* What was read; the numbers travel sealed (AuditRecord.what) and never
+ * change. The participant's client names them ("case", "contract",
+ * "events", "alerts"). */
 typedef enum vn_audit_what {
     VN_AUDIT_CASE = 1,     /* case membership and state */
     VN_AUDIT_CONTRACT = 2, /* the monitoring contract */
@@ -16,19 +25,20 @@ typedef enum vn_audit_what {
     VN_AUDIT_ALERTS = 4,   /* alerts */
 } vn_audit_what;
 
-/* "case", "contract", "events", "alerts". */
-const char *vn_audit_what_name(vn_audit_what what);
-/* Records that reader read what of participant's case data at now (kept
- * per minute: repeated reads in one minute are one entry). */
-vn_err vn_audit_record(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN],
-                       const uint8_t reader[VN_ACCOUNT_LEN], vn_audit_what what, uint64_t now);
-/* Calls fn for every entry of participant's log, oldest first; fn must not
+/* Adds one sealed entry (len bytes of box, at most VN_AUDIT_BOX_MAX) to
+ * participant's log under a new random entry id. VN_EINVAL for an empty
+ * box, VN_ETOOBIG for a longer one. */
+vn_err vn_audit_put(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], const uint8_t *box,
+                    size_t len);
+/* Calls fn for every sealed entry of participant's log, in no meaningful
+ * order (entry ids are random); box is valid until fn returns. fn must not
  * write to the audit log. */
-typedef vn_err (*vn_audit_fn)(void *ud, uint64_t minute_ms, const uint8_t reader[VN_ACCOUNT_LEN],
-                              vn_audit_what what);
+typedef vn_err (*vn_audit_fn)(void *ud, const uint8_t *box, size_t len);
 vn_err vn_audit_each(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_fn fn,
                      void *ud);
-/* Deletes every entry naming account, as participant or as reader. */
+/* Deletes account's own log. Entries naming account as the reader in
+ * other participants' logs are sealed to those participants: the server
+ * cannot find them, and they stay until that participant's log goes. */
 vn_err vn_audit_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
 
 #endif

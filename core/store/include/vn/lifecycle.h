@@ -27,8 +27,10 @@ vn_err vn_lifecycle_redeem(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_
                            const uint8_t device_key[VN_CURVE_KEY_LEN], uint64_t now,
                            uint8_t account[VN_ACCOUNT_LEN], vn_role *role);
 /* Deletes everything keyed to or naming account: account, device, keys,
- * prekeys, mailbox, envelopes it sent, membership, audit entries, quiet
- * hours and held notices, its name as an alert's claimer. VN_ENOACCOUNT if
+ * prekeys, mailbox, envelopes it sent, membership, its own audit log,
+ * quiet hours and held notices, its name as an alert's claimer. Entries
+ * naming it as the reader in participants' audit logs are sealed to those
+ * participants and stay with their logs. VN_ENOACCOUNT if
  * there is no such account; VN_EDENIED (with nothing changed) for a
  * casemanager who still manages open cases. */
 vn_err vn_lifecycle_delete_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
