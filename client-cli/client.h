@@ -16,6 +16,8 @@
 #include "vn/kv.h"
 #include "vn/account.h"
 
+#include "text.h"
+
 /* Databases of the device store; E2EE's five follow CDB_E2EE. */
 enum {
     CDB_CONFIG,   /* server endpoint and key, device keys, account */
@@ -108,7 +110,9 @@ int vn_client_fail_usage(vn_client *c, const char *fmt, ...) __attribute__((form
 /* Like vn_client_fail for a failed server call, adding the server's message. */
 int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
 
-/* JSON string output with escaping. */
+/* JSON string output with escaping (vn_text_json: controls escaped, bytes
+ * that are not UTF-8 as \ufffd). Peer text in human output goes through
+ * vn_text_put (text.h). */
 void vn_json_str(FILE *f, const char *s);
 /* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
 void vn_iso_time(uint64_t ms, char *out, size_t size);

@@ -59,10 +59,15 @@ static void print_item(vn_client *c, const received *r, bool first)
         vn_json_str(stdout, r->text);
         fputs("}", stdout);
     } else {
-        if (r->case_id[0])
-            printf("[%s] [team %.8s] %s: %s\n", when, r->case_id, label ? label : r->from, r->text);
-        else
-            printf("[%s] %s: %s\n", when, label ? label : r->from, r->text);
+        /* Everything after the timestamp may come from a peer (the local
+         * name too is only what the user typed); its later lines are
+         * indented under the sender, so none can pass for a line of ours. */
+        printf("[%s] ", when);
+        if (r->case_id[0]) printf("[team %.8s] ", r->case_id);
+        vn_text_put(stdout, label ? label : r->from, "    ");
+        fputs(": ", stdout);
+        vn_text_put(stdout, r->text, "    ");
+        fputc('\n', stdout);
     }
     fflush(stdout);
 }
