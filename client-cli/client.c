@@ -483,19 +483,41 @@ const char *vn_client_name_of(vn_client *c, const char *account, char *name, siz
     return name;
 }
 
+/* A test result, a clinical state or a medication exception is one fact
+ * per case, day and kind: recording it again corrects it, so the new one
+ * replaces every earlier one (a report must count a corrected result
+ * once). The key keeps its message id all the same, so records stored
+ * before this rule keep their layout and are replaced too. Alert histories
+ * are the exception: each is a different alert (several can be raised on
+ * one day), and an alert is acknowledged only once. */
+static bool replaces_earlier(const char *kind)
+{
+    return strcmp(kind, "test") == 0 || strcmp(kind, "state") == 0 ||
+           strcmp(kind, "medication") == 0;
+}
+
 vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16])
 {
     /* Key: case, date, kind, message id: a report reads a month in order. */
     char key[VN_ACCOUNT_HEX + 10 + 32 + 16];
+    const char *kind = r->kind ? r->kind : "";
     size_t kl = (size_t)snprintf(key, sizeof key, "%.32s%.10s%.31s", r->case_id ? r->case_id : "",
-                                 r->date ? r->date : "", r->kind ? r->kind : "");
+                                 r->date ? r->date : "", kind);
     if (kl + 16 > sizeof key) return VN_EINVAL;
     memcpy(key + kl, id, 16);
     size_t n = vn__record_note__get_packed_size(r);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) return VN_ENOMEM;
     vn__record_note__pack(r, buf);
-    vn_err err = vn_kv_put(c->kv, CDB_RECORDS, key, kl + 16, buf, n);
+    /* The deletion and the put are one transaction (nested in the
+     * caller's, when there is one). */
+    vn_err err = vn_kv_begin(c->kv);
+    if (!err && replaces_earlier(kind)) err = vn_kv_del_prefix(c->kv, CDB_RECORDS, key, kl, NULL);
+    if (!err) err = vn_kv_put(c->kv, CDB_RECORDS, key, kl + 16, buf, n);
+    if (!err)
+        err = vn_kv_commit(c->kv);
+    else if (vn_kv_in_txn(c->kv))
+        vn_kv_abort(c->kv);
     free(buf);
     return err;
 }

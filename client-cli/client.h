@@ -16,6 +16,8 @@
 #include "vn/kv.h"
 #include "vn/account.h"
 
+#include "text.h"
+
 /* Databases of the device store; E2EE's five follow CDB_E2EE. */
 enum {
     CDB_CONFIG,   /* server endpoint and key, device keys, account */
@@ -87,8 +89,22 @@ const char *vn_client_name_of(vn_client *c, const char *account, char *name, siz
 
 /* The next number of a local sequence (outbox, history) kept in CDB_CONFIG. */
 uint64_t vn_client_next_seq(vn_client *c, int db);
-/* Stores a record outcome in this device's store (for reports). */
+/* Stores a record outcome in this device's store (for reports); a test,
+ * state or medication record replaces the earlier ones of its case, date
+ * and kind (a correction), an alert history is added. */
 vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_t id[16]);
+/* records.c: the roster a received record is checked against: the case's
+ * care team (with the medical leads, for its casemanager), or for a
+ * medical lead the whole case (an audited read). Prints nothing: returns
+ * the server's refusal (VN_EDENIED, VN_ENOTFOUND, ...) or a transport
+ * error; on VN_OK *rep is set (free it with vn_frame_reply_free). */
+vn_err vn_client_record_roster(vn_client *c, const char *case_id, Vn__Reply **rep);
+/* Whether account `from` may author a record of rn's kind for the case
+ * whose roster is ci: tests, states and medication exceptions come from
+ * the case's casemanager; alert histories from it, a medical lead or a
+ * buddy of the case. If not, why gets the reason, as a short phrase. */
+bool vn_client_record_author_ok(const Vn__CaseInfo *ci, const Vn__RecordNote *rn, const char *from,
+                                char *why, size_t size);
 /* records.c: keeps rn on this device and sends it end to end to the case's
  * participant and (as far as the roster lists them) its medical leads, and
  * with to_casemanager to the casemanager too (a medical lead sends to the
@@ -108,7 +124,9 @@ int vn_client_fail_usage(vn_client *c, const char *fmt, ...) __attribute__((form
 /* Like vn_client_fail for a failed server call, adding the server's message. */
 int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
 
-/* JSON string output with escaping. */
+/* JSON string output with escaping (vn_text_json: controls escaped, bytes
+ * that are not UTF-8 as \ufffd). Peer text in human output goes through
+ * vn_text_put (text.h). */
 void vn_json_str(FILE *f, const char *s);
 /* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
 void vn_iso_time(uint64_t ms, char *out, size_t size);

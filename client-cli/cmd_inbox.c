@@ -11,13 +11,15 @@
 #include "vn/parse.h"
 #include "vn/be.h"
 #include "vn/account.h"
+#include "vn/day.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define ITEMS_MAX 10000 /* messages one run keeps to print at its end */
+#define ITEMS_MAX   10000 /* messages one run keeps to print at its end */
+#define ROSTERS_MAX 16    /* case rosters one run keeps, to check records by */
 
 /* The messages an inbox run received, for printing at the end. */
 typedef struct received {
@@ -38,8 +40,13 @@ typedef struct inbox_run {
     size_t nacks;                                   /* how many */
     uint8_t ackbuf[VN_FETCH_MAX * 2][VN_MSGID_LEN]; /* their bytes */
     bool follow_print;                              /* print as messages arrive, keep none */
-    bool have_server_key;                           /* server_key is loaded */
-    uint8_t server_key[VN_SEALED_SIGN_PUB_LEN];     /* the pinned key certificates are checked by */
+    struct {
+        char case_id[VN_ACCOUNT_HEX + 1];       /* the case */
+        Vn__Reply *rep;                         /* its roster, or NULL: the server refused it */
+    } rosters[ROSTERS_MAX];                     /* read once a run per case (a round robin) */
+    size_t nrosters;                            /* rosters read so far */
+    bool have_server_key;                       /* server_key is loaded */
+    uint8_t server_key[VN_SEALED_SIGN_PUB_LEN]; /* the pinned key certificates are checked by */
 } inbox_run;
 
 static void print_item(vn_client *c, const received *r, bool first)
@@ -59,10 +66,15 @@ static void print_item(vn_client *c, const received *r, bool first)
         vn_json_str(stdout, r->text);
         fputs("}", stdout);
     } else {
-        if (r->case_id[0])
-            printf("[%s] [team %.8s] %s: %s\n", when, r->case_id, label ? label : r->from, r->text);
-        else
-            printf("[%s] %s: %s\n", when, label ? label : r->from, r->text);
+        /* Everything after the timestamp may come from a peer (the local
+         * name too is only what the user typed); its later lines are
+         * indented under the sender, so none can pass for a line of ours. */
+        printf("[%s] ", when);
+        if (r->case_id[0]) printf("[team %.8s] ", r->case_id);
+        vn_text_put(stdout, label ? label : r->from, "    ");
+        fputs(": ", stdout);
+        vn_text_put(stdout, r->text, "    ");
+        fputc('\n', stdout);
     }
     fflush(stdout);
 }
@@ -187,19 +199,6 @@ static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalRe
     return err;
 }
 
-/* A record's outcome from the casemanager: kept for reports and shown as
- * a line of text. */
-static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNote *rn)
-{
-    char line[600];
-    snprintf(line, sizeof line, "[record] %s %s: %s%s%s%s", rn->kind, rn->date, rn->result,
-             rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
-             rn->note ? rn->note : "");
-    vn_err err = commit_seen(run->c, in->e, vn_client_keep_record(run->c, rn, in->e->id.data));
-    if (!err) err = add_item(run, in, line);
-    return err;
-}
-
 /* A text message, 1:1 or to the team: its history entry and the seen mark
  * commit with the ratchet state. */
 static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
@@ -223,6 +222,75 @@ static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
     free(hb);
     err = commit_seen(c, in->e, err);
     if (!err) err = add_item(run, in, text);
+    return err;
+}
+
+/* The roster of case_id, read from the server once a run; *ci is NULL
+ * when the server refused it (an unknown or closed case, or not ours).
+ * Any other failure is returned, so the message is tried again later. */
+static vn_err roster_of(inbox_run *run, const char *case_id, const Vn__CaseInfo **ci)
+{
+    Vn__Reply *rep = NULL;
+    size_t n = run->nrosters < ROSTERS_MAX ? run->nrosters : ROSTERS_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(run->rosters[i].case_id, case_id) == 0) {
+            *ci = run->rosters[i].rep ? run->rosters[i].rep->case_info : NULL;
+            return VN_OK;
+        }
+    vn_err err = vn_client_record_roster(run->c, case_id, &rep);
+    if (err == VN_EDENIED || err == VN_ENOTFOUND || err == VN_EINVAL) err = VN_OK;
+    if (err) return err;
+    size_t slot = run->nrosters++ % ROSTERS_MAX;
+    vn_frame_reply_free(run->rosters[slot].rep);
+    snprintf(run->rosters[slot].case_id, sizeof run->rosters[slot].case_id, "%s", case_id);
+    run->rosters[slot].rep = rep;
+    *ci = rep ? rep->case_info : NULL;
+    return VN_OK;
+}
+
+/* Whether the record may be kept: its verified sender may author its kind
+ * for its case. If not, why says so. */
+static vn_err check_author(inbox_run *run, const incoming *in, const Vn__RecordNote *rn, bool *ok,
+                           char *why, size_t size)
+{
+    const Vn__CaseInfo *ci = NULL;
+    int32_t day;
+    *ok = false;
+    if (!vn_account_valid(rn->case_id) || !rn->date || vn_day_parse(rn->date, &day)) {
+        snprintf(why, size, "it names no valid case and date");
+        return VN_OK;
+    }
+    vn_err err = roster_of(run, rn->case_id, &ci);
+    if (err) return err;
+    if (!ci)
+        snprintf(why, size, "case %.8s is unknown, closed or not yours", rn->case_id);
+    else
+        *ok = vn_client_record_author_ok(ci, rn, in->from, why, size);
+    return VN_OK;
+}
+
+/* A record's outcome (a test, a clinical state, a medication exception,
+ * an alert's history): kept for reports and shown as a line of text when
+ * its sender may author it. Anyone can send a RecordNote; one from someone
+ * else is an ordinary message of its real sender, marked so, and never
+ * kept or counted. */
+static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNote *rn)
+{
+    char line[600], why[160];
+    bool ok = false;
+    vn_err err = check_author(run, in, rn, &ok, why, sizeof why);
+    if (err) {
+        vn_kv_abort(run->c->kv); /* not seen: it comes back next run */
+        return err;
+    }
+    int o = ok ? 0 : snprintf(line, sizeof line, "[not a record: %s] ", why);
+    snprintf(line + o, sizeof line - (size_t)o, "[record] %s %s: %s%s%s%s",
+             rn->kind ? rn->kind : "", rn->date ? rn->date : "", rn->result ? rn->result : "",
+             rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
+             rn->note ? rn->note : "");
+    if (!ok) return take_text(run, in, line);
+    err = commit_seen(run->c, in->e, vn_client_keep_record(run->c, rn, in->e->id.data));
+    if (!err) err = add_item(run, in, line);
     return err;
 }
 
@@ -500,6 +568,8 @@ int vn_cmd_inbox(vn_client *c, const vn_args *a)
     rc = finish(&run, following, count, err);
     for (size_t i = 0; run.items && i < run.n; i++)
         free(run.items[i].text);
+    for (size_t i = 0; i < ROSTERS_MAX; i++)
+        vn_frame_reply_free(run.rosters[i].rep);
     free(run.items);
     return rc;
 }

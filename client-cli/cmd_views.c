@@ -11,9 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Whether s is a month, YYYY-MM: it is printed back, and in JSON unquoted
+ * text would break the string it stands in. */
+static bool month_ok(const char *s)
+{
+    for (int i = 0; i < 7; i++)
+        if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))) return false;
+    return s[7] == '\0';
+}
+
 static void item_json(const Vn__DueItem *d)
 {
-    printf("{\"kind\": \"%s\", \"date\": \"%s\"}", d->kind, d->date);
+    fputs("{\"kind\": ", stdout);
+    vn_json_str(stdout, d->kind);
+    fputs(", \"date\": ", stdout);
+    vn_json_str(stdout, d->date);
+    fputs("}", stdout);
 }
 
 static int fetch_caseload(vn_client *c, Vn__Reply **rep)
@@ -145,11 +158,26 @@ static int caseload_calendar(vn_client *c, const char *month)
     return rc;
 }
 
+/* One alert of a case in the caseload; its fields are the server's. */
+static void alert_json(size_t k, const char *id, const char *sev, const char *kind,
+                       const char *state)
+{
+    printf("%s{\"alert\": ", k ? ", " : "");
+    vn_json_str(stdout, id);
+    fputs(", \"severity\": ", stdout);
+    vn_json_str(stdout, sev);
+    fputs(", \"kind\": ", stdout);
+    vn_json_str(stdout, kind);
+    fputs(", \"state\": ", stdout);
+    vn_json_str(stdout, state);
+    fputs("}", stdout);
+}
+
 int vn_cmd_caseload(vn_client *c, const vn_args *a)
 {
     bool calendar = vn_args_has(a, "--calendar");
     const char *month = vn_args_get(a, "--month");
-    if (month && (strlen(month) != 7 || month[4] != '-'))
+    if (month && !month_ok(month))
         return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
     if (calendar) return caseload_calendar(c, month);
     Vn__Reply *rep = NULL;
@@ -164,8 +192,11 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
     for (size_t i = 0; i < v->n_cases; i++) {
         const Vn__CaseDue *cd = v->cases[i];
         if (c->json) {
-            printf("%s{\"case\": \"%s\", \"state\": \"%s\", \"next_due\": ", i ? ", " : "",
-                   cd->case_id, cd->state);
+            printf("%s{\"case\": ", i ? ", " : "");
+            vn_json_str(stdout, cd->case_id);
+            fputs(", \"state\": ", stdout);
+            vn_json_str(stdout, cd->state);
+            fputs(", \"next_due\": ", stdout);
             if (cd->next_due)
                 item_json(cd->next_due);
             else
@@ -179,9 +210,7 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
             for (size_t k = 0; k < cd->n_alerts; k++) {
                 char sev[16] = "", kind[16] = "", state[16] = "", id[40] = "";
                 sscanf(cd->alerts[k], "%15[^:]:%15[^:]:%15[^:]:%39s", sev, kind, state, id);
-                printf("%s{\"alert\": \"%s\", \"severity\": \"%s\", \"kind\": \"%s\", "
-                       "\"state\": \"%s\"}",
-                       k ? ", " : "", id, sev, kind, state);
+                alert_json(k, id, sev, kind, state);
             }
             printf("]}");
             continue;
@@ -189,8 +218,10 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
         (void)name;
         printf("  %.8s  %-7s next: %-20s %-10s", cd->case_id, cd->state,
                cd->next_due ? cd->next_due->kind : "-", cd->next_due ? cd->next_due->date : "");
-        for (size_t k = 0; k < cd->n_alerts; k++)
-            printf("  ALERT %s", cd->alerts[k]);
+        for (size_t k = 0; k < cd->n_alerts; k++) {
+            fputs("  ALERT ", stdout);
+            vn_text_put(stdout, cd->alerts[k], "    ");
+        }
         if (cd->n_overdue) {
             printf("  OVERDUE:");
             for (size_t k = 0; k < cd->n_overdue; k++)
@@ -236,7 +267,7 @@ int vn_cmd_report(vn_client *c, const vn_args *a)
     const char *case_id = vn_args_get(a, "--case"), *month = vn_args_get(a, "--month");
     int rc = 0;
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
-    if (strlen(month) != 7 || month[4] != '-')
+    if (!month_ok(month))
         return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
     Vn__Reply *rep = NULL;
     if ((rc = fetch_calendar(c, case_id, month, &rep))) return rc;
