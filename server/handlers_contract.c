@@ -42,6 +42,18 @@ static vn_err notify_case(vn_server *srv, const vn_case_info *ci, const Vn__Noti
     return err;
 }
 
+/* Sets the start date of an unpacked contract. The old string was the
+ * unpacker's (freed here: an explicitly empty one was allocated too)
+ * unless it is protobuf-c's shared empty string. */
+static vn_err set_start(Vn__Contract *c, const char *date)
+{
+    char *dup = strdup(date);
+    if (!dup) return VN_ENOMEM;
+    if (c->start_date && c->start_date != protobuf_c_empty_string) free(c->start_date);
+    c->start_date = dup;
+    return VN_OK;
+}
+
 vn_err vn_handle_contract_set(vn_req *r)
 {
     const Vn__ContractSet *q = r->req->contract_set;
@@ -68,16 +80,16 @@ vn_err vn_handle_contract_set(vn_req *r)
         version = (pc ? pc->version : 0) + 1;
         /* A new version (a raised rate after a relapse) keeps the contract's
          * start unless the casemanager names another. */
-        if (pc && (!c->start_date || !c->start_date[0])) c->start_date = strdup(pc->start_date);
+        if (pc && (!c->start_date || !c->start_date[0])) err = set_start(c, pc->start_date);
         if (pc) vn__contract__free_unpacked(pc, NULL);
         vn__stored_contract__free_unpacked(prev, NULL);
+        if (err) return err;
     }
     char today[11];
     if (!c->start_date || !c->start_date[0]) {
         vn_day_format(vn_day_local(r->now, NULL), today);
-        c->start_date = strdup(today);
+        if ((err = set_start(c, today))) return err;
     }
-    if (!c->start_date) return VN_ENOMEM;
     if ((err = vn_terms_from_pb(c, &t)))
         return vn_fail(r, err,
                        "the contract terms are not valid: phases must cover months 1..%u without "
