@@ -2,6 +2,7 @@
  * its flags in one place (registration, store full, role), runs the
  * handler, and logs and counts the call. */
 #include "requests.h"
+#include "vn/utf8.h"
 #include "server.h"
 
 #include <stdarg.h>
@@ -41,6 +42,12 @@ static const vn_request_row *row_of(Vn__Request__BodyCase body)
 static vn_err gate(vn_req *r)
 {
     const vn_request_row *row = r->row;
+    /* Text that is not UTF-8 is refused by name, from anyone, before any
+     * handler could echo it into a reply, a log line or the store. */
+    const char *field = NULL;
+    if (!vn_utf8_message_valid(&r->req->base, &field))
+        return vn_fail(r, VN_EINVAL, "the field %s of this %s request is not valid UTF-8",
+                       field ? field : "?", row ? row->name : "unknown");
     if (!r->peer->registered && !(row && (row->flags & UNREG)))
         return vn_fail(r, VN_EUNREGISTERED,
                        "this device key is not registered; redeem an invite code first");

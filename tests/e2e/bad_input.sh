@@ -22,6 +22,10 @@ expect_match "an oversize frame names its size and the limit" \
 expect_match "a wrong protocol version is named" \
     '^VERSION: protocol version 7 is not supported; this server speaks version 1' "$(probe version)"
 expect_match "a request without a body is malformed" '^PROTO: malformed frame' "$(probe empty-request)"
+OUT=$(probe utf8)
+expect_match "text that is not UTF-8 is refused by field name" \
+    '^INVAL: the field case_id of this case-show request is not valid UTF-8$' "$OUT"
+check "and the bytes are not echoed" bash -c "! grep -q \$'\\x1b' <<< \"\$1\"" _ "$OUT"
 
 # Invites: replayed, expired, mangled.
 step "replayed, expired and mangled invites"

@@ -3,7 +3,8 @@
  *
  *   vn_probe ENDPOINT SERVER_PUB_FILE MODE
  *
- * MODE is garbage, oversize, version, unregistered, multipart-free
+ * MODE is garbage, oversize, version, unregistered, utf8 (a case id that is
+ * not UTF-8), multipart-free
  * (bundle-unregistered). Prints "CODE: message" of the server's error
  * reply and exits 0 when one came, 1 otherwise. A fresh, unregistered CURVE
  * key is used each time.
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
     Vn__Request req = VN__REQUEST__INIT;
     Vn__Whoami who = VN__WHOAMI__INIT;
     Vn__Redeem rd = VN__REDEEM__INIT;
+    Vn__CaseShow cs = VN__CASE_SHOW__INIT;
     vn_invite inv;
     req.version = VN_PROTOCOL_VERSION;
     req.request_id = 42;
@@ -71,6 +73,11 @@ int main(int argc, char **argv)
         req.body_case = VN__REQUEST__BODY__NOT_SET;
         vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
     } else if (strcmp(mode, "unregistered") == 0) {
+        vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
+    } else if (strcmp(mode, "utf8") == 0) {
+        cs.case_id = "0123\xed\xa0\x80\x1b[2J";
+        req.body_case = VN__REQUEST__BODY_CASE_SHOW;
+        req.case_show = &cs;
         vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &frame, &len);
     } else if (strncmp(mode, "redeem:", 7) == 0) {
         if (vn_invite_decode(mode + 7, &inv)) {
