@@ -29,7 +29,8 @@ static uint64_t alert_limit_ms(const vn_alert *a)
     return (uint64_t)vn_signals_ack_minutes((vn_severity)a->severity) * 60000;
 }
 
-static const char *const notice_kinds[] = {"", "alert", "sos", "sos-claimed", "escalated"};
+static const char *const notice_kinds[] = {"",          "alert",       "sos", "sos-claimed",
+                                           "escalated", "sos-reopened"};
 
 static uint8_t notice_code(const char *kind)
 {
@@ -431,6 +432,38 @@ vn_err vn_handle_quiet_hours(vn_req *r)
     }
     if (err) return vn_fail(r, err, "cannot store quiet hours: %s", vn_err_str(err));
     return vn_reply_recorded(out, "quiet-hours", "");
+}
+
+/* SOS alerts claimed by an account that leaves the case (or whose case
+ * is not given: any case) go back to the other buddies. */
+struct reopen_ctx {
+    vn_server *srv;
+    const uint8_t *case_id; /* NULL: any case */
+    const uint8_t *claimer;
+};
+
+static vn_err reopen_cb(void *ud, const vn_alert *a)
+{
+    struct reopen_ctx *c = ud;
+    if (a->kind != VN_ALERT_SOS || a->state != VN_ALERT_CLAIMED ||
+        memcmp(a->claimed_by, c->claimer, VN_ACCOUNT_LEN) != 0 ||
+        (c->case_id && memcmp(a->case_id, c->case_id, VN_ACCOUNT_LEN) != 0))
+        return VN_OK;
+    /* Open again: the other buddies may claim it, and if its window has
+     * passed the next sweep takes it to the casemanager. */
+    vn_alert next = *a;
+    next.state = VN_ALERT_OPEN;
+    memset(next.claimed_by, 0, VN_ACCOUNT_LEN);
+    vn_err err = vn_alerts_put(vn_server_store(c->srv), &next);
+    if (!err) err = notify_role(c->srv, &next, VN_ROLE_BUDDY, "sos-reopened", NULL, c->claimer);
+    return err;
+}
+
+vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,
+                               const uint8_t claimer[VN_ACCOUNT_LEN])
+{
+    struct reopen_ctx c = {srv, case_id, claimer};
+    return vn_alerts_each(vn_server_store(srv), reopen_cb, &c);
 }
 
 /* The escalation ladder, run by the scheduler. */

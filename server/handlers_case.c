@@ -245,6 +245,7 @@ vn_err vn_handle_case_remove(vn_req *r)
     if (err == VN_ENOTFOUND)
         return vn_fail(r, err, "%s is not a member of case %s", q->account, q->case_id);
     if (err) return vn_fail(r, err, "cannot remove: %s", vn_err_str(err));
+    if ((err = vn_alerts_reopen_claims(r->srv, ci.id, who))) return err;
     vn_server_count(r->srv, VN_LOG_REMOVED);
     return reply_case(r, &ci);
 }
@@ -418,7 +419,9 @@ vn_err vn_handle_delete_account(vn_req *r)
     const vn_peer *peer = r->peer;
     vn_outcome *out = r->out;
     if (!q->confirm) return vn_fail(r, VN_EINVAL, "deleting an account must be confirmed");
-    vn_err err = vn_lifecycle_delete_account(r->store, peer->account);
+    /* Its claims go back to the other buddies before it is forgotten. */
+    vn_err err = vn_alerts_reopen_claims(r->srv, NULL, peer->account);
+    if (!err) err = vn_lifecycle_delete_account(r->store, peer->account);
     if (err == VN_EDENIED)
         return vn_fail(r, err, "you still manage open cases: reassign or close them first");
     if (err) return vn_fail(r, err, "cannot delete the account: %s", vn_err_str(err));

@@ -145,6 +145,10 @@ vn_err vn_audit_refuse(vn_req *r, vn_err err);
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
 /* The escalation ladder of alerts (handlers_alerts.c), run by the scheduler. */
 void vn_escalation_run(vn_server *srv);
+/* Reopens the SOS alerts claimer holds in case_id (NULL: in any case) and
+ * tells the other buddies, when the claimer leaves (handlers_alerts.c). */
+vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,
+                               const uint8_t claimer[VN_ACCOUNT_LEN]);
 
 /* Sends (committed) or drops the notices queued by vn_server_notify, for
  * writers outside the request batch such as the scheduler. */

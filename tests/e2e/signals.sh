@@ -82,6 +82,11 @@ expect_match "the first buddy cannot claim it any more" "already claimed by $B2"
 expect_match "and is told who has it" "sos-claimed: urgent sos alert $S1 .*claimed by $B2" "$(vn b1 inbox)"
 expect_match "the participant is told too" "sos-claimed: urgent sos alert $S1" "$(vn doc inbox)"
 expect_match "the alert list shows it claimed by buddy 2" "\"alert\": \"$S1\".*\"state\": \"claimed\", \"claimed_by\": \"$B2\"" "$(vn b1 --json alerts)"
+# A claimer who leaves the case hands the SOS back to the other buddies.
+vn cm case remove "$CASE" "$B2" >/dev/null
+wait_inbox b1 "sos-reopened: urgent sos alert $S1"
+pass "buddy 2 removed: buddy 1 is told the SOS is open again"
+expect_match "and may claim it now" "is claimed" "$(vn b1 claim "$S1")"
 
 # An SOS nobody claims reaches the casemanager after 15 minutes.
 step "an SOS nobody claims"
