@@ -399,18 +399,28 @@ vn_err vn_handle_absence_add(vn_req *r)
         return vn_fail(r, VN_EINVAL, "kind must be absence, not %s", q->kind);
     if (vn_day_parse(q->from, &from) || vn_day_parse(q->to, &to) || to < from)
         return vn_fail(r, VN_EINVAL, "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
-    if (vn_contracts_in_force(r->store, ci.id, &t) == VN_OK) {
-        if ((err = vn_absences_load(r->store, ci.id, &abs, &n))) return err;
-        vn_absence add = {from, to};
-        bool ok = vn_schedule_absence_allowed(&t, abs, n, add);
-        int used = vn_schedule_absence_days_in_year(&t, abs, n, from);
-        free(abs);
-        if (!ok)
-            return vn_fail(r, VN_EDENIED,
-                           "%s..%s would exceed the %u days of absence a contract year allows "
-                           "(%d used in the year of %s)",
-                           q->from, q->to, t.absence_max_days, used, q->from);
-    }
+    /* The yearly cap comes from the contract: the one in force, else the
+     * one waiting for its signature. Without either there is no cap to
+     * hold an absence to, and an absence before the contract would later
+     * switch off its draws unchecked. */
+    err = vn_contracts_in_force(r->store, ci.id, &t);
+    if (err == VN_ENOTFOUND) err = vn_contracts_newest_terms(r->store, ci.id, &t);
+    if (err == VN_ENOTFOUND)
+        return vn_fail(r, VN_EDENIED,
+                       "case %s has no contract yet: set it first (the yearly absence cap comes "
+                       "from it)",
+                       q->case_id);
+    if (err) return vn_fail(r, err, "cannot read the contract");
+    if ((err = vn_absences_load(r->store, ci.id, &abs, &n))) return err;
+    vn_absence add = {from, to};
+    bool ok = vn_schedule_absence_allowed(&t, abs, n, add);
+    int used = vn_schedule_absence_days_in_year(&t, abs, n, from);
+    free(abs);
+    if (!ok)
+        return vn_fail(r, VN_EDENIED,
+                       "%s..%s would exceed the %u days of absence a contract year allows "
+                       "(%d used in the year of %s)",
+                       q->from, q->to, t.absence_max_days, used, q->from);
     if ((err = vn_absences_add(r->store, ci.id, from, to)))
         return vn_fail(r, err, "cannot store the absence: %s", vn_err_str(err));
     return vn_reply_recorded(out, "absence", q->from);

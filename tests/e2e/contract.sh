@@ -23,7 +23,11 @@ START=2027-01-04
 step "set, read and sign the contract"
 ERR=$(vn doc checkin 2>&1 || true)
 expect_match "no check-in before a signed contract" 'no signed contract yet' "$ERR"
+expect_match "no absence before a contract: its cap comes from it" 'has no contract yet: set it first' \
+    "$(vn cm absence add --case "$CASE" 2027-02-01 2027-02-20 2>&1 || true)"
 vn cm contract set --case "$CASE" --template default --start "$START" >/dev/null
+expect_match "before the signature the waiting contract's cap holds" 'would exceed the 14 days' \
+    "$(vn cm absence add --case "$CASE" 2027-02-01 2027-02-20 2>&1 || true)"
 expect_match "the participant is told a contract waits" 'contract-set: version 1' "$(vn doc inbox)"
 expect_match "the participant reads the terms" 'months  1-12      about 4 tests a month' "$(vn doc contract show --case "$CASE")"
 expect_match "a buddy may not sign" '"code": "DENIED"' "$(vn bud --json contract sign --case "$CASE" 2>&1 || true)"

@@ -120,19 +120,32 @@ vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
     return VN_OK;
 }
 
-vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t)
+/* The terms of the newest signed version (signed) or of the newest one. */
+static vn_err terms_of(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], bool signed_only,
+                       vn_terms *t)
 {
     struct versions c = {0, 0, false, NULL, 0, 0};
     Vn__StoredContract *sc = NULL;
     vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
     if (err) return err;
-    if (c.newest_signed == 0) return VN_ENOTFOUND;
-    if ((err = load_version(st, case_id, c.newest_signed, &sc))) return err;
+    uint32_t version = signed_only ? c.newest_signed : c.newest;
+    if (version == 0) return VN_ENOTFOUND;
+    if ((err = load_version(st, case_id, version, &sc))) return err;
     Vn__Contract *ct = vn__contract__unpack(NULL, sc->canonical.len, sc->canonical.data);
     err = ct ? vn_terms_from_pb(ct, t) : VN_ESTORE;
     if (ct) vn__contract__free_unpacked(ct, NULL);
     vn__stored_contract__free_unpacked(sc, NULL);
     return err;
+}
+
+vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t)
+{
+    return terms_of(st, case_id, true, t);
+}
+
+vn_err vn_contracts_newest_terms(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t)
+{
+    return terms_of(st, case_id, false, t);
 }
 
 vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t version,

@@ -26,6 +26,9 @@ vn_err vn_contracts_latest(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
                            Vn__StoredContract **out);
 /* The contract in force: the newest signed version. VN_ENOTFOUND if none. */
 vn_err vn_contracts_in_force(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t);
+/* The terms of the newest version, signed or still waiting. VN_ENOTFOUND
+ * if the case has no contract. */
+vn_err vn_contracts_newest_terms(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_terms *t);
 /* The newest version and the one in force (0 for none); either may be NULL. */
 vn_err vn_contracts_versions(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t *newest,
                              uint32_t *in_force);
