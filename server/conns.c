@@ -6,8 +6,6 @@
  * descriptor, which is what the limit protects. */
 #include "conns.h"
 
-#include "server.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 #define ROUTES_SEEN   1024  /* distinct slow connections told apart per report */
 
 struct vn_conns {
+    vn_conns_log_fn log;        /* the server's logger */
     size_t max;                 /* connections allowed at once */
     size_t send_queue;          /* ZMQ_SNDHWM, for the log */
     size_t open;                /* accepted and not yet disconnected */
@@ -39,34 +38,35 @@ struct vn_conns {
 
 /* Soft limit to the hard limit: the default soft limit (1024 on Debian)
  * is what made clients past ~1,000 hang. */
-static rlim_t raise_nofile(void)
+static rlim_t raise_nofile(vn_conns_log_fn say)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        vn_log("cannot read the descriptor limit: %s", strerror(errno));
+        say("cannot read the descriptor limit: %s", strerror(errno));
         return 1024;
     }
     rlim_t was = rl.rlim_cur;
     if (rl.rlim_cur != rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-            vn_log("cannot raise the descriptor limit from %llu: %s", (unsigned long long)was,
-                   strerror(errno));
+            say("cannot raise the descriptor limit from %llu: %s", (unsigned long long)was,
+                strerror(errno));
             return was;
         }
-        vn_log("descriptor limit raised from %llu to %llu", (unsigned long long)was,
-               (unsigned long long)rl.rlim_cur);
+        say("descriptor limit raised from %llu to %llu", (unsigned long long)was,
+            (unsigned long long)rl.rlim_cur);
     } else {
-        vn_log("descriptor limit is %llu (already the hard limit)", (unsigned long long)was);
+        say("descriptor limit is %llu (already the hard limit)", (unsigned long long)was);
     }
     return rl.rlim_cur;
 }
 
-vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue)
+vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue, vn_conns_log_fn log)
 {
     vn_conns *c = calloc(1, sizeof *c);
     if (!c) return VN_ENOMEM;
-    rlim_t nofile = raise_nofile();
+    c->log = log;
+    rlim_t nofile = raise_nofile(log);
     /* An eighth of the descriptors, at least FD_MARGIN_MIN, stays free
      * so that a burst of connections to refuse does not run accept()
      * into EMFILE, on which libzmq retries in a tight loop. */
@@ -75,12 +75,12 @@ vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue)
     c->max = wanted;
     if (wanted > fits) {
         c->max = fits;
-        vn_log("--max-connections %zu does not fit in the descriptor limit of %llu (one each, "
+        c->log("--max-connections %zu does not fit in the descriptor limit of %llu (one each, "
                "and %llu kept for the server): lowered to %zu",
                wanted, (unsigned long long)nofile, (unsigned long long)margin, fits);
     }
     c->send_queue = send_queue;
-    vn_log("accepting at most %zu connections; at most %zu replies queued per connection", c->max,
+    c->log("accepting at most %zu connections; at most %zu replies queued per connection", c->max,
            send_queue);
     *out = c;
     return VN_OK;
@@ -121,8 +121,8 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
 static void log_refused(vn_conns *self, uint64_t now_ms)
 {
     if (!self->refused) return;
-    vn_log("server busy: refused %llu connections (%zu open, the limit is %zu)",
-           (unsigned long long)self->refused, self->open, self->max);
+    self->log("server busy: refused %llu connections (%zu open, the limit is %zu)",
+              (unsigned long long)self->refused, self->open, self->max);
     self->refused = 0;
     self->refused_log_ms = now_ms;
 }
@@ -168,16 +168,16 @@ void vn_conns_report(vn_conns *self, uint64_t now_ms, bool force)
     if (!self->dropped && !self->accept_failed && !self->too_large) return;
     if (!force && self->report_ms && now_ms - self->report_ms < REPORT_MS) return;
     if (self->dropped)
-        vn_log("dropped %llu replies to %zu%s connections whose send queue (%zu) was full: "
-               "their clients do not read; they time out and retry",
-               (unsigned long long)self->dropped, self->nseen,
-               self->nseen == ROUTES_SEEN ? "+" : "", self->send_queue);
+        self->log("dropped %llu replies to %zu%s connections whose send queue (%zu) was full: "
+                  "their clients do not read; they time out and retry",
+                  (unsigned long long)self->dropped, self->nseen,
+                  self->nseen == ROUTES_SEEN ? "+" : "", self->send_queue);
     if (self->too_large)
-        vn_log("%llu replies over the frame limit were answered with an error",
-               (unsigned long long)self->too_large);
+        self->log("%llu replies over the frame limit were answered with an error",
+                  (unsigned long long)self->too_large);
     if (self->accept_failed)
-        vn_log("%llu connections could not be accepted: %s",
-               (unsigned long long)self->accept_failed, strerror(self->accept_errno));
+        self->log("%llu connections could not be accepted: %s",
+                  (unsigned long long)self->accept_failed, strerror(self->accept_errno));
     self->dropped = self->too_large = self->accept_failed = 0;
     self->nseen = 0;
     self->report_ms = now_ms;

@@ -21,11 +21,14 @@
 
 typedef struct vn_conns vn_conns;
 
+/* Where the module logs: one line per call, like vn_log. */
+typedef void (*vn_conns_log_fn)(const char *fmt, ...);
+
 /* Raises the soft RLIMIT_NOFILE to the hard limit and logs the result,
  * then fits wanted (--max-connections) into it: each connection takes one
  * descriptor, and a margin is kept for the store, libzmq and connections
- * still being refused. Logs the maximum it will enforce. */
-vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue);
+ * still being refused. Logs the maximum it will enforce, through log. */
+vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue, vn_conns_log_fn log);
 /* Logs what is still uncounted. Safe on NULL and twice. */
 void vn_conns_close(vn_conns **self_p);
 

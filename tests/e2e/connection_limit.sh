@@ -57,12 +57,13 @@ step "a client of a full server is told so at once, not after its timeout"
 probe_served() { "$VN_PROBE" "$ENDPOINT" "$STATE/server.pub" unregistered | grep -q "^UNREGISTERED:"; }
 wait_for "the refused connections to close" 10 probe_served
 join cm casemanager >/dev/null
-# 100 holders fill the server (a refused holder would not come back, so
-# no more than the maximum).
-"$VN_LOADPEER" "$ENDPOINT" "$STATE/server.pub" flood 100 1 15 >/dev/null &
+# 100 holders fill the server; one the server refused while it still
+# counted closing connections is replaced.
+"$VN_LOADPEER" "$ENDPOINT" "$STATE/server.pub" hold 100 30 > "$T/hold.out" &
 HOLD_PID=$!
+wait_for "100 connections held" 20 grep -q "^held 100" "$T/hold.out"
 probe_refused() { "$VN_PROBE" "$ENDPOINT" "$STATE/server.pub" unregistered | grep -q "refused the connection"; }
-wait_for "the server to be full" 10 probe_refused
+check "an unregistered key is refused now" probe_refused
 RC=0
 START=$SECONDS
 ERR=$(vn cm case list 2>&1) || RC=$?

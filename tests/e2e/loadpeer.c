@@ -10,7 +10,10 @@
  *   vn_loadpeer ENDPOINT SERVER_PUB_FILE many CONNS SECONDS
  *     every connection sends one request and waits up to SECONDS for a
  *     reply or for the server to refuse the handshake. Prints
- *     "served S refused R silent Q". */
+ *     "served S refused R silent Q".
+ *   vn_loadpeer ENDPOINT SERVER_PUB_FILE hold CONNS SECONDS
+ *     keeps CONNS connections admitted (a refused one is replaced), prints
+ *     "held CONNS" once all are, and closes them after SECONDS. */
 #include "vn/frame.h"
 #include <stdint.h>
 
@@ -60,6 +63,18 @@ static void *dealer(void *ctx, const char *ep, const uint8_t server[32], int hwm
         return NULL;
     }
     return s;
+}
+
+/* One whoami request: for an unregistered key the reply is an error. */
+static int whoami_frame(uint8_t **frame, size_t *len)
+{
+    Vn__Request req = VN__REQUEST__INIT;
+    Vn__Whoami who = VN__WHOAMI__INIT;
+    req.version = VN_PROTOCOL_VERSION;
+    req.request_id = 5;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &who;
+    return vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, frame, len) ? -1 : 0;
 }
 
 static int flood(void *ctx, const char *ep, const uint8_t server[32], int n, int reqs, int secs)
@@ -134,13 +149,16 @@ static int many(void *ctx, const char *ep, const uint8_t server[32], int n, int 
     long long deadline = mono_ms() + secs * 1000LL;
     while (served + refused < n && mono_ms() < deadline) {
         for (int i = 0; i < n; i++) {
-            items[2 * i] = (zmq_pollitem_t){state[i] ? NULL : socks[i], 0, ZMQ_POLLIN, 0};
-            items[2 * i + 1] = (zmq_pollitem_t){state[i] ? NULL : mons[i], 0, ZMQ_POLLIN, 0};
+            /* A finished item polls fd -1, nothing (fd 0 would be stdin). */
+            items[2 * i] = (zmq_pollitem_t){state[i] ? NULL : socks[i], -1, ZMQ_POLLIN, 0};
+            items[2 * i + 1] = (zmq_pollitem_t){state[i] ? NULL : mons[i], -1, ZMQ_POLLIN, 0};
         }
         if (zmq_poll(items, n * 2, 100) <= 0) continue;
         for (int i = 0; i < n; i++) {
             if (state[i]) continue;
-            int which = items[2 * i].revents ? 0 : items[2 * i + 1].revents ? 1 : -1;
+            int which = items[2 * i].revents & ZMQ_POLLIN       ? 0
+                        : items[2 * i + 1].revents & ZMQ_POLLIN ? 1
+                                                                : -1;
             if (which < 0) continue;
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -168,6 +186,75 @@ static int many(void *ctx, const char *ep, const uint8_t server[32], int n, int 
     }
     free(frame);
     free(state);
+    free(items);
+    free(mons);
+    free(socks);
+    return 0;
+}
+
+/* Opens connection i of hold (a DEALER and its monitor) and sends frame. */
+static int hold_open(void *ctx, const char *ep, const uint8_t server[32], int i, void **sock,
+                     void **mon, const uint8_t *frame, size_t len)
+{
+    char mep[64];
+    static unsigned gen; /* a refused connection's monitor name is not reused */
+    snprintf(mep, sizeof mep, "inproc://hold-%d-%u", i, gen++);
+    if (!(*sock = dealer(ctx, ep, server, 1000, 0))) return -1;
+    if (zmq_socket_monitor(*sock, mep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) return -1;
+    *mon = zmq_socket(ctx, ZMQ_PAIR);
+    if (!*mon || zmq_connect(*mon, mep) != 0) return -1;
+    return zmq_send(*sock, frame, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+/* Keeps n connections admitted: a refused one (the server may still count
+ * connections that are closing) is replaced until all n have been
+ * answered. Prints "held N" then, and keeps them open until secs. */
+static int hold(void *ctx, const char *ep, const uint8_t server[32], int n, int secs)
+{
+    void **socks = calloc((size_t)n, sizeof *socks), **mons = calloc((size_t)n, sizeof *mons);
+    zmq_pollitem_t *items = calloc((size_t)n * 2, sizeof *items);
+    char *held = calloc((size_t)n, 1);
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    int nheld = 0;
+    if (!socks || !mons || !items || !held || whoami_frame(&frame, &len)) return 2;
+    for (int i = 0; i < n; i++)
+        if (hold_open(ctx, ep, server, i, &socks[i], &mons[i], frame, len)) return 2;
+    long long deadline = mono_ms() + secs * 1000LL;
+    while (mono_ms() < deadline) {
+        for (int i = 0; i < n; i++) {
+            items[2 * i] = (zmq_pollitem_t){held[i] ? NULL : socks[i], -1, ZMQ_POLLIN, 0};
+            items[2 * i + 1] = (zmq_pollitem_t){held[i] ? NULL : mons[i], -1, ZMQ_POLLIN, 0};
+        }
+        if (zmq_poll(items, n * 2, 100) <= 0) continue;
+        for (int i = 0; i < n; i++) {
+            if (held[i]) continue;
+            if (items[2 * i].revents & ZMQ_POLLIN) {
+                /* Only a reply that is really there counts. */
+                zmq_msg_t m;
+                zmq_msg_init(&m);
+                int got = zmq_msg_recv(&m, socks[i], ZMQ_DONTWAIT);
+                zmq_msg_close(&m);
+                if (got < 0) continue;
+                held[i] = 1;
+                if (++nheld == n) {
+                    printf("held %d\n", n);
+                    fflush(stdout);
+                }
+            } else if (items[2 * i + 1].revents & ZMQ_POLLIN) {
+                zmq_close(mons[i]);
+                zmq_close(socks[i]);
+                zmq_poll(NULL, 0, 50);
+                if (hold_open(ctx, ep, server, i, &socks[i], &mons[i], frame, len)) return 2;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        zmq_close(mons[i]);
+        zmq_close(socks[i]);
+    }
+    free(frame);
+    free(held);
     free(items);
     free(mons);
     free(socks);
@@ -203,6 +290,8 @@ int main(int argc, char **argv)
     int rc = 2;
     if (strcmp(argv[3], "flood") == 0 && argc == 7)
         rc = flood(ctx, argv[1], server, n, num(argv[5], 1000000), num(argv[6], 3600));
+    else if (strcmp(argv[3], "hold") == 0 && argc == 6)
+        rc = hold(ctx, argv[1], server, n, num(argv[5], 3600));
     else if (strcmp(argv[3], "many") == 0 && argc == 6)
         rc = many(ctx, argv[1], server, n, num(argv[5], 3600));
     else
