@@ -99,11 +99,6 @@ size_t vn_conns_max(const vn_conns *self)
     return self->max;
 }
 
-size_t vn_conns_open_now(const vn_conns *self)
-{
-    return self->open;
-}
-
 void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
 {
     if (ev->event == ZMQ_EVENT_ACCEPTED) {

@@ -34,8 +34,6 @@ void vn_conns_close(vn_conns **self_p);
 
 /* The maximum in force (wanted, or lower if the descriptors do not fit it). */
 size_t vn_conns_max(const vn_conns *self);
-/* Connections open now, those in handshake included. */
-size_t vn_conns_open_now(const vn_conns *self);
 /* Applies one event of the ROUTER's monitor. */
 void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms);
 /* Whether the connection being authenticated (already counted) may stay.
