@@ -24,6 +24,32 @@
 vn_err vn_listen_open(void *zctx, const uint8_t secret[32], const char *endpoint, size_t frame_max,
                       void **zap_p, void **router_p, char *msg, size_t msgsize);
 
+/* Replies (and requests) queued per connection by vn_listen_open. */
+#define VN_LISTEN_QUEUE_DEFAULT 64
+/* The inproc endpoint on which the ROUTER's connection events are published. */
+#define VN_LISTEN_MONITOR "inproc://vangnetd.monitor"
+
+/* vn_listen_open with the per-connection queues bounded: at most queue
+ * messages wait to be sent to one connection (ZMQ_SNDHWM) and at most
+ * queue requests wait to be read from it (ZMQ_RCVHWM). With
+ * ZMQ_ROUTER_MANDATORY a send to a connection whose queue is full fails
+ * with EAGAIN instead of blocking. If mon_p is not NULL, *mon_p owns a PAIR
+ * socket that receives the ROUTER's ACCEPTED, ACCEPT_FAILED and
+ * DISCONNECTED events (zmq_socket_monitor, version 1 frames), set up
+ * before the bind so that no connection goes uncounted. */
+vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *endpoint,
+                              size_t frame_max, int queue, void **zap_p, void **router_p,
+                              void **mon_p, char *msg, size_t msgsize);
+
+/* One event read from the monitor socket of vn_listen_open_limited. */
+typedef struct vn_listen_event {
+    uint16_t event; /* ZMQ_EVENT_* */
+    uint32_t value; /* the fd for ACCEPTED and DISCONNECTED, errno for ACCEPT_FAILED */
+} vn_listen_event;
+
+/* Reads one pending monitor event without blocking; false when none. */
+bool vn_listen_event_next(void *mon, vn_listen_event *ev);
+
 /* True when sock has a message to read. ZMQ_FD is edge-triggered and any
  * send on the socket may consume the edge of a message that arrived
  * meanwhile, so after sending the loop asks this instead of waiting for

@@ -3,6 +3,7 @@
  * LMDB write transaction, and no reply or push leaves before its commit. */
 #include "server.h"
 
+#include "conns.h"
 #include "listen.h"
 #include "ratelimit.h"
 #include "vn/array.h"
@@ -53,11 +54,14 @@ struct vn_server {
     uv_loop_t loop;        /* the one event loop */
     uv_poll_t router_poll; /* readiness of the ROUTER's ZMQ_FD */
     uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
+    uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
     uv_signal_t sigterm, sigint;
     void *zctx;       /* ZeroMQ context */
     void *router;     /* client-facing socket */
     void *zap;        /* ZAP handler socket (REP) */
+    void *mon;        /* the ROUTER's connection events (PAIR) */
+    vn_conns *conns;  /* connection count and limits, dropped replies */
     vn_sstore *store; /* the LMDB store; this process is its only writer */
     vn_clock *clock;  /* the one source of now */
     int lock_fd;      /* flock on the state directory */
@@ -227,6 +231,9 @@ static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint
         if (zmq_send(s->router, s->subs[i].route, s->subs[i].route_len,
                      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
             if (errno == EHOSTUNREACH) unsubscribe_at(s, i);
+            if (errno == EAGAIN)
+                vn_conns_dropped(s->conns, s->subs[i].route, s->subs[i].route_len,
+                                 vn_server_mono_ms(s));
             return;
         }
         zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
@@ -238,10 +245,17 @@ static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, con
                        size_t len)
 {
     /* ROUTER_MANDATORY makes an unroutable reply an error we can log
-     * instead of a silent drop. The client resends if it is still there. */
+     * instead of a silent drop, and a reply to a connection whose send
+     * queue is full (a client that sends and does not read) EAGAIN instead
+     * of a wait: the loop never blocks on one client. That reply is
+     * dropped and counted; the client resends if it is still there, and
+     * requests that write are idempotent by their ids. */
     if (zmq_send(s->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(s->router, buf, len, ZMQ_DONTWAIT) < 0) {
-        if (s->cfg.verbose) vn_log("reply not sent: %s", zmq_strerror(errno));
+        if (errno == EAGAIN)
+            vn_conns_dropped(s->conns, route, route_len, vn_server_mono_ms(s));
+        else if (s->cfg.verbose)
+            vn_log("reply not sent: %s", zmq_strerror(errno));
     }
 }
 
@@ -271,10 +285,31 @@ static void send_reply(vn_server *s, pending *p)
     }
     rep->version = VN_PROTOCOL_VERSION;
     rep->request_id = p->request_id;
-    if (vn_frame_reply_encode(rep, s->cfg.frame_max * 2, &buf, &len) == VN_OK) {
+    vn_err err = vn_frame_reply_encode(rep, s->cfg.frame_max * 2, &buf, &len);
+    if (err == VN_ETOOBIG && !p->err) {
+        /* Never a silent drop: the client would resend the same request
+         * until it times out. It is told which limit it ran into. */
+        pending *big = calloc(1, sizeof *big);
+        if (big) {
+            memcpy(big->route, p->route, p->route_len);
+            big->route_len = p->route_len;
+            big->request_id = p->request_id;
+            big->err = VN_ETOOBIG;
+            snprintf(big->msg, sizeof big->msg,
+                     "the reply to request %llu would be %zu bytes; the frame limit is %zu: ask "
+                     "for fewer (page)",
+                     (unsigned long long)p->request_id, vn__reply__get_packed_size(rep),
+                     s->cfg.frame_max * 2);
+            send_reply(s, big);
+            free(big);
+        }
+        vn_conns_too_large(s->conns);
+        vn_conns_report(s->conns, vn_server_mono_ms(s), false);
+    } else if (err == VN_OK) {
         send_frame(s, p->route, p->route_len, buf, len);
     } else {
-        vn_log("reply of request %llu too large to send", (unsigned long long)p->request_id);
+        vn_log("reply of request %llu not sent: %s", (unsigned long long)p->request_id,
+               vn_err_str(err));
     }
     free(buf);
 }
@@ -502,6 +537,30 @@ static void on_router(uv_poll_t *h, int status, int events)
     drain(h->data);
 }
 
+/* Applies the connection events waiting on the monitor socket. */
+static void read_events(vn_server *s)
+{
+    vn_listen_event ev;
+    while (vn_listen_event_next(s->mon, &ev))
+        vn_conns_event(s->conns, &ev, vn_server_mono_ms(s));
+}
+
+static void on_mon(uv_poll_t *h, int status, int events)
+{
+    vn_server *s = h->data;
+    do
+        read_events(s);
+    while (vn_listen_readable(s->mon));
+}
+
+bool vn_server_conn_admit(vn_server *self)
+{
+    /* libzmq publishes ACCEPTED before the handshake that asks ZAP begins,
+     * so after this read the connection being asked about is counted. */
+    read_events(self);
+    return vn_conns_admit(self->conns, vn_server_mono_ms(self));
+}
+
 static void on_zap(uv_poll_t *h, int status, int events)
 {
     vn_server *s = h->data;
@@ -529,6 +588,7 @@ static void on_sweep(uv_timer_t *t)
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));
+    vn_conns_report(s->conns, vn_server_mono_ms(s), false);
     if (vn_server_mono_ms(s) - s->events_reported_ms >= EVENT_REPORT_MS) report_events(s);
     /* The scheduler and the escalation pushed notices on the ROUTER. */
     drain(s);
@@ -572,8 +632,11 @@ static vn_err write_endpoint(vn_server *s)
 static vn_err open_sockets(vn_server *s, const uint8_t secret[32])
 {
     char msg[512];
-    vn_err err = vn_listen_open(s->zctx, secret, s->cfg.listen, s->cfg.frame_max, &s->zap,
-                                &s->router, msg, sizeof msg);
+    vn_err err = vn_conns_open(&s->conns, s->cfg.max_connections, s->cfg.send_queue, vn_log);
+    if (err) return err;
+    err = vn_listen_open_limited(s->zctx, secret, s->cfg.listen, s->cfg.frame_max,
+                                 (int)s->cfg.send_queue, &s->zap, &s->router, &s->mon, msg,
+                                 sizeof msg);
     if (err) {
         vn_log("%s", msg);
         return err;
@@ -604,10 +667,13 @@ static vn_err start_loop(vn_server *s)
     len = sizeof fd;
     if (zmq_getsockopt(s->zap, ZMQ_FD, &fd, &len)) return VN_ETRANSPORT;
     uv_poll_init(&s->loop, &s->zap_poll, fd);
+    len = sizeof fd;
+    if (zmq_getsockopt(s->mon, ZMQ_FD, &fd, &len)) return VN_ETRANSPORT;
+    uv_poll_init(&s->loop, &s->mon_poll, fd);
     uv_timer_init(&s->loop, &s->sweep);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
-    s->router_poll.data = s->zap_poll.data = s->sweep.data = s;
+    s->router_poll.data = s->zap_poll.data = s->mon_poll.data = s->sweep.data = s;
     s->sigterm.data = s->sigint.data = s;
     return VN_OK;
 }
@@ -654,9 +720,11 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     return VN_OK;
 
 err_sockets:
+    if (s->mon) zmq_close(s->mon);
     if (s->router) zmq_close(s->router);
     if (s->zap) zmq_close(s->zap);
     zmq_ctx_term(s->zctx);
+    vn_conns_close(&s->conns);
 err_clock:
     vn_clock_close(&s->clock);
 err_store:
@@ -675,12 +743,14 @@ err_free:
 
 vn_err vn_server_run(vn_server *self)
 {
+    uv_poll_start(&self->mon_poll, UV_READABLE, on_mon);
     uv_poll_start(&self->zap_poll, UV_READABLE, on_zap);
     uv_poll_start(&self->router_poll, UV_READABLE, on_router);
     uv_timer_start(&self->sweep, on_sweep, 1000, self->cfg.sweep_ms);
     uv_signal_start(&self->sigterm, on_signal, SIGTERM);
     uv_signal_start(&self->sigint, on_signal, SIGINT);
     /* Messages may have queued before the poll started. */
+    on_mon(&self->mon_poll, 0, 0);
     on_zap(&self->zap_poll, 0, 0);
     on_router(&self->router_poll, 0, 0);
     vn_log("ready (test clock %s)", vn_clock_is_test(self->clock) ? "on" : "off");
@@ -699,14 +769,17 @@ void vn_server_close(vn_server **self_p)
     vn_server *s = *self_p;
     uv_close((uv_handle_t *)&s->router_poll, on_close);
     uv_close((uv_handle_t *)&s->zap_poll, on_close);
+    uv_close((uv_handle_t *)&s->mon_poll, on_close);
     uv_close((uv_handle_t *)&s->sweep, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
     uv_loop_close(&s->loop);
+    zmq_close(s->mon);
     zmq_close(s->router);
     zmq_close(s->zap);
     zmq_ctx_term(s->zctx);
+    vn_conns_close(&s->conns);
     vn_clock_close(&s->clock);
     vn_sstore_close(&s->store);
     close(s->lock_fd);

@@ -32,6 +32,8 @@ typedef struct vn_server_config {
     const uint8_t *store_key;              /* 32 bytes sealing the store; read in open only */
     const char *listen;                    /* ZeroMQ endpoint to bind */
     size_t frame_max;                      /* largest accepted frame in bytes */
+    size_t max_connections;                /* most open client connections (lowered to fit fds) */
+    size_t send_queue;                     /* replies queued per connection before drops */
     uint64_t mail_ttl_ms;                  /* undelivered envelopes expire after this */
     uint64_t sweep_ms;                     /* how often expiry runs */
     bool test_clock;                       /* whether `vangnetd clock` may move time */
@@ -156,6 +158,12 @@ void vn_server_commit_notices(vn_server *self, bool committed);
 /* The scheduler (scheduler.c): closes past days (draws, missed check-ins)
  * and sends reminders and overdue notices for every case under contract. */
 void vn_scheduler_run(vn_server *srv);
+
+/* Whether one more connection may be admitted: false when the open client
+ * connections (counted from the ROUTER's monitor events, the one being
+ * authenticated included) exceed the maximum. Logs refusals, at most one
+ * line a second, with counts only. */
+bool vn_server_conn_admit(vn_server *self);
 
 /* The ZAP handler (zap.c): answers one pending ZAP request. */
 void vn_zap_handle(vn_server *srv, void *zap_sock);

@@ -3,8 +3,9 @@
  * a new device can join — unknown keys too, marking each with the key as
  * its User-Id; the request handlers then allow an unknown key nothing but
  * redeeming an invite. Anything not CURVE, or for another domain, is
- * refused. Because the ROUTER enforces its ZAP domain, a missing handler
- * means no connection at all: the server fails closed. */
+ * refused, and so is any connection past the maximum (--max-connections),
+ * with status 400 "server busy: too many connections". Because the ROUTER enforces its ZAP domain,
+ * a missing handler means no connection at all: the server fails closed. */
 #include "server.h"
 
 #include "vn/hex.h"
@@ -45,9 +46,16 @@ void vn_zap_handle(vn_server *srv, void *zap)
     /* parts: version, request id, domain, address, routing id, mechanism, credentials */
     bool ok = n == ZAP_PARTS && zmq_msg_size(&parts[0]) == 3 &&
               memcmp(zmq_msg_data(&parts[0]), "1.0", 3) == 0;
-    if (ok && zmq_msg_size(&parts[2]) == 7 && memcmp(zmq_msg_data(&parts[2]), "vangnet", 7) == 0 &&
-        zmq_msg_size(&parts[5]) == 5 && memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 &&
-        zmq_msg_size(&parts[6]) == 32) {
+    bool curve = ok && zmq_msg_size(&parts[2]) == 7 &&
+                 memcmp(zmq_msg_data(&parts[2]), "vangnet", 7) == 0 &&
+                 zmq_msg_size(&parts[5]) == 5 && memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 &&
+                 zmq_msg_size(&parts[6]) == 32;
+    if (curve && !vn_server_conn_admit(srv)) {
+        /* Over the connection limit: refused before the store is asked.
+         * The status text stays on this side (the client sees only the
+         * code, as a failed handshake); vn_server_conn_admit logs counts. */
+        text = "server busy: too many connections";
+    } else if (curve) {
         uint8_t account[VN_ACCOUNT_LEN];
         vn_role role;
         vn_err err =
@@ -69,7 +77,9 @@ void vn_zap_handle(vn_server *srv, void *zap)
         send_str(zap, user, 1);
         send_str(zap, "", 0);
     }
-    if (strcmp(status, "200") != 0) vn_log("connection refused by ZAP: %s", text);
+    /* A busy refusal is logged, in aggregate, by vn_server_conn_admit. */
+    if (strcmp(status, "200") != 0 && strcmp(text, "server busy: too many connections") != 0)
+        vn_log("connection refused by ZAP: %s", text);
     for (int i = 0; i < n; i++)
         zmq_msg_close(&parts[i]);
 }

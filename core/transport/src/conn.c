@@ -14,10 +14,13 @@
 
 #define PUSH_QUEUE_MAX 4096
 #define REPLY_MAX      (VN_FRAME_MAX_DEFAULT * 2)
+/* Each conn has its own context, so one name serves every conn. */
+#define MONITOR_EP "inproc://vn-conn-monitor"
 
 struct vn_conn {
     void *ctx;                       /* ZeroMQ context, owned */
     void *sock;                      /* DEALER socket */
+    void *mon;                       /* its handshake events (PAIR), to tell a refusal */
     uint64_t next_id;                /* next request id */
     int timeout_ms;                  /* total time a call may take */
     int resend_ms;                   /* resend interval */
@@ -56,10 +59,20 @@ vn_err vn_conn_open(vn_conn **out, const char *endpoint, const uint8_t server_ke
         zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sec, 32) ||
         zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero))
         goto err_sock;
+    /* A server that refuses the handshake (ZAP, e.g. "server busy: too many
+     * connections") only tells the socket's monitor; without it a call
+     * would wait for its whole timeout and blame the network. */
+    if (zmq_socket_monitor(c->sock, MONITOR_EP, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+        goto err_sock;
+    c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
+    if (!c->mon || zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof zero) ||
+        zmq_connect(c->mon, MONITOR_EP) != 0)
+        goto err_sock;
     if (zmq_connect(c->sock, endpoint) != 0) goto err_sock;
     *out = c;
     return VN_OK;
 err_sock:
+    if (c->mon) zmq_close(c->mon);
     zmq_close(c->sock);
 err_ctx:
     zmq_ctx_term(c->ctx);
@@ -74,6 +87,7 @@ void vn_conn_close(vn_conn **self_p)
     vn_conn *c = *self_p;
     for (size_t i = 0; i < c->npush; i++)
         vn_frame_reply_free(c->push[i]);
+    zmq_close(c->mon);
     zmq_close(c->sock);
     zmq_ctx_term(c->ctx);
     free(c);
@@ -92,14 +106,45 @@ const char *vn_conn_error(const vn_conn *self, uint64_t *retry_after_ms)
     return self->errmsg;
 }
 
-/* Receives one frame within wait_ms. VN_ETIMEOUT if none came. */
+/* Reads one monitor event: a refused handshake. Its value is the ZAP
+ * status code; vangnetd refuses honest clients only when it is busy. */
+static vn_err take_refusal(vn_conn *c)
+{
+    uint16_t event = 0;
+    uint32_t status = 0;
+    int more = 1;
+    for (int i = 0; more; i++) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, c->mon, 0) < 0) {
+            zmq_msg_close(&part);
+            break;
+        }
+        if (i == 0 && zmq_msg_size(&part) == 6) {
+            memcpy(&event, zmq_msg_data(&part), 2);
+            memcpy(&status, (uint8_t *)zmq_msg_data(&part) + 2, 4);
+        }
+        more = zmq_msg_more(&part);
+        zmq_msg_close(&part);
+    }
+    if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) return VN_ETIMEOUT;
+    snprintf(c->errmsg, sizeof c->errmsg,
+             "the server refused the connection (status %u): it is busy (too many connections) "
+             "or does not accept this device; try again later",
+             (unsigned)status);
+    return VN_ETRANSPORT;
+}
+
+/* Receives one frame within wait_ms. VN_ETIMEOUT if none came;
+ * VN_ETRANSPORT with errmsg set if the server refused the handshake. */
 static vn_err recv_reply(vn_conn *c, int wait_ms, Vn__Reply **rep)
 {
-    zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t it[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
     *rep = NULL;
-    int rc = zmq_poll(&it, 1, wait_ms);
+    int rc = zmq_poll(it, 2, wait_ms);
     if (rc < 0) return errno == EINTR ? VN_ETIMEOUT : VN_ETRANSPORT;
     if (rc == 0) return VN_ETIMEOUT;
+    if (it[1].revents & ZMQ_POLLIN) return take_refusal(c);
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, c->sock, ZMQ_DONTWAIT) < 0) {

@@ -33,7 +33,8 @@ void vn_conn_set_timeout(vn_conn *self, int timeout_ms, int resend_ms);
  * On VN_OK *rep holds a non-error reply (free with vn_frame_reply_free).
  * If the server answered with an error, returns its code, and
  * vn_conn_error() gives its message and retry-after. VN_ETIMEOUT if no reply
- * came in time. */
+ * came in time; VN_ETRANSPORT, with vn_conn_error() saying so, if the server
+ * refused the connection's handshake (it is busy, or refuses this key). */
 vn_err vn_conn_call(vn_conn *self, Vn__Request *req, Vn__Reply **rep);
 /* The server's message for the last error reply ("" if none); valid until
  * the next call. */

@@ -1,0 +1,54 @@
+/* vn_conns: what bounds vangnetd's client connections. The descriptor
+ * limit (raised at start), the most connections at once (counted from the
+ * ROUTER's monitor events and enforced by the ZAP handler), and the
+ * replies dropped because a client does not read them.
+ *
+ * Memory per connection is bounded by the queues of listen.c: at most
+ * send_queue replies of at most 2 * frame_max bytes wait to be sent, and
+ * at most send_queue requests of at most 4 * frame_max bytes (ZMQ_MAXMSGSIZE)
+ * wait to be read. With the defaults (64, 64 KiB) that is 8 MiB + 16 MiB in
+ * the worst case, and the total is max_connections times that. The worst
+ * case needs an account (replies to an unregistered key are errors of a
+ * few hundred bytes) and a loop slower than the network (it reads requests
+ * as they come); measured, 8 connections that never read add about 1.5 MiB
+ * (tests/e2e/slow_readers.sh). The kernel's socket buffers come on top,
+ * outside the process. */
+#ifndef VN_CONNS_H
+#define VN_CONNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "listen.h"
+#include "vn/err.h"
+
+typedef struct vn_conns vn_conns;
+
+/* Where the module logs: one line per call, like vn_log. */
+typedef void (*vn_conns_log_fn)(const char *fmt, ...);
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit and logs the result,
+ * then fits wanted (--max-connections) into it: each connection takes one
+ * descriptor, and a margin is kept for the store, libzmq and connections
+ * still being refused. Logs the maximum it will enforce, through log. */
+vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue, vn_conns_log_fn log);
+/* Logs what is still uncounted. Safe on NULL and twice. */
+void vn_conns_close(vn_conns **self_p);
+
+/* The maximum in force (wanted, or lower if the descriptors do not fit it). */
+size_t vn_conns_max(const vn_conns *self);
+/* Applies one event of the ROUTER's monitor. */
+void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms);
+/* Whether the connection being authenticated (already counted) may stay.
+ * A refusal is counted and logged, at most one line a second. */
+bool vn_conns_admit(vn_conns *self, uint64_t now_ms);
+/* Counts a reply or push dropped because route's send queue was full. */
+void vn_conns_dropped(vn_conns *self, const uint8_t *route, size_t route_len, uint64_t now_ms);
+/* Counts a reply replaced by an error because it would exceed the frame limit. */
+void vn_conns_too_large(vn_conns *self);
+/* Logs the counts since the last report if there are any and, unless
+ * force, the last one is at least 10 s old. */
+void vn_conns_report(vn_conns *self, uint64_t now_ms, bool force);
+
+#endif
