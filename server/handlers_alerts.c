@@ -217,13 +217,31 @@ vn_err vn_handle_alert_raise(vn_req *r)
     return reply_alert(&a, out);
 }
 
-/* Loads the alert named in a request; checks that peer belongs to it. */
+/* Who sees an alert: its casemanager; a medical lead once it reached
+ * them; the buddies of an SOS; the participant their own case's. */
+static bool visible(vn_sstore *st, const vn_peer *p, const vn_alert *a)
+{
+    vn_case_info ci;
+    uint8_t mine[VN_ACCOUNT_LEN];
+    if (vn_cases_get(st, a->case_id, &ci)) return false;
+    if (!memcmp(ci.casemanager, p->account, VN_ACCOUNT_LEN)) return true;
+    if (p->role == VN_ROLE_MEDICAL_LEAD) return a->level >= VN_LEVEL_MEDICAL_LEAD;
+    bool member =
+        vn_cases_of(st, p->account, mine) == VN_OK && !memcmp(mine, a->case_id, VN_ACCOUNT_LEN);
+    if (!member) return false;
+    return p->role == VN_ROLE_PARTICIPANT || (p->role == VN_ROLE_BUDDY && a->kind == VN_ALERT_SOS);
+}
+
+/* Loads the alert named in a request. An alert the peer may not see is
+ * answered as an unknown one, word for word: an outsider cannot learn
+ * which alert ids exist. */
 static vn_err load_alert(vn_req *r, const char *hex, vn_alert *a, vn_case_info *ci)
 {
     uint8_t id[VN_ALERT_ID_LEN];
     vn_err err = vn_parse_id(r, hex, "alert", id);
     if (err) return err;
-    if (vn_alerts_get(r->store, id, a) || vn_cases_get(r->store, a->case_id, ci))
+    if (vn_alerts_get(r->store, id, a) || vn_cases_get(r->store, a->case_id, ci) ||
+        !visible(r->store, r->peer, a))
         return vn_fail(r, VN_ENOTFOUND, "no alert %s that you can see", hex);
     return VN_OK;
 }
@@ -301,21 +319,6 @@ struct list_ctx {
     uint8_t logged[ALERTS_MAX][VN_ACCOUNT_LEN];
 };
 
-/* Who sees an alert: its casemanager; a medical lead once it reached
- * them; the buddies of an SOS; the participant their own case's. */
-static bool visible(vn_sstore *st, const vn_peer *p, const vn_alert *a)
-{
-    vn_case_info ci;
-    uint8_t mine[VN_ACCOUNT_LEN];
-    if (vn_cases_get(st, a->case_id, &ci)) return false;
-    if (!memcmp(ci.casemanager, p->account, VN_ACCOUNT_LEN)) return true;
-    if (p->role == VN_ROLE_MEDICAL_LEAD) return a->level >= VN_LEVEL_MEDICAL_LEAD;
-    bool member =
-        vn_cases_of(st, p->account, mine) == VN_OK && !memcmp(mine, a->case_id, VN_ACCOUNT_LEN);
-    if (!member) return false;
-    return p->role == VN_ROLE_PARTICIPANT || (p->role == VN_ROLE_BUDDY && a->kind == VN_ALERT_SOS);
-}
-
 /* Sealed entries cannot be merged in the store as the clear ones of one
  * minute were, so one request writes each participant's entry once. At
  * most ALERTS_MAX alerts are listed, so logged never overflows. */
@@ -382,12 +385,16 @@ vn_err vn_handle_disclosure_attest(vn_req *r)
     bool recorded = false;
     vn_err err = vn_parse_id(r, q->case_id, "case", id);
     if (err) return err;
-    if (vn_cases_get(r->store, id, &ci) || ci.state == VN_CASE_CLOSED)
-        return vn_fail(r, VN_ENOTFOUND, "no open case %s", q->case_id);
-    bool cm = !memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN);
-    if (!r->role_ok || (!cm && peer->role != VN_ROLE_MEDICAL_LEAD))
-        return vn_fail(r, VN_EDENIED,
-                       "a disclosure is attested by the case's casemanager and a medical lead");
+    /* Unknown, closed and not yours read alike: a disclosure is attested by
+     * the case's casemanager and a medical lead, and nobody else learns
+     * whether the case exists. */
+    bool found = vn_cases_get(r->store, id, &ci) == VN_OK && ci.state != VN_CASE_CLOSED;
+    bool cm = found && !memcmp(ci.casemanager, peer->account, VN_ACCOUNT_LEN);
+    if (!found || !r->role_ok || (!cm && peer->role != VN_ROLE_MEDICAL_LEAD))
+        return vn_fail(r, VN_ENOTFOUND,
+                       "no open case %s of yours to attest: a disclosure is attested by the "
+                       "case's casemanager and a medical lead",
+                       q->case_id);
     /* Both gates, every time: nothing is recorded with one missing. */
     if (!q->safety_at_risk || !q->no_action_taken)
         return vn_fail(r, VN_EINVAL,

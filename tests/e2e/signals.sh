@@ -143,7 +143,21 @@ expect_eq "nothing stored for it" 0 "$(db_count attest)"
 expect_match "one attestation waits for the other" '"recorded": false, "waiting_for": "medical-lead"' \
     "$(vn cm --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken)"
 expect_eq "with one attestation no disclosure is recorded" 0 "$(db_count disclosures)"
-expect_match "a buddy cannot attest" '"code": "DENIED"' "$(vn b1 --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken 2>&1 || true)"
+expect_match "a buddy cannot attest" 'no open case [0-9a-f]* of yours to attest' "$(vn b1 disclosure attest --case "$CASE" --safety-at-risk --no-action-taken 2>&1 || true)"
+# An outsider learns nothing: a real case or alert and a made-up one are
+# refused word for word alike.
+join cm2 casemanager >/dev/null
+FAKE=0123456789abcdef0123456789abcdef
+same_refusal() { [ "${1//$2/ID}" = "${3//$4/ID}" ]; }
+R1=$(vn cm2 disclosure attest --case "$CASE" --safety-at-risk --no-action-taken 2>&1 || true)
+R2=$(vn cm2 disclosure attest --case "$FAKE" --safety-at-risk --no-action-taken 2>&1 || true)
+check "another casemanager attesting: a real case reads as an unknown one ($R1)" same_refusal "$R1" "$CASE" "$R2" "$FAKE"
+R1=$(vn cm2 ack "$S2" 2>&1 || true)
+R2=$(vn cm2 ack "$FAKE" 2>&1 || true)
+check "another casemanager acknowledging: a real alert reads as an unknown one ($R1)" same_refusal "$R1" "$S2" "$R2" "$FAKE"
+R1=$(vn cm2 claim "$S2" 2>&1 || true)
+R2=$(vn cm2 claim "$FAKE" 2>&1 || true)
+check "and claiming ($R1)" same_refusal "$R1" "$S2" "$R2" "$FAKE"
 expect_match "the medical lead completes it" '"recorded": true' \
     "$(vn ml --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken)"
 expect_eq "the disclosure is recorded" 1 "$(db_count disclosures)"
@@ -159,6 +173,6 @@ done
 check "nor a role or severity word" \
     bash -c "! grep -Eiw 'participant|casemanager|buddy|naaste|medical-lead|concern|urgent|crisis|sos' '$SERVER_LOG'"
 expect_match "the events are logged as counts" \
-    'events since the last report: accounts registered 6, alerts raised [0-9]+, escalations [0-9]+' \
+    'events since the last report: accounts registered 7, alerts raised [0-9]+, escalations [0-9]+' \
     "$(cat "$SERVER_LOG")"
 finish
