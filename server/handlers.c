@@ -197,6 +197,29 @@ vn_err vn_handle_publish_keys(vn_req *r)
     return VN_OK;
 }
 
+/* Every bundle handed out spends one of the target's one-time prekeys, so
+ * fetching is limited per (fetcher, target): a session needs one bundle,
+ * a fresh device a few. The pair limiter serves, under a key of its own,
+ * with a fetch costing a fifth of a pair's burst. */
+#define BUNDLES_PER_BURST 5
+
+static vn_err bundle_rate(vn_req *r, const uint8_t target[VN_ACCOUNT_LEN])
+{
+    uint8_t key[1 + 2 * VN_ACCOUNT_LEN] = {'b'};
+    uint64_t retry = 0;
+    double cost = vn_server_cfg(r->srv)->pair_burst / BUNDLES_PER_BURST;
+    memcpy(key + 1, r->peer->account, VN_ACCOUNT_LEN);
+    memcpy(key + 1 + VN_ACCOUNT_LEN, target, VN_ACCOUNT_LEN);
+    vn_err err = vn_ratelimit_take(vn_server_rl_pair(r->srv), key, sizeof key, cost,
+                                   vn_server_mono_ms(r->srv), &retry);
+    if (err != VN_ERATE) return err;
+    r->retry_ms = retry;
+    return vn_fail(r, VN_ERATE,
+                   "rate limit: too many key bundles of this account (each spends one of its "
+                   "one-time prekeys); retry after %llu ms",
+                   (unsigned long long)retry);
+}
+
 vn_err vn_handle_fetch_bundle(vn_req *r)
 {
     const Vn__FetchBundle *f = r->req->fetch_bundle;
@@ -206,6 +229,7 @@ vn_err vn_handle_fetch_bundle(vn_req *r)
     if (err) return err;
     /* Keys only of people one may talk to: accounts cannot be enumerated. */
     if ((err = may_message(r, target, f->account))) return err;
+    if ((err = bundle_rate(r, target))) return err;
     Vn__Bundle *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__bundle__init(body);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_MAX 32
+#define KEY_MAX 40   /* a pair of account ids and a byte that says what is limited */
 #define NSLOTS  4096 /* hash chains; buckets are few (only active senders) */
 
 typedef struct bucket {

@@ -11,6 +11,10 @@
 
 typedef struct vn_ratelimit vn_ratelimit;
 
+/* The longest key: a pair of account ids and a byte that says what is
+ * limited (messages, or key bundles). Longer is a caller bug (VN_EINVAL). */
+#define VN_RATELIMIT_KEY_MAX 40
+
 /* burst tokens at most, refilled at per_sec tokens a second. */
 vn_err vn_ratelimit_open(vn_ratelimit **out, double burst, double per_sec);
 void vn_ratelimit_close(vn_ratelimit **self_p);
