@@ -16,9 +16,15 @@
 
 static void print_terms(const Vn__Contract *c)
 {
-    printf("contract of case %s, version %u\n", c->case_id, c->version);
-    printf("  participant       %s\n", c->participant);
-    printf("  start             %s (%s), %u months\n", c->start_date, c->time_zone, c->months);
+    printf("contract of case ");
+    vn_text_put(stdout, c->case_id, "");
+    printf(", version %u\n  participant       ", c->version);
+    vn_text_put(stdout, c->participant, "");
+    printf("\n  start             ");
+    vn_text_put(stdout, c->start_date, "");
+    printf(" (");
+    vn_text_put(stdout, c->time_zone, "");
+    printf("), %u months\n", c->months);
     for (size_t i = 0; i < c->n_phases; i++)
         printf("  months %2u-%-2u      about %u tests a month\n", c->phases[i]->from_month,
                c->phases[i]->to_month, c->phases[i]->tests_per_month);
@@ -32,9 +38,16 @@ static void print_terms(const Vn__Contract *c)
 
 static void print_terms_json(const Vn__Contract *c, const Vn__StoredContract *sc)
 {
-    printf("{\"case\": \"%s\", \"version\": %u, \"participant\": \"%s\", \"start\": \"%s\", "
-           "\"time_zone\": \"%s\", \"months\": %u, \"phases\": [",
-           c->case_id, c->version, c->participant, c->start_date, c->time_zone, c->months);
+    /* The strings come from the server: escaped like any other. */
+    printf("{\"case\": ");
+    vn_json_str(stdout, c->case_id);
+    printf(", \"version\": %u, \"participant\": ", c->version);
+    vn_json_str(stdout, c->participant);
+    printf(", \"start\": ");
+    vn_json_str(stdout, c->start_date);
+    printf(", \"time_zone\": ");
+    vn_json_str(stdout, c->time_zone);
+    printf(", \"months\": %u, \"phases\": [", c->months);
     for (size_t i = 0; i < c->n_phases; i++)
         printf("%s{\"from_month\": %u, \"to_month\": %u, \"tests_per_month\": %u}", i ? ", " : "",
                c->phases[i]->from_month, c->phases[i]->to_month, c->phases[i]->tests_per_month);
