@@ -166,6 +166,33 @@ static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const
     return err;
 }
 
+/* Signals are limited per (reporter, case) and per case, so one naaste
+ * cannot bury the case's real alerts, nor all reporters together the
+ * casemanager's list. An SOS is not: only the participant sends one, and
+ * one in crisis must always get through (the account limit still holds). */
+static vn_err take_signal(vn_req *r, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    uint8_t pair[2 * VN_ACCOUNT_LEN];
+    uint64_t now = vn_server_mono_ms(r->srv), retry = 0;
+    const char *what = NULL;
+    memcpy(pair, r->peer->account, VN_ACCOUNT_LEN);
+    memcpy(pair + VN_ACCOUNT_LEN, case_id, VN_ACCOUNT_LEN);
+    /* Checked both before either is taken, so a refusal costs nothing. */
+    if (vn_ratelimit_check(vn_server_rl_alert(r->srv), pair, sizeof pair, 1, now, &retry))
+        what = "you raised too many signals in this case";
+    else if (vn_ratelimit_check(vn_server_rl_case_alert(r->srv), case_id, VN_ACCOUNT_LEN, 1, now,
+                                &retry))
+        what = "too many signals were raised in this case";
+    if (what) {
+        r->retry_ms = retry;
+        return vn_fail(r, VN_ERATE, "rate limit: %s; retry after %llu s", what,
+                       (unsigned long long)(retry + 999) / 1000);
+    }
+    vn_ratelimit_take(vn_server_rl_alert(r->srv), pair, sizeof pair, 1, now, &retry);
+    vn_ratelimit_take(vn_server_rl_case_alert(r->srv), case_id, VN_ACCOUNT_LEN, 1, now, &retry);
+    return VN_OK;
+}
+
 vn_err vn_handle_alert_raise(vn_req *r)
 {
     const Vn__AlertRaise *q = r->req->alert_raise;
@@ -198,6 +225,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
                           vn_server_mono_ms(srv), &retry))
         return vn_fail(r, VN_ERATE, "rate limit: too many requests; retry after %llu ms",
                        (unsigned long long)retry);
+    if (!sos && (err = take_signal(r, id))) return err;
     if (vn_server_nearly_full(srv))
         return vn_fail(r, VN_EFULL, "the server's storage is full; try again later");
     memset(&a, 0, sizeof a);
