@@ -195,6 +195,45 @@ static vn_err take_signal(vn_req *r, const uint8_t case_id[VN_ACCOUNT_LEN])
     return VN_OK;
 }
 
+/* Folding: a signal like an alert of its case that is still open (same
+ * kind and severity, raised within the fold window) adds nothing to
+ * escalate, so it joins that alert: the list keeps one entry and the
+ * casemanager is not told twice (the items still reach them end to end).
+ * A more severe signal is never folded into a milder alert: it gets its
+ * own alert and its own, shorter, deadline. The reporter is not stored,
+ * so alike signals of several reporters fold together. */
+struct fold_ctx {
+    const vn_alert *like; /* the signal being raised */
+    uint64_t since;       /* oldest creation time that folds */
+    vn_alert into;        /* the open alert found */
+    bool found;
+};
+
+static vn_err fold_cb(void *ud, const vn_alert *a)
+{
+    struct fold_ctx *f = ud;
+    if (f->found || a->kind != f->like->kind || a->severity != f->like->severity ||
+        a->state != VN_ALERT_OPEN || a->created_ms < f->since)
+        return VN_OK;
+    f->into = *a;
+    f->found = true;
+    return VN_OK;
+}
+
+static vn_err find_fold(vn_req *r, const vn_alert *like, vn_alert *into, bool *found)
+{
+    uint64_t window = vn_server_cfg(r->srv)->alert_fold_ms;
+    struct fold_ctx f = {.like = like, .since = r->now > window ? r->now - window : 0};
+    *found = false;
+    if (!window || like->kind != VN_ALERT_SIGNAL) return VN_OK;
+    vn_err err = vn_alerts_each_case(r->store, like->case_id, fold_cb, &f);
+    if (!err && f.found) {
+        *into = f.into;
+        *found = true;
+    }
+    return err;
+}
+
 vn_err vn_handle_alert_raise(vn_req *r)
 {
     const Vn__AlertRaise *q = r->req->alert_raise;
@@ -237,6 +276,10 @@ vn_err vn_handle_alert_raise(vn_req *r)
     a.state = VN_ALERT_OPEN;
     a.created_ms = a.level_ms = r->now;
     a.level = sos ? VN_LEVEL_BUDDIES : VN_LEVEL_CASEMANAGER;
+    bool folded = false;
+    vn_alert into;
+    if ((err = find_fold(r, &a, &into, &folded))) return err;
+    if (folded) return reply_alert(&into, out);
     if ((err = vn_alerts_create(st, &a)))
         return vn_fail(r, err, "cannot store the alert: %s", vn_err_str(err));
     /* An SOS reaches every buddy at once; a signal the casemanager. */

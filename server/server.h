@@ -48,6 +48,7 @@ typedef struct vn_server_config {
     double inbound_burst, inbound_per_sec; /* bytes per recipient */
     double alert_burst, alert_per_hour;    /* signals per (reporter, case) */
     double case_alert_burst, case_alert_per_hour; /* signals per case, all reporters */
+    uint64_t alert_fold_ms; /* a like signal this soon after an open one folds into it; 0: never */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
