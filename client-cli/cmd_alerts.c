@@ -234,40 +234,57 @@ int vn_cmd_ack(vn_client *c, const vn_args *a)
     return alert_op(c, a, false);
 }
 
+static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first)
+{
+    char when[32], name[128];
+    vn_iso_time(a->created_ms, when, sizeof when);
+    if (c->json) {
+        printf("%s{\"alert\": \"%s\", \"case\": \"%s\", \"kind\": \"%s\", \"severity\": \"%s\", "
+               "\"state\": \"%s\", \"claimed_by\": \"%s\", \"level\": %u, \"created\": \"%s\"}",
+               first ? "" : ", ", a->alert, a->case_id, a->kind, a->severity, a->state,
+               a->claimed_by, a->level, when);
+        return;
+    }
+    const char *by =
+        a->claimed_by[0] ? vn_client_name_of(c, a->claimed_by, name, sizeof name) : NULL;
+    printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", a->alert, a->kind, a->severity, a->state,
+           a->case_id, when, a->claimed_by[0] ? "  by " : "",
+           a->claimed_by[0] ? (by ? by : a->claimed_by) : "");
+}
+
+/* The server sends a page at a time (most severe, then oldest, first).
+ * Without --all the first page is shown and the rest counted; with --all
+ * the pages are followed. --json stays one array; the count of the rest
+ * goes to stderr so the array's shape does not change. */
 int vn_cmd_alerts(vn_client *c, const vn_args *args)
 {
-    Vn__Reply *rep = NULL;
-    char when[32], name[128];
-    Vn__AlertList al = VN__ALERT_LIST__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_ALERT_LIST;
-    req.alert_list = &al;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERTS_VIEW, "cannot list alerts", &rep);
-    if (rc) return rc;
-    const Vn__AlertsView *v = rep->alerts_view;
+    bool all = vn_args_has(args, "--all"), first = true;
+    char cursor[128] = "";
+    uint32_t rest = 0;
     if (c->json) printf("[");
-    for (size_t i = 0; i < v->n_alerts; i++) {
-        const Vn__AlertInfo *a = v->alerts[i];
-        vn_iso_time(a->created_ms, when, sizeof when);
-        if (c->json) {
-            printf(
-                "%s{\"alert\": \"%s\", \"case\": \"%s\", \"kind\": \"%s\", \"severity\": \"%s\", "
-                "\"state\": \"%s\", \"claimed_by\": \"%s\", \"level\": %u, \"created\": \"%s\"}",
-                i ? ", " : "", a->alert, a->case_id, a->kind, a->severity, a->state, a->claimed_by,
-                a->level, when);
-        } else {
-            const char *by =
-                a->claimed_by[0] ? vn_client_name_of(c, a->claimed_by, name, sizeof name) : NULL;
-            printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", a->alert, a->kind, a->severity,
-                   a->state, a->case_id, when, a->claimed_by[0] ? "  by " : "",
-                   a->claimed_by[0] ? (by ? by : a->claimed_by) : "");
-        }
+    for (;;) {
+        Vn__Reply *rep = NULL;
+        Vn__AlertList al = VN__ALERT_LIST__INIT;
+        Vn__Request req = VN__REQUEST__INIT;
+        al.cursor = cursor;
+        req.body_case = VN__REQUEST__BODY_ALERT_LIST;
+        req.alert_list = &al;
+        int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERTS_VIEW, "cannot list alerts", &rep);
+        if (rc) return rc;
+        const Vn__AlertsView *v = rep->alerts_view;
+        for (size_t i = 0; i < v->n_alerts; i++, first = false)
+            print_alert(c, v->alerts[i], first);
+        bool next = v->more && v->cursor && v->cursor[0] && strlen(v->cursor) < sizeof cursor;
+        rest = v->more ? v->remaining : 0;
+        if (next) memcpy(cursor, v->cursor, strlen(v->cursor) + 1);
+        vn_frame_reply_free(rep);
+        if (!all || !next) break;
     }
     if (c->json)
         printf("]\n");
-    else if (v->n_alerts == 0)
+    else if (first)
         printf("no alerts\n");
-    vn_frame_reply_free(rep);
+    if (rest) fprintf(c->json ? stderr : stdout, "more: %u (vangnet alerts --all)\n", rest);
     return EXIT_OK;
 }
 

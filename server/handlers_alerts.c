@@ -18,11 +18,13 @@
 #include "vn/day.h"
 #include "vn/hex.h"
 #include "vn/account.h"
+#include "vn/be.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ALERTS_MAX 256
+/* Most alerts in one page of alert-list. */
+#define ALERTS_PAGE 100
 
 static uint64_t alert_limit_ms(const vn_alert *a)
 {
@@ -166,6 +168,72 @@ static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const
     return err;
 }
 
+/* Signals are limited per (reporter, case) and per case, so one naaste
+ * cannot bury the case's real alerts, nor all reporters together the
+ * casemanager's list. An SOS is not: only the participant sends one, and
+ * one in crisis must always get through (the account limit still holds). */
+static vn_err take_signal(vn_req *r, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    uint8_t pair[2 * VN_ACCOUNT_LEN];
+    uint64_t now = vn_server_mono_ms(r->srv), retry = 0;
+    const char *what = NULL;
+    memcpy(pair, r->peer->account, VN_ACCOUNT_LEN);
+    memcpy(pair + VN_ACCOUNT_LEN, case_id, VN_ACCOUNT_LEN);
+    /* Checked both before either is taken, so a refusal costs nothing. */
+    if (vn_ratelimit_check(vn_server_rl_alert(r->srv), pair, sizeof pair, 1, now, &retry))
+        what = "you raised too many signals in this case";
+    else if (vn_ratelimit_check(vn_server_rl_case_alert(r->srv), case_id, VN_ACCOUNT_LEN, 1, now,
+                                &retry))
+        what = "too many signals were raised in this case";
+    if (what) {
+        r->retry_ms = retry;
+        return vn_fail(r, VN_ERATE, "rate limit: %s; retry after %llu s", what,
+                       (unsigned long long)(retry + 999) / 1000);
+    }
+    vn_ratelimit_take(vn_server_rl_alert(r->srv), pair, sizeof pair, 1, now, &retry);
+    vn_ratelimit_take(vn_server_rl_case_alert(r->srv), case_id, VN_ACCOUNT_LEN, 1, now, &retry);
+    return VN_OK;
+}
+
+/* Folding: a signal like an alert of its case that is still open (same
+ * kind and severity, raised within the fold window) adds nothing to
+ * escalate, so it joins that alert: the list keeps one entry and the
+ * casemanager is not told twice (the items still reach them end to end).
+ * A more severe signal is never folded into a milder alert: it gets its
+ * own alert and its own, shorter, deadline. The reporter is not stored,
+ * so alike signals of several reporters fold together. */
+struct fold_ctx {
+    const vn_alert *like; /* the signal being raised */
+    uint64_t since;       /* oldest creation time that folds */
+    vn_alert into;        /* the open alert found */
+    bool found;
+};
+
+static vn_err fold_cb(void *ud, const vn_alert *a)
+{
+    struct fold_ctx *f = ud;
+    if (f->found || a->kind != f->like->kind || a->severity != f->like->severity ||
+        a->state != VN_ALERT_OPEN || a->created_ms < f->since)
+        return VN_OK;
+    f->into = *a;
+    f->found = true;
+    return VN_OK;
+}
+
+static vn_err find_fold(vn_req *r, const vn_alert *like, vn_alert *into, bool *found)
+{
+    uint64_t window = vn_server_cfg(r->srv)->alert_fold_ms;
+    struct fold_ctx f = {.like = like, .since = r->now > window ? r->now - window : 0};
+    *found = false;
+    if (!window || like->kind != VN_ALERT_SIGNAL) return VN_OK;
+    vn_err err = vn_alerts_each_case(r->store, like->case_id, fold_cb, &f);
+    if (!err && f.found) {
+        *into = f.into;
+        *found = true;
+    }
+    return err;
+}
+
 vn_err vn_handle_alert_raise(vn_req *r)
 {
     const Vn__AlertRaise *q = r->req->alert_raise;
@@ -198,6 +266,7 @@ vn_err vn_handle_alert_raise(vn_req *r)
                           vn_server_mono_ms(srv), &retry))
         return vn_fail(r, VN_ERATE, "rate limit: too many requests; retry after %llu ms",
                        (unsigned long long)retry);
+    if (!sos && (err = take_signal(r, id))) return err;
     if (vn_server_nearly_full(srv))
         return vn_fail(r, VN_EFULL, "the server's storage is full; try again later");
     memset(&a, 0, sizeof a);
@@ -207,6 +276,10 @@ vn_err vn_handle_alert_raise(vn_req *r)
     a.state = VN_ALERT_OPEN;
     a.created_ms = a.level_ms = r->now;
     a.level = sos ? VN_LEVEL_BUDDIES : VN_LEVEL_CASEMANAGER;
+    bool folded = false;
+    vn_alert into;
+    if ((err = find_fold(r, &a, &into, &folded))) return err;
+    if (folded) return reply_alert(&into, out);
     if ((err = vn_alerts_create(st, &a)))
         return vn_fail(r, err, "cannot store the alert: %s", vn_err_str(err));
     /* An SOS reaches every buddy at once; a signal the casemanager. */
@@ -309,67 +382,156 @@ vn_err vn_handle_alert_ack(vn_req *r)
     return reply_alert(&a, out);
 }
 
-struct list_ctx {
-    vn_req *r;            /* the request */
-    const vn_peer *peer;  /* who asks */
-    Vn__AlertsView *view; /* reply being filled */
-    bool wrote;           /* audit entries were written */
-    bool unlogged;        /* an audit entry could not be written: the read is refused */
-    size_t nlogged;       /* participants whose log has this read already */
-    uint8_t logged[ALERTS_MAX][VN_ACCOUNT_LEN];
+/* The alerts a peer may see, gathered before they are ordered. */
+struct gather {
+    vn_req *r;
+    vn_alert *a;
+    size_t n, cap;
 };
 
-/* Sealed entries cannot be merged in the store as the clear ones of one
- * minute were, so one request writes each participant's entry once. At
- * most ALERTS_MAX alerts are listed, so logged never overflows. */
-static bool already_logged(const struct list_ctx *c, const uint8_t participant[VN_ACCOUNT_LEN])
+static vn_err gather_cb(void *ud, const vn_alert *a)
 {
-    for (size_t i = 0; i < c->nlogged; i++)
-        if (!memcmp(c->logged[i], participant, VN_ACCOUNT_LEN)) return true;
-    return false;
+    struct gather *g = ud;
+    if (!visible(g->r->store, g->r->peer, a)) return VN_OK;
+    vn_err err = vn_array_reserve(&g->a, &g->cap, g->n + 1, sizeof *g->a, VN_ALERTS_MAX);
+    if (!err) g->a[g->n++] = *a;
+    return err;
 }
 
-static vn_err list_cb(void *ud, const vn_alert *a)
+static vn_err gather_case_cb(void *ud, const vn_case_info *ci)
 {
-    struct list_ctx *c = ud;
-    uint8_t participant[VN_ACCOUNT_LEN];
-    if (c->view->n_alerts == ALERTS_MAX || !visible(c->r->store, c->peer, a)) return VN_OK;
-    /* Someone else reading a participant's alerts is in their audit log,
-     * once per request however many of their alerts the list holds. */
-    if (vn_case_participant(c->r->srv, a->case_id, participant) &&
-        memcmp(participant, c->peer->account, VN_ACCOUNT_LEN) != 0 &&
-        !already_logged(c, participant)) {
-        vn_err e = vn_audit_note(c->r, participant, VN_AUDIT_ALERTS);
-        if (e) {
-            c->unlogged = true;
-            return e;
-        }
-        memcpy(c->logged[c->nlogged++], participant, VN_ACCOUNT_LEN);
-        c->wrote = true;
-    }
-    vn_err err = alert_reply(a, &c->view->alerts[c->view->n_alerts]);
-    if (c->view->alerts[c->view->n_alerts]) c->view->n_alerts++;
+    struct gather *g = ud;
+    return vn_alerts_each_case(g->r->store, ci->id, gather_cb, g);
+}
+
+/* A casemanager's list walks their own cases and a member's their case,
+ * through the case index. A medical lead sees escalated alerts of every
+ * case, so theirs still reads every alert; rate limits and folding keep
+ * that table small (a second index of escalated alerts would end it). */
+static vn_err gather_visible(vn_req *r, struct gather *g)
+{
+    vn_sstore *st = r->store;
+    uint8_t mine[VN_ACCOUNT_LEN];
+    vn_case_info ci;
+    if (r->peer->role == VN_ROLE_MEDICAL_LEAD) return vn_alerts_each(st, gather_cb, g);
+    vn_err err = vn_cases_each_managed(st, r->peer->account, gather_case_cb, g);
+    if (err) return err;
+    /* A case they manage was walked already. */
+    if (vn_cases_of(st, r->peer->account, mine) == VN_OK && vn_cases_get(st, mine, &ci) == VN_OK &&
+        memcmp(ci.casemanager, r->peer->account, VN_ACCOUNT_LEN) != 0)
+        err = vn_alerts_each_case(st, mine, gather_cb, g);
     return err;
+}
+
+/* Most severe first, then oldest first; the id only makes the order total,
+ * so a cursor always names one place in it. */
+static int alert_order(const void *x, const void *y)
+{
+    const vn_alert *a = x, *b = y;
+    if (a->severity != b->severity) return a->severity > b->severity ? -1 : 1;
+    if (a->created_ms != b->created_ms) return a->created_ms < b->created_ms ? -1 : 1;
+    return memcmp(a->id, b->id, VN_ALERT_ID_LEN);
+}
+
+/* A cursor is the sort key of the last alert of a page, in hex. */
+#define CURSOR_LEN (1 + 8 + VN_ALERT_ID_LEN)
+
+static void cursor_of(const vn_alert *a, char hex[2 * CURSOR_LEN + 1])
+{
+    uint8_t k[CURSOR_LEN];
+    k[0] = a->severity;
+    vn_be_put64(k + 1, a->created_ms);
+    memcpy(k + 9, a->id, VN_ALERT_ID_LEN);
+    vn_hex_encode(k, sizeof k, hex);
+}
+
+static vn_err cursor_parse(vn_req *r, const char *hex, vn_alert *key)
+{
+    uint8_t k[CURSOR_LEN];
+    if (strlen(hex) != 2 * CURSOR_LEN || vn_hex_decode(hex, k, sizeof k))
+        return vn_fail(r, VN_EINVAL, "the cursor is not one this server gave; list from the start");
+    memset(key, 0, sizeof *key);
+    key->severity = k[0];
+    key->created_ms = vn_be_get64(k + 1);
+    memcpy(key->id, k + 9, VN_ALERT_ID_LEN);
+    return VN_OK;
+}
+
+/* Sealed entries cannot be merged in the store as the clear ones of one
+ * minute were, so one request writes each participant's entry once. A
+ * page holds at most ALERTS_PAGE alerts, so logged never overflows. */
+struct page_log {
+    size_t n;
+    uint8_t logged[ALERTS_PAGE][VN_ACCOUNT_LEN];
+};
+
+/* Someone else reading a participant's alerts is in their audit log, once
+ * per request however many of their alerts the page holds. */
+static vn_err log_read(vn_req *r, struct page_log *l, const vn_alert *a, bool *unlogged)
+{
+    uint8_t participant[VN_ACCOUNT_LEN];
+    if (!vn_case_participant(r->srv, a->case_id, participant) ||
+        !memcmp(participant, r->peer->account, VN_ACCOUNT_LEN))
+        return VN_OK;
+    for (size_t i = 0; i < l->n; i++)
+        if (!memcmp(l->logged[i], participant, VN_ACCOUNT_LEN)) return VN_OK;
+    vn_err err = vn_audit_note(r, participant, VN_AUDIT_ALERTS);
+    if (err) {
+        *unlogged = true;
+        return err;
+    }
+    memcpy(l->logged[l->n++], participant, VN_ACCOUNT_LEN);
+    r->out->wrote = true;
+    return VN_OK;
+}
+
+/* Fills view with alerts[from..] up to limit, with the cursor and count of
+ * the rest. */
+static vn_err fill_page(vn_req *r, Vn__AlertsView *view, const vn_alert *al, size_t n, size_t from,
+                        size_t limit, bool *unlogged)
+{
+    size_t end = n - from > limit ? from + limit : n;
+    char hex[2 * CURSOR_LEN + 1] = "";
+    vn_err err = VN_OK;
+    struct page_log *l = calloc(1, sizeof *l);
+    view->alerts = calloc(limit, sizeof *view->alerts);
+    if (!l || !view->alerts) err = VN_ENOMEM;
+    for (size_t i = from; !err && i < end; i++) {
+        if ((err = log_read(r, l, &al[i], unlogged))) break;
+        err = alert_reply(&al[i], &view->alerts[view->n_alerts]);
+        if (view->alerts[view->n_alerts]) view->n_alerts++;
+    }
+    free(l);
+    if (err) return err;
+    view->more = end < n;
+    view->remaining = (uint32_t)(n - end);
+    if (view->more) cursor_of(&al[end - 1], hex);
+    view->cursor = vn_dup_str(hex);
+    return view->cursor ? VN_OK : VN_ENOMEM;
 }
 
 vn_err vn_handle_alert_list(vn_req *r)
 {
-    const vn_peer *peer = r->peer;
-    vn_outcome *out = r->out;
+    const Vn__AlertList *q = r->req->alert_list;
+    vn_alert after;
+    bool unlogged = false;
+    struct gather g = {.r = r};
+    size_t limit = q->limit && q->limit < ALERTS_PAGE ? q->limit : ALERTS_PAGE, from = 0;
+    if (q->cursor && q->cursor[0] && cursor_parse(r, q->cursor, &after)) return VN_EINVAL;
     Vn__AlertsView *view = malloc(sizeof *view);
     if (!view) return VN_ENOMEM;
     vn__alerts_view__init(view);
-    out->reply->body_case = VN__REPLY__BODY_ALERTS_VIEW;
-    out->reply->alerts_view = view;
-    view->alerts = calloc(ALERTS_MAX, sizeof *view->alerts);
-    if (!view->alerts) return VN_ENOMEM;
-    struct list_ctx *c = calloc(1, sizeof *c);
-    if (!c) return VN_ENOMEM;
-    *c = (struct list_ctx){.r = r, .peer = peer, .view = view};
-    vn_err err = vn_alerts_each(r->store, list_cb, c);
-    out->wrote = c->wrote;
-    bool unlogged = c->unlogged;
-    free(c);
+    r->out->reply->body_case = VN__REPLY__BODY_ALERTS_VIEW;
+    r->out->reply->alerts_view = view;
+    vn_err err = gather_visible(r, &g);
+    if (!err) {
+        qsort(g.a, g.n, sizeof *g.a, alert_order);
+        if (q->cursor && q->cursor[0])
+            while (from < g.n && alert_order(&g.a[from], &after) <= 0)
+                from++;
+        err = fill_page(r, view, g.a, g.n, from, limit, &unlogged);
+    }
+    free(g.a);
     if (err && unlogged) return vn_audit_refuse(r, err);
     return err ? vn_fail(r, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }

@@ -63,22 +63,6 @@ struct load_ctx {
     bool unlogged;          /* an audit entry could not be written: the read is refused */
 };
 
-struct alerts_of {
-    const uint8_t *case_id; /* the case */
-    vn_alert a[64];         /* its open alerts */
-    size_t n;
-};
-
-static vn_err open_alert_cb(void *ud, const vn_alert *a)
-{
-    struct alerts_of *ao = ud;
-    if (memcmp(a->case_id, ao->case_id, VN_ACCOUNT_LEN) || a->state == VN_ALERT_ACKED ||
-        ao->n == 64)
-        return VN_OK;
-    ao->a[ao->n++] = *a;
-    return VN_OK;
-}
-
 /* Most severe first, then oldest first. */
 static int alert_cmp(const void *x, const void *y)
 {
@@ -87,19 +71,43 @@ static int alert_cmp(const void *x, const void *y)
     return a->created_ms < b->created_ms ? -1 : a->created_ms > b->created_ms;
 }
 
+#define CASE_ALERTS_SHOWN 64
+
+struct alerts_of {
+    vn_alert a[CASE_ALERTS_SHOWN]; /* the most urgent of its open alerts */
+    size_t n, total;               /* kept, and open in all */
+};
+
+/* Keeps the CASE_ALERTS_SHOWN most urgent, whatever order the index
+ * yields them in, so a flood of concerns never hides a crisis. */
+static vn_err open_alert_cb(void *ud, const vn_alert *a)
+{
+    struct alerts_of *ao = ud;
+    if (a->state == VN_ALERT_ACKED) return VN_OK;
+    ao->total++;
+    if (ao->n < CASE_ALERTS_SHOWN) {
+        ao->a[ao->n++] = *a;
+        return VN_OK;
+    }
+    size_t worst = 0;
+    for (size_t i = 1; i < ao->n; i++)
+        if (alert_cmp(&ao->a[i], &ao->a[worst]) > 0) worst = i;
+    if (alert_cmp(a, &ao->a[worst]) < 0) ao->a[worst] = *a;
+    return VN_OK;
+}
+
 static int sev_rank(const char *alert)
 {
     return !strncmp(alert, "crisis", 6) ? 3 : !strncmp(alert, "urgent", 6) ? 2 : 1;
 }
 
 /* The case's open alerts as "severity:kind:state:id", most severe and
- * oldest first. */
+ * oldest first, at most CASE_ALERTS_SHOWN; alerts_more counts the rest. */
 static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd)
 {
     struct alerts_of *ao = calloc(1, sizeof *ao);
     if (!ao) return VN_ENOMEM;
-    ao->case_id = id;
-    vn_err err = vn_alerts_each(r->store, open_alert_cb, ao);
+    vn_err err = vn_alerts_each_case(r->store, id, open_alert_cb, ao);
     qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp);
     cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
     if (!cd->alerts) err = VN_ENOMEM;
@@ -111,6 +119,7 @@ static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseD
                  vn_alerts_kind_name(ao->a[i].kind), vn_alerts_state_name(ao->a[i].state), hex);
         if (!(cd->alerts[cd->n_alerts++] = vn_dup_str(line))) err = VN_ENOMEM;
     }
+    cd->alerts_more = (uint32_t)(ao->total - ao->n);
     free(ao);
     return err;
 }

@@ -69,6 +69,7 @@ struct vn_server {
     size_t nsubs, capsubs;
     pending *batch;                                  /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
+    vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
     struct notice_push {
         uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
         uint8_t *frame;             /* packed push */
@@ -192,6 +193,16 @@ vn_ratelimit *vn_server_rl_account(vn_server *self)
 vn_ratelimit *vn_server_rl_inbound(vn_server *self)
 {
     return self->rl_inbound;
+}
+
+vn_ratelimit *vn_server_rl_alert(vn_server *self)
+{
+    return self->rl_alert;
+}
+
+vn_ratelimit *vn_server_rl_case_alert(vn_server *self)
+{
+    return self->rl_case_alert;
 }
 
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
@@ -588,6 +599,8 @@ static void on_sweep(uv_timer_t *t)
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));
+    vn_ratelimit_sweep(s->rl_alert, vn_server_mono_ms(s));
+    vn_ratelimit_sweep(s->rl_case_alert, vn_server_mono_ms(s));
     vn_conns_report(s->conns, vn_server_mono_ms(s), false);
     if (vn_server_mono_ms(s) - s->events_reported_ms >= EVENT_REPORT_MS) report_events(s);
     /* The scheduler and the escalation pushed notices on the ROUTER. */
@@ -694,7 +707,10 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     }
     if ((err = vn_ratelimit_open(&s->rl_pair, cfg->pair_burst, cfg->pair_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_account, cfg->account_burst, cfg->account_per_sec)) ||
-        (err = vn_ratelimit_open(&s->rl_inbound, cfg->inbound_burst, cfg->inbound_per_sec)))
+        (err = vn_ratelimit_open(&s->rl_inbound, cfg->inbound_burst, cfg->inbound_per_sec)) ||
+        (err = vn_ratelimit_open(&s->rl_alert, cfg->alert_burst, cfg->alert_per_hour / 3600)) ||
+        (err = vn_ratelimit_open(&s->rl_case_alert, cfg->case_alert_burst,
+                                 cfg->case_alert_per_hour / 3600)))
         goto err_free;
     if ((err = lock_state(s))) goto err_free;
     err = read_key(cfg->state_dir, "server.key", secret);
@@ -736,6 +752,8 @@ err_free:
     vn_ratelimit_close(&s->rl_pair);
     vn_ratelimit_close(&s->rl_account);
     vn_ratelimit_close(&s->rl_inbound);
+    vn_ratelimit_close(&s->rl_alert);
+    vn_ratelimit_close(&s->rl_case_alert);
     free(s->batch);
     free(s);
     return err;
@@ -788,6 +806,8 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_pair);
     vn_ratelimit_close(&s->rl_account);
     vn_ratelimit_close(&s->rl_inbound);
+    vn_ratelimit_close(&s->rl_alert);
+    vn_ratelimit_close(&s->rl_case_alert);
     free(s->subs);
     free(s->batch);
     free(s);

@@ -46,6 +46,9 @@ typedef struct vn_server_config {
     double pair_burst, pair_per_sec;       /* messages per (sender, recipient) */
     double account_burst, account_per_sec; /* messages per sending account */
     double inbound_burst, inbound_per_sec; /* bytes per recipient */
+    double alert_burst, alert_per_hour;    /* signals per (reporter, case) */
+    double case_alert_burst, case_alert_per_hour; /* signals per case, all reporters */
+    uint64_t alert_fold_ms; /* a like signal this soon after an open one folds into it; 0: never */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -113,6 +116,9 @@ struct vn_ratelimit;
 struct vn_ratelimit *vn_server_rl_pair(vn_server *self);
 struct vn_ratelimit *vn_server_rl_account(vn_server *self);
 struct vn_ratelimit *vn_server_rl_inbound(vn_server *self);
+/* Signals raised: per (reporter, case), and per case. */
+struct vn_ratelimit *vn_server_rl_alert(vn_server *self);
+struct vn_ratelimit *vn_server_rl_case_alert(vn_server *self);
 vn_clock *vn_server_clock(vn_server *self);
 const vn_server_config *vn_server_cfg(vn_server *self);
 /* Remembers that account listens for pushes on route (copied). */

@@ -431,6 +431,56 @@ static void test_alerts_disclosures(void **state)
     store_rm_tmp(dir);
 }
 
+static vn_err count_case_alert(void *ud, const vn_alert *a)
+{
+    uint8_t *c = ((void **)ud)[0];
+    size_t *n = ((void **)ud)[1];
+    /* The index yields only the case's own alerts. */
+    if (memcmp(a->case_id, c, VN_ACCOUNT_LEN) != 0) return VN_ESTORE;
+    (*n)++;
+    return VN_OK;
+}
+
+/* The case index: each case's walk sees its alerts and no other's, follows
+ * deletions, and a purged case leaves no entry behind. */
+static void test_alerts_by_case(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c1[VN_ACCOUNT_LEN] = {1}, c2[VN_ACCOUNT_LEN] = {2};
+    vn_alert a[5];
+    size_t n = 0;
+    void *ud1[2] = {c1, &n}, *ud2[2] = {c2, &n};
+    for (int i = 0; i < 5; i++) {
+        a[i] = (vn_alert){.kind = VN_ALERT_SIGNAL, .severity = 1, .state = VN_ALERT_OPEN};
+        memcpy(a[i].case_id, i < 3 ? c1 : c2, VN_ACCOUNT_LEN);
+        a[i].created_ms = NOW + (uint64_t)i;
+        assert_int_equal(vn_alerts_create(st, &a[i]), VN_OK);
+    }
+    assert_int_equal(vn_alerts_each_case(st, c1, count_case_alert, ud1), VN_OK);
+    assert_int_equal(n, 3);
+    n = 0;
+    assert_int_equal(vn_alerts_each_case(st, c2, count_case_alert, ud2), VN_OK);
+    assert_int_equal(n, 2);
+    /* A put (an escalation) keeps one entry; a delete removes it. */
+    a[0].level = VN_LEVEL_MEDICAL_LEAD;
+    assert_int_equal(vn_alerts_put(st, &a[0]), VN_OK);
+    assert_int_equal(vn_alerts_delete(st, a[1].id), VN_OK);
+    n = 0;
+    assert_int_equal(vn_alerts_each_case(st, c1, count_case_alert, ud1), VN_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vn_alerts_purge_case(st, c1), VN_OK);
+    n = 0;
+    assert_int_equal(vn_alerts_each_case(st, c1, count_case_alert, ud1), VN_OK);
+    assert_int_equal(n, 0);
+    n = 0;
+    assert_int_equal(vn_alerts_each_case(st, c2, count_case_alert, ud2), VN_OK);
+    assert_int_equal(n, 2);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, c1), 0);
+    store_rm_tmp(dir);
+}
+
 static void test_quiet(void **state)
 {
     char dir[32];
@@ -545,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_contract_versions),
         cmocka_unit_test(test_events_prune),
         cmocka_unit_test(test_alerts_disclosures),
+        cmocka_unit_test(test_alerts_by_case),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_meta_clock),

@@ -58,16 +58,35 @@ static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t r[ALERT_REC_
     a->level_ms = vn_be_get64(r + 52);
 }
 
-vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN])
+static void index_key(const uint8_t case_id[VN_ACCOUNT_LEN], const uint8_t id[VN_ALERT_ID_LEN],
+                      uint8_t k[VN_ACCOUNT_LEN + VN_ALERT_ID_LEN])
 {
-    return st_del(st, VN_DB_ALERTS, id, VN_ALERT_ID_LEN);
+    memcpy(k, case_id, VN_ACCOUNT_LEN);
+    memcpy(k + VN_ACCOUNT_LEN, id, VN_ALERT_ID_LEN);
 }
 
+vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN])
+{
+    uint8_t k[VN_ACCOUNT_LEN + VN_ALERT_ID_LEN];
+    vn_alert a;
+    vn_err err = vn_alerts_get(st, id, &a);
+    if (err) return err;
+    index_key(a.case_id, id, k);
+    err = st_del(st, VN_DB_ALERTSBYCASE, k, sizeof k);
+    /* An alert stored before the index existed has no entry. */
+    if (err == VN_ENOTFOUND) err = VN_OK;
+    return err ? err : st_del(st, VN_DB_ALERTS, id, VN_ALERT_ID_LEN);
+}
+
+/* The index entry is written with every put: an alert never changes case,
+ * and rewriting it also indexes alerts stored before the index existed. */
 vn_err vn_alerts_put(vn_sstore *st, const vn_alert *a)
 {
-    uint8_t r[ALERT_REC_LEN];
+    uint8_t r[ALERT_REC_LEN], k[VN_ACCOUNT_LEN + VN_ALERT_ID_LEN];
     pack(a, r);
-    return st_put(st, VN_DB_ALERTS, a->id, VN_ALERT_ID_LEN, r, sizeof r);
+    index_key(a->case_id, a->id, k);
+    vn_err err = st_put(st, VN_DB_ALERTSBYCASE, k, sizeof k, "", 0);
+    return err ? err : st_put(st, VN_DB_ALERTS, a->id, VN_ALERT_ID_LEN, r, sizeof r);
 }
 
 vn_err vn_alerts_create(vn_sstore *st, vn_alert *a)
@@ -119,6 +138,42 @@ vn_err vn_alerts_each(vn_sstore *st, vn_alerts_fn fn, void *ud)
     return err;
 }
 
+struct ids_ctx {
+    uint8_t (*ids)[VN_ALERT_ID_LEN]; /* alert ids of the case */
+    size_t n, cap;
+};
+
+static vn_err ids_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct ids_ctx *c = ud;
+    (void)v;
+    (void)stop;
+    if (kl != VN_ACCOUNT_LEN + VN_ALERT_ID_LEN || vl != 0) return VN_ESTORE;
+    vn_err err = vn_array_reserve(&c->ids, &c->cap, c->n + 1, sizeof *c->ids, VN_ALERTS_MAX);
+    if (err) return err;
+    memcpy(c->ids[c->n++], (const uint8_t *)k + VN_ACCOUNT_LEN, VN_ALERT_ID_LEN);
+    return VN_OK;
+}
+
+vn_err vn_alerts_each_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_alerts_fn fn,
+                           void *ud)
+{
+    struct ids_ctx c = {NULL, 0, 0};
+    vn_err err = st_each(st, VN_DB_ALERTSBYCASE, case_id, VN_ACCOUNT_LEN, ids_cb, &c);
+    for (size_t i = 0; !err && i < c.n; i++) {
+        vn_alert a;
+        err = vn_alerts_get(st, c.ids[i], &a);
+        /* Ids are read first, so fn may have deleted a later one. */
+        if (err == VN_ENOTFOUND) {
+            err = VN_OK;
+            continue;
+        }
+        if (!err) err = fn(ud, &a);
+    }
+    free(c.ids);
+    return err;
+}
+
 struct case_ctx {
     vn_sstore *st;        /* the store */
     const uint8_t *match; /* case or account */
@@ -130,7 +185,7 @@ static vn_err purge_cb(void *ud, const vn_alert *a)
     struct case_ctx *c = ud;
     if (!c->account) {
         if (memcmp(a->case_id, c->match, VN_ACCOUNT_LEN) != 0) return VN_OK;
-        return st_del(c->st, VN_DB_ALERTS, a->id, VN_ALERT_ID_LEN);
+        return vn_alerts_delete(c->st, a->id);
     }
     if (memcmp(a->claimed_by, c->match, VN_ACCOUNT_LEN) != 0) return VN_OK;
     vn_alert copy = *a;

@@ -19,30 +19,31 @@
 /* Database indices; their names are in sstore.c and docs/METADATA.md. The
  * comment names the one module that reads and writes each. */
 enum {
-    VN_DB_META,        /* meta.c: sender-certificate signing key, test clock flag and offset */
-    VN_DB_INVITES,     /* invites.c: sha256(secret) -> role, expiry, redeemed, case */
-    VN_DB_ACCOUNTS,    /* accounts.c: account -> role, created time, device CURVE key */
-    VN_DB_DEVICES,     /* accounts.c: device CURVE key -> account */
-    VN_DB_KEYS,        /* keys.c: account -> Signal public identity and signed prekey */
-    VN_DB_PREKEYS,     /* keys.c: account|prekey id -> one-time prekey (public) */
-    VN_DB_MAILBOX,     /* mailbox.c: recipient|own seq -> minute, envelope without sender */
-    VN_DB_MSGINDEX,    /* mailbox.c: recipient|message id -> seq */
-    VN_DB_CASES,       /* cases.c: case -> state, casemanager, created, closed */
-    VN_DB_MEMBERS,     /* cases.c: case|account -> role, added */
-    VN_DB_MEMBEROF,    /* cases.c: account -> case */
-    VN_DB_CMCASES,     /* cases.c: casemanager|case -> (empty) */
-    VN_DB_AUDIT,       /* audit.c: participant|entry id -> entry sealed to the participant */
-    VN_DB_CONTRACTS,   /* contracts.c: case|version -> canonical contract, signature, times */
-    VN_DB_EVENTS,      /* events.c: case|day|kind -> count */
-    VN_DB_ABSENCES,    /* absences.c: case|from day|kind -> to day */
-    VN_DB_SCHED,       /* sched.c: case -> last day the scheduler closed */
-    VN_DB_NOTICES,     /* sched.c: case|kind|item -> day of the last notice sent */
-    VN_DB_ALERTS,      /* alerts.c: alert -> case, kind, severity, state, level, times, claimer */
-    VN_DB_ATTEST,      /* disclosures.c: case|role -> time: one attestation of both gates */
-    VN_DB_DISCLOSURES, /* disclosures.c: case|time -> (empty): a disclosure attested by both */
-    VN_DB_QUIET,       /* quiet.c: account -> quiet hours (start, end minute) */
-    VN_DB_DEFERRED,    /* quiet.c: account|alert|notice kind -> (empty): held notices */
-    VN_DB_MAILTAIL,    /* mailbox.c: recipient -> the last sequence handed out */
+    VN_DB_META,         /* meta.c: sender-certificate signing key, test clock flag and offset */
+    VN_DB_INVITES,      /* invites.c: sha256(secret) -> role, expiry, redeemed, case */
+    VN_DB_ACCOUNTS,     /* accounts.c: account -> role, created time, device CURVE key */
+    VN_DB_DEVICES,      /* accounts.c: device CURVE key -> account */
+    VN_DB_KEYS,         /* keys.c: account -> Signal public identity and signed prekey */
+    VN_DB_PREKEYS,      /* keys.c: account|prekey id -> one-time prekey (public) */
+    VN_DB_MAILBOX,      /* mailbox.c: recipient|own seq -> minute, envelope without sender */
+    VN_DB_MSGINDEX,     /* mailbox.c: recipient|message id -> seq */
+    VN_DB_CASES,        /* cases.c: case -> state, casemanager, created, closed */
+    VN_DB_MEMBERS,      /* cases.c: case|account -> role, added */
+    VN_DB_MEMBEROF,     /* cases.c: account -> case */
+    VN_DB_CMCASES,      /* cases.c: casemanager|case -> (empty) */
+    VN_DB_AUDIT,        /* audit.c: participant|entry id -> entry sealed to the participant */
+    VN_DB_CONTRACTS,    /* contracts.c: case|version -> canonical contract, signature, times */
+    VN_DB_EVENTS,       /* events.c: case|day|kind -> count */
+    VN_DB_ABSENCES,     /* absences.c: case|from day|kind -> to day */
+    VN_DB_SCHED,        /* sched.c: case -> last day the scheduler closed */
+    VN_DB_NOTICES,      /* sched.c: case|kind|item -> day of the last notice sent */
+    VN_DB_ALERTS,       /* alerts.c: alert -> case, kind, severity, state, level, times, claimer */
+    VN_DB_ATTEST,       /* disclosures.c: case|role -> time: one attestation of both gates */
+    VN_DB_DISCLOSURES,  /* disclosures.c: case|time -> (empty): a disclosure attested by both */
+    VN_DB_QUIET,        /* quiet.c: account -> quiet hours (start, end minute) */
+    VN_DB_DEFERRED,     /* quiet.c: account|alert|notice kind -> (empty): held notices */
+    VN_DB_MAILTAIL,     /* mailbox.c: recipient -> the last sequence handed out */
+    VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> (empty): a case's open alerts */
     VN_DB_COUNT
 };
 

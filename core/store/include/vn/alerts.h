@@ -60,6 +60,10 @@ vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN]);
  * VN_ETOOBIG past VN_ALERTS_MAX. */
 typedef vn_err (*vn_alerts_fn)(void *ud, const vn_alert *a);
 vn_err vn_alerts_each(vn_sstore *st, vn_alerts_fn fn, void *ud);
+/* The same for the alerts of one case only, through the case index, so a
+ * list need not read every alert on the server. */
+vn_err vn_alerts_each_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_alerts_fn fn,
+                           void *ud);
 /* Deletes every alert of a case (with its purge). */
 vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 /* Forgets an account as claimer (with its deletion). */
