@@ -270,7 +270,12 @@ int vn_cmd_alerts(vn_client *c, const vn_args *args)
         req.body_case = VN__REQUEST__BODY_ALERT_LIST;
         req.alert_list = &al;
         int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERTS_VIEW, "cannot list alerts", &rep);
-        if (rc) return rc;
+        if (rc) {
+            /* Standard output stays one JSON array (of the pages read); the
+             * error and the exit code say the list is cut short. */
+            if (c->json) printf("]\n");
+            return rc;
+        }
         const Vn__AlertsView *v = rep->alerts_view;
         for (size_t i = 0; i < v->n_alerts; i++, first = false)
             print_alert(c, v->alerts[i], first);
