@@ -328,6 +328,41 @@ static void test_sealed_groups(void **state)
     rm_tmp(dir);
 }
 
+static vn_err first_key_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    memcpy(ud, k, kl < 24 ? kl : 24);
+    *stop = true;
+    return VN_OK;
+}
+
+/* An ordered table keeps the tail after its group in the clear, after the
+ * group's hash: records of one group lie in order on disk. */
+static void test_sealed_ordered(void **state)
+{
+    static const size_t group[] = {4 | VN_KV_ORDERED, 0};
+    char dir[32];
+    uint8_t raw[24] = {0};
+    seen s = {.n = 0};
+    vn_kv *kv = open_tmp(dir);
+    vn_kv_close(&kv);
+    kv = open_sealed(dir, 9, group);
+    assert_int_equal(vn_kv_put(kv, 0, "acct002", 7, "ac", 2), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "acct001", 7, "ac", 2), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "user001", 7, "us", 2), VN_OK);
+    assert_int_equal(vn_kv_each(kv, 0, "acct", 4, seen_cb, &s), VN_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.keys[0], "acct001");
+    vn_kv_close(&kv);
+    /* On disk: a 16-byte hash, then "001" in the clear; no "acct". */
+    assert_int_equal(scan_raw(dir, 0, "acct").hits, 0);
+    vn_kv *plain = NULL;
+    assert_int_equal(vn_kv_open(&plain, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_each(plain, 0, NULL, 0, first_key_cb, raw), VN_OK);
+    vn_kv_close(&plain);
+    assert_memory_equal(raw + 16, "00", 2);
+    rm_tmp(dir);
+}
+
 /* Values of nearby sizes are stored at one length, so a record's size
  * does not tell which of two outcomes it holds. */
 static void test_sealed_buckets(void **state)
@@ -354,7 +389,8 @@ int main(void)
         cmocka_unit_test(test_put_get_del),       cmocka_unit_test(test_nested_and_abort),
         cmocka_unit_test(test_prefix_many_pages), cmocka_unit_test(test_sub_transactions),
         cmocka_unit_test(test_sealed_values),     cmocka_unit_test(test_sealed_moved_record),
-        cmocka_unit_test(test_sealed_groups),     cmocka_unit_test(test_sealed_buckets),
+        cmocka_unit_test(test_sealed_groups),     cmocka_unit_test(test_sealed_ordered),
+        cmocka_unit_test(test_sealed_buckets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,7 +365,7 @@ static vn_err sealed_matches(vn_kv *self, MDB_txn *txn, int db, const void *pref
 {
     MDB_cursor *cur = NULL;
     uint8_t gh[KV_HASH_LEN];
-    size_t group = self->group[db], glen = 0;
+    size_t group = self->group[db] & ~VN_KV_ORDERED, glen = 0;
     memset(m, 0, sizeof *m);
     if (group && plen >= group) {
         kv_seal_group(&self->seal, db, prefix, group, gh);

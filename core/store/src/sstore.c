@@ -26,10 +26,14 @@ _Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name pe
  * prefix scan of the store is by one account or case id (VN_ACCOUNT_LEN
  * bytes) or by nothing. Tables whose keys begin with no id (meta's names,
  * invites' secret hashes, devices' CURVE keys, alert ids) are never scanned
- * by a prefix and get one hash of the whole key. */
+ * by a prefix and get one hash of the whole key. The mailbox keeps its
+ * sequence numbers in the clear after the recipient's hash (VN_KV_ORDERED):
+ * a recipient's envelopes then lie in order, so acknowledging the oldest
+ * rewrites a few pages, which a nearly full store must still afford; a
+ * sequence says no more than the count of the group's records already does. */
 static const size_t db_groups[VN_DB_COUNT] = {
     [VN_DB_PREKEYS] = VN_ACCOUNT_LEN,      [VN_DB_ACCOUNTS] = VN_ACCOUNT_LEN,
-    [VN_DB_KEYS] = VN_ACCOUNT_LEN,         [VN_DB_MAILBOX] = VN_ACCOUNT_LEN,
+    [VN_DB_KEYS] = VN_ACCOUNT_LEN,         [VN_DB_MAILBOX] = VN_ACCOUNT_LEN | VN_KV_ORDERED,
     [VN_DB_MSGINDEX] = VN_ACCOUNT_LEN,     [VN_DB_CASES] = VN_ACCOUNT_LEN,
     [VN_DB_MEMBERS] = VN_ACCOUNT_LEN,      [VN_DB_MEMBEROF] = VN_ACCOUNT_LEN,
     [VN_DB_CMCASES] = VN_ACCOUNT_LEN,      [VN_DB_AUDIT] = VN_ACCOUNT_LEN,
@@ -170,7 +174,8 @@ bool st_has(vn_sstore *st, int db, const void *key, size_t klen)
  * meant for one account or case must give its whole id. */
 static inline bool scan_by_group(int db, size_t plen)
 {
-    return plen == 0 || (db_groups[db] > 0 && plen >= db_groups[db]);
+    size_t group = db_groups[db] & ~VN_KV_ORDERED;
+    return plen == 0 || (group > 0 && plen >= group);
 }
 
 vn_err st_each(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud)

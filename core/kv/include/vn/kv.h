@@ -94,6 +94,13 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
  * Call it once, right after vn_kv_open(), before any access; group
  * (copied) has one entry per database. */
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
+/* OR'ed into a group length: the key bytes after the group are stored in
+ * the clear after the group's hash, instead of hashed. For a table whose
+ * key tail is a plain sequence number (a mailbox), so that a group's
+ * records lie in order on disk and deleting the oldest ones rewrites a
+ * few pages instead of all of them; never for a tail that names anything.
+ * The tail may be at most 16 bytes. */
+#define VN_KV_ORDERED ((size_t)1 << 30)
 
 /* Maps an LMDB return code to a vn_err. */
 vn_err vn_kv_err_from_mdb(int rc);
