@@ -232,7 +232,9 @@ static MDB_val stored_key(const vn_kv *self, int db, const void *key, size_t kle
                           uint8_t buf[KV_SKEY_MAX])
 {
     if (!self->sealed) return (MDB_val){klen, (void *)key};
-    return (MDB_val){kv_seal_key(&self->seal, db, self->group[db], key, klen, buf), buf};
+    size_t group = self->group[db] & ~VN_KV_ORDERED;
+    bool ordered = (self->group[db] & VN_KV_ORDERED) != 0;
+    return (MDB_val){kv_seal_key(&self->seal, db, group, ordered, key, klen, buf), buf};
 }
 
 vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen)

@@ -2,7 +2,6 @@
  * keyed hashes, values XChaCha20-Poly1305 boxes with a random 24-byte nonce
  * (random nonces are safe at any write count with the extended nonce). */
 #include "kv_seal.h"
-#include "vn/kv.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -44,11 +43,9 @@ static void hash(const kv_seal *s, char tag, int db, const void *data, size_t le
     crypto_generichash_final(&st, out, KV_HASH_LEN);
 }
 
-size_t kv_seal_key(const kv_seal *s, int db, size_t group, const void *key, size_t klen,
-                   uint8_t out[KV_SKEY_MAX])
+size_t kv_seal_key(const kv_seal *s, int db, size_t group, bool ordered, const void *key,
+                   size_t klen, uint8_t out[KV_SKEY_MAX])
 {
-    bool ordered = group & VN_KV_ORDERED;
-    group &= ~VN_KV_ORDERED;
     if (ordered && group && klen >= group && klen - group <= KV_SKEY_MAX - KV_HASH_LEN) {
         hash(s, 'g', db, key, group, out);
         memcpy(out + KV_HASH_LEN, (const uint8_t *)key + group, klen - group);

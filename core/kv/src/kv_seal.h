@@ -24,9 +24,11 @@ vn_err kv_seal_init(kv_seal *s, const uint8_t key[32]);
 void kv_seal_wipe(kv_seal *s);
 
 /* The stored key of (db, key): hash(first group bytes) || hash(key) when
- * group > 0 and klen >= group, else hash(key). Returns its length. */
-size_t kv_seal_key(const kv_seal *s, int db, size_t group, const void *key, size_t klen,
-                   uint8_t out[KV_SKEY_MAX]);
+ * group > 0 and klen >= group, else hash(key); with ordered, the group's
+ * hash and then the rest of the key in the clear (at most 16 bytes).
+ * Returns its length. */
+size_t kv_seal_key(const kv_seal *s, int db, size_t group, bool ordered, const void *key,
+                   size_t klen, uint8_t out[KV_SKEY_MAX]);
 /* The stored prefix that holds every key starting with prefix[0..group). */
 void kv_seal_group(const kv_seal *s, int db, const void *prefix, size_t group,
                    uint8_t out[KV_HASH_LEN]);
