@@ -525,7 +525,7 @@ vn_err vn_handle_alert_list(vn_req *r)
     r->out->reply->alerts_view = view;
     vn_err err = gather_visible(r, &g);
     if (!err) {
-        qsort(g.a, g.n, sizeof *g.a, alert_order);
+        if (g.n > 1) qsort(g.a, g.n, sizeof *g.a, alert_order); /* g.a is NULL when none */
         if (q->cursor && q->cursor[0])
             while (from < g.n && alert_order(&g.a[from], &after) <= 0)
                 from++;

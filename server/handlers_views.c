@@ -108,7 +108,7 @@ static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseD
     struct alerts_of *ao = calloc(1, sizeof *ao);
     if (!ao) return VN_ENOMEM;
     vn_err err = vn_alerts_each_case(r->store, id, open_alert_cb, ao);
-    qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp);
+    if (ao->n > 1) qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp); /* ao->a is NULL when none */
     cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
     if (!cd->alerts) err = VN_ENOMEM;
     for (size_t i = 0; !err && i < ao->n; i++) {
