@@ -32,8 +32,11 @@ wait_for "replies dropped to slow readers in the log" 40 log_has "dropped [0-9]+
 
 step "a normal client is served during the flood"
 MAXRSS=$BEFORE
+# The first answer may wait for the flood's opening burst (a sanitizer build
+# is several times slower); then every request is answered.
+served() { vn cm --timeout 10 case list >/dev/null 2>&1; }
+wait_for "a normal client to be served during the flood" 60 served
 for i in 1 2 3 4 5; do
-    # Generous: under a sanitizer the flood alone keeps both cores busy.
     check "the server answers a normal client during the flood ($i)" vn cm --timeout 20 case list
     R=$(rss_kb)
     [ "$R" -gt "$MAXRSS" ] && MAXRSS=$R
@@ -41,7 +44,13 @@ for i in 1 2 3 4 5; do
 done
 R=$(rss_kb); [ "$R" -gt "$MAXRSS" ] && MAXRSS=$R
 echo "RSS during the flood: at most $MAXRSS kB (before: $BEFORE kB)"
-check "RSS grew by less than $GROWTH_MAX_KB kB ($((MAXRSS - BEFORE)) kB)" test $((MAXRSS - BEFORE)) -lt "$GROWTH_MAX_KB"
+# AddressSanitizer keeps freed memory in quarantine, so under it RSS says
+# nothing about the server's queues: the bound is checked in the plain build.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    echo "skipped under AddressSanitizer: the RSS bound (checked in the plain build)"
+else
+    check "RSS grew by less than $GROWTH_MAX_KB kB ($((MAXRSS - BEFORE)) kB)" test $((MAXRSS - BEFORE)) -lt "$GROWTH_MAX_KB"
+fi
 
 step "after the flood"
 wait "$FLOOD_PID"
@@ -49,7 +58,8 @@ expect_match "the flooders sent their requests" "^sent [0-9]+" "$(cat "$T/flood.
 check "a normal client is still served" vn cm case list
 R=$(rss_kb)
 echo "RSS after the flood: $R kB"
-check "RSS after the flood is still within the bound ($((R - BEFORE)) kB)" test $((R - BEFORE)) -lt "$GROWTH_MAX_KB"
+[ -n "${ASAN_OPTIONS:-}" ] ||
+    check "RSS after the flood is still within the bound ($((R - BEFORE)) kB)" test $((R - BEFORE)) -lt "$GROWTH_MAX_KB"
 server_stop
 check "the drops are counted, per connection in aggregate" log_has "dropped [0-9]+ replies to [0-9]+ connections"
 finish
