@@ -14,6 +14,7 @@
  *   vn_loadpeer ENDPOINT SERVER_PUB_FILE hold CONNS SECONDS
  *     keeps CONNS connections admitted (a refused one is replaced), prints
  *     "held CONNS" once all are, and closes them after SECONDS. */
+#include "serverpub.h"
 #include "vn/frame.h"
 #include <stdint.h>
 
@@ -26,16 +27,6 @@
 #include <zmq.h>
 
 #define CONNS_MAX 4000
-
-static int read_pub(const char *path, uint8_t key[32])
-{
-    char z85[64] = {0};
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(z85, 1, 40, f);
-    fclose(f);
-    return n == 40 && zmq_z85_decode(key, z85) ? 0 : -1;
-}
 
 static long long mono_ms(void)
 {
@@ -274,7 +265,7 @@ int main(int argc, char **argv)
 {
     uint8_t server[32];
     struct rlimit rl;
-    if (argc < 6 || read_pub(argv[2], server) != 0) {
+    if (argc < 6 || serverpub_read(argv[2], server) != 0) {
         fprintf(stderr, "usage: vn_loadpeer ENDPOINT SERVER_PUB_FILE flood|many CONNS ...\n");
         return 2;
     }

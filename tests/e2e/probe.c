@@ -12,6 +12,7 @@
  * MODE redeem:INVITE redeems an invite code and publishes no keys, as a
  * device that stopped between joining and its first publish; it prints
  * "REDEEMED account" and exits 0 when the server took it. */
+#include "serverpub.h"
 #include "vn/conn.h"
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -22,16 +23,6 @@
 #include <string.h>
 #include <zmq.h>
 
-static int read_pub(const char *path, uint8_t key[32])
-{
-    char z85[64] = {0};
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(z85, 1, 40, f);
-    fclose(f);
-    return n == 40 && zmq_z85_decode(key, z85) ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
     uint8_t server[32], pub[32], sec[32];
@@ -40,7 +31,7 @@ int main(int argc, char **argv)
     uint8_t *frame = NULL;
     size_t len = 0;
     vn_err err;
-    if (argc != 4 || read_pub(argv[2], server) != 0) {
+    if (argc != 4 || serverpub_read(argv[2], server) != 0) {
         fprintf(stderr, "usage: vn_probe ENDPOINT SERVER_PUB_FILE MODE\n");
         return 2;
     }
