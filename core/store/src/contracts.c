@@ -17,8 +17,7 @@ static void version_key(uint8_t k[VN_ACCOUNT_LEN + 4], const uint8_t case_id[VN_
     vn_be_put32(k + VN_ACCOUNT_LEN, v);
 }
 
-static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t keep_a,
-                    uint32_t keep_b);
+static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 
 vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
                         const uint8_t *canonical, size_t len, uint64_t now, uint32_t version)
@@ -36,9 +35,7 @@ vn_err vn_contracts_put(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
     free(buf);
     if (err) return err;
     /* A new version replaces the one still waiting for a signature. */
-    uint32_t in_force = 0;
-    if ((err = vn_contracts_versions(st, case_id, NULL, &in_force))) return err;
-    return prune(st, case_id, version, in_force);
+    return prune(st, case_id);
 }
 
 struct versions {
@@ -77,17 +74,18 @@ vn_err vn_contracts_versions(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN
     return VN_OK;
 }
 
-/* Keeps only versions keep_a and keep_b (0: none) of the case: the server
- * needs the contract in force and one waiting for a signature, and an old
- * version tells a story (a raised test rate after a positive test). */
-static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint32_t keep_a,
-                    uint32_t keep_b)
+/* Keeps the version in force (the newest signed) and, if newer, the one
+ * waiting for its signature; every other goes. The server needs no more,
+ * and an old version tells a story (a raised test rate after a positive
+ * test). One walk finds both and every version to drop. */
+static vn_err prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
 {
     struct versions c = {0, 0, true, NULL, 0, 0};
     uint8_t k[VN_ACCOUNT_LEN + 4];
     vn_err err = st_each(st, VN_DB_CONTRACTS, case_id, VN_ACCOUNT_LEN, versions_cb, &c);
+    uint32_t waiting = c.newest > c.newest_signed ? c.newest : 0;
     for (size_t i = 0; !err && i < c.n; i++) {
-        if (c.all[i] == keep_a || c.all[i] == keep_b) continue;
+        if (c.all[i] == c.newest_signed || c.all[i] == waiting) continue;
         version_key(k, case_id, c.all[i]);
         err = st_drop(st, VN_DB_CONTRACTS, k, sizeof k);
     }
@@ -173,9 +171,7 @@ vn_err vn_contracts_sign(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], u
     if (err) return err;
     /* Signed, this version is in force: the one before it is superseded,
      * and so is an older one still waiting. A newer one waiting stays. */
-    uint32_t newest = 0;
-    if ((err = vn_contracts_versions(st, case_id, &newest, NULL))) return err;
-    return prune(st, case_id, version, newest > version ? newest : 0);
+    return prune(st, case_id);
 }
 
 vn_err vn_contracts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
