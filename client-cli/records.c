@@ -28,20 +28,20 @@ static bool is_medical_lead(vn_client *c)
 /* The read of a case a record needs: a medical lead is not in the care
  * team and reads the whole case instead (which the participant's audit log
  * shows); everyone else reads the team roster. */
-static void roster_request(vn_client *c, Vn__CaseShow *cs, Vn__Request *req, const char *case_id)
+static void roster_request(bool lead, Vn__CaseShow *cs, Vn__Request *req, const char *case_id)
 {
     cs->case_id = (char *)case_id;
-    cs->team_only = !is_medical_lead(c);
+    cs->team_only = !lead;
     req->body_case = VN__REQUEST__BODY_CASE_SHOW;
     req->case_show = cs;
 }
 
 /* The people of the case, for sending; prints the error on failure. */
-static int roster(vn_client *c, const char *case_id, Vn__Reply **rep)
+static int roster(vn_client *c, bool lead, const char *case_id, Vn__Reply **rep)
 {
     Vn__CaseShow cs = VN__CASE_SHOW__INIT;
     Vn__Request req = VN__REQUEST__INIT;
-    roster_request(c, &cs, &req, case_id);
+    roster_request(lead, &cs, &req, case_id);
     return vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot read the case", rep);
 }
 
@@ -49,7 +49,7 @@ vn_err vn_client_record_roster(vn_client *c, const char *case_id, Vn__Reply **re
 {
     Vn__CaseShow cs = VN__CASE_SHOW__INIT;
     Vn__Request req = VN__REQUEST__INIT;
-    roster_request(c, &cs, &req, case_id);
+    roster_request(is_medical_lead(c), &cs, &req, case_id);
     vn_err err = vn_client_connect(c);
     if (!err) err = vn_conn_call(c->conn, &req, rep);
     if (!err && (*rep)->body_case != VN__REPLY__BODY_CASE_INFO) {
@@ -109,7 +109,8 @@ int vn_client_send_record(vn_client *c, const Vn__RecordNote *rn, bool to_casema
 {
     Vn__Reply *rep = NULL;
     uint8_t id[16];
-    int rc = roster(c, rn->case_id, &rep);
+    bool lead = is_medical_lead(c); /* a role read once per record */
+    int rc = roster(c, lead, rn->case_id, &rep);
     if (rc) return rc;
     Vn__Content content = VN__CONTENT__INIT;
     content.text = "";
@@ -119,7 +120,6 @@ int vn_client_send_record(vn_client *c, const Vn__RecordNote *rn, bool to_casema
     const Vn__CaseInfo *ci = rep->case_info;
     /* A medical lead writes to casemanagers only: the casemanager passes
      * it on. */
-    bool lead = is_medical_lead(c);
     for (size_t i = 0; !err && !lead && i < ci->n_members; i++)
         if (strcmp(ci->members[i]->role, "participant") == 0)
             err = queue_to(c, ci->members[i]->account, &content);
