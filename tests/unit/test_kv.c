@@ -205,14 +205,20 @@ static vn_kv *open_sealed(const char *dir, uint8_t fill, const size_t *group)
     return kv;
 }
 
+/* A fresh temporary directory with a store sealed under fill. */
+static vn_kv *open_sealed_tmp(char *dir, uint8_t fill, const size_t *group)
+{
+    vn_kv *kv = open_tmp(dir);
+    vn_kv_close(&kv);
+    return open_sealed(dir, fill, group);
+}
+
 static void test_sealed_values(void **state)
 {
     char dir[32];
     void *v = NULL;
     size_t n = 0;
-    vn_kv *kv = open_tmp(dir);
-    vn_kv_close(&kv);
-    kv = open_sealed(dir, 7, NULL);
+    vn_kv *kv = open_sealed_tmp(dir, 7, NULL);
     assert_int_equal(vn_kv_put(kv, 0, "key-one", 7, "secret value", 12), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "e", 1, "", 0), VN_OK);
     assert_int_equal(vn_kv_get(kv, 0, "key-one", 7, &v, &n), VN_OK);
@@ -251,9 +257,7 @@ static void test_sealed_moved_record(void **state)
     char dir[32];
     void *v = NULL;
     size_t n = 0;
-    vn_kv *kv = open_tmp(dir);
-    vn_kv_close(&kv);
-    kv = open_sealed(dir, 7, NULL);
+    vn_kv *kv = open_sealed_tmp(dir, 7, NULL);
     assert_int_equal(vn_kv_put(kv, 0, "k", 1, "value", 5), VN_OK);
     vn_kv_close(&kv);
     /* Copy the stored record as it is into the other database: its box is
@@ -295,9 +299,7 @@ static void test_sealed_groups(void **state)
     static const char *const keys[] = {"bb3", "aa2", "bb1", "aa10", "ab5", "aa1", "bb2"};
     char dir[32];
     seen s = {.n = 0};
-    vn_kv *kv = open_tmp(dir);
-    vn_kv_close(&kv);
-    kv = open_sealed(dir, 3, group);
+    vn_kv *kv = open_sealed_tmp(dir, 3, group);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         assert_int_equal(vn_kv_put(kv, 0, keys[i], strlen(keys[i]), keys[i], 2), VN_OK);
     assert_int_equal(vn_kv_each(kv, 0, "aa", 2, seen_cb, &s), VN_OK);
@@ -343,9 +345,7 @@ static void test_sealed_ordered(void **state)
     char dir[32];
     uint8_t raw[24] = {0};
     seen s = {.n = 0};
-    vn_kv *kv = open_tmp(dir);
-    vn_kv_close(&kv);
-    kv = open_sealed(dir, 9, group);
+    vn_kv *kv = open_sealed_tmp(dir, 9, group);
     assert_int_equal(vn_kv_put(kv, 0, "acct002", 7, "ac", 2), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "acct001", 7, "ac", 2), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "user001", 7, "us", 2), VN_OK);
@@ -368,9 +368,7 @@ static void test_sealed_ordered(void **state)
 static void test_sealed_buckets(void **state)
 {
     char dir[32];
-    vn_kv *kv = open_tmp(dir);
-    vn_kv_close(&kv);
-    kv = open_sealed(dir, 5, NULL);
+    vn_kv *kv = open_sealed_tmp(dir, 5, NULL);
     assert_int_equal(vn_kv_put(kv, 0, "r1", 2, "positive", 8), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "r2", 2, "dilute", 6), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "r3", 2, "negative result, confirmed", 26), VN_OK);
