@@ -50,6 +50,16 @@ expect_match "and a bad SOS window" '--sos-window must be a duration such as 15m
     "$(err "$VANGNETD" run --state "$T/other" --sos-window soon)"
 expect_match "and bad rate limits" '--rate-burst must be a whole number from 1' \
     "$(err "$VANGNETD" run --state "$T/other" --rate-burst 0)"
+expect_match "and a retention too short for the schedule" '--event-retention must be a duration from 2d to 3653d' \
+    "$(err "$VANGNETD" run --state "$T/other" --event-retention 1d)"
+expect_match "and no room for connections" '--max-connections must be 1..1000000' \
+    "$(err "$VANGNETD" run --state "$T/other" --max-connections 0)"
+expect_match "and no send queue" '--send-queue must be 1..10000' \
+    "$(err "$VANGNETD" run --state "$T/other" --send-queue 0)"
+expect_match "and a bad alert limit" '--alert-burst must be a whole number from 1' \
+    "$(err "$VANGNETD" run --state "$T/other" --alert-burst many)"
+expect_match "and a bad fold window" '--alert-fold must be a duration such as 1h, or 0s' \
+    "$(err "$VANGNETD" run --state "$T/other" --alert-fold soon)"
 step "nothing was written"
 expect_eq "nothing was recorded by any of it" 0 "$(db_count absences)"
 check "the server still runs" kill -0 "$SERVER_PID"
