@@ -5,8 +5,8 @@
  *
  *   vn_loadpeer ENDPOINT SERVER_PUB_FILE flood CONNS REQUESTS SECONDS
  *     every connection sends up to REQUESTS small requests and never
- *     reads a reply; the connections stay open SECONDS, then close.
- *     Prints "sent N".
+ *     reads a reply; the connections stay open SECONDS (or until SIGTERM),
+ *     then close. Prints "sent N".
  *   vn_loadpeer ENDPOINT SERVER_PUB_FILE many CONNS SECONDS
  *     every connection sends one request and waits up to SECONDS for a
  *     reply or for the server to refuse the handshake. Prints
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,14 @@
 #include <zmq.h>
 
 #define CONNS_MAX 4000
+
+/* Set by SIGTERM: a flood ends early and still reports what it sent. */
+static volatile sig_atomic_t stop;
+static void on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static long long mono_ms(void)
 {
@@ -89,9 +98,13 @@ static int flood(void *ctx, const char *ep, const uint8_t server[32], int n, int
         if (!(socks[i] = dealer(ctx, ep, server, 1, 4096))) return 2;
         left[i] = reqs;
     }
-    while (mono_ms() < deadline) {
+    zmq_pollitem_t *items = calloc((size_t)n, sizeof *items);
+    if (!items) return 2;
+    signal(SIGTERM, on_term);
+    while (!stop && mono_ms() < deadline) {
         int busy = 0;
         for (int i = 0; i < n; i++) {
+            items[i] = (zmq_pollitem_t){.socket = socks[i], .events = left[i] ? ZMQ_POLLOUT : 0};
             if (!left[i]) continue;
             if (zmq_send(socks[i], frame, len, ZMQ_DONTWAIT) >= 0) {
                 left[i]--;
@@ -99,8 +112,11 @@ static int flood(void *ctx, const char *ep, const uint8_t server[32], int n, int
                 busy = 1;
             }
         }
-        if (!busy) zmq_poll(NULL, 0, 20);
+        /* Wait until a queue has room rather than for a fixed time: on a
+         * loaded machine a fixed sleep made the flood a trickle. */
+        if (!busy) zmq_poll(items, n, 100);
     }
+    free(items);
     printf("sent %lld\n", sent);
     for (int i = 0; i < n; i++)
         zmq_close(socks[i]);
