@@ -90,6 +90,77 @@ static void test_nested_and_abort(void **state)
     rm_tmp(dir);
 }
 
+/* A write that fails inside a transaction (the test hook makes one fail as
+ * if the map were full) dooms it: nothing after it lands on its own, every
+ * enclosing level's commit says so, and nothing of it is kept. */
+static void test_failed_write_dooms(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    assert_int_equal(vn_kv_put(kv, 0, "keep", 4, "0", 1), VN_OK);
+    vn_kv_test_fail_put(kv, 2);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);                     /* a caller's level */
+    assert_int_equal(vn_kv_put(kv, 0, "a", 1, "1", 1), VN_OK);    /* put 1 */
+    assert_int_equal(vn_kv_put(kv, 0, "b", 1, "2", 1), VN_EFULL); /* put 2 fails */
+    assert_true(vn_kv_in_txn(kv));                                /* the levels stay open */
+    assert_int_equal(vn_kv_put(kv, 0, "c", 1, "3", 1), VN_EFULL); /* no write on its own */
+    assert_int_equal(vn_kv_del(kv, 0, "keep", 4), VN_EFULL);
+    assert_int_equal(vn_kv_begin(kv), VN_EFULL);  /* gains no level */
+    assert_int_equal(vn_kv_commit(kv), VN_EFULL); /* inner level */
+    assert_true(vn_kv_in_txn(kv));
+    assert_int_equal(vn_kv_commit(kv), VN_EFULL); /* outermost: discarded */
+    assert_false(vn_kv_in_txn(kv));
+    assert_false(vn_kv_has(kv, 0, "a", 1));
+    assert_false(vn_kv_has(kv, 0, "c", 1));
+    assert_true(vn_kv_has(kv, 0, "keep", 4));
+    /* An abort of an inner level dooms the whole transaction too. */
+    vn_kv_test_fail_put(kv, 0);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "d", 1, "4", 1), VN_OK);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    vn_kv_abort(kv);
+    assert_true(vn_kv_in_txn(kv));
+    assert_int_equal(vn_kv_put(kv, 0, "e", 1, "5", 1), VN_ESTORE);
+    assert_int_equal(vn_kv_commit(kv), VN_ESTORE);
+    assert_false(vn_kv_in_txn(kv));
+    assert_false(vn_kv_has(kv, 0, "d", 1));
+    assert_false(vn_kv_has(kv, 0, "e", 1));
+    /* Afterwards the store works as before. */
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "f", 1, "6", 1), VN_OK);
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    assert_true(vn_kv_has(kv, 0, "f", 1));
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
+/* Inside a sub-transaction a failed write dooms only it: its later writes
+ * are refused instead of landing in the enclosing transaction, keeping it
+ * reports the error, and the enclosing one goes on. */
+static void test_failed_write_in_sub(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "a", 1, "1", 1), VN_OK);
+    assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
+    vn_kv_test_fail_put(kv, 2);
+    assert_int_equal(vn_kv_put(kv, 0, "b", 1, "2", 1), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "c", 1, "3", 1), VN_EFULL);
+    assert_int_equal(vn_kv_put(kv, 0, "d", 1, "4", 1), VN_EFULL);
+    assert_int_equal(vn_kv_sub_end(kv, true), VN_EFULL);
+    assert_true(vn_kv_in_txn(kv));
+    assert_int_equal(vn_kv_put(kv, 0, "e", 1, "5", 1), VN_OK);
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    assert_true(vn_kv_has(kv, 0, "a", 1));
+    assert_false(vn_kv_has(kv, 0, "b", 1));
+    assert_false(vn_kv_has(kv, 0, "d", 1));
+    assert_true(vn_kv_has(kv, 0, "e", 1));
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
 static void test_prefix_many_pages(void **state)
 {
     char dir[32];
@@ -384,11 +455,12 @@ static void test_sealed_buckets(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_get_del),       cmocka_unit_test(test_nested_and_abort),
-        cmocka_unit_test(test_prefix_many_pages), cmocka_unit_test(test_sub_transactions),
-        cmocka_unit_test(test_sealed_values),     cmocka_unit_test(test_sealed_moved_record),
-        cmocka_unit_test(test_sealed_groups),     cmocka_unit_test(test_sealed_ordered),
-        cmocka_unit_test(test_sealed_buckets),
+        cmocka_unit_test(test_put_get_del),         cmocka_unit_test(test_nested_and_abort),
+        cmocka_unit_test(test_prefix_many_pages),   cmocka_unit_test(test_sub_transactions),
+        cmocka_unit_test(test_sealed_values),       cmocka_unit_test(test_sealed_moved_record),
+        cmocka_unit_test(test_sealed_groups),       cmocka_unit_test(test_sealed_ordered),
+        cmocka_unit_test(test_sealed_buckets),      cmocka_unit_test(test_failed_write_dooms),
+        cmocka_unit_test(test_failed_write_in_sub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

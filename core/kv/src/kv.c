@@ -22,6 +22,10 @@ struct vn_kv {
     MDB_txn *parent;          /* the enclosing transaction while a sub-transaction runs */
     int sub_base;             /* depth when the sub-transaction began */
     bool sub_aborted;         /* the sub-transaction was aborted inside */
+    vn_err failed;            /* a write failed or a level aborted: the innermost
+                                 transaction is doomed (VN_OK while it is not) */
+    unsigned long puts;       /* vn_kv_put calls so far (the test hook counts them) */
+    unsigned long fail_put;   /* the put that fails with MDB_MAP_FULL, or 0 */
     bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
     kv_seal seal;             /* the subkeys for that */
     size_t group[KV_MAX_DBS]; /* per database: the key bytes a prefix scan hashes */
@@ -135,6 +139,9 @@ void vn_kv_close(vn_kv **self_p)
 vn_err vn_kv_begin(vn_kv *self)
 {
     if (self->depth > 0) {
+        /* A doomed transaction takes no new level: its caller's writes
+         * would be lost anyway, and it ends the level it did not get. */
+        if (self->failed) return self->failed;
         self->depth++;
         return VN_OK;
     }
@@ -144,7 +151,17 @@ vn_err vn_kv_begin(vn_kv *self)
         return vn_kv_err_from_mdb(rc);
     }
     self->depth = 1;
+    self->failed = VN_OK;
     return VN_OK;
+}
+
+/* Ends the outermost level: discards the LMDB transaction. */
+static void txn_discard(vn_kv *self)
+{
+    if (self->txn) mdb_txn_abort(self->txn);
+    self->txn = NULL;
+    self->depth = 0;
+    self->failed = VN_OK;
 }
 
 vn_err vn_kv_commit(vn_kv *self)
@@ -152,32 +169,52 @@ vn_err vn_kv_commit(vn_kv *self)
     if (self->depth <= 0) return VN_EINVAL;
     /* Inside a sub-transaction only vn_kv_sub_end() may end it. */
     if (self->parent && self->depth - 1 <= self->sub_base) return VN_EINVAL;
+    if (self->failed) {
+        /* A level inside a doomed transaction ends with its error; the
+         * outermost one discards it. */
+        vn_err err = self->failed;
+        if (--self->depth == 0) txn_discard(self);
+        return err;
+    }
     if (--self->depth > 0) return VN_OK;
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
     return vn_kv_err_from_mdb(rc);
 }
 
-void vn_kv_abort(vn_kv *self)
+/* Ends the innermost level after a failure (err) or an abort: the
+ * transaction (or the sub-transaction running) is doomed, so that the
+ * levels around it can neither write on as if nothing happened nor
+ * commit; the outermost level discards it. */
+static void txn_fail(vn_kv *self, vn_err err)
 {
+    if (self->depth <= 0) return;
+    if (!self->failed) self->failed = err ? err : VN_ESTORE;
     if (self->parent) {
-        /* Only the sub-transaction is lost; the enclosing one goes on. */
+        if (--self->depth > self->sub_base) return;
+        /* The sub-transaction's own level: only it is lost; the
+         * enclosing one goes on. */
         mdb_txn_abort(self->txn);
         self->txn = self->parent;
         self->parent = NULL;
         self->depth = self->sub_base;
+        self->failed = VN_OK;
         self->sub_aborted = true;
         return;
     }
-    if (self->txn) mdb_txn_abort(self->txn);
-    self->txn = NULL;
-    self->depth = 0;
+    if (--self->depth == 0) txn_discard(self);
+}
+
+void vn_kv_abort(vn_kv *self)
+{
+    txn_fail(self, VN_ESTORE);
 }
 
 vn_err vn_kv_sub_begin(vn_kv *self)
 {
     MDB_txn *child;
     if (!self->txn || self->parent) return VN_EINVAL;
+    if (self->failed) return self->failed;
     int rc = mdb_txn_begin(self->env, self->txn, 0, &child);
     if (rc) return vn_kv_err_from_mdb(rc);
     self->parent = self->txn;
@@ -195,12 +232,21 @@ vn_err vn_kv_sub_end(vn_kv *self, bool keep)
         return keep ? VN_ESTORE : VN_OK; /* an inner failure already discarded it */
     }
     if (!self->parent) return VN_EINVAL;
+    vn_err failed = self->failed;
     /* A failed child commit frees the child; the parent is untouched. */
-    int rc = keep ? mdb_txn_commit(self->txn) : (mdb_txn_abort(self->txn), MDB_SUCCESS);
+    int rc = keep && !failed ? mdb_txn_commit(self->txn) : (mdb_txn_abort(self->txn), MDB_SUCCESS);
     self->txn = self->parent;
     self->parent = NULL;
     self->depth = self->sub_base;
+    self->failed = VN_OK;
+    if (keep && failed) return failed;
     return vn_kv_err_from_mdb(rc);
+}
+
+void vn_kv_test_fail_put(vn_kv *self, unsigned long n)
+{
+    self->puts = 0;
+    self->fail_put = n;
 }
 
 bool vn_kv_in_txn(const vn_kv *self)
@@ -251,10 +297,13 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
     }
     vn_err err = vn_kv_begin(self);
     if (err) goto out;
-    int rc = mdb_put(self->txn, self->dbi[db], &k, &v, 0);
+    self->puts++;
+    int rc = self->fail_put && self->puts == self->fail_put
+                 ? MDB_MAP_FULL
+                 : mdb_put(self->txn, self->dbi[db], &k, &v, 0);
     if (rc) {
-        vn_kv_abort(self);
         err = vn_kv_err_from_mdb(rc);
+        txn_fail(self, err);
         goto out;
     }
     err = vn_kv_commit(self);
@@ -276,7 +325,7 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
         return VN_ENOTFOUND;
     }
     if (rc) {
-        vn_kv_abort(self);
+        txn_fail(self, vn_kv_err_from_mdb(rc));
         return vn_kv_err_from_mdb(rc);
     }
     return vn_kv_commit(self);
@@ -483,7 +532,7 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
     if (err) return err;
     if (self->sealed) {
         if ((err = del_prefix_sealed(self, db, prefix, plen, &n))) {
-            vn_kv_abort(self);
+            txn_fail(self, err);
             return err;
         }
         if (count) *count = n;
@@ -508,7 +557,7 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
     return vn_kv_commit(self);
 fail:
     if (cur) mdb_cursor_close(cur);
-    vn_kv_abort(self);
+    txn_fail(self, vn_kv_err_from_mdb(rc));
     return vn_kv_err_from_mdb(rc);
 }
 

@@ -24,20 +24,37 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
 void vn_kv_close(vn_kv **self_p);
 
 /* Starts a write transaction. Nested calls are counted: only the outermost
- * vn_kv_commit() commits. Returns VN_ESTORE on LMDB failure. */
+ * vn_kv_commit() commits. Every level is ended once, by vn_kv_commit() or
+ * vn_kv_abort(). Returns VN_ESTORE on LMDB failure, or the error of a
+ * doomed transaction (below), which then gains no level.
+ *
+ * All or nothing: a write that fails inside a transaction (or an abort of
+ * an inner level) ends that level and dooms the whole transaction: later
+ * writes, vn_kv_begin() and the commits of the enclosing levels return the
+ * first failure's error, and the outermost level discards everything. No
+ * write after a failure ever lands on its own. */
 vn_err vn_kv_begin(vn_kv *self);
 /* Commits (durably: LMDB fsyncs) when the outermost level ends. A failed
- * commit (VN_EFULL, VN_ESTORE) discards the whole transaction. */
+ * commit (VN_EFULL, VN_ESTORE) discards the whole transaction; in a doomed
+ * one every level's commit returns its error. */
 vn_err vn_kv_commit(vn_kv *self);
-/* Discards the whole write transaction, whatever the nesting level. */
+/* Ends the innermost level and discards the whole write transaction: at
+ * the outermost level at once, else the transaction is doomed (VN_ESTORE)
+ * and discarded when its outermost level ends. Safe outside one. */
 void vn_kv_abort(vn_kv *self);
+/* True while a level is open (doomed or not). */
 bool vn_kv_in_txn(const vn_kv *self);
+/* Test hook: the n-th vn_kv_put from now (counting from 1) fails as if
+ * the map were full (VN_EFULL); 0 turns it off. Only tests call it (the
+ * client does under VANGNET_TEST_FAIL_WRITE). */
+void vn_kv_test_fail_put(vn_kv *self, unsigned long n);
 
 /* A sub-transaction inside the open write transaction (LMDB nested
  * transaction): the server runs each request of a batch in one, so a
  * request that fails after writing leaves no trace while the others' writes
- * stand. While it runs, vn_kv_begin/commit nest inside it and vn_kv_abort
- * discards only it. vn_kv_sub_end merges it (keep) or discards it; a merge
+ * stand. While it runs, vn_kv_begin/commit nest inside it, and a failed
+ * write or vn_kv_abort dooms only it (vn_kv_sub_end(keep) then returns the
+ * error). vn_kv_sub_end merges it (keep) or discards it; a merge
  * can fail (VN_EFULL), which discards it and keeps the enclosing one. */
 vn_err vn_kv_sub_begin(vn_kv *self);
 vn_err vn_kv_sub_end(vn_kv *self, bool keep);
