@@ -39,3 +39,42 @@ int vn_err_is_known(int err)
     }
     return 0;
 }
+
+int vn_err_is_retryable(int err)
+{
+    switch (err) {
+    case VN_OK:
+        return 0;
+    /* Busy, full, unreachable or failed part-way: try again later. */
+    case VN_ENOMEM:
+    case VN_ESTORE:
+    case VN_EFULL:
+    case VN_ETIMEOUT:
+    case VN_EIO:
+    case VN_ETRANSPORT:
+    case VN_ERATE:
+    case VN_EINTERNAL:
+        return 1;
+    /* The request itself is refused: sending it again changes nothing. */
+    case VN_EINVAL:
+    case VN_EPROTO:
+    case VN_ETOOBIG:
+    case VN_EVERSION:
+    case VN_ENOTFOUND:
+    case VN_EDENIED:
+    case VN_ENOACCOUNT:
+    case VN_EINVITE_USED:
+    case VN_EINVITE_EXPIRED:
+    case VN_EINVITE_BAD:
+    case VN_EUNREGISTERED:
+    case VN_ECRYPTO:
+    case VN_EUNTRUSTED:
+    case VN_EDUPLICATE:
+    case VN_EEXISTS:
+    case VN_ENOSESSION:
+    case VN_EFORGED:
+    case VN_EEXPIRED:
+        return 0;
+    }
+    return 1;
+}

@@ -73,12 +73,42 @@ static void test_ok_and_unknown(void **state)
     }
 }
 
+/* Every code is on one side of the line between retryable and final,
+ * written out here so that a new code must be placed deliberately. */
+static void test_retryable(void **state)
+{
+    static const struct {
+        int code;
+        int retryable;
+    } want[] = {
+        {VN_ENOMEM, 1},          {VN_EINVAL, 0},      {VN_EPROTO, 0},
+        {VN_ETOOBIG, 0},         {VN_EVERSION, 0},    {VN_ENOTFOUND, 0},
+        {VN_EDENIED, 0},         {VN_ENOACCOUNT, 0},  {VN_EINVITE_USED, 0},
+        {VN_EINVITE_EXPIRED, 0}, {VN_EINVITE_BAD, 0}, {VN_EUNREGISTERED, 0},
+        {VN_ESTORE, 1},          {VN_EFULL, 1},       {VN_ETIMEOUT, 1},
+        {VN_ECRYPTO, 0},         {VN_EUNTRUSTED, 0},  {VN_EIO, 1},
+        {VN_ETRANSPORT, 1},      {VN_EDUPLICATE, 0},  {VN_ERATE, 1},
+        {VN_EINTERNAL, 1},       {VN_EEXISTS, 0},     {VN_ENOSESSION, 0},
+        {VN_EFORGED, 0},         {VN_EEXPIRED, 0},
+    };
+    assert_int_equal(NELEM(want), NELEM(released));
+    for (size_t i = 0; i < NELEM(want); i++) {
+        assert_int_equal(want[i].code, released[i].code);
+        if (vn_err_is_retryable(want[i].code) != want[i].retryable)
+            fail_msg("%s: retryable should be %d", vn_err_name(want[i].code), want[i].retryable);
+    }
+    assert_false(vn_err_is_retryable(VN_OK));
+    /* A newer server's code: kept and retried rather than dropped. */
+    assert_true(vn_err_is_retryable(-10999));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_released_codes),
         cmocka_unit_test(test_map_is_complete),
         cmocka_unit_test(test_ok_and_unknown),
+        cmocka_unit_test(test_retryable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,5 +45,11 @@ const char *vn_err_str(int err);
 const char *vn_err_name(int err);
 /* True when code is one of ours (used to validate codes received on the wire). */
 int vn_err_is_known(int err);
+/* True when the same request may succeed later unchanged (the server or
+ * its store was busy, full, unreachable or failed part-way: nothing was
+ * kept), false when it never will (the request itself is refused) and for
+ * VN_OK. An unknown code (a newer server's) counts as retryable: a client
+ * that keeps a message it could drop loses nothing. */
+int vn_err_is_retryable(int err);
 
 #endif
