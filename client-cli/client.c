@@ -23,7 +23,7 @@
 #include <time.h>
 
 static const char *const db_names[] = {
-    "config", "contacts", "seen", "history", "outbox", "teams", "records", VN_E2EE_DBS,
+    "config", "contacts", "seen", "history", "outbox", "teams", "records", VN_E2EE_DBS, "unshown",
 };
 _Static_assert(sizeof db_names / sizeof db_names[0] == CDB_COUNT, "one name per CDB_*");
 
@@ -107,6 +107,21 @@ static bool test_kdf(void)
 {
     const char *v = getenv("VANGNET_INSECURE_TEST_KDF");
     return v && v[0];
+}
+
+/* Test knob, like VANGNET_INSECURE_TEST_KDF: VANGNET_TEST_FAIL_WRITE=N
+ * makes the N-th write of the store after opening fail as if the disk
+ * were full, so that tests can show a failed write leaves no trace. */
+static void test_fail_write(vn_client *c)
+{
+    const char *v = getenv("VANGNET_TEST_FAIL_WRITE");
+    char *end;
+    if (!v || !v[0]) return;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*end || n == 0) return;
+    fprintf(stderr,
+            "vangnet: WARNING: VANGNET_TEST_FAIL_WRITE is set (tests only): write %lu fails\n", n);
+    vn_kv_test_fail_put(c->kv, n);
 }
 
 /* The cost of a key file written now: the standard one, or under the test
@@ -328,13 +343,19 @@ vn_err vn_client_open(vn_client *c)
     /* The store holds private keys: refuse a profile others can read. */
     if (stat(c->profile, &st) != 0 || !S_ISDIR(st.st_mode)) return VN_EIO;
     if ((st.st_mode & 077) != 0 && chmod(c->profile, 0700) != 0) return VN_EIO;
+    /* One process at a time: two would both take a message off the server
+     * and the second would find its keys used up. */
+    vn_err err = vn_lock_take(c);
+    if (err == VN_ETIMEOUT) errno = EBUSY;
+    if (err) return err == VN_ETIMEOUT ? VN_EIO : err;
     /* The key file first: the store is never created without one. */
-    vn_err err = unlock(c);
+    err = unlock(c);
     if (err) goto err_wipe;
     if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, STORE_MAP))) goto err_wipe;
     if ((err = seal(c)) || (err = check_store(c)) ||
         (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE)))
         goto err_close;
+    test_fail_write(c);
     size_t len = 0;
     c->account[0] = '\0';
     err = vn_client_cfg_get(c, "account", c->account, sizeof c->account - 1, &len);
@@ -349,6 +370,7 @@ err_close:
     vn_kv_close(&c->kv);
 err_wipe:
     sodium_memzero(c->profile_key, sizeof c->profile_key);
+    vn_lock_release(c);
     return err;
 }
 
@@ -369,6 +391,7 @@ void vn_client_close(vn_client *c)
     vn_e2ee_close(&c->e2ee);
     vn_kv_close(&c->kv);
     sodium_memzero(c->profile_key, sizeof c->profile_key);
+    vn_lock_release(c);
 }
 
 vn_err vn_client_cfg_get(vn_client *c, const char *key, void *out, size_t size, size_t *len)
@@ -522,15 +545,37 @@ vn_err vn_client_keep_record(vn_client *c, const Vn__RecordNote *r, const uint8_
     return err;
 }
 
-uint64_t vn_client_next_seq(vn_client *c, int db)
+vn_err vn_client_next_seq(vn_client *c, int db, uint64_t *seq)
 {
-    uint64_t seq = 0;
     uint8_t b[8];
     size_t n;
     char key[16];
     snprintf(key, sizeof key, "seq_%d", db);
-    if (vn_client_cfg_get(c, key, b, sizeof b, &n) == VN_OK && n == 8) seq = vn_be_get64(b);
-    vn_be_put64(b, ++seq);
-    vn_client_cfg_put(c, key, b, 8);
-    return seq;
+    vn_err err = vn_client_cfg_get(c, key, b, sizeof b, &n);
+    if (err == VN_ENOTFOUND || (!err && n != 8))
+        *seq = 0;
+    else if (err)
+        return err;
+    else
+        *seq = vn_be_get64(b);
+    vn_be_put64(b, ++*seq);
+    return vn_client_cfg_put(c, key, b, 8);
+}
+
+vn_err vn_client_keep_history(vn_client *c, const Vn__Received *h)
+{
+    uint8_t k[8];
+    uint64_t seq;
+    size_t hl = vn__received__get_packed_size(h);
+    uint8_t *hb = malloc(hl ? hl : 1);
+    if (!hb) return VN_ENOMEM;
+    vn__received__pack(h, hb);
+    vn_err err = vn_client_next_seq(c, CDB_HISTORY, &seq);
+    if (!err) {
+        vn_be_put64(k, seq);
+        err = vn_kv_put(c->kv, CDB_HISTORY, k, sizeof k, hb, hl);
+    }
+    explicit_bzero(hb, hl ? hl : 1);
+    free(hb);
+    return err;
 }

@@ -28,7 +28,10 @@ enum {
     CDB_TEAMS,    /* case -> accounts that hold our current sender key */
     CDB_RECORDS,  /* case|date|kind|id -> record outcome (RecordNote), end to end only */
     CDB_E2EE,
-    CDB_COUNT = CDB_E2EE + VN_E2EE_NDBS
+    /* Appended after E2EE's: the store binds each record to its database's
+     * number, so the numbers above never move. */
+    CDB_UNSHOWN = CDB_E2EE + VN_E2EE_NDBS, /* local seq -> stored, not yet shown (Received) */
+    CDB_COUNT
 };
 
 /* Exit codes, documented in `vangnet --help`. */
@@ -51,6 +54,9 @@ typedef struct vn_client {
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
     uint8_t profile_key[32];          /* master key, from the key file (keyfile.h) */
     bool cert_fresh;                  /* the server issued our sender certificate during this run */
+    int lock_fd;                      /* the profile's lock file (lock.c), open while lock_held */
+    int lock_depth;                   /* nesting of vn_lock_take */
+    bool lock_held;                   /* this process holds the profile's lock */
 } vn_client;
 
 /* client.c: the profile and its device store. */
@@ -87,8 +93,12 @@ vn_err vn_client_resolve(vn_client *c, const char *who, char account[VN_ACCOUNT_
 /* The local name of an account, or NULL; copied into name. */
 const char *vn_client_name_of(vn_client *c, const char *account, char *name, size_t size);
 
-/* The next number of a local sequence (outbox, history) kept in CDB_CONFIG. */
-uint64_t vn_client_next_seq(vn_client *c, int db);
+/* The next number of a local sequence (outbox, history) kept in CDB_CONFIG,
+ * in the caller's transaction: a failed write fails the number. */
+vn_err vn_client_next_seq(vn_client *c, int db, uint64_t *seq);
+/* Adds a message to the conversation history (received, or sent by this
+ * device: h->to set, h->from our account), in the caller's transaction. */
+vn_err vn_client_keep_history(vn_client *c, const Vn__Received *h);
 /* Stores a record outcome in this device's store (for reports); a test,
  * state or medication record replaces the earlier ones of its case, date
  * and kind (a correction), an alert history is added. */
@@ -192,8 +202,44 @@ vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
 vn_err vn_outbox_send(vn_client *c, vn_flushed *f);
 /* Tells the user about refused messages; true if there were any. */
 bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f);
+/* Says that the outbox keeps its messages after a retryable failure err
+ * ("queued; will retry: ..."), with the server's message when it gave one. */
+void vn_outbox_report_queued(vn_client *c, vn_err err);
 /* vn_outbox_send, then vn_outbox_report_refused; VN_OK when it is empty. */
 vn_err vn_outbox_flush(vn_client *c);
+
+/* show.c: messages as the user sees them (inbox, history). */
+
+/* Where shown messages go: stdout, as text, a JSON array (--json) or one
+ * JSON object a line (--json with json_lines). */
+typedef struct vn_shower {
+    vn_client *c;     /* the profile (for contact names and --json) */
+    bool json_lines;  /* one JSON object a line instead of an array */
+    size_t n;         /* messages shown so far */
+    bool opened;      /* the JSON array's "[" is out */
+    bool reader_gone; /* stdout's reader went away (`| head`): nothing more is shown */
+} vn_shower;
+
+/* Starts the output (ignores SIGPIPE, so that a reader that went away is
+ * an error of the write, not the end of the process). */
+void vn_show_begin(vn_shower *sh);
+/* Shows one message and flushes it; on a pipe, waits (briefly) until the
+ * reader took it. VN_EIO when the reader is gone or the write failed: the
+ * message was not shown. */
+vn_err vn_show_item(vn_shower *sh, const Vn__Received *r);
+/* Ends the output ("]" of a JSON array). */
+void vn_show_end(vn_shower *sh);
+
+/* lock.c: one vangnet process at a time works on a profile. */
+
+/* Takes the profile's lock (nested calls are counted), waiting up to the
+ * command's --timeout for another process to let go. VN_ETIMEOUT if it
+ * did not, after saying which process holds it; VN_EIO. */
+vn_err vn_lock_take(vn_client *c);
+/* Lets go of one level; the lock is released when the outermost ends. */
+void vn_lock_drop(vn_client *c);
+/* Lets go whatever the nesting (vn_client_close). */
+void vn_lock_release(vn_client *c);
 
 /* team.c: the care team's sender key. */
 

@@ -1,5 +1,10 @@
-/* inbox: fetch, decrypt, store and acknowledge. A message is durable in
- * the receiver's history before the server may delete it. */
+/* inbox: fetch, decrypt, store, show, acknowledge, in that order. A
+ * message is durable in the receiver's store before it is shown, and shown
+ * before the server may delete it: a run killed at any point loses nothing
+ * and shows nothing twice. What was stored but not yet shown waits in
+ * CDB_UNSHOWN and is shown first by the next run; a message stored but not
+ * acknowledged comes back from the server and is only acknowledged (its id
+ * is in CDB_SEEN). */
 #include "args.h"
 
 #include "vn/array.h"
@@ -7,39 +12,28 @@
 #include "vn/pad.h"
 #include "vn/sealed.h"
 #include "vn/signals.h"
-#include "vn/hex.h"
 #include "vn/parse.h"
 #include "vn/be.h"
 #include "vn/account.h"
 #include "vn/day.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define ITEMS_MAX   10000 /* messages one run keeps to print at its end */
-#define ROSTERS_MAX 16    /* case rosters one run keeps, to check records by */
-
-/* The messages an inbox run received, for printing at the end. */
-typedef struct received {
-    char id[VN_MSGID_LEN * 2 + 1];    /* message id, hex */
-    char from[VN_ACCOUNT_HEX + 1];    /* sender's account, or "server" */
-    char case_id[VN_ACCOUNT_HEX + 1]; /* "" for a 1:1 message */
-    uint64_t time_ms;                 /* when it was sent (by the sender's account of it) */
-    char *text;                       /* what is shown (owned) */
-} received;
+#define ROSTERS_MAX      16    /* case rosters one run keeps, to check records by */
+#define FOLLOW_CHECK_MS  5000  /* --follow re-subscribes and fetches this often */
+#define FOLLOW_RETRY_MS  500   /* first wait after the server was lost; doubles */
+#define FOLLOW_RETRY_MAX 30000 /* longest wait between tries */
 
 typedef struct inbox_run {
     vn_client *c;                                   /* the profile and connection */
-    received *items;                                /* what was received, to print at the end */
-    size_t n;                                       /* messages received (printed or in items) */
-    size_t cap;                                     /* room in items */
+    vn_shower sh;                                   /* where messages are shown */
+    size_t n;                                       /* messages shown this run */
     size_t held;                                    /* left on the server (untrusted sender) */
     ProtobufCBinaryData acks[VN_FETCH_MAX * 2];     /* ids to acknowledge */
     size_t nacks;                                   /* how many */
     uint8_t ackbuf[VN_FETCH_MAX * 2][VN_MSGID_LEN]; /* their bytes */
-    bool follow_print;                              /* print as messages arrive, keep none */
     struct {
         char case_id[VN_ACCOUNT_HEX + 1];       /* the case */
         Vn__Reply *rep;                         /* its roster, or NULL: the server refused it */
@@ -49,36 +43,6 @@ typedef struct inbox_run {
     uint8_t server_key[VN_SEALED_SIGN_PUB_LEN]; /* the pinned key certificates are checked by */
 } inbox_run;
 
-static void print_item(vn_client *c, const received *r, bool first)
-{
-    char when[32], name[128];
-    const char *label = vn_client_name_of(c, r->from, name, sizeof name);
-    vn_iso_time(r->time_ms, when, sizeof when);
-    if (c->json) {
-        printf("%s{\"id\": \"%s\", \"from\": \"%s\", ", first ? "" : ",\n ", r->id, r->from);
-        if (label) {
-            fputs("\"from_name\": ", stdout);
-            vn_json_str(stdout, label);
-            fputs(", ", stdout);
-        }
-        if (r->case_id[0]) printf("\"case\": \"%s\", ", r->case_id);
-        printf("\"time\": \"%s\", \"text\": ", when);
-        vn_json_str(stdout, r->text);
-        fputs("}", stdout);
-    } else {
-        /* Everything after the timestamp may come from a peer (the local
-         * name too is only what the user typed); its later lines are
-         * indented under the sender, so none can pass for a line of ours. */
-        printf("[%s] ", when);
-        if (r->case_id[0]) printf("[team %.8s] ", r->case_id);
-        vn_text_put(stdout, label ? label : r->from, "    ");
-        fputs(": ", stdout);
-        vn_text_put(stdout, r->text, "    ");
-        fputc('\n', stdout);
-    }
-    fflush(stdout);
-}
-
 /* One envelope as its sealed layer told it: who sent it, for which case. */
 typedef struct incoming {
     const Vn__Envelope *e;            /* as the server delivered it */
@@ -87,26 +51,6 @@ typedef struct incoming {
     uint64_t time_ms;                 /* the sender's time if it gave one, else the envelope's */
 } incoming;
 
-/* Adds a received item to the run (a copy of text): printed now under
- * --follow, else kept for the end. Room was reserved by take_envelope. */
-static vn_err add_item(inbox_run *run, const incoming *in, const char *text)
-{
-    received r;
-    vn_hex_encode(in->e->id.data, VN_MSGID_LEN, r.id);
-    snprintf(r.from, sizeof r.from, "%s", in->from);
-    snprintf(r.case_id, sizeof r.case_id, "%s", in->case_id);
-    r.time_ms = in->time_ms;
-    if (run->follow_print) {
-        r.text = (char *)text;
-        print_item(run->c, &r, ++run->n == 1);
-        return VN_OK;
-    }
-    assert(run->n < run->cap);
-    if (!(r.text = strdup(text))) return VN_ENOMEM;
-    run->items[run->n++] = r;
-    return VN_OK;
-}
-
 static void queue_ack(inbox_run *run, const Vn__Envelope *e)
 {
     memcpy(run->ackbuf[run->nacks], e->id.data, VN_MSGID_LEN);
@@ -114,15 +58,55 @@ static void queue_ack(inbox_run *run, const Vn__Envelope *e)
     run->nacks++;
 }
 
-/* Marks the envelope seen and commits the transaction (with the ratchet
- * step and whatever else was stored for it); aborts it on failure. */
-static vn_err commit_seen(vn_client *c, const Vn__Envelope *e, vn_err err)
+/* Shows a stored message and then forgets that it waits to be shown (key:
+ * its CDB_UNSHOWN key). That deletion skips the fsync: it only has to
+ * outlive this process, and the shorter the time between showing and
+ * forgetting, the smaller the chance that a kill in between shows it once
+ * more. VN_EIO when it could not be shown; it then stays for the next run. */
+static vn_err show_stored(inbox_run *run, const Vn__Received *r, const uint8_t key[8])
 {
-    if (!err) err = vn_kv_put(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
+    vn_client *c = run->c;
+    vn_err err = vn_show_item(&run->sh, r);
+    if (err) return err;
+    run->n++;
+    vn_kv_set_durable(c->kv, false);
+    err = vn_kv_del(c->kv, CDB_UNSHOWN, key, 8);
+    vn_kv_set_durable(c->kv, true);
+    return err == VN_ENOTFOUND ? VN_OK : err;
+}
+
+/* Ends the envelope's transaction (opened by the caller, holding whatever
+ * was stored for it: ratchet step, history, record): marks it seen and,
+ * unless text is NULL, keeps it to be shown; commits; shows it; queues its
+ * ack. If err is set or a write fails, nothing of it stays and the error is
+ * returned: the message comes back next run. */
+static vn_err finish_msg(inbox_run *run, const incoming *in, const char *text, vn_err err)
+{
+    vn_client *c = run->c;
+    uint8_t key[8];
+    uint64_t seq = 0;
+    Vn__Received r = VN__RECEIVED__INIT;
+    r.id = in->e->id;
+    r.from = (char *)in->from;
+    r.case_id = (char *)in->case_id;
+    r.time_ms = in->time_ms;
+    r.text = (char *)text;
+    if (!err) err = vn_kv_put(c->kv, CDB_SEEN, in->e->id.data, VN_MSGID_LEN, "", 0);
+    if (!err && text && !(err = vn_client_next_seq(c, CDB_UNSHOWN, &seq))) {
+        size_t n = vn__received__get_packed_size(&r);
+        uint8_t *buf = malloc(n ? n : 1);
+        vn_be_put64(key, seq);
+        if (!buf) err = VN_ENOMEM;
+        if (buf) vn__received__pack(&r, buf);
+        if (!err) err = vn_kv_put(c->kv, CDB_UNSHOWN, key, 8, buf, n);
+        free(buf);
+    }
     if (!err)
         err = vn_kv_commit(c->kv);
     else if (vn_kv_in_txn(c->kv))
         vn_kv_abort(c->kv);
+    if (!err && text) err = show_stored(run, &r, key);
+    if (!err) queue_ack(run, in->e);
     return err;
 }
 
@@ -158,9 +142,8 @@ static vn_err take_notice(inbox_run *run, const Vn__Envelope *e)
     char text[256];
     incoming in = {.e = e, .from = "server", .case_id = "", .time_ms = e->time_ms};
     notice_text(e->notice, text, sizeof text);
-    vn_err err = vn_kv_put(run->c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN, "", 0);
-    if (!err) err = add_item(run, &in, text);
-    return err;
+    vn_err err = vn_kv_begin(run->c->kv);
+    return err ? err : finish_msg(run, &in, text, VN_OK);
 }
 
 /* A team member's sender key, for their team messages to come. Nothing is
@@ -172,8 +155,30 @@ static vn_err take_sender_key(inbox_run *run, const incoming *in, const Vn__Cont
                      ? vn_e2ee_group_process(c->e2ee, content->sender_key_case, in->from,
                                              content->sender_key.data, content->sender_key.len)
                      : VN_EPROTO;
-    err = commit_seen(c, in->e, err);
-    return err ? drop_undecryptable(in->from, err) : VN_OK;
+    if (err == VN_ENOMEM || err == VN_ESTORE || err == VN_EFULL || err == VN_EIO) {
+        if (vn_kv_in_txn(c->kv)) vn_kv_abort(c->kv);
+        return err; /* ours, not the message's: it comes back */
+    }
+    if (err) {
+        if (vn_kv_in_txn(c->kv)) vn_kv_abort(c->kv);
+        drop_undecryptable(in->from, err);
+        queue_ack(run, in->e);
+        return VN_OK;
+    }
+    return finish_msg(run, in, NULL, VN_OK);
+}
+
+/* A text message, 1:1 or to the team: its history entry and the seen mark
+ * commit with the ratchet state. */
+static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
+{
+    Vn__Received h = VN__RECEIVED__INIT;
+    h.id = in->e->id;
+    h.from = (char *)in->from;
+    h.case_id = (char *)in->case_id;
+    h.time_ms = in->time_ms;
+    h.text = (char *)text;
+    return finish_msg(run, in, text, vn_client_keep_history(run->c, &h));
 }
 
 /* A signal report or an SOS: shown as one line, and kept like a message. */
@@ -194,35 +199,7 @@ static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalRe
     if (o < sizeof line - 80)
         snprintf(line + o, sizeof line - o,
                  sos ? " -- take it: vangnet claim %s" : " -- vangnet ack %s", sr->alert);
-    vn_err err = commit_seen(run->c, in->e, VN_OK);
-    if (!err) err = add_item(run, in, line);
-    return err;
-}
-
-/* A text message, 1:1 or to the team: its history entry and the seen mark
- * commit with the ratchet state. */
-static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
-{
-    vn_client *c = run->c;
-    uint8_t k[8];
-    Vn__Received h = VN__RECEIVED__INIT;
-    h.id = in->e->id;
-    h.from = (char *)in->from;
-    h.case_id = (char *)in->case_id;
-    h.time_ms = in->time_ms;
-    h.text = (char *)text;
-    size_t hl = vn__received__get_packed_size(&h);
-    uint8_t *hb = malloc(hl);
-    vn_err err = hb ? VN_OK : VN_ENOMEM;
-    if (!err) {
-        vn__received__pack(&h, hb);
-        vn_be_put64(k, vn_client_next_seq(c, CDB_HISTORY));
-        err = vn_kv_put(c->kv, CDB_HISTORY, k, sizeof k, hb, hl);
-    }
-    free(hb);
-    err = commit_seen(c, in->e, err);
-    if (!err) err = add_item(run, in, text);
-    return err;
+    return take_text(run, in, line);
 }
 
 /* The roster of case_id, read from the server once a run; *ci is NULL
@@ -289,9 +266,7 @@ static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNo
              rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
              rn->note ? rn->note : "");
     if (!ok) return take_text(run, in, line);
-    err = commit_seen(run->c, in->e, vn_client_keep_record(run->c, rn, in->e->id.data));
-    if (!err) err = add_item(run, in, line);
-    return err;
+    return finish_msg(run, in, line, vn_client_keep_record(run->c, rn, in->e->id.data));
 }
 
 /* Decrypts the inner message of m inside the caller's transaction under
@@ -363,6 +338,11 @@ static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
     memcpy(in.from, m.sender.account, sizeof in.from);
     memcpy(in.case_id, m.case_id, sizeof in.case_id);
     if ((err = vn_kv_begin(c->kv))) goto out;
+    /* Seen meanwhile (by a run that held the profile before us)? */
+    if (vn_kv_has(c->kv, CDB_SEEN, e->id.data, VN_MSGID_LEN)) {
+        vn_kv_abort(c->kv);
+        goto ack;
+    }
     err = open_content(c, &m, &content);
     if (err == VN_EUNTRUSTED) {
         /* Leave it on the server until the user verifies the new key;
@@ -378,6 +358,8 @@ static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
     if (err) {
         /* Nothing of a message that failed is kept, not even a ratchet step. */
         vn_kv_abort(c->kv);
+        /* Our store failed, not the message: it comes back next run. */
+        if (err == VN_ENOMEM || err == VN_ESTORE || err == VN_EFULL || err == VN_EIO) goto out;
         if (err == VN_EFORGED)
             refuse(in.from, err);
         else
@@ -385,9 +367,10 @@ static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
         goto ack;
     }
     if (content->sent_ms) in.time_ms = content->sent_ms;
+    /* Stored, shown and its ack queued there, or nothing of it kept. */
     err = take_content(run, &in, content);
     vn__content__free_unpacked(content, NULL);
-    if (err) goto out;
+    goto out;
 ack:
     err = VN_OK;
     queue_ack(run, e);
@@ -407,14 +390,7 @@ static vn_err take_envelope(inbox_run *run, const Vn__Envelope *e)
         queue_ack(run, e);
         return VN_OK;
     }
-    /* Room first: nothing is marked seen that cannot be shown. */
-    vn_err err = run->follow_print ? VN_OK
-                                   : vn_array_reserve(&run->items, &run->cap, run->n + 1,
-                                                      sizeof *run->items, ITEMS_MAX);
-    if (err) return err;
-    if (!e->notice) return take_sealed(run, e);
-    if (!(err = take_notice(run, e))) queue_ack(run, e);
-    return err;
+    return e->notice ? take_notice(run, e) : take_sealed(run, e);
 }
 
 static vn_err send_acks(inbox_run *run)
@@ -433,13 +409,16 @@ static vn_err send_acks(inbox_run *run)
     return err;
 }
 
+/* Takes a batch; what was shown (or dropped for good) is acknowledged
+ * even when the batch stopped early, unless the server itself is gone. */
 static vn_err take_envelopes(inbox_run *run, const Vn__Envelopes *envs)
 {
-    for (size_t i = 0; i < envs->n_envelopes; i++) {
-        vn_err err = take_envelope(run, envs->envelopes[i]);
-        if (err) return err;
-    }
-    return send_acks(run);
+    vn_err err = VN_OK;
+    for (size_t i = 0; i < envs->n_envelopes && !err; i++)
+        err = take_envelope(run, envs->envelopes[i]);
+    if (err == VN_ETIMEOUT || err == VN_ETRANSPORT) return err;
+    vn_err aerr = send_acks(run);
+    return err ? err : aerr;
 }
 
 /* Fetches until the mailbox is empty (or only held messages remain). */
@@ -469,30 +448,45 @@ static vn_err drain(inbox_run *run)
     }
 }
 
-/* Waits for pushes until count arrived (0: no limit) or wait_s passed
- * (0: for ever). */
-static vn_err follow(inbox_run *run, uint64_t count, uint64_t wait_s)
+/* What an earlier run stored but could not show (it was killed, or its
+ * reader went away), oldest first: shown before anything new. */
+typedef struct leftover {
+    uint8_t key[8];  /* CDB_UNSHOWN key */
+    Vn__Received *r; /* the message */
+} leftover;
+
+typedef struct leftovers {
+    leftover *items;
+    size_t n, cap;
+} leftovers;
+
+static vn_err leftover_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
-    struct timespec t0, t1;
-    vn_err err = VN_OK;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int64_t limit = wait_s ? (int64_t)wait_s * 1000 : INT32_MAX;
-    while (!count || run->n < count) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        if (spent >= limit) break;
-        Vn__Reply *rep = NULL;
-        int64_t left = limit - spent;
-        err = vn_conn_next_push(run->c->conn, (int)(left < 1000 ? left : 1000), &rep);
-        if (err == VN_ETIMEOUT) {
-            err = VN_OK;
-            continue;
-        }
-        if (err) break;
-        err = take_envelopes(run, rep->envelopes);
-        vn_frame_reply_free(rep);
-        if (err) break;
+    leftovers *l = ud;
+    Vn__Received *r = vn__received__unpack(NULL, vl, v);
+    if (kl != 8 || !r) {
+        if (r) vn__received__free_unpacked(r, NULL);
+        return VN_OK; /* not ours to show; the next stored message goes on */
     }
+    vn_err err = vn_array_reserve(&l->items, &l->cap, l->n + 1, sizeof *l->items, 1u << 20);
+    if (err) {
+        vn__received__free_unpacked(r, NULL);
+        return err;
+    }
+    memcpy(l->items[l->n].key, k, 8);
+    l->items[l->n++].r = r;
+    return VN_OK;
+}
+
+static vn_err show_leftovers(inbox_run *run)
+{
+    leftovers l = {0};
+    vn_err err = vn_kv_each(run->c->kv, CDB_UNSHOWN, NULL, 0, leftover_cb, &l);
+    for (size_t i = 0; !err && i < l.n; i++)
+        err = show_stored(run, l.items[i].r, l.items[i].key);
+    for (size_t i = 0; i < l.n; i++)
+        vn__received__free_unpacked(l.items[i].r, NULL);
+    free(l.items);
     return err;
 }
 
@@ -508,6 +502,87 @@ static vn_err subscribe(vn_client *c)
     return err;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* One piece of work of --follow under the profile's lock: a batch of
+ * pushes (rep), or with rep NULL a new subscription and a fetch of what a
+ * restarted server or a dropped connection kept from us. */
+static vn_err follow_step(inbox_run *run, const Vn__Reply *rep, int64_t left_ms)
+{
+    vn_client *c = run->c;
+    vn_err err = vn_lock_take(c);
+    if (err) return err;
+    if (rep) {
+        err = take_envelopes(run, rep->envelopes);
+    } else {
+        /* A server that is gone should not hold --wait up for a whole
+         * --timeout. */
+        int t = left_ms < c->timeout_ms ? (int)left_ms : c->timeout_ms;
+        vn_conn_set_timeout(c->conn, t < 1000 ? 1000 : t, 1000);
+        err = subscribe(c);
+        if (!err) err = drain(run);
+        vn_conn_set_timeout(c->conn, c->timeout_ms, 1000);
+    }
+    vn_lock_drop(c);
+    return err;
+}
+
+/* Waits for pushes until count arrived (0: no limit) or wait_s passed
+ * (0: for ever). Every FOLLOW_CHECK_MS it subscribes again and fetches:
+ * a restarted server knows no subscription and pushes nothing, and a
+ * push lost with a connection stays in the mailbox. While the server is
+ * gone it tries again after a growing pause. The profile is not locked
+ * while waiting, so that a send meanwhile need not wait for us. */
+static vn_err follow(inbox_run *run, uint64_t count, uint64_t wait_s)
+{
+    vn_client *c = run->c;
+    int64_t t0 = mono_ms(), limit = wait_s ? (int64_t)wait_s * 1000 : INT64_MAX / 2;
+    int64_t next_check = t0 + FOLLOW_CHECK_MS, retry = 0;
+    vn_err err = VN_OK;
+    vn_lock_drop(c); /* the level vn_client_open took */
+    while (!count || run->n < count) {
+        int64_t now = mono_ms();
+        if (now - t0 >= limit) break;
+        Vn__Reply *rep = NULL;
+        if (now >= next_check) {
+            err = follow_step(run, NULL, limit - (now - t0));
+        } else {
+            int64_t wait = next_check - now, left = limit - (now - t0);
+            if (wait > left) wait = left;
+            err = vn_conn_next_push(c->conn, (int)(wait < 1000 ? wait : 1000), &rep);
+            if (err == VN_ETIMEOUT) {
+                err = VN_OK;
+                continue;
+            }
+            if (!err) err = follow_step(run, rep, 0);
+            vn_frame_reply_free(rep);
+            if (!err) continue;
+        }
+        if (err && (!vn_err_is_retryable(err) || run->sh.reader_gone)) break;
+        if (err) {
+            retry = retry ? (retry * 2 < FOLLOW_RETRY_MAX ? retry * 2 : FOLLOW_RETRY_MAX)
+                          : FOLLOW_RETRY_MS;
+            fprintf(stderr, "vangnet: the server is out of reach (%s); trying again in %.1f s\n",
+                    vn_err_str(err), (double)retry / 1000);
+            next_check = mono_ms() + retry;
+            err = VN_OK;
+            continue;
+        }
+        if (retry) fprintf(stderr, "vangnet: connected again\n");
+        retry = 0;
+        next_check = mono_ms() + FOLLOW_CHECK_MS;
+    }
+    /* Back to the level vn_client_close lets go of; nothing is written
+     * after this, so a failure to get it changes nothing. */
+    vn_lock_take(c);
+    return err;
+}
+
 /* Before fetching: connect, send what the outbox holds, keep keys fresh.
  * Returns an exit code. */
 static int get_ready(vn_client *c)
@@ -518,28 +593,33 @@ static int get_ready(vn_client *c)
                               "this profile has not joined yet: vangnet join CODE");
     vn_err err = vn_client_connect(c);
     if (err) return vn_client_fail(c, err, "cannot connect: %s", vn_err_str(err));
-    if ((err = vn_outbox_send(c, &fl))) return vn_client_fail_call(c, err, "cannot send outbox");
+    err = vn_outbox_send(c, &fl);
     vn_outbox_report_refused(c, &fl);
+    /* Messages that wait stay queued; the inbox goes on, unless the
+     * server is out of reach for it too. */
+    if (err && vn_err_is_retryable(err) && err != VN_ETIMEOUT && err != VN_ETRANSPORT)
+        vn_outbox_report_queued(c, err);
+    else if (err)
+        return vn_client_fail_call(c, err, "cannot send outbox");
     if ((err = vn_client_maintain_keys(c)))
         return vn_client_fail_call(c, err, "cannot refresh keys");
     return EXIT_OK;
 }
 
-/* Prints what the run kept, and how it ended; returns the exit code. */
+/* Says how the run ended; returns the exit code. */
 static int finish(inbox_run *run, bool following, uint64_t count, vn_err err)
 {
     vn_client *c = run->c;
-    if (c->json || !following) {
-        for (size_t i = 0; i < run->n; i++)
-            print_item(c, &run->items[i], i == 0);
+    vn_show_end(&run->sh);
+    if (run->sh.reader_gone) {
+        /* `vangnet inbox | head -n 1`: what was not shown stays for later. */
+        fprintf(stderr, "vangnet: the output was closed; messages not shown are kept for the "
+                        "next inbox\n");
+        return EXIT_OK;
     }
-    if (c->json)
-        fputs("]\n", stdout);
-    else if (!following && run->n == 0 && !run->held)
-        printf("no new messages\n");
-    if (err == VN_ETOOBIG && run->n == ITEMS_MAX)
-        return vn_client_fail(
-            c, err, "inbox shows at most %d messages a run; run it again for the rest", ITEMS_MAX);
+    if (!c->json && !following && run->n == 0 && !run->held && !err) printf("no new messages\n");
+    if (err == VN_EIO && ferror(stdout))
+        return vn_client_fail(c, err, "cannot write the output; messages not shown are kept");
     if (err) return vn_client_fail_call(c, err, "inbox stopped early (what was shown is saved)");
     if (following && count && run->n < count)
         return vn_client_fail(c, VN_ETIMEOUT, "received %zu of %llu messages before the wait ended",
@@ -560,16 +640,15 @@ int vn_cmd_inbox(vn_client *c, const vn_args *a)
         return vn_args_invalid(c, a, "--wait wants whole seconds from 1 to 86400, not %s", v);
     int rc = get_ready(c);
     if (rc) return rc;
-    run.follow_print = following && !c->json;
-    if (c->json) fputs("[", stdout);
-    if (following) err = subscribe(c);
+    /* --follow --json is a stream: one object a line, each as it comes. */
+    run.sh = (vn_shower){.c = c, .json_lines = following};
+    vn_show_begin(&run.sh);
+    err = show_leftovers(&run);
+    if (!err && following) err = subscribe(c);
     if (!err) err = drain(&run);
     if (!err && following) err = follow(&run, count, wait_s);
     rc = finish(&run, following, count, err);
-    for (size_t i = 0; run.items && i < run.n; i++)
-        free(run.items[i].text);
     for (size_t i = 0; i < ROSTERS_MAX; i++)
         vn_frame_reply_free(run.rosters[i].rep);
-    free(run.items);
     return rc;
 }

@@ -46,39 +46,65 @@ static int send_lines(vn_client *c, const target *to, size_t *queued, vn_flushed
     bool toolong;
     vn_err err = VN_OK;
     if (!line) return vn_client_fail(c, VN_ENOMEM, "out of memory");
-    while (read_line(stdin, line, TEXT_MAX + 2, &toolong)) {
+    for (;;) {
+        /* A line may be long in coming (a person typing): meanwhile the
+         * profile is free for other commands. */
+        vn_lock_drop(c);
+        char *got = read_line(stdin, line, TEXT_MAX + 2, &toolong);
+        if ((err = vn_lock_take(c))) {
+            free(line);
+            *errp = err;
+            return EXIT_RETRY;
+        }
+        if (!got) break;
         if (toolong) {
             free(line);
             return vn_client_fail(c, VN_ETOOBIG,
                                   "line %zu is longer than %d bytes; nothing from it on was sent",
                                   *queued + 1, TEXT_MAX);
         }
-        if ((err = queue_message(c, to->peer, to->case_id, line))) break;
+        if ((err = queue_message(c, to->peer, to->case_id, line))) {
+            free(line);
+            *errp = err;
+            return vn_client_fail(c, err,
+                                  "cannot encrypt line %zu: %s; nothing from it on was sent",
+                                  *queued + 1, vn_err_str(err));
+        }
         ++*queued;
         /* Send as we go, so a long stream is not all held back. */
         if ((err = vn_outbox_send(c, fl)) || fl->refused) break;
     }
     free(line);
-    *errp = err;
-    if (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT && err != VN_ERATE)
-        return vn_client_fail(c, err, "cannot send: %s", vn_err_str(err));
+    *errp = err; /* a failed send: what was queued waits in the outbox */
     return EXIT_OK;
 }
 
 /* Sends what an earlier run left (what that did is in *fl), then makes
  * sure the target can be written to (a session with the peer, the team
- * holding our key). */
-static int prepare(vn_client *c, const target *to, vn_flushed *fl)
+ * holding our key). When the server is out of reach or failed part-way,
+ * *offline gets why and a peer we have a session with can still be
+ * written to: the message waits in the outbox. */
+static int prepare(vn_client *c, const target *to, vn_flushed *fl, vn_err *offline)
 {
     vn_err err = vn_client_connect(c);
+    *offline = VN_OK;
     if (err) return vn_client_fail(c, err, "cannot connect");
     /* Whatever an earlier run left unsent goes first, to keep the order. */
     err = vn_outbox_send(c, fl);
     vn_outbox_report_refused(c, fl);
-    if (err) return vn_client_fail_call(c, err, "earlier messages are still waiting to be sent");
+    bool session = !to->case_id && vn_e2ee_has_session(c->e2ee, to->peer);
+    if (err && vn_err_is_retryable(err) && session) {
+        *offline = err;
+        return EXIT_OK;
+    }
+    if (err && vn_err_is_retryable(err))
+        return vn_client_fail_call(c, err,
+                                   "earlier messages are queued and will be retried; nothing new "
+                                   "was sent");
+    if (err) return vn_client_fail_call(c, err, "earlier messages could not be sent");
     if (to->case_id)
         err = vn_team_prepare(c, to->case_id);
-    else if (!vn_e2ee_has_session(c->e2ee, to->peer))
+    else if (!session)
         err = vn_client_start_session(c, to->peer);
     if (err == VN_EUNTRUSTED)
         return vn_client_fail(c, err,
@@ -86,8 +112,8 @@ static int prepare(vn_client *c, const target *to, vn_flushed *fl)
                               "numbers with `vangnet verify`");
     if (err)
         return vn_client_fail_call(c, err,
-                                   to->case_id ? "cannot write to the care team"
-                                               : "cannot start a secure session");
+                                   to->case_id ? "cannot write to the care team; nothing was sent"
+                                               : "cannot start a secure session; nothing was sent");
     return EXIT_OK;
 }
 
@@ -121,20 +147,25 @@ int vn_cmd_send(vn_client *c, const vn_args *a)
     if (text && strlen(text) > TEXT_MAX)
         return vn_client_fail(c, VN_ETOOBIG, "message text is %zu bytes; the limit is %d",
                               strlen(text), TEXT_MAX);
-    if ((rc = prepare(c, &to, &fl))) return rc;
+    if ((rc = prepare(c, &to, &fl, &err))) return rc;
     if (text) {
-        if ((err = queue_message(c, to.peer, to.case_id, text)))
-            return vn_client_fail(c, err, "cannot encrypt the message: %s", vn_err_str(err));
+        /* All or nothing: on failure no trace of it stays, no key is used. */
+        vn_err qerr = queue_message(c, to.peer, to.case_id, text);
+        if (qerr)
+            return vn_client_fail(c, qerr, "cannot encrypt the message: %s; nothing was sent",
+                                  vn_err_str(qerr));
         queued = 1;
     } else if ((rc = send_lines(c, &to, &queued, &fl, &err))) {
         return rc;
     }
+    /* Known to be out of reach (err set by prepare): do not wait again. */
     if (!err && !fl.refused) err = vn_outbox_send(c, &fl);
     if (fl.refused) return vn_client_fail(c, fl.refusal, "not sent: %s", fl.why);
-    if (err)
-        return vn_client_fail_call(c, err,
-                                   "message kept in the outbox; the next send or inbox "
-                                   "retries it");
+    if (err && vn_err_is_retryable(err)) {
+        vn_outbox_report_queued(c, err);
+        return EXIT_RETRY;
+    }
+    if (err) return vn_client_fail_call(c, err, "not sent");
     if (c->json)
         printf("{\"sent\": %zu, \"to\": \"%s\"}\n", queued, to.case_id ? to.case_id : to.peer);
     return EXIT_OK;

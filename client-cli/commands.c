@@ -33,8 +33,19 @@ static const vn_cmd commands[] = {
               {"--count", "N", 0, "with --follow: stop after N messages"},
               {"--wait", "SECONDS", 0, "with --follow: stop after this long"}},
      .about =
-         "The server deletes a message only once it is stored here. --json prints a list\n"
-         "of {\"id\", \"from\", \"time\", \"text\"}, with \"from_name\" and \"case\" where known."},
+         "Each message is stored here, then shown, then deleted from the server: a run that\n"
+         "is killed or whose output is closed (| head) loses nothing and shows nothing twice.\n"
+         "--json prints a list of {\"id\", \"from\", \"time\", \"text\"}, with \"from_name\"\n"
+         "and \"case\" where known; with --follow one such object a line, as each arrives.\n"
+         "--follow subscribes again and fetches every few seconds, so it carries on after a\n"
+         "server restart or a dropped connection."},
+    {ROW("history", NULL, vn_cmd_history, "show the stored conversation, both directions"),
+     .opts = {CASE_OPT(0, "only the case's care-team chat"),
+              {"--since", "YYYY-MM-DD", 0, "only messages from that day (UTC) on"}},
+     .args = {{"WHO", VN_ARG_OPTIONAL, "only the 1:1 messages with this account or contact"}},
+     .about = "Reads this device's store only: what inbox received and what send sent from this\n"
+              "profile, oldest first. --json prints a list of {\"id\", \"from\", \"time\",\n"
+              "\"text\"}, with \"to\" on messages you sent to one person."},
     {ROW("verify", NULL, vn_cmd_verify, "show the safety number shared with WHO"),
      .opts = {{"--confirm", NULL, 0,
                "mark it verified (and accept a changed identity key you have checked)"}},

@@ -81,6 +81,7 @@ int vn_cmd_join(vn_client *c, const vn_args *a);
 int vn_cmd_whoami(vn_client *c, const vn_args *a);
 int vn_cmd_send(vn_client *c, const vn_args *a);
 int vn_cmd_inbox(vn_client *c, const vn_args *a);
+int vn_cmd_history(vn_client *c, const vn_args *a);
 int vn_cmd_verify(vn_client *c, const vn_args *a);
 int vn_cmd_contacts_list(vn_client *c, const vn_args *a);
 int vn_cmd_contacts_add(vn_client *c, const vn_args *a);

@@ -19,20 +19,21 @@
  * outbox (in the caller's transaction). */
 static vn_err queue_sealed(vn_client *c, const char *peer, const uint8_t *cert, size_t certlen,
                            const uint8_t *sig, vn_sealed_kind kind, const char *case_id,
-                           const uint8_t *ct, size_t ctlen)
+                           const uint8_t *ct, size_t ctlen, uint8_t id[VN_MSGID_LEN])
 {
-    uint8_t key[VN_E2EE_KEY_LEN], id[VN_MSGID_LEN], k[8], *sealed = NULL, *padded = NULL;
+    uint8_t key[VN_E2EE_KEY_LEN], k[8], *sealed = NULL, *padded = NULL;
     uint8_t *packed = NULL;
+    uint64_t seq;
     size_t slen, padlen, plen;
     vn_err err = vn_e2ee_peer_identity(c->e2ee, peer, key);
     if (err == VN_ENOTFOUND) err = VN_ENOSESSION;
-    if (err || (err = vn_rand_bytes(id, sizeof id))) return err;
+    if (err || (err = vn_rand_bytes(id, VN_MSGID_LEN))) return err;
     if ((err = vn_sealed_seal(key, cert, certlen, sig, kind, case_id, ct, ctlen, &sealed, &slen)) ||
         (err = vn_pad_encode(sealed, slen, &padded, &padlen)))
         goto out;
     Vn__Send s = VN__SEND__INIT;
     s.to = (char *)peer;
-    s.id = (ProtobufCBinaryData){sizeof id, id};
+    s.id = (ProtobufCBinaryData){VN_MSGID_LEN, id};
     s.body = (ProtobufCBinaryData){padlen, padded};
     plen = vn__send__get_packed_size(&s);
     if (!(packed = malloc(plen))) {
@@ -40,7 +41,8 @@ static vn_err queue_sealed(vn_client *c, const char *peer, const uint8_t *cert, 
         goto out;
     }
     vn__send__pack(&s, packed);
-    vn_be_put64(k, vn_client_next_seq(c, CDB_OUTBOX));
+    if ((err = vn_client_next_seq(c, CDB_OUTBOX, &seq))) goto out;
+    vn_be_put64(k, seq);
     err = vn_kv_put(c->kv, CDB_OUTBOX, k, sizeof k, packed, plen);
 out:
     free(sealed);
@@ -67,15 +69,36 @@ static vn_err team_holders(vn_client *c, const char *case_id, char (*acc)[VN_ACC
     return err;
 }
 
+/* A text message of ours goes into the conversation history with its
+ * first copy's id (in the caller's transaction); keys, records and
+ * signals are not conversation. */
+static vn_err keep_sent(vn_client *c, const char *peer, const char *case_id,
+                        const Vn__Content *content, const uint8_t id[VN_MSGID_LEN])
+{
+    if (!content->text || content->record || content->signal || content->sender_key.len)
+        return VN_OK;
+    Vn__Received h = VN__RECEIVED__INIT;
+    h.id = (ProtobufCBinaryData){VN_MSGID_LEN, (uint8_t *)id};
+    h.from = c->account;
+    h.to = case_id ? "" : (char *)peer;
+    h.case_id = case_id ? (char *)case_id : "";
+    h.time_ms = content->sent_ms;
+    h.text = content->text;
+    return vn_client_keep_history(c, &h);
+}
+
 /* Encrypts content for peer (1:1) or for the care team of case_id (sender
  * key, then one sealed copy per team member: the sealed layer is per
  * recipient, so the server fans out nothing and learns no case), and
  * queues the Sends in the outbox, all in one transaction with the ratchet
- * step, so a crash can neither lose the message nor reuse a key. */
+ * step, the sequence numbers and the history entry, so a crash or a failed
+ * write can neither lose the message, nor leave half of it, nor reuse a
+ * key. */
 vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
                        const Vn__Content *content)
 {
     uint8_t *pt = NULL, *ct = NULL, cert[VN_SEALED_CERT_MAX], sig[VN_SEALED_SIG_LEN];
+    uint8_t first_id[VN_MSGID_LEN] = {0}, id[VN_MSGID_LEN];
     char team[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1];
     size_t ptlen, ctlen, certlen = 0, nteam = 0;
     bool prekey_msg = false;
@@ -91,13 +114,16 @@ vn_err vn_outbox_queue(vn_client *c, const char *peer, const char *case_id,
         if (!(err = team_holders(c, case_id, team, VN_TEAM_MAX, &nteam)))
             err = vn_e2ee_group_encrypt(c->e2ee, case_id, pt, ptlen, &ct, &ctlen);
         for (size_t i = 0; !err && i < nteam; i++)
-            err = queue_sealed(c, team[i], cert, certlen, sig, VN_SEALED_TEAM, case_id, ct, ctlen);
+            err = queue_sealed(c, team[i], cert, certlen, sig, VN_SEALED_TEAM, case_id, ct, ctlen,
+                               i == 0 ? first_id : id);
     } else {
         err = vn_e2ee_encrypt(c->e2ee, peer, pt, ptlen, &ct, &ctlen, &prekey_msg);
         if (!err)
             err = queue_sealed(c, peer, cert, certlen, sig,
-                               prekey_msg ? VN_SEALED_PREKEY : VN_SEALED_WHISPER, NULL, ct, ctlen);
+                               prekey_msg ? VN_SEALED_PREKEY : VN_SEALED_WHISPER, NULL, ct, ctlen,
+                               first_id);
     }
+    if (!err) err = keep_sent(c, peer, case_id, content, first_id);
     if (err) goto out_abort;
     err = vn_kv_commit(c->kv);
     goto out;
@@ -143,13 +169,6 @@ static bool wait_for_rate(vn_client *c)
     return true;
 }
 
-/* Errors that may pass: the message stays queued for a later try. */
-static bool transient(vn_err err)
-{
-    return err == VN_ETIMEOUT || err == VN_ETRANSPORT || err == VN_ERATE || err == VN_ESTORE ||
-           err == VN_EFULL || err == VN_EINTERNAL || err == VN_ENOMEM;
-}
-
 /* Sends everything in the outbox, oldest first, stopping at the first
  * transient failure so order per recipient holds. A message the server
  * refuses for good (the recipient is not in one's care network any more)
@@ -180,7 +199,8 @@ vn_err vn_outbox_send(vn_client *c, vn_flushed *f)
         vn__send__free_unpacked(s, NULL);
         vn_frame_reply_free(rep);
         if (err == VN_ERATE && wait_for_rate(c)) continue;
-        if (err && transient(err)) return err;
+        /* Kept until the server says it is stored or why it never will be. */
+        if (err && vn_err_is_retryable(err)) return err;
         if (err) {
             f->refused++;
             f->refusal = err;
@@ -200,10 +220,24 @@ bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f)
     return true;
 }
 
+void vn_outbox_report_queued(vn_client *c, vn_err err)
+{
+    size_t n = 0;
+    const char *smsg = c->conn ? vn_conn_error(c->conn, NULL) : "";
+    vn_kv_count(c->kv, CDB_OUTBOX, &n);
+    /* As an error (JSON under --json), though the messages are safe. */
+    vn_client_fail(c, err, "%zu message%s queued; will retry with the next send or inbox: %s", n,
+                   n == 1 ? "" : "s",
+                   err == VN_ETIMEOUT ? "no answer from the server in time"
+                   : smsg[0]          ? smsg
+                                      : vn_err_str(err));
+}
+
 vn_err vn_outbox_flush(vn_client *c)
 {
     vn_flushed f;
     vn_err err = vn_outbox_send(c, &f);
     vn_outbox_report_refused(c, &f);
+    if (err && vn_err_is_retryable(err)) vn_outbox_report_queued(c, err);
     return err;
 }

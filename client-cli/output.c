@@ -75,13 +75,18 @@ int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
 {
     uint64_t retry = 0;
     const char *smsg = c->conn ? vn_conn_error(c->conn, &retry) : "";
+    int rc;
     if (err == VN_ETIMEOUT)
-        return vn_client_fail(c, err,
-                              "%s: no answer from the server within %d s (is it running and "
-                              "reachable?)",
-                              what, c->timeout_ms / 1000);
-    if (retry)
-        return vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,
-                              smsg[0] ? smsg : vn_err_str(err), (unsigned long long)retry);
-    return vn_client_fail(c, err, "%s: %s", what, smsg[0] ? smsg : vn_err_str(err));
+        rc = vn_client_fail(c, err,
+                            "%s: no answer from the server within %d s (is it running and "
+                            "reachable?)",
+                            what, c->timeout_ms / 1000);
+    else if (retry)
+        rc = vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,
+                            smsg[0] ? smsg : vn_err_str(err), (unsigned long long)retry);
+    else
+        rc = vn_client_fail(c, err, "%s: %s", what, smsg[0] ? smsg : vn_err_str(err));
+    /* The server was busy or failed part-way: the same call may succeed
+     * later (vn_err_is_retryable), which exit code 3 tells a script. */
+    return rc == EXIT_FAIL && err != VN_ENOMEM && vn_err_is_retryable(err) ? EXIT_RETRY : rc;
 }

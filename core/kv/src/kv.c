@@ -243,6 +243,11 @@ vn_err vn_kv_sub_end(vn_kv *self, bool keep)
     return vn_kv_err_from_mdb(rc);
 }
 
+void vn_kv_set_durable(vn_kv *self, bool durable)
+{
+    mdb_env_set_flags(self->env, MDB_NOSYNC, durable ? 0 : 1);
+}
+
 void vn_kv_test_fail_put(vn_kv *self, unsigned long n)
 {
     self->puts = 0;

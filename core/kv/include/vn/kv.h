@@ -42,6 +42,11 @@ vn_err vn_kv_commit(vn_kv *self);
  * the outermost level at once, else the transaction is doomed (VN_ESTORE)
  * and discarded when its outermost level ends. Safe outside one. */
 void vn_kv_abort(vn_kv *self);
+/* With durable false, commits skip the fsync: what they wrote survives
+ * the process ending, killed or not, but not a crash of the machine, and
+ * the next durable commit makes it durable too. For a write that may be
+ * lost at that rare price and whose wait for the disk would cost more. */
+void vn_kv_set_durable(vn_kv *self, bool durable);
 /* True while a level is open (doomed or not). */
 bool vn_kv_in_txn(const vn_kv *self);
 /* Test hook: the n-th vn_kv_put from now (counting from 1) fails as if
