@@ -56,9 +56,10 @@ static vn_err reader_took(void)
     while (waited_us < PIPE_WAIT_MS * 1000L) {
         int left = 0;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
+        /* Taken (the reader may have gone since, as head does at once). */
+        if (ioctl(fd, FIONREAD, &left) != 0 || left == 0) return VN_OK;
         /* POLLERR on a pipe's write end: nobody reads it any more. */
         if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) return VN_EIO;
-        if (ioctl(fd, FIONREAD, &left) != 0 || left == 0) return VN_OK;
         struct timespec pause = {0, pause_us * 1000L};
         nanosleep(&pause, NULL);
         waited_us += pause_us;
