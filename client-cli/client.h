@@ -54,7 +54,7 @@ typedef struct vn_client {
     char account[VN_ACCOUNT_HEX + 1]; /* own account, "" before join */
     uint8_t profile_key[32];          /* master key, from the key file (keyfile.h) */
     bool cert_fresh;                  /* the server issued our sender certificate during this run */
-    int lock_fd;                      /* the profile's lock file (lock.c), open while lock_held */
+    int lock_fd;                      /* the profile directory, flock'ed (lock.c) while lock_held */
     int lock_depth;                   /* nesting of vn_lock_take */
     bool lock_held;                   /* this process holds the profile's lock */
 } vn_client;

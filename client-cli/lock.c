@@ -3,11 +3,11 @@
  * and the second, finding its ratchet step already taken, would call it
  * undecryptable; two outbox flushes would send a message twice.
  *
- * An flock(2) on PROFILE/profile.lock, which also holds the holder's PID
- * for the message of a process that waited in vain. The kernel lets go
- * when the process ends, however it ends, so a killed vangnet never leaves
- * a profile locked. Long waits (inbox --follow waiting for pushes, send
- * --stdin waiting for a line) let go meanwhile. */
+ * An flock(2) on the profile directory itself, so that the profile gains
+ * no file; the kernel lets go when the process ends, however it ends, so a
+ * killed vangnet never leaves a profile locked. A process that waited in
+ * vain names the holder from /proc/locks. Long waits (inbox --follow
+ * waiting for pushes, send --stdin waiting for a line) let go meanwhile. */
 #include "client.h"
 
 #include <errno.h>
@@ -16,39 +16,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
-#define LOCK_NAME    "profile.lock"
 #define LOCK_POLL_MS 20 /* how often a waiting process tries again */
 
-/* The PID the holder wrote into the lock file, or 0. */
+/* The PID that holds an flock on the file of fd, from /proc/locks
+ * ("1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"), or 0. */
 static long holder_pid(int fd)
 {
-    char buf[32];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    return strtol(buf, NULL, 10);
-}
-
-static void note_pid(int fd)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    /* Only for the message of a waiter: a failure here changes nothing. */
-    if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) < 0) return;
+    struct stat st;
+    char line[256];
+    long found = 0;
+    FILE *f = fstat(fd, &st) == 0 ? fopen("/proc/locks", "re") : NULL;
+    if (!f) return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        long pid;
+        unsigned maj, min;
+        unsigned long ino;
+        if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &pid, &maj, &min, &ino) == 4 &&
+            ino == (unsigned long)st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
+            found = pid;
+    }
+    fclose(f);
+    return found;
 }
 
 vn_err vn_lock_take(vn_client *c)
 {
-    char path[4096];
     if (c->lock_held) {
         c->lock_depth++;
         return VN_OK;
     }
-    snprintf(path, sizeof path, "%s/%s", c->profile, LOCK_NAME);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(c->profile, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return VN_EIO;
     struct timespec pause = {0, LOCK_POLL_MS * 1000000L};
     long waited = 0;
@@ -70,7 +72,6 @@ vn_err vn_lock_take(vn_client *c)
         nanosleep(&pause, NULL);
         waited += LOCK_POLL_MS;
     }
-    note_pid(fd);
     c->lock_fd = fd;
     c->lock_held = true;
     c->lock_depth = 1;
