@@ -28,7 +28,7 @@ static const vn_cmd commands[] = {
               {"TEXT", VN_ARG_OPTIONAL, "the message (left out with --stdin)"}},
      .about = "Encrypts end to end and sends. Unsent messages stay in the outbox and go first\n"
               "with the next send or inbox."},
-    {ROW("inbox", NULL, vn_cmd_inbox, "fetch, decrypt, store and acknowledge new messages"),
+    {ROW("inbox", NULL, vn_cmd_inbox, "fetch, decrypt, store, show and acknowledge new messages"),
      .opts = {{"--follow", NULL, 0, "stay connected and print messages as they arrive"},
               {"--count", "N", 0, "with --follow: stop after N messages"},
               {"--wait", "SECONDS", 0, "with --follow: stop after this long"}},
