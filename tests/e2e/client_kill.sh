@@ -19,7 +19,13 @@ OUT=$T/shown.txt
 # count TEXT: lines of the recipient's output that show message TEXT.
 count() { grep -c -- ": $1\$" "$OUT" || true; }
 # A random pause of 0 to $1 ms.
-pause() { sleep "$(printf '0.%03d' $((RANDOM % $1)))"; }
+pause() { local ms=$((RANDOM % $1)); sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"; }
+# How long a send takes here (a sanitizer build is slower): the kills fall
+# anywhere from its start to a little after its end.
+t0=$(date +%s%N)
+vn cm send "$P" "timing"
+SPAN=$(( ($(date +%s%N) - t0) / 1000000 * 5 / 4 + 1 ))
+echo "a send takes about $((SPAN * 4 / 5)) ms; kills fall within $SPAN ms"
 
 step "kill -9 send and inbox at random points, 20 rounds"
 SENT=()   # sends that exited 0
@@ -27,14 +33,14 @@ TRIED=()  # sends that were killed or failed: shown at most once
 for r in $(seq 1 20); do
     vn cm send "$P" "round-$r" >/dev/null 2>&1 &
     S=$!
-    pause 400
+    pause "$SPAN"
     kill -9 "$S" 2>/dev/null || true
     RC=0
     wait "$S" 2>/dev/null || RC=$?
     if [ "$RC" -eq 0 ]; then SENT+=("round-$r"); else TRIED+=("round-$r"); fi
     vn p inbox >>"$OUT" 2>>"$T/inbox.err" &
     I=$!
-    pause 400
+    pause "$SPAN"
     kill -9 "$I" 2>/dev/null || true
     wait "$I" 2>/dev/null || true
 done
@@ -61,7 +67,7 @@ check "the sender's history has its own messages" grep -q -- "you -> .*: ${SENT[
 
 step "inbox | head -n 1, then inbox"
 : >"$OUT"
-for i in 1 2 3 4 5; do vn cm send "$P" "head-$i"; done
+seq -f "head-%g" 1 5 | vn cm send "$P" --stdin
 vn p inbox 2>"$T/head.err" | head -n 1 >>"$OUT"
 expect_eq "head showed one" 1 "$(wc -l < "$OUT")"
 check "the closed output was noticed" grep -q "output was closed" "$T/head.err"
@@ -71,7 +77,7 @@ for i in 1 2 3 4 5; do [ "$(count "head-$i")" -eq 1 ] || bad+=" head-$i:$(count 
 expect_eq "every message shown exactly once over both runs" "" "$bad"
 
 step "two inbox runs on one profile at once"
-for i in $(seq 1 10); do vn cm send "$P" "two-$i"; done
+seq -f "two-%g" 1 10 | vn cm send "$P" --stdin
 : >"$OUT"
 vn p inbox >"$T/a.txt" 2>"$T/a.err" &
 A=$!
