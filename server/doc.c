@@ -114,12 +114,12 @@ static void option_tp(FILE *f, const run_option *o, bool as_key)
     fputs(".\n", f);
 }
 
-static void header(FILE *f, const char *name, int section, const char *what)
+static void header(FILE *f, const char *title, const char *name, int section, const char *what)
 {
     fprintf(f,
             ".\\\" Written by `vangnetd doc` from the option table of vangnetd: do not edit.\n"
             ".TH %s %d \"\" \"Vangnet\" \"%s\"\n",
-            name, section, section == 8 ? "System Administration" : "File Formats");
+            title, section, section == 8 ? "System Administration" : "File Formats");
     fputs(".SH NAME\n", f);
     fprintf(f, "%s \\- %s\n", name, what);
 }
@@ -133,7 +133,7 @@ void vn_doc_man8(FILE *f, const run_option *opts, size_t n, void (*usage)(FILE *
         usage(u);
         fclose(u);
     }
-    header(f, "VANGNETD", 8, "the Vangnet server");
+    header(f, "VANGNETD", "vangnetd", 8, "the Vangnet server");
     fputs(".SH SYNOPSIS\n"
           "\\fBvangnetd init\\fR \\-\\-state \\fIDIR\\fR \\-\\-store\\-key \\fIFILE\\fR\n"
           ".br\n"
@@ -189,7 +189,7 @@ void vn_doc_man8(FILE *f, const run_option *opts, size_t n, void (*usage)(FILE *
 
 void vn_doc_man5(FILE *f, const run_option *opts, size_t n)
 {
-    header(f, "VANGNETD.CONF", 5, "settings of the Vangnet server");
+    header(f, "VANGNETD.CONF", "vangnetd.conf", 5, "settings of the Vangnet server");
     fputs(".SH SYNOPSIS\n"
           "\\fI" CONF_PATH "\\fR\n"
           ".SH DESCRIPTION\n"
