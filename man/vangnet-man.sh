@@ -35,7 +35,7 @@ ROFF
 pre <<< "$help"
 echo ".SH COMMANDS"
 for c in $commands; do
-    echo ".SS $c" | esc
+    echo ".SS $(esc <<< "$c")"
     # Each command's help ends with the same line about the global options.
     "$vangnet" "$c" --help | grep -v '^global options: ' | pre
 done

@@ -174,8 +174,9 @@ static void handle_request(vn_http_client *c)
         return;
     }
     *eol = '\0';
-    char method[8] = "", path[64] = "";
-    if (sscanf(c->buf, "%7s %63s", method, path) != 2) {
+    char method[8] = "", path[64] = "", version[16] = "";
+    if (sscanf(c->buf, "%7s %63s %15s", method, path, version) != 3 ||
+        strncmp(version, "HTTP/", 5) != 0) {
         respond_text(c, "400 Bad Request", "not an HTTP request\n");
         return;
     }
