@@ -29,4 +29,16 @@ void vn_logl(vn_log_level level, const char *fmt, ...) __attribute__((format(pri
 /* One line at info. */
 void vn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Events about people (a doctor joined, an SOS was raised) are not logged
+ * one by one: a line with its time would date a crisis. They are counted,
+ * and the counts are logged once per report period (and at shutdown; vn_server_count). */
+typedef enum vn_log_event {
+    VN_LOG_REGISTERED, /* an account redeemed its invite */
+    VN_LOG_ALERT,      /* a signal or SOS was raised */
+    VN_LOG_ESCALATED,  /* an alert went up to the medical lead */
+    VN_LOG_REMOVED,    /* a member left a case */
+    VN_LOG_DELETED,    /* an account was deleted */
+    VN_LOG_COUNT
+} vn_log_event;
+
 #endif

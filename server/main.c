@@ -465,6 +465,21 @@ static void apply_log_level(vn_server_config *cfg)
     vn_log_set_level(level);
 }
 
+/* The server's figures for a scrape of --metrics. */
+static void server_gauges(void *ctx, vn_metrics_gauges *g)
+{
+    vn_server *srv = ctx;
+    size_t used = 0, total = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    g->max_connections = vn_server_cfg(srv)->max_connections;
+    g->nearly_full = vn_server_nearly_full(srv);
+    if (vn_kv_usage(vn_sstore_kv(vn_server_store(srv)), true, &used, &total) == VN_OK) {
+        g->store_known = true;
+        g->store_used_bytes = (uint64_t)used * (uint64_t)(page > 0 ? page : 4096);
+        g->store_map_bytes = (uint64_t)total * (uint64_t)(page > 0 ? page : 4096);
+    }
+}
+
 /* Opens the server (and its metrics endpoint) and runs it until a signal. */
 static int serve(const opts *o, vn_server_config *cfg, const char *keypath)
 {
@@ -483,7 +498,8 @@ static int serve(const opts *o, vn_server_config *cfg, const char *keypath)
         goto cleanup;
     }
     if (cfg->metrics_addr) {
-        err = vn_metrics_listen(cfg->metrics, srv, cfg->metrics_addr, msg, sizeof msg);
+        err = vn_metrics_listen(cfg->metrics, vn_server_loop(srv), cfg->metrics_addr, server_gauges,
+                                srv, msg, sizeof msg);
         if (err) {
             rc = die(false, 1, err, "%s", msg);
             goto cleanup;

@@ -3,12 +3,9 @@
 #include "metrics.h"
 #include "metrics_internal.h"
 
-#include "server.h"
-
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zmq.h>
 
 /* Handling time of one request, in seconds: most take well under a
@@ -184,7 +181,7 @@ static void write_commits(vn_metrics *m, FILE *f)
             (unsigned long long)n, (unsigned long long)m->commit_sum, (unsigned long long)n);
 }
 
-static void write_gauges(vn_metrics *m, vn_server *srv, FILE *f)
+static void write_gauges(vn_metrics *m, const vn_metrics_gauges *g, FILE *f)
 {
     fprintf(f,
             "# HELP vangnet_connections Client connections open now.\n"
@@ -194,33 +191,30 @@ static void write_gauges(vn_metrics *m, vn_server *srv, FILE *f)
             "# TYPE vangnet_connections_accepted_total counter\n"
             "vangnet_connections_accepted_total %llu\n",
             (unsigned long long)m->conns_open, (unsigned long long)m->conns_accepted);
-    if (!srv) return;
+    if (!g) return;
     fprintf(f,
             "# HELP vangnet_connections_max Client connections allowed at once "
             "(--max-connections).\n"
             "# TYPE vangnet_connections_max gauge\n"
             "vangnet_connections_max %zu\n",
-            vn_server_cfg(srv)->max_connections);
-    size_t used = 0, total = 0;
-    long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0) page = 4096;
-    if (vn_kv_usage(vn_sstore_kv(vn_server_store(srv)), true, &used, &total) == VN_OK)
+            g->max_connections);
+    if (g->store_known)
         fprintf(f,
                 "# HELP vangnet_store_used_bytes Bytes of the store's map in use.\n"
                 "# TYPE vangnet_store_used_bytes gauge\n"
                 "vangnet_store_used_bytes %llu\n"
                 "# HELP vangnet_store_map_bytes Size of the store's map (--map-size).\n"
                 "# TYPE vangnet_store_map_bytes gauge\n"
-                "vangnet_store_map_bytes %llu\n"
-                "# HELP vangnet_store_nearly_full 1 while new messages wait for room.\n"
-                "# TYPE vangnet_store_nearly_full gauge\n"
-                "vangnet_store_nearly_full %d\n",
-                (unsigned long long)used * (unsigned long long)page,
-                (unsigned long long)total * (unsigned long long)page,
-                vn_server_nearly_full(srv) ? 1 : 0);
+                "vangnet_store_map_bytes %llu\n",
+                (unsigned long long)g->store_used_bytes, (unsigned long long)g->store_map_bytes);
+    fprintf(f,
+            "# HELP vangnet_store_nearly_full 1 while new messages wait for room.\n"
+            "# TYPE vangnet_store_nearly_full gauge\n"
+            "vangnet_store_nearly_full %d\n",
+            g->nearly_full ? 1 : 0);
 }
 
-void vn_metrics_write(vn_metrics *self, vn_server *srv, uint64_t mono_ms, FILE *f)
+void vn_metrics_write(vn_metrics *self, const vn_metrics_gauges *g, uint64_t mono_ms, FILE *f)
 {
     fputs("# HELP vangnet_info The server's version.\n"
           "# TYPE vangnet_info gauge\n"
@@ -228,7 +222,7 @@ void vn_metrics_write(vn_metrics *self, vn_server *srv, uint64_t mono_ms, FILE *
           f);
     write_requests(self, f);
     write_commits(self, f);
-    write_gauges(self, srv, f);
+    write_gauges(self, g, f);
     publish_events(self, mono_ms);
     fputs("# HELP vangnet_events_total Events about people, counted and published once an "
           "hour so that no scrape dates one.\n"

@@ -17,10 +17,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <uv.h>
+
 #include "vn/err.h"
 
 typedef struct vn_metrics vn_metrics;
-typedef struct vn_server vn_server;
+
+/* What is read from the server at each scrape (main.c fills it), so that
+ * this module needs nothing of the server's. */
+typedef struct vn_metrics_gauges {
+    bool store_known;          /* whether the store figures below are set */
+    uint64_t store_used_bytes; /* pages in use, in bytes */
+    uint64_t store_map_bytes;  /* the map size */
+    bool nearly_full;          /* new messages wait for room */
+    size_t max_connections;    /* --max-connections */
+} vn_metrics_gauges;
+typedef void vn_metrics_gauges_fn(void *ctx, vn_metrics_gauges *out);
 
 vn_err vn_metrics_open(vn_metrics **out);
 /* Frees the counters; call after vn_metrics_stop and after the loop has
@@ -31,9 +43,10 @@ void vn_metrics_close(vn_metrics **self_p);
  * (127.0.0.0/8 or [::1]), or the absolute path of a UNIX socket. On
  * VN_EINVAL, msg says what is wrong. */
 vn_err vn_metrics_check_addr(const char *addr, char *msg, size_t msgsize);
-/* Starts answering GET /metrics on addr, on srv's loop. */
-vn_err vn_metrics_listen(vn_metrics *self, vn_server *srv, const char *addr, char *msg,
-                         size_t msgsize);
+/* Starts answering GET /metrics on addr, on loop; gauges(ctx, ...) is
+ * called at each scrape. */
+vn_err vn_metrics_listen(vn_metrics *self, uv_loop_t *loop, const char *addr,
+                         vn_metrics_gauges_fn *gauges, void *ctx, char *msg, size_t msgsize);
 /* Closes the listener and its connections (their close callbacks run on
  * the next turn of the loop). */
 void vn_metrics_stop(vn_metrics *self);
@@ -49,8 +62,8 @@ void vn_metrics_connection(vn_metrics *self, int zmq_event);
  * like the log line, so a scrape cannot date one person's event. */
 void vn_metrics_event(vn_metrics *self, int event, uint64_t mono_ms);
 
-/* The exposition text (format 0.0.4) into f; srv gives the store gauges
- * (NULL: left out). */
-void vn_metrics_write(vn_metrics *self, vn_server *srv, uint64_t mono_ms, FILE *f);
+/* The exposition text (format 0.0.4) into f, with the gauges g (NULL:
+ * left out); mono_ms is a monotonic clock in milliseconds. */
+void vn_metrics_write(vn_metrics *self, const vn_metrics_gauges *g, uint64_t mono_ms, FILE *f);
 
 #endif

@@ -156,7 +156,10 @@ static void respond_metrics(vn_http_client *c, bool head_only)
         respond_text(c, "500 Internal Server Error", "out of memory\n");
         return;
     }
-    vn_metrics_write(c->m, c->m->srv, uv_now(vn_server_loop(c->m->srv)), f);
+    vn_metrics_gauges g = {0};
+    c->m->gauges(c->m->gauges_ctx, &g);
+    uv_update_time(c->m->loop);
+    vn_metrics_write(c->m, &g, uv_now(c->m->loop), f);
     bool ok = fclose(f) == 0;
     if (ok)
         respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, head_only ? 0 : len);
@@ -264,14 +267,15 @@ static vn_err bind_unix(vn_metrics *m, uv_loop_t *loop, const char *path, char *
     return VN_OK;
 }
 
-vn_err vn_metrics_listen(vn_metrics *self, vn_server *srv, const char *addr, char *msg,
-                         size_t msgsize)
+vn_err vn_metrics_listen(vn_metrics *self, uv_loop_t *loop, const char *addr,
+                         vn_metrics_gauges_fn *gauges, void *ctx, char *msg, size_t msgsize)
 {
     http_addr a;
     vn_err err = parse_addr(addr, &a, msg, msgsize);
     if (err) return err;
-    uv_loop_t *loop = vn_server_loop(srv);
-    self->srv = srv;
+    self->loop = loop;
+    self->gauges = gauges;
+    self->gauges_ctx = ctx;
     if (a.unix_path) return bind_unix(self, loop, addr, msg, msgsize);
     uv_tcp_init(loop, &self->listener.tcp);
     self->listener.tcp.data = self;

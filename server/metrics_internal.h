@@ -4,8 +4,8 @@
 #define VN_METRICS_INTERNAL_H
 
 #include "metrics.h"
+#include "log.h"
 #include "requests.h"
-#include "server.h"
 
 #include <uv.h>
 
@@ -33,7 +33,9 @@ struct vn_metrics {
     uint64_t events_pending[VN_LOG_COUNT]; /* counted since */
     uint64_t events_published_ms;          /* when they were published */
     /* The endpoint (metrics_http.c). */
-    vn_server *srv;
+    uv_loop_t *loop;
+    vn_metrics_gauges_fn *gauges;
+    void *gauges_ctx;
     bool listening;
     union {
         uv_tcp_t tcp;

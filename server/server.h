@@ -61,17 +61,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg);
 vn_err vn_server_run(vn_server *self);
 void vn_server_close(vn_server **self_p);
 
-/* Events about people (a doctor joined, an SOS was raised) are not logged
- * one by one: a line with its time would date a crisis. They are counted,
- * and the counts are logged once per report period (and at shutdown). */
-typedef enum vn_log_event {
-    VN_LOG_REGISTERED, /* an account redeemed its invite */
-    VN_LOG_ALERT,      /* a signal or SOS was raised */
-    VN_LOG_ESCALATED,  /* an alert went up to the medical lead */
-    VN_LOG_REMOVED,    /* a member left a case */
-    VN_LOG_DELETED,    /* an account was deleted */
-    VN_LOG_COUNT
-} vn_log_event;
+/* Counts one event about people (log.h: logged and published hourly). */
 void vn_server_count(vn_server *self, vn_log_event ev);
 
 /* --- used by the handlers (handlers.c) --- */
