@@ -104,6 +104,7 @@ vn_err vn_config_load(vn_config **out, const char *path, const char *const *keys
         err = ps.err;
         goto fail;
     }
+    c->keys = NULL; /* the caller's: only the load reads them */
     if (rc != 0) {
         /* A line inih could not read: no `=`, or an unclosed section. */
         snprintf(msg, msgsize, "%s:%d: not a key = value line", path, rc);

@@ -12,9 +12,9 @@
 
 typedef struct vn_config vn_config;
 
-/* Reads path, accepting only the nkeys names of keys (borrowed until
- * close). An unknown key, a key given twice, a section or a line that is
- * not `key = value` fails with msg naming the file, the line and the key. */
+/* Reads path, accepting only the nkeys names of keys (read during the
+ * load only; values are then looked up by index). An unknown key, a key given twice, a section or a
+ * line that is not `key = value` fails with msg naming the file, the line and the key. */
 vn_err vn_config_load(vn_config **out, const char *path, const char *const *keys, size_t nkeys,
                       char *msg, size_t msgsize);
 /* The value of keys[i] (owned by the config), or NULL if the file does not

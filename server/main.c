@@ -118,7 +118,11 @@ static void print_usage(FILE *f)
         char left[48];
         snprintf(left, sizeof left, "%s%s%s%s%s", o->name, o->alias ? ", " : "",
                  o->alias ? o->alias : "", o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(f, "         %-27s %s", left, o->help);
+        /* A long left column puts the help on a line of its own. */
+        if (strlen(left) > 27)
+            fprintf(f, "         %s\n         %-27s %s", left, "", o->help);
+        else
+            fprintf(f, "         %-27s %s", left, o->help);
         if (o->def) fprintf(f, " (default %s)", o->def);
         fputc('\n', f);
     }
@@ -481,13 +485,15 @@ static void server_gauges(void *ctx, vn_metrics_gauges *g)
 }
 
 /* Opens the server (and its metrics endpoint) and runs it until a signal. */
-static int serve(const opts *o, vn_server_config *cfg, const char *keypath)
+static int serve(const opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_LEN],
+                 const char *keypath)
 {
     vn_server *srv = NULL;
     char msg[256];
     int rc = 0;
+    cfg->store_key = key;
     vn_err err = vn_server_open(&srv, cfg);
-    explicit_bzero((void *)cfg->store_key, VN_STOREKEY_LEN);
+    explicit_bzero(key, VN_STOREKEY_LEN);
     cfg->store_key = NULL;
     if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
     if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
@@ -527,7 +533,6 @@ static int cmd_run(opts *o)
     if (!rc) rc = run_config(o, file, &cfg);
     if (!rc) rc = load_key(o, key, keypath, sizeof keypath);
     if (rc) goto cleanup;
-    cfg.store_key = key;
     apply_log_level(&cfg);
     if (cfg.metrics_addr && vn_metrics_open(&cfg.metrics)) {
         rc = die(false, 1, VN_ENOMEM, "out of memory");
@@ -537,7 +542,7 @@ static int cmd_run(opts *o)
      * once here, before any thread exists. */
     setenv("TZ", cfg.time_zone, 1);
     tzset();
-    rc = serve(o, &cfg, keypath);
+    rc = serve(o, &cfg, key, keypath);
     vn_metrics_close(&cfg.metrics);
 cleanup:
     explicit_bzero(key, sizeof key);
