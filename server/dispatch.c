@@ -3,6 +3,7 @@
  * handler, and logs and counts the call. */
 #include "requests.h"
 #include "vn/utf8.h"
+#include "metrics.h"
 #include "server.h"
 
 #include <stdarg.h>
@@ -91,9 +92,12 @@ vn_err vn_dispatch(vn_server *srv, const vn_peer *peer, const Vn__Request *req, 
         if (!err && (r.row->flags & WRITES)) out->wrote = true;
     }
     *retry_ms = r.retry_ms;
+    vn_metrics_request(vn_server_cfg(srv)->metrics,
+                       r.row ? (size_t)(r.row - vn_requests) : VN_REQUEST_COUNT, err,
+                       mono_us() - start);
     if (vn_server_cfg(srv)->verbose)
-        vn_log("request %s result=%s %lluus", r.row ? r.row->name : "unknown", vn_err_name(err),
-               (unsigned long long)(mono_us() - start));
+        vn_logl(VN_LEVEL_DEBUG, "request %s result=%s %lluus", r.row ? r.row->name : "unknown",
+                vn_err_name(err), (unsigned long long)(mono_us() - start));
     return err;
 }
 

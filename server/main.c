@@ -1,5 +1,8 @@
 /* vangnetd: init, run, invite, clock, rekey. */
+#include "config.h"
+#include "metrics.h"
 #include "rekey.h"
+#include "runopts.h"
 #include "server.h"
 #include "storekey.h"
 
@@ -31,28 +34,8 @@
 /* The options of `vangnetd run`, one row each, like Redis's config table:
  * name, kind, where it goes in vn_server_config, bounds, default (as a
  * user would write it, parsed like user input), and what a bad value is
- * told. The usage text of `run` is printed from it. */
-typedef enum opt_kind {
-    OPT_SIZE,     /* a whole number into a size_t */
-    OPT_MIB,      /* a number of MiB into a size_t of bytes */
-    OPT_DURATION, /* a duration (s, m, h, d) into a uint64_t of milliseconds */
-    OPT_DOUBLE,   /* a whole number into a double */
-    OPT_STRING,   /* text of 1..max characters without spaces */
-    OPT_FLAG,     /* no value: sets a bool */
-    OPT_COUNT,    /* no value: counts into an int (repeatable) */
-} opt_kind;
-
-typedef struct run_option {
-    const char *name;  /* "--frame-max" */
-    const char *alias; /* a short form, or NULL */
-    opt_kind kind;
-    size_t offset;       /* of the field in vn_server_config */
-    uint64_t min, max;   /* bounds (ms for durations, MiB for OPT_MIB, length for text) */
-    const char *def;     /* default, as a user would write it; NULL: none */
-    const char *arg;     /* the value in the usage text */
-    const char *help;    /* one line of usage */
-    const char *invalid; /* "must be ..." for a bad value */
-} run_option;
+ * told. The usage text of `run`, the settings file (--config), `vangnetd
+ * config-example` and the manual pages are written from it (runopts.h). */
 
 #define CFG(field) offsetof(vn_server_config, field)
 
@@ -109,6 +92,11 @@ static const run_option run_options[] = {
      "let `vangnetd clock` move time (tests only)", NULL},
     {"--verbose", "-v", OPT_COUNT, CFG(verbose), 0, 0, NULL, NULL,
      "log every request (name, result, duration): for debugging only, as it dates each request", NULL},
+    {"--log-level", NULL, OPT_CHOICE, CFG(log_level), 0, 0, "info", "error|warn|info|debug",
+     "what to log; debug logs every request and so dates each one", "must be error, warn, info or debug"},
+    {"--metrics", NULL, OPT_STRING, CFG(metrics_addr), 1, 107, NULL, "ADDR",
+     "serve Prometheus counters on this loopback HOST:PORT or UNIX socket path",
+     "must be a loopback HOST:PORT such as 127.0.0.1:9477, or a socket path"},
 };
 /* clang-format on */
 #define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])
@@ -121,14 +109,20 @@ static void print_usage(FILE *f)
         "commands:\n"
         "  init   --state DIR --store-key FILE create the state directory, store and server keys,\n"
         "                                      and the store key in FILE (outside DIR)\n"
-        "  run    --state DIR [options]        serve clients, with these options:\n",
+        "  run    --state DIR [--config FILE] [options]\n"
+        "                                      serve clients; settings from FILE (none by\n"
+        "                                      default), then these options:\n",
         f);
     for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
         const run_option *o = &run_options[i];
         char left[48];
         snprintf(left, sizeof left, "%s%s%s%s%s", o->name, o->alias ? ", " : "",
                  o->alias ? o->alias : "", o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(f, "         %-27s %s", left, o->help);
+        /* A long left column puts the help on a line of its own. */
+        if (strlen(left) > 27)
+            fprintf(f, "         %s\n         %-27s %s", left, "", o->help);
+        else
+            fprintf(f, "         %-27s %s", left, o->help);
         if (o->def) fprintf(f, " (default %s)", o->def);
         fputc('\n', f);
     }
@@ -139,6 +133,9 @@ static void print_usage(FILE *f)
           "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
           "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
           "         (vangnetd stopped; the old key from --store-key as for every command)\n"
+          "  config-example                      print a settings file: every option of run,\n"
+          "                                      commented out, with its default\n"
+          "  --version                           print the version\n"
           "\n"
           "\n"
           "every command but init opens the store with --store-key FILE, by default\n"
@@ -178,6 +175,7 @@ typedef struct opts {
     const char *state, *role, *endpoint, *ttl, *case_id;
     const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
     const char *new_key;   /* --new-key FILE of rekey */
+    const char *config;    /* --config FILE of run */
     bool json;
     const char *run[N_RUN_OPTIONS]; /* values of run_options as given */
     int run_count[N_RUN_OPTIONS];   /* how often a flag or count was given */
@@ -200,9 +198,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *name;
         const char **dst;
     } vals[] = {
-        {"--state", &o->state},     {"--role", &o->role},    {"--endpoint", &o->endpoint},
-        {"--ttl", &o->ttl},         {"--case", &o->case_id}, {"--store-key", &o->store_key},
-        {"--new-key", &o->new_key},
+        {"--state", &o->state},     {"--role", &o->role},     {"--endpoint", &o->endpoint},
+        {"--ttl", &o->ttl},         {"--case", &o->case_id},  {"--store-key", &o->store_key},
+        {"--new-key", &o->new_key}, {"--config", &o->config},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], **dst = NULL;
@@ -247,6 +245,16 @@ static vn_err set_run_option(const run_option *ro, const char *text, int count,
     case OPT_COUNT:
         *(int *)field = count;
         return VN_OK;
+    case OPT_CHOICE: {
+        /* One whole word of "a|b|c". */
+        size_t len = strlen(text);
+        for (const char *w = ro->arg; w; w = strchr(w, '|') ? strchr(w, '|') + 1 : NULL)
+            if (len && strncmp(w, text, len) == 0 && (w[len] == '|' || w[len] == '\0')) {
+                *(const char **)field = text;
+                return VN_OK;
+            }
+        return VN_EINVAL;
+    }
     case OPT_STRING: {
         size_t len = strlen(text);
         if (len < ro->min || len > ro->max || strchr(text, ' ')) return VN_EINVAL;
@@ -270,22 +278,66 @@ static vn_err set_run_option(const run_option *ro, const char *text, int count,
     return VN_EINVAL;
 }
 
-/* Fills cfg from the defaults and then the options given, naming the first
- * bad one. Returns 0 or the exit code. */
-static int run_config(const opts *o, vn_server_config *cfg)
+/* A flag or a count as the settings file writes it: yes/no, or a number. */
+static bool file_count(const run_option *ro, const char *text, int *count)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+                                                                                "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(text, yes[i]) == 0 && ro->kind == OPT_FLAG) return *count = 1, true;
+        if (strcmp(text, no[i]) == 0) return *count = 0, true;
+    }
+    uint64_t v;
+    if (ro->kind == OPT_COUNT && vn_parse_u64(text, 0, 9, &v) == VN_OK)
+        return *count = (int)v, true;
+    return false;
+}
+
+/* Reads --config FILE, if given, knowing every key of run_options. */
+static int load_config_file(const opts *o, vn_config **file)
+{
+    const char *keys[N_RUN_OPTIONS];
+    char msg[512];
+    *file = NULL;
+    if (!o->config) return 0;
+    for (size_t k = 0; k < N_RUN_OPTIONS; k++)
+        keys[k] = vn_runopt_key(&run_options[k]);
+    /* keys only needs to live through the load: values are looked up by index. */
+    vn_err err = vn_config_load(file, o->config, keys, N_RUN_OPTIONS, msg, sizeof msg);
+    return err ? die(false, 2, err, "%s", msg) : 0;
+}
+
+/* Fills cfg from the defaults, then the settings file, then the options
+ * given, naming the first bad one (with its file and line). Values from
+ * the file stay owned by file. Returns 0 or the exit code. */
+static int run_config(const opts *o, const vn_config *file, vn_server_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->state_dir = o->state;
     for (size_t k = 0; k < N_RUN_OPTIONS; k++) {
         const run_option *ro = &run_options[k];
-        const char *text = o->run[k] ? o->run[k] : ro->def;
+        unsigned line = 0;
+        const char *in_file = vn_config_value(file, k, &line);
         bool valued = ro->kind != OPT_FLAG && ro->kind != OPT_COUNT;
+        bool given = o->run[k] || o->run_count[k];
+        int count = o->run_count[k];
+        if (!given && in_file && !valued && !file_count(ro, in_file, &count))
+            return die(false, 2, VN_EINVAL, "%s:%u: %s must be %s, not %s", vn_config_path(file),
+                       line, vn_runopt_key(ro),
+                       ro->kind == OPT_FLAG ? "yes or no" : "a number 0..9", in_file);
+        const char *text = o->run[k] ? o->run[k] : in_file ? in_file : ro->def;
         if (valued && !text) continue;
-        if (set_run_option(ro, text, o->run_count[k], cfg) == VN_OK) continue;
+        if (set_run_option(ro, text, count, cfg) == VN_OK) continue;
+        if (!o->run[k] && in_file)
+            return die(false, 2, VN_EINVAL, "%s:%u: %s %s, not %s", vn_config_path(file), line,
+                       vn_runopt_key(ro), ro->invalid, in_file);
         /* A default that does not parse is a bug in the table. */
         assert(o->run[k]);
         return die(false, 2, VN_EINVAL, "%s %s, not %s", ro->name, ro->invalid, o->run[k]);
     }
+    char msg[256];
+    if (cfg->metrics_addr && vn_metrics_check_addr(cfg->metrics_addr, msg, sizeof msg))
+        return die(false, 2, VN_EINVAL, "%s", msg);
     return 0;
 }
 
@@ -406,38 +458,96 @@ static int cmd_init(opts *o)
     return 0;
 }
 
+/* Sets the log level; -v without a level means debug, and debug logs
+ * every request. */
+static void apply_log_level(vn_server_config *cfg)
+{
+    vn_log_level level = VN_LEVEL_INFO;
+    vn_log_level_parse(cfg->log_level, &level); /* checked against the table already */
+    if (cfg->verbose && level == VN_LEVEL_INFO) level = VN_LEVEL_DEBUG;
+    if (level == VN_LEVEL_DEBUG && !cfg->verbose) cfg->verbose = 1;
+    vn_log_set_level(level);
+}
+
+/* The server's figures for a scrape of --metrics. */
+static void server_gauges(void *ctx, vn_metrics_gauges *g)
+{
+    vn_server *srv = ctx;
+    size_t used = 0, total = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    g->max_connections = vn_server_cfg(srv)->max_connections;
+    g->nearly_full = vn_server_nearly_full(srv);
+    if (vn_kv_usage(vn_sstore_kv(vn_server_store(srv)), true, &used, &total) == VN_OK) {
+        g->store_known = true;
+        g->store_used_bytes = (uint64_t)used * (uint64_t)(page > 0 ? page : 4096);
+        g->store_map_bytes = (uint64_t)total * (uint64_t)(page > 0 ? page : 4096);
+    }
+}
+
+/* Opens the server (and its metrics endpoint) and runs it until a signal. */
+static int serve(const opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_LEN],
+                 const char *keypath)
+{
+    vn_server *srv = NULL;
+    char msg[256];
+    int rc = 0;
+    cfg->store_key = key;
+    vn_err err = vn_server_open(&srv, cfg);
+    explicit_bzero(key, VN_STOREKEY_LEN);
+    cfg->store_key = NULL;
+    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
+    if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
+    /* Record whether `vangnetd clock` may move time for this state. */
+    err = vn_meta_set_test_clock(vn_server_store(srv), cfg->test_clock);
+    if (err) {
+        rc = die(false, 1, err, "cannot write the store: %s", vn_err_str(err));
+        goto cleanup;
+    }
+    if (cfg->metrics_addr) {
+        err = vn_metrics_listen(cfg->metrics, vn_server_loop(srv), cfg->metrics_addr, server_gauges,
+                                srv, msg, sizeof msg);
+        if (err) {
+            rc = die(false, 1, err, "%s", msg);
+            goto cleanup;
+        }
+        vn_log("metrics on %s", cfg->metrics_addr);
+    }
+    rc = vn_server_run(srv) ? 1 : 0;
+cleanup:
+    vn_server_close(&srv);
+    return rc;
+}
+
 static int cmd_run(opts *o)
 {
     vn_server_config cfg;
-    vn_server *srv = NULL;
+    vn_config *file = NULL;
     char msg[256];
+    uint8_t key[VN_STOREKEY_LEN];
+    char keypath[4096];
     /* A body the protocol allows but no row answers is a build mistake:
      * refuse to run rather than tell users "unknown request type". */
     if (vn_requests_check(vn_requests, VN_REQUEST_COUNT, msg, sizeof msg))
         return die(false, 1, VN_EINTERNAL, "%s", msg);
-    uint8_t key[VN_STOREKEY_LEN];
-    char keypath[4096];
-    int rc = run_config(o, &cfg);
-    if (rc) return rc;
-    if ((rc = load_key(o, key, keypath, sizeof keypath))) return rc;
-    cfg.store_key = key;
+    int rc = load_config_file(o, &file);
+    if (!rc) rc = run_config(o, file, &cfg);
+    if (!rc) rc = load_key(o, key, keypath, sizeof keypath);
+    if (rc) goto cleanup;
+    apply_log_level(&cfg);
+    if (cfg.metrics_addr && vn_metrics_open(&cfg.metrics)) {
+        rc = die(false, 1, VN_ENOMEM, "out of memory");
+        goto cleanup;
+    }
     /* Contracts run on local dates. The zone is process state (TZ): set it
      * once here, before any thread exists. */
     setenv("TZ", cfg.time_zone, 1);
     tzset();
-    vn_err err = vn_server_open(&srv, &cfg);
+    rc = serve(o, &cfg, key, keypath);
+    vn_metrics_close(&cfg.metrics);
+cleanup:
     explicit_bzero(key, sizeof key);
-    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
-    if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
-    /* Record whether `vangnetd clock` may move time for this state. */
-    err = vn_meta_set_test_clock(vn_server_store(srv), cfg.test_clock);
-    if (err) {
-        vn_server_close(&srv);
-        return die(false, 1, err, "cannot write the store: %s", vn_err_str(err));
-    }
-    err = vn_server_run(srv);
-    vn_server_close(&srv);
-    return err ? 1 : 0;
+    vn_config_close(&file);
+    return rc;
 }
 
 static int read_endpoint(const char *state, char *out, size_t size)
@@ -617,6 +727,23 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("vangnetd " VN_VERSION "\n");
+        return 0;
+    }
+    if (strcmp(cmd, "config-example") == 0) {
+        vn_doc_config_example(stdout, run_options, N_RUN_OPTIONS);
+        return 0;
+    }
+    /* `vangnetd doc man8|man5`: the manual pages, made at build time. */
+    if (strcmp(cmd, "doc") == 0 && argc == 3 && strcmp(argv[2], "man8") == 0) {
+        vn_doc_man8(stdout, run_options, N_RUN_OPTIONS, print_usage);
+        return 0;
+    }
+    if (strcmp(cmd, "doc") == 0 && argc == 3 && strcmp(argv[2], "man5") == 0) {
+        vn_doc_man5(stdout, run_options, N_RUN_OPTIONS);
+        return 0;
+    }
     if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") &&
         strcmp(cmd, "clock") && strcmp(cmd, "rekey"))
         return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", cmd);

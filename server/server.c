@@ -5,6 +5,7 @@
 
 #include "conns.h"
 #include "listen.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "vn/array.h"
 #include "vn/cases.h"
@@ -97,6 +98,7 @@ static const char *const event_names[VN_LOG_COUNT] = {
 void vn_server_count(vn_server *self, vn_log_event ev)
 {
     self->events[ev]++;
+    vn_metrics_event(self->cfg.metrics, (int)ev, vn_server_mono_ms(self));
 }
 
 /* Logs the counts since the last report, if any, and starts anew. */
@@ -113,24 +115,14 @@ static void report_events(vn_server *s)
     s->events_reported_ms = vn_server_mono_ms(s);
 }
 
-void vn_log(const char *fmt, ...)
-{
-    char ts[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s vangnetd: ", ts);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 vn_sstore *vn_server_store(vn_server *self)
 {
     return self->store;
+}
+
+uv_loop_t *vn_server_loop(vn_server *self)
+{
+    return &self->loop;
 }
 
 uint64_t *vn_server_request_calls(vn_server *self)
@@ -167,9 +159,10 @@ bool vn_server_nearly_full(vn_server *self)
         full = used + reserve >= total;
     }
     if (full != self->nearly_full)
-        vn_log(full ? "store nearly full (%zu of %zu pages): new messages wait"
-                    : "store has room again (%zu of %zu pages)",
-               used, total);
+        vn_logl(full ? VN_LEVEL_WARN : VN_LEVEL_INFO,
+                full ? "store nearly full (%zu of %zu pages): new messages wait"
+                     : "store has room again (%zu of %zu pages)",
+                used, total);
     self->nearly_full = full;
     return full;
 }
@@ -266,7 +259,7 @@ static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, con
         if (errno == EAGAIN)
             vn_conns_dropped(s->conns, route, route_len, vn_server_mono_ms(s));
         else if (s->cfg.verbose)
-            vn_log("reply not sent: %s", zmq_strerror(errno));
+            vn_logl(VN_LEVEL_WARN, "reply not sent: %s", zmq_strerror(errno));
     }
 }
 
@@ -319,8 +312,8 @@ static void send_reply(vn_server *s, pending *p)
     } else if (err == VN_OK) {
         send_frame(s, p->route, p->route_len, buf, len);
     } else {
-        vn_log("reply of request %llu not sent: %s", (unsigned long long)p->request_id,
-               vn_err_str(err));
+        vn_logl(VN_LEVEL_WARN, "reply of request %llu not sent: %s",
+                (unsigned long long)p->request_id, vn_err_str(err));
     }
     free(buf);
 }
@@ -517,6 +510,7 @@ static size_t process_batch(vn_server *s)
     }
     if (vn_kv_in_txn(vn_sstore_kv(s->store))) {
         err = vn_kv_commit(vn_sstore_kv(s->store));
+        if (!err) vn_metrics_commit(s->cfg.metrics, n);
         if (err) {
             vn_log("commit failed: %s", vn_err_str(err));
             fail_written(s->batch, n, err);
@@ -552,8 +546,10 @@ static void on_router(uv_poll_t *h, int status, int events)
 static void read_events(vn_server *s)
 {
     vn_listen_event ev;
-    while (vn_listen_event_next(s->mon, &ev))
+    while (vn_listen_event_next(s->mon, &ev)) {
+        vn_metrics_connection(s->cfg.metrics, ev.event);
         vn_conns_event(s->conns, &ev, vn_server_mono_ms(s));
+    }
 }
 
 static void on_mon(uv_poll_t *h, int status, int events)
@@ -586,14 +582,14 @@ static void on_sweep(uv_timer_t *t)
     uint64_t now = vn_clock_now(s->clock);
     vn_err err = vn_lifecycle_expire(s->store, now, s->cfg.mail_ttl_ms, &n);
     if (err)
-        vn_log("expiry failed: %s", vn_err_str(err));
+        vn_logl(VN_LEVEL_ERROR, "expiry failed: %s", vn_err_str(err));
     else if (n)
         vn_log("expired %zu undelivered messages", n);
     vn_scheduler_run(s);
     vn_escalation_run(s);
     err = vn_lifecycle_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
-        vn_log("case purge failed: %s", vn_err_str(err));
+        vn_logl(VN_LEVEL_ERROR, "case purge failed: %s", vn_err_str(err));
     else if (n)
         vn_log("purged %zu closed cases past retention", n);
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
@@ -664,7 +660,7 @@ static vn_err lock_state(vn_server *s)
     s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (s->lock_fd < 0) return VN_EIO;
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        vn_log("another vangnetd is running on %s", s->cfg.state_dir);
+        vn_logl(VN_LEVEL_ERROR, "another vangnetd is running on %s", s->cfg.state_dir);
         return VN_EEXISTS;
     }
     return VN_OK;
@@ -715,12 +711,12 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     if ((err = lock_state(s))) goto err_free;
     err = read_key(cfg->state_dir, "server.key", secret);
     if (err) {
-        vn_log("cannot read %s/server.key: run `vangnetd init --state %s` first", cfg->state_dir,
-               cfg->state_dir);
+        vn_logl(VN_LEVEL_ERROR, "cannot read %s/server.key: run `vangnetd init --state %s` first",
+                cfg->state_dir, cfg->state_dir);
         goto err_free;
     }
     if ((err = vn_sstore_open(&s->store, cfg->state_dir, cfg->map_size, cfg->store_key))) {
-        vn_log("cannot open the store in %s: %s", cfg->state_dir, vn_err_str(err));
+        vn_logl(VN_LEVEL_ERROR, "cannot open the store in %s: %s", cfg->state_dir, vn_err_str(err));
         goto err_wipe;
     }
     if ((err = vn_clock_open(&s->clock, s->store, cfg->test_clock))) goto err_store;
@@ -791,6 +787,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->sweep, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);
+    vn_metrics_stop(s->cfg.metrics);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
     uv_loop_close(&s->loop);
     zmq_close(s->mon);

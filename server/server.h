@@ -21,6 +21,7 @@
 #include "vn/meta.h"
 #include "vn/quiet.h"
 #include "vn/sstore.h"
+#include "log.h" /* vn_log: never message content, an account, case, role or alert kind */
 #include "requests.h"
 #include "vn/account.h"
 
@@ -49,6 +50,9 @@ typedef struct vn_server_config {
     double alert_burst, alert_per_hour;    /* signals per (reporter, case) */
     double case_alert_burst, case_alert_per_hour; /* signals per case, all reporters */
     uint64_t alert_fold_ms; /* a like signal this soon after an open one folds into it; 0: never */
+    struct vn_metrics *metrics; /* counters for --metrics, or NULL (metrics.h) */
+    const char *log_level;      /* --log-level: error, warn, info or debug */
+    const char *metrics_addr;   /* --metrics: loopback HOST:PORT or UNIX socket path, or NULL */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -57,21 +61,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg);
 vn_err vn_server_run(vn_server *self);
 void vn_server_close(vn_server **self_p);
 
-/* Logging: one line per event to stderr, never message content, and
- * never an account, case, role, severity or alert kind. */
-void vn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Events about people (a doctor joined, an SOS was raised) are not logged
- * one by one: a line with its time would date a crisis. They are counted,
- * and the counts are logged once per report period (and at shutdown). */
-typedef enum vn_log_event {
-    VN_LOG_REGISTERED, /* an account redeemed its invite */
-    VN_LOG_ALERT,      /* a signal or SOS was raised */
-    VN_LOG_ESCALATED,  /* an alert went up to the medical lead */
-    VN_LOG_REMOVED,    /* a member left a case */
-    VN_LOG_DELETED,    /* an account was deleted */
-    VN_LOG_COUNT
-} vn_log_event;
+/* Counts one event about people (log.h: logged and published hourly). */
 void vn_server_count(vn_server *self, vn_log_event ev);
 
 /* --- used by the handlers (handlers.c) --- */
@@ -103,6 +93,8 @@ typedef struct vn_outcome {
 void vn_outcome_clear(vn_outcome *out);
 
 vn_sstore *vn_server_store(vn_server *self);
+/* The loop, for listeners that live on it (the --metrics endpoint). */
+uv_loop_t *vn_server_loop(vn_server *self);
 /* VN_REQUEST_COUNT call counters, one per row of vn_requests (dispatch.c). */
 uint64_t *vn_server_request_calls(vn_server *self);
 /* True when the store is so full that new messages must wait: the rest is
