@@ -30,7 +30,9 @@ static vn_err fail(void **zap, void **router, void **mon, char *msg, size_t msgs
 static int open_monitor(void *zctx, void *router, void **mon)
 {
     int zero = 0;
-    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED;
+    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED |
+                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     if (zmq_socket_monitor(router, VN_LISTEN_MONITOR, events) != 0) return -1;
     *mon = zmq_socket(zctx, ZMQ_PAIR);
     if (!*mon) return -1;
