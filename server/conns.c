@@ -6,7 +6,11 @@
  * counts are kept as totals:
  *   open        = accepted - disconnected         (descriptors held)
  *   established = succeeded + failed - disconnected
- * (a failed one's DISCONNECTED cancels its failure). The maximum applies
+ * (a failed one's DISCONNECTED cancels its failure). No handshake event
+ * names its descriptor (libzmq 4.3's version 1 events carry 0, a status or
+ * an errno), so a refused connection counts as established until it
+ * closes: an honest client closes it at once, one that keeps it open only
+ * makes the server refuse more, never admit more. The maximum applies
  * to established connections plus those ZAP has admitted whose handshake
  * has not finished yet, so a burst of handshakes is admitted up to the
  * maximum instead of counting against it while it is still in progress.

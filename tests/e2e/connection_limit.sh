@@ -18,9 +18,10 @@ WRAP
 chmod +x "$T/vangnetd-limited"
 VANGNETD=$T/vangnetd-limited
 export VN_ULIMIT=-Sn
-# many N: N connections at once, each sends one request; waits until each
-# is answered or refused (at most 40 s) and prints the counts.
-many() { "$VN_LOADPEER" "$ENDPOINT" "$STATE/server.pub" many "$1" 40; }
+# many N [SECONDS]: N connections at once, each sends one request; waits
+# until each is answered or refused (at most SECONDS, 40 by default: a
+# bound on a hang, not a timing) and prints the counts.
+many() { "$VN_LOADPEER" "$ENDPOINT" "$STATE/server.pub" many "$1" "${2:-40}"; }
 # counts OUT: SERVED and REFUSED from a line of many.
 counts() {
     SERVED=$(sed -n 's/^served \([0-9]*\) .*/\1/p' <<< "$1")
@@ -95,7 +96,10 @@ else
     check "the soft limit is raised to the hard limit" log_has "descriptor limit raised from 1024 to [0-9]+"
     check "the maximum is logged" log_has "accepting at most 1000 connections"
     START=$SECONDS
-    OUT=$(many 3000)
+    # The burst costs about 13 s of CPU (CURVE handshakes: 8-10 s in
+    # vn_loadpeer, 4-5 s in vangnetd); on a loaded machine it takes much
+    # longer than that, hence the wide bound.
+    OUT=$(many 3000 150)
     echo "3000 connections, at most 1000: $OUT ($((SECONDS - START)) s)"
     counts "$OUT"
     expect_match "every connection is served or refused, none hangs" "^served [0-9]+ refused [0-9]+ silent 0$" "$OUT"
