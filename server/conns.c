@@ -31,9 +31,11 @@
 #define REFUSE_LOG_MS 1000  /* most one refusal line per this many ms */
 #define ROUTES_SEEN   1024  /* distinct slow connections told apart per report */
 /* An admitted handshake finishes within milliseconds of the ZAP reply; one
- * that has not after this long failed (its client hung up) and no longer
- * holds a place. */
-#define GRANT_MS 10000
+ * that has not after this long failed (its client hung up, or libzmq's
+ * 30 s handshake interval ended it) and no longer holds a place. As long
+ * as that interval, so that a starved machine never admits past the
+ * maximum. */
+#define GRANT_MS 30000
 
 struct vn_conns {
     vn_conns_log_fn log;        /* the server's logger */

@@ -45,7 +45,7 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms);
  * the maximum are established or admitted, and the open connections
  * (those in their handshake too) fit in the descriptors. An admission
  * holds a place until its handshake succeeds (then the connection is
- * established) or for at most 10 s. A refusal is counted and logged, at
+ * established) or for at most 30 s. A refusal is counted and logged, at
  * most one line a second. */
 bool vn_conns_admit(vn_conns *self, uint64_t now_ms);
 /* Counts a reply or push dropped because route's send queue was full. */
