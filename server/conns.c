@@ -1,9 +1,20 @@
-/* Connection limits. The count comes from the ROUTER's monitor: ACCEPTED
- * adds one, DISCONNECTED takes one away. libzmq emits DISCONNECTED for
- * every accepted connection that ends, also one that failed its handshake
- * or was refused by ZAP, so the count is the number of open TCP
- * connections. Those still in their handshake are counted too: they hold a
- * descriptor, which is what the limit protects. */
+/* Connection limits, from the ROUTER's monitor. Every accepted connection
+ * (ACCEPTED) ends its handshake with exactly one HANDSHAKE_SUCCEEDED or
+ * HANDSHAKE_FAILED_* (also when the peer just hangs up, or ZAP refuses it)
+ * and closes with one DISCONNECTED, in that order, all from the I/O
+ * thread. Only ACCEPTED and DISCONNECTED name the descriptor, so the
+ * counts are kept as totals:
+ *   open        = accepted - disconnected         (descriptors held)
+ *   established = succeeded + failed - disconnected
+ * (a failed one's DISCONNECTED cancels its failure). No handshake event
+ * names its descriptor (libzmq 4.3's version 1 events carry 0, a status or
+ * an errno), so a refused connection counts as established until it
+ * closes: an honest client closes it at once, one that keeps it open only
+ * makes the server refuse more, never admit more. The maximum applies
+ * to established connections plus those ZAP has admitted whose handshake
+ * has not finished yet, so a burst of handshakes is admitted up to the
+ * maximum instead of counting against it while it is still in progress.
+ * Open connections are bounded separately by the descriptors. */
 #include "conns.h"
 
 #include <errno.h>
@@ -19,12 +30,24 @@
 #define REPORT_MS     10000 /* most one report line per this many ms */
 #define REFUSE_LOG_MS 1000  /* most one refusal line per this many ms */
 #define ROUTES_SEEN   1024  /* distinct slow connections told apart per report */
+/* An admitted handshake finishes within milliseconds of the ZAP reply; one
+ * that has not after this long failed (its client hung up, or libzmq's
+ * 30 s handshake interval ended it) and no longer holds a place. As long
+ * as that interval, so that a starved machine never admits past the
+ * maximum. */
+#define GRANT_MS 30000
 
 struct vn_conns {
     vn_conns_log_fn log;        /* the server's logger */
     size_t max;                 /* connections allowed at once */
     size_t send_queue;          /* ZMQ_SNDHWM, for the log */
-    size_t open;                /* accepted and not yet disconnected */
+    size_t fits;                /* most open connections the descriptors allow */
+    uint64_t accepted;          /* totals of the monitor's events */
+    uint64_t succeeded;         /* handshakes that succeeded */
+    uint64_t failed;            /* handshakes that failed (ZAP refusals too) */
+    uint64_t disconnected;      /* connections that closed */
+    uint64_t *grants;           /* ring of times (ms) ZAP admitted a connection */
+    size_t grant_head, ngrants; /* oldest entry and count; at most max */
     uint64_t refused;           /* refused since the last refusal line */
     uint64_t refused_log_ms;    /* when that line was written */
     uint64_t accept_failed;     /* failed accepts since the last report */
@@ -72,6 +95,7 @@ vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue, vn_conns_
      * into EMFILE, on which libzmq retries in a tight loop. */
     rlim_t margin = nofile / 8 > FD_MARGIN_MIN ? nofile / 8 : FD_MARGIN_MIN;
     size_t fits = nofile > margin + 1 ? (size_t)(nofile - margin) : 1;
+    c->fits = fits;
     c->max = wanted;
     if (wanted > fits) {
         c->max = fits;
@@ -80,6 +104,11 @@ vn_err vn_conns_open(vn_conns **out, size_t wanted, size_t send_queue, vn_conns_
                wanted, (unsigned long long)nofile, (unsigned long long)margin, fits);
     }
     c->send_queue = send_queue;
+    c->grants = calloc(c->max ? c->max : 1, sizeof *c->grants);
+    if (!c->grants) {
+        free(c);
+        return VN_ENOMEM;
+    }
     c->log("accepting at most %zu connections; at most %zu replies queued per connection", c->max,
            send_queue);
     *out = c;
@@ -90,6 +119,7 @@ void vn_conns_close(vn_conns **self_p)
 {
     if (!self_p || !*self_p) return;
     vn_conns_report(*self_p, 0, true);
+    free((*self_p)->grants);
     free(*self_p);
     *self_p = NULL;
 }
@@ -99,12 +129,38 @@ size_t vn_conns_max(const vn_conns *self)
     return self->max;
 }
 
+static size_t open_now(const vn_conns *self)
+{
+    return self->accepted > self->disconnected ? (size_t)(self->accepted - self->disconnected) : 0;
+}
+
+static size_t established(const vn_conns *self)
+{
+    uint64_t ended = self->succeeded + self->failed;
+    return ended > self->disconnected ? (size_t)(ended - self->disconnected) : 0;
+}
+
+/* Forgets the oldest admission: its handshake finished, or is too old. */
+static void grant_pop(vn_conns *self)
+{
+    if (!self->ngrants) return;
+    self->grant_head = (self->grant_head + 1) % self->max;
+    self->ngrants--;
+}
+
 void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
 {
     if (ev->event == ZMQ_EVENT_ACCEPTED) {
-        self->open++;
+        self->accepted++;
     } else if (ev->event == ZMQ_EVENT_DISCONNECTED) {
-        if (self->open) self->open--;
+        self->disconnected++;
+    } else if (ev->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        self->succeeded++;
+        grant_pop(self);
+    } else if (ev->event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+               ev->event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+               ev->event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        self->failed++;
     } else if (ev->event == ZMQ_EVENT_ACCEPT_FAILED) {
         self->accept_failed++;
         self->accept_errno = (int)ev->value;
@@ -116,15 +172,24 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
 static void log_refused(vn_conns *self, uint64_t now_ms)
 {
     if (!self->refused) return;
-    self->log("server busy: refused %llu connections (%zu open, the limit is %zu)",
-              (unsigned long long)self->refused, self->open, self->max);
+    self->log("server busy: refused %llu connections (%zu admitted, %zu open, the limit is %zu)",
+              (unsigned long long)self->refused, established(self) + self->ngrants, open_now(self),
+              self->max);
     self->refused = 0;
     self->refused_log_ms = now_ms;
 }
 
 bool vn_conns_admit(vn_conns *self, uint64_t now_ms)
 {
-    if (self->open <= self->max) return true;
+    while (self->ngrants && now_ms - self->grants[self->grant_head] >= GRANT_MS)
+        grant_pop(self);
+    /* The descriptors bound the connections being refused too (they stay
+     * open until their refusal is sent); the maximum, the admitted ones. */
+    if (open_now(self) <= self->fits && established(self) + self->ngrants < self->max) {
+        self->grants[(self->grant_head + self->ngrants) % self->max] = now_ms;
+        self->ngrants++;
+        return true;
+    }
     self->refused++;
     /* A burst of refusals is one line a second, not one line each. */
     if (!self->refused_log_ms || now_ms - self->refused_log_ms >= REFUSE_LOG_MS)

@@ -38,10 +38,15 @@ void vn_conns_close(vn_conns **self_p);
 
 /* The maximum in force (wanted, or lower if the descriptors do not fit it). */
 size_t vn_conns_max(const vn_conns *self);
-/* Applies one event of the ROUTER's monitor. */
+/* Applies one event of the ROUTER's monitor: ACCEPTED, DISCONNECTED,
+ * ACCEPT_FAILED, HANDSHAKE_SUCCEEDED and the HANDSHAKE_FAILED_* ones. */
 void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms);
-/* Whether the connection being authenticated (already counted) may stay.
- * A refusal is counted and logged, at most one line a second. */
+/* Whether ZAP may admit the connection being authenticated: fewer than
+ * the maximum are established or admitted, and the open connections
+ * (those in their handshake too) fit in the descriptors. An admission
+ * holds a place until its handshake succeeds (then the connection is
+ * established) or for at most 30 s. A refusal is counted and logged, at
+ * most one line a second. */
 bool vn_conns_admit(vn_conns *self, uint64_t now_ms);
 /* Counts a reply or push dropped because route's send queue was full. */
 void vn_conns_dropped(vn_conns *self, const uint8_t *route, size_t route_len, uint64_t now_ms);

@@ -30,7 +30,9 @@ static vn_err fail(void **zap, void **router, void **mon, char *msg, size_t msgs
 static int open_monitor(void *zctx, void *router, void **mon)
 {
     int zero = 0;
-    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED;
+    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED |
+                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     if (zmq_socket_monitor(router, VN_LISTEN_MONITOR, events) != 0) return -1;
     *mon = zmq_socket(zctx, ZMQ_PAIR);
     if (!*mon) return -1;
@@ -51,7 +53,10 @@ vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *
                               size_t frame_max, int queue, void **zap_p, void **router_p,
                               void **mon_p, char *msg, size_t msgsize)
 {
-    int one = 1, zero = 0;
+    /* libzmq's default accept queue is 100: in a burst the kernel drops
+     * the SYNs past it and the clients retry after 1, 3, 7, 15 s. The
+     * kernel caps this at net.core.somaxconn. */
+    int one = 1, zero = 0, backlog = 4096;
     int64_t maxmsg = (int64_t)frame_max * 4;
     void *zap = NULL, *router = NULL, *mon = NULL;
     zap = zmq_socket(zctx, ZMQ_REP);
@@ -70,7 +75,8 @@ vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *
         zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
         zmq_setsockopt(router, ZMQ_SNDHWM, &queue, sizeof queue) ||
         zmq_setsockopt(router, ZMQ_RCVHWM, &queue, sizeof queue) ||
-        zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero))
+        zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero) ||
+        zmq_setsockopt(router, ZMQ_BACKLOG, &backlog, sizeof backlog))
         return fail(&zap, &router, &mon, msg, msgsize, "cannot configure the ROUTER socket");
     if (mon_p && open_monitor(zctx, router, &mon) != 0)
         return fail(&zap, &router, &mon, msg, msgsize, "cannot monitor the ROUTER socket");

@@ -34,8 +34,8 @@ vn_err vn_listen_open(void *zctx, const uint8_t secret[32], const char *endpoint
  * queue requests wait to be read from it (ZMQ_RCVHWM). With
  * ZMQ_ROUTER_MANDATORY a send to a connection whose queue is full fails
  * with EAGAIN instead of blocking. If mon_p is not NULL, *mon_p owns a PAIR
- * socket that receives the ROUTER's ACCEPTED, ACCEPT_FAILED and
- * DISCONNECTED events (zmq_socket_monitor, version 1 frames), set up
+ * socket that receives the ROUTER's ACCEPTED, ACCEPT_FAILED,
+ * DISCONNECTED and HANDSHAKE_* events (zmq_socket_monitor, version 1 frames), set up
  * before the bind so that no connection goes uncounted. */
 vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *endpoint,
                               size_t frame_max, int queue, void **zap_p, void **router_p,
@@ -44,7 +44,8 @@ vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *
 /* One event read from the monitor socket of vn_listen_open_limited. */
 typedef struct vn_listen_event {
     uint16_t event; /* ZMQ_EVENT_* */
-    uint32_t value; /* the fd for ACCEPTED and DISCONNECTED, errno for ACCEPT_FAILED */
+    uint32_t value; /* the fd for ACCEPTED and DISCONNECTED, errno for ACCEPT_FAILED,
+                       the ZAP status for HANDSHAKE_FAILED_AUTH, 0 for HANDSHAKE_SUCCEEDED */
 } vn_listen_event;
 
 /* Reads one pending monitor event without blocking; false when none. */

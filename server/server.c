@@ -7,6 +7,7 @@
 #include "listen.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "subs.h"
 #include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
@@ -28,16 +29,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define BATCH_MAX   256   /* most requests one transaction groups */
-#define ROUTE_MAX   256   /* longest ROUTER routing id we keep */
-#define SUBS_MAX    65536 /* most connections listening for pushes */
-#define NOTICES_MAX 65536 /* most pushes waiting for one commit */
-
-typedef struct sub {
-    uint8_t account[VN_ACCOUNT_LEN]; /* who listens */
-    uint8_t route[ROUTE_MAX];        /* on which connection */
-    size_t route_len;
-} sub;
+#define BATCH_MAX   256               /* most requests one transaction groups */
+#define ROUTE_MAX   VN_SUBS_ROUTE_MAX /* longest ROUTER routing id we keep */
+#define SUBS_MAX    65536             /* most connections listening for pushes */
+#define NOTICES_MAX 65536             /* most pushes waiting for one commit */
 
 /* One request of the current batch, waiting for the commit. */
 typedef struct pending {
@@ -66,9 +61,9 @@ struct vn_server {
     vn_sstore *store; /* the LMDB store; this process is its only writer */
     vn_clock *clock;  /* the one source of now */
     int lock_fd;      /* flock on the state directory */
-    sub *subs;        /* push routes */
-    size_t nsubs, capsubs;
-    pending *batch;                                  /* BATCH_MAX slots for the current turn */
+    vn_subs *subs;    /* who listens for pushes, on which connection */
+    vn_subs_conn cur; /* the connection of the request being handled */
+    pending *batch;   /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
     vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
     struct notice_push {
@@ -84,6 +79,8 @@ struct vn_server {
     uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
     uint64_t events_reported_ms;      /* monotonic time of that report */
 };
+
+static void read_events(vn_server *s);
 
 /* How often the event counts are logged: coarse enough that a count does
  * not date one person's event. */
@@ -201,28 +198,15 @@ vn_ratelimit *vn_server_rl_case_alert(vn_server *self)
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
                            const uint8_t *route, size_t route_len)
 {
-    if (route_len > ROUTE_MAX) return VN_EINVAL;
-    for (size_t i = 0; i < self->nsubs; i++) {
-        if (memcmp(self->subs[i].account, account, VN_ACCOUNT_LEN) == 0) {
-            /* A device reconnected: the newest connection wins. */
-            memcpy(self->subs[i].route, route, route_len);
-            self->subs[i].route_len = route_len;
-            return VN_OK;
-        }
-    }
-    vn_err err = vn_array_reserve(&self->subs, &self->capsubs, self->nsubs + 1, sizeof *self->subs,
-                                  SUBS_MAX);
-    if (err) return err;
-    sub *s = &self->subs[self->nsubs++];
-    memcpy(s->account, account, VN_ACCOUNT_LEN);
-    memcpy(s->route, route, route_len);
-    s->route_len = route_len;
-    return VN_OK;
-}
-
-static void unsubscribe_at(vn_server *s, size_t i)
-{
-    s->subs[i] = s->subs[--s->nsubs];
+    /* The subscription is bound to the connection of the request being
+     * handled (its descriptor and CURVE key), not only to a routing id
+     * that the client chose or that another connection may take later. */
+    if (!self->cur.route || route_len != self->cur.route_len ||
+        memcmp(route, self->cur.route, route_len) != 0)
+        return VN_EINTERNAL;
+    /* A close not yet read could end the subscription made here. */
+    read_events(self);
+    return vn_subs_add(self->subs, account, &self->cur);
 }
 
 /* Sends a push to a subscribed account. A gone or slow connection only
@@ -230,19 +214,19 @@ static void unsubscribe_at(vn_server *s, size_t i)
 static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
                  size_t len)
 {
-    for (size_t i = 0; i < s->nsubs; i++) {
-        if (memcmp(s->subs[i].account, account, VN_ACCOUNT_LEN) != 0) continue;
-        if (zmq_send(s->router, s->subs[i].route, s->subs[i].route_len,
-                     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-            if (errno == EHOSTUNREACH) unsubscribe_at(s, i);
-            if (errno == EAGAIN)
-                vn_conns_dropped(s->conns, s->subs[i].route, s->subs[i].route_len,
-                                 vn_server_mono_ms(s));
-            return;
-        }
-        zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
+    const uint8_t *route;
+    size_t route_len;
+    /* Closes first: a routing id whose connection closed may already be
+     * another connection's, and libzmq emits the close before it frees
+     * the id, so reading the events now ends such a subscription. */
+    read_events(s);
+    if (!vn_subs_route(s->subs, account, &route, &route_len)) return;
+    if (zmq_send(s->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        if (errno == EHOSTUNREACH) vn_subs_remove(s->subs, account);
+        if (errno == EAGAIN) vn_conns_dropped(s->conns, route, route_len, vn_server_mono_ms(s));
         return;
     }
+    zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
 }
 
 static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
@@ -440,6 +424,10 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
     }
     peer.route = p->route;
     peer.route_len = p->route_len;
+    s->cur = (vn_subs_conn){
+        .route = p->route, .route_len = p->route_len, .fd = zmq_msg_get(body, ZMQ_SRCFD)};
+    memcpy(s->cur.key, peer.key, sizeof s->cur.key);
+    vn_subs_seen(s->subs, &s->cur);
     p->out.reply = malloc(sizeof *p->out.reply);
     if (!p->out.reply) {
         err = VN_ENOMEM;
@@ -447,6 +435,7 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
     }
     vn__reply__init(p->out.reply);
     err = handle_isolated(s, &peer, req, p);
+    s->cur.route = NULL;
 out:
     if (err) vn_outcome_clear(&p->out);
     p->err = err;
@@ -549,6 +538,7 @@ static void read_events(vn_server *s)
     while (vn_listen_event_next(s->mon, &ev)) {
         vn_metrics_connection(s->cfg.metrics, ev.event);
         vn_conns_event(s->conns, &ev, vn_server_mono_ms(s));
+        if (ev.event == ZMQ_EVENT_DISCONNECTED) vn_subs_closed(s->subs, (int)ev.value);
     }
 }
 
@@ -563,7 +553,8 @@ static void on_mon(uv_poll_t *h, int status, int events)
 bool vn_server_conn_admit(vn_server *self)
 {
     /* libzmq publishes ACCEPTED before the handshake that asks ZAP begins,
-     * so after this read the connection being asked about is counted. */
+     * so after this read the connection being asked about is counted as
+     * open, and the handshakes finished before it as established. */
     read_events(self);
     return vn_conns_admit(self->conns, vn_server_mono_ms(self));
 }
@@ -701,7 +692,8 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         err = VN_ENOMEM;
         goto err_free;
     }
-    if ((err = vn_ratelimit_open(&s->rl_pair, cfg->pair_burst, cfg->pair_per_sec)) ||
+    if ((err = vn_subs_open(&s->subs, SUBS_MAX)) ||
+        (err = vn_ratelimit_open(&s->rl_pair, cfg->pair_burst, cfg->pair_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_account, cfg->account_burst, cfg->account_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_inbound, cfg->inbound_burst, cfg->inbound_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_alert, cfg->alert_burst, cfg->alert_per_hour / 3600)) ||
@@ -750,6 +742,7 @@ err_free:
     vn_ratelimit_close(&s->rl_inbound);
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
+    vn_subs_close(&s->subs);
     free(s->batch);
     free(s);
     return err;
@@ -805,7 +798,7 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_inbound);
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
-    free(s->subs);
+    vn_subs_close(&s->subs);
     free(s->batch);
     free(s);
     *self_p = NULL;

@@ -3,8 +3,9 @@
  * a new device can join — unknown keys too, marking each with the key as
  * its User-Id; the request handlers then allow an unknown key nothing but
  * redeeming an invite. Anything not CURVE, or for another domain, is
- * refused, and so is any connection past the maximum (--max-connections),
- * with status 400 "server busy: too many connections". Because the ROUTER enforces its ZAP domain,
+ * refused, and so is any connection past the maximum (--max-connections,
+ * counted over admitted connections: see conns.c), with status 400
+ * "server busy: too many connections". Because the ROUTER enforces its ZAP domain,
  * a missing handler means no connection at all: the server fails closed. */
 #include "server.h"
 

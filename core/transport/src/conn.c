@@ -128,10 +128,17 @@ static vn_err take_refusal(vn_conn *c)
         zmq_msg_close(&part);
     }
     if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) return VN_ETIMEOUT;
-    snprintf(c->errmsg, sizeof c->errmsg,
-             "the server refused the connection (status %u): it is busy (too many connections) "
-             "or does not accept this device; try again later",
-             (unsigned)status);
+    /* After a refused handshake libzmq does not connect again, so nothing
+     * was sent and nothing will be: the user has to try again. */
+    if (status == 400)
+        snprintf(c->errmsg, sizeof c->errmsg,
+                 "the server refused the connection (status 400): it is busy (too many "
+                 "connections); nothing was sent, try again in a minute");
+    else
+        snprintf(c->errmsg, sizeof c->errmsg,
+                 "the server refused the connection (status %u): it could not check this "
+                 "device's key; nothing was sent, try again later",
+                 (unsigned)status);
     return VN_ETRANSPORT;
 }
 
