@@ -49,6 +49,9 @@ typedef struct vn_server_config {
     double alert_burst, alert_per_hour;    /* signals per (reporter, case) */
     double case_alert_burst, case_alert_per_hour; /* signals per case, all reporters */
     uint64_t alert_fold_ms; /* a like signal this soon after an open one folds into it; 0: never */
+    size_t quota_sender_bytes, quota_sender_envelopes;       /* per sender per day; 0: default */
+    size_t quota_recipient_bytes, quota_recipient_envelopes; /* per mailbox; 0: default */
+    size_t crisis_reserve_pct; /* percent of the map only the crisis path may use */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -120,6 +123,9 @@ struct vn_ratelimit *vn_server_rl_inbound(vn_server *self);
 struct vn_ratelimit *vn_server_rl_alert(vn_server *self);
 struct vn_ratelimit *vn_server_rl_case_alert(vn_server *self);
 vn_clock *vn_server_clock(vn_server *self);
+struct vn_quota;
+/* The storage quotas and the crisis reserve (quota.h). */
+struct vn_quota *vn_server_quota(vn_server *self);
 const vn_server_config *vn_server_cfg(vn_server *self);
 /* Remembers that account listens for pushes on route (copied). */
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],

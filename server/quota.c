@@ -1,0 +1,302 @@
+/* Storage quotas and the crisis reserve (see quota.h). */
+#include "quota.h"
+
+#include "vn/cases.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Remembered senders' last messages and crisis passes: small tables in
+ * memory, the oldest entry replaced when full. Losing one (a restart, or
+ * many senders at once) only means the next copy of a team message is
+ * charged as a message of its own, or a report waits for room. */
+#define RECENT_MAX 256
+#define PASSES_MAX 256
+
+/* The copies of one team message reach the server one send per member
+ * (client-cli/outbox.c: the sealed layer is per recipient), with a fresh
+ * id each, and nothing on the wire says they belong together: the case
+ * travels sealed. What the server can see is the same sender sending
+ * records of the same size to different recipients right after each
+ * other. Such a run, within COPY_MS of its first send and to at most a
+ * case's members, counts once against the sender: a sender pays for what
+ * they wrote, not for the size of their team. A sender who sends 1:1
+ * messages of one padded size to several members at once is counted the
+ * same way; that is the price of counting team messages once, and it is
+ * bounded: one charge stores at most a case's members' copies, each within
+ * its recipient's quota. */
+#define COPY_MS 60000ULL
+
+typedef struct recent {
+    uint8_t sender[VN_ACCOUNT_LEN];
+    uint64_t first_ms; /* monotonic time of the charged send */
+    size_t bytes;      /* its record size */
+    size_t nto;
+    uint8_t to[VN_CASE_MEMBERS_MAX][VN_ACCOUNT_LEN];
+} recent;
+
+typedef struct pass {
+    uint8_t account[VN_ACCOUNT_LEN];
+    uint64_t until_ms; /* monotonic */
+    unsigned left;     /* sends it still covers */
+} pass;
+
+struct vn_quota {
+    vn_quota_limits lim;
+    vn_quota_log *log;   /* the server's logger */
+    uint64_t checked_ms; /* when the free pages were last walked */
+    bool full;           /* past the ordinary threshold at that walk */
+    recent recent[RECENT_MAX];
+    size_t nrecent;
+    pass passes[PASSES_MAX];
+    size_t npasses;
+};
+
+void vn_quota_limits_default(vn_quota_limits *l, size_t map_size)
+{
+    uint64_t bytes = map_size / 64;
+    uint64_t count = bytes / 1024 > 64 ? bytes / 1024 : 64;
+    if (!l->sender_bytes) l->sender_bytes = bytes;
+    if (!l->recipient_bytes) l->recipient_bytes = bytes;
+    if (!l->sender_envelopes) l->sender_envelopes = count;
+    if (!l->recipient_envelopes) l->recipient_envelopes = count;
+    if (!l->reserve_pct) l->reserve_pct = 5;
+}
+
+vn_err vn_quota_open(vn_quota **out, const vn_quota_limits *l, vn_quota_log *log)
+{
+    vn_quota *q = calloc(1, sizeof *q);
+    if (!q) return VN_ENOMEM;
+    q->lim = *l;
+    q->log = log;
+    *out = q;
+    return VN_OK;
+}
+
+void vn_quota_close(vn_quota **self_p)
+{
+    if (!self_p || !*self_p) return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+const vn_quota_limits *vn_quota_limits_get(const vn_quota *self)
+{
+    return &self->lim;
+}
+
+size_t vn_quota_margin_pages(size_t map_pages)
+{
+    return map_pages / 10 > 256 ? map_pages / 10 : 256;
+}
+
+bool vn_quota_past_ordinary(size_t used_pages, size_t map_pages, unsigned reserve_pct)
+{
+    size_t keep = vn_quota_margin_pages(map_pages) + map_pages / 100 * reserve_pct +
+                  map_pages % 100 * reserve_pct / 100;
+    return used_pages + keep >= map_pages;
+}
+
+bool vn_quota_store_full(vn_quota *self, vn_kv *kv, uint64_t mono_ms)
+{
+    size_t used = 0, total = 0;
+    if (vn_kv_usage(kv, false, &used, &total) != VN_OK) return self->full;
+    bool full = false;
+    if (vn_quota_past_ordinary(used, total, self->lim.reserve_pct)) {
+        /* The high-water mark says maybe; free pages decide, walked at
+         * most every 200 ms (as vn_server_nearly_full does). */
+        if (self->checked_ms && mono_ms - self->checked_ms < 200) return self->full;
+        self->checked_ms = mono_ms;
+        if (vn_kv_usage(kv, true, &used, &total) != VN_OK) return self->full;
+        full = vn_quota_past_ordinary(used, total, self->lim.reserve_pct);
+    }
+    if (full != self->full && self->log)
+        self->log(full ? "store past the ordinary threshold (%zu of %zu pages): only alerts "
+                         "and their reports may grow it"
+                       : "store below the ordinary threshold again (%zu of %zu pages)",
+                  used, total);
+    self->full = full;
+    return full;
+}
+
+vn_quota_which vn_quota_sender_over(const vn_mailbox_sent *s, const vn_quota_limits *l,
+                                    uint64_t bytes, uint64_t envelopes)
+{
+    if (l->sender_envelopes && s->envelopes + envelopes > l->sender_envelopes)
+        return VN_QUOTA_SENDER_ENVELOPES;
+    if (l->sender_bytes && s->bytes + bytes > l->sender_bytes) return VN_QUOTA_SENDER_BYTES;
+    return VN_QUOTA_NONE;
+}
+
+uint64_t vn_quota_until_tomorrow(uint64_t now)
+{
+    return VN_MAILBOX_DAY_MS - now % VN_MAILBOX_DAY_MS;
+}
+
+static recent *recent_of(vn_quota *q, const uint8_t sender[VN_ACCOUNT_LEN])
+{
+    for (size_t i = 0; i < q->nrecent; i++)
+        if (!memcmp(q->recent[i].sender, sender, VN_ACCOUNT_LEN)) return &q->recent[i];
+    return NULL;
+}
+
+/* Whether this send is another copy of the sender's last message. */
+static bool is_copy(vn_quota *q, const vn_quota_send *s)
+{
+    const recent *r = recent_of(q, s->from);
+    if (!r || r->bytes != s->bytes || s->mono_ms - r->first_ms > COPY_MS ||
+        r->nto >= VN_CASE_MEMBERS_MAX)
+        return false;
+    for (size_t i = 0; i < r->nto; i++)
+        if (!memcmp(r->to[i], s->to, VN_ACCOUNT_LEN)) return false;
+    return true;
+}
+
+static void remember(vn_quota *q, const vn_quota_send *s)
+{
+    recent *r = recent_of(q, s->from);
+    if (r && s->copy) {
+        memcpy(r->to[r->nto++], s->to, VN_ACCOUNT_LEN);
+        return;
+    }
+    if (!r && q->nrecent < RECENT_MAX) r = &q->recent[q->nrecent++];
+    if (!r) {
+        /* Full: the oldest message makes room. */
+        r = &q->recent[0];
+        for (size_t i = 1; i < q->nrecent; i++)
+            if (q->recent[i].first_ms < r->first_ms) r = &q->recent[i];
+    }
+    memcpy(r->sender, s->from, VN_ACCOUNT_LEN);
+    r->first_ms = s->mono_ms;
+    r->bytes = s->bytes;
+    r->nto = 1;
+    memcpy(r->to[0], s->to, VN_ACCOUNT_LEN);
+}
+
+static pass *pass_of(vn_quota *q, const uint8_t account[VN_ACCOUNT_LEN], uint64_t mono_ms)
+{
+    for (size_t i = 0; i < q->npasses; i++)
+        if (!memcmp(q->passes[i].account, account, VN_ACCOUNT_LEN))
+            return mono_ms < q->passes[i].until_ms && q->passes[i].left ? &q->passes[i] : NULL;
+    return NULL;
+}
+
+void vn_quota_pass_grant(vn_quota *self, const uint8_t account[VN_ACCOUNT_LEN], uint64_t mono_ms)
+{
+    pass *p = NULL;
+    for (size_t i = 0; i < self->npasses && !p; i++)
+        if (!memcmp(self->passes[i].account, account, VN_ACCOUNT_LEN)) p = &self->passes[i];
+    if (!p && self->npasses < PASSES_MAX) p = &self->passes[self->npasses++];
+    if (!p) {
+        /* Full: the pass that ends first makes room. */
+        p = &self->passes[0];
+        for (size_t i = 1; i < self->npasses; i++)
+            if (self->passes[i].until_ms < p->until_ms) p = &self->passes[i];
+    }
+    memcpy(p->account, account, VN_ACCOUNT_LEN);
+    p->until_ms = mono_ms + VN_QUOTA_PASS_MS;
+    p->left = VN_QUOTA_PASS_SENDS;
+}
+
+vn_err vn_quota_send_check(vn_quota *self, vn_sstore *st, vn_kv *kv, vn_quota_send *s)
+{
+    const vn_quota_limits *l = &self->lim;
+    vn_err err = vn_mailbox_usage_get(st, s->to, &s->held);
+    if (!err) err = vn_mailbox_sent_get(st, s->from, vn_mailbox_day(s->now), &s->sent);
+    if (err) return err;
+    s->crisis = false;
+    s->copy = is_copy(self, s);
+    s->over = VN_QUOTA_NONE;
+    if (vn_quota_store_full(self, kv, s->mono_ms)) s->over = VN_QUOTA_STORE;
+    if (!s->over && !s->copy) s->over = vn_quota_sender_over(&s->sent, l, s->bytes, 1);
+    if (!s->over && l->recipient_envelopes && s->held.envelopes + 1 > l->recipient_envelopes)
+        s->over = VN_QUOTA_RECIPIENT_ENVELOPES;
+    if (!s->over && l->recipient_bytes && s->held.bytes + s->bytes > l->recipient_bytes)
+        s->over = VN_QUOTA_RECIPIENT_BYTES;
+    if (!s->over) return VN_OK;
+    /* A report that goes with an alert: past every quota, into the reserve. */
+    if (s->bytes <= VN_QUOTA_PASS_BYTES && pass_of(self, s->from, s->mono_ms)) {
+        s->crisis = true;
+        s->over = VN_QUOTA_NONE;
+        return VN_OK;
+    }
+    /* The sender's count starts over at midnight; a mailbox drains when its
+     * owner fetches, which the server cannot foresee: a minute. */
+    s->retry_ms = s->over == VN_QUOTA_SENDER_BYTES || s->over == VN_QUOTA_SENDER_ENVELOPES
+                      ? vn_quota_until_tomorrow(s->now)
+                      : 60000;
+    return VN_EFULL;
+}
+
+const vn_mailbox_limit *vn_quota_send_limit(const vn_quota *self, const vn_quota_send *s,
+                                            vn_mailbox_limit *buf)
+{
+    if (s->crisis) return NULL;
+    buf->bytes = self->lim.recipient_bytes;
+    buf->envelopes = self->lim.recipient_envelopes;
+    return buf;
+}
+
+vn_err vn_quota_send_done(vn_quota *self, vn_sstore *st, vn_quota_send *s)
+{
+    if (s->crisis) {
+        pass *p = pass_of(self, s->from, s->mono_ms);
+        if (p) p->left--;
+        return VN_OK;
+    }
+    if (!s->copy) {
+        s->sent.bytes += s->bytes;
+        s->sent.envelopes++;
+        vn_err err = vn_mailbox_sent_put(st, s->from, &s->sent);
+        if (err) return err;
+    }
+    remember(self, s);
+    return VN_OK;
+}
+
+/* n bytes as a person reads them. */
+static void human(uint64_t n, char *buf, size_t size)
+{
+    if (n >= 1 << 20)
+        snprintf(buf, size, "%.1f MiB", (double)n / (1 << 20));
+    else
+        snprintf(buf, size, "%.1f KiB", (double)n / 1024);
+}
+
+void vn_quota_refusal(const vn_quota *self, const vn_quota_send *s, char *msg, size_t size)
+{
+    const vn_quota_limits *l = &self->lim;
+    char a[32], b[32];
+    switch (s->over) {
+    case VN_QUOTA_SENDER_BYTES:
+    case VN_QUOTA_SENDER_ENVELOPES:
+        human(s->sent.bytes, a, sizeof a);
+        human(l->sender_bytes, b, sizeof b);
+        snprintf(msg, size,
+                 "sender's quota reached (%s): you sent %llu messages (%s) today, and one "
+                 "account may send %llu messages or %s a day (a team message counts once); the "
+                 "message waits on your device and goes out after midnight UTC",
+                 s->over == VN_QUOTA_SENDER_BYTES ? "bytes" : "messages",
+                 (unsigned long long)s->sent.envelopes, a, (unsigned long long)l->sender_envelopes,
+                 b);
+        return;
+    case VN_QUOTA_RECIPIENT_BYTES:
+    case VN_QUOTA_RECIPIENT_ENVELOPES:
+        human(s->held.bytes, a, sizeof a);
+        human(l->recipient_bytes, b, sizeof b);
+        snprintf(msg, size,
+                 "recipient's quota reached (%s): their mailbox holds %llu undelivered messages "
+                 "(%s), and may hold %llu or %s; the message waits on your device and goes out "
+                 "once they fetch their mail",
+                 s->over == VN_QUOTA_RECIPIENT_BYTES ? "bytes" : "messages",
+                 (unsigned long long)s->held.envelopes, a,
+                 (unsigned long long)l->recipient_envelopes, b);
+        return;
+    default:
+        snprintf(msg, size,
+                 "the server's storage is full: the message waits on your device and is sent "
+                 "when there is room (alerts and SOS still get through)");
+        return;
+    }
+}
