@@ -283,43 +283,23 @@ static vn_err rate_check(vn_req *r, uint8_t (*to)[VN_ACCOUNT_LEN], size_t nto, s
 
 /* Stores env for `to` within the quotas (quota.h): the sender's count
  * and the recipient's mailbox are charged in this request's transaction,
- * with the envelope. A resent message is stored already and passes. */
+ * with the envelope. */
 static vn_err put_within_quota(vn_req *r, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Envelope *env,
                                bool *dup, uint64_t *t)
 {
     vn_quota *q = vn_server_quota(r->srv);
-    vn_mailbox_limit buf;
-    vn_mailbox_over over = VN_MAILBOX_OVER_NONE;
     vn_quota_send qs = {
         .from = r->peer->account,
         .to = to,
-        .bytes = vn_mailbox_record_size(env),
         .now = r->now,
         .mono_ms = vn_server_mono_ms(r->srv),
     };
-    vn_err err = VN_OK;
-    if (vn_mailbox_holds(r->store, to, env->id.data)) {
-        err = vn_mailbox_put(r->store, to, env, dup, t);
-        return err ? vn_fail(r, err, "could not store message: %s", vn_err_str(err)) : VN_OK;
-    }
-    err = vn_quota_send_check(q, r->store, vn_sstore_kv(r->store), &qs);
-    if (err == VN_EFULL) {
+    vn_err err = vn_quota_send_put(q, r->store, vn_sstore_kv(r->store), &qs, env, dup, t);
+    if (err == VN_EFULL && qs.over != VN_QUOTA_NONE) {
         r->retry_ms = qs.retry_ms;
         vn_quota_refusal(q, &qs, r->msg, r->msgsize);
         return err;
     }
-    if (!err)
-        err = vn_mailbox_put_within(r->store, to, env, vn_quota_send_limit(q, &qs, &buf), &over,
-                                    NULL, dup, t);
-    if (err == VN_EFULL && over != VN_MAILBOX_OVER_NONE) {
-        /* Checked just before, so only a count that moved in between. */
-        qs.over =
-            over == VN_MAILBOX_OVER_BYTES ? VN_QUOTA_RECIPIENT_BYTES : VN_QUOTA_RECIPIENT_ENVELOPES;
-        r->retry_ms = 60000;
-        vn_quota_refusal(q, &qs, r->msg, r->msgsize);
-        return err;
-    }
-    if (!err && !*dup) err = vn_quota_send_done(q, r->store, &qs);
     return err ? vn_fail(r, err, "could not store message: %s", vn_err_str(err)) : VN_OK;
 }
 

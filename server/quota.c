@@ -199,28 +199,15 @@ void vn_quota_pass_grant(vn_quota *self, const uint8_t account[VN_ACCOUNT_LEN], 
     p->left = VN_QUOTA_PASS_SENDS;
 }
 
-vn_err vn_quota_send_check(vn_quota *self, vn_sstore *st, vn_kv *kv, vn_quota_send *s)
+/* Whether the sender's crisis pass covers s. */
+static bool pass_covers(vn_quota *q, const vn_quota_send *s)
 {
-    const vn_quota_limits *l = &self->lim;
-    vn_err err = vn_mailbox_usage_get(st, s->to, &s->held);
-    if (!err) err = vn_mailbox_sent_get(st, s->from, vn_mailbox_day(s->now), &s->sent);
-    if (err) return err;
-    s->crisis = false;
-    s->copy = is_copy(self, s);
-    s->over = VN_QUOTA_NONE;
-    if (vn_quota_store_full(self, kv, s->mono_ms)) s->over = VN_QUOTA_STORE;
-    if (!s->over && !s->copy) s->over = vn_quota_sender_over(&s->sent, l, s->bytes, 1);
-    if (!s->over && l->recipient_envelopes && s->held.envelopes + 1 > l->recipient_envelopes)
-        s->over = VN_QUOTA_RECIPIENT_ENVELOPES;
-    if (!s->over && l->recipient_bytes && s->held.bytes + s->bytes > l->recipient_bytes)
-        s->over = VN_QUOTA_RECIPIENT_BYTES;
-    if (!s->over) return VN_OK;
-    /* A report that goes with an alert: past every quota, into the reserve. */
-    if (s->bytes <= VN_QUOTA_PASS_BYTES && pass_of(self, s->from, s->mono_ms)) {
-        s->crisis = true;
-        s->over = VN_QUOTA_NONE;
-        return VN_OK;
-    }
+    return s->bytes <= VN_QUOTA_PASS_BYTES && pass_of(q, s->from, s->mono_ms);
+}
+
+/* Fills in when to retry a refused send and returns VN_EFULL. */
+static vn_err refuse(vn_quota_send *s)
+{
     /* The sender's count starts over at midnight; a mailbox drains when its
      * owner fetches, which the server cannot foresee: a minute. */
     s->retry_ms = s->over == VN_QUOTA_SENDER_BYTES || s->over == VN_QUOTA_SENDER_ENVELOPES
@@ -229,19 +216,12 @@ vn_err vn_quota_send_check(vn_quota *self, vn_sstore *st, vn_kv *kv, vn_quota_se
     return VN_EFULL;
 }
 
-const vn_mailbox_limit *vn_quota_send_limit(const vn_quota *self, const vn_quota_send *s,
-                                            vn_mailbox_limit *buf)
-{
-    if (s->crisis) return NULL;
-    buf->bytes = self->lim.recipient_bytes;
-    buf->envelopes = self->lim.recipient_envelopes;
-    return buf;
-}
-
-vn_err vn_quota_send_done(vn_quota *self, vn_sstore *st, vn_quota_send *s)
+/* Charges a stored send: the crisis pass, or the sender's count (a team
+ * copy is not charged again), and remembers it for its copies. */
+static vn_err charge(vn_quota *q, vn_sstore *st, vn_quota_send *s)
 {
     if (s->crisis) {
-        pass *p = pass_of(self, s->from, s->mono_ms);
+        pass *p = pass_of(q, s->from, s->mono_ms);
         if (p) p->left--;
         return VN_OK;
     }
@@ -251,8 +231,47 @@ vn_err vn_quota_send_done(vn_quota *self, vn_sstore *st, vn_quota_send *s)
         vn_err err = vn_mailbox_sent_put(st, s->from, &s->sent);
         if (err) return err;
     }
-    remember(self, s);
+    remember(q, s);
     return VN_OK;
+}
+
+vn_err vn_quota_send_put(vn_quota *self, vn_sstore *st, vn_kv *kv, vn_quota_send *s,
+                         const Vn__Envelope *env, bool *dup, uint64_t *time_ms)
+{
+    vn_mailbox_limit lim = {self->lim.recipient_bytes, self->lim.recipient_envelopes};
+    vn_mailbox_over over = VN_MAILBOX_OVER_NONE;
+    s->crisis = false;
+    s->over = VN_QUOTA_NONE;
+    s->retry_ms = 0;
+    s->bytes = vn_mailbox_record_size(env);
+    vn_err err = vn_mailbox_sent_get(st, s->from, vn_mailbox_day(s->now), &s->sent);
+    if (err) return err;
+    s->copy = is_copy(self, s);
+    if (vn_quota_store_full(self, kv, s->mono_ms))
+        s->over = VN_QUOTA_STORE;
+    else if (!s->copy)
+        s->over = vn_quota_sender_over(&s->sent, &self->lim, s->bytes, 1);
+    /* A report that goes with an alert goes past every quota, into the
+     * reserve. */
+    if (s->over && !(s->crisis = pass_covers(self, s))) {
+        /* A resend of a stored message passes whatever the counts say. */
+        if (vn_mailbox_holds(st, s->to, env->id.data))
+            return vn_mailbox_put(st, s->to, env, dup, time_ms);
+        return refuse(s);
+    }
+    /* The recipient's quota is checked by the put, after it has found a
+     * resend (never refused), in the transaction that writes the count. */
+    err = vn_mailbox_put_within(st, s->to, env, s->crisis ? NULL : &lim, &over, &s->held, dup,
+                                time_ms);
+    if (err == VN_EFULL && over != VN_MAILBOX_OVER_NONE) {
+        s->over =
+            over == VN_MAILBOX_OVER_BYTES ? VN_QUOTA_RECIPIENT_BYTES : VN_QUOTA_RECIPIENT_ENVELOPES;
+        if (!(s->crisis = pass_covers(self, s))) return refuse(s);
+        err = vn_mailbox_put_within(st, s->to, env, NULL, NULL, NULL, dup, time_ms);
+    }
+    if (err || *dup) return err;
+    if (s->crisis) s->over = VN_QUOTA_NONE;
+    return charge(self, st, s);
 }
 
 /* n bytes as a person reads them. */

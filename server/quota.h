@@ -85,33 +85,28 @@ vn_quota_which vn_quota_sender_over(const vn_mailbox_sent *s, const vn_quota_lim
  * start over. */
 uint64_t vn_quota_until_tomorrow(uint64_t now);
 
-/* One send while it is checked: filled by the caller, then by
- * vn_quota_send_check, then used by vn_quota_send_done. */
+/* One send: filled by the caller (from, to, now, mono_ms), then by
+ * vn_quota_send_put. */
 typedef struct vn_quota_send {
     const uint8_t *from, *to; /* sender and recipient (VN_ACCOUNT_LEN each) */
-    size_t bytes;             /* the record it would add (vn_mailbox_record_size) */
     uint64_t now, mono_ms;    /* the store's clock; the monotonic clock */
-    /* set by vn_quota_send_check: */
-    bool crisis;           /* goes through on the sender's crisis pass: no limit */
+    /* set by vn_quota_send_put: */
+    size_t bytes;          /* the record it adds (vn_mailbox_record_size) */
+    bool crisis;           /* went through on the sender's crisis pass: no limit */
     bool copy;             /* another copy of the sender's team message: not charged */
-    vn_mailbox_sent sent;  /* the sender's count for today, charged if !copy */
-    vn_mailbox_usage held; /* what the recipient's mailbox holds */
-    vn_quota_which over;   /* why it is refused */
+    vn_mailbox_sent sent;  /* the sender's count for today */
+    vn_mailbox_usage held; /* what the recipient's mailbox held, when it refused */
+    vn_quota_which over;   /* why it was refused */
     uint64_t retry_ms;     /* when to try again */
 } vn_quota_send;
 
-/* Decides one send (in the request's transaction, writing nothing): VN_OK
- * to go ahead, then put it with vn_quota_send_limit(); VN_EFULL with
- * s->over and s->retry_ms when a quota or the threshold refuses it. */
-vn_err vn_quota_send_check(vn_quota *self, vn_sstore *st, vn_kv *kv, vn_quota_send *s);
-/* The limit to put the envelope within: the recipient's quota, or none on
- * a crisis pass. */
-const vn_mailbox_limit *vn_quota_send_limit(const vn_quota *self, const vn_quota_send *s,
-                                            vn_mailbox_limit *buf);
-/* After the envelope is stored, in the same transaction: charges the
- * sender's count (or the crisis pass) and remembers the message for its
- * team copies. */
-vn_err vn_quota_send_done(vn_quota *self, vn_sstore *st, vn_quota_send *s);
+/* Stores env for s->to within the quotas, in the request's transaction:
+ * the envelope, the recipient's count and the sender's count are written
+ * together. A resent message (stored already) always passes, with *dup.
+ * VN_EFULL, nothing written, when a quota or the ordinary threshold
+ * refuses it: s->over says which, s->retry_ms when to retry. */
+vn_err vn_quota_send_put(vn_quota *self, vn_sstore *st, vn_kv *kv, vn_quota_send *s,
+                         const Vn__Envelope *env, bool *dup, uint64_t *time_ms);
 /* The refusal for s->over, naming the quota and when to retry. */
 void vn_quota_refusal(const vn_quota *self, const vn_quota_send *s, char *msg, size_t size);
 

@@ -13,6 +13,11 @@
 #define MAIL_KEY_LEN  (VN_ACCOUNT_LEN + 8)            /* recipient, sequence */
 #define INDEX_KEY_LEN (VN_ACCOUNT_LEN + VN_MSGID_LEN) /* recipient, message id */
 #define EXPIRE_BATCH  4096                            /* most envelopes one pass removes */
+/* A msgindex value: the sequence, then the record's size (for the count
+ * on acknowledgement, without reading the record); 8 in stores from
+ * before the counts. */
+#define INDEX_LEN     12
+#define INDEX_OLD_LEN 8
 
 static void mail_key(uint8_t k[MAIL_KEY_LEN], const uint8_t to[VN_ACCOUNT_LEN], uint64_t seq)
 {
@@ -43,7 +48,7 @@ static vn_err mail_time(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN], uint64_
 static vn_err max_seq_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
     uint64_t *max = ud;
-    if (vl != 8) return VN_ESTORE;
+    if (vl != INDEX_LEN && vl != INDEX_OLD_LEN) return VN_ESTORE;
     if (vn_be_get64(v) > *max) *max = vn_be_get64(v);
     return VN_OK;
 }
@@ -166,7 +171,7 @@ vn_err vn_mailbox_put_within(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN],
                              vn_mailbox_over *over, vn_mailbox_usage *held, bool *dup,
                              uint64_t *time_ms)
 {
-    uint8_t ik[INDEX_KEY_LEN], mk[MAIL_KEY_LEN], sb[8];
+    uint8_t ik[INDEX_KEY_LEN], mk[MAIL_KEY_LEN], sb[INDEX_LEN];
     uint8_t *v = NULL, *buf = NULL;
     size_t n, len = 0;
     tail t;
@@ -180,7 +185,8 @@ vn_err vn_mailbox_put_within(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN],
     if (err == VN_OK) {
         /* A retried send: the first copy is stored; report its time. */
         *dup = true;
-        err = n == 8 ? mail_time(st, to, vn_be_get64(v), time_ms) : VN_ESTORE;
+        err = n == INDEX_LEN || n == INDEX_OLD_LEN ? mail_time(st, to, vn_be_get64(v), time_ms)
+                                                   : VN_ESTORE;
         goto out;
     }
     if (err != VN_ENOTFOUND) goto out;
@@ -198,8 +204,10 @@ vn_err vn_mailbox_put_within(vn_sstore *st, const uint8_t to[VN_ACCOUNT_LEN],
     t.usage.envelopes++;
     mail_key(mk, to, t.seq);
     vn_be_put64(sb, t.seq);
+    vn_be_put32(sb + 8, (uint32_t)len);
     if ((err = st_put(st, VN_DB_MAILBOX, mk, sizeof mk, buf, len)) ||
-        (err = st_put(st, VN_DB_MSGINDEX, ik, sizeof ik, sb, 8)) || (err = tail_put(st, to, &t)))
+        (err = st_put(st, VN_DB_MSGINDEX, ik, sizeof ik, sb, sizeof sb)) ||
+        (err = tail_put(st, to, &t)))
         goto out_aborted;
     *time_ms = env->time_ms;
     free(buf);
@@ -311,21 +319,25 @@ vn_err vn_mailbox_ack(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
     if (err) return err;
     err = st_get(st, VN_DB_MSGINDEX, ik, sizeof ik, (void **)&v, &n);
     if (err) goto out;
-    if (n != 8) {
+    if (n != INDEX_LEN && n != INDEX_OLD_LEN) {
         err = VN_ESTORE;
         goto out;
     }
     uint64_t seq = vn_be_get64(v);
-    uint8_t *rec = NULL;
-    size_t len = 0;
+    size_t len = n == INDEX_LEN ? vn_be_get32(v + 8) : 0;
     tail t;
     /* The tail first: one counted by a scan includes this envelope. */
     mail_key(mk, account, seq);
     if ((err = tail_get(st, account, &t))) goto out;
-    err = st_get(st, VN_DB_MAILBOX, mk, sizeof mk, (void **)&rec, &len);
-    free(rec);
-    if (err && err != VN_ENOTFOUND) goto out;
-    if (err == VN_OK) usage_sub(&t.usage, len, 1);
+    if (n == INDEX_OLD_LEN) {
+        /* An index from before the counts: the record tells its size. */
+        uint8_t *rec = NULL;
+        err = st_get(st, VN_DB_MAILBOX, mk, sizeof mk, (void **)&rec, &len);
+        free(rec);
+        if (err && err != VN_ENOTFOUND) goto out;
+        if (err) len = 0;
+    }
+    usage_sub(&t.usage, len, 1);
     /* An empty mailbox drops its tail: the numbers start over. */
     if ((err = st_drop(st, VN_DB_MAILBOX, mk, sizeof mk)) ||
         (err = st_del(st, VN_DB_MSGINDEX, ik, sizeof ik)) || (err = tail_put(st, account, &t)))
