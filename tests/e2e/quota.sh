@@ -15,11 +15,11 @@ expect_match "a reserve past half the map" '--crisis-reserve must be 1..50 \(per
 expect_match "a recipient's quota that is not a number" '--quota-recipient-bytes must be 1..1048576 MiB, not lots' \
     "$(bad --quota-recipient-bytes lots)"
 
-step "start a server with a 4 MiB store and small quotas; two cases"
+step "start a server with a 3 MiB store and small quotas; two cases"
 # Small quotas, rate limits lifted (this is about volume), a 10% reserve.
-QUOTAS="--quota-recipient-envelopes 30 --quota-sender-envelopes 60 --crisis-reserve 10"
+QUOTAS="--quota-recipient-envelopes 20 --quota-sender-envelopes 40 --crisis-reserve 10"
 # shellcheck disable=SC2086
-server_start --test-clock --sweep 1s --map-size 4 $NOLIMITS $QUOTAS
+server_start --test-clock --sweep 1s --map-size 3 $NOLIMITS $QUOTAS
 server_clock set 2027-05-03T08:00
 new_case cm
 CASE_A=$CASE
@@ -33,7 +33,7 @@ join b2 buddy >/dev/null
 
 step "a buddy flooding its participant hits the recipient's quota"
 RC=0
-ERR=$(seq -f "flood-%03g" 1 100 | vn budA --json --timeout 5 send "$DOC_A" --stdin 2>&1) || RC=$?
+ERR=$(seq -f "flood-%03g" 1 50 | vn budA --json --timeout 5 send "$DOC_A" --stdin 2>&1) || RC=$?
 expect_eq "the flooder is told to retry later (exit 3)" 3 "$RC"
 expect_match "with the code of a full store" '"code": "FULL"' "$ERR"
 # `send --stdin` reports only the code; a send of what the outbox kept
@@ -42,8 +42,8 @@ RC=0
 ERR=$(vn budA --json send "$DOC_A" --stdin </dev/null 2>&1) || RC=$?
 expect_eq "the kept message waits (exit 3)" 3 "$RC"
 expect_match "with an error that names the recipient's quota and when it frees up" \
-    '"code": "FULL".*recipient.s quota reached \(messages\): their mailbox holds 30 undelivered messages.*once they fetch their mail' "$ERR"
-expect_eq "the mailbox holds exactly its quota" 30 "$(db_count_prefix mailbox "$DOC_A")"
+    '"code": "FULL".*recipient.s quota reached \(messages\): their mailbox holds 20 undelivered messages.*once they fetch their mail' "$ERR"
+expect_eq "the mailbox holds exactly its quota" 20 "$(db_count_prefix mailbox "$DOC_A")"
 
 step "meanwhile an SOS in the other case reaches its buddies and casemanager"
 OUT=$(vn docB sos "help me B")
@@ -58,43 +58,44 @@ pass "unclaimed, it reaches case B's casemanager"
 step "the counts survive a restart"
 server_stop
 # shellcheck disable=SC2086
-server_start --test-clock --sweep 1s --map-size 4 $NOLIMITS $QUOTAS
+server_start --test-clock --sweep 1s --map-size 3 $NOLIMITS $QUOTAS
 RC=0
 ERR=$(vn budA --json send "$DOC_A" --stdin </dev/null 2>&1) || RC=$?
 expect_eq "after a restart the kept message is still refused (exit 3)" 3 "$RC"
-expect_match "by the recipient's quota, still at 30" 'their mailbox holds 30 undelivered' "$ERR"
+expect_match "by the recipient's quota, still at 20" 'their mailbox holds 20 undelivered' "$ERR"
 
 step "the quota frees up once the recipient fetches"
 OUT=$(vn docA inbox)
-expect_eq "the participant reads the 30 stored messages" 30 "$(grep -c 'flood-' <<< "$OUT")"
+expect_eq "the participant reads the 20 stored messages" 20 "$(grep -c 'flood-' <<< "$OUT")"
 vn budA send "$DOC_A" --stdin </dev/null
-expect_match "then the kept message goes out" 'flood-031$' "$(vn docA inbox)"
+expect_match "then the kept message goes out" 'flood-021$' "$(vn docA inbox)"
 expect_eq "and nothing waits for the participant" 0 "$(db_count_prefix mailbox "$DOC_A")"
 
 step "a team message counts once against its sender"
-# 25 team messages to a team of four (participant, casemanager, buddy,
-# buddy) are 100 envelopes, more than the sender's 60 a day, but 25 messages.
-seq -f "team-%02g" 1 25 | vn budA2 send --case "$CASE_A" --stdin
-expect_match "all 25 reach the participant" 'team-25$' "$(vn docA inbox)"
-expect_match "and the casemanager" 'team-25$' "$(vn cm inbox)"
+# 14 team messages to the three others of the team (participant,
+# casemanager, buddy) are 42 envelopes, more than the sender's 40 a day,
+# but 14 messages.
+seq -f "team-%02g" 1 14 | vn budA2 send --case "$CASE_A" --stdin
+expect_match "all 14 reach the participant" 'team-14$' "$(vn docA inbox)"
+expect_match "and the casemanager" 'team-14$' "$(vn cm inbox)"
 
 step "the sender's daily quota"
-# budA has sent 31 messages today, and its first team message hands its
+# budA has sent 21 messages today, and its first team message hands its
 # sender key to the three others first (three 1:1 messages of one size,
-# counted once): 28 more are allowed.
+# counted once): 18 more are allowed.
 RC=0
-ERR=$(seq -f "day-%02g" 1 40 | vn budA --json --timeout 5 send --case "$CASE_A" --stdin 2>&1) || RC=$?
-expect_eq "past 60 messages a day the sender is told to wait (exit 3)" 3 "$RC"
+ERR=$(seq -f "day-%02g" 1 30 | vn budA --json --timeout 5 send --case "$CASE_A" --stdin 2>&1) || RC=$?
+expect_eq "past 40 messages a day the sender is told to wait (exit 3)" 3 "$RC"
 RC=0
 ERR=$(vn budA --json send --case "$CASE_A" --stdin </dev/null 2>&1) || RC=$?
 expect_eq "the kept message waits (exit 3)" 3 "$RC"
 expect_match "by an error that names the sender's quota and when it starts over" \
-    '"code": "FULL".*sender.s quota reached \(messages\): you sent 60 messages .*after midnight UTC' "$ERR"
+    '"code": "FULL".*sender.s quota reached \(messages\): you sent 40 messages .*after midnight UTC' "$ERR"
 expect_match "with a retry-after" 'retry after [0-9]+ ms' "$ERR"
-expect_match "what fitted arrived" 'day-28$' "$(vn docA inbox)"
+expect_match "what fitted arrived" 'day-18$' "$(vn docA inbox)"
 server_clock advance 1d
 vn budA send --case "$CASE_A" --stdin </dev/null
-expect_match "the next day the kept message goes out" 'day-29$' "$(vn docA inbox)"
+expect_match "the next day the kept message goes out" 'day-19$' "$(vn docA inbox)"
 
 step "fill the store for ordinary messages"
 server_stop
@@ -102,8 +103,8 @@ server_stop
 BIG="--quota-recipient-envelopes 1000000 --quota-sender-envelopes 1000000"
 BIG+=" --quota-sender-bytes 1024 --quota-recipient-bytes 1024 --crisis-reserve 10"
 # shellcheck disable=SC2086
-server_start --test-clock --sweep 1s --map-size 4 $NOLIMITS $BIG
-LINE=$(head -c 12000 /dev/zero | tr '\0' 'x')
+server_start --test-clock --sweep 1s --map-size 3 $NOLIMITS $BIG
+LINE=$(head -c 16000 /dev/zero | tr '\0' 'x')
 RC=0
 ERR=$(for i in $(seq 1 500); do echo "fill-$i $LINE"; done |
     vn budA --json --timeout 5 send "$DOC_A" --stdin 2>&1) || RC=$?
