@@ -302,14 +302,14 @@ void vn_quota_refusal(const vn_quota *self, const vn_quota_send *s, char *msg, s
         return;
     case VN_QUOTA_RECIPIENT_BYTES:
     case VN_QUOTA_RECIPIENT_ENVELOPES:
-        human(s->held.bytes, a, sizeof a);
+        /* The limits, not what the mailbox holds: a sender learns that it is
+         * full, which the refusal says anyway, and not how much others sent. */
         human(l->recipient_bytes, b, sizeof b);
         snprintf(msg, size,
-                 "recipient's quota reached (%s): their mailbox holds %llu undelivered messages "
-                 "(%s), and may hold %llu or %s; the message waits on your device and goes out "
+                 "recipient's quota reached (%s): their mailbox is full (it holds at most %llu "
+                 "undelivered messages or %s); the message waits on your device and goes out "
                  "once they fetch their mail",
                  s->over == VN_QUOTA_RECIPIENT_BYTES ? "bytes" : "messages",
-                 (unsigned long long)s->held.envelopes, a,
                  (unsigned long long)l->recipient_envelopes, b);
         return;
     default:
