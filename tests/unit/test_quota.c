@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "quota.h"
+#include "requests.h"
 #include "store_fixture.h"
 #include "vn/mailbox.h"
 
@@ -254,12 +255,37 @@ static void test_send_team_once_and_pass(void **state)
     store_rm_tmp(dir);
 }
 
+/* The crisis path in the request table: raising, claiming and
+ * acknowledging alerts carry CRISIS, and nothing that grows the store
+ * does (GROWS rows wait at the ordinary threshold, CRISIS rows go on). */
+#define FLAGS_ROW(b, n, h, r, f, d) {n, f},
+static const struct {
+    const char *name;
+    unsigned flags;
+} rows[] = {VN_REQUESTS(FLAGS_ROW)};
+
+static void test_crisis_rows(void **state)
+{
+    int crisis = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        bool alert = !strcmp(rows[i].name, "alert-raise") || !strcmp(rows[i].name, "alert-claim") ||
+                     !strcmp(rows[i].name, "alert-ack");
+        if (alert) assert_true(rows[i].flags & CRISIS);
+        if (rows[i].flags & CRISIS) {
+            assert_false(rows[i].flags & GROWS);
+            crisis++;
+        }
+    }
+    assert_int_equal(crisis, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_default), cmocka_unit_test(test_threshold),
         cmocka_unit_test(test_sender_over),    cmocka_unit_test(test_mailbox_counts),
         cmocka_unit_test(test_sent_counts),    cmocka_unit_test(test_send_team_once_and_pass),
+        cmocka_unit_test(test_crisis_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
