@@ -4,6 +4,7 @@
 #include "requests.h"
 #include "vn/utf8.h"
 #include "metrics.h"
+#include "quota.h"
 #include "server.h"
 
 #include <stdarg.h>
@@ -53,10 +54,16 @@ static vn_err gate(vn_req *r)
         return vn_fail(r, VN_EUNREGISTERED,
                        "this device key is not registered; redeem an invite code first");
     if (!row) return vn_fail(r, VN_EPROTO, "unknown request type %d", (int)r->req->body_case);
-    if ((row->flags & GROWS) && vn_server_nearly_full(r->srv))
+    /* What grows the store stops at the ordinary threshold, short of the
+     * crisis reserve; the crisis path (CRISIS rows, which never grow in
+     * this sense) goes on into the reserve. */
+    if ((row->flags & GROWS) && vn_quota_store_full(vn_server_quota(r->srv), vn_sstore_kv(r->store),
+                                                    vn_server_mono_ms(r->srv))) {
+        r->retry_ms = 60000;
         return vn_fail(r, VN_EFULL,
-                       "the server's storage is full; try again later (reading, acknowledging "
-                       "and checking in still work)");
+                       "the server's storage is full; try again later (reading, acknowledging, "
+                       "checking in, alerts and SOS still work)");
+    }
     /* An unregistered key has no role; UNREG rows answer it anyway. */
     r->role_ok = !r->peer->registered || (row->roles & (1u << r->peer->role));
     if (!r->role_ok && row->refusal) return vn_fail(r, VN_EDENIED, "%s", row->refusal);
@@ -90,6 +97,10 @@ vn_err vn_dispatch(vn_server *srv, const vn_peer *peer, const Vn__Request *req, 
             err = vn_fail(&r, VN_EDENIED, "not allowed for this role");
         }
         if (!err && (r.row->flags & WRITES)) out->wrote = true;
+        /* The reports that go with an alert are sends the server cannot
+         * tell from others: a crisis pass lets them into the reserve. */
+        if (!err && (r.row->flags & CRISIS))
+            vn_quota_pass_grant(vn_server_quota(srv), peer->account, vn_server_mono_ms(srv));
     }
     *retry_ms = r.retry_ms;
     vn_metrics_request(vn_server_cfg(srv)->metrics,

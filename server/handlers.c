@@ -6,6 +6,7 @@
  * frees them, whatever the handler put in. */
 #include "server.h"
 
+#include "quota.h"
 #include "ratelimit.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
@@ -179,7 +180,8 @@ vn_err vn_handle_publish_keys(vn_req *r)
     if (held + k->n_prekeys > PREKEYS_MAX)
         return vn_fail(r, VN_ETOOBIG, "at most %d one-time prekeys are held per account",
                        PREKEYS_MAX);
-    if (k->n_prekeys && vn_server_nearly_full(r->srv))
+    if (k->n_prekeys && vn_quota_store_full(vn_server_quota(r->srv), vn_sstore_kv(r->store),
+                                            vn_server_mono_ms(r->srv)))
         return vn_fail(r, VN_EFULL, "the server's storage is full; try again later");
     err = vn_keys_publish(r->store, r->peer->account, k, &left);
     if (err == VN_EDENIED)
@@ -279,6 +281,28 @@ static vn_err rate_check(vn_req *r, uint8_t (*to)[VN_ACCOUNT_LEN], size_t nto, s
                    (unsigned long long)worst);
 }
 
+/* Stores env for `to` within the quotas (quota.h): the sender's count
+ * and the recipient's mailbox are charged in this request's transaction,
+ * with the envelope. */
+static vn_err put_within_quota(vn_req *r, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Envelope *env,
+                               bool *dup, uint64_t *t)
+{
+    vn_quota *q = vn_server_quota(r->srv);
+    vn_quota_send qs = {
+        .from = r->peer->account,
+        .to = to,
+        .now = r->now,
+        .mono_ms = vn_server_mono_ms(r->srv),
+    };
+    vn_err err = vn_quota_send_put(q, r->store, vn_sstore_kv(r->store), &qs, env, dup, t);
+    if (err == VN_EFULL && qs.over != VN_QUOTA_NONE) {
+        r->retry_ms = qs.retry_ms;
+        vn_quota_refusal(q, &qs, r->msg, r->msgsize);
+        return err;
+    }
+    return err ? vn_fail(r, err, "could not store message: %s", vn_err_str(err)) : VN_OK;
+}
+
 vn_err vn_handle_send(vn_req *r)
 {
     const Vn__Send *s = r->req->send;
@@ -312,8 +336,7 @@ vn_err vn_handle_send(vn_req *r)
     env.id = s->id;
     env.time_ms = vn_mailbox_time(r->now);
     env.body = s->body;
-    err = vn_mailbox_put(r->store, to[0], &env, &dup, &t);
-    if (err) return vn_fail(r, err, "could not store message: %s", vn_err_str(err));
+    if ((err = put_within_quota(r, to[0], &env, &dup, &t))) return err;
     Vn__Sent *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__sent__init(body);

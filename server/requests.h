@@ -28,6 +28,10 @@
 #define GROWS   (1u << 2) /* adds lasting records: refused while the store is nearly full */
 #define RATED   (1u << 3) /* the handler takes from the abuse limiters */
 #define AUDITED (1u << 4) /* reads of a participant's data go into their audit log */
+#define CRISIS                                                                                     \
+    (1u << 5) /* the crisis path: never refused for a quota or the ordinary                        \
+               * threshold (it may use the crisis reserve), and a success gives                    \
+               * the sender a crisis pass for its reports (quota.h) */
 
 /* The refusal for a wrong role. AS_UNKNOWN (no text) means the
  * handler refuses in its relation check, with the very words it uses for
@@ -64,9 +68,9 @@
     X(ABSENCE_ADD,        "absence-add",       vn_handle_absence_add,       R(CASEMANAGER),  WRITES | GROWS,           AS_UNKNOWN)                                \
     X(CASELOAD,           "caseload",          vn_handle_caseload,          R(CASEMANAGER),  AUDITED,                  "the caseload is a casemanager's view")    \
     X(CALENDAR,           "calendar",          vn_handle_calendar,          ROLES_READERS,   AUDITED,                  AS_UNKNOWN)                                \
-    X(ALERT_RAISE,        "alert-raise",       vn_handle_alert_raise,       R(PARTICIPANT) | R(BUDDY) | R(NAASTE), WRITES | RATED, AS_UNKNOWN)            \
-    X(ALERT_CLAIM,        "alert-claim",       vn_handle_alert_claim,       R(BUDDY),        WRITES,                   AS_UNKNOWN)                                \
-    X(ALERT_ACK,          "alert-ack",         vn_handle_alert_ack,         R(CASEMANAGER) | R(BUDDY) | R(MEDICAL_LEAD), 0, AS_UNKNOWN)                     \
+    X(ALERT_RAISE,        "alert-raise",       vn_handle_alert_raise,       R(PARTICIPANT) | R(BUDDY) | R(NAASTE), WRITES | RATED | CRISIS, AS_UNKNOWN)   \
+    X(ALERT_CLAIM,        "alert-claim",       vn_handle_alert_claim,       R(BUDDY),        WRITES | CRISIS,          AS_UNKNOWN)                                \
+    X(ALERT_ACK,          "alert-ack",         vn_handle_alert_ack,         R(CASEMANAGER) | R(BUDDY) | R(MEDICAL_LEAD), CRISIS, AS_UNKNOWN)                \
     X(ALERT_LIST,         "alert-list",        vn_handle_alert_list,        ROLES_ANY,       AUDITED,                  NULL)                                      \
     X(DISCLOSURE_ATTEST,  "disclosure-attest", vn_handle_disclosure_attest, R(CASEMANAGER) | R(MEDICAL_LEAD), WRITES,  AS_UNKNOWN)                                \
     X(QUIET_HOURS,        "quiet-hours",       vn_handle_quiet_hours,       ROLES_ANY,       WRITES | GROWS,           NULL)
@@ -104,7 +108,7 @@ typedef struct vn_request_row {
     const char *name;           /* for logs and metrics, e.g. "case-new" */
     vn_handler *handler;        /* NULL only in tests of the table itself */
     unsigned roles;             /* R(...) mask of the roles that may send it */
-    unsigned flags;             /* UNREG, WRITES, GROWS, RATED, AUDITED */
+    unsigned flags;             /* UNREG, WRITES, GROWS, RATED, AUDITED, CRISIS */
     const char *refusal;        /* text for a wrong role; AS_UNKNOWN: see above */
 } vn_request_row;
 

@@ -6,6 +6,7 @@
 #include "conns.h"
 #include "listen.h"
 #include "metrics.h"
+#include "quota.h"
 #include "ratelimit.h"
 #include "subs.h"
 #include "vn/array.h"
@@ -66,6 +67,7 @@ struct vn_server {
     pending *batch;   /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
     vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
+    vn_quota *quota;                                 /* storage quotas, crisis reserve */
     struct notice_push {
         uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
         uint8_t *frame;             /* packed push */
@@ -188,6 +190,11 @@ vn_ratelimit *vn_server_rl_inbound(vn_server *self)
 vn_ratelimit *vn_server_rl_alert(vn_server *self)
 {
     return self->rl_alert;
+}
+
+vn_quota *vn_server_quota(vn_server *self)
+{
+    return self->quota;
 }
 
 vn_ratelimit *vn_server_rl_case_alert(vn_server *self)
@@ -700,6 +707,11 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         (err = vn_ratelimit_open(&s->rl_case_alert, cfg->case_alert_burst,
                                  cfg->case_alert_per_hour / 3600)))
         goto err_free;
+    vn_quota_limits ql = {cfg->quota_sender_bytes, cfg->quota_sender_envelopes,
+                          cfg->quota_recipient_bytes, cfg->quota_recipient_envelopes,
+                          (unsigned)cfg->crisis_reserve_pct};
+    vn_quota_limits_default(&ql, cfg->map_size);
+    if ((err = vn_quota_open(&s->quota, &ql, vn_log))) goto err_free;
     if ((err = lock_state(s))) goto err_free;
     err = read_key(cfg->state_dir, "server.key", secret);
     if (err) {
@@ -743,6 +755,7 @@ err_free:
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
+    vn_quota_close(&s->quota);
     free(s->batch);
     free(s);
     return err;
@@ -799,6 +812,7 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
+    vn_quota_close(&s->quota);
     free(s->batch);
     free(s);
     *self_p = NULL;

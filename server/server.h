@@ -53,6 +53,9 @@ typedef struct vn_server_config {
     struct vn_metrics *metrics; /* counters for --metrics, or NULL (metrics.h) */
     const char *log_level;      /* --log-level: error, warn, info or debug */
     const char *metrics_addr;   /* --metrics: loopback HOST:PORT or UNIX socket path, or NULL */
+    size_t quota_sender_bytes, quota_sender_envelopes;       /* per sender per day; 0: default */
+    size_t quota_recipient_bytes, quota_recipient_envelopes; /* per mailbox; 0: default */
+    size_t crisis_reserve_pct; /* percent of the map only the crisis path may use */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -112,6 +115,9 @@ struct vn_ratelimit *vn_server_rl_inbound(vn_server *self);
 struct vn_ratelimit *vn_server_rl_alert(vn_server *self);
 struct vn_ratelimit *vn_server_rl_case_alert(vn_server *self);
 vn_clock *vn_server_clock(vn_server *self);
+struct vn_quota;
+/* The storage quotas and the crisis reserve (quota.h). */
+struct vn_quota *vn_server_quota(vn_server *self);
 const vn_server_config *vn_server_cfg(vn_server *self);
 /* Remembers that account listens for pushes on route (copied). */
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],

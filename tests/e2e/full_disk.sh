@@ -6,8 +6,11 @@
 
 step "start a server with a 2 MiB store"
 server_init
+# Quotas lifted too: this is about the store itself (quota.sh is about them).
+QUOTAS="--quota-sender-envelopes 1000000 --quota-recipient-envelopes 1000000"
+QUOTAS+=" --quota-sender-bytes 1024 --quota-recipient-bytes 1024"
 # shellcheck disable=SC2086
-server_start --map-size 2 $NOLIMITS
+server_start --map-size 2 $NOLIMITS $QUOTAS
 new_case
 DOC=$(join doc participant)
 join bud buddy >/dev/null
