@@ -4,6 +4,7 @@
  * and runs the row's handler. */
 #include "args.h"
 #include "profile.h"
+#include "sentlog.h"
 #include "vn/parse.h"
 
 #include <errno.h>
@@ -133,6 +134,11 @@ static int run_open(vn_client *c, const vn_cmd *cmd, const vn_args *a)
     vn_err err = vn_client_open(c);
     if (err) return open_failed(c, err);
     int rc = cmd->run(c, a);
+    /* Where a user looks for news, tell of own messages that expired on
+     * the server undelivered (sentlog.h); a failure here changes nothing
+     * of the command's outcome. */
+    if (rc == EXIT_OK && (cmd->run == vn_cmd_inbox || cmd->run == vn_cmd_send))
+        vn_sentlog_check(c, NULL);
     vn_client_close(c);
     return rc;
 }

@@ -44,6 +44,7 @@ enum {
     VN_DB_DEFERRED,     /* quiet.c: account|alert|notice kind -> (empty): held notices */
     VN_DB_MAILTAIL,     /* mailbox.c: recipient -> the last sequence handed out */
     VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> (empty): a case's open alerts */
+    VN_DB_EXPIRED,      /* expired.c: receipt of an envelope expired undelivered -> day */
     VN_DB_COUNT
 };
 
