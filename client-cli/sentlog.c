@@ -13,8 +13,10 @@
 #define NOTE_KEY    (sizeof NOTE_PREFIX - 1 + VN_RECEIPT_LEN)
 #define NOTE_VAL    (VN_ACCOUNT_HEX + 8) /* recipient, time sent (ms) */
 /* A note is useless once the server no longer keeps its receipt: the
- * mail TTL (30 days by default, at most a year) plus the receipt's time. */
-#define NOTE_KEEP_MS ((366ULL + 30) * 86400000)
+ * mail TTL (30 days by default) plus the receipt's 30 days, with room for
+ * a server with a TTL up to 60 days. Longer would keep a count of what was
+ * sent on the device for longer (docs/CLIENT-STORE.md). */
+#define NOTE_KEEP_MS (90ULL * 86400000)
 #define DAY_MS       86400000ULL
 #define PRUNE_EVERY  DAY_MS
 #define PRUNE_BATCH  1024
