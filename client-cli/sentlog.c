@@ -111,20 +111,20 @@ static vn_err prune(vn_client *c, uint64_t now)
     return err ? err : cfg_put_u64(c, PRUNED_KEY, now);
 }
 
-vn_err vn_sentlog_check(vn_client *c, size_t *found)
+/* One page of the list from since_ms; reports ours. *n gets how many
+ * receipts it held, *more and *server_now what the server said. */
+static vn_err check_page(vn_client *c, uint64_t since_ms, uint32_t offset, size_t *mine, size_t *n,
+                         bool *more, uint64_t *server_now)
 {
     Vn__Reply *rep = NULL;
-    size_t mine = 0;
-    if (found) *found = 0;
-    if (!c->account[0]) return VN_OK;
-    vn_err err = vn_client_connect(c);
-    if (err) return err;
     Vn__ExpiredGet get = VN__EXPIRED_GET__INIT;
-    get.since_ms = cfg_u64(c, SINCE_KEY);
+    get.since_ms = since_ms;
+    get.offset = offset;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_EXPIRED_GET;
     req.expired_get = &get;
-    if ((err = vn_conn_call(c->conn, &req, &rep))) return err;
+    vn_err err = vn_conn_call(c->conn, &req, &rep);
+    if (err) return err;
     if (rep->body_case != VN__REPLY__BODY_EXPIRED_LIST) {
         vn_frame_reply_free(rep);
         return VN_EPROTO;
@@ -133,15 +133,38 @@ vn_err vn_sentlog_check(vn_client *c, size_t *found)
     for (size_t i = 0; !err && i < l->n_receipts; i++) {
         if (l->receipts[i].len != VN_RECEIPT_LEN) continue;
         err = report(c, l->receipts[i].data);
-        if (!err) mine++;
+        if (!err) (*mine)++;
         if (err == VN_ENOTFOUND) err = VN_OK;
     }
-    /* Receipts are kept by the day: the current day is asked again next
-     * time, as more of it may expire. A cut list is not moved past. */
-    uint64_t server_now = l->server_time_ms;
-    if (!err && !l->more && server_now > DAY_MS)
-        err = cfg_put_u64(c, SINCE_KEY, server_now - DAY_MS);
+    *n = l->n_receipts;
+    *more = l->more;
+    *server_now = l->server_time_ms;
     vn_frame_reply_free(rep);
+    return err;
+}
+
+/* Most pages one check reads (3000 receipts each). */
+#define PAGES_MAX 32
+
+vn_err vn_sentlog_check(vn_client *c, size_t *found)
+{
+    size_t mine = 0, n = 0;
+    uint32_t offset = 0;
+    bool more = true;
+    uint64_t server_now = 0, since = 0;
+    if (found) *found = 0;
+    if (!c->account[0]) return VN_OK;
+    vn_err err = vn_client_connect(c);
+    if (err) return err;
+    since = cfg_u64(c, SINCE_KEY);
+    for (int page = 0; !err && more && page < PAGES_MAX; page++) {
+        err = check_page(c, since, offset, &mine, &n, &more, &server_now);
+        offset += (uint32_t)n;
+    }
+    /* Receipts are kept by the day: the current day is asked again next
+     * time, as more of it may expire. A list not read to its end is not
+     * moved past. */
+    if (!err && !more && server_now > DAY_MS) err = cfg_put_u64(c, SINCE_KEY, server_now - DAY_MS);
     if (!err) err = prune(c, vn_wallclock_ms());
     if (found) *found = mine;
     return err;

@@ -38,7 +38,8 @@ vn_err vn_handle_expired_get(vn_req *r)
     vn__expired_list__init(body);
     struct collect c = {body, 0};
     bool more = false;
-    vn_err err = vn_expired_list(r->store, r->req->expired_get->since_ms, collect_cb, &c, &more);
+    vn_err err = vn_expired_list(r->store, r->req->expired_get->since_ms,
+                                 r->req->expired_get->offset, collect_cb, &c, &more);
     if (err) {
         vn__expired_list__free_unpacked(body, NULL);
         return vn_fail(r, err, "cannot read the expired receipts: %s", vn_err_str(err));

@@ -50,18 +50,23 @@ static void test_add_list_sweep(void **state)
     size_t n = 9;
     assert_int_equal(vn_expired_add(st, a, NOW), VN_OK);
     assert_int_equal(vn_expired_add(st, b, NOW + 2 * DAY), VN_OK);
-    assert_int_equal(vn_expired_list(st, 0, seen_cb, &s, &more), VN_OK);
+    assert_int_equal(vn_expired_list(st, 0, 0, seen_cb, &s, &more), VN_OK);
     assert_int_equal(s.n, 2);
     assert_false(more);
     assert_true(has(&s, a));
     assert_true(has(&s, b));
     assert_false(has(&s, c));
+    /* Pages: the second receipt alone after skipping the first. */
+    struct seen page = {.n = 0};
+    assert_int_equal(vn_expired_list(st, 0, 1, seen_cb, &page, &more), VN_OK);
+    assert_int_equal(page.n, 1);
+    assert_memory_equal(page.r[0], s.r[1], VN_EXPIRED_RECEIPT_LEN);
     /* Only the day is kept, not the minute of the sweep. */
     for (size_t i = 0; i < s.n; i++)
         assert_int_equal(s.day[i] % DAY, 0);
     /* From a later day on: only b; any time of that day counts as the day. */
     s.n = 0;
-    assert_int_equal(vn_expired_list(st, NOW + 2 * DAY + 5, seen_cb, &s, &more), VN_OK);
+    assert_int_equal(vn_expired_list(st, NOW + 2 * DAY + 5, 0, seen_cb, &s, &more), VN_OK);
     assert_int_equal(s.n, 1);
     assert_true(has(&s, b));
     /* The receipt is no id: the id is nowhere in the store. */
@@ -74,7 +79,7 @@ static void test_add_list_sweep(void **state)
     assert_int_equal(vn_expired_sweep(st, NOW + VN_EXPIRED_KEEP_MS + DAY, &n), VN_OK);
     assert_int_equal(n, 1);
     s.n = 0;
-    assert_int_equal(vn_expired_list(st, 0, seen_cb, &s, &more), VN_OK);
+    assert_int_equal(vn_expired_list(st, 0, 0, seen_cb, &s, &more), VN_OK);
     assert_int_equal(s.n, 1);
     assert_true(has(&s, b));
     vn_sstore_close(&st);

@@ -21,6 +21,7 @@ vn_err vn_expired_add(vn_sstore *st, const uint8_t id[VN_MSGID_LEN], uint64_t no
 
 struct list_walk {
     uint64_t since;   /* receipts of this day or later */
+    uint32_t skip;    /* how many of them to pass over first */
     vn_expired_fn fn; /* the caller's callback */
     void *ud;         /* and its data */
     size_t n;         /* handed over */
@@ -33,6 +34,10 @@ static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     if (kl != VN_EXPIRED_RECEIPT_LEN || vl != 8) return VN_OK;
     uint64_t day = vn_be_get64(v);
     if (day < w->since) return VN_OK;
+    if (w->skip > 0) {
+        w->skip--;
+        return VN_OK;
+    }
     if (w->n == VN_EXPIRED_LIST_MAX) {
         w->more = true;
         *stop = true;
@@ -42,9 +47,10 @@ static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     return w->fn(w->ud, k, day);
 }
 
-vn_err vn_expired_list(vn_sstore *st, uint64_t since_ms, vn_expired_fn fn, void *ud, bool *more)
+vn_err vn_expired_list(vn_sstore *st, uint64_t since_ms, uint32_t offset, vn_expired_fn fn,
+                       void *ud, bool *more)
 {
-    struct list_walk w = {since_ms - since_ms % VN_EXPIRED_DAY_MS, fn, ud, 0, false};
+    struct list_walk w = {since_ms - since_ms % VN_EXPIRED_DAY_MS, offset, fn, ud, 0, false};
     /* The table holds a month of expiries at most: a whole walk. */
     vn_err err = st_each(st, VN_DB_EXPIRED, NULL, 0, list_cb, &w);
     if (more) *more = w.more;
