@@ -1,5 +1,6 @@
 /* join, whoami, verify, contacts: the commands about identities. */
 #include "args.h"
+#include "profile.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -36,11 +37,21 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
     vn_invite inv;
     Vn__Reply *rep = NULL;
     int rc;
+    char role[32] = {0};
+    size_t n = 0;
+    vn_err err;
+    /* A join killed after the server gave the account, before the
+     * profile was moved into place (profile.h): only the keys are left to
+     * publish. */
+    if (c->account[0] && vn_profile_staged(c->profile)) {
+        vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
+        goto publish;
+    }
     if (c->account[0])
         return vn_client_fail(c, VN_EEXISTS,
                               "this profile has already joined as %s; use another --profile",
                               c->account);
-    vn_err err = vn_invite_decode(vn_args_pos(a, 0), &inv);
+    err = vn_invite_decode(vn_args_pos(a, 0), &inv);
     if (err)
         return vn_client_fail(c, err,
                               "not a Vangnet invite code (it starts with vn1-): check "
@@ -65,6 +76,12 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_REDEEM;
     req.redeem = &red;
+    /* From here the server may know this device: a new profile keeps its
+     * keys if this is interrupted (profile.h). */
+    if ((err = vn_profile_mark_redeem(c->profile))) {
+        explicit_bzero(&inv, sizeof inv);
+        return vn_client_fail(c, err, "cannot write the profile: %s", vn_err_str(err));
+    }
     err = vn_conn_call(c->conn, &req, &rep);
     explicit_bzero(&inv, sizeof inv);
     if (err) return vn_client_fail_call(c, err, "cannot join");
@@ -73,7 +90,6 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
         return vn_client_fail(c, VN_EPROTO, "cannot join: unexpected reply from the server");
     }
     memcpy(c->account, rep->redeemed->account, VN_ACCOUNT_HEX + 1);
-    char role[32] = {0};
     snprintf(role, sizeof role, "%s", rep->redeemed->role);
     vn_frame_reply_free(rep);
     if ((err = vn_kv_begin(c->kv)) ||
@@ -82,6 +98,7 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
         (err = vn_e2ee_set_account(c->e2ee, c->account)))
         return vn_client_fail(c, err, "joined as %s but cannot record it: %s", c->account,
                               vn_err_str(err));
+publish:
     err = vn_client_publish_keys(c, JOIN_PREKEYS, NULL, NULL);
     if (err) {
         rc = vn_client_fail_call(c, err,

@@ -166,6 +166,12 @@ static const vn_cmd commands[] = {
      .about = "Asks for the current passphrase, then the new one twice ($VANGNET_PASSPHRASE and\n"
               "$VANGNET_NEW_PASSPHRASE for scripts). Only the profile's key file is rewritten:\n"
               "afterwards the old passphrase opens nothing."},
+    {ROW("profile", "restore", vn_cmd_profile_restore,
+         "after putting back a backup of this profile: renew sessions and keys"),
+     .about = "Run once, right after restoring a copy of the profile directory (taken while no\n"
+              "vangnet command ran). Publishes fresh prekeys, starts a fresh session with every\n"
+              "peer and a new team key, so that nothing sent afterwards is dropped as a\n"
+              "duplicate. See docs/CLIENT-STORE.md, \"Backups\"."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},

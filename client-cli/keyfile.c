@@ -13,13 +13,15 @@
 #include <unistd.h>
 
 #define KF_MAGIC      "VNPK"
-#define KF_VERSION    1
+#define KF_VERSION    2 /* version 1 had no checksum; it is still read */
 #define KF_ARGON2ID13 1
 #define KF_SALT       16
 #define KF_NONCE      24
 #define KF_TAG        16
 #define KF_AAD        (16 + KF_SALT)
-#define KF_SIZE       (KF_AAD + KF_NONCE + VN_KEYFILE_KEY_LEN + KF_TAG)
+#define KF_SIZE_V1    (KF_AAD + KF_NONCE + VN_KEYFILE_KEY_LEN + KF_TAG)
+#define KF_SUM        16
+#define KF_SIZE       (KF_SIZE_V1 + KF_SUM)
 
 /* Beyond these a file is damaged or hostile: a guess should not take
  * minutes or all the memory there is. */
@@ -84,6 +86,15 @@ err_unlink:
     return err;
 }
 
+/* An unkeyed hash of the rest of the file. It proves nothing against an
+ * attacker (anyone can recompute it); it tells a damaged file (a flipped
+ * salt byte, a truncated copy) from a wrong passphrase, which the AEAD tag
+ * alone cannot: both fail the tag. */
+static void checksum(const uint8_t *buf, uint8_t sum[KF_SUM])
+{
+    crypto_generichash(sum, KF_SUM, buf, KF_SIZE_V1, NULL, 0);
+}
+
 vn_err vn_keyfile_write(const char *dir, const char *pass, const uint8_t master[32],
                         const vn_keyfile_cost *cost)
 {
@@ -102,6 +113,7 @@ vn_err vn_keyfile_write(const char *dir, const char *pass, const uint8_t master[
     crypto_aead_xchacha20poly1305_ietf_encrypt(buf + KF_AAD + KF_NONCE, NULL, master,
                                                VN_KEYFILE_KEY_LEN, buf, KF_AAD, NULL, buf + KF_AAD,
                                                key);
+    checksum(buf, buf + KF_SIZE_V1);
     err = replace_file(dir, VN_KEYFILE_NAME, buf, sizeof buf);
 out:
     sodium_memzero(key, sizeof key);
@@ -132,20 +144,72 @@ static vn_err load(const char *dir, uint8_t buf[KF_SIZE + 1], size_t *n)
     return VN_OK;
 }
 
+/* Checks what can be checked without the passphrase; *version gets the
+ * file's version. why (may be NULL) gets what is wrong. */
+static vn_err inspect(const uint8_t *buf, size_t n, int *version, char *why, size_t size)
+{
+    uint8_t sum[KF_SUM];
+    char dummy[8];
+    if (!why) {
+        why = dummy;
+        size = sizeof dummy;
+    }
+    if (n < 6 || memcmp(buf, KF_MAGIC, 4) != 0) {
+        snprintf(why, size, "it does not start with the key file's magic (%zu bytes)", n);
+        return VN_ECRYPTO;
+    }
+    *version = buf[4];
+    if ((buf[4] != 1 && buf[4] != KF_VERSION) || buf[5] != KF_ARGON2ID13) {
+        snprintf(why, size, "version %u, KDF %u: written by a newer vangnet", buf[4], buf[5]);
+        return VN_EVERSION;
+    }
+    size_t want = buf[4] == 1 ? KF_SIZE_V1 : KF_SIZE;
+    if (n != want) {
+        snprintf(why, size, "it is %s%zu bytes long, not %zu (truncated or extended)",
+                 n > want ? "more than " : "", n > want ? want : n, want);
+        return VN_ECRYPTO;
+    }
+    vn_keyfile_cost c = {vn_be_get32(buf + 8), vn_be_get32(buf + 12)};
+    if (buf[4] == KF_VERSION) {
+        checksum(buf, sum);
+        if (sodium_memcmp(sum, buf + KF_SIZE_V1, KF_SUM) != 0) {
+            snprintf(why, size, "its checksum does not match (a byte of it was changed)");
+            return VN_ECRYPTO;
+        }
+    }
+    if (!cost_ok(&c)) {
+        snprintf(why, size, "its Argon2id cost (%u passes, %u KiB) is out of range", c.ops,
+                 c.mem_kib);
+        return VN_ECRYPTO;
+    }
+    return VN_OK;
+}
+
+vn_err vn_keyfile_check(const char *dir, char *why, size_t size)
+{
+    uint8_t buf[KF_SIZE + 1];
+    size_t n = 0;
+    int version = 0;
+    vn_err err = load(dir, buf, &n);
+    if (err == VN_ENOTFOUND && why) snprintf(why, size, "it is missing");
+    if (err == VN_EIO && why) snprintf(why, size, "it cannot be read: %s", strerror(errno));
+    if (err) return err;
+    return inspect(buf, n, &version, why, size);
+}
+
 vn_err vn_keyfile_read(const char *dir, const char *pass, uint8_t master[32], vn_keyfile_cost *cost)
 {
     uint8_t buf[KF_SIZE + 1], key[32];
     size_t n = 0;
+    int version = 0;
     vn_err err = load(dir, buf, &n);
     if (err) return err;
-    if (n < 6 || memcmp(buf, KF_MAGIC, 4) != 0) return VN_ECRYPTO;
-    if (buf[4] != KF_VERSION || buf[5] != KF_ARGON2ID13) return VN_EVERSION;
-    if (n != KF_SIZE) return VN_ECRYPTO;
+    if ((err = inspect(buf, n, &version, NULL, 0))) return err;
     vn_keyfile_cost c = {vn_be_get32(buf + 8), vn_be_get32(buf + 12)};
-    if (!cost_ok(&c)) return VN_ECRYPTO;
     if ((err = derive(pass, buf + 16, &c, key))) goto out;
     /* The tag checks the passphrase: a wrong one is named, not guessed at
-     * from garbage further on. */
+     * from garbage further on. (A damaged file was told apart above, by
+     * its checksum, for files of version 2.) */
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL, buf + KF_AAD + KF_NONCE,
                                                    VN_KEYFILE_KEY_LEN + KF_TAG, buf, KF_AAD,
                                                    buf + KF_AAD, key) != 0) {

@@ -3,9 +3,9 @@
  * Changing the passphrase rewrites this small file only; the store itself,
  * sealed under keys derived from the master key, is not touched.
  *
- * Layout, version 1 (104 bytes; integers big-endian):
+ * Layout, version 2 (120 bytes; integers big-endian):
  *   0  "VNPK"           magic
- *   4  1                version
+ *   4  2                version (1: the same without the checksum, read still)
  *   5  1                KDF: Argon2id v1.3 (libsodium crypto_pwhash)
  *   6  0 0              reserved
  *   8  u32 ops          Argon2id passes (opslimit)
@@ -13,10 +13,13 @@
  *  16  salt[16]
  *  32  nonce[24]        XChaCha20-Poly1305
  *  56  wrapped[48]      the master key and its tag; the AAD is bytes 0..32,
- *                       so the version and the cost cannot be altered */
+ *                       so the version and the cost cannot be altered
+ * 104  sum[16]          BLAKE2b-128 of bytes 0..104, unkeyed: tells a
+ *                       damaged file from a wrong passphrase */
 #ifndef VN_KEYFILE_H
 #define VN_KEYFILE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vn/err.h"
@@ -48,5 +51,10 @@ vn_err vn_keyfile_write(const char *dir, const char *pass, const uint8_t master[
  * when the KDF's memory cannot be had, VN_EIO. */
 vn_err vn_keyfile_read(const char *dir, const char *pass, uint8_t master[32],
                        vn_keyfile_cost *cost);
+/* Checks dir/profile.key without the passphrase: VN_OK if it looks whole,
+ * VN_ENOTFOUND if it is missing, VN_EVERSION, VN_ECRYPTO if it is damaged
+ * (wrong size, magic or checksum, absurd cost), VN_EIO; why gets a phrase
+ * saying what is wrong ("it is missing", ...). */
+vn_err vn_keyfile_check(const char *dir, char *why, size_t size);
 
 #endif

@@ -3,11 +3,14 @@
  * table's row for the command, parses its command line, opens the profile
  * and runs the row's handler. */
 #include "args.h"
+#include "profile.h"
+#include "sentlog.h"
 #include "vn/parse.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* What main learned from the command line. */
 typedef struct cli {
@@ -94,15 +97,15 @@ static int no_such_sub(vn_client *c, const char *name, const cli *l)
                                 subs, syn);
 }
 
-/* Opens the profile and runs the command. */
-static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
+/* Says why the profile could not be opened; returns the exit code. What
+ * is wrong with the key file (or an old salt) is told before "wrong
+ * passphrase": a damaged file fails the passphrase check too. */
+static int open_failed(vn_client *c, vn_err err)
 {
-    vn_err err = vn_client_open(c);
-    if (!err) {
-        int rc = cmd->run(c, a);
-        vn_client_close(c);
-        return rc;
-    }
+    char why[512];
+    if ((err == VN_EUNTRUSTED || err == VN_ECRYPTO || err == VN_EIO || err == VN_ENOTFOUND) &&
+        vn_profile_diagnose(c->profile, why, sizeof why))
+        return vn_client_fail(c, VN_ECRYPTO, "profile %s cannot be opened: %s", c->profile, why);
     /* The store's own errors name no file; errno from mkdir or open does. */
     if (err == VN_EUNTRUSTED)
         return vn_client_fail(c, VN_EDENIED, "wrong passphrase for profile %s", c->profile);
@@ -114,7 +117,7 @@ static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
     if (err == VN_ECRYPTO)
         return vn_client_fail(c, err,
                               "profile %s cannot be decrypted: its key file (profile.key) is "
-                              "missing or belongs to another store",
+                              "whole but belongs to another store (another profile's key file?)",
                               c->profile);
     if (err == VN_EDENIED)
         return vn_client_fail(c, err,
@@ -123,6 +126,124 @@ static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
                               c->profile);
     return vn_client_fail(c, err, "cannot open profile %s: %s", c->profile,
                           err == VN_EIO && errno ? strerror(errno) : vn_err_str(err));
+}
+
+/* Opens the profile and runs the command. */
+static int run_open(vn_client *c, const vn_cmd *cmd, const vn_args *a)
+{
+    vn_err err = vn_client_open(c);
+    if (err) return open_failed(c, err);
+    int rc = cmd->run(c, a);
+    /* Where a user looks for news, tell of own messages that expired on
+     * the server undelivered (sentlog.h); a failure here changes nothing
+     * of the command's outcome. */
+    if (rc == EXIT_OK && (cmd->run == vn_cmd_inbox || cmd->run == vn_cmd_send))
+        vn_sentlog_check(c, NULL);
+    vn_client_close(c);
+    return rc;
+}
+
+/* Whether the open profile has recorded an account. */
+static bool has_account(vn_client *c)
+{
+    char account[VN_ACCOUNT_HEX + 1];
+    size_t n = 0;
+    return vn_client_cfg_get(c, "account", account, sizeof account - 1, &n) == VN_OK &&
+           n == VN_ACCOUNT_HEX;
+}
+
+/* Opens the staging directory for a join, starting over when an earlier
+ * attempt there sent nothing to the server (whatever its passphrase). */
+static vn_err open_staging(vn_client *c, const char *staging)
+{
+    bool resumed = false;
+    vn_err err = vn_profile_stage(staging, &resumed);
+    if (err) return err;
+    err = vn_client_open(c);
+    if (!err || !resumed || vn_profile_redeem_sent(staging)) return err;
+    if ((err = vn_profile_discard(staging)) || (err = vn_profile_stage(staging, &resumed)))
+        return err;
+    return vn_client_open(c);
+}
+
+/* join on a path with no profile yet: the profile is made in a staging
+ * directory beside it and moved into place once it has an account
+ * (profile.h), so a failed or killed join leaves nothing at the path. */
+static int run_join(vn_client *c, const vn_cmd *cmd, const vn_args *a)
+{
+    char staging[4096];
+    const char *dir = c->profile;
+    vn_profile_state state = vn_profile_state_of(dir);
+    /* A profile made by an older client before it joined joins in place. */
+    if (state == VN_PROFILE_READY) return run_open(c, cmd, a);
+    if (state == VN_PROFILE_OTHER)
+        return vn_client_fail(c, VN_EEXISTS,
+                              "%s holds other files and is not a Vangnet profile: give join a "
+                              "new or empty directory (--profile)",
+                              dir);
+    if (vn_profile_staging(dir, staging, sizeof staging))
+        return vn_client_fail(c, VN_EINVAL, "profile path too long: %s", dir);
+    c->profile = staging;
+    vn_err err = open_staging(c, staging);
+    if (err) {
+        int rc;
+        if (err == VN_EUNTRUSTED && vn_profile_redeem_sent(staging))
+            rc = vn_client_fail(c, VN_EDENIED,
+                                "an interrupted join of %s (in %s) was started with another "
+                                "passphrase and may already have an account: run join again "
+                                "with that passphrase to finish it, or remove %s to start over "
+                                "(with a new invite code)",
+                                dir, staging, staging);
+        else
+            rc = open_failed(c, err);
+        if (!vn_profile_redeem_sent(staging)) vn_profile_discard(staging);
+        c->profile = dir;
+        return rc;
+    }
+    int rc = cmd->run(c, a);
+    bool joined = has_account(c), sent = vn_profile_redeem_sent(staging);
+    vn_client_close(c);
+    c->profile = dir;
+    if (joined) {
+        if (vn_profile_commit(staging, dir) != VN_OK)
+            return vn_client_fail(c, VN_EIO,
+                                  "joined, but cannot move %s into place as %s: %s; run the "
+                                  "same join again to finish",
+                                  staging, dir, strerror(errno));
+        return rc;
+    }
+    if (sent && rc == EXIT_RETRY) {
+        /* The server may have taken the redeem: keep the device keys, so
+         * a retry is answered with this device's account. */
+        fprintf(stderr, "vangnet: the join of %s is not finished: run the same join again\n", dir);
+        return rc;
+    }
+    /* Refused (or never sent): nothing of this attempt is worth keeping,
+     * and no passphrase is bound to the path. */
+    vn_profile_discard(staging);
+    return rc;
+}
+
+/* Runs the command on the profile; only join makes one. */
+static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
+{
+    char staging[4096];
+    struct stat st;
+    if (cmd->run == vn_cmd_join) return run_join(c, cmd, a);
+    vn_profile_state state = vn_profile_state_of(c->profile);
+    if (state == VN_PROFILE_READY) return run_open(c, cmd, a);
+    if (state == VN_PROFILE_OTHER)
+        return vn_client_fail(c, VN_ENOTFOUND, "%s is not a Vangnet profile (it holds other files)",
+                              c->profile);
+    if (vn_profile_staging(c->profile, staging, sizeof staging) == VN_OK && stat(staging, &st) == 0)
+        return vn_client_fail(c, VN_ENOTFOUND,
+                              "profile %s is not complete: its join was interrupted; run vangnet "
+                              "join CODE again (with the same passphrase) to finish it",
+                              c->profile);
+    return vn_client_fail(c, VN_ENOTFOUND,
+                          "there is no profile at %s yet: vangnet join CODE makes one (or give "
+                          "--profile)",
+                          c->profile);
 }
 
 int main(int argc, char **argv)

@@ -14,17 +14,45 @@
 #define OLD_NONCE 12
 #define OLD_TAG   16
 
-vn_err vn_migrate_old_key(const char *dir, const char *pass, uint8_t key[32])
+/* Reads the salt; VN_ENOTFOUND if it is missing, VN_ECRYPTO (why says
+ * how) if it is not 16 bytes long. */
+static vn_err read_salt(const char *dir, uint8_t salt[OLD_SALT], char *why, size_t size)
 {
     char path[4096];
-    uint8_t salt[OLD_SALT];
+    uint8_t buf[OLD_SALT + 1];
+    ssize_t n;
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, VN_MIGRATE_SALT_NAME) >= sizeof path)
         return VN_EINVAL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return VN_EIO;
-    bool ok = read(fd, salt, sizeof salt) == (ssize_t)sizeof salt;
+    if (fd < 0) {
+        if (why) snprintf(why, size, "it is missing");
+        return errno == ENOENT ? VN_ENOTFOUND : VN_EIO;
+    }
+    do
+        n = read(fd, buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
     close(fd);
-    if (!ok) return VN_EIO;
+    if (n != OLD_SALT) {
+        if (why)
+            snprintf(why, size, "it is %s%zd bytes long, not %d (damaged)",
+                     n > OLD_SALT ? "over " : "", n > OLD_SALT ? (ssize_t)OLD_SALT : n, OLD_SALT);
+        return n < 0 ? VN_EIO : VN_ECRYPTO;
+    }
+    memcpy(salt, buf, OLD_SALT);
+    return VN_OK;
+}
+
+vn_err vn_migrate_salt_check(const char *dir, char *why, size_t size)
+{
+    uint8_t salt[OLD_SALT];
+    return read_salt(dir, salt, why, size);
+}
+
+vn_err vn_migrate_old_key(const char *dir, const char *pass, uint8_t key[32])
+{
+    uint8_t salt[OLD_SALT];
+    vn_err err = read_salt(dir, salt, NULL, 0);
+    if (err) return err;
     /* The parameters the old client used; they are fixed, not stored. */
     if (EVP_PBE_scrypt(pass, strlen(pass), salt, sizeof salt, 1 << 14, 8, 1, 64u << 20, key, 32) !=
         1)

@@ -16,8 +16,12 @@
 
 #define VN_MIGRATE_SALT_NAME "profile.salt"
 
-/* The old store key from pass and dir/profile.salt. VN_EIO, VN_ECRYPTO. */
+/* The old store key from pass and dir/profile.salt. VN_ENOTFOUND when the
+ * salt is missing, VN_ECRYPTO when it is not 16 bytes, VN_EIO. */
 vn_err vn_migrate_old_key(const char *dir, const char *pass, uint8_t key[32]);
+/* Checks dir/profile.salt without a passphrase: VN_OK, VN_ENOTFOUND,
+ * VN_ECRYPTO (damaged), VN_EIO; why (may be NULL) says what is wrong. */
+vn_err vn_migrate_salt_check(const char *dir, char *why, size_t size);
 
 /* Called with each record of an old store, in the clear. */
 typedef vn_err (*vn_migrate_fn)(void *ud, int db, const void *key, size_t klen, const void *val,

@@ -2,6 +2,7 @@
  * sent, and stays until the server has acknowledged it, so a crash or a
  * lost connection never loses one and never reuses a key. */
 #include "client.h"
+#include "sentlog.h"
 
 #include "vn/frame.h"
 #include "vn/pad.h"
@@ -196,6 +197,8 @@ vn_err vn_outbox_send(vn_client *c, vn_flushed *f)
         req.body_case = VN__REQUEST__BODY_SEND;
         req.send = s;
         err = vn_conn_call(c->conn, &req, &rep);
+        /* Kept to learn if it expires undelivered (sentlog.h); best effort. */
+        if (!err) vn_sentlog_note(c, s->to, s->id.data, s->id.len);
         vn__send__free_unpacked(s, NULL);
         vn_frame_reply_free(rep);
         if (err == VN_ERATE && wait_for_rate(c)) continue;

@@ -217,7 +217,7 @@ step "profiles that cannot be opened are named"
 cp "$T/b1/profile.key" "$T/b2/profile.key"
 rc=0; ERR=$(vn b2 whoami 2>&1) || rc=$?
 expect_eq "a store with another profile's key file exits 1" 1 "$rc"
-expect_match "and does not pass for a new profile" "profile.key\) is missing or belongs to another store" "$ERR"
+expect_match "and does not pass for a new profile" "profile.key\) is whole but belongs to another store" "$ERR"
 rm "$T/b2/profile.key"
 rc=0; ERR=$(vn b2 whoami 2>&1) || rc=$?
 expect_eq "a store without its key file exits 1" 1 "$rc"

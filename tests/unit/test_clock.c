@@ -137,11 +137,43 @@ static void test_set_forward_only(void **state)
     vn_clock_close(&c);
 }
 
+/* Expiry's clock follows the system clock while it does not jump, and
+ * counts a test offset whole (an operator's deliberate move); a step of
+ * the system clock itself cannot be made in a test. Both clocks never go
+ * back. */
+static void test_expiry_clock(void **state)
+{
+    fixture *f = *state;
+    vn_clock *c = NULL;
+    uint64_t behind = 1, prev = 0;
+    bool changed = true;
+    assert_int_equal(vn_clock_open(&c, f->st, true), VN_OK);
+    assert_near(vn_clock_expiry_now(c, &behind, &changed), vn_wallclock_ms());
+    assert_int_equal(behind, 0);
+    assert_false(changed);
+    assert_int_equal(vn_clock_advance(f->st, 31 * DAY_MS), VN_OK);
+    assert_near(vn_clock_expiry_now(c, &behind, &changed), vn_wallclock_ms() + 31 * DAY_MS);
+    assert_int_equal(behind, 0);
+    assert_false(changed);
+    for (int i = 0; i < 1000; i++) {
+        uint64_t now = vn_clock_now(c), exp = vn_clock_expiry_now(c, &behind, &changed);
+        if (now < prev)
+            fail_msg("the clock went back: %llu after %llu", (unsigned long long)now,
+                     (unsigned long long)prev);
+        assert_true(exp <= now + SLACK_MS);
+        prev = now;
+    }
+    uint64_t m = vn_clock_mono_ms();
+    assert_true(vn_clock_mono_ms() >= m);
+    vn_clock_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_real_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_forward_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -607,13 +607,27 @@ static void test_signed_prekey_rotation(void **state)
     expect_dec(bob, alice, &a1, "from alice, old spk");
     roundtrip(bob, alice, "got it", false);
 
-    /* A second rotation retires the first key. */
+    /* A second rotation keeps the first key while it is younger than
+     * VN_E2EE_SPK_KEEP_MS: a first message made from an old bundle (a
+     * session prepared long before) still opens... */
     dev_reopen(bob);
     assert_int_equal(vn_e2ee_rotate_signed_prekey(bob->e, now + 4 * DAY_MS, DAY_MS, &rotated),
                      VN_OK);
     assert_true(rotated);
+    assert_int_equal(vn_e2ee_start_session(alice->e, bob->id, &b1), VN_OK);
+    msg a2 = enc(alice, bob, "alice again, from the first bundle");
+    assert_true(a2.prekey);
+    expect_dec(bob, alice, &a2, "alice again, from the first bundle");
+    msg_free(&a2);
+    roundtrip(bob, alice, "got that too", false);
+    /* ...and a rotation after that time retires it (the key it replaces
+     * and the new one stay whatever their age). */
+    assert_int_equal(vn_e2ee_rotate_signed_prekey(bob->e, now + VN_E2EE_SPK_KEEP_MS + 4 * DAY_MS,
+                                                  DAY_MS, &rotated),
+                     VN_OK);
+    assert_true(rotated);
     assert_int_equal(vn_e2ee_public_bundle(bob->e, &b3), VN_OK);
-    assert_int_equal(b3.signed_prekey_id, b2.signed_prekey_id + 1);
+    assert_int_equal(b3.signed_prekey_id, b2.signed_prekey_id + 2);
     assert_int_equal(try_dec(bob, carol, &c1), VN_ECRYPTO);
     assert_false(vn_e2ee_has_session(bob->e, carol->id));
 

@@ -17,7 +17,7 @@
 
 #include "keyfile.h"
 
-#define FILE_SIZE 104
+#define FILE_SIZE 120 /* version 2: 104 bytes and a 16-byte checksum */
 
 static const vn_keyfile_cost cheap = {1, 8};
 
@@ -118,7 +118,7 @@ static void test_odd_files(void **state)
     assert_int_equal(file_io(dir, buf, sizeof buf, false), FILE_SIZE);
     /* Another version or KDF: named as such, not as a wrong passphrase. */
     memcpy(bad, buf, FILE_SIZE);
-    bad[4] = 2;
+    bad[4] = 3;
     file_io(dir, bad, FILE_SIZE, true);
     assert_int_equal(vn_keyfile_read(dir, "pass", got, NULL), VN_EVERSION);
     memcpy(bad, buf, FILE_SIZE);
@@ -146,6 +146,54 @@ static void test_odd_files(void **state)
     rm_dir(dir);
 }
 
+/* A damaged file is named as damage, not as a wrong passphrase: the
+ * checksum of version 2 tells them apart (a salt byte changed fails the
+ * AEAD tag exactly as a wrong passphrase does). */
+static void test_damage_told(void **state)
+{
+    char dir[32], why[160];
+    uint8_t master[32] = {5}, got[32], buf[FILE_SIZE];
+    tmp_dir(dir);
+    assert_int_equal(vn_keyfile_check(dir, why, sizeof why), VN_ENOTFOUND);
+    assert_string_equal(why, "it is missing");
+    assert_int_equal(vn_keyfile_write(dir, "pass", master, &cheap), VN_OK);
+    assert_int_equal(vn_keyfile_check(dir, why, sizeof why), VN_OK);
+    assert_int_equal(file_io(dir, buf, sizeof buf, false), FILE_SIZE);
+    buf[20] ^= 0x40; /* in the salt */
+    file_io(dir, buf, sizeof buf, true);
+    assert_int_equal(vn_keyfile_read(dir, "pass", got, NULL), VN_ECRYPTO);
+    assert_int_equal(vn_keyfile_check(dir, why, sizeof why), VN_ECRYPTO);
+    assert_non_null(strstr(why, "checksum"));
+    file_io(dir, buf, 50, true);
+    assert_int_equal(vn_keyfile_check(dir, why, sizeof why), VN_ECRYPTO);
+    assert_non_null(strstr(why, "50 bytes long, not 120"));
+    rm_dir(dir);
+}
+
+/* A key file of version 1 (no checksum), as earlier clients wrote it,
+ * still opens. */
+static void test_version1_read(void **state)
+{
+    char dir[32];
+    uint8_t master[32] = {6}, got[32], buf[104] = "VNPK", key[32];
+    tmp_dir(dir);
+    buf[4] = 1, buf[5] = 1;
+    buf[11] = (uint8_t)cheap.ops;
+    buf[12] = (uint8_t)(cheap.mem_kib >> 24), buf[13] = (uint8_t)(cheap.mem_kib >> 16);
+    buf[14] = (uint8_t)(cheap.mem_kib >> 8), buf[15] = (uint8_t)cheap.mem_kib;
+    randombytes_buf(buf + 16, 16 + 24);
+    assert_int_equal(crypto_pwhash(key, 32, "pass", 4, buf + 16, cheap.ops,
+                                   (size_t)cheap.mem_kib * 1024, crypto_pwhash_ALG_ARGON2ID13),
+                     0);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(buf + 56, NULL, master, 32, buf, 32, NULL, buf + 32,
+                                               key);
+    file_io(dir, buf, sizeof buf, true);
+    assert_int_equal(vn_keyfile_read(dir, "pass", got, NULL), VN_OK);
+    assert_memory_equal(got, master, 32);
+    assert_int_equal(vn_keyfile_read(dir, "wrong", got, NULL), VN_EUNTRUSTED);
+    rm_dir(dir);
+}
+
 static void test_rewrap(void **state)
 {
     char dir[32];
@@ -167,9 +215,10 @@ static void test_rewrap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_wrong_passphrase),
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_wrong_passphrase),
         cmocka_unit_test(test_every_byte_bound), cmocka_unit_test(test_odd_files),
-        cmocka_unit_test(test_rewrap)};
+        cmocka_unit_test(test_rewrap),           cmocka_unit_test(test_damage_told),
+        cmocka_unit_test(test_version1_read)};
     if (sodium_init() < 0) return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vn/be.h"
 #include "vn/wallclock.h"
 #include "vn/account.h"
 #include <stdbool.h>
@@ -312,14 +313,54 @@ vn_err vn_e2ee_prekey_count(vn_e2ee *self, uint32_t *count)
     return VN_OK;
 }
 
+/* Signed prekeys made before a cutoff, other than the two kept whatever
+ * their age (the current one and the one being made). */
+struct old_spks {
+    vn_e2ee *self;    /* for libsignal's context */
+    uint64_t cutoff;  /* made before this */
+    uint32_t keep[2]; /* never these */
+    uint32_t ids[64]; /* found (a rotation a week: far more than enough) */
+    size_t n;         /* how many */
+};
+
+static vn_err old_spk_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct old_spks *w = ud;
+    session_signed_pre_key *spk = NULL;
+    if (kl != 4) return VN_OK;
+    uint32_t id = vn_be_get32(k);
+    if (id == w->keep[0] || id == w->keep[1]) return VN_OK;
+    /* One that does not parse is left alone rather than guessed at. */
+    if (session_signed_pre_key_deserialize(&spk, v, vl, w->self->ctx) < 0) return VN_OK;
+    uint64_t born = session_signed_pre_key_get_timestamp(spk);
+    SIGNAL_UNREF(spk);
+    if (born < w->cutoff) w->ids[w->n++] = id;
+    *stop = w->n == sizeof w->ids / sizeof w->ids[0];
+    return VN_OK;
+}
+
+/* Removes signed prekeys older than VN_E2EE_SPK_KEEP_MS at now_ms, except
+ * cur and fresh; runs inside the caller's transaction. */
+static vn_err retire_old_spks(vn_e2ee *self, uint64_t now_ms, uint32_t cur, uint32_t fresh)
+{
+    struct old_spks w = {self,
+                         now_ms > VN_E2EE_SPK_KEEP_MS ? now_ms - VN_E2EE_SPK_KEEP_MS : 0,
+                         {cur, fresh},
+                         {0},
+                         0};
+    vn_err err = vn_kv_each(self->kv, dbi(self, DB_SPK), NULL, 0, old_spk_cb, &w);
+    for (size_t i = 0; !err && i < w.n; i++)
+        err = e2ee_err_from_sg(e2ee_remove_id_record(self, DB_SPK, w.ids[i]));
+    return err;
+}
+
 vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max_age_ms,
                                     bool *rotated)
 {
     session_signed_pre_key *cur = NULL, *fresh = NULL;
     ratchet_identity_key_pair *pair = NULL;
     signal_buffer *rec = NULL;
-    uint32_t cur_id = 0, new_id = 0, prev_id = 0;
-    bool has_prev;
+    uint32_t cur_id = 0, new_id = 0;
     int rc;
 
     if (!rotated) return VN_EINVAL;
@@ -336,9 +377,6 @@ vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max
         new_id = id_after(cur_id, 1);
         err = VN_OK;
     }
-    if (!err) err = e2ee_get_u32(self, KEY(K_SPK_PREV), &prev_id);
-    has_prev = err == VN_OK;
-    if (err == VN_ENOTFOUND) err = VN_OK;
     if (err) goto out;
     rc = signal_protocol_identity_get_key_pair(self->store, &pair);
     if (rc >= 0)
@@ -350,14 +388,16 @@ vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max
         goto out;
     }
 
-    /* Keep exactly one previous key: a peer may have fetched the old bundle
-     * just before the rotation, and its first message names that key. */
+    /* Older keys stay for VN_E2EE_SPK_KEEP_MS: a peer may have fetched a
+     * bundle long before its first message (a session prepared by verify,
+     * a message waiting in its outbox or on the server), and that message
+     * names the key of the bundle. Keeping exactly one previous key lost
+     * such messages after two rotations. */
     err = vn_kv_begin(self->kv);
     if (err) goto out;
     err = e2ee_err_from_sg(e2ee_store_id_record(self, DB_SPK, new_id, signal_buffer_data(rec),
                                                 signal_buffer_len(rec)));
-    if (!err && has_prev && prev_id != cur_id && prev_id != new_id)
-        err = e2ee_err_from_sg(e2ee_remove_id_record(self, DB_SPK, prev_id));
+    if (!err) err = retire_old_spks(self, now_ms, cur_id, new_id);
     if (!err) err = e2ee_put_u32(self, KEY(K_SPK_PREV), cur_id);
     if (!err) err = e2ee_put_u32(self, KEY(K_SPK_CUR), new_id);
     if (!err) err = e2ee_put_u32(self, KEY(K_SPK_NEXT), id_after(new_id, 1));

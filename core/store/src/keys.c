@@ -66,6 +66,10 @@ vn_err vn_keys_publish(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
     }
     vn__bundle__pack(&b, buf);
     if ((err = st_put(st, VN_DB_KEYS, account, VN_ACCOUNT_LEN, buf, n))) goto out_aborted;
+    /* A restored device lost the secret halves of prekeys published after
+     * its backup: a peer must not be handed one of those. */
+    if (keys->replace_prekeys && (err = st_del_prefix(st, VN_DB_PREKEYS, account, VN_ACCOUNT_LEN)))
+        goto out_aborted;
     for (size_t i = 0; i < keys->n_prekeys; i++) {
         uint8_t k[PREKEY_KEY_LEN];
         memcpy(k, account, VN_ACCOUNT_LEN);

@@ -12,6 +12,7 @@
 #include "vn/contracts.h"
 #include "vn/disclosures.h"
 #include "vn/events.h"
+#include "vn/expired.h"
 #include "vn/invites.h"
 #include "vn/keys.h"
 #include "vn/mailbox.h"
@@ -162,12 +163,27 @@ vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, si
     return err;
 }
 
+struct expiring {
+    vn_sstore *st; /* where receipts go */
+    uint64_t now;  /* the sweep's time */
+};
+
+static vn_err keep_receipt(void *ud, const uint8_t id[VN_MSGID_LEN])
+{
+    struct expiring *e = ud;
+    return vn_expired_add(e->st, id, e->now);
+}
+
 vn_err vn_lifecycle_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *expired)
 {
-    size_t n = 0;
+    size_t n = 0, swept = 0;
+    struct expiring e = {st, now};
     vn_err err = st_begin(st);
     if (err) return err;
-    if ((err = vn_mailbox_expire(st, now, ttl_ms, &n)) || (err = vn_invites_expire(st, now))) {
+    /* The envelope and its receipt go in one transaction: a sender can
+     * always learn that its message expired (vn/expired.h). */
+    if ((err = vn_mailbox_expire_each(st, now, ttl_ms, keep_receipt, &e, &n)) ||
+        (err = vn_expired_sweep(st, now, &swept)) || (err = vn_invites_expire(st, now))) {
         if (st_in_txn(st)) st_abort(st);
         return err;
     }

@@ -464,11 +464,19 @@ static vn_err drop_stale_counts(vn_sstore *st, uint64_t now)
 
 vn_err vn_mailbox_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *expired)
 {
+    return vn_mailbox_expire_each(st, now, ttl_ms, NULL, NULL, expired);
+}
+
+vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_mailbox_id_fn fn,
+                              void *ud, size_t *expired)
+{
     struct doomed c = {.cutoff = now > ttl_ms ? now - ttl_ms : 0};
     vn_err err = st_begin(st);
     if (err) return err;
     err = delete_doomed(st, &c);
     if (!err) err = drop_stale_counts(st, now);
+    for (size_t i = 0; !err && fn && i < c.n; i++)
+        err = fn(ud, c.ids[i]);
     free(c.keys);
     free(c.ids);
     free(c.sizes);

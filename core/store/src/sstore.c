@@ -16,7 +16,7 @@ static const char *const db_names[] = {
     "meta",     "invites",  "accounts", "devices",      "keys",      "prekeys", "mailbox",
     "msgindex", "cases",    "members",  "memberof",     "cmcases",   "audit",   "contracts",
     "events",   "absences", "sched",    "notices",      "alerts",    "attest",  "disclosures",
-    "quiet",    "deferred", "mailtail", "alertsbycase", "sendquota",
+    "quiet",    "deferred", "mailtail", "alertsbycase", "sendquota", "expired",
 };
 /* A name missing here would open LMDB's main database in its place. */
 _Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name per VN_DB_*");

@@ -45,6 +45,7 @@ enum {
     VN_DB_MAILTAIL,     /* mailbox.c: recipient -> the last sequence handed out */
     VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> (empty): a case's open alerts */
     VN_DB_SENDQUOTA,    /* mailbox.c: sender -> day, bytes and messages sent that day */
+    VN_DB_EXPIRED,      /* expired.c: receipt of an envelope expired undelivered -> day */
     VN_DB_COUNT
 };
 

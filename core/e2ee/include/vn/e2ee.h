@@ -92,9 +92,15 @@ vn_err vn_e2ee_generate_prekeys(vn_e2ee *self, uint32_t count, vn_prekey_pub **o
 /* Number of one-time prekeys still held locally (not yet used by a peer). */
 vn_err vn_e2ee_prekey_count(vn_e2ee *self, uint32_t *count);
 
+/* How long a signed prekey is kept after it was made: a peer's first
+ * message names the key of the bundle it fetched, maybe long before (a
+ * session prepared ahead, a message waiting 30 days on the server). */
+#define VN_E2EE_SPK_KEEP_MS (60ULL * 86400000)
 /* Rotates the signed prekey if the current one is older than max_age_ms
- * (now_ms is the current time). *rotated tells whether it did. The previous
- * signed prekey is kept so in-flight sessions still complete. */
+ * (now_ms is the current time). *rotated tells whether it did. Earlier
+ * signed prekeys are kept until they are VN_E2EE_SPK_KEEP_MS old (the one
+ * just replaced in any case), so first messages made from an older bundle
+ * still open. */
 vn_err vn_e2ee_rotate_signed_prekey(vn_e2ee *self, uint64_t now_ms, uint64_t max_age_ms,
                                     bool *rotated);
 

@@ -19,8 +19,23 @@ typedef struct vn_clock vn_clock;
  * success *out owns the clock; free with vn_clock_close(). */
 vn_err vn_clock_open(vn_clock **out, vn_sstore *st, bool test);
 void vn_clock_close(vn_clock **self_p);
-/* Milliseconds since the epoch, as this clock sees them. */
+/* Milliseconds since the epoch, as this clock sees them. Within one run
+ * it never goes back: after a backward step of the system clock (beyond
+ * two seconds of jitter) it goes on with the monotonic clock until the
+ * system clock has caught up, so deadlines kept in wall time (alert
+ * escalation) are not put off by the step. */
 uint64_t vn_clock_now(vn_clock *self);
+/* The time the mail expiry sweep runs at. It follows vn_clock_now, but
+ * after a forward step of the system clock it catches up by at most one
+ * hour per call beyond the monotonic clock, so a wrong clock cannot expire
+ * a month of mail in one sweep; the test offset counts whole (an
+ * operator's deliberate move). *behind_ms gets how far it is behind the
+ * system clock; *changed tells whether it fell behind or caught up since
+ * the last call (for the log). */
+uint64_t vn_clock_expiry_now(vn_clock *self, uint64_t *behind_ms, bool *changed);
+/* CLOCK_MONOTONIC in milliseconds: for timeouts and windows that must not
+ * move with the wall clock. */
+uint64_t vn_clock_mono_ms(void);
 bool vn_clock_is_test(const vn_clock *self);
 
 /* Moves the stored test offset forward by ms. */

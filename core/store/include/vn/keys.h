@@ -18,7 +18,9 @@
 /* Stores an account's identity and signed prekey and adds its one-time
  * prekeys. VN_EINVAL for keys of the wrong size; VN_EDENIED if a different
  * identity key was published before (an account's identity never changes
- * on the server). *left gets the number of one-time prekeys now held. */
+ * on the server). With keys->replace_prekeys the one-time prekeys held
+ * before are dropped first. *left gets the number of one-time prekeys now
+ * held. */
 vn_err vn_keys_publish(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
                        const Vn__PublishKeys *keys, uint32_t *left);
 /* Number of one-time prekeys held for account. */

@@ -39,8 +39,10 @@ vn_err vn_lifecycle_delete_account(vn_sstore *st, const uint8_t account[VN_ACCOU
  * gets the number of cases removed. A case that fails is left for the next
  * sweep. */
 vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged);
-/* Deletes envelopes stored before now - ttl_ms, and invites long past
- * expiry; *expired gets the number of envelopes removed. */
+/* Deletes envelopes stored before now - ttl_ms (one batch), keeping a
+ * receipt of each for its sender (vn/expired.h), receipts past their
+ * keeping time, and invites long past expiry; *expired gets the number of
+ * envelopes removed. */
 vn_err vn_lifecycle_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *expired);
 /* Fills what the policy needs to know of account (role, case, its cm).
  * VN_ENOACCOUNT if the account does not exist. */

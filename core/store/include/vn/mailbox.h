@@ -102,6 +102,11 @@ vn_err vn_mailbox_count(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], si
  * senders' counts of days before now's; *expired gets the number of
  * envelopes removed. */
 vn_err vn_mailbox_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *expired);
+/* vn_mailbox_expire, calling fn (in the same transaction) with the message
+ * id of each envelope it deletes; an error of fn undoes the batch. */
+typedef vn_err (*vn_mailbox_id_fn)(void *ud, const uint8_t id[VN_MSGID_LEN]);
+vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_mailbox_id_fn fn,
+                              void *ud, size_t *expired);
 /* Deletes account's mailbox and its count of what it sent. Envelopes it
  * sent do not name it and wait for their recipients like any other. */
 vn_err vn_mailbox_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
