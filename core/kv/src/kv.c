@@ -1,5 +1,6 @@
 #include "vn/kv.h"
 
+#include "kv_check.h"
 #include "kv_seal.h"
 #include "vn/array.h"
 
@@ -66,6 +67,10 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
     int rc;
 
     if (!out || !dir || ndb < 0 || ndb > KV_MAX_DBS) return VN_EINVAL;
+    /* Before LMDB maps it: a short file would fault, an empty one would
+     * pass for a new store. */
+    bool exists;
+    if ((err = kv_check_file(dir, false, &exists, NULL, 0))) return err;
     vn_kv *s = calloc(1, sizeof *s);
     if (!s) return VN_ENOMEM;
     rc = mdb_env_create(&s->env);
@@ -554,4 +559,9 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
     mdb_txn_abort(txn);
     *used_pages = *used_pages > free_pages ? *used_pages - free_pages : 0;
     return VN_OK;
+}
+
+MDB_env *kv_env(vn_kv *self)
+{
+    return self->env;
 }

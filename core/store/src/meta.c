@@ -13,6 +13,7 @@
 #define SIGN_KEY       "sender_sign_key"
 #define TEST_CLOCK_KEY "test_clock"
 #define OFFSET_KEY     "clock_offset_ms"
+#define FORMAT_KEY     "format"
 
 /* Reads an 8-byte number; *v is 0 if the key is absent. */
 static vn_err get_u64(vn_sstore *st, const char *key, size_t klen, uint64_t *v)
@@ -80,4 +81,55 @@ vn_err vn_meta_clock_offset(vn_sstore *st, uint64_t *offset_ms)
 vn_err vn_meta_set_clock_offset(vn_sstore *st, uint64_t offset_ms)
 {
     return put_u64(st, OFFSET_KEY, sizeof OFFSET_KEY - 1, offset_ms);
+}
+
+vn_err vn_meta_format(vn_sstore *st, uint32_t *version)
+{
+    void *raw = NULL;
+    size_t n = 0;
+    *version = 0;
+    vn_err err = st_get(st, VN_DB_META, FORMAT_KEY, sizeof FORMAT_KEY - 1, &raw, &n);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    if (!err && n != 4) err = VN_ESTORE;
+    if (!err) *version = vn_be_get32(raw);
+    free(raw);
+    return err;
+}
+
+static vn_err put_format(vn_sstore *st, uint32_t version)
+{
+    uint8_t b[4];
+    vn_be_put32(b, version);
+    return st_put(st, VN_DB_META, FORMAT_KEY, sizeof FORMAT_KEY - 1, b, sizeof b);
+}
+
+vn_err vn_meta_set_format(vn_sstore *st)
+{
+    return put_format(st, VN_META_FORMAT);
+}
+
+/* Format 0 -> 1: the records stay as they are; the store gains its format
+ * record. A later format adds its step here, each on the result of the
+ * one before. */
+static vn_err upgrade_step(vn_sstore *st, uint32_t from)
+{
+    switch (from) {
+    case 0:
+        return put_format(st, 1);
+    default:
+        return VN_EVERSION;
+    }
+}
+
+vn_err vn_meta_upgrade(vn_sstore *st, uint32_t from)
+{
+    if (from >= VN_META_FORMAT) return VN_EINVAL;
+    vn_err err = st_begin(st);
+    for (uint32_t v = from; v < VN_META_FORMAT && !err; v++)
+        err = upgrade_step(st, v);
+    if (err) {
+        if (st_in_txn(st)) st_abort(st);
+        return err;
+    }
+    return st_commit(st);
 }

@@ -27,4 +27,18 @@ vn_err vn_meta_set_clock_offset(vn_sstore *st, uint64_t offset_ms);
 vn_err vn_meta_signing_key(vn_sstore *st, uint8_t pub[VN_META_SIGN_PUB_LEN],
                            uint8_t sec[VN_META_SIGN_SEC_LEN], bool *made);
 
+/* The format of the store's records, kept in meta as "format" (4 bytes,
+ * big-endian). A store of the release before format versions has no such
+ * record: it is format 0. Each later format moves an older store forward
+ * (vn_meta_upgrade); one this build does not know is refused. */
+#define VN_META_FORMAT 1
+/* The store's format version; 0 when it has none. */
+vn_err vn_meta_format(vn_sstore *st, uint32_t *version);
+/* Records the current format in a store made by this build. */
+vn_err vn_meta_set_format(vn_sstore *st);
+/* Moves a store of format from (< VN_META_FORMAT) to VN_META_FORMAT, step by
+ * step, in one write transaction: on error nothing of it is kept. The
+ * caller keeps a copy of the store first (vn_sstore_open_format does). */
+vn_err vn_meta_upgrade(vn_sstore *st, uint32_t from);
+
 #endif
