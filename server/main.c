@@ -1,4 +1,5 @@
-/* vangnetd: init, run, invite, clock, rekey. */
+/* vangnetd: init, run, invite, clock, rekey, backup, restore, status. */
+#include "backup.h"
 #include "rekey.h"
 #include "server.h"
 #include "storekey.h"
@@ -8,6 +9,9 @@
 #include "vn/hex.h"
 #include "vn/parse.h"
 #include "vn/account.h"
+#include "vn/day.h"
+#include "vn/kv.h"
+#include "vn/meta.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -132,20 +136,27 @@ static void print_usage(FILE *f)
         if (o->def) fprintf(f, " (default %s)", o->def);
         fputc('\n', f);
     }
-    fputs("  invite --state DIR --role ROLE      print a one-time invite code\n"
-          "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
-          "         (participants, buddies and naasten are invited into a case)\n"
-          "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
-          "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
-          "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
-          "         (vangnetd stopped; the old key from --store-key as for every command)\n"
-          "\n"
-          "\n"
-          "every command but init opens the store with --store-key FILE, by default\n"
-          "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
-          "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
-          "durations: a number with s, m, h or d\n",
-          f);
+    fputs(
+        "  invite --state DIR --role ROLE      print a one-time invite code\n"
+        "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
+        "         (participants, buddies and naasten are invited into a case)\n"
+        "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
+        "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
+        "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
+        "         (vangnetd stopped; the old key from --store-key as for every command)\n"
+        "  backup --state DIR DEST [--json]    copy the store, compacted, into the new directory\n"
+        "         DEST while the server runs, and check the copy (docs/BACKUP.md)\n"
+        "  restore --state DIR SRC [--force]   put the backup in SRC back as DIR's store (server\n"
+        "         stopped; --force replaces a store DIR holds, keeping it beside)\n"
+        "  status --state DIR [--json]         up or not, store use, queued envelopes, open\n"
+        "         alerts, last scheduler day, format and software version\n"
+        "\n"
+        "\n"
+        "every command but init opens the store with --store-key FILE, by default\n"
+        "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
+        "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
+        "durations: a number with s, m, h or d\n",
+        f);
 }
 
 /* Prints an error naming what was wrong, plain or as JSON, and returns 1
@@ -179,6 +190,7 @@ typedef struct opts {
     const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
     const char *new_key;   /* --new-key FILE of rekey */
     bool json;
+    bool force;                     /* --force of restore */
     const char *run[N_RUN_OPTIONS]; /* values of run_options as given */
     int run_count[N_RUN_OPTIONS];   /* how often a flag or count was given */
     const char *pos[4];             /* positional arguments after the command */
@@ -219,6 +231,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             *dst = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
+        } else if (strcmp(a, "--force") == 0) {
+            o->force = true;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_usage(stdout);
             exit(0);
@@ -609,6 +623,168 @@ static int cmd_rekey(opts *o)
     return 0;
 }
 
+/* ---- backup, restore, status (server/backup.c) ---------------------- */
+
+/* Before a command opens the store: it must be there and whole (a lost
+ * store is never replaced by an empty one: only init makes a store), and of
+ * a format this build reads; an older one is moved forward here, after a
+ * copy of it is kept, unless a server runs on it. Returns 0 or the exit
+ * code. */
+static int prepare_store(opts *o)
+{
+    char msg[512], path[4096];
+    uint8_t key[VN_STOREKEY_LEN];
+    vn_sstore *store = NULL;
+    vn_sstore_format fmt;
+    vn_err err = vn_kv_check(o->state, true, msg, sizeof msg);
+    if (err == VN_ENOTFOUND)
+        return die(o->json, 1, err,
+                   "no store in %s (%s): `vangnetd init` makes a new state directory; a lost store "
+                   "comes back with `vangnetd restore` from a backup (docs/BACKUP.md)",
+                   o->state, msg);
+    if (err)
+        return die(o->json, 1, err,
+                   "%s. The store is not opened: restore it from a backup with `vangnetd "
+                   "restore` (docs/BACKUP.md)",
+                   msg);
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    bool running = vn_backup_server_running(o->state);
+    err = vn_sstore_open_format(&store, o->state, 0, key, !running, &fmt);
+    explicit_bzero(key, sizeof key);
+    vn_sstore_close(&store);
+    if (err == VN_EVERSION && fmt.newer)
+        return die(o->json, 1, err,
+                   "the store in %s is of format %u, newer than this vangnetd %s reads (format "
+                   "%u): run the vangnetd that wrote it",
+                   o->state, (unsigned)fmt.found, VN_SOFTWARE_VERSION, (unsigned)VN_META_FORMAT);
+    if (err) return die_store(o, path, err);
+    if (fmt.upgraded)
+        fprintf(stderr,
+                "vangnetd: the store in %s was moved from format %u to %u; the store as it was "
+                "is kept in %s\n",
+                o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT, fmt.kept);
+    else if (fmt.found < VN_META_FORMAT)
+        return die(o->json, 1, VN_EVERSION,
+                   "the store in %s is of format %u and an older vangnetd runs on it: stop that "
+                   "one, then start this one, which moves the store to format %u",
+                   o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT);
+    return 0;
+}
+
+static void print_counts(const opts *o, const char *what, const char *dir,
+                         const vn_backup_counts *c)
+{
+    if (o->json)
+        printf("{\"%s\": \"%s\", \"format\": %u, \"records\": %zu, \"accounts\": %zu, "
+               "\"queued\": %zu, \"cases\": %zu, \"bytes\": %llu}\n",
+               what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
+               (unsigned long long)c->bytes);
+    else
+        printf("%s %s: format %u, %zu records (%zu accounts, %zu queued envelopes, %zu cases), "
+               "%llu bytes\n",
+               what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
+               (unsigned long long)c->bytes);
+}
+
+static int cmd_backup(opts *o)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096], msg[1024];
+    vn_backup_counts c;
+    if (o->npos != 1) return die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    vn_err err = vn_backup_make(o->state, o->pos[0], key, &c, msg, sizeof msg);
+    explicit_bzero(key, sizeof key);
+    if (err) return die(o->json, 1, err, "backup failed: %s", msg);
+    print_counts(o, "backup", o->pos[0], &c);
+    return 0;
+}
+
+static int cmd_restore(opts *o)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096], msg[1024];
+    vn_backup_counts c;
+    struct stat sb;
+    if (o->npos != 1)
+        return die(o->json, 2, VN_EINVAL, "usage: vangnetd restore --state DIR SRC [--force]");
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    vn_err err = vn_backup_restore(o->state, o->pos[0], key, o->force, &c, msg, sizeof msg);
+    explicit_bzero(key, sizeof key);
+    if (err) return die(o->json, 1, err, "restore refused: %s", msg);
+    print_counts(o, "restored", o->state, &c);
+    snprintf(path, sizeof path, "%s/server.key", o->state);
+    if (stat(path, &sb) != 0)
+        fprintf(stderr,
+                "vangnetd: %s has no server.key: put back server.key and server.pub from their "
+                "own backup before `vangnetd run`, or clients will not trust this server\n",
+                o->state);
+    return 0;
+}
+
+static void print_status(const opts *o, const vn_status *s)
+{
+    char day[11] = "none";
+    double pct = s->map_pages ? 100.0 * (double)s->used_pages / (double)s->map_pages : 0;
+    if (s->last_day >= 0) vn_day_format(s->last_day, day);
+    if (o->json) {
+        printf("{\"state\": \"%s\", \"running\": %s, \"endpoint\": \"%s\", \"format\": %u, "
+               "\"used_pages\": %zu, \"map_pages\": %zu, \"queued\": %zu, \"accounts\": %zu, "
+               "\"alerts\": {\"concern\": %zu, \"urgent\": %zu, \"crisis\": %zu}, "
+               "\"last_sweep_day\": %s%s%s, \"version\": \"%s\"}\n",
+               o->state, s->running ? "true" : "false", s->endpoint, (unsigned)s->format,
+               s->used_pages, s->map_pages, s->queued, s->accounts, s->alerts[1], s->alerts[2],
+               s->alerts[3], s->last_day >= 0 ? "\"" : "", s->last_day >= 0 ? day : "null",
+               s->last_day >= 0 ? "\"" : "", VN_SOFTWARE_VERSION);
+        return;
+    }
+    printf("state:        %s\n"
+           "running:      %s%s%s\n"
+           "store:        format %u, %zu of %zu pages used (%.1f%%)\n"
+           "queued:       %zu envelopes\n"
+           "accounts:     %zu\n"
+           "open alerts:  %zu concern, %zu urgent, %zu crisis\n"
+           "last sweep:   %s (the latest day the scheduler closed)\n"
+           "software:     vangnetd %s\n",
+           o->state, s->running ? "yes" : "no", s->running && s->endpoint[0] ? ", at " : "",
+           s->running ? s->endpoint : "", (unsigned)s->format, s->used_pages, s->map_pages, pct,
+           s->queued, s->accounts, s->alerts[1], s->alerts[2], s->alerts[3], day,
+           VN_SOFTWARE_VERSION);
+}
+
+static int cmd_status(opts *o)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096], msg[1024];
+    vn_server_config cfg;
+    vn_status s;
+    int rc = run_config(o, &cfg); /* --map-size as the server's */
+    if (rc) return rc;
+    if ((rc = load_key(o, key, path, sizeof path))) return rc;
+    vn_err err = vn_status_read(o->state, key, cfg.map_size, &s, msg, sizeof msg);
+    explicit_bzero(key, sizeof key);
+    if (err) return die(o->json, 1, err, "%s", msg);
+    print_status(o, &s);
+    return 0;
+}
+
+/* The commands: what runs them, and whether the store must be there and
+ * of the current format first (prepare_store). */
+typedef struct command {
+    const char *name;
+    int (*run)(opts *o);
+    bool needs_store;
+} command;
+
+static const command commands[] = {
+    {"init", cmd_init, false},       {"run", cmd_run, true},        {"invite", cmd_invite, true},
+    {"clock", cmd_clock, true},      {"rekey", cmd_rekey, true},    {"backup", cmd_backup, false},
+    {"restore", cmd_restore, false}, {"status", cmd_status, false},
+};
+
 int main(int argc, char **argv)
 {
     opts o = {0};
@@ -616,15 +792,12 @@ int main(int argc, char **argv)
         print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") &&
-        strcmp(cmd, "clock") && strcmp(cmd, "rekey"))
-        return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", cmd);
+    const command *cmd = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) cmd = &commands[i];
+    if (!cmd) return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", argv[1]);
     int rc = parse_opts(argc, argv, &o);
     if (rc) return rc;
-    if (strcmp(cmd, "init") == 0) return cmd_init(&o);
-    if (strcmp(cmd, "run") == 0) return cmd_run(&o);
-    if (strcmp(cmd, "invite") == 0) return cmd_invite(&o);
-    if (strcmp(cmd, "rekey") == 0) return cmd_rekey(&o);
-    return cmd_clock(&o);
+    if (cmd->needs_store && (rc = prepare_store(&o))) return rc;
+    return cmd->run(&o);
 }

@@ -53,8 +53,8 @@
 #define P_INVALID     UINT64_MAX
 #define MIN_PAGE      256
 #define MAX_PAGE      65536
-#define MAX_DEPTH     32  /* far deeper than any tree LMDB builds */
-#define META_ATTEMPTS 8   /* a writer may move both meta pages on meanwhile */
+#define MAX_DEPTH     32 /* far deeper than any tree LMDB builds */
+#define META_ATTEMPTS 8  /* a writer may move both meta pages on meanwhile */
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -139,9 +139,10 @@ static vn_err read_meta(int fd, const char *path, int i, uint32_t psize, kv_meta
                    i, (unsigned long long)m->last_pg);
     for (int d = 0; d < 2; d++)
         if (m->root[d] != P_INVALID && (m->root[d] < 2 || m->root[d] > m->last_pg))
-            return say(VN_ESTORE, msg, size,
-                       "%s is damaged: meta page %d puts a root at page %llu, outside pages 2..%llu",
-                       path, i, (unsigned long long)m->root[d], (unsigned long long)m->last_pg);
+            return say(
+                VN_ESTORE, msg, size,
+                "%s is damaged: meta page %d puts a root at page %llu, outside pages 2..%llu", path,
+                i, (unsigned long long)m->root[d], (unsigned long long)m->last_pg);
     return VN_OK;
 }
 
@@ -186,8 +187,7 @@ vn_err kv_check_file(const char *dir, bool must_exist, bool *exists, char *msg, 
         err = say(VN_ESTORE, msg, size, "%s is not a regular file", path);
     } else if (st.st_size == 0) {
         /* LMDB would take it for a new store and start empty. */
-        err = say(VN_ESTORE, msg, size, "%s is empty (0 bytes): the store's content is lost",
-                  path);
+        err = say(VN_ESTORE, msg, size, "%s is empty (0 bytes): the store's content is lost", path);
     } else {
         *exists = true;
         err = read_metas(fd, path, (uint64_t)st.st_size, m, msg, size);
@@ -280,8 +280,8 @@ static vn_err check_nodes(kv_walk *w, uint64_t pg, const uint8_t *page, int dept
         if (branch)
             err = walk_tree(w, lo | hi << 16 | (uint64_t)nflags << 32, depth + 1, main_db);
         else
-            err = check_leaf_data(w, pg, page, off + NODE_HDR + ksize, nflags, lo | hi << 16,
-                                  depth, main_db);
+            err = check_leaf_data(w, pg, page, off + NODE_HDR + ksize, nflags, lo | hi << 16, depth,
+                                  main_db);
         if (err) return err;
     }
     return VN_OK;
@@ -295,8 +295,8 @@ static vn_err walk_tree(kv_walk *w, uint64_t pg, int depth, bool main_db)
     if (err) return err;
     uint16_t flags = get16(page + 10);
     if (flags & P_LEAF2) return VN_OK; /* fixed-size duplicates: not used here */
-    if ((flags & (P_BRANCH | P_LEAF)) == 0 || (flags & (P_BRANCH | P_LEAF)) == (P_BRANCH | P_LEAF) ||
-        (flags & (P_OVERFLOW | P_META)))
+    if ((flags & (P_BRANCH | P_LEAF)) == 0 ||
+        (flags & (P_BRANCH | P_LEAF)) == (P_BRANCH | P_LEAF) || (flags & (P_OVERFLOW | P_META)))
         return bad_page(w, pg, "is neither a branch nor a leaf where a tree needs one");
     return check_nodes(w, pg, page, depth, main_db);
 }

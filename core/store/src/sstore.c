@@ -163,8 +163,7 @@ vn_err vn_sstore_open_format(vn_sstore **out, const char *dir, size_t mapsize,
     if (err) goto err_free_s;
     if ((err = vn_kv_seal(s->kv, key, db_groups))) goto err_close_kv;
     if ((err = check_key(s->kv, &probe, &created))) goto err_close_kv;
-    if ((err = created ? vn_meta_set_format(s) : vn_meta_format(s, &fmt->found)))
-        goto err_close_kv;
+    if ((err = created ? vn_meta_set_format(s) : vn_meta_format(s, &fmt->found))) goto err_close_kv;
     if (created) fmt->found = VN_META_FORMAT;
     fmt->newer = fmt->found > VN_META_FORMAT;
     if (fmt->newer) {

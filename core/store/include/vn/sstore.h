@@ -34,9 +34,9 @@ typedef struct vn_sstore vn_sstore;
 vn_err vn_sstore_open(vn_sstore **out, const char *dir, size_t mapsize, const uint8_t key[32]);
 /* What vn_sstore_open_format found of the store's format (vn/meta.h). */
 typedef struct vn_sstore_format {
-    uint32_t found; /* the format the store had (a new store: the current one) */
-    bool newer;     /* found is newer than this build knows: refused (VN_EVERSION) */
-    bool upgraded;  /* moved forward to VN_META_FORMAT */
+    uint32_t found;  /* the format the store had (a new store: the current one) */
+    bool newer;      /* found is newer than this build knows: refused (VN_EVERSION) */
+    bool upgraded;   /* moved forward to VN_META_FORMAT */
     char kept[4096]; /* the copy of the store as it was, kept before moving it */
 } vn_sstore_format;
 /* As vn_sstore_open (which is this with upgrade), and then: a store of a
