@@ -3,6 +3,7 @@
  * (config, contact names, records). docs/CLIENT-STORE.md tells what a
  * thief of the profile sees. */
 #include "client.h"
+#include "profile_format.h"
 #include "keyfile.h"
 #include "migrate.h"
 
@@ -328,11 +329,13 @@ vn_err vn_client_open(vn_client *c)
     /* The store holds private keys: refuse a profile others can read. */
     if (stat(c->profile, &st) != 0 || !S_ISDIR(st.st_mode)) return VN_EIO;
     if ((st.st_mode & 077) != 0 && chmod(c->profile, 0700) != 0) return VN_EIO;
+    /* A lost or damaged store is refused before a passphrase is asked. */
+    vn_err err = vn_profile_check_store(c);
+    if (err) return err;
     /* The key file first: the store is never created without one. */
-    vn_err err = unlock(c);
-    if (err) goto err_wipe;
+    if ((err = unlock(c))) goto err_wipe;
     if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, STORE_MAP))) goto err_wipe;
-    if ((err = seal(c)) || (err = check_store(c)) ||
+    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_profile_format(c)) ||
         (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE)))
         goto err_close;
     size_t len = 0;
