@@ -3,7 +3,6 @@
  * (config, contact names, records). docs/CLIENT-STORE.md tells what a
  * thief of the profile sees. */
 #include "client.h"
-#include "profile_format.h"
 #include "keyfile.h"
 #include "migrate.h"
 

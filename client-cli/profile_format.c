@@ -1,5 +1,5 @@
-/* Profile store checks and format versions (profile_format.h). */
-#include "profile_format.h"
+/* Profile store checks and format versions (declared in client.h). */
+#include "client.h"
 
 #include "keyfile.h"
 #include "migrate.h"

@@ -83,11 +83,11 @@ static vn_err count_all(vn_sstore *st, vn_backup_counts *c, char *msg, size_t si
 static vn_err open_as_is(const char *dir, const uint8_t key[32], size_t mapsize, vn_sstore **st,
                          uint32_t *format, char *msg, size_t size)
 {
-    vn_sstore_format fmt;
+    vn_meta_format_info fmt;
     char why[512];
     vn_err err = vn_kv_check(dir, true, why, sizeof why);
     if (err) return say(err, msg, size, "%s", why);
-    err = vn_sstore_open_format(st, dir, mapsize, key, false, &fmt);
+    err = vn_meta_open(st, dir, mapsize, key, false, &fmt);
     *format = fmt.found;
     if (err == VN_EVERSION && fmt.newer)
         return say(err, msg, size,

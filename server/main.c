@@ -406,7 +406,8 @@ static int cmd_init(opts *o)
     vn_err err = vn_storekey_create(o->store_key, o->state, key, msg, sizeof msg);
     if (err) return die(o->json, 1, err, "%s", msg);
     int rc = init_curve(o, pub);
-    if (!rc && (err = vn_sstore_open(&store, o->state, 0, key)))
+    vn_meta_format_info fmt; /* a new store: written with the current format */
+    if (!rc && (err = vn_meta_open(&store, o->state, 0, key, false, &fmt)))
         rc = die_store(o, o->store_key, err);
     explicit_bzero(key, sizeof key);
     vn_sstore_close(&store);
@@ -635,7 +636,7 @@ static int prepare_store(opts *o)
     char msg[512], path[4096];
     uint8_t key[VN_STOREKEY_LEN];
     vn_sstore *store = NULL;
-    vn_sstore_format fmt;
+    vn_meta_format_info fmt;
     vn_err err = vn_kv_check(o->state, true, msg, sizeof msg);
     if (err == VN_ENOTFOUND)
         return die(o->json, 1, err,
@@ -650,7 +651,7 @@ static int prepare_store(opts *o)
     int rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
     bool running = vn_backup_server_running(o->state);
-    err = vn_sstore_open_format(&store, o->state, 0, key, !running, &fmt);
+    err = vn_meta_open(&store, o->state, 0, key, !running, &fmt);
     explicit_bzero(key, sizeof key);
     vn_sstore_close(&store);
     if (err == VN_EVERSION && fmt.newer)
@@ -771,19 +772,28 @@ static int cmd_status(opts *o)
     return 0;
 }
 
-/* The commands: what runs them, and whether the store must be there and
- * of the current format first (prepare_store). */
+/* The commands: what runs them, whether the store must be there and of
+ * the current format first (prepare_store), and whether the options of
+ * `run` are checked before that, so a bad option is told as such. */
 typedef struct command {
     const char *name;
     int (*run)(opts *o);
     bool needs_store;
+    bool run_options;
 } command;
 
+/* clang-format off */
 static const command commands[] = {
-    {"init", cmd_init, false},       {"run", cmd_run, true},        {"invite", cmd_invite, true},
-    {"clock", cmd_clock, true},      {"rekey", cmd_rekey, true},    {"backup", cmd_backup, false},
-    {"restore", cmd_restore, false}, {"status", cmd_status, false},
+    {"init", cmd_init, false, false},
+    {"run", cmd_run, true, true},
+    {"invite", cmd_invite, true, false},
+    {"clock", cmd_clock, true, false},
+    {"rekey", cmd_rekey, true, false},
+    {"backup", cmd_backup, false, false},
+    {"restore", cmd_restore, false, false},
+    {"status", cmd_status, false, true},
 };
+/* clang-format on */
 
 int main(int argc, char **argv)
 {
@@ -798,6 +808,8 @@ int main(int argc, char **argv)
     if (!cmd) return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", argv[1]);
     int rc = parse_opts(argc, argv, &o);
     if (rc) return rc;
+    vn_server_config cfg;
+    if (cmd->run_options && (rc = run_config(&o, &cfg))) return rc;
     if (cmd->needs_store && (rc = prepare_store(&o))) return rc;
     return cmd->run(&o);
 }

@@ -27,7 +27,7 @@ server_init
 server_start
 new_case
 P=$(join p participant)
-for i in $(seq 1 30); do vn cm send "$P" "message $i: $(head -c 300 /dev/zero | tr '\0' x)" >/dev/null; done
+for i in $(seq 1 10); do vn cm send "$P" "message $i: $(head -c 1500 /dev/zero | tr '\0' x)" >/dev/null; done
 server_stop
 compact "$STATE"
 compact "$T/cm"
@@ -86,7 +86,7 @@ check "and made none" test ! -e "$T/cm/data.mdb"
 step "restored, both serve again"
 reset_stores
 server_start
-wait_inbox p 'message 30:'
-expect_eq "every queued message is there" 30 "$(grep -c 'message [0-9]*:' <<< "$INBOX")"
+wait_inbox p 'message 10:'
+expect_eq "every queued message is there" 10 "$(grep -c 'message [0-9]*:' <<< "$INBOX")"
 check "the client reads its profile" vn cm whoami >/dev/null
 finish

@@ -17,8 +17,6 @@
  *     record (48 bytes) of a named database. */
 #include "kv_check.h"
 
-#include "vn/kv.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -360,7 +358,7 @@ vn_err kv_check_tree(MDB_env *env, const char *dir, char *msg, size_t size)
     return err;
 }
 
-vn_err vn_kv_check(const char *dir, bool must_exist, char *msg, size_t size)
+vn_err kv_check_store(const char *dir, bool must_exist, char *msg, size_t size)
 {
     MDB_env *env = NULL;
     bool exists = false;
@@ -377,19 +375,5 @@ vn_err vn_kv_check(const char *dir, bool must_exist, char *msg, size_t size)
     else
         err = kv_check_tree(env, dir, msg, size);
     if (env) mdb_env_close(env);
-    return err;
-}
-
-vn_err vn_kv_copy(vn_kv *self, const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return errno == EEXIST ? VN_EEXISTS : VN_EIO;
-    /* Compacted: only the pages the snapshot reaches, renumbered, so
-     * deleted records left on free pages do not travel with the copy. */
-    int rc = mdb_env_copyfd2(kv_env(self), fd, MDB_CP_COMPACT);
-    vn_err err = rc ? VN_ESTORE : VN_OK;
-    if (!err && fsync(fd) != 0) err = VN_EIO;
-    if (close(fd) != 0 && !err) err = VN_EIO;
-    if (err) unlink(path);
     return err;
 }

@@ -28,8 +28,8 @@ vn_err kv_check_file(const char *dir, bool must_exist, bool *exists, char *msg, 
  * the file. VN_ESTORE with msg when one does not. */
 vn_err kv_check_tree(MDB_env *env, const char *dir, char *msg, size_t size);
 
-/* The environment of an open store (kv.c). */
-typedef struct vn_kv vn_kv;
-MDB_env *kv_env(vn_kv *self);
+/* Both checks on dir/data.mdb, the walk on an environment of its own
+ * opened read-only: vn_kv_check (vn/kv.h). */
+vn_err kv_check_store(const char *dir, bool must_exist, char *msg, size_t size);
 
 #endif

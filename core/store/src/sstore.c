@@ -3,16 +3,13 @@
 #include "vn/sstore.h"
 
 #include "sstore_internal.h"
-#include "vn/meta.h"
 #include "vn/account.h"
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <assert.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Order matches the VN_DB_* enum in sstore_internal.h. */
 static const char *const db_names[] = {
@@ -97,12 +94,11 @@ static vn_err is_old_format(const char *dir, size_t mapsize, bool *old)
 
 /* A store with no record at all is new (or was never used): it gets the
  * key check. Otherwise the key check must read back. */
-static vn_err check_key(vn_kv *kv, bool *probe_format, bool *created)
+static vn_err check_key(vn_kv *kv, bool *probe_format)
 {
     size_t total = 0, n = 0;
     void *val = NULL;
     *probe_format = false;
-    *created = false;
     /* Counted inside a write transaction, so of two first opens (say
      * with two different keys) only one finds the store empty. */
     vn_err err = vn_kv_begin(kv);
@@ -115,10 +111,7 @@ static vn_err check_key(vn_kv *kv, bool *probe_format, bool *created)
         if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
         return err;
     }
-    if ((err = vn_kv_commit(kv)) || total == 0) {
-        *created = !err;
-        return err;
-    }
+    if ((err = vn_kv_commit(kv)) || total == 0) return err;
     err = vn_kv_get(kv, VN_DB_META, SEAL_CHECK_KEY, sizeof SEAL_CHECK_KEY - 1, &val, &n);
     /* With hashed keys a wrong key misses the record instead of failing to
      * open it; which of the two it is, the caller finds out. */
@@ -129,49 +122,15 @@ static vn_err check_key(vn_kv *kv, bool *probe_format, bool *created)
     return err;
 }
 
-/* Keeps a compacted copy of the store as it is, named with its format and
- * the time (dir/data-format0-20261205T103000Z.mdb), then moves it forward
- * in one write transaction. */
-static vn_err upgrade_format(vn_sstore *s, const char *dir, vn_sstore_format *fmt)
-{
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-    snprintf(fmt->kept, sizeof fmt->kept, "%s/data-format%u-%s.mdb", dir, (unsigned)fmt->found,
-             stamp);
-    vn_err err = vn_kv_copy(s->kv, fmt->kept);
-    if (!err) err = vn_meta_upgrade(s, fmt->found);
-    fmt->upgraded = !err;
-    return err;
-}
-
 vn_err vn_sstore_open(vn_sstore **out, const char *dir, size_t mapsize, const uint8_t key[32])
 {
-    vn_sstore_format fmt;
-    return vn_sstore_open_format(out, dir, mapsize, key, true, &fmt);
-}
-
-vn_err vn_sstore_open_format(vn_sstore **out, const char *dir, size_t mapsize,
-                             const uint8_t key[32], bool upgrade, vn_sstore_format *fmt)
-{
-    bool probe = false, old = false, created = false;
-    memset(fmt, 0, sizeof *fmt);
+    bool probe = false, old = false;
     vn_sstore *s = calloc(1, sizeof *s);
     if (!s) return VN_ENOMEM;
     vn_err err = vn_kv_open(&s->kv, dir, db_names, VN_DB_COUNT, mapsize);
     if (err) goto err_free_s;
     if ((err = vn_kv_seal(s->kv, key, db_groups))) goto err_close_kv;
-    if ((err = check_key(s->kv, &probe, &created))) goto err_close_kv;
-    if ((err = created ? vn_meta_set_format(s) : vn_meta_format(s, &fmt->found))) goto err_close_kv;
-    if (created) fmt->found = VN_META_FORMAT;
-    fmt->newer = fmt->found > VN_META_FORMAT;
-    if (fmt->newer) {
-        err = VN_EVERSION;
-        goto err_close_kv;
-    }
-    if (upgrade && fmt->found < VN_META_FORMAT && (err = upgrade_format(s, dir, fmt)))
-        goto err_close_kv;
+    if ((err = check_key(s->kv, &probe))) goto err_close_kv;
     *out = s;
     return VN_OK;
 

@@ -11,7 +11,6 @@
 #ifndef VN_SSTORE_H
 #define VN_SSTORE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,21 +31,6 @@ typedef struct vn_sstore vn_sstore;
  * key check, readable keys): it cannot be opened as it is; VN_EIO,
  * VN_ESTORE, VN_ENOMEM from the environment. */
 vn_err vn_sstore_open(vn_sstore **out, const char *dir, size_t mapsize, const uint8_t key[32]);
-/* What vn_sstore_open_format found of the store's format (vn/meta.h). */
-typedef struct vn_sstore_format {
-    uint32_t found;  /* the format the store had (a new store: the current one) */
-    bool newer;      /* found is newer than this build knows: refused (VN_EVERSION) */
-    bool upgraded;   /* moved forward to VN_META_FORMAT */
-    char kept[4096]; /* the copy of the store as it was, kept before moving it */
-} vn_sstore_format;
-/* As vn_sstore_open (which is this with upgrade), and then: a store of a
- * newer format than VN_META_FORMAT is refused (VN_EVERSION, fmt->newer); an
- * older one, with upgrade, is first copied (compacted) to
- * dir/data-format<N>-<time>.mdb and then moved forward in one write
- * transaction; without upgrade it is opened as it is, for a look (a
- * backup's check), and must not be written. fmt is filled either way. */
-vn_err vn_sstore_open_format(vn_sstore **out, const char *dir, size_t mapsize,
-                             const uint8_t key[32], bool upgrade, vn_sstore_format *fmt);
 /* Safe on NULL and twice; sets *self_p to NULL. */
 void vn_sstore_close(vn_sstore **self_p);
 /* The underlying kv (borrowed, valid until the store is closed), for
