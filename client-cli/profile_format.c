@@ -33,12 +33,12 @@ vn_err vn_profile_check_store(vn_client *c)
     if (err == VN_ENOTFOUND)
         vn_client_fail(c, err,
                        "profile %s has its key file but no store (%s): restore the profile "
-                       "directory from a backup, or start a new profile with `vangnet join`",
+                       "directory from a backup, or join again in a new profile directory",
                        c->profile, why);
     else if (err)
         vn_client_fail(c, err,
                        "%s. The profile is not opened: restore the profile directory from a "
-                       "backup, or start a new profile with `vangnet join`",
+                       "backup, or join again in a new profile directory",
                        why);
     /* Not VN_ESTORE, which tells the user to retry: this will not pass. */
     if (err == VN_ESTORE) {

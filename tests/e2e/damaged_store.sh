@@ -27,7 +27,7 @@ server_init
 server_start
 new_case
 P=$(join p participant)
-for i in $(seq 1 10); do vn cm send "$P" "message $i: $(head -c 1500 /dev/zero | tr '\0' x)" >/dev/null; done
+for i in $(seq 1 6); do vn cm send "$P" "message $i: $(head -c 3000 /dev/zero | tr '\0' x)" >/dev/null; done
 server_stop
 compact "$STATE"
 compact "$T/cm"
@@ -54,25 +54,52 @@ damage() {
     "$how" "$STATE/data.mdb" "$PAGES"
     "$how" "$T/cm/data.mdb" "$CPAGES"
     refused "vangnetd run on a $name store" "$STATE/data.mdb.*$re.*restore it from a backup" run_srv
-    refused "vangnetd invite on a $name store" "$STATE/data.mdb.*$re" srv invite --role admin --endpoint tcp://127.0.0.1:1
     refused "vangnetd status on a $name store" "$STATE/data.mdb.*$re" srv status
-    refused "vangnetd backup of a $name store" "$STATE/data.mdb.*$re" srv backup "$T/bk-$name"
-    check "the failed backup leaves nothing" test ! -e "$T/bk-$name"
-    refused "vangnet on a $name profile" "$T/cm/data.mdb.*$re.*restore the profile" vn cm whoami
+    # The other commands open the store the same way: tried once (the time
+    # of a sanitizer build's run adds up).
+    if [ "$name" = truncated ]; then
+        refused "vangnetd invite on a $name store" "$STATE/data.mdb.*$re" srv invite --role admin --endpoint tcp://127.0.0.1:1
+        refused "vangnetd backup of a $name store" "$STATE/data.mdb.*$re" srv backup "$T/bk-$name"
+        check "the failed backup leaves nothing" test ! -e "$T/bk-$name"
+    fi
+    refused "vangnet on a $name profile" "$T/cm/data.mdb.*$re.*restore the profile directory from a backup" vn cm whoami
 }
 truncated() { truncate -s $(( ($2 / 2) * 4096 )) "$1"; }
 emptied() { : > "$1"; }
 meta_hit() { overwrite "$1" 16 64; overwrite "$1" 4112 64; }
 # The newer meta page alone: LMDB reads both, so one is enough to refuse.
 meta1_hit() { overwrite "$1" $(( 4096 + 136 )) 8; }
-middle_hit() { overwrite "$1" $(( ($2 / 2) * 4096 )) 4096; }
-torn_page() { overwrite "$1" $(( ($2 / 2) * 4096 )) 16; }
+# root FILE: the page number of the main database's root in FILE's newer
+# meta page (LMDB's layout: the transaction id at byte 144 of a meta page,
+# the main database's root at byte 128): a page every open reads.
+u8_at() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+root() {
+    local m=0
+    [ "$(u8_at "$1" $((4096 + 144)))" -gt "$(u8_at "$1" 144)" ] && m=4096
+    u8_at "$1" $((m + 128))
+}
+root_garbled() { overwrite "$1" $(( $(root "$1") * 4096 )) 4096; }
+root_header_hit() { overwrite "$1" $(( $(root "$1") * 4096 )) 16; }
 damage truncated truncated 'truncated'
 damage empty emptied 'empty \(0 bytes\)'
 damage "meta-overwritten" meta_hit 'not an LMDB meta page'
 damage "last-page-overwritten" meta1_hit 'damaged|truncated'
-damage "middle-page-overwritten" middle_hit 'damaged: page [0-9]+'
-damage "page-header-overwritten" torn_page 'damaged: page [0-9]+'
+damage "root-page-overwritten" root_garbled 'damaged: page [0-9]+'
+damage "page-header-overwritten" root_header_hit 'damaged: page [0-9]+'
+
+step "a page in the middle overwritten"
+# Every page of a compacted store is in use: a tree page (the walk refuses
+# it) or part of a value (its seal does not open). Which one it is depends
+# on the layout; either way nothing crashes, and a backup, which opens
+# every record, refuses the store.
+reset_stores
+overwrite "$STATE/data.mdb" $(( (PAGES / 2) * 4096 )) 4096
+overwrite "$T/cm/data.mdb" $(( (CPAGES / 2) * 4096 )) 4096
+refused "vangnetd backup of a store with a page overwritten" "damaged: page [0-9]+|does not read back" srv backup "$T/bk-middle"
+rc=0; srv status >/dev/null 2>&1 || rc=$?
+check "vangnetd status does not crash (exit $rc)" test "$rc" -le 1
+rc=0; vn cm whoami >/dev/null 2>&1 || rc=$?
+check "vangnet does not crash (exit $rc)" test "$rc" -le 1
 
 step "a lost store is never replaced by an empty one"
 reset_stores
@@ -86,7 +113,7 @@ check "and made none" test ! -e "$T/cm/data.mdb"
 step "restored, both serve again"
 reset_stores
 server_start
-wait_inbox p 'message 10:'
-expect_eq "every queued message is there" 10 "$(grep -c 'message [0-9]*:' <<< "$INBOX")"
+wait_inbox p 'message 6:'
+expect_eq "every queued message is there" 6 "$(grep -c 'message [0-9]*:' <<< "$INBOX")"
 check "the client reads its profile" vn cm whoami >/dev/null
 finish

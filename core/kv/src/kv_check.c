@@ -151,7 +151,7 @@ static vn_err read_metas(int fd, const char *path, uint64_t fsize, kv_meta m[2],
     vn_err err = read_meta(fd, path, 0, 0, &m[0], msg, size);
     if (!err && fsize < 2ull * m[0].psize)
         err = say(VN_ESTORE, msg, size,
-                  "%s is truncated: %llu bytes, less than its two meta pages of %u bytes", path,
+                  "%s is truncated: %llu bytes, less than its two meta pages (%u bytes each)", path,
                   (unsigned long long)fsize, m[0].psize);
     if (!err) err = read_meta(fd, path, 1, m[0].psize, &m[1], msg, size);
     for (int i = 0; i < 2 && !err; i++) {
