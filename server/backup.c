@@ -2,6 +2,7 @@
 #include "backup.h"
 
 #include "vn/alerts.h"
+#include "vn/day.h"
 #include "vn/kv.h"
 #include "vn/meta.h"
 #include "vn/sstore.h"
@@ -325,4 +326,55 @@ vn_err vn_status_read(const char *state, const uint8_t key[32], size_t mapsize, 
         say(err, msg, size, "cannot read the store in %s: %s", state, vn_err_str(err));
     vn_sstore_close(&st);
     return err;
+}
+
+/* ---- printing ---------------------------------------------------------- */
+
+void vn_backup_print(FILE *f, bool json, const char *what, const char *dir,
+                     const vn_backup_counts *c)
+{
+    if (json)
+        fprintf(f,
+                "{\"%s\": \"%s\", \"format\": %u, \"records\": %zu, \"accounts\": %zu, "
+                "\"queued\": %zu, \"cases\": %zu, \"bytes\": %llu}\n",
+                what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
+                (unsigned long long)c->bytes);
+    else
+        fprintf(f,
+                "%s %s: format %u, %zu records (%zu accounts, %zu queued envelopes, %zu cases), "
+                "%llu bytes\n",
+                what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
+                (unsigned long long)c->bytes);
+}
+
+void vn_status_print(FILE *f, bool json, const char *state, const vn_status *s)
+{
+    char day[11] = "none";
+    double pct = s->map_pages ? 100.0 * (double)s->used_pages / (double)s->map_pages : 0;
+    if (s->last_day >= 0) vn_day_format(s->last_day, day);
+    if (json) {
+        fprintf(f,
+                "{\"state\": \"%s\", \"running\": %s, \"endpoint\": \"%s\", \"format\": %u, "
+                "\"used_pages\": %zu, \"map_pages\": %zu, \"queued\": %zu, \"accounts\": %zu, "
+                "\"alerts\": {\"concern\": %zu, \"urgent\": %zu, \"crisis\": %zu}, "
+                "\"last_sweep_day\": %s%s%s, \"version\": \"%s\"}\n",
+                state, s->running ? "true" : "false", s->endpoint, (unsigned)s->format,
+                s->used_pages, s->map_pages, s->queued, s->accounts, s->alerts[1], s->alerts[2],
+                s->alerts[3], s->last_day >= 0 ? "\"" : "", s->last_day >= 0 ? day : "null",
+                s->last_day >= 0 ? "\"" : "", VN_SOFTWARE_VERSION);
+        return;
+    }
+    fprintf(f,
+            "state:        %s\n"
+            "running:      %s%s%s\n"
+            "store:        format %u, %zu of %zu pages used (%.1f%%)\n"
+            "queued:       %zu envelopes\n"
+            "accounts:     %zu\n"
+            "open alerts:  %zu concern, %zu urgent, %zu crisis\n"
+            "last sweep:   %s (the latest day the scheduler closed)\n"
+            "software:     vangnetd %s\n",
+            state, s->running ? "yes" : "no", s->running && s->endpoint[0] ? ", at " : "",
+            s->running ? s->endpoint : "", (unsigned)s->format, s->used_pages, s->map_pages, pct,
+            s->queued, s->accounts, s->alerts[1], s->alerts[2], s->alerts[3], day,
+            VN_SOFTWARE_VERSION);
 }

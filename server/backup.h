@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vn/err.h"
 
@@ -63,9 +64,18 @@ typedef struct vn_status {
     int32_t last_day;   /* the latest day the scheduler closed for any case; -1 if none */
 } vn_status;
 
+/* Prints what a check found, as one line or (json) one object: "backup
+ * DIR: format 1, N records (...)"; what names the action. */
+void vn_backup_print(FILE *f, bool json, const char *what, const char *dir,
+                     const vn_backup_counts *c);
+
 /* Reads the status of state's store under key (mapsize as the server's
  * --map-size; 0: 1 GiB), beside a running server. */
 vn_err vn_status_read(const char *state, const uint8_t key[32], size_t mapsize, vn_status *st,
                       char *msg, size_t size);
+
+/* Prints the status for `vangnetd status`: aligned lines, or (json) one
+ * object; the software version is VN_SOFTWARE_VERSION. */
+void vn_status_print(FILE *f, bool json, const char *state, const vn_status *s);
 
 #endif

@@ -9,7 +9,6 @@
 #include "vn/hex.h"
 #include "vn/parse.h"
 #include "vn/account.h"
-#include "vn/day.h"
 #include "vn/kv.h"
 #include "vn/meta.h"
 #include <stdbool.h>
@@ -673,21 +672,6 @@ static int prepare_store(opts *o)
     return 0;
 }
 
-static void print_counts(const opts *o, const char *what, const char *dir,
-                         const vn_backup_counts *c)
-{
-    if (o->json)
-        printf("{\"%s\": \"%s\", \"format\": %u, \"records\": %zu, \"accounts\": %zu, "
-               "\"queued\": %zu, \"cases\": %zu, \"bytes\": %llu}\n",
-               what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
-               (unsigned long long)c->bytes);
-    else
-        printf("%s %s: format %u, %zu records (%zu accounts, %zu queued envelopes, %zu cases), "
-               "%llu bytes\n",
-               what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
-               (unsigned long long)c->bytes);
-}
-
 static int cmd_backup(opts *o)
 {
     uint8_t key[VN_STOREKEY_LEN];
@@ -699,7 +683,7 @@ static int cmd_backup(opts *o)
     vn_err err = vn_backup_make(o->state, o->pos[0], key, &c, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
     if (err) return die(o->json, 1, err, "backup failed: %s", msg);
-    print_counts(o, "backup", o->pos[0], &c);
+    vn_backup_print(stdout, o->json, "backup", o->pos[0], &c);
     return 0;
 }
 
@@ -716,7 +700,7 @@ static int cmd_restore(opts *o)
     vn_err err = vn_backup_restore(o->state, o->pos[0], key, o->force, &c, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
     if (err) return die(o->json, 1, err, "restore refused: %s", msg);
-    print_counts(o, "restored", o->state, &c);
+    vn_backup_print(stdout, o->json, "restored", o->state, &c);
     snprintf(path, sizeof path, "%s/server.key", o->state);
     if (stat(path, &sb) != 0)
         fprintf(stderr,
@@ -724,36 +708,6 @@ static int cmd_restore(opts *o)
                 "own backup before `vangnetd run`, or clients will not trust this server\n",
                 o->state);
     return 0;
-}
-
-static void print_status(const opts *o, const vn_status *s)
-{
-    char day[11] = "none";
-    double pct = s->map_pages ? 100.0 * (double)s->used_pages / (double)s->map_pages : 0;
-    if (s->last_day >= 0) vn_day_format(s->last_day, day);
-    if (o->json) {
-        printf("{\"state\": \"%s\", \"running\": %s, \"endpoint\": \"%s\", \"format\": %u, "
-               "\"used_pages\": %zu, \"map_pages\": %zu, \"queued\": %zu, \"accounts\": %zu, "
-               "\"alerts\": {\"concern\": %zu, \"urgent\": %zu, \"crisis\": %zu}, "
-               "\"last_sweep_day\": %s%s%s, \"version\": \"%s\"}\n",
-               o->state, s->running ? "true" : "false", s->endpoint, (unsigned)s->format,
-               s->used_pages, s->map_pages, s->queued, s->accounts, s->alerts[1], s->alerts[2],
-               s->alerts[3], s->last_day >= 0 ? "\"" : "", s->last_day >= 0 ? day : "null",
-               s->last_day >= 0 ? "\"" : "", VN_SOFTWARE_VERSION);
-        return;
-    }
-    printf("state:        %s\n"
-           "running:      %s%s%s\n"
-           "store:        format %u, %zu of %zu pages used (%.1f%%)\n"
-           "queued:       %zu envelopes\n"
-           "accounts:     %zu\n"
-           "open alerts:  %zu concern, %zu urgent, %zu crisis\n"
-           "last sweep:   %s (the latest day the scheduler closed)\n"
-           "software:     vangnetd %s\n",
-           o->state, s->running ? "yes" : "no", s->running && s->endpoint[0] ? ", at " : "",
-           s->running ? s->endpoint : "", (unsigned)s->format, s->used_pages, s->map_pages, pct,
-           s->queued, s->accounts, s->alerts[1], s->alerts[2], s->alerts[3], day,
-           VN_SOFTWARE_VERSION);
 }
 
 static int cmd_status(opts *o)
@@ -768,7 +722,7 @@ static int cmd_status(opts *o)
     vn_err err = vn_status_read(o->state, key, cfg.map_size, &s, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
     if (err) return die(o->json, 1, err, "%s", msg);
-    print_status(o, &s);
+    vn_status_print(stdout, o->json, o->state, &s);
     return 0;
 }
 
