@@ -259,7 +259,8 @@ static vn_err migrate(vn_client *c, const char *pass)
         (err = vn_kv_open(&c->kv, tmp, db_names, CDB_COUNT, STORE_MAP)))
         goto out;
     randombytes_buf(c->profile_key, sizeof c->profile_key);
-    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_kv_begin(c->kv)) ||
+    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_profile_format(c)) ||
+        (err = vn_kv_begin(c->kv)) ||
         (err = vn_migrate_each(old, CDB_COUNT, old_key, migrate_put, c)) ||
         (err = vn_kv_commit(c->kv)))
         goto out;

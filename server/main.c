@@ -344,11 +344,14 @@ static int load_key(const opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, siz
 
 /* Opens the store of o->state with its key; the key is wiped before it
  * returns. Returns 0 or the exit code. */
+static int prepare_store(const opts *o);
+
 static int open_store(const opts *o, vn_sstore **store)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096];
-    int rc = load_key(o, key, path, sizeof path);
+    int rc = prepare_store(o);
+    if (!rc) rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
     vn_err err = vn_sstore_open(store, o->state, 0, key);
     explicit_bzero(key, sizeof key);
@@ -602,7 +605,8 @@ static int cmd_rekey(opts *o)
     if (!o->new_key)
         return die(o->json, 2, VN_EINVAL,
                    "--new-key FILE is required: rekey makes the new key there");
-    int rc = load_key(o, old_key, path, sizeof path);
+    int rc = prepare_store(o);
+    if (!rc) rc = load_key(o, old_key, path, sizeof path);
     if (rc) return rc;
     bool moved = false;
     vn_err err = vn_storekey_create(o->new_key, o->state, new_key, msg, sizeof msg);
@@ -630,7 +634,7 @@ static int cmd_rekey(opts *o)
  * a format this build reads; an older one is moved forward here, after a
  * copy of it is kept, unless a server runs on it. Returns 0 or the exit
  * code. */
-static int prepare_store(opts *o)
+static int prepare_store(const opts *o)
 {
     char msg[512], path[4096];
     uint8_t key[VN_STOREKEY_LEN];
@@ -726,9 +730,10 @@ static int cmd_status(opts *o)
     return 0;
 }
 
-/* The commands: what runs them, whether the store must be there and of
- * the current format first (prepare_store), and whether the options of
- * `run` are checked before that, so a bad option is told as such. */
+/* The commands: what runs them, and whether the options of `run` are
+ * checked and the store prepared (prepare_store) before it runs; the other
+ * commands that open the store prepare it after their own usage checks
+ * (open_store, cmd_rekey), so a bad option is told as such first. */
 typedef struct command {
     const char *name;
     int (*run)(opts *o);
@@ -740,9 +745,9 @@ typedef struct command {
 static const command commands[] = {
     {"init", cmd_init, false, false},
     {"run", cmd_run, true, true},
-    {"invite", cmd_invite, true, false},
-    {"clock", cmd_clock, true, false},
-    {"rekey", cmd_rekey, true, false},
+    {"invite", cmd_invite, false, false},
+    {"clock", cmd_clock, false, false},
+    {"rekey", cmd_rekey, false, false},
     {"backup", cmd_backup, false, false},
     {"restore", cmd_restore, false, false},
     {"status", cmd_status, false, true},

@@ -15,9 +15,9 @@
 
 /* Checks dir/data.mdb before mdb_env_open: it exists (unless !must_exist,
  * then *exists tells), is at least two pages long, both meta pages are
- * LMDB's of data version 1 with one page size, and the file holds every
- * page they name. VN_ENOTFOUND (missing), VN_ESTORE (damaged), VN_EIO;
- * msg says what was wrong, naming the file. */
+ * LMDB's of data version 1 with one page size, and the file holds the
+ * root pages they name (the walk checks the other pages). VN_ENOTFOUND (missing), VN_ESTORE
+ * (damaged), VN_EIO; msg says what was wrong, naming the file. */
 vn_err kv_check_file(const char *dir, bool must_exist, bool *exists, char *msg, size_t size);
 
 /* Walks every B-tree of the opened env (the free list, the main database

@@ -27,13 +27,14 @@ void vn_kv_close(vn_kv **self_p);
 
 /* Checks the store file dir/data.mdb without trusting it: it exists
  * (VN_ENOTFOUND otherwise, unless !must_exist), is not empty, holds both
- * LMDB meta pages and every page they name, and every B-tree page reached
- * from them names itself and stays inside the file (VN_ESTORE otherwise).
- * Reads with pread under a read transaction, so it may run beside a
- * process that writes the store. msg (may be NULL) says what was wrong,
- * naming the file. vn_kv_open runs the cheap part (the file and its meta
- * pages) itself; a program calls this once before it opens a store, so a
- * damaged one is refused with words instead of crashing LMDB. */
+ * LMDB meta pages and the roots they name, and every B-tree page reached
+ * from them lies inside the file, names itself and keeps its nodes inside
+ * it (VN_ESTORE otherwise). Reads with pread under a read transaction, so
+ * it may run beside a process that writes the store. msg (may be NULL)
+ * says what was wrong, naming the file. vn_kv_open runs the cheap part
+ * (the file and its meta pages) itself; a program calls this once before
+ * it opens a store, so a damaged one is refused with words instead of
+ * crashing LMDB. */
 vn_err vn_kv_check(const char *dir, bool must_exist, char *msg, size_t size);
 
 /* Writes a consistent, compacted copy of the store (free pages left out)
