@@ -65,6 +65,9 @@ expect_match "run refuses it, naming both formats" \
 expect_match "so does invite" 'is of format 2, newer' "$(err srv invite --role admin --endpoint tcp://127.0.0.1:1)"
 expect_match "and backup" 'is of format 2, newer' "$(err srv backup "$T/bk")"
 expect_match "and status" 'is of format 2, newer' "$(err srv status)"
+expect_match "and a restore from it" 'is of format 2, newer than this vangnetd' \
+    "$("$VANGNETD" restore --state "$T/s3" --store-key "$STORE_KEY" "$STATE" 2>&1 >/dev/null || true)"
+check "which made no state directory" test ! -e "$T/s3"
 check "nothing was kept or moved" test "$(kept "$STATE")" -eq 1
 
 step "a profile of a newer format is refused"
