@@ -330,15 +330,30 @@ vn_err vn_status_read(const char *state, const uint8_t key[32], size_t mapsize, 
 
 /* ---- printing ---------------------------------------------------------- */
 
+/* text as the inside of a JSON string: quotes and backslashes escaped,
+ * control characters left out (a path may hold any byte but NUL). */
+static const char *json_text(const char *text, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n + 3 < size; p++) {
+        if ((unsigned char)*p < 0x20) continue;
+        if (*p == '"' || *p == '\\') out[n++] = '\\';
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 void vn_backup_print(FILE *f, bool json, const char *what, const char *dir,
                      const vn_backup_counts *c)
 {
+    char esc[8192];
     if (json)
         fprintf(f,
                 "{\"%s\": \"%s\", \"format\": %u, \"records\": %zu, \"accounts\": %zu, "
                 "\"queued\": %zu, \"cases\": %zu, \"bytes\": %llu}\n",
-                what, dir, (unsigned)c->format, c->records, c->accounts, c->queued, c->cases,
-                (unsigned long long)c->bytes);
+                what, json_text(dir, esc, sizeof esc), (unsigned)c->format, c->records, c->accounts,
+                c->queued, c->cases, (unsigned long long)c->bytes);
     else
         fprintf(f,
                 "%s %s: format %u, %zu records (%zu accounts, %zu queued envelopes, %zu cases), "
@@ -349,7 +364,7 @@ void vn_backup_print(FILE *f, bool json, const char *what, const char *dir,
 
 void vn_status_print(FILE *f, bool json, const char *state, const vn_status *s)
 {
-    char day[11] = "none";
+    char day[11] = "none", esc[8192], esc_ep[520];
     double pct = s->map_pages ? 100.0 * (double)s->used_pages / (double)s->map_pages : 0;
     if (s->last_day >= 0) vn_day_format(s->last_day, day);
     if (json) {
@@ -358,9 +373,10 @@ void vn_status_print(FILE *f, bool json, const char *state, const vn_status *s)
                 "\"used_pages\": %zu, \"map_pages\": %zu, \"queued\": %zu, \"accounts\": %zu, "
                 "\"alerts\": {\"concern\": %zu, \"urgent\": %zu, \"crisis\": %zu}, "
                 "\"last_sweep_day\": %s%s%s, \"version\": \"%s\"}\n",
-                state, s->running ? "true" : "false", s->endpoint, (unsigned)s->format,
-                s->used_pages, s->map_pages, s->queued, s->accounts, s->alerts[1], s->alerts[2],
-                s->alerts[3], s->last_day >= 0 ? "\"" : "", s->last_day >= 0 ? day : "null",
+                json_text(state, esc, sizeof esc), s->running ? "true" : "false",
+                json_text(s->endpoint, esc_ep, sizeof esc_ep), (unsigned)s->format, s->used_pages,
+                s->map_pages, s->queued, s->accounts, s->alerts[1], s->alerts[2], s->alerts[3],
+                s->last_day >= 0 ? "\"" : "", s->last_day >= 0 ? day : "null",
                 s->last_day >= 0 ? "\"" : "", VN_SOFTWARE_VERSION);
         return;
     }
