@@ -274,7 +274,8 @@ static vn_err migrate(vn_client *c, const char *pass)
         (err = vn_kv_open(&c->kv, tmp, db_names, CDB_COUNT, STORE_MAP)))
         goto out;
     randombytes_buf(c->profile_key, sizeof c->profile_key);
-    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_kv_begin(c->kv)) ||
+    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_profile_format(c)) ||
+        (err = vn_kv_begin(c->kv)) ||
         (err = vn_migrate_each(old, CDB_COUNT, old_key, migrate_put, c)) ||
         (err = vn_kv_commit(c->kv)))
         goto out;
@@ -348,11 +349,14 @@ vn_err vn_client_open(vn_client *c)
     vn_err err = vn_lock_take(c);
     if (err == VN_ETIMEOUT) errno = EBUSY;
     if (err) return err == VN_ETIMEOUT ? VN_EIO : err;
+    /* A lost or damaged store is refused before a passphrase is asked. */
+    err = vn_profile_check_store(c);
+    if (err) goto err_wipe;
     /* The key file first: the store is never created without one. */
     err = unlock(c);
     if (err) goto err_wipe;
     if ((err = vn_kv_open(&c->kv, c->profile, db_names, CDB_COUNT, STORE_MAP))) goto err_wipe;
-    if ((err = seal(c)) || (err = check_store(c)) ||
+    if ((err = seal(c)) || (err = check_store(c)) || (err = vn_profile_format(c)) ||
         (err = vn_e2ee_open(&c->e2ee, c->kv, CDB_E2EE)))
         goto err_close;
     size_t len = 0;

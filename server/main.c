@@ -1,4 +1,5 @@
-/* vangnetd: init, run, invite, clock, rekey. */
+/* vangnetd: init, run, invite, clock, rekey, backup, restore, status. */
+#include "backup.h"
 #include "config.h"
 #include "metrics.h"
 #include "rekey.h"
@@ -11,6 +12,8 @@
 #include "vn/hex.h"
 #include "vn/parse.h"
 #include "vn/account.h"
+#include "vn/kv.h"
+#include "vn/meta.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -140,23 +143,30 @@ static void print_usage(FILE *f)
         if (o->def) fprintf(f, " (default %s)", o->def);
         fputc('\n', f);
     }
-    fputs("  invite --state DIR --role ROLE      print a one-time invite code\n"
-          "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
-          "         (participants, buddies and naasten are invited into a case)\n"
-          "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
-          "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
-          "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
-          "         (vangnetd stopped; the old key from --store-key as for every command)\n"
-          "  config-example                      print a settings file: every option of run,\n"
-          "                                      commented out, with its default\n"
-          "  --version                           print the version\n"
-          "\n"
-          "\n"
-          "every command but init opens the store with --store-key FILE, by default\n"
-          "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
-          "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
-          "durations: a number with s, m, h or d\n",
-          f);
+    fputs(
+        "  invite --state DIR --role ROLE      print a one-time invite code\n"
+        "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
+        "         (participants, buddies and naasten are invited into a case)\n"
+        "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
+        "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
+        "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
+        "         (vangnetd stopped; the old key from --store-key as for every command)\n"
+        "  backup --state DIR DEST [--json]    copy the store, compacted, into the new directory\n"
+        "         DEST while the server runs, and check the copy (docs/BACKUP.md)\n"
+        "  restore --state DIR SRC [--force]   put the backup in SRC back as DIR's store (server\n"
+        "         stopped; --force replaces a store DIR holds, keeping it beside)\n"
+        "  status --state DIR [--json]         up or not, store use, queued envelopes, open\n"
+        "         alerts, last scheduler day, format and software version\n"
+        "  config-example                      print a settings file: every option of run,\n"
+        "                                      commented out, with its default\n"
+        "  --version                           print the version\n"
+        "\n"
+        "\n"
+        "every command but init opens the store with --store-key FILE, by default\n"
+        "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
+        "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
+        "durations: a number with s, m, h or d\n",
+        f);
 }
 
 /* Prints an error naming what was wrong, plain or as JSON, and returns 1
@@ -191,6 +201,7 @@ typedef struct opts {
     const char *new_key;   /* --new-key FILE of rekey */
     const char *config;    /* --config FILE of run */
     bool json;
+    bool force;                     /* --force of restore */
     const char *run[N_RUN_OPTIONS]; /* values of run_options as given */
     int run_count[N_RUN_OPTIONS];   /* how often a flag or count was given */
     const char *pos[4];             /* positional arguments after the command */
@@ -231,6 +242,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             *dst = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
+        } else if (strcmp(a, "--force") == 0) {
+            o->force = true;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_usage(stdout);
             exit(0);
@@ -397,11 +410,14 @@ static int load_key(const opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, siz
 
 /* Opens the store of o->state with its key; the key is wiped before it
  * returns. Returns 0 or the exit code. */
+static int prepare_store(const opts *o);
+
 static int open_store(const opts *o, vn_sstore **store)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096];
-    int rc = load_key(o, key, path, sizeof path);
+    int rc = prepare_store(o);
+    if (!rc) rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
     vn_err err = vn_sstore_open(store, o->state, 0, key);
     explicit_bzero(key, sizeof key);
@@ -458,7 +474,8 @@ static int cmd_init(opts *o)
     vn_err err = vn_storekey_create(o->store_key, o->state, key, msg, sizeof msg);
     if (err) return die(o->json, 1, err, "%s", msg);
     int rc = init_curve(o, pub);
-    if (!rc && (err = vn_sstore_open(&store, o->state, 0, key)))
+    vn_meta_format_info fmt; /* a new store: written with the current format */
+    if (!rc && (err = vn_meta_open(&store, o->state, 0, key, false, &fmt)))
         rc = die_store(o, o->store_key, err);
     explicit_bzero(key, sizeof key);
     vn_sstore_close(&store);
@@ -529,6 +546,17 @@ static int serve(const opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_L
     rc = vn_server_run(srv) ? 1 : 0;
 cleanup:
     vn_server_close(&srv);
+    return rc;
+}
+
+/* The options of run, from the command line and the settings file (main
+ * checks them before the store, so a mistake is named without touching it). */
+static int read_run_config(const opts *o, vn_server_config *cfg)
+{
+    vn_config *file = NULL;
+    int rc = load_config_file(o, &file);
+    if (!rc) rc = run_config(o, file, cfg);
+    vn_config_close(&file);
     return rc;
 }
 
@@ -712,7 +740,8 @@ static int cmd_rekey(opts *o)
     if (!o->new_key)
         return die(o->json, 2, VN_EINVAL,
                    "--new-key FILE is required: rekey makes the new key there");
-    int rc = load_key(o, old_key, path, sizeof path);
+    int rc = prepare_store(o);
+    if (!rc) rc = load_key(o, old_key, path, sizeof path);
     if (rc) return rc;
     bool moved = false;
     vn_err err = vn_storekey_create(o->new_key, o->state, new_key, msg, sizeof msg);
@@ -733,6 +762,133 @@ static int cmd_rekey(opts *o)
     return 0;
 }
 
+/* ---- backup, restore, status (server/backup.c) ---------------------- */
+
+/* Before a command opens the store: it must be there and whole (a lost
+ * store is never replaced by an empty one: only init makes a store), and of
+ * a format this build reads; an older one is moved forward here, after a
+ * copy of it is kept, unless a server runs on it. Returns 0 or the exit
+ * code. */
+static int prepare_store(const opts *o)
+{
+    char msg[512], path[4096];
+    uint8_t key[VN_STOREKEY_LEN];
+    vn_sstore *store = NULL;
+    vn_meta_format_info fmt;
+    vn_err err = vn_kv_check(o->state, true, msg, sizeof msg);
+    if (err == VN_ENOTFOUND)
+        return die(o->json, 1, err,
+                   "no store in %s (%s): `vangnetd init` makes a new state directory; a lost store "
+                   "comes back with `vangnetd restore` from a backup (docs/BACKUP.md)",
+                   o->state, msg);
+    if (err)
+        return die(o->json, 1, err,
+                   "%s. The store is not opened: restore it from a backup with `vangnetd "
+                   "restore` (docs/BACKUP.md)",
+                   msg);
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    bool running = vn_backup_server_running(o->state);
+    err = vn_meta_open(&store, o->state, 0, key, !running, &fmt);
+    explicit_bzero(key, sizeof key);
+    vn_sstore_close(&store);
+    if (err == VN_EVERSION && fmt.newer)
+        return die(o->json, 1, err,
+                   "the store in %s is of format %u, newer than this vangnetd %s reads (format "
+                   "%u): run the vangnetd that wrote it",
+                   o->state, (unsigned)fmt.found, VN_VERSION, (unsigned)VN_META_FORMAT);
+    if (err) return die_store(o, path, err);
+    if (fmt.upgraded)
+        fprintf(stderr,
+                "vangnetd: the store in %s was moved from format %u to %u; the store as it was "
+                "is kept in %s\n",
+                o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT, fmt.kept);
+    else if (fmt.found < VN_META_FORMAT)
+        return die(o->json, 1, VN_EVERSION,
+                   "the store in %s is of format %u and an older vangnetd runs on it: stop that "
+                   "one, then start this one, which moves the store to format %u",
+                   o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT);
+    return 0;
+}
+
+static int cmd_backup(opts *o)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096], msg[1024];
+    vn_backup_counts c;
+    if (o->npos != 1) return die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    vn_err err = vn_backup_make(o->state, o->pos[0], key, &c, msg, sizeof msg);
+    explicit_bzero(key, sizeof key);
+    if (err) return die(o->json, 1, err, "backup failed: %s", msg);
+    vn_backup_print(stdout, o->json, "backup", o->pos[0], &c);
+    return 0;
+}
+
+static int cmd_restore(opts *o)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096], msg[1024];
+    vn_backup_counts c;
+    struct stat sb;
+    if (o->npos != 1)
+        return die(o->json, 2, VN_EINVAL, "usage: vangnetd restore --state DIR SRC [--force]");
+    int rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    vn_err err = vn_backup_restore(o->state, o->pos[0], key, o->force, &c, msg, sizeof msg);
+    explicit_bzero(key, sizeof key);
+    if (err) return die(o->json, 1, err, "restore refused: %s", msg);
+    vn_backup_print(stdout, o->json, "restored", o->state, &c);
+    snprintf(path, sizeof path, "%s/server.key", o->state);
+    if (stat(path, &sb) != 0)
+        fprintf(stderr,
+                "vangnetd: %s has no server.key: put back server.key and server.pub from their "
+                "own backup before `vangnetd run`, or clients will not trust this server\n",
+                o->state);
+    return 0;
+}
+
+static int cmd_status(opts *o)
+{
+    uint8_t key[VN_STOREKEY_LEN];
+    char path[4096], msg[1024];
+    vn_server_config cfg;
+    vn_status s;
+    int rc = read_run_config(o, &cfg); /* --map-size as the server's */
+    if (rc) return rc;
+    if ((rc = load_key(o, key, path, sizeof path))) return rc;
+    vn_err err = vn_status_read(o->state, key, cfg.map_size, &s, msg, sizeof msg);
+    explicit_bzero(key, sizeof key);
+    if (err) return die(o->json, 1, err, "%s", msg);
+    vn_status_print(stdout, o->json, o->state, &s);
+    return 0;
+}
+
+/* The commands: what runs them, and whether the options of `run` are
+ * checked and the store prepared (prepare_store) before it runs; the other
+ * commands that open the store prepare it after their own usage checks
+ * (open_store, cmd_rekey), so a bad option is told as such first. */
+typedef struct command {
+    const char *name;
+    int (*run)(opts *o);
+    bool needs_store;
+    bool run_options;
+} command;
+
+/* clang-format off */
+static const command commands[] = {
+    {"init", cmd_init, false, false},
+    {"run", cmd_run, true, true},
+    {"invite", cmd_invite, false, false},
+    {"clock", cmd_clock, false, false},
+    {"rekey", cmd_rekey, false, false},
+    {"backup", cmd_backup, false, false},
+    {"restore", cmd_restore, false, false},
+    {"status", cmd_status, false, true},
+};
+/* clang-format on */
+
 int main(int argc, char **argv)
 {
     opts o = {0};
@@ -740,32 +896,31 @@ int main(int argc, char **argv)
         print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "--version") == 0) {
+    if (strcmp(argv[1], "--version") == 0) {
         printf("vangnetd " VN_VERSION "\n");
         return 0;
     }
-    if (strcmp(cmd, "config-example") == 0) {
+    if (strcmp(argv[1], "config-example") == 0) {
         vn_doc_config_example(stdout, run_options, N_RUN_OPTIONS);
         return 0;
     }
     /* `vangnetd doc man8|man5`: the manual pages, made at build time. */
-    if (strcmp(cmd, "doc") == 0 && argc == 3 && strcmp(argv[2], "man8") == 0) {
+    if (strcmp(argv[1], "doc") == 0 && argc == 3 && strcmp(argv[2], "man8") == 0) {
         vn_doc_man8(stdout, run_options, N_RUN_OPTIONS, print_usage);
         return 0;
     }
-    if (strcmp(cmd, "doc") == 0 && argc == 3 && strcmp(argv[2], "man5") == 0) {
+    if (strcmp(argv[1], "doc") == 0 && argc == 3 && strcmp(argv[2], "man5") == 0) {
         vn_doc_man5(stdout, run_options, N_RUN_OPTIONS);
         return 0;
     }
-    if (strcmp(cmd, "init") && strcmp(cmd, "run") && strcmp(cmd, "invite") &&
-        strcmp(cmd, "clock") && strcmp(cmd, "rekey"))
-        return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", cmd);
+    const command *cmd = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) cmd = &commands[i];
+    if (!cmd) return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", argv[1]);
     int rc = parse_opts(argc, argv, &o);
     if (rc) return rc;
-    if (strcmp(cmd, "init") == 0) return cmd_init(&o);
-    if (strcmp(cmd, "run") == 0) return cmd_run(&o);
-    if (strcmp(cmd, "invite") == 0) return cmd_invite(&o);
-    if (strcmp(cmd, "rekey") == 0) return cmd_rekey(&o);
-    return cmd_clock(&o);
+    vn_server_config cfg;
+    if (cmd->run_options && (rc = read_run_config(&o, &cfg))) return rc;
+    if (cmd->needs_store && (rc = prepare_store(&o))) return rc;
+    return cmd->run(&o);
 }

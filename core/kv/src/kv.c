@@ -1,13 +1,16 @@
 #include "vn/kv.h"
 
+#include "kv_check.h"
 #include "kv_seal.h"
 #include "vn/array.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KV_MAX_DBS 32
 /* A sealed scan holds its matches in memory: at most this many. */
@@ -70,6 +73,10 @@ vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb,
     int rc;
 
     if (!out || !dir || ndb < 0 || ndb > KV_MAX_DBS) return VN_EINVAL;
+    /* Before LMDB maps it: a short file would fault, an empty one would
+     * pass for a new store. */
+    bool exists;
+    if ((err = kv_check_file(dir, false, &exists, NULL, 0))) return err;
     vn_kv *s = calloc(1, sizeof *s);
     if (!s) return VN_ENOMEM;
     rc = mdb_env_create(&s->env);
@@ -608,4 +615,23 @@ vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map
     mdb_txn_abort(txn);
     *used_pages = *used_pages > free_pages ? *used_pages - free_pages : 0;
     return VN_OK;
+}
+
+vn_err vn_kv_check(const char *dir, bool must_exist, char *msg, size_t size)
+{
+    return kv_check_store(dir, must_exist, msg, size);
+}
+
+vn_err vn_kv_copy(vn_kv *self, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return errno == EEXIST ? VN_EEXISTS : VN_EIO;
+    /* Compacted: only the pages the snapshot reaches, renumbered, so
+     * deleted records left on free pages do not travel with the copy. */
+    int rc = mdb_env_copyfd2(self->env, fd, MDB_CP_COMPACT);
+    vn_err err = rc ? VN_ESTORE : VN_OK;
+    if (!err && fsync(fd) != 0) err = VN_EIO;
+    if (close(fd) != 0 && !err) err = VN_EIO;
+    if (err) unlink(path);
+    return err;
 }

@@ -18,10 +18,29 @@ typedef struct vn_kv vn_kv;
 
 /* Opens (creating if needed) the environment in directory dir, which must
  * exist, with the named databases in dbs[0..ndb). mapsize 0 means 1 GiB.
+ * An existing store file that is empty, shorter than its pages or without
+ * valid meta pages is refused (VN_ESTORE; vn_kv_check says why).
  * On success *out owns the store; free it with vn_kv_close(). */
 vn_err vn_kv_open(vn_kv **out, const char *dir, const char *const *dbs, int ndb, size_t mapsize);
 /* Aborts an open write transaction. Safe on NULL and twice. */
 void vn_kv_close(vn_kv **self_p);
+
+/* Checks the store file dir/data.mdb without trusting it: it exists
+ * (VN_ENOTFOUND otherwise, unless !must_exist), is not empty, holds both
+ * LMDB meta pages and the roots they name, and every B-tree page reached
+ * from them lies inside the file, names itself and keeps its nodes inside
+ * it (VN_ESTORE otherwise). Reads with pread under a read transaction, so
+ * it may run beside a process that writes the store. msg (may be NULL)
+ * says what was wrong, naming the file. vn_kv_open runs the cheap part
+ * (the file and its meta pages) itself; a program calls this once before
+ * it opens a store, so a damaged one is refused with words instead of
+ * crashing LMDB. */
+vn_err vn_kv_check(const char *dir, bool must_exist, char *msg, size_t size);
+
+/* Writes a consistent, compacted copy of the store (free pages left out)
+ * to the file path, which must not exist (mode 0600, fsynced): a hot
+ * backup, taken under a read transaction while writers go on. */
+vn_err vn_kv_copy(vn_kv *self, const char *path);
 
 /* Starts a write transaction. Nested calls are counted: only the outermost
  * vn_kv_commit() commits. Every level is ended once, by vn_kv_commit() or

@@ -27,4 +27,32 @@ vn_err vn_meta_set_clock_offset(vn_sstore *st, uint64_t offset_ms);
 vn_err vn_meta_signing_key(vn_sstore *st, uint8_t pub[VN_META_SIGN_PUB_LEN],
                            uint8_t sec[VN_META_SIGN_SEC_LEN], bool *made);
 
+/* The format of the store's records, kept in meta as "format" (4 bytes,
+ * big-endian). A store of the release before format versions has no such
+ * record: it is format 0. Each later format moves an older store forward;
+ * one this build does not know is refused. */
+#define VN_META_FORMAT 1
+
+/* What vn_meta_open found of a store's format. */
+typedef struct vn_meta_format_info {
+    uint32_t found;  /* the format the store had (a new store: VN_META_FORMAT) */
+    bool newer;      /* found is newer than this build knows: refused (VN_EVERSION) */
+    bool upgraded;   /* moved forward to VN_META_FORMAT */
+    char kept[4096]; /* the copy of the store as it was, kept before moving it */
+} vn_meta_format_info;
+
+/* Opens the store as vn_sstore_open does, then looks at its format: a new
+ * store (nothing but its key check) gets VN_META_FORMAT; a newer format is
+ * refused (VN_EVERSION, info->newer); an older one, with upgrade, is first
+ * copied (compacted, vn_kv_copy) to dir/data-format<N>-<time>.mdb and then
+ * moved forward in one write transaction; without upgrade it is opened as
+ * it is, for a look (status, a backup's check), and must not be written.
+ * info is filled either way. Every program opens the store this way once
+ * before its work (vangnetd's prepare_store), so the server's own
+ * vn_sstore_open finds it current. */
+vn_err vn_meta_open(vn_sstore **out, const char *dir, size_t mapsize, const uint8_t key[32],
+                    bool upgrade, vn_meta_format_info *info);
+/* The store's format version; 0 when it has none. */
+vn_err vn_meta_format(vn_sstore *st, uint32_t *version);
+
 #endif
