@@ -6,6 +6,7 @@
 #include "conns.h"
 #include "listen.h"
 #include "ratelimit.h"
+#include "scheduler.h"
 #include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
@@ -56,6 +57,7 @@ struct vn_server {
     uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
     uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
+    uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_signal_t sigterm, sigint;
     void *zctx;       /* ZeroMQ context */
     void *router;     /* client-facing socket */
@@ -82,6 +84,8 @@ struct vn_server {
     uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
     uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
     uint64_t events_reported_ms;      /* monotonic time of that report */
+
+    vn_scheduler *sched; /* passes over the cases under contract */
 };
 
 /* How often the event counts are logged: coarse enough that a count does
@@ -579,6 +583,16 @@ static void on_zap(uv_poll_t *h, int status, int events)
         vn_zap_handle(s, s->zap);
 }
 
+/* One step of the scheduler's pass per loop turn: the turn's requests are
+ * served between two steps. */
+static void on_sched(uv_idle_t *h)
+{
+    vn_server *s = h->data;
+    if (!vn_scheduler_step(s->sched)) uv_idle_stop(h);
+    /* The step pushed notices on the ROUTER. */
+    drain(s);
+}
+
 static void on_sweep(uv_timer_t *t)
 {
     vn_server *s = t->data;
@@ -589,7 +603,9 @@ static void on_sweep(uv_timer_t *t)
         vn_log("expiry failed: %s", vn_err_str(err));
     else if (n)
         vn_log("expired %zu undelivered messages", n);
-    vn_scheduler_run(s);
+    /* The pass runs in steps on the following loop turns (on_sched). */
+    vn_scheduler_start(s->sched);
+    uv_idle_start(&s->sched_idle, on_sched);
     vn_escalation_run(s);
     err = vn_lifecycle_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
@@ -684,10 +700,12 @@ static vn_err start_loop(vn_server *s)
     if (zmq_getsockopt(s->mon, ZMQ_FD, &fd, &len)) return VN_ETRANSPORT;
     uv_poll_init(&s->loop, &s->mon_poll, fd);
     uv_timer_init(&s->loop, &s->sweep);
+    uv_idle_init(&s->loop, &s->sched_idle);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->router_poll.data = s->zap_poll.data = s->mon_poll.data = s->sweep.data = s;
     s->sigterm.data = s->sigint.data = s;
+    s->sched_idle.data = s;
     return VN_OK;
 }
 
@@ -724,6 +742,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         goto err_wipe;
     }
     if ((err = vn_clock_open(&s->clock, s->store, cfg->test_clock))) goto err_store;
+    if ((err = vn_scheduler_open(&s->sched, s))) goto err_clock;
     s->zctx = zmq_ctx_new();
     if (!s->zctx) {
         err = VN_ETRANSPORT;
@@ -742,6 +761,7 @@ err_sockets:
     zmq_ctx_term(s->zctx);
     vn_conns_close(&s->conns);
 err_clock:
+    vn_scheduler_close(&s->sched);
     vn_clock_close(&s->clock);
 err_store:
     vn_sstore_close(&s->store);
@@ -789,6 +809,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->zap_poll, on_close);
     uv_close((uv_handle_t *)&s->mon_poll, on_close);
     uv_close((uv_handle_t *)&s->sweep, on_close);
+    uv_close((uv_handle_t *)&s->sched_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
@@ -798,6 +819,7 @@ void vn_server_close(vn_server **self_p)
     zmq_close(s->zap);
     zmq_ctx_term(s->zctx);
     vn_conns_close(&s->conns);
+    vn_scheduler_close(&s->sched);
     vn_clock_close(&s->clock);
     vn_sstore_close(&s->store);
     close(s->lock_fd);

@@ -161,10 +161,6 @@ vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,
 /* Sends (committed) or drops the notices queued by vn_server_notify, for
  * writers outside the request batch such as the scheduler. */
 void vn_server_commit_notices(vn_server *self, bool committed);
-/* The scheduler (scheduler.c): closes past days (draws, missed check-ins)
- * and sends reminders and overdue notices for every case under contract. */
-void vn_scheduler_run(vn_server *srv);
-
 /* Whether one more connection may be admitted: false when the open client
  * connections (counted from the ROUTER's monitor events, the one being
  * authenticated included) exceed the maximum. Logs refusals, at most one
