@@ -140,6 +140,7 @@ struct vn_scheduler {
     bool again;                     /* a sweep came during the pass: another follows */
     uint64_t began_ms;              /* monotonic start of the pass */
     uint64_t longest_ms;            /* longest step of the pass */
+    uint64_t list_ms;               /* the listing that began it */
     size_t steps, failed;           /* transactions and failed cases of the pass */
 };
 
@@ -198,6 +199,7 @@ void vn_scheduler_start(vn_scheduler *self)
         self->again = true;
         return;
     }
+    uint64_t t0 = vn_server_mono_ms(self->srv);
     vn_err err = list_active(self);
     if (err) {
         vn_log("scheduler: cannot list the active cases: %s", vn_err_str(err));
@@ -209,6 +211,7 @@ void vn_scheduler_start(vn_scheduler *self)
     self->steps = self->failed = 0;
     self->longest_ms = 0;
     self->began_ms = vn_server_mono_ms(self->srv);
+    self->list_ms = self->began_ms - t0;
 }
 
 static void end_pass(vn_scheduler *s)
@@ -216,9 +219,10 @@ static void end_pass(vn_scheduler *s)
     uint64_t took = vn_server_mono_ms(s->srv) - s->began_ms;
     s->running = false;
     if (took >= PASS_LOG_MS || s->failed)
-        vn_log("scheduler: pass over %zu cases took %.1f s in %zu transactions (longest %llu ms), "
-               "%zu failed",
-               s->n, (double)took / 1000.0, s->steps, (unsigned long long)s->longest_ms, s->failed);
+        vn_log("scheduler: pass over %zu cases took %.1f s in %zu transactions (longest %llu ms, "
+               "listing %llu ms), %zu failed",
+               s->n, (double)took / 1000.0, s->steps, (unsigned long long)s->longest_ms,
+               (unsigned long long)s->list_ms, s->failed);
     if (s->again) vn_scheduler_start(s);
 }
 
