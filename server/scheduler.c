@@ -161,36 +161,29 @@ void vn_scheduler_close(vn_scheduler **self_p)
     *self_p = NULL;
 }
 
-/* The ids of every active case, however many: the listing is retried with
- * room for all of them when the last guess was short. */
+static vn_err add_case(void *ud, const vn_case_info *ci)
+{
+    vn_scheduler *s = ud;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 1024;
+        void *ids = realloc(s->ids, cap * sizeof *s->ids);
+        if (!ids) return VN_ENOMEM;
+        s->ids = ids;
+        s->cap = cap;
+    }
+    memcpy(s->ids[s->n++], ci->id, VN_ACCOUNT_LEN);
+    return VN_OK;
+}
+
+/* The ids of every active case, however many, in one walk of the table
+ * (the loop's one step that grows with the number of cases: a sealed
+ * table is walked whole). */
 static vn_err list_active(vn_scheduler *s)
 {
-    vn_sstore *st = vn_server_store(s->srv);
-    size_t want = s->cap ? s->cap : 1024, n = 0;
-    for (;;) {
-        vn_case_info *ci = malloc(want * sizeof *ci);
-        if (!ci) return VN_ENOMEM;
-        vn_err err = vn_cases_list(st, VN_CASE_ACTIVE, ci, want, &n);
-        if (!err && n == want) {
-            free(ci);
-            want *= 2;
-            continue;
-        }
-        if (!err && want > s->cap) {
-            void *ids = realloc(s->ids, want * sizeof *s->ids);
-            if (!ids)
-                err = VN_ENOMEM;
-            else {
-                s->ids = ids;
-                s->cap = want;
-            }
-        }
-        for (size_t i = 0; !err && i < n; i++)
-            memcpy(s->ids[i], ci[i].id, VN_ACCOUNT_LEN);
-        free(ci);
-        s->n = err ? 0 : n;
-        return err;
-    }
+    s->n = 0;
+    vn_err err = vn_cases_each_in_state(vn_server_store(s->srv), VN_CASE_ACTIVE, add_case, s);
+    if (err) s->n = 0;
+    return err;
 }
 
 void vn_scheduler_start(vn_scheduler *self)
