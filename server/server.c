@@ -709,6 +709,8 @@ static vn_err start_loop(vn_server *s)
     return VN_OK;
 }
 
+#define IO_THREADS_MAX 8 /* ZeroMQ I/O threads on a large machine */
+
 vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
 {
     uint8_t secret[32];
@@ -748,6 +750,12 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         err = VN_ETRANSPORT;
         goto err_clock;
     }
+    /* CURVE's encryption and the sockets' I/O run on ZeroMQ's I/O threads,
+     * the store and the handlers on this loop's: one I/O thread for each
+     * further core, up to IO_THREADS_MAX (one on a machine of two). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int io_threads = cores > 2 ? (int)(cores - 1 < IO_THREADS_MAX ? cores - 1 : IO_THREADS_MAX) : 1;
+    zmq_ctx_set(s->zctx, ZMQ_IO_THREADS, io_threads);
     if ((err = open_sockets(s, secret))) goto err_sockets;
     if ((err = start_loop(s))) goto err_sockets;
     explicit_bzero(secret, sizeof secret);

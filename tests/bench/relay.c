@@ -7,7 +7,8 @@
  * one case talk and a case holds at most 63 members, so the clients are
  * buddies of ceil(N/50) cases a benchmark casemanager opens, and each sends
  * to the next buddy of its own case. vangnetd runs with its rate limits
- * lifted; a send refused anyway is resent after the delay the server
+ * lifted and room for 10,000 queued replies a connection (--send-queue);
+ * a send refused anyway is resent after the delay the server
  * names, and counted in the output.
  * Every body is `size` random bytes padded with vn_pad_encode, exactly as a
  * real client pads its ciphertext, so the server stores and pushes one
@@ -338,12 +339,12 @@ static int start_server(bench *b)
         "--account-burst",     RATE_MAX,     "--account-per-sec", RATE_MAX,
         "--inbound-burst",     INBOUND_MAX,  "--inbound-per-sec", INBOUND_MAX};
     size_t k = 20;
-    /* Open loop: a burst the bench reads late must not cost replies (the
-     * slow-reader limit would drop them), or latency would read as loss. */
-    if (b->o.rate) {
-        run[k++] = "--send-queue";
-        run[k++] = "10000";
-    }
+    /* The window puts up to 400 sends a client in flight, and an open
+     * loop a burst the bench reads late: the slow-reader limit (64 replies
+     * queued per connection by default) would drop their replies and the
+     * benchmark would measure its own resends. */
+    run[k++] = "--send-queue";
+    run[k++] = "10000";
     for (size_t i = 0; i < b->o.nserver_args; i++)
         run[k++] = (char *)b->o.server_args[i];
     b->server = spawn(run, NULL, b->log);
@@ -1000,7 +1001,8 @@ static const char usage[] =
     "exactly once. Defaults: N 2, M 10000, BYTES 512, W 256, L 1000.\n"
     "The clients are buddies of ceil(N/50) cases, each sending to the next buddy of\n"
     "its own case (the routing policy). vangnetd runs with its rate limits lifted\n"
-    "(--rate-*, --account-*, --inbound-*); --server-arg adds more `vangnetd run`\n"
+    "(--rate-*, --account-*, --inbound-*) and --send-queue 10000; --server-arg adds more `vangnetd "
+    "run`\n"
     "arguments. Sends refused by a rate limit are resent after the delay the\n"
     "server names, and counted.\n"
     "--rate R: open loop instead of the throughput phase: R messages a second\n"
