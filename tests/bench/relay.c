@@ -1135,8 +1135,8 @@ static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s, re
     *setup_s = (double)(now_ns() - t0) / 1e9;
     if (b->o.idle) {
         char why[256];
-        if (relay_idle_open(idle, b->zctx, b->endpoint, b->server_key, b->server, b->o.idle, 600,
-                            why, sizeof why)) {
+        if (relay_idle_open(idle, b->endpoint, b->server_key, b->server, b->o.idle, 600, why,
+                            sizeof why)) {
             fail(b, "idle connections: %s", why);
             return -1;
         }
@@ -1193,13 +1193,13 @@ int main(int argc, char **argv)
     snprintf(b.store_key, sizeof b.store_key, "%.4000s/store.key", b.dir);
     snprintf(b.log, sizeof b.log, "%.4000s/vangnetd.log", b.dir);
 
-    /* Each idle connection takes descriptors here and in the server, which
-     * inherits the limit. */
-    if (b.o.idle) nofile = relay_idle_raise_nofile((long)(4 * b.o.idle + 4096));
+    /* The server, which inherits the limit, holds a descriptor for each
+     * idle connection. */
+    if (b.o.idle) nofile = relay_idle_raise_nofile((long)(b.o.idle + 4096));
     int rc = run(&b, &tp, &lp, &setup_s, &idle);
     long rss_end = b.server > 0 ? relay_idle_rss_kb(b.server) : -1;
     size_t idle_n = idle.n;
-    relay_idle_close(&idle); /* before the context ends in cleanup */
+    relay_idle_close(&idle); /* its children end; the figures stay */
     cleanup(&b);
     if (b.bad) fprintf(stderr, "bench_relay: %zu corrupt or misrouted envelopes\n", b.bad);
     if (b.duplicates) fprintf(stderr, "bench_relay: %zu duplicate pushes\n", b.duplicates);
@@ -1217,10 +1217,11 @@ int main(int argc, char **argv)
            b.o.clients, ncases(&b), ncases(&b) == 1 ? "" : "s");
     printf("  messages           %zu throughput + %zu latency\n", b.o.messages, b.o.latency_msgs);
     printf("  payload            %zu bytes, padded body %zu bytes\n", b.o.size, b.padded_len);
-    printf("  window             %zu in flight (at most %zu per sender)\n", b.o.window,
-           (b.o.window + b.o.clients - 1) / b.o.clients < PER_SENDER_MAX
-               ? (b.o.window + b.o.clients - 1) / b.o.clients
-               : (size_t)PER_SENDER_MAX);
+    if (!b.o.rate)
+        printf("  window             %zu in flight (at most %zu per sender)\n", b.o.window,
+               (b.o.window + b.o.clients - 1) / b.o.clients < PER_SENDER_MAX
+                   ? (b.o.window + b.o.clients - 1) / b.o.clients
+                   : (size_t)PER_SENDER_MAX);
     printf("  setup              %.2f s (init, start, invites, redeem, subscribe)\n", setup_s);
     if (b.o.idle) {
         printf("idle connections   %zu of %zu open and answered in %.1f s (descriptor limit %ld)\n",

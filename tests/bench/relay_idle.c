@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 #include <zmq.h>
 
-#define OPEN_BATCH 500 /* connections handshaking at once */
+#define OPEN_BATCH     500  /* connections handshaking at once, per process */
+#define CONNS_PER_PROC 4000 /* two descriptors each: well inside a limit of 20,000 */
 
 static double now_s(void)
 {
@@ -133,42 +136,107 @@ out:
     return rc;
 }
 
-int relay_idle_open(relay_idle *out, void *ctx, const char *endpoint, const uint8_t server_key[32],
-                    pid_t server, size_t n, int timeout_s, char *err, size_t errlen)
+/* In a child: opens n connections in a context of its own, in batches so
+ * the server's handshakes keep up, reports how many on report_fd, and
+ * holds them until hold_fd reaches its end. Never returns. */
+static void child(const char *endpoint, const uint8_t server_key[32], size_t n, int timeout_s,
+                  int report_fd, int hold_fd)
 {
-    memset(out, 0, sizeof *out);
-    zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)(n + 1024));
-    out->socks = calloc(n, sizeof *out->socks);
-    if (!out->socks) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    out->rss_before_kb = relay_idle_rss_kb(server);
-    double t0 = now_s(), deadline = t0 + timeout_s;
-    /* In batches, so the server's handshakes (and its connection limit's
-     * accounting) keep up. */
+    char err[256] = "";
+    void *ctx = zmq_ctx_new();
+    void **socks = calloc(n, sizeof *socks);
+    size_t opened = 0;
+    double deadline = now_s() + timeout_s;
+    if (!ctx || !socks) _exit(1);
+    zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)(n + 64));
     for (size_t first = 0; first < n; first += OPEN_BATCH) {
         size_t end = first + OPEN_BATCH < n ? first + OPEN_BATCH : n;
         for (size_t i = first; i < end; i++) {
-            out->socks[i] = open_one(ctx, endpoint, server_key);
-            if (!out->socks[i] || send_whoami(out->socks[i])) {
-                snprintf(err, errlen, "cannot open idle connection %zu: %s", i,
+            socks[i] = open_one(ctx, endpoint, server_key);
+            if (!socks[i] || send_whoami(socks[i])) {
+                snprintf(err, sizeof err, "cannot open idle connection %zu: %s", i,
                          zmq_strerror(errno));
-                return -1;
+                goto report;
             }
-            out->n = i + 1;
         }
-        if (await_replies(out->socks + first, end - first, deadline, err, errlen)) return -1;
+        if (await_replies(socks + first, end - first, deadline, err, sizeof err)) goto report;
+        opened = end;
     }
+report:
+    if (err[0]) fprintf(stderr, "bench_relay: %s\n", err);
+    if (write(report_fd, &opened, sizeof opened) != (ssize_t)sizeof opened) _exit(1);
+    char c;
+    while (read(hold_fd, &c, 1) > 0) {
+    }
+    _exit(0); /* the kernel closes the connections */
+}
+
+int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_key[32],
+                    pid_t server, size_t n, int timeout_s, char *err, size_t errlen)
+{
+    int hold[2];
+    memset(out, 0, sizeof *out);
+    out->hold_fd = -1;
+    out->nprocs = (n + CONNS_PER_PROC - 1) / CONNS_PER_PROC;
+    out->procs = calloc(out->nprocs, sizeof *out->procs);
+    int *report = calloc(out->nprocs, sizeof *report);
+    if (!out->procs || !report || pipe(hold) != 0) {
+        snprintf(err, errlen, "out of memory or descriptors");
+        free(report);
+        return -1;
+    }
+    out->hold_fd = hold[1];
+    out->rss_before_kb = relay_idle_rss_kb(server);
+    double t0 = now_s();
+    int rc = 0;
+    for (size_t p = 0; p < out->nprocs; p++) {
+        size_t share = p + 1 < out->nprocs ? CONNS_PER_PROC : n - p * CONNS_PER_PROC;
+        int rep[2];
+        if (pipe(rep) != 0) {
+            snprintf(err, errlen, "pipe: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(rep[0]);
+            close(hold[1]);
+            child(endpoint, server_key, share, timeout_s, rep[1], hold[0]);
+        }
+        close(rep[1]);
+        if (pid < 0) {
+            close(rep[0]);
+            snprintf(err, errlen, "fork: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        out->procs[p] = pid;
+        report[p] = rep[0];
+    }
+    close(hold[0]);
+    for (size_t p = 0; p < out->nprocs; p++) {
+        size_t got = 0;
+        if (!out->procs[p]) continue;
+        if (read(report[p], &got, sizeof got) == (ssize_t)sizeof got) out->n += got;
+        close(report[p]);
+    }
+    free(report);
     out->open_s = now_s() - t0;
     out->rss_after_kb = relay_idle_rss_kb(server);
-    return 0;
+    if (!rc && out->n != n) {
+        snprintf(err, errlen, "only %zu of %zu idle connections were answered", out->n, n);
+        rc = -1;
+    }
+    return rc;
 }
 
 void relay_idle_close(relay_idle *self)
 {
-    for (size_t i = 0; self->socks && i < self->n; i++)
-        if (self->socks[i]) zmq_close(self->socks[i]);
-    free(self->socks);
-    self->socks = NULL; /* the figures stay */
+    if (self->hold_fd >= 0) close(self->hold_fd); /* the children let go and exit */
+    self->hold_fd = -1;
+    for (size_t p = 0; self->procs && p < self->nprocs; p++)
+        if (self->procs[p] > 0) waitpid(self->procs[p], NULL, 0);
+    free(self->procs);
+    self->procs = NULL; /* the figures stay */
 }
