@@ -6,7 +6,6 @@
 #include "conns.h"
 #include "listen.h"
 #include "ratelimit.h"
-#include "scheduler.h"
 #include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
