@@ -37,7 +37,7 @@ step "every case is scheduled"
 # The server answers while the pass runs (a client's call is one loop turn).
 join cm casemanager >/dev/null
 check "a client is served during the pass" vn cm whoami
-wait_for "the scheduler to close 2027-01-03 for all $N cases" 60 all_closed
+wait_for "the scheduler to close 2027-01-03 for all $N cases" 120 all_closed
 expect_eq "every case has its days closed" "$N" "$(sched_at "$LAST")"
 # events: case|day|kind; every case got its missed check-ins (and draws).
 CASES_WITH_EVENTS=$(store_dump -s events | awk '/^HEADER=END/{h=1;next} /^DATA=END/{h=0}
