@@ -3,7 +3,14 @@
  * made it, a missing check-in becomes an event), then sends a reminder to
  * the participant before each deadline and tells the casemanager of each
  * overdue item, once per item. All of it follows from (contract, records,
- * now), so a test clock can run months in seconds. */
+ * now), so a test clock can run months in seconds.
+ *
+ * A pass visits every active case, however many there are, a step at a
+ * time: each step runs cases in one transaction until CASES_PER_STEP or
+ * STEP_BUDGET_MS, commits once, and hands the loop back to the requests
+ * before the next step. So a day's rollover over thousands of cases costs
+ * the clients a few milliseconds at a time, never one long stall, and a
+ * case costs a share of a commit instead of an fsync of its own. */
 #include "server.h"
 
 #include "vn/absences.h"
@@ -17,8 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CASES_PER_SWEEP 4096
-#define DAYS_PER_SWEEP  400 /* catch-up bound per case and sweep */
+#define DAYS_PER_SWEEP 400 /* catch-up bound per case and pass */
 
 vn_err vn_draw_day(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN], const vn_terms *t,
                    const vn_absence *abs, size_t nabs, int32_t day, bool *test);
@@ -114,32 +120,155 @@ out:
     return err;
 }
 
-struct sweep_ctx {
-    vn_case_info cases[CASES_PER_SWEEP]; /* cases to visit */
-    size_t n;
+/* ---- the pass: every active case, a bounded step at a time ---- */
+
+/* A step ends after this many cases or this much work, whichever comes
+ * first; then its one transaction commits (one fsync for many cases) and
+ * the loop serves requests before the next step. */
+#define CASES_PER_STEP 256
+#define STEP_BUDGET_MS 8
+/* A pass this long, or with failed cases, is logged (counts only). */
+#define PASS_LOG_MS 1000
+
+struct vn_scheduler {
+    vn_server *srv;
+    uint8_t (*ids)[VN_ACCOUNT_LEN]; /* the active cases when the pass began */
+    size_t n, cap;                  /* in ids, and its room */
+    size_t next;                    /* the next case of the pass */
+    size_t isolate_to;              /* cases before this run one per transaction */
+    bool running;                   /* a pass is under way */
+    bool again;                     /* a sweep came during the pass: another follows */
+    uint64_t began_ms;              /* monotonic start of the pass */
+    uint64_t longest_ms;            /* longest step of the pass */
+    uint64_t list_ms;               /* the listing that began it */
+    size_t steps, failed;           /* transactions and failed cases of the pass */
 };
 
-void vn_scheduler_run(vn_server *srv)
+vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
 {
-    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
+    vn_scheduler *s = calloc(1, sizeof *s);
+    if (!s) return VN_ENOMEM;
+    s->srv = srv;
+    *out = s;
+    return VN_OK;
+}
+
+void vn_scheduler_close(vn_scheduler **self_p)
+{
+    if (!self_p || !*self_p) return;
+    free((*self_p)->ids);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static vn_err add_case(void *ud, const vn_case_info *ci)
+{
+    vn_scheduler *s = ud;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 1024;
+        void *ids = realloc(s->ids, cap * sizeof *s->ids);
+        if (!ids) return VN_ENOMEM;
+        s->ids = ids;
+        s->cap = cap;
+    }
+    memcpy(s->ids[s->n++], ci->id, VN_ACCOUNT_LEN);
+    return VN_OK;
+}
+
+/* The ids of every active case, however many, in one walk of the table
+ * (the loop's one step that grows with the number of cases: a sealed
+ * table is walked whole). */
+static vn_err list_active(vn_scheduler *s)
+{
+    s->n = 0;
+    vn_err err = vn_cases_each_in_state(vn_server_store(s->srv), VN_CASE_ACTIVE, add_case, s);
+    if (err) s->n = 0;
+    return err;
+}
+
+void vn_scheduler_start(vn_scheduler *self)
+{
+    if (self->running) {
+        self->again = true;
+        return;
+    }
+    uint64_t t0 = vn_server_mono_ms(self->srv);
+    vn_err err = list_active(self);
+    if (err) {
+        vn_log("scheduler: cannot list the active cases: %s", vn_err_str(err));
+        return;
+    }
+    self->running = true;
+    self->again = false;
+    self->next = self->isolate_to = 0;
+    self->steps = self->failed = 0;
+    self->longest_ms = 0;
+    self->began_ms = vn_server_mono_ms(self->srv);
+    self->list_ms = self->began_ms - t0;
+}
+
+static void end_pass(vn_scheduler *s)
+{
+    uint64_t took = vn_server_mono_ms(s->srv) - s->began_ms;
+    s->running = false;
+    if (took >= PASS_LOG_MS || s->failed)
+        vn_log("scheduler: pass over %zu cases took %.1f s in %zu transactions (longest %llu ms, "
+               "listing %llu ms), %zu failed",
+               s->n, (double)took / 1000.0, s->steps, (unsigned long long)s->longest_ms,
+               (unsigned long long)s->list_ms, s->failed);
+    if (s->again) vn_scheduler_start(s);
+}
+
+/* Runs cases from s->next in the open transaction until the step's bound;
+ * on an error s->next is the case that failed. */
+static vn_err run_cases(vn_scheduler *s, size_t most, uint64_t deadline_ms)
+{
+    vn_server *srv = s->srv;
     int minute;
     int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
-    struct sweep_ctx *c = calloc(1, sizeof *c);
-    if (!c) return;
-    vn_err err =
-        vn_cases_list(vn_server_store(srv), VN_CASE_ACTIVE, c->cases, CASES_PER_SWEEP, &c->n);
-    /* One transaction per case keeps each commit small and a failure local. */
-    for (size_t i = 0; !err && i < c->n; i++) {
-        if ((err = vn_kv_begin(kv))) break;
-        err = run_case(srv, &c->cases[i], today, minute);
-        if (err) {
-            if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
-            vn_server_commit_notices(srv, false);
-            break;
-        }
-        err = vn_kv_commit(kv);
-        vn_server_commit_notices(srv, !err);
+    for (size_t done = 0; s->next < s->n && done < most; done++) {
+        if (done && vn_server_mono_ms(srv) >= deadline_ms) break;
+        vn_case_info ci;
+        /* Closed or gone since the pass began: nothing to schedule. */
+        vn_err err = vn_cases_get(vn_server_store(srv), s->ids[s->next], &ci);
+        if (err == VN_OK && ci.state == VN_CASE_ACTIVE) err = run_case(srv, &ci, today, minute);
+        if (err && err != VN_ENOTFOUND) return err;
+        s->next++;
     }
-    if (err) vn_log("scheduler: %s", vn_err_str(err));
-    free(c);
+    return VN_OK;
+}
+
+bool vn_scheduler_step(vn_scheduler *self)
+{
+    if (!self->running) return false;
+    vn_server *srv = self->srv;
+    vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
+    uint64_t t0 = vn_server_mono_ms(srv);
+    size_t first = self->next;
+    /* After a failure, the cases of that step run one per transaction, so
+     * the one that fails is skipped alone. */
+    bool isolated = first < self->isolate_to;
+    vn_err err = vn_kv_begin(kv);
+    if (!err) err = run_cases(self, isolated ? 1 : CASES_PER_STEP, t0 + STEP_BUDGET_MS);
+    if (!err)
+        err = vn_kv_commit(kv);
+    else if (vn_kv_in_txn(kv))
+        vn_kv_abort(kv);
+    vn_server_commit_notices(srv, !err);
+    self->steps++;
+    if (err) {
+        if (isolated) {
+            /* The first says why; the pass's line counts them all. */
+            if (self->failed++ == 0) vn_log("scheduler: a case failed: %s", vn_err_str(err));
+            self->next = first + 1;
+        } else {
+            /* Nothing of the step was kept: run it again, a case at a time. */
+            self->isolate_to = self->next + 1;
+            self->next = first;
+        }
+    }
+    uint64_t took = vn_server_mono_ms(srv) - t0;
+    if (took > self->longest_ms) self->longest_ms = took;
+    if (self->next >= self->n) end_pass(self);
+    return self->running;
 }

@@ -53,6 +53,7 @@ struct vn_server {
     uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
     uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
+    uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_signal_t sigterm, sigint;
     void *zctx;       /* ZeroMQ context */
     void *router;     /* client-facing socket */
@@ -80,6 +81,8 @@ struct vn_server {
     uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
     uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
     uint64_t events_reported_ms;      /* monotonic time of that report */
+
+    vn_scheduler *sched; /* passes over the cases under contract */
 };
 
 static void read_events(vn_server *s);
@@ -573,6 +576,16 @@ static void on_zap(uv_poll_t *h, int status, int events)
         vn_zap_handle(s, s->zap);
 }
 
+/* One step of the scheduler's pass per loop turn: the turn's requests are
+ * served between two steps. */
+static void on_sched(uv_idle_t *h)
+{
+    vn_server *s = h->data;
+    if (!vn_scheduler_step(s->sched)) uv_idle_stop(h);
+    /* The step pushed notices on the ROUTER. */
+    drain(s);
+}
+
 static void on_sweep(uv_timer_t *t)
 {
     vn_server *s = t->data;
@@ -595,7 +608,9 @@ static void on_sweep(uv_timer_t *t)
         vn_log("expired %zu undelivered messages (older than %llu days); their senders learn it "
                "from the expired receipts",
                n, (unsigned long long)(s->cfg.mail_ttl_ms / 86400000));
-    vn_scheduler_run(s);
+    /* The pass runs in steps on the following loop turns (on_sched). */
+    vn_scheduler_start(s->sched);
+    uv_idle_start(&s->sched_idle, on_sched);
     vn_escalation_run(s);
     err = vn_lifecycle_purge(s->store, now, s->cfg.case_retention_ms, &n);
     if (err)
@@ -690,12 +705,16 @@ static vn_err start_loop(vn_server *s)
     if (zmq_getsockopt(s->mon, ZMQ_FD, &fd, &len)) return VN_ETRANSPORT;
     uv_poll_init(&s->loop, &s->mon_poll, fd);
     uv_timer_init(&s->loop, &s->sweep);
+    uv_idle_init(&s->loop, &s->sched_idle);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->router_poll.data = s->zap_poll.data = s->mon_poll.data = s->sweep.data = s;
     s->sigterm.data = s->sigint.data = s;
+    s->sched_idle.data = s;
     return VN_OK;
 }
+
+#define IO_THREADS_MAX 8 /* ZeroMQ I/O threads on a large machine */
 
 vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
 {
@@ -736,11 +755,18 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         goto err_wipe;
     }
     if ((err = vn_clock_open(&s->clock, s->store, cfg->test_clock))) goto err_store;
+    if ((err = vn_scheduler_open(&s->sched, s))) goto err_clock;
     s->zctx = zmq_ctx_new();
     if (!s->zctx) {
         err = VN_ETRANSPORT;
         goto err_clock;
     }
+    /* CURVE's encryption and the sockets' I/O run on ZeroMQ's I/O threads,
+     * the store and the handlers on this loop's: one I/O thread for each
+     * further core, up to IO_THREADS_MAX (one on a machine of two). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int io_threads = cores > 2 ? (int)(cores - 1 < IO_THREADS_MAX ? cores - 1 : IO_THREADS_MAX) : 1;
+    zmq_ctx_set(s->zctx, ZMQ_IO_THREADS, io_threads);
     if ((err = open_sockets(s, secret))) goto err_sockets;
     if ((err = start_loop(s))) goto err_sockets;
     explicit_bzero(secret, sizeof secret);
@@ -754,6 +780,7 @@ err_sockets:
     zmq_ctx_term(s->zctx);
     vn_conns_close(&s->conns);
 err_clock:
+    vn_scheduler_close(&s->sched);
     vn_clock_close(&s->clock);
 err_store:
     vn_sstore_close(&s->store);
@@ -803,6 +830,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->zap_poll, on_close);
     uv_close((uv_handle_t *)&s->mon_poll, on_close);
     uv_close((uv_handle_t *)&s->sweep, on_close);
+    uv_close((uv_handle_t *)&s->sched_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);
     vn_metrics_stop(s->cfg.metrics);
@@ -813,6 +841,7 @@ void vn_server_close(vn_server **self_p)
     zmq_close(s->zap);
     zmq_ctx_term(s->zctx);
     vn_conns_close(&s->conns);
+    vn_scheduler_close(&s->sched);
     vn_clock_close(&s->clock);
     vn_sstore_close(&s->store);
     close(s->lock_fd);

@@ -160,9 +160,20 @@ vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,
  * writers outside the request batch such as the scheduler. */
 void vn_server_commit_notices(vn_server *self, bool committed);
 /* The scheduler (scheduler.c): closes past days (draws, missed check-ins)
- * and sends reminders and overdue notices for every case under contract. */
-void vn_scheduler_run(vn_server *srv);
-
+ * and sends reminders and overdue notices for every case under contract,
+ * in passes the loop runs a bounded step at a time. */
+typedef struct vn_scheduler vn_scheduler;
+vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv);
+/* Safe on NULL and twice; a pass under way is dropped (each step is kept
+ * or undone whole, and the next pass catches up). */
+void vn_scheduler_close(vn_scheduler **self_p);
+/* Begins a pass over every case active now; during a pass, only notes
+ * that another pass follows it. */
+void vn_scheduler_start(vn_scheduler *self);
+/* Runs one step of the pass in one transaction: up to a few hundred cases
+ * or a few milliseconds of work. Returns whether the pass goes on (the
+ * loop calls it again on its next turn). */
+bool vn_scheduler_step(vn_scheduler *self);
 /* Whether one more connection may be admitted: false when the open client
  * connections (counted from the ROUTER's monitor events, the one being
  * authenticated included) exceed the maximum. Logs refusals, at most one

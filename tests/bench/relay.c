@@ -7,7 +7,8 @@
  * one case talk and a case holds at most 63 members, so the clients are
  * buddies of ceil(N/50) cases a benchmark casemanager opens, and each sends
  * to the next buddy of its own case. vangnetd runs with its rate limits
- * lifted; a send refused anyway is resent after the delay the server
+ * lifted and room for 10,000 queued replies a connection (--send-queue);
+ * a send refused anyway is resent after the delay the server
  * names, and counted in the output.
  * Every body is `size` random bytes padded with vn_pad_encode, exactly as a
  * real client pads its ciphertext, so the server stores and pushes one
@@ -30,6 +31,15 @@
  *    send-to-push latency under that load.
  *  - latency: one message at a time, so the figures are those of an idle
  *    server: one request, one commit, one push.
+ *  - open loop (--rate R, instead of the throughput phase): messages are
+ *    offered at R a second over all senders for --duration seconds, each on
+ *    its schedule whatever became of the ones before, and a message's
+ *    latency counts from its scheduled time, so a server that falls behind
+ *    shows it in the latency instead of slowing the offer (no coordinated
+ *    omission). It reports p50/p99/p99.9 and the rate achieved.
+ * With --idle N, N more connections (fresh keys, each answered once, so
+ * authenticated) stay idle through the phases, and the server's resident
+ * memory before and after them gives the cost of one (relay_idle.c).
  * Each message carries a magic, its sequence number and the monotonic time
  * just before its send in the first payload bytes; the rest is a pseudo
  * random stream derived from the sequence number, which the receiver
@@ -49,6 +59,8 @@
 #include "vn/be.h"
 #include "vn/account.h"
 #include <stdint.h>
+
+#include "relay_idle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +107,9 @@ typedef struct opts {
     size_t latency_msgs;                      /* messages of the latency phase */
     size_t size;                              /* payload bytes before padding */
     size_t window;                            /* messages in flight in the throughput phase */
+    size_t rate;                              /* open loop: messages offered a second (0: off) */
+    size_t duration;                          /* open loop: seconds */
+    size_t idle;                              /* idle connections held through the phases */
     bool keep;                                /* keep the state directory */
     const char *server_args[SERVER_ARGS_MAX]; /* extra arguments of `vangnetd run` */
     size_t nserver_args;
@@ -122,9 +137,9 @@ typedef struct msg {
 
 /* Figures of one phase. */
 typedef struct phase_result {
-    size_t count;          /* messages delivered */
-    int64_t wall_ns;       /* first send to last delivery */
-    int64_t p50, p99, max; /* send-to-push latency, ns */
+    size_t count;                /* messages delivered */
+    int64_t wall_ns;             /* first send to last delivery */
+    int64_t p50, p99, p999, max; /* send-to-push latency, ns */
 } phase_result;
 
 typedef struct bench {
@@ -317,14 +332,21 @@ static int start_server(bench *b)
         return -1;
     }
     /* The abuse limits would measure themselves, not the relay: lift them. */
-    char *run[22 + SERVER_ARGS_MAX] = {
+    char *run[24 + SERVER_ARGS_MAX] = {
         (char *)b->o.vangnetd, "run",        "--state",           b->state,
         "--store-key",         b->store_key, "--listen",          "tcp://127.0.0.1:*",
         "--rate-burst",        RATE_MAX,     "--rate-per-sec",    RATE_MAX,
         "--account-burst",     RATE_MAX,     "--account-per-sec", RATE_MAX,
         "--inbound-burst",     INBOUND_MAX,  "--inbound-per-sec", INBOUND_MAX};
+    size_t k = 20;
+    /* The window puts up to 400 sends a client in flight, and an open
+     * loop a burst the bench reads late: the slow-reader limit (64 replies
+     * queued per connection by default) would drop their replies and the
+     * benchmark would measure its own resends. */
+    run[k++] = "--send-queue";
+    run[k++] = "10000";
     for (size_t i = 0; i < b->o.nserver_args; i++)
-        run[20 + i] = (char *)b->o.server_args[i];
+        run[k++] = (char *)b->o.server_args[i];
     b->server = spawn(run, NULL, b->log);
     if (b->server < 0) {
         b->server = 0;
@@ -721,6 +743,7 @@ static int open_client(bench *b, size_t i, const vn_invite *inv)
         fail(b, "cannot connect client %zu to %s: %s", i, b->endpoint, zmq_strerror(errno));
         return -1;
     }
+    memcpy(b->server_key, inv->server_key, sizeof b->server_key);
     b->items[i].socket = c->sock;
     b->items[i].events = ZMQ_POLLIN;
     Vn__Redeem rd = VN__REDEEM__INIT;
@@ -788,6 +811,13 @@ static int cmp_i64(const void *x, const void *y)
 static int64_t percentile(const int64_t *v, size_t n, unsigned pct)
 {
     size_t rank = (n * pct + 99) / 100;
+    return v[rank ? rank - 1 : 0];
+}
+
+/* Nearest-rank per-mille of sorted v[0..n). */
+static int64_t permille(const int64_t *v, size_t n, unsigned pm)
+{
+    size_t rank = (n * pm + 999) / 1000;
     return v[rank ? rank - 1 : 0];
 }
 
@@ -866,6 +896,68 @@ static int run_phase(bench *b, size_t first, size_t count, size_t window, phase_
     if (b->nlat) {
         res->p50 = percentile(b->lat, b->nlat, 50);
         res->p99 = percentile(b->lat, b->nlat, 99);
+        res->p999 = permille(b->lat, b->nlat, 999);
+        res->max = b->lat[b->nlat - 1];
+    }
+    return b->failed ? -1 : 0;
+}
+
+/* Offers messages first..first+count at rate a second, message k at
+ * t0 + k/rate whatever became of the ones before (open loop), then waits
+ * for every delivery. Latency counts from the scheduled time. */
+static int run_open_phase(bench *b, size_t first, size_t count, size_t rate, phase_result *res)
+{
+    size_t end = first + count, next = first;
+    int64_t t0 = now_ns() + 1000000, progress_at = t0;
+    size_t seen = 0;
+    int stalls = 0;
+    b->nlat = 0;
+    b->phase_delivered = 0;
+    while (b->phase_delivered < count && !b->failed) {
+        int64_t t = now_ns();
+        while (next < end) {
+            int64_t due = t0 + (int64_t)((double)(next - first) * 1e9 / (double)rate);
+            if (due > t) break;
+            b->msgs[next].t_send = due;
+            b->cl[sender_of(b, next)].inflight++;
+            if (send_msg(b, next++)) return -1;
+        }
+        if (b->pending_retries) resend_due(b, first, next);
+        int wait_ms = 10;
+        if (next < end) {
+            int64_t due = t0 + (int64_t)((double)(next - first) * 1e9 / (double)rate);
+            wait_ms = due > now_ns() ? (int)((due - now_ns()) / 1000000) : 0;
+        }
+        pump(b, wait_ms);
+        if (b->phase_delivered != seen) {
+            seen = b->phase_delivered;
+            progress_at = now_ns();
+        } else if (next == end && now_ns() - progress_at > (int64_t)STALL_MS * 1000000) {
+            if (++stalls > STALLS_MAX) {
+                fail(b, "stalled: %zu of %zu messages never arrived", count - seen, count);
+                return -1;
+            }
+            fetch_lost(b);
+            progress_at = now_ns();
+        }
+        if (b->bad || b->duplicates) break;
+    }
+    res->count = b->phase_delivered;
+    res->wall_ns = b->last_delivery - t0;
+    int64_t deadline = now_ns() + (int64_t)SETUP_TIMEOUT_MS * 1000000;
+    for (size_t s = first; s < end && !b->failed; s++) {
+        while (!b->msgs[s].sent && !b->failed && now_ns() < deadline) {
+            if (b->pending_retries) resend_due(b, first, end);
+            pump(b, 10);
+        }
+        if (!b->msgs[s].sent) fail(b, "message %zu was delivered but its send not confirmed", s);
+    }
+    if (await_ctl(b, "ack")) return -1;
+    qsort(b->lat, b->nlat, sizeof b->lat[0], cmp_i64);
+    if (b->nlat) {
+        res->p50 = percentile(b->lat, b->nlat, 50);
+        res->p99 = percentile(b->lat, b->nlat, 99);
+        res->p999 = permille(b->lat, b->nlat, 999);
         res->max = b->lat[b->nlat - 1];
     }
     return b->failed ? -1 : 0;
@@ -900,7 +992,7 @@ static int parse_size(const char *s, const char *name, uint64_t min, uint64_t ma
 static const char usage[] =
     "usage: bench_relay --vangnetd PATH [--clients N] [--messages M] [--size BYTES]\n"
     "                   [--window W] [--latency-messages L] [--tmpdir DIR] [--keep]\n"
-    "                   [--server-arg ARG]...\n"
+    "                   [--rate R [--duration S]] [--idle N] [--server-arg ARG]...\n"
     "\n"
     "Starts vangnetd with a temporary state directory, joins N clients (each\n"
     "sends to the next buddy of its case) and relays M messages of BYTES payload,\n"
@@ -909,9 +1001,17 @@ static const char usage[] =
     "exactly once. Defaults: N 2, M 10000, BYTES 512, W 256, L 1000.\n"
     "The clients are buddies of ceil(N/50) cases, each sending to the next buddy of\n"
     "its own case (the routing policy). vangnetd runs with its rate limits lifted\n"
-    "(--rate-*, --account-*, --inbound-*); --server-arg adds more `vangnetd run`\n"
+    "(--rate-*, --account-*, --inbound-*) and --send-queue 10000; --server-arg adds more `vangnetd "
+    "run`\n"
     "arguments. Sends refused by a rate limit are resent after the delay the\n"
-    "server names, and counted.\n";
+    "server names, and counted.\n"
+    "--rate R: open loop instead of the throughput phase: R messages a second\n"
+    "offered over the N senders for S seconds (default 10), whatever the server\n"
+    "does; latency from each message's scheduled time; p50/p99/p99.9 and the\n"
+    "rate achieved. --idle N: N more connections, authenticated and then idle,\n"
+    "held through the phases; prints the server's memory per connection (raise\n"
+    "its --max-connections with --server-arg; the descriptor limit is raised\n"
+    "as far as allowed).\n";
 
 static int parse_args(int argc, char **argv, opts *o)
 {
@@ -921,6 +1021,7 @@ static int parse_args(int argc, char **argv, opts *o)
                 .size = 512,
                 .window = 256,
                 .latency_msgs = 1000,
+                .duration = 10,
                 .tmpdir = tmp && *tmp ? tmp : "/tmp"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -957,6 +1058,12 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_size(v, a, HEADER_LEN, VN_BODY_MAX - 4, &o->size);
         } else if (strcmp(a, "--window") == 0) {
             rc = parse_size(v, a, 1, 100000, &o->window);
+        } else if (strcmp(a, "--rate") == 0) {
+            rc = parse_size(v, a, 1, 1000000, &o->rate);
+        } else if (strcmp(a, "--duration") == 0) {
+            rc = parse_size(v, a, 1, 3600, &o->duration);
+        } else if (strcmp(a, "--idle") == 0) {
+            rc = parse_size(v, a, 1, 1000000, &o->idle);
         } else {
             fprintf(stderr, "bench_relay: unknown option %s\n%s", a, usage);
             return -1;
@@ -964,6 +1071,8 @@ static int parse_args(int argc, char **argv, opts *o)
         if (rc) return -1;
         i++;
     }
+    /* Open loop: the message count follows from the rate. */
+    if (o->rate) o->messages = o->rate * o->duration;
     if (!o->vangnetd || !o->tmpdir) {
         fprintf(stderr, "bench_relay: --vangnetd PATH is required\n%s", usage);
         return -1;
@@ -983,12 +1092,12 @@ static void print_phase(const char *title, const phase_result *r, bool rate)
     printf("  wall time          %.3f s (first send to last push)\n", secs);
     if (rate)
         printf("  throughput         %.0f messages/s\n", secs > 0 ? (double)r->count / secs : 0.0);
-    printf("  send-to-push ms    p50 %.3f   p99 %.3f   max %.3f\n", (double)r->p50 / 1e6,
-           (double)r->p99 / 1e6, (double)r->max / 1e6);
+    printf("  send-to-push ms    p50 %.3f   p99 %.3f   p99.9 %.3f   max %.3f\n",
+           (double)r->p50 / 1e6, (double)r->p99 / 1e6, (double)r->p999 / 1e6, (double)r->max / 1e6);
 }
 
 /* Everything after argument parsing; b->failed or -1 means failure. */
-static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s)
+static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s, relay_idle *idle)
 {
     int64_t t0 = now_ns();
     if (start_server(b)) return -1;
@@ -1024,7 +1133,17 @@ static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s)
     }
     if (join_all(b)) return -1;
     *setup_s = (double)(now_ns() - t0) / 1e9;
-    if (run_phase(b, 0, b->o.messages, b->o.window, tp)) return -1;
+    if (b->o.idle) {
+        char why[256];
+        if (relay_idle_open(idle, b->endpoint, b->server_key, b->server, b->o.idle, 600, why,
+                            sizeof why)) {
+            fail(b, "idle connections: %s", why);
+            return -1;
+        }
+    }
+    if (b->o.rate ? run_open_phase(b, 0, b->o.messages, b->o.rate, tp)
+                  : run_phase(b, 0, b->o.messages, b->o.window, tp))
+        return -1;
     if (b->o.latency_msgs && run_phase(b, b->o.messages, b->o.latency_msgs, 1, lp)) return -1;
     return verify_empty(b);
 }
@@ -1053,6 +1172,8 @@ static void cleanup(bench *b)
 int main(int argc, char **argv)
 {
     bench b = {0};
+    relay_idle idle = {0};
+    long nofile = 0;
     phase_result tp = {0}, lp = {0};
     double setup_s = 0;
     if (parse_args(argc, argv, &b.o)) return 2;
@@ -1072,7 +1193,13 @@ int main(int argc, char **argv)
     snprintf(b.store_key, sizeof b.store_key, "%.4000s/store.key", b.dir);
     snprintf(b.log, sizeof b.log, "%.4000s/vangnetd.log", b.dir);
 
-    int rc = run(&b, &tp, &lp, &setup_s);
+    /* The server, which inherits the limit, holds a descriptor for each
+     * idle connection. */
+    if (b.o.idle) nofile = relay_idle_raise_nofile((long)(b.o.idle + 4096));
+    int rc = run(&b, &tp, &lp, &setup_s, &idle);
+    long rss_end = b.server > 0 ? relay_idle_rss_kb(b.server) : -1;
+    size_t idle_n = idle.n;
+    relay_idle_close(&idle); /* its children end; the figures stay */
     cleanup(&b);
     if (b.bad) fprintf(stderr, "bench_relay: %zu corrupt or misrouted envelopes\n", b.bad);
     if (b.duplicates) fprintf(stderr, "bench_relay: %zu duplicate pushes\n", b.duplicates);
@@ -1090,12 +1217,27 @@ int main(int argc, char **argv)
            b.o.clients, ncases(&b), ncases(&b) == 1 ? "" : "s");
     printf("  messages           %zu throughput + %zu latency\n", b.o.messages, b.o.latency_msgs);
     printf("  payload            %zu bytes, padded body %zu bytes\n", b.o.size, b.padded_len);
-    printf("  window             %zu in flight (at most %zu per sender)\n", b.o.window,
-           (b.o.window + b.o.clients - 1) / b.o.clients < PER_SENDER_MAX
-               ? (b.o.window + b.o.clients - 1) / b.o.clients
-               : (size_t)PER_SENDER_MAX);
+    if (!b.o.rate)
+        printf("  window             %zu in flight (at most %zu per sender)\n", b.o.window,
+               (b.o.window + b.o.clients - 1) / b.o.clients < PER_SENDER_MAX
+                   ? (b.o.window + b.o.clients - 1) / b.o.clients
+                   : (size_t)PER_SENDER_MAX);
     printf("  setup              %.2f s (init, start, invites, redeem, subscribe)\n", setup_s);
-    if (tp.count) print_phase("throughput phase (pipelined)", &tp, true);
+    if (b.o.idle) {
+        printf("idle connections   %zu of %zu open and answered in %.1f s (descriptor limit %ld)\n",
+               idle_n, b.o.idle, idle.open_s, nofile);
+        if (idle.rss_before_kb > 0 && idle.rss_after_kb > 0 && idle_n)
+            printf("  server RSS         %ld KiB before, %ld KiB with them, %ld KiB at the end: "
+                   "%.1f KiB per connection\n",
+                   idle.rss_before_kb, idle.rss_after_kb, rss_end,
+                   (double)(idle.rss_after_kb - idle.rss_before_kb) / (double)idle_n);
+    }
+    if (tp.count && b.o.rate) {
+        printf("open loop          %zu messages/s offered over %zu senders for %zu s\n", b.o.rate,
+               b.o.clients, b.o.duration);
+        print_phase("open-loop phase (latency from the scheduled send)", &tp, true);
+    } else if (tp.count)
+        print_phase("throughput phase (pipelined)", &tp, true);
     if (lp.count) print_phase("latency phase (one message at a time)", &lp, false);
     printf("check\n");
     printf("  delivered          %zu of %zu, %zu via fetch after a lost push\n", b.delivered_total,

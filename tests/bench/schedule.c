@@ -15,14 +15,21 @@
  * generation is reported apart. The clock reads around each call are
  * measured on their own and reported, so the figure can be corrected for
  * them. The checksum of overdue and listed items keeps the compiler from
- * dropping the calls and lets two runs be compared. */
+ * dropping the calls and lets two runs be compared.
+ *
+ * With --vangnetd PATH it measures the scheduler through the real server
+ * instead: --cases N seeded cases, every one of which must be scheduled,
+ * and how long the loop kept a pinging client waiting meanwhile (see
+ * schedule_server.c). */
 #include "vn/schedule.h"
 #include "vn/parse.h"
 #include <stdint.h>
 #include "vn/day.h"
+#include "schedule_server.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -121,20 +128,37 @@ static void make_history(history *h, const vn_terms *t, uint64_t *s)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_schedule [--contracts N]   (default %d)\n", CONTRACTS_DEFAULT);
+    fprintf(stderr,
+            "usage: bench_schedule [--contracts N]   (default %d): vn_schedule_due alone\n"
+            "       bench_schedule --vangnetd PATH [--cases N] [--days D] [--tmpdir DIR]\n"
+            "         the server's scheduler over N cases (default %d) begun D days ago\n"
+            "         (default 1), pinged all along\n",
+            CONTRACTS_DEFAULT, CONTRACTS_DEFAULT);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t contracts = CONTRACTS_DEFAULT;
+    uint64_t contracts = CONTRACTS_DEFAULT, cases = CONTRACTS_DEFAULT, days = 1;
+    const char *vangnetd = NULL, *tmpdir = getenv("TMPDIR");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--contracts") == 0 && i + 1 < argc) {
             if (vn_parse_u64(argv[++i], 1, CONTRACTS_MAX, &contracts) != VN_OK) return usage();
+        } else if (strcmp(argv[i], "--cases") == 0 && i + 1 < argc) {
+            if (vn_parse_u64(argv[++i], 1, 10000000, &cases) != VN_OK) return usage();
+        } else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
+            if (vn_parse_u64(argv[++i], 1, 365, &days) != VN_OK) return usage();
+        } else if (strcmp(argv[i], "--vangnetd") == 0 && i + 1 < argc) {
+            vangnetd = argv[++i];
+        } else if (strcmp(argv[i], "--tmpdir") == 0 && i + 1 < argc) {
+            tmpdir = argv[++i];
         } else {
             return usage();
         }
     }
+    if (vangnetd)
+        return bench_schedule_server(vangnetd, (size_t)cases, (int)days,
+                                     tmpdir && *tmpdir ? tmpdir : "/tmp");
 
     static history h;
     uint64_t seed = 0x243f6a8885a308d3u, gen_ns = 0, sweep_ns = 0, events = 0;

@@ -79,6 +79,9 @@ vn_err vn_cases_each_managed(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], vn
 /* Up to max cases in state into out[] (in id order); *n gets the count.
  * Stops at max without an error: the caller takes the next ones later. */
 vn_err vn_cases_list(vn_sstore *st, vn_case_state state, vn_case_info *out, size_t max, size_t *n);
+/* Calls fn for every case in state (in id order), however many: one walk
+ * of the table, where vn_cases_list would need a buffer for all. */
+vn_err vn_cases_each_in_state(vn_sstore *st, vn_case_state state, vn_cases_fn fn, void *ud);
 /* Up to max closed or completed cases that ended before cutoff_ms (ends
  * are kept to the day: vn_day_floor_ms). */
 vn_err vn_cases_closed_before(vn_sstore *st, uint64_t cutoff_ms, vn_case_info *out, size_t max,

@@ -1,0 +1,37 @@
+/* bench_relay --idle N (relay_idle.c): many idle connections to vangnetd,
+ * and what each costs the server in memory. */
+#ifndef VN_BENCH_RELAY_IDLE_H
+#define VN_BENCH_RELAY_IDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct relay_idle {
+    pid_t *procs; /* the processes holding the connections */
+    size_t nprocs;
+    int hold_fd;                      /* closing it lets them go */
+    size_t n;                         /* connections open and answered */
+    long rss_before_kb, rss_after_kb; /* the server's VmRSS around the opening */
+    double open_s;                    /* from the first connect to the last answer */
+} relay_idle;
+
+/* Raises the descriptor limit of this process (and so of a server it
+ * starts later) to at least want, as far as the hard limit, or beyond it
+ * for root. Returns the limit in force. */
+long relay_idle_raise_nofile(long want);
+/* Opens n connections to endpoint, each with a fresh CURVE key pair, in
+ * child processes of a few thousand each (every connection takes two
+ * descriptors on this side, and the hard limit may not be ours to
+ * raise), and waits until each was answered once (a `whoami`, refused to an
+ * unregistered key after the CURVE handshake and ZAP let it in), so every
+ * connection is authenticated and known to the server. Then reads the
+ * server's resident memory again. 0, or -1 with a message in err. */
+int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_key[32],
+                    pid_t server, size_t n, int timeout_s, char *err, size_t errlen);
+/* The server's VmRSS in KiB, -1 if unreadable. */
+long relay_idle_rss_kb(pid_t pid);
+/* Ends the children and with them the connections; the figures stay. */
+void relay_idle_close(relay_idle *self);
+
+#endif
