@@ -481,6 +481,74 @@ static void test_alerts_by_case(void **state)
     store_rm_tmp(dir);
 }
 
+static vn_err count_key(void *ud, const vn_alert_key *k)
+{
+    (void)k;
+    (*(size_t *)ud)++;
+    return VN_OK;
+}
+
+static size_t count_level(vn_sstore *st, bool escalated)
+{
+    size_t n = 0;
+    assert_int_equal(escalated ? vn_alerts_keys_escalated(st, count_key, &n)
+                               : vn_alerts_keys_climbing(st, count_key, &n),
+                     VN_OK);
+    return n;
+}
+
+/* Empties one table by name, as a store written before it existed. */
+static void drop_table(vn_sstore *st, const char *name)
+{
+    for (int t = 0; t < vn_sstore_table_count(); t++)
+        if (!strcmp(vn_sstore_table_name(t), name))
+            assert_int_equal(vn_kv_del_prefix(vn_sstore_kv(st), t, NULL, 0, NULL), VN_OK);
+}
+
+/* The level index follows escalation; the key records carry what a list
+ * orders by; a store whose indexes miss alerts is reindexed once. */
+static void test_alerts_level_and_reindex(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c1[VN_ACCOUNT_LEN] = {1};
+    vn_alert a[4];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        a[i] = (vn_alert){.kind = VN_ALERT_SIGNAL, .severity = 3, .state = VN_ALERT_OPEN};
+        memcpy(a[i].case_id, c1, VN_ACCOUNT_LEN);
+        a[i].created_ms = NOW + (uint64_t)i;
+        assert_int_equal(vn_alerts_create(st, &a[i]), VN_OK);
+    }
+    assert_int_equal(count_level(st, false), 4);
+    assert_int_equal(count_level(st, true), 0);
+    a[2].level = VN_LEVEL_MEDICAL_LEAD;
+    assert_int_equal(vn_alerts_put(st, &a[2]), VN_OK);
+    assert_int_equal(count_level(st, false), 3);
+    assert_int_equal(count_level(st, true), 1);
+    assert_int_equal(vn_alerts_reindex(st, &n), VN_OK);
+    assert_int_equal(n, 0); /* whole: nothing to do */
+    /* Indexes lost (an older store): rebuilt, escalation kept. */
+    drop_table(st, "alertsbycase");
+    drop_table(st, "alertslevel");
+    assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_alerts_reindex(st, &n), VN_OK);
+    assert_int_equal(n, 4);
+    n = 0;
+    assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &n), VN_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(count_level(st, true), 1);
+    assert_int_equal(vn_alerts_delete(st, a[2].id), VN_OK);
+    assert_int_equal(count_level(st, true), 0);
+    assert_int_equal(count_level(st, false), 3);
+    assert_int_equal(vn_alerts_purge_case(st, c1), VN_OK);
+    assert_int_equal(count_level(st, false), 0);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, c1), 0);
+    store_rm_tmp(dir);
+}
+
 static void test_quiet(void **state)
 {
     char dir[32];
@@ -596,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_events_prune),
         cmocka_unit_test(test_alerts_disclosures),
         cmocka_unit_test(test_alerts_by_case),
+        cmocka_unit_test(test_alerts_level_and_reindex),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_meta_clock),

@@ -58,34 +58,74 @@ static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t r[ALERT_REC_
     a->level_ms = vn_be_get64(r + 52);
 }
 
-static void index_key(const uint8_t case_id[VN_ACCOUNT_LEN], const uint8_t id[VN_ALERT_ID_LEN],
-                      uint8_t k[VN_ACCOUNT_LEN + VN_ALERT_ID_LEN])
+/* The indexes. alertsbycase: case|alert -> key record, so a case's list
+ * reads its own entries only. alertslevel: tag|alert -> key record, where
+ * the tag (one group of the table) says whether the alert still climbs or
+ * reached the medical lead, so the sweep reads the climbing ones and a
+ * lead's list the escalated ones. The key record holds what ordering and
+ * filtering need, so neither reads the alerts themselves. */
+#define KEY_REC_LEN   (VN_ACCOUNT_LEN + 4 + 8) /* case, kind, severity, level, state, created */
+#define INDEX_KEY_LEN (VN_ACCOUNT_LEN + VN_ALERT_ID_LEN)
+
+static const uint8_t tag_climbing[VN_ACCOUNT_LEN] = "alerts:climbing";
+static const uint8_t tag_escalated[VN_ACCOUNT_LEN] = "alerts:escalate";
+
+static void pack_key(const vn_alert *a, uint8_t r[KEY_REC_LEN])
 {
-    memcpy(k, case_id, VN_ACCOUNT_LEN);
+    memcpy(r, a->case_id, VN_ACCOUNT_LEN);
+    r[16] = a->kind;
+    r[17] = a->severity;
+    r[18] = a->level;
+    r[19] = a->state;
+    vn_be_put64(r + 20, a->created_ms);
+}
+
+static void index_key(const uint8_t group[VN_ACCOUNT_LEN], const uint8_t id[VN_ALERT_ID_LEN],
+                      uint8_t k[INDEX_KEY_LEN])
+{
+    memcpy(k, group, VN_ACCOUNT_LEN);
     memcpy(k + VN_ACCOUNT_LEN, id, VN_ALERT_ID_LEN);
+}
+
+static vn_err unindex(vn_sstore *st, const vn_alert *a)
+{
+    uint8_t k[INDEX_KEY_LEN];
+    index_key(a->case_id, a->id, k);
+    vn_err err = st_drop(st, VN_DB_ALERTSBYCASE, k, sizeof k);
+    index_key(tag_climbing, a->id, k);
+    if (!err) err = st_drop(st, VN_DB_ALERTSLEVEL, k, sizeof k);
+    index_key(tag_escalated, a->id, k);
+    return err ? err : st_drop(st, VN_DB_ALERTSLEVEL, k, sizeof k);
+}
+
+/* Every put writes both entries (an alert never changes case) and drops
+ * the level entry it no longer has. */
+static vn_err index_put(vn_sstore *st, const vn_alert *a)
+{
+    uint8_t r[KEY_REC_LEN], k[INDEX_KEY_LEN];
+    bool up = a->level >= VN_LEVEL_MEDICAL_LEAD;
+    pack_key(a, r);
+    index_key(a->case_id, a->id, k);
+    vn_err err = st_put(st, VN_DB_ALERTSBYCASE, k, sizeof k, r, sizeof r);
+    index_key(up ? tag_climbing : tag_escalated, a->id, k);
+    if (!err) err = st_drop(st, VN_DB_ALERTSLEVEL, k, sizeof k);
+    index_key(up ? tag_escalated : tag_climbing, a->id, k);
+    return err ? err : st_put(st, VN_DB_ALERTSLEVEL, k, sizeof k, r, sizeof r);
 }
 
 vn_err vn_alerts_delete(vn_sstore *st, const uint8_t id[VN_ALERT_ID_LEN])
 {
-    uint8_t k[VN_ACCOUNT_LEN + VN_ALERT_ID_LEN];
     vn_alert a;
     vn_err err = vn_alerts_get(st, id, &a);
-    if (err) return err;
-    index_key(a.case_id, id, k);
-    err = st_del(st, VN_DB_ALERTSBYCASE, k, sizeof k);
-    /* An alert stored before the index existed has no entry. */
-    if (err == VN_ENOTFOUND) err = VN_OK;
+    if (!err) err = unindex(st, &a);
     return err ? err : st_del(st, VN_DB_ALERTS, id, VN_ALERT_ID_LEN);
 }
 
-/* The index entry is written with every put: an alert never changes case,
- * and rewriting it also indexes alerts stored before the index existed. */
 vn_err vn_alerts_put(vn_sstore *st, const vn_alert *a)
 {
-    uint8_t r[ALERT_REC_LEN], k[VN_ACCOUNT_LEN + VN_ALERT_ID_LEN];
+    uint8_t r[ALERT_REC_LEN];
     pack(a, r);
-    index_key(a->case_id, a->id, k);
-    vn_err err = st_put(st, VN_DB_ALERTSBYCASE, k, sizeof k, "", 0);
+    vn_err err = index_put(st, a);
     return err ? err : st_put(st, VN_DB_ALERTS, a->id, VN_ALERT_ID_LEN, r, sizeof r);
 }
 
@@ -138,28 +178,65 @@ vn_err vn_alerts_each(vn_sstore *st, vn_alerts_fn fn, void *ud)
     return err;
 }
 
+struct keys_ctx {
+    vn_alert_keys_fn fn; /* the caller's */
+    void *ud;
+};
+
+static vn_err keys_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct keys_ctx *c = ud;
+    const uint8_t *r = v;
+    vn_alert_key key;
+    (void)stop;
+    if (kl != INDEX_KEY_LEN || vl != KEY_REC_LEN) return VN_ESTORE;
+    memcpy(key.id, (const uint8_t *)k + VN_ACCOUNT_LEN, VN_ALERT_ID_LEN);
+    memcpy(key.case_id, r, VN_ACCOUNT_LEN);
+    key.kind = r[16];
+    key.severity = r[17];
+    key.level = r[18];
+    key.state = r[19];
+    key.created_ms = vn_be_get64(r + 20);
+    return c->fn(c->ud, &key);
+}
+
+vn_err vn_alerts_keys_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
+                           vn_alert_keys_fn fn, void *ud)
+{
+    struct keys_ctx c = {fn, ud};
+    return st_each(st, VN_DB_ALERTSBYCASE, case_id, VN_ACCOUNT_LEN, keys_cb, &c);
+}
+
+vn_err vn_alerts_keys_escalated(vn_sstore *st, vn_alert_keys_fn fn, void *ud)
+{
+    struct keys_ctx c = {fn, ud};
+    return st_each(st, VN_DB_ALERTSLEVEL, tag_escalated, VN_ACCOUNT_LEN, keys_cb, &c);
+}
+
+vn_err vn_alerts_keys_climbing(vn_sstore *st, vn_alert_keys_fn fn, void *ud)
+{
+    struct keys_ctx c = {fn, ud};
+    return st_each(st, VN_DB_ALERTSLEVEL, tag_climbing, VN_ACCOUNT_LEN, keys_cb, &c);
+}
+
 struct ids_ctx {
     uint8_t (*ids)[VN_ALERT_ID_LEN]; /* alert ids of the case */
     size_t n, cap;
 };
 
-static vn_err ids_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+static vn_err ids_cb(void *ud, const vn_alert_key *k)
 {
     struct ids_ctx *c = ud;
-    (void)v;
-    (void)stop;
-    if (kl != VN_ACCOUNT_LEN + VN_ALERT_ID_LEN || vl != 0) return VN_ESTORE;
     vn_err err = vn_array_reserve(&c->ids, &c->cap, c->n + 1, sizeof *c->ids, VN_ALERTS_MAX);
-    if (err) return err;
-    memcpy(c->ids[c->n++], (const uint8_t *)k + VN_ACCOUNT_LEN, VN_ALERT_ID_LEN);
-    return VN_OK;
+    if (!err) memcpy(c->ids[c->n++], k->id, VN_ALERT_ID_LEN);
+    return err;
 }
 
 vn_err vn_alerts_each_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_alerts_fn fn,
                            void *ud)
 {
     struct ids_ctx c = {NULL, 0, 0};
-    vn_err err = st_each(st, VN_DB_ALERTSBYCASE, case_id, VN_ACCOUNT_LEN, ids_cb, &c);
+    vn_err err = vn_alerts_keys_case(st, case_id, ids_cb, &c);
     for (size_t i = 0; !err && i < c.n; i++) {
         vn_alert a;
         err = vn_alerts_get(st, c.ids[i], &a);
@@ -174,33 +251,60 @@ vn_err vn_alerts_each_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
     return err;
 }
 
-struct case_ctx {
-    vn_sstore *st;        /* the store */
-    const uint8_t *match; /* case or account */
-    bool account;         /* match the claimer instead of the case */
+static vn_err delete_cb(void *ud, const vn_alert *a)
+{
+    return vn_alerts_delete(ud, a->id);
+}
+
+/* Through the case index: a purge reads the case's alerts only. */
+vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
+{
+    return vn_alerts_each_case(st, case_id, delete_cb, st);
+}
+
+struct forget_ctx {
+    vn_sstore *st;
+    const uint8_t *account; /* the claimer to forget */
 };
 
-static vn_err purge_cb(void *ud, const vn_alert *a)
+static vn_err forget_cb(void *ud, const vn_alert *a)
 {
-    struct case_ctx *c = ud;
-    if (!c->account) {
-        if (memcmp(a->case_id, c->match, VN_ACCOUNT_LEN) != 0) return VN_OK;
-        return vn_alerts_delete(c->st, a->id);
-    }
-    if (memcmp(a->claimed_by, c->match, VN_ACCOUNT_LEN) != 0) return VN_OK;
+    struct forget_ctx *c = ud;
+    if (memcmp(a->claimed_by, c->account, VN_ACCOUNT_LEN) != 0) return VN_OK;
     vn_alert copy = *a;
     memset(copy.claimed_by, 0, VN_ACCOUNT_LEN);
     return vn_alerts_put(c->st, &copy);
 }
 
-vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
-{
-    struct case_ctx c = {st, case_id, false};
-    return vn_alerts_each(st, purge_cb, &c);
-}
-
+/* Reads every alert: no index names claimers, and an account is deleted
+ * rarely (the server reopens its claims through its case first). */
 vn_err vn_alerts_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
 {
-    struct case_ctx c = {st, account, true};
-    return vn_alerts_each(st, purge_cb, &c);
+    struct forget_ctx c = {st, account};
+    return vn_alerts_each(st, forget_cb, &c);
+}
+
+static vn_err reindex_cb(void *ud, const vn_alert *a)
+{
+    return index_put(ud, a);
+}
+
+vn_err vn_alerts_reindex(vn_sstore *st, size_t *indexed)
+{
+    size_t alerts = 0, bycase = 0, level = 0;
+    *indexed = 0;
+    vn_err err = vn_kv_count(st->kv, VN_DB_ALERTS, &alerts);
+    if (!err) err = vn_kv_count(st->kv, VN_DB_ALERTSBYCASE, &bycase);
+    if (!err) err = vn_kv_count(st->kv, VN_DB_ALERTSLEVEL, &level);
+    if (err || (bycase == alerts && level == alerts)) return err;
+    if ((err = st_begin(st))) return err;
+    /* Whatever the old entries were (none, or an older shape), all go. */
+    if ((err = st_del_prefix(st, VN_DB_ALERTSBYCASE, NULL, 0)) ||
+        (err = st_del_prefix(st, VN_DB_ALERTSLEVEL, NULL, 0)) ||
+        (err = vn_alerts_each(st, reindex_cb, st))) {
+        if (st_in_txn(st)) st_abort(st);
+        return err;
+    }
+    if (!(err = st_commit(st))) *indexed = alerts;
+    return err;
 }

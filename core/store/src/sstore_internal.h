@@ -43,7 +43,8 @@ enum {
     VN_DB_QUIET,        /* quiet.c: account -> quiet hours (start, end minute) */
     VN_DB_DEFERRED,     /* quiet.c: account|alert|notice kind -> (empty): held notices */
     VN_DB_MAILTAIL,     /* mailbox.c: recipient -> the last sequence handed out */
-    VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> (empty): a case's open alerts */
+    VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> the alert's key: a case's open alerts */
+    VN_DB_ALERTSLEVEL,  /* alerts.c: climbing or escalated tag|alert -> the alert's key */
     VN_DB_COUNT
 };
 

@@ -17,8 +17,9 @@
 
 /* Alert ids are random, of the same length as account and case ids. */
 #define VN_ALERT_ID_LEN VN_ACCOUNT_LEN
-/* Most alerts vn_alerts_each visits in one call. */
-#define VN_ALERTS_MAX 65536
+/* Most alerts one walk visits (vn_alerts_each, the key walks): bounds
+ * what a walk holds in memory (about 100 MB at most). */
+#define VN_ALERTS_MAX (1u << 20)
 
 typedef enum vn_alert_kind { VN_ALERT_SIGNAL = 1, VN_ALERT_SOS = 2 } vn_alert_kind;
 typedef enum vn_alert_state {
@@ -64,6 +65,32 @@ vn_err vn_alerts_each(vn_sstore *st, vn_alerts_fn fn, void *ud);
  * list need not read every alert on the server. */
 vn_err vn_alerts_each_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], vn_alerts_fn fn,
                            void *ud);
+
+/* What the indexes keep of an alert: enough to order, filter and find the
+ * due ones without reading the alert itself. */
+typedef struct vn_alert_key {
+    uint8_t id[VN_ALERT_ID_LEN];
+    uint8_t case_id[VN_ACCOUNT_LEN];
+    uint8_t kind, severity, level, state; /* as in vn_alert */
+    uint64_t created_ms;
+} vn_alert_key;
+/* Called once per indexed alert; returns VN_OK to go on. It must not
+ * write alerts (collect first, then write). */
+typedef vn_err (*vn_alert_keys_fn)(void *ud, const vn_alert_key *k);
+/* The keys of one case's alerts (the case index). */
+vn_err vn_alerts_keys_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN],
+                           vn_alert_keys_fn fn, void *ud);
+/* The keys of the alerts that reached the medical lead (level
+ * VN_LEVEL_MEDICAL_LEAD), of every case: a lead's list reads these only. */
+vn_err vn_alerts_keys_escalated(vn_sstore *st, vn_alert_keys_fn fn, void *ud);
+/* The keys of the alerts below the medical lead's level, the only ones the
+ * escalation sweep may still move. */
+vn_err vn_alerts_keys_climbing(vn_sstore *st, vn_alert_keys_fn fn, void *ud);
+/* Builds the indexes anew, in one transaction, when they do not hold one
+ * entry per alert: alerts stored before an index existed (or by an older
+ * server) are in none until rewritten. *indexed gets the number of alerts
+ * indexed, 0 when the indexes were whole. Call it at start. */
+vn_err vn_alerts_reindex(vn_sstore *st, size_t *indexed);
 /* Deletes every alert of a case (with its purge). */
 vn_err vn_alerts_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 /* Forgets an account as claimer (with its deletion). */
