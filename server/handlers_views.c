@@ -61,26 +61,33 @@ struct load_ctx {
     Vn__CaseloadView *view; /* reply being filled */
     bool wrote;             /* audit entries were written */
     bool unlogged;          /* an audit entry could not be written: the read is refused */
+    size_t alert_budget;    /* alert lines the reply may still hold beyond each case's first */
 };
 
 /* Most severe first, then oldest first. */
 static int alert_cmp(const void *x, const void *y)
 {
-    const vn_alert *a = x, *b = y;
+    const vn_alert_key *a = x, *b = y;
     if (a->severity != b->severity) return b->severity - a->severity;
     return a->created_ms < b->created_ms ? -1 : a->created_ms > b->created_ms;
 }
 
-#define CASE_ALERTS_SHOWN 64
+/* A case lists its most urgent alerts, at most CASE_ALERTS_SHOWN, and
+ * the whole reply at most CASELOAD_ALERTS_MAX beyond each case's first, so
+ * it fits one frame even with CASELOAD_MAX cases full of alerts (a line
+ * takes about 55 bytes); alerts_more counts the rest, and `vangnet alerts`
+ * pages through them all. */
+#define CASE_ALERTS_SHOWN   8
+#define CASELOAD_ALERTS_MAX 512
 
 struct alerts_of {
-    vn_alert a[CASE_ALERTS_SHOWN]; /* the most urgent of its open alerts */
-    size_t n, total;               /* kept, and open in all */
+    vn_alert_key a[CASE_ALERTS_SHOWN]; /* the most urgent of its open alerts */
+    size_t n, total;                   /* kept, and open in all */
 };
 
 /* Keeps the CASE_ALERTS_SHOWN most urgent, whatever order the index
  * yields them in, so a flood of concerns never hides a crisis. */
-static vn_err open_alert_cb(void *ud, const vn_alert *a)
+static vn_err open_alert_cb(void *ud, const vn_alert_key *a)
 {
     struct alerts_of *ao = ud;
     if (a->state == VN_ALERT_ACKED) return VN_OK;
@@ -103,12 +110,18 @@ static int sev_rank(const char *alert)
 
 /* The case's open alerts as "severity:kind:state:id", most severe and
  * oldest first, at most CASE_ALERTS_SHOWN; alerts_more counts the rest. */
-static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd)
+static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd,
+                          size_t *budget)
 {
     struct alerts_of *ao = calloc(1, sizeof *ao);
     if (!ao) return VN_ENOMEM;
-    vn_err err = vn_alerts_each_case(r->store, id, open_alert_cb, ao);
-    if (ao->n > 1) qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp); /* ao->a is NULL when none */
+    /* From the case index alone: no alert itself is read. */
+    vn_err err = vn_alerts_keys_case(r->store, id, open_alert_cb, ao);
+    if (ao->n > 1) qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp);
+    size_t extra = ao->n > 1 ? ao->n - 1 : 0;
+    if (extra > *budget) extra = *budget;
+    *budget -= extra;
+    if (ao->n > 1) ao->n = 1 + extra;
     cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
     if (!cd->alerts) err = VN_ENOMEM;
     for (size_t i = 0; !err && i < ao->n; i++) {
@@ -142,7 +155,7 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     cd->state = vn_dup_str(vn_cases_state_name(ci->state));
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
-    if ((err = case_alerts(c->r, ci->id, cd))) return err;
+    if ((err = case_alerts(c->r, ci->id, cd, &c->alert_budget))) return err;
     /* The caseload is computed from the participant's events and alerts:
      * the read goes into their audit log. */
     uint8_t participant[VN_ACCOUNT_LEN];
@@ -198,7 +211,7 @@ vn_err vn_handle_caseload(vn_req *r)
     vn_day_format(vn_day_local(r->now, NULL), today);
     view->today = vn_dup_str(today);
     if (!view->cases || !view->today) return VN_ENOMEM;
-    struct load_ctx c = {r, view, false, false};
+    struct load_ctx c = {r, view, false, false, CASELOAD_ALERTS_MAX};
     vn_err err = vn_cases_each_managed(r->store, peer->account, caseload_cb, &c);
     out->wrote = c.wrote;
     if (err && c.unlogged) return vn_audit_refuse(r, err);
