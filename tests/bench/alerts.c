@@ -25,6 +25,7 @@
  *                [--server-arg ARG]...
  * --one-reply: the client lists everything in one reply (a server from
  * before alert pages); the whole list is then `vangnet --json alerts`.
+ * --no-store-key: a server from before the sealed store.
  *
  * Figures only: it fails (exit 1) when a step fails, never on a time. */
 #define _XOPEN_SOURCE 700
@@ -54,8 +55,9 @@
 typedef struct opts {
     const char *vangnetd, *vangnet, *flood;
     size_t counts[COUNTS_MAX], ncounts;
-    bool one_reply;   /* the server answers alert-list in one reply (no pages) */
-    double budget_ms; /* longest whole listing */
+    bool one_reply;    /* the server answers alert-list in one reply (no pages) */
+    bool no_store_key; /* a server from before the sealed store: no --store-key */
+    double budget_ms;  /* longest whole listing */
     const char *server_args[ARGS_MAX];
     size_t nserver_args;
 } opts;
@@ -65,6 +67,22 @@ typedef struct run {
     char dir[64], state[128], key[128], log[128], prof[128];
     pid_t server;
 } run;
+
+/* Drops "--store-key KEY" from a NULL-terminated argv for a server from
+ * before the sealed store. */
+static void strip_key(const opts *o, char **argv)
+{
+    if (!o->no_store_key) return;
+    size_t j = 0;
+    for (size_t i = 0; argv[i]; i++) {
+        if (!strcmp(argv[i], "--store-key") && argv[i + 1]) {
+            i++;
+            continue;
+        }
+        argv[j++] = argv[i];
+    }
+    argv[j] = NULL;
+}
 
 static double now_ms(void)
 {
@@ -182,6 +200,7 @@ static int staff_invite(run *r, const char *role, char *code, size_t size)
     char *argv[] = {
         (char *)r->o->vangnetd, "invite", "--state", r->state, "--store-key", r->key, "--role",
         (char *)role,           NULL};
+    strip_key(r->o, argv);
     return tool_line(r, argv, code, size);
 }
 
@@ -200,6 +219,7 @@ static int start_server(run *r)
     char *init[] = {(char *)r->o->vangnetd, "init", "--state", r->state,
                     "--store-key",          r->key, NULL};
     if (mkdir(r->state, 0700) && errno != EEXIST) return -1;
+    strip_key(r->o, init);
     if (tool_line(r, init, line, sizeof line)) return -1;
     char *argv[24 + ARGS_MAX] = {(char *)r->o->vangnetd,
                                  "run",
@@ -226,6 +246,7 @@ static int start_server(run *r)
     for (size_t i = 0; i < r->o->nserver_args; i++)
         argv[n++] = (char *)r->o->server_args[i];
     argv[n] = NULL;
+    strip_key(r->o, argv);
     r->server = fork();
     if (r->server == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -400,6 +421,7 @@ static int bench_one(const opts *o, size_t count)
     /* The crisis third passes its hour: the next sweeps escalate it. */
     char *adv[] = {(char *)o->vangnetd, "clock", "--state", r.state, "--store-key", r.key,
                    "advance",           "61m",   NULL};
+    strip_key(o, adv);
     if (tool_line(&r, adv, line, sizeof line)) goto out;
     /* The casemanager's first page holds the oldest crisis alerts: once
      * they show level 2, one sweep has escalated them all. The lead joins
@@ -465,6 +487,10 @@ int main(int argc, char **argv)
             o.one_reply = true;
             continue;
         }
+        if (!strcmp(a, "--no-store-key")) {
+            o.no_store_key = true;
+            continue;
+        }
         if (!v) goto usage;
         i++;
         if (!strcmp(a, "--vangnetd"))
@@ -492,7 +518,9 @@ int main(int argc, char **argv)
         bad |= bench_one(&o, o.counts[i]) != 0;
     return bad;
 usage:
-    fprintf(stderr, "usage: bench_alerts --vangnetd PATH --vangnet PATH --flood PATH "
-                    "[--alerts N,N...] [--budget S] [--one-reply] [--server-arg ARG]...\n");
+    fprintf(
+        stderr,
+        "usage: bench_alerts --vangnetd PATH --vangnet PATH --flood PATH "
+        "[--alerts N,N...] [--budget S] [--one-reply] [--no-store-key] [--server-arg ARG]...\n");
     return 2;
 }
