@@ -227,7 +227,8 @@ static vn_err find_fold(vn_req *r, const vn_alert *like, vn_alert *into, bool *f
     struct fold_ctx f = {.like = like, .since = r->now > window ? r->now - window : 0};
     *found = false;
     if (!window || like->kind != VN_ALERT_SIGNAL) return VN_OK;
-    vn_err err = vn_alerts_keys_case(r->store, like->case_id, fold_cb, &f);
+    vn_err err =
+        vn_alerts_keys_recent(r->store, like->case_id, like->severity, f.since, fold_cb, &f);
     if (!err && f.found) {
         err = vn_alerts_get(r->store, f.into.id, into);
         *found = err == VN_OK;
@@ -383,113 +384,40 @@ vn_err vn_handle_alert_ack(vn_req *r)
     return reply_alert(&a, out);
 }
 
-/* Most severe first, then oldest first; the id only makes the order total,
- * so a cursor always names one place in it. */
-static int key_order(const vn_alert_key *a, const vn_alert_key *b)
-{
-    if (a->severity != b->severity) return a->severity > b->severity ? -1 : 1;
-    if (a->created_ms != b->created_ms) return a->created_ms < b->created_ms ? -1 : 1;
-    return memcmp(a->id, b->id, VN_ALERT_ID_LEN);
-}
-
-/* One page of the alerts a peer may see, chosen from the index entries
- * alone: the entries after the cursor are counted and the first `limit`
- * of them kept in a heap whose top is the last of those so far, so a page
- * costs one read of the index entries and `limit` alert reads, however
- * many alerts the peer sees. */
-struct page_pick {
-    const vn_peer *peer;
-    const vn_alert_key *after; /* the cursor, or NULL */
-    bool all_kinds;            /* false: SOS alerts only (a buddy) */
-    bool escalated_only;       /* a medical lead */
-    vn_alert_key *heap;        /* at most limit entries */
-    size_t n, limit;
-    size_t following; /* visible entries after the cursor */
-};
-
-static void heap_down(vn_alert_key *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, top = i;
-        if (l < n && key_order(&h[l], &h[top]) > 0) top = l;
-        if (r < n && key_order(&h[r], &h[top]) > 0) top = r;
-        if (top == i) return;
-        vn_alert_key t = h[i];
-        h[i] = h[top];
-        h[top] = t;
-        i = top;
-    }
-}
-
-static void heap_up(vn_alert_key *h, size_t i)
-{
-    while (i > 0 && key_order(&h[i], &h[(i - 1) / 2]) > 0) {
-        vn_alert_key t = h[i];
-        h[i] = h[(i - 1) / 2];
-        h[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
-    }
-}
-
-static vn_err pick_cb(void *ud, const vn_alert_key *k)
-{
-    struct page_pick *p = ud;
-    if (k->state == VN_ALERT_ACKED || (!p->all_kinds && k->kind != VN_ALERT_SOS) ||
-        (p->escalated_only && k->level < VN_LEVEL_MEDICAL_LEAD))
-        return VN_OK;
-    if (p->after && key_order(k, p->after) <= 0) return VN_OK;
-    p->following++;
-    if (p->n < p->limit) {
-        p->heap[p->n] = *k;
-        heap_up(p->heap, p->n++);
-    } else if (key_order(k, &p->heap[0]) < 0) {
-        p->heap[0] = *k;
-        heap_down(p->heap, p->n, 0);
-    }
-    return VN_OK;
-}
-
 struct managed_ctx {
     vn_sstore *st;
-    struct page_pick *p;
+    vn_alert_pick *p;
 };
 
 static vn_err managed_cb(void *ud, const vn_case_info *ci)
 {
     struct managed_ctx *m = ud;
-    return vn_alerts_keys_case(m->st, ci->id, pick_cb, m->p);
+    return vn_alerts_pick_case(m->st, m->p, ci->id);
 }
 
-/* A casemanager's list walks the case index of their own cases, a
- * member's that of their case (a participant sees its alerts, a buddy its
- * SOS alerts), and a medical lead's the escalated index: no list reads
- * every alert on the server. */
-static vn_err pick_visible(vn_req *r, struct page_pick *p)
+/* A casemanager's list reads the index of their own cases, a member's
+ * that of their case (a participant sees its alerts, a buddy its SOS
+ * alerts), a medical lead's the escalated index: no list reads every alert
+ * on the server, and a page reads only the index buckets that reach into
+ * it (vn_alerts_pick_run). */
+static vn_err pick_visible(vn_req *r, vn_alert_pick *p)
 {
     vn_sstore *st = r->store;
     uint8_t mine[VN_ACCOUNT_LEN];
     vn_case_info ci;
-    if (r->peer->role == VN_ROLE_MEDICAL_LEAD) {
-        p->escalated_only = true;
-        return vn_alerts_keys_escalated(st, pick_cb, p);
-    }
+    if (r->peer->role == VN_ROLE_MEDICAL_LEAD) return vn_alerts_pick_escalated(st, p);
     struct managed_ctx m = {st, p};
     vn_err err = vn_cases_each_managed(st, r->peer->account, managed_cb, &m);
     if (err) return err;
-    /* A case they manage was walked already. */
+    /* A case they manage was added already. */
     if (vn_cases_of(st, r->peer->account, mine) != VN_OK || vn_cases_get(st, mine, &ci) != VN_OK ||
         !memcmp(ci.casemanager, r->peer->account, VN_ACCOUNT_LEN))
         return VN_OK;
     if (r->peer->role == VN_ROLE_BUDDY)
-        p->all_kinds = false;
+        p->sos_only = true;
     else if (r->peer->role != VN_ROLE_PARTICIPANT)
         return VN_OK;
-    return vn_alerts_keys_case(st, mine, pick_cb, p);
-}
-
-static int key_cmp(const void *x, const void *y)
-{
-    return key_order(x, y);
+    return vn_alerts_pick_case(st, p, mine);
 }
 
 /* A cursor is the sort key of the last alert of a page, in hex. */
@@ -544,21 +472,20 @@ static vn_err log_read(vn_req *r, struct page_log *l, const vn_alert *a, bool *u
     return VN_OK;
 }
 
-/* Fills view with the picked page (sorted), reading each of its alerts,
- * with the cursor and the count of the rest. An alert whose case is gone
- * (a purge in the same batch) is left out. */
-static vn_err fill_page(vn_req *r, Vn__AlertsView *view, struct page_pick *p, bool *unlogged)
+/* Fills view with the picked page, reading each of its alerts, with the
+ * cursor and the count of the rest. An alert whose case is gone (a purge
+ * in the same batch) is left out. */
+static vn_err fill_page(vn_req *r, Vn__AlertsView *view, const vn_alert_pick *p, bool *unlogged)
 {
     char hex[2 * CURSOR_LEN + 1] = "";
     vn_err err = VN_OK;
     struct page_log *l = calloc(1, sizeof *l);
     view->alerts = calloc(p->limit, sizeof *view->alerts);
     if (!l || !view->alerts) err = VN_ENOMEM;
-    if (p->n > 1) qsort(p->heap, p->n, sizeof *p->heap, key_cmp);
     for (size_t i = 0; !err && i < p->n; i++) {
         vn_alert a;
         vn_case_info ci;
-        if (vn_alerts_get(r->store, p->heap[i].id, &a) || vn_cases_get(r->store, a.case_id, &ci))
+        if (vn_alerts_get(r->store, p->keys[i].id, &a) || vn_cases_get(r->store, a.case_id, &ci))
             continue;
         if ((err = log_read(r, l, &a, unlogged))) break;
         err = alert_reply(&a, &view->alerts[view->n_alerts]);
@@ -566,9 +493,9 @@ static vn_err fill_page(vn_req *r, Vn__AlertsView *view, struct page_pick *p, bo
     }
     free(l);
     if (err) return err;
-    view->more = p->following > p->n;
-    view->remaining = (uint32_t)(p->following - p->n);
-    if (view->more) cursor_of(&p->heap[p->n - 1], hex);
+    view->more = p->following > 0;
+    view->remaining = (uint32_t)p->following;
+    if (view->more && p->n) cursor_of(&p->keys[p->n - 1], hex);
     view->cursor = vn_dup_str(hex);
     return view->cursor ? VN_OK : VN_ENOMEM;
 }
@@ -579,7 +506,7 @@ vn_err vn_handle_alert_list(vn_req *r)
     vn_alert_key after;
     bool unlogged = false;
     bool cursor = q->cursor && q->cursor[0];
-    struct page_pick p = {.peer = r->peer, .after = cursor ? &after : NULL, .all_kinds = true};
+    vn_alert_pick p = {.after = cursor ? &after : NULL};
     p.limit = q->limit && q->limit < ALERTS_PAGE ? q->limit : ALERTS_PAGE;
     if (cursor && cursor_parse(r, q->cursor, &after)) return VN_EINVAL;
     Vn__AlertsView *view = malloc(sizeof *view);
@@ -587,10 +514,12 @@ vn_err vn_handle_alert_list(vn_req *r)
     vn__alerts_view__init(view);
     r->out->reply->body_case = VN__REPLY__BODY_ALERTS_VIEW;
     r->out->reply->alerts_view = view;
-    p.heap = calloc(p.limit, sizeof *p.heap);
-    vn_err err = p.heap ? pick_visible(r, &p) : VN_ENOMEM;
+    p.keys = calloc(p.limit, sizeof *p.keys);
+    vn_err err = p.keys ? pick_visible(r, &p) : VN_ENOMEM;
+    if (!err) err = vn_alerts_pick_run(r->store, &p);
     if (!err) err = fill_page(r, view, &p, &unlogged);
-    free(p.heap);
+    vn_alerts_pick_free(&p);
+    free(p.keys);
     if (err && unlogged) return vn_audit_refuse(r, err);
     return err ? vn_fail(r, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }

@@ -531,6 +531,7 @@ static void test_alerts_level_and_reindex(void **state)
     /* Indexes lost (an older store): rebuilt, escalation kept. */
     drop_table(st, "alertsbycase");
     drop_table(st, "alertslevel");
+    drop_table(st, "alertbuckets");
     assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &n), VN_OK);
     assert_int_equal(n, 0);
     assert_int_equal(vn_alerts_reindex(st, &n), VN_OK);
@@ -546,6 +547,62 @@ static void test_alerts_level_and_reindex(void **state)
     assert_int_equal(count_level(st, false), 0);
     vn_sstore_close(&st);
     assert_int_equal(store_traces(dir, c1), 0);
+    store_rm_tmp(dir);
+}
+
+/* Paging through a case's alerts with vn_alerts_pick: every alert once,
+ * in list order, the count of the rest exact, also after deletions. */
+static void test_alerts_pick_pages(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c1[VN_ACCOUNT_LEN] = {1};
+    enum { N = 1000, PAGE = 100 };
+    vn_alert a;
+    vn_alert_key keys[PAGE], last;
+    static uint8_t ids[N][VN_ALERT_ID_LEN];
+    for (int i = 0; i < N; i++) {
+        a = (vn_alert){
+            .kind = VN_ALERT_SIGNAL, .severity = (uint8_t)(1 + i % 3), .state = VN_ALERT_OPEN};
+        memcpy(a.case_id, c1, VN_ACCOUNT_LEN);
+        a.created_ms = NOW + (uint64_t)(i / 3);
+        assert_int_equal(vn_alerts_create(st, &a), VN_OK);
+        memcpy(ids[i], a.id, VN_ALERT_ID_LEN);
+    }
+    /* Every tenth goes (acknowledged). */
+    for (int i = 0; i < N; i += 10)
+        assert_int_equal(vn_alerts_delete(st, ids[i]), VN_OK);
+    size_t seen = 0, left = N - N / 10;
+    bool first = true;
+    /* The bucket records count what the buckets hold. */
+    {
+        size_t entries = 0;
+        vn_alert_pick q = {.limit = 0, .keys = keys};
+        assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &entries), VN_OK);
+        assert_int_equal(vn_alerts_pick_case(st, &q, c1), VN_OK);
+        assert_int_equal(vn_alerts_pick_run(st, &q), VN_OK);
+        assert_int_equal(q.following, entries);
+        assert_int_equal(entries, left);
+        assert_int_equal(q.nb, 6); /* 3 severities, 300 of each: 256 + 44 */
+        vn_alerts_pick_free(&q);
+    }
+    for (;;) {
+        vn_alert_pick p = {.after = first ? NULL : &last, .limit = PAGE, .keys = keys};
+        assert_int_equal(vn_alerts_pick_case(st, &p, c1), VN_OK);
+        assert_int_equal(vn_alerts_pick_run(st, &p), VN_OK);
+        vn_alerts_pick_free(&p);
+        for (size_t i = 0; i < p.n; i++) {
+            if (!first || i)
+                assert_true(vn_alerts_key_order(i ? &keys[i - 1] : &last, &keys[i]) < 0);
+        }
+        seen += p.n;
+        assert_int_equal(p.following, left - seen);
+        if (!p.following) break;
+        last = keys[p.n - 1];
+        first = false;
+    }
+    assert_int_equal(seen, left);
+    vn_sstore_close(&st);
     store_rm_tmp(dir);
 }
 
@@ -665,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_alerts_disclosures),
         cmocka_unit_test(test_alerts_by_case),
         cmocka_unit_test(test_alerts_level_and_reindex),
+        cmocka_unit_test(test_alerts_pick_pages),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_meta_clock),

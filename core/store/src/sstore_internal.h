@@ -44,7 +44,8 @@ enum {
     VN_DB_DEFERRED,     /* quiet.c: account|alert|notice kind -> (empty): held notices */
     VN_DB_MAILTAIL,     /* mailbox.c: recipient -> the last sequence handed out */
     VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> the alert's key: a case's open alerts */
-    VN_DB_ALERTSLEVEL,  /* alerts.c: climbing or escalated tag|alert -> the alert's key */
+    VN_DB_ALERTSLEVEL, /* alerts.c: climbing tag|alert, escalated bucket|alert -> the alert's key */
+    VN_DB_ALERTBUCKETS, /* alerts.c: owner|bucket -> count, first, last; owner|severity -> tail */
     VN_DB_COUNT
 };
 
