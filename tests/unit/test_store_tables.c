@@ -602,6 +602,22 @@ static void test_alerts_pick_pages(void **state)
         first = false;
     }
     assert_int_equal(seen, left);
+    /* SOS alerts lie in buckets of their own: a buddy's pick (SOS only)
+     * sees them alone, and counts them exactly. */
+    for (int i = 0; i < 5; i++) {
+        a = (vn_alert){.kind = VN_ALERT_SOS, .severity = 2, .state = VN_ALERT_OPEN};
+        memcpy(a.case_id, c1, VN_ACCOUNT_LEN);
+        a.created_ms = NOW + (uint64_t)i;
+        assert_int_equal(vn_alerts_create(st, &a), VN_OK);
+    }
+    vn_alert_pick sp = {.sos_only = true, .limit = 3, .keys = keys};
+    assert_int_equal(vn_alerts_pick_case(st, &sp, c1), VN_OK);
+    assert_int_equal(vn_alerts_pick_run(st, &sp), VN_OK);
+    vn_alerts_pick_free(&sp);
+    assert_int_equal(sp.n, 3);
+    assert_int_equal(sp.following, 2);
+    for (size_t i = 0; i < sp.n; i++)
+        assert_int_equal(keys[i].kind, VN_ALERT_SOS);
     vn_sstore_close(&st);
     store_rm_tmp(dir);
 }

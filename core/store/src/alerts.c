@@ -67,7 +67,7 @@ static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t *r, size_t n
 
 /* The indexes. An owner's alerts (a case's, or those escalated to the
  * medical lead) lie in buckets of at most VN_ALERT_BUCKET alerts of one
- * severity, filled in the order they come: each bucket is one group of its
+ * kind and severity, filled in the order they come: each bucket is one group of its
  * table, so reading it opens its own entries only, and its record in
  * alertbuckets (count, first and last in list order) lets a page skip the
  * buckets before its cursor and count those after it without opening
@@ -78,7 +78,7 @@ static void unpack(const uint8_t id[VN_ALERT_ID_LEN], const uint8_t *r, size_t n
 #define KEY_REC_LEN   (VN_ACCOUNT_LEN + 4 + 8) /* case, kind, severity, level, state, created */
 #define INDEX_KEY_LEN (VN_ACCOUNT_LEN + VN_ALERT_ID_LEN)
 #define META_KEY_LEN  (VN_ACCOUNT_LEN + 5) /* owner, 'b' bucket number or 't' severity */
-#define META_LEN      (1 + 4 + 2 * (8 + VN_ALERT_ID_LEN))
+#define META_LEN      (2 + 4 + 2 * (8 + VN_ALERT_ID_LEN)) /* severity, kind, count, first, last */
 #define TAIL_LEN      8 /* the bucket being filled, the next bucket number */
 
 static const uint8_t tag_climbing[VN_ACCOUNT_LEN] = "alerts:climbing";
@@ -142,11 +142,12 @@ static void meta_key(const uint8_t owner[VN_ACCOUNT_LEN], uint8_t what, uint32_t
 static void pack_meta(const vn_alert_bucket *m, uint8_t r[META_LEN])
 {
     r[0] = m->severity;
-    vn_be_put32(r + 1, m->count);
-    vn_be_put64(r + 5, m->min.created_ms);
-    memcpy(r + 13, m->min.id, VN_ALERT_ID_LEN);
-    vn_be_put64(r + 29, m->max.created_ms);
-    memcpy(r + 37, m->max.id, VN_ALERT_ID_LEN);
+    r[1] = m->kind;
+    vn_be_put32(r + 2, m->count);
+    vn_be_put64(r + 6, m->min.created_ms);
+    memcpy(r + 14, m->min.id, VN_ALERT_ID_LEN);
+    vn_be_put64(r + 30, m->max.created_ms);
+    memcpy(r + 38, m->max.id, VN_ALERT_ID_LEN);
 }
 
 static void unpack_meta(const uint8_t *k, const uint8_t *r, vn_alert_bucket *m)
@@ -155,11 +156,12 @@ static void unpack_meta(const uint8_t *k, const uint8_t *r, vn_alert_bucket *m)
     memcpy(m->owner, k, VN_ACCOUNT_LEN);
     m->no = vn_be_get32(k + VN_ACCOUNT_LEN + 1);
     m->severity = m->min.severity = m->max.severity = r[0];
-    m->count = vn_be_get32(r + 1);
-    m->min.created_ms = vn_be_get64(r + 5);
-    memcpy(m->min.id, r + 13, VN_ALERT_ID_LEN);
-    m->max.created_ms = vn_be_get64(r + 29);
-    memcpy(m->max.id, r + 37, VN_ALERT_ID_LEN);
+    m->kind = m->min.kind = m->max.kind = r[1];
+    m->count = vn_be_get32(r + 2);
+    m->min.created_ms = vn_be_get64(r + 6);
+    memcpy(m->min.id, r + 14, VN_ALERT_ID_LEN);
+    m->max.created_ms = vn_be_get64(r + 30);
+    memcpy(m->max.id, r + 38, VN_ALERT_ID_LEN);
 }
 
 static vn_err meta_get(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint32_t b,
@@ -184,8 +186,9 @@ static vn_err meta_put(vn_sstore *st, const vn_alert_bucket *m)
     return st_put(st, VN_DB_ALERTBUCKETS, k, sizeof k, r, sizeof r);
 }
 
-/* The bucket of owner being filled for severity, and the next number. */
-static vn_err tail_get(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint8_t sev,
+/* The bucket of owner being filled for one line (kind << 8 | severity),
+ * and the next number. */
+static vn_err tail_get(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint32_t line,
                        uint32_t *cur, uint32_t *next)
 {
     uint8_t k[META_KEY_LEN];
@@ -193,7 +196,7 @@ static vn_err tail_get(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint8
     size_t n = 0;
     *cur = VN_ALERT_NO_BUCKET;
     *next = 0;
-    meta_key(owner, 't', sev, k);
+    meta_key(owner, 't', line, k);
     vn_err err = st_get(st, VN_DB_ALERTBUCKETS, k, sizeof k, &v, &n);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (!err && n != TAIL_LEN) err = VN_ESTORE;
@@ -205,11 +208,11 @@ static vn_err tail_get(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint8
     return err;
 }
 
-static vn_err tail_put(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint8_t sev,
+static vn_err tail_put(vn_sstore *st, const uint8_t owner[VN_ACCOUNT_LEN], uint32_t line,
                        uint32_t cur, uint32_t next)
 {
     uint8_t k[META_KEY_LEN], r[TAIL_LEN];
-    meta_key(owner, 't', sev, k);
+    meta_key(owner, 't', line, k);
     vn_be_put32(r, cur);
     vn_be_put32(r + 4, next);
     return st_put(st, VN_DB_ALERTBUCKETS, k, sizeof k, r, sizeof r);
@@ -225,7 +228,8 @@ static vn_err bucket_add(vn_sstore *st, int db, const uint8_t owner[VN_ACCOUNT_L
     vn_alert_key key;
     uint8_t k[INDEX_KEY_LEN], r[KEY_REC_LEN];
     key_of(a, &key);
-    vn_err err = tail_get(st, owner, a->severity, &cur, &next);
+    uint32_t line = (uint32_t)(a->kind == VN_ALERT_SOS) << 8 | a->severity;
+    vn_err err = tail_get(st, owner, line, &cur, &next);
     if (err) return err;
     bool fresh = cur == VN_ALERT_NO_BUCKET;
     if (!fresh && (err = meta_get(st, owner, cur, &m)) == VN_ENOTFOUND) fresh = true, err = VN_OK;
@@ -236,8 +240,9 @@ static vn_err bucket_add(vn_sstore *st, int db, const uint8_t owner[VN_ACCOUNT_L
         memcpy(m.owner, owner, VN_ACCOUNT_LEN);
         /* Numbers are per severity; the low bits keep those of the
          * severities apart. */
-        m.no = cur = (next++ << 2) | (a->severity & 3);
+        m.no = cur = (next++ << 3) | (line >> 8) << 2 | (a->severity & 3);
         m.severity = a->severity;
+        m.kind = a->kind == VN_ALERT_SOS ? VN_ALERT_SOS : VN_ALERT_SIGNAL;
         m.min = m.max = key;
     }
     if (vn_alerts_key_order(&key, &m.min) < 0) m.min = key;
@@ -245,7 +250,7 @@ static vn_err bucket_add(vn_sstore *st, int db, const uint8_t owner[VN_ACCOUNT_L
     m.count++;
     entry_key(owner, cur, a->id, k);
     pack_key(a, r);
-    if ((err = meta_put(st, &m)) || (err = tail_put(st, owner, a->severity, cur, next))) return err;
+    if ((err = meta_put(st, &m)) || (err = tail_put(st, owner, line, cur, next))) return err;
     *b = cur;
     return st_put(st, db, k, sizeof k, r, sizeof r);
 }
@@ -271,7 +276,9 @@ static vn_err bucket_remove(vn_sstore *st, int db, const uint8_t owner[VN_ACCOUN
     vn_err err = st_drop(st, db, k, sizeof k);
     if (!err) err = meta_get(st, owner, b, &m);
     if (err == VN_ENOTFOUND) return VN_OK;
-    if (!err) err = tail_get(st, owner, m.severity, &cur, &next);
+    if (!err)
+        err =
+            tail_get(st, owner, (uint32_t)(m.kind == VN_ALERT_SOS) << 8 | m.severity, &cur, &next);
     if (err) return err;
     if (m.count > 0) m.count--;
     if (m.count > 0 || b == cur) return meta_put(st, &m);
@@ -582,12 +589,13 @@ static int key_cmp(const void *x, const void *y)
 vn_err vn_alerts_pick_run(vn_sstore *st, vn_alert_pick *p)
 {
     vn_err err = VN_OK;
-    bool filtered = p->sos_only || p->escalated_only;
+    bool filtered = p->escalated_only;
     p->n = p->following = 0;
     if (p->nb > 1) qsort(p->buckets, p->nb, sizeof *p->buckets, bucket_cmp);
     for (size_t i = 0; !err && i < p->nb; i++) {
         const struct pick_bucket *b = &p->buckets[i];
         if (p->after && vn_alerts_key_order(&b->b.max, p->after) <= 0) continue;
+        if (p->sos_only && b->b.kind != VN_ALERT_SOS) continue;
         if (!filtered && p->n == p->limit &&
             (p->limit == 0 || vn_alerts_key_order(&b->b.min, &p->keys[0]) > 0)) {
             p->following += b->b.count;

@@ -94,11 +94,13 @@ vn_err vn_alerts_keys_recent(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN
 int vn_alerts_key_order(const vn_alert_key *a, const vn_alert_key *b);
 
 /* An index bucket: up to VN_ALERT_BUCKET alerts of one case (or of the
- * escalated alerts) and one severity, filled in the order they come. */
+ * escalated alerts), one kind and one severity, filled in the order they
+ * come. */
 typedef struct vn_alert_bucket {
     uint8_t owner[VN_ACCOUNT_LEN]; /* the case, or the escalated index's tag */
     uint32_t no;                   /* its number within the owner */
     uint8_t severity;
+    uint8_t kind;          /* signals and SOS alerts lie in buckets of their own */
     uint32_t count;        /* alerts in it */
     vn_alert_key min, max; /* no alert of it orders before min or after max */
 } vn_alert_bucket;
