@@ -670,7 +670,7 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
 struct due_ctx {
     vn_server *srv;
     uint64_t now;
-    uint8_t (*ids)[VN_ALERT_ID_LEN];
+    vn_alert_key *due;
     size_t n, cap;
     size_t read; /* index entries read */
 };
@@ -685,9 +685,14 @@ static vn_err due_cb(void *ud, const vn_alert_key *k)
                  d->now >= k->created_ms + sos_window;
     bool to_lead = d->now > k->created_ms + alert_limit_ms(&a);
     if (k->state == VN_ALERT_ACKED || (!to_cm && !to_lead)) return VN_OK;
-    vn_err err = vn_array_reserve(&d->ids, &d->cap, d->n + 1, sizeof *d->ids, VN_ALERTS_MAX);
-    if (!err) memcpy(d->ids[d->n++], k->id, VN_ALERT_ID_LEN);
+    vn_err err = vn_array_reserve(&d->due, &d->cap, d->n + 1, sizeof *d->due, VN_ALERTS_MAX);
+    if (!err) d->due[d->n++] = *k;
     return err;
+}
+
+static int due_cmp(const void *x, const void *y)
+{
+    return vn_alerts_key_order(x, y);
 }
 
 static vn_err escalate_due(vn_server *srv, size_t *read)
@@ -695,11 +700,14 @@ static vn_err escalate_due(vn_server *srv, size_t *read)
     vn_sstore *st = vn_server_store(srv);
     struct due_ctx d = {.srv = srv, .now = vn_clock_now(vn_server_clock(srv))};
     vn_err err = vn_alerts_keys_climbing(st, due_cb, &d);
+    /* In list order, so the escalated index's buckets fill with
+     * neighbours and a medical lead's page opens few of them. */
+    if (!err && d.n > 1) qsort(d.due, d.n, sizeof *d.due, due_cmp);
     for (size_t i = 0; !err && i < d.n; i++) {
         vn_alert a;
-        if (vn_alerts_get(st, d.ids[i], &a) == VN_OK) err = escalate_cb(srv, &a);
+        if (vn_alerts_get(st, d.due[i].id, &a) == VN_OK) err = escalate_cb(srv, &a);
     }
-    free(d.ids);
+    free(d.due);
     *read = d.read;
     return err;
 }
