@@ -57,9 +57,14 @@ static int raise_alert(vn_client *c, const char *case_id, const char *kind, vn_s
     req.alert_raise = &ar;
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERT_INFO, "cannot raise the alert", &rep);
     if (rc) return rc;
-    snprintf(alert, VN_ACCOUNT_HEX + 1, "%s", rep->alert_info->alert);
+    /* Printed and sent on: only an id of the right shape is taken. */
+    bool ok = rep->alert_info->alert && vn_account_valid(rep->alert_info->alert);
+    if (ok) snprintf(alert, VN_ACCOUNT_HEX + 1, "%s", rep->alert_info->alert);
     vn_frame_reply_free(rep);
-    return EXIT_OK;
+    return ok ? EXIT_OK
+              : vn_client_fail(c, VN_EPROTO,
+                               "cannot raise the alert: the server's reply names no "
+                               "valid alert id");
 }
 
 static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *sr)
@@ -215,10 +220,17 @@ static int alert_op(vn_client *c, const vn_args *args, bool claim)
                             claim ? "cannot claim" : "cannot acknowledge", &rep);
     if (rc) return rc;
     const Vn__AlertInfo *a = rep->alert_info;
-    if (c->json)
-        printf("{\"alert\": \"%s\", \"state\": \"%s\"}\n", a->alert, a->state);
-    else
-        printf("alert %s is %s\n", a->alert, a->state);
+    char f1[80], f2[80];
+    if (c->json) {
+        fputs("{\"alert\": ", stdout);
+        vn_json_str(stdout, a->alert);
+        fputs(", \"state\": ", stdout);
+        vn_json_str(stdout, a->state);
+        fputs("}\n", stdout);
+    } else {
+        printf("alert %s is %s\n", vn_text_field(a->alert, f1, sizeof f1),
+               vn_text_field(a->state, f2, sizeof f2));
+    }
     if (!claim) rc = send_history(c, a);
     vn_frame_reply_free(rep);
     return rc;
@@ -238,18 +250,27 @@ static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first)
 {
     char when[32], name[128];
     vn_iso_time(a->created_ms, when, sizeof when);
+    /* Every string is the server's (a name a contact's): escaped. */
     if (c->json) {
-        printf("%s{\"alert\": \"%s\", \"case\": \"%s\", \"kind\": \"%s\", \"severity\": \"%s\", "
-               "\"state\": \"%s\", \"claimed_by\": \"%s\", \"level\": %u, \"created\": \"%s\"}",
-               first ? "" : ", ", a->alert, a->case_id, a->kind, a->severity, a->state,
-               a->claimed_by, a->level, when);
+        static const char *const keys[] = {"alert",    "case",  "kind",
+                                           "severity", "state", "claimed_by"};
+        const char *vals[] = {a->alert, a->case_id, a->kind, a->severity, a->state, a->claimed_by};
+        fputs(first ? "{" : ", {", stdout);
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            printf("%s\"%s\": ", i ? ", " : "", keys[i]);
+            vn_json_str(stdout, vals[i]);
+        }
+        printf(", \"level\": %u, \"created\": \"%s\"}", a->level, when);
         return;
     }
-    const char *by =
-        a->claimed_by[0] ? vn_client_name_of(c, a->claimed_by, name, sizeof name) : NULL;
-    printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", a->alert, a->kind, a->severity, a->state,
-           a->case_id, when, a->claimed_by[0] ? "  by " : "",
-           a->claimed_by[0] ? (by ? by : a->claimed_by) : "");
+    char f[6][80], fby[400];
+    const char *claimed = a->claimed_by ? a->claimed_by : "";
+    const char *by = claimed[0] ? vn_client_name_of(c, claimed, name, sizeof name) : NULL;
+    printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", vn_text_field(a->alert, f[0], sizeof f[0]),
+           vn_text_field(a->kind, f[1], sizeof f[1]), vn_text_field(a->severity, f[2], sizeof f[2]),
+           vn_text_field(a->state, f[3], sizeof f[3]), vn_text_field(a->case_id, f[4], sizeof f[4]),
+           when, claimed[0] ? "  by " : "",
+           claimed[0] ? vn_text_field(by ? by : claimed, fby, sizeof fby) : "");
 }
 
 /* The server sends a page at a time (most severe, then oldest, first).
@@ -310,15 +331,17 @@ int vn_cmd_disclosure_attest(vn_client *c, const vn_args *a)
     req.disclosure_attest = &da;
     rc = vn_client_call(c, &req, VN__REPLY__BODY_ATTESTED, "cannot attest", &rep);
     if (rc) return rc;
-    if (c->json)
-        printf("{\"recorded\": %s, \"waiting_for\": \"%s\"}\n",
-               rep->attested->recorded ? "true" : "false", rep->attested->waiting_for);
-    else if (rep->attested->recorded)
+    char f[80];
+    if (c->json) {
+        printf("{\"recorded\": %s, \"waiting_for\": ", rep->attested->recorded ? "true" : "false");
+        vn_json_str(stdout, rep->attested->waiting_for);
+        fputs("}\n", stdout);
+    } else if (rep->attested->recorded)
         printf("disclosure recorded: both gates attested by casemanager and medical lead; the "
                "participant is told\n");
     else
         printf("attestation stored; nothing is recorded until the %s attests too\n",
-               rep->attested->waiting_for);
+               vn_text_field(rep->attested->waiting_for, f, sizeof f));
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }

@@ -8,10 +8,14 @@
 #include "vn/parse.h"
 #include "vn/account.h"
 #include "vn/hex.h"
+#include "vn/array.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Most audit entries --all holds (about 100 pages). */
+#define AUDIT_LINES_MAX 51200
 
 static void print_time(uint64_t ms)
 {
@@ -24,12 +28,19 @@ static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
 {
     char name[128];
     if (json) {
-        printf("{\"case\": \"%s\", \"state\": \"%s\", \"casemanager\": \"%s\", \"members\": [",
-               ci->case_id, ci->state, ci->casemanager);
+        fputs("{\"case\": ", stdout);
+        vn_json_str(stdout, ci->case_id);
+        fputs(", \"state\": ", stdout);
+        vn_json_str(stdout, ci->state);
+        fputs(", \"casemanager\": ", stdout);
+        vn_json_str(stdout, ci->casemanager);
+        fputs(", \"members\": [", stdout);
         for (size_t i = 0; i < ci->n_members; i++) {
             const char *label = vn_client_name_of(c, ci->members[i]->account, name, sizeof name);
-            printf("%s{\"account\": \"%s\", \"role\": \"%s\"", i ? ", " : "",
-                   ci->members[i]->account, ci->members[i]->role);
+            printf("%s{\"account\": ", i ? ", " : "");
+            vn_json_str(stdout, ci->members[i]->account);
+            fputs(", \"role\": ", stdout);
+            vn_json_str(stdout, ci->members[i]->role);
             if (label) {
                 fputs(", \"name\": ", stdout);
                 vn_json_str(stdout, label);
@@ -39,12 +50,19 @@ static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
         fputs("]}", stdout);
         return;
     }
+    /* Ids, roles and states are the server's, names a contact's: all made
+     * safe to print. */
+    char f1[80], f2[80], f3[400];
     const char *cm = vn_client_name_of(c, ci->casemanager, name, sizeof name);
-    printf("case %s (%s)\n  casemanager  %s\n", ci->case_id, ci->state, cm ? cm : ci->casemanager);
+    printf("case %s (%s)\n  casemanager  %s\n", vn_text_field(ci->case_id, f1, sizeof f1),
+           vn_text_field(ci->state, f2, sizeof f2),
+           vn_text_field(cm ? cm : ci->casemanager, f3, sizeof f3));
     for (size_t i = 0; i < ci->n_members; i++) {
         const char *label = vn_client_name_of(c, ci->members[i]->account, name, sizeof name);
-        printf("  %-12s %s%s%s%s\n", ci->members[i]->role, ci->members[i]->account,
-               label ? " (" : "", label ? label : "", label ? ")" : "");
+        printf("  %-12s %s", vn_text_field(ci->members[i]->role, f1, sizeof f1),
+               vn_text_field(ci->members[i]->account, f2, sizeof f2));
+        if (label) printf(" (%s)", vn_text_field(label, f3, sizeof f3));
+        printf("\n");
     }
     if (ci->created_ms) {
         fputs("  opened       ", stdout);
@@ -73,10 +91,14 @@ int vn_cmd_case_new(vn_client *c, const vn_args *a)
     req.case_new = &cn;
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_CASE_INFO, "cannot create a case", &rep);
     if (rc) return rc;
-    if (c->json)
-        printf("{\"case\": \"%s\"}\n", rep->case_info->case_id);
-    else
-        printf("%s\n", rep->case_info->case_id);
+    char f[80];
+    if (c->json) {
+        fputs("{\"case\": ", stdout);
+        vn_json_str(stdout, rep->case_info->case_id);
+        fputs("}\n", stdout);
+    } else {
+        printf("%s\n", vn_text_field(rep->case_info->case_id, f, sizeof f));
+    }
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }
@@ -204,8 +226,11 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
         return vn_client_fail(c, err, "cannot build the invite code: %s", vn_err_str(err));
     }
     if (c->json) {
-        printf("{\"invite\": \"%s\", \"case\": \"%s\", \"role\": \"%s\", \"expires\": \"", code,
-               rep->invited->case_id, rep->invited->role);
+        printf("{\"invite\": \"%s\", \"case\": ", code);
+        vn_json_str(stdout, rep->invited->case_id);
+        fputs(", \"role\": ", stdout);
+        vn_json_str(stdout, rep->invited->role);
+        fputs(", \"expires\": \"", stdout);
         print_time(rep->invited->expires_ms);
         printf("\"}\n");
     } else {
@@ -217,11 +242,11 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
 }
 
 /* Disclosures recorded about the participant are part of their log. */
-static void print_disclosures(vn_client *c, const Vn__AuditLog *log)
+static void print_disclosures(vn_client *c, const Vn__AuditLog *log, size_t shown)
 {
     for (size_t i = 0; i < log->n_disclosures_ms; i++) {
         if (c->json) {
-            printf("%s{\"time\": \"", log->n_entries + i ? ", " : "");
+            printf("%s{\"time\": \"", shown + i ? ", " : "");
             print_time(log->disclosures_ms[i]);
             printf("\", \"reader\": \"\", \"role\": \"casemanager+medical-lead\", "
                    "\"what\": \"disclosure\"}");
@@ -303,51 +328,92 @@ static void print_line(vn_client *c, const struct audit_line *l, bool first)
         }
         fputs("}", stdout);
     } else {
+        char f[400];
         print_time(l->minute_ms);
-        printf("  %s %s read your %s\n", vn_role_name(l->role), label ? label : l->reader,
-               what_name(l->what));
+        printf("  %s %s read your %s\n", vn_role_name(l->role),
+               vn_text_field(label ? label : l->reader, f, sizeof f), what_name(l->what));
     }
 }
 
-/* The server keeps each entry sealed to this participant's identity key
- * and cannot read it: this device opens and orders them. */
-int vn_cmd_audit(vn_client *c, const vn_args *a)
+/* The entries read so far, opened, and the disclosures of the first page. */
+struct audit_read {
+    struct audit_line *lines;
+    size_t n, cap, bad;
+    Vn__Reply *first; /* the first page's reply (its disclosures) */
+    uint32_t rest;    /* entries not read (without --all) */
+};
+
+/* Reads one page after cursor (updated: empty when it was the last). */
+static int audit_page(vn_client *c, struct audit_read *ar, char *cursor, size_t cursor_size)
 {
     Vn__Reply *rep = NULL;
-    Vn__AuditRead ar = VN__AUDIT_READ__INIT;
+    Vn__AuditRead q = VN__AUDIT_READ__INIT;
     Vn__Request req = VN__REQUEST__INIT;
-    size_t bad = 0;
+    q.cursor = cursor;
     req.body_case = VN__REQUEST__BODY_AUDIT_READ;
-    req.audit_read = &ar;
+    req.audit_read = &q;
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_AUDIT_LOG, "cannot read the audit log", &rep);
     if (rc) return rc;
     const Vn__AuditLog *log = rep->audit_log;
-    struct audit_line *lines = calloc(log->n_entries ? log->n_entries : 1, sizeof *lines);
-    if (!lines) {
+    if (vn_array_reserve(&ar->lines, &ar->cap, ar->n + log->n_entries, sizeof *ar->lines,
+                         AUDIT_LINES_MAX)) {
         vn_frame_reply_free(rep);
         return vn_client_fail(c, VN_ENOMEM, "cannot read the audit log: out of memory");
     }
     for (size_t i = 0; i < log->n_entries; i++) {
-        open_entry(c, log->entries[i], &lines[i]);
-        bad += !lines[i].ok;
+        open_entry(c, log->entries[i], &ar->lines[ar->n]);
+        ar->bad += !ar->lines[ar->n++].ok;
     }
-    qsort(lines, log->n_entries, sizeof *lines, line_cmp);
+    bool next = log->more && log->cursor && log->cursor[0] && strlen(log->cursor) < cursor_size;
+    ar->rest = next ? log->remaining : 0;
+    if (next)
+        memcpy(cursor, log->cursor, strlen(log->cursor) + 1);
+    else
+        cursor[0] = '\0';
+    if (!ar->first)
+        ar->first = rep;
+    else
+        vn_frame_reply_free(rep);
+    return EXIT_OK;
+}
+
+/* The server keeps each entry sealed to this participant's identity key
+ * and cannot read it: this device opens and orders them. The server sends
+ * a page at a time (in an order that says nothing about time); --all
+ * follows the pages, so the whole log is ordered; without it the first
+ * page is shown and the rest counted. */
+int vn_cmd_audit(vn_client *c, const vn_args *a)
+{
+    bool all = vn_args_has(a, "--all");
+    char cursor[128] = "";
+    struct audit_read ar = {NULL, 0, 0, 0, NULL, 0};
+    int rc;
+    do {
+        rc = audit_page(c, &ar, cursor, sizeof cursor);
+    } while (!rc && all && cursor[0]);
+    if (rc) goto out;
+    const Vn__AuditLog *log = ar.first->audit_log;
+    if (ar.n > 1) qsort(ar.lines, ar.n, sizeof *ar.lines, line_cmp);
     if (c->json) fputs("[", stdout);
-    for (size_t i = 0; i < log->n_entries; i++)
-        print_line(c, &lines[i], i == 0);
-    free(lines);
-    print_disclosures(c, log);
+    for (size_t i = 0; i < ar.n; i++)
+        print_line(c, &ar.lines[i], i == 0);
+    print_disclosures(c, log, ar.n);
     if (c->json)
         fputs("]\n", stdout);
-    else if (log->n_entries + log->n_disclosures_ms == 0)
+    else if (ar.n + log->n_disclosures_ms == 0)
         printf("nobody has read your case data\n");
-    if (bad)
+    if (ar.rest)
+        fprintf(c->json ? stderr : stdout,
+                "more: %u older or newer entries (vangnet audit --all)\n", ar.rest);
+    if (ar.bad)
         fprintf(stderr,
                 "warning: %zu audit %s could not be opened with this device's identity key; "
                 "the others are shown\n",
-                bad, bad == 1 ? "entry" : "entries");
-    vn_frame_reply_free(rep);
-    return EXIT_OK;
+                ar.bad, ar.bad == 1 ? "entry" : "entries");
+out:
+    free(ar.lines);
+    vn_frame_reply_free(ar.first);
+    return rc;
 }
 
 int vn_cmd_delete_account(vn_client *c, const vn_args *a)

@@ -285,16 +285,21 @@ int vn_cmd_checkin(vn_client *c, const vn_args *a)
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_CHECKED_IN, "cannot check in", &rep);
     if (rc) return rc;
     const Vn__CheckedIn *r = rep->checked_in;
-    if (c->json)
-        printf("{\"test_today\": %s, \"date\": \"%s\", \"absent\": %s, \"window\": \"%s\"}\n",
-               r->test_today ? "true" : "false", r->date, r->absent ? "true" : "false", r->window);
-    else if (r->absent)
-        printf("%s: checked in. You are on approved absence: no test today.\n", r->date);
+    char day[64];
+    vn_text_field(r->date, day, sizeof day);
+    if (c->json) {
+        printf("{\"test_today\": %s, \"date\": ", r->test_today ? "true" : "false");
+        vn_json_str(stdout, r->date);
+        printf(", \"absent\": %s, \"window\": ", r->absent ? "true" : "false");
+        vn_json_str(stdout, r->window);
+        fputs("}\n", stdout);
+    } else if (r->absent)
+        printf("%s: checked in. You are on approved absence: no test today.\n", day);
     else if (r->test_today)
         printf("%s: checked in. TODAY IS A TEST DAY: please give your sample today, as agreed.\n",
-               r->date);
+               day);
     else
-        printf("%s: checked in. No test today. Thank you.\n", r->date);
+        printf("%s: checked in. No test today. Thank you.\n", day);
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }
@@ -311,8 +316,10 @@ static int record(vn_client *c, const char *case_id, const char *kind, const cha
     req.body_case = VN__REQUEST__BODY_RECORD;
     req.record = &r;
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot record", &rep);
+    char f1[64], f2[64];
     if (!rc && !c->json)
-        printf("recorded %s on %s%s\n", rep->recorded->kind, rep->recorded->date,
+        printf("recorded %s on %s%s\n", vn_text_field(rep->recorded->kind, f1, sizeof f1),
+               vn_text_field(rep->recorded->date, f2, sizeof f2),
                rep->recorded->not_kept ? " (no draw that day: end to end only)" : "");
     vn_frame_reply_free(rep);
     return rc;

@@ -51,16 +51,23 @@ static int fetch_calendar(vn_client *c, const char *case_id, const char *month, 
 
 static void calendar_json(const Vn__CalendarView *v)
 {
-    printf("{\"case\": \"%s\", \"month\": \"%s\", \"days\": [", v->case_id, v->month);
+    /* The strings are the server's: escaped like any other. */
+    fputs("{\"case\": ", stdout);
+    vn_json_str(stdout, v->case_id);
+    fputs(", \"month\": ", stdout);
+    vn_json_str(stdout, v->month);
+    fputs(", \"days\": [", stdout);
     for (size_t i = 0; i < v->n_days; i++) {
         const Vn__CalendarDay *d = v->days[i];
-        printf("%s{\"date\": \"%s\", \"checkin\": %s, \"checkin_missed\": %s, \"test_day\": %s, "
+        printf("%s{\"date\": ", i ? ", " : "");
+        vn_json_str(stdout, d->date);
+        printf(", \"checkin\": %s, \"checkin_missed\": %s, \"test_day\": %s, "
                "\"test_taken\": %s, \"casemanager_contacts\": %u, \"buddy_contacts\": %u, "
                "\"selfhelp\": %u, \"absent\": %s, \"medication\": %s}",
-               i ? ", " : "", d->date, d->checkin ? "true" : "false",
-               d->checkin_missed ? "true" : "false", d->test_day ? "true" : "false",
-               d->test_taken ? "true" : "false", d->cm_contacts, d->buddy_contacts, d->selfhelp,
-               d->absent ? "true" : "false", d->medication ? "true" : "false");
+               d->checkin ? "true" : "false", d->checkin_missed ? "true" : "false",
+               d->test_day ? "true" : "false", d->test_taken ? "true" : "false", d->cm_contacts,
+               d->buddy_contacts, d->selfhelp, d->absent ? "true" : "false",
+               d->medication ? "true" : "false");
     }
     printf("]}");
 }
@@ -72,7 +79,9 @@ static void calendar_grid(const Vn__CalendarView *v, bool colour)
     const char *red = colour ? "\033[31m" : "", *green = colour ? "\033[32m" : "",
                *yellow = colour ? "\033[33m" : "", *off = colour ? "\033[0m" : "";
     int y, m, d;
-    printf("case %s  %s\n", v->case_id, v->month);
+    char f1[80], f2[32];
+    printf("case %s  %s\n", vn_text_field(v->case_id, f1, sizeof f1),
+           vn_text_field(v->month, f2, sizeof f2));
     printf("   Mon      Tue      Wed      Thu      Fri      Sat      Sun\n");
     if (v->n_days == 0 || sscanf(v->days[0]->date, "%d-%d-%d", &y, &m, &d) != 3) return;
     /* Zeller-free weekday: 1970-01-01 was a Thursday (index 3 from Monday). */
@@ -184,11 +193,12 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
     int rc = fetch_caseload(c, &rep);
     if (rc) return rc;
     const Vn__CaseloadView *v = rep->caseload_view;
-    char name[128];
+    char today[32];
     if (c->json)
         printf("[");
     else
-        printf("caseload on %s (most urgent first)\n", v->today);
+        printf("caseload on %s (most urgent first)\n",
+               vn_text_field(v->today, today, sizeof today));
     for (size_t i = 0; i < v->n_cases; i++) {
         const Vn__CaseDue *cd = v->cases[i];
         if (c->json) {
@@ -212,20 +222,23 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
                 sscanf(cd->alerts[k], "%15[^:]:%15[^:]:%15[^:]:%39s", sev, kind, state, id);
                 alert_json(k, id, sev, kind, state);
             }
-            printf("]}");
+            printf("], \"alerts_more\": %u}", cd->alerts_more);
             continue;
         }
-        (void)name;
-        printf("  %.8s  %-7s next: %-20s %-10s", cd->case_id, cd->state,
-               cd->next_due ? cd->next_due->kind : "-", cd->next_due ? cd->next_due->date : "");
-        for (size_t k = 0; k < cd->n_alerts; k++) {
-            fputs("  ALERT ", stdout);
-            vn_text_put(stdout, cd->alerts[k], "    ");
-        }
+        /* Every string is the server's: made safe to print. */
+        char f[4][80];
+        printf("  %.8s  %-7s next: %-20s %-10s", vn_text_field(cd->case_id, f[0], sizeof f[0]),
+               vn_text_field(cd->state, f[1], sizeof f[1]),
+               cd->next_due ? vn_text_field(cd->next_due->kind, f[2], sizeof f[2]) : "-",
+               cd->next_due ? vn_text_field(cd->next_due->date, f[3], sizeof f[3]) : "");
+        for (size_t k = 0; k < cd->n_alerts; k++)
+            printf("  ALERT %s", vn_text_field(cd->alerts[k], f[0], sizeof f[0]));
+        if (cd->alerts_more) printf("  (+%u more alerts: vangnet alerts)", cd->alerts_more);
         if (cd->n_overdue) {
             printf("  OVERDUE:");
             for (size_t k = 0; k < cd->n_overdue; k++)
-                printf(" %s since %s", cd->overdue[k]->kind, cd->overdue[k]->date);
+                printf(" %s since %s", vn_text_field(cd->overdue[k]->kind, f[0], sizeof f[0]),
+                       vn_text_field(cd->overdue[k]->date, f[1], sizeof f[1]));
         }
         printf("\n");
     }

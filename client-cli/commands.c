@@ -74,7 +74,8 @@ static const vn_cmd commands[] = {
               {"--role", "participant|buddy|naaste", VN_OPT_REQUIRED | VN_OPT_CHOICE,
                "the role in the case"},
               {"--ttl", "DUR", 0, "how long the code is valid, such as 2d (default 7d)"}}},
-    {ROW("audit", NULL, vn_cmd_audit, "who read your case data, what and when (participants)")},
+    {ROW("audit", NULL, vn_cmd_audit, "who read your case data, what and when (participants)"),
+     .opts = {{"--all", NULL, 0, "every page, not only the first 512 entries"}}},
     /* the monitoring contract and what it asks */
     {ROW("contract", "set", vn_cmd_contract_set, "set a new version of the contract (casemanager)"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),

@@ -74,7 +74,11 @@ int vn_client_fail_usage(vn_client *c, const char *fmt, ...)
 int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
 {
     uint64_t retry = 0;
-    const char *smsg = c->conn ? vn_conn_error(c->conn, &retry) : "";
+    char safe[600];
+    /* The server's words go into a line of the client's own: one line,
+     * nothing a terminal acts on. */
+    const char *smsg =
+        vn_text_field(c->conn ? vn_conn_error(c->conn, &retry) : "", safe, sizeof safe);
     int rc;
     if (err == VN_ETIMEOUT)
         rc = vn_client_fail(c, err,

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define REPLACEMENT 0xFFFD /* what a byte that is not UTF-8 becomes */
 
@@ -67,9 +69,12 @@ static bool is_hidden(uint32_t c)
            (c >= 0x2066 && c <= 0x2069);
 }
 
+/* indent NULL: one line, a line break shown as "\n". */
 static void put_char(FILE *f, uint32_t c, const char *indent)
 {
-    if (c == '\n') {
+    if (c == '\n' && !indent) {
+        fputs("\\n", f);
+    } else if (c == '\n') {
         fputc('\n', f);
         fputs(indent ? indent : "", f);
     } else if (c == 0x1B) {
@@ -85,9 +90,8 @@ static void put_char(FILE *f, uint32_t c, const char *indent)
     }
 }
 
-void vn_text_put(FILE *f, const char *s, const char *indent)
+static void put_text(FILE *f, const char *s, const char *indent)
 {
-    if (!s) return;
     const unsigned char *p = (const unsigned char *)s;
     size_t n = 0;
     while (p[n])
@@ -100,6 +104,29 @@ void vn_text_put(FILE *f, const char *s, const char *indent)
         p += len;
         n -= len;
     }
+}
+
+void vn_text_put(FILE *f, const char *s, const char *indent)
+{
+    if (s) put_text(f, s, indent ? indent : "");
+}
+
+const char *vn_text_field(const char *s, char *buf, size_t size)
+{
+    char *out = NULL;
+    size_t len = 0;
+    if (size == 0) return "";
+    buf[0] = '\0';
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return buf;
+    if (s) put_text(f, s, NULL);
+    if (fclose(f) == 0 && out) {
+        len = len < size - 1 ? len : size - 1;
+        memcpy(buf, out, len);
+        buf[len] = '\0';
+    }
+    free(out);
+    return buf;
 }
 
 static void json_char(FILE *f, uint32_t c)

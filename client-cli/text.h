@@ -14,6 +14,12 @@
  * not UTF-8 as U+FFFD. Tabs stay. s NULL writes nothing. */
 void vn_text_put(FILE *f, const char *s, const char *indent);
 
+/* The same, made one line (a line break shows as "\n"), into buf (size
+ * bytes, cut short if need be) for a printf argument: any string of the
+ * server or a peer that goes into a line of the client's own. s NULL is
+ * "". Returns buf. */
+const char *vn_text_field(const char *s, char *buf, size_t size);
+
 /* Writes s as one JSON string (with the quotes): quote, backslash and
  * controls escaped, bytes that are not UTF-8 as \ufffd. s NULL is "". */
 void vn_text_json(FILE *f, const char *s);

@@ -205,11 +205,12 @@ static vn_err take_signal(vn_req *r, const uint8_t case_id[VN_ACCOUNT_LEN])
 struct fold_ctx {
     const vn_alert *like; /* the signal being raised */
     uint64_t since;       /* oldest creation time that folds */
-    vn_alert into;        /* the open alert found */
+    vn_alert_key into;    /* the open alert found */
     bool found;
 };
 
-static vn_err fold_cb(void *ud, const vn_alert *a)
+/* From the case index alone: only the alert found is read. */
+static vn_err fold_cb(void *ud, const vn_alert_key *a)
 {
     struct fold_ctx *f = ud;
     if (f->found || a->kind != f->like->kind || a->severity != f->like->severity ||
@@ -226,10 +227,11 @@ static vn_err find_fold(vn_req *r, const vn_alert *like, vn_alert *into, bool *f
     struct fold_ctx f = {.like = like, .since = r->now > window ? r->now - window : 0};
     *found = false;
     if (!window || like->kind != VN_ALERT_SIGNAL) return VN_OK;
-    vn_err err = vn_alerts_each_case(r->store, like->case_id, fold_cb, &f);
+    vn_err err =
+        vn_alerts_keys_recent(r->store, like->case_id, like->severity, f.since, fold_cb, &f);
     if (!err && f.found) {
-        *into = f.into;
-        *found = true;
+        err = vn_alerts_get(r->store, f.into.id, into);
+        *found = err == VN_OK;
     }
     return err;
 }
@@ -382,61 +384,46 @@ vn_err vn_handle_alert_ack(vn_req *r)
     return reply_alert(&a, out);
 }
 
-/* The alerts a peer may see, gathered before they are ordered. */
-struct gather {
-    vn_req *r;
-    vn_alert *a;
-    size_t n, cap;
+struct managed_ctx {
+    vn_sstore *st;
+    vn_alert_pick *p;
 };
 
-static vn_err gather_cb(void *ud, const vn_alert *a)
+static vn_err managed_cb(void *ud, const vn_case_info *ci)
 {
-    struct gather *g = ud;
-    if (!visible(g->r->store, g->r->peer, a)) return VN_OK;
-    vn_err err = vn_array_reserve(&g->a, &g->cap, g->n + 1, sizeof *g->a, VN_ALERTS_MAX);
-    if (!err) g->a[g->n++] = *a;
-    return err;
+    struct managed_ctx *m = ud;
+    return vn_alerts_pick_case(m->st, m->p, ci->id);
 }
 
-static vn_err gather_case_cb(void *ud, const vn_case_info *ci)
-{
-    struct gather *g = ud;
-    return vn_alerts_each_case(g->r->store, ci->id, gather_cb, g);
-}
-
-/* A casemanager's list walks their own cases and a member's their case,
- * through the case index. A medical lead sees escalated alerts of every
- * case, so theirs still reads every alert; rate limits and folding keep
- * that table small (a second index of escalated alerts would end it). */
-static vn_err gather_visible(vn_req *r, struct gather *g)
+/* A casemanager's list reads the index of their own cases, a member's
+ * that of their case (a participant sees its alerts, a buddy its SOS
+ * alerts), a medical lead's the escalated index: no list reads every alert
+ * on the server, and a page reads only the index buckets that reach into
+ * it (vn_alerts_pick_run). */
+static vn_err pick_visible(vn_req *r, vn_alert_pick *p)
 {
     vn_sstore *st = r->store;
     uint8_t mine[VN_ACCOUNT_LEN];
     vn_case_info ci;
-    if (r->peer->role == VN_ROLE_MEDICAL_LEAD) return vn_alerts_each(st, gather_cb, g);
-    vn_err err = vn_cases_each_managed(st, r->peer->account, gather_case_cb, g);
+    if (r->peer->role == VN_ROLE_MEDICAL_LEAD) return vn_alerts_pick_escalated(st, p);
+    struct managed_ctx m = {st, p};
+    vn_err err = vn_cases_each_managed(st, r->peer->account, managed_cb, &m);
     if (err) return err;
-    /* A case they manage was walked already. */
-    if (vn_cases_of(st, r->peer->account, mine) == VN_OK && vn_cases_get(st, mine, &ci) == VN_OK &&
-        memcmp(ci.casemanager, r->peer->account, VN_ACCOUNT_LEN) != 0)
-        err = vn_alerts_each_case(st, mine, gather_cb, g);
-    return err;
-}
-
-/* Most severe first, then oldest first; the id only makes the order total,
- * so a cursor always names one place in it. */
-static int alert_order(const void *x, const void *y)
-{
-    const vn_alert *a = x, *b = y;
-    if (a->severity != b->severity) return a->severity > b->severity ? -1 : 1;
-    if (a->created_ms != b->created_ms) return a->created_ms < b->created_ms ? -1 : 1;
-    return memcmp(a->id, b->id, VN_ALERT_ID_LEN);
+    /* A case they manage was added already. */
+    if (vn_cases_of(st, r->peer->account, mine) != VN_OK || vn_cases_get(st, mine, &ci) != VN_OK ||
+        !memcmp(ci.casemanager, r->peer->account, VN_ACCOUNT_LEN))
+        return VN_OK;
+    if (r->peer->role == VN_ROLE_BUDDY)
+        p->sos_only = true;
+    else if (r->peer->role != VN_ROLE_PARTICIPANT)
+        return VN_OK;
+    return vn_alerts_pick_case(st, p, mine);
 }
 
 /* A cursor is the sort key of the last alert of a page, in hex. */
 #define CURSOR_LEN (1 + 8 + VN_ALERT_ID_LEN)
 
-static void cursor_of(const vn_alert *a, char hex[2 * CURSOR_LEN + 1])
+static void cursor_of(const vn_alert_key *a, char hex[2 * CURSOR_LEN + 1])
 {
     uint8_t k[CURSOR_LEN];
     k[0] = a->severity;
@@ -445,7 +432,7 @@ static void cursor_of(const vn_alert *a, char hex[2 * CURSOR_LEN + 1])
     vn_hex_encode(k, sizeof k, hex);
 }
 
-static vn_err cursor_parse(vn_req *r, const char *hex, vn_alert *key)
+static vn_err cursor_parse(vn_req *r, const char *hex, vn_alert_key *key)
 {
     uint8_t k[CURSOR_LEN];
     if (strlen(hex) != 2 * CURSOR_LEN || vn_hex_decode(hex, k, sizeof k))
@@ -485,27 +472,30 @@ static vn_err log_read(vn_req *r, struct page_log *l, const vn_alert *a, bool *u
     return VN_OK;
 }
 
-/* Fills view with alerts[from..] up to limit, with the cursor and count of
- * the rest. */
-static vn_err fill_page(vn_req *r, Vn__AlertsView *view, const vn_alert *al, size_t n, size_t from,
-                        size_t limit, bool *unlogged)
+/* Fills view with the picked page, reading each of its alerts, with the
+ * cursor and the count of the rest. An alert whose case is gone (a purge
+ * in the same batch) is left out. */
+static vn_err fill_page(vn_req *r, Vn__AlertsView *view, const vn_alert_pick *p, bool *unlogged)
 {
-    size_t end = n - from > limit ? from + limit : n;
     char hex[2 * CURSOR_LEN + 1] = "";
     vn_err err = VN_OK;
     struct page_log *l = calloc(1, sizeof *l);
-    view->alerts = calloc(limit, sizeof *view->alerts);
+    view->alerts = calloc(p->limit, sizeof *view->alerts);
     if (!l || !view->alerts) err = VN_ENOMEM;
-    for (size_t i = from; !err && i < end; i++) {
-        if ((err = log_read(r, l, &al[i], unlogged))) break;
-        err = alert_reply(&al[i], &view->alerts[view->n_alerts]);
+    for (size_t i = 0; !err && i < p->n; i++) {
+        vn_alert a;
+        vn_case_info ci;
+        if (vn_alerts_get(r->store, p->keys[i].id, &a) || vn_cases_get(r->store, a.case_id, &ci))
+            continue;
+        if ((err = log_read(r, l, &a, unlogged))) break;
+        err = alert_reply(&a, &view->alerts[view->n_alerts]);
         if (view->alerts[view->n_alerts]) view->n_alerts++;
     }
     free(l);
     if (err) return err;
-    view->more = end < n;
-    view->remaining = (uint32_t)(n - end);
-    if (view->more) cursor_of(&al[end - 1], hex);
+    view->more = p->following > 0;
+    view->remaining = (uint32_t)p->following;
+    if (view->more && p->n) cursor_of(&p->keys[p->n - 1], hex);
     view->cursor = vn_dup_str(hex);
     return view->cursor ? VN_OK : VN_ENOMEM;
 }
@@ -513,25 +503,23 @@ static vn_err fill_page(vn_req *r, Vn__AlertsView *view, const vn_alert *al, siz
 vn_err vn_handle_alert_list(vn_req *r)
 {
     const Vn__AlertList *q = r->req->alert_list;
-    vn_alert after;
+    vn_alert_key after;
     bool unlogged = false;
-    struct gather g = {.r = r};
-    size_t limit = q->limit && q->limit < ALERTS_PAGE ? q->limit : ALERTS_PAGE, from = 0;
-    if (q->cursor && q->cursor[0] && cursor_parse(r, q->cursor, &after)) return VN_EINVAL;
+    bool cursor = q->cursor && q->cursor[0];
+    vn_alert_pick p = {.after = cursor ? &after : NULL};
+    p.limit = q->limit && q->limit < ALERTS_PAGE ? q->limit : ALERTS_PAGE;
+    if (cursor && cursor_parse(r, q->cursor, &after)) return VN_EINVAL;
     Vn__AlertsView *view = malloc(sizeof *view);
     if (!view) return VN_ENOMEM;
     vn__alerts_view__init(view);
     r->out->reply->body_case = VN__REPLY__BODY_ALERTS_VIEW;
     r->out->reply->alerts_view = view;
-    vn_err err = gather_visible(r, &g);
-    if (!err) {
-        if (g.n > 1) qsort(g.a, g.n, sizeof *g.a, alert_order); /* g.a is NULL when none */
-        if (q->cursor && q->cursor[0])
-            while (from < g.n && alert_order(&g.a[from], &after) <= 0)
-                from++;
-        err = fill_page(r, view, g.a, g.n, from, limit, &unlogged);
-    }
-    free(g.a);
+    p.keys = calloc(p.limit, sizeof *p.keys);
+    vn_err err = p.keys ? pick_visible(r, &p) : VN_ENOMEM;
+    if (!err) err = vn_alerts_pick_run(r->store, &p);
+    if (!err) err = fill_page(r, view, &p, &unlogged);
+    vn_alerts_pick_free(&p);
+    free(p.keys);
     if (err && unlogged) return vn_audit_refuse(r, err);
     return err ? vn_fail(r, err, "cannot list alerts: %s", vn_err_str(err)) : VN_OK;
 }
@@ -631,8 +619,15 @@ static vn_err reopen_cb(void *ud, const vn_alert *a)
 vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,
                                const uint8_t claimer[VN_ACCOUNT_LEN])
 {
+    uint8_t mine[VN_ACCOUNT_LEN];
     struct reopen_ctx c = {srv, case_id, claimer};
-    return vn_alerts_each(vn_server_store(srv), reopen_cb, &c);
+    /* Only a buddy of the case claims, so an account's claims are all in
+     * its own case: the case index has them. */
+    if (!case_id) {
+        if (vn_cases_of(vn_server_store(srv), claimer, mine) != VN_OK) return VN_OK;
+        case_id = mine;
+    }
+    return vn_alerts_each_case(vn_server_store(srv), case_id, reopen_cb, &c);
 }
 
 /* The escalation ladder, run by the scheduler. */
@@ -670,12 +665,64 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
     return VN_OK;
 }
 
+/* The climbing alerts whose next step is due, found from the index
+ * entries alone; each is then read and moved by escalate_cb. */
+struct due_ctx {
+    vn_server *srv;
+    uint64_t now;
+    vn_alert_key *due;
+    size_t n, cap;
+    size_t read; /* index entries read */
+};
+
+static vn_err due_cb(void *ud, const vn_alert_key *k)
+{
+    struct due_ctx *d = ud;
+    vn_alert a = {.kind = k->kind, .severity = k->severity, .created_ms = k->created_ms};
+    uint64_t sos_window = vn_server_cfg(d->srv)->sos_window_ms;
+    d->read++;
+    bool to_cm = k->level == VN_LEVEL_BUDDIES && k->state == VN_ALERT_OPEN &&
+                 d->now >= k->created_ms + sos_window;
+    bool to_lead = d->now > k->created_ms + alert_limit_ms(&a);
+    if (k->state == VN_ALERT_ACKED || (!to_cm && !to_lead)) return VN_OK;
+    vn_err err = vn_array_reserve(&d->due, &d->cap, d->n + 1, sizeof *d->due, VN_ALERTS_MAX);
+    if (!err) d->due[d->n++] = *k;
+    return err;
+}
+
+static int due_cmp(const void *x, const void *y)
+{
+    return vn_alerts_key_order(x, y);
+}
+
+static vn_err escalate_due(vn_server *srv, size_t *read)
+{
+    vn_sstore *st = vn_server_store(srv);
+    struct due_ctx d = {.srv = srv, .now = vn_clock_now(vn_server_clock(srv))};
+    vn_err err = vn_alerts_keys_climbing(st, due_cb, &d);
+    /* In list order, so the escalated index's buckets fill with
+     * neighbours and a medical lead's page opens few of them. */
+    if (!err && d.n > 1) qsort(d.due, d.n, sizeof *d.due, due_cmp);
+    for (size_t i = 0; !err && i < d.n; i++) {
+        vn_alert a;
+        if (vn_alerts_get(st, d.due[i].id, &a) == VN_OK) err = escalate_cb(srv, &a);
+    }
+    free(d.due);
+    *read = d.read;
+    return err;
+}
+
+/* A sweep slower than this says how many index entries it read. */
+#define SWEEP_SLOW_MS 100
+
 void vn_escalation_run(vn_server *srv)
 {
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
+    uint64_t t0 = vn_server_mono_ms(srv);
+    size_t read = 0;
     vn_err err = vn_kv_begin(kv);
     if (err) return;
-    err = vn_alerts_each(vn_server_store(srv), escalate_cb, srv);
+    err = escalate_due(srv, &read);
     if (!err) err = release_held(srv);
     if (err) {
         if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
@@ -685,4 +732,8 @@ void vn_escalation_run(vn_server *srv)
     }
     err = vn_kv_commit(kv);
     vn_server_commit_notices(srv, !err);
+    uint64_t took = vn_server_mono_ms(srv) - t0;
+    if (took >= SWEEP_SLOW_MS)
+        vn_log("escalation sweep took %llu ms for %zu climbing alerts", (unsigned long long)took,
+               read);
 }

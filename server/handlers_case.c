@@ -20,10 +20,10 @@
 #define CASES_MAX          512  /* most cases listed in one reply */
 #define AUDIT_RECORD_LEN   31   /* a packed AuditRecord: every field set, each of one size */
 #define DISCLOSURES_MAX    1024 /* most disclosures in one reply */
-/* Most audit entries in one reply: with its disclosures it must fit a
+/* Most audit entries in one page: with its disclosures it must fit a
  * reply frame (2 x --frame-max, 128 KiB by default); a sealed entry takes
- * 83 bytes on the wire. */
-#define AUDIT_MAX 1280
+ * 83 bytes on the wire. The rest follow in later pages (AuditRead.cursor). */
+#define AUDIT_MAX 512
 
 static vn_err case_info_reply(vn_sstore *st, const vn_case_info *ci, Vn__CaseInfo **out)
 {
@@ -393,24 +393,39 @@ static vn_err disclosure_cb(void *ud, uint64_t recorded_ms)
 
 vn_err vn_handle_audit_read(vn_req *r)
 {
+    const Vn__AuditRead *q = r->req->audit_read;
     const vn_peer *peer = r->peer;
     vn_outcome *out = r->out;
+    uint8_t after[VN_AUDIT_ID_LEN], last[VN_AUDIT_ID_LEN];
+    char hex[2 * VN_AUDIT_ID_LEN + 1] = "";
+    size_t rest = 0, limit = q->limit && q->limit < AUDIT_MAX ? q->limit : AUDIT_MAX;
+    bool first = !q->cursor || !q->cursor[0];
+    if (!first &&
+        (strlen(q->cursor) != 2 * VN_AUDIT_ID_LEN || vn_hex_decode(q->cursor, after, sizeof after)))
+        return vn_fail(r, VN_EINVAL,
+                       "the cursor is not one this server gave; read the audit log from the start");
     Vn__AuditLog *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__audit_log__init(body);
     out->reply->body_case = VN__REPLY__BODY_AUDIT_LOG;
     out->reply->audit_log = body;
     struct audit_ctx c = {body, 0, 0};
-    vn_err err = vn_audit_each(r->store, peer->account, audit_cb, &c);
-    if (err == VN_ETOOBIG) err = VN_OK;
+    /* A page of at most AUDIT_MAX entries, so a reply fits one frame. */
+    vn_err err = vn_audit_page(r->store, peer->account, first ? NULL : after, limit, audit_cb, &c,
+                               last, &rest);
     uint8_t case_id[VN_ACCOUNT_LEN];
-    /* The participant also sees every disclosure recorded about them. */
-    if (!err && vn_cases_of(r->store, peer->account, case_id) == VN_OK)
+    /* The participant also sees every disclosure recorded about them, with
+     * the first page. */
+    if (!err && first && vn_cases_of(r->store, peer->account, case_id) == VN_OK)
         err = vn_disclosures_each(r->store, case_id, disclosure_cb, &c);
-    /* A reply must fit one frame: past AUDIT_MAX entries or
-     * DISCLOSURES_MAX disclosures the rest is left out. */
+    /* Past DISCLOSURES_MAX disclosures the rest is left out. */
     if (err == VN_ETOOBIG) err = VN_OK;
-    return err ? vn_fail(r, err, "cannot read the audit log: %s", vn_err_str(err)) : VN_OK;
+    if (err) return vn_fail(r, err, "cannot read the audit log: %s", vn_err_str(err));
+    body->more = rest > 0;
+    body->remaining = (uint32_t)rest;
+    if (rest) vn_hex_encode(last, sizeof last, hex);
+    body->cursor = vn_dup_str(hex);
+    return body->cursor ? VN_OK : VN_ENOMEM;
 }
 
 vn_err vn_handle_delete_account(vn_req *r)

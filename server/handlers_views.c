@@ -61,40 +61,16 @@ struct load_ctx {
     Vn__CaseloadView *view; /* reply being filled */
     bool wrote;             /* audit entries were written */
     bool unlogged;          /* an audit entry could not be written: the read is refused */
+    size_t alert_budget;    /* alert lines the reply may still hold beyond each case's first */
 };
 
-/* Most severe first, then oldest first. */
-static int alert_cmp(const void *x, const void *y)
-{
-    const vn_alert *a = x, *b = y;
-    if (a->severity != b->severity) return b->severity - a->severity;
-    return a->created_ms < b->created_ms ? -1 : a->created_ms > b->created_ms;
-}
-
-#define CASE_ALERTS_SHOWN 64
-
-struct alerts_of {
-    vn_alert a[CASE_ALERTS_SHOWN]; /* the most urgent of its open alerts */
-    size_t n, total;               /* kept, and open in all */
-};
-
-/* Keeps the CASE_ALERTS_SHOWN most urgent, whatever order the index
- * yields them in, so a flood of concerns never hides a crisis. */
-static vn_err open_alert_cb(void *ud, const vn_alert *a)
-{
-    struct alerts_of *ao = ud;
-    if (a->state == VN_ALERT_ACKED) return VN_OK;
-    ao->total++;
-    if (ao->n < CASE_ALERTS_SHOWN) {
-        ao->a[ao->n++] = *a;
-        return VN_OK;
-    }
-    size_t worst = 0;
-    for (size_t i = 1; i < ao->n; i++)
-        if (alert_cmp(&ao->a[i], &ao->a[worst]) > 0) worst = i;
-    if (alert_cmp(a, &ao->a[worst]) < 0) ao->a[worst] = *a;
-    return VN_OK;
-}
+/* A case lists its most urgent alerts, at most CASE_ALERTS_SHOWN, and
+ * the whole reply at most CASELOAD_ALERTS_MAX beyond each case's first, so
+ * it fits one frame even with CASELOAD_MAX cases full of alerts (a line
+ * takes about 55 bytes); alerts_more counts the rest, and `vangnet alerts`
+ * pages through them all. */
+#define CASE_ALERTS_SHOWN   8
+#define CASELOAD_ALERTS_MAX 512
 
 static int sev_rank(const char *alert)
 {
@@ -102,26 +78,30 @@ static int sev_rank(const char *alert)
 }
 
 /* The case's open alerts as "severity:kind:state:id", most severe and
- * oldest first, at most CASE_ALERTS_SHOWN; alerts_more counts the rest. */
-static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd)
+ * oldest first, from the case index alone; alerts_more counts the rest. */
+static vn_err case_alerts(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], Vn__CaseDue *cd,
+                          size_t *budget)
 {
-    struct alerts_of *ao = calloc(1, sizeof *ao);
-    if (!ao) return VN_ENOMEM;
-    vn_err err = vn_alerts_each_case(r->store, id, open_alert_cb, ao);
-    if (ao->n > 1) qsort(ao->a, ao->n, sizeof ao->a[0], alert_cmp); /* ao->a is NULL when none */
-    cd->alerts = calloc(ao->n ? ao->n : 1, sizeof *cd->alerts);
-    if (!cd->alerts) err = VN_ENOMEM;
-    for (size_t i = 0; !err && i < ao->n; i++) {
+    vn_alert_key keys[CASE_ALERTS_SHOWN];
+    vn_alert_pick p = {.keys = keys};
+    p.limit = 1 + (*budget < CASE_ALERTS_SHOWN - 1 ? *budget : CASE_ALERTS_SHOWN - 1);
+    vn_err err = vn_alerts_pick_case(r->store, &p, id);
+    if (!err) err = vn_alerts_pick_run(r->store, &p);
+    vn_alerts_pick_free(&p);
+    if (err) return err;
+    *budget -= p.n > 1 ? p.n - 1 : 0;
+    cd->alerts = calloc(p.n ? p.n : 1, sizeof *cd->alerts);
+    if (!cd->alerts) return VN_ENOMEM;
+    for (size_t i = 0; i < p.n; i++) {
         char line[96], hex[VN_ACCOUNT_HEX + 1];
-        vn_hex_encode(ao->a[i].id, VN_ALERT_ID_LEN, hex);
+        vn_hex_encode(keys[i].id, VN_ALERT_ID_LEN, hex);
         snprintf(line, sizeof line, "%s:%s:%s:%s",
-                 vn_signals_severity_name((vn_severity)ao->a[i].severity),
-                 vn_alerts_kind_name(ao->a[i].kind), vn_alerts_state_name(ao->a[i].state), hex);
-        if (!(cd->alerts[cd->n_alerts++] = vn_dup_str(line))) err = VN_ENOMEM;
+                 vn_signals_severity_name((vn_severity)keys[i].severity),
+                 vn_alerts_kind_name(keys[i].kind), vn_alerts_state_name(keys[i].state), hex);
+        if (!(cd->alerts[cd->n_alerts++] = vn_dup_str(line))) return VN_ENOMEM;
     }
-    cd->alerts_more = (uint32_t)(ao->total - ao->n);
-    free(ao);
-    return err;
+    cd->alerts_more = (uint32_t)p.following;
+    return VN_OK;
 }
 
 static vn_err caseload_cb(void *ud, const vn_case_info *ci)
@@ -142,7 +122,7 @@ static vn_err caseload_cb(void *ud, const vn_case_info *ci)
     cd->state = vn_dup_str(vn_cases_state_name(ci->state));
     cd->overdue = calloc(VN_DUE_MAX, sizeof *cd->overdue);
     if (!cd->case_id || !cd->state || !cd->overdue) return VN_ENOMEM;
-    if ((err = case_alerts(c->r, ci->id, cd))) return err;
+    if ((err = case_alerts(c->r, ci->id, cd, &c->alert_budget))) return err;
     /* The caseload is computed from the participant's events and alerts:
      * the read goes into their audit log. */
     uint8_t participant[VN_ACCOUNT_LEN];
@@ -198,7 +178,7 @@ vn_err vn_handle_caseload(vn_req *r)
     vn_day_format(vn_day_local(r->now, NULL), today);
     view->today = vn_dup_str(today);
     if (!view->cases || !view->today) return VN_ENOMEM;
-    struct load_ctx c = {r, view, false, false};
+    struct load_ctx c = {r, view, false, false, CASELOAD_ALERTS_MAX};
     vn_err err = vn_cases_each_managed(r->store, peer->account, caseload_cb, &c);
     out->wrote = c.wrote;
     if (err && c.unlogged) return vn_audit_refuse(r, err);

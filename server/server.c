@@ -9,6 +9,7 @@
 #include "quota.h"
 #include "ratelimit.h"
 #include "subs.h"
+#include "vn/alerts.h"
 #include "vn/array.h"
 #include "vn/cases.h"
 #include "vn/frame.h"
@@ -715,6 +716,18 @@ static vn_err start_loop(vn_server *s)
 }
 
 #define IO_THREADS_MAX 8 /* ZeroMQ I/O threads on a large machine */
+/* Alerts stored before their indexes existed are indexed once, at start,
+ * in one transaction, so no list misses them (vn_alerts_reindex). */
+static vn_err index_alerts(vn_server *s)
+{
+    size_t n = 0;
+    vn_err err = vn_alerts_reindex(s->store, &n);
+    if (err)
+        vn_log("cannot index the stored alerts: %s", vn_err_str(err));
+    else if (n)
+        vn_log("indexed %zu stored alerts (stored before their indexes existed)", n);
+    return err;
+}
 
 vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
 {
@@ -756,6 +769,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     }
     if ((err = vn_clock_open(&s->clock, s->store, cfg->test_clock))) goto err_store;
     if ((err = vn_scheduler_open(&s->sched, s))) goto err_clock;
+    if ((err = index_alerts(s))) goto err_clock;
     s->zctx = zmq_ctx_new();
     if (!s->zctx) {
         err = VN_ETRANSPORT;

@@ -481,6 +481,147 @@ static void test_alerts_by_case(void **state)
     store_rm_tmp(dir);
 }
 
+static vn_err count_key(void *ud, const vn_alert_key *k)
+{
+    (void)k;
+    (*(size_t *)ud)++;
+    return VN_OK;
+}
+
+static size_t count_level(vn_sstore *st, bool escalated)
+{
+    size_t n = 0;
+    assert_int_equal(escalated ? vn_alerts_keys_escalated(st, count_key, &n)
+                               : vn_alerts_keys_climbing(st, count_key, &n),
+                     VN_OK);
+    return n;
+}
+
+/* Empties one table by name, as a store written before it existed. */
+static void drop_table(vn_sstore *st, const char *name)
+{
+    for (int t = 0; t < vn_sstore_table_count(); t++)
+        if (!strcmp(vn_sstore_table_name(t), name))
+            assert_int_equal(vn_kv_del_prefix(vn_sstore_kv(st), t, NULL, 0, NULL), VN_OK);
+}
+
+/* The level index follows escalation; the key records carry what a list
+ * orders by; a store whose indexes miss alerts is reindexed once. */
+static void test_alerts_level_and_reindex(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c1[VN_ACCOUNT_LEN] = {1};
+    vn_alert a[4];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        a[i] = (vn_alert){.kind = VN_ALERT_SIGNAL, .severity = 3, .state = VN_ALERT_OPEN};
+        memcpy(a[i].case_id, c1, VN_ACCOUNT_LEN);
+        a[i].created_ms = NOW + (uint64_t)i;
+        assert_int_equal(vn_alerts_create(st, &a[i]), VN_OK);
+    }
+    assert_int_equal(count_level(st, false), 4);
+    assert_int_equal(count_level(st, true), 0);
+    a[2].level = VN_LEVEL_MEDICAL_LEAD;
+    assert_int_equal(vn_alerts_put(st, &a[2]), VN_OK);
+    assert_int_equal(count_level(st, false), 3);
+    assert_int_equal(count_level(st, true), 1);
+    assert_int_equal(vn_alerts_reindex(st, &n), VN_OK);
+    assert_int_equal(n, 0); /* whole: nothing to do */
+    /* Indexes lost (an older store): rebuilt, escalation kept. */
+    drop_table(st, "alertsbycase");
+    drop_table(st, "alertslevel");
+    drop_table(st, "alertbuckets");
+    assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_alerts_reindex(st, &n), VN_OK);
+    assert_int_equal(n, 4);
+    n = 0;
+    assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &n), VN_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(count_level(st, true), 1);
+    assert_int_equal(vn_alerts_delete(st, a[2].id), VN_OK);
+    assert_int_equal(count_level(st, true), 0);
+    assert_int_equal(count_level(st, false), 3);
+    assert_int_equal(vn_alerts_purge_case(st, c1), VN_OK);
+    assert_int_equal(count_level(st, false), 0);
+    vn_sstore_close(&st);
+    assert_int_equal(store_traces(dir, c1), 0);
+    store_rm_tmp(dir);
+}
+
+/* Paging through a case's alerts with vn_alerts_pick: every alert once,
+ * in list order, the count of the rest exact, also after deletions. */
+static void test_alerts_pick_pages(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t c1[VN_ACCOUNT_LEN] = {1};
+    enum { N = 1000, PAGE = 100 };
+    vn_alert a;
+    vn_alert_key keys[PAGE], last;
+    static uint8_t ids[N][VN_ALERT_ID_LEN];
+    for (int i = 0; i < N; i++) {
+        a = (vn_alert){
+            .kind = VN_ALERT_SIGNAL, .severity = (uint8_t)(1 + i % 3), .state = VN_ALERT_OPEN};
+        memcpy(a.case_id, c1, VN_ACCOUNT_LEN);
+        a.created_ms = NOW + (uint64_t)(i / 3);
+        assert_int_equal(vn_alerts_create(st, &a), VN_OK);
+        memcpy(ids[i], a.id, VN_ALERT_ID_LEN);
+    }
+    /* Every tenth goes (acknowledged). */
+    for (int i = 0; i < N; i += 10)
+        assert_int_equal(vn_alerts_delete(st, ids[i]), VN_OK);
+    size_t seen = 0, left = N - N / 10;
+    bool first = true;
+    /* The bucket records count what the buckets hold. */
+    {
+        size_t entries = 0;
+        vn_alert_pick q = {.limit = 0, .keys = keys};
+        assert_int_equal(vn_alerts_keys_case(st, c1, count_key, &entries), VN_OK);
+        assert_int_equal(vn_alerts_pick_case(st, &q, c1), VN_OK);
+        assert_int_equal(vn_alerts_pick_run(st, &q), VN_OK);
+        assert_int_equal(q.following, entries);
+        assert_int_equal(entries, left);
+        assert_int_equal(q.nb, 6); /* 3 severities, 300 of each: 256 + 44 */
+        vn_alerts_pick_free(&q);
+    }
+    for (;;) {
+        vn_alert_pick p = {.after = first ? NULL : &last, .limit = PAGE, .keys = keys};
+        assert_int_equal(vn_alerts_pick_case(st, &p, c1), VN_OK);
+        assert_int_equal(vn_alerts_pick_run(st, &p), VN_OK);
+        vn_alerts_pick_free(&p);
+        for (size_t i = 0; i < p.n; i++) {
+            if (!first || i)
+                assert_true(vn_alerts_key_order(i ? &keys[i - 1] : &last, &keys[i]) < 0);
+        }
+        seen += p.n;
+        assert_int_equal(p.following, left - seen);
+        if (!p.following) break;
+        last = keys[p.n - 1];
+        first = false;
+    }
+    assert_int_equal(seen, left);
+    /* SOS alerts lie in buckets of their own: a buddy's pick (SOS only)
+     * sees them alone, and counts them exactly. */
+    for (int i = 0; i < 5; i++) {
+        a = (vn_alert){.kind = VN_ALERT_SOS, .severity = 2, .state = VN_ALERT_OPEN};
+        memcpy(a.case_id, c1, VN_ACCOUNT_LEN);
+        a.created_ms = NOW + (uint64_t)i;
+        assert_int_equal(vn_alerts_create(st, &a), VN_OK);
+    }
+    vn_alert_pick sp = {.sos_only = true, .limit = 3, .keys = keys};
+    assert_int_equal(vn_alerts_pick_case(st, &sp, c1), VN_OK);
+    assert_int_equal(vn_alerts_pick_run(st, &sp), VN_OK);
+    vn_alerts_pick_free(&sp);
+    assert_int_equal(sp.n, 3);
+    assert_int_equal(sp.following, 2);
+    for (size_t i = 0; i < sp.n; i++)
+        assert_int_equal(keys[i].kind, VN_ALERT_SOS);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 static void test_quiet(void **state)
 {
     char dir[32];
@@ -596,6 +737,8 @@ int main(void)
         cmocka_unit_test(test_events_prune),
         cmocka_unit_test(test_alerts_disclosures),
         cmocka_unit_test(test_alerts_by_case),
+        cmocka_unit_test(test_alerts_level_and_reindex),
+        cmocka_unit_test(test_alerts_pick_pages),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_meta_clock),

@@ -116,12 +116,26 @@ static void test_json_escapes(void **state)
     expect_json(NULL, "\"\"");
 }
 
+/* A field for a line of the client's own: one line, escaped, cut to fit. */
+static void test_field_one_line(void **state)
+{
+    char buf[32];
+    (void)state;
+    assert_string_equal(vn_text_field("crisis", buf, sizeof buf), "crisis");
+    assert_string_equal(vn_text_field("a\nvangnet: b\x1b[2J", buf, sizeof buf),
+                        "a\\nvangnet: b\\e[2J");
+    assert_string_equal(vn_text_field(NULL, buf, sizeof buf), "");
+    assert_string_equal(vn_text_field("0123456789abcdef0123456789abcdef0123", buf, 8), "0123456");
+    assert_string_equal(vn_text_field("\x1b\x1b\x1b\x1b", buf, 6), "\\e\\e\\");
+    assert_string_equal(vn_text_field("x", buf, 1), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_text_unchanged), cmocka_unit_test(test_line_breaks_indented),
         cmocka_unit_test(test_controls_visible),     cmocka_unit_test(test_invalid_utf8_replaced),
-        cmocka_unit_test(test_json_escapes),
+        cmocka_unit_test(test_json_escapes),         cmocka_unit_test(test_field_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

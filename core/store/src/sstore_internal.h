@@ -43,9 +43,11 @@ enum {
     VN_DB_QUIET,        /* quiet.c: account -> quiet hours (start, end minute) */
     VN_DB_DEFERRED,     /* quiet.c: account|alert|notice kind -> (empty): held notices */
     VN_DB_MAILTAIL,     /* mailbox.c: recipient -> the last sequence handed out */
-    VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> (empty): a case's open alerts */
+    VN_DB_ALERTSBYCASE, /* alerts.c: case|alert -> the alert's key: a case's open alerts */
     VN_DB_SENDQUOTA,    /* mailbox.c: sender -> day, bytes and messages sent that day */
     VN_DB_EXPIRED,      /* expired.c: receipt of an envelope expired undelivered -> day */
+    VN_DB_ALERTSLEVEL, /* alerts.c: climbing tag|alert, escalated bucket|alert -> the alert's key */
+    VN_DB_ALERTBUCKETS, /* alerts.c: owner|bucket -> count, first, last; owner|severity -> tail */
     VN_DB_COUNT
 };
 

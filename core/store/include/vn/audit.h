@@ -14,6 +14,7 @@
 #include "vn/account.h"
 
 #define VN_AUDIT_BOX_MAX 256 /* longest sealed entry stored */
+#define VN_AUDIT_ID_LEN  16  /* random entry id: the order of a paged read */
 
 /* What was read; the numbers travel sealed (AuditRecord.what) and never
  * change. The participant's client names them ("case", "contract",
@@ -36,6 +37,13 @@ vn_err vn_audit_put(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], co
 typedef vn_err (*vn_audit_fn)(void *ud, const uint8_t *box, size_t len);
 vn_err vn_audit_each(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], vn_audit_fn fn,
                      void *ud);
+/* One page of participant's log: fn gets the first `limit` entries whose
+ * id follows `after` (NULL: from the first), in id order (which says
+ * nothing about time); *last gets the id of the last one given and *rest
+ * how many entries follow it. fn must not write to the audit log. */
+vn_err vn_audit_page(vn_sstore *st, const uint8_t participant[VN_ACCOUNT_LEN], const uint8_t *after,
+                     size_t limit, vn_audit_fn fn, void *ud, uint8_t last[VN_AUDIT_ID_LEN],
+                     size_t *rest);
 /* Deletes account's own log. Entries naming account as the reader in
  * other participants' logs are sealed to those participants: the server
  * cannot find them, and they stay until that participant's log goes. */
