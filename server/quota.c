@@ -44,9 +44,11 @@ typedef struct pass {
 
 struct vn_quota {
     vn_quota_limits lim;
-    vn_quota_log *log;   /* the server's logger */
-    uint64_t checked_ms; /* when the free pages were last walked */
-    bool full;           /* past the ordinary threshold at that walk */
+    vn_quota_log *log;      /* the server's logger */
+    uint64_t checked_ms;    /* when the free pages were last walked */
+    size_t used_at_walk;    /* pages in use then */
+    uint64_t bytes_at_walk; /* vn_kv_put_bytes' committed bytes then */
+    bool full;              /* past the ordinary threshold at the last check */
     recent recent[RECENT_MAX];
     size_t nrecent;
     pass passes[PASSES_MAX];
@@ -98,18 +100,41 @@ bool vn_quota_past_ordinary(size_t used_pages, size_t map_pages, unsigned reserv
     return used_pages + keep >= map_pages;
 }
 
+/* Pages that bytes put after a reading may take: their own and as many
+ * again for the tree pages the writes copy. It errs on the full side (a
+ * delete is not counted); the next walk of the free pages corrects it. */
+static size_t grown_pages(uint64_t bytes)
+{
+    return (size_t)(bytes / 4096 * 2 + (bytes ? 1 : 0));
+}
+
 bool vn_quota_store_full(vn_quota *self, vn_kv *kv, uint64_t mono_ms)
 {
     size_t used = 0, total = 0;
+    uint64_t all = 0, committed = 0;
     if (vn_kv_usage(kv, false, &used, &total) != VN_OK) return self->full;
+    vn_kv_put_bytes(kv, &all, &committed);
     bool full = false;
-    if (vn_quota_past_ordinary(used, total, self->lim.reserve_pct)) {
+    /* The readings know committed transactions only, and one group commit
+     * may hold hundreds of sends: without what this transaction (and, for
+     * the walk, every one since it) put, a batch would run through the
+     * crisis reserve before the threshold is seen. */
+    size_t band = self->full ? (total / 100 > 16 ? total / 100 : 16) : 0;
+    if (vn_quota_past_ordinary(used + grown_pages(all - committed) + band, total,
+                               self->lim.reserve_pct)) {
         /* The high-water mark says maybe; free pages decide, walked at
          * most every 200 ms (as vn_server_nearly_full does). */
-        if (self->checked_ms && mono_ms - self->checked_ms < 200) return self->full;
-        self->checked_ms = mono_ms;
-        if (vn_kv_usage(kv, true, &used, &total) != VN_OK) return self->full;
-        full = vn_quota_past_ordinary(used, total, self->lim.reserve_pct);
+        if (!self->checked_ms || mono_ms - self->checked_ms >= 200) {
+            size_t walked = 0;
+            if (vn_kv_usage(kv, true, &walked, &total) != VN_OK) return self->full;
+            self->checked_ms = mono_ms;
+            self->used_at_walk = walked;
+            self->bytes_at_walk = committed;
+        }
+        used = self->used_at_walk + grown_pages(all - self->bytes_at_walk);
+        /* Once past, the store counts as past until it is a band below the
+         * threshold: room for one message at a time would make it flap. */
+        full = vn_quota_past_ordinary(used + band, total, self->lim.reserve_pct);
     }
     if (full != self->full && self->log)
         self->log(full ? "store past the ordinary threshold (%zu of %zu pages): only alerts "

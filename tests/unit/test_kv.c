@@ -90,6 +90,32 @@ static void test_nested_and_abort(void **state)
     rm_tmp(dir);
 }
 
+/* What a transaction put is counted before its commit, and counts as
+ * committed only after it: the quota's guess of how far the store grew. */
+static void test_put_bytes(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    uint64_t all = 0, committed = 0;
+    vn_kv_put_bytes(kv, &all, &committed);
+    assert_true(all == 0 && committed == 0);
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 0, "k1", 2, "value", 5), VN_OK);
+    vn_kv_put_bytes(kv, &all, &committed);
+    assert_true(all == 7 && committed == 0);
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    vn_kv_put_bytes(kv, &all, &committed);
+    assert_true(all == 7 && committed == 7);
+    /* An aborted put stays counted: the guess errs on the full side. */
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_put(kv, 1, "k2", 2, "v", 1), VN_OK);
+    vn_kv_abort(kv);
+    vn_kv_put_bytes(kv, &all, &committed);
+    assert_true(all == 10 && committed == 7);
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
 /* A write that fails inside a transaction (the test hook makes one fail as
  * if the map were full) dooms it: nothing after it lands on its own, every
  * enclosing level's commit says so, and nothing of it is kept. */
@@ -460,7 +486,7 @@ int main(void)
         cmocka_unit_test(test_sealed_values),       cmocka_unit_test(test_sealed_moved_record),
         cmocka_unit_test(test_sealed_groups),       cmocka_unit_test(test_sealed_ordered),
         cmocka_unit_test(test_sealed_buckets),      cmocka_unit_test(test_failed_write_dooms),
-        cmocka_unit_test(test_failed_write_in_sub),
+        cmocka_unit_test(test_failed_write_in_sub), cmocka_unit_test(test_put_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

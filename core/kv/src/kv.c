@@ -28,6 +28,8 @@ struct vn_kv {
     vn_err failed;            /* a write failed or a level aborted: the innermost
                                  transaction is doomed (VN_OK while it is not) */
     unsigned long puts;       /* vn_kv_put calls so far (the test hook counts them) */
+    uint64_t put_bytes;       /* key and value bytes put since open */
+    uint64_t put_committed;   /* put_bytes at the last commit of a transaction */
     unsigned long fail_put;   /* the put that fails with MDB_MAP_FULL, or 0 */
     bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
     kv_seal seal;             /* the subkeys for that */
@@ -186,6 +188,7 @@ vn_err vn_kv_commit(vn_kv *self)
     if (--self->depth > 0) return VN_OK;
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
+    if (rc == MDB_SUCCESS) self->put_committed = self->put_bytes;
     return vn_kv_err_from_mdb(rc);
 }
 
@@ -318,6 +321,7 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
         txn_fail(self, err);
         goto out;
     }
+    self->put_bytes += k.mv_size + v.mv_size;
     err = vn_kv_commit(self);
 out:
     free(box);
@@ -585,6 +589,12 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
     if (rc) return vn_kv_err_from_mdb(rc);
     *count = st.ms_entries;
     return VN_OK;
+}
+
+void vn_kv_put_bytes(const vn_kv *self, uint64_t *all, uint64_t *committed)
+{
+    *all = self->put_bytes;
+    *committed = self->put_committed;
 }
 
 vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map_pages)

@@ -111,6 +111,11 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count);
  * the high-water mark alone, which is cheap) and the map's size in pages.
  * Counting free pages walks LMDB's free list: do it now and then. */
 vn_err vn_kv_usage(vn_kv *self, bool count_free, size_t *used_pages, size_t *map_pages);
+/* Key and value bytes put since the store was opened: all of them, and
+ * those of transactions committed so far. A usage reading knows committed
+ * transactions only, and the free-page walk is done now and then: the bytes
+ * put since a reading say how much the store may have grown after it. */
+void vn_kv_put_bytes(const vn_kv *self, uint64_t *all, uint64_t *committed);
 
 /* Seals the store: from now on nothing a caller writes reaches the disk in
  * the clear, neither values nor keys. Each key is stored as keyed hashes
