@@ -1,4 +1,5 @@
-/* vangnetd: init, run, invite, clock, rekey, backup, restore, status. */
+/* vangnetd: init, run, invite, clock, rekey, backup, restore, status. The
+ * command line, its option table and the settings file are in runopts.c. */
 #include "backup.h"
 #include "config.h"
 #include "metrics.h"
@@ -7,7 +8,6 @@
 #include "server.h"
 #include "storekey.h"
 
-#include "vn/frame.h"
 #include "vn/invite.h"
 #include "vn/hex.h"
 #include "vn/parse.h"
@@ -17,9 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <assert.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,343 +28,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define DEFAULT_LISTEN        "tcp://127.0.0.1:7700"
 #define DEFAULT_INVITE_TTL_MS (7ULL * 86400000)
-#define DEFAULT_MAIL_TTL_MS   (30ULL * 86400000)
-
-/* The options of `vangnetd run`, one row each, like Redis's config table:
- * name, kind, where it goes in vn_server_config, bounds, default (as a
- * user would write it, parsed like user input), and what a bad value is
- * told. The usage text of `run`, the settings file (--config), `vangnetd
- * config-example` and the manual pages are written from it (runopts.h). */
-
-#define CFG(field) offsetof(vn_server_config, field)
-
-/* clang-format off */
-static const run_option run_options[] = {
-    {"--listen", NULL, OPT_STRING, CFG(listen), 1, 255, DEFAULT_LISTEN, "EP",
-     "ZeroMQ endpoint to bind", "must be a ZeroMQ endpoint such as " DEFAULT_LISTEN},
-    {"--frame-max", NULL, OPT_SIZE, CFG(frame_max), 1024, VN_FRAME_MAX_DEFAULT, "65536", "BYTES",
-     "largest accepted frame", "must be 1024..65536 bytes"},
-    {"--max-connections", NULL, OPT_SIZE, CFG(max_connections), 1, 1000000, "1024", "N",
-     "most client connections at once; more are refused (lowered to fit the descriptor limit)",
-     "must be 1..1000000"},
-    {"--send-queue", NULL, OPT_SIZE, CFG(send_queue), 1, 10000, "64", "N",
-     "replies queued per connection; a client that does not read loses the rest",
-     "must be 1..10000"},
-    {"--mail-ttl", NULL, OPT_DURATION, CFG(mail_ttl_ms), 1, UINT64_MAX, "30d", "DUR",
-     "undelivered messages expire after", "must be a duration such as 30d"},
-    {"--sweep", NULL, OPT_DURATION, CFG(sweep_ms), 1000, UINT64_MAX, "60s", "DUR",
-     "how often expiry, reminders and escalation run", "must be a duration of at least 1s"},
-    {"--sos-window", NULL, OPT_DURATION, CFG(sos_window_ms), 1, UINT64_MAX, "15m", "DUR",
-     "an unclaimed SOS goes to the casemanager after", "must be a duration such as 15m"},
-    {"--case-retention", NULL, OPT_DURATION, CFG(case_retention_ms), 1, UINT64_MAX, "730d", "DUR",
-     "closed and completed cases are purged after", "must be a duration such as 730d"},
-    {"--event-retention", NULL, OPT_DURATION, CFG(event_retention_ms), 2 * 86400000ULL, 3653 * 86400000ULL, "62d", "DUR",
-     "older dated records are cut to what the schedule needs", "must be a duration from 2d to 3653d"},
-    {"--rate-burst", NULL, OPT_DOUBLE, CFG(pair_burst), 1, 1ULL << 40, "60", "N",
-     "messages per (sender, recipient): burst", "must be a whole number from 1"},
-    {"--rate-per-sec", NULL, OPT_DOUBLE, CFG(pair_per_sec), 1, 1ULL << 40, "1", "N",
-     "messages per (sender, recipient): per second", "must be a whole number from 1"},
-    {"--account-burst", NULL, OPT_DOUBLE, CFG(account_burst), 1, 1ULL << 40, "600", "N",
-     "messages per sender: burst", "must be a whole number from 1"},
-    {"--account-per-sec", NULL, OPT_DOUBLE, CFG(account_per_sec), 1, 1ULL << 40, "10", "N",
-     "messages per sender: per second", "must be a whole number from 1"},
-    {"--inbound-burst", NULL, OPT_DOUBLE, CFG(inbound_burst), 1, 1ULL << 40, "8388608", "B",
-     "bytes per recipient: burst", "must be a whole number from 1"},
-    {"--inbound-per-sec", NULL, OPT_DOUBLE, CFG(inbound_per_sec), 1, 1ULL << 40, "65536", "B",
-     "bytes per recipient: per second", "must be a whole number from 1"},
-    {"--alert-fold", NULL, OPT_DURATION, CFG(alert_fold_ms), 0, UINT64_MAX, "1h", "DUR",
-     "a signal like an open one raised this recently folds into it (0s: never)",
-     "must be a duration such as 1h, or 0s"},
-    {"--alert-burst", NULL, OPT_DOUBLE, CFG(alert_burst), 1, 1ULL << 40, "12", "N",
-     "signals per (reporter, case): burst", "must be a whole number from 1"},
-    {"--alert-per-hour", NULL, OPT_DOUBLE, CFG(alert_per_hour), 1, 1ULL << 40, "6", "N",
-     "signals per (reporter, case): per hour", "must be a whole number from 1"},
-    {"--case-alert-burst", NULL, OPT_DOUBLE, CFG(case_alert_burst), 1, 1ULL << 40, "40", "N",
-     "signals per case, all reporters: burst", "must be a whole number from 1"},
-    {"--case-alert-per-hour", NULL, OPT_DOUBLE, CFG(case_alert_per_hour), 1, 1ULL << 40, "20", "N",
-     "signals per case, all reporters: per hour", "must be a whole number from 1"},
-    {"--map-size", NULL, OPT_MIB, CFG(map_size), 1, 1 << 20, "1024", "MIB",
-     "LMDB map size", "must be 1..1048576 MiB"},
-    {"--quota-sender-bytes", NULL, OPT_MIB, CFG(quota_sender_bytes), 1, 1 << 20, NULL, "MIB",
-     "MiB one account may send a day, a team message once (default: a 64th of --map-size)",
-     "must be 1..1048576 MiB"},
-    {"--quota-sender-envelopes", NULL, OPT_SIZE, CFG(quota_sender_envelopes), 1, 1000000000, NULL, "N",
-     "messages one account may send a day, a team message once (default: 1 per KiB of the byte quota)",
-     "must be 1..1000000000"},
-    {"--quota-recipient-bytes", NULL, OPT_MIB, CFG(quota_recipient_bytes), 1, 1 << 20, NULL, "MIB",
-     "MiB of undelivered mail one mailbox may hold (default: a 64th of --map-size)",
-     "must be 1..1048576 MiB"},
-    {"--quota-recipient-envelopes", NULL, OPT_SIZE, CFG(quota_recipient_envelopes), 1, 1000000000, NULL, "N",
-     "undelivered messages one mailbox may hold (default: 1 per KiB of the byte quota)",
-     "must be 1..1000000000"},
-    {"--crisis-reserve", NULL, OPT_SIZE, CFG(crisis_reserve_pct), 1, 50, "5", "PCT",
-     "percent of the map only alerts, SOS and their reports may use", "must be 1..50 (percent)"},
-    {"--tz", NULL, OPT_STRING, CFG(time_zone), 1, 60, "Europe/Amsterdam", "ZONE",
-     "time zone of contracts' local dates", "must be a zone name such as Europe/Amsterdam"},
-    {"--test-clock", NULL, OPT_FLAG, CFG(test_clock), 0, 0, NULL, NULL,
-     "let `vangnetd clock` move time (tests only)", NULL},
-    {"--verbose", "-v", OPT_COUNT, CFG(verbose), 0, 0, NULL, NULL,
-     "log every request (name, result, duration): for debugging only, as it dates each request", NULL},
-    {"--log-level", NULL, OPT_CHOICE, CFG(log_level), 0, 0, "info", "error|warn|info|debug",
-     "what to log; debug logs every request and so dates each one", "must be error, warn, info or debug"},
-    {"--metrics", NULL, OPT_STRING, CFG(metrics_addr), 1, 107, NULL, "ADDR",
-     "serve Prometheus counters on this loopback HOST:PORT or UNIX socket path",
-     "must be a loopback HOST:PORT such as 127.0.0.1:9477, or a socket path"},
-};
-/* clang-format on */
-#define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])
-
-static void print_usage(FILE *f)
-{
-    fputs(
-        "usage: vangnetd COMMAND [options]\n"
-        "\n"
-        "commands:\n"
-        "  init   --state DIR --store-key FILE create the state directory, store and server keys,\n"
-        "                                      and the store key in FILE (outside DIR)\n"
-        "  run    --state DIR [--config FILE] [options]\n"
-        "                                      serve clients; settings from FILE (none by\n"
-        "                                      default), then these options:\n",
-        f);
-    for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
-        const run_option *o = &run_options[i];
-        char left[48];
-        snprintf(left, sizeof left, "%s%s%s%s%s", o->name, o->alias ? ", " : "",
-                 o->alias ? o->alias : "", o->arg ? " " : "", o->arg ? o->arg : "");
-        /* A long left column puts the help on a line of its own. */
-        if (strlen(left) > 27)
-            fprintf(f, "         %s\n         %-27s %s", left, "", o->help);
-        else
-            fprintf(f, "         %-27s %s", left, o->help);
-        if (o->def) fprintf(f, " (default %s)", o->def);
-        fputc('\n', f);
-    }
-    fputs(
-        "  invite --state DIR --role ROLE      print a one-time invite code\n"
-        "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
-        "         (participants, buddies and naasten are invited into a case)\n"
-        "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
-        "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
-        "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
-        "         (vangnetd stopped; the old key from --store-key as for every command)\n"
-        "  backup --state DIR DEST [--json]    copy the store, compacted, into the new directory\n"
-        "         DEST while the server runs, and check the copy (docs/BACKUP.md)\n"
-        "  restore --state DIR SRC [--force]   put the backup in SRC back as DIR's store (server\n"
-        "         stopped; --force replaces a store DIR holds, keeping it beside)\n"
-        "  status --state DIR [--json]         up or not, store use, queued envelopes, open\n"
-        "         alerts, last scheduler day, format and software version\n"
-        "  config-example                      print a settings file: every option of run,\n"
-        "                                      commented out, with its default\n"
-        "  --version                           print the version\n"
-        "\n"
-        "\n"
-        "every command but init opens the store with --store-key FILE, by default\n"
-        "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
-        "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
-        "durations: a number with s, m, h or d\n",
-        f);
-}
-
-/* Prints an error naming what was wrong, plain or as JSON, and returns 1
- * (or 2 for usage errors) as the exit code. */
-static int die(bool json, int rc, vn_err code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int die(bool json, int rc, vn_err code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (json) {
-        fprintf(stderr, "{\"error\": {\"code\": \"%s\", \"message\": \"", vn_err_name(code));
-        for (const char *p = msg; *p; p++) {
-            if (*p == '"' || *p == '\\') fputc('\\', stderr);
-            if ((unsigned char)*p >= 0x20) fputc(*p, stderr);
-        }
-        fprintf(stderr, "\"}}\n");
-    } else {
-        fprintf(stderr, "vangnetd: %s\n", msg);
-    }
-    return rc;
-}
-
-/* Options shared by the subcommands; each uses what it needs. */
-typedef struct opts {
-    const char *state, *role, *endpoint, *ttl, *case_id;
-    const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
-    const char *new_key;   /* --new-key FILE of rekey */
-    const char *config;    /* --config FILE of run */
-    bool json;
-    bool force;                     /* --force of restore */
-    const char *run[N_RUN_OPTIONS]; /* values of run_options as given */
-    int run_count[N_RUN_OPTIONS];   /* how often a flag or count was given */
-    const char *pos[4];             /* positional arguments after the command */
-    int npos;
-} opts;
-
-static const run_option *run_option_named(const char *a)
-{
-    for (size_t k = 0; k < N_RUN_OPTIONS; k++)
-        if (strcmp(a, run_options[k].name) == 0 ||
-            (run_options[k].alias && strcmp(a, run_options[k].alias) == 0))
-            return &run_options[k];
-    return NULL;
-}
-
-static int parse_opts(int argc, char **argv, opts *o)
-{
-    struct {
-        const char *name;
-        const char **dst;
-    } vals[] = {
-        {"--state", &o->state},     {"--role", &o->role},     {"--endpoint", &o->endpoint},
-        {"--ttl", &o->ttl},         {"--case", &o->case_id},  {"--store-key", &o->store_key},
-        {"--new-key", &o->new_key}, {"--config", &o->config},
-    };
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], **dst = NULL;
-        const run_option *ro = run_option_named(a);
-        for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++)
-            if (strcmp(a, vals[k].name) == 0) dst = vals[k].dst;
-        if (ro && (ro->kind == OPT_FLAG || ro->kind == OPT_COUNT)) {
-            o->run_count[ro - run_options]++;
-            continue;
-        }
-        if (ro) dst = &o->run[ro - run_options];
-        if (dst) {
-            if (i + 1 >= argc) return die(false, 2, VN_EINVAL, "%s needs a value", a);
-            *dst = argv[++i];
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--force") == 0) {
-            o->force = true;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            print_usage(stdout);
-            exit(0);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return die(false, 2, VN_EINVAL, "unknown option %s (see vangnetd --help)", a);
-        } else if (o->npos < 4) {
-            o->pos[o->npos++] = a;
-        } else {
-            return die(false, 2, VN_EINVAL, "unexpected argument %s", a);
-        }
-    }
-    if (!o->state) return die(o->json, 2, VN_EINVAL, "--state DIR is required");
-    return 0;
-}
-
-/* Sets one option's field from text (a user's, or its default). */
-static vn_err set_run_option(const run_option *ro, const char *text, int count,
-                             vn_server_config *cfg)
-{
-    char *field = (char *)cfg + ro->offset;
-    uint64_t v = 0;
-    switch (ro->kind) {
-    case OPT_FLAG:
-        *(bool *)field = count > 0;
-        return VN_OK;
-    case OPT_COUNT:
-        *(int *)field = count;
-        return VN_OK;
-    case OPT_CHOICE: {
-        /* One whole word of "a|b|c". */
-        size_t len = strlen(text);
-        for (const char *w = ro->arg; w; w = strchr(w, '|') ? strchr(w, '|') + 1 : NULL)
-            if (len && strncmp(w, text, len) == 0 && (w[len] == '|' || w[len] == '\0')) {
-                *(const char **)field = text;
-                return VN_OK;
-            }
-        return VN_EINVAL;
-    }
-    case OPT_STRING: {
-        size_t len = strlen(text);
-        if (len < ro->min || len > ro->max || strchr(text, ' ')) return VN_EINVAL;
-        *(const char **)field = text;
-        return VN_OK;
-    }
-    case OPT_DURATION:
-        if (vn_parse_duration(text, &v) || v < ro->min || v > ro->max) return VN_EINVAL;
-        *(uint64_t *)field = v;
-        return VN_OK;
-    case OPT_SIZE:
-    case OPT_MIB:
-    case OPT_DOUBLE:
-        if (vn_parse_u64(text, ro->min, ro->max, &v)) return VN_EINVAL;
-        if (ro->kind == OPT_DOUBLE)
-            *(double *)field = (double)v;
-        else
-            *(size_t *)field = ro->kind == OPT_MIB ? (size_t)v << 20 : (size_t)v;
-        return VN_OK;
-    }
-    return VN_EINVAL;
-}
-
-/* A flag or a count as the settings file writes it: yes/no, or a number. */
-static bool file_count(const run_option *ro, const char *text, int *count)
-{
-    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
-                                                                                "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcmp(text, yes[i]) == 0 && ro->kind == OPT_FLAG) return *count = 1, true;
-        if (strcmp(text, no[i]) == 0) return *count = 0, true;
-    }
-    uint64_t v;
-    if (ro->kind == OPT_COUNT && vn_parse_u64(text, 0, 9, &v) == VN_OK)
-        return *count = (int)v, true;
-    return false;
-}
-
-/* Reads --config FILE, if given, knowing every key of run_options. */
-static int load_config_file(const opts *o, vn_config **file)
-{
-    const char *keys[N_RUN_OPTIONS];
-    char msg[512];
-    *file = NULL;
-    if (!o->config) return 0;
-    for (size_t k = 0; k < N_RUN_OPTIONS; k++)
-        keys[k] = vn_runopt_key(&run_options[k]);
-    /* keys only needs to live through the load: values are looked up by index. */
-    vn_err err = vn_config_load(file, o->config, keys, N_RUN_OPTIONS, msg, sizeof msg);
-    return err ? die(false, 2, err, "%s", msg) : 0;
-}
-
-/* Fills cfg from the defaults, then the settings file, then the options
- * given, naming the first bad one (with its file and line). Values from
- * the file stay owned by file. Returns 0 or the exit code. */
-static int run_config(const opts *o, const vn_config *file, vn_server_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->state_dir = o->state;
-    for (size_t k = 0; k < N_RUN_OPTIONS; k++) {
-        const run_option *ro = &run_options[k];
-        unsigned line = 0;
-        const char *in_file = vn_config_value(file, k, &line);
-        bool valued = ro->kind != OPT_FLAG && ro->kind != OPT_COUNT;
-        bool given = o->run[k] || o->run_count[k];
-        int count = o->run_count[k];
-        if (!given && in_file && !valued && !file_count(ro, in_file, &count))
-            return die(false, 2, VN_EINVAL, "%s:%u: %s must be %s, not %s", vn_config_path(file),
-                       line, vn_runopt_key(ro),
-                       ro->kind == OPT_FLAG ? "yes or no" : "a number 0..9", in_file);
-        const char *text = o->run[k] ? o->run[k] : in_file ? in_file : ro->def;
-        if (valued && !text) continue;
-        if (set_run_option(ro, text, count, cfg) == VN_OK) continue;
-        if (!o->run[k] && in_file)
-            return die(false, 2, VN_EINVAL, "%s:%u: %s %s, not %s", vn_config_path(file), line,
-                       vn_runopt_key(ro), ro->invalid, in_file);
-        /* A default that does not parse is a bug in the table. */
-        assert(o->run[k]);
-        return die(false, 2, VN_EINVAL, "%s %s, not %s", ro->name, ro->invalid, o->run[k]);
-    }
-    char msg[256];
-    if (cfg->metrics_addr && vn_metrics_check_addr(cfg->metrics_addr, msg, sizeof msg))
-        return die(false, 2, VN_EINVAL, "%s", msg);
-    return 0;
-}
 
 static vn_err write_file(const char *dir, const char *name, const char *text, mode_t mode)
 {
@@ -382,37 +44,39 @@ static vn_err write_file(const char *dir, const char *name, const char *text, mo
 
 /* Explains why the store would not open, naming the files involved: the
  * two refusals an operator can act on get words of their own. */
-static int die_store(const opts *o, const char *keypath, vn_err err)
+static int die_store(const vn_opts *o, const char *keypath, vn_err err)
 {
     if (err == VN_ECRYPTO)
-        return die(o->json, 1, err,
-                   "the store key in %s does not open the store in %s (wrong key?)", keypath,
-                   o->state);
+        return vn_runopts_die(o->json, 1, err,
+                              "the store key in %s does not open the store in %s (wrong key?)",
+                              keypath, o->state);
     if (err == VN_EVERSION)
-        return die(o->json, 1, err,
-                   "the store in %s is of the old, unsealed format and is not opened: make a new "
-                   "state directory with `vangnetd init`",
-                   o->state);
-    return die(o->json, 1, err, "cannot open the store in %s: %s", o->state, vn_err_str(err));
+        return vn_runopts_die(
+            o->json, 1, err,
+            "the store in %s is of the old, unsealed format and is not opened: make a new "
+            "state directory with `vangnetd init`",
+            o->state);
+    return vn_runopts_die(o->json, 1, err, "cannot open the store in %s: %s", o->state,
+                          vn_err_str(err));
 }
 
 /* Reads the store key named by --store-key or systemd's credential into
  * key, and its path into path. Returns 0 or the exit code. */
-static int load_key(const opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, size_t size)
+static int load_key(const vn_opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, size_t size)
 {
     char msg[512];
     /* No key named at all is a usage error (2); a key file refused is 1. */
     vn_err err = vn_storekey_path(o->store_key, path, size, msg, sizeof msg);
-    if (err) return die(o->json, 2, err, "%s", msg);
+    if (err) return vn_runopts_die(o->json, 2, err, "%s", msg);
     err = vn_storekey_load(path, o->state, key, msg, sizeof msg);
-    return err ? die(o->json, 1, err, "%s", msg) : 0;
+    return err ? vn_runopts_die(o->json, 1, err, "%s", msg) : 0;
 }
 
 /* Opens the store of o->state with its key; the key is wiped before it
  * returns. Returns 0 or the exit code. */
-static int prepare_store(const opts *o);
+static int prepare_store(const vn_opts *o);
 
-static int open_store(const opts *o, vn_sstore **store)
+static int open_store(const vn_opts *o, vn_sstore **store)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096];
@@ -439,40 +103,41 @@ static void print_key_advice(const char *path)
 }
 
 /* The server's CURVE key pair: server.key (secret) and server.pub. */
-static int init_curve(const opts *o, char pub[41])
+static int init_curve(const vn_opts *o, char pub[41])
 {
     char sec[41], line[64];
     if (zmq_curve_keypair(pub, sec) != 0)
-        return die(o->json, 1, VN_ECRYPTO, "cannot make a CURVE key pair (libzmq without CURVE?)");
+        return vn_runopts_die(o->json, 1, VN_ECRYPTO,
+                              "cannot make a CURVE key pair (libzmq without CURVE?)");
     snprintf(line, sizeof line, "%s\n", sec);
     vn_err err = write_file(o->state, "server.key", line, 0600);
     explicit_bzero(sec, sizeof sec);
     explicit_bzero(line, sizeof line);
-    if (err) return die(o->json, 1, err, "cannot write server.key in %s", o->state);
+    if (err) return vn_runopts_die(o->json, 1, err, "cannot write server.key in %s", o->state);
     snprintf(line, sizeof line, "%s\n", pub);
     if ((err = write_file(o->state, "server.pub", line, 0644)))
-        return die(o->json, 1, err, "cannot write server.pub in %s", o->state);
+        return vn_runopts_die(o->json, 1, err, "cannot write server.pub in %s", o->state);
     return 0;
 }
 
-static int cmd_init(opts *o)
+static int cmd_init(vn_opts *o)
 {
     char pub[41], path[4096], msg[512];
     uint8_t key[VN_STOREKEY_LEN];
     vn_sstore *store = NULL;
     struct stat sb;
     if (!o->store_key)
-        return die(o->json, 2, VN_EINVAL,
-                   "--store-key FILE is required: init makes the store key there (outside %s)",
-                   o->state);
+        return vn_runopts_die(
+            o->json, 2, VN_EINVAL,
+            "--store-key FILE is required: init makes the store key there (outside %s)", o->state);
     if (mkdir(o->state, 0700) != 0 && errno != EEXIST)
-        return die(o->json, 1, VN_EIO, "cannot create state directory %s", o->state);
+        return vn_runopts_die(o->json, 1, VN_EIO, "cannot create state directory %s", o->state);
     snprintf(path, sizeof path, "%s/server.key", o->state);
     if (stat(path, &sb) == 0)
-        return die(o->json, 1, VN_EEXISTS, "%s is already initialised (server.key exists)",
-                   o->state);
+        return vn_runopts_die(o->json, 1, VN_EEXISTS,
+                              "%s is already initialised (server.key exists)", o->state);
     vn_err err = vn_storekey_create(o->store_key, o->state, key, msg, sizeof msg);
-    if (err) return die(o->json, 1, err, "%s", msg);
+    if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
     int rc = init_curve(o, pub);
     vn_meta_format_info fmt; /* a new store: written with the current format */
     if (!rc && (err = vn_meta_open(&store, o->state, 0, key, false, &fmt)))
@@ -516,7 +181,7 @@ static void server_gauges(void *ctx, vn_metrics_gauges *g)
 }
 
 /* Opens the server (and its metrics endpoint) and runs it until a signal. */
-static int serve(const opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_LEN],
+static int serve(const vn_opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_LEN],
                  const char *keypath)
 {
     vn_server *srv = NULL;
@@ -527,18 +192,18 @@ static int serve(const opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_L
     explicit_bzero(key, VN_STOREKEY_LEN);
     cfg->store_key = NULL;
     if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
-    if (err) return die(false, 1, err, "cannot start: %s", vn_err_str(err));
+    if (err) return vn_runopts_die(false, 1, err, "cannot start: %s", vn_err_str(err));
     /* Record whether `vangnetd clock` may move time for this state. */
     err = vn_meta_set_test_clock(vn_server_store(srv), cfg->test_clock);
     if (err) {
-        rc = die(false, 1, err, "cannot write the store: %s", vn_err_str(err));
+        rc = vn_runopts_die(false, 1, err, "cannot write the store: %s", vn_err_str(err));
         goto cleanup;
     }
     if (cfg->metrics_addr) {
         err = vn_metrics_listen(cfg->metrics, vn_server_loop(srv), cfg->metrics_addr, server_gauges,
                                 srv, msg, sizeof msg);
         if (err) {
-            rc = die(false, 1, err, "%s", msg);
+            rc = vn_runopts_die(false, 1, err, "%s", msg);
             goto cleanup;
         }
         vn_log("metrics on %s", cfg->metrics_addr);
@@ -549,18 +214,7 @@ cleanup:
     return rc;
 }
 
-/* The options of run, from the command line and the settings file (main
- * checks them before the store, so a mistake is named without touching it). */
-static int read_run_config(const opts *o, vn_server_config *cfg)
-{
-    vn_config *file = NULL;
-    int rc = load_config_file(o, &file);
-    if (!rc) rc = run_config(o, file, cfg);
-    vn_config_close(&file);
-    return rc;
-}
-
-static int cmd_run(opts *o)
+static int cmd_run(vn_opts *o)
 {
     vn_server_config cfg;
     vn_config *file = NULL;
@@ -570,14 +224,14 @@ static int cmd_run(opts *o)
     /* A body the protocol allows but no row answers is a build mistake:
      * refuse to run rather than tell users "unknown request type". */
     if (vn_requests_check(vn_requests, VN_REQUEST_COUNT, msg, sizeof msg))
-        return die(false, 1, VN_EINTERNAL, "%s", msg);
-    int rc = load_config_file(o, &file);
-    if (!rc) rc = run_config(o, file, &cfg);
+        return vn_runopts_die(false, 1, VN_EINTERNAL, "%s", msg);
+    int rc = vn_runopts_load_file(o, &file);
+    if (!rc) rc = vn_runopts_config(o, file, &cfg);
     if (!rc) rc = load_key(o, key, keypath, sizeof keypath);
     if (rc) goto cleanup;
     apply_log_level(&cfg);
     if (cfg.metrics_addr && vn_metrics_open(&cfg.metrics)) {
-        rc = die(false, 1, VN_ENOMEM, "out of memory");
+        rc = vn_runopts_die(false, 1, VN_ENOMEM, "out of memory");
         goto cleanup;
     }
     /* Contracts run on local dates. The zone is process state (TZ): set it
@@ -605,7 +259,7 @@ static int read_endpoint(const char *state, char *out, size_t size)
     return out[0] ? 0 : -1;
 }
 
-static int cmd_invite(opts *o)
+static int cmd_invite(vn_opts *o)
 {
     vn_role role;
     uint64_t ttl = DEFAULT_INVITE_TTL_MS;
@@ -614,34 +268,38 @@ static int cmd_invite(opts *o)
     vn_sstore *store = NULL;
     vn_clock *clock = NULL;
     if (!o->role || vn_role_parse(o->role, &role))
-        return die(
+        return vn_runopts_die(
             o->json, 2, VN_EINVAL,
             "--role must be participant, casemanager, buddy, naaste, medical-lead or admin%s",
             o->role ? "" : " (missing)");
     if (o->ttl && (vn_parse_duration(o->ttl, &ttl) || ttl == 0))
-        return die(o->json, 2, VN_EINVAL, "--ttl must be a duration such as 7d, not %s", o->ttl);
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "--ttl must be a duration such as 7d, not %s",
+                              o->ttl);
     uint8_t case_id[VN_ACCOUNT_LEN];
     bool has_case = o->case_id != NULL;
     bool case_role = role == VN_ROLE_PARTICIPANT || role == VN_ROLE_BUDDY || role == VN_ROLE_NAASTE;
     if (has_case &&
         (!vn_account_valid(o->case_id) || vn_hex_decode(o->case_id, case_id, VN_ACCOUNT_LEN)))
-        return die(o->json, 2, VN_EINVAL, "--case must be a case id (32 hex characters)");
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "--case must be a case id (32 hex characters)");
     if (case_role && !has_case)
-        return die(o->json, 2, VN_EINVAL,
-                   "a %s is invited into a case: their casemanager runs `vangnet invite --case "
-                   "CASE --role %s`, or pass --case CASE here",
-                   o->role, o->role);
+        return vn_runopts_die(
+            o->json, 2, VN_EINVAL,
+            "a %s is invited into a case: their casemanager runs `vangnet invite --case "
+            "CASE --role %s`, or pass --case CASE here",
+            o->role, o->role);
     if (!case_role && has_case)
-        return die(o->json, 2, VN_EINVAL, "a %s is not invited into a case (drop --case)", o->role);
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "a %s is not invited into a case (drop --case)", o->role);
     memset(&inv, 0, sizeof inv);
     if (o->endpoint) {
         if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
-            return die(o->json, 2, VN_EINVAL, "--endpoint is too long");
+            return vn_runopts_die(o->json, 2, VN_EINVAL, "--endpoint is too long");
         memcpy(inv.endpoint, o->endpoint, strlen(o->endpoint));
     } else if (read_endpoint(o->state, inv.endpoint, sizeof inv.endpoint) != 0) {
-        return die(o->json, 1, VN_ENOTFOUND,
-                   "no endpoint known for %s: start `vangnetd run` first or pass --endpoint",
-                   o->state);
+        return vn_runopts_die(
+            o->json, 1, VN_ENOTFOUND,
+            "no endpoint known for %s: start `vangnetd run` first or pass --endpoint", o->state);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/server.pub", o->state);
@@ -649,8 +307,8 @@ static int cmd_invite(opts *o)
     size_t n = f ? fread(pubz, 1, 40, f) : 0;
     if (f) fclose(f);
     if (n != 40 || !zmq_z85_decode(inv.server_key, pubz))
-        return die(o->json, 1, VN_EIO, "cannot read %s/server.pub: run `vangnetd init` first",
-                   o->state);
+        return vn_runopts_die(o->json, 1, VN_EIO,
+                              "cannot read %s/server.pub: run `vangnetd init` first", o->state);
     int rc = open_store(o, &store);
     if (rc) return rc;
     vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
@@ -661,7 +319,8 @@ static int cmd_invite(opts *o)
     vn_sstore_close(&store);
     if (!err) err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(inv.secret, sizeof inv.secret);
-    if (err) return die(o->json, 1, err, "cannot create the invite: %s", vn_err_str(err));
+    if (err)
+        return vn_runopts_die(o->json, 1, err, "cannot create the invite: %s", vn_err_str(err));
     if (o->json)
         printf("{\"invite\": \"%s\", \"role\": \"%s\"}\n", code, vn_role_name(role));
     else
@@ -700,46 +359,48 @@ static vn_err parse_time(const char *s, uint64_t *ms)
     return VN_OK;
 }
 
-static int cmd_clock(opts *o)
+static int cmd_clock(vn_opts *o)
 {
     vn_sstore *store = NULL;
     uint64_t v;
     if (o->npos != 2 || (strcmp(o->pos[0], "advance") != 0 && strcmp(o->pos[0], "set") != 0))
-        return die(o->json, 2, VN_EINVAL,
-                   "usage: vangnetd clock --state DIR advance DUR | set TIME");
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "usage: vangnetd clock --state DIR advance DUR | set TIME");
     bool advance = strcmp(o->pos[0], "advance") == 0;
     if (advance ? vn_parse_duration(o->pos[1], &v) : parse_time(o->pos[1], &v))
-        return die(o->json, 2, VN_EINVAL,
-                   advance ? "not a duration: %s (use e.g. 90m or 31d)"
-                           : "not a time: %s (use YYYY-MM-DD[THH:MM[:SS]], UTC)",
-                   o->pos[1]);
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              advance ? "not a duration: %s (use e.g. 90m or 31d)"
+                                      : "not a time: %s (use YYYY-MM-DD[THH:MM[:SS]], UTC)",
+                              o->pos[1]);
     int rc = open_store(o, &store);
     if (rc) return rc;
     if (!vn_meta_test_clock(store)) {
         vn_sstore_close(&store);
-        return die(o->json, 1, VN_EDENIED,
-                   "the clock of %s cannot be moved: the server was not started with --test-clock",
-                   o->state);
+        return vn_runopts_die(
+            o->json, 1, VN_EDENIED,
+            "the clock of %s cannot be moved: the server was not started with --test-clock",
+            o->state);
     }
     vn_err err = advance ? vn_clock_advance(store, v) : vn_clock_set(store, v);
     vn_sstore_close(&store);
     if (err == VN_EINVAL)
-        return die(o->json, 1, err,
-                   "time only moves forward: %s is not after the current test time", o->pos[1]);
-    if (err) return die(o->json, 1, err, "cannot move the clock: %s", vn_err_str(err));
+        return vn_runopts_die(o->json, 1, err,
+                              "time only moves forward: %s is not after the current test time",
+                              o->pos[1]);
+    if (err) return vn_runopts_die(o->json, 1, err, "cannot move the clock: %s", vn_err_str(err));
     return 0;
 }
 
 /* A new store key: made in --new-key FILE first, so the store is never
  * under a key that is not on disk (a crash before the rename leaves it
  * unused and the old key valid), then every record is rewritten under it. */
-static int cmd_rekey(opts *o)
+static int cmd_rekey(vn_opts *o)
 {
     uint8_t old_key[VN_STOREKEY_LEN], new_key[VN_STOREKEY_LEN];
     char path[4096], msg[512];
     if (!o->new_key)
-        return die(o->json, 2, VN_EINVAL,
-                   "--new-key FILE is required: rekey makes the new key there");
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "--new-key FILE is required: rekey makes the new key there");
     int rc = prepare_store(o);
     if (!rc) rc = load_key(o, old_key, path, sizeof path);
     if (rc) return rc;
@@ -753,7 +414,7 @@ static int cmd_rekey(opts *o)
     explicit_bzero(old_key, sizeof old_key);
     explicit_bzero(new_key, sizeof new_key);
     if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, path, err);
-    if (err) return die(o->json, 1, err, "%s", msg);
+    if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
     fprintf(stderr,
             "vangnetd: the store in %s is now sealed with the key in %s; the old key %s no longer "
             "opens it (older backups still need it).\n",
@@ -769,7 +430,7 @@ static int cmd_rekey(opts *o)
  * a format this build reads; an older one is moved forward here, after a
  * copy of it is kept, unless a server runs on it. Returns 0 or the exit
  * code. */
-static int prepare_store(const opts *o)
+static int prepare_store(const vn_opts *o)
 {
     char msg[512], path[4096];
     uint8_t key[VN_STOREKEY_LEN];
@@ -777,15 +438,17 @@ static int prepare_store(const opts *o)
     vn_meta_format_info fmt;
     vn_err err = vn_kv_check(o->state, true, msg, sizeof msg);
     if (err == VN_ENOTFOUND)
-        return die(o->json, 1, err,
-                   "no store in %s (%s): `vangnetd init` makes a new state directory; a lost store "
-                   "comes back with `vangnetd restore` from a backup (docs/BACKUP.md)",
-                   o->state, msg);
+        return vn_runopts_die(
+            o->json, 1, err,
+            "no store in %s (%s): `vangnetd init` makes a new state directory; a lost store "
+            "comes back with `vangnetd restore` from a backup (docs/BACKUP.md)",
+            o->state, msg);
     if (err)
-        return die(o->json, 1, err,
-                   "%s. The store is not opened: restore it from a backup with `vangnetd "
-                   "restore` (docs/BACKUP.md)",
-                   msg);
+        return vn_runopts_die(
+            o->json, 1, err,
+            "%s. The store is not opened: restore it from a backup with `vangnetd "
+            "restore` (docs/BACKUP.md)",
+            msg);
     int rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
     bool running = vn_backup_server_running(o->state);
@@ -793,10 +456,11 @@ static int prepare_store(const opts *o)
     explicit_bzero(key, sizeof key);
     vn_sstore_close(&store);
     if (err == VN_EVERSION && fmt.newer)
-        return die(o->json, 1, err,
-                   "the store in %s is of format %u, newer than this vangnetd %s reads (format "
-                   "%u): run the vangnetd that wrote it",
-                   o->state, (unsigned)fmt.found, VN_VERSION, (unsigned)VN_META_FORMAT);
+        return vn_runopts_die(
+            o->json, 1, err,
+            "the store in %s is of format %u, newer than this vangnetd %s reads (format "
+            "%u): run the vangnetd that wrote it",
+            o->state, (unsigned)fmt.found, VN_VERSION, (unsigned)VN_META_FORMAT);
     if (err) return die_store(o, path, err);
     if (fmt.upgraded)
         fprintf(stderr,
@@ -804,41 +468,44 @@ static int prepare_store(const opts *o)
                 "is kept in %s\n",
                 o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT, fmt.kept);
     else if (fmt.found < VN_META_FORMAT)
-        return die(o->json, 1, VN_EVERSION,
-                   "the store in %s is of format %u and an older vangnetd runs on it: stop that "
-                   "one, then start this one, which moves the store to format %u",
-                   o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT);
+        return vn_runopts_die(
+            o->json, 1, VN_EVERSION,
+            "the store in %s is of format %u and an older vangnetd runs on it: stop that "
+            "one, then start this one, which moves the store to format %u",
+            o->state, (unsigned)fmt.found, (unsigned)VN_META_FORMAT);
     return 0;
 }
 
-static int cmd_backup(opts *o)
+static int cmd_backup(vn_opts *o)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096], msg[1024];
     vn_backup_counts c;
-    if (o->npos != 1) return die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
+    if (o->npos != 1)
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
     int rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
     vn_err err = vn_backup_make(o->state, o->pos[0], key, &c, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
-    if (err) return die(o->json, 1, err, "backup failed: %s", msg);
+    if (err) return vn_runopts_die(o->json, 1, err, "backup failed: %s", msg);
     vn_backup_print(stdout, o->json, "backup", o->pos[0], &c);
     return 0;
 }
 
-static int cmd_restore(opts *o)
+static int cmd_restore(vn_opts *o)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096], msg[1024];
     vn_backup_counts c;
     struct stat sb;
     if (o->npos != 1)
-        return die(o->json, 2, VN_EINVAL, "usage: vangnetd restore --state DIR SRC [--force]");
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "usage: vangnetd restore --state DIR SRC [--force]");
     int rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
     vn_err err = vn_backup_restore(o->state, o->pos[0], key, o->force, &c, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
-    if (err) return die(o->json, 1, err, "restore refused: %s", msg);
+    if (err) return vn_runopts_die(o->json, 1, err, "restore refused: %s", msg);
     vn_backup_print(stdout, o->json, "restored", o->state, &c);
     snprintf(path, sizeof path, "%s/server.key", o->state);
     if (stat(path, &sb) != 0)
@@ -849,18 +516,18 @@ static int cmd_restore(opts *o)
     return 0;
 }
 
-static int cmd_status(opts *o)
+static int cmd_status(vn_opts *o)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096], msg[1024];
     vn_server_config cfg;
     vn_status s;
-    int rc = read_run_config(o, &cfg); /* --map-size as the server's */
+    int rc = vn_runopts_read(o, &cfg); /* --map-size as the server's */
     if (rc) return rc;
     if ((rc = load_key(o, key, path, sizeof path))) return rc;
     vn_err err = vn_status_read(o->state, key, cfg.map_size, &s, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
-    if (err) return die(o->json, 1, err, "%s", msg);
+    if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
     vn_status_print(stdout, o->json, o->state, &s);
     return 0;
 }
@@ -871,7 +538,7 @@ static int cmd_status(opts *o)
  * (open_store, cmd_rekey), so a bad option is told as such first. */
 typedef struct command {
     const char *name;
-    int (*run)(opts *o);
+    int (*run)(vn_opts *o);
     bool needs_store;
     bool run_options;
 } command;
@@ -891,9 +558,11 @@ static const command commands[] = {
 
 int main(int argc, char **argv)
 {
-    opts o = {0};
+    vn_opts o = {0};
+    size_t n_run;
+    const run_option *run = vn_runopts_table(&n_run);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        print_usage(argc < 2 ? stderr : stdout);
+        vn_runopts_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
@@ -901,26 +570,28 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "config-example") == 0) {
-        vn_doc_config_example(stdout, run_options, N_RUN_OPTIONS);
+        vn_doc_config_example(stdout, run, n_run);
         return 0;
     }
     /* `vangnetd doc man8|man5`: the manual pages, made at build time. */
     if (strcmp(argv[1], "doc") == 0 && argc == 3 && strcmp(argv[2], "man8") == 0) {
-        vn_doc_man8(stdout, run_options, N_RUN_OPTIONS, print_usage);
+        vn_doc_man8(stdout, run, n_run, vn_runopts_usage);
         return 0;
     }
     if (strcmp(argv[1], "doc") == 0 && argc == 3 && strcmp(argv[2], "man5") == 0) {
-        vn_doc_man5(stdout, run_options, N_RUN_OPTIONS);
+        vn_doc_man5(stdout, run, n_run);
         return 0;
     }
     const command *cmd = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) cmd = &commands[i];
-    if (!cmd) return die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)", argv[1]);
-    int rc = parse_opts(argc, argv, &o);
+    if (!cmd)
+        return vn_runopts_die(false, 2, VN_EINVAL, "unknown command %s (see vangnetd --help)",
+                              argv[1]);
+    int rc = vn_runopts_parse(argc, argv, &o);
     if (rc) return rc;
     vn_server_config cfg;
-    if (cmd->run_options && (rc = read_run_config(&o, &cfg))) return rc;
+    if (cmd->run_options && (rc = vn_runopts_read(&o, &cfg))) return rc;
     if (cmd->needs_store && (rc = prepare_store(&o))) return rc;
     return cmd->run(&o);
 }

@@ -1,13 +1,18 @@
 /* The row type of the option table of `vangnetd run` (run_options in
- * main.c): the command line, the settings file, `vangnetd --help`,
+ * runopts.c): the command line, the settings file, `vangnetd --help`,
  * `vangnetd config-example` and the manual pages are all written from
  * that one table (doc.c), so they cannot drift apart. */
 #ifndef VN_RUNOPTS_H
 #define VN_RUNOPTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "config.h"
+#include "server.h"
+#include "vn/err.h"
 
 typedef enum opt_kind {
     OPT_SIZE,     /* a whole number into a size_t */
@@ -41,5 +46,55 @@ void vn_doc_config_example(FILE *f, const run_option *opts, size_t n);
  * command, written by usage) and vangnetd.conf(5). */
 void vn_doc_man8(FILE *f, const run_option *opts, size_t n, void (*usage)(FILE *));
 void vn_doc_man5(FILE *f, const run_option *opts, size_t n);
+
+/* The command line of every vangnetd command (runopts.c). */
+
+/* Room for the rows of the option table (checked where the table is). */
+#define VN_RUN_OPTIONS_MAX 64
+
+/* Options shared by the commands; each uses what it needs. The strings
+ * point into argv. */
+typedef struct vn_opts {
+    const char *state, *role, *endpoint, *ttl, *case_id;
+    const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
+    const char *new_key;   /* --new-key FILE of rekey */
+    const char *config;    /* --config FILE of run */
+    bool json;
+    bool force;                          /* --force of restore */
+    const char *run[VN_RUN_OPTIONS_MAX]; /* values of the run options as given */
+    int run_count[VN_RUN_OPTIONS_MAX];   /* how often a flag or count was given */
+    const char *pos[4];                  /* positional arguments after the command */
+    int npos;
+} vn_opts;
+
+/* The option table of `vangnetd run`, and its number of rows in n. */
+const run_option *vn_runopts_table(size_t *n);
+
+/* The usage text of every command, with the run options from the table. */
+void vn_runopts_usage(FILE *f);
+
+/* Prints an error naming what was wrong, plain or as JSON (--json), and
+ * returns rc: the exit code (1 failed, 2 bad command line). */
+int vn_runopts_die(bool json, int rc, vn_err code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Parses argv[2..] into o (zeroed by the caller); --help prints the usage
+ * and exits 0. Returns 0 or the exit code, after saying what was wrong. */
+int vn_runopts_parse(int argc, char **argv, vn_opts *o);
+
+/* Reads --config FILE into *file (NULL when none was given). Returns 0 or
+ * the exit code. */
+int vn_runopts_load_file(const vn_opts *o, vn_config **file);
+
+/* Fills cfg from the defaults, then the settings file, then the options
+ * given, naming the first bad one (with its file and line). cfg's strings
+ * point into argv and into file, which must outlive cfg. Returns 0 or the
+ * exit code. */
+int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config *cfg);
+
+/* Both of the above, for a command that needs only cfg's numbers (the
+ * file is closed again, so cfg's strings from it are not to be used).
+ * Returns 0 or the exit code. */
+int vn_runopts_read(const vn_opts *o, vn_server_config *cfg);
 
 #endif
