@@ -14,8 +14,10 @@
  *     participant and redeems that invite as a second device, then sets a
  *     contract (the default terms) whose start_date is present on the wire
  *     but empty: bytes 1a 00, which protobuf-c never packs for a proto3
- *     string. Prints "accepted version V start DATE" or "CODE: message".
- *     Exit 0 once the server answered.
+ *     string. It sends that twice: the first makes version 1 (no start
+ *     before it: today), the second version 2 (which keeps the start of
+ *     version 1). One line each: "accepted version V start DATE" or
+ *     "CODE: message". Exit 0 once the server answered both.
  * Exit 2 on bad usage, 1 on any other failure. */
 #include "testdevice.h"
 #include "vn/account.h"
@@ -139,7 +141,7 @@ static size_t put_varint(uint8_t *buf, uint64_t v)
 /* The ContractSet request, by hand around protobuf-c's packing: the
  * contract's bytes get start_date (field 3) appended as present and empty,
  * and the request gets the set (field 27) appended. *frame is malloc'd. */
-static int crafted_contract_set(const char *case_id, uint8_t **frame, size_t *len)
+static int crafted_contract_set(const char *case_id, uint64_t id, uint8_t **frame, size_t *len)
 {
     vn_terms t;
     Vn__Contract *ct = NULL;
@@ -153,7 +155,7 @@ static int crafted_contract_set(const char *case_id, uint8_t **frame, size_t *le
     size_t clen = vn__contract__get_packed_size(ct);
     Vn__Request head = VN__REQUEST__INIT;
     head.version = VN_PROTOCOL_VERSION;
-    head.request_id = 7;
+    head.request_id = id;
     size_t hlen = vn__request__get_packed_size(&head);
     uint8_t *buf = malloc(hlen + clen + 32);
     if (!buf) {
@@ -176,29 +178,17 @@ static int crafted_contract_set(const char *case_id, uint8_t **frame, size_t *le
     return 0;
 }
 
-static int run_empty_start(const char *code)
+/* Sends the crafted frame and prints the outcome; 0 if the server answered. */
+static int send_contract(test_device *cm, const uint8_t *frame, size_t len)
 {
-    vn_invite inv;
-    test_device cm;
-    char case_id[VN_ACCOUNT_HEX + 1];
-    uint8_t *frame = NULL;
-    size_t len = 0;
     Vn__Reply *rep = NULL;
-    if (vn_invite_decode(code, &inv)) return usage();
-    if (td_open(&cm, "vn_crafted", &inv)) {
-        td_close(&cm);
-        return 1;
-    }
-    int rc = make_case(&cm, &inv, case_id) || crafted_contract_set(case_id, &frame, &len);
-    vn_err err = VN_OK;
-    if (!rc) err = vn_conn_raw(cm.conn, frame, len, 10000, &rep);
-    if (rc) {
-        /* said already */
-    } else if (err == VN_ETIMEOUT || err == VN_ETRANSPORT) {
+    int rc = 0;
+    vn_err err = vn_conn_raw(cm->conn, frame, len, 10000, &rep);
+    if (err == VN_ETIMEOUT || err == VN_ETRANSPORT) {
         fprintf(stderr, "vn_crafted: no reply to the contract (%s)\n", vn_err_name(err));
         rc = 1;
     } else if (err) {
-        printf("%s: %s\n", vn_err_name(err), vn_conn_error(cm.conn, NULL));
+        printf("%s: %s\n", vn_err_name(err), vn_conn_error(cm->conn, NULL));
     } else if (rep->body_case == VN__REPLY__BODY_STORED_CONTRACT) {
         Vn__Contract *c = vn__contract__unpack(NULL, rep->stored_contract->canonical.len,
                                                rep->stored_contract->canonical.data);
@@ -210,7 +200,28 @@ static int run_empty_start(const char *code)
         rc = 1;
     }
     vn_frame_reply_free(rep);
-    free(frame);
+    return rc;
+}
+
+static int run_empty_start(const char *code)
+{
+    vn_invite inv;
+    test_device cm;
+    char case_id[VN_ACCOUNT_HEX + 1];
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    if (vn_invite_decode(code, &inv)) return usage();
+    if (td_open(&cm, "vn_crafted", &inv)) {
+        td_close(&cm);
+        return 1;
+    }
+    int rc = make_case(&cm, &inv, case_id);
+    /* Ids of their own, after the ones vn_conn_call used. */
+    for (uint64_t id = 1000; !rc && id < 1002; id++) {
+        rc = crafted_contract_set(case_id, id, &frame, &len) || send_contract(&cm, frame, len);
+        free(frame);
+        frame = NULL;
+    }
     if (td_close(&cm)) rc = 1;
     return rc;
 }
