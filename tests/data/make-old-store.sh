@@ -5,9 +5,11 @@
 # build dependencies and lmdb-utils); it builds that commit in a temporary
 # git worktree, runs its vangnetd on the abstract socket
 # ipc://@vangnet-format0 (which the profile pins, and upgrade.sh listens on),
-# enrols a casemanager, a participant and a buddy, and leaves three messages
-# queued for the participant. The stores are compacted (mdb_copy -c) so the
-# files stay small. store.key is a test key: it seals nothing else.
+# enrols a casemanager, a participant and a buddy, leaves three messages
+# queued for the participant, and has the buddy and the participant raise a
+# signal each (two alerts; the casemanager's profile is kept too, in cm/).
+# The stores are compacted (mdb_copy -c) so the files stay small. store.key
+# is a test key: it seals nothing else.
 set -euo pipefail
 
 OLD=c4b1bf8
@@ -44,6 +46,11 @@ vn b join "$(vn cm invite --case "$CASE" --role buddy 2>/dev/null)" >/dev/null 2
 vn cm send "$P" "format zero: first queued message" >/dev/null 2>&1
 vn cm send "$P" "format zero: second queued message" >/dev/null 2>&1
 vn b send "$P" "format zero: a word from the buddy" >/dev/null 2>&1
+# Two alerts, stored before the alert indexes existed: the server indexes
+# them when it first starts on the store (upgrade.sh lists them as the
+# casemanager).
+vn b signal X05 >/dev/null 2>&1
+vn p signal E01 >/dev/null 2>&1
 kill "$PID"
 wait "$PID" || true
 PID=
@@ -52,10 +59,13 @@ rm -rf "$OUT"
 mkdir -p "$OUT/state" "$OUT/profile"
 mdb_copy -c "$W/state" "$OUT/state"
 mdb_copy -c "$W/p" "$OUT/profile"
+mkdir "$OUT/cm"
+mdb_copy -c "$W/cm" "$OUT/cm"
+cp "$W/cm/profile.key" "$OUT/cm/"
 cp "$W/state/server.key" "$W/state/server.pub" "$OUT/state/"
 cp "$W/p/profile.key" "$OUT/profile/"
 cp "$W/store.key" "$OUT/store.key"
 printf '%s\n' "$P" > "$OUT/participant"
 printf '%s\n' "$CASE" > "$OUT/case"
 printf 'made by tests/data/make-old-store.sh from commit %s\n' "$(git -C "$ROOT" rev-parse "$OLD")" > "$OUT/SOURCE"
-ls -l "$OUT" "$OUT/state" "$OUT/profile"
+ls -l "$OUT" "$OUT/state" "$OUT/profile" "$OUT/cm"

@@ -3,7 +3,9 @@
 # release before format versions (tests/data/format0, made by
 # tests/data/make-old-store.sh from commit c4b1bf8) are moved forward when
 # this build opens them, after a compacted copy of each is kept; the server
-# then serves them and the old profile reads the messages queued for it.
+# then serves them, indexes the two alerts raised before the alert indexes
+# existed (the casemanager lists them), and the old profile reads the
+# messages queued for it.
 # A store or profile of a newer format than this build knows is refused.
 . "$(dirname "$0")/lib.sh"
 
@@ -18,20 +20,26 @@ step "the stores of the previous release"
 cp -r "$DATA/state" "$STATE"
 cp "$DATA/store.key" "$STORE_KEY"
 cp -r "$DATA/profile" "$T/p"
-chmod 700 "$STATE" "$T/p"
-chmod 600 "$STORE_KEY" "$STATE/server.key" "$T/p/profile.key"
+cp -r "$DATA/cm" "$T/cm"
+chmod 700 "$STATE" "$T/p" "$T/cm"
+chmod 600 "$STORE_KEY" "$STATE/server.key" "$T/p/profile.key" "$T/cm/profile.key"
 P=$(cat "$DATA/participant")
 expect_match "vangnetd status reads it as format 0, without changing it" 'format 0,' "$(srv status)"
 expect_eq "status kept no copy" 0 "$(kept "$STATE")"
 
 step "the server moves its store forward and serves it"
 ENDPOINT=ipc://@vangnet-format0
-server_start
+# The queued messages were stored when the data was made: a long mail TTL
+# keeps them from expiring as the data ages.
+server_start --mail-ttl 3650d
 check "it says so" log_has "moved from format 0 to 1; the store as it was is kept in $STATE/data-format0-"
+check "it indexes the two alerts stored before the alert indexes existed" \
+    log_has "indexed 2 stored alerts \\(stored before their indexes existed\\)"
 expect_eq "one copy is kept" 1 "$(kept "$STATE")"
 STATUS=$(srv status --json)
 expect_match "status: format 1, up" '"running": true.*"format": 1,' "$STATUS"
-expect_match "status: the three queued messages" '"queued": 3,' "$STATUS"
+expect_match "status: the queued messages, three for the participant and what the two signals sent the casemanager" '"queued": 7,' "$STATUS"
+expect_match "status: the two alerts, a concern and a crisis" '"alerts": \{"concern": 1, "urgent": 0, "crisis": 1\}' "$STATUS"
 expect_match "status: three accounts" '"accounts": 3,' "$STATUS"
 
 step "the old profile is moved forward and reads its queued messages"
@@ -44,10 +52,19 @@ expect_match "the buddy's" 'format zero: a word from the buddy' "$OUT"
 expect_eq "whoami is the participant of the old profile" "$P" "$(vn p whoami 2>/dev/null | grep -Eo '[0-9a-f]{32}' | head -1)"
 expect_eq "a second open keeps no second copy" 1 "$(kept "$T/p")"
 
+step "the casemanager lists the alerts raised before the upgrade"
+ALERTS=$(vn cm alerts 2>/dev/null)
+echo "$ALERTS"
+CASE0=$(cat "$DATA/case")
+expect_eq "two alerts" 2 "$(grep -Ec "case ${CASE0:0:8}" <<< "$ALERTS")"
+expect_match "the buddy's crisis first" "^[0-9a-f]{32} +signal +crisis .*case ${CASE0:0:8}" "$(sed -n 1p <<< "$ALERTS")"
+expect_match "then the participant's concern" "^[0-9a-f]{32} +signal +concern .*case ${CASE0:0:8}" "$(grep -E "^[0-9a-f]{32}" <<< "$ALERTS" | sed -n 2p)"
+
 step "a restart keeps no second copy"
 server_stop
-server_start
+server_start --mail-ttl 3650d
 expect_eq "still one copy" 1 "$(kept "$STATE")"
+expect_eq "the alerts were indexed once, not again at the restart" 1 "$(grep -c "indexed 2 stored alerts" "$SERVER_LOG")"
 server_stop
 
 step "the kept copy is the store as it was"
