@@ -1,7 +1,8 @@
 /* The server loop: a ZeroMQ ROUTER under CURVE, a ZAP handler that fails
- * closed, and group commit — all requests read in one loop turn share one
- * LMDB write transaction, and no reply or push leaves before its commit. */
-#include "server.h"
+ * closed, the connection monitor, the sweep timer and the scheduler's
+ * steps. What a loop turn does with the requests it reads (one group
+ * commit, then the replies) is in batch.c. */
+#include "server_internal.h"
 
 #include "conns.h"
 #include "listen.h"
@@ -30,63 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#define BATCH_MAX   256               /* most requests one transaction groups */
-#define ROUTE_MAX   VN_SUBS_ROUTE_MAX /* longest ROUTER routing id we keep */
-#define SUBS_MAX    65536             /* most connections listening for pushes */
-#define NOTICES_MAX 65536             /* most pushes waiting for one commit */
-
-/* One request of the current batch, waiting for the commit. */
-typedef struct pending {
-    uint8_t route[ROUTE_MAX]; /* where the reply goes */
-    size_t route_len;
-    uint64_t request_id; /* echoed in the reply */
-    vn_outcome out;      /* the handler's result */
-    vn_err err;          /* or the error to report */
-    char msg[256];       /* with its message */
-    uint64_t retry_ms;   /* and, for VN_ERATE, when to retry */
-} pending;
-
-struct vn_server {
-    vn_server_config cfg;  /* settings, validated by main.c */
-    uv_loop_t loop;        /* the one event loop */
-    uv_poll_t router_poll; /* readiness of the ROUTER's ZMQ_FD */
-    uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
-    uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
-    uv_timer_t sweep;      /* expiry of old envelopes and invites */
-    uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
-    uv_signal_t sigterm, sigint;
-    void *zctx;       /* ZeroMQ context */
-    void *router;     /* client-facing socket */
-    void *zap;        /* ZAP handler socket (REP) */
-    void *mon;        /* the ROUTER's connection events (PAIR) */
-    vn_conns *conns;  /* connection count and limits, dropped replies */
-    vn_sstore *store; /* the LMDB store; this process is its only writer */
-    vn_clock *clock;  /* the one source of now */
-    int lock_fd;      /* flock on the state directory */
-    vn_subs *subs;    /* who listens for pushes, on which connection */
-    vn_subs_conn cur; /* the connection of the request being handled */
-    pending *batch;   /* BATCH_MAX slots for the current turn */
-    vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
-    vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
-    vn_quota *quota;                                 /* storage quotas, crisis reserve */
-    struct notice_push {
-        uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
-        uint8_t *frame;             /* packed push */
-        size_t len;
-    } * notices; /* pushes waiting for the commit */
-    size_t nnotices, capnotices;
-    uint64_t usage_checked_ms;        /* when nearly_full was last computed */
-    bool nearly_full;                 /* new messages wait; deletions go on */
-    uint64_t requests;                /* requests handled, for the shutdown log */
-    uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
-    uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
-    uint64_t events_reported_ms;      /* monotonic time of that report */
-
-    vn_scheduler *sched; /* passes over the cases under contract */
-};
-
-static void read_events(vn_server *s);
 
 /* How often the event counts are logged: coarse enough that a count does
  * not date one person's event. */
@@ -206,344 +150,13 @@ vn_ratelimit *vn_server_rl_case_alert(vn_server *self)
     return self->rl_case_alert;
 }
 
-vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
-                           const uint8_t *route, size_t route_len)
-{
-    /* The subscription is bound to the connection of the request being
-     * handled (its descriptor and CURVE key), not only to a routing id
-     * that the client chose or that another connection may take later. */
-    if (!self->cur.route || route_len != self->cur.route_len ||
-        memcmp(route, self->cur.route, route_len) != 0)
-        return VN_EINTERNAL;
-    /* A close not yet read could end the subscription made here. */
-    read_events(self);
-    return vn_subs_add(self->subs, account, &self->cur);
-}
-
-/* Sends a push to a subscribed account. A gone or slow connection only
- * loses the push: the envelope stays stored until it is acknowledged. */
-static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
-                 size_t len)
-{
-    const uint8_t *route;
-    size_t route_len;
-    /* Closes first: a routing id whose connection closed may already be
-     * another connection's, and libzmq emits the close before it frees
-     * the id, so reading the events now ends such a subscription. */
-    read_events(s);
-    if (!vn_subs_route(s->subs, account, &route, &route_len)) return;
-    if (zmq_send(s->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        if (errno == EHOSTUNREACH) vn_subs_remove(s->subs, account);
-        if (errno == EAGAIN) vn_conns_dropped(s->conns, route, route_len, vn_server_mono_ms(s));
-        return;
-    }
-    zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
-}
-
-static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
-                       size_t len)
-{
-    /* ROUTER_MANDATORY makes an unroutable reply an error we can log
-     * instead of a silent drop, and a reply to a connection whose send
-     * queue is full (a client that sends and does not read) EAGAIN instead
-     * of a wait: the loop never blocks on one client. That reply is
-     * dropped and counted; the client resends if it is still there, and
-     * requests that write are idempotent by their ids. */
-    if (zmq_send(s->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(s->router, buf, len, ZMQ_DONTWAIT) < 0) {
-        if (errno == EAGAIN)
-            vn_conns_dropped(s->conns, route, route_len, vn_server_mono_ms(s));
-        else if (s->cfg.verbose)
-            vn_logl(VN_LEVEL_WARN, "reply not sent: %s", zmq_strerror(errno));
-    }
-}
-
-static void flush_notices(vn_server *s, bool committed)
-{
-    for (size_t i = 0; i < s->nnotices; i++) {
-        if (committed) push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
-        free(s->notices[i].frame);
-    }
-    s->nnotices = 0;
-}
-
-static void send_reply(vn_server *s, pending *p)
-{
-    Vn__Reply err_rep = VN__REPLY__INIT;
-    Vn__Error e = VN__ERROR__INIT;
-    Vn__Reply *rep = p->out.reply;
-    uint8_t *buf = NULL;
-    size_t len;
-    if (p->err) {
-        e.code = p->err;
-        e.message = p->msg[0] ? p->msg : (char *)vn_err_str(p->err);
-        e.retry_after_ms = p->retry_ms;
-        err_rep.body_case = VN__REPLY__BODY_ERROR;
-        err_rep.error = &e;
-        rep = &err_rep;
-    }
-    rep->version = VN_PROTOCOL_VERSION;
-    rep->request_id = p->request_id;
-    vn_err err = vn_frame_reply_encode(rep, s->cfg.frame_max * 2, &buf, &len);
-    if (err == VN_ETOOBIG && !p->err) {
-        /* Never a silent drop: the client would resend the same request
-         * until it times out. It is told which limit it ran into. */
-        pending *big = calloc(1, sizeof *big);
-        if (big) {
-            memcpy(big->route, p->route, p->route_len);
-            big->route_len = p->route_len;
-            big->request_id = p->request_id;
-            big->err = VN_ETOOBIG;
-            snprintf(big->msg, sizeof big->msg,
-                     "the reply to request %llu would be %zu bytes; the frame limit is %zu: ask "
-                     "for fewer (page)",
-                     (unsigned long long)p->request_id, vn__reply__get_packed_size(rep),
-                     s->cfg.frame_max * 2);
-            send_reply(s, big);
-            free(big);
-        }
-        vn_conns_too_large(s->conns);
-        vn_conns_report(s->conns, vn_server_mono_ms(s), false);
-    } else if (err == VN_OK) {
-        send_frame(s, p->route, p->route_len, buf, len);
-    } else {
-        vn_logl(VN_LEVEL_WARN, "reply of request %llu not sent: %s",
-                (unsigned long long)p->request_id, vn_err_str(err));
-    }
-    free(buf);
-}
-
-vn_err vn_server_notify(vn_server *s, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n)
-{
-    uint8_t id[VN_MSGID_LEN], *frame = NULL;
-    size_t len;
-    bool dup;
-    uint64_t t;
-    vn_err err = vn_rand_bytes(id, sizeof id);
-    if (err) return err;
-    Vn__Envelope env = VN__ENVELOPE__INIT;
-    env.id = (ProtobufCBinaryData){sizeof id, id};
-    env.time_ms = vn_mailbox_time(vn_clock_now(s->clock));
-    env.notice = (Vn__Notice *)n;
-    if ((err = vn_mailbox_put(s->store, to, &env, &dup, &t))) return err;
-    Vn__Envelope *penv[1] = {&env};
-    Vn__Envelopes envs = VN__ENVELOPES__INIT;
-    envs.n_envelopes = 1;
-    envs.envelopes = penv;
-    Vn__Reply push = VN__REPLY__INIT;
-    push.version = VN_PROTOCOL_VERSION;
-    push.body_case = VN__REPLY__BODY_ENVELOPES;
-    push.envelopes = &envs;
-    if (vn_frame_reply_encode(&push, s->cfg.frame_max * 2, &frame, &len)) return VN_OK;
-    if (vn_array_reserve(&s->notices, &s->capnotices, s->nnotices + 1, sizeof *s->notices,
-                         NOTICES_MAX)) {
-        free(frame);
-        return VN_OK; /* stored; only the push is lost, a fetch gets it */
-    }
-    memcpy(s->notices[s->nnotices].to, to, VN_ACCOUNT_LEN);
-    s->notices[s->nnotices].frame = frame;
-    s->notices[s->nnotices++].len = len;
-    return VN_OK;
-}
-
-/* Sends (after a commit) or drops (after an abort) the queued notices. */
-static void flush_notices(vn_server *s, bool committed);
-
-/* Turns every reply of the discarded transaction into an error: writes
- * were lost, and reads may have seen them, so nothing of it is told. */
-static void fail_written(pending *batch, size_t n, vn_err err)
-{
-    for (size_t i = 0; i < n; i++) {
-        pending *p = &batch[i];
-        if (p->err) continue;
-        vn_outcome_clear(&p->out);
-        p->err = err;
-        snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));
-    }
-}
-
-/* Drops the notices queued after the first `keep`. */
-static void drop_notices_from(vn_server *s, size_t keep)
-{
-    for (size_t i = keep; i < s->nnotices; i++)
-        free(s->notices[i].frame);
-    if (s->nnotices > keep) s->nnotices = keep;
-}
-
-/* Runs one request in its own sub-transaction: if it fails, whatever it
- * wrote (and the notices it queued) is discarded, and the other requests
- * of the batch keep theirs. */
-static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Request *req, pending *p)
-{
-    vn_kv *kv = vn_sstore_kv(s->store);
-    size_t mark = s->nnotices;
-    vn_err err = vn_kv_sub_begin(kv);
-    if (err) {
-        snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(err));
-        return err;
-    }
-    err = vn_dispatch(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
-    vn_err end = vn_kv_sub_end(kv, !err);
-    if (!err && end) {
-        err = end;
-        snprintf(p->msg, sizeof p->msg, "not stored, try again later: %s", vn_err_str(end));
-    }
-    if (err) drop_notices_from(s, mark);
-    return err;
-}
-
-/* Resolves the sender from the User-Id our ZAP handler attached: the hex of
- * the connection's CURVE key. */
-static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
-{
-    const char *uid = zmq_msg_gets(body, "User-Id");
-    memset(peer, 0, sizeof *peer);
-    if (!uid || vn_hex_decode(uid, peer->key, 32)) return VN_EUNREGISTERED;
-    vn_err err = vn_accounts_by_device(s->store, peer->key, peer->account, &peer->role);
-    if (err == VN_ENOTFOUND) return VN_OK;
-    if (err) return err;
-    peer->registered = true;
-    vn_hex_encode(peer->account, VN_ACCOUNT_LEN, peer->account_hex);
-    return VN_OK;
-}
-
-static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_parts)
-{
-    Vn__Request *req = NULL;
-    vn_peer peer;
-    size_t len = zmq_msg_size(body);
-    vn_err err = vn_frame_request_decode(zmq_msg_data(body), len, s->cfg.frame_max, &req);
-    if (req) p->request_id = req->request_id;
-    if (err == VN_ETOOBIG) {
-        snprintf(p->msg, sizeof p->msg, "frame of %zu bytes exceeds the limit of %zu bytes", len,
-                 s->cfg.frame_max);
-    } else if (err == VN_EVERSION) {
-        snprintf(p->msg, sizeof p->msg,
-                 "protocol version %u is not supported; this server speaks version %d",
-                 req->version, VN_PROTOCOL_VERSION);
-    } else if (err == VN_EPROTO) {
-        snprintf(p->msg, sizeof p->msg, "malformed frame: not a Vangnet request");
-    } else if (extra_parts) {
-        err = VN_EPROTO;
-        snprintf(p->msg, sizeof p->msg, "malformed frame: a request is one message part");
-    }
-    if (err) goto out;
-    err = resolve_peer(s, body, &peer);
-    if (err) {
-        snprintf(p->msg, sizeof p->msg, "could not identify the device: %s", vn_err_str(err));
-        goto out;
-    }
-    peer.route = p->route;
-    peer.route_len = p->route_len;
-    s->cur = (vn_subs_conn){
-        .route = p->route, .route_len = p->route_len, .fd = zmq_msg_get(body, ZMQ_SRCFD)};
-    memcpy(s->cur.key, peer.key, sizeof s->cur.key);
-    vn_subs_seen(s->subs, &s->cur);
-    p->out.reply = malloc(sizeof *p->out.reply);
-    if (!p->out.reply) {
-        err = VN_ENOMEM;
-        goto out;
-    }
-    vn__reply__init(p->out.reply);
-    err = handle_isolated(s, &peer, req, p);
-    s->cur.route = NULL;
-out:
-    if (err) vn_outcome_clear(&p->out);
-    p->err = err;
-    vn_frame_request_free(req);
-}
-
-/* Reads one request (routing id + body) without blocking. Returns false
- * when nothing is waiting. */
-static bool recv_one(vn_server *s, pending *p)
-{
-    zmq_msg_t route, body;
-    zmq_msg_init(&route);
-    if (zmq_msg_recv(&route, s->router, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&route);
-        return false;
-    }
-    memset(p, 0, sizeof *p);
-    p->route_len = zmq_msg_size(&route) <= ROUTE_MAX ? zmq_msg_size(&route) : 0;
-    memcpy(p->route, zmq_msg_data(&route), p->route_len);
-    bool more = zmq_msg_more(&route);
-    zmq_msg_close(&route);
-    zmq_msg_init(&body);
-    if (!more || zmq_msg_recv(&body, s->router, 0) < 0) {
-        zmq_msg_close(&body);
-        p->err = VN_EPROTO;
-        snprintf(p->msg, sizeof p->msg, "malformed frame: empty message");
-        return true;
-    }
-    bool extra = zmq_msg_more(&body);
-    handle_frame(s, p, &body, extra);
-    zmq_msg_close(&body);
-    while (extra) { /* discard the rest of a multi-part message */
-        zmq_msg_t part;
-        zmq_msg_init(&part);
-        extra = zmq_msg_recv(&part, s->router, 0) >= 0 && zmq_msg_more(&part);
-        zmq_msg_close(&part);
-    }
-    return true;
-}
-
-/* One group commit: read what is waiting, handle it inside one write
- * transaction, commit once, then answer. Returns the number of requests. */
-static size_t process_batch(vn_server *s)
-{
-    size_t n = 0;
-    vn_err err = vn_kv_begin(vn_sstore_kv(s->store));
-    if (err) {
-        vn_log("cannot begin transaction: %s", vn_err_str(err));
-        return 0;
-    }
-    while (n < BATCH_MAX && recv_one(s, &s->batch[n])) {
-        n++;
-        /* A failed write aborted the transaction and with it the writes of
-         * the requests before it in this batch. */
-        if (!vn_kv_in_txn(vn_sstore_kv(s->store))) {
-            flush_notices(s, false);
-            fail_written(s->batch, n, s->batch[n - 1].err ? s->batch[n - 1].err : VN_ESTORE);
-            err = vn_kv_begin(vn_sstore_kv(s->store));
-            if (err) break;
-        }
-    }
-    if (vn_kv_in_txn(vn_sstore_kv(s->store))) {
-        err = vn_kv_commit(vn_sstore_kv(s->store));
-        if (!err) vn_metrics_commit(s->cfg.metrics, n);
-        if (err) {
-            vn_log("commit failed: %s", vn_err_str(err));
-            fail_written(s->batch, n, err);
-        }
-        flush_notices(s, !err);
-    }
-    for (size_t i = 0; i < n; i++) {
-        pending *p = &s->batch[i];
-        send_reply(s, p);
-        for (size_t k = 0; !p->err && k < p->out.npush; k++)
-            push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
-        vn_outcome_clear(&p->out);
-    }
-    s->requests += n;
-    return n;
-}
-
-/* ZMQ_FD is edge-triggered: drain until ZMQ_EVENTS says nothing is left.
- * Every send on the ROUTER may consume the edge of a request that arrived
- * meanwhile, so anything that sends outside on_router calls this after. */
-static void drain(vn_server *s)
-{
-    while (process_batch(s) > 0 || vn_listen_readable(s->router)) {
-    }
-}
-
 static void on_router(uv_poll_t *h, int status, int events)
 {
-    drain(h->data);
+    vn_server_drain(h->data);
 }
 
 /* Applies the connection events waiting on the monitor socket. */
-static void read_events(vn_server *s)
+void vn_server_read_events(vn_server *s)
 {
     vn_listen_event ev;
     while (vn_listen_event_next(s->mon, &ev)) {
@@ -557,7 +170,7 @@ static void on_mon(uv_poll_t *h, int status, int events)
 {
     vn_server *s = h->data;
     do
-        read_events(s);
+        vn_server_read_events(s);
     while (vn_listen_readable(s->mon));
 }
 
@@ -566,7 +179,7 @@ bool vn_server_conn_admit(vn_server *self)
     /* libzmq publishes ACCEPTED before the handshake that asks ZAP begins,
      * so after this read the connection being asked about is counted as
      * open, and the handshakes finished before it as established. */
-    read_events(self);
+    vn_server_read_events(self);
     return vn_conns_admit(self->conns, vn_server_mono_ms(self));
 }
 
@@ -584,7 +197,7 @@ static void on_sched(uv_idle_t *h)
     vn_server *s = h->data;
     if (!vn_scheduler_step(s->sched)) uv_idle_stop(h);
     /* The step pushed notices on the ROUTER. */
-    drain(s);
+    vn_server_drain(s);
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -626,7 +239,7 @@ static void on_sweep(uv_timer_t *t)
     vn_conns_report(s->conns, vn_server_mono_ms(s), false);
     if (vn_server_mono_ms(s) - s->events_reported_ms >= EVENT_REPORT_MS) report_events(s);
     /* The scheduler and the escalation pushed notices on the ROUTER. */
-    drain(s);
+    vn_server_drain(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -859,7 +472,7 @@ void vn_server_close(vn_server **self_p)
     vn_clock_close(&s->clock);
     vn_sstore_close(&s->store);
     close(s->lock_fd);
-    flush_notices(s, false);
+    vn_server_commit_notices(s, false); /* drops what no commit sent */
     free(s->notices);
     vn_ratelimit_close(&s->rl_pair);
     vn_ratelimit_close(&s->rl_account);
@@ -871,9 +484,4 @@ void vn_server_close(vn_server **self_p)
     free(s->batch);
     free(s);
     *self_p = NULL;
-}
-
-void vn_server_commit_notices(vn_server *s, bool committed)
-{
-    flush_notices(s, committed);
 }

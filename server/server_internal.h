@@ -1,0 +1,82 @@
+/* What the loop (server.c) and the batch (batch.c) share: the server's
+ * state and the requests of the turn being handled. Only those two files
+ * include this; everyone else goes through server.h. */
+#ifndef VN_SERVER_INTERNAL_H
+#define VN_SERVER_INTERNAL_H
+
+#include "server.h"
+
+#include "conns.h"
+#include "quota.h"
+#include "ratelimit.h"
+#include "subs.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define BATCH_MAX   256               /* most requests one transaction groups */
+#define ROUTE_MAX   VN_SUBS_ROUTE_MAX /* longest ROUTER routing id we keep */
+#define SUBS_MAX    65536             /* most connections listening for pushes */
+#define NOTICES_MAX 65536             /* most pushes waiting for one commit */
+
+/* One request of the current batch, waiting for the commit. */
+typedef struct pending {
+    uint8_t route[ROUTE_MAX]; /* where the reply goes */
+    size_t route_len;
+    uint64_t request_id; /* echoed in the reply */
+    vn_outcome out;      /* the handler's result */
+    vn_err err;          /* or the error to report */
+    char msg[256];       /* with its message */
+    uint64_t retry_ms;   /* and, for VN_ERATE, when to retry */
+} pending;
+
+struct vn_server {
+    vn_server_config cfg;  /* settings, validated by main.c */
+    uv_loop_t loop;        /* the one event loop */
+    uv_poll_t router_poll; /* readiness of the ROUTER's ZMQ_FD */
+    uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
+    uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
+    uv_timer_t sweep;      /* expiry of old envelopes and invites */
+    uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
+    uv_signal_t sigterm, sigint;
+    void *zctx;       /* ZeroMQ context */
+    void *router;     /* client-facing socket */
+    void *zap;        /* ZAP handler socket (REP) */
+    void *mon;        /* the ROUTER's connection events (PAIR) */
+    vn_conns *conns;  /* connection count and limits, dropped replies */
+    vn_sstore *store; /* the LMDB store; this process is its only writer */
+    vn_clock *clock;  /* the one source of now */
+    int lock_fd;      /* flock on the state directory */
+    vn_subs *subs;    /* who listens for pushes, on which connection */
+    vn_subs_conn cur; /* the connection of the request being handled */
+    pending *batch;   /* BATCH_MAX slots for the current turn */
+    vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
+    vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
+    vn_quota *quota;                                 /* storage quotas, crisis reserve */
+    struct notice_push {
+        uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
+        uint8_t *frame;             /* packed push */
+        size_t len;
+    } * notices; /* pushes waiting for the commit */
+    size_t nnotices, capnotices;
+    uint64_t usage_checked_ms;        /* when nearly_full was last computed */
+    bool nearly_full;                 /* new messages wait; deletions go on */
+    uint64_t requests;                /* requests handled, for the shutdown log */
+    uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
+    uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
+    uint64_t events_reported_ms;      /* monotonic time of that report */
+
+    vn_scheduler *sched; /* passes over the cases under contract */
+};
+
+/* Applies the connection events waiting on the monitor socket (server.c). */
+void vn_server_read_events(vn_server *s);
+/* Handles requests in group commits until none is waiting (batch.c). ZMQ_FD
+ * is edge-triggered and every send may consume the edge of a request that
+ * arrived meanwhile: anything that sends outside the ROUTER's callback
+ * calls this after. */
+void vn_server_drain(vn_server *s);
+
+#endif
