@@ -22,6 +22,8 @@ MOUNTED=
 # server stopped first (a mounted directory cannot be removed).
 fs_cleanup() {
     local rc=$?
+    trap - ERR
+    set +e
     if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; fi
     if [ -n "$MOUNTED" ]; then umount "$STATE" || umount -l "$STATE"; fi
     (exit "$rc")
