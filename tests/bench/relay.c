@@ -128,6 +128,7 @@ typedef struct client {
     uint8_t (*ack_ids)[VN_MSGID_LEN]; /* delivered ids waiting for an ack */
     size_t nack;                      /* how many */
     bool refetch;                     /* a fetch came back full: fetch again after the ack */
+    uint8_t pub[32], sec[32];         /* its CURVE key pair (a reconnect after a kill needs it) */
 } client;
 
 /* What the benchmark knows about one message. */
@@ -786,29 +787,35 @@ static int await_ctl(bench *b, const char *what)
 
 /* Connects client i with a fresh key pair, pinning the invite's server
  * key, and sends its redeem. */
-static int open_client(bench *b, size_t i, const vn_invite *inv)
+/* Connects client i with its key pair to the server (key b->server_key). */
+static int connect_client(bench *b, size_t i)
 {
     int zero = 0;
-    uint8_t pub[32], sec[32];
     client *c = &b->cl[i];
-    if (vn_conn_curve_keypair(pub, sec) != VN_OK) {
-        fail(b, "cannot make a CURVE key pair");
-        return -1;
-    }
     c->sock = zmq_socket(b->zctx, ZMQ_DEALER);
-    bool ok = c->sock && !zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, inv->server_key, 32) &&
-              !zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, pub, 32) &&
-              !zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sec, 32) &&
+    bool ok = c->sock && !zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, b->server_key, 32) &&
+              !zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, c->pub, 32) &&
+              !zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, c->sec, 32) &&
               !zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero) &&
               !zmq_connect(c->sock, b->endpoint);
-    explicit_bzero(sec, sizeof sec);
     if (!ok) {
         fail(b, "cannot connect client %zu to %s: %s", i, b->endpoint, zmq_strerror(errno));
         return -1;
     }
-    memcpy(b->server_key, inv->server_key, sizeof b->server_key);
     b->items[i].socket = c->sock;
     b->items[i].events = ZMQ_POLLIN;
+    return 0;
+}
+
+static int open_client(bench *b, size_t i, const vn_invite *inv)
+{
+    client *c = &b->cl[i];
+    if (vn_conn_curve_keypair(c->pub, c->sec) != VN_OK) {
+        fail(b, "cannot make a CURVE key pair");
+        return -1;
+    }
+    memcpy(b->server_key, inv->server_key, sizeof b->server_key);
+    if (connect_client(b, i)) return -1;
     Vn__Redeem rd = VN__REDEEM__INIT;
     rd.secret.data = (uint8_t *)inv->secret;
     rd.secret.len = VN_INVITE_SECRET_LEN;
@@ -903,13 +910,17 @@ static void resend_due(bench *b, size_t first, size_t end)
 }
 
 /* kill -9 of the server in the middle of the traffic, and a restart on
- * the same store and endpoint. The clients' connections come back by
- * themselves (ZeroMQ reconnects, CURVE with the same keys), but whatever
- * was in flight is lost both ways: so each client subscribes again, fetches
- * what waits (pushes of the dead server never came), and resends, with the
- * same id and bytes, every message the dead server never confirmed; the
- * store's message index makes a resend of a stored one a no-op. Replies to
- * control requests sent to the dead server are not awaited any more. */
+ * the same store and endpoint. Whatever was in flight is lost both ways.
+ * Each client connects again with its keys, as a real one does when its
+ * server stops answering: the new connection drops what the old one still
+ * queued (ZeroMQ would otherwise deliver it to the new server, next to the
+ * resend: two copies in flight, and if the first is delivered and acked
+ * before the second arrives, the store, which forgets an id once it is
+ * acked, takes the second as new). Then it subscribes again, fetches what
+ * waits (pushes of the dead server never came), and resends, with the same
+ * id and bytes, every message the dead server never confirmed; the store's
+ * message index makes a resend of a stored one a no-op. Replies to control
+ * requests sent to the dead server are not awaited any more. */
 static int kill_restart(bench *b, size_t first, size_t next)
 {
     int64_t t0 = now_ns();
@@ -919,11 +930,21 @@ static int kill_restart(bench *b, size_t first, size_t next)
     while (waitpid(b->server, &status, 0) < 0 && errno == EINTR) {
     }
     b->server = 0;
+    /* What the dead server sent before it died still counts (a Sent
+     * reply read here is a send not to repeat): read it first. */
+    for (int64_t until = now_ns() + 100 * 1000000; now_ns() < until && !b->failed;)
+        pump(b, 10);
     b->epoch++;
     b->ctl_floor = b->next_ctl;
     b->ctl_pending = 0;
     memcpy(endpoint, b->endpoint, sizeof endpoint);
     if (run_server(b, endpoint)) return -1;
+    for (size_t i = 0; i < b->o.clients; i++) {
+        zmq_close(b->cl[i].sock); /* linger 0: what it queued is dropped */
+        b->cl[i].sock = NULL;
+        b->cl[i].nack = 0; /* those come again by the fetch below */
+        if (connect_client(b, i)) return -1;
+    }
     for (size_t i = 0; i < b->o.clients; i++) {
         Vn__Subscribe sb = VN__SUBSCRIBE__INIT;
         Vn__Request req = VN__REQUEST__INIT;
@@ -1285,6 +1306,7 @@ static void cleanup(bench *b)
     if (b->cl) {
         for (size_t i = 0; i < b->ncl; i++) {
             if (b->cl[i].sock) zmq_close(b->cl[i].sock);
+            explicit_bzero(b->cl[i].sec, sizeof b->cl[i].sec);
             free(b->cl[i].ack_ids);
         }
     }
