@@ -1149,8 +1149,8 @@ static const char usage[] =
     "as far as allowed).\n"
     "--kill9 K: K times in the first phase (evenly over its deliveries) kill -9\n"
     "the server and restart it on the same store and endpoint; the clients\n"
-    "subscribe again, fetch what waits and resend, with the same ids, what was\n"
-    "not confirmed. Every message must still arrive exactly once (a push again\n"
+    "connect again, subscribe again, fetch what waits and resend, with the same\n"
+    "ids, what was not confirmed. Every message must still arrive exactly once (a push again\n"
     "after a restart, its ack lost, is counted as redelivered, not duplicate)\n"
     "and every mailbox end empty.\n";
 
