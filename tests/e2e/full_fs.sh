@@ -4,7 +4,7 @@
 # on the disk itself (ENOSPC or EIO part-way through its writes). The sender
 # is told to try again, keeps what was refused in its outbox, the server
 # keeps running (and a restart on the full disk works or refuses clearly),
-# the recipient reads what it can (its acks may fail too: deleting needs
+# then the recipient reads what it can (its acks may fail too: deleting needs
 # pages), and once there is room (a remount makes the tmpfs bigger: it
 # cannot be unmounted under a running server) everything arrives exactly
 # once.
@@ -88,18 +88,7 @@ check "the server still runs" kill -0 "$SERVER_PID"
 expect_eq "every message the sender was told is sent is stored" "$SENT" "$(db_count mailbox)"
 COUNT=$((SENT + QUEUED))
 
-step "on the full disk the recipient reads what it can"
-# Deleting needs new pages too (LMDB copies on write), so the acks may
-# fail as well: what the recipient was shown stays saved on its side, and
-# when it comes again it is only acknowledged, not shown twice.
-RC=0
-OUT=$(vn doc --timeout 5 inbox 2>&1) || RC=$?
-printf '%s\n' "$OUT" | sed -n "s/.*: \(fs-[0-9]*\) $PAD\$/\1/p" > "$T/got1"
-echo "   read $(wc -l < "$T/got1") (exit $RC): $(grep -v -e WARNING -e 'fs-' <<< "$OUT" | tail -n 1)"
-check "the recipient is shown messages or told to try later (exit 0 or 3)" test "$RC" -eq 0 -o "$RC" -eq 3
-check "the server still runs" kill -0 "$SERVER_PID"
-HELD=$(db_count mailbox)
-check "what it did not acknowledge is still stored ($HELD)" test "$HELD" -ge $((SENT - $(wc -l < "$T/got1")))
+HELD=$SENT
 
 step "a flush on the full disk loses nothing"
 RC=0
@@ -137,6 +126,19 @@ else
     check "a refused restart exits non-zero ($RC)" test "$RC" -ne 0
     expect_match "and says why in its log" 'space|full|No space|cannot' "$(tail -n 5 "$SERVER_LOG")"
 fi
+
+step "on the full disk the recipient reads what it can"
+# Deleting needs new pages too (LMDB copies on write), so the acks may
+# fail as well: what the recipient was shown stays saved on its side, and
+# when it comes again it is only acknowledged, not shown twice.
+RC=0
+OUT=$(vn doc --timeout 5 inbox 2>&1) || RC=$?
+printf '%s\n' "$OUT" | sed -n "s/.*: \(fs-[0-9]*\) $PAD\$/\1/p" > "$T/got1"
+echo "   read $(wc -l < "$T/got1") (exit $RC): $(grep -v -e WARNING -e 'fs-' <<< "$OUT" | tail -n 1)"
+check "the recipient is shown messages or told to try later (exit 0 or 3)" test "$RC" -eq 0 -o "$RC" -eq 3
+check "the server still runs" kill -0 "$SERVER_PID"
+HELD=$(db_count mailbox)
+check "what it did not acknowledge is still stored ($HELD)" test "$HELD" -ge $((SENT - $(wc -l < "$T/got1")))
 
 step "grow the filesystem to 16 MiB: room again"
 mount -o remount,size=16m "$STATE"
