@@ -18,6 +18,11 @@
 #include <string.h>
 #include <zmq.h>
 
+/* Group commits in one go before the loop gets a turn for its other
+ * sockets: clients that keep the ROUTER busy must not starve a new
+ * connection's handshake (the ZAP socket) or the monitor. */
+#define DRAIN_BATCHES_MAX 8
+
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],
                            const uint8_t *route, size_t route_len)
 {
@@ -340,10 +345,11 @@ static size_t process_batch(vn_server *s)
     return n;
 }
 
-void vn_server_drain(vn_server *s)
+bool vn_server_drain(vn_server *s)
 {
-    while (process_batch(s) > 0 || vn_listen_readable(s->router)) {
-    }
+    for (int i = 0; i < DRAIN_BATCHES_MAX; i++)
+        if (process_batch(s) == 0 && !vn_listen_readable(s->router)) return false;
+    return true;
 }
 
 void vn_server_commit_notices(vn_server *s, bool committed)

@@ -57,6 +57,11 @@ vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *
      * the SYNs past it and the clients retry after 1, 3, 7, 15 s. The
      * kernel caps this at net.core.somaxconn. */
     int one = 1, zero = 0, backlog = 4096;
+    /* The kernel's send buffer of each connection, fixed instead of grown
+     * by TCP autotuning (up to 4 MiB here): what a client that does not
+     * read holds in the kernel stays bounded too, and the send queue
+     * above it fills, and is counted, soon enough to be seen. */
+    int sndbuf = 256 * 1024;
     int64_t maxmsg = (int64_t)frame_max * 4;
     void *zap = NULL, *router = NULL, *mon = NULL;
     zap = zmq_socket(zctx, ZMQ_REP);
@@ -74,6 +79,7 @@ vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *
         zmq_setsockopt(router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
         zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
         zmq_setsockopt(router, ZMQ_SNDHWM, &queue, sizeof queue) ||
+        zmq_setsockopt(router, ZMQ_SNDBUF, &sndbuf, sizeof sndbuf) ||
         zmq_setsockopt(router, ZMQ_RCVHWM, &queue, sizeof queue) ||
         zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero) ||
         zmq_setsockopt(router, ZMQ_BACKLOG, &backlog, sizeof backlog))

@@ -150,9 +150,24 @@ vn_ratelimit *vn_server_rl_case_alert(vn_server *self)
     return self->rl_case_alert;
 }
 
+static void on_drain_idle(uv_idle_t *h)
+{
+    if (!vn_server_drain(h->data)) uv_idle_stop(h);
+}
+
+/* Reads and answers what waits on the ROUTER. ZMQ_FD is edge-triggered:
+ * every send may consume the edge of a request that arrived meanwhile, so
+ * anything that sends outside on_router calls this after; and when a drain
+ * stops with requests left (it yields to the loop's other sockets), the
+ * idle handle goes on with them on the next turn. */
+static void drain(vn_server *s)
+{
+    if (vn_server_drain(s)) uv_idle_start(&s->drain_idle, on_drain_idle);
+}
+
 static void on_router(uv_poll_t *h, int status, int events)
 {
-    vn_server_drain(h->data);
+    drain(h->data);
 }
 
 /* Applies the connection events waiting on the monitor socket. */
@@ -197,7 +212,7 @@ static void on_sched(uv_idle_t *h)
     vn_server *s = h->data;
     if (!vn_scheduler_step(s->sched)) uv_idle_stop(h);
     /* The step pushed notices on the ROUTER. */
-    vn_server_drain(s);
+    drain(s);
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -239,7 +254,7 @@ static void on_sweep(uv_timer_t *t)
     vn_conns_report(s->conns, vn_server_mono_ms(s), false);
     if (vn_server_mono_ms(s) - s->events_reported_ms >= EVENT_REPORT_MS) report_events(s);
     /* The scheduler and the escalation pushed notices on the ROUTER. */
-    vn_server_drain(s);
+    drain(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -320,11 +335,13 @@ static vn_err start_loop(vn_server *s)
     uv_poll_init(&s->loop, &s->mon_poll, fd);
     uv_timer_init(&s->loop, &s->sweep);
     uv_idle_init(&s->loop, &s->sched_idle);
+    uv_idle_init(&s->loop, &s->drain_idle);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->router_poll.data = s->zap_poll.data = s->mon_poll.data = s->sweep.data = s;
     s->sigterm.data = s->sigint.data = s;
     s->sched_idle.data = s;
+    s->drain_idle.data = s;
     return VN_OK;
 }
 
@@ -458,6 +475,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->mon_poll, on_close);
     uv_close((uv_handle_t *)&s->sweep, on_close);
     uv_close((uv_handle_t *)&s->sched_idle, on_close);
+    uv_close((uv_handle_t *)&s->drain_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);
     vn_metrics_stop(s->cfg.metrics);

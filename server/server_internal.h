@@ -40,6 +40,7 @@ struct vn_server {
     uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
+    uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
     void *zctx;       /* ZeroMQ context */
     void *router;     /* client-facing socket */
@@ -73,10 +74,10 @@ struct vn_server {
 
 /* Applies the connection events waiting on the monitor socket (server.c). */
 void vn_server_read_events(vn_server *s);
-/* Handles requests in group commits until none is waiting (batch.c). ZMQ_FD
- * is edge-triggered and every send may consume the edge of a request that
- * arrived meanwhile: anything that sends outside the ROUTER's callback
- * calls this after. */
-void vn_server_drain(vn_server *s);
+/* Handles requests in group commits until none is waiting, or a few
+ * batches at most; true when more may be waiting (batch.c). ZMQ_FD is
+ * edge-triggered, so whoever gets true must come back without waiting for
+ * the fd (server.c's drain() does, on the loop's next turn). */
+bool vn_server_drain(vn_server *s);
 
 #endif
