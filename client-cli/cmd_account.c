@@ -204,11 +204,10 @@ int vn_cmd_contacts_add(vn_client *c, const vn_args *a)
     const char *name = vn_args_pos(a, 0), *acct = vn_args_pos(a, 1);
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > VN_CONTACT_NAME_MAX || vn_account_valid(name))
-        return vn_client_fail(c, VN_EINVAL,
-                              "contact name must be 1..64 characters and not look like an "
-                              "account id");
+        return vn_client_fail_usage(c, "contact name must be 1..64 characters and not look like an "
+                                       "account id");
     if (!vn_account_valid(acct))
-        return vn_client_fail(c, VN_EINVAL, "%s is not an account id (32 hex characters)", acct);
+        return vn_client_fail_usage(c, "%s is not an account id (32 hex characters)", acct);
     /* Names stay on this device, sealed: they are never sent anywhere. */
     vn_err err = vn_client_contact_add(c, name, acct);
     if (err) return vn_client_fail(c, err, "cannot store contact: %s", vn_err_str(err));

@@ -96,8 +96,8 @@ int vn_cmd_signal(vn_client *c, const vn_args *a)
     if (strlen(note) > NOTE_MAX)
         return vn_client_fail(c, VN_ETOOBIG, "the note is longer than %d bytes", NOTE_MAX);
     if (vn_signals_severity(codes, ncodes, &sev, &bad))
-        return vn_client_fail(c, VN_EINVAL, "unknown signal code %s (see vangnet signal --list)",
-                              bad ? bad : "");
+        return vn_client_fail_usage(c, "unknown signal code %s (see vangnet signal --list)",
+                                    bad ? bad : "");
     /* Reporters report about their own case; the casemanager gets it. */
     int rc = vn_client_own_case(c, mine, cm);
     if (rc) return rc;
@@ -206,7 +206,7 @@ static int alert_op(vn_client *c, const vn_args *args, bool claim)
     Vn__Reply *rep = NULL;
     const char *alert = vn_args_pos(args, 0);
     if (!vn_account_valid(alert))
-        return vn_client_fail(c, VN_EINVAL, "%s is not an alert id (32 hex characters)", alert);
+        return vn_client_fail_usage(c, "%s is not an alert id (32 hex characters)", alert);
     Vn__AlertClaim cl = VN__ALERT_CLAIM__INIT;
     Vn__AlertAck ak = VN__ALERT_ACK__INIT;
     cl.alert = ak.alert = (char *)alert;

@@ -188,6 +188,7 @@ const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1] = {
     [VN_GLOBAL_TIMEOUT] = {"--timeout", "SECONDS", 0,
                            "how long a server call may take, 1 to 3600 (default 10)"},
     [VN_GLOBAL_HELP] = {"--help", NULL, 0, "this help; COMMAND --help for one command"},
+    [VN_GLOBAL_VERSION] = {"--version", NULL, 0, "print the version of vangnet and stop"},
     [VN_GLOBAL_COUNT] = {NULL, NULL, 0, NULL},
 };
 

@@ -74,4 +74,39 @@ vn alice send "$BOB" -- "--not an option"
 OUT=$(vn bob inbox)
 expect_match "a text starting with a dash is sent as it is" ': -5 degrees outside$' "$OUT"
 expect_match "and after -- one starting with two dashes" ': --not an option$' "$OUT"
+
+step "the version"
+run --version
+expect_eq "vangnet --version exits 0" 0 "$RC"
+expect_match "and prints the version from CMake" '^vangnet [0-9]+\.[0-9]+\.[0-9]+$' "$OUT"
+run "${P[@]}" inbox --version
+expect_match "also after a command, which then does not run" '^vangnet [0-9]+\.[0-9]+\.[0-9]+$' "$OUT"
+check "and the profile is not made" test ! -e "$T/never"
+
+step "a bad argument value is a bad command line too: exit 2"
+A=(--profile "$T/alice")
+BADV=
+# bad WORDS...: the command must exit 2 and say "vangnet: ...".
+bad() { run "${A[@]}" "$@"; [ "$RC" -eq 2 ] && grep -q '^vangnet: ' <<< "$ERR" || BADV="$BADV [$* -> $RC]"; }
+bad case show nonsense
+bad caseload --calendar --month 2027-1
+bad report --case "$CASE" --month May
+bad quiet-hours 25:00-07:00
+bad history --since yesterday
+bad contacts add dokter not-an-account
+bad invite --case "$CASE" --role buddy --ttl soon
+bad contract set --case "$CASE" --phase 1-12
+bad absence add --case "$CASE" 2027-13-01 2027-01-02
+bad signal NO-SUCH-CODE
+bad ack not-an-alert
+bad send --case xyz hello
+expect_eq "every malformed value exits 2 with a message" "" "$BADV"
+run "${A[@]}" case show 0123456789abcdef0123456789abcdef
+expect_eq "a well-formed case the server refuses exits 1" 1 "$RC"
+
+step "the server away: exit 3"
+server_stop
+run "${A[@]}" --timeout 1 case list
+expect_eq "no server within --timeout exits 3" 3 "$RC"
+expect_match "and says so" 'no answer from the server within 1 s' "$ERR"
 finish
