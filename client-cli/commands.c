@@ -54,6 +54,7 @@ static const vn_cmd commands[] = {
     {ROW("contacts", NULL, vn_cmd_contacts_list, "list local contact names")},
     {ROW("contacts", "add", vn_cmd_contacts_add,
          "give an account a local name (never sent to the server)"),
+     .opts = {{"--replace", NULL, 0, "point a name already in use at this account instead"}},
      .args = {{"NAME", 0, "1 to 64 characters"}, {"ACCOUNT", 0, "the account id"}}},
     /* the care network */
     {ROW("case", "new", vn_cmd_case_new, "open a new case (casemanager)")},

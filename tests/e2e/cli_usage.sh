@@ -109,4 +109,18 @@ server_stop
 run "${A[@]}" --timeout 1 case list
 expect_eq "no server within --timeout exits 3" 3 "$RC"
 expect_match "and says so" 'no answer from the server within 1 s' "$ERR"
+
+step "a contact name is not re-pointed silently"
+server_start
+BOB2=$(join bob2 buddy)
+vn alice contacts add dokter "$BOB"
+run "${A[@]}" contacts add dokter "$BOB"
+expect_eq "adding the same name and account again is fine" 0 "$RC"
+run "${A[@]}" contacts add dokter "$BOB2"
+expect_eq "pointing the name at another account is refused (exit 1)" 1 "$RC"
+expect_match "naming the account it has and the way out" "contact dokter already names $BOB: give --replace" "$ERR"
+expect_match "and the name still points where it did" "^dokter +$BOB\$" "$(vn alice contacts)"
+run "${A[@]}" contacts add --replace dokter "$BOB2"
+expect_eq "with --replace it is re-pointed" 0 "$RC"
+expect_match "to the new account" "^dokter +$BOB2\$" "$(vn alice contacts)"
 finish
