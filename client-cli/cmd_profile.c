@@ -1,5 +1,6 @@
 /* change-passphrase: the command about the profile itself. */
 #include "args.h"
+#include "keyfile.h"
 
 #include "vn/frame.h"
 
@@ -11,6 +12,10 @@ int vn_cmd_change_passphrase(vn_client *c, const vn_args *a)
     /* The profile is open, so the old passphrase was right (main.c refuses
      * a wrong one before any command runs). */
     vn_err err = vn_client_change_passphrase(c);
+    if (c->pass_refused)
+        return vn_client_fail(c, err,
+                              "passphrase not changed: a new one must be " VN_PASS_RULE
+                              " and typed the same twice");
     if (err == VN_EDENIED)
         return vn_client_fail(c, err,
                               "no new passphrase: set VANGNET_NEW_PASSPHRASE or run on a terminal "

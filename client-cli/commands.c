@@ -19,7 +19,9 @@ static const vn_cmd commands[] = {
     {ROW("join", NULL, vn_cmd_join, "redeem an invite: create this device's keys and account"),
      .args = {{"CODE", 0, "the invite code (vn1-...)"}},
      .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
-              "the new account id."},
+              "the new account id. The new profile's passphrase is asked twice on the terminal\n"
+              "and must be at least 12 characters or 4 words ($VANGNET_PASSPHRASE for scripts,\n"
+              "taken as it is)."},
     {ROW("whoami", NULL, vn_cmd_whoami, "print this profile's account id and role")},
     {ROW("send", NULL, vn_cmd_send, "send an end-to-end encrypted message"),
      .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
@@ -165,9 +167,10 @@ static const vn_cmd commands[] = {
               "never wait."},
     {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
          "set a new passphrase for this profile"),
-     .about = "Asks for the current passphrase, then the new one twice ($VANGNET_PASSPHRASE and\n"
-              "$VANGNET_NEW_PASSPHRASE for scripts). Only the profile's key file is rewritten:\n"
-              "afterwards the old passphrase opens nothing."},
+     .about = "Asks for the current passphrase, then the new one twice: at least 12 characters\n"
+              "or 4 words ($VANGNET_PASSPHRASE and $VANGNET_NEW_PASSPHRASE for scripts, taken\n"
+              "as they are). Only the profile's key file is rewritten: afterwards the old\n"
+              "passphrase opens nothing."},
     {ROW("profile", "restore", vn_cmd_profile_restore,
          "after putting back a backup of this profile: renew sessions and keys"),
      .about = "Run once, right after restoring a copy of the profile directory (taken while no\n"

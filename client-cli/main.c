@@ -3,6 +3,7 @@
  * table's row for the command, parses its command line, opens the profile
  * and runs the row's handler. */
 #include "args.h"
+#include "keyfile.h"
 #include "profile.h"
 #include "sentlog.h"
 #include "vn/parse.h"
@@ -122,6 +123,11 @@ static int open_failed(vn_client *c, vn_err err)
         return vn_client_fail(c, err,
                               "profile %s cannot be decrypted: its key file (profile.key) is "
                               "whole but belongs to another store (another profile's key file?)",
+                              c->profile);
+    if (c->pass_refused)
+        return vn_client_fail(c, err,
+                              "no passphrase set for %s: a new one must be " VN_PASS_RULE
+                              " and typed the same twice",
                               c->profile);
     if (err == VN_EDENIED)
         return vn_client_fail(c, err,

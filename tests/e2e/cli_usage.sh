@@ -123,4 +123,50 @@ expect_match "and the name still points where it did" "^dokter +$BOB\$" "$(vn al
 run "${A[@]}" contacts add --replace dokter "$BOB2"
 expect_eq "with --replace it is re-pointed" 0 "$RC"
 expect_match "to the new account" "^dokter +$BOB2\$" "$(vn alice contacts)"
+
+step "a new passphrase typed on a terminal: strong enough, and twice the same"
+# on_tty ANSWER... -- CMD...: runs CMD on a pseudo-terminal (script(1))
+# without $VANGNET_PASSPHRASE, typing each ANSWER once the next passphrase
+# prompt has appeared; sets OUT (all it wrote, both streams) and RC.
+on_tty() {
+    local answers=() n=0 cmd
+    while [ "$1" != -- ]; do answers+=("$1"); shift; done
+    shift
+    printf -v cmd '%q ' env -u VANGNET_PASSPHRASE -u VANGNET_NEW_PASSPHRASE "$@"
+    rm -f "$T/tty.in" "$T/tty.out"
+    mkfifo "$T/tty.in"
+    timeout -k 5 30 script -qfec "$cmd" /dev/null <"$T/tty.in" >"$T/tty.out" 2>&1 &
+    local pid=$!
+    exec 7>"$T/tty.in"
+    prompts() { [ "$(grep -Eo 'for (profile )?[^ ]+: ' "$T/tty.out" | wc -l)" -ge "$1" ]; }
+    for a in "${answers[@]}"; do
+        n=$((n + 1))
+        wait_for "passphrase prompt $n" 20 prompts "$n"
+        printf '%s\n' "$a" >&7
+    done
+    RC=0
+    wait "$pid" || RC=$?
+    exec 7>&-
+    OUT=$(tr -d '\r' <"$T/tty.out")
+}
+CODE=$(invite buddy)
+on_tty a "long enough passphrase" "long enough passphrase!" tiny -- \
+    "$VANGNET" --profile "$T/tty" join "$CODE"
+expect_eq "three refused tries: join fails (exit 1)" 1 "$RC"
+expect_match "a short one is named too weak, with the rule" \
+    'too weak: a new passphrase must be at least 12 characters or 4 words' "$OUT"
+expect_match "two that differ are named" 'the two passphrases differ' "$OUT"
+expect_match "and the end says why nothing was made" \
+    "no passphrase set for $T/tty.joining: a new one must be at least 12 characters or 4 words and typed the same twice" "$OUT"
+check "no profile was left behind" test ! -e "$T/tty" -a ! -e "$T/tty.joining"
+on_tty short "four small words ok" "four small words ok" -- "$VANGNET" --profile "$T/tty" join "$CODE"
+expect_eq "four words, typed twice, make the profile (the invite was not spent)" 0 "$RC"
+expect_match "and it opens with that passphrase" '^[0-9a-f]{32}' \
+    "$(VANGNET_PASSPHRASE="four small words ok" vn tty whoami)"
+on_tty "a different passphrase" "a different passphrase." abc tiny -- \
+    env VANGNET_PASSPHRASE="four small words ok" "$VANGNET" --profile "$T/tty" change-passphrase
+expect_eq "change-passphrase with no good new one fails (exit 1)" 1 "$RC"
+expect_match "and says why" 'passphrase not changed: a new one must be at least 12 characters or 4 words' "$OUT"
+expect_match "the old passphrase still opens it" '^[0-9a-f]{32}' \
+    "$(VANGNET_PASSPHRASE="four small words ok" vn tty whoami)"
 finish
