@@ -346,9 +346,38 @@ int vn_cmd_disclosure_attest(vn_client *c, const vn_args *a)
     return EXIT_OK;
 }
 
+/* The profile's record of the quiet hours it last set: the server has no
+ * request that reads them back, and they are the user's own setting. */
+#define QUIET_CFG "quiet_hours"
+
+/* quiet-hours without an argument: the setting last made from here. */
+static int quiet_hours_show(vn_client *c)
+{
+    char when[16];
+    size_t n = 0;
+    vn_err err = vn_client_cfg_get(c, QUIET_CFG, when, sizeof when - 1, &n);
+    if (err && err != VN_ENOTFOUND)
+        return vn_client_fail(c, err, "cannot read the quiet hours: %s", vn_err_str(err));
+    when[err ? 0 : n] = '\0';
+    if (c->json) {
+        fputs("{\"quiet_hours\": ", stdout);
+        if (when[0])
+            printf("\"%s\"}\n", when);
+        else
+            fputs("null}\n", stdout);
+    } else if (!when[0])
+        printf("no quiet hours set from this profile: concern-level alerts come at once\n");
+    else if (strcmp(when, "off") == 0)
+        printf("quiet hours off\n");
+    else
+        printf("quiet hours %s: concern-level alerts wait until they end\n", when);
+    return EXIT_OK;
+}
+
 int vn_cmd_quiet_hours(vn_client *c, const vn_args *a)
 {
     const char *when = vn_args_pos(a, 0);
+    if (!when) return quiet_hours_show(c);
     unsigned h1, m1, h2, m2;
     int n = 0;
     Vn__QuietHours q = VN__QUIET_HOURS__INIT;
@@ -368,6 +397,10 @@ int vn_cmd_quiet_hours(vn_client *c, const vn_args *a)
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot set quiet hours", &rep);
     if (rc) return rc;
     vn_frame_reply_free(rep);
+    /* Only a shape the parser above accepted is kept (at most 11 bytes). */
+    if (vn_client_cfg_put(c, QUIET_CFG, when, strlen(when)) != VN_OK)
+        fprintf(stderr, "vangnet: set, but this profile could not note it for quiet-hours to "
+                        "show\n");
     if (c->json)
         printf("{\"quiet_hours\": \"%s\"}\n", when);
     else if (q.off)

@@ -169,4 +169,16 @@ expect_eq "change-passphrase with no good new one fails (exit 1)" 1 "$RC"
 expect_match "and says why" 'passphrase not changed: a new one must be at least 12 characters or 4 words' "$OUT"
 expect_match "the old passphrase still opens it" '^[0-9a-f]{32}' \
     "$(VANGNET_PASSPHRASE="four small words ok" vn tty whoami)"
+
+step "quiet hours can be read back"
+expect_match "none set yet is said so" '^no quiet hours set from this profile' "$(vn alice quiet-hours)"
+expect_eq "and under --json is null" '{"quiet_hours": null}' "$(vn alice --json quiet-hours)"
+vn alice quiet-hours 22:00-07:00 >/dev/null
+expect_match "a setting is shown" '^quiet hours 22:00-07:00: concern-level alerts wait' "$(vn alice quiet-hours)"
+expect_eq "and under --json" '{"quiet_hours": "22:00-07:00"}' "$(vn alice --json quiet-hours)"
+run "${A[@]}" quiet-hours 23:00-25:00
+expect_eq "a bad one is refused (exit 2)" 2 "$RC"
+expect_match "and the setting stays" '^quiet hours 22:00-07:00' "$(vn alice quiet-hours)"
+vn alice quiet-hours off >/dev/null
+expect_eq "off is shown as off" "quiet hours off" "$(vn alice quiet-hours)"
 finish
