@@ -398,8 +398,9 @@ int vn_cmd_state_record(vn_client *c, const vn_args *a)
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
     if (!note) note = "";
     vn_day_format(vn_day_local(vn_wallclock_ms(), NULL), today); /* the clinician's own date */
-    /* A clinical state is never told to the server: only the participant
-     * (and this device) learn it. Monitoring goes on regardless. */
+    /* A clinical state is never told to the server: the participant and
+     * the medical leads (send_note) and this device learn it. Monitoring
+     * goes on regardless. */
     rc = send_note(c, case_id, "state", today, state, note, false);
     if (!rc && !c->json) printf("recorded %s for case %s (end to end only)\n", state, case_id);
     return rc;

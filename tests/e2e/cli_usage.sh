@@ -26,6 +26,9 @@ done
 expect_eq "every listed command has --help, exit 0, starting with its usage" "" "$BAD"
 run case show --help
 expect_match "a sub-command's help explains its argument" '^  CASE +the case id' "$OUT"
+run state record --help
+# contract.sh checks that both really receive it.
+expect_match "state record says who receives a clinical state" "to the case's participant and medical leads" "$OUT"
 
 run
 expect_eq "no command at all exits 2" 2 "$RC"
