@@ -180,6 +180,13 @@ static const vn_cmd commands[] = {
               "vangnet command ran). Publishes fresh prekeys, starts a fresh session with every\n"
               "peer and a new team key, so that nothing sent afterwards is dropped as a\n"
               "duplicate. See docs/CLIENT-STORE.md, \"Backups\"."},
+    {ROW("server", "set-endpoint", vn_cmd_server_set_endpoint,
+         "change the server's address, keeping its pinned key"),
+     .opts = {{"--no-check", NULL, 0, "store it without asking the server there first"}},
+     .args = {{"ENDPOINT", 0, "the new address, tcp://HOST:PORT"}},
+     .about = "For a server that moved: the next commands connect to ENDPOINT, still only to the\n"
+              "server whose key this profile pinned when it joined. It is asked first; when it\n"
+              "does not answer the address stays as it was."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},

@@ -184,4 +184,37 @@ expect_eq "a bad one is refused (exit 2)" 2 "$RC"
 expect_match "and the setting stays" '^quiet hours 22:00-07:00' "$(vn alice quiet-hours)"
 vn alice quiet-hours off >/dev/null
 expect_eq "off is shown as off" "quiet hours off" "$(vn alice quiet-hours)"
+
+step "the server moves to another port: server set-endpoint"
+OLD_ENDPOINT=$ENDPOINT
+server_stop
+ENDPOINT=
+server_start
+check "the server listens on another port now" test "$ENDPOINT" != "$OLD_ENDPOINT"
+run "${A[@]}" --timeout 1 case list
+expect_eq "the profile still calls the old address (exit 3)" 3 "$RC"
+run "${A[@]}" server set-endpoint "${ENDPOINT/tcp:/udp:}"
+expect_eq "an address that is not tcp://HOST:PORT is a bad command line" 2 "$RC"
+run "${A[@]}" server set-endpoint "$ENDPOINT"
+expect_eq "set-endpoint to the new port succeeds" 0 "$RC"
+expect_match "and says so" "server address now $ENDPOINT" "$OUT"
+run "${A[@]}" case list
+expect_eq "the next command reaches the server there" 0 "$RC"
+# Another server (another key) on a third port: the pin refuses it.
+"$VANGNETD" init --state "$T/st2" --store-key "$T/sk2" >/dev/null 2>&1
+"$VANGNETD" run --state "$T/st2" --store-key "$T/sk2" --listen 'tcp://127.0.0.1:*' 2>>"$SERVER_LOG" &
+OTHER_PID=$!
+other_up() { [ -s "$T/st2/endpoint" ]; }
+wait_for "the other server to listen" 20 other_up
+OTHER=$(cat "$T/st2/endpoint")
+run "${A[@]}" --timeout 2 server set-endpoint "$OTHER"
+expect_eq "a server with another key at the new address is refused (exit 3: no answer under the pin)" 3 "$RC"
+expect_match "and the address stays" "the address stays $ENDPOINT: no server holding this profile's pinned key answered at $OTHER" "$ERR"
+run "${A[@]}" case list
+expect_eq "the profile still works at the right address" 0 "$RC"
+run "${A[@]}" server set-endpoint --no-check "$OTHER"
+run "${A[@]}" --timeout 2 case list
+expect_eq "stored unchecked, the next command fails at the impostor" 3 "$RC"
+expect_match "clearly, naming the pin" 'no answer from the server within 2 s .*another key than the one pinned never answers' "$ERR"
+kill -TERM "$OTHER_PID"; wait "$OTHER_PID" || true
 finish
