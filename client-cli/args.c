@@ -152,21 +152,20 @@ const char *vn_args_pos(const vn_args *a, int i)
     return i >= 0 && i < a->npos ? a->pos[i] : NULL;
 }
 
-static int fail(vn_client *c, const vn_args *a, bool usage, const char *fmt, va_list ap)
+static int fail(vn_client *c, const vn_args *a, const char *fmt, va_list ap)
 {
     char msg[512], syn[1024];
     size_t o = prefix(a->cmd, msg, sizeof msg);
     vsnprintf(msg + o, sizeof msg - o, fmt, ap);
     vn_commands_synopsis(a->cmd->name, a->cmd, syn, sizeof syn);
-    if (usage) return vn_client_fail_usage(c, "%s\n%s", msg, syn);
-    return vn_client_fail(c, VN_EINVAL, "%s\n%s", msg, syn);
+    return vn_client_fail_usage(c, "%s\n%s", msg, syn);
 }
 
 int vn_args_usage(vn_client *c, const vn_args *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = fail(c, a, true, fmt, ap);
+    int rc = fail(c, a, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -175,7 +174,7 @@ int vn_args_invalid(vn_client *c, const vn_args *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = fail(c, a, false, fmt, ap);
+    int rc = fail(c, a, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -183,6 +182,6 @@ int vn_args_invalid(vn_client *c, const vn_args *a, const char *fmt, ...)
 bool vn_args_case_ok(vn_client *c, const char *case_id, int *rc)
 {
     if (vn_account_valid(case_id)) return true;
-    *rc = vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", case_id);
+    *rc = vn_client_fail_usage(c, "%s is not a case id (32 hex characters)", case_id);
     return false;
 }

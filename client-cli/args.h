@@ -45,8 +45,9 @@ const char *vn_args_pos(const vn_args *a, int i);
  * the command's usage, and returns EXIT_USAGE. */
 int vn_args_usage(vn_client *c, const vn_args *a, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* A value of the right shape but wrong (VN_EINVAL): prints the message and
- * the command's usage, and returns EXIT_FAIL. */
+/* A value the command cannot read (a bad date, id, number): prints the
+ * message and the command's usage, and returns EXIT_USAGE too: a bad
+ * argument is a bad command line. */
 int vn_args_invalid(vn_client *c, const vn_args *a, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -63,10 +63,34 @@ static bool ask_tty(vn_client *c, const char *prompt, char *buf, size_t size)
     return ok && buf[0];
 }
 
+/* How often a new passphrase is asked before giving up. */
+#define NEW_PASS_TRIES 3
+
+/* Asks for a new passphrase on the terminal until one is strong enough
+ * and typed the same twice, NEW_PASS_TRIES times at most, saying what was
+ * wrong each time; buf gets it. VN_EINVAL when no try was good, VN_EDENIED
+ * when the terminal gave nothing. */
+static vn_err ask_new(vn_client *c, const char *prompt, char *buf, char *again, size_t size)
+{
+    for (int tries = 0; tries < NEW_PASS_TRIES; tries++) {
+        if (!ask_tty(c, prompt, buf, size)) return VN_EDENIED;
+        if (!vn_keyfile_pass_strong(buf)) {
+            fprintf(stderr, "vangnet: too weak: a new passphrase must be %s\n", VN_PASS_RULE);
+            continue;
+        }
+        if (!ask_tty(c, "the same again for", again, size)) return VN_EDENIED;
+        if (strcmp(buf, again) == 0) return VN_OK;
+        fprintf(stderr, "vangnet: the two passphrases differ\n");
+    }
+    return VN_EINVAL;
+}
+
 /* A passphrase: the environment variable env when set and not empty (for
- * scripts), else asked on the terminal; a new one (confirm) twice, as a
- * typo would lock the profile for good. *pass is malloc'd (caller wipes
- * and frees). VN_EDENIED when there is neither, or the two differ. */
+ * scripts, taken as it is), else asked on the terminal; a new one
+ * (confirm) must be VN_PASS_RULE (keyfile.h) and typed twice, as a typo
+ * would lock the profile for good. *pass is malloc'd (caller wipes and
+ * frees). VN_EDENIED when there is neither; VN_EINVAL when no new one
+ * passed after NEW_PASS_TRIES tries. */
 static vn_err read_secret(vn_client *c, const char *env, const char *prompt, bool confirm,
                           char **pass)
 {
@@ -79,12 +103,12 @@ static vn_err read_secret(vn_client *c, const char *env, const char *prompt, boo
         return *pass ? VN_OK : VN_ENOMEM;
     }
     if (!isatty(STDIN_FILENO)) return VN_EDENIED;
-    if (!ask_tty(c, prompt, buf, sizeof buf)) goto out;
-    if (confirm &&
-        (!ask_tty(c, "the same again for", again, sizeof again) || strcmp(buf, again) != 0)) {
-        fprintf(stderr, "the two passphrases differ: try again\n");
-        goto out;
-    }
+    if (confirm)
+        err = ask_new(c, prompt, buf, again, sizeof buf);
+    else
+        err = ask_tty(c, prompt, buf, sizeof buf) ? VN_OK : VN_EDENIED;
+    c->pass_refused = err == VN_EINVAL;
+    if (err) goto out;
     *pass = strdup(buf);
     err = *pass ? VN_OK : VN_ENOMEM;
 out:

@@ -57,6 +57,7 @@ typedef struct vn_client {
     int lock_fd;                      /* the profile directory, flock'ed (lock.c) while lock_held */
     int lock_depth;                   /* nesting of vn_lock_take */
     bool lock_held;                   /* this process holds the profile's lock */
+    bool pass_refused;                /* no new passphrase typed was strong and twice the same */
 } vn_client;
 
 /* client.c: the profile and its device store. */
@@ -65,7 +66,8 @@ typedef struct vn_client {
  * ($VANGNET_PASSPHRASE, else the terminal), unwraps the master key from
  * the key file (a new profile gets a random one) and opens the store
  * sealed under it; a profile of the scrypt era (profile.salt) is moved
- * into this format on the way. VN_EDENIED when no passphrase can be had,
+ * into this format on the way. VN_EDENIED when no passphrase can be had
+ * (c->pass_refused: a new one was typed but each try was refused),
  * VN_EUNTRUSTED for a wrong one, VN_EVERSION for a key file of another
  * version, VN_ECRYPTO for a store whose key file is missing or not its own
  * (told by a check record), VN_EIO. */

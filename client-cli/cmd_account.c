@@ -204,13 +204,22 @@ int vn_cmd_contacts_add(vn_client *c, const vn_args *a)
     const char *name = vn_args_pos(a, 0), *acct = vn_args_pos(a, 1);
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > VN_CONTACT_NAME_MAX || vn_account_valid(name))
-        return vn_client_fail(c, VN_EINVAL,
-                              "contact name must be 1..64 characters and not look like an "
-                              "account id");
+        return vn_client_fail_usage(c, "contact name must be 1..64 characters and not look like an "
+                                       "account id");
     if (!vn_account_valid(acct))
-        return vn_client_fail(c, VN_EINVAL, "%s is not an account id (32 hex characters)", acct);
+        return vn_client_fail_usage(c, "%s is not an account id (32 hex characters)", acct);
+    /* A name already in use keeps its account unless told otherwise: a
+     * mistyped id would quietly send the next message to someone else. */
+    char old[VN_ACCOUNT_HEX + 1];
+    vn_err err = vn_client_resolve(c, name, old);
+    if (err == VN_OK && strcmp(old, acct) != 0 && !vn_args_has(a, "--replace"))
+        return vn_client_fail(c, VN_EEXISTS,
+                              "contact %s already names %s: give --replace to point it at %s", name,
+                              old, acct);
+    if (err && err != VN_ENOACCOUNT)
+        return vn_client_fail(c, err, "cannot read contacts: %s", vn_err_str(err));
     /* Names stay on this device, sealed: they are never sent anywhere. */
-    vn_err err = vn_client_contact_add(c, name, acct);
+    err = vn_client_contact_add(c, name, acct);
     if (err) return vn_client_fail(c, err, "cannot store contact: %s", vn_err_str(err));
     if (c->json) {
         fputs("{\"name\": ", stdout);

@@ -96,8 +96,8 @@ int vn_cmd_signal(vn_client *c, const vn_args *a)
     if (strlen(note) > NOTE_MAX)
         return vn_client_fail(c, VN_ETOOBIG, "the note is longer than %d bytes", NOTE_MAX);
     if (vn_signals_severity(codes, ncodes, &sev, &bad))
-        return vn_client_fail(c, VN_EINVAL, "unknown signal code %s (see vangnet signal --list)",
-                              bad ? bad : "");
+        return vn_client_fail_usage(c, "unknown signal code %s (see vangnet signal --list)",
+                                    bad ? bad : "");
     /* Reporters report about their own case; the casemanager gets it. */
     int rc = vn_client_own_case(c, mine, cm);
     if (rc) return rc;
@@ -206,7 +206,7 @@ static int alert_op(vn_client *c, const vn_args *args, bool claim)
     Vn__Reply *rep = NULL;
     const char *alert = vn_args_pos(args, 0);
     if (!vn_account_valid(alert))
-        return vn_client_fail(c, VN_EINVAL, "%s is not an alert id (32 hex characters)", alert);
+        return vn_client_fail_usage(c, "%s is not an alert id (32 hex characters)", alert);
     Vn__AlertClaim cl = VN__ALERT_CLAIM__INIT;
     Vn__AlertAck ak = VN__ALERT_ACK__INIT;
     cl.alert = ak.alert = (char *)alert;
@@ -346,9 +346,38 @@ int vn_cmd_disclosure_attest(vn_client *c, const vn_args *a)
     return EXIT_OK;
 }
 
+/* The profile's record of the quiet hours it last set: the server has no
+ * request that reads them back, and they are the user's own setting. */
+#define QUIET_CFG "quiet_hours"
+
+/* quiet-hours without an argument: the setting last made from here. */
+static int quiet_hours_show(vn_client *c)
+{
+    char when[16];
+    size_t n = 0;
+    vn_err err = vn_client_cfg_get(c, QUIET_CFG, when, sizeof when - 1, &n);
+    if (err && err != VN_ENOTFOUND)
+        return vn_client_fail(c, err, "cannot read the quiet hours: %s", vn_err_str(err));
+    when[err ? 0 : n] = '\0';
+    if (c->json) {
+        fputs("{\"quiet_hours\": ", stdout);
+        if (when[0])
+            printf("\"%s\"}\n", when);
+        else
+            fputs("null}\n", stdout);
+    } else if (!when[0])
+        printf("no quiet hours set from this profile: concern-level alerts come at once\n");
+    else if (strcmp(when, "off") == 0)
+        printf("quiet hours off\n");
+    else
+        printf("quiet hours %s: concern-level alerts wait until they end\n", when);
+    return EXIT_OK;
+}
+
 int vn_cmd_quiet_hours(vn_client *c, const vn_args *a)
 {
     const char *when = vn_args_pos(a, 0);
+    if (!when) return quiet_hours_show(c);
     unsigned h1, m1, h2, m2;
     int n = 0;
     Vn__QuietHours q = VN__QUIET_HOURS__INIT;
@@ -368,6 +397,10 @@ int vn_cmd_quiet_hours(vn_client *c, const vn_args *a)
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot set quiet hours", &rep);
     if (rc) return rc;
     vn_frame_reply_free(rep);
+    /* Only a shape the parser above accepted is kept (at most 11 bytes). */
+    if (vn_client_cfg_put(c, QUIET_CFG, when, strlen(when)) != VN_OK)
+        fprintf(stderr, "vangnet: set, but this profile could not note it for quiet-hours to "
+                        "show\n");
     if (c->json)
         printf("{\"quiet_hours\": \"%s\"}\n", when);
     else if (q.off)

@@ -200,7 +200,7 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
     uint64_t ttl_ms = 0;
     Vn__Reply *rep = NULL;
     if (ttl && (vn_parse_duration(ttl, &ttl_ms) || ttl_ms == 0))
-        return vn_client_fail(c, VN_EINVAL, "--ttl must be a duration such as 7d, not %s", ttl);
+        return vn_client_fail_usage(c, "--ttl must be a duration such as 7d, not %s", ttl);
     Vn__CaseInvite ci = VN__CASE_INVITE__INIT;
     ci.case_id = (char *)case_id;
     ci.role = (char *)role;

@@ -145,10 +145,9 @@ static int read_terms(vn_client *c, const vn_args *a, vn_terms *t)
     if (vn_args_has(a, "--phase")) t->nphases = 0;
     while ((v = vn_args_next(a, "--phase", &at)))
         if (t->nphases == VN_PHASES_MAX || !parse_phase(v, &t->phases[t->nphases++]))
-            return vn_client_fail(c, VN_EINVAL, "--phase wants FROM-TO:RATE such as 1-12:4, not %s",
-                                  v);
+            return vn_client_fail_usage(c, "--phase wants FROM-TO:RATE such as 1-12:4, not %s", v);
     if ((v = vn_args_get(a, "--window")) && !parse_window(v, t))
-        return vn_client_fail(c, VN_EINVAL, "--window wants HH:MM-HH:MM, not %s", v);
+        return vn_client_fail_usage(c, "--window wants HH:MM-HH:MM, not %s", v);
     for (size_t i = 0; i < sizeof number_opts / sizeof number_opts[0]; i++) {
         const struct number_opt *o = &number_opts[i];
         if (!(v = vn_args_get(a, o->opt))) continue;
@@ -399,8 +398,9 @@ int vn_cmd_state_record(vn_client *c, const vn_args *a)
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
     if (!note) note = "";
     vn_day_format(vn_day_local(vn_wallclock_ms(), NULL), today); /* the clinician's own date */
-    /* A clinical state is never told to the server: only the participant
-     * (and this device) learn it. Monitoring goes on regardless. */
+    /* A clinical state is never told to the server: the participant and
+     * the medical leads (send_note) and this device learn it. Monitoring
+     * goes on regardless. */
     rc = send_note(c, case_id, "state", today, state, note, false);
     if (!rc && !c->json) printf("recorded %s for case %s (end to end only)\n", state, case_id);
     return rc;
@@ -413,8 +413,8 @@ int vn_cmd_absence_add(vn_client *c, const vn_args *a)
     if (!kind) kind = "absence";
     int32_t d1, d2;
     if (vn_day_parse(from, &d1) || vn_day_parse(to, &d2) || d2 < d1)
-        return vn_client_fail(c, VN_EINVAL,
-                              "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
+        return vn_client_fail_usage(c,
+                                    "FROM and TO must be dates YYYY-MM-DD with FROM not after TO");
     /* A medication exception says something about the participant's health
      * and changes nothing the server enforces: it goes end to end only, to
      * the participant and the medical leads, and stays on this device. */

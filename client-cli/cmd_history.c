@@ -46,7 +46,7 @@ int vn_cmd_history(vn_client *c, const vn_args *a)
     int32_t day;
     if (who && f.case_id) return vn_args_usage(c, a, "give either WHO or --case, not both");
     if (f.case_id && !vn_account_valid(f.case_id))
-        return vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", f.case_id);
+        return vn_client_fail_usage(c, "%s is not a case id (32 hex characters)", f.case_id);
     if (who && vn_client_resolve(c, who, f.peer))
         return vn_client_fail(c, VN_ENOACCOUNT, "%s is neither an account id nor a contact name",
                               who);

@@ -1,7 +1,9 @@
 /* change-passphrase: the command about the profile itself. */
 #include "args.h"
+#include "keyfile.h"
 
 #include "vn/frame.h"
+#include "vn/invite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,10 @@ int vn_cmd_change_passphrase(vn_client *c, const vn_args *a)
     /* The profile is open, so the old passphrase was right (main.c refuses
      * a wrong one before any command runs). */
     vn_err err = vn_client_change_passphrase(c);
+    if (c->pass_refused)
+        return vn_client_fail(c, err,
+                              "passphrase not changed: a new one must be " VN_PASS_RULE
+                              " and typed the same twice");
     if (err == VN_EDENIED)
         return vn_client_fail(c, err,
                               "no new passphrase: set VANGNET_NEW_PASSPHRASE or run on a terminal "
@@ -171,4 +177,62 @@ out:
     free(peers);
     free(teams);
     return rc;
+}
+
+/* ---- server set-endpoint --------------------------------------------- */
+
+/* True if ep is tcp://HOST:PORT: printable, no spaces, a port 1..65535. */
+static bool endpoint_ok(const char *ep)
+{
+    size_t len = strlen(ep);
+    const char *colon = strrchr(ep, ':');
+    char *end = NULL;
+    if (len > VN_ENDPOINT_MAX || strncmp(ep, "tcp://", 6) != 0 || !colon || colon < ep + 7)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)ep[i] < 0x21 || (unsigned char)ep[i] > 0x7e) return false;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a)
+{
+    const char *ep = vn_args_pos(a, 0);
+    char old[VN_ENDPOINT_MAX + 1];
+    size_t n = 0;
+    if (!endpoint_ok(ep)) return vn_args_usage(c, a, "%s is not tcp://HOST:PORT", ep);
+    vn_err err = vn_client_cfg_get(c, "endpoint", old, VN_ENDPOINT_MAX, &n);
+    if (err) return vn_client_fail(c, err, "this profile has no server address: it has not joined");
+    old[n] = '\0';
+    if ((err = vn_client_cfg_put(c, "endpoint", ep, strlen(ep))))
+        return vn_client_fail(c, err, "cannot store the address: %s", vn_err_str(err));
+    if (!vn_args_has(a, "--no-check")) {
+        /* Only the server whose key this profile pinned can answer under
+         * CURVE: any other there looks like no server at all. */
+        Vn__Reply *rep = NULL;
+        Vn__Whoami w = VN__WHOAMI__INIT;
+        Vn__Request req = VN__REQUEST__INIT;
+        req.body_case = VN__REQUEST__BODY_WHOAMI;
+        req.whoami = &w;
+        int rc =
+            vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "no check at the new address", &rep);
+        if (rep) vn_frame_reply_free(rep);
+        if (rc) {
+            err = vn_client_cfg_put(c, "endpoint", old, n);
+            fprintf(stderr,
+                    "vangnet: the address %s %s: no server holding this profile's pinned key "
+                    "answered at %s (a server with another key cannot; --no-check sets it "
+                    "anyway)\n",
+                    err ? "could not be put back to" : "stays", old, ep);
+            return rc;
+        }
+    }
+    if (c->json) {
+        fputs("{\"endpoint\": ", stdout);
+        vn_json_str(stdout, ep);
+        fputs("}\n", stdout);
+    } else {
+        printf("server address now %s (the same pinned server key)\n", ep);
+    }
+    return EXIT_OK;
 }

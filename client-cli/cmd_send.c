@@ -140,7 +140,7 @@ int vn_cmd_send(vn_client *c, const vn_args *a)
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
     if (to.case_id && !vn_account_valid(to.case_id))
-        return vn_client_fail(c, VN_EINVAL, "%s is not a case id (32 hex characters)", to.case_id);
+        return vn_client_fail_usage(c, "%s is not a case id (32 hex characters)", to.case_id);
     if (who && vn_client_resolve(c, who, to.peer))
         return vn_client_fail(c, VN_ENOACCOUNT, "%s is neither an account id nor a contact name",
                               who);

@@ -187,7 +187,7 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
     bool calendar = vn_args_has(a, "--calendar");
     const char *month = vn_args_get(a, "--month");
     if (month && !month_ok(month))
-        return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
+        return vn_client_fail_usage(c, "--month wants YYYY-MM, not %s", month);
     if (calendar) return caseload_calendar(c, month);
     Vn__Reply *rep = NULL;
     int rc = fetch_caseload(c, &rep);
@@ -280,8 +280,7 @@ int vn_cmd_report(vn_client *c, const vn_args *a)
     const char *case_id = vn_args_get(a, "--case"), *month = vn_args_get(a, "--month");
     int rc = 0;
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
-    if (!month_ok(month))
-        return vn_client_fail(c, VN_EINVAL, "--month wants YYYY-MM, not %s", month);
+    if (!month_ok(month)) return vn_client_fail_usage(c, "--month wants YYYY-MM, not %s", month);
     Vn__Reply *rep = NULL;
     if ((rc = fetch_calendar(c, case_id, month, &rep))) return rc;
     const Vn__CalendarView *v = rep->calendar_view;

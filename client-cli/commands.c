@@ -19,7 +19,9 @@ static const vn_cmd commands[] = {
     {ROW("join", NULL, vn_cmd_join, "redeem an invite: create this device's keys and account"),
      .args = {{"CODE", 0, "the invite code (vn1-...)"}},
      .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
-              "the new account id."},
+              "the new account id. The new profile's passphrase is asked twice on the terminal\n"
+              "and must be at least 12 characters or 4 words ($VANGNET_PASSPHRASE for scripts,\n"
+              "taken as it is)."},
     {ROW("whoami", NULL, vn_cmd_whoami, "print this profile's account id and role")},
     {ROW("send", NULL, vn_cmd_send, "send an end-to-end encrypted message"),
      .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
@@ -54,6 +56,7 @@ static const vn_cmd commands[] = {
     {ROW("contacts", NULL, vn_cmd_contacts_list, "list local contact names")},
     {ROW("contacts", "add", vn_cmd_contacts_add,
          "give an account a local name (never sent to the server)"),
+     .opts = {{"--replace", NULL, 0, "point a name already in use at this account instead"}},
      .args = {{"NAME", 0, "1 to 64 characters"}, {"ACCOUNT", 0, "the account id"}}},
     /* the care network */
     {ROW("case", "new", vn_cmd_case_new, "open a new case (casemanager)")},
@@ -101,23 +104,25 @@ static const vn_cmd commands[] = {
      .about = "Open within the contract's window."},
     {ROW("contact", "record", vn_cmd_contact_record, "record a contact with the participant"),
      .opts = {{"--kind", "chat|call|video|in-person", VN_OPT_REQUIRED | VN_OPT_CHOICE,
-               "how (stays on this device)"},
+               "how (asked, but neither sent nor kept)"},
               CASE_OPT(0, "the case (default: your own)"),
               {"--with-buddy", NULL, 0, "a buddy took part too"},
               DATE_OPT("the day (default today)")},
-     .about = "The server keeps only the date and the kind of contact."},
+     .about = "The server keeps only the date and whose contact it was (casemanager or buddy)."},
     {ROW("test", "record", vn_cmd_test_record, "record a test and its result"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--date", "YYYY-MM-DD", VN_OPT_REQUIRED, "the day of the test"},
               {"--confirmed", NULL, 0, "a positive result was confirmed"},
               NOTE_OPT("a note, end to end")},
      .args = {{"negative|positive|dilute|missed", VN_ARG_CHOICE, "the result"}},
-     .about = "The server learns that a test was taken on that date; the result goes end to end."},
+     .about = "The server learns that a test was taken on that date (of a missed one: nothing);\n"
+              "the result goes end to end to the participant and the medical leads."},
     {ROW("state", "record", vn_cmd_state_record, "record a clinical state, end to end only"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"), NOTE_OPT("a note, end to end")},
      .args = {{"relapse|treatment-intensified|work-paused|resumed", VN_ARG_CHOICE, "the state"}},
-     .about = "A clinical state goes end to end to the participant only; the server never learns\n"
-              "it, and monitoring continues (raise the test rate with a new contract version)."},
+     .about = "A clinical state goes end to end to the case's participant and medical leads\n"
+              "(and stays on this device); the server never learns it, and monitoring continues\n"
+              "(raise the test rate with a new contract version)."},
     {ROW("selfhelp", "record", vn_cmd_selfhelp_record, "record a self-help group meeting"),
      .opts = {DATE_OPT("the day (default today)")}},
     {ROW("absence", "add", vn_cmd_absence_add, "approve an absence: no draws from FROM to TO"),
@@ -159,20 +164,29 @@ static const vn_cmd commands[] = {
      .about = "Recorded only once the casemanager and a medical lead have each attested both\n"
               "gates."},
     {ROW("quiet-hours", NULL, vn_cmd_quiet_hours, "hold concern-level notices at night"),
-     .args = {{"HH:MM-HH:MM | off", 0, "when, or off"}},
+     .args = {{"HH:MM-HH:MM | off", VN_ARG_OPTIONAL, "when, or off; without it, show the setting"}},
      .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
-              "never wait."},
+              "never wait. Without an argument, shows the setting last made from this profile\n"
+              "(kept on this device beside the server's copy)."},
     {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
          "set a new passphrase for this profile"),
-     .about = "Asks for the current passphrase, then the new one twice ($VANGNET_PASSPHRASE and\n"
-              "$VANGNET_NEW_PASSPHRASE for scripts). Only the profile's key file is rewritten:\n"
-              "afterwards the old passphrase opens nothing."},
+     .about = "Asks for the current passphrase, then the new one twice: at least 12 characters\n"
+              "or 4 words ($VANGNET_PASSPHRASE and $VANGNET_NEW_PASSPHRASE for scripts, taken\n"
+              "as they are). Only the profile's key file is rewritten: afterwards the old\n"
+              "passphrase opens nothing."},
     {ROW("profile", "restore", vn_cmd_profile_restore,
          "after putting back a backup of this profile: renew sessions and keys"),
      .about = "Run once, right after restoring a copy of the profile directory (taken while no\n"
               "vangnet command ran). Publishes fresh prekeys, starts a fresh session with every\n"
               "peer and a new team key, so that nothing sent afterwards is dropped as a\n"
               "duplicate. See docs/CLIENT-STORE.md, \"Backups\"."},
+    {ROW("server", "set-endpoint", vn_cmd_server_set_endpoint,
+         "change the server's address, keeping its pinned key"),
+     .opts = {{"--no-check", NULL, 0, "store it without asking the server there first"}},
+     .args = {{"ENDPOINT", 0, "the new address, tcp://HOST:PORT"}},
+     .about = "For a server that moved: the next commands connect to ENDPOINT, still only to the\n"
+              "server whose key this profile pinned when it joined. It is asked first; when it\n"
+              "does not answer the address stays as it was."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},
@@ -188,6 +202,7 @@ const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1] = {
     [VN_GLOBAL_TIMEOUT] = {"--timeout", "SECONDS", 0,
                            "how long a server call may take, 1 to 3600 (default 10)"},
     [VN_GLOBAL_HELP] = {"--help", NULL, 0, "this help; COMMAND --help for one command"},
+    [VN_GLOBAL_VERSION] = {"--version", NULL, 0, "print the version of vangnet and stop"},
     [VN_GLOBAL_COUNT] = {NULL, NULL, 0, NULL},
 };
 

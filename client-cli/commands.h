@@ -55,7 +55,14 @@ typedef struct vn_cmd {
 } vn_cmd;
 
 /* The global options (before or after the command), by index. */
-enum { VN_GLOBAL_PROFILE, VN_GLOBAL_JSON, VN_GLOBAL_TIMEOUT, VN_GLOBAL_HELP, VN_GLOBAL_COUNT };
+enum {
+    VN_GLOBAL_PROFILE,
+    VN_GLOBAL_JSON,
+    VN_GLOBAL_TIMEOUT,
+    VN_GLOBAL_HELP,
+    VN_GLOBAL_VERSION,
+    VN_GLOBAL_COUNT
+};
 extern const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1];
 
 /* The row for name and sub (sub NULL: the row without a sub-command), or
@@ -114,5 +121,6 @@ int vn_cmd_quiet_hours(vn_client *c, const vn_args *a);
 int vn_cmd_delete_account(vn_client *c, const vn_args *a);
 int vn_cmd_change_passphrase(vn_client *c, const vn_args *a);
 int vn_cmd_profile_restore(vn_client *c, const vn_args *a);
+int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a);
 
 #endif

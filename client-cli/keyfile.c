@@ -222,3 +222,17 @@ out:
     sodium_memzero(key, sizeof key);
     return err;
 }
+
+bool vn_keyfile_pass_strong(const char *pass)
+{
+    size_t chars = 0, words = 0;
+    bool in_word = false;
+    for (const unsigned char *p = (const unsigned char *)pass; *p; p++) {
+        /* UTF-8 continuation bytes belong to the character before them. */
+        if ((*p & 0xC0) != 0x80) chars++;
+        bool space = *p == ' ' || *p == '\t';
+        if (!space && !in_word) words++;
+        in_word = !space;
+    }
+    return chars >= VN_PASS_MIN_CHARS || words >= VN_PASS_MIN_WORDS;
+}

@@ -19,6 +19,7 @@
 #ifndef VN_KEYFILE_H
 #define VN_KEYFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,14 @@ vn_err vn_keyfile_read(const char *dir, const char *pass, uint8_t master[32],
  * (wrong size, magic or checksum, absurd cost), VN_EIO; why gets a phrase
  * saying what is wrong ("it is missing", ...). */
 vn_err vn_keyfile_check(const char *dir, char *why, size_t size);
+
+/* The least a new passphrase typed on the terminal must be: at least
+ * VN_PASS_MIN_CHARS characters (UTF-8 characters, not bytes) or at least
+ * VN_PASS_MIN_WORDS words separated by white space. Argon2id makes each
+ * guess dear, but not dear enough for "a". */
+#define VN_PASS_MIN_CHARS 12
+#define VN_PASS_MIN_WORDS 4
+#define VN_PASS_RULE      "at least 12 characters or 4 words"
+bool vn_keyfile_pass_strong(const char *pass);
 
 #endif

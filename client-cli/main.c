@@ -3,6 +3,7 @@
  * table's row for the command, parses its command line, opens the profile
  * and runs the row's handler. */
 #include "args.h"
+#include "keyfile.h"
 #include "profile.h"
 #include "sentlog.h"
 #include "vn/parse.h"
@@ -14,9 +15,10 @@
 
 /* What main learned from the command line. */
 typedef struct cli {
-    bool help;   /* --help or -h was given */
-    char **rest; /* the command's own words, global options removed */
-    int nrest;   /* how many */
+    bool help;    /* --help or -h was given */
+    bool version; /* --version was given */
+    char **rest;  /* the command's own words, global options removed */
+    int nrest;    /* how many */
 } cli;
 
 /* Reads the global option at argv[*i] (moving *i past its value) into c
@@ -48,6 +50,9 @@ static int global_option(vn_client *c, cli *l, int argc, char **argv, int *i)
         break;
     case VN_GLOBAL_HELP:
         l->help = true;
+        break;
+    case VN_GLOBAL_VERSION:
+        l->version = true;
         break;
     }
     return 0;
@@ -118,6 +123,11 @@ static int open_failed(vn_client *c, vn_err err)
         return vn_client_fail(c, err,
                               "profile %s cannot be decrypted: its key file (profile.key) is "
                               "whole but belongs to another store (another profile's key file?)",
+                              c->profile);
+    if (c->pass_refused)
+        return vn_client_fail(c, err,
+                              "no passphrase set for %s: a new one must be " VN_PASS_RULE
+                              " and typed the same twice",
                               c->profile);
     if (err == VN_EDENIED)
         return vn_client_fail(c, err,
@@ -259,6 +269,10 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-' && !rc; i++)
         rc = global_option(&c, &l, argc, argv, &i);
     if (rc) return rc;
+    if (l.version) {
+        printf("vangnet %s\n", VN_VERSION);
+        return EXIT_OK;
+    }
     if (l.help) {
         vn_commands_usage(stdout);
         return EXIT_OK;
@@ -274,6 +288,10 @@ int main(int argc, char **argv)
     if (!rest) return vn_client_fail(&c, VN_ENOMEM, "out of memory");
     l.rest = rest;
     if ((rc = split_rest(&c, &l, argc, argv, i + 1))) goto out;
+    if (l.version) {
+        printf("vangnet %s\n", VN_VERSION);
+        goto out;
+    }
     const vn_cmd *cmd = pick_row(name, &l, &by_sub);
     if (l.help) {
         vn_commands_help(stdout, name, by_sub ? cmd : NULL);

@@ -83,7 +83,8 @@ int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
     if (err == VN_ETIMEOUT)
         rc = vn_client_fail(c, err,
                             "%s: no answer from the server within %d s (is it running and "
-                            "reachable?)",
+                            "reachable at this profile's address? A server with another key "
+                            "than the one pinned never answers; see vangnet server set-endpoint)",
                             what, c->timeout_ms / 1000);
     else if (retry)
         rc = vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,

@@ -36,7 +36,7 @@ expect_match "an unknown contact kind is named" 'contact record .*--kind chat\|c
     "$(err vn cm contact record --case "$CASE" --kind smoke-signal)"
 expect_match "an unknown test result is named" 'negative\|positive\|dilute\|missed' \
     "$(err vn cm test record --case "$CASE" --date 2027-01-04 unclear)"
-expect_match "bad quiet hours are named" 'usage: vangnet quiet-hours HH:MM-HH:MM \| off' \
+expect_match "bad quiet hours are named" 'usage: vangnet quiet-hours \[HH:MM-HH:MM \| off\]' \
     "$(err vn cm quiet-hours 25:00-07:00)"
 expect_match "a bad calendar month is named" '--month wants YYYY-MM, not 2027-1' \
     "$(err vn cm caseload --calendar --month 2027-1)"
