@@ -30,9 +30,10 @@
  * Figures only: it fails (exit 1) when a step fails, never on a time. */
 #define _XOPEN_SOURCE 700
 
+#include "proc.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,9 +87,7 @@ static void strip_key(const opts *o, char **argv)
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return (double)bench_now_ns() / 1e6;
 }
 
 /* Runs argv, its stdout into *out (malloc'd, NUL-terminated; may be NULL
@@ -317,14 +316,6 @@ static int first_page(run *r, const char *name, double *ms, size_t *listed)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Another user's list, idle (median) and while the casemanager reads the
  * whole list (slowest of the runs that fit in that time). */
 static int others(run *r, double *idle, double *during, size_t *runs, double *whole_ms,
@@ -460,7 +451,7 @@ out:
     if (rc)
         fprintf(stderr, "bench_alerts: the run of %zu alerts failed; its log: %s\n", count, r.log);
     else
-        nftw(r.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        bench_rm_tree(r.dir);
     return rc;
 }
 

@@ -24,19 +24,17 @@
 #include "vn/cases.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "proc.h"
 #include "schedule_server.h"
 
 #define POLL_MS      30000   /* how often the store is counted during the pass */
@@ -51,52 +49,10 @@ typedef struct run {
     int32_t last_day; /* the day every case must be closed through */
 } run;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static pid_t spawn(char *const argv[], const char *log)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_exit(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int read_file(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, size - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return 0;
-}
-
 static int read_hex_key(const char *path, uint8_t key[32])
 {
     char hex[128];
-    if (read_file(path, hex, sizeof hex)) return -1;
+    if (bench_read_file(path, hex, sizeof hex)) return -1;
     hex[strcspn(hex, "\n")] = '\0';
     return vn_hex_decode(hex, key, 32) == VN_OK ? 0 : -1;
 }
@@ -130,17 +86,10 @@ static vn_err count_closed(run *r, size_t n, size_t *closed)
     return err;
 }
 
-static int cmp_i64(const void *x, const void *y)
+/* The per-mille pm of sorted v, in milliseconds. */
+static double pm_ms(const int64_t *v, size_t n, unsigned pm)
 {
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
-}
-
-static double pct_ms(const int64_t *v, size_t n, double pct)
-{
-    if (!n) return 0;
-    size_t rank = (size_t)((double)n * pct / 100.0 + 0.999999);
-    return (double)v[rank ? rank - 1 : 0] / 1e6;
+    return (double)bench_permille(v, n, pm) / 1e6;
 }
 
 /* The server's line at the end of a long pass, if it wrote one. */
@@ -148,16 +97,11 @@ static void pass_line(const run *r, char *out, size_t size)
 {
     static char buf[1 << 20];
     out[0] = '\0';
-    if (read_file(r->log, buf, sizeof buf)) return;
+    if (bench_read_file(r->log, buf, sizeof buf)) return;
     char *p = strstr(buf, "scheduler: pass over");
     if (!p) return;
     size_t len = strcspn(p, "\n");
     snprintf(out, size, "%.*s", (int)(len < size ? len : size - 1), p);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
 }
 
 static int start(run *r, const char *vangnetd)
@@ -166,12 +110,12 @@ static int start(run *r, const char *vangnetd)
     char *run_argv[] = {(char *)vangnetd, "run",  "--state",  r->state,
                         "--store-key",    r->key, "--listen", "tcp://127.0.0.1:*",
                         "--sweep",        "1h",   NULL};
-    r->server = spawn(run_argv, r->log);
+    r->server = bench_spawn(run_argv, NULL, r->log);
     if (r->server < 0) return -1;
     snprintf(ep_path, sizeof ep_path, "%s/endpoint", r->state);
     snprintf(pub_path, sizeof pub_path, "%s/server.pub", r->state);
     for (int i = 0; i < 2000; i++) {
-        if (read_file(ep_path, ep, sizeof ep) == 0 && strchr(ep, '\n')) return 0;
+        if (bench_read_file(ep_path, ep, sizeof ep) == 0 && strchr(ep, '\n')) return 0;
         usleep(5000);
     }
     fprintf(stderr, "bench_schedule: vangnetd did not listen within 10 s (log: %s)\n", r->log);
@@ -183,10 +127,10 @@ static int connect_pinger(run *r, vn_conn **conn)
     char ep[256], z85[64] = {0}, path[4300];
     uint8_t server[32], pub[32], sec[32];
     snprintf(path, sizeof path, "%s/endpoint", r->state);
-    if (read_file(path, ep, sizeof ep)) return -1;
+    if (bench_read_file(path, ep, sizeof ep)) return -1;
     ep[strcspn(ep, "\n")] = '\0';
     snprintf(path, sizeof path, "%s/server.pub", r->state);
-    if (read_file(path, z85, sizeof z85)) return -1;
+    if (bench_read_file(path, z85, sizeof z85)) return -1;
     z85[strcspn(z85, "\n")] = '\0';
     if (!zmq_z85_decode(server, z85)) {
         fprintf(stderr, "bench_schedule: %s holds no z85 key\n", path);
@@ -209,9 +153,9 @@ static int ping(vn_conn *conn, int64_t *rtt)
     Vn__Reply *rep = NULL;
     req.body_case = VN__REQUEST__BODY_WHOAMI;
     req.whoami = &w;
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     vn_err err = vn_conn_call(conn, &req, &rep);
-    *rtt = now_ns() - t0;
+    *rtt = bench_now_ns() - t0;
     vn_frame_reply_free(rep);
     return err == VN_EUNREGISTERED ? 0 : -1;
 }
@@ -235,8 +179,8 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
     snprintf(r.key, sizeof r.key, "%s/store.key", r.dir);
     snprintf(r.log, sizeof r.log, "%s/vangnetd.log", r.dir);
     char *init_argv[] = {(char *)vangnetd, "init", "--state", r.state, "--store-key", r.key, NULL};
-    pid_t p = spawn(init_argv, r.log);
-    if (p < 0 || wait_exit(p) != 0 || read_hex_key(r.key, key)) {
+    pid_t p = bench_spawn(init_argv, NULL, r.log);
+    if (p < 0 || bench_wait_exit(p) != 0 || read_hex_key(r.key, key)) {
         fprintf(stderr, "bench_schedule: `%s init` failed (log: %s)\n", vangnetd, r.log);
         goto out;
     }
@@ -252,16 +196,16 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
     int minute;
     int32_t today = vn_day_local((uint64_t)time(NULL) * 1000, &minute);
     r.last_day = today - 1;
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     if ((err = seed_cases(r.st, n, today - days, (uint64_t)time(NULL) * 1000))) {
         fprintf(stderr, "bench_schedule: seeding failed: %s\n", vn_err_str(err));
         goto out;
     }
-    double seed_s = (double)(now_ns() - t0) / 1e9;
+    double seed_s = (double)(bench_now_ns() - t0) / 1e9;
     if (start(&r, vangnetd) || connect_pinger(&r, &conn)) goto out;
     /* Before the first sweep (one second after start): the idle loop. */
-    int64_t started = now_ns();
-    while (now_ns() - started < 700 * 1000000LL) {
+    int64_t started = bench_now_ns();
+    while (bench_now_ns() - started < 700 * 1000000LL) {
         int64_t t;
         if (ping(conn, &t)) {
             fprintf(stderr, "bench_schedule: the ping was not answered as expected\n");
@@ -271,36 +215,36 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
         idle_sum += t;
         idle_n++;
     }
-    int64_t pass_t0 = now_ns(), next_poll = pass_t0 + POLL_MS * 1000000LL, done_at = 0;
+    int64_t pass_t0 = bench_now_ns(), next_poll = pass_t0 + POLL_MS * 1000000LL, done_at = 0;
     int64_t next_log = pass_t0 + LOG_POLL_MS * 1000000LL;
     char line[512];
-    while (!done_at && now_ns() - pass_t0 < PASS_TIMEOUT * 1000000000LL) {
+    while (!done_at && bench_now_ns() - pass_t0 < PASS_TIMEOUT * 1000000000LL) {
         int64_t t;
         if (ping(conn, &t)) {
             fprintf(stderr, "bench_schedule: a ping failed during the pass\n");
             goto out;
         }
         if (nrtt < RTT_MAX) rtt[nrtt++] = t;
-        if (now_ns() >= next_log) {
+        if (bench_now_ns() >= next_log) {
             pass_line(&r, line, sizeof line);
-            if (line[0]) done_at = now_ns();
-            next_log = now_ns() + LOG_POLL_MS * 1000000LL;
+            if (line[0]) done_at = bench_now_ns();
+            next_log = bench_now_ns() + LOG_POLL_MS * 1000000LL;
         }
-        if (!done_at && now_ns() >= next_poll) {
-            if (count_closed(&r, n, &closed) == VN_OK && closed == n) done_at = now_ns();
-            next_poll = now_ns() + POLL_MS * 1000000LL;
+        if (!done_at && bench_now_ns() >= next_poll) {
+            if (count_closed(&r, n, &closed) == VN_OK && closed == n) done_at = bench_now_ns();
+            next_poll = bench_now_ns() + POLL_MS * 1000000LL;
         }
     }
     vn_conn_close(&conn);
     kill(r.server, SIGTERM);
-    wait_exit(r.server);
+    bench_wait_exit(r.server);
     r.server = 0;
     if ((err = count_closed(&r, n, &closed))) {
         fprintf(stderr, "bench_schedule: cannot read the store: %s\n", vn_err_str(err));
         goto out;
     }
     pass_line(&r, line, sizeof line);
-    qsort(rtt, nrtt, sizeof *rtt, cmp_i64);
+    bench_sort_i64(rtt, nrtt);
     printf("bench_schedule: the scheduler through vangnetd\n");
     printf("  cases              %zu active, contracts begun %d day%s ago\n", n, days,
            days == 1 ? "" : "s");
@@ -311,7 +255,7 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
     printf("  idle round trip    mean %.3f ms, max %.3f ms (%zu pings before the pass)\n",
            idle_n ? (double)idle_sum / (double)idle_n / 1e6 : 0.0, (double)idle_max / 1e6, idle_n);
     printf("  round trip in pass p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu pings)\n",
-           pct_ms(rtt, nrtt, 50), pct_ms(rtt, nrtt, 99), pct_ms(rtt, nrtt, 99.9),
+           pm_ms(rtt, nrtt, 500), pm_ms(rtt, nrtt, 990), pm_ms(rtt, nrtt, 999),
            nrtt ? (double)rtt[nrtt - 1] / 1e6 : 0.0, nrtt);
     printf("  scheduled          %zu of %zu cases closed through yesterday\n", closed, n);
     printf("result: %s\n", closed == n ? "OK, every case scheduled" : "FAILED");
@@ -320,13 +264,13 @@ out:
     vn_conn_close(&conn);
     if (r.server > 0) {
         kill(r.server, SIGTERM);
-        wait_exit(r.server);
+        bench_wait_exit(r.server);
     }
     vn_sstore_close(&r.st);
     if (rc)
         fprintf(stderr, "bench_schedule: kept %s\n", r.dir);
     else
-        nftw(r.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        bench_rm_tree(r.dir);
     free(rtt);
     return rc;
 }

@@ -1,0 +1,137 @@
+/* Child processes, files and percentiles for the benchmark programs. */
+/* nftw() is an XSI extension. */
+#define _XOPEN_SOURCE 700
+
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+pid_t bench_spawn(char *const argv[], int *out_fd, const char *log)
+{
+    int pfd[2] = {-1, -1};
+    if (out_fd && pipe(pfd) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        if (out_fd) {
+            close(pfd[0]);
+            close(pfd[1]);
+        }
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (out_fd) {
+            dup2(pfd[1], STDOUT_FILENO);
+            close(pfd[0]);
+            close(pfd[1]);
+        }
+        if (log) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+            if (fd >= 0) {
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+                close(fd);
+            }
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (out_fd) {
+        close(pfd[1]);
+        *out_fd = pfd[0];
+    }
+    return pid;
+}
+
+int bench_wait_exit(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int bench_finish(pid_t pid, int fd, char *out, size_t size)
+{
+    size_t len = 0;
+    for (;;) {
+        char chunk[512];
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        size_t take = (size_t)n < size - 1 - len ? (size_t)n : size - 1 - len;
+        memcpy(out + len, chunk, take);
+        len += take;
+    }
+    close(fd);
+    out[len] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    return bench_wait_exit(pid) == 0 ? 0 : -1;
+}
+
+int bench_run_tool(char *const argv[], char *out, size_t size)
+{
+    int fd;
+    pid_t pid = bench_spawn(argv, &fd, NULL);
+    if (pid < 0) return -1;
+    return bench_finish(pid, fd, out, size);
+}
+
+int bench_read_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void bench_rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+void bench_sort_i64(int64_t *v, size_t n)
+{
+    if (n) qsort(v, n, sizeof *v, cmp_i64);
+}
+
+int64_t bench_permille(const int64_t *v, size_t n, unsigned pm)
+{
+    if (!n) return 0;
+    size_t rank = (n * pm + 999) / 1000;
+    return v[rank ? rank - 1 : 0];
+}

@@ -1,0 +1,38 @@
+/* What every benchmark program needs around the processes it starts and
+ * the figures it prints: a monotonic clock, children that die with the
+ * benchmark, a temporary directory removed at the end, percentiles. One
+ * copy, so the benchmarks agree on how a percentile is taken. */
+#ifndef VN_BENCH_PROC_H
+#define VN_BENCH_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t bench_now_ns(void);
+
+/* Starts argv (argv[0] a path) with stdout on a pipe (*out_fd, if out_fd
+ * is not NULL) or, with log set, stdout and stderr appended to that file.
+ * The child gets SIGTERM when the benchmark dies. -1 if it cannot fork. */
+pid_t bench_spawn(char *const argv[], int *out_fd, const char *log);
+/* Reads a child's stdout from fd into out (first line only, NUL ended),
+ * closes fd and reaps the child. 0 if it exited with status 0. */
+int bench_finish(pid_t pid, int fd, char *out, size_t size);
+/* bench_spawn + bench_finish: runs a tool for its first line of output. */
+int bench_run_tool(char *const argv[], char *out, size_t size);
+/* Reaps pid: its exit status, or -1 if it did not exit normally. */
+int bench_wait_exit(pid_t pid);
+
+/* Reads at most size - 1 bytes of path into buf, NUL ended. 0 or -1. */
+int bench_read_file(const char *path, char *buf, size_t size);
+/* Removes dir and everything under it (not following symbolic links). */
+void bench_rm_tree(const char *dir);
+
+/* Sorts v[0..n) ascending. */
+void bench_sort_i64(int64_t *v, size_t n);
+/* The nearest-rank per-mille of sorted v[0..n) (500: median, 990: p99,
+ * 999: p99.9); 0 when n is 0. */
+int64_t bench_permille(const int64_t *v, size_t n, unsigned pm);
+
+#endif
