@@ -16,6 +16,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "../e2e/seedcases.h"
+#include "../e2e/serverpub.h"
 #include "vn/conn.h"
 #include "vn/day.h"
 #include "vn/frame.h"
@@ -48,14 +49,6 @@ typedef struct run {
     vn_sstore *st;
     int32_t last_day; /* the day every case must be closed through */
 } run;
-
-static int read_hex_key(const char *path, uint8_t key[32])
-{
-    char hex[128];
-    if (bench_read_file(path, hex, sizeof hex)) return -1;
-    hex[strcspn(hex, "\n")] = '\0';
-    return vn_hex_decode(hex, key, 32) == VN_OK ? 0 : -1;
-}
 
 struct count_ctx {
     run *r;
@@ -180,7 +173,7 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
     snprintf(r.log, sizeof r.log, "%s/vangnetd.log", r.dir);
     char *init_argv[] = {(char *)vangnetd, "init", "--state", r.state, "--store-key", r.key, NULL};
     pid_t p = bench_spawn(init_argv, NULL, r.log);
-    if (p < 0 || bench_wait_exit(p) != 0 || read_hex_key(r.key, key)) {
+    if (p < 0 || bench_wait_exit(p) != 0 || serverpub_read_store_key(r.key, key)) {
         fprintf(stderr, "bench_schedule: `%s init` failed (log: %s)\n", vangnetd, r.log);
         goto out;
     }

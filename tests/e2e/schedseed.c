@@ -6,6 +6,7 @@
  * KEYFILE holds the store key in hex, as `vangnetd init --store-key` wrote
  * it. Exit 0, 1 on a store error, 2 on usage. */
 #include "seedcases.h"
+#include "serverpub.h"
 
 #include "vn/day.h"
 #include "vn/hex.h"
@@ -19,19 +20,6 @@ static int usage(void)
 {
     fprintf(stderr, "usage: vn_schedseed KEYFILE STATE COUNT START (YYYY-MM-DD)\n");
     return 2;
-}
-
-static int read_key(const char *path, uint8_t key[32])
-{
-    char hex[80] = {0};
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(hex, sizeof hex, f)) {
-        if (f) fclose(f);
-        return -1;
-    }
-    fclose(f);
-    hex[strcspn(hex, "\n")] = '\0';
-    return vn_hex_decode(hex, key, 32) == VN_OK ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -50,7 +38,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "vn_schedseed: START must be a date YYYY-MM-DD, not %s\n", argv[4]);
         return 2;
     }
-    if (read_key(argv[1], key) != 0) {
+    if (serverpub_read_store_key(argv[1], key) != 0) {
         fprintf(stderr, "vn_schedseed: cannot read a hex store key from %s\n", argv[1]);
         return 2;
     }

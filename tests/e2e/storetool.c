@@ -10,6 +10,7 @@
  *
  * Records are written through vn_kv on the store's own handle: table t is
  * database t of vn_sstore_kv(). Exit 0, 1 on a store error, 2 on usage. */
+#include "serverpub.h"
 #include "vn/kv.h"
 #include "vn/sstore.h"
 #include "vn/hex.h"
@@ -28,19 +29,6 @@ static int usage(void)
                     "       vn_storetool load KEYFILE STATE TABLE < DUMP\n"
                     "       vn_storetool copy KEYFILE STATE OUTDIR\n");
     return 2;
-}
-
-static int read_key(const char *path, uint8_t key[32])
-{
-    char hex[80] = {0};
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(hex, sizeof hex, f)) {
-        if (f) fclose(f);
-        return -1;
-    }
-    fclose(f);
-    hex[strcspn(hex, "\n")] = '\0';
-    return vn_hex_decode(hex, key, 32) == VN_OK ? 0 : -1;
 }
 
 static int table_named(const char *name)
@@ -163,7 +151,7 @@ int main(int argc, char **argv)
     int rc = 0;
     if (argc < 5) return usage();
     const char *cmd = argv[1];
-    if (read_key(argv[2], key) != 0) {
+    if (serverpub_read_store_key(argv[2], key) != 0) {
         fprintf(stderr, "vn_storetool: cannot read a store key from %s\n", argv[2]);
         return 2;
     }
