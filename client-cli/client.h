@@ -207,6 +207,9 @@ bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f);
 /* Says that the outbox keeps its messages after a retryable failure err
  * ("queued; will retry: ..."), with the server's message when it gave one. */
 void vn_outbox_report_queued(vn_client *c, vn_err err);
+/* The same for `send --stdin` that stopped after `lines` lines of its
+ * input: says that nothing after them was read or sent. */
+void vn_outbox_report_stopped(vn_client *c, vn_err err, size_t lines);
 /* vn_outbox_send, then vn_outbox_report_refused; VN_OK when it is empty. */
 vn_err vn_outbox_flush(vn_client *c);
 

@@ -39,12 +39,16 @@ typedef struct target {
     const char *case_id;           /* the case for the team; NULL for a peer */
 } target;
 
-/* Queues and sends each line of standard input; returns an exit code. */
+/* Queues and sends each line of standard input; returns an exit code.
+ * *errp comes in set when the server is known to be out of reach: then,
+ * as when it drops out on the way, every line is queued and waits in the
+ * outbox, none is lost. A refusal or a rate limit stops the reading (the
+ * caller says up to which line). */
 static int send_lines(vn_client *c, const target *to, size_t *queued, vn_flushed *fl, vn_err *errp)
 {
     char *line = malloc(TEXT_MAX + 2);
     bool toolong;
-    vn_err err = VN_OK;
+    vn_err err = VN_OK, offline = *errp;
     if (!line) return vn_client_fail(c, VN_ENOMEM, "out of memory");
     for (;;) {
         /* A line may be long in coming (a person typing): meanwhile the
@@ -71,11 +75,16 @@ static int send_lines(vn_client *c, const target *to, size_t *queued, vn_flushed
                                   *queued + 1, vn_err_str(err));
         }
         ++*queued;
+        if (offline) continue;
         /* Send as we go, so a long stream is not all held back. */
-        if ((err = vn_outbox_send(c, fl)) || fl->refused) break;
+        err = vn_outbox_send(c, fl);
+        if (fl->refused || err == VN_ERATE || (err && !vn_err_is_retryable(err))) break;
+        offline = err;
+        err = VN_OK;
     }
     free(line);
-    *errp = err; /* a failed send: what was queued waits in the outbox */
+    /* A failed send: what was queued waits in the outbox. */
+    *errp = err ? err : offline;
     return EXIT_OK;
 }
 
@@ -160,9 +169,20 @@ int vn_cmd_send(vn_client *c, const vn_args *a)
     }
     /* Known to be out of reach (err set by prepare): do not wait again. */
     if (!err && !fl.refused) err = vn_outbox_send(c, &fl);
+    /* `--stdin` that stopped early: whoever piped lines in must know
+     * which of them were taken. */
+    bool stopped = from_stdin && !feof(stdin);
+    if (fl.refused && stopped)
+        return vn_client_fail(c, fl.refusal,
+                              "not sent: %s. Standard input was read up to line %zu; nothing "
+                              "after it was read or sent",
+                              fl.why, queued);
     if (fl.refused) return vn_client_fail(c, fl.refusal, "not sent: %s", fl.why);
     if (err && vn_err_is_retryable(err)) {
-        vn_outbox_report_queued(c, err);
+        if (stopped)
+            vn_outbox_report_stopped(c, err, queued);
+        else
+            vn_outbox_report_queued(c, err);
         return EXIT_RETRY;
     }
     if (err) return vn_client_fail_call(c, err, "not sent");

@@ -223,17 +223,31 @@ bool vn_outbox_report_refused(vn_client *c, const vn_flushed *f)
     return true;
 }
 
-void vn_outbox_report_queued(vn_client *c, vn_err err)
+static void report_queued(vn_client *c, vn_err err, const char *tail)
 {
     size_t n = 0;
     const char *smsg = c->conn ? vn_conn_error(c->conn, NULL) : "";
     vn_kv_count(c->kv, CDB_OUTBOX, &n);
     /* As an error (JSON under --json), though the messages are safe. */
-    vn_client_fail(c, err, "%zu message%s queued; will retry with the next send or inbox: %s", n,
+    vn_client_fail(c, err, "%zu message%s queued; will retry with the next send or inbox: %s%s", n,
                    n == 1 ? "" : "s",
                    err == VN_ETIMEOUT ? "no answer from the server in time"
                    : smsg[0]          ? smsg
-                                      : vn_err_str(err));
+                                      : vn_err_str(err),
+                   tail);
+}
+
+void vn_outbox_report_queued(vn_client *c, vn_err err)
+{
+    report_queued(c, err, "");
+}
+
+void vn_outbox_report_stopped(vn_client *c, vn_err err, size_t lines)
+{
+    char tail[160];
+    snprintf(tail, sizeof tail,
+             ". Standard input was read up to line %zu; nothing after it was read or sent", lines);
+    report_queued(c, err, tail);
 }
 
 vn_err vn_outbox_flush(vn_client *c)
