@@ -42,8 +42,8 @@ typedef struct target {
 /* Queues and sends each line of standard input; returns an exit code.
  * *errp comes in set when the server is known to be out of reach: then,
  * as when it drops out on the way, every line is queued and waits in the
- * outbox, none is lost. A refusal or a rate limit stops the reading (the
- * caller says up to which line). */
+ * outbox, none is lost. A refusal, a rate limit or a full mailbox stops
+ * the reading (the caller says up to which line). */
 static int send_lines(vn_client *c, const target *to, size_t *queued, vn_flushed *fl, vn_err *errp)
 {
     char *line = malloc(TEXT_MAX + 2);
@@ -78,7 +78,9 @@ static int send_lines(vn_client *c, const target *to, size_t *queued, vn_flushed
         if (offline) continue;
         /* Send as we go, so a long stream is not all held back. */
         err = vn_outbox_send(c, fl);
-        if (fl->refused || err == VN_ERATE || (err && !vn_err_is_retryable(err))) break;
+        /* Out of reach: queue the rest. The server saying no for now (a
+         * rate limit, a full mailbox) stops the reading. */
+        if (fl->refused || (err && err != VN_ETIMEOUT && err != VN_ETRANSPORT)) break;
         offline = err;
         err = VN_OK;
     }
