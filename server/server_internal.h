@@ -33,15 +33,15 @@ typedef struct pending {
 } pending;
 
 struct vn_server {
-    vn_server_config cfg;   /* settings, validated by main.c */
-    uv_loop_t loop;         /* the one event loop */
-    uv_poll_t router_poll;  /* readiness of the ROUTER's ZMQ_FD */
-    uv_poll_t zap_poll;     /* readiness of the ZAP socket's ZMQ_FD */
-    uv_poll_t mon_poll;     /* readiness of the monitor socket's ZMQ_FD */
-    uv_timer_t sweep;       /* expiry of old envelopes and invites */
-    uv_timer_t clock_watch; /* a test clock: sweeps at once when `vangnetd clock` moves it */
-    uv_idle_t sched_idle;   /* runs the scheduler's steps while a pass is under way */
-    uv_idle_t drain_idle;   /* goes on reading requests a full drain left waiting */
+    vn_server_config cfg;  /* settings, validated by main.c */
+    uv_loop_t loop;        /* the one event loop */
+    uv_poll_t router_poll; /* readiness of the ROUTER's ZMQ_FD */
+    uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
+    uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
+    uv_timer_t sweep;      /* expiry of old envelopes and invites */
+    uv_timer_t tclock;     /* a test clock: a sweep at once when `vangnetd clock` moves it */
+    uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
+    uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
     void *zctx;       /* ZeroMQ context */
     void *router;     /* client-facing socket */
