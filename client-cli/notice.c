@@ -68,8 +68,8 @@ static const notice_row rows[] = {
     {"overdue", ANY_ROLE, ANY_REPORT, ANY_ITEM,
      "The participant's %i in case %c was due by %d and is overdue."},
     {"alert", "casemanager", ANY_REPORT, ANY_ITEM,
-     "A %s signal was raised in case %c. Once you have acted, acknowledge it: vangnet ack %a"},
-    {"alert", ANY_ROLE, ANY_REPORT, ANY_ITEM, "A %s signal was raised in case %c (alert %a)."},
+     "A new %s signal was raised in case %c. Once you have acted, acknowledge it: vangnet ack %a"},
+    {"alert", ANY_ROLE, ANY_REPORT, ANY_ITEM, "A new %s signal was raised in case %c (alert %a)."},
     {"sos", "buddy", ANY_REPORT, ANY_ITEM,
      "SOS: the participant of case %c asks for help now. Take it: vangnet claim %a"},
     {"sos", ANY_ROLE, ANY_REPORT, ANY_ITEM, "An SOS was sent in case %c (alert %a)."},
@@ -89,12 +89,12 @@ static const notice_row rows[] = {
     {"escalated", ANY_ROLE, 1, ANY_ITEM,
      "Your %k was not answered in time and has gone to %l (case %c)."},
     {"escalated", "casemanager", ANY_REPORT, ANY_ITEM,
-     "A %s %k in case %c was not answered in time and is now yours. Once you have acted, "
+     "The %s %k of case %c was not answered in time and is now yours. Once you have acted, "
      "acknowledge it: vangnet ack %a"},
     {"escalated", "medical-lead", ANY_REPORT, ANY_ITEM,
-     "A %s %k in case %c was not acknowledged in time and has reached you as medical lead. Once "
+     "The %s %k of case %c was not acknowledged in time and has reached you as medical lead. Once "
      "you have acted, acknowledge it: vangnet ack %a"},
-    {"escalated", ANY_ROLE, ANY_REPORT, ANY_ITEM, "A %s %k in case %c was escalated (alert %a)."},
+    {"escalated", ANY_ROLE, ANY_REPORT, ANY_ITEM, "The %s %k of case %c was escalated (alert %a)."},
     {"acknowledged", ANY_ROLE, ANY_REPORT, ANY_ITEM,
      "Your %k (case %c) was acknowledged by %b: it is being taken care of."},
     {"disclosure", "participant", ANY_REPORT, ANY_ITEM,

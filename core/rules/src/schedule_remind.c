@@ -10,6 +10,7 @@ int vn_schedule_closing_min(const vn_terms *t)
 {
     int start = t->checkin_start_min, end = t->checkin_end_min;
     int lead = end - start >= 4 * CLOSING_LEAD_MIN ? CLOSING_LEAD_MIN : (end - start) / 4;
+    if (lead < 1) lead = 1; /* a window of minutes still gets its reminder */
     int at = end - lead;
     return at > start ? at : start;
 }

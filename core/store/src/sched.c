@@ -30,42 +30,45 @@ vn_err vn_sched_set_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], i
     return st_put(st, VN_DB_SCHED, case_id, VN_ACCOUNT_LEN, v, sizeof v);
 }
 
-/* One record per (case, kind, item) holds the day of the last notice sent:
- * a notice about a later day replaces it, so no list of past notices (a
- * history of overdue tests) builds up. */
+/* One record per (case, kind, item) holds the latest day a notice was sent
+ * for: a notice about a later day replaces it, so no list of past notices
+ * (a history of overdue tests) builds up, and one about that day or an
+ * earlier one counts as sent. Several items of one kind come oldest first
+ * (vn_schedule_due), so each is sent once: with "the same day" instead,
+ * five overdue tests would replace each other and go out on every sweep. */
+static vn_err notice_seen(vn_sstore *st, const uint8_t k[VN_ACCOUNT_LEN + 2], int32_t day,
+                          bool *sent)
+{
+    void *old = NULL;
+    size_t n = 0;
+    vn_err err = st_get(st, VN_DB_NOTICES, k, VN_ACCOUNT_LEN + 2, &old, &n);
+    if (err && err != VN_ENOTFOUND) return err;
+    *sent = !err && n == 4 && (int32_t)vn_be_get32(old) >= day;
+    free(old);
+    return VN_OK;
+}
+
 vn_err vn_sched_notice_once(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint8_t kind,
                             uint8_t item, int32_t day, bool *already)
 {
     uint8_t k[VN_ACCOUNT_LEN + 2], v[4];
-    void *old = NULL;
-    size_t n = 0;
     memcpy(k, case_id, VN_ACCOUNT_LEN);
     k[VN_ACCOUNT_LEN] = kind;
     k[VN_ACCOUNT_LEN + 1] = item;
     vn_be_put32(v, (uint32_t)day);
-    vn_err err = st_get(st, VN_DB_NOTICES, k, sizeof k, &old, &n);
-    if (err && err != VN_ENOTFOUND) return err;
-    *already = !err && n == sizeof v && memcmp(old, v, sizeof v) == 0;
-    free(old);
-    if (*already) return VN_OK;
+    vn_err err = notice_seen(st, k, day, already);
+    if (err || *already) return err;
     return st_put(st, VN_DB_NOTICES, k, sizeof k, v, sizeof v);
 }
 
 vn_err vn_sched_notice_sent(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint8_t kind,
                             uint8_t item, int32_t day, bool *sent)
 {
-    uint8_t k[VN_ACCOUNT_LEN + 2], v[4];
-    void *old = NULL;
-    size_t n = 0;
+    uint8_t k[VN_ACCOUNT_LEN + 2];
     memcpy(k, case_id, VN_ACCOUNT_LEN);
     k[VN_ACCOUNT_LEN] = kind;
     k[VN_ACCOUNT_LEN + 1] = item;
-    vn_be_put32(v, (uint32_t)day);
-    vn_err err = st_get(st, VN_DB_NOTICES, k, sizeof k, &old, &n);
-    if (err && err != VN_ENOTFOUND) return err;
-    *sent = !err && n == sizeof v && memcmp(old, v, sizeof v) == 0;
-    free(old);
-    return VN_OK;
+    return notice_seen(st, k, day, sent);
 }
 
 /* Records about one alert live beside the case's notices, under the case

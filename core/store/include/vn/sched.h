@@ -15,8 +15,9 @@
  * the first. */
 vn_err vn_sched_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t *day);
 vn_err vn_sched_set_last(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day);
-/* Marks a notice (kind, item, day) as sent; *already tells if it was. Only
- * the latest day per (kind, item) is kept: days only move forward. */
+/* Marks a notice (kind, item, day) as sent; *already tells if it was, or
+ * one of that kind and item about a later day. Only the latest day per
+ * (kind, item) is kept: days only move forward. */
 vn_err vn_sched_notice_once(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], uint8_t kind,
                             uint8_t item, int32_t day, bool *already);
 /* Whether that notice was sent already, without marking it (a caller
