@@ -161,7 +161,7 @@ check "and claiming ($R1)" same_refusal "$R1" "$S2" "$R2" "$FAKE"
 expect_match "the medical lead completes it" '"recorded": true' \
     "$(vn ml --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken)"
 expect_eq "the disclosure is recorded" 1 "$(db_count disclosures)"
-expect_match "the participant is told" 'notice\] disclosure' "$(vn doc inbox)"
+expect_match "the participant is told" 'disclosure: A disclosure was recorded on [0-9-]+ in case [0-9a-f]{8}: your casemanager and a medical lead' "$(vn doc inbox)"
 expect_match "and sees it in the audit log" '"what": "disclosure"' "$(vn doc --json audit)"
 
 # The log counts events and names no one: no account, case, role or severity.
