@@ -1,9 +1,12 @@
 /* The scheduler: on every sweep, for each case under a signed contract, it
  * closes the days that have ended (the day's draw is made if no check-in
- * made it, a missing check-in becomes an event), then sends a reminder to
- * the participant before each deadline and tells the casemanager of each
- * overdue item, once per item. All of it follows from (contract, records,
- * now), so a test clock can run months in seconds.
+ * made it, a missing check-in becomes an event), then reminds the
+ * participant of today's check-in (when the window opens and an hour before
+ * it closes) and of their contact deadlines, the casemanager of the monthly
+ * contact, and tells the casemanager of each overdue item, once per item.
+ * Reminders wait out the recipient's quiet hours and skip absence days.
+ * All of it follows from (contract, records, now), so a test clock can run
+ * months in seconds.
  *
  * A pass visits every active case, however many there are, a step at a
  * time: each step runs cases in one transaction until CASES_PER_STEP or
