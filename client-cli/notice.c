@@ -163,11 +163,8 @@ static void put(outbuf *o, const char *s)
 }
 
 /* Who an account is to this reader: its local name, else a short id. */
-static void who(vn_client *c, const char *account, char *out, size_t size)
+static void who(const char *account, const char *label, char *out, size_t size)
 {
-    char name[VN_CONTACT_NAME_MAX + 1];
-    const char *label =
-        account && account[0] ? vn_client_name_of(c, account, name, sizeof name) : NULL;
     if (label)
         snprintf(out, size, "%s", label);
     else if (account && account[0])
@@ -176,7 +173,7 @@ static void who(vn_client *c, const char *account, char *out, size_t size)
         snprintf(out, size, "someone");
 }
 
-static void fill(vn_client *c, const Vn__Notice *n, const char *tpl, outbuf *o)
+static void fill(const Vn__Notice *n, const char *by_name, const char *tpl, outbuf *o)
 {
     char tmp[VN_CONTACT_NAME_MAX + 32];
     bool sos = strcmp(str(n->item), "sos") == 0;
@@ -217,7 +214,7 @@ static void fill(vn_client *c, const Vn__Notice *n, const char *tpl, outbuf *o)
             put(o, item_words(str(n->item)));
             break;
         case 'b':
-            who(c, n->by, tmp, sizeof tmp);
+            who(n->by, by_name, tmp, sizeof tmp);
             put(o, tmp);
             break;
         case 'm':
@@ -239,24 +236,32 @@ static void fill(vn_client *c, const Vn__Notice *n, const char *tpl, outbuf *o)
     }
 }
 
-void vn_notice_text(vn_client *c, const Vn__Notice *n, char *text, size_t size)
+void vn_notice_render(const Vn__Notice *n, const char *role, const char *by_name, char *text,
+                      size_t size)
 {
-    char role[32];
     outbuf o = {text, size, 0};
     if (!size) return;
     text[0] = '\0';
-    role_of(c, role, sizeof role);
+    if (!role) role = "";
     put(&o, str(n->kind));
     put(&o, ": ");
     const notice_row *r = row_for(n, role);
     if (r) {
-        fill(c, n, r->sentence, &o);
+        fill(n, by_name, r->sentence, &o);
         return;
     }
     /* A kind this client does not know yet (a newer server): its fields. */
     char line[256];
     snprintf(line, sizeof line, "%s %s (case %.8s)", str(n->item), str(n->date), str(n->case_id));
     put(&o, line);
+}
+
+void vn_notice_text(vn_client *c, const Vn__Notice *n, char *text, size_t size)
+{
+    char role[32], name[VN_CONTACT_NAME_MAX + 1];
+    role_of(c, role, sizeof role);
+    const char *by_name = n->by && n->by[0] ? vn_client_name_of(c, n->by, name, sizeof name) : NULL;
+    vn_notice_render(n, role, by_name, text, size);
 }
 
 static void json_field(FILE *f, const char *name, const char *value)
@@ -292,6 +297,11 @@ void vn_notice_signal_hint(vn_client *c, bool sos, const char *alert, char *text
 {
     char role[32];
     role_of(c, role, sizeof role);
+    vn_notice_hint_for(role, sos, alert, text, size);
+}
+
+void vn_notice_hint_for(const char *role, bool sos, const char *alert, char *text, size_t size)
+{
     if (sos && strcmp(role, "buddy") == 0)
         snprintf(text, size, " -- take it: vangnet claim %s", alert);
     else if (sos)
