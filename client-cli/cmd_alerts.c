@@ -17,10 +17,25 @@ static const char default_crisis[] =
     "113 Zelfmoordpreventie: call 113 or 0800-0113 (free, day and night)\n"
     "112 in an emergency";
 
-static void crisis_contacts(void)
+static void crisis_contacts_to(FILE *f)
 {
     const char *env = getenv("VANGNET_CRISIS_CONTACTS");
-    printf("If you or someone is in danger now:\n%s\n", env && env[0] ? env : default_crisis);
+    fprintf(f, "If you or someone is in danger now:\n%s\n", env && env[0] ? env : default_crisis);
+}
+
+static void crisis_contacts(void)
+{
+    crisis_contacts_to(stdout);
+}
+
+/* A crisis that could not be raised (the server out of reach, the case
+ * closed, a refusal): the numbers that work without Vangnet, after the
+ * error, on stderr so that --json output stays one JSON value. */
+static int crisis_failed(int rc, const char *what)
+{
+    fprintf(stderr, "vangnet: %s may not have reached anyone.\n", what);
+    crisis_contacts_to(stderr);
+    return rc;
 }
 
 static int signal_list(vn_client *c)
@@ -78,7 +93,7 @@ static vn_err send_report(vn_client *c, const char *to, const Vn__SignalReport *
     return err;
 }
 
-int vn_cmd_signal(vn_client *c, const vn_args *a)
+static int signal_run(vn_client *c, const vn_args *a)
 {
     const char *note = vn_args_get(a, "--note"), *case_id = vn_args_get(a, "--case"), *bad = NULL;
     const char *const *codes = (const char *const *)a->pos;
@@ -142,7 +157,20 @@ int vn_cmd_signal(vn_client *c, const vn_args *a)
     return EXIT_OK;
 }
 
-int vn_cmd_sos(vn_client *c, const vn_args *a)
+/* A crisis-level signal that could not be raised shows the crisis numbers. */
+int vn_cmd_signal(vn_client *c, const vn_args *a)
+{
+    vn_severity sev;
+    const char *bad = NULL;
+    int rc = signal_run(c, a);
+    if (rc && a->npos && !vn_args_has(a, "--list") &&
+        vn_signals_severity((const char *const *)a->pos, (size_t)a->npos, &sev, &bad) == VN_OK &&
+        sev == VN_SEV_CRISIS)
+        return crisis_failed(rc, "the crisis signal");
+    return rc;
+}
+
+static int send_sos(vn_client *c, const vn_args *a)
 {
     char mine[VN_ACCOUNT_HEX + 1], alert[VN_ACCOUNT_HEX + 1], cm[VN_ACCOUNT_HEX + 1];
     const char *text = a->npos ? vn_args_pos(a, 0) : "";
@@ -177,6 +205,13 @@ int vn_cmd_sos(vn_client *c, const vn_args *a)
         crisis_contacts();
     }
     return EXIT_OK;
+}
+
+/* Whatever stops an SOS, the crisis numbers are shown. */
+int vn_cmd_sos(vn_client *c, const vn_args *a)
+{
+    int rc = send_sos(c, a);
+    return rc ? crisis_failed(rc, "the SOS") : EXIT_OK;
 }
 
 /* An acknowledged alert is deleted on the server: its history goes end to

@@ -6,6 +6,7 @@
  * acknowledged comes back from the server and is only acknowledged (its id
  * is in CDB_SEEN). */
 #include "args.h"
+#include "notice.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -78,9 +79,10 @@ static vn_err show_stored(inbox_run *run, const Vn__Received *r, const uint8_t k
 /* Ends the envelope's transaction (opened by the caller, holding whatever
  * was stored for it: ratchet step, history, record): marks it seen and,
  * unless text is NULL, keeps it to be shown; commits; shows it; queues its
- * ack. If err is set or a write fails, nothing of it stays and the error is
- * returned: the message comes back next run. */
-static vn_err finish_msg(inbox_run *run, const incoming *in, const char *text, vn_err err)
+ * ack. A notice from the server is kept typed beside its text. If err is set or a write fails,
+ * nothing of it stays and the error is returned: the message comes back next run. */
+static vn_err finish_msg_notice(inbox_run *run, const incoming *in, const char *text,
+                                const Vn__Notice *notice, vn_err err)
 {
     vn_client *c = run->c;
     uint8_t key[8];
@@ -91,6 +93,7 @@ static vn_err finish_msg(inbox_run *run, const incoming *in, const char *text, v
     r.case_id = (char *)in->case_id;
     r.time_ms = in->time_ms;
     r.text = (char *)text;
+    r.notice = (Vn__Notice *)notice;
     if (!err) err = vn_kv_put(c->kv, CDB_SEEN, in->e->id.data, VN_MSGID_LEN, "", 0);
     if (!err && text && !(err = vn_client_next_seq(c, CDB_UNSHOWN, &seq))) {
         size_t n = vn__received__get_packed_size(&r);
@@ -110,6 +113,11 @@ static vn_err finish_msg(inbox_run *run, const incoming *in, const char *text, v
     return err;
 }
 
+static vn_err finish_msg(inbox_run *run, const incoming *in, const char *text, vn_err err)
+{
+    return finish_msg_notice(run, in, text, NULL, err);
+}
+
 /* It can never be read; say so rather than keep it forever. The caller
  * acknowledges it. */
 static vn_err drop_undecryptable(const char *from, vn_err why)
@@ -119,31 +127,14 @@ static vn_err drop_undecryptable(const char *from, vn_err why)
     return VN_OK;
 }
 
-/* The line a notice from the server is shown as. */
-static void notice_text(const Vn__Notice *n, char *text, size_t size)
-{
-    bool set = strcmp(n->kind, "contract-set") == 0;
-    if (set || strcmp(n->kind, "contract-signed") == 0)
-        snprintf(text, size, "[notice] %s: version %u of the contract of case %.8s (from %s)%s",
-                 n->kind, n->version, n->case_id, n->date,
-                 set ? "; read and sign it: vangnet contract show / sign" : "");
-    else if (n->alert && n->alert[0])
-        snprintf(text, size, "[notice] %s: %s %s alert %s (case %.8s)%s%s", n->kind, n->severity,
-                 n->item, n->alert, n->case_id, n->by && n->by[0] ? ", claimed by " : "",
-                 n->by ? n->by : "");
-    else
-        snprintf(text, size, "[notice] %s: %s %s (case %.8s)", n->kind, n->item, n->date,
-                 n->case_id);
-}
-
 /* A notice from the server itself (reminder, overdue item, contract, alert). */
 static vn_err take_notice(inbox_run *run, const Vn__Envelope *e)
 {
-    char text[256];
+    char text[1024];
     incoming in = {.e = e, .from = "server", .case_id = "", .time_ms = e->time_ms};
-    notice_text(e->notice, text, sizeof text);
+    vn_notice_text(run->c, e->notice, text, sizeof text);
     vn_err err = vn_kv_begin(run->c->kv);
-    return err ? err : finish_msg(run, &in, text, VN_OK);
+    return err ? err : finish_msg_notice(run, &in, text, e->notice, VN_OK);
 }
 
 /* A team member's sender key, for their team messages to come. Nothing is
@@ -196,9 +187,9 @@ static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalRe
     }
     if (!sos && sr->note && sr->note[0] && o < sizeof line - 20)
         o += (size_t)snprintf(line + o, sizeof line - o, " - %.600s", sr->note);
-    if (o < sizeof line - 80)
-        snprintf(line + o, sizeof line - o,
-                 sos ? " -- take it: vangnet claim %s" : " -- vangnet ack %s", sr->alert);
+    /* What to do with it depends on who reads it (notice.c). */
+    if (o < sizeof line - 100)
+        vn_notice_signal_hint(run->c, sos, sr->alert, line + o, sizeof line - o);
     return take_text(run, in, line);
 }
 

@@ -165,9 +165,10 @@ static const vn_cmd commands[] = {
               "gates."},
     {ROW("quiet-hours", NULL, vn_cmd_quiet_hours, "hold concern-level notices at night"),
      .args = {{"HH:MM-HH:MM | off", VN_ARG_OPTIONAL, "when, or off; without it, show the setting"}},
-     .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
-              "never wait. Without an argument, shows the setting last made from this profile\n"
-              "(kept on this device beside the server's copy)."},
+     .about = "Concern-level alert notices and reminders wait until your quiet hours end;\n"
+              "urgent, crisis and SOS notices never wait. Without an argument, shows the\n"
+              "setting last made from this profile (kept on this device beside the server's\n"
+              "copy)."},
     {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
          "set a new passphrase for this profile"),
      .about = "Asks for the current passphrase, then the new one twice: at least 12 characters\n"

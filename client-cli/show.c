@@ -8,6 +8,7 @@
  * it, and a reader that is gone makes the write fail instead of killing
  * the process (SIGPIPE). */
 #include "client.h"
+#include "notice.h"
 
 #include "vn/frame.h"
 #include "vn/hex.h"
@@ -76,6 +77,14 @@ static void print_json(vn_shower *sh, const Vn__Received *r, const char *id, con
     bool mine = r->to && r->to[0];
     const char *label = vn_client_name_of(c, mine ? r->to : r->from, name, sizeof name);
     if (sh->opened && sh->n > 0) fputs(",\n ", stdout);
+    /* A notice from the server stays typed, with its sentence as "text". */
+    if (r->notice) {
+        printf("{\"id\": \"%s\", \"from\": \"server\", \"time\": \"%s\", ", id, when);
+        vn_notice_json(c, stdout, r->notice);
+        fputs("}", stdout);
+        if (sh->json_lines) fputs("\n", stdout);
+        return;
+    }
     printf("{\"id\": \"%s\", \"from\": \"%s\", ", id, r->from ? r->from : "");
     if (mine) printf("\"to\": \"%s\", ", r->to);
     if (label) {

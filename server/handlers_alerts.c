@@ -51,8 +51,24 @@ static bool quiet_now(vn_server *srv, const uint8_t account[VN_ACCOUNT_LEN])
     return from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to);
 }
 
+/* What some alert notices say beyond the alert itself. */
+typedef struct notice_extra {
+    bool reporter;     /* to the one who raised it */
+    const char *level; /* escalated: who has it now */
+    uint32_t minutes;  /* sos-unclaimed: how long it has waited */
+} notice_extra;
+
+static vn_err send_notice_x(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const vn_alert *a,
+                            const char *kind, const uint8_t *by, const notice_extra *x);
+
 static vn_err send_notice(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const vn_alert *a,
                           const char *kind, const uint8_t *by)
+{
+    return send_notice_x(srv, to, a, kind, by, NULL);
+}
+
+static vn_err send_notice_x(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const vn_alert *a,
+                            const char *kind, const uint8_t *by, const notice_extra *x)
 {
     char id[VN_ACCOUNT_HEX + 1], case_hex[VN_ACCOUNT_HEX + 1], by_hex[VN_ACCOUNT_HEX + 1] = "";
     vn_hex_encode(a->id, VN_ALERT_ID_LEN, id);
@@ -66,6 +82,11 @@ static vn_err send_notice(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], cons
     n.severity = (char *)vn_signals_severity_name((vn_severity)a->severity);
     n.by = by_hex;
     n.date = "";
+    if (x) {
+        n.reporter = x->reporter;
+        n.level = (char *)(x->level ? x->level : "");
+        n.minutes = x->minutes;
+    }
     return vn_server_notify(srv, to, &n);
 }
 
@@ -165,6 +186,53 @@ static vn_err notify_role(vn_server *srv, const vn_alert *a, vn_role role, const
             continue;
         err = alert_notify(srv, m[i].account, a, kind, by);
     }
+    return err;
+}
+
+/* ---- feedback to the one who raised an alert ---- */
+
+/* Tells whoever raised alert a what became of it: an SOS is its case's
+ * participant's (nothing is kept for that); a signal's reporters are kept
+ * while it is open (vn_sched_reporter_add), those of signals folded into
+ * it too. Only reporters still in the case are told, and not the one who
+ * did it (by). */
+static vn_err tell_reporters(vn_server *srv, const vn_alert *a, const char *kind, const uint8_t *by,
+                             const char *level)
+{
+    vn_sstore *st = vn_server_store(srv);
+    uint8_t who[VN_REPORTERS_MAX][VN_ACCOUNT_LEN], mine[VN_ACCOUNT_LEN];
+    size_t n = 0;
+    vn_err err = VN_OK;
+    if (a->kind == VN_ALERT_SOS)
+        n = vn_case_participant(srv, a->case_id, who[0]) ? 1 : 0;
+    else
+        err = vn_sched_reporters(st, a->case_id, a->id, who, &n);
+    notice_extra x = {.reporter = true, .level = level};
+    for (size_t i = 0; !err && i < n; i++) {
+        if (by && !memcmp(who[i], by, VN_ACCOUNT_LEN)) continue;
+        if (vn_cases_of(st, who[i], mine) != VN_OK || memcmp(mine, a->case_id, VN_ACCOUNT_LEN))
+            continue;
+        err = send_notice_x(srv, who[i], a, kind, by, &x);
+    }
+    return err;
+}
+
+/* The unclaimed-SOS reminder's kind for vn_sched_alert_once (the
+ * scheduler's notice kinds are 1-5). */
+#define SOS_REMIND_ONCE 6
+
+/* Reminds the buddies that an SOS still waits for one of them: once after
+ * a few minutes, and again when it goes to the casemanager (level). An
+ * SOS is never held for quiet hours. */
+static vn_err remind_buddies(vn_server *srv, const vn_alert *a, uint64_t now, const char *level)
+{
+    vn_member m[VN_CASE_MEMBERS_MAX];
+    size_t n = 0;
+    notice_extra x = {.level = level, .minutes = (uint32_t)((now - a->created_ms) / 60000)};
+    vn_err err = vn_cases_members(vn_server_store(srv), a->case_id, m, VN_CASE_MEMBERS_MAX, &n);
+    for (size_t i = 0; !err && i < n; i++)
+        if (m[i].role == VN_ROLE_BUDDY)
+            err = send_notice_x(srv, m[i].account, a, "sos-unclaimed", NULL, &x);
     return err;
 }
 
@@ -281,9 +349,14 @@ vn_err vn_handle_alert_raise(vn_req *r)
     bool folded = false;
     vn_alert into;
     if ((err = find_fold(r, &a, &into, &folded))) return err;
-    if (folded) return reply_alert(&into, out);
+    if (folded) {
+        /* Its reporter is told what becomes of the alert it joined. */
+        if ((err = vn_sched_reporter_add(st, into.case_id, into.id, peer->account))) return err;
+        return reply_alert(&into, out);
+    }
     if ((err = vn_alerts_create(st, &a)))
         return vn_fail(r, err, "cannot store the alert: %s", vn_err_str(err));
+    if (!sos && (err = vn_sched_reporter_add(st, a.case_id, a.id, peer->account))) return err;
     /* An SOS reaches every buddy at once; a signal the casemanager. */
     err = sos ? notify_role(srv, &a, VN_ROLE_BUDDY, "sos", NULL, NULL)
               : alert_notify(srv, ci.casemanager, &a, "alert", NULL);
@@ -345,13 +418,11 @@ vn_err vn_handle_alert_claim(vn_req *r)
     a.state = VN_ALERT_CLAIMED;
     memcpy(a.claimed_by, peer->account, VN_ACCOUNT_LEN);
     if ((err = vn_alerts_put(r->store, &a))) return err;
-    /* The other buddies and the participant learn who has it. */
-    uint8_t participant[VN_ACCOUNT_LEN];
+    /* The other buddies learn who has it, and so does the participant who
+     * sent it (told as its reporter). */
     if ((err = notify_role(srv, &a, VN_ROLE_BUDDY, "sos-claimed", peer->account, peer->account)))
         return err;
-    if (vn_case_participant(srv, a.case_id, participant) &&
-        (err = alert_notify(srv, participant, &a, "sos-claimed", peer->account)))
-        return err;
+    if ((err = tell_reporters(srv, &a, "sos-claimed", peer->account, NULL))) return err;
     return reply_alert(&a, out);
 }
 
@@ -380,6 +451,11 @@ vn_err vn_handle_alert_ack(vn_req *r)
      * so the store holds no history of a participant's crises. */
     a.state = VN_ALERT_ACKED;
     a.acked_ms = r->now;
+    /* Its reporters hear it was answered, and by whom; then nothing of it
+     * is kept. */
+    if ((err = tell_reporters(r->srv, &a, "acknowledged", peer->account, NULL)) ||
+        (err = vn_sched_alert_forget(r->store, a.case_id, a.id)))
+        return err;
     if ((err = vn_alerts_delete(r->store, a.id))) return err;
     return reply_alert(&a, out);
 }
@@ -645,7 +721,18 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
         next.level = VN_LEVEL_CASEMANAGER;
         next.level_ms = now;
         vn_err err = alert_notify(srv, ci.casemanager, &next, "escalated", NULL);
+        /* The buddies are reminded once more, the participant told. */
+        if (!err) err = remind_buddies(srv, &next, now, "casemanager");
+        if (!err) err = tell_reporters(srv, &next, "escalated", NULL, "casemanager");
         if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
+        if (err) return err;
+    } else if (a->kind == VN_ALERT_SOS && a->level == VN_LEVEL_BUDDIES &&
+               a->state == VN_ALERT_OPEN &&
+               now >= a->created_ms + vn_schedule_sos_remind_ms(sos_window)) {
+        bool already = false;
+        vn_err err =
+            vn_sched_alert_once(vn_server_store(srv), a->case_id, SOS_REMIND_ONCE, a->id, &already);
+        if (!err && !already) err = remind_buddies(srv, a, now, "buddies");
         if (err) return err;
     }
     if (next.level < VN_LEVEL_MEDICAL_LEAD && now > a->created_ms + alert_limit_ms(a)) {
@@ -658,6 +745,7 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
         next.level = VN_LEVEL_MEDICAL_LEAD;
         next.level_ms = now;
         vn_err err = alert_notify(srv, NULL, &next, "escalated", NULL);
+        if (!err) err = tell_reporters(srv, &next, "escalated", NULL, "medical-lead");
         if (!err) err = vn_alerts_put(vn_server_store(srv), &next);
         if (err) return err;
         vn_server_count(srv, VN_LOG_ESCALATED);
@@ -684,7 +772,12 @@ static vn_err due_cb(void *ud, const vn_alert_key *k)
     bool to_cm = k->level == VN_LEVEL_BUDDIES && k->state == VN_ALERT_OPEN &&
                  d->now >= k->created_ms + sos_window;
     bool to_lead = d->now > k->created_ms + alert_limit_ms(&a);
-    if (k->state == VN_ALERT_ACKED || (!to_cm && !to_lead)) return VN_OK;
+    /* An SOS past its reminder time is looked at until it escalates: the
+     * reminder is sent once (vn_sched_alert_once). */
+    bool remind = k->kind == VN_ALERT_SOS && k->level == VN_LEVEL_BUDDIES &&
+                  k->state == VN_ALERT_OPEN &&
+                  d->now >= k->created_ms + vn_schedule_sos_remind_ms(sos_window);
+    if (k->state == VN_ALERT_ACKED || (!to_cm && !to_lead && !remind)) return VN_OK;
     vn_err err = vn_array_reserve(&d->due, &d->cap, d->n + 1, sizeof *d->due, VN_ALERTS_MAX);
     if (!err) d->due[d->n++] = *k;
     return err;

@@ -1,9 +1,12 @@
 /* The scheduler: on every sweep, for each case under a signed contract, it
  * closes the days that have ended (the day's draw is made if no check-in
- * made it, a missing check-in becomes an event), then sends a reminder to
- * the participant before each deadline and tells the casemanager of each
- * overdue item, once per item. All of it follows from (contract, records,
- * now), so a test clock can run months in seconds.
+ * made it, a missing check-in becomes an event), then reminds the
+ * participant of today's check-in (when the window opens and an hour before
+ * it closes) and of their contact deadlines, the casemanager of the monthly
+ * contact, and tells the casemanager of each overdue item, once per item.
+ * Reminders wait out the recipient's quiet hours and skip absence days.
+ * All of it follows from (contract, records, now), so a test clock can run
+ * months in seconds.
  *
  * A pass visits every active case, however many there are, a step at a
  * time: each step runs cases in one transaction until CASES_PER_STEP or
@@ -19,8 +22,10 @@
 #include "vn/sched.h"
 #include "vn/day.h"
 #include "vn/hex.h"
+#include "vn/quiet.h"
 #include "vn/account.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +34,35 @@
 vn_err vn_draw_day(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN], const vn_terms *t,
                    const vn_absence *abs, size_t nabs, int32_t day, bool *test);
 
-enum { NOTICE_REMIND = 1, NOTICE_OVERDUE = 2, NOTICE_MISSED = 3 };
+/* The kinds of the scheduler's notices, as vn_sched_notice_once keys
+ * them. 6 is the unclaimed-SOS reminder (handlers_alerts.c). */
+enum {
+    NOTICE_REMIND = 1,
+    NOTICE_OVERDUE = 2,
+    NOTICE_MISSED = 3,
+    NOTICE_CHECKIN_OPEN = 4,
+    NOTICE_CHECKIN_CLOSING = 5,
+};
 
-static vn_err notice(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
-                     const uint8_t to[VN_ACCOUNT_LEN], uint8_t kind, uint8_t item, int32_t day)
+static const char *notice_kind(uint8_t kind)
+{
+    switch (kind) {
+    case NOTICE_REMIND:
+        return "reminder";
+    case NOTICE_OVERDUE:
+        return "overdue";
+    case NOTICE_CHECKIN_OPEN:
+        return "checkin-open";
+    case NOTICE_CHECKIN_CLOSING:
+        return "checkin-closing";
+    }
+    return "checkin-missed";
+}
+
+/* Sends a notice unless one of its kind, item and day was sent already. */
+static vn_err notice_until(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
+                           const uint8_t to[VN_ACCOUNT_LEN], uint8_t kind, uint8_t item,
+                           int32_t day, const char *until)
 {
     bool already = false;
     char hex[VN_ACCOUNT_HEX + 1], date[11];
@@ -41,13 +71,50 @@ static vn_err notice(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
     vn_hex_encode(case_id, VN_ACCOUNT_LEN, hex);
     vn_day_format(day, date);
     Vn__Notice n = VN__NOTICE__INIT;
-    n.kind = kind == NOTICE_REMIND    ? "reminder"
-             : kind == NOTICE_OVERDUE ? "overdue"
-                                      : "checkin-missed";
+    n.kind = (char *)notice_kind(kind);
     n.item = (char *)vn_schedule_due_name((vn_due_kind)item);
     n.case_id = hex;
     n.date = date;
+    n.until = (char *)until;
     return vn_server_notify(srv, to, &n);
+}
+
+static vn_err notice(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
+                     const uint8_t to[VN_ACCOUNT_LEN], uint8_t kind, uint8_t item, int32_t day)
+{
+    return notice_until(srv, case_id, to, kind, item, day, "");
+}
+
+/* A reminder is not news at night: inside the recipient's quiet hours it
+ * is not sent and not marked, so the first sweep after they end sends it
+ * (if it is still worth sending then). Nothing else is stored for it. */
+static vn_err remind(vn_server *srv, const uint8_t case_id[VN_ACCOUNT_LEN],
+                     const uint8_t to[VN_ACCOUNT_LEN], uint8_t kind, uint8_t item, int32_t day,
+                     int minute, const char *until)
+{
+    vn_sstore *st = vn_server_store(srv);
+    uint16_t from, end;
+    bool sent = false;
+    vn_err err = vn_sched_notice_sent(st, case_id, kind, item, day, &sent);
+    if (err || sent) return err;
+    if (vn_quiet_get(st, to, &from, &end) == VN_OK && vn_schedule_quiet_at(from, end, minute))
+        return VN_OK;
+    return notice_until(srv, case_id, to, kind, item, day, until);
+}
+
+/* The participant's check-in reminders of today: when the window opens,
+ * and once more before it closes. */
+static vn_err remind_checkin(vn_server *srv, const vn_case_info *ci, const vn_terms *t,
+                             const uint8_t participant[VN_ACCOUNT_LEN], int32_t today, int minute)
+{
+    char until[16];
+    vn_checkin_remind r = vn_schedule_checkin_remind(t, NULL, 0, today, minute, false);
+    if (r == VN_REMIND_NONE) return VN_OK;
+    snprintf(until, sizeof until, "%02d:%02d", t->checkin_end_min / 60, t->checkin_end_min % 60);
+    uint8_t kind = r == VN_REMIND_OPEN ? NOTICE_CHECKIN_OPEN : NOTICE_CHECKIN_CLOSING;
+    /* An open reminder held past the closing time is not sent: the
+     * closing one says it all. */
+    return remind(srv, ci->id, participant, kind, VN_DUE_CHECKIN, today, minute, until);
 }
 
 /* Closes the days from the last closed one up to yesterday, and today once
@@ -105,14 +172,27 @@ static vn_err run_case(vn_server *srv, const vn_case_info *ci, int32_t today, in
     if ((err = vn_events_load(st, ci->id, t.start_day, &ev, &nev))) goto out;
     size_t n = vn_schedule_due(&t, ev, nev, abs, nabs, today, minute, due, VN_DUE_MAX);
     bool has_p = vn_case_participant(srv, ci->id, participant);
+    /* Nobody is reminded of anything on an approved absence day. */
+    bool away = vn_schedule_absent(abs, nabs, today);
     for (size_t i = 0; !err && i < n && i < VN_DUE_MAX; i++) {
-        /* The check-in has its own notices (missed), and tests are never
-         * announced ahead: a reminder would leak nothing, but stays quiet. */
-        if (due[i].kind == VN_DUE_CHECKIN) continue;
+        /* The check-in has its own notices (missed, and the reminders of
+         * the open window), and tests are never announced ahead: a
+         * reminder would leak nothing, but stays quiet. */
+        if (due[i].kind == VN_DUE_CHECKIN) {
+            if (!due[i].overdue && has_p && !away)
+                err = remind_checkin(srv, ci, &t, participant, today, minute);
+            continue;
+        }
         if (due[i].overdue)
             err = notice(srv, ci->id, ci->casemanager, NOTICE_OVERDUE, due[i].kind, due[i].due_day);
-        else if (due[i].remind && has_p && due[i].kind != VN_DUE_TEST)
-            err = notice(srv, ci->id, participant, NOTICE_REMIND, due[i].kind, due[i].due_day);
+        /* The monthly contact is the casemanager's to make: they are
+         * reminded of it, not the participant. */
+        else if (due[i].remind && !away && due[i].kind == VN_DUE_CM_CONTACT)
+            err = remind(srv, ci->id, ci->casemanager, NOTICE_REMIND, due[i].kind, due[i].due_day,
+                         minute, "");
+        else if (due[i].remind && has_p && !away && due[i].kind != VN_DUE_TEST)
+            err = remind(srv, ci->id, participant, NOTICE_REMIND, due[i].kind, due[i].due_day,
+                         minute, "");
     }
 out:
     free(ev);

@@ -39,6 +39,7 @@ struct vn_server {
     uv_poll_t zap_poll;    /* readiness of the ZAP socket's ZMQ_FD */
     uv_poll_t mon_poll;    /* readiness of the monitor socket's ZMQ_FD */
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
+    uv_timer_t tclock;     /* a test clock: a sweep at once when `vangnetd clock` moves it */
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;

@@ -84,7 +84,7 @@ ALERTS=$(vn cm --json alerts | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
 check "the alerts are listed" test -n "$ALERTS"
 # Left alone past its window, the crisis signal goes up to the medical lead.
 server_clock advance 2h
-wait_inbox ml "escalated: crisis signal alert"
+wait_inbox ml "escalated: The crisis signal of case"
 vn cm quiet-hours 00:00-23:59 >/dev/null
 vn nst signal E02 --case "$CASE" >/dev/null   # a concern notice held in quiet hours
 step "a disclosure, attested by both"

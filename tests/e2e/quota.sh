@@ -52,7 +52,7 @@ expect_match "buddy 1 of case B sees it" '\[SOS\] help me B -- take it: vangnet 
 expect_match "buddy 2 of case B sees it" '\[SOS\] help me B' "$(vn b2 inbox)"
 vn cm inbox >/dev/null
 server_clock advance 16m
-wait_inbox cm "escalated: urgent sos alert"
+wait_inbox cm "escalated: The urgent SOS of case"
 pass "unclaimed, it reaches case B's casemanager"
 
 step "the counts survive a restart"
@@ -137,9 +137,9 @@ OUT=$(vn docB sos "help me again")
 expect_match "the participant is told the SOS went out" 'SOS sent to your 2 buddies' "$OUT"
 INB=$(vn b1 inbox)
 expect_match "buddy 1 gets the SOS report" '\[SOS\] help me again -- take it' "$INB"
-expect_match "and the server's notice of it" 'sos: urgent sos alert' "$INB"
+expect_match "and the server's notice of it" 'sos: SOS: the participant of case' "$INB"
 expect_match "buddy 2 gets the SOS report" '\[SOS\] help me again' "$(vn b2 inbox)"
 S=$(grep -o 'vangnet claim [0-9a-f]*' <<< "$INB" | tail -n1 | cut -d' ' -f3)
 expect_match "a buddy can claim it" 'is claimed' "$(vn b1 claim "$S")"
-expect_match "the participant hears who has it" 'sos-claimed: urgent sos alert' "$(vn docB inbox)"
+expect_match "the participant hears who has it" 'sos-claimed: Your SOS was claimed by' "$(vn docB inbox)"
 finish

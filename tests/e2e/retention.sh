@@ -38,8 +38,8 @@ vn cm ack "$A1" >/dev/null
 expect_eq "acknowledged, it is gone" 0 "$(db_count alerts)"
 vn b1 signal X05 >/dev/null
 server_clock advance 2h
-wait_inbox ml "escalated: crisis signal alert"
-A2=$(grep -o 'alert [0-9a-f]\{32\}' <<< "$INBOX" | head -1 | cut -d' ' -f2)
+wait_inbox ml "escalated: The crisis signal of case"
+A2=$(grep -o 'vangnet ack [0-9a-f]\{32\}' <<< "$INBOX" | head -1 | cut -d' ' -f3)
 vn ml ack "$A2" >/dev/null
 expect_eq "escalated and then acknowledged, it is gone too" 0 "$(db_count alerts)"
 

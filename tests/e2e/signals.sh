@@ -38,7 +38,7 @@ expect_match "a crisis shows crisis contacts" '113' "$OUT"
 A1=$(vn cm --json alerts | grep -o '"alert": "[0-9a-f]*"' | sed -n 1p | cut -d'"' -f4)
 CMIN=$(vn cm inbox)
 expect_match "the casemanager gets the items end to end" "\\[signal crisis\\] X05 \\(Suicidal[^)]*\\) - $CANARY first" "$CMIN"
-expect_match "and a notice of the alert" "alert: crisis signal alert $A1" "$CMIN"
+expect_match "and a notice of the alert" "alert: A new crisis signal was raised in case [0-9a-f]{8}\\. Once you have acted, acknowledge it: vangnet ack $A1" "$CMIN"
 expect_match "the caseload shows the alert first" "\"alerts\": \\[\\{\"alert\": \"$A1\", \"severity\": \"crisis\"" "$(vn cm --json caseload)"
 server_clock advance 59m
 pause_for_sweeps 1.5
@@ -60,8 +60,8 @@ server_clock advance 59m
 pause_for_sweeps 1.5
 check "not at 59 minutes" bash -c "! grep -q 'escalated' <<< '$(vn ml inbox)'"
 server_clock advance 2m
-wait_inbox ml "escalated: crisis signal alert"
-expect_match "at 61 minutes the medical lead is told" "escalated: crisis signal alert $A2" "$INBOX"
+wait_inbox ml "escalated: The crisis signal of case"
+expect_match "at 61 minutes the medical lead is told" "escalated: The crisis signal of case [0-9a-f]{8} .*vangnet ack $A2" "$INBOX"
 expect_match "and sees it in their alerts" "\"alert\": \"$A2\".*\"level\": 2" "$(vn ml --json alerts)"
 OUT=$(vn ml ack "$A2") && RC=0 || RC=$?
 expect_match "the lead may acknowledge it" "is acknowledged" "$OUT"
@@ -79,12 +79,12 @@ expect_match "buddy 1 gets the SOS" "\\[SOS\\] $CANARY bel me -- take it: vangne
 expect_match "buddy 2 gets the SOS" "\\[SOS\\] $CANARY bel me" "$(vn b2 inbox)"
 vn b2 claim "$S1" >/dev/null
 expect_match "the first buddy cannot claim it any more" "already claimed by $B2" "$(vn b1 claim "$S1" 2>&1 || true)"
-expect_match "and is told who has it" "sos-claimed: urgent sos alert $S1 .*claimed by $B2" "$(vn b1 inbox)"
-expect_match "the participant is told too" "sos-claimed: urgent sos alert $S1" "$(vn doc inbox)"
+expect_match "and is told who has it" "sos-claimed: b2 claimed the SOS of case [0-9a-f]{8}; nothing more for you to do" "$(vn b1 inbox)"
+expect_match "the participant is told too" "sos-claimed: Your SOS was claimed by account ${B2:0:8}" "$(vn doc inbox)"
 expect_match "the alert list shows it claimed by buddy 2" "\"alert\": \"$S1\".*\"state\": \"claimed\", \"claimed_by\": \"$B2\"" "$(vn b1 --json alerts)"
 # A claimer who leaves the case hands the SOS back to the other buddies.
 vn cm case remove "$CASE" "$B2" >/dev/null
-wait_inbox b1 "sos-reopened: urgent sos alert $S1"
+wait_inbox b1 "sos-reopened: The buddy who had claimed the SOS of case [0-9a-f]{8} left the case; it is open again\\. Take it: vangnet claim $S1"
 pass "buddy 2 removed: buddy 1 is told the SOS is open again"
 expect_match "and may claim it now" "is claimed" "$(vn b1 claim "$S1")"
 
@@ -94,10 +94,10 @@ S2=$(vn doc --json sos "$CANARY nobody" | grep -o '"alert": "[0-9a-f]*"' | cut -
 vn cm inbox >/dev/null
 server_clock advance 14m
 pause_for_sweeps 1.5
-check "not before its window" bash -c "! grep -q 'escalated: urgent sos alert $S2' <<< '$(vn cm inbox)'"
+check "not before its window" bash -c "! grep -q \"\$1\" <<< \"\$2\"" _ "vangnet ack $S2" "$(vn cm inbox)"
 server_clock advance 2m
-wait_inbox cm "escalated: urgent sos alert $S2"
-expect_match "unclaimed after 15 minutes it reaches the casemanager" "escalated: urgent sos alert $S2" "$INBOX"
+wait_inbox cm "escalated: The urgent SOS of case [0-9a-f]{8} .*vangnet ack $S2"
+expect_match "unclaimed after 15 minutes it reaches the casemanager" "escalated: The urgent SOS of case [0-9a-f]{8} .*vangnet ack $S2" "$INBOX"
 
 # The store knows case, kind, severity and times; no item code, no note.
 step "no item code or note in the store"
@@ -128,12 +128,12 @@ vn b1 signal X04 >/dev/null
 # The concern notice must be held: give the sweep time to (not) send it.
 pause_for_sweeps 1.5
 OUT=$(vn cm inbox)
-expect_match "at night the crisis notice comes at once" 'alert: crisis signal' "$OUT"
-check "the concern notice waits" bash -c "! grep -q 'alert: concern signal' <<< '$OUT'"
+expect_match "at night the crisis notice comes at once" 'alert: A new crisis signal' "$OUT"
+check "the concern notice waits" bash -c "! grep -q 'alert: A new concern signal' <<< '$OUT'"
 expect_match "the report itself still arrives end to end" '\[signal concern\] E05' "$OUT"
 server_clock set 2027-05-04T05:05    # 07:05 in Amsterdam
-wait_inbox cm 'alert: concern signal'
-expect_match "after the quiet hours the concern notice follows" 'alert: concern signal' "$INBOX"
+wait_inbox cm 'alert: A new concern signal'
+expect_match "after the quiet hours the concern notice follows" 'alert: A new concern signal' "$INBOX"
 
 # Disclosure: both gates, both people, or nothing.
 step "disclosure needs both gates from both people"
@@ -161,7 +161,7 @@ check "and claiming ($R1)" same_refusal "$R1" "$S2" "$R2" "$FAKE"
 expect_match "the medical lead completes it" '"recorded": true' \
     "$(vn ml --json disclosure attest --case "$CASE" --safety-at-risk --no-action-taken)"
 expect_eq "the disclosure is recorded" 1 "$(db_count disclosures)"
-expect_match "the participant is told" 'notice\] disclosure' "$(vn doc inbox)"
+expect_match "the participant is told" 'disclosure: A disclosure was recorded on [0-9-]+ in case [0-9a-f]{8}: your casemanager and a medical lead' "$(vn doc inbox)"
 expect_match "and sees it in the audit log" '"what": "disclosure"' "$(vn doc --json audit)"
 
 # The log counts events and names no one: no account, case, role or severity.

@@ -12,7 +12,7 @@
  *
  * The schema block is a fenced ```schema block with one line per database:
  *   NAME  KEY  VALUE
- * KEY is a byte length or text:WORD|WORD...; VALUE is a byte length, a
+ * KEY is a byte length, several as N|M, or text:WORD|WORD...; VALUE is a byte length, a
  * range N..M, or [N+]pb:MESSAGE(field,field,...) for a protobuf value after
  * an optional N-byte prefix. Nested values are described too, and checked
  * the same way: a message field as field{sub,sub,...}, a bytes field that
@@ -249,7 +249,14 @@ static bool check_key(const char *spec, const MDB_val *k)
         }
         return false;
     }
-    return k->mv_size == strtoul(spec, NULL, 10);
+    /* N, or N|M|...: one of several lengths. */
+    for (const char *p = spec; *p;) {
+        char *end;
+        if (k->mv_size == strtoul(p, &end, 10)) return true;
+        if (*end != '|') return false;
+        p = end + 1;
+    }
+    return false;
 }
 
 /* Does the n bytes at p contain the needle of len bytes? */

@@ -283,6 +283,47 @@ static void test_records(void **state)
     assert_false(already);
     assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 31, &already), VN_OK);
     assert_true(already);
+    /* An earlier day counts as sent: several overdue items of one kind,
+     * oldest first, each go out once. */
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 29, &already), VN_OK);
+    assert_true(already);
+    bool sent = false;
+    assert_int_equal(vn_sched_notice_sent(st, c, 1, 4, 32, &sent), VN_OK);
+    assert_false(sent);
+    assert_int_equal(vn_sched_notice_once(st, c, 1, 4, 32, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_notice_sent(st, c, 1, 4, 32, &sent), VN_OK);
+    assert_true(sent);
+    /* What is kept of an alert: a reminder once, its reporters, until
+     * it is forgotten (or the case purged). */
+    uint8_t alert[VN_ACCOUNT_LEN], who[VN_REPORTERS_MAX][VN_ACCOUNT_LEN], r1[VN_ACCOUNT_LEN],
+        r2[VN_ACCOUNT_LEN];
+    size_t nr = 9;
+    memset(alert, 0xA1, sizeof alert);
+    memset(r1, 0x11, sizeof r1);
+    memset(r2, 0x22, sizeof r2);
+    assert_int_equal(vn_sched_alert_once(st, c, 6, alert, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_alert_once(st, c, 6, alert, &already), VN_OK);
+    assert_true(already);
+    assert_int_equal(vn_sched_reporters(st, c, alert, who, &nr), VN_OK);
+    assert_int_equal(nr, 0);
+    assert_int_equal(vn_sched_reporter_add(st, c, alert, r1), VN_OK);
+    assert_int_equal(vn_sched_reporter_add(st, c, alert, r2), VN_OK);
+    assert_int_equal(vn_sched_reporter_add(st, c, alert, r1), VN_OK);
+    assert_int_equal(vn_sched_reporters(st, c, alert, who, &nr), VN_OK);
+    assert_int_equal(nr, 2);
+    assert_memory_equal(who[0], r1, VN_ACCOUNT_LEN);
+    assert_memory_equal(who[1], r2, VN_ACCOUNT_LEN);
+    assert_int_equal(vn_sched_alert_forget(st, c, alert), VN_OK);
+    assert_int_equal(vn_sched_reporters(st, c, alert, who, &nr), VN_OK);
+    assert_int_equal(nr, 0);
+    assert_int_equal(vn_sched_alert_once(st, c, 6, alert, &already), VN_OK);
+    assert_false(already);
+    assert_int_equal(vn_sched_reporter_add(st, c, alert, r2), VN_OK);
+    /* the notices of the case are still there after an alert is forgotten */
+    assert_int_equal(vn_sched_notice_sent(st, c, 1, 4, 32, &sent), VN_OK);
+    assert_true(sent);
     assert_int_equal(vn_events_purge_case(st, c), VN_OK);
     assert_int_equal(vn_absences_purge_case(st, c), VN_OK);
     assert_int_equal(vn_sched_purge_case(st, c), VN_OK);

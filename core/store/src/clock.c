@@ -28,6 +28,8 @@ struct vn_clock {
     uint64_t expiry;      /* the system time expiry last ran at */
     uint64_t expiry_mono; /* the monotonic time then */
     bool expiry_held;     /* expiry was behind the system clock at the last sweep */
+    bool have_offset;     /* seen_offset is set */
+    uint64_t seen_offset; /* the test offset at the last vn_clock_test_moved */
 };
 
 vn_err vn_clock_open(vn_clock **out, vn_sstore *st, bool test)
@@ -110,6 +112,16 @@ uint64_t vn_clock_expiry_now(vn_clock *self, uint64_t *behind_ms, bool *changed)
 bool vn_clock_is_test(const vn_clock *self)
 {
     return self->test;
+}
+
+bool vn_clock_test_moved(vn_clock *self)
+{
+    if (!self->test) return false;
+    uint64_t off = read_offset(self->st);
+    bool moved = self->have_offset && off != self->seen_offset;
+    self->have_offset = true;
+    self->seen_offset = off;
+    return moved;
 }
 
 vn_err vn_clock_advance(vn_sstore *st, uint64_t ms)

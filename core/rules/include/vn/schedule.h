@@ -111,4 +111,34 @@ typedef struct vn_due {
 size_t vn_schedule_due(const vn_terms *t, const vn_event *ev, size_t nev, const vn_absence *abs,
                        size_t nabs, int32_t today, int minute, vn_due *out, size_t max);
 
+/* ---- reminders (schedule_remind.c) ---- */
+
+/* Which check-in reminder is due at minute of a day on which the check-in
+ * is still missing. */
+typedef enum vn_checkin_remind {
+    VN_REMIND_NONE = 0,    /* outside the window (or no check-in to remind of) */
+    VN_REMIND_OPEN = 1,    /* the window is open */
+    VN_REMIND_CLOSING = 2, /* the window closes soon */
+} vn_checkin_remind;
+
+/* The minute of the day the "closes soon" reminder is due: an hour before
+ * the window closes, or a quarter of the window before it when the window
+ * is shorter than four hours (never before it opens). */
+int vn_schedule_closing_min(const vn_terms *t);
+/* The check-in reminder due on day at minute: VN_REMIND_NONE outside the
+ * contract, on an absence day, when checked_in, before the window opens and
+ * once it has closed; VN_REMIND_CLOSING from vn_schedule_closing_min on;
+ * VN_REMIND_OPEN before that. A caller that could not send the open
+ * reminder in time (quiet hours) sends only the closing one. */
+vn_checkin_remind vn_schedule_checkin_remind(const vn_terms *t, const vn_absence *abs, size_t nabs,
+                                             int32_t day, int minute, bool checked_in);
+/* Whether minute (0..1439) lies in quiet hours from start_min up to
+ * end_min, which may wrap past midnight (22:00-07:00). Empty when they are
+ * equal. */
+bool vn_schedule_quiet_at(uint16_t start_min, uint16_t end_min, int minute);
+/* How long an SOS waits unclaimed before its buddies are reminded: a
+ * third of the window after which it goes to the casemanager, at most five
+ * minutes, at least one second. */
+uint64_t vn_schedule_sos_remind_ms(uint64_t sos_window_ms);
+
 #endif

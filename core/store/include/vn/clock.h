@@ -37,6 +37,9 @@ uint64_t vn_clock_expiry_now(vn_clock *self, uint64_t *behind_ms, bool *changed)
  * move with the wall clock. */
 uint64_t vn_clock_mono_ms(void);
 bool vn_clock_is_test(const vn_clock *self);
+/* A test clock: whether `vangnetd clock` moved it since the last call (the
+ * first call only notes where it is). Always false for a real clock. */
+bool vn_clock_test_moved(vn_clock *self);
 
 /* Moves the stored test offset forward by ms. */
 vn_err vn_clock_advance(vn_sstore *st, uint64_t ms);
