@@ -370,7 +370,10 @@ vn_err vn_handle_record(vn_req *r)
     /* A test counts only where a draw asked for one: a test on another
      * day (for cause) would tell the server more than its rule needs. */
     bool keep = ev != VN_EV_TEST || vn_events_has(st, id, day, VN_EV_DRAW_TEST);
-    if (keep && (err = vn_events_add(st, id, day, ev)))
+    /* One test per test day: recording it again (a corrected result) adds
+     * no second one. */
+    bool again = keep && ev == VN_EV_TEST && vn_events_has(st, id, day, VN_EV_TEST);
+    if (keep && !again && (err = vn_events_add(st, id, day, ev)))
         return vn_fail(r, err, "cannot store the record: %s", vn_err_str(err));
     char date[11];
     vn_day_format(day, date);
