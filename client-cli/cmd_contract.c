@@ -416,7 +416,8 @@ int vn_cmd_test_record(vn_client *c, const vn_args *a)
     int rc = 0;
     char was[64] = "";
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
-    if (vn_day_parse(date, &day)) return vn_args_invalid(c, a, "--date wants YYYY-MM-DD, not %s", date);
+    if (vn_day_parse(date, &day))
+        return vn_args_invalid(c, a, "--date wants YYYY-MM-DD, not %s", date);
     if (confirmed && strcmp(result, "positive") != 0)
         return vn_args_usage(c, a, "--confirmed confirms a positive result, not a %s one", result);
     if (!note) note = "";
@@ -482,7 +483,8 @@ int vn_cmd_state_record(vn_client *c, const vn_args *a)
     /* A clinical state is never told to the server: the participant and
      * the medical leads (send_note) and this device learn it. Monitoring
      * goes on regardless. */
-    rc = send_note(c, case_id, "state", today, state, note, false, previous(c, case_id, today, "state", was, sizeof was));
+    rc = send_note(c, case_id, "state", today, state, note, false,
+                   previous(c, case_id, today, "state", was, sizeof was));
     if (!rc && !c->json) printf("recorded %s for case %s (end to end only)\n", state, case_id);
     return rc;
 }

@@ -273,8 +273,7 @@ static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNo
 
 /* Test-day instructions: kept when the case's casemanager sent them
  * (instructions.c), shown either way. */
-static vn_err take_instructions(inbox_run *run, const incoming *in,
-                                const Vn__TestInstructions *ti)
+static vn_err take_instructions(inbox_run *run, const incoming *in, const Vn__TestInstructions *ti)
 {
     const Vn__CaseInfo *ci = NULL;
     char line[700];

@@ -249,4 +249,3 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }
-

@@ -104,7 +104,8 @@ static const vn_cmd commands[] = {
          "where and by when to give a sample on a test day"),
      .opts = {CASE_OPT(0, "the case (required to set them; default your own)"),
               {"--site", "TEXT", 0, "where the sample is given"},
-              {"--hours", "TEXT", 0, "when the site takes samples, such as \"Mon-Fri 08:00-12:00\""},
+              {"--hours", "TEXT", 0,
+               "when the site takes samples, such as \"Mon-Fri 08:00-12:00\""},
               {"--cutoff", "HH:MM", 0, "the sample is given before this time"}},
      .about = "The casemanager sets them (--site and --cutoff at least); they go end to end to\n"
               "the participant, whose device shows them with every test day (\"Test today at\n"

@@ -95,8 +95,7 @@ static bool cutoff_ok(const char *s)
 {
     unsigned h, m;
     int n = 0;
-    return strlen(s) == 5 && sscanf(s, "%2u:%2u%n", &h, &m, &n) == 2 && n == 5 && h < 24 &&
-           m < 60;
+    return strlen(s) == 5 && sscanf(s, "%2u:%2u%n", &h, &m, &n) == 2 && n == 5 && h < 24 && m < 60;
 }
 
 /* Printable one-line text: no control characters (a site is shown on a
@@ -161,7 +160,8 @@ int vn_cmd_contract_instructions(vn_client *c, const vn_args *a)
     if (case_id && !vn_args_case_ok(c, case_id, &rc)) return rc;
     if (!site && !hours && !cutoff) return show(c, case_id);
     if (!case_id) return vn_args_usage(c, a, "setting instructions needs --case");
-    if (!site || !cutoff) return vn_args_usage(c, a, "setting instructions needs --site and --cutoff");
+    if (!site || !cutoff)
+        return vn_args_usage(c, a, "setting instructions needs --site and --cutoff");
     if (!line_ok(site, VN_INSTR_SITE_MAX))
         return vn_args_invalid(c, a, "--site wants 1 to %d characters on one line",
                                VN_INSTR_SITE_MAX);

@@ -214,8 +214,8 @@ void vn_client_record_line(const Vn__RecordNote *rn, char *line, size_t size)
     } else if (rn->confirmed) {
         after = " (confirmed)";
     }
-    int o = snprintf(line, size, "[record] %s %s: %s%s", kind, rn->date ? rn->date : "", shown,
-                     after);
+    int o =
+        snprintf(line, size, "[record] %s %s: %s%s", kind, rn->date ? rn->date : "", shown, after);
     if (o < 0 || (size_t)o >= size) return;
     if (rn->corrects && rn->corrects[0]) {
         int w = snprintf(line + o, size - (size_t)o, " (correction: %s -> %s)", rn->corrects,

@@ -13,17 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_DAYS        31   /* days of a month, at most */
-#define REPORT_ALERTS_MAX  256  /* alerts the report lists; the rest are counted */
-#define REPORT_ALERT_PAGES 20   /* pages of the alert list read, at most */
-#define NOTE_MAX           400  /* bytes of a note the report shows */
+#define REPORT_DAYS        31  /* days of a month, at most */
+#define REPORT_ALERTS_MAX  256 /* alerts the report lists; the rest are counted */
+#define REPORT_ALERT_PAGES 20  /* pages of the alert list read, at most */
+#define NOTE_MAX           400 /* bytes of a note the report shows */
 
 /* A test of the month: a drawn day, or a day with an outcome recorded. */
 typedef struct report_test {
-    int32_t day;             /* its day */
-    char state[32];          /* vn_test_state_name, or "" without an outcome */
-    char corrects[32];       /* the outcome it replaced, or "" */
-    char note[NOTE_MAX];     /* the note, made safe to print on one line */
+    int32_t day;         /* its day */
+    char state[32];      /* vn_test_state_name, or "" without an outcome */
+    char corrects[32];   /* the outcome it replaced, or "" */
+    char note[NOTE_MAX]; /* the note, made safe to print on one line */
 } report_test;
 
 /* An alert of the month: acknowledged (its history is a record here) or
@@ -176,7 +176,8 @@ static int gather(vn_client *c, report *r, Vn__Reply **cal)
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = VN__REQUEST__BODY_CALENDAR;
     req.calendar = &q;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_CALENDAR_VIEW, "cannot read the calendar", cal);
+    int rc =
+        vn_client_call(c, &req, VN__REPLY__BODY_CALENDAR_VIEW, "cannot read the calendar", cal);
     if (rc) return rc;
     const Vn__CalendarView *v = (*cal)->calendar_view;
     r->view = v;
@@ -200,7 +201,8 @@ static int gather(vn_client *c, report *r, Vn__Reply **cal)
     char prefix[VN_ACCOUNT_HEX + 8];
     snprintf(prefix, sizeof prefix, "%s%s", r->case_id, r->month);
     vn_err err = vn_kv_each(c->kv, CDB_RECORDS, prefix, strlen(prefix), record_cb, r);
-    if (err) return vn_client_fail(c, err, "cannot read this device's records: %s", vn_err_str(err));
+    if (err)
+        return vn_client_fail(c, err, "cannot read this device's records: %s", vn_err_str(err));
     add_drawn(r);
     if ((rc = open_alerts(c, r))) return rc;
     vn_report_total(r->days, r->ndays, r->today_day, &r->totals);
@@ -228,11 +230,24 @@ static size_t alerts_total(const report *r)
 
 /* ---- the three forms ---- */
 
+/* Prints s indented by `indent` columns, cut to end before column 80
+ * ("..." where it was cut; never inside a UTF-8 character). */
+static void print_clipped(int indent, const char *s)
+{
+    size_t room = (size_t)(80 - indent), n = strlen(s);
+    if (n > room) {
+        n = room - 3;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    printf("%*s%.*s%s\n", indent, "", (int)n, s, n < strlen(s) ? "..." : "");
+}
+
 static void print_text(const report *r)
 {
     const vn_report_totals *t = &r->totals;
     char date[11], f[2][80];
-    printf("monthly report, case %s, %s (as of %s)\n", r->case_id, r->month, r->today);
+    printf("report of case %s, %s (as of %s)\n", r->case_id, r->month, r->today);
     printf("  check-ins        %u done, %u missed\n", t->checkins, t->checkins_missed);
     printf("  test days        %u drawn, %u taken, %u missed\n", t->test_days, t->tests_taken,
            t->tests_missed);
@@ -250,29 +265,34 @@ static void print_text(const report *r)
     if (r->ntests) printf("\ntests\n");
     for (size_t i = 0; i < r->ntests; i++) {
         const report_test *x = &r->tests[i];
+        char more[2 * NOTE_MAX];
         vn_day_format(x->day, date);
-        printf("  %s  %-9s  %s", date, test_taken_word(r, find_day(r, x->day)),
+        printf("  %s  %-9s  %s\n", date, test_taken_word(r, find_day(r, x->day)),
                x->state[0] ? vn_test_state_words(vn_test_state_of(x->state, false)) : "no result");
-        if (x->corrects[0]) printf(" (correction: %s -> %s)", x->corrects, x->state);
-        if (x->note[0]) printf(" - %s", x->note);
-        printf("\n");
+        /* A correction and a note go on a line of their own, cut to fit. */
+        snprintf(more, sizeof more, "%s%s%s%s%s%s", x->corrects[0] ? "correction: " : "",
+                 x->corrects, x->corrects[0] ? " -> " : "", x->corrects[0] ? x->state : "",
+                 x->corrects[0] && x->note[0] ? "; " : "", x->note);
+        if (more[0]) print_clipped(14, more);
     }
-    bool first = true;
+    size_t k = 0;
     for (size_t i = 0; i < r->ndays; i++) {
         if (!r->days[i].checkin_missed) continue;
         vn_day_format(r->days[i].day, date);
-        printf("%s%s", first ? "\nmissed check-ins\n  " : ", ", date);
-        first = false;
+        /* Six dates a line: 2 + 6 * 12 columns. */
+        printf("%s%s", k == 0 ? "\nmissed check-ins\n  " : k % 6 == 0 ? ",\n  " : ", ", date);
+        k++;
     }
-    if (!first) printf("\n");
+    if (k) printf("\n");
     if (r->view->n_overdue) printf("\noverdue\n");
     for (size_t i = 0; i < r->view->n_overdue; i++)
         printf("  %s due %s\n", vn_text_field(r->view->overdue[i]->kind, f[0], sizeof f[0]),
                vn_text_field(r->view->overdue[i]->date, f[1], sizeof f[1]));
     if (r->nalerts) printf("\nalerts\n");
-    for (size_t i = 0; i < r->nalerts; i++)
-        printf("  %s  %s%s%s\n", r->alerts[i].date, r->alerts[i].what,
-               r->alerts[i].note[0] ? " - " : "", r->alerts[i].note);
+    for (size_t i = 0; i < r->nalerts; i++) {
+        printf("  %s  %.64s\n", r->alerts[i].date, r->alerts[i].what);
+        if (r->alerts[i].note[0]) print_clipped(14, r->alerts[i].note);
+    }
     if (r->alerts_more) printf("  (+%zu more)\n", r->alerts_more);
 }
 
@@ -345,13 +365,13 @@ static void print_json(const report *r)
            "\"positive_pending\": %u, \"dilute\": %u, \"missed\": %u}, \"corrections\": %u, "
            "\"casemanager_contacts\": %u, \"buddy_contacts\": %u, \"selfhelp\": %u, "
            "\"absence_days\": %u, \"overdue\": %zu, \"alerts\": %zu, \"alerts_open\": %zu}}\n",
-           t->days, t->checkins, t->checkins_missed, t->test_days, t->tests_taken,
-           t->tests_missed, t->results, t->by_state[VN_TEST_NEGATIVE],
+           t->days, t->checkins, t->checkins_missed, t->test_days, t->tests_taken, t->tests_missed,
+           t->results, t->by_state[VN_TEST_NEGATIVE],
            t->by_state[VN_TEST_POSITIVE_PENDING] + t->by_state[VN_TEST_POSITIVE_CONFIRMED],
            t->by_state[VN_TEST_POSITIVE_CONFIRMED], t->by_state[VN_TEST_POSITIVE_PENDING],
-           t->by_state[VN_TEST_DILUTE], t->by_state[VN_TEST_MISSED], t->corrections,
-           t->cm_contacts, t->buddy_contacts, t->selfhelp, t->absence_days, r->view->n_overdue,
-           alerts_total(r), r->alerts_open);
+           t->by_state[VN_TEST_DILUTE], t->by_state[VN_TEST_MISSED], t->corrections, t->cm_contacts,
+           t->buddy_contacts, t->selfhelp, t->absence_days, r->view->n_overdue, alerts_total(r),
+           r->alerts_open);
 }
 
 /* One CSV row: section, date, item, value, note. */

@@ -52,19 +52,19 @@ typedef struct vn_report_day {
 
 /* The totals of a month. */
 typedef struct vn_report_totals {
-    unsigned days;                        /* days in the report */
-    unsigned checkins;                    /* days checked in */
-    unsigned checkins_missed;             /* days the check-in was missed */
-    unsigned test_days;                   /* days drawn for a test */
-    unsigned tests_taken;                 /* drawn days with a test taken */
-    unsigned tests_missed;                /* drawn days past without a test, or recorded missed */
-    unsigned results;                     /* tests with a recorded outcome (one per test) */
-    unsigned by_state[VN_TEST_STATES];    /* outcomes by state */
-    unsigned corrections;                 /* outcomes that replaced an earlier one */
-    unsigned cm_contacts;                 /* casemanager contacts */
-    unsigned buddy_contacts;              /* buddy contacts */
-    unsigned selfhelp;                    /* self-help meetings */
-    unsigned absence_days;                /* days of approved absence */
+    unsigned days;                     /* days in the report */
+    unsigned checkins;                 /* days checked in */
+    unsigned checkins_missed;          /* days the check-in was missed */
+    unsigned test_days;                /* days drawn for a test */
+    unsigned tests_taken;              /* drawn days with a test taken */
+    unsigned tests_missed;             /* drawn days past without a test, or recorded missed */
+    unsigned results;                  /* tests with a recorded outcome (one per test) */
+    unsigned by_state[VN_TEST_STATES]; /* outcomes by state */
+    unsigned corrections;              /* outcomes that replaced an earlier one */
+    unsigned cm_contacts;              /* casemanager contacts */
+    unsigned buddy_contacts;           /* buddy contacts */
+    unsigned selfhelp;                 /* self-help meetings */
+    unsigned absence_days;             /* days of approved absence */
 } vn_report_totals;
 
 /* Whether the test of day d counts as missed on `today`: drawn, not

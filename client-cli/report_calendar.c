@@ -149,7 +149,8 @@ static int gather(vn_client *c, pcal *p)
         int32_t first = vn_day_from_civil(y, mo, 1);
         bool need = false;
         for (size_t k = 0; k < NMIN; k++)
-            need |= p->last[k] == INT32_MIN && first + vn_day_month_len(y, mo) + every[k] > p->today;
+            need |=
+                p->last[k] == INT32_MIN && first + vn_day_month_len(y, mo) + every[k] > p->today;
         if (!need || first + vn_day_month_len(y, mo) <= p->terms.start_day) break;
         Vn__Reply *rep = NULL;
         if ((rc = fetch_month(c, p->case_id, m, &rep))) return rc;
