@@ -208,6 +208,25 @@ static void grid(const pcal *p)
            "  B buddy contact  S self-help  A approved absence\n");
 }
 
+/* Prints text after a label of 19 columns, wrapped at spaces so that no
+ * line passes column 80; continuation lines are indented under it. */
+static void print_wrapped(const char *label, const char *text)
+{
+    const size_t width = 80 - 19;
+    printf("  %-16s ", label);
+    while (strlen(text) > width) {
+        size_t cut = width;
+        while (cut > 0 && text[cut] != ' ')
+            cut--;
+        if (cut == 0) cut = width; /* one long word: cut it */
+        printf("%.*s\n%19s", (int)cut, text, "");
+        text += cut;
+        while (*text == ' ')
+            text++;
+    }
+    printf("%s\n", text);
+}
+
 static void print_text(vn_client *c, const pcal *p, const vn_due *due, size_t ndue,
                        const char *instr)
 {
@@ -225,35 +244,40 @@ static void print_text(vn_client *c, const pcal *p, const vn_due *due, size_t nd
         printf("  check-in         daily %s; today %s\n", w,
                done ? "done" : "not yet (vangnet checkin)");
         printf("  test days        drawn on the day itself: the check-in tells you\n");
-        printf("  instructions     %s\n", instr[0] ? instr : "none yet: ask your casemanager");
+        print_wrapped("instructions", instr[0] ? instr : "none yet: ask your casemanager");
         const uint16_t every[NMIN] = {p->terms.cm_contact_days, p->terms.buddy_contact_days,
                                       p->terms.selfhelp_days};
         for (size_t k = 0; k < NMIN; k++) {
             const vn_due *it = NULL;
             for (size_t i = 0; i < ndue; i++)
                 if (due[i].kind == minimums[k].due) it = &due[i];
-            printf("  %-16s at least every %u days", minimums[k].label, every[k]);
+            char line[128];
+            int o = snprintf(line, sizeof line, "every %u days", every[k]);
             if (p->last[k] != INT32_MIN) {
                 vn_day_format(p->last[k], d2);
-                printf("; last %s", d2);
+                o += snprintf(line + o, sizeof line - (size_t)o, "; last %s", d2);
             }
             if (it) {
                 vn_day_format(it->due_day, d2);
-                printf("; %s %s", it->overdue ? "OVERDUE since" : "next by", d2);
+                snprintf(line + o, sizeof line - (size_t)o, "; %s %s",
+                         it->overdue ? "OVERDUE since" : "next by", d2);
             }
-            printf("\n");
+            print_wrapped(minimums[k].label, line);
         }
-        printf("  absences         at most %u days a year", p->terms.absence_max_days);
     }
+    char abs[64 * 24 + 64];
+    size_t o = (size_t)snprintf(abs, sizeof abs, "at most %u days a year",
+                                p->has_terms ? p->terms.absence_max_days : 0);
     bool any = false;
-    for (size_t i = 0; i < p->nabs; i++) {
+    for (size_t i = 0; i < p->nabs && o < sizeof abs - 32; i++) {
         if (p->abs[i].to_day < vn_day_from_civil(atoi(p->month), atoi(p->month + 5), 1)) continue;
         vn_day_format(p->abs[i].from_day, d1);
         vn_day_format(p->abs[i].to_day, d2);
-        printf("%s %s..%s", any ? "," : "; approved:", d1, d2);
+        o += (size_t)snprintf(abs + o, sizeof abs - o, "%s %s..%s", any ? "," : "; approved:", d1,
+                              d2);
         any = true;
     }
-    printf("\n");
+    if (p->has_terms || any) print_wrapped("absences", abs);
     (void)c;
     grid(p);
 }
