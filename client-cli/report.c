@@ -360,18 +360,19 @@ static void print_json(const report *r)
         fputs("}", stdout);
     }
     printf("], \"totals\": {\"days\": %u, \"checkins\": %u, \"checkins_missed\": %u, "
-           "\"test_days\": %u, \"tests_taken\": %u, \"tests_missed\": %u, \"results\": %u, "
-           "\"by_result\": {\"negative\": %u, \"positive\": %u, \"positive_confirmed\": %u, "
-           "\"positive_pending\": %u, \"dilute\": %u, \"missed\": %u}, \"corrections\": %u, "
+           "\"test_days\": %u, \"tests_taken\": %u, \"tests_missed\": %u, "
+           "\"results_total\": %u, \"results\": {\"negative\": %u, \"positive\": %u, "
+           "\"positive_confirmed\": %u, \"dilute\": %u, \"missed\": %u}, "
+           "\"positive_pending\": %u, \"corrections\": %u, "
            "\"casemanager_contacts\": %u, \"buddy_contacts\": %u, \"selfhelp\": %u, "
            "\"absence_days\": %u, \"overdue\": %zu, \"alerts\": %zu, \"alerts_open\": %zu}}\n",
            t->days, t->checkins, t->checkins_missed, t->test_days, t->tests_taken, t->tests_missed,
            t->results, t->by_state[VN_TEST_NEGATIVE],
            t->by_state[VN_TEST_POSITIVE_PENDING] + t->by_state[VN_TEST_POSITIVE_CONFIRMED],
-           t->by_state[VN_TEST_POSITIVE_CONFIRMED], t->by_state[VN_TEST_POSITIVE_PENDING],
-           t->by_state[VN_TEST_DILUTE], t->by_state[VN_TEST_MISSED], t->corrections, t->cm_contacts,
-           t->buddy_contacts, t->selfhelp, t->absence_days, r->view->n_overdue, alerts_total(r),
-           r->alerts_open);
+           t->by_state[VN_TEST_POSITIVE_CONFIRMED], t->by_state[VN_TEST_DILUTE],
+           t->by_state[VN_TEST_MISSED], t->by_state[VN_TEST_POSITIVE_PENDING], t->corrections,
+           t->cm_contacts, t->buddy_contacts, t->selfhelp, t->absence_days, r->view->n_overdue,
+           alerts_total(r), r->alerts_open);
 }
 
 /* One CSV row: section, date, item, value, note. */

@@ -50,7 +50,7 @@ expect_match "the participant sees it as pending, not as a result" \
 wait_inbox ml 'test 2027-01-04'
 expect_match "the medical lead sees it as pending too" \
     'test 2027-01-04: positive \(pending confirmation' "$INBOX"
-expect_match "the casemanager's report counts it pending" '"positive": 1, "positive_confirmed": 0, "positive_pending": 1' \
+expect_match "the casemanager's report counts it pending" '"positive": 1, "positive_confirmed": 0, "dilute": 0, "missed": 0}, "positive_pending": 1' \
     "$(vn cm --json report --case "$CASE" --month 2027-01)"
 OUT=$(vn cm test record --case "$CASE" --date 2027-01-04 positive --confirmed --note "lab confirmed")
 RECORDS_MADE=$((RECORDS_MADE + 1)) CORRECTIONS=$((CORRECTIONS + 1))
@@ -138,7 +138,7 @@ expect_eq "missed check-ins" "$CHECKINS_MISSED" "$(total checkins_missed)"
 expect_eq "test days" "$TEST_DAYS" "$(total test_days)"
 expect_eq "tests taken" "$TESTS_TAKEN" "$(total tests_taken)"
 expect_eq "tests missed" "$TESTS_MISSED" "$(total tests_missed)"
-expect_eq "results: one per test, not one per record" "$RESULTS" "$(total results)"
+expect_eq "results: one per test, not one per record" "$RESULTS" "$(total results_total)"
 expect_eq "negative" "$NEG" "$(total negative)"
 expect_eq "positive confirmed" "$POS_CONFIRMED" "$(total positive_confirmed)"
 expect_eq "positive pending" "$POS_PENDING" "$(total positive_pending)"
@@ -197,7 +197,7 @@ step "the participant's own report counts the same results from their device"
 vn doc inbox >/dev/null
 vn doc --json report --case "$CASE" --month 2027-01 > "$T/doc.json"
 expect_eq "the participant's results" "$RESULTS $CORRECTIONS" \
-    "$(grep -o '"results": [0-9]*' "$T/doc.json" | awk '{print $2}') $(grep -o '"corrections": [0-9]*' "$T/doc.json" | awk '{print $2}')"
+    "$(grep -o '"results_total": [0-9]*' "$T/doc.json" | awk '{print $2}') $(grep -o '"corrections": [0-9]*' "$T/doc.json" | awk '{print $2}')"
 check "no result or note reached the server's disk" bash -c \
     "! grep -rqaF 're-run asked' '$STATE' && ! grep -rqaF 'lab confirmed' '$STATE'"
 
