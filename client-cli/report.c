@@ -90,8 +90,9 @@ static vn_err record_cb(void *ud, const void *k, size_t kl, const void *v, size_
     if (!rn) return VN_OK;
     const char *kind = rn->kind ? rn->kind : "";
     vn_report_day *d = day_of(r, rn->date);
-    if (d && strcmp(kind, "test") == 0) {
-        vn_test_state s = vn_test_state_of(rn->result, rn->confirmed);
+    vn_test_state s = vn_test_state_of(rn->result, rn->confirmed);
+    /* A test record of no known result counts for nothing. */
+    if (d && strcmp(kind, "test") == 0 && s != VN_TEST_NONE) {
         /* The device keeps one outcome per test day; were there two (a
          * store of before that rule), the later key wins, as it did. */
         d->result = (uint8_t)s;
