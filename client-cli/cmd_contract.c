@@ -344,6 +344,24 @@ static int record(vn_client *c, const char *case_id, const char *kind, const cha
     return rc;
 }
 
+/* Tells the server that the test of date was not taken after all. */
+static int take_back(vn_client *c, const char *case_id, const char *date)
+{
+    Vn__Reply *rep = NULL;
+    Vn__Record r = VN__RECORD__INIT;
+    r.case_id = (char *)case_id;
+    r.kind = "test";
+    r.date = (char *)date;
+    r.not_taken = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_RECORD;
+    req.record = &r;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot take the test back", &rep);
+    if (!rc && !c->json) printf("the server no longer counts a test taken on %s\n", date);
+    vn_frame_reply_free(rep);
+    return rc;
+}
+
 int vn_cmd_contact_record(vn_client *c, const vn_args *a)
 {
     const char *case_id = vn_args_get(a, "--case"), *date = vn_args_get(a, "--date");
@@ -447,8 +465,14 @@ int vn_cmd_test_record(vn_client *c, const vn_args *a)
     /* The server counts a test as taken: a missed test is not one, so it
      * stays due (and overdue) there, and only the case team hears why. A
      * correction of a test the server already counts changes nothing
-     * there. */
-    if (strcmp(result, "missed") != 0 && (rc = record(c, case_id, "test", date))) return rc;
+     * there, unless it says the test was missed after all: then the
+     * server forgets it. */
+    bool was_taken = was[0] && strcmp(was, "missed") != 0;
+    if (strcmp(result, "missed") != 0)
+        rc = record(c, case_id, "test", date);
+    else if (was_taken)
+        rc = take_back(c, case_id, date);
+    if (rc) return rc;
     rc = send_note(c, case_id, "test", date, result, note, confirmed, was);
     if (rc) return rc;
     if (c->json) {

@@ -105,10 +105,17 @@ CHECKINS=$((CHECKINS + 1))
 vn cm test record --case "$CASE" --date 2027-01-08 missed >/dev/null
 RECORDS_MADE=$((RECORDS_MADE + 1)) MISSED_RESULT=$((MISSED_RESULT + 1)) RESULTS=$((RESULTS + 1))
 
-step "2027-01-09: contacts; then no more until February"
+step "2027-01-09: a negative taken back as missed; contacts; then no more until February"
 next_day
 vn doc checkin >/dev/null
 CHECKINS=$((CHECKINS + 1))
+vn cm test record --case "$CASE" --date 2027-01-09 negative >/dev/null
+RECORDS_MADE=$((RECORDS_MADE + 1))
+OUT=$(vn cm test record --case "$CASE" --date 2027-01-09 missed --note "no sample after all")
+RECORDS_MADE=$((RECORDS_MADE + 1)) CORRECTIONS=$((CORRECTIONS + 1)) MISSED_RESULT=$((MISSED_RESULT + 1)) RESULTS=$((RESULTS + 1))
+expect_match "a test corrected to missed is taken back on the server" \
+    'the server no longer counts a test taken on 2027-01-09' "$OUT"
+expect_match "and the correction is told" 'corrected the test of 2027-01-09: negative -> missed' "$OUT"
 vn bud contact record --kind chat >/dev/null
 BUDDY_CONTACTS=$((BUDDY_CONTACTS + 1))
 vn doc selfhelp record >/dev/null
@@ -117,17 +124,17 @@ jump_to 2027-02-02
 
 step "the tally of the month, counted here"
 # Every day from the 4th to the 31st is drawn (28); tests taken on the
-# 4th, 5th and 7th; no check-in on the 6th and from the 10th (1 + 22).
+# 4th, 5th and 7th (the 9th's was taken back); no check-in on the 6th and
+# from the 10th (1 + 22).
 TEST_DAYS=28
 CHECKINS_MISSED=$((28 - CHECKINS))
 # Missed: drawn days past without a test and without a result (the 6th,
-# the 9th, whose test nobody recorded, the 10th to the 31st), and the one
-# recorded missed (the 8th).
-TESTS_MISSED=$((1 + 1 + 22 + MISSED_RESULT))
+# the 10th to the 31st), and those recorded missed (the 8th, the 9th).
+TESTS_MISSED=$((1 + 22 + MISSED_RESULT))
 # Overdue: the buddy contact and the self-help group (last on the 9th, due
 # on the 16th), and each drawn day without a test (6th, 8th, 9th, 10th-31st).
 OVERDUE=$((2 + 3 + 22))
-expect_eq "six outcomes were recorded for four tests" "6 4" "$RECORDS_MADE $RESULTS"
+expect_eq "eight outcomes were recorded for five tests" "8 5" "$RECORDS_MADE $RESULTS"
 
 step "the report's JSON totals equal the tally"
 vn cm --json report --case "$CASE" --month 2027-01 > "$T/report.json"
@@ -158,6 +165,9 @@ expect_eq "missed check-ins listed" "$CHECKINS_MISSED" \
     "$(grep -o '"checkins_missed": \[[^]]*\]' "$T/report.json" | grep -o '"2027-01-[0-9]*"' | wc -l)"
 expect_match "the overdue buddy contact is listed with its deadline" \
     '"kind": "buddy-contact", "date": "2027-01-16"' "$(cat "$T/report.json")"
+expect_match "the test taken back is not taken, and missed" \
+    '"date": "2027-01-09", "drawn": true, "taken": false, "missed": true, "result": "missed", "corrects": "negative"' \
+    "$(cat "$T/report.json")"
 expect_match "the corrected test shows what it corrects" \
     '"date": "2027-01-07", "drawn": true, "taken": true, "missed": false, "result": "dilute", "corrects": "negative"' \
     "$(cat "$T/report.json")"
