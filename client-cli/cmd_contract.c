@@ -1,6 +1,8 @@
 /* The monitoring contract from the client: set, show and sign it; the daily
  * check-in; records of contacts, tests and self-help; absences. */
 #include "args.h"
+#include "report.h"
+#include "instructions.h"
 
 #include "vn/frame.h"
 #include "vn/terms.h"
@@ -274,6 +276,16 @@ out:
     return rc;
 }
 
+/* The test-day instructions of this participant's case as one line
+ * (instructions.c), or "" when there are none or the case is unknown. */
+static void test_day_line(vn_client *c, char *out, size_t size)
+{
+    char case_id[VN_ACCOUNT_HEX + 1];
+    out[0] = '\0';
+    if (vn_client_own_case(c, case_id, NULL) == EXIT_OK)
+        vn_instructions_test_day_line(c, case_id, out, size);
+}
+
 int vn_cmd_checkin(vn_client *c, const vn_args *a)
 {
     Vn__Reply *rep = NULL;
@@ -284,19 +296,27 @@ int vn_cmd_checkin(vn_client *c, const vn_args *a)
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_CHECKED_IN, "cannot check in", &rep);
     if (rc) return rc;
     const Vn__CheckedIn *r = rep->checked_in;
-    char day[64];
+    char day[64], where[512] = "";
     vn_text_field(r->date, day, sizeof day);
+    if (r->test_today && !r->absent) test_day_line(c, where, sizeof where);
     if (c->json) {
         printf("{\"test_today\": %s, \"date\": ", r->test_today ? "true" : "false");
         vn_json_str(stdout, r->date);
         printf(", \"absent\": %s, \"window\": ", r->absent ? "true" : "false");
         vn_json_str(stdout, r->window);
+        fputs(", \"instructions\": ", stdout);
+        if (where[0])
+            vn_json_str(stdout, where);
+        else
+            fputs("null", stdout);
         fputs("}\n", stdout);
     } else if (r->absent)
         printf("%s: checked in. You are on approved absence: no test today.\n", day);
     else if (r->test_today)
-        printf("%s: checked in. TODAY IS A TEST DAY: please give your sample today, as agreed.\n",
-               day);
+        printf("%s: checked in. TODAY IS A TEST DAY: please give your sample today.\n%s\n", day,
+               where[0] ? where
+                        : "Where and by when: ask your casemanager (no test-day instructions on "
+                          "this device yet).");
     else
         printf("%s: checked in. No test today. Thank you.\n", day);
     vn_frame_reply_free(rep);
@@ -320,6 +340,24 @@ static int record(vn_client *c, const char *case_id, const char *kind, const cha
         printf("recorded %s on %s%s\n", vn_text_field(rep->recorded->kind, f1, sizeof f1),
                vn_text_field(rep->recorded->date, f2, sizeof f2),
                rep->recorded->not_kept ? " (no draw that day: end to end only)" : "");
+    vn_frame_reply_free(rep);
+    return rc;
+}
+
+/* Tells the server that the test of date was not taken after all. */
+static int take_back(vn_client *c, const char *case_id, const char *date)
+{
+    Vn__Reply *rep = NULL;
+    Vn__Record r = VN__RECORD__INIT;
+    r.case_id = (char *)case_id;
+    r.kind = "test";
+    r.date = (char *)date;
+    r.not_taken = true;
+    Vn__Request req = VN__REQUEST__INIT;
+    req.body_case = VN__REQUEST__BODY_RECORD;
+    req.record = &r;
+    int rc = vn_client_call(c, &req, VN__REPLY__BODY_RECORDED, "cannot take the test back", &rep);
+    if (!rc && !c->json) printf("the server no longer counts a test taken on %s\n", date);
     vn_frame_reply_free(rep);
     return rc;
 }
@@ -358,11 +396,13 @@ int vn_cmd_selfhelp_record(vn_client *c, const vn_args *a)
 }
 
 /* Sends a record's outcome end to end to the case's participant and
- * medical leads and keeps it on this device; the server never sees it. */
+ * medical leads and keeps it on this device; the server never sees it.
+ * corrects names the outcome it replaces (a correction), or is "". */
 static int send_note(vn_client *c, const char *case_id, const char *kind, const char *date,
-                     const char *result, const char *note, bool confirmed)
+                     const char *result, const char *note, bool confirmed, const char *corrects)
 {
     Vn__RecordNote rn = VN__RECORD_NOTE__INIT;
+    rn.corrects = (char *)corrects;
     rn.case_id = (char *)case_id;
     rn.kind = (char *)kind;
     rn.date = (char *)date;
@@ -372,28 +412,94 @@ static int send_note(vn_client *c, const char *case_id, const char *kind, const 
     return vn_client_send_record(c, &rn, false, "recorded, but the outcome is not yet delivered");
 }
 
+/* The outcome this device has for the case, date and kind (copied into
+ * was), or "" when it has none: what a new record would correct. */
+static const char *previous(vn_client *c, const char *case_id, const char *date, const char *kind,
+                            char *was, size_t size)
+{
+    Vn__RecordNote *prev = NULL;
+    was[0] = '\0';
+    if (vn_client_record_previous(c, case_id, date, kind, &prev) != VN_OK) return was;
+    vn_client_record_outcome(prev, was, size);
+    vn__record_note__free_unpacked(prev, NULL);
+    return was;
+}
+
 int vn_cmd_test_record(vn_client *c, const vn_args *a)
 {
     const char *case_id = vn_args_get(a, "--case"), *date = vn_args_get(a, "--date");
     const char *result = vn_args_pos(a, 0), *note = vn_args_get(a, "--note");
     bool confirmed = vn_args_has(a, "--confirmed");
+    int32_t day;
     int rc = 0;
+    char was[64] = "";
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
+    if (vn_day_parse(date, &day))
+        return vn_args_invalid(c, a, "--date wants YYYY-MM-DD, not %s", date);
+    if (confirmed && strcmp(result, "positive") != 0)
+        return vn_args_usage(c, a, "--confirmed confirms a positive result, not a %s one", result);
     if (!note) note = "";
+    const char *now = vn_test_state_name(vn_test_state_of(result, confirmed));
+    /* One result per test: a test already recorded for that day is
+     * corrected (the new result replaces it everywhere, and everyone sees
+     * the correction), and one recorded the same way is left alone. */
+    Vn__RecordNote *prev = NULL;
+    vn_err err = vn_client_record_previous(c, case_id, date, "test", &prev);
+    if (err && err != VN_ENOTFOUND)
+        return vn_client_fail(c, err, "cannot read this device's records: %s", vn_err_str(err));
+    if (prev) {
+        vn_client_record_outcome(prev, was, sizeof was);
+        bool same = strcmp(was, now) == 0 && strcmp(prev->note ? prev->note : "", note) == 0;
+        vn__record_note__free_unpacked(prev, NULL);
+        if (same) {
+            if (c->json)
+                printf("{\"recorded\": \"test\", \"date\": \"%s\", \"state\": \"%s\", "
+                       "\"unchanged\": true}\n",
+                       date, now);
+            else
+                printf("the test of %s is already recorded as %s: nothing changed, nothing sent\n",
+                       date, now);
+            return EXIT_OK;
+        }
+    }
     /* The server counts a test as taken: a missed test is not one, so it
-     * stays due (and overdue) there, and only the case team hears why. */
-    if (strcmp(result, "missed") != 0 && (rc = record(c, case_id, "test", date))) return rc;
-    rc = send_note(c, case_id, "test", date, result, note, confirmed);
-    if (!rc && c->json)
-        printf("{\"recorded\": \"test\", \"date\": \"%s\", \"result\": \"%s\"}\n", date, result);
-    return rc;
+     * stays due (and overdue) there, and only the case team hears why. A
+     * correction of a test the server already counts changes nothing
+     * there, unless it says the test was missed after all: then the
+     * server forgets it. */
+    bool was_taken = was[0] && strcmp(was, "missed") != 0;
+    if (strcmp(result, "missed") != 0)
+        rc = record(c, case_id, "test", date);
+    else if (was_taken)
+        rc = take_back(c, case_id, date);
+    if (rc) return rc;
+    rc = send_note(c, case_id, "test", date, result, note, confirmed, was);
+    if (rc) return rc;
+    if (c->json) {
+        printf("{\"recorded\": \"test\", \"date\": \"%s\", \"result\": \"%s\", \"state\": \"%s\", "
+               "\"corrects\": ",
+               date, result, now);
+        if (was[0])
+            printf("\"%s\"}\n", was);
+        else
+            printf("null}\n");
+    } else if (was[0])
+        printf("corrected the test of %s: %s -> %s (the participant and the medical leads are "
+               "told)\n",
+               date, was, now);
+    else if (strcmp(now, "positive-pending") == 0)
+        printf("positive, pending confirmation: the participant and the medical leads see it as "
+               "pending until you confirm it (vangnet test record --case %s --date %s positive "
+               "--confirmed)\n",
+               case_id, date);
+    return EXIT_OK;
 }
-
 int vn_cmd_state_record(vn_client *c, const vn_args *a)
 {
     const char *case_id = vn_args_get(a, "--case"), *state = vn_args_pos(a, 0);
     const char *note = vn_args_get(a, "--note");
     char today[11];
+    char was[64];
     int rc = 0;
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
     if (!note) note = "";
@@ -401,7 +507,8 @@ int vn_cmd_state_record(vn_client *c, const vn_args *a)
     /* A clinical state is never told to the server: the participant and
      * the medical leads (send_note) and this device learn it. Monitoring
      * goes on regardless. */
-    rc = send_note(c, case_id, "state", today, state, note, false);
+    rc = send_note(c, case_id, "state", today, state, note, false,
+                   previous(c, case_id, today, "state", was, sizeof was));
     if (!rc && !c->json) printf("recorded %s for case %s (end to end only)\n", state, case_id);
     return rc;
 }
@@ -419,7 +526,9 @@ int vn_cmd_absence_add(vn_client *c, const vn_args *a)
      * and changes nothing the server enforces: it goes end to end only, to
      * the participant and the medical leads, and stays on this device. */
     if (strcmp(kind, "medication") == 0) {
-        int rc = send_note(c, case_id, "medication", from, to, "", false);
+        char was[64];
+        int rc = send_note(c, case_id, "medication", from, to, "", false,
+                           previous(c, case_id, from, "medication", was, sizeof was));
         if (rc) return rc;
         if (c->json)
             printf("{\"recorded\": \"medication\", \"from\": \"%s\", \"to\": \"%s\", "

@@ -7,6 +7,8 @@
  * is in CDB_SEEN). */
 #include "args.h"
 #include "notice.h"
+#include "instructions.h"
+#include "report.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -252,12 +254,27 @@ static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNo
         return err;
     }
     int o = ok ? 0 : snprintf(line, sizeof line, "[not a record: %s] ", why);
-    snprintf(line + o, sizeof line - (size_t)o, "[record] %s %s: %s%s%s%s",
-             rn->kind ? rn->kind : "", rn->date ? rn->date : "", rn->result ? rn->result : "",
-             rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
-             rn->note ? rn->note : "");
+    vn_client_record_line(rn, line + o, sizeof line - (size_t)o); /* records.c */
     if (!ok) return take_text(run, in, line);
-    return finish_msg(run, in, line, vn_client_keep_record(run->c, rn, in->e->id.data));
+    /* Kept for reports, and in the history as received: a correction
+     * shows there after what it corrects. */
+    err = vn_client_keep_record(run->c, rn, in->e->id.data);
+    return err ? finish_msg(run, in, line, err) : take_text(run, in, line);
+}
+
+/* Test-day instructions: kept when the case's casemanager sent them
+ * (instructions.c), shown either way. */
+static vn_err take_instructions(inbox_run *run, const incoming *in, const Vn__TestInstructions *ti)
+{
+    const Vn__CaseInfo *ci = NULL;
+    char line[700];
+    vn_err err = vn_account_valid(ti->case_id) ? roster_of(run, ti->case_id, &ci) : VN_OK;
+    if (!err) err = vn_instructions_take(run->c, ci, in->from, ti, line, sizeof line);
+    if (err) {
+        vn_kv_abort(run->c->kv); /* not seen: it comes back next run */
+        return err;
+    }
+    return take_text(run, in, line);
 }
 
 /* Decrypts the inner message of m inside the caller's transaction under
@@ -301,6 +318,7 @@ static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content
     if (!team && content->sender_key.len > 0) return take_sender_key(run, in, content);
     if (!team && content->signal) return take_signal(run, in, content->signal);
     if (!team && content->record) return take_record(run, in, content->record);
+    if (!team && content->instructions) return take_instructions(run, in, content->instructions);
     return take_text(run, in, content->text ? content->text : "");
 }
 

@@ -1,5 +1,5 @@
-/* The casemanager's views: the caseload, a month calendar per case, and a
- * monthly compliance report with outcomes from this device's own store. */
+/* The casemanager's views: the caseload and a month calendar per case (the
+ * monthly report is report.c). */
 #include "args.h"
 
 #include "vn/frame.h"
@@ -246,81 +246,6 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
         printf("]\n");
     else if (v->n_cases == 0)
         printf("  no open cases\n");
-    vn_frame_reply_free(rep);
-    return EXIT_OK;
-}
-
-struct outcomes {
-    char prefix[VN_ACCOUNT_HEX + 8]; /* case id + YYYY-MM */
-    unsigned negative, positive, confirmed, dilute, missed;
-};
-
-static vn_err outcome_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
-{
-    struct outcomes *o = ud;
-    Vn__RecordNote *r = vn__record_note__unpack(NULL, vl, v);
-    if (!r) return VN_OK;
-    if (r->kind && strcmp(r->kind, "test") == 0 && r->result) {
-        if (!strcmp(r->result, "negative"))
-            o->negative++;
-        else if (!strcmp(r->result, "positive")) {
-            o->positive++;
-            o->confirmed += r->confirmed;
-        } else if (!strcmp(r->result, "dilute"))
-            o->dilute++;
-        else if (!strcmp(r->result, "missed"))
-            o->missed++;
-    }
-    vn__record_note__free_unpacked(r, NULL);
-    return VN_OK;
-}
-
-int vn_cmd_report(vn_client *c, const vn_args *a)
-{
-    const char *case_id = vn_args_get(a, "--case"), *month = vn_args_get(a, "--month");
-    int rc = 0;
-    if (!vn_args_case_ok(c, case_id, &rc)) return rc;
-    if (!month_ok(month)) return vn_client_fail_usage(c, "--month wants YYYY-MM, not %s", month);
-    Vn__Reply *rep = NULL;
-    if ((rc = fetch_calendar(c, case_id, month, &rep))) return rc;
-    const Vn__CalendarView *v = rep->calendar_view;
-    unsigned checkins = 0, missed = 0, tests = 0, taken = 0, cm = 0, buddy = 0, selfhelp = 0,
-             absent = 0;
-    for (size_t i = 0; i < v->n_days; i++) {
-        const Vn__CalendarDay *d = v->days[i];
-        checkins += d->checkin;
-        missed += d->checkin_missed;
-        tests += d->test_day;
-        taken += d->test_day && d->test_taken;
-        cm += d->cm_contacts;
-        buddy += d->buddy_contacts;
-        selfhelp += d->selfhelp;
-        absent += d->absent;
-    }
-    /* Outcomes come from this device's own store, never from the server. */
-    struct outcomes o = {.negative = 0};
-    snprintf(o.prefix, sizeof o.prefix, "%s%s", case_id, month);
-    vn_kv_each(c->kv, CDB_RECORDS, o.prefix, strlen(o.prefix), outcome_cb, &o);
-    if (c->json) {
-        printf("{\"case\": \"%s\", \"month\": \"%s\", \"checkins\": %u, \"checkins_missed\": %u, "
-               "\"test_days\": %u, \"tests_taken\": %u, \"casemanager_contacts\": %u, "
-               "\"buddy_contacts\": %u, \"selfhelp\": %u, \"absence_days\": %u, \"results\": "
-               "{\"negative\": %u, \"positive\": %u, \"positive_confirmed\": %u, \"dilute\": %u, "
-               "\"missed\": %u}}\n",
-               case_id, month, checkins, missed, tests, taken, cm, buddy, selfhelp, absent,
-               o.negative, o.positive, o.confirmed, o.dilute, o.missed);
-    } else {
-        printf("compliance report, case %s, %s\n", case_id, month);
-        printf("  check-ins          %u done, %u missed\n", checkins, missed);
-        printf("  tests              %u drawn, %u taken\n", tests, taken);
-        printf("  results            %u negative, %u positive (%u confirmed), %u dilute, %u "
-               "missed\n",
-               o.negative, o.positive, o.confirmed, o.dilute, o.missed);
-        printf("  casemanager        %u contacts\n", cm);
-        printf("  buddies            %u contacts\n", buddy);
-        printf("  self-help groups   %u\n", selfhelp);
-        printf("  absence            %u days\n", absent);
-    }
     vn_frame_reply_free(rep);
     return EXIT_OK;
 }

@@ -100,6 +100,17 @@ static const vn_cmd commands[] = {
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
     {ROW("contract", "sign", vn_cmd_contract_sign, "sign the newest contract (participant)"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case")}},
+    {ROW("contract", "instructions", vn_cmd_contract_instructions,
+         "where and by when to give a sample on a test day"),
+     .opts = {CASE_OPT(0, "the case (required to set them; default your own)"),
+              {"--site", "TEXT", 0, "where the sample is given"},
+              {"--hours", "TEXT", 0,
+               "when the site takes samples, such as \"Mon-Fri 08:00-12:00\""},
+              {"--cutoff", "HH:MM", 0, "the sample is given before this time"}},
+     .about = "The casemanager sets them (--site and --cutoff at least); they go end to end to\n"
+              "the participant, whose device shows them with every test day (\"Test today at\n"
+              "SITE, HOURS, before CUTOFF\"). The server never has them. Without --site,\n"
+              "--hours and --cutoff: shows the instructions this device keeps."},
     {ROW("checkin", NULL, vn_cmd_checkin, "daily check-in: is today a test day?"),
      .about = "Open within the contract's window."},
     {ROW("contact", "record", vn_cmd_contact_record, "record a contact with the participant"),
@@ -136,9 +147,35 @@ static const vn_cmd commands[] = {
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},
      .about = "One line per case: next due item and overdue items, most urgent first."},
-    {ROW("report", NULL, vn_cmd_report, "monthly compliance summary of a case"),
+    {ROW("report", NULL, vn_cmd_report, "monthly report of a case, with totals"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
-              {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"}}},
+              {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"},
+              {"--csv", NULL, 0, "print CSV (RFC 4180) instead of text"}},
+     .about =
+         "Lists the month's tests (drawn or not, taken, missed, the result: negative,\n"
+         "positive-pending until the casemanager confirms it, positive-confirmed, dilute,\n"
+         "missed; a correction as OLD -> NEW), missed check-ins, contacts by kind, overdue\n"
+         "items (deadlines in the month not met) and alerts, with totals. Results, notes\n"
+         "and acknowledged alerts come from this device's own records; the rest from the\n"
+         "server. One result per test: recording a test again replaces its result.\n"
+         "--json prints {\"case\", \"month\", \"today\", \"tests\": [{\"date\", \"drawn\",\n"
+         "\"taken\", \"missed\", \"result\", \"corrects\", \"note\"}], \"checkins_missed\":\n"
+         "[dates], \"contacts\": [{\"date\", \"casemanager\", \"buddy\", \"selfhelp\"}],\n"
+         "\"overdue\": [{\"kind\", \"date\"}], \"alerts\": [{\"date\", \"what\", \"note\"}],\n"
+         "\"totals\": {\"days\", \"checkins\", \"checkins_missed\", \"test_days\",\n"
+         "\"tests_taken\", \"tests_missed\", \"results_total\", \"results\": {\"negative\",\n"
+         "\"positive\" (pending or confirmed), \"positive_confirmed\", \"dilute\", \"missed\"},\n"
+         "\"positive_pending\", \"corrections\", \"casemanager_contacts\", \"buddy_contacts\",\n"
+         "\"selfhelp\", \"absence_days\", \"overdue\", \"alerts\", \"alerts_open\"}}.\n"
+         "--csv prints rows of section,date,item,value,note (sections checkin, absence,\n"
+         "contact, test, correction, overdue, alert, and total rows with the totals by\n"
+         "name), CRLF line ends, quoted where needed; a field starting with = + - @ gets a\n"
+         "leading ' inside its quotes, so that no spreadsheet runs it."},
+    {ROW("calendar", NULL, vn_cmd_calendar, "your month: check-ins, absences, contact minimums"),
+     .opts = {{"--month", "YYYY-MM", 0, "which month (default this one)"}},
+     .about = "The participant's own view: the check-in window, approved absences, the contact\n"
+              "minimums and when each is next due, test-day instructions, and the month's days\n"
+              "so far. Test days are drawn on the day itself and are never shown ahead."},
     /* signals and alerts */
     {ROW("signal", NULL, vn_cmd_signal, "report relapse signals to the casemanager, end to end"),
      .opts = {{"--list", NULL, 0, "list the signal codes instead"},

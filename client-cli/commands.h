@@ -111,6 +111,8 @@ int vn_cmd_selfhelp_record(vn_client *c, const vn_args *a);
 int vn_cmd_absence_add(vn_client *c, const vn_args *a);
 int vn_cmd_caseload(vn_client *c, const vn_args *a);
 int vn_cmd_report(vn_client *c, const vn_args *a);
+int vn_cmd_calendar(vn_client *c, const vn_args *a);
+int vn_cmd_contract_instructions(vn_client *c, const vn_args *a);
 int vn_cmd_signal(vn_client *c, const vn_args *a);
 int vn_cmd_sos(vn_client *c, const vn_args *a);
 int vn_cmd_claim(vn_client *c, const vn_args *a);

@@ -5,6 +5,8 @@
 #include "vn/frame.h"
 #include "vn/rand.h"
 
+#include "report.h"
+
 #include <string.h>
 
 /* Queues content for account `to`, starting a session first if needed. */
@@ -131,4 +133,95 @@ int vn_client_send_record(vn_client *c, const Vn__RecordNote *rn, bool to_casema
     vn_frame_reply_free(rep);
     if (!err) err = vn_outbox_flush(c);
     return err ? vn_client_fail_call(c, err, failed) : EXIT_OK;
+}
+
+/* The record kinds of which a case has one per day: a new one replaces
+ * the earlier (vn_client_keep_record), as a correction. */
+static bool one_per_day(const char *kind)
+{
+    return kind && (strcmp(kind, "test") == 0 || strcmp(kind, "state") == 0 ||
+                    strcmp(kind, "medication") == 0);
+}
+
+struct previous {
+    const char *kind;      /* the kind looked for */
+    Vn__RecordNote *found; /* the last record of that kind under the prefix */
+};
+
+static vn_err previous_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct previous *p = ud;
+    (void)k;
+    (void)kl;
+    (void)stop;
+    Vn__RecordNote *r = vn__record_note__unpack(NULL, vl, v);
+    if (!r) return VN_OK;
+    /* The prefix ends with the kind: "state" must not take a "states". */
+    if (r->kind && strcmp(r->kind, p->kind) == 0) {
+        if (p->found) vn__record_note__free_unpacked(p->found, NULL);
+        p->found = r;
+        return VN_OK;
+    }
+    vn__record_note__free_unpacked(r, NULL);
+    return VN_OK;
+}
+
+vn_err vn_client_record_previous(vn_client *c, const char *case_id, const char *date,
+                                 const char *kind, Vn__RecordNote **prev)
+{
+    char key[VN_ACCOUNT_HEX + 10 + 32];
+    *prev = NULL;
+    if (!one_per_day(kind) || !case_id || !date) return VN_ENOTFOUND;
+    int n = snprintf(key, sizeof key, "%.32s%.10s%.31s", case_id, date, kind);
+    if (n < 0 || (size_t)n >= sizeof key) return VN_EINVAL;
+    struct previous p = {kind, NULL};
+    vn_err err = vn_kv_each(c->kv, CDB_RECORDS, key, (size_t)n, previous_cb, &p);
+    if (err) {
+        if (p.found) vn__record_note__free_unpacked(p.found, NULL);
+        return err;
+    }
+    *prev = p.found;
+    return p.found ? VN_OK : VN_ENOTFOUND;
+}
+
+const char *vn_client_record_outcome(const Vn__RecordNote *rn, char *out, size_t size)
+{
+    const char *result = rn->result ? rn->result : "";
+    if (rn->kind && strcmp(rn->kind, "test") == 0) {
+        vn_test_state s = vn_test_state_of(result, rn->confirmed);
+        if (s != VN_TEST_NONE) result = vn_test_state_name(s);
+    }
+    snprintf(out, size, "%s", result);
+    return out;
+}
+
+void vn_client_record_line(const Vn__RecordNote *rn, char *line, size_t size)
+{
+    const char *kind = rn->kind ? rn->kind : "", *result = rn->result ? rn->result : "";
+    const char *shown = result, *after = "";
+    char now[64];
+    if (strcmp(kind, "test") == 0) {
+        /* A positive is not a result until it is confirmed: every reader
+         * sees which it is. */
+        vn_test_state s = vn_test_state_of(result, rn->confirmed);
+        if (s == VN_TEST_POSITIVE_PENDING) {
+            shown = "positive";
+            after = " (pending confirmation: not a result until the casemanager confirms it)";
+        } else if (s == VN_TEST_POSITIVE_CONFIRMED) {
+            shown = "positive";
+            after = " (confirmed)";
+        }
+    } else if (rn->confirmed) {
+        after = " (confirmed)";
+    }
+    int o =
+        snprintf(line, size, "[record] %s %s: %s%s", kind, rn->date ? rn->date : "", shown, after);
+    if (o < 0 || (size_t)o >= size) return;
+    if (rn->corrects && rn->corrects[0]) {
+        int w = snprintf(line + o, size - (size_t)o, " (correction: %s -> %s)", rn->corrects,
+                         vn_client_record_outcome(rn, now, sizeof now));
+        if (w < 0 || (size_t)w >= size - (size_t)o) return;
+        o += w;
+    }
+    if (rn->note && rn->note[0]) snprintf(line + o, size - (size_t)o, " - %s", rn->note);
 }

@@ -367,10 +367,23 @@ vn_err vn_handle_record(vn_req *r)
         return vn_fail(r, VN_EINVAL, "not a date: %s (use YYYY-MM-DD)", q->date);
     if (day > today)
         return vn_fail(r, VN_EINVAL, "%s is in the future: record what happened", q->date);
+    if (q->not_taken) {
+        /* A test recorded as taken by mistake: only the casemanager says so. */
+        if (ev != VN_EV_TEST || !is_cm)
+            return vn_fail(r, VN_EDENIED, "only the casemanager takes back a test taken");
+        if ((err = vn_events_drop(st, id, day, VN_EV_TEST)))
+            return vn_fail(r, err, "cannot take the test back: %s", vn_err_str(err));
+        char d[11];
+        vn_day_format(day, d);
+        return vn_reply_recorded(out, q->kind, d);
+    }
     /* A test counts only where a draw asked for one: a test on another
      * day (for cause) would tell the server more than its rule needs. */
     bool keep = ev != VN_EV_TEST || vn_events_has(st, id, day, VN_EV_DRAW_TEST);
-    if (keep && (err = vn_events_add(st, id, day, ev)))
+    /* One test per test day: recording it again (a corrected result) adds
+     * no second one. */
+    bool again = keep && ev == VN_EV_TEST && vn_events_has(st, id, day, VN_EV_TEST);
+    if (keep && !again && (err = vn_events_add(st, id, day, ev)))
         return vn_fail(r, err, "cannot store the record: %s", vn_err_str(err));
     char date[11];
     vn_day_format(day, date);

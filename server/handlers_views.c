@@ -244,6 +244,59 @@ static vn_err fill_days(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], int32_t fir
     return err;
 }
 
+/* The items whose deadline fell in the month [first, first + ndays) and
+ * that were not done by it, as far as today: the schedule asked on the
+ * day after each deadline (contacts, drawn tests; the check-in has its
+ * own missed days). */
+static vn_err month_overdue(vn_req *r, const uint8_t id[VN_ACCOUNT_LEN], int32_t first, int ndays,
+                            Vn__CalendarView *view)
+{
+    vn_terms t;
+    vn_event *ev = NULL;
+    vn_absence *abs = NULL;
+    size_t nev = 0, nabs = 0;
+    vn_err err = vn_contracts_in_force(r->store, id, &t);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    if (err) return err;
+    int32_t today = vn_day_local(r->now, NULL);
+    if ((err = vn_events_load(r->store, id, t.start_day, &ev, &nev)) ||
+        (err = vn_absences_load(r->store, id, &abs, &nabs)))
+        goto out;
+    view->overdue = calloc((size_t)ndays * VN_DUE_MAX, sizeof *view->overdue);
+    if (!view->overdue) {
+        err = VN_ENOMEM;
+        goto out;
+    }
+    for (int32_t d = first + 1; d <= first + ndays && d <= today; d++) {
+        vn_due due[VN_DUE_MAX];
+        size_t n = vn_schedule_due(&t, ev, nev, abs, nabs, d, 0, due, VN_DUE_MAX);
+        for (size_t i = 0; i < n && i < VN_DUE_MAX; i++) {
+            if (!due[i].overdue || due[i].due_day != d - 1 || due[i].kind == VN_DUE_CHECKIN)
+                continue;
+            if (!(view->overdue[view->n_overdue++] = due_item(&due[i]))) {
+                err = VN_ENOMEM;
+                goto out;
+            }
+        }
+    }
+out:
+    free(ev);
+    free(abs);
+    return err;
+}
+
+/* A participant's own calendar shows a day's draw only once the day is
+ * past, or today once they checked in (the check-in told them). */
+static void hide_draws(Vn__CalendarView *view, int32_t today)
+{
+    for (size_t i = 0; i < view->n_days; i++) {
+        Vn__CalendarDay *d = view->days[i];
+        int32_t day;
+        if (vn_day_parse(d->date, &day) || day < today) continue;
+        if (day > today || !d->checkin) d->test_day = false;
+    }
+}
+
 vn_err vn_handle_calendar(vn_req *r)
 {
     const Vn__Calendar *q = r->req->calendar;
@@ -289,5 +342,9 @@ vn_err vn_handle_calendar(vn_req *r)
     view->today = vn_dup_str(today);
     if (!view->days || !view->case_id || !view->month || !view->today) return VN_ENOMEM;
     err = fill_days(r, id, vn_day_from_civil(y, m, 1), ndays, view);
+    if (!err) err = month_overdue(r, id, vn_day_from_civil(y, m, 1), ndays, view);
+    /* A draw is made on its day and never ahead; should one exist all the
+     * same, the participant learns of it by checking in, not from here. */
+    if (!err && own) hide_draws(view, vn_day_local(r->now, NULL));
     return err ? vn_fail(r, err, "cannot read the calendar: %s", vn_err_str(err)) : VN_OK;
 }

@@ -119,6 +119,14 @@ vn_err vn_events_prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int
     return err;
 }
 
+vn_err vn_events_drop(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day,
+                      vn_event_kind kind)
+{
+    uint8_t k[VN_ACCOUNT_LEN + 5];
+    event_key(k, case_id, day, (uint8_t)kind);
+    return st_drop(st, VN_DB_EVENTS, k, sizeof k);
+}
+
 vn_err vn_events_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
 {
     return st_del_prefix(st, VN_DB_EVENTS, case_id, VN_ACCOUNT_LEN);

@@ -34,6 +34,10 @@ vn_err vn_events_load(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int3
  * Old records would tell a story the schedule does not need. */
 vn_err vn_events_prune(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t before,
                        size_t *pruned);
+/* Forgets the records of kind on day (however many; none is no error):
+ * a test recorded as taken by mistake. */
+vn_err vn_events_drop(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN], int32_t day,
+                      vn_event_kind kind);
 /* Deletes every record of the case. */
 vn_err vn_events_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 
