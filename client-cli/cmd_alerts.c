@@ -17,7 +17,7 @@ static const char default_crisis[] =
     "113 Zelfmoordpreventie: call 113 or 0800-0113 (free, day and night)\n"
     "112 in an emergency";
 
-static void crisis_contacts(void)
+void vn_client_crisis_contacts(void)
 {
     const char *env = getenv("VANGNET_CRISIS_CONTACTS");
     printf("If you or someone is in danger now:\n%s\n", env && env[0] ? env : default_crisis);
@@ -137,7 +137,7 @@ int vn_cmd_signal(vn_client *c, const vn_args *a)
         printf("Reported (%s). Your casemanager has it and must respond within %u hour%s;\n"
                "if not, the medical lead is told.\n",
                vn_signals_severity_name(sev), hours, hours == 1 ? "" : "s");
-        if (sev == VN_SEV_CRISIS) crisis_contacts();
+        if (sev == VN_SEV_CRISIS) vn_client_crisis_contacts();
     }
     return EXIT_OK;
 }
@@ -174,7 +174,7 @@ int vn_cmd_sos(vn_client *c, const vn_args *a)
         printf("SOS sent to your %zu budd%s. The first to answer takes it; if nobody does soon,\n"
                "your casemanager is told.\n",
                nb, nb == 1 ? "y" : "ies");
-        crisis_contacts();
+        vn_client_crisis_contacts();
     }
     return EXIT_OK;
 }
