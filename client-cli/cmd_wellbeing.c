@@ -28,7 +28,7 @@ static int ask(vn_client *c, uint8_t answers[VN_WB_ITEMS])
             scale_words[1], scale_words[2], scale_words[3]);
     for (size_t i = 0; i < VN_WB_ITEMS; i++) {
         for (;;) {
-            fprintf(stderr, "%2zu/%d %s [0-3]: ", i + 1, VN_WB_ITEMS, vn_wb_item_at(i)->en);
+            fprintf(stderr, "%2zu/%d %s [0-3]: ", i + 1, VN_WB_ITEMS, vn_wellbeing_item_at(i)->en);
             if (!fgets(line, sizeof line, stdin))
                 return vn_client_fail(c, VN_EINVAL, "no answer to question %zu; nothing stored",
                                       i + 1);
@@ -44,12 +44,13 @@ static int ask(vn_client *c, uint8_t answers[VN_WB_ITEMS])
 }
 
 /* The names of the items answered VN_WB_PRESENT or more, of one kind. */
-static void present_list(const uint8_t a[VN_WB_ITEMS], vn_wb_kind kind, char *out, size_t size)
+static void present_list(const uint8_t a[VN_WB_ITEMS], vn_wellbeing_kind kind, char *out,
+                         size_t size)
 {
     size_t o = 0;
     out[0] = '\0';
     for (size_t i = 0; i < VN_WB_ITEMS && o < size; i++) {
-        const vn_wb_item *it = vn_wb_item_at(i);
+        const vn_wellbeing_item *it = vn_wellbeing_item_at(i);
         if (it->kind != kind || a[i] < VN_WB_PRESENT) continue;
         int w = snprintf(out + o, size - o, "%s%s", o ? ", " : "", it->key);
         if (w < 0) break;
@@ -70,20 +71,20 @@ static void help_lines(void)
 
 /* Whether the series (oldest first) points towards burnout; since gets
  * the day its current run of overstrained checks began ("" if none). */
-static bool series_burnout(const vn_wb_check *all, size_t n, bool exhausted, char since[11])
+static bool series_burnout(const vn_wellbeing_check *all, size_t n, bool exhausted, char since[11])
 {
     int32_t *days = calloc(n ? n : 1, sizeof *days);
     bool *over = calloc(n ? n : 1, sizeof *over), burnout = false;
     since[0] = '\0';
     if (days && over && n > 0) {
         for (size_t i = 0; i < n; i++) {
-            vn_wb_score si;
-            vn_wb_score_of(all[i].answers, &si);
+            vn_wellbeing_score si;
+            vn_wellbeing_score_of(all[i].answers, &si);
             days[i] = all[i].day;
             over[i] = si.overstrain;
         }
-        burnout = vn_wb_burnout(days, over, n, exhausted);
-        int32_t start = vn_wb_run_start(days, over, n);
+        burnout = vn_wellbeing_burnout(days, over, n, exhausted);
+        int32_t start = vn_wellbeing_run_start(days, over, n);
         if (start >= 0) vn_day_format(start, since);
     }
     free(days);
@@ -92,7 +93,8 @@ static bool series_burnout(const vn_wb_check *all, size_t n, bool exhausted, cha
 }
 
 /* What the last check of the series says, in words. */
-static void reading(const vn_wb_check *last, const vn_wb_score *s, bool burnout, const char *since)
+static void reading(const vn_wellbeing_check *last, const vn_wellbeing_score *s, bool burnout,
+                    const char *since)
 {
     char list[256];
     present_list(last->answers, VN_WB_COMPLAINT, list, sizeof list);
@@ -120,7 +122,8 @@ static void reading(const vn_wb_check *last, const vn_wb_score *s, bool burnout,
     help_lines();
 }
 
-static void print_json_check(const vn_wb_check *chk, const vn_wb_score *s, bool burnout)
+static void print_json_check(const vn_wellbeing_check *chk, const vn_wellbeing_score *s,
+                             bool burnout)
 {
     char date[11];
     vn_day_format(chk->day, date);
@@ -129,29 +132,29 @@ static void print_json_check(const vn_wb_check *chk, const vn_wb_score *s, bool 
            date, s->total, s->complaints, s->overstrain ? "true" : "false",
            burnout ? "true" : "false");
     for (size_t i = 0; i < VN_WB_ITEMS; i++)
-        printf("%s\"%s\": %u", i ? ", " : "", vn_wb_item_at(i)->key, chk->answers[i]);
+        printf("%s\"%s\": %u", i ? ", " : "", vn_wellbeing_item_at(i)->key, chk->answers[i]);
     printf("}}");
 }
 
 int vn_cmd_wellbeing(vn_client *c, const vn_args *a)
 {
     const char *every = vn_args_get(a, "--every"), *text = vn_args_get(a, "--answers");
-    vn_wb_check chk = {0}, *all = NULL;
-    vn_wb_score s;
+    vn_wellbeing_check chk = {0}, *all = NULL;
+    vn_wellbeing_score s;
     char msg[160], since[11], date[11];
     size_t n = 0;
     int32_t days = 0;
     bool burnout = false;
     int rc;
-    if (every && vn_wb_interval_parse(every, &days))
+    if (every && vn_wellbeing_interval_parse(every, &days))
         return vn_args_invalid(c, a,
                                "--every %s is not an interval such as 2w, 10d or 1m "
                                "(1 day to a year)",
                                every);
-    if (text && vn_wb_parse(text, chk.answers, msg, sizeof msg))
+    if (text && vn_wellbeing_parse(text, chk.answers, msg, sizeof msg))
         return vn_args_invalid(c, a, "--answers: %s", msg);
     if (every) {
-        vn_err err = vn_wb_set_every(c, days);
+        vn_err err = vn_wellbeing_set_every(c, days);
         if (err) return vn_client_fail(c, err, "cannot store the interval: %s", vn_err_str(err));
         if (!text && !c->json) printf("A wellbeing check every %d days.\n", days);
         if (!text) {
@@ -164,14 +167,14 @@ int vn_cmd_wellbeing(vn_client *c, const vn_args *a)
             return vn_args_usage(c, a, "no answers: give --answers or run it on a terminal");
         if ((rc = ask(c, chk.answers))) return rc;
     }
-    if (vn_wb_now(&chk.ms)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
+    if (vn_wellbeing_now(&chk.ms)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
     chk.day = vn_day_local(chk.ms, NULL);
-    vn_err err = vn_wb_store(c, &chk);
+    vn_err err = vn_wellbeing_store(c, &chk);
     if (err) return vn_client_fail(c, err, "cannot store the check: %s", vn_err_str(err));
     /* The series up to this check, for how long complaints have lasted. */
-    if ((err = vn_wb_load(c, 0, &all, &n)) || n == 0)
+    if ((err = vn_wellbeing_load(c, 0, &all, &n)) || n == 0)
         return vn_client_fail(c, err ? err : VN_EIO, "cannot read the checks back");
-    vn_wb_score_of(chk.answers, &s);
+    vn_wellbeing_score_of(chk.answers, &s);
     burnout = series_burnout(all, n, s.exhausted, since);
     if (c->json) {
         print_json_check(&chk, &s, burnout);
@@ -187,15 +190,15 @@ int vn_cmd_wellbeing(vn_client *c, const vn_args *a)
 
 int vn_cmd_wellbeing_due(vn_client *c, const vn_args *a)
 {
-    vn_wb_check *all = NULL;
+    vn_wellbeing_check *all = NULL;
     size_t n = 0;
     uint64_t now;
     char last[11] = "", next[11] = "";
     (void)a;
-    if (vn_wb_now(&now)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
-    vn_err err = vn_wb_load(c, 0, &all, &n);
+    if (vn_wellbeing_now(&now)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
+    vn_err err = vn_wellbeing_load(c, 0, &all, &n);
     if (err) return vn_client_fail(c, err, "cannot read the checks: %s", vn_err_str(err));
-    int32_t every = vn_wb_every(c), today = vn_day_local(now, NULL);
+    int32_t every = vn_wellbeing_every(c), today = vn_day_local(now, NULL);
     bool due = n == 0;
     if (n > 0) {
         vn_day_format(all[n - 1].day, last);
@@ -241,7 +244,7 @@ static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "J
 #define LABEL_W 9 /* the label column of the chart */
 
 /* The month names above the columns of checks chk[0..n). */
-static void month_row(const vn_wb_check *chk, size_t n)
+static void month_row(const vn_wellbeing_check *chk, size_t n)
 {
     char row[LABEL_W + 2 * CHART_CHECKS + 4];
     int prev = -1, y, m, d;
@@ -260,27 +263,27 @@ static void month_row(const vn_wb_check *chk, size_t n)
     printf("%s\n", row);
 }
 
-static void print_chart(const vn_wb_check *chk, size_t n)
+static void print_chart(const vn_wellbeing_check *chk, size_t n)
 {
     month_row(chk, n);
     for (size_t i = 0; i < VN_WB_ITEMS; i++) {
-        printf("%-*s", LABEL_W, vn_wb_item_at(i)->key);
+        printf("%-*s", LABEL_W, vn_wellbeing_item_at(i)->key);
         for (size_t j = 0; j < n; j++)
             printf("%c%s", scale_marks[chk[j].answers[i]], j + 1 < n ? " " : "");
         printf("\n");
     }
     printf("%-*s", LABEL_W, "overstr");
     for (size_t j = 0; j < n; j++) {
-        vn_wb_score s;
-        vn_wb_score_of(chk[j].answers, &s);
+        vn_wellbeing_score s;
+        vn_wellbeing_score_of(chk[j].answers, &s);
         printf("%c%s", s.overstrain ? '!' : ' ', j + 1 < n ? " " : "");
     }
     printf("\n\ntotal (0-%d) and complaints often or more (0-8), per check:\n",
            VN_WB_ITEMS * VN_WB_SCALE_MAX);
     for (size_t j = 0; j < n; j++) {
-        vn_wb_score s;
+        vn_wellbeing_score s;
         char date[11], bar[VN_WB_ITEMS * VN_WB_SCALE_MAX + 1];
-        vn_wb_score_of(chk[j].answers, &s);
+        vn_wellbeing_score_of(chk[j].answers, &s);
         vn_day_format(chk[j].day, date);
         memset(bar, '#', s.total);
         bar[s.total] = '\0';
@@ -291,22 +294,22 @@ static void print_chart(const vn_wb_check *chk, size_t n)
 
 int vn_cmd_wellbeing_trend(vn_client *c, const vn_args *a)
 {
-    vn_wb_check *all = NULL;
+    vn_wellbeing_check *all = NULL;
     size_t n = 0;
     uint64_t now;
     int months, rc;
     char from[11], to[11];
     if ((rc = months_opt(c, a, &months))) return rc;
-    if (vn_wb_now(&now)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
+    if (vn_wellbeing_now(&now)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
     uint64_t span = (uint64_t)months * MONTH_DAYS * DAY_MS;
-    vn_err err = vn_wb_load(c, now > span ? now - span : 0, &all, &n);
+    vn_err err = vn_wellbeing_load(c, now > span ? now - span : 0, &all, &n);
     if (err) return vn_client_fail(c, err, "cannot read the checks: %s", vn_err_str(err));
     if (c->json) {
         printf("[");
         for (size_t j = 0; j < n; j++) {
-            vn_wb_score s;
+            vn_wellbeing_score s;
             char since[11];
-            vn_wb_score_of(all[j].answers, &s);
+            vn_wellbeing_score_of(all[j].answers, &s);
             printf("%s", j ? ", " : "");
             print_json_check(&all[j], &s, series_burnout(all, j + 1, s.exhausted, since));
         }
@@ -331,12 +334,12 @@ int vn_cmd_wellbeing_trend(vn_client *c, const vn_args *a)
 #define SUMMARY_MAX 2048
 
 /* The summary a share sends: the last check and the totals before it. */
-static void summary(const vn_wb_check *all, size_t n, char *out, size_t size)
+static void summary(const vn_wellbeing_check *all, size_t n, char *out, size_t size)
 {
-    vn_wb_score s;
+    vn_wellbeing_score s;
     char date[11], since[11], list[256];
-    const vn_wb_check *last = &all[n - 1];
-    vn_wb_score_of(last->answers, &s);
+    const vn_wellbeing_check *last = &all[n - 1];
+    vn_wellbeing_score_of(last->answers, &s);
     bool burnout = series_burnout(all, n, s.exhausted, since);
     present_list(last->answers, VN_WB_COMPLAINT, list, sizeof list);
     vn_day_format(last->day, date);
@@ -350,8 +353,8 @@ static void summary(const vn_wb_check *all, size_t n, char *out, size_t size)
                      : "No overstrain in this check.",
         burnout ? " The complaints have lasted since " : "", burnout ? since : "");
     for (size_t j = 0; j < n && o < size; j++) {
-        vn_wb_score sj;
-        vn_wb_score_of(all[j].answers, &sj);
+        vn_wellbeing_score sj;
+        vn_wellbeing_score_of(all[j].answers, &sj);
         vn_day_format(all[j].day, date);
         int w = snprintf(out + o, size - o, " %s %u%s", date, sj.total, j + 1 < n ? "," : ".");
         if (w < 0) break;
@@ -364,7 +367,7 @@ int vn_cmd_wellbeing_share(vn_client *c, const vn_args *a)
     const char *who = vn_args_get(a, "--to");
     char cm[VN_ACCOUNT_HEX + 1], case_id[VN_ACCOUNT_HEX + 1], msg[512];
     char *text = NULL;
-    vn_wb_check *all = NULL;
+    vn_wellbeing_check *all = NULL;
     size_t n = 0;
     uint64_t now;
     int months, rc;
@@ -373,9 +376,9 @@ int vn_cmd_wellbeing_share(vn_client *c, const vn_args *a)
     if (!c->account[0])
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
-    if (vn_wb_now(&now)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
+    if (vn_wellbeing_now(&now)) return vn_client_fail(c, VN_EINVAL, "no usable clock");
     uint64_t span = (uint64_t)months * MONTH_DAYS * DAY_MS;
-    vn_err err = vn_wb_load(c, now > span ? now - span : 0, &all, &n);
+    vn_err err = vn_wellbeing_load(c, now > span ? now - span : 0, &all, &n);
     if (err) return vn_client_fail(c, err, "cannot read the checks: %s", vn_err_str(err));
     if (n == 0) {
         free(all);

@@ -16,7 +16,7 @@
 #define EVERY_KEY     "wellbeing_every"
 #define DAY_MS        86400000ULL
 
-vn_err vn_wb_now(uint64_t *ms)
+vn_err vn_wellbeing_now(uint64_t *ms)
 {
     const char *v = getenv("VANGNET_TEST_NOW");
     int32_t day;
@@ -33,7 +33,7 @@ vn_err vn_wb_now(uint64_t *ms)
     return VN_OK;
 }
 
-vn_err vn_wb_store(vn_client *c, const vn_wb_check *chk)
+vn_err vn_wellbeing_store(vn_client *c, const vn_wellbeing_check *chk)
 {
     uint8_t key[8], val[RECORD_LEN];
     vn_be_put64(key, chk->ms);
@@ -43,8 +43,8 @@ vn_err vn_wb_store(vn_client *c, const vn_wb_check *chk)
 }
 
 struct loading {
-    uint64_t since;     /* checks before this are left out */
-    vn_wb_check *items; /* grown as found */
+    uint64_t since;            /* checks before this are left out */
+    vn_wellbeing_check *items; /* grown as found */
     size_t n, cap;
 };
 
@@ -59,12 +59,12 @@ static vn_err load_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     if (ms < l->since) return VN_OK;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 32;
-        vn_wb_check *grown = realloc(l->items, cap * sizeof *grown);
+        vn_wellbeing_check *grown = realloc(l->items, cap * sizeof *grown);
         if (!grown) return VN_ENOMEM;
         l->items = grown;
         l->cap = cap;
     }
-    vn_wb_check *chk = &l->items[l->n++];
+    vn_wellbeing_check *chk = &l->items[l->n++];
     chk->ms = ms;
     chk->day = vn_day_local(ms, NULL);
     memcpy(chk->answers, val + 1, VN_WB_ITEMS);
@@ -73,7 +73,7 @@ static vn_err load_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     return VN_OK;
 }
 
-vn_err vn_wb_load(vn_client *c, uint64_t since_ms, vn_wb_check **out, size_t *n)
+vn_err vn_wellbeing_load(vn_client *c, uint64_t since_ms, vn_wellbeing_check **out, size_t *n)
 {
     struct loading l = {since_ms, NULL, 0, 0};
     vn_err err = vn_kv_each(c->kv, CDB_WELLBEING, NULL, 0, load_cb, &l);
@@ -87,7 +87,7 @@ vn_err vn_wb_load(vn_client *c, uint64_t since_ms, vn_wb_check **out, size_t *n)
     return err;
 }
 
-int32_t vn_wb_every(vn_client *c)
+int32_t vn_wellbeing_every(vn_client *c)
 {
     uint8_t b[4];
     size_t n = 0;
@@ -97,7 +97,7 @@ int32_t vn_wb_every(vn_client *c)
     return d >= 1 && d <= 366 ? d : VN_WB_EVERY_DEFAULT;
 }
 
-vn_err vn_wb_set_every(vn_client *c, int32_t days)
+vn_err vn_wellbeing_set_every(vn_client *c, int32_t days)
 {
     uint8_t b[4];
     vn_be_put32(b, (uint32_t)days);

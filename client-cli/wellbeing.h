@@ -16,25 +16,25 @@
 #define VN_WB_EVERY_DEFAULT 14
 
 /* One stored check. */
-typedef struct vn_wb_check {
+typedef struct vn_wellbeing_check {
     uint64_t ms;                  /* when it was answered (the client's clock) */
     int32_t day;                  /* its local day */
     uint8_t answers[VN_WB_ITEMS]; /* 0 .. VN_WB_SCALE_MAX each */
-} vn_wb_check;
+} vn_wellbeing_check;
 
 /* The client's "now" for the check: the wall clock, or under the test knob
  * VANGNET_TEST_NOW=YYYY-MM-DD noon UTC of that day (the client warns on
  * stderr). VN_EINVAL (said on stderr) for a knob that is not a date. */
-vn_err vn_wb_now(uint64_t *ms);
+vn_err vn_wellbeing_now(uint64_t *ms);
 
 /* Stores one check in its own transaction. */
-vn_err vn_wb_store(vn_client *c, const vn_wb_check *chk);
+vn_err vn_wellbeing_store(vn_client *c, const vn_wellbeing_check *chk);
 /* The stored checks answered at or after since_ms, oldest first, into a
  * malloc'd array (*out, caller frees; NULL when none) of *n. */
-vn_err vn_wb_load(vn_client *c, uint64_t since_ms, vn_wb_check **out, size_t *n);
+vn_err vn_wellbeing_load(vn_client *c, uint64_t since_ms, vn_wellbeing_check **out, size_t *n);
 
 /* The interval setting in days (VN_WB_EVERY_DEFAULT when never set). */
-int32_t vn_wb_every(vn_client *c);
-vn_err vn_wb_set_every(vn_client *c, int32_t days);
+int32_t vn_wellbeing_every(vn_client *c);
+vn_err vn_wellbeing_set_every(vn_client *c, int32_t days);
 
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* clang-format off */
-static const vn_wb_item items[VN_WB_ITEMS] = {
+static const vn_wellbeing_item items[VN_WB_ITEMS] = {
     { 1, VN_WB_COMPLAINT, false, "sleep",   "Do you sleep badly: trouble falling asleep or sleeping through?"},
     { 2, VN_WB_COMPLAINT, false, "brood",   "Do you brood, going over the same things again and again?"},
     { 3, VN_WB_COMPLAINT, false, "focus",   "Is it harder than usual to concentrate?"},
@@ -27,12 +27,12 @@ static const vn_wb_item items[VN_WB_ITEMS] = {
 };
 /* clang-format on */
 
-const vn_wb_item *vn_wb_item_at(size_t i)
+const vn_wellbeing_item *vn_wellbeing_item_at(size_t i)
 {
     return i < VN_WB_ITEMS ? &items[i] : NULL;
 }
 
-vn_err vn_wb_parse(const char *text, uint8_t answers[VN_WB_ITEMS], char *msg, size_t msgsize)
+vn_err vn_wellbeing_parse(const char *text, uint8_t answers[VN_WB_ITEMS], char *msg, size_t msgsize)
 {
     const char *p = text;
     size_t n = 0;
@@ -76,7 +76,7 @@ vn_err vn_wb_parse(const char *text, uint8_t answers[VN_WB_ITEMS], char *msg, si
     return VN_OK;
 }
 
-vn_err vn_wb_score_of(const uint8_t answers[VN_WB_ITEMS], vn_wb_score *out)
+vn_err vn_wellbeing_score_of(const uint8_t answers[VN_WB_ITEMS], vn_wellbeing_score *out)
 {
     unsigned criteria = 0, ncriteria = 0;
     memset(out, 0, sizeof *out);
@@ -103,7 +103,7 @@ vn_err vn_wb_score_of(const uint8_t answers[VN_WB_ITEMS], vn_wb_score *out)
     return VN_OK;
 }
 
-int32_t vn_wb_run_start(const int32_t *day, const bool *overstrain, size_t n)
+int32_t vn_wellbeing_run_start(const int32_t *day, const bool *overstrain, size_t n)
 {
     if (n == 0 || !overstrain[n - 1]) return -1;
     size_t i = n - 1;
@@ -112,13 +112,13 @@ int32_t vn_wb_run_start(const int32_t *day, const bool *overstrain, size_t n)
     return day[i];
 }
 
-bool vn_wb_burnout(const int32_t *day, const bool *overstrain, size_t n, bool exhausted_now)
+bool vn_wellbeing_burnout(const int32_t *day, const bool *overstrain, size_t n, bool exhausted_now)
 {
-    int32_t start = vn_wb_run_start(day, overstrain, n);
+    int32_t start = vn_wellbeing_run_start(day, overstrain, n);
     return exhausted_now && start >= 0 && day[n - 1] - start > VN_WB_BURNOUT_DAYS;
 }
 
-vn_err vn_wb_interval_parse(const char *text, int32_t *days)
+vn_err vn_wellbeing_interval_parse(const char *text, int32_t *days)
 {
     char *end;
     if (!text || !isdigit((unsigned char)text[0])) return VN_EINVAL;

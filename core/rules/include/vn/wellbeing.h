@@ -27,51 +27,52 @@
 #define VN_WB_BURNOUT_DAYS 183
 
 /* What part of the source an item comes from. */
-typedef enum vn_wb_kind {
+typedef enum vn_wellbeing_kind {
     VN_WB_COMPLAINT = 1, /* one of the complaints the definition of overstrain counts */
     VN_WB_SIGN = 2,      /* a sign to stop and take stock (not counted as a complaint) */
     VN_WB_CRITERION = 3, /* another part of the definition (control, functioning) */
-} vn_wb_kind;
+} vn_wellbeing_kind;
 
-typedef struct vn_wb_item {
-    uint8_t id;      /* stable number, 1.. */
-    vn_wb_kind kind; /* see above */
-    bool fatigue;    /* the item that says tiredness is in the foreground */
-    const char *key; /* short ASCII name for charts and --json ("sleep") */
-    const char *en;  /* the question, English */
-} vn_wb_item;
+typedef struct vn_wellbeing_item {
+    uint8_t id;             /* stable number, 1.. */
+    vn_wellbeing_kind kind; /* see above */
+    bool fatigue;           /* the item that says tiredness is in the foreground */
+    const char *key;        /* short ASCII name for charts and --json ("sleep") */
+    const char *en;         /* the question, English */
+} vn_wellbeing_item;
 
 /* Item i (0 .. VN_WB_ITEMS-1) in the order asked; NULL past the end. */
-const vn_wb_item *vn_wb_item_at(size_t i);
+const vn_wellbeing_item *vn_wellbeing_item_at(size_t i);
 
 /* One check's reading. */
-typedef struct vn_wb_score {
+typedef struct vn_wellbeing_score {
     unsigned total;      /* sum of all answers, 0 .. VN_WB_ITEMS * VN_WB_SCALE_MAX */
     unsigned complaints; /* complaint items answered VN_WB_PRESENT or more */
     unsigned signs;      /* sign items answered VN_WB_PRESENT or more */
     bool overstrain;     /* complaints >= VN_WB_OVERSTRAIN_COMPLAINTS */
     bool criteria;       /* the other parts of the definition were answered as present too */
     bool exhausted;      /* the fatigue item at VN_WB_SCALE_MAX */
-} vn_wb_score;
+} vn_wellbeing_score;
 
 /* Parses "1,0,2,..." (exactly VN_WB_ITEMS numbers 0..VN_WB_SCALE_MAX,
  * separated by commas, spaces allowed around them) into answers. VN_EINVAL
  * with msg naming what was wrong (which answer, which value). */
-vn_err vn_wb_parse(const char *text, uint8_t answers[VN_WB_ITEMS], char *msg, size_t msgsize);
+vn_err vn_wellbeing_parse(const char *text, uint8_t answers[VN_WB_ITEMS], char *msg,
+                          size_t msgsize);
 /* Scores one check; answers must each be 0..VN_WB_SCALE_MAX (VN_EINVAL). */
-vn_err vn_wb_score_of(const uint8_t answers[VN_WB_ITEMS], vn_wb_score *out);
+vn_err vn_wellbeing_score_of(const uint8_t answers[VN_WB_ITEMS], vn_wellbeing_score *out);
 
 /* A series of checks, oldest first: day[i] (days since the epoch) and
  * whether check i showed overstrain. Returns the day the current run of
  * overstrained checks began (the first of the unbroken run that ends with
  * the last check), or -1 when the last check shows none. */
-int32_t vn_wb_run_start(const int32_t *day, const bool *overstrain, size_t n);
+int32_t vn_wellbeing_run_start(const int32_t *day, const bool *overstrain, size_t n);
 /* Whether the series points towards burnout as the source defines it:
  * the last check shows overstrain with exhaustion, and its run of
  * overstrained checks began more than VN_WB_BURNOUT_DAYS before it. */
-bool vn_wb_burnout(const int32_t *day, const bool *overstrain, size_t n, bool exhausted_now);
+bool vn_wellbeing_burnout(const int32_t *day, const bool *overstrain, size_t n, bool exhausted_now);
 
 /* "2w", "14d", "1m" (a month counts 30 days) -> days, 1 .. 366; VN_EINVAL. */
-vn_err vn_wb_interval_parse(const char *text, int32_t *days);
+vn_err vn_wellbeing_interval_parse(const char *text, int32_t *days);
 
 #endif
