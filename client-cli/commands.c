@@ -163,6 +163,18 @@ static const vn_cmd commands[] = {
               {"--no-action-taken", NULL, 0, "the participant took no action"}},
      .about = "Recorded only once the casemanager and a medical lead have each attested both\n"
               "gates."},
+    /* anonymous first contact */
+    {ROW("intake", "write", vn_cmd_intake_write,
+         "write to the programme's intake staff (anonymous first contact)"),
+     .opts = {{"--to", "WHO", 0, "the intake staff member who answered (default: the desk's)"}},
+     .args = {{"TEXT", 0, "the message"}},
+     .about = "For a profile made with the programme's first-contact code (vangnet join CODE):\n"
+              "no name or number is asked; the intake staff know you by your account id only.\n"
+              "Also for a colleague or relative with a worry about a doctor: intake helps you\n"
+              "raise it with them yourself, without naming them here. Answers come with inbox."},
+    {ROW("intake", "list", vn_cmd_intake_list, "the open first contacts (intake staff)"),
+     .opts = {{"--all", NULL, 0, "every page, not only the first 200"}},
+     .about = "Answer one with vangnet send ACCOUNT TEXT."},
     /* the private wellbeing check: nothing of it reaches the server unless shared */
     {ROW("wellbeing", NULL, vn_cmd_wellbeing, "a private wellbeing check, kept on this device"),
      .opts = {{"--answers", "LIST", 0, "answer without questions: 14 numbers 0-3, comma-separated"},
