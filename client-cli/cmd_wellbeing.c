@@ -174,6 +174,9 @@ int vn_cmd_wellbeing(vn_client *c, const vn_args *a)
     /* The series up to this check, for how long complaints have lasted. */
     if ((err = vn_wellbeing_load(c, 0, &all, &n)) || n == 0)
         return vn_client_fail(c, err ? err : VN_EIO, "cannot read the checks back");
+    /* Checks dated after this one (a clock set back) are not its past. */
+    while (n > 1 && all[n - 1].ms > chk.ms)
+        n--;
     vn_wellbeing_score_of(chk.answers, &s);
     burnout = series_burnout(all, n, s.exhausted, since);
     if (c->json) {
