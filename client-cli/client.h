@@ -31,6 +31,7 @@ enum {
     /* Appended after E2EE's: the store binds each record to its database's
      * number, so the numbers above never move. */
     CDB_UNSHOWN = CDB_E2EE + VN_E2EE_NDBS, /* local seq -> stored, not yet shown (Received) */
+    CDB_WELLBEING, /* time answered -> one wellbeing check (wellbeing.h), never sent */
     CDB_COUNT
 };
 
@@ -142,6 +143,9 @@ int vn_client_fail_call(vn_client *c, vn_err err, const char *what);
 void vn_json_str(FILE *f, const char *s);
 /* Formats ms since the epoch as ISO 8601 UTC into out (size >= 21). */
 void vn_iso_time(uint64_t ms, char *out, size_t size);
+/* cmd_alerts.c: prints where to turn when someone is in danger now (the
+ * built-in crisis lines, or $VANGNET_CRISIS_CONTACTS). */
+void vn_client_crisis_contacts(void);
 
 /* session.c: the conversation with the server. */
 

@@ -23,7 +23,7 @@ static void crisis_contacts_to(FILE *f)
     fprintf(f, "If you or someone is in danger now:\n%s\n", env && env[0] ? env : default_crisis);
 }
 
-static void crisis_contacts(void)
+void vn_client_crisis_contacts(void)
 {
     crisis_contacts_to(stdout);
 }
@@ -152,7 +152,7 @@ static int signal_run(vn_client *c, const vn_args *a)
         printf("Reported (%s). Your casemanager has it and must respond within %u hour%s;\n"
                "if not, the medical lead is told.\n",
                vn_signals_severity_name(sev), hours, hours == 1 ? "" : "s");
-        if (sev == VN_SEV_CRISIS) crisis_contacts();
+        if (sev == VN_SEV_CRISIS) vn_client_crisis_contacts();
     }
     return EXIT_OK;
 }
@@ -202,7 +202,7 @@ static int send_sos(vn_client *c, const vn_args *a)
         printf("SOS sent to your %zu budd%s. The first to answer takes it; if nobody does soon,\n"
                "your casemanager is told.\n",
                nb, nb == 1 ? "y" : "ies");
-        crisis_contacts();
+        vn_client_crisis_contacts();
     }
     return EXIT_OK;
 }

@@ -200,6 +200,37 @@ static const vn_cmd commands[] = {
               {"--no-action-taken", NULL, 0, "the participant took no action"}},
      .about = "Recorded only once the casemanager and a medical lead have each attested both\n"
               "gates."},
+    /* anonymous first contact */
+    {ROW("intake", "write", vn_cmd_intake_write,
+         "write to the programme's intake staff (anonymous first contact)"),
+     .opts = {{"--to", "WHO", 0, "the intake staff member who answered (default: the desk's)"}},
+     .args = {{"TEXT", 0, "the message"}},
+     .about = "For a profile made with the programme's first-contact code (vangnet join CODE):\n"
+              "no name or number is asked; the intake staff know you by your account id only.\n"
+              "Also for a colleague or relative with a worry about a doctor: intake helps you\n"
+              "raise it with them yourself, without naming them here. Answers come with inbox."},
+    {ROW("intake", "list", vn_cmd_intake_list, "the open first contacts (intake staff)"),
+     .opts = {{"--all", NULL, 0, "every page, not only the first 200"}},
+     .about = "Answer one with vangnet send ACCOUNT TEXT."},
+    /* the private wellbeing check: nothing of it reaches the server unless shared */
+    {ROW("wellbeing", NULL, vn_cmd_wellbeing, "a private wellbeing check, kept on this device"),
+     .opts = {{"--answers", "LIST", 0, "answer without questions: 14 numbers 0-3, comma-separated"},
+              {"--every", "DUR", 0, "how often a check is due, such as 2w, 10d or 1m"}},
+     .about = "Asks the self-check signs of overstrain and burnout (sleep, brooding,\n"
+              "concentration, tiredness, irritability, ...) on a scale of 0 not at all,\n"
+              "1 sometimes, 2 often, 3 (almost) always, and says what the answers match.\n"
+              "The answers stay in this profile only; the server never sees them.\n"
+              "--every alone only changes the interval (default 2w)."},
+    {ROW("wellbeing", "due", vn_cmd_wellbeing_due, "whether a wellbeing check is due")},
+    {ROW("wellbeing", "trend", vn_cmd_wellbeing_trend, "chart of your wellbeing checks"),
+     .opts = {{"--months", "N", 0, "how far back, 1 to 60 (default 6)"}},
+     .about = "Per item and in total, one column per check, at most 80 columns wide."},
+    {ROW("wellbeing", "share", vn_cmd_wellbeing_share,
+         "send a summary of your checks to a buddy or your casemanager"),
+     .opts = {{"--to", "WHO", VN_OPT_REQUIRED,
+               "a contact name or account id, or casemanager for your own"},
+              {"--months", "N", 0, "checks of how many months, 1 to 60 (default 6)"}},
+     .about = "An ordinary end-to-end message: the server sees a message, not what it says."},
     {ROW("quiet-hours", NULL, vn_cmd_quiet_hours, "hold concern-level notices at night"),
      .args = {{"HH:MM-HH:MM | off", VN_ARG_OPTIONAL, "when, or off; without it, show the setting"}},
      .about = "Concern-level alert notices and reminders wait until your quiet hours end;\n"

@@ -124,5 +124,11 @@ int vn_cmd_delete_account(vn_client *c, const vn_args *a);
 int vn_cmd_change_passphrase(vn_client *c, const vn_args *a);
 int vn_cmd_profile_restore(vn_client *c, const vn_args *a);
 int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a);
+int vn_cmd_intake_write(vn_client *c, const vn_args *a);
+int vn_cmd_intake_list(vn_client *c, const vn_args *a);
+int vn_cmd_wellbeing(vn_client *c, const vn_args *a);
+int vn_cmd_wellbeing_due(vn_client *c, const vn_args *a);
+int vn_cmd_wellbeing_trend(vn_client *c, const vn_args *a);
+int vn_cmd_wellbeing_share(vn_client *c, const vn_args *a);
 
 #endif

@@ -105,6 +105,10 @@ vn_err vn_handle_redeem(vn_req *r)
             return vn_fail(r, VN_EINVITE_BAD, "invite secret must be %d bytes",
                            VN_INVITE_SECRET_LEN);
         err = vn_lifecycle_redeem(r->store, rd->secret.data, peer->key, r->now, account, &role);
+        /* Not an invite: perhaps the programme's first-contact code. */
+        if (err == VN_EINVITE_BAD && (err = vn_intake_redeem_code(r, account, &role)) &&
+            err != VN_EINVITE_BAD)
+            return err;
         if (err == VN_EINVITE_USED)
             return vn_fail(r, err, "this invite code was already redeemed; ask for a new one");
         if (err == VN_EINVITE_EXPIRED)
@@ -324,6 +328,7 @@ vn_err vn_handle_send(vn_req *r)
      * checked with it; it is then forgotten: the envelope does not name it. */
     vn_err err = vn_parse_id(r, s->to, "recipient", to[0]);
     if (err || (err = may_message(r, to[0], s->to))) return err;
+    if ((err = vn_intake_on_send(r, to[0]))) return err; /* a visitor's bounds */
     if (vn_server_nearly_full(r->srv)) {
         r->retry_ms = 60000;
         return vn_fail(r, VN_EFULL,

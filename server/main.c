@@ -8,6 +8,7 @@
 #include "server.h"
 #include "storekey.h"
 
+#include "vn/intake.h"
 #include "vn/invite.h"
 #include "vn/hex.h"
 #include "vn/parse.h"
@@ -259,19 +260,49 @@ static int read_endpoint(const char *state, char *out, size_t size)
     return out[0] ? 0 : -1;
 }
 
+/* What every code carries besides its secret: the endpoint (--endpoint,
+ * or the one the server last listened on) and the server's public key. */
+static int invite_target(vn_opts *o, vn_invite *inv)
+{
+    char pubz[64] = {0};
+    memset(inv, 0, sizeof *inv);
+    if (o->endpoint) {
+        if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
+            return vn_runopts_die(o->json, 2, VN_EINVAL, "--endpoint is too long");
+        memcpy(inv->endpoint, o->endpoint, strlen(o->endpoint));
+    } else if (read_endpoint(o->state, inv->endpoint, sizeof inv->endpoint) != 0) {
+        return vn_runopts_die(
+            o->json, 1, VN_ENOTFOUND,
+            "no endpoint known for %s: start `vangnetd run` first or pass --endpoint", o->state);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/server.pub", o->state);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(pubz, 1, 40, f) : 0;
+    if (f) fclose(f);
+    if (n != 40 || !zmq_z85_decode(inv->server_key, pubz))
+        return vn_runopts_die(o->json, 1, VN_EIO,
+                              "cannot read %s/server.pub: run `vangnetd init` first", o->state);
+    return 0;
+}
+
 static int cmd_invite(vn_opts *o)
 {
     vn_role role;
     uint64_t ttl = DEFAULT_INVITE_TTL_MS;
     vn_invite inv;
-    char code[VN_INVITE_TEXT_MAX], pubz[64] = {0};
+    char code[VN_INVITE_TEXT_MAX];
     vn_sstore *store = NULL;
     vn_clock *clock = NULL;
     if (!o->role || vn_role_parse(o->role, &role))
-        return vn_runopts_die(
-            o->json, 2, VN_EINVAL,
-            "--role must be participant, casemanager, buddy, naaste, medical-lead or admin%s",
-            o->role ? "" : " (missing)");
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "--role must be participant, casemanager, buddy, naaste, "
+                              "medical-lead, admin or intake%s",
+                              o->role ? "" : " (missing)");
+    if (role == VN_ROLE_VISITOR)
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "a visitor is not invited: anyone becomes one by redeeming the "
+                              "programme's first-contact code (vangnetd intake-code)");
     if (o->ttl && (vn_parse_duration(o->ttl, &ttl) || ttl == 0))
         return vn_runopts_die(o->json, 2, VN_EINVAL, "--ttl must be a duration such as 7d, not %s",
                               o->ttl);
@@ -291,25 +322,9 @@ static int cmd_invite(vn_opts *o)
     if (!case_role && has_case)
         return vn_runopts_die(o->json, 2, VN_EINVAL,
                               "a %s is not invited into a case (drop --case)", o->role);
-    memset(&inv, 0, sizeof inv);
-    if (o->endpoint) {
-        if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
-            return vn_runopts_die(o->json, 2, VN_EINVAL, "--endpoint is too long");
-        memcpy(inv.endpoint, o->endpoint, strlen(o->endpoint));
-    } else if (read_endpoint(o->state, inv.endpoint, sizeof inv.endpoint) != 0) {
-        return vn_runopts_die(
-            o->json, 1, VN_ENOTFOUND,
-            "no endpoint known for %s: start `vangnetd run` first or pass --endpoint", o->state);
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/server.pub", o->state);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(pubz, 1, 40, f) : 0;
-    if (f) fclose(f);
-    if (n != 40 || !zmq_z85_decode(inv.server_key, pubz))
-        return vn_runopts_die(o->json, 1, VN_EIO,
-                              "cannot read %s/server.pub: run `vangnetd init` first", o->state);
-    int rc = open_store(o, &store);
+    int rc = invite_target(o, &inv);
+    if (rc) return rc;
+    rc = open_store(o, &store);
     if (rc) return rc;
     vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
     if (!err)
@@ -323,6 +338,43 @@ static int cmd_invite(vn_opts *o)
         return vn_runopts_die(o->json, 1, err, "cannot create the invite: %s", vn_err_str(err));
     if (o->json)
         printf("{\"invite\": \"%s\", \"role\": \"%s\"}\n", code, vn_role_name(role));
+    else
+        printf("%s\n", code);
+    explicit_bzero(code, sizeof code);
+    return 0;
+}
+
+/* `vangnetd intake-code`: a new first-contact code (core/store vn/intake.h),
+ * replacing the one before; the programme publishes it. */
+static int cmd_intake_code(vn_opts *o)
+{
+    uint64_t per_hour = 20;
+    vn_invite inv;
+    char code[VN_INVITE_TEXT_MAX], *end = NULL;
+    vn_sstore *store = NULL;
+    vn_clock *clock = NULL;
+    if (o->per_hour) {
+        per_hour = strtoull(o->per_hour, &end, 10);
+        if (!o->per_hour[0] || *end || per_hour < 1 || per_hour > 100000)
+            return vn_runopts_die(o->json, 2, VN_EINVAL,
+                                  "--per-hour must be a number of redeems from 1 to 100000, not %s",
+                                  o->per_hour);
+    }
+    int rc = invite_target(o, &inv);
+    if (rc) return rc;
+    if ((rc = open_store(o, &store))) return rc;
+    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
+    if (!err)
+        err = vn_intake_code_create(store, (uint32_t)per_hour, vn_clock_now(clock), inv.secret);
+    vn_clock_close(&clock);
+    vn_sstore_close(&store);
+    if (!err) err = vn_invite_encode(&inv, code, sizeof code);
+    explicit_bzero(inv.secret, sizeof inv.secret);
+    if (err)
+        return vn_runopts_die(o->json, 1, err, "cannot create the first-contact code: %s",
+                              vn_err_str(err));
+    if (o->json)
+        printf("{\"code\": \"%s\", \"per_hour\": %llu}\n", code, (unsigned long long)per_hour);
     else
         printf("%s\n", code);
     explicit_bzero(code, sizeof code);
@@ -548,6 +600,7 @@ static const command commands[] = {
     {"init", cmd_init, false, false},
     {"run", cmd_run, true, true},
     {"invite", cmd_invite, false, false},
+    {"intake-code", cmd_intake_code, false, false},
     {"clock", cmd_clock, false, false},
     {"rekey", cmd_rekey, false, false},
     {"backup", cmd_backup, false, false},

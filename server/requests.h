@@ -19,7 +19,8 @@
 /* Role sets, as bit masks of vn_role. */
 #define R(role) (1u << VN_ROLE_##role)
 #define ROLES_ANY                                                                                  \
-    (R(PARTICIPANT) | R(CASEMANAGER) | R(BUDDY) | R(NAASTE) | R(MEDICAL_LEAD) | R(ADMIN))
+    (R(PARTICIPANT) | R(CASEMANAGER) | R(BUDDY) | R(NAASTE) | R(MEDICAL_LEAD) | R(ADMIN) |         \
+     R(INTAKE) | R(VISITOR))
 #define ROLES_READERS (R(CASEMANAGER) | R(PARTICIPANT) | R(MEDICAL_LEAD))
 
 /* Flags of a row. */
@@ -74,7 +75,9 @@
     X(ALERT_LIST,         "alert-list",        vn_handle_alert_list,        ROLES_ANY,       AUDITED,                  NULL)                                      \
     X(DISCLOSURE_ATTEST,  "disclosure-attest", vn_handle_disclosure_attest, R(CASEMANAGER) | R(MEDICAL_LEAD), WRITES,  AS_UNKNOWN)                                \
     X(QUIET_HOURS,        "quiet-hours",       vn_handle_quiet_hours,       ROLES_ANY,       WRITES | GROWS,           NULL)                                      \
-    X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)
+    X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)                                      \
+    X(INTAKE_DESK,        "intake-desk",       vn_handle_intake_desk,       R(VISITOR),      WRITES,                   "only an anonymous first contact asks for the intake desk") \
+    X(INTAKE_LIST,        "intake-list",       vn_handle_intake_list,       R(INTAKE),       0,                        "only intake staff list the first contacts")
 /* clang-format on */
 
 typedef struct vn_server vn_server;

@@ -71,6 +71,11 @@ static const run_option run_options[] = {
      "signals per case, all reporters: burst", "must be a whole number from 1"},
     {"--case-alert-per-hour", NULL, OPT_DOUBLE, CFG(case_alert_per_hour), 1, 1ULL << 40, "20", "N",
      "signals per case, all reporters: per hour", "must be a whole number from 1"},
+    {"--visitor-idle", NULL, OPT_DURATION, CFG(visitor_idle_ms), 86400000ULL, 3653 * 86400000ULL, "30d", "DUR",
+     "an anonymous first contact (visitor) that is idle this long is deleted with its mail",
+     "must be a duration from 1d to 3653d"},
+    {"--visitor-messages", NULL, OPT_SIZE, CFG(visitor_messages), 1, 100000, "50", "N",
+     "messages an anonymous first contact may send a day", "must be 1..100000"},
     {"--map-size", NULL, OPT_MIB, CFG(map_size), 1, 1 << 20, "1024", "MIB",
      "LMDB map size", "must be 1..1048576 MiB"},
     {"--quota-sender-bytes", NULL, OPT_MIB, CFG(quota_sender_bytes), 1, 1 << 20, NULL, "MIB",
@@ -139,6 +144,10 @@ void vn_runopts_usage(FILE *f)
         "  invite --state DIR --role ROLE      print a one-time invite code\n"
         "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
         "         (participants, buddies and naasten are invited into a case)\n"
+        "  intake-code --state DIR             print a new first-contact code for the programme\n"
+        "         [--per-hour N] [--endpoint EP] [--json]\n"
+        "         to publish: anyone may redeem it for an anonymous account that reaches only\n"
+        "         intake staff, N a hour (default 20); it replaces the code before\n"
         "  clock  --state DIR advance DUR      move a test clock forward (e.g. 90m, 31d)\n"
         "  clock  --state DIR set TIME         set a test clock (YYYY-MM-DD[THH:MM[:SS]] UTC)\n"
         "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
@@ -198,7 +207,7 @@ int vn_runopts_parse(int argc, char **argv, vn_opts *o)
     } vals[] = {
         {"--state", &o->state},     {"--role", &o->role},     {"--endpoint", &o->endpoint},
         {"--ttl", &o->ttl},         {"--case", &o->case_id},  {"--store-key", &o->store_key},
-        {"--new-key", &o->new_key}, {"--config", &o->config},
+        {"--new-key", &o->new_key}, {"--config", &o->config}, {"--per-hour", &o->per_hour},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], **dst = NULL;

@@ -59,6 +59,7 @@ typedef struct vn_opts {
     const char *store_key; /* --store-key FILE, or NULL for the systemd credential */
     const char *new_key;   /* --new-key FILE of rekey */
     const char *config;    /* --config FILE of run */
+    const char *per_hour;  /* --per-hour N of intake-code */
     bool json;
     bool force;                          /* --force of restore */
     const char *run[VN_RUN_OPTIONS_MAX]; /* values of the run options as given */

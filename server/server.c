@@ -246,6 +246,7 @@ static void on_sweep(uv_timer_t *t)
         vn_logl(VN_LEVEL_ERROR, "case purge failed: %s", vn_err_str(err));
     else if (n)
         vn_log("purged %zu closed cases past retention", n);
+    vn_intake_sweep(s, now);
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_inbound, vn_server_mono_ms(s));

@@ -56,6 +56,8 @@ typedef struct vn_server_config {
     size_t quota_sender_bytes, quota_sender_envelopes;       /* per sender per day; 0: default */
     size_t quota_recipient_bytes, quota_recipient_envelopes; /* per mailbox; 0: default */
     size_t crisis_reserve_pct; /* percent of the map only the crisis path may use */
+    uint64_t visitor_idle_ms;  /* an anonymous first contact idle this long is purged */
+    size_t visitor_messages;   /* messages a visitor may send a day */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -151,6 +153,20 @@ vn_err vn_audit_refuse(vn_req *r, vn_err err);
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
 /* The escalation ladder of alerts (handlers_alerts.c), run by the scheduler. */
 void vn_escalation_run(vn_server *srv);
+/* Anonymous first contact (handlers_intake.c, core/store vn/intake.h). A
+ * redeem whose secret is no invite: if it is the first-contact code, a
+ * visitor account is made (VN_OK, *account and *role set); VN_EINVITE_BAD
+ * (nothing said) if it is not the code either; other errors with r->msg
+ * filled (VN_ERATE: the code's redeems this hour are used up). */
+vn_err vn_intake_redeem_code(vn_req *r, uint8_t account[VN_ACCOUNT_LEN], vn_role *role);
+/* A send the policy allowed, before it is stored: when a visitor sends, or
+ * intake staff write to one, the visitor's bounds (messages a day,
+ * conversations) are checked and its last active day kept. VN_OK for every
+ * other send; an error with r->msg filled. */
+vn_err vn_intake_on_send(vn_req *r, const uint8_t to[VN_ACCOUNT_LEN]);
+/* The sweep's part: deletes visitors idle for --visitor-idle, a batch at a
+ * time, and logs how many. */
+void vn_intake_sweep(vn_server *srv, uint64_t now);
 /* Reopens the SOS alerts claimer holds in case_id (NULL: in any case) and
  * tells the other buddies, when the claimer leaves (handlers_alerts.c). */
 vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,

@@ -16,9 +16,9 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Two roles outside the enum: the next unused number and the largest byte
+/* Two roles outside the enum: a number no role has and the largest byte
  * a corrupted store could hold. */
-#define ROLE_X7   ((vn_role)7)
+#define ROLE_X10  ((vn_role)10)
 #define ROLE_X255 ((vn_role)255)
 
 enum situation { SAME, OTHER, NOCASE, CLOSED, NSITUATIONS };
@@ -46,7 +46,7 @@ static const struct row {
     {VN_ROLE_PARTICIPANT, VN_ROLE_NAASTE, {K, D, D, D}},
     {VN_ROLE_PARTICIPANT, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {VN_ROLE_PARTICIPANT, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_PARTICIPANT, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_PARTICIPANT, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_PARTICIPANT, ROLE_X255, {D, D, D, D}},
     /* from casemanager */
     {VN_ROLE_CASEMANAGER, VN_ROLE_NONE, {D, D, D, D}},
@@ -56,7 +56,7 @@ static const struct row {
     {VN_ROLE_CASEMANAGER, VN_ROLE_NAASTE, {K, D, D, D}},
     {VN_ROLE_CASEMANAGER, VN_ROLE_MEDICAL_LEAD, {K, K, K, K}},
     {VN_ROLE_CASEMANAGER, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_CASEMANAGER, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_CASEMANAGER, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_CASEMANAGER, ROLE_X255, {D, D, D, D}},
     /* from buddy */
     {VN_ROLE_BUDDY, VN_ROLE_NONE, {D, D, D, D}},
@@ -66,7 +66,7 @@ static const struct row {
     {VN_ROLE_BUDDY, VN_ROLE_NAASTE, {D, D, D, D}},
     {VN_ROLE_BUDDY, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {VN_ROLE_BUDDY, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_BUDDY, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_BUDDY, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_BUDDY, ROLE_X255, {D, D, D, D}},
     /* from naaste */
     {VN_ROLE_NAASTE, VN_ROLE_NONE, {D, D, D, D}},
@@ -76,7 +76,7 @@ static const struct row {
     {VN_ROLE_NAASTE, VN_ROLE_NAASTE, {D, D, D, D}},
     {VN_ROLE_NAASTE, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {VN_ROLE_NAASTE, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_NAASTE, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_NAASTE, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_NAASTE, ROLE_X255, {D, D, D, D}},
     /* from medical lead */
     {VN_ROLE_MEDICAL_LEAD, VN_ROLE_NONE, {D, D, D, D}},
@@ -86,7 +86,7 @@ static const struct row {
     {VN_ROLE_MEDICAL_LEAD, VN_ROLE_NAASTE, {D, D, D, D}},
     {VN_ROLE_MEDICAL_LEAD, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {VN_ROLE_MEDICAL_LEAD, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_MEDICAL_LEAD, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_MEDICAL_LEAD, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_MEDICAL_LEAD, ROLE_X255, {D, D, D, D}},
     /* from admin */
     {VN_ROLE_ADMIN, VN_ROLE_NONE, {D, D, D, D}},
@@ -96,7 +96,7 @@ static const struct row {
     {VN_ROLE_ADMIN, VN_ROLE_NAASTE, {D, D, D, D}},
     {VN_ROLE_ADMIN, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {VN_ROLE_ADMIN, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_ADMIN, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_ADMIN, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_ADMIN, ROLE_X255, {D, D, D, D}},
     /* from NONE: an account without a role */
     {VN_ROLE_NONE, VN_ROLE_NONE, {D, D, D, D}},
@@ -106,18 +106,18 @@ static const struct row {
     {VN_ROLE_NONE, VN_ROLE_NAASTE, {D, D, D, D}},
     {VN_ROLE_NONE, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {VN_ROLE_NONE, VN_ROLE_ADMIN, {D, D, D, D}},
-    {VN_ROLE_NONE, ROLE_X7, {D, D, D, D}},
+    {VN_ROLE_NONE, ROLE_X10, {D, D, D, D}},
     {VN_ROLE_NONE, ROLE_X255, {D, D, D, D}},
     /* from roles outside the enum */
-    {ROLE_X7, VN_ROLE_NONE, {D, D, D, D}},
-    {ROLE_X7, VN_ROLE_PARTICIPANT, {D, D, D, D}},
-    {ROLE_X7, VN_ROLE_CASEMANAGER, {D, D, D, D}},
-    {ROLE_X7, VN_ROLE_BUDDY, {D, D, D, D}},
-    {ROLE_X7, VN_ROLE_NAASTE, {D, D, D, D}},
-    {ROLE_X7, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
-    {ROLE_X7, VN_ROLE_ADMIN, {D, D, D, D}},
-    {ROLE_X7, ROLE_X7, {D, D, D, D}},
-    {ROLE_X7, ROLE_X255, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_NONE, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_PARTICIPANT, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_CASEMANAGER, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_BUDDY, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_NAASTE, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_ADMIN, {D, D, D, D}},
+    {ROLE_X10, ROLE_X10, {D, D, D, D}},
+    {ROLE_X10, ROLE_X255, {D, D, D, D}},
     {ROLE_X255, VN_ROLE_NONE, {D, D, D, D}},
     {ROLE_X255, VN_ROLE_PARTICIPANT, {D, D, D, D}},
     {ROLE_X255, VN_ROLE_CASEMANAGER, {D, D, D, D}},
@@ -125,17 +125,65 @@ static const struct row {
     {ROLE_X255, VN_ROLE_NAASTE, {D, D, D, D}},
     {ROLE_X255, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
     {ROLE_X255, VN_ROLE_ADMIN, {D, D, D, D}},
-    {ROLE_X255, ROLE_X7, {D, D, D, D}},
+    {ROLE_X255, ROLE_X10, {D, D, D, D}},
     {ROLE_X255, ROLE_X255, {D, D, D, D}},
+    /* first contact: intake staff and visitors reach each other and nobody else */
+    {VN_ROLE_NONE, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_NONE, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_PARTICIPANT, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_PARTICIPANT, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_CASEMANAGER, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_CASEMANAGER, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_BUDDY, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_BUDDY, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_NAASTE, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_NAASTE, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_MEDICAL_LEAD, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_MEDICAL_LEAD, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_ADMIN, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_ADMIN, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_NONE, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_PARTICIPANT, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_CASEMANAGER, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_BUDDY, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_NAASTE, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_ADMIN, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_INTAKE, {D, D, D, D}},
+    {VN_ROLE_INTAKE, VN_ROLE_VISITOR, {K, K, K, K}},
+    {VN_ROLE_INTAKE, ROLE_X10, {D, D, D, D}},
+    {VN_ROLE_INTAKE, ROLE_X255, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_NONE, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_PARTICIPANT, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_CASEMANAGER, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_BUDDY, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_NAASTE, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_MEDICAL_LEAD, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_ADMIN, {D, D, D, D}},
+    {VN_ROLE_VISITOR, VN_ROLE_INTAKE, {K, K, K, K}},
+    {VN_ROLE_VISITOR, VN_ROLE_VISITOR, {D, D, D, D}},
+    {VN_ROLE_VISITOR, ROLE_X10, {D, D, D, D}},
+    {VN_ROLE_VISITOR, ROLE_X255, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_INTAKE, {D, D, D, D}},
+    {ROLE_X10, VN_ROLE_VISITOR, {D, D, D, D}},
+    {ROLE_X255, VN_ROLE_INTAKE, {D, D, D, D}},
+    {ROLE_X255, VN_ROLE_VISITOR, {D, D, D, D}},
 };
 
 #undef K
 #undef D
 
-static const vn_role all_roles[] = {
-    VN_ROLE_NONE,   VN_ROLE_PARTICIPANT,  VN_ROLE_CASEMANAGER, VN_ROLE_BUDDY,
-    VN_ROLE_NAASTE, VN_ROLE_MEDICAL_LEAD, VN_ROLE_ADMIN,       ROLE_X7,
-    ROLE_X255};
+static const vn_role all_roles[] = {VN_ROLE_NONE,
+                                    VN_ROLE_PARTICIPANT,
+                                    VN_ROLE_CASEMANAGER,
+                                    VN_ROLE_BUDDY,
+                                    VN_ROLE_NAASTE,
+                                    VN_ROLE_MEDICAL_LEAD,
+                                    VN_ROLE_ADMIN,
+                                    VN_ROLE_INTAKE,
+                                    VN_ROLE_VISITOR,
+                                    ROLE_X10,
+                                    ROLE_X255};
 
 /* Distinct 16-byte ids: accounts, cases and casemanagers of two cases. */
 enum { ID_FROM = 1, ID_TO, ID_CASE1, ID_CASE2, ID_CM1, ID_CM2, ID_CM_NONE, ID_CM_OTHER };
@@ -215,8 +263,9 @@ static void test_matrix(void **state)
         }
     }
     assert_int_equal(failures, 0);
-    /* 10 same-case pairs, and casemanager <-> medical lead in all four. */
-    assert_int_equal(allowed, 10 + 2 * 4);
+    /* 10 same-case pairs, casemanager <-> medical lead and intake <-> visitor
+     * in all four. */
+    assert_int_equal(allowed, 10 + 2 * 4 + 2 * 4);
 }
 
 /* A pair the matrix allows is refused when both sides are one account. */
@@ -284,6 +333,8 @@ static void test_rule_sentences(void **state)
         {VN_ROLE_NAASTE, "a naaste may message only"},
         {VN_ROLE_MEDICAL_LEAD, "a medical lead may message"},
         {VN_ROLE_ADMIN, "an admin has no message access"},
+        {VN_ROLE_INTAKE, "intake staff may message"},
+        {VN_ROLE_VISITOR, "an anonymous first contact may message only"},
     };
     for (size_t i = 0; i < NELEM(named); i++) {
         const char *r = vn_policy_rule(named[i].role);
@@ -295,7 +346,7 @@ static void test_rule_sentences(void **state)
     /* NONE and unknown roles share one sentence, distinct from the others. */
     const char *none = vn_policy_rule(VN_ROLE_NONE);
     assert_string_equal(none, "this account has no role that may send messages");
-    assert_string_equal(vn_policy_rule(ROLE_X7), none);
+    assert_string_equal(vn_policy_rule(ROLE_X10), none);
     assert_string_equal(vn_policy_rule(ROLE_X255), none);
     assert_string_equal(vn_policy_rule((vn_role)-1), none);
     for (size_t i = 0; i < NELEM(named); i++)
@@ -315,11 +366,10 @@ static void test_in_team(void **state)
         vn_role role;
         bool in_team;
     } want[] = {
-        {VN_ROLE_NONE, false},       {VN_ROLE_PARTICIPANT, true},
-        {VN_ROLE_CASEMANAGER, true}, {VN_ROLE_BUDDY, true},
-        {VN_ROLE_NAASTE, false},     {VN_ROLE_MEDICAL_LEAD, false},
-        {VN_ROLE_ADMIN, false},      {ROLE_X7, false},
-        {ROLE_X255, false},          {(vn_role)-1, false},
+        {VN_ROLE_NONE, false},    {VN_ROLE_PARTICIPANT, true}, {VN_ROLE_CASEMANAGER, true},
+        {VN_ROLE_BUDDY, true},    {VN_ROLE_NAASTE, false},     {VN_ROLE_MEDICAL_LEAD, false},
+        {VN_ROLE_ADMIN, false},   {ROLE_X10, false},           {VN_ROLE_INTAKE, false},
+        {VN_ROLE_VISITOR, false}, {ROLE_X255, false},          {(vn_role)-1, false},
     };
     for (size_t i = 0; i < NELEM(want); i++) {
         if (vn_policy_in_team(want[i].role) != want[i].in_team)

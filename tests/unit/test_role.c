@@ -23,6 +23,8 @@ static const struct {
     {VN_ROLE_NAASTE, "naaste"},
     {VN_ROLE_MEDICAL_LEAD, "medical-lead"},
     {VN_ROLE_ADMIN, "admin"},
+    {VN_ROLE_INTAKE, "intake"},
+    {VN_ROLE_VISITOR, "visitor"},
 };
 
 static void test_numbers_are_stable(void **state)
@@ -35,6 +37,8 @@ static void test_numbers_are_stable(void **state)
     assert_int_equal(VN_ROLE_NAASTE, 4);
     assert_int_equal(VN_ROLE_MEDICAL_LEAD, 5);
     assert_int_equal(VN_ROLE_ADMIN, 6);
+    assert_int_equal(VN_ROLE_INTAKE, 7);
+    assert_int_equal(VN_ROLE_VISITOR, 8);
 }
 
 static void test_name_and_parse_round_trip(void **state)
@@ -50,7 +54,7 @@ static void test_name_and_parse_round_trip(void **state)
 static void test_unknown_roles_are_named_none(void **state)
 {
     assert_string_equal(vn_role_name(VN_ROLE_NONE), "none");
-    assert_string_equal(vn_role_name((vn_role)7), "none");
+    assert_string_equal(vn_role_name((vn_role)10), "none");
     assert_string_equal(vn_role_name((vn_role)255), "none");
     assert_string_equal(vn_role_name((vn_role)-1), "none");
     assert_string_equal(vn_role_name((vn_role)0x7fffffff), "none");

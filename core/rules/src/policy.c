@@ -20,6 +20,10 @@ const char *vn_policy_rule(vn_role role)
         return "a medical lead may message casemanagers";
     case VN_ROLE_ADMIN:
         return "an admin has no message access";
+    case VN_ROLE_INTAKE:
+        return "intake staff may message anonymous first contacts (visitors)";
+    case VN_ROLE_VISITOR:
+        return "an anonymous first contact may message only the programme's intake staff";
     default:
         return "this account has no role that may send messages";
     }
@@ -57,6 +61,13 @@ static bool allowed(const vn_party *f, const vn_party *t)
         return manages(t, f);
     case VN_ROLE_MEDICAL_LEAD:
         return t->role == VN_ROLE_CASEMANAGER;
+    /* First contact: no case, no names; the two reach each other only. How
+     * many intake staff one visitor talks with is bounded by the server
+     * (vn/intake.h), which knows the visitor's conversations. */
+    case VN_ROLE_INTAKE:
+        return t->role == VN_ROLE_VISITOR;
+    case VN_ROLE_VISITOR:
+        return t->role == VN_ROLE_INTAKE;
     default:
         return false;
     }

@@ -2,8 +2,9 @@
 
 #include <string.h>
 
-static const char *const names[] = {"none",   "participant",  "casemanager", "buddy",
-                                    "naaste", "medical-lead", "admin"};
+static const char *const names[] = {"none",  "participant", "casemanager",
+                                    "buddy", "naaste",      "medical-lead",
+                                    "admin", "intake",      "visitor"};
 
 const char *vn_role_name(vn_role role)
 {

@@ -48,6 +48,8 @@ enum {
     VN_DB_EXPIRED,      /* expired.c: receipt of an envelope expired undelivered -> day */
     VN_DB_ALERTSLEVEL, /* alerts.c: climbing tag|alert, escalated bucket|alert -> the alert's key */
     VN_DB_ALERTBUCKETS, /* alerts.c: owner|bucket -> count, first, last; owner|severity -> tail */
+    VN_DB_INTAKECODES,  /* intake.c: sha256(first-contact secret) -> per hour, hour, redeems */
+    VN_DB_VISITORS,     /* intake.c: visitor -> days created and active, sends, intake peers */
     VN_DB_COUNT
 };
 
