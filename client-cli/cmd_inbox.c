@@ -5,6 +5,7 @@
  * CDB_UNSHOWN and is shown first by the next run; a message stored but not
  * acknowledged comes back from the server and is only acknowledged (its id
  * is in CDB_SEEN). */
+#include "announce.h"
 #include "args.h"
 
 #include "vn/array.h"
@@ -122,6 +123,7 @@ static vn_err drop_undecryptable(const char *from, vn_err why)
 /* The line a notice from the server is shown as. */
 static void notice_text(const Vn__Notice *n, char *text, size_t size)
 {
+    if (vn_announce_text(n, text, size)) return;
     bool set = strcmp(n->kind, "contract-set") == 0;
     if (set || strcmp(n->kind, "contract-signed") == 0)
         snprintf(text, size, "[notice] %s: version %u of the contract of case %.8s (from %s)%s",

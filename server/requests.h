@@ -74,7 +74,8 @@
     X(ALERT_LIST,         "alert-list",        vn_handle_alert_list,        ROLES_ANY,       AUDITED,                  NULL)                                      \
     X(DISCLOSURE_ATTEST,  "disclosure-attest", vn_handle_disclosure_attest, R(CASEMANAGER) | R(MEDICAL_LEAD), WRITES,  AS_UNKNOWN)                                \
     X(QUIET_HOURS,        "quiet-hours",       vn_handle_quiet_hours,       ROLES_ANY,       WRITES | GROWS,           NULL)                                      \
-    X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)
+    X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)                                      \
+    X(CASE_REOPEN,        "case-reopen",       vn_handle_case_reopen,       R(CASEMANAGER),  WRITES,                   AS_UNKNOWN)
 /* clang-format on */
 
 typedef struct vn_server vn_server;

@@ -190,7 +190,7 @@ vn cm1 case reassign "$CASE2" "${ID[cm2]}" >/dev/null
 step "closure and retention"
 vn p2 send "${ID[cm2]}" "a last message" >/dev/null
 vn cm2 send --case "$CASE2" "closing soon" >/dev/null
-vn cm2 case close "$CASE2" >/dev/null
+vn cm2 case close --yes "$CASE2" >/dev/null
 expect_match "a closed case takes no messages" '"code": "DENIED"' "$(vn cm2 --json send "${ID[p2]}" x 2>&1 || true)"
 server_clock advance 29d
 pause_for_sweeps 2
