@@ -254,7 +254,24 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
     memset(&inv, 0, sizeof inv);
     vn_err err = rep->invited->secret.len == VN_INVITE_SECRET_LEN ? VN_OK : VN_EPROTO;
     if (!err) memcpy(inv.secret, rep->invited->secret.data, VN_INVITE_SECRET_LEN);
-    if (!err) err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n);
+    /* The server's public address if it has one, else the one we use. */
+    const char *pe = rep->invited->endpoint;
+    if (!err && pe && pe[0] && strlen(pe) <= VN_ENDPOINT_MAX)
+        memcpy(inv.endpoint, pe, strlen(pe));
+    else if (!err && !(err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n)))
+        inv.endpoint[n] = '\0';
+    if (!err && vn_invite_endpoint_wildcard(inv.endpoint)) {
+        char f[VN_ENDPOINT_MAX * 4 + 1];
+        vn_frame_reply_free(rep);
+        vn_text_field(inv.endpoint, f, sizeof f);
+        explicit_bzero(&inv, sizeof inv);
+        return vn_client_fail(
+            c, VN_EINVAL,
+            "no invite: this profile reaches the server at %s, a wildcard address no one else "
+            "can connect to, and the server names no public address; its operator runs vangnetd "
+            "with --public-endpoint tcp://HOST:PORT (public-endpoint in its settings file)",
+            f);
+    }
     if (!err) err = vn_client_cfg_get(c, "server_key", inv.server_key, 32, &n);
     if (!err) err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(&inv, sizeof inv);

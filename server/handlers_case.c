@@ -140,7 +140,9 @@ vn_err vn_handle_case_invite(vn_req *r)
     body->role = vn_dup_str(vn_role_name(role));
     body->case_id = vn_dup_str(q->case_id);
     body->expires_ms = now + ttl;
-    return body->role && body->case_id ? VN_OK : VN_ENOMEM;
+    const char *pe = vn_server_cfg(r->srv)->public_endpoint;
+    body->endpoint = vn_dup_str(pe ? pe : "");
+    return body->role && body->case_id && body->endpoint ? VN_OK : VN_ENOMEM;
 }
 
 bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
