@@ -29,10 +29,13 @@ bool vn_announce_text_labelled(const Vn__Notice *n, vn_announce_label_fn label, 
     vn_text_field(n->role, role, sizeof role);
     who(n->account, label, ud, acc, sizeof acc);
     if (strcmp(k, "member-left") == 0) {
+        /* The server names no deleted account: a participant is one, a
+         * buddy or naaste one of several (case show lists who is left). */
         bool p = n->role && strcmp(n->role, "participant") == 0;
         snprintf(text, size,
-                 "[notice] member-left: the %s %s deleted their account and left case %s%s", role,
-                 acc, cs, p ? "; their casemanager decides what follows" : "");
+                 "[notice] member-left: %s %s of case %s deleted their account and left%s",
+                 p ? "the" : "a", role, cs,
+                 p ? "; their casemanager decides what follows" : " (case show lists who is left)");
     } else if (strcmp(k, "member-removed") == 0) {
         snprintf(text, size,
                  "[notice] member-removed: the casemanager removed the %s %s from case %s", role,

@@ -59,7 +59,9 @@ vn_err vn_announce_leaving(vn_server *srv, const vn_announce_audience *aud,
     Vn__Notice n = VN__NOTICE__INIT;
     n.kind = (char *)kind;
     n.case_id = case_hex;
-    n.account = who_hex;
+    /* A deleted account leaves no trace, not even in these notices: they
+     * name its role only (the roster shows who is left). */
+    n.account = strcmp(kind, "member-left") == 0 ? "" : who_hex;
     n.role = (char *)vn_role_name(aud->role);
     vn_err err = VN_OK;
     for (size_t i = 0; !err && i < aud->n; i++)

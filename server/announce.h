@@ -25,8 +25,9 @@ vn_err vn_announce_audience_of(vn_server *srv, const vn_case_info *ci,
                                const uint8_t account[VN_ACCOUNT_LEN], vn_announce_audience *aud);
 
 /* Tells the audience that account left (kind "member-left": deleted their
- * account) or was removed ("member-removed"); a removed member also hears
- * it ("removed-from-case"). Call after the change, in its transaction. */
+ * account; the notice names its role, never the deleted account) or was
+ * removed ("member-removed"); a removed member also hears it
+ * ("removed-from-case"). Call after the change, in its transaction. */
 vn_err vn_announce_leaving(vn_server *srv, const vn_announce_audience *aud,
                            const uint8_t account[VN_ACCOUNT_LEN], const char *kind,
                            bool tell_leaver);

@@ -54,7 +54,8 @@ expect_match "the old casemanager no longer manages it" "unknown or not yours" \
 step "a naaste deletes their account: the casemanager and the participant are told, not the buddy"
 vn n delete-account --yes >/dev/null
 read_all cm2 p b1 cm
-for u in cm2 p; do told "$u" "member-left: the naaste $N deleted their account and left case $CASE" "that the naaste left"; done
+for u in cm2 p; do told "$u" "member-left: a naaste of case $CASE deleted their account and left" "that the naaste left"; done
+not_told cm2 "$N" "the deleted account's id (it leaves no trace)"
 not_told b1 "member-left" "a buddy does not message naasten"
 not_told cm "member-left" "the old casemanager has handed the case over"
 
@@ -100,7 +101,7 @@ step "the participant deletes their account mid-contract: casemanager and buddy 
 vn p delete-account --yes >/dev/null
 read_all cm2 b1
 for u in cm2 b1; do
-    told "$u" "member-left: the participant $P deleted their account and left case $CASE; their casemanager decides what follows" "that the participant left"
+    told "$u" "member-left: the participant of case $CASE deleted their account and left; their casemanager decides what follows" "that the participant left"
 done
 
 step "past its retention the case cannot be reopened"
