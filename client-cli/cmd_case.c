@@ -144,15 +144,52 @@ int vn_cmd_case_show(vn_client *c, const vn_args *a)
     return case_reply(c, &req, "cannot show the case");
 }
 
+/* Closing stops the case for everyone in it, so it is confirmed: on a
+ * terminal by typing the case as given (or its whole id) or "yes"; a
+ * script says --yes. Returns 0 to go on, else the exit code. */
+static int confirm_close(vn_client *c, const vn_args *a, const char *case_id)
+{
+    const char *given = vn_args_pos(a, 0);
+    char line[128];
+    if (vn_args_has(a, "--yes")) return 0;
+    if (!isatty(STDIN_FILENO))
+        return vn_client_fail_usage(
+            c, "closing case %s needs a confirmation: run it on a terminal, or add --yes", given);
+    fprintf(stderr,
+            "Closing case %s ends it for its participant, buddies and naasten: no messages, "
+            "check-ins or signals until you reopen it (vangnet case reopen), which is possible "
+            "until its retention ends; then its data is purged.\n"
+            "Type the case (%s) or yes to close it: ",
+            case_id, given);
+    bool ok = fgets(line, sizeof line, stdin) != NULL;
+    line[ok ? strcspn(line, "\r\n") : 0] = '\0';
+    if (ok && (strcmp(line, "yes") == 0 || strcmp(line, given) == 0 || strcmp(line, case_id) == 0))
+        return 0;
+    return vn_client_fail(c, VN_EDENIED, "case %s not closed: the confirmation did not match",
+                          given);
+}
+
 int vn_cmd_case_close(vn_client *c, const vn_args *a)
 {
     int rc = 0;
     Vn__CaseClose cc = VN__CASE_CLOSE__INIT;
     Vn__Request req = VN__REQUEST__INIT;
     if (!(cc.case_id = (char *)case_arg(c, a, &rc))) return rc;
+    if ((rc = confirm_close(c, a, cc.case_id))) return rc;
     req.body_case = VN__REQUEST__BODY_CASE_CLOSE;
     req.case_close = &cc;
     return case_reply(c, &req, "cannot close the case");
+}
+
+int vn_cmd_case_reopen(vn_client *c, const vn_args *a)
+{
+    int rc = 0;
+    Vn__CaseReopen cr = VN__CASE_REOPEN__INIT;
+    Vn__Request req = VN__REQUEST__INIT;
+    if (!(cr.case_id = (char *)case_arg(c, a, &rc))) return rc;
+    req.body_case = VN__REQUEST__BODY_CASE_REOPEN;
+    req.case_reopen = &cr;
+    return case_reply(c, &req, "cannot reopen the case");
 }
 
 /* The member the command line names (its second argument), or NULL after
@@ -217,7 +254,24 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
     memset(&inv, 0, sizeof inv);
     vn_err err = rep->invited->secret.len == VN_INVITE_SECRET_LEN ? VN_OK : VN_EPROTO;
     if (!err) memcpy(inv.secret, rep->invited->secret.data, VN_INVITE_SECRET_LEN);
-    if (!err) err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n);
+    /* The server's public address if it has one, else the one we use. */
+    const char *pe = rep->invited->endpoint;
+    if (!err && pe && pe[0] && strlen(pe) <= VN_ENDPOINT_MAX)
+        memcpy(inv.endpoint, pe, strlen(pe));
+    else if (!err && !(err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n)))
+        inv.endpoint[n] = '\0';
+    if (!err && vn_invite_endpoint_wildcard(inv.endpoint)) {
+        char f[VN_ENDPOINT_MAX * 4 + 1];
+        vn_frame_reply_free(rep);
+        vn_text_field(inv.endpoint, f, sizeof f);
+        explicit_bzero(&inv, sizeof inv);
+        return vn_client_fail(
+            c, VN_EINVAL,
+            "no invite: this profile reaches the server at %s, a wildcard address no one else "
+            "can connect to, and the server names no public address; its operator runs vangnetd "
+            "with --public-endpoint tcp://HOST:PORT (public-endpoint in its settings file)",
+            f);
+    }
     if (!err) err = vn_client_cfg_get(c, "server_key", inv.server_key, 32, &n);
     if (!err) err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(&inv, sizeof inv);

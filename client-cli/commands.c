@@ -71,7 +71,20 @@ static const vn_cmd commands[] = {
      .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
     {ROW("case", "reassign", vn_cmd_case_reassign, "hand a case over to another casemanager"),
      .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
-    {ROW("case", "close", vn_cmd_case_close, "close a case"), .args = {{"CASE", 0, "the case id"}}},
+    {ROW("case", "close", vn_cmd_case_close, "close a case (asks for confirmation)"),
+     .opts = {{"--yes", NULL, 0, "close without asking (scripts)"}},
+     .args = {{"CASE", 0, "the case id"}},
+     .about =
+         "Ends the case for everyone in it, who are told. On a terminal you confirm by typing\n"
+         "the case or yes; without a terminal --yes is needed. The case can be reopened\n"
+         "(case reopen) until its retention ends (--case-retention of the server, 730 days\n"
+         "by default); then it is purged with its members' accounts."},
+    {ROW("case", "reopen", vn_cmd_case_reopen, "reopen a closed case within its retention"),
+     .args = {{"CASE", 0, "the case id"}},
+     .about =
+         "Casemanager only. The case goes back to active (under its signed contract) or\n"
+         "intake, and everyone in it is told; the days it was closed count as nothing missed.\n"
+         "After its retention the case is purged and cannot be reopened."},
     {ROW("invite", NULL, vn_cmd_invite, "print a one-time invite code into a case"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case to join"),
               {"--role", "participant|buddy|naaste", VN_OPT_REQUIRED | VN_OPT_CHOICE,

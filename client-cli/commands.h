@@ -98,6 +98,7 @@ int vn_cmd_case_show(vn_client *c, const vn_args *a);
 int vn_cmd_case_remove(vn_client *c, const vn_args *a);
 int vn_cmd_case_reassign(vn_client *c, const vn_args *a);
 int vn_cmd_case_close(vn_client *c, const vn_args *a);
+int vn_cmd_case_reopen(vn_client *c, const vn_args *a);
 int vn_cmd_invite(vn_client *c, const vn_args *a);
 int vn_cmd_audit(vn_client *c, const vn_args *a);
 int vn_cmd_contract_set(vn_client *c, const vn_args *a);

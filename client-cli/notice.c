@@ -16,6 +16,7 @@
  * Everything filled in comes from the server or the contact list; the
  * caller shows the result through the text filter like any other line. */
 #include "notice.h"
+#include "announce.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -256,8 +257,17 @@ void vn_notice_render(const Vn__Notice *n, const char *role, const char *by_name
     put(&o, line);
 }
 
+/* An account as the reader knows it: their contact name, else the id. */
+static const char *label(void *ud, const char *account, char *out, size_t size)
+{
+    return vn_client_name_of(ud, account, out, size);
+}
+
 void vn_notice_text(vn_client *c, const Vn__Notice *n, char *text, size_t size)
 {
+    /* Announcements (a member left, a new casemanager, a case closed or
+     * reopened) have their own lines (announce.c). */
+    if (vn_announce_text_labelled(n, label, c, text, size)) return;
     char role[32], name[VN_CONTACT_NAME_MAX + 1];
     role_of(c, role, sizeof role);
     const char *by_name = n->by && n->by[0] ? vn_client_name_of(c, n->by, name, sizeof name) : NULL;
@@ -288,6 +298,10 @@ void vn_notice_json(vn_client *c, FILE *f, const Vn__Notice *n)
     if (n->reporter) fputs(", \"reporter\": true", f);
     json_field(f, "level", n->level);
     if (n->minutes) fprintf(f, ", \"minutes\": %u", n->minutes);
+    json_field(f, "account", n->account);
+    json_field(f, "role", n->role);
+    json_field(f, "previous", n->previous);
+    json_field(f, "reopen_until", n->reopen_until);
     vn_notice_text(c, n, text, sizeof text);
     fputs(", \"text\": ", f);
     vn_json_str(f, text);

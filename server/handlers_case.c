@@ -3,6 +3,7 @@
  * case's casemanager manages it; reads of a participant's case data by
  * anyone else are written to the participant's audit log. */
 #include "server.h"
+#include "announce.h"
 
 #include "vn/alerts.h"
 #include "vn/array.h"
@@ -11,6 +12,9 @@
 #include "vn/sealed.h"
 #include "vn/hex.h"
 #include "vn/account.h"
+#include "vn/contracts.h"
+#include "vn/day.h"
+#include "vn/sched.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +140,9 @@ vn_err vn_handle_case_invite(vn_req *r)
     body->role = vn_dup_str(vn_role_name(role));
     body->case_id = vn_dup_str(q->case_id);
     body->expires_ms = now + ttl;
-    return body->role && body->case_id ? VN_OK : VN_ENOMEM;
+    const char *pe = vn_server_cfg(r->srv)->public_endpoint;
+    body->endpoint = vn_dup_str(pe ? pe : "");
+    return body->role && body->case_id && body->endpoint ? VN_OK : VN_ENOMEM;
 }
 
 bool vn_case_participant(vn_server *srv, const uint8_t id[VN_ACCOUNT_LEN],
@@ -241,11 +247,15 @@ vn_err vn_handle_case_remove(vn_req *r)
     vn_err err = vn_managed_case(r, q->case_id, &ci, false);
     if (err) return err;
     if ((err = vn_parse_id(r, q->account, "account", who))) return err;
-    err = vn_cases_remove_member(r->store, ci.id, who);
+    /* Who hears of it is worked out while they are still a member. */
+    vn_announce_audience aud;
+    err = vn_announce_audience_of(r->srv, &ci, who, &aud);
+    if (!err) err = vn_cases_remove_member(r->store, ci.id, who);
     if (err == VN_ENOTFOUND)
         return vn_fail(r, err, "%s is not a member of case %s", q->account, q->case_id);
     if (err) return vn_fail(r, err, "cannot remove: %s", vn_err_str(err));
     if ((err = vn_alerts_reopen_claims(r->srv, ci.id, who))) return err;
+    if ((err = vn_announce_leaving(r->srv, &aud, who, "member-removed", true))) return err;
     vn_server_count(r->srv, VN_LOG_REMOVED);
     return reply_case(r, &ci);
 }
@@ -269,10 +279,24 @@ vn_err vn_handle_case_reassign(vn_req *r)
     if ((err = vn_parse_id(r, q->account, "account", cm))) return err;
     if (vn_accounts_role(r->store, cm, &role) || role != VN_ROLE_CASEMANAGER)
         return vn_fail(r, VN_EINVAL, "%s is not a casemanager account", q->account);
+    if (memcmp(cm, ci.casemanager, VN_ACCOUNT_LEN) == 0)
+        return vn_fail(r, VN_EINVAL, "%s already manages case %s", q->account, q->case_id);
+    uint8_t previous[VN_ACCOUNT_LEN];
+    memcpy(previous, ci.casemanager, VN_ACCOUNT_LEN);
     if ((err = vn_cases_reassign(r->store, ci.id, cm)))
         return vn_fail(r, err, "cannot reassign: %s", vn_err_str(err));
     memcpy(ci.casemanager, cm, VN_ACCOUNT_LEN);
+    if ((err = vn_announce_case(r->srv, &ci, "casemanager-changed", previous, NULL))) return err;
     return reply_case(r, &ci);
+}
+
+/* The last day a closed case can be reopened: it is purged once its
+ * retention has passed since the day it closed. */
+static void reopen_until(vn_req *r, const vn_case_info *ci, char until[11])
+{
+    uint64_t end = ci->closed_ms + vn_server_cfg(r->srv)->case_retention_ms;
+    /* In UTC days, as the purge counts them (closed_ms is a UTC midnight). */
+    vn_day_format((int32_t)((end > 0 ? end - 1 : 0) / 86400000), until);
 }
 
 vn_err vn_handle_case_close(vn_req *r)
@@ -284,8 +308,56 @@ vn_err vn_handle_case_close(vn_req *r)
     uint64_t now = r->now;
     if ((err = vn_cases_set_state(r->store, ci.id, VN_CASE_CLOSED, now)))
         return vn_fail(r, err, "cannot close: %s", vn_err_str(err));
-    ci.state = VN_CASE_CLOSED;
-    ci.closed_ms = now;
+    if ((err = vn_cases_get(r->store, ci.id, &ci))) return err;
+    char until[11];
+    reopen_until(r, &ci, until);
+    if ((err = vn_announce_case(r->srv, &ci, "case-closed", NULL, until))) return err;
+    return reply_case(r, &ci);
+}
+
+vn_err vn_handle_case_reopen(vn_req *r)
+{
+    const Vn__CaseReopen *q = r->req->case_reopen;
+    uint64_t retention = vn_server_cfg(r->srv)->case_retention_ms;
+    vn_case_info ci;
+    uint8_t id[VN_ACCOUNT_LEN];
+    vn_terms t;
+    char until[11];
+    vn_err err = vn_parse_id(r, q->case_id, "case", id);
+    if (err) return err;
+    /* A role the row refuses hears what an unknown case hears; so does a
+     * case already purged, which the server no longer knows. */
+    if (!r->role_ok || vn_cases_get(r->store, id, &ci) ||
+        memcmp(ci.casemanager, r->peer->account, VN_ACCOUNT_LEN) != 0)
+        return vn_fail(r, VN_EDENIED,
+                       "case %s is unknown or not yours: only a case's own casemanager reopens "
+                       "it, and a closed case is purged %llu days after it closed "
+                       "(--case-retention) and cannot be reopened after that",
+                       q->case_id, (unsigned long long)(retention / 86400000));
+    if (ci.state != VN_CASE_CLOSED)
+        return vn_fail(r, VN_EINVAL, "case %s is %s, not closed: only a closed case is reopened",
+                       q->case_id, vn_cases_state_name(ci.state));
+    reopen_until(r, &ci, until);
+    if (r->now > ci.closed_ms + retention)
+        return vn_fail(r, VN_EDENIED,
+                       "case %s closed more than its retention of %llu days ago (reopening "
+                       "was possible until %s): it is purged and cannot be reopened",
+                       q->case_id, (unsigned long long)(retention / 86400000), until);
+    /* Back to what it was: active under a signed contract, else intake. */
+    err = vn_contracts_in_force(r->store, id, &t);
+    if (err && err != VN_ENOTFOUND) return vn_fail(r, err, "cannot read the contract");
+    vn_case_state state = err ? VN_CASE_INTAKE : VN_CASE_ACTIVE;
+    if ((err = vn_cases_set_state(r->store, id, state, r->now)))
+        return vn_fail(r, err, "cannot reopen: %s", vn_err_str(err));
+    /* The days it was closed expected nothing of anyone: the scheduler
+     * goes on from yesterday instead of catching them up as missed. */
+    int32_t last, yesterday = vn_day_local(r->now, NULL) - 1;
+    if (state == VN_CASE_ACTIVE &&
+        (vn_sched_last(r->store, id, &last) != VN_OK || last < yesterday) &&
+        (err = vn_sched_set_last(r->store, id, yesterday)))
+        return vn_fail(r, err, "cannot reopen: %s", vn_err_str(err));
+    if ((err = vn_cases_get(r->store, id, &ci))) return err;
+    if ((err = vn_announce_case(r->srv, &ci, "case-reopened", NULL, NULL))) return err;
     return reply_case(r, &ci);
 }
 
@@ -434,12 +506,21 @@ vn_err vn_handle_delete_account(vn_req *r)
     const vn_peer *peer = r->peer;
     vn_outcome *out = r->out;
     if (!q->confirm) return vn_fail(r, VN_EINVAL, "deleting an account must be confirmed");
+    /* Who hears of it is worked out while the account is still a member. */
+    vn_announce_audience aud;
+    uint8_t case_id[VN_ACCOUNT_LEN];
+    vn_case_info ci;
+    bool announce = vn_cases_of(r->store, peer->account, case_id) == VN_OK &&
+                    vn_cases_get(r->store, case_id, &ci) == VN_OK &&
+                    vn_announce_audience_of(r->srv, &ci, peer->account, &aud) == VN_OK;
     /* Its claims go back to the other buddies before it is forgotten. */
     vn_err err = vn_alerts_reopen_claims(r->srv, NULL, peer->account);
     if (!err) err = vn_lifecycle_delete_account(r->store, peer->account);
     if (err == VN_EDENIED)
         return vn_fail(r, err, "you still manage open cases: reassign or close them first");
     if (err) return vn_fail(r, err, "cannot delete the account: %s", vn_err_str(err));
+    if (announce && (err = vn_announce_leaving(r->srv, &aud, peer->account, "member-left", false)))
+        return vn_fail(r, err, "cannot tell the case: %s", vn_err_str(err));
     vn_server_count(r->srv, VN_LOG_DELETED);
     Vn__Deleted *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;

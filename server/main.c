@@ -194,6 +194,7 @@ static int serve(const vn_opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKE
     cfg->store_key = NULL;
     if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
     if (err) return vn_runopts_die(false, 1, err, "cannot start: %s", vn_err_str(err));
+    if ((rc = vn_runopts_publish_endpoint(cfg))) goto cleanup;
     /* Record whether `vangnetd clock` may move time for this state. */
     err = vn_meta_set_test_clock(vn_server_store(srv), cfg->test_clock);
     if (err) {
@@ -247,10 +248,10 @@ cleanup:
     return rc;
 }
 
-static int read_endpoint(const char *state, char *out, size_t size)
+static int read_endpoint(const char *state, const char *name, char *out, size_t size)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/endpoint", state);
+    snprintf(path, sizeof path, "%s/%s", state, name);
     FILE *f = fopen(path, "r");
     if (!f) return -1;
     bool ok = fgets(out, (int)size, f) != NULL;
@@ -261,7 +262,8 @@ static int read_endpoint(const char *state, char *out, size_t size)
 }
 
 /* What every code carries besides its secret: the endpoint (--endpoint,
- * or the one the server last listened on) and the server's public key. */
+ * else the running server's --public-endpoint, else the address it is
+ * bound to; never a wildcard) and the server's public key. */
 static int invite_target(vn_opts *o, vn_invite *inv)
 {
     char pubz[64] = {0};
@@ -270,11 +272,21 @@ static int invite_target(vn_opts *o, vn_invite *inv)
         if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
             return vn_runopts_die(o->json, 2, VN_EINVAL, "--endpoint is too long");
         memcpy(inv->endpoint, o->endpoint, strlen(o->endpoint));
-    } else if (read_endpoint(o->state, inv->endpoint, sizeof inv->endpoint) != 0) {
+    } else if (read_endpoint(o->state, VN_PUBLIC_ENDPOINT_FILE, inv->endpoint,
+                             sizeof inv->endpoint) != 0 &&
+               read_endpoint(o->state, "endpoint", inv->endpoint, sizeof inv->endpoint) != 0) {
         return vn_runopts_die(
             o->json, 1, VN_ENOTFOUND,
             "no endpoint known for %s: start `vangnetd run` first or pass --endpoint", o->state);
     }
+    if (vn_invite_endpoint_wildcard(inv->endpoint))
+        return vn_runopts_die(
+            o->json, o->endpoint ? 2 : 1, VN_EINVAL,
+            "%s is a wildcard address the server listens on, which no client elsewhere can "
+            "connect to: run the server with --public-endpoint tcp://HOST:PORT (public-endpoint "
+            "in its settings file), the address clients reach it at, or pass --endpoint "
+            "tcp://HOST:PORT here",
+            inv->endpoint);
     char path[4096];
     snprintf(path, sizeof path, "%s/server.pub", o->state);
     FILE *f = fopen(path, "r");

@@ -77,7 +77,8 @@
     X(QUIET_HOURS,        "quiet-hours",       vn_handle_quiet_hours,       ROLES_ANY,       WRITES | GROWS,           NULL)                                      \
     X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)                                      \
     X(INTAKE_DESK,        "intake-desk",       vn_handle_intake_desk,       R(VISITOR),      WRITES,                   "only an anonymous first contact asks for the intake desk") \
-    X(INTAKE_LIST,        "intake-list",       vn_handle_intake_list,       R(INTAKE),       0,                        "only intake staff list the first contacts")
+    X(INTAKE_LIST,        "intake-list",       vn_handle_intake_list,       R(INTAKE),       0,                        "only intake staff list the first contacts") \
+    X(CASE_REOPEN,        "case-reopen",       vn_handle_case_reopen,       R(CASEMANAGER),  WRITES,                   AS_UNKNOWN)
 /* clang-format on */
 
 typedef struct vn_server vn_server;

@@ -7,14 +7,17 @@
 #include "storekey.h"
 
 #include "vn/frame.h"
+#include "vn/invite.h"
 #include "vn/parse.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_LISTEN "tcp://127.0.0.1:7700"
 
@@ -30,6 +33,9 @@
 static const run_option run_options[] = {
     {"--listen", NULL, OPT_STRING, CFG(listen), 1, 255, DEFAULT_LISTEN, "EP",
      "ZeroMQ endpoint to bind", "must be a ZeroMQ endpoint such as " DEFAULT_LISTEN},
+    {"--public-endpoint", NULL, OPT_STRING, CFG(public_endpoint), 8, VN_ENDPOINT_MAX, NULL, "EP",
+     "tcp://HOST:PORT clients reach this server at, which invites carry (needed when --listen binds a wildcard address such as 0.0.0.0)",
+     "must be tcp://HOST:PORT with a host clients can reach, not a wildcard such as 0.0.0.0"},
     {"--frame-max", NULL, OPT_SIZE, CFG(frame_max), 1024, VN_FRAME_MAX_DEFAULT, "65536", "BYTES",
      "largest accepted frame", "must be 1024..65536 bytes"},
     {"--max-connections", NULL, OPT_SIZE, CFG(max_connections), 1, 1000000, "1024", "N",
@@ -349,7 +355,32 @@ int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config 
     char msg[256];
     if (cfg->metrics_addr && vn_metrics_check_addr(cfg->metrics_addr, msg, sizeof msg))
         return vn_runopts_die(false, 2, VN_EINVAL, "%s", msg);
+    const char *pe = cfg->public_endpoint;
+    if (pe && (!vn_invite_endpoint_ok(pe) || vn_invite_endpoint_wildcard(pe)))
+        return vn_runopts_die(false, 2, VN_EINVAL,
+                              "--public-endpoint (public-endpoint in a settings file) must be "
+                              "tcp://HOST:PORT with a host clients can reach, not a wildcard "
+                              "such as 0.0.0.0, ::, or *; not %s",
+                              pe);
     return 0;
+}
+
+/* The address invites carry, beside the bound one (STATE/endpoint) so
+ * that `vangnetd invite` finds it: written at each start, removed when
+ * the server runs without one. */
+int vn_runopts_publish_endpoint(const vn_server_config *cfg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, VN_PUBLIC_ENDPOINT_FILE);
+    if (!cfg->public_endpoint) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return vn_runopts_die(false, 1, VN_EIO, "cannot remove %s: %s", path, strerror(errno));
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    bool ok = f && fprintf(f, "%s\n", cfg->public_endpoint) > 0;
+    if (f && fclose(f) != 0) ok = false;
+    return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
 }
 
 /* The options of run, from the command line and the settings file (main

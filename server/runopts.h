@@ -98,4 +98,11 @@ int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config 
  * Returns 0 or the exit code. */
 int vn_runopts_read(const vn_opts *o, vn_server_config *cfg);
 
+/* The file in the state directory holding --public-endpoint while the
+ * server runs with one (`vangnetd invite` reads it). */
+#define VN_PUBLIC_ENDPOINT_FILE "public-endpoint"
+/* Writes cfg's public endpoint into that file, or removes the file when
+ * there is none. Returns 0 or the exit code (said why). */
+int vn_runopts_publish_endpoint(const vn_server_config *cfg);
+
 #endif

@@ -32,6 +32,7 @@ typedef struct vn_server_config {
     const char *state_dir;                 /* holds the LMDB store and the CURVE key files */
     const uint8_t *store_key;              /* 32 bytes sealing the store; read in open only */
     const char *listen;                    /* ZeroMQ endpoint to bind */
+    const char *public_endpoint;           /* what invites carry (tcp://HOST:PORT), or NULL */
     size_t frame_max;                      /* largest accepted frame in bytes */
     size_t max_connections;                /* most open client connections (lowered to fit fds) */
     size_t send_queue;                     /* replies queued per connection before drops */

@@ -68,12 +68,13 @@ mdb_load -s cases -f "$T/odd.dump" "$T/plain"
 OUT=$("$VN_STORECHECK" "$T/plain" "$VN_METADATA" 2>&1) || true
 expect_match "a record of another shape is named" 'cases: a value does not match' "$OUT"
 # Nested values are inventoried too: a notice's fields must each be listed.
-sed 's/notice{kind,item,case_id,date,version,alert,severity,by,until,reporter,level,minutes}/notice{kind,item,case_id,version,alert,severity,by,until,reporter,level,minutes}/' \
+# (Patterns, not the whole list: the list grows with new notice fields.)
+sed 's/notice{kind,item,case_id,date,/notice{kind,item,case_id,/' \
     "$VN_METADATA" > "$T/short.md"
 OUT=$("$VN_STORECHECK" "$T/plain" "$T/short.md" 2>&1) || true
 expect_match "a field inside a notice that is not listed is named" \
     'mailbox: stores field Envelope.notice.date, which docs/METADATA.md does not list' "$OUT"
-sed 's/,notice{kind,item,case_id,date,version,alert,severity,by,until,reporter,level,minutes})/,notice)/' "$VN_METADATA" > "$T/flat.md"
+sed 's/,notice{[^}]*})/,notice)/' "$VN_METADATA" > "$T/flat.md"
 OUT=$("$VN_STORECHECK" "$T/plain" "$T/flat.md" 2>&1) || true
 expect_match "a nested value listed without its fields is named" \
     'Envelope.notice holds a nested value docs/METADATA.md does not describe' "$OUT"

@@ -60,7 +60,7 @@ expect_match "the contact deadline still counts from the kept last contact (day 
 check "notices keep one record per kind and item ($(db_count notices))" test "$(db_count notices)" -le 12
 
 step "a closed case is purged after its retention"
-vn cm case close "$CASE" >/dev/null
+vn cm case close --yes "$CASE" >/dev/null
 server_clock advance 31d
 wait_for "the closed case to be purged" 20 db_count_is cases 0
 for db in members memberof contracts events absences sched notices alerts attest disclosures; do

@@ -231,10 +231,35 @@ static void test_encode_refuses_what_decode_refuses(void **state)
     assert_int_equal(vn_invite_encode(&inv, text, sizeof text), VN_EINVAL);
 }
 
+/* Which addresses no client can connect to, and which endpoints are well formed. */
+static void test_endpoint_checks(void **state)
+{
+    (void)state;
+    static const char *const wild[] = {"tcp://0.0.0.0:7700", "tcp://*:7700",
+                                       "tcp://[::]:7700",    "tcp://:::7700",
+                                       "tcp://[0::0]:1",     "tcp://[0:0:0:0:0:0:0:0]:9",
+                                       "tcp://:7700",        "0.0.0.0:7700"};
+    static const char *const real[] = {"tcp://127.0.0.1:7700", "tcp://[::1]:7700",
+                                       "tcp://vangnet.example.org:443", "tcp://10.0.0.1:7700",
+                                       "tcp://0.0.0.1:7700"};
+    for (size_t i = 0; i < NELEM(wild); i++)
+        assert_true(vn_invite_endpoint_wildcard(wild[i]));
+    for (size_t i = 0; i < NELEM(real); i++) {
+        assert_false(vn_invite_endpoint_wildcard(real[i]));
+        assert_true(vn_invite_endpoint_ok(real[i]));
+    }
+    static const char *const bad[] = {"127.0.0.1:7700",   "tcp://host",     "tcp://host:0",
+                                      "tcp://host:65536", "tcp://host:77a", "tcp://ho st:1",
+                                      "tcp://:1",         "udp://host:1"};
+    for (size_t i = 0; i < NELEM(bad); i++)
+        assert_false(vn_invite_endpoint_ok(bad[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_endpoint_checks),
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_encode_limits),
         cmocka_unit_test(test_corrupted),

@@ -3,6 +3,8 @@
 #include "vn/b64url.h"
 #include <stdint.h>
 
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PREFIX  "vn1-"
@@ -50,4 +52,38 @@ vn_err vn_invite_decode(const char *text, vn_invite *out)
 out:
     explicit_bzero(raw, sizeof raw);
     return err;
+}
+
+bool vn_invite_endpoint_ok(const char *ep)
+{
+    size_t len = strlen(ep);
+    const char *colon = strrchr(ep, ':');
+    char *end = NULL;
+    if (len > VN_ENDPOINT_MAX || strncmp(ep, "tcp://", 6) != 0 || !colon || colon < ep + 7)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)ep[i] < 0x21 || (unsigned char)ep[i] > 0x7e) return false;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+bool vn_invite_endpoint_wildcard(const char *ep)
+{
+    char host[VN_ENDPOINT_MAX + 1];
+    uint8_t addr[16], zero[16] = {0};
+    const char *start = strstr(ep, "://");
+    start = start ? start + 3 : ep;
+    const char *colon = strrchr(start, ':');
+    size_t len = colon ? (size_t)(colon - start) : strlen(start);
+    if (len >= sizeof host) return false;
+    memcpy(host, start, len);
+    host[len] = '\0';
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        memmove(host, host + 1, len - 2);
+        host[len - 2] = '\0';
+    }
+    if (strcmp(host, "*") == 0 || host[0] == '\0') return true;
+    if (inet_pton(AF_INET, host, addr) == 1) return memcmp(addr, zero, 4) == 0;
+    if (inet_pton(AF_INET6, host, addr) == 1) return memcmp(addr, zero, 16) == 0;
+    return false;
 }

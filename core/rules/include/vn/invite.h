@@ -7,6 +7,7 @@
 #ifndef VN_INVITE_H
 #define VN_INVITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,11 @@ typedef struct vn_invite {
 vn_err vn_invite_encode(const vn_invite *inv, char *out, size_t outsize);
 /* Parses a text form; VN_EINVITE_BAD names anything malformed. */
 vn_err vn_invite_decode(const char *text, vn_invite *out);
+/* True if ep is tcp://HOST:PORT: printable, no spaces, a port 1..65535. */
+bool vn_invite_endpoint_ok(const char *ep);
+/* True if ep's host is a wildcard address ("*", 0.0.0.0, ::, or any other
+ * all-zero address, bracketed or not): what a server binds to listen on
+ * every interface, and what no client elsewhere can connect to. */
+bool vn_invite_endpoint_wildcard(const char *ep);
 
 #endif
