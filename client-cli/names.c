@@ -1,0 +1,137 @@
+/* Case handles, display names and fitted lines: pure functions (names.h). */
+#include "names.h"
+
+#include "vn/utf8.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+bool vn_names_is_hex(const char *s)
+{
+    if (!s || !*s) return false;
+    for (; *s; s++)
+        if (!isxdigit((unsigned char)*s)) return false;
+    return true;
+}
+
+/* How many leading characters a and b share, case-blind. */
+static size_t common(const char *a, const char *b)
+{
+    size_t i = 0;
+    while (a[i] && b[i] && tolower((unsigned char)a[i]) == tolower((unsigned char)b[i]))
+        i++;
+    return i;
+}
+
+size_t vn_names_unique_len(const char *id, const char *const *ids, size_t n, size_t min)
+{
+    size_t len = min, idlen = strlen(id);
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(ids[i], id) == 0) continue;
+        size_t k = common(ids[i], id) + 1;
+        if (k > len) len = k;
+    }
+    if (len > idlen) len = idlen;
+    return len > VN_NAMES_ID_LEN ? VN_NAMES_ID_LEN : len;
+}
+
+vn_err vn_names_match(const char *given, const char *const *ids, size_t n, size_t *match,
+                      size_t *count)
+{
+    size_t len = given ? strlen(given) : 0, found = 0, at = 0;
+    if (count) *count = 0;
+    if (len < VN_NAMES_HANDLE_MIN || len > VN_NAMES_ID_LEN || !vn_names_is_hex(given))
+        return VN_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (common(ids[i], given) < len) continue;
+        /* The same id listed twice (known here and by the server) is one. */
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcasecmp(ids[j], ids[i]) == 0;
+        if (dup) continue;
+        if (found++ == 0) at = i;
+    }
+    if (count) *count = found;
+    if (found == 0) return VN_ENOTFOUND;
+    if (found > 1) return VN_EEXISTS;
+    *match = at;
+    return VN_OK;
+}
+
+bool vn_names_display_ok(const char *name, char *why, size_t size)
+{
+    size_t len = name ? strlen(name) : 0;
+    const char *bad = NULL;
+    if (len == 0)
+        bad = "it is empty";
+    else if (len > 64)
+        bad = "it is longer than 64 bytes";
+    else if (!vn_utf8_valid(name, len))
+        bad = "it is not UTF-8 text";
+    else if (name[0] == ' ' || name[len - 1] == ' ')
+        bad = "it starts or ends with a space";
+    else if (len == VN_NAMES_ID_LEN && vn_names_is_hex(name))
+        bad = "it reads as an account id";
+    for (size_t i = 0; !bad && i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        /* C0 controls and DEL; C1 controls are U+0080..U+009F (C2 80..9F). */
+        if (ch < 0x20 || ch == 0x7f ||
+            (ch == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] < 0xa0))
+            bad = "it holds a control character";
+    }
+    if (bad && why) snprintf(why, size, "%s", bad);
+    return !bad;
+}
+
+/* The length in bytes of the UTF-8 character at s (1 for a stray byte). */
+static size_t char_len(const char *s)
+{
+    unsigned char b = (unsigned char)s[0];
+    size_t n = b < 0x80             ? 1
+               : (b & 0xe0) == 0xc0 ? 2
+               : (b & 0xf0) == 0xe0 ? 3
+               : (b & 0xf8) == 0xf0 ? 4
+                                    : 1;
+    for (size_t i = 1; i < n; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80) return 1;
+    return n;
+}
+
+size_t vn_names_cols(const char *s)
+{
+    size_t cols = 0;
+    for (; s && *s; s += char_len(s))
+        cols++;
+    return cols;
+}
+
+const char *vn_names_fit(const char *s, size_t cols, char *out, size_t size)
+{
+    size_t o = 0, used = 0;
+    bool cut = vn_names_cols(s) > cols;
+    size_t room = cut && cols > 0 ? cols - 1 : cols;
+    if (size == 0) return out;
+    for (const char *p = s ? s : ""; *p && used < room;) {
+        size_t n = char_len(p);
+        if (o + n + 2 > size) break;
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+        used++;
+    }
+    if (cut && cols > 0 && o + 2 <= size) out[o++] = '~';
+    out[o] = '\0';
+    return out;
+}
+
+const char *vn_names_short_date(const char *date, const char *today, char *out, size_t size)
+{
+    bool dated = date && strlen(date) == 10 && date[4] == '-' && date[7] == '-';
+    if (dated && today && strncmp(date, today, 4) == 0)
+        snprintf(out, size, "%s", date + 5);
+    else
+        snprintf(out, size, "%s", date ? date : "");
+    return out;
+}
