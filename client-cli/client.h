@@ -218,6 +218,7 @@ vn_err vn_outbox_flush(vn_client *c);
 typedef struct vn_shower {
     vn_client *c;     /* the profile (for contact names and --json) */
     bool json_lines;  /* one JSON object a line instead of an array */
+    bool wide;        /* whole account and case ids beside the names (history --wide) */
     size_t n;         /* messages shown so far */
     bool opened;      /* the JSON array's "[" is out */
     bool reader_gone; /* stdout's reader went away (`| head`): nothing more is shown */

@@ -228,8 +228,11 @@ static int alert_op(vn_client *c, const vn_args *args, bool claim)
         vn_json_str(stdout, a->state);
         fputs("}\n", stdout);
     } else {
-        printf("alert %s is %s\n", vn_text_field(a->alert, f1, sizeof f1),
-               vn_text_field(a->state, f2, sizeof f2));
+        char by[VN_CONTACT_NAME_MAX * 4 + 1];
+        bool claimed = a->claimed_by && a->claimed_by[0];
+        printf("alert %s is %s%s%s\n", vn_text_field(a->alert, f1, sizeof f1),
+               vn_text_field(a->state, f2, sizeof f2), claimed ? ", claimed by " : "",
+               claimed ? vn_client_label(c, a->claimed_by, by, sizeof by) : "");
     }
     if (!claim) rc = send_history(c, a);
     vn_frame_reply_free(rep);
@@ -246,10 +249,12 @@ int vn_cmd_ack(vn_client *c, const vn_args *a)
     return alert_op(c, a, false);
 }
 
-static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first)
+static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first, bool wide)
 {
-    char when[32], name[128];
+    char when[32], name[VN_CONTACT_NAME_MAX + 1];
+    const char *claimed = a->claimed_by ? a->claimed_by : "";
     vn_iso_time(a->created_ms, when, sizeof when);
+    vn_client_case_seen(c, a->case_id);
     /* Every string is the server's (a name a contact's): escaped. */
     if (c->json) {
         static const char *const keys[] = {"alert",    "case",  "kind",
@@ -260,17 +265,25 @@ static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first)
             printf("%s\"%s\": ", i ? ", " : "", keys[i]);
             vn_json_str(stdout, vals[i]);
         }
+        if (claimed[0] && vn_client_name_of(c, claimed, name, sizeof name)) {
+            fputs(", \"claimed_by_name\": ", stdout);
+            vn_json_str(stdout, name);
+        }
         printf(", \"level\": %u, \"created\": \"%s\"}", a->level, when);
         return;
     }
-    char f[6][80], fby[400];
-    const char *claimed = a->claimed_by ? a->claimed_by : "";
-    const char *by = claimed[0] ? vn_client_name_of(c, claimed, name, sizeof name) : NULL;
-    printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", vn_text_field(a->alert, f[0], sizeof f[0]),
+    /* The case by its handle and the claimer by name (or a short id);
+     * --wide adds the whole ids. */
+    char f[6][80], handle[VN_ACCOUNT_HEX + 1], by[VN_CONTACT_NAME_MAX * 4 + 1];
+    printf("%s  %-6s %-7s %-12s case %s  %s", vn_text_field(a->alert, f[0], sizeof f[0]),
            vn_text_field(a->kind, f[1], sizeof f[1]), vn_text_field(a->severity, f[2], sizeof f[2]),
-           vn_text_field(a->state, f[3], sizeof f[3]), vn_text_field(a->case_id, f[4], sizeof f[4]),
-           when, claimed[0] ? "  by " : "",
-           claimed[0] ? vn_text_field(by ? by : claimed, fby, sizeof fby) : "");
+           vn_text_field(a->state, f[3], sizeof f[3]),
+           wide ? vn_text_field(a->case_id, f[4], sizeof f[4])
+                : vn_client_case_handle(c, a->case_id, handle, sizeof handle),
+           when);
+    if (claimed[0]) printf("  claimed by %s", vn_client_label(c, claimed, by, sizeof by));
+    if (claimed[0] && wide) printf(" (%s)", vn_text_field(claimed, f[5], sizeof f[5]));
+    printf("\n");
 }
 
 /* The server sends a page at a time (most severe, then oldest, first).
@@ -299,7 +312,7 @@ int vn_cmd_alerts(vn_client *c, const vn_args *args)
         }
         const Vn__AlertsView *v = rep->alerts_view;
         for (size_t i = 0; i < v->n_alerts; i++, first = false)
-            print_alert(c, v->alerts[i], first);
+            print_alert(c, v->alerts[i], first, vn_args_has(args, "--wide"));
         bool next = v->more && v->cursor && v->cursor[0] && strlen(v->cursor) < sizeof cursor;
         rest = v->more ? v->remaining : 0;
         if (next) memcpy(cursor, v->cursor, strlen(v->cursor) + 1);

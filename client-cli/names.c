@@ -135,3 +135,52 @@ const char *vn_names_short_date(const char *date, const char *today, char *out, 
         snprintf(out, size, "%s", date ? date : "");
     return out;
 }
+
+const char *vn_names_short_kind(const char *kind)
+{
+    if (!kind) return "";
+    if (strcmp(kind, "casemanager-contact") == 0) return "cm contact";
+    if (strcmp(kind, "buddy-contact") == 0) return "buddy contact";
+    return kind;
+}
+
+/* Column widths of a caseload line before its tail. */
+#define WHO_COLS   18
+#define STATE_COLS 6
+#define DUE_COLS   19
+
+const char *vn_names_load_line(const vn_names_row *r, const char *today, size_t width, char *out,
+                               size_t size)
+{
+    char who[WHO_COLS * 4 + 1], state[STATE_COLS * 4 + 1], due[DUE_COLS * 4 + 1], date[16];
+    char tail[512] = "", line[1024], sev[16] = "", kind[16] = "";
+    size_t t = 0;
+    vn_names_fit(r->who, WHO_COLS, who, sizeof who);
+    vn_names_fit(r->state, STATE_COLS, state, sizeof state);
+    if (r->next_kind) {
+        char d[DUE_COLS * 4 + 32];
+        snprintf(d, sizeof d, "%s %s", vn_names_short_kind(r->next_kind),
+                 vn_names_short_date(r->next_date, today, date, sizeof date));
+        vn_names_fit(d, DUE_COLS, due, sizeof due);
+    } else
+        snprintf(due, sizeof due, "-");
+    if (r->alert && sscanf(r->alert, "%15[^:]:%15[^:]", sev, kind) == 2)
+        t += (size_t)snprintf(tail + t, sizeof tail - t, "ALERT %s %s", sev, kind);
+    if (r->nalerts > 1 && t < sizeof tail)
+        t += (size_t)snprintf(tail + t, sizeof tail - t, " +%u", r->nalerts - 1);
+    if (r->over_kind && t < sizeof tail)
+        t += (size_t)snprintf(tail + t, sizeof tail - t, "%sOVERDUE %s since %s", t ? "  " : "",
+                              vn_names_short_kind(r->over_kind),
+                              vn_names_short_date(r->over_date, today, date, sizeof date));
+    if (r->nover > 1 && t < sizeof tail) snprintf(tail + t, sizeof tail - t, " +%u", r->nover - 1);
+    /* Columns padded by display width, not bytes: a name may be UTF-8. */
+    snprintf(line, sizeof line, "  %-8s  %s%*s  %s%*s  %s%*s  %s", r->handle, who,
+             (int)(WHO_COLS - vn_names_cols(who)), "", state,
+             (int)(STATE_COLS - vn_names_cols(state)), "", due,
+             (int)(DUE_COLS - vn_names_cols(due)), "", tail);
+    /* No trailing blanks on a line without a tail. */
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ')
+        line[--n] = '\0';
+    return vn_names_fit(line, width, out, size);
+}

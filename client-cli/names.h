@@ -50,4 +50,30 @@ const char *vn_names_fit(const char *s, size_t cols, char *out, size_t size);
  * year of today (YYYY-MM-DD too), else as it is. Into out; returns out. */
 const char *vn_names_short_date(const char *date, const char *today, char *out, size_t size);
 
+/* One case of the caseload as its line shows it; every string already safe
+ * to print (vn_text_field). */
+typedef struct vn_names_row {
+    const char *handle;    /* the case handle */
+    const char *who;       /* the participant's name or short id, or "-" */
+    const char *state;     /* intake, active, closed */
+    const char *next_kind; /* the next due item's kind, or NULL when nothing is due */
+    const char *next_date; /* and its date */
+    const char *alert;     /* the most urgent open alert, "severity:kind:state:id", or NULL */
+    unsigned nalerts;      /* open alerts in all (listed and more) */
+    const char *over_kind; /* the first overdue item's kind, or NULL */
+    const char *over_date; /* and since when */
+    unsigned nover;        /* overdue items in all */
+} vn_names_row;
+
+/* A due item's kind as a caseload shows it ("cm contact" for
+ * casemanager-contact); anything else as it is. */
+const char *vn_names_short_kind(const char *kind);
+
+/* The caseload line of r in at most width display columns (a name or a
+ * tail too long for them is cut, ending in "~"): handle, participant,
+ * state, next due, then the worst alert and the overdue items with counts.
+ * Dates of today's year as MM-DD. Into out; returns out. */
+const char *vn_names_load_line(const vn_names_row *r, const char *today, size_t width, char *out,
+                               size_t size);
+
 #endif
