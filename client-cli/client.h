@@ -237,7 +237,8 @@ void vn_show_end(vn_shower *sh);
 /* names_client.c: names where a person reads (names.h has the pure parts). */
 
 /* The local contact name of account, made safe to print, or when it has
- * none its first VN_NAMES_HANDLE_SHOW hex characters; "-" for none. Into
+ * none its first VN_NAMES_HANDLE_SHOW hex characters; "you" for this
+ * profile's own, "-" for none. Into
  * out (VN_CONTACT_NAME_MAX * 4 + 1 bytes hold any name); returns out. For
  * every line a person reads: the whole id belongs in --json and --wide. */
 const char *vn_client_label(vn_client *c, const char *account, char *out, size_t size);
@@ -257,6 +258,26 @@ void vn_client_case_seen(vn_client *c, const char *case_id);
 int vn_client_case_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_HEX + 1]);
 /* Frees the known cases (vn_client_close). */
 void vn_client_known_free(vn_client *c);
+
+/* names_intro.c: display names, end to end (Content.introduction). */
+
+/* After a join with a display name: keeps it (for answers) and, for a
+ * participant, buddy or naaste, sends it sealed to the case's casemanager
+ * and (not for a naaste) the participant and buddies; *sent gets how many.
+ * Returns the exit code (said why); what was queued but not sent stays in
+ * the outbox. */
+int vn_client_intro_join(vn_client *c, const char *name, const char *role, size_t *sent);
+/* A received introduction from `from`, inside the caller's transaction:
+ * kept as from's contact name when from is in the case it names and has
+ * no contact name here yet (a name in use for someone else gets " (2)"
+ * and so on). line gets what to show; *answer whether to answer it
+ * (vn_client_intro_answer, after the transaction). Returns only errors of
+ * the store or of asking the server (the message then comes back). */
+vn_err vn_client_intro_take(vn_client *c, const char *from, const Vn__Introduction *iv,
+                            bool *answer, char *line, size_t size);
+/* Sends this profile's own display name to from, once ever, if it has
+ * one. Best effort: printed nothing, queued what it could not send. */
+void vn_client_intro_answer(vn_client *c, const char *from, const Vn__Introduction *iv);
 
 /* lock.c: one vangnet process at a time works on a profile. */
 

@@ -110,18 +110,18 @@ size_t vn_names_cols(const char *s)
 const char *vn_names_fit(const char *s, size_t cols, char *out, size_t size)
 {
     size_t o = 0, used = 0;
-    bool cut = vn_names_cols(s) > cols;
-    size_t room = cut && cols > 0 ? cols - 1 : cols;
+    const char *p = s ? s : "";
+    size_t room = vn_names_cols(p) > cols && cols > 0 ? cols - 1 : cols;
     if (size == 0) return out;
-    for (const char *p = s ? s : ""; *p && used < room;) {
+    /* Room is kept for the mark and the NUL; whatever is left is marked. */
+    for (; *p && used < room; used++) {
         size_t n = char_len(p);
         if (o + n + 2 > size) break;
         memcpy(out + o, p, n);
         o += n;
         p += n;
-        used++;
     }
-    if (cut && cols > 0 && o + 2 <= size) out[o++] = '~';
+    if (*p && cols > 0 && o + 2 <= size) out[o++] = '~';
     out[o] = '\0';
     return out;
 }
@@ -164,12 +164,17 @@ const char *vn_names_load_line(const vn_names_row *r, const char *today, size_t 
         vn_names_fit(d, DUE_COLS, due, sizeof due);
     } else
         snprintf(due, sizeof due, "-");
-    if (r->alert && sscanf(r->alert, "%15[^:]:%15[^:]", sev, kind) == 2)
-        t += (size_t)snprintf(tail + t, sizeof tail - t, "ALERT %s %s", sev, kind);
+    /* The worst alert with its severity in capitals (it is what to act
+     * on), then the first overdue item; "+N" counts the rest of each. */
+    if (r->alert && sscanf(r->alert, "%15[^:]:%15[^:]", sev, kind) == 2) {
+        for (char *p = sev; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        t += (size_t)snprintf(tail + t, sizeof tail - t, "%s %s", sev, kind);
+    }
     if (r->nalerts > 1 && t < sizeof tail)
         t += (size_t)snprintf(tail + t, sizeof tail - t, " +%u", r->nalerts - 1);
     if (r->over_kind && t < sizeof tail)
-        t += (size_t)snprintf(tail + t, sizeof tail - t, "%sOVERDUE %s since %s", t ? "  " : "",
+        t += (size_t)snprintf(tail + t, sizeof tail - t, "%soverdue %s %s", t ? ", " : "",
                               vn_names_short_kind(r->over_kind),
                               vn_names_short_date(r->over_date, today, date, sizeof date));
     if (r->nover > 1 && t < sizeof tail) snprintf(tail + t, sizeof tail - t, " +%u", r->nover - 1);

@@ -221,6 +221,10 @@ const char *vn_client_label(vn_client *c, const char *account, char *out, size_t
         snprintf(out, size, "-");
         return out;
     }
+    if (c->account[0] && strcmp(account, c->account) == 0) {
+        snprintf(out, size, "you");
+        return out;
+    }
     if (vn_client_name_of(c, account, name, sizeof name)) {
         vn_text_field(name, out, size);
         return out;
