@@ -256,6 +256,11 @@ void vn_client_case_seen(vn_client *c, const char *case_id);
  * ambiguous handle with its candidates, an unknown one with the cases
  * known) and returns the exit code; 0 with out set. */
 int vn_client_case_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_HEX + 1]);
+/* The alert id a command line gave: a whole id as it is, or its start (at
+ * least VN_NAMES_HANDLE_MIN hex characters) among the alerts this account
+ * sees. Says what is wrong otherwise and returns the exit code; 0 with out
+ * set. */
+int vn_client_alert_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_HEX + 1]);
 /* Frees the known cases (vn_client_close). */
 void vn_client_known_free(vn_client *c);
 

@@ -237,3 +237,88 @@ const char *vn_client_label(vn_client *c, const char *account, char *out, size_t
     out[o] = '\0';
     return out;
 }
+
+#define ALERT_PAGES_MAX 20 /* pages of the alert list a handle is looked for in */
+
+/* The ids of the alerts this account sees (most severe first), page by
+ * page; quietly: the caller tells what a failure means. */
+static vn_err alert_ids(vn_client *c, char (**ids)[VN_ACCOUNT_HEX + 1], size_t *n)
+{
+    char cursor[128] = "";
+    size_t cap = 0;
+    vn_err err = vn_client_connect(c);
+    *ids = NULL;
+    *n = 0;
+    for (int page = 0; !err && page < ALERT_PAGES_MAX; page++) {
+        Vn__Reply *rep = NULL;
+        Vn__AlertList al = VN__ALERT_LIST__INIT;
+        Vn__Request req = VN__REQUEST__INIT;
+        al.cursor = cursor;
+        req.body_case = VN__REQUEST__BODY_ALERT_LIST;
+        req.alert_list = &al;
+        if ((err = vn_conn_call(c->conn, &req, &rep))) break;
+        if (rep->body_case != VN__REPLY__BODY_ALERTS_VIEW) {
+            err = VN_EPROTO;
+            vn_frame_reply_free(rep);
+            break;
+        }
+        const Vn__AlertsView *v = rep->alerts_view;
+        for (size_t i = 0; !err && i < v->n_alerts; i++) {
+            if (!v->alerts[i]->alert || !vn_account_valid(v->alerts[i]->alert)) continue;
+            if (*n == cap) {
+                void *p = realloc(*ids, (cap = cap ? cap * 2 : 64) * sizeof **ids);
+                if (!p) {
+                    err = VN_ENOMEM;
+                    break;
+                }
+                *ids = p;
+            }
+            memcpy((*ids)[(*n)++], v->alerts[i]->alert, VN_ACCOUNT_HEX + 1);
+        }
+        bool next = v->more && v->cursor && v->cursor[0] && strlen(v->cursor) < sizeof cursor;
+        if (next) memcpy(cursor, v->cursor, strlen(v->cursor) + 1);
+        vn_frame_reply_free(rep);
+        if (!next) break;
+    }
+    return err;
+}
+
+int vn_client_alert_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_HEX + 1])
+{
+    char lower[VN_ACCOUNT_HEX + 1];
+    char(*ids)[VN_ACCOUNT_HEX + 1] = NULL;
+    const char **ptrs = NULL;
+    size_t len = given ? strlen(given) : 0, n = 0, at = 0, count = 0;
+    if (len == VN_ACCOUNT_HEX && vn_account_valid(given)) {
+        memcpy(out, given, VN_ACCOUNT_HEX + 1);
+        return EXIT_OK;
+    }
+    if (len < VN_NAMES_HANDLE_MIN || len > VN_ACCOUNT_HEX || !vn_names_is_hex(given))
+        return vn_client_fail_usage(c,
+                                    "%s is not an alert id (32 hex characters) nor the start of "
+                                    "one (%d or more of its hex characters, as vangnet alerts "
+                                    "shows them)",
+                                    given ? given : "", VN_NAMES_HANDLE_MIN);
+    for (size_t i = 0; i <= len; i++)
+        lower[i] = (char)tolower((unsigned char)given[i]);
+    vn_err err = alert_ids(c, &ids, &n);
+    if (!err && !(ptrs = calloc(n ? n : 1, sizeof *ptrs))) err = VN_ENOMEM;
+    for (size_t i = 0; !err && i < n; i++)
+        ptrs[i] = ids[i];
+    if (!err) err = vn_names_match(lower, ptrs, n, &at, &count);
+    if (!err) memcpy(out, ids[at], VN_ACCOUNT_HEX + 1);
+    free(ptrs);
+    free(ids);
+    if (!err) return EXIT_OK;
+    if (err == VN_EEXISTS)
+        return vn_client_fail_usage(c,
+                                    "alert %s is ambiguous: %zu of your alerts start with it; "
+                                    "give more characters (vangnet alerts --wide)",
+                                    lower, count);
+    if (err == VN_ENOTFOUND)
+        return vn_client_fail_usage(c,
+                                    "none of the alerts you can see starts with %s (vangnet "
+                                    "alerts lists them)",
+                                    lower);
+    return vn_client_fail_call(c, err, "cannot look the alert up");
+}

@@ -106,7 +106,8 @@ expect_match "the buddy sees the casemanager by the name that came end to end" \
 step "alerts and a claim by name"
 wait_inbox b '\[SOS\] please call'
 alert=$(vn b --json alerts | grep -oE '"alert": "[0-9a-f]{32}"' | head -1 | grep -oE '[0-9a-f]{32}')
-claim=$(vn b claim "$alert")
+expect_match "the buddy's list shows the alert by the start of its id" "^${alert:0:8}  sos " "$(vn b alerts)"
+claim=$(vn b claim "${alert:0:8}")
 expect_match "the claimer reads that they claimed it" "is claimed, claimed by you" "$claim"
 alerts=$(vn cm alerts)
 echo "$alerts"
@@ -135,6 +136,9 @@ flip=$(tr '0-9a-f' '1-9a-f0' <<< "${CASE1:0:8}")
 rc=0; out=$(vn cm case show "$flip" 2>&1) || rc=$?
 expect_eq "an unknown handle is a usage error" 2 "$rc"
 expect_match "it names the cases known" "no case you know starts with $flip \\(your cases: .*${CASE1:0:8}" "$out"
+rc=0; out=$(vn cm ack "$(tr '0-9a-f' '1-9a-f0' <<< "${alert:0:8}")" 2>&1) || rc=$?
+expect_eq "an alert handle that starts no alert is a usage error" 2 "$rc"
+expect_match "and says so" 'none of the alerts you can see starts with' "$out"
 rc=0; out=$(vn cm case show abc 2>&1) || rc=$?
 expect_eq "a too short handle is a usage error" 2 "$rc"
 expect_match "it says what a handle is" 'not a case id \(32 hex characters\) nor a case handle' "$out"
