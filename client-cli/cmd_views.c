@@ -10,9 +10,25 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define CASELOAD_COLS 100 /* a caseload line's width at most, without --wide */
+#define CASELOAD_MIN  60  /* and the narrowest a terminal makes it */
+
+/* The caseload's width: CASELOAD_COLS, or a narrower terminal's ($COLUMNS,
+ * else the terminal's own size), down to CASELOAD_MIN. */
+static size_t caseload_cols(void)
+{
+    const char *env = getenv("COLUMNS");
+    struct winsize ws;
+    long cols = 0;
+    if (env && *env) cols = strtol(env, NULL, 10);
+    if (cols <= 0 && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        cols = ws.ws_col;
+    if (cols <= 0 || cols > CASELOAD_COLS) return CASELOAD_COLS;
+    return cols < CASELOAD_MIN ? CASELOAD_MIN : (size_t)cols;
+}
 
 /* Whether s is a month, YYYY-MM: it is printed back, and in JSON unquoted
  * text would break the string it stands in. */
@@ -278,8 +294,9 @@ static void caseload_wide(vn_client *c, const Vn__CaseDue *cd, const char *who)
     printf("\n");
 }
 
-/* One line of at most CASELOAD_COLS columns (names.c lays it out). */
-static void caseload_line(vn_client *c, const Vn__CaseDue *cd, const char *who, const char *today)
+/* One line of at most cols columns (names.c lays it out). */
+static void caseload_line(vn_client *c, const Vn__CaseDue *cd, const char *who, const char *today,
+                          size_t cols)
 {
     char handle[VN_ACCOUNT_HEX + 1], label[VN_CONTACT_NAME_MAX * 4 + 1], line[1024];
     char f[6][80];
@@ -299,7 +316,7 @@ static void caseload_line(vn_client *c, const Vn__CaseDue *cd, const char *who, 
         r.over_kind = vn_text_field(cd->overdue[0]->kind, f[4], sizeof f[4]);
         r.over_date = vn_text_field(cd->overdue[0]->date, f[5], sizeof f[5]);
     }
-    printf("%s\n", vn_names_load_line(&r, today, CASELOAD_COLS, line, sizeof line));
+    printf("%s\n", vn_names_load_line(&r, today, cols, line, sizeof line));
 }
 
 int vn_cmd_caseload(vn_client *c, const vn_args *a)
@@ -314,6 +331,7 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
     if (rc) return rc;
     const Vn__CaseloadView *v = rep->caseload_view;
     Vn__Reply *cases = fetch_cases(c);
+    size_t cols = caseload_cols();
     char today[32];
     vn_text_field(v->today, today, sizeof today);
     for (size_t i = 0; i < v->n_cases; i++)
@@ -334,7 +352,7 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
         else if (wide)
             caseload_wide(c, cd, who);
         else
-            caseload_line(c, cd, who, today);
+            caseload_line(c, cd, who, today, cols);
     }
     if (c->json)
         printf("]\n");

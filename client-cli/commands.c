@@ -147,7 +147,8 @@ static const vn_cmd commands[] = {
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"},
               {"--wide", NULL, 0, "whole case and account ids, every alert and overdue item"}},
-     .about = "One line per case, most urgent first, at most 100 columns: the case handle, the\n"
+     .about = "One line per case, most urgent first, at most 100 columns (or a narrower\n"
+              "terminal's, $COLUMNS, down to 60): the case handle, the\n"
               "participant (your contact name for them), state, next due item, the most urgent\n"
               "alert and the overdue items (dates of this year as MM-DD). A handle is the\n"
               "shortest start of the case id (at least 8 characters shown, 6 accepted) that no\n"

@@ -126,6 +126,26 @@ const char *vn_names_fit(const char *s, size_t cols, char *out, size_t size)
     return out;
 }
 
+const char *vn_names_fit_name(const char *name, size_t cols, char *out, size_t size)
+{
+    const char *s = name ? name : "";
+    size_t len = strlen(s);
+    /* A number that tells two people of one name apart (" (2)") stays. */
+    const char *open = len >= 4 && s[len - 1] == ')' ? strrchr(s, '(') : NULL;
+    bool numbered = open && open > s + 1 && open[-1] == ' ' && s + len - open <= 4;
+    for (const char *p = open ? open + 1 : NULL; numbered && p < s + len - 1; p++)
+        numbered = *p >= '0' && *p <= '9';
+    size_t tail = numbered ? (size_t)(s + len - open) + 1 : 0;
+    if (!numbered || vn_names_cols(s) <= cols || cols <= tail + 1)
+        return vn_names_fit(s, cols, out, size);
+    char base[256];
+    snprintf(base, sizeof base, "%.*s", (int)(open - 1 - s), s);
+    vn_names_fit(base, cols - tail, out, size);
+    size_t o = strlen(out);
+    snprintf(out + o, size - o, "%s", open - 1);
+    return out;
+}
+
 const char *vn_names_short_date(const char *date, const char *today, char *out, size_t size)
 {
     bool dated = date && strlen(date) == 10 && date[4] == '-' && date[7] == '-';
@@ -155,7 +175,7 @@ const char *vn_names_load_line(const vn_names_row *r, const char *today, size_t 
     char who[WHO_COLS * 4 + 1], state[STATE_COLS * 4 + 1], due[DUE_COLS * 4 + 1], date[16];
     char tail[512] = "", line[1024], sev[16] = "", kind[16] = "";
     size_t t = 0;
-    vn_names_fit(r->who, WHO_COLS, who, sizeof who);
+    vn_names_fit_name(r->who, WHO_COLS, who, sizeof who);
     vn_names_fit(r->state, STATE_COLS, state, sizeof state);
     if (r->next_kind) {
         char d[DUE_COLS * 4 + 32];

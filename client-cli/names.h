@@ -46,6 +46,10 @@ size_t vn_names_cols(const char *s);
  * Returns out. */
 const char *vn_names_fit(const char *s, size_t cols, char *out, size_t size);
 
+/* vn_names_fit for a person's name: a number at its end that tells two
+ * people of one name apart (" (2)") is kept when the rest is cut. */
+const char *vn_names_fit_name(const char *name, size_t cols, char *out, size_t size);
+
 /* A date YYYY-MM-DD as a caseload shows it: "MM-DD" when its year is the
  * year of today (YYYY-MM-DD too), else as it is. Into out; returns out. */
 const char *vn_names_short_date(const char *date, const char *today, char *out, size_t size);

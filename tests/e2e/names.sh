@@ -8,6 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 HEX32='[0-9a-f]{32}'
+# The caseload fits a narrower terminal ($COLUMNS): not this test's, unless set below.
+unset COLUMNS
 # no_hex32 TEXT: no whole 32-hex id in TEXT.
 no_hex32() { ! grep -Eq "$HEX32" <<< "$1"; }
 
@@ -79,6 +81,10 @@ expect_match "the participant shows by name, with what is due, the alert and wha
 expect_match "the second one by hers" "^  ${CASE2:0:8}  Anna de Vries \\(2\\)" "$load"
 check "no whole id in the caseload" no_hex32 "$load"
 expect_eq "every caseload line fits 100 columns" "" "$(awk 'length > 100' <<< "$load")"
+narrow=$(COLUMNS=80 vn cm caseload)
+echo "$narrow"
+expect_eq "at COLUMNS=80 every line fits 80 columns" "" "$(awk 'length > 80' <<< "$narrow")"
+expect_match "and still names the participants apart" "^  ${CASE2:0:8}  Anna de Vries \\(2\\)" "$narrow"
 wide=$(vn cm caseload --wide)
 expect_match "--wide shows whole case and account ids" "^  $CASE1  Anna de Vries \\($P\\)" "$wide"
 json=$(vn cm --json caseload)

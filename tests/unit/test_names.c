@@ -125,6 +125,16 @@ static void test_fit(void **state)
     /* A buffer too small cuts too, never mid-character. */
     assert_string_equal(vn_names_fit("Zo\xc3\xab de Wit", 10, out, 4), "Zo~");
     assert_string_equal(vn_names_fit(NULL, 5, out, sizeof out), "");
+    /* A name's number stays when the name is cut. */
+    assert_string_equal(vn_names_fit_name("Annabel Wilhelmina Johanna (2)", 18, out, sizeof out),
+                        "Annabel Wilhe~ (2)");
+    assert_int_equal(vn_names_cols(out), 18);
+    assert_string_equal(vn_names_fit_name("Anna de Vries (2)", 18, out, sizeof out),
+                        "Anna de Vries (2)");
+    /* Not a number: cut like anything else. */
+    assert_string_equal(vn_names_fit_name("Annabel Wilhelmina (the first)", 18, out, sizeof out),
+                        "Annabel Wilhelmin~");
+    assert_string_equal(vn_names_fit_name("(2)", 2, out, sizeof out), "(~");
 }
 
 static void test_short(void **state)
