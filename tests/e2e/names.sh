@@ -58,13 +58,30 @@ P2=$(vn p2 join --name "Anna de Vries" "$(invite participant)")
 wait_inbox cm 'which names someone else here: kept as "Anna de Vries \(2\)"'
 expect_match "the second Anna is a contact of her own" "\"name\": \"Anna de Vries \\(2\\)\", \"account\": \"$P2\"" "$(vn cm --json contacts)"
 
+step "on a terminal the name is asked; a naaste's goes to the casemanager"
+CODE=$(vn cm invite --case "${CASE1:0:8}" --role naaste)
+mkfifo "$T/tty.in"
+printf -v cmd '%q ' "$VANGNET" --profile "$T/n" join "$CODE"
+timeout -k 5 30 script -qfec "$cmd" /dev/null <"$T/tty.in" >"$T/tty.out" 2>&1 &
+pid=$!
+exec 7>"$T/tty.in"
+asked() { grep -q 'Your name as your casemanager and care team will see it' "$T/tty.out"; }
+wait_for "the name prompt" 20 asked
+printf 'Nel Naaste\n' >&7
+rc=0; wait "$pid" || rc=$?
+exec 7>&-
+expect_eq "the join on a terminal succeeds" 0 "$rc"
+N=$(vn n whoami | cut -d' ' -f1)
+wait_inbox cm 'is "Nel Naaste": kept as your contact name'
+expect_match "the casemanager names the naaste" "\"name\": \"Nel Naaste\", \"account\": \"$N\"" "$(vn cm --json contacts)"
+
 step "a display name that is not one is refused before joining"
 rc=0; out=$(vn bad join --name "$(printf 'evil\033[2Jname')" "$(invite buddy)" 2>&1) || rc=$?
 expect_eq "a name with a control character is a usage error" 2 "$rc"
 expect_match "and says why" 'cannot be your name: it holds a control character' "$out"
 
 step "the server never has a name: not in its files, not in its log"
-for name in "Anna de Vries" "Bram Buddy" "Carla Casemanager"; do
+for name in "Anna de Vries" "Bram Buddy" "Carla Casemanager" "Nel Naaste"; do
     found=$(grep -rl --binary-files=text -F "$name" "$STATE" "$SERVER_LOG" || true)
     expect_eq "\"$name\" is nowhere in the server's state or log" "" "$found"
 done
