@@ -171,10 +171,14 @@ int vn_client_case_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_
         lower[i] = (char)tolower((unsigned char)given[i]);
     struct vn_known *k = known_of(c);
     if (!k) return vn_client_fail(c, VN_ENOMEM, "out of memory");
-    /* The server's list too, every time a prefix is given: a case known
-     * here only is not proof that no other case shares the prefix. */
-    if (!k->asked) known_ask_server(c, k);
+    /* Every handle shown was made unique among the cases known here, and
+     * a case never shown here cannot be the one meant: a single match
+     * here is it. None: the server's list may know more. */
     vn_err err = match_known(k, lower, out, &count);
+    if (err == VN_ENOTFOUND && !k->asked) {
+        known_ask_server(c, k);
+        err = match_known(k, lower, out, &count);
+    }
     if (err == VN_OK) return EXIT_OK;
     if (err == VN_EEXISTS) {
         candidates(c, k, lower, list, sizeof list);
