@@ -74,6 +74,7 @@ expect_eq "the join on a terminal succeeds" 0 "$rc"
 N=$(vn n whoami | cut -d' ' -f1)
 wait_inbox cm 'is "Nel Naaste": kept as your contact name'
 expect_match "the casemanager names the naaste" "\"name\": \"Nel Naaste\", \"account\": \"$N\"" "$(vn cm --json contacts)"
+wait_inbox n 'is "Carla Casemanager": kept as your contact name'
 
 step "a display name that is not one is refused before joining"
 rc=0; out=$(vn bad join --name "$(printf 'evil\033[2Jname')" "$(invite buddy)" 2>&1) || rc=$?
