@@ -169,4 +169,15 @@ expect_match "it says what a handle is" 'not a case id \(32 hex characters\) nor
 rc=0; out=$(vn p case show "${CASE2:0:8}" 2>&1) || rc=$?
 expect_eq "another casemanager's case is not the participant's to name" 2 "$rc"
 
+step "an ambiguous handle is refused, naming the candidates"
+# A second case this profile knows that shares the first 8 characters
+# (made up: two real ones share them once in 4 billion).
+OTHER=${CASE1:0:8}$(tr '0-9a-f' '1-9a-f0' <<< "${CASE1:8}")
+"${VN_PROFILETOOL:?set VN_PROFILETOOL}" note-case "$T/cm" "$OTHER"
+rc=0; out=$(vn cm case show "${CASE1:0:8}" 2>&1) || rc=$?
+expect_eq "an ambiguous handle is a usage error" 2 "$rc"
+expect_match "it names both cases" "case handle ${CASE1:0:8} is ambiguous: 2 cases start with it \\(.*($CASE1, $OTHER|$OTHER, $CASE1)\\); give more characters" "$out"
+expect_match "one more character tells them apart" "^case ${CASE1:0:9} " "$(vn cm case show "${CASE1:0:9}")"
+expect_match "and the handle shown grows to stay unique" "^  ${CASE1:0:9}  Anna de Vries" "$(vn cm caseload)"
+
 finish
