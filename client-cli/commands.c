@@ -148,11 +148,11 @@ static const vn_cmd commands[] = {
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"},
               {"--wide", NULL, 0, "whole case and account ids, every alert and overdue item"}},
      .about = "One line per case, most urgent first, at most 100 columns (or a narrower\n"
-              "terminal's, $COLUMNS, down to 60): the case handle, the\n"
-              "participant (your contact name for them), state, next due item, the most urgent\n"
-              "alert and the overdue items (dates of this year as MM-DD). A handle is the\n"
-              "shortest start of the case id (at least 8 characters shown, 6 accepted) that no\n"
-              "other case you know shares: every command that takes a CASE takes it."},
+              "terminal's, $COLUMNS, down to 60): the case handle, the participant (your contact\n"
+              "name for them), state, next due item, the most urgent alert and the overdue items\n"
+              "(dates of this year as MM-DD). A handle is the shortest start of the case id (8\n"
+              "characters or more shown, 6 accepted) that no other case you know shares: every\n"
+              "command that takes a CASE takes it."},
     {ROW("report", NULL, vn_cmd_report, "monthly compliance summary of a case"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"}}},
