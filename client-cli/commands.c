@@ -17,16 +17,15 @@
 static const vn_cmd commands[] = {
     /* identities and messages */
     {ROW("join", NULL, vn_cmd_join, "redeem an invite: create this device's keys and account"),
-     .opts = {{"--name", "NAME", 0,
-               "your name as your casemanager and care team see it (end to end only)"}},
+     .opts = {{"--name", "NAME", 0, "your name for your casemanager and team (end to end)"}},
      .args = {{"CODE", 0, "the invite code (vn1-...)"}},
      .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
               "the new account id. The new profile's passphrase is asked twice on the terminal\n"
               "and must be at least 12 characters or 4 words ($VANGNET_PASSPHRASE for scripts,\n"
               "taken as it is).\n"
               "With --name (asked on a terminal; Enter skips it) your name goes end to end to\n"
-              "your casemanager and care team, whose devices keep it as your contact name unless\n"
-              "they chose one; the server never sees it."},
+              "your casemanager and care team, whose devices keep it as your contact name\n"
+              "unless they chose one; the server never sees it."},
     {ROW("whoami", NULL, vn_cmd_whoami, "print this profile's account id and role")},
     {ROW("send", NULL, vn_cmd_send, "send an end-to-end encrypted message"),
      .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
@@ -146,13 +145,13 @@ static const vn_cmd commands[] = {
     {ROW("caseload", NULL, vn_cmd_caseload, "due, overdue and alerts per case (casemanager)"),
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
               {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"},
-              {"--wide", NULL, 0, "whole case and account ids, every alert and overdue item"}},
+              {"--wide", NULL, 0, "whole ids, every alert and overdue item"}},
      .about = "One line per case, most urgent first, at most 100 columns (or a narrower\n"
-              "terminal's, $COLUMNS, down to 60): the case handle, the participant (your contact\n"
-              "name for them), state, next due item, the most urgent alert and the overdue items\n"
-              "(dates of this year as MM-DD). A handle is the shortest start of the case id (8\n"
-              "characters or more shown, 6 accepted) that no other case you know shares: every\n"
-              "command that takes a CASE takes it."},
+              "terminal's, $COLUMNS, down to 60): the case handle, the participant (your\n"
+              "contact name for them), state, next due item, the most urgent alert and the\n"
+              "overdue items (dates of this year as MM-DD). A handle is the shortest start of\n"
+              "the case id (8 characters or more shown, 6 accepted) that no other case you\n"
+              "know shares: every command that takes a CASE takes it."},
     {ROW("report", NULL, vn_cmd_report, "monthly compliance summary of a case"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"}}},
@@ -169,11 +168,9 @@ static const vn_cmd commands[] = {
      .args = {{"TEXT", VN_ARG_OPTIONAL, "a few words for them"}},
      .about = "The first buddy to claim it takes it."},
     {ROW("claim", NULL, vn_cmd_claim, "take an SOS (buddies)"),
-     .args = {{"ALERT", 0,
-               "the alert id, or its start as vangnet alerts shows it (6+ characters)"}}},
+     .args = {{"ALERT", 0, "the alert id, or its start as alerts shows it"}}},
     {ROW("ack", NULL, vn_cmd_ack, "acknowledge an alert before it escalates"),
-     .args = {{"ALERT", 0,
-               "the alert id, or its start as vangnet alerts shows it (6+ characters)"}}},
+     .args = {{"ALERT", 0, "the alert id, or its start as alerts shows it"}}},
     {ROW("alerts", NULL, vn_cmd_alerts, "the alerts you can see, most severe and oldest first"),
      .opts = {{"--all", NULL, 0, "every page, not only the first 100"},
               {"--wide", NULL, 0, "whole alert, case and account ids"}}},
