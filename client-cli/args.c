@@ -92,7 +92,8 @@ vn_err vn_args_parse(vn_args *a, const vn_cmd *cmd, int argc, char **argv, char 
     /* At most argc of either: no growth needed. */
     a->pos = calloc((size_t)argc + 1, sizeof *a->pos);
     a->given = calloc((size_t)argc + 1, sizeof *a->given);
-    if (!a->pos || !a->given) {
+    a->cases = calloc((size_t)argc + 1, sizeof *a->cases);
+    if (!a->pos || !a->given || !a->cases) {
         vn_args_free(a);
         return VN_ENOMEM;
     }
@@ -112,6 +113,8 @@ void vn_args_free(vn_args *a)
 {
     free(a->pos);
     free(a->given);
+    free(a->cases);
+    a->cases = NULL;
     a->pos = NULL;
     a->given = NULL;
     a->npos = a->ngiven = 0;
@@ -184,4 +187,32 @@ bool vn_args_case_ok(vn_client *c, const char *case_id, int *rc)
     if (vn_account_valid(case_id)) return true;
     *rc = vn_client_fail_usage(c, "%s is not a case id (32 hex characters)", case_id);
     return false;
+}
+
+/* Resolves *value in place when it is a handle; slot is the next free
+ * copy in a->cases. */
+static int resolve_one(vn_client *c, const vn_args *a, const char **value, int *slot)
+{
+    if (!*value || vn_account_valid(*value)) return EXIT_OK;
+    int rc = vn_client_case_resolve(c, *value, a->cases[*slot]);
+    if (rc) return rc;
+    *value = a->cases[(*slot)++];
+    return EXIT_OK;
+}
+
+int vn_args_resolve_cases(vn_client *c, const vn_args *a)
+{
+    int rc = EXIT_OK, slot = 0;
+    const vn_cmd *cmd = a->cmd;
+    /* Each given value takes at most one slot: there are as many as argv. */
+    for (int i = 0; !rc && i < a->ngiven; i++)
+        if (a->given[i].opt->value && strcmp(a->given[i].opt->value, "CASE") == 0)
+            rc = resolve_one(c, a, &a->given[i].value, &slot);
+    for (int i = 0; !rc && i < a->npos && i < VN_CMD_ARGS && cmd->args[i].name; i++)
+        if (strcmp(cmd->args[i].name, "CASE") == 0) {
+            const char *v = a->pos[i];
+            rc = resolve_one(c, a, &v, &slot);
+            a->pos[i] = (char *)v; /* one of a's own copies, or argv's string */
+        }
+    return rc;
 }

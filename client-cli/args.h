@@ -17,6 +17,8 @@ struct vn_args {
     int npos;          /* how many */
     vn_given *given;   /* options, in command-line order */
     int ngiven;        /* how many */
+    char (
+        *cases)[33]; /* whole case ids that CASE values were resolved to (vn_args_resolve_cases) */
 };
 
 /* Parses argv (what follows the command and sub-command, global options
@@ -50,6 +52,13 @@ int vn_args_usage(vn_client *c, const vn_args *a, const char *fmt, ...)
  * argument is a bad command line. */
 int vn_args_invalid(vn_client *c, const vn_args *a, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Resolves every CASE of the command line (an option whose value is CASE,
+ * an argument named CASE) that is a handle, not a whole id, into the case
+ * id it names (vn_client_case_resolve), so that every command takes both;
+ * the values then point at a's own copies. Returns the exit code of the
+ * first that names no single case (said why), or 0. */
+int vn_args_resolve_cases(vn_client *c, const vn_args *a);
 
 /* True if case_id is a case id (32 hex characters); else says so and
  * sets *rc to the exit code. */

@@ -420,6 +420,7 @@ void vn_client_close(vn_client *c)
     vn_e2ee_close(&c->e2ee);
     vn_kv_close(&c->kv);
     sodium_memzero(c->profile_key, sizeof c->profile_key);
+    vn_client_known_free(c);
     vn_lock_release(c);
 }
 

@@ -59,6 +59,7 @@ typedef struct vn_client {
     int lock_depth;                   /* nesting of vn_lock_take */
     bool lock_held;                   /* this process holds the profile's lock */
     bool pass_refused;                /* no new passphrase typed was strong and twice the same */
+    struct vn_known *known;           /* names_client.c: the cases this profile knows, or NULL */
 } vn_client;
 
 /* client.c: the profile and its device store. */
@@ -224,6 +225,7 @@ vn_err vn_outbox_flush(vn_client *c);
 typedef struct vn_shower {
     vn_client *c;     /* the profile (for contact names and --json) */
     bool json_lines;  /* one JSON object a line instead of an array */
+    bool wide;        /* whole account and case ids beside the names (history --wide) */
     size_t n;         /* messages shown so far */
     bool opened;      /* the JSON array's "[" is out */
     bool reader_gone; /* stdout's reader went away (`| head`): nothing more is shown */
@@ -238,6 +240,56 @@ void vn_show_begin(vn_shower *sh);
 vn_err vn_show_item(vn_shower *sh, const Vn__Received *r);
 /* Ends the output ("]" of a JSON array). */
 void vn_show_end(vn_shower *sh);
+
+/* names_client.c: names where a person reads (names.h has the pure parts). */
+
+/* The local contact name of account, made safe to print, or when it has
+ * none its first VN_NAMES_HANDLE_SHOW hex characters; "you" for this
+ * profile's own, "-" for none. Into
+ * out (VN_CONTACT_NAME_MAX * 4 + 1 bytes hold any name); returns out. For
+ * every line a person reads: the whole id belongs in --json and --wide. */
+const char *vn_client_label(vn_client *c, const char *account, char *out, size_t size);
+/* The short handle of a case: the shortest prefix of its id, at least
+ * VN_NAMES_HANDLE_SHOW characters, that no other case this profile knows
+ * shares; "-" for none. Into out (33 bytes hold any); returns out. */
+const char *vn_client_case_handle(vn_client *c, const char *case_id, char *out, size_t size);
+/* Notes that the server named case_id to this profile (a listing, a case
+ * read, an alert): handles are then made unique against it and resolve to
+ * it. Best effort, outside any transaction. */
+void vn_client_case_seen(vn_client *c, const char *case_id);
+/* The case id a command line gave: a whole id as it is, or a handle (at
+ * least VN_NAMES_HANDLE_MIN hex characters) that starts exactly one case
+ * this profile or the server knows for it. Says what is wrong otherwise (an
+ * ambiguous handle with its candidates, an unknown one with the cases
+ * known) and returns the exit code; 0 with out set. */
+int vn_client_case_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_HEX + 1]);
+/* The alert id a command line gave: a whole id as it is, or its start (at
+ * least VN_NAMES_HANDLE_MIN hex characters) among the alerts this account
+ * sees. Says what is wrong otherwise and returns the exit code; 0 with out
+ * set. */
+int vn_client_alert_resolve(vn_client *c, const char *given, char out[VN_ACCOUNT_HEX + 1]);
+/* Frees the known cases (vn_client_close). */
+void vn_client_known_free(vn_client *c);
+
+/* names_intro.c: display names, end to end (Content.introduction). */
+
+/* After a join with a display name: keeps it (for answers) and, for a
+ * participant, buddy or naaste, sends it sealed to the case's casemanager
+ * and (not for a naaste) the participant and buddies; *sent gets how many.
+ * Returns the exit code (said why); what was queued but not sent stays in
+ * the outbox. */
+int vn_client_intro_join(vn_client *c, const char *name, const char *role, size_t *sent);
+/* A received introduction from `from`, inside the caller's transaction:
+ * kept as from's contact name when from is in the case it names and has
+ * no contact name here yet (a name in use for someone else gets " (2)"
+ * and so on). line gets what to show; *answer whether to answer it
+ * (vn_client_intro_answer, after the transaction). Returns only errors of
+ * the store or of asking the server (the message then comes back). */
+vn_err vn_client_intro_take(vn_client *c, const char *from, const Vn__Introduction *iv,
+                            bool *answer, char *line, size_t size);
+/* Sends this profile's own display name to from, once ever, if it has
+ * one. Best effort: printed nothing, queued what it could not send. */
+void vn_client_intro_answer(vn_client *c, const char *from, const Vn__Introduction *iv);
 
 /* lock.c: one vangnet process at a time works on a profile. */
 

@@ -1,6 +1,7 @@
 /* join, whoami, verify, contacts: the commands about identities. */
 #include "args.h"
 #include "profile.h"
+#include "names.h"
 
 #include "vn/frame.h"
 #include "vn/invite.h"
@@ -8,8 +9,35 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JOIN_PREKEYS 100
+
+/* The display name of --name, or asked on a terminal (Enter: none): into
+ * name (size > 64). False after saying why a given one is refused. */
+static bool display_name(vn_client *c, const vn_args *a, char *name, size_t size, int *rc)
+{
+    const char *given = vn_args_get(a, "--name");
+    char why[80];
+    name[0] = '\0';
+    if (!given && !c->json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+        fprintf(stderr, "Your name as your casemanager and care team will see it (end to end; "
+                        "Enter to skip): ");
+        if (fgets(name, (int)size, stdin))
+            name[strcspn(name, "\r\n")] = '\0';
+        else
+            name[0] = '\0';
+        if (!name[0]) return true;
+        given = name;
+    }
+    if (!given) return true;
+    if (!vn_names_display_ok(given, why, sizeof why)) {
+        *rc = vn_args_invalid(c, a, "--name %s cannot be your name: %s", given, why);
+        return false;
+    }
+    if (given != name) snprintf(name, size, "%s", given);
+    return true;
+}
 
 /* Creates this device's keys once; a join that is retried after a failure
  * reuses them, so the server sees the same device. */
@@ -37,8 +65,8 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
     vn_invite inv;
     Vn__Reply *rep = NULL;
     int rc;
-    char role[32] = {0};
-    size_t n = 0;
+    char role[32] = {0}, name[VN_CONTACT_NAME_MAX * 2 + 2] = "";
+    size_t n = 0, introduced = 0;
     vn_err err;
     /* A join killed after the server gave the account, before the
      * profile was moved into place (profile.h): only the keys are left to
@@ -47,6 +75,7 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
         vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
         goto publish;
     }
+    if (!c->account[0] && !display_name(c, a, name, sizeof name, &rc)) return rc;
     if (c->account[0])
         return vn_client_fail(c, VN_EEXISTS,
                               "this profile has already joined as %s; use another --profile",
@@ -106,7 +135,13 @@ publish:
                                  "retries)");
         return rc;
     }
-    if (c->json)
+    /* The name goes end to end, after the keys (receivers answer it). The
+     * join stands if it cannot go yet: said so, and the outbox keeps it. */
+    if (name[0]) vn_client_intro_join(c, name, role, &introduced);
+    if (c->json && name[0])
+        printf("{\"account\": \"%s\", \"role\": \"%s\", \"name_sent_to\": %zu}\n", c->account, role,
+               introduced);
+    else if (c->json)
         printf("{\"account\": \"%s\", \"role\": \"%s\"}\n", c->account, role);
     else
         printf("%s\n", c->account);

@@ -2,6 +2,7 @@
  * attestations. What was observed travels end to end; the server learns
  * only the case, kind and severity of an alert. */
 #include "args.h"
+#include "names.h"
 
 #include "vn/frame.h"
 #include "vn/signals.h"
@@ -239,20 +240,20 @@ static int send_history(vn_client *c, const Vn__AlertInfo *a)
 static int alert_op(vn_client *c, const vn_args *args, bool claim)
 {
     Vn__Reply *rep = NULL;
-    const char *alert = vn_args_pos(args, 0);
-    if (!vn_account_valid(alert))
-        return vn_client_fail_usage(c, "%s is not an alert id (32 hex characters)", alert);
+    char alert[VN_ACCOUNT_HEX + 1];
+    int rc = vn_client_alert_resolve(c, vn_args_pos(args, 0), alert);
+    if (rc) return rc;
     Vn__AlertClaim cl = VN__ALERT_CLAIM__INIT;
     Vn__AlertAck ak = VN__ALERT_ACK__INIT;
-    cl.alert = ak.alert = (char *)alert;
+    cl.alert = ak.alert = alert;
     Vn__Request req = VN__REQUEST__INIT;
     req.body_case = claim ? VN__REQUEST__BODY_ALERT_CLAIM : VN__REQUEST__BODY_ALERT_ACK;
     if (claim)
         req.alert_claim = &cl;
     else
         req.alert_ack = &ak;
-    int rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERT_INFO,
-                            claim ? "cannot claim" : "cannot acknowledge", &rep);
+    rc = vn_client_call(c, &req, VN__REPLY__BODY_ALERT_INFO,
+                        claim ? "cannot claim" : "cannot acknowledge", &rep);
     if (rc) return rc;
     const Vn__AlertInfo *a = rep->alert_info;
     char f1[80], f2[80];
@@ -263,8 +264,11 @@ static int alert_op(vn_client *c, const vn_args *args, bool claim)
         vn_json_str(stdout, a->state);
         fputs("}\n", stdout);
     } else {
-        printf("alert %s is %s\n", vn_text_field(a->alert, f1, sizeof f1),
-               vn_text_field(a->state, f2, sizeof f2));
+        char by[VN_CONTACT_NAME_MAX * 4 + 1];
+        bool claimed = a->claimed_by && a->claimed_by[0];
+        printf("alert %s is %s%s%s\n", vn_text_field(a->alert, f1, sizeof f1),
+               vn_text_field(a->state, f2, sizeof f2), claimed ? ", claimed by " : "",
+               claimed ? vn_client_label(c, a->claimed_by, by, sizeof by) : "");
     }
     if (!claim) rc = send_history(c, a);
     vn_frame_reply_free(rep);
@@ -281,10 +285,12 @@ int vn_cmd_ack(vn_client *c, const vn_args *a)
     return alert_op(c, a, false);
 }
 
-static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first)
+static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first, bool wide, size_t hlen)
 {
-    char when[32], name[128];
+    char when[32], name[VN_CONTACT_NAME_MAX + 1];
+    const char *claimed = a->claimed_by ? a->claimed_by : "";
     vn_iso_time(a->created_ms, when, sizeof when);
+    vn_client_case_seen(c, a->case_id);
     /* Every string is the server's (a name a contact's): escaped. */
     if (c->json) {
         static const char *const keys[] = {"alert",    "case",  "kind",
@@ -295,17 +301,45 @@ static void print_alert(vn_client *c, const Vn__AlertInfo *a, bool first)
             printf("%s\"%s\": ", i ? ", " : "", keys[i]);
             vn_json_str(stdout, vals[i]);
         }
+        if (claimed[0] && vn_client_name_of(c, claimed, name, sizeof name)) {
+            fputs(", \"claimed_by_name\": ", stdout);
+            vn_json_str(stdout, name);
+        }
         printf(", \"level\": %u, \"created\": \"%s\"}", a->level, when);
         return;
     }
-    char f[6][80], fby[400];
-    const char *claimed = a->claimed_by ? a->claimed_by : "";
-    const char *by = claimed[0] ? vn_client_name_of(c, claimed, name, sizeof name) : NULL;
-    printf("%s  %-6s %-7s %-12s case %.8s  %s%s%s\n", vn_text_field(a->alert, f[0], sizeof f[0]),
-           vn_text_field(a->kind, f[1], sizeof f[1]), vn_text_field(a->severity, f[2], sizeof f[2]),
-           vn_text_field(a->state, f[3], sizeof f[3]), vn_text_field(a->case_id, f[4], sizeof f[4]),
-           when, claimed[0] ? "  by " : "",
-           claimed[0] ? vn_text_field(by ? by : claimed, fby, sizeof fby) : "");
+    /* The case by its handle and the claimer by name (or a short id);
+     * --wide adds the whole ids. */
+    char f[6][80], handle[VN_ACCOUNT_HEX + 1], by[VN_CONTACT_NAME_MAX * 4 + 1];
+    /* The alert by the start of its id that tells it from the others
+     * listed (claim and ack take it). */
+    printf("%-*.*s  %-6s %-7s %-12s case %s  %s", (int)hlen, wide ? 32 : (int)hlen,
+           vn_text_field(a->alert, f[0], sizeof f[0]), vn_text_field(a->kind, f[1], sizeof f[1]),
+           vn_text_field(a->severity, f[2], sizeof f[2]),
+           vn_text_field(a->state, f[3], sizeof f[3]),
+           wide ? vn_text_field(a->case_id, f[4], sizeof f[4])
+                : vn_client_case_handle(c, a->case_id, handle, sizeof handle),
+           when);
+    if (claimed[0]) printf("  claimed by %s", vn_client_label(c, claimed, by, sizeof by));
+    if (claimed[0] && wide) printf(" (%s)", vn_text_field(claimed, f[5], sizeof f[5]));
+    printf("\n");
+}
+
+/* How many characters of its id each alert of a page shows: enough to
+ * tell it from the others of the page, at least VN_NAMES_HANDLE_SHOW. */
+static size_t alert_handle_len(const Vn__AlertsView *v)
+{
+    size_t len = VN_NAMES_HANDLE_SHOW;
+    const char **ids = calloc(v->n_alerts ? v->n_alerts : 1, sizeof *ids);
+    if (!ids) return VN_ACCOUNT_HEX;
+    for (size_t i = 0; i < v->n_alerts; i++)
+        ids[i] = v->alerts[i]->alert ? v->alerts[i]->alert : "";
+    for (size_t i = 0; i < v->n_alerts; i++) {
+        size_t n = vn_names_unique_len(ids[i], ids, v->n_alerts, VN_NAMES_HANDLE_SHOW);
+        if (n > len) len = n;
+    }
+    free(ids);
+    return len;
 }
 
 /* The server sends a page at a time (most severe, then oldest, first).
@@ -333,8 +367,9 @@ int vn_cmd_alerts(vn_client *c, const vn_args *args)
             return rc;
         }
         const Vn__AlertsView *v = rep->alerts_view;
+        size_t hlen = alert_handle_len(v);
         for (size_t i = 0; i < v->n_alerts; i++, first = false)
-            print_alert(c, v->alerts[i], first);
+            print_alert(c, v->alerts[i], first, vn_args_has(args, "--wide"), hlen);
         bool next = v->more && v->cursor && v->cursor[0] && strlen(v->cursor) < sizeof cursor;
         rest = v->more ? v->remaining : 0;
         if (next) memcpy(cursor, v->cursor, strlen(v->cursor) + 1);

@@ -24,16 +24,24 @@ static void print_time(uint64_t ms)
     fputs(t, stdout);
 }
 
-static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
+static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json, bool wide)
 {
-    char name[128];
+    char name[128], handle[VN_ACCOUNT_HEX + 1];
+    vn_client_case_seen(c, ci->case_id);
+    vn_client_case_handle(c, ci->case_id, handle, sizeof handle);
     if (json) {
         fputs("{\"case\": ", stdout);
         vn_json_str(stdout, ci->case_id);
+        fputs(", \"handle\": ", stdout);
+        vn_json_str(stdout, handle);
         fputs(", \"state\": ", stdout);
         vn_json_str(stdout, ci->state);
         fputs(", \"casemanager\": ", stdout);
         vn_json_str(stdout, ci->casemanager);
+        if (vn_client_name_of(c, ci->casemanager, name, sizeof name)) {
+            fputs(", \"casemanager_name\": ", stdout);
+            vn_json_str(stdout, name);
+        }
         fputs(", \"members\": [", stdout);
         for (size_t i = 0; i < ci->n_members; i++) {
             const char *label = vn_client_name_of(c, ci->members[i]->account, name, sizeof name);
@@ -51,17 +59,18 @@ static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
         return;
     }
     /* Ids, roles and states are the server's, names a contact's: all made
-     * safe to print. */
+     * safe to print. People show by their contact name (or a short id);
+     * --wide adds the whole ids. */
     char f1[80], f2[80], f3[400];
-    const char *cm = vn_client_name_of(c, ci->casemanager, name, sizeof name);
-    printf("case %s (%s)\n  casemanager  %s\n", vn_text_field(ci->case_id, f1, sizeof f1),
-           vn_text_field(ci->state, f2, sizeof f2),
-           vn_text_field(cm ? cm : ci->casemanager, f3, sizeof f3));
+    printf("case %s (%s)\n", wide ? vn_text_field(ci->case_id, f1, sizeof f1) : handle,
+           vn_text_field(ci->state, f2, sizeof f2));
+    printf("  %-12s %s", "casemanager", vn_client_label(c, ci->casemanager, f3, sizeof f3));
+    if (wide) printf(" (%s)", vn_text_field(ci->casemanager, f1, sizeof f1));
+    printf("\n");
     for (size_t i = 0; i < ci->n_members; i++) {
-        const char *label = vn_client_name_of(c, ci->members[i]->account, name, sizeof name);
         printf("  %-12s %s", vn_text_field(ci->members[i]->role, f1, sizeof f1),
-               vn_text_field(ci->members[i]->account, f2, sizeof f2));
-        if (label) printf(" (%s)", vn_text_field(label, f3, sizeof f3));
+               vn_client_label(c, ci->members[i]->account, f3, sizeof f3));
+        if (wide) printf(" (%s)", vn_text_field(ci->members[i]->account, f2, sizeof f2));
         printf("\n");
     }
     if (ci->created_ms) {
@@ -71,15 +80,20 @@ static void print_case(vn_client *c, const Vn__CaseInfo *ci, bool json)
     }
 }
 
-static int case_reply(vn_client *c, Vn__Request *req, const char *what)
+static int case_reply_as(vn_client *c, Vn__Request *req, const char *what, bool wide)
 {
     Vn__Reply *rep = NULL;
     int rc = vn_client_call(c, req, VN__REPLY__BODY_CASE_INFO, what, &rep);
     if (rc) return rc;
-    print_case(c, rep->case_info, c->json);
+    print_case(c, rep->case_info, c->json, wide);
     if (c->json) fputs("\n", stdout);
     vn_frame_reply_free(rep);
     return EXIT_OK;
+}
+
+static int case_reply(vn_client *c, Vn__Request *req, const char *what)
+{
+    return case_reply_as(c, req, what, false);
 }
 
 int vn_cmd_case_new(vn_client *c, const vn_args *a)
@@ -115,7 +129,7 @@ int vn_cmd_case_list(vn_client *c, const vn_args *a)
     if (c->json) fputs("[", stdout);
     for (size_t i = 0; i < rep->cases->n_cases; i++) {
         if (c->json && i) fputs(", ", stdout);
-        print_case(c, rep->cases->cases[i], c->json);
+        print_case(c, rep->cases->cases[i], c->json, vn_args_has(a, "--wide"));
     }
     if (c->json)
         fputs("]\n", stdout);
@@ -141,7 +155,7 @@ int vn_cmd_case_show(vn_client *c, const vn_args *a)
     if (!(cs.case_id = (char *)case_arg(c, a, &rc))) return rc;
     req.body_case = VN__REQUEST__BODY_CASE_SHOW;
     req.case_show = &cs;
-    return case_reply(c, &req, "cannot show the case");
+    return case_reply_as(c, &req, "cannot show the case", vn_args_has(a, "--wide"));
 }
 
 /* Closing stops the case for everyone in it, so it is confirmed: on a

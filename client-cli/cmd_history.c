@@ -42,7 +42,7 @@ int vn_cmd_history(vn_client *c, const vn_args *a)
 {
     history_filter f = {.case_id = vn_args_get(a, "--case")};
     const char *who = vn_args_pos(a, 0), *since = vn_args_get(a, "--since");
-    vn_shower sh = {.c = c};
+    vn_shower sh = {.c = c, .wide = vn_args_has(a, "--wide")};
     int32_t day;
     if (who && f.case_id) return vn_args_usage(c, a, "give either WHO or --case, not both");
     if (f.case_id && !vn_account_valid(f.case_id))

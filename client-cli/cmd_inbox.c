@@ -311,6 +311,22 @@ static void refuse(const char *claimed, vn_err why)
             vn_err_str(why), claimed[0] ? "; it claims to be from " : "", claimed);
 }
 
+/* A member's display name (names_intro.c): kept as their contact name
+ * when they have none here, shown, and answered with ours once. */
+static vn_err take_intro(inbox_run *run, const incoming *in, const Vn__Introduction *iv)
+{
+    char line[600];
+    bool answer = false;
+    vn_err err = vn_client_intro_take(run->c, in->from, iv, &answer, line, sizeof line);
+    if (err) {
+        if (vn_kv_in_txn(run->c->kv)) vn_kv_abort(run->c->kv); /* it comes back next run */
+        return err;
+    }
+    if (!(err = finish_msg(run, in, line, VN_OK)) && answer)
+        vn_client_intro_answer(run->c, in->from, iv);
+    return err;
+}
+
 /* Shows and stores a decrypted message by what it carries. */
 static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content *content)
 {
@@ -319,6 +335,7 @@ static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content
     if (!team && content->signal) return take_signal(run, in, content->signal);
     if (!team && content->record) return take_record(run, in, content->record);
     if (!team && content->instructions) return take_instructions(run, in, content->instructions);
+    if (!team && content->introduction) return take_intro(run, in, content->introduction);
     return take_text(run, in, content->text ? content->text : "");
 }
 

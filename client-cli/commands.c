@@ -17,11 +17,15 @@
 static const vn_cmd commands[] = {
     /* identities and messages */
     {ROW("join", NULL, vn_cmd_join, "redeem an invite: create this device's keys and account"),
+     .opts = {{"--name", "NAME", 0, "your name for your casemanager and team (end to end)"}},
      .args = {{"CODE", 0, "the invite code (vn1-...)"}},
      .about = "Makes the device keys, pins the server key from the code, registers and prints\n"
               "the new account id. The new profile's passphrase is asked twice on the terminal\n"
               "and must be at least 12 characters or 4 words ($VANGNET_PASSPHRASE for scripts,\n"
-              "taken as it is)."},
+              "taken as it is).\n"
+              "With --name (asked on a terminal; Enter skips it) your name goes end to end to\n"
+              "your casemanager and care team, whose devices keep it as your contact name\n"
+              "unless they chose one; the server never sees it."},
     {ROW("whoami", NULL, vn_cmd_whoami, "print this profile's account id and role")},
     {ROW("send", NULL, vn_cmd_send, "send an end-to-end encrypted message"),
      .opts = {CASE_OPT(0, "write to the case's care-team chat (sender keys), not to WHO"),
@@ -43,7 +47,8 @@ static const vn_cmd commands[] = {
          "server restart or a dropped connection."},
     {ROW("history", NULL, vn_cmd_history, "show the stored conversation, both directions"),
      .opts = {CASE_OPT(0, "only the case's care-team chat"),
-              {"--since", "YYYY-MM-DD", 0, "only messages from that day (UTC) on"}},
+              {"--since", "YYYY-MM-DD", 0, "only messages from that day (UTC) on"},
+              {"--wide", NULL, 0, "whole account and case ids beside the names"}},
      .args = {{"WHO", VN_ARG_OPTIONAL, "only the 1:1 messages with this account or contact"}},
      .about = "Reads this device's store only: what inbox received and what send sent from this\n"
               "profile, oldest first. --json prints a list of {\"id\", \"from\", \"time\",\n"
@@ -60,27 +65,31 @@ static const vn_cmd commands[] = {
      .args = {{"NAME", 0, "1 to 64 characters"}, {"ACCOUNT", 0, "the account id"}}},
     /* the care network */
     {ROW("case", "new", vn_cmd_case_new, "open a new case (casemanager)")},
-    {ROW("case", "list", vn_cmd_case_list, "list your cases")},
+    {ROW("case", "list", vn_cmd_case_list, "list your cases"),
+     .opts = {{"--wide", NULL, 0, "whole case and account ids beside the names"}}},
     {ROW("case", "show", vn_cmd_case_show, "show a case: state, casemanager and members"),
-     .args = {{"CASE", 0, "the case id"}},
+     .opts = {{"--wide", NULL, 0, "whole case and account ids beside the names"}},
+     .args = {{"CASE", 0, "the case id or its handle (6+ first hex characters)"}},
      .about = "A case is one participant's care network. A casemanager creates and manages their\n"
               "own cases; `case show` is also open to the case's participant and buddies and to\n"
               "medical leads, and every read by someone else appears in the participant's audit\n"
               "log."},
     {ROW("case", "remove", vn_cmd_case_remove, "remove a member from a case"),
-     .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
+     .args = {{"CASE", 0, "the case id or its handle (6+ first hex characters)"},
+              {"WHO", 0, "account id or contact name"}}},
     {ROW("case", "reassign", vn_cmd_case_reassign, "hand a case over to another casemanager"),
-     .args = {{"CASE", 0, "the case id"}, {"WHO", 0, "account id or contact name"}}},
+     .args = {{"CASE", 0, "the case id or its handle (6+ first hex characters)"},
+              {"WHO", 0, "account id or contact name"}}},
     {ROW("case", "close", vn_cmd_case_close, "close a case (asks for confirmation)"),
      .opts = {{"--yes", NULL, 0, "close without asking (scripts)"}},
-     .args = {{"CASE", 0, "the case id"}},
+     .args = {{"CASE", 0, "the case id or its handle (6+ first hex characters)"}},
      .about =
          "Ends the case for everyone in it, who are told. On a terminal you confirm by typing\n"
          "the case or yes; without a terminal --yes is needed. The case can be reopened\n"
          "(case reopen) until its retention ends (--case-retention of the server, 730 days\n"
          "by default); then it is purged with its members' accounts."},
     {ROW("case", "reopen", vn_cmd_case_reopen, "reopen a closed case within its retention"),
-     .args = {{"CASE", 0, "the case id"}},
+     .args = {{"CASE", 0, "the case id or its handle (6+ first hex characters)"}},
      .about =
          "Casemanager only. The case goes back to active (under its signed contract) or\n"
          "intake, and everyone in it is told; the days it was closed count as nothing missed.\n"
@@ -158,8 +167,14 @@ static const vn_cmd commands[] = {
               "the server never has it."},
     {ROW("caseload", NULL, vn_cmd_caseload, "due, overdue and alerts per case (casemanager)"),
      .opts = {{"--calendar", NULL, 0, "a month calendar per case instead"},
-              {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"}},
-     .about = "One line per case: next due item and overdue items, most urgent first."},
+              {"--month", "YYYY-MM", 0, "with --calendar: which month (default this one)"},
+              {"--wide", NULL, 0, "whole ids, every alert and overdue item"}},
+     .about = "One line per case, most urgent first, at most 100 columns (or a narrower\n"
+              "terminal's, $COLUMNS, down to 60): the case handle, the participant (your\n"
+              "contact name for them), state, next due item, the most urgent alert and the\n"
+              "overdue items (dates of this year as MM-DD). A handle is the shortest start of\n"
+              "the case id (8 characters or more shown, 6 accepted) that no other case you\n"
+              "know shares: every command that takes a CASE takes it."},
     {ROW("report", NULL, vn_cmd_report, "monthly report of a case, with totals"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--month", "YYYY-MM", VN_OPT_REQUIRED, "the month"},
@@ -202,11 +217,12 @@ static const vn_cmd commands[] = {
      .args = {{"TEXT", VN_ARG_OPTIONAL, "a few words for them"}},
      .about = "The first buddy to claim it takes it."},
     {ROW("claim", NULL, vn_cmd_claim, "take an SOS (buddies)"),
-     .args = {{"ALERT", 0, "the alert id"}}},
+     .args = {{"ALERT", 0, "the alert id, or its start as alerts shows it"}}},
     {ROW("ack", NULL, vn_cmd_ack, "acknowledge an alert before it escalates"),
-     .args = {{"ALERT", 0, "the alert id"}}},
+     .args = {{"ALERT", 0, "the alert id, or its start as alerts shows it"}}},
     {ROW("alerts", NULL, vn_cmd_alerts, "the alerts you can see, most severe and oldest first"),
-     .opts = {{"--all", NULL, 0, "every page, not only the first 100"}}},
+     .opts = {{"--all", NULL, 0, "every page, not only the first 100"},
+              {"--wide", NULL, 0, "whole alert, case and account ids"}}},
     {ROW("disclosure", "attest", vn_cmd_disclosure_attest, "attest the two gates of a disclosure"),
      .opts = {CASE_OPT(VN_OPT_REQUIRED, "the case"),
               {"--safety-at-risk", NULL, 0, "safety is at risk"},

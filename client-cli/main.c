@@ -143,7 +143,9 @@ static int run_open(vn_client *c, const vn_cmd *cmd, const vn_args *a)
 {
     vn_err err = vn_client_open(c);
     if (err) return open_failed(c, err);
-    int rc = cmd->run(c, a);
+    /* A case handle becomes its case id before any command sees it. */
+    int rc = vn_args_resolve_cases(c, a);
+    if (rc == EXIT_OK) rc = cmd->run(c, a);
     /* Where a user looks for news, tell of own messages that expired on
      * the server undelivered (sentlog.h); a failure here changes nothing
      * of the command's outcome. */

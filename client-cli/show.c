@@ -12,6 +12,7 @@
 
 #include "vn/frame.h"
 #include "vn/hex.h"
+#include "vn/account.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -101,17 +102,25 @@ static void print_json(vn_shower *sh, const Vn__Received *r, const char *id, con
 
 static void print_text(vn_shower *sh, const Vn__Received *r, const char *when)
 {
-    char name[128];
+    char label[VN_CONTACT_NAME_MAX * 4 + 1], handle[VN_ACCOUNT_HEX + 1];
     const char *from = r->from ? r->from : "", *to = r->to ? r->to : "";
     bool sent = to[0] || (sh->c->account[0] && strcmp(from, sh->c->account) == 0);
     const char *who = to[0] ? to : from;
-    const char *label = vn_client_name_of(sh->c, who, name, sizeof name);
     printf("[%s] ", when);
-    if (r->case_id && r->case_id[0]) printf("[team %.8s] ", r->case_id);
+    if (r->case_id && r->case_id[0])
+        printf("[team %s] ", sh->wide
+                                 ? r->case_id
+                                 : vn_client_case_handle(sh->c, r->case_id, handle, sizeof handle));
     /* Its later lines are indented under the sender, so none can pass
-     * for a line of ours. */
+     * for a line of ours. A person shows by contact name, else a short id
+     * ("server" for the server's notices). */
     if (sent) fputs(to[0] ? "you -> " : "you", stdout);
-    if (!sent || to[0]) vn_text_put(stdout, label ? label : who, "    ");
+    if (!sent || to[0]) {
+        bool account = strlen(who) == VN_ACCOUNT_HEX;
+        fputs(account ? vn_client_label(sh->c, who, label, sizeof label) : "", stdout);
+        if (!account) vn_text_put(stdout, who, "    ");
+        if (account && sh->wide) printf(" (%s)", who);
+    }
     fputs(": ", stdout);
     vn_text_put(stdout, r->text, "    ");
     fputc('\n', stdout);

@@ -76,7 +76,8 @@ done
 step "the caseload lists the most urgent and counts the rest"
 CL=$(vn cm --json caseload)
 expect_match "it counts the alerts it does not list" "\"alerts_more\": $(( COUNT - 8 ))" "$CL"
-expect_match "and says so on the terminal" "\\(\\+$(( COUNT - 8 )) more alerts: vangnet alerts\\)" "$(vn cm caseload)"
+expect_match "and says so on the terminal" "\\(\\+$(( COUNT - 8 )) more alerts: vangnet alerts\\)" "$(vn cm caseload --wide)"
+expect_match "and the 100-column line counts them all beside the worst" "^  [0-9a-f]{8}  .* [A-Z]+ [a-z]+ \\+$(( COUNT - 1 ))" "$(vn cm caseload)"
 
 step "the participant's audit log comes in pages"
 OUT=$("$VN_ALERTFLOOD" read "$(invite medical-lead)" "$CASE" 600)
@@ -94,7 +95,7 @@ expect_match "the JSON is one valid document" '^\[.*\]$' "$(tr -d '\n' <<< "$ALL
 
 step "a contact name with an escape sequence is shown escaped"
 vn cm contacts add $'Dr\e[2J\rX' "$DOC" >/dev/null
-SHOW=$(vn cm case show "$CASE")
-expect_match "case show escapes it" 'participant +[0-9a-f]{32} \(Dr\\e\[2J\\rX\)' "$SHOW"
+SHOW=$(vn cm case show --wide "$CASE")
+expect_match "case show escapes it" 'participant +Dr\\e\[2J\\rX \([0-9a-f]{32}\)' "$SHOW"
 check "no raw escape reaches the terminal" test "$(grep -c $'\e' <<< "$SHOW")" -eq 0
 finish

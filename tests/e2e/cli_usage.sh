@@ -162,7 +162,8 @@ expect_match "two that differ are named" 'the two passphrases differ' "$OUT"
 expect_match "and the end says why nothing was made" \
     "no passphrase set for $T/tty.joining: a new one must be at least 12 characters or 4 words and typed the same twice" "$OUT"
 check "no profile was left behind" test ! -e "$T/tty" -a ! -e "$T/tty.joining"
-on_tty short "four small words ok" "four small words ok" -- "$VANGNET" --profile "$T/tty" join "$CODE"
+# (--name given: the display name is asked on a terminal otherwise.)
+on_tty short "four small words ok" "four small words ok" -- "$VANGNET" --profile "$T/tty" join --name "Tty Buddy" "$CODE"
 expect_eq "four words, typed twice, make the profile (the invite was not spent)" 0 "$RC"
 expect_match "and it opens with that passphrase" '^[0-9a-f]{32}' \
     "$(VANGNET_PASSPHRASE="four small words ok" vn tty whoami)"

@@ -35,15 +35,15 @@ step "forged positive results from a naaste, a buddy and another case's casemana
 NAA2=$("$VN_RECORDFORGE" "$(invite naaste)" "$CM" "$CASE" "$TODAY" test positive confirmed)
 BUD2=$("$VN_RECORDFORGE" "$(invite buddy)" "$DOC" "$CASE" "$TODAY" test positive confirmed)
 CM2=$("$VN_RECORDFORGE" "$(invite casemanager)" "$ML" "$CASE" "$TODAY" test positive confirmed)
-wait_inbox cm "$NAA2"
+wait_inbox cm "${NAA2:0:8}"
 expect_match "the casemanager sees the naaste's record as an ordinary, marked message" \
-    "\] $NAA2: \[not a record: someone outside its care team may not record tests for case ${CASE:0:8}\] \[record\] test $TODAY: positive \(confirmed\)" "$INBOX"
-wait_inbox doc "$BUD2"
+    "\] ${NAA2:0:8}: \[not a record: someone outside its care team may not record tests for case ${CASE:0:8}\] \[record\] test $TODAY: positive \(confirmed\)" "$INBOX"
+wait_inbox doc "${BUD2:0:8}"
 expect_match "the participant sees the buddy's record as a marked message" \
-    "\] $BUD2: \[not a record: a buddy may not record tests for case ${CASE:0:8}\] \[record\] test" "$INBOX"
-wait_inbox ml "$CM2"
+    "\] ${BUD2:0:8}: \[not a record: a buddy may not record tests for case ${CASE:0:8}\] \[record\] test" "$INBOX"
+wait_inbox ml "${CM2:0:8}"
 expect_match "the medical lead sees the other casemanager's record as a marked message" \
-    "\] $CM2: \[not a record: someone outside its care team may not record tests for case ${CASE:0:8}\]" "$INBOX"
+    "\] ${CM2:0:8}: \[not a record: someone outside its care team may not record tests for case ${CASE:0:8}\]" "$INBOX"
 expect_eq "the casemanager's report counts none of it" "$NONE" "$(results cm)"
 expect_eq "nor the participant's" "$NONE" "$(results doc)"
 expect_eq "nor the medical lead's" "$NONE" "$(results ml)"
@@ -67,8 +67,8 @@ expect_eq "and the casemanager's" "$ONE_POS" "$(results cm)"
 
 step "an alert history from a buddy of the case is a record"
 BUD3=$("$VN_RECORDFORGE" "$(invite buddy)" "$DOC" "$CASE" "$TODAY" alert "crisis signal acknowledged")
-wait_inbox doc "$BUD3"
-expect_match "it is kept as a record" "\] $BUD3: \[record\] alert $TODAY: crisis signal acknowledged" "$INBOX"
+wait_inbox doc "${BUD3:0:8}"
+expect_match "it is kept as a record" "\] ${BUD3:0:8}: \[record\] alert $TODAY: crisis signal acknowledged" "$INBOX"
 expect_eq "and counts in no test result" "$ONE_POS" "$(results doc)"
 
 step "peer text that imitates the client or a server notice"
@@ -80,7 +80,7 @@ OUT=$INBOX
 check "no raw escape, CR or BEL reaches the terminal" bash -c "! LC_ALL=C grep -q \$'[\x1b\r\x07]' <<< \"\$1\"" _ "$OUT"
 check "no line starts like a notice or a server line" bash -c "! grep -Eq '^(\[notice\]|server:)' <<< \"\$1\"" _ "$OUT"
 expect_match "the second line is indented under the sender" '^    \[notice\] server: your account was closed\\r\\e\[2J\\e\]0;pwned\\x07 bad.byte$' "$OUT"
-expect_match "the first line names the real sender" "^\[[0-9T:-]+Z\] $BUD: see you$" "$OUT"
+expect_match "the first line names the real sender" "^\[[0-9T:-]+Z\] ${BUD:0:8}: see you$" "$OUT"
 check "invalid UTF-8 shows as U+FFFD" grep -q $'bad\xef\xbf\xbdbyte' <<< "$OUT"
 
 vn bud send "$DOC" "$EVIL \"quoted\" back\\slash" >/dev/null

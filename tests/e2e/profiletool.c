@@ -2,6 +2,9 @@
  * tests that need a profile the client must refuse.
  *
  *   vn_profiletool set-format PROFILE N   sets the profile's format record to N
+ *   vn_profiletool note-case PROFILE ID   notes a case as known to the profile (its
+ *                                         config "kcase:" + ID, as names_client.c keeps
+ *                                         them), so that handles can be made ambiguous
  *
  * The passphrase comes from $VANGNET_PASSPHRASE, as for vangnet. The store
  * is sealed under a subkey of the master key (client-cli/client.c, seal):
@@ -13,6 +16,7 @@
 #include "vn/kv.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +28,10 @@ int main(int argc, char **argv)
     vn_keyfile_cost cost;
     vn_kv *kv = NULL;
     static const char *const dbs[] = {"config"};
-    if (argc != 4 || strcmp(argv[1], "set-format") != 0 || !pass) {
-        fprintf(stderr, "usage: VANGNET_PASSPHRASE=... vn_profiletool set-format PROFILE N\n");
+    bool note = argc == 4 && strcmp(argv[1], "note-case") == 0 && strlen(argv[3]) == 32;
+    if (argc != 4 || (!note && strcmp(argv[1], "set-format") != 0) || !pass) {
+        fprintf(stderr, "usage: VANGNET_PASSPHRASE=... vn_profiletool set-format PROFILE N\n"
+                        "       VANGNET_PASSPHRASE=... vn_profiletool note-case PROFILE ID\n");
         return 2;
     }
     if (sodium_init() < 0 || vn_keyfile_read(argv[2], pass, master, &cost) != VN_OK) {
@@ -36,7 +42,10 @@ int main(int argc, char **argv)
     vn_be_put32(b, (uint32_t)strtoul(argv[3], NULL, 10));
     vn_err err = vn_kv_open(&kv, argv[2], dbs, 1, (size_t)256 << 20);
     if (!err) err = vn_kv_seal(kv, key, NULL);
-    if (!err) err = vn_kv_put(kv, 0, "format", 6, b, sizeof b);
+    char kcase[6 + 32 + 1];
+    snprintf(kcase, sizeof kcase, "kcase:%s", argv[3]);
+    if (!err && note) err = vn_kv_put(kv, 0, kcase, strlen(kcase), "", 0);
+    if (!err && !note) err = vn_kv_put(kv, 0, "format", 6, b, sizeof b);
     vn_kv_close(&kv);
     sodium_memzero(master, sizeof master);
     sodium_memzero(key, sizeof key);

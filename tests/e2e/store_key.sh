@@ -89,7 +89,7 @@ STORE_KEY=$T/new.key
 expect_eq "every record came along" "$RECORDS" "$(store_dump -a | grep -c '^ ')"
 server_start
 expect_match "the server serves with the new key: the casemanager is known" 'casemanager' "$(vn cm whoami)"
-expect_match "and the case is there" "$CASE" "$(vn cm case list)"
+expect_match "and the case is there" "$CASE" "$(vn cm case list --wide)"
 server_stop
 
 step "a store of the old, unsealed format is refused"

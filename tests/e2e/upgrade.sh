@@ -57,8 +57,8 @@ ALERTS=$(vn cm alerts 2>/dev/null)
 echo "$ALERTS"
 CASE0=$(cat "$DATA/case")
 expect_eq "two alerts" 2 "$(grep -Ec "case ${CASE0:0:8}" <<< "$ALERTS")"
-expect_match "the buddy's crisis first" "^[0-9a-f]{32} +signal +crisis .*case ${CASE0:0:8}" "$(sed -n 1p <<< "$ALERTS")"
-expect_match "then the participant's concern" "^[0-9a-f]{32} +signal +concern .*case ${CASE0:0:8}" "$(grep -E "^[0-9a-f]{32}" <<< "$ALERTS" | sed -n 2p)"
+expect_match "the buddy's crisis first" "^[0-9a-f]{8,32} +signal +crisis .*case ${CASE0:0:8}" "$(sed -n 1p <<< "$ALERTS")"
+expect_match "then the participant's concern" "^[0-9a-f]{8,32} +signal +concern .*case ${CASE0:0:8}" "$(grep -E "^[0-9a-f]{8,32}" <<< "$ALERTS" | sed -n 2p)"
 
 step "a restart keeps no second copy"
 server_stop
