@@ -270,7 +270,8 @@ static int cmd_invite(vn_opts *o)
     if (!o->role || vn_role_parse(o->role, &role))
         return vn_runopts_die(
             o->json, 2, VN_EINVAL,
-            "--role must be participant, casemanager, buddy, naaste, medical-lead or admin%s",
+            "--role must be participant, casemanager, buddy, naaste, medical-lead, admin or "
+            "facilitator%s",
             o->role ? "" : " (missing)");
     if (o->ttl && (vn_parse_duration(o->ttl, &ttl) || ttl == 0))
         return vn_runopts_die(o->json, 2, VN_EINVAL, "--ttl must be a duration such as 7d, not %s",

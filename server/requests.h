@@ -19,8 +19,11 @@
 /* Role sets, as bit masks of vn_role. */
 #define R(role) (1u << VN_ROLE_##role)
 #define ROLES_ANY                                                                                  \
-    (R(PARTICIPANT) | R(CASEMANAGER) | R(BUDDY) | R(NAASTE) | R(MEDICAL_LEAD) | R(ADMIN))
-#define ROLES_READERS (R(CASEMANAGER) | R(PARTICIPANT) | R(MEDICAL_LEAD))
+    (R(PARTICIPANT) | R(CASEMANAGER) | R(BUDDY) | R(NAASTE) | R(MEDICAL_LEAD) | R(ADMIN) |         \
+     R(FACILITATOR))
+#define ROLES_READERS    (R(CASEMANAGER) | R(PARTICIPANT) | R(MEDICAL_LEAD))
+#define ROLES_GROUPS     (R(PARTICIPANT) | R(FACILITATOR) | R(CASEMANAGER))
+#define ROLES_RUN_GROUPS (R(FACILITATOR) | R(CASEMANAGER))
 
 /* Flags of a row. */
 #define UNREG   (1u << 0) /* may come from a key that belongs to no account */
@@ -74,7 +77,13 @@
     X(ALERT_LIST,         "alert-list",        vn_handle_alert_list,        ROLES_ANY,       AUDITED,                  NULL)                                      \
     X(DISCLOSURE_ATTEST,  "disclosure-attest", vn_handle_disclosure_attest, R(CASEMANAGER) | R(MEDICAL_LEAD), WRITES,  AS_UNKNOWN)                                \
     X(QUIET_HOURS,        "quiet-hours",       vn_handle_quiet_hours,       ROLES_ANY,       WRITES | GROWS,           NULL)                                      \
-    X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)
+    X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)                                      \
+    X(GROUP_NEW,          "group-new",         vn_handle_group_new,         ROLES_RUN_GROUPS, WRITES | GROWS,         "only a facilitator or a casemanager creates groups") \
+    X(GROUP_INVITE,       "group-invite",      vn_handle_group_invite,      ROLES_RUN_GROUPS, WRITES | GROWS,         AS_UNKNOWN)                                \
+    X(GROUP_JOIN,         "group-join",        vn_handle_group_join,        R(PARTICIPANT),  WRITES | GROWS,          "only the programme's doctors (participants) join intervision groups") \
+    X(GROUP_SHOW,         "group-show",        vn_handle_group_show,        ROLES_GROUPS,    0,                        AS_UNKNOWN)                                \
+    X(GROUP_LEAVE,        "group-leave",       vn_handle_group_leave,       ROLES_GROUPS,    WRITES,                   AS_UNKNOWN)                                \
+    X(GROUP_LIST,         "group-list",        vn_handle_group_list,        ROLES_GROUPS,    0,                        "only members and facilitators of groups list them")
 /* clang-format on */
 
 typedef struct vn_server vn_server;

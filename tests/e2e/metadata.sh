@@ -37,18 +37,22 @@ vn bud signal E01 --note "stored nowhere" >/dev/null   # an alert
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # one attestation
 vn ml disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # a disclosure
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null  # a new attestation
+join fac facilitator >/dev/null                # an intervision group, a member, an open invite
+GRP=$(vn fac --json group new --cap 5 | sed -E 's/.*"group": "([0-9a-f]{32})".*/\1/')
+vn doc join "$(vn fac group invite "$GRP")" >/dev/null
+vn fac group invite "$GRP" >/dev/null
 
 step "walk every database against docs/METADATA.md"
 store_copy "$T/plain"
 OUT=$("$VN_STORECHECK" "$T/plain" "$VN_METADATA" 2>&1) || true
 echo "$OUT"
-expect_match "every database and record is as documented" '^29 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
+expect_match "every database and record is as documented" '^33 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
 for db in meta invites accounts devices keys prekeys mailbox msgindex cases members memberof cmcases audit \
-    contracts events absences sched notices alerts attest disclosures quiet deferred mailtail alertsbycase sendquota alertslevel alertbuckets; do
+    contracts events absences sched notices alerts attest disclosures quiet deferred mailtail alertsbycase sendquota alertslevel alertbuckets groups gmembers gmemberof ginvites; do
     expect_match "$db was walked and has records" "ok: $db: [1-9][0-9]* records" "$OUT"
 done
 
-expect_eq "on disk: the same 29 databases, no other" \
+expect_eq "on disk: the same 33 databases, no other" \
     "$(mdb_dump -l "$T/plain" | sort | tr '\n' ' ')" "$(mdb_dump -l "$STATE" | sort | tr '\n' ' ')"
 
 # The walk fails on what is not documented.

@@ -23,6 +23,7 @@ static const struct {
     {VN_ROLE_NAASTE, "naaste"},
     {VN_ROLE_MEDICAL_LEAD, "medical-lead"},
     {VN_ROLE_ADMIN, "admin"},
+    {VN_ROLE_FACILITATOR, "facilitator"},
 };
 
 static void test_numbers_are_stable(void **state)
@@ -35,6 +36,7 @@ static void test_numbers_are_stable(void **state)
     assert_int_equal(VN_ROLE_NAASTE, 4);
     assert_int_equal(VN_ROLE_MEDICAL_LEAD, 5);
     assert_int_equal(VN_ROLE_ADMIN, 6);
+    assert_int_equal(VN_ROLE_FACILITATOR, 9);
 }
 
 static void test_name_and_parse_round_trip(void **state)

@@ -20,6 +20,8 @@ const char *vn_policy_rule(vn_role role)
         return "a medical lead may message casemanagers";
     case VN_ROLE_ADMIN:
         return "an admin has no message access";
+    case VN_ROLE_FACILITATOR:
+        return "a facilitator may message only the members of their own groups";
     default:
         return "this account has no role that may send messages";
     }
@@ -71,4 +73,14 @@ vn_err vn_policy_message(const vn_party *from, const vn_party *to, const char **
 bool vn_policy_in_team(vn_role role)
 {
     return role == VN_ROLE_PARTICIPANT || role == VN_ROLE_CASEMANAGER || role == VN_ROLE_BUDDY;
+}
+
+bool vn_policy_group_member(vn_role role)
+{
+    return role == VN_ROLE_PARTICIPANT;
+}
+
+bool vn_policy_group_facilitator(vn_role role)
+{
+    return role == VN_ROLE_FACILITATOR || role == VN_ROLE_CASEMANAGER;
 }

@@ -48,6 +48,10 @@ enum {
     VN_DB_EXPIRED,      /* expired.c: receipt of an envelope expired undelivered -> day */
     VN_DB_ALERTSLEVEL, /* alerts.c: climbing tag|alert, escalated bucket|alert -> the alert's key */
     VN_DB_ALERTBUCKETS, /* alerts.c: owner|bucket -> count, first, last; owner|severity -> tail */
+    VN_DB_GROUPS,       /* groups.c: group -> facilitator, cap */
+    VN_DB_GMEMBERS,     /* groups.c: group|account -> (empty): a member */
+    VN_DB_GMEMBEROF,    /* groups.c: account|group -> member or facilitator */
+    VN_DB_GINVITES,     /* groups.c: sha256(secret) -> group, expiry */
     VN_DB_COUNT
 };
 

@@ -12,6 +12,7 @@ typedef enum vn_role {
     VN_ROLE_NAASTE = 4,
     VN_ROLE_MEDICAL_LEAD = 5,
     VN_ROLE_ADMIN = 6,
+    VN_ROLE_FACILITATOR = 9, /* runs intervision and Balint groups (docs/GROUPS.md) */
 } vn_role;
 
 /* "participant", ...; "none" for anything unknown. */
