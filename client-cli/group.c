@@ -129,111 +129,93 @@ static size_t phase_line(vn_client *c, const vn_group *g, char *line, size_t siz
     return n < 0 ? 0 : (size_t)n;
 }
 
-/* Applies ev, sent by `from` at sent_ms, to g; line (may be NULL) gets
- * what it means for this device's user. Events that only the facilitator
- * may send are ignored from anyone else, and a session's events only count
- * in that session. */
-static void apply(vn_client *c, vn_group *g, const char *from, const Vn__GroupEvent *ev,
-                  const char *text, uint64_t sent_ms, char *line, size_t size)
+/* The facilitator starts a session: its method, presenter, turns and
+ * first phase; the presenter's last plan is looked back on. */
+static void apply_start(vn_client *c, vn_group *g, const Vn__GroupEvent *ev, uint64_t sent_ms,
+                        char *out, size_t cap)
 {
-    char nb[80], pb[80], tag[200];
-    char *out = line ? line : tag;
-    size_t cap = line ? size : sizeof tag;
-    bool self = strcmp(from, c->account) == 0;
-    bool by_facilitator = strcmp(from, g->facilitator) == 0;
-    bool this_session =
-        g->in_session && ev->session.len == 16 && memcmp(ev->session.data, g->session, 16) == 0;
-    const vn_iv_method *m;
-    switch (ev->kind) {
-    case VN_GEV_RULES:
-        if (!listed(g->accepted, g->naccepted, from) && g->naccepted < VN_GROUP_MAX)
-            memcpy(g->accepted[g->naccepted++], from, sizeof g->accepted[0]);
-        snprintf(out, cap, "[group %.8s] %s accepted the ground rules", g->id,
-                 who(c, from, nb, sizeof nb));
+    char pb[80];
+    const vn_iv_method *m = vn_iv_method_find(ev->method);
+    if (!m || ev->session.len != 16 || ev->n_turns > VN_GROUP_MAX ||
+        !vn_account_valid(ev->presenter) || ev->minutes == 0 || ev->minutes > VN_IV_MINUTES_MAX) {
+        snprintf(out, cap, "[group %.8s] a session start that is not valid was ignored", g->id);
         return;
-    case VN_GEV_START:
-        m = vn_iv_method_find(ev->method);
-        if (!by_facilitator || !m || ev->session.len != 16 || ev->n_turns > VN_GROUP_MAX ||
-            !vn_account_valid(ev->presenter) || ev->minutes == 0 ||
-            ev->minutes > VN_IV_MINUTES_MAX) {
-            snprintf(out, cap, "[group %.8s] a session start that is not valid was ignored", g->id);
-            return;
-        }
-        g->in_session = true;
-        memcpy(g->session, ev->session.data, 16);
-        snprintf(g->method, sizeof g->method, "%s", m->key);
-        memcpy(g->presenter, ev->presenter, VN_ACCOUNT_HEX + 1);
-        g->nturns = 0;
-        for (size_t i = 0; i < ev->n_turns; i++)
-            if (vn_account_valid(ev->turns[i]))
-                memcpy(g->turns[g->nturns++], ev->turns[i], sizeof g->turns[0]);
-        g->phase = 0;
-        g->minutes = ev->minutes;
-        g->phase_started_ms = g->session_started_ms = sent_ms;
-        g->ndone = 0;
-        g->attended = false;
-        g->sessions++;
-        {
-            int n = snprintf(out, cap, "[group %.8s] session started: %s; presenter: %s. ", g->id,
-                             m->title, who(c, g->presenter, pb, sizeof pb));
-            if (n > 0 && (size_t)n < cap) n += (int)phase_line(c, g, out + n, cap - (size_t)n);
-            /* The session opens by looking back on the last plan. */
-            if (g->has_plan && n > 0 && (size_t)n < cap) {
-                char day[11];
-                day_of(g->plan_ms, day);
-                snprintf(out + n, cap - (size_t)n,
-                         "\n  Looking back: your action plan of %s (on this device only): %s", day,
-                         g->plan);
-            }
-        }
-        return;
-    case VN_GEV_PHASE:
-        m = vn_group_method(g);
-        if (!by_facilitator || !this_session || !m || ev->phase >= m->nphases || ev->minutes == 0 ||
-            ev->minutes > VN_IV_MINUTES_MAX) {
-            snprintf(out, cap, "[group %.8s] a phase change that is not valid was ignored", g->id);
-            return;
-        }
-        g->phase = ev->phase;
-        g->minutes = ev->minutes;
-        g->phase_started_ms = sent_ms;
-        g->ndone = 0;
-        {
-            int n = snprintf(out, cap, "[group %.8s] ", g->id);
-            if (n > 0 && (size_t)n < cap) phase_line(c, g, out + n, cap - (size_t)n);
-        }
-        return;
-    case VN_GEV_END:
-        if (!by_facilitator || !this_session) {
-            snprintf(out, cap, "[group %.8s] a session end that is not valid was ignored", g->id);
-            return;
-        }
-        g->in_session = false;
-        {
-            int n = snprintf(out, cap, "[group %.8s] the session has ended", g->id);
-            if (g->count_attendance && g->attended && !self && g->npending < VN_GROUP_PENDING) {
-                size_t rec = 0;
-                day_of(g->session_started_ms, g->pending[g->npending++]);
-                vn_err err = flush_attendance(c, g, &rec);
-                if (n > 0 && (size_t)n < cap)
-                    snprintf(out + n, cap - (size_t)n,
-                             rec ? "; your attendance was recorded as a self-help contact"
-                                 : "; your attendance will be recorded as a self-help contact "
-                                   "(%s)",
-                             vn_err_str(err));
-            }
-        }
-        return;
-    default:
-        break;
     }
-    /* A post. */
+    g->in_session = true;
+    memcpy(g->session, ev->session.data, 16);
+    snprintf(g->method, sizeof g->method, "%s", m->key);
+    memcpy(g->presenter, ev->presenter, VN_ACCOUNT_HEX + 1);
+    g->nturns = 0;
+    for (size_t i = 0; i < ev->n_turns; i++)
+        if (vn_account_valid(ev->turns[i]))
+            memcpy(g->turns[g->nturns++], ev->turns[i], sizeof g->turns[0]);
+    g->phase = 0;
+    g->minutes = ev->minutes;
+    g->phase_started_ms = g->session_started_ms = sent_ms;
+    g->ndone = 0;
+    g->attended = false;
+    g->sessions++;
+    int n = snprintf(out, cap, "[group %.8s] session started: %s; presenter: %s. ", g->id, m->title,
+                     who(c, g->presenter, pb, sizeof pb));
+    if (n > 0 && (size_t)n < cap) n += (int)phase_line(c, g, out + n, cap - (size_t)n);
+    /* The session opens by looking back on the last plan. */
+    if (g->has_plan && n > 0 && (size_t)n < cap) {
+        char day[11];
+        day_of(g->plan_ms, day);
+        snprintf(out + n, cap - (size_t)n,
+                 "\n  Looking back: your action plan of %s (on this device only): %s", day,
+                 g->plan);
+    }
+}
+
+/* The facilitator moves the session to a phase. */
+static void apply_phase(vn_client *c, vn_group *g, const Vn__GroupEvent *ev, uint64_t sent_ms,
+                        char *out, size_t cap)
+{
+    const vn_iv_method *m = vn_group_method(g);
+    if (!m || ev->phase >= m->nphases || ev->minutes == 0 || ev->minutes > VN_IV_MINUTES_MAX) {
+        snprintf(out, cap, "[group %.8s] a phase change that is not valid was ignored", g->id);
+        return;
+    }
+    g->phase = ev->phase;
+    g->minutes = ev->minutes;
+    g->phase_started_ms = sent_ms;
+    g->ndone = 0;
+    int n = snprintf(out, cap, "[group %.8s] ", g->id);
+    if (n > 0 && (size_t)n < cap) phase_line(c, g, out + n, cap - (size_t)n);
+}
+
+/* The facilitator ends the session: a member who took part and lets
+ * attendance count records it (with what an earlier end could not). */
+static void apply_end(vn_client *c, vn_group *g, bool self, char *out, size_t cap)
+{
+    g->in_session = false;
+    int n = snprintf(out, cap, "[group %.8s] the session has ended", g->id);
+    if (self) return;
+    if (g->count_attendance && g->attended && g->npending < VN_GROUP_PENDING)
+        day_of(g->session_started_ms, g->pending[g->npending++]);
+    if (g->npending == 0) return;
+    size_t rec = 0;
+    vn_err err = flush_attendance(c, g, &rec);
+    if (n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n,
+                 rec ? "; your attendance was recorded as a self-help contact"
+                     : "; your attendance will be recorded as a self-help contact (%s)",
+                 vn_err_str(err));
+}
+
+/* A post: in a running session it is placed in its phase, and in a
+ * turn-taking phase it fills its turn or is shown as out of turn. */
+static void apply_post(vn_client *c, vn_group *g, const char *from, const Vn__GroupEvent *ev,
+                       const char *text, bool this_session, char *out, size_t cap)
+{
     const char *flag = "";
     char where[160] = "";
-    if (!by_facilitator && !self && !listed(g->accepted, g->naccepted, from))
+    bool self = strcmp(from, c->account) == 0;
+    if (strcmp(from, g->facilitator) != 0 && !self && !listed(g->accepted, g->naccepted, from))
         flag = " (has not accepted the ground rules)";
     if (self) g->attended = g->attended || this_session;
-    m = vn_group_method(g);
+    const vn_iv_method *m = vn_group_method(g);
     if (this_session && m && ev->phase < m->nphases) {
         const vn_iv_phase *ph = &m->phases[ev->phase];
         vn_iv_part part = vn_group_part(g, from);
@@ -255,6 +237,49 @@ static void apply(vn_client *c, vn_group *g, const char *from, const Vn__GroupEv
         }
     }
     snprintf(out, cap, "[group %.8s%s]%s %s", g->id, where, flag, text ? text : "");
+}
+
+/* Applies ev, sent by `from` at sent_ms, to g; line (may be NULL) gets
+ * what it means for this device's user. Steps that only the facilitator
+ * may take are ignored from anyone else, and a session's steps only count
+ * in that session. */
+static void apply(vn_client *c, vn_group *g, const char *from, const Vn__GroupEvent *ev,
+                  const char *text, uint64_t sent_ms, char *line, size_t size)
+{
+    char nb[80], tag[200];
+    char *out = line ? line : tag;
+    size_t cap = line ? size : sizeof tag;
+    bool self = strcmp(from, c->account) == 0;
+    bool by_facilitator = strcmp(from, g->facilitator) == 0;
+    bool this_session =
+        g->in_session && ev->session.len == 16 && memcmp(ev->session.data, g->session, 16) == 0;
+    bool steps = ev->kind == VN_GEV_START || ev->kind == VN_GEV_PHASE || ev->kind == VN_GEV_END;
+    if (steps && (!by_facilitator || (ev->kind != VN_GEV_START && !this_session))) {
+        snprintf(out, cap,
+                 "[group %.8s] a session step not from its facilitator, or of another "
+                 "session, was ignored",
+                 g->id);
+        return;
+    }
+    switch (ev->kind) {
+    case VN_GEV_RULES:
+        if (!listed(g->accepted, g->naccepted, from) && g->naccepted < VN_GROUP_MAX)
+            memcpy(g->accepted[g->naccepted++], from, sizeof g->accepted[0]);
+        snprintf(out, cap, "[group %.8s] %s accepted the ground rules", g->id,
+                 who(c, from, nb, sizeof nb));
+        return;
+    case VN_GEV_START:
+        apply_start(c, g, ev, sent_ms, out, cap);
+        return;
+    case VN_GEV_PHASE:
+        apply_phase(c, g, ev, sent_ms, out, cap);
+        return;
+    case VN_GEV_END:
+        apply_end(c, g, self, out, cap);
+        return;
+    default:
+        apply_post(c, g, from, ev, text, this_session, out, cap);
+    }
 }
 
 vn_err vn_group_post(vn_client *c, vn_group *g, Vn__GroupEvent *ev, const char *text)
