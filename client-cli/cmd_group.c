@@ -188,7 +188,7 @@ int vn_cmd_group_send(vn_client *c, const vn_args *a)
     if (rc) return rc;
     Vn__GroupEvent ev = VN__GROUP_EVENT__INIT;
     ev.kind = VN_GEV_POST;
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     if (!g->rules_accepted) {
         rc = vn_client_fail(c, VN_EDENIED,
                             "accept the group's ground rules first: vangnet group accept-rules %s",
@@ -196,11 +196,11 @@ int vn_cmd_group_send(vn_client *c, const vn_args *a)
         goto out;
     }
     if (m && g->phase < m->nphases) {
-        const vn_iv_phase *ph = &m->phases[g->phase];
+        const vn_intervision_phase *ph = &m->phases[g->phase];
         uint32_t mine = vn_group_turn_of(g, c->account);
-        uint32_t now = vn_iv_current_turn(g->done, g->ndone, (uint32_t)g->nturns);
-        vn_iv_part part = vn_group_part(g, c->account);
-        if (vn_iv_may_post(ph, part, mine, now, &why) != VN_OK) {
+        uint32_t now = vn_intervision_current_turn(g->done, g->ndone, (uint32_t)g->nturns);
+        vn_intervision_part part = vn_group_part(g, c->account);
+        if (vn_intervision_may_post(ph, part, mine, now, &why) != VN_OK) {
             if (now && ph->speaker == VN_IV_TURNS && part == VN_IV_MEMBER)
                 rc = vn_client_fail(c, VN_EDENIED, "not posted: %s (now: %s)", why,
                                     vn_client_name_of(c, g->turns[now - 1], nb, sizeof nb)

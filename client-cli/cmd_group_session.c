@@ -21,7 +21,7 @@ static int only_facilitator(vn_client *c, const vn_group *g)
 }
 
 /* --minutes, or the phase's own time box. */
-static int minutes_of(vn_client *c, const vn_args *a, const vn_iv_phase *ph, uint32_t *out)
+static int minutes_of(vn_client *c, const vn_args *a, const vn_intervision_phase *ph, uint32_t *out)
 {
     const char *s = vn_args_get(a, "--minutes");
     uint64_t v = ph->minutes;
@@ -41,7 +41,7 @@ static int sent(vn_client *c, vn_err err, const vn_group *g, const char *what)
                               what);
     if (err && vn_err_is_retryable(err)) return EXIT_RETRY;
     if (err) return vn_client_fail_call(c, err, what);
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     if (c->json) {
         printf("{\"group\": \"%s\", \"session\": %s, \"phase\": %u}\n", g->id,
                g->in_session ? "true" : "false", g->phase + 1);
@@ -57,13 +57,14 @@ static int sent(vn_client *c, vn_err err, const vn_group *g, const char *what)
 
 int vn_cmd_group_start(vn_client *c, const vn_args *a)
 {
-    const vn_iv_method *m = vn_iv_method_find(vn_args_get(a, "--method"));
+    const vn_intervision_method *m = vn_intervision_method_find(vn_args_get(a, "--method"));
     const char *presenter = vn_args_get(a, "--presenter");
     char pres[VN_ACCOUNT_HEX + 1], *turns[VN_GROUP_MAX];
     uint8_t session[16];
     vn_group *g;
     uint32_t minutes;
-    if (!m) return vn_args_invalid(c, a, "--method must be one of %s", vn_iv_method_keys());
+    if (!m)
+        return vn_args_invalid(c, a, "--method must be one of %s", vn_intervision_method_keys());
     int rc = vn_group_open(c, a, &g);
     if (rc) return rc;
     if ((rc = only_facilitator(c, g))) goto out;
@@ -124,7 +125,7 @@ int vn_cmd_group_next(vn_client *c, const vn_args *a)
     uint32_t minutes;
     int rc = vn_group_open(c, a, &g);
     if (rc) return rc;
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     if ((rc = only_facilitator(c, g))) goto out;
     if (!m) {
         rc = vn_client_fail(c, VN_ENOTFOUND,
@@ -179,7 +180,7 @@ static const char *name(vn_client *c, const char *acc, char *buf, size_t size)
     return buf;
 }
 
-static const char *speaker_text(vn_iv_speaker s)
+static const char *speaker_text(vn_intervision_speaker s)
 {
     switch (s) {
     case VN_IV_PRESENTER:
@@ -193,8 +194,8 @@ static const char *speaker_text(vn_iv_speaker s)
     }
 }
 
-static void status_json(vn_client *c, const vn_group *g, const vn_iv_method *m, uint32_t turn,
-                        int64_t left_s)
+static void status_json(vn_client *c, const vn_group *g, const vn_intervision_method *m,
+                        uint32_t turn, int64_t left_s)
 {
     printf("{\"group\": \"%s\", \"cap\": %u, \"members\": %zu, \"facilitator\": %s, "
            "\"rules_accepted\": %s, \"count_attendance\": %s, \"session\": ",
@@ -203,13 +204,13 @@ static void status_json(vn_client *c, const vn_group *g, const vn_iv_method *m, 
     if (!m) {
         fputs("null", stdout);
     } else {
-        const vn_iv_phase *ph = &m->phases[g->phase];
+        const vn_intervision_phase *ph = &m->phases[g->phase];
         printf("{\"method\": \"%s\", \"presenter\": \"%s\", \"you_present\": %s, \"phase\": %u, "
                "\"phases\": %zu, \"phase_key\": \"%s\", \"minutes\": %u, \"seconds_left\": %lld, "
                "\"asked\": ",
                m->key, g->presenter, strcmp(g->presenter, c->account) == 0 ? "true" : "false",
                g->phase + 1, m->nphases, ph->key, g->minutes, (long long)left_s);
-        vn_json_str(stdout, vn_iv_asked(ph, vn_group_part(g, c->account)));
+        vn_json_str(stdout, vn_intervision_asked(ph, vn_group_part(g, c->account)));
         printf(", \"turn\": %u, \"your_turn\": %u", turn, vn_group_turn_of(g, c->account));
         fputs(", \"turns\": [", stdout);
         for (size_t i = 0; i < g->nturns; i++)
@@ -231,9 +232,9 @@ int vn_cmd_group_status(vn_client *c, const vn_args *a)
         rc = vn_client_fail_call(c, err, "cannot show the group");
         goto out;
     }
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     if (m && g->phase >= m->nphases) m = NULL;
-    uint32_t turn = vn_iv_current_turn(g->done, g->ndone, (uint32_t)g->nturns);
+    uint32_t turn = vn_intervision_current_turn(g->done, g->ndone, (uint32_t)g->nturns);
     int64_t left_s = 0;
     if (m) {
         int64_t end = (int64_t)g->phase_started_ms + (int64_t)g->minutes * 60000;
@@ -248,12 +249,12 @@ int vn_cmd_group_status(vn_client *c, const vn_args *a)
     if (!g->rules_accepted)
         printf("you have not accepted the ground rules yet:\n%s"
                "accept them to post: vangnet group accept-rules %s\n",
-               vn_iv_ground_rules(), g->id);
+               vn_intervision_ground_rules(), g->id);
     if (!m) {
         printf("no session runs%s\n", g->has_plan ? "; your last action plan is kept here" : "");
         goto out;
     }
-    const vn_iv_phase *ph = &m->phases[g->phase];
+    const vn_intervision_phase *ph = &m->phases[g->phase];
     printf("session: %s; presenter: %s\n", m->title, name(c, g->presenter, nb, sizeof nb));
     printf("phase %u of %zu: %s, time box %u min, ", g->phase + 1, m->nphases, ph->title,
            g->minutes);
@@ -262,7 +263,7 @@ int vn_cmd_group_status(vn_client *c, const vn_args *a)
     else
         printf("over time by %lld min\n", (long long)(-left_s / 60));
     printf("who speaks: %s\n", speaker_text(ph->speaker));
-    printf("asked of you: %s\n", vn_iv_asked(ph, vn_group_part(g, c->account)));
+    printf("asked of you: %s\n", vn_intervision_asked(ph, vn_group_part(g, c->account)));
     if (ph->speaker == VN_IV_TURNS) {
         for (size_t i = 0; i < g->nturns; i++) {
             bool done = false;

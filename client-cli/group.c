@@ -116,13 +116,13 @@ static void add_done(vn_group *g, uint32_t turn)
  * box, and what it asks of this device's user. */
 static size_t phase_line(vn_client *c, const vn_group *g, char *line, size_t size)
 {
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     char nb[80];
     if (!m || g->phase >= m->nphases) return (size_t)snprintf(line, size, "no phase");
-    const vn_iv_phase *ph = &m->phases[g->phase];
-    int n =
-        snprintf(line, size, "phase %u of %zu: %s (%u min). Asked of you: %s", g->phase + 1,
-                 m->nphases, ph->title, g->minutes, vn_iv_asked(ph, vn_group_part(g, c->account)));
+    const vn_intervision_phase *ph = &m->phases[g->phase];
+    int n = snprintf(line, size, "phase %u of %zu: %s (%u min). Asked of you: %s", g->phase + 1,
+                     m->nphases, ph->title, g->minutes,
+                     vn_intervision_asked(ph, vn_group_part(g, c->account)));
     if (n > 0 && (size_t)n < size && ph->speaker == VN_IV_TURNS && g->nturns > 0)
         n += snprintf(line + n, size - (size_t)n, ". First turn: %s",
                       who(c, g->turns[0], nb, sizeof nb));
@@ -135,7 +135,7 @@ static void apply_start(vn_client *c, vn_group *g, const Vn__GroupEvent *ev, uin
                         char *out, size_t cap)
 {
     char pb[80];
-    const vn_iv_method *m = vn_iv_method_find(ev->method);
+    const vn_intervision_method *m = vn_intervision_method_find(ev->method);
     if (!m || ev->session.len != 16 || ev->n_turns > VN_GROUP_MAX ||
         !vn_account_valid(ev->presenter) || ev->minutes == 0 || ev->minutes > VN_IV_MINUTES_MAX) {
         snprintf(out, cap, "[group %.8s] a session start that is not valid was ignored", g->id);
@@ -172,7 +172,7 @@ static void apply_start(vn_client *c, vn_group *g, const Vn__GroupEvent *ev, uin
 static void apply_phase(vn_client *c, vn_group *g, const Vn__GroupEvent *ev, uint64_t sent_ms,
                         char *out, size_t cap)
 {
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     if (!m || ev->phase >= m->nphases || ev->minutes == 0 || ev->minutes > VN_IV_MINUTES_MAX) {
         snprintf(out, cap, "[group %.8s] a phase change that is not valid was ignored", g->id);
         return;
@@ -215,22 +215,22 @@ static void apply_post(vn_client *c, vn_group *g, const char *from, const Vn__Gr
     if (strcmp(from, g->facilitator) != 0 && !self && !listed(g->accepted, g->naccepted, from))
         flag = " (has not accepted the ground rules)";
     if (self) g->attended = g->attended || this_session;
-    const vn_iv_method *m = vn_group_method(g);
+    const vn_intervision_method *m = vn_group_method(g);
     if (this_session && m && ev->phase < m->nphases) {
-        const vn_iv_phase *ph = &m->phases[ev->phase];
-        vn_iv_part part = vn_group_part(g, from);
+        const vn_intervision_phase *ph = &m->phases[ev->phase];
+        vn_intervision_part part = vn_group_part(g, from);
         const char *why = NULL;
         bool now = ev->phase == g->phase;
         if (ph->speaker == VN_IV_TURNS && part == VN_IV_MEMBER) {
             uint32_t mine = vn_group_turn_of(g, from);
-            if (now && vn_iv_turn_valid(ev->turn, mine, g->done, g->ndone)) {
+            if (now && vn_intervision_turn_valid(ev->turn, mine, g->done, g->ndone)) {
                 add_done(g, ev->turn);
                 snprintf(where, sizeof where, ", %s, turn %u of %zu", ph->title, ev->turn,
                          g->nturns);
             } else {
                 snprintf(where, sizeof where, ", %s, OUT OF TURN", ph->title);
             }
-        } else if (vn_iv_may_post(ph, part, 0, 0, &why) != VN_OK) {
+        } else if (vn_intervision_may_post(ph, part, 0, 0, &why) != VN_OK) {
             snprintf(where, sizeof where, ", %s, OUT OF TURN: %s", ph->title, why);
         } else {
             snprintf(where, sizeof where, ", %s%s", ph->title, now ? "" : " (an earlier phase)");
@@ -367,12 +367,12 @@ int vn_group_join_code(vn_client *c, const vn_invite *inv)
         printf("{\"group\": \"%s\", \"cap\": %u, \"members\": %zu, \"rules_accepted\": false, "
                "\"ground_rules\": ",
                g->id, g->cap, g->nmembers);
-        vn_json_str(stdout, vn_iv_ground_rules());
+        vn_json_str(stdout, vn_intervision_ground_rules());
         printf("}\n");
     } else {
         printf("joined group %s (%zu of at most %u members)\n\nThe ground rules of the "
                "group:\n%s\nAccept them before you post: vangnet group accept-rules %s\n",
-               g->id, g->nmembers, g->cap, vn_iv_ground_rules(), g->id);
+               g->id, g->nmembers, g->cap, vn_intervision_ground_rules(), g->id);
     }
     free(g);
     return rc;

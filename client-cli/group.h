@@ -88,9 +88,9 @@ vn_err vn_group_receive(vn_client *c, const char *from, const char *id, const Vn
                         char *line, size_t size);
 
 /* The session's method, or NULL when none runs or it is unknown. */
-const vn_iv_method *vn_group_method(const vn_group *g);
+const vn_intervision_method *vn_group_method(const vn_group *g);
 /* account's part in the running session. */
-vn_iv_part vn_group_part(const vn_group *g, const char *account);
+vn_intervision_part vn_group_part(const vn_group *g, const char *account);
 /* account's place in the order of turns (1-based), 0 if it has none. */
 uint32_t vn_group_turn_of(const vn_group *g, const char *account);
 

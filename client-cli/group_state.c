@@ -164,12 +164,12 @@ vn_err vn_group_refresh(vn_client *c, vn_group *g)
     return err ? err : vn_group_save(c, g);
 }
 
-const vn_iv_method *vn_group_method(const vn_group *g)
+const vn_intervision_method *vn_group_method(const vn_group *g)
 {
-    return g->in_session ? vn_iv_method_find(g->method) : NULL;
+    return g->in_session ? vn_intervision_method_find(g->method) : NULL;
 }
 
-vn_iv_part vn_group_part(const vn_group *g, const char *account)
+vn_intervision_part vn_group_part(const vn_group *g, const char *account)
 {
     if (strcmp(account, g->facilitator) == 0) return VN_IV_FACILITATOR;
     if (strcmp(account, g->presenter) == 0) return VN_IV_PRESENTER_PART;

@@ -12,7 +12,7 @@
 
 /* The basic method: the group works through fixed phases on the
  * presenter's question, towards advice and an action plan. */
-static const vn_iv_phase basic[] = {
+static const vn_intervision_phase basic[] = {
     {"inventory", "Inventory", 15, VN_IV_ALL, false,
      "state your case and your question briefly; the group chooses one",
      "state your own case and question briefly, then help choose one",
@@ -33,7 +33,7 @@ static const vn_iv_phase basic[] = {
 
 /* The incident method: tightly structured, for a concrete recent
  * situation that stirred strong feelings; good for new groups. */
-static const vn_iv_phase incident[] = {
+static const vn_intervision_phase incident[] = {
     {"incident", "The incident", 10, VN_IV_PRESENTER, false,
      "describe the concrete situation briefly, and what it made you feel", "listen; do not ask yet",
      GUARD},
@@ -52,7 +52,7 @@ static const vn_iv_phase incident[] = {
 
 /* The Balint steps: towards blind spots and the feeling side of the
  * doctor-patient relation; exploring rather than solving. */
-static const vn_iv_phase balint[] = {
+static const vn_intervision_phase balint[] = {
     {"follow-up", "Follow-up", 10, VN_IV_ALL, false, "tell how earlier cases went on, if you wish",
      "tell how earlier cases went on, if you wish", "ask for follow-ups of earlier cases"},
     {"inventory", "Inventory", 10, VN_IV_ALL, false, "say briefly whether you have a new case",
@@ -76,7 +76,7 @@ static const vn_iv_phase balint[] = {
 
 /* The "roddel" (gossip) method: the presenter sits outside the circle
  * while the group talks about the question; for experienced groups. */
-static const vn_iv_phase roddel[] = {
+static const vn_intervision_phase roddel[] = {
     {"inventory", "Inventory", 15, VN_IV_ALL, false,
      "state your case and question briefly; the group chooses one",
      "state your own case briefly, then help choose one",
@@ -97,7 +97,7 @@ static const vn_iv_phase roddel[] = {
      "say what you learned", "look ahead to the next meeting"},
 };
 
-static const vn_iv_method methods[] = {
+static const vn_intervision_method methods[] = {
     {"basic", "Basic intervision method",
      "Fixed phases on one member's question, towards advice and an action plan; fits almost any "
      "work experience.",
@@ -116,24 +116,24 @@ static const vn_iv_method methods[] = {
      roddel, N(roddel)},
 };
 
-const vn_iv_method *vn_iv_method_at(size_t i)
+const vn_intervision_method *vn_intervision_method_at(size_t i)
 {
     return i < N(methods) ? &methods[i] : NULL;
 }
 
-const vn_iv_method *vn_iv_method_find(const char *key)
+const vn_intervision_method *vn_intervision_method_find(const char *key)
 {
     for (size_t i = 0; key && i < N(methods); i++)
         if (strcmp(methods[i].key, key) == 0) return &methods[i];
     return NULL;
 }
 
-const char *vn_iv_method_keys(void)
+const char *vn_intervision_method_keys(void)
 {
     return "basic, incident, balint, roddel";
 }
 
-const char *vn_iv_ground_rules(void)
+const char *vn_intervision_ground_rules(void)
 {
     return "1. What is said in the group stays in the group.\n"
            "2. Everyone's contribution is respected, and expected.\n"
@@ -146,7 +146,7 @@ const char *vn_iv_ground_rules(void)
            "8. The presenter's action plan stays on the presenter's own device.\n";
 }
 
-const char *vn_iv_asked(const vn_iv_phase *ph, vn_iv_part part)
+const char *vn_intervision_asked(const vn_intervision_phase *ph, vn_intervision_part part)
 {
     switch (part) {
     case VN_IV_FACILITATOR:
@@ -165,15 +165,15 @@ static bool is_done(uint32_t turn, const uint32_t *done, size_t ndone)
     return false;
 }
 
-uint32_t vn_iv_current_turn(const uint32_t *done, size_t ndone, uint32_t nturns)
+uint32_t vn_intervision_current_turn(const uint32_t *done, size_t ndone, uint32_t nturns)
 {
     for (uint32_t t = 1; t <= nturns; t++)
         if (!is_done(t, done, ndone)) return t;
     return 0;
 }
 
-vn_err vn_iv_may_post(const vn_iv_phase *ph, vn_iv_part part, uint32_t my_turn, uint32_t current,
-                      const char **why)
+vn_err vn_intervision_may_post(const vn_intervision_phase *ph, vn_intervision_part part,
+                               uint32_t my_turn, uint32_t current, const char **why)
 {
     const char *no = NULL;
     if (part == VN_IV_FACILITATOR) {
@@ -195,7 +195,8 @@ vn_err vn_iv_may_post(const vn_iv_phase *ph, vn_iv_part part, uint32_t my_turn, 
     return no ? VN_EDENIED : VN_OK;
 }
 
-bool vn_iv_turn_valid(uint32_t turn, uint32_t sender_turn, const uint32_t *done, size_t ndone)
+bool vn_intervision_turn_valid(uint32_t turn, uint32_t sender_turn, const uint32_t *done,
+                               size_t ndone)
 {
     return turn != 0 && turn == sender_turn && !is_done(turn, done, ndone);
 }
