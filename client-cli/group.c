@@ -303,11 +303,13 @@ vn_err vn_group_receive(vn_client *c, const char *from, const char *id, const Vn
     vn_group *g = malloc(sizeof *g);
     if (!g) return VN_ENOMEM;
     vn_err err = vn_group_load(c, id, g);
-    const Vn__GroupEvent *ev = content->group_event;
+    /* A plain team-style message (vangnet send --case GROUP) is a post. */
+    Vn__GroupEvent plain = VN__GROUP_EVENT__INIT;
+    const Vn__GroupEvent *ev = content->group_event ? content->group_event : &plain;
     if (err) goto out;
     /* Someone new since the roster was read: ask the server once. */
     if (!in_roster(g, from)) vn_group_refresh(c, g);
-    if (!in_roster(g, from) || !ev || (ev->group && ev->group[0] && strcmp(ev->group, id) != 0))
+    if (!in_roster(g, from) || (ev->group && ev->group[0] && strcmp(ev->group, id) != 0))
         snprintf(line, size, "[group %.8s: not from a member of the group, ignored] %s", id,
                  content->text ? content->text : "");
     else
