@@ -321,8 +321,7 @@ static vn_err take_group(inbox_run *run, const incoming *in, const Vn__Content *
 static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content *content)
 {
     bool team = in->case_id[0] != '\0';
-    if (team && vn_group_known(run->c, in->case_id))
-        return take_group(run, in, content);
+    if (team && vn_group_known(run->c, in->case_id)) return take_group(run, in, content);
     if (!team && content->sender_key.len > 0) return take_sender_key(run, in, content);
     if (!team && content->signal) return take_signal(run, in, content->signal);
     if (!team && content->record) return take_record(run, in, content->record);
