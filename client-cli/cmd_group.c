@@ -27,17 +27,12 @@ int vn_group_open(vn_client *c, const vn_args *a, vn_group **g)
                               "this profile has not joined yet: vangnet join CODE");
     if (!(*g = malloc(sizeof **g))) return vn_client_fail(c, VN_ENOMEM, "out of memory");
     vn_err err = vn_group_load(c, id, *g);
+    if (!err) return EXIT_OK;
+    free(*g);
+    *g = NULL;
     if (err == VN_ENOTFOUND)
-        err = (vn_client_fail(c, err, "this device is in no group %s (vangnet group list)", id),
-               VN_ENOTFOUND);
-    else if (err)
-        vn_client_fail(c, err, "cannot read group %s: %s", id, vn_err_str(err));
-    if (err) {
-        free(*g);
-        *g = NULL;
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+        return vn_client_fail(c, err, "this device is in no group %s (vangnet group list)", id);
+    return vn_client_fail(c, err, "cannot read group %s: %s", id, vn_err_str(err));
 }
 
 static int post_failed(vn_client *c, vn_err err, const char *what)
