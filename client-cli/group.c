@@ -303,10 +303,17 @@ vn_err vn_group_receive(vn_client *c, const char *from, const char *id, const Vn
     vn_group *g = malloc(sizeof *g);
     if (!g) return VN_ENOMEM;
     vn_err err = vn_group_load(c, id, g);
-    /* A plain team-style message (vangnet send --case GROUP) is a post. */
+    /* A plain team-style message (vangnet send --case GROUP) is a post in
+     * the phase now, claiming no turn: its sender's client checked nothing,
+     * so it is placed (and marked out of turn) here. */
     Vn__GroupEvent plain = VN__GROUP_EVENT__INIT;
     const Vn__GroupEvent *ev = content->group_event ? content->group_event : &plain;
     if (err) goto out;
+    plain.kind = VN_GEV_POST;
+    if (g->in_session) {
+        plain.session = (ProtobufCBinaryData){sizeof g->session, g->session};
+        plain.phase = g->phase;
+    }
     /* Someone new since the roster was read: ask the server once. */
     if (!in_roster(g, from)) vn_group_refresh(c, g);
     if (!in_roster(g, from) || (ev->group && ev->group[0] && strcmp(ev->group, id) != 0))

@@ -92,6 +92,13 @@ refused "the presenter listens in the advice round" "the presenter listens" \
     vn d1 group send "$G" "but I think"
 refused "advice out of turn is refused" "it is not your turn yet" \
     vn "${P[1]}" group send "$G" "my advice, too early"
+# A client that skips the checks (a plain team-style send reaches the
+# group too): the others' clients show its posts as out of turn.
+vn d1 send --case "$G" "but I think, out of turn" >/dev/null
+vn "${P[1]}" send --case "$G" "my advice, too early, sent plainly" >/dev/null
+wait_inbox "${P[2]}" "Advice round, OUT OF TURN\\] my advice, too early, sent plainly"
+expect_match "the presenter's post in the advice round is shown out of turn" \
+    "Advice round, OUT OF TURN: in this phase the presenter listens\\] but I think, out of turn" "$INBOX"
 for k in 0 1 2 3; do
     vn "${P[$k]}" inbox >/dev/null
     vn "${P[$k]}" group send "$G" "advice $((k + 1)) from ${P[$k]}" >/dev/null
