@@ -23,8 +23,8 @@
 #include <time.h>
 
 static const char *const db_names[] = {
-    "config", "contacts", "seen",      "history", "outbox",
-    "teams",  "records",  VN_E2EE_DBS, "unshown", "wellbeing",
+    "config",  "contacts",  "seen",    "history",   "outbox", "teams",
+    "records", VN_E2EE_DBS, "unshown", "wellbeing", "groups",
 };
 _Static_assert(sizeof db_names / sizeof db_names[0] == CDB_COUNT, "one name per CDB_*");
 

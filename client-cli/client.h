@@ -32,6 +32,7 @@ enum {
      * number, so the numbers above never move. */
     CDB_UNSHOWN = CDB_E2EE + VN_E2EE_NDBS, /* local seq -> stored, not yet shown (Received) */
     CDB_WELLBEING, /* time answered -> one wellbeing check (wellbeing.h), never sent */
+    CDB_GROUPS,    /* group id -> GroupLocal: intervision groups, sessions, the own action plan */
     CDB_COUNT
 };
 
@@ -312,6 +313,12 @@ void vn_lock_release(vn_client *c);
  * queues the key for those who lack it. VN_EUNTRUSTED if a member's
  * identity key changed. */
 vn_err vn_team_prepare(vn_client *c, const char *case_id);
+/* The same for any conversation with a roster: every account of roster (n
+ * of them, not ourselves) holds our sender key for id, nobody who held it
+ * and is not listed does (the key is replaced first). Used for an
+ * intervision group's conversation (group.c). */
+vn_err vn_senderkey_prepare(vn_client *c, const char *id, char (*roster)[VN_ACCOUNT_HEX + 1],
+                            size_t n);
 
 /* profile_format.c: checks of the profile's store and its format version,
  * called by vn_client_open.

@@ -1,5 +1,6 @@
 /* join, whoami, verify, contacts: the commands about identities. */
 #include "args.h"
+#include "group.h"
 #include "profile.h"
 #include "names.h"
 
@@ -74,6 +75,12 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
     if (c->account[0] && vn_profile_staged(c->profile)) {
         vn_client_cfg_get(c, "role", role, sizeof role - 1, &n);
         goto publish;
+    }
+    /* A joined profile may still redeem a group invite (docs/GROUPS.md). */
+    if (c->account[0] && vn_invite_decode(vn_args_pos(a, 0), &inv) == VN_OK) {
+        rc = vn_group_join_code(c, &inv);
+        explicit_bzero(&inv, sizeof inv);
+        return rc;
     }
     if (!c->account[0] && !display_name(c, a, name, sizeof name, &rc)) return rc;
     if (c->account[0])

@@ -9,6 +9,7 @@
 #include "notice.h"
 #include "instructions.h"
 #include "report.h"
+#include "group.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -327,10 +328,24 @@ static vn_err take_intro(inbox_run *run, const incoming *in, const Vn__Introduct
     return err;
 }
 
+/* A message of an intervision group this device is in: the group's state
+ * follows it (group.c) and it is kept and shown as one line. */
+static vn_err take_group(inbox_run *run, const incoming *in, const Vn__Content *content)
+{
+    char line[6000];
+    vn_err err = vn_group_receive(run->c, in->from, in->case_id, content, line, sizeof line);
+    if (err) {
+        if (vn_kv_in_txn(run->c->kv)) vn_kv_abort(run->c->kv);
+        return err; /* ours, not the message's: it comes back */
+    }
+    return take_text(run, in, line);
+}
+
 /* Shows and stores a decrypted message by what it carries. */
 static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content *content)
 {
     bool team = in->case_id[0] != '\0';
+    if (team && vn_group_known(run->c, in->case_id)) return take_group(run, in, content);
     if (!team && content->sender_key.len > 0) return take_sender_key(run, in, content);
     if (!team && content->signal) return take_signal(run, in, content->signal);
     if (!team && content->record) return take_record(run, in, content->record);

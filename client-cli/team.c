@@ -1,6 +1,8 @@
-/* The care team's sender key: every current member of a case's team
- * holds ours, and nobody who left does. */
+/* Sender keys of a conversation with a roster: the care team of a case
+ * (every current member holds our key, nobody who left does), and, through
+ * the same code, an intervision group (group.c). */
 #include "client.h"
+#include "group.h"
 
 #include "vn/frame.h"
 #include "vn/account.h"
@@ -48,17 +50,29 @@ static bool listed(char (*acc)[VN_ACCOUNT_HEX + 1], size_t n, const char *a)
 
 /* Makes sure every current team member holds our sender key for the case,
  * and that nobody who left does: if someone left, the key is replaced
- * before anything else is sent, so a removed member cannot read on. */
+ * before anything else is sent, so a removed member cannot read on. A
+ * group's id (client-cli/group.h) is prepared from the group's roster the
+ * same way. */
 vn_err vn_team_prepare(vn_client *c, const char *case_id)
 {
-    char team[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1], had[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1];
-    size_t nteam = 0, nhad = 0, len = 0;
+    char team[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1];
+    size_t nteam = 0;
+    if (vn_group_known(c, case_id)) return vn_group_prepare(c, case_id);
+    vn_err err = team_roster(c, case_id, team, VN_TEAM_MAX, &nteam);
+    if (err) return err;
+    return vn_senderkey_prepare(c, case_id, team, nteam);
+}
+
+vn_err vn_senderkey_prepare(vn_client *c, const char *id, char (*team)[VN_ACCOUNT_HEX + 1],
+                            size_t nteam)
+{
+    char had[VN_TEAM_MAX][VN_ACCOUNT_HEX + 1];
+    size_t nhad = 0, len = 0;
     uint8_t *dist = NULL;
     size_t dlen = 0;
     char *holders = NULL;
-    vn_err err = team_roster(c, case_id, team, VN_TEAM_MAX, &nteam);
-    if (err) return err;
-    if (vn_kv_get(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, (void **)&holders, &len) == VN_OK) {
+    vn_err err = VN_OK;
+    if (vn_kv_get(c->kv, CDB_TEAMS, id, VN_ACCOUNT_HEX, (void **)&holders, &len) == VN_OK) {
         for (size_t i = 0; i + VN_ACCOUNT_HEX <= len && nhad < VN_TEAM_MAX; i += VN_ACCOUNT_HEX) {
             memcpy(had[nhad], holders + i, VN_ACCOUNT_HEX);
             had[nhad++][VN_ACCOUNT_HEX] = '\0';
@@ -75,13 +89,13 @@ vn_err vn_team_prepare(vn_client *c, const char *case_id)
     }
     if ((err = vn_kv_begin(c->kv))) return err;
     if (someone_left) {
-        if ((err = vn_e2ee_group_rotate(c->e2ee, case_id))) goto fail;
+        if ((err = vn_e2ee_group_rotate(c->e2ee, id))) goto fail;
         nhad = 0;
     }
-    if ((err = vn_e2ee_group_distribution(c->e2ee, case_id, &dist, &dlen))) goto fail;
+    if ((err = vn_e2ee_group_distribution(c->e2ee, id, &dist, &dlen))) goto fail;
     Vn__Content content = VN__CONTENT__INIT;
     content.sender_key = (ProtobufCBinaryData){dlen, dist};
-    content.sender_key_case = (char *)case_id;
+    content.sender_key_case = (char *)id;
     content.text = (char *)"";
     for (size_t i = 0; i < nteam; i++) {
         if (listed(had, nhad, team[i])) continue;
@@ -91,7 +105,7 @@ vn_err vn_team_prepare(vn_client *c, const char *case_id)
     char buf[VN_TEAM_MAX * VN_ACCOUNT_HEX];
     for (size_t i = 0; i < nhad; i++)
         memcpy(buf + i * VN_ACCOUNT_HEX, had[i], VN_ACCOUNT_HEX);
-    if ((err = vn_kv_put(c->kv, CDB_TEAMS, case_id, VN_ACCOUNT_HEX, buf, nhad * VN_ACCOUNT_HEX)))
+    if ((err = vn_kv_put(c->kv, CDB_TEAMS, id, VN_ACCOUNT_HEX, buf, nhad * VN_ACCOUNT_HEX)))
         goto out;
     err = vn_kv_commit(c->kv);
     goto out;

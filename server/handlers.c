@@ -9,6 +9,7 @@
 #include "quota.h"
 #include "ratelimit.h"
 #include "vn/cases.h"
+#include "vn/groups.h"
 #include "vn/frame.h"
 #include "vn/pad.h"
 #include "vn/sealed.h"
@@ -80,7 +81,10 @@ static vn_err may_message(vn_req *r, const uint8_t to[VN_ACCOUNT_LEN], const cha
     err = vn_lifecycle_party(r->store, to, &dest);
     if (err && err != VN_ENOACCOUNT)
         return vn_fail(r, err, "cannot read account: %s", vn_err_str(err));
-    if (err == VN_ENOACCOUNT || vn_policy_message(&from, &dest, &rule) != VN_OK)
+    /* Members of one intervision group (and its facilitator) reach each
+     * other for the group's sender keys and posts (docs/GROUPS.md). */
+    if (err == VN_ENOACCOUNT || (vn_policy_message(&from, &dest, &rule) != VN_OK &&
+                                 !vn_groups_share(r->store, from.account, dest.account)))
         return vn_fail(r, VN_EDENIED, "account %s is unknown or not in your care network: %s",
                        to_hex, vn_policy_rule(from.role));
     return VN_OK;

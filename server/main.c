@@ -309,7 +309,7 @@ static int cmd_invite(vn_opts *o)
     if (!o->role || vn_role_parse(o->role, &role))
         return vn_runopts_die(o->json, 2, VN_EINVAL,
                               "--role must be participant, casemanager, buddy, naaste, "
-                              "medical-lead, admin or intake%s",
+                              "medical-lead, admin, intake or facilitator%s",
                               o->role ? "" : " (missing)");
     if (role == VN_ROLE_VISITOR)
         return vn_runopts_die(o->json, 2, VN_EINVAL,

@@ -20,8 +20,10 @@
 #define R(role) (1u << VN_ROLE_##role)
 #define ROLES_ANY                                                                                  \
     (R(PARTICIPANT) | R(CASEMANAGER) | R(BUDDY) | R(NAASTE) | R(MEDICAL_LEAD) | R(ADMIN) |         \
-     R(INTAKE) | R(VISITOR))
-#define ROLES_READERS (R(CASEMANAGER) | R(PARTICIPANT) | R(MEDICAL_LEAD))
+     R(INTAKE) | R(VISITOR) | R(FACILITATOR))
+#define ROLES_READERS    (R(CASEMANAGER) | R(PARTICIPANT) | R(MEDICAL_LEAD))
+#define ROLES_GROUPS     (R(PARTICIPANT) | R(FACILITATOR) | R(CASEMANAGER))
+#define ROLES_RUN_GROUPS (R(FACILITATOR) | R(CASEMANAGER))
 
 /* Flags of a row. */
 #define UNREG   (1u << 0) /* may come from a key that belongs to no account */
@@ -78,7 +80,13 @@
     X(EXPIRED_GET,        "expired-get",       vn_handle_expired_get,       ROLES_ANY,       0,                        NULL)                                      \
     X(INTAKE_DESK,        "intake-desk",       vn_handle_intake_desk,       R(VISITOR),      WRITES,                   "only an anonymous first contact asks for the intake desk") \
     X(INTAKE_LIST,        "intake-list",       vn_handle_intake_list,       R(INTAKE),       0,                        "only intake staff list the first contacts") \
-    X(CASE_REOPEN,        "case-reopen",       vn_handle_case_reopen,       R(CASEMANAGER),  WRITES,                   AS_UNKNOWN)
+    X(CASE_REOPEN,        "case-reopen",       vn_handle_case_reopen,       R(CASEMANAGER),  WRITES,                   AS_UNKNOWN)                                \
+    X(GROUP_NEW,          "group-new",         vn_handle_group_new,         ROLES_RUN_GROUPS, WRITES | GROWS,         "only a facilitator or a casemanager creates groups") \
+    X(GROUP_INVITE,       "group-invite",      vn_handle_group_invite,      ROLES_RUN_GROUPS, WRITES | GROWS,         AS_UNKNOWN)                                \
+    X(GROUP_JOIN,         "group-join",        vn_handle_group_join,        R(PARTICIPANT),  WRITES | GROWS,          "only the programme's doctors (participants) join intervision groups") \
+    X(GROUP_SHOW,         "group-show",        vn_handle_group_show,        ROLES_GROUPS,    0,                        AS_UNKNOWN)                                \
+    X(GROUP_LEAVE,        "group-leave",       vn_handle_group_leave,       ROLES_GROUPS,    WRITES,                   AS_UNKNOWN)                                \
+    X(GROUP_LIST,         "group-list",        vn_handle_group_list,        ROLES_GROUPS,    0,                        "only members and facilitators of groups list them")
 /* clang-format on */
 
 typedef struct vn_server vn_server;

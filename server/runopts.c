@@ -171,7 +171,7 @@ void vn_runopts_usage(FILE *f)
         "\n"
         "every command but init opens the store with --store-key FILE, by default\n"
         "$CREDENTIALS_DIRECTORY/" VN_STOREKEY_CREDENTIAL " (systemd LoadCredentialEncrypted=)\n"
-        "roles: participant, casemanager, buddy, naaste, medical-lead, admin\n"
+        "roles: participant, casemanager, buddy, naaste, medical-lead, admin, facilitator\n"
         "durations: a number with s, m, h or d\n",
         f);
 }

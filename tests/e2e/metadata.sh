@@ -40,19 +40,22 @@ vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/
 join intake intake >/dev/null                            # a first-contact code and a visitor
 vn visitor join "$("$VANGNETD" intake-code --state "$STATE" --store-key "$STORE_KEY")" >/dev/null
 vn visitor intake write "first contact" >/dev/null
+join fac facilitator >/dev/null                # an intervision group, a member, an open invite
+GRP=$(vn fac --json group new --cap 5 | sed -E 's/.*"group": "([0-9a-f]{32})".*/\1/')
+vn doc join "$(vn fac group invite "$GRP")" >/dev/null
+vn fac group invite "$GRP" >/dev/null
 
 step "walk every database against docs/METADATA.md"
 store_copy "$T/plain"
 OUT=$("$VN_STORECHECK" "$T/plain" "$VN_METADATA" 2>&1) || true
 echo "$OUT"
-expect_match "every database and record is as documented" '^31 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
+expect_match "every database and record is as documented" '^35 databases, 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
 for db in meta invites accounts devices keys prekeys mailbox msgindex cases members memberof cmcases audit \
-    contracts events absences sched notices alerts attest disclosures quiet deferred mailtail alertsbycase sendquota alertslevel alertbuckets \
-    intakecodes visitors; do
+    contracts events absences sched notices alerts attest disclosures quiet deferred mailtail alertsbycase sendquota alertslevel alertbuckets intakecodes visitors groups gmembers gmemberof ginvites; do
     expect_match "$db was walked and has records" "ok: $db: [1-9][0-9]* records" "$OUT"
 done
 
-expect_eq "on disk: the same 31 databases, no other" \
+expect_eq "on disk: the same 35 databases, no other" \
     "$(mdb_dump -l "$T/plain" | sort | tr '\n' ' ')" "$(mdb_dump -l "$STATE" | sort | tr '\n' ' ')"
 
 # The walk fails on what is not documented.

@@ -25,6 +25,7 @@ static const struct {
     {VN_ROLE_ADMIN, "admin"},
     {VN_ROLE_INTAKE, "intake"},
     {VN_ROLE_VISITOR, "visitor"},
+    {VN_ROLE_FACILITATOR, "facilitator"},
 };
 
 static void test_numbers_are_stable(void **state)
@@ -39,6 +40,7 @@ static void test_numbers_are_stable(void **state)
     assert_int_equal(VN_ROLE_ADMIN, 6);
     assert_int_equal(VN_ROLE_INTAKE, 7);
     assert_int_equal(VN_ROLE_VISITOR, 8);
+    assert_int_equal(VN_ROLE_FACILITATOR, 9);
 }
 
 static void test_name_and_parse_round_trip(void **state)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KV_MAX_DBS 32
+#define KV_MAX_DBS 64
 /* A sealed scan holds its matches in memory: at most this many. */
 #define KV_SCAN_MAX ((size_t)1 << 24)
 

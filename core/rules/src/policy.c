@@ -24,6 +24,8 @@ const char *vn_policy_rule(vn_role role)
         return "intake staff may message anonymous first contacts (visitors)";
     case VN_ROLE_VISITOR:
         return "an anonymous first contact may message only the programme's intake staff";
+    case VN_ROLE_FACILITATOR:
+        return "a facilitator may message only the members of their own groups";
     default:
         return "this account has no role that may send messages";
     }
@@ -82,4 +84,14 @@ vn_err vn_policy_message(const vn_party *from, const vn_party *to, const char **
 bool vn_policy_in_team(vn_role role)
 {
     return role == VN_ROLE_PARTICIPANT || role == VN_ROLE_CASEMANAGER || role == VN_ROLE_BUDDY;
+}
+
+bool vn_policy_group_member(vn_role role)
+{
+    return role == VN_ROLE_PARTICIPANT;
+}
+
+bool vn_policy_group_facilitator(vn_role role)
+{
+    return role == VN_ROLE_FACILITATOR || role == VN_ROLE_CASEMANAGER;
 }

@@ -13,6 +13,7 @@
 #include "vn/disclosures.h"
 #include "vn/events.h"
 #include "vn/expired.h"
+#include "vn/groups.h"
 #include "vn/invites.h"
 #include "vn/keys.h"
 #include "vn/mailbox.h"
@@ -90,6 +91,7 @@ static vn_err delete_everything(vn_sstore *st, const uint8_t account[VN_ACCOUNT_
     if (err && err != VN_ENOTFOUND) return err;
     if ((err = vn_audit_forget_account(st, account)) ||
         (err = vn_alerts_forget_account(st, account)) ||
+        (err = vn_groups_forget_account(st, account)) ||
         (err = vn_quiet_forget_account(st, account)) || (err = vn_keys_delete(st, account)) ||
         (err = vn_mailbox_forget_account(st, account)))
         return err;

@@ -18,7 +18,7 @@ static const char *const db_names[] = {
     "audit",        "contracts", "events",      "absences",    "sched",        "notices",
     "alerts",       "attest",    "disclosures", "quiet",       "deferred",     "mailtail",
     "alertsbycase", "sendquota", "expired",     "alertslevel", "alertbuckets", "intakecodes",
-    "visitors",
+    "visitors",     "groups",    "gmembers",    "gmemberof",   "ginvites",
 };
 /* A name missing here would open LMDB's main database in its place. */
 _Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name per VN_DB_*");
@@ -46,7 +46,8 @@ static const size_t db_groups[VN_DB_COUNT] = {
     [VN_DB_DEFERRED] = VN_ACCOUNT_LEN,     [VN_DB_MAILTAIL] = VN_ACCOUNT_LEN,
     [VN_DB_ALERTSBYCASE] = VN_ACCOUNT_LEN, [VN_DB_SENDQUOTA] = VN_ACCOUNT_LEN,
     [VN_DB_ALERTSLEVEL] = VN_ACCOUNT_LEN,  [VN_DB_ALERTBUCKETS] = VN_ACCOUNT_LEN,
-    [VN_DB_VISITORS] = VN_ACCOUNT_LEN,
+    [VN_DB_VISITORS] = VN_ACCOUNT_LEN,     [VN_DB_GROUPS] = VN_ACCOUNT_LEN,
+    [VN_DB_GMEMBERS] = VN_ACCOUNT_LEN,     [VN_DB_GMEMBEROF] = VN_ACCOUNT_LEN,
 };
 
 /* The key check: a record written when the store is created. It is sealed

@@ -50,6 +50,10 @@ enum {
     VN_DB_ALERTBUCKETS, /* alerts.c: owner|bucket -> count, first, last; owner|severity -> tail */
     VN_DB_INTAKECODES,  /* intake.c: sha256(first-contact secret) -> per hour, hour, redeems */
     VN_DB_VISITORS,     /* intake.c: visitor -> days created and active, sends, intake peers */
+    VN_DB_GROUPS,       /* groups.c: group -> facilitator, cap */
+    VN_DB_GMEMBERS,     /* groups.c: group|account -> (empty): a member */
+    VN_DB_GMEMBEROF,    /* groups.c: account|group -> member or facilitator */
+    VN_DB_GINVITES,     /* groups.c: sha256(secret) -> group, expiry */
     VN_DB_COUNT
 };
 

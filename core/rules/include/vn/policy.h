@@ -34,4 +34,13 @@ const char *vn_policy_rule(vn_role role);
  * naasten, not the medical lead). */
 bool vn_policy_in_team(vn_role role);
 
+/* Intervision groups (docs/GROUPS.md): who may join one as a member (the
+ * doctors of the programme: participants), and who may create and run one
+ * (a facilitator, or a casemanager acting as one). Members of one group
+ * and its facilitator may also reach each other 1:1, which handing out the
+ * group's sender keys needs; the server checks that relation in its store,
+ * since it is not a property of two accounts alone. */
+bool vn_policy_group_member(vn_role role);
+bool vn_policy_group_facilitator(vn_role role);
+
 #endif

@@ -12,8 +12,9 @@ typedef enum vn_role {
     VN_ROLE_NAASTE = 4,
     VN_ROLE_MEDICAL_LEAD = 5,
     VN_ROLE_ADMIN = 6,
-    VN_ROLE_INTAKE = 7,  /* programme staff who answer first contacts */
-    VN_ROLE_VISITOR = 8, /* an anonymous first contact (vn/intake.h); never invited */
+    VN_ROLE_INTAKE = 7,      /* programme staff who answer first contacts */
+    VN_ROLE_VISITOR = 8,     /* an anonymous first contact (vn/intake.h); never invited */
+    VN_ROLE_FACILITATOR = 9, /* runs intervision and Balint groups (docs/GROUPS.md) */
 } vn_role;
 
 /* "participant", ...; "none" for anything unknown. */
