@@ -220,6 +220,7 @@ typedef struct vn_shower {
     size_t n;         /* messages shown so far */
     bool opened;      /* the JSON array's "[" is out */
     bool reader_gone; /* stdout's reader went away (`| head`): nothing more is shown */
+    int state;        /* history: the next item's delivery state (receipt.h), 0 for none */
 } vn_shower;
 
 /* Starts the output (ignores SIGPIPE, so that a reader that went away is

@@ -6,6 +6,7 @@
  * acknowledged comes back from the server and is only acknowledged (its id
  * is in CDB_SEEN). */
 #include "args.h"
+#include "receipt.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -41,6 +42,7 @@ typedef struct inbox_run {
     size_t nrosters;                            /* rosters read so far */
     bool have_server_key;                       /* server_key is loaded */
     uint8_t server_key[VN_SEALED_SIGN_PUB_LEN]; /* the pinned key certificates are checked by */
+    vn_receipts *owed;                          /* receipts owed to senders (receipt.h) */
 } inbox_run;
 
 /* One envelope as its sealed layer told it: who sent it, for which case. */
@@ -69,6 +71,7 @@ static vn_err show_stored(inbox_run *run, const Vn__Received *r, const uint8_t k
     vn_err err = vn_show_item(&run->sh, r);
     if (err) return err;
     run->n++;
+    if (run->owed) vn_receipts_shown(c, run->owed, r); /* best effort: only a tick */
     vn_kv_set_durable(c->kv, false);
     err = vn_kv_del(c->kv, CDB_UNSHOWN, key, 8);
     vn_kv_set_durable(c->kv, true);
@@ -269,6 +272,13 @@ static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNo
     return finish_msg(run, in, line, vn_client_keep_record(run->c, rn, in->e->id.data));
 }
 
+/* A delivery or read receipt for messages of ours: updates their state,
+ * shows nothing and answers nothing (receipt.h). */
+static vn_err take_receipt(inbox_run *run, const incoming *in, const Vn__Receipt *r)
+{
+    return finish_msg(run, in, NULL, vn_receipt_take(run->c, in->from, r, NULL));
+}
+
 /* Decrypts the inner message of m inside the caller's transaction under
  * the session of the certified sender, checks that this session's identity
  * key is the certified one (VN_EFORGED if not), and unpacks it. */
@@ -310,7 +320,12 @@ static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content
     if (!team && content->sender_key.len > 0) return take_sender_key(run, in, content);
     if (!team && content->signal) return take_signal(run, in, content->signal);
     if (!team && content->record) return take_record(run, in, content->record);
-    return take_text(run, in, content->text ? content->text : "");
+    if (!team && content->receipt) return take_receipt(run, in, content->receipt);
+    vn_err err = take_text(run, in, content->text ? content->text : "");
+    /* Stored: its sender may know (best effort, like the read receipt). */
+    if (!err && !team && run->owed)
+        vn_receipts_add(run->owed, in->from, in->e->id.data, in->e->id.len, VN_MSG_DELIVERED);
+    return err;
 }
 
 /* An end-to-end message not seen before: open the sealed layer, decrypt,
@@ -418,6 +433,8 @@ static vn_err take_envelopes(inbox_run *run, const Vn__Envelopes *envs)
         err = take_envelope(run, envs->envelopes[i]);
     if (err == VN_ETIMEOUT || err == VN_ETRANSPORT) return err;
     vn_err aerr = send_acks(run);
+    /* Receipts after the acks: a failure to send them loses no message. */
+    if (!aerr && run->owed) vn_receipts_send(run->c, run->owed);
     return err ? err : aerr;
 }
 
@@ -643,12 +660,15 @@ int vn_cmd_inbox(vn_client *c, const vn_args *a)
     /* --follow --json is a stream: one object a line, each as it comes. */
     run.sh = (vn_shower){.c = c, .json_lines = following};
     vn_show_begin(&run.sh);
+    if ((err = vn_receipts_new(&run.owed))) return vn_client_fail(c, err, "out of memory");
     err = show_leftovers(&run);
+    if (!err) vn_receipts_send(c, run.owed); /* read receipts of what was left */
     if (!err && following) err = subscribe(c);
     if (!err) err = drain(&run);
     if (!err && following) err = follow(&run, count, wait_s);
     rc = finish(&run, following, count, err);
     for (size_t i = 0; i < ROSTERS_MAX; i++)
         vn_frame_reply_free(run.rosters[i].rep);
+    vn_receipts_free(&run.owed);
     return rc;
 }

@@ -47,7 +47,9 @@ static const vn_cmd commands[] = {
      .args = {{"WHO", VN_ARG_OPTIONAL, "only the 1:1 messages with this account or contact"}},
      .about = "Reads this device's store only: what inbox received and what send sent from this\n"
               "profile, oldest first. --json prints a list of {\"id\", \"from\", \"time\",\n"
-              "\"text\"}, with \"to\" on messages you sent to one person."},
+              "\"text\"}, with \"to\" on messages you sent to one person, and their \"state\":\n"
+              "queued, sent (the server has it), delivered (their device has it), read (shown\n"
+              "to them, if they allow read receipts) or refused."},
     {ROW("verify", NULL, vn_cmd_verify, "show the safety number shared with WHO"),
      .opts = {{"--confirm", NULL, 0,
                "mark it verified (and accept a changed identity key you have checked)"}},
@@ -168,6 +170,13 @@ static const vn_cmd commands[] = {
      .about = "Concern-level alert notices wait until your quiet hours end; urgent and crisis\n"
               "never wait. Without an argument, shows the setting last made from this profile\n"
               "(kept on this device beside the server's copy)."},
+    {ROW("settings", "read-receipts", vn_cmd_settings_read_receipts,
+         "let people who write to you see when you have read it"),
+     .args = {{"on|off", VN_ARG_OPTIONAL | VN_ARG_CHOICE,
+               "on or off (default off); without it, show the setting"}},
+     .about = "Off (the default): a sender sees that your device has their message (two ticks),\n"
+              "never when you read it. On: shown in inbox or chat counts as read. Kept on this\n"
+              "device only; it travels end to end, as a receipt message."},
     {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
          "set a new passphrase for this profile"),
      .about = "Asks for the current passphrase, then the new one twice: at least 12 characters\n"

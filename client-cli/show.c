@@ -8,6 +8,7 @@
  * it, and a reader that is gone makes the write fail instead of killing
  * the process (SIGPIPE). */
 #include "client.h"
+#include "receipt.h"
 
 #include "vn/frame.h"
 #include "vn/hex.h"
@@ -84,6 +85,7 @@ static void print_json(vn_shower *sh, const Vn__Received *r, const char *id, con
         fputs(", ", stdout);
     }
     if (r->case_id && r->case_id[0]) printf("\"case\": \"%s\", ", r->case_id);
+    if (vn_msg_state_name(sh->state)) printf("\"state\": \"%s\", ", vn_msg_state_name(sh->state));
     printf("\"time\": \"%s\", \"text\": ", when);
     vn_json_str(stdout, r->text);
     fputs("}", stdout);
@@ -105,6 +107,7 @@ static void print_text(vn_shower *sh, const Vn__Received *r, const char *when)
     if (!sent || to[0]) vn_text_put(stdout, label ? label : who, "    ");
     fputs(": ", stdout);
     vn_text_put(stdout, r->text, "    ");
+    if (vn_msg_state_mark(sh->state)) printf("  [%s]", vn_msg_state_mark(sh->state));
     fputc('\n', stdout);
 }
 
