@@ -221,6 +221,10 @@ typedef struct vn_shower {
     bool opened;      /* the JSON array's "[" is out */
     bool reader_gone; /* stdout's reader went away (`| head`): nothing more is shown */
     int state;        /* history: the next item's delivery state (receipt.h), 0 for none */
+    /* Called with each item before it is shown (chat: a bell, a new line
+     * under its prompt); NULL for none. */
+    void (*before)(void *ud, const Vn__Received *r);
+    void *ud;
 } vn_shower;
 
 /* Starts the output (ignores SIGPIPE, so that a reader that went away is

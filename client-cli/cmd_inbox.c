@@ -7,6 +7,7 @@
  * is in CDB_SEEN). */
 #include "args.h"
 #include "receipt.h"
+#include "chat_inbox.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -671,4 +672,74 @@ int vn_cmd_inbox(vn_client *c, const vn_args *a)
         vn_frame_reply_free(run.rosters[i].rep);
     vn_receipts_free(&run.owed);
     return rc;
+}
+
+/* ---- inbox as a session of another view (chat.h) ------------------- */
+
+struct vn_inbox {
+    inbox_run run;      /* as a run of `inbox --follow` */
+    int64_t next_check; /* when to subscribe again and fetch */
+    bool lost;          /* the server was out of reach at the last try */
+};
+
+int vn_inbox_open(vn_client *c, const vn_shower *sh, vn_inbox **out)
+{
+    vn_inbox *in = calloc(1, sizeof *in);
+    *out = NULL;
+    if (!in) return vn_client_fail(c, VN_ENOMEM, "out of memory");
+    in->run.c = c;
+    in->run.sh = *sh;
+    int rc = get_ready(c);
+    vn_err err = VN_OK;
+    if (!rc && (err = vn_receipts_new(&in->run.owed))) rc = vn_client_fail(c, err, "out of memory");
+    if (!rc && (err = show_leftovers(&in->run)))
+        rc = vn_client_fail_call(c, err, "cannot show the messages kept from before");
+    if (!rc) vn_receipts_send(c, in->run.owed);
+    if (!rc && !(err = subscribe(c))) err = drain(&in->run);
+    if (!rc && err) rc = vn_client_fail_call(c, err, "cannot fetch new messages");
+    if (rc) {
+        vn_inbox_close(&in);
+        return rc;
+    }
+    in->next_check = mono_ms() + FOLLOW_CHECK_MS;
+    *out = in;
+    return EXIT_OK;
+}
+
+vn_err vn_inbox_poll(vn_inbox *in, int wait_ms)
+{
+    vn_client *c = in->run.c;
+    Vn__Reply *rep = NULL;
+    vn_err err;
+    if (mono_ms() >= in->next_check) {
+        err = follow_step(&in->run, NULL, FOLLOW_CHECK_MS);
+        in->next_check = mono_ms() + (err ? FOLLOW_RETRY_MS * 4 : FOLLOW_CHECK_MS);
+        if (err && vn_err_is_retryable(err) && !in->lost)
+            fprintf(stderr, "vangnet: the server is out of reach (%s); trying again\n",
+                    vn_err_str(err));
+        else if (!err && in->lost)
+            fprintf(stderr, "vangnet: connected again\n");
+        in->lost = err && vn_err_is_retryable(err);
+        return in->lost ? VN_OK : err;
+    }
+    err = vn_conn_next_push(c->conn, wait_ms, &rep);
+    if (err == VN_ETIMEOUT) return VN_OK;
+    if (!err) err = follow_step(&in->run, rep, 0);
+    vn_frame_reply_free(rep);
+    if (err && vn_err_is_retryable(err)) {
+        in->next_check = 0; /* subscribe again and fetch what we missed */
+        return VN_OK;
+    }
+    return err;
+}
+
+void vn_inbox_close(vn_inbox **inp)
+{
+    vn_inbox *in = *inp;
+    if (!in) return;
+    for (size_t i = 0; i < ROSTERS_MAX; i++)
+        vn_frame_reply_free(in->run.rosters[i].rep);
+    vn_receipts_free(&in->run.owed);
+    free(in);
+    *inp = NULL;
 }

@@ -50,6 +50,14 @@ static const vn_cmd commands[] = {
               "\"text\"}, with \"to\" on messages you sent to one person, and their \"state\":\n"
               "queued, sent (the server has it), delivered (their device has it), read (shown\n"
               "to them, if they allow read receipts) or refused."},
+    {ROW("chat", NULL, vn_cmd_chat, "talk with one person or a care team, live, in this terminal"),
+     .opts = {CASE_OPT(0, "the case's care-team chat, not WHO")},
+     .args = {{"WHO", VN_ARG_OPTIONAL, "account id or contact name (left out with --case)"}},
+     .about = "Shows the last messages of the conversation, then new ones as they come; a line\n"
+              "typed is sent. /claim ALERT, /ack ALERT, /alerts, /verify [confirm], /help and\n"
+              "/quit do the rest; a crisis or an SOS rings the terminal's bell. Through the\n"
+              "profile's daemon when one runs, else with a connection of its own (as inbox\n"
+              "--follow: stored, shown, then acknowledged)."},
     {ROW("verify", NULL, vn_cmd_verify, "show the safety number shared with WHO"),
      .opts = {{"--confirm", NULL, 0,
                "mark it verified (and accept a changed identity key you have checked)"}},

@@ -123,5 +123,6 @@ int vn_cmd_change_passphrase(vn_client *c, const vn_args *a);
 int vn_cmd_profile_restore(vn_client *c, const vn_args *a);
 int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a);
 int vn_cmd_settings_read_receipts(vn_client *c, const vn_args *a);
+int vn_cmd_chat(vn_client *c, const vn_args *a);
 
 #endif

@@ -116,6 +116,7 @@ vn_err vn_show_item(vn_shower *sh, const Vn__Received *r)
     char when[32], id[VN_MSGID_LEN * 2 + 1] = "";
     if (r->id.len == VN_MSGID_LEN) vn_hex_encode(r->id.data, VN_MSGID_LEN, id);
     vn_iso_time(r->time_ms, when, sizeof when);
+    if (sh->before) sh->before(sh->ud, r);
     if (sh->c->json)
         print_json(sh, r, id, when);
     else
