@@ -58,6 +58,7 @@ typedef struct vn_client {
     int lock_depth;                   /* nesting of vn_lock_take */
     bool lock_held;                   /* this process holds the profile's lock */
     bool pass_refused;                /* no new passphrase typed was strong and twice the same */
+    struct vn_stored_hook *on_stored; /* the daemon: told of each message stored (cmd_inbox.c) */
 } vn_client;
 
 /* client.c: the profile and its device store. */
@@ -236,6 +237,32 @@ void vn_show_begin(vn_shower *sh);
 vn_err vn_show_item(vn_shower *sh, const Vn__Received *r);
 /* Ends the output ("]" of a JSON array). */
 void vn_show_end(vn_shower *sh);
+
+/* cmd_inbox.c: the receive path without showing, for the daemon. */
+
+/* One message the receive path stored (committed, not yet acknowledged). */
+typedef struct vn_stored {
+    const Vn__Received *r;          /* as kept: from, case, time, the text inbox shows */
+    const Vn__Notice *notice;       /* a notice from the server, or NULL */
+    const Vn__SignalReport *signal; /* a signal report or an SOS, or NULL */
+    const Vn__RecordNote *record;   /* a record outcome its sender may author, or NULL */
+    const char *identity_changed;   /* with r NULL: this sender's key changed, message held */
+} vn_stored;
+
+/* Set in vn_client.on_stored: called for each message stored, after its
+ * transaction committed and before it is acknowledged to the server. */
+typedef struct vn_stored_hook {
+    void (*fn)(void *ud, const vn_stored *s);
+    void *ud;
+} vn_stored_hook;
+
+/* Stores the envelopes of a push (envs), or with envs NULL fetches until
+ * the mailbox is empty, and acknowledges them; shows nothing: what was
+ * stored waits in CDB_UNSHOWN for the next inbox. A message is durable
+ * before it is acknowledged, as with inbox. */
+vn_err vn_inbox_receive(vn_client *c, const Vn__Envelopes *envs);
+/* Subscribes this connection to pushes of new mail. */
+vn_err vn_inbox_subscribe(vn_client *c);
 
 /* lock.c: one vangnet process at a time works on a profile. */
 

@@ -31,6 +31,7 @@
 typedef struct inbox_run {
     vn_client *c;                                   /* the profile and connection */
     vn_shower sh;                                   /* where messages are shown */
+    bool store_only;                                /* the daemon: store, ack, show nothing */
     size_t n;                                       /* messages shown this run */
     size_t held;                                    /* left on the server (untrusted sender) */
     ProtobufCBinaryData acks[VN_FETCH_MAX * 2];     /* ids to acknowledge */
@@ -52,6 +53,8 @@ typedef struct incoming {
     char from[VN_ACCOUNT_HEX + 1];    /* the certified sender, or "server" */
     char case_id[VN_ACCOUNT_HEX + 1]; /* the case of a team message, else "" */
     uint64_t time_ms;                 /* the sender's time if it gave one, else the envelope's */
+    const Vn__SignalReport *signal;   /* what it carried, for the daemon (vn_stored) */
+    const Vn__RecordNote *record;
 } incoming;
 
 static void queue_ack(inbox_run *run, const Vn__Envelope *e)
@@ -109,7 +112,12 @@ static vn_err finish_msg(inbox_run *run, const incoming *in, const char *text, v
         err = vn_kv_commit(c->kv);
     else if (vn_kv_in_txn(c->kv))
         vn_kv_abort(c->kv);
-    if (!err && text) err = show_stored(run, &r, key);
+    if (!err && text && c->on_stored) {
+        vn_stored s = {
+            .r = &r, .notice = in->e->notice, .signal = in->signal, .record = in->record};
+        c->on_stored->fn(c->on_stored->ud, &s);
+    }
+    if (!err && text && !run->store_only) err = show_stored(run, &r, key);
     if (!err) queue_ack(run, in->e);
     return err;
 }
@@ -188,6 +196,8 @@ static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
 /* A signal report or an SOS: shown as one line, and kept like a message. */
 static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalReport *sr)
 {
+    incoming with = *in;
+    with.signal = sr;
     char line[1400];
     size_t o = 0;
     bool sos = sr->kind && strcmp(sr->kind, "sos") == 0;
@@ -203,7 +213,7 @@ static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalRe
     if (o < sizeof line - 80)
         snprintf(line + o, sizeof line - o,
                  sos ? " -- take it: vangnet claim %s" : " -- vangnet ack %s", sr->alert);
-    return take_text(run, in, line);
+    return take_text(run, &with, line);
 }
 
 /* The roster of case_id, read from the server once a run; *ci is NULL
@@ -270,7 +280,9 @@ static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNo
              rn->confirmed ? " (confirmed)" : "", rn->note && rn->note[0] ? " - " : "",
              rn->note ? rn->note : "");
     if (!ok) return take_text(run, in, line);
-    return finish_msg(run, in, line, vn_client_keep_record(run->c, rn, in->e->id.data));
+    incoming with = *in;
+    with.record = rn;
+    return finish_msg(run, &with, line, vn_client_keep_record(run->c, rn, in->e->id.data));
 }
 
 /* A delivery or read receipt for messages of ours: updates their state,
@@ -369,6 +381,10 @@ static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
                 "`vangnet verify %s` and compare safety numbers\n",
                 in.from, in.from);
         run->held++;
+        if (c->on_stored) {
+            vn_stored s = {.identity_changed = in.from};
+            c->on_stored->fn(c->on_stored->ud, &s);
+        }
         goto out;
     }
     if (err) {
@@ -742,4 +758,25 @@ void vn_inbox_close(vn_inbox **inp)
     vn_receipts_free(&in->run.owed);
     free(in);
     *inp = NULL;
+}
+
+vn_err vn_inbox_subscribe(vn_client *c)
+{
+    return subscribe(c);
+}
+
+vn_err vn_inbox_receive(vn_client *c, const Vn__Envelopes *envs)
+{
+    inbox_run *run = calloc(1, sizeof *run);
+    if (!run) return VN_ENOMEM;
+    run->c = c;
+    run->store_only = true;
+    /* Stored: each 1:1 sender gets its delivery receipt (receipt.h). */
+    vn_err err = vn_receipts_new(&run->owed);
+    if (!err) err = envs ? take_envelopes(run, envs) : drain(run);
+    for (size_t i = 0; i < ROSTERS_MAX; i++)
+        vn_frame_reply_free(run->rosters[i].rep);
+    vn_receipts_free(&run->owed);
+    free(run);
+    return err;
 }

@@ -207,6 +207,23 @@ static const vn_cmd commands[] = {
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},
+    /* the always-on client (daemon.c, rpc.c; docs/JSONRPC.md) */
+    {ROW("daemon", NULL, vn_cmd_daemon, "stay connected: live events, notifications, JSON-RPC"),
+     .opts =
+         {{"--http", "127.0.0.1:PORT", 0, "also serve JSON-RPC and events over HTTP (loopback)"},
+          {"--notify-cmd", "CMD", 0, "run CMD (sh -c) for each event that should reach you now"},
+          {"--notify-content", NULL, 0, "put message text into notifications (not by default)"}},
+     .about = "Unlocks the profile once and stays connected: stores what arrives (the next\n"
+              "inbox shows it), serves JSON-RPC 2.0 on PROFILE/daemon.sock, and while it runs\n"
+              "the vangnet commands of this profile go through it, without the passphrase\n"
+              "work. Settings in PROFILE/daemon.conf (notify-cmd, notify-content, http); the\n"
+              "options win. See docs/JSONRPC.md."},
+    {ROW("jsonrpc", NULL, vn_cmd_jsonrpc, "JSON-RPC 2.0 on standard input and output"),
+     .opts = {{"--connect", NULL, 0,
+               "relay to the running daemon's socket instead (no passphrase)"}},
+     .about = "One request (or batch) a line in, one response a line out, as on the daemon's\n"
+              "socket; ends at the end of the input. With --connect, a relay to the socket of\n"
+              "the daemon that runs for the profile (for scripts). See docs/JSONRPC.md."},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -419,4 +436,9 @@ void vn_commands_usage(FILE *f)
     fputs("\n", f);
     print_opts(f, "global options", vn_global_opts);
     fprintf(f, "\nCOMMAND --help tells more about one command.\n%s", footer);
+}
+
+const vn_cmd *vn_commands_at(size_t i)
+{
+    return i < NCOMMANDS ? &commands[i] : NULL;
 }
