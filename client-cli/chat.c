@@ -1,7 +1,7 @@
-/* `vangnet chat [WHO | --case CASE]` (chat.h): the conversation's recent
+/* `vangnet chat [WHO | --case CASE]` (chat_view.h): the conversation's recent
  * history, then live messages and a prompt; a line typed is sent, a line
  * starting with / is a command. Ends at /quit or the end of the input. */
-#include "chat.h"
+#include "chat_view.h"
 #include "chat_backend.h"
 #include "args.h"
 
@@ -18,9 +18,9 @@
 
 typedef struct chat {
     vn_client *c;
-    chat_target t;
-    chat_view v;
-    chat_backend *b;
+    vn_chat_target t;
+    vn_chat_view v;
+    vn_chat_backend *b;
     char line[LINE_MAX_ + 2]; /* input not yet ended by a line break */
     size_t len;
     bool toolong; /* the line in the making is longer than LINE_MAX_: dropped */
@@ -29,7 +29,7 @@ typedef struct chat {
 
 static void help(chat *ch)
 {
-    chat_view_line(&ch->v);
+    vn_chat_view_line(&ch->v);
     printf("Type a message and press Enter to send it. Commands:\n"
            "  /alerts            the alerts you can see\n"
            "  /claim ALERT       take an SOS (buddies)\n"
@@ -63,25 +63,25 @@ static void verify(chat *ch, char **w, int n)
     }
     argv[argc++] = ch->t.case_id ? w[1] : ch->t.peer;
     if (confirm) argv[argc++] = "--confirm";
-    chat_backend_run(ch->b, "verify", argc, argv);
+    vn_chat_backend_run(ch->b, "verify", argc, argv);
 }
 
 static void command(chat *ch, char *line)
 {
     char *w[ARGS_MAX];
     int n = split(line + 1, w, ARGS_MAX);
-    chat_view_line(&ch->v);
+    vn_chat_view_line(&ch->v);
     if (n == 0 || strcmp(w[0], "help") == 0) {
         help(ch);
     } else if (strcmp(w[0], "quit") == 0 || strcmp(w[0], "q") == 0) {
         ch->quit = true;
     } else if (strcmp(w[0], "alerts") == 0) {
-        chat_backend_run(ch->b, "alerts", n - 1, w + 1);
+        vn_chat_backend_run(ch->b, "alerts", n - 1, w + 1);
     } else if (strcmp(w[0], "claim") == 0 || strcmp(w[0], "ack") == 0) {
         if (n != 2)
             vn_client_fail_usage(ch->c, "/%s ALERT (the alert id, as /alerts shows it)", w[0]);
         else
-            chat_backend_run(ch->b, w[0], 1, w + 1);
+            vn_chat_backend_run(ch->b, w[0], 1, w + 1);
     } else if (strcmp(w[0], "verify") == 0) {
         verify(ch, w, n);
     } else {
@@ -98,8 +98,8 @@ static void take_line(chat *ch, char *line)
     if (n > 0 && line[n - 1] == '\r') line[--n] = '\0';
     if (n == 0) return;
     if (line[0] == '/' && line[1] != '/') return command(ch, line);
-    chat_view_line(&ch->v);
-    chat_backend_send(ch->b, line[0] == '/' ? line + 1 : line);
+    vn_chat_view_line(&ch->v);
+    vn_chat_backend_send(ch->b, line[0] == '/' ? line + 1 : line);
     fflush(stdout);
 }
 
@@ -130,7 +130,7 @@ static bool read_input(chat *ch)
         ch->v.prompt_out = false;
         ch->v.reprompt = true;
         if (ch->toolong) {
-            chat_view_line(&ch->v);
+            vn_chat_view_line(&ch->v);
             vn_client_fail(ch->c, VN_ETOOBIG, "that line is longer than %d bytes; not sent",
                            LINE_MAX_);
         } else {
@@ -142,7 +142,7 @@ static bool read_input(chat *ch)
     return true;
 }
 
-static int parse_target(vn_client *c, const vn_args *a, chat_target *t)
+static int parse_target(vn_client *c, const vn_args *a, vn_chat_target *t)
 {
     const char *who = vn_args_pos(a, 0);
     t->case_id = vn_args_get(a, "--case");
@@ -171,37 +171,37 @@ int vn_cmd_chat(vn_client *c, const vn_args *a)
     int rc = parse_target(c, a, &ch->t);
     if (rc) goto out;
     ch->c = c;
-    chat_view_init(&ch->v, c);
+    vn_chat_view_init(&ch->v, c);
     if (ch->t.case_id)
         printf("care-team chat of case %.8s\n", ch->t.case_id);
     else
         printf("chat with %s\n", vn_text_field(ch->t.label, f, sizeof f));
-    vn_err err = chat_view_recent(&ch->v, &ch->t, RECENT);
+    vn_err err = vn_chat_view_recent(&ch->v, &ch->t, RECENT);
     if (err) {
         rc = vn_client_fail(c, err, "cannot read the history: %s", vn_err_str(err));
         goto out;
     }
-    if ((rc = chat_backend_open(c, &ch->v, &ch->t, &ch->b))) goto out;
-    chat_view_line(&ch->v);
-    printf("-- live (%s); /help for commands, /quit to leave\n", chat_backend_name(ch->b));
+    if ((rc = vn_chat_backend_open(c, &ch->v, &ch->t, &ch->b))) goto out;
+    vn_chat_view_line(&ch->v);
+    printf("-- live (%s); /help for commands, /quit to leave\n", vn_chat_backend_name(ch->b));
     /* Locked only while something is done (as inbox --follow). */
     vn_lock_drop(c);
     while (!ch->quit) {
-        chat_view_prompt(&ch->v);
+        vn_chat_view_prompt(&ch->v);
         struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
         int ready = poll(&p, 1, WAIT_MS);
         if (ready > 0 && !read_input(ch)) break;
-        if ((err = chat_backend_poll(ch->b, ready > 0 ? 0 : WAIT_MS))) {
-            chat_view_line(&ch->v);
+        if ((err = vn_chat_backend_poll(ch->b, ready > 0 ? 0 : WAIT_MS))) {
+            vn_chat_view_line(&ch->v);
             rc = vn_client_fail_call(c, err, "the chat stopped");
             break;
         }
     }
-    chat_view_line(&ch->v);
+    vn_chat_view_line(&ch->v);
     fflush(stdout);
     vn_lock_take(c); /* the level vn_client_close lets go of */
 out:
-    chat_backend_close(&ch->b);
+    vn_chat_backend_close(&ch->b);
     free(ch);
     return rc;
 }

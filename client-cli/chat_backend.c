@@ -1,8 +1,10 @@
-/* The standalone backend of `vangnet chat` (chat_backend.h): its own
- * session to the server, like `inbox --follow`: store, show, acknowledge.
- * The profile is locked only while something is done, so that other
- * commands (a `send` from another terminal) need not wait for the chat. */
+/* The backends of `vangnet chat` (chat_backend.h). With the profile's
+ * daemon (chat_daemon.c) live events come from its socket and commands
+ * run there. Without one, a session of chat's own, like `inbox --follow`:
+ * store, show, acknowledge. Either way the profile is locked only while
+ * something is done here, so that other commands need not wait. */
 #include "chat_backend.h"
+#include "chat_daemon.h"
 #include "chat_inbox.h"
 #include "args.h"
 #include "receipt.h"
@@ -12,42 +14,88 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct chat_backend {
+struct vn_chat_backend {
     vn_client *c;
-    chat_view *v;
-    const chat_target *t;
-    vn_inbox *in; /* the live session */
+    vn_chat_view *v;
+    const vn_chat_target *t;
+    vn_inbox *in;      /* standalone: the live session */
+    vn_chat_daemon *d; /* or the daemon's events */
+    vn_receipts *owed; /* with the daemon: read receipts of what was shown */
+    bool daemon_gone;  /* the daemon went away (said once) */
 };
 
-int chat_backend_open(vn_client *c, chat_view *v, const chat_target *t, chat_backend **out)
+int vn_chat_backend_open(vn_client *c, vn_chat_view *v, const vn_chat_target *t,
+                         vn_chat_backend **out)
 {
-    chat_backend *b = calloc(1, sizeof *b);
+    vn_chat_backend *b = calloc(1, sizeof *b);
     *out = NULL;
     if (!b) return vn_client_fail(c, VN_ENOMEM, "out of memory");
     b->c = c;
     b->v = v;
     b->t = t;
-    int rc = vn_inbox_open(c, &v->sh, &b->in);
+    int rc = vn_chat_daemon_open(c, &b->d);
+    vn_err err = VN_OK;
+    if (!rc && b->d && (err = vn_receipts_new(&b->owed)))
+        rc = vn_client_fail(c, err, "out of memory");
+    if (!rc && !b->d) rc = vn_inbox_open(c, &v->sh, &b->in);
     if (rc) {
-        free(b);
+        vn_chat_backend_close(&b);
         return rc;
     }
     *out = b;
     return EXIT_OK;
 }
 
-const char *chat_backend_name(const chat_backend *b)
+const char *vn_chat_backend_name(const vn_chat_backend *b)
 {
-    return "standalone";
+    return b->d ? "through the daemon" : "standalone";
 }
 
-vn_err chat_backend_poll(chat_backend *b, int wait_ms)
+vn_err vn_chat_backend_poll(vn_chat_backend *b, int wait_ms)
 {
-    return vn_inbox_poll(b->in, wait_ms);
+    if (!b->d) return vn_inbox_poll(b->in, wait_ms);
+    vn_err err = vn_chat_daemon_poll(b->c, b->d, b->v, b->owed, wait_ms);
+    if (err == VN_ETRANSPORT && !b->daemon_gone) {
+        vn_chat_view_line(b->v);
+        fprintf(stderr, "vangnet: the daemon went away; new messages will not show here until "
+                        "you open the chat again\n");
+        b->daemon_gone = true;
+    }
+    /* Read receipts go through the outbox, sent by a short connection of
+     * our own (it sends only: the daemon keeps the subscription). */
+    if (!vn_lock_take(b->c)) {
+        vn_receipts_send(b->c, b->owed);
+        vn_lock_drop(b->c);
+    }
+    return VN_OK;
+}
+
+/* Through the daemon: `send` there, shown here as sent or queued. */
+static int send_daemon(vn_chat_backend *b, const char *text)
+{
+    char *argv[4];
+    int argc = 0;
+    if (b->t->case_id) {
+        argv[argc++] = "--case";
+        argv[argc++] = (char *)b->t->case_id;
+    } else {
+        argv[argc++] = (char *)b->t->peer;
+    }
+    argv[argc++] = (char *)text;
+    int rc = vn_chat_daemon_run(b->c, "send", argc, argv);
+    if (rc && rc != EXIT_RETRY) return rc;
+    Vn__Received r = VN__RECEIVED__INIT;
+    r.from = b->c->account;
+    r.to = b->t->case_id ? "" : (char *)b->t->peer;
+    r.case_id = b->t->case_id ? (char *)b->t->case_id : "";
+    r.time_ms = vn_wallclock_ms();
+    r.text = (char *)text;
+    vn_chat_view_show(b->v, &r, rc ? VN_MSG_QUEUED : VN_MSG_SENT);
+    return rc;
 }
 
 /* The peer or the team can be written to; says why not. */
-static int ready_to_send(chat_backend *b)
+static int ready_to_send(vn_chat_backend *b)
 {
     vn_client *c = b->c;
     vn_err err = b->t->case_id ? vn_team_prepare(c, b->t->case_id)
@@ -66,7 +114,7 @@ static int ready_to_send(chat_backend *b)
     return EXIT_OK;
 }
 
-static int send_locked(chat_backend *b, const char *text)
+static int send_locked(vn_chat_backend *b, const char *text)
 {
     vn_client *c = b->c;
     vn_flushed fl;
@@ -89,13 +137,14 @@ static int send_locked(chat_backend *b, const char *text)
     r.case_id = b->t->case_id ? (char *)b->t->case_id : "";
     r.time_ms = content.sent_ms;
     r.text = (char *)text;
-    chat_view_show(b->v, &r, queued ? VN_MSG_QUEUED : VN_MSG_SENT);
+    vn_chat_view_show(b->v, &r, queued ? VN_MSG_QUEUED : VN_MSG_SENT);
     if (queued) vn_outbox_report_queued(c, err);
     return queued ? EXIT_RETRY : EXIT_OK;
 }
 
-int chat_backend_send(chat_backend *b, const char *text)
+int vn_chat_backend_send(vn_chat_backend *b, const char *text)
 {
+    if (b->d) return send_daemon(b, text);
     vn_err err = vn_lock_take(b->c);
     if (err) return EXIT_RETRY;
     int rc = send_locked(b, text);
@@ -103,13 +152,14 @@ int chat_backend_send(chat_backend *b, const char *text)
     return rc;
 }
 
-int chat_backend_run(chat_backend *b, const char *name, int argc, char **argv)
+int vn_chat_backend_run(vn_chat_backend *b, const char *name, int argc, char **argv)
 {
     vn_client *c = b->c;
     const vn_cmd *cmd = vn_commands_find(name, NULL);
     vn_args a;
     char msg[256];
     if (!cmd) return vn_client_fail_usage(c, "there is no command %s", name);
+    if (b->d) return vn_chat_daemon_run(c, name, argc, argv);
     vn_err err = vn_args_parse(&a, cmd, argc, argv, msg, sizeof msg);
     if (err) {
         vn_args_free(&a);
@@ -124,11 +174,13 @@ int chat_backend_run(chat_backend *b, const char *name, int argc, char **argv)
     return rc;
 }
 
-void chat_backend_close(chat_backend **bp)
+void vn_chat_backend_close(vn_chat_backend **bp)
 {
-    chat_backend *b = *bp;
+    vn_chat_backend *b = *bp;
     if (!b) return;
     vn_inbox_close(&b->in);
+    vn_chat_daemon_close(&b->d);
+    vn_receipts_free(&b->owed);
     free(b);
     *bp = NULL;
 }

@@ -1,7 +1,7 @@
-/* What `vangnet chat` shows (chat.h): messages in the format of inbox and
+/* What `vangnet chat` shows (chat_view.h): messages in the format of inbox and
  * history (show.c, every peer string through text.c), a prompt, and a
  * bell for what must reach a person now. */
-#include "chat.h"
+#include "chat_view.h"
 #include "receipt.h"
 
 #include <stdlib.h>
@@ -25,13 +25,13 @@ static bool urgent(const Vn__Received *r)
 /* The shower's hook, before each message it shows. */
 static void before_item(void *ud, const Vn__Received *r)
 {
-    chat_view *v = ud;
-    chat_view_line(v);
+    vn_chat_view *v = ud;
+    vn_chat_view_line(v);
     if (urgent(r) && !(r->to && r->to[0])) fputc('\a', stdout);
     v->reprompt = true;
 }
 
-void chat_view_init(chat_view *v, vn_client *c)
+void vn_chat_view_init(vn_chat_view *v, vn_client *c)
 {
     memset(v, 0, sizeof *v);
     v->c = c;
@@ -40,7 +40,7 @@ void chat_view_init(chat_view *v, vn_client *c)
     vn_show_begin(&v->sh);
 }
 
-void chat_view_prompt(chat_view *v)
+void vn_chat_view_prompt(vn_chat_view *v)
 {
     if (v->prompt_out && !v->reprompt) return;
     fputs(PROMPT, stdout);
@@ -49,7 +49,7 @@ void chat_view_prompt(chat_view *v)
     v->reprompt = false;
 }
 
-void chat_view_line(chat_view *v)
+void vn_chat_view_line(vn_chat_view *v)
 {
     /* The user may have typed part of a line after the prompt: it stays
      * where it is, and what we show starts under it. */
@@ -58,7 +58,7 @@ void chat_view_line(chat_view *v)
     v->reprompt = true;
 }
 
-void chat_view_show(chat_view *v, const Vn__Received *r, int state)
+void vn_chat_view_show(vn_chat_view *v, const Vn__Received *r, int state)
 {
     v->sh.state = state;
     vn_show_item(&v->sh, r);
@@ -67,12 +67,12 @@ void chat_view_show(chat_view *v, const Vn__Received *r, int state)
 
 /* The last messages of a conversation, a ring of the newest. */
 typedef struct recent {
-    const chat_target *t;
+    const vn_chat_target *t;
     Vn__Received **ring;
     size_t cap, n; /* n counts all matches; the ring holds the last cap */
 } recent;
 
-static bool in_conversation(const chat_target *t, const Vn__Received *r)
+static bool in_conversation(const vn_chat_target *t, const Vn__Received *r)
 {
     const char *from = r->from ? r->from : "", *to = r->to ? r->to : "";
     const char *case_id = r->case_id ? r->case_id : "";
@@ -95,7 +95,7 @@ static vn_err recent_cb(void *ud, const void *k, size_t kl, const void *val, siz
     return VN_OK;
 }
 
-vn_err chat_view_recent(chat_view *v, const chat_target *t, size_t n)
+vn_err vn_chat_view_recent(vn_chat_view *v, const vn_chat_target *t, size_t n)
 {
     recent rc = {.t = t, .cap = n ? n : 1};
     if (!(rc.ring = calloc(rc.cap, sizeof *rc.ring))) return VN_ENOMEM;

@@ -34,7 +34,7 @@ static bool stays_here(const vn_cmd *cmd, const vn_args *a)
 {
     struct stat st;
     if (cmd->run == vn_cmd_join || cmd->run == vn_cmd_daemon || cmd->run == vn_cmd_jsonrpc ||
-        cmd->run == vn_cmd_change_passphrase)
+        cmd->run == vn_cmd_change_passphrase || cmd->run == vn_cmd_chat)
         return true;
     if (cmd->run == vn_cmd_send && vn_args_has(a, "--stdin")) return true;
     if (cmd->run == vn_cmd_inbox)

@@ -21,7 +21,7 @@
 static bool skipped(const vn_cmd *cmd)
 {
     return cmd->run == vn_cmd_join || cmd->run == vn_cmd_daemon || cmd->run == vn_cmd_jsonrpc ||
-           cmd->run == vn_cmd_change_passphrase;
+           cmd->run == vn_cmd_change_passphrase || cmd->run == vn_cmd_chat;
 }
 
 /* Options no method takes: they read standard input or never end. */

@@ -103,6 +103,33 @@ step "what the chats showed was stored and acknowledged"
 expect_match "the buddy's history has the conversation" 'doc: goed, dank je' "$(vn bud history doc)"
 expect_eq "nothing waits in the buddy's inbox" "no new messages" "$(vn bud inbox)"
 
+step "with the buddy's daemon running, the chat goes through it"
+"$VANGNET" --profile "$T/bud" daemon 2>"$T/daemon.log" &
+DAEMON=$!
+wait_for "the daemon's socket" 20 test -S "$T/bud/daemon.sock"
+chat_in db bud doc
+wait_for "the chat to go live through the daemon" 20 shows db '^-- live \(through the daemon\)'
+expect_match "the history is there" 'doc: goed, dank je' "$(screen db)"
+vn doc send bud "via de daemon" >/dev/null
+wait_for "a message the daemon stored, shown live" 20 shows db '\] doc: via de daemon$'
+typed db "antwoord via de daemon"
+wait_for "the reply shown as sent" 20 shows db 'you -> doc: antwoord via de daemon  \[✓ sent\]'
+expect_match "the participant gets the reply" 'bud: antwoord via de daemon' "$(vn doc inbox)"
+vn doc send bud "nog een" >/dev/null
+wait_for "the daemon still has its subscription" 20 shows db '\] doc: nog een$'
+vn doc sos "weer hulp" >/dev/null
+wait_for "the SOS through the daemon" 20 shows db 'doc: \[SOS\] weer hulp -- take it: vangnet claim [0-9a-f]{32}'
+ALERT2=$(grep -Eo 'vangnet claim [0-9a-f]{32}' <<< "$SCREEN" | tail -n 1 | cut -d' ' -f3)
+typed db "/claim $ALERT2"
+wait_for "/claim through the daemon" 20 shows db "^alert $ALERT2 is claimed"
+typed db "/quit"
+wait_for "the daemon chat ends" 20 shows db '^\[chat exited 0\]'
+expect_eq "what the chat showed, inbox does not show again" "no new messages" "$(vn bud inbox)"
+vn doc inbox >/dev/null
+expect_match "the daemon sent delivery receipts" 'you -> bud: nog een  \[✓✓ delivered\]' "$(vn doc history bud)"
+kill -TERM "$DAEMON"
+wait "$DAEMON" || true
+
 step "a chat for the care team, and bad command lines"
 rc=0; OUT=$(vn bud chat 2>&1) || rc=$?
 expect_eq "chat without WHO or --case exits 2" 2 "$rc"
