@@ -157,14 +157,11 @@ typedef struct owed {
 struct vn_receipts {
     owed *items;
     size_t n, cap;
-    int read_on; /* -1: not looked up yet */
 };
 
 vn_err vn_receipts_new(vn_receipts **out)
 {
-    if (!(*out = calloc(1, sizeof **out))) return VN_ENOMEM;
-    (*out)->read_on = -1;
-    return VN_OK;
+    return (*out = calloc(1, sizeof **out)) ? VN_OK : VN_ENOMEM;
 }
 
 static void clear(vn_receipts *rs)
@@ -210,8 +207,8 @@ vn_err vn_receipts_shown(vn_client *c, vn_receipts *rs, const Vn__Received *r)
     if ((r->case_id && r->case_id[0]) || (r->to && r->to[0]) || !vn_account_valid(from) ||
         strcmp(from, c->account) == 0)
         return VN_OK;
-    if (rs->read_on < 0) rs->read_on = vn_receipt_read_enabled(c);
-    if (!rs->read_on) return VN_OK;
+    /* Looked up each time: a chat stays open while the setting changes. */
+    if (!vn_receipt_read_enabled(c)) return VN_OK;
     return vn_receipts_add(rs, from, r->id.data, r->id.len, VN_MSG_READ);
 }
 

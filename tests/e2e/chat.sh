@@ -115,6 +115,7 @@ wait_for "a message the daemon stored, shown live" 20 shows db '\] doc: via de d
 typed db "antwoord via de daemon"
 wait_for "the reply shown as sent" 20 shows db 'you -> doc: antwoord via de daemon  \[✓ sent\]'
 expect_match "the participant gets the reply" 'bud: antwoord via de daemon' "$(vn doc inbox)"
+vn bud settings read-receipts on >/dev/null
 vn doc send bud "nog een" >/dev/null
 wait_for "the daemon still has its subscription" 20 shows db '\] doc: nog een$'
 vn doc sos "weer hulp" >/dev/null
@@ -125,8 +126,15 @@ wait_for "/claim through the daemon" 20 shows db "^alert $ALERT2 is claimed"
 typed db "/quit"
 wait_for "the daemon chat ends" 20 shows db '^\[chat exited 0\]'
 expect_eq "what the chat showed, inbox does not show again" "no new messages" "$(vn bud inbox)"
-vn doc inbox >/dev/null
-expect_match "the daemon sent delivery receipts" 'you -> bud: nog een  \[✓✓ delivered\]' "$(vn doc history bud)"
+# delivered_and_read: the participant's inbox took the daemon's delivery
+# receipt of the first and the chat's read receipt of the second.
+delivered_and_read() {
+    vn doc inbox >/dev/null
+    HIST=$(vn doc history bud)
+    grep -q 'you -> bud: via de daemon  \[✓✓ delivered\]' <<< "$HIST" &&
+        grep -q 'you -> bud: nog een  \[✓✓ read\]' <<< "$HIST"
+}
+wait_for "delivered (the daemon stored it) and read (shown in the chat, read receipts on)" 20 delivered_and_read
 kill -TERM "$DAEMON"
 wait "$DAEMON" || true
 
