@@ -63,7 +63,7 @@ vn_err vn_chat_backend_poll(vn_chat_backend *b, int wait_ms)
     }
     /* Read receipts go through the outbox, sent by a short connection of
      * our own (it sends only: the daemon keeps the subscription). */
-    if (!vn_lock_take(b->c)) {
+    if (vn_receipts_pending(b->owed) && !vn_lock_take(b->c)) {
         vn_receipts_send(b->c, b->owed);
         vn_lock_drop(b->c);
     }

@@ -201,6 +201,11 @@ vn_err vn_receipts_add(vn_receipts *rs, const char *peer, const uint8_t *id, siz
     return VN_OK;
 }
 
+bool vn_receipts_pending(const vn_receipts *rs)
+{
+    return rs && rs->n > 0;
+}
+
 vn_err vn_receipts_shown(vn_client *c, vn_receipts *rs, const Vn__Received *r)
 {
     const char *from = r->from ? r->from : "";

@@ -65,6 +65,8 @@ vn_err vn_receipts_add(vn_receipts *rs, const char *peer, const uint8_t *id, siz
 /* Owes a read receipt for r (a message just shown) if it came 1:1 from a
  * peer and this profile sends read receipts. */
 vn_err vn_receipts_shown(vn_client *c, vn_receipts *rs, const Vn__Received *r);
+/* Whether any receipt is owed. */
+bool vn_receipts_pending(const vn_receipts *rs);
 /* Queues what is owed in the outbox and sends it; empties rs. A peer
  * without a session is skipped. What the server could not take yet stays
  * in the outbox for the next run (returned: retryable). */
