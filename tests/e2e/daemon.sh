@@ -84,6 +84,11 @@ INBOX=$(vn b inbox)
 expect_match "inbox shows what the daemon stored" 'pat: private words' "$INBOX"
 expect_match "and the SOS" '\[SOS\] secret detail' "$INBOX"
 expect_eq "then nothing new" "no new messages" "$(vn b inbox)"
+vn p send "$B" "one more"
+wait_for "its event" 20 grep -q '"text":"one more"' "$T/events"
+# Into a file (not a pipe) inbox goes through the daemon: no passphrase needed.
+env -u VANGNET_PASSPHRASE "$VANGNET" --profile "$T/b" inbox >"$T/inbox.out"
+expect_match "inbox through the daemon, without the passphrase" 'pat: one more' "$(cat "$T/inbox.out")"
 RC1=0; E1=$(VANGNET_NO_DAEMON=1 vn b claim 00000000000000000000000000000000 2>&1) || RC1=$?
 RC2=0; E2=$(vn b claim 00000000000000000000000000000000 2>&1) || RC2=$?
 expect_eq "a failing command: the same exit code" "$RC1" "$RC2"
