@@ -49,7 +49,9 @@ typedef struct vn_daemon {
     bool server_ok;    /* the last exchange with the server worked */
     bool stopping;     /* the profile was closed: answers go out, then the loop ends */
     int64_t next_check, retry_ms, next_ping;
-    uint64_t seq; /* events so far */
+    uint64_t seq;                         /* events so far */
+    char changed[32][VN_ACCOUNT_HEX + 1]; /* identity changes told (their messages stay held) */
+    size_t nchanged;
     vn_notify *notify;
     vn_stored_hook hook;
 } vn_daemon;
@@ -156,6 +158,12 @@ static void broadcast(vn_daemon *d, json_t *ev, const char *kind)
 static void on_stored(void *ud, const vn_stored *s)
 {
     vn_daemon *d = ud;
+    if (s->identity_changed) {
+        /* A held message comes back with every fetch: tell of it once a run. */
+        for (size_t i = 0; i < d->nchanged && i < 32; i++)
+            if (strcmp(d->changed[i], s->identity_changed) == 0) return;
+        snprintf(d->changed[d->nchanged++ % 32], sizeof d->changed[0], "%s", s->identity_changed);
+    }
     vn_event_note note;
     json_t *ev = vn_event_of(d->c, s, d->notify && vn_notify_content(d->notify), &note);
     if (!ev) return;

@@ -3,10 +3,11 @@
  * real cost, then a new connection to the server) and with `vangnet
  * daemon` running for the profile (the command goes through its socket).
  *
- *   bench_cli --vangnetd PATH --vangnet PATH [--runs N]
+ *   bench_cli --vangnetd PATH --vangnet PATH [--runs N] [--runs-without N]
  *
  * A fresh server and a casemanager's profile in a temporary directory;
- * each command runs N times each way (output to /dev/null) and the
+ * each command runs N times each way (--runs-without: as often without a daemon, where a run
+ * costs the passphrase's key derivation) (output to /dev/null) and the
  * median, p99 and worst are printed. Figures, not a test: nothing is
  * asserted about them. Exit 1 when a command failed. */
 #define _GNU_SOURCE
@@ -167,7 +168,7 @@ static void teardown(bench *b)
 int main(int argc, char **argv)
 {
     bench b = {.vangnetd = NULL};
-    int n = 200, bad = 0;
+    int n = 200, without = -1, bad = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--vangnetd"))
             b.vangnetd = argv[i + 1];
@@ -177,7 +178,8 @@ int main(int argc, char **argv)
             n = atoi(argv[i + 1]);
     }
     if (!b.vangnetd || !b.vangnet || n < 1) {
-        fprintf(stderr, "usage: bench_cli --vangnetd PATH --vangnet PATH [--runs N]\n");
+        fprintf(stderr,
+                "usage: bench_cli --vangnetd PATH --vangnet PATH [--runs N] [--runs-without N]\n");
         return 2;
     }
     /* The real passphrase cost: the figure without a daemon is what a user waits. */
@@ -193,7 +195,7 @@ int main(int argc, char **argv)
     printf("%-28s %6s %9s %9s %9s %9s\n", "command", "runs", "median", "p99", "max", "mean");
     printf("%-28s %6s %9s %9s %9s %9s\n", "", "", "ms", "ms", "ms", "ms");
     setenv("VANGNET_NO_DAEMON", "1", 1);
-    bad |= measure_all(&b, "no daemon", n);
+    bad |= measure_all(&b, "no daemon", without > 0 ? without : n);
     unsetenv("VANGNET_NO_DAEMON");
     char sock[400], log[400];
     snprintf(sock, sizeof sock, "%s/daemon.sock", b.profile);

@@ -19,7 +19,13 @@ vn b1 quiet-hours "$(date -d '-1 hour' +%H:%M)-$(date -d '+2 hours' +%H:%M)" >/d
 NOTE='printf "%s|%s\n" "$VANGNET_NOTIFY_KIND" "$1" >> '
 "$VANGNET" --profile "$T/b1" daemon --notify-cmd "$NOTE'$T/b1.notes'" 2>"$T/b1.log" &
 D1=$!
-"$VANGNET" --profile "$T/b2" daemon --notify-cmd "$NOTE'$T/b2.notes'" --notify-content 2>"$T/b2.log" &
+# b2 keeps its settings in daemon.conf (a bad line stops a daemon, naming it).
+printf 'notify-cmd = %s\nnotify-volume = 11\n' "$NOTE'$T/b2.notes'" >"$T/b2/daemon.conf"
+RC=0; OUT=$(vn b2 daemon 2>&1) || RC=$?
+expect_match "an unknown setting names the file and line" "daemon.conf:2: unknown setting or bad value for notify-volume" "$OUT"
+expect_eq "  and stops the daemon (exit 1)" 1 "$RC"
+printf '# b2\nnotify-cmd = %s\nnotify-content = yes\n' "$NOTE'$T/b2.notes'" >"$T/b2/daemon.conf"
+"$VANGNET" --profile "$T/b2" daemon 2>"$T/b2.log" &
 D2=$!
 wait_for "both daemons" 20 grep -q 'connected to the server' "$T/b1.log" "$T/b2.log"
 wait_for "both daemons" 20 grep -q 'connected to the server' "$T/b2.log"
@@ -27,7 +33,7 @@ wait_for "both daemons" 20 grep -q 'connected to the server' "$T/b2.log"
 step "a concern-level signal: b1 is in quiet hours and waits, b2 is told"
 vn p signal E01 --to-buddies --note "tired words" >/dev/null
 wait_for "b2's notification of the signal" 20 grep -q '^alert|Signal report' "$T/b2.notes"
-expect_match "with --notify-content the words are in it" 'tired words' "$(cat "$T/b2.notes")"
+expect_match "with notify-content = yes the words are in it" 'tired words' "$(cat "$T/b2.notes")"
 
 step "an SOS: both buddies are told at once, b1 inside its quiet hours too"
 vn p sos "call me" >/dev/null
