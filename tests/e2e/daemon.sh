@@ -1,3 +1,4 @@
+exec 9>&-
 #!/usr/bin/env bash
 # vangnet daemon: JSON-RPC on PROFILE/daemon.sock (mode 0600), events to a
 # subscriber, a notify command for an SOS (no message content in it), the
@@ -76,6 +77,18 @@ expect_match "the notify text tells how to take it" '^alert\|SOS .*vangnet claim
 expect_eq "one SOS notifies once" 1 "$(grep -c '^alert|' "$T/notes")"
 expect_match "the message notifies by sender" '^message\|Message from pat\|Message from pat$' "$NOTES"
 check "no message content in any notification" test -z "$(grep -E 'private|secret' "$T/notes" || true)"
+
+step "a client that sends half a request holds nobody up"
+mkfifo "$T/slow.in"
+exec 9<>"$T/slow.in"
+"$VANGNET" --profile "$T/b" jsonrpc --connect <"$T/slow.in" >"$T/slow.out" &
+SLOW=$!
+printf '{"jsonrpc":"2.0","id":1,"method":"who' >&9
+# Nothing to wait for: the point is that the daemon waits for the rest.
+sleep 0.5
+expect_eq "another client is answered meanwhile" "$B buddy" "$(vn b whoami)"
+kill "$SLOW" 2>/dev/null || true
+exec 9>&-
 
 step "the CLI goes through the daemon: the same output and exit code"
 expect_eq "whoami" "$(VANGNET_NO_DAEMON=1 vn b whoami)" "$(vn b whoami)"
