@@ -47,8 +47,11 @@ typedef struct vn_daemon {
     vn_dconn *current; /* the connection whose request is being answered */
     bool receiving;    /* takes pushes (always for the daemon; jsonrpc once someone subscribes) */
     bool server_ok;    /* the last exchange with the server worked */
+    bool stopping;     /* the profile was closed: answers go out, then the loop ends */
     int64_t next_check, retry_ms, next_ping;
-    uint64_t seq; /* events so far */
+    uint64_t seq;                         /* events so far */
+    char changed[32][VN_ACCOUNT_HEX + 1]; /* identity changes told (their messages stay held) */
+    size_t nchanged;
     vn_notify *notify;
     vn_stored_hook hook;
 } vn_daemon;
@@ -155,6 +158,12 @@ static void broadcast(vn_daemon *d, json_t *ev, const char *kind)
 static void on_stored(void *ud, const vn_stored *s)
 {
     vn_daemon *d = ud;
+    if (s->identity_changed) {
+        /* A held message comes back with every fetch: tell of it once a run. */
+        for (size_t i = 0; i < d->nchanged && i < 32; i++)
+            if (strcmp(d->changed[i], s->identity_changed) == 0) return;
+        snprintf(d->changed[d->nchanged++ % 32], sizeof d->changed[0], "%s", s->identity_changed);
+    }
     vn_event_note note;
     json_t *ev = vn_event_of(d->c, s, d->notify && vn_notify_content(d->notify), &note);
     if (!ev) return;
@@ -181,11 +190,16 @@ static void answer(vn_daemon *d, vn_dconn *k, const char *text, size_t len, bool
     vn_rpc_ctx x = {.c = d->c, .subscribe = lines ? subscribe_current : NULL, .ud = d};
     char *reply = NULL;
     d->current = k;
-    vn_err err = vn_rpc_handle(&x, text, len, &reply);
+    vn_err err = VN_OK;
+    if (d->stopping)
+        reply = vn_rpc_error_text(VN_RPC_INTERNAL, "NOTFOUND",
+                                  "the profile was closed (its account deleted)");
+    else
+        err = vn_rpc_handle(&x, text, len, &reply);
     d->current = NULL;
-    if (x.closed) {
+    if (x.closed && !d->stopping) {
         logf_("the profile was closed (its account deleted): stopping");
-        stop_signal = SIGTERM;
+        d->stopping = true;
     }
     if (err) reply = vn_rpc_error_text(VN_RPC_INTERNAL, "NOMEM", "out of memory");
     if (lines && reply) {
@@ -441,7 +455,7 @@ static size_t build_poll(vn_daemon *d, struct pollfd *p)
     for (size_t i = 0; i < d->nconns; i++) {
         vn_dconn *k = d->conns[i];
         short ev = 0;
-        if (!k->eof && !k->closing && k->outlen < (1u << 20)) ev |= POLLIN;
+        if (!k->eof && !k->closing && !d->stopping && k->outlen < (1u << 20)) ev |= POLLIN;
         if (k->outlen) ev |= POLLOUT;
         /* Standard input and output are two descriptors: one entry each. */
         p[n++] = (struct pollfd){.fd = k->rfd, .events = (short)(ev & POLLIN)};
@@ -478,10 +492,20 @@ static void ping_streams(vn_daemon *d)
             vn_dconn_put(d->conns[i], ": ping\n\n", 8);
 }
 
+static bool all_written(const vn_daemon *d)
+{
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i]->outlen) return false;
+    return true;
+}
+
 static void loop(vn_daemon *d)
 {
     struct pollfd p[2 + 2 * MAX_CONNS];
+    int64_t stop_by = 0;
     while (!stop_signal) {
+        if (d->stopping && !stop_by) stop_by = mono_ms() + WRITE_MS / 5;
+        if (d->stopping && (all_written(d) || mono_ms() >= stop_by)) break;
         size_t n = build_poll(d, p), at = (d->sock >= 0) + (d->http >= 0);
         int timeout = d->receiving ? POLL_MS : 1000;
         if (poll(p, n, timeout) < 0 && errno != EINTR) break;
@@ -491,6 +515,7 @@ static void loop(vn_daemon *d)
             accept_on(d, d->http, VN_DCONN_HTTP);
         serve_conns(d, p, at);
         if (d->stdio && d->nconns == 0) break; /* jsonrpc: the input ended and all is answered */
+        if (d->stopping) continue;             /* no profile any more: only answers go out */
         if (d->receiving && mono_ms() >= d->next_check) server_check(d);
         if (d->receiving) server_pump(d);
         if (d->notify) vn_notify_tick(d->notify, d->c);
@@ -599,15 +624,15 @@ int vn_cmd_daemon(vn_client *c, const vn_args *a)
         return vn_client_fail(c, VN_ENOTFOUND,
                               "this profile has not joined yet: vangnet join CODE");
     begin(&d, c);
-    vn_err err = listen_socket(&d);
+    if (s.http[0] && vn_http_listen(s.http, &d.http, &d.http_port, why, sizeof why))
+        rc = vn_client_fail_usage(c, "--http %s: %s", s.http, why);
+    vn_err err = rc ? VN_OK : listen_socket(&d);
     if (err == VN_EEXISTS)
         rc = vn_client_fail(c, err, "a daemon already serves profile %s (%s answers)", c->profile,
                             d.sock_path);
     else if (err)
         rc = vn_client_fail(c, err, "cannot listen on %s/%s: %s", c->profile, VN_DAEMON_SOCK,
                             err == VN_EIO ? strerror(errno) : vn_err_str(err));
-    if (!rc && s.http[0] && vn_http_listen(s.http, &d.http, &d.http_port, why, sizeof why))
-        rc = vn_client_fail_usage(c, "--http %s: %s", s.http, why);
     if (!rc && s.notify_cmd[0] && vn_notify_new(&d.notify, s.notify_cmd, s.notify_content))
         rc = vn_client_fail(c, VN_ENOMEM, "out of memory");
     if (!rc) {

@@ -12,7 +12,8 @@
 
 static json_t *str_or_null(const char *s)
 {
-    return s && s[0] ? json_string(s) : json_null();
+    json_t *v = s && s[0] ? json_string(s) : NULL;
+    return v ? v : json_null(); /* absent, or not UTF-8 */
 }
 
 /* Peer text for a notification: one line, controls as spaces, capped. */
@@ -35,6 +36,18 @@ static const char *alert_action(const char *kind)
     return kind;
 }
 
+/* "SOS raised (case 1a2b3c4d): vangnet claim ID", "urgent alert escalated (case ...)". */
+static void alert_text(const Vn__Notice *n, const char *action, bool sos, vn_event_note *note)
+{
+    bool raised = strcmp(action, "raised") == 0;
+    snprintf(note->text, sizeof note->text, "%s%s %s (case %.8s)%s%s",
+             sos           ? "SOS"
+             : n->severity ? n->severity
+                           : "",
+             sos ? "" : " alert", action, n->case_id ? n->case_id : "",
+             sos && raised ? ": vangnet claim " : "", sos && raised ? n->alert : "");
+}
+
 static json_t *notice_event(const Vn__Notice *n, vn_event_note *note)
 {
     const char *kind = n->kind ? n->kind : "";
@@ -47,13 +60,7 @@ static json_t *notice_event(const Vn__Notice *n, vn_event_note *note)
                        "by", str_or_null(n->by));
         snprintf(note->kind, sizeof note->kind, "alert");
         bool sos = n->item && !strcmp(n->item, "sos");
-        snprintf(note->text, sizeof note->text, "%s%s%s %s (case %.8s)%s%s",
-                 sos           ? "SOS"
-                 : n->severity ? n->severity
-                               : "",
-                 sos ? "" : " alert", "", action, n->case_id ? n->case_id : "",
-                 sos && !strcmp(action, "raised") ? ": vangnet claim " : "",
-                 sos && !strcmp(action, "raised") ? n->alert : "");
+        alert_text(n, action, sos, note);
         note->concern = n->severity && !strcmp(n->severity, "concern") && !sos;
         snprintf(note->dedupe, sizeof note->dedupe, "%s/%s", n->alert, action);
     } else if (!strncmp(kind, "contract-", 9)) {

@@ -342,7 +342,8 @@ static json_t *method_run(vn_rpc_ctx *x, json_t *params, json_t *id)
     const char *name = json_string_value(json_object_get(params, "command"));
     const char *sub = json_string_value(json_object_get(params, "sub"));
     json_t *tj = json_object_get(params, "timeout");
-    cmdline l = {.timeout_ms = tj ? (int)json_integer_value(tj) * 1000 : 10000};
+    json_int_t secs = tj ? json_integer_value(tj) : 10; /* not a number: 0, refused below */
+    cmdline l = {.timeout_ms = secs >= 1 && secs <= 3600 ? (int)secs * 1000 : 0};
     size_t i;
     const vn_cmd *cmd = name ? vn_commands_find(name, sub) : NULL;
     if (!cmd || skipped(cmd))

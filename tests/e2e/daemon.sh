@@ -1,3 +1,4 @@
+exec 9>&-
 #!/usr/bin/env bash
 # vangnet daemon: JSON-RPC on PROFILE/daemon.sock (mode 0600), events to a
 # subscriber, a notify command for an SOS (no message content in it), the
@@ -77,6 +78,18 @@ expect_eq "one SOS notifies once" 1 "$(grep -c '^alert|' "$T/notes")"
 expect_match "the message notifies by sender" '^message\|Message from pat\|Message from pat$' "$NOTES"
 check "no message content in any notification" test -z "$(grep -E 'private|secret' "$T/notes" || true)"
 
+step "a client that sends half a request holds nobody up"
+mkfifo "$T/slow.in"
+exec 9<>"$T/slow.in"
+"$VANGNET" --profile "$T/b" jsonrpc --connect <"$T/slow.in" >"$T/slow.out" &
+SLOW=$!
+printf '{"jsonrpc":"2.0","id":1,"method":"who' >&9
+# Nothing to wait for: the point is that the daemon waits for the rest.
+sleep 0.5
+expect_eq "another client is answered meanwhile" "$B buddy" "$(vn b whoami)"
+kill "$SLOW" 2>/dev/null || true
+exec 9>&-
+
 step "the CLI goes through the daemon: the same output and exit code"
 expect_eq "whoami" "$(VANGNET_NO_DAEMON=1 vn b whoami)" "$(vn b whoami)"
 expect_eq "contacts --json" "$(VANGNET_NO_DAEMON=1 vn b --json contacts)" "$(vn b --json contacts)"
@@ -84,6 +97,11 @@ INBOX=$(vn b inbox)
 expect_match "inbox shows what the daemon stored" 'pat: private words' "$INBOX"
 expect_match "and the SOS" '\[SOS\] secret detail' "$INBOX"
 expect_eq "then nothing new" "no new messages" "$(vn b inbox)"
+vn p send "$B" "one more"
+wait_for "its event" 20 grep -q '"text":"one more"' "$T/events"
+# Into a file (not a pipe) inbox goes through the daemon: no passphrase needed.
+env -u VANGNET_PASSPHRASE "$VANGNET" --profile "$T/b" inbox >"$T/inbox.out"
+expect_match "inbox through the daemon, without the passphrase" 'pat: one more' "$(cat "$T/inbox.out")"
 RC1=0; E1=$(VANGNET_NO_DAEMON=1 vn b claim 00000000000000000000000000000000 2>&1) || RC1=$?
 RC2=0; E2=$(vn b claim 00000000000000000000000000000000 2>&1) || RC2=$?
 expect_eq "a failing command: the same exit code" "$RC1" "$RC2"
