@@ -181,7 +181,7 @@ static const vn_cmd commands[] = {
     {ROW("settings", "read-receipts", vn_cmd_settings_read_receipts,
          "let people who write to you see when you have read it"),
      .args = {{"on|off", VN_ARG_OPTIONAL | VN_ARG_CHOICE,
-               "on or off (default off); without it, show the setting"}},
+               "the setting: on or off (default off); without it, show it"}},
      .about = "Off (the default): a sender sees that your device has their message (two ticks),\n"
               "never when you read it. On: shown in inbox or chat counts as read. Kept on this\n"
               "device only; it travels end to end, as a receipt message."},

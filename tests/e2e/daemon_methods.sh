@@ -105,6 +105,8 @@ round() {
     call "$tr" p audit '{}' "$OK"
     call "$tr" cm quiet-hours '{"when":"22:00-07:00"}' "$OK"
     call "$tr" cm quiet-hours '{}' '"result":\{"quiet_hours":"22:00-07:00"\}'
+    call "$tr" b settings.read-receipts '{"setting":"on"}' '"result":\{"read_receipts":true\}'
+    call "$tr" b settings.read-receipts '{}' '"result":\{"read_receipts":true\}'
     call "$tr" cm server.set-endpoint "{\"endpoint\":\"$ENDPOINT\"}" "$OK"
     call "$tr" cm profile.restore '{}' "$OK"
     call "$tr" cm case.remove "{\"case\":\"$CASE\",\"who\":\"$N\"}" \
