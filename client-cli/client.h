@@ -61,6 +61,7 @@ typedef struct vn_client {
     bool lock_held;                   /* this process holds the profile's lock */
     bool pass_refused;                /* no new passphrase typed was strong and twice the same */
     struct vn_known *known;           /* names_client.c: the cases this profile knows, or NULL */
+    struct vn_stored_hook *on_stored; /* the daemon: told of each message stored (cmd_inbox.c) */
 } vn_client;
 
 /* client.c: the profile and its device store. */
@@ -230,6 +231,11 @@ typedef struct vn_shower {
     size_t n;         /* messages shown so far */
     bool opened;      /* the JSON array's "[" is out */
     bool reader_gone; /* stdout's reader went away (`| head`): nothing more is shown */
+    int state;        /* history: the next item's delivery state (receipt.h), 0 for none */
+    /* Called with each item before it is shown (chat: a bell, a new line
+     * under its prompt); NULL for none. */
+    void (*before)(void *ud, const Vn__Received *r);
+    void *ud;
 } vn_shower;
 
 /* Starts the output (ignores SIGPIPE, so that a reader that went away is
@@ -291,6 +297,32 @@ vn_err vn_client_intro_take(vn_client *c, const char *from, const Vn__Introducti
 /* Sends this profile's own display name to from, once ever, if it has
  * one. Best effort: printed nothing, queued what it could not send. */
 void vn_client_intro_answer(vn_client *c, const char *from, const Vn__Introduction *iv);
+
+/* cmd_inbox.c: the receive path without showing, for the daemon. */
+
+/* One message the receive path stored (committed, not yet acknowledged). */
+typedef struct vn_stored {
+    const Vn__Received *r;          /* as kept: from, case, time, the text inbox shows */
+    const Vn__Notice *notice;       /* a notice from the server, or NULL */
+    const Vn__SignalReport *signal; /* a signal report or an SOS, or NULL */
+    const Vn__RecordNote *record;   /* a record outcome its sender may author, or NULL */
+    const char *identity_changed;   /* with r NULL: this sender's key changed, message held */
+} vn_stored;
+
+/* Set in vn_client.on_stored: called for each message stored, after its
+ * transaction committed and before it is acknowledged to the server. */
+typedef struct vn_stored_hook {
+    void (*fn)(void *ud, const vn_stored *s);
+    void *ud;
+} vn_stored_hook;
+
+/* Stores the envelopes of a push (envs), or with envs NULL fetches until
+ * the mailbox is empty, and acknowledges them; shows nothing: what was
+ * stored waits in CDB_UNSHOWN for the next inbox. A message is durable
+ * before it is acknowledged, as with inbox. */
+vn_err vn_inbox_receive(vn_client *c, const Vn__Envelopes *envs);
+/* Subscribes this connection to pushes of new mail. */
+vn_err vn_inbox_subscribe(vn_client *c);
 
 /* lock.c: one vangnet process at a time works on a profile. */
 

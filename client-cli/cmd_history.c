@@ -2,6 +2,7 @@
  * device only (nothing is asked of the server). inbox stores what it
  * receives, send what it sends. */
 #include "args.h"
+#include "receipt.h"
 
 #include "vn/account.h"
 #include "vn/day.h"
@@ -15,6 +16,7 @@ typedef struct history_filter {
     const char *case_id;           /* this case's team chat only; NULL for any */
     uint64_t since_ms;             /* sent at or after this time */
     vn_shower *sh;                 /* where they go */
+    vn_client *c;                  /* the profile (delivery states) */
     vn_err show_err;               /* why showing stopped (the reader went away) */
 } history_filter;
 
@@ -33,6 +35,8 @@ static vn_err history_cb(void *ud, const void *k, size_t kl, const void *v, size
     history_filter *f = ud;
     Vn__Received *r = vn__received__unpack(NULL, vl, v);
     if (!r) return VN_OK; /* not a record of ours: the rest still shows */
+    /* A 1:1 message of ours shows how far it got. */
+    f->sh->state = r->to && r->to[0] ? (int)vn_receipt_state(f->c, r->id.data, r->id.len) : 0;
     if (wanted(f, r) && (f->show_err = vn_show_item(f->sh, r))) *stop = true;
     vn__received__free_unpacked(r, NULL);
     return VN_OK;
@@ -54,6 +58,7 @@ int vn_cmd_history(vn_client *c, const vn_args *a)
         return vn_args_invalid(c, a, "--since wants a date YYYY-MM-DD, not %s", since);
     if (since) f.since_ms = day < 0 ? 0 : (uint64_t)day * 86400000ULL;
     f.sh = &sh;
+    f.c = c;
     vn_show_begin(&sh);
     vn_err err = vn_kv_each(c->kv, CDB_HISTORY, NULL, 0, history_cb, &f);
     vn_show_end(&sh);

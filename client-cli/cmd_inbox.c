@@ -10,6 +10,8 @@
 #include "instructions.h"
 #include "report.h"
 #include "group.h"
+#include "receipt.h"
+#include "chat_inbox.h"
 
 #include "vn/array.h"
 #include "vn/frame.h"
@@ -33,6 +35,7 @@
 typedef struct inbox_run {
     vn_client *c;                                   /* the profile and connection */
     vn_shower sh;                                   /* where messages are shown */
+    bool store_only;                                /* the daemon: store, ack, show nothing */
     size_t n;                                       /* messages shown this run */
     size_t held;                                    /* left on the server (untrusted sender) */
     ProtobufCBinaryData acks[VN_FETCH_MAX * 2];     /* ids to acknowledge */
@@ -45,6 +48,7 @@ typedef struct inbox_run {
     size_t nrosters;                            /* rosters read so far */
     bool have_server_key;                       /* server_key is loaded */
     uint8_t server_key[VN_SEALED_SIGN_PUB_LEN]; /* the pinned key certificates are checked by */
+    vn_receipts *owed;                          /* receipts owed to senders (receipt.h) */
 } inbox_run;
 
 /* One envelope as its sealed layer told it: who sent it, for which case. */
@@ -53,6 +57,8 @@ typedef struct incoming {
     char from[VN_ACCOUNT_HEX + 1];    /* the certified sender, or "server" */
     char case_id[VN_ACCOUNT_HEX + 1]; /* the case of a team message, else "" */
     uint64_t time_ms;                 /* the sender's time if it gave one, else the envelope's */
+    const Vn__SignalReport *signal;   /* what it carried, for the daemon (vn_stored) */
+    const Vn__RecordNote *record;
 } incoming;
 
 static void queue_ack(inbox_run *run, const Vn__Envelope *e)
@@ -73,6 +79,7 @@ static vn_err show_stored(inbox_run *run, const Vn__Received *r, const uint8_t k
     vn_err err = vn_show_item(&run->sh, r);
     if (err) return err;
     run->n++;
+    if (run->owed) vn_receipts_shown(c, run->owed, r); /* best effort: only a tick */
     vn_kv_set_durable(c->kv, false);
     err = vn_kv_del(c->kv, CDB_UNSHOWN, key, 8);
     vn_kv_set_durable(c->kv, true);
@@ -111,7 +118,12 @@ static vn_err finish_msg_notice(inbox_run *run, const incoming *in, const char *
         err = vn_kv_commit(c->kv);
     else if (vn_kv_in_txn(c->kv))
         vn_kv_abort(c->kv);
-    if (!err && text) err = show_stored(run, &r, key);
+    if (!err && text && c->on_stored) {
+        vn_stored s = {
+            .r = &r, .notice = in->e->notice, .signal = in->signal, .record = in->record};
+        c->on_stored->fn(c->on_stored->ud, &s);
+    }
+    if (!err && text && !run->store_only) err = show_stored(run, &r, key);
     if (!err) queue_ack(run, in->e);
     return err;
 }
@@ -178,6 +190,8 @@ static vn_err take_text(inbox_run *run, const incoming *in, const char *text)
 /* A signal report or an SOS: shown as one line, and kept like a message. */
 static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalReport *sr)
 {
+    incoming with = *in;
+    with.signal = sr;
     char line[1400];
     size_t o = 0;
     bool sos = sr->kind && strcmp(sr->kind, "sos") == 0;
@@ -193,7 +207,7 @@ static vn_err take_signal(inbox_run *run, const incoming *in, const Vn__SignalRe
     /* What to do with it depends on who reads it (notice.c). */
     if (o < sizeof line - 100)
         vn_notice_signal_hint(run->c, sos, sr->alert, line + o, sizeof line - o);
-    return take_text(run, in, line);
+    return take_text(run, &with, line);
 }
 
 /* The roster of case_id, read from the server once a run; *ci is NULL
@@ -259,8 +273,10 @@ static vn_err take_record(inbox_run *run, const incoming *in, const Vn__RecordNo
     if (!ok) return take_text(run, in, line);
     /* Kept for reports, and in the history as received: a correction
      * shows there after what it corrects. */
+    incoming with = *in;
+    with.record = rn;
     err = vn_client_keep_record(run->c, rn, in->e->id.data);
-    return err ? finish_msg(run, in, line, err) : take_text(run, in, line);
+    return err ? finish_msg(run, &with, line, err) : take_text(run, &with, line);
 }
 
 /* Test-day instructions: kept when the case's casemanager sent them
@@ -276,6 +292,13 @@ static vn_err take_instructions(inbox_run *run, const incoming *in, const Vn__Te
         return err;
     }
     return take_text(run, in, line);
+}
+
+/* A delivery or read receipt for messages of ours: updates their state,
+ * shows nothing and answers nothing (receipt.h). */
+static vn_err take_receipt(inbox_run *run, const incoming *in, const Vn__Receipt *r)
+{
+    return finish_msg(run, in, NULL, vn_receipt_take(run->c, in->from, r, NULL));
 }
 
 /* Decrypts the inner message of m inside the caller's transaction under
@@ -351,7 +374,12 @@ static vn_err take_content(inbox_run *run, const incoming *in, const Vn__Content
     if (!team && content->record) return take_record(run, in, content->record);
     if (!team && content->instructions) return take_instructions(run, in, content->instructions);
     if (!team && content->introduction) return take_intro(run, in, content->introduction);
-    return take_text(run, in, content->text ? content->text : "");
+    if (!team && content->receipt) return take_receipt(run, in, content->receipt);
+    vn_err err = take_text(run, in, content->text ? content->text : "");
+    /* Stored: its sender may know (best effort, like the read receipt). */
+    if (!err && !team && run->owed)
+        vn_receipts_add(run->owed, in->from, in->e->id.data, in->e->id.len, VN_MSG_DELIVERED);
+    return err;
 }
 
 /* An end-to-end message not seen before: open the sealed layer, decrypt,
@@ -394,6 +422,10 @@ static vn_err take_sealed(inbox_run *run, const Vn__Envelope *e)
                 "`vangnet verify %s` and compare safety numbers\n",
                 in.from, in.from);
         run->held++;
+        if (c->on_stored) {
+            vn_stored s = {.identity_changed = in.from};
+            c->on_stored->fn(c->on_stored->ud, &s);
+        }
         goto out;
     }
     if (err) {
@@ -459,6 +491,8 @@ static vn_err take_envelopes(inbox_run *run, const Vn__Envelopes *envs)
         err = take_envelope(run, envs->envelopes[i]);
     if (err == VN_ETIMEOUT || err == VN_ETRANSPORT) return err;
     vn_err aerr = send_acks(run);
+    /* Receipts after the acks: a failure to send them loses no message. */
+    if (!aerr && run->owed) vn_receipts_send(run->c, run->owed);
     return err ? err : aerr;
 }
 
@@ -684,12 +718,106 @@ int vn_cmd_inbox(vn_client *c, const vn_args *a)
     /* --follow --json is a stream: one object a line, each as it comes. */
     run.sh = (vn_shower){.c = c, .json_lines = following};
     vn_show_begin(&run.sh);
+    if ((err = vn_receipts_new(&run.owed))) return vn_client_fail(c, err, "out of memory");
     err = show_leftovers(&run);
+    if (!err) vn_receipts_send(c, run.owed); /* read receipts of what was left */
     if (!err && following) err = subscribe(c);
     if (!err) err = drain(&run);
     if (!err && following) err = follow(&run, count, wait_s);
     rc = finish(&run, following, count, err);
     for (size_t i = 0; i < ROSTERS_MAX; i++)
         vn_frame_reply_free(run.rosters[i].rep);
+    vn_receipts_free(&run.owed);
     return rc;
+}
+
+/* ---- inbox as a session of another view (chat.h) ------------------- */
+
+struct vn_inbox {
+    inbox_run run;      /* as a run of `inbox --follow` */
+    int64_t next_check; /* when to subscribe again and fetch */
+    bool lost;          /* the server was out of reach at the last try */
+};
+
+int vn_inbox_open(vn_client *c, const vn_shower *sh, vn_inbox **out)
+{
+    vn_inbox *in = calloc(1, sizeof *in);
+    *out = NULL;
+    if (!in) return vn_client_fail(c, VN_ENOMEM, "out of memory");
+    in->run.c = c;
+    in->run.sh = *sh;
+    int rc = get_ready(c);
+    vn_err err = VN_OK;
+    if (!rc && (err = vn_receipts_new(&in->run.owed))) rc = vn_client_fail(c, err, "out of memory");
+    if (!rc && (err = show_leftovers(&in->run)))
+        rc = vn_client_fail_call(c, err, "cannot show the messages kept from before");
+    if (!rc) vn_receipts_send(c, in->run.owed);
+    if (!rc && !(err = subscribe(c))) err = drain(&in->run);
+    if (!rc && err) rc = vn_client_fail_call(c, err, "cannot fetch new messages");
+    if (rc) {
+        vn_inbox_close(&in);
+        return rc;
+    }
+    in->next_check = mono_ms() + FOLLOW_CHECK_MS;
+    *out = in;
+    return EXIT_OK;
+}
+
+vn_err vn_inbox_poll(vn_inbox *in, int wait_ms)
+{
+    vn_client *c = in->run.c;
+    Vn__Reply *rep = NULL;
+    vn_err err;
+    if (mono_ms() >= in->next_check) {
+        err = follow_step(&in->run, NULL, FOLLOW_CHECK_MS);
+        in->next_check = mono_ms() + (err ? FOLLOW_RETRY_MS * 4 : FOLLOW_CHECK_MS);
+        if (err && vn_err_is_retryable(err) && !in->lost)
+            fprintf(stderr, "vangnet: the server is out of reach (%s); trying again\n",
+                    vn_err_str(err));
+        else if (!err && in->lost)
+            fprintf(stderr, "vangnet: connected again\n");
+        in->lost = err && vn_err_is_retryable(err);
+        return in->lost ? VN_OK : err;
+    }
+    err = vn_conn_next_push(c->conn, wait_ms, &rep);
+    if (err == VN_ETIMEOUT) return VN_OK;
+    if (!err) err = follow_step(&in->run, rep, 0);
+    vn_frame_reply_free(rep);
+    if (err && vn_err_is_retryable(err)) {
+        in->next_check = 0; /* subscribe again and fetch what we missed */
+        return VN_OK;
+    }
+    return err;
+}
+
+void vn_inbox_close(vn_inbox **inp)
+{
+    vn_inbox *in = *inp;
+    if (!in) return;
+    for (size_t i = 0; i < ROSTERS_MAX; i++)
+        vn_frame_reply_free(in->run.rosters[i].rep);
+    vn_receipts_free(&in->run.owed);
+    free(in);
+    *inp = NULL;
+}
+
+vn_err vn_inbox_subscribe(vn_client *c)
+{
+    return subscribe(c);
+}
+
+vn_err vn_inbox_receive(vn_client *c, const Vn__Envelopes *envs)
+{
+    inbox_run *run = calloc(1, sizeof *run);
+    if (!run) return VN_ENOMEM;
+    run->c = c;
+    run->store_only = true;
+    /* Stored: each 1:1 sender gets its delivery receipt (receipt.h). */
+    vn_err err = vn_receipts_new(&run->owed);
+    if (!err) err = envs ? take_envelopes(run, envs) : drain(run);
+    for (size_t i = 0; i < ROSTERS_MAX; i++)
+        vn_frame_reply_free(run->rosters[i].rep);
+    vn_receipts_free(&run->owed);
+    free(run);
+    return err;
 }

@@ -52,7 +52,17 @@ static const vn_cmd commands[] = {
      .args = {{"WHO", VN_ARG_OPTIONAL, "only the 1:1 messages with this account or contact"}},
      .about = "Reads this device's store only: what inbox received and what send sent from this\n"
               "profile, oldest first. --json prints a list of {\"id\", \"from\", \"time\",\n"
-              "\"text\"}, with \"to\" on messages you sent to one person."},
+              "\"text\"}, with \"to\" on messages you sent to one person, and their \"state\":\n"
+              "queued, sent (the server has it), delivered (their device has it), read (shown\n"
+              "to them, if they allow read receipts) or refused."},
+    {ROW("chat", NULL, vn_cmd_chat, "talk with one person or a care team, live, in this terminal"),
+     .opts = {CASE_OPT(0, "the case's care-team chat, not WHO")},
+     .args = {{"WHO", VN_ARG_OPTIONAL, "account id or contact name (left out with --case)"}},
+     .about = "Shows the last messages of the conversation, then new ones as they come; a line\n"
+              "typed is sent. /claim ALERT, /ack ALERT, /alerts, /verify [confirm], /help and\n"
+              "/quit do the rest; a crisis or an SOS rings the terminal's bell. Through the\n"
+              "profile's daemon when one runs, else with a connection of its own (as inbox\n"
+              "--follow: stored, shown, then acknowledged)."},
     {ROW("verify", NULL, vn_cmd_verify, "show the safety number shared with WHO"),
      .opts = {{"--confirm", NULL, 0,
                "mark it verified (and accept a changed identity key you have checked)"}},
@@ -311,6 +321,13 @@ static const vn_cmd commands[] = {
               "urgent, crisis and SOS notices never wait. Without an argument, shows the\n"
               "setting last made from this profile (kept on this device beside the server's\n"
               "copy)."},
+    {ROW("settings", "read-receipts", vn_cmd_settings_read_receipts,
+         "let people who write to you see when you have read it"),
+     .args = {{"on|off", VN_ARG_OPTIONAL | VN_ARG_CHOICE,
+               "the setting: on or off (default off); without it, show it"}},
+     .about = "Off (the default): a sender sees that your device has their message (two ticks),\n"
+              "never when you read it. On: shown in inbox or chat counts as read. Kept on this\n"
+              "device only; it travels end to end, as a receipt message."},
     {ROW("change-passphrase", NULL, vn_cmd_change_passphrase,
          "set a new passphrase for this profile"),
      .about = "Asks for the current passphrase, then the new one twice: at least 12 characters\n"
@@ -333,6 +350,23 @@ static const vn_cmd commands[] = {
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},
+    /* the always-on client (daemon.c, rpc.c; docs/JSONRPC.md) */
+    {ROW("daemon", NULL, vn_cmd_daemon, "stay connected: live events, notifications, JSON-RPC"),
+     .opts =
+         {{"--http", "127.0.0.1:PORT", 0, "also serve JSON-RPC and events over HTTP (loopback)"},
+          {"--notify-cmd", "CMD", 0, "run CMD (sh -c) for each event that should reach you now"},
+          {"--notify-content", NULL, 0, "put message text into notifications (not by default)"}},
+     .about = "Unlocks the profile once and stays connected: stores what arrives (the next\n"
+              "inbox shows it), serves JSON-RPC 2.0 on PROFILE/daemon.sock, and while it runs\n"
+              "the vangnet commands of this profile go through it, without the passphrase\n"
+              "work. Settings in PROFILE/daemon.conf (notify-cmd, notify-content, http); the\n"
+              "options win. See docs/JSONRPC.md."},
+    {ROW("jsonrpc", NULL, vn_cmd_jsonrpc, "JSON-RPC 2.0 on standard input and output"),
+     .opts = {{"--connect", NULL, 0,
+               "relay to the running daemon's socket instead (no passphrase)"}},
+     .about = "One request (or batch) a line in, one response a line out, as on the daemon's\n"
+              "socket; ends at the end of the input. With --connect, a relay to the socket of\n"
+              "the daemon that runs for the profile (for scripts). See docs/JSONRPC.md."},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -545,4 +579,9 @@ void vn_commands_usage(FILE *f)
     fputs("\n", f);
     print_opts(f, "global options", vn_global_opts);
     fprintf(f, "\nCOMMAND --help tells more about one command.\n%s", footer);
+}
+
+const vn_cmd *vn_commands_at(size_t i)
+{
+    return i < NCOMMANDS ? &commands[i] : NULL;
 }

@@ -68,6 +68,8 @@ extern const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1];
 /* The row for name and sub (sub NULL: the row without a sub-command), or
  * NULL. Borrowed from the static table. */
 const vn_cmd *vn_commands_find(const char *name, const char *sub);
+/* Row i of the table, in order, or NULL past the last. */
+const vn_cmd *vn_commands_at(size_t i);
 /* True if a command of that name exists, with or without sub-commands. */
 bool vn_commands_exist(const char *name);
 /* The option of that name in a list ending at a nameless one, or NULL. */
@@ -144,5 +146,9 @@ int vn_cmd_wellbeing(vn_client *c, const vn_args *a);
 int vn_cmd_wellbeing_due(vn_client *c, const vn_args *a);
 int vn_cmd_wellbeing_trend(vn_client *c, const vn_args *a);
 int vn_cmd_wellbeing_share(vn_client *c, const vn_args *a);
+int vn_cmd_settings_read_receipts(vn_client *c, const vn_args *a);
+int vn_cmd_chat(vn_client *c, const vn_args *a);
+int vn_cmd_daemon(vn_client *c, const vn_args *a);
+int vn_cmd_jsonrpc(vn_client *c, const vn_args *a);
 
 #endif

@@ -3,6 +3,7 @@
  * table's row for the command, parses its command line, opens the profile
  * and runs the row's handler. */
 #include "args.h"
+#include "daemon.h"
 #include "keyfile.h"
 #include "profile.h"
 #include "sentlog.h"
@@ -314,7 +315,7 @@ int main(int argc, char **argv)
             snprintf(defprofile, sizeof defprofile, "%s/.vangnet", home && home[0] ? home : ".");
             c.profile = defprofile;
         }
-        rc = run(&c, cmd, &a);
+        if (!vn_daemon_forward(&c, cmd, &a, l.nrest, l.rest, &rc)) rc = run(&c, cmd, &a);
     }
     vn_args_free(&a);
 out:

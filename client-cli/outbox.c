@@ -3,6 +3,7 @@
  * lost connection never loses one and never reuses a key. */
 #include "client.h"
 #include "sentlog.h"
+#include "receipt.h"
 
 #include "vn/frame.h"
 #include "vn/pad.h"
@@ -76,7 +77,8 @@ static vn_err team_holders(vn_client *c, const char *case_id, char (*acc)[VN_ACC
 static vn_err keep_sent(vn_client *c, const char *peer, const char *case_id,
                         const Vn__Content *content, const uint8_t id[VN_MSGID_LEN])
 {
-    if (!content->text || content->record || content->signal || content->sender_key.len)
+    if (!content->text || content->record || content->signal || content->sender_key.len ||
+        content->receipt)
         return VN_OK;
     Vn__Received h = VN__RECEIVED__INIT;
     h.id = (ProtobufCBinaryData){VN_MSGID_LEN, (uint8_t *)id};
@@ -85,7 +87,9 @@ static vn_err keep_sent(vn_client *c, const char *peer, const char *case_id,
     h.case_id = case_id ? (char *)case_id : "";
     h.time_ms = content->sent_ms;
     h.text = content->text;
-    return vn_client_keep_history(c, &h);
+    vn_err err = vn_client_keep_history(c, &h);
+    /* Its delivery state, for `history` (receipt.h). */
+    return err || case_id ? err : vn_receipt_note_queued(c, peer, id);
 }
 
 /* Encrypts content for peer (1:1) or for the care team of case_id (sender
@@ -199,6 +203,8 @@ vn_err vn_outbox_send(vn_client *c, vn_flushed *f)
         err = vn_conn_call(c->conn, &req, &rep);
         /* Kept to learn if it expires undelivered (sentlog.h); best effort. */
         if (!err) vn_sentlog_note(c, s->to, s->id.data, s->id.len);
+        if (!err || !vn_err_is_retryable(err))
+            vn_receipt_note_sent(c, s->id.data, s->id.len, err != VN_OK);
         vn__send__free_unpacked(s, NULL);
         vn_frame_reply_free(rep);
         if (err == VN_ERATE && wait_for_rate(c)) continue;

@@ -9,6 +9,7 @@
  * the process (SIGPIPE). */
 #include "client.h"
 #include "notice.h"
+#include "receipt.h"
 
 #include "vn/frame.h"
 #include "vn/hex.h"
@@ -94,6 +95,7 @@ static void print_json(vn_shower *sh, const Vn__Received *r, const char *id, con
         fputs(", ", stdout);
     }
     if (r->case_id && r->case_id[0]) printf("\"case\": \"%s\", ", r->case_id);
+    if (vn_msg_state_name(sh->state)) printf("\"state\": \"%s\", ", vn_msg_state_name(sh->state));
     printf("\"time\": \"%s\", \"text\": ", when);
     vn_json_str(stdout, r->text);
     fputs("}", stdout);
@@ -123,6 +125,7 @@ static void print_text(vn_shower *sh, const Vn__Received *r, const char *when)
     }
     fputs(": ", stdout);
     vn_text_put(stdout, r->text, "    ");
+    if (vn_msg_state_mark(sh->state)) printf("  [%s]", vn_msg_state_mark(sh->state));
     fputc('\n', stdout);
 }
 
@@ -131,6 +134,7 @@ vn_err vn_show_item(vn_shower *sh, const Vn__Received *r)
     char when[32], id[VN_MSGID_LEN * 2 + 1] = "";
     if (r->id.len == VN_MSGID_LEN) vn_hex_encode(r->id.data, VN_MSGID_LEN, id);
     vn_iso_time(r->time_ms, when, sizeof when);
+    if (sh->before) sh->before(sh->ud, r);
     if (sh->c->json)
         print_json(sh, r, id, when);
     else

@@ -11,5 +11,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libsignal-protocol-c-dev libzmq3-dev liblmdb-dev lmdb-utils libuv1-dev \
     libssl-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler \
     libcmocka-dev clang-format \
-    libinih-dev systemd curl dpkg-dev >/dev/null
+    libinih-dev libjansson-dev systemd curl dpkg-dev \
+    tmux >/dev/null
 echo "install-deps: all packages present"

@@ -41,6 +41,9 @@ expect_match "the participant reads the casemanager's text" "$CANARY: call me on
 expect_match "and the buddy's" "$CANARY from the buddy" "$OUT"
 expect_match "names stay local to the client" "\"from_name\": \"casemanager-$CANARY\"" "$OUT"
 scan "after delivery"
+# The senders take the participant's delivery receipts (client-cli/receipt.h).
+vn cm inbox >/dev/null
+vn buddy inbox >/dev/null
 server_stop
 scan "after shutdown"
 step "client stores are encrypted at rest"

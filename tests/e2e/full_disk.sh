@@ -33,5 +33,8 @@ check "in order, without gaps" cmp -s "$T/want" "$T/got"
 step "with room again, the outbox drains"
 vn bud send "$DOC" --stdin </dev/null
 expect_match "with room again, the kept message arrives" "full-$(printf %05d $((GOT + 1)))\$" "$(vn doc inbox)"
+# The buddy takes the participant's delivery receipts (client-cli/receipt.h).
+expect_eq "receipts are not shown" "no new messages" "$(vn bud inbox)"
+expect_match "the buddy's messages are delivered" '"state": "delivered"' "$(vn bud --json history | tail -c 300)"
 expect_eq "nothing waits anywhere" 0 "$(db_count mailbox)"
 finish

@@ -159,6 +159,8 @@ seq -f "fs-%05g" 1 "$COUNT" > "$T/want"
 check "in order, without gaps" cmp -s "$T/want" "$T/got"
 comm -23 "$T/want" <(sort "$T/got") > "$T/missing"
 if [ -s "$T/missing" ]; then echo "   missing: $(wc -l < "$T/missing"), from $(head -n 1 "$T/missing") to $(tail -n 1 "$T/missing")"; fi
+# The buddy takes the participant's delivery receipts (client-cli/receipt.h).
+expect_eq "receipts are not shown" "no new messages" "$(vn bud inbox)"
 expect_eq "nothing waits anywhere" 0 "$(db_count mailbox)"
 check "the server never crashed" kill -0 "$SERVER_PID"
 finish

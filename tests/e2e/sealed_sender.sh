@@ -62,5 +62,6 @@ expect_eq "inbox still succeeds" 0 "$RC"
 expect_match "the recipient is told it was refused" 'message was refused: sender certificate is forged' "$ERR"
 check "the forged text is not shown" bash -c "! grep -q 'ik ben de casemanager' '$T/out.json'"
 expect_match "the genuine message of the same batch is shown" '"text": "het echte bericht"' "$(cat "$T/out.json")"
+vn cm inbox >/dev/null # the participant's delivery receipt (client-cli/receipt.h)
 expect_eq "the refused one is acknowledged, not kept" 0 "$(db_count mailbox)"
 finish

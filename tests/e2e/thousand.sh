@@ -36,6 +36,8 @@ verify_round() {
     seq -f "$1-b2a-%04g" 1 "$N" > "$T/alice.want"
     check "$1: bob got all $N from alice, in order, once" cmp -s "$T/bob.want" "$T/bob.got"
     check "$1: alice got all $N from bob, in order, once" cmp -s "$T/alice.want" "$T/alice.got"
+    # Bob takes alice's delivery receipts (client-cli/receipt.h); hers came with her inbox.
+    vn bob inbox >/dev/null
     expect_eq "$1: nothing left on the server" 0 "$(db_count mailbox)"
     expect_eq "$1: a further inbox finds nothing" "[]" "$(vn bob --json inbox)"
 }

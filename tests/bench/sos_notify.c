@@ -1,0 +1,267 @@
+/* bench_sos: from a participant's `vangnet sos` to the notify command of
+ * a buddy's daemon, over N SOS (default 100).
+ *
+ *   bench_sos --vangnetd PATH --vangnet PATH [--count N]
+ *
+ * A fresh server (abuse limits lifted: this is volume, not abuse), a
+ * casemanager, a participant and a buddy. The buddy runs `vangnet daemon
+ * --notify-cmd` whose command writes its text (which names the alert) into
+ * a FIFO this program reads; the participant runs a daemon too, so its
+ * `sos` costs no key derivation. For each SOS: the time from starting
+ * `vangnet --json sos` to reading the line of its alert, and how long the
+ * sos command itself took. Prints median, p99 and worst; asserts nothing
+ * about them. Exit 1 if an SOS never reached the notify command (10 s). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOTIFY_WAIT_MS 10000
+
+typedef struct bench {
+    const char *vangnetd, *vangnet;
+    char dir[256], state[300], key[300], fifo[300], tmp[300], log[300];
+    pid_t server, daemons[2];
+    int fifo_fd;
+} bench;
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1000 + (double)t.tv_nsec / 1e6;
+}
+
+/* Runs argv, standard output to out (NULL: /dev/null), standard error
+ * appended to the log; waits for it unless pid is given. */
+static int run(bench *b, char *const argv[], const char *out, pid_t *pid)
+{
+    pid_t p = fork();
+    if (p < 0) return -1;
+    if (p == 0) {
+        int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int n = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || n < 0) _exit(126);
+        dup2(n, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (pid) {
+        *pid = p;
+        return 0;
+    }
+    int st;
+    while (waitpid(p, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs argv and keeps the first line it printed. */
+static int line_of(bench *b, char *const argv[], char *line, size_t size)
+{
+    int rc = run(b, argv, b->tmp, NULL);
+    FILE *f = fopen(b->tmp, "r");
+    line[0] = '\0';
+    if (f && fgets(line, (int)size, f)) line[strcspn(line, "\n")] = '\0';
+    if (f) fclose(f);
+    return rc || !line[0] ? -1 : 0;
+}
+
+static bool wait_path(const char *path)
+{
+    for (int i = 0; i < 400; i++) {
+        if (access(path, F_OK) == 0) return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+static void prof(const bench *b, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", b->dir, name);
+}
+
+/* Joins name with an invite from argv (operator or casemanager). */
+static int join(bench *b, const char *name, char *const inv[])
+{
+    char code[256], p[320];
+    prof(b, name, p, sizeof p);
+    if (line_of(b, inv, code, sizeof code)) return -1;
+    char *j[] = {(char *)b->vangnet, "--profile", p, "join", code, NULL};
+    return run(b, j, NULL, NULL);
+}
+
+static int start_daemon(bench *b, const char *name, const char *notify, pid_t *pid)
+{
+    char p[320], sock[340];
+    prof(b, name, p, sizeof p);
+    snprintf(sock, sizeof sock, "%s/daemon.sock", p);
+    char *with[] = {(char *)b->vangnet, "--profile",    p,   "daemon",
+                    "--notify-cmd",     (char *)notify, NULL};
+    char *without[] = {(char *)b->vangnet, "--profile", p, "daemon", NULL};
+    if (run(b, notify ? with : without, NULL, pid)) return -1;
+    return wait_path(sock) ? 0 : -1;
+}
+
+static int setup(bench *b)
+{
+    char ep[320], caseid[128], cm[320], notify[700];
+    snprintf(b->dir, sizeof b->dir, "/tmp/vn-bench-sos.XXXXXX");
+    if (!mkdtemp(b->dir)) return -1;
+    snprintf(b->state, sizeof b->state, "%s/state", b->dir);
+    snprintf(b->key, sizeof b->key, "%s/store.key", b->dir);
+    snprintf(b->fifo, sizeof b->fifo, "%s/notify.fifo", b->dir);
+    snprintf(b->tmp, sizeof b->tmp, "%s/out", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/log", b->dir);
+    snprintf(ep, sizeof ep, "%s/endpoint", b->state);
+    prof(b, "cm", cm, sizeof cm);
+    char *init[] = {(char *)b->vangnetd, "init", "--state", b->state, "--store-key", b->key, NULL};
+    char *serve[] = {(char *)b->vangnetd,
+                     "run",
+                     "--state",
+                     b->state,
+                     "--store-key",
+                     b->key,
+                     "--listen",
+                     "tcp://127.0.0.1:*",
+                     "--rate-burst",
+                     "1000000",
+                     "--rate-per-sec",
+                     "1000000",
+                     "--account-burst",
+                     "1000000",
+                     "--account-per-sec",
+                     "1000000",
+                     NULL};
+    char *inv_cm[] = {
+        (char *)b->vangnetd, "invite", "--state", b->state, "--store-key", b->key, "--role",
+        "casemanager",       NULL};
+    char *newc[] = {(char *)b->vangnet, "--profile", cm, "case", "new", NULL};
+    if (run(b, init, NULL, NULL) || run(b, serve, NULL, &b->server) || !wait_path(ep) ||
+        join(b, "cm", inv_cm) || line_of(b, newc, caseid, sizeof caseid))
+        return -1;
+    char *inv_p[] = {(char *)b->vangnet, "--profile",   cm,  "invite", "--case", caseid,
+                     "--role",           "participant", NULL};
+    char *inv_b[] = {(char *)b->vangnet, "--profile", cm,  "invite", "--case", caseid,
+                     "--role",           "buddy",     NULL};
+    if (join(b, "p", inv_p) || join(b, "b", inv_b)) return -1;
+    if (mkfifo(b->fifo, 0600) || (b->fifo_fd = open(b->fifo, O_RDWR | O_NONBLOCK)) < 0) return -1;
+    snprintf(notify, sizeof notify, "printf '%%s\\n' \"$1\" > '%s'", b->fifo);
+    if (start_daemon(b, "b", notify, &b->daemons[0]) || start_daemon(b, "p", NULL, &b->daemons[1]))
+        return -1;
+    return 0;
+}
+
+/* Reads notify lines until one names alert; false after NOTIFY_WAIT_MS. */
+static bool await_notify(bench *b, const char *alert, double *at)
+{
+    static char buf[65536];
+    static size_t len;
+    double until = now_ms() + NOTIFY_WAIT_MS;
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(buf, '\n', len))) {
+            *nl = '\0';
+            bool hit = strstr(buf, alert) != NULL;
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len);
+            if (hit) return true;
+        }
+        struct pollfd p = {.fd = b->fifo_fd, .events = POLLIN};
+        double left = until - now_ms();
+        if (left <= 0) return false;
+        if (poll(&p, 1, (int)left + 1) <= 0) continue;
+        ssize_t n = read(b->fifo_fd, buf + len, sizeof buf - len - 1);
+        *at = now_ms();
+        if (n > 0) len += (size_t)n;
+        if (len == sizeof buf - 1) len = 0; /* a flood of other lines: drop them */
+    }
+}
+
+static int cmp(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void report(const char *what, double *v, int n)
+{
+    if (n == 0) return;
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    size_t p99 = (size_t)(0.99 * (n - 1) + 0.5);
+    printf("%-36s n=%d median %.1f ms  p99 %.1f ms  max %.1f ms\n", what, n, v[n / 2], v[p99],
+           v[n - 1]);
+}
+
+static void teardown(bench *b)
+{
+    for (int i = 0; i < 2; i++)
+        if (b->daemons[i] > 0) kill(b->daemons[i], SIGTERM), waitpid(b->daemons[i], NULL, 0);
+    if (b->server > 0) kill(b->server, SIGTERM), waitpid(b->server, NULL, 0);
+    char *rm[] = {"/bin/rm", "-rf", b->dir, NULL};
+    if (b->dir[0]) run(b, rm, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    bench b = {.fifo_fd = -1};
+    int n = 100, missed = 0, got = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--vangnetd"))
+            b.vangnetd = argv[i + 1];
+        else if (!strcmp(argv[i], "--vangnet"))
+            b.vangnet = argv[i + 1];
+        else if (!strcmp(argv[i], "--count"))
+            n = atoi(argv[i + 1]);
+    }
+    if (!b.vangnetd || !b.vangnet || n < 1) {
+        fprintf(stderr, "usage: bench_sos --vangnetd PATH --vangnet PATH [--count N]\n");
+        return 2;
+    }
+    setenv("VANGNET_PASSPHRASE", "bench passphrase of four words", 1);
+    unsetenv("VANGNET_NO_DAEMON");
+    if (setup(&b)) {
+        fprintf(stderr, "bench_sos: setup failed (log: %s)\n", b.log);
+        teardown(&b);
+        return 1;
+    }
+    double *to_notify = calloc((size_t)n, sizeof(double)), *cmd = calloc((size_t)n, sizeof(double));
+    char p[320], line[256], alert[64];
+    prof(&b, "p", p, sizeof p);
+    char *sos[] = {(char *)b.vangnet, "--profile", p, "--json", "sos", NULL};
+    for (int i = 0; to_notify && cmd && i < n; i++) {
+        double t0 = now_ms(), at = 0;
+        if (line_of(&b, sos, line, sizeof line) ||
+            sscanf(line, "{\"alert\": \"%63[0-9a-f]\"", alert) != 1) {
+            fprintf(stderr, "bench_sos: sos %d failed: %s\n", i + 1, line);
+            missed++;
+            continue;
+        }
+        cmd[got] = now_ms() - t0;
+        if (!await_notify(&b, alert, &at)) {
+            fprintf(stderr, "bench_sos: SOS %s never reached the notify command\n", alert);
+            missed++;
+            continue;
+        }
+        to_notify[got++] = at - t0;
+    }
+    report("sos start -> buddy's notify command", to_notify, got);
+    report("the sos command itself (via daemon)", cmd, got);
+    printf("%d of %d SOS reached the notify command\n", got, n);
+    free(to_notify);
+    free(cmd);
+    teardown(&b);
+    return missed ? 1 : 0;
+}
