@@ -14,6 +14,7 @@
 #include "args.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -150,6 +151,12 @@ static char *request(const vn_client *c, const vn_cmd *cmd, int argc, char **arg
 bool vn_daemon_forward(vn_client *c, const vn_cmd *cmd, const vn_args *a, int argc, char **argv,
                        int *rc)
 {
+    if (cmd->run == vn_cmd_daemon || cmd->run == vn_cmd_jsonrpc) {
+        /* They point 0, 1 and 2 elsewhere while a command runs (rpc_exec.c):
+         * opened before the profile, none of them can be the profile's file. */
+        for (int fd = 0; fd < 3; fd++)
+            if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) break;
+    }
     if (cmd->run == vn_cmd_jsonrpc && vn_args_has(a, "--connect")) {
         *rc = relay(c);
         return true;

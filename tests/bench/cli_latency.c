@@ -176,6 +176,8 @@ int main(int argc, char **argv)
             b.vangnet = argv[i + 1];
         else if (!strcmp(argv[i], "--runs"))
             n = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--runs-without"))
+            without = atoi(argv[i + 1]);
     }
     if (!b.vangnetd || !b.vangnet || n < 1) {
         fprintf(stderr,

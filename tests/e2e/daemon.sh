@@ -1,4 +1,3 @@
-exec 9>&-
 #!/usr/bin/env bash
 # vangnet daemon: JSON-RPC on PROFILE/daemon.sock (mode 0600), events to a
 # subscriber, a notify command for an SOS (no message content in it), the
