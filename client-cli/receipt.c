@@ -238,7 +238,17 @@ vn_err vn_receipts_send(vn_client *c, vn_receipts *rs)
 {
     vn_err err = VN_OK;
     vn_flushed fl;
+    char role[32] = {0};
+    size_t rl = 0;
     if (rs->n == 0) return VN_OK;
+    /* An anonymous first contact sends none: its messages a day are few
+     * (the server bounds them, and cannot tell a receipt from a message),
+     * and what it writes must not wait behind receipts. */
+    vn_client_cfg_get(c, "role", role, sizeof role - 1, &rl);
+    if (strcmp(role, "visitor") == 0) {
+        clear(rs);
+        return VN_OK;
+    }
     for (size_t i = 0; !err && i < rs->n; i++) {
         const owed *o = &rs->items[i];
         /* A message came from them, so a session is there; if it is not

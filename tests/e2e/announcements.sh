@@ -69,12 +69,12 @@ RC=0; OUT=$(tty_close no 2>&1) || RC=$?
 expect_eq "a wrong answer on the terminal: refused" 1 "$RC"
 expect_match "the prompt names the case and what to type" "Type the case \($CASE\) or yes to close it" "$OUT"
 expect_match "and says it was not closed" "not closed: the confirmation did not match" "$OUT"
-expect_match "the case is still open" "case $CASE \(active\)" "$(vn cm2 case show "$CASE")"
+expect_match "the case is still open" "case ${CASE:0:8}[0-9a-f]* \(active\)" "$(vn cm2 case show "$CASE")"
 
 step "closed on the terminal by typing the case: everyone in it is told until when it can be reopened"
 RC=0; OUT=$(tty_close "$CASE" 2>&1) || RC=$?
 expect_eq "typing the case closes it" 0 "$RC"
-expect_match "the reply shows it closed" "case $CASE \(closed\)" "$OUT"
+expect_match "the reply shows it closed" "${CASE:0:8}[0-9a-f]* \(closed\)" "$OUT"
 UNTIL=$(date -u -d "2027-03-01 + 29 days" +%F)
 read_all cm2 p b1
 for u in cm2 p b1; do
@@ -88,7 +88,7 @@ expect_match "only its casemanager reopens it" "unknown or not yours" \
     "$(vn cm case reopen "$CASE" 2>&1 || true)"
 expect_match "a case that is open cannot be reopened" "is intake, not closed" \
     "$(vn cm2 case reopen "$(vn cm2 case new)" 2>&1 || true)"
-expect_match "reopened" "case $CASE \(active\)" "$(vn cm2 case reopen "$CASE")"
+expect_match "reopened" "case ${CASE:0:8}[0-9a-f]* \(active\)" "$(vn cm2 case reopen "$CASE")"
 read_all cm2 p b1
 for u in cm2 p b1; do told "$u" "case-reopened: case $CASE was reopened by its casemanager $CM2" "of the reopening"; done
 vn p send "$B1" "back again" >/dev/null
