@@ -75,10 +75,10 @@ wait_for "the SOS in the buddy's chat" 20 shows b 'doc: \[SOS\] ik heb hulp nodi
 ALERT=$(grep -Eo 'vangnet claim [0-9a-f]{32}' <<< "$SCREEN" | tail -n 1 | cut -d' ' -f3)
 check "the bell rang" grep -q $'\a' "$T/b.raw"
 typed b "/alerts"
-wait_for "/alerts lists it open" 20 shows b "^$ALERT  sos +[a-z]+ +open"
+wait_for "/alerts lists it open" 20 shows b "^${ALERT:0:8}[0-9a-f]*  sos +[a-z]+ +open"
 typed b "/claim $ALERT"
 wait_for "/claim takes it" 20 shows b "^alert $ALERT is claimed"
-expect_match "the server has it claimed by the buddy" "$ALERT .*claimed .*by $BUD" "$(vn bud alerts)"
+expect_match "the server has it claimed by the buddy" "$ALERT .*claimed .*claimed by you \\($BUD\\)" "$(vn bud alerts --wide)"
 typed b "/claim nonsense"
 wait_for "a bad alert id is said, and the chat goes on" 20 shows b 'nonsense is not an alert id'
 typed b "still here"
