@@ -24,6 +24,21 @@ for i in 1 2 3; do
     CLOSE[i]=$(vn cm case new)
     join "gone$i" casemanager >/dev/null
 done
+CMA=$(vn cm whoami | cut -d' ' -f1)
+
+step "a facilitator with a group a round, the participant in each; intake staff and a visitor"
+FAC=$(join fac facilitator)
+for i in 1 2 3; do
+    GRP[i]=$(vn fac --json group new | sed -E 's/.*"group": "([0-9a-f]{32})".*/\1/')
+    vn p join "$(vn fac group invite "${GRP[i]}")" >/dev/null
+done
+IN=$(join in intake)
+vn vis join "$("$VANGNETD" intake-code --state "$STATE" --store-key "$STORE_KEY")" >/dev/null
+VIS=$(vn vis whoami | cut -d' ' -f1)
+# Answers of the wellbeing check: three complaints often (overstrain).
+WB="2,2,2,1,1,0,0,0,1,1,1,1,0,0"
+# The check keeps the day on the local clock.
+LOCALDAY=$(date +%F)
 
 # The daemons, each with an HTTP port (a free one is found by trying).
 declare -A PORT DPID
@@ -40,7 +55,7 @@ start_daemon() {
         [ $tries -lt 5 ] || { fail "no free port for $p"; return 1; }
     done
 }
-for p in cm p b n cm2 gone1 gone2; do start_daemon "$p"; done
+for p in cm p b n cm2 gone1 gone2 fac in vis; do start_daemon "$p"; done
 
 # call TRANSPORT PROFILE METHOD PARAMS REGEX: one call; its answer must be
 # a JSON-RPC response to id 7 matching REGEX.
@@ -63,10 +78,13 @@ call() {
     fi
 }
 OK='"result":'
+# p_has WORDS REGEX: the --json output of `vangnet WORDS` in the
+# participant's profile (through its daemon) matches REGEX.
+p_has() { local w; read -r -a w <<< "$1"; grep -Eq -- "$2" <<< "$(vn p --json "${w[@]}" 2>/dev/null)"; }
 declare -A TESTED
 
 round() {
-    local tr=$1 i=$2 new sos sig
+    local tr=$1 i=$2 new sos sig g
     step "every method over $tr"
     call "$tr" cm whoami '{}' "\"result\":\\{\"account\":\"[0-9a-f]{32}\",\"role\":\"casemanager\"\\}"
     call "$tr" cm contacts.add "{\"name\":\"pat\",\"account\":\"$P\",\"replace\":true}" "$OK"
@@ -81,10 +99,16 @@ round() {
     call "$tr" cm case.show "{\"case\":\"$CASE\"}" "\"$P\""
     call "$tr" cm invite "{\"case\":\"$CASE\",\"role\":\"naaste\"}" '"result":.*vn1-'
     call "$tr" cm case.reassign "{\"case\":\"$new\",\"who\":\"$CM2\"}" "$OK"
-    call "$tr" cm case.close "{\"case\":\"${CLOSE[i]}\"}" "$OK"
+    call "$tr" cm case.close "{\"case\":\"${CLOSE[i]}\",\"yes\":true}" "\"${CLOSE[i]}\".*\"state\":\"closed\""
+    call "$tr" cm case.reopen "{\"case\":\"${CLOSE[i]}\"}" "\"${CLOSE[i]}\".*\"state\":\"intake\""
     call "$tr" cm contract.set "{\"case\":\"$CASE\",\"template\":\"default\",\"start\":\"$TODAY\"}" "$OK"
     call "$tr" cm contract.show "{\"case\":\"$CASE\"}" "$OK"
     call "$tr" p contract.sign "{\"case\":\"$CASE\"}" "$OK"
+    call "$tr" cm contract.instructions "{\"case\":\"$CASE\",\"site\":\"Lab $tr\",\"hours\":\"Mon-Fri 08:00-12:00\",\"cutoff\":\"11:00\"}" \
+        "\"case\":\"$CASE\",\"site\":\"Lab $tr\",\"hours\":\"Mon-Fri 08:00-12:00\",\"cutoff\":\"11:00\",\"sent\":true"
+    wait_for "the instructions of round $tr at the participant" 20 p_has "contract instructions" "Lab $tr"
+    call "$tr" p contract.instructions '{}' "\"site\":\"Lab $tr\".*\"kept\":true"
+    call "$tr" p calendar "{\"month\":\"$MONTH\"}" "\"case\":\"$CASE\",\"month\":\"$MONTH\".*\"instructions\":\"at Lab $tr, Mon-Fri 08:00-12:00, before 11:00\""
     # Outside the check-in window (a time of day) the server refuses it.
     call "$tr" p checkin '{}' '"result":|"error":"DENIED","message":"cannot check in: check-in is open'
     call "$tr" p selfhelp.record '{}' "$OK"
@@ -103,6 +127,29 @@ round() {
     call "$tr" b claim "{\"alert\":\"$sos\"}" "$OK"
     call "$tr" cm disclosure.attest "{\"case\":\"$CASE\",\"safety-at-risk\":true,\"no-action-taken\":true}" "$OK"
     call "$tr" p audit '{}' "$OK"
+    call "$tr" p wellbeing "{\"answers\":\"$WB\",\"every\":\"2w\"}" '"complaints":3,"overstrain":true'
+    call "$tr" p wellbeing.due '{}' "\"due\":false,\"every_days\":14,\"last\":\"$LOCALDAY\""
+    call "$tr" p wellbeing.trend '{"months":1}' "\"result\":\\[\\{\"date\":\"$LOCALDAY\",\"total\":12,\"complaints\":3"
+    call "$tr" p wellbeing.share '{"to":"casemanager","months":1}' "\"result\":\\{\"shared\":true,\"to\":\"$CMA\"\\}"
+    # An intervision group: the participant presents in this round's group.
+    g=${GRP[i]}
+    call "$tr" fac group.new '{"cap":3}' '"result":\{"group":"[0-9a-f]{32}","cap":3,"members":0\}'
+    call "$tr" fac group.invite "{\"group\":\"$g\",\"ttl\":\"1d\"}" "\"invite\":\"vn1-[^\"]+\",\"group\":\"$g\""
+    call "$tr" fac group.list '{}' "\\{\"group\":\"$g\",\"cap\":5,\"members\":1,\"facilitator\":true\\}"
+    call "$tr" p group.accept-rules "{\"group\":\"$g\"}" "\"result\":\\{\"group\":\"$g\",\"rules_accepted\":true\\}"
+    call "$tr" p group.count-attendance "{\"group\":\"$g\",\"on\":\"on\"}" "\"group\":\"$g\",\"count_attendance\":true"
+    call "$tr" p group.send "{\"group\":\"$g\",\"text\":\"a post over $tr\"}" "\"sent\":1,\"group\":\"$g\""
+    call "$tr" fac group.start "{\"group\":\"$g\",\"method\":\"basic\",\"presenter\":\"$P\"}" "\"group\":\"$g\",\"session\":true,\"phase\":1"
+    call "$tr" fac group.next "{\"group\":\"$g\",\"minutes\":5}" "\"group\":\"$g\",\"session\":true,\"phase\":2"
+    call "$tr" fac group.status "{\"group\":\"$g\"}" "\"method\":\"basic\",\"presenter\":\"$P\",\"you_present\":false,\"phase\":2,\"phases\":5,.*\"minutes\":5"
+    wait_for "the participant to know it presents in round $tr" 20 p_has "group status $g" '"you_present": true'
+    call "$tr" p group.plan "{\"group\":\"$g\",\"text\":\"a plan over $tr\"}" "\"group\":\"$g\",\"plan\":\"kept on this device\""
+    call "$tr" fac group.end "{\"group\":\"$g\"}" "\"group\":\"$g\",\"session\":false"
+    wait_for "the participant to see the session end in round $tr" 20 p_has "group status $g" '"session": null'
+    call "$tr" p group.leave "{\"group\":\"$g\"}" "\"group\":\"$g\",\"left\":\"$P\""
+    # An anonymous first contact and the intake staff.
+    call "$tr" vis intake.write "{\"text\":\"a first word over $tr\"}" "\"result\":\\{\"sent\":1,\"to\":\"$IN\"\\}"
+    call "$tr" in intake.list '{}' "\"result\":\\[\\{\"account\":\"$VIS\",\"since\":\"$TODAY\",\"last_active\":\"$TODAY\",\"conversations\":1,"
     call "$tr" cm quiet-hours '{"when":"22:00-07:00"}' "$OK"
     call "$tr" cm quiet-hours '{}' '"result":\{"quiet_hours":"22:00-07:00"\}'
     call "$tr" b settings.read-receipts '{"setting":"on"}' '"result":\{"read_receipts":true\}'
