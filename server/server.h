@@ -10,6 +10,7 @@
 
 #include "vangnet.pb-c.h"
 #include "vn/accounts.h"
+#include "vn/alerts.h"
 #include "vn/audit.h"
 #include "vn/cases.h"
 #include "vn/clock.h"
@@ -172,6 +173,8 @@ void vn_intake_sweep(vn_server *srv, uint64_t now);
  * tells the other buddies, when the claimer leaves (handlers_alerts.c). */
 vn_err vn_alerts_reopen_claims(vn_server *srv, const uint8_t *case_id,
                                const uint8_t claimer[VN_ACCOUNT_LEN]);
+/* An alert as its reply shows it (handlers_alerts.c, for alert-list too). */
+vn_err vn_alert_info(const vn_alert *a, Vn__AlertInfo **out);
 
 /* Sends (committed) or drops the notices queued by vn_server_notify, for
  * writers outside the request batch such as the scheduler. */
