@@ -36,6 +36,7 @@ typedef struct report_alert {
 
 typedef struct report {
     char case_id[VN_ACCOUNT_HEX + 1]; /* the case */
+    char handle[VN_ACCOUNT_HEX + 1];  /* its short handle, for the text */
     char month[8];                    /* YYYY-MM */
     char today[11];                   /* the server's today */
     int32_t today_day;                /* the same as a day number */
@@ -248,7 +249,7 @@ static void print_text(const report *r)
 {
     const vn_report_totals *t = &r->totals;
     char date[11], f[2][80];
-    printf("report of case %s, %s (as of %s)\n", r->case_id, r->month, r->today);
+    printf("report of case %s, %s (as of %s)\n", r->handle, r->month, r->today);
     printf("  check-ins        %u done, %u missed\n", t->checkins, t->checkins_missed);
     printf("  test days        %u drawn, %u taken, %u missed\n", t->test_days, t->tests_taken,
            t->tests_missed);
@@ -466,6 +467,7 @@ int vn_cmd_report(vn_client *c, const vn_args *a)
         return vn_client_fail(c, VN_ENOMEM, "out of memory");
     }
     snprintf(r->case_id, sizeof r->case_id, "%s", case_id);
+    vn_client_case_handle(c, case_id, r->handle, sizeof r->handle);
     snprintf(r->month, sizeof r->month, "%s", month);
     Vn__Reply *cal = NULL;
     rc = gather(c, r, &cal);
