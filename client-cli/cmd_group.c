@@ -132,20 +132,36 @@ int vn_cmd_group_list(vn_client *c, const vn_args *a)
     int rc = vn_client_call(c, &req, VN__REPLY__BODY_GROUPS_VIEW, "cannot list groups", &rep);
     if (rc) return rc;
     const Vn__GroupsView *v = rep->groups_view;
+    vn_group *g = malloc(sizeof *g);
+    if (!g) {
+        vn_frame_reply_free(rep);
+        return vn_client_fail(c, VN_ENOMEM, "out of memory");
+    }
     if (c->json) fputs("[", stdout);
     for (size_t i = 0; i < v->n_groups; i++) {
         const Vn__GroupInfo *gi = v->groups[i];
         bool mine = strcmp(gi->facilitator, c->account) == 0;
         if (!vn_account_valid(gi->group)) continue;
-        if (c->json)
-            printf("%s{\"group\": \"%s\", \"cap\": %u, \"members\": %zu, \"facilitator\": %s}",
+        /* The next session is known only here, on the members' devices. */
+        bool next = vn_group_load(c, gi->group, g) == VN_OK && vn_group_next_upcoming(g);
+        if (c->json) {
+            printf("%s{\"group\": \"%s\", \"cap\": %u, \"members\": %zu, \"facilitator\": %s, "
+                   "\"next_session\": ",
                    i ? ", " : "", gi->group, gi->cap, gi->n_members, mine ? "true" : "false");
-        else
-            printf("%s  %zu of %u members%s\n", gi->group, gi->n_members, gi->cap,
+            if (next)
+                printf("\"%s\"}", g->next_at);
+            else
+                fputs("null}", stdout);
+        } else {
+            printf("%s  %zu of %u members%s", gi->group, gi->n_members, gi->cap,
                    mine ? "  (you facilitate)" : "");
+            if (next) printf("  next session %.10s %.5s", g->next_at, g->next_at + 11);
+            putchar('\n');
+        }
     }
     if (c->json) fputs("]\n", stdout);
     vn_frame_reply_free(rep);
+    free(g);
     return EXIT_OK;
 }
 

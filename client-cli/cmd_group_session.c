@@ -172,6 +172,56 @@ out:
     return rc;
 }
 
+/* --note: printable text of at most VN_GROUP_NOTE_MAX bytes. */
+static bool note_ok(const char *s)
+{
+    if (strlen(s) > VN_GROUP_NOTE_MAX) return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7F) return false;
+    return true;
+}
+
+int vn_cmd_group_schedule(vn_client *c, const vn_args *a)
+{
+    const char *at = vn_args_get(a, "--at"), *note = vn_args_get(a, "--note");
+    int64_t when;
+    vn_group *g;
+    if (!vn_group_time_parse(at, &when))
+        return vn_args_invalid(c, a,
+                               "--at must be a local date and time as YYYY-MM-DDTHH:MM "
+                               "(e.g. 2031-03-10T19:30), not %s",
+                               at ? at : "nothing");
+    if (when * 1000 <= (int64_t)vn_wallclock_ms())
+        return vn_args_invalid(c, a, "--at %s is not in the future", at);
+    if (note && !note_ok(note))
+        return vn_args_invalid(c, a, "--note must be one line of at most %d bytes",
+                               VN_GROUP_NOTE_MAX);
+    int rc = vn_group_open(c, a, &g);
+    if (rc) return rc;
+    if ((rc = only_facilitator(c, g))) goto out;
+    Vn__GroupEvent ev = VN__GROUP_EVENT__INIT;
+    ev.kind = VN_GEV_SCHEDULE;
+    ev.next_at = (char *)at;
+    ev.next_note = (char *)(note ? note : "");
+    vn_err err = vn_group_post(c, g, &ev, NULL);
+    if (err) {
+        rc = sent(c, err, g, "the session was not scheduled");
+        goto out;
+    }
+    if (c->json) {
+        printf("{\"group\": \"%s\", \"next_session\": \"%s\", \"next_note\": ", g->id, g->next_at);
+        vn_json_str(stdout, g->next_note);
+        printf("}\n");
+    } else {
+        printf("group %s: next session on %.10s %.5s%s%s%s; the members were told\n", g->id,
+               g->next_at, g->next_at + 11, g->next_note[0] ? " (" : "", g->next_note,
+               g->next_note[0] ? ")" : "");
+    }
+out:
+    free(g);
+    return rc;
+}
+
 static const char *name(vn_client *c, const char *acc, char *buf, size_t size)
 {
     if (strcmp(acc, c->account) == 0) return "you";
@@ -217,6 +267,12 @@ static void status_json(vn_client *c, const vn_group *g, const vn_intervision_me
             printf("%s\"%s\"", i ? ", " : "", g->turns[i]);
         fputs("]}", stdout);
     }
+    if (vn_group_next_upcoming(g)) {
+        printf(", \"next_session\": \"%s\", \"next_note\": ", g->next_at);
+        vn_json_str(stdout, g->next_note);
+    } else {
+        fputs(", \"next_session\": null, \"next_note\": null", stdout);
+    }
     printf(", \"has_plan\": %s}\n", g->has_plan ? "true" : "false");
 }
 
@@ -250,6 +306,9 @@ int vn_cmd_group_status(vn_client *c, const vn_args *a)
         printf("you have not accepted the ground rules yet:\n%s"
                "accept them to post: vangnet group accept-rules %s\n",
                vn_intervision_ground_rules(), g->id);
+    if (vn_group_next_upcoming(g))
+        printf("next session: %.10s %.5s%s%s%s\n", g->next_at, g->next_at + 11,
+               g->next_note[0] ? " (" : "", g->next_note, g->next_note[0] ? ")" : "");
     if (!m) {
         printf("no session runs%s\n", g->has_plan ? "; your last action plan is kept here" : "");
         goto out;

@@ -200,6 +200,13 @@ static const vn_cmd commands[] = {
      .args = {{"GROUP", 0, "the group id"}}},
     {ROW("group", "end", vn_cmd_group_end, "end the session (facilitator)"),
      .args = {{"GROUP", 0, "the group id"}}},
+    {ROW("group", "schedule", vn_cmd_group_schedule,
+         "set the date of the next session (facilitator)"),
+     .opts = {{"--at", "YYYY-MM-DDTHH:MM", VN_OPT_REQUIRED, "when, in local time; in the future"},
+              {"--note", "TEXT", 0, "where: a place or a video link (one line, 200 bytes)"}},
+     .args = {{"GROUP", 0, "the group id"}},
+     .about = "The members learn it end to end and see it in vangnet group status; the server\n"
+              "learns nothing of it."},
     {ROW("group", "plan", vn_cmd_group_plan, "record your action plan (presenter; never sent)"),
      .args = {{"GROUP", 0, "the group id"}, {"TEXT", 0, "what you will do"}},
      .about = "The plan stays on this device only; the group's next session opens by showing it\n"

@@ -124,6 +124,7 @@ int vn_cmd_group_start(vn_client *c, const vn_args *a);
 int vn_cmd_group_next(vn_client *c, const vn_args *a);
 int vn_cmd_group_end(vn_client *c, const vn_args *a);
 int vn_cmd_group_status(vn_client *c, const vn_args *a);
+int vn_cmd_group_schedule(vn_client *c, const vn_args *a);
 int vn_cmd_absence_add(vn_client *c, const vn_args *a);
 int vn_cmd_caseload(vn_client *c, const vn_args *a);
 int vn_cmd_report(vn_client *c, const vn_args *a);

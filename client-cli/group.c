@@ -239,6 +239,26 @@ static void apply_post(vn_client *c, vn_group *g, const char *from, const Vn__Gr
     snprintf(out, cap, "[group %.8s%s]%s %s", g->id, where, flag, text ? text : "");
 }
 
+/* The facilitator sets the next session: kept, and told as one line. */
+static void apply_schedule(vn_group *g, bool by_facilitator, const Vn__GroupEvent *ev, char *out,
+                           size_t cap)
+{
+    int64_t at;
+    if (!by_facilitator) {
+        snprintf(out, cap, "[group %.8s] a schedule not from its facilitator was ignored", g->id);
+        return;
+    }
+    if (!vn_group_time_parse(ev->next_at, &at)) {
+        snprintf(out, cap, "[group %.8s] a schedule with no valid time was ignored", g->id);
+        return;
+    }
+    memcpy(g->next_at, ev->next_at, sizeof g->next_at);
+    vn_group_note_copy(g->next_note, ev->next_note);
+    snprintf(out, cap, "[group %.8s] next session on %.10s %.5s%s%s%s", g->id, g->next_at,
+             g->next_at + 11, g->next_note[0] ? " (" : "", g->next_note,
+             g->next_note[0] ? ")" : "");
+}
+
 /* Applies ev, sent by `from` at sent_ms, to g; line (may be NULL) gets
  * what it means for this device's user. Steps that only the facilitator
  * may take are ignored from anyone else, and a session's steps only count
@@ -269,6 +289,8 @@ static void apply(vn_client *c, vn_group *g, const char *from, const Vn__GroupEv
                  who(c, from, nb, sizeof nb));
         return;
     case VN_GEV_START:
+        /* A schedule that has come is done with; a later one stays. */
+        if (g->next_at[0] && !vn_group_next_upcoming(g)) g->next_at[0] = g->next_note[0] = '\0';
         apply_start(c, g, ev, sent_ms, out, cap);
         return;
     case VN_GEV_PHASE:
@@ -276,6 +298,9 @@ static void apply(vn_client *c, vn_group *g, const char *from, const Vn__GroupEv
         return;
     case VN_GEV_END:
         apply_end(c, g, self, out, cap);
+        return;
+    case VN_GEV_SCHEDULE:
+        apply_schedule(g, by_facilitator, ev, out, cap);
         return;
     default:
         apply_post(c, g, from, ev, text, this_session, out, cap);

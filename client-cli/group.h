@@ -15,14 +15,16 @@
 #define VN_GROUP_MAX      8    /* most members (a group's cap at most) */
 #define VN_GROUP_PLAN_MAX 4000 /* longest action plan, in bytes */
 #define VN_GROUP_PENDING  8    /* most attendance records waiting for the server */
+#define VN_GROUP_NOTE_MAX 200  /* longest note of a scheduled session, in bytes */
 
 /* GroupEvent.kind */
 enum {
-    VN_GEV_POST = 1,  /* a post: Content.text */
-    VN_GEV_RULES = 2, /* the sender accepted the ground rules */
-    VN_GEV_START = 3, /* the facilitator starts a session */
-    VN_GEV_PHASE = 4, /* the facilitator moves the session to a phase */
-    VN_GEV_END = 5,   /* the facilitator ends the session */
+    VN_GEV_POST = 1,     /* a post: Content.text */
+    VN_GEV_RULES = 2,    /* the sender accepted the ground rules */
+    VN_GEV_START = 3,    /* the facilitator starts a session */
+    VN_GEV_PHASE = 4,    /* the facilitator moves the session to a phase */
+    VN_GEV_END = 5,      /* the facilitator ends the session */
+    VN_GEV_SCHEDULE = 6, /* the facilitator sets the next session: next_at, next_note */
 };
 
 typedef char vn_acc[VN_ACCOUNT_HEX + 1];
@@ -58,6 +60,8 @@ typedef struct vn_group {
     uint8_t plan_session[16];           /* in which session */
     char pending[VN_GROUP_PENDING][11]; /* attendance days not yet recorded (YYYY-MM-DD) */
     size_t npending;                    /* how many */
+    char next_at[17];                   /* the next session, YYYY-MM-DDTHH:MM local; "" none */
+    char next_note[VN_GROUP_NOTE_MAX + 1]; /* its place or link, safe to print */
 } vn_group;
 
 /* Whether this device keeps id as one of its groups. */
@@ -86,6 +90,15 @@ vn_err vn_group_post(vn_client *c, vn_group *g, Vn__GroupEvent *ev, const char *
  * caller's open transaction) and writes the line to show into line. */
 vn_err vn_group_receive(vn_client *c, const char *from, const char *id, const Vn__Content *content,
                         char *line, size_t size);
+
+/* Parses a local date-time YYYY-MM-DDTHH:MM (a real one: no 30 February)
+ * into seconds since the epoch; false if it is not one. */
+bool vn_group_time_parse(const char *s, int64_t *out_s);
+/* Whether g has a next session scheduled that is not past. */
+bool vn_group_next_upcoming(const vn_group *g);
+/* Copies at most VN_GROUP_NOTE_MAX bytes of note into out (size
+ * VN_GROUP_NOTE_MAX + 1), every control character made a "?". */
+void vn_group_note_copy(char *out, const char *note);
 
 /* The session's method, or NULL when none runs or it is unknown. */
 const vn_intervision_method *vn_group_method(const vn_group *g);

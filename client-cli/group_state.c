@@ -4,9 +4,11 @@
 #include "group.h"
 
 #include "vn/frame.h"
+#include "vn/wallclock.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 bool vn_group_known(vn_client *c, const char *id)
 {
@@ -66,6 +68,11 @@ vn_err vn_group_load(vn_client *c, const char *id, vn_group *g)
     take_bytes(g->plan_session, &l->plan_session);
     for (size_t i = 0; i < l->n_pending_attendance && g->npending < VN_GROUP_PENDING; i++)
         snprintf(g->pending[g->npending++], sizeof g->pending[0], "%s", l->pending_attendance[i]);
+    int64_t at;
+    if (vn_group_time_parse(l->next_at, &at)) {
+        memcpy(g->next_at, l->next_at, sizeof g->next_at);
+        vn_group_note_copy(g->next_note, l->next_note);
+    }
     vn__group_local__free_unpacked(l, NULL);
     return VN_OK;
 }
@@ -113,6 +120,8 @@ vn_err vn_group_save(vn_client *c, const vn_group *g)
         pending[i] = (char *)g->pending[i];
     l.pending_attendance = pending;
     l.n_pending_attendance = g->npending;
+    l.next_at = (char *)g->next_at;
+    l.next_note = (char *)g->next_note;
     size_t n = vn__group_local__get_packed_size(&l);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) return VN_ENOMEM;
@@ -181,4 +190,56 @@ uint32_t vn_group_turn_of(const vn_group *g, const char *account)
     for (size_t i = 0; i < g->nturns; i++)
         if (strcmp(g->turns[i], account) == 0) return (uint32_t)(i + 1);
     return 0;
+}
+
+bool vn_group_time_parse(const char *s, int64_t *out_s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd";
+    if (!s || strlen(s) != sizeof shape - 1) return false;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i]) return false;
+    int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8), h = atoi(s + 11), mi = atoi(s + 14);
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_isdst = -1};
+    time_t t = mktime(&tm);
+    /* mktime moves 30 February to March and 25:00 to the next day: a
+     * time it had to move is not a real one (nor one in a DST gap). */
+    if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+        tm.tm_hour != h || tm.tm_min != mi)
+        return false;
+    *out_s = (int64_t)t;
+    return true;
+}
+
+bool vn_group_next_upcoming(const vn_group *g)
+{
+    int64_t at;
+    return vn_group_time_parse(g->next_at, &at) && at * 1000 > (int64_t)vn_wallclock_ms();
+}
+
+void vn_group_note_copy(char *out, const char *note)
+{
+    size_t n = note ? strlen(note) : 0;
+    if (n > VN_GROUP_NOTE_MAX) {
+        n = VN_GROUP_NOTE_MAX;
+        /* Not in the middle of a UTF-8 character. */
+        while (n > 0 && ((unsigned char)note[n] & 0xC0) == 0x80)
+            n--;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)note[i];
+        bool c1 = b == 0xC2 && i + 1 < n && (unsigned char)note[i + 1] >= 0x80 &&
+                  (unsigned char)note[i + 1] <= 0x9F;
+        if (c1) {
+            out[i] = out[i + 1] = '?';
+            i++;
+            continue;
+        }
+        out[i] = b < 0x20 || b == 0x7F ? '?' : (char)b;
+    }
+    out[n] = '\0';
 }

@@ -135,10 +135,11 @@ round() {
     g=${GRP[i]}
     call "$tr" fac group.new '{"cap":3}' '"result":\{"group":"[0-9a-f]{32}","cap":3,"members":0\}'
     call "$tr" fac group.invite "{\"group\":\"$g\",\"ttl\":\"1d\"}" "\"invite\":\"vn1-[^\"]+\",\"group\":\"$g\""
-    call "$tr" fac group.list '{}' "\\{\"group\":\"$g\",\"cap\":5,\"members\":1,\"facilitator\":true\\}"
+    call "$tr" fac group.list '{}' "\\{\"group\":\"$g\",\"cap\":5,\"members\":1,\"facilitator\":true,\"next_session\":null\\}"
     call "$tr" p group.accept-rules "{\"group\":\"$g\"}" "\"result\":\\{\"group\":\"$g\",\"rules_accepted\":true\\}"
     call "$tr" p group.count-attendance "{\"group\":\"$g\",\"on\":\"on\"}" "\"group\":\"$g\",\"count_attendance\":true"
     call "$tr" p group.send "{\"group\":\"$g\",\"text\":\"a post over $tr\"}" "\"sent\":1,\"group\":\"$g\""
+    call "$tr" fac group.schedule "{\"group\":\"$g\",\"at\":\"2031-03-10T19:30\",\"note\":\"room $tr\"}" "\"group\":\"$g\",\"next_session\":\"2031-03-10T19:30\",\"next_note\":\"room $tr\""
     call "$tr" fac group.start "{\"group\":\"$g\",\"method\":\"basic\",\"presenter\":\"$P\"}" "\"group\":\"$g\",\"session\":true,\"phase\":1"
     call "$tr" fac group.next "{\"group\":\"$g\",\"minutes\":5}" "\"group\":\"$g\",\"session\":true,\"phase\":2"
     call "$tr" fac group.status "{\"group\":\"$g\"}" "\"method\":\"basic\",\"presenter\":\"$P\",\"you_present\":false,\"phase\":2,\"phases\":5,.*\"minutes\":5"

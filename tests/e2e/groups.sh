@@ -56,6 +56,34 @@ vn d1 group count-attendance "$G" on >/dev/null
 OUT=$(vn d2 group status "$G")
 expect_match "status shows the group" "5 of at most 5 members" "$OUT"
 
+step "the facilitator schedules the next session; only the members learn when and where"
+# usage WHAT CMD...: the command is refused as a usage error (exit 2).
+usage() {
+    local d=$1 out rc=0
+    shift
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 2 ] && grep -q -- "--at" <<< "$out"; then pass "$d"; else fail "$d: rc $rc, [$out]"; fi
+}
+NOTE="NOTETEXT-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n') room 4"
+usage "a time in the past is refused" vn fac group schedule "$G" --at 2020-01-06T19:30
+usage "a malformed time is refused" vn fac group schedule "$G" --at "next tuesday"
+usage "a date that does not exist is refused" vn fac group schedule "$G" --at 2031-02-30T19:30
+refused "a member cannot schedule" "only the facilitator" \
+    vn d2 group schedule "$G" --at 2031-03-11T19:30
+OUT=$(vn fac group schedule "$G" --at 2031-03-10T19:30 --note "$NOTE")
+expect_match "the facilitator schedules" "next session on 2031-03-10 19:30 \\($NOTE\\)" "$OUT"
+wait_inbox d2 "next session on 2031-03-10 19:30 \\($NOTE\\)"
+wait_inbox d3 "next session on 2031-03-10 19:30"
+for i in 2 3; do
+    OUT=$(vn "d$i" group status "$G")
+    expect_match "d$i's status shows the next session" "next session: 2031-03-10 19:30 \\($NOTE\\)" "$OUT"
+done
+OUT=$(vn d2 group list)
+expect_match "d2's group list shows the next session" "$G .*next session 2031-03-10 19:30" "$OUT"
+OUT=$(vn d3 --json group status "$G")
+expect_match "--json has next_session and next_note" \
+    "\"next_session\": \"2031-03-10T19:30\", \"next_note\": \"$NOTE\"" "$OUT"
+
 step "the facilitator starts a basic-method session with d1 presenting"
 refused "a member cannot start a session" "only the facilitator" \
     vn d2 group start "$G" --method basic --presenter "${ACC[d1]}"
@@ -156,7 +184,8 @@ OUT=$("$VN_STORECHECK" "$T/plain" "$VN_METADATA" 2>&1) || true
 expect_match "every database and record is as documented" ' 0 problems$' "$(printf '%s' "$OUT" | tail -n1)"
 expect_match "the group tables hold the group and its five members" "ok: gmembers: 5 records" "$OUT"
 for w in basic incident "Basic intervision" inventory Inventory "Advice round" advice action-plan \
-    evaluation "PLANTEXT" "My case: a patient" "advice 1 from" "ground rules"; do
+    evaluation "PLANTEXT" "My case: a patient" "advice 1 from" "ground rules" \
+    "2031-03-10" "NOTETEXT"; do
     if grep -raqF -- "$w" "$STATE" "$T/plain" "$SERVER_LOG"; then
         fail "'$w' found on the server's disk or log"
     else
