@@ -355,10 +355,8 @@ static void release(vn_server *s, pending *batch, size_t n, size_t notices, bool
         if (durable) push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
         free(s->notices[i].frame);
     }
-    if (notices) { /* the queue may be empty and never allocated */
-        memmove(s->notices, s->notices + notices, (s->nnotices - notices) * sizeof *s->notices);
-        s->nnotices -= notices;
-    }
+    memmove(s->notices, s->notices + notices, (s->nnotices - notices) * sizeof *s->notices);
+    s->nnotices -= notices;
     for (size_t i = 0; i < n; i++) {
         pending *p = &batch[i];
         send_reply(s, p);
