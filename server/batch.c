@@ -1,8 +1,7 @@
 /* The batch: one group commit per loop turn. Every request read in the
  * turn runs inside one LMDB write transaction (each in its own
  * sub-transaction, so one failure undoes only itself); the commit comes
- * once, and only once it is durable do the replies, pushes and notices
- * leave. Batches back to back share their flushes (vn_server_drain). */
+ * once, and only then do the replies, pushes and notices leave. */
 #include "server_internal.h"
 
 #include "listen.h"
@@ -305,118 +304,52 @@ static bool recv_one(vn_server *s, pending *p)
     return true;
 }
 
-/* Reads what is waiting into batch and runs it inside one write
- * transaction, committed early (vn_kv_commit_early): its replies must wait
- * for the next flush. Requests whose writes were lost get errors, and the
- * notices they queued (from `notices`, the first ones belong to the held
- * batch) are dropped. *wrote: the commit flushed data, and with it the
- * batch committed early before. Returns the number of requests. */
-static size_t run_batch(vn_server *s, pending *batch, size_t notices, bool *wrote)
+/* One group commit: read what is waiting, handle it inside one write
+ * transaction, commit once, then answer. Returns the number of requests. */
+static size_t process_batch(vn_server *s)
 {
-    vn_kv *kv = vn_sstore_kv(s->store);
     size_t n = 0;
-    *wrote = false;
-    vn_err err = vn_kv_begin(kv);
+    vn_err err = vn_kv_begin(vn_sstore_kv(s->store));
     if (err) {
         vn_log("cannot begin transaction: %s", vn_err_str(err));
         return 0;
     }
-    while (n < BATCH_MAX && recv_one(s, &batch[n])) {
+    while (n < BATCH_MAX && recv_one(s, &s->batch[n])) {
         n++;
         /* A failed write aborted the transaction and with it the writes of
          * the requests before it in this batch. */
-        if (!vn_kv_in_txn(kv)) {
-            drop_notices_from(s, notices);
-            fail_written(batch, n, batch[n - 1].err ? batch[n - 1].err : VN_ESTORE);
-            err = vn_kv_begin(kv);
+        if (!vn_kv_in_txn(vn_sstore_kv(s->store))) {
+            flush_notices(s, false);
+            fail_written(s->batch, n, s->batch[n - 1].err ? s->batch[n - 1].err : VN_ESTORE);
+            err = vn_kv_begin(vn_sstore_kv(s->store));
             if (err) break;
         }
     }
-    if (vn_kv_in_txn(kv)) {
-        err = vn_kv_commit_early(kv, wrote);
+    if (vn_kv_in_txn(vn_sstore_kv(s->store))) {
+        err = vn_kv_commit(vn_sstore_kv(s->store));
         if (!err) vn_metrics_commit(s->cfg.metrics, n);
         if (err) {
             vn_log("commit failed: %s", vn_err_str(err));
-            fail_written(batch, n, err);
-            drop_notices_from(s, notices);
+            fail_written(s->batch, n, err);
         }
+        flush_notices(s, !err);
     }
-    s->requests += n;
-    return n;
-}
-
-/* Sends what a batch owes once it is durable (or, durable false, what is
- * left of it when its flush failed: errors): the first `notices` queued
- * notices, which are its own, then its replies and pushes. */
-static void release(vn_server *s, pending *batch, size_t n, size_t notices, bool durable)
-{
-    if (!durable) fail_written(batch, n, VN_ESTORE);
-    for (size_t i = 0; i < notices; i++) {
-        if (durable) push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
-        free(s->notices[i].frame);
-    }
-    memmove(s->notices, s->notices + notices, (s->nnotices - notices) * sizeof *s->notices);
-    s->nnotices -= notices;
     for (size_t i = 0; i < n; i++) {
-        pending *p = &batch[i];
+        pending *p = &s->batch[i];
         send_reply(s, p);
         for (size_t k = 0; !p->err && k < p->out.npush; k++)
             push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
         vn_outcome_clear(&p->out);
     }
+    s->requests += n;
+    return n;
 }
 
-/* Flushes the store so that the held batch is durable, then releases it. */
-static void release_synced(vn_server *s, pending *batch, size_t n, size_t notices)
-{
-    vn_err err = vn_kv_sync(vn_sstore_kv(s->store));
-    if (err) vn_logl(VN_LEVEL_ERROR, "flush failed: %s", vn_err_str(err));
-    release(s, batch, n, notices, !err);
-}
-
-/* Group commits, pipelined by one: batch k commits early and waits, held,
- * until batch k+1's commit flushes the store (which makes k durable), so a
- * busy server flushes once per batch, not twice (data, then the page that
- * makes it current). When nothing more waits, or a batch wrote nothing (so
- * flushed nothing), the held batch gets a flush of its own. Nothing is
- * held past the return: the scheduler and the sweep, which commit on
- * their own, never see a held batch. */
 bool vn_server_drain(vn_server *s)
 {
-    size_t held = 0, held_notices = 0;
-    int cur = 0;
-    bool more = true;
-    for (int i = 0; i < DRAIN_BATCHES_MAX; i++) {
-        bool wrote;
-        size_t n = run_batch(s, s->batch[cur], held_notices, &wrote);
-        if (n == 0) {
-            if (!vn_listen_readable(s->router)) {
-                more = false;
-                break;
-            }
-            continue;
-        }
-        if (held && wrote)
-            release(s, s->batch[cur ^ 1], held, held_notices, true);
-        else if (held)
-            release_synced(s, s->batch[cur ^ 1], held, held_notices);
-        held = held_notices = 0;
-        if (!wrote) {
-            /* Nothing of its own to flush; what it read is durable now. */
-            release(s, s->batch[cur], n, s->nnotices, true);
-            continue;
-        }
-        held = n;
-        held_notices = s->nnotices;
-        cur ^= 1;
-    }
-    if (held) {
-        release_synced(s, s->batch[cur ^ 1], held, held_notices);
-        /* Sending on the ROUTER can consume the edge of its ZMQ_FD: what
-         * arrived meanwhile is seen only by asking. */
-        more = more || vn_listen_readable(s->router);
-    }
-    return more;
+    for (int i = 0; i < DRAIN_BATCHES_MAX; i++)
+        if (process_batch(s) == 0 && !vn_listen_readable(s->router)) return false;
+    return true;
 }
 
 void vn_server_commit_notices(vn_server *s, bool committed)

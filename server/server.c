@@ -385,9 +385,8 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     s->cfg = *cfg;
     s->cfg.store_key = NULL; /* the caller's, and wiped by it after open */
     s->lock_fd = -1;
-    s->batch[0] = calloc(BATCH_MAX, sizeof *s->batch[0]);
-    s->batch[1] = calloc(BATCH_MAX, sizeof *s->batch[1]);
-    if (!s->batch[0] || !s->batch[1]) {
+    s->batch = calloc(BATCH_MAX, sizeof *s->batch);
+    if (!s->batch) {
         err = VN_ENOMEM;
         goto err_free;
     }
@@ -457,8 +456,7 @@ err_free:
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
     vn_quota_close(&s->quota);
-    free(s->batch[0]);
-    free(s->batch[1]);
+    free(s->batch);
     free(s);
     return err;
 }
@@ -523,8 +521,7 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
     vn_quota_close(&s->quota);
-    free(s->batch[0]);
-    free(s->batch[1]);
+    free(s->batch);
     free(s);
     *self_p = NULL;
 }

@@ -43,18 +43,17 @@ struct vn_server {
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
-    void *zctx;        /* ZeroMQ context */
-    void *router;      /* client-facing socket */
-    void *zap;         /* ZAP handler socket (REP) */
-    void *mon;         /* the ROUTER's connection events (PAIR) */
-    vn_conns *conns;   /* connection count and limits, dropped replies */
-    vn_sstore *store;  /* the LMDB store; this process is its only writer */
-    vn_clock *clock;   /* the one source of now */
-    int lock_fd;       /* flock on the state directory */
-    vn_subs *subs;     /* who listens for pushes, on which connection */
-    vn_subs_conn cur;  /* the connection of the request being handled */
-    pending *batch[2]; /* BATCH_MAX slots each: the batch being run, and the one
-                          committed early and held until a flush (batch.c) */
+    void *zctx;       /* ZeroMQ context */
+    void *router;     /* client-facing socket */
+    void *zap;        /* ZAP handler socket (REP) */
+    void *mon;        /* the ROUTER's connection events (PAIR) */
+    vn_conns *conns;  /* connection count and limits, dropped replies */
+    vn_sstore *store; /* the LMDB store; this process is its only writer */
+    vn_clock *clock;  /* the one source of now */
+    int lock_fd;      /* flock on the state directory */
+    vn_subs *subs;    /* who listens for pushes, on which connection */
+    vn_subs_conn cur; /* the connection of the request being handled */
+    pending *batch;   /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
     vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
     vn_quota *quota;                                 /* storage quotas, crisis reserve */

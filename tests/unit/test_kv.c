@@ -478,63 +478,6 @@ static void test_sealed_buckets(void **state)
     rm_tmp(dir);
 }
 
-/* vn_kv_commit_early: what it wrote is visible at once and after a reopen
- * (the data is on the disk, only its last flush waits); it says whether
- * anything was written, since an empty commit flushes nothing and so makes
- * no earlier early commit durable; a normal commit and vn_kv_sync follow. */
-static void test_commit_early(void **state)
-{
-    char dir[32];
-    vn_kv *kv = open_tmp(dir);
-    bool wrote = true;
-    void *v = NULL;
-    size_t n = 0;
-    assert_int_equal(vn_kv_commit_early(kv, &wrote), VN_EINVAL); /* no transaction */
-    assert_false(wrote);
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 0, "k", 1, "one", 3), VN_OK);
-    assert_int_equal(vn_kv_commit_early(kv, &wrote), VN_OK);
-    assert_true(wrote);
-    assert_false(vn_kv_in_txn(kv));
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
-    assert_int_equal(n, 3);
-    free(v);
-    /* An empty transaction commits without writing. */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_commit_early(kv, &wrote), VN_OK);
-    assert_false(wrote);
-    /* Nested: only the outermost level commits (and writes). */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 0, "k2", 2, "two", 3), VN_OK);
-    assert_int_equal(vn_kv_commit_early(kv, &wrote), VN_OK);
-    assert_false(wrote);
-    assert_true(vn_kv_in_txn(kv));
-    assert_int_equal(vn_kv_commit_early(kv, &wrote), VN_OK);
-    assert_true(wrote);
-    /* A doomed transaction commits nothing and says so. */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    vn_kv_test_fail_put(kv, 1);
-    assert_int_equal(vn_kv_put(kv, 0, "k3", 2, "x", 1), VN_EFULL);
-    vn_kv_test_fail_put(kv, 0);
-    assert_int_equal(vn_kv_commit_early(kv, &wrote), VN_EFULL);
-    assert_false(wrote);
-    assert_false(vn_kv_in_txn(kv));
-    /* A normal commit after early ones, then a flush of everything. */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 1, "k", 1, "three", 5), VN_OK);
-    assert_int_equal(vn_kv_commit(kv), VN_OK);
-    assert_int_equal(vn_kv_sync(kv), VN_OK);
-    vn_kv_close(&kv);
-    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, NULL, NULL), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k2", 2, NULL, NULL), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k3", 2, NULL, NULL), VN_ENOTFOUND);
-    assert_int_equal(vn_kv_get(kv, 1, "k", 1, NULL, NULL), VN_OK);
-    vn_kv_close(&kv);
-    rm_tmp(dir);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,7 +487,6 @@ int main(void)
         cmocka_unit_test(test_sealed_groups),       cmocka_unit_test(test_sealed_ordered),
         cmocka_unit_test(test_sealed_buckets),      cmocka_unit_test(test_failed_write_dooms),
         cmocka_unit_test(test_failed_write_in_sub), cmocka_unit_test(test_put_bytes),
-        cmocka_unit_test(test_commit_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,9 +173,8 @@ static void txn_discard(vn_kv *self)
     self->failed = VN_OK;
 }
 
-static vn_err commit(vn_kv *self, bool early, bool *wrote)
+vn_err vn_kv_commit(vn_kv *self)
 {
-    if (wrote) *wrote = false;
     if (self->depth <= 0) return VN_EINVAL;
     /* Inside a sub-transaction only vn_kv_sub_end() may end it. */
     if (self->parent && self->depth - 1 <= self->sub_base) return VN_EINVAL;
@@ -187,41 +186,10 @@ static vn_err commit(vn_kv *self, bool early, bool *wrote)
         return err;
     }
     if (--self->depth > 0) return VN_OK;
-    /* LMDB numbers a write transaction one past the last committed; its
-     * commit moves the last one only if it changed something (an empty
-     * commit writes and flushes nothing). */
-    size_t id = mdb_txn_id(self->txn);
-    /* MDB_NOMETASYNC for this commit only: the data pages are flushed as
-     * always, the meta page that makes them the current state is written
-     * but not flushed. LMDB keeps the previous meta page's tree intact,
-     * so a crash before the next flush can undo this transaction, never
-     * corrupt the store. */
-    if (early) mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1);
     int rc = mdb_txn_commit(self->txn);
-    if (early) mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
     self->txn = NULL;
-    if (rc == MDB_SUCCESS) {
-        self->put_committed = self->put_bytes;
-        MDB_envinfo info;
-        if (wrote && mdb_env_info(self->env, &info) == MDB_SUCCESS)
-            *wrote = info.me_last_txnid == id;
-    }
+    if (rc == MDB_SUCCESS) self->put_committed = self->put_bytes;
     return vn_kv_err_from_mdb(rc);
-}
-
-vn_err vn_kv_commit(vn_kv *self)
-{
-    return commit(self, false, NULL);
-}
-
-vn_err vn_kv_commit_early(vn_kv *self, bool *wrote)
-{
-    return commit(self, true, wrote);
-}
-
-vn_err vn_kv_sync(vn_kv *self)
-{
-    return vn_kv_err_from_mdb(mdb_env_sync(self->env, 1));
 }
 
 /* Ends the innermost level after a failure (err) or an abort: the

@@ -57,18 +57,6 @@ vn_err vn_kv_begin(vn_kv *self);
  * commit (VN_EFULL, VN_ESTORE) discards the whole transaction; in a doomed
  * one every level's commit returns its error. */
 vn_err vn_kv_commit(vn_kv *self);
-/* Commits like vn_kv_commit(), but leaves the last step of durability to
- * later: the data is flushed, the page that makes it the store's current
- * state is written but not flushed until the next commit that writes
- * anything (early or not) or vn_kv_sync(). A crash before then can undo
- * this transaction, never corrupt the store. So whatever depends on it
- * being durable (a reply, an ack) must wait for that next flush: the
- * server holds a batch's replies until the next batch has committed.
- * *wrote: whether the transaction changed anything (one that did not
- * flushes nothing, so it makes no earlier early commit durable). */
-vn_err vn_kv_commit_early(vn_kv *self, bool *wrote);
-/* Flushes every commit so far to the disk (VN_ESTORE if the disk fails). */
-vn_err vn_kv_sync(vn_kv *self);
 /* Ends the innermost level and discards the whole write transaction: at
  * the outermost level at once, else the transaction is doomed (VN_ESTORE)
  * and discarded when its outermost level ends. Safe outside one. */
