@@ -62,6 +62,8 @@ typedef struct vn_client {
     bool pass_refused;                /* no new passphrase typed was strong and twice the same */
     struct vn_known *known;           /* names_client.c: the cases this profile knows, or NULL */
     struct vn_stored_hook *on_stored; /* the daemon: told of each message stored (cmd_inbox.c) */
+    bool out_tty;                     /* the person's standard output is a terminal (colour) */
+    int out_cols;                     /* and so many columns wide; 0 when unknown */
 } vn_client;
 
 /* client.c: the profile and its device store. */

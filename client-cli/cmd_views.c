@@ -10,22 +10,17 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define CASELOAD_COLS 100 /* a caseload line's width at most, without --wide */
 #define CASELOAD_MIN  60  /* and the narrowest a terminal makes it */
 
-/* The caseload's width: CASELOAD_COLS, or a narrower terminal's ($COLUMNS,
- * else the terminal's own size), down to CASELOAD_MIN. */
-static size_t caseload_cols(void)
+/* The caseload's width: CASELOAD_COLS, or a narrower terminal's (the
+ * person's, even when the command runs in their daemon), down to
+ * CASELOAD_MIN. */
+static size_t caseload_cols(const vn_client *c)
 {
-    const char *env = getenv("COLUMNS");
-    struct winsize ws;
-    long cols = 0;
-    if (env && *env) cols = strtol(env, NULL, 10);
-    if (cols <= 0 && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
-        cols = ws.ws_col;
+    int cols = c->out_cols;
     if (cols <= 0 || cols > CASELOAD_COLS) return CASELOAD_COLS;
     return cols < CASELOAD_MIN ? CASELOAD_MIN : (size_t)cols;
 }
@@ -192,7 +187,7 @@ static int caseload_calendar(vn_client *c, const char *month)
     if (rc) return rc;
     char m[8];
     snprintf(m, sizeof m, "%.7s", month ? month : load->caseload_view->today);
-    bool colour = !c->json && isatty(STDOUT_FILENO);
+    bool colour = !c->json && c->out_tty;
     Vn__Reply *cases = c->json ? NULL : fetch_cases(c);
     if (c->json) printf("[");
     for (size_t i = 0; !rc && i < load->caseload_view->n_cases; i++) {
@@ -331,7 +326,7 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
     if (rc) return rc;
     const Vn__CaseloadView *v = rep->caseload_view;
     Vn__Reply *cases = fetch_cases(c);
-    size_t cols = caseload_cols();
+    size_t cols = caseload_cols(c);
     char today[32];
     vn_text_field(v->today, today, sizeof today);
     for (size_t i = 0; i < v->n_cases; i++)

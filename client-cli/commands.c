@@ -378,18 +378,6 @@ static const vn_cmd commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1] = {
-    [VN_GLOBAL_PROFILE] = {"--profile", "DIR", 0,
-                           "the profile directory (default $VANGNET_PROFILE or ~/.vangnet)"},
-    [VN_GLOBAL_JSON] = {"--json", NULL, 0,
-                        "print JSON; errors as {\"error\": {\"code\", \"message\"}} on stderr"},
-    [VN_GLOBAL_TIMEOUT] = {"--timeout", "SECONDS", 0,
-                           "how long a server call may take, 1 to 3600 (default 10)"},
-    [VN_GLOBAL_HELP] = {"--help", NULL, 0, "this help; COMMAND --help for one command"},
-    [VN_GLOBAL_VERSION] = {"--version", NULL, 0, "print the version of vangnet and stop"},
-    [VN_GLOBAL_COUNT] = {NULL, NULL, 0, NULL},
-};
-
 static const char footer[] =
     "WHO is an account id (32 hex characters) or a contact name.\n"
     "The profile directory holds one identity, encrypted at rest with a passphrase\n"
@@ -413,18 +401,23 @@ const vn_cmd *vn_commands_find(const char *name, const char *sub)
     return NULL;
 }
 
+const vn_cmd *vn_commands_pick(const char *name, char ***words, int *nwords, bool *by_sub)
+{
+    const vn_cmd *cmd = *nwords > 0 ? vn_commands_find(name, (*words)[0]) : NULL;
+    *by_sub = cmd != NULL;
+    if (cmd) {
+        ++*words;
+        --*nwords;
+        return cmd;
+    }
+    return vn_commands_find(name, NULL);
+}
+
 bool vn_commands_exist(const char *name)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(commands[i].name, name) == 0) return true;
     return false;
-}
-
-const vn_opt *vn_opt_find(const vn_opt *opts, const char *name)
-{
-    for (; opts->name; opts++)
-        if (strcmp(opts->name, name) == 0) return opts;
-    return NULL;
 }
 
 #define TOKENS_MAX (2 + VN_CMD_OPTS + VN_CMD_ARGS)

@@ -6,6 +6,7 @@
 #ifndef VN_COMMANDS_H
 #define VN_COMMANDS_H
 
+#include "cli.h"
 #include "client.h"
 
 /* How an option behaves. */
@@ -14,14 +15,6 @@ enum {
     VN_OPT_REPEAT = 1 << 1,   /* may be given more than once; every value is kept */
     VN_OPT_CHOICE = 1 << 2,   /* the value is one of the |-separated words of .value */
 };
-
-/* One option: a flag (--stdin) or an option with a value (--case CASE). */
-typedef struct vn_opt {
-    const char *name;  /* with its dashes: "--case" */
-    const char *value; /* what the value is called ("CASE"); NULL for a flag */
-    unsigned flags;    /* VN_OPT_* */
-    const char *help;  /* one line */
-} vn_opt;
 
 /* How a positional argument behaves. */
 enum {
@@ -54,27 +47,17 @@ typedef struct vn_cmd {
     const char *about;                          /* more for its --help, or NULL */
 } vn_cmd;
 
-/* The global options (before or after the command), by index. */
-enum {
-    VN_GLOBAL_PROFILE,
-    VN_GLOBAL_JSON,
-    VN_GLOBAL_TIMEOUT,
-    VN_GLOBAL_HELP,
-    VN_GLOBAL_VERSION,
-    VN_GLOBAL_COUNT
-};
-extern const vn_opt vn_global_opts[VN_GLOBAL_COUNT + 1];
-
 /* The row for name and sub (sub NULL: the row without a sub-command), or
  * NULL. Borrowed from the static table. */
 const vn_cmd *vn_commands_find(const char *name, const char *sub);
+/* The row for name and the first of the words (then taken off: *words
+ * and *nwords move past it), or the row of name without a sub-command;
+ * NULL if neither exists. *by_sub says whether a sub-command was taken. */
+const vn_cmd *vn_commands_pick(const char *name, char ***words, int *nwords, bool *by_sub);
 /* Row i of the table, in order, or NULL past the last. */
 const vn_cmd *vn_commands_at(size_t i);
 /* True if a command of that name exists, with or without sub-commands. */
 bool vn_commands_exist(const char *name);
-/* The option of that name in a list ending at a nameless one, or NULL. */
-const vn_opt *vn_opt_find(const vn_opt *opts, const char *name);
-
 /* `vangnet --help`: every command, the global options, exit codes. */
 void vn_commands_usage(FILE *f);
 /* `vangnet NAME --help`: one row (cmd not NULL) or every row of NAME. */

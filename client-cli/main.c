@@ -13,87 +13,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-/* What main learned from the command line. */
-typedef struct cli {
-    bool help;    /* --help or -h was given */
-    bool version; /* --version was given */
-    char **rest;  /* the command's own words, global options removed */
-    int nrest;    /* how many */
-} cli;
-
-/* Reads the global option at argv[*i] (moving *i past its value) into c
- * or l. Returns 0, or EXIT_USAGE after saying what was wrong. */
-static int global_option(vn_client *c, cli *l, int argc, char **argv, int *i)
+/* Says what was wrong with a global option; returns EXIT_USAGE. */
+static int bad_option(vn_client *c, const vn_cli *l)
 {
-    const char *name = strcmp(argv[*i], "-h") == 0 ? "--help" : argv[*i];
-    const vn_opt *opt = vn_opt_find(vn_global_opts, name);
-    const char *v = NULL;
+    const vn_opt *opt = vn_opt_find(vn_global_opts, l->bad);
+    if (l->bad_value && opt)
+        return vn_client_fail_usage(c, "%s needs a value (%s)", opt->name, opt->value);
+    return vn_client_fail_usage(c, "unknown option %s (see vangnet --help)", l->bad);
+}
+
+/* Takes the global options of l into c; returns 0 or EXIT_USAGE. */
+static int global_options(vn_client *c, const vn_cli *l)
+{
     uint64_t t;
-    if (!opt) return vn_client_fail_usage(c, "unknown option %s (see vangnet --help)", name);
-    if (opt->value) {
-        if (*i + 1 >= argc)
-            return vn_client_fail_usage(c, "%s needs a value (%s)", opt->name, opt->value);
-        v = argv[++*i];
-    }
-    switch ((int)(opt - vn_global_opts)) {
-    case VN_GLOBAL_PROFILE:
-        c->profile = v;
-        break;
-    case VN_GLOBAL_JSON:
-        c->json = true;
-        break;
-    case VN_GLOBAL_TIMEOUT:
-        if (vn_parse_u64(v, 1, 3600, &t) != VN_OK)
-            return vn_client_fail_usage(c, "--timeout wants whole seconds from 1 to 3600, not %s",
-                                        v);
-        c->timeout_ms = (int)t * 1000;
-        break;
-    case VN_GLOBAL_HELP:
-        l->help = true;
-        break;
-    case VN_GLOBAL_VERSION:
-        l->version = true;
-        break;
-    }
+    if (l->profile) c->profile = l->profile;
+    c->json = l->json;
+    if (!l->timeout) return 0;
+    if (vn_parse_u64(l->timeout, 1, 3600, &t) != VN_OK)
+        return vn_client_fail_usage(c, "--timeout wants whole seconds from 1 to 3600, not %s",
+                                    l->timeout);
+    c->timeout_ms = (int)t * 1000;
     return 0;
-}
-
-/* Global options may also follow the command (up to a "--"); the other
- * words are the command's own. */
-static int split_rest(vn_client *c, cli *l, int argc, char **argv, int from)
-{
-    bool dashdash = false;
-    for (int i = from; i < argc; i++) {
-        int rc;
-        bool global = !dashdash &&
-                      (strcmp(argv[i], "-h") == 0 || vn_opt_find(vn_global_opts, argv[i]) != NULL);
-        if (!global) {
-            dashdash |= strcmp(argv[i], "--") == 0;
-            l->rest[l->nrest++] = argv[i];
-        } else if ((rc = global_option(c, l, argc, argv, &i))) {
-            return rc;
-        }
-    }
-    return 0;
-}
-
-/* The row for `name` and the first of the rest (then taken off), or the
- * row of name without a sub-command; NULL if neither exists. */
-static const vn_cmd *pick_row(const char *name, cli *l, bool *by_sub)
-{
-    const vn_cmd *cmd = l->nrest > 0 ? vn_commands_find(name, l->rest[0]) : NULL;
-    *by_sub = cmd != NULL;
-    if (cmd) {
-        l->rest++;
-        l->nrest--;
-        return cmd;
-    }
-    return vn_commands_find(name, NULL);
 }
 
 /* Says which sub-commands name has; returns EXIT_USAGE. */
-static int no_such_sub(vn_client *c, const char *name, const cli *l)
+static int no_such_sub(vn_client *c, const char *name, const vn_cli *l)
 {
     char subs[256], syn[2048];
     vn_commands_subs(name, subs, sizeof subs);
@@ -262,40 +208,48 @@ static int run(vn_client *c, const vn_cmd *cmd, const vn_args *a)
 int main(int argc, char **argv)
 {
     vn_client c = {.timeout_ms = 10000};
-    cli l = {.help = false};
     const char *env = getenv("VANGNET_PROFILE"), *home = getenv("HOME");
     char defprofile[4096], msg[512], syn[2048];
-    int i = 1, rc = 0;
+    int rc = 0;
     bool by_sub;
     vn_args a = {0};
     c.profile = env && env[0] ? env : NULL;
-    for (; i < argc && argv[i][0] == '-' && !rc; i++)
-        rc = global_option(&c, &l, argc, argv, &i);
-    if (rc) return rc;
-    if (l.version) {
-        printf("vangnet %s\n", VN_VERSION);
-        return EXIT_OK;
-    }
-    if (l.help) {
-        vn_commands_usage(stdout);
-        return EXIT_OK;
-    }
-    if (i >= argc) {
-        vn_commands_usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *name = argv[i];
-    if (!vn_commands_exist(name))
-        return vn_client_fail_usage(&c, "unknown command %s (see vangnet --help)", name);
     char **rest = calloc((size_t)argc, sizeof *rest);
     if (!rest) return vn_client_fail(&c, VN_ENOMEM, "out of memory");
-    l.rest = rest;
-    if ((rc = split_rest(&c, &l, argc, argv, i + 1))) goto out;
+    vn_cli l = {.rest = rest};
+    bool split = vn_cli_split(&l, argc, argv);
+    if ((rc = global_options(&c, &l))) goto out;
+    if (!split && l.bad_at == VN_CLI_BEFORE) {
+        rc = bad_option(&c, &l);
+        goto out;
+    }
+    if (l.version == VN_CLI_BEFORE) {
+        printf("vangnet %s\n", VN_VERSION);
+        goto out;
+    }
+    if (l.help == VN_CLI_BEFORE) {
+        vn_commands_usage(stdout);
+        goto out;
+    }
+    if (!l.name) {
+        vn_commands_usage(stderr);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    const char *name = l.name;
+    if (!vn_commands_exist(name)) {
+        rc = vn_client_fail_usage(&c, "unknown command %s (see vangnet --help)", name);
+        goto out;
+    }
+    if (!split) {
+        rc = bad_option(&c, &l);
+        goto out;
+    }
     if (l.version) {
         printf("vangnet %s\n", VN_VERSION);
         goto out;
     }
-    const vn_cmd *cmd = pick_row(name, &l, &by_sub);
+    const vn_cmd *cmd = vn_commands_pick(name, &l.rest, &l.nrest, &by_sub);
     if (l.help) {
         vn_commands_help(stdout, name, by_sub ? cmd : NULL);
         goto out;
@@ -304,6 +258,8 @@ int main(int argc, char **argv)
         rc = no_such_sub(&c, name, &l);
         goto out;
     }
+    c.out_tty = isatty(STDOUT_FILENO);
+    c.out_cols = vn_cli_term_cols();
     vn_err err = vn_args_parse(&a, cmd, l.nrest, l.rest, msg, sizeof msg);
     if (err == VN_EINVAL) {
         vn_commands_synopsis(name, cmd, syn, sizeof syn);

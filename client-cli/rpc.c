@@ -6,6 +6,10 @@
  * Every bad request gets an error naming what was wrong. */
 #include "rpc.h"
 
+#include "args.h"
+#include "daemon.h"
+#include "vn/parse.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -365,6 +369,69 @@ static json_t *method_run(vn_rpc_ctx *x, json_t *params, json_t *id)
     return r;
 }
 
+/* Takes the strings of a JSON array into l; false for anything else. */
+static bool words_of(const json_t *words, cmdline *l)
+{
+    size_t i;
+    json_t *w;
+    if (!json_is_array(words)) return false;
+    json_array_foreach(words, i, w)
+    {
+        if (!json_is_string(w) || strlen(json_string_value(w)) != json_string_length(w) ||
+            !push(l, json_string_value(w)))
+            return false;
+    }
+    return true;
+}
+
+/* "exec": a command line as typed, the program's name first (what the
+ * thin vangnet sends, thin.c), read the way vangnet's main reads it. A
+ * line the daemon must not run (help, version, a wrong line, a command
+ * that reads standard input, asks the person or never ends) is answered
+ * {"local": true}: the caller then runs the whole client itself, which
+ * says what was wrong. Else the answer is run's. */
+static json_t *method_exec(vn_rpc_ctx *x, json_t *params, json_t *id)
+{
+    cmdline all = {0}, run = {0};
+    char *rest[ARGV_MAX], msg[256];
+    vn_cli l = {.rest = rest};
+    vn_args a = {0};
+    uint64_t secs = 10;
+    bool by_sub, fifo = json_is_true(json_object_get(params, "stdout_fifo"));
+    bool tty_in = json_is_true(json_object_get(params, "stdin_tty"));
+    json_int_t cols = json_integer_value(json_object_get(params, "columns"));
+    const vn_cmd *cmd = NULL;
+    json_t *r;
+    if (!words_of(json_object_get(params, "words"), &all)) {
+        cmdline_free(&all);
+        return fail(id, VN_RPC_BAD_PARAMS, "INVAL",
+                    "exec wants words: the command line, at most %d strings", ARGV_MAX);
+    }
+    bool local = !vn_cli_split(&l, all.argc, all.argv) || l.help || l.version || !l.name ||
+                 (l.timeout && vn_parse_u64(l.timeout, 1, 3600, &secs) != VN_OK);
+    char **words = l.rest;
+    int n = l.nrest;
+    if (!local) cmd = vn_commands_pick(l.name, &words, &n, &by_sub);
+    local = local || !cmd || vn_args_parse(&a, cmd, n, words, msg, sizeof msg) != VN_OK ||
+            vn_daemon_stays_here(cmd, &a, tty_in, fifo);
+    vn_args_free(&a);
+    for (int i = 0; !local && i < n; i++)
+        local = !push(&run, words[i]);
+    if (local) {
+        r = response(id, json_pack("{s:b}", "local", true), NULL);
+    } else {
+        run.timeout_ms = (int)secs * 1000;
+        x->c->out_tty = json_is_true(json_object_get(params, "stdout_tty"));
+        x->c->out_cols = cols > 0 && cols < 100000 ? (int)cols : 0;
+        r = run_method(x, cmd, &run, l.json, id, true);
+        x->c->out_tty = false;
+        x->c->out_cols = 0;
+    }
+    cmdline_free(&run);
+    cmdline_free(&all);
+    return r;
+}
+
 /* "methods": every method and the params it takes. */
 static json_t *method_list(json_t *id)
 {
@@ -417,6 +484,8 @@ static json_t *call(vn_rpc_ctx *x, json_t *req)
             r = response(id, json_pack("{s:b}", "subscribed", true), NULL);
     } else if (strcmp(method, "run") == 0) {
         r = method_run(x, params, id);
+    } else if (strcmp(method, "exec") == 0) {
+        r = method_exec(x, params, id);
     } else if (strcmp(method, "methods") == 0) {
         r = method_list(id);
     } else if (!cmd) {

@@ -1,12 +1,13 @@
 # Installing and packaging: `cmake --install build` puts vangnetd in sbin,
-# vangnet in bin, the manual pages, the systemd unit and the settings file
+# vangnet in bin (the thin front; the whole client in libexec/vangnet), the manual pages, the systemd unit and the settings file
 # in their usual places; `cpack --config build/CPackConfig.cmake` (from the
 # build directory: `cd build && cpack -G DEB`) makes two Debian packages,
 # vangnetd (server) and vangnet (client). See docs/OPERATIONS.md.
 include(GNUInstallDirs)
 
 install(TARGETS vangnetd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT server)
-install(TARGETS vangnet RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT client)
+install(TARGETS vangnet_thin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT client)
+install(TARGETS vangnet RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/vangnet COMPONENT client)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/vangnetd.service
   DESTINATION lib/systemd/system COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/OPERATIONS.md ${PROJECT_SOURCE_DIR}/docs/BACKUP.md

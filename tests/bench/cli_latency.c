@@ -3,12 +3,16 @@
  * real cost, then a new connection to the server) and with `vangnet
  * daemon` running for the profile (the command goes through its socket).
  *
- *   bench_cli --vangnetd PATH --vangnet PATH [--runs N] [--runs-without N]
+ *   bench_cli --vangnetd PATH --vangnet PATH [--vangnet-full PATH] [--runs N]
+ *             [--runs-without N]
  *
  * A fresh server and a casemanager's profile in a temporary directory;
  * each command runs N times each way (--runs-without: as often without a daemon, where a run
  * costs the passphrase's key derivation) (output to /dev/null) and the
- * median, p99 and worst are printed. Figures, not a test: nothing is
+ * median, p99 and worst are printed. With --vangnet-full, each command
+ * through the daemon is also run by the whole client (vangnet-full, which
+ * loads every library before it reaches the socket), right after the thin
+ * front's runs of it, so both see the same load. Figures, not a test: nothing is
  * asserted about them. Exit 1 when a command failed. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +28,7 @@
 #include <unistd.h>
 
 typedef struct bench {
-    const char *vangnetd, *vangnet;
+    const char *vangnetd, *vangnet, *full;
     char dir[256], state[300], key[300], profile[300];
     pid_t server, daemon;
 } bench;
@@ -117,9 +121,9 @@ static int cmp(const void *x, const void *y)
 }
 
 /* Times n runs of the command; prints its line. */
-static int measure(bench *b, const char *label, char *const words[], int n)
+static int measure(bench *b, const char *prog, const char *label, char *const words[], int n)
 {
-    char *argv[16] = {(char *)b->vangnet, "--profile", b->profile};
+    char *argv[16] = {(char *)prog, "--profile", b->profile};
     int k = 3, failed = 0;
     for (int i = 0; words[i] && k < 15; i++)
         argv[k++] = words[i];
@@ -150,7 +154,11 @@ static int measure_all(bench *b, const char *how, int n)
     int bad = 0;
     for (size_t i = 0; i < 4; i++) {
         snprintf(label, sizeof label, "%s, %s", names[i], how);
-        bad |= measure(b, label, cmds[i], n);
+        bad |= measure(b, b->vangnet, label, cmds[i], n);
+        if (b->full && strcmp(how, "daemon") == 0) {
+            snprintf(label, sizeof label, "%s, daemon, -full", names[i]);
+            bad |= measure(b, b->full, label, cmds[i], n);
+        }
     }
     return bad;
 }
@@ -174,6 +182,8 @@ int main(int argc, char **argv)
             b.vangnetd = argv[i + 1];
         else if (!strcmp(argv[i], "--vangnet"))
             b.vangnet = argv[i + 1];
+        else if (!strcmp(argv[i], "--vangnet-full"))
+            b.full = argv[i + 1];
         else if (!strcmp(argv[i], "--runs"))
             n = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--runs-without"))
@@ -181,7 +191,8 @@ int main(int argc, char **argv)
     }
     if (!b.vangnetd || !b.vangnet || n < 1) {
         fprintf(stderr,
-                "usage: bench_cli --vangnetd PATH --vangnet PATH [--runs N] [--runs-without N]\n");
+                "usage: bench_cli --vangnetd PATH --vangnet PATH [--vangnet-full PATH] [--runs N] "
+                "[--runs-without N]\n");
         return 2;
     }
     /* The real passphrase cost: the figure without a daemon is what a user waits. */

@@ -108,6 +108,38 @@ expect_eq "and the same message" "$E1" "$E2"
 check "the CLI did no key derivation: no passphrase needed" env -u VANGNET_PASSPHRASE "$VANGNET" --profile "$T/b" whoami
 check "the daemon served them" grep -q 'serving' "$T/daemon.log"
 
+step "vangnet is a thin front: libc only; what the daemon must not run goes to vangnet-full"
+NEEDED=$(readelf -d "$VANGNET" | grep NEEDED || true)
+# (An ASan build adds the sanitizers' runtimes, nothing else.)
+expect_eq "vangnet needs only libc" "" "$(grep -vE 'libc\.so|libasan|libubsan|libm\.so|libgcc|libstdc' <<< "$NEEDED" || true)"
+expect_match "and libc it needs" 'libc\.so' "$NEEDED"
+check "vangnet-full sits beside it" test -x "$(dirname "$VANGNET")/vangnet-full"
+expect_match "--version (run by vangnet-full)" '^vangnet [0-9]' "$(vn b --version)"
+RC1=0; E1=$(VANGNET_NO_DAEMON=1 vn b whoami --bogus 2>&1) || RC1=$?
+RC2=0; E2=$(vn b whoami --bogus 2>&1) || RC2=$?
+expect_eq "a wrong option: the same exit code" "$RC1" "$RC2"
+expect_eq "and the same message" "$E1" "$E2"
+RC2=0; E2=$(vn b --timeout 0 whoami 2>&1) || RC2=$?
+expect_eq "a wrong --timeout is a usage error" "2" "$RC2"
+expect_match "naming it" 'timeout wants whole seconds' "$E2"
+OUT=$(rpc b '{"jsonrpc":"2.0","id":1,"method":"exec","params":{"words":["vangnet","whoami"]}}')
+expect_match "exec runs a command line: exit 0" '"exit":0' "$OUT"
+expect_eq "its output, base64" "$(vn b whoami)" "$(sed -E 's/.*"stdout":"([^"]*)".*/\1/' <<< "$OUT" | base64 -d)"
+OUT=$(rpc b '{"jsonrpc":"2.0","id":1,"method":"exec","params":{"words":["vangnet","send","--stdin","'"$P"'"]}}')
+expect_match "send --stdin is left to the caller" '"local":true' "$OUT"
+OUT=$(rpc b '{"jsonrpc":"2.0","id":1,"method":"exec","params":{"words":["vangnet","inbox"],"stdout_fifo":true}}')
+expect_match "so is inbox onto a pipe" '"local":true' "$OUT"
+OUT=$(rpc b '{"jsonrpc":"2.0","id":1,"method":"exec","params":{"words":["vangnet","wellbeing"],"stdin_tty":true}}')
+expect_match "and a question for a person on a terminal" '"local":true' "$OUT"
+OUT=$(rpc b '{"jsonrpc":"2.0","id":1,"method":"exec","params":{"words":["vangnet","--help"]}}')
+expect_match "and --help" '"local":true' "$OUT"
+OUT=$(rpc b '{"jsonrpc":"2.0","id":1,"method":"exec","params":{"words":"whoami"}}')
+expect_match "exec without an array of words is refused" '"code":-32602.*exec wants words' "$OUT"
+RC1=0; E1=$(VANGNET_NO_DAEMON=1 vn b case close 0123456789abcdef0123456789abcdef </dev/null 2>&1) || RC1=$?
+RC2=0; E2=$(vn b case close 0123456789abcdef0123456789abcdef </dev/null 2>&1) || RC2=$?
+expect_eq "case close off a terminal: the same exit code" "$RC1" "$RC2"
+expect_eq "and the same message" "$E1" "$E2"
+
 step "a daemon that died leaves a socket nobody answers: the CLI works as before"
 kill "$RELAY" 2>/dev/null || true
 kill -9 "$DAEMON"

@@ -13,7 +13,7 @@ DESTDIR=$D cmake --install "$VN_BUILD_DIR" >/dev/null
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$VN_BUILD_DIR/CMakeCache.txt")
 sysconf=/etc
 [ "$prefix" = /usr ] || sysconf=$prefix/etc
-for f in "$prefix/sbin/vangnetd" "$prefix/bin/vangnet"; do check "$f is installed and runs" "$D$f" --help; done >/dev/null
+for f in "$prefix/sbin/vangnetd" "$prefix/bin/vangnet" "$prefix/libexec/vangnet/vangnet-full"; do check "$f is installed and runs" "$D$f" --help; done >/dev/null
 for f in "$prefix/share/man/man8/vangnetd.8" "$prefix/share/man/man5/vangnetd.conf.5" \
     "$prefix/share/man/man1/vangnet.1" "$prefix/lib/systemd/system/vangnetd.service" \
     "$sysconf/vangnet/vangnetd.conf" "$prefix/share/doc/vangnetd/OPERATIONS.md"; do
