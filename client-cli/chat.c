@@ -171,7 +171,7 @@ int vn_cmd_chat(vn_client *c, const vn_args *a)
     int rc = parse_target(c, a, &ch->t);
     if (rc) goto out;
     ch->c = c;
-    vn_chat_view_init(&ch->v, c);
+    vn_chat_view_init(&ch->v, c, &ch->t);
     if (ch->t.case_id)
         printf("care-team chat of case %.8s\n", ch->t.case_id);
     else

@@ -18,11 +18,21 @@ struct vn_chat_backend {
     vn_client *c;
     vn_chat_view *v;
     const vn_chat_target *t;
-    vn_inbox *in;      /* standalone: the live session */
-    vn_chat_daemon *d; /* or the daemon's events */
-    vn_receipts *owed; /* with the daemon: read receipts of what was shown */
-    bool daemon_gone;  /* the daemon went away (said once) */
+    vn_inbox *in;        /* standalone: the live session */
+    vn_chat_daemon *d;   /* or the daemon's events */
+    vn_receipts *owed;   /* with the daemon: read receipts of what was shown */
+    vn_stored_hook hook; /* standalone: receipts stored by the session */
+    bool daemon_gone;    /* the daemon went away (said once) */
 };
+
+/* Standalone, the session stores what comes (and shows messages through
+ * the view's shower); of the rest, a receipt for messages of ours is said. */
+static void on_stored(void *ud, const vn_stored *s)
+{
+    vn_chat_backend *b = ud;
+    if (s->receipt)
+        vn_chat_view_receipt(b->v, s->receipt_from, (int)s->receipt->state, s->receipt_moved);
+}
 
 int vn_chat_backend_open(vn_client *c, vn_chat_view *v, const vn_chat_target *t,
                          vn_chat_backend **out)
@@ -37,7 +47,11 @@ int vn_chat_backend_open(vn_client *c, vn_chat_view *v, const vn_chat_target *t,
     vn_err err = VN_OK;
     if (!rc && b->d && (err = vn_receipts_new(&b->owed)))
         rc = vn_client_fail(c, err, "out of memory");
-    if (!rc && !b->d) rc = vn_inbox_open(c, &v->sh, &b->in);
+    if (!rc && !b->d) {
+        b->hook = (vn_stored_hook){.fn = on_stored, .ud = b};
+        c->on_stored = &b->hook;
+        rc = vn_inbox_open(c, &v->sh, &b->in);
+    }
     if (rc) {
         vn_chat_backend_close(&b);
         return rc;
@@ -179,6 +193,7 @@ void vn_chat_backend_close(vn_chat_backend **bp)
     vn_chat_backend *b = *bp;
     if (!b) return;
     vn_inbox_close(&b->in);
+    if (b->c->on_stored == &b->hook) b->c->on_stored = NULL;
     vn_chat_daemon_close(&b->d);
     vn_receipts_free(&b->owed);
     free(b);

@@ -191,6 +191,17 @@ static void show_event(vn_client *c, vn_chat_view *v, vn_receipts *rc, json_t *e
                vn_text_field(nm ? nm : acc, f, sizeof f));
         return;
     }
+    if (strcmp(kind, "receipt") == 0) {
+        json_t *st = json_object_get(ev, "state");
+        vn_msg_state state = VN_MSG_UNKNOWN;
+        for (int s = VN_MSG_QUEUED; st && s <= VN_MSG_REFUSED; s++)
+            if (vn_msg_state_name(s) &&
+                strcmp(vn_msg_state_name(s), json_string_value(st) ?: "") == 0)
+                state = s;
+        vn_chat_view_receipt(v, str(ev, "from"), (int)state,
+                             (size_t)json_integer_value(json_object_get(ev, "moved")));
+        return;
+    }
     if (!str(ev, "text")) return; /* a kind with nothing to show */
     const char *hex = str(ev, "id");
     if (hex && strlen(hex) == 2 * VN_MSGID_LEN && !vn_hex_decode(hex, id, sizeof id))

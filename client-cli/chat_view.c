@@ -3,6 +3,7 @@
  * bell for what must reach a person now. */
 #include "chat_view.h"
 #include "receipt.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,11 @@ static void before_item(void *ud, const Vn__Received *r)
     v->reprompt = true;
 }
 
-void vn_chat_view_init(vn_chat_view *v, vn_client *c)
+void vn_chat_view_init(vn_chat_view *v, vn_client *c, const vn_chat_target *t)
 {
     memset(v, 0, sizeof *v);
     v->c = c;
+    v->t = t;
     v->sh = (vn_shower){.c = c, .before = before_item, .ud = v};
     v->interactive = isatty(STDIN_FILENO);
     vn_show_begin(&v->sh);
@@ -63,6 +65,17 @@ void vn_chat_view_show(vn_chat_view *v, const Vn__Received *r, int state)
     v->sh.state = state;
     vn_show_item(&v->sh, r);
     v->sh.state = 0;
+}
+
+void vn_chat_view_receipt(vn_chat_view *v, const char *from, int state, size_t n)
+{
+    char name[128], shown[128];
+    const char *mark = vn_msg_state_mark((vn_msg_state)state);
+    if (!mark || n == 0 || !v->t || v->t->case_id || !from || strcmp(from, v->t->peer) != 0) return;
+    const char *nm = vn_client_name_of(v->c, from, name, sizeof name);
+    vn_chat_view_line(v);
+    printf("(%s by %s: %zu message%s of yours)\n", mark,
+           vn_text_field(nm ? nm : v->t->label, shown, sizeof shown), n, n == 1 ? "" : "s");
 }
 
 /* The last messages of a conversation, a ring of the newest. */

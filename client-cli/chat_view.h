@@ -24,13 +24,14 @@ typedef struct vn_chat_target {
 /* chat_view.c: what the chat shows, through a shower (show.c). */
 typedef struct vn_chat_view {
     vn_client *c;
-    vn_shower sh;     /* stdout, text */
-    bool prompt_out;  /* the prompt is on the last line */
-    bool reprompt;    /* something was shown under it: show it again */
-    bool interactive; /* stdin is a terminal: ring the bell */
+    vn_shower sh;            /* stdout, text */
+    bool prompt_out;         /* the prompt is on the last line */
+    bool reprompt;           /* something was shown under it: show it again */
+    bool interactive;        /* stdin is a terminal: ring the bell */
+    const vn_chat_target *t; /* the conversation shown */
 } vn_chat_view;
 
-void vn_chat_view_init(vn_chat_view *v, vn_client *c);
+void vn_chat_view_init(vn_chat_view *v, vn_client *c, const vn_chat_target *t);
 /* Writes the prompt (again) if it is not the last line. */
 void vn_chat_view_prompt(vn_chat_view *v);
 /* Before output of our own: a fresh line under the prompt. */
@@ -41,5 +42,9 @@ vn_err vn_chat_view_recent(vn_chat_view *v, const vn_chat_target *t, size_t n);
 /* Shows one message (an incoming one through the shower's hook: a bell
  * for a crisis or an SOS). */
 void vn_chat_view_show(vn_chat_view *v, const Vn__Received *r, int state);
+/* A receipt came from `from`: n messages of ours moved to state (a
+ * vn_msg_state). A line-based view cannot move the ticks of lines above,
+ * so it says so under them, for the conversation's own peer only. */
+void vn_chat_view_receipt(vn_chat_view *v, const char *from, int state, size_t n);
 
 #endif

@@ -309,6 +309,9 @@ typedef struct vn_stored {
     const Vn__SignalReport *signal; /* a signal report or an SOS, or NULL */
     const Vn__RecordNote *record;   /* a record outcome its sender may author, or NULL */
     const char *identity_changed;   /* with r NULL: this sender's key changed, message held */
+    const Vn__Receipt *receipt;     /* with r NULL: a receipt that moved messages of ours */
+    const char *receipt_from;       /* and the account it came from */
+    size_t receipt_moved;           /* how many of its messages moved forward */
 } vn_stored;
 
 /* Set in vn_client.on_stored: called for each message stored, after its

@@ -298,7 +298,14 @@ static vn_err take_instructions(inbox_run *run, const incoming *in, const Vn__Te
  * shows nothing and answers nothing (receipt.h). */
 static vn_err take_receipt(inbox_run *run, const incoming *in, const Vn__Receipt *r)
 {
-    return finish_msg(run, in, NULL, vn_receipt_take(run->c, in->from, r, NULL));
+    size_t taken = 0;
+    vn_err err = finish_msg(run, in, NULL, vn_receipt_take(run->c, in->from, r, &taken));
+    /* Stored: a daemon tells its subscribers (a chat moves the ticks). */
+    if (!err && taken && run->c->on_stored) {
+        vn_stored s = {.receipt = r, .receipt_from = in->from, .receipt_moved = taken};
+        run->c->on_stored->fn(run->c->on_stored->ud, &s);
+    }
+    return err;
 }
 
 /* Decrypts the inner message of m inside the caller's transaction under

@@ -5,6 +5,8 @@
  * alert events too, with "source": "end-to-end". */
 #include "events.h"
 
+#include "receipt.h"
+
 #include "vn/hex.h"
 
 #include <stdio.h>
@@ -134,6 +136,26 @@ static json_t *message_event(const vn_stored *s, const char *who, bool with_cont
     return ev;
 }
 
+/* Messages of ours that reached (or were read on) a recipient's device:
+ * for views that show ticks, never a notification. */
+static json_t *receipt_event(vn_client *c, const vn_stored *s, vn_event_note *note)
+{
+    char name[128], id[33];
+    const char *state = vn_msg_state_name((vn_msg_state)s->receipt->state);
+    const char *nm = vn_client_name_of(c, s->receipt_from, name, sizeof name);
+    json_t *ids = json_array();
+    note->notify = false;
+    snprintf(note->kind, sizeof note->kind, "receipt");
+    for (size_t i = 0; ids && i < s->receipt->n_ids; i++) {
+        if (s->receipt->ids[i].len != 16) continue;
+        vn_hex_encode(s->receipt->ids[i].data, 16, id);
+        json_array_append_new(ids, json_string(id));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:i}", "kind", "receipt", "from", s->receipt_from,
+                     "from_name", str_or_null(nm), "state", str_or_null(state), "ids",
+                     ids ? ids : json_array(), "moved", (json_int_t)s->receipt_moved);
+}
+
 json_t *vn_event_of(vn_client *c, const vn_stored *s, bool with_content, vn_event_note *note)
 {
     char name[128], id[65] = "", when[32];
@@ -148,6 +170,7 @@ json_t *vn_event_of(vn_client *c, const vn_stored *s, bool with_content, vn_even
         return json_pack("{s:s, s:s, s:o}", "kind", "identity-changed", "account",
                          s->identity_changed, "name", str_or_null(nm));
     }
+    if (s->receipt) return receipt_event(c, s, note);
     const Vn__Received *r = s->r;
     const char *nm = r->from ? vn_client_name_of(c, r->from, name, sizeof name) : NULL;
     const char *who = nm ? nm : r->from ? r->from : "";

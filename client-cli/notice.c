@@ -96,8 +96,10 @@ static const notice_row rows[] = {
      "The %s %k of case %c was not acknowledged in time and has reached you as medical lead. Once "
      "you have acted, acknowledge it: vangnet ack %a"},
     {"escalated", ANY_ROLE, ANY_REPORT, ANY_ITEM, "The %s %k of case %c was escalated (alert %a)."},
-    {"acknowledged", ANY_ROLE, ANY_REPORT, ANY_ITEM,
+    {"acknowledged", ANY_ROLE, 1, ANY_ITEM,
      "Your %k (case %c) was acknowledged by %b: it is being taken care of."},
+    {"acknowledged", ANY_ROLE, ANY_REPORT, ANY_ITEM,
+     "The %s %k of case %c was acknowledged by %b; nothing more to do for it (alert %a)."},
     {"disclosure", "participant", ANY_REPORT, ANY_ITEM,
      "A disclosure was recorded on %d in case %c: your casemanager and a medical lead have each "
      "attested that the safety of you or of patients is at risk and that you take no action to "

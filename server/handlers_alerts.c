@@ -214,6 +214,37 @@ static vn_err tell_reporters(vn_server *srv, const vn_alert *a, const char *kind
     return err;
 }
 
+/* Tells everyone else alert a reached that it was answered (by), so
+ * nobody goes on acting on it: an SOS's buddies; the casemanager of a
+ * signal, or of an SOS once it went to them; the medical leads once it
+ * went to them. Not the one who answered; reporters hear it as reporters
+ * (tell_reporters). Good news holds no one up: never held for quiet
+ * hours, and the daemon's notification treats it as any alert update. */
+static vn_err tell_alerted(vn_server *srv, const vn_alert *a, const uint8_t *by)
+{
+    vn_sstore *st = vn_server_store(srv);
+    vn_case_info ci;
+    vn_member m[VN_CASE_MEMBERS_MAX];
+    uint8_t(*leads)[VN_ACCOUNT_LEN] = NULL;
+    size_t n = 0;
+    bool sos = a->kind == VN_ALERT_SOS;
+    vn_err err = sos ? vn_cases_members(st, a->case_id, m, VN_CASE_MEMBERS_MAX, &n) : VN_OK;
+    for (size_t i = 0; !err && sos && i < n; i++)
+        if (m[i].role == VN_ROLE_BUDDY && memcmp(m[i].account, by, VN_ACCOUNT_LEN) != 0)
+            err = send_notice(srv, m[i].account, a, "acknowledged", by);
+    if (!err && (!sos || a->level >= VN_LEVEL_CASEMANAGER) &&
+        vn_cases_get(st, a->case_id, &ci) == VN_OK &&
+        memcmp(ci.casemanager, by, VN_ACCOUNT_LEN) != 0)
+        err = send_notice(srv, ci.casemanager, a, "acknowledged", by);
+    if (err || a->level < VN_LEVEL_MEDICAL_LEAD) return err;
+    err = vn_accounts_with_role(st, VN_ROLE_MEDICAL_LEAD, &leads, &n);
+    for (size_t i = 0; !err && i < n; i++)
+        if (memcmp(leads[i], by, VN_ACCOUNT_LEN) != 0)
+            err = send_notice(srv, leads[i], a, "acknowledged", by);
+    free(leads);
+    return err;
+}
+
 /* The unclaimed-SOS reminder's kind for vn_sched_alert_once (the
  * scheduler's notice kinds are 1-5). */
 #define SOS_REMIND_ONCE 6
@@ -451,6 +482,7 @@ vn_err vn_handle_alert_ack(vn_req *r)
     /* Its reporters hear it was answered, and by whom; then nothing of it
      * is kept. */
     if ((err = tell_reporters(r->srv, &a, "acknowledged", peer->account, NULL)) ||
+        (err = tell_alerted(r->srv, &a, peer->account)) ||
         (err = vn_sched_alert_forget(r->store, a.case_id, a.id)))
         return err;
     if ((err = vn_alerts_delete(r->store, a.id))) return err;

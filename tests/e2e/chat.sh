@@ -58,6 +58,7 @@ wait_for "the buddy's line shown as sent" 20 shows b 'you -> doc: hoi, hoe gaat 
 wait_for "the participant to see it live" 20 shows d '\] bud: hoi, hoe gaat het\?$'
 typed d "goed, dank je"
 wait_for "the buddy to see the reply live" 20 shows b '\] doc: goed, dank je$'
+wait_for "the buddy's chat says its line reached the participant" 20 shows b '^\(✓✓ delivered by doc: 1 message of yours\)$'
 typed d "//slash at the start"
 wait_for "a // line is sent as text" 20 shows b '\] doc: /slash at the start$'
 
@@ -115,6 +116,7 @@ wait_for "a message the daemon stored, shown live" 20 shows db '\] doc: via de d
 typed db "antwoord via de daemon"
 wait_for "the reply shown as sent" 20 shows db 'you -> doc: antwoord via de daemon  \[✓ sent\]'
 expect_match "the participant gets the reply" 'bud: antwoord via de daemon' "$(vn doc inbox)"
+wait_for "its delivery receipt, a daemon event, shown in the chat" 20 shows db '^\(✓✓ delivered by doc: 1 message of yours\)$'
 vn bud settings read-receipts on >/dev/null
 vn doc send bud "nog een" >/dev/null
 wait_for "the daemon still has its subscription" 20 shows db '\] doc: nog een$'

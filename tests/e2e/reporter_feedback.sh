@@ -44,6 +44,10 @@ pass "the other buddy, with no name for the claimer, sees a short id"
 vn b1 ack "$S1" >/dev/null
 wait_inbox doc "acknowledged: Your SOS \(case ${CASE:0:8}\) was acknowledged by anna"
 pass "and hears it was acknowledged"
+wait_inbox b2 "acknowledged: The urgent SOS of case ${CASE:0:8} was acknowledged by account ${B1:0:8}; nothing more to do for it \(alert $S1\)\."
+pass "the other buddy hears it was answered"
+check "the casemanager, whom this SOS never reached, is not told" lacks "$(vn cm inbox)" "acknowledged: The urgent SOS"
+check "nor the buddy who answered it" lacks "$(vn b1 inbox)" "acknowledged:"
 
 step "typed under --json, with the sentence as text"
 vn b2 claim "$S1" >/dev/null 2>&1 || true
@@ -92,6 +96,8 @@ pass "the medical lead is told to ack it"
 vn ml ack "$A2" >/dev/null
 wait_inbox nst "acknowledged: Your signal \(case ${CASE:0:8}\) was acknowledged by account ${ML:0:8}"
 pass "and the acknowledgement by the medical lead"
+wait_inbox cm "acknowledged: The crisis signal of case ${CASE:0:8} was acknowledged by account ${ML:0:8}; nothing more to do for it \(alert $A2\)\."
+pass "the casemanager, whom it reached first, hears the medical lead answered it"
 
 step "the disclosure notice explains itself"
 vn cm disclosure attest --case "$CASE" --safety-at-risk --no-action-taken >/dev/null
