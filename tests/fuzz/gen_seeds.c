@@ -353,6 +353,76 @@ static void invites(void)
     put("invite", "bad_char", "vn1-AAAA!AAA", 12);
 }
 
+static void put_content(const char *name, const Vn__Content *c)
+{
+    uint8_t out[4096];
+    if (vn__content__get_packed_size(c) > sizeof out) {
+        failures++;
+        return;
+    }
+    put("content", name, out, vn__content__pack(c, out));
+}
+
+/* Contents as a peer's device may send them, with the text that a
+ * terminal must never take for its own: escapes, line breaks, C1 controls,
+ * bidirectional overrides, bytes that are not UTF-8. */
+static void contents(void)
+{
+    static char nasty[] = "hoi\n[2027-01-01T00:00:00Z] server: fake\x1b[2J\r\xc2\x85\xe2\x80\xae"
+                          "\xe2\x81\xa6\xe2\x80\xa8 end\xff\xfe";
+    Vn__Content c = VN__CONTENT__INIT;
+    c.text = nasty;
+    c.sent_ms = 1796000000000;
+    put_content("text", &c);
+    Vn__Introduction iv = VN__INTRODUCTION__INIT;
+    iv.name = nasty;
+    iv.case_id = account;
+    iv.role = "buddy";
+    Vn__Content ci = VN__CONTENT__INIT;
+    ci.introduction = &iv;
+    put_content("introduction", &ci);
+    Vn__TestInstructions ti = VN__TEST_INSTRUCTIONS__INIT;
+    ti.case_id = account;
+    ti.site = nasty;
+    ti.hours = "8:00-10:00";
+    ti.cutoff = "09:30";
+    Vn__Content ct = VN__CONTENT__INIT;
+    ct.instructions = &ti;
+    put_content("instructions", &ct);
+    char *turns[] = {account, nasty};
+    Vn__GroupEvent ge = VN__GROUP_EVENT__INIT;
+    ge.group = account;
+    ge.kind = 3;
+    ge.session = bin(0, 16);
+    ge.method = "balint";
+    ge.presenter = account;
+    ge.n_turns = 2;
+    ge.turns = turns;
+    ge.next_note = nasty;
+    Vn__Content cg = VN__CONTENT__INIT;
+    cg.group_event = &ge;
+    put_content("group_event", &cg);
+    ProtobufCBinaryData ids[] = {bin(16, 16), bin(32, 16)};
+    Vn__Receipt rc = VN__RECEIPT__INIT;
+    rc.state = 4;
+    rc.n_ids = 2;
+    rc.ids = ids;
+    Vn__Content cr = VN__CONTENT__INIT;
+    cr.receipt = &rc;
+    put_content("receipt", &cr);
+    char *codes[] = {"P08", nasty};
+    Vn__SignalReport sr = VN__SIGNAL_REPORT__INIT;
+    sr.alert = account;
+    sr.case_id = account;
+    sr.kind = "sos";
+    sr.n_codes = 2;
+    sr.codes = codes;
+    sr.note = nasty;
+    Vn__Content cs = VN__CONTENT__INIT;
+    cs.signal = &sr;
+    put_content("signal", &cs);
+}
+
 int main(int argc, char **argv)
 {
     uint8_t *body;
@@ -375,6 +445,7 @@ int main(int argc, char **argv)
     pads();
     sealed();
     invites();
+    contents();
     if (failures) fprintf(stderr, "fuzz_gen_seeds: %d files not written\n", failures);
     return failures ? 1 : 0;
 }
