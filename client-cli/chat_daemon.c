@@ -6,6 +6,7 @@
  * chat sends or runs goes to the daemon as a "run" call, and its output is
  * shown as the CLI would print it. */
 #include "chat_daemon.h"
+#include "dsock.h"
 #include "receipt.h"
 
 #include "vn/day.h"
@@ -24,9 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SOCK_NAME "daemon.sock" /* in the profile (daemon.h) */
-#define LINE_MAX_ (4u << 20)    /* longest event or answer we take */
-#define GRACE_MS  10000         /* beyond the command's own --timeout */
+#define LINE_MAX_ (4u << 20) /* longest event or answer we take */
+#define GRACE_MS  10000      /* beyond the command's own --timeout */
 
 struct vn_chat_daemon {
     int fd;          /* the subscribed connection */
@@ -34,44 +34,9 @@ struct vn_chat_daemon {
     size_t len, cap; /* used and allocated */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int connect_sock(const char *profile)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", profile, SOCK_NAME);
-    if (n < 0 || (size_t)n >= sizeof sa.sun_path) return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static bool send_line(int fd, const char *s, int64_t deadline)
 {
-    size_t len = strlen(s);
-    const char *p = s;
-    for (int part = 0; part < 2; part++, p = "\n", len = 1) {
-        while (len > 0) {
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
-            int64_t left = deadline - mono_ms();
-            if (left <= 0 || poll(&pf, 1, (int)left) <= 0) return false;
-            ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            p += n;
-            len -= (size_t)n;
-        }
-    }
-    return true;
+    return vn_dsock_send(fd, s, strlen(s), deadline) && vn_dsock_send(fd, "\n", 1, deadline);
 }
 
 /* Takes the next whole line from d->buf into a parsed JSON value (NULL
@@ -115,7 +80,7 @@ int vn_chat_daemon_open(vn_client *c, vn_chat_daemon **out)
 {
     *out = NULL;
     if (getenv("VANGNET_NO_DAEMON")) return EXIT_OK;
-    int fd = connect_sock(c->profile);
+    int fd = vn_dsock_connect(c->profile);
     if (fd < 0) return EXIT_OK; /* no daemon: standalone */
     vn_chat_daemon *d = calloc(1, sizeof *d);
     if (!d) {
@@ -123,7 +88,7 @@ int vn_chat_daemon_open(vn_client *c, vn_chat_daemon **out)
         return vn_client_fail(c, VN_ENOMEM, "out of memory");
     }
     d->fd = fd;
-    int64_t deadline = mono_ms() + c->timeout_ms;
+    int64_t deadline = vn_dsock_mono_ms() + c->timeout_ms;
     bool ok = send_line(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscribe\"}", deadline);
     /* Its answer: the first line that carries our id. */
     while (ok) {
@@ -138,7 +103,7 @@ int vn_chat_daemon_open(vn_client *c, vn_chat_daemon **out)
             continue;
         }
         if (had) continue;
-        if (mono_ms() >= deadline || fill(d, 200)) ok = false;
+        if (vn_dsock_mono_ms() >= deadline || fill(d, 200)) ok = false;
     }
     if (!ok) {
         vn_chat_daemon_close(&d);
@@ -259,12 +224,12 @@ int vn_chat_daemon_run(vn_client *c, const char *name, int argc, char **argv)
     char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!s) return vn_client_fail(c, VN_ENOMEM, "out of memory");
-    vn_chat_daemon one = {.fd = connect_sock(c->profile)};
-    int64_t deadline = mono_ms() + c->timeout_ms + GRACE_MS;
+    vn_chat_daemon one = {.fd = vn_dsock_connect(c->profile)};
+    int64_t deadline = vn_dsock_mono_ms() + c->timeout_ms + GRACE_MS;
     json_t *rep = NULL;
     bool sent = one.fd >= 0 && send_line(one.fd, s, deadline);
     free(s);
-    while (sent && !rep && mono_ms() < deadline) {
+    while (sent && !rep && vn_dsock_mono_ms() < deadline) {
         bool had;
         rep = next_line(&one, &had);
         if (!had && fill(&one, 200)) break;

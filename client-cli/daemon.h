@@ -8,12 +8,11 @@
 #ifndef VN_DAEMON_H
 #define VN_DAEMON_H
 
+#include "dsock.h"
 #include "events.h"
 #include "rpc.h"
 
 #include <stdint.h>
-
-#define VN_DAEMON_SOCK "daemon.sock" /* in the profile directory */
 
 /* What one connection speaks. */
 typedef enum vn_dconn_kind {

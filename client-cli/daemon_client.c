@@ -51,72 +51,6 @@ static bool stays_here(const vn_cmd *cmd, const vn_args *a)
     return vn_daemon_stays_here(cmd, a, isatty(STDIN_FILENO), fifo);
 }
 
-static int connect_daemon(const char *profile)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", profile, VN_DAEMON_SOCK);
-    if (n < 0 || (size_t)n >= sizeof sa.sun_path) return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Writes all of buf before the deadline; false if not. */
-static bool send_all(int fd, const char *buf, size_t len, int64_t deadline)
-{
-    while (len > 0) {
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int64_t left = deadline - mono_ms();
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0) return false;
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Reads one line (the answer) before the deadline; NULL if none came. */
-static char *recv_line(int fd, int64_t deadline, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int64_t left = deadline - mono_ms();
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
-        if (n == cap) {
-            char *b = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
-            if (!b) break;
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t k = recv(fd, buf + n, cap - n, 0);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        char *nl = memchr(buf + n, '\n', (size_t)k);
-        n += (size_t)k;
-        if (nl) {
-            *len = (size_t)(nl - buf);
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
-}
-
 /* Decodes base64 text and writes it to fd. */
 static void put_b64(int fd, const char *s)
 {
@@ -169,19 +103,18 @@ bool vn_daemon_forward(vn_client *c, const vn_cmd *cmd, const vn_args *a, int ar
         return true;
     }
     if (stays_here(cmd, a) || getenv("VANGNET_NO_DAEMON")) return false;
-    int fd = connect_daemon(c->profile);
+    int fd = vn_dsock_connect(c->profile);
     if (fd < 0) return false;
-    signal(SIGPIPE, SIG_IGN); /* a daemon gone mid-request is an error of the write */
     char *req = request(c, cmd, argc, argv), *line = NULL;
     size_t len = 0;
     json_error_t e;
     json_t *rep = NULL;
-    int64_t deadline = mono_ms() + c->timeout_ms + GRACE_MS;
-    bool sent = req && send_all(fd, req, strlen(req), deadline) && send_all(fd, "\n", 1, deadline);
-    if (sent) line = recv_line(fd, deadline, &len);
+    int64_t deadline = vn_dsock_mono_ms() + c->timeout_ms + GRACE_MS;
+    bool sent = req && vn_dsock_send(fd, req, strlen(req), deadline) &&
+                vn_dsock_send(fd, "\n", 1, deadline);
+    if (sent) line = vn_dsock_recv_line(fd, deadline, REPLY_MAX, &len);
     close(fd);
     free(req);
-    signal(SIGPIPE, SIG_DFL);
     if (!sent) return false; /* nothing reached it: run here */
     if (line) rep = json_loadb(line, len, 0, &e);
     free(line);
@@ -210,7 +143,7 @@ bool vn_daemon_forward(vn_client *c, const vn_cmd *cmd, const vn_args *a, int ar
 static int relay(vn_client *c)
 {
     char buf[65536];
-    int fd = connect_daemon(c->profile);
+    int fd = vn_dsock_connect(c->profile);
     signal(SIGPIPE, SIG_IGN);
     if (fd < 0)
         return vn_client_fail(c, VN_ETRANSPORT, "no daemon answers on %s/%s", c->profile,
@@ -226,14 +159,14 @@ static int relay(vn_client *c)
         if (p[1].revents) {
             ssize_t n = recv(fd, buf, sizeof buf, 0);
             if (n <= 0) break;
-            if (!send_all(STDOUT_FILENO, buf, (size_t)n, mono_ms() + 600000)) break;
+            if (!vn_dsock_send(STDOUT_FILENO, buf, (size_t)n, vn_dsock_mono_ms() + 600000)) break;
         }
         if (p[0].revents) {
             ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
             if (n <= 0) {
                 in_open = false;
                 shutdown(fd, SHUT_WR);
-            } else if (!send_all(fd, buf, (size_t)n, mono_ms() + 600000)) {
+            } else if (!vn_dsock_send(fd, buf, (size_t)n, vn_dsock_mono_ms() + 600000)) {
                 in_open = false; /* refused (too big?): its answer may still come */
             }
         }

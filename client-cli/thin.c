@@ -12,19 +12,15 @@
  * the client's own reader (cli.c), so --profile, $VANGNET_PROFILE and
  * ~/.vangnet lead to the same socket the whole client would use. */
 #include "cli.h"
+#include "dsock.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef VN_FULL_PATH
@@ -123,60 +119,6 @@ static int run_full(char **argv)
     execv(VN_FULL_PATH, argv);
     fprintf(stderr, "vangnet: cannot run %s: %s\n", VN_FULL_PATH, strerror(errno));
     return EXIT_FAIL;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int connect_daemon(const char *profile)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/daemon.sock", profile);
-    if (n < 0 || (size_t)n >= sizeof sa.sun_path) return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static bool send_all(int fd, const char *p, size_t len, int64_t deadline)
-{
-    while (len > 0) {
-        struct pollfd pf = {.fd = fd, .events = POLLOUT};
-        int64_t left = deadline - mono_ms();
-        if (left <= 0 || poll(&pf, 1, (int)left) <= 0) return false;
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Reads the answer (one line) into b; false if none came whole. */
-static bool recv_line(int fd, buf *b, int64_t deadline)
-{
-    char chunk[65536];
-    for (;;) {
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int64_t left = deadline - mono_ms();
-        if (left <= 0 || poll(&pf, 1, (int)left) <= 0) return false;
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        char *nl = memchr(chunk, '\n', (size_t)n);
-        put(b, chunk, nl ? (size_t)(nl - chunk) : (size_t)n);
-        if (b->failed || b->len > REPLY_MAX) return false;
-        if (nl) return true;
-    }
 }
 
 /* The value of "key": in the answer's "result" object, a string without
@@ -305,38 +247,38 @@ int main(int argc, char **argv)
     }
     long secs = l.timeout ? strtol(l.timeout, NULL, 10) : 10;
     if (secs < 1 || secs > 3600) return run_full(argv); /* it says what is wrong */
-    int fd = connect_daemon(profile);
+    int fd = vn_dsock_connect(profile);
     if (fd < 0) return run_full(argv);
-    buf req = {0}, rep = {0};
+    buf req = {0};
+    size_t replen = 0;
     request(&req, argc, argv);
-    signal(SIGPIPE, SIG_IGN); /* a daemon gone mid-request is an error of the write */
-    int64_t deadline = mono_ms() + secs * 1000 + GRACE_MS;
-    bool sent = !req.failed && send_all(fd, req.p, req.len, deadline);
-    bool answered = sent && recv_line(fd, &rep, deadline);
+    int64_t deadline = vn_dsock_mono_ms() + secs * 1000 + GRACE_MS;
+    bool sent = !req.failed && vn_dsock_send(fd, req.p, req.len, deadline);
+    char *rep = sent ? vn_dsock_recv_line(fd, deadline, REPLY_MAX, &replen) : NULL;
+    bool answered = rep != NULL;
     close(fd);
     free(req.p);
-    signal(SIGPIPE, SIG_DFL);
     if (!sent) return run_full(argv); /* nothing reached it */
-    const char *result = answered ? strstr(rep.p, "\"result\":{") : NULL;
+    const char *result = answered ? strstr(rep, "\"result\":{") : NULL;
     size_t n, on, en;
     const char *local = result ? field(result, "local", &n) : NULL;
     const char *ex = result ? field(result, "exit", &n) : NULL;
     const char *out = result ? field(result, "stdout", &on) : NULL;
     const char *err = result ? field(result, "stderr", &en) : NULL;
     if (local && strncmp(local, "true", 4) == 0) {
-        free(rep.p);
+        free(rep);
         return run_full(argv);
     }
     if (!ex || !out || !err) {
         /* No answer, or an error: the command may have run; running it
          * again could send a message twice. */
-        free(rep.p);
+        free(rep);
         return no_answer(&l, profile, answered);
     }
     int rc = atoi(ex);
     write_b64(STDOUT_FILENO, out, on);
     write_b64(STDERR_FILENO, err, en);
-    free(rep.p);
+    free(rep);
     free(rest);
     return rc;
 }
