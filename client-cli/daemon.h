@@ -83,10 +83,5 @@ bool vn_dconn_put(vn_dconn *c, const char *s, size_t len);
  * to run it here as always. */
 bool vn_daemon_forward(vn_client *c, const vn_cmd *cmd, const vn_args *a, int argc, char **argv,
                        int *rc);
-/* Whether cmd with its arguments a must run in the caller's own process:
- * it reads standard input or asks the person (in_tty: standard input is
- * a terminal), never ends, or counts what a reader at the other end of a
- * pipe took (out_fifo: standard output is a pipe). */
-bool vn_daemon_stays_here(const vn_cmd *cmd, const vn_args *a, bool in_tty, bool out_fifo);
 
 #endif

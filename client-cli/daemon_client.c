@@ -31,19 +31,6 @@
 
 static int relay(vn_client *c);
 
-bool vn_daemon_stays_here(const vn_cmd *cmd, const vn_args *a, bool in_tty, bool out_fifo)
-{
-    if (cmd->run == vn_cmd_join || cmd->run == vn_cmd_daemon || cmd->run == vn_cmd_jsonrpc ||
-        cmd->run == vn_cmd_change_passphrase || cmd->run == vn_cmd_chat)
-        return true;
-    if (cmd->run == vn_cmd_send && vn_args_has(a, "--stdin")) return true;
-    if (cmd->run == vn_cmd_inbox) return vn_args_has(a, "--follow") || out_fifo;
-    /* They ask the person on a terminal what a script gives as an option. */
-    if (in_tty && cmd->run == vn_cmd_case_close && !vn_args_has(a, "--yes")) return true;
-    if (in_tty && cmd->run == vn_cmd_wellbeing && !vn_args_has(a, "--answers")) return true;
-    return false;
-}
-
 static bool stays_here(const vn_cmd *cmd, const vn_args *a)
 {
     struct stat st;

@@ -61,6 +61,12 @@ vn_err vn_rpc_handle(vn_rpc_ctx *x, const char *text, size_t len, char **reply);
  * to read: code, data.error the stable name, message. free() it. */
 char *vn_rpc_error_text(int code, const char *name, const char *message);
 
+/* Whether cmd with its arguments a must run in the caller's own process:
+ * it reads standard input or asks the person (in_tty: standard input is
+ * a terminal), never ends, or counts what a reader at the other end of a
+ * pipe took (out_fifo: standard output is a pipe). */
+bool vn_daemon_stays_here(const vn_cmd *cmd, const vn_args *a, bool in_tty, bool out_fifo);
+
 /* The method name of a row ("case.show"); false for a row that is no
  * method (join, daemon, jsonrpc, change-passphrase). */
 bool vn_rpc_method_name(const vn_cmd *cmd, char *out, size_t size);
