@@ -136,6 +136,24 @@ static vn_err purge_case(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN])
     return vn_cases_delete(st, id);
 }
 
+vn_err vn_lifecycle_purge_case(vn_sstore *st, const vn_case_info *ci, uint64_t now,
+                               uint64_t retention_ms, bool *purged)
+{
+    uint64_t cutoff = now > retention_ms ? now - retention_ms : 0;
+    bool ended = ci->state == VN_CASE_CLOSED || ci->state == VN_CASE_COMPLETED;
+    *purged = false;
+    if (!ended || ci->closed_ms >= cutoff) return VN_OK;
+    vn_err err = st_sub_begin(st);
+    if (err) return err;
+    if ((err = purge_case(st, ci->id))) {
+        st_sub_end(st, false);
+        return err;
+    }
+    if ((err = st_sub_end(st, true))) return err;
+    *purged = true;
+    return VN_OK;
+}
+
 vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged)
 {
     vn_case_info *c = calloc(PURGE_BATCH, sizeof *c);

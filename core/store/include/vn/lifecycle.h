@@ -7,9 +7,11 @@
 #ifndef VN_LIFECYCLE_H
 #define VN_LIFECYCLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vn/cases.h"
 #include "vn/err.h"
 #include "vn/invite.h"
 #include "vn/policy.h"
@@ -39,6 +41,13 @@ vn_err vn_lifecycle_delete_account(vn_sstore *st, const uint8_t account[VN_ACCOU
  * gets the number of cases removed. A case that fails is left for the next
  * sweep. */
 vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged);
+/* Purges one case as vn_lifecycle_purge does, if it ended before now -
+ * retention_ms (*purged says whether it did), in a sub-transaction of the
+ * open write transaction: a case that fails leaves no trace and does not
+ * doom the transaction (its error is returned). For a caller that walks
+ * the cases itself (the scheduler's pass, vn_cases_each_from). */
+vn_err vn_lifecycle_purge_case(vn_sstore *st, const vn_case_info *ci, uint64_t now,
+                               uint64_t retention_ms, bool *purged);
 /* Deletes envelopes stored before now - ttl_ms (one batch), keeping a
  * receipt of each for its sender (vn/expired.h), receipts past their
  * keeping time, and invites long past expiry; *expired gets the number of
