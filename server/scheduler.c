@@ -234,6 +234,9 @@ struct vn_scheduler {
     size_t active;       /* active cases run */
     size_t purged;       /* ended cases purged past retention */
     size_t failed;       /* cases that failed */
+    vn_kv_pos esc;       /* the escalation's walk of the climbing alerts */
+    bool esc_running;    /* that walk is under way */
+    bool esc_again;      /* a sweep came during it: another follows */
 };
 
 vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
@@ -252,8 +255,22 @@ void vn_scheduler_close(vn_scheduler **self_p)
     *self_p = NULL;
 }
 
+/* The escalation walks the climbing alerts in steps of its own, ahead
+ * of the cases: an alert is about someone who may need help now. */
+static void start_escalation(vn_scheduler *self)
+{
+    if (self->esc_running) {
+        self->esc_again = true;
+        return;
+    }
+    vn_kv_pos_reset(&self->esc);
+    self->esc_running = true;
+    self->esc_again = false;
+}
+
 void vn_scheduler_start(vn_scheduler *self)
 {
+    start_escalation(self);
     if (self->running) {
         self->again = true;
         return;
@@ -337,7 +354,19 @@ static vn_err run_cases(vn_scheduler *s, struct step_ctx *c, size_t most, uint64
     return VN_OK;
 }
 
+static bool cases_step(vn_scheduler *self);
+
 bool vn_scheduler_step(vn_scheduler *self)
+{
+    if (self->esc_running) {
+        self->esc_running = vn_escalation_step(self->srv, &self->esc);
+        if (!self->esc_running && self->esc_again) start_escalation(self);
+        return true;
+    }
+    return cases_step(self);
+}
+
+static bool cases_step(vn_scheduler *self)
 {
     if (!self->running) return false;
     vn_server *srv = self->srv;

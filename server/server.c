@@ -237,11 +237,11 @@ static void on_sweep(uv_timer_t *t)
         vn_log("expired %zu undelivered messages (older than %llu days); their senders learn it "
                "from the expired receipts",
                n, (unsigned long long)(s->cfg.mail_ttl_ms / 86400000));
-    /* The pass runs in steps on the following loop turns (on_sched); it
-     * also purges the cases closed past retention. */
+    /* The pass runs in steps on the following loop turns (on_sched): the
+     * escalation of alerts first, then the cases, whose walk also purges
+     * the cases closed past retention. */
     vn_scheduler_start(s->sched);
     uv_idle_start(&s->sched_idle, on_sched);
-    vn_escalation_run(s);
     vn_intake_sweep(s, now);
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
