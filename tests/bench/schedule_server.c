@@ -85,6 +85,30 @@ static double pm_ms(const int64_t *v, size_t n, unsigned pm)
     return (double)bench_permille(v, n, pm) / 1e6;
 }
 
+/* The load average now (the machine may be shared: say how busy it was). */
+static void loadavg(char *out, size_t size)
+{
+    char buf[128];
+    if (bench_read_file("/proc/loadavg", buf, sizeof buf)) {
+        snprintf(out, size, "unknown");
+        return;
+    }
+    /* The three averages, without the run queue and last pid. */
+    int n = 0;
+    for (char *p = buf; *p && n < 3; p++)
+        if (*p == ' ' && ++n == 3) *p = '\0';
+    snprintf(out, size, "%.60s", buf);
+}
+
+/* Round trips longer than ms milliseconds. */
+static size_t over_ms(const int64_t *v, size_t n, int64_t ms)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += v[i] > ms * 1000000;
+    return c;
+}
+
 /* The server's line at the end of a long pass, if it wrote one. */
 static void pass_line(const run *r, char *out, size_t size)
 {
@@ -195,6 +219,8 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
         goto out;
     }
     double seed_s = (double)(bench_now_ns() - t0) / 1e9;
+    char load_before[64], load_after[64];
+    loadavg(load_before, sizeof load_before);
     if (start(&r, vangnetd) || connect_pinger(&r, &conn)) goto out;
     /* Before the first sweep (one second after start): the idle loop. */
     int64_t started = bench_now_ns();
@@ -228,6 +254,7 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
             next_poll = bench_now_ns() + POLL_MS * 1000000LL;
         }
     }
+    loadavg(load_after, sizeof load_after);
     vn_conn_close(&conn);
     kill(r.server, SIGTERM);
     bench_wait_exit(r.server);
@@ -243,13 +270,18 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
            days == 1 ? "" : "s");
     printf("  seeding            %.1f s\n", seed_s);
     printf("  server's pass      %s\n", line[0] ? line + strlen("scheduler: ") : "(no log line)");
-    printf("  pass seen done     after %.1f s of pinging (log read every %d ms)\n",
+    printf("  every case done    %.1f s after the pass began, as the client saw it (log read every "
+           "%d ms)\n",
            done_at ? (double)(done_at - pass_t0) / 1e9 : -1.0, LOG_POLL_MS);
     printf("  idle round trip    mean %.3f ms, max %.3f ms (%zu pings before the pass)\n",
            idle_n ? (double)idle_sum / (double)idle_n / 1e6 : 0.0, (double)idle_max / 1e6, idle_n);
     printf("  round trip in pass p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu pings)\n",
            pm_ms(rtt, nrtt, 500), pm_ms(rtt, nrtt, 990), pm_ms(rtt, nrtt, 999),
            nrtt ? (double)rtt[nrtt - 1] / 1e6 : 0.0, nrtt);
+    printf("  longest loop stall %.3f ms (the slowest round trip); %zu over 10 ms, %zu over 5 ms\n",
+           nrtt ? (double)rtt[nrtt - 1] / 1e6 : 0.0, over_ms(rtt, nrtt, 10), over_ms(rtt, nrtt, 5));
+    printf("  load average       %s before the pass, %s after (%ld cores)\n", load_before,
+           load_after, sysconf(_SC_NPROCESSORS_ONLN));
     printf("  scheduled          %zu of %zu cases closed through yesterday\n", closed, n);
     printf("result: %s\n", closed == n ? "OK, every case scheduled" : "FAILED");
     rc = closed == n ? 0 : 1;
