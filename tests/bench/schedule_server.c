@@ -121,12 +121,14 @@ static void pass_line(const run *r, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)(len < size ? len : size - 1), p);
 }
 
-static int start(run *r, const char *vangnetd)
+static int start(run *r, const char *vangnetd, unsigned sweep)
 {
+    char sweep_arg[32];
+    snprintf(sweep_arg, sizeof sweep_arg, "%us", sweep);
     char ep_path[4300], ep[256], pub_path[4300];
-    char *run_argv[] = {(char *)vangnetd, "run",  "--state",  r->state,
-                        "--store-key",    r->key, "--listen", "tcp://127.0.0.1:*",
-                        "--sweep",        "1h",   NULL};
+    char *run_argv[] = {(char *)vangnetd, "run",     "--state",  r->state,
+                        "--store-key",    r->key,    "--listen", "tcp://127.0.0.1:*",
+                        "--sweep",        sweep_arg, NULL};
     r->server = bench_spawn(run_argv, NULL, r->log);
     if (r->server < 0) return -1;
     snprintf(ep_path, sizeof ep_path, "%s/endpoint", r->state);
@@ -177,7 +179,21 @@ static int ping(vn_conn *conn, int64_t *rtt)
     return err == VN_EUNREGISTERED ? 0 : -1;
 }
 
-int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *tmpdir)
+/* Pings for secs seconds into v (at most max); returns the count, or -1. */
+static long ping_for(vn_conn *conn, unsigned secs, int64_t *v, size_t max)
+{
+    size_t n = 0;
+    int64_t t0 = bench_now_ns();
+    while (bench_now_ns() - t0 < (int64_t)secs * 1000000000LL) {
+        int64_t t;
+        if (ping(conn, &t)) return -1;
+        if (n < max) v[n++] = t;
+    }
+    return (long)n;
+}
+
+int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *tmpdir,
+                          unsigned sweep, unsigned after)
 {
     run r = {0};
     vn_conn *conn = NULL;
@@ -221,7 +237,7 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
     double seed_s = (double)(bench_now_ns() - t0) / 1e9;
     char load_before[64], load_after[64];
     loadavg(load_before, sizeof load_before);
-    if (start(&r, vangnetd) || connect_pinger(&r, &conn)) goto out;
+    if (start(&r, vangnetd, sweep) || connect_pinger(&r, &conn)) goto out;
     /* Before the first sweep (one second after start): the idle loop. */
     int64_t started = bench_now_ns();
     while (bench_now_ns() - started < 700 * 1000000LL) {
@@ -255,6 +271,13 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
         }
     }
     loadavg(load_after, sizeof load_after);
+    long nafter = 0;
+    int64_t *rtt_after = after ? calloc(RTT_MAX, sizeof *rtt_after) : NULL;
+    if (after && (!rtt_after || (nafter = ping_for(conn, after, rtt_after, RTT_MAX)) < 0)) {
+        fprintf(stderr, "bench_schedule: a ping failed after the pass\n");
+        free(rtt_after);
+        goto out;
+    }
     vn_conn_close(&conn);
     kill(r.server, SIGTERM);
     bench_wait_exit(r.server);
@@ -282,6 +305,17 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
            nrtt ? (double)rtt[nrtt - 1] / 1e6 : 0.0, over_ms(rtt, nrtt, 10), over_ms(rtt, nrtt, 5));
     printf("  load average       %s before the pass, %s after (%ld cores)\n", load_before,
            load_after, sysconf(_SC_NPROCESSORS_ONLN));
+    if (after) {
+        bench_sort_i64(rtt_after, (size_t)nafter);
+        printf(
+            "  after the pass     %u s, sweep every %u s: p99 %.3f  p99.9 %.3f  max %.3f ms (%ld "
+            "pings), %zu over 10 ms\n",
+            after, sweep, pm_ms(rtt_after, (size_t)nafter, 990),
+            pm_ms(rtt_after, (size_t)nafter, 999),
+            nafter ? (double)rtt_after[nafter - 1] / 1e6 : 0.0, nafter,
+            over_ms(rtt_after, (size_t)nafter, 10));
+        free(rtt_after);
+    }
     printf("  scheduled          %zu of %zu cases closed through yesterday\n", closed, n);
     printf("result: %s\n", closed == n ? "OK, every case scheduled" : "FAILED");
     rc = closed == n ? 0 : 1;
