@@ -268,9 +268,8 @@ static void start_escalation(vn_scheduler *self)
     self->esc_again = false;
 }
 
-void vn_scheduler_start(vn_scheduler *self)
+static void start_pass(vn_scheduler *self)
 {
-    start_escalation(self);
     if (self->running) {
         self->again = true;
         return;
@@ -284,6 +283,12 @@ void vn_scheduler_start(vn_scheduler *self)
     self->began_ms = vn_server_mono_ms(self->srv);
 }
 
+void vn_scheduler_start(vn_scheduler *self)
+{
+    start_escalation(self);
+    start_pass(self);
+}
+
 static void end_pass(vn_scheduler *s)
 {
     uint64_t took = vn_server_mono_ms(s->srv) - s->began_ms;
@@ -293,7 +298,7 @@ static void end_pass(vn_scheduler *s)
                "longest commit %llu ms), %zu failed, %zu purged",
                s->active, (double)took / 1000.0, s->steps, (unsigned long long)s->longest_ms,
                (unsigned long long)s->commit_ms, s->failed, s->purged);
-    if (s->again) vn_scheduler_start(s);
+    if (s->again) start_pass(s);
 }
 
 /* One step's walk: what it may do, and what it did. */
