@@ -223,20 +223,24 @@ out:
  * a sweep later, meets it. */
 struct vn_scheduler {
     vn_server *srv;
-    vn_kv_pos pos;       /* the walk of the cases table */
-    size_t isolate;      /* cases left to run one per transaction */
-    bool running;        /* a pass is under way */
-    bool again;          /* a sweep came during the pass: another follows */
-    uint64_t began_ms;   /* monotonic start of the pass */
-    uint64_t longest_ms; /* longest step of the pass */
-    uint64_t commit_ms;  /* the longest commit of a step, of the pass */
-    size_t steps;        /* transactions of the pass */
-    size_t active;       /* active cases run */
-    size_t purged;       /* ended cases purged past retention */
-    size_t failed;       /* cases that failed */
-    vn_kv_pos esc;       /* the escalation's walk of the climbing alerts */
-    bool esc_running;    /* that walk is under way */
-    bool esc_again;      /* a sweep came during it: another follows */
+    vn_kv_pos pos;           /* the walk of the cases table */
+    size_t isolate;          /* cases left to run one per transaction */
+    bool running;            /* a pass is under way */
+    bool again;              /* a sweep came during the pass: another follows */
+    uint64_t began_ms;       /* monotonic start of the pass */
+    uint64_t longest_ms;     /* longest step of the pass */
+    uint64_t commit_ms;      /* the longest commit of a step, of the pass */
+    size_t steps;            /* transactions of the pass */
+    size_t active;           /* active cases run */
+    size_t purged;           /* ended cases purged past retention */
+    size_t failed;           /* cases that failed */
+    vn_kv_pos esc;           /* the escalation's walk of the climbing alerts */
+    bool esc_running;        /* that walk is under way */
+    bool esc_again;          /* a sweep came during it: another follows */
+    vn_lifecycle_expiry exp; /* the expiry's walk of the mail and invites */
+    bool exp_running;        /* that walk is under way */
+    bool exp_again;          /* a sweep came during it: another follows */
+    uint64_t exp_now;        /* the expiry's clock at the sweep that began it */
 };
 
 vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
@@ -281,6 +285,39 @@ static void start_pass(vn_scheduler *self)
     self->steps = self->active = self->purged = self->failed = 0;
     self->longest_ms = self->commit_ms = 0;
     self->began_ms = vn_server_mono_ms(self->srv);
+}
+
+void vn_scheduler_expire(vn_scheduler *self, uint64_t now)
+{
+    self->exp_now = now;
+    if (self->exp_running) {
+        self->exp_again = true;
+        return;
+    }
+    vn_lifecycle_expiry_reset(&self->exp);
+    self->exp_running = true;
+    self->exp_again = false;
+}
+
+/* Envelopes, receipts and invites read a step of the expiry's walk. */
+#define EXPIRE_READS_PER_STEP 256
+
+static void expiry_step(vn_scheduler *self)
+{
+    vn_server *srv = self->srv;
+    uint64_t ttl = vn_server_cfg(srv)->mail_ttl_ms;
+    bool done = false;
+    vn_err err = vn_lifecycle_expire_step(vn_server_store(srv), &self->exp, EXPIRE_READS_PER_STEP,
+                                          self->exp_now, ttl, &done);
+    if (err) vn_logl(VN_LEVEL_ERROR, "expiry failed: %s", vn_err_str(err));
+    if (!err && !done) return;
+    if (done && self->exp.expired)
+        vn_log("expired %zu undelivered messages (older than %llu days); their senders learn it "
+               "from the expired receipts",
+               self->exp.expired, (unsigned long long)(ttl / 86400000));
+    /* A failed walk is begun again by the next sweep. */
+    self->exp_running = false;
+    if (self->exp_again) vn_scheduler_expire(self, self->exp_now);
 }
 
 void vn_scheduler_start(vn_scheduler *self)
@@ -366,6 +403,10 @@ bool vn_scheduler_step(vn_scheduler *self)
     if (self->esc_running) {
         self->esc_running = vn_escalation_step(self->srv, &self->esc);
         if (!self->esc_running && self->esc_again) start_escalation(self);
+        return true;
+    }
+    if (self->exp_running) {
+        expiry_step(self);
         return true;
     }
     return cases_step(self);

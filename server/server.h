@@ -195,6 +195,10 @@ void vn_scheduler_close(vn_scheduler **self_p);
  * over every case; while one is under way, only notes that another
  * follows it. */
 void vn_scheduler_start(vn_scheduler *self);
+/* Begins a walk that expires mail and invites as of now (the expiry's
+ * clock, vn_clock_expiry_now), in steps ahead of the cases; while one is
+ * under way, notes that another follows it. */
+void vn_scheduler_expire(vn_scheduler *self, uint64_t now);
 /* Runs one step in one transaction: of the escalation while its walk is
  * under way, else of the pass: up to a few hundred cases or a few
  * milliseconds of work. Returns whether there is more (the loop calls it

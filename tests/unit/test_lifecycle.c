@@ -333,12 +333,54 @@ static void test_expire(void **state)
     store_rm_tmp(dir);
 }
 
+/* The expiry's walk in steps of a few records does what one whole
+ * vn_lifecycle_expire does. */
+static size_t expire_walk(vn_sstore *st, uint64_t now, size_t *steps)
+{
+    vn_lifecycle_expiry w;
+    bool done = false;
+    vn_lifecycle_expiry_reset(&w);
+    for (*steps = 0; !done; (*steps)++) {
+        assert_true(*steps < 100);
+        assert_int_equal(vn_lifecycle_expire_step(st, &w, 3, now, 30 * DAY, &done), VN_OK);
+    }
+    return w.expired;
+}
+
+static void test_expire_walk(void **state)
+{
+    (void)state;
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t cm[VN_ACCOUNT_LEN], x[VN_ACCOUNT_LEN] = {7}, secret[VN_INVITE_SECRET_LEN];
+    vn_invite_info inv;
+    size_t steps, n;
+    enrol(st, VN_ROLE_CASEMANAGER, NULL, 1, cm);
+    for (uint8_t i = 1; i <= 10; i++)
+        mail(st, cm, x, i);
+    assert_int_equal(vn_invites_create(st, VN_ROLE_BUDDY, NULL, NOW, TTL, secret), VN_OK);
+    assert_int_equal(expire_walk(st, NOW + DAY, &steps), 0);
+    assert_int_equal(vn_mailbox_count(st, cm, &n), VN_OK);
+    assert_int_equal(n, 10);
+    /* Ten envelopes, three a step: four steps of the mailbox, and one at
+     * least for each of the other three tables. */
+    assert_int_equal(expire_walk(st, NOW + 31 * DAY, &steps), 10);
+    assert_true(steps >= 7);
+    assert_int_equal(vn_mailbox_count(st, cm, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_invites_get(st, secret, &inv), VN_OK);
+    expire_walk(st, NOW + TTL + VN_INVITE_KEEP_MS, &steps);
+    assert_int_equal(vn_invites_get(st, secret, &inv), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redeem),     cmocka_unit_test(test_delete_account),
         cmocka_unit_test(test_purge_case), cmocka_unit_test(test_purge_walk),
-        cmocka_unit_test(test_expire),
+        cmocka_unit_test(test_expire),     cmocka_unit_test(test_expire_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
