@@ -398,18 +398,29 @@ static vn_err run_cases(vn_scheduler *s, struct step_ctx *c, size_t most, uint64
 
 static bool cases_step(vn_scheduler *self);
 
+/* A step this long is logged with its walk: the loop kept every client
+ * waiting that long. */
+#define STEP_LOG_MS 100
+
 bool vn_scheduler_step(vn_scheduler *self)
 {
+    uint64_t t0 = vn_server_mono_ms(self->srv);
+    const char *walk = "cases";
+    bool more = true;
     if (self->esc_running) {
+        walk = "escalation";
         self->esc_running = vn_escalation_step(self->srv, &self->esc);
         if (!self->esc_running && self->esc_again) start_escalation(self);
-        return true;
-    }
-    if (self->exp_running) {
+    } else if (self->exp_running) {
+        walk = "expiry";
         expiry_step(self);
-        return true;
+    } else {
+        more = cases_step(self);
     }
-    return cases_step(self);
+    uint64_t took = vn_server_mono_ms(self->srv) - t0;
+    if (took >= STEP_LOG_MS)
+        vn_log("scheduler: a step of the %s walk took %llu ms", walk, (unsigned long long)took);
+    return more;
 }
 
 static bool cases_step(vn_scheduler *self)

@@ -109,6 +109,29 @@ static size_t over_ms(const int64_t *v, size_t n, int64_t ms)
     return c;
 }
 
+/* The server's lines about slow scheduler steps: how many, and the
+ * longest of each walk, into out. */
+static void slow_steps(const run *r, char *out, size_t size)
+{
+    static char buf[1 << 22];
+    static const char *walks[] = {"escalation", "expiry", "cases"};
+    unsigned long worst[3] = {0, 0, 0}, count[3] = {0, 0, 0};
+    out[0] = '\0';
+    if (bench_read_file(r->log, buf, sizeof buf)) return;
+    for (char *p = buf; (p = strstr(p, "scheduler: a step of the ")); p++) {
+        char walk[32];
+        unsigned long ms;
+        if (sscanf(p, "scheduler: a step of the %31s walk took %lu ms", walk, &ms) != 2) continue;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(walk, walks[i]) == 0) {
+                count[i]++;
+                worst[i] = ms > worst[i] ? ms : worst[i];
+            }
+    }
+    snprintf(out, size, "escalation %lu (longest %lu ms), expiry %lu (%lu ms), cases %lu (%lu ms)",
+             count[0], worst[0], count[1], worst[1], count[2], worst[2]);
+}
+
 /* The server's line at the end of a long pass, if it wrote one. */
 static void pass_line(const run *r, char *out, size_t size)
 {
@@ -316,6 +339,9 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
             over_ms(rtt_after, (size_t)nafter, 10));
         free(rtt_after);
     }
+    char slow[256];
+    slow_steps(&r, slow, sizeof slow);
+    printf("  steps over 100 ms  %s (server's log, the whole run)\n", slow);
     printf("  scheduled          %zu of %zu cases closed through yesterday\n", closed, n);
     printf("result: %s\n", closed == n ? "OK, every case scheduled" : "FAILED");
     rc = closed == n ? 0 : 1;
