@@ -642,6 +642,14 @@ static vn_err escalate_cb(void *ud, const vn_alert *a)
     return VN_OK;
 }
 
+/* A step slower than this says how many index entries it read. */
+#define SWEEP_SLOW_MS 100
+/* The sweep walks the climbing alerts in steps, one transaction each:
+ * a few index entries a call, up to a bound of entries or of time. */
+#define ESC_READS_PER_CALL 8
+#define ESC_READS_PER_STEP 1024
+#define ESC_BUDGET_MS      3
+
 /* The climbing alerts whose next step is due, found from the index
  * entries alone; each is then read and moved by escalate_cb. */
 struct due_ctx {
@@ -677,11 +685,13 @@ static int due_cmp(const void *x, const void *y)
     return vn_alerts_key_order(x, y);
 }
 
-static vn_err escalate_due(vn_server *srv, size_t *read)
+/* Escalates the due ones of at most ESC_READS_PER_CALL climbing alerts
+ * after *pos. */
+static vn_err escalate_due(vn_server *srv, vn_kv_pos *pos, size_t *read)
 {
     vn_sstore *st = vn_server_store(srv);
     struct due_ctx d = {.srv = srv, .now = vn_clock_now(vn_server_clock(srv))};
-    vn_err err = vn_alerts_keys_climbing(st, due_cb, &d);
+    vn_err err = vn_alerts_keys_climbing_from(st, pos, ESC_READS_PER_CALL, due_cb, &d);
     /* In list order, so the escalated index's buckets fill with
      * neighbours and a medical lead's page opens few of them. */
     if (!err && d.n > 1) qsort(d.due, d.n, sizeof *d.due, due_cmp);
@@ -690,32 +700,36 @@ static vn_err escalate_due(vn_server *srv, size_t *read)
         if (vn_alerts_get(st, d.due[i].id, &a) == VN_OK) err = escalate_cb(srv, &a);
     }
     free(d.due);
-    *read = d.read;
+    *read += d.read;
     return err;
 }
 
-/* A sweep slower than this says how many index entries it read. */
-#define SWEEP_SLOW_MS 100
-
-void vn_escalation_run(vn_server *srv)
+bool vn_escalation_step(vn_server *srv, vn_kv_pos *pos)
 {
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
     uint64_t t0 = vn_server_mono_ms(srv);
     size_t read = 0;
     vn_err err = vn_kv_begin(kv);
-    if (err) return;
-    err = escalate_due(srv, &read);
-    if (!err) err = release_held(srv);
+    if (err) return false;
+    /* A few alerts a call, so the time bound is looked at between
+     * escalations, each of which notifies a handful of people. */
+    while (!err && !pos->done && read < ESC_READS_PER_STEP &&
+           (read == 0 || vn_server_mono_ms(srv) < t0 + ESC_BUDGET_MS))
+        err = escalate_due(srv, pos, &read);
+    /* Held notices go once the walk is through (there are few). */
+    if (!err && pos->done) err = release_held(srv);
     if (err) {
         if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
         vn_server_commit_notices(srv, false);
+        /* The next sweep begins the walk again. */
         vn_log("escalation: %s", vn_err_str(err));
-        return;
+        return false;
     }
     err = vn_kv_commit(kv);
     vn_server_commit_notices(srv, !err);
     uint64_t took = vn_server_mono_ms(srv) - t0;
     if (took >= SWEEP_SLOW_MS)
-        vn_log("escalation sweep took %llu ms for %zu climbing alerts", (unsigned long long)took,
+        vn_log("escalation step took %llu ms for %zu climbing alerts", (unsigned long long)took,
                read);
+    return !err && !pos->done;
 }

@@ -24,6 +24,9 @@
 #include "vn/hex.h"
 #include "vn/quiet.h"
 #include "vn/account.h"
+#include "vn/cases.h"
+#include "vn/kv.h"
+#include "vn/lifecycle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,28 +203,44 @@ out:
     return err;
 }
 
-/* ---- the pass: every active case, a bounded step at a time ---- */
+/* ---- the pass: every case, a bounded step at a time ---- */
 
-/* A step ends after this many cases or this much work, whichever comes
- * first; then its one transaction commits (one fsync for many cases) and
- * the loop serves requests before the next step. */
+/* A step ends after this many cases run (or purged), this many case
+ * records read, or this much work, whichever comes first; then its one
+ * transaction commits (one fsync for many cases) and the loop serves
+ * requests before the next step. The budget leaves the commit room within
+ * the ten milliseconds a client may wait. */
 #define CASES_PER_STEP 256
-#define STEP_BUDGET_MS 8
-/* A pass this long, or with failed cases, is logged (counts only). */
+#define READS_PER_STEP 4096
+#define STEP_BUDGET_MS 3
+/* A pass this long, with failed or purged cases, is logged (counts only). */
 #define PASS_LOG_MS 1000
 
+/* The pass walks the cases table itself, a record at a time from where
+ * the last step stopped (vn_cases_each_from): no list of the cases is
+ * made, so no step reads the whole table, whatever the number of cases.
+ * A case created during a pass may be met by it or not; the next pass,
+ * a sweep later, meets it. */
 struct vn_scheduler {
     vn_server *srv;
-    uint8_t (*ids)[VN_ACCOUNT_LEN]; /* the active cases when the pass began */
-    size_t n, cap;                  /* in ids, and its room */
-    size_t next;                    /* the next case of the pass */
-    size_t isolate_to;              /* cases before this run one per transaction */
-    bool running;                   /* a pass is under way */
-    bool again;                     /* a sweep came during the pass: another follows */
-    uint64_t began_ms;              /* monotonic start of the pass */
-    uint64_t longest_ms;            /* longest step of the pass */
-    uint64_t list_ms;               /* the listing that began it */
-    size_t steps, failed;           /* transactions and failed cases of the pass */
+    vn_kv_pos pos;           /* the walk of the cases table */
+    size_t isolate;          /* cases left to run one per transaction */
+    bool running;            /* a pass is under way */
+    bool again;              /* a sweep came during the pass: another follows */
+    uint64_t began_ms;       /* monotonic start of the pass */
+    uint64_t longest_ms;     /* longest step of the pass */
+    uint64_t commit_ms;      /* the longest commit of a step, of the pass */
+    size_t steps;            /* transactions of the pass */
+    size_t active;           /* active cases run */
+    size_t purged;           /* ended cases purged past retention */
+    size_t failed;           /* cases that failed */
+    vn_kv_pos esc;           /* the escalation's walk of the climbing alerts */
+    bool esc_running;        /* that walk is under way */
+    bool esc_again;          /* a sweep came during it: another follows */
+    vn_lifecycle_expiry exp; /* the expiry's walk of the mail and invites */
+    bool exp_running;        /* that walk is under way */
+    bool exp_again;          /* a sweep came during it: another follows */
+    uint64_t exp_now;        /* the expiry's clock at the sweep that began it */
 };
 
 vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
@@ -236,119 +255,220 @@ vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
 void vn_scheduler_close(vn_scheduler **self_p)
 {
     if (!self_p || !*self_p) return;
-    free((*self_p)->ids);
     free(*self_p);
     *self_p = NULL;
 }
 
-static vn_err add_case(void *ud, const vn_case_info *ci)
+/* The escalation walks the climbing alerts in steps of its own, ahead
+ * of the cases: an alert is about someone who may need help now. */
+static void start_escalation(vn_scheduler *self)
 {
-    vn_scheduler *s = ud;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 1024;
-        void *ids = realloc(s->ids, cap * sizeof *s->ids);
-        if (!ids) return VN_ENOMEM;
-        s->ids = ids;
-        s->cap = cap;
+    if (self->esc_running) {
+        self->esc_again = true;
+        return;
     }
-    memcpy(s->ids[s->n++], ci->id, VN_ACCOUNT_LEN);
-    return VN_OK;
+    vn_kv_pos_reset(&self->esc);
+    self->esc_running = true;
+    self->esc_again = false;
 }
 
-/* The ids of every active case, however many, in one walk of the table
- * (the loop's one step that grows with the number of cases: a sealed
- * table is walked whole). */
-static vn_err list_active(vn_scheduler *s)
-{
-    s->n = 0;
-    vn_err err = vn_cases_each_in_state(vn_server_store(s->srv), VN_CASE_ACTIVE, add_case, s);
-    if (err) s->n = 0;
-    return err;
-}
-
-void vn_scheduler_start(vn_scheduler *self)
+static void start_pass(vn_scheduler *self)
 {
     if (self->running) {
         self->again = true;
         return;
     }
-    uint64_t t0 = vn_server_mono_ms(self->srv);
-    vn_err err = list_active(self);
-    if (err) {
-        vn_log("scheduler: cannot list the active cases: %s", vn_err_str(err));
-        return;
-    }
+    vn_kv_pos_reset(&self->pos);
     self->running = true;
     self->again = false;
-    self->next = self->isolate_to = 0;
-    self->steps = self->failed = 0;
-    self->longest_ms = 0;
+    self->isolate = 0;
+    self->steps = self->active = self->purged = self->failed = 0;
+    self->longest_ms = self->commit_ms = 0;
     self->began_ms = vn_server_mono_ms(self->srv);
-    self->list_ms = self->began_ms - t0;
+}
+
+void vn_scheduler_expire(vn_scheduler *self, uint64_t now)
+{
+    self->exp_now = now;
+    if (self->exp_running) {
+        self->exp_again = true;
+        return;
+    }
+    vn_lifecycle_expiry_reset(&self->exp);
+    self->exp_running = true;
+    self->exp_again = false;
+}
+
+/* Envelopes, receipts and invites read a step of the expiry's walk. */
+#define EXPIRE_READS_PER_STEP 256
+
+static void expiry_step(vn_scheduler *self)
+{
+    vn_server *srv = self->srv;
+    uint64_t ttl = vn_server_cfg(srv)->mail_ttl_ms;
+    bool done = false;
+    vn_err err = vn_lifecycle_expire_step(vn_server_store(srv), &self->exp, EXPIRE_READS_PER_STEP,
+                                          self->exp_now, ttl, &done);
+    if (err) vn_logl(VN_LEVEL_ERROR, "expiry failed: %s", vn_err_str(err));
+    if (!err && !done) return;
+    if (done && self->exp.expired)
+        vn_log("expired %zu undelivered messages (older than %llu days); their senders learn it "
+               "from the expired receipts",
+               self->exp.expired, (unsigned long long)(ttl / 86400000));
+    /* A failed walk is begun again by the next sweep. */
+    self->exp_running = false;
+    if (self->exp_again) vn_scheduler_expire(self, self->exp_now);
+}
+
+void vn_scheduler_start(vn_scheduler *self)
+{
+    start_escalation(self);
+    start_pass(self);
 }
 
 static void end_pass(vn_scheduler *s)
 {
     uint64_t took = vn_server_mono_ms(s->srv) - s->began_ms;
     s->running = false;
-    if (took >= PASS_LOG_MS || s->failed)
+    if (took >= PASS_LOG_MS || s->failed || s->purged)
         vn_log("scheduler: pass over %zu cases took %.1f s in %zu transactions (longest %llu ms, "
-               "listing %llu ms), %zu failed",
-               s->n, (double)took / 1000.0, s->steps, (unsigned long long)s->longest_ms,
-               (unsigned long long)s->list_ms, s->failed);
-    if (s->again) vn_scheduler_start(s);
+               "longest commit %llu ms), %zu failed, %zu purged",
+               s->active, (double)took / 1000.0, s->steps, (unsigned long long)s->longest_ms,
+               (unsigned long long)s->commit_ms, s->failed, s->purged);
+    if (s->again) start_pass(s);
 }
 
-/* Runs cases from s->next in the open transaction until the step's bound;
- * on an error s->next is the case that failed. */
-static vn_err run_cases(vn_scheduler *s, size_t most, uint64_t deadline_ms)
-{
-    vn_server *srv = s->srv;
+/* One step's walk: what it may do, and what it did. */
+struct step_ctx {
+    vn_scheduler *s;
+    int32_t today;
     int minute;
-    int32_t today = vn_day_local(vn_clock_now(vn_server_clock(srv)), &minute);
-    for (size_t done = 0; s->next < s->n && done < most; done++) {
-        if (done && vn_server_mono_ms(srv) >= deadline_ms) break;
-        vn_case_info ci;
-        /* Closed or gone since the pass began: nothing to schedule. */
-        vn_err err = vn_cases_get(vn_server_store(srv), s->ids[s->next], &ci);
-        if (err == VN_OK && ci.state == VN_CASE_ACTIVE) err = run_case(srv, &ci, today, minute);
-        if (err && err != VN_ENOTFOUND) return err;
-        s->next++;
+    uint64_t now;     /* the server's clock, for the purge */
+    size_t ran, read; /* cases run or purged, and records read, in the step */
+    size_t active;    /* active cases run in the step */
+    size_t purged;    /* cases purged in the step */
+};
+
+/* The walk's record; the case is run once the walk's cursor is closed. */
+static vn_err take_cb(void *ud, const vn_case_info *ci)
+{
+    *(vn_case_info *)ud = *ci;
+    return VN_OK;
+}
+
+static vn_err visit(struct step_ctx *c, const vn_case_info *ci)
+{
+    vn_server *srv = c->s->srv;
+    bool gone = false;
+    if (ci->state == VN_CASE_ACTIVE) {
+        c->ran++;
+        c->active++;
+        return run_case(srv, ci, c->today, c->minute);
+    }
+    if (ci->state == VN_CASE_CLOSED || ci->state == VN_CASE_COMPLETED) {
+        /* In a sub-transaction of its own: one that fails waits for the
+         * next pass and harms nothing else of the step. */
+        vn_lifecycle_purge_case(vn_server_store(srv), ci, c->now,
+                                vn_server_cfg(srv)->case_retention_ms, &gone);
+        c->ran += gone;
+        c->purged += gone;
     }
     return VN_OK;
 }
 
+/* Runs cases from the walk's position in the open transaction until the
+ * step's bound; on an error the position is just past the case that
+ * failed, or on the record that could not be read. */
+static vn_err run_cases(vn_scheduler *s, struct step_ctx *c, size_t most, uint64_t deadline_ms)
+{
+    vn_server *srv = s->srv;
+    while (!s->pos.done && c->ran < most && c->read < READS_PER_STEP) {
+        if (c->read && vn_server_mono_ms(srv) >= deadline_ms) break;
+        vn_case_info ci;
+        vn_kv_pos before = s->pos;
+        vn_err err = vn_cases_each_from(vn_server_store(srv), &s->pos, 1, take_cb, &ci);
+        if (err) return err;
+        /* Nothing read: the walk ended on this call. */
+        if (s->pos.len == before.len && !memcmp(s->pos.key, before.key, before.len)) break;
+        c->read++;
+        if ((err = visit(c, &ci))) return err;
+    }
+    return VN_OK;
+}
+
+static bool cases_step(vn_scheduler *self);
+
+/* A step this long is logged with its walk: the loop kept every client
+ * waiting that long. */
+#define STEP_LOG_MS 100
+
 bool vn_scheduler_step(vn_scheduler *self)
+{
+    uint64_t t0 = vn_server_mono_ms(self->srv);
+    const char *walk = "cases";
+    bool more = true;
+    if (self->esc_running) {
+        walk = "escalation";
+        self->esc_running = vn_escalation_step(self->srv, &self->esc);
+        if (!self->esc_running && self->esc_again) start_escalation(self);
+    } else if (self->exp_running) {
+        walk = "expiry";
+        expiry_step(self);
+    } else {
+        more = cases_step(self);
+    }
+    uint64_t took = vn_server_mono_ms(self->srv) - t0;
+    if (took >= STEP_LOG_MS)
+        vn_log("scheduler: a step of the %s walk took %llu ms", walk, (unsigned long long)took);
+    return more;
+}
+
+static bool cases_step(vn_scheduler *self)
 {
     if (!self->running) return false;
     vn_server *srv = self->srv;
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
     uint64_t t0 = vn_server_mono_ms(srv);
-    size_t first = self->next;
+    vn_kv_pos first = self->pos;
+    uint64_t now = vn_clock_now(vn_server_clock(srv));
+    struct step_ctx c = {.s = self, .now = now};
+    c.today = vn_day_local(now, &c.minute);
     /* After a failure, the cases of that step run one per transaction, so
      * the one that fails is skipped alone. */
-    bool isolated = first < self->isolate_to;
+    bool isolated = self->isolate > 0;
     vn_err err = vn_kv_begin(kv);
-    if (!err) err = run_cases(self, isolated ? 1 : CASES_PER_STEP, t0 + STEP_BUDGET_MS);
+    if (!err) err = run_cases(self, &c, isolated ? 1 : CASES_PER_STEP, t0 + STEP_BUDGET_MS);
+    uint64_t t1 = vn_server_mono_ms(srv);
     if (!err)
         err = vn_kv_commit(kv);
     else if (vn_kv_in_txn(kv))
         vn_kv_abort(kv);
     vn_server_commit_notices(srv, !err);
+    uint64_t t2 = vn_server_mono_ms(srv);
+    if (t2 - t1 > self->commit_ms) self->commit_ms = t2 - t1;
     self->steps++;
-    if (err) {
-        if (isolated) {
-            /* The first says why; the pass's line counts them all. */
-            if (self->failed++ == 0) vn_log("scheduler: a case failed: %s", vn_err_str(err));
-            self->next = first + 1;
-        } else {
-            /* Nothing of the step was kept: run it again, a case at a time. */
-            self->isolate_to = self->next + 1;
-            self->next = first;
-        }
+    if (isolated) self->isolate--;
+    bool moved = self->pos.len != first.len || memcmp(self->pos.key, first.key, first.len) != 0;
+    if (err && isolated && !moved) {
+        /* A case record that cannot be read stops the walk: the pass ends
+         * here, and says so. */
+        vn_log("scheduler: the cases table cannot be read on: %s", vn_err_str(err));
+        self->failed++;
+        self->pos.done = true;
+    } else if (err && isolated) {
+        /* The first says why; the pass's line counts them all. The walk
+         * is past the case already. */
+        if (self->failed++ == 0) vn_log("scheduler: a case failed: %s", vn_err_str(err));
+    } else if (err) {
+        /* Nothing of the step was kept: run it again, a case at a time. */
+        self->isolate = c.ran ? c.ran : 1;
+        self->pos = first;
+    } else {
+        self->active += c.active;
+        self->purged += c.purged;
     }
     uint64_t took = vn_server_mono_ms(srv) - t0;
     if (took > self->longest_ms) self->longest_ms = took;
-    if (self->next >= self->n) end_pass(self);
+    if (self->pos.done) end_pass(self);
     return self->running;
 }

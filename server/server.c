@@ -218,7 +218,6 @@ static void on_sched(uv_idle_t *h)
 static void on_sweep(uv_timer_t *t)
 {
     vn_server *s = t->data;
-    size_t n = 0;
     uint64_t now = vn_clock_now(s->clock), behind = 0;
     bool changed = false;
     /* Expiry's own clock: a forward step of the system clock is caught up
@@ -230,22 +229,13 @@ static void on_sweep(uv_timer_t *t)
                (unsigned long long)(behind / 1000));
     else if (changed)
         vn_log("mail expiry has caught up with the system clock");
-    vn_err err = vn_lifecycle_expire(s->store, exp_now, s->cfg.mail_ttl_ms, &n);
-    if (err)
-        vn_logl(VN_LEVEL_ERROR, "expiry failed: %s", vn_err_str(err));
-    else if (n)
-        vn_log("expired %zu undelivered messages (older than %llu days); their senders learn it "
-               "from the expired receipts",
-               n, (unsigned long long)(s->cfg.mail_ttl_ms / 86400000));
-    /* The pass runs in steps on the following loop turns (on_sched). */
+    /* The scheduler's walks run in steps on the following loop turns
+     * (on_sched): the escalation of alerts first, then the expiry of mail
+     * and invites, then the cases, whose walk also purges the cases closed
+     * past retention. */
+    vn_scheduler_expire(s->sched, exp_now);
     vn_scheduler_start(s->sched);
     uv_idle_start(&s->sched_idle, on_sched);
-    vn_escalation_run(s);
-    err = vn_lifecycle_purge(s->store, now, s->cfg.case_retention_ms, &n);
-    if (err)
-        vn_logl(VN_LEVEL_ERROR, "case purge failed: %s", vn_err_str(err));
-    else if (n)
-        vn_log("purged %zu closed cases past retention", n);
     vn_intake_sweep(s, now);
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));

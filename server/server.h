@@ -153,8 +153,12 @@ vn_err vn_audit_refuse(vn_req *r, vn_err err);
 /* Stores a notice from the server for `to` in the open transaction; it is
  * pushed once that transaction commits. */
 vn_err vn_server_notify(vn_server *srv, const uint8_t to[VN_ACCOUNT_LEN], const Vn__Notice *n);
-/* The escalation ladder of alerts (handlers_alerts.c), run by the scheduler. */
-void vn_escalation_run(vn_server *srv);
+/* The escalation ladder of alerts (handlers_alerts.c), run by the
+ * scheduler: one step walks the climbing alerts from *pos (zeroed: from
+ * the first), escalating those due, within a bound of entries and time,
+ * in one transaction; the step that ends the walk also sends the notices
+ * held for quiet hours. Returns whether the walk goes on. */
+bool vn_escalation_step(vn_server *srv, vn_kv_pos *pos);
 /* Anonymous first contact (handlers_intake.c, core/store vn/intake.h). A
  * redeem whose secret is no invite: if it is the first-contact code, a
  * visitor account is made (VN_OK, *account and *role set); VN_EINVITE_BAD
@@ -187,12 +191,18 @@ vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv);
 /* Safe on NULL and twice; a pass under way is dropped (each step is kept
  * or undone whole, and the next pass catches up). */
 void vn_scheduler_close(vn_scheduler **self_p);
-/* Begins a pass over every case active now; during a pass, only notes
- * that another pass follows it. */
+/* Begins a walk of the climbing alerts (vn_escalation_step) and a pass
+ * over every case; while one is under way, only notes that another
+ * follows it. */
 void vn_scheduler_start(vn_scheduler *self);
-/* Runs one step of the pass in one transaction: up to a few hundred cases
- * or a few milliseconds of work. Returns whether the pass goes on (the
- * loop calls it again on its next turn). */
+/* Begins a walk that expires mail and invites as of now (the expiry's
+ * clock, vn_clock_expiry_now), in steps ahead of the cases; while one is
+ * under way, notes that another follows it. */
+void vn_scheduler_expire(vn_scheduler *self, uint64_t now);
+/* Runs one step in one transaction: of the escalation while its walk is
+ * under way, else of the pass: up to a few hundred cases or a few
+ * milliseconds of work. Returns whether there is more (the loop calls it
+ * again on its next turn). */
 bool vn_scheduler_step(vn_scheduler *self);
 /* Whether one more connection may be admitted: false when the open client
  * connections (counted from the ROUTER's monitor events, the one being

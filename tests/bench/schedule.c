@@ -131,15 +131,18 @@ static int usage(void)
     fprintf(stderr,
             "usage: bench_schedule [--contracts N]   (default %d): vn_schedule_due alone\n"
             "       bench_schedule --vangnetd PATH [--cases N] [--days D] [--tmpdir DIR]\n"
+            "                      [--sweep SECONDS] [--after SECONDS]\n"
             "         the server's scheduler over N cases (default %d) begun D days ago\n"
-            "         (default 1), pinged all along\n",
+            "         (default 1), pinged all along; vangnetd sweeps every SECONDS (default\n"
+            "         3600: one pass); --after: pinging goes on that long once all are done\n",
             CONTRACTS_DEFAULT, CONTRACTS_DEFAULT);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t contracts = CONTRACTS_DEFAULT, cases = CONTRACTS_DEFAULT, days = 1;
+    uint64_t contracts = CONTRACTS_DEFAULT, cases = CONTRACTS_DEFAULT, days = 1, sweep = 3600;
+    uint64_t after = 0;
     const char *vangnetd = NULL, *tmpdir = getenv("TMPDIR");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--contracts") == 0 && i + 1 < argc) {
@@ -148,6 +151,10 @@ int main(int argc, char **argv)
             if (vn_parse_u64(argv[++i], 1, 10000000, &cases) != VN_OK) return usage();
         } else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
             if (vn_parse_u64(argv[++i], 1, 365, &days) != VN_OK) return usage();
+        } else if (strcmp(argv[i], "--sweep") == 0 && i + 1 < argc) {
+            if (vn_parse_u64(argv[++i], 1, 86400, &sweep) != VN_OK) return usage();
+        } else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+            if (vn_parse_u64(argv[++i], 0, 86400, &after) != VN_OK) return usage();
         } else if (strcmp(argv[i], "--vangnetd") == 0 && i + 1 < argc) {
             vangnetd = argv[++i];
         } else if (strcmp(argv[i], "--tmpdir") == 0 && i + 1 < argc) {
@@ -158,7 +165,8 @@ int main(int argc, char **argv)
     }
     if (vangnetd)
         return bench_schedule_server(vangnetd, (size_t)cases, (int)days,
-                                     tmpdir && *tmpdir ? tmpdir : "/tmp");
+                                     tmpdir && *tmpdir ? tmpdir : "/tmp", (unsigned)sweep,
+                                     (unsigned)after);
 
     static history h;
     uint64_t seed = 0x243f6a8885a308d3u, gen_ns = 0, sweep_ns = 0, events = 0;

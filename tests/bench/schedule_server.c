@@ -85,6 +85,53 @@ static double pm_ms(const int64_t *v, size_t n, unsigned pm)
     return (double)bench_permille(v, n, pm) / 1e6;
 }
 
+/* The load average now (the machine may be shared: say how busy it was). */
+static void loadavg(char *out, size_t size)
+{
+    char buf[128];
+    if (bench_read_file("/proc/loadavg", buf, sizeof buf)) {
+        snprintf(out, size, "unknown");
+        return;
+    }
+    /* The three averages, without the run queue and last pid. */
+    int n = 0;
+    for (char *p = buf; *p && n < 3; p++)
+        if (*p == ' ' && ++n == 3) *p = '\0';
+    snprintf(out, size, "%.60s", buf);
+}
+
+/* Round trips longer than ms milliseconds. */
+static size_t over_ms(const int64_t *v, size_t n, int64_t ms)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += v[i] > ms * 1000000;
+    return c;
+}
+
+/* The server's lines about slow scheduler steps: how many, and the
+ * longest of each walk, into out. */
+static void slow_steps(const run *r, char *out, size_t size)
+{
+    static char buf[1 << 22];
+    static const char *walks[] = {"escalation", "expiry", "cases"};
+    unsigned long worst[3] = {0, 0, 0}, count[3] = {0, 0, 0};
+    out[0] = '\0';
+    if (bench_read_file(r->log, buf, sizeof buf)) return;
+    for (char *p = buf; (p = strstr(p, "scheduler: a step of the ")); p++) {
+        char walk[32];
+        unsigned long ms;
+        if (sscanf(p, "scheduler: a step of the %31s walk took %lu ms", walk, &ms) != 2) continue;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(walk, walks[i]) == 0) {
+                count[i]++;
+                worst[i] = ms > worst[i] ? ms : worst[i];
+            }
+    }
+    snprintf(out, size, "escalation %lu (longest %lu ms), expiry %lu (%lu ms), cases %lu (%lu ms)",
+             count[0], worst[0], count[1], worst[1], count[2], worst[2]);
+}
+
 /* The server's line at the end of a long pass, if it wrote one. */
 static void pass_line(const run *r, char *out, size_t size)
 {
@@ -97,12 +144,14 @@ static void pass_line(const run *r, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)(len < size ? len : size - 1), p);
 }
 
-static int start(run *r, const char *vangnetd)
+static int start(run *r, const char *vangnetd, unsigned sweep)
 {
+    char sweep_arg[32];
+    snprintf(sweep_arg, sizeof sweep_arg, "%us", sweep);
     char ep_path[4300], ep[256], pub_path[4300];
-    char *run_argv[] = {(char *)vangnetd, "run",  "--state",  r->state,
-                        "--store-key",    r->key, "--listen", "tcp://127.0.0.1:*",
-                        "--sweep",        "1h",   NULL};
+    char *run_argv[] = {(char *)vangnetd, "run",     "--state",  r->state,
+                        "--store-key",    r->key,    "--listen", "tcp://127.0.0.1:*",
+                        "--sweep",        sweep_arg, NULL};
     r->server = bench_spawn(run_argv, NULL, r->log);
     if (r->server < 0) return -1;
     snprintf(ep_path, sizeof ep_path, "%s/endpoint", r->state);
@@ -153,7 +202,21 @@ static int ping(vn_conn *conn, int64_t *rtt)
     return err == VN_EUNREGISTERED ? 0 : -1;
 }
 
-int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *tmpdir)
+/* Pings for secs seconds into v (at most max); returns the count, or -1. */
+static long ping_for(vn_conn *conn, unsigned secs, int64_t *v, size_t max)
+{
+    size_t n = 0;
+    int64_t t0 = bench_now_ns();
+    while (bench_now_ns() - t0 < (int64_t)secs * 1000000000LL) {
+        int64_t t;
+        if (ping(conn, &t)) return -1;
+        if (n < max) v[n++] = t;
+    }
+    return (long)n;
+}
+
+int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *tmpdir,
+                          unsigned sweep, unsigned after)
 {
     run r = {0};
     vn_conn *conn = NULL;
@@ -195,7 +258,9 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
         goto out;
     }
     double seed_s = (double)(bench_now_ns() - t0) / 1e9;
-    if (start(&r, vangnetd) || connect_pinger(&r, &conn)) goto out;
+    char load_before[64], load_after[64];
+    loadavg(load_before, sizeof load_before);
+    if (start(&r, vangnetd, sweep) || connect_pinger(&r, &conn)) goto out;
     /* Before the first sweep (one second after start): the idle loop. */
     int64_t started = bench_now_ns();
     while (bench_now_ns() - started < 700 * 1000000LL) {
@@ -228,6 +293,14 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
             next_poll = bench_now_ns() + POLL_MS * 1000000LL;
         }
     }
+    loadavg(load_after, sizeof load_after);
+    long nafter = 0;
+    int64_t *rtt_after = after ? calloc(RTT_MAX, sizeof *rtt_after) : NULL;
+    if (after && (!rtt_after || (nafter = ping_for(conn, after, rtt_after, RTT_MAX)) < 0)) {
+        fprintf(stderr, "bench_schedule: a ping failed after the pass\n");
+        free(rtt_after);
+        goto out;
+    }
     vn_conn_close(&conn);
     kill(r.server, SIGTERM);
     bench_wait_exit(r.server);
@@ -243,13 +316,32 @@ int bench_schedule_server(const char *vangnetd, size_t n, int days, const char *
            days == 1 ? "" : "s");
     printf("  seeding            %.1f s\n", seed_s);
     printf("  server's pass      %s\n", line[0] ? line + strlen("scheduler: ") : "(no log line)");
-    printf("  pass seen done     after %.1f s of pinging (log read every %d ms)\n",
+    printf("  every case done    %.1f s after the pass began, as the client saw it (log read every "
+           "%d ms)\n",
            done_at ? (double)(done_at - pass_t0) / 1e9 : -1.0, LOG_POLL_MS);
     printf("  idle round trip    mean %.3f ms, max %.3f ms (%zu pings before the pass)\n",
            idle_n ? (double)idle_sum / (double)idle_n / 1e6 : 0.0, (double)idle_max / 1e6, idle_n);
     printf("  round trip in pass p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu pings)\n",
            pm_ms(rtt, nrtt, 500), pm_ms(rtt, nrtt, 990), pm_ms(rtt, nrtt, 999),
            nrtt ? (double)rtt[nrtt - 1] / 1e6 : 0.0, nrtt);
+    printf("  longest loop stall %.3f ms (the slowest round trip); %zu over 10 ms, %zu over 5 ms\n",
+           nrtt ? (double)rtt[nrtt - 1] / 1e6 : 0.0, over_ms(rtt, nrtt, 10), over_ms(rtt, nrtt, 5));
+    printf("  load average       %s before the pass, %s after (%ld cores)\n", load_before,
+           load_after, sysconf(_SC_NPROCESSORS_ONLN));
+    if (after) {
+        bench_sort_i64(rtt_after, (size_t)nafter);
+        printf(
+            "  after the pass     %u s, sweep every %u s: p99 %.3f  p99.9 %.3f  max %.3f ms (%ld "
+            "pings), %zu over 10 ms\n",
+            after, sweep, pm_ms(rtt_after, (size_t)nafter, 990),
+            pm_ms(rtt_after, (size_t)nafter, 999),
+            nafter ? (double)rtt_after[nafter - 1] / 1e6 : 0.0, nafter,
+            over_ms(rtt_after, (size_t)nafter, 10));
+        free(rtt_after);
+    }
+    char slow[256];
+    slow_steps(&r, slow, sizeof slow);
+    printf("  steps over 100 ms  %s (server's log, the whole run)\n", slow);
     printf("  scheduled          %zu of %zu cases closed through yesterday\n", closed, n);
     printf("result: %s\n", closed == n ? "OK, every case scheduled" : "FAILED");
     rc = closed == n ? 0 : 1;

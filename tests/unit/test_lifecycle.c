@@ -20,6 +20,7 @@
 #include "vn/events.h"
 #include "vn/invites.h"
 #include "vn/keys.h"
+#include "vn/kv.h"
 #include "vn/lifecycle.h"
 #include "vn/mailbox.h"
 #include "vn/quiet.h"
@@ -262,6 +263,54 @@ static void test_purge_case(void **state)
     store_rm_tmp(dir);
 }
 
+/* The scheduler's walk: every case once, a record a call, and the one
+ * closed past retention purged in the walk's transaction. */
+struct walk_ctx {
+    vn_sstore *st;
+    size_t seen, purged;
+};
+
+static vn_err walk_cb(void *ud, const vn_case_info *ci)
+{
+    struct walk_ctx *w = ud;
+    bool gone = false;
+    w->seen++;
+    assert_int_equal(vn_lifecycle_purge_case(w->st, ci, NOW + 40 * DAY, 30 * DAY, &gone), VN_OK);
+    w->purged += gone;
+    return VN_OK;
+}
+
+static void test_purge_walk(void **state)
+{
+    (void)state;
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t cm[VN_ACCOUNT_LEN] = {9};
+    vn_case_info active, recent, old;
+    assert_int_equal(vn_cases_create(st, cm, NOW, &active), VN_OK);
+    assert_int_equal(vn_cases_create(st, cm, NOW, &recent), VN_OK);
+    assert_int_equal(vn_cases_create(st, cm, NOW, &old), VN_OK);
+    assert_int_equal(vn_cases_set_state(st, active.id, VN_CASE_ACTIVE, NOW), VN_OK);
+    assert_int_equal(vn_cases_set_state(st, recent.id, VN_CASE_COMPLETED, NOW + 20 * DAY), VN_OK);
+    assert_int_equal(vn_cases_set_state(st, old.id, VN_CASE_CLOSED, NOW + DAY), VN_OK);
+    struct walk_ctx w = {st, 0, 0};
+    vn_kv_pos pos;
+    vn_kv_pos_reset(&pos);
+    assert_int_equal(vn_kv_begin(vn_sstore_kv(st)), VN_OK);
+    for (size_t calls = 0; !pos.done; calls++) {
+        assert_true(calls <= 3);
+        assert_int_equal(vn_cases_each_from(st, &pos, 1, walk_cb, &w), VN_OK);
+    }
+    assert_int_equal(vn_kv_commit(vn_sstore_kv(st)), VN_OK);
+    assert_int_equal(w.seen, 3);
+    assert_int_equal(w.purged, 1);
+    assert_int_equal(vn_cases_get(st, old.id, &old), VN_ENOTFOUND);
+    assert_int_equal(vn_cases_get(st, recent.id, &recent), VN_OK);
+    assert_int_equal(vn_cases_get(st, active.id, &active), VN_OK);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 static void test_expire(void **state)
 {
     char dir[32];
@@ -284,13 +333,54 @@ static void test_expire(void **state)
     store_rm_tmp(dir);
 }
 
+/* The expiry's walk in steps of a few records does what one whole
+ * vn_lifecycle_expire does. */
+static size_t expire_walk(vn_sstore *st, uint64_t now, size_t *steps)
+{
+    vn_lifecycle_expiry w;
+    bool done = false;
+    vn_lifecycle_expiry_reset(&w);
+    for (*steps = 0; !done; (*steps)++) {
+        assert_true(*steps < 100);
+        assert_int_equal(vn_lifecycle_expire_step(st, &w, 3, now, 30 * DAY, &done), VN_OK);
+    }
+    return w.expired;
+}
+
+static void test_expire_walk(void **state)
+{
+    (void)state;
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t cm[VN_ACCOUNT_LEN], x[VN_ACCOUNT_LEN] = {7}, secret[VN_INVITE_SECRET_LEN];
+    vn_invite_info inv;
+    size_t steps, n;
+    enrol(st, VN_ROLE_CASEMANAGER, NULL, 1, cm);
+    for (uint8_t i = 1; i <= 10; i++)
+        mail(st, cm, x, i);
+    assert_int_equal(vn_invites_create(st, VN_ROLE_BUDDY, NULL, NOW, TTL, secret), VN_OK);
+    assert_int_equal(expire_walk(st, NOW + DAY, &steps), 0);
+    assert_int_equal(vn_mailbox_count(st, cm, &n), VN_OK);
+    assert_int_equal(n, 10);
+    /* Ten envelopes, three a step: four steps of the mailbox, and one at
+     * least for each of the other three tables. */
+    assert_int_equal(expire_walk(st, NOW + 31 * DAY, &steps), 10);
+    assert_true(steps >= 7);
+    assert_int_equal(vn_mailbox_count(st, cm, &n), VN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vn_invites_get(st, secret, &inv), VN_OK);
+    expire_walk(st, NOW + TTL + VN_INVITE_KEEP_MS, &steps);
+    assert_int_equal(vn_invites_get(st, secret, &inv), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_redeem),
-        cmocka_unit_test(test_delete_account),
-        cmocka_unit_test(test_purge_case),
-        cmocka_unit_test(test_expire),
+        cmocka_unit_test(test_redeem),     cmocka_unit_test(test_delete_account),
+        cmocka_unit_test(test_purge_case), cmocka_unit_test(test_purge_walk),
+        cmocka_unit_test(test_expire),     cmocka_unit_test(test_expire_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

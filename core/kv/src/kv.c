@@ -645,3 +645,99 @@ vn_err vn_kv_copy(vn_kv *self, const char *path)
     if (err) unlink(path);
     return err;
 }
+
+void vn_kv_pos_reset(vn_kv_pos *pos)
+{
+    memset(pos, 0, sizeof *pos);
+}
+
+/* Puts cur on the first record after pos (or on the first of the stored
+ * prefix sp) and says whether there is one under sp. Seeking again for
+ * every record costs a descent of the tree's cached pages, and keeps the
+ * walk right when fn wrote to the table in the same write transaction. */
+static int seek_after(MDB_cursor *cur, const vn_kv_pos *pos, const void *sp, size_t splen,
+                      MDB_val *k, MDB_val *v)
+{
+    int rc;
+    if (pos->len) {
+        *k = (MDB_val){pos->len, (void *)pos->key};
+        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+        if (rc == MDB_SUCCESS && k->mv_size == pos->len && !memcmp(k->mv_data, pos->key, pos->len))
+            rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+    } else if (splen) {
+        *k = (MDB_val){splen, (void *)sp};
+        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+    } else {
+        rc = mdb_cursor_get(cur, k, v, MDB_FIRST);
+    }
+    if (rc == MDB_SUCCESS && splen && (k->mv_size < splen || memcmp(k->mv_data, sp, splen) != 0))
+        rc = MDB_NOTFOUND;
+    return rc;
+}
+
+/* Hands one stored record to fn as the caller's key and value: on a
+ * sealed store its box is opened, and a record outside prefix skipped. */
+static vn_err walk_one(vn_kv *self, int db, MDB_val k, MDB_val v, const void *prefix, size_t plen,
+                       vn_kv_each_fn fn, void *ud, bool *stop)
+{
+    if (!self->sealed) return fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size, stop);
+    if (k.mv_size > KV_SKEY_MAX) return VN_ECRYPTO; /* not a record this store wrote */
+    kv_opened o;
+    vn_err err = kv_seal_open(&self->seal, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &o);
+    if (err) return err;
+    if (o.klen >= plen && (plen == 0 || memcmp(o.key, prefix, plen) == 0))
+        err = fn(ud, o.key, o.klen, o.val, o.vlen, stop);
+    kv_seal_free(&o);
+    return err;
+}
+
+vn_err vn_kv_each_from(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_pos *pos,
+                       size_t max, vn_kv_each_fn fn, void *ud)
+{
+    MDB_txn *txn, *own;
+    MDB_cursor *cur = NULL;
+    uint8_t gh[KV_HASH_LEN];
+    const void *sp = prefix; /* the stored prefix of every record under prefix */
+    size_t splen = plen;
+    if (!db_ok(self, db) || !pos || pos->len > VN_KV_POS_MAX || (plen && !prefix)) return VN_EINVAL;
+    if (pos->done || max == 0) return VN_OK;
+    if (self->sealed) {
+        size_t group = self->group[db] & ~VN_KV_ORDERED;
+        splen = 0;
+        if (group && plen >= group) {
+            kv_seal_group(&self->seal, db, prefix, group, gh);
+            sp = gh;
+            splen = KV_HASH_LEN;
+        }
+    }
+    int rc = read_txn(self, &txn, &own);
+    if (rc) return vn_kv_err_from_mdb(rc);
+    vn_err err = VN_OK;
+    rc = mdb_cursor_open(txn, self->dbi[db], &cur);
+    MDB_val k, v;
+    if (rc == MDB_SUCCESS) rc = seek_after(cur, pos, sp, splen, &k, &v);
+    for (size_t n = 0; rc == MDB_SUCCESS && n < max; n++) {
+        bool stop = false;
+        uint8_t key[VN_KV_POS_MAX];
+        size_t klen = k.mv_size;
+        if (klen > VN_KV_POS_MAX) {
+            err = VN_ESTORE;
+            goto out;
+        }
+        /* Copied first: a write by fn may move the record's page. */
+        memcpy(key, k.mv_data, klen);
+        if ((err = walk_one(self, db, k, v, prefix, plen, fn, ud, &stop))) goto out;
+        memcpy(pos->key, key, klen);
+        pos->len = klen;
+        rc = seek_after(cur, pos, sp, splen, &k, &v);
+        if (stop) break;
+    }
+    if (rc == MDB_NOTFOUND)
+        pos->done = true;
+    else if (rc != MDB_SUCCESS)
+        err = vn_kv_err_from_mdb(rc);
+out:
+    if (cur) mdb_cursor_close(cur);
+    if (own) mdb_txn_abort(own);
+    return err;
+}

@@ -495,6 +495,13 @@ vn_err vn_alerts_keys_climbing(vn_sstore *st, vn_alert_keys_fn fn, void *ud)
     return st_each(st, VN_DB_ALERTSLEVEL, tag_climbing, VN_ACCOUNT_LEN, keys_cb, &c);
 }
 
+vn_err vn_alerts_keys_climbing_from(vn_sstore *st, vn_kv_pos *pos, size_t max, vn_alert_keys_fn fn,
+                                    void *ud)
+{
+    struct keys_ctx c = {fn, ud};
+    return st_each_from(st, VN_DB_ALERTSLEVEL, tag_climbing, VN_ACCOUNT_LEN, pos, max, keys_cb, &c);
+}
+
 /* ---- one page of a list ---- */
 
 struct pick_bucket {

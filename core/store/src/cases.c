@@ -301,6 +301,32 @@ vn_err vn_cases_each_in_state(vn_sstore *st, vn_case_state state, vn_cases_fn fn
     return st_each(st, VN_DB_CASES, NULL, 0, in_state_cb, &c);
 }
 
+struct from_ctx {
+    vn_cases_fn fn; /* caller's callback */
+    void *ud;
+};
+
+static vn_err from_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    struct from_ctx *c = ud;
+    const uint8_t *r = v;
+    vn_case_info ci;
+    (void)stop;
+    if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN) return VN_ESTORE;
+    memcpy(ci.id, k, VN_ACCOUNT_LEN);
+    ci.state = (vn_case_state)r[0];
+    memcpy(ci.casemanager, r + 1, VN_ACCOUNT_LEN);
+    ci.created_ms = vn_be_get64(r + 17);
+    ci.closed_ms = vn_be_get64(r + 25);
+    return c->fn(c->ud, &ci);
+}
+
+vn_err vn_cases_each_from(vn_sstore *st, vn_kv_pos *pos, size_t max, vn_cases_fn fn, void *ud)
+{
+    struct from_ctx c = {fn, ud};
+    return st_each_from(st, VN_DB_CASES, NULL, 0, pos, max, from_cb, &c);
+}
+
 vn_err vn_cases_closed_before(vn_sstore *st, uint64_t cutoff_ms, vn_case_info *out, size_t max,
                               size_t *n)
 {

@@ -72,12 +72,14 @@ static vn_err sweep_cb(void *ud, const void *k, size_t kl, const void *v, size_t
     return VN_OK;
 }
 
-vn_err vn_expired_sweep(vn_sstore *st, uint64_t now, size_t *n)
+static vn_err sweep(vn_sstore *st, uint64_t now, vn_kv_pos *pos, size_t max, size_t *n)
 {
     struct sweep_walk w = {now > VN_EXPIRED_KEEP_MS ? now - VN_EXPIRED_KEEP_MS : 0, NULL, 0};
     *n = 0;
     if (!(w.keys = malloc(SWEEP_BATCH * sizeof *w.keys))) return VN_ENOMEM;
-    vn_err err = st_each(st, VN_DB_EXPIRED, NULL, 0, sweep_cb, &w);
+    vn_err err = pos ? st_each_from(st, VN_DB_EXPIRED, NULL, 0, pos,
+                                    max < SWEEP_BATCH ? max : SWEEP_BATCH, sweep_cb, &w)
+                     : st_each(st, VN_DB_EXPIRED, NULL, 0, sweep_cb, &w);
     /* A walk cannot delete as it goes; the drops run in the caller's
      * transaction. */
     for (size_t i = 0; !err && i < w.n; i++)
@@ -85,4 +87,14 @@ vn_err vn_expired_sweep(vn_sstore *st, uint64_t now, size_t *n)
     if (!err) *n = w.n;
     free(w.keys);
     return err;
+}
+
+vn_err vn_expired_sweep(vn_sstore *st, uint64_t now, size_t *n)
+{
+    return sweep(st, now, NULL, 0, n);
+}
+
+vn_err vn_expired_sweep_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now, size_t *n)
+{
+    return sweep(st, now, pos, max, n);
 }

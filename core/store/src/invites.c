@@ -125,3 +125,16 @@ vn_err vn_invites_expire(vn_sstore *st, uint64_t now)
 {
     return sweep(st, NULL, now);
 }
+
+vn_err vn_invites_expire_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now)
+{
+    struct sweep *c = calloc(1, sizeof *c);
+    if (!c) return VN_ENOMEM;
+    c->now = now;
+    vn_err err = st_each_from(st, VN_DB_INVITES, NULL, 0, pos,
+                              max < SWEEP_BATCH ? max : SWEEP_BATCH, sweep_cb, c);
+    for (size_t i = 0; !err && i < c->n; i++)
+        err = st_del(st, VN_DB_INVITES, c->keys[i], HASH_LEN);
+    free(c);
+    return err;
+}

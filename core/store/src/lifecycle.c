@@ -136,6 +136,24 @@ static vn_err purge_case(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN])
     return vn_cases_delete(st, id);
 }
 
+vn_err vn_lifecycle_purge_case(vn_sstore *st, const vn_case_info *ci, uint64_t now,
+                               uint64_t retention_ms, bool *purged)
+{
+    uint64_t cutoff = now > retention_ms ? now - retention_ms : 0;
+    bool ended = ci->state == VN_CASE_CLOSED || ci->state == VN_CASE_COMPLETED;
+    *purged = false;
+    if (!ended || ci->closed_ms >= cutoff) return VN_OK;
+    vn_err err = st_sub_begin(st);
+    if (err) return err;
+    if ((err = purge_case(st, ci->id))) {
+        st_sub_end(st, false);
+        return err;
+    }
+    if ((err = st_sub_end(st, true))) return err;
+    *purged = true;
+    return VN_OK;
+}
+
 vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged)
 {
     vn_case_info *c = calloc(PURGE_BATCH, sizeof *c);
@@ -191,6 +209,61 @@ vn_err vn_lifecycle_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t 
     }
     *expired = n;
     return st_commit(st);
+}
+
+void vn_lifecycle_expiry_reset(vn_lifecycle_expiry *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+/* Reads at most max records of the walk's table; *n gets the envelopes
+ * expired. */
+static vn_err expire_some(vn_sstore *st, vn_lifecycle_expiry *w, size_t max, uint64_t now,
+                          uint64_t ttl_ms, size_t *n)
+{
+    struct expiring e = {st, now};
+    size_t swept = 0;
+    *n = 0;
+    switch (w->table) {
+    case 0:
+        return vn_mailbox_expire_from(st, &w->pos, max, now, ttl_ms, keep_receipt, &e, n);
+    case 1:
+        return vn_mailbox_drop_stale_from(st, &w->pos, max, now);
+    case 2:
+        return vn_expired_sweep_from(st, &w->pos, max, now, &swept);
+    default:
+        return vn_invites_expire_from(st, &w->pos, max, now);
+    }
+}
+
+vn_err vn_lifecycle_expire_step(vn_sstore *st, vn_lifecycle_expiry *w, size_t max, uint64_t now,
+                                uint64_t ttl_ms, bool *done)
+{
+    vn_lifecycle_expiry was = *w;
+    vn_err err = st_begin(st);
+    if (err) return err;
+    /* One table a step: one that ends early leaves the rest of the step
+     * unused, which costs a step per table and a walk. */
+    size_t n = 0;
+    err = expire_some(st, w, max, now, ttl_ms, &n);
+    if (!err) {
+        w->expired += n;
+        if (w->pos.done) {
+            w->table++;
+            vn_kv_pos_reset(&w->pos);
+        }
+    }
+    if (err) {
+        if (st_in_txn(st)) st_abort(st);
+        *w = was;
+        return err;
+    }
+    if ((err = st_commit(st))) {
+        *w = was;
+        return err;
+    }
+    *done = w->table >= 4;
+    return VN_OK;
 }
 
 vn_err vn_lifecycle_party(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], vn_party *out)

@@ -413,13 +413,15 @@ static vn_err uncount(vn_sstore *st, const struct doomed *c, size_t from, size_t
     return tail_put(st, c->keys[from], &t);
 }
 
-/* One walk and the deletions it found; runs in the caller's transaction.
- * The walk meets one recipient's envelopes together, so each run of them
- * updates that recipient's count once. */
-static vn_err delete_doomed(vn_sstore *st, struct doomed *c)
+/* One walk (all of the table, or at most max records after *pos) and the
+ * deletions it found; runs in the caller's transaction. The walk meets
+ * one recipient's envelopes together (they share a stored prefix), so
+ * each run of them updates that recipient's count once. */
+static vn_err delete_doomed(vn_sstore *st, struct doomed *c, vn_kv_pos *pos, size_t max)
 {
     c->n = 0;
-    vn_err err = st_each(st, VN_DB_MAILBOX, NULL, 0, doomed_cb, c);
+    vn_err err = pos ? st_each_from(st, VN_DB_MAILBOX, NULL, 0, pos, max, doomed_cb, c)
+                     : st_each(st, VN_DB_MAILBOX, NULL, 0, doomed_cb, c);
     for (size_t i = 0; !err && i < c->n; i++) {
         uint8_t ik[INDEX_KEY_LEN];
         index_key(ik, c->keys[i], c->ids[i]);
@@ -452,14 +454,25 @@ static vn_err stale_cb(void *ud, const void *k, size_t kl, const void *v, size_t
     return err;
 }
 
-static vn_err drop_stale_counts(vn_sstore *st, uint64_t now)
+static vn_err drop_stale(vn_sstore *st, uint64_t now, vn_kv_pos *pos, size_t max)
 {
     struct stale c = {.today = vn_mailbox_day(now)};
-    vn_err err = st_each(st, VN_DB_SENDQUOTA, NULL, 0, stale_cb, &c);
+    vn_err err = pos ? st_each_from(st, VN_DB_SENDQUOTA, NULL, 0, pos, max, stale_cb, &c)
+                     : st_each(st, VN_DB_SENDQUOTA, NULL, 0, stale_cb, &c);
     for (size_t i = 0; !err && i < c.n; i++)
         err = st_drop(st, VN_DB_SENDQUOTA, c.senders[i], VN_ACCOUNT_LEN);
     free(c.senders);
     return err;
+}
+
+static vn_err drop_stale_counts(vn_sstore *st, uint64_t now)
+{
+    return drop_stale(st, now, NULL, 0);
+}
+
+vn_err vn_mailbox_drop_stale_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now)
+{
+    return drop_stale(st, now, pos, max < EXPIRE_BATCH ? max : EXPIRE_BATCH);
 }
 
 vn_err vn_mailbox_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *expired)
@@ -473,7 +486,7 @@ vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_m
     struct doomed c = {.cutoff = now > ttl_ms ? now - ttl_ms : 0};
     vn_err err = st_begin(st);
     if (err) return err;
-    err = delete_doomed(st, &c);
+    err = delete_doomed(st, &c, NULL, 0);
     if (!err) err = drop_stale_counts(st, now);
     for (size_t i = 0; !err && fn && i < c.n; i++)
         err = fn(ud, c.ids[i]);
@@ -482,6 +495,24 @@ vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_m
     free(c.sizes);
     /* A failed delete has aborted the transaction; the caller discards its
      * own on any error. */
+    if (err) return err;
+    *expired = c.n;
+    return st_commit(st);
+}
+
+vn_err vn_mailbox_expire_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now,
+                              uint64_t ttl_ms, vn_mailbox_id_fn fn, void *ud, size_t *expired)
+{
+    struct doomed c = {.cutoff = now > ttl_ms ? now - ttl_ms : 0};
+    vn_err err = st_begin(st);
+    if (err) return err;
+    err = delete_doomed(st, &c, pos, max < EXPIRE_BATCH ? max : EXPIRE_BATCH);
+    for (size_t i = 0; !err && fn && i < c.n; i++)
+        err = fn(ud, c.ids[i]);
+    free(c.keys);
+    free(c.ids);
+    free(c.sizes);
+    /* As in vn_mailbox_expire_each. */
     if (err) return err;
     *expired = c.n;
     return st_commit(st);

@@ -189,6 +189,13 @@ vn_err st_each(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_eac
     return vn_kv_each(st->kv, db, prefix, plen, fn, ud);
 }
 
+vn_err st_each_from(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_pos *pos,
+                    size_t max, vn_kv_each_fn fn, void *ud)
+{
+    assert(scan_by_group(db, plen));
+    return vn_kv_each_from(st->kv, db, prefix, plen, pos, max, fn, ud);
+}
+
 /* The write path: every put and delete of every table passes here. */
 vn_err st_put(vn_sstore *st, int db, const void *key, size_t klen, const void *val, size_t vlen)
 {

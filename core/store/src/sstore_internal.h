@@ -65,6 +65,9 @@ struct vn_sstore {
 vn_err st_get(vn_sstore *st, int db, const void *key, size_t klen, void **val, size_t *vlen);
 bool st_has(vn_sstore *st, int db, const void *key, size_t klen);
 vn_err st_each(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud);
+/* As vn_kv_each_from: at most max records after *pos, in stored order. */
+vn_err st_each_from(vn_sstore *st, int db, const void *prefix, size_t plen, vn_kv_pos *pos,
+                    size_t max, vn_kv_each_fn fn, void *ud);
 
 /* Writes: every put and delete of the store passes through these three
  * (sstore.c), the one place to add at-rest encryption or capture a

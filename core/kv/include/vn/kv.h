@@ -104,6 +104,34 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
 /* Deletes every entry whose key starts with prefix; *count (may be NULL)
  * gets the number removed. */
 vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, size_t *count);
+
+/* Where a walk of vn_kv_each_from stands: the stored key of the last
+ * record it passed. Zeroed (or vn_kv_pos_reset), it stands before the
+ * first record. The caller holds it between calls and reads only done. */
+#define VN_KV_POS_MAX 511 /* LMDB's longest key */
+typedef struct vn_kv_pos {
+    bool done;                  /* the walk has passed the last record */
+    size_t len;                 /* bytes of key; 0: before the first record */
+    uint8_t key[VN_KV_POS_MAX]; /* the stored key of the last record passed */
+} vn_kv_pos;
+void vn_kv_pos_reset(vn_kv_pos *pos);
+
+/* A walk in bounded steps, for work that must not hold the caller for a
+ * whole table: reads at most max records (prefix as in vn_kv_each) after
+ * *pos and calls fn for each, in the order they are stored, which is the
+ * order of the caller's keys on an unsealed store and of their keyed
+ * hashes on a sealed one; so a sealed walk holds nothing in memory and
+ * sorts nothing (vn_kv_each reads a whole table, or group, to sort it).
+ * *pos moves past every record read; at the end of the records pos->done
+ * is set. fn's *stop ends the call after that record; an error from fn
+ * ends it before it (the record is read again by the next call).
+ *
+ * Between calls the table may change: a record present for the whole
+ * walk is passed exactly once; one added or deleted meanwhile, at most
+ * once. A prefix shorter than the table's group reads (and counts) the
+ * records of other groups too, and so does one longer than it. */
+vn_err vn_kv_each_from(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_pos *pos,
+                       size_t max, vn_kv_each_fn fn, void *ud);
 /* Number of entries in db. */
 vn_err vn_kv_count(vn_kv *self, int db, size_t *count);
 

@@ -134,6 +134,11 @@ vn_err vn_alerts_keys_escalated(vn_sstore *st, vn_alert_keys_fn fn, void *ud);
 /* The keys of the alerts below the medical lead's level, the only ones the
  * escalation sweep may still move. */
 vn_err vn_alerts_keys_climbing(vn_sstore *st, vn_alert_keys_fn fn, void *ud);
+/* The same keys in bounded steps (vn_kv_each_from): at most max after
+ * *pos, in no meaningful order; pos->done once all were read. For the
+ * sweep, which must not read every climbing alert in one loop turn. */
+vn_err vn_alerts_keys_climbing_from(vn_sstore *st, vn_kv_pos *pos, size_t max, vn_alert_keys_fn fn,
+                                    void *ud);
 /* Builds the indexes anew, in one transaction, when they do not hold one
  * entry per alert: alerts stored before an index existed (or by an older
  * server) are in none until rewritten. *indexed gets the number of alerts

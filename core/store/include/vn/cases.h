@@ -15,6 +15,7 @@
 
 #include "vn/err.h"
 #include "vn/role.h"
+#include "vn/kv.h"
 #include "vn/sstore.h"
 #include "vn/account.h"
 
@@ -82,6 +83,12 @@ vn_err vn_cases_list(vn_sstore *st, vn_case_state state, vn_case_info *out, size
 /* Calls fn for every case in state (in id order), however many: one walk
  * of the table, where vn_cases_list would need a buffer for all. */
 vn_err vn_cases_each_in_state(vn_sstore *st, vn_case_state state, vn_cases_fn fn, void *ud);
+/* Every case, in bounded steps (vn_kv_each_from): reads at most max case
+ * records after *pos and calls fn for each, whatever its state, in an
+ * order that means nothing (the ids' keyed hashes); pos->done once all are
+ * read. Unlike the calls above it never reads the whole table at once, so
+ * a caller can spread a walk of any number of cases over many turns. */
+vn_err vn_cases_each_from(vn_sstore *st, vn_kv_pos *pos, size_t max, vn_cases_fn fn, void *ud);
 /* Up to max closed or completed cases that ended before cutoff_ms (ends
  * are kept to the day: vn_day_floor_ms). */
 vn_err vn_cases_closed_before(vn_sstore *st, uint64_t cutoff_ms, vn_case_info *out, size_t max,

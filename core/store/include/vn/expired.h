@@ -38,5 +38,7 @@ vn_err vn_expired_list(vn_sstore *st, uint64_t since_ms, uint32_t offset, vn_exp
                        void *ud, bool *more);
 /* Deletes receipts older than now - VN_EXPIRED_KEEP_MS; *n gets how many. */
 vn_err vn_expired_sweep(vn_sstore *st, uint64_t now, size_t *n);
+/* The same among at most max receipts after *pos (vn_kv_each_from). */
+vn_err vn_expired_sweep_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now, size_t *n);
 
 #endif

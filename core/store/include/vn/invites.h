@@ -42,5 +42,7 @@ vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SE
 vn_err vn_invites_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN]);
 /* Deletes invites that expired more than VN_INVITE_KEEP_MS before now. */
 vn_err vn_invites_expire(vn_sstore *st, uint64_t now);
+/* The same among at most max invites after *pos (vn_kv_each_from). */
+vn_err vn_invites_expire_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now);
 
 #endif

@@ -107,6 +107,15 @@ vn_err vn_mailbox_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *e
 typedef vn_err (*vn_mailbox_id_fn)(void *ud, const uint8_t id[VN_MSGID_LEN]);
 vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_mailbox_id_fn fn,
                               void *ud, size_t *expired);
+/* The same in bounded steps, for a caller that must not read every
+ * envelope at once (vn_kv_each_from): the envelopes among at most max
+ * after *pos (in no meaningful order), deleted and taken off their
+ * recipients' counts in the caller's transaction, fn called for each. */
+vn_err vn_mailbox_expire_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now,
+                              uint64_t ttl_ms, vn_mailbox_id_fn fn, void *ud, size_t *expired);
+/* The senders' counts of days before now's, among at most max after *pos,
+ * dropped in the caller's transaction. */
+vn_err vn_mailbox_drop_stale_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now);
 /* Deletes account's mailbox and its count of what it sent. Envelopes it
  * sent do not name it and wait for their recipients like any other. */
 vn_err vn_mailbox_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN]);
