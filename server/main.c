@@ -1,6 +1,7 @@
 /* vangnetd: init, run, invite, clock, rekey, backup, restore, status. The
  * command line, its option table and the settings file are in runopts.c. */
 #include "backup.h"
+#include "cluster.h"
 #include "config.h"
 #include "metrics.h"
 #include "rekey.h"
@@ -596,6 +597,23 @@ static int cmd_status(vn_opts *o)
     return 0;
 }
 
+/* `vangnetd cluster status --cluster URLS [--json]`: NATS only, no store. */
+static int cmd_cluster(vn_opts *o)
+{
+    char msg[512];
+    size_t n;
+    const char *urls = NULL;
+    const run_option *run = vn_runopts_table(&n);
+    if (o->npos != 1 || strcmp(o->pos[0], "status") != 0)
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "usage: vangnetd cluster status --cluster URLS [--json]");
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(run[k].name, "--cluster") == 0) urls = o->run[k];
+    if (!urls) return vn_runopts_die(o->json, 2, VN_EINVAL, "cluster status needs --cluster URLS");
+    vn_err err = vn_cluster_status(urls, o->json, stdout, msg, sizeof msg);
+    return err ? vn_runopts_die(o->json, 1, err, "%s", msg) : 0;
+}
+
 /* The commands: what runs them, and whether the options of `run` are
  * checked and the store prepared (prepare_store) before it runs; the other
  * commands that open the store prepare it after their own usage checks
@@ -618,6 +636,7 @@ static const command commands[] = {
     {"backup", cmd_backup, false, false},
     {"restore", cmd_restore, false, false},
     {"status", cmd_status, false, true},
+    {"cluster", cmd_cluster, false, false},
 };
 /* clang-format on */
 

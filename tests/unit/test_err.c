@@ -25,7 +25,7 @@ static const struct {
     {-10016, "CRYPTO"},         {-10017, "UNTRUSTED"},  {-10018, "IO"},
     {-10019, "TRANSPORT"},      {-10020, "DUPLICATE"},  {-10021, "RATE"},
     {-10022, "INTERNAL"},       {-10023, "EXISTS"},     {-10024, "NOSESSION"},
-    {-10025, "FORGED"},         {-10026, "EXPIRED"},
+    {-10025, "FORGED"},         {-10026, "EXPIRED"},    {-10027, "UNAVAILABLE"},
 };
 
 static void test_released_codes(void **state)
@@ -89,7 +89,7 @@ static void test_retryable(void **state)
         {VN_ECRYPTO, 0},         {VN_EUNTRUSTED, 0},  {VN_EIO, 1},
         {VN_ETRANSPORT, 1},      {VN_EDUPLICATE, 0},  {VN_ERATE, 1},
         {VN_EINTERNAL, 1},       {VN_EEXISTS, 0},     {VN_ENOSESSION, 0},
-        {VN_EFORGED, 0},         {VN_EEXPIRED, 0},
+        {VN_EFORGED, 0},         {VN_EEXPIRED, 0},    {VN_EUNAVAILABLE, 1},
     };
     assert_int_equal(NELEM(want), NELEM(released));
     for (size_t i = 0; i < NELEM(want); i++) {
