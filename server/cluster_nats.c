@@ -119,11 +119,14 @@ static vn_err setup_stream(jsCtx *js, int replicas, const char *subject, char *m
         sc.Replicas = replicas;
         sc.DenyDelete = true; /* an entry is never taken out of the middle */
         s = js_AddStream(&si, js, &sc, NULL, &jerr);
-        /* Another node may have made it first. */
-        if (s != NATS_OK) s = js_GetStreamInfo(&si, js, VN_CLUSTER_STREAM, NULL, &jerr);
+        if (s != NATS_OK) {
+            snprintf(msg, size, "cannot make the log stream %s: %s", VN_CLUSTER_STREAM,
+                     nats_GetLastError(NULL));
+            return VN_ETRANSPORT; /* another node may be making it: tried again */
+        }
     }
     if (s != NATS_OK) {
-        snprintf(msg, size, "cannot find or make the log stream %s: %s (JetStream error %d)",
+        snprintf(msg, size, "cannot find the log stream %s: %s (JetStream error %d)",
                  VN_CLUSTER_STREAM, natsStatus_GetText(s), (int)jerr);
         return VN_ETRANSPORT;
     }
@@ -140,30 +143,40 @@ static vn_err setup_stream(jsCtx *js, int replicas, const char *subject, char *m
     return VN_OK;
 }
 
+/* A JetStream cluster that has just started may not place a replicated
+ * stream yet (too few peers known): tried again for this long. */
+#define SETUP_TRIES    40
+#define SETUP_RETRY_MS 250
+
 vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64_t lease_ms,
                         kvStore **bucket, char *msg, size_t size)
 {
     int replicas = count_urls(urls) >= 3 ? 3 : 1;
-    vn_err err = setup_stream(js, replicas, subject, msg, size);
-    if (err) return err;
-    natsStatus s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
-    if (s == NATS_NOT_FOUND) {
-        kvConfig kc;
-        kvConfig_Init(&kc);
-        kc.Bucket = VN_CLUSTER_BUCKET;
-        kc.History = 1;
-        kc.TTL = (int64_t)lease_ms * 1000000; /* nanoseconds */
-        kc.StorageType = js_FileStorage;
-        kc.Replicas = replicas;
-        s = js_CreateKeyValue(bucket, js, &kc);
-        if (s != NATS_OK) s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
+    vn_err err = VN_ETRANSPORT;
+    natsStatus s = NATS_ERR;
+    for (int i = 0; i < SETUP_TRIES; i++) {
+        if (i) nats_Sleep(SETUP_RETRY_MS);
+        err = setup_stream(js, replicas, subject, msg, size);
+        if (err == VN_EDENIED) return err;
+        if (err) continue;
+        s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
+        if (s == NATS_NOT_FOUND) {
+            kvConfig kc;
+            kvConfig_Init(&kc);
+            kc.Bucket = VN_CLUSTER_BUCKET;
+            kc.History = 1;
+            kc.TTL = (int64_t)lease_ms * 1000000; /* nanoseconds */
+            kc.StorageType = js_FileStorage;
+            kc.Replicas = replicas;
+            s = js_CreateKeyValue(bucket, js, &kc);
+            if (s != NATS_OK) s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
+        }
+        if (s == NATS_OK) return VN_OK;
+        snprintf(msg, size, "cannot find or make the lease bucket %s: %s (%s)", VN_CLUSTER_BUCKET,
+                 natsStatus_GetText(s), nats_GetLastError(NULL));
+        err = VN_ETRANSPORT;
     }
-    if (s != NATS_OK) {
-        snprintf(msg, size, "cannot find or make the lease bucket %s: %s", VN_CLUSTER_BUCKET,
-                 natsStatus_GetText(s));
-        return VN_ETRANSPORT;
-    }
-    return VN_OK;
+    return err;
 }
 
 natsStatus vn_cluster_log_ends(jsCtx *js, uint64_t *first, uint64_t *last)
