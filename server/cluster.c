@@ -283,10 +283,14 @@ static void renew(vn_cluster *c)
     uint64_t rev = 0;
     natsStatus s =
         kvStore_UpdateString(&rev, c->bucket, VN_CLUSTER_LEASE_KEY, c->node, c->lease_rev);
-    if (s == NATS_OK)
+    if (s == NATS_OK) {
         c->lease_rev = rev;
-    else
-        depose(c, natsStatus_GetText(s));
+        return;
+    }
+    char why[160];
+    snprintf(why, sizeof why, "its lease could not be renewed (expired, or another node's): %s",
+             natsStatus_GetText(s));
+    depose(c, why);
 }
 
 /* Thread: gives the lease up (after a step-down), if it is still ours. */
