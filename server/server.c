@@ -216,7 +216,8 @@ static void on_zap(uv_poll_t *h, int status, int events)
 static void on_sched(uv_idle_t *h)
 {
     vn_server *s = h->data;
-    if (!vn_scheduler_step(s->sched)) uv_idle_stop(h);
+    /* A writer that stepped down mid-pass leaves the rest to the next one. */
+    if (!vn_cluster_may_write(s->cluster) || !vn_scheduler_step(s->sched)) uv_idle_stop(h);
     /* The step pushed notices on the ROUTER. */
     drain(s);
 }
