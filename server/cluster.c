@@ -10,6 +10,7 @@
 #include "vn/meta.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -61,6 +62,37 @@ struct vn_cluster {
     /* The loop's own. */
     bool applying; /* the commit hook lets the applying transaction through */
 };
+
+vn_err vn_cluster_check(const char *urls, const char *node, char *msg, size_t size)
+{
+    if (!node || !node[0] || strlen(node) > VN_CLUSTER_NODE_MAX ||
+        strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+            strlen(node)) {
+        snprintf(msg, size,
+                 "--node must name this node: 1..%d letters, digits, '-' or '_' (cluster mode "
+                 "needs it), not '%s'",
+                 VN_CLUSTER_NODE_MAX, node ? node : "");
+        return VN_EINVAL;
+    }
+    if (!urls || !urls[0] || strlen(urls) > VN_CLUSTER_URLS_MAX) {
+        snprintf(msg, size, "--cluster must list the NATS servers: nats://HOST:PORT,...");
+        return VN_EINVAL;
+    }
+    size_t n = 0;
+    for (const char *p = urls; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t len = strcspn(p, ",");
+        if (len < 8 || strncmp(p, "nats://", 7) != 0 || ++n > VN_CLUSTER_URLS_N) {
+            snprintf(msg, size,
+                     "--cluster must be up to %d NATS servers as nats://HOST:PORT, separated by "
+                     "commas; not '%.*s'",
+                     VN_CLUSTER_URLS_N, (int)len, p);
+            return VN_EINVAL;
+        }
+    }
+    return VN_OK;
+}
+
+_Static_assert(VN_CLUSTER_URLS_MAX == VN_CLUSTER_NATS_URLS_MAX, "one limit for --cluster");
 
 static uint64_t mono_ms(void)
 {

@@ -11,35 +11,6 @@
 /* The derivation's context: a subkey of the store key only for naming. */
 #define NAMES_CONTEXT "vnclustr"
 
-vn_err vn_cluster_check(const char *urls, const char *node, char *msg, size_t size)
-{
-    if (!node || !node[0] || strlen(node) > VN_CLUSTER_NODE_MAX ||
-        strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-            strlen(node)) {
-        snprintf(msg, size,
-                 "--node must name this node: 1..%d letters, digits, '-' or '_' (cluster mode "
-                 "needs it), not '%s'",
-                 VN_CLUSTER_NODE_MAX, node ? node : "");
-        return VN_EINVAL;
-    }
-    if (!urls || !urls[0] || strlen(urls) > VN_CLUSTER_URLS_MAX) {
-        snprintf(msg, size, "--cluster must list the NATS servers: nats://HOST:PORT,...");
-        return VN_EINVAL;
-    }
-    size_t n = 0;
-    for (const char *p = urls; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-        size_t len = strcspn(p, ",");
-        if (len < 8 || strncmp(p, "nats://", 7) != 0 || ++n > VN_CLUSTER_URLS_N) {
-            snprintf(msg, size,
-                     "--cluster must be up to %d NATS servers as nats://HOST:PORT, separated by "
-                     "commas; not '%.*s'",
-                     VN_CLUSTER_URLS_N, (int)len, p);
-            return VN_EINVAL;
-        }
-    }
-    return VN_OK;
-}
-
 static size_t count_urls(const char *urls)
 {
     size_t n = 1;
@@ -68,7 +39,7 @@ vn_err vn_cluster_connect(const char *urls, uint64_t wait_ms, natsConnection **n
 {
     natsOptions *opts = NULL;
     const char *list[VN_CLUSTER_URLS_N];
-    char buf[VN_CLUSTER_URLS_MAX + 1];
+    char buf[VN_CLUSTER_NATS_URLS_MAX + 1];
     int n = 0;
     jsOptions jo;
     *nc = NULL;

@@ -5,19 +5,22 @@
 #define VN_CLUSTER_NATS_H
 
 #include <nats/nats.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "cluster.h"
+#include "vn/err.h"
 
 /* The stream and the bucket have fixed names (one Vangnet cluster per NATS
  * account); the log's subject and each node's key are keyed hashes. */
-#define VN_CLUSTER_STREAM      "VANGNET_LOG"
-#define VN_CLUSTER_BUCKET      "VANGNET_LEASE"
-#define VN_CLUSTER_LEASE_KEY   "writer"
-#define VN_CLUSTER_NODE_PREFIX "node_"
-#define VN_CLUSTER_SUBJECT_MAX 64
-#define VN_CLUSTER_KEY_MAX     40
-#define VN_CLUSTER_URLS_N      16 /* most NATS servers in --cluster */
+#define VN_CLUSTER_STREAM        "VANGNET_LOG"
+#define VN_CLUSTER_BUCKET        "VANGNET_LEASE"
+#define VN_CLUSTER_LEASE_KEY     "writer"
+#define VN_CLUSTER_NODE_PREFIX   "node_"
+#define VN_CLUSTER_SUBJECT_MAX   64
+#define VN_CLUSTER_KEY_MAX       40
+#define VN_CLUSTER_URLS_N        16   /* most NATS servers in --cluster */
+#define VN_CLUSTER_NATS_URLS_MAX 1024 /* longest --cluster (VN_CLUSTER_URLS_MAX) */
 
 /* The log's subject ("vn.log.<32 hex>") and this node's report key
  * ("node_<24 hex>"), keyed hashes under a key derived from the store key:

@@ -2,6 +2,8 @@
  * node that reported within the lease's TTL stands (cluster.h). */
 #include "cluster_nats.h"
 
+#include "cluster.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
