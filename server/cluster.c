@@ -174,6 +174,10 @@ static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
     natsStatus s = js_Publish(&ack, c->js, c->subject, ws, (int)len, &po, &jerr);
     if (s != NATS_OK) {
         char why[160];
+        /* The store's position, not the last append's: a commit that
+         * failed after its append left the store behind it, and the
+         * thread reads the log, and decides on the lease, from here. */
+        atomic_store(&c->applied, expect);
         snprintf(why, sizeof why, "appending to the log after %llu failed: %s (JetStream error %d)",
                  (unsigned long long)expect, natsStatus_GetText(s), (int)jerr);
         step_down(c, why);
@@ -376,7 +380,10 @@ static void try_lease(vn_cluster *c)
     uint64_t marker = c->marker_seq;
     pthread_mutex_unlock(&c->mu);
     if (c->holding) {
-        if (strcmp(holder, c->node) != 0) depose(c, "the lease is someone else's");
+        if (strcmp(holder, c->node) != 0) {
+            depose(c, "the lease is someone else's");
+            return;
+        }
         if (!marker && vn_cluster_log_ends(c->js, &first, &last) == NATS_OK &&
             atomic_load(&c->applied) == last)
             append_marker(c);
