@@ -59,6 +59,7 @@ struct vn_cluster {
     /* The thread's own. */
     bool holding;       /* this node holds the lease */
     uint64_t lease_rev; /* its revision in the bucket */
+    bool told_trimmed;  /* logged that the log begins after this store */
     /* The loop's own. */
     bool applying; /* the commit hook lets the applying transaction through */
 };
@@ -389,17 +390,19 @@ static void try_lease(vn_cluster *c)
             append_marker(c);
         return;
     }
-    /* A lease under this node's name from before a restart is free too. */
-    if (holder[0] && strcmp(holder, c->node) != 0) return;
     if (vn_cluster_log_ends(c->js, &first, &last) != NATS_OK) return;
     uint64_t applied = atomic_load(&c->applied);
     if (first > applied + 1 && last > applied) {
-        vn_logl(VN_LEVEL_ERROR,
-                "cluster: the log starts at %llu but this store holds it only up to %llu: "
-                "restore this node from a newer backup (docs/CLUSTER.md)",
-                (unsigned long long)first, (unsigned long long)applied);
+        if (!c->told_trimmed)
+            vn_logl(VN_LEVEL_ERROR,
+                    "cluster: the log starts at %llu but this store holds it only up to %llu: "
+                    "restore this node from a newer backup (docs/CLUSTER.md)",
+                    (unsigned long long)first, (unsigned long long)applied);
+        c->told_trimmed = true;
         return;
     }
+    /* A lease under this node's name from before a restart is free too. */
+    if (holder[0] && strcmp(holder, c->node) != 0) return;
     if (applied != last) return; /* catch up first */
     s = s == NATS_NOT_FOUND
             ? kvStore_CreateString(&rev, c->bucket, VN_CLUSTER_LEASE_KEY, c->node)

@@ -64,5 +64,11 @@ void vn_cluster_writer(vn_cluster *self, char *buf, size_t size);
  * reports from NATS (no store needed) and prints them, as JSON with json.
  * msg says what failed. */
 vn_err vn_cluster_status(const char *urls, bool json, FILE *out, char *msg, size_t size);
+/* `vangnetd cluster trim SEQ`: removes the log's entries before SEQ, if
+ * every node reporting has applied them (VN_EDENIED otherwise). A node
+ * or backup whose position lies before what remains must be restored
+ * from a newer backup; the operator keeps backups newer than SEQ. */
+vn_err vn_cluster_trim(const char *urls, uint64_t before, bool json, FILE *out, char *msg,
+                       size_t size);
 
 #endif

@@ -1,5 +1,6 @@
 /* `vangnetd cluster status`: the writer, the log's end, and where each
- * node that reported within the lease's TTL stands (cluster.h). */
+ * node that reported within the lease's TTL stands; `vangnetd cluster
+ * trim`: the log's entries before one every node has applied (cluster.h). */
 #include "cluster_nats.h"
 
 #include "cluster.h"
@@ -113,6 +114,63 @@ vn_err vn_cluster_status(const char *urls, bool json, FILE *out, char *msg, size
     size_t n = read_nodes(bucket, nodes);
     qsort(nodes, n, sizeof *nodes, by_name);
     print(out, json, writer, first, last, nodes, n);
+out:
+    kvStore_Destroy(bucket);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    nats_CloseAndWait(2000);
+    return err;
+}
+
+vn_err vn_cluster_trim(const char *urls, uint64_t before, bool json, FILE *out, char *msg,
+                       size_t size)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    kvStore *bucket = NULL;
+    node_report nodes[NODES_MAX];
+    uint64_t first = 0, last = 0, oldest = UINT64_MAX;
+    jsErrCode jerr = 0;
+    vn_err err = vn_cluster_check(urls, "trim", msg, size);
+    if (err) return err;
+    if ((err = vn_cluster_connect(urls, 2000, &nc, &js, msg, size))) return err;
+    natsStatus s = vn_cluster_log_ends(js, &first, &last);
+    if (s == NATS_OK) s = js_KeyValue(&bucket, js, VN_CLUSTER_BUCKET);
+    if (s != NATS_OK) {
+        snprintf(msg, size, "no Vangnet cluster on %s: %s", urls, natsStatus_GetText(s));
+        err = VN_ENOTFOUND;
+        goto out;
+    }
+    size_t n = read_nodes(bucket, nodes);
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].applied < oldest) oldest = nodes[i].applied;
+    /* Every running node must have applied what goes: the entry before
+     * `before` at least. A stopped node or a backup is the operator's to
+     * know (docs/CLUSTER.md): it is not in the reports. */
+    if (n == 0 || before > last || before > oldest + 1) {
+        snprintf(msg, size,
+                 "refused: entries before %llu are not yet applied by every node reporting "
+                 "(%zu nodes, the oldest at %llu; the log ends at %llu)",
+                 (unsigned long long)before, n, n ? (unsigned long long)oldest : 0ULL,
+                 (unsigned long long)last);
+        err = VN_EDENIED;
+        goto out;
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Stream.Purge.Sequence = before;
+    s = js_PurgeStream(js, VN_CLUSTER_STREAM, &jo, &jerr);
+    if (s != NATS_OK) {
+        snprintf(msg, size, "the log could not be trimmed: %s (JetStream error %d)",
+                 natsStatus_GetText(s), (int)jerr);
+        err = VN_ETRANSPORT;
+        goto out;
+    }
+    vn_cluster_log_ends(js, &first, &last);
+    if (json)
+        fprintf(out, "{\"first_seq\": %" PRIu64 ", \"last_seq\": %" PRIu64 "}\n", first, last);
+    else
+        fprintf(out, "log trimmed: entries %" PRIu64 "..%" PRIu64 " remain\n", first, last);
 out:
     kvStore_Destroy(bucket);
     jsCtx_Destroy(js);

@@ -176,6 +176,8 @@ void vn_runopts_usage(FILE *f)
         "  cluster status --cluster URLS [--json]\n"
         "                                      cluster mode: the writer, the log's end, and each\n"
         "                                      node's applied entry and lag (docs/CLUSTER.md)\n"
+        "  cluster trim SEQ --cluster URLS     remove the log's entries before SEQ, once every\n"
+        "                                      node has applied them (keep newer backups)\n"
         "  config-example                      print a settings file: every option of run,\n"
         "                                      commented out, with its default\n"
         "  --version                           print the version\n"

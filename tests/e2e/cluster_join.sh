@@ -40,4 +40,22 @@ wait_inbox cm '"text": "after-d-joined"' --json
 for t in before-1 after-backup-3 after-d-joined; do
     expect_match "the casemanager got $t" "\"text\": \"$t\"" "$INBOX"
 done
+
+step "the log is trimmed behind every node; a node from an older backup is told"
+LAST=$(cluster_status | sed -n 's/.*"last_seq": \([0-9]*\).*/\1/p')
+RC=0
+OUT=$("$VANGNETD" cluster trim $((LAST + 1)) --cluster "$NATS_URLS" 2>&1) || RC=$?
+expect_eq "trimming what not every node holds is refused (exit 1)" 1 "$RC"
+expect_match "and says why" "refused: entries before $((LAST + 1)) are not yet applied by every node" "$OUT"
+OUT=$("$VANGNETD" cluster trim "$LAST" --cluster "$NATS_URLS")
+expect_eq "trimmed up to the last entry" "log trimmed: entries $LAST..$LAST remain" "$OUT"
+NODE_DIR[e]=$T/node_e
+mkdir -m 700 "${NODE_DIR[e]}"
+cp -p "${NODE_DIR[b]}/server.key" "${NODE_DIR[b]}/server.pub" "${NODE_DIR[e]}/"
+"$VANGNETD" restore --state "${NODE_DIR[e]}" --store-key "$STORE_KEY" "$T/bk" >/dev/null
+node_start e
+wait_for "node e to say its backup is too old" 20 grep -q "restore this node from a newer backup" "$T/e.log"
+expect_eq "and it does not take the lease" "$W" "$(writer_now)"
+vn p send "$CM" "after-trim"
+wait_inbox cm '"text": "after-trim"' --json
 finish_cluster
