@@ -43,6 +43,7 @@ struct vn_cluster {
     uv_async_t async; /* the thread's hand-over to the loop */
     pthread_t thread;
     bool thread_started;
+    bool async_started; /* async needs uv_close, and frees c in its callback */
     pthread_mutex_t mu;
     pthread_cond_t cond;
     /* Under mu. */
@@ -480,8 +481,8 @@ static void on_close_async(uv_handle_t *h)
     free(c);
 }
 
-vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, uv_loop_t *loop,
-                       vn_sstore *store, char *msg, size_t size)
+vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore *store, char *msg,
+                       size_t size)
 {
     vn_err err = vn_cluster_check(cfg->urls, cfg->node, msg, size);
     if (err) return err;
@@ -510,21 +511,6 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, uv_loop_t
         err = VN_ETRANSPORT;
         goto err_conn;
     }
-    if (uv_async_init(loop, &c->async, on_async)) {
-        err = VN_EINTERNAL;
-        goto err_conn;
-    }
-    c->async.data = c;
-    if (pthread_create(&c->thread, NULL, run, c) != 0) {
-        snprintf(msg, size, "cannot start the cluster thread");
-        uv_close((uv_handle_t *)&c->async, NULL);
-        err = VN_EINTERNAL;
-        goto err_conn;
-    }
-    c->thread_started = true;
-    vn_kv_capture(vn_sstore_kv(store), on_commit, c);
-    vn_log("cluster: node %s joined (log applied up to %llu, lease %llu ms)", c->node,
-           (unsigned long long)applied, (unsigned long long)c->lease_ms);
     *out = c;
     return VN_OK;
 
@@ -534,10 +520,30 @@ err_conn:
     jsCtx_Destroy(c->js);
     natsConnection_Destroy(c->nc);
 err_free:
+    nats_CloseAndWait(2000); /* libnats' own threads and memory */
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cond);
     free(c);
     return err;
+}
+
+vn_err vn_cluster_start(vn_cluster *c, uv_loop_t *loop, char *msg, size_t size)
+{
+    if (uv_async_init(loop, &c->async, on_async)) {
+        snprintf(msg, size, "cannot make the loop's hand-over handle");
+        return VN_EINTERNAL;
+    }
+    c->async.data = c;
+    c->async_started = true;
+    if (pthread_create(&c->thread, NULL, run, c) != 0) {
+        snprintf(msg, size, "cannot start the cluster thread");
+        return VN_EINTERNAL;
+    }
+    c->thread_started = true;
+    vn_kv_capture(vn_sstore_kv(c->store), on_commit, c);
+    vn_log("cluster: node %s joined (log applied up to %llu, lease %llu ms)", c->node,
+           (unsigned long long)atomic_load(&c->applied), (unsigned long long)c->lease_ms);
+    return VN_OK;
 }
 
 void vn_cluster_close(vn_cluster **self_p)
@@ -564,5 +570,8 @@ void vn_cluster_close(vn_cluster **self_p)
     free(c->queue);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cond);
-    uv_close((uv_handle_t *)&c->async, on_close_async);
+    if (c->async_started)
+        uv_close((uv_handle_t *)&c->async, on_close_async);
+    else
+        free(c);
 }

@@ -42,13 +42,16 @@ typedef struct vn_cluster_config {
 vn_err vn_cluster_check(const char *urls, const char *node, char *msg, size_t size);
 
 /* Connects to NATS, creates the log stream and the lease bucket if they
- * are absent, reads the store's position in the log, and starts as a
- * follower (it becomes the writer on its own once the lease is free and
- * it has applied the whole log). Sets the store's commit hook. msg says
- * what failed. On success *out owns the cluster; close it with
+ * are absent (waiting a while for a JetStream cluster that has just
+ * started), and reads the store's position in the log. msg says what
+ * failed. On success *out owns the cluster; close it with
  * vn_cluster_close() before the loop and the store. */
-vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, uv_loop_t *loop,
-                       vn_sstore *store, char *msg, size_t size);
+vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore *store, char *msg,
+                       size_t size);
+/* Starts the node as a follower, on loop (it becomes the writer on its
+ * own once the lease is free and it has applied the whole log): the
+ * thread, the hand-over to the loop, and the store's commit hook. */
+vn_err vn_cluster_start(vn_cluster *self, uv_loop_t *loop, char *msg, size_t size);
 /* Stops the thread, gives the lease up if held, removes the commit hook
  * and starts closing the uv handle: the loop must run once more (the
  * server's close does) to free it. Safe on NULL. */

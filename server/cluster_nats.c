@@ -2,6 +2,7 @@
  * (cluster_nats.h). */
 #include "cluster_nats.h"
 
+#include "log.h"
 #include "vn/hex.h"
 
 #include <sodium.h>
@@ -116,7 +117,7 @@ static vn_err setup_stream(jsCtx *js, int replicas, const char *subject, char *m
 
 /* A JetStream cluster that has just started may not place a replicated
  * stream yet (too few peers known): tried again for this long. */
-#define SETUP_TRIES    40
+#define SETUP_TRIES    120
 #define SETUP_RETRY_MS 250
 
 vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64_t lease_ms,
@@ -129,6 +130,7 @@ vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64
         if (i) nats_Sleep(SETUP_RETRY_MS);
         err = setup_stream(js, replicas, subject, msg, size);
         if (err == VN_EDENIED) return err;
+        if (err && i == 4) vn_logl(VN_LEVEL_WARN, "cluster: waiting for NATS: %s", msg);
         if (err) continue;
         s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
         if (s == NATS_NOT_FOUND) {

@@ -386,12 +386,22 @@ static vn_err index_alerts(vn_server *s)
     return err;
 }
 
-/* Cluster mode: joins as a follower (cluster.h). */
+/* Cluster mode (cluster.h): connects before the loop exists, so that a
+ * NATS that cannot be reached leaves nothing of the loop to undo. */
 static vn_err open_cluster(vn_server *s, const vn_server_config *cfg)
 {
     char msg[512];
     vn_cluster_config cc = {cfg->cluster, cfg->node, cfg->lease_ms, cfg->store_key};
-    vn_err err = vn_cluster_open(&s->cluster, &cc, &s->loop, s->store, msg, sizeof msg);
+    vn_err err = vn_cluster_open(&s->cluster, &cc, s->store, msg, sizeof msg);
+    if (err) vn_logl(VN_LEVEL_ERROR, "cluster mode: %s", msg);
+    return err;
+}
+
+/* Joins as a follower, once the loop is there. */
+static vn_err start_cluster(vn_server *s)
+{
+    char msg[512];
+    vn_err err = s->cluster ? vn_cluster_start(s->cluster, &s->loop, msg, sizeof msg) : VN_OK;
     if (err) vn_logl(VN_LEVEL_ERROR, "cluster mode: %s", msg);
     return err;
 }
@@ -449,13 +459,15 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     int io_threads = cores > 2 ? (int)(cores - 1 < IO_THREADS_MAX ? cores - 1 : IO_THREADS_MAX) : 1;
     zmq_ctx_set(s->zctx, ZMQ_IO_THREADS, io_threads);
     if ((err = open_sockets(s, secret))) goto err_sockets;
-    if ((err = start_loop(s))) goto err_sockets;
     if (cfg->cluster && (err = open_cluster(s, cfg))) goto err_sockets;
+    if ((err = start_loop(s))) goto err_sockets;
+    if ((err = start_cluster(s))) goto err_sockets;
     explicit_bzero(secret, sizeof secret);
     *out = s;
     return VN_OK;
 
 err_sockets:
+    vn_cluster_close(&s->cluster);
     if (s->mon) zmq_close(s->mon);
     if (s->router) zmq_close(s->router);
     if (s->zap) zmq_close(s->zap);

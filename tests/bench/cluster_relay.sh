@@ -17,7 +17,7 @@ T=$(mktemp -d /tmp/vn-cluster-bench.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"' EXIT
 
-B=$((20000 + RANDOM % 30000))
+B=$((10000 + RANDOM % 20000)) # below the ephemeral ports
 ROUTES="nats://127.0.0.1:$((B + 11)),nats://127.0.0.1:$((B + 12)),nats://127.0.0.1:$((B + 13))"
 for i in 1 2 3; do
     nats-server -js -a 127.0.0.1 -p $((B + i)) --server_name "n$i" -sd "$T/nats$i" \

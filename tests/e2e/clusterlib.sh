@@ -13,7 +13,7 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_ports() {
     local try i ok
     for try in $(seq 1 50); do
-        NATS_BASE=$((20000 + RANDOM % 30000))
+        NATS_BASE=$((10000 + RANDOM % 20000)) # below the ephemeral range (32768-)
         ok=1
         for i in 1 2 3 11 12 13; do port_free $((NATS_BASE + i)) || { ok=0; break; }; done
         [ "$ok" -eq 1 ] && return 0
@@ -32,13 +32,24 @@ nats_start() {
 }
 nats_kill9() { kill -9 "${NATS_PID[$1]}"; wait "${NATS_PID[$1]}" 2>/dev/null || true; NATS_PID[$1]=; }
 
-# nats_cluster_start: the three servers, up once JetStream answers.
+# nats_cluster_start: the three servers, up once JetStream answers. A port
+# taken between the check and the bind (another test) means new ports.
 nats_cluster_start() {
-    pick_ports
-    for i in 1 2 3; do nats_start "$i"; done
-    NATS_URLS="nats://127.0.0.1:$((NATS_BASE + 1)),nats://127.0.0.1:$((NATS_BASE + 2)),nats://127.0.0.1:$((NATS_BASE + 3))"
+    local try i up
+    for try in 1 2 3; do
+        pick_ports
+        for i in 1 2 3; do nats_start "$i"; done
+        NATS_URLS="nats://127.0.0.1:$((NATS_BASE + 1)),nats://127.0.0.1:$((NATS_BASE + 2)),nats://127.0.0.1:$((NATS_BASE + 3))"
+        sleep 0.5
+        up=1
+        for i in 1 2 3; do kill -0 "${NATS_PID[$i]}" 2>/dev/null || up=0; done
+        [ "$up" -eq 1 ] && break
+        for i in 1 2 3; do kill "${NATS_PID[$i]}" 2>/dev/null || true; wait "${NATS_PID[$i]}" 2>/dev/null || true; done
+        rm -rf "$T"/nats?
+    done
     # JetStream answers (no cluster yet: NOTFOUND) once its meta group has a leader.
     wait_for "the JetStream cluster to elect a leader" 30 js_ready
+    for i in 1 2 3; do kill -0 "${NATS_PID[$i]}" 2>/dev/null || { fail "NATS server $i exited"; tail -n 5 "$T/nats$i.log"; exit 1; }; done
 }
 js_ready() {
     local out
@@ -128,6 +139,7 @@ cluster_exit() {
     local rc=$1 n
     if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ]; then
         for n in "${!NODE_DIR[@]}"; do echo "--- node $n (tail)"; tail -n 15 "$T/$n.log" 2>/dev/null; done
+        for n in 1 2 3; do echo "--- NATS server $n (errors)"; grep -E '\[(ERR|WRN|FTL)\]' "$T/nats$n.log" 2>/dev/null | tail -n 5; done
     fi
     cluster_cleanup
 }
