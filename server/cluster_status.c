@@ -55,8 +55,23 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const node_report *)a)->name, ((const node_report *)b)->name);
 }
 
-static void print(FILE *out, bool json, const char *writer, uint64_t first, uint64_t last,
-                  const node_report *nodes, size_t n)
+/* The NATS server that leads the log's Raft group ("" if unknown). */
+static void log_leader(jsCtx *js, char *buf, size_t size)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    buf[0] = '\0';
+    if (js_GetStreamInfo(&si, js, VN_CLUSTER_STREAM, NULL, &jerr) != NATS_OK) return;
+    if (si->Cluster && si->Cluster->Leader &&
+        strspn(si->Cluster->Leader,
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+            strlen(si->Cluster->Leader))
+        snprintf(buf, size, "%s", si->Cluster->Leader);
+    jsStreamInfo_Destroy(si);
+}
+
+static void print(FILE *out, bool json, const char *writer, const char *leader, uint64_t first,
+                  uint64_t last, const node_report *nodes, size_t n)
 {
     if (json) {
         fprintf(out, "{\"writer\": ");
@@ -64,6 +79,7 @@ static void print(FILE *out, bool json, const char *writer, uint64_t first, uint
             fprintf(out, "\"%s\"", writer);
         else
             fprintf(out, "null");
+        fprintf(out, ", \"log_leader\": \"%s\"", leader);
         fprintf(out, ", \"first_seq\": %" PRIu64 ", \"last_seq\": %" PRIu64 ", \"nodes\": [", first,
                 last);
         for (size_t i = 0; i < n; i++)
@@ -76,7 +92,8 @@ static void print(FILE *out, bool json, const char *writer, uint64_t first, uint
         return;
     }
     fprintf(out, "writer:   %s\n", writer[0] ? writer : "none (the lease is free)");
-    fprintf(out, "log:      entries %" PRIu64 "..%" PRIu64 "\n", first, last);
+    fprintf(out, "log:      entries %" PRIu64 "..%" PRIu64 ", led by NATS server %s\n", first, last,
+            leader[0] ? leader : "(unknown)");
     for (size_t i = 0; i < n; i++)
         fprintf(out, "node %-16s %-8s applied %" PRIu64 ", lag %" PRIu64 "\n", nodes[i].name,
                 nodes[i].role, nodes[i].applied,
@@ -111,9 +128,11 @@ vn_err vn_cluster_status(const char *urls, bool json, FILE *out, char *msg, size
             strlen(writer))
             writer[0] = '\0';
     }
+    char leader[128];
+    log_leader(js, leader, sizeof leader);
     size_t n = read_nodes(bucket, nodes);
     qsort(nodes, n, sizeof *nodes, by_name);
-    print(out, json, writer, first, last, nodes, n);
+    print(out, json, writer, leader, first, last, nodes, n);
 out:
     kvStore_Destroy(bucket);
     jsCtx_Destroy(js);
