@@ -535,6 +535,14 @@ vn_err vn_cluster_start(vn_cluster *c, uv_loop_t *loop, char *msg, size_t size)
     }
     c->async.data = c;
     c->async_started = true;
+    /* One round here, before the loop serves anyone: a node that can
+     * take a free lease (a new cluster, or the last node back) is the
+     * writer before its first request, and a lagging one has caught up
+     * the first entries. The hook is not set yet; applying needs none. */
+    fetch(c);
+    on_async(&c->async);
+    try_lease(c);
+    on_async(&c->async);
     if (pthread_create(&c->thread, NULL, run, c) != 0) {
         snprintf(msg, size, "cannot start the cluster thread");
         return VN_EINTERNAL;
