@@ -12,5 +12,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libssl-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler \
     libcmocka-dev clang-format \
     libinih-dev libjansson-dev systemd curl dpkg-dev \
+    libnats-dev nats-server \
     tmux >/dev/null
 echo "install-deps: all packages present"

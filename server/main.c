@@ -1,6 +1,7 @@
 /* vangnetd: init, run, invite, clock, rekey, backup, restore, status. The
  * command line, its option table and the settings file are in runopts.c. */
 #include "backup.h"
+#include "cluster.h"
 #include "config.h"
 #include "metrics.h"
 #include "rekey.h"
@@ -596,6 +597,35 @@ static int cmd_status(vn_opts *o)
     return 0;
 }
 
+/* `vangnetd cluster status|trim SEQ --cluster URLS [--json]`: NATS only,
+ * no store. */
+static int cmd_cluster(vn_opts *o)
+{
+    char msg[512];
+    size_t n;
+    uint64_t seq = 0;
+    const char *urls = NULL;
+    const run_option *run = vn_runopts_table(&n);
+    bool status = o->npos == 1 && strcmp(o->pos[0], "status") == 0;
+    bool trim = o->npos == 2 && strcmp(o->pos[0], "trim") == 0;
+    if (!status && !trim)
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "usage: vangnetd cluster status --cluster URLS [--json], or "
+                              "vangnetd cluster trim SEQ --cluster URLS [--json]");
+    if (trim && vn_parse_u64(o->pos[1], 2, UINT64_MAX, &seq))
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "cluster trim SEQ: the first log entry to keep, a number from 2, "
+                              "not %s",
+                              o->pos[1]);
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(run[k].name, "--cluster") == 0) urls = o->run[k];
+    if (!urls)
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "cluster %s needs --cluster URLS", o->pos[0]);
+    vn_err err = status ? vn_cluster_status(urls, o->json, stdout, msg, sizeof msg)
+                        : vn_cluster_trim(urls, seq, o->json, stdout, msg, sizeof msg);
+    return err ? vn_runopts_die(o->json, 1, err, "%s", msg) : 0;
+}
+
 /* The commands: what runs them, and whether the options of `run` are
  * checked and the store prepared (prepare_store) before it runs; the other
  * commands that open the store prepare it after their own usage checks
@@ -618,6 +648,7 @@ static const command commands[] = {
     {"backup", cmd_backup, false, false},
     {"restore", cmd_restore, false, false},
     {"status", cmd_status, false, true},
+    {"cluster", cmd_cluster, false, false},
 };
 /* clang-format on */
 

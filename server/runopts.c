@@ -3,6 +3,7 @@
  * (--config) read against that table. main.c runs the commands. */
 #include "runopts.h"
 
+#include "cluster.h"
 #include "metrics.h"
 #include "storekey.h"
 
@@ -109,6 +110,14 @@ static const run_option run_options[] = {
     {"--metrics", NULL, OPT_STRING, CFG(metrics_addr), 1, 107, NULL, "ADDR",
      "serve Prometheus counters on this loopback HOST:PORT or UNIX socket path",
      "must be a loopback HOST:PORT such as 127.0.0.1:9477, or a socket path"},
+    {"--cluster", NULL, OPT_STRING, CFG(cluster), 8, 1024, NULL, "URLS",
+     "cluster mode: the NATS JetStream servers, nats://HOST:PORT,... (docs/CLUSTER.md); off by default",
+     "must be nats://HOST:PORT,nats://HOST:PORT,..."},
+    {"--node", NULL, OPT_STRING, CFG(node), 1, 64, NULL, "NAME",
+     "this node's name in cluster mode (letters, digits, - and _)", "must be 1..64 letters, digits, - or _"},
+    {"--lease-ms", NULL, OPT_SIZE, CFG(lease_ms), 500, 60000, "2000", "MS",
+     "cluster mode: the write lease's time to live; the writer renews it every third",
+     "must be 500..60000 (milliseconds)"},
 };
 /* clang-format on */
 #define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])
@@ -164,6 +173,11 @@ void vn_runopts_usage(FILE *f)
         "         stopped; --force replaces a store DIR holds, keeping it beside)\n"
         "  status --state DIR [--json]         up or not, store use, queued envelopes, open\n"
         "         alerts, last scheduler day, format and software version\n"
+        "  cluster status --cluster URLS [--json]\n"
+        "                                      cluster mode: the writer, the log's end, and each\n"
+        "                                      node's applied entry and lag (docs/CLUSTER.md)\n"
+        "  cluster trim SEQ --cluster URLS     remove the log's entries before SEQ, once every\n"
+        "                                      node has applied them (keep newer backups)\n"
         "  config-example                      print a settings file: every option of run,\n"
         "                                      commented out, with its default\n"
         "  --version                           print the version\n"
@@ -244,7 +258,9 @@ int vn_runopts_parse(int argc, char **argv, vn_opts *o)
             return vn_runopts_die(false, 2, VN_EINVAL, "unexpected argument %s", a);
         }
     }
-    if (!o->state) return vn_runopts_die(o->json, 2, VN_EINVAL, "--state DIR is required");
+    /* `vangnetd cluster status` reads NATS only. */
+    if (!o->state && strcmp(argv[1], "cluster") != 0)
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "--state DIR is required");
     return 0;
 }
 
@@ -355,6 +371,11 @@ int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config 
     char msg[256];
     if (cfg->metrics_addr && vn_metrics_check_addr(cfg->metrics_addr, msg, sizeof msg))
         return vn_runopts_die(false, 2, VN_EINVAL, "%s", msg);
+    if (cfg->cluster && vn_cluster_check(cfg->cluster, cfg->node, msg, sizeof msg))
+        return vn_runopts_die(false, 2, VN_EINVAL, "%s", msg);
+    if (!cfg->cluster && cfg->node)
+        return vn_runopts_die(false, 2, VN_EINVAL,
+                              "--node names a node of a cluster: give --cluster URLS too");
     const char *pe = cfg->public_endpoint;
     if (pe && (!vn_invite_endpoint_ok(pe) || vn_invite_endpoint_wildcard(pe)))
         return vn_runopts_die(false, 2, VN_EINVAL,

@@ -71,6 +71,8 @@ struct vn_server {
     uint64_t events_reported_ms;      /* monotonic time of that report */
 
     vn_scheduler *sched; /* passes over the cases under contract */
+
+    struct vn_cluster *cluster; /* cluster mode (cluster.h), or NULL: a single node */
 };
 
 /* Applies the connection events waiting on the monitor socket (server.c). */

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Cluster mode (docs/CLUSTER.md): three nats-server processes as one
+# JetStream cluster and three vangnetd nodes on loopback. Real clients talk
+# to the writer: messages, a team message, an SOS and its claim. A
+# follower refuses requests and names the writer. Every node's store ends
+# with the same contents (a checksum over every table, in the clear), and
+# the NATS servers' disks hold no case id, account id or text in clear.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/clusterlib.sh"
+
+step "three NATS servers, three nodes"
+nats_cluster_start
+cluster_init a b c
+node_start a
+node_start b
+node_start c
+use_writer
+expect_eq "the first node to start is the writer" a "$W"
+wait_for "three nodes caught up" 20 all_caught_up 3
+STATUS=$(cluster_status)
+echo "   $STATUS"
+expect_match "status names the writer and three nodes" '"writer": "a".*"node": "a", "role": "writer".*"node": "b", "role": "follower".*"node": "c", "role": "follower"' "$STATUS"
+TEXT=$("$VANGNETD" cluster status --cluster "$NATS_URLS")
+expect_match "status in words" 'writer: +a' "$TEXT"
+
+step "a care team on the writer: messages, a team message, an SOS"
+CM=$(join cm casemanager)
+new_case cm
+P=$(join p participant)
+B1=$(join b1 buddy)
+vn cm send "$P" "hello participant"
+vn p send "$CM" "hello casemanager"
+vn b1 send --case "$CASE" "team hello from b1"
+wait_inbox p "team hello from b1"
+expect_match "the participant got the direct message too" "hello participant" "$INBOX"
+wait_inbox cm "hello casemanager"
+SOS=$(vn p --json sos "call me please" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
+check "the SOS was raised" test -n "$SOS"
+wait_inbox b1 'SOS'
+vn b1 claim "$SOS" >/dev/null
+wait_inbox p "claimed"
+
+step "a follower refuses requests and names the writer"
+vn p server set-endpoint --no-check "$(node_endpoint b)" >/dev/null
+RC=0
+OUT=$(vn p --json inbox 2>&1) || RC=$?
+check "the request failed" test "$RC" -ne 0
+expect_match "with the writer's name" '"code": "UNAVAILABLE".*this node is a follower; the writer is a' "$OUT"
+vn p server set-endpoint "$(node_endpoint a)" >/dev/null
+vn cm send "$P" "after the detour"
+wait_inbox p "after the detour"
+
+step "every node's store converges to the same contents"
+wait_for "three nodes caught up" 20 all_caught_up 3
+SA=$(store_sum a)
+SB=$(store_sum b)
+SC=$(store_sum c)
+echo "   store sums: a $SA, b $SB, c $SC"
+expect_eq "b holds what a holds" "$SA" "$SB"
+expect_eq "c holds what a holds" "$SA" "$SC"
+LAST=$(cluster_status | sed -n 's/.*"last_seq": \([0-9]*\).*/\1/p')
+check "the log holds the writes (more than 10 entries)" test "$LAST" -gt 10
+
+step "the NATS servers' disks name no case, account or text"
+leaks=
+# Every NATS file as one line of hex: an id's bytes show as its hex there.
+NATS_HEX=$(find "$T"/nats? -type f -exec xxd -p {} \; | tr -d '\n')
+for pat in "$CASE" "$P" "$CM" "$B1"; do
+    grep -rqF -- "$pat" "$T"/nats? && leaks+=" $pat(text)"
+    hex=$(printf '%s' "$pat" | tr 'A-F' 'a-f')
+    [[ "$hex" =~ ^[0-9a-f]{16,}$ ]] && grep -qF -- "$hex" <<< "$NATS_HEX" && leaks+=" $pat(bytes)"
+done
+for w in "hello participant" "team hello" "call me please"; do grep -rqF -- "$w" "$T"/nats? && leaks+=" '$w'"; done
+expect_eq "no id or text in clear on the NATS servers' disks" "" "$leaks"
+finish_cluster
