@@ -160,7 +160,7 @@ vn_err vn_client_connect(vn_client *c);
  * comma-separated (a profile of before the list holds one, which reads the
  * same). VN_ENOTFOUND before join. */
 vn_err vn_client_endpoints(vn_client *c, vn_endpoints *eps);
-/* Stores them, and forgets which one last answered. */
+/* Stores them (the one that last answered counts while it is among them). */
 vn_err vn_client_set_endpoints(vn_client *c, const vn_endpoints *eps);
 /* Remembers the endpoint that answered this run, if it is not the one the
  * next run would start at anyway (vn_client_close calls it). */

@@ -181,6 +181,34 @@ out:
 
 /* ---- server set-endpoint --------------------------------------------- */
 
+int vn_cmd_server_show(vn_client *c, const vn_args *a)
+{
+    (void)a;
+    vn_endpoints eps;
+    char last[VN_ENDPOINT_MAX + 1] = "";
+    size_t n = 0;
+    vn_err err = vn_client_endpoints(c, &eps);
+    if (err) return vn_client_fail(c, err, "this profile has no server address: it has not joined");
+    if (!vn_client_cfg_get(c, "endpoint_last", last, VN_ENDPOINT_MAX, &n)) last[n] = '\0';
+    /* Not stored: the first is where the next command starts. */
+    if (vn_endpoints_find(&eps, last) < 0) snprintf(last, sizeof last, "%s", eps.ep[0]);
+    if (c->json) {
+        fputs("{\"endpoints\": [", stdout);
+        for (size_t k = 0; k < eps.n; k++) {
+            if (k) fputs(", ", stdout);
+            vn_json_str(stdout, eps.ep[k]);
+        }
+        fputs("], \"last\": ", stdout);
+        vn_json_str(stdout, last);
+        fputs("}\n", stdout);
+    } else {
+        for (size_t k = 0; k < eps.n; k++)
+            printf("%s%s\n", eps.ep[k],
+                   strcmp(eps.ep[k], last) == 0 ? "  (the next command starts here)" : "");
+    }
+    return EXIT_OK;
+}
+
 /* The addresses given: one or more arguments, each one address or several
  * comma-separated. EXIT_OK, or the usage error's exit code. */
 static int endpoints_arg(vn_client *c, const vn_args *a, vn_endpoints *eps)

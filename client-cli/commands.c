@@ -357,6 +357,10 @@ static const vn_cmd commands[] = {
               "does not answer the address stays as it was. With several (the nodes of a\n"
               "cluster, or one server's addresses) a command tries them in turn, starting at\n"
               "the one that last answered; one under another key is refused."},
+    {ROW("server", "show", vn_cmd_server_show,
+         "show the server's addresses this profile uses (no server asked)"),
+     .about = "The addresses in the order they are tried, the one that last answered marked\n"
+              "(--json: endpoints, last)."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},

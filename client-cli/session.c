@@ -30,9 +30,9 @@ vn_err vn_client_set_endpoints(vn_client *c, const vn_endpoints *eps)
 {
     char list[VN_ENDPOINTS_TEXT_MAX];
     vn_err err = vn_endpoints_join(eps, list, sizeof list);
+    /* endpoint_last stays: it counts only while it is in the list. */
     if (!err) err = vn_client_cfg_put(c, "endpoint", list, strlen(list));
-    if (!err) err = vn_kv_del(c->kv, CDB_CONFIG, "endpoint_last", strlen("endpoint_last"));
-    return err == VN_ENOTFOUND ? VN_OK : err;
+    return err;
 }
 
 /* The endpoint to start at: the one that last answered, if still listed. */
