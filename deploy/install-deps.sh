@@ -13,4 +13,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libcmocka-dev clang-format \
     libinih-dev libjansson-dev systemd curl dpkg-dev \
     tmux >/dev/null
+# The cluster (docs/CLUSTER.md): NATS JetStream and its C client.
+$SUDO apt-get install -y -qq --no-install-recommends nats-server libnats-dev >/dev/null
 echo "install-deps: all packages present"
