@@ -34,7 +34,7 @@ static const run_option run_options[] = {
     {"--listen", NULL, OPT_STRING, CFG(listen), 1, 255, DEFAULT_LISTEN, "EP",
      "ZeroMQ endpoint to bind", "must be a ZeroMQ endpoint such as " DEFAULT_LISTEN},
     {"--public-endpoint", NULL, OPT_STRING, CFG(public_endpoint), 8, VN_ENDPOINTS_TEXT_MAX - 1, NULL, "EP",
-     "tcp://HOST:PORT clients reach this server at, which invites carry (needed when --listen binds a wildcard address such as 0.0.0.0); up to 4, given again or comma-separated, which clients try in turn",
+     "tcp://HOST:PORT clients reach this server at, which invites carry (needed when --listen binds a wildcard address); up to 4, comma-separated or given again",
      "must be tcp://HOST:PORT with a host clients can reach, not a wildcard such as 0.0.0.0 (up to 4, comma-separated)"},
     {"--frame-max", NULL, OPT_SIZE, CFG(frame_max), 1024, VN_FRAME_MAX_DEFAULT, "65536", "BYTES",
      "largest accepted frame", "must be 1024..65536 bytes"},
