@@ -30,6 +30,9 @@
  *
  * HOW IT IS WIRED INTO vangnetd (the lead does this after cluster and edge
  * are merged; nothing calls this module yet):
+ *  0. The natsConnection should be made with natsOptions_SetSendAsap(true):
+ *     left to libnats' flusher a forwarded round trip took about 2 ms at
+ *     p50 against 0.3 ms written at once (bench_forward, loopback).
  *  1. server.c, cluster start-up: after the cluster's natsConnection is up,
  *     vn_forward_open(&s->fwd, nc, key, loop, serve_forwarded, deliver_push,
  *     s), key derived from the cluster secret (not the store key itself).

@@ -41,7 +41,8 @@ struct vn_conn {
     bool shook;                               /* a handshake succeeded on sock */
     int failed_shakes;                        /* handshakes failed on sock, not refused */
     bool leave;                               /* sock's endpoint failed: try the next */
-    int64_t at_since;                         /* when sock was connected */
+    int64_t at_since;                         /* since when sock's endpoint has not answered */
+    int64_t silent_before;                    /* of that, waited in earlier calls */
     size_t fails_in_row;                      /* endpoints left in a row without a reply */
     uint8_t state[VN_INVITE_ENDPOINTS_MAX];   /* what this call found at each */
     uint64_t next_id;                         /* next request id */
@@ -362,6 +363,7 @@ static vn_err next_endpoint(vn_conn *c, int64_t now)
     c->fails_in_row++;
     c->cur = (c->cur + 1) % c->eps.n;
     c->at_since = now;
+    c->silent_before = 0;
     return open_socket(c);
 }
 
@@ -372,11 +374,14 @@ static vn_err exchange(vn_conn *c, const uint8_t *buf, size_t len, uint64_t id, 
 {
     int64_t deadline = mono_ms() + timeout_ms, next_send = 0;
     memset(c->state, EP_UNTRIED, sizeof c->state);
-    c->at_since = mono_ms();
+    /* Silence counts over calls: a daemon's short calls to a mute server
+     * add up to the failover time. Idle time between calls does not. */
+    c->at_since = mono_ms() - c->silent_before;
     c->fails_in_row = 0;
     for (;;) {
         int64_t now = mono_ms();
         if (now >= deadline) {
+            c->silent_before = now - c->at_since;
             if (c->eps.n > 1 && c->state[c->cur] == EP_UNTRIED) c->state[c->cur] = EP_SILENT;
             say_endpoints(c);
             return VN_ETIMEOUT;
@@ -407,6 +412,7 @@ static vn_err exchange(vn_conn *c, const uint8_t *buf, size_t len, uint64_t id, 
         c->worked = (int)c->cur;
         c->fails_in_row = 0;
         c->at_since = mono_ms(); /* an endpoint that answers is not silent */
+        c->silent_before = 0;
         if (r->request_id == 0 && r->body_case == VN__REPLY__BODY_ENVELOPES && !any_reply) {
             queue_push(c, r);
             continue;
