@@ -262,32 +262,35 @@ static int read_endpoint(const char *state, const char *name, char *out, size_t 
     return out[0] ? 0 : -1;
 }
 
-/* What every code carries besides its secret: the endpoint (--endpoint,
+/* What every code carries besides its secret: the endpoints (--endpoint,
  * else the running server's --public-endpoint, else the address it is
- * bound to; never a wildcard) and the server's public key. */
+ * bound to; up to 4, never a wildcard) and the server's public key. */
 static int invite_target(vn_opts *o, vn_invite *inv)
 {
-    char pubz[64] = {0};
+    char pubz[64] = {0}, list[VN_ENDPOINTS_TEXT_MAX], why[300];
+    const char *src = o->endpoint;
     memset(inv, 0, sizeof *inv);
-    if (o->endpoint) {
-        if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
-            return vn_runopts_die(o->json, 2, VN_EINVAL, "--endpoint is too long");
-        memcpy(inv->endpoint, o->endpoint, strlen(o->endpoint));
-    } else if (read_endpoint(o->state, VN_PUBLIC_ENDPOINT_FILE, inv->endpoint,
-                             sizeof inv->endpoint) != 0 &&
-               read_endpoint(o->state, "endpoint", inv->endpoint, sizeof inv->endpoint) != 0) {
-        return vn_runopts_die(
-            o->json, 1, VN_ENOTFOUND,
-            "no endpoint known for %s: start `vangnetd run` first or pass --endpoint", o->state);
+    if (!src) {
+        if (read_endpoint(o->state, VN_PUBLIC_ENDPOINT_FILE, list, sizeof list) != 0 &&
+            read_endpoint(o->state, "endpoint", list, sizeof list) != 0)
+            return vn_runopts_die(
+                o->json, 1, VN_ENOTFOUND,
+                "no endpoint known for %s: start `vangnetd run` first or pass --endpoint",
+                o->state);
+        src = list;
     }
-    if (vn_invite_endpoint_wildcard(inv->endpoint))
-        return vn_runopts_die(
-            o->json, o->endpoint ? 2 : 1, VN_EINVAL,
-            "%s is a wildcard address the server listens on, which no client elsewhere can "
-            "connect to: run the server with --public-endpoint tcp://HOST:PORT (public-endpoint "
-            "in its settings file), the address clients reach it at, or pass --endpoint "
-            "tcp://HOST:PORT here",
-            inv->endpoint);
+    if (vn_endpoints_parse(src, &inv->endpoints, why, sizeof why))
+        return vn_runopts_die(o->json, o->endpoint ? 2 : 1, VN_EINVAL, "--endpoint: %s", why);
+    memcpy(inv->endpoint, inv->endpoints.ep[0], sizeof inv->endpoint);
+    for (size_t k = 0; k < inv->endpoints.n; k++)
+        if (vn_invite_endpoint_wildcard(inv->endpoints.ep[k]))
+            return vn_runopts_die(
+                o->json, o->endpoint ? 2 : 1, VN_EINVAL,
+                "%s is a wildcard address the server listens on, which no client elsewhere can "
+                "connect to: run the server with --public-endpoint tcp://HOST:PORT "
+                "(public-endpoint in its settings file), the address clients reach it at, or "
+                "pass --endpoint tcp://HOST:PORT here",
+                inv->endpoints.ep[k]);
     char path[4096];
     snprintf(path, sizeof path, "%s/server.pub", o->state);
     FILE *f = fopen(path, "r");
