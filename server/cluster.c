@@ -103,6 +103,11 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+struct __natsConnection *vn_cluster_nats(vn_cluster *self)
+{
+    return self ? self->nc : NULL;
+}
+
 bool vn_cluster_may_write(const vn_cluster *self)
 {
     return !self || atomic_load(&self->role) == ROLE_WRITER;

@@ -57,6 +57,10 @@ vn_err vn_cluster_start(vn_cluster *self, uv_loop_t *loop, char *msg, size_t siz
  * server's close does) to free it. Safe on NULL. */
 void vn_cluster_close(vn_cluster **self_p);
 
+/* The cluster's NATS connection (borrowed, for forwarding: forward.h), or
+ * NULL when not in a cluster. */
+struct __natsConnection *vn_cluster_nats(vn_cluster *self);
+
 /* True when this node may write now: not in a cluster, or the writer. */
 bool vn_cluster_may_write(const vn_cluster *self);
 /* The name of the node that holds the lease, as last seen ("" if none

@@ -57,6 +57,8 @@ vn_err vn_cluster_connect(const char *urls, uint64_t wait_ms, natsConnection **n
     /* Once connected, it keeps trying the others for as long as it runs. */
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 100);
+    /* Forwarded requests (forward.h) go out at once, not at the flusher's pace. */
+    if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
     if (s == NATS_OK) s = natsConnection_Connect(nc, opts);
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {

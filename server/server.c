@@ -5,6 +5,7 @@
 #include "server_internal.h"
 
 #include "cluster.h"
+#include "cluster_edge.h"
 #include "conns.h"
 #include "listen.h"
 #include "metrics.h"
@@ -462,11 +463,17 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     if (cfg->cluster && (err = open_cluster(s, cfg))) goto err_sockets;
     if ((err = start_loop(s))) goto err_sockets;
     if ((err = start_cluster(s))) goto err_sockets;
+    if (s->cluster && (err = vn_edge_open(s, cfg->store_key))) {
+        vn_logl(VN_LEVEL_ERROR, "cluster mode: cannot open request forwarding: %s",
+                vn_err_str(err));
+        goto err_sockets;
+    }
     explicit_bzero(secret, sizeof secret);
     *out = s;
     return VN_OK;
 
 err_sockets:
+    vn_edge_close(s);
     vn_cluster_close(&s->cluster);
     if (s->mon) zmq_close(s->mon);
     if (s->router) zmq_close(s->router);
@@ -524,6 +531,7 @@ void vn_server_close(vn_server **self_p)
 {
     if (!self_p || !*self_p) return;
     vn_server *s = *self_p;
+    vn_edge_close(s);              /* its timer closes in the loop run below */
     vn_cluster_close(&s->cluster); /* its handle closes in the loop run below */
     uv_close((uv_handle_t *)&s->router_poll, on_close);
     uv_close((uv_handle_t *)&s->zap_poll, on_close);

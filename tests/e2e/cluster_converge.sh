@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Cluster mode (docs/CLUSTER.md): three nats-server processes as one
 # JetStream cluster and three vangnetd nodes on loopback. Real clients talk
-# to the writer: messages, a team message, an SOS and its claim. A
-# follower refuses requests and names the writer. Every node's store ends
+# to the writer: messages, a team message, an SOS and its claim; then
+# through the followers, which hand requests to the writer over NATS, and
+# a push from the writer reaches a client connected to a follower. Every
+# node's store ends
 # with the same contents (a checksum over every table, in the clear), and
 # the NATS servers' disks hold no case id, account id or text in clear.
 . "$(dirname "$0")/lib.sh"
@@ -40,15 +42,34 @@ wait_inbox b1 'SOS'
 vn b1 claim "$SOS" >/dev/null
 wait_inbox p "claimed"
 
-step "a follower refuses requests and names the writer"
+step "every node serves clients: followers hand requests to the writer, pushes cross nodes"
 vn p server set-endpoint --no-check "$(node_endpoint b)" >/dev/null
-RC=0
-OUT=$(vn p --json inbox 2>&1) || RC=$?
-check "the request failed" test "$RC" -ne 0
-expect_match "with the writer's name" '"code": "UNAVAILABLE".*this node is a follower; the writer is a' "$OUT"
+vn b1 server set-endpoint --no-check "$(node_endpoint c)" >/dev/null
+"$VANGNET" --profile "$T/b1" inbox --follow >"$T/follow.out" 2>"$T/follow.err" &
+FOLLOW=$!
+sleep 1 # its first fetch and subscription
+vn p send "$CM" "via node b"
+wait_inbox cm "via node b"
+pass "a message sent through follower b reached the casemanager on the writer"
+# --follow fetches every 5 s anyway: a push is what brings each of these
+# sooner (in two tries, not both by a fetch that happened to come).
+for k in 1 2; do
+    vn cm send "$B1" "pushed to node c $k"
+    wait_for "the push to reach b1's session on node c" 4 grep -q "pushed to node c $k" "$T/follow.out"
+done
+pass "pushes from the writer reached the client connected to follower c"
+vn b1 send --case "$CASE" "team via node c"
+wait_inbox p "team via node c"
+pass "a team message through follower c reached the participant on follower b"
+SOS2=$(vn p --json sos "again, via b" | grep -o '"alert": "[0-9a-f]*"' | cut -d'"' -f4)
+check "an SOS through follower b is raised" test -n "$SOS2"
+wait_for "the SOS to reach b1's session on node c" 20 grep -q "again, via b" "$T/follow.out"
+kill "$FOLLOW" 2>/dev/null || true
+wait "$FOLLOW" 2>/dev/null || true
+OUT=$(vn b1 claim "$SOS2" 2>&1)
+expect_match "b1 claims it through node c" "claimed" "$OUT"
 vn p server set-endpoint "$(node_endpoint a)" >/dev/null
-vn cm send "$P" "after the detour"
-wait_inbox p "after the detour"
+vn b1 server set-endpoint "$(node_endpoint a)" >/dev/null
 
 step "every node's store converges to the same contents"
 wait_for "three nodes caught up" 20 all_caught_up 3
