@@ -571,7 +571,11 @@ void vn_cluster_close(vn_cluster **self_p)
     pthread_mutex_unlock(&c->mu);
     if (c->thread_started) pthread_join(c->thread, NULL);
     /* The next writer need not wait for the lease's TTL. */
-    if (c->holding) release(c);
+    if (c->holding) {
+        if (atomic_exchange(&c->role, ROLE_FOLLOWER) == ROLE_WRITER)
+            vn_log("cluster: node %s gives the lease up", c->node);
+        release(c);
+    }
     natsSubscription_Unsubscribe(c->wake_sub);
     natsSubscription_Destroy(c->wake_sub);
     kvStore_Destroy(c->bucket);

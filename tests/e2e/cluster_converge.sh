@@ -7,8 +7,27 @@
 # node's store ends
 # with the same contents (a checksum over every table, in the clear), and
 # the NATS servers' disks hold no case id, account id or text in clear.
+# First: bad cluster options are refused, naming what is wrong.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/clusterlib.sh"
+
+step "cluster options are checked before anything starts"
+server_init
+bad_run() { local rc=0 out; out=$("$VANGNETD" run --state "$STATE" --store-key "$STORE_KEY" --listen 'tcp://127.0.0.1:*' "$@" 2>&1) || rc=$?; echo "$rc $out"; }
+expect_match "--node alone is refused" '^2 .*--node names a node of a cluster: give --cluster URLS too' "$(bad_run --node a)"
+expect_match "--cluster without --node is refused" '^2 .*--node must name this node' "$(bad_run --cluster nats://127.0.0.1:4222)"
+expect_match "a node name with a space is refused" "^2 .*--node must be 1..64 letters, digits, - or _, not a b" "$(bad_run --cluster nats://127.0.0.1:4222 --node 'a b')"
+expect_match "a node name with a ! is refused" "^2 .*--node must name this node.*not 'a!b'" "$(bad_run --cluster nats://127.0.0.1:4222 --node 'a!b')"
+expect_match "a URL that is not nats:// is refused" "^2 .*--cluster must be up to 16 NATS servers as nats://HOST:PORT.*not 'http://x:1'" "$(bad_run --cluster nats://127.0.0.1:4222,http://x:1 --node a)"
+expect_match "--lease-ms out of bounds is refused" '^2 .*--lease-ms must be 500..60000' "$(bad_run --cluster nats://127.0.0.1:4222 --node a --lease-ms 100)"
+RC=0; OUT=$("$VANGNETD" cluster status 2>&1) || RC=$?
+expect_match "cluster status needs --cluster" "^2 vangnetd: cluster status needs --cluster URLS" "$RC $OUT"
+RC=0; OUT=$("$VANGNETD" cluster status --cluster nats://127.0.0.1:1 2>&1) || RC=$?
+expect_match "no NATS there: said so (exit 1)" "^1 vangnetd: cannot connect to the NATS servers nats://127.0.0.1:1" "$RC $OUT"
+OUT=$(bad_run --cluster nats://127.0.0.1:1 --node a)
+expect_eq "vangnetd run with no NATS there stops (exit 1)" 1 "${OUT%% *}"
+expect_match "saying so" "cluster mode: cannot connect to the NATS servers nats://127.0.0.1:1" "$OUT"
+rm -rf "$STATE" "$STORE_KEY"
 
 step "three NATS servers, three nodes"
 nats_cluster_start
