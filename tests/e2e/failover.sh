@@ -112,6 +112,7 @@ wait "$RELAY" 2>/dev/null || true
 kill -TERM "$DAEMON"
 RC=0; wait "$DAEMON" || RC=$?
 expect_eq "the daemon ends 0 on SIGTERM" 0 "$RC"
+check "no sanitizer report from the daemon" test -z "$(grep -E "AddressSanitizer|LeakSanitizer|runtime error:" "$T/daemon.log" || true)"
 
 step "a server with another key is refused, naming its address"
 run() { RC=0; OUT=$("$@" 2>"$T/err") || RC=$?; ERR=$(cat "$T/err"); }
