@@ -97,7 +97,10 @@ wait_for "the daemon to tell of it" 20 grep -q '"text":"to the daemon before"' "
 step "the server moves to the fourth address: no new invite needed"
 server_stop
 ENDPOINT=$TWO
-server_start --public-endpoint "$DEAD,$OTHER,$ONE,$TWO"
+# This time the list comes from the settings file.
+printf 'public-endpoint = %s\n' "$DEAD,$OTHER,$ONE,$TWO" > "$T/vangnetd.conf"
+server_start --config "$T/vangnetd.conf"
+expect_eq "the settings file's list is what invites carry" "$DEAD,$OTHER,$ONE,$TWO" "$(cat "$STATE/public-endpoint")"
 expect_eq "the server listens at the fourth address" "$TWO" "$ENDPOINT"
 vn cm send "$P" "hello after the move"
 wait_inbox p 'hello after the move'
