@@ -90,7 +90,7 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
     err = vn_invite_decode(vn_args_pos(a, 0), &inv);
     if (err)
         return vn_client_fail(c, err,
-                              "not a Vangnet invite code (it starts with vn1-): check "
+                              "not a Vangnet invite code (it starts with vn1- or vn2-): check "
                               "that it was copied whole");
     if ((err = ensure_device_keys(c)))
         return vn_client_fail(c, err, "cannot create device keys: %s", vn_err_str(err));

@@ -272,9 +272,10 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
     const Vn__Invited *iv = rep->invited;
     if (!err && iv->n_endpoints > 0) {
         for (size_t k = 0; k < iv->n_endpoints && !err; k++)
-            if (vn_endpoints_parse(iv->endpoints[k], &inv.endpoints, NULL, 0)) err = VN_EPROTO;
+            if (vn_invite_endpoints_parse(iv->endpoints[k], &inv.endpoints, NULL, 0))
+                err = VN_EPROTO;
     } else if (!err && iv->endpoint && iv->endpoint[0]) {
-        if (vn_endpoints_parse(iv->endpoint, &inv.endpoints, NULL, 0)) err = VN_EPROTO;
+        if (vn_invite_endpoints_parse(iv->endpoint, &inv.endpoints, NULL, 0)) err = VN_EPROTO;
     } else if (!err) {
         err = vn_client_endpoints(c, &inv.endpoints);
     }

@@ -191,7 +191,7 @@ int vn_cmd_server_show(vn_client *c, const vn_args *a)
     if (err) return vn_client_fail(c, err, "this profile has no server address: it has not joined");
     if (!vn_client_cfg_get(c, "endpoint_last", last, VN_ENDPOINT_MAX, &n)) last[n] = '\0';
     /* Not stored: the first is where the next command starts. */
-    if (vn_endpoints_find(&eps, last) < 0) snprintf(last, sizeof last, "%s", eps.ep[0]);
+    if (vn_invite_endpoints_find(&eps, last) < 0) snprintf(last, sizeof last, "%s", eps.ep[0]);
     if (c->json) {
         fputs("{\"endpoints\": [", stdout);
         for (size_t k = 0; k < eps.n; k++) {
@@ -216,7 +216,7 @@ static int endpoints_arg(vn_client *c, const vn_args *a, vn_endpoints *eps)
     char why[300];
     memset(eps, 0, sizeof *eps);
     for (int i = 0; vn_args_pos(a, i); i++)
-        if (vn_endpoints_parse(vn_args_pos(a, i), eps, why, sizeof why))
+        if (vn_invite_endpoints_parse(vn_args_pos(a, i), eps, why, sizeof why))
             return vn_args_usage(c, a, "%s", why);
     for (size_t k = 0; k < eps->n; k++)
         if (!vn_invite_endpoint_ok(eps->ep[k]))
@@ -234,7 +234,7 @@ int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a)
     vn_err err = vn_client_cfg_get(c, "endpoint", old, sizeof old - 1, &n);
     if (err) return vn_client_fail(c, err, "this profile has no server address: it has not joined");
     old[n] = '\0';
-    if ((err = vn_endpoints_join(&eps, list, sizeof list)) ||
+    if ((err = vn_invite_endpoints_join(&eps, list, sizeof list)) ||
         (err = vn_client_set_endpoints(c, &eps)))
         return vn_client_fail(c, err, "cannot store the address: %s", vn_err_str(err));
     const char *ep = list;

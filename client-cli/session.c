@@ -23,13 +23,13 @@ vn_err vn_client_endpoints(vn_client *c, vn_endpoints *eps)
     vn_err err = vn_client_cfg_get(c, "endpoint", list, sizeof list - 1, &n);
     if (err) return err;
     list[n] = '\0';
-    return vn_endpoints_parse(list, eps, NULL, 0) ? VN_ESTORE : VN_OK;
+    return vn_invite_endpoints_parse(list, eps, NULL, 0) ? VN_ESTORE : VN_OK;
 }
 
 vn_err vn_client_set_endpoints(vn_client *c, const vn_endpoints *eps)
 {
     char list[VN_ENDPOINTS_TEXT_MAX];
-    vn_err err = vn_endpoints_join(eps, list, sizeof list);
+    vn_err err = vn_invite_endpoints_join(eps, list, sizeof list);
     /* endpoint_last stays: it counts only while it is in the list. */
     if (!err) err = vn_client_cfg_put(c, "endpoint", list, strlen(list));
     return err;
@@ -42,7 +42,7 @@ static size_t first_endpoint(vn_client *c, const vn_endpoints *eps)
     size_t n = 0;
     if (vn_client_cfg_get(c, "endpoint_last", last, VN_ENDPOINT_MAX, &n)) return 0;
     last[n] = '\0';
-    int at = vn_endpoints_find(eps, last);
+    int at = vn_invite_endpoints_find(eps, last);
     return at < 0 ? 0 : (size_t)at;
 }
 
@@ -51,7 +51,7 @@ void vn_client_remember_endpoint(vn_client *c)
     vn_endpoints eps;
     const char *ep = c->conn && c->kv ? vn_conn_endpoint(c->conn) : NULL;
     if (!ep || vn_client_endpoints(c, &eps)) return;
-    int at = vn_endpoints_find(&eps, ep);
+    int at = vn_invite_endpoints_find(&eps, ep);
     /* A hint for the next run: failing to store it costs only time. */
     if (at >= 0 && (size_t)at != first_endpoint(c, &eps))
         (void)vn_client_cfg_put(c, "endpoint_last", ep, strlen(ep));

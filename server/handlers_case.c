@@ -144,7 +144,7 @@ vn_err vn_handle_case_invite(vn_req *r)
      * endpoint, for clients of before the list, and all in endpoints. */
     const char *pe = vn_server_cfg(r->srv)->public_endpoint;
     vn_endpoints eps = {0};
-    if (pe && vn_endpoints_parse(pe, &eps, NULL, 0)) return VN_EINTERNAL;
+    if (pe && vn_invite_endpoints_parse(pe, &eps, NULL, 0)) return VN_EINTERNAL;
     body->endpoint = vn_dup_str(eps.n ? eps.ep[0] : "");
     if (eps.n > 1) {
         body->endpoints = calloc(eps.n, sizeof *body->endpoints);

@@ -279,7 +279,7 @@ static int invite_target(vn_opts *o, vn_invite *inv)
                 o->state);
         src = list;
     }
-    if (vn_endpoints_parse(src, &inv->endpoints, why, sizeof why))
+    if (vn_invite_endpoints_parse(src, &inv->endpoints, why, sizeof why))
         return vn_runopts_die(o->json, o->endpoint ? 2 : 1, VN_EINVAL, "--endpoint: %s", why);
     memcpy(inv->endpoint, inv->endpoints.ep[0], sizeof inv->endpoint);
     for (size_t k = 0; k < inv->endpoints.n; k++)

@@ -402,7 +402,7 @@ int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config 
     const char *pe = cfg->public_endpoint;
     vn_endpoints eps = {0};
     char why[300];
-    if (pe && vn_endpoints_parse(pe, &eps, why, sizeof why))
+    if (pe && vn_invite_endpoints_parse(pe, &eps, why, sizeof why))
         return vn_runopts_die(false, 2, VN_EINVAL,
                               "--public-endpoint (public-endpoint in a settings file): %s", why);
     for (size_t k = 0; k < eps.n; k++)

@@ -97,7 +97,10 @@ wait_for "the daemon to tell of it" 20 grep -q '"text":"to the daemon before"' "
 step "the server moves to the fourth address: no new invite needed"
 server_stop
 ENDPOINT=$TWO
-server_start --public-endpoint "$DEAD,$OTHER,$ONE,$TWO"
+# This time the list comes from the settings file.
+printf 'public-endpoint = %s\n' "$DEAD,$OTHER,$ONE,$TWO" > "$T/vangnetd.conf"
+server_start --config "$T/vangnetd.conf"
+expect_eq "the settings file's list is what invites carry" "$DEAD,$OTHER,$ONE,$TWO" "$(cat "$STATE/public-endpoint")"
 expect_eq "the server listens at the fourth address" "$TWO" "$ENDPOINT"
 vn cm send "$P" "hello after the move"
 wait_inbox p 'hello after the move'
@@ -112,6 +115,7 @@ wait "$RELAY" 2>/dev/null || true
 kill -TERM "$DAEMON"
 RC=0; wait "$DAEMON" || RC=$?
 expect_eq "the daemon ends 0 on SIGTERM" 0 "$RC"
+check "no sanitizer report from the daemon" test -z "$(grep -E "AddressSanitizer|LeakSanitizer|runtime error:" "$T/daemon.log" || true)"
 
 step "a server with another key is refused, naming its address"
 run() { RC=0; OUT=$("$@" 2>"$T/err") || RC=$?; ERR=$(cat "$T/err"); }

@@ -444,31 +444,33 @@ static void test_endpoints_parse(void **state)
     (void)state;
     vn_endpoints eps = {0};
     char why[256], text[VN_ENDPOINTS_TEXT_MAX];
-    assert_int_equal(vn_endpoints_parse("tcp://a:1", &eps, why, sizeof why), VN_OK);
+    assert_int_equal(vn_invite_endpoints_parse("tcp://a:1", &eps, why, sizeof why), VN_OK);
     assert_int_equal(eps.n, 1);
-    assert_int_equal(vn_endpoints_parse("tcp://b:2, tcp://a:1 ,tcp://c:3", &eps, why, sizeof why),
-                     VN_OK);
+    assert_int_equal(
+        vn_invite_endpoints_parse("tcp://b:2, tcp://a:1 ,tcp://c:3", &eps, why, sizeof why), VN_OK);
     assert_int_equal(eps.n, 3); /* the repeated one once */
     assert_string_equal(eps.ep[1], "tcp://b:2");
     assert_string_equal(eps.ep[2], "tcp://c:3");
-    assert_int_equal(vn_endpoints_find(&eps, "tcp://c:3"), 2);
-    assert_int_equal(vn_endpoints_find(&eps, "tcp://d:4"), -1);
-    assert_int_equal(vn_endpoints_join(&eps, text, sizeof text), VN_OK);
+    assert_int_equal(vn_invite_endpoints_find(&eps, "tcp://c:3"), 2);
+    assert_int_equal(vn_invite_endpoints_find(&eps, "tcp://d:4"), -1);
+    assert_int_equal(vn_invite_endpoints_join(&eps, text, sizeof text), VN_OK);
     assert_string_equal(text, "tcp://a:1,tcp://b:2,tcp://c:3");
-    assert_int_equal(vn_endpoints_join(&eps, text, strlen(text)), VN_ETOOBIG);
-    assert_int_equal(vn_endpoints_parse("tcp://d:4,tcp://e:5", &eps, why, sizeof why), VN_EINVAL);
+    assert_int_equal(vn_invite_endpoints_join(&eps, text, strlen(text)), VN_ETOOBIG);
+    assert_int_equal(vn_invite_endpoints_parse("tcp://d:4,tcp://e:5", &eps, why, sizeof why),
+                     VN_EINVAL);
     assert_non_null(strstr(why, "more than 4"));
     vn_endpoints e2 = {0};
-    assert_int_equal(vn_endpoints_parse("tcp://a:1,,tcp://b:2", &e2, why, sizeof why), VN_EINVAL);
+    assert_int_equal(vn_invite_endpoints_parse("tcp://a:1,,tcp://b:2", &e2, why, sizeof why),
+                     VN_EINVAL);
     assert_non_null(strstr(why, "empty"));
     memset(&e2, 0, sizeof e2);
-    assert_int_equal(vn_endpoints_parse("", &e2, why, sizeof why), VN_EINVAL);
+    assert_int_equal(vn_invite_endpoints_parse("", &e2, why, sizeof why), VN_EINVAL);
     char longer[VN_ENDPOINT_MAX + 10];
     memset(longer, 'x', sizeof longer - 1);
     longer[sizeof longer - 1] = '\0';
-    assert_int_equal(vn_endpoints_parse(longer, &e2, why, sizeof why), VN_EINVAL);
+    assert_int_equal(vn_invite_endpoints_parse(longer, &e2, why, sizeof why), VN_EINVAL);
     assert_non_null(strstr(why, "longer than 200"));
-    assert_int_equal(vn_endpoints_parse("tcp://a\t:1", &e2, NULL, 0), VN_EINVAL);
+    assert_int_equal(vn_invite_endpoints_parse("tcp://a\t:1", &e2, NULL, 0), VN_EINVAL);
     assert_false(vn_invite_endpoint_ok("tcp://a,b:1"));
 }
 

@@ -154,7 +154,7 @@ __attribute__((format(printf, 3, 4))) static void say(char *why, size_t whysize,
     va_end(ap);
 }
 
-vn_err vn_endpoints_parse(const char *list, vn_endpoints *out, char *why, size_t whysize)
+vn_err vn_invite_endpoints_parse(const char *list, vn_endpoints *out, char *why, size_t whysize)
 {
     const char *p = list;
     for (;;) {
@@ -179,7 +179,7 @@ vn_err vn_endpoints_parse(const char *list, vn_endpoints *out, char *why, size_t
             say(why, whysize, "the address %s holds a space or an unprintable character", item);
             return VN_EINVAL;
         }
-        if (vn_endpoints_find(out, item) < 0) {
+        if (vn_invite_endpoints_find(out, item) < 0) {
             if (out->n >= VN_INVITE_ENDPOINTS_MAX) {
                 say(why, whysize, "more than 4 addresses: %s", list);
                 return VN_EINVAL;
@@ -191,7 +191,7 @@ vn_err vn_endpoints_parse(const char *list, vn_endpoints *out, char *why, size_t
     }
 }
 
-vn_err vn_endpoints_join(const vn_endpoints *eps, char *out, size_t size)
+vn_err vn_invite_endpoints_join(const vn_endpoints *eps, char *out, size_t size)
 {
     size_t used = 0;
     if (size == 0) return VN_ETOOBIG;
@@ -206,7 +206,7 @@ vn_err vn_endpoints_join(const vn_endpoints *eps, char *out, size_t size)
     return VN_OK;
 }
 
-int vn_endpoints_find(const vn_endpoints *eps, const char *ep)
+int vn_invite_endpoints_find(const vn_endpoints *eps, const char *ep)
 {
     for (size_t k = 0; k < eps->n; k++)
         if (strcmp(eps->ep[k], ep) == 0) return (int)k;

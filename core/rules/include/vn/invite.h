@@ -65,11 +65,11 @@ bool vn_invite_endpoint_wildcard(const char *ep);
  * why (if given) naming the problem: an empty item, one too long or with
  * an unprintable byte, or more than VN_INVITE_ENDPOINTS_MAX in all. It
  * does not check the tcp://HOST:PORT form (vn_invite_endpoint_ok does). */
-vn_err vn_endpoints_parse(const char *list, vn_endpoints *out, char *why, size_t whysize);
+vn_err vn_invite_endpoints_parse(const char *list, vn_endpoints *out, char *why, size_t whysize);
 /* Writes the list comma-separated into out (size >= VN_ENDPOINTS_TEXT_MAX
  * always fits). VN_ETOOBIG if it does not fit. */
-vn_err vn_endpoints_join(const vn_endpoints *eps, char *out, size_t size);
+vn_err vn_invite_endpoints_join(const vn_endpoints *eps, char *out, size_t size);
 /* The index of ep in the list, or -1. */
-int vn_endpoints_find(const vn_endpoints *eps, const char *ep);
+int vn_invite_endpoints_find(const vn_endpoints *eps, const char *ep);
 
 #endif
