@@ -416,6 +416,7 @@ vn_err vn_client_change_passphrase(vn_client *c)
 
 void vn_client_close(vn_client *c)
 {
+    vn_client_remember_endpoint(c);
     vn_conn_close(&c->conn);
     vn_e2ee_close(&c->e2ee);
     vn_kv_close(&c->kv);

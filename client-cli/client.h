@@ -154,8 +154,19 @@ void vn_client_crisis_contacts(void);
 
 /* session.c: the conversation with the server. */
 
-/* Connects with the profile's pinned server key; VN_ENOTFOUND before join. */
+/* Connects with the profile's pinned server key; VN_ENOTFOUND before join.
+ * The connection moves between the server's endpoints (vn_conn) and starts
+ * at the one that last answered (config "endpoint_last"). */
 vn_err vn_client_connect(vn_client *c);
+/* The profile's server endpoints: config "endpoint" holds them
+ * comma-separated (a profile of before the list holds one, which reads the
+ * same). VN_ENOTFOUND before join. */
+vn_err vn_client_endpoints(vn_client *c, vn_endpoints *eps);
+/* Stores them (the one that last answered counts while it is among them). */
+vn_err vn_client_set_endpoints(vn_client *c, const vn_endpoints *eps);
+/* Remembers the endpoint that answered this run, if it is not the one the
+ * next run would start at anyway (vn_client_close calls it). */
+void vn_client_remember_endpoint(vn_client *c);
 
 /* One request and its reply of the expected type; prints the error and
  * returns its exit code on failure, 0 with *rep set on success (free it

@@ -90,21 +90,21 @@ int vn_cmd_join(vn_client *c, const vn_args *a)
     err = vn_invite_decode(vn_args_pos(a, 0), &inv);
     if (err)
         return vn_client_fail(c, err,
-                              "not a Vangnet invite code (it starts with vn1-): check "
+                              "not a Vangnet invite code (it starts with vn1- or vn2-): check "
                               "that it was copied whole");
     if ((err = ensure_device_keys(c)))
         return vn_client_fail(c, err, "cannot create device keys: %s", vn_err_str(err));
     /* Pin the server key from the code: from now on we talk only to it. */
-    if ((err = vn_kv_begin(c->kv)) ||
-        (err = vn_client_cfg_put(c, "endpoint", inv.endpoint, strlen(inv.endpoint))) ||
+    if ((err = vn_kv_begin(c->kv)) || (err = vn_client_set_endpoints(c, &inv.endpoints)) ||
         (err = vn_client_cfg_put(c, "server_key", inv.server_key, 32)) ||
         (err = vn_kv_commit(c->kv))) {
         explicit_bzero(&inv, sizeof inv);
         return vn_client_fail(c, err, "cannot write the profile: %s", vn_err_str(err));
     }
     if ((err = vn_client_connect(c))) {
+        rc = vn_client_fail(c, err, "cannot connect to %s: %s", inv.endpoint, vn_err_str(err));
         explicit_bzero(&inv, sizeof inv);
-        return vn_client_fail(c, err, "cannot connect to %s", inv.endpoint);
+        return rc;
     }
     Vn__Redeem red = VN__REDEEM__INIT;
     red.secret.data = inv.secret;

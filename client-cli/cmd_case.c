@@ -268,16 +268,22 @@ int vn_cmd_invite(vn_client *c, const vn_args *a)
     memset(&inv, 0, sizeof inv);
     vn_err err = rep->invited->secret.len == VN_INVITE_SECRET_LEN ? VN_OK : VN_EPROTO;
     if (!err) memcpy(inv.secret, rep->invited->secret.data, VN_INVITE_SECRET_LEN);
-    /* The server's public address if it has one, else the one we use. */
-    const char *pe = rep->invited->endpoint;
-    if (!err && pe && pe[0] && strlen(pe) <= VN_ENDPOINT_MAX)
-        memcpy(inv.endpoint, pe, strlen(pe));
-    else if (!err && !(err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n)))
-        inv.endpoint[n] = '\0';
-    if (!err && vn_invite_endpoint_wildcard(inv.endpoint)) {
+    /* The server's public addresses if it has them, else the ones we use. */
+    const Vn__Invited *iv = rep->invited;
+    if (!err && iv->n_endpoints > 0) {
+        for (size_t k = 0; k < iv->n_endpoints && !err; k++)
+            if (vn_invite_endpoints_parse(iv->endpoints[k], &inv.endpoints, NULL, 0))
+                err = VN_EPROTO;
+    } else if (!err && iv->endpoint && iv->endpoint[0]) {
+        if (vn_invite_endpoints_parse(iv->endpoint, &inv.endpoints, NULL, 0)) err = VN_EPROTO;
+    } else if (!err) {
+        err = vn_client_endpoints(c, &inv.endpoints);
+    }
+    for (size_t k = 0; !err && k < inv.endpoints.n; k++) {
+        if (!vn_invite_endpoint_wildcard(inv.endpoints.ep[k])) continue;
         char f[VN_ENDPOINT_MAX * 4 + 1];
         vn_frame_reply_free(rep);
-        vn_text_field(inv.endpoint, f, sizeof f);
+        vn_text_field(inv.endpoints.ep[k], f, sizeof f);
         explicit_bzero(&inv, sizeof inv);
         return vn_client_fail(
             c, VN_EINVAL,

@@ -107,7 +107,7 @@ int vn_cmd_group_invite(vn_client *c, const vn_args *a)
     memset(&inv, 0, sizeof inv);
     vn_err err = rep->group_invited->secret.len == VN_INVITE_SECRET_LEN ? VN_OK : VN_EPROTO;
     if (!err) memcpy(inv.secret, rep->group_invited->secret.data, VN_INVITE_SECRET_LEN);
-    if (!err) err = vn_client_cfg_get(c, "endpoint", inv.endpoint, VN_ENDPOINT_MAX, &n);
+    if (!err) err = vn_client_endpoints(c, &inv.endpoints);
     if (!err) err = vn_client_cfg_get(c, "server_key", inv.server_key, 32, &n);
     if (!err) err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(&inv, sizeof inv);

@@ -181,31 +181,63 @@ out:
 
 /* ---- server set-endpoint --------------------------------------------- */
 
-/* True if ep is tcp://HOST:PORT: printable, no spaces, a port 1..65535. */
-static bool endpoint_ok(const char *ep)
+int vn_cmd_server_show(vn_client *c, const vn_args *a)
 {
-    size_t len = strlen(ep);
-    const char *colon = strrchr(ep, ':');
-    char *end = NULL;
-    if (len > VN_ENDPOINT_MAX || strncmp(ep, "tcp://", 6) != 0 || !colon || colon < ep + 7)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)ep[i] < 0x21 || (unsigned char)ep[i] > 0x7e) return false;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 && port <= 65535;
+    (void)a;
+    vn_endpoints eps;
+    char last[VN_ENDPOINT_MAX + 1] = "";
+    size_t n = 0;
+    vn_err err = vn_client_endpoints(c, &eps);
+    if (err) return vn_client_fail(c, err, "this profile has no server address: it has not joined");
+    if (!vn_client_cfg_get(c, "endpoint_last", last, VN_ENDPOINT_MAX, &n)) last[n] = '\0';
+    /* Not stored: the first is where the next command starts. */
+    if (vn_invite_endpoints_find(&eps, last) < 0) snprintf(last, sizeof last, "%s", eps.ep[0]);
+    if (c->json) {
+        fputs("{\"endpoints\": [", stdout);
+        for (size_t k = 0; k < eps.n; k++) {
+            if (k) fputs(", ", stdout);
+            vn_json_str(stdout, eps.ep[k]);
+        }
+        fputs("], \"last\": ", stdout);
+        vn_json_str(stdout, last);
+        fputs("}\n", stdout);
+    } else {
+        for (size_t k = 0; k < eps.n; k++)
+            printf("%s%s\n", eps.ep[k],
+                   strcmp(eps.ep[k], last) == 0 ? "  (the next command starts here)" : "");
+    }
+    return EXIT_OK;
+}
+
+/* The addresses given: one or more arguments, each one address or several
+ * comma-separated. EXIT_OK, or the usage error's exit code. */
+static int endpoints_arg(vn_client *c, const vn_args *a, vn_endpoints *eps)
+{
+    char why[300];
+    memset(eps, 0, sizeof *eps);
+    for (int i = 0; vn_args_pos(a, i); i++)
+        if (vn_invite_endpoints_parse(vn_args_pos(a, i), eps, why, sizeof why))
+            return vn_args_usage(c, a, "%s", why);
+    for (size_t k = 0; k < eps->n; k++)
+        if (!vn_invite_endpoint_ok(eps->ep[k]))
+            return vn_args_usage(c, a, "%s is not tcp://HOST:PORT", eps->ep[k]);
+    return EXIT_OK;
 }
 
 int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a)
 {
-    const char *ep = vn_args_pos(a, 0);
-    char old[VN_ENDPOINT_MAX + 1];
+    char old[VN_ENDPOINTS_TEXT_MAX], list[VN_ENDPOINTS_TEXT_MAX];
+    vn_endpoints eps;
     size_t n = 0;
-    if (!endpoint_ok(ep)) return vn_args_usage(c, a, "%s is not tcp://HOST:PORT", ep);
-    vn_err err = vn_client_cfg_get(c, "endpoint", old, VN_ENDPOINT_MAX, &n);
+    int rc = endpoints_arg(c, a, &eps);
+    if (rc) return rc;
+    vn_err err = vn_client_cfg_get(c, "endpoint", old, sizeof old - 1, &n);
     if (err) return vn_client_fail(c, err, "this profile has no server address: it has not joined");
     old[n] = '\0';
-    if ((err = vn_client_cfg_put(c, "endpoint", ep, strlen(ep))))
+    if ((err = vn_invite_endpoints_join(&eps, list, sizeof list)) ||
+        (err = vn_client_set_endpoints(c, &eps)))
         return vn_client_fail(c, err, "cannot store the address: %s", vn_err_str(err));
+    const char *ep = list;
     if (!vn_args_has(a, "--no-check")) {
         /* Only the server whose key this profile pinned can answer under
          * CURVE: any other there looks like no server at all. */
@@ -214,8 +246,7 @@ int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a)
         Vn__Request req = VN__REQUEST__INIT;
         req.body_case = VN__REQUEST__BODY_WHOAMI;
         req.whoami = &w;
-        int rc =
-            vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "no check at the new address", &rep);
+        rc = vn_client_call(c, &req, VN__REPLY__BODY_IDENTITY, "no check at the new address", &rep);
         if (rep) vn_frame_reply_free(rep);
         if (rc) {
             err = vn_client_cfg_put(c, "endpoint", old, n);
@@ -230,9 +261,14 @@ int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a)
     if (c->json) {
         fputs("{\"endpoint\": ", stdout);
         vn_json_str(stdout, ep);
-        fputs("}\n", stdout);
+        fputs(", \"endpoints\": [", stdout);
+        for (size_t k = 0; k < eps.n; k++) {
+            if (k) fputs(", ", stdout);
+            vn_json_str(stdout, eps.ep[k]);
+        }
+        fputs("]}\n", stdout);
     } else {
-        printf("server address now %s (the same pinned server key)\n", ep);
+        printf("server address%s now %s (the same pinned server key)\n", eps.n > 1 ? "es" : "", ep);
     }
     return EXIT_OK;
 }

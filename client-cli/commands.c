@@ -350,10 +350,17 @@ static const vn_cmd commands[] = {
     {ROW("server", "set-endpoint", vn_cmd_server_set_endpoint,
          "change the server's address, keeping its pinned key"),
      .opts = {{"--no-check", NULL, 0, "store it without asking the server there first"}},
-     .args = {{"ENDPOINT", 0, "the new address, tcp://HOST:PORT"}},
+     .args = {{"ENDPOINT", VN_ARG_REPEAT,
+               "the new address, tcp://HOST:PORT; up to 4, or comma-separated"}},
      .about = "For a server that moved: the next commands connect to ENDPOINT, still only to the\n"
               "server whose key this profile pinned when it joined. It is asked first; when it\n"
-              "does not answer the address stays as it was."},
+              "does not answer the address stays as it was. With several (the nodes of a\n"
+              "cluster, or one server's addresses) a command tries them in turn, starting at\n"
+              "the one that last answered; one under another key is refused."},
+    {ROW("server", "show", vn_cmd_server_show,
+         "show the server's addresses this profile uses (no server asked)"),
+     .about = "The addresses in the order they are tried, the one that last answered marked\n"
+              "(--json: endpoints, last)."},
     {ROW("delete-account", NULL, vn_cmd_delete_account,
          "delete this account from the server and this device"),
      .opts = {{"--yes", NULL, VN_OPT_REQUIRED, "yes, delete it: this cannot be undone"}}},

@@ -124,6 +124,7 @@ int vn_cmd_delete_account(vn_client *c, const vn_args *a);
 int vn_cmd_change_passphrase(vn_client *c, const vn_args *a);
 int vn_cmd_profile_restore(vn_client *c, const vn_args *a);
 int vn_cmd_server_set_endpoint(vn_client *c, const vn_args *a);
+int vn_cmd_server_show(vn_client *c, const vn_args *a);
 int vn_cmd_intake_write(vn_client *c, const vn_args *a);
 int vn_cmd_intake_list(vn_client *c, const vn_args *a);
 int vn_cmd_wellbeing(vn_client *c, const vn_args *a);

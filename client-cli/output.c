@@ -80,12 +80,13 @@ int vn_client_fail_call(vn_client *c, vn_err err, const char *what)
     const char *smsg =
         vn_text_field(c->conn ? vn_conn_error(c->conn, &retry) : "", safe, sizeof safe);
     int rc;
-    if (err == VN_ETIMEOUT)
+    if (err == VN_ETIMEOUT) /* With what the connection found at each address, if anything. */
         rc = vn_client_fail(c, err,
                             "%s: no answer from the server within %d s (is it running and "
                             "reachable at this profile's address? A server with another key "
-                            "than the one pinned never answers; see vangnet server set-endpoint)",
-                            what, c->timeout_ms / 1000);
+                            "than the one pinned never answers; see vangnet server set-endpoint)"
+                            "%s%s",
+                            what, c->timeout_ms / 1000, smsg[0] ? ": " : "", smsg);
     else if (retry)
         rc = vn_client_fail(c, err, "%s: %s (retry after %llu ms)", what,
                             smsg[0] ? smsg : vn_err_str(err), (unsigned long long)retry);

@@ -15,19 +15,61 @@
 #define PREKEY_BATCH   100 /* how many a device keeps on the server */
 #define SPK_MAX_AGE_MS (7ULL * 86400000)
 
+vn_err vn_client_endpoints(vn_client *c, vn_endpoints *eps)
+{
+    char list[VN_ENDPOINTS_TEXT_MAX] = {0};
+    size_t n = 0;
+    memset(eps, 0, sizeof *eps);
+    vn_err err = vn_client_cfg_get(c, "endpoint", list, sizeof list - 1, &n);
+    if (err) return err;
+    list[n] = '\0';
+    return vn_invite_endpoints_parse(list, eps, NULL, 0) ? VN_ESTORE : VN_OK;
+}
+
+vn_err vn_client_set_endpoints(vn_client *c, const vn_endpoints *eps)
+{
+    char list[VN_ENDPOINTS_TEXT_MAX];
+    vn_err err = vn_invite_endpoints_join(eps, list, sizeof list);
+    /* endpoint_last stays: it counts only while it is in the list. */
+    if (!err) err = vn_client_cfg_put(c, "endpoint", list, strlen(list));
+    return err;
+}
+
+/* The endpoint to start at: the one that last answered, if still listed. */
+static size_t first_endpoint(vn_client *c, const vn_endpoints *eps)
+{
+    char last[VN_ENDPOINT_MAX + 1] = {0};
+    size_t n = 0;
+    if (vn_client_cfg_get(c, "endpoint_last", last, VN_ENDPOINT_MAX, &n)) return 0;
+    last[n] = '\0';
+    int at = vn_invite_endpoints_find(eps, last);
+    return at < 0 ? 0 : (size_t)at;
+}
+
+void vn_client_remember_endpoint(vn_client *c)
+{
+    vn_endpoints eps;
+    const char *ep = c->conn && c->kv ? vn_conn_endpoint(c->conn) : NULL;
+    if (!ep || vn_client_endpoints(c, &eps)) return;
+    int at = vn_invite_endpoints_find(&eps, ep);
+    /* A hint for the next run: failing to store it costs only time. */
+    if (at >= 0 && (size_t)at != first_endpoint(c, &eps))
+        (void)vn_client_cfg_put(c, "endpoint_last", ep, strlen(ep));
+}
+
 vn_err vn_client_connect(vn_client *c)
 {
-    char endpoint[VN_ENDPOINT_MAX + 1] = {0};
+    vn_endpoints eps;
     uint8_t server_key[32], pub[32], sec[32];
     size_t n;
     if (c->conn) return VN_OK;
-    vn_err err = vn_client_cfg_get(c, "endpoint", endpoint, VN_ENDPOINT_MAX, &n);
+    vn_err err = vn_client_endpoints(c, &eps);
     if (err) return err;
     if ((err = vn_client_cfg_get(c, "server_key", server_key, 32, &n)) ||
         (err = vn_client_cfg_get(c, "curve_pub", pub, 32, &n)) ||
         (err = vn_client_cfg_get(c, "curve_sec", sec, 32, &n)))
         goto out;
-    err = vn_conn_open(&c->conn, endpoint, server_key, pub, sec);
+    err = vn_conn_open_list(&c->conn, &eps, first_endpoint(c, &eps), server_key, pub, sec);
     if (!err) vn_conn_set_timeout(c->conn, c->timeout_ms, 1000);
 out:
     explicit_bzero(sec, sizeof sec);

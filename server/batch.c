@@ -4,6 +4,7 @@
  * once, and only then do the replies, pushes and notices leave. */
 #include "server_internal.h"
 
+#include "cluster_edge.h"
 #include "listen.h"
 #include "metrics.h"
 #include "vn/account.h"
@@ -29,6 +30,8 @@ vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN
     /* The subscription is bound to the connection of the request being
      * handled (its descriptor and CURVE key), not only to a routing id
      * that the client chose or that another connection may take later. */
+    /* Forwarded by a follower: that node binds the push to its connection. */
+    if (self->cur.route && self->cur_forwarded) return VN_OK;
     if (!self->cur.route || route_len != self->cur.route_len ||
         memcmp(route, self->cur.route, route_len) != 0)
         return VN_EINTERNAL;
@@ -39,8 +42,8 @@ vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN
 
 /* Sends a push to a subscribed account. A gone or slow connection only
  * loses the push: the envelope stays stored until it is acknowledged. */
-static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
-                 size_t len)
+void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
+                    size_t len)
 {
     const uint8_t *route;
     size_t route_len;
@@ -48,7 +51,10 @@ static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint
      * another connection's, and libzmq emits the close before it frees
      * the id, so reading the events now ends such a subscription. */
     vn_server_read_events(s);
-    if (!vn_subs_route(s->subs, account, &route, &route_len)) return;
+    if (!vn_subs_route(s->subs, account, &route, &route_len)) {
+        vn_edge_push(s, account, frame, len); /* a connection on another node of a cluster */
+        return;
+    }
     if (zmq_send(s->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         if (errno == EHOSTUNREACH) vn_subs_remove(s->subs, account);
         if (errno == EAGAIN) vn_conns_dropped(s->conns, route, route_len, vn_server_mono_ms(s));
@@ -57,8 +63,8 @@ static void push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint
     zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
 }
 
-static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
-                       size_t len)
+void vn_server_send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
+                          size_t len)
 {
     /* ROUTER_MANDATORY makes an unroutable reply an error we can log
      * instead of a silent drop, and a reply to a connection whose send
@@ -78,7 +84,7 @@ static void send_frame(vn_server *s, const uint8_t *route, size_t route_len, con
 static void flush_notices(vn_server *s, bool committed)
 {
     for (size_t i = 0; i < s->nnotices; i++) {
-        if (committed) push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
+        if (committed) vn_server_push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
         free(s->notices[i].frame);
     }
     s->nnotices = 0;
@@ -121,8 +127,11 @@ static void send_reply(vn_server *s, pending *p)
         }
         vn_conns_too_large(s->conns);
         vn_conns_report(s->conns, vn_server_mono_ms(s), false);
+    } else if (err == VN_OK && p->call) {
+        vn_edge_respond(s, p->call, buf, len);
+        p->call = NULL;
     } else if (err == VN_OK) {
-        send_frame(s, p->route, p->route_len, buf, len);
+        vn_server_send_frame(s, p->route, p->route_len, buf, len);
     } else {
         vn_logl(VN_LEVEL_WARN, "reply of request %llu not sent: %s",
                 (unsigned long long)p->request_id, vn_err_str(err));
@@ -209,13 +218,12 @@ static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Reque
     return err;
 }
 
-/* Resolves the sender from the User-Id our ZAP handler attached: the hex of
- * the connection's CURVE key. */
-static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
+/* Resolves the sender from its connection's CURVE key (key NULL: none). */
+static vn_err resolve_peer(vn_server *s, const uint8_t *key, vn_peer *peer)
 {
-    const char *uid = zmq_msg_gets(body, "User-Id");
     memset(peer, 0, sizeof *peer);
-    if (!uid || vn_hex_decode(uid, peer->key, 32)) return VN_EUNREGISTERED;
+    if (!key) return VN_EUNREGISTERED;
+    memcpy(peer->key, key, 32);
     vn_err err = vn_accounts_by_device(s->store, peer->key, peer->account, &peer->role);
     if (err == VN_ENOTFOUND) return VN_OK;
     if (err) return err;
@@ -224,12 +232,15 @@ static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
     return VN_OK;
 }
 
-static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_parts)
+/* Decodes and handles one request frame from the device whose CURVE key
+ * is key (NULL: unknown), which came on descriptor fd (-1: forwarded by
+ * another node of a cluster, whose client it is). */
+static void handle_request(vn_server *s, pending *p, const uint8_t *data, size_t len,
+                           bool extra_parts, const uint8_t *key, int fd)
 {
     Vn__Request *req = NULL;
     vn_peer peer;
-    size_t len = zmq_msg_size(body);
-    vn_err err = vn_frame_request_decode(zmq_msg_data(body), len, s->cfg.frame_max, &req);
+    vn_err err = vn_frame_request_decode(data, len, s->cfg.frame_max, &req);
     if (req) p->request_id = req->request_id;
     if (err == VN_ETOOBIG) {
         snprintf(p->msg, sizeof p->msg, "frame of %zu bytes exceeds the limit of %zu bytes", len,
@@ -245,17 +256,24 @@ static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_p
         snprintf(p->msg, sizeof p->msg, "malformed frame: a request is one message part");
     }
     if (err) goto out;
-    err = resolve_peer(s, body, &peer);
+    err = resolve_peer(s, key, &peer);
     if (err) {
         snprintf(p->msg, sizeof p->msg, "could not identify the device: %s", vn_err_str(err));
         goto out;
     }
     peer.route = p->route;
     peer.route_len = p->route_len;
-    s->cur = (vn_subs_conn){
-        .route = p->route, .route_len = p->route_len, .fd = zmq_msg_get(body, ZMQ_SRCFD)};
+    s->cur = (vn_subs_conn){.route = p->route, .route_len = p->route_len, .fd = fd};
+    s->cur_forwarded = p->call != NULL;
     memcpy(s->cur.key, peer.key, sizeof s->cur.key);
-    vn_subs_seen(s->subs, &s->cur);
+    if (fd >= 0) vn_subs_seen(s->subs, &s->cur);
+    /* A follower of a cluster hands its clients' requests to the writer. */
+    if (fd >= 0 && vn_edge_forwards(s)) {
+        err = vn_edge_forward(s, p, data, len, req, &peer);
+        if (!err) p->forwarded = true;
+        s->cur.route = NULL;
+        goto out;
+    }
     p->out.reply = malloc(sizeof *p->out.reply);
     if (!p->out.reply) {
         err = VN_ENOMEM;
@@ -268,6 +286,30 @@ out:
     if (err) vn_outcome_clear(&p->out);
     p->err = err;
     vn_frame_request_free(req);
+}
+
+static void handle_frame(vn_server *s, pending *p, zmq_msg_t *body, bool extra_parts)
+{
+    uint8_t key[32];
+    const char *uid = zmq_msg_gets(body, "User-Id");
+    bool known = uid && vn_hex_decode(uid, key, sizeof key) == VN_OK;
+    handle_request(s, p, zmq_msg_data(body), zmq_msg_size(body), extra_parts, known ? key : NULL,
+                   zmq_msg_get(body, ZMQ_SRCFD));
+}
+
+/* Takes one request forwarded by another node of the cluster, if one
+ * waits: handled as the node's own, answered through the cluster. */
+static bool take_forwarded(vn_server *s, pending *p)
+{
+    uint8_t *frame, key[32];
+    size_t len;
+    struct vn_forward_call *call = vn_edge_next(s, &frame, &len, key);
+    if (!call) return false;
+    memset(p, 0, sizeof *p);
+    p->call = call;
+    handle_request(s, p, frame, len, false, key, -1);
+    free(frame);
+    return true;
 }
 
 /* Reads one request (routing id + body) without blocking. Returns false
@@ -314,7 +356,7 @@ static size_t process_batch(vn_server *s)
         vn_log("cannot begin transaction: %s", vn_err_str(err));
         return 0;
     }
-    while (n < BATCH_MAX && recv_one(s, &s->batch[n])) {
+    while (n < BATCH_MAX && (recv_one(s, &s->batch[n]) || take_forwarded(s, &s->batch[n]))) {
         n++;
         /* A failed write aborted the transaction and with it the writes of
          * the requests before it in this batch. */
@@ -336,9 +378,10 @@ static size_t process_batch(vn_server *s)
     }
     for (size_t i = 0; i < n; i++) {
         pending *p = &s->batch[i];
+        if (p->forwarded) continue; /* the writer answers it (cluster_edge.c) */
         send_reply(s, p);
         for (size_t k = 0; !p->err && k < p->out.npush; k++)
-            push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
+            vn_server_push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
         vn_outcome_clear(&p->out);
     }
     s->requests += n;

@@ -3,6 +3,7 @@
  * handler, and logs and counts the call. */
 #include "requests.h"
 #include "vn/utf8.h"
+#include "cluster.h"
 #include "metrics.h"
 #include "quota.h"
 #include "server.h"
@@ -70,6 +71,22 @@ static vn_err gate(vn_req *r)
     return VN_OK;
 }
 
+/* In a cluster only the writer serves requests, for now: a follower's
+ * store lags, and its writes would be refused (cluster.h). The client is
+ * told which node to ask. */
+static vn_err follower_gate(vn_req *r)
+{
+    char writer[VN_CLUSTER_NODE_MAX + 1];
+    vn_cluster *c = vn_server_cluster(r->srv);
+    if (vn_cluster_may_write(c)) return VN_OK;
+    vn_cluster_writer(c, writer, sizeof writer);
+    if (!writer[0])
+        return vn_fail(r, VN_EUNAVAILABLE,
+                       "this node is a follower and no node is the writer right now; try again "
+                       "in a few seconds");
+    return vn_fail(r, VN_EUNAVAILABLE, "this node is a follower; the writer is %s", writer);
+}
+
 vn_err vn_dispatch(vn_server *srv, const vn_peer *peer, const Vn__Request *req, vn_outcome *out,
                    char *msg, size_t msgsize, uint64_t *retry_ms)
 {
@@ -87,7 +104,8 @@ vn_err vn_dispatch(vn_server *srv, const vn_peer *peer, const Vn__Request *req, 
     };
     /* Every call of a row counts, refused ones too. */
     if (r.row) vn_server_request_calls(srv)[r.row - vn_requests]++;
-    vn_err err = gate(&r);
+    vn_err err = follower_gate(&r);
+    if (!err) err = gate(&r);
     if (!err) {
         err = r.row->handler(&r);
         /* A handler that answers a role its row refuses is a bug in the

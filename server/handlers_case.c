@@ -140,8 +140,18 @@ vn_err vn_handle_case_invite(vn_req *r)
     body->role = vn_dup_str(vn_role_name(role));
     body->case_id = vn_dup_str(q->case_id);
     body->expires_ms = now + ttl;
+    /* --public-endpoint may name several (checked at start): the first in
+     * endpoint, for clients of before the list, and all in endpoints. */
     const char *pe = vn_server_cfg(r->srv)->public_endpoint;
-    body->endpoint = vn_dup_str(pe ? pe : "");
+    vn_endpoints eps = {0};
+    if (pe && vn_invite_endpoints_parse(pe, &eps, NULL, 0)) return VN_EINTERNAL;
+    body->endpoint = vn_dup_str(eps.n ? eps.ep[0] : "");
+    if (eps.n > 1) {
+        body->endpoints = calloc(eps.n, sizeof *body->endpoints);
+        if (!body->endpoints) return VN_ENOMEM;
+        for (size_t k = 0; k < eps.n; k++)
+            if (!(body->endpoints[body->n_endpoints++] = vn_dup_str(eps.ep[k]))) return VN_ENOMEM;
+    }
     return body->role && body->case_id && body->endpoint ? VN_OK : VN_ENOMEM;
 }
 

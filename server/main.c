@@ -1,6 +1,7 @@
 /* vangnetd: init, run, invite, clock, rekey, backup, restore, status. The
  * command line, its option table and the settings file are in runopts.c. */
 #include "backup.h"
+#include "cluster.h"
 #include "config.h"
 #include "metrics.h"
 #include "rekey.h"
@@ -261,32 +262,35 @@ static int read_endpoint(const char *state, const char *name, char *out, size_t 
     return out[0] ? 0 : -1;
 }
 
-/* What every code carries besides its secret: the endpoint (--endpoint,
+/* What every code carries besides its secret: the endpoints (--endpoint,
  * else the running server's --public-endpoint, else the address it is
- * bound to; never a wildcard) and the server's public key. */
+ * bound to; up to 4, never a wildcard) and the server's public key. */
 static int invite_target(vn_opts *o, vn_invite *inv)
 {
-    char pubz[64] = {0};
+    char pubz[64] = {0}, list[VN_ENDPOINTS_TEXT_MAX], why[300];
+    const char *src = o->endpoint;
     memset(inv, 0, sizeof *inv);
-    if (o->endpoint) {
-        if (strlen(o->endpoint) > VN_ENDPOINT_MAX)
-            return vn_runopts_die(o->json, 2, VN_EINVAL, "--endpoint is too long");
-        memcpy(inv->endpoint, o->endpoint, strlen(o->endpoint));
-    } else if (read_endpoint(o->state, VN_PUBLIC_ENDPOINT_FILE, inv->endpoint,
-                             sizeof inv->endpoint) != 0 &&
-               read_endpoint(o->state, "endpoint", inv->endpoint, sizeof inv->endpoint) != 0) {
-        return vn_runopts_die(
-            o->json, 1, VN_ENOTFOUND,
-            "no endpoint known for %s: start `vangnetd run` first or pass --endpoint", o->state);
+    if (!src) {
+        if (read_endpoint(o->state, VN_PUBLIC_ENDPOINT_FILE, list, sizeof list) != 0 &&
+            read_endpoint(o->state, "endpoint", list, sizeof list) != 0)
+            return vn_runopts_die(
+                o->json, 1, VN_ENOTFOUND,
+                "no endpoint known for %s: start `vangnetd run` first or pass --endpoint",
+                o->state);
+        src = list;
     }
-    if (vn_invite_endpoint_wildcard(inv->endpoint))
-        return vn_runopts_die(
-            o->json, o->endpoint ? 2 : 1, VN_EINVAL,
-            "%s is a wildcard address the server listens on, which no client elsewhere can "
-            "connect to: run the server with --public-endpoint tcp://HOST:PORT (public-endpoint "
-            "in its settings file), the address clients reach it at, or pass --endpoint "
-            "tcp://HOST:PORT here",
-            inv->endpoint);
+    if (vn_invite_endpoints_parse(src, &inv->endpoints, why, sizeof why))
+        return vn_runopts_die(o->json, o->endpoint ? 2 : 1, VN_EINVAL, "--endpoint: %s", why);
+    memcpy(inv->endpoint, inv->endpoints.ep[0], sizeof inv->endpoint);
+    for (size_t k = 0; k < inv->endpoints.n; k++)
+        if (vn_invite_endpoint_wildcard(inv->endpoints.ep[k]))
+            return vn_runopts_die(
+                o->json, o->endpoint ? 2 : 1, VN_EINVAL,
+                "%s is a wildcard address the server listens on, which no client elsewhere can "
+                "connect to: run the server with --public-endpoint tcp://HOST:PORT "
+                "(public-endpoint in its settings file), the address clients reach it at, or "
+                "pass --endpoint tcp://HOST:PORT here",
+                inv->endpoints.ep[k]);
     char path[4096];
     snprintf(path, sizeof path, "%s/server.pub", o->state);
     FILE *f = fopen(path, "r");
@@ -596,6 +600,35 @@ static int cmd_status(vn_opts *o)
     return 0;
 }
 
+/* `vangnetd cluster status|trim SEQ --cluster URLS [--json]`: NATS only,
+ * no store. */
+static int cmd_cluster(vn_opts *o)
+{
+    char msg[512];
+    size_t n;
+    uint64_t seq = 0;
+    const char *urls = NULL;
+    const run_option *run = vn_runopts_table(&n);
+    bool status = o->npos == 1 && strcmp(o->pos[0], "status") == 0;
+    bool trim = o->npos == 2 && strcmp(o->pos[0], "trim") == 0;
+    if (!status && !trim)
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "usage: vangnetd cluster status --cluster URLS [--json], or "
+                              "vangnetd cluster trim SEQ --cluster URLS [--json]");
+    if (trim && vn_parse_u64(o->pos[1], 2, UINT64_MAX, &seq))
+        return vn_runopts_die(o->json, 2, VN_EINVAL,
+                              "cluster trim SEQ: the first log entry to keep, a number from 2, "
+                              "not %s",
+                              o->pos[1]);
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(run[k].name, "--cluster") == 0) urls = o->run[k];
+    if (!urls)
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "cluster %s needs --cluster URLS", o->pos[0]);
+    vn_err err = status ? vn_cluster_status(urls, o->json, stdout, msg, sizeof msg)
+                        : vn_cluster_trim(urls, seq, o->json, stdout, msg, sizeof msg);
+    return err ? vn_runopts_die(o->json, 1, err, "%s", msg) : 0;
+}
+
 /* The commands: what runs them, and whether the options of `run` are
  * checked and the store prepared (prepare_store) before it runs; the other
  * commands that open the store prepare it after their own usage checks
@@ -618,6 +651,7 @@ static const command commands[] = {
     {"backup", cmd_backup, false, false},
     {"restore", cmd_restore, false, false},
     {"status", cmd_status, false, true},
+    {"cluster", cmd_cluster, false, false},
 };
 /* clang-format on */
 

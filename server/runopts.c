@@ -3,6 +3,7 @@
  * (--config) read against that table. main.c runs the commands. */
 #include "runopts.h"
 
+#include "cluster.h"
 #include "metrics.h"
 #include "storekey.h"
 
@@ -33,9 +34,9 @@
 static const run_option run_options[] = {
     {"--listen", NULL, OPT_STRING, CFG(listen), 1, 255, DEFAULT_LISTEN, "EP",
      "ZeroMQ endpoint to bind", "must be a ZeroMQ endpoint such as " DEFAULT_LISTEN},
-    {"--public-endpoint", NULL, OPT_STRING, CFG(public_endpoint), 8, VN_ENDPOINT_MAX, NULL, "EP",
-     "tcp://HOST:PORT clients reach this server at, which invites carry (needed when --listen binds a wildcard address such as 0.0.0.0)",
-     "must be tcp://HOST:PORT with a host clients can reach, not a wildcard such as 0.0.0.0"},
+    {"--public-endpoint", NULL, OPT_STRING, CFG(public_endpoint), 8, VN_ENDPOINTS_TEXT_MAX - 1, NULL, "EP",
+     "tcp://HOST:PORT clients reach this server at, which invites carry (needed when --listen binds a wildcard address); up to 4, comma-separated or given again",
+     "must be tcp://HOST:PORT with a host clients can reach, not a wildcard such as 0.0.0.0 (up to 4, comma-separated)"},
     {"--frame-max", NULL, OPT_SIZE, CFG(frame_max), 1024, VN_FRAME_MAX_DEFAULT, "65536", "BYTES",
      "largest accepted frame", "must be 1024..65536 bytes"},
     {"--max-connections", NULL, OPT_SIZE, CFG(max_connections), 1, 1000000, "1024", "N",
@@ -109,6 +110,14 @@ static const run_option run_options[] = {
     {"--metrics", NULL, OPT_STRING, CFG(metrics_addr), 1, 107, NULL, "ADDR",
      "serve Prometheus counters on this loopback HOST:PORT or UNIX socket path",
      "must be a loopback HOST:PORT such as 127.0.0.1:9477, or a socket path"},
+    {"--cluster", NULL, OPT_STRING, CFG(cluster), 8, 1024, NULL, "URLS",
+     "cluster mode: the NATS JetStream servers, nats://HOST:PORT,... (docs/CLUSTER.md); off by default",
+     "must be nats://HOST:PORT,nats://HOST:PORT,..."},
+    {"--node", NULL, OPT_STRING, CFG(node), 1, 64, NULL, "NAME",
+     "this node's name in cluster mode (letters, digits, - and _)", "must be 1..64 letters, digits, - or _"},
+    {"--lease-ms", NULL, OPT_SIZE, CFG(lease_ms), 500, 60000, "2000", "MS",
+     "cluster mode: the write lease's time to live; the writer renews it every third",
+     "must be 500..60000 (milliseconds)"},
 };
 /* clang-format on */
 #define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])
@@ -164,6 +173,11 @@ void vn_runopts_usage(FILE *f)
         "         stopped; --force replaces a store DIR holds, keeping it beside)\n"
         "  status --state DIR [--json]         up or not, store use, queued envelopes, open\n"
         "         alerts, last scheduler day, format and software version\n"
+        "  cluster status --cluster URLS [--json]\n"
+        "                                      cluster mode: the writer, the log's end, and each\n"
+        "                                      node's applied entry and lag (docs/CLUSTER.md)\n"
+        "  cluster trim SEQ --cluster URLS     remove the log's entries before SEQ, once every\n"
+        "                                      node has applied them (keep newer backups)\n"
         "  config-example                      print a settings file: every option of run,\n"
         "                                      commented out, with its default\n"
         "  --version                           print the version\n"
@@ -205,6 +219,19 @@ static const run_option *run_option_named(const char *a)
     return NULL;
 }
 
+/* Appends v to the list in *dst (an argv string, or list already),
+ * comma-separated, in list (VN_ENDPOINTS_TEXT_MAX). */
+static int join_value(const char **dst, char *list, const char *v)
+{
+    size_t have = strlen(*dst), add = strlen(v);
+    if (have + 1 + add + 1 > VN_ENDPOINTS_TEXT_MAX) return -1;
+    if (*dst != list) memcpy(list, *dst, have + 1);
+    list[have] = ',';
+    memcpy(list + have + 1, v, add + 1);
+    *dst = list;
+    return 0;
+}
+
 int vn_runopts_parse(int argc, char **argv, vn_opts *o)
 {
     struct {
@@ -225,8 +252,18 @@ int vn_runopts_parse(int argc, char **argv, vn_opts *o)
             continue;
         }
         if (ro) dst = &o->run[ro - run_options];
+        char *list = dst == &o->endpoint                                ? o->endpoint_list
+                     : ro && strcmp(ro->name, "--public-endpoint") == 0 ? o->public_list
+                                                                        : NULL;
         if (dst) {
             if (i + 1 >= argc) return vn_runopts_die(false, 2, VN_EINVAL, "%s needs a value", a);
+            if (list && *dst) {
+                if (join_value(dst, list, argv[++i]))
+                    return vn_runopts_die(false, 2, VN_EINVAL,
+                                          "%s: too many or too long addresses (at most %d)", a,
+                                          VN_INVITE_ENDPOINTS_MAX);
+                continue;
+            }
             *dst = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
@@ -244,7 +281,9 @@ int vn_runopts_parse(int argc, char **argv, vn_opts *o)
             return vn_runopts_die(false, 2, VN_EINVAL, "unexpected argument %s", a);
         }
     }
-    if (!o->state) return vn_runopts_die(o->json, 2, VN_EINVAL, "--state DIR is required");
+    /* `vangnetd cluster status` reads NATS only. */
+    if (!o->state && strcmp(argv[1], "cluster") != 0)
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "--state DIR is required");
     return 0;
 }
 
@@ -355,13 +394,24 @@ int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config 
     char msg[256];
     if (cfg->metrics_addr && vn_metrics_check_addr(cfg->metrics_addr, msg, sizeof msg))
         return vn_runopts_die(false, 2, VN_EINVAL, "%s", msg);
-    const char *pe = cfg->public_endpoint;
-    if (pe && (!vn_invite_endpoint_ok(pe) || vn_invite_endpoint_wildcard(pe)))
+    if (cfg->cluster && vn_cluster_check(cfg->cluster, cfg->node, msg, sizeof msg))
+        return vn_runopts_die(false, 2, VN_EINVAL, "%s", msg);
+    if (!cfg->cluster && cfg->node)
         return vn_runopts_die(false, 2, VN_EINVAL,
-                              "--public-endpoint (public-endpoint in a settings file) must be "
-                              "tcp://HOST:PORT with a host clients can reach, not a wildcard "
-                              "such as 0.0.0.0, ::, or *; not %s",
-                              pe);
+                              "--node names a node of a cluster: give --cluster URLS too");
+    const char *pe = cfg->public_endpoint;
+    vn_endpoints eps = {0};
+    char why[300];
+    if (pe && vn_invite_endpoints_parse(pe, &eps, why, sizeof why))
+        return vn_runopts_die(false, 2, VN_EINVAL,
+                              "--public-endpoint (public-endpoint in a settings file): %s", why);
+    for (size_t k = 0; k < eps.n; k++)
+        if (!vn_invite_endpoint_ok(eps.ep[k]) || vn_invite_endpoint_wildcard(eps.ep[k]))
+            return vn_runopts_die(false, 2, VN_EINVAL,
+                                  "--public-endpoint (public-endpoint in a settings file) must be "
+                                  "tcp://HOST:PORT with a host clients can reach, not a wildcard "
+                                  "such as 0.0.0.0, ::, or *; not %s",
+                                  eps.ep[k]);
     return 0;
 }
 

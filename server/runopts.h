@@ -13,6 +13,7 @@
 #include "config.h"
 #include "server.h"
 #include "vn/err.h"
+#include "vn/invite.h"
 
 typedef enum opt_kind {
     OPT_SIZE,     /* a whole number into a size_t */
@@ -66,6 +67,10 @@ typedef struct vn_opts {
     int run_count[VN_RUN_OPTIONS_MAX];   /* how often a flag or count was given */
     const char *pos[4];                  /* positional arguments after the command */
     int npos;
+    /* --endpoint and --public-endpoint given several times, joined with
+     * commas (as one value with commas, or the settings file, has them). */
+    char endpoint_list[VN_ENDPOINTS_TEXT_MAX];
+    char public_list[VN_ENDPOINTS_TEXT_MAX];
 } vn_opts;
 
 /* The option table of `vangnetd run`, and its number of rows in n. */

@@ -4,6 +4,8 @@
  * commit, then the replies) is in batch.c. */
 #include "server_internal.h"
 
+#include "cluster.h"
+#include "cluster_edge.h"
 #include "conns.h"
 #include "listen.h"
 #include "metrics.h"
@@ -145,6 +147,11 @@ vn_quota *vn_server_quota(vn_server *self)
     return self->quota;
 }
 
+struct vn_cluster *vn_server_cluster(vn_server *self)
+{
+    return self->cluster;
+}
+
 vn_ratelimit *vn_server_rl_case_alert(vn_server *self)
 {
     return self->rl_case_alert;
@@ -210,7 +217,8 @@ static void on_zap(uv_poll_t *h, int status, int events)
 static void on_sched(uv_idle_t *h)
 {
     vn_server *s = h->data;
-    if (!vn_scheduler_step(s->sched)) uv_idle_stop(h);
+    /* A writer that stepped down mid-pass leaves the rest to the next one. */
+    if (!vn_cluster_may_write(s->cluster) || !vn_scheduler_step(s->sched)) uv_idle_stop(h);
     /* The step pushed notices on the ROUTER. */
     drain(s);
 }
@@ -218,6 +226,9 @@ static void on_sched(uv_idle_t *h)
 static void on_sweep(uv_timer_t *t)
 {
     vn_server *s = t->data;
+    /* In a cluster only the writer expires, schedules and escalates: the
+     * followers get its writes from the log. */
+    if (!vn_cluster_may_write(s->cluster)) return;
     uint64_t now = vn_clock_now(s->clock), behind = 0;
     bool changed = false;
     /* Expiry's own clock: a forward step of the system clock is caught up
@@ -366,6 +377,26 @@ static vn_err index_alerts(vn_server *s)
     return err;
 }
 
+/* Cluster mode (cluster.h): connects before the loop exists, so that a
+ * NATS that cannot be reached leaves nothing of the loop to undo. */
+static vn_err open_cluster(vn_server *s, const vn_server_config *cfg)
+{
+    char msg[512];
+    vn_cluster_config cc = {cfg->cluster, cfg->node, cfg->lease_ms, cfg->store_key};
+    vn_err err = vn_cluster_open(&s->cluster, &cc, s->store, msg, sizeof msg);
+    if (err) vn_logl(VN_LEVEL_ERROR, "cluster mode: %s", msg);
+    return err;
+}
+
+/* Joins as a follower, once the loop is there. */
+static vn_err start_cluster(vn_server *s)
+{
+    char msg[512];
+    vn_err err = s->cluster ? vn_cluster_start(s->cluster, &s->loop, msg, sizeof msg) : VN_OK;
+    if (err) vn_logl(VN_LEVEL_ERROR, "cluster mode: %s", msg);
+    return err;
+}
+
 vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
 {
     uint8_t secret[32];
@@ -419,12 +450,21 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     int io_threads = cores > 2 ? (int)(cores - 1 < IO_THREADS_MAX ? cores - 1 : IO_THREADS_MAX) : 1;
     zmq_ctx_set(s->zctx, ZMQ_IO_THREADS, io_threads);
     if ((err = open_sockets(s, secret))) goto err_sockets;
+    if (cfg->cluster && (err = open_cluster(s, cfg))) goto err_sockets;
     if ((err = start_loop(s))) goto err_sockets;
+    if ((err = start_cluster(s))) goto err_sockets;
+    if (s->cluster && (err = vn_edge_open(s, cfg->store_key))) {
+        vn_logl(VN_LEVEL_ERROR, "cluster mode: cannot open request forwarding: %s",
+                vn_err_str(err));
+        goto err_sockets;
+    }
     explicit_bzero(secret, sizeof secret);
     *out = s;
     return VN_OK;
 
 err_sockets:
+    vn_edge_close(s);
+    vn_cluster_close(&s->cluster);
     if (s->mon) zmq_close(s->mon);
     if (s->router) zmq_close(s->router);
     if (s->zap) zmq_close(s->zap);
@@ -481,6 +521,8 @@ void vn_server_close(vn_server **self_p)
 {
     if (!self_p || !*self_p) return;
     vn_server *s = *self_p;
+    vn_edge_close(s);              /* its timer closes in the loop run below */
+    vn_cluster_close(&s->cluster); /* its handle closes in the loop run below */
     uv_close((uv_handle_t *)&s->router_poll, on_close);
     uv_close((uv_handle_t *)&s->zap_poll, on_close);
     uv_close((uv_handle_t *)&s->mon_poll, on_close);

@@ -60,6 +60,9 @@ typedef struct vn_server_config {
     size_t crisis_reserve_pct; /* percent of the map only the crisis path may use */
     uint64_t visitor_idle_ms;  /* an anonymous first contact idle this long is purged */
     size_t visitor_messages;   /* messages a visitor may send a day */
+    const char *cluster;       /* --cluster nats://...,...: cluster mode (cluster.h), or NULL */
+    const char *node;          /* --node NAME in cluster mode */
+    size_t lease_ms;           /* --lease-ms: the write lease's TTL in cluster mode */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */
@@ -122,6 +125,8 @@ vn_clock *vn_server_clock(vn_server *self);
 struct vn_quota;
 /* The storage quotas and the crisis reserve (quota.h). */
 struct vn_quota *vn_server_quota(vn_server *self);
+/* Cluster mode (cluster.h), or NULL for a single node. */
+struct vn_cluster *vn_server_cluster(vn_server *self);
 const vn_server_config *vn_server_cfg(vn_server *self);
 /* Remembers that account listens for pushes on route (copied). */
 vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN],

@@ -25,11 +25,13 @@
 typedef struct pending {
     uint8_t route[ROUTE_MAX]; /* where the reply goes */
     size_t route_len;
-    uint64_t request_id; /* echoed in the reply */
-    vn_outcome out;      /* the handler's result */
-    vn_err err;          /* or the error to report */
-    char msg[256];       /* with its message */
-    uint64_t retry_ms;   /* and, for VN_ERATE, when to retry */
+    uint64_t request_id;          /* echoed in the reply */
+    vn_outcome out;               /* the handler's result */
+    vn_err err;                   /* or the error to report */
+    char msg[256];                /* with its message */
+    uint64_t retry_ms;            /* and, for VN_ERATE, when to retry */
+    bool forwarded;               /* handed to the cluster's writer: it answers (cluster_edge.c) */
+    struct vn_forward_call *call; /* forwarded to us: the answer goes back through it */
 } pending;
 
 struct vn_server {
@@ -43,17 +45,19 @@ struct vn_server {
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
-    void *zctx;       /* ZeroMQ context */
-    void *router;     /* client-facing socket */
-    void *zap;        /* ZAP handler socket (REP) */
-    void *mon;        /* the ROUTER's connection events (PAIR) */
-    vn_conns *conns;  /* connection count and limits, dropped replies */
-    vn_sstore *store; /* the LMDB store; this process is its only writer */
-    vn_clock *clock;  /* the one source of now */
-    int lock_fd;      /* flock on the state directory */
-    vn_subs *subs;    /* who listens for pushes, on which connection */
-    vn_subs_conn cur; /* the connection of the request being handled */
-    pending *batch;   /* BATCH_MAX slots for the current turn */
+    void *zctx;           /* ZeroMQ context */
+    void *router;         /* client-facing socket */
+    void *zap;            /* ZAP handler socket (REP) */
+    void *mon;            /* the ROUTER's connection events (PAIR) */
+    vn_conns *conns;      /* connection count and limits, dropped replies */
+    vn_sstore *store;     /* the LMDB store; this process is its only writer */
+    vn_clock *clock;      /* the one source of now */
+    int lock_fd;          /* flock on the state directory */
+    vn_subs *subs;        /* who listens for pushes, on which connection */
+    vn_subs_conn cur;     /* the connection of the request being handled */
+    bool cur_forwarded;   /* that request came from another node of the cluster */
+    struct vn_edge *edge; /* cluster mode: forwarding and cross-node pushes, or NULL */
+    pending *batch;       /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
     vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
     vn_quota *quota;                                 /* storage quotas, crisis reserve */
@@ -71,6 +75,8 @@ struct vn_server {
     uint64_t events_reported_ms;      /* monotonic time of that report */
 
     vn_scheduler *sched; /* passes over the cases under contract */
+
+    struct vn_cluster *cluster; /* cluster mode (cluster.h), or NULL: a single node */
 };
 
 /* Applies the connection events waiting on the monitor socket (server.c). */
@@ -80,5 +86,12 @@ void vn_server_read_events(vn_server *s);
  * edge-triggered, so whoever gets true must come back without waiting for
  * the fd (server.c's drain() does, on the loop's next turn). */
 bool vn_server_drain(vn_server *s);
+/* Sends a push to account's connection here, or (none here) to the node
+ * of the cluster that holds it (batch.c). */
+void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
+                    size_t len);
+/* Sends one frame to a routing id of the ROUTER, never waiting. */
+void vn_server_send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
+                          size_t len);
 
 #endif

@@ -54,6 +54,7 @@ int vn_err_is_retryable(int err)
     case VN_ETRANSPORT:
     case VN_ERATE:
     case VN_EINTERNAL:
+    case VN_EUNAVAILABLE:
         return 1;
     /* The request itself is refused: sending it again changes nothing. */
     case VN_EINVAL:

@@ -156,6 +156,7 @@ round() {
     call "$tr" b settings.read-receipts '{"setting":"on"}' '"result":\{"read_receipts":true\}'
     call "$tr" b settings.read-receipts '{}' '"result":\{"read_receipts":true\}'
     call "$tr" cm server.set-endpoint "{\"endpoint\":\"$ENDPOINT\"}" "$OK"
+    call "$tr" cm server.show '{}' "\"result\":\\{\"endpoints\":\\[\"$ENDPOINT\"\\],\"last\":\"$ENDPOINT\"\\}"
     call "$tr" cm profile.restore '{}' "$OK"
     call "$tr" cm case.remove "{\"case\":\"$CASE\",\"who\":\"$N\"}" \
         "$([ "$i" = 1 ] && echo "$OK" || echo '"error":\{"code":-32001,.*"error":"NOTFOUND"')"

@@ -351,6 +351,22 @@ static void invites(void)
     put("invite", "longest", code, strlen(code));
     put("invite", "prefix_only", "vn1-", 4);
     put("invite", "bad_char", "vn1-AAAA!AAA", 12);
+    /* vn2: a cluster of three, and the longest code (four of 200). */
+    memset(inv.endpoint, 0, sizeof inv.endpoint);
+    inv.endpoints.n = 3;
+    for (size_t k = 0; k < 3; k++)
+        snprintf(inv.endpoints.ep[k], sizeof inv.endpoints.ep[k], "tcp://10.0.0.%zu:7700", k + 1);
+    if (vn_invite_encode(&inv, code, sizeof code) != VN_OK) failures++;
+    put("invite", "cluster3", code, strlen(code));
+    inv.endpoints.n = VN_INVITE_ENDPOINTS_MAX;
+    for (size_t k = 0; k < VN_INVITE_ENDPOINTS_MAX; k++) {
+        memset(inv.endpoints.ep[k], (int)('a' + k), VN_ENDPOINT_MAX);
+        memcpy(inv.endpoints.ep[k], "tcp://", 6);
+        inv.endpoints.ep[k][VN_ENDPOINT_MAX] = '\0';
+    }
+    if (vn_invite_encode(&inv, code, sizeof code) != VN_OK) failures++;
+    put("invite", "longest4", code, strlen(code));
+    put("invite", "v2_prefix_only", "vn2-", 4);
 }
 
 static void put_content(const char *name, const Vn__Content *c)

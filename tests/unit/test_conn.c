@@ -4,7 +4,10 @@
  * for vn_conn_next_push), a lost request is resent with the same id, an
  * error reply becomes its code with message and retry-after, an unknown
  * code becomes VN_EPROTO, no answer is VN_ETIMEOUT, and vn_conn_raw sends
- * bytes no honest client would. */
+ * bytes no honest client would. With several endpoints: a dead one and one
+ * under another key are passed over for the right server, one that never
+ * answers after the failover time, and a list of only another key's server
+ * is refused at once, naming it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -13,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <pthread.h>
 #include <cmocka.h>
 #include <zmq.h>
@@ -320,6 +324,134 @@ static void test_no_server(void **state)
     vn_conn_close(&c);
 }
 
+/* ---- several endpoints ---------------------------------------------- */
+
+static Vn__Reply *whoami(vn_conn *c, vn_err want)
+{
+    Vn__Request req = VN__REQUEST__INIT;
+    Vn__Whoami who = VN__WHOAMI__INIT;
+    Vn__Reply *rep = NULL;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &who;
+    assert_int_equal(vn_conn_call(c, &req, &rep), want);
+    return rep;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A dead endpoint, a server under another key and the right one: the call
+ * goes through at the third, which the next call starts at. */
+static void test_failover(void **state)
+{
+    server *s = *state, *other = NULL;
+    void *o = NULL;
+    assert_int_equal(setup(&o), 0);
+    other = o;
+    uint8_t pub[32], sec[32];
+    vn_conn *c = NULL;
+    vn_endpoints eps = {.n = 3};
+    strcpy(eps.ep[0], "tcp://127.0.0.1:1");
+    strcpy(eps.ep[1], other->endpoint);
+    strcpy(eps.ep[2], s->endpoint);
+    assert_int_equal(vn_conn_curve_keypair(pub, sec), VN_OK);
+    assert_int_equal(vn_conn_open_list(&c, &eps, 0, s->pub, pub, sec), VN_OK);
+    vn_conn_set_timeout(c, 10000, 100);
+    assert_null(vn_conn_endpoint(c));
+    Vn__Reply *rep = whoami(c, VN_OK);
+    assert_string_equal(rep->identity->role, "buddy");
+    vn_frame_reply_free(rep);
+    assert_string_equal(vn_conn_endpoint(c), s->endpoint);
+    /* Pushes from the right server were queued on the way. */
+    assert_int_equal(vn_conn_next_push(c, 1000, &rep), VN_OK);
+    vn_frame_reply_free(rep);
+    rep = whoami(c, VN_OK);
+    vn_frame_reply_free(rep);
+    assert_string_equal(vn_conn_endpoint(c), s->endpoint); /* it stayed there */
+    vn_conn_close(&c);
+
+    /* Only a server under another key: refused at once, naming it. */
+    eps.n = 1;
+    strcpy(eps.ep[0], other->endpoint);
+    assert_int_equal(vn_conn_open_list(&c, &eps, 0, s->pub, pub, sec), VN_OK);
+    vn_conn_set_timeout(c, 8000, 100);
+    int64_t t0 = now_ms();
+    assert_null(whoami(c, VN_ETRANSPORT));
+    assert_true(now_ms() - t0 < 5000);
+    const char *msg = vn_conn_error(c, NULL);
+    assert_non_null(strstr(msg, other->endpoint));
+    assert_non_null(strstr(msg, "another key"));
+    assert_null(vn_conn_endpoint(c));
+    vn_conn_close(&c);
+
+    /* Another key and nothing at all: the call times out, saying both. */
+    eps.n = 2;
+    strcpy(eps.ep[1], "tcp://127.0.0.1:1");
+    assert_int_equal(vn_conn_open_list(&c, &eps, 1, s->pub, pub, sec), VN_OK);
+    vn_conn_set_timeout(c, 1500, 100);
+    assert_null(whoami(c, VN_ETIMEOUT));
+    msg = vn_conn_error(c, NULL);
+    assert_non_null(strstr(msg, other->endpoint));
+    assert_non_null(strstr(msg, "tcp://127.0.0.1:1: nothing answers"));
+    vn_conn_close(&c);
+    teardown(&o);
+}
+
+/* A server that completes the handshake but never answers: after the
+ * failover time the next endpoint is tried. */
+static void test_failover_silent(void **state)
+{
+    server *s = *state;
+    int one = 1, zero = 0;
+    char ep[64];
+    size_t eplen = sizeof ep;
+    void *ctx = zmq_ctx_new(), *mute = zmq_socket(ctx, ZMQ_ROUTER);
+    assert_int_equal(zmq_setsockopt(mute, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
+    assert_int_equal(zmq_setsockopt(mute, ZMQ_CURVE_SECRETKEY, s->sec, 32), 0);
+    assert_int_equal(zmq_setsockopt(mute, ZMQ_LINGER, &zero, sizeof zero), 0);
+    assert_int_equal(zmq_bind(mute, "tcp://127.0.0.1:*"), 0);
+    assert_int_equal(zmq_getsockopt(mute, ZMQ_LAST_ENDPOINT, ep, &eplen), 0);
+    uint8_t pub[32], sec[32];
+    vn_conn *c = NULL;
+    vn_endpoints eps = {.n = 2};
+    strcpy(eps.ep[0], ep);
+    strcpy(eps.ep[1], s->endpoint);
+    assert_int_equal(vn_conn_curve_keypair(pub, sec), VN_OK);
+    assert_int_equal(vn_conn_open_list(&c, &eps, 0, s->pub, pub, sec), VN_OK);
+    vn_conn_set_timeout(c, 10000, 100);
+    vn_conn_set_failover(c, 400);
+    Vn__Reply *rep = whoami(c, VN_OK);
+    vn_frame_reply_free(rep);
+    assert_string_equal(vn_conn_endpoint(c), s->endpoint);
+    vn_conn_close(&c);
+    /* Calls shorter than the failover time (a daemon's): their silence adds
+     * up, so the second call moves on. */
+    assert_int_equal(vn_conn_open_list(&c, &eps, 0, s->pub, pub, sec), VN_OK);
+    vn_conn_set_timeout(c, 2500, 100);
+    vn_conn_set_failover(c, 3000);
+    assert_null(whoami(c, VN_ETIMEOUT));
+    assert_non_null(strstr(vn_conn_error(c, NULL), "no answer in time"));
+    vn_conn_set_timeout(c, 10000, 100);
+    int64_t t0 = now_ms();
+    rep = whoami(c, VN_OK);
+    vn_frame_reply_free(rep);
+    assert_true(now_ms() - t0 < 2500); /* not a fresh 3 s of silence */
+    assert_string_equal(vn_conn_endpoint(c), s->endpoint);
+    vn_conn_close(&c);
+    /* A list of none, or of too many, is refused. */
+    eps.n = 0;
+    assert_int_equal(vn_conn_open_list(&c, &eps, 0, s->pub, pub, sec), VN_EINVAL);
+    eps.n = VN_INVITE_ENDPOINTS_MAX + 1;
+    assert_int_equal(vn_conn_open_list(&c, &eps, 0, s->pub, pub, sec), VN_EINVAL);
+    assert_null(c);
+    zmq_close(mute);
+    zmq_ctx_term(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +461,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resend_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
         cmocka_unit_test(test_no_server),
+        cmocka_unit_test_setup_teardown(test_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failover_silent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

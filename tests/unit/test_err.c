@@ -25,7 +25,7 @@ static const struct {
     {-10016, "CRYPTO"},         {-10017, "UNTRUSTED"},  {-10018, "IO"},
     {-10019, "TRANSPORT"},      {-10020, "DUPLICATE"},  {-10021, "RATE"},
     {-10022, "INTERNAL"},       {-10023, "EXISTS"},     {-10024, "NOSESSION"},
-    {-10025, "FORGED"},         {-10026, "EXPIRED"},
+    {-10025, "FORGED"},         {-10026, "EXPIRED"},    {-10027, "UNAVAILABLE"},
 };
 
 static void test_released_codes(void **state)
@@ -64,7 +64,7 @@ static void test_ok_and_unknown(void **state)
     assert_string_equal(vn_err_name(VN_OK), "OK");
     assert_string_equal(vn_err_str(VN_OK), "ok");
     assert_true(vn_err_is_known(VN_OK));
-    static const int unknown[] = {1,      -1,    -10000,    -10027,   -9999,
+    static const int unknown[] = {1,      -1,    -10000,    -10028,   -9999,
                                   -20000, 10001, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < NELEM(unknown); i++) {
         assert_false(vn_err_is_known(unknown[i]));
@@ -89,7 +89,7 @@ static void test_retryable(void **state)
         {VN_ECRYPTO, 0},         {VN_EUNTRUSTED, 0},  {VN_EIO, 1},
         {VN_ETRANSPORT, 1},      {VN_EDUPLICATE, 0},  {VN_ERATE, 1},
         {VN_EINTERNAL, 1},       {VN_EEXISTS, 0},     {VN_ENOSESSION, 0},
-        {VN_EFORGED, 0},         {VN_EEXPIRED, 0},
+        {VN_EFORGED, 0},         {VN_EEXPIRED, 0},    {VN_EUNAVAILABLE, 1},
     };
     assert_int_equal(NELEM(want), NELEM(released));
     for (size_t i = 0; i < NELEM(want); i++) {

@@ -1,7 +1,10 @@
 /* Unit tests of the invite codec: round trips at every endpoint length
  * limit, the exact text layout, output-size limits, and corrupted codes
  * (wrong prefix, truncated, extended, bad characters, inconsistent length
- * byte, unprintable endpoints, oversize text) all named VN_EINVITE_BAD. */
+ * byte, unprintable endpoints, oversize text) all named VN_EINVITE_BAD;
+ * and the vn2 form of several endpoints: round trips, its layout, the old
+ * form still decoding, and garbage (counts 0, 1, 5, 255, lengths past the
+ * end or over 200, commas, truncations) refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,6 +258,222 @@ static void test_endpoint_checks(void **state)
         assert_false(vn_invite_endpoint_ok(bad[i]));
 }
 
+/* ---- vn2: several endpoints ---------------------------------------- */
+
+static vn_invite sample_list(size_t count, size_t len)
+{
+    vn_invite inv = sample("");
+    inv.endpoints.n = count;
+    for (size_t k = 0; k < count; k++) {
+        memset(inv.endpoints.ep[k], 'a' + (int)k, len);
+        memcpy(inv.endpoints.ep[k], "tcp://", len < 6 ? len : 6);
+        inv.endpoints.ep[k][len] = '\0';
+    }
+    return inv;
+}
+
+static void assert_same_list(const vn_invite *a, const vn_invite *b)
+{
+    assert_int_equal(a->endpoints.n, b->endpoints.n);
+    for (size_t k = 0; k < a->endpoints.n; k++)
+        assert_string_equal(a->endpoints.ep[k], b->endpoints.ep[k]);
+    assert_string_equal(b->endpoint, b->endpoints.ep[0]);
+    assert_memory_equal(a->server_key, b->server_key, VN_CURVE_KEY_LEN);
+    assert_memory_equal(a->secret, b->secret, VN_INVITE_SECRET_LEN);
+}
+
+static void test_list_round_trip(void **state)
+{
+    (void)state;
+    char text[VN_INVITE_TEXT_MAX];
+    for (size_t count = 1; count <= VN_INVITE_ENDPOINTS_MAX; count++) {
+        for (size_t len = 1; len <= VN_ENDPOINT_MAX; len += (len < 8 ? 1 : 37)) {
+            vn_invite in = sample_list(count, len), out;
+            assert_int_equal(vn_invite_encode(&in, text, sizeof text), VN_OK);
+            /* One endpoint stays vn1, which clients of before the list take. */
+            assert_memory_equal(text, count == 1 ? "vn1-" : "vn2-", 4);
+            assert_int_equal(vn_invite_decode(text, &out), VN_OK);
+            assert_same_list(&in, &out);
+        }
+    }
+    /* The longest code of all fits the text limit. */
+    vn_invite in = sample_list(VN_INVITE_ENDPOINTS_MAX, VN_ENDPOINT_MAX), out;
+    assert_int_equal(vn_invite_encode(&in, text, sizeof text), VN_OK);
+    assert_true(strlen(text) < VN_INVITE_TEXT_MAX);
+    assert_int_equal(vn_invite_decode(text, &out), VN_OK);
+    assert_same_list(&in, &out);
+    /* An old code decodes into a list of one. */
+    vn_invite old = sample("tcp://127.0.0.1:7700");
+    assert_int_equal(vn_invite_encode(&old, text, sizeof text), VN_OK);
+    assert_int_equal(vn_invite_decode(text, &out), VN_OK);
+    assert_int_equal(out.endpoints.n, 1);
+    assert_string_equal(out.endpoints.ep[0], "tcp://127.0.0.1:7700");
+    assert_string_equal(out.endpoint, "tcp://127.0.0.1:7700");
+}
+
+/* "vn2-" + base64url of [count][len ep]...[key][secret]. */
+static void test_list_layout(void **state)
+{
+    (void)state;
+    vn_invite in = sample("");
+    char text[VN_INVITE_TEXT_MAX];
+    uint8_t raw[300];
+    size_t n = 0;
+    in.endpoints.n = 2;
+    strcpy(in.endpoints.ep[0], "tcp://a:1");
+    strcpy(in.endpoints.ep[1], "tcp://bb:2");
+    assert_int_equal(vn_invite_encode(&in, text, sizeof text), VN_OK);
+    assert_int_equal(vn_b64url_decode(text + 4, raw, sizeof raw, &n), VN_OK);
+    assert_int_equal(n, 1 + 1 + 9 + 1 + 10 + 64);
+    assert_int_equal(raw[0], 2);
+    assert_int_equal(raw[1], 9);
+    assert_memory_equal(raw + 2, "tcp://a:1", 9);
+    assert_int_equal(raw[11], 10);
+    assert_memory_equal(raw + 12, "tcp://bb:2", 10);
+    assert_memory_equal(raw + 22, in.server_key, 32);
+    assert_memory_equal(raw + 54, in.secret, 32);
+}
+
+static void test_list_encode_refuses(void **state)
+{
+    (void)state;
+    char text[VN_INVITE_TEXT_MAX];
+    vn_invite inv = sample_list(VN_INVITE_ENDPOINTS_MAX, 20);
+    inv.endpoints.n = VN_INVITE_ENDPOINTS_MAX + 1;
+    assert_int_equal(vn_invite_encode(&inv, text, sizeof text), VN_EINVAL);
+    inv = sample_list(3, 20);
+    inv.endpoints.ep[2][0] = '\0';
+    assert_int_equal(vn_invite_encode(&inv, text, sizeof text), VN_EINVAL);
+    inv = sample_list(3, 20);
+    memset(inv.endpoints.ep[1], 'x', sizeof inv.endpoints.ep[1]); /* no terminator */
+    assert_int_equal(vn_invite_encode(&inv, text, sizeof text), VN_EINVAL);
+    inv = sample_list(2, 20);
+    inv.endpoints.ep[1][8] = ',';
+    assert_int_equal(vn_invite_encode(&inv, text, sizeof text), VN_EINVAL);
+    inv = sample_list(2, 20);
+    inv.endpoints.ep[0][8] = ' ';
+    assert_int_equal(vn_invite_encode(&inv, text, sizeof text), VN_EINVAL);
+}
+
+static void v2_text(const uint8_t *raw, size_t n, char *text, size_t size)
+{
+    memcpy(text, "vn2-", 4);
+    assert_int_equal(vn_b64url_encode(raw, n, text + 4, size - 4), VN_OK);
+}
+
+/* Builds [count][len ep]*[64 bytes] for count endpoints of length len. */
+static size_t v2_raw(uint8_t *raw, size_t count_byte, size_t count, size_t len)
+{
+    size_t n = 0;
+    raw[n++] = (uint8_t)count_byte;
+    for (size_t k = 0; k < count; k++) {
+        raw[n++] = (uint8_t)len;
+        memset(raw + n, 'a' + (int)k, len);
+        n += len;
+    }
+    memset(raw + n, 0x42, 64);
+    return n + 64;
+}
+
+static void test_list_garbage(void **state)
+{
+    (void)state;
+    static uint8_t raw[2048];
+    char text[4 * VN_INVITE_TEXT_MAX];
+    vn_invite out;
+    size_t n = v2_raw(raw, 3, 3, 30);
+    v2_text(raw, n, text, sizeof text);
+    assert_int_equal(vn_invite_decode(text, &out), VN_OK); /* the baseline is valid */
+    assert_int_equal(out.endpoints.n, 3);
+
+    n = v2_raw(raw, 0, 0, 0);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "a vn2 code of no endpoint");
+    n = v2_raw(raw, 1, 1, 30);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "a vn2 code of one endpoint (always written as vn1)");
+    n = v2_raw(raw, 5, 5, 30);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "five endpoints");
+    n = v2_raw(raw, 255, 4, 30);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "a count of 255");
+    n = v2_raw(raw, 4, 3, 30);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "a count one higher than the endpoints");
+    n = v2_raw(raw, 2, 3, 30);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "a count one lower than the endpoints");
+    n = v2_raw(raw, 2, 2, VN_ENDPOINT_MAX + 1);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "an endpoint of 201 bytes");
+    n = v2_raw(raw, 2, 2, 255);
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "endpoints of 255 bytes (a code over the text limit)");
+    n = v2_raw(raw, 2, 2, 30);
+    raw[1 + 1 + 30] = 0; /* the second endpoint's length */
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "an empty second endpoint");
+    n = v2_raw(raw, 2, 2, 30);
+    raw[1] = 200; /* a length running into the keys and past the end */
+    v2_text(raw, n, text, sizeof text);
+    expect_bad(text, "a length running past the end");
+    static const uint8_t unprintable[] = {' ', ',', '\t', 0x7f, 0x80, 0x00};
+    for (size_t i = 0; i < sizeof unprintable; i++) {
+        n = v2_raw(raw, 2, 2, 30);
+        raw[1 + 1 + 30 + 1 + 7] = unprintable[i];
+        v2_text(raw, n, text, sizeof text);
+        expect_bad(text, "a second endpoint with a space, a comma or an unprintable byte");
+    }
+    /* Every truncation and a few extensions of a valid vn2 code. */
+    n = v2_raw(raw, 3, 3, 30);
+    for (size_t cut = 1; cut < n; cut++) {
+        v2_text(raw, n - cut, text, sizeof text);
+        expect_bad(text, "a truncated vn2 code");
+    }
+    for (size_t add = 1; add <= 3; add++) {
+        v2_text(raw, n + add, text, sizeof text);
+        expect_bad(text, "an extended vn2 code");
+    }
+    expect_bad("vn2-", "the vn2 prefix alone");
+    expect_bad("vn3-AAAA", "an unknown version");
+}
+
+static void test_endpoints_parse(void **state)
+{
+    (void)state;
+    vn_endpoints eps = {0};
+    char why[256], text[VN_ENDPOINTS_TEXT_MAX];
+    assert_int_equal(vn_invite_endpoints_parse("tcp://a:1", &eps, why, sizeof why), VN_OK);
+    assert_int_equal(eps.n, 1);
+    assert_int_equal(
+        vn_invite_endpoints_parse("tcp://b:2, tcp://a:1 ,tcp://c:3", &eps, why, sizeof why), VN_OK);
+    assert_int_equal(eps.n, 3); /* the repeated one once */
+    assert_string_equal(eps.ep[1], "tcp://b:2");
+    assert_string_equal(eps.ep[2], "tcp://c:3");
+    assert_int_equal(vn_invite_endpoints_find(&eps, "tcp://c:3"), 2);
+    assert_int_equal(vn_invite_endpoints_find(&eps, "tcp://d:4"), -1);
+    assert_int_equal(vn_invite_endpoints_join(&eps, text, sizeof text), VN_OK);
+    assert_string_equal(text, "tcp://a:1,tcp://b:2,tcp://c:3");
+    assert_int_equal(vn_invite_endpoints_join(&eps, text, strlen(text)), VN_ETOOBIG);
+    assert_int_equal(vn_invite_endpoints_parse("tcp://d:4,tcp://e:5", &eps, why, sizeof why),
+                     VN_EINVAL);
+    assert_non_null(strstr(why, "more than 4"));
+    vn_endpoints e2 = {0};
+    assert_int_equal(vn_invite_endpoints_parse("tcp://a:1,,tcp://b:2", &e2, why, sizeof why),
+                     VN_EINVAL);
+    assert_non_null(strstr(why, "empty"));
+    memset(&e2, 0, sizeof e2);
+    assert_int_equal(vn_invite_endpoints_parse("", &e2, why, sizeof why), VN_EINVAL);
+    char longer[VN_ENDPOINT_MAX + 10];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    assert_int_equal(vn_invite_endpoints_parse(longer, &e2, why, sizeof why), VN_EINVAL);
+    assert_non_null(strstr(why, "longer than 200"));
+    assert_int_equal(vn_invite_endpoints_parse("tcp://a\t:1", &e2, NULL, 0), VN_EINVAL);
+    assert_false(vn_invite_endpoint_ok("tcp://a,b:1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +483,11 @@ int main(void)
         cmocka_unit_test(test_encode_limits),
         cmocka_unit_test(test_corrupted),
         cmocka_unit_test(test_encode_refuses_what_decode_refuses),
+        cmocka_unit_test(test_list_round_trip),
+        cmocka_unit_test(test_list_layout),
+        cmocka_unit_test(test_list_encode_refuses),
+        cmocka_unit_test(test_list_garbage),
+        cmocka_unit_test(test_endpoints_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,46 @@ struct vn_kv {
     bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
     kv_seal seal;             /* the subkeys for that */
     size_t group[KV_MAX_DBS]; /* per database: the key bytes a prefix scan hashes */
+    vn_kv_commit_fn capture;  /* the commit hook while capture is on, or NULL */
+    void *capture_ud;
+    bool in_hook; /* capture paused: the hook writes */
+    uint8_t *ws;  /* the open transaction's write-set, encoded */
+    size_t ws_len, ws_cap;
+    size_t ws_mark; /* ws_len when the sub-transaction began */
 };
+
+/* Records one put (val) or delete (val NULL) as stored, if capturing. */
+static vn_err ws_record(vn_kv *self, int db, const MDB_val *k, const MDB_val *v)
+{
+    if (!self->capture || self->in_hook) return VN_OK;
+    if (k->mv_size == 0 || k->mv_size > VN_KV_WS_KEY_MAX) return VN_EINVAL;
+    if (v && v->mv_size > VN_KV_WS_VAL_MAX) return VN_ETOOBIG;
+    size_t need = 4 + k->mv_size + (v ? 4 + v->mv_size : 0);
+    if (need > VN_KV_WS_MAX - self->ws_len) return VN_ETOOBIG;
+    vn_err err = vn_array_reserve(&self->ws, &self->ws_cap, self->ws_len + need, 1, VN_KV_WS_MAX);
+    if (err) return err;
+    uint8_t *p = self->ws + self->ws_len;
+    *p++ = v ? VN_KV_WS_PUT : VN_KV_WS_DEL;
+    *p++ = (uint8_t)db;
+    *p++ = (uint8_t)(k->mv_size & 0xff);
+    *p++ = (uint8_t)(k->mv_size >> 8);
+    memcpy(p, k->mv_data, k->mv_size);
+    p += k->mv_size;
+    if (v) {
+        for (int i = 0; i < 4; i++)
+            *p++ = (uint8_t)(v->mv_size >> (8 * i));
+        if (v->mv_size) memcpy(p, v->mv_data, v->mv_size);
+    }
+    self->ws_len += need;
+    return VN_OK;
+}
+
+void vn_kv_capture(vn_kv *self, vn_kv_commit_fn fn, void *ud)
+{
+    self->capture = fn;
+    self->capture_ud = ud;
+    self->ws_len = self->ws_mark = 0;
+}
 
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group)
 {
@@ -141,6 +180,7 @@ void vn_kv_close(vn_kv **self_p)
     if (s->txn) mdb_txn_abort(s->txn);
     mdb_env_close(s->env);
     kv_seal_wipe(&s->seal);
+    free(s->ws);
     free(s);
     *self_p = NULL;
 }
@@ -171,6 +211,7 @@ static void txn_discard(vn_kv *self)
     self->txn = NULL;
     self->depth = 0;
     self->failed = VN_OK;
+    self->ws_len = self->ws_mark = 0;
 }
 
 vn_err vn_kv_commit(vn_kv *self)
@@ -185,9 +226,22 @@ vn_err vn_kv_commit(vn_kv *self)
         if (--self->depth == 0) txn_discard(self);
         return err;
     }
+    if (self->depth == 1 && self->capture && self->ws_len > 0) {
+        /* The hook runs at the outermost level, before LMDB commits: it
+         * may still write (nested, not captured) or refuse. */
+        self->in_hook = true;
+        vn_err err = self->capture(self->capture_ud, self->ws, self->ws_len);
+        self->in_hook = false;
+        if (!err && self->failed) err = self->failed;
+        if (err) {
+            txn_discard(self);
+            return err;
+        }
+    }
     if (--self->depth > 0) return VN_OK;
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
+    self->ws_len = self->ws_mark = 0;
     if (rc == MDB_SUCCESS) self->put_committed = self->put_bytes;
     return vn_kv_err_from_mdb(rc);
 }
@@ -210,6 +264,7 @@ static void txn_fail(vn_kv *self, vn_err err)
         self->depth = self->sub_base;
         self->failed = VN_OK;
         self->sub_aborted = true;
+        self->ws_len = self->ws_mark; /* its records go with it */
         return;
     }
     if (--self->depth == 0) txn_discard(self);
@@ -232,6 +287,7 @@ vn_err vn_kv_sub_begin(vn_kv *self)
     self->sub_base = self->depth;
     self->depth++;
     self->sub_aborted = false;
+    self->ws_mark = self->ws_len;
     return VN_OK;
 }
 
@@ -249,6 +305,7 @@ vn_err vn_kv_sub_end(vn_kv *self, bool keep)
     self->parent = NULL;
     self->depth = self->sub_base;
     self->failed = VN_OK;
+    if (!keep || failed || rc != MDB_SUCCESS) self->ws_len = self->ws_mark;
     if (keep && failed) return failed;
     return vn_kv_err_from_mdb(rc);
 }
@@ -316,6 +373,10 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
     int rc = self->fail_put && self->puts == self->fail_put
                  ? MDB_MAP_FULL
                  : mdb_put(self->txn, self->dbi[db], &k, &v, 0);
+    if (!rc && (err = ws_record(self, db, &k, &v))) {
+        txn_fail(self, err);
+        goto out;
+    }
     if (rc) {
         err = vn_kv_err_from_mdb(rc);
         txn_fail(self, err);
@@ -343,6 +404,10 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
     if (rc) {
         txn_fail(self, vn_kv_err_from_mdb(rc));
         return vn_kv_err_from_mdb(rc);
+    }
+    if ((err = ws_record(self, db, &k, NULL))) {
+        txn_fail(self, err);
+        return err;
     }
     return vn_kv_commit(self);
 }
@@ -533,6 +598,7 @@ static vn_err del_prefix_sealed(vn_kv *self, int db, const void *prefix, size_t 
         MDB_val k = {m.items[i].sklen, m.items[i].sk};
         int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
         if (rc) err = vn_kv_err_from_mdb(rc);
+        if (!err) err = ws_record(self, db, &k, NULL);
     }
     *n = err ? 0 : m.n;
     matches_free(&m);
@@ -560,6 +626,13 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == MDB_SUCCESS) {
         if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
+        /* Recorded before the delete, while k still points at the key. */
+        vn_err werr = ws_record(self, db, &k, NULL);
+        if (werr) {
+            mdb_cursor_close(cur);
+            txn_fail(self, werr);
+            return werr;
+        }
         rc = mdb_cursor_del(cur, 0);
         if (rc) goto fail;
         n++;
@@ -739,5 +812,75 @@ vn_err vn_kv_each_from(vn_kv *self, int db, const void *prefix, size_t plen, vn_
 out:
     if (cur) mdb_cursor_close(cur);
     if (own) mdb_txn_abort(own);
+    return err;
+}
+
+static int le_read(const uint8_t *p, int n, size_t *out)
+{
+    size_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (size_t)p[i] << (8 * i);
+    *out = v;
+    return 0;
+}
+
+/* Walks the records; fn NULL only checks them. */
+static vn_err ws_walk(const uint8_t *ws, size_t len, int ndb, vn_kv_ws_fn fn, void *ud)
+{
+    size_t off = 0;
+    if (len > VN_KV_WS_MAX || (len && !ws)) return VN_EPROTO;
+    while (off < len) {
+        size_t klen, vlen = 0;
+        if (len - off < 4) return VN_EPROTO;
+        int op = ws[off], db = ws[off + 1];
+        le_read(ws + off + 2, 2, &klen);
+        off += 4;
+        if ((op != VN_KV_WS_PUT && op != VN_KV_WS_DEL) || db >= ndb || klen == 0 ||
+            klen > VN_KV_WS_KEY_MAX || len - off < klen)
+            return VN_EPROTO;
+        const uint8_t *key = ws + off, *val = NULL;
+        off += klen;
+        if (op == VN_KV_WS_PUT) {
+            if (len - off < 4) return VN_EPROTO;
+            le_read(ws + off, 4, &vlen);
+            off += 4;
+            if (vlen > VN_KV_WS_VAL_MAX || len - off < vlen) return VN_EPROTO;
+            val = ws + off;
+            off += vlen;
+        }
+        if (fn) {
+            vn_err err = fn(ud, op, db, key, klen, val, vlen);
+            if (err) return err;
+        }
+    }
+    return VN_OK;
+}
+
+vn_err vn_kv_ws_each(const uint8_t *ws, size_t len, int ndb, vn_kv_ws_fn fn, void *ud)
+{
+    if (ndb < 0 || ndb > KV_MAX_DBS) return VN_EINVAL;
+    vn_err err = ws_walk(ws, len, ndb, NULL, NULL);
+    return err || !fn ? err : ws_walk(ws, len, ndb, fn, ud);
+}
+
+static vn_err apply_one(void *ud, int op, int db, const uint8_t *key, size_t klen,
+                        const uint8_t *val, size_t vlen)
+{
+    vn_kv *self = ud;
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = op == VN_KV_WS_PUT ? mdb_put(self->txn, self->dbi[db], &k, &v, 0)
+                                : mdb_del(self->txn, self->dbi[db], &k, NULL);
+    if (rc == MDB_NOTFOUND && op == VN_KV_WS_DEL) rc = MDB_SUCCESS;
+    if (rc == MDB_SUCCESS && op == VN_KV_WS_PUT) self->put_bytes += klen + vlen;
+    return vn_kv_err_from_mdb(rc);
+}
+
+vn_err vn_kv_ws_apply(vn_kv *self, const uint8_t *ws, size_t len)
+{
+    if (!self->txn || self->depth <= 0) return VN_EINVAL;
+    if (self->failed) return self->failed;
+    vn_err err = ws_walk(ws, len, self->ndb, NULL, NULL);
+    if (err) return err;
+    if ((err = ws_walk(ws, len, self->ndb, apply_one, self))) txn_fail(self, err);
     return err;
 }

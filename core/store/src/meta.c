@@ -16,6 +16,7 @@
 #define TEST_CLOCK_KEY "test_clock"
 #define OFFSET_KEY     "clock_offset_ms"
 #define FORMAT_KEY     "format"
+#define LOG_SEQ_KEY    "cluster_log_seq"
 
 /* Reads an 8-byte number; *v is 0 if the key is absent. */
 static vn_err get_u64(vn_sstore *st, const char *key, size_t klen, uint64_t *v)
@@ -188,4 +189,14 @@ vn_err vn_meta_open(vn_sstore **out, const char *dir, size_t mapsize, const uint
 fail:
     vn_sstore_close(&st);
     return err;
+}
+
+vn_err vn_meta_log_seq(vn_sstore *st, uint64_t *seq)
+{
+    return get_u64(st, LOG_SEQ_KEY, sizeof LOG_SEQ_KEY - 1, seq);
+}
+
+vn_err vn_meta_set_log_seq(vn_sstore *st, uint64_t seq)
+{
+    return put_u64(st, LOG_SEQ_KEY, sizeof LOG_SEQ_KEY - 1, seq);
 }

@@ -30,7 +30,8 @@
     X(EXISTS, -10023, "already exists")                                                            \
     X(NOSESSION, -10024, "no secure session with this account")                                    \
     X(FORGED, -10025, "sender certificate is forged or does not match the sender's key")           \
-    X(EXPIRED, -10026, "sender certificate has expired")
+    X(EXPIRED, -10026, "sender certificate has expired")                                           \
+    X(UNAVAILABLE, -10027, "this server node cannot serve it now; try the cluster's writer")
 
 typedef enum vn_err {
     VN_OK = 0,

@@ -179,4 +179,44 @@ vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
 /* Maps an LMDB return code to a vn_err. */
 vn_err vn_kv_err_from_mdb(int rc);
 
+/* Write-set capture, for replication (server/cluster.c). While a commit
+ * hook is set, every put and delete that reaches LMDB inside a write
+ * transaction is recorded as stored: the hashed key and the sealed box
+ * when the store is sealed, so a write-set reveals no more than the disk.
+ * A sub-transaction that is discarded drops its records; a discarded
+ * transaction drops them all. When the outermost level commits, fn gets
+ * the transaction's write-set (if it holds any record) before LMDB
+ * commits: an error from fn discards the whole transaction and is what
+ * vn_kv_commit returns. Inside fn, capture is paused: fn may write (say,
+ * the log position the write-set got) into the same transaction without
+ * that write being recorded. fn NULL turns capture off.
+ *
+ * The encoding (also the wire format of the replicated log) is a sequence
+ * of records: op (1 byte: 1 put, 2 delete), db (1 byte), key length
+ * (2 bytes, little-endian, 1..511), key, and for a put the value length
+ * (4 bytes, little-endian, at most VN_KV_WS_VAL_MAX) and the value. */
+#define VN_KV_WS_PUT     1
+#define VN_KV_WS_DEL     2
+#define VN_KV_WS_KEY_MAX 511                /* LMDB's longest key */
+#define VN_KV_WS_VAL_MAX ((size_t)16 << 20) /* longest value in a write-set */
+#define VN_KV_WS_MAX     ((size_t)64 << 20) /* longest write-set (VN_ETOOBIG) */
+typedef vn_err (*vn_kv_commit_fn)(void *ud, const uint8_t *ws, size_t len);
+void vn_kv_capture(vn_kv *self, vn_kv_commit_fn fn, void *ud);
+
+/* One record of a write-set: op VN_KV_WS_PUT (val, vlen) or VN_KV_WS_DEL
+ * (val NULL). Pointers are into the write-set, valid during the call. */
+typedef vn_err (*vn_kv_ws_fn)(void *ud, int op, int db, const uint8_t *key, size_t klen,
+                              const uint8_t *val, size_t vlen);
+/* Walks an encoded write-set without trusting it: a truncated record, an
+ * unknown op, a db at or beyond ndb, a key or value length out of bounds,
+ * or more than VN_KV_WS_MAX bytes is VN_EPROTO (before fn sees anything:
+ * the whole write-set is checked first). An empty write-set is valid. */
+vn_err vn_kv_ws_each(const uint8_t *ws, size_t len, int ndb, vn_kv_ws_fn fn, void *ud);
+/* Writes a write-set's records as they are (no sealing again: they were
+ * sealed where they were captured) into the open write transaction; a
+ * delete of an absent key is no error. Nothing is captured. VN_EINVAL
+ * outside a transaction, VN_EPROTO for a malformed write-set (nothing
+ * written); a failed write dooms the transaction, as any write does. */
+vn_err vn_kv_ws_apply(vn_kv *self, const uint8_t *ws, size_t len);
+
 #endif

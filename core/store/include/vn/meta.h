@@ -55,4 +55,12 @@ vn_err vn_meta_open(vn_sstore **out, const char *dir, size_t mapsize, const uint
 /* The store's format version; 0 when it has none. */
 vn_err vn_meta_format(vn_sstore *st, uint32_t *version);
 
+/* The sequence of the last entry of the cluster's replicated log this
+ * store holds (server/cluster.c): 0 for a store that never took part in
+ * a cluster. Written in the transaction that applies the entry, so the
+ * store and its position in the log never disagree; copied with the store
+ * by `vangnetd backup`, so a node restored from it goes on from there. */
+vn_err vn_meta_log_seq(vn_sstore *st, uint64_t *seq);
+vn_err vn_meta_set_log_seq(vn_sstore *st, uint64_t seq);
+
 #endif

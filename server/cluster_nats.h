@@ -1,0 +1,42 @@
+/* What the cluster (cluster.c) and `vangnetd cluster status`
+ * (cluster_status.c) share of NATS: the names, the connection, and the
+ * stream and bucket they find or make (cluster_nats.c). */
+#ifndef VN_CLUSTER_NATS_H
+#define VN_CLUSTER_NATS_H
+
+#include <nats/nats.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vn/err.h"
+
+/* The stream and the bucket have fixed names (one Vangnet cluster per NATS
+ * account); the log's subject and each node's key are keyed hashes. */
+#define VN_CLUSTER_STREAM        "VANGNET_LOG"
+#define VN_CLUSTER_BUCKET        "VANGNET_LEASE"
+#define VN_CLUSTER_LEASE_KEY     "writer"
+#define VN_CLUSTER_NODE_PREFIX   "node_"
+#define VN_CLUSTER_SUBJECT_MAX   64
+#define VN_CLUSTER_KEY_MAX       40
+#define VN_CLUSTER_URLS_N        16   /* most NATS servers in --cluster */
+#define VN_CLUSTER_NATS_URLS_MAX 1024 /* longest --cluster (VN_CLUSTER_URLS_MAX) */
+
+/* The log's subject ("vn.log.<32 hex>") and this node's report key
+ * ("node_<24 hex>"), keyed hashes under a key derived from the store key:
+ * the same on every node of a cluster, and naming nothing. */
+void vn_cluster_names(const uint8_t store_key[32], const char *node,
+                      char subject[VN_CLUSTER_SUBJECT_MAX], char node_key[VN_CLUSTER_KEY_MAX]);
+/* Connects to the servers of urls (reconnecting on its own afterwards);
+ * jetstream calls wait up to wait_ms. */
+vn_err vn_cluster_connect(const char *urls, uint64_t wait_ms, natsConnection **nc, jsCtx **js,
+                          char *msg, size_t size);
+/* Finds or makes the log stream (file-backed, R3, or R1 with fewer than
+ * three servers in urls) for subject, refusing one made for another
+ * subject, and the lease bucket with a TTL of lease_ms. */
+vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64_t lease_ms,
+                        kvStore **bucket, char *msg, size_t size);
+/* The log's first and last sequence (0 and 0 when it is empty). */
+natsStatus vn_cluster_log_ends(jsCtx *js, uint64_t *first, uint64_t *last);
+
+#endif
