@@ -57,6 +57,7 @@ struct vn_conns {
     uint64_t seen[ROUTES_SEEN]; /* hashes of the connections that lost replies */
     size_t nseen;               /* how many of seen are set (capped) */
     uint64_t report_ms;         /* when counts were last logged */
+    uint64_t churn;             /* connections opened or closed since the last trim */
 };
 
 /* Soft limit to the hard limit: the default soft limit (1024 on Debian)
@@ -152,8 +153,10 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
 {
     if (ev->event == ZMQ_EVENT_ACCEPTED) {
         self->accepted++;
+        self->churn++;
     } else if (ev->event == ZMQ_EVENT_DISCONNECTED) {
         self->disconnected++;
+        self->churn++;
     } else if (ev->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         self->succeeded++;
         grant_pop(self);
@@ -166,6 +169,21 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
         self->accept_errno = (int)ev->value;
         vn_conns_report(self, now_ms, false);
     }
+}
+
+bool vn_conns_trim_due(const vn_conns *self)
+{
+    return self->churn >= VN_CONNS_TRIM_CHURN;
+}
+
+void vn_conns_trimmed(vn_conns *self)
+{
+    self->churn = 0;
+}
+
+size_t vn_conns_open_now(const vn_conns *self)
+{
+    return open_now(self);
 }
 
 /* Logs the refusals counted since the last such line. */

@@ -49,6 +49,17 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms);
  * established) or for at most 30 s. A refusal is counted and logged, at
  * most one line a second. */
 bool vn_conns_admit(vn_conns *self, uint64_t now_ms);
+/* Connections opened or closed after which the server gives freed memory
+ * back to the system (malloc_trim): libzmq frees a closed connection's
+ * buffers, but malloc keeps the pages of a freed heap for later. */
+#define VN_CONNS_TRIM_CHURN 256
+/* Whether VN_CONNS_TRIM_CHURN connections opened or closed since the last
+ * vn_conns_trimmed. */
+bool vn_conns_trim_due(const vn_conns *self);
+/* The memory was given back: churn counts anew. */
+void vn_conns_trimmed(vn_conns *self);
+/* Connections open now (accepted and not yet closed). */
+size_t vn_conns_open_now(const vn_conns *self);
 /* Counts a reply or push dropped because route's send queue was full. */
 void vn_conns_dropped(vn_conns *self, const uint8_t *route, size_t route_len, uint64_t now_ms);
 /* Counts a reply replaced by an error because it would exceed the frame limit. */

@@ -22,6 +22,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +173,27 @@ static void on_router(uv_poll_t *h, int status, int events)
     drain(h->data);
 }
 
+/* After a wave of connections opened or closed, the pages malloc keeps
+ * of what they freed go back to the system: libzmq's buffers of a closed
+ * connection (some 30 KiB each) would otherwise stay in the heap, and a
+ * burst of handshakes leaves the same behind. Once a second at most, a
+ * while after the wave began, so that a burst costs a few walks of the
+ * heap and not one per connection. */
+#define TRIM_DELAY_MS 1000
+
+static void on_trim(uv_timer_t *t)
+{
+    vn_server *s = t->data;
+#ifdef __GLIBC__
+    uint64_t t0 = vn_server_mono_ms(s);
+    malloc_trim(0);
+    if (s->cfg.verbose)
+        vn_log("gave freed memory back after connections came and went (%zu open, %llu ms)",
+               vn_conns_open_now(s->conns), (unsigned long long)(vn_server_mono_ms(s) - t0));
+#endif
+    vn_conns_trimmed(s->conns);
+}
+
 /* Applies the connection events waiting on the monitor socket. */
 void vn_server_read_events(vn_server *s)
 {
@@ -179,6 +203,8 @@ void vn_server_read_events(vn_server *s)
         vn_conns_event(s->conns, &ev, vn_server_mono_ms(s));
         if (ev.event == ZMQ_EVENT_DISCONNECTED) vn_subs_closed(s->subs, (int)ev.value);
     }
+    if (vn_conns_trim_due(s->conns) && !uv_is_active((uv_handle_t *)&s->trim))
+        uv_timer_start(&s->trim, on_trim, TRIM_DELAY_MS, 0);
 }
 
 static void on_mon(uv_poll_t *h, int status, int events)
@@ -350,12 +376,14 @@ static vn_err start_loop(vn_server *s)
     uv_poll_init(&s->loop, &s->mon_poll, fd);
     uv_timer_init(&s->loop, &s->sweep);
     uv_timer_init(&s->loop, &s->tclock);
+    uv_timer_init(&s->loop, &s->trim);
     uv_idle_init(&s->loop, &s->sched_idle);
     uv_idle_init(&s->loop, &s->drain_idle);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->router_poll.data = s->zap_poll.data = s->mon_poll.data = s->sweep.data = s;
     s->tclock.data = s;
+    s->trim.data = s;
     s->sigterm.data = s->sigint.data = s;
     s->sched_idle.data = s;
     s->drain_idle.data = s;
@@ -496,6 +524,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->mon_poll, on_close);
     uv_close((uv_handle_t *)&s->sweep, on_close);
     uv_close((uv_handle_t *)&s->tclock, on_close);
+    uv_close((uv_handle_t *)&s->trim, on_close);
     uv_close((uv_handle_t *)&s->sched_idle, on_close);
     uv_close((uv_handle_t *)&s->drain_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);

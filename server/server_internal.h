@@ -43,6 +43,7 @@ struct vn_server {
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
+    uv_timer_t trim;  /* gives freed memory back after connections come and go */
     void *zctx;       /* ZeroMQ context */
     void *router;     /* client-facing socket */
     void *zap;        /* ZAP handler socket (REP) */

@@ -517,7 +517,9 @@ int main(int argc, char **argv)
     int rc = run(&b, &tp, &lp, &setup_s, &idle);
     long rss_end = b.server > 0 ? relay_idle_rss_kb(b.server) : -1;
     size_t idle_n = idle.n;
-    relay_idle_close(&idle); /* its children end; the figures stay */
+    /* Its children end; then whether the server gives their memory back. */
+    int released = b.o.idle && b.server > 0 ? relay_idle_release(&idle, b.server, 120, 3) : 0;
+    relay_idle_close(&idle);
     cleanup(&b);
     if (b.bad) fprintf(stderr, "bench_relay: %zu corrupt or misrouted envelopes\n", b.bad);
     if (b.duplicates) fprintf(stderr, "bench_relay: %zu duplicate pushes\n", b.duplicates);
@@ -552,6 +554,14 @@ int main(int argc, char **argv)
                    "%.1f KiB per connection\n",
                    idle.rss_before_kb, idle.rss_after_kb, rss_end,
                    (double)(idle.rss_after_kb - idle.rss_before_kb) / (double)idle_n);
+        if (idle.rss_closed_kb > 0 && idle.rss_after_kb > idle.rss_before_kb)
+            printf("  after they closed  %ld KiB (%.0f %% of their memory given back; closed in "
+                   "%.1f s%s, then 3 s)\n",
+                   idle.rss_closed_kb,
+                   100.0 * (double)(rss_end - idle.rss_closed_kb) /
+                       (double)(rss_end - idle.rss_before_kb),
+                   idle.close_s, released ? ", NOT ALL" : "");
+        printf("  server descriptors %ld before, %ld with them\n", idle.fds_before, idle.fds_with);
     }
     if (tp.count && b.o.rate) {
         printf("open loop          %zu messages/s offered over %zu senders for %zu s\n", b.o.rate,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,6 +188,7 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
     }
     out->hold_fd = hold[1];
     out->rss_before_kb = relay_idle_rss_kb(server);
+    out->fds_before = relay_idle_fds(server);
     double t0 = now_s();
     int rc = 0;
     for (size_t p = 0; p < out->nprocs; p++) {
@@ -224,6 +226,7 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
     free(report);
     out->open_s = now_s() - t0;
     out->rss_after_kb = relay_idle_rss_kb(server);
+    out->fds_with = relay_idle_fds(server);
     if (!rc && out->n != n) {
         snprintf(err, errlen, "only %zu of %zu idle connections were answered", out->n, n);
         rc = -1;
@@ -239,4 +242,39 @@ void relay_idle_close(relay_idle *self)
         if (self->procs[p] > 0) waitpid(self->procs[p], NULL, 0);
     free(self->procs);
     self->procs = NULL; /* the figures stay */
+}
+
+long relay_idle_fds(pid_t pid)
+{
+    char path[64];
+    long n = 0;
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle_s)
+{
+    double t0 = now_s();
+    int rc = 0;
+    relay_idle_close(self);
+    /* The server holds one descriptor per connection until it has seen
+     * the close: the count back where it was means they are all gone. */
+    for (;;) {
+        long fds = relay_idle_fds(server);
+        if (fds >= 0 && self->fds_before >= 0 && fds <= self->fds_before) break;
+        if (now_s() - t0 > timeout_s) {
+            rc = -1;
+            break;
+        }
+        usleep(100000);
+    }
+    self->close_s = now_s() - t0;
+    sleep((unsigned)settle_s);
+    self->rss_closed_kb = relay_idle_rss_kb(server);
+    return rc;
 }

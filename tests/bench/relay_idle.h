@@ -14,6 +14,9 @@ typedef struct relay_idle {
     size_t n;                         /* connections open and answered */
     long rss_before_kb, rss_after_kb; /* the server's VmRSS around the opening */
     double open_s;                    /* from the first connect to the last answer */
+    long fds_before, fds_with;        /* the server's open descriptors, likewise */
+    long rss_closed_kb;               /* VmRSS once they closed and the server settled */
+    double close_s;                   /* from letting go until the server closed them all */
 } relay_idle;
 
 /* Raises the descriptor limit of this process (and so of a server it
@@ -33,5 +36,13 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
 long relay_idle_rss_kb(pid_t pid);
 /* Ends the children and with them the connections; the figures stay. */
 void relay_idle_close(relay_idle *self);
+/* relay_idle_close, then waits (up to timeout_s) until the server holds
+ * no more descriptors than before the opening, and settle_s more, and
+ * reads its resident memory into rss_closed_kb: whether the memory of the
+ * closed connections was given back. 0, or -1 if the descriptors were
+ * not all closed in time (the figure is still read). */
+int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle_s);
+/* How many descriptors pid holds, -1 if unreadable. */
+long relay_idle_fds(pid_t pid);
 
 #endif
