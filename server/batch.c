@@ -210,16 +210,27 @@ static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Reque
 }
 
 /* Resolves the sender from the User-Id our ZAP handler attached: the hex of
- * the connection's CURVE key. */
+ * the connection's CURVE key. The store is asked once per connection, and
+ * again after any account was created or deleted (peers.h); what it says
+ * while such a write is uncommitted in this batch is not kept. */
 static vn_err resolve_peer(vn_server *s, zmq_msg_t *body, vn_peer *peer)
 {
     const char *uid = zmq_msg_gets(body, "User-Id");
+    int fd = zmq_msg_get(body, ZMQ_SRCFD);
+    uint64_t gen = vn_accounts_generation(s->store);
+    vn_peers_ident id = {0};
     memset(peer, 0, sizeof *peer);
     if (!uid || vn_hex_decode(uid, peer->key, 32)) return VN_EUNREGISTERED;
-    vn_err err = vn_accounts_by_device(s->store, peer->key, peer->account, &peer->role);
-    if (err == VN_ENOTFOUND) return VN_OK;
-    if (err) return err;
+    if (!vn_peers_get(s->peers, fd, peer->key, gen, &id)) {
+        vn_err err = vn_accounts_by_device(s->store, peer->key, id.account, &id.role);
+        if (err && err != VN_ENOTFOUND) return err;
+        id.registered = err == VN_OK;
+        if (vn_accounts_settled(s->store)) vn_peers_put(s->peers, fd, peer->key, gen, &id);
+    }
+    if (!id.registered) return VN_OK;
     peer->registered = true;
+    memcpy(peer->account, id.account, VN_ACCOUNT_LEN);
+    peer->role = id.role;
     vn_hex_encode(peer->account, VN_ACCOUNT_LEN, peer->account_hex);
     return VN_OK;
 }

@@ -201,7 +201,10 @@ void vn_server_read_events(vn_server *s)
     while (vn_listen_event_next(s->mon, &ev)) {
         vn_metrics_connection(s->cfg.metrics, ev.event);
         vn_conns_event(s->conns, &ev, vn_server_mono_ms(s));
-        if (ev.event == ZMQ_EVENT_DISCONNECTED) vn_subs_closed(s->subs, (int)ev.value);
+        if (ev.event == ZMQ_EVENT_DISCONNECTED) {
+            vn_subs_closed(s->subs, (int)ev.value);
+            vn_peers_closed(s->peers, (int)ev.value);
+        }
     }
     if (vn_conns_trim_due(s->conns) && !uv_is_active((uv_handle_t *)&s->trim))
         uv_timer_start(&s->trim, on_trim, TRIM_DELAY_MS, 0);
@@ -418,7 +421,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         err = VN_ENOMEM;
         goto err_free;
     }
-    if ((err = vn_subs_open(&s->subs, SUBS_MAX)) ||
+    if ((err = vn_subs_open(&s->subs, SUBS_MAX)) || (err = vn_peers_open(&s->peers)) ||
         (err = vn_ratelimit_open(&s->rl_pair, cfg->pair_burst, cfg->pair_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_account, cfg->account_burst, cfg->account_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_inbound, cfg->inbound_burst, cfg->inbound_per_sec)) ||
@@ -483,6 +486,7 @@ err_free:
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
+    vn_peers_close(&s->peers);
     vn_quota_close(&s->quota);
     free(s->batch);
     free(s);
@@ -549,6 +553,7 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
+    vn_peers_close(&s->peers);
     vn_quota_close(&s->quota);
     free(s->batch);
     free(s);

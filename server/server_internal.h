@@ -7,6 +7,7 @@
 #include "server.h"
 
 #include "conns.h"
+#include "peers.h"
 #include "quota.h"
 #include "ratelimit.h"
 #include "subs.h"
@@ -53,6 +54,7 @@ struct vn_server {
     vn_clock *clock;  /* the one source of now */
     int lock_fd;      /* flock on the state directory */
     vn_subs *subs;    /* who listens for pushes, on which connection */
+    vn_peers *peers;  /* who is on each connection: the device key's account */
     vn_subs_conn cur; /* the connection of the request being handled */
     pending *batch;   /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
