@@ -342,8 +342,8 @@ static vn_err open_sockets(vn_server *s, const uint8_t secret[32])
     vn_err err = vn_conns_open(&s->conns, s->cfg.max_connections, s->cfg.send_queue, vn_log);
     if (err) return err;
     err = vn_listen_open_limited(s->zctx, secret, s->cfg.listen, s->cfg.frame_max,
-                                 (int)s->cfg.send_queue, &s->zap, &s->router, &s->mon, msg,
-                                 sizeof msg);
+                                 (int)s->cfg.send_queue, (int)s->cfg.socket_buffer, &s->zap,
+                                 &s->router, &s->mon, msg, sizeof msg);
     if (err) {
         vn_log("%s", msg);
         return err;
