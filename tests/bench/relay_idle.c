@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -277,4 +278,79 @@ int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle
     sleep((unsigned)settle_s);
     self->rss_closed_kb = relay_idle_rss_kb(server);
     return rc;
+}
+
+/* One newcomer: connect, whoami, wait for the answer. Its time in ms, or
+ * -1 when none came in 30 s. */
+static double newcomer(void *ctx, const char *endpoint, const uint8_t server_key[32])
+{
+    double t0 = now_s(), ms = -1;
+    void *s = open_one(ctx, endpoint, server_key);
+    if (!s || send_whoami(s)) goto out;
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 30000) == 1) ms = (now_s() - t0) * 1000.0;
+out:
+    if (s) zmq_close(s);
+    return ms;
+}
+
+int relay_newcomers_start(relay_newcomers *self, const char *endpoint, const uint8_t server_key[32])
+{
+    int p[2];
+    memset(self, 0, sizeof *self);
+    self->fd = -1;
+    if (pipe(p) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        void *ctx = zmq_ctx_new();
+        if (!ctx) _exit(1);
+        for (;;) {
+            double ms = newcomer(ctx, endpoint, server_key);
+            if (write(p[1], &ms, sizeof ms) != (ssize_t)sizeof ms) _exit(0);
+            usleep(250000);
+        }
+    }
+    close(p[1]);
+    self->pid = pid;
+    self->fd = p[0];
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void relay_newcomers_stop(relay_newcomers *self)
+{
+    if (self->pid <= 0) return;
+    kill(self->pid, SIGTERM);
+    waitpid(self->pid, NULL, 0);
+    self->pid = 0;
+    double ms;
+    size_t cap = 0;
+    while (read(self->fd, &ms, sizeof ms) == (ssize_t)sizeof ms) {
+        if (ms < 0) {
+            self->lost++;
+            continue;
+        }
+        if (self->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            double *g = realloc(self->ms, cap * sizeof *g);
+            if (!g) break;
+            self->ms = g;
+        }
+        self->ms[self->n++] = ms;
+    }
+    close(self->fd);
+    self->fd = -1;
+    qsort(self->ms, self->n, sizeof *self->ms, cmp_double);
 }

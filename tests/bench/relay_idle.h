@@ -42,6 +42,20 @@ void relay_idle_close(relay_idle *self);
  * closed connections was given back. 0, or -1 if the descriptors were
  * not all closed in time (the figure is still read). */
 int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle_s);
+/* Newcomers: while the load runs, a child process opens a fresh
+ * connection (a new CURVE key) every 250 ms, sends one `whoami` and times
+ * the CURVE handshake, ZAP and the reply together, then closes it: how
+ * long a client that arrives while others saturate the server waits. */
+typedef struct relay_newcomers {
+    pid_t pid;  /* the child, 0 when not running */
+    int fd;     /* its timings, one double (ms) each; -1 for none answered in 30 s */
+    double *ms; /* the timings read at the end */
+    size_t n, lost;
+} relay_newcomers;
+int relay_newcomers_start(relay_newcomers *self, const char *endpoint,
+                          const uint8_t server_key[32]);
+/* Stops the child and reads its timings. */
+void relay_newcomers_stop(relay_newcomers *self);
 /* How many descriptors pid holds, -1 if unreadable. */
 long relay_idle_fds(pid_t pid);
 
