@@ -358,8 +358,10 @@ static size_t process_batch(vn_server *s)
 
 bool vn_server_drain(vn_server *s)
 {
-    for (int i = 0; i < DRAIN_BATCHES_MAX; i++)
+    for (int i = 0; i < DRAIN_BATCHES_MAX; i++) {
         if (process_batch(s) == 0 && !vn_listen_readable(s->router)) return false;
+        vn_server_between_batches(s);
+    }
     return true;
 }
 

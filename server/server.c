@@ -234,6 +234,11 @@ static void on_zap(uv_poll_t *h, int status, int events)
         vn_zap_handle(s, s->zap);
 }
 
+void vn_server_between_batches(vn_server *s)
+{
+    on_zap(&s->zap_poll, 0, 0);
+}
+
 /* One step of the scheduler's pass per loop turn: the turn's requests are
  * served between two steps. */
 static void on_sched(uv_idle_t *h)

@@ -83,5 +83,9 @@ void vn_server_read_events(vn_server *s);
  * edge-triggered, so whoever gets true must come back without waiting for
  * the fd (server.c's drain() does, on the loop's next turn). */
 bool vn_server_drain(vn_server *s);
+/* Between two group commits of a drain: answers the handshakes waiting for
+ * ZAP, so that a new connection waits one batch for its admission, not a
+ * whole drain of them (server.c). */
+void vn_server_between_batches(vn_server *s);
 
 #endif
