@@ -180,6 +180,7 @@ static void on_router(uv_poll_t *h, int status, int events)
  * while after the wave began, so that a burst costs a few walks of the
  * heap and not one per connection. */
 #define TRIM_DELAY_MS 1000
+#define TRIM_SLOW_MS  20 /* a trim that held the loop this long is logged */
 
 static void on_trim(uv_timer_t *t)
 {
@@ -187,9 +188,11 @@ static void on_trim(uv_timer_t *t)
 #ifdef __GLIBC__
     uint64_t t0 = vn_server_mono_ms(s);
     malloc_trim(0);
-    if (s->cfg.verbose)
+    uint64_t took = vn_server_mono_ms(s) - t0;
+    /* It holds up the loop: a slow one is worth a line. */
+    if (s->cfg.verbose || took >= TRIM_SLOW_MS)
         vn_log("gave freed memory back after connections came and went (%zu open, %llu ms)",
-               vn_conns_open_now(s->conns), (unsigned long long)(vn_server_mono_ms(s) - t0));
+               vn_conns_open_now(s->conns), (unsigned long long)took);
 #endif
     vn_conns_trimmed(s->conns);
 }
