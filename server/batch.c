@@ -218,16 +218,29 @@ static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Reque
     return err;
 }
 
-/* Resolves the sender from its connection's CURVE key (key NULL: none). */
-static vn_err resolve_peer(vn_server *s, const uint8_t *key, vn_peer *peer)
+/* Resolves the sender from its connection's CURVE key (key NULL: none),
+ * which came on descriptor fd (-1: a request forwarded by another node of
+ * the cluster). The store is asked once per connection, and again after
+ * any account was created or deleted (peers.h); what it says while such a
+ * write is uncommitted in this batch is not kept. */
+static vn_err resolve_peer(vn_server *s, const uint8_t *key, int fd, vn_peer *peer)
 {
+    uint64_t gen = vn_accounts_generation(s->store);
+    vn_peers_ident id = {0};
     memset(peer, 0, sizeof *peer);
     if (!key) return VN_EUNREGISTERED;
     memcpy(peer->key, key, 32);
-    vn_err err = vn_accounts_by_device(s->store, peer->key, peer->account, &peer->role);
-    if (err == VN_ENOTFOUND) return VN_OK;
-    if (err) return err;
+    if (fd < 0 || !vn_peers_get(s->peers, fd, peer->key, gen, &id)) {
+        vn_err err = vn_accounts_by_device(s->store, peer->key, id.account, &id.role);
+        if (err && err != VN_ENOTFOUND) return err;
+        id.registered = err == VN_OK;
+        if (fd >= 0 && vn_accounts_settled(s->store))
+            vn_peers_put(s->peers, fd, peer->key, gen, &id);
+    }
+    if (!id.registered) return VN_OK;
     peer->registered = true;
+    memcpy(peer->account, id.account, VN_ACCOUNT_LEN);
+    peer->role = id.role;
     vn_hex_encode(peer->account, VN_ACCOUNT_LEN, peer->account_hex);
     return VN_OK;
 }
@@ -256,7 +269,7 @@ static void handle_request(vn_server *s, pending *p, const uint8_t *data, size_t
         snprintf(p->msg, sizeof p->msg, "malformed frame: a request is one message part");
     }
     if (err) goto out;
-    err = resolve_peer(s, key, &peer);
+    err = resolve_peer(s, key, fd, &peer);
     if (err) {
         snprintf(p->msg, sizeof p->msg, "could not identify the device: %s", vn_err_str(err));
         goto out;
@@ -390,8 +403,10 @@ static size_t process_batch(vn_server *s)
 
 bool vn_server_drain(vn_server *s)
 {
-    for (int i = 0; i < DRAIN_BATCHES_MAX; i++)
+    for (int i = 0; i < DRAIN_BATCHES_MAX; i++) {
         if (process_batch(s) == 0 && !vn_listen_readable(s->router)) return false;
+        vn_server_between_batches(s);
+    }
     return true;
 }
 

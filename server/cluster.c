@@ -5,6 +5,7 @@
 #include "cluster_nats.h"
 
 #include "log.h"
+#include "vn/accounts.h"
 #include "vn/array.h"
 #include "vn/kv.h"
 #include "vn/meta.h"
@@ -208,6 +209,8 @@ static vn_err apply_entry(vn_cluster *c, const entry *e)
     vn_err err = vn_kv_begin(kv);
     if (!err) {
         err = vn_kv_ws_apply(kv, e->data, e->len);
+        /* Whatever it changed, the peer cache asks the store again. */
+        if (!err) vn_accounts_written_raw(c->store);
         if (!err) err = vn_meta_set_log_seq(c->store, e->seq);
         if (err)
             vn_kv_abort(kv);

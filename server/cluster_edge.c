@@ -1,5 +1,6 @@
 /* The edge of a cluster (cluster_edge.h). */
 #include "cluster_edge.h"
+#include "server_internal.h"
 
 #include "cluster.h"
 #include "forward.h"

@@ -10,31 +10,37 @@
 #ifndef VN_CLUSTER_EDGE_H
 #define VN_CLUSTER_EDGE_H
 
-#include "server_internal.h"
+#include "vn/account.h"
+#include "vn/err.h"
+#include "vangnet.pb-c.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Named, not included: the server's own headers include this one. */
+struct vn_server;
+struct pending;
+struct vn_peer;
 struct vn_forward_call;
 
-/* Opens forwarding on the cluster's NATS connection, its key derived from
- * the store key (every node has it). */
-vn_err vn_edge_open(vn_server *s, const uint8_t store_key[32]);
-/* Before the cluster closes; the loop must run once more. Safe when off. */
-void vn_edge_close(vn_server *s);
-
 /* Whether this node hands its clients' requests to the writer. */
-bool vn_edge_forwards(vn_server *s);
+bool vn_edge_forwards(struct vn_server *s);
 /* Hands the request frame of p's client (resolved here as peer) to the
  * writer; the reply reaches the client later. An error: p is answered
  * here with it. */
-vn_err vn_edge_forward(vn_server *s, pending *p, const uint8_t *frame, size_t len,
-                       const Vn__Request *req, const vn_peer *peer);
+vn_err vn_edge_forward(struct vn_server *s, struct pending *p, const uint8_t *frame, size_t len,
+                       const Vn__Request *req, const struct vn_peer *peer);
 /* The next request forwarded to this writer, if any: its frame (malloc'd,
  * the caller frees) and the device key it came with. */
-struct vn_forward_call *vn_edge_next(vn_server *s, uint8_t **frame, size_t *len, uint8_t key[32]);
+struct vn_forward_call *vn_edge_next(struct vn_server *s, uint8_t **frame, size_t *len,
+                                     uint8_t key[32]);
 /* Answers a forwarded request with its reply frame. */
-void vn_edge_respond(vn_server *s, struct vn_forward_call *call, const uint8_t *buf, size_t len);
+void vn_edge_respond(struct vn_server *s, struct vn_forward_call *call, const uint8_t *buf,
+                     size_t len);
 /* A push for an account not connected here: to the node that holds its
  * connection, if this node is the writer. */
-void vn_edge_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
+void vn_edge_push(struct vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
                   size_t len);
 
 #endif

@@ -30,6 +30,7 @@
 #define REPORT_MS     10000 /* most one report line per this many ms */
 #define REFUSE_LOG_MS 1000  /* most one refusal line per this many ms */
 #define ROUTES_SEEN   1024  /* distinct slow connections told apart per report */
+#define SEEN_SLOTS    2048  /* the set of them: open addressing, at most half full */
 /* An admitted handshake finishes within milliseconds of the ZAP reply; one
  * that has not after this long failed (its client hung up, or libzmq's
  * 30 s handshake interval ended it) and no longer holds a place. As long
@@ -54,9 +55,10 @@ struct vn_conns {
     int accept_errno;           /* the errno of the last one */
     uint64_t dropped;           /* replies and pushes dropped since the last report */
     uint64_t too_large;         /* replies replaced by an error since the last report */
-    uint64_t seen[ROUTES_SEEN]; /* hashes of the connections that lost replies */
-    size_t nseen;               /* how many of seen are set (capped) */
+    uint64_t seen[SEEN_SLOTS];  /* hashes of the connections that lost replies (0: free) */
+    size_t nseen;               /* how many of seen are set (capped at ROUTES_SEEN) */
     uint64_t report_ms;         /* when counts were last logged */
+    uint64_t churn;             /* connections opened or closed since the last trim */
 };
 
 /* Soft limit to the hard limit: the default soft limit (1024 on Debian)
@@ -152,8 +154,10 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
 {
     if (ev->event == ZMQ_EVENT_ACCEPTED) {
         self->accepted++;
+        self->churn++;
     } else if (ev->event == ZMQ_EVENT_DISCONNECTED) {
         self->disconnected++;
+        self->churn++;
     } else if (ev->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         self->succeeded++;
         grant_pop(self);
@@ -166,6 +170,21 @@ void vn_conns_event(vn_conns *self, const vn_listen_event *ev, uint64_t now_ms)
         self->accept_errno = (int)ev->value;
         vn_conns_report(self, now_ms, false);
     }
+}
+
+bool vn_conns_trim_due(const vn_conns *self)
+{
+    return self->churn >= VN_CONNS_TRIM_CHURN;
+}
+
+void vn_conns_trimmed(vn_conns *self)
+{
+    self->churn = 0;
+}
+
+size_t vn_conns_open_now(const vn_conns *self)
+{
+    return open_now(self);
 }
 
 /* Logs the refusals counted since the last such line. */
@@ -209,10 +228,15 @@ static uint64_t route_hash(const uint8_t *route, size_t len)
 void vn_conns_dropped(vn_conns *self, const uint8_t *route, size_t route_len, uint64_t now_ms)
 {
     uint64_t h = route_hash(route, route_len);
-    bool known = false;
-    for (size_t i = 0; i < self->nseen && !known; i++)
-        known = self->seen[i] == h;
-    if (!known && self->nseen < ROUTES_SEEN) self->seen[self->nseen++] = h;
+    /* A set, not a scan: a flood of slow readers drops a reply each time. */
+    h |= 1; /* never 0, which marks a free slot */
+    size_t i = (size_t)(h >> 32) % SEEN_SLOTS;
+    while (self->seen[i] && self->seen[i] != h)
+        i = (i + 1) % SEEN_SLOTS;
+    if (!self->seen[i] && self->nseen < ROUTES_SEEN) {
+        self->seen[i] = h;
+        self->nseen++;
+    }
     self->dropped++;
     vn_conns_report(self, now_ms, false);
 }
@@ -239,6 +263,7 @@ void vn_conns_report(vn_conns *self, uint64_t now_ms, bool force)
         self->log("%llu connections could not be accepted: %s",
                   (unsigned long long)self->accept_failed, strerror(self->accept_errno));
     self->dropped = self->too_large = self->accept_failed = 0;
+    if (self->nseen) memset(self->seen, 0, sizeof self->seen);
     self->nseen = 0;
     self->report_ms = now_ms;
 }

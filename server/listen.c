@@ -45,23 +45,23 @@ static int open_monitor(void *zctx, void *router, void **mon)
 vn_err vn_listen_open(void *zctx, const uint8_t secret[32], const char *endpoint, size_t frame_max,
                       void **zap_p, void **router_p, char *msg, size_t msgsize)
 {
-    return vn_listen_open_limited(zctx, secret, endpoint, frame_max, VN_LISTEN_QUEUE_DEFAULT, zap_p,
-                                  router_p, NULL, msg, msgsize);
+    return vn_listen_open_limited(zctx, secret, endpoint, frame_max, VN_LISTEN_QUEUE_DEFAULT,
+                                  VN_LISTEN_SNDBUF_DEFAULT, zap_p, router_p, NULL, msg, msgsize);
 }
 
 vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *endpoint,
-                              size_t frame_max, int queue, void **zap_p, void **router_p,
-                              void **mon_p, char *msg, size_t msgsize)
+                              size_t frame_max, int queue, int sndbuf, void **zap_p,
+                              void **router_p, void **mon_p, char *msg, size_t msgsize)
 {
     /* libzmq's default accept queue is 100: in a burst the kernel drops
      * the SYNs past it and the clients retry after 1, 3, 7, 15 s. The
      * kernel caps this at net.core.somaxconn. */
     int one = 1, zero = 0, backlog = 4096;
-    /* The kernel's send buffer of each connection, fixed instead of grown
-     * by TCP autotuning (up to 4 MiB here): what a client that does not
-     * read holds in the kernel stays bounded too, and the send queue
-     * above it fills, and is counted, soon enough to be seen. */
-    int sndbuf = 256 * 1024;
+    /* The kernel's send buffer of each connection (sndbuf, --socket-buffer)
+     * is fixed instead of grown by TCP autotuning (up to 4 MiB here): what
+     * a client that does not read holds in the kernel stays bounded too,
+     * and the send queue above it fills, and is counted, soon enough to be
+     * seen. */
     int64_t maxmsg = (int64_t)frame_max * 4;
     void *zap = NULL, *router = NULL, *mon = NULL;
     zap = zmq_socket(zctx, ZMQ_REP);

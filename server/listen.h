@@ -26,20 +26,23 @@ vn_err vn_listen_open(void *zctx, const uint8_t secret[32], const char *endpoint
 
 /* Replies (and requests) queued per connection by vn_listen_open. */
 #define VN_LISTEN_QUEUE_DEFAULT 64
+/* The kernel's send buffer of each connection (SO_SNDBUF) by vn_listen_open. */
+#define VN_LISTEN_SNDBUF_DEFAULT (256 * 1024)
 /* The inproc endpoint on which the ROUTER's connection events are published. */
 #define VN_LISTEN_MONITOR "inproc://vangnetd.monitor"
 
 /* vn_listen_open with the per-connection queues bounded: at most queue
  * messages wait to be sent to one connection (ZMQ_SNDHWM) and at most
- * queue requests wait to be read from it (ZMQ_RCVHWM). With
+ * queue requests wait to be read from it (ZMQ_RCVHWM), and the kernel's
+ * send buffer of each fixed at sndbuf bytes (ZMQ_SNDBUF). With
  * ZMQ_ROUTER_MANDATORY a send to a connection whose queue is full fails
  * with EAGAIN instead of blocking. If mon_p is not NULL, *mon_p owns a PAIR
  * socket that receives the ROUTER's ACCEPTED, ACCEPT_FAILED,
  * DISCONNECTED and HANDSHAKE_* events (zmq_socket_monitor, version 1 frames), set up
  * before the bind so that no connection goes uncounted. */
 vn_err vn_listen_open_limited(void *zctx, const uint8_t secret[32], const char *endpoint,
-                              size_t frame_max, int queue, void **zap_p, void **router_p,
-                              void **mon_p, char *msg, size_t msgsize);
+                              size_t frame_max, int queue, int sndbuf, void **zap_p,
+                              void **router_p, void **mon_p, char *msg, size_t msgsize);
 
 /* One event read from the monitor socket of vn_listen_open_limited. */
 typedef struct vn_listen_event {

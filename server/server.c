@@ -5,7 +5,6 @@
 #include "server_internal.h"
 
 #include "cluster.h"
-#include "cluster_edge.h"
 #include "conns.h"
 #include "listen.h"
 #include "metrics.h"
@@ -24,6 +23,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +179,30 @@ static void on_router(uv_poll_t *h, int status, int events)
     drain(h->data);
 }
 
+/* After a wave of connections opened or closed, the pages malloc keeps
+ * of what they freed go back to the system: libzmq's buffers of a closed
+ * connection (some 30 KiB each) would otherwise stay in the heap, and a
+ * burst of handshakes leaves the same behind. Once a second at most, a
+ * while after the wave began, so that a burst costs a few walks of the
+ * heap and not one per connection. */
+#define TRIM_DELAY_MS 1000
+#define TRIM_SLOW_MS  20 /* a trim that held the loop this long is logged */
+
+static void on_trim(uv_timer_t *t)
+{
+    vn_server *s = t->data;
+#ifdef __GLIBC__
+    uint64_t t0 = vn_server_mono_ms(s);
+    malloc_trim(0);
+    uint64_t took = vn_server_mono_ms(s) - t0;
+    /* It holds up the loop: a slow one is worth a line. */
+    if (s->cfg.verbose || took >= TRIM_SLOW_MS)
+        vn_log("gave freed memory back after connections came and went (%zu open, %llu ms)",
+               vn_conns_open_now(s->conns), (unsigned long long)took);
+#endif
+    vn_conns_trimmed(s->conns);
+}
+
 /* Applies the connection events waiting on the monitor socket. */
 void vn_server_read_events(vn_server *s)
 {
@@ -184,8 +210,13 @@ void vn_server_read_events(vn_server *s)
     while (vn_listen_event_next(s->mon, &ev)) {
         vn_metrics_connection(s->cfg.metrics, ev.event);
         vn_conns_event(s->conns, &ev, vn_server_mono_ms(s));
-        if (ev.event == ZMQ_EVENT_DISCONNECTED) vn_subs_closed(s->subs, (int)ev.value);
+        if (ev.event == ZMQ_EVENT_DISCONNECTED) {
+            vn_subs_closed(s->subs, (int)ev.value);
+            vn_peers_closed(s->peers, (int)ev.value);
+        }
     }
+    if (vn_conns_trim_due(s->conns) && !uv_is_active((uv_handle_t *)&s->trim))
+        uv_timer_start(&s->trim, on_trim, TRIM_DELAY_MS, 0);
 }
 
 static void on_mon(uv_poll_t *h, int status, int events)
@@ -210,6 +241,11 @@ static void on_zap(uv_poll_t *h, int status, int events)
     vn_server *s = h->data;
     while (vn_listen_readable(s->zap))
         vn_zap_handle(s, s->zap);
+}
+
+void vn_server_between_batches(vn_server *s)
+{
+    on_zap(&s->zap_poll, 0, 0);
 }
 
 /* One step of the scheduler's pass per loop turn: the turn's requests are
@@ -314,8 +350,8 @@ static vn_err open_sockets(vn_server *s, const uint8_t secret[32])
     vn_err err = vn_conns_open(&s->conns, s->cfg.max_connections, s->cfg.send_queue, vn_log);
     if (err) return err;
     err = vn_listen_open_limited(s->zctx, secret, s->cfg.listen, s->cfg.frame_max,
-                                 (int)s->cfg.send_queue, &s->zap, &s->router, &s->mon, msg,
-                                 sizeof msg);
+                                 (int)s->cfg.send_queue, (int)s->cfg.socket_buffer, &s->zap,
+                                 &s->router, &s->mon, msg, sizeof msg);
     if (err) {
         vn_log("%s", msg);
         return err;
@@ -351,12 +387,14 @@ static vn_err start_loop(vn_server *s)
     uv_poll_init(&s->loop, &s->mon_poll, fd);
     uv_timer_init(&s->loop, &s->sweep);
     uv_timer_init(&s->loop, &s->tclock);
+    uv_timer_init(&s->loop, &s->trim);
     uv_idle_init(&s->loop, &s->sched_idle);
     uv_idle_init(&s->loop, &s->drain_idle);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->router_poll.data = s->zap_poll.data = s->mon_poll.data = s->sweep.data = s;
     s->tclock.data = s;
+    s->trim.data = s;
     s->sigterm.data = s->sigint.data = s;
     s->sched_idle.data = s;
     s->drain_idle.data = s;
@@ -411,7 +449,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
         err = VN_ENOMEM;
         goto err_free;
     }
-    if ((err = vn_subs_open(&s->subs, SUBS_MAX)) ||
+    if ((err = vn_subs_open(&s->subs, SUBS_MAX)) || (err = vn_peers_open(&s->peers)) ||
         (err = vn_ratelimit_open(&s->rl_pair, cfg->pair_burst, cfg->pair_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_account, cfg->account_burst, cfg->account_per_sec)) ||
         (err = vn_ratelimit_open(&s->rl_inbound, cfg->inbound_burst, cfg->inbound_per_sec)) ||
@@ -485,6 +523,7 @@ err_free:
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
+    vn_peers_close(&s->peers);
     vn_quota_close(&s->quota);
     free(s->batch);
     free(s);
@@ -528,6 +567,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->mon_poll, on_close);
     uv_close((uv_handle_t *)&s->sweep, on_close);
     uv_close((uv_handle_t *)&s->tclock, on_close);
+    uv_close((uv_handle_t *)&s->trim, on_close);
     uv_close((uv_handle_t *)&s->sched_idle, on_close);
     uv_close((uv_handle_t *)&s->drain_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
@@ -552,6 +592,7 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_alert);
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
+    vn_peers_close(&s->peers);
     vn_quota_close(&s->quota);
     free(s->batch);
     free(s);

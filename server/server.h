@@ -37,6 +37,7 @@ typedef struct vn_server_config {
     size_t frame_max;                      /* largest accepted frame in bytes */
     size_t max_connections;                /* most open client connections (lowered to fit fds) */
     size_t send_queue;                     /* replies queued per connection before drops */
+    size_t socket_buffer;                  /* SO_SNDBUF of each connection */
     uint64_t mail_ttl_ms;                  /* undelivered envelopes expire after this */
     uint64_t sweep_ms;                     /* how often expiry runs */
     bool test_clock;                       /* whether `vangnetd clock` may move time */

@@ -7,6 +7,7 @@
 #include "server.h"
 
 #include "conns.h"
+#include "peers.h"
 #include "quota.h"
 #include "ratelimit.h"
 #include "subs.h"
@@ -45,6 +46,7 @@ struct vn_server {
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
+    uv_timer_t trim;      /* gives freed memory back after connections come and go */
     void *zctx;           /* ZeroMQ context */
     void *router;         /* client-facing socket */
     void *zap;            /* ZAP handler socket (REP) */
@@ -54,6 +56,7 @@ struct vn_server {
     vn_clock *clock;      /* the one source of now */
     int lock_fd;          /* flock on the state directory */
     vn_subs *subs;        /* who listens for pushes, on which connection */
+    vn_peers *peers;      /* who is on each connection: the device key's account */
     vn_subs_conn cur;     /* the connection of the request being handled */
     bool cur_forwarded;   /* that request came from another node of the cluster */
     struct vn_edge *edge; /* cluster mode: forwarding and cross-node pushes, or NULL */
@@ -90,8 +93,18 @@ bool vn_server_drain(vn_server *s);
  * of the cluster that holds it (batch.c). */
 void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
                     size_t len);
+/* Cluster mode: opens the forwarding of requests and pushes between the
+ * nodes (cluster_edge.c) on the cluster's NATS connection, its key derived
+ * from the store key; closes it before the cluster (the loop must run once
+ * more). Close is safe when off. */
+vn_err vn_edge_open(vn_server *s, const uint8_t store_key[32]);
+void vn_edge_close(vn_server *s);
 /* Sends one frame to a routing id of the ROUTER, never waiting. */
 void vn_server_send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
                           size_t len);
+/* Between two group commits of a drain: answers the handshakes waiting for
+ * ZAP, so that a new connection waits one batch for its admission, not a
+ * whole drain of them (server.c). */
+void vn_server_between_batches(vn_server *s);
 
 #endif

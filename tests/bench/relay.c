@@ -290,7 +290,7 @@ static int parse_size(const char *s, const char *name, uint64_t min, uint64_t ma
 static const char usage[] =
     "usage: bench_relay --vangnetd PATH [--clients N] [--messages M] [--size BYTES]\n"
     "                   [--window W] [--latency-messages L] [--tmpdir DIR] [--keep]\n"
-    "                   [--rate R [--duration S]] [--idle N] [--kill9 K]\n"
+    "                   [--rate R [--duration S]] [--idle N] [--newcomers] [--kill9 K]\n"
     "                   [--server-arg ARG]...\n"
     "\n"
     "Starts vangnetd with a temporary state directory, joins N clients (each\n"
@@ -311,6 +311,8 @@ static const char usage[] =
     "held through the phases; prints the server's memory per connection (raise\n"
     "its --max-connections with --server-arg; the descriptor limit is raised\n"
     "as far as allowed).\n"
+    "--newcomers: during the first phase a fresh connection every 250 ms\n"
+    "(new key, one whoami): how long its handshake and first reply take.\n"
     "--kill9 K: K times in the first phase (evenly over its deliveries) kill -9\n"
     "the server and restart it on the same store and endpoint; the clients\n"
     "connect again, subscribe again, fetch what waits and resend, with the same\n"
@@ -337,6 +339,10 @@ static int parse_args(int argc, char **argv, opts *o)
         }
         if (strcmp(a, "--keep") == 0) {
             o->keep = true;
+            continue;
+        }
+        if (strcmp(a, "--newcomers") == 0) {
+            o->newcomers = true;
             continue;
         }
         if (!v) {
@@ -414,7 +420,8 @@ static void print_phase(const char *title, const phase_result *r, bool rate)
 }
 
 /* Everything after argument parsing; b->failed or -1 means failure. */
-static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s, relay_idle *idle)
+static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s, relay_idle *idle,
+               relay_newcomers *newc)
 {
     int64_t t0 = bench_now_ns();
     if (relay_start_server(b)) return -1;
@@ -458,9 +465,14 @@ static int run(bench *b, phase_result *tp, phase_result *lp, double *setup_s, re
             return -1;
         }
     }
-    if (b->o.rate ? run_open_phase(b, 0, b->o.messages, b->o.rate, tp)
-                  : run_phase(b, 0, b->o.messages, b->o.window, tp))
+    if (b->o.newcomers && relay_newcomers_start(newc, b->endpoint, b->server_key)) {
+        relay_fail(b, "cannot start the newcomers");
         return -1;
+    }
+    int phase = b->o.rate ? run_open_phase(b, 0, b->o.messages, b->o.rate, tp)
+                          : run_phase(b, 0, b->o.messages, b->o.window, tp);
+    relay_newcomers_stop(newc);
+    if (phase) return -1;
     if (b->o.latency_msgs && run_phase(b, b->o.messages, b->o.latency_msgs, 1, lp)) return -1;
     return verify_empty(b);
 }
@@ -514,10 +526,13 @@ int main(int argc, char **argv)
     /* The server, which inherits the limit, holds a descriptor for each
      * idle connection. */
     if (b.o.idle) nofile = relay_idle_raise_nofile((long)(b.o.idle + 4096));
-    int rc = run(&b, &tp, &lp, &setup_s, &idle);
+    relay_newcomers newc = {0};
+    int rc = run(&b, &tp, &lp, &setup_s, &idle, &newc);
     long rss_end = b.server > 0 ? relay_idle_rss_kb(b.server) : -1;
     size_t idle_n = idle.n;
-    relay_idle_close(&idle); /* its children end; the figures stay */
+    /* Its children end; then whether the server gives their memory back. */
+    int released = b.o.idle && b.server > 0 ? relay_idle_release(&idle, b.server, 120, 3) : 0;
+    relay_idle_close(&idle);
     cleanup(&b);
     if (b.bad) fprintf(stderr, "bench_relay: %zu corrupt or misrouted envelopes\n", b.bad);
     if (b.duplicates) fprintf(stderr, "bench_relay: %zu duplicate pushes\n", b.duplicates);
@@ -552,6 +567,24 @@ int main(int argc, char **argv)
                    "%.1f KiB per connection\n",
                    idle.rss_before_kb, idle.rss_after_kb, rss_end,
                    (double)(idle.rss_after_kb - idle.rss_before_kb) / (double)idle_n);
+        if (idle.rss_closed_kb > 0 && idle.rss_after_kb > idle.rss_before_kb)
+            printf("  after they closed  %ld KiB (%.0f %% of their memory given back; closed in "
+                   "%.1f s%s, then 3 s)\n",
+                   idle.rss_closed_kb,
+                   100.0 * (double)(rss_end - idle.rss_closed_kb) /
+                       (double)(rss_end - idle.rss_before_kb),
+                   idle.close_s, released ? ", NOT ALL" : "");
+        printf("  server descriptors %ld before, %ld with them\n", idle.fds_before, idle.fds_with);
+    }
+    if (b.o.newcomers) {
+        printf(
+            "newcomers          %zu fresh connections during the first phase, one every 250 ms\n",
+            newc.n + newc.lost);
+        if (newc.n)
+            printf("  handshake + first reply ms  p50 %.1f   p90 %.1f   max %.1f   (%zu got no "
+                   "answer in 30 s)\n",
+                   newc.ms[newc.n / 2], newc.ms[newc.n * 9 / 10], newc.ms[newc.n - 1], newc.lost);
+        free(newc.ms);
     }
     if (tp.count && b.o.rate) {
         printf("open loop          %zu messages/s offered over %zu senders for %zu s\n", b.o.rate,

@@ -39,18 +39,19 @@
 
 /* Command-line settings. */
 typedef struct opts {
-    const char *vangnetd;                     /* path of the server binary */
-    const char *tmpdir;                       /* where the temporary state directory goes */
-    size_t clients;                           /* N */
-    size_t messages;                          /* M, throughput phase */
-    size_t latency_msgs;                      /* messages of the latency phase */
-    size_t size;                              /* payload bytes before padding */
-    size_t window;                            /* messages in flight in the throughput phase */
-    size_t rate;                              /* open loop: messages offered a second (0: off) */
-    size_t duration;                          /* open loop: seconds */
-    size_t idle;                              /* idle connections held through the phases */
-    size_t kill9;                             /* kill -9 and restarts of the server in the run */
-    bool keep;                                /* keep the state directory */
+    const char *vangnetd; /* path of the server binary */
+    const char *tmpdir;   /* where the temporary state directory goes */
+    size_t clients;       /* N */
+    size_t messages;      /* M, throughput phase */
+    size_t latency_msgs;  /* messages of the latency phase */
+    size_t size;          /* payload bytes before padding */
+    size_t window;        /* messages in flight in the throughput phase */
+    size_t rate;          /* open loop: messages offered a second (0: off) */
+    size_t duration;      /* open loop: seconds */
+    size_t idle;          /* idle connections held through the phases */
+    size_t kill9;         /* kill -9 and restarts of the server in the run */
+    bool newcomers;       /* time fresh connections' first request during the first phase */
+    bool keep;            /* keep the state directory */
     const char *server_args[SERVER_ARGS_MAX]; /* extra arguments of `vangnetd run` */
     size_t nserver_args;
 } opts;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,6 +189,7 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
     }
     out->hold_fd = hold[1];
     out->rss_before_kb = relay_idle_rss_kb(server);
+    out->fds_before = relay_idle_fds(server);
     double t0 = now_s();
     int rc = 0;
     for (size_t p = 0; p < out->nprocs; p++) {
@@ -224,6 +227,7 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
     free(report);
     out->open_s = now_s() - t0;
     out->rss_after_kb = relay_idle_rss_kb(server);
+    out->fds_with = relay_idle_fds(server);
     if (!rc && out->n != n) {
         snprintf(err, errlen, "only %zu of %zu idle connections were answered", out->n, n);
         rc = -1;
@@ -239,4 +243,114 @@ void relay_idle_close(relay_idle *self)
         if (self->procs[p] > 0) waitpid(self->procs[p], NULL, 0);
     free(self->procs);
     self->procs = NULL; /* the figures stay */
+}
+
+long relay_idle_fds(pid_t pid)
+{
+    char path[64];
+    long n = 0;
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle_s)
+{
+    double t0 = now_s();
+    int rc = 0;
+    relay_idle_close(self);
+    /* The server holds one descriptor per connection until it has seen
+     * the close: the count back where it was means they are all gone. */
+    for (;;) {
+        long fds = relay_idle_fds(server);
+        if (fds >= 0 && self->fds_before >= 0 && fds <= self->fds_before) break;
+        if (now_s() - t0 > timeout_s) {
+            rc = -1;
+            break;
+        }
+        usleep(100000);
+    }
+    self->close_s = now_s() - t0;
+    sleep((unsigned)settle_s);
+    self->rss_closed_kb = relay_idle_rss_kb(server);
+    return rc;
+}
+
+/* One newcomer: connect, whoami, wait for the answer. Its time in ms, or
+ * -1 when none came in 30 s. */
+static double newcomer(void *ctx, const char *endpoint, const uint8_t server_key[32])
+{
+    double t0 = now_s(), ms = -1;
+    void *s = open_one(ctx, endpoint, server_key);
+    if (!s || send_whoami(s)) goto out;
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 30000) == 1) ms = (now_s() - t0) * 1000.0;
+out:
+    if (s) zmq_close(s);
+    return ms;
+}
+
+int relay_newcomers_start(relay_newcomers *self, const char *endpoint, const uint8_t server_key[32])
+{
+    int p[2];
+    memset(self, 0, sizeof *self);
+    self->fd = -1;
+    if (pipe(p) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        void *ctx = zmq_ctx_new();
+        if (!ctx) _exit(1);
+        for (;;) {
+            double ms = newcomer(ctx, endpoint, server_key);
+            if (write(p[1], &ms, sizeof ms) != (ssize_t)sizeof ms) _exit(0);
+            usleep(250000);
+        }
+    }
+    close(p[1]);
+    self->pid = pid;
+    self->fd = p[0];
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void relay_newcomers_stop(relay_newcomers *self)
+{
+    if (self->pid <= 0) return;
+    kill(self->pid, SIGTERM);
+    waitpid(self->pid, NULL, 0);
+    self->pid = 0;
+    double ms;
+    size_t cap = 0;
+    while (read(self->fd, &ms, sizeof ms) == (ssize_t)sizeof ms) {
+        if (ms < 0) {
+            self->lost++;
+            continue;
+        }
+        if (self->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            double *g = realloc(self->ms, cap * sizeof *g);
+            if (!g) break;
+            self->ms = g;
+        }
+        self->ms[self->n++] = ms;
+    }
+    close(self->fd);
+    self->fd = -1;
+    qsort(self->ms, self->n, sizeof *self->ms, cmp_double);
 }

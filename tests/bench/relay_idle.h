@@ -14,6 +14,9 @@ typedef struct relay_idle {
     size_t n;                         /* connections open and answered */
     long rss_before_kb, rss_after_kb; /* the server's VmRSS around the opening */
     double open_s;                    /* from the first connect to the last answer */
+    long fds_before, fds_with;        /* the server's open descriptors, likewise */
+    long rss_closed_kb;               /* VmRSS once they closed and the server settled */
+    double close_s;                   /* from letting go until the server closed them all */
 } relay_idle;
 
 /* Raises the descriptor limit of this process (and so of a server it
@@ -33,5 +36,27 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
 long relay_idle_rss_kb(pid_t pid);
 /* Ends the children and with them the connections; the figures stay. */
 void relay_idle_close(relay_idle *self);
+/* relay_idle_close, then waits (up to timeout_s) until the server holds
+ * no more descriptors than before the opening, and settle_s more, and
+ * reads its resident memory into rss_closed_kb: whether the memory of the
+ * closed connections was given back. 0, or -1 if the descriptors were
+ * not all closed in time (the figure is still read). */
+int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle_s);
+/* Newcomers: while the load runs, a child process opens a fresh
+ * connection (a new CURVE key) every 250 ms, sends one `whoami` and times
+ * the CURVE handshake, ZAP and the reply together, then closes it: how
+ * long a client that arrives while others saturate the server waits. */
+typedef struct relay_newcomers {
+    pid_t pid;  /* the child, 0 when not running */
+    int fd;     /* its timings, one double (ms) each; -1 for none answered in 30 s */
+    double *ms; /* the timings read at the end */
+    size_t n, lost;
+} relay_newcomers;
+int relay_newcomers_start(relay_newcomers *self, const char *endpoint,
+                          const uint8_t server_key[32]);
+/* Stops the child and reads its timings. */
+void relay_newcomers_stop(relay_newcomers *self);
+/* How many descriptors pid holds, -1 if unreadable. */
+long relay_idle_fds(pid_t pid);
 
 #endif

@@ -56,6 +56,8 @@ expect_match "and no room for connections" '--max-connections must be 1..1000000
     "$(err "$VANGNETD" run --state "$T/other" --max-connections 0)"
 expect_match "and no send queue" '--send-queue must be 1..10000' \
     "$(err "$VANGNETD" run --state "$T/other" --send-queue 0)"
+expect_match "and a kernel send buffer too small" '--socket-buffer must be 4096..16777216 bytes' \
+    "$(err "$VANGNETD" run --state "$T/other" --socket-buffer 100)"
 expect_match "and a bad alert limit" '--alert-burst must be a whole number from 1' \
     "$(err "$VANGNETD" run --state "$T/other" --alert-burst many)"
 expect_match "and a bad fold window" '--alert-fold must be a duration such as 1h, or 0s' \

@@ -22,6 +22,7 @@
 #include "vn/disclosures.h"
 #include "vn/events.h"
 #include "vn/keys.h"
+#include "vn/kv.h"
 #include "vn/mailbox.h"
 #include "vn/meta.h"
 #include "vn/quiet.h"
@@ -59,6 +60,57 @@ static void test_accounts(void **state)
     assert_false(vn_accounts_has_device(st, k2));
     assert_int_equal(vn_accounts_role(st, a2, &role), VN_ENOTFOUND);
     assert_int_equal(vn_accounts_delete(st, a2), VN_ENOTFOUND);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
+/* What the server's peer cache relies on: every create and delete changes
+ * the generation, and a write not yet committed in the open transaction
+ * (the server's batch) is not settled until that transaction ends, however
+ * it ends: a rolled back create leaves the device unregistered, and
+ * nothing read while it was pending may be kept. */
+static void test_accounts_generation(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    vn_kv *kv = vn_sstore_kv(st);
+    uint8_t k1[VN_CURVE_KEY_LEN] = {1}, k2[VN_CURVE_KEY_LEN] = {2};
+    uint8_t a1[VN_ACCOUNT_LEN], a2[VN_ACCOUNT_LEN], got[VN_ACCOUNT_LEN];
+    vn_role role;
+    uint64_t g0 = vn_accounts_generation(st);
+    assert_true(vn_accounts_settled(st));
+    /* Created and committed on its own: a new generation, settled. */
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_BUDDY, k1, NOW, a1), VN_OK);
+    uint64_t g1 = vn_accounts_generation(st);
+    assert_true(g1 != g0);
+    assert_true(vn_accounts_settled(st));
+    /* Reads in a batch that wrote nothing there are settled. */
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_true(vn_accounts_settled(st));
+    assert_int_equal(vn_accounts_by_device(st, k1, got, &role), VN_OK);
+    /* A create inside the batch, in a request's sub-transaction: not
+     * settled, while the batch is open, even after the sub-transaction
+     * kept it. A refused duplicate writes nothing. */
+    assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_BUDDY, k2, NOW, a2), VN_OK);
+    assert_int_equal(vn_kv_sub_end(kv, true), VN_OK);
+    uint64_t g2 = vn_accounts_generation(st);
+    assert_true(g2 != g1);
+    assert_false(vn_accounts_settled(st));
+    assert_int_equal(vn_accounts_create(st, VN_ROLE_BUDDY, k2, NOW, got), VN_EEXISTS);
+    assert_true(vn_accounts_generation(st) == g2);
+    /* The batch is discarded: settled again, and the device unknown. */
+    vn_kv_abort(kv);
+    assert_true(vn_accounts_settled(st));
+    assert_int_equal(vn_accounts_by_device(st, k2, got, &role), VN_ENOTFOUND);
+    /* A delete in a committed batch: a new generation, settled after. */
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_accounts_delete(st, a1), VN_OK);
+    assert_false(vn_accounts_settled(st));
+    assert_int_equal(vn_kv_commit(kv), VN_OK);
+    assert_true(vn_accounts_settled(st));
+    assert_true(vn_accounts_generation(st) != g2);
+    assert_int_equal(vn_accounts_by_device(st, k1, got, &role), VN_ENOTFOUND);
     vn_sstore_close(&st);
     store_rm_tmp(dir);
 }
@@ -769,6 +821,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_accounts_generation),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_mailbox),
         cmocka_unit_test(test_mailbox_order),

@@ -30,6 +30,7 @@ struct vn_kv {
     unsigned long puts;       /* vn_kv_put calls so far (the test hook counts them) */
     uint64_t put_bytes;       /* key and value bytes put since open */
     uint64_t put_committed;   /* put_bytes at the last commit of a transaction */
+    uint64_t txns;            /* outermost transactions begun since open */
     unsigned long fail_put;   /* the put that fails with MDB_MAP_FULL, or 0 */
     bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
     kv_seal seal;             /* the subkeys for that */
@@ -201,6 +202,7 @@ vn_err vn_kv_begin(vn_kv *self)
     }
     self->depth = 1;
     self->failed = VN_OK;
+    self->txns++;
     return VN_OK;
 }
 
@@ -324,6 +326,11 @@ void vn_kv_test_fail_put(vn_kv *self, unsigned long n)
 bool vn_kv_in_txn(const vn_kv *self)
 {
     return self->depth > 0;
+}
+
+uint64_t vn_kv_txn_serial(const vn_kv *self)
+{
+    return self->txns;
 }
 
 /* Runs a read against the open write transaction if there is one, else in

@@ -26,6 +26,29 @@ static vn_err get_rec(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
     return err;
 }
 
+/* Every write to the accounts and devices tables goes through here first,
+ * so that a cache of what they say (the server's peer cache) sees it. */
+static void written(vn_sstore *st)
+{
+    st->accounts_gen++;
+    st->accounts_txn = vn_kv_txn_serial(st->kv);
+}
+
+void vn_accounts_written_raw(vn_sstore *st)
+{
+    written(st);
+}
+
+uint64_t vn_accounts_generation(const vn_sstore *st)
+{
+    return st->accounts_gen;
+}
+
+bool vn_accounts_settled(const vn_sstore *st)
+{
+    return !vn_kv_in_txn(st->kv) || st->accounts_txn != vn_kv_txn_serial(st->kv);
+}
+
 vn_err vn_accounts_create(vn_sstore *st, vn_role role, const uint8_t device_key[VN_CURVE_KEY_LEN],
                           uint64_t now, uint8_t account[VN_ACCOUNT_LEN])
 {
@@ -46,6 +69,7 @@ vn_err vn_accounts_create(vn_sstore *st, vn_role role, const uint8_t device_key[
     rec[0] = (uint8_t)role;
     vn_be_put64(rec + 1, vn_day_floor_ms(now)); /* a day, not the moment of joining */
     memcpy(rec + 9, device_key, VN_CURVE_KEY_LEN);
+    written(st);
     if ((err = st_put(st, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN, rec, sizeof rec)) ||
         (err = st_put(st, VN_DB_DEVICES, device_key, VN_CURVE_KEY_LEN, account, VN_ACCOUNT_LEN)))
         return err; /* the failed put aborted the transaction */
@@ -58,6 +82,7 @@ vn_err vn_accounts_delete(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
     vn_err err = get_rec(st, account, rec);
     if (err) return err;
     if ((err = st_begin(st))) return err;
+    written(st);
     if ((err = st_drop(st, VN_DB_DEVICES, rec + 9, VN_CURVE_KEY_LEN)) ||
         (err = st_del(st, VN_DB_ACCOUNTS, account, VN_ACCOUNT_LEN)))
         return err;

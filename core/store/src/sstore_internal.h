@@ -58,7 +58,9 @@ enum {
 };
 
 struct vn_sstore {
-    vn_kv *kv; /* the environment and its databases */
+    vn_kv *kv;             /* the environment and its databases */
+    uint64_t accounts_gen; /* writes to the accounts and devices tables (accounts.c) */
+    uint64_t accounts_txn; /* the transaction (vn_kv_txn_serial) of the last one */
 };
 
 /* Reads: as vn_kv_get, vn_kv_has, vn_kv_each, vn_kv_count on table db. */

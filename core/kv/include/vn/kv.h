@@ -68,6 +68,10 @@ void vn_kv_abort(vn_kv *self);
 void vn_kv_set_durable(vn_kv *self, bool durable);
 /* True while a level is open (doomed or not). */
 bool vn_kv_in_txn(const vn_kv *self);
+/* How many outermost transactions have begun since open: while one is
+ * open, its number. What a caller noted during a transaction with another
+ * number has been committed or discarded since. */
+uint64_t vn_kv_txn_serial(const vn_kv *self);
 /* Test hook: the n-th vn_kv_put from now (counting from 1) fails as if
  * the map were full (VN_EFULL); 0 turns it off. Only tests call it (the
  * client does under VANGNET_TEST_FAIL_WRITE). */

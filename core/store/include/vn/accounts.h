@@ -33,6 +33,19 @@ vn_err vn_accounts_role(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], vn
 /* Looks up the account of a device key. VN_ENOTFOUND if unregistered. */
 vn_err vn_accounts_by_device(vn_sstore *st, const uint8_t device_key[VN_CURVE_KEY_LEN],
                              uint8_t account[VN_ACCOUNT_LEN], vn_role *role);
+/* A cache of vn_accounts_by_device (the server keeps one per connection)
+ * stays right with these two. The generation changes with every write to
+ * the accounts and devices tables (an account created or deleted, a
+ * device or a role changed): an entry noted at another generation is
+ * stale. An entry read while a write to them is still uncommitted in the
+ * open transaction (not settled) must not be kept at all: that write may
+ * yet be discarded, and then nothing would change the generation again. */
+uint64_t vn_accounts_generation(const vn_sstore *st);
+/* Records written to the store by other means than this module (a cluster
+ * follower applying the writer's log, docs/CLUSTER.md) may have changed
+ * accounts or devices: the generation changes as for a write here. */
+void vn_accounts_written_raw(vn_sstore *st);
+bool vn_accounts_settled(const vn_sstore *st);
 /* Every account with role (such as the medical leads): *out gets a
  * malloc'd array of *n ids (NULL when none; caller frees). VN_ETOOBIG if
  * there are more than VN_ACCOUNTS_LIST_MAX. */
