@@ -39,8 +39,16 @@ kill -CONT "${NODE_PID[$OLD]}"
 wait "$SEND" || RC=$?
 OUT=$(cat "$T/fenced.out")
 echo "   the client was told: $OUT"
-check "the send failed" test "$RC" -ne 0
-expect_match "with a reason to try again or to go to the writer" "not stored, try again later|this node is a follower; the writer is $NEW|this server node cannot serve it now" "$OUT"
+# Deposed first by its refused renew, the old writer is a follower when it
+# handles the request, and hands it to the new writer (cluster_edge.c): it
+# is served there. Refused by the log first, it fails with words.
+if [ "$RC" -eq 0 ]; then
+    FORWARDED=1
+    pass "the request waiting in the old writer was handed to the new writer and served"
+else
+    FORWARDED=0
+    expect_match "the send failed, with a reason to try again" "not stored, try again later|this node is a follower; the writer is $NEW|this server node cannot serve it now|no writer of the cluster answered" "$OUT"
+fi
 wait_for "the old writer to know it is deposed" 20 grep -Eq "node $OLD (steps down|is no longer the writer)" "$T/$OLD.log"
 grep -E "node $OLD (steps down|is no longer the writer)" "$T/$OLD.log" | sed 's/^/   /'
 # Which came first after SIGCONT is the threads' race: the loop's append
@@ -61,7 +69,9 @@ wait_inbox cm "at the new writer" --json
 # Refused before it was encrypted, the client drops it ("nothing was
 # sent"); refused after, it keeps it in its outbox and sends it again with
 # its next send, now to the new writer. Either way: at most once.
-check "the refused message arrives at most once" test "$(grep -o '"text": "sent to the deposed writer"' <<< "$INBOX" | wc -l)" -le 1
+N=$( (grep -o '"text": "sent to the deposed writer"' <<< "$INBOX" || true) | wc -l)
+check "the message waiting in the old writer arrives at most once" test "$N" -le 1
+[ "$FORWARDED" -eq 0 ] || expect_eq "served by the new writer, it arrived" 1 "$N"
 wait_for "three nodes caught up" 20 all_caught_up 3
 expect_eq "the old writer holds what the new one holds" "$(store_sum "$NEW")" "$(store_sum "$OLD")"
 
