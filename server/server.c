@@ -381,7 +381,8 @@ static vn_err open_syncer(vn_server *s)
                 "WARNING: VANGNETD_TEST_SYNC_HOLD/_FAIL are set (tests only): flushes of the "
                 "store wait while %s exists and fail while %s exists",
                 hold ? hold : "-", fail ? fail : "-");
-    return vn_syncer_test_files(s->syncer, hold, fail);
+    if ((err = vn_syncer_test_files(s->syncer, hold, fail))) vn_syncer_close(&s->syncer);
+    return err;
 }
 
 #define IO_THREADS_MAX 8 /* ZeroMQ I/O threads on a large machine */
