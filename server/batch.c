@@ -1,9 +1,7 @@
 /* The batch: one group commit per loop turn. Every request read in the
  * turn runs inside one LMDB write transaction (each in its own
  * sub-transaction, so one failure undoes only itself); the commit comes
- * once, and only once it is durable do the replies, pushes and notices
- * leave. The flush runs on a thread of its own while the next batch
- * executes (the pipelined group commit, below). */
+ * once, and only then do the replies, pushes and notices leave. */
 #include "server_internal.h"
 
 #include "listen.h"
@@ -306,166 +304,52 @@ static bool recv_one(vn_server *s, pending *p)
     return true;
 }
 
-/* The pipelined group commit. A batch is read and executed inside one
- * write transaction, committed on the loop thread with its data flushed
- * but its meta page not (vn_kv_commit_unsynced: why not without any
- * flush is said there), and held: its replies, pushes and notices leave
- * only when the syncer thread's flush of the store has ended, as soon as
- * it has, never waiting for another batch. Meanwhile the loop reads and
- * executes the next batch in a transaction of its own, but does not
- * commit it before that flush has ended:
- *
- * - so at most one commit is ever not durable. A crash of the machine
- *   undoes at most that batch, whose replies have not left; LMDB reuses
- *   only pages that neither of the two newest meta pages' trees uses, so
- *   the last durable tree is intact. kill -9 loses nothing committed (the
- *   page cache survives the process). Nothing is acknowledged before it is
- *   durable: not a reply, not a push, not a notice.
- * - the next batch's reads may have seen the held batch's writes: its
- *   replies leave after its own flush, which comes after the held one's,
- *   or, when it wrote nothing, right after its commit, which waited.
- *
- * A failed flush cannot be retried safely (the kernel may have dropped the
- * pages it could not write and marked them clean), so it ends durability:
- * the held batch and the one running are told "not stored", and the
- * server stops (vn_server_run returns an error).
- *
- * No transaction stays open between loop turns: the scheduler, the sweep
- * and the alert escalation commit on their own (durably) while a flush
- * runs, which is safe, and their notices are theirs (s->notices), not the
- * held batch's. */
-
-/* Sends a batch's replies, pushes and (durable) notices, or, not durable,
- * drops its notices; empties the slot. */
-static void send_batch(vn_server *s, batch_slot *b, bool durable)
+/* One group commit: read what is waiting, handle it inside one write
+ * transaction, commit once, then answer. Returns the number of requests. */
+static size_t process_batch(vn_server *s)
 {
-    for (size_t i = 0; i < b->nnotices; i++) {
-        if (durable) push(s, b->notices[i].to, b->notices[i].frame, b->notices[i].len);
-        free(b->notices[i].frame);
+    size_t n = 0;
+    vn_err err = vn_kv_begin(vn_sstore_kv(s->store));
+    if (err) {
+        vn_log("cannot begin transaction: %s", vn_err_str(err));
+        return 0;
     }
-    b->nnotices = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        pending *p = &b->req[i];
+    while (n < BATCH_MAX && recv_one(s, &s->batch[n])) {
+        n++;
+        /* A failed write aborted the transaction and with it the writes of
+         * the requests before it in this batch. */
+        if (!vn_kv_in_txn(vn_sstore_kv(s->store))) {
+            flush_notices(s, false);
+            fail_written(s->batch, n, s->batch[n - 1].err ? s->batch[n - 1].err : VN_ESTORE);
+            err = vn_kv_begin(vn_sstore_kv(s->store));
+            if (err) break;
+        }
+    }
+    if (vn_kv_in_txn(vn_sstore_kv(s->store))) {
+        err = vn_kv_commit(vn_sstore_kv(s->store));
+        if (!err) vn_metrics_commit(s->cfg.metrics, n);
+        if (err) {
+            vn_log("commit failed: %s", vn_err_str(err));
+            fail_written(s->batch, n, err);
+        }
+        flush_notices(s, !err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pending *p = &s->batch[i];
         send_reply(s, p);
         for (size_t k = 0; !p->err && k < p->out.npush; k++)
             push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
         vn_outcome_clear(&p->out);
     }
-    b->n = 0;
-}
-
-void vn_server_synced(vn_server *s, vn_err err)
-{
-    batch_slot *held = &s->slot[s->exec ^ 1];
-    if (!s->syncing) return;
-    s->syncing = false;
-    if (err) {
-        vn_logl(VN_LEVEL_ERROR,
-                "flushing the store to the disk failed (%s): stopping, since a failed flush "
-                "cannot be retried safely; the last %zu requests were not acknowledged",
-                vn_err_str(err), held->n);
-        fail_written(held->req, held->n, err);
-        s->fatal = true;
-        uv_stop(&s->loop);
-    }
-    send_batch(s, held, !err);
-}
-
-void vn_server_sync_finish(vn_server *s)
-{
-    if (s->syncing) vn_server_synced(s, vn_syncer_wait(s->syncer));
-}
-
-/* Takes the end of the running flush if it has ended. */
-static void take_sync(vn_server *s)
-{
-    vn_err err;
-    if (s->syncing && vn_syncer_poll(s->syncer, &err)) vn_server_synced(s, err);
-}
-
-/* Reads what is waiting into the executing slot and runs it inside one
- * write transaction, left open. Returns the number of requests. */
-static size_t run_batch(vn_server *s)
-{
-    vn_kv *kv = vn_sstore_kv(s->store);
-    batch_slot *b = &s->slot[s->exec];
-    size_t n = 0;
-    vn_err err = vn_kv_begin(kv);
-    if (err) {
-        vn_log("cannot begin transaction: %s", vn_err_str(err));
-        return 0;
-    }
-    while (n < BATCH_MAX && !s->fatal && recv_one(s, &b->req[n])) {
-        n++;
-        /* A failed write aborted the transaction and with it the writes of
-         * the requests before it in this batch. */
-        if (!vn_kv_in_txn(kv)) {
-            flush_notices(s, false);
-            fail_written(b->req, n, b->req[n - 1].err ? b->req[n - 1].err : VN_ESTORE);
-            err = vn_kv_begin(kv);
-            if (err) break;
-        }
-        /* The held batch's clients hear at once, and may send again into
-         * this one. */
-        take_sync(s);
-    }
-    b->n = n;
     s->requests += n;
-    if (n == 0 && vn_kv_in_txn(kv)) vn_kv_abort(kv); /* nothing was done */
     return n;
-}
-
-/* Ends the executing batch: once the running flush has ended, commits it
- * and starts its flush (holding it), or, if it wrote nothing or failed,
- * answers at once. */
-static void commit_batch(vn_server *s)
-{
-    vn_kv *kv = vn_sstore_kv(s->store);
-    batch_slot *b = &s->slot[s->exec];
-    bool wrote = false;
-    vn_err err = VN_OK;
-    if (s->syncing) vn_server_synced(s, vn_syncer_wait(s->syncer));
-    if (s->fatal) {
-        err = VN_EIO;
-        if (vn_kv_in_txn(kv)) vn_kv_abort(kv);
-        fail_written(b->req, b->n, err);
-    } else if (vn_kv_in_txn(kv)) {
-        err = vn_kv_commit_unsynced(kv, &wrote);
-        if (!err) vn_metrics_commit(s->cfg.metrics, b->n);
-        if (err) {
-            vn_log("commit failed: %s", vn_err_str(err));
-            fail_written(b->req, b->n, err);
-        }
-    }
-    if (err || !wrote) {
-        flush_notices(s, !err);
-        send_batch(s, b, !err);
-        return;
-    }
-    /* The transaction's notices become the batch's: swap the arrays. */
-    notice_push *q = b->notices;
-    size_t cap = b->capnotices;
-    b->notices = s->notices;
-    b->nnotices = s->nnotices;
-    b->capnotices = s->capnotices;
-    s->notices = q;
-    s->nnotices = 0;
-    s->capnotices = cap;
-    vn_syncer_start(s->syncer);
-    s->syncing = true;
-    s->exec ^= 1;
 }
 
 bool vn_server_drain(vn_server *s)
 {
-    for (int i = 0; i < DRAIN_BATCHES_MAX && !s->fatal; i++) {
-        if (run_batch(s) == 0) {
-            if (!vn_listen_readable(s->router)) return false;
-            continue;
-        }
-        commit_batch(s);
-    }
-    return !s->fatal;
+    for (int i = 0; i < DRAIN_BATCHES_MAX; i++)
+        if (process_batch(s) == 0 && !vn_listen_readable(s->router)) return false;
+    return true;
 }
 
 void vn_server_commit_notices(vn_server *s, bool committed)

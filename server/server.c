@@ -362,29 +362,6 @@ static vn_err start_loop(vn_server *s)
     return VN_OK;
 }
 
-static void on_synced(void *ud, vn_err err)
-{
-    vn_server *s = ud;
-    vn_server_synced(s, err);
-    drain(s); /* the replies were sent on the ROUTER */
-}
-
-/* The store's flushes run on the syncer's thread (batch.c). Tests make
- * them wait or fail through two files named in the environment. */
-static vn_err open_syncer(vn_server *s)
-{
-    vn_err err = vn_syncer_open(&s->syncer, &s->loop, vn_sstore_kv(s->store), on_synced, s);
-    if (err) return err;
-    const char *hold = getenv("VANGNETD_TEST_SYNC_HOLD"), *fail = getenv("VANGNETD_TEST_SYNC_FAIL");
-    if (hold || fail)
-        vn_logl(VN_LEVEL_WARN,
-                "WARNING: VANGNETD_TEST_SYNC_HOLD/_FAIL are set (tests only): flushes of the "
-                "store wait while %s exists and fail while %s exists",
-                hold ? hold : "-", fail ? fail : "-");
-    if ((err = vn_syncer_test_files(s->syncer, hold, fail))) vn_syncer_close(&s->syncer);
-    return err;
-}
-
 #define IO_THREADS_MAX 8 /* ZeroMQ I/O threads on a large machine */
 /* Alerts stored before their indexes existed are indexed once, at start,
  * in one transaction, so no list misses them (vn_alerts_reindex). */
@@ -408,9 +385,8 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     s->cfg = *cfg;
     s->cfg.store_key = NULL; /* the caller's, and wiped by it after open */
     s->lock_fd = -1;
-    s->slot[0].req = calloc(BATCH_MAX, sizeof *s->slot[0].req);
-    s->slot[1].req = calloc(BATCH_MAX, sizeof *s->slot[1].req);
-    if (!s->slot[0].req || !s->slot[1].req) {
+    s->batch = calloc(BATCH_MAX, sizeof *s->batch);
+    if (!s->batch) {
         err = VN_ENOMEM;
         goto err_free;
     }
@@ -454,7 +430,6 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     zmq_ctx_set(s->zctx, ZMQ_IO_THREADS, io_threads);
     if ((err = open_sockets(s, secret))) goto err_sockets;
     if ((err = start_loop(s))) goto err_sockets;
-    if ((err = open_syncer(s))) goto err_sockets;
     explicit_bzero(secret, sizeof secret);
     *out = s;
     return VN_OK;
@@ -481,8 +456,7 @@ err_free:
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
     vn_quota_close(&s->quota);
-    free(s->slot[0].req);
-    free(s->slot[1].req);
+    free(s->batch);
     free(s);
     return err;
 }
@@ -506,10 +480,9 @@ vn_err vn_server_run(vn_server *self)
     vn_log("ready (test clock %s)", vn_clock_is_test(self->clock) ? "on" : "off");
     self->events_reported_ms = vn_server_mono_ms(self);
     uv_run(&self->loop, UV_RUN_DEFAULT);
-    vn_server_sync_finish(self); /* the last batch's flush, then its replies */
     report_events(self);
     vn_log("stopped after %llu requests", (unsigned long long)self->requests);
-    return self->fatal ? VN_EIO : VN_OK;
+    return VN_OK;
 }
 
 static void on_close(uv_handle_t *h) {}
@@ -527,7 +500,6 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->drain_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);
-    vn_syncer_close(&s->syncer);
     vn_metrics_stop(s->cfg.metrics);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
     uv_loop_close(&s->loop);
@@ -549,10 +521,7 @@ void vn_server_close(vn_server **self_p)
     vn_ratelimit_close(&s->rl_case_alert);
     vn_subs_close(&s->subs);
     vn_quota_close(&s->quota);
-    for (int i = 0; i < 2; i++) {
-        free(s->slot[i].req);
-        free(s->slot[i].notices); /* empty: vn_server_run released them */
-    }
+    free(s->batch);
     free(s);
     *self_p = NULL;
 }

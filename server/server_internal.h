@@ -10,7 +10,6 @@
 #include "quota.h"
 #include "ratelimit.h"
 #include "subs.h"
-#include "syncer.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,22 +32,6 @@ typedef struct pending {
     uint64_t retry_ms;   /* and, for VN_ERATE, when to retry */
 } pending;
 
-/* A push queued by a handler, sent only once its transaction is durable. */
-typedef struct notice_push {
-    uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
-    uint8_t *frame;             /* packed push */
-    size_t len;
-} notice_push;
-
-/* One batch: its requests and, once committed, its notices, all held
- * until its flush has ended (batch.c). */
-typedef struct batch_slot {
-    pending *req; /* BATCH_MAX slots */
-    size_t n;
-    notice_push *notices;
-    size_t nnotices, capnotices;
-} batch_slot;
-
 struct vn_server {
     vn_server_config cfg;  /* settings, validated by main.c */
     uv_loop_t loop;        /* the one event loop */
@@ -60,26 +43,25 @@ struct vn_server {
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
-    void *zctx;         /* ZeroMQ context */
-    void *router;       /* client-facing socket */
-    void *zap;          /* ZAP handler socket (REP) */
-    void *mon;          /* the ROUTER's connection events (PAIR) */
-    vn_conns *conns;    /* connection count and limits, dropped replies */
-    vn_sstore *store;   /* the LMDB store; this process is its only writer */
-    vn_clock *clock;    /* the one source of now */
-    int lock_fd;        /* flock on the state directory */
-    vn_subs *subs;      /* who listens for pushes, on which connection */
-    vn_subs_conn cur;   /* the connection of the request being handled */
-    batch_slot slot[2]; /* the batch being executed (slot[exec]) and the one whose
-                           flush runs, while syncing (batch.c) */
-    int exec;
-    bool syncing;      /* slot[exec ^ 1] is committed, its flush runs */
-    bool fatal;        /* a flush failed: the server stops */
-    vn_syncer *syncer; /* flushes the store off the loop */
+    void *zctx;       /* ZeroMQ context */
+    void *router;     /* client-facing socket */
+    void *zap;        /* ZAP handler socket (REP) */
+    void *mon;        /* the ROUTER's connection events (PAIR) */
+    vn_conns *conns;  /* connection count and limits, dropped replies */
+    vn_sstore *store; /* the LMDB store; this process is its only writer */
+    vn_clock *clock;  /* the one source of now */
+    int lock_fd;      /* flock on the state directory */
+    vn_subs *subs;    /* who listens for pushes, on which connection */
+    vn_subs_conn cur; /* the connection of the request being handled */
+    pending *batch;   /* BATCH_MAX slots for the current turn */
     vn_ratelimit *rl_pair, *rl_account, *rl_inbound; /* abuse limits */
     vn_ratelimit *rl_alert, *rl_case_alert;          /* signals raised */
     vn_quota *quota;                                 /* storage quotas, crisis reserve */
-    notice_push *notices; /* pushes of the transaction being run, waiting for its commit */
+    struct notice_push {
+        uint8_t to[VN_ACCOUNT_LEN]; /* recipient */
+        uint8_t *frame;             /* packed push */
+        size_t len;
+    } * notices; /* pushes waiting for the commit */
     size_t nnotices, capnotices;
     uint64_t usage_checked_ms;        /* when nearly_full was last computed */
     bool nearly_full;                 /* new messages wait; deletions go on */
@@ -98,10 +80,5 @@ void vn_server_read_events(vn_server *s);
  * edge-triggered, so whoever gets true must come back without waiting for
  * the fd (server.c's drain() does, on the loop's next turn). */
 bool vn_server_drain(vn_server *s);
-/* The flush of the committed batch ended (the syncer's callback): its
- * replies, pushes and notices leave, or fail with err (batch.c). */
-void vn_server_synced(vn_server *s, vn_err err);
-/* Waits for a running flush and releases its batch (at shutdown). */
-void vn_server_sync_finish(vn_server *s);
 
 #endif

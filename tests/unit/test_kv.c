@@ -1,7 +1,6 @@
 /* Unit tests of the LMDB key-value layer: transactions, nesting, prefix
  * iteration and deletion across many pages, and the sealed mode.
  * covers: kv_seal */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -479,90 +478,6 @@ static void test_sealed_buckets(void **state)
     rm_tmp(dir);
 }
 
-static void *sync_thread(void *kv)
-{
-    for (int i = 0; i < 20; i++)
-        if (vn_kv_sync(kv) != VN_OK) return (void *)1;
-    return NULL;
-}
-
-/* vn_kv_commit_unsynced: what it wrote is visible at once and after a
- * reopen; it says whether anything was written (an empty or doomed
- * transaction writes nothing, so nothing waits for a flush); vn_kv_sync
- * runs on another thread while this one writes and commits; the test hook
- * fails it. */
-static void test_commit_unsynced(void **state)
-{
-    char dir[32];
-    vn_kv *kv = open_tmp(dir);
-    bool wrote = true;
-    void *v = NULL;
-    size_t n = 0;
-    assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_EINVAL); /* no transaction */
-    assert_false(wrote);
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 0, "k", 1, "one", 3), VN_OK);
-    assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_OK);
-    assert_true(wrote);
-    assert_false(vn_kv_in_txn(kv));
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
-    assert_int_equal(n, 3);
-    free(v);
-    /* An empty transaction commits without writing. */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_OK);
-    assert_false(wrote);
-    /* Nested: only the outermost level commits (and writes). */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 0, "k2", 2, "two", 3), VN_OK);
-    assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_OK);
-    assert_false(wrote);
-    assert_true(vn_kv_in_txn(kv));
-    assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_OK);
-    assert_true(wrote);
-    /* A doomed transaction commits nothing and says so. */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    vn_kv_test_fail_put(kv, 1);
-    assert_int_equal(vn_kv_put(kv, 0, "k3", 2, "x", 1), VN_EFULL);
-    vn_kv_test_fail_put(kv, 0);
-    assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_EFULL);
-    assert_false(wrote);
-    assert_false(vn_kv_in_txn(kv));
-    /* Flushes on another thread beside writes and commits on this one. */
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, sync_thread, kv), 0);
-    for (int i = 0; i < 50; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "t%02d", i);
-        assert_int_equal(vn_kv_begin(kv), VN_OK);
-        assert_int_equal(vn_kv_put(kv, 1, key, strlen(key), "v", 1), VN_OK);
-        assert_int_equal(vn_kv_commit_unsynced(kv, &wrote), VN_OK);
-        assert_true(wrote);
-    }
-    void *rc = (void *)1;
-    assert_int_equal(pthread_join(t, &rc), 0);
-    assert_null(rc);
-    /* A normal commit after unsynced ones, then a flush of everything. */
-    assert_int_equal(vn_kv_begin(kv), VN_OK);
-    assert_int_equal(vn_kv_put(kv, 1, "k", 1, "three", 5), VN_OK);
-    assert_int_equal(vn_kv_commit(kv), VN_OK);
-    assert_int_equal(vn_kv_sync(kv), VN_OK);
-    vn_kv_test_fail_sync(kv, true);
-    assert_int_equal(vn_kv_sync(kv), VN_EIO);
-    vn_kv_test_fail_sync(kv, false);
-    assert_int_equal(vn_kv_sync(kv), VN_OK);
-    vn_kv_close(&kv);
-    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k", 1, NULL, NULL), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k2", 2, NULL, NULL), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 0, "k3", 2, NULL, NULL), VN_ENOTFOUND);
-    assert_int_equal(vn_kv_get(kv, 1, "t49", 3, NULL, NULL), VN_OK);
-    assert_int_equal(vn_kv_get(kv, 1, "k", 1, NULL, NULL), VN_OK);
-    vn_kv_close(&kv);
-    rm_tmp(dir);
-}
-
 typedef struct nonce_scan {
     uint8_t nonce[400][24];
     size_t n;
@@ -616,7 +531,7 @@ int main(void)
         cmocka_unit_test(test_sealed_groups),       cmocka_unit_test(test_sealed_ordered),
         cmocka_unit_test(test_sealed_buckets),      cmocka_unit_test(test_failed_write_dooms),
         cmocka_unit_test(test_failed_write_in_sub), cmocka_unit_test(test_put_bytes),
-        cmocka_unit_test(test_commit_unsynced),     cmocka_unit_test(test_sealed_nonces),
+        cmocka_unit_test(test_sealed_nonces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

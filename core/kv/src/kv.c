@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <openssl/evp.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +31,6 @@ struct vn_kv {
     uint64_t put_bytes;       /* key and value bytes put since open */
     uint64_t put_committed;   /* put_bytes at the last commit of a transaction */
     unsigned long fail_put;   /* the put that fails with MDB_MAP_FULL, or 0 */
-    atomic_bool fail_sync;    /* vn_kv_sync fails (test hook; read on another thread) */
     bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
     kv_seal seal;             /* the subkeys for that */
     size_t group[KV_MAX_DBS]; /* per database: the key bytes a prefix scan hashes */
@@ -175,12 +173,8 @@ static void txn_discard(vn_kv *self)
     self->failed = VN_OK;
 }
 
-/* Ends the outermost level with an LMDB commit; unsynced: the meta page
- * that makes it current is written but not flushed (vn_kv_commit_unsynced
- * says why that is safe). */
-static vn_err commit(vn_kv *self, bool unsynced, bool *wrote)
+vn_err vn_kv_commit(vn_kv *self)
 {
-    if (wrote) *wrote = false;
     if (self->depth <= 0) return VN_EINVAL;
     /* Inside a sub-transaction only vn_kv_sub_end() may end it. */
     if (self->parent && self->depth - 1 <= self->sub_base) return VN_EINVAL;
@@ -192,50 +186,10 @@ static vn_err commit(vn_kv *self, bool unsynced, bool *wrote)
         return err;
     }
     if (--self->depth > 0) return VN_OK;
-    /* LMDB numbers a write transaction one past the last committed; its
-     * commit moves the last one only if it changed something (an empty
-     * commit writes and flushes nothing). */
-    size_t id = mdb_txn_id(self->txn);
-    /* LMDB reads MDB_NOMETASYNC when it writes the meta page, so setting it
-     * for this one commit is enough. Only this thread changes the flags;
-     * vn_kv_sync on another thread never reads them. */
-    if (unsynced) mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1);
     int rc = mdb_txn_commit(self->txn);
-    if (unsynced) mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
     self->txn = NULL;
-    if (rc == MDB_SUCCESS) {
-        self->put_committed = self->put_bytes;
-        MDB_envinfo info;
-        if (wrote && mdb_env_info(self->env, &info) == MDB_SUCCESS)
-            *wrote = info.me_last_txnid == id;
-    }
+    if (rc == MDB_SUCCESS) self->put_committed = self->put_bytes;
     return vn_kv_err_from_mdb(rc);
-}
-
-vn_err vn_kv_commit(vn_kv *self)
-{
-    return commit(self, false, NULL);
-}
-
-vn_err vn_kv_commit_unsynced(vn_kv *self, bool *wrote)
-{
-    return commit(self, true, wrote);
-}
-
-vn_err vn_kv_sync(vn_kv *self)
-{
-    if (atomic_load(&self->fail_sync)) return VN_EIO;
-    int fd;
-    if (mdb_env_get_fd(self->env, &fd) != MDB_SUCCESS) return VN_ESTORE;
-    /* fdatasync, as LMDB's own flush does: the file's size is flushed with
-     * its data when it grew. Only the descriptor is touched here, so this
-     * may run beside a transaction on the owning thread. */
-    return fdatasync(fd) == 0 ? VN_OK : VN_EIO;
-}
-
-void vn_kv_test_fail_sync(vn_kv *self, bool fail)
-{
-    atomic_store(&self->fail_sync, fail);
 }
 
 /* Ends the innermost level after a failure (err) or an abort: the

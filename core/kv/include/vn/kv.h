@@ -57,38 +57,6 @@ vn_err vn_kv_begin(vn_kv *self);
  * commit (VN_EFULL, VN_ESTORE) discards the whole transaction; in a doomed
  * one every level's commit returns its error. */
 vn_err vn_kv_commit(vn_kv *self);
-/* Commits like vn_kv_commit(), but leaves the last flush to vn_kv_sync():
- * the data pages are written and flushed, then the meta page that makes
- * them the store's current state is written but not flushed (LMDB's
- * MDB_NOMETASYNC, for this commit only). The transaction is visible at
- * once and survives the process ending (kill -9: the page cache
- * survives); a crash of the machine before the next vn_kv_sync() (or a
- * vn_kv_commit(), whose flushes cover it) returns can undo it, and only
- * it, never corrupt the store: its data was on the disk before its meta
- * page was written, and LMDB never overwrites the pages of the two newest
- * meta pages' trees, so the older durable meta page still names an intact
- * tree. Whatever tells anyone that the transaction happened (a reply, a
- * push) must wait for that sync.
- *
- * Why not MDB_NOSYNC, which would move the data flush out of the commit
- * too: LMDB would then write the meta page into the page cache before the
- * data is on the disk, and the kernel writes a file's dirty pages in
- * offset order, meta pages (the first two) first: a power loss during the
- * later flush could leave a current meta page naming pages that never
- * reached the disk, a corrupt store. The data flush must come before the
- * meta page is written, and LMDB does both inside the commit.
- *
- * *wrote (may be NULL): whether the commit changed anything; one that did
- * not wrote nothing, so there is nothing for it to wait for. */
-vn_err vn_kv_commit_unsynced(vn_kv *self, bool *wrote);
-/* Flushes every commit so far to the disk: VN_EIO if the disk fails (a
- * failed flush cannot be retried safely: the kernel may have dropped the
- * pages it could not write, so the caller stops writing). It touches only
- * the file descriptor, so it may run on another thread while the owning
- * thread reads, writes and commits (vn_kv_commit_unsynced). */
-vn_err vn_kv_sync(vn_kv *self);
-/* Test hook: while fail is true vn_kv_sync flushes nothing and fails. */
-void vn_kv_test_fail_sync(vn_kv *self, bool fail);
 /* Ends the innermost level and discards the whole write transaction: at
  * the outermost level at once, else the transaction is doomed (VN_ESTORE)
  * and discarded when its outermost level ends. Safe outside one. */
