@@ -478,6 +478,50 @@ static void test_sealed_buckets(void **state)
     rm_tmp(dir);
 }
 
+typedef struct nonce_scan {
+    uint8_t nonce[400][24];
+    size_t n;
+} nonce_scan;
+
+static vn_err nonce_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    nonce_scan *ns = ud;
+    if (vl < 24 || ns->n >= 400) return VN_EINVAL;
+    memcpy(ns->nonce[ns->n++], v, 24);
+    return VN_OK;
+}
+
+static int nonce_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 24);
+}
+
+/* Every box gets its own nonce, across refills of the pool they are
+ * fetched in (kv_seal.h): the same value stored 400 times leaves 400
+ * different nonces on the disk. */
+static void test_sealed_nonces(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_sealed_tmp(dir, 7, NULL);
+    for (int i = 0; i < 400; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "n%03d", i);
+        assert_int_equal(vn_kv_put(kv, 0, key, strlen(key), "same", 4), VN_OK);
+    }
+    vn_kv_close(&kv);
+    nonce_scan *ns = calloc(1, sizeof *ns);
+    assert_non_null(ns);
+    assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
+    assert_int_equal(vn_kv_each(kv, 0, NULL, 0, nonce_cb, ns), VN_OK);
+    vn_kv_close(&kv);
+    assert_int_equal(ns->n, 400);
+    qsort(ns->nonce, ns->n, 24, nonce_cmp);
+    for (size_t i = 1; i < ns->n; i++)
+        assert_int_not_equal(memcmp(ns->nonce[i - 1], ns->nonce[i], 24), 0);
+    free(ns);
+    rm_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_sealed_groups),       cmocka_unit_test(test_sealed_ordered),
         cmocka_unit_test(test_sealed_buckets),      cmocka_unit_test(test_failed_write_dooms),
         cmocka_unit_test(test_failed_write_in_sub), cmocka_unit_test(test_put_bytes),
+        cmocka_unit_test(test_sealed_nonces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,11 @@
  * (random nonces are safe at any write count with the extended nonce). */
 #include "kv_seal.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_LEN   crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -96,7 +98,27 @@ static void aad(int db, const uint8_t *skey, size_t sklen, uint8_t out[1 + KV_SK
     memcpy(out + 1, skey, sklen);
 }
 
-vn_err kv_seal_box(const kv_seal *s, int db, const uint8_t *skey, size_t sklen, const void *key,
+/* A fresh random nonce from the pool, refilled from the OS when empty. */
+static vn_err next_nonce(kv_seal *s, uint8_t out[KV_NONCE_LEN])
+{
+    if (s->nonces_left == 0) {
+        size_t got = 0;
+        while (got < sizeof s->nonces) {
+            ssize_t n = getrandom(s->nonces + got, sizeof s->nonces - got, 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return VN_ECRYPTO;
+            got += (size_t)n;
+        }
+        s->nonces_left = KV_NONCE_POOL;
+    }
+    s->nonces_left--;
+    uint8_t *p = s->nonces + s->nonces_left * KV_NONCE_LEN;
+    memcpy(out, p, KV_NONCE_LEN);
+    sodium_memzero(p, KV_NONCE_LEN); /* never handed out twice */
+    return VN_OK;
+}
+
+vn_err kv_seal_box(kv_seal *s, int db, const uint8_t *skey, size_t sklen, const void *key,
                    size_t klen, const void *val, size_t vlen, uint8_t **out, size_t *outlen)
 {
     if (klen > KV_PLAIN_MAX || vlen > BOX_MAX) return VN_ETOOBIG;
@@ -105,11 +127,12 @@ vn_err kv_seal_box(const kv_seal *s, int db, const uint8_t *skey, size_t sklen, 
     uint8_t *plain = calloc(1, plen), *box = malloc(total), ad[1 + KV_SKEY_MAX];
     vn_err err = VN_ENOMEM;
     if (!plain || !box) goto out;
+    _Static_assert(NONCE_LEN == KV_NONCE_LEN, "the pool's nonce size");
     put_be(plain, klen, 2);
     memcpy(plain + 2, key, klen);
     put_be(plain + 2 + klen, vlen, 4);
     if (vlen) memcpy(plain + HEAD_LEN + klen, val, vlen);
-    randombytes_buf(box, NONCE_LEN);
+    if ((err = next_nonce(s, box))) goto out;
     aad(db, skey, sklen, ad);
     crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, NULL, plain, plen, ad, 1 + sklen,
                                                NULL, box, s->value_key);

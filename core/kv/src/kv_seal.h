@@ -14,9 +14,20 @@
 #define KV_SKEY_MAX  (2 * KV_HASH_LEN) /* a stored key: group hash, then key hash */
 #define KV_PLAIN_MAX 65535             /* the longest caller key */
 
+#define KV_NONCE_LEN  24  /* XChaCha20-Poly1305's nonce */
+#define KV_NONCE_POOL 170 /* nonces fetched from the OS at a time */
+
 typedef struct kv_seal {
-    uint8_t value_key[32]; /* AES-256-GCM for values */
+    uint8_t value_key[32]; /* XChaCha20-Poly1305 for values */
     uint8_t hash_key[32];  /* BLAKE2b key for keys */
+    /* Random nonces, fetched in bulk: one getrandom per KV_NONCE_POOL
+     * boxes instead of one per box (a system call per stored record was a
+     * few percent of the server's loop). They are public (stored beside
+     * each box), so holding future ones in memory gives nothing away; they
+     * are used once each. A forked copy would repeat them, but LMDB refuses
+     * a store used across fork (MDB_PANIC), so no box of a child lands. */
+    uint8_t nonces[KV_NONCE_POOL * KV_NONCE_LEN];
+    size_t nonces_left;
 } kv_seal;
 
 /* Derives both subkeys from the caller's key (which stays the caller's). */
@@ -34,7 +45,7 @@ void kv_seal_group(const kv_seal *s, int db, const void *prefix, size_t group,
                    uint8_t out[KV_HASH_LEN]);
 
 /* Boxes (key, value) for the stored key skey of db: *out is malloc'd. */
-vn_err kv_seal_box(const kv_seal *s, int db, const uint8_t *skey, size_t sklen, const void *key,
+vn_err kv_seal_box(kv_seal *s, int db, const uint8_t *skey, size_t sklen, const void *key,
                    size_t klen, const void *val, size_t vlen, uint8_t **out, size_t *outlen);
 /* Opens a box: *plain is malloc'd and holds the caller's key at
  * plain[*koff..*koff+*klen) and the value at [*voff..*voff+*vlen).
