@@ -12,7 +12,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libssl-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler \
     libcmocka-dev clang-format \
     libinih-dev libjansson-dev systemd curl dpkg-dev \
-    libnats-dev nats-server \
     tmux >/dev/null
 # The cluster (docs/CLUSTER.md): NATS JetStream and its C client.
 $SUDO apt-get install -y -qq --no-install-recommends nats-server libnats-dev >/dev/null
