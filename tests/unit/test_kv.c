@@ -522,16 +522,56 @@ static void test_sealed_nonces(void **state)
     rm_tmp(dir);
 }
 
+/* The cache of keyed hashes (kv_seal.c) is direct-mapped, so many keys
+ * share its slots: 6,000 keys in two tables (some longer than it caches),
+ * written, read back in another order, then read again by a store opened
+ * afresh (an empty cache): every value is where the hash without a cache
+ * puts it, and a key of one table is never found in the other. */
+static void test_sealed_hash_cache(void **state)
+{
+    char dir[32], key[100], val[32];
+    void *v = NULL;
+    size_t n = 0;
+    vn_kv *kv = open_sealed_tmp(dir, 9, NULL);
+    for (int i = 0; i < 6000; i++) {
+        int len = snprintf(
+            key, sizeof key, "%s%05d",
+            i % 7 ? "k" : "a-key-longer-than-sixty-four-bytes-is-hashed-every-single-time-....", i);
+        snprintf(val, sizeof val, "v%d", i);
+        assert_int_equal(vn_kv_put(kv, i % 2, key, (size_t)len, val, strlen(val)), VN_OK);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            vn_kv_close(&kv);
+            kv = open_sealed(dir, 9, NULL);
+        }
+        for (int i = 5999; i >= 0; i--) {
+            int len = snprintf(
+                key, sizeof key, "%s%05d",
+                i % 7 ? "k" : "a-key-longer-than-sixty-four-bytes-is-hashed-every-single-time-....",
+                i);
+            snprintf(val, sizeof val, "v%d", i);
+            assert_int_equal(vn_kv_get(kv, i % 2, key, (size_t)len, &v, &n), VN_OK);
+            assert_int_equal(n, strlen(val));
+            assert_memory_equal(v, val, n);
+            free(v);
+            assert_false(vn_kv_has(kv, 1 - i % 2, key, (size_t)len));
+        }
+    }
+    vn_kv_close(&kv);
+    rm_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_get_del),         cmocka_unit_test(test_nested_and_abort),
-        cmocka_unit_test(test_prefix_many_pages),   cmocka_unit_test(test_sub_transactions),
-        cmocka_unit_test(test_sealed_values),       cmocka_unit_test(test_sealed_moved_record),
-        cmocka_unit_test(test_sealed_groups),       cmocka_unit_test(test_sealed_ordered),
-        cmocka_unit_test(test_sealed_buckets),      cmocka_unit_test(test_failed_write_dooms),
-        cmocka_unit_test(test_failed_write_in_sub), cmocka_unit_test(test_put_bytes),
-        cmocka_unit_test(test_sealed_nonces),
+        cmocka_unit_test(test_sealed_hash_cache),   cmocka_unit_test(test_put_get_del),
+        cmocka_unit_test(test_nested_and_abort),    cmocka_unit_test(test_prefix_many_pages),
+        cmocka_unit_test(test_sub_transactions),    cmocka_unit_test(test_sealed_values),
+        cmocka_unit_test(test_sealed_moved_record), cmocka_unit_test(test_sealed_groups),
+        cmocka_unit_test(test_sealed_ordered),      cmocka_unit_test(test_sealed_buckets),
+        cmocka_unit_test(test_failed_write_dooms),  cmocka_unit_test(test_failed_write_in_sub),
+        cmocka_unit_test(test_put_bytes),           cmocka_unit_test(test_sealed_nonces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,17 +19,45 @@ static void derive(const uint8_t key[32], const char *label, uint8_t out[32])
     crypto_generichash(out, 32, (const uint8_t *)label, strlen(label), key, 32);
 }
 
+#define HCACHE_SLOTS 2048 /* direct-mapped */
+#define HCACHE_KEY   64   /* longer keys are hashed every time */
+
+typedef struct hslot {
+    uint8_t used, tag, db, len;
+    uint8_t key[HCACHE_KEY];
+    uint8_t out[KV_HASH_LEN];
+} hslot;
+
+struct kv_hcache {
+    hslot slot[HCACHE_SLOTS];
+};
+
 vn_err kv_seal_init(kv_seal *s, const uint8_t key[32])
 {
     if (sodium_init() < 0) return VN_ECRYPTO;
     derive(key, "vangnet kv value key v1", s->value_key);
     derive(key, "vangnet kv key hash v1", s->hash_key);
+    s->hcache = calloc(1, sizeof *s->hcache); /* none: slower, not wrong */
     return VN_OK;
 }
 
 void kv_seal_wipe(kv_seal *s)
 {
+    if (s->hcache) {
+        sodium_memzero(s->hcache, sizeof *s->hcache);
+        free(s->hcache);
+    }
     sodium_memzero(s, sizeof *s);
+}
+
+/* The cache's slot for (tag, db, data): FNV-1a, spread well enough for a
+ * cache; what it holds is checked whole before use. */
+static hslot *hslot_of(kv_hcache *c, char tag, int db, const uint8_t *data, size_t len)
+{
+    uint32_t h = 2166136261u ^ (uint8_t)tag ^ ((uint32_t)db << 8);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ data[i]) * 16777619u;
+    return &c->slot[h % HCACHE_SLOTS];
 }
 
 /* hash(tag, db, data): the tag keeps a group hash and a key hash of the
@@ -39,10 +67,20 @@ static void hash(const kv_seal *s, char tag, int db, const void *data, size_t le
 {
     crypto_generichash_state st;
     uint8_t head[2] = {(uint8_t)tag, (uint8_t)db};
+    hslot *slot = s->hcache && len <= HCACHE_KEY ? hslot_of(s->hcache, tag, db, data, len) : NULL;
+    if (slot && slot->used && slot->tag == (uint8_t)tag && slot->db == (uint8_t)db &&
+        slot->len == len && memcmp(slot->key, data, len) == 0) {
+        memcpy(out, slot->out, KV_HASH_LEN);
+        return;
+    }
     crypto_generichash_init(&st, s->hash_key, sizeof s->hash_key, KV_HASH_LEN);
     crypto_generichash_update(&st, head, sizeof head);
     crypto_generichash_update(&st, data, len);
     crypto_generichash_final(&st, out, KV_HASH_LEN);
+    if (!slot) return;
+    *slot = (hslot){.used = 1, .tag = (uint8_t)tag, .db = (uint8_t)db, .len = (uint8_t)len};
+    memcpy(slot->key, data, len);
+    memcpy(slot->out, out, KV_HASH_LEN);
 }
 
 size_t kv_seal_key(const kv_seal *s, int db, size_t group, bool ordered, const void *key,

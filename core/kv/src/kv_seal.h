@@ -17,6 +17,13 @@
 #define KV_NONCE_LEN  24  /* XChaCha20-Poly1305's nonce */
 #define KV_NONCE_POOL 170 /* nonces fetched from the OS at a time */
 
+/* Keyed hashes of recent keys (kv_seal.c): the same accounts, cases and
+ * counters are looked up many times a second, and each hash is two BLAKE2b
+ * compressions (a third of the server's loop under load, perf). A pure
+ * function's results, so never stale; held in the memory that holds the
+ * key anyway. Used by the one thread that uses the vn_kv. */
+typedef struct kv_hcache kv_hcache;
+
 typedef struct kv_seal {
     uint8_t value_key[32]; /* XChaCha20-Poly1305 for values */
     uint8_t hash_key[32];  /* BLAKE2b key for keys */
@@ -28,6 +35,7 @@ typedef struct kv_seal {
      * a store used across fork (MDB_PANIC), so no box of a child lands. */
     uint8_t nonces[KV_NONCE_POOL * KV_NONCE_LEN];
     size_t nonces_left;
+    kv_hcache *hcache; /* NULL: no cache (out of memory at init) */
 } kv_seal;
 
 /* Derives both subkeys from the caller's key (which stays the caller's). */
