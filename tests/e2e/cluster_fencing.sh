@@ -10,16 +10,8 @@
 . "$(dirname "$0")/clusterlib.sh"
 
 step "three NATS servers, three nodes; a casemanager and a participant"
-nats_cluster_start
-cluster_init a b c
-node_start a
-node_start b
-node_start c
-use_writer
+cluster_team_up
 OLD=$W
-CM=$(join cm casemanager)
-new_case cm
-P=$(join p participant)
 vn p send "$CM" "before the pause"
 wait_inbox cm "before the pause"
 

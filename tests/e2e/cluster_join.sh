@@ -9,15 +9,7 @@
 . "$(dirname "$0")/clusterlib.sh"
 
 step "three NATS servers, three nodes, some traffic"
-nats_cluster_start
-cluster_init a b c
-node_start a
-node_start b
-node_start c
-use_writer
-CM=$(join cm casemanager)
-new_case cm
-P=$(join p participant)
+cluster_team_up
 for i in 1 2 3; do vn p send "$CM" "before-$i"; done
 
 step "a hot backup of a follower while traffic goes on"

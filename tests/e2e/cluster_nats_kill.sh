@@ -10,15 +10,7 @@
 . "$(dirname "$0")/clusterlib.sh"
 
 step "three NATS servers, three nodes; a casemanager and a participant"
-nats_cluster_start
-cluster_init a b c
-node_start a
-node_start b
-node_start c
-use_writer
-CM=$(join cm casemanager)
-new_case cm
-P=$(join p participant)
+cluster_team_up
 vn p send "$CM" "warm-up"
 
 # The NATS server that leads the log's Raft group: the worst one to lose

@@ -91,6 +91,21 @@ node_stop() {
 }
 node_endpoint() { cat "${NODE_DIR[$1]}/endpoint"; }
 
+# cluster_team_up: three NATS servers and nodes a, b, c; the writer is $W
+# (the operator's commands go to it); a casemanager $CM with a case $CASE
+# and its participant $P, joined there.
+cluster_team_up() {
+    nats_cluster_start
+    cluster_init a b c
+    node_start a
+    node_start b
+    node_start c
+    use_writer
+    CM=$(join cm casemanager)
+    new_case cm
+    P=$(join p participant)
+}
+
 cluster_status() { "$VANGNETD" cluster status --json --cluster "$NATS_URLS"; }
 # The writer's name ("" when none).
 writer_now() { cluster_status 2>/dev/null | sed -n 's/.*"writer": "\([^"]*\)".*/\1/p'; }
