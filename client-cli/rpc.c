@@ -370,9 +370,7 @@ static json_t *method_run(vn_rpc_ctx *x, json_t *params, json_t *id)
 
 bool vn_daemon_stays_here(const vn_cmd *cmd, const vn_args *a, bool in_tty, bool out_fifo)
 {
-    if (cmd->run == vn_cmd_join || cmd->run == vn_cmd_daemon || cmd->run == vn_cmd_jsonrpc ||
-        cmd->run == vn_cmd_change_passphrase || cmd->run == vn_cmd_chat)
-        return true;
+    if (skipped(cmd)) return true; /* the rows that are no method */
     if (cmd->run == vn_cmd_send && vn_args_has(a, "--stdin")) return true;
     if (cmd->run == vn_cmd_inbox) return vn_args_has(a, "--follow") || out_fifo;
     /* They ask the person on a terminal what a script gives as an option. */
