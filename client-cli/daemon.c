@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define MAX_CONNS      64
-#define POLL_MS        20         /* longest a push waits for the loop */
+#define TURN_MS        1000       /* longest wait of the loop with nothing to do */
 #define CHECK_MS       5000       /* subscribe again and fetch this often */
 #define RETRY_MS       500        /* first wait after the server was lost; doubles */
 #define RETRY_MAX_MS   30000      /* longest wait between tries */
@@ -501,13 +501,26 @@ static bool all_written(const vn_daemon *d)
 
 static void loop(vn_daemon *d)
 {
-    struct pollfd p[2 + 2 * MAX_CONNS];
+    struct pollfd p[4 + 2 * MAX_CONNS];
     int64_t stop_by = 0;
     while (!stop_signal) {
         if (d->stopping && !stop_by) stop_by = mono_ms() + WRITE_MS / 5;
         if (d->stopping && (all_written(d) || mono_ms() >= stop_by)) break;
         size_t n = build_poll(d, p), at = (d->sock >= 0) + (d->http >= 0);
-        int timeout = d->receiving ? POLL_MS : 1000;
+        int timeout = TURN_MS;
+        if (d->receiving) {
+            int64_t check = d->next_check - mono_ms();
+            if (check < timeout) timeout = check < 0 ? 0 : (int)check;
+        }
+        if (d->receiving && d->c->conn) {
+            /* The server's connection wakes the loop as the sockets do:
+             * a push is stored the moment it comes. */
+            int fds[2];
+            size_t k = vn_conn_fds(d->c->conn, fds);
+            for (size_t i = 0; i < k; i++)
+                p[n++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+            if (vn_conn_ready(d->c->conn)) timeout = 0;
+        }
         if (poll(p, n, timeout) < 0 && errno != EINTR) break;
         if (stop_signal) break;
         if (d->sock >= 0 && (p[0].revents & POLLIN)) accept_on(d, d->sock, VN_DCONN_RPC);

@@ -489,3 +489,30 @@ vn_err vn_conn_raw(vn_conn *self, const void *frame, size_t len, int timeout_ms,
     }
     return err;
 }
+
+/* ZMQ_FD of the socket and of its monitor: edge-triggered, re-armed by
+ * asking ZMQ_EVENTS, which vn_conn_ready() does. */
+size_t vn_conn_fds(vn_conn *self, int fds[2])
+{
+    size_t n = 0;
+    void *socks[2] = {self->sock, self->mon};
+    for (size_t i = 0; i < 2; i++) {
+        int fd;
+        size_t len = sizeof fd;
+        if (socks[i] && zmq_getsockopt(socks[i], ZMQ_FD, &fd, &len) == 0) fds[n++] = fd;
+    }
+    return n;
+}
+
+bool vn_conn_ready(vn_conn *self)
+{
+    if (self->npush > 0) return true;
+    void *socks[2] = {self->sock, self->mon};
+    for (size_t i = 0; i < 2; i++) {
+        int ev = 0;
+        size_t len = sizeof ev;
+        if (socks[i] && zmq_getsockopt(socks[i], ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN))
+            return true;
+    }
+    return false;
+}

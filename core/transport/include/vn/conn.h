@@ -19,6 +19,7 @@
 #ifndef VN_CONN_H
 #define VN_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,15 @@ const char *vn_conn_error(const vn_conn *self, uint64_t *retry_after_ms);
 
 /* Waits up to timeout_ms for a push. VN_ETIMEOUT if none came. */
 vn_err vn_conn_next_push(vn_conn *self, int timeout_ms, Vn__Reply **rep);
+
+/* For a poll(2) loop that waits on other descriptors too: the descriptors
+ * to wait on for input (at most 2; they change when the connection moves
+ * to another endpoint, so ask again before each wait), and whether
+ * something can be taken now without waiting. Ask vn_conn_ready() before
+ * each wait: the descriptors signal only what changed since it was asked
+ * (ZeroMQ's ZMQ_FD), so a wait without it may sleep through a push. */
+size_t vn_conn_fds(vn_conn *self, int fds[2]);
+bool vn_conn_ready(vn_conn *self);
 
 /* Sends raw bytes as one frame and waits for any reply (tests and fuzzing
  * of the server use it to send what no honest client would). */
