@@ -13,7 +13,7 @@
 
 #define RECENT    20    /* messages of the history shown at the start */
 #define LINE_MAX_ 16384 /* longest message text, in bytes (as send) */
-#define WAIT_MS   100   /* each turn waits this long for input, then as long for the server */
+#define TURN_MS   500   /* longest wait for the terminal or the server in one turn */
 #define ARGS_MAX  8     /* words of a command */
 
 typedef struct chat {
@@ -188,10 +188,16 @@ int vn_cmd_chat(vn_client *c, const vn_args *a)
     vn_lock_drop(c);
     while (!ch->quit) {
         vn_chat_view_prompt(&ch->v);
-        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-        int ready = poll(&p, 1, WAIT_MS);
-        if (ready > 0 && !read_input(ch)) break;
-        if ((err = vn_chat_backend_poll(ch->b, ready > 0 ? 0 : WAIT_MS))) {
+        /* One wait for the terminal and the server together: a line
+         * typed and a message pushed are each taken as they come. */
+        struct pollfd p[3] = {{.fd = STDIN_FILENO, .events = POLLIN}};
+        int fds[2];
+        size_t n = 1 + vn_chat_backend_fds(ch->b, fds);
+        for (size_t i = 1; i < n; i++)
+            p[i] = (struct pollfd){.fd = fds[i - 1], .events = POLLIN};
+        int ready = poll(p, n, vn_chat_backend_ready(ch->b) ? 0 : TURN_MS);
+        if (ready > 0 && p[0].revents && !read_input(ch)) break;
+        if ((err = vn_chat_backend_poll(ch->b, 0))) {
             vn_chat_view_line(&ch->v);
             rc = vn_client_fail_call(c, err, "the chat stopped");
             break;

@@ -65,6 +65,19 @@ const char *vn_chat_backend_name(const vn_chat_backend *b)
     return b->d ? "through the daemon" : "standalone";
 }
 
+size_t vn_chat_backend_fds(vn_chat_backend *b, int fds[2])
+{
+    if (!b->d) return vn_inbox_fds(b->in, fds);
+    if (b->daemon_gone) return 0;
+    fds[0] = vn_chat_daemon_fd(b->d);
+    return 1;
+}
+
+bool vn_chat_backend_ready(vn_chat_backend *b)
+{
+    return !b->d && vn_inbox_ready(b->in);
+}
+
 vn_err vn_chat_backend_poll(vn_chat_backend *b, int wait_ms)
 {
     if (!b->d) return vn_inbox_poll(b->in, wait_ms);

@@ -18,6 +18,11 @@ int vn_chat_backend_open(vn_client *c, vn_chat_view *v, const vn_chat_target *t,
 const char *vn_chat_backend_name(const vn_chat_backend *b);
 /* Waits up to wait_ms for what is new (messages, notices, alerts) and
  * shows it. Only a failure the chat cannot go on after is returned. */
+/* The descriptors a wait for the next event waits on (at most 2), and
+ * whether one can be taken now without waiting: the chat waits on them
+ * and the terminal together. */
+size_t vn_chat_backend_fds(vn_chat_backend *b, int fds[2]);
+bool vn_chat_backend_ready(vn_chat_backend *b);
 vn_err vn_chat_backend_poll(vn_chat_backend *b, int wait_ms);
 /* Sends text to the conversation and shows it as sent (or queued);
  * returns an exit code (a failure is said). */

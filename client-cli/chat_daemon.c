@@ -183,6 +183,11 @@ static void show_event(vn_client *c, vn_chat_view *v, vn_receipts *rc, json_t *e
     if (rc) vn_receipts_shown(c, rc, &r);
 }
 
+int vn_chat_daemon_fd(const vn_chat_daemon *d)
+{
+    return d->fd;
+}
+
 vn_err vn_chat_daemon_poll(vn_client *c, vn_chat_daemon *d, vn_chat_view *v, vn_receipts *rc,
                            int wait_ms)
 {

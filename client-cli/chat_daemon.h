@@ -20,6 +20,8 @@ vn_err vn_chat_daemon_poll(vn_client *c, vn_chat_daemon *d, vn_chat_view *v, vn_
                            int wait_ms);
 /* Runs command `name` with argv in the daemon (a "run" call) and prints
  * its output as the CLI would; returns its exit code. */
+/* The descriptor that wakes a wait for events (the subscribed connection). */
+int vn_chat_daemon_fd(const vn_chat_daemon *d);
 int vn_chat_daemon_run(vn_client *c, const char *name, int argc, char **argv);
 /* Forgets that the message with this id waits to be shown by inbox (the
  * chat showed it); under the profile's lock, best effort. */

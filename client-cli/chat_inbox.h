@@ -19,6 +19,10 @@ int vn_inbox_open(vn_client *c, const vn_shower *sh, vn_inbox **out);
  * instead, as --follow does. A server out of reach is said once on stderr
  * and tried again later (VN_OK); other failures are returned. */
 vn_err vn_inbox_poll(vn_inbox *in, int wait_ms);
+/* What a wait for pushes waits on (vn_conn_fds), and whether a push can be
+ * taken now without waiting (vn_conn_ready). */
+size_t vn_inbox_fds(vn_inbox *in, int fds[2]);
+bool vn_inbox_ready(vn_inbox *in);
 void vn_inbox_close(vn_inbox **in);
 
 #endif

@@ -797,6 +797,18 @@ vn_err vn_inbox_poll(vn_inbox *in, int wait_ms)
     return err;
 }
 
+size_t vn_inbox_fds(vn_inbox *in, int fds[2])
+{
+    vn_client *c = in->run.c;
+    return c->conn ? vn_conn_fds(c->conn, fds) : 0;
+}
+
+bool vn_inbox_ready(vn_inbox *in)
+{
+    vn_client *c = in->run.c;
+    return c->conn && vn_conn_ready(c->conn);
+}
+
 void vn_inbox_close(vn_inbox **inp)
 {
     vn_inbox *in = *inp;
