@@ -92,7 +92,9 @@ typed b "/verify"
 # once, so the rest of the chat is still checked; twice lost fails.
 for _ in $(seq 200); do shows b '^safety number with doc:' && break; sleep 0.1; done
 if ! shows b '^safety number with doc:'; then
-    echo "   (no answer to /verify in 20 s: typed again)"
+    echo "   (no answer to /verify in 20 s: typed again); the screen:"
+    screen b | tail -n 12 | sed "s/^/   | /"
+    echo "   raw tail:"; tail -c 600 "$T/b.raw" | od -c | tail -n 20
     typed b "/verify"
     wait_for "the safety number, asked again" 20 shows b '^safety number with doc:'
 fi

@@ -13,7 +13,6 @@
 #define PAIR_KEY_LEN   (2 * VN_ACCOUNT_LEN) /* group|account or account|group */
 #define INVITE_REC_LEN (VN_ACCOUNT_LEN + 8) /* group, expiry */
 #define HASH_LEN       32                   /* an invite's key: SHA-256 of its secret */
-#define SWEEP_BATCH    256                  /* most invites one pass of a sweep deletes */
 #define OF_MEMBER      0                    /* gmemberof value: a member */
 #define OF_FACILITATOR 1                    /* gmemberof value: the facilitator */
 
@@ -130,43 +129,27 @@ bool vn_groups_share(vn_sstore *st, const uint8_t a[VN_ACCOUNT_LEN],
     return false;
 }
 
-/* A sweep collects a batch of invite keys (the walk cannot delete),
- * deletes them, and goes again while batches come back full. */
+/* Which invites a sweep deletes: those into group, or (group NULL) those
+ * expired before now. */
 struct sweep {
-    const uint8_t *group;                /* match invites into this group, or */
-    uint64_t now;                        /* (group NULL) those expired before now */
-    size_t n;                            /* keys collected */
-    uint8_t keys[SWEEP_BATCH][HASH_LEN]; /* their hashes */
+    const uint8_t *group;
+    uint64_t now;
 };
 
-static vn_err sweep_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+static bool sweep_match(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
-    struct sweep *c = ud;
+    const struct sweep *c = ud;
     const uint8_t *r = v;
-    if (kl != HASH_LEN || vl != INVITE_REC_LEN) return VN_OK;
-    if (c->group ? memcmp(r, c->group, VN_ACCOUNT_LEN) != 0
-                 : vn_be_get64(r + VN_ACCOUNT_LEN) > c->now)
-        return VN_OK;
-    memcpy(c->keys[c->n++], k, HASH_LEN);
-    *stop = c->n == SWEEP_BATCH;
-    return VN_OK;
+    (void)k;
+    if (kl != HASH_LEN || vl != INVITE_REC_LEN) return false;
+    return c->group ? memcmp(r, c->group, VN_ACCOUNT_LEN) == 0
+                    : vn_be_get64(r + VN_ACCOUNT_LEN) <= c->now;
 }
 
 static vn_err sweep(vn_sstore *st, const uint8_t *group, uint64_t now)
 {
-    struct sweep *c = calloc(1, sizeof *c);
-    if (!c) return VN_ENOMEM;
-    c->group = group;
-    c->now = now;
-    vn_err err;
-    do {
-        c->n = 0;
-        err = st_each(st, VN_DB_GINVITES, NULL, 0, sweep_cb, c);
-        for (size_t i = 0; !err && i < c->n; i++)
-            err = st_del(st, VN_DB_GINVITES, c->keys[i], HASH_LEN);
-    } while (!err && c->n == SWEEP_BATCH);
-    free(c);
-    return err;
+    struct sweep c = {.group = group, .now = now};
+    return st_del_where(st, VN_DB_GINVITES, sweep_match, &c);
 }
 
 vn_err vn_groups_invite(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], uint64_t now,

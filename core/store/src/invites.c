@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVITE_REC_LEN 33  /* role, expires, redeemed flag, case (zeros for none) */
-#define HASH_LEN       32  /* key: SHA-256 of the secret */
-#define SWEEP_BATCH    256 /* most invites one pass of a sweep collects */
+#define INVITE_REC_LEN 33 /* role, expires, redeemed flag, case (zeros for none) */
+#define HASH_LEN       32 /* key: SHA-256 of the secret */
 
 vn_err vn_invites_create(vn_sstore *st, vn_role role, const uint8_t *case_id, uint64_t now,
                          uint64_t ttl_ms, uint8_t secret[VN_INVITE_SECRET_LEN])
@@ -75,45 +74,29 @@ vn_err vn_invites_mark_redeemed(vn_sstore *st, const uint8_t secret[VN_INVITE_SE
     return st_put(st, VN_DB_INVITES, hash, sizeof hash, used, sizeof used);
 }
 
-/* A sweep collects a batch of keys (the walk cannot delete), deletes them,
- * and goes again while batches come back full. */
+/* Which invites a sweep deletes: those into case_id, or (case_id NULL)
+ * those kept long enough past their expiry. */
 struct sweep {
-    const uint8_t *case_id;              /* match invites into this case, or */
-    uint64_t now;                        /* (case_id NULL) those kept long enough */
-    size_t n;                            /* keys collected */
-    uint8_t keys[SWEEP_BATCH][HASH_LEN]; /* their hashes */
+    const uint8_t *case_id;
+    uint64_t now;
 };
 
-static vn_err sweep_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+static bool sweep_match(void *ud, const void *k, size_t kl, const void *v, size_t vl)
 {
-    struct sweep *c = ud;
+    const struct sweep *c = ud;
     const uint8_t *r = v;
-    if (kl != HASH_LEN || vl != INVITE_REC_LEN) return VN_OK;
-    if (c->case_id ? memcmp(r + 17, c->case_id, VN_ACCOUNT_LEN) != 0
-                   /* Kept a while past expiry, so a late redemption hears
-                    * "expired" rather than "unknown". */
-                   : vn_be_get64(r + 1) + VN_INVITE_KEEP_MS > c->now)
-        return VN_OK;
-    memcpy(c->keys[c->n++], k, HASH_LEN);
-    *stop = c->n == SWEEP_BATCH;
-    return VN_OK;
+    (void)k;
+    if (kl != HASH_LEN || vl != INVITE_REC_LEN) return false;
+    return c->case_id ? memcmp(r + 17, c->case_id, VN_ACCOUNT_LEN) == 0
+                      /* Kept a while past expiry, so a late redemption
+                       * hears "expired" rather than "unknown". */
+                      : vn_be_get64(r + 1) + VN_INVITE_KEEP_MS <= c->now;
 }
 
 static vn_err sweep(vn_sstore *st, const uint8_t *case_id, uint64_t now)
 {
-    struct sweep *c = calloc(1, sizeof *c);
-    if (!c) return VN_ENOMEM;
-    c->case_id = case_id;
-    c->now = now;
-    vn_err err;
-    do {
-        c->n = 0;
-        err = st_each(st, VN_DB_INVITES, NULL, 0, sweep_cb, c);
-        for (size_t i = 0; !err && i < c->n; i++)
-            err = st_del(st, VN_DB_INVITES, c->keys[i], HASH_LEN);
-    } while (!err && c->n == SWEEP_BATCH);
-    free(c);
-    return err;
+    struct sweep c = {.case_id = case_id, .now = now};
+    return st_del_where(st, VN_DB_INVITES, sweep_match, &c);
 }
 
 vn_err vn_invites_purge_case(vn_sstore *st, const uint8_t case_id[VN_ACCOUNT_LEN])
@@ -128,13 +111,6 @@ vn_err vn_invites_expire(vn_sstore *st, uint64_t now)
 
 vn_err vn_invites_expire_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now)
 {
-    struct sweep *c = calloc(1, sizeof *c);
-    if (!c) return VN_ENOMEM;
-    c->now = now;
-    vn_err err = st_each_from(st, VN_DB_INVITES, NULL, 0, pos,
-                              max < SWEEP_BATCH ? max : SWEEP_BATCH, sweep_cb, c);
-    for (size_t i = 0; !err && i < c->n; i++)
-        err = st_del(st, VN_DB_INVITES, c->keys[i], HASH_LEN);
-    free(c);
-    return err;
+    struct sweep c = {.now = now};
+    return st_del_where_from(st, VN_DB_INVITES, pos, max, sweep_match, &c);
 }

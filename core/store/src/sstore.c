@@ -219,6 +219,62 @@ vn_err st_del_prefix(vn_sstore *st, int db, const void *prefix, size_t plen)
     return vn_kv_del_prefix(st->kv, db, prefix, plen, NULL);
 }
 
+#define WHERE_BATCH 256 /* keys one walk of st_del_where collects */
+
+typedef struct where {
+    st_match_fn match;
+    void *ud;
+    size_t n;                                    /* keys collected */
+    uint8_t keys[WHERE_BATCH][ST_WHERE_KEY_MAX]; /* them */
+    uint8_t lens[WHERE_BATCH];                   /* and their lengths */
+} where;
+
+static vn_err where_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+{
+    where *w = ud;
+    if (kl > ST_WHERE_KEY_MAX || !w->match(w->ud, k, kl, v, vl)) return VN_OK;
+    memcpy(w->keys[w->n], k, kl);
+    w->lens[w->n++] = (uint8_t)kl;
+    *stop = w->n == WHERE_BATCH;
+    return VN_OK;
+}
+
+static vn_err where_del(vn_sstore *st, int db, const where *w)
+{
+    vn_err err = VN_OK;
+    for (size_t i = 0; !err && i < w->n; i++)
+        err = st_del(st, db, w->keys[i], w->lens[i]);
+    return err;
+}
+
+vn_err st_del_where(vn_sstore *st, int db, st_match_fn match, void *ud)
+{
+    where *w = calloc(1, sizeof *w);
+    if (!w) return VN_ENOMEM;
+    *w = (where){.match = match, .ud = ud};
+    vn_err err;
+    do {
+        w->n = 0;
+        err = st_each(st, db, NULL, 0, where_cb, w);
+        if (!err) err = where_del(st, db, w);
+    } while (!err && w->n == WHERE_BATCH);
+    free(w);
+    return err;
+}
+
+vn_err st_del_where_from(vn_sstore *st, int db, vn_kv_pos *pos, size_t max, st_match_fn match,
+                         void *ud)
+{
+    where *w = calloc(1, sizeof *w);
+    if (!w) return VN_ENOMEM;
+    *w = (where){.match = match, .ud = ud};
+    vn_err err =
+        st_each_from(st, db, NULL, 0, pos, max < WHERE_BATCH ? max : WHERE_BATCH, where_cb, w);
+    if (!err) err = where_del(st, db, w);
+    free(w);
+    return err;
+}
+
 vn_err st_begin(vn_sstore *st)
 {
     return vn_kv_begin(st->kv);

@@ -79,6 +79,16 @@ vn_err st_put(vn_sstore *st, int db, const void *key, size_t klen, const void *v
 vn_err st_del(vn_sstore *st, int db, const void *key, size_t klen);
 vn_err st_drop(vn_sstore *st, int db, const void *key, size_t klen);
 vn_err st_del_prefix(vn_sstore *st, int db, const void *prefix, size_t plen);
+/* Deletes the records of db that match says yes to (keys up to
+ * ST_WHERE_KEY_MAX bytes). A walk cannot delete, so this collects a batch
+ * of keys, deletes them, and walks again while batches come back full.
+ * st_del_where_from is one bounded step of the same: at most max records
+ * read after *pos (as st_each_from). */
+#define ST_WHERE_KEY_MAX 64
+typedef bool (*st_match_fn)(void *ud, const void *key, size_t klen, const void *val, size_t vlen);
+vn_err st_del_where(vn_sstore *st, int db, st_match_fn match, void *ud);
+vn_err st_del_where_from(vn_sstore *st, int db, vn_kv_pos *pos, size_t max, st_match_fn match,
+                         void *ud);
 
 /* Transactions, as vn_kv_begin .. vn_kv_commit (nested calls count), and
  * vn_kv_sub_begin/_end. A failed put or delete has already aborted the
