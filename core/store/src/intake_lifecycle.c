@@ -64,31 +64,19 @@ static vn_err purge_one(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
     return vn_intake_visitor_delete(st, account);
 }
 
+static vn_err purge_nth(vn_sstore *st, size_t i, void *ud)
+{
+    const uint8_t(*found)[VN_ACCOUNT_LEN] = ud;
+    return purge_one(st, found[i]);
+}
+
 vn_err vn_intake_purge(vn_sstore *st, uint64_t now, uint64_t idle_ms, size_t *purged)
 {
     struct idle id = {st, (int32_t)((now > idle_ms ? now - idle_ms : 0) / DAY_MS), NULL, 0};
-    size_t done = 0;
     *purged = 0;
     if (!(id.found = malloc(VN_INTAKE_PURGE_BATCH * sizeof *id.found))) return VN_ENOMEM;
     vn_err err = vn_intake_visitors_each(st, idle_cb, &id);
-    if (!err && id.n > 0 && !(err = st_begin(st))) {
-        /* Each in a sub-transaction: one that fails waits for the next
-         * sweep and does not hold back the others. */
-        for (size_t i = 0; !err && i < id.n; i++) {
-            if ((err = st_sub_begin(st))) break;
-            vn_err one = purge_one(st, id.found[i]);
-            if (!one)
-                one = st_sub_end(st, true);
-            else
-                st_sub_end(st, false);
-            if (!one) done++;
-        }
-        if (err && st_in_txn(st))
-            st_abort(st);
-        else if (!err)
-            err = st_commit(st);
-    }
+    if (!err) err = st_each_apart(st, id.n, purge_nth, id.found, purged);
     free(id.found);
-    *purged = err ? 0 : done;
     return err;
 }

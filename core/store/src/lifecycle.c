@@ -154,31 +154,21 @@ vn_err vn_lifecycle_purge_case(vn_sstore *st, const vn_case_info *ci, uint64_t n
     return VN_OK;
 }
 
+static vn_err purge_nth(vn_sstore *st, size_t i, void *ud)
+{
+    const vn_case_info *c = ud;
+    return purge_case(st, c[i].id);
+}
+
 vn_err vn_lifecycle_purge(vn_sstore *st, uint64_t now, uint64_t retention_ms, size_t *purged)
 {
     vn_case_info *c = calloc(PURGE_BATCH, sizeof *c);
-    size_t n = 0, done = 0;
+    size_t n = 0;
+    *purged = 0;
     if (!c) return VN_ENOMEM;
     uint64_t cutoff = now > retention_ms ? now - retention_ms : 0;
     vn_err err = vn_cases_closed_before(st, cutoff, c, PURGE_BATCH, &n);
-    if (!err && n > 0 && !(err = st_begin(st))) {
-        /* Each case in a sub-transaction of its own: one that fails is
-         * left for the next sweep and does not hold back the others. */
-        for (size_t i = 0; !err && i < n; i++) {
-            if ((err = st_sub_begin(st))) break;
-            vn_err one = purge_case(st, c[i].id);
-            if (!one)
-                one = st_sub_end(st, true);
-            else
-                st_sub_end(st, false);
-            if (!one) done++;
-        }
-        if (err && st_in_txn(st))
-            st_abort(st);
-        else if (!err)
-            err = st_commit(st);
-    }
-    *purged = err ? 0 : done;
+    if (!err) err = st_each_apart(st, n, purge_nth, c, purged);
     free(c);
     return err;
 }

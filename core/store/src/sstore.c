@@ -348,3 +348,26 @@ vn_err vn_sstore_copy(vn_sstore *from, vn_sstore *to)
     }
     return st_commit(to);
 }
+
+vn_err st_each_apart(vn_sstore *st, size_t n, st_one_fn one, void *ud, size_t *done)
+{
+    size_t kept = 0;
+    *done = 0;
+    if (n == 0) return VN_OK;
+    vn_err err = st_begin(st);
+    for (size_t i = 0; !err && i < n; i++) {
+        if ((err = st_sub_begin(st))) break;
+        vn_err e = one(st, i, ud);
+        if (!e)
+            e = st_sub_end(st, true);
+        else
+            st_sub_end(st, false);
+        if (!e) kept++;
+    }
+    if (err && st_in_txn(st))
+        st_abort(st);
+    else if (!err)
+        err = st_commit(st);
+    *done = err ? 0 : kept;
+    return err;
+}

@@ -101,5 +101,11 @@ void st_abort(vn_sstore *st);
 bool st_in_txn(vn_sstore *st);
 vn_err st_sub_begin(vn_sstore *st);
 vn_err st_sub_end(vn_sstore *st, bool keep);
+/* Runs one(st, i, ud) for each i < n in one transaction, each in a
+ * sub-transaction of its own: one that fails is undone and left for the
+ * next sweep, and does not hold back the others. *done counts those kept
+ * (0 when the whole transaction failed). */
+typedef vn_err (*st_one_fn)(vn_sstore *st, size_t i, void *ud);
+vn_err st_each_apart(vn_sstore *st, size_t n, st_one_fn one, void *ud, size_t *done);
 
 #endif
