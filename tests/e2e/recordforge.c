@@ -53,45 +53,14 @@ static int enrol(test_device *d, const vn_invite *inv)
     return rc;
 }
 
-/* The server's certificate for this account, as an honest client gets it. */
-static int sender_cert(test_device *d, uint8_t *cert, size_t *len, uint8_t sig[VN_SEALED_SIG_LEN])
-{
-    Vn__Reply *rep = NULL;
-    Vn__SenderCertGet g = VN__SENDER_CERT_GET__INIT;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_SENDER_CERT;
-    req.sender_cert = &g;
-    int rc = td_call(d, &req, VN__REPLY__BODY_SENDER_CERT, &rep);
-    if (!rc) {
-        const Vn__SenderCert *sc = rep->sender_cert;
-        rc = sc->cert.len > VN_SEALED_CERT_MAX || sc->signature.len != VN_SEALED_SIG_LEN;
-        if (!rc) {
-            memcpy(cert, sc->cert.data, sc->cert.len);
-            *len = sc->cert.len;
-            memcpy(sig, sc->signature.data, VN_SEALED_SIG_LEN);
-        }
-    }
-    vn_frame_reply_free(rep);
-    return rc;
-}
-
 /* The record as one sealed, padded Signal message to j->to, sent. */
 static int send_record(test_device *d, const job *j)
 {
-    uint8_t cert[VN_SEALED_CERT_MAX], sig[VN_SEALED_SIG_LEN], pt[1024], *ct = NULL;
-    size_t certlen = 0, ctlen = 0;
-    bool prekey = false;
     Vn__Content content = VN__CONTENT__INIT;
     content.text = "";
     content.record = (Vn__RecordNote *)&j->rn;
     content.sent_ms = vn_wallclock_ms();
-    if (vn__content__get_packed_size(&content) > sizeof pt) return 1;
-    size_t ptlen = vn__content__pack(&content, pt);
-    int rc = sender_cert(d, cert, &certlen, sig) || td_start_session(d, j->to) ||
-             vn_e2ee_encrypt(d->e, j->to, pt, ptlen, &ct, &ctlen, &prekey) ||
-             td_send_sealed(d, j->to, cert, certlen, sig, prekey, ct, ctlen);
-    free(ct);
-    return rc;
+    return td_send_content(d, j->to, &content);
 }
 
 int main(int argc, char **argv)

@@ -38,5 +38,9 @@ int td_start_session(test_device *d, const char *to);
  * sig), pads it and sends it as an honest client would. */
 int td_send_sealed(test_device *d, const char *to, const uint8_t *cert, size_t certlen,
                    const uint8_t *sig, bool prekey, const uint8_t *ct, size_t ctlen);
+/* Sends content to `to` as an honest client would: the server's sender
+ * certificate, a session from the bundle, Signal-encrypted, sealed and
+ * padded (at most 1 KiB of content). */
+int td_send_content(test_device *d, const char *to, const Vn__Content *content);
 
 #endif
