@@ -157,12 +157,7 @@ static void show_event(vn_client *c, vn_chat_view *v, vn_receipts *rc, json_t *e
         return;
     }
     if (strcmp(kind, "receipt") == 0) {
-        json_t *st = json_object_get(ev, "state");
-        vn_msg_state state = VN_MSG_UNKNOWN;
-        for (int s = VN_MSG_QUEUED; st && s <= VN_MSG_REFUSED; s++)
-            if (vn_msg_state_name(s) &&
-                strcmp(vn_msg_state_name(s), json_string_value(st) ?: "") == 0)
-                state = s;
+        vn_msg_state state = vn_msg_state_from_name(str(ev, "state"));
         vn_chat_view_receipt(v, str(ev, "from"), (int)state,
                              (size_t)json_integer_value(json_object_get(ev, "moved")));
         return;

@@ -35,6 +35,13 @@ const char *vn_msg_state_name(vn_msg_state s)
     }
 }
 
+vn_msg_state vn_msg_state_from_name(const char *name)
+{
+    for (int s = VN_MSG_QUEUED; name && s <= VN_MSG_REFUSED; s++)
+        if (vn_msg_state_name(s) && strcmp(vn_msg_state_name(s), name) == 0) return s;
+    return VN_MSG_UNKNOWN;
+}
+
 const char *vn_msg_state_mark(vn_msg_state s)
 {
     switch (s) {

@@ -32,6 +32,9 @@ typedef enum vn_msg_state {
 
 /* "queued", "sent", "delivered", "read", "refused"; NULL for unknown. */
 const char *vn_msg_state_name(vn_msg_state s);
+/* The state a name of vn_msg_state_name stands for; VN_MSG_UNKNOWN for
+ * any other text or NULL. */
+vn_msg_state vn_msg_state_from_name(const char *name);
 /* The mark the text output puts after a message of ours ("✓ sent", ...). */
 const char *vn_msg_state_mark(vn_msg_state s);
 
