@@ -7,7 +7,8 @@
  * bytes no honest client would. With several endpoints: a dead one and one
  * under another key are passed over for the right server, one that never
  * answers after the failover time, and a list of only another key's server
- * is refused at once, naming it. */
+ * is refused at once, naming it. A poll(2) loop on vn_conn_fds wakes for
+ * frames that come outside a call (vn_conn_ready). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <pthread.h>
 #include <cmocka.h>
 #include <zmq.h>
@@ -301,6 +303,54 @@ static void test_raw(void **state)
     vn_conn_close(&c);
 }
 
+/* Waits on the connection's descriptors, as a poll(2) loop does, until
+ * vn_conn_ready() says yes; false after limit_ms. */
+static bool wait_ready(vn_conn *c, int limit_ms)
+{
+    for (int waited = 0; waited < limit_ms; waited += 50) {
+        if (vn_conn_ready(c)) return true;
+        struct pollfd p[2];
+        int fds[2];
+        size_t n = vn_conn_fds(c, fds);
+        assert_true(n >= 1 && n <= 2);
+        for (size_t i = 0; i < n; i++)
+            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        poll(p, n, 50);
+    }
+    return vn_conn_ready(c);
+}
+
+/* A poll(2) loop learns of frames that come outside a call: the whoami
+ * sent raw takes the first frame (the push), and the two frames after it
+ * (a stale answer, the answer) arrive unasked; once they are taken,
+ * nothing is ready any more. */
+static void test_ready_for_poll(void **state)
+{
+    server *s = *state;
+    vn_conn *c = connect_to(s);
+    Vn__Reply *rep = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    Vn__Request req = VN__REQUEST__INIT;
+    Vn__Whoami who = VN__WHOAMI__INIT;
+    req.version = VN_PROTOCOL_VERSION;
+    req.request_id = 77;
+    req.body_case = VN__REQUEST__BODY_WHOAMI;
+    req.whoami = &who;
+    assert_int_equal(vn_frame_request_encode(&req, VN_FRAME_MAX_DEFAULT, &buf, &len), VN_OK);
+    assert_int_equal(vn_conn_raw(c, buf, len, 10000, &rep), VN_OK);
+    free(buf);
+    assert_int_equal(rep->request_id, 0); /* the push came first */
+    vn_frame_reply_free(rep);
+    assert_true(wait_ready(c, 5000));
+    /* The two answers are no pushes: next_push drops them. */
+    for (int i = 0; i < 20 && vn_conn_ready(c); i++)
+        assert_int_equal(vn_conn_next_push(c, 0, &rep), VN_ETIMEOUT);
+    assert_false(vn_conn_ready(c));
+    assert_false(wait_ready(c, 200));
+    vn_conn_close(&c);
+}
+
 static void test_no_server(void **state)
 {
     uint8_t key[32], pub[32], sec[32];
@@ -460,6 +510,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ready_for_poll, setup, teardown),
         cmocka_unit_test(test_no_server),
         cmocka_unit_test_setup_teardown(test_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failover_silent, setup, teardown),
