@@ -3,6 +3,7 @@
  * cluster_status.c; what both need of NATS is in cluster_nats.h. */
 #include "cluster.h"
 #include "cluster_nats.h"
+#include "cluster_op.h"
 
 #include "log.h"
 #include "vn/accounts.h"
@@ -63,7 +64,8 @@ struct vn_cluster {
     uint64_t lease_rev; /* its revision in the bucket */
     bool told_trimmed;  /* logged that the log begins after this store */
     /* The loop's own. */
-    bool applying; /* the commit hook lets the applying transaction through */
+    bool applying;     /* the commit hook lets the applying transaction through */
+    vn_cluster_op *op; /* operators' writes, taken while this node writes */
 };
 
 vn_err vn_cluster_check(const char *urls, const char *node, char *msg, size_t size)
@@ -149,19 +151,14 @@ static void step_down(vn_cluster *c, const char *why)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* The commit hook (loop thread): the writer appends the transaction's
- * write-set to the log, expecting the log to end where its store does,
- * and records the entry's sequence in the same transaction; anyone else's
- * write is refused. Runs before LMDB commits: nothing reaches the local
- * store, or a reply, that the log does not hold. */
-static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
+/* Appends a write-set to the log, expecting the log to end where the
+ * store does, and records the entry's sequence in the open transaction
+ * (loop thread). A refusal or no acknowledgement steps the node down. */
+static vn_err append(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq_out)
 {
-    vn_cluster *c = ud;
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
     uint64_t expect = 0;
-    if (c->applying) return VN_OK;
-    if (atomic_load(&c->role) != ROLE_WRITER) return VN_EUNAVAILABLE;
     if ((int64_t)len > c->max_payload) {
         vn_logl(VN_LEVEL_ERROR,
                 "cluster: a write-set of %zu bytes exceeds the NATS servers' max_payload of %lld; "
@@ -198,7 +195,46 @@ static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
         return err;
     }
     atomic_store(&c->applied, seq);
+    if (seq_out) *seq_out = seq;
     return VN_OK;
+}
+
+/* The commit hook (loop thread): the writer appends the transaction's
+ * write-set to the log and records the entry's sequence in the same
+ * transaction; anyone else's write is refused. Runs before LMDB commits:
+ * nothing reaches the local store, or a reply, that the log does not
+ * hold. */
+static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
+{
+    vn_cluster *c = ud;
+    if (c->applying) return VN_OK;
+    if (atomic_load(&c->role) != ROLE_WRITER) return VN_EUNAVAILABLE;
+    return append(c, ws, len, NULL);
+}
+
+vn_err vn_cluster_append_ws(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq)
+{
+    vn_kv *kv = vn_sstore_kv(c->store);
+    if (!len) return VN_EPROTO;
+    if (atomic_load(&c->role) != ROLE_WRITER) return VN_EUNAVAILABLE;
+    if (vn_kv_in_txn(kv)) return VN_EINVAL;
+    /* As a follower applies an entry, with the append of apply_entry's
+     * counterpart: the hook lets this transaction through. */
+    c->applying = true;
+    vn_err err = vn_kv_begin(kv);
+    if (!err) {
+        err = vn_kv_ws_apply(kv, ws, len);
+        if (!err) vn_accounts_written_raw(c->store);
+        if (!err) err = append(c, ws, len, seq);
+        if (err) {
+            vn_kv_abort(kv);
+        } else if ((err = vn_kv_commit(kv))) {
+            /* In the log, not in the store: read it back as a follower. */
+            step_down(c, "a local commit failed after its append");
+        }
+    }
+    c->applying = false;
+    return err;
 }
 
 /* Applies one entry in a transaction of its own with its sequence. */
@@ -514,6 +550,10 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     if ((err = vn_cluster_setup(c->js, cfg->urls, c->subject, c->lease_ms, &c->bucket, msg, size)))
         goto err_conn;
     c->max_payload = natsConnection_GetMaxPayload(c->nc);
+    if ((err = vn_cluster_op_open(&c->op, c, store, c->nc, cfg->store_key))) {
+        snprintf(msg, size, "out of memory");
+        goto err_conn;
+    }
     if (natsConnection_Subscribe(&c->wake_sub, c->nc, c->subject, on_wake, c) != NATS_OK) {
         snprintf(msg, size, "cannot subscribe to the log's subject");
         err = VN_ETRANSPORT;
@@ -523,6 +563,7 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     return VN_OK;
 
 err_conn:
+    vn_cluster_op_close(&c->op);
     natsSubscription_Destroy(c->wake_sub);
     kvStore_Destroy(c->bucket);
     jsCtx_Destroy(c->js);
@@ -557,6 +598,7 @@ vn_err vn_cluster_start(vn_cluster *c, uv_loop_t *loop, char *msg, size_t size)
     }
     c->thread_started = true;
     vn_kv_capture(vn_sstore_kv(c->store), on_commit, c);
+    vn_cluster_op_start(c->op, loop);
     vn_log("cluster: node %s joined (log applied up to %llu, lease %llu ms)", c->node,
            (unsigned long long)atomic_load(&c->applied), (unsigned long long)c->lease_ms);
     return VN_OK;
@@ -579,6 +621,7 @@ void vn_cluster_close(vn_cluster **self_p)
             vn_log("cluster: node %s gives the lease up", c->node);
         release(c);
     }
+    vn_cluster_op_close(&c->op); /* its handles close in the loop run after */
     natsSubscription_Unsubscribe(c->wake_sub);
     natsSubscription_Destroy(c->wake_sub);
     kvStore_Destroy(c->bucket);

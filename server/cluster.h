@@ -67,6 +67,14 @@ bool vn_cluster_may_write(const vn_cluster *self);
  * or unknown), into buf. */
 void vn_cluster_writer(vn_cluster *self, char *buf, size_t size);
 
+/* The writer appends an operator's write-set (cluster_op.h) in a
+ * transaction of its own, applied to its store and recorded with its
+ * sequence (*seq), as a follower applies an entry. VN_EUNAVAILABLE: not the
+ * writer, or the append failed (the node steps down); VN_EINVAL: a
+ * transaction is open (try after it); VN_EPROTO: a malformed write-set.
+ * Loop thread. */
+vn_err vn_cluster_append_ws(vn_cluster *self, const uint8_t *ws, size_t len, uint64_t *seq);
+
 /* `vangnetd cluster status`: reads the stream, the lease and the nodes'
  * reports from NATS (no store needed) and prints them, as JSON with json.
  * msg says what failed. */

@@ -436,6 +436,52 @@ int vn_runopts_publish_endpoint(const vn_server_config *cfg)
     return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
 }
 
+int vn_runopts_publish_cluster(const vn_server_config *cfg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, VN_CLUSTER_FILE);
+    if (!cfg->cluster) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return vn_runopts_die(false, 1, VN_EIO, "cannot remove %s: %s", path, strerror(errno));
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    bool ok = f && fprintf(f, "%s\n", cfg->cluster) > 0;
+    if (f && fclose(f) != 0) ok = false;
+    return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
+}
+
+int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size)
+{
+    char msg[512], path[4096];
+    const char *from = "--cluster";
+    size_t k = 0;
+    buf[0] = '\0';
+    while (k < N_RUN_OPTIONS && strcmp(run_options[k].name, "--cluster") != 0)
+        k++;
+    if (o->run[k]) {
+        snprintf(buf, size, "%s", o->run[k]);
+    } else if (o->config) {
+        vn_config *file = NULL;
+        unsigned line = 0;
+        int rc = vn_runopts_load_file(o, &file);
+        if (rc) return rc;
+        const char *v = vn_config_value(file, k, &line);
+        if (v) snprintf(buf, size, "%s", v);
+        vn_config_close(&file);
+        from = o->config;
+    } else if (o->state) {
+        snprintf(path, sizeof path, "%s/%s", o->state, VN_CLUSTER_FILE);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(buf, (int)size, f)) buf[strcspn(buf, "\r\n")] = '\0';
+        if (f) fclose(f);
+        from = path;
+    }
+    if (buf[0] && vn_cluster_check(buf, "operator", msg, sizeof msg))
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "%s (from %s)", msg, from);
+    return 0;
+}
+
 /* The options of run, from the command line and the settings file (main
  * checks them before the store, so a mistake is named without touching it). */
 int vn_runopts_read(const vn_opts *o, vn_server_config *cfg)
