@@ -75,6 +75,15 @@ static void on_push(void *ud, const uint8_t account[VN_ACCOUNT_LEN], const uint8
     vn_server_push(ud, account, frame, len);
 }
 
+/* A follower: a client's subscription ended (its connection went away,
+ * or another took its place): the account's push subject is watched no
+ * longer for it (watches count; a new subscription watches again). */
+static void on_sub_end(void *ud, const uint8_t account[VN_ACCOUNT_LEN])
+{
+    vn_server *s = ud;
+    if (s->edge) vn_forward_unwatch(s->edge->fwd, account);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     vn_server *s = t->data;
@@ -110,6 +119,7 @@ vn_err vn_edge_open(vn_server *s, const uint8_t store_key[32])
         return err;
     }
     s->edge = e;
+    vn_subs_on_end(s->subs, on_sub_end, s);
     uv_timer_init(&s->loop, &e->tick);
     e->tick.data = s;
     uv_timer_start(&e->tick, on_tick, 0, SERVE_TICK);
@@ -126,6 +136,7 @@ void vn_edge_close(vn_server *s)
     struct vn_edge *e = s->edge;
     if (!e) return;
     s->edge = NULL;
+    if (s->subs) vn_subs_on_end(s->subs, NULL, NULL);
     drop_queue(e);
     vn_forward_close(&e->fwd);
     free(e->q);
