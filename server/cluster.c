@@ -35,12 +35,14 @@ struct vn_cluster {
     natsConnection *nc;
     jsCtx *js;
     kvStore *bucket;
+    kvStore *snaps;             /* registered backups (cluster_nats.h) */
     natsSubscription *wake_sub; /* plain NATS on the log's subject: wakes the thread */
     char subject[VN_CLUSTER_SUBJECT_MAX];
     char node[VN_CLUSTER_NODE_MAX + 1];
     char node_key[VN_CLUSTER_KEY_MAX]; /* where this node reports in the bucket */
     uint64_t lease_ms;
-    int64_t max_payload; /* the NATS servers' largest message */
+    uint64_t trim_every_ms; /* how often the writer trims the log */
+    int64_t max_payload;    /* the NATS servers' largest message */
     vn_sstore *store;
     uv_async_t async; /* the thread's hand-over to the loop */
     pthread_t thread;
@@ -458,6 +460,37 @@ static void try_lease(vn_cluster *c)
     append_marker(c);
 }
 
+/* Thread, the writer: trims the log behind the oldest registered backup,
+ * never past a node that reports (vn_cluster_trim_point); nothing while no
+ * backup is registered. The last entry stays: the log's end is known. */
+static void auto_trim(vn_cluster *c)
+{
+    vn_cluster_report nodes[VN_CLUSTER_REPORTS_MAX];
+    vn_cluster_snap *snaps = malloc(VN_CLUSTER_SNAPS_MAX * sizeof *snaps);
+    uint64_t first = 0, last = 0;
+    jsErrCode jerr = 0;
+    if (!snaps) return;
+    size_t ns = vn_cluster_snaps(c->snaps, snaps, VN_CLUSTER_SNAPS_MAX);
+    size_t nn = ns ? vn_cluster_reports(c->bucket, nodes, VN_CLUSTER_REPORTS_MAX) : 0;
+    uint64_t keep = vn_cluster_trim_point(snaps, ns, nodes, nn);
+    uint64_t oldest = ns ? snaps[0].seq : 0;
+    free(snaps);
+    if (!keep || vn_cluster_log_ends(c->js, &first, &last) != NATS_OK) return;
+    if (keep > last) keep = last;
+    if (keep <= first) return;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Stream.Purge.Sequence = keep;
+    natsStatus s = js_PurgeStream(c->js, VN_CLUSTER_STREAM, &jo, &jerr);
+    if (s != NATS_OK)
+        vn_logl(VN_LEVEL_WARN, "cluster: the log could not be trimmed: %s (JetStream error %d)",
+                natsStatus_GetText(s), (int)jerr);
+    else
+        vn_log("cluster: log trimmed: entries before %llu removed (the oldest registered backup "
+               "is at %llu)",
+               (unsigned long long)keep, (unsigned long long)oldest);
+}
+
 /* Thread: tells `vangnetd cluster status` where this node is. */
 static void report(vn_cluster *c)
 {
@@ -473,7 +506,8 @@ static void *run(void *arg)
 {
     vn_cluster *c = arg;
     uint64_t tick = c->lease_ms / 6 > 20 ? c->lease_ms / 6 : 20;
-    uint64_t next_renew = 0, next_report = 0, next_try = 0;
+    uint64_t next_renew = 0, next_report = 0, next_try = 0,
+             next_trim = mono_ms() + c->trim_every_ms;
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
         bool down = c->step_down;
@@ -493,6 +527,10 @@ static void *run(void *arg)
                 next_try = now + tick;
                 if (c->holding && next_renew < now) next_renew = now + c->lease_ms / 3;
             }
+        }
+        if (atomic_load(&c->role) == ROLE_WRITER && now >= next_trim) {
+            auto_trim(c);
+            next_trim = now + c->trim_every_ms;
         }
         if (now >= next_report) {
             report(c);
@@ -534,6 +572,7 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     if (!c) return VN_ENOMEM;
     snprintf(c->node, sizeof c->node, "%s", cfg->node);
     c->lease_ms = cfg->lease_ms;
+    c->trim_every_ms = cfg->trim_every_ms ? cfg->trim_every_ms : 60000;
     c->store = store;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
@@ -550,6 +589,10 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     if ((err = vn_cluster_setup(c->js, cfg->urls, c->subject, c->lease_ms, &c->bucket, msg, size)))
         goto err_conn;
     c->max_payload = natsConnection_GetMaxPayload(c->nc);
+    if ((err = vn_cluster_snap_bucket(
+             c->js, cfg->urls, cfg->snapshot_keep_ms ? cfg->snapshot_keep_ms : 30ULL * 86400000,
+             true, true, &c->snaps, msg, size)))
+        goto err_conn;
     if ((err = vn_cluster_op_open(&c->op, c, store, c->nc, cfg->store_key))) {
         snprintf(msg, size, "out of memory");
         goto err_conn;
@@ -565,6 +608,7 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
 err_conn:
     vn_cluster_op_close(&c->op);
     natsSubscription_Destroy(c->wake_sub);
+    kvStore_Destroy(c->snaps);
     kvStore_Destroy(c->bucket);
     jsCtx_Destroy(c->js);
     natsConnection_Destroy(c->nc);
@@ -624,6 +668,7 @@ void vn_cluster_close(vn_cluster **self_p)
     vn_cluster_op_close(&c->op); /* its handles close in the loop run after */
     natsSubscription_Unsubscribe(c->wake_sub);
     natsSubscription_Destroy(c->wake_sub);
+    kvStore_Destroy(c->snaps);
     kvStore_Destroy(c->bucket);
     jsCtx_Destroy(c->js);
     natsConnection_Destroy(c->nc);

@@ -31,10 +31,12 @@ typedef struct vn_cluster vn_cluster;
 #define VN_CLUSTER_URLS_MAX 1024 /* longest --cluster list */
 
 typedef struct vn_cluster_config {
-    const char *urls;         /* nats://HOST:PORT,nats://... */
-    const char *node;         /* this node's name: [A-Za-z0-9_-], 1..64 */
-    uint64_t lease_ms;        /* the lease's TTL; renewed every third of it */
-    const uint8_t *store_key; /* 32 bytes: the names in NATS are keyed hashes under it */
+    const char *urls;          /* nats://HOST:PORT,nats://... */
+    const char *node;          /* this node's name: [A-Za-z0-9_-], 1..64 */
+    uint64_t lease_ms;         /* the lease's TTL; renewed every third of it */
+    const uint8_t *store_key;  /* 32 bytes: the names in NATS are keyed hashes under it */
+    uint64_t snapshot_keep_ms; /* backups stay registered this long (0: 30 days) */
+    uint64_t trim_every_ms;    /* the writer trims the log this often (0: every minute) */
 } vn_cluster_config;
 
 /* Checks a node name and a URL list without connecting; msg says what is

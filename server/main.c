@@ -2,6 +2,7 @@
  * command line, its option table and the settings file are in runopts.c. */
 #include "backup.h"
 #include "cluster.h"
+#include "cluster_nats.h"
 #include "cluster_op.h"
 #include "config.h"
 #include "metrics.h"
@@ -610,6 +611,31 @@ static int prepare_store(const vn_opts *o)
     return 0;
 }
 
+/* Cluster mode: the backup's log position is registered, so the writer
+ * trims the log no further than it (docs/CLUSTER.md). The place (host and
+ * directory) names the entry: a backup made again there replaces it. */
+static int register_backup(const vn_opts *o, const char *urls, const uint8_t key[VN_STOREKEY_LEN],
+                           uint64_t keep, uint64_t seq)
+{
+    char place[4096 + 300], host[256] = "", real[4096], msg[512];
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    if (!realpath(o->pos[0], real)) snprintf(real, sizeof real, "%s", o->pos[0]);
+    snprintf(place, sizeof place, "%s:%s", host, real);
+    vn_err err = vn_cluster_snap_register(urls, key, keep, place, seq, msg, sizeof msg);
+    if (err)
+        return vn_runopts_die(o->json, 1, err,
+                              "the backup in %s is made, but not registered in the cluster, so "
+                              "the log may be trimmed past it (it can still start a node while "
+                              "the log holds entry %llu): %s",
+                              o->pos[0], (unsigned long long)seq + 1, msg);
+    if (!o->json)
+        fprintf(stderr,
+                "vangnetd: registered in the cluster at log entry %llu; the log is kept from "
+                "there for %llu days\n",
+                (unsigned long long)seq, (unsigned long long)(keep / 86400000));
+    return 0;
+}
+
 static int cmd_backup(vn_opts *o)
 {
     uint8_t key[VN_STOREKEY_LEN];
@@ -619,9 +645,19 @@ static int cmd_backup(vn_opts *o)
         return vn_runopts_die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
     int rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
+    char urls[VN_CLUSTER_URLS_MAX + 1];
+    uint64_t keep = 0;
+    rc = vn_runopts_cluster(o, urls, sizeof urls);
+    if (!rc && urls[0]) rc = vn_runopts_snapshot_keep(o, &keep);
+    if (rc) {
+        explicit_bzero(key, sizeof key);
+        return rc;
+    }
     vn_err err = vn_backup_make(o->state, o->pos[0], key, &c, msg, sizeof msg);
+    if (!err && urls[0]) rc = register_backup(o, urls, key, keep, c.log_seq);
     explicit_bzero(key, sizeof key);
     if (err) return vn_runopts_die(o->json, 1, err, "backup failed: %s", msg);
+    if (rc) return rc;
     vn_backup_print(stdout, o->json, "backup", o->pos[0], &c);
     return 0;
 }

@@ -121,6 +121,12 @@ static const run_option run_options[] = {
     {"--lease-ms", NULL, OPT_SIZE, CFG(lease_ms), 500, 60000, "2000", "MS",
      "cluster mode: the write lease's time to live; the writer renews it every third",
      "must be 500..60000 (milliseconds)"},
+    {"--snapshot-keep", NULL, OPT_DURATION, CFG(snapshot_keep_ms), 86400000ULL, 3653 * 86400000ULL, "30d", "DUR",
+     "cluster mode: a backup's log position stays registered this long; the log is trimmed behind the oldest registered",
+     "must be a duration from 1d to 3653d"},
+    {"--log-trim-every", NULL, OPT_DURATION, CFG(log_trim_ms), 1000, 86400000ULL, "60s", "DUR",
+     "cluster mode: how often the writer trims the log behind the oldest registered backup and every node",
+     "must be a duration from 1s to 1d"},
 };
 /* clang-format on */
 #define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])
@@ -480,6 +486,27 @@ int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size)
     if (buf[0] && vn_cluster_check(buf, "operator", msg, sizeof msg))
         return vn_runopts_die(o->json, 2, VN_EINVAL, "%s (from %s)", msg, from);
     return 0;
+}
+
+int vn_runopts_snapshot_keep(const vn_opts *o, uint64_t *ms)
+{
+    vn_server_config cfg;
+    vn_config *file = NULL;
+    size_t k = 0;
+    unsigned line = 0;
+    while (k < N_RUN_OPTIONS && strcmp(run_options[k].name, "--snapshot-keep") != 0)
+        k++;
+    const run_option *ro = &run_options[k];
+    int rc = vn_runopts_load_file(o, &file);
+    if (rc) return rc;
+    const char *in_file = vn_config_value(file, k, &line);
+    const char *text = o->run[k] ? o->run[k] : in_file ? in_file : ro->def;
+    if (set_run_option(ro, text, 0, &cfg) != VN_OK)
+        rc = vn_runopts_die(o->json, 2, VN_EINVAL, "%s %s, not %s", ro->name, ro->invalid, text);
+    else
+        *ms = cfg.snapshot_keep_ms;
+    vn_config_close(&file);
+    return rc;
 }
 
 /* The options of run, from the command line and the settings file (main

@@ -122,5 +122,8 @@ int vn_runopts_publish_cluster(const vn_server_config *cfg);
  * FILE, else what a node running on --state published (VN_CLUSTER_FILE);
  * "" when none. Returns 0 or the exit code (said why). */
 int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size);
+/* --snapshot-keep of the command line, else of --config FILE, else its
+ * default, into *ms. Returns 0 or the exit code (said why). */
+int vn_runopts_snapshot_keep(const vn_opts *o, uint64_t *ms);
 
 #endif

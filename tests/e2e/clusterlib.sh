@@ -7,6 +7,7 @@ command -v nats-server >/dev/null || { echo "nats-server is not installed (deplo
 declare -A NATS_PID=() NODE_PID=() NODE_DIR=()
 NATS_URLS=
 LEASE_MS=${LEASE_MS:-2000}
+NODE_OPTS=${NODE_OPTS:-} # more options of every node's `vangnetd run`
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Six ports in a row that nobody listens on: clients 1..3, routes 11..13.
@@ -72,7 +73,7 @@ node_start() {
     local n=$1; shift
     rm -f "${NODE_DIR[$n]}/endpoint"
     "$VANGNETD" run --state "${NODE_DIR[$n]}" --store-key "$STORE_KEY" --listen 'tcp://127.0.0.1:*' \
-        --cluster "$NATS_URLS" --node "$n" --lease-ms "$LEASE_MS" $NOLIMITS "$@" \
+        --cluster "$NATS_URLS" --node "$n" --lease-ms "$LEASE_MS" $NOLIMITS $NODE_OPTS "$@" \
         2>>"$T/$n.log" &
     NODE_PID[$n]=$!
     wait_for "node $n to join the cluster" 30 node_joined "$n"
