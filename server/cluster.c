@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "cluster_nats.h"
 #include "cluster_op.h"
+#include "cluster_parts.h"
 
 #include "log.h"
 #include "vn/accounts.h"
@@ -21,6 +22,7 @@
 
 #define QUEUE_MAX 1024 /* log entries fetched and not yet applied */
 #define FETCH_MAX 256  /* entries fetched in one go before the loop gets them */
+#define SLACK     1024 /* room left in a NATS message for JetStream's headers */
 
 enum { ROLE_FOLLOWER, ROLE_WRITER };
 
@@ -61,12 +63,17 @@ struct vn_cluster {
     /* Read anywhere, written by their owner. */
     _Atomic int role;         /* ROLE_*: the loop and the thread */
     _Atomic uint64_t applied; /* the store's position (the loop writes it) */
+    /* The last entry the loop took: the store's position, or the last part
+     * of a group not yet whole (the lease is taken, and the marker
+     * appended, after it: a deposed writer's partial group ends there). */
+    _Atomic uint64_t consumed;
     /* The thread's own. */
     bool holding;       /* this node holds the lease */
     uint64_t lease_rev; /* its revision in the bucket */
     bool told_trimmed;  /* logged that the log begins after this store */
     /* The loop's own. */
     bool applying;     /* the commit hook lets the applying transaction through */
+    vn_parts parts;    /* a write-set split over entries, being gathered */
     vn_cluster_op *op; /* operators' writes, taken while this node writes */
 };
 
@@ -153,50 +160,84 @@ static void step_down(vn_cluster *c, const char *why)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Appends a write-set to the log, expecting the log to end where the
- * store does, and records the entry's sequence in the open transaction
- * (loop thread). A refusal or no acknowledgement steps the node down. */
-static vn_err append(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq_out)
+/* The store's position, and the last entry taken (no group pending). */
+static void set_applied(vn_cluster *c, uint64_t seq)
+{
+    atomic_store(&c->applied, seq);
+    atomic_store(&c->consumed, seq);
+}
+
+/* One entry appended after expect; its sequence in *seq. */
+static natsStatus publish(vn_cluster *c, const uint8_t *data, size_t len, uint64_t expect,
+                          uint64_t *seq, jsErrCode *jerr)
 {
     jsPubAck *ack = NULL;
-    jsErrCode jerr = 0;
-    uint64_t expect = 0;
-    if ((int64_t)len > c->max_payload) {
-        vn_logl(VN_LEVEL_ERROR,
-                "cluster: a write-set of %zu bytes exceeds the NATS servers' max_payload of %lld; "
-                "raise max_payload in their configuration",
-                len, (long long)c->max_payload);
-        return VN_ETOOBIG;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.ExpectLastSeq = expect;
+    po.MaxWait = (int64_t)(c->lease_ms / 2);
+    natsStatus s = js_Publish(&ack, c->js, c->subject, data, (int)len, &po, jerr);
+    if (s == NATS_OK) *seq = ack->Sequence;
+    jsPubAck_Destroy(ack);
+    return s;
+}
+
+/* A write-set too large for one NATS message: consecutive parts
+ * (cluster_parts.h), each expecting the one before. */
+static natsStatus publish_parts(vn_cluster *c, const uint8_t *ws, size_t len, size_t room,
+                                uint64_t expect, uint64_t *seq, jsErrCode *jerr)
+{
+    uint32_t count = (uint32_t)((len + room - 1) / room);
+    uint8_t *buf = malloc(VN_PARTS_HEAD + room);
+    natsStatus s = buf ? NATS_OK : NATS_NO_MEMORY;
+    for (uint32_t i = 0; i < count && s == NATS_OK; i++) {
+        size_t off = (size_t)i * room, n = len - off < room ? len - off : room;
+        vn_parts_header(buf, i, count);
+        memcpy(buf + VN_PARTS_HEAD, ws + off, n);
+        s = publish(c, buf, VN_PARTS_HEAD + n, expect, seq, jerr);
+        expect = *seq;
     }
+    free(buf);
+    if (s == NATS_OK)
+        vn_log("cluster: a write-set of %zu bytes appended as %u entries (max_payload %lld)", len,
+               (unsigned)count, (long long)c->max_payload);
+    return s;
+}
+
+/* Appends a write-set to the log, expecting the log to end where the
+ * store does, and records the entry's sequence (a split write-set's last)
+ * in the open transaction (loop thread). A refusal or no acknowledgement
+ * steps the node down. */
+static vn_err append(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq_out)
+{
+    jsErrCode jerr = 0;
+    uint64_t expect = 0, seq = 0;
     /* The store's own position, read inside this transaction: if an
      * earlier commit failed after its append, the log is ahead of the
      * store, this append is refused and the node catches up as a
      * follower (its own entry included). */
     vn_err err = vn_meta_log_seq(c->store, &expect);
     if (err) return err;
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.ExpectLastSeq = expect;
-    po.MaxWait = (int64_t)(c->lease_ms / 2);
-    natsStatus s = js_Publish(&ack, c->js, c->subject, ws, (int)len, &po, &jerr);
+    size_t room = c->max_payload > 4 * SLACK ? (size_t)c->max_payload - SLACK : 3 * SLACK;
+    natsStatus s = len <= room
+                       ? publish(c, ws, len, expect, &seq, &jerr)
+                       : publish_parts(c, ws, len, room - VN_PARTS_HEAD, expect, &seq, &jerr);
     if (s != NATS_OK) {
         char why[160];
         /* The store's position, not the last append's: a commit that
          * failed after its append left the store behind it, and the
          * thread reads the log, and decides on the lease, from here. */
-        atomic_store(&c->applied, expect);
+        set_applied(c, expect);
         snprintf(why, sizeof why, "appending to the log after %llu failed: %s (JetStream error %d)",
                  (unsigned long long)expect, natsStatus_GetText(s), (int)jerr);
         step_down(c, why);
         return VN_EUNAVAILABLE;
     }
-    uint64_t seq = ack->Sequence;
-    jsPubAck_Destroy(ack);
     if ((err = vn_meta_set_log_seq(c->store, seq))) {
         step_down(c, "the log position could not be written");
         return err;
     }
-    atomic_store(&c->applied, seq);
+    set_applied(c, seq);
     if (seq_out) *seq_out = seq;
     return VN_OK;
 }
@@ -259,6 +300,45 @@ static vn_err apply_entry(vn_cluster *c, const entry *e)
     return err;
 }
 
+/* Takes one entry, the next after what was taken: a part is gathered (the
+ * write-set applied once whole), anything else applied, ending a group
+ * left unfinished by a deposed writer. *stored: the store's position. */
+static vn_err take_entry(vn_cluster *c, const entry *e, uint64_t *stored)
+{
+    uint32_t index, count;
+    vn_parts_took took = VN_PARTS_MORE;
+    vn_err err;
+    if (e->len && vn_parts_parse(e->data, e->len, &index, &count)) {
+        if ((err = vn_parts_take(&c->parts, e->seq, e->data, e->len, &took))) return err;
+        if (took == VN_PARTS_MORE) return VN_OK;
+        if (took == VN_PARTS_STRAY) {
+            vn_logl(VN_LEVEL_WARN,
+                    "cluster: log entry %llu, part %u of %u, continues no group: "
+                    "skipped",
+                    (unsigned long long)e->seq, (unsigned)index + 1, (unsigned)count);
+            entry skip = {.seq = e->seq};
+            err = apply_entry(c, &skip);
+        } else {
+            entry whole = {.seq = e->seq, .data = c->parts.buf, .len = c->parts.len};
+            err = apply_entry(c, &whole);
+            vn_parts_drop(&c->parts);
+        }
+    } else {
+        if (c->parts.count)
+            vn_logl(VN_LEVEL_WARN,
+                    "cluster: a write-set split over entries %llu..%llu was not finished (its "
+                    "writer was deposed): discarded, as its writer discarded it",
+                    (unsigned long long)(c->parts.last_seq + 1 - c->parts.next),
+                    (unsigned long long)c->parts.last_seq);
+        vn_parts_drop(&c->parts);
+        err = apply_entry(c, e);
+    }
+    if (err) return err;
+    *stored = e->seq;
+    set_applied(c, e->seq);
+    return VN_OK;
+}
+
 /* The loop's side of the hand-over: applies what the thread fetched, in
  * order, each entry once. */
 static void on_async(uv_async_t *h)
@@ -275,20 +355,22 @@ static void on_async(uv_async_t *h)
     bool again = false;
     for (size_t i = 0; i < n && !err && !again; i++) {
         const entry *e = &q[i];
-        if (e->seq <= stored || atomic_load(&c->role) == ROLE_WRITER) continue;
-        if (vn_kv_in_txn(vn_sstore_kv(c->store)) || e->seq != stored + 1) {
+        uint64_t taken = c->parts.count ? c->parts.last_seq : stored;
+        if (e->seq <= taken || atomic_load(&c->role) == ROLE_WRITER) continue;
+        if (vn_kv_in_txn(vn_sstore_kv(c->store)) || e->seq != taken + 1) {
             again = true; /* a gap: read the log again from the store's position */
             break;
         }
-        if ((err = apply_entry(c, e))) {
+        if ((err = take_entry(c, e, &stored))) {
             vn_logl(VN_LEVEL_ERROR, "cluster: cannot apply log entry %llu: %s",
                     (unsigned long long)e->seq, vn_err_str(err));
             again = true;
             break;
         }
-        stored = e->seq;
-        atomic_store(&c->applied, stored);
     }
+    /* Read again from the store's position: a group pending is read again. */
+    if (again) vn_parts_drop(&c->parts);
+    atomic_store(&c->consumed, c->parts.count ? c->parts.last_seq : stored);
     for (size_t i = 0; i < n; i++)
         free(q[i].data);
     free(q);
@@ -394,7 +476,7 @@ static void append_marker(vn_cluster *c)
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
     jsPubOptions po;
-    uint64_t applied = atomic_load(&c->applied);
+    uint64_t applied = atomic_load(&c->consumed);
     jsPubOptions_Init(&po);
     po.ExpectLastSeq = applied; /* 0 (a new log) sets no expectation */
     po.MaxWait = (int64_t)c->lease_ms;
@@ -433,7 +515,7 @@ static void try_lease(vn_cluster *c)
             return;
         }
         if (!marker && vn_cluster_log_ends(c->js, &first, &last) == NATS_OK &&
-            atomic_load(&c->applied) == last)
+            atomic_load(&c->consumed) == last)
             append_marker(c);
         return;
     }
@@ -450,7 +532,7 @@ static void try_lease(vn_cluster *c)
     }
     /* A lease under this node's name from before a restart is free too. */
     if (holder[0] && strcmp(holder, c->node) != 0) return;
-    if (applied != last) return; /* catch up first */
+    if (atomic_load(&c->consumed) != last) return; /* catch up first */
     s = s == NATS_NOT_FOUND
             ? kvStore_CreateString(&rev, c->bucket, VN_CLUSTER_LEASE_KEY, c->node)
             : kvStore_UpdateString(&rev, c->bucket, VN_CLUSTER_LEASE_KEY, c->node, rev);
@@ -583,6 +665,7 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
         goto err_free;
     }
     atomic_init(&c->applied, applied);
+    atomic_init(&c->consumed, applied);
     vn_cluster_names(cfg->store_key, c->node, c->subject, c->node_key);
     if ((err = vn_cluster_connect(cfg->urls, c->lease_ms, &c->nc, &c->js, msg, size)))
         goto err_free;
@@ -676,6 +759,7 @@ void vn_cluster_close(vn_cluster **self_p)
     for (size_t i = 0; i < c->nq; i++)
         free(c->queue[i].data);
     free(c->queue);
+    vn_parts_free(&c->parts);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cond);
     if (c->async_started)

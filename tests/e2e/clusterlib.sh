@@ -8,6 +8,7 @@ declare -A NATS_PID=() NODE_PID=() NODE_DIR=()
 NATS_URLS=
 LEASE_MS=${LEASE_MS:-2000}
 NODE_OPTS=${NODE_OPTS:-} # more options of every node's `vangnetd run`
+NATS_CONF=${NATS_CONF:-} # a configuration file for every NATS server (-c)
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Six ports in a row that nobody listens on: clients 1..3, routes 11..13.
@@ -25,7 +26,7 @@ pick_ports() {
 # nats_start I: server I (1..3) of the cluster, with its own store.
 nats_start() {
     local i=$1
-    nats-server -js -a 127.0.0.1 -p $((NATS_BASE + i)) --server_name "n$i" -sd "$T/nats$i" \
+    nats-server ${NATS_CONF:+-c "$NATS_CONF"} -js -a 127.0.0.1 -p $((NATS_BASE + i)) --server_name "n$i" -sd "$T/nats$i" \
         --cluster_name vangnet --cluster "nats://127.0.0.1:$((NATS_BASE + 10 + i))" \
         --routes "nats://127.0.0.1:$((NATS_BASE + 11)),nats://127.0.0.1:$((NATS_BASE + 12)),nats://127.0.0.1:$((NATS_BASE + 13))" \
         >>"$T/nats$i.log" 2>&1 &
