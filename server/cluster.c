@@ -3,7 +3,6 @@
  * cluster_status.c; what both need of NATS is in cluster_nats.h. */
 #include "cluster.h"
 #include "cluster_nats.h"
-#include "cluster_op.h"
 #include "cluster_parts.h"
 
 #include "log.h"
@@ -72,9 +71,8 @@ struct vn_cluster {
     uint64_t lease_rev; /* its revision in the bucket */
     bool told_trimmed;  /* logged that the log begins after this store */
     /* The loop's own. */
-    bool applying;     /* the commit hook lets the applying transaction through */
-    vn_parts parts;    /* a write-set split over entries, being gathered */
-    vn_cluster_op *op; /* operators' writes, taken while this node writes */
+    bool applying;  /* the commit hook lets the applying transaction through */
+    vn_parts parts; /* a write-set split over entries, being gathered */
 };
 
 vn_err vn_cluster_check(const char *urls, const char *node, char *msg, size_t size)
@@ -551,7 +549,10 @@ static void auto_trim(vn_cluster *c)
     vn_cluster_snap *snaps = malloc(VN_CLUSTER_SNAPS_MAX * sizeof *snaps);
     uint64_t first = 0, last = 0;
     jsErrCode jerr = 0;
-    if (!snaps) return;
+    if (!snaps || !c->snaps) {
+        free(snaps);
+        return;
+    }
     size_t ns = vn_cluster_snaps(c->snaps, snaps, VN_CLUSTER_SNAPS_MAX);
     size_t nn = ns ? vn_cluster_reports(c->bucket, nodes, VN_CLUSTER_REPORTS_MAX) : 0;
     uint64_t keep = vn_cluster_trim_point(snaps, ns, nodes, nn);
@@ -672,14 +673,12 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     if ((err = vn_cluster_setup(c->js, cfg->urls, c->subject, c->lease_ms, &c->bucket, msg, size)))
         goto err_conn;
     c->max_payload = natsConnection_GetMaxPayload(c->nc);
-    if ((err = vn_cluster_snap_bucket(
-             c->js, cfg->urls, cfg->snapshot_keep_ms ? cfg->snapshot_keep_ms : 30ULL * 86400000,
-             true, true, &c->snaps, msg, size)))
-        goto err_conn;
-    if ((err = vn_cluster_op_open(&c->op, c, store, c->nc, cfg->store_key))) {
-        snprintf(msg, size, "out of memory");
-        goto err_conn;
-    }
+    /* Without it the writer trims nothing (a warning; backups register
+     * once it is there). */
+    if (vn_cluster_snap_bucket(c->js, cfg->urls,
+                               cfg->snapshot_keep_ms ? cfg->snapshot_keep_ms : 30ULL * 86400000,
+                               true, true, &c->snaps, msg, size) != VN_OK)
+        vn_logl(VN_LEVEL_WARN, "cluster: %s; the log is not trimmed", msg);
     if (natsConnection_Subscribe(&c->wake_sub, c->nc, c->subject, on_wake, c) != NATS_OK) {
         snprintf(msg, size, "cannot subscribe to the log's subject");
         err = VN_ETRANSPORT;
@@ -689,7 +688,6 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     return VN_OK;
 
 err_conn:
-    vn_cluster_op_close(&c->op);
     natsSubscription_Destroy(c->wake_sub);
     kvStore_Destroy(c->snaps);
     kvStore_Destroy(c->bucket);
@@ -725,7 +723,6 @@ vn_err vn_cluster_start(vn_cluster *c, uv_loop_t *loop, char *msg, size_t size)
     }
     c->thread_started = true;
     vn_kv_capture(vn_sstore_kv(c->store), on_commit, c);
-    vn_cluster_op_start(c->op, loop);
     vn_log("cluster: node %s joined (log applied up to %llu, lease %llu ms)", c->node,
            (unsigned long long)atomic_load(&c->applied), (unsigned long long)c->lease_ms);
     return VN_OK;
@@ -748,7 +745,6 @@ void vn_cluster_close(vn_cluster **self_p)
             vn_log("cluster: node %s gives the lease up", c->node);
         release(c);
     }
-    vn_cluster_op_close(&c->op); /* its handles close in the loop run after */
     natsSubscription_Unsubscribe(c->wake_sub);
     natsSubscription_Destroy(c->wake_sub);
     kvStore_Destroy(c->snaps);

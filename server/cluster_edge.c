@@ -3,6 +3,7 @@
 #include "server_internal.h"
 
 #include "cluster.h"
+#include "cluster_op.h"
 #include "forward.h"
 #include "log.h"
 #include "vn/frame.h"
@@ -23,7 +24,8 @@ typedef struct queued {
 
 struct vn_edge {
     vn_forward *fwd;
-    uv_timer_t tick; /* follows the lease: serve forwarded requests, or not */
+    vn_cluster_op *op; /* operators' writes (cluster_op.h), taken while this node writes */
+    uv_timer_t tick;   /* follows the lease: serve forwarded requests, or not */
     bool serving;
     queued *q; /* forwarded requests not yet taken by a batch */
     size_t head, n;
@@ -118,6 +120,14 @@ vn_err vn_edge_open(vn_server *s, const uint8_t store_key[32])
         free(e);
         return err;
     }
+    if ((err = vn_cluster_op_open(&e->op, s->cluster, s->store, vn_cluster_nats(s->cluster),
+                                  store_key))) {
+        vn_forward_close(&e->fwd);
+        free(e->q);
+        free(e);
+        return err;
+    }
+    vn_cluster_op_start(e->op, &s->loop);
     s->edge = e;
     vn_subs_on_end(s->subs, on_sub_end, s);
     uv_timer_init(&s->loop, &e->tick);
@@ -138,6 +148,7 @@ void vn_edge_close(vn_server *s)
     s->edge = NULL;
     if (s->subs) vn_subs_on_end(s->subs, NULL, NULL);
     drop_queue(e);
+    vn_cluster_op_close(&e->op); /* its handles close in the loop run after */
     vn_forward_close(&e->fwd);
     free(e->q);
     e->tick.data = e;

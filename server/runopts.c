@@ -479,7 +479,9 @@ int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size)
         if (v) snprintf(buf, size, "%s", v);
         vn_config_close(&file);
         from = o->config;
-    } else if (o->state) {
+    }
+    /* Neither says it: a node running on the directory does. */
+    if (!buf[0] && !o->run[k] && o->state) {
         snprintf(path, sizeof path, "%s/%s", o->state, VN_CLUSTER_FILE);
         FILE *f = fopen(path, "r");
         if (f && fgets(buf, (int)size, f)) buf[strcspn(buf, "\r\n")] = '\0';

@@ -38,9 +38,10 @@ done
 expect_eq "$F holds what the writer holds" "$(store_sum "$W")" "$(store_sum "$F")"
 expect_eq "$G holds what the writer holds" "$(store_sum "$W")" "$(store_sum "$G")"
 
-step "a first-contact code through follower $G, with --cluster given"
+step "a first-contact code through follower $G, the cluster named in --config"
+printf 'cluster = %s\nnode = %s\n' "$NATS_URLS" "$G" >"$T/$G.conf"
 ICODE=$("$VANGNETD" intake-code --state "${NODE_DIR[$G]}" --store-key "$STORE_KEY" \
-    --cluster "$NATS_URLS" --json)
+    --config "$T/$G.conf" --json)
 expect_match "a code is printed" '"code": "' "$ICODE"
 wait_for "three nodes caught up" 30 all_caught_up 3
 expect_eq "$F holds what the writer holds" "$(store_sum "$W")" "$(store_sum "$F")"
