@@ -110,6 +110,8 @@ vn_err vn_backup_verify(const char *dir, const uint8_t key[32], vn_backup_counts
     memset(counts, 0, sizeof *counts);
     vn_err err = open_as_is(dir, key, 0, &st, &counts->format, msg, size);
     if (!err) err = count_all(st, counts, msg, size);
+    if (!err && (err = vn_meta_log_seq(st, &counts->log_seq)))
+        say(err, msg, size, "cannot read the store's log position: %s", vn_err_str(err));
     vn_sstore_close(&st);
     path_in(path, sizeof path, dir, "data.mdb");
     if (!err && stat(path, &sb) == 0) counts->bytes = (uint64_t)sb.st_size;

@@ -15,12 +15,13 @@
 /* What a check of a store found: every record of every table was opened
  * with the store key (so the copy is whole and under that key). */
 typedef struct vn_backup_counts {
-    uint32_t format; /* the store's format version (vn/meta.h) */
-    size_t records;  /* records in all tables */
-    size_t accounts; /* records in accounts */
-    size_t queued;   /* envelopes waiting in mailboxes */
-    size_t cases;    /* records in cases */
-    uint64_t bytes;  /* size of data.mdb */
+    uint32_t format;  /* the store's format version (vn/meta.h) */
+    size_t records;   /* records in all tables */
+    size_t accounts;  /* records in accounts */
+    size_t queued;    /* envelopes waiting in mailboxes */
+    size_t cases;     /* records in cases */
+    uint64_t bytes;   /* size of data.mdb */
+    uint64_t log_seq; /* cluster mode: the last log entry the store applied (0: none) */
 } vn_backup_counts;
 
 /* Whether a vangnetd runs on state: it holds state/vangnetd.lock. */

@@ -3,6 +3,7 @@
  * cluster_status.c; what both need of NATS is in cluster_nats.h. */
 #include "cluster.h"
 #include "cluster_nats.h"
+#include "cluster_parts.h"
 
 #include "log.h"
 #include "vn/accounts.h"
@@ -20,6 +21,7 @@
 
 #define QUEUE_MAX 1024 /* log entries fetched and not yet applied */
 #define FETCH_MAX 256  /* entries fetched in one go before the loop gets them */
+#define SLACK     1024 /* room left in a NATS message for JetStream's headers */
 
 enum { ROLE_FOLLOWER, ROLE_WRITER };
 
@@ -34,12 +36,14 @@ struct vn_cluster {
     natsConnection *nc;
     jsCtx *js;
     kvStore *bucket;
+    kvStore *snaps;             /* registered backups (cluster_nats.h) */
     natsSubscription *wake_sub; /* plain NATS on the log's subject: wakes the thread */
     char subject[VN_CLUSTER_SUBJECT_MAX];
     char node[VN_CLUSTER_NODE_MAX + 1];
     char node_key[VN_CLUSTER_KEY_MAX]; /* where this node reports in the bucket */
     uint64_t lease_ms;
-    int64_t max_payload; /* the NATS servers' largest message */
+    uint64_t trim_every_ms; /* how often the writer trims the log */
+    int64_t max_payload;    /* the NATS servers' largest message */
     vn_sstore *store;
     uv_async_t async; /* the thread's hand-over to the loop */
     pthread_t thread;
@@ -58,12 +62,17 @@ struct vn_cluster {
     /* Read anywhere, written by their owner. */
     _Atomic int role;         /* ROLE_*: the loop and the thread */
     _Atomic uint64_t applied; /* the store's position (the loop writes it) */
+    /* The last entry the loop took: the store's position, or the last part
+     * of a group not yet whole (the lease is taken, and the marker
+     * appended, after it: a deposed writer's partial group ends there). */
+    _Atomic uint64_t consumed;
     /* The thread's own. */
     bool holding;       /* this node holds the lease */
     uint64_t lease_rev; /* its revision in the bucket */
     bool told_trimmed;  /* logged that the log begins after this store */
     /* The loop's own. */
-    bool applying; /* the commit hook lets the applying transaction through */
+    bool applying;  /* the commit hook lets the applying transaction through */
+    vn_parts parts; /* a write-set split over entries, being gathered */
 };
 
 vn_err vn_cluster_check(const char *urls, const char *node, char *msg, size_t size)
@@ -149,56 +158,124 @@ static void step_down(vn_cluster *c, const char *why)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* The commit hook (loop thread): the writer appends the transaction's
- * write-set to the log, expecting the log to end where its store does,
- * and records the entry's sequence in the same transaction; anyone else's
- * write is refused. Runs before LMDB commits: nothing reaches the local
- * store, or a reply, that the log does not hold. */
-static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
+/* The store's position, and the last entry taken (no group pending). */
+static void set_applied(vn_cluster *c, uint64_t seq)
 {
-    vn_cluster *c = ud;
+    atomic_store(&c->applied, seq);
+    atomic_store(&c->consumed, seq);
+}
+
+/* One entry appended after expect; its sequence in *seq. */
+static natsStatus publish(vn_cluster *c, const uint8_t *data, size_t len, uint64_t expect,
+                          uint64_t *seq, jsErrCode *jerr)
+{
     jsPubAck *ack = NULL;
-    jsErrCode jerr = 0;
-    uint64_t expect = 0;
-    if (c->applying) return VN_OK;
-    if (atomic_load(&c->role) != ROLE_WRITER) return VN_EUNAVAILABLE;
-    if ((int64_t)len > c->max_payload) {
-        vn_logl(VN_LEVEL_ERROR,
-                "cluster: a write-set of %zu bytes exceeds the NATS servers' max_payload of %lld; "
-                "raise max_payload in their configuration",
-                len, (long long)c->max_payload);
-        return VN_ETOOBIG;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.ExpectLastSeq = expect;
+    po.MaxWait = (int64_t)(c->lease_ms / 2);
+    natsStatus s = js_Publish(&ack, c->js, c->subject, data, (int)len, &po, jerr);
+    if (s == NATS_OK) *seq = ack->Sequence;
+    jsPubAck_Destroy(ack);
+    return s;
+}
+
+/* A write-set too large for one NATS message: consecutive parts
+ * (cluster_parts.h), each expecting the one before. */
+static natsStatus publish_parts(vn_cluster *c, const uint8_t *ws, size_t len, size_t room,
+                                uint64_t expect, uint64_t *seq, jsErrCode *jerr)
+{
+    uint32_t count = (uint32_t)((len + room - 1) / room);
+    uint8_t *buf = malloc(VN_PARTS_HEAD + room);
+    natsStatus s = buf ? NATS_OK : NATS_NO_MEMORY;
+    for (uint32_t i = 0; i < count && s == NATS_OK; i++) {
+        size_t off = (size_t)i * room, n = len - off < room ? len - off : room;
+        vn_parts_header(buf, i, count);
+        memcpy(buf + VN_PARTS_HEAD, ws + off, n);
+        s = publish(c, buf, VN_PARTS_HEAD + n, expect, seq, jerr);
+        expect = *seq;
     }
+    free(buf);
+    if (s == NATS_OK)
+        vn_log("cluster: a write-set of %zu bytes appended as %u entries (max_payload %lld)", len,
+               (unsigned)count, (long long)c->max_payload);
+    return s;
+}
+
+/* Appends a write-set to the log, expecting the log to end where the
+ * store does, and records the entry's sequence (a split write-set's last)
+ * in the open transaction (loop thread). A refusal or no acknowledgement
+ * steps the node down. */
+static vn_err append(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq_out)
+{
+    jsErrCode jerr = 0;
+    uint64_t expect = 0, seq = 0;
     /* The store's own position, read inside this transaction: if an
      * earlier commit failed after its append, the log is ahead of the
      * store, this append is refused and the node catches up as a
      * follower (its own entry included). */
     vn_err err = vn_meta_log_seq(c->store, &expect);
     if (err) return err;
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.ExpectLastSeq = expect;
-    po.MaxWait = (int64_t)(c->lease_ms / 2);
-    natsStatus s = js_Publish(&ack, c->js, c->subject, ws, (int)len, &po, &jerr);
+    size_t room = c->max_payload > 4 * SLACK ? (size_t)c->max_payload - SLACK : 3 * SLACK;
+    natsStatus s = len <= room
+                       ? publish(c, ws, len, expect, &seq, &jerr)
+                       : publish_parts(c, ws, len, room - VN_PARTS_HEAD, expect, &seq, &jerr);
     if (s != NATS_OK) {
         char why[160];
         /* The store's position, not the last append's: a commit that
          * failed after its append left the store behind it, and the
          * thread reads the log, and decides on the lease, from here. */
-        atomic_store(&c->applied, expect);
+        set_applied(c, expect);
         snprintf(why, sizeof why, "appending to the log after %llu failed: %s (JetStream error %d)",
                  (unsigned long long)expect, natsStatus_GetText(s), (int)jerr);
         step_down(c, why);
         return VN_EUNAVAILABLE;
     }
-    uint64_t seq = ack->Sequence;
-    jsPubAck_Destroy(ack);
     if ((err = vn_meta_set_log_seq(c->store, seq))) {
         step_down(c, "the log position could not be written");
         return err;
     }
-    atomic_store(&c->applied, seq);
+    set_applied(c, seq);
+    if (seq_out) *seq_out = seq;
     return VN_OK;
+}
+
+/* The commit hook (loop thread): the writer appends the transaction's
+ * write-set to the log and records the entry's sequence in the same
+ * transaction; anyone else's write is refused. Runs before LMDB commits:
+ * nothing reaches the local store, or a reply, that the log does not
+ * hold. */
+static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
+{
+    vn_cluster *c = ud;
+    if (c->applying) return VN_OK;
+    if (atomic_load(&c->role) != ROLE_WRITER) return VN_EUNAVAILABLE;
+    return append(c, ws, len, NULL);
+}
+
+vn_err vn_cluster_append_ws(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq)
+{
+    vn_kv *kv = vn_sstore_kv(c->store);
+    if (!len) return VN_EPROTO;
+    if (atomic_load(&c->role) != ROLE_WRITER) return VN_EUNAVAILABLE;
+    if (vn_kv_in_txn(kv)) return VN_EINVAL;
+    /* As a follower applies an entry, with the append of apply_entry's
+     * counterpart: the hook lets this transaction through. */
+    c->applying = true;
+    vn_err err = vn_kv_begin(kv);
+    if (!err) {
+        err = vn_kv_ws_apply(kv, ws, len);
+        if (!err) vn_accounts_written_raw(c->store);
+        if (!err) err = append(c, ws, len, seq);
+        if (err) {
+            vn_kv_abort(kv);
+        } else if ((err = vn_kv_commit(kv))) {
+            /* In the log, not in the store: read it back as a follower. */
+            step_down(c, "a local commit failed after its append");
+        }
+    }
+    c->applying = false;
+    return err;
 }
 
 /* Applies one entry in a transaction of its own with its sequence. */
@@ -221,6 +298,45 @@ static vn_err apply_entry(vn_cluster *c, const entry *e)
     return err;
 }
 
+/* Takes one entry, the next after what was taken: a part is gathered (the
+ * write-set applied once whole), anything else applied, ending a group
+ * left unfinished by a deposed writer. *stored: the store's position. */
+static vn_err take_entry(vn_cluster *c, const entry *e, uint64_t *stored)
+{
+    uint32_t index, count;
+    vn_parts_took took = VN_PARTS_MORE;
+    vn_err err;
+    if (e->len && vn_parts_parse(e->data, e->len, &index, &count)) {
+        if ((err = vn_parts_take(&c->parts, e->seq, e->data, e->len, &took))) return err;
+        if (took == VN_PARTS_MORE) return VN_OK;
+        if (took == VN_PARTS_STRAY) {
+            vn_logl(VN_LEVEL_WARN,
+                    "cluster: log entry %llu, part %u of %u, continues no group: "
+                    "skipped",
+                    (unsigned long long)e->seq, (unsigned)index + 1, (unsigned)count);
+            entry skip = {.seq = e->seq};
+            err = apply_entry(c, &skip);
+        } else {
+            entry whole = {.seq = e->seq, .data = c->parts.buf, .len = c->parts.len};
+            err = apply_entry(c, &whole);
+            vn_parts_drop(&c->parts);
+        }
+    } else {
+        if (c->parts.count)
+            vn_logl(VN_LEVEL_WARN,
+                    "cluster: a write-set split over entries %llu..%llu was not finished (its "
+                    "writer was deposed): discarded, as its writer discarded it",
+                    (unsigned long long)(c->parts.last_seq + 1 - c->parts.next),
+                    (unsigned long long)c->parts.last_seq);
+        vn_parts_drop(&c->parts);
+        err = apply_entry(c, e);
+    }
+    if (err) return err;
+    *stored = e->seq;
+    set_applied(c, e->seq);
+    return VN_OK;
+}
+
 /* The loop's side of the hand-over: applies what the thread fetched, in
  * order, each entry once. */
 static void on_async(uv_async_t *h)
@@ -237,20 +353,22 @@ static void on_async(uv_async_t *h)
     bool again = false;
     for (size_t i = 0; i < n && !err && !again; i++) {
         const entry *e = &q[i];
-        if (e->seq <= stored || atomic_load(&c->role) == ROLE_WRITER) continue;
-        if (vn_kv_in_txn(vn_sstore_kv(c->store)) || e->seq != stored + 1) {
+        uint64_t taken = c->parts.count ? c->parts.last_seq : stored;
+        if (e->seq <= taken || atomic_load(&c->role) == ROLE_WRITER) continue;
+        if (vn_kv_in_txn(vn_sstore_kv(c->store)) || e->seq != taken + 1) {
             again = true; /* a gap: read the log again from the store's position */
             break;
         }
-        if ((err = apply_entry(c, e))) {
+        if ((err = take_entry(c, e, &stored))) {
             vn_logl(VN_LEVEL_ERROR, "cluster: cannot apply log entry %llu: %s",
                     (unsigned long long)e->seq, vn_err_str(err));
             again = true;
             break;
         }
-        stored = e->seq;
-        atomic_store(&c->applied, stored);
     }
+    /* Read again from the store's position: a group pending is read again. */
+    if (again) vn_parts_drop(&c->parts);
+    atomic_store(&c->consumed, c->parts.count ? c->parts.last_seq : stored);
     for (size_t i = 0; i < n; i++)
         free(q[i].data);
     free(q);
@@ -356,7 +474,7 @@ static void append_marker(vn_cluster *c)
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
     jsPubOptions po;
-    uint64_t applied = atomic_load(&c->applied);
+    uint64_t applied = atomic_load(&c->consumed);
     jsPubOptions_Init(&po);
     po.ExpectLastSeq = applied; /* 0 (a new log) sets no expectation */
     po.MaxWait = (int64_t)c->lease_ms;
@@ -395,7 +513,7 @@ static void try_lease(vn_cluster *c)
             return;
         }
         if (!marker && vn_cluster_log_ends(c->js, &first, &last) == NATS_OK &&
-            atomic_load(&c->applied) == last)
+            atomic_load(&c->consumed) == last)
             append_marker(c);
         return;
     }
@@ -412,7 +530,7 @@ static void try_lease(vn_cluster *c)
     }
     /* A lease under this node's name from before a restart is free too. */
     if (holder[0] && strcmp(holder, c->node) != 0) return;
-    if (applied != last) return; /* catch up first */
+    if (atomic_load(&c->consumed) != last) return; /* catch up first */
     s = s == NATS_NOT_FOUND
             ? kvStore_CreateString(&rev, c->bucket, VN_CLUSTER_LEASE_KEY, c->node)
             : kvStore_UpdateString(&rev, c->bucket, VN_CLUSTER_LEASE_KEY, c->node, rev);
@@ -420,6 +538,40 @@ static void try_lease(vn_cluster *c)
     c->holding = true;
     c->lease_rev = rev;
     append_marker(c);
+}
+
+/* Thread, the writer: trims the log behind the oldest registered backup,
+ * never past a node that reports (vn_cluster_trim_point); nothing while no
+ * backup is registered. The last entry stays: the log's end is known. */
+static void auto_trim(vn_cluster *c)
+{
+    vn_cluster_report nodes[VN_CLUSTER_REPORTS_MAX];
+    vn_cluster_snap *snaps = malloc(VN_CLUSTER_SNAPS_MAX * sizeof *snaps);
+    uint64_t first = 0, last = 0;
+    jsErrCode jerr = 0;
+    if (!snaps || !c->snaps) {
+        free(snaps);
+        return;
+    }
+    size_t ns = vn_cluster_snaps(c->snaps, snaps, VN_CLUSTER_SNAPS_MAX);
+    size_t nn = ns ? vn_cluster_reports(c->bucket, nodes, VN_CLUSTER_REPORTS_MAX) : 0;
+    uint64_t keep = vn_cluster_trim_point(snaps, ns, nodes, nn);
+    uint64_t oldest = ns ? snaps[0].seq : 0;
+    free(snaps);
+    if (!keep || vn_cluster_log_ends(c->js, &first, &last) != NATS_OK) return;
+    if (keep > last) keep = last;
+    if (keep <= first) return;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Stream.Purge.Sequence = keep;
+    natsStatus s = js_PurgeStream(c->js, VN_CLUSTER_STREAM, &jo, &jerr);
+    if (s != NATS_OK)
+        vn_logl(VN_LEVEL_WARN, "cluster: the log could not be trimmed: %s (JetStream error %d)",
+                natsStatus_GetText(s), (int)jerr);
+    else
+        vn_log("cluster: log trimmed: entries before %llu removed (the oldest registered backup "
+               "is at %llu)",
+               (unsigned long long)keep, (unsigned long long)oldest);
 }
 
 /* Thread: tells `vangnetd cluster status` where this node is. */
@@ -437,7 +589,8 @@ static void *run(void *arg)
 {
     vn_cluster *c = arg;
     uint64_t tick = c->lease_ms / 6 > 20 ? c->lease_ms / 6 : 20;
-    uint64_t next_renew = 0, next_report = 0, next_try = 0;
+    uint64_t next_renew = 0, next_report = 0, next_try = 0,
+             next_trim = mono_ms() + c->trim_every_ms;
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
         bool down = c->step_down;
@@ -457,6 +610,10 @@ static void *run(void *arg)
                 next_try = now + tick;
                 if (c->holding && next_renew < now) next_renew = now + c->lease_ms / 3;
             }
+        }
+        if (atomic_load(&c->role) == ROLE_WRITER && now >= next_trim) {
+            auto_trim(c);
+            next_trim = now + c->trim_every_ms;
         }
         if (now >= next_report) {
             report(c);
@@ -498,6 +655,7 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
     if (!c) return VN_ENOMEM;
     snprintf(c->node, sizeof c->node, "%s", cfg->node);
     c->lease_ms = cfg->lease_ms;
+    c->trim_every_ms = cfg->trim_every_ms ? cfg->trim_every_ms : 60000;
     c->store = store;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
@@ -508,12 +666,19 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
         goto err_free;
     }
     atomic_init(&c->applied, applied);
+    atomic_init(&c->consumed, applied);
     vn_cluster_names(cfg->store_key, c->node, c->subject, c->node_key);
     if ((err = vn_cluster_connect(cfg->urls, c->lease_ms, &c->nc, &c->js, msg, size)))
         goto err_free;
     if ((err = vn_cluster_setup(c->js, cfg->urls, c->subject, c->lease_ms, &c->bucket, msg, size)))
         goto err_conn;
     c->max_payload = natsConnection_GetMaxPayload(c->nc);
+    /* Without it the writer trims nothing (a warning; backups register
+     * once it is there). */
+    if (vn_cluster_snap_bucket(c->js, cfg->urls,
+                               cfg->snapshot_keep_ms ? cfg->snapshot_keep_ms : 30ULL * 86400000,
+                               true, true, &c->snaps, msg, size) != VN_OK)
+        vn_logl(VN_LEVEL_WARN, "cluster: %s; the log is not trimmed", msg);
     if (natsConnection_Subscribe(&c->wake_sub, c->nc, c->subject, on_wake, c) != NATS_OK) {
         snprintf(msg, size, "cannot subscribe to the log's subject");
         err = VN_ETRANSPORT;
@@ -524,6 +689,7 @@ vn_err vn_cluster_open(vn_cluster **out, const vn_cluster_config *cfg, vn_sstore
 
 err_conn:
     natsSubscription_Destroy(c->wake_sub);
+    kvStore_Destroy(c->snaps);
     kvStore_Destroy(c->bucket);
     jsCtx_Destroy(c->js);
     natsConnection_Destroy(c->nc);
@@ -581,6 +747,7 @@ void vn_cluster_close(vn_cluster **self_p)
     }
     natsSubscription_Unsubscribe(c->wake_sub);
     natsSubscription_Destroy(c->wake_sub);
+    kvStore_Destroy(c->snaps);
     kvStore_Destroy(c->bucket);
     jsCtx_Destroy(c->js);
     natsConnection_Destroy(c->nc);
@@ -588,6 +755,7 @@ void vn_cluster_close(vn_cluster **self_p)
     for (size_t i = 0; i < c->nq; i++)
         free(c->queue[i].data);
     free(c->queue);
+    vn_parts_free(&c->parts);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cond);
     if (c->async_started)

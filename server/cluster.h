@@ -31,10 +31,12 @@ typedef struct vn_cluster vn_cluster;
 #define VN_CLUSTER_URLS_MAX 1024 /* longest --cluster list */
 
 typedef struct vn_cluster_config {
-    const char *urls;         /* nats://HOST:PORT,nats://... */
-    const char *node;         /* this node's name: [A-Za-z0-9_-], 1..64 */
-    uint64_t lease_ms;        /* the lease's TTL; renewed every third of it */
-    const uint8_t *store_key; /* 32 bytes: the names in NATS are keyed hashes under it */
+    const char *urls;          /* nats://HOST:PORT,nats://... */
+    const char *node;          /* this node's name: [A-Za-z0-9_-], 1..64 */
+    uint64_t lease_ms;         /* the lease's TTL; renewed every third of it */
+    const uint8_t *store_key;  /* 32 bytes: the names in NATS are keyed hashes under it */
+    uint64_t snapshot_keep_ms; /* backups stay registered this long (0: 30 days) */
+    uint64_t trim_every_ms;    /* the writer trims the log this often (0: every minute) */
 } vn_cluster_config;
 
 /* Checks a node name and a URL list without connecting; msg says what is
@@ -66,6 +68,14 @@ bool vn_cluster_may_write(const vn_cluster *self);
 /* The name of the node that holds the lease, as last seen ("" if none
  * or unknown), into buf. */
 void vn_cluster_writer(vn_cluster *self, char *buf, size_t size);
+
+/* The writer appends an operator's write-set (cluster_op.h) in a
+ * transaction of its own, applied to its store and recorded with its
+ * sequence (*seq), as a follower applies an entry. VN_EUNAVAILABLE: not the
+ * writer, or the append failed (the node steps down); VN_EINVAL: a
+ * transaction is open (try after it); VN_EPROTO: a malformed write-set.
+ * Loop thread. */
+vn_err vn_cluster_append_ws(vn_cluster *self, const uint8_t *ws, size_t len, uint64_t *seq);
 
 /* `vangnetd cluster status`: reads the stream, the lease and the nodes'
  * reports from NATS (no store needed) and prints them, as JSON with json.

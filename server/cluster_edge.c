@@ -3,6 +3,7 @@
 #include "server_internal.h"
 
 #include "cluster.h"
+#include "cluster_op.h"
 #include "forward.h"
 #include "log.h"
 #include "vn/frame.h"
@@ -23,7 +24,8 @@ typedef struct queued {
 
 struct vn_edge {
     vn_forward *fwd;
-    uv_timer_t tick; /* follows the lease: serve forwarded requests, or not */
+    vn_cluster_op *op; /* operators' writes (cluster_op.h), taken while this node writes */
+    uv_timer_t tick;   /* follows the lease: serve forwarded requests, or not */
     bool serving;
     queued *q; /* forwarded requests not yet taken by a batch */
     size_t head, n;
@@ -75,6 +77,15 @@ static void on_push(void *ud, const uint8_t account[VN_ACCOUNT_LEN], const uint8
     vn_server_push(ud, account, frame, len);
 }
 
+/* A follower: a client's subscription ended (its connection went away,
+ * or another took its place): the account's push subject is watched no
+ * longer for it (watches count; a new subscription watches again). */
+static void on_sub_end(void *ud, const uint8_t account[VN_ACCOUNT_LEN])
+{
+    vn_server *s = ud;
+    if (s->edge) vn_forward_unwatch(s->edge->fwd, account);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     vn_server *s = t->data;
@@ -109,7 +120,16 @@ vn_err vn_edge_open(vn_server *s, const uint8_t store_key[32])
         free(e);
         return err;
     }
+    if ((err = vn_cluster_op_open(&e->op, s->cluster, s->store, vn_cluster_nats(s->cluster),
+                                  store_key))) {
+        vn_forward_close(&e->fwd);
+        free(e->q);
+        free(e);
+        return err;
+    }
+    vn_cluster_op_start(e->op, &s->loop);
     s->edge = e;
+    vn_subs_on_end(s->subs, on_sub_end, s);
     uv_timer_init(&s->loop, &e->tick);
     e->tick.data = s;
     uv_timer_start(&e->tick, on_tick, 0, SERVE_TICK);
@@ -126,7 +146,9 @@ void vn_edge_close(vn_server *s)
     struct vn_edge *e = s->edge;
     if (!e) return;
     s->edge = NULL;
+    if (s->subs) vn_subs_on_end(s->subs, NULL, NULL);
     drop_queue(e);
+    vn_cluster_op_close(&e->op); /* its handles close in the loop run after */
     vn_forward_close(&e->fwd);
     free(e->q);
     e->tick.data = e;

@@ -39,4 +39,44 @@ vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64
 /* The log's first and last sequence (0 and 0 when it is empty). */
 natsStatus vn_cluster_log_ends(jsCtx *js, uint64_t *first, uint64_t *last);
 
+/* ---- where the nodes and the backups stand (cluster_snap.c) ---------- */
+
+/* A node's report in the lease bucket (it expires with the lease's TTL, so
+ * only running nodes are there). */
+#define VN_CLUSTER_REPORTS_MAX 64
+typedef struct vn_cluster_report {
+    char name[65];
+    char role[16];
+    uint64_t applied;
+} vn_cluster_report;
+/* The nodes' reports, sorted by name; how many. */
+size_t vn_cluster_reports(kvStore *lease_bucket, vn_cluster_report *out, size_t max);
+
+/* Backups (snapshots) registered by `vangnetd backup` in cluster mode: a
+ * key-value bucket whose entries expire after --snapshot-keep. Each key is
+ * a keyed hash of where the backup was made (host and directory), so a
+ * backup made again in the same place replaces its entry. */
+#define VN_CLUSTER_SNAPSHOTS   "VANGNET_SNAPSHOTS"
+#define VN_CLUSTER_SNAP_PREFIX "snap_"
+#define VN_CLUSTER_SNAPS_MAX   256
+typedef struct vn_cluster_snap {
+    uint64_t seq;     /* the log entry the backup's store had applied */
+    uint64_t time_ms; /* when it was registered (wall clock) */
+} vn_cluster_snap;
+/* Finds the bucket, or makes it (entries kept keep_ms) if create; update
+ * sets a bucket found to keep_ms too. VN_ENOTFOUND: absent and not made. */
+vn_err vn_cluster_snap_bucket(jsCtx *js, const char *urls, uint64_t keep_ms, bool create,
+                              bool update, kvStore **bucket, char *msg, size_t size);
+/* The registered backups, oldest position first; how many. */
+size_t vn_cluster_snaps(kvStore *snap_bucket, vn_cluster_snap *out, size_t max);
+/* The first log entry to keep: just after the oldest registered backup,
+ * and never past what a reporting node has applied; 0 (trim nothing) when
+ * no backup is registered or no node reports. */
+uint64_t vn_cluster_trim_point(const vn_cluster_snap *snaps, size_t ns,
+                               const vn_cluster_report *nodes, size_t nn);
+/* Registers a backup made at place (host and directory) whose store had
+ * applied the log up to seq. */
+vn_err vn_cluster_snap_register(const char *urls, const uint8_t store_key[32], uint64_t keep_ms,
+                                const char *place, uint64_t seq, char *msg, size_t size);
+
 #endif

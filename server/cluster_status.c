@@ -9,51 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define NODES_MAX 64
+#define NODES_MAX VN_CLUSTER_REPORTS_MAX
 
-typedef struct node_report {
-    char name[VN_CLUSTER_NODE_MAX + 1];
-    char role[16];
-    uint64_t applied;
-} node_report;
-
-/* "node=NAME applied=N role=ROLE", as cluster.c writes it. */
-static bool parse_report(const char *v, int len, node_report *r)
-{
-    char buf[200];
-    unsigned long long applied;
-    if (len <= 0 || len >= (int)sizeof buf) return false;
-    memcpy(buf, v, (size_t)len);
-    buf[len] = '\0';
-    if (sscanf(buf, "node=%64[A-Za-z0-9_-] applied=%llu role=%15[a-z]", r->name, &applied,
-               r->role) != 3)
-        return false;
-    r->applied = applied;
-    return true;
-}
-
-static size_t read_nodes(kvStore *bucket, node_report *nodes)
-{
-    kvKeysList keys = {0};
-    size_t n = 0;
-    if (kvStore_Keys(&keys, bucket, NULL) != NATS_OK) return 0;
-    for (int i = 0; i < keys.Count && n < NODES_MAX; i++) {
-        kvEntry *e = NULL;
-        if (strncmp(keys.Keys[i], VN_CLUSTER_NODE_PREFIX, strlen(VN_CLUSTER_NODE_PREFIX)) != 0)
-            continue;
-        if (kvStore_Get(&e, bucket, keys.Keys[i]) != NATS_OK) continue;
-        if (parse_report(kvEntry_Value(e), kvEntry_ValueLen(e), &nodes[n])) n++;
-        kvEntry_Destroy(e);
-    }
-    kvKeysList_Destroy(&keys);
-    return n;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const node_report *)a)->name, ((const node_report *)b)->name);
-}
+typedef vn_cluster_report node_report;
 
 /* The NATS server that leads the log's Raft group ("" if unknown). */
 static void log_leader(jsCtx *js, char *buf, size_t size)
@@ -70,42 +30,79 @@ static void log_leader(jsCtx *js, char *buf, size_t size)
     jsStreamInfo_Destroy(si);
 }
 
-static void print(FILE *out, bool json, const char *writer, const char *leader, uint64_t first,
-                  uint64_t last, const node_report *nodes, size_t n)
+/* What the status shows. */
+typedef struct view {
+    const char *writer, *leader;
+    uint64_t first, last;
+    const node_report *nodes;
+    size_t n;
+    const vn_cluster_snap *snaps;
+    size_t ns;
+    uint64_t trim_point; /* 0: the writer trims nothing now */
+} view;
+
+static void print_json(FILE *out, const view *v)
+{
+    fprintf(out, "{\"writer\": ");
+    if (v->writer[0])
+        fprintf(out, "\"%s\"", v->writer);
+    else
+        fprintf(out, "null");
+    fprintf(out, ", \"log_leader\": \"%s\"", v->leader);
+    fprintf(out, ", \"first_seq\": %" PRIu64 ", \"last_seq\": %" PRIu64 ", \"nodes\": [", v->first,
+            v->last);
+    for (size_t i = 0; i < v->n; i++)
+        fprintf(out,
+                "%s{\"node\": \"%s\", \"role\": \"%s\", \"applied\": %" PRIu64 ", \"lag\": %" PRIu64
+                "}",
+                i ? ", " : "", v->nodes[i].name, v->nodes[i].role, v->nodes[i].applied,
+                v->last > v->nodes[i].applied ? v->last - v->nodes[i].applied : 0);
+    fprintf(out, "], \"snapshots\": [");
+    for (size_t i = 0; i < v->ns; i++)
+        fprintf(out, "%s{\"seq\": %" PRIu64 ", \"time_ms\": %" PRIu64 "}", i ? ", " : "",
+                v->snaps[i].seq, v->snaps[i].time_ms);
+    fprintf(out, "], \"trim_point\": ");
+    if (v->trim_point)
+        fprintf(out, "%" PRIu64 "}\n", v->trim_point);
+    else
+        fprintf(out, "null}\n");
+}
+
+static void print(FILE *out, bool json, const view *v)
 {
     if (json) {
-        fprintf(out, "{\"writer\": ");
-        if (writer[0])
-            fprintf(out, "\"%s\"", writer);
-        else
-            fprintf(out, "null");
-        fprintf(out, ", \"log_leader\": \"%s\"", leader);
-        fprintf(out, ", \"first_seq\": %" PRIu64 ", \"last_seq\": %" PRIu64 ", \"nodes\": [", first,
-                last);
-        for (size_t i = 0; i < n; i++)
-            fprintf(out,
-                    "%s{\"node\": \"%s\", \"role\": \"%s\", \"applied\": %" PRIu64
-                    ", \"lag\": %" PRIu64 "}",
-                    i ? ", " : "", nodes[i].name, nodes[i].role, nodes[i].applied,
-                    last > nodes[i].applied ? last - nodes[i].applied : 0);
-        fprintf(out, "]}\n");
+        print_json(out, v);
         return;
     }
-    fprintf(out, "writer:   %s\n", writer[0] ? writer : "none (the lease is free)");
-    fprintf(out, "log:      entries %" PRIu64 "..%" PRIu64 ", led by NATS server %s\n", first, last,
-            leader[0] ? leader : "(unknown)");
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "node %-16s %-8s applied %" PRIu64 ", lag %" PRIu64 "\n", nodes[i].name,
-                nodes[i].role, nodes[i].applied,
-                last > nodes[i].applied ? last - nodes[i].applied : 0);
+    fprintf(out, "writer:   %s\n", v->writer[0] ? v->writer : "none (the lease is free)");
+    fprintf(out, "log:      entries %" PRIu64 "..%" PRIu64 ", led by NATS server %s\n", v->first,
+            v->last, v->leader[0] ? v->leader : "(unknown)");
+    for (size_t i = 0; i < v->n; i++)
+        fprintf(out, "node %-16s %-8s applied %" PRIu64 ", lag %" PRIu64 "\n", v->nodes[i].name,
+                v->nodes[i].role, v->nodes[i].applied,
+                v->last > v->nodes[i].applied ? v->last - v->nodes[i].applied : 0);
+    for (size_t i = 0; i < v->ns; i++) {
+        char when[32] = "?";
+        time_t t = (time_t)(v->snaps[i].time_ms / 1000);
+        struct tm tm;
+        if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(out, "backup   at entry %" PRIu64 ", registered %s\n", v->snaps[i].seq, when);
+    }
+    if (v->trim_point)
+        fprintf(out, "trim:     the writer keeps entries from %" PRIu64 " on\n", v->trim_point);
+    else
+        fprintf(out, "trim:     none (%s)\n",
+                v->ns ? "no node reports"
+                      : "no backup registered: `vangnetd backup` registers one");
 }
 
 vn_err vn_cluster_status(const char *urls, bool json, FILE *out, char *msg, size_t size)
 {
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
-    kvStore *bucket = NULL;
+    kvStore *bucket = NULL, *snap_bucket = NULL;
     node_report nodes[NODES_MAX];
+    vn_cluster_snap snaps[VN_CLUSTER_SNAPS_MAX];
     char writer[VN_CLUSTER_NODE_MAX + 1] = "";
     uint64_t first = 0, last = 0;
     vn_err err = vn_cluster_check(urls, "status", msg, size);
@@ -130,10 +127,15 @@ vn_err vn_cluster_status(const char *urls, bool json, FILE *out, char *msg, size
     }
     char leader[128];
     log_leader(js, leader, sizeof leader);
-    size_t n = read_nodes(bucket, nodes);
-    qsort(nodes, n, sizeof *nodes, by_name);
-    print(out, json, writer, leader, first, last, nodes, n);
+    view v = {writer, leader, first, last, nodes, 0, snaps, 0, 0};
+    v.n = vn_cluster_reports(bucket, nodes, NODES_MAX);
+    if (vn_cluster_snap_bucket(js, urls, 0, false, false, &snap_bucket, msg, size) == VN_OK)
+        v.ns = vn_cluster_snaps(snap_bucket, snaps, VN_CLUSTER_SNAPS_MAX);
+    msg[0] = '\0';
+    v.trim_point = vn_cluster_trim_point(snaps, v.ns, nodes, v.n);
+    print(out, json, &v);
 out:
+    kvStore_Destroy(snap_bucket);
     kvStore_Destroy(bucket);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
@@ -160,7 +162,7 @@ vn_err vn_cluster_trim(const char *urls, uint64_t before, bool json, FILE *out, 
         err = VN_ENOTFOUND;
         goto out;
     }
-    size_t n = read_nodes(bucket, nodes);
+    size_t n = vn_cluster_reports(bucket, nodes, NODES_MAX);
     for (size_t i = 0; i < n; i++)
         if (nodes[i].applied < oldest) oldest = nodes[i].applied;
     /* Every running node must have applied what goes: the entry before

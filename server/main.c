@@ -2,6 +2,8 @@
  * command line, its option table and the settings file are in runopts.c. */
 #include "backup.h"
 #include "cluster.h"
+#include "cluster_nats.h"
+#include "cluster_op.h"
 #include "config.h"
 #include "metrics.h"
 #include "rekey.h"
@@ -196,6 +198,7 @@ static int serve(const vn_opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKE
     if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
     if (err) return vn_runopts_die(false, 1, err, "cannot start: %s", vn_err_str(err));
     if ((rc = vn_runopts_publish_endpoint(cfg))) goto cleanup;
+    if ((rc = vn_runopts_publish_cluster(cfg))) goto cleanup;
     /* Record whether `vangnetd clock` may move time for this state. */
     err = vn_meta_set_test_clock(vn_server_store(srv), cfg->test_clock);
     if (err) {
@@ -302,14 +305,69 @@ static int invite_target(vn_opts *o, vn_invite *inv)
     return 0;
 }
 
+/* The write of invite and intake-code. In a cluster (vn_runopts_cluster)
+ * it goes through the log, made on this node's store and appended by the
+ * writer (cluster_op.h), so every node has it; otherwise straight into
+ * the store. Returns 0 or the exit code (said why, naming what). */
+static int operator_write(vn_opts *o, vn_cluster_op_fn fn, void *ud, const char *what)
+{
+    char urls[VN_CLUSTER_URLS_MAX + 1], path[4096], msg[512];
+    uint8_t key[VN_STOREKEY_LEN];
+    vn_sstore *store = NULL;
+    uint64_t seq = 0;
+    int rc = vn_runopts_cluster(o, urls, sizeof urls);
+    if (!rc) rc = prepare_store(o);
+    if (!rc) rc = load_key(o, key, path, sizeof path);
+    if (rc) return rc;
+    vn_err err = vn_sstore_open(&store, o->state, 0, key);
+    if (err) {
+        explicit_bzero(key, sizeof key);
+        return die_store(o, path, err);
+    }
+    if (urls[0]) {
+        err = vn_cluster_op_write(urls, key, store, fn, ud, &seq, msg, sizeof msg);
+    } else {
+        vn_kv *kv = vn_sstore_kv(store);
+        if (vn_meta_log_seq(store, &seq) == VN_OK && seq > 0)
+            fprintf(stderr,
+                    "vangnetd: the store in %s has applied a cluster's log, but no cluster is "
+                    "named (--cluster, cluster = in --config, or a node running on it): the %s "
+                    "is written to this store only\n",
+                    o->state, what);
+        if (!(err = vn_kv_begin(kv)) && (err = fn(store, ud)) == VN_OK) err = vn_kv_commit(kv);
+        if (err && vn_kv_in_txn(kv)) vn_kv_abort(kv);
+        snprintf(msg, sizeof msg, "%s", vn_err_str(err));
+    }
+    explicit_bzero(key, sizeof key);
+    vn_sstore_close(&store);
+    return err ? vn_runopts_die(o->json, 1, err, "cannot create the %s: %s", what, msg) : 0;
+}
+
+/* What invite writes (operator_write). */
+typedef struct invite_write {
+    vn_role role;
+    const uint8_t *case_id;
+    uint64_t ttl;
+    uint8_t *secret;
+} invite_write;
+
+static vn_err write_invite(vn_sstore *store, void *ud)
+{
+    invite_write *w = ud;
+    vn_clock *clock = NULL;
+    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
+    if (!err)
+        err = vn_invites_create(store, w->role, w->case_id, vn_clock_now(clock), w->ttl, w->secret);
+    vn_clock_close(&clock);
+    return err;
+}
+
 static int cmd_invite(vn_opts *o)
 {
     vn_role role;
     uint64_t ttl = DEFAULT_INVITE_TTL_MS;
     vn_invite inv;
     char code[VN_INVITE_TEXT_MAX];
-    vn_sstore *store = NULL;
-    vn_clock *clock = NULL;
     if (!o->role || vn_role_parse(o->role, &role))
         return vn_runopts_die(o->json, 2, VN_EINVAL,
                               "--role must be participant, casemanager, buddy, naaste, "
@@ -340,15 +398,12 @@ static int cmd_invite(vn_opts *o)
                               "a %s is not invited into a case (drop --case)", o->role);
     int rc = invite_target(o, &inv);
     if (rc) return rc;
-    rc = open_store(o, &store);
-    if (rc) return rc;
-    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
-    if (!err)
-        err = vn_invites_create(store, role, has_case ? case_id : NULL, vn_clock_now(clock), ttl,
-                                inv.secret);
-    vn_clock_close(&clock);
-    vn_sstore_close(&store);
-    if (!err) err = vn_invite_encode(&inv, code, sizeof code);
+    invite_write w = {role, has_case ? case_id : NULL, ttl, inv.secret};
+    if ((rc = operator_write(o, write_invite, &w, "invite"))) {
+        explicit_bzero(inv.secret, sizeof inv.secret);
+        return rc;
+    }
+    vn_err err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(inv.secret, sizeof inv.secret);
     if (err)
         return vn_runopts_die(o->json, 1, err, "cannot create the invite: %s", vn_err_str(err));
@@ -362,13 +417,26 @@ static int cmd_invite(vn_opts *o)
 
 /* `vangnetd intake-code`: a new first-contact code (core/store vn/intake.h),
  * replacing the one before; the programme publishes it. */
+typedef struct intake_write {
+    uint32_t per_hour;
+    uint8_t *secret;
+} intake_write;
+
+static vn_err write_intake_code(vn_sstore *store, void *ud)
+{
+    intake_write *w = ud;
+    vn_clock *clock = NULL;
+    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
+    if (!err) err = vn_intake_code_create(store, w->per_hour, vn_clock_now(clock), w->secret);
+    vn_clock_close(&clock);
+    return err;
+}
+
 static int cmd_intake_code(vn_opts *o)
 {
     uint64_t per_hour = 20;
     vn_invite inv;
     char code[VN_INVITE_TEXT_MAX], *end = NULL;
-    vn_sstore *store = NULL;
-    vn_clock *clock = NULL;
     if (o->per_hour) {
         per_hour = strtoull(o->per_hour, &end, 10);
         if (!o->per_hour[0] || *end || per_hour < 1 || per_hour > 100000)
@@ -378,13 +446,12 @@ static int cmd_intake_code(vn_opts *o)
     }
     int rc = invite_target(o, &inv);
     if (rc) return rc;
-    if ((rc = open_store(o, &store))) return rc;
-    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
-    if (!err)
-        err = vn_intake_code_create(store, (uint32_t)per_hour, vn_clock_now(clock), inv.secret);
-    vn_clock_close(&clock);
-    vn_sstore_close(&store);
-    if (!err) err = vn_invite_encode(&inv, code, sizeof code);
+    intake_write w = {(uint32_t)per_hour, inv.secret};
+    if ((rc = operator_write(o, write_intake_code, &w, "first-contact code"))) {
+        explicit_bzero(inv.secret, sizeof inv.secret);
+        return rc;
+    }
+    vn_err err = vn_invite_encode(&inv, code, sizeof code);
     explicit_bzero(inv.secret, sizeof inv.secret);
     if (err)
         return vn_runopts_die(o->json, 1, err, "cannot create the first-contact code: %s",
@@ -544,6 +611,31 @@ static int prepare_store(const vn_opts *o)
     return 0;
 }
 
+/* Cluster mode: the backup's log position is registered, so the writer
+ * trims the log no further than it (docs/CLUSTER.md). The place (host and
+ * directory) names the entry: a backup made again there replaces it. */
+static int register_backup(const vn_opts *o, const char *urls, const uint8_t key[VN_STOREKEY_LEN],
+                           uint64_t keep, uint64_t seq)
+{
+    char place[4096 + 300], host[256] = "", real[4096], msg[512];
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    if (!realpath(o->pos[0], real)) snprintf(real, sizeof real, "%s", o->pos[0]);
+    snprintf(place, sizeof place, "%s:%s", host, real);
+    vn_err err = vn_cluster_snap_register(urls, key, keep, place, seq, msg, sizeof msg);
+    if (err)
+        return vn_runopts_die(o->json, 1, err,
+                              "the backup in %s is made, but not registered in the cluster, so "
+                              "the log may be trimmed past it (it can still start a node while "
+                              "the log holds entry %llu): %s",
+                              o->pos[0], (unsigned long long)seq + 1, msg);
+    if (!o->json)
+        fprintf(stderr,
+                "vangnetd: registered in the cluster at log entry %llu; the log is kept from "
+                "there for %llu days\n",
+                (unsigned long long)seq, (unsigned long long)(keep / 86400000));
+    return 0;
+}
+
 static int cmd_backup(vn_opts *o)
 {
     uint8_t key[VN_STOREKEY_LEN];
@@ -553,9 +645,19 @@ static int cmd_backup(vn_opts *o)
         return vn_runopts_die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
     int rc = load_key(o, key, path, sizeof path);
     if (rc) return rc;
+    char urls[VN_CLUSTER_URLS_MAX + 1];
+    uint64_t keep = 0;
+    rc = vn_runopts_cluster(o, urls, sizeof urls);
+    if (!rc && urls[0]) rc = vn_runopts_snapshot_keep(o, &keep);
+    if (rc) {
+        explicit_bzero(key, sizeof key);
+        return rc;
+    }
     vn_err err = vn_backup_make(o->state, o->pos[0], key, &c, msg, sizeof msg);
+    if (!err && urls[0]) rc = register_backup(o, urls, key, keep, c.log_seq);
     explicit_bzero(key, sizeof key);
     if (err) return vn_runopts_die(o->json, 1, err, "backup failed: %s", msg);
+    if (rc) return rc;
     vn_backup_print(stdout, o->json, "backup", o->pos[0], &c);
     return 0;
 }

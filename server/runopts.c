@@ -121,6 +121,12 @@ static const run_option run_options[] = {
     {"--lease-ms", NULL, OPT_SIZE, CFG(lease_ms), 500, 60000, "2000", "MS",
      "cluster mode: the write lease's time to live; the writer renews it every third",
      "must be 500..60000 (milliseconds)"},
+    {"--snapshot-keep", NULL, OPT_DURATION, CFG(snapshot_keep_ms), 86400000ULL, 3653 * 86400000ULL, "30d", "DUR",
+     "cluster mode: a backup's log position stays registered this long; the log is trimmed behind the oldest registered",
+     "must be a duration from 1d to 3653d"},
+    {"--log-trim-every", NULL, OPT_DURATION, CFG(log_trim_ms), 1000, 86400000ULL, "60s", "DUR",
+     "cluster mode: how often the writer trims the log behind the oldest registered backup and every node",
+     "must be a duration from 1s to 1d"},
 };
 /* clang-format on */
 #define N_RUN_OPTIONS (sizeof run_options / sizeof run_options[0])
@@ -162,6 +168,8 @@ void vn_runopts_usage(FILE *f)
         "  invite --state DIR --role ROLE      print a one-time invite code\n"
         "         [--case CASE] [--ttl DUR] [--endpoint EP] [--json]\n"
         "         (participants, buddies and naasten are invited into a case)\n"
+        "         in a cluster (--cluster, cluster = in --config, or a node running on DIR)\n"
+        "         invite and intake-code go through the cluster's writer and log\n"
         "  intake-code --state DIR             print a new first-contact code for the programme\n"
         "         [--per-hour N] [--endpoint EP] [--json]\n"
         "         to publish: anyone may redeem it for an anonymous account that reaches only\n"
@@ -171,7 +179,8 @@ void vn_runopts_usage(FILE *f)
         "  rekey  --state DIR --new-key FILE   rewrite the store under a new key, made in FILE\n"
         "         (vangnetd stopped; the old key from --store-key as for every command)\n"
         "  backup --state DIR DEST [--json]    copy the store, compacted, into the new directory\n"
-        "         DEST while the server runs, and check the copy (docs/BACKUP.md)\n"
+        "         DEST while the server runs, and check the copy (docs/BACKUP.md); in a\n"
+        "         cluster, register its log position (kept --snapshot-keep, default 30d)\n"
         "  restore --state DIR SRC [--force]   put the backup in SRC back as DIR's store (server\n"
         "         stopped; --force replaces a store DIR holds, keeping it beside)\n"
         "  status --state DIR [--json]         up or not, store use, queued envelopes, open\n"
@@ -434,6 +443,75 @@ int vn_runopts_publish_endpoint(const vn_server_config *cfg)
     bool ok = f && fprintf(f, "%s\n", cfg->public_endpoint) > 0;
     if (f && fclose(f) != 0) ok = false;
     return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
+}
+
+int vn_runopts_publish_cluster(const vn_server_config *cfg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, VN_CLUSTER_FILE);
+    if (!cfg->cluster) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return vn_runopts_die(false, 1, VN_EIO, "cannot remove %s: %s", path, strerror(errno));
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    bool ok = f && fprintf(f, "%s\n", cfg->cluster) > 0;
+    if (f && fclose(f) != 0) ok = false;
+    return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
+}
+
+int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size)
+{
+    char msg[512], path[4096];
+    const char *from = "--cluster";
+    size_t k = 0;
+    buf[0] = '\0';
+    while (k < N_RUN_OPTIONS && strcmp(run_options[k].name, "--cluster") != 0)
+        k++;
+    if (o->run[k]) {
+        snprintf(buf, size, "%s", o->run[k]);
+    } else if (o->config) {
+        vn_config *file = NULL;
+        unsigned line = 0;
+        int rc = vn_runopts_load_file(o, &file);
+        if (rc) return rc;
+        const char *v = vn_config_value(file, k, &line);
+        if (v) snprintf(buf, size, "%s", v);
+        vn_config_close(&file);
+        from = o->config;
+    }
+    /* Neither says it: a node running on the directory does. */
+    if (!buf[0] && !o->run[k] && o->state) {
+        snprintf(path, sizeof path, "%s/%s", o->state, VN_CLUSTER_FILE);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(buf, (int)size, f)) buf[strcspn(buf, "\r\n")] = '\0';
+        if (f) fclose(f);
+        from = path;
+    }
+    if (buf[0] && vn_cluster_check(buf, "operator", msg, sizeof msg))
+        return vn_runopts_die(o->json, 2, VN_EINVAL, "%s (from %s)", msg, from);
+    return 0;
+}
+
+int vn_runopts_snapshot_keep(const vn_opts *o, uint64_t *ms)
+{
+    vn_server_config cfg;
+    vn_config *file = NULL;
+    size_t k = 0;
+    unsigned line = 0;
+    while (k < N_RUN_OPTIONS && strcmp(run_options[k].name, "--snapshot-keep") != 0)
+        k++;
+    const run_option *ro = &run_options[k];
+    int rc = vn_runopts_load_file(o, &file);
+    if (rc) return rc;
+    const char *in_file = vn_config_value(file, k, &line);
+    const char *text = o->run[k] ? o->run[k] : in_file ? in_file : ro->def;
+    if (set_run_option(ro, text, 0, &cfg) != VN_OK)
+        rc = vn_runopts_die(o->json, 2, VN_EINVAL, "%s %s, not %s", ro->name, ro->invalid, text);
+    else
+        *ms = cfg.snapshot_keep_ms;
+    vn_config_close(&file);
+    return rc;
 }
 
 /* The options of run, from the command line and the settings file (main

@@ -110,4 +110,20 @@ int vn_runopts_read(const vn_opts *o, vn_server_config *cfg);
  * there is none. Returns 0 or the exit code (said why). */
 int vn_runopts_publish_endpoint(const vn_server_config *cfg);
 
+/* The file in the state directory holding --cluster while a node of a
+ * cluster runs on it (the operator's commands read it), and its writer:
+ * the file is removed when the server runs alone. Returns 0 or the exit
+ * code (said why). */
+#define VN_CLUSTER_FILE "cluster"
+int vn_runopts_publish_cluster(const vn_server_config *cfg);
+
+/* The cluster the store of an operator's command belongs to, into buf
+ * (VN_CLUSTER_URLS_MAX + 1): --cluster, else `cluster =` of --config
+ * FILE, else what a node running on --state published (VN_CLUSTER_FILE);
+ * "" when none. Returns 0 or the exit code (said why). */
+int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size);
+/* --snapshot-keep of the command line, else of --config FILE, else its
+ * default, into *ms. Returns 0 or the exit code (said why). */
+int vn_runopts_snapshot_keep(const vn_opts *o, uint64_t *ms);
+
 #endif

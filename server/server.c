@@ -420,7 +420,8 @@ static vn_err index_alerts(vn_server *s)
 static vn_err open_cluster(vn_server *s, const vn_server_config *cfg)
 {
     char msg[512];
-    vn_cluster_config cc = {cfg->cluster, cfg->node, cfg->lease_ms, cfg->store_key};
+    vn_cluster_config cc = {cfg->cluster,          cfg->node,       cfg->lease_ms, cfg->store_key,
+                            cfg->snapshot_keep_ms, cfg->log_trim_ms};
     vn_err err = vn_cluster_open(&s->cluster, &cc, s->store, msg, sizeof msg);
     if (err) vn_logl(VN_LEVEL_ERROR, "cluster mode: %s", msg);
     return err;

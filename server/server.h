@@ -64,6 +64,8 @@ typedef struct vn_server_config {
     const char *cluster;       /* --cluster nats://...,...: cluster mode (cluster.h), or NULL */
     const char *node;          /* --node NAME in cluster mode */
     size_t lease_ms;           /* --lease-ms: the write lease's TTL in cluster mode */
+    uint64_t snapshot_keep_ms; /* --snapshot-keep: backups stay registered this long */
+    uint64_t log_trim_ms;      /* --log-trim-every: the writer trims the log this often */
 } vn_server_config;
 
 /* Opens the store and keys, binds the ZAP handler and then the ROUTER. */

@@ -23,6 +23,8 @@ struct vn_subs {
     size_t count, max;
     node **by_fd; /* by_fd[fd]: the subscription on fd, or NULL */
     size_t nfd;   /* length of by_fd */
+    vn_subs_end_fn on_end;
+    void *on_end_ud;
 };
 
 static size_t bucket_of(const vn_subs *self, const uint8_t account[VN_ACCOUNT_LEN])
@@ -77,11 +79,20 @@ static node **find(const vn_subs *self, const uint8_t account[VN_ACCOUNT_LEN])
 static void unlink_node(vn_subs *self, node **link)
 {
     node *n = *link;
+    uint8_t account[VN_ACCOUNT_LEN];
     if (n->fd >= 0 && (size_t)n->fd < self->nfd && self->by_fd[n->fd] == n)
         self->by_fd[n->fd] = NULL;
     *link = n->next;
+    memcpy(account, n->account, sizeof account);
     free(n);
     self->count--;
+    if (self->on_end) self->on_end(self->on_end_ud, account);
+}
+
+void vn_subs_on_end(vn_subs *self, vn_subs_end_fn fn, void *ud)
+{
+    self->on_end = fn;
+    self->on_end_ud = ud;
 }
 
 /* Doubles the buckets once chains average more than two nodes. A failed

@@ -54,6 +54,13 @@ void vn_subs_closed(vn_subs *self, int fd);
  * another key or routing id belongs to a connection that is gone (its
  * close not yet seen) and ends. */
 void vn_subs_seen(vn_subs *self, const vn_subs_conn *conn);
+/* fn(ud, account) is called whenever a subscription ends (its connection
+ * closed, replaced, removed, or its descriptor seen with another
+ * connection), not at vn_subs_close: in a cluster a follower then stops
+ * watching the account's pushes (cluster_edge.c). NULL: nothing. */
+typedef void (*vn_subs_end_fn)(void *ud, const uint8_t account[VN_ACCOUNT_LEN]);
+void vn_subs_on_end(vn_subs *self, vn_subs_end_fn fn, void *ud);
+
 /* How many accounts listen. */
 size_t vn_subs_count(const vn_subs *self);
 

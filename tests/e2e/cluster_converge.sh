@@ -77,6 +77,8 @@ for k in 1 2; do
     wait_for "the push to reach b1's session on node c" 4 grep -q "pushed to node c $k" "$T/follow.out"
 done
 pass "pushes from the writer reached the client connected to follower c"
+WATCHING=$(push_watches)
+check "node c watches b1's push subject while the session lives ($WATCHING)" test "$WATCHING" -ge 1
 vn b1 send --case "$CASE" "team via node c"
 wait_inbox p "team via node c"
 pass "a team message through follower c reached the participant on follower b"
@@ -85,6 +87,11 @@ check "an SOS through follower b is raised" test -n "$SOS2"
 wait_for "the SOS to reach b1's session on node c" 20 grep -q "again, via b" "$T/follow.out"
 kill "$FOLLOW" 2>/dev/null || true
 wait "$FOLLOW" 2>/dev/null || true
+# Its connection gone, the follower stops watching (every other client
+# here ran one command and left).
+no_watches() { [ "$(push_watches)" -eq 0 ]; }
+wait_for "the followers to stop watching push subjects" 10 no_watches
+pass "no push subject watched once the sessions are gone"
 OUT=$(vn b1 claim "$SOS2" 2>&1)
 expect_match "b1 claims it through node c" "claimed" "$OUT"
 vn p server set-endpoint "$(node_endpoint a)" >/dev/null

@@ -7,15 +7,18 @@ command -v nats-server >/dev/null || { echo "nats-server is not installed (deplo
 declare -A NATS_PID=() NODE_PID=() NODE_DIR=()
 NATS_URLS=
 LEASE_MS=${LEASE_MS:-2000}
+NODE_OPTS=${NODE_OPTS:-} # more options of every node's `vangnetd run`
+NATS_CONF=${NATS_CONF:-} # a configuration file for every NATS server (-c)
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Six ports in a row that nobody listens on: clients 1..3, routes 11..13.
+# Nine ports that nobody listens on: clients 1..3, routes 11..13,
+# monitoring 21..23.
 pick_ports() {
     local try i ok
     for try in $(seq 1 50); do
         NATS_BASE=$((10000 + RANDOM % 20000)) # below the ephemeral range (32768-)
         ok=1
-        for i in 1 2 3 11 12 13; do port_free $((NATS_BASE + i)) || { ok=0; break; }; done
+        for i in 1 2 3 11 12 13 21 22 23; do port_free $((NATS_BASE + i)) || { ok=0; break; }; done
         [ "$ok" -eq 1 ] && return 0
     done
     return 1
@@ -24,7 +27,8 @@ pick_ports() {
 # nats_start I: server I (1..3) of the cluster, with its own store.
 nats_start() {
     local i=$1
-    nats-server -js -a 127.0.0.1 -p $((NATS_BASE + i)) --server_name "n$i" -sd "$T/nats$i" \
+    nats-server ${NATS_CONF:+-c "$NATS_CONF"} -js -a 127.0.0.1 -p $((NATS_BASE + i)) --server_name "n$i" -sd "$T/nats$i" \
+        -m $((NATS_BASE + 20 + i)) \
         --cluster_name vangnet --cluster "nats://127.0.0.1:$((NATS_BASE + 10 + i))" \
         --routes "nats://127.0.0.1:$((NATS_BASE + 11)),nats://127.0.0.1:$((NATS_BASE + 12)),nats://127.0.0.1:$((NATS_BASE + 13))" \
         >>"$T/nats$i.log" 2>&1 &
@@ -72,7 +76,7 @@ node_start() {
     local n=$1; shift
     rm -f "${NODE_DIR[$n]}/endpoint"
     "$VANGNETD" run --state "${NODE_DIR[$n]}" --store-key "$STORE_KEY" --listen 'tcp://127.0.0.1:*' \
-        --cluster "$NATS_URLS" --node "$n" --lease-ms "$LEASE_MS" $NOLIMITS "$@" \
+        --cluster "$NATS_URLS" --node "$n" --lease-ms "$LEASE_MS" $NOLIMITS $NODE_OPTS "$@" \
         2>>"$T/$n.log" &
     NODE_PID[$n]=$!
     wait_for "node $n to join the cluster" 30 node_joined "$n"
@@ -104,6 +108,26 @@ cluster_team_up() {
     CM=$(join cm casemanager)
     new_case cm
     P=$(join p participant)
+}
+
+# nats_http I PATH: GET PATH of NATS server I's monitoring port (bash only).
+nats_http() {
+    local fd
+    exec {fd}<>"/dev/tcp/127.0.0.1/$((NATS_BASE + 20 + $1))"
+    printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$2" >&"$fd"
+    cat <&"$fd"
+    exec {fd}>&-
+}
+# push_watches: the push subjects (vn.fw.p.*) the nodes watch, over all
+# three NATS servers' client connections.
+push_watches() {
+    local i n=0 k
+    for i in 1 2 3; do
+        [ -n "${NATS_PID[$i]}" ] || continue
+        k=$(nats_http "$i" '/connz?subs=1&limit=1024' | grep -o '"vn\.fw\.p\.' | wc -l)
+        n=$((n + k))
+    done
+    echo "$n"
 }
 
 cluster_status() { "$VANGNETD" cluster status --json --cluster "$NATS_URLS"; }

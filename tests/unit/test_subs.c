@@ -137,6 +137,56 @@ static void test_closed_and_seen(void **state)
     vn_subs_close(&s);
 }
 
+/* Every end of a subscription is told, once, with its account (a follower
+ * of a cluster stops watching the account's pushes then); the close of the
+ * table is not. */
+typedef struct ends {
+    int n;
+    uint8_t last[VN_ACCOUNT_LEN];
+} ends;
+
+static void on_end(void *ud, const uint8_t acc[VN_ACCOUNT_LEN])
+{
+    ends *e = ud;
+    e->n++;
+    memcpy(e->last, acc, VN_ACCOUNT_LEN);
+}
+
+static void test_end_told(void **state)
+{
+    vn_subs *s = NULL;
+    ends e = {0};
+    uint8_t a[VN_ACCOUNT_LEN], b[VN_ACCOUNT_LEN];
+    account(a, 1);
+    account(b, 2);
+    assert_int_equal(vn_subs_open(&s, 16), VN_OK);
+    vn_subs_on_end(s, on_end, &e);
+    vn_subs_conn c1 = conn("r1", 5, 1), c2 = conn("r2", 6, 1), c3 = conn("r3", 7, 3);
+    assert_int_equal(vn_subs_add(s, a, &c1), VN_OK);
+    assert_int_equal(e.n, 0);
+    vn_subs_closed(s, 5); /* the connection went away */
+    assert_int_equal(e.n, 1);
+    assert_memory_equal(e.last, a, VN_ACCOUNT_LEN);
+    vn_subs_closed(s, 5); /* nothing left there: not told again */
+    assert_int_equal(e.n, 1);
+    assert_int_equal(vn_subs_add(s, a, &c1), VN_OK);
+    assert_int_equal(vn_subs_add(s, a, &c2), VN_OK); /* replaced */
+    assert_int_equal(e.n, 2);
+    vn_subs_remove(s, a);
+    assert_int_equal(e.n, 3);
+    vn_subs_remove(s, a);
+    assert_int_equal(e.n, 3);
+    assert_int_equal(vn_subs_add(s, b, &c3), VN_OK);
+    vn_subs_conn reused = conn("r3", 7, 4); /* descriptor 7, another key */
+    vn_subs_seen(s, &reused);
+    assert_int_equal(e.n, 4);
+    assert_memory_equal(e.last, b, VN_ACCOUNT_LEN);
+    assert_int_equal(vn_subs_add(s, a, &c1), VN_OK);
+    vn_subs_close(&s); /* the table goes: no one is told */
+    assert_int_equal(e.n, 4);
+    (void)state;
+}
+
 static void test_max_and_growth(void **state)
 {
     vn_subs *s = NULL;
@@ -171,7 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_route_remove), cmocka_unit_test(test_bad_conn),
         cmocka_unit_test(test_resubscribe),      cmocka_unit_test(test_closed_and_seen),
-        cmocka_unit_test(test_max_and_growth),
+        cmocka_unit_test(test_max_and_growth),   cmocka_unit_test(test_end_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
