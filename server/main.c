@@ -1,9 +1,11 @@
-/* vangnetd: init, run, invite, clock, rekey, backup, restore, status. The
- * command line, its option table and the settings file are in runopts.c. */
+/* vangnetd: init, run, clock, rekey, backup, restore, status, cluster
+ * (invite and intake-code: cmd_invite.c). The command line, its option
+ * table and the settings file are in runopts.c. */
 #include "backup.h"
 #include "cluster.h"
 #include "cluster_nats.h"
 #include "cluster_op.h"
+#include "opcmd.h"
 #include "config.h"
 #include "metrics.h"
 #include "rekey.h"
@@ -11,13 +13,8 @@
 #include "server.h"
 #include "storekey.h"
 
-#include "vn/intake.h"
-#include "vn/invite.h"
-#include "vn/hex.h"
 #include "vn/parse.h"
-#include "vn/account.h"
 #include "vn/kv.h"
-#include "vn/meta.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,8 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#define DEFAULT_INVITE_TTL_MS (7ULL * 86400000)
 
 static vn_err write_file(const char *dir, const char *name, const char *text, mode_t mode)
 {
@@ -48,7 +43,7 @@ static vn_err write_file(const char *dir, const char *name, const char *text, mo
 
 /* Explains why the store would not open, naming the files involved: the
  * two refusals an operator can act on get words of their own. */
-static int die_store(const vn_opts *o, const char *keypath, vn_err err)
+int vn_cmd_die_store(const vn_opts *o, const char *keypath, vn_err err)
 {
     if (err == VN_ECRYPTO)
         return vn_runopts_die(o->json, 1, err,
@@ -66,7 +61,7 @@ static int die_store(const vn_opts *o, const char *keypath, vn_err err)
 
 /* Reads the store key named by --store-key or systemd's credential into
  * key, and its path into path. Returns 0 or the exit code. */
-static int load_key(const vn_opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, size_t size)
+int vn_cmd_load_key(const vn_opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, size_t size)
 {
     char msg[512];
     /* No key named at all is a usage error (2); a key file refused is 1. */
@@ -78,18 +73,16 @@ static int load_key(const vn_opts *o, uint8_t key[VN_STOREKEY_LEN], char *path, 
 
 /* Opens the store of o->state with its key; the key is wiped before it
  * returns. Returns 0 or the exit code. */
-static int prepare_store(const vn_opts *o);
-
 static int open_store(const vn_opts *o, vn_sstore **store)
 {
     uint8_t key[VN_STOREKEY_LEN];
     char path[4096];
-    int rc = prepare_store(o);
-    if (!rc) rc = load_key(o, key, path, sizeof path);
+    int rc = vn_cmd_prepare_store(o);
+    if (!rc) rc = vn_cmd_load_key(o, key, path, sizeof path);
     if (rc) return rc;
     vn_err err = vn_sstore_open(store, o->state, 0, key);
     explicit_bzero(key, sizeof key);
-    return err ? die_store(o, path, err) : 0;
+    return err ? vn_cmd_die_store(o, path, err) : 0;
 }
 
 /* What to do with a new store key: printed by init, on stderr so that
@@ -145,7 +138,7 @@ static int cmd_init(vn_opts *o)
     int rc = init_curve(o, pub);
     vn_meta_format_info fmt; /* a new store: written with the current format */
     if (!rc && (err = vn_meta_open(&store, o->state, 0, key, false, &fmt)))
-        rc = die_store(o, o->store_key, err);
+        rc = vn_cmd_die_store(o, o->store_key, err);
     explicit_bzero(key, sizeof key);
     vn_sstore_close(&store);
     if (rc) return rc;
@@ -195,7 +188,7 @@ static int serve(const vn_opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKE
     vn_err err = vn_server_open(&srv, cfg);
     explicit_bzero(key, VN_STOREKEY_LEN);
     cfg->store_key = NULL;
-    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, keypath, err);
+    if (err == VN_ECRYPTO || err == VN_EVERSION) return vn_cmd_die_store(o, keypath, err);
     if (err) return vn_runopts_die(false, 1, err, "cannot start: %s", vn_err_str(err));
     if ((rc = vn_runopts_publish_endpoint(cfg))) goto cleanup;
     if ((rc = vn_runopts_publish_cluster(cfg))) goto cleanup;
@@ -233,7 +226,7 @@ static int cmd_run(vn_opts *o)
         return vn_runopts_die(false, 1, VN_EINTERNAL, "%s", msg);
     int rc = vn_runopts_load_file(o, &file);
     if (!rc) rc = vn_runopts_config(o, file, &cfg);
-    if (!rc) rc = load_key(o, key, keypath, sizeof keypath);
+    if (!rc) rc = vn_cmd_load_key(o, key, keypath, sizeof keypath);
     if (rc) goto cleanup;
     apply_log_level(&cfg);
     if (cfg.metrics_addr && vn_metrics_open(&cfg.metrics)) {
@@ -250,218 +243,6 @@ cleanup:
     explicit_bzero(key, sizeof key);
     vn_config_close(&file);
     return rc;
-}
-
-static int read_endpoint(const char *state, const char *name, char *out, size_t size)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", state, name);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    bool ok = fgets(out, (int)size, f) != NULL;
-    fclose(f);
-    if (!ok) return -1;
-    out[strcspn(out, "\r\n")] = '\0';
-    return out[0] ? 0 : -1;
-}
-
-/* What every code carries besides its secret: the endpoints (--endpoint,
- * else the running server's --public-endpoint, else the address it is
- * bound to; up to 4, never a wildcard) and the server's public key. */
-static int invite_target(vn_opts *o, vn_invite *inv)
-{
-    char pubz[64] = {0}, list[VN_ENDPOINTS_TEXT_MAX], why[300];
-    const char *src = o->endpoint;
-    memset(inv, 0, sizeof *inv);
-    if (!src) {
-        if (read_endpoint(o->state, VN_PUBLIC_ENDPOINT_FILE, list, sizeof list) != 0 &&
-            read_endpoint(o->state, "endpoint", list, sizeof list) != 0)
-            return vn_runopts_die(
-                o->json, 1, VN_ENOTFOUND,
-                "no endpoint known for %s: start `vangnetd run` first or pass --endpoint",
-                o->state);
-        src = list;
-    }
-    if (vn_invite_endpoints_parse(src, &inv->endpoints, why, sizeof why))
-        return vn_runopts_die(o->json, o->endpoint ? 2 : 1, VN_EINVAL, "--endpoint: %s", why);
-    memcpy(inv->endpoint, inv->endpoints.ep[0], sizeof inv->endpoint);
-    for (size_t k = 0; k < inv->endpoints.n; k++)
-        if (vn_invite_endpoint_wildcard(inv->endpoints.ep[k]))
-            return vn_runopts_die(
-                o->json, o->endpoint ? 2 : 1, VN_EINVAL,
-                "%s is a wildcard address the server listens on, which no client elsewhere can "
-                "connect to: run the server with --public-endpoint tcp://HOST:PORT "
-                "(public-endpoint in its settings file), the address clients reach it at, or "
-                "pass --endpoint tcp://HOST:PORT here",
-                inv->endpoints.ep[k]);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/server.pub", o->state);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(pubz, 1, 40, f) : 0;
-    if (f) fclose(f);
-    if (n != 40 || !zmq_z85_decode(inv->server_key, pubz))
-        return vn_runopts_die(o->json, 1, VN_EIO,
-                              "cannot read %s/server.pub: run `vangnetd init` first", o->state);
-    return 0;
-}
-
-/* The write of invite and intake-code. In a cluster (vn_runopts_cluster)
- * it goes through the log, made on this node's store and appended by the
- * writer (cluster_op.h), so every node has it; otherwise straight into
- * the store. Returns 0 or the exit code (said why, naming what). */
-static int operator_write(vn_opts *o, vn_cluster_op_fn fn, void *ud, const char *what)
-{
-    char urls[VN_CLUSTER_URLS_MAX + 1], path[4096], msg[512];
-    uint8_t key[VN_STOREKEY_LEN];
-    vn_sstore *store = NULL;
-    uint64_t seq = 0;
-    int rc = vn_runopts_cluster(o, urls, sizeof urls);
-    if (!rc) rc = prepare_store(o);
-    if (!rc) rc = load_key(o, key, path, sizeof path);
-    if (rc) return rc;
-    vn_err err = vn_sstore_open(&store, o->state, 0, key);
-    if (err) {
-        explicit_bzero(key, sizeof key);
-        return die_store(o, path, err);
-    }
-    if (urls[0]) {
-        err = vn_cluster_op_write(urls, key, store, fn, ud, &seq, msg, sizeof msg);
-    } else {
-        vn_kv *kv = vn_sstore_kv(store);
-        if (vn_meta_log_seq(store, &seq) == VN_OK && seq > 0)
-            fprintf(stderr,
-                    "vangnetd: the store in %s has applied a cluster's log, but no cluster is "
-                    "named (--cluster, cluster = in --config, or a node running on it): the %s "
-                    "is written to this store only\n",
-                    o->state, what);
-        if (!(err = vn_kv_begin(kv)) && (err = fn(store, ud)) == VN_OK) err = vn_kv_commit(kv);
-        if (err && vn_kv_in_txn(kv)) vn_kv_abort(kv);
-        snprintf(msg, sizeof msg, "%s", vn_err_str(err));
-    }
-    explicit_bzero(key, sizeof key);
-    vn_sstore_close(&store);
-    return err ? vn_runopts_die(o->json, 1, err, "cannot create the %s: %s", what, msg) : 0;
-}
-
-/* What invite writes (operator_write). */
-typedef struct invite_write {
-    vn_role role;
-    const uint8_t *case_id;
-    uint64_t ttl;
-    uint8_t *secret;
-} invite_write;
-
-static vn_err write_invite(vn_sstore *store, void *ud)
-{
-    invite_write *w = ud;
-    vn_clock *clock = NULL;
-    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
-    if (!err)
-        err = vn_invites_create(store, w->role, w->case_id, vn_clock_now(clock), w->ttl, w->secret);
-    vn_clock_close(&clock);
-    return err;
-}
-
-static int cmd_invite(vn_opts *o)
-{
-    vn_role role;
-    uint64_t ttl = DEFAULT_INVITE_TTL_MS;
-    vn_invite inv;
-    char code[VN_INVITE_TEXT_MAX];
-    if (!o->role || vn_role_parse(o->role, &role))
-        return vn_runopts_die(o->json, 2, VN_EINVAL,
-                              "--role must be participant, casemanager, buddy, naaste, "
-                              "medical-lead, admin, intake or facilitator%s",
-                              o->role ? "" : " (missing)");
-    if (role == VN_ROLE_VISITOR)
-        return vn_runopts_die(o->json, 2, VN_EINVAL,
-                              "a visitor is not invited: anyone becomes one by redeeming the "
-                              "programme's first-contact code (vangnetd intake-code)");
-    if (o->ttl && (vn_parse_duration(o->ttl, &ttl) || ttl == 0))
-        return vn_runopts_die(o->json, 2, VN_EINVAL, "--ttl must be a duration such as 7d, not %s",
-                              o->ttl);
-    uint8_t case_id[VN_ACCOUNT_LEN];
-    bool has_case = o->case_id != NULL;
-    bool case_role = role == VN_ROLE_PARTICIPANT || role == VN_ROLE_BUDDY || role == VN_ROLE_NAASTE;
-    if (has_case &&
-        (!vn_account_valid(o->case_id) || vn_hex_decode(o->case_id, case_id, VN_ACCOUNT_LEN)))
-        return vn_runopts_die(o->json, 2, VN_EINVAL,
-                              "--case must be a case id (32 hex characters)");
-    if (case_role && !has_case)
-        return vn_runopts_die(
-            o->json, 2, VN_EINVAL,
-            "a %s is invited into a case: their casemanager runs `vangnet invite --case "
-            "CASE --role %s`, or pass --case CASE here",
-            o->role, o->role);
-    if (!case_role && has_case)
-        return vn_runopts_die(o->json, 2, VN_EINVAL,
-                              "a %s is not invited into a case (drop --case)", o->role);
-    int rc = invite_target(o, &inv);
-    if (rc) return rc;
-    invite_write w = {role, has_case ? case_id : NULL, ttl, inv.secret};
-    if ((rc = operator_write(o, write_invite, &w, "invite"))) {
-        explicit_bzero(inv.secret, sizeof inv.secret);
-        return rc;
-    }
-    vn_err err = vn_invite_encode(&inv, code, sizeof code);
-    explicit_bzero(inv.secret, sizeof inv.secret);
-    if (err)
-        return vn_runopts_die(o->json, 1, err, "cannot create the invite: %s", vn_err_str(err));
-    if (o->json)
-        printf("{\"invite\": \"%s\", \"role\": \"%s\"}\n", code, vn_role_name(role));
-    else
-        printf("%s\n", code);
-    explicit_bzero(code, sizeof code);
-    return 0;
-}
-
-/* `vangnetd intake-code`: a new first-contact code (core/store vn/intake.h),
- * replacing the one before; the programme publishes it. */
-typedef struct intake_write {
-    uint32_t per_hour;
-    uint8_t *secret;
-} intake_write;
-
-static vn_err write_intake_code(vn_sstore *store, void *ud)
-{
-    intake_write *w = ud;
-    vn_clock *clock = NULL;
-    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
-    if (!err) err = vn_intake_code_create(store, w->per_hour, vn_clock_now(clock), w->secret);
-    vn_clock_close(&clock);
-    return err;
-}
-
-static int cmd_intake_code(vn_opts *o)
-{
-    uint64_t per_hour = 20;
-    vn_invite inv;
-    char code[VN_INVITE_TEXT_MAX], *end = NULL;
-    if (o->per_hour) {
-        per_hour = strtoull(o->per_hour, &end, 10);
-        if (!o->per_hour[0] || *end || per_hour < 1 || per_hour > 100000)
-            return vn_runopts_die(o->json, 2, VN_EINVAL,
-                                  "--per-hour must be a number of redeems from 1 to 100000, not %s",
-                                  o->per_hour);
-    }
-    int rc = invite_target(o, &inv);
-    if (rc) return rc;
-    intake_write w = {(uint32_t)per_hour, inv.secret};
-    if ((rc = operator_write(o, write_intake_code, &w, "first-contact code"))) {
-        explicit_bzero(inv.secret, sizeof inv.secret);
-        return rc;
-    }
-    vn_err err = vn_invite_encode(&inv, code, sizeof code);
-    explicit_bzero(inv.secret, sizeof inv.secret);
-    if (err)
-        return vn_runopts_die(o->json, 1, err, "cannot create the first-contact code: %s",
-                              vn_err_str(err));
-    if (o->json)
-        printf("{\"code\": \"%s\", \"per_hour\": %llu}\n", code, (unsigned long long)per_hour);
-    else
-        printf("%s\n", code);
-    explicit_bzero(code, sizeof code);
-    return 0;
 }
 
 /* Parses YYYY-MM-DD[THH:MM[:SS]] as UTC. */
@@ -536,8 +317,8 @@ static int cmd_rekey(vn_opts *o)
     if (!o->new_key)
         return vn_runopts_die(o->json, 2, VN_EINVAL,
                               "--new-key FILE is required: rekey makes the new key there");
-    int rc = prepare_store(o);
-    if (!rc) rc = load_key(o, old_key, path, sizeof path);
+    int rc = vn_cmd_prepare_store(o);
+    if (!rc) rc = vn_cmd_load_key(o, old_key, path, sizeof path);
     if (rc) return rc;
     bool moved = false;
     vn_err err = vn_storekey_create(o->new_key, o->state, new_key, msg, sizeof msg);
@@ -548,7 +329,7 @@ static int cmd_rekey(vn_opts *o)
     }
     explicit_bzero(old_key, sizeof old_key);
     explicit_bzero(new_key, sizeof new_key);
-    if (err == VN_ECRYPTO || err == VN_EVERSION) return die_store(o, path, err);
+    if (err == VN_ECRYPTO || err == VN_EVERSION) return vn_cmd_die_store(o, path, err);
     if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
     fprintf(stderr,
             "vangnetd: the store in %s is now sealed with the key in %s; the old key %s no longer "
@@ -565,7 +346,7 @@ static int cmd_rekey(vn_opts *o)
  * a format this build reads; an older one is moved forward here, after a
  * copy of it is kept, unless a server runs on it. Returns 0 or the exit
  * code. */
-static int prepare_store(const vn_opts *o)
+int vn_cmd_prepare_store(const vn_opts *o)
 {
     char msg[512], path[4096];
     uint8_t key[VN_STOREKEY_LEN];
@@ -584,7 +365,7 @@ static int prepare_store(const vn_opts *o)
             "%s. The store is not opened: restore it from a backup with `vangnetd "
             "restore` (docs/BACKUP.md)",
             msg);
-    int rc = load_key(o, key, path, sizeof path);
+    int rc = vn_cmd_load_key(o, key, path, sizeof path);
     if (rc) return rc;
     bool running = vn_backup_server_running(o->state);
     err = vn_meta_open(&store, o->state, 0, key, !running, &fmt);
@@ -596,7 +377,7 @@ static int prepare_store(const vn_opts *o)
             "the store in %s is of format %u, newer than this vangnetd %s reads (format "
             "%u): run the vangnetd that wrote it",
             o->state, (unsigned)fmt.found, VN_VERSION, (unsigned)VN_META_FORMAT);
-    if (err) return die_store(o, path, err);
+    if (err) return vn_cmd_die_store(o, path, err);
     if (fmt.upgraded)
         fprintf(stderr,
                 "vangnetd: the store in %s was moved from format %u to %u; the store as it was "
@@ -643,7 +424,7 @@ static int cmd_backup(vn_opts *o)
     vn_backup_counts c;
     if (o->npos != 1)
         return vn_runopts_die(o->json, 2, VN_EINVAL, "usage: vangnetd backup --state DIR DEST");
-    int rc = load_key(o, key, path, sizeof path);
+    int rc = vn_cmd_load_key(o, key, path, sizeof path);
     if (rc) return rc;
     char urls[VN_CLUSTER_URLS_MAX + 1];
     uint64_t keep = 0;
@@ -671,7 +452,7 @@ static int cmd_restore(vn_opts *o)
     if (o->npos != 1)
         return vn_runopts_die(o->json, 2, VN_EINVAL,
                               "usage: vangnetd restore --state DIR SRC [--force]");
-    int rc = load_key(o, key, path, sizeof path);
+    int rc = vn_cmd_load_key(o, key, path, sizeof path);
     if (rc) return rc;
     vn_err err = vn_backup_restore(o->state, o->pos[0], key, o->force, &c, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
@@ -694,7 +475,7 @@ static int cmd_status(vn_opts *o)
     vn_status s;
     int rc = vn_runopts_read(o, &cfg); /* --map-size as the server's */
     if (rc) return rc;
-    if ((rc = load_key(o, key, path, sizeof path))) return rc;
+    if ((rc = vn_cmd_load_key(o, key, path, sizeof path))) return rc;
     vn_err err = vn_status_read(o->state, key, cfg.map_size, &s, msg, sizeof msg);
     explicit_bzero(key, sizeof key);
     if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
@@ -732,7 +513,7 @@ static int cmd_cluster(vn_opts *o)
 }
 
 /* The commands: what runs them, and whether the options of `run` are
- * checked and the store prepared (prepare_store) before it runs; the other
+ * checked and the store prepared (vn_cmd_prepare_store) before it runs; the other
  * commands that open the store prepare it after their own usage checks
  * (open_store, cmd_rekey), so a bad option is told as such first. */
 typedef struct command {
@@ -746,8 +527,8 @@ typedef struct command {
 static const command commands[] = {
     {"init", cmd_init, false, false},
     {"run", cmd_run, true, true},
-    {"invite", cmd_invite, false, false},
-    {"intake-code", cmd_intake_code, false, false},
+    {"invite", vn_cmd_invite, false, false},
+    {"intake-code", vn_cmd_intake_code, false, false},
     {"clock", cmd_clock, false, false},
     {"rekey", cmd_rekey, false, false},
     {"backup", cmd_backup, false, false},
@@ -793,6 +574,6 @@ int main(int argc, char **argv)
     if (rc) return rc;
     vn_server_config cfg;
     if (cmd->run_options && (rc = vn_runopts_read(&o, &cfg))) return rc;
-    if (cmd->needs_store && (rc = prepare_store(&o))) return rc;
+    if (cmd->needs_store && (rc = vn_cmd_prepare_store(&o))) return rc;
     return cmd->run(&o);
 }
