@@ -218,20 +218,24 @@ out:
  * this 2-core machine: ~20 cases and ~42 KB a step, commits of 4 ms with
  * under 10 KB written to 13 ms with 50-60 KB). So the bytes a step may
  * write follow what its commits cost: cut by a quarter after a step whose
- * work and commit together held the loop over STEP_TARGET_US, grown a
- * little after
- * one under it: on a fast disk steps grow and a pass is quick. They never
- * shrink below STEP_BYTES_MIN (some 8 cases): a commit costs its sync
- * however little it writes, and on a slow or busy disk smaller steps would
- * only mean more syncs, a pass several times longer and no shorter waits
- * (bench_schedule, 20,000 cases, load 5: at 4 KiB a step, 5,457 steps,
- * a step still 5.6 ms at the median). */
+ * work and commit together held the loop over STEP_TARGET_US (back to the
+ * least after one over twice that), grown a little after one under it.
+ * On a fast disk steps grow and a pass is quicker, but never past
+ * STEP_BYTES_MAX: the disk may slow down at any time, and a larger write
+ * set waits longer then (bench_schedule, 100,000 cases, load 6: with
+ * steps of up to 256 KiB the longest commit took 193 ms, with the 42 KB
+ * steps before 27 ms).
+ * Nor do they shrink below STEP_BYTES_MIN (some 8 cases): a commit costs
+ * its sync however little it writes, and on a slow or busy disk smaller
+ * steps only meant more syncs, a pass several times longer and no shorter
+ * waits (20,000 cases, load 5: at 4 KiB a step, 5,457 steps, a step still
+ * 5.6 ms at the median). */
 #define CASES_PER_STEP  256
 #define READS_PER_STEP  4096
 #define STEP_WORK_US    2000 /* the work before the commit */
 #define STEP_TARGET_US  5000 /* work and commit of a step together */
 #define STEP_BYTES_MIN  (16 * 1024)
-#define STEP_BYTES_MAX  (256 * 1024)
+#define STEP_BYTES_MAX  (64 * 1024)
 #define STEP_BYTES_GROW 2048
 /* A pass this long, with failed or purged cases, is logged (counts only). */
 #define PASS_LOG_MS 1000
@@ -469,7 +473,9 @@ bool vn_scheduler_step(vn_scheduler *self)
 /* Sizes the next step by what this one, of us microseconds, cost. */
 static void adapt(vn_scheduler *self, uint64_t us)
 {
-    if (us > STEP_TARGET_US)
+    if (us > 2 * STEP_TARGET_US)
+        self->step_bytes = STEP_BYTES_MIN; /* the disk slowed down: at once */
+    else if (us > STEP_TARGET_US)
         self->step_bytes =
             self->step_bytes * 3 / 4 > STEP_BYTES_MIN ? self->step_bytes * 3 / 4 : STEP_BYTES_MIN;
     else if (self->step_bytes + STEP_BYTES_GROW <= STEP_BYTES_MAX)
