@@ -433,16 +433,20 @@ vn_err vn_handle_ack(vn_req *r)
     for (size_t i = 0; i < a->n_ids; i++)
         if (a->ids[i].len != VN_MSGID_LEN)
             return vn_fail(r, VN_EINVAL, "message id %zu is not %d bytes", i, VN_MSGID_LEN);
-    for (size_t i = 0; i < a->n_ids; i++) {
-        vn_err err = vn_mailbox_ack(r->store, r->peer->account, a->ids[i].data);
-        /* Acking twice (a resent ack) is fine: the envelope is gone either way. */
-        if (err == VN_ENOTFOUND) continue;
-        if (err) return vn_fail(r, err, "could not delete message: %s", vn_err_str(err));
-        n++;
-    }
+    /* Acking twice (a resent ack) is fine: the envelope is gone either way. */
+    const uint8_t *ids[1024];
+    size_t deleted = 0;
+    for (size_t i = 0; i < a->n_ids; i++)
+        ids[i] = a->ids[i].data;
     Vn__Acked *body = malloc(sizeof *body);
     if (!body) return VN_ENOMEM;
     vn__acked__init(body);
+    vn_err err = vn_mailbox_ack_many(r->store, r->peer->account, ids, a->n_ids, &deleted);
+    if (err) {
+        free(body);
+        return vn_fail(r, err, "could not delete message: %s", vn_err_str(err));
+    }
+    n = (uint32_t)deleted;
     body->count = n;
     out->wrote = n > 0;
     out->reply->body_case = VN__REPLY__BODY_ACKED;

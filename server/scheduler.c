@@ -9,9 +9,10 @@
  * months in seconds.
  *
  * A pass visits every active case, however many there are, a step at a
- * time: each step runs cases in one transaction until CASES_PER_STEP or
- * STEP_BUDGET_MS, commits once, and hands the loop back to the requests
- * before the next step. So a day's rollover over thousands of cases costs
+ * time: each step runs cases in one transaction until it reaches a bound
+ * in cases, in time or in bytes written (below), commits once, and hands
+ * the loop back to the requests before the next step (server.c spaces
+ * the steps while requests come). So a day's rollover over thousands of cases costs
  * the clients a few milliseconds at a time, never one long stall, and a
  * case costs a share of a commit instead of an fsync of its own. */
 #include "server.h"
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DAYS_PER_SWEEP 400 /* catch-up bound per case and pass */
 
@@ -206,13 +208,35 @@ out:
 /* ---- the pass: every case, a bounded step at a time ---- */
 
 /* A step ends after this many cases run (or purged), this many case
- * records read, or this much work, whichever comes first; then its one
- * transaction commits (one fsync for many cases) and the loop serves
- * requests before the next step. The budget leaves the commit room within
- * the ten milliseconds a client may wait. */
-#define CASES_PER_STEP 256
-#define READS_PER_STEP 4096
-#define STEP_BUDGET_MS 3
+ * records read, this much work, or this many bytes written, whichever
+ * comes first; then its one transaction commits (one fsync for many
+ * cases) and the loop serves requests before the next step.
+ *
+ * The commit is the step's larger part: the store seals its keys, so a
+ * case's records lie on leaf pages of their own, and the commit writes
+ * and syncs every page the step dirtied (bench_schedule, 20,000 cases on
+ * this 2-core machine: ~20 cases and ~42 KB a step, commits of 4 ms with
+ * under 10 KB written to 13 ms with 50-60 KB). So the bytes a step may
+ * write follow what its commits cost: cut by a quarter after a step whose
+ * work and commit together held the loop over STEP_TARGET_US (back to the
+ * least after one over twice that), grown a little after one under it.
+ * On a fast disk steps grow and a pass is quicker, but never past
+ * STEP_BYTES_MAX: the disk may slow down at any time, and a larger write
+ * set waits longer then (bench_schedule, 100,000 cases, load 6: with
+ * steps of up to 256 KiB the longest commit took 193 ms, with the 42 KB
+ * steps before 27 ms).
+ * Nor do they shrink below STEP_BYTES_MIN (some 8 cases): a commit costs
+ * its sync however little it writes, and on a slow or busy disk smaller
+ * steps only meant more syncs, a pass several times longer and no shorter
+ * waits (20,000 cases, load 5: at 4 KiB a step, 5,457 steps, a step still
+ * 5.6 ms at the median). */
+#define CASES_PER_STEP  256
+#define READS_PER_STEP  4096
+#define STEP_WORK_US    2000 /* the work before the commit */
+#define STEP_TARGET_US  5000 /* work and commit of a step together */
+#define STEP_BYTES_MIN  (16 * 1024)
+#define STEP_BYTES_MAX  (64 * 1024)
+#define STEP_BYTES_GROW 2048
 /* A pass this long, with failed or purged cases, is logged (counts only). */
 #define PASS_LOG_MS 1000
 
@@ -241,6 +265,7 @@ struct vn_scheduler {
     bool exp_running;        /* that walk is under way */
     bool exp_again;          /* a sweep came during it: another follows */
     uint64_t exp_now;        /* the expiry's clock at the sweep that began it */
+    uint64_t step_bytes;     /* what a step of the cases may write (adapted) */
 };
 
 vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
@@ -248,6 +273,7 @@ vn_err vn_scheduler_open(vn_scheduler **out, vn_server *srv)
     vn_scheduler *s = calloc(1, sizeof *s);
     if (!s) return VN_ENOMEM;
     s->srv = srv;
+    s->step_bytes = STEP_BYTES_MIN;
     *out = s;
     return VN_OK;
 }
@@ -338,15 +364,34 @@ static void end_pass(vn_scheduler *s)
     if (s->again) start_pass(s);
 }
 
+/* A monotonic clock to the microsecond: the loop's own counts whole
+ * milliseconds, too coarse for steps of one or two. */
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Bytes put in the store since it was opened (vn_kv_put_bytes). */
+static uint64_t put_bytes(vn_server *srv)
+{
+    uint64_t all, committed;
+    vn_kv_put_bytes(vn_sstore_kv(vn_server_store(srv)), &all, &committed);
+    return all;
+}
+
 /* One step's walk: what it may do, and what it did. */
 struct step_ctx {
     vn_scheduler *s;
     int32_t today;
     int minute;
-    uint64_t now;     /* the server's clock, for the purge */
-    size_t ran, read; /* cases run or purged, and records read, in the step */
-    size_t active;    /* active cases run in the step */
-    size_t purged;    /* cases purged in the step */
+    uint64_t deadline_us; /* the work stops here */
+    uint64_t bytes0;      /* put_bytes when the step began */
+    uint64_t now;         /* the server's clock, for the purge */
+    size_t ran, read;     /* cases run or purged, and records read, in the step */
+    size_t active;        /* active cases run in the step */
+    size_t purged;        /* cases purged in the step */
 };
 
 /* The walk's record; the case is run once the walk's cursor is closed. */
@@ -379,11 +424,13 @@ static vn_err visit(struct step_ctx *c, const vn_case_info *ci)
 /* Runs cases from the walk's position in the open transaction until the
  * step's bound; on an error the position is just past the case that
  * failed, or on the record that could not be read. */
-static vn_err run_cases(vn_scheduler *s, struct step_ctx *c, size_t most, uint64_t deadline_ms)
+static vn_err run_cases(vn_scheduler *s, struct step_ctx *c, size_t most)
 {
     vn_server *srv = s->srv;
     while (!s->pos.done && c->ran < most && c->read < READS_PER_STEP) {
-        if (c->read && vn_server_mono_ms(srv) >= deadline_ms) break;
+        /* At least one record a step, so that the walk moves on. */
+        if (c->read && (mono_us() >= c->deadline_us || put_bytes(srv) - c->bytes0 >= s->step_bytes))
+            break;
         vn_case_info ci;
         vn_kv_pos before = s->pos;
         vn_err err = vn_cases_each_from(vn_server_store(srv), &s->pos, 1, take_cb, &ci);
@@ -423,21 +470,35 @@ bool vn_scheduler_step(vn_scheduler *self)
     return more;
 }
 
+/* Sizes the next step by what this one, of us microseconds, cost. */
+static void adapt(vn_scheduler *self, uint64_t us)
+{
+    if (us > 2 * STEP_TARGET_US)
+        self->step_bytes = STEP_BYTES_MIN; /* the disk slowed down: at once */
+    else if (us > STEP_TARGET_US)
+        self->step_bytes =
+            self->step_bytes * 3 / 4 > STEP_BYTES_MIN ? self->step_bytes * 3 / 4 : STEP_BYTES_MIN;
+    else if (self->step_bytes + STEP_BYTES_GROW <= STEP_BYTES_MAX)
+        self->step_bytes += STEP_BYTES_GROW;
+}
+
 static bool cases_step(vn_scheduler *self)
 {
     if (!self->running) return false;
     vn_server *srv = self->srv;
     vn_kv *kv = vn_sstore_kv(vn_server_store(srv));
-    uint64_t t0 = vn_server_mono_ms(srv);
+    uint64_t t0 = vn_server_mono_ms(srv), us0 = mono_us();
     vn_kv_pos first = self->pos;
     uint64_t now = vn_clock_now(vn_server_clock(srv));
     struct step_ctx c = {.s = self, .now = now};
+    c.deadline_us = us0 + STEP_WORK_US;
+    c.bytes0 = put_bytes(srv);
     c.today = vn_day_local(now, &c.minute);
     /* After a failure, the cases of that step run one per transaction, so
      * the one that fails is skipped alone. */
     bool isolated = self->isolate > 0;
     vn_err err = vn_kv_begin(kv);
-    if (!err) err = run_cases(self, &c, isolated ? 1 : CASES_PER_STEP, t0 + STEP_BUDGET_MS);
+    if (!err) err = run_cases(self, &c, isolated ? 1 : CASES_PER_STEP);
     uint64_t t1 = vn_server_mono_ms(srv);
     if (!err)
         err = vn_kv_commit(kv);
@@ -466,6 +527,7 @@ static bool cases_step(vn_scheduler *self)
     } else {
         self->active += c.active;
         self->purged += c.purged;
+        adapt(self, mono_us() - us0);
     }
     uint64_t took = vn_server_mono_ms(srv) - t0;
     if (took > self->longest_ms) self->longest_ms = took;

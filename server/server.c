@@ -248,15 +248,42 @@ void vn_server_between_batches(vn_server *s)
     on_zap(&s->zap_poll, 0, 0);
 }
 
-/* One step of the scheduler's pass per loop turn: the turn's requests are
- * served between two steps. */
+/* The scheduler's steps take turns with the requests: after a step, the
+ * loop serves what waits (drain), and if there was any, it goes on with
+ * its other work for as long as the step held it (SCHED_GAP_MAX_MS at
+ * most) before the next step, so that a pass takes at most about half of
+ * a busy loop's time however long it is, and a request that came during
+ * a step waits for that one step only. With no requests, or after a step
+ * of under a millisecond, the next step comes on the next loop turn. */
+#define SCHED_GAP_MAX_MS 20
+
+static void on_sched_timer(uv_timer_t *t);
+
 static void on_sched(uv_idle_t *h)
 {
     vn_server *s = h->data;
+    uint64_t t0 = uv_hrtime();
     /* A writer that stepped down mid-pass leaves the rest to the next one. */
-    if (!vn_cluster_may_write(s->cluster) || !vn_scheduler_step(s->sched)) uv_idle_stop(h);
+    bool more = vn_cluster_may_write(s->cluster) && vn_scheduler_step(s->sched);
+    uint64_t gap_ms = (uv_hrtime() - t0) / 1000000, served = s->requests;
+    if (gap_ms > SCHED_GAP_MAX_MS) gap_ms = SCHED_GAP_MAX_MS;
     /* The step pushed notices on the ROUTER. */
     drain(s);
+    if (s->requests == served) gap_ms = 0;
+    if (!more || gap_ms > 0) uv_idle_stop(h);
+    if (more && gap_ms > 0) uv_timer_start(&s->sched_gap, on_sched_timer, gap_ms, 0);
+}
+
+static void on_sched_timer(uv_timer_t *t)
+{
+    vn_server *s = t->data;
+    uv_idle_start(&s->sched_idle, on_sched);
+}
+
+/* Begins the scheduler's steps, unless they are under way. */
+static void sched_begin(vn_server *s)
+{
+    if (!uv_is_active((uv_handle_t *)&s->sched_gap)) uv_idle_start(&s->sched_idle, on_sched);
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -282,7 +309,7 @@ static void on_sweep(uv_timer_t *t)
      * past retention. */
     vn_scheduler_expire(s->sched, exp_now);
     vn_scheduler_start(s->sched);
-    uv_idle_start(&s->sched_idle, on_sched);
+    sched_begin(s);
     vn_intake_sweep(s, now);
     vn_ratelimit_sweep(s->rl_pair, vn_server_mono_ms(s));
     vn_ratelimit_sweep(s->rl_account, vn_server_mono_ms(s));
@@ -389,6 +416,7 @@ static vn_err start_loop(vn_server *s)
     uv_timer_init(&s->loop, &s->tclock);
     uv_timer_init(&s->loop, &s->trim);
     uv_idle_init(&s->loop, &s->sched_idle);
+    uv_timer_init(&s->loop, &s->sched_gap);
     uv_idle_init(&s->loop, &s->drain_idle);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
@@ -397,6 +425,7 @@ static vn_err start_loop(vn_server *s)
     s->trim.data = s;
     s->sigterm.data = s->sigint.data = s;
     s->sched_idle.data = s;
+    s->sched_gap.data = s;
     s->drain_idle.data = s;
     return VN_OK;
 }
@@ -570,6 +599,7 @@ void vn_server_close(vn_server **self_p)
     uv_close((uv_handle_t *)&s->tclock, on_close);
     uv_close((uv_handle_t *)&s->trim, on_close);
     uv_close((uv_handle_t *)&s->sched_idle, on_close);
+    uv_close((uv_handle_t *)&s->sched_gap, on_close);
     uv_close((uv_handle_t *)&s->drain_idle, on_close);
     uv_close((uv_handle_t *)&s->sigterm, on_close);
     uv_close((uv_handle_t *)&s->sigint, on_close);

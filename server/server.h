@@ -208,9 +208,10 @@ void vn_scheduler_start(vn_scheduler *self);
  * under way, notes that another follows it. */
 void vn_scheduler_expire(vn_scheduler *self, uint64_t now);
 /* Runs one step in one transaction: of the escalation while its walk is
- * under way, else of the pass: up to a few hundred cases or a few
- * milliseconds of work. Returns whether there is more (the loop calls it
- * again on its next turn). */
+ * under way, else of the pass: up to a few hundred cases, two
+ * milliseconds of work, or as many bytes written as the commits of the
+ * steps before it allow (scheduler.c). Returns whether there is more (the
+ * loop calls it again, server.c's on_sched). */
 bool vn_scheduler_step(vn_scheduler *self);
 /* Whether one more connection may be admitted: false when the open client
  * connections (counted from the ROUTER's monitor events, the one being

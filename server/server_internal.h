@@ -44,6 +44,7 @@ struct vn_server {
     uv_timer_t sweep;      /* expiry of old envelopes and invites */
     uv_timer_t tclock;     /* a test clock: a sweep at once when `vangnetd clock` moves it */
     uv_idle_t sched_idle;  /* runs the scheduler's steps while a pass is under way */
+    uv_timer_t sched_gap;  /* the loop's time for requests between two steps */
     uv_idle_t drain_idle;  /* goes on reading requests a full drain left waiting */
     uv_signal_t sigterm, sigint;
     uv_timer_t trim;      /* gives freed memory back after connections come and go */

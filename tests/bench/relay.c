@@ -236,12 +236,9 @@ static int run_open_phase(bench *b, size_t first, size_t count, size_t rate, pha
             if (relay_send_msg(b, next++)) return -1;
         }
         if (b->pending_retries) resend_due(b, first, next);
-        int wait_ms = 10;
-        if (next < end) {
-            int64_t due = t0 + (int64_t)((double)(next - first) * 1e9 / (double)rate);
-            wait_ms = due > bench_now_ns() ? (int)((due - bench_now_ns()) / 1000000) : 0;
-        }
-        relay_pump(b, wait_ms);
+        int64_t until = bench_now_ns() + 10 * 1000000;
+        if (next < end) until = t0 + (int64_t)((double)(next - first) * 1e9 / (double)rate);
+        relay_pump_until(b, until);
         int killed = maybe_kill9(b, first, next, count);
         if (killed < 0) return -1;
         if (killed) progress_at = bench_now_ns();

@@ -160,6 +160,9 @@ int relay_send_ctl(bench *b, size_t ci, Vn__Request *req);
 int relay_fetch_one(bench *b, size_t ci);
 /* Waits up to timeout_ms for traffic, handles it, then acks what arrived. */
 void relay_pump(bench *b, int timeout_ms);
+/* The same, until CLOCK_MONOTONIC due_ns at the latest, to a microsecond
+ * rather than a millisecond, without spinning. */
+void relay_pump_until(bench *b, int64_t due_ns);
 /* Pumps until no control request is waiting for its reply. */
 int relay_await_ctl(bench *b, const char *what);
 /* Connects client i with its key pair to the server. */

@@ -2,6 +2,7 @@
  * context, requests and replies in the protocol's framing, each message a
  * checkable stream of bytes, acks in batches, and the setup (redeem, new
  * cases, subscribe). */
+#define _GNU_SOURCE /* ppoll */
 #include "relay.h"
 
 #include "proc.h"
@@ -9,6 +10,7 @@
 #include "vn/pad.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,10 +324,9 @@ static void drain(bench *b, size_t ci)
     }
 }
 
-/* Waits up to timeout_ms for traffic, handles it, then acks what arrived. */
-void relay_pump(bench *b, int timeout_ms)
+/* Handles what zmq_poll's rc and revents say arrived, then acks it. */
+static void pumped(bench *b, int rc)
 {
-    int rc = zmq_poll(b->items, (int)b->ncl, timeout_ms);
     if (rc < 0) {
         if (errno != EINTR) relay_fail(b, "poll failed: %s", zmq_strerror(errno));
         return;
@@ -339,6 +340,49 @@ void relay_pump(bench *b, int timeout_ms)
             relay_fetch_one(b, i);
         }
     }
+}
+
+/* Sockets relay_pump_until sleeps on (the ring's clients and the
+ * casemanager); with more it waits a whole millisecond. */
+#define PUMP_FDS_MAX 1024
+
+/* Waits up to timeout_ms for traffic, handles it, then acks what arrived. */
+void relay_pump(bench *b, int timeout_ms)
+{
+    pumped(b, zmq_poll(b->items, (int)b->ncl, timeout_ms));
+}
+
+/* zmq_poll counts in whole milliseconds: a wait of less than one for the
+ * next send of an open loop would be a zero timeout, and the benchmark
+ * would spin a core on it, which on a small machine is taken from the
+ * server it measures. Below a millisecond it sleeps in ppoll on the
+ * sockets' ZMQ_FDs instead, which wakes on traffic or at the due time. */
+void relay_pump_until(bench *b, int64_t due_ns)
+{
+    int64_t left = due_ns - bench_now_ns();
+    if (left >= 1000000 || left <= 0) {
+        relay_pump(b, left > 0 ? (int)(left / 1000000) : 0);
+        return;
+    }
+    /* ZMQ_FD only signals what comes after the events were last read,
+     * which this zero-timeout poll does for every socket. */
+    if (b->ncl > PUMP_FDS_MAX) {
+        relay_pump(b, 1);
+        return;
+    }
+    int rc = zmq_poll(b->items, (int)b->ncl, 0);
+    if (rc == 0) {
+        struct pollfd fds[PUMP_FDS_MAX];
+        for (size_t i = 0; i < b->ncl; i++) {
+            size_t len = sizeof fds[i].fd;
+            fds[i].events = POLLIN;
+            if (zmq_getsockopt(b->items[i].socket, ZMQ_FD, &fds[i].fd, &len)) fds[i].fd = -1;
+        }
+        struct timespec ts = {0, (long)left};
+        ppoll(fds, b->ncl, &ts, NULL);
+        rc = zmq_poll(b->items, (int)b->ncl, 0);
+    }
+    pumped(b, rc);
 }
 
 /* Pumps until no control request is waiting for its reply. */

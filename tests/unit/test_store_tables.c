@@ -198,6 +198,53 @@ static void test_mailbox(void **state)
     store_rm_tmp(dir);
 }
 
+/* Acks in one go: the ids there are deleted, the others (never stored, or
+ * named twice) skipped, and the counts the quota reads follow: less by
+ * exactly what went, and none left (the tail dropped) once all went. */
+static void test_mailbox_ack_many(void **state)
+{
+    char dir[32];
+    vn_sstore *st = store_open_tmp(dir);
+    uint8_t to[VN_ACCOUNT_LEN] = {3}, ids[4][VN_MSGID_LEN];
+    Vn__Envelope env = VN__ENVELOPE__INIT;
+    vn_mailbox_usage u, u1;
+    bool dup;
+    uint64_t t;
+    size_t n = 0;
+    env.body = (ProtobufCBinaryData){5, (uint8_t *)"hello"};
+    for (int i = 0; i < 4; i++) {
+        memset(ids[i], 0x40 + i, VN_MSGID_LEN);
+        env.id = (ProtobufCBinaryData){VN_MSGID_LEN, ids[i]};
+        env.time_ms = NOW;
+        if (i < 3) assert_int_equal(vn_mailbox_put(st, to, &env, &dup, &t), VN_OK);
+    }
+    assert_int_equal(vn_mailbox_usage_get(st, to, &u), VN_OK);
+    assert_int_equal(u.envelopes, 3);
+    /* ids[3] was never stored; ids[0] is named twice. */
+    const uint8_t *some[] = {ids[0], ids[3], ids[2], ids[0]};
+    assert_int_equal(vn_mailbox_ack_many(st, to, some, 4, &n), VN_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vn_mailbox_usage_get(st, to, &u1), VN_OK);
+    assert_int_equal(u1.envelopes, 1);
+    assert_int_equal(u1.bytes, u.bytes / 3);
+    assert_int_equal(vn_mailbox_count(st, to, &n), VN_OK);
+    assert_int_equal(n, 1);
+    const uint8_t *rest[] = {ids[1], ids[2]};
+    assert_int_equal(vn_mailbox_ack_many(st, to, rest, 2, &n), VN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(vn_mailbox_usage_get(st, to, &u1), VN_OK);
+    assert_int_equal(u1.envelopes, 0);
+    assert_int_equal(u1.bytes, 0);
+    assert_int_equal(vn_mailbox_ack(st, to, ids[1]), VN_ENOTFOUND);
+    /* Emptied, the mailbox takes new mail. */
+    env.id = (ProtobufCBinaryData){VN_MSGID_LEN, ids[3]};
+    assert_int_equal(vn_mailbox_put(st, to, &env, &dup, &t), VN_OK);
+    assert_int_equal(vn_mailbox_count(st, to, &n), VN_OK);
+    assert_int_equal(n, 1);
+    vn_sstore_close(&st);
+    store_rm_tmp(dir);
+}
+
 /* The first byte of each envelope's id, in delivery order. */
 struct order {
     uint8_t first[8];
@@ -825,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_mailbox),
         cmocka_unit_test(test_mailbox_order),
+        cmocka_unit_test(test_mailbox_ack_many),
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_contract_versions),

@@ -309,46 +309,81 @@ vn_err vn_mailbox_fetch(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], si
     return err;
 }
 
-vn_err vn_mailbox_ack(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
-                      const uint8_t id[VN_MSGID_LEN])
+/* Deletes one envelope in the open transaction and takes it off the
+ * usage t (read before the first delete: one counted by a scan includes
+ * it). VN_ENOTFOUND, with nothing written, if there is none with that id.
+ * *aborted: a write failed, which ended the caller's transaction level. */
+static vn_err ack_one(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                      const uint8_t id[VN_MSGID_LEN], tail *t, bool *aborted)
 {
     uint8_t ik[INDEX_KEY_LEN], mk[MAIL_KEY_LEN], *v = NULL;
     size_t n;
     index_key(ik, account, id);
-    vn_err err = st_begin(st);
+    vn_err err = st_get(st, VN_DB_MSGINDEX, ik, sizeof ik, (void **)&v, &n);
     if (err) return err;
-    err = st_get(st, VN_DB_MSGINDEX, ik, sizeof ik, (void **)&v, &n);
-    if (err) goto out;
     if (n != INDEX_LEN && n != INDEX_OLD_LEN) {
-        err = VN_ESTORE;
-        goto out;
+        free(v);
+        return VN_ESTORE;
     }
     uint64_t seq = vn_be_get64(v);
     size_t len = n == INDEX_LEN ? vn_be_get32(v + 8) : 0;
-    tail t;
-    /* The tail first: one counted by a scan includes this envelope. */
+    free(v);
     mail_key(mk, account, seq);
-    if ((err = tail_get(st, account, &t))) goto out;
     if (n == INDEX_OLD_LEN) {
         /* An index from before the counts: the record tells its size. */
         uint8_t *rec = NULL;
         err = st_get(st, VN_DB_MAILBOX, mk, sizeof mk, (void **)&rec, &len);
         free(rec);
-        if (err && err != VN_ENOTFOUND) goto out;
+        if (err && err != VN_ENOTFOUND) return err;
         if (err) len = 0;
     }
-    usage_sub(&t.usage, len, 1);
-    /* An empty mailbox drops its tail: the numbers start over. */
-    if ((err = st_drop(st, VN_DB_MAILBOX, mk, sizeof mk)) ||
-        (err = st_del(st, VN_DB_MSGINDEX, ik, sizeof ik)) || (err = tail_put(st, account, &t)))
-        goto out_aborted;
-    free(v);
-    return st_commit(st);
-out:
-    st_commit(st);
-out_aborted:
-    free(v);
+    usage_sub(&t->usage, len, 1);
+    /* The index was read in this transaction: it is there to delete. */
+    *aborted = (err = st_drop(st, VN_DB_MAILBOX, mk, sizeof mk)) ||
+               (err = st_del(st, VN_DB_MSGINDEX, ik, sizeof ik));
     return err;
+}
+
+vn_err vn_mailbox_ack(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                      const uint8_t id[VN_MSGID_LEN])
+{
+    size_t deleted = 0;
+    vn_err err = vn_mailbox_ack_many(st, account, &id, 1, &deleted);
+    return !err && deleted == 0 ? VN_ENOTFOUND : err;
+}
+
+vn_err vn_mailbox_ack_many(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                           const uint8_t *const *ids, size_t n, size_t *deleted)
+{
+    tail t;
+    *deleted = 0;
+    vn_err err = st_begin(st);
+    if (err) return err;
+    /* The tail is read and written once for all of them: a client acks
+     * what one pull or a few pushes brought, and the tail's record (one
+     * sealed get and put) cost as much as the deletes themselves. */
+    if ((err = tail_get(st, account, &t))) {
+        st_commit(st);
+        return err;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool aborted = false;
+        err = ack_one(st, account, ids[i], &t, &aborted);
+        /* Acking twice (a resent ack) is fine: the envelope is gone. */
+        if (err == VN_ENOTFOUND) continue;
+        if (aborted) return err;
+        if (err) {
+            /* Nothing of this id was written; the counts stay true to
+             * the ones deleted before it. */
+            vn_err put = *deleted ? tail_put(st, account, &t) : VN_OK;
+            if (!put) st_commit(st);
+            return err;
+        }
+        (*deleted)++;
+    }
+    /* An empty mailbox drops its tail: the numbers start over. */
+    if (*deleted && (err = tail_put(st, account, &t))) return err;
+    return st_commit(st);
 }
 
 static vn_err count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)

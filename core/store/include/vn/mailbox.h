@@ -95,6 +95,11 @@ vn_err vn_mailbox_fetch(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], si
 /* Deletes a delivered envelope. VN_ENOTFOUND if there is none with that id. */
 vn_err vn_mailbox_ack(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
                       const uint8_t id[VN_MSGID_LEN]);
+/* Deletes the delivered envelopes ids[0..n) (VN_MSGID_LEN bytes each) in
+ * one transaction, reading and writing the mailbox's counts once; ids
+ * that are not there are skipped. *deleted: how many were. */
+vn_err vn_mailbox_ack_many(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN],
+                           const uint8_t *const *ids, size_t n, size_t *deleted);
 /* Number of envelopes waiting for account. */
 vn_err vn_mailbox_count(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN], size_t *count);
 /* Deletes envelopes stored before now - ttl_ms (at most one batch of a few
