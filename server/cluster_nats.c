@@ -165,3 +165,10 @@ natsStatus vn_cluster_log_ends(jsCtx *js, uint64_t *first, uint64_t *last)
     jsStreamInfo_Destroy(si);
     return NATS_OK;
 }
+
+void vn_cluster_disconnect(natsConnection *nc, jsCtx *js)
+{
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    nats_CloseAndWait(2000);
+}

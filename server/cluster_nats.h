@@ -31,6 +31,9 @@ void vn_cluster_names(const uint8_t store_key[32], const char *node,
  * jetstream calls wait up to wait_ms. */
 vn_err vn_cluster_connect(const char *urls, uint64_t wait_ms, natsConnection **nc, jsCtx **js,
                           char *msg, size_t size);
+/* Ends what a command opened with vn_cluster_connect (either may be NULL)
+ * and libnats' own threads: for a process that is done with NATS. */
+void vn_cluster_disconnect(natsConnection *nc, jsCtx *js);
 /* Finds or makes the log stream (file-backed, R3, or R1 with fewer than
  * three servers in urls) for subject, refusing one made for another
  * subject, and the lease bucket with a TTL of lease_ms. */

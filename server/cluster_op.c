@@ -253,9 +253,7 @@ vn_err vn_cluster_op_write(const char *urls, const uint8_t store_key[32], vn_sst
 out:
     free(cap.ws);
     sodium_memzero(&k, sizeof k);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    nats_CloseAndWait(2000);
+    vn_cluster_disconnect(nc, js);
     return err;
 }
 

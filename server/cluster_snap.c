@@ -190,8 +190,6 @@ vn_err vn_cluster_snap_register(const char *urls, const uint8_t store_key[32], u
     }
 out:
     kvStore_Destroy(bucket);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    nats_CloseAndWait(2000);
+    vn_cluster_disconnect(nc, js);
     return err;
 }

@@ -137,9 +137,7 @@ vn_err vn_cluster_status(const char *urls, bool json, FILE *out, char *msg, size
 out:
     kvStore_Destroy(snap_bucket);
     kvStore_Destroy(bucket);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    nats_CloseAndWait(2000);
+    vn_cluster_disconnect(nc, js);
     return err;
 }
 
@@ -194,8 +192,6 @@ vn_err vn_cluster_trim(const char *urls, uint64_t before, bool json, FILE *out, 
         fprintf(out, "log trimmed: entries %" PRIu64 "..%" PRIu64 " remain\n", first, last);
 out:
     kvStore_Destroy(bucket);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    nats_CloseAndWait(2000);
+    vn_cluster_disconnect(nc, js);
     return err;
 }

@@ -124,15 +124,23 @@ typedef struct invite_write {
     uint8_t *secret;
 } invite_write;
 
+/* The store's time: its test clock when one is set (vangnetd clock),
+ * else the wall clock, as the server's own. */
+static vn_err store_now(vn_sstore *store, uint64_t *now)
+{
+    vn_clock *clock = NULL;
+    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
+    if (!err) *now = vn_clock_now(clock);
+    vn_clock_close(&clock);
+    return err;
+}
+
 static vn_err write_invite(vn_sstore *store, void *ud)
 {
     invite_write *w = ud;
-    vn_clock *clock = NULL;
-    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
-    if (!err)
-        err = vn_invites_create(store, w->role, w->case_id, vn_clock_now(clock), w->ttl, w->secret);
-    vn_clock_close(&clock);
-    return err;
+    uint64_t now = 0;
+    vn_err err = store_now(store, &now);
+    return err ? err : vn_invites_create(store, w->role, w->case_id, now, w->ttl, w->secret);
 }
 
 int vn_cmd_invite(vn_opts *o)
@@ -198,11 +206,9 @@ typedef struct intake_write {
 static vn_err write_intake_code(vn_sstore *store, void *ud)
 {
     intake_write *w = ud;
-    vn_clock *clock = NULL;
-    vn_err err = vn_clock_open(&clock, store, vn_meta_test_clock(store));
-    if (!err) err = vn_intake_code_create(store, w->per_hour, vn_clock_now(clock), w->secret);
-    vn_clock_close(&clock);
-    return err;
+    uint64_t now = 0;
+    vn_err err = store_now(store, &now);
+    return err ? err : vn_intake_code_create(store, w->per_hour, now, w->secret);
 }
 
 int vn_cmd_intake_code(vn_opts *o)
