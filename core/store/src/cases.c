@@ -74,6 +74,16 @@ vn_err vn_cases_create(vn_sstore *st, const uint8_t cm[VN_ACCOUNT_LEN], uint64_t
     return st_commit(st);
 }
 
+/* A case's record (CASE_REC_LEN bytes) under its id, into info. */
+static void decode(const uint8_t *id, const uint8_t *r, vn_case_info *info)
+{
+    memcpy(info->id, id, VN_ACCOUNT_LEN);
+    info->state = (vn_case_state)r[0];
+    memcpy(info->casemanager, r + 1, VN_ACCOUNT_LEN);
+    info->created_ms = vn_be_get64(r + 17);
+    info->closed_ms = vn_be_get64(r + 25);
+}
+
 vn_err vn_cases_get(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_case_info *info)
 {
     uint8_t *rec = NULL;
@@ -84,11 +94,7 @@ vn_err vn_cases_get(vn_sstore *st, const uint8_t id[VN_ACCOUNT_LEN], vn_case_inf
         free(rec);
         return VN_ESTORE;
     }
-    memcpy(info->id, id, VN_ACCOUNT_LEN);
-    info->state = (vn_case_state)rec[0];
-    memcpy(info->casemanager, rec + 1, VN_ACCOUNT_LEN);
-    info->created_ms = vn_be_get64(rec + 17);
-    info->closed_ms = vn_be_get64(rec + 25);
+    decode(id, rec, info);
     free(rec);
     return VN_OK;
 }
@@ -251,12 +257,7 @@ static vn_err list_cb(void *ud, const void *k, size_t kl, const void *v, size_t 
     bool ended = r[0] == VN_CASE_CLOSED || r[0] == VN_CASE_COMPLETED;
     if (c->closed ? !ended || vn_be_get64(r + 25) >= c->cutoff : r[0] != (uint8_t)c->state)
         return VN_OK;
-    vn_case_info *ci = &c->out[c->n++];
-    memcpy(ci->id, k, VN_ACCOUNT_LEN);
-    ci->state = (vn_case_state)r[0];
-    memcpy(ci->casemanager, r + 1, VN_ACCOUNT_LEN);
-    ci->created_ms = vn_be_get64(r + 17);
-    ci->closed_ms = vn_be_get64(r + 25);
+    decode(k, r, &c->out[c->n++]);
     *stop = c->n == c->max;
     return VN_OK;
 }
@@ -274,57 +275,37 @@ vn_err vn_cases_list(vn_sstore *st, vn_case_state state, vn_case_info *out, size
     return list(st, &c, n);
 }
 
-struct in_state_ctx {
-    vn_case_state state; /* the state wanted */
-    vn_cases_fn fn;      /* caller's callback */
+/* A walk handing each case to fn: all of them, or (any_state false)
+ * those in state. */
+struct each_ctx {
+    bool any_state;
+    vn_case_state state;
+    vn_cases_fn fn; /* caller's callback */
     void *ud;
 };
 
-static vn_err in_state_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
+static vn_err each_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
 {
-    struct in_state_ctx *c = ud;
+    struct each_ctx *c = ud;
     const uint8_t *r = v;
     vn_case_info ci;
+    (void)stop;
     if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN) return VN_ESTORE;
-    if (r[0] != (uint8_t)c->state) return VN_OK;
-    memcpy(ci.id, k, VN_ACCOUNT_LEN);
-    ci.state = (vn_case_state)r[0];
-    memcpy(ci.casemanager, r + 1, VN_ACCOUNT_LEN);
-    ci.created_ms = vn_be_get64(r + 17);
-    ci.closed_ms = vn_be_get64(r + 25);
+    if (!c->any_state && r[0] != (uint8_t)c->state) return VN_OK;
+    decode(k, r, &ci);
     return c->fn(c->ud, &ci);
 }
 
 vn_err vn_cases_each_in_state(vn_sstore *st, vn_case_state state, vn_cases_fn fn, void *ud)
 {
-    struct in_state_ctx c = {state, fn, ud};
-    return st_each(st, VN_DB_CASES, NULL, 0, in_state_cb, &c);
-}
-
-struct from_ctx {
-    vn_cases_fn fn; /* caller's callback */
-    void *ud;
-};
-
-static vn_err from_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
-{
-    struct from_ctx *c = ud;
-    const uint8_t *r = v;
-    vn_case_info ci;
-    (void)stop;
-    if (kl != VN_ACCOUNT_LEN || vl != CASE_REC_LEN) return VN_ESTORE;
-    memcpy(ci.id, k, VN_ACCOUNT_LEN);
-    ci.state = (vn_case_state)r[0];
-    memcpy(ci.casemanager, r + 1, VN_ACCOUNT_LEN);
-    ci.created_ms = vn_be_get64(r + 17);
-    ci.closed_ms = vn_be_get64(r + 25);
-    return c->fn(c->ud, &ci);
+    struct each_ctx c = {false, state, fn, ud};
+    return st_each(st, VN_DB_CASES, NULL, 0, each_cb, &c);
 }
 
 vn_err vn_cases_each_from(vn_sstore *st, vn_kv_pos *pos, size_t max, vn_cases_fn fn, void *ud)
 {
-    struct from_ctx c = {fn, ud};
-    return st_each_from(st, VN_DB_CASES, NULL, 0, pos, max, from_cb, &c);
+    struct each_ctx c = {true, 0, fn, ud};
+    return st_each_from(st, VN_DB_CASES, NULL, 0, pos, max, each_cb, &c);
 }
 
 vn_err vn_cases_closed_before(vn_sstore *st, uint64_t cutoff_ms, vn_case_info *out, size_t max,

@@ -515,14 +515,16 @@ vn_err vn_mailbox_expire(vn_sstore *st, uint64_t now, uint64_t ttl_ms, size_t *e
     return vn_mailbox_expire_each(st, now, ttl_ms, NULL, NULL, expired);
 }
 
-vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_mailbox_id_fn fn,
-                              void *ud, size_t *expired)
+/* One expiry transaction: the whole mailbox (pos NULL; stale counts go
+ * too) or at most max records after *pos. */
+static vn_err expire(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now, uint64_t ttl_ms,
+                     vn_mailbox_id_fn fn, void *ud, size_t *expired)
 {
     struct doomed c = {.cutoff = now > ttl_ms ? now - ttl_ms : 0};
     vn_err err = st_begin(st);
     if (err) return err;
-    err = delete_doomed(st, &c, NULL, 0);
-    if (!err) err = drop_stale_counts(st, now);
+    err = delete_doomed(st, &c, pos, max < EXPIRE_BATCH ? max : EXPIRE_BATCH);
+    if (!err && !pos) err = drop_stale_counts(st, now);
     for (size_t i = 0; !err && fn && i < c.n; i++)
         err = fn(ud, c.ids[i]);
     free(c.keys);
@@ -535,22 +537,16 @@ vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_m
     return st_commit(st);
 }
 
+vn_err vn_mailbox_expire_each(vn_sstore *st, uint64_t now, uint64_t ttl_ms, vn_mailbox_id_fn fn,
+                              void *ud, size_t *expired)
+{
+    return expire(st, NULL, 0, now, ttl_ms, fn, ud, expired);
+}
+
 vn_err vn_mailbox_expire_from(vn_sstore *st, vn_kv_pos *pos, size_t max, uint64_t now,
                               uint64_t ttl_ms, vn_mailbox_id_fn fn, void *ud, size_t *expired)
 {
-    struct doomed c = {.cutoff = now > ttl_ms ? now - ttl_ms : 0};
-    vn_err err = st_begin(st);
-    if (err) return err;
-    err = delete_doomed(st, &c, pos, max < EXPIRE_BATCH ? max : EXPIRE_BATCH);
-    for (size_t i = 0; !err && fn && i < c.n; i++)
-        err = fn(ud, c.ids[i]);
-    free(c.keys);
-    free(c.ids);
-    free(c.sizes);
-    /* As in vn_mailbox_expire_each. */
-    if (err) return err;
-    *expired = c.n;
-    return st_commit(st);
+    return expire(st, pos, max, now, ttl_ms, fn, ud, expired);
 }
 
 vn_err vn_mailbox_forget_account(vn_sstore *st, const uint8_t account[VN_ACCOUNT_LEN])
