@@ -429,7 +429,8 @@ static int cmd_backup(vn_opts *o)
     char urls[VN_CLUSTER_URLS_MAX + 1];
     uint64_t keep = 0;
     rc = vn_runopts_cluster(o, urls, sizeof urls);
-    if (!rc && urls[0]) rc = vn_runopts_snapshot_keep(o, &keep);
+    /* Checked without a cluster too: a bad value is named, not ignored. */
+    if (!rc) rc = vn_runopts_snapshot_keep(o, &keep);
     if (rc) {
         explicit_bzero(key, sizeof key);
         return rc;

@@ -20,6 +20,11 @@ expect_match "a node name with a space is refused" "^2 .*--node must be 1..64 le
 expect_match "a node name with a ! is refused" "^2 .*--node must name this node.*not 'a!b'" "$(bad_run --cluster nats://127.0.0.1:4222 --node 'a!b')"
 expect_match "a URL that is not nats:// is refused" "^2 .*--cluster must be up to 16 NATS servers as nats://HOST:PORT.*not 'http://x:1'" "$(bad_run --cluster nats://127.0.0.1:4222,http://x:1 --node a)"
 expect_match "--lease-ms out of bounds is refused" '^2 .*--lease-ms must be 500..60000' "$(bad_run --cluster nats://127.0.0.1:4222 --node a --lease-ms 100)"
+expect_match "--log-trim-every below a second is refused" '^2 .*--log-trim-every must be a duration from 1s to 1d, not 100ms' "$(bad_run --cluster nats://127.0.0.1:4222 --node a --log-trim-every 100ms)"
+expect_match "--snapshot-keep that is no duration is refused" '^2 .*--snapshot-keep must be a duration from 1d to 3653d, not soon' "$(bad_run --cluster nats://127.0.0.1:4222 --node a --snapshot-keep soon)"
+RC=0; OUT=$("$VANGNETD" backup --state "$STATE" --store-key "$STORE_KEY" --snapshot-keep 2h "$T/bad-keep" 2>&1) || RC=$?
+expect_match "backup names a bad --snapshot-keep (no cluster)" "^2 vangnetd: --snapshot-keep must be a duration from 1d to 3653d, not 2h" "$RC $OUT"
+check "and makes no backup" test ! -e "$T/bad-keep"
 RC=0; OUT=$("$VANGNETD" cluster status 2>&1) || RC=$?
 expect_match "cluster status needs --cluster" "^2 vangnetd: cluster status needs --cluster URLS" "$RC $OUT"
 RC=0; OUT=$("$VANGNETD" cluster status --cluster nats://127.0.0.1:1 2>&1) || RC=$?
