@@ -149,12 +149,35 @@ static int maybe_kill9(bench *b, size_t first, size_t next, size_t count)
     return kill_restart(b, first, next) ? -1 : 1;
 }
 
+/* The server's user and system time so far (/proc/PID/stat), ns; 0 if
+ * unreadable. Per message it says what the server's own work costs,
+ * which a busy machine blurs less than a rate does. */
+static int64_t server_cpu_ns(const bench *b)
+{
+    char path[64], buf[1024];
+    unsigned long long ut = 0, st = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)b->server);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* After the command name in parentheses: state is field 3, utime 14,
+     * stime 15. */
+    char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (int64_t)((ut + st) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
+}
+
 /* The end of a phase: its figures, once every send is confirmed and every
  * ack answered, so the phases do not overlap. */
 static int end_phase(bench *b, size_t first, size_t end, int64_t t0, phase_result *res)
 {
     res->count = b->phase_delivered;
     res->wall_ns = b->last_delivery - t0;
+    /* A restarted server (--kill9) has counted anew: no figure then. */
+    res->server_cpu_ns = b->o.kill9 ? 0 : server_cpu_ns(b) - res->server_cpu_ns;
     int64_t deadline = bench_now_ns() + (int64_t)SETUP_TIMEOUT_MS * 1000000;
     for (size_t s = first; s < end && !b->failed; s++) {
         while (!b->msgs[s].sent && !b->failed && bench_now_ns() < deadline) {
@@ -183,6 +206,7 @@ static int run_phase(bench *b, size_t first, size_t count, size_t window, phase_
     if (per_sender > PER_SENDER_MAX) per_sender = PER_SENDER_MAX;
     b->nlat = 0;
     b->phase_delivered = 0;
+    res->server_cpu_ns = server_cpu_ns(b);
     int stalls = 0;
     int64_t t0 = bench_now_ns(), progress_at = t0;
     size_t seen = 0;
@@ -226,6 +250,7 @@ static int run_open_phase(bench *b, size_t first, size_t count, size_t rate, pha
     int stalls = 0;
     b->nlat = 0;
     b->phase_delivered = 0;
+    res->server_cpu_ns = server_cpu_ns(b);
     while (b->phase_delivered < count && !b->failed) {
         int64_t t = bench_now_ns();
         while (next < end) {
@@ -414,6 +439,9 @@ static void print_phase(const char *title, const phase_result *r, bool rate)
         printf("  throughput         %.0f messages/s\n", secs > 0 ? (double)r->count / secs : 0.0);
     printf("  send-to-push ms    p50 %.3f   p99 %.3f   p99.9 %.3f   max %.3f\n",
            (double)r->p50 / 1e6, (double)r->p99 / 1e6, (double)r->p999 / 1e6, (double)r->max / 1e6);
+    if (r->count && r->server_cpu_ns > 0)
+        printf("  server CPU         %.3f s, %.1f us per message (user and system, all threads)\n",
+               (double)r->server_cpu_ns / 1e9, (double)r->server_cpu_ns / 1e3 / (double)r->count);
 }
 
 /* Everything after argument parsing; b->failed or -1 means failure. */

@@ -84,6 +84,7 @@ typedef struct phase_result {
     size_t count;                /* messages delivered */
     int64_t wall_ns;             /* first send to last delivery */
     int64_t p50, p99, p999, max; /* send-to-push latency, ns */
+    int64_t server_cpu_ns;       /* the server's user and system time in the phase */
 } phase_result;
 
 typedef struct bench {

@@ -1,6 +1,6 @@
 /* Unit tests of the LMDB key-value layer: transactions, nesting, prefix
  * iteration and deletion across many pages, and the sealed mode.
- * covers: kv_seal */
+ * covers: kv_seal kv_scan */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,79 +1,50 @@
-#include "vn/kv.h"
+#include "kv_internal.h"
 
 #include "kv_check.h"
-#include "kv_seal.h"
-#include "vn/array.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define KV_MAX_DBS 64
-/* A sealed scan holds its matches in memory: at most this many. */
-#define KV_SCAN_MAX ((size_t)1 << 24)
-
-struct vn_kv {
-    MDB_env *env;             /* the environment, one per directory */
-    MDB_dbi dbi[KV_MAX_DBS];  /* handles of the named databases */
-    int ndb;                  /* how many of dbi[] are open */
-    MDB_txn *txn;             /* the open write transaction, or NULL */
-    int depth;                /* nesting level of vn_kv_begin() calls */
-    MDB_txn *parent;          /* the enclosing transaction while a sub-transaction runs */
-    int sub_base;             /* depth when the sub-transaction began */
-    bool sub_aborted;         /* the sub-transaction was aborted inside */
-    vn_err failed;            /* a write failed or a level aborted: the innermost
-                                 transaction is doomed (VN_OK while it is not) */
-    unsigned long puts;       /* vn_kv_put calls so far (the test hook counts them) */
-    uint64_t put_bytes;       /* key and value bytes put since open */
-    uint64_t put_committed;   /* put_bytes at the last commit of a transaction */
-    uint64_t txns;            /* outermost transactions begun since open */
-    unsigned long fail_put;   /* the put that fails with MDB_MAP_FULL, or 0 */
-    bool sealed;              /* keys hashed, values boxed (vn_kv_seal) */
-    kv_seal seal;             /* the subkeys for that */
-    size_t group[KV_MAX_DBS]; /* per database: the key bytes a prefix scan hashes */
-    vn_kv_commit_fn capture;  /* the commit hook while capture is on, or NULL */
-    void *capture_ud;
-    bool in_hook; /* capture paused: the hook writes */
-    uint8_t *ws;  /* the open transaction's write-set, encoded */
-    size_t ws_len, ws_cap;
-    size_t ws_mark; /* ws_len when the sub-transaction began */
-};
-
-/* Records one put (val) or delete (val NULL) as stored, if capturing. */
-static vn_err ws_record(vn_kv *self, int db, const MDB_val *k, const MDB_val *v)
+/* A cached table is about to change in ways its keys do not tell (a
+ * prefix delete, an applied write-set): nothing read of it holds. */
+void kv_cache_touch(vn_kv *self, int db)
 {
-    if (!self->capture || self->in_hook) return VN_OK;
-    if (k->mv_size == 0 || k->mv_size > VN_KV_WS_KEY_MAX) return VN_EINVAL;
-    if (v && v->mv_size > VN_KV_WS_VAL_MAX) return VN_ETOOBIG;
-    size_t need = 4 + k->mv_size + (v ? 4 + v->mv_size : 0);
-    if (need > VN_KV_WS_MAX - self->ws_len) return VN_ETOOBIG;
-    vn_err err = vn_array_reserve(&self->ws, &self->ws_cap, self->ws_len + need, 1, VN_KV_WS_MAX);
-    if (err) return err;
-    uint8_t *p = self->ws + self->ws_len;
-    *p++ = v ? VN_KV_WS_PUT : VN_KV_WS_DEL;
-    *p++ = (uint8_t)db;
-    *p++ = (uint8_t)(k->mv_size & 0xff);
-    *p++ = (uint8_t)(k->mv_size >> 8);
-    memcpy(p, k->mv_data, k->mv_size);
-    p += k->mv_size;
-    if (v) {
-        for (int i = 0; i < 4; i++)
-            *p++ = (uint8_t)(v->mv_size >> (8 * i));
-        if (v->mv_size) memcpy(p, v->mv_data, v->mv_size);
-    }
-    self->ws_len += need;
-    return VN_OK;
+    if (!self->cached[db]) return;
+    self->gen++;
+    self->cache_dirty = true;
 }
 
-void vn_kv_capture(vn_kv *self, vn_kv_commit_fn fn, void *ud)
+/* One record of a cached table is written (val) or deleted (val NULL):
+ * the cache holds what the transaction now reads, written through, so a
+ * counter written for every message is still read from memory. Should
+ * the transaction end without a commit, cache_undo forgets it all. */
+static void cache_write(vn_kv *self, int db, const void *key, size_t klen, const void *val,
+                        size_t vlen)
 {
-    self->capture = fn;
-    self->capture_ud = ud;
-    self->ws_len = self->ws_mark = 0;
+    if (!self->cached[db]) return;
+    self->cache_dirty = true;
+    if (val)
+        kv_cache_put(self->cache, db, key, klen, self->gen, val, vlen);
+    else
+        kv_cache_drop(self->cache, db, key, klen);
+}
+
+/* A transaction that wrote a cached table ends without its writes. */
+static void cache_undo(vn_kv *self)
+{
+    if (self->cache_dirty) self->gen++;
+}
+
+/* Someone else committed since the last commit this process knows of
+ * (an operator's command on the same store): nothing cached holds. */
+static void cache_seen(vn_kv *self, size_t last_committed)
+{
+    if (last_committed != self->seen_txnid) self->gen++;
+    self->seen_txnid = last_committed;
 }
 
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group)
@@ -181,6 +152,7 @@ void vn_kv_close(vn_kv **self_p)
     if (s->txn) mdb_txn_abort(s->txn);
     mdb_env_close(s->env);
     kv_seal_wipe(&s->seal);
+    kv_cache_free(s->cache);
     free(s->ws);
     free(s);
     *self_p = NULL;
@@ -200,6 +172,7 @@ vn_err vn_kv_begin(vn_kv *self)
         self->txn = NULL;
         return vn_kv_err_from_mdb(rc);
     }
+    cache_seen(self, mdb_txn_id(self->txn) - 1);
     self->depth = 1;
     self->failed = VN_OK;
     self->txns++;
@@ -209,6 +182,8 @@ vn_err vn_kv_begin(vn_kv *self)
 /* Ends the outermost level: discards the LMDB transaction. */
 static void txn_discard(vn_kv *self)
 {
+    cache_undo(self);
+    self->cache_dirty = false;
     if (self->txn) mdb_txn_abort(self->txn);
     self->txn = NULL;
     self->depth = 0;
@@ -241,10 +216,16 @@ vn_err vn_kv_commit(vn_kv *self)
         }
     }
     if (--self->depth > 0) return VN_OK;
+    size_t id = mdb_txn_id(self->txn);
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
     self->ws_len = self->ws_mark = 0;
-    if (rc == MDB_SUCCESS) self->put_committed = self->put_bytes;
+    if (rc == MDB_SUCCESS) {
+        self->put_committed = self->put_bytes;
+        self->seen_txnid = id;
+    } else
+        cache_undo(self); /* LMDB discarded it */
+    self->cache_dirty = false;
     return vn_kv_err_from_mdb(rc);
 }
 
@@ -252,7 +233,7 @@ vn_err vn_kv_commit(vn_kv *self)
  * transaction (or the sub-transaction running) is doomed, so that the
  * levels around it can neither write on as if nothing happened nor
  * commit; the outermost level discards it. */
-static void txn_fail(vn_kv *self, vn_err err)
+void kv_txn_fail(vn_kv *self, vn_err err)
 {
     if (self->depth <= 0) return;
     if (!self->failed) self->failed = err ? err : VN_ESTORE;
@@ -261,6 +242,7 @@ static void txn_fail(vn_kv *self, vn_err err)
         /* The sub-transaction's own level: only it is lost; the
          * enclosing one goes on. */
         mdb_txn_abort(self->txn);
+        cache_undo(self);
         self->txn = self->parent;
         self->parent = NULL;
         self->depth = self->sub_base;
@@ -274,7 +256,7 @@ static void txn_fail(vn_kv *self, vn_err err)
 
 void vn_kv_abort(vn_kv *self)
 {
-    txn_fail(self, VN_ESTORE);
+    kv_txn_fail(self, VN_ESTORE);
 }
 
 vn_err vn_kv_sub_begin(vn_kv *self)
@@ -307,7 +289,10 @@ vn_err vn_kv_sub_end(vn_kv *self, bool keep)
     self->parent = NULL;
     self->depth = self->sub_base;
     self->failed = VN_OK;
-    if (!keep || failed || rc != MDB_SUCCESS) self->ws_len = self->ws_mark;
+    if (!keep || failed || rc != MDB_SUCCESS) {
+        self->ws_len = self->ws_mark;
+        cache_undo(self);
+    }
     if (keep && failed) return failed;
     return vn_kv_err_from_mdb(rc);
 }
@@ -335,7 +320,7 @@ uint64_t vn_kv_txn_serial(const vn_kv *self)
 
 /* Runs a read against the open write transaction if there is one, else in
  * a fresh read-only transaction that *own receives for the caller to end. */
-static int read_txn(vn_kv *self, MDB_txn **txn, MDB_txn **own)
+int kv_read_txn(vn_kv *self, MDB_txn **txn, MDB_txn **own)
 {
     *own = NULL;
     if (self->txn) {
@@ -344,12 +329,27 @@ static int read_txn(vn_kv *self, MDB_txn **txn, MDB_txn **own)
     }
     int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, own);
     *txn = *own;
+    if (rc == MDB_SUCCESS) cache_seen(self, mdb_txn_id(*own));
     return rc;
 }
 
-static bool db_ok(const vn_kv *self, int db)
+bool kv_db_ok(const vn_kv *self, int db)
 {
     return db >= 0 && db < self->ndb;
+}
+
+vn_err vn_kv_cache(vn_kv *self, int db)
+{
+    if (!kv_db_ok(self, db)) return VN_EINVAL;
+    if (!self->cache && !(self->cache = kv_cache_new())) return VN_ENOMEM;
+    self->cached[db] = true;
+    self->gen++;
+    return VN_OK;
+}
+
+void vn_kv_cache_stats(const vn_kv *self, uint64_t *hits, uint64_t *misses)
+{
+    kv_cache_stats(self->cache, hits, misses);
 }
 
 /* The key as stored: the caller's own, or its keyed hashes when sealed. */
@@ -366,7 +366,7 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
 {
     uint8_t *box = NULL, sk[KV_SKEY_MAX];
     size_t boxlen = 0;
-    if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    if (!kv_db_ok(self, db) || klen == 0) return VN_EINVAL;
     MDB_val k = stored_key(self, db, key, klen, sk), v = {vlen, (void *)val};
     if (self->sealed) {
         vn_err e =
@@ -376,20 +376,22 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
     }
     vn_err err = vn_kv_begin(self);
     if (err) goto out;
+    if (self->cached[db]) self->cache_dirty = true; /* before anything can fail */
     self->puts++;
     int rc = self->fail_put && self->puts == self->fail_put
                  ? MDB_MAP_FULL
                  : mdb_put(self->txn, self->dbi[db], &k, &v, 0);
-    if (!rc && (err = ws_record(self, db, &k, &v))) {
-        txn_fail(self, err);
+    if (!rc && (err = kv_ws_record(self, db, &k, &v))) {
+        kv_txn_fail(self, err);
         goto out;
     }
     if (rc) {
         err = vn_kv_err_from_mdb(rc);
-        txn_fail(self, err);
+        kv_txn_fail(self, err);
         goto out;
     }
     self->put_bytes += k.mv_size + v.mv_size;
+    cache_write(self, db, key, klen, val ? val : "", vlen);
     err = vn_kv_commit(self);
 out:
     free(box);
@@ -399,9 +401,10 @@ out:
 vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
 {
     uint8_t sk[KV_SKEY_MAX];
-    if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
+    if (!kv_db_ok(self, db) || klen == 0) return VN_EINVAL;
     vn_err err = vn_kv_begin(self);
     if (err) return err;
+    cache_write(self, db, key, klen, NULL, 0);
     MDB_val k = stored_key(self, db, key, klen, sk);
     int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
     if (rc == MDB_NOTFOUND) {
@@ -409,11 +412,11 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
         return VN_ENOTFOUND;
     }
     if (rc) {
-        txn_fail(self, vn_kv_err_from_mdb(rc));
+        kv_txn_fail(self, vn_kv_err_from_mdb(rc));
         return vn_kv_err_from_mdb(rc);
     }
-    if ((err = ws_record(self, db, &k, NULL))) {
-        txn_fail(self, err);
+    if ((err = kv_ws_record(self, db, &k, NULL))) {
+        kv_txn_fail(self, err);
         return err;
     }
     return vn_kv_commit(self);
@@ -435,17 +438,23 @@ vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, 
 {
     MDB_txn *txn, *own;
     uint8_t sk[KV_SKEY_MAX];
-    if (!db_ok(self, db) || klen == 0) return VN_EINVAL;
-    int rc = read_txn(self, &txn, &own);
+    if (!kv_db_ok(self, db) || klen == 0) return VN_EINVAL;
+    int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
-    MDB_val k = stored_key(self, db, key, klen, sk), v;
     vn_err err = VN_OK;
+    /* After read_txn: a fresh snapshot has told whether another process
+     * committed meanwhile. */
+    if (self->cached[db] && kv_cache_get(self->cache, db, key, klen, self->gen, val, vlen))
+        goto out;
+    MDB_val k = stored_key(self, db, key, klen, sk), v;
     rc = mdb_get(txn, self->dbi[db], &k, &v);
     if (rc) {
         err = vn_kv_err_from_mdb(rc);
         goto out;
     }
     if (!self->sealed) {
+        if (self->cached[db])
+            kv_cache_put(self->cache, db, key, klen, self->gen, v.mv_data, v.mv_size);
         err = copy_out(v.mv_data, v.mv_size, val, vlen);
         goto out;
     }
@@ -456,8 +465,10 @@ vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, 
     /* The box names its key: a hash collision or a swapped box shows here. */
     if (o.klen != klen || memcmp(o.key, key, klen) != 0)
         err = VN_ECRYPTO;
-    else
+    else {
+        if (self->cached[db]) kv_cache_put(self->cache, db, key, klen, self->gen, o.val, o.vlen);
         err = copy_out(o.val, o.vlen, val, vlen);
+    }
     kv_seal_free(&o);
 out:
     if (own) mdb_txn_abort(own);
@@ -469,200 +480,12 @@ bool vn_kv_has(vn_kv *self, int db, const void *key, size_t klen)
     return vn_kv_get(self, db, key, klen, NULL, NULL) == VN_OK;
 }
 
-/* One record of a sealed scan: the opened box and where it is stored. */
-typedef struct kv_match {
-    kv_opened o;
-    uint8_t sk[KV_SKEY_MAX];
-    size_t sklen;
-} kv_match;
-
-typedef struct kv_matches {
-    kv_match *items;
-    size_t n, cap;
-} kv_matches;
-
-static void matches_free(kv_matches *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        kv_seal_free(&m->items[i].o);
-    free(m->items);
-    memset(m, 0, sizeof *m);
-}
-
-static int match_cmp(const void *a, const void *b)
-{
-    const kv_opened *x = &((const kv_match *)a)->o, *y = &((const kv_match *)b)->o;
-    int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
-    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
-}
-
-/* The records of db whose caller's key starts with prefix, in the order of
- * those keys. With a prefix as long as the database's group only that
- * group's stored records are opened; otherwise all of them are. */
-static vn_err sealed_matches(vn_kv *self, MDB_txn *txn, int db, const void *prefix, size_t plen,
-                             kv_matches *m)
-{
-    MDB_cursor *cur = NULL;
-    uint8_t gh[KV_HASH_LEN];
-    size_t group = self->group[db] & ~VN_KV_ORDERED, glen = 0;
-    memset(m, 0, sizeof *m);
-    if (group && plen >= group) {
-        kv_seal_group(&self->seal, db, prefix, group, gh);
-        glen = KV_HASH_LEN;
-    }
-    int rc = mdb_cursor_open(txn, self->dbi[db], &cur);
-    if (rc) return vn_kv_err_from_mdb(rc);
-    vn_err err = VN_OK;
-    MDB_val k = {glen, gh}, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, glen ? MDB_SET_RANGE : MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (glen && (k.mv_size < glen || memcmp(k.mv_data, gh, glen) != 0)) break;
-        if ((err = vn_array_reserve(&m->items, &m->cap, m->n + 1, sizeof *m->items, KV_SCAN_MAX)))
-            goto out;
-        kv_match *it = &m->items[m->n];
-        if (k.mv_size > KV_SKEY_MAX) {
-            err = VN_ECRYPTO; /* not a record this store wrote */
-            goto out;
-        }
-        if ((err =
-                 kv_seal_open(&self->seal, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &it->o)))
-            goto out;
-        if (it->o.klen < plen || (plen && memcmp(it->o.key, prefix, plen) != 0)) {
-            kv_seal_free(&it->o);
-            continue;
-        }
-        memcpy(it->sk, k.mv_data, k.mv_size);
-        it->sklen = k.mv_size;
-        m->n++;
-    }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_kv_err_from_mdb(rc);
-out:
-    mdb_cursor_close(cur);
-    if (err)
-        matches_free(m);
-    else if (m->n > 1)
-        qsort(m->items, m->n, sizeof *m->items, match_cmp);
-    return err;
-}
-
-static vn_err each_sealed(vn_kv *self, MDB_txn *txn, int db, const void *prefix, size_t plen,
-                          vn_kv_each_fn fn, void *ud)
-{
-    kv_matches m;
-    vn_err err = sealed_matches(self, txn, db, prefix, plen, &m);
-    for (size_t i = 0; !err && i < m.n; i++) {
-        bool stop = false;
-        const kv_opened *o = &m.items[i].o;
-        err = fn(ud, o->key, o->klen, o->val, o->vlen, &stop);
-        if (stop) break;
-    }
-    matches_free(&m);
-    return err;
-}
-
-vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_each_fn fn, void *ud)
-{
-    MDB_txn *txn, *own;
-    MDB_cursor *cur = NULL;
-    if (!db_ok(self, db)) return VN_EINVAL;
-    int rc = read_txn(self, &txn, &own);
-    if (rc) return vn_kv_err_from_mdb(rc);
-    vn_err err = VN_OK;
-    if (self->sealed) {
-        err = each_sealed(self, txn, db, prefix, plen, fn, ud);
-        goto out;
-    }
-    rc = mdb_cursor_open(txn, self->dbi[db], &cur);
-    if (rc) {
-        err = vn_kv_err_from_mdb(rc);
-        goto out;
-    }
-    MDB_val k = {plen, (void *)prefix}, v;
-    rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == MDB_SUCCESS) {
-        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
-        bool stop = false;
-        vn_err r = fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &stop);
-        if (r != VN_OK) {
-            err = r;
-            goto out;
-        }
-        if (stop) break;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = vn_kv_err_from_mdb(rc);
-out:
-    if (cur) mdb_cursor_close(cur);
-    if (own) mdb_txn_abort(own);
-    return err;
-}
-
-static vn_err del_prefix_sealed(vn_kv *self, int db, const void *prefix, size_t plen, size_t *n)
-{
-    kv_matches m;
-    vn_err err = sealed_matches(self, self->txn, db, prefix, plen, &m);
-    for (size_t i = 0; !err && i < m.n; i++) {
-        MDB_val k = {m.items[i].sklen, m.items[i].sk};
-        int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
-        if (rc) err = vn_kv_err_from_mdb(rc);
-        if (!err) err = ws_record(self, db, &k, NULL);
-    }
-    *n = err ? 0 : m.n;
-    matches_free(&m);
-    return err;
-}
-
-vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, size_t *count)
-{
-    MDB_cursor *cur = NULL;
-    size_t n = 0;
-    if (!db_ok(self, db)) return VN_EINVAL;
-    vn_err err = vn_kv_begin(self);
-    if (err) return err;
-    if (self->sealed) {
-        if ((err = del_prefix_sealed(self, db, prefix, plen, &n))) {
-            txn_fail(self, err);
-            return err;
-        }
-        if (count) *count = n;
-        return vn_kv_commit(self);
-    }
-    int rc = mdb_cursor_open(self->txn, self->dbi[db], &cur);
-    if (rc) goto fail;
-    MDB_val k = {plen, (void *)prefix}, v;
-    rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == MDB_SUCCESS) {
-        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
-        /* Recorded before the delete, while k still points at the key. */
-        vn_err werr = ws_record(self, db, &k, NULL);
-        if (werr) {
-            mdb_cursor_close(cur);
-            txn_fail(self, werr);
-            return werr;
-        }
-        rc = mdb_cursor_del(cur, 0);
-        if (rc) goto fail;
-        n++;
-        /* After a delete the cursor already rests on the next entry;
-         * LMDB's MDB_NEXT knows not to skip it. */
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) goto fail;
-    mdb_cursor_close(cur);
-    if (count) *count = n;
-    return vn_kv_commit(self);
-fail:
-    if (cur) mdb_cursor_close(cur);
-    txn_fail(self, vn_kv_err_from_mdb(rc));
-    return vn_kv_err_from_mdb(rc);
-}
-
 vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
 {
     MDB_txn *txn, *own;
     MDB_stat st;
-    if (!db_ok(self, db)) return VN_EINVAL;
-    int rc = read_txn(self, &txn, &own);
+    if (!kv_db_ok(self, db)) return VN_EINVAL;
+    int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
     rc = mdb_stat(txn, self->dbi[db], &st);
     if (own) mdb_txn_abort(own);
@@ -723,171 +546,5 @@ vn_err vn_kv_copy(vn_kv *self, const char *path)
     if (!err && fsync(fd) != 0) err = VN_EIO;
     if (close(fd) != 0 && !err) err = VN_EIO;
     if (err) unlink(path);
-    return err;
-}
-
-void vn_kv_pos_reset(vn_kv_pos *pos)
-{
-    memset(pos, 0, sizeof *pos);
-}
-
-/* Puts cur on the first record after pos (or on the first of the stored
- * prefix sp) and says whether there is one under sp. Seeking again for
- * every record costs a descent of the tree's cached pages, and keeps the
- * walk right when fn wrote to the table in the same write transaction. */
-static int seek_after(MDB_cursor *cur, const vn_kv_pos *pos, const void *sp, size_t splen,
-                      MDB_val *k, MDB_val *v)
-{
-    int rc;
-    if (pos->len) {
-        *k = (MDB_val){pos->len, (void *)pos->key};
-        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-        if (rc == MDB_SUCCESS && k->mv_size == pos->len && !memcmp(k->mv_data, pos->key, pos->len))
-            rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
-    } else if (splen) {
-        *k = (MDB_val){splen, (void *)sp};
-        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-    } else {
-        rc = mdb_cursor_get(cur, k, v, MDB_FIRST);
-    }
-    if (rc == MDB_SUCCESS && splen && (k->mv_size < splen || memcmp(k->mv_data, sp, splen) != 0))
-        rc = MDB_NOTFOUND;
-    return rc;
-}
-
-/* Hands one stored record to fn as the caller's key and value: on a
- * sealed store its box is opened, and a record outside prefix skipped. */
-static vn_err walk_one(vn_kv *self, int db, MDB_val k, MDB_val v, const void *prefix, size_t plen,
-                       vn_kv_each_fn fn, void *ud, bool *stop)
-{
-    if (!self->sealed) return fn(ud, k.mv_data, k.mv_size, v.mv_data, v.mv_size, stop);
-    if (k.mv_size > KV_SKEY_MAX) return VN_ECRYPTO; /* not a record this store wrote */
-    kv_opened o;
-    vn_err err = kv_seal_open(&self->seal, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, &o);
-    if (err) return err;
-    if (o.klen >= plen && (plen == 0 || memcmp(o.key, prefix, plen) == 0))
-        err = fn(ud, o.key, o.klen, o.val, o.vlen, stop);
-    kv_seal_free(&o);
-    return err;
-}
-
-vn_err vn_kv_each_from(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_pos *pos,
-                       size_t max, vn_kv_each_fn fn, void *ud)
-{
-    MDB_txn *txn, *own;
-    MDB_cursor *cur = NULL;
-    uint8_t gh[KV_HASH_LEN];
-    const void *sp = prefix; /* the stored prefix of every record under prefix */
-    size_t splen = plen;
-    if (!db_ok(self, db) || !pos || pos->len > VN_KV_POS_MAX || (plen && !prefix)) return VN_EINVAL;
-    if (pos->done || max == 0) return VN_OK;
-    if (self->sealed) {
-        size_t group = self->group[db] & ~VN_KV_ORDERED;
-        splen = 0;
-        if (group && plen >= group) {
-            kv_seal_group(&self->seal, db, prefix, group, gh);
-            sp = gh;
-            splen = KV_HASH_LEN;
-        }
-    }
-    int rc = read_txn(self, &txn, &own);
-    if (rc) return vn_kv_err_from_mdb(rc);
-    vn_err err = VN_OK;
-    rc = mdb_cursor_open(txn, self->dbi[db], &cur);
-    MDB_val k, v;
-    if (rc == MDB_SUCCESS) rc = seek_after(cur, pos, sp, splen, &k, &v);
-    for (size_t n = 0; rc == MDB_SUCCESS && n < max; n++) {
-        bool stop = false;
-        uint8_t key[VN_KV_POS_MAX];
-        size_t klen = k.mv_size;
-        if (klen > VN_KV_POS_MAX) {
-            err = VN_ESTORE;
-            goto out;
-        }
-        /* Copied first: a write by fn may move the record's page. */
-        memcpy(key, k.mv_data, klen);
-        if ((err = walk_one(self, db, k, v, prefix, plen, fn, ud, &stop))) goto out;
-        memcpy(pos->key, key, klen);
-        pos->len = klen;
-        rc = seek_after(cur, pos, sp, splen, &k, &v);
-        if (stop) break;
-    }
-    if (rc == MDB_NOTFOUND)
-        pos->done = true;
-    else if (rc != MDB_SUCCESS)
-        err = vn_kv_err_from_mdb(rc);
-out:
-    if (cur) mdb_cursor_close(cur);
-    if (own) mdb_txn_abort(own);
-    return err;
-}
-
-static int le_read(const uint8_t *p, int n, size_t *out)
-{
-    size_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (size_t)p[i] << (8 * i);
-    *out = v;
-    return 0;
-}
-
-/* Walks the records; fn NULL only checks them. */
-static vn_err ws_walk(const uint8_t *ws, size_t len, int ndb, vn_kv_ws_fn fn, void *ud)
-{
-    size_t off = 0;
-    if (len > VN_KV_WS_MAX || (len && !ws)) return VN_EPROTO;
-    while (off < len) {
-        size_t klen, vlen = 0;
-        if (len - off < 4) return VN_EPROTO;
-        int op = ws[off], db = ws[off + 1];
-        le_read(ws + off + 2, 2, &klen);
-        off += 4;
-        if ((op != VN_KV_WS_PUT && op != VN_KV_WS_DEL) || db >= ndb || klen == 0 ||
-            klen > VN_KV_WS_KEY_MAX || len - off < klen)
-            return VN_EPROTO;
-        const uint8_t *key = ws + off, *val = NULL;
-        off += klen;
-        if (op == VN_KV_WS_PUT) {
-            if (len - off < 4) return VN_EPROTO;
-            le_read(ws + off, 4, &vlen);
-            off += 4;
-            if (vlen > VN_KV_WS_VAL_MAX || len - off < vlen) return VN_EPROTO;
-            val = ws + off;
-            off += vlen;
-        }
-        if (fn) {
-            vn_err err = fn(ud, op, db, key, klen, val, vlen);
-            if (err) return err;
-        }
-    }
-    return VN_OK;
-}
-
-vn_err vn_kv_ws_each(const uint8_t *ws, size_t len, int ndb, vn_kv_ws_fn fn, void *ud)
-{
-    if (ndb < 0 || ndb > KV_MAX_DBS) return VN_EINVAL;
-    vn_err err = ws_walk(ws, len, ndb, NULL, NULL);
-    return err || !fn ? err : ws_walk(ws, len, ndb, fn, ud);
-}
-
-static vn_err apply_one(void *ud, int op, int db, const uint8_t *key, size_t klen,
-                        const uint8_t *val, size_t vlen)
-{
-    vn_kv *self = ud;
-    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = op == VN_KV_WS_PUT ? mdb_put(self->txn, self->dbi[db], &k, &v, 0)
-                                : mdb_del(self->txn, self->dbi[db], &k, NULL);
-    if (rc == MDB_NOTFOUND && op == VN_KV_WS_DEL) rc = MDB_SUCCESS;
-    if (rc == MDB_SUCCESS && op == VN_KV_WS_PUT) self->put_bytes += klen + vlen;
-    return vn_kv_err_from_mdb(rc);
-}
-
-vn_err vn_kv_ws_apply(vn_kv *self, const uint8_t *ws, size_t len)
-{
-    if (!self->txn || self->depth <= 0) return VN_EINVAL;
-    if (self->failed) return self->failed;
-    vn_err err = ws_walk(ws, len, self->ndb, NULL, NULL);
-    if (err) return err;
-    if ((err = ws_walk(ws, len, self->ndb, apply_one, self))) txn_fail(self, err);
     return err;
 }

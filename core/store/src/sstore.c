@@ -50,6 +50,14 @@ static const size_t db_groups[VN_DB_COUNT] = {
     [VN_DB_GMEMBERS] = VN_ACCOUNT_LEN,     [VN_DB_GMEMBEROF] = VN_ACCOUNT_LEN,
 };
 
+/* Tables read for nearly every request: who a device is, an account's
+ * role, its case and the case itself (the routing policy reads both
+ * parties of every message), a sender's daily counts, a mailbox's counts
+ * and the index an ack finds its envelope by. vn_kv keeps their opened
+ * values in memory (vn_kv_cache); the counts are written through. */
+static const int cached[] = {VN_DB_DEVICES,   VN_DB_ACCOUNTS, VN_DB_MEMBEROF, VN_DB_CASES,
+                             VN_DB_SENDQUOTA, VN_DB_MAILTAIL, VN_DB_MSGINDEX};
+
 /* The key check: a record written when the store is created. It is sealed
  * like every other, so only the right key reads it back; a store without it
  * predates sealing. */
@@ -136,6 +144,8 @@ vn_err vn_sstore_open(vn_sstore **out, const char *dir, size_t mapsize, const ui
     if (err) goto err_free_s;
     if ((err = vn_kv_seal(s->kv, key, db_groups))) goto err_close_kv;
     if ((err = check_key(s->kv, &probe))) goto err_close_kv;
+    for (size_t i = 0; i < sizeof cached / sizeof cached[0]; i++)
+        if ((err = vn_kv_cache(s->kv, cached[i]))) goto err_close_kv;
     *out = s;
     return VN_OK;
 

@@ -172,6 +172,18 @@ void vn_kv_put_bytes(const vn_kv *self, uint64_t *all, uint64_t *committed);
  * Call it once, right after vn_kv_open(), before any access; group
  * (copied) has one entry per database. */
 vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
+/* Keeps opened values of table db in memory, for a table read for nearly
+ * every request (who a device is, an account's role and case, a mailbox's
+ * counts): a lookup then costs a copy instead of a search, a keyed hash
+ * and a decryption. Never stale: a put or delete is written through; a
+ * prefix delete, an applied write-set, a transaction that wrote the table
+ * ending without a commit, or another process's commit makes everything
+ * cached unusable (src/kv_cache.h). The plaintext stays in this process's
+ * memory, beside the key that opens it anyway. */
+vn_err vn_kv_cache(vn_kv *self, int db);
+/* Lookups of cached tables answered from memory, and those that were not. */
+void vn_kv_cache_stats(const vn_kv *self, uint64_t *hits, uint64_t *misses);
+
 /* OR'ed into a group length: the key bytes after the group are stored in
  * the clear after the group's hash, instead of hashed. For a table whose
  * key tail is a plain sequence number (a mailbox), so that a group's
