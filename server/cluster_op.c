@@ -282,11 +282,12 @@ static void answer(vn_cluster_op *op, const char *reply, int status, uint64_t se
 
 /* What the write-set must leave in the writer's store (its transaction,
  * after it is applied): its own request's nonce, recorded with its time
- * (so every node will refuse a replay), and at most one first-contact
+ * (so every node will refuse a replay), and no second first-contact
  * code (two intake-code runs at once each delete the code they saw and
  * add their own: the second would leave two valid). */
 typedef struct ws_check {
     const vn_opreq *req;
+    size_t codes;    /* first-contact codes before (more than one only after an older vangnetd) */
     const char *why; /* the refusal's text */
 } ws_check;
 
@@ -302,7 +303,7 @@ static vn_err check_ws(vn_sstore *store, void *ud)
         return VN_EDENIED;
     }
     if (!err) err = vn_intake_code_count(store, &codes);
-    if (!err && codes > 1) {
+    if (!err && codes > 1 && codes > c->codes) {
         c->why = "another first-contact code was made meanwhile (two intake-code runs at "
                  "once?): nothing was done, run it again";
         return VN_EDENIED;
@@ -375,7 +376,14 @@ static void serve(vn_cluster_op *op, natsMsg *m)
                &req))
         return;
     ws_check check = {.req = &req};
-    vn_err err = vn_cluster_append_ws(op->cluster, req.ws, req.len, check_ws, &check, &seq);
+    vn_err err = vn_intake_code_count(op->store, &check.codes);
+    if (err) {
+        vn_logl(VN_LEVEL_ERROR, "cluster: an operator's write refused: cannot read the store: %s",
+                vn_err_str(err));
+        answer(op, reply, VN_OPREQ_REFUSED, 0, "the writer cannot read its store: try again");
+        return;
+    }
+    err = vn_cluster_append_ws(op->cluster, req.ws, req.len, check_ws, &check, &seq);
     if (err == VN_EPROTO) {
         answer(op, reply, VN_OPREQ_REFUSED, 0, "a malformed write-set");
         return;
