@@ -410,7 +410,9 @@ static void sweep(vn_cluster_op *op)
 {
     uint64_t now = wall_ms();
     size_t dropped = 0;
-    if (mono_ms() - op->swept < SWEEP_MS || vn_kv_in_txn(vn_sstore_kv(op->store))) return;
+    /* At once on becoming the writer, then every SWEEP_MS. */
+    if ((op->swept && mono_ms() - op->swept < SWEEP_MS) || vn_kv_in_txn(vn_sstore_kv(op->store)))
+        return;
     op->swept = mono_ms();
     vn_err err = vn_opnonce_sweep(op->store, now > KEEP_MS ? now - KEEP_MS : 0, &dropped);
     if (err)

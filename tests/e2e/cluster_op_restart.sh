@@ -9,6 +9,8 @@
 #    which would leave two valid codes. They are made while no node runs,
 #    the requests captured (vn_opreplay, tests/e2e/opreplay.c), and sent
 #    once the nodes are back.
+#  - The writer drops nonces older than twice the replay window (a record
+#    10 minutes old is put into the stopped stores) through the log.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/clusterlib.sh"
 VN_OPREPLAY=${VN_OPREPLAY:-$(dirname "$VN_PROBE")/vn_opreplay}
@@ -64,6 +66,13 @@ RC=0
 wait "$REC" || RC=$?
 expect_eq "both requests were recorded" 0 "$RC"
 
+step "a nonce 10 minutes old is put into both stores, as an old request would have left it"
+OLD_NONCE=00112233445566778899aabbccddeeff
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n %016x\nDATA=END\n' \
+    "$OLD_NONCE" $(($(date +%s) * 1000 - 600000)) >"$T/oldnonce.dump"
+for n in a b; do "$VN_STORETOOL" load "$STORE_KEY" "${NODE_DIR[$n]}" opnonces <"$T/oldnonce.dump"; done
+check "it is there" grep -q "$OLD_NONCE" <<< "$("$VN_STORETOOL" dump "$STORE_KEY" "${NODE_DIR[a]}" -s opnonces)"
+
 step "every node starts again"
 node_start a
 node_start b
@@ -91,6 +100,15 @@ for n in a b; do
     expect_eq "node $n holds one first-contact code" 1 "$(table_count "$n" intakecodes)"
 done
 expect_eq "both nodes hold the same store" "$(store_sum a)" "$(store_sum b)"
+
+step "the writer swept the old nonce, through the log: gone on both nodes, the recent ones kept"
+expect_match "the writer's log" "cluster: 1 old operator nonce\(s\) dropped" "$(cat "$T/$W.log")"
+for n in a b; do
+    NONCES=$("$VN_STORETOOL" dump "$STORE_KEY" "${NODE_DIR[$n]}" -s opnonces)
+    check "node $n: the old nonce is gone" test "$(grep -c "$OLD_NONCE" <<< "$NONCES")" -eq 0
+    # The first code's, the invite's and the first intake-code request's.
+    expect_eq "node $n: the recent nonces are kept" 3 "$(table_count "$n" opnonces)"
+done
 OUT=$("$VN_OPREPLAY" send "$NATS_URLS" "$T/ic.1") || true
 expect_match "the first sent again is a replay" "^answer: refused: already seen: a replay" "$OUT"
 finish_cluster
