@@ -253,7 +253,8 @@ static vn_err on_commit(void *ud, const uint8_t *ws, size_t len)
     return append(c, ws, len, NULL);
 }
 
-vn_err vn_cluster_append_ws(vn_cluster *c, const uint8_t *ws, size_t len, uint64_t *seq)
+vn_err vn_cluster_append_ws(vn_cluster *c, const uint8_t *ws, size_t len, vn_cluster_ws_check check,
+                            void *ud, uint64_t *seq)
 {
     vn_kv *kv = vn_sstore_kv(c->store);
     if (!len) return VN_EPROTO;
@@ -265,6 +266,7 @@ vn_err vn_cluster_append_ws(vn_cluster *c, const uint8_t *ws, size_t len, uint64
     vn_err err = vn_kv_begin(kv);
     if (!err) {
         err = vn_kv_ws_apply(kv, ws, len);
+        if (!err && check) err = check(c->store, ud);
         if (!err) vn_accounts_written_raw(c->store);
         if (!err) err = append(c, ws, len, seq);
         if (err) {

@@ -71,11 +71,15 @@ void vn_cluster_writer(vn_cluster *self, char *buf, size_t size);
 
 /* The writer appends an operator's write-set (cluster_op.h) in a
  * transaction of its own, applied to its store and recorded with its
- * sequence (*seq), as a follower applies an entry. VN_EUNAVAILABLE: not the
- * writer, or the append failed (the node steps down); VN_EINVAL: a
- * transaction is open (try after it); VN_EPROTO: a malformed write-set.
- * Loop thread. */
-vn_err vn_cluster_append_ws(vn_cluster *self, const uint8_t *ws, size_t len, uint64_t *seq);
+ * sequence (*seq), as a follower applies an entry. check (may be NULL)
+ * runs in that transaction once the write-set is applied, before the
+ * append: an error of its own refuses the write-set (nothing appended,
+ * nothing kept) and is returned. VN_EUNAVAILABLE: not the writer, or the
+ * append failed (the node steps down); VN_EINVAL: a transaction is open
+ * (try after it); VN_EPROTO: a malformed write-set. Loop thread. */
+typedef vn_err (*vn_cluster_ws_check)(vn_sstore *store, void *ud);
+vn_err vn_cluster_append_ws(vn_cluster *self, const uint8_t *ws, size_t len,
+                            vn_cluster_ws_check check, void *ud, uint64_t *seq);
 
 /* `vangnetd cluster status`: reads the stream, the lease and the nodes'
  * reports from NATS (no store needed) and prints them, as JSON with json.

@@ -1,19 +1,23 @@
-/* Operators' writes through the cluster's log (cluster_op.h).
+/* Operators' writes through the cluster's log (cluster_op.h); the
+ * messages are cluster_opreq.h's. A refused request is answered with
+ * status 1 and the reason. A writer that cannot append (deposed, NATS
+ * down) does not answer: another one may.
  *
- * Request:  [1 version][8 time ms, big-endian][16 nonce][32 mac][write-set]
- *           mac over subject | 0 | reply subject | 0 | [version, time, nonce] | write-set
- * Answer:   [1 version][1 status][8 sequence][32 mac][text]
- *           mac over reply subject | 0 | [version, status, sequence] | text
- * status 0: appended at sequence; 1: refused (text says why). A writer that
- * cannot append (deposed, NATS down) does not answer: another one may. */
+ * What refuses a replay: the writer's memory of the nonces it saw (a
+ * replay that comes while its first copy is being appended, or whose copy
+ * was not appended), and its store, where each request's write-set
+ * recorded its nonce (vn/opnonce.h): every node applied it from the log,
+ * so a new writer after a failover or a restart refuses it too. */
 #include "cluster_op.h"
 
 #include "cluster.h"
 #include "cluster_nats.h"
+#include "cluster_opreq.h"
 #include "log.h"
-#include "vn/be.h"
+#include "vn/intake.h"
 #include "vn/kv.h"
 #include "vn/meta.h"
+#include "vn/opnonce.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -23,48 +27,11 @@
 #include <string.h>
 #include <time.h>
 
-#define VERSION      1
-#define NONCE_LEN    16
-#define MAC_LEN      crypto_auth_hmacsha256_BYTES
-#define REQ_HEAD     (1 + 8 + NONCE_LEN + MAC_LEN)
-#define ANS_HEAD     (1 + 1 + 8 + MAC_LEN)
-#define STATUS_OK    0
-#define STATUS_REFUS 1
-#define SKEW_MS      120000 /* a request older or newer than this is refused */
-#define SEEN_MAX     256    /* nonces remembered against replays */
-#define TICK_MS      50     /* looks at the lease, retries a busy store */
-#define SUBJECT_MAX  64
-#define KDF_CONTEXT  "vnclustr" /* as cluster_nats.c's names: id 2 here */
-
-typedef struct keys {
-    uint8_t mac[32];
-    char subject[SUBJECT_MAX];
-} keys;
-
-/* The subject and the MAC key, from the store key (as every node has it). */
-static void derive(const uint8_t store_key[32], keys *k)
-{
-    uint8_t op[32], h[16];
-    char hex[2 * sizeof h + 1];
-    crypto_kdf_derive_from_key(op, sizeof op, 2, KDF_CONTEXT, store_key);
-    crypto_generichash(k->mac, sizeof k->mac, (const uint8_t *)"mac", 3, op, sizeof op);
-    crypto_generichash(h, sizeof h, (const uint8_t *)"subject", 7, op, sizeof op);
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    snprintf(k->subject, sizeof k->subject, "vn.op.%s", hex);
-    sodium_memzero(op, sizeof op);
-}
-
-static void mac(const keys *k, const char *a, const char *b, const uint8_t *head, size_t hlen,
-                const uint8_t *body, size_t blen, uint8_t out[MAC_LEN])
-{
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, k->mac, sizeof k->mac);
-    crypto_auth_hmacsha256_update(&st, (const uint8_t *)a, strlen(a) + 1);
-    if (b) crypto_auth_hmacsha256_update(&st, (const uint8_t *)b, strlen(b) + 1);
-    crypto_auth_hmacsha256_update(&st, head, hlen);
-    if (blen) crypto_auth_hmacsha256_update(&st, body, blen);
-    crypto_auth_hmacsha256_final(&st, out);
-}
+#define TICK_MS  50    /* looks at the lease, retries a busy store */
+#define SWEEP_MS 60000 /* the writer drops old nonces this often */
+/* A nonce is kept for twice the window: a writer whose clock is behind the
+ * last one's by up to a window still finds it. */
+#define KEEP_MS (2 * (uint64_t)VN_OPREQ_SKEW_MS)
 
 static uint64_t wall_ms(void)
 {
@@ -100,18 +67,21 @@ static vn_err keep_ws(void *ud, const uint8_t *ws, size_t len)
     return VN_EINTERNAL; /* the transaction is discarded here */
 }
 
-static vn_err capture(vn_sstore *store, vn_cluster_op_fn fn, void *ud, captured *cap, char *msg,
-                      size_t size)
+/* The write-set of fn's write, with the request's nonce recorded (every
+ * node then holds it: a replay is refused by any writer). */
+static vn_err capture(vn_sstore *store, vn_cluster_op_fn fn, void *ud, const uint8_t *nonce,
+                      uint64_t time_ms, captured *cap, char *msg, size_t size)
 {
     vn_kv *kv = vn_sstore_kv(store);
     vn_kv_capture(kv, keep_ws, cap);
     vn_err err = vn_kv_begin(kv);
     if (!err) {
         err = fn(store, ud);
-        if (err)
-            vn_kv_abort(kv);
-        else
+        if (!err) err = vn_opnonce_put(store, nonce, time_ms);
+        if (!err)
             err = vn_kv_commit(kv);
+        else if (vn_kv_in_txn(kv))
+            vn_kv_abort(kv);
     }
     vn_kv_capture(kv, NULL, NULL);
     if (cap->got) return VN_OK;
@@ -153,42 +123,36 @@ static vn_err wait_applied(jsCtx *js, vn_sstore *store, char *msg, size_t size)
 
 /* Checks an answer; VN_OK with *seq, a refusal with its text in msg, or
  * VN_EPROTO for something that is no answer of this cluster. */
-static vn_err read_answer(const keys *k, const char *inbox, natsMsg *m, uint64_t *seq, char *msg,
-                          size_t size)
+static vn_err read_answer(const vn_opreq_keys *k, const char *inbox, natsMsg *m, uint64_t *seq,
+                          char *msg, size_t size)
 {
-    const uint8_t *d = (const uint8_t *)natsMsg_GetData(m);
-    size_t n = (size_t)natsMsg_GetDataLength(m);
-    uint8_t want[MAC_LEN];
-    if (!d || n < ANS_HEAD || d[0] != VERSION || d[1] > STATUS_REFUS) return VN_EPROTO;
-    mac(k, inbox, NULL, d, 10, d + ANS_HEAD, n - ANS_HEAD, want);
-    if (sodium_memcmp(want, d + 10, MAC_LEN) != 0) return VN_EPROTO;
-    if (d[1] == STATUS_OK) {
-        *seq = vn_be_get64(d + 2);
-        return VN_OK;
-    }
+    const char *text = NULL;
+    size_t tlen = 0;
+    int status = 0;
+    vn_err err = vn_opreq_read_answer(k, inbox, (const uint8_t *)natsMsg_GetData(m),
+                                      (size_t)natsMsg_GetDataLength(m), &status, seq, &text, &tlen);
+    if (err) return err;
+    if (status == VN_OPREQ_OK) return VN_OK;
     snprintf(msg, size, "the cluster's writer refused the write: %.*s",
-             (int)(n - ANS_HEAD > 200 ? 200 : n - ANS_HEAD), (const char *)d + ANS_HEAD);
+             (int)(tlen > 300 ? 300 : tlen), text);
     return VN_EDENIED;
 }
 
 /* Sends the write-set and waits for the writer's answer; without a writer
  * (NATS says no one listens) it asks again until the deadline. */
-static vn_err send_ws(natsConnection *nc, const keys *k, const captured *cap, uint64_t *seq,
-                      char *msg, size_t size)
+static vn_err send_ws(natsConnection *nc, const vn_opreq_keys *k, uint64_t time_ms,
+                      const uint8_t *nonce, const captured *cap, uint64_t *seq, char *msg,
+                      size_t size)
 {
     natsInbox *inbox = NULL;
     natsSubscription *sub = NULL;
-    uint8_t *buf = malloc(REQ_HEAD + cap->len);
+    uint8_t *buf = malloc(VN_OPREQ_HEAD + cap->len);
     vn_err err = VN_ENOMEM;
     bool sent = false;
     if (!buf || natsInbox_Create(&inbox) != NATS_OK ||
         natsConnection_SubscribeSync(&sub, nc, inbox) != NATS_OK)
         goto out;
-    buf[0] = VERSION;
-    vn_be_put64(buf + 1, wall_ms());
-    randombytes_buf(buf + 9, NONCE_LEN);
-    memcpy(buf + REQ_HEAD, cap->ws, cap->len);
-    mac(k, k->subject, inbox, buf, 9 + NONCE_LEN, cap->ws, cap->len, buf + 9 + NONCE_LEN);
+    vn_opreq_seal(k, k->subject, inbox, time_ms, nonce, cap->ws, cap->len, buf);
     uint64_t until = mono_ms() + VN_CLUSTER_OP_WAIT_MS;
     err = VN_ETIMEOUT;
     while (mono_ms() < until) {
@@ -196,7 +160,7 @@ static vn_err send_ws(natsConnection *nc, const keys *k, const captured *cap, ui
          * answers once, and a second copy would be refused as a replay. */
         if (!sent) {
             if (natsConnection_PublishRequest(nc, k->subject, inbox, buf,
-                                              (int)(REQ_HEAD + cap->len)) != NATS_OK) {
+                                              (int)(VN_OPREQ_HEAD + cap->len)) != NATS_OK) {
                 nats_Sleep(100);
                 continue;
             }
@@ -241,15 +205,18 @@ vn_err vn_cluster_op_write(const char *urls, const uint8_t store_key[32], vn_sst
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
     captured cap = {0};
-    keys k;
+    vn_opreq_keys k;
+    uint8_t nonce[VN_OPREQ_NONCE_LEN];
     vn_err err = vn_cluster_check(urls, "operator", msg, size);
     if (err) return err;
     if (sodium_init() < 0) return VN_ECRYPTO;
-    derive(store_key, &k);
+    vn_opreq_keys_derive(store_key, &k);
     if ((err = vn_cluster_connect(urls, 2000, &nc, &js, msg, size))) goto out;
     if ((err = wait_applied(js, store, msg, size))) goto out;
-    if ((err = capture(store, fn, ud, &cap, msg, size))) goto out;
-    err = send_ws(nc, &k, &cap, seq, msg, size);
+    randombytes_buf(nonce, sizeof nonce);
+    uint64_t t = wall_ms();
+    if ((err = capture(store, fn, ud, nonce, t, &cap, msg, size))) goto out;
+    err = send_ws(nc, &k, t, nonce, &cap, seq, msg, size);
 out:
     free(cap.ws);
     sodium_memzero(&k, sizeof k);
@@ -269,7 +236,7 @@ struct vn_cluster_op {
     vn_sstore *store;
     natsConnection *nc; /* borrowed */
     natsSubscription *sub;
-    keys k;
+    vn_opreq_keys k;
     uv_async_t wake;
     uv_timer_t tick;
     int handles_open;
@@ -277,12 +244,9 @@ struct vn_cluster_op {
     item *head, *tail;
     bool closing;
     /* The loop's own. */
-    item *todo; /* taken from the queue, not yet applied (the store was busy) */
-    struct {
-        uint64_t time;
-        uint8_t nonce[NONCE_LEN];
-    } seen[SEEN_MAX];
-    size_t next_seen;
+    item *todo;         /* taken from the queue, not yet applied (the store was busy) */
+    vn_opreq_seen seen; /* the nonces of the requests this writer took */
+    uint64_t swept;     /* when it last dropped old nonces (monotonic ms) */
 };
 
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -307,31 +271,96 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     uv_async_send(&op->wake);
 }
 
-static void answer(vn_cluster_op *op, const char *reply, uint8_t status, uint64_t seq,
-                   const char *text)
+static void answer(vn_cluster_op *op, const char *reply, int status, uint64_t seq, const char *text)
 {
-    size_t tlen = text ? strlen(text) : 0;
-    uint8_t buf[ANS_HEAD + 256];
-    if (tlen > 256) tlen = 256;
-    buf[0] = VERSION;
-    buf[1] = status;
-    vn_be_put64(buf + 2, seq);
-    if (tlen) memcpy(buf + ANS_HEAD, text, tlen);
-    mac(&op->k, reply, NULL, buf, 10, buf + ANS_HEAD, tlen, buf + 10);
-    natsConnection_Publish(op->nc, reply, buf, (int)(ANS_HEAD + tlen));
+    uint8_t buf[VN_OPREQ_ANS_HEAD + VN_OPREQ_TEXT_MAX];
+    size_t n = vn_opreq_answer(&op->k, reply, status, seq, text, buf);
+    natsConnection_Publish(op->nc, reply, buf, (int)n);
 }
 
-/* A request is recent and not seen before (then remembered). */
-static bool fresh(vn_cluster_op *op, uint64_t t, const uint8_t nonce[NONCE_LEN])
+#define REPLAYED "already seen: a replay of an earlier request"
+
+/* What the write-set must leave in the writer's store (its transaction,
+ * after it is applied): its own request's nonce, recorded with its time
+ * (so every node will refuse a replay), and no second first-contact
+ * code (two intake-code runs at once each delete the code they saw and
+ * add their own: the second would leave two valid). */
+typedef struct ws_check {
+    const vn_opreq *req;
+    size_t codes;    /* first-contact codes before (more than one only after an older vangnetd) */
+    const char *why; /* the refusal's text */
+} ws_check;
+
+static vn_err check_ws(vn_sstore *store, void *ud)
 {
-    uint64_t now = wall_ms();
-    if (t + SKEW_MS < now || t > now + SKEW_MS) return false;
-    for (size_t i = 0; i < SEEN_MAX; i++)
-        if (op->seen[i].time && sodium_memcmp(op->seen[i].nonce, nonce, NONCE_LEN) == 0)
-            return false;
-    op->seen[op->next_seen].time = t;
-    memcpy(op->seen[op->next_seen].nonce, nonce, NONCE_LEN);
-    op->next_seen = (op->next_seen + 1) % SEEN_MAX;
+    ws_check *c = ud;
+    uint64_t t = 0;
+    size_t codes = 0;
+    vn_err err = vn_opnonce_get(store, c->req->nonce, &t);
+    if (err == VN_ENOTFOUND || (!err && t != c->req->time_ms)) {
+        c->why = "the write-set does not record its request's nonce (a vangnetd of another "
+                 "version?)";
+        return VN_EDENIED;
+    }
+    if (!err) err = vn_intake_code_count(store, &codes);
+    if (!err && codes > 1 && codes > c->codes) {
+        c->why = "another first-contact code was made meanwhile (two intake-code runs at "
+                 "once?): nothing was done, run it again";
+        return VN_EDENIED;
+    }
+    return err;
+}
+
+/* Refuses a request that is not this cluster's, outside the window, or
+ * seen before (in memory, or applied: in the store); else remembers it.
+ * The MAC first: nothing else is looked at for a request anyone could
+ * make. True when it may be appended. */
+static bool admit(vn_cluster_op *op, const char *reply, const uint8_t *d, size_t n, vn_opreq *req)
+{
+    uint64_t now = wall_ms(), t = 0;
+    vn_err err = vn_opreq_open(&op->k, op->k.subject, reply, d, n, req);
+    if (err == VN_EPROTO) {
+        vn_logl(VN_LEVEL_WARN, "cluster: an operator's write of another version refused");
+        answer(op, reply, VN_OPREQ_REFUSED, 0,
+               "not an operator's write of this version (run the same vangnetd on every node)");
+        return false;
+    }
+    if (err) {
+        vn_logl(VN_LEVEL_WARN, "cluster: an operator's write without this cluster's MAC refused");
+        answer(op, reply, VN_OPREQ_REFUSED, 0, "not signed with this cluster's store key");
+        return false;
+    }
+    if (!vn_opreq_in_window(req->time_ms, now)) {
+        vn_logl(VN_LEVEL_WARN,
+                "cluster: an operator's write made %lld s from this node's time refused (more "
+                "than %d s)",
+                ((long long)req->time_ms - (long long)now) / 1000, VN_OPREQ_SKEW_MS / 1000);
+        answer(op, reply, VN_OPREQ_REFUSED, 0,
+               "too old or too new: made more than 2 minutes from the writer's time (are the "
+               "clocks of this machine and the writer's set right?)");
+        return false;
+    }
+    if (vn_opreq_seen_has(&op->seen, req->nonce)) {
+        vn_logl(VN_LEVEL_WARN,
+                "cluster: an operator's write replayed refused (its nonce was seen by this "
+                "writer)");
+        answer(op, reply, VN_OPREQ_REFUSED, 0, REPLAYED);
+        return false;
+    }
+    err = vn_opnonce_get(op->store, req->nonce, &t);
+    if (err != VN_ENOTFOUND) {
+        if (!err)
+            vn_logl(VN_LEVEL_WARN,
+                    "cluster: an operator's write replayed refused (its nonce is in the store: "
+                    "applied from the log)");
+        else
+            vn_logl(VN_LEVEL_ERROR, "cluster: an operator's write refused: cannot read nonces: %s",
+                    vn_err_str(err));
+        answer(op, reply, VN_OPREQ_REFUSED, 0,
+               err ? "the writer cannot read its store: try again" : REPLAYED);
+        return false;
+    }
+    vn_opreq_seen_add(&op->seen, req->nonce);
     return true;
 }
 
@@ -340,31 +369,28 @@ static bool fresh(vn_cluster_op *op, uint64_t t, const uint8_t nonce[NONCE_LEN])
 static void serve(vn_cluster_op *op, natsMsg *m)
 {
     const char *reply = natsMsg_GetReply(m);
-    const uint8_t *d = (const uint8_t *)natsMsg_GetData(m);
-    size_t n = (size_t)natsMsg_GetDataLength(m);
-    uint8_t want[MAC_LEN];
+    vn_opreq req;
     uint64_t seq = 0;
     if (!reply || !reply[0] || !vn_cluster_may_write(op->cluster)) return;
-    if (!d || n <= REQ_HEAD || d[0] != VERSION) {
-        answer(op, reply, STATUS_REFUS, 0, "not an operator's write of this version");
+    if (!admit(op, reply, (const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
+               &req))
+        return;
+    ws_check check = {.req = &req};
+    vn_err err = vn_intake_code_count(op->store, &check.codes);
+    if (err) {
+        vn_logl(VN_LEVEL_ERROR, "cluster: an operator's write refused: cannot read the store: %s",
+                vn_err_str(err));
+        answer(op, reply, VN_OPREQ_REFUSED, 0, "the writer cannot read its store: try again");
         return;
     }
-    mac(&op->k, op->k.subject, reply, d, 9 + NONCE_LEN, d + REQ_HEAD, n - REQ_HEAD, want);
-    if (sodium_memcmp(want, d + 9 + NONCE_LEN, MAC_LEN) != 0) {
-        vn_logl(VN_LEVEL_WARN, "cluster: an operator's write without this cluster's MAC refused");
-        answer(op, reply, STATUS_REFUS, 0, "not signed with this cluster's store key");
-        return;
-    }
-    if (!fresh(op, vn_be_get64(d + 1), d + 9)) {
-        vn_logl(VN_LEVEL_WARN, "cluster: an operator's write that is old or replayed refused");
-        answer(op, reply, STATUS_REFUS, 0,
-               "old or already seen (the clocks of this machine and the writer's differ by "
-               "more than 2 minutes, or the request was replayed)");
-        return;
-    }
-    vn_err err = vn_cluster_append_ws(op->cluster, d + REQ_HEAD, n - REQ_HEAD, &seq);
+    err = vn_cluster_append_ws(op->cluster, req.ws, req.len, check_ws, &check, &seq);
     if (err == VN_EPROTO) {
-        answer(op, reply, STATUS_REFUS, 0, "a malformed write-set");
+        answer(op, reply, VN_OPREQ_REFUSED, 0, "a malformed write-set");
+        return;
+    }
+    if (err == VN_EDENIED && check.why) {
+        vn_logl(VN_LEVEL_WARN, "cluster: an operator's write refused: %s", check.why);
+        answer(op, reply, VN_OPREQ_REFUSED, 0, check.why);
         return;
     }
     if (err) {
@@ -375,7 +401,24 @@ static void serve(vn_cluster_op *op, natsMsg *m)
         return;
     }
     vn_log("cluster: an operator's write appended to the log at %llu", (unsigned long long)seq);
-    answer(op, reply, STATUS_OK, seq, NULL);
+    answer(op, reply, VN_OPREQ_OK, seq, NULL);
+}
+
+/* The writer drops nonces no request could be replayed with any more;
+ * its transaction goes through the log, so every node drops them. */
+static void sweep(vn_cluster_op *op)
+{
+    uint64_t now = wall_ms();
+    size_t dropped = 0;
+    /* At once on becoming the writer, then every SWEEP_MS. */
+    if ((op->swept && mono_ms() - op->swept < SWEEP_MS) || vn_kv_in_txn(vn_sstore_kv(op->store)))
+        return;
+    op->swept = mono_ms();
+    vn_err err = vn_opnonce_sweep(op->store, now > KEEP_MS ? now - KEEP_MS : 0, &dropped);
+    if (err)
+        vn_logl(VN_LEVEL_WARN, "cluster: old operator nonces not dropped: %s", vn_err_str(err));
+    else if (dropped)
+        vn_log("cluster: %zu old operator nonce(s) dropped", dropped);
 }
 
 /* Applies what waits, unless a transaction is open (then at the next tick). */
@@ -416,6 +459,7 @@ static void on_tick(uv_timer_t *t)
         op->sub = NULL;
     }
     if (op->todo) drain(op);
+    if (writer) sweep(op);
 }
 
 vn_err vn_cluster_op_open(vn_cluster_op **out, struct vn_cluster *cluster, vn_sstore *store,
@@ -426,7 +470,7 @@ vn_err vn_cluster_op_open(vn_cluster_op **out, struct vn_cluster *cluster, vn_ss
     op->cluster = cluster;
     op->store = store;
     op->nc = nc;
-    derive(store_key, &op->k);
+    vn_opreq_keys_derive(store_key, &op->k);
     pthread_mutex_init(&op->mu, NULL);
     *out = op;
     return VN_OK;

@@ -8,7 +8,10 @@
  *    committed there;
  *  - it sends the write-set to the writer over NATS request-reply, on a
  *    subject that is a keyed hash, with an HMAC under a key derived from
- *    the store key, a time and a nonce (a replayed request is refused);
+ *    the store key, a time and a nonce (cluster_opreq.h); the write-set
+ *    itself records the nonce (vn/opnonce.h), so every node that applied
+ *    it refuses the request sent again: a replay is refused by any writer,
+ *    after a failover or a restart too;
  *  - the writer applies it in a transaction of its own, appended to the log
  *    as every transaction is, and answers after the log's acknowledgement;
  *  - the command prints its result only then.

@@ -16,13 +16,6 @@ OLD=$W
 F=$(for n in a b c; do if [ "$n" != "$W" ]; then echo "$n"; fi; done | head -n 1)
 G=$(for n in a b c; do if [ "$n" != "$W" ] && [ "$n" != "$F" ]; then echo "$n"; fi; done)
 echo "   writer $W, followers $F and $G"
-# invites_count NODE: the invite records in NODE's store (mdb_dump's text:
-# a key line and a value line each).
-invites_count() {
-    local n
-    n=$("$VN_STORETOOL" dump "$STORE_KEY" "${NODE_DIR[$1]}" -s invites | grep -c '^ ' || true)
-    echo $((n / 2))
-}
 BEFORE=$(invites_count "$F")
 
 step "an invite made on follower $F's state directory reaches every node through the log"

@@ -150,6 +150,15 @@ use_writer() {
 # sorted: two nodes that applied the same log give the same sum.
 store_sum() { "$VN_STORETOOL" dump "$STORE_KEY" "${NODE_DIR[$1]}" -a | md5sum | cut -d' ' -f1; }
 
+# table_count NODE TABLE: the records of TABLE in NODE's store (mdb_dump's
+# text: a key line and a value line each).
+table_count() {
+    local n
+    n=$("$VN_STORETOOL" dump "$STORE_KEY" "${NODE_DIR[$1]}" -s "$2" | grep -c '^ ' || true)
+    echo $((n / 2))
+}
+invites_count() { table_count "$1" invites; }
+
 cluster_cleanup() {
     local n
     for n in "${!NODE_PID[@]}"; do [ -n "${NODE_PID[$n]}" ] && kill -TERM "${NODE_PID[$n]}" 2>/dev/null; done

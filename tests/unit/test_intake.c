@@ -31,11 +31,16 @@ static void test_code_allowance(void **state)
     vn_sstore *st = store_open_tmp(dir);
     uint8_t old[VN_INVITE_SECRET_LEN], code[VN_INVITE_SECRET_LEN];
     uint64_t retry = 0;
+    size_t codes = 9;
+    assert_int_equal(vn_intake_code_count(st, &codes), VN_OK);
+    assert_int_equal(codes, 0);
     assert_int_equal(vn_intake_code_create(st, 0, NOW, code), VN_EINVAL);
     assert_int_equal(vn_intake_code_create(st, 100001, NOW, code), VN_EINVAL);
     assert_int_equal(vn_intake_code_create(st, 5, NOW, old), VN_OK);
     assert_int_equal(vn_intake_code_create(st, 2, NOW, code), VN_OK);
     /* The new code replaced the old one. */
+    assert_int_equal(vn_intake_code_count(st, &codes), VN_OK);
+    assert_int_equal(codes, 1);
     assert_int_equal(vn_intake_code_take(st, old, NOW, &retry), VN_ENOTFOUND);
     assert_int_equal(vn_intake_code_take(st, code, NOW, &retry), VN_OK);
     assert_int_equal(vn_intake_code_take(st, code, NOW + 1000, &retry), VN_OK);

@@ -34,6 +34,11 @@ vn_err vn_intake_code_create(vn_sstore *st, uint32_t per_hour, uint64_t now,
     return st_commit(st);
 }
 
+vn_err vn_intake_code_count(vn_sstore *st, size_t *n)
+{
+    return vn_kv_count(st->kv, VN_DB_INTAKECODES, n);
+}
+
 vn_err vn_intake_code_take(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN], uint64_t now,
                            uint64_t *retry_ms)
 {

@@ -18,7 +18,7 @@ static const char *const db_names[] = {
     "audit",        "contracts", "events",      "absences",    "sched",        "notices",
     "alerts",       "attest",    "disclosures", "quiet",       "deferred",     "mailtail",
     "alertsbycase", "sendquota", "expired",     "alertslevel", "alertbuckets", "intakecodes",
-    "visitors",     "groups",    "gmembers",    "gmemberof",   "ginvites",
+    "visitors",     "groups",    "gmembers",    "gmemberof",   "ginvites",     "opnonces",
 };
 /* A name missing here would open LMDB's main database in its place. */
 _Static_assert(sizeof db_names / sizeof db_names[0] == VN_DB_COUNT, "one name per VN_DB_*");

@@ -54,6 +54,7 @@ enum {
     VN_DB_GMEMBERS,     /* groups.c: group|account -> (empty): a member */
     VN_DB_GMEMBEROF,    /* groups.c: account|group -> member or facilitator */
     VN_DB_GINVITES,     /* groups.c: sha256(secret) -> group, expiry */
+    VN_DB_OPNONCES,     /* opnonce.c: an operator request's nonce -> its time (cluster mode) */
     VN_DB_COUNT
 };
 

@@ -40,6 +40,9 @@ vn_err vn_intake_code_create(vn_sstore *st, uint32_t per_hour, uint64_t now,
  * the next hour) when this hour's redeems are used up. */
 vn_err vn_intake_code_take(vn_sstore *st, const uint8_t secret[VN_INVITE_SECRET_LEN], uint64_t now,
                            uint64_t *retry_ms);
+/* How many first-contact codes the store holds: one, or none before the
+ * first (a cluster's writer refuses an operator's write that leaves more). */
+vn_err vn_intake_code_count(vn_sstore *st, size_t *n);
 
 /* What the server keeps of one visitor. */
 typedef struct vn_intake_visitor {
