@@ -34,7 +34,7 @@ void kv_cache_free(kv_cache *c);
 bool kv_cache_get(kv_cache *c, int db, const void *key, size_t klen, uint64_t gen, void **val,
                   size_t *vlen);
 /* Keeps a copy of (db, key) -> val read or written under generation gen,
- * replacing whatever shared its slot. Keys over 64 bytes or values over
+ * replacing whatever shared its slot. Keys over 48 bytes or values over
  * 512 are not kept (nor is an older value of that key). */
 void kv_cache_put(kv_cache *c, int db, const void *key, size_t klen, uint64_t gen, const void *val,
                   size_t vlen);
