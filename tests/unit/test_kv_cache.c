@@ -219,24 +219,18 @@ static void test_undone_writes(void **state)
     rm_tmp(dir);
 }
 
-/* Another process commits to the same store: the next read, in a fresh
- * snapshot or in a write transaction, sees its value. */
-static void test_other_process(void **state)
+/* Another process (a child with its own environment) puts key "acct" =
+ * val into the store at dir and exits. */
+static void other_process_puts(const char *dir, const char *val)
 {
-    (void)state;
-    char dir[32];
     int status = 0;
-    vn_kv *kv = open_tmp(dir);
-    put(kv, "acct", "mine");
-    expect(kv, "acct", "mine");
-    expect(kv, "acct", "mine");
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         vn_kv *other = NULL;
         int rc = vn_kv_open(&other, dir, dbs, 2, 0) == VN_OK &&
                          vn_kv_seal(other, seal_key, NULL) == VN_OK &&
-                         vn_kv_put(other, 0, "acct", 4, "theirs", 6) == VN_OK
+                         vn_kv_put(other, 0, "acct", 4, val, strlen(val)) == VN_OK
                      ? 0
                      : 1;
         vn_kv_close(&other);
@@ -244,23 +238,23 @@ static void test_other_process(void **state)
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Another process commits to the same store: the next read, in a fresh
+ * snapshot or in a write transaction, sees its value. */
+static void test_other_process(void **state)
+{
+    (void)state;
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    put(kv, "acct", "mine");
+    expect(kv, "acct", "mine");
+    expect(kv, "acct", "mine");
+    other_process_puts(dir, "theirs");
     expect(kv, "acct", "theirs");
 
     expect(kv, "acct", "theirs");
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        vn_kv *other = NULL;
-        int rc = vn_kv_open(&other, dir, dbs, 2, 0) == VN_OK &&
-                         vn_kv_seal(other, seal_key, NULL) == VN_OK &&
-                         vn_kv_put(other, 0, "acct", 4, "again", 5) == VN_OK
-                     ? 0
-                     : 1;
-        vn_kv_close(&other);
-        _exit(rc);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    other_process_puts(dir, "again");
     assert_int_equal(vn_kv_begin(kv), VN_OK);
     expect(kv, "acct", "again");
     assert_int_equal(vn_kv_commit(kv), VN_OK);
