@@ -35,6 +35,9 @@ server_start --mail-ttl 3650d
 check "it says so" log_has "moved from format 0 to 1; the store as it was is kept in $STATE/data-format0-"
 check "it indexes the two alerts stored before the alert indexes existed" \
     log_has "indexed 2 stored alerts \\(stored before their indexes existed\\)"
+check "it seals the old release's plain server.key (the profiles below still pin its server.pub)" \
+    log_has "$STATE/server.key held the server's secret key in the clear \\(an older release\\): now sealed under the store key"
+check "server.key holds the old secret no more" bash -c "! grep -qF -- '$(head -c 40 "$DATA/state/server.key")' '$STATE/server.key'"
 expect_eq "one copy is kept" 1 "$(kept "$STATE")"
 STATUS=$(srv status --json)
 expect_match "status: format 1, up" '"running": true.*"format": 1,' "$STATUS"
