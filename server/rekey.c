@@ -3,6 +3,7 @@
 #include "rekey.h"
 
 #include "serverkey.h"
+#include "syncdir.h"
 #include "vn/sstore.h"
 
 #include <errno.h>
@@ -54,15 +55,6 @@ static void unlink_rekey(const char *state_dir)
     char path[4096];
     snprintf(path, sizeof path, "%.4000s/%s", state_dir, VN_SERVERKEY_REKEY);
     unlink(path);
-}
-
-static vn_err sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return VN_EIO;
-    vn_err err = fsync(fd) == 0 ? VN_OK : VN_EIO;
-    close(fd);
-    return err;
 }
 
 /* The copy itself: both stores are closed again when it returns. */
@@ -148,7 +140,7 @@ vn_err vn_rekey_run(const char *state_dir, const uint8_t old_key[32], const uint
     *moved = true;
     /* Should this fail, the next start moves it (vn_serverkey_load). */
     if (have_key) err = vn_serverkey_rekey_finish(state_dir, msg, msglen);
-    if (!err && sync_dir(state_dir) != VN_OK) {
+    if (!err && vn_sync_dir(state_dir) != VN_OK) {
         err = VN_EIO;
         snprintf(msg, msglen,
                  "the store in %s is under the new key, but the directory could not be synced: "

@@ -1,6 +1,7 @@
 /* The server's CURVE key files: server.key sealed under the store key,
  * server.pub in the clear (serverkey.h). */
 #include "serverkey.h"
+#include "syncdir.h"
 
 #include "vn/hex.h"
 #include <stdint.h>
@@ -28,15 +29,6 @@
 static void path_of(char *out, size_t size, const char *dir, const char *name)
 {
     snprintf(out, size, "%.4000s/%s", dir, name);
-}
-
-static vn_err sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return VN_EIO;
-    vn_err err = fsync(fd) == 0 ? VN_OK : VN_EIO;
-    close(fd);
-    return err;
 }
 
 static void derive(const uint8_t store_key[32],
@@ -105,7 +97,7 @@ static vn_err put_sealed(const char *dir, const char *name, const uint8_t store_
     if (replace ? rename(tmp, path) != 0 : link(tmp, path) != 0)
         err = errno == EEXIST ? VN_EEXISTS : VN_EIO;
     if (!replace || err) unlink(tmp);
-    return err ? err : sync_dir(dir);
+    return err ? err : vn_sync_dir(dir);
 }
 
 vn_err vn_serverkey_store(const char *state_dir, const char *name, const uint8_t store_key[32],
@@ -229,7 +221,7 @@ vn_err vn_serverkey_rekey_finish(const char *state_dir, char *msg, size_t msglen
     char from[4096], to[4096];
     path_of(from, sizeof from, state_dir, VN_SERVERKEY_REKEY);
     path_of(to, sizeof to, state_dir, VN_SERVERKEY_FILE);
-    if (rename(from, to) != 0 || sync_dir(state_dir) != VN_OK) {
+    if (rename(from, to) != 0 || vn_sync_dir(state_dir) != VN_OK) {
         snprintf(msg, msglen, "cannot move %s over %s: %s", from, to, strerror(errno));
         return VN_EIO;
     }
