@@ -38,6 +38,13 @@
      "must be a whole number from 1"}, \
     {"--" opt "-per-" per, NULL, OPT_DOUBLE, CFG(rate), 1, 1ULL << 40, rdef, unit, \
      what ": per " per_word, "must be a whole number from 1"}
+/* A quota's two rows, bytes and messages, each with its default from the
+ * map size (vn_quota_limits_default). */
+#define QUOTA_ROWS(who, bytes, envelopes, bytes_help, envelopes_help) \
+    {"--quota-" who "-bytes", NULL, OPT_MIB, CFG(bytes), 1, 1 << 20, NULL, "MIB", \
+     bytes_help " (default: a 64th of --map-size)", "must be 1..1048576 MiB"}, \
+    {"--quota-" who "-envelopes", NULL, OPT_SIZE, CFG(envelopes), 1, 1000000000, NULL, "N", \
+     envelopes_help " (default: 1 per KiB of the byte quota)", "must be 1..1000000000"}
 
 static const run_option run_options[] = {
     {"--listen", NULL, OPT_STRING, CFG(listen), 1, 255, DEFAULT_LISTEN, "EP",
@@ -81,18 +88,12 @@ static const run_option run_options[] = {
      "messages an anonymous first contact may send a day", "must be 1..100000"},
     {"--map-size", NULL, OPT_MIB, CFG(map_size), 1, 1 << 20, "1024", "MIB",
      "LMDB map size", "must be 1..1048576 MiB"},
-    {"--quota-sender-bytes", NULL, OPT_MIB, CFG(quota_sender_bytes), 1, 1 << 20, NULL, "MIB",
-     "MiB one account may send a day, a team message once (default: a 64th of --map-size)",
-     "must be 1..1048576 MiB"},
-    {"--quota-sender-envelopes", NULL, OPT_SIZE, CFG(quota_sender_envelopes), 1, 1000000000, NULL, "N",
-     "messages one account may send a day, a team message once (default: 1 per KiB of the byte quota)",
-     "must be 1..1000000000"},
-    {"--quota-recipient-bytes", NULL, OPT_MIB, CFG(quota_recipient_bytes), 1, 1 << 20, NULL, "MIB",
-     "MiB of undelivered mail one mailbox may hold (default: a 64th of --map-size)",
-     "must be 1..1048576 MiB"},
-    {"--quota-recipient-envelopes", NULL, OPT_SIZE, CFG(quota_recipient_envelopes), 1, 1000000000, NULL, "N",
-     "undelivered messages one mailbox may hold (default: 1 per KiB of the byte quota)",
-     "must be 1..1000000000"},
+    QUOTA_ROWS("sender", quota_sender_bytes, quota_sender_envelopes,
+               "MiB one account may send a day, a team message once",
+               "messages one account may send a day, a team message once"),
+    QUOTA_ROWS("recipient", quota_recipient_bytes, quota_recipient_envelopes,
+               "MiB of undelivered mail one mailbox may hold",
+               "undelivered messages one mailbox may hold"),
     {"--crisis-reserve", NULL, OPT_SIZE, CFG(crisis_reserve_pct), 1, 50, "5", "PCT",
      "percent of the map only alerts, SOS and their reports may use", "must be 1..50 (percent)"},
     {"--tz", NULL, OPT_STRING, CFG(time_zone), 1, 60, "Europe/Amsterdam", "ZONE",
