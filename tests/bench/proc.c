@@ -69,6 +69,47 @@ int bench_wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+pid_t bench_spawn_to(char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int n = open("/dev/null", O_RDONLY);
+    if (o < 0 || e < 0 || n < 0) _exit(126);
+    dup2(n, STDIN_FILENO);
+    dup2(o, STDOUT_FILENO);
+    dup2(e, STDERR_FILENO);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+int bench_run_to(char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = bench_spawn_to(argv, out, err);
+    return pid < 0 ? -1 : bench_wait_exit(pid);
+}
+
+int bench_first_line(char *const argv[], const char *path, const char *err, char *line, size_t size)
+{
+    int rc = bench_run_to(argv, path, err);
+    FILE *f = fopen(path, "r");
+    line[0] = '\0';
+    if (f && fgets(line, (int)size, f)) line[strcspn(line, "\n")] = '\0';
+    if (f) fclose(f);
+    return rc;
+}
+
+bool bench_wait_path(const char *path, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 50) {
+        if (access(path, F_OK) == 0) return true;
+        nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
+    }
+    return access(path, F_OK) == 0;
+}
+
 int bench_finish(pid_t pid, int fd, char *out, size_t size)
 {
     size_t len = 0;
