@@ -28,7 +28,13 @@ expect_match "vangnetd status reads it as format 0, without changing it" 'format
 expect_eq "status kept no copy" 0 "$(kept "$STATE")"
 
 step "the server moves its store forward and serves it"
-ENDPOINT=ipc://@vangnet-format0
+# The fixture's profiles pin the address its server had, ipc://@vangnet-format0:
+# a fixed name would collide when two runs share a machine. This run's server
+# gets a name of its own ($T is unique), and the profiles are pointed at it
+# without being opened as vangnet would, so they stay of format 0 until the
+# client first opens them below.
+ENDPOINT=ipc://@vangnet-upgrade-${T##*/}
+for prof in p cm; do "${VN_PROFILETOOL:?set VN_PROFILETOOL}" set-endpoint "$T/$prof" "$ENDPOINT"; done
 # The queued messages were stored when the data was made: a long mail TTL
 # keeps them from expiring as the data ages.
 server_start --mail-ttl 3650d
