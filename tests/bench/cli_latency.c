@@ -26,34 +26,24 @@
 
 typedef struct bench {
     const char *vangnetd, *vangnet, *full;
-    char dir[256], state[300], key[300], profile[300];
-    pid_t server, daemon;
+    bench_server srv;
+    char profile[300];
+    pid_t daemon;
 } bench;
 
 static int setup(bench *b)
 {
-    char ep[400], code[256], tmp[400], log[400];
-    snprintf(b->dir, sizeof b->dir, "/tmp/vn-bench-cli.XXXXXX");
-    if (!mkdtemp(b->dir)) return -1;
-    snprintf(b->state, sizeof b->state, "%s/state", b->dir);
-    snprintf(b->key, sizeof b->key, "%s/store.key", b->dir);
-    snprintf(b->profile, sizeof b->profile, "%s/cm", b->dir);
-    snprintf(ep, sizeof ep, "%s/endpoint", b->state);
-    snprintf(tmp, sizeof tmp, "%s/out", b->dir);
-    snprintf(log, sizeof log, "%s/server.log", b->dir);
-    char *init[] = {(char *)b->vangnetd, "init", "--state", b->state, "--store-key", b->key, NULL};
-    char *serve[] = {
-        (char *)b->vangnetd, "run", "--state", b->state, "--store-key", b->key, "--listen",
-        "tcp://127.0.0.1:*", NULL};
-    char *inv[] = {
-        (char *)b->vangnetd, "invite", "--state", b->state, "--store-key", b->key, "--role",
-        "casemanager",       NULL};
-    if (bench_run_to(init, NULL, log) != 0 || (b->server = bench_spawn_to(serve, NULL, log)) < 0 ||
-        !bench_wait_path(ep, 20000) || bench_first_line(inv, tmp, NULL, code, sizeof code) != 0)
-        return -1;
+    char code[256], tmp[400];
+    if (bench_server_start(&b->srv, b->vangnetd, "cli", NULL)) return -1;
+    snprintf(b->profile, sizeof b->profile, "%s/cm", b->srv.dir);
+    snprintf(tmp, sizeof tmp, "%s/out", b->srv.dir);
+    char *inv[] = {(char *)b->vangnetd, "invite", "--state",     b->srv.state, "--store-key",
+                   b->srv.key,          "--role", "casemanager", NULL};
+    if (bench_first_line(inv, tmp, NULL, code, sizeof code) != 0) return -1;
     char *join[] = {(char *)b->vangnet, "--profile", b->profile, "join", code, NULL};
     char *newc[] = {(char *)b->vangnet, "--profile", b->profile, "case", "new", NULL};
-    if (bench_run_to(join, NULL, log) != 0 || bench_run_to(newc, NULL, log) != 0) return -1;
+    if (bench_run_to(join, NULL, b->srv.log) != 0 || bench_run_to(newc, NULL, b->srv.log) != 0)
+        return -1;
     return 0;
 }
 
@@ -104,8 +94,7 @@ static int measure_all(bench *b, const char *how, int n)
 static void teardown(bench *b)
 {
     if (b->daemon > 0) kill(b->daemon, SIGTERM), waitpid(b->daemon, NULL, 0);
-    if (b->server > 0) kill(b->server, SIGTERM), waitpid(b->server, NULL, 0);
-    if (b->dir[0]) bench_rm_tree(b->dir);
+    bench_server_stop(&b->srv);
 }
 
 int main(int argc, char **argv)
@@ -135,7 +124,7 @@ int main(int argc, char **argv)
     unsetenv("VANGNET_NO_DAEMON");
     setenv("VANGNET_PASSPHRASE", "bench passphrase of four words", 1);
     if (setup(&b) != 0) {
-        fprintf(stderr, "bench_cli: setup failed (see %s)\n", b.dir);
+        fprintf(stderr, "bench_cli: setup failed (see %s)\n", b.srv.log);
         teardown(&b);
         return 1;
     }
@@ -147,7 +136,7 @@ int main(int argc, char **argv)
     unsetenv("VANGNET_NO_DAEMON");
     char sock[400], log[400];
     snprintf(sock, sizeof sock, "%s/daemon.sock", b.profile);
-    snprintf(log, sizeof log, "%s/daemon.log", b.dir);
+    snprintf(log, sizeof log, "%s/daemon.log", b.srv.dir);
     char *daemon[] = {(char *)b.vangnet, "--profile", b.profile, "daemon", NULL};
     if ((b.daemon = bench_spawn_to(daemon, NULL, log)) < 0 || !bench_wait_path(sock, 20000)) {
         fprintf(stderr, "bench_cli: the daemon did not start (see %s)\n", log);

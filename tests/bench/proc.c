@@ -176,3 +176,39 @@ int64_t bench_permille(const int64_t *v, size_t n, unsigned pm)
     size_t rank = (n * pm + 999) / 1000;
     return v[rank ? rank - 1 : 0];
 }
+
+int bench_server_start(bench_server *s, const char *vangnetd, const char *name, char *const extra[])
+{
+    char ep[320];
+    char *run[32] = {(char *)vangnetd, "run",  "--state",  s->state,
+                     "--store-key",    s->key, "--listen", "tcp://127.0.0.1:*"};
+    size_t n = 8;
+    s->pid = -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/vn-bench-%.32s.XXXXXX", name);
+    if (!mkdtemp(s->dir)) {
+        s->dir[0] = '\0';
+        return -1;
+    }
+    snprintf(s->state, sizeof s->state, "%s/state", s->dir);
+    snprintf(s->key, sizeof s->key, "%s/store.key", s->dir);
+    snprintf(s->log, sizeof s->log, "%s/log", s->dir);
+    snprintf(ep, sizeof ep, "%s/endpoint", s->state);
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        run[n++] = extra[i];
+    run[n] = NULL;
+    char *init[] = {(char *)vangnetd, "init", "--state", s->state, "--store-key", s->key, NULL};
+    if (bench_run_to(init, NULL, s->log) != 0) return -1;
+    if ((s->pid = bench_spawn_to(run, NULL, s->log)) < 0) return -1;
+    return bench_wait_path(ep, 20000) ? 0 : -1;
+}
+
+void bench_server_stop(bench_server *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        bench_wait_exit(s->pid);
+    }
+    s->pid = -1;
+    if (s->dir[0]) bench_rm_tree(s->dir);
+    s->dir[0] = '\0';
+}

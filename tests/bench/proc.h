@@ -50,4 +50,20 @@ void bench_sort_i64(int64_t *v, size_t n);
  * 999: p99.9); 0 when n is 0. */
 int64_t bench_permille(const int64_t *v, size_t n, unsigned pm);
 
+/* A fresh vangnetd for a benchmark: its temporary directory, state
+ * directory, store key and log (the server's and its tools' stderr). */
+typedef struct bench_server {
+    char dir[256], state[300], key[300], log[300];
+    pid_t pid; /* the running server, or -1 */
+} bench_server;
+
+/* Makes /tmp/vn-bench-NAME.XXXXXX, `vangnetd init` in it, and runs the
+ * server there on a loopback TCP port with the extra run options (NULL
+ * ended; extra may be NULL); waits up to 20 s until it listens. 0, or -1
+ * (its log says why; bench_server_stop cleans up either way). */
+int bench_server_start(bench_server *s, const char *vangnetd, const char *name,
+                       char *const extra[]);
+/* Stops the server (SIGTERM, reaped) and removes its directory. */
+void bench_server_stop(bench_server *s);
+
 #endif

@@ -29,8 +29,9 @@
 
 typedef struct bench {
     const char *vangnetd, *vangnet;
-    char dir[256], state[300], key[300], fifo[300], tmp[300], log[300];
-    pid_t server, daemons[2];
+    bench_server srv;
+    char fifo[300], tmp[300];
+    pid_t daemons[2];
     int fifo_fd;
 } bench;
 
@@ -43,20 +44,20 @@ static double now_ms(void)
  * appended to the log; waits for it unless pid is given. */
 static int run(bench *b, char *const argv[], const char *out, pid_t *pid)
 {
-    if (!pid) return bench_run_to(argv, out, b->log);
-    return (*pid = bench_spawn_to(argv, out, b->log)) < 0 ? -1 : 0;
+    if (!pid) return bench_run_to(argv, out, b->srv.log);
+    return (*pid = bench_spawn_to(argv, out, b->srv.log)) < 0 ? -1 : 0;
 }
 
 /* Runs argv and keeps the first line it printed. */
 static int line_of(bench *b, char *const argv[], char *line, size_t size)
 {
-    int rc = bench_first_line(argv, b->tmp, b->log, line, size);
+    int rc = bench_first_line(argv, b->tmp, b->srv.log, line, size);
     return rc || !line[0] ? -1 : 0;
 }
 
 static void prof(const bench *b, const char *name, char *out, size_t size)
 {
-    snprintf(out, size, "%s/%s", b->dir, name);
+    snprintf(out, size, "%s/%s", b->srv.dir, name);
 }
 
 /* Joins name with an invite from argv (operator or casemanager). */
@@ -83,42 +84,18 @@ static int start_daemon(bench *b, const char *name, const char *notify, pid_t *p
 
 static int setup(bench *b)
 {
-    char ep[320], caseid[128], cm[320], notify[700];
-    snprintf(b->dir, sizeof b->dir, "/tmp/vn-bench-sos.XXXXXX");
-    if (!mkdtemp(b->dir)) return -1;
-    snprintf(b->state, sizeof b->state, "%s/state", b->dir);
-    snprintf(b->key, sizeof b->key, "%s/store.key", b->dir);
-    snprintf(b->fifo, sizeof b->fifo, "%s/notify.fifo", b->dir);
-    snprintf(b->tmp, sizeof b->tmp, "%s/out", b->dir);
-    snprintf(b->log, sizeof b->log, "%s/log", b->dir);
-    snprintf(ep, sizeof ep, "%s/endpoint", b->state);
+    char caseid[128], cm[320], notify[700];
+    char *nolimits[] = {"--rate-burst",      "1000000",         "--rate-per-sec",
+                        "1000000",           "--account-burst", "1000000",
+                        "--account-per-sec", "1000000",         NULL};
+    if (bench_server_start(&b->srv, b->vangnetd, "sos", nolimits)) return -1;
+    snprintf(b->fifo, sizeof b->fifo, "%s/notify.fifo", b->srv.dir);
+    snprintf(b->tmp, sizeof b->tmp, "%s/out", b->srv.dir);
     prof(b, "cm", cm, sizeof cm);
-    char *init[] = {(char *)b->vangnetd, "init", "--state", b->state, "--store-key", b->key, NULL};
-    char *serve[] = {(char *)b->vangnetd,
-                     "run",
-                     "--state",
-                     b->state,
-                     "--store-key",
-                     b->key,
-                     "--listen",
-                     "tcp://127.0.0.1:*",
-                     "--rate-burst",
-                     "1000000",
-                     "--rate-per-sec",
-                     "1000000",
-                     "--account-burst",
-                     "1000000",
-                     "--account-per-sec",
-                     "1000000",
-                     NULL};
-    char *inv_cm[] = {
-        (char *)b->vangnetd, "invite", "--state", b->state, "--store-key", b->key, "--role",
-        "casemanager",       NULL};
+    char *inv_cm[] = {(char *)b->vangnetd, "invite", "--state",     b->srv.state, "--store-key",
+                      b->srv.key,          "--role", "casemanager", NULL};
     char *newc[] = {(char *)b->vangnet, "--profile", cm, "case", "new", NULL};
-    if (run(b, init, NULL, NULL) || run(b, serve, NULL, &b->server) ||
-        !bench_wait_path(ep, 20000) || join(b, "cm", inv_cm) ||
-        line_of(b, newc, caseid, sizeof caseid))
-        return -1;
+    if (join(b, "cm", inv_cm) || line_of(b, newc, caseid, sizeof caseid)) return -1;
     char *inv_p[] = {(char *)b->vangnet, "--profile",   cm,  "invite", "--case", caseid,
                      "--role",           "participant", NULL};
     char *inv_b[] = {(char *)b->vangnet, "--profile", cm,  "invite", "--case", caseid,
@@ -171,8 +148,7 @@ static void teardown(bench *b)
 {
     for (int i = 0; i < 2; i++)
         if (b->daemons[i] > 0) kill(b->daemons[i], SIGTERM), waitpid(b->daemons[i], NULL, 0);
-    if (b->server > 0) kill(b->server, SIGTERM), waitpid(b->server, NULL, 0);
-    if (b->dir[0]) bench_rm_tree(b->dir);
+    bench_server_stop(&b->srv);
 }
 
 int main(int argc, char **argv)
@@ -194,7 +170,7 @@ int main(int argc, char **argv)
     setenv("VANGNET_PASSPHRASE", "bench passphrase of four words", 1);
     unsetenv("VANGNET_NO_DAEMON");
     if (setup(&b)) {
-        fprintf(stderr, "bench_sos: setup failed (log: %s)\n", b.log);
+        fprintf(stderr, "bench_sos: setup failed (log: %s)\n", b.srv.log);
         teardown(&b);
         return 1;
     }
