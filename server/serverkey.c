@@ -147,13 +147,15 @@ static vn_err read_text(const char *path, char *text, size_t size, size_t *len)
     return VN_OK;
 }
 
-/* Opens the text of one server.key file: sealed, or plain z85. */
+/* Opens the text of one server.key file: sealed, or plain z85. A text
+ * with the sealed header is never taken for a plain key: the header and
+ * hex are z85 characters too, so a sealed file cut to 40 would decode. */
 static vn_err parse(const uint8_t store_key[32], const char *text, size_t len,
                     uint8_t secret[VN_SERVERKEY_LEN], bool *plain)
 {
     *plain = false;
-    if (len == SEALED_LEN && memcmp(text, HEADER, HEADER_LEN) == 0)
-        return unseal(store_key, text, secret);
+    if (len >= HEADER_LEN && memcmp(text, HEADER, HEADER_LEN) == 0)
+        return len == SEALED_LEN ? unseal(store_key, text, secret) : VN_EINVAL;
     if (len == Z85_LEN && memchr(text, '\n', len) == NULL && zmq_z85_decode(secret, text)) {
         *plain = true;
         return VN_OK;
@@ -205,9 +207,9 @@ vn_err vn_serverkey_load(const char *state_dir, const uint8_t store_key[32],
         snprintf(msg, msglen, "cannot read %s: %s", path, strerror(errno));
     else if (err == VN_EINVAL)
         snprintf(msg, msglen,
-                 "%s is damaged: it is neither a sealed server key (%zu characters) nor an older "
-                 "plain one (%d), but %zu: put back server.key from its backup",
-                 path, (size_t)SEALED_LEN, Z85_LEN, len);
+                 "%s is damaged or cut short: %zu characters, where a sealed server key has %zu "
+                 "and an older plain one %d: put back server.key from its backup",
+                 path, len, (size_t)SEALED_LEN, Z85_LEN);
     else
         snprintf(msg, msglen,
                  "the store key does not open %s (a wrong store key, or a server.key sealed "

@@ -53,8 +53,11 @@ expect_match "another store's server.key is refused, named" \
     "$(err run_with --store-key "$STORE_KEY")"
 head -c 100 "$T/server.key.good" > "$STATE/server.key"
 expect_match "a truncated server.key is named as damaged" \
-    "$STATE/server.key is damaged: it is neither a sealed server key \\(150 characters\\) nor an older plain one \\(40\\), but 100" \
+    "$STATE/server.key is damaged or cut short: 100 characters, where a sealed server key has 150 and an older plain one 40" \
     "$(err run_with --store-key "$STORE_KEY")"
+head -c 40 "$T/server.key.good" > "$STATE/server.key"
+expect_match "cut to a plain key's length, it is not taken for one" \
+    "$STATE/server.key is damaged or cut short: 40 characters" "$(err run_with --store-key "$STORE_KEY")"
 GOOD=$(cat "$T/server.key.good")
 # One hex digit of the box changed (its tag no longer fits).
 [ "${GOOD:100:1}" = a ] && C=b || C=a
