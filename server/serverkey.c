@@ -39,8 +39,8 @@ static void derive(const uint8_t store_key[32],
 }
 
 /* The file's line for secret: HEADER, hex(nonce || box), newline. */
-static vn_err seal(const uint8_t store_key[32], const uint8_t secret[VN_SERVERKEY_LEN],
-                   char line[SEALED_LEN + 2])
+static void seal(const uint8_t store_key[32], const uint8_t secret[VN_SERVERKEY_LEN],
+                 char line[SEALED_LEN + 2])
 {
     uint8_t sub[crypto_aead_xchacha20poly1305_ietf_KEYBYTES], raw[NONCE_LEN + BOX_LEN];
     randombytes_buf(raw, NONCE_LEN);
@@ -52,7 +52,6 @@ static vn_err seal(const uint8_t store_key[32], const uint8_t secret[VN_SERVERKE
     vn_hex_encode(raw, sizeof raw, line + HEADER_LEN);
     line[SEALED_LEN] = '\n';
     line[SEALED_LEN + 1] = '\0';
-    return VN_OK;
 }
 
 static vn_err unseal(const uint8_t store_key[32], const char *text,
