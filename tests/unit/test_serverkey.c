@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "serverkey.h"
+#include "tmpdir.h"
 #include "vn/hex.h"
 
 typedef struct fixture {
@@ -32,8 +33,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_true(sodium_init() >= 0);
-    memcpy(f->dir, "/tmp/vn-srvkey-XXXXXX", sizeof "/tmp/vn-srvkey-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    tmpdir_make(f->dir, "vn-srvkey");
     snprintf(f->key_path, sizeof f->key_path, "%s/server.key", f->dir);
     randombytes_buf(f->store_key, sizeof f->store_key);
     *state = f;
