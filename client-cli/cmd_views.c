@@ -1,6 +1,7 @@
 /* The casemanager's views: the caseload and a month calendar per case (the
  * monthly report is report.c). */
 #include "args.h"
+#include "calview.h"
 #include "names.h"
 
 #include "vn/frame.h"
@@ -25,15 +26,6 @@ static size_t caseload_cols(const vn_client *c)
     return cols < CASELOAD_MIN ? CASELOAD_MIN : (size_t)cols;
 }
 
-/* Whether s is a month, YYYY-MM: it is printed back, and in JSON unquoted
- * text would break the string it stands in. */
-static bool month_ok(const char *s)
-{
-    for (int i = 0; i < 7; i++)
-        if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))) return false;
-    return s[7] == '\0';
-}
-
 static void item_json(const Vn__DueItem *d)
 {
     fputs("{\"kind\": ", stdout);
@@ -50,17 +42,6 @@ static int fetch_caseload(vn_client *c, Vn__Reply **rep)
     req.body_case = VN__REQUEST__BODY_CASELOAD;
     req.caseload = &cl;
     return vn_client_call(c, &req, VN__REPLY__BODY_CASELOAD_VIEW, "cannot read the caseload", rep);
-}
-
-static int fetch_calendar(vn_client *c, const char *case_id, const char *month, Vn__Reply **rep)
-{
-    Vn__Calendar cal = VN__CALENDAR__INIT;
-    cal.case_id = (char *)case_id;
-    cal.month = (char *)month;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CALENDAR;
-    req.calendar = &cal;
-    return vn_client_call(c, &req, VN__REPLY__BODY_CALENDAR_VIEW, "cannot read the calendar", rep);
 }
 
 static void calendar_json(const Vn__CalendarView *v)
@@ -86,45 +67,44 @@ static void calendar_json(const Vn__CalendarView *v)
     printf("]}");
 }
 
+/* The colours of a grid's cells: all "" without colour. */
+typedef struct grid_colours {
+    const char *red, *green, *yellow, *off;
+} grid_colours;
+
 /* One letter per fact, so the grid reads without colour; colour only adds
  * emphasis on a terminal (missed in red, done in green, tests in yellow). */
+static void grid_cell(void *ud, const Vn__CalendarDay *cd, size_t i)
+{
+    const grid_colours *gc = ud;
+    char marks[8] = "";
+    size_t k = 0;
+    if (cd->absent) marks[k++] = 'A';
+    if (cd->checkin) marks[k++] = 'C';
+    if (cd->checkin_missed) marks[k++] = 'M';
+    if (cd->test_day)
+        marks[k++] = cd->test_taken ? 'X' : 'T';
+    else if (cd->test_taken)
+        marks[k++] = 'X';
+    if (cd->cm_contacts) marks[k++] = 'K';
+    if (cd->buddy_contacts) marks[k++] = 'B';
+    if (cd->selfhelp && k < 6) marks[k++] = 'S';
+    if (cd->medication && k < 6) marks[k++] = 'R';
+    marks[k] = '\0';
+    const char *col = cd->checkin_missed || (cd->test_day && !cd->test_taken) ? gc->red
+                      : cd->test_day                                          ? gc->yellow
+                      : cd->checkin                                           ? gc->green
+                                                                              : "";
+    printf("%s%2zu %-5s%s ", col, i + 1, marks, *col ? gc->off : "");
+}
+
 static void calendar_grid(const Vn__CalendarView *v, const char *title, bool colour)
 {
-    const char *red = colour ? "\033[31m" : "", *green = colour ? "\033[32m" : "",
-               *yellow = colour ? "\033[33m" : "", *off = colour ? "\033[0m" : "";
-    int y, m, d;
+    grid_colours gc = {colour ? "\033[31m" : "", colour ? "\033[32m" : "", colour ? "\033[33m" : "",
+                       colour ? "\033[0m" : ""};
     char f2[32];
     printf("case %s  %s\n", title, vn_text_field(v->month, f2, sizeof f2));
-    printf("   Mon      Tue      Wed      Thu      Fri      Sat      Sun\n");
-    if (v->n_days == 0 || sscanf(v->days[0]->date, "%d-%d-%d", &y, &m, &d) != 3) return;
-    /* Zeller-free weekday: 1970-01-01 was a Thursday (index 3 from Monday). */
-    int32_t day0 = vn_day_from_civil(y, m, 1);
-    int wd = (int)(((day0 % 7) + 7 + 3) % 7);
-    for (int i = 0; i < wd; i++)
-        printf("         ");
-    for (size_t i = 0; i < v->n_days; i++) {
-        const Vn__CalendarDay *cd = v->days[i];
-        char marks[8] = "";
-        size_t k = 0;
-        if (cd->absent) marks[k++] = 'A';
-        if (cd->checkin) marks[k++] = 'C';
-        if (cd->checkin_missed) marks[k++] = 'M';
-        if (cd->test_day)
-            marks[k++] = cd->test_taken ? 'X' : 'T';
-        else if (cd->test_taken)
-            marks[k++] = 'X';
-        if (cd->cm_contacts) marks[k++] = 'K';
-        if (cd->buddy_contacts) marks[k++] = 'B';
-        if (cd->selfhelp && k < 6) marks[k++] = 'S';
-        if (cd->medication && k < 6) marks[k++] = 'R';
-        marks[k] = '\0';
-        const char *col = cd->checkin_missed || (cd->test_day && !cd->test_taken) ? red
-                          : cd->test_day                                          ? yellow
-                          : cd->checkin                                           ? green
-                                                                                  : "";
-        printf("%s%2zu %-5s%s ", col, i + 1, marks, *col ? off : "");
-        if ((wd + (int)i) % 7 == 6) printf("\n");
-    }
+    if (!vn_calview_grid(v, grid_cell, &gc)) return;
     printf("\n  C checked in  M missed check-in  T test day  X test taken  K casemanager contact\n"
            "  B buddy contact  S self-help  A absence  R medication exception\n");
 }
@@ -192,7 +172,7 @@ static int caseload_calendar(vn_client *c, const char *month)
     if (c->json) printf("[");
     for (size_t i = 0; !rc && i < load->caseload_view->n_cases; i++) {
         Vn__Reply *cal = NULL;
-        rc = fetch_calendar(c, load->caseload_view->cases[i]->case_id, m, &cal);
+        rc = vn_calview_fetch(c, load->caseload_view->cases[i]->case_id, m, &cal);
         if (rc) break;
         mark_medication(c, load->caseload_view->cases[i]->case_id, cal->calendar_view);
         if (c->json) {
@@ -318,7 +298,7 @@ int vn_cmd_caseload(vn_client *c, const vn_args *a)
 {
     bool calendar = vn_args_has(a, "--calendar"), wide = vn_args_has(a, "--wide");
     const char *month = vn_args_get(a, "--month");
-    if (month && !month_ok(month))
+    if (month && !vn_calview_month_ok(month))
         return vn_client_fail_usage(c, "--month wants YYYY-MM, not %s", month);
     if (calendar) return caseload_calendar(c, month);
     Vn__Reply *rep = NULL;

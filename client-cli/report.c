@@ -4,6 +4,7 @@
  * histories of acknowledged alerts), with totals; as text, JSON or CSV. The
  * counting is report_calc.c's, so a unit test checks it. */
 #include "args.h"
+#include "calview.h"
 #include "report.h"
 
 #include "vn/frame.h"
@@ -51,13 +52,6 @@ typedef struct report {
     const Vn__CalendarView *view;     /* the server's month, borrowed */
     vn_report_totals totals;          /* added up */
 } report;
-
-static bool month_ok(const char *s)
-{
-    for (int i = 0; i < 7; i++)
-        if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))) return false;
-    return s[7] == '\0';
-}
 
 static vn_report_day *day_of(report *r, const char *date)
 {
@@ -172,14 +166,7 @@ static int open_alerts(vn_client *c, report *r)
 /* Fills r from the server's month and this device's records. */
 static int gather(vn_client *c, report *r, Vn__Reply **cal)
 {
-    Vn__Calendar q = VN__CALENDAR__INIT;
-    q.case_id = r->case_id;
-    q.month = r->month;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CALENDAR;
-    req.calendar = &q;
-    int rc =
-        vn_client_call(c, &req, VN__REPLY__BODY_CALENDAR_VIEW, "cannot read the calendar", cal);
+    int rc = vn_calview_fetch(c, r->case_id, r->month, cal);
     if (rc) return rc;
     const Vn__CalendarView *v = (*cal)->calendar_view;
     r->view = v;
@@ -458,7 +445,8 @@ int vn_cmd_report(vn_client *c, const vn_args *a)
     bool csv = vn_args_has(a, "--csv");
     int rc = 0;
     if (!vn_args_case_ok(c, case_id, &rc)) return rc;
-    if (!month_ok(month)) return vn_args_invalid(c, a, "--month wants YYYY-MM, not %s", month);
+    if (!vn_calview_month_ok(month))
+        return vn_args_invalid(c, a, "--month wants YYYY-MM, not %s", month);
     if (csv && c->json) return vn_args_usage(c, a, "--csv and --json: choose one");
     report *r = calloc(1, sizeof *r);
     if (r) r->alerts = calloc(REPORT_ALERTS_MAX, sizeof *r->alerts);

@@ -5,6 +5,7 @@
  * from a participant's calendar until the day is over or checked in); this
  * view never shows one that is not past. */
 #include "args.h"
+#include "calview.h"
 #include "instructions.h"
 
 #include "vn/frame.h"
@@ -91,17 +92,6 @@ static vn_err take_month(pcal *p, const Vn__CalendarView *v)
     return err;
 }
 
-static int fetch_month(vn_client *c, const char *case_id, const char *month, Vn__Reply **rep)
-{
-    Vn__Calendar q = VN__CALENDAR__INIT;
-    q.case_id = (char *)case_id;
-    q.month = (char *)month;
-    Vn__Request req = VN__REQUEST__INIT;
-    req.body_case = VN__REQUEST__BODY_CALENDAR;
-    req.calendar = &q;
-    return vn_client_call(c, &req, VN__REPLY__BODY_CALENDAR_VIEW, "cannot read the calendar", rep);
-}
-
 static void fetch_terms(vn_client *c, pcal *p)
 {
     Vn__Reply *rep = NULL;
@@ -135,7 +125,7 @@ static void month_before(const char *m, char out[8])
  * reached: the next deadline counts from the last contact. */
 static int gather(vn_client *c, pcal *p)
 {
-    int rc = fetch_month(c, p->case_id, p->month, &p->cal);
+    int rc = vn_calview_fetch(c, p->case_id, p->month, &p->cal);
     if (rc) return rc;
     vn_err err = take_month(p, p->cal->calendar_view);
     char m[8];
@@ -153,7 +143,7 @@ static int gather(vn_client *c, pcal *p)
                 p->last[k] == INT32_MIN && first + vn_day_month_len(y, mo) + every[k] > p->today;
         if (!need || first + vn_day_month_len(y, mo) <= p->terms.start_day) break;
         Vn__Reply *rep = NULL;
-        if ((rc = fetch_month(c, p->case_id, m, &rep))) return rc;
+        if ((rc = vn_calview_fetch(c, p->case_id, m, &rep))) return rc;
         err = take_month(p, rep->calendar_view);
         vn_frame_reply_free(rep);
     }
@@ -176,34 +166,30 @@ static bool test_missed_shown(const pcal *p, const Vn__CalendarDay *cd)
     return cd->test_day && !cd->test_taken && !vn_day_parse(cd->date, &d) && d < p->today;
 }
 
+/* A day's cell: what the participant may see of it. */
+static void grid_cell(void *ud, const Vn__CalendarDay *cd, size_t i)
+{
+    const pcal *p = ud;
+    char marks[8];
+    size_t k = 0;
+    if (cd->absent) marks[k++] = 'A';
+    if (cd->checkin) marks[k++] = 'C';
+    if (cd->checkin_missed) marks[k++] = 'M';
+    if (cd->test_taken)
+        marks[k++] = 'X';
+    else if (test_missed_shown(p, cd))
+        marks[k++] = 'T';
+    if (cd->cm_contacts) marks[k++] = 'K';
+    if (cd->buddy_contacts && k < 6) marks[k++] = 'B';
+    if (cd->selfhelp && k < 6) marks[k++] = 'S';
+    marks[k] = '\0';
+    printf("%2zu %-5s ", i + 1, marks);
+}
+
 static void grid(const pcal *p)
 {
-    const Vn__CalendarView *v = p->cal->calendar_view;
-    int y, m, dd;
-    printf("\n   Mon      Tue      Wed      Thu      Fri      Sat      Sun\n");
-    if (v->n_days == 0 || sscanf(v->days[0]->date, "%d-%d-%d", &y, &m, &dd) != 3) return;
-    int32_t day0 = vn_day_from_civil(y, m, 1);
-    int wd = (int)(((day0 % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
-    for (int i = 0; i < wd; i++)
-        printf("         ");
-    for (size_t i = 0; i < v->n_days; i++) {
-        const Vn__CalendarDay *cd = v->days[i];
-        char marks[8];
-        size_t k = 0;
-        if (cd->absent) marks[k++] = 'A';
-        if (cd->checkin) marks[k++] = 'C';
-        if (cd->checkin_missed) marks[k++] = 'M';
-        if (cd->test_taken)
-            marks[k++] = 'X';
-        else if (test_missed_shown(p, cd))
-            marks[k++] = 'T';
-        if (cd->cm_contacts) marks[k++] = 'K';
-        if (cd->buddy_contacts && k < 6) marks[k++] = 'B';
-        if (cd->selfhelp && k < 6) marks[k++] = 'S';
-        marks[k] = '\0';
-        printf("%2zu %-5s ", i + 1, marks);
-        if ((wd + (int)i) % 7 == 6) printf("\n");
-    }
+    printf("\n");
+    if (!vn_calview_grid(p->cal->calendar_view, grid_cell, (void *)p)) return;
     printf("\n  C checked in  M missed check-in  X test given  T test not given  K casemanager\n"
            "  B buddy contact  S self-help  A approved absence\n");
 }
@@ -343,17 +329,10 @@ static void print_json(const pcal *p, const vn_due *due, size_t ndue, const char
     printf("]}\n");
 }
 
-static bool month_ok(const char *s)
-{
-    for (int i = 0; i < 7; i++)
-        if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))) return false;
-    return s[7] == '\0';
-}
-
 int vn_cmd_calendar(vn_client *c, const vn_args *a)
 {
     const char *month = vn_args_get(a, "--month");
-    if (month && !month_ok(month))
+    if (month && !vn_calview_month_ok(month))
         return vn_args_invalid(c, a, "--month wants YYYY-MM, not %s", month);
     char role[32] = "";
     size_t n = 0;

@@ -1,5 +1,6 @@
 /* Backup, restore and the store's checks (backup.h). */
 #include "backup.h"
+#include "syncdir.h"
 
 #include "vn/alerts.h"
 #include "vn/day.h"
@@ -205,14 +206,6 @@ static vn_err copy_file(const char *from, const char *to)
     return err;
 }
 
-static vn_err sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool ok = fd >= 0 && fsync(fd) == 0;
-    if (fd >= 0) close(fd);
-    return ok ? VN_OK : VN_EIO;
-}
-
 /* Moves state's store aside before --force puts another in its place. */
 static vn_err keep_replaced(const char *state, const char *live, char *msg, size_t size)
 {
@@ -268,7 +261,7 @@ vn_err vn_backup_restore(const char *state, const char *src, const uint8_t key[3
     }
     /* The reader table belongs to the store that was there. */
     drop_lock_file(state);
-    if ((err = sync_dir(state))) say(err, msg, size, "cannot sync %s", state);
+    if ((err = vn_sync_dir(state))) say(err, msg, size, "cannot sync %s", state);
 out:
     if (err) unlink(tmp);
     close(lock);

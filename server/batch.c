@@ -414,3 +414,8 @@ void vn_server_commit_notices(vn_server *s, bool committed)
 {
     flush_notices(s, committed);
 }
+
+void vn_server_send_reply(vn_server *s, pending *p)
+{
+    send_reply(s, p);
+}

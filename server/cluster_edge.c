@@ -9,6 +9,7 @@
 #include "vn/frame.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,22 +161,19 @@ bool vn_edge_forwards(vn_server *s)
     return s->edge && !vn_cluster_may_write(s->cluster);
 }
 
-/* The answer to a client whose request could not be served. */
+/* The answer to a client whose request could not be served: the error
+ * reply every request gets (batch.c). */
 static void send_error(vn_server *s, const asked *a, vn_err err, const char *why)
 {
-    Vn__Reply rep = VN__REPLY__INIT;
-    Vn__Error e = VN__ERROR__INIT;
-    uint8_t *buf = NULL;
-    size_t len;
-    e.code = err;
-    e.message = (char *)why;
-    rep.version = VN_PROTOCOL_VERSION;
-    rep.request_id = a->request_id;
-    rep.body_case = VN__REPLY__BODY_ERROR;
-    rep.error = &e;
-    if (vn_frame_reply_encode(&rep, s->cfg.frame_max * 2, &buf, &len) == VN_OK)
-        vn_server_send_frame(s, a->route, a->route_len, buf, len);
-    free(buf);
+    pending *p = calloc(1, sizeof *p);
+    if (!p) return;
+    memcpy(p->route, a->route, a->route_len);
+    p->route_len = a->route_len;
+    p->request_id = a->request_id;
+    p->err = err;
+    snprintf(p->msg, sizeof p->msg, "%s", why ? why : "");
+    vn_server_send_reply(s, p);
+    free(p);
 }
 
 /* The writer's reply (or no writer) for a request forwarded from here. */

@@ -11,6 +11,7 @@
 #include "rekey.h"
 #include "runopts.h"
 #include "server.h"
+#include "serverkey.h"
 #include "storekey.h"
 
 #include "vn/parse.h"
@@ -29,25 +30,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
-static vn_err write_file(const char *dir, const char *name, const char *text, mode_t mode)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) return errno == EEXIST ? VN_EEXISTS : VN_EIO;
-    size_t len = strlen(text);
-    bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    return ok ? VN_OK : VN_EIO;
-}
-
 /* Explains why the store would not open, naming the files involved: the
  * two refusals an operator can act on get words of their own. */
 int vn_cmd_die_store(const vn_opts *o, const char *keypath, vn_err err)
 {
     if (err == VN_ECRYPTO)
         return vn_runopts_die(o->json, 1, err,
-                              "the store key in %s does not open the store in %s (wrong key?)",
+                              "the store key in %s does not open the store in %s (wrong key? it is "
+                              "the key that seals the store and its server.key)",
                               keypath, o->state);
     if (err == VN_EVERSION)
         return vn_runopts_die(
@@ -99,24 +89,6 @@ static void print_key_advice(const char *path)
             path, VN_STOREKEY_CREDENTIAL, path, VN_STOREKEY_CREDENTIAL, VN_STOREKEY_CREDENTIAL);
 }
 
-/* The server's CURVE key pair: server.key (secret) and server.pub. */
-static int init_curve(const vn_opts *o, char pub[41])
-{
-    char sec[41], line[64];
-    if (zmq_curve_keypair(pub, sec) != 0)
-        return vn_runopts_die(o->json, 1, VN_ECRYPTO,
-                              "cannot make a CURVE key pair (libzmq without CURVE?)");
-    snprintf(line, sizeof line, "%s\n", sec);
-    vn_err err = write_file(o->state, "server.key", line, 0600);
-    explicit_bzero(sec, sizeof sec);
-    explicit_bzero(line, sizeof line);
-    if (err) return vn_runopts_die(o->json, 1, err, "cannot write server.key in %s", o->state);
-    snprintf(line, sizeof line, "%s\n", pub);
-    if ((err = write_file(o->state, "server.pub", line, 0644)))
-        return vn_runopts_die(o->json, 1, err, "cannot write server.pub in %s", o->state);
-    return 0;
-}
-
 static int cmd_init(vn_opts *o)
 {
     char pub[41], path[4096], msg[512];
@@ -135,7 +107,10 @@ static int cmd_init(vn_opts *o)
                               "%s is already initialised (server.key exists)", o->state);
     vn_err err = vn_storekey_create(o->store_key, o->state, key, msg, sizeof msg);
     if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
-    int rc = init_curve(o, pub);
+    /* The CURVE key pair: server.key sealed under the store key, server.pub. */
+    int rc = 0;
+    if ((err = vn_serverkey_create(o->state, key, pub, msg, sizeof msg)))
+        rc = vn_runopts_die(o->json, 1, err, "%s", msg);
     vn_meta_format_info fmt; /* a new store: written with the current format */
     if (!rc && (err = vn_meta_open(&store, o->state, 0, key, false, &fmt)))
         rc = vn_cmd_die_store(o, o->store_key, err);
@@ -177,17 +152,60 @@ static void server_gauges(void *ctx, vn_metrics_gauges *g)
     }
 }
 
+/* Reads server.key with the store key into secret (*plain: an older,
+ * unsealed file). Returns 0 or the exit code, naming the file and the key. */
+static int load_server_key(const vn_opts *o, const uint8_t key[VN_STOREKEY_LEN],
+                           const char *keypath, uint8_t secret[VN_SERVERKEY_LEN], bool *plain)
+{
+    char note[4200], msg[4200];
+    vn_err err =
+        vn_serverkey_load(o->state, key, secret, plain, note, sizeof note, msg, sizeof msg);
+    if (err == VN_ECRYPTO)
+        return vn_runopts_die(false, 1, err,
+                              "the store key in %s does not open %s/%s (wrong key? or a %s sealed "
+                              "under another store key)",
+                              keypath, o->state, VN_SERVERKEY_FILE, VN_SERVERKEY_FILE);
+    if (err) return vn_runopts_die(false, 1, err, "%s", msg);
+    if (note[0]) vn_log("%s", note);
+    return 0;
+}
+
+/* An older release left server.key in the clear: seal it in place, now
+ * that the key has opened the store (a wrong key never seals it). The
+ * plain file still serves if this fails; the next start tries again. */
+static void seal_plain_key(const vn_opts *o, const uint8_t key[VN_STOREKEY_LEN],
+                           const uint8_t secret[VN_SERVERKEY_LEN])
+{
+    char msg[4200];
+    if (vn_serverkey_store(o->state, VN_SERVERKEY_FILE, key, secret, msg, sizeof msg))
+        vn_logl(VN_LEVEL_ERROR, "%s: it stays in the clear until the next start", msg);
+    else
+        vn_log("%s/%s held the server's secret key in the clear (an older release): now sealed "
+               "under the store key",
+               o->state, VN_SERVERKEY_FILE);
+}
+
 /* Opens the server (and its metrics endpoint) and runs it until a signal. */
 static int serve(const vn_opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKEY_LEN],
                  const char *keypath)
 {
     vn_server *srv = NULL;
+    uint8_t secret[VN_SERVERKEY_LEN];
+    bool plain = false;
     char msg[256];
-    int rc = 0;
+    int rc = load_server_key(o, key, keypath, secret, &plain);
+    if (rc) {
+        explicit_bzero(key, VN_STOREKEY_LEN);
+        return rc;
+    }
     cfg->store_key = key;
+    cfg->server_secret = secret;
     vn_err err = vn_server_open(&srv, cfg);
+    if (!err && plain) seal_plain_key(o, key, secret);
     explicit_bzero(key, VN_STOREKEY_LEN);
+    explicit_bzero(secret, sizeof secret);
     cfg->store_key = NULL;
+    cfg->server_secret = NULL;
     if (err == VN_ECRYPTO || err == VN_EVERSION) return vn_cmd_die_store(o, keypath, err);
     if (err) return vn_runopts_die(false, 1, err, "cannot start: %s", vn_err_str(err));
     if ((rc = vn_runopts_publish_endpoint(cfg))) goto cleanup;
@@ -331,10 +349,11 @@ static int cmd_rekey(vn_opts *o)
     explicit_bzero(new_key, sizeof new_key);
     if (err == VN_ECRYPTO || err == VN_EVERSION) return vn_cmd_die_store(o, path, err);
     if (err) return vn_runopts_die(o->json, 1, err, "%s", msg);
-    fprintf(stderr,
-            "vangnetd: the store in %s is now sealed with the key in %s; the old key %s no longer "
-            "opens it (older backups still need it).\n",
-            o->state, o->new_key, path);
+    fprintf(
+        stderr,
+        "vangnetd: the store in %s and its server.key are now sealed with the key in %s; the old "
+        "key %s no longer opens them (older backups still need it).\n",
+        o->state, o->new_key, path);
     print_key_advice(o->new_key);
     return 0;
 }

@@ -2,6 +2,8 @@
  * rename over the old data file. */
 #include "rekey.h"
 
+#include "serverkey.h"
+#include "syncdir.h"
 #include "vn/sstore.h"
 
 #include <errno.h>
@@ -46,13 +48,13 @@ static vn_err make_tmp(const char *tmp)
 }
 
 /* Makes the rename durable: the directory entry is what changed. */
-static vn_err sync_dir(const char *dir)
+/* A server.key.rekey of a rotation that did not move the store is
+ * sealed under a key that seals nothing. */
+static void unlink_rekey(const char *state_dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return VN_EIO;
-    vn_err err = fsync(fd) == 0 ? VN_OK : VN_EIO;
-    close(fd);
-    return err;
+    char path[4096];
+    snprintf(path, sizeof path, "%.4000s/%s", state_dir, VN_SERVERKEY_REKEY);
+    unlink(path);
 }
 
 /* The copy itself: both stores are closed again when it returns. */
@@ -77,6 +79,36 @@ out:
     return err;
 }
 
+/* Seals server.key anew under new_key, into server.key.rekey, which
+ * vn_serverkey_rekey_finish moves over server.key once the store is under
+ * new_key (vn_serverkey_load finishes that after a crash in between).
+ * *have is false when there is no server.key (a restored state directory
+ * before its key pair is put back): nothing to move. */
+static vn_err reseal_server_key(const char *state_dir, const uint8_t old_key[32],
+                                const uint8_t new_key[32], bool *have, char *msg, size_t msglen)
+{
+    uint8_t secret[VN_SERVERKEY_LEN];
+    char note[16];
+    bool plain;
+    *have = false;
+    vn_err err =
+        vn_serverkey_load(state_dir, old_key, secret, &plain, note, sizeof note, msg, msglen);
+    if (err == VN_ENOTFOUND) return VN_OK;
+    /* The old key opened the store: a server.key it does not open was
+     * sealed under another key, which is not the store's to fix. */
+    if (err == VN_ECRYPTO) {
+        snprintf(msg, msglen,
+                 "the store key opens the store in %.3000s but not its %s (sealed under another "
+                 "store key?): put back the server.key of this store first",
+                 state_dir, VN_SERVERKEY_FILE);
+        return VN_EDENIED;
+    }
+    if (!err) err = vn_serverkey_store(state_dir, VN_SERVERKEY_REKEY, new_key, secret, msg, msglen);
+    explicit_bzero(secret, sizeof secret);
+    *have = !err;
+    return err;
+}
+
 vn_err vn_rekey_run(const char *state_dir, const uint8_t old_key[32], const uint8_t new_key[32],
                     bool *moved, char *msg, size_t msglen)
 {
@@ -91,7 +123,9 @@ vn_err vn_rekey_run(const char *state_dir, const uint8_t old_key[32], const uint
         return lock == -2 ? VN_EEXISTS : VN_EIO;
     }
     snprintf(tmp, sizeof tmp, "%.4000s/%s", state_dir, REKEY_DIR);
+    bool have_key = false;
     vn_err err = copy_store(state_dir, tmp, old_key, new_key, msg, msglen);
+    if (!err) err = reseal_server_key(state_dir, old_key, new_key, &have_key, msg, msglen);
     if (err) goto out_remove;
     snprintf(from, sizeof from, "%.4000s/data.mdb", tmp);
     snprintf(to, sizeof to, "%.4000s/data.mdb", state_dir);
@@ -104,7 +138,9 @@ vn_err vn_rekey_run(const char *state_dir, const uint8_t old_key[32], const uint
         goto out_remove;
     }
     *moved = true;
-    if (sync_dir(state_dir) != VN_OK) {
+    /* Should this fail, the next start moves it (vn_serverkey_load). */
+    if (have_key) err = vn_serverkey_rekey_finish(state_dir, msg, msglen);
+    if (!err && vn_sync_dir(state_dir) != VN_OK) {
         err = VN_EIO;
         snprintf(msg, msglen,
                  "the store in %s is under the new key, but the directory could not be synced: "
@@ -115,6 +151,7 @@ vn_err vn_rekey_run(const char *state_dir, const uint8_t old_key[32], const uint
     unlink(to);
 out_remove:
     remove_tmp(tmp);
+    if (!*moved) unlink_rekey(state_dir);
     close(lock);
     return err;
 }

@@ -2,7 +2,9 @@
  * with the old key and written with the new one into a fresh environment,
  * in one write transaction, which then replaces the old data file in one
  * rename: a crash leaves either the old store (and the old key opens it) or
- * the new one, never a mix. */
+ * the new one, never a mix. server.key, sealed under the store key
+ * (serverkey.h), is sealed anew under the new key and moved into place right
+ * after the store. */
 #ifndef VN_REKEY_H
 #define VN_REKEY_H
 

@@ -31,6 +31,21 @@
 #define CFG(field) offsetof(vn_server_config, field)
 
 /* clang-format off */
+/* A rate limit's two rows, its burst and its rate: whole numbers from 1,
+ * named --OPT-burst and --OPT-per-PER. */
+#define RATE_ROWS(opt, per, per_word, burst, rate, bdef, rdef, unit, what) \
+    {"--" opt "-burst", NULL, OPT_DOUBLE, CFG(burst), 1, 1ULL << 40, bdef, unit, what ": burst", \
+     "must be a whole number from 1"}, \
+    {"--" opt "-per-" per, NULL, OPT_DOUBLE, CFG(rate), 1, 1ULL << 40, rdef, unit, \
+     what ": per " per_word, "must be a whole number from 1"}
+/* A quota's two rows, bytes and messages, each with its default from the
+ * map size (vn_quota_limits_default). */
+#define QUOTA_ROWS(who, bytes, envelopes, bytes_help, envelopes_help) \
+    {"--quota-" who "-bytes", NULL, OPT_MIB, CFG(bytes), 1, 1 << 20, NULL, "MIB", \
+     bytes_help " (default: a 64th of --map-size)", "must be 1..1048576 MiB"}, \
+    {"--quota-" who "-envelopes", NULL, OPT_SIZE, CFG(envelopes), 1, 1000000000, NULL, "N", \
+     envelopes_help " (default: 1 per KiB of the byte quota)", "must be 1..1000000000"}
+
 static const run_option run_options[] = {
     {"--listen", NULL, OPT_STRING, CFG(listen), 1, 255, DEFAULT_LISTEN, "EP",
      "ZeroMQ endpoint to bind", "must be a ZeroMQ endpoint such as " DEFAULT_LISTEN},
@@ -58,29 +73,14 @@ static const run_option run_options[] = {
      "closed and completed cases are purged after", "must be a duration such as 730d"},
     {"--event-retention", NULL, OPT_DURATION, CFG(event_retention_ms), 2 * 86400000ULL, 3653 * 86400000ULL, "62d", "DUR",
      "older dated records are cut to what the schedule needs", "must be a duration from 2d to 3653d"},
-    {"--rate-burst", NULL, OPT_DOUBLE, CFG(pair_burst), 1, 1ULL << 40, "60", "N",
-     "messages per (sender, recipient): burst", "must be a whole number from 1"},
-    {"--rate-per-sec", NULL, OPT_DOUBLE, CFG(pair_per_sec), 1, 1ULL << 40, "1", "N",
-     "messages per (sender, recipient): per second", "must be a whole number from 1"},
-    {"--account-burst", NULL, OPT_DOUBLE, CFG(account_burst), 1, 1ULL << 40, "600", "N",
-     "messages per sender: burst", "must be a whole number from 1"},
-    {"--account-per-sec", NULL, OPT_DOUBLE, CFG(account_per_sec), 1, 1ULL << 40, "10", "N",
-     "messages per sender: per second", "must be a whole number from 1"},
-    {"--inbound-burst", NULL, OPT_DOUBLE, CFG(inbound_burst), 1, 1ULL << 40, "8388608", "B",
-     "bytes per recipient: burst", "must be a whole number from 1"},
-    {"--inbound-per-sec", NULL, OPT_DOUBLE, CFG(inbound_per_sec), 1, 1ULL << 40, "65536", "B",
-     "bytes per recipient: per second", "must be a whole number from 1"},
+    RATE_ROWS("rate", "sec", "second", pair_burst, pair_per_sec, "60", "1", "N", "messages per (sender, recipient)"),
+    RATE_ROWS("account", "sec", "second", account_burst, account_per_sec, "600", "10", "N", "messages per sender"),
+    RATE_ROWS("inbound", "sec", "second", inbound_burst, inbound_per_sec, "8388608", "65536", "B", "bytes per recipient"),
     {"--alert-fold", NULL, OPT_DURATION, CFG(alert_fold_ms), 0, UINT64_MAX, "1h", "DUR",
      "a signal like an open one raised this recently folds into it (0s: never)",
      "must be a duration such as 1h, or 0s"},
-    {"--alert-burst", NULL, OPT_DOUBLE, CFG(alert_burst), 1, 1ULL << 40, "12", "N",
-     "signals per (reporter, case): burst", "must be a whole number from 1"},
-    {"--alert-per-hour", NULL, OPT_DOUBLE, CFG(alert_per_hour), 1, 1ULL << 40, "6", "N",
-     "signals per (reporter, case): per hour", "must be a whole number from 1"},
-    {"--case-alert-burst", NULL, OPT_DOUBLE, CFG(case_alert_burst), 1, 1ULL << 40, "40", "N",
-     "signals per case, all reporters: burst", "must be a whole number from 1"},
-    {"--case-alert-per-hour", NULL, OPT_DOUBLE, CFG(case_alert_per_hour), 1, 1ULL << 40, "20", "N",
-     "signals per case, all reporters: per hour", "must be a whole number from 1"},
+    RATE_ROWS("alert", "hour", "hour", alert_burst, alert_per_hour, "12", "6", "N", "signals per (reporter, case)"),
+    RATE_ROWS("case-alert", "hour", "hour", case_alert_burst, case_alert_per_hour, "40", "20", "N", "signals per case, all reporters"),
     {"--visitor-idle", NULL, OPT_DURATION, CFG(visitor_idle_ms), 86400000ULL, 3653 * 86400000ULL, "30d", "DUR",
      "an anonymous first contact (visitor) that is idle this long is deleted with its mail",
      "must be a duration from 1d to 3653d"},
@@ -88,18 +88,12 @@ static const run_option run_options[] = {
      "messages an anonymous first contact may send a day", "must be 1..100000"},
     {"--map-size", NULL, OPT_MIB, CFG(map_size), 1, 1 << 20, "1024", "MIB",
      "LMDB map size", "must be 1..1048576 MiB"},
-    {"--quota-sender-bytes", NULL, OPT_MIB, CFG(quota_sender_bytes), 1, 1 << 20, NULL, "MIB",
-     "MiB one account may send a day, a team message once (default: a 64th of --map-size)",
-     "must be 1..1048576 MiB"},
-    {"--quota-sender-envelopes", NULL, OPT_SIZE, CFG(quota_sender_envelopes), 1, 1000000000, NULL, "N",
-     "messages one account may send a day, a team message once (default: 1 per KiB of the byte quota)",
-     "must be 1..1000000000"},
-    {"--quota-recipient-bytes", NULL, OPT_MIB, CFG(quota_recipient_bytes), 1, 1 << 20, NULL, "MIB",
-     "MiB of undelivered mail one mailbox may hold (default: a 64th of --map-size)",
-     "must be 1..1048576 MiB"},
-    {"--quota-recipient-envelopes", NULL, OPT_SIZE, CFG(quota_recipient_envelopes), 1, 1000000000, NULL, "N",
-     "undelivered messages one mailbox may hold (default: 1 per KiB of the byte quota)",
-     "must be 1..1000000000"},
+    QUOTA_ROWS("sender", quota_sender_bytes, quota_sender_envelopes,
+               "MiB one account may send a day, a team message once",
+               "messages one account may send a day, a team message once"),
+    QUOTA_ROWS("recipient", quota_recipient_bytes, quota_recipient_envelopes,
+               "MiB of undelivered mail one mailbox may hold",
+               "undelivered messages one mailbox may hold"),
     {"--crisis-reserve", NULL, OPT_SIZE, CFG(crisis_reserve_pct), 1, 50, "5", "PCT",
      "percent of the map only alerts, SOS and their reports may use", "must be 1..50 (percent)"},
     {"--tz", NULL, OPT_STRING, CFG(time_zone), 1, 60, "Europe/Amsterdam", "ZONE",
@@ -427,47 +421,41 @@ int vn_runopts_config(const vn_opts *o, const vn_config *file, vn_server_config 
     return 0;
 }
 
-/* The address invites carry, beside the bound one (STATE/endpoint) so
- * that `vangnetd invite` finds it: written at each start, removed when
- * the server runs without one. */
-int vn_runopts_publish_endpoint(const vn_server_config *cfg)
+/* Writes value into the state directory's file name at each start, or
+ * removes the file when the server runs without one. */
+static int publish(const vn_server_config *cfg, const char *name, const char *value)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, VN_PUBLIC_ENDPOINT_FILE);
-    if (!cfg->public_endpoint) {
+    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, name);
+    if (!value) {
         if (unlink(path) != 0 && errno != ENOENT)
             return vn_runopts_die(false, 1, VN_EIO, "cannot remove %s: %s", path, strerror(errno));
         return 0;
     }
     FILE *f = fopen(path, "w");
-    bool ok = f && fprintf(f, "%s\n", cfg->public_endpoint) > 0;
+    bool ok = f && fprintf(f, "%s\n", value) > 0;
     if (f && fclose(f) != 0) ok = false;
     return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
 }
 
+/* The address invites carry, beside the bound one (STATE/endpoint) so
+ * that `vangnetd invite` finds it. */
+int vn_runopts_publish_endpoint(const vn_server_config *cfg)
+{
+    return publish(cfg, VN_PUBLIC_ENDPOINT_FILE, cfg->public_endpoint);
+}
+
 int vn_runopts_publish_cluster(const vn_server_config *cfg)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, VN_CLUSTER_FILE);
-    if (!cfg->cluster) {
-        if (unlink(path) != 0 && errno != ENOENT)
-            return vn_runopts_die(false, 1, VN_EIO, "cannot remove %s: %s", path, strerror(errno));
-        return 0;
-    }
-    FILE *f = fopen(path, "w");
-    bool ok = f && fprintf(f, "%s\n", cfg->cluster) > 0;
-    if (f && fclose(f) != 0) ok = false;
-    return ok ? 0 : vn_runopts_die(false, 1, VN_EIO, "cannot write %s", path);
+    return publish(cfg, VN_CLUSTER_FILE, cfg->cluster);
 }
 
 int vn_runopts_cluster(const vn_opts *o, char *buf, size_t size)
 {
     char msg[512], path[4096];
     const char *from = "--cluster";
-    size_t k = 0;
+    size_t k = (size_t)(run_option_named("--cluster") - run_options);
     buf[0] = '\0';
-    while (k < N_RUN_OPTIONS && strcmp(run_options[k].name, "--cluster") != 0)
-        k++;
     if (o->run[k]) {
         snprintf(buf, size, "%s", o->run[k]);
     } else if (o->config) {
@@ -497,11 +485,9 @@ int vn_runopts_snapshot_keep(const vn_opts *o, uint64_t *ms)
 {
     vn_server_config cfg;
     vn_config *file = NULL;
-    size_t k = 0;
     unsigned line = 0;
-    while (k < N_RUN_OPTIONS && strcmp(run_options[k].name, "--snapshot-keep") != 0)
-        k++;
-    const run_option *ro = &run_options[k];
+    const run_option *ro = run_option_named("--snapshot-keep");
+    size_t k = (size_t)(ro - run_options);
     int rc = vn_runopts_load_file(o, &file);
     if (rc) return rc;
     const char *in_file = vn_config_value(file, k, &line);

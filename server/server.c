@@ -343,20 +343,6 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_stop(&s->loop);
 }
 
-/* Reads a z85 key file written by `vangnetd init`. */
-static vn_err read_key(const char *dir, const char *name, uint8_t key[32])
-{
-    char path[4096], z85[64] = {0};
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f) return VN_EIO;
-    size_t n = fread(z85, 1, 40, f);
-    fclose(f);
-    vn_err err = n == 40 && zmq_z85_decode(key, z85) ? VN_OK : VN_EIO;
-    explicit_bzero(z85, sizeof z85);
-    return err;
-}
-
 static vn_err write_endpoint(vn_server *s)
 {
     char ep[256], path[4096];
@@ -473,6 +459,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     if (!s) return VN_ENOMEM;
     s->cfg = *cfg;
     s->cfg.store_key = NULL; /* the caller's, and wiped by it after open */
+    s->cfg.server_secret = NULL;
     s->lock_fd = -1;
     s->batch = calloc(BATCH_MAX, sizeof *s->batch);
     if (!s->batch) {
@@ -493,12 +480,7 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     vn_quota_limits_default(&ql, cfg->map_size);
     if ((err = vn_quota_open(&s->quota, &ql, vn_log))) goto err_free;
     if ((err = lock_state(s))) goto err_free;
-    err = read_key(cfg->state_dir, "server.key", secret);
-    if (err) {
-        vn_logl(VN_LEVEL_ERROR, "cannot read %s/server.key: run `vangnetd init --state %s` first",
-                cfg->state_dir, cfg->state_dir);
-        goto err_free;
-    }
+    memcpy(secret, cfg->server_secret, sizeof secret);
     if ((err = vn_sstore_open(&s->store, cfg->state_dir, cfg->map_size, cfg->store_key))) {
         vn_logl(VN_LEVEL_ERROR, "cannot open the store in %s: %s", cfg->state_dir, vn_err_str(err));
         goto err_wipe;

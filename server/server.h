@@ -32,6 +32,7 @@ typedef struct vn_server vn_server;
 typedef struct vn_server_config {
     const char *state_dir;                 /* holds the LMDB store and the CURVE key files */
     const uint8_t *store_key;              /* 32 bytes sealing the store; read in open only */
+    const uint8_t *server_secret;          /* 32-byte CURVE secret (serverkey.h); open only */
     const char *listen;                    /* ZeroMQ endpoint to bind */
     const char *public_endpoint;           /* what invites carry (tcp://HOST:PORT), or NULL */
     size_t frame_max;                      /* largest accepted frame in bytes */

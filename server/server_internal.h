@@ -100,6 +100,9 @@ void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const u
  * more). Close is safe when off. */
 vn_err vn_edge_open(vn_server *s, const uint8_t store_key[32]);
 void vn_edge_close(vn_server *s);
+/* Sends p's reply, or its error (p->err, p->msg) as an error reply, to
+ * p->route (batch.c); a reply over the frame limit becomes an error too. */
+void vn_server_send_reply(vn_server *s, pending *p);
 /* Sends one frame to a routing id of the ROUTER, never waiting. */
 void vn_server_send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
                           size_t len);

@@ -69,6 +69,47 @@ int bench_wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+pid_t bench_spawn_to(char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int n = open("/dev/null", O_RDONLY);
+    if (o < 0 || e < 0 || n < 0) _exit(126);
+    dup2(n, STDIN_FILENO);
+    dup2(o, STDOUT_FILENO);
+    dup2(e, STDERR_FILENO);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+int bench_run_to(char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = bench_spawn_to(argv, out, err);
+    return pid < 0 ? -1 : bench_wait_exit(pid);
+}
+
+int bench_first_line(char *const argv[], const char *path, const char *err, char *line, size_t size)
+{
+    int rc = bench_run_to(argv, path, err);
+    FILE *f = fopen(path, "r");
+    line[0] = '\0';
+    if (f && fgets(line, (int)size, f)) line[strcspn(line, "\n")] = '\0';
+    if (f) fclose(f);
+    return rc;
+}
+
+bool bench_wait_path(const char *path, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 50) {
+        if (access(path, F_OK) == 0) return true;
+        nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
+    }
+    return access(path, F_OK) == 0;
+}
+
 int bench_finish(pid_t pid, int fd, char *out, size_t size)
 {
     size_t len = 0;
@@ -134,4 +175,40 @@ int64_t bench_permille(const int64_t *v, size_t n, unsigned pm)
     if (!n) return 0;
     size_t rank = (n * pm + 999) / 1000;
     return v[rank ? rank - 1 : 0];
+}
+
+int bench_server_start(bench_server *s, const char *vangnetd, const char *name, char *const extra[])
+{
+    char ep[320];
+    char *run[32] = {(char *)vangnetd, "run",  "--state",  s->state,
+                     "--store-key",    s->key, "--listen", "tcp://127.0.0.1:*"};
+    size_t n = 8;
+    s->pid = -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/vn-bench-%.32s.XXXXXX", name);
+    if (!mkdtemp(s->dir)) {
+        s->dir[0] = '\0';
+        return -1;
+    }
+    snprintf(s->state, sizeof s->state, "%s/state", s->dir);
+    snprintf(s->key, sizeof s->key, "%s/store.key", s->dir);
+    snprintf(s->log, sizeof s->log, "%s/log", s->dir);
+    snprintf(ep, sizeof ep, "%s/endpoint", s->state);
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        run[n++] = extra[i];
+    run[n] = NULL;
+    char *init[] = {(char *)vangnetd, "init", "--state", s->state, "--store-key", s->key, NULL};
+    if (bench_run_to(init, NULL, s->log) != 0) return -1;
+    if ((s->pid = bench_spawn_to(run, NULL, s->log)) < 0) return -1;
+    return bench_wait_path(ep, 20000) ? 0 : -1;
+}
+
+void bench_server_stop(bench_server *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        bench_wait_exit(s->pid);
+    }
+    s->pid = -1;
+    if (s->dir[0]) bench_rm_tree(s->dir);
+    s->dir[0] = '\0';
 }

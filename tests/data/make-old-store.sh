@@ -4,7 +4,8 @@
 # tests/e2e/upgrade.sh. Run it by hand from the repository (it needs git, the
 # build dependencies and lmdb-utils); it builds that commit in a temporary
 # git worktree, runs its vangnetd on the abstract socket
-# ipc://@vangnet-format0 (which the profile pins, and upgrade.sh listens on),
+# ipc://@vangnet-format0 (which the profiles pin; upgrade.sh points them at
+# an address of its own run with vn_profiletool set-endpoint),
 # enrols a casemanager, a participant and a buddy, leaves three messages
 # queued for the participant, and has the buddy and the participant raise a
 # signal each (two alerts; the casemanager's profile is kept too, in cm/).

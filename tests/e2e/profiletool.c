@@ -5,6 +5,11 @@
  *   vn_profiletool note-case PROFILE ID   notes a case as known to the profile (its
  *                                         config "kcase:" + ID, as names_client.c keeps
  *                                         them), so that handles can be made ambiguous
+ *   vn_profiletool set-endpoint PROFILE EP  points the profile at the server address EP
+ *                                         (its config "endpoint", as session.c keeps it)
+ *                                         without opening it as vangnet would: a profile
+ *                                         of an old format stays as it was (upgrade.sh
+ *                                         runs its fixture's server on an address of its own)
  *
  * The passphrase comes from $VANGNET_PASSPHRASE, as for vangnet. The store
  * is sealed under a subkey of the master key (client-cli/client.c, seal):
@@ -29,9 +34,11 @@ int main(int argc, char **argv)
     vn_kv *kv = NULL;
     static const char *const dbs[] = {"config"};
     bool note = argc == 4 && strcmp(argv[1], "note-case") == 0 && strlen(argv[3]) == 32;
-    if (argc != 4 || (!note && strcmp(argv[1], "set-format") != 0) || !pass) {
+    bool endpoint = argc == 4 && strcmp(argv[1], "set-endpoint") == 0;
+    if (argc != 4 || (!note && !endpoint && strcmp(argv[1], "set-format") != 0) || !pass) {
         fprintf(stderr, "usage: VANGNET_PASSPHRASE=... vn_profiletool set-format PROFILE N\n"
-                        "       VANGNET_PASSPHRASE=... vn_profiletool note-case PROFILE ID\n");
+                        "       VANGNET_PASSPHRASE=... vn_profiletool note-case PROFILE ID\n"
+                        "       VANGNET_PASSPHRASE=... vn_profiletool set-endpoint PROFILE EP\n");
         return 2;
     }
     if (sodium_init() < 0 || vn_keyfile_read(argv[2], pass, master, &cost) != VN_OK) {
@@ -45,7 +52,8 @@ int main(int argc, char **argv)
     char kcase[6 + 32 + 1];
     snprintf(kcase, sizeof kcase, "kcase:%s", argv[3]);
     if (!err && note) err = vn_kv_put(kv, 0, kcase, strlen(kcase), "", 0);
-    if (!err && !note) err = vn_kv_put(kv, 0, "format", 6, b, sizeof b);
+    if (!err && endpoint) err = vn_kv_put(kv, 0, "endpoint", 8, argv[3], strlen(argv[3]));
+    if (!err && !note && !endpoint) err = vn_kv_put(kv, 0, "format", 6, b, sizeof b);
     vn_kv_close(&kv);
     sodium_memzero(master, sizeof master);
     sodium_memzero(key, sizeof key);

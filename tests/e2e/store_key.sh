@@ -34,7 +34,7 @@ step "a wrong key"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/wrong.key"; echo >> "$T/wrong.key"
 chmod 600 "$T/wrong.key"
 expect_match "run with another key is refused, naming both" \
-    "the store key in $T/wrong.key does not open the store in $STATE \\(wrong key\\?\\)" \
+    "the store key in $T/wrong.key does not open the store in $STATE \\(wrong key\\? it is the key that seals the store and its server.key\\)" \
     "$(err run_with --store-key "$T/wrong.key")"
 expect_match "so is clock" 'does not open the store' \
     "$(err "$VANGNETD" clock --state "$STATE" --store-key "$T/wrong.key" advance 1d)"

@@ -28,13 +28,22 @@ expect_match "vangnetd status reads it as format 0, without changing it" 'format
 expect_eq "status kept no copy" 0 "$(kept "$STATE")"
 
 step "the server moves its store forward and serves it"
-ENDPOINT=ipc://@vangnet-format0
+# The fixture's profiles pin the address its server had, ipc://@vangnet-format0:
+# a fixed name would collide when two runs share a machine. This run's server
+# gets a name of its own ($T is unique), and the profiles are pointed at it
+# without being opened as vangnet would, so they stay of format 0 until the
+# client first opens them below.
+ENDPOINT=ipc://@vangnet-upgrade-${T##*/}
+for prof in p cm; do "${VN_PROFILETOOL:?set VN_PROFILETOOL}" set-endpoint "$T/$prof" "$ENDPOINT"; done
 # The queued messages were stored when the data was made: a long mail TTL
 # keeps them from expiring as the data ages.
 server_start --mail-ttl 3650d
 check "it says so" log_has "moved from format 0 to 1; the store as it was is kept in $STATE/data-format0-"
 check "it indexes the two alerts stored before the alert indexes existed" \
     log_has "indexed 2 stored alerts \\(stored before their indexes existed\\)"
+check "it seals the old release's plain server.key (the profiles below still pin its server.pub)" \
+    log_has "$STATE/server.key held the server's secret key in the clear \\(an older release\\): now sealed under the store key"
+check "server.key holds the old secret no more" bash -c "! grep -qF -- '$(head -c 40 "$DATA/state/server.key")' '$STATE/server.key'"
 expect_eq "one copy is kept" 1 "$(kept "$STATE")"
 STATUS=$(srv status --json)
 expect_match "status: format 1, up" '"running": true.*"format": 1,' "$STATUS"

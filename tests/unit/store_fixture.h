@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "vn/sstore.h"
 #include "vn/hex.h"
 #include "vn/account.h"
@@ -23,8 +24,7 @@ static const uint8_t store_test_key[32] = {
 
 static vn_sstore *store_open_tmp(char dir[32])
 {
-    memcpy(dir, "/tmp/vn-store-XXXXXX", sizeof "/tmp/vn-store-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tmpdir_make(dir, "vn-store");
     vn_sstore *st = NULL;
     assert_int_equal(vn_sstore_open(&st, dir, 0, store_test_key), VN_OK);
     return st;
@@ -32,12 +32,7 @@ static vn_sstore *store_open_tmp(char dir[32])
 
 static void store_rm_tmp(const char *dir)
 {
-    char path[64];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
+    tmpdir_rm(dir);
 }
 
 static bool has_bytes(const void *hay, size_t n, const void *needle, size_t m)

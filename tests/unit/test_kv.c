@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
 #include "vn/kv.h"
 #include "vn/be.h"
 #include <stdbool.h>
@@ -19,21 +20,10 @@ static const char *const dbs[] = {"a", "b"};
 
 static vn_kv *open_tmp(char *dir)
 {
-    memcpy(dir, "/tmp/vn-kv-XXXXXX", sizeof "/tmp/vn-kv-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tmpdir_make(dir, "vn-kv");
     vn_kv *kv = NULL;
     assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
     return kv;
-}
-
-static void rm_tmp(const char *dir)
-{
-    char path[64];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
 }
 
 static vn_err count_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
@@ -60,7 +50,7 @@ static void test_put_get_del(void **state)
     assert_int_equal(vn_kv_put(kv, 0, "", 0, "v", 1), VN_EINVAL);
     vn_kv_close(&kv);
     assert_null(kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_nested_and_abort(void **state)
@@ -87,7 +77,7 @@ static void test_nested_and_abort(void **state)
     assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
     assert_true(vn_kv_has(kv, 0, "y", 1));
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* What a transaction put is counted before its commit, and counts as
@@ -113,7 +103,7 @@ static void test_put_bytes(void **state)
     vn_kv_put_bytes(kv, &all, &committed);
     assert_true(all == 10 && committed == 7);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* A write that fails inside a transaction (the test hook makes one fail as
@@ -158,7 +148,7 @@ static void test_failed_write_dooms(void **state)
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     assert_true(vn_kv_has(kv, 0, "f", 1));
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* Inside a sub-transaction a failed write dooms only it: its later writes
@@ -184,7 +174,7 @@ static void test_failed_write_in_sub(void **state)
     assert_false(vn_kv_has(kv, 0, "d", 1));
     assert_true(vn_kv_has(kv, 0, "e", 1));
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_prefix_many_pages(void **state)
@@ -218,7 +208,7 @@ static void test_prefix_many_pages(void **state)
     assert_int_equal(vn_kv_count(kv, 1, &n), VN_OK);
     assert_int_equal(n, 3000);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_sub_transactions(void **state)
@@ -255,7 +245,7 @@ static void test_sub_transactions(void **state)
     assert_false(vn_kv_has(kv, 0, "c", 1));
     assert_false(vn_kv_has(kv, 0, "d", 1));
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* What an unsealed look at the disk finds: every stored key and value. */
@@ -340,7 +330,7 @@ static void test_sealed_values(void **state)
     size_t count = 0;
     assert_int_equal(vn_kv_each(kv, 0, NULL, 0, count_cb, &count), VN_ECRYPTO);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static vn_err copy_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
@@ -369,7 +359,7 @@ static void test_sealed_moved_record(void **state)
     assert_int_equal(vn_kv_get(kv, 0, "k", 1, &v, &n), VN_OK);
     free(v);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 typedef struct seen {
@@ -424,7 +414,7 @@ static void test_sealed_groups(void **state)
     assert_int_equal(vn_kv_count(kv, 0, &removed), VN_OK);
     assert_int_equal(removed, 0);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static vn_err first_key_cb(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
@@ -457,7 +447,7 @@ static void test_sealed_ordered(void **state)
     assert_int_equal(vn_kv_each(plain, 0, NULL, 0, first_key_cb, raw), VN_OK);
     vn_kv_close(&plain);
     assert_memory_equal(raw + 16, "00", 2);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* Values of nearby sizes are stored at one length, so a record's size
@@ -475,7 +465,7 @@ static void test_sealed_buckets(void **state)
     assert_int_equal(r.hits, 0);
     assert_int_equal(r.vlens[0], r.vlens[1]);
     assert_int_equal(r.vlens[1], r.vlens[2]);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 typedef struct nonce_scan {
@@ -519,7 +509,7 @@ static void test_sealed_nonces(void **state)
     for (size_t i = 1; i < ns->n; i++)
         assert_int_not_equal(memcmp(ns->nonce[i - 1], ns->nonce[i], 24), 0);
     free(ns);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* The cache of keyed hashes (kv_seal.c) is direct-mapped, so many keys
@@ -559,7 +549,7 @@ static void test_sealed_hash_cache(void **state)
         }
     }
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
 #include "vn/be.h"
 #include "vn/kv.h"
 
@@ -23,23 +24,12 @@ static vn_kv *open_tmp(char *dir, bool sealed)
 {
     static const size_t group[2] = {4, 0};
     uint8_t key[32];
-    memcpy(dir, "/tmp/vn-kvwalk-XXXXXX", sizeof "/tmp/vn-kvwalk-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tmpdir_make(dir, "vn-kvwalk");
     vn_kv *kv = NULL;
     assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
     memset(key, 7, sizeof key);
     if (sealed) assert_int_equal(vn_kv_seal(kv, key, group), VN_OK);
     return kv;
-}
-
-static void rm_tmp(const char *dir)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
 }
 
 /* Keys: a 4-byte group, then a 4-byte number. */
@@ -136,7 +126,7 @@ static void every_record_once(bool sealed)
         assert_int_equal(s->hits[i], 1);
     free(s);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_plain(void **state)
@@ -185,7 +175,7 @@ static void changes_between_steps(bool sealed)
         assert_true(s->hits[i] <= 1);
     free(s);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_changes_plain(void **state)
@@ -221,7 +211,7 @@ static void test_writes_inside(void **state)
             assert_true(s->hits[i] <= 1);
         free(s);
         vn_kv_close(&kv);
-        rm_tmp(dir);
+        tmpdir_rm(dir);
     }
 }
 
@@ -258,7 +248,7 @@ static void test_whole_table_and_stop(void **state)
     pos.len = VN_KV_POS_MAX + 1;
     assert_int_equal(vn_kv_each_from(kv, 0, NULL, 0, &pos, 100, stop_cb, &got), VN_EINVAL);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 int main(void)

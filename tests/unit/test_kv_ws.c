@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
 #include "vn/kv.h"
 #include <stdbool.h>
 
@@ -22,8 +23,7 @@ static const uint8_t seal_key[32] = {7, 7, 7};
 
 static vn_kv *open_tmp(char *dir, bool sealed)
 {
-    memcpy(dir, "/tmp/vn-kvws-XXXXXX", sizeof "/tmp/vn-kvws-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tmpdir_make(dir, "vn-kvws");
     vn_kv *kv = NULL;
     assert_int_equal(vn_kv_open(&kv, dir, dbs, 2, 0), VN_OK);
     if (sealed) {
@@ -31,16 +31,6 @@ static vn_kv *open_tmp(char *dir, bool sealed)
         assert_int_equal(vn_kv_seal(kv, seal_key, group), VN_OK);
     }
     return kv;
-}
-
-static void rm_tmp(const char *dir)
-{
-    char path[64];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
 }
 
 /* What the hook saw last, and what it answers. */
@@ -106,7 +96,7 @@ static void test_capture_put_del(void **state)
     assert_int_equal(h.puts, 1);
     free(h.ws);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_capture_sub_discard(void **state)
@@ -143,7 +133,7 @@ static void test_capture_sub_discard(void **state)
     assert_null(memmem(h.ws, h.len, "next", 4));
     free(h.ws);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static void test_hook_refuses_and_writes(void **state)
@@ -166,7 +156,7 @@ static void test_hook_refuses_and_writes(void **state)
     assert_int_equal(h.puts, 1);
     free(h.ws);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static vn_err collect(void *ud, const void *k, size_t kl, const void *v, size_t vl, bool *stop)
@@ -213,8 +203,8 @@ static void test_apply_converges(void **state)
     free(h.ws);
     vn_kv_close(&src);
     vn_kv_close(&dst);
-    rm_tmp(d1);
-    rm_tmp(d2);
+    tmpdir_rm(d1);
+    tmpdir_rm(d2);
 }
 
 static void test_garbage(void **state)
@@ -253,7 +243,7 @@ static void test_garbage(void **state)
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     assert_false(vn_kv_has(kv, 0, "k", 1));
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 int main(void)
