@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "kv_cache.h"
+#include "tmpdir.h"
 #include "vn/kv.h"
 
 static const char *const dbs[] = {"cached", "plain"};
@@ -32,19 +33,8 @@ static vn_kv *open_at(const char *dir)
 
 static vn_kv *open_tmp(char *dir)
 {
-    memcpy(dir, "/tmp/vn-kvc-XXXXXX", sizeof "/tmp/vn-kvc-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tmpdir_make(dir, "vn-kvc");
     return open_at(dir);
-}
-
-static void rm_tmp(const char *dir)
-{
-    char path[64];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
 }
 
 /* Reads key k of db 0 and checks it is want (NULL: absent). */
@@ -113,7 +103,7 @@ static void test_cache_alone(void **state)
 static void test_reads_and_writes(void **state)
 {
     (void)state;
-    char dir[32];
+    char dir[TMPDIR_MAX];
     vn_kv *kv = open_tmp(dir);
     put(kv, "acct", "one");
     expect(kv, "acct", "one");
@@ -134,7 +124,7 @@ static void test_reads_and_writes(void **state)
     assert_int_equal(vn_kv_get(kv, 1, "p", 1, NULL, NULL), VN_OK);
     assert_int_equal(hits(kv), h);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* A put or delete is written through: the next read is answered from
@@ -143,7 +133,7 @@ static void test_reads_and_writes(void **state)
 static void test_written_through(void **state)
 {
     (void)state;
-    char dir[32];
+    char dir[TMPDIR_MAX];
     char big[700];
     void *v = NULL;
     size_t n = 0;
@@ -166,7 +156,7 @@ static void test_written_through(void **state)
     expect(kv, "count", NULL);
     assert_int_equal(vn_kv_del(kv, 0, "count", 5), VN_ENOTFOUND);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* What a transaction wrote and read is forgotten when it ends without a
@@ -174,7 +164,7 @@ static void test_written_through(void **state)
 static void test_undone_writes(void **state)
 {
     (void)state;
-    char dir[32];
+    char dir[TMPDIR_MAX];
     vn_kv *kv = open_tmp(dir);
     put(kv, "acct", "kept");
     expect(kv, "acct", "kept");
@@ -216,7 +206,7 @@ static void test_undone_writes(void **state)
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     expect(kv, "acct", "kept");
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 /* Another process (a child with its own environment) puts key "acct" =
@@ -245,7 +235,7 @@ static void other_process_puts(const char *dir, const char *val)
 static void test_other_process(void **state)
 {
     (void)state;
-    char dir[32];
+    char dir[TMPDIR_MAX];
     vn_kv *kv = open_tmp(dir);
     put(kv, "acct", "mine");
     expect(kv, "acct", "mine");
@@ -259,7 +249,7 @@ static void test_other_process(void **state)
     expect(kv, "acct", "again");
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     vn_kv_close(&kv);
-    rm_tmp(dir);
+    tmpdir_rm(dir);
 }
 
 static vn_err keep_ws(void *ud, const uint8_t *ws, size_t len)
@@ -277,7 +267,7 @@ static vn_err keep_ws(void *ud, const uint8_t *ws, size_t len)
 static void test_applied_write_set(void **state)
 {
     (void)state;
-    char a_dir[32], b_dir[32];
+    char a_dir[TMPDIR_MAX], b_dir[TMPDIR_MAX];
     uint8_t *ws = NULL;
     size_t len = 0;
     vn_kv *a = open_tmp(a_dir), *b = open_tmp(b_dir);
@@ -297,8 +287,8 @@ static void test_applied_write_set(void **state)
     free(ws);
     vn_kv_close(&a);
     vn_kv_close(&b);
-    rm_tmp(a_dir);
-    rm_tmp(b_dir);
+    tmpdir_rm(a_dir);
+    tmpdir_rm(b_dir);
 }
 
 int main(void)
