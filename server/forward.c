@@ -9,11 +9,15 @@
 
 #include <sodium.h>
 
-#define VERSION      1
-#define MAC_LEN      crypto_auth_hmacsha256_BYTES
-#define REQ_HEAD     (1 + 32 + MAC_LEN)
-#define REPLY_HEAD   (1 + 1 + MAC_LEN)
-#define PUSH_HEAD    (1 + MAC_LEN)
+/* 2: payloads sealed (XChaCha20-Poly1305); 1 had them in the clear with
+ * an HMAC. */
+#define VERSION      2
+#define NONCE_LEN    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_LEN      crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define SEAL_LEN     (NONCE_LEN + TAG_LEN) /* what sealing adds after the head */
+#define REQ_HEAD     1                     /* version; the device key is sealed with the frame */
+#define REPLY_HEAD   2                     /* version, status */
+#define PUSH_HEAD    1                     /* version */
 #define STATUS_OK    0
 #define STATUS_REFUS 1
 #define TICK_MS      50
@@ -54,7 +58,7 @@ struct vn_forward {
     uv_async_t wake;  /* a libnats thread queued something */
     uv_timer_t timer; /* expires waiting requests */
     int handles_open; /* of wake and timer, until closed */
-    uint8_t subject_key[32], mac_key[32];
+    uint8_t subject_key[32], box_key[32];
     char writer[VN_FORWARD_SUBJECT_MAX];
     char inbox[VN_FORWARD_SUBJECT_MAX]; /* this node's reply prefix */
     natsSubscription *inbox_sub, *serve_sub;
@@ -94,24 +98,65 @@ static void hashed_subject(const vn_forward *fw, const char *prefix, const char 
     snprintf(out, VN_FORWARD_SUBJECT_MAX, "%s%s", prefix, hex);
 }
 
-/* mac = HMAC(subject | 0 | head | body): binds a payload to its subject. */
-static void mac(const vn_forward *fw, const char *subject, const uint8_t *head, size_t head_len,
-                const uint8_t *body, size_t body_len, uint8_t out[MAC_LEN])
+/* A payload as it crosses NATS: head | nonce | box(a | b), sealed under a
+ * key derived from the store key with subject | 0 | head as associated
+ * data. Sealed, not only signed: a forwarded request or reply is a
+ * client's frame as CURVE delivered it (recipients' ids, a case's
+ * members, alert levels), and the NATS network is not the client's
+ * encrypted connection. The subject in the data binds a payload to where
+ * it was sent, so none can be moved to another inbox or account. A new
+ * buffer (NULL when out of memory), *len its size. */
+static uint8_t *seal(const vn_forward *fw, const char *subject, const uint8_t *head, size_t hl,
+                     const uint8_t *a, size_t al, const uint8_t *b, size_t bl, size_t *len)
 {
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, fw->mac_key, sizeof fw->mac_key);
-    crypto_auth_hmacsha256_update(&st, (const uint8_t *)subject, strlen(subject) + 1);
-    crypto_auth_hmacsha256_update(&st, head, head_len);
-    crypto_auth_hmacsha256_update(&st, body, body_len);
-    crypto_auth_hmacsha256_final(&st, out);
+    size_t n = hl + NONCE_LEN + al + bl + TAG_LEN;
+    uint8_t *buf = malloc(n), *nonce, *m;
+    if (!buf) return NULL;
+    size_t sl = strlen(subject) + 1;
+    uint8_t *ad = malloc(sl + hl);
+    if (!ad) {
+        free(buf);
+        return NULL;
+    }
+    memcpy(ad, subject, sl);
+    memcpy(ad + sl, head, hl);
+    memcpy(buf, head, hl);
+    nonce = buf + hl;
+    m = nonce + NONCE_LEN;
+    randombytes_buf(nonce, NONCE_LEN);
+    if (al) memcpy(m, a, al);
+    if (bl) memcpy(m + al, b, bl);
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(m, m + al + bl, NULL, m, al + bl, ad,
+                                                        sl + hl, NULL, nonce, fw->box_key);
+    free(ad);
+    *len = n;
+    return buf;
 }
 
-static bool mac_ok(const vn_forward *fw, const char *subject, const uint8_t *head, size_t head_len,
-                   const uint8_t *body, size_t body_len, const uint8_t *got)
+/* Opens a payload of n bytes whose head is hl bytes, sent to subject: its
+ * plaintext in a new buffer, *plen its size, or NULL if it is too short,
+ * was not sealed under this cluster's key for this subject and head, or
+ * memory ran out. */
+static uint8_t *unseal(const vn_forward *fw, const char *subject, const uint8_t *d, size_t n,
+                       size_t hl, size_t *plen)
 {
-    uint8_t want[MAC_LEN];
-    mac(fw, subject, head, head_len, body, body_len, want);
-    return sodium_memcmp(want, got, MAC_LEN) == 0;
+    if (!d || n < hl + SEAL_LEN) return NULL;
+    size_t sl = strlen(subject) + 1, ml = n - hl - SEAL_LEN;
+    uint8_t *ad = malloc(sl + hl), *m = malloc(ml ? ml : 1);
+    if (!ad || !m) goto fail;
+    memcpy(ad, subject, sl);
+    memcpy(ad + sl, d, hl);
+    const uint8_t *nonce = d + hl, *c = nonce + NONCE_LEN;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, ml, c + ml, ad, sl + hl,
+                                                            nonce, fw->box_key) != 0)
+        goto fail;
+    free(ad);
+    *plen = ml;
+    return m;
+fail:
+    free(ad);
+    free(m);
+    return NULL;
 }
 
 const char *vn_forward_writer_subject(const vn_forward *self)
@@ -221,18 +266,17 @@ vn_err vn_forward_request(vn_forward *self, const uint8_t *frame, size_t len,
                           const uint8_t device_key[32], vn_forward_reply_fn cb, void *ud)
 {
     char reply[REPLY_SUBJECT_MAX];
+    const uint8_t head[REQ_HEAD] = {VERSION};
+    size_t n = 0;
     if (len == 0 || len > VN_FORWARD_FRAME_MAX) return VN_ETOOBIG;
-    uint8_t *buf = malloc(REQ_HEAD + len);
-    if (!buf) return VN_ENOMEM;
     uint64_t seq = self->next_seq++;
     snprintf(reply, sizeof reply, "%s.%llu", self->inbox, (unsigned long long)seq);
-    buf[0] = VERSION;
-    memcpy(buf + 1, device_key, 32);
-    memcpy(buf + REQ_HEAD, frame, len);
-    mac(self, reply, buf, 1 + 32, frame, len, buf + 1 + 32);
+    /* Bound to the reply subject: the writer answers there, nowhere else. */
+    uint8_t *buf = seal(self, reply, head, sizeof head, device_key, 32, frame, len, &n);
+    if (!buf) return VN_ENOMEM;
     vn_err err = add_waiting(self, seq, cb, ud);
-    if (!err && natsConnection_PublishRequest(self->nc, self->writer, reply, buf,
-                                              (int)(REQ_HEAD + len)) != NATS_OK) {
+    if (!err &&
+        natsConnection_PublishRequest(self->nc, self->writer, reply, buf, (int)n) != NATS_OK) {
         waiting w;
         take_waiting(self, self->nwait - 1, &w); /* the one just added */
         err = VN_ETRANSPORT;
@@ -263,21 +307,24 @@ static void handle_reply(vn_forward *fw, natsMsg *msg)
         return;
     }
     const uint8_t *d = (const uint8_t *)natsMsg_GetData(msg);
-    size_t n = (size_t)natsMsg_GetDataLength(msg);
-    if (!d || n < REPLY_HEAD || d[0] != VERSION || d[1] > STATUS_REFUS ||
-        n - REPLY_HEAD > VN_FORWARD_FRAME_MAX ||
-        !mac_ok(fw, subject, d, 2, d + REPLY_HEAD, n - REPLY_HEAD, d + 2)) {
+    size_t n = (size_t)natsMsg_GetDataLength(msg), bl = 0;
+    uint8_t *body = NULL;
+    if (!d || n < REPLY_HEAD + SEAL_LEN || d[0] != VERSION || d[1] > STATUS_REFUS ||
+        n - REPLY_HEAD - SEAL_LEN > VN_FORWARD_FRAME_MAX ||
+        !(body = unseal(fw, subject, d, n, REPLY_HEAD, &bl))) {
         fw->refused++; /* not from a node of this cluster: the real one may still come */
         return;
     }
     take_waiting(fw, i, &w);
     if (d[1] == STATUS_OK) {
-        w.cb(w.ud, VN_OK, NULL, d + REPLY_HEAD, n - REPLY_HEAD);
+        w.cb(w.ud, VN_OK, NULL, body, bl);
+        free(body);
         return;
     }
     char why[300];
     snprintf(why, sizeof why, "the cluster's writer refused the forwarded request: %.*s",
-             (int)(n - REPLY_HEAD > 200 ? 200 : n - REPLY_HEAD), (const char *)d + REPLY_HEAD);
+             (int)(bl > 200 ? 200 : bl), (const char *)body);
+    free(body);
     w.cb(w.ud, VN_EPROTO, why, NULL, 0);
 }
 
@@ -286,13 +333,11 @@ static void handle_reply(vn_forward *fw, natsMsg *msg)
 static vn_err publish_reply(vn_forward *fw, const char *reply, uint8_t status, const uint8_t *body,
                             size_t len)
 {
-    uint8_t *buf = malloc(REPLY_HEAD + len);
+    const uint8_t head[REPLY_HEAD] = {VERSION, status};
+    size_t n = 0;
+    uint8_t *buf = seal(fw, reply, head, sizeof head, body, len, NULL, 0, &n);
     if (!buf) return VN_ENOMEM;
-    buf[0] = VERSION;
-    buf[1] = status;
-    memcpy(buf + REPLY_HEAD, body, len);
-    mac(fw, reply, buf, 2, body, len, buf + 2);
-    natsStatus s = natsConnection_Publish(fw->nc, reply, buf, (int)(REPLY_HEAD + len));
+    natsStatus s = natsConnection_Publish(fw->nc, reply, buf, (int)n);
     free(buf);
     return s == NATS_OK ? VN_OK : VN_ETRANSPORT;
 }
@@ -302,22 +347,28 @@ static void handle_request(vn_forward *fw, natsMsg *msg)
     static const char refusal[] = "not a forwarded request of this cluster";
     const char *reply = natsMsg_GetReply(msg);
     const uint8_t *d = (const uint8_t *)natsMsg_GetData(msg);
-    size_t n = (size_t)natsMsg_GetDataLength(msg);
+    size_t n = (size_t)natsMsg_GetDataLength(msg), pl = 0;
+    uint8_t *p = NULL;
     if (!fw->serve_sub || !fw->serve) return; /* no longer the writer: the asker times out */
     if (!reply || !reply[0] || strlen(reply) >= REPLY_SUBJECT_MAX) {
         fw->refused++; /* nowhere to answer */
         return;
     }
-    if (!d || n <= REQ_HEAD || d[0] != VERSION || n - REQ_HEAD > VN_FORWARD_FRAME_MAX ||
-        !mac_ok(fw, reply, d, 1 + 32, d + REQ_HEAD, n - REQ_HEAD, d + 1 + 32)) {
+    /* The plaintext: the device's CURVE key, then the frame. */
+    if (!d || n <= REQ_HEAD + SEAL_LEN + 32 || d[0] != VERSION ||
+        n - REQ_HEAD - SEAL_LEN - 32 > VN_FORWARD_FRAME_MAX ||
+        !(p = unseal(fw, reply, d, n, REQ_HEAD, &pl))) {
         fw->refused++;
         publish_reply(fw, reply, STATUS_REFUS, (const uint8_t *)refusal, sizeof refusal - 1);
         return;
     }
     vn_forward_call *call = malloc(sizeof *call);
-    if (!call) return; /* the asker times out */
-    memcpy(call->reply, reply, strlen(reply) + 1);
-    fw->serve(fw->ud, call, d + REQ_HEAD, n - REQ_HEAD, d + 1);
+    if (call) {
+        memcpy(call->reply, reply, strlen(reply) + 1);
+        fw->serve(fw->ud, call, p + 32, pl - 32, p);
+    } /* else the asker times out */
+    sodium_memzero(p, pl);
+    free(p);
 }
 
 vn_err vn_forward_respond(vn_forward *self, vn_forward_call *call, const uint8_t *frame, size_t len)
@@ -411,14 +462,13 @@ vn_err vn_forward_push(vn_forward *self, const uint8_t account[VN_ACCOUNT_LEN],
                        const uint8_t *frame, size_t len)
 {
     char subject[VN_FORWARD_SUBJECT_MAX];
+    const uint8_t head[PUSH_HEAD] = {VERSION};
+    size_t n = 0;
     if (len > VN_FORWARD_FRAME_MAX) return VN_ETOOBIG;
-    uint8_t *buf = malloc(PUSH_HEAD + len);
-    if (!buf) return VN_ENOMEM;
     vn_forward_push_subject(self, account, subject);
-    buf[0] = VERSION;
-    memcpy(buf + PUSH_HEAD, frame, len);
-    mac(self, subject, buf, 1, frame, len, buf + 1);
-    natsStatus s = natsConnection_Publish(self->nc, subject, buf, (int)(PUSH_HEAD + len));
+    uint8_t *buf = seal(self, subject, head, sizeof head, frame, len, NULL, 0, &n);
+    if (!buf) return VN_ENOMEM;
+    natsStatus s = natsConnection_Publish(self->nc, subject, buf, (int)n);
     free(buf);
     return s == NATS_OK ? VN_OK : VN_ETRANSPORT;
 }
@@ -432,14 +482,18 @@ static void handle_push(vn_forward *fw, natsMsg *msg)
     for (size_t i = 0; i < fw->nwatch && !w; i++)
         if (strcmp(fw->watches[i].subject, subject) == 0) w = &fw->watches[i];
     if (!w) return; /* unwatched since */
-    if (!d || n < PUSH_HEAD || d[0] != VERSION || n - PUSH_HEAD > VN_FORWARD_FRAME_MAX ||
-        !mac_ok(fw, subject, d, 1, d + PUSH_HEAD, n - PUSH_HEAD, d + 1)) {
+    uint8_t *frame = NULL;
+    size_t fl = 0;
+    if (!d || n < PUSH_HEAD + SEAL_LEN || d[0] != VERSION ||
+        n - PUSH_HEAD - SEAL_LEN > VN_FORWARD_FRAME_MAX ||
+        !(frame = unseal(fw, subject, d, n, PUSH_HEAD, &fl))) {
         fw->refused++;
         return;
     }
     uint8_t account[VN_ACCOUNT_LEN];
     memcpy(account, w->account, sizeof account); /* the callback may unwatch */
-    fw->push(fw->ud, account, d + PUSH_HEAD, n - PUSH_HEAD);
+    fw->push(fw->ud, account, frame, fl);
+    free(frame);
 }
 
 /* ---- the loop side -------------------------------------------------- */
@@ -486,7 +540,7 @@ vn_err vn_forward_open(vn_forward **out, natsConnection *nc, const uint8_t key[V
     fw->ud = ud;
     fw->timeout_ms = 5000;
     derive(key, "vn-forward-subject", fw->subject_key);
-    derive(key, "vn-forward-mac", fw->mac_key);
+    derive(key, "vn-forward-box", fw->box_key);
     hashed_subject(fw, "vn.fw.w.", "writer", NULL, 0, fw->writer);
     /* The inbox names this node to no one: random, new at each start. */
     randombytes_buf(nonce, sizeof nonce);

@@ -8,21 +8,24 @@
  * Subjects carry no account and no case in clear: the writer's subject and
  * every account's push subject are keyed hashes (BLAKE2b under a key derived
  * from the subject key all nodes share), replies go to a random inbox of
- * the asking node. Every payload carries an HMAC-SHA-256 under another key
- * derived from the same secret, over its subject (for a request, its reply
- * subject too) and contents, so that only a node holding the key can have
- * a request served, a reply taken or a push delivered; anything else on
- * these subjects is refused and counted (vn_forward_refused). The payloads
- * are the same frames the clients' ZeroMQ connections carry: they are
- * CURVE-decrypted at the node, so NATS must itself run on a private network
- * or TLS (docs/CLUSTER.md); the MAC is integrity, not secrecy.
+ * the asking node. Every payload is sealed (XChaCha20-Poly1305) under
+ * another key derived from the same secret, with its subject (for a
+ * request, its reply subject) as associated data, so that only a node
+ * holding the key can read it, have a request served, a reply taken or a
+ * push delivered; anything else on these subjects is refused and counted
+ * (vn_forward_refused). Sealed rather than only signed: the payloads are
+ * the frames the clients' CURVE connections carry, decrypted at the node
+ * (recipients' ids, a case's members, alert levels), and NATS may run
+ * without TLS. What NATS still sees: subjects (keyed hashes), sizes and
+ * times.
  *
- * Payloads (version byte 1):
- *   request: [1][32 device CURVE key][32 mac][request frame]
- *            mac over reply-subject | 0 | [1][device key] | frame
- *   reply:   [1][1 status: 0 served, 1 refused][32 mac][reply frame or text]
- *            mac over reply-subject | 0 | [1][status] | rest
- *   push:    [1][32 mac][push frame], mac over subject | 0 | [1] | frame
+ * Payloads (version byte 2; a nonce is 24 random bytes, a box the
+ * plaintext and a 16-byte tag):
+ *   request: [2][nonce][box of: 32 device CURVE key | request frame]
+ *            associated data: reply-subject | 0 | [2]
+ *   reply:   [2][1 status: 0 served, 1 refused][nonce][box of: reply frame or text]
+ *            associated data: reply-subject | 0 | [2][status]
+ *   push:    [2][nonce][box of: push frame], associated data: subject | 0 | [2]
  *
  * Threads: libnats calls its handlers on its own threads; they only queue
  * the message and wake the loop (uv_async_t). Every callback of this module
@@ -153,7 +156,7 @@ vn_err vn_forward_push(vn_forward *self, const uint8_t account[VN_ACCOUNT_LEN],
 const char *vn_forward_writer_subject(const vn_forward *self);
 void vn_forward_push_subject(const vn_forward *self, const uint8_t account[VN_ACCOUNT_LEN],
                              char out[VN_FORWARD_SUBJECT_MAX]);
-/* Messages refused so far: malformed, or without the cluster's MAC. */
+/* Messages refused so far: malformed, or not sealed under the cluster's key. */
 uint64_t vn_forward_refused(const vn_forward *self);
 
 #endif

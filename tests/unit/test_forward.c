@@ -309,18 +309,21 @@ static void test_garbage_refused(void **state)
     assert_int_equal(vn_forward_serve_start(w->w.fw), VN_OK);
     assert_int_equal(natsConnection_Flush(w->w.nc), NATS_OK);
     const char *writer = vn_forward_writer_subject(w->w.fw);
-    /* Three bad requests: junk, a well-formed one without the MAC, and a
-     * version this module does not speak. Each is refused with a reply. */
-    uint8_t forged[1 + 32 + 32 + 5];
+    /* Three bad requests: junk, one of the right shape not sealed under
+     * the cluster's key, and one of the version before, whose payloads
+     * were in the clear. Each is refused with a reply. */
+    uint8_t forged[1 + 24 + 32 + 5 + 16];
     memset(forged, 0, sizeof forged);
-    forged[0] = 1;
-    memcpy(forged + 1, device, 32);
-    memcpy(forged + 65, "hello", 5);
-    uint8_t version2[sizeof forged];
-    memcpy(version2, forged, sizeof forged);
-    version2[0] = 2;
-    const void *bad[] = {"garbage", forged, version2};
-    const int bad_len[] = {7, (int)sizeof forged, (int)sizeof version2};
+    forged[0] = 2;
+    memcpy(forged + 25, device, 32);
+    memcpy(forged + 57, "hello", 5);
+    uint8_t version1[1 + 32 + 32 + 5];
+    memset(version1, 0, sizeof version1);
+    version1[0] = 1;
+    memcpy(version1 + 1, device, 32);
+    memcpy(version1 + 65, "hello", 5);
+    const void *bad[] = {"garbage", forged, version1};
+    const int bad_len[] = {7, (int)sizeof forged, (int)sizeof version1};
     for (int i = 0; i < 3; i++) {
         /* natsConnection_Request runs its own loop: the writer's loop must
          * turn meanwhile, so the request goes out and is pumped here. */
@@ -333,8 +336,8 @@ static void test_garbage_refused(void **state)
         assert_true(pump_refused(w, w->w.fw, (uint64_t)i + 1, 5000));
         assert_int_equal(natsSubscription_NextMsg(&reply, sub, 5000), NATS_OK);
         const uint8_t *d = (const uint8_t *)natsMsg_GetData(reply);
-        assert_true(natsMsg_GetDataLength(reply) > 34);
-        assert_int_equal(d[0], 1);
+        assert_true(natsMsg_GetDataLength(reply) > 2 + 24 + 16);
+        assert_int_equal(d[0], 2);
         assert_int_equal(d[1], 1); /* refused */
         natsMsg_Destroy(reply);
         natsSubscription_Destroy(sub);
@@ -347,8 +350,8 @@ static void test_garbage_refused(void **state)
     assert_int_equal(vn_forward_watch(w->f.fw, alice), VN_OK);
     assert_int_equal(natsConnection_Flush(w->f.nc), NATS_OK);
     vn_forward_push_subject(w->f.fw, alice, subject);
-    uint8_t fake[1 + 32 + 4] = {1};
-    memcpy(fake + 33, "fake", 4);
+    uint8_t fake[1 + 24 + 4 + 16] = {2};
+    memcpy(fake + 25, "fake", 4);
     assert_int_equal(natsConnection_Publish(w->w.nc, subject, fake, sizeof fake), NATS_OK);
     assert_int_equal(natsConnection_PublishString(w->w.nc, subject, "x"), NATS_OK);
     assert_true(pump_refused(w, w->f.fw, 2, 5000));
@@ -388,6 +391,58 @@ static void test_other_key(void **state)
     natsConnection_Destroy(o.nc);
 }
 
+/* Does d[0..n) hold needle anywhere? */
+static bool holds(const char *d, size_t n, const void *needle, size_t len)
+{
+    for (size_t i = 0; i + len <= n; i++)
+        if (memcmp(d + i, needle, len) == 0) return true;
+    return false;
+}
+
+/* What crosses NATS is sealed: a listener on every forwarding subject
+ * (someone on the NATS network, or a NATS server without TLS) sees the
+ * request, its reply and a push, and finds neither frame nor the device
+ * key in them. */
+static void test_sealed_on_the_wire(void **state)
+{
+    world *w = *state;
+    natsConnection *spy_nc = NULL;
+    natsSubscription *spy = NULL;
+    natsMsg *m = NULL;
+    static const char req[] = "request-frame-in-the-clear";
+    static const char push[] = "push-frame-in-the-clear";
+    assert_int_equal(natsConnection_ConnectTo(&spy_nc, w->url), NATS_OK);
+    assert_int_equal(natsConnection_SubscribeSync(&spy, spy_nc, "vn.fw.>"), NATS_OK);
+    assert_int_equal(natsConnection_Flush(spy_nc), NATS_OK);
+    assert_int_equal(vn_forward_serve_start(w->w.fw), VN_OK);
+    assert_int_equal(vn_forward_watch(w->f.fw, alice), VN_OK);
+    assert_int_equal(natsConnection_Flush(w->w.nc), NATS_OK);
+    assert_int_equal(natsConnection_Flush(w->f.nc), NATS_OK);
+    assert_int_equal(
+        vn_forward_request(w->f.fw, (const uint8_t *)req, sizeof req - 1, device, on_reply, &w->f),
+        VN_OK);
+    assert_true(pump(w, &w->f.replies, 1, 5000));
+    assert_string_equal(w->f.reply, "re:request-frame-in-the-clear");
+    assert_memory_equal(w->w.served_key, device, 32);
+    assert_int_equal(vn_forward_push(w->w.fw, alice, (const uint8_t *)push, sizeof push - 1),
+                     VN_OK);
+    assert_true(pump(w, &w->f.pushes, 1, 5000));
+    assert_string_equal(w->f.push_frame, push);
+    int seen = 0;
+    while (natsSubscription_NextMsg(&m, spy, 1000) == NATS_OK) {
+        const char *d = natsMsg_GetData(m);
+        size_t n = (size_t)natsMsg_GetDataLength(m);
+        seen++;
+        assert_false(holds(d, n, "in-the-clear", 12));
+        assert_false(holds(d, n, device, 32));
+        natsMsg_Destroy(m);
+        if (seen == 3) break;
+    }
+    assert_int_equal(seen, 3); /* the request, its reply and the push */
+    natsSubscription_Destroy(spy);
+    natsConnection_Destroy(spy_nc);
+}
+
 int main(void)
 {
     if (system("command -v nats-server >/dev/null 2>&1") != 0) {
@@ -401,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_writer_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_on_the_wire, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nats_Close();
