@@ -10,11 +10,14 @@
 # is refused at once, naming that address.
 . "$(dirname "$0")/lib.sh"
 
-# free_port: a loopback port nothing listens on (checked, not reserved).
+# free_port: a loopback port nothing listens on (checked, not reserved),
+# below the kernel's ephemeral range (32768-60999): a port in it could be
+# given meanwhile to another test's connection, and the server's listen
+# then failed ("Address already in use", seen once in a full run).
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12768))
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
     done
 }
