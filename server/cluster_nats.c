@@ -12,12 +12,29 @@
 /* The derivation's context: a subkey of the store key only for naming. */
 #define NAMES_CONTEXT "vnclustr"
 
-static size_t count_urls(const char *urls)
+int vn_cluster_replicas(const char *urls)
 {
     size_t n = 1;
     for (const char *p = urls; (p = strchr(p, ',')); p++)
         n++;
-    return n;
+    return n >= 3 ? 3 : 1;
+}
+
+natsStatus vn_cluster_bucket(kvStore **bucket, jsCtx *js, const char *name, uint64_t ttl_ms,
+                             int replicas)
+{
+    natsStatus s = js_KeyValue(bucket, js, name);
+    if (s != NATS_NOT_FOUND) return s;
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = name;
+    kc.History = 1;
+    kc.TTL = (int64_t)ttl_ms * 1000000; /* nanoseconds */
+    kc.StorageType = js_FileStorage;
+    kc.Replicas = replicas;
+    s = js_CreateKeyValue(bucket, js, &kc);
+    if (s != NATS_OK) s = js_KeyValue(bucket, js, name); /* another was quicker */
+    return s;
 }
 
 void vn_cluster_names(const uint8_t store_key[32], const char *node,
@@ -125,7 +142,7 @@ static vn_err setup_stream(jsCtx *js, int replicas, const char *subject, char *m
 vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64_t lease_ms,
                         kvStore **bucket, char *msg, size_t size)
 {
-    int replicas = count_urls(urls) >= 3 ? 3 : 1;
+    int replicas = vn_cluster_replicas(urls);
     vn_err err = VN_ETRANSPORT;
     natsStatus s = NATS_ERR;
     for (int i = 0; i < SETUP_TRIES; i++) {
@@ -134,18 +151,7 @@ vn_err vn_cluster_setup(jsCtx *js, const char *urls, const char *subject, uint64
         if (err == VN_EDENIED) return err;
         if (err && i == 4) vn_logl(VN_LEVEL_WARN, "cluster: waiting for NATS: %s", msg);
         if (err) continue;
-        s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
-        if (s == NATS_NOT_FOUND) {
-            kvConfig kc;
-            kvConfig_Init(&kc);
-            kc.Bucket = VN_CLUSTER_BUCKET;
-            kc.History = 1;
-            kc.TTL = (int64_t)lease_ms * 1000000; /* nanoseconds */
-            kc.StorageType = js_FileStorage;
-            kc.Replicas = replicas;
-            s = js_CreateKeyValue(bucket, js, &kc);
-            if (s != NATS_OK) s = js_KeyValue(bucket, js, VN_CLUSTER_BUCKET);
-        }
+        s = vn_cluster_bucket(bucket, js, VN_CLUSTER_BUCKET, lease_ms, replicas);
         if (s == NATS_OK) return VN_OK;
         snprintf(msg, size, "cannot find or make the lease bucket %s: %s (%s)", VN_CLUSTER_BUCKET,
                  natsStatus_GetText(s), nats_GetLastError(NULL));

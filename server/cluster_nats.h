@@ -34,6 +34,14 @@ vn_err vn_cluster_connect(const char *urls, uint64_t wait_ms, natsConnection **n
 /* Ends what a command opened with vn_cluster_connect (either may be NULL)
  * and libnats' own threads: for a process that is done with NATS. */
 void vn_cluster_disconnect(natsConnection *nc, jsCtx *js);
+/* How many replicas the cluster's stream and buckets get: 3, or 1 with
+ * fewer than three NATS servers in urls (comma-separated). */
+int vn_cluster_replicas(const char *urls);
+/* Finds the key-value bucket name, or makes it (file-backed, one value a
+ * key, entries expiring after ttl_ms); another node making it at the same
+ * moment is no error. */
+natsStatus vn_cluster_bucket(kvStore **bucket, jsCtx *js, const char *name, uint64_t ttl_ms,
+                             int replicas);
 /* Finds or makes the log stream (file-backed, R3, or R1 with fewer than
  * three servers in urls) for subject, refusing one made for another
  * subject, and the lease bucket with a TTL of lease_ms. */

@@ -75,14 +75,6 @@ static vn_err update_keep(jsCtx *js, uint64_t keep_ms, char *msg, size_t size)
     return VN_OK;
 }
 
-static size_t count_urls(const char *urls)
-{
-    size_t n = 1;
-    for (const char *p = urls; (p = strchr(p, ',')); p++)
-        n++;
-    return n;
-}
-
 vn_err vn_cluster_snap_bucket(jsCtx *js, const char *urls, uint64_t keep_ms, bool create,
                               bool update, kvStore **bucket, char *msg, size_t size)
 {
@@ -93,15 +85,7 @@ vn_err vn_cluster_snap_bucket(jsCtx *js, const char *urls, uint64_t keep_ms, boo
                  natsStatus_GetText(s));
         return s == NATS_NOT_FOUND ? VN_ENOTFOUND : VN_ETRANSPORT;
     }
-    kvConfig kc;
-    kvConfig_Init(&kc);
-    kc.Bucket = VN_CLUSTER_SNAPSHOTS;
-    kc.History = 1;
-    kc.TTL = (int64_t)keep_ms * 1000000; /* nanoseconds */
-    kc.StorageType = js_FileStorage;
-    kc.Replicas = count_urls(urls) >= 3 ? 3 : 1;
-    s = js_CreateKeyValue(bucket, js, &kc);
-    if (s != NATS_OK) s = js_KeyValue(bucket, js, VN_CLUSTER_SNAPSHOTS); /* another was quicker */
+    s = vn_cluster_bucket(bucket, js, VN_CLUSTER_SNAPSHOTS, keep_ms, vn_cluster_replicas(urls));
     if (s == NATS_OK) return VN_OK;
     snprintf(msg, size, "cannot make the bucket %s of registered backups: %s (%s)",
              VN_CLUSTER_SNAPSHOTS, natsStatus_GetText(s), nats_GetLastError(NULL));
