@@ -106,29 +106,32 @@ static void hashed_subject(const vn_forward *fw, const char *prefix, const char 
  * encrypted connection. The subject in the data binds a payload to where
  * it was sent, so none can be moved to another inbox or account. A new
  * buffer (NULL when out of memory), *len its size. */
+/* The associated data of a payload: subject | 0 | head; its length, or 0
+ * for a subject too long to be one of this module's. */
+#define AD_MAX (REPLY_SUBJECT_MAX + REPLY_HEAD)
+static size_t ad_of(const char *subject, const uint8_t *head, size_t hl, uint8_t ad[AD_MAX])
+{
+    size_t sl = strlen(subject) + 1;
+    if (sl > REPLY_SUBJECT_MAX || hl > REPLY_HEAD) return 0;
+    memcpy(ad, subject, sl);
+    memcpy(ad + sl, head, hl);
+    return sl + hl;
+}
+
 static uint8_t *seal(const vn_forward *fw, const char *subject, const uint8_t *head, size_t hl,
                      const uint8_t *a, size_t al, const uint8_t *b, size_t bl, size_t *len)
 {
-    size_t n = hl + NONCE_LEN + al + bl + TAG_LEN;
-    uint8_t *buf = malloc(n), *nonce, *m;
+    uint8_t ad[AD_MAX];
+    size_t adl = ad_of(subject, head, hl, ad), n = hl + NONCE_LEN + al + bl + TAG_LEN;
+    uint8_t *buf = adl ? malloc(n) : NULL;
     if (!buf) return NULL;
-    size_t sl = strlen(subject) + 1;
-    uint8_t *ad = malloc(sl + hl);
-    if (!ad) {
-        free(buf);
-        return NULL;
-    }
-    memcpy(ad, subject, sl);
-    memcpy(ad + sl, head, hl);
+    uint8_t *nonce = buf + hl, *m = nonce + NONCE_LEN;
     memcpy(buf, head, hl);
-    nonce = buf + hl;
-    m = nonce + NONCE_LEN;
     randombytes_buf(nonce, NONCE_LEN);
     if (al) memcpy(m, a, al);
     if (bl) memcpy(m + al, b, bl);
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(m, m + al + bl, NULL, m, al + bl, ad,
-                                                        sl + hl, NULL, nonce, fw->box_key);
-    free(ad);
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(m, m + al + bl, NULL, m, al + bl, ad, adl,
+                                                        NULL, nonce, fw->box_key);
     *len = n;
     return buf;
 }
@@ -140,21 +143,16 @@ static uint8_t *seal(const vn_forward *fw, const char *subject, const uint8_t *h
 static uint8_t *unseal(const vn_forward *fw, const char *subject, const uint8_t *d, size_t n,
                        size_t hl, size_t *plen)
 {
+    uint8_t ad[AD_MAX];
     if (!d || n < hl + SEAL_LEN) return NULL;
-    size_t sl = strlen(subject) + 1, ml = n - hl - SEAL_LEN;
-    uint8_t *ad = malloc(sl + hl), *m = malloc(ml ? ml : 1);
-    if (!ad || !m) goto fail;
-    memcpy(ad, subject, sl);
-    memcpy(ad + sl, d, hl);
+    size_t adl = ad_of(subject, d, hl, ad), ml = n - hl - SEAL_LEN;
+    uint8_t *m = adl ? malloc(ml ? ml : 1) : NULL;
     const uint8_t *nonce = d + hl, *c = nonce + NONCE_LEN;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, ml, c + ml, ad, sl + hl,
-                                                            nonce, fw->box_key) != 0)
-        goto fail;
-    free(ad);
-    *plen = ml;
-    return m;
-fail:
-    free(ad);
+    if (m && crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, ml, c + ml, ad, adl,
+                                                                 nonce, fw->box_key) == 0) {
+        *plen = ml;
+        return m;
+    }
     free(m);
     return NULL;
 }
