@@ -124,7 +124,8 @@ int main(int argc, char **argv)
     unsetenv("VANGNET_NO_DAEMON");
     setenv("VANGNET_PASSPHRASE", "bench passphrase of four words", 1);
     if (setup(&b) != 0) {
-        fprintf(stderr, "bench_cli: setup failed (see %s)\n", b.srv.log);
+        fprintf(stderr, "bench_cli: setup failed (see %s, kept)\n", b.srv.log);
+        b.srv.keep = true;
         teardown(&b);
         return 1;
     }

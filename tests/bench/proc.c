@@ -209,6 +209,6 @@ void bench_server_stop(bench_server *s)
         bench_wait_exit(s->pid);
     }
     s->pid = -1;
-    if (s->dir[0]) bench_rm_tree(s->dir);
+    if (s->dir[0] && !s->keep) bench_rm_tree(s->dir);
     s->dir[0] = '\0';
 }

@@ -55,6 +55,7 @@ int64_t bench_permille(const int64_t *v, size_t n, unsigned pm);
 typedef struct bench_server {
     char dir[256], state[300], key[300], log[300];
     pid_t pid; /* the running server, or -1 */
+    bool keep; /* bench_server_stop leaves the directory (a failed setup's log) */
 } bench_server;
 
 /* Makes /tmp/vn-bench-NAME.XXXXXX, `vangnetd init` in it, and runs the
@@ -63,7 +64,8 @@ typedef struct bench_server {
  * (its log says why; bench_server_stop cleans up either way). */
 int bench_server_start(bench_server *s, const char *vangnetd, const char *name,
                        char *const extra[]);
-/* Stops the server (SIGTERM, reaped) and removes its directory. */
+/* Stops the server (SIGTERM, reaped) and removes its directory, unless
+ * keep is set. */
 void bench_server_stop(bench_server *s);
 
 #endif

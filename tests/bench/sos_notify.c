@@ -170,7 +170,8 @@ int main(int argc, char **argv)
     setenv("VANGNET_PASSPHRASE", "bench passphrase of four words", 1);
     unsetenv("VANGNET_NO_DAEMON");
     if (setup(&b)) {
-        fprintf(stderr, "bench_sos: setup failed (log: %s)\n", b.srv.log);
+        fprintf(stderr, "bench_sos: setup failed (log: %s, kept)\n", b.srv.log);
+        b.srv.keep = true;
         teardown(&b);
         return 1;
     }
