@@ -130,6 +130,12 @@ vn_err vn_dispatch(vn_server *srv, const vn_peer *peer, const Vn__Request *req, 
     return err;
 }
 
+const char *vn_dispatch_flat(const Vn__Request *req)
+{
+    const vn_request_row *row = row_of(req->body_case);
+    return row && (row->flags & FLAT) ? row->name : NULL;
+}
+
 uint64_t vn_dispatch_calls(vn_server *srv, size_t i)
 {
     return i < VN_REQUEST_COUNT ? vn_server_request_calls(srv)[i] : 0;

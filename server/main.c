@@ -200,6 +200,13 @@ static int serve(const vn_opts *o, vn_server_config *cfg, uint8_t key[VN_STOREKE
     }
     cfg->store_key = key;
     cfg->server_secret = secret;
+    /* Tests only, as the client's VANGNET_TEST_FAIL_WRITE: the undoing of
+     * a request that fails after writing cannot be reached otherwise. */
+    const char *fail_flat = getenv("VANGNETD_TEST_FAIL_FLAT");
+    cfg->test_fail_flat = fail_flat && strcmp(fail_flat, "1") == 0;
+    if (cfg->test_fail_flat)
+        vn_logl(VN_LEVEL_WARN, "VANGNETD_TEST_FAIL_FLAT is set (tests only): the first send or "
+                               "ack that writes fails after writing");
     vn_err err = vn_server_open(&srv, cfg);
     if (!err && plain) seal_plain_key(o, key, secret);
     explicit_bzero(key, VN_STOREKEY_LEN);

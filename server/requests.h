@@ -35,6 +35,10 @@
     (1u << 5) /* the crisis path: never refused for a quota or the ordinary                        \
                * threshold (it may use the crisis reserve), and a success gives                    \
                * the sender a crisis pass for its reports (quota.h) */
+#define FLAT                                                                                       \
+    (1u << 6) /* refuses before its first write: while the store has room it                       \
+               * runs in the batch's transaction, without a sub-transaction of                     \
+               * its own (batch.c) */
 
 /* The refusal for a wrong role. AS_UNKNOWN (no text) means the
  * handler refuses in its relation check, with the very words it uses for
@@ -49,9 +53,9 @@
     X(WHOAMI,             "whoami",            vn_handle_whoami,            ROLES_ANY,       0,                        NULL)                                      \
     X(PUBLISH_KEYS,       "publish-keys",      vn_handle_publish_keys,      ROLES_ANY,       WRITES,                   NULL)                                      \
     X(FETCH_BUNDLE,       "fetch-bundle",      vn_handle_fetch_bundle,      ROLES_ANY,       WRITES,                   NULL)                                      \
-    X(SEND,               "send",              vn_handle_send,              ROLES_ANY,       WRITES | RATED,           NULL)                                      \
+    X(SEND,               "send",              vn_handle_send,              ROLES_ANY,       WRITES | RATED | FLAT,    NULL)                                      \
     X(FETCH,              "fetch",             vn_handle_fetch,             ROLES_ANY,       0,                        NULL)                                      \
-    X(ACK,                "ack",               vn_handle_ack,               ROLES_ANY,       0,                        NULL)                                      \
+    X(ACK,                "ack",               vn_handle_ack,               ROLES_ANY,       FLAT,                     NULL)                                      \
     X(SUBSCRIBE,          "subscribe",         vn_handle_subscribe,         ROLES_ANY,       0,                        NULL)                                      \
     X(SENDER_CERT,        "sender-cert",       vn_handle_sender_cert,       ROLES_ANY,       0,                        NULL)                                      \
     X(CASE_NEW,           "case-new",          vn_handle_case_new,          R(CASEMANAGER),  WRITES | GROWS,           "only a casemanager creates cases")        \
@@ -121,7 +125,7 @@ typedef struct vn_request_row {
     const char *name;           /* for logs and metrics, e.g. "case-new" */
     vn_handler *handler;        /* NULL only in tests of the table itself */
     unsigned roles;             /* R(...) mask of the roles that may send it */
-    unsigned flags;             /* UNREG, WRITES, GROWS, RATED, AUDITED, CRISIS */
+    unsigned flags;             /* UNREG, WRITES, GROWS, RATED, AUDITED, CRISIS, FLAT */
     const char *refusal;        /* text for a wrong role; AS_UNKNOWN: see above */
 } vn_request_row;
 
@@ -148,6 +152,10 @@ vn_err vn_requests_check(const vn_request_row *rows, size_t n, char *msg, size_t
  * VN_EFULL. */
 vn_err vn_dispatch(vn_server *srv, const struct vn_peer *peer, const Vn__Request *req,
                    struct vn_outcome *out, char *msg, size_t msgsize, uint64_t *retry_ms);
+
+/* The name of req's row if the row is FLAT (it refuses before it
+ * writes), else NULL. */
+const char *vn_dispatch_flat(const Vn__Request *req);
 
 /* How often row i of vn_requests was called since start (for metrics). */
 uint64_t vn_dispatch_calls(vn_server *srv, size_t i);

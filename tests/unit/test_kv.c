@@ -552,6 +552,37 @@ static void test_sealed_hash_cache(void **state)
     tmpdir_rm(dir);
 }
 
+/* vn_kv_writes counts every put and delete that reached the store, found
+ * or not, failed or not, and nothing else: a reader of the count before
+ * and after a step learns whether the step may have written. */
+static void test_writes_counted(void **state)
+{
+    char dir[32];
+    vn_kv *kv = open_tmp(dir);
+    uint64_t w = vn_kv_writes(kv);
+    void *v = NULL;
+    size_t n = 0;
+    assert_int_equal(vn_kv_begin(kv), VN_OK);
+    assert_int_equal(vn_kv_get(kv, 0, "a", 1, &v, &n), VN_ENOTFOUND); /* a read: none */
+    assert_int_equal(vn_kv_writes(kv), w);
+    assert_int_equal(vn_kv_put(kv, 0, "a", 1, "1", 1), VN_OK);
+    assert_int_equal(vn_kv_writes(kv), w + 1);
+    assert_int_equal(vn_kv_del(kv, 0, "zz", 2), VN_ENOTFOUND); /* tried all the same */
+    assert_int_equal(vn_kv_writes(kv), w + 2);
+    assert_int_equal(vn_kv_del(kv, 0, "a", 1), VN_OK);
+    assert_int_equal(vn_kv_del_prefix(kv, 0, "q", 1, NULL), VN_OK);
+    assert_int_equal(vn_kv_writes(kv), w + 4);
+    vn_kv_test_fail_put(kv, 1);
+    assert_int_equal(vn_kv_put(kv, 0, "b", 1, "2", 1), VN_EFULL); /* failed, still tried */
+    assert_int_equal(vn_kv_writes(kv), w + 5);
+    assert_int_equal(vn_kv_put(kv, 0, "c", 1, "3", 1), VN_EFULL); /* doomed: never reached */
+    assert_int_equal(vn_kv_writes(kv), w + 5);
+    assert_int_equal(vn_kv_commit(kv), VN_EFULL);
+    vn_kv_test_fail_put(kv, 0);
+    vn_kv_close(&kv);
+    tmpdir_rm(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_sealed_ordered),      cmocka_unit_test(test_sealed_buckets),
         cmocka_unit_test(test_failed_write_dooms),  cmocka_unit_test(test_failed_write_in_sub),
         cmocka_unit_test(test_put_bytes),           cmocka_unit_test(test_sealed_nonces),
+        cmocka_unit_test(test_writes_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,6 +313,11 @@ bool vn_kv_in_txn(const vn_kv *self)
     return self->depth > 0;
 }
 
+uint64_t vn_kv_writes(const vn_kv *self)
+{
+    return self->writes;
+}
+
 uint64_t vn_kv_txn_serial(const vn_kv *self)
 {
     return self->txns;
@@ -378,6 +383,7 @@ vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *
     if (err) goto out;
     if (self->cached[db]) self->cache_dirty = true; /* before anything can fail */
     self->puts++;
+    self->writes++;
     int rc = self->fail_put && self->puts == self->fail_put
                  ? MDB_MAP_FULL
                  : mdb_put(self->txn, self->dbi[db], &k, &v, 0);
@@ -405,6 +411,7 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
     vn_err err = vn_kv_begin(self);
     if (err) return err;
     cache_write(self, db, key, klen, NULL, 0);
+    self->writes++;
     MDB_val k = stored_key(self, db, key, klen, sk);
     int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
     if (rc == MDB_NOTFOUND) {

@@ -27,6 +27,7 @@ struct vn_kv {
     vn_err failed;            /* a write failed or a level aborted: the innermost
                                  transaction is doomed (VN_OK while it is not) */
     unsigned long puts;       /* vn_kv_put calls so far (the test hook counts them) */
+    uint64_t writes;          /* puts and deletes tried since open (vn_kv_writes) */
     uint64_t put_bytes;       /* key and value bytes put since open */
     uint64_t put_committed;   /* put_bytes at the last commit of a transaction */
     uint64_t txns;            /* outermost transactions begun since open */

@@ -160,6 +160,7 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
     vn_err err = vn_kv_begin(self);
     if (err) return err;
     kv_cache_touch(self, db);
+    self->writes++;
     if (self->sealed) {
         if ((err = del_prefix_sealed(self, db, prefix, plen, &n))) {
             kv_txn_fail(self, err);

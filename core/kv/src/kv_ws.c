@@ -93,6 +93,7 @@ static vn_err apply_one(void *ud, int op, int db, const uint8_t *key, size_t kle
     vn_kv *self = ud;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     kv_cache_touch(self, db);
+    self->writes++;
     int rc = op == VN_KV_WS_PUT ? mdb_put(self->txn, self->dbi[db], &k, &v, 0)
                                 : mdb_del(self->txn, self->dbi[db], &k, NULL);
     if (rc == MDB_NOTFOUND && op == VN_KV_WS_DEL) rc = MDB_SUCCESS;

@@ -68,6 +68,10 @@ void vn_kv_abort(vn_kv *self);
 void vn_kv_set_durable(vn_kv *self, bool durable);
 /* True while a level is open (doomed or not). */
 bool vn_kv_in_txn(const vn_kv *self);
+/* How many puts and deletes (of a key, a prefix or a write-set's record)
+ * were tried since open, whatever came of them: a caller that notes it
+ * before a step knows afterwards whether the step may have written. */
+uint64_t vn_kv_writes(const vn_kv *self);
 /* How many outermost transactions have begun since open: while one is
  * open, its number. What a caller noted during a transaction with another
  * number has been committed or discarded since. */
