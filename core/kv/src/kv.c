@@ -153,6 +153,7 @@ void vn_kv_close(vn_kv **self_p)
     mdb_env_close(s->env);
     kv_seal_wipe(&s->seal);
     kv_cache_free(s->cache);
+    kv_defer_free(s->defer);
     free(s->ws);
     free(s);
     *self_p = NULL;
@@ -189,6 +190,7 @@ static void txn_discard(vn_kv *self)
     self->depth = 0;
     self->failed = VN_OK;
     self->ws_len = self->ws_mark = 0;
+    kv_defer_clear(self->defer);
 }
 
 vn_err vn_kv_commit(vn_kv *self)
@@ -201,6 +203,12 @@ vn_err vn_kv_commit(vn_kv *self)
          * outermost one discards it. */
         vn_err err = self->failed;
         if (--self->depth == 0) txn_discard(self);
+        return err;
+    }
+    /* What was held back goes in before the hook sees the write-set. */
+    if (self->depth == 1 && kv_settle(self)) {
+        vn_err err = self->failed;
+        txn_discard(self);
         return err;
     }
     if (self->depth == 1 && self->capture && self->ws_len > 0) {
@@ -264,6 +272,10 @@ vn_err vn_kv_sub_begin(vn_kv *self)
     MDB_txn *child;
     if (!self->txn || self->parent) return VN_EINVAL;
     if (self->failed) return self->failed;
+    /* Nothing is held inside a sub-transaction: an abort of it cannot
+     * take back a held put. */
+    vn_err err = kv_settle(self);
+    if (err) return err;
     int rc = mdb_txn_begin(self->env, self->txn, 0, &child);
     if (rc) return vn_kv_err_from_mdb(rc);
     self->parent = self->txn;
@@ -357,6 +369,24 @@ void vn_kv_cache_stats(const vn_kv *self, uint64_t *hits, uint64_t *misses)
     kv_cache_stats(self->cache, hits, misses);
 }
 
+vn_err vn_kv_defer(vn_kv *self, int db)
+{
+    if (!kv_db_ok(self, db)) return VN_EINVAL;
+    if (!self->defer && !(self->defer = kv_defer_new())) return VN_ENOMEM;
+    self->deferred[db] = true;
+    return VN_OK;
+}
+
+/* Whether a put of db may be held back now: only at the outermost level
+ * of a healthy transaction, never in a sub-transaction (an abort of it
+ * must take its puts back) or the commit hook (it writes after the
+ * settling), and not the put the test hook is to fail. */
+static bool may_hold(const vn_kv *self, int db)
+{
+    return self->deferred[db] && self->defer && self->depth > 0 && !self->parent &&
+           !self->in_hook && !self->failed && !(self->fail_put && self->puts + 1 == self->fail_put);
+}
+
 /* The key as stored: the caller's own, or its keyed hashes when sealed. */
 static MDB_val stored_key(const vn_kv *self, int db, const void *key, size_t klen,
                           uint8_t buf[KV_SKEY_MAX])
@@ -367,41 +397,88 @@ static MDB_val stored_key(const vn_kv *self, int db, const void *key, size_t kle
     return (MDB_val){kv_seal_key(&self->seal, db, group, ordered, key, klen, buf), buf};
 }
 
+/* A value as stored: sealed into *box (freed by the caller) or as is. */
+static vn_err stored_value(vn_kv *self, int db, const MDB_val *k, const void *key, size_t klen,
+                           const void *val, size_t vlen, uint8_t **box, MDB_val *v)
+{
+    size_t boxlen = 0;
+    *box = NULL;
+    *v = (MDB_val){vlen, (void *)val};
+    if (!self->sealed) return VN_OK;
+    vn_err err =
+        kv_seal_box(&self->seal, db, k->mv_data, k->mv_size, key, klen, val, vlen, box, &boxlen);
+    if (!err) *v = (MDB_val){boxlen, *box};
+    return err;
+}
+
+/* Stores (k, v) in a level of the open transaction the caller began, and
+ * records it; a failure ends that level and dooms the transaction. With
+ * hook, the test hook may fail it (vn_kv_test_fail_put). */
+static vn_err store(vn_kv *self, int db, MDB_val *k, MDB_val *v, bool hook)
+{
+    int rc = hook && self->fail_put && self->puts == self->fail_put
+                 ? MDB_MAP_FULL
+                 : mdb_put(self->txn, self->dbi[db], k, v, 0);
+    vn_err err = rc ? vn_kv_err_from_mdb(rc) : kv_ws_record(self, db, k, v);
+    if (err)
+        kv_txn_fail(self, err);
+    else
+        self->put_bytes += k->mv_size + v->mv_size;
+    return err;
+}
+
 vn_err vn_kv_put(vn_kv *self, int db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     uint8_t *box = NULL, sk[KV_SKEY_MAX];
-    size_t boxlen = 0;
+    MDB_val k, v;
     if (!kv_db_ok(self, db) || klen == 0) return VN_EINVAL;
-    MDB_val k = stored_key(self, db, key, klen, sk), v = {vlen, (void *)val};
-    if (self->sealed) {
-        vn_err e =
-            kv_seal_box(&self->seal, db, k.mv_data, k.mv_size, key, klen, val, vlen, &box, &boxlen);
-        if (e) return e;
-        v = (MDB_val){boxlen, box};
+    if (may_hold(self, db) && kv_defer_put(self->defer, db, key, klen, val, vlen)) {
+        self->puts++;
+        self->writes++;
+        cache_write(self, db, key, klen, val ? val : "", vlen);
+        return VN_OK;
     }
-    vn_err err = vn_kv_begin(self);
-    if (err) goto out;
+    k = stored_key(self, db, key, klen, sk);
+    vn_err err = stored_value(self, db, &k, key, klen, val, vlen, &box, &v);
+    if (err) return err;
+    if ((err = vn_kv_begin(self))) goto out;
     if (self->cached[db]) self->cache_dirty = true; /* before anything can fail */
     self->puts++;
     self->writes++;
-    int rc = self->fail_put && self->puts == self->fail_put
-                 ? MDB_MAP_FULL
-                 : mdb_put(self->txn, self->dbi[db], &k, &v, 0);
-    if (!rc && (err = kv_ws_record(self, db, &k, &v))) {
-        kv_txn_fail(self, err);
-        goto out;
-    }
-    if (rc) {
-        err = vn_kv_err_from_mdb(rc);
-        kv_txn_fail(self, err);
-        goto out;
-    }
-    self->put_bytes += k.mv_size + v.mv_size;
+    /* Written now: an older value held for the key must not follow it. */
+    if (self->deferred[db] && self->defer) kv_defer_drop(self->defer, db, key, klen);
+    if ((err = store(self, db, &k, &v, true))) goto out;
     cache_write(self, db, key, klen, val ? val : "", vlen);
     err = vn_kv_commit(self);
 out:
     free(box);
     return err;
+}
+
+/* Writes one held put into the level kv_settle began. */
+static vn_err write_held(void *ud, int db, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen)
+{
+    vn_kv *self = ud;
+    uint8_t *box, sk[KV_SKEY_MAX];
+    MDB_val k = stored_key(self, db, key, klen, sk), v;
+    vn_err err = stored_value(self, db, &k, key, klen, val, vlen, &box, &v);
+    if (err)
+        kv_txn_fail(self, err);
+    else
+        err = store(self, db, &k, &v, false);
+    free(box);
+    return err;
+}
+
+vn_err kv_settle(vn_kv *self)
+{
+    if (!kv_defer_count(self->defer)) return VN_OK;
+    vn_err err = vn_kv_begin(self);
+    if (err) return err;
+    /* write_put ends this level itself if it fails. */
+    if ((err = kv_defer_flush(self->defer, write_held, self))) return err;
+    return vn_kv_commit(self);
 }
 
 vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
@@ -412,11 +489,12 @@ vn_err vn_kv_del(vn_kv *self, int db, const void *key, size_t klen)
     if (err) return err;
     cache_write(self, db, key, klen, NULL, 0);
     self->writes++;
+    bool held = self->defer && self->deferred[db] && kv_defer_drop(self->defer, db, key, klen);
     MDB_val k = stored_key(self, db, key, klen, sk);
     int rc = mdb_del(self->txn, self->dbi[db], &k, NULL);
     if (rc == MDB_NOTFOUND) {
         vn_kv_commit(self);
-        return VN_ENOTFOUND;
+        return held ? VN_OK : VN_ENOTFOUND; /* held only: it was there */
     }
     if (rc) {
         kv_txn_fail(self, vn_kv_err_from_mdb(rc));
@@ -446,6 +524,10 @@ vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, 
     MDB_txn *txn, *own;
     uint8_t sk[KV_SKEY_MAX];
     if (!kv_db_ok(self, db) || klen == 0) return VN_EINVAL;
+    /* A put held back is what this transaction reads. */
+    if (self->deferred[db] && kv_defer_count(self->defer) &&
+        kv_defer_get(self->defer, db, key, klen, val, vlen))
+        return VN_OK;
     int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
     vn_err err = VN_OK;
@@ -492,6 +574,8 @@ vn_err vn_kv_count(vn_kv *self, int db, size_t *count)
     MDB_txn *txn, *own;
     MDB_stat st;
     if (!kv_db_ok(self, db)) return VN_EINVAL;
+    vn_err err = kv_settle(self);
+    if (err) return err;
     int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
     rc = mdb_stat(txn, self->dbi[db], &st);

@@ -7,6 +7,7 @@
 #include "vn/kv.h"
 
 #include "kv_cache.h"
+#include "kv_defer.h"
 #include "kv_seal.h"
 
 #include <lmdb.h>
@@ -46,6 +47,8 @@ struct vn_kv {
     uint64_t gen;      /* raised whenever a cached value may have changed (kv_cache.h) */
     bool cache_dirty;  /* the open transaction wrote a cached table */
     size_t seen_txnid; /* the last commit of the store this process knows of */
+    kv_defer *defer;   /* puts held until the commit (vn_kv_defer), or NULL */
+    bool deferred[KV_MAX_DBS];
 };
 
 /* The open transaction is doomed by err; ends its innermost level. */
@@ -56,6 +59,10 @@ int kv_read_txn(vn_kv *self, MDB_txn **txn, MDB_txn **own);
 bool kv_db_ok(const vn_kv *self, int db);
 /* A cached table (vn_kv_cache) is about to change. */
 void kv_cache_touch(vn_kv *self, int db);
+/* Writes the puts held back (vn_kv_defer) into the open transaction, in
+ * a level of its own; a failure dooms the transaction. Before anything
+ * that reads the tables other than by key (scans, counts, a copy). */
+vn_err kv_settle(vn_kv *self);
 /* Records one put (v) or delete (v NULL) as stored, if capturing. */
 vn_err kv_ws_record(vn_kv *self, int db, const MDB_val *k, const MDB_val *v);
 

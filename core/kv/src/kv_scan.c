@@ -105,9 +105,10 @@ vn_err vn_kv_each(vn_kv *self, int db, const void *prefix, size_t plen, vn_kv_ea
     MDB_txn *txn, *own;
     MDB_cursor *cur = NULL;
     if (!kv_db_ok(self, db)) return VN_EINVAL;
+    vn_err err = kv_settle(self); /* a scan reads what is stored */
+    if (err) return err;
     int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
-    vn_err err = VN_OK;
     if (self->sealed) {
         err = each_sealed(self, txn, db, prefix, plen, fn, ud);
         goto out;
@@ -157,8 +158,8 @@ vn_err vn_kv_del_prefix(vn_kv *self, int db, const void *prefix, size_t plen, si
     MDB_cursor *cur = NULL;
     size_t n = 0;
     if (!kv_db_ok(self, db)) return VN_EINVAL;
-    vn_err err = vn_kv_begin(self);
-    if (err) return err;
+    vn_err err = kv_settle(self);
+    if (err || (err = vn_kv_begin(self))) return err;
     kv_cache_touch(self, db);
     self->writes++;
     if (self->sealed) {
@@ -255,6 +256,8 @@ vn_err vn_kv_each_from(vn_kv *self, int db, const void *prefix, size_t plen, vn_
     if (!kv_db_ok(self, db) || !pos || pos->len > VN_KV_POS_MAX || (plen && !prefix))
         return VN_EINVAL;
     if (pos->done || max == 0) return VN_OK;
+    vn_err err = kv_settle(self);
+    if (err) return err;
     if (self->sealed) {
         size_t group = self->group[db] & ~VN_KV_ORDERED;
         splen = 0;
@@ -266,7 +269,6 @@ vn_err vn_kv_each_from(vn_kv *self, int db, const void *prefix, size_t plen, vn_
     }
     int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
-    vn_err err = VN_OK;
     rc = mdb_cursor_open(txn, self->dbi[db], &cur);
     MDB_val k, v;
     if (rc == MDB_SUCCESS) rc = seek_after(cur, pos, sp, splen, &k, &v);

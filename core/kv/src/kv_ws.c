@@ -105,8 +105,8 @@ vn_err vn_kv_ws_apply(vn_kv *self, const uint8_t *ws, size_t len)
 {
     if (!self->txn || self->depth <= 0) return VN_EINVAL;
     if (self->failed) return self->failed;
-    vn_err err = ws_walk(ws, len, self->ndb, NULL, NULL);
-    if (err) return err;
+    vn_err err = kv_settle(self); /* the set applies over what is stored */
+    if (err || (err = ws_walk(ws, len, self->ndb, NULL, NULL))) return err;
     if ((err = ws_walk(ws, len, self->ndb, apply_one, self))) kv_txn_fail(self, err);
     return err;
 }

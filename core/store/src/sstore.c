@@ -54,7 +54,9 @@ static const size_t db_groups[VN_DB_COUNT] = {
  * role, its case and the case itself (the routing policy reads both
  * parties of every message), a sender's daily counts, a mailbox's counts
  * and the index an ack finds its envelope by. vn_kv keeps their opened
- * values in memory (vn_kv_cache); the counts are written through. */
+ * values in memory (vn_kv_cache); the counts are written through, and
+ * written to the store once a batch (vn_kv_defer), however many messages
+ * of the batch changed them. */
 static const int cached[] = {VN_DB_DEVICES,   VN_DB_ACCOUNTS, VN_DB_MEMBEROF, VN_DB_CASES,
                              VN_DB_SENDQUOTA, VN_DB_MAILTAIL, VN_DB_MSGINDEX};
 
@@ -146,6 +148,8 @@ vn_err vn_sstore_open(vn_sstore **out, const char *dir, size_t mapsize, const ui
     if ((err = check_key(s->kv, &probe))) goto err_close_kv;
     for (size_t i = 0; i < sizeof cached / sizeof cached[0]; i++)
         if ((err = vn_kv_cache(s->kv, cached[i]))) goto err_close_kv;
+    if ((err = vn_kv_defer(s->kv, VN_DB_SENDQUOTA)) || (err = vn_kv_defer(s->kv, VN_DB_MAILTAIL)))
+        goto err_close_kv;
     *out = s;
     return VN_OK;
 

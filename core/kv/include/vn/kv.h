@@ -185,6 +185,18 @@ vn_err vn_kv_seal(vn_kv *self, const uint8_t key[32], const size_t *group);
  * cached unusable (src/kv_cache.h). The plaintext stays in this process's
  * memory, beside the key that opens it anyway. */
 vn_err vn_kv_cache(vn_kv *self, int db);
+/* Holds back puts of table db until their transaction commits, for a
+ * table of small records rewritten again and again within one (a
+ * mailbox's counts): a batch that changes a count a hundred times then
+ * seals and writes it once. A put is held only at the outermost level of
+ * an open transaction (never in a sub-transaction, whose abort must take
+ * it back), at most 1,024 records of keys up to 64 and values up to 128
+ * bytes (any other is written at once). Gets of this process see what is
+ * held; everything held is written before the commit, before a
+ * sub-transaction, a scan, a count or an applied write-set, and is gone
+ * with a discarded transaction. A failure to write it then fails the
+ * commit. */
+vn_err vn_kv_defer(vn_kv *self, int db);
 /* Lookups of cached tables answered from memory, and those that were not. */
 void vn_kv_cache_stats(const vn_kv *self, uint64_t *hits, uint64_t *misses);
 
