@@ -40,17 +40,14 @@ vn_err vn_server_subscribe(vn_server *self, const uint8_t account[VN_ACCOUNT_LEN
     return vn_subs_add(self->subs, account, &self->cur);
 }
 
-/* Sends a push to a subscribed account. A gone or slow connection only
- * loses the push: the envelope stays stored until it is acknowledged. */
-void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
-                    size_t len)
+/* Sends a push to a subscribed account, the connection events read just
+ * before. A gone or slow connection only loses the push: the envelope
+ * stays stored until it is acknowledged. */
+static void push_now(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
+                     size_t len)
 {
     const uint8_t *route;
     size_t route_len;
-    /* Closes first: a routing id whose connection closed may already be
-     * another connection's, and libzmq emits the close before it frees
-     * the id, so reading the events now ends such a subscription. */
-    vn_server_read_events(s);
     if (!vn_subs_route(s->subs, account, &route, &route_len)) {
         vn_edge_push(s, account, frame, len); /* a connection on another node of a cluster */
         return;
@@ -61,6 +58,16 @@ void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const u
         return;
     }
     zmq_send(s->router, frame, len, ZMQ_DONTWAIT);
+}
+
+void vn_server_push(vn_server *s, const uint8_t account[VN_ACCOUNT_LEN], const uint8_t *frame,
+                    size_t len)
+{
+    /* Closes first: a routing id whose connection closed may already be
+     * another connection's, and libzmq emits the close before it frees
+     * the id, so reading the events now ends such a subscription. */
+    vn_server_read_events(s);
+    push_now(s, account, frame, len);
 }
 
 void vn_server_send_frame(vn_server *s, const uint8_t *route, size_t route_len, const uint8_t *buf,
@@ -83,8 +90,9 @@ void vn_server_send_frame(vn_server *s, const uint8_t *route, size_t route_len, 
 
 static void flush_notices(vn_server *s, bool committed)
 {
+    if (committed && s->nnotices) vn_server_read_events(s); /* as vn_server_push */
     for (size_t i = 0; i < s->nnotices; i++) {
-        if (committed) vn_server_push(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
+        if (committed) push_now(s, s->notices[i].to, s->notices[i].frame, s->notices[i].len);
         free(s->notices[i].frame);
     }
     s->nnotices = 0;
@@ -424,12 +432,15 @@ static size_t process_batch(vn_server *s)
         }
         flush_notices(s, !err);
     }
+    /* The connection events once for the batch's pushes, not once a push:
+     * each read that finds none costs libzmq two system calls. */
+    if (n) vn_server_read_events(s);
     for (size_t i = 0; i < n; i++) {
         pending *p = &s->batch[i];
         if (p->forwarded) continue; /* the writer answers it (cluster_edge.c) */
         send_reply(s, p);
         for (size_t k = 0; !p->err && k < p->out.npush; k++)
-            vn_server_push(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
+            push_now(s, p->out.push_to[k], p->out.push_frame, p->out.push_len);
         vn_outcome_clear(&p->out);
     }
     s->requests += n;
