@@ -54,7 +54,10 @@ trap cleanup EXIT
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        # Below the kernel's ephemeral ports (32768 and up), which the
+        # clients' own connections take: a port found free there could be
+        # some connection's before the server binds it.
+        p=$((10000 + RANDOM % 22000))
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
     done
 }
@@ -80,7 +83,7 @@ run_nats() {
     nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir" >"$T/nats.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    wait_port "$port"
+    wait_port "$port" || tail -3 "$T/nats.log" >&2
     "$BENCH/nats_peer" --url "nats://127.0.0.1:$port" --pairs "$1" --messages "$MESSAGES" \
         --window "$WINDOW" --size "$SIZE" || true
     stop "$pid"
@@ -95,7 +98,7 @@ run_mosquitto() {
     mosquitto -c "$dir/mosquitto.conf" >"$T/mosq.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    wait_port "$port"
+    wait_port "$port" || tail -3 "$T/mosq.log" >&2
     "$BENCH/mosq_peer" --url "127.0.0.1:$port" --pairs "$1" --messages "$MESSAGES" \
         --window "$WINDOW" --size "$SIZE" || true
     stop "$pid"
