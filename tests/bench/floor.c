@@ -79,6 +79,10 @@
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
 #endif
+#ifndef ZMQ_IN_BATCH_SIZE
+#define ZMQ_IN_BATCH_SIZE  101 /* draft options too */
+#define ZMQ_OUT_BATCH_SIZE 102
+#endif
 
 #define MAGIC          0x564e4631u /* "VNF1" */
 #define HEADER_LEN     20          /* magic, sequence number, send time */
@@ -106,6 +110,8 @@ typedef struct frame_sizes {
 
 typedef struct opts {
     size_t clients, messages, window, size, idle;
+    size_t batch; /* ZMQ_IN/OUT_BATCH_SIZE of the ROUTER, 0: libzmq's 8192 */
+    bool no_zap;  /* no ZAP handler (vangnetd always has one) */
     bool malloc_stats;
 } opts;
 
@@ -135,6 +141,7 @@ typedef struct floor_bench {
     uint8_t *buf; /* a frame being built */
     int64_t *lat; /* send-to-push, ns */
     size_t delivered, sent, acked, ctl_pending, bad, duplicates;
+    size_t acks; /* ack frames sent */
     int64_t last_delivery;
     bool failed;
 } floor_bench;
@@ -266,7 +273,7 @@ typedef struct floor_server {
     size_t *route_len, nroutes;
     uint8_t *out;         /* the frame being answered */
     unsigned long errors; /* malformed or unroutable frames */
-    int64_t zap_at;       /* last ZAP request not yet followed by a trim, or 0 */
+    int64_t conn_at;      /* last handshake or whoami not yet followed by a trim, or 0 */
 } floor_server;
 
 /* Admits every CURVE client, its key as User-Id, as vangnetd's ZAP
@@ -298,7 +305,7 @@ static void zap_answer(floor_server *s)
     }
     for (int i = 0; i < n; i++)
         zmq_msg_close(&parts[i]);
-    s->zap_at = bench_now_ns();
+    s->conn_at = bench_now_ns();
 }
 
 static void srv_send(floor_server *s, const void *rid, size_t rid_len, size_t len)
@@ -332,6 +339,7 @@ static void srv_handle(floor_server *s, const uint8_t *rid, size_t rl, const uin
         srv_send(s, rid, rl, fs->hello_reply);
     } else if (f[0] == 'W' && len == fs->whoami) {
         s->out[0] = 'w';
+        s->conn_at = bench_now_ns();
         srv_send(s, rid, rl, IDLE_REPLY);
     } else {
         s->errors++;
@@ -362,19 +370,31 @@ static void srv_drain(floor_server *s)
     zmq_msg_close(&body);
 }
 
-static int srv_sockets(floor_server *s, void *ctx, const uint8_t secret[32], char *ep, size_t eplen)
+/* The measurement levers (--no-zap, --batch) that vangnetd does not pull. */
+static int srv_levers(floor_server *s, void *ctx, const opts *o)
 {
-    int one = 1, zero = 0, queue = 10000, sndbuf = 262144, backlog = 4096;
-    int64_t maxmsg = (int64_t)VN_FRAME_MAX_DEFAULT * 4;
+    int one = 1, zero = 0, batch = (int)o->batch;
+    if (batch && (zmq_setsockopt(s->router, ZMQ_IN_BATCH_SIZE, &batch, sizeof batch) ||
+                  zmq_setsockopt(s->router, ZMQ_OUT_BATCH_SIZE, &batch, sizeof batch)))
+        return -1;
+    if (o->no_zap) return 0;
     s->zap = zmq_socket(ctx, ZMQ_REP);
     if (!s->zap || zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof zero) ||
         zmq_bind(s->zap, "inproc://zeromq.zap.01"))
         return -1;
+    return zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "vangnet", 7) ||
+           zmq_setsockopt(s->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one);
+}
+
+static int srv_sockets(floor_server *s, void *ctx, const opts *o, const uint8_t secret[32],
+                       char *ep, size_t eplen)
+{
+    int one = 1, zero = 0, queue = 10000, sndbuf = 262144, backlog = 4096;
+    int64_t maxmsg = (int64_t)VN_FRAME_MAX_DEFAULT * 4;
     s->router = zmq_socket(ctx, ZMQ_ROUTER);
-    if (!s->router || zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+    if (!s->router || srv_levers(s, ctx, o) ||
+        zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
         zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret, 32) ||
-        zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "vangnet", 7) ||
-        zmq_setsockopt(s->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) ||
         zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
         zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
         zmq_setsockopt(s->router, ZMQ_SNDHWM, &queue, sizeof queue) ||
@@ -389,7 +409,8 @@ static int srv_sockets(floor_server *s, void *ctx, const uint8_t secret[32], cha
 
 /* The server process: writes its endpoint on ready_fd, serves until
  * SIGTERM; exits 1 if any frame was malformed or unroutable. */
-static void serve(const frame_sizes *fs, size_t nroutes, const uint8_t secret[32], int ready_fd)
+static void serve(const frame_sizes *fs, const opts *o, size_t nroutes, const uint8_t secret[32],
+                  int ready_fd)
 {
     floor_server s = {.fs = fs, .nroutes = nroutes};
     char ep[256] = "";
@@ -411,7 +432,7 @@ static void serve(const frame_sizes *fs, size_t nroutes, const uint8_t secret[32
     s.out = calloc(1, FRAME_MAX);
     if (!ctx || !s.routes || !s.route_len || !s.out) _exit(2);
     zmq_ctx_set(ctx, ZMQ_IO_THREADS, io_threads);
-    if (srv_sockets(&s, ctx, secret, ep, sizeof ep)) {
+    if (srv_sockets(&s, ctx, o, secret, ep, sizeof ep)) {
         fprintf(stderr, "bench_floor server: %s\n", zmq_strerror(errno));
         _exit(2);
     }
@@ -420,13 +441,13 @@ static void serve(const frame_sizes *fs, size_t nroutes, const uint8_t secret[32
     close(ready_fd);
     zmq_pollitem_t it[2] = {{s.router, 0, ZMQ_POLLIN, 0}, {s.zap, 0, ZMQ_POLLIN, 0}};
     while (!srv_stop) {
-        int rc = zmq_poll(it, 2, s.zap_at ? 100 : 1000);
+        int rc = zmq_poll(it, s.zap ? 2 : 1, s.conn_at ? 100 : 1000);
         if (rc < 0 && errno != EINTR) break;
         if (rc > 0 && (it[1].revents & ZMQ_POLLIN)) zap_answer(&s);
         if (rc > 0 && (it[0].revents & ZMQ_POLLIN)) srv_drain(&s);
-        if (s.zap_at && bench_now_ns() - s.zap_at > (int64_t)TRIM_DELAY_MS * 1000000) {
+        if (s.conn_at && bench_now_ns() - s.conn_at > (int64_t)TRIM_DELAY_MS * 1000000) {
             malloc_trim(0); /* as vangnetd after connections came */
-            s.zap_at = 0;
+            s.conn_at = 0;
         }
         if (srv_stats) {
             srv_stats = 0;
@@ -435,7 +456,7 @@ static void serve(const frame_sizes *fs, size_t nroutes, const uint8_t secret[32
         }
     }
     zmq_close(s.router);
-    zmq_close(s.zap);
+    if (s.zap) zmq_close(s.zap);
     zmq_ctx_term(ctx);
     if (s.errors) fprintf(stderr, "bench_floor server: %lu bad frames\n", s.errors);
     free(s.routes);
@@ -454,7 +475,7 @@ static int start_server(floor_bench *b, size_t nroutes)
     if (b->server == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         close(p[0]);
-        serve(&b->fs, nroutes, b->server_sec, p[1]);
+        serve(&b->fs, &b->o, nroutes, b->server_sec, p[1]);
     }
     close(p[1]);
     ssize_t n = read(p[0], b->endpoint, sizeof b->endpoint);
@@ -583,6 +604,7 @@ static int flush_ack(floor_bench *b, size_t ci)
     int rc = client_send(b, ci, b->fs.ack[c->nack]);
     c->nack = 0;
     b->ctl_pending++;
+    b->acks++;
     return rc;
 }
 
@@ -769,6 +791,9 @@ static int run_throughput(floor_bench *b)
                (double)bench_permille(b->lat, b->delivered, 500) / 1e6,
                (double)bench_permille(b->lat, b->delivered, 990) / 1e6,
                (double)b->lat[b->delivered - 1] / 1e6);
+    if (b->delivered)
+        printf("  ack frames         %zu, %.1f ids each\n", b->acks,
+               b->acks ? (double)b->acked / (double)b->acks : 0.0);
     if (b->delivered && cpu > 0)
         printf("  server CPU         %.3f s, %.1f us per message (user and system, all threads)\n",
                (double)cpu / 1e9, (double)cpu / 1e3 / (double)b->delivered);
@@ -900,6 +925,7 @@ static int run_idle(floor_bench *b)
 static const char usage[] =
     "usage: bench_floor --clients N --messages M [--window W] [--size BYTES]\n"
     "       bench_floor --idle N [--malloc-stats]\n"
+    "       either with [--no-zap] [--batch BYTES]\n"
     "\n"
     "The transport's ceiling: bench_relay's message pattern through a bare ZeroMQ\n"
     "ROUTER under CURVE (a forked server with vangnetd's socket options that only\n"
@@ -912,7 +938,10 @@ static const char usage[] =
     "Defaults: N 2, M 10000, W 256, BYTES 512.\n"
     "--idle N: N connections, each handshaken and answered once, then idle: the\n"
     "server's resident memory per connection. --malloc-stats: the server prints\n"
-    "glibc's malloc_stats and malloc_info on stderr while they are open.\n";
+    "glibc's malloc_stats and malloc_info on stderr while they are open.\n"
+    "Levers vangnetd does not pull, to see what they change: --no-zap, no ZAP\n"
+    "handler (libzmq then keeps no pipe to it per connection); --batch BYTES,\n"
+    "ZMQ_IN_BATCH_SIZE and ZMQ_OUT_BATCH_SIZE of the ROUTER (libzmq: 8192).\n";
 
 static int parse_num(const char *v, const char *name, size_t min, size_t max, size_t *out)
 {
@@ -937,8 +966,8 @@ static int parse_args(int argc, char **argv, opts *o)
             fputs(usage, stdout);
             exit(0);
         }
-        if (strcmp(a, "--malloc-stats") == 0) {
-            o->malloc_stats = true;
+        if (strcmp(a, "--malloc-stats") == 0 || strcmp(a, "--no-zap") == 0) {
+            *(a[2] == 'm' ? &o->malloc_stats : &o->no_zap) = true;
             continue;
         }
         if (strcmp(a, "--clients") == 0)
@@ -951,6 +980,8 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_num(v, a, HEADER_LEN, VN_BODY_MAX - 4, &o->size);
         else if (strcmp(a, "--idle") == 0)
             rc = parse_num(v, a, 1, 1000000, &o->idle);
+        else if (strcmp(a, "--batch") == 0)
+            rc = parse_num(v, a, 256, 1048576, &o->batch);
         else {
             fprintf(stderr, "bench_floor: unknown option %s\n%s", a, usage);
             return -1;
@@ -968,6 +999,9 @@ static void print_setup(const floor_bench *b)
     zmq_version(&maj, &min, &pat);
     printf("bench_floor: bare ZeroMQ ROUTER under CURVE (libzmq %d.%d.%d), no store, no fsync\n",
            maj, min, pat);
+    if (b->o.no_zap || b->o.batch)
+        printf("  levers             %s, batch %zu bytes\n", b->o.no_zap ? "no ZAP" : "ZAP",
+               b->o.batch ? b->o.batch : (size_t)8192);
     if (b->o.idle) return;
     printf("  clients            %zu (each sends to the next client of its group of %d)\n",
            b->o.clients, GROUP_CLIENTS);
