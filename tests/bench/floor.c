@@ -51,7 +51,11 @@
  * bytes), then stay idle; the server's resident memory before and after
  * gives the cost of one connection. The clients live in child processes of
  * IDLE_PER_PROC connections (two descriptors each), since the descriptor
- * limit of a process may not be ours to raise. */
+ * limit of a process may not be ours to raise. --no-zap leaves the ZAP
+ * handler out, to see what it costs: libzmq 4.3.4 keeps each connection's
+ * pipe to the handler (a pipe pair: two queues of 256 messages) for the
+ * connection's lifetime. --malloc-stats has the server print glibc's
+ * figures while the connections are open. */
 #define _GNU_SOURCE
 #include "proc.h"
 #include "vn/frame.h"
@@ -78,10 +82,6 @@
 
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
-#endif
-#ifndef ZMQ_IN_BATCH_SIZE
-#define ZMQ_IN_BATCH_SIZE  101 /* draft options too */
-#define ZMQ_OUT_BATCH_SIZE 102
 #endif
 
 #define MAGIC          0x564e4631u /* "VNF1" */
@@ -110,8 +110,7 @@ typedef struct frame_sizes {
 
 typedef struct opts {
     size_t clients, messages, window, size, idle;
-    size_t batch; /* ZMQ_IN/OUT_BATCH_SIZE of the ROUTER, 0: libzmq's 8192 */
-    bool no_zap;  /* no ZAP handler (vangnetd always has one) */
+    bool no_zap; /* no ZAP handler (vangnetd always has one) */
     bool malloc_stats;
 } opts;
 
@@ -370,13 +369,13 @@ static void srv_drain(floor_server *s)
     zmq_msg_close(&body);
 }
 
-/* The measurement levers (--no-zap, --batch) that vangnetd does not pull. */
-static int srv_levers(floor_server *s, void *ctx, const opts *o)
+/* The ZAP handler, unless --no-zap. (The batch sizes of libzmq's
+ * engine, ZMQ_IN_BATCH_SIZE and ZMQ_OUT_BATCH_SIZE, would be the next
+ * lever, but they are draft options, and Debian's libzmq is built without
+ * the draft API: zmq_has("draft") is 0 and setting them fails, EINVAL.) */
+static int srv_zap(floor_server *s, void *ctx, const opts *o)
 {
-    int one = 1, zero = 0, batch = (int)o->batch;
-    if (batch && (zmq_setsockopt(s->router, ZMQ_IN_BATCH_SIZE, &batch, sizeof batch) ||
-                  zmq_setsockopt(s->router, ZMQ_OUT_BATCH_SIZE, &batch, sizeof batch)))
-        return -1;
+    int one = 1, zero = 0;
     if (o->no_zap) return 0;
     s->zap = zmq_socket(ctx, ZMQ_REP);
     if (!s->zap || zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof zero) ||
@@ -392,7 +391,7 @@ static int srv_sockets(floor_server *s, void *ctx, const opts *o, const uint8_t 
     int one = 1, zero = 0, queue = 10000, sndbuf = 262144, backlog = 4096;
     int64_t maxmsg = (int64_t)VN_FRAME_MAX_DEFAULT * 4;
     s->router = zmq_socket(ctx, ZMQ_ROUTER);
-    if (!s->router || srv_levers(s, ctx, o) ||
+    if (!s->router || srv_zap(s, ctx, o) ||
         zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
         zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret, 32) ||
         zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
@@ -926,7 +925,7 @@ static int run_idle(floor_bench *b)
 static const char usage[] =
     "usage: bench_floor --clients N --messages M [--window W] [--size BYTES]\n"
     "       bench_floor --idle N [--malloc-stats]\n"
-    "       either with [--no-zap] [--batch BYTES]\n"
+    "       either with [--no-zap]\n"
     "\n"
     "The transport's ceiling: bench_relay's message pattern through a bare ZeroMQ\n"
     "ROUTER under CURVE (a forked server with vangnetd's socket options that only\n"
@@ -940,9 +939,8 @@ static const char usage[] =
     "--idle N: N connections, each handshaken and answered once, then idle: the\n"
     "server's resident memory per connection. --malloc-stats: the server prints\n"
     "glibc's malloc_stats and malloc_info on stderr while they are open.\n"
-    "Levers vangnetd does not pull, to see what they change: --no-zap, no ZAP\n"
-    "handler (libzmq then keeps no pipe to it per connection); --batch BYTES,\n"
-    "ZMQ_IN_BATCH_SIZE and ZMQ_OUT_BATCH_SIZE of the ROUTER (libzmq: 8192).\n";
+    "--no-zap: no ZAP handler (vangnetd has one; libzmq keeps a pipe to it for\n"
+    "each connection), to see what that costs.\n";
 
 static int parse_num(const char *v, const char *name, size_t min, size_t max, size_t *out)
 {
@@ -981,8 +979,6 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_num(v, a, HEADER_LEN, VN_BODY_MAX - 4, &o->size);
         else if (strcmp(a, "--idle") == 0)
             rc = parse_num(v, a, 1, 1000000, &o->idle);
-        else if (strcmp(a, "--batch") == 0)
-            rc = parse_num(v, a, 256, 1048576, &o->batch);
         else {
             fprintf(stderr, "bench_floor: unknown option %s\n%s", a, usage);
             return -1;
@@ -1000,9 +996,7 @@ static void print_setup(const floor_bench *b)
     zmq_version(&maj, &min, &pat);
     printf("bench_floor: bare ZeroMQ ROUTER under CURVE (libzmq %d.%d.%d), no store, no fsync\n",
            maj, min, pat);
-    if (b->o.no_zap || b->o.batch)
-        printf("  levers             %s, batch %zu bytes\n", b->o.no_zap ? "no ZAP" : "ZAP",
-               b->o.batch ? b->o.batch : (size_t)8192);
+    if (b->o.no_zap) printf("  --no-zap           no ZAP handler (vangnetd has one)\n");
     if (b->o.idle) return;
     printf("  clients            %zu (each sends to the next client of its group of %d)\n",
            b->o.clients, GROUP_CLIENTS);
