@@ -57,93 +57,7 @@
  * connection's lifetime. --malloc-stats has the server print glibc's
  * figures while the connections are open. */
 #define _GNU_SOURCE
-#include "proc.h"
-#include "vn/frame.h"
-#include "vn/pad.h"
-#include "vangnet.pb-c.h"
-
-#include <errno.h>
-#include <malloc.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <sodium.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <dirent.h>
-#include <pthread.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <time.h>
-#include <zmq.h>
-
-#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
-#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* draft option in libzmq 4.3; present in Debian's build */
-#endif
-
-#define MAGIC          0x564e4631u /* "VNF1" */
-#define HEADER_LEN     20          /* magic, sequence number, send time */
-#define ACK_MAX        1024        /* ids per ack, as bench_relay and the server */
-#define PER_SENDER_MAX 400         /* as bench_relay */
-#define CLIENTS_MAX    10000
-#define GROUP_CLIENTS  50 /* bench_relay's clients per case: the same partners */
-#define ROUTE_MAX      256
-#define FRAME_MAX      (VN_FRAME_MAX_DEFAULT * 2)
-#define CTL_BIT        (1ULL << 63)
-#define STALL_MS       5000
-#define IDLE_PER_PROC  4000 /* two descriptors each, inside a limit of 20,000 */
-#define IDLE_BATCH     500  /* handshakes at once, per process */
-#define IDLE_REPLY     32
-#define TRIM_DELAY_MS  1000 /* as vangnetd */
-#define ID_OFF         1    /* id at frame[1..17) in every frame that has one */
-#define SEND_BODY_OFF  21   /* 'S', recipient (4), id (16), body */
-#define PUSH_BODY_OFF  17   /* 'P', id (16), body */
-
-/* Lengths of bench_relay's frames for one --size (see the head comment). */
-typedef struct frame_sizes {
-    size_t padded, send, sent, push, hello, hello_reply, whoami;
-    size_t ack[ACK_MAX + 1], acked[ACK_MAX + 1]; /* by the number of ids */
-} frame_sizes;
-
-typedef struct opts {
-    size_t clients, messages, window, size, idle;
-    bool no_zap; /* no ZAP handler (vangnetd always has one) */
-    bool malloc_stats;
-} opts;
-
-typedef struct fclient {
-    void *sock;
-    size_t inflight;        /* own sends not yet pushed */
-    uint8_t (*ack_ids)[16]; /* delivered ids waiting for an ack */
-    size_t nack;
-    bool hello; /* the server knows its route */
-} fclient;
-
-typedef struct fmsg {
-    int64_t t_send;
-    bool sent, delivered;
-} fmsg;
-
-typedef struct floor_bench {
-    opts o;
-    frame_sizes fs;
-    pid_t server;
-    char endpoint[256];
-    uint8_t server_pub[32], server_sec[32];
-    void *zctx;
-    fclient *cl;
-    zmq_pollitem_t *items;
-    fmsg *msgs;
-    uint8_t *buf; /* a frame being built */
-    int64_t *lat; /* send-to-push, ns */
-    size_t delivered, sent, acked, ctl_pending, bad, duplicates;
-    size_t acks; /* ack frames sent */
-    int64_t last_delivery;
-    bool failed;
-} floor_bench;
+#include "floor.h"
 
 static void fail(floor_bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(floor_bench *b, const char *fmt, ...)
@@ -155,25 +69,6 @@ static void fail(floor_bench *b, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     b->failed = true;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
 /* ---- frame lengths, from the protocol's types ---- */
@@ -251,284 +146,6 @@ static void frame_sizes_of(frame_sizes *fs, size_t size, size_t m)
     for (size_t k = 1; k <= ACK_MAX; k++)
         if (fs->ack[k] < 5 + 16 * k) fs->ack[k] = 5 + 16 * k;
     if (fs->hello < 5) fs->hello = 5;
-}
-
-/* ---- the server process ---- */
-
-static volatile sig_atomic_t srv_stop, srv_stats;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGUSR1)
-        srv_stats = 1;
-    else
-        srv_stop = 1;
-}
-
-typedef struct floor_server {
-    const frame_sizes *fs;
-    void *router, *zap;
-    uint8_t (*routes)[ROUTE_MAX];
-    size_t *route_len, nroutes;
-    uint8_t *out;         /* the frame being answered */
-    unsigned long errors; /* malformed or unroutable frames */
-    int64_t conn_at;      /* last handshake or whoami not yet followed by a trim, or 0 */
-} floor_server;
-
-/* Admits every CURVE client, its key as User-Id, as vangnetd's ZAP
- * handler does for an unregistered key (which it also looks up). */
-static void zap_answer(floor_server *s)
-{
-    zmq_msg_t parts[7];
-    int n = 0, more = 1;
-    while (more && n < 7) {
-        zmq_msg_init(&parts[n]);
-        if (zmq_msg_recv(&parts[n], s->zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(&parts[n]);
-            if (n == 0) return;
-            break;
-        }
-        more = zmq_msg_more(&parts[n++]);
-    }
-    char user[65] = "";
-    bool curve = n == 7 && zmq_msg_size(&parts[5]) == 5 &&
-                 memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 && zmq_msg_size(&parts[6]) == 32;
-    if (curve) sodium_bin2hex(user, sizeof user, zmq_msg_data(&parts[6]), 32);
-    if (n >= 2) {
-        zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);
-        zmq_send(s->zap, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), ZMQ_SNDMORE);
-        zmq_send(s->zap, curve ? "200" : "400", 3, ZMQ_SNDMORE);
-        zmq_send(s->zap, "", 0, ZMQ_SNDMORE);
-        zmq_send(s->zap, user, strlen(user), ZMQ_SNDMORE);
-        zmq_send(s->zap, "", 0, 0);
-    }
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&parts[i]);
-    s->conn_at = bench_now_ns();
-}
-
-static void srv_send(floor_server *s, const void *rid, size_t rid_len, size_t len)
-{
-    if (zmq_send(s->router, rid, rid_len, ZMQ_SNDMORE) < 0 ||
-        zmq_send(s->router, s->out, len, 0) < 0)
-        s->errors++;
-}
-
-/* One request from the connection rid: answers it, and a send is pushed. */
-static void srv_handle(floor_server *s, const uint8_t *rid, size_t rl, const uint8_t *f, size_t len)
-{
-    const frame_sizes *fs = s->fs;
-    uint32_t idx = len >= 5 ? get32(f + 1) : UINT32_MAX;
-    memset(s->out, 0, fs->push > fs->acked[ACK_MAX] ? fs->push : fs->acked[ACK_MAX]);
-    if (f[0] == 'S' && len == fs->send && idx < s->nroutes && s->route_len[idx]) {
-        s->out[0] = 'R';
-        memcpy(s->out + ID_OFF, f + 5, 16);
-        srv_send(s, rid, rl, fs->sent);
-        s->out[0] = 'P';
-        memcpy(s->out + ID_OFF, f + 5, 16 + fs->padded);
-        srv_send(s, s->routes[idx], s->route_len[idx], fs->push);
-    } else if (f[0] == 'A' && idx >= 1 && idx <= ACK_MAX && len == fs->ack[idx]) {
-        s->out[0] = 'K';
-        put32(s->out + 1, idx);
-        srv_send(s, rid, rl, fs->acked[idx]);
-    } else if (f[0] == 'H' && len == fs->hello && idx < s->nroutes && rl <= ROUTE_MAX) {
-        memcpy(s->routes[idx], rid, rl);
-        s->route_len[idx] = rl;
-        s->out[0] = 'h';
-        srv_send(s, rid, rl, fs->hello_reply);
-    } else if (f[0] == 'W' && len == fs->whoami) {
-        s->out[0] = 'w';
-        s->conn_at = bench_now_ns();
-        srv_send(s, rid, rl, IDLE_REPLY);
-    } else {
-        s->errors++;
-    }
-}
-
-/* Reads what waits on the ROUTER: routing id, then the one frame. */
-static void srv_drain(floor_server *s)
-{
-    zmq_msg_t rid, body;
-    zmq_msg_init(&rid);
-    zmq_msg_init(&body);
-    while (zmq_msg_recv(&rid, s->router, ZMQ_DONTWAIT) >= 0) {
-        if (!zmq_msg_more(&rid) || zmq_msg_recv(&body, s->router, 0) < 0) {
-            s->errors++;
-            continue;
-        }
-        if (zmq_msg_more(&body) || zmq_msg_size(&body) == 0) {
-            s->errors++;
-            while (zmq_msg_more(&body) && zmq_msg_recv(&body, s->router, 0) >= 0) {
-            }
-            continue;
-        }
-        srv_handle(s, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
-                   zmq_msg_size(&body));
-    }
-    zmq_msg_close(&rid);
-    zmq_msg_close(&body);
-}
-
-/* The ZAP handler, unless --no-zap. (The batch sizes of libzmq's
- * engine, ZMQ_IN_BATCH_SIZE and ZMQ_OUT_BATCH_SIZE, would be the next
- * lever, but they are draft options, and Debian's libzmq is built without
- * the draft API: zmq_has("draft") is 0 and setting them fails, EINVAL.) */
-static int srv_zap(floor_server *s, void *ctx, const opts *o)
-{
-    int one = 1, zero = 0;
-    if (o->no_zap) return 0;
-    s->zap = zmq_socket(ctx, ZMQ_REP);
-    if (!s->zap || zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof zero) ||
-        zmq_bind(s->zap, "inproc://zeromq.zap.01"))
-        return -1;
-    return zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "vangnet", 7) ||
-           zmq_setsockopt(s->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one);
-}
-
-static int srv_sockets(floor_server *s, void *ctx, const opts *o, const uint8_t secret[32],
-                       char *ep, size_t eplen)
-{
-    int one = 1, zero = 0, queue = 10000, sndbuf = 262144, backlog = 4096;
-    int64_t maxmsg = (int64_t)VN_FRAME_MAX_DEFAULT * 4;
-    s->router = zmq_socket(ctx, ZMQ_ROUTER);
-    if (!s->router || srv_zap(s, ctx, o) ||
-        zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, secret, 32) ||
-        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
-        zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-        zmq_setsockopt(s->router, ZMQ_SNDHWM, &queue, sizeof queue) ||
-        zmq_setsockopt(s->router, ZMQ_SNDBUF, &sndbuf, sizeof sndbuf) ||
-        zmq_setsockopt(s->router, ZMQ_RCVHWM, &queue, sizeof queue) ||
-        zmq_setsockopt(s->router, ZMQ_LINGER, &zero, sizeof zero) ||
-        zmq_setsockopt(s->router, ZMQ_BACKLOG, &backlog, sizeof backlog) ||
-        zmq_bind(s->router, "tcp://127.0.0.1:*"))
-        return -1;
-    return zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, ep, &eplen);
-}
-
-/* The server process: writes its endpoint on ready_fd, serves until
- * SIGTERM; exits 1 if any frame was malformed or unroutable. */
-static void serve(const frame_sizes *fs, const opts *o, size_t nroutes, const uint8_t secret[32],
-                  int ready_fd)
-{
-    floor_server s = {.fs = fs, .nroutes = nroutes};
-    char ep[256] = "";
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int io_threads = cores > 2 ? (int)(cores - 1 < 8 ? cores - 1 : 8) : 1; /* as vangnetd */
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigset_t sigs, old;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGUSR1);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    /* ZeroMQ's threads inherit the mask: the signals interrupt this
-     * thread's poll, not theirs. */
-    pthread_sigmask(SIG_BLOCK, &sigs, &old);
-    void *ctx = zmq_ctx_new();
-    s.routes = calloc(nroutes ? nroutes : 1, sizeof *s.routes);
-    s.route_len = calloc(nroutes ? nroutes : 1, sizeof *s.route_len);
-    s.out = calloc(1, FRAME_MAX);
-    if (!ctx || !s.routes || !s.route_len || !s.out) _exit(2);
-    zmq_ctx_set(ctx, ZMQ_IO_THREADS, io_threads);
-    if (srv_sockets(&s, ctx, o, secret, ep, sizeof ep)) {
-        fprintf(stderr, "bench_floor server: %s\n", zmq_strerror(errno));
-        _exit(2);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (write(ready_fd, ep, sizeof ep) != (ssize_t)sizeof ep) _exit(2);
-    close(ready_fd);
-    zmq_pollitem_t it[2] = {{s.router, 0, ZMQ_POLLIN, 0}, {s.zap, 0, ZMQ_POLLIN, 0}};
-    while (!srv_stop) {
-        int rc = zmq_poll(it, s.zap ? 2 : 1, s.conn_at ? 100 : 1000);
-        if (rc < 0 && errno != EINTR) break;
-        if (rc > 0 && (it[1].revents & ZMQ_POLLIN)) zap_answer(&s);
-        if (rc > 0 && (it[0].revents & ZMQ_POLLIN)) srv_drain(&s);
-        if (s.conn_at && bench_now_ns() - s.conn_at > (int64_t)TRIM_DELAY_MS * 1000000) {
-            malloc_trim(0); /* as vangnetd after connections came */
-            s.conn_at = 0;
-        }
-        if (srv_stats) {
-            srv_stats = 0;
-            malloc_stats();
-            malloc_info(0, stderr);
-        }
-    }
-    zmq_close(s.router);
-    if (s.zap) zmq_close(s.zap);
-    zmq_ctx_term(ctx);
-    if (s.errors) fprintf(stderr, "bench_floor server: %lu bad frames\n", s.errors);
-    free(s.routes);
-    free(s.route_len);
-    free(s.out);
-    _exit(s.errors ? 1 : 0);
-}
-
-static int start_server(floor_bench *b, size_t nroutes)
-{
-    int p[2];
-    if (pipe(p)) return -1;
-    fflush(NULL);
-    b->server = fork();
-    if (b->server < 0) return -1;
-    if (b->server == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        close(p[0]);
-        serve(&b->fs, &b->o, nroutes, b->server_sec, p[1]);
-    }
-    close(p[1]);
-    ssize_t n = read(p[0], b->endpoint, sizeof b->endpoint);
-    close(p[0]);
-    b->endpoint[sizeof b->endpoint - 1] = 0;
-    return n == (ssize_t)sizeof b->endpoint ? 0 : -1;
-}
-
-/* SIGTERM and its exit status: 0 if it saw nothing wrong. */
-static int stop_server(floor_bench *b)
-{
-    int status = 0;
-    if (b->server <= 0) return 0;
-    kill(b->server, SIGTERM);
-    while (waitpid(b->server, &status, 0) < 0 && errno == EINTR) {
-    }
-    b->server = 0;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-/* ---- the server's figures from /proc ---- */
-
-static int64_t proc_cpu_ns(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long long ut = 0, st = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (bench_read_file(path, buf, sizeof buf)) return 0;
-    char *p = strrchr(buf, ')'); /* utime and stime are fields 14 and 15 */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return 0;
-    return (int64_t)((ut + st) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
-}
-
-static long proc_rss_kb(pid_t pid)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (bench_read_file(path, buf, sizeof buf)) return -1;
-    char *p = strstr(buf, "VmRSS:");
-    return p ? strtol(p + 6, NULL, 10) : -1;
-}
-
-static long proc_fds(pid_t pid)
-{
-    char path[64];
-    long n = 0;
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 /* ---- the clients ---- */
@@ -726,7 +343,7 @@ static int64_t run_phase(floor_bench *b, int64_t *t0)
     size_t n = b->o.clients, next = 0, seen = 0;
     size_t per_sender = (b->o.window + n - 1) / n;
     if (per_sender > PER_SENDER_MAX) per_sender = PER_SENDER_MAX;
-    int64_t cpu0 = proc_cpu_ns(b->server);
+    int64_t cpu0 = bench_proc_cpu_ns(b->server);
     *t0 = bench_now_ns();
     int64_t progress_at = *t0;
     while (b->delivered < b->o.messages && !b->failed && !b->bad && !b->duplicates) {
@@ -744,13 +361,7 @@ static int64_t run_phase(floor_bench *b, int64_t *t0)
                  b->o.messages);
         }
     }
-    return proc_cpu_ns(b->server) - cpu0;
-}
-
-static int cmp_i64(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, c = *(const int64_t *)y;
-    return a < c ? -1 : a > c;
+    return bench_proc_cpu_ns(b->server) - cpu0;
 }
 
 static int run_throughput(floor_bench *b)
@@ -764,7 +375,7 @@ static int run_throughput(floor_bench *b)
     if (!b->cl || !b->items || !b->msgs || !b->lat || !b->zctx) return -1;
     for (size_t i = 0; i < b->o.clients; i++)
         if (!(b->cl[i].ack_ids = calloc(ACK_MAX, 16))) return -1;
-    if (start_server(b, b->o.clients)) {
+    if (floor_server_start(b, b->o.clients)) {
         fail(b, "the server did not start");
         return -1;
     }
@@ -779,7 +390,7 @@ static int run_throughput(floor_bench *b)
     await_ctl(b, "acks");
     for (int64_t until = bench_now_ns() + 300000000; bench_now_ns() < until && !b->failed;)
         pump(b, 50);
-    qsort(b->lat, b->delivered, sizeof *b->lat, cmp_i64);
+    bench_sort_i64(b->lat, b->delivered);
     printf("throughput phase (pipelined)\n");
     printf("  delivered          %zu messages\n", b->delivered);
     printf("  wall time          %.3f s (first send to last push)\n", (double)wall / 1e9);
@@ -857,7 +468,7 @@ report:
 static void idle_wait_fds(pid_t server, long at_most, int timeout_s)
 {
     int64_t until = bench_now_ns() + (int64_t)timeout_s * 1000000000;
-    while (proc_fds(server) > at_most && bench_now_ns() < until)
+    while (bench_proc_fds(server) > at_most && bench_now_ns() < until)
         usleep(100000);
 }
 
@@ -867,13 +478,13 @@ static int run_idle(floor_bench *b)
     int hold[2];
     pid_t *procs = calloc(nprocs, sizeof *procs);
     /* The pipe after the fork: the server must not hold its write end. */
-    if (!procs || start_server(b, 0) || pipe(hold)) {
+    if (!procs || floor_server_start(b, 0) || pipe(hold)) {
         fail(b, "cannot start the server");
         free(procs);
         return -1;
     }
     usleep(200000);
-    long rss0 = proc_rss_kb(b->server), fds0 = proc_fds(b->server);
+    long rss0 = bench_proc_rss_kb(b->server), fds0 = bench_proc_fds(b->server);
     int64_t t0 = bench_now_ns();
     for (size_t p = 0; p < nprocs; p++) {
         size_t share = p + 1 < nprocs ? IDLE_PER_PROC : n - p * IDLE_PER_PROC, one = 0;
@@ -893,9 +504,9 @@ static int run_idle(floor_bench *b)
     }
     close(hold[0]);
     double open_s = (double)(bench_now_ns() - t0) / 1e9;
-    long rss1 = proc_rss_kb(b->server), fds1 = proc_fds(b->server);
+    long rss1 = bench_proc_rss_kb(b->server), fds1 = bench_proc_fds(b->server);
     sleep(3); /* the server trims a second after the last handshake */
-    long rss2 = proc_rss_kb(b->server);
+    long rss2 = bench_proc_rss_kb(b->server);
     if (b->o.malloc_stats) {
         kill(b->server, SIGUSR1); /* malloc_stats and malloc_info on its stderr */
         sleep(1);
@@ -905,7 +516,7 @@ static int run_idle(floor_bench *b)
         if (procs[p] > 0) waitpid(procs[p], NULL, 0);
     idle_wait_fds(b->server, fds0, 120);
     sleep(3);
-    long rss3 = proc_rss_kb(b->server);
+    long rss3 = bench_proc_rss_kb(b->server);
     free(procs);
     printf("idle connections   %zu of %zu handshaken and answered in %.1f s (%zu processes)\n", got,
            n, open_s, nprocs);
@@ -1037,7 +648,7 @@ int main(int argc, char **argv)
         free(b.cl[i].ack_ids);
     }
     if (b.zctx) zmq_ctx_term(b.zctx);
-    if (stop_server(&b)) fail(&b, "the server saw malformed or unroutable frames");
+    if (floor_server_stop(&b)) fail(&b, "the server saw malformed or unroutable frames");
     if (!b.o.idle) {
         bool ok = rc == 0 && !b.failed && !b.bad && !b.duplicates && b.delivered == b.o.messages &&
                   b.sent == b.o.messages && b.acked == b.o.messages;

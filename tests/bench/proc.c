@@ -4,6 +4,7 @@
 
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -211,4 +212,38 @@ void bench_server_stop(bench_server *s)
     s->pid = -1;
     if (s->dir[0] && !s->keep) bench_rm_tree(s->dir);
     s->dir[0] = '\0';
+}
+
+int64_t bench_proc_cpu_ns(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long long ut = 0, st = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (bench_read_file(path, buf, sizeof buf)) return 0;
+    char *p = strrchr(buf, ')'); /* utime and stime are fields 14 and 15 */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (int64_t)((ut + st) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
+}
+
+long bench_proc_rss_kb(pid_t pid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if (bench_read_file(path, buf, sizeof buf)) return -1;
+    char *p = strstr(buf, "VmRSS:");
+    return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+long bench_proc_fds(pid_t pid)
+{
+    char path[64];
+    long n = 0;
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
 }

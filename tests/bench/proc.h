@@ -44,6 +44,14 @@ int bench_read_file(const char *path, char *buf, size_t size);
 /* Removes dir and everything under it (not following symbolic links). */
 void bench_rm_tree(const char *dir);
 
+/* A process's user and system time so far (/proc/PID/stat, all its
+ * threads), ns; 0 if unreadable. */
+int64_t bench_proc_cpu_ns(pid_t pid);
+/* Its resident memory (VmRSS), KiB; -1 if unreadable. */
+long bench_proc_rss_kb(pid_t pid);
+/* Its open descriptors; -1 if unreadable. */
+long bench_proc_fds(pid_t pid);
+
 /* Sorts v[0..n) ascending. */
 void bench_sort_i64(int64_t *v, size_t n);
 /* The nearest-rank per-mille of sorted v[0..n) (500: median, 990: p99,

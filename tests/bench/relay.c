@@ -149,25 +149,12 @@ static int maybe_kill9(bench *b, size_t first, size_t next, size_t count)
     return kill_restart(b, first, next) ? -1 : 1;
 }
 
-/* The server's user and system time so far (/proc/PID/stat), ns; 0 if
- * unreadable. Per message it says what the server's own work costs,
- * which a busy machine blurs less than a rate does. */
+/* The server's user and system time so far, ns: per message it says what
+ * the server's own work costs, which a busy machine blurs less than a
+ * rate does. */
 static int64_t server_cpu_ns(const bench *b)
 {
-    char path[64], buf[1024];
-    unsigned long long ut = 0, st = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)b->server);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* After the command name in parentheses: state is field 3, utime 14,
-     * stime 15. */
-    char *p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return 0;
-    return (int64_t)((ut + st) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
+    return bench_proc_cpu_ns(b->server);
 }
 
 /* The end of a phase: its figures, once every send is confirmed and every
@@ -553,7 +540,7 @@ int main(int argc, char **argv)
     if (b.o.idle) nofile = relay_idle_raise_nofile((long)(b.o.idle + 4096));
     relay_newcomers newc = {0};
     int rc = run(&b, &tp, &lp, &setup_s, &idle, &newc);
-    long rss_end = b.server > 0 ? relay_idle_rss_kb(b.server) : -1;
+    long rss_end = b.server > 0 ? bench_proc_rss_kb(b.server) : -1;
     size_t idle_n = idle.n;
     /* Its children end; then whether the server gives their memory back. */
     int released = b.o.idle && b.server > 0 ? relay_idle_release(&idle, b.server, 120, 3) : 0;

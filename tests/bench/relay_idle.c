@@ -1,4 +1,5 @@
 #include "relay_idle.h"
+#include "proc.h"
 
 #include "vn/conn.h"
 #include "vn/frame.h"
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -39,19 +39,6 @@ long relay_idle_raise_nofile(long want)
     }
     getrlimit(RLIMIT_NOFILE, &rl);
     return (long)rl.rlim_cur;
-}
-
-long relay_idle_rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
-    fclose(f);
-    return kb;
 }
 
 static void *open_one(void *ctx, const char *endpoint, const uint8_t server_key[32])
@@ -188,8 +175,8 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
         return -1;
     }
     out->hold_fd = hold[1];
-    out->rss_before_kb = relay_idle_rss_kb(server);
-    out->fds_before = relay_idle_fds(server);
+    out->rss_before_kb = bench_proc_rss_kb(server);
+    out->fds_before = bench_proc_fds(server);
     double t0 = now_s();
     int rc = 0;
     for (size_t p = 0; p < out->nprocs; p++) {
@@ -226,8 +213,8 @@ int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_
     }
     free(report);
     out->open_s = now_s() - t0;
-    out->rss_after_kb = relay_idle_rss_kb(server);
-    out->fds_with = relay_idle_fds(server);
+    out->rss_after_kb = bench_proc_rss_kb(server);
+    out->fds_with = bench_proc_fds(server);
     if (!rc && out->n != n) {
         snprintf(err, errlen, "only %zu of %zu idle connections were answered", out->n, n);
         rc = -1;
@@ -245,19 +232,6 @@ void relay_idle_close(relay_idle *self)
     self->procs = NULL; /* the figures stay */
 }
 
-long relay_idle_fds(pid_t pid)
-{
-    char path[64];
-    long n = 0;
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
-
 int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle_s)
 {
     double t0 = now_s();
@@ -266,7 +240,7 @@ int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle
     /* The server holds one descriptor per connection until it has seen
      * the close: the count back where it was means they are all gone. */
     for (;;) {
-        long fds = relay_idle_fds(server);
+        long fds = bench_proc_fds(server);
         if (fds >= 0 && self->fds_before >= 0 && fds <= self->fds_before) break;
         if (now_s() - t0 > timeout_s) {
             rc = -1;
@@ -276,7 +250,7 @@ int relay_idle_release(relay_idle *self, pid_t server, int timeout_s, int settle
     }
     self->close_s = now_s() - t0;
     sleep((unsigned)settle_s);
-    self->rss_closed_kb = relay_idle_rss_kb(server);
+    self->rss_closed_kb = bench_proc_rss_kb(server);
     return rc;
 }
 

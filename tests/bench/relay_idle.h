@@ -32,8 +32,6 @@ long relay_idle_raise_nofile(long want);
  * server's resident memory again. 0, or -1 with a message in err. */
 int relay_idle_open(relay_idle *out, const char *endpoint, const uint8_t server_key[32],
                     pid_t server, size_t n, int timeout_s, char *err, size_t errlen);
-/* The server's VmRSS in KiB, -1 if unreadable. */
-long relay_idle_rss_kb(pid_t pid);
 /* Ends the children and with them the connections; the figures stay. */
 void relay_idle_close(relay_idle *self);
 /* relay_idle_close, then waits (up to timeout_s) until the server holds
@@ -56,7 +54,5 @@ int relay_newcomers_start(relay_newcomers *self, const char *endpoint,
                           const uint8_t server_key[32]);
 /* Stops the child and reads its timings. */
 void relay_newcomers_stop(relay_newcomers *self);
-/* How many descriptors pid holds, -1 if unreadable. */
-long relay_idle_fds(pid_t pid);
 
 #endif
