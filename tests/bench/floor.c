@@ -163,25 +163,6 @@ static size_t recipient_of(const floor_bench *b, size_t seq)
     return i + g < b->o.clients ? i + g : i % g;
 }
 
-static uint64_t stream_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-/* Payload bytes after the header: a stream the receiver recomputes. */
-static void fill_stream(uint64_t seq, uint8_t *p, size_t len)
-{
-    uint64_t s = (seq + 1) * 0x9e3779b97f4a7c15ULL;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t v = stream_next(&s);
-        for (size_t k = 0; k < 8 && i + k < len; k++)
-            p[i + k] = (uint8_t)(v >> (8 * k));
-    }
-}
-
 static int client_send(floor_bench *b, size_t ci, size_t len)
 {
     if (zmq_send(b->cl[ci].sock, b->buf, len, 0) < 0) {
@@ -205,7 +186,7 @@ static int send_msg(floor_bench *b, size_t seq)
     put32(pl, MAGIC);
     put64(pl + 4, seq);
     put64(pl + 12, (uint64_t)b->msgs[seq].t_send);
-    fill_stream(seq, pl + HEADER_LEN, b->o.size - HEADER_LEN);
+    bench_fill_stream(seq, pl + HEADER_LEN, b->o.size - HEADER_LEN);
     return client_send(b, sender_of(b, seq), b->fs.send);
 }
 
@@ -239,7 +220,7 @@ static void on_push(floor_bench *b, size_t ci, const uint8_t *f, size_t len)
         return;
     }
     uint8_t expect[VN_BODY_MAX];
-    fill_stream(seq, expect, b->o.size - HEADER_LEN);
+    bench_fill_stream(seq, expect, b->o.size - HEADER_LEN);
     if (memcmp(expect, pl + HEADER_LEN, b->o.size - HEADER_LEN) != 0) {
         b->bad++;
         return;

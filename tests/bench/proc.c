@@ -247,3 +247,22 @@ long bench_proc_fds(pid_t pid)
     closedir(d);
     return n;
 }
+
+/* xorshift64*: cheap, and all it takes is bytes the receiver recomputes. */
+static uint64_t stream_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+void bench_fill_stream(uint64_t seq, uint8_t *p, size_t len)
+{
+    uint64_t s = (seq + 1) * 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t v = stream_next(&s);
+        for (size_t k = 0; k < 8 && i + k < len; k++)
+            p[i + k] = (uint8_t)(v >> (8 * k));
+    }
+}

@@ -52,6 +52,10 @@ long bench_proc_rss_kb(pid_t pid);
 /* Its open descriptors; -1 if unreadable. */
 long bench_proc_fds(pid_t pid);
 
+/* Fills p[0..len) with message seq's payload bytes: a stream the
+ * receiver computes again to check what arrived. */
+void bench_fill_stream(uint64_t seq, uint8_t *p, size_t len);
+
 /* Sorts v[0..n) ascending. */
 void bench_sort_i64(int64_t *v, size_t n);
 /* The nearest-rank per-mille of sorted v[0..n) (500: median, 990: p99,

@@ -43,25 +43,6 @@ int relay_send_ctl(bench *b, size_t ci, Vn__Request *req)
     return 0;
 }
 
-static uint64_t stream_next(uint64_t *s)
-{
-    /* xorshift64*: cheap, and all we need is bytes the receiver can recompute */
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-static void fill_stream(uint64_t seq, uint8_t *p, size_t len)
-{
-    uint64_t s = (seq + 1) * 0x9e3779b97f4a7c15ULL;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t v = stream_next(&s);
-        for (size_t k = 0; k < 8 && i + k < len; k++)
-            p[i + k] = (uint8_t)(v >> (8 * k));
-    }
-}
-
 size_t relay_sender_of(const bench *b, size_t seq)
 {
     return seq % b->o.clients;
@@ -96,7 +77,7 @@ int relay_send_msg(bench *b, size_t seq)
     vn_be_put32(payload, MAGIC);
     vn_be_put64(payload + 4, seq);
     vn_be_put64(payload + 12, (uint64_t)m->t_send);
-    fill_stream(seq, payload + HEADER_LEN, b->o.size - HEADER_LEN);
+    bench_fill_stream(seq, payload + HEADER_LEN, b->o.size - HEADER_LEN);
     vn_err err = vn_pad_encode(payload, b->o.size, &body, &body_len);
     free(payload);
     if (err) {
@@ -186,7 +167,7 @@ static void on_envelope(bench *b, size_t ci, const Vn__Envelope *e, bool via_fet
     uint8_t *expect = malloc(plen - HEADER_LEN + 1);
     bool intact = expect != NULL;
     if (intact) {
-        fill_stream(seq, expect, plen - HEADER_LEN);
+        bench_fill_stream(seq, expect, plen - HEADER_LEN);
         intact = memcmp(expect, p + HEADER_LEN, plen - HEADER_LEN) == 0;
     }
     free(expect);

@@ -18,6 +18,7 @@
 #include "kv_cache.h"
 #include "tmpdir.h"
 #include "vn/kv.h"
+#include "kv_expect.h"
 
 static const char *const dbs[] = {"cached", "plain"};
 static const uint8_t seal_key[32] = {7};
@@ -35,22 +36,6 @@ static vn_kv *open_tmp(char *dir)
 {
     tmpdir_make(dir, "vn-kvc");
     return open_at(dir);
-}
-
-/* Reads key k of db 0 and checks it is want (NULL: absent). */
-static void expect(vn_kv *kv, const char *k, const char *want)
-{
-    void *v = NULL;
-    size_t n = 0;
-    vn_err err = vn_kv_get(kv, 0, k, strlen(k), &v, &n);
-    if (!want) {
-        assert_int_equal(err, VN_ENOTFOUND);
-        return;
-    }
-    assert_int_equal(err, VN_OK);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-    free(v);
 }
 
 static uint64_t hits(vn_kv *kv)
@@ -106,18 +91,18 @@ static void test_reads_and_writes(void **state)
     char dir[TMPDIR_MAX];
     vn_kv *kv = open_tmp(dir);
     put(kv, "acct", "one");
-    expect(kv, "acct", "one");
+    kv_expect(kv, "acct", "one");
     uint64_t h = hits(kv);
-    expect(kv, "acct", "one");
+    kv_expect(kv, "acct", "one");
     assert_int_equal(hits(kv), h + 1);
     put(kv, "acct", "two");
-    expect(kv, "acct", "two");
+    kv_expect(kv, "acct", "two");
     assert_int_equal(vn_kv_del(kv, 0, "acct", 4), VN_OK);
-    expect(kv, "acct", NULL);
+    kv_expect(kv, "acct", NULL);
     put(kv, "acct", "three");
-    expect(kv, "acct", "three");
+    kv_expect(kv, "acct", "three");
     assert_int_equal(vn_kv_del_prefix(kv, 0, "", 0, NULL), VN_OK);
-    expect(kv, "acct", NULL);
+    kv_expect(kv, "acct", NULL);
     assert_int_equal(vn_kv_put(kv, 1, "p", 1, "x", 1), VN_OK);
     h = hits(kv);
     assert_int_equal(vn_kv_get(kv, 1, "p", 1, NULL, NULL), VN_OK);
@@ -140,10 +125,10 @@ static void test_written_through(void **state)
     vn_kv *kv = open_tmp(dir);
     put(kv, "count", "1");
     uint64_t h = hits(kv);
-    expect(kv, "count", "1");
+    kv_expect(kv, "count", "1");
     assert_int_equal(hits(kv), h + 1);
     put(kv, "count", "2");
-    expect(kv, "count", "2");
+    kv_expect(kv, "count", "2");
     assert_int_equal(hits(kv), h + 2);
     memset(big, 'b', sizeof big);
     assert_int_equal(vn_kv_put(kv, 0, "count", 5, big, sizeof big), VN_OK);
@@ -153,7 +138,7 @@ static void test_written_through(void **state)
     free(v);
     put(kv, "count", "3");
     assert_int_equal(vn_kv_del(kv, 0, "count", 5), VN_OK);
-    expect(kv, "count", NULL);
+    kv_expect(kv, "count", NULL);
     assert_int_equal(vn_kv_del(kv, 0, "count", 5), VN_ENOTFOUND);
     vn_kv_close(&kv);
     tmpdir_rm(dir);
@@ -167,14 +152,14 @@ static void test_undone_writes(void **state)
     char dir[TMPDIR_MAX];
     vn_kv *kv = open_tmp(dir);
     put(kv, "acct", "kept");
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
 
     assert_int_equal(vn_kv_begin(kv), VN_OK);
     put(kv, "acct", "aborted");
-    expect(kv, "acct", "aborted");
-    expect(kv, "acct", "aborted");
+    kv_expect(kv, "acct", "aborted");
+    kv_expect(kv, "acct", "aborted");
     vn_kv_abort(kv);
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
 
     /* Written through and never read back, then undone. */
     assert_int_equal(vn_kv_begin(kv), VN_OK);
@@ -182,29 +167,29 @@ static void test_undone_writes(void **state)
     assert_int_equal(vn_kv_del(kv, 0, "acct", 4), VN_OK);
     put(kv, "acct", "unread again");
     vn_kv_abort(kv);
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
 
     assert_int_equal(vn_kv_begin(kv), VN_OK);
     assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
     put(kv, "acct", "sub");
-    expect(kv, "acct", "sub");
+    kv_expect(kv, "acct", "sub");
     assert_int_equal(vn_kv_sub_end(kv, false), VN_OK);
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
     assert_int_equal(vn_kv_commit(kv), VN_OK);
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
 
     /* A sub-transaction doomed by a failed write inside it. */
     assert_int_equal(vn_kv_begin(kv), VN_OK);
     assert_int_equal(vn_kv_sub_begin(kv), VN_OK);
     put(kv, "acct", "doomed");
-    expect(kv, "acct", "doomed");
+    kv_expect(kv, "acct", "doomed");
     vn_kv_test_fail_put(kv, 1);
     assert_int_not_equal(vn_kv_put(kv, 0, "other", 5, "x", 1), VN_OK);
     vn_kv_test_fail_put(kv, 0);
     assert_int_not_equal(vn_kv_sub_end(kv, true), VN_OK);
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
     assert_int_equal(vn_kv_commit(kv), VN_OK);
-    expect(kv, "acct", "kept");
+    kv_expect(kv, "acct", "kept");
     vn_kv_close(&kv);
     tmpdir_rm(dir);
 }
@@ -238,15 +223,15 @@ static void test_other_process(void **state)
     char dir[TMPDIR_MAX];
     vn_kv *kv = open_tmp(dir);
     put(kv, "acct", "mine");
-    expect(kv, "acct", "mine");
-    expect(kv, "acct", "mine");
+    kv_expect(kv, "acct", "mine");
+    kv_expect(kv, "acct", "mine");
     other_process_puts(dir, "theirs");
-    expect(kv, "acct", "theirs");
+    kv_expect(kv, "acct", "theirs");
 
-    expect(kv, "acct", "theirs");
+    kv_expect(kv, "acct", "theirs");
     other_process_puts(dir, "again");
     assert_int_equal(vn_kv_begin(kv), VN_OK);
-    expect(kv, "acct", "again");
+    kv_expect(kv, "acct", "again");
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     vn_kv_close(&kv);
     tmpdir_rm(dir);
@@ -272,8 +257,8 @@ static void test_applied_write_set(void **state)
     size_t len = 0;
     vn_kv *a = open_tmp(a_dir), *b = open_tmp(b_dir);
     put(b, "acct", "old");
-    expect(b, "acct", "old");
-    expect(b, "acct", "old");
+    kv_expect(b, "acct", "old");
+    kv_expect(b, "acct", "old");
     vn_kv_capture(a, keep_ws, &ws);
     put(a, "acct", "new");
     vn_kv_capture(a, NULL, NULL);
@@ -281,9 +266,9 @@ static void test_applied_write_set(void **state)
     memcpy(&len, ws, sizeof len);
     assert_int_equal(vn_kv_begin(b), VN_OK);
     assert_int_equal(vn_kv_ws_apply(b, ws + 8, len), VN_OK);
-    expect(b, "acct", "new");
+    kv_expect(b, "acct", "new");
     assert_int_equal(vn_kv_commit(b), VN_OK);
-    expect(b, "acct", "new");
+    kv_expect(b, "acct", "new");
     free(ws);
     vn_kv_close(&a);
     vn_kv_close(&b);

@@ -17,6 +17,7 @@
 #include "kv_defer.h"
 #include "tmpdir.h"
 #include "vn/kv.h"
+#include "kv_expect.h"
 
 /* ---- the table ---- */
 
@@ -104,21 +105,6 @@ static uint64_t stored(vn_kv *kv)
     return all;
 }
 
-static void expect(vn_kv *kv, const char *k, const char *want)
-{
-    void *v = NULL;
-    size_t n = 0;
-    vn_err err = vn_kv_get(kv, 0, k, strlen(k), &v, &n);
-    if (!want) {
-        assert_int_equal(err, VN_ENOTFOUND);
-        return;
-    }
-    assert_int_equal(err, VN_OK);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-    free(v);
-}
-
 /* Rewritten three times, stored once, at the commit; read back at once. */
 static void test_coalesced(void **state)
 {
@@ -129,14 +115,14 @@ static void test_coalesced(void **state)
     assert_int_equal(vn_kv_put(kv, 0, "n", 1, "1", 1), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "n", 1, "22", 2), VN_OK);
     assert_int_equal(vn_kv_put(kv, 0, "n", 1, "333", 3), VN_OK);
-    expect(kv, "n", "333");
+    kv_expect(kv, "n", "333");
     assert_true(vn_kv_has(kv, 0, "n", 1));
     assert_int_equal(stored(kv), 0); /* held, not written */
     assert_int_equal(vn_kv_put(kv, 1, "p", 1, "x", 1), VN_OK);
     assert_int_equal(stored(kv), 2); /* another table: at once */
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     assert_int_equal(stored(kv), 2 + 4); /* "n" -> "333", once */
-    expect(kv, "n", "333");
+    kv_expect(kv, "n", "333");
     /* Outside a transaction a put is its own, written at once. */
     assert_int_equal(vn_kv_put(kv, 0, "m", 1, "7", 1), VN_OK);
     assert_int_equal(stored(kv), 8);
@@ -156,13 +142,13 @@ static void test_discarded(void **state)
     assert_int_equal(vn_kv_put(kv, 0, "new", 3, "x", 1), VN_OK);
     vn_kv_abort(kv);
     assert_false(vn_kv_in_txn(kv));
-    expect(kv, "n", "1");
-    expect(kv, "new", NULL);
+    kv_expect(kv, "n", "1");
+    kv_expect(kv, "new", NULL);
     /* The next transaction starts with nothing held. */
     assert_int_equal(vn_kv_begin(kv), VN_OK);
-    expect(kv, "n", "1");
+    kv_expect(kv, "n", "1");
     assert_int_equal(vn_kv_commit(kv), VN_OK);
-    expect(kv, "new", NULL);
+    kv_expect(kv, "new", NULL);
     vn_kv_close(&kv);
     tmpdir_rm(dir);
 }
@@ -181,16 +167,16 @@ static void test_sub_transaction(void **state)
     assert_int_equal(stored(kv), 2); /* written before the sub-transaction */
     assert_int_equal(vn_kv_put(kv, 0, "n", 1, "2", 1), VN_OK);
     assert_int_equal(stored(kv), 4); /* not held inside it */
-    expect(kv, "n", "2");
+    kv_expect(kv, "n", "2");
     assert_int_equal(vn_kv_sub_end(kv, false), VN_OK);
-    expect(kv, "n", "1");
+    kv_expect(kv, "n", "1");
     /* Held again after it, and a delete of a held-only key finds it. */
     assert_int_equal(vn_kv_put(kv, 0, "t", 1, "9", 1), VN_OK);
     assert_int_equal(vn_kv_del(kv, 0, "t", 1), VN_OK);
-    expect(kv, "t", NULL);
+    kv_expect(kv, "t", NULL);
     assert_int_equal(vn_kv_commit(kv), VN_OK);
-    expect(kv, "n", "1");
-    expect(kv, "t", NULL);
+    kv_expect(kv, "n", "1");
+    kv_expect(kv, "t", NULL);
     vn_kv_close(&kv);
     tmpdir_rm(dir);
 }
@@ -222,7 +208,7 @@ static void test_scan_and_count(void **state)
     assert_int_equal(vn_kv_del_prefix(kv, 0, "a", 1, &count), VN_OK);
     assert_int_equal(count, 4);
     assert_int_equal(vn_kv_commit(kv), VN_OK);
-    expect(kv, "a4", NULL);
+    kv_expect(kv, "a4", NULL);
     vn_kv_close(&kv);
     tmpdir_rm(dir);
 }
@@ -253,7 +239,7 @@ static void test_write_set(void **state)
         assert_int_equal(vn_kv_put(kv, 0, "n", 1, &"12345"[i], 1), VN_OK);
     assert_int_equal(vn_kv_commit(kv), VN_OK);
     assert_int_equal(records, 1);
-    expect(kv, "n", "5");
+    kv_expect(kv, "n", "5");
     vn_kv_capture(kv, NULL, NULL);
     vn_kv_close(&kv);
     tmpdir_rm(dir);
