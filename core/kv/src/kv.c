@@ -476,7 +476,7 @@ vn_err kv_settle(vn_kv *self)
     if (!kv_defer_count(self->defer)) return VN_OK;
     vn_err err = vn_kv_begin(self);
     if (err) return err;
-    /* write_put ends this level itself if it fails. */
+    /* write_held ends this level itself if it fails. */
     if ((err = kv_defer_flush(self->defer, write_held, self))) return err;
     return vn_kv_commit(self);
 }
@@ -524,10 +524,12 @@ vn_err vn_kv_get(vn_kv *self, int db, const void *key, size_t klen, void **val, 
     MDB_txn *txn, *own;
     uint8_t sk[KV_SKEY_MAX];
     if (!kv_db_ok(self, db) || klen == 0) return VN_EINVAL;
-    /* A put held back is what this transaction reads. */
-    if (self->deferred[db] && kv_defer_count(self->defer) &&
-        kv_defer_get(self->defer, db, key, klen, val, vlen))
-        return VN_OK;
+    /* A put held back is what this transaction reads (the store has an
+     * older value, or none). */
+    int held = self->deferred[db] && kv_defer_count(self->defer)
+                   ? kv_defer_get(self->defer, db, key, klen, val, vlen)
+                   : 0;
+    if (held) return held > 0 ? VN_OK : VN_ENOMEM;
     int rc = kv_read_txn(self, &txn, &own);
     if (rc) return vn_kv_err_from_mdb(rc);
     vn_err err = VN_OK;

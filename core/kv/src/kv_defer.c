@@ -89,19 +89,19 @@ bool kv_defer_put(kv_defer *d, int db, const void *key, size_t klen, const void 
     return true;
 }
 
-bool kv_defer_get(const kv_defer *d, int db, const void *key, size_t klen, void **val, size_t *vlen)
+int kv_defer_get(const kv_defer *d, int db, const void *key, size_t klen, void **val, size_t *vlen)
 {
     bool found;
-    if (!d->live || klen > KV_DEFER_KEY) return false;
+    if (!d->live || klen > KV_DEFER_KEY) return 0;
     size_t i = slot_of(d, db, key, klen, &found);
-    if (!found) return false;
+    if (!found) return 0;
     const entry *e = &d->entries[d->index[i] - 1];
     if (val) {
-        if (!(*val = malloc(e->vlen ? e->vlen : 1))) return false;
+        if (!(*val = malloc(e->vlen ? e->vlen : 1))) return -1;
         memcpy(*val, e->val, e->vlen);
     }
     if (vlen) *vlen = e->vlen;
-    return true;
+    return 1;
 }
 
 bool kv_defer_drop(kv_defer *d, int db, const void *key, size_t klen)

@@ -33,10 +33,10 @@ void kv_defer_free(kv_defer *d);
  * cannot (the key or value too long, or KV_DEFER_MAX held): the caller
  * writes it at once. */
 bool kv_defer_put(kv_defer *d, int db, const void *key, size_t klen, const void *val, size_t vlen);
-/* The value held for (db, key): true with a malloc'd copy in *val (a
- * 1-byte allocation for an empty one; val may be NULL) and its length. */
-bool kv_defer_get(const kv_defer *d, int db, const void *key, size_t klen, void **val,
-                  size_t *vlen);
+/* The value held for (db, key): 1 with a malloc'd copy in *val (a 1-byte
+ * allocation for an empty one; val may be NULL) and its length, 0 if it
+ * holds none, -1 if it holds one but is out of memory for the copy. */
+int kv_defer_get(const kv_defer *d, int db, const void *key, size_t klen, void **val, size_t *vlen);
 /* Forgets (db, key); true if it held it. */
 bool kv_defer_drop(kv_defer *d, int db, const void *key, size_t klen);
 /* How many records are held. */
