@@ -228,7 +228,7 @@ static vn_err handle_isolated(vn_server *s, const vn_peer *peer, const Vn__Reque
 
 /* Runs a FLAT request (requests.h) in the batch's transaction itself. A
  * sub-transaction costs LMDB a dirty list and a copy of each page the
- * request touches that the batch touched before it: 6-7 % of the server's
+ * request touches that the batch touched before it: 7-13 % of the server's
  * CPU for a relayed message, which is a send and an ack. A FLAT handler
  * refuses before its first write, so a refusal leaves nothing to undo.
  * Should one fail after writing all the same (memory ran out, a damaged
