@@ -98,14 +98,6 @@ static void hashed_subject(const vn_forward *fw, const char *prefix, const char 
     snprintf(out, VN_FORWARD_SUBJECT_MAX, "%s%s", prefix, hex);
 }
 
-/* A payload as it crosses NATS: head | nonce | box(a | b), sealed under a
- * key derived from the store key with subject | 0 | head as associated
- * data. Sealed, not only signed: a forwarded request or reply is a
- * client's frame as CURVE delivered it (recipients' ids, a case's
- * members, alert levels), and the NATS network is not the client's
- * encrypted connection. The subject in the data binds a payload to where
- * it was sent, so none can be moved to another inbox or account. A new
- * buffer (NULL when out of memory), *len its size. */
 /* The associated data of a payload: subject | 0 | head; its length, or 0
  * for a subject too long to be one of this module's. */
 #define AD_MAX (REPLY_SUBJECT_MAX + REPLY_HEAD)
@@ -118,6 +110,14 @@ static size_t ad_of(const char *subject, const uint8_t *head, size_t hl, uint8_t
     return sl + hl;
 }
 
+/* A payload as it crosses NATS: head | nonce | box(a | b), sealed under a
+ * key derived from the store key with subject | 0 | head as associated
+ * data. Sealed, not only signed: a forwarded request or reply is a
+ * client's frame as CURVE delivered it (recipients' ids, a case's
+ * members, alert levels), and the NATS network is not the client's
+ * encrypted connection. The subject in the data binds a payload to where
+ * it was sent, so none can be moved to another inbox or account. A new
+ * buffer (NULL when out of memory), *len its size. */
 static uint8_t *seal(const vn_forward *fw, const char *subject, const uint8_t *head, size_t hl,
                      const uint8_t *a, size_t al, const uint8_t *b, size_t bl, size_t *len)
 {

@@ -47,7 +47,6 @@ static vn_err make_tmp(const char *tmp)
     return mkdir(tmp, 0700) == 0 ? VN_OK : VN_EIO;
 }
 
-/* Makes the rename durable: the directory entry is what changed. */
 /* A server.key.rekey of a rotation that did not move the store is
  * sealed under a key that seals nothing. */
 static void unlink_rekey(const char *state_dir)
