@@ -2,6 +2,7 @@
  * because the tables it serves hold a few records per person and a slot
  * lost to a collision costs one ordinary read. */
 #include "kv_cache.h"
+#include "kv_fnv.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -62,10 +63,7 @@ void kv_cache_free(kv_cache *c)
  * whole before use. */
 static slot *slot_of(kv_cache *c, int db, const uint8_t *key, size_t klen)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)db;
-    for (size_t i = 0; i < klen; i++)
-        h = (h ^ key[i]) * 16777619u;
-    return &c->s[h % SLOTS];
+    return &c->s[kv_fnv1a((uint32_t)db, key, klen) % SLOTS];
 }
 
 bool kv_cache_get(kv_cache *c, int db, const void *key, size_t klen, uint64_t gen, void **val,

@@ -3,6 +3,7 @@
  * short. A dropped record leaves a hole in the array (skipped by the
  * flush) and a tombstone in the index. */
 #include "kv_defer.h"
+#include "kv_fnv.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -38,19 +39,11 @@ void kv_defer_free(kv_defer *d)
     free(d);
 }
 
-static uint32_t hash_of(int db, const uint8_t *key, size_t klen)
-{
-    uint32_t h = 2166136261u ^ (uint32_t)db;
-    for (size_t i = 0; i < klen; i++)
-        h = (h ^ key[i]) * 16777619u;
-    return h;
-}
-
 /* The index slot that holds (db, key), or else the first free one on its
  * probe path (*found false). */
 static size_t slot_of(const kv_defer *d, int db, const uint8_t *key, size_t klen, bool *found)
 {
-    size_t i = hash_of(db, key, klen) & (INDEX_SLOTS - 1), free_slot = INDEX_SLOTS;
+    size_t i = kv_fnv1a((uint32_t)db, key, klen) & (INDEX_SLOTS - 1), free_slot = INDEX_SLOTS;
     for (size_t probes = 0; probes < INDEX_SLOTS; probes++, i = (i + 1) & (INDEX_SLOTS - 1)) {
         uint16_t v = d->index[i];
         if (v == EMPTY) break;

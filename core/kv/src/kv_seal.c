@@ -2,6 +2,7 @@
  * keyed hashes, values XChaCha20-Poly1305 boxes with a random 24-byte nonce
  * (random nonces are safe at any write count with the extended nonce). */
 #include "kv_seal.h"
+#include "kv_fnv.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -54,10 +55,7 @@ void kv_seal_wipe(kv_seal *s)
  * cache; what it holds is checked whole before use. */
 static hslot *hslot_of(kv_hcache *c, char tag, int db, const uint8_t *data, size_t len)
 {
-    uint32_t h = 2166136261u ^ (uint8_t)tag ^ ((uint32_t)db << 8);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ data[i]) * 16777619u;
-    return &c->slot[h % HCACHE_SLOTS];
+    return &c->slot[kv_fnv1a((uint8_t)tag ^ ((uint32_t)db << 8), data, len) % HCACHE_SLOTS];
 }
 
 /* hash(tag, db, data): the tag keeps a group hash and a key hash of the
