@@ -242,8 +242,8 @@ static vn_err handle_flat(vn_server *s, const vn_peer *peer, const Vn__Request *
     size_t mark = s->nnotices;
     uint64_t before = vn_kv_writes(kv);
     vn_err err = vn_dispatch(s, peer, req, &p->out, p->msg, sizeof p->msg, &p->retry_ms);
-    if (!err && s->test_flat && vn_kv_writes(kv) != before) {
-        s->test_flat = false;
+    if (!err && s->cfg.test_fail_flat && vn_kv_writes(kv) != before) {
+        s->cfg.test_fail_flat = false; /* once */
         err = VN_EINTERNAL;
         snprintf(p->msg, sizeof p->msg, "failed after writing (VANGNETD_TEST_FAIL_FLAT)");
     }

@@ -461,7 +461,6 @@ vn_err vn_server_open(vn_server **out, const vn_server_config *cfg)
     s->cfg.store_key = NULL; /* the caller's, and wiped by it after open */
     s->cfg.server_secret = NULL;
     s->lock_fd = -1;
-    s->test_flat = cfg->test_fail_flat;
     s->batch = calloc(BATCH_MAX, sizeof *s->batch);
     if (!s->batch) {
         err = VN_ENOMEM;

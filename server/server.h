@@ -30,29 +30,29 @@ typedef struct vn_server vn_server;
 
 /* Settings of `vangnetd run`, validated by main.c before use. */
 typedef struct vn_server_config {
-    const char *state_dir;        /* holds the LMDB store and the CURVE key files */
-    const uint8_t *store_key;     /* 32 bytes sealing the store; read in open only */
-    const uint8_t *server_secret; /* 32-byte CURVE secret (serverkey.h); open only */
-    const char *listen;           /* ZeroMQ endpoint to bind */
-    const char *public_endpoint;  /* what invites carry (tcp://HOST:PORT), or NULL */
-    size_t frame_max;             /* largest accepted frame in bytes */
-    size_t max_connections;       /* most open client connections (lowered to fit fds) */
-    size_t send_queue;            /* replies queued per connection before drops */
-    size_t socket_buffer;         /* SO_SNDBUF of each connection */
-    uint64_t mail_ttl_ms;         /* undelivered envelopes expire after this */
-    uint64_t sweep_ms;            /* how often expiry runs */
-    bool test_clock;              /* whether `vangnetd clock` may move time */
-    bool test_fail_flat;        /* tests only: the first flat request that writes fails (batch.c) */
-    size_t map_size;            /* LMDB map size in bytes */
-    int verbose;                /* log every request when > 0 */
-    uint64_t case_retention_ms; /* closed cases are purged after this */
-    uint64_t event_retention_ms;           /* older dated records are pruned (vn_events_prune) */
-    const char *time_zone;                 /* local dates of contracts (TZ name) */
-    uint64_t sos_window_ms;                /* an unclaimed SOS goes to the casemanager after this */
-    double pair_burst, pair_per_sec;       /* messages per (sender, recipient) */
-    double account_burst, account_per_sec; /* messages per sending account */
-    double inbound_burst, inbound_per_sec; /* bytes per recipient */
-    double alert_burst, alert_per_hour;    /* signals per (reporter, case) */
+    const char *state_dir;           /* holds the LMDB store and the CURVE key files */
+    const uint8_t *store_key;        /* 32 bytes sealing the store; read in open only */
+    const uint8_t *server_secret;    /* 32-byte CURVE secret (serverkey.h); open only */
+    const char *listen;              /* ZeroMQ endpoint to bind */
+    const char *public_endpoint;     /* what invites carry (tcp://HOST:PORT), or NULL */
+    size_t frame_max;                /* largest accepted frame in bytes */
+    size_t max_connections;          /* most open client connections (lowered to fit fds) */
+    size_t send_queue;               /* replies queued per connection before drops */
+    size_t socket_buffer;            /* SO_SNDBUF of each connection */
+    uint64_t mail_ttl_ms;            /* undelivered envelopes expire after this */
+    uint64_t sweep_ms;               /* how often expiry runs */
+    bool test_clock;                 /* whether `vangnetd clock` may move time */
+    bool test_fail_flat;             /* tests: the first flat send or ack fails after writing */
+    size_t map_size;                 /* LMDB map size in bytes */
+    int verbose;                     /* log every request when > 0 */
+    uint64_t case_retention_ms;      /* closed cases are purged after this */
+    uint64_t event_retention_ms;     /* older dated records are pruned (vn_events_prune) */
+    const char *time_zone;           /* local dates of contracts (TZ name) */
+    uint64_t sos_window_ms;          /* an unclaimed SOS goes to the casemanager after this */
+    double pair_burst, pair_per_sec; /* messages per (sender, recipient) */
+    double account_burst, account_per_sec;        /* messages per sending account */
+    double inbound_burst, inbound_per_sec;        /* bytes per recipient */
+    double alert_burst, alert_per_hour;           /* signals per (reporter, case) */
     double case_alert_burst, case_alert_per_hour; /* signals per case, all reporters */
     uint64_t alert_fold_ms; /* a like signal this soon after an open one folds into it; 0: never */
     struct vn_metrics *metrics; /* counters for --metrics, or NULL (metrics.h) */

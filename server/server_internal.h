@@ -74,7 +74,6 @@ struct vn_server {
     uint64_t usage_checked_ms; /* when nearly_full was last computed */
     bool nearly_full;          /* new messages wait; deletions go on */
     bool flat_off;             /* a FLAT request failed after writing: none runs flat any more */
-    bool test_flat;            /* VANGNETD_TEST_FAIL_FLAT: the next flat request that wrote fails */
     uint64_t requests;         /* requests handled, for the shutdown log */
     uint64_t calls[VN_REQUEST_COUNT]; /* calls per row of vn_requests */
     uint64_t events[VN_LOG_COUNT];    /* counted since the last report */
